@@ -1,0 +1,92 @@
+/*  nmirf_log - leveled log lines on stderr. */
+#include "nmirf_log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *s_progname = "nmirf";
+static bool s_verbose;
+
+void
+log_init(const char *progname, bool verbose)
+{
+    s_progname = progname;
+    s_verbose = verbose;
+}
+
+/* One line: "<N>" journal priority prefix when run by systemd (it sets
+   JOURNAL_STREAM), a UTC timestamp otherwise. */
+static void
+s_vlog(int prio, const char *level, int errnum, const char *fmt, va_list ap)
+{
+    char msg[2048];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (getenv("JOURNAL_STREAM"))
+        fprintf(stderr, "<%d>%s: %s", prio, level, msg);
+    else {
+        char stamp[32];
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+        fprintf(stderr, "%s.%03ldZ %s %s: %s", stamp, ts.tv_nsec / 1000000, s_progname,
+                level, msg);
+    }
+    if (errnum)
+        fprintf(stderr, ": %s", strerror(errnum));
+    fputc('\n', stderr);
+    fflush(stderr);
+}
+
+#define S_LOG(prio, level, errnum)                                                       \
+    va_list ap;                                                                          \
+    va_start(ap, fmt);                                                                   \
+    s_vlog(prio, level, errnum, fmt, ap);                                                \
+    va_end(ap)
+
+void
+log_debug(const char *fmt, ...)
+{
+    if (!s_verbose)
+        return;
+    S_LOG(7, "debug", 0);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+    S_LOG(6, "info", 0);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+    int e = errno;
+    S_LOG(4, "warning", e);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+    S_LOG(4, "warning", 0);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+    int e = errno;
+    S_LOG(3, "fatal", e);
+    exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+    S_LOG(3, "fatal", 0);
+    exit(1);
+}

@@ -1,0 +1,46 @@
+/*  nmirf_util - small helpers shared by every program: time, hex, ids,
+    identifier syntax, files.
+*/
+#ifndef NMIRF_UTIL_H
+#define NMIRF_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NMIRF_VERSION "0.1.0"
+
+/* Wall-clock time in ms since the Unix epoch. */
+uint64_t nmirf_now_ms(void);
+
+/* Monotonic time in microseconds, for measuring. */
+uint64_t nmirf_mono_us(void);
+
+/* Writes today's UTC date for time ms as YYYY-MM-DD into buf[11]. */
+void nmirf_date_of(uint64_t ms, char buf[11]);
+
+/* True if s is a valid calendar date YYYY-MM-DD. */
+bool nmirf_date_valid(const char *s, size_t len);
+
+/* Lowercase hex of data into out (2*len+1 bytes). */
+void nmirf_hex(const uint8_t *data, size_t len, char *out);
+
+/* Parses exactly 2*len hex digits into out. Returns 0 or -1. */
+int nmirf_unhex(const char *hex, uint8_t *out, size_t len);
+
+/* Fills id with random bytes (libsodium). */
+void nmirf_random_id(uint8_t *id, size_t len);
+
+/* Identifier syntax (PROTOCOL.md section 6). */
+bool nmirf_entity_id_valid(const char *s, size_t len);
+bool nmirf_rec_id_valid(const char *s, size_t len);
+
+/* Reads a whole file. Returns a malloc'd buffer with a NUL after the data
+   (not counted in *len), or NULL with errno set. */
+char *nmirf_read_file(const char *path, size_t *len);
+
+/* Writes data to path atomically (temp file, fsync, rename) with mode.
+   Returns 0 or -1 with errno set. */
+int nmirf_write_file(const char *path, const void *data, size_t len, int mode);
+
+#endif

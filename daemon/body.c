@@ -1,0 +1,226 @@
+/*  body - typed, checked reads of request body fields. */
+#include "body.h"
+#include "nmirf_mp.h"
+#include "nmirf_util.h"
+
+#include <string.h>
+
+const char *const body_roles[] = {"coordinator", "ministry", "observer", NULL};
+const char *const body_mechanisms[] = {"UPR", "CAT",  "CCPR", "CESCR", "CEDAW", "CERD",
+                                       "CRC", "CRPD", "CMW",  "CED",   "SP",    NULL};
+const char *const body_responses[] = {"supported", "noted", "pending", NULL};
+const char *const body_statuses[] = {"not_started",           "in_progress",
+                                     "partially_implemented", "implemented",
+                                     "not_implemented",       NULL};
+const char *const body_report_states[] = {"submitted", "validated", "returned", NULL};
+
+bool
+body_in(strv_t s, const char *const *values)
+{
+    for (; *values; values++)
+        if (strlen(*values) == s.n && memcmp(*values, s.p, s.n) == 0)
+            return true;
+    return false;
+}
+
+int
+body_only(op_ctx_t *ctx, const msgpack_object *map, const char *const *allowed,
+          const char *what)
+{
+    if (!map || map->type != MSGPACK_OBJECT_MAP)
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "%s must be a map", what);
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *k = &map->via.map.ptr[i].key;
+        if (k->type != MSGPACK_OBJECT_STR)
+            return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
+                             "%s has a key that is not a string", what);
+        strv_t ks = {k->via.str.ptr, k->via.str.size};
+        if (!body_in(ks, allowed))
+            return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "%s has unknown field '%.*s'",
+                             what, (int)ks.n, ks.p);
+        for (uint32_t j = 0; j < i; j++) {
+            const msgpack_object *prev = &map->via.map.ptr[j].key;
+            if (prev->via.str.size == ks.n && memcmp(prev->via.str.ptr, ks.p, ks.n) == 0)
+                return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "%s repeats field '%.*s'",
+                                 what, (int)ks.n, ks.p);
+        }
+    }
+    return 0;
+}
+
+/* Looks key up; refuses if required and absent. *v is NULL if absent. */
+static int
+s_field(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool required,
+        const msgpack_object **v)
+{
+    *v = nmirf_mp_get(map, key);
+    if (*v && (*v)->type == MSGPACK_OBJECT_NIL && !required)
+        *v = NULL; /* nil means absent for optional fields */
+    if (!*v && required)
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "field '%s' is required", key);
+    return 0;
+}
+
+/* Checks one string object against 1..max bytes and no NUL. */
+static int
+s_str_ok(op_ctx_t *ctx, const msgpack_object *v, const char *key, size_t max)
+{
+    if (v->type != MSGPACK_OBJECT_STR)
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "field '%s' must be a string", key);
+    if (v->via.str.size == 0)
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "field '%s' must not be empty", key);
+    if (v->via.str.size > max)
+        return op_refuse(ctx, NMIRF_E_TOO_LARGE, "field '%s' is %u bytes, over %zu", key,
+                         v->via.str.size, max);
+    if (memchr(v->via.str.ptr, 0, v->via.str.size))
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "field '%s' contains a NUL byte", key);
+    return 0;
+}
+
+int
+body_str(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool required,
+         size_t max, strv_t *out)
+{
+    const msgpack_object *v;
+    out->p = NULL;
+    out->n = 0;
+    if (s_field(ctx, map, key, required, &v))
+        return -1;
+    if (!v)
+        return 0;
+    if (s_str_ok(ctx, v, key, max))
+        return -1;
+    out->p = v->via.str.ptr;
+    out->n = v->via.str.size;
+    return 0;
+}
+
+int
+body_enum(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool required,
+          const char *const *values, strv_t *out)
+{
+    if (body_str(ctx, map, key, required, 64, out))
+        return -1;
+    if (out->p && !body_in(*out, values)) {
+        char list[512] = "";
+        for (const char *const *v = values; *v; v++) {
+            strncat(list, *v, sizeof list - strlen(list) - 1);
+            if (v[1])
+                strncat(list, ", ", sizeof list - strlen(list) - 1);
+        }
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "field '%s': '%.*s' is not one of %s",
+                         key, (int)out->n, out->p, list);
+    }
+    return 0;
+}
+
+int
+body_date(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool required,
+          strv_t *out)
+{
+    if (body_str(ctx, map, key, required, 10, out))
+        return -1;
+    if (out->p && !nmirf_date_valid(out->p, out->n))
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
+                         "field '%s': '%.*s' is not a date YYYY-MM-DD", key, (int)out->n,
+                         out->p);
+    return 0;
+}
+
+int
+body_entity_id(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool required,
+               strv_t *out)
+{
+    if (body_str(ctx, map, key, required, NMIRF_ENTITY_ID_MAX + 16, out))
+        return -1;
+    if (out->p && !nmirf_entity_id_valid(out->p, out->n))
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
+                         "field '%s': '%.*s' is not an entity id ([A-Z0-9_-]{1,16})", key,
+                         (int)out->n, out->p);
+    return 0;
+}
+
+int
+body_rec_id(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool required,
+            strv_t *out)
+{
+    if (body_str(ctx, map, key, required, 128, out))
+        return -1;
+    if (out->p && !nmirf_rec_id_valid(out->p, out->n))
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
+                         "field '%s': '%.*s' is not a recommendation id "
+                         "([A-Za-z0-9._/:-]{1,64})",
+                         key, (int)out->n, out->p);
+    return 0;
+}
+
+int
+body_uint(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool required,
+          uint64_t *out, bool *present)
+{
+    const msgpack_object *v;
+    *present = false;
+    if (s_field(ctx, map, key, required, &v))
+        return -1;
+    if (!v)
+        return 0;
+    if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
+                         "field '%s' must be an unsigned integer", key);
+    *out = v->via.u64;
+    *present = true;
+    return 0;
+}
+
+int
+body_str_list(op_ctx_t *ctx, const msgpack_object *map, const char *key, size_t max,
+              const msgpack_object **out)
+{
+    if (s_field(ctx, map, key, false, out))
+        return -1;
+    if (!*out)
+        return 0;
+    if ((*out)->type != MSGPACK_OBJECT_ARRAY)
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "field '%s' must be a list of strings",
+                         key);
+    if ((*out)->via.array.size > BODY_LIST_MAX)
+        return op_refuse(ctx, NMIRF_E_TOO_LARGE, "field '%s' has %u items, over %d", key,
+                         (*out)->via.array.size, BODY_LIST_MAX);
+    for (uint32_t i = 0; i < (*out)->via.array.size; i++)
+        if (s_str_ok(ctx, &(*out)->via.array.ptr[i], key, max))
+            return -1;
+    return 0;
+}
+
+int
+body_langs(op_ctx_t *ctx, const msgpack_object *map, const char *key, size_t max,
+           const msgpack_object **out)
+{
+    static const char *const langs[] = {"fr", "ar", "en", NULL};
+    if (s_field(ctx, map, key, false, out))
+        return -1;
+    if (!*out)
+        return 0;
+    char what[64];
+    snprintf(what, sizeof what, "field '%s'", key);
+    if (body_only(ctx, *out, langs, what))
+        return -1;
+    for (uint32_t i = 0; i < (*out)->via.map.size; i++)
+        if (s_str_ok(ctx, &(*out)->via.map.ptr[i].val, key, max))
+            return -1;
+    return 0;
+}
+
+int
+body_bin(op_ctx_t *ctx, const msgpack_object *map, const char *key, size_t len,
+         const uint8_t **out)
+{
+    const msgpack_object *v;
+    if (s_field(ctx, map, key, true, &v))
+        return -1;
+    if (v->type != MSGPACK_OBJECT_BIN || v->via.bin.size != len)
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "field '%s' must be %zu bytes of bin",
+                         key, len);
+    *out = (const uint8_t *)v->via.bin.ptr;
+    return 0;
+}

@@ -1,0 +1,39 @@
+/*  broker - the sockets, the event loop and group commit.
+
+    One thread owns the ROUTER (requests), the PUB (events) and the store's
+    write transaction. When requests arrive, the broker takes every request
+    already waiting (up to BROKER_BATCH_MAX) into one batch: each runs in a
+    transaction nested in the batch's, then the batch commits with one
+    synced LMDB commit, then every reply is sent, then every event is
+    published. So no reply leaves before its write is on disk, and no event
+    is published that the store does not hold.
+*/
+#ifndef BROKER_H
+#define BROKER_H
+
+#include <stddef.h>
+
+#include "store.h"
+
+#define BROKER_BATCH_MAX 512                 /* requests in one commit */
+#define BROKER_HEARTBEAT_MS 1000             /* "hb" event period */
+#define BROKER_MAX_MESSAGE (4 * 1024 * 1024) /* ZeroMQ drops bigger messages */
+
+typedef struct {
+    const char *request_ep; /* ROUTER bind endpoint */
+    const char *events_ep;  /* PUB bind endpoint */
+    const char *datadir;    /* where the endpoints file goes */
+} broker_opts_t;
+
+typedef struct _broker_t broker_t;
+
+/* Binds the sockets and writes DATADIR/endpoints. The store is borrowed.
+   Returns NULL with a reason. */
+broker_t *broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen);
+
+/* Serves until SIGINT or SIGTERM. Returns 0. */
+int broker_run(broker_t *self);
+
+void broker_destroy(broker_t **self_p);
+
+#endif

@@ -1,0 +1,128 @@
+/*  ops - the operation table and what the handlers share. */
+#include "ops.h"
+#include "nmirf_log.h"
+#include "nmirf_mp.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const op_def_t s_ops[] = {
+    {"ping", false, op_ping},
+    {"entity.enroll", true, op_entity_enroll},
+    {"entity.revoke", true, op_entity_revoke},
+    {"entity.list", false, op_entity_list},
+    {"entity.show", false, op_entity_show},
+    {"rec.import", true, op_rec_import},
+    {"rec.assign", true, op_rec_assign},
+    {"rec.list", false, op_rec_list},
+    {"rec.show", false, op_rec_show},
+    {"report.submit", true, op_report_submit},
+    {"report.validate", true, op_report_validate},
+    {"report.return", true, op_report_return},
+    {"report.list", false, op_report_list},
+    {"events.since", false, op_events_since},
+    {"snapshot", false, op_snapshot},
+    {"stats", false, op_stats},
+};
+
+const op_def_t *
+ops_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof s_ops / sizeof s_ops[0]; i++)
+        if (strcmp(s_ops[i].name, name) == 0)
+            return &s_ops[i];
+    return NULL;
+}
+
+int
+op_refuse(op_ctx_t *ctx, nmirf_code_t code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->why, sizeof ctx->why, fmt, ap);
+    va_end(ap);
+    ctx->code = code;
+    return -1;
+}
+
+int
+op_store_error(op_ctx_t *ctx, int rc, const char *what)
+{
+    log_warnx("store error while %s: %s", what, store_strerror(rc));
+    /* Space problems are the operator's to fix and change nothing;
+       anything else is a bug or corruption. */
+    if (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL || rc == ENOSPC || rc == EIO)
+        return op_refuse(ctx, NMIRF_E_STORAGE, "store cannot take the write (%s): %s",
+                         what, store_strerror(rc));
+    return op_refuse(ctx, NMIRF_E_INTERNAL, "store error (%s): %s", what,
+                     store_strerror(rc));
+}
+
+int
+op_emit(op_ctx_t *ctx, const char *kind, const char *subject, const char *const *entities,
+        size_t entity_count, const void *data, size_t data_len)
+{
+    nmirf_event_fields_t ev = {
+        .ts = ctx->now,
+        .kind = kind,
+        .subject = subject,
+        .entities = entities,
+        .entity_count = entity_count,
+        .author = ctx->env->author,
+        .req = ctx->env->id,
+        .req_hash = ctx->req_hash,
+        .data = data,
+        .data_len = data_len,
+    };
+    uint8_t prev[NMIRF_HASH_LEN];
+    msgpack_sbuffer out;
+    msgpack_sbuffer_init(&out);
+    int rc = store_append_event(ctx->store, ctx->txn, &ev, prev, &out);
+    if (!rc && event_batch_add(ctx->events, ev.seq, kind, entities, entity_count,
+                               out.data, out.size))
+        rc = ENOMEM;
+    msgpack_sbuffer_destroy(&out);
+    return rc ? op_store_error(ctx, rc, "appending an event") : 0;
+}
+
+bool
+op_role_is(op_ctx_t *ctx, const char *role)
+{
+    return strcmp(ctx->role, role) == 0;
+}
+
+int
+op_need_coordinator(op_ctx_t *ctx)
+{
+    if (!op_role_is(ctx, "coordinator"))
+        return op_refuse(ctx, NMIRF_E_FORBIDDEN,
+                         "%s needs the coordinator role; %s is a %s", ctx->env->op,
+                         ctx->env->author, ctx->role);
+    return 0;
+}
+
+int
+op_load(op_ctx_t *ctx, store_db_t db, strv_t id, const char *what, msgpack_object *obj)
+{
+    int rc = store_get(ctx->store, ctx->txn, db, id.p, id.n, ctx->zone, obj);
+    if (rc == MDB_NOTFOUND)
+        return op_refuse(ctx, NMIRF_E_NOT_FOUND, "no %s '%.*s'", what, (int)id.n, id.p);
+    if (rc)
+        return op_store_error(ctx, rc, what);
+    return 0;
+}
+
+char *
+op_strdup(op_ctx_t *ctx, strv_t s)
+{
+    if (!s.p)
+        return NULL;
+    char *copy = msgpack_zone_malloc(ctx->zone, s.n + 1);
+    if (copy) {
+        memcpy(copy, s.p, s.n);
+        copy[s.n] = 0;
+    }
+    return copy;
+}

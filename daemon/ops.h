@@ -1,0 +1,105 @@
+/*  ops - the operations of PROTOCOL.md section 6.
+
+    The broker has already checked the frames, the envelope, the author and
+    the signature when a handler runs. A handler reads and checks its body,
+    checks authorization and state, and only then writes: records through
+    the store, events through op_emit(). It answers 0 with the reply body
+    packed into ctx->reply, or -1 after op_refuse() set the code and reason.
+    Write handlers run in a nested transaction that the broker aborts on
+    -1, so a refusal never leaves half a change behind.
+*/
+#ifndef OPS_H
+#define OPS_H
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "events.h"
+#include "nmirf_wire.h"
+#include "store.h"
+
+/* A borrowed byte string: p is NULL when the field was absent. */
+typedef struct {
+    const char *p; /* first byte, not NUL-terminated */
+    size_t n;      /* length */
+} strv_t;
+
+typedef struct {
+    store_t *store;              /* the broker's store */
+    MDB_txn *txn;                /* the transaction the op runs in */
+    const nmirf_envelope_t *env; /* the request */
+    const char *role;            /* the author's role */
+    const uint8_t *req_hash;     /* BLAKE2b(envelope || sig) */
+    uint64_t now;                /* broker time of this batch, ms */
+    msgpack_zone *zone;          /* scratch memory for this request */
+    msgpack_sbuffer *reply;      /* the reply body (a packed map) */
+    msgpack_packer pk;           /* packs into reply */
+    event_batch_t *events;       /* where emitted events go */
+    nmirf_code_t code;           /* the refusal's code */
+    char why[512];               /* and its reason */
+} op_ctx_t;
+
+typedef int (*op_fn_t)(op_ctx_t *ctx);
+
+typedef struct {
+    const char *name; /* wire name */
+    bool write;       /* changes state: runs in a nested write transaction */
+    op_fn_t fn;       /* the handler */
+} op_def_t;
+
+/* The operation named name, or NULL. */
+const op_def_t *ops_find(const char *name);
+
+/* Sets the refusal code and reason; returns -1 for the handler to return. */
+int op_refuse(op_ctx_t *ctx, nmirf_code_t code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Refuses with code storage (or internal) for an LMDB error rc. */
+int op_store_error(op_ctx_t *ctx, int rc, const char *what);
+
+/* Appends an event to the store and the batch. data is a packed map.
+   Returns 0 or -1 (refusal set). */
+int op_emit(op_ctx_t *ctx, const char *kind, const char *subject,
+            const char *const *entities, size_t entity_count, const void *data,
+            size_t data_len);
+
+/* True if the author's role is role. */
+bool op_role_is(op_ctx_t *ctx, const char *role);
+
+/* Refuses unless the author is the coordinator. */
+int op_need_coordinator(op_ctx_t *ctx);
+
+/* Loads a record by string id; 0, or -1 with not_found / storage set. */
+int op_load(op_ctx_t *ctx, store_db_t db, strv_t id, const char *what,
+            msgpack_object *obj);
+
+/* Copies a strv into a zone-allocated NUL-terminated string. */
+char *op_strdup(op_ctx_t *ctx, strv_t s);
+
+/* The implementation status of a recommendation: the status of its
+   latest validated report, "not_started" if none. */
+strv_t ops_rec_status(op_ctx_t *ctx, strv_t rec);
+
+/* Packs the array of a recommendation's reports, oldest first. */
+int ops_pack_rec_reports(op_ctx_t *ctx, strv_t rec);
+
+/* Handlers, by file. */
+int op_entity_enroll(op_ctx_t *ctx);
+int op_entity_revoke(op_ctx_t *ctx);
+int op_entity_list(op_ctx_t *ctx);
+int op_entity_show(op_ctx_t *ctx);
+int op_rec_import(op_ctx_t *ctx);
+int op_rec_assign(op_ctx_t *ctx);
+int op_rec_list(op_ctx_t *ctx);
+int op_rec_show(op_ctx_t *ctx);
+int op_report_submit(op_ctx_t *ctx);
+int op_report_validate(op_ctx_t *ctx);
+int op_report_return(op_ctx_t *ctx);
+int op_report_list(op_ctx_t *ctx);
+int op_ping(op_ctx_t *ctx);
+int op_events_since(op_ctx_t *ctx);
+int op_snapshot(op_ctx_t *ctx);
+int op_stats(op_ctx_t *ctx);
+
+#endif

@@ -1,0 +1,149 @@
+/*  ops_entity - enroll, revoke, list and show entities. */
+#include "body.h"
+#include "nmirf_log.h"
+#include "nmirf_mp.h"
+#include "ops.h"
+#include "records.h"
+
+#include <string.h>
+
+int
+op_entity_enroll(op_ctx_t *ctx)
+{
+    static const char *const allowed[] = {"id",       "role",      "names",
+                                          "sign_key", "curve_key", NULL};
+    const msgpack_object *body = &ctx->env->body, *names;
+    strv_t id, role;
+    const uint8_t *sign_key, *curve_key;
+    if (body_only(ctx, body, allowed, "body") ||
+        body_entity_id(ctx, body, "id", true, &id) ||
+        body_enum(ctx, body, "role", true, body_roles, &role) ||
+        body_langs(ctx, body, "names", BODY_SHORT_MAX, &names) ||
+        body_bin(ctx, body, "sign_key", NMIRF_SIGN_PK_LEN, &sign_key) ||
+        body_bin(ctx, body, "curve_key", 32, &curve_key))
+        return -1;
+    if (op_need_coordinator(ctx))
+        return -1;
+    if (store_has(ctx->store, ctx->txn, DB_ENTITIES, id.p, id.n))
+        return op_refuse(ctx, NMIRF_E_CONFLICT, "entity '%.*s' is already enrolled",
+                         (int)id.n, id.p);
+
+    msgpack_sbuffer rec;
+    msgpack_sbuffer_init(&rec);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &rec, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 7);
+    nmirf_mp_pack_str(&pk, "id");
+    nmirf_mp_pack_strn(&pk, id.p, id.n);
+    nmirf_mp_pack_str(&pk, "role");
+    nmirf_mp_pack_strn(&pk, role.p, role.n);
+    nmirf_mp_pack_str(&pk, "names");
+    if (names)
+        msgpack_pack_object(&pk, *names);
+    else
+        msgpack_pack_map(&pk, 0);
+    nmirf_mp_pack_str(&pk, "sign_key");
+    nmirf_mp_pack_bin(&pk, sign_key, NMIRF_SIGN_PK_LEN);
+    nmirf_mp_pack_str(&pk, "curve_key");
+    nmirf_mp_pack_bin(&pk, curve_key, 32);
+    nmirf_mp_pack_kv_str(&pk, "state", "active");
+    nmirf_mp_pack_kv_uint(&pk, "enrolled", ctx->now);
+
+    const char *eid = op_strdup(ctx, id);
+    int rc = store_put(ctx->store, ctx->txn, DB_ENTITIES, id.p, id.n, rec.data, rec.size);
+    int result = rc ? op_store_error(ctx, rc, "enrolling")
+                    : op_emit(ctx, "entity.enrolled", eid, &eid, 1, rec.data, rec.size);
+    if (!result) {
+        msgpack_pack_map(&ctx->pk, 1);
+        nmirf_mp_pack_str(&ctx->pk, "entity");
+        msgpack_sbuffer_write(ctx->reply, rec.data, rec.size);
+        log_info("enrolled %s as %.*s (by %s)", eid, (int)role.n, role.p,
+                 ctx->env->author);
+    }
+    msgpack_sbuffer_destroy(&rec);
+    return result;
+}
+
+int
+op_entity_revoke(op_ctx_t *ctx)
+{
+    static const char *const allowed[] = {"id", NULL};
+    const msgpack_object *body = &ctx->env->body;
+    strv_t id;
+    if (body_only(ctx, body, allowed, "body") ||
+        body_entity_id(ctx, body, "id", true, &id))
+        return -1;
+    if (op_need_coordinator(ctx))
+        return -1;
+    msgpack_object ent;
+    if (op_load(ctx, DB_ENTITIES, id, "entity", &ent))
+        return -1;
+    strv_t state = record_field(&ent, "state");
+    if (state.p && state.n == 7 && memcmp(state.p, "revoked", 7) == 0)
+        return op_refuse(ctx, NMIRF_E_CONFLICT, "entity '%.*s' is already revoked",
+                         (int)id.n, id.p);
+    /* The author revoking itself would lock the coordinator out. */
+    if (id.n == strlen(ctx->env->author) && memcmp(id.p, ctx->env->author, id.n) == 0)
+        return op_refuse(ctx, NMIRF_E_CONFLICT, "an entity cannot revoke itself");
+
+    msgpack_sbuffer rec;
+    msgpack_sbuffer_init(&rec);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &rec, msgpack_sbuffer_write);
+    msgpack_object revoked = record_str("revoked");
+    record_pack_edit(&pk, &ent, "state", &revoked);
+
+    const char *eid = op_strdup(ctx, id);
+    int rc = store_put(ctx->store, ctx->txn, DB_ENTITIES, id.p, id.n, rec.data, rec.size);
+    int result = rc ? op_store_error(ctx, rc, "revoking")
+                    : op_emit(ctx, "entity.revoked", eid, &eid, 1, rec.data, rec.size);
+    if (!result) {
+        msgpack_pack_map(&ctx->pk, 1);
+        nmirf_mp_pack_str(&ctx->pk, "entity");
+        msgpack_sbuffer_write(ctx->reply, rec.data, rec.size);
+        log_info("revoked %s (by %s)", eid, ctx->env->author);
+    }
+    msgpack_sbuffer_destroy(&rec);
+    return result;
+}
+
+int
+op_entity_list(op_ctx_t *ctx)
+{
+    static const char *const allowed[] = {NULL};
+    if (body_only(ctx, &ctx->env->body, allowed, "body"))
+        return -1;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(ctx->txn, store_dbi(ctx->store, DB_ENTITIES), &cur);
+    if (rc)
+        return op_store_error(ctx, rc, "listing entities");
+    MDB_stat st;
+    mdb_stat(ctx->txn, store_dbi(ctx->store, DB_ENTITIES), &st);
+    msgpack_pack_map(&ctx->pk, 1);
+    nmirf_mp_pack_str(&ctx->pk, "entities");
+    msgpack_pack_array(&ctx->pk, st.ms_entries);
+    MDB_val k, v;
+    size_t n = 0;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && n < st.ms_entries;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++)
+        msgpack_sbuffer_write(ctx->reply, v.mv_data, v.mv_size);
+    mdb_cursor_close(cur);
+    return 0;
+}
+
+int
+op_entity_show(op_ctx_t *ctx)
+{
+    static const char *const allowed[] = {"id", NULL};
+    const msgpack_object *body = &ctx->env->body;
+    strv_t id;
+    msgpack_object ent;
+    if (body_only(ctx, body, allowed, "body") ||
+        body_entity_id(ctx, body, "id", true, &id) ||
+        op_load(ctx, DB_ENTITIES, id, "entity", &ent))
+        return -1;
+    msgpack_pack_map(&ctx->pk, 1);
+    nmirf_mp_pack_str(&ctx->pk, "entity");
+    msgpack_pack_object(&ctx->pk, ent);
+    return 0;
+}

@@ -1,0 +1,209 @@
+/*  ops_read - ping, events since a sequence number, snapshot, stats. */
+#include "body.h"
+#include "nmirf_mp.h"
+#include "nmirf_util.h"
+#include "ops.h"
+#include "records.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define EVENTS_DEFAULT 1000
+#define EVENTS_MAX 10000
+
+int
+op_ping(op_ctx_t *ctx)
+{
+    static const char *const allowed[] = {NULL};
+    if (body_only(ctx, &ctx->env->body, allowed, "body"))
+        return -1;
+    msgpack_pack_map(&ctx->pk, 2);
+    nmirf_mp_pack_kv_str(&ctx->pk, "version", NMIRF_VERSION);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "seq", store_seq(ctx->store, ctx->txn));
+    return 0;
+}
+
+int
+op_events_since(op_ctx_t *ctx)
+{
+    static const char *const allowed[] = {"since", "limit", NULL};
+    const msgpack_object *body = &ctx->env->body;
+    uint64_t since, limit = EVENTS_DEFAULT;
+    bool present;
+    if (body_only(ctx, body, allowed, "body") ||
+        body_uint(ctx, body, "since", true, &since, &present) ||
+        body_uint(ctx, body, "limit", false, &limit, &present))
+        return -1;
+    if (limit > EVENTS_MAX)
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "limit %llu is over %d",
+                         (unsigned long long)limit, EVENTS_MAX);
+    uint64_t last = store_seq(ctx->store, ctx->txn);
+    uint64_t count = since >= last ? 0 : last - since;
+    if (count > limit)
+        count = limit;
+    msgpack_pack_map(&ctx->pk, 2);
+    nmirf_mp_pack_str(&ctx->pk, "events");
+    msgpack_pack_array(&ctx->pk, count);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(ctx->txn, store_dbi(ctx->store, DB_EVENTS), &cur);
+    if (rc)
+        return op_store_error(ctx, rc, "reading events");
+    uint8_t key[8];
+    store_u64_key(since + 1, key);
+    MDB_val k = {8, key}, v;
+    uint64_t n = 0;
+    for (rc = count ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : MDB_NOTFOUND;
+         rc == 0 && n < count; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++)
+        nmirf_mp_pack_bin(&ctx->pk, v.mv_data, v.mv_size);
+    mdb_cursor_close(cur);
+    if (n != count) /* the log has a hole: never expected, so say so */
+        return op_refuse(ctx, NMIRF_E_INTERNAL, "event log is missing events after %llu",
+                         (unsigned long long)(since + n));
+    nmirf_mp_pack_kv_uint(&ctx->pk, "last", last);
+    return 0;
+}
+
+/* Packs every value of db as an array under name. */
+static int
+s_pack_all(op_ctx_t *ctx, const char *name, store_db_t db)
+{
+    MDB_stat st;
+    MDB_cursor *cur;
+    int rc = mdb_stat(ctx->txn, store_dbi(ctx->store, db), &st);
+    if (!rc)
+        rc = mdb_cursor_open(ctx->txn, store_dbi(ctx->store, db), &cur);
+    if (rc)
+        return op_store_error(ctx, rc, "taking a snapshot");
+    nmirf_mp_pack_str(&ctx->pk, name);
+    msgpack_pack_array(&ctx->pk, st.ms_entries);
+    MDB_val k, v;
+    size_t n = 0;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && n < st.ms_entries;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++)
+        msgpack_sbuffer_write(ctx->reply, v.mv_data, v.mv_size);
+    mdb_cursor_close(cur);
+    return 0;
+}
+
+int
+op_snapshot(op_ctx_t *ctx)
+{
+    static const char *const allowed[] = {NULL};
+    if (body_only(ctx, &ctx->env->body, allowed, "body"))
+        return -1;
+    msgpack_pack_map(&ctx->pk, 5);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "seq", store_seq(ctx->store, ctx->txn));
+    return s_pack_all(ctx, "entities", DB_ENTITIES) || s_pack_all(ctx, "recs", DB_RECS) ||
+                   s_pack_all(ctx, "assignments", DB_ASSIGNMENTS) ||
+                   s_pack_all(ctx, "reports", DB_REPORTS)
+               ? -1
+               : 0;
+}
+
+/* Status counts under one name (an entity or a mechanism). */
+typedef struct {
+    char name[NMIRF_ENTITY_ID_MAX + 1]; /* entity id, mechanism, or "-" */
+    uint64_t counts[5];                 /* per body_statuses index */
+} s_tally_t;
+
+typedef struct {
+    s_tally_t *items; /* in first-seen order */
+    size_t count;     /* used */
+    size_t cap;       /* allocated */
+} s_tallies_t;
+
+static int
+s_status_index(strv_t s)
+{
+    for (int i = 0; body_statuses[i]; i++)
+        if (strlen(body_statuses[i]) == s.n && memcmp(body_statuses[i], s.p, s.n) == 0)
+            return i;
+    return 0;
+}
+
+static int
+s_count(s_tallies_t *t, strv_t name, int status)
+{
+    if (!name.p || name.n == 0)
+        name = (strv_t){"-", 1};
+    size_t i;
+    for (i = 0; i < t->count; i++)
+        if (strlen(t->items[i].name) == name.n &&
+            memcmp(t->items[i].name, name.p, name.n) == 0)
+            break;
+    if (i == t->count) {
+        if (t->count == t->cap) {
+            size_t cap = t->cap ? t->cap * 2 : 16;
+            s_tally_t *items = realloc(t->items, cap * sizeof *items);
+            if (!items)
+                return -1;
+            t->items = items;
+            t->cap = cap;
+        }
+        memset(&t->items[i], 0, sizeof t->items[i]);
+        size_t n = name.n < NMIRF_ENTITY_ID_MAX ? name.n : NMIRF_ENTITY_ID_MAX;
+        memcpy(t->items[i].name, name.p, n);
+        t->count++;
+    }
+    t->items[i].counts[status]++;
+    return 0;
+}
+
+static void
+s_pack_tallies(msgpack_packer *pk, const char *key, const s_tallies_t *t)
+{
+    nmirf_mp_pack_str(pk, key);
+    msgpack_pack_map(pk, t->count);
+    for (size_t i = 0; i < t->count; i++) {
+        nmirf_mp_pack_str(pk, t->items[i].name);
+        msgpack_pack_map(pk, 5);
+        for (int s = 0; s < 5; s++)
+            nmirf_mp_pack_kv_uint(pk, body_statuses[s], t->items[i].counts[s]);
+    }
+}
+
+int
+op_stats(op_ctx_t *ctx)
+{
+    static const char *const allowed[] = {NULL};
+    if (body_only(ctx, &ctx->env->body, allowed, "body"))
+        return -1;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(ctx->txn, store_dbi(ctx->store, DB_RECS), &cur);
+    if (rc)
+        return op_store_error(ctx, rc, "counting");
+    s_tallies_t by_entity = {0}, by_mech = {0};
+    msgpack_zone *zone = msgpack_zone_new(4096);
+    uint64_t total = 0;
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        msgpack_zone_clear(zone);
+        msgpack_object rec, asg;
+        if (nmirf_mp_unpack(v.mv_data, v.mv_size, zone, &rec, NULL, 0) != NMIRF_OK)
+            continue;
+        strv_t lead = {"-", 1}, status = {"not_started", 11};
+        MDB_val ak = k, av, sk = k, sv;
+        if (mdb_get(ctx->txn, store_dbi(ctx->store, DB_ASSIGNMENTS), &ak, &av) == 0 &&
+            nmirf_mp_unpack(av.mv_data, av.mv_size, zone, &asg, NULL, 0) == NMIRF_OK)
+            lead = record_field(&asg, "lead");
+        if (mdb_get(ctx->txn, store_dbi(ctx->store, DB_STATUS), &sk, &sv) == 0) {
+            status.p = sv.mv_data;
+            status.n = sv.mv_size;
+        }
+        int si = s_status_index(status);
+        if (s_count(&by_entity, lead, si) ||
+            s_count(&by_mech, record_field(&rec, "mechanism"), si))
+            break;
+        total++;
+    }
+    msgpack_zone_free(zone);
+    mdb_cursor_close(cur);
+    msgpack_pack_map(&ctx->pk, 3);
+    s_pack_tallies(&ctx->pk, "by_entity", &by_entity);
+    s_pack_tallies(&ctx->pk, "by_mechanism", &by_mech);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "total", total);
+    free(by_entity.items);
+    free(by_mech.items);
+    return 0;
+}

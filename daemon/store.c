@@ -1,0 +1,216 @@
+/*  store - the broker's LMDB environment. */
+#include "store.h"
+#include "nmirf_mp.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct _store_t {
+    MDB_env *env;          /* the environment */
+    MDB_dbi dbi[DB_COUNT]; /* named databases */
+    size_t map_size;       /* bytes */
+};
+
+static const char *const s_db_names[DB_COUNT] = {
+    "meta",        "entities", "recs",   "assignments", "reports",
+    "rec_reports", "status",   "events", "requests",
+};
+
+store_t *
+store_open(const char *dir, size_t map_mb, char *why, size_t whylen)
+{
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(why, whylen, "cannot create %s: %s", dir, strerror(errno));
+        return NULL;
+    }
+    store_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->map_size = map_mb * 1024 * 1024;
+    MDB_txn *txn = NULL;
+    int rc = mdb_env_create(&self->env);
+    if (!rc)
+        rc = mdb_env_set_maxdbs(self->env, DB_COUNT);
+    if (!rc)
+        rc = mdb_env_set_mapsize(self->env, self->map_size);
+    /* Default flags: every top-level commit is synced (durability); no
+       WRITEMAP so that nested transactions work (one per request inside a
+       group commit). NOTLS lets read transactions move between threads. */
+    if (!rc)
+        rc = mdb_env_open(self->env, dir, MDB_NOTLS, 0600);
+    if (!rc)
+        rc = mdb_txn_begin(self->env, NULL, 0, &txn);
+    for (int i = 0; !rc && i < DB_COUNT; i++) {
+        unsigned flags = MDB_CREATE;
+        if (i == DB_REC_REPORTS)
+            flags |= MDB_DUPSORT | MDB_DUPFIXED;
+        rc = mdb_dbi_open(txn, s_db_names[i], flags, &self->dbi[i]);
+    }
+    if (!rc) {
+        rc = mdb_txn_commit(txn);
+        txn = NULL;
+    }
+    if (rc) {
+        snprintf(why, whylen, "cannot open store %s: %s", dir, mdb_strerror(rc));
+        if (txn)
+            mdb_txn_abort(txn);
+        store_close(&self);
+        return NULL;
+    }
+    /* Readers left by killed processes would pin old pages forever. */
+    int dead = 0;
+    mdb_reader_check(self->env, &dead);
+    return self;
+}
+
+void
+store_close(store_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    store_t *self = *self_p;
+    if (self->env)
+        mdb_env_close(self->env);
+    free(self);
+    *self_p = NULL;
+}
+
+int
+store_begin(store_t *self, MDB_txn *parent, bool write, MDB_txn **txn)
+{
+    return mdb_txn_begin(self->env, parent, write ? 0 : MDB_RDONLY, txn);
+}
+
+int
+store_commit(MDB_txn *txn)
+{
+    return mdb_txn_commit(txn);
+}
+
+MDB_dbi
+store_dbi(store_t *self, store_db_t db)
+{
+    return self->dbi[db];
+}
+
+int
+store_get(store_t *self, MDB_txn *txn, store_db_t db, const void *key, size_t klen,
+          msgpack_zone *zone, msgpack_object *obj)
+{
+    MDB_val k = {klen, (void *)key}, v;
+    int rc = mdb_get(txn, self->dbi[db], &k, &v);
+    if (rc)
+        return rc;
+    void *copy = msgpack_zone_malloc(zone, v.mv_size ? v.mv_size : 1);
+    if (!copy)
+        return ENOMEM;
+    memcpy(copy, v.mv_data, v.mv_size);
+    if (nmirf_mp_unpack(copy, v.mv_size, zone, obj, NULL, 0) != NMIRF_OK)
+        return MDB_CORRUPTED;
+    return 0;
+}
+
+int
+store_put(store_t *self, MDB_txn *txn, store_db_t db, const void *key, size_t klen,
+          const void *val, size_t vlen)
+{
+    MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+    return mdb_put(txn, self->dbi[db], &k, &v, 0);
+}
+
+bool
+store_has(store_t *self, MDB_txn *txn, store_db_t db, const void *key, size_t klen)
+{
+    MDB_val k = {klen, (void *)key}, v;
+    return mdb_get(txn, self->dbi[db], &k, &v) == 0;
+}
+
+void
+store_u64_key(uint64_t v, uint8_t key[8])
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        key[i] = (uint8_t)v;
+}
+
+uint64_t
+store_u64_of(const void *key)
+{
+    const uint8_t *p = key;
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Reads a u64 counter from meta; 0 if absent. */
+static uint64_t
+s_meta_u64(store_t *self, MDB_txn *txn, const char *name)
+{
+    MDB_val k = {strlen(name), (void *)name}, v;
+    if (mdb_get(txn, self->dbi[DB_META], &k, &v) || v.mv_size != 8)
+        return 0;
+    return store_u64_of(v.mv_data);
+}
+
+static int
+s_meta_put_u64(store_t *self, MDB_txn *txn, const char *name, uint64_t value)
+{
+    uint8_t buf[8];
+    store_u64_key(value, buf);
+    return store_put(self, txn, DB_META, name, strlen(name), buf, 8);
+}
+
+uint64_t
+store_seq(store_t *self, MDB_txn *txn)
+{
+    return s_meta_u64(self, txn, "seq");
+}
+
+int
+store_append_event(store_t *self, MDB_txn *txn, nmirf_event_fields_t *ev,
+                   uint8_t prev[NMIRF_HASH_LEN], msgpack_sbuffer *out)
+{
+    ev->seq = store_seq(self, txn) + 1;
+    MDB_val k = {4, "head"}, v;
+    if (mdb_get(txn, self->dbi[DB_META], &k, &v) == 0 && v.mv_size == NMIRF_HASH_LEN)
+        memcpy(prev, v.mv_data, NMIRF_HASH_LEN);
+    else
+        memset(prev, 0, NMIRF_HASH_LEN);
+    ev->prev = prev;
+    msgpack_sbuffer_clear(out);
+    nmirf_event_encode(out, ev);
+    uint8_t key[8], head[NMIRF_HASH_LEN];
+    store_u64_key(ev->seq, key);
+    nmirf_hash2(head, (const uint8_t *)out->data, out->size, NULL, 0);
+    /* APPEND: keys only grow, so LMDB can skip the search. */
+    MDB_val ek = {8, key}, evv = {out->size, out->data};
+    int rc = mdb_put(txn, self->dbi[DB_EVENTS], &ek, &evv, MDB_APPEND);
+    if (!rc)
+        rc = s_meta_put_u64(self, txn, "seq", ev->seq);
+    if (!rc)
+        rc = store_put(self, txn, DB_META, "head", 4, head, sizeof head);
+    return rc;
+}
+
+uint64_t
+store_next_report_id(store_t *self, MDB_txn *txn, int *err)
+{
+    uint64_t id = s_meta_u64(self, txn, "report") + 1;
+    *err = s_meta_put_u64(self, txn, "report", id);
+    return *err ? 0 : id;
+}
+
+const char *
+store_strerror(int rc)
+{
+    return mdb_strerror(rc);
+}
+
+size_t
+store_map_size(store_t *self)
+{
+    return self->map_size;
+}

@@ -1,0 +1,89 @@
+/*  store - the broker's LMDB environment.
+
+    One environment in DATADIR/store holds every named database below. The
+    event log is keyed by big-endian u64 sequence numbers, so LMDB's key
+    order is sequence order and the last key is the head. The sequence
+    number and the hash of the last event live in `meta`, written in the
+    same transaction as every event, so a commit either holds a change and
+    its event or neither.
+
+    Values read through store_get() are copied into a msgpack zone before
+    use: LMDB's pointers die at the next write in a write transaction.
+*/
+#ifndef STORE_H
+#define STORE_H
+
+#include <lmdb.h>
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nmirf_wire.h"
+
+typedef enum {
+    DB_META, /* "seq" -> u64 BE; "head" -> hash of the last event; "report" -> u64 BE */
+    DB_ENTITIES,    /* entity id -> entity record */
+    DB_RECS,        /* recommendation id -> recommendation record */
+    DB_ASSIGNMENTS, /* recommendation id -> assignment record */
+    DB_REPORTS,     /* report id (u64 BE) -> report record */
+    DB_REC_REPORTS, /* recommendation id -> report ids (u64 BE, dupsort) */
+    DB_STATUS,      /* recommendation id -> implementation status (str) */
+    DB_EVENTS,      /* seq (u64 BE) -> event bytes */
+    DB_REQUESTS,    /* request id (16 bytes) -> {hash, envelope, sig, reply} */
+    DB_COUNT
+} store_db_t;
+
+typedef struct _store_t store_t;
+
+/* Opens (creating if needed) the store in dir with a map of map_mb MiB.
+   Returns NULL with a reason in why. */
+store_t *store_open(const char *dir, size_t map_mb, char *why, size_t whylen);
+void store_close(store_t **self_p);
+
+/* Begins a transaction: a write transaction if write, nested in parent if
+   parent is not NULL. Returns an LMDB error code (0 on success). */
+int store_begin(store_t *self, MDB_txn *parent, bool write, MDB_txn **txn);
+
+/* Commits txn; for a top-level write transaction this syncs it to disk.
+   Returns an LMDB error code. */
+int store_commit(MDB_txn *txn);
+
+/* The handle of a named database. */
+MDB_dbi store_dbi(store_t *self, store_db_t db);
+
+/* Reads key from db and unpacks the value into obj, copying the bytes into
+   zone. Returns 0, MDB_NOTFOUND, or another LMDB error (a corrupt value is
+   MDB_CORRUPTED). */
+int store_get(store_t *self, MDB_txn *txn, store_db_t db, const void *key, size_t klen,
+              msgpack_zone *zone, msgpack_object *obj);
+
+/* Writes key -> value into db. Returns an LMDB error code. */
+int store_put(store_t *self, MDB_txn *txn, store_db_t db, const void *key, size_t klen,
+              const void *val, size_t vlen);
+
+/* True if db holds key; *err set to an LMDB error other than NOTFOUND. */
+bool store_has(store_t *self, MDB_txn *txn, store_db_t db, const void *key, size_t klen);
+
+/* The latest event sequence number (0 before the first event). */
+uint64_t store_seq(store_t *self, MDB_txn *txn);
+
+/* Appends an event: fills ev->seq with the next number and ev->prev with
+   the head hash, encodes it into out (cleared first), writes it and moves
+   seq and head. Returns an LMDB error code. */
+int store_append_event(store_t *self, MDB_txn *txn, nmirf_event_fields_t *ev,
+                       uint8_t prev[NMIRF_HASH_LEN], msgpack_sbuffer *out);
+
+/* Takes the next report id. Returns 0 on error. */
+uint64_t store_next_report_id(store_t *self, MDB_txn *txn, int *err);
+
+/* Encodes u64 as 8 big-endian bytes, and back. */
+void store_u64_key(uint64_t v, uint8_t key[8]);
+uint64_t store_u64_of(const void *key);
+
+/* Human-readable text for an LMDB error, for log lines and replies. */
+const char *store_strerror(int rc);
+
+/* Store size facts for status and logs. */
+size_t store_map_size(store_t *self);
+
+#endif

@@ -1,0 +1,63 @@
+/*  nmirf_mp - checked msgpack decoding and small packing helpers.
+
+    Everything that comes off the network or out of a file is checked by
+    nmirf_mp_check() before msgpack-c unpacks it. The check walks the bytes
+    once and refuses what msgpack-c would accept but we must not: counts
+    larger than the bytes left (msgpack-c would allocate for them first),
+    nesting deeper than NMIRF_MP_MAX_DEPTH, ext types, invalid UTF-8 in
+    strings, and trailing bytes. After it passes, unpacking is safe and
+    bounded by the input size.
+*/
+#ifndef NMIRF_MP_H
+#define NMIRF_MP_H
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nmirf_codes.h"
+
+#define NMIRF_MP_MAX_DEPTH 32
+
+/* Checks that buf[0..len) holds exactly one well-formed msgpack object
+   within our limits. Returns NMIRF_OK, NMIRF_E_BAD_MSGPACK or
+   NMIRF_E_BAD_UTF8; on failure writes a reason to why (may be NULL). */
+nmirf_code_t nmirf_mp_check(const uint8_t *buf, size_t len, char *why, size_t whylen);
+
+/* Checks then unpacks buf into obj, allocating from zone. The object and
+   everything it points to live in the zone and in buf (strings point into
+   buf): both must outlive obj. Returns as nmirf_mp_check. */
+nmirf_code_t nmirf_mp_unpack(const uint8_t *buf, size_t len, msgpack_zone *zone,
+                             msgpack_object *obj, char *why, size_t whylen);
+
+/* True if s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
+bool nmirf_utf8_valid(const uint8_t *s, size_t len);
+
+/* Returns the value under key in a map object, or NULL if obj is not a map
+   or has no such key. Borrowed: lives as long as obj. */
+const msgpack_object *nmirf_mp_get(const msgpack_object *obj, const char *key);
+
+/* True if obj is a str equal to s. */
+bool nmirf_mp_str_is(const msgpack_object *obj, const char *s);
+
+/* Returns a NUL-terminated copy of a str object, or NULL if obj is not a
+   str or holds a NUL. Caller frees. */
+char *nmirf_mp_strdup(const msgpack_object *obj);
+
+/* Copies a str object into buf (size bufsize, NUL-terminated). Returns 0,
+   or -1 if obj is not a str, holds a NUL, or does not fit. */
+int nmirf_mp_strcpy(const msgpack_object *obj, char *buf, size_t bufsize);
+
+/* Packing helpers: a NUL-terminated string, binary bytes, and a string key
+   followed by a string / uint value. */
+void nmirf_mp_pack_str(msgpack_packer *pk, const char *s);
+void nmirf_mp_pack_strn(msgpack_packer *pk, const char *s, size_t len);
+void nmirf_mp_pack_bin(msgpack_packer *pk, const void *data, size_t len);
+void nmirf_mp_pack_kv_str(msgpack_packer *pk, const char *key, const char *val);
+void nmirf_mp_pack_kv_uint(msgpack_packer *pk, const char *key, uint64_t val);
+
+/* Packs obj back to msgpack (a deep copy). */
+void nmirf_mp_pack_object(msgpack_packer *pk, const msgpack_object *obj);
+
+#endif
