@@ -29,7 +29,10 @@ nmirf_reply_t *nmirf_client_call(nmirf_client_t *self, const char *op,
                                  const uint8_t *body, size_t body_len, char *why,
                                  size_t whylen);
 
-/* As nmirf_client_call with a given request id (for resends). */
+/* As nmirf_client_call with a given request id. It signs anew with the
+   current time, so the bytes differ from an earlier call's: a resend that
+   must be idempotent keeps the first frames and sends them again with
+   nmirf_client_call_raw (the broker compares bytes, PROTOCOL.md section 3). */
 nmirf_reply_t *nmirf_client_call_id(nmirf_client_t *self, const uint8_t id[NMIRF_ID_LEN],
                                     const char *op, const uint8_t *body, size_t body_len,
                                     char *why, size_t whylen);

@@ -17,8 +17,7 @@ struct _broker_t {
     zsock_t *pub;         /* events */
     zloop_t *loop;        /* reactor */
     event_batch_t events; /* events of the batch in progress */
-    uint64_t commits;     /* batches committed, for the log */
-    uint64_t requests;    /* requests in them */
+    broker_stats_t stats; /* counters, for ping and the log */
 };
 
 /* One request of a batch: who to answer, and the answer. */
@@ -91,8 +90,10 @@ s_on_requests(zloop_t *loop, zsock_t *reader, void *arg)
 {
     broker_t *self = arg;
     static s_slot_t slots[BROKER_BATCH_MAX];
-    batch_t batch = {
-        .store = self->store, .events = &self->events, .now = nmirf_now_ms()};
+    batch_t batch = {.store = self->store,
+                     .events = &self->events,
+                     .now = nmirf_now_ms(),
+                     .stats = &self->stats};
     int rc = store_begin(self->store, NULL, true, &batch.txn);
     if (rc) {
         /* Without a transaction nothing can be answered well; the
@@ -111,7 +112,7 @@ s_on_requests(zloop_t *loop, zsock_t *reader, void *arg)
         zmsg_destroy(&msg);
         n++;
     }
-    if (batch.dirty) {
+    if (batch.writes) {
         uint64_t t0 = nmirf_mono_us();
         rc = store_commit(batch.txn); /* synced: the durability point */
         uint64_t took = nmirf_mono_us() - t0;
@@ -127,14 +128,15 @@ s_on_requests(zloop_t *loop, zsock_t *reader, void *arg)
             }
             s_fail_all(slots, n, rc, seq);
         } else {
-            self->commits++;
-            self->requests += n;
+            self->stats.commits++;
+            self->stats.writes += batch.writes;
             if (took > 100000)
                 log_warnx("slow commit: %llu ms for %zu requests",
                           (unsigned long long)(took / 1000), n);
         }
     } else
         mdb_txn_abort(batch.txn);
+    self->stats.requests += n;
     for (size_t i = 0; i < n; i++)
         s_send_reply(self, &slots[i]);
     event_batch_publish(&self->events, self->pub);
@@ -183,6 +185,7 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
 {
     broker_t *self = zmalloc(sizeof *self);
     self->store = store;
+    self->stats.started = nmirf_now_ms();
     self->router = zsock_new(ZMQ_ROUTER);
     self->pub = zsock_new(ZMQ_PUB);
     char req_ep[256], ev_ep[256];
@@ -227,8 +230,10 @@ int
 broker_run(broker_t *self)
 {
     zloop_start(self->loop); /* returns on SIGINT/SIGTERM (CZMQ's handler) */
-    log_info("stopping: %llu commits held %llu requests",
-             (unsigned long long)self->commits, (unsigned long long)self->requests);
+    log_info("stopping: %llu requests answered, %llu writes in %llu commits",
+             (unsigned long long)self->stats.requests,
+             (unsigned long long)self->stats.writes,
+             (unsigned long long)self->stats.commits);
     return 0;
 }
 

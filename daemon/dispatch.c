@@ -106,7 +106,7 @@ s_run(batch_t *batch, const op_def_t *op, op_ctx_t *ctx, const uint8_t *env_byte
         else
             mdb_txn_abort(child);
         if (!rc) {
-            batch->dirty = true;
+            batch->writes++;
             log_debug("%s by %s applied", env->op, env->author);
             return;
         }
@@ -127,8 +127,10 @@ dispatch_request(batch_t *batch, const uint8_t *const *frames, const size_t *siz
     nmirf_envelope_t env;
     bool has_id = false;
     memset(&env, 0, sizeof env);
-    if (count != 2 || sizes[0] == 0) {
-        snprintf(why, sizeof why, "a request is 2 frames (envelope, signature), not %zu",
+    if (count != 2 || sizes[0] == 0 || sizes[1] == 0) {
+        snprintf(why, sizeof why,
+                 count == 2 ? "a request frame is empty"
+                            : "a request is 2 frames (envelope, signature), not %zu",
                  count);
         s_refuse(batch, reply, NULL, "", "", NMIRF_E_BAD_FRAME, why);
         return;
@@ -197,6 +199,7 @@ dispatch_request(batch_t *batch, const uint8_t *const *frames, const size_t *siz
         .zone = zone,
         .reply = &body,
         .events = batch->events,
+        .stats = batch->stats,
     };
     msgpack_packer_init(&ctx.pk, &body, msgpack_sbuffer_write);
     if (!ctx.role)

@@ -14,14 +14,16 @@
 #include <stdint.h>
 
 #include "events.h"
+#include "stats.h"
 #include "store.h"
 
 typedef struct {
-    store_t *store;        /* the store */
-    MDB_txn *txn;          /* the batch's write transaction */
-    event_batch_t *events; /* events the batch made */
-    uint64_t now;          /* batch time, ms */
-    bool dirty;            /* a write was applied to txn: commit it */
+    store_t *store;              /* the store */
+    MDB_txn *txn;                /* the batch's write transaction */
+    event_batch_t *events;       /* events the batch made */
+    uint64_t now;                /* batch time, ms */
+    unsigned writes;             /* writes applied to txn: commit it if any */
+    const broker_stats_t *stats; /* the broker's counters, for ping */
 } batch_t;
 
 /* Answers one request. frames/sizes are the frames after the routing

@@ -16,6 +16,8 @@
 #include <stdint.h>
 
 #include "events.h"
+#include "stats.h"
+#include "stats.h"
 #include "nmirf_wire.h"
 #include "store.h"
 
@@ -36,6 +38,7 @@ typedef struct {
     msgpack_sbuffer *reply;      /* the reply body (a packed map) */
     msgpack_packer pk;           /* packs into reply */
     event_batch_t *events;       /* where emitted events go */
+    const broker_stats_t *stats; /* the broker's counters (may be NULL) */
     nmirf_code_t code;           /* the refusal's code */
     char why[512];               /* and its reason */
 } op_ctx_t;

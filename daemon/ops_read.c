@@ -10,6 +10,7 @@
 
 #define EVENTS_DEFAULT 1000
 #define EVENTS_MAX 10000
+#define EVENTS_BYTES_MAX (16u << 20) /* one events.since reply's event bytes */
 
 int
 op_ping(op_ctx_t *ctx)
@@ -17,9 +18,15 @@ op_ping(op_ctx_t *ctx)
     static const char *const allowed[] = {NULL};
     if (body_only(ctx, &ctx->env->body, allowed, "body"))
         return -1;
-    msgpack_pack_map(&ctx->pk, 2);
+    static const broker_stats_t none;
+    const broker_stats_t *st = ctx->stats ? ctx->stats : &none;
+    msgpack_pack_map(&ctx->pk, 6);
     nmirf_mp_pack_kv_str(&ctx->pk, "version", NMIRF_VERSION);
     nmirf_mp_pack_kv_uint(&ctx->pk, "seq", store_seq(ctx->store, ctx->txn));
+    nmirf_mp_pack_kv_uint(&ctx->pk, "started", st->started);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "requests", st->requests);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "writes", st->writes);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "commits", st->commits);
     return 0;
 }
 
@@ -41,24 +48,39 @@ op_events_since(op_ctx_t *ctx)
     uint64_t count = since >= last ? 0 : last - since;
     if (count > limit)
         count = limit;
-    msgpack_pack_map(&ctx->pk, 2);
-    nmirf_mp_pack_str(&ctx->pk, "events");
-    msgpack_pack_array(&ctx->pk, count);
     MDB_cursor *cur;
     int rc = mdb_cursor_open(ctx->txn, store_dbi(ctx->store, DB_EVENTS), &cur);
     if (rc)
         return op_store_error(ctx, rc, "reading events");
+    /* First pass: how many fit the byte budget (at least one, so a client
+       always moves on); the second packs them. */
     uint8_t key[8];
     store_u64_key(since + 1, key);
     MDB_val k = {8, key}, v;
-    uint64_t n = 0;
+    uint64_t n = 0, bytes = 0, expect = since + 1;
     for (rc = count ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : MDB_NOTFOUND;
-         rc == 0 && n < count; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++)
+         rc == 0 && n < count && (n == 0 || bytes + v.mv_size <= EVENTS_BYTES_MAX);
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++, expect++) {
+        if (store_u64_of(k.mv_data) != expect)
+            break; /* a hole in the log: never expected, refused below */
+        bytes += v.mv_size;
+    }
+    if (n == 0 && count) {
+        mdb_cursor_close(cur);
+        return op_refuse(ctx, NMIRF_E_INTERNAL, "event log is missing event %llu",
+                         (unsigned long long)(since + 1));
+    }
+    msgpack_pack_map(&ctx->pk, 2);
+    nmirf_mp_pack_str(&ctx->pk, "events");
+    msgpack_pack_array(&ctx->pk, n);
+    store_u64_key(since + 1, key);
+    k.mv_size = 8;
+    k.mv_data = key;
+    uint64_t i = 0;
+    for (rc = n ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : MDB_NOTFOUND;
+         rc == 0 && i < n; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), i++)
         nmirf_mp_pack_bin(&ctx->pk, v.mv_data, v.mv_size);
     mdb_cursor_close(cur);
-    if (n != count) /* the log has a hole: never expected, so say so */
-        return op_refuse(ctx, NMIRF_E_INTERNAL, "event log is missing events after %llu",
-                         (unsigned long long)(since + n));
     nmirf_mp_pack_kv_uint(&ctx->pk, "last", last);
     return 0;
 }

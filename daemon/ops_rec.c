@@ -5,6 +5,7 @@
 #include "ops.h"
 #include "records.h"
 
+#include <czmq.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -167,10 +168,17 @@ op_rec_import(op_ctx_t *ctx)
         return op_refuse(ctx, NMIRF_E_TOO_LARGE,
                          "%u recommendations in one import, over %d; split the file",
                          recs->via.array.size, IMPORT_MAX);
-    /* Check every recommendation before writing any: all or nothing. */
+    /* Check every recommendation before writing any: all or nothing. An id
+       twice in one import is a mistake in the file, not an update. */
+    zhashx_t *seen = zhashx_new();
     for (uint32_t i = 0; i < recs->via.array.size; i++) {
         strv_t id;
-        if (s_check_rec(ctx, &recs->via.array.ptr[i], &id)) {
+        int bad = s_check_rec(ctx, &recs->via.array.ptr[i], &id);
+        if (!bad && zhashx_insert(seen, op_strdup(ctx, id), (void *)1) != 0)
+            bad = op_refuse(ctx, NMIRF_E_BAD_REQUEST, "id '%.*s' appears twice",
+                            (int)id.n, id.p);
+        if (bad) {
+            zhashx_destroy(&seen);
             /* Prefix the reason with which recommendation it is. */
             char head[32];
             size_t h = (size_t)snprintf(head, sizeof head, "recommendation %u: ", i + 1);
@@ -180,6 +188,7 @@ op_rec_import(op_ctx_t *ctx)
             return -1;
         }
     }
+    zhashx_destroy(&seen);
     if (op_need_coordinator(ctx))
         return -1;
     uint64_t counts[3] = {0, 0, 0}; /* unchanged, added, updated */

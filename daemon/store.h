@@ -61,7 +61,7 @@ int store_get(store_t *self, MDB_txn *txn, store_db_t db, const void *key, size_
 int store_put(store_t *self, MDB_txn *txn, store_db_t db, const void *key, size_t klen,
               const void *val, size_t vlen);
 
-/* True if db holds key; *err set to an LMDB error other than NOTFOUND. */
+/* True if db holds key (an LMDB error reads as absent). */
 bool store_has(store_t *self, MDB_txn *txn, store_db_t db, const void *key, size_t klen);
 
 /* The latest event sequence number (0 before the first event). */

@@ -92,6 +92,11 @@ s_check(s_cursor_t *c, int depth)
 
     if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 || t == 0xc3)
         return NMIRF_OK; /* fixint, nil, bool */
+    bool container = (t & 0xe0) == 0x80 || (t >= 0xdc && t <= 0xdf);
+    /* Containers nest at most NMIRF_MP_MAX_DEPTH deep, counting the root:
+       msgpack-c cannot hold more open ones, even empty. */
+    if (container && depth >= NMIRF_MP_MAX_DEPTH)
+        return s_fail(c, NMIRF_E_BAD_MSGPACK, "msgpack nested too deep");
     if ((t & 0xf0) == 0x80)
         items = (uint64_t)(t & 0x0f) * 2;
     else if ((t & 0xf0) == 0x90)
@@ -229,20 +234,22 @@ bool
 nmirf_mp_str_is(const msgpack_object *obj, const char *s)
 {
     size_t len = strlen(s);
+    /* msgpack-c may give an empty string a NULL pointer: no memcmp then. */
     return obj && obj->type == MSGPACK_OBJECT_STR && obj->via.str.size == len &&
-           memcmp(obj->via.str.ptr, s, len) == 0;
+           (len == 0 || memcmp(obj->via.str.ptr, s, len) == 0);
 }
 
 char *
 nmirf_mp_strdup(const msgpack_object *obj)
 {
     if (!obj || obj->type != MSGPACK_OBJECT_STR ||
-        memchr(obj->via.str.ptr, 0, obj->via.str.size))
+        (obj->via.str.size && memchr(obj->via.str.ptr, 0, obj->via.str.size)))
         return NULL;
     char *s = malloc(obj->via.str.size + 1);
     if (!s)
         return NULL;
-    memcpy(s, obj->via.str.ptr, obj->via.str.size);
+    if (obj->via.str.size)
+        memcpy(s, obj->via.str.ptr, obj->via.str.size);
     s[obj->via.str.size] = 0;
     return s;
 }
@@ -251,9 +258,10 @@ int
 nmirf_mp_strcpy(const msgpack_object *obj, char *buf, size_t bufsize)
 {
     if (!obj || obj->type != MSGPACK_OBJECT_STR || obj->via.str.size >= bufsize ||
-        memchr(obj->via.str.ptr, 0, obj->via.str.size))
+        (obj->via.str.size && memchr(obj->via.str.ptr, 0, obj->via.str.size)))
         return -1;
-    memcpy(buf, obj->via.str.ptr, obj->via.str.size);
+    if (obj->via.str.size)
+        memcpy(buf, obj->via.str.ptr, obj->via.str.size);
     buf[obj->via.str.size] = 0;
     return 0;
 }

@@ -1,0 +1,15 @@
+/*  stats - the broker's running counters, read by `ping` (and so by the
+    benchmark, which derives the mean number of writes per commit). */
+#ifndef STATS_H
+#define STATS_H
+
+#include <stdint.h>
+
+typedef struct {
+    uint64_t started;  /* start time, ms */
+    uint64_t requests; /* requests answered */
+    uint64_t writes;   /* writes committed */
+    uint64_t commits;  /* synced commits that held them */
+} broker_stats_t;
+
+#endif
