@@ -1,1 +1,13 @@
-# (filled in by the part's owner)
+# The nmirf command line.
+#  cli_selftest: the pure parts (UTF-8 width and cutting, argument checks).
+#  cli: tests/cli_test.sh starts a real nmirfd in a temporary directory and
+#       drives every command through the built nmirf, checking output and
+#       exit statuses. Needs bash and python3.
+add_test(NAME cli_selftest COMMAND cli_selftest)
+set_tests_properties(cli_selftest PROPERTIES TIMEOUT 30 LABELS cli)
+
+find_program(BASH_PROGRAM bash REQUIRED)
+add_test(NAME cli
+         COMMAND ${BASH_PROGRAM} ${CMAKE_CURRENT_LIST_DIR}/cli_test.sh
+                 $<TARGET_FILE:nmirfd> $<TARGET_FILE:nmirf> ${CMAKE_CURRENT_LIST_DIR}/fixtures)
+set_tests_properties(cli PROPERTIES TIMEOUT 120 LABELS cli)

@@ -1,0 +1,268 @@
+/*  cli_args - option parsing and the checks of local input.
+
+    Every command parses its own flags with getopt_long through
+    cli_getopt(), so that a bad flag is reported the same way everywhere:
+    what is wrong, with which argument, then where the help is. Arguments
+    are checked here against the protocol's syntax before anything is sent,
+    so a typo is a usage error (exit 2) and not a broker refusal.
+*/
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "nmirf_mp.h"
+#include "nmirf_util.h"
+
+const char *const cli_roles[] = {"coordinator", "ministry", "observer", NULL};
+const char *const cli_mechanisms[] = {"UPR", "CAT",  "CCPR", "CESCR", "CEDAW", "CERD",
+                                      "CRC", "CRPD", "CMW",  "CED",   "SP",    NULL};
+const char *const cli_statuses[] = {"not_started",           "in_progress",
+                                    "partially_implemented", "implemented",
+                                    "not_implemented",       NULL};
+const char *const cli_report_states[] = {"submitted", "validated", "returned", NULL};
+
+/* Names the running command and restarts getopt: optind 0 makes glibc
+   forget the previous parse entirely, which optind 1 does not. */
+void
+cli_begin(cli_t *cli, const char *topic, const char *cmd)
+{
+    cli->topic = topic;
+    snprintf(cli->cmd, sizeof cli->cmd, "%s", cmd);
+    optind = 0;
+    opterr = 0;
+}
+
+/* getopt_long with our messages; --json is global, so every command
+   accepts it in any place. */
+int
+cli_getopt(cli_t *cli, int argc, char **argv, const char *shortopts,
+           const struct option *longopts)
+{
+    for (;;) {
+        int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+        if (c == 'J') {
+            cli->json = true;
+            continue;
+        }
+        if (c == 'h')
+            return CLI_OPT_HELP;
+        if (c == '?') {
+            if (optopt)
+                cli_usage(cli, "unknown option '-%c'", optopt);
+            else
+                cli_usage(cli, "unknown option '%s'", argv[optind - 1]);
+            return CLI_OPT_BAD;
+        }
+        if (c == ':') {
+            cli_usage(cli, "option '%s' needs a value", argv[optind - 1]);
+            return CLI_OPT_BAD;
+        }
+        return c;
+    }
+}
+
+/* Help goes to stdout and succeeds: it was asked for. */
+int
+cli_opt_exit(cli_t *cli, int opt)
+{
+    if (opt == CLI_OPT_HELP) {
+        cli_help(cli->topic, stdout);
+        return CLI_EXIT_OK;
+    }
+    return CLI_EXIT_USAGE;
+}
+
+/* Prints "nmirf: CMD: " and the message on stderr. */
+static void
+s_vreport(cli_t *cli, const char *fmt, va_list ap)
+{
+    if (cli->cmd[0])
+        fprintf(stderr, "nmirf: %s: ", cli->cmd);
+    else
+        fprintf(stderr, "nmirf: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+int
+cli_usage(cli_t *cli, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    s_vreport(cli, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "try 'nmirf help%s%s'\n", cli->topic ? " " : "",
+            cli->topic ? cli->topic : "");
+    return CLI_EXIT_USAGE;
+}
+
+int
+cli_local_error(cli_t *cli, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    s_vreport(cli, fmt, ap);
+    va_end(ap);
+    return CLI_EXIT_LOCAL;
+}
+
+int
+cli_positional(cli_t *cli, int argc, int min, int max, const char *names)
+{
+    if (argc < min)
+        return cli_usage(cli, "missing argument: expected %s", names);
+    if (argc > max)
+        return cli_usage(cli, "too many arguments: expected %s", names);
+    return 0;
+}
+
+/* Decimal digits only: strtoull alone would take "-1", " 7" and "7x". */
+int
+cli_parse_uint(cli_t *cli, const char *option, const char *s, uint64_t *out)
+{
+    if (!*s || strspn(s, "0123456789") != strlen(s))
+        return cli_usage(cli, "%s: '%s' is not a whole number", option, s);
+    errno = 0;
+    unsigned long long v = strtoull(s, NULL, 10);
+    if (errno == ERANGE)
+        return cli_usage(cli, "%s: '%s' is too large", option, s);
+    *out = v;
+    return 0;
+}
+
+int
+cli_check_entity_id(cli_t *cli, const char *option, const char *s)
+{
+    if (!nmirf_entity_id_valid(s, strlen(s)))
+        return cli_usage(cli, "%s: '%s' is not an entity id (1 to 16 of A-Z 0-9 _ -)",
+                         option, s);
+    return 0;
+}
+
+int
+cli_check_rec_id(cli_t *cli, const char *option, const char *s)
+{
+    if (!nmirf_rec_id_valid(s, strlen(s)))
+        return cli_usage(cli,
+                         "%s: '%s' is not a recommendation id "
+                         "(1 to 64 of A-Z a-z 0-9 . _ / : -)",
+                         option, s);
+    return 0;
+}
+
+int
+cli_check_date(cli_t *cli, const char *option, const char *s)
+{
+    if (!nmirf_date_valid(s, strlen(s)))
+        return cli_usage(cli, "%s: '%s' is not a date YYYY-MM-DD", option, s);
+    return 0;
+}
+
+/* The broker would refuse these too; saying it here names the flag. */
+int
+cli_check_text(cli_t *cli, const char *option, const char *s, size_t max)
+{
+    size_t len = strlen(s);
+    if (!nmirf_utf8_valid((const uint8_t *)s, len))
+        return cli_usage(cli, "%s: the text is not valid UTF-8", option);
+    if (len > max)
+        return cli_usage(cli, "%s: the text is %zu bytes, over the limit of %zu", option,
+                         len, max);
+    return 0;
+}
+
+int
+cli_check_enum(cli_t *cli, const char *option, const char *s, const char *const *set)
+{
+    for (size_t i = 0; set[i]; i++)
+        if (strcmp(s, set[i]) == 0)
+            return 0;
+    char list[256] = "";
+    for (size_t i = 0; set[i]; i++) {
+        if (i)
+            strncat(list, ", ", sizeof list - strlen(list) - 1);
+        strncat(list, set[i], sizeof list - strlen(list) - 1);
+    }
+    return cli_usage(cli, "%s: '%s' is not one of %s", option, s, list);
+}
+
+int
+cli_dispatch(cli_t *cli, const char *group, const cli_sub_t *subs, size_t nsubs, int argc,
+             char **argv)
+{
+    cli_begin(cli, group, group);
+    if (argc < 2) {
+        char list[128] = "";
+        for (size_t i = 0; i < nsubs; i++) {
+            strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+            strncat(list, subs[i].name, sizeof list - strlen(list) - 1);
+        }
+        return cli_usage(cli, "missing subcommand: one of %s", list);
+    }
+    const char *sub = argv[1];
+    if (strcmp(sub, "help") == 0 || strcmp(sub, "-h") == 0 ||
+        strcmp(sub, "--help") == 0) {
+        cli_help(group, stdout);
+        return CLI_EXIT_OK;
+    }
+    for (size_t i = 0; i < nsubs; i++)
+        if (strcmp(sub, subs[i].name) == 0) {
+            char cmd[sizeof cli->cmd];
+            snprintf(cmd, sizeof cmd, "%s %s", group, sub);
+            cli_begin(cli, group, cmd);
+            return subs[i].run(cli, argc - 1, argv + 1);
+        }
+    return cli_usage(cli, "no subcommand '%s'", sub);
+}
+
+/* --- self-test -------------------------------------------------------- */
+
+/* Checks the argument checks. The refusals print their usual messages to
+   stderr. Returns the number of failures. */
+int
+cli_args_test(bool verbose)
+{
+    int failures = 0;
+#define CHECK(cond)                                                                      \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
+            fprintf(stderr, "cli_args_test: %s:%d: %s\n", __FILE__, __LINE__, #cond);    \
+            failures++;                                                                  \
+        }                                                                                \
+    } while (0)
+    cli_t cli = {.timeout_ms = 1};
+    uint64_t v = 0;
+    cli_begin(&cli, "rec", "selftest");
+    if (verbose)
+        printf("cli_args_test: the refusals below are expected\n");
+
+    CHECK(cli_parse_uint(&cli, "--limit", "0", &v) == 0 && v == 0);
+    CHECK(cli_parse_uint(&cli, "--limit", "18446744073709551615", &v) == 0 &&
+          v == UINT64_MAX);
+    CHECK(cli_parse_uint(&cli, "--limit", "18446744073709551616", &v) == CLI_EXIT_USAGE);
+    CHECK(cli_parse_uint(&cli, "--limit", "-1", &v) == CLI_EXIT_USAGE);
+    CHECK(cli_parse_uint(&cli, "--limit", " 7", &v) == CLI_EXIT_USAGE);
+    CHECK(cli_parse_uint(&cli, "--limit", "7x", &v) == CLI_EXIT_USAGE);
+    CHECK(cli_parse_uint(&cli, "--limit", "", &v) == CLI_EXIT_USAGE);
+
+    CHECK(cli_check_entity_id(&cli, "--lead", "MJ") == 0);
+    CHECK(cli_check_entity_id(&cli, "--lead", "mj") == CLI_EXIT_USAGE);
+    CHECK(cli_check_entity_id(&cli, "--lead", "ABCDEFGHIJKLMNOPQ") == CLI_EXIT_USAGE);
+    CHECK(cli_check_rec_id(&cli, "ID", "UPR-4-125.12") == 0);
+    CHECK(cli_check_rec_id(&cli, "ID", "has space") == CLI_EXIT_USAGE);
+    CHECK(cli_check_date(&cli, "--date", "2024-02-29") == 0);
+    CHECK(cli_check_date(&cli, "--date", "2023-02-29") == CLI_EXIT_USAGE);
+    CHECK(cli_check_date(&cli, "--date", "2024-1-01") == CLI_EXIT_USAGE);
+    CHECK(cli_check_text(&cli, "--note", "Ministère وزارة", 512) == 0);
+    CHECK(cli_check_text(&cli, "--note", "latin1 \xe9t\xe9", 512) == CLI_EXIT_USAGE);
+    CHECK(cli_check_text(&cli, "--note", "12345", 4) == CLI_EXIT_USAGE);
+    CHECK(cli_check_enum(&cli, "--mechanism", "CRC", cli_mechanisms) == 0);
+    CHECK(cli_check_enum(&cli, "--mechanism", "crc", cli_mechanisms) == CLI_EXIT_USAGE);
+    CHECK(cli_check_enum(&cli, "--status", "implemented", cli_statuses) == 0);
+    CHECK(cli_check_enum(&cli, "--state", "returned", cli_report_states) == 0);
+    CHECK(cli_check_enum(&cli, "--role", "observer", cli_roles) == 0);
+#undef CHECK
+    return failures;
+}

@@ -1,0 +1,85 @@
+/*  cli_call - one signed request to the broker, and what its failure means
+    for the exit status.
+
+    The key is loaded and the socket made only when a command first calls
+    the broker, so keygen and help need neither, and a usage error is found
+    before any key file is read.
+*/
+#include <string.h>
+
+#include "cli.h"
+#include "nmirf_util.h"
+
+/* Loads the secret key once. A public file is refused here and not by the
+   broker: it cannot sign, and the broker could only say bad_signature. */
+static int
+s_load_key(cli_t *cli)
+{
+    char why[256] = "";
+    if (cli->key_loaded)
+        return 0;
+    if (!cli->key_path || !*cli->key_path)
+        return cli_usage(cli, "a key file is needed to sign requests: "
+                              "give -k FILE or set NMIRF_KEY");
+    if (nmirf_key_load(&cli->key, cli->key_path, why, sizeof why) != 0)
+        return cli_local_error(cli, "key: %s", why[0] ? why : cli->key_path);
+    if (!cli->key.has_secret) {
+        nmirf_key_wipe(&cli->key);
+        return cli_local_error(cli,
+                               "key %s holds no secret key: requests are signed with "
+                               "the secret ID.key file, not ID.pub",
+                               cli->key_path);
+    }
+    cli->key_loaded = true;
+    return 0;
+}
+
+int
+cli_call(cli_t *cli, const char *op, const msgpack_sbuffer *body, nmirf_reply_t **reply_p)
+{
+    char why[256] = "";
+    *reply_p = NULL;
+    int rc = s_load_key(cli);
+    if (rc)
+        return rc;
+    if (!cli->client) {
+        cli->client = nmirf_client_new(cli->broker, &cli->key, cli->timeout_ms);
+        if (!cli->client) {
+            fprintf(stderr, "nmirf: %s: cannot connect to %s\n", cli->cmd, cli->broker);
+            return CLI_EXIT_NO_REPLY;
+        }
+    }
+    uint64_t start = nmirf_mono_us();
+    nmirf_reply_t *reply =
+        nmirf_client_call(cli->client, op, body ? (const uint8_t *)body->data : NULL,
+                          body ? body->size : 0, why, sizeof why);
+    if (!reply) {
+        /* The client says NULL for both a timeout and a garbled reply;
+           the time taken tells them apart for the message. */
+        uint64_t waited_ms = (nmirf_mono_us() - start) / 1000;
+        if (waited_ms + 50 >= (uint64_t)cli->timeout_ms)
+            fprintf(stderr, "nmirf: %s: no reply from %s within %d ms\n", cli->cmd,
+                    cli->broker, cli->timeout_ms);
+        else
+            fprintf(stderr, "nmirf: %s: unreadable reply from %s: %s\n", cli->cmd,
+                    cli->broker, why[0] ? why : "unknown reason");
+        return CLI_EXIT_NO_REPLY;
+    }
+    if (!reply->ok) {
+        fprintf(stderr, "nmirf: %s: %s\n", reply->code_name,
+                reply->message[0] ? reply->message : "refused");
+        nmirf_reply_destroy(&reply);
+        return CLI_EXIT_REFUSED;
+    }
+    *reply_p = reply;
+    return 0;
+}
+
+void
+cli_close(cli_t *cli)
+{
+    nmirf_client_destroy(&cli->client);
+    if (cli->key_loaded)
+        nmirf_key_wipe(&cli->key);
+    cli->key_loaded = false;
+}

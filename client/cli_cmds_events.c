@@ -1,0 +1,369 @@
+/*  cli_cmds_events - the event log: events, and events --follow.
+
+    --follow joins the two endpoints. It subscribes to "ev/" (every event
+    exactly once) and "hb" (the broker's heartbeat) first, then fetches the
+    events it has not seen with events.since, so nothing falls between the
+    fetch and the subscription. Events are printed strictly in sequence:
+    one that arrives twice is dropped, and a jump in the numbers, or a
+    heartbeat ahead of the last one printed, means the subscription lost
+    some (ZeroMQ drops on a slow joiner or a full queue), so they are
+    fetched again from the log. The log is the truth; the PUB socket is
+    only the nudge.
+*/
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <czmq.h>
+#include <jansson.h>
+
+#include "cli.h"
+#include "nmirf_json.h"
+#include "nmirf_mp.h"
+
+#define FETCH_LIMIT 1000 /* events per events.since while following */
+#define POLL_MS 250      /* how often the follow loop looks at the signal flag */
+
+static volatile sig_atomic_t s_stop;
+
+/* SIGINT and SIGTERM end --follow at the next poll. */
+static void
+s_on_signal(int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+/* The whole event as JSON, every field with bins in hex; NULL if the
+   bytes cannot be unpacked. Caller decrefs. */
+static json_t *
+s_event_json(const nmirf_event_t *ev)
+{
+    msgpack_zone *zone = msgpack_zone_new(MSGPACK_ZONE_CHUNK_SIZE);
+    msgpack_object obj;
+    json_t *json = NULL;
+    if (!zone)
+        return NULL;
+    if (nmirf_mp_unpack(ev->bytes, ev->len, zone, &obj, NULL, 0) == NMIRF_OK)
+        json = nmirf_mp_to_json(&obj);
+    msgpack_zone_free(zone);
+    return json;
+}
+
+/* One event on one line, flushed, for --follow. */
+static void
+s_print_event_line(cli_t *cli, const nmirf_event_t *ev)
+{
+    if (cli->json) {
+        json_t *json = s_event_json(ev);
+        if (json) {
+            json_dumpf(json, stdout, JSON_COMPACT);
+            fputc('\n', stdout);
+            json_decref(json);
+        }
+    } else {
+        char when[32];
+        char *entities = cli_mp_text(&ev->entities);
+        char *kind = cli_cell_text(ev->kind, 24);
+        char *subject = cli_cell_text(ev->subject, 40);
+        char *ents = cli_cell_text(entities, 60);
+        printf("%6llu  %s  %-18s  %-24s  %-8s  %s\n", (unsigned long long)ev->seq,
+               cli_time_text(ev->ts, false, when), kind ? kind : "",
+               subject ? subject : "", ev->author, ents ? ents : "");
+        free(kind);
+        free(entities);
+        free(subject);
+        free(ents);
+    }
+    fflush(stdout);
+}
+
+/* Sends events.since. Returns the reply (caller destroys), or NULL with
+   the exit status in *rc after the failure was reported. */
+static nmirf_reply_t *
+s_fetch(cli_t *cli, uint64_t since, uint64_t limit, bool has_limit, int *rc)
+{
+    msgpack_sbuffer body;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, has_limit ? 2 : 1);
+    nmirf_mp_pack_kv_uint(&pk, "since", since);
+    if (has_limit)
+        nmirf_mp_pack_kv_uint(&pk, "limit", limit);
+    nmirf_reply_t *reply;
+    *rc = cli_call(cli, "events.since", &body, &reply);
+    msgpack_sbuffer_destroy(&body);
+    return *rc ? NULL : reply;
+}
+
+/* Decodes item i of an events array, or NULL after a warning. */
+static nmirf_event_t *
+s_decode_item(cli_t *cli, const msgpack_object *item)
+{
+    char why[256] = "";
+    if (item->type != MSGPACK_OBJECT_BIN) {
+        fprintf(stderr, "nmirf: %s: an event is not a bin; skipped\n", cli->cmd);
+        return NULL;
+    }
+    nmirf_event_t *ev = nmirf_event_decode((const uint8_t *)item->via.bin.ptr,
+                                           item->via.bin.size, why, sizeof why);
+    if (!ev)
+        fprintf(stderr, "nmirf: %s: unreadable event skipped: %s\n", cli->cmd, why);
+    return ev;
+}
+
+/* events [--since N] [--limit N]: one events.since, as a table or JSON
+   with every event decoded. */
+static int
+s_list(cli_t *cli, uint64_t since, uint64_t limit, bool has_limit)
+{
+    static const char *const headers[] = {"SEQ",     "TIME",   "KIND",
+                                          "SUBJECT", "AUTHOR", "ENTITIES"};
+    int rc;
+    nmirf_reply_t *reply = s_fetch(cli, since, limit, has_limit, &rc);
+    if (!reply)
+        return rc;
+    const msgpack_object *events = nmirf_mp_get(&reply->body, "events");
+    uint32_t count =
+        events && events->type == MSGPACK_OBJECT_ARRAY ? events->via.array.size : 0;
+    uint64_t last_seen = since;
+    json_t *json_events = cli->json ? json_array() : NULL;
+    cli_table_t *table = cli->json ? NULL : cli_table_new(headers, 6);
+    if (table) {
+        cli_table_right(table, 0);
+        cli_table_limit(table, 3, 32, false);
+        cli_table_limit(table, 5, 40, true);
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        nmirf_event_t *ev = s_decode_item(cli, &events->via.array.ptr[i]);
+        if (!ev)
+            continue;
+        last_seen = ev->seq;
+        if (json_events) {
+            json_t *one = s_event_json(ev);
+            if (one)
+                json_array_append_new(json_events, one);
+        } else if (table) {
+            char when[32];
+            cli_table_row(table);
+            cli_table_cellf(table, "%llu", (unsigned long long)ev->seq);
+            cli_table_cell(table, cli_time_text(ev->ts, false, when));
+            cli_table_cell(table, ev->kind);
+            cli_table_cell(table, ev->subject);
+            cli_table_cell(table, ev->author);
+            char *entities = cli_mp_text(&ev->entities);
+            cli_table_cell(table, entities);
+            free(entities);
+        }
+        nmirf_event_destroy(&ev);
+    }
+    uint64_t last = cli_mp_uint(&reply->body, "last", reply->seq);
+    rc = CLI_EXIT_OK;
+    if (json_events) {
+        json_t *out =
+            json_pack("{s:o, s:I}", "events", json_events, "last", (json_int_t)last);
+        json_dumpf(out, stdout, JSON_INDENT(2));
+        fputc('\n', stdout);
+        json_decref(out);
+    } else if (table) {
+        cli_table_print(table);
+        cli_table_destroy(&table);
+        if (last > last_seen)
+            printf("(more events up to %llu: nmirf events --since %llu)\n",
+                   (unsigned long long)last, (unsigned long long)last_seen);
+    }
+    nmirf_reply_destroy(&reply);
+    return rc;
+}
+
+/* State of a follow. */
+typedef struct {
+    cli_t *cli;    /* for the calls and the output */
+    uint64_t last; /* sequence of the last event printed */
+} follow_t;
+
+/* Fetches and prints every event after f->last up to the broker's latest.
+   Returns 0 or the exit status of a failed call. */
+static int
+s_catch_up(follow_t *f)
+{
+    while (!s_stop) {
+        int rc;
+        nmirf_reply_t *reply = s_fetch(f->cli, f->last, FETCH_LIMIT, true, &rc);
+        if (!reply)
+            return rc;
+        const msgpack_object *events = nmirf_mp_get(&reply->body, "events");
+        uint32_t count =
+            events && events->type == MSGPACK_OBJECT_ARRAY ? events->via.array.size : 0;
+        for (uint32_t i = 0; i < count; i++) {
+            nmirf_event_t *ev = s_decode_item(f->cli, &events->via.array.ptr[i]);
+            if (!ev) {
+                /* Numbers have no gaps: the unreadable one was the next. */
+                f->last++;
+                continue;
+            }
+            if (ev->seq > f->last) {
+                s_print_event_line(f->cli, ev);
+                f->last = ev->seq;
+            }
+            nmirf_event_destroy(&ev);
+        }
+        uint64_t last = cli_mp_uint(&reply->body, "last", reply->seq);
+        nmirf_reply_destroy(&reply);
+        if (count == 0 || f->last >= last)
+            return 0;
+    }
+    return 0;
+}
+
+/* Handles one message from the SUB socket. */
+static void
+s_on_message(follow_t *f, zmsg_t *msg)
+{
+    char why[256] = "";
+    zframe_t *topic = zmsg_first(msg);
+    zframe_t *body = zmsg_next(msg);
+    if (!topic || !body)
+        return;
+    if (zframe_streq(topic, "hb")) {
+        msgpack_zone *zone = msgpack_zone_new(MSGPACK_ZONE_CHUNK_SIZE);
+        msgpack_object obj;
+        if (zone &&
+            nmirf_mp_unpack(zframe_data(body), zframe_size(body), zone, &obj, NULL, 0) ==
+                NMIRF_OK &&
+            cli_mp_uint(&obj, "seq", 0) > f->last)
+            s_catch_up(f);
+        if (zone)
+            msgpack_zone_free(zone);
+        return;
+    }
+    nmirf_event_t *ev =
+        nmirf_event_decode(zframe_data(body), zframe_size(body), why, sizeof why);
+    if (!ev) {
+        fprintf(stderr, "nmirf: %s: unreadable event skipped: %s\n", f->cli->cmd, why);
+        return;
+    }
+    if (ev->seq == f->last + 1) {
+        s_print_event_line(f->cli, ev);
+        f->last = ev->seq;
+    } else if (ev->seq > f->last + 1) {
+        s_catch_up(f); /* fetches this one too, after those we lost */
+    }
+    nmirf_event_destroy(&ev);
+}
+
+/* events --follow [--since N]: runs until a signal. Returns 0, or the
+   exit status of the first fetch if that failed. */
+static int
+s_follow(cli_t *cli, uint64_t since, bool has_since)
+{
+    follow_t f = {.cli = cli, .last = since};
+    int rc = 0;
+
+    zsock_t *sub = zsock_new(ZMQ_SUB);
+    if (!sub) {
+        fprintf(stderr, "nmirf: %s: cannot make a socket\n", cli->cmd);
+        return CLI_EXIT_NO_REPLY;
+    }
+    zsock_set_subscribe(sub, "ev/");
+    zsock_set_subscribe(sub, "hb");
+    if (zsock_connect(sub, "%s", cli->events) != 0) {
+        zsock_destroy(&sub);
+        fprintf(stderr, "nmirf: %s: cannot connect to %s\n", cli->cmd, cli->events);
+        return CLI_EXIT_NO_REPLY;
+    }
+    /* After the socket: making the first one installs CZMQ's own handler,
+       and this one must win. No SA_RESTART, so a blocked poll returns. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    if (!has_since) {
+        /* Start from now: the broker's latest sequence. */
+        nmirf_reply_t *reply;
+        if ((rc = cli_call(cli, "ping", NULL, &reply)))
+            goto done;
+        f.last = cli_mp_uint(&reply->body, "seq", reply->seq);
+        nmirf_reply_destroy(&reply);
+    }
+    if ((rc = s_catch_up(&f)))
+        goto done;
+
+    while (!s_stop && !zsys_interrupted) {
+        /* stdout is watched too: when the reader of a pipe goes away,
+           poll says so at once, where a write would only fail at the next
+           event, which may never come. */
+        zmq_pollitem_t items[2] = {
+            {zsock_resolve(sub), 0, ZMQ_POLLIN, 0},
+            {NULL, STDOUT_FILENO, 0, 0},
+        };
+        int n = zmq_poll(items, 2, POLL_MS);
+        if (n < 0 && errno != EINTR) {
+            fprintf(stderr, "nmirf: %s: %s\n", cli->cmd, zmq_strerror(errno));
+            rc = CLI_EXIT_NO_REPLY;
+            break;
+        }
+        if (n <= 0)
+            continue;
+        if (items[1].revents & ZMQ_POLLERR)
+            break;
+        if (!(items[0].revents & ZMQ_POLLIN))
+            continue;
+        zmsg_t *msg = zmsg_recv(sub);
+        if (!msg)
+            continue;
+        s_on_message(&f, msg);
+        zmsg_destroy(&msg);
+    }
+done:
+    zsock_destroy(&sub);
+    return rc;
+}
+
+int
+cli_cmd_events(cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"since", required_argument, NULL, 's'},
+        {"limit", required_argument, NULL, 'n'},
+        {"follow", no_argument, NULL, 'f'},
+        CLI_OPTS_END,
+    };
+    uint64_t since = 0, limit = 0;
+    bool has_since = false, has_limit = false, follow = false;
+    int c, rc;
+
+    cli_begin(cli, "events", "events");
+    while ((c = cli_getopt(cli, argc, argv, ":hs:n:f", opts)) != -1) {
+        switch (c) {
+        case 's':
+            if ((rc = cli_parse_uint(cli, "--since", optarg, &since)))
+                return rc;
+            has_since = true;
+            break;
+        case 'n':
+            if ((rc = cli_parse_uint(cli, "--limit", optarg, &limit)))
+                return rc;
+            has_limit = true;
+            break;
+        case 'f':
+            follow = true;
+            break;
+        default:
+            return cli_opt_exit(cli, c);
+        }
+    }
+    if ((rc = cli_positional(cli, argc - optind, 0, 0, "no argument")))
+        return rc;
+    if (follow && has_limit)
+        return cli_usage(cli, "--limit does not go with --follow");
+    if (follow)
+        return s_follow(cli, since, has_since);
+    return s_list(cli, since, limit, has_limit);
+}

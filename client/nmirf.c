@@ -1,0 +1,124 @@
+/*  nmirf - the command line of the nmirf broker.
+
+    main() reads the global options and the environment, then hands the
+    rest of the line to one command. Global options come before the
+    command; --json is also taken after it, where people tend to type it.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "nmirf_util.h"
+
+#define DEFAULT_BROKER "tcp://127.0.0.1:7710"
+#define DEFAULT_EVENTS "tcp://127.0.0.1:7711"
+#define DEFAULT_TIMEOUT_MS 5000
+
+/* A command: its name on the line and what runs it. */
+typedef struct {
+    const char *name;                              /* e.g. "rec" */
+    int (*run)(cli_t *cli, int argc, char **argv); /* returns an exit status */
+} command_t;
+
+static const command_t s_commands[] = {
+    {"keygen", cli_cmd_keygen},     {"ping", cli_cmd_ping},
+    {"entity", cli_cmd_entity},     {"rec", cli_cmd_rec},
+    {"report", cli_cmd_report},     {"events", cli_cmd_events},
+    {"snapshot", cli_cmd_snapshot}, {"stats", cli_cmd_stats},
+};
+
+/* An environment variable, or dflt if it is unset or empty. */
+static const char *
+s_env(const char *name, const char *dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : dflt;
+}
+
+/* help [COMMAND]: the help asked for goes to stdout. */
+static int
+s_help(cli_t *cli, int argc, char **argv)
+{
+    const char *topic = argc > 1 ? argv[1] : NULL;
+    if (cli_help(topic, stdout) != 0) {
+        fprintf(stderr, "nmirf: help: no command '%s'\n", topic);
+        cli_help(NULL, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"broker", required_argument, NULL, 'b'},
+        {"events", required_argument, NULL, 'e'},
+        {"key", required_argument, NULL, 'k'},
+        {"timeout", required_argument, NULL, 't'},
+        {"version", no_argument, NULL, 'V'},
+        CLI_OPTS_END,
+    };
+    cli_t cli = {
+        .broker = s_env("NMIRF_BROKER", DEFAULT_BROKER),
+        .events = s_env("NMIRF_EVENTS", DEFAULT_EVENTS),
+        .key_path = s_env("NMIRF_KEY", NULL),
+        .timeout_ms = DEFAULT_TIMEOUT_MS,
+    };
+    uint64_t timeout;
+    int c;
+
+    /* '+' stops at the command, whose own options come after it. */
+    cli_begin(&cli, NULL, "");
+    while ((c = cli_getopt(&cli, argc, argv, "+:b:e:k:t:Vh", opts)) != -1) {
+        switch (c) {
+        case 'b':
+            cli.broker = optarg;
+            break;
+        case 'e':
+            cli.events = optarg;
+            break;
+        case 'k':
+            cli.key_path = optarg;
+            break;
+        case 't':
+            if (cli_parse_uint(&cli, "--timeout", optarg, &timeout))
+                return CLI_EXIT_USAGE;
+            if (timeout == 0 || timeout > 3600 * 1000)
+                return cli_usage(&cli, "--timeout: %s ms is not between 1 and 3600000",
+                                 optarg);
+            cli.timeout_ms = (int)timeout;
+            break;
+        case 'V':
+            printf("nmirf %s\n", NMIRF_VERSION);
+            return CLI_EXIT_OK;
+        case CLI_OPT_HELP:
+            cli_help(NULL, stdout);
+            return CLI_EXIT_OK;
+        default:
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "nmirf: no command given\n\n");
+        cli_help(NULL, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    int cargc = argc - optind;
+    char **cargv = argv + optind;
+    if (strcmp(cargv[0], "help") == 0)
+        return s_help(&cli, cargc, cargv);
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++) {
+        if (strcmp(cargv[0], s_commands[i].name) != 0)
+            continue;
+        int rc = s_commands[i].run(&cli, cargc, cargv);
+        if (fflush(stdout) != 0 && rc == CLI_EXIT_OK) {
+            fprintf(stderr, "nmirf: cannot write to stdout\n");
+            rc = CLI_EXIT_LOCAL;
+        }
+        cli_close(&cli);
+        return rc;
+    }
+    cli_begin(&cli, NULL, "");
+    return cli_usage(&cli, "no command '%s'", cargv[0]);
+}
