@@ -1,1 +1,27 @@
-# (filled in by the part's owner)
+# Integration tests: real nmirfd processes, each in a temporary data
+# directory on loopback with ephemeral ports, driven from outside through
+# nmirf_client and raw ZeroMQ sockets (tests/harness.h). Each test gets the
+# broker binary as its argument.
+find_package(Threads REQUIRED)
+
+add_library(nmirf_it_harness STATIC
+            ${CMAKE_CURRENT_LIST_DIR}/harness.c
+            ${CMAKE_CURRENT_LIST_DIR}/harness_call.c
+            ${CMAKE_CURRENT_LIST_DIR}/harness_read.c)
+target_include_directories(nmirf_it_harness PUBLIC ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(nmirf_it_harness PUBLIC nmirf_common Threads::Threads)
+
+# name: the test and its source tests/NAME.c; seconds: its ctest timeout
+# (each test also arms its own watchdog a little earlier, which prints the
+# broker's log).
+foreach(spec broker_test:60 durability_test:90 subscriber_test:60 refusal_test:60
+             batch_test:60 storage_test:60)
+  string(REPLACE ":" ";" spec ${spec})
+  list(GET spec 0 name)
+  list(GET spec 1 seconds)
+  add_executable(${name} ${CMAKE_CURRENT_LIST_DIR}/${name}.c)
+  target_link_libraries(${name} PRIVATE nmirf_it_harness)
+  add_dependencies(${name} nmirfd)
+  add_test(NAME ${name} COMMAND ${name} $<TARGET_FILE:nmirfd>)
+  set_tests_properties(${name} PROPERTIES TIMEOUT ${seconds} LABELS integration)
+endforeach()
