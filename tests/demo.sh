@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The README's first command: installs what is missing, builds, and runs a
+# broker with a coordinator and two ministries on loopback, showing
+# recommendations imported, assigned, reported on and validated, and every
+# change arriving as a numbered event.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+tests/setup.sh
+echo "demo: building (build/)..."
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)" >/dev/null
+
+work=$(mktemp -d /tmp/nmirf-demo.XXXXXX)
+broker_pid="" follow_pid=""
+cleanup() {
+    [ -n "$follow_pid" ] && kill "$follow_pid" 2>/dev/null || true
+    [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null && wait "$broker_pid" 2>/dev/null || true
+    echo
+    echo "demo: the broker's data, keys and log stay in $work"
+}
+trap cleanup EXIT
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*" >&2; "$@"; }
+
+say "Start the broker (nmirfd) on loopback, with its own data directory"
+"$repo/build/daemon/nmirfd" -d "$work/data" -r 'tcp://127.0.0.1:*' -e 'tcp://127.0.0.1:*' \
+    2>"$work/nmirfd.log" &
+broker_pid=$!
+for _ in $(seq 50); do [ -s "$work/data/endpoints" ] && break; sleep 0.1; done
+cat "$work/nmirfd.log"
+export NMIRF_BROKER=$(sed -n 's/^request = //p' "$work/data/endpoints")
+export NMIRF_EVENTS=$(sed -n 's/^events = //p' "$work/data/endpoints")
+nmirf() { "$repo/build/client/nmirf" "$@"; }
+COORD="$work/data/keys/COORD.key"
+
+say "Follow every event as it is published (in the background)"
+# $! must be nmirf's pid (not a pipeline's last command) so cleanup stops it.
+"$repo/build/client/nmirf" -k "$COORD" events --follow > >(sed -u 's/^/    [event] /') &
+follow_pid=$!
+sleep 0.5
+
+say "Two ministries make their keys; the coordinator enrolls them"
+run nmirf keygen MJ --dir "$work"
+run nmirf keygen MS --dir "$work"
+run nmirf -k "$COORD" entity enroll "$work/MJ.pub" --role ministry \
+    --name-fr "Ministère de la Justice" --name-ar "وزارة العدل" --name-en "Ministry of Justice" >/dev/null
+run nmirf -k "$COORD" entity enroll "$work/MS.pub" --role ministry \
+    --name-fr "Ministère de la Santé" --name-ar "وزارة الصحة" --name-en "Ministry of Health" >/dev/null
+sleep 0.2
+run nmirf -k "$COORD" entity list
+
+say "The coordinator imports sample recommendations (UPR, treaty bodies, a special procedure)"
+run nmirf -k "$COORD" rec import tests/fixtures/recs-small.json
+sleep 0.2
+run nmirf -k "$COORD" rec list
+
+say "Assign: Justice leads UPR-4-125.48, Health contributes; deadline set"
+run nmirf -k "$COORD" rec assign UPR-4-125.48 --lead MJ --contributor MS --deadline 2026-12-31 \
+    --note "Report on the judicial appointments reform" >/dev/null
+sleep 0.2
+
+say "Justice reports progress, signed with its own key"
+run nmirf -k "$work/MJ.key" report submit UPR-4-125.48 --status in_progress \
+    --narrative "Projet de loi organique transmis au Parlement." --evidence https://example.org/bill >/dev/null
+sleep 0.2
+
+say "The coordinator validates it"
+run nmirf -k "$COORD" report validate 1 >/dev/null
+sleep 0.2
+
+say "Health reports too; the coordinator returns it with a reason"
+run nmirf -k "$work/MS.key" report submit UPR-4-125.48 --status implemented \
+    --narrative "Formation des magistrats achevée." >/dev/null
+run nmirf -k "$COORD" report return 2 --reason "Joindre la liste des sessions de formation." >/dev/null
+sleep 0.2
+
+say "Health tries to report on a recommendation not assigned to it: refused"
+set +e
+run nmirf -k "$work/MS.key" report submit UPR-4-125.12 --status implemented --narrative "x"
+echo "(exit status $?)"
+set -e
+
+say "Where things stand"
+run nmirf -k "$COORD" rec show UPR-4-125.48
+run nmirf -k "$COORD" stats
+
+say "The event log: every change, numbered without gaps"
+run nmirf -k "$COORD" events

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what nmirf needs to build and test, from Debian's packages, and
+# only what is missing. Run as root (or with sudo available).
+set -euo pipefail
+
+packages=(
+    build-essential cmake pkg-config        # toolchain
+    libzmq3-dev libczmq-dev                 # sockets, reactor, CURVE
+    libmsgpack-dev                          # wire format
+    liblmdb-dev lmdb-utils                  # store (+ mdb_stat for operators)
+    libsodium-dev                           # Ed25519, BLAKE2b
+    libjansson-dev                          # JSON import and --json output
+    clang libclang-rt-14-dev                # libFuzzer harnesses
+    python3                                 # test scripts' JSON checks
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+echo "setup: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
