@@ -32,5 +32,5 @@ cmake --build build-asan -j"$jobs"
 step "fuzz every decoder briefly (clang, libFuzzer)"
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DNMIRF_FUZZ=ON -DNMIRF_FUZZ_SECONDS="${NMIRF_FUZZ_SECONDS:-15}" >/dev/null
-cmake --build build-fuzz -j"$jobs"
+cmake --build build-fuzz -j"$jobs" --target fuzzers
 (cd build-fuzz && ctest --output-on-failure -R '^fuzz_')

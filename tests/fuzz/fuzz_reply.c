@@ -1,0 +1,42 @@
+/*  fuzz_reply - nmirf_reply_decode() on any bytes: what a client does with
+    every frame a broker (or anything posing as one) sends back.
+*/
+#include "nmirf_mp.h"
+#include "nmirf_wire.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+s_broken(const char *what)
+{
+    fprintf(stderr, "fuzz_reply: %s\n", what);
+    abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char why[512] = "";
+    nmirf_reply_t *reply = nmirf_reply_decode(data, size, why, sizeof why);
+    if (!reply)
+        return 0;
+    if (!reply->message)
+        s_broken("message is NULL");
+    if (memchr(reply->code_name, 0, sizeof reply->code_name) == NULL)
+        s_broken("code_name is not terminated");
+    (void)strlen(reply->message);
+    /* A client prints or re-packs the body. */
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    nmirf_mp_pack_object(&pk, &reply->body);
+    msgpack_sbuffer_destroy(&sb);
+    (void)nmirf_mp_get(&reply->body, "entity");
+    nmirf_reply_destroy(&reply);
+    if (reply)
+        s_broken("destroy did not clear the pointer");
+    return 0;
+}

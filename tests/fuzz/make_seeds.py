@@ -1,0 +1,377 @@
+#!/usr/bin/python3
+"""Writes the seed corpora of the fuzz harnesses (tests/fuzz/corpus/).
+
+Standard library only. Run from anywhere: python3 tests/fuzz/make_seeds.py
+It rewrites every seed it makes (deterministically: fixed keys and ids) and
+leaves other files in the corpus directories alone. If proto/vectors/
+vectors.json exists, its hex cases become seeds too.
+"""
+import hashlib
+import json
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPUS = os.path.join(HERE, "corpus")
+VECTORS = os.path.join(HERE, "..", "..", "proto", "vectors", "vectors.json")
+
+
+# -- msgpack, the subset the protocol uses --------------------------------
+
+class Raw(bytes):
+    """Bytes spliced in as is (an already packed object)."""
+
+
+def pack(o):
+    if isinstance(o, Raw):
+        return bytes(o)
+    if o is None:
+        return b"\xc0"
+    if o is True:
+        return b"\xc3"
+    if o is False:
+        return b"\xc2"
+    if isinstance(o, int):
+        if 0 <= o < 0x80:
+            return bytes([o])
+        if -32 <= o < 0:
+            return struct.pack("b", o)
+        if o >= 0:
+            for tag, fmt, lim in ((0xcc, ">B", 1 << 8), (0xcd, ">H", 1 << 16),
+                                  (0xce, ">I", 1 << 32), (0xcf, ">Q", 1 << 64)):
+                if o < lim:
+                    return bytes([tag]) + struct.pack(fmt, o)
+        for tag, fmt, lim in ((0xd0, ">b", 1 << 7), (0xd1, ">h", 1 << 15),
+                              (0xd2, ">i", 1 << 31), (0xd3, ">q", 1 << 63)):
+            if -lim <= o:
+                return bytes([tag]) + struct.pack(fmt, o)
+    if isinstance(o, float):
+        return b"\xcb" + struct.pack(">d", o)
+    if isinstance(o, str):
+        b = o.encode("utf-8")
+        n = len(b)
+        if n < 32:
+            return bytes([0xa0 | n]) + b
+        if n < 1 << 8:
+            return b"\xd9" + struct.pack(">B", n) + b
+        if n < 1 << 16:
+            return b"\xda" + struct.pack(">H", n) + b
+        return b"\xdb" + struct.pack(">I", n) + b
+    if isinstance(o, (bytes, bytearray)):
+        n = len(o)
+        if n < 1 << 8:
+            return b"\xc4" + struct.pack(">B", n) + bytes(o)
+        if n < 1 << 16:
+            return b"\xc5" + struct.pack(">H", n) + bytes(o)
+        return b"\xc6" + struct.pack(">I", n) + bytes(o)
+    if isinstance(o, (list, tuple)):
+        n = len(o)
+        head = bytes([0x90 | n]) if n < 16 else b"\xdc" + struct.pack(">H", n)
+        return head + b"".join(pack(x) for x in o)
+    if isinstance(o, dict):
+        n = len(o)
+        head = bytes([0x80 | n]) if n < 16 else b"\xde" + struct.pack(">H", n)
+        return head + b"".join(pack(k) + pack(v) for k, v in o.items())
+    raise TypeError(type(o))
+
+
+# -- Z85 (ZeroMQ RFC 32) --------------------------------------------------
+
+Z85 = ("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+       ".-:+=^!/*?&<>()[]{}@%$#")
+
+
+def z85(data):
+    out = []
+    for i in range(0, len(data), 4):
+        v = struct.unpack(">I", data[i:i + 4])[0]
+        chunk = []
+        for _ in range(5):
+            chunk.append(Z85[v % 85])
+            v //= 85
+        out.extend(reversed(chunk))
+    return "".join(out)
+
+
+def det(label, n):
+    """n deterministic bytes named by label."""
+    out = b""
+    i = 0
+    while len(out) < n:
+        out += hashlib.sha256(f"{label}/{i}".encode()).digest()
+        i += 1
+    return out[:n]
+
+
+# -- protocol objects -----------------------------------------------------
+
+TS = 1718000000000
+OPS = ["entity.enroll", "entity.revoke", "rec.import", "rec.assign", "report.submit",
+       "report.validate", "report.return", "ping", "entity.list", "entity.show",
+       "rec.list", "rec.show", "report.list", "events.since", "snapshot", "stats",
+       "no.such.op"]  # the order of s_ops in fuzz_dispatch.c
+AUTHORS = ["COORD", "MJ", "MS", "OBS", "GONE"]  # ditto, s_ids
+
+REC_FULL = {"id": "UPR-9", "mechanism": "UPR", "symbol": "A/HRC/52/9",
+            "paragraph": "120.4", "cycle": "4", "date": "2023-03-01",
+            "states": ["FR", "DE"], "text": {"en": "Ratify OPCAT.", "fr": "Ratifier.",
+                                             "ar": "\u0627\u0644\u062a\u0635\u062f\u064a\u0642"},
+            "response": "supported", "response_text": "Accepted.",
+            "themes": ["torture"], "persons": ["detainees"], "sdgs": ["16"]}
+
+# (op, author index, body) for every operation, valid against the world
+# fuzz_dispatch builds, plus a few refusals.
+BODIES = [
+    ("entity.enroll", 0, {"id": "MSANTE", "role": "ministry", "names": {"en": "Health"},
+                          "sign_key": det("sk", 32), "curve_key": det("ck", 32)}),
+    ("entity.enroll", 0, {"id": "OBS2", "role": "observer",
+                          "sign_key": det("sk2", 32), "curve_key": det("ck2", 32)}),
+    ("entity.enroll", 0, {"id": "MJ", "role": "ministry", "names": {},
+                          "sign_key": det("sk", 32), "curve_key": det("ck", 32)}),
+    ("entity.revoke", 0, {"id": "MS"}),
+    ("entity.revoke", 0, {"id": "GONE"}),
+    ("entity.revoke", 0, {"id": "COORD"}),
+    ("rec.import", 0, {"recs": [REC_FULL]}),
+    ("rec.import", 0, {"recs": [{"id": "UPR-1", "mechanism": "UPR",
+                                 "text": {"en": "Changed text."}}]}),
+    ("rec.import", 0, {"recs": [{"id": "CRC/C/2", "mechanism": "CRC",
+                                 "response": "supported",
+                                 "text": {"fr": "Enregistrer toutes les naissances."}},
+                                {"id": "SP:1", "mechanism": "SP", "text": {"en": "x"}}]}),
+    ("rec.assign", 0, {"rec": "CAT:3", "lead": "MJ", "contributors": ["MS"],
+                       "deadline": "2028-02-29", "note": "Quarterly."}),
+    ("rec.assign", 0, {"rec": "UPR-1", "lead": "MS"}),
+    ("rec.assign", 0, {"rec": "UPR-1", "lead": "OBS"}),
+    ("report.submit", 1, {"rec": "UPR-1", "status": "implemented",
+                          "narrative": "Law passed.", "evidence": ["JO 2024-12"],
+                          "date": "2024-06-10"}),
+    ("report.submit", 2, {"rec": "CRC/C/2", "status": "not_implemented",
+                          "narrative": "No budget."}),
+    ("report.submit", 1, {"rec": "CAT:3", "status": "in_progress", "narrative": "x"}),
+    ("report.validate", 0, {"report": 1}),
+    ("report.validate", 0, {"report": 2}),
+    ("report.return", 0, {"report": 1, "reason": "Missing evidence."}),
+    ("report.return", 0, {"report": 99, "reason": "x"}),
+    ("ping", 3, {}),
+    ("entity.list", 3, {}),
+    ("entity.show", 1, {"id": "MJ"}),
+    ("entity.show", 1, {"id": "NOPE"}),
+    ("rec.list", 3, {}),
+    ("rec.list", 3, {"mechanism": "UPR", "entity": "MJ", "status": "in_progress",
+                     "text": "law", "limit": 10}),
+    ("rec.list", 1, {"status": "not_started", "limit": 0}),
+    ("rec.show", 3, {"id": "UPR-1"}),
+    ("rec.show", 3, {"id": "CRC/C/2"}),
+    ("report.list", 3, {}),
+    ("report.list", 1, {"rec": "UPR-1", "entity": "MJ", "state": "submitted",
+                        "limit": 5}),
+    ("events.since", 3, {"since": 0}),
+    ("events.since", 3, {"since": 5, "limit": 2}),
+    ("snapshot", 0, {}),
+    ("stats", 2, {}),
+    ("no.such.op", 0, {}),
+    ("ping", 4, {}),
+    ("ping", 0, {"extra": 1}),
+]
+
+
+def envelope(op, author, body, rid=None):
+    return pack({"v": 1, "op": op, "id": rid or det("id/" + op + author, 16),
+                 "author": author, "ts": TS, "body": Raw(pack(body))})
+
+
+def reply(ok, code, message, seq, body, rid=b"r" * 16):
+    return pack({"v": 1, "id": rid, "ok": ok, "code": code, "message": message,
+                 "seq": seq, "body": body})
+
+
+def event(seq, kind, subject, entities, data, req=True):
+    return pack({"seq": seq, "ts": TS, "kind": kind, "subject": subject,
+                 "entities": entities, "author": "COORD" if req else "-",
+                 "req": det("req", 16) if req else None,
+                 "req_hash": det("rh", 32) if req else None,
+                 "prev": det("prev%d" % seq, 32) if seq > 1 else bytes(32),
+                 "data": data})
+
+
+def keyfile(entity, secret, crlf=False, comment=True):
+    pk = det("spk/" + entity, 32)
+    sk = det("ssk/" + entity, 32) + pk
+    lines = []
+    if comment:
+        lines.append("# nmirf %s key file of entity %s"
+                     % ("secret" if secret else "public", entity))
+    lines += ["entity = " + entity, "sign-public = " + pk.hex()]
+    if secret:
+        lines.append("sign-secret = " + sk.hex())
+    lines.append("curve-public = " + z85(det("cpk/" + entity, 32)))
+    if secret:
+        lines.append("curve-secret = " + z85(det("csk/" + entity, 32)))
+    nl = "\r\n" if crlf else "\n"
+    return (nl.join(lines) + nl).encode()
+
+
+ENTITY_REC = {"id": "MJ", "role": "ministry", "names": {"en": "Justice"},
+              "sign_key": det("s", 32), "curve_key": det("c", 32), "state": "active",
+              "enrolled": TS}
+ASSIGNMENT = {"rec": "UPR-1", "lead": "MJ", "contributors": ["MS"],
+              "deadline": "2030-12-31", "note": "n", "assigned": TS}
+REPORT = {"id": 1, "rec": "UPR-1", "entity": "MJ", "status": "in_progress",
+          "narrative": "Draft law.", "evidence": ["e"], "date": "2024-06-10",
+          "state": "submitted", "submitted": TS}
+
+
+def seeds():
+    """Yields (harness, name, bytes)."""
+    envs = []
+    for i, (op, who, body) in enumerate(BODIES):
+        envs.append(("%02d-%s" % (i, op), envelope(op, AUTHORS[who], body)))
+    for name, env in envs:
+        yield "envelope", name, env
+        yield "dispatch", "signed-" + name, b"\x01" + bytes([AUTHORS.index(
+            json_author(env))]) + env
+    yield "envelope", "bad-version", pack({"v": 2, "op": "ping", "id": b"i" * 16,
+                                           "author": "MJ", "ts": TS, "body": {}})
+    yield "envelope", "unknown-key", pack({"v": 1, "op": "ping", "id": b"i" * 16,
+                                           "author": "MJ", "ts": TS, "body": {}, "x": 0})
+    yield "envelope", "not-a-map", pack([1, 2, 3])
+
+    for i, (op, who, body) in enumerate(BODIES):
+        yield "dispatch", "body-%02d-%s" % (i, op), \
+            b"\x02" + bytes([OPS.index(op), who]) + pack(body)
+    yield "dispatch", "body-reused-id", b"\x02" + bytes([OPS.index("ping"), 0x80]) + pack({})
+    raw = envelope("ping", "COORD", {})
+    yield "dispatch", "raw-ping-bad-sig", b"\x00" + struct.pack(">H", len(raw)) + raw + bytes(64)
+    raw = envelope("ping", "NOBODY", {})
+    yield "dispatch", "raw-unknown-author", b"\x00" + struct.pack(">H", len(raw)) + raw + bytes(64)
+    yield "dispatch", "raw-one-frame", bytes([3 * 7]) + b"\x00\x01\x80"
+    yield "dispatch", "raw-three-frames", bytes([3 * 6]) + b"\x00\x01\x80" + bytes(64)
+
+    mp = [("nil", None), ("true", True), ("ints", [0, 127, 128, 65535, 1 << 40, -1, -33,
+                                                   -200, -40000, -(1 << 40)]),
+          ("float", [1.5, -0.0]), ("float32", Raw(b"\xca\x3f\xc0\x00\x00")),
+          ("str-utf8", "\u00e9t\u00e9 \u0648\u0632\u0627\u0631\u0629 \U0001F600"),
+          ("str8", "x" * 40), ("str16", "y" * 300), ("bin", det("bin", 20)),
+          ("bin16", det("bin16", 300)), ("map", {"a": 1, "b": [1, {"c": None}]}),
+          ("array16", list(range(20))), ("map16", {str(i): i for i in range(17)}),
+          ("deep-32", Raw(b"\x91" * 32 + b"\xc0")), ("deep-33", Raw(b"\x91" * 33 + b"\xc0")),
+          ("ext", Raw(b"\xd4\x01\x00")), ("bad-utf8", Raw(b"\xa2\xc3\x28")),
+          ("surrogate", Raw(b"\xa3\xed\xa0\x80")), ("trailing", Raw(b"\x01\x02")),
+          ("huge-count", Raw(b"\xdd\xff\xff\xff\xff\xc0"))]
+    for name, o in mp:
+        yield "mp_check", name, pack(o)
+    yield "mp_check", "envelope", envs[0][1]
+
+    replies = [("ok-ping", reply(True, "ok", "", 7, {"version": "0.1.0", "seq": 7})),
+               ("ok-entity", reply(True, "ok", "", 2, {"entity": ENTITY_REC})),
+               ("ok-rec-show", reply(True, "ok", "", 9, {
+                   "rec": REC_FULL, "assignment": ASSIGNMENT, "status": "in_progress",
+                   "reports": [REPORT]})),
+               ("err-no-id", reply(False, "bad_msgpack", "msgpack truncated", 0, None,
+                                   rid=None)),
+               ("err-forbidden", reply(False, "forbidden", "needs coordinator", 3, None)),
+               ("unknown-code", reply(False, "brand_new", "?", 3, None)),
+               ("events", reply(True, "ok", "", 2, {"events": [
+                   event(1, "entity.enrolled", "COORD", ["COORD"], ENTITY_REC, False)],
+                   "last": 2}))]
+    for name, r in replies:
+        yield "reply", name, r
+    events = [("enrolled", event(1, "entity.enrolled", "COORD", ["COORD"], ENTITY_REC,
+                                 False)),
+              ("revoked", event(2, "entity.revoked", "MJ", ["MJ"], ENTITY_REC)),
+              ("rec-added", event(3, "rec.added", "UPR-1", [], REC_FULL)),
+              ("rec-updated", event(4, "rec.updated", "UPR-1", [], REC_FULL)),
+              ("assignment", event(5, "assignment.set", "UPR-1", ["MJ", "MS"],
+                                   dict(ASSIGNMENT, previous=None))),
+              ("submitted", event(6, "report.submitted", "1", ["MJ"], REPORT)),
+              ("validated", event(7, "report.validated", "1", ["MJ"],
+                                  dict(REPORT, state="validated", decided=TS))),
+              ("returned", event(8, "report.returned", "1", ["MJ"],
+                                 dict(REPORT, state="returned", reason="r", decided=TS)))]
+    for name, e in events:
+        yield "event", name, e
+    yield "event", "heartbeat", pack({"seq": 8, "ts": TS})
+
+    yield "keyfile", "secret", keyfile("MJ", True)
+    yield "keyfile", "public", keyfile("MJ", False)
+    yield "keyfile", "secret-crlf", keyfile("MIN_SANTE-2", True, crlf=True)
+    yield "keyfile", "public-bare", keyfile("COORD", False, comment=False)
+    yield "keyfile", "mismatch", keyfile("MJ", True).replace(b"sign-public = " +
+                                                            det("spk/MJ", 32).hex().encode(),
+                                                            b"sign-public = " + b"0" * 64)
+    yield "keyfile", "bad-id", keyfile("mj", False)
+    yield "keyfile", "unknown-setting", keyfile("MJ", False) + b"colour = blue\n"
+    yield "keyfile", "spaces", b"  entity\t=  MJ  \n# c\n\n" + keyfile("MJ", False, comment=False)
+
+    yield from vector_seeds()
+
+
+def json_author(env):
+    """The author of an envelope made by envelope() (to pick the signer)."""
+    for a in AUTHORS:
+        if pack("author") + pack(a) in env:
+            return a
+    return "COORD"
+
+
+VECTOR_MAX = 64 * 1024  # larger cases (the 1 MiB limit ones) would slow fuzzing
+
+
+def vector_seeds():
+    """The hex cases of proto/vectors/vectors.json, when it exists: every
+    case seeds mp_check and the harness its kind names; requests also seed
+    fuzz_dispatch (as raw frames with their signature, as envelopes the
+    harness signs, and by their body)."""
+    if not os.path.exists(VECTORS):
+        return
+    with open(VECTORS) as f:
+        try:
+            doc = json.load(f)
+        except ValueError as e:
+            print("make_seeds: %s: %s (skipped)" % (VECTORS, e), file=sys.stderr)
+            return
+    for case in doc.get("cases", []):
+        try:
+            data = bytes.fromhex(case["hex"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if len(data) > VECTOR_MAX:
+            continue
+        name = "vector-" + str(case.get("name", "case"))
+        kind = case.get("kind", "")
+        yield "mp_check", name, data
+        if kind in ("request", "envelope", "invalid-envelope"):
+            yield "envelope", name, data
+        if kind in ("reply", "event"):
+            yield kind, name, data
+        if kind != "request":
+            continue
+        fields = case.get("fields", {})
+        who = AUTHORS.index(fields["author"]) if fields.get("author") in AUTHORS else 0
+        yield "dispatch", name + "-signed", b"\x01" + bytes([who]) + data
+        try:
+            sig = bytes.fromhex(case.get("signature", ""))
+            yield "dispatch", name + "-raw", \
+                b"\x00" + struct.pack(">H", len(data)) + data + sig
+            if fields.get("op") in OPS:
+                yield "dispatch", name + "-body", b"\x02" + bytes(
+                    [OPS.index(fields["op"]), who]) + bytes.fromhex(fields["body_hex"])
+        except (KeyError, TypeError, ValueError):
+            pass
+
+
+def main():
+    count = {}
+    for harness, name, data in seeds():
+        d = os.path.join(CORPUS, harness)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
+        count[harness] = count.get(harness, 0) + 1
+    for h in sorted(count):
+        print("%-10s %3d seeds" % (h, count[h]))
+
+
+if __name__ == "__main__":
+    main()
