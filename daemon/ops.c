@@ -98,7 +98,7 @@ op_need_coordinator(op_ctx_t *ctx)
 {
     if (!op_role_is(ctx, "coordinator"))
         return op_refuse(ctx, NMIRF_E_FORBIDDEN,
-                         "%s needs the coordinator role; %s is a %s", ctx->env->op,
+                         "%s needs the coordinator role; %s has role %s", ctx->env->op,
                          ctx->env->author, ctx->role);
     return 0;
 }

@@ -216,7 +216,7 @@ s_check_ministry(op_ctx_t *ctx, strv_t id)
         return -1;
     strv_t role = record_field(&ent, "role"), state = record_field(&ent, "state");
     if (role.n != 8 || memcmp(role.p, "ministry", 8) != 0)
-        return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "'%.*s' is a %.*s, not a ministry",
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "'%.*s' has role %.*s, not ministry",
                          (int)id.n, id.p, (int)role.n, role.p);
     if (state.n != 6 || memcmp(state.p, "active", 6) != 0)
         return op_refuse(ctx, NMIRF_E_CONFLICT, "'%.*s' is %.*s", (int)id.n, id.p,

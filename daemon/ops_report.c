@@ -62,7 +62,7 @@ op_report_submit(op_ctx_t *ctx)
         return -1;
     if (!op_role_is(ctx, "ministry"))
         return op_refuse(ctx, NMIRF_E_FORBIDDEN,
-                         "only ministries submit progress reports; %s is a %s",
+                         "only ministries submit progress reports; %s has role %s",
                          ctx->env->author, ctx->role);
     msgpack_object recobj, asg;
     if (op_load(ctx, DB_RECS, rec, "recommendation", &recobj))
