@@ -184,7 +184,23 @@ nmirf_write_file(const char *path, const void *data, size_t len, int mode)
         fd = -1;
         goto fail;
     }
-    return rename(tmp, path);
+    if (rename(tmp, path))
+        return -1;
+    /* The rename is durable only once the directory is synced: a key file
+       must not vanish after the store recorded its enrolment. */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = 0;
+    else
+        strcpy(dir, ".");
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -1;
+    int rc = fsync(dfd);
+    close(dfd);
+    return rc;
 fail:;
     int e = errno;
     if (fd >= 0)

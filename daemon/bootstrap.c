@@ -33,7 +33,7 @@ int
 bootstrap_if_empty(store_t *store, const char *datadir, const char *coordinator,
                    char *why, size_t whylen)
 {
-    MDB_txn *txn;
+    MDB_txn *txn = NULL;
     MDB_stat st;
     int rc = store_begin(store, NULL, true, &txn);
     if (!rc)

@@ -18,6 +18,7 @@ struct _broker_t {
     zloop_t *loop;        /* reactor */
     event_batch_t events; /* events of the batch in progress */
     broker_stats_t stats; /* counters, for ping and the log */
+    int begin_failures;   /* transactions refused in a row */
 };
 
 /* One request of a batch: who to answer, and the answer. */
@@ -96,20 +97,31 @@ s_on_requests(zloop_t *loop, zsock_t *reader, void *arg)
                      .stats = &self->stats};
     int rc = store_begin(self->store, NULL, true, &batch.txn);
     if (rc) {
-        /* Without a transaction nothing can be answered well; the
-           requests stay queued and the next wake-up tries again. */
+        /* Without a transaction nothing can be answered; the requests stay
+           queued. A store that keeps refusing (MDB_PANIC after a failed
+           sync) will not heal in this process: exit, and let the service
+           manager restart us on a store LMDB recovers at open. */
         log_warnx("cannot begin a transaction: %s", store_strerror(rc));
+        if (++self->begin_failures >= 100)
+            fatalx("the store refuses every transaction (%s); stopping",
+                   store_strerror(rc));
         zclock_sleep(10);
         return 0;
     }
-    size_t n = 0;
-    while (n < BROKER_BATCH_MAX && (zsock_events(reader) & ZMQ_POLLIN)) {
+    self->begin_failures = 0;
+    /* A batch ends at BROKER_BATCH_MAX requests, or once its replies hold
+       BROKER_BATCH_BYTES: replies wait for the commit, so this bounds the
+       memory a burst of large reads can pin. */
+    size_t n = 0, bytes = 0;
+    while (n < BROKER_BATCH_MAX && bytes < BROKER_BATCH_BYTES &&
+           (zsock_events(reader) & ZMQ_POLLIN)) {
         zmsg_t *msg = zmsg_recv(reader);
         if (!msg)
             break;
         memset(&slots[n], 0, sizeof slots[n]);
         s_take(self, &batch, msg, &slots[n]);
         zmsg_destroy(&msg);
+        bytes += slots[n].reply.size;
         n++;
     }
     if (batch.writes) {
@@ -196,6 +208,10 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
     /* Bigger messages than any valid request are dropped by ZeroMQ before
        they reach memory; up to this size we answer too_large ourselves. */
     zsock_set_maxmsgsize(self->router, BROKER_MAX_MESSAGE);
+    /* libzmq buffers a whole multipart message, and counts the limit per
+       frame: a small per-peer queue bounds what one unauthenticated peer
+       can make us hold until CurveZMQ keeps strangers out. */
+    zsock_set_rcvhwm(self->router, BROKER_PEER_QUEUE);
     zsock_set_sndhwm(self->pub, 100000);
     zsock_set_linger(self->router, 1000);
     zsock_set_linger(self->pub, 1000);

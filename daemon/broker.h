@@ -17,7 +17,9 @@
 
 #define BROKER_BATCH_MAX 512                 /* requests in one commit */
 #define BROKER_HEARTBEAT_MS 1000             /* "hb" event period */
-#define BROKER_MAX_MESSAGE (4 * 1024 * 1024) /* ZeroMQ drops bigger messages */
+#define BROKER_BATCH_BYTES (64u << 20)       /* reply bytes one batch may hold */
+#define BROKER_MAX_MESSAGE (4 * 1024 * 1024) /* ZeroMQ drops bigger frames */
+#define BROKER_PEER_QUEUE 64                 /* messages queued per client */
 
 typedef struct {
     const char *request_ep; /* ROUTER bind endpoint */

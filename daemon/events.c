@@ -28,8 +28,17 @@ event_batch_add(event_batch_t *batch, uint64_t seq, const char *kind,
         free(ev->bytes);
         return -1;
     }
-    for (size_t i = 0; i < entity_count; i++)
+    for (size_t i = 0; i < entity_count; i++) {
         ev->entities[i] = strdup(entities[i]);
+        if (!ev->entities[i]) {
+            ev->entity_count = i;
+            for (size_t k = 0; k < i; k++)
+                free(ev->entities[k]);
+            free(ev->entities);
+            free(ev->bytes);
+            return -1;
+        }
+    }
     ev->entity_count = entity_count;
     memcpy(ev->bytes, bytes, len);
     ev->len = len;

@@ -107,17 +107,42 @@ s_pack_all(op_ctx_t *ctx, const char *name, store_db_t db)
     return 0;
 }
 
+/* Packs the implementation status map {rec: status}: it cannot be derived
+   from the reports alone, since two validations may share a timestamp. */
+static int
+s_pack_status(op_ctx_t *ctx)
+{
+    MDB_stat st;
+    MDB_cursor *cur;
+    int rc = mdb_stat(ctx->txn, store_dbi(ctx->store, DB_STATUS), &st);
+    if (!rc)
+        rc = mdb_cursor_open(ctx->txn, store_dbi(ctx->store, DB_STATUS), &cur);
+    if (rc)
+        return op_store_error(ctx, rc, "taking a snapshot");
+    nmirf_mp_pack_str(&ctx->pk, "status");
+    msgpack_pack_map(&ctx->pk, st.ms_entries);
+    MDB_val k, v;
+    size_t n = 0;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && n < st.ms_entries;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++) {
+        nmirf_mp_pack_strn(&ctx->pk, k.mv_data, k.mv_size);
+        nmirf_mp_pack_strn(&ctx->pk, v.mv_data, v.mv_size);
+    }
+    mdb_cursor_close(cur);
+    return 0;
+}
+
 int
 op_snapshot(op_ctx_t *ctx)
 {
     static const char *const allowed[] = {NULL};
     if (body_only(ctx, &ctx->env->body, allowed, "body"))
         return -1;
-    msgpack_pack_map(&ctx->pk, 5);
+    msgpack_pack_map(&ctx->pk, 6);
     nmirf_mp_pack_kv_uint(&ctx->pk, "seq", store_seq(ctx->store, ctx->txn));
     return s_pack_all(ctx, "entities", DB_ENTITIES) || s_pack_all(ctx, "recs", DB_RECS) ||
                    s_pack_all(ctx, "assignments", DB_ASSIGNMENTS) ||
-                   s_pack_all(ctx, "reports", DB_REPORTS)
+                   s_pack_all(ctx, "reports", DB_REPORTS) || s_pack_status(ctx)
                ? -1
                : 0;
 }
