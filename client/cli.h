@@ -33,6 +33,7 @@ typedef struct {
     const char *broker;     /* request endpoint */
     const char *events;     /* events endpoint */
     const char *key_path;   /* secret key file, NULL if none was given */
+    const char *agent;      /* -a: nmirf-agent directory or endpoint, or NULL */
     int timeout_ms;         /* how long to wait for each reply */
     bool json;              /* --json: machine-readable output */
     const char *topic;      /* help topic of the running command ("rec") */
@@ -52,6 +53,10 @@ int cli_cmd_report(cli_t *cli, int argc, char **argv);
 int cli_cmd_events(cli_t *cli, int argc, char **argv);
 int cli_cmd_snapshot(cli_t *cli, int argc, char **argv);
 int cli_cmd_stats(cli_t *cli, int argc, char **argv);
+int cli_cmd_mine(cli_t *cli, int argc, char **argv);
+int cli_cmd_outbox(cli_t *cli, int argc, char **argv);
+int cli_cmd_watch(cli_t *cli, int argc, char **argv);
+int cli_cmd_agent_status(cli_t *cli, int argc, char **argv);
 
 /* A subcommand of a group: its name and what runs it. */
 typedef struct {
@@ -134,6 +139,17 @@ extern const char *const cli_report_states[];
    LOCAL (key unreadable). */
 int cli_call(cli_t *cli, const char *op, const msgpack_sbuffer *body,
              nmirf_reply_t **reply_p);
+
+/* --- cli_cmds_agent.c ------------------------------------------------ */
+
+/* Hands a write (op, packed body) to the agent given by -a, which signs,
+   queues and sends it, and waits up to the timeout for the broker's
+   answer. On ok=true returns 0 with the reply in *reply_p (caller
+   destroys) and *queued true if the broker has not answered yet (the
+   reply body is then {queued, id}). Otherwise says why and returns the
+   exit status (REFUSED, NO_REPLY). */
+int cli_agent_submit(cli_t *cli, const char *op, const msgpack_sbuffer *body,
+                     nmirf_reply_t **reply_p, bool *queued);
 
 /* Closes the connection and wipes the key. */
 void cli_close(cli_t *cli);

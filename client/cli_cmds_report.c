@@ -20,15 +20,29 @@ s_view_report_body(const msgpack_object *body)
     cli_view_report(nmirf_mp_get(body, "report"));
 }
 
-/* Sends body as op and prints the {report} it answers. Frees body. */
+/* Sends body as op and prints the {report} it answers. Frees body. A
+   submission goes through the agent when one is given: it is then safe
+   on the agent's disk even if the broker cannot be reached now. */
 static int
 s_call_report(cli_t *cli, const char *op, msgpack_sbuffer *body)
 {
     nmirf_reply_t *reply;
-    int rc = cli_call(cli, op, body, &reply);
+    bool queued = false;
+    int rc = cli->agent && strcmp(op, "report.submit") == 0
+                 ? cli_agent_submit(cli, op, body, &reply, &queued)
+                 : cli_call(cli, op, body, &reply);
     msgpack_sbuffer_destroy(body);
     if (rc)
         return rc;
+    if (queued) {
+        if (cli->json)
+            rc = cli_print_json(&reply->body, false);
+        else
+            printf("queued: the agent will resend it until the broker acknowledges it "
+                   "(nmirf outbox)\n");
+        nmirf_reply_destroy(&reply);
+        return rc;
+    }
     rc = cli_print_reply(cli, reply, s_view_report_body);
     nmirf_reply_destroy(&reply);
     return rc;

@@ -17,6 +17,9 @@ static const char s_overview[] =
     "  -e, --events EP     events endpoint ($NMIRF_EVENTS, else tcp://127.0.0.1:7711)\n"
     "  -k, --key FILE      your secret key file, ID.key ($NMIRF_KEY); every request\n"
     "                      is signed with it, reads included\n"
+    "  -a, --agent DIR     your ministry's nmirf-agent ($NMIRF_AGENT): its data\n"
+    "                      directory or control endpoint; report submit then goes\n"
+    "                      through it (no key needed)\n"
     "  -t, --timeout MS    how long to wait for each reply (default 5000)\n"
     "      --json          print replies as JSON, for scripts\n"
     "  -V, --version       print the version\n"
@@ -31,6 +34,10 @@ static const char s_overview[] =
     "  events              list events, or follow them as they happen\n"
     "  snapshot            every record, as JSON\n"
     "  stats               implementation status counts by entity and mechanism\n"
+    "  mine                your assignments, from the agent's replica (-a)\n"
+    "  outbox              submissions the agent still sends, and its answers (-a)\n"
+    "  watch               follow the agent's notifications (-a)\n"
+    "  agent-status        the agent's replica, broker link and outbox (-a)\n"
     "  help [COMMAND]      help on a command (also: nmirf COMMAND --help)\n"
     "\n"
     "exit status:\n"
@@ -155,7 +162,12 @@ static const char s_report[] =
     "https://example.org/law\n"
     "  nmirf report list --state submitted\n"
     "  nmirf report validate 3\n"
-    "  nmirf report return 4 --reason 'Evidence link is broken'\n";
+    "  nmirf report return 4 --reason 'Evidence link is broken'\n"
+    "\n"
+    "With -a DIR (or $NMIRF_AGENT), submit hands the report to the ministry's\n"
+    "nmirf-agent, which signs it, keeps it on disk and sends it until the broker\n"
+    "answers. If no answer comes within --timeout, submit prints \"queued: ...\"\n"
+    "and exits 0: the agent goes on resending it (see nmirf outbox).\n";
 
 static const char s_events[] =
     "usage: nmirf events [--since N] [--limit N]\n"
@@ -193,13 +205,43 @@ static const char s_stats[] =
     "example:\n"
     "  nmirf stats\n";
 
+static const char s_agent[] =
+    "usage: nmirf -a DIR mine [--json]\n"
+    "       nmirf -a DIR outbox [--json]\n"
+    "       nmirf -a DIR watch [--json]\n"
+    "       nmirf -a DIR agent-status [--json]\n"
+    "\n"
+    "Commands answered by the ministry's nmirf-agent, not the broker. DIR is\n"
+    "the agent's data directory (its control socket is DIR/agent.sock), or an\n"
+    "endpoint such as ipc:///var/lib/nmirf-agent/MJ/agent.sock; $NMIRF_AGENT\n"
+    "gives the default. No key is needed: the agent signs with its own.\n"
+    "\n"
+    "  mine          the recommendations assigned to the agent's entity: REC,\n"
+    "                ROLE (lead or contributor), DEADLINE, STATUS, TEXT; read from\n"
+    "                the agent's replica, so it answers with the broker down (the\n"
+    "                header then says STALE)\n"
+    "  outbox        submissions not yet answered by the broker (the agent\n"
+    "                resends them), then the last 100 answers, refusals included\n"
+    "  watch         follow notifications (assigned, unassigned, rec_updated,\n"
+    "                validated, returned, deadline reminders) until Ctrl-C;\n"
+    "                --json prints one JSON object per line\n"
+    "  agent-status  replica and broker sequence, lag, connection, outbox size\n"
+    "\n"
+    "examples:\n"
+    "  export NMIRF_AGENT=/var/lib/nmirf-agent/MJ\n"
+    "  nmirf mine\n"
+    "  nmirf report submit UPR-4-128.12 --status in_progress --narrative 'Draft'\n"
+    "  nmirf watch --json | jq .\n";
+
 static const struct {
     const char *topic; /* command name */
     const char *text;  /* its help */
 } s_topics[] = {
     {"keygen", s_keygen},     {"ping", s_ping},     {"entity", s_entity},
     {"rec", s_rec},           {"report", s_report}, {"events", s_events},
-    {"snapshot", s_snapshot}, {"stats", s_stats},
+    {"snapshot", s_snapshot}, {"stats", s_stats},   {"mine", s_agent},
+    {"outbox", s_agent},      {"watch", s_agent},   {"agent-status", s_agent},
+    {"agent", s_agent},
 };
 
 int

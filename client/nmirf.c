@@ -25,6 +25,8 @@ static const command_t s_commands[] = {
     {"entity", cli_cmd_entity},     {"rec", cli_cmd_rec},
     {"report", cli_cmd_report},     {"events", cli_cmd_events},
     {"snapshot", cli_cmd_snapshot}, {"stats", cli_cmd_stats},
+    {"mine", cli_cmd_mine},         {"outbox", cli_cmd_outbox},
+    {"watch", cli_cmd_watch},       {"agent-status", cli_cmd_agent_status},
 };
 
 /* An environment variable, or dflt if it is unset or empty. */
@@ -55,6 +57,7 @@ main(int argc, char **argv)
         {"broker", required_argument, NULL, 'b'},
         {"events", required_argument, NULL, 'e'},
         {"key", required_argument, NULL, 'k'},
+        {"agent", required_argument, NULL, 'a'},
         {"timeout", required_argument, NULL, 't'},
         {"version", no_argument, NULL, 'V'},
         CLI_OPTS_END,
@@ -63,6 +66,7 @@ main(int argc, char **argv)
         .broker = s_env("NMIRF_BROKER", DEFAULT_BROKER),
         .events = s_env("NMIRF_EVENTS", DEFAULT_EVENTS),
         .key_path = s_env("NMIRF_KEY", NULL),
+        .agent = s_env("NMIRF_AGENT", NULL),
         .timeout_ms = DEFAULT_TIMEOUT_MS,
     };
     uint64_t timeout;
@@ -70,7 +74,7 @@ main(int argc, char **argv)
 
     /* '+' stops at the command, whose own options come after it. */
     cli_begin(&cli, NULL, "");
-    while ((c = cli_getopt(&cli, argc, argv, "+:b:e:k:t:Vh", opts)) != -1) {
+    while ((c = cli_getopt(&cli, argc, argv, "+:a:b:e:k:t:Vh", opts)) != -1) {
         switch (c) {
         case 'b':
             cli.broker = optarg;
@@ -80,6 +84,9 @@ main(int argc, char **argv)
             break;
         case 'k':
             cli.key_path = optarg;
+            break;
+        case 'a':
+            cli.agent = *optarg ? optarg : NULL;
             break;
         case 't':
             if (cli_parse_uint(&cli, "--timeout", optarg, &timeout))

@@ -175,7 +175,7 @@ main(int argc, char **argv)
     h_broker_t *b = h_broker_start(NULL);
     h_entity_t *ms[MAX_SUBMITTERS];
     for (size_t i = 0; i < maxn; i++) {
-        char id[16];
+        char id[24];
         snprintf(id, sizeof id, "M%02zu", i);
         ms[i] = h_enroll(b, id, "ministry");
         H_CALL_CHECK(

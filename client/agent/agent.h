@@ -1,0 +1,173 @@
+/*  agent - what the files of nmirf-agent share: the agent's state and each
+    part's entry points.
+
+    nmirf-agent is one thread around one zloop reactor. Its parts, one per
+    file: link.c (the broker: sockets, reachability, blocking reads),
+    replica.c (the LMDB replica kept by snapshot + events), outbox.c (the
+    durable queue of signed submissions and their resending), notify.c
+    (notifications: log, hook, PUB socket, file), control.c (the local
+    control socket the CLI talks to), agent_main.c (flags, start, stop).
+*/
+#ifndef AGENT_H
+#define AGENT_H
+
+#include <czmq.h>
+#include <lmdb.h>
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "nmirf_client.h"
+#include "nmirf_keys.h"
+#include "nmirf_wire.h"
+
+#define AGENT_STALE_MS 3000    /* broker unreachable after this long without contact */
+#define AGENT_RESYNC_GAP 10000 /* further behind than this: snapshot, not events */
+#define AGENT_PAGE 1000        /* events asked per events.since page */
+#define AGENT_READ_TIMEOUT_MS 5000      /* one events.since call */
+#define AGENT_SNAPSHOT_TIMEOUT_MS 60000 /* one snapshot call */
+#define AGENT_RESULTS_MAX 100           /* broker answers kept for `nmirf outbox` */
+#define AGENT_TICK_MS 100               /* housekeeping timer */
+
+/* The replica's named databases. */
+typedef enum {
+    AG_DB_META,        /* "seq" -> u64 BE: the last event applied */
+    AG_DB_ENTITIES,    /* entity id -> entity record (as the broker's) */
+    AG_DB_RECS,        /* recommendation id -> record */
+    AG_DB_ASSIGNMENTS, /* recommendation id -> assignment record */
+    AG_DB_REPORTS,     /* report id (u64 BE) -> report record */
+    AG_DB_OUTBOX,      /* enqueue counter (u64 BE) -> queued signed request */
+    AG_DB_STATUS,      /* recommendation id -> implementation status (str), as the
+                          broker's: set by report.validated, loaded from snapshots */
+    AG_DB_COUNT
+} agent_db_t;
+
+typedef struct _outbox_t outbox_t;
+typedef struct _control_t control_t;
+typedef struct _notify_t notify_t;
+
+/* The agent: configuration, sockets and state. */
+typedef struct {
+    const char *dir;        /* data directory */
+    const char *request_ep; /* broker's request endpoint */
+    const char *events_ep;  /* broker's events endpoint */
+    const char *hook;       /* --hook command, or NULL */
+    const char *notify_log; /* --notify-log file, or NULL */
+    nmirf_key_t key;        /* our entity's keys (with secret) */
+
+    zloop_t *loop;          /* the reactor */
+    zsock_t *sub;           /* SUB to the broker's events */
+    zsock_t *dealer;        /* DEALER to the broker, for the outbox */
+    nmirf_client_t *reader; /* blocking reads: snapshot, events.since */
+    int64_t last_contact;   /* monotonic ms of the last sign of the broker, 0 never */
+    uint64_t broker_seq;    /* latest broker sequence seen (heartbeat, event, reply) */
+
+    MDB_env *env;             /* DIR/replica */
+    MDB_dbi dbi[AG_DB_COUNT]; /* its databases */
+    uint64_t seq;             /* replica sequence (mirrors meta "seq") */
+    bool loaded;              /* the replica holds a snapshot (or events) */
+    bool catchup;             /* behind the broker: fetch what is missing */
+
+    outbox_t *outbox;   /* outbox.c */
+    control_t *control; /* control.c */
+    notify_t *notify;   /* notify.c */
+} agent_t;
+
+/* --- link.c ------------------------------------------------------------ */
+
+/* Makes the SUB (subscribed to "ev/" and "hb" before anything is asked),
+   the outbox DEALER and the blocking reader. Returns 0 or -1. */
+int link_open(agent_t *ag);
+void link_close(agent_t *ag);
+
+/* Notes that the broker just showed it is alive. */
+void link_contact(agent_t *ag);
+
+/* True if the broker was heard from within AGENT_STALE_MS. */
+bool link_reachable(const agent_t *ag);
+
+/* A blocking signed read (op with a packed body, NULL for {}), waiting up
+   to timeout_ms. Returns the ok reply (caller destroys) or NULL, logged. */
+nmirf_reply_t *link_read(agent_t *ag, const char *op, const uint8_t *body, size_t len,
+                         int timeout_ms);
+
+/* --- replica.c --------------------------------------------------------- */
+
+/* Opens DIR/replica (creating it) and reads the replica's sequence.
+   Returns 0 or -1 (logged). */
+int replica_open(agent_t *ag);
+void replica_close(agent_t *ag);
+
+/* zloop reader of the SUB socket: events and heartbeats. */
+int replica_on_sub(zloop_t *loop, zsock_t *sub, void *arg);
+
+/* Housekeeping: loads the first snapshot, and catches up when behind. */
+void replica_tick(agent_t *ag);
+
+/* The digest of the replica (nmirf_digest.h) and the sequence it is at.
+   Returns 0 or -1. */
+int replica_digest(agent_t *ag, uint8_t out[NMIRF_HASH_LEN], uint64_t *seq);
+
+/* Packs the array of assignments that name our entity (the `mine` body's
+   `assignments`). Returns 0 or -1. */
+int replica_pack_mine(agent_t *ag, msgpack_packer *pk);
+
+/* --- outbox.c ---------------------------------------------------------- */
+
+/* Loads the pending entries from the outbox db. Returns NULL on error. */
+outbox_t *outbox_new(agent_t *ag);
+void outbox_destroy(outbox_t **self_p);
+
+/* Signs op/body as our entity once, stores it (synced) and queues it for
+   sending. Fills id. Returns 0 or -1 with a reason. */
+int outbox_enqueue(outbox_t *self, const char *op, const uint8_t *body, size_t len,
+                   uint8_t id[NMIRF_ID_LEN], char *why, size_t whylen);
+
+/* zloop reader of the DEALER: broker answers to queued requests. */
+int outbox_on_reply(zloop_t *loop, zsock_t *dealer, void *arg);
+
+/* Sends what is due (first sends and backed-off resends). */
+void outbox_tick(outbox_t *self);
+
+/* How many entries wait for an answer. */
+size_t outbox_pending(const outbox_t *self);
+
+/* Packs the `outbox` control body {pending, results}. */
+void outbox_pack(const outbox_t *self, msgpack_packer *pk);
+
+/* --- notify.c ---------------------------------------------------------- */
+
+/* Binds ipc://DIR/notify.sock and opens the --notify-log file. */
+notify_t *notify_new(agent_t *ag);
+void notify_destroy(notify_t **self_p);
+
+/* If ev concerns our entity, adds its notification (a JSON text) to
+   pending. txn is the replica transaction ev is applied in (read for the
+   assignment of an updated recommendation). */
+void notify_collect(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev, zlist_t *pending);
+
+/* Delivers and frees the collected notifications (after the commit). */
+void notify_deliver(agent_t *ag, zlist_t *pending);
+
+/* Reaps finished hook processes (non-blocking) and logs their failures. */
+void notify_reap(notify_t *self);
+
+/* --- control.c --------------------------------------------------------- */
+
+/* Binds the ROUTER on ipc://DIR/agent.sock, mode 0660, and registers its
+   reader on ag->loop. */
+control_t *control_new(agent_t *ag);
+void control_destroy(control_t **self_p);
+
+/* zloop reader of the control ROUTER. */
+int control_on_request(zloop_t *loop, zsock_t *router, void *arg);
+
+/* The broker answered queued request id: a waiting `submit` gets it. */
+void control_on_result(control_t *self, const uint8_t id[NMIRF_ID_LEN],
+                       const nmirf_reply_t *reply);
+
+/* Answers the waiting `submit`s whose time ran out with {queued}. */
+void control_tick(control_t *self);
+
+#endif

@@ -1,0 +1,370 @@
+/*  control - the agent's local control socket, for the CLI.
+
+    A ROUTER bound on ipc://DIR/agent.sock, mode 0660 (the directory's
+    mode decides who reaches it). A request is one frame, a msgpack map
+    {op: str, body: map}; the reply is one frame in the broker's reply
+    format (nmirf_reply_encode, id nil), so the CLI prints it with the code
+    it already has. docs/AGENT.md lists the operations.
+
+    Input is checked like the broker checks its own (nmirf_mp_check first,
+    then each field's type); a bad request gets a bad_request reply and
+    the agent carries on.
+*/
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "agent.h"
+#include "nmirf_log.h"
+#include "nmirf_mp.h"
+#include "nmirf_util.h"
+
+#define CONTROL_MAX (2 * 1024 * 1024) /* one control request, bytes */
+#define WAIT_MAX_MS 600000            /* longest wait_ms a submit may ask */
+
+/* A `submit` waiting for the broker's answer. */
+typedef struct {
+    zmsg_t *route;            /* the ROUTER's routing frames, to answer */
+    uint8_t id[NMIRF_ID_LEN]; /* the queued request's id */
+    int64_t deadline;         /* monotonic ms: answer {queued} then */
+} s_waiter_t;
+
+struct _control_t {
+    agent_t *ag;      /* the agent */
+    zsock_t *router;  /* ROUTER on ipc://DIR/agent.sock */
+    zlist_t *waiters; /* s_waiter_t */
+};
+
+control_t *
+control_new(agent_t *ag)
+{
+    control_t *self = calloc(1, sizeof *self);
+    self->ag = ag;
+    self->waiters = zlist_new();
+    self->router = zsock_new(ZMQ_ROUTER);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/agent.sock", ag->dir);
+    unlink(path); /* a socket file left by a killed agent */
+    /* The socket file is made by bind with the process umask: 0117 gives
+       0660, owner and group only. */
+    mode_t old = umask(0117);
+    int rc = self->router ? zsock_bind(self->router, "ipc://%s", path) : -1;
+    umask(old);
+    if (rc != 0) {
+        log_warnx("cannot bind ipc://%s", path);
+        control_destroy(&self);
+        return NULL;
+    }
+    chmod(path, 0660);
+    zsock_set_linger(self->router, 0);
+    zsock_set_maxmsgsize(self->router, CONTROL_MAX + 4096);
+    zloop_reader(ag->loop, self->router, control_on_request, ag);
+    return self;
+}
+
+void
+control_destroy(control_t **self_p)
+{
+    control_t *self = *self_p;
+    if (!self)
+        return;
+    s_waiter_t *w;
+    while ((w = zlist_pop(self->waiters))) {
+        zmsg_destroy(&w->route);
+        free(w);
+    }
+    zlist_destroy(&self->waiters);
+    zsock_destroy(&self->router);
+    free(self);
+    *self_p = NULL;
+}
+
+/* Sends reply bytes after the routing frames (which it takes). */
+static void
+s_send(control_t *self, zmsg_t **route_p, const msgpack_sbuffer *reply)
+{
+    zmsg_t *msg = *route_p;
+    *route_p = NULL;
+    zmsg_addmem(msg, reply->data, reply->size);
+    if (zmsg_send(&msg, self->router) != 0) {
+        log_warnx("control: cannot answer (client gone?)");
+        zmsg_destroy(&msg);
+    }
+}
+
+/* Answers code/message/body (packed map or NULL) to route. */
+static void
+s_answer(control_t *self, zmsg_t **route_p, nmirf_code_t code, const char *message,
+         const msgpack_sbuffer *body)
+{
+    msgpack_sbuffer out;
+    msgpack_sbuffer_init(&out);
+    nmirf_reply_encode(&out, NULL, code, message, self->ag->seq,
+                       body ? (const uint8_t *)body->data : NULL, body ? body->size : 0);
+    s_send(self, route_p, &out);
+    msgpack_sbuffer_destroy(&out);
+}
+
+/* The {queued: true, id} answer of a submit not yet acknowledged. */
+static void
+s_answer_queued(control_t *self, zmsg_t **route_p, const uint8_t id[NMIRF_ID_LEN])
+{
+    char hex[2 * NMIRF_ID_LEN + 1];
+    nmirf_hex(id, NMIRF_ID_LEN, hex);
+    msgpack_sbuffer body;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_str(&pk, "queued");
+    msgpack_pack_true(&pk);
+    nmirf_mp_pack_kv_str(&pk, "id", hex);
+    s_answer(self, route_p, NMIRF_OK, NULL, &body);
+    msgpack_sbuffer_destroy(&body);
+}
+
+/* submit {op, body, wait_ms?}: queue a signed write, maybe wait for it. */
+static void
+s_submit(control_t *self, zmsg_t **route_p, const msgpack_object *body)
+{
+    const msgpack_object *op = nmirf_mp_get(body, "op");
+    const msgpack_object *req = nmirf_mp_get(body, "body");
+    const msgpack_object *wait = nmirf_mp_get(body, "wait_ms");
+    for (uint32_t i = 0; i < body->via.map.size; i++) {
+        const msgpack_object *k = &body->via.map.ptr[i].key;
+        if (!nmirf_mp_str_is(k, "op") && !nmirf_mp_str_is(k, "body") &&
+            !nmirf_mp_str_is(k, "wait_ms"))
+            return s_answer(self, route_p, NMIRF_E_BAD_REQUEST,
+                            "submit: unknown field in body", NULL);
+    }
+    /* The writes a ministry may send; others would only be refused by
+       the broker after sitting in the outbox. */
+    if (!nmirf_mp_str_is(op, "report.submit"))
+        return s_answer(self, route_p, NMIRF_E_BAD_REQUEST,
+                        "submit: op must be a ministry write: report.submit", NULL);
+    if (!req || req->type != MSGPACK_OBJECT_MAP)
+        return s_answer(self, route_p, NMIRF_E_BAD_REQUEST,
+                        "submit: body must be a map (the operation's body)", NULL);
+    if (wait &&
+        (wait->type != MSGPACK_OBJECT_POSITIVE_INTEGER || wait->via.u64 > WAIT_MAX_MS))
+        return s_answer(self, route_p, NMIRF_E_BAD_REQUEST,
+                        "submit: wait_ms must be an integer from 0 to 600000", NULL);
+    msgpack_sbuffer packed;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&packed);
+    msgpack_packer_init(&pk, &packed, msgpack_sbuffer_write);
+    nmirf_mp_pack_object(&pk, req);
+    uint8_t id[NMIRF_ID_LEN];
+    char why[256] = "";
+    int rc =
+        outbox_enqueue(self->ag->outbox, "report.submit", (const uint8_t *)packed.data,
+                       packed.size, id, why, sizeof why);
+    msgpack_sbuffer_destroy(&packed);
+    if (rc)
+        return s_answer(self, route_p, NMIRF_E_STORAGE, why, NULL);
+    if (!wait || wait->via.u64 == 0)
+        return s_answer_queued(self, route_p, id);
+    /* The first send went out in outbox_enqueue; an answer already read
+       cannot have come back yet, since replies are read by the loop. */
+    s_waiter_t *w = calloc(1, sizeof *w);
+    w->route = *route_p;
+    *route_p = NULL;
+    memcpy(w->id, id, NMIRF_ID_LEN);
+    w->deadline = zclock_mono() + (int64_t)wait->via.u64;
+    zlist_append(self->waiters, w);
+}
+
+void
+control_on_result(control_t *self, const uint8_t id[NMIRF_ID_LEN],
+                  const nmirf_reply_t *reply)
+{
+    for (s_waiter_t *w = zlist_first(self->waiters); w; w = zlist_next(self->waiters)) {
+        if (memcmp(w->id, id, NMIRF_ID_LEN) != 0)
+            continue;
+        msgpack_sbuffer body, out;
+        msgpack_packer pk;
+        msgpack_sbuffer_init(&body);
+        msgpack_sbuffer_init(&out);
+        msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+        bool has_body = reply->body.type == MSGPACK_OBJECT_MAP;
+        if (has_body)
+            nmirf_mp_pack_object(&pk, &reply->body);
+        nmirf_code_t code =
+            reply->code < NMIRF_CODE_COUNT ? reply->code : NMIRF_E_INTERNAL;
+        nmirf_reply_encode(&out, NULL, code, reply->message, reply->seq,
+                           has_body ? (const uint8_t *)body.data : NULL,
+                           has_body ? body.size : 0);
+        s_send(self, &w->route, &out);
+        msgpack_sbuffer_destroy(&body);
+        msgpack_sbuffer_destroy(&out);
+        zlist_remove(self->waiters, w);
+        free(w);
+        return;
+    }
+}
+
+void
+control_tick(control_t *self)
+{
+    int64_t now = zclock_mono();
+    s_waiter_t *w = zlist_first(self->waiters);
+    while (w) {
+        s_waiter_t *next = zlist_next(self->waiters);
+        if (w->deadline <= now) {
+            s_answer_queued(self, &w->route, w->id);
+            zlist_remove(self->waiters, w);
+            free(w);
+        }
+        w = next;
+    }
+}
+
+/* Packs a bool under key. */
+static void
+s_kv_bool(msgpack_packer *pk, const char *key, bool v)
+{
+    nmirf_mp_pack_str(pk, key);
+    if (v)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+}
+
+/* status {}: where the replica and the outbox stand. */
+static int
+s_status(agent_t *ag, msgpack_packer *pk)
+{
+    bool up = link_reachable(ag);
+    msgpack_pack_map(pk, 8);
+    nmirf_mp_pack_kv_str(pk, "entity", ag->key.entity);
+    nmirf_mp_pack_kv_uint(pk, "seq", ag->seq);
+    nmirf_mp_pack_kv_uint(pk, "broker_seq", ag->broker_seq);
+    nmirf_mp_pack_kv_uint(pk, "lag",
+                          ag->broker_seq > ag->seq ? ag->broker_seq - ag->seq : 0);
+    s_kv_bool(pk, "stale", !up || !ag->loaded);
+    s_kv_bool(pk, "connected", up);
+    s_kv_bool(pk, "loaded", ag->loaded);
+    nmirf_mp_pack_kv_uint(pk, "outbox", outbox_pending(ag->outbox));
+    return 0;
+}
+
+/* mine {}: our assignments, from the replica. */
+static int
+s_mine(agent_t *ag, msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 5);
+    nmirf_mp_pack_kv_str(pk, "entity", ag->key.entity);
+    nmirf_mp_pack_kv_uint(pk, "seq", ag->seq);
+    nmirf_mp_pack_kv_uint(pk, "broker_seq", ag->broker_seq);
+    s_kv_bool(pk, "stale", !link_reachable(ag) || !ag->loaded);
+    nmirf_mp_pack_str(pk, "assignments");
+    return replica_pack_mine(ag, pk);
+}
+
+/* outbox {}: pending entries and the last answers. */
+static int
+s_outbox(agent_t *ag, msgpack_packer *pk)
+{
+    outbox_pack(ag->outbox, pk);
+    return 0;
+}
+
+/* digest {}: the replica's digest and sequence. */
+static int
+s_digest(agent_t *ag, msgpack_packer *pk)
+{
+    uint8_t d[NMIRF_HASH_LEN];
+    uint64_t seq;
+    if (replica_digest(ag, d, &seq))
+        return -1;
+    msgpack_pack_map(pk, 2);
+    nmirf_mp_pack_kv_uint(pk, "seq", seq);
+    nmirf_mp_pack_str(pk, "digest");
+    nmirf_mp_pack_bin(pk, d, sizeof d);
+    return 0;
+}
+
+/* The read operations: name and what packs the reply body. */
+static const struct {
+    const char *name;                            /* op */
+    int (*run)(agent_t *ag, msgpack_packer *pk); /* packs the body; 0 or -1 */
+} s_reads[] = {
+    {"status", s_status},
+    {"mine", s_mine},
+    {"outbox", s_outbox},
+    {"digest", s_digest},
+};
+
+/* Runs one decoded request {op, body}. */
+static void
+s_dispatch(control_t *self, zmsg_t **route_p, const msgpack_object *req)
+{
+    const msgpack_object *op = nmirf_mp_get(req, "op");
+    const msgpack_object *body = nmirf_mp_get(req, "body");
+    if (req->type != MSGPACK_OBJECT_MAP || req->via.map.size > 2 || !op ||
+        op->type != MSGPACK_OBJECT_STR || (req->via.map.size == 2 && !body))
+        return s_answer(self, route_p, NMIRF_E_BAD_REQUEST,
+                        "a control request is a map {op: str, body: map}", NULL);
+    if (body && body->type != MSGPACK_OBJECT_MAP)
+        return s_answer(self, route_p, NMIRF_E_BAD_REQUEST, "body must be a map", NULL);
+    msgpack_object empty = {.type = MSGPACK_OBJECT_MAP};
+    if (!body)
+        body = &empty;
+    if (nmirf_mp_str_is(op, "submit"))
+        return s_submit(self, route_p, body);
+    for (size_t i = 0; i < sizeof s_reads / sizeof s_reads[0]; i++) {
+        if (!nmirf_mp_str_is(op, s_reads[i].name))
+            continue;
+        if (body->via.map.size != 0)
+            return s_answer(self, route_p, NMIRF_E_BAD_REQUEST,
+                            "this operation takes an empty body", NULL);
+        msgpack_sbuffer out;
+        msgpack_packer pk;
+        msgpack_sbuffer_init(&out);
+        msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
+        if (s_reads[i].run(self->ag, &pk) == 0)
+            s_answer(self, route_p, NMIRF_OK, NULL, &out);
+        else
+            s_answer(self, route_p, NMIRF_E_STORAGE, "cannot read the replica", NULL);
+        msgpack_sbuffer_destroy(&out);
+        return;
+    }
+    s_answer(self, route_p, NMIRF_E_UNKNOWN_OP,
+             "unknown control operation (submit, mine, outbox, status, digest)", NULL);
+}
+
+int
+control_on_request(zloop_t *loop, zsock_t *router, void *arg)
+{
+    control_t *self = ((agent_t *)arg)->control;
+    zmsg_t *route = zmsg_recv(router);
+    if (!route)
+        return 0;
+    /* [identity][empty, from a REQ][request]: the last frame is the
+       request; the frames before it route the answer back. */
+    zframe_t *frame = zmsg_last(route);
+    if (frame)
+        zmsg_remove(route, frame);
+    if (!frame || zmsg_size(route) == 0) {
+        zframe_destroy(&frame);
+        zmsg_destroy(&route);
+        return 0;
+    }
+    msgpack_zone zone;
+    msgpack_object req;
+    char why[128] = "";
+    msgpack_zone_init(&zone, 1024);
+    nmirf_code_t code = zframe_size(frame) > CONTROL_MAX ? NMIRF_E_TOO_LARGE
+                        : zframe_size(frame) == 0
+                            ? NMIRF_E_BAD_FRAME
+                            : nmirf_mp_unpack(zframe_data(frame), zframe_size(frame),
+                                              &zone, &req, why, sizeof why);
+    if (code != NMIRF_OK)
+        s_answer(self, &route, code, why[0] ? why : "unreadable control request", NULL);
+    else
+        s_dispatch(self, &route, &req);
+    msgpack_zone_destroy(&zone);
+    zframe_destroy(&frame);
+    zmsg_destroy(&route); /* NULL if it was answered or kept by a waiter */
+    return 0;
+}

@@ -1,0 +1,99 @@
+/*  link - the agent's connection to the broker.
+
+    Three sockets: a SUB for events and heartbeats (the replica's feed), a
+    DEALER the outbox sends its queued requests through without waiting,
+    and a blocking nmirf_client for the replica's reads (snapshot,
+    events.since). Reads block the loop, which is fine: they are asked only
+    when the broker was just heard from, and they are bounded in time.
+*/
+#include "agent.h"
+
+#include "nmirf_log.h"
+
+/* The SUB keeps what arrives while a snapshot or a catch-up blocks the
+   loop; past this ZeroMQ drops, and the gap is fetched again. */
+#define SUB_HWM 200000
+
+int
+link_open(agent_t *ag)
+{
+    ag->sub = zsock_new(ZMQ_SUB);
+    ag->dealer = zsock_new(ZMQ_DEALER);
+    if (!ag->sub || !ag->dealer)
+        return -1;
+    zsock_set_rcvhwm(ag->sub, SUB_HWM);
+    /* Subscribe before the first snapshot (Clone pattern): every event
+       after the snapshot's sequence is then either queued here or
+       fetched with events.since. */
+    zsock_set_subscribe(ag->sub, "ev/");
+    zsock_set_subscribe(ag->sub, "hb");
+    zsock_set_linger(ag->sub, 0);
+    if (zsock_connect(ag->sub, "%s", ag->events_ep) != 0) {
+        log_warnx("cannot connect to events endpoint %s", ag->events_ep);
+        return -1;
+    }
+    /* immediate: a send with no live connection fails at once instead of
+       queueing in ZeroMQ; the outbox keeps it and resends later. */
+    zsock_set_immediate(ag->dealer, 1);
+    zsock_set_sndtimeo(ag->dealer, 0);
+    zsock_set_linger(ag->dealer, 0);
+    if (zsock_connect(ag->dealer, "%s", ag->request_ep) != 0) {
+        log_warnx("cannot connect to request endpoint %s", ag->request_ep);
+        return -1;
+    }
+    ag->reader = nmirf_client_new(ag->request_ep, &ag->key, AGENT_READ_TIMEOUT_MS);
+    if (!ag->reader) {
+        log_warnx("cannot connect a reader to %s", ag->request_ep);
+        return -1;
+    }
+    return 0;
+}
+
+void
+link_close(agent_t *ag)
+{
+    zsock_destroy(&ag->sub);
+    zsock_destroy(&ag->dealer);
+    nmirf_client_destroy(&ag->reader);
+}
+
+void
+link_contact(agent_t *ag)
+{
+    ag->last_contact = zclock_mono();
+}
+
+bool
+link_reachable(const agent_t *ag)
+{
+    return ag->last_contact && zclock_mono() - ag->last_contact < AGENT_STALE_MS;
+}
+
+nmirf_reply_t *
+link_read(agent_t *ag, const char *op, const uint8_t *body, size_t len, int timeout_ms)
+{
+    char why[256] = "";
+    /* nmirf_client has one timeout; a snapshot needs a longer one, so a
+       fresh client is made for it (a rare call). */
+    nmirf_client_t *client = ag->reader, *own = NULL;
+    if (timeout_ms != AGENT_READ_TIMEOUT_MS) {
+        own = nmirf_client_new(ag->request_ep, &ag->key, timeout_ms);
+        if (!own)
+            return NULL;
+        client = own;
+    }
+    nmirf_reply_t *r = nmirf_client_call(client, op, body, len, why, sizeof why);
+    nmirf_client_destroy(&own);
+    if (!r) {
+        log_warnx("%s: %s", op, why);
+        return NULL;
+    }
+    link_contact(ag);
+    if (r->seq > ag->broker_seq)
+        ag->broker_seq = r->seq;
+    if (!r->ok) {
+        log_warnx("%s refused: %s: %s", op, r->code_name, r->message);
+        nmirf_reply_destroy(&r);
+    }
+    return r;
+}

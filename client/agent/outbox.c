@@ -1,0 +1,371 @@
+/*  outbox - the ministry's submissions, kept on disk until the broker has
+    answered them.
+
+    A submission is signed once, when it is queued, and the envelope and
+    signature are stored in the `outbox` db (committed and synced before
+    the CLI hears "queued"). Every resend sends those same bytes, so the
+    broker's idempotency (PROTOCOL.md section 3) turns a resend of a
+    request it already committed into its first reply and no new event.
+    Entries are sent at once and resent after 500 ms, 1 s, 2 s... up to 5 s
+    between tries while unanswered. Any answer, ok or a refusal, ends an
+    entry: a refusal will not change by resending. Transport failures never
+    drop one. The last answers are kept in memory for `nmirf outbox`.
+
+    Value layout: {id: bin16, envelope: bin, sig: bin, op: str, queued:
+    uint ms, attempts: uint, last_code?: str}.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "nmirf_log.h"
+#include "nmirf_mp.h"
+#include "nmirf_util.h"
+
+#define BACKOFF_FIRST_MS 500
+#define BACKOFF_MAX_MS 5000
+
+/* One queued request. */
+typedef struct {
+    uint64_t key;               /* enqueue counter: the db key */
+    uint8_t id[NMIRF_ID_LEN];   /* request id */
+    uint8_t *env;               /* signed envelope (owned) */
+    size_t env_len;             /* its size */
+    uint8_t sig[NMIRF_SIG_LEN]; /* signature over env */
+    char op[NMIRF_OP_MAX + 1];  /* operation */
+    uint64_t queued;            /* when it was queued, ms */
+    uint64_t attempts;          /* sends so far */
+    int64_t next_send;          /* monotonic ms of the next send */
+    int backoff_ms;             /* wait after the next send */
+} s_entry_t;
+
+/* A broker answer, for `nmirf outbox`. */
+typedef struct {
+    char id[2 * NMIRF_ID_LEN + 1]; /* request id, hex */
+    char op[NMIRF_OP_MAX + 1];     /* operation */
+    char code[32];                 /* answer code */
+    char *message;                 /* reason (owned) */
+    uint64_t at;                   /* when it came, ms */
+} s_result_t;
+
+struct _outbox_t {
+    agent_t *ag;       /* the agent */
+    zlist_t *entries;  /* s_entry_t, oldest first */
+    zlist_t *results;  /* s_result_t, newest last, at most AGENT_RESULTS_MAX */
+    uint64_t next_key; /* the next enqueue counter */
+};
+
+static void
+s_u64_key(uint64_t v, uint8_t key[8])
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        key[i] = (uint8_t)v;
+}
+
+static void
+s_entry_free(s_entry_t **e_p)
+{
+    if (*e_p) {
+        free((*e_p)->env);
+        free(*e_p);
+        *e_p = NULL;
+    }
+}
+
+/* Packs an entry's stored value. */
+static void
+s_pack_entry(const s_entry_t *e, msgpack_sbuffer *buf)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, buf, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 6);
+    nmirf_mp_pack_str(&pk, "id");
+    nmirf_mp_pack_bin(&pk, e->id, NMIRF_ID_LEN);
+    nmirf_mp_pack_str(&pk, "envelope");
+    nmirf_mp_pack_bin(&pk, e->env, e->env_len);
+    nmirf_mp_pack_str(&pk, "sig");
+    nmirf_mp_pack_bin(&pk, e->sig, NMIRF_SIG_LEN);
+    nmirf_mp_pack_kv_str(&pk, "op", e->op);
+    nmirf_mp_pack_kv_uint(&pk, "queued", e->queued);
+    nmirf_mp_pack_kv_uint(&pk, "attempts", e->attempts);
+}
+
+/* Reads an entry from its stored value; NULL if unreadable. */
+static s_entry_t *
+s_entry_of(uint64_t key, const MDB_val *v)
+{
+    msgpack_zone zone;
+    msgpack_object o;
+    msgpack_zone_init(&zone, 1024);
+    s_entry_t *e = NULL;
+    if (nmirf_mp_unpack(v->mv_data, v->mv_size, &zone, &o, NULL, 0) == NMIRF_OK) {
+        const msgpack_object *id = nmirf_mp_get(&o, "id");
+        const msgpack_object *env = nmirf_mp_get(&o, "envelope");
+        const msgpack_object *sig = nmirf_mp_get(&o, "sig");
+        const msgpack_object *queued = nmirf_mp_get(&o, "queued");
+        const msgpack_object *att = nmirf_mp_get(&o, "attempts");
+        e = calloc(1, sizeof *e);
+        if (id && id->type == MSGPACK_OBJECT_BIN && id->via.bin.size == NMIRF_ID_LEN &&
+            env && env->type == MSGPACK_OBJECT_BIN && sig &&
+            sig->type == MSGPACK_OBJECT_BIN && sig->via.bin.size == NMIRF_SIG_LEN &&
+            nmirf_mp_strcpy(nmirf_mp_get(&o, "op"), e->op, sizeof e->op) == 0) {
+            e->key = key;
+            memcpy(e->id, id->via.bin.ptr, NMIRF_ID_LEN);
+            memcpy(e->sig, sig->via.bin.ptr, NMIRF_SIG_LEN);
+            e->env_len = env->via.bin.size;
+            e->env = malloc(e->env_len ? e->env_len : 1);
+            memcpy(e->env, env->via.bin.ptr, e->env_len);
+            e->queued = queued && queued->type == MSGPACK_OBJECT_POSITIVE_INTEGER
+                            ? queued->via.u64
+                            : 0;
+            e->attempts =
+                att && att->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? att->via.u64 : 0;
+            e->backoff_ms = BACKOFF_FIRST_MS;
+        } else
+            s_entry_free(&e);
+    }
+    msgpack_zone_destroy(&zone);
+    return e;
+}
+
+outbox_t *
+outbox_new(agent_t *ag)
+{
+    outbox_t *self = calloc(1, sizeof *self);
+    self->ag = ag;
+    self->entries = zlist_new();
+    self->results = zlist_new();
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    if (mdb_txn_begin(ag->env, NULL, MDB_RDONLY, &txn) ||
+        mdb_cursor_open(txn, ag->dbi[AG_DB_OUTBOX], &cur)) {
+        outbox_destroy(&self);
+        return NULL;
+    }
+    MDB_val k, v;
+    for (int c = mdb_cursor_get(cur, &k, &v, MDB_FIRST); c == 0;
+         c = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        uint64_t key = 0;
+        for (size_t i = 0; i < k.mv_size && i < 8; i++)
+            key = key << 8 | ((uint8_t *)k.mv_data)[i];
+        s_entry_t *e = k.mv_size == 8 ? s_entry_of(key, &v) : NULL;
+        if (!e) {
+            log_warnx("outbox: entry %llu unreadable, left in place",
+                      (unsigned long long)key);
+            continue;
+        }
+        zlist_append(self->entries, e);
+        self->next_key = key + 1;
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    if (zlist_size(self->entries))
+        log_info("outbox: %zu pending entries to resend", zlist_size(self->entries));
+    return self;
+}
+
+void
+outbox_destroy(outbox_t **self_p)
+{
+    outbox_t *self = *self_p;
+    if (!self)
+        return;
+    s_entry_t *e;
+    while ((e = zlist_pop(self->entries)))
+        s_entry_free(&e);
+    zlist_destroy(&self->entries);
+    s_result_t *r;
+    while ((r = zlist_pop(self->results))) {
+        free(r->message);
+        free(r);
+    }
+    zlist_destroy(&self->results);
+    free(self);
+    *self_p = NULL;
+}
+
+int
+outbox_enqueue(outbox_t *self, const char *op, const uint8_t *body, size_t len,
+               uint8_t id[NMIRF_ID_LEN], char *why, size_t whylen)
+{
+    agent_t *ag = self->ag;
+    s_entry_t *e = calloc(1, sizeof *e);
+    nmirf_random_id(e->id, NMIRF_ID_LEN);
+    e->queued = nmirf_now_ms();
+    e->key = self->next_key;
+    e->backoff_ms = BACKOFF_FIRST_MS;
+    snprintf(e->op, sizeof e->op, "%s", op);
+    if (nmirf_request_encode(op, e->id, ag->key.entity, e->queued, body, len,
+                             ag->key.sign_sk, &e->env, &e->env_len, e->sig)) {
+        snprintf(why, whylen, "cannot sign the request");
+        s_entry_free(&e);
+        return -1;
+    }
+    if (e->env_len > NMIRF_MAX_ENVELOPE) {
+        snprintf(why, whylen, "the request is %zu bytes, over the 1 MiB limit",
+                 e->env_len);
+        s_entry_free(&e);
+        return -1;
+    }
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    s_pack_entry(e, &buf);
+    uint8_t key[8];
+    s_u64_key(e->key, key);
+    MDB_txn *txn;
+    MDB_val k = {8, key}, v = {buf.size, buf.data};
+    int rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
+    if (!rc && (rc = mdb_put(txn, ag->dbi[AG_DB_OUTBOX], &k, &v, 0)) != 0)
+        mdb_txn_abort(txn);
+    else if (!rc)
+        rc = mdb_txn_commit(txn); /* synced: the entry survives a crash from here on */
+    msgpack_sbuffer_destroy(&buf);
+    if (rc) {
+        snprintf(why, whylen, "cannot store the request: %s", mdb_strerror(rc));
+        log_warnx("outbox: %s", why);
+        s_entry_free(&e);
+        return -1;
+    }
+    self->next_key++;
+    memcpy(id, e->id, NMIRF_ID_LEN);
+    zlist_append(self->entries, e);
+    outbox_tick(self); /* first send at once */
+    return 0;
+}
+
+/* Keeps an answer for `nmirf outbox`, dropping the oldest past the limit. */
+static void
+s_remember(outbox_t *self, const s_entry_t *e, const nmirf_reply_t *reply)
+{
+    s_result_t *r = calloc(1, sizeof *r);
+    nmirf_hex(e->id, NMIRF_ID_LEN, r->id);
+    snprintf(r->op, sizeof r->op, "%s", e->op);
+    snprintf(r->code, sizeof r->code, "%s", reply->code_name);
+    r->message = strdup(reply->message);
+    r->at = nmirf_now_ms();
+    zlist_append(self->results, r);
+    while (zlist_size(self->results) > AGENT_RESULTS_MAX) {
+        s_result_t *old = zlist_pop(self->results);
+        free(old->message);
+        free(old);
+    }
+}
+
+int
+outbox_on_reply(zloop_t *loop, zsock_t *dealer, void *arg)
+{
+    agent_t *ag = arg;
+    outbox_t *self = ag->outbox;
+    zmsg_t *msg = zmsg_recv(dealer);
+    if (!msg)
+        return 0;
+    zframe_t *frame = zmsg_last(msg);
+    char why[128] = "";
+    nmirf_reply_t *reply = frame ? nmirf_reply_decode(zframe_data(frame),
+                                                      zframe_size(frame), why, sizeof why)
+                                 : NULL;
+    zmsg_destroy(&msg);
+    if (!reply) {
+        log_warnx("outbox: unreadable reply: %s", why);
+        return 0;
+    }
+    link_contact(ag);
+    s_entry_t *e = NULL;
+    for (s_entry_t *it = zlist_first(self->entries); it && reply->has_id;
+         it = zlist_next(self->entries))
+        if (memcmp(it->id, reply->id, NMIRF_ID_LEN) == 0) {
+            e = it;
+            break;
+        }
+    if (!e) { /* an answer to a resend of something already answered */
+        nmirf_reply_destroy(&reply);
+        return 0;
+    }
+    uint8_t key[8];
+    s_u64_key(e->key, key);
+    MDB_txn *txn;
+    MDB_val k = {8, key};
+    int rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
+    if (!rc) {
+        rc = mdb_del(txn, ag->dbi[AG_DB_OUTBOX], &k, NULL);
+        rc = rc && rc != MDB_NOTFOUND ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
+    }
+    if (rc) {
+        /* Kept: the next resend gets the same answer again. */
+        log_warnx("outbox: cannot remove an answered entry: %s", mdb_strerror(rc));
+        nmirf_reply_destroy(&reply);
+        return 0;
+    }
+    char hex[2 * NMIRF_ID_LEN + 1];
+    nmirf_hex(e->id, NMIRF_ID_LEN, hex);
+    if (reply->ok)
+        log_info("outbox: %s %s acknowledged (seq %llu)", e->op, hex,
+                 (unsigned long long)reply->seq);
+    else
+        log_warnx("outbox: %s %s refused: %s: %s", e->op, hex, reply->code_name,
+                  reply->message);
+    s_remember(self, e, reply);
+    zlist_remove(self->entries, e);
+    control_on_result(ag->control, e->id, reply);
+    s_entry_free(&e);
+    nmirf_reply_destroy(&reply);
+    return 0;
+}
+
+void
+outbox_tick(outbox_t *self)
+{
+    agent_t *ag = self->ag;
+    int64_t now = zclock_mono();
+    for (s_entry_t *e = zlist_first(self->entries); e; e = zlist_next(self->entries)) {
+        if (e->next_send > now)
+            continue;
+        zmsg_t *msg = zmsg_new();
+        zmsg_addmem(msg, e->env, e->env_len);
+        zmsg_addmem(msg, e->sig, NMIRF_SIG_LEN);
+        /* With ZMQ_IMMEDIATE and no timeout, a send fails at once while no
+           connection is up; the entry simply waits for its next turn. */
+        if (zmsg_send(&msg, ag->dealer) != 0) {
+            zmsg_destroy(&msg);
+            e->next_send = now + e->backoff_ms;
+        } else {
+            e->attempts++;
+            e->next_send = now + e->backoff_ms;
+        }
+        e->backoff_ms =
+            e->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : e->backoff_ms * 2;
+    }
+}
+
+size_t
+outbox_pending(const outbox_t *self)
+{
+    return zlist_size(self->entries);
+}
+
+void
+outbox_pack(const outbox_t *self, msgpack_packer *pk)
+{
+    char hex[2 * NMIRF_ID_LEN + 1];
+    msgpack_pack_map(pk, 2);
+    nmirf_mp_pack_str(pk, "pending");
+    msgpack_pack_array(pk, zlist_size(self->entries));
+    for (s_entry_t *e = zlist_first(self->entries); e; e = zlist_next(self->entries)) {
+        nmirf_hex(e->id, NMIRF_ID_LEN, hex);
+        msgpack_pack_map(pk, 4);
+        nmirf_mp_pack_kv_str(pk, "id", hex);
+        nmirf_mp_pack_kv_str(pk, "op", e->op);
+        nmirf_mp_pack_kv_uint(pk, "queued", e->queued);
+        nmirf_mp_pack_kv_uint(pk, "attempts", e->attempts);
+    }
+    nmirf_mp_pack_str(pk, "results");
+    msgpack_pack_array(pk, zlist_size(self->results));
+    for (s_result_t *r = zlist_first(self->results); r; r = zlist_next(self->results)) {
+        msgpack_pack_map(pk, 5);
+        nmirf_mp_pack_kv_str(pk, "id", r->id);
+        nmirf_mp_pack_kv_str(pk, "op", r->op);
+        nmirf_mp_pack_kv_str(pk, "code", r->code);
+        nmirf_mp_pack_kv_str(pk, "message", r->message);
+        nmirf_mp_pack_kv_uint(pk, "at", r->at);
+    }
+}

@@ -1,0 +1,497 @@
+/*  replica - the agent's copy of the broker's records, kept by the
+    ZeroMQ Guide's Clone pattern.
+
+    The SUB is subscribed before anything is asked. An empty replica loads
+    a snapshot and takes its sequence; events then apply one by one when
+    each is the next number, each in one LMDB transaction with the new
+    sequence, so the replica is always exactly the broker's state at some
+    sequence. Anything else (an event past the next number, a heartbeat
+    ahead of us) means we missed events: they are fetched with events.since
+    in pages and applied in order; from more than AGENT_RESYNC_GAP behind a
+    fresh snapshot is cheaper. Records are stored with the broker's keys
+    and bytes (daemon/store.h), which is what makes the digest comparable.
+*/
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "agent.h"
+#include "nmirf_digest.h"
+#include "nmirf_log.h"
+#include "nmirf_mp.h"
+
+#define MAP_SIZE ((size_t)4 << 30) /* sparse: only what is used takes disk */
+#define SUB_BATCH 1000             /* events applied per transaction, at most */
+
+static const char *const s_db_names[AG_DB_COUNT] = {
+    "meta", "entities", "recs", "assignments", "reports", "outbox", "status"};
+
+/* Big-endian u64 key. */
+static void
+s_u64_key(uint64_t v, uint8_t key[8])
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        key[i] = (uint8_t)v;
+}
+
+/* A list of notification texts; the list owns copies of what it is
+   given. */
+static zlist_t *
+s_pending_new(void)
+{
+    zlist_t *l = zlist_new();
+    zlist_autofree(l);
+    return l;
+}
+
+/* Writes the replica's sequence number in txn. */
+static int
+s_put_seq(agent_t *ag, MDB_txn *txn, uint64_t seq)
+{
+    uint8_t v[8];
+    s_u64_key(seq, v);
+    MDB_val k = {3, "seq"}, val = {8, v};
+    return mdb_put(txn, ag->dbi[AG_DB_META], &k, &val, 0);
+}
+
+/* Packs obj and writes it under key in db. */
+static int
+s_put_obj(agent_t *ag, MDB_txn *txn, agent_db_t db, const void *key, size_t klen,
+          const msgpack_object *obj)
+{
+    msgpack_sbuffer buf;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    nmirf_mp_pack_object(&pk, obj);
+    MDB_val k = {klen, (void *)key}, v = {buf.size, buf.data};
+    int rc = mdb_put(txn, ag->dbi[db], &k, &v, 0);
+    msgpack_sbuffer_destroy(&buf);
+    return rc;
+}
+
+/* The assignment record of an assignment.set event's data: the map
+   without `previous`, packed back in the broker's order, which gives the
+   broker's stored bytes. */
+static int
+s_put_assignment(agent_t *ag, MDB_txn *txn, const char *rec, const msgpack_object *data)
+{
+    if (data->type != MSGPACK_OBJECT_MAP)
+        return EINVAL;
+    msgpack_sbuffer buf;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < data->via.map.size; i++)
+        n += !nmirf_mp_str_is(&data->via.map.ptr[i].key, "previous");
+    msgpack_pack_map(&pk, n);
+    for (uint32_t i = 0; i < data->via.map.size; i++) {
+        if (nmirf_mp_str_is(&data->via.map.ptr[i].key, "previous"))
+            continue;
+        nmirf_mp_pack_object(&pk, &data->via.map.ptr[i].key);
+        nmirf_mp_pack_object(&pk, &data->via.map.ptr[i].val);
+    }
+    MDB_val k = {strlen(rec), (void *)rec}, v = {buf.size, buf.data};
+    int rc = mdb_put(txn, ag->dbi[AG_DB_ASSIGNMENTS], &k, &v, 0);
+    msgpack_sbuffer_destroy(&buf);
+    return rc;
+}
+
+/* Sets the implementation status of a recommendation (both str objects):
+   a validated report's status becomes its recommendation's. */
+static int
+s_put_status(agent_t *ag, MDB_txn *txn, const msgpack_object *rec,
+             const msgpack_object *status)
+{
+    if (!rec || rec->type != MSGPACK_OBJECT_STR || rec->via.str.size == 0 ||
+        rec->via.str.size >= 512 || !status || status->type != MSGPACK_OBJECT_STR)
+        return EINVAL;
+    MDB_val k = {rec->via.str.size, (void *)rec->via.str.ptr},
+            v = {status->via.str.size, (void *)status->via.str.ptr};
+    return mdb_put(txn, ag->dbi[AG_DB_STATUS], &k, &v, 0);
+}
+
+/* Applies one event's change (not its sequence) in txn. Unknown kinds
+   change nothing: a newer broker's events still advance the sequence. */
+static int
+s_apply(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev)
+{
+    const char *k = ev->kind, *subj = ev->subject;
+    if (strncmp(k, "entity.", 7) == 0)
+        return s_put_obj(ag, txn, AG_DB_ENTITIES, subj, strlen(subj), &ev->data);
+    if (strcmp(k, "rec.added") == 0 || strcmp(k, "rec.updated") == 0)
+        return s_put_obj(ag, txn, AG_DB_RECS, subj, strlen(subj), &ev->data);
+    if (strcmp(k, "assignment.set") == 0)
+        return s_put_assignment(ag, txn, subj, &ev->data);
+    if (strncmp(k, "report.", 7) == 0) {
+        char *end;
+        errno = 0;
+        unsigned long long id = strtoull(subj, &end, 10);
+        if (errno || end == subj || *end)
+            return EINVAL;
+        uint8_t key[8];
+        s_u64_key(id, key);
+        int rc = s_put_obj(ag, txn, AG_DB_REPORTS, key, 8, &ev->data);
+        if (!rc && strcmp(k, "report.validated") == 0)
+            rc = s_put_status(ag, txn, nmirf_mp_get(&ev->data, "rec"),
+                              nmirf_mp_get(&ev->data, "status"));
+        return rc;
+    }
+    return 0;
+}
+
+/* Applies ev as the next event in txn: its change, its notification (if
+   it concerns us) and the new sequence. Returns an LMDB/errno code. */
+static int
+s_apply_next(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev, zlist_t *pending)
+{
+    int rc = s_apply(ag, txn, ev);
+    if (!rc)
+        rc = s_put_seq(ag, txn, ev->seq);
+    if (rc) {
+        log_warnx("cannot apply event %llu (%s %s): %s", (unsigned long long)ev->seq,
+                  ev->kind, ev->subject, mdb_strerror(rc));
+        return rc;
+    }
+    notify_collect(ag, txn, ev, pending);
+    return 0;
+}
+
+int
+replica_open(agent_t *ag)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/replica", ag->dir);
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+        log_warn("mkdir %s", path);
+        return -1;
+    }
+    MDB_txn *txn = NULL;
+    int rc = mdb_env_create(&ag->env);
+    if (!rc)
+        rc = mdb_env_set_maxdbs(ag->env, AG_DB_COUNT + 2);
+    if (!rc)
+        rc = mdb_env_set_mapsize(ag->env, MAP_SIZE);
+    if (!rc)
+        rc = mdb_env_open(ag->env, path, 0, 0600);
+    if (rc) {
+        log_warnx("cannot open LMDB %s: %s", path, mdb_strerror(rc));
+        return -1;
+    }
+    int dead;
+    mdb_reader_check(ag->env, &dead); /* slots of a killed agent */
+    rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
+    for (int i = 0; !rc && i < AG_DB_COUNT; i++)
+        rc = mdb_dbi_open(txn, s_db_names[i], MDB_CREATE, &ag->dbi[i]);
+    MDB_val k = {3, "seq"}, v;
+    if (!rc) {
+        int got = mdb_get(txn, ag->dbi[AG_DB_META], &k, &v);
+        if (got == 0 && v.mv_size == 8) {
+            const uint8_t *b = v.mv_data;
+            for (int i = 0; i < 8; i++)
+                ag->seq = ag->seq << 8 | b[i];
+        } else if (got != MDB_NOTFOUND)
+            rc = got ? got : MDB_CORRUPTED;
+    }
+    rc = rc ? rc : mdb_txn_commit(txn);
+    if (rc) {
+        if (txn && rc != MDB_CORRUPTED)
+            mdb_txn_abort(txn);
+        log_warnx("cannot open the replica's databases: %s", mdb_strerror(rc));
+        return -1;
+    }
+    ag->loaded = ag->seq > 0;
+    log_info("replica %s at sequence %llu", path, (unsigned long long)ag->seq);
+    return 0;
+}
+
+void
+replica_close(agent_t *ag)
+{
+    if (ag->env)
+        mdb_env_close(ag->env);
+    ag->env = NULL;
+}
+
+/* Replaces the replica with a snapshot (no notifications: a snapshot says
+   what is, not what happened). Returns 0 or -1. */
+static int
+s_load_snapshot(agent_t *ag)
+{
+    static const agent_db_t dbs[4] = {AG_DB_ENTITIES, AG_DB_RECS, AG_DB_ASSIGNMENTS,
+                                      AG_DB_REPORTS};
+    static const char *const keys[4] = {"id", "id", "rec", "id"};
+    nmirf_reply_t *r = link_read(ag, "snapshot", NULL, 0, AGENT_SNAPSHOT_TIMEOUT_MS);
+    if (!r)
+        return -1;
+    const msgpack_object *seqo = nmirf_mp_get(&r->body, "seq");
+    MDB_txn *txn;
+    int rc = seqo && seqo->type == MSGPACK_OBJECT_POSITIVE_INTEGER
+                 ? mdb_txn_begin(ag->env, NULL, 0, &txn)
+                 : EINVAL;
+    if (rc) {
+        log_warnx("snapshot: unusable reply (%s)", mdb_strerror(rc));
+        nmirf_reply_destroy(&r);
+        return -1;
+    }
+    for (int i = 0; !rc && i < 5; i++)
+        rc = mdb_drop(txn, ag->dbi[i], 0); /* meta..reports; never the outbox */
+    if (!rc)
+        rc = mdb_drop(txn, ag->dbi[AG_DB_STATUS], 0);
+    const msgpack_object *status = nmirf_mp_get(&r->body, "status");
+    if (!rc && status && status->type == MSGPACK_OBJECT_MAP)
+        for (uint32_t i = 0; !rc && i < status->via.map.size; i++)
+            rc = s_put_status(ag, txn, &status->via.map.ptr[i].key,
+                              &status->via.map.ptr[i].val);
+    for (int s = 0; !rc && s < 4; s++) {
+        const msgpack_object *arr = nmirf_mp_get(&r->body, nmirf_digest_sections[s]);
+        if (!arr || arr->type != MSGPACK_OBJECT_ARRAY) {
+            rc = EINVAL;
+            break;
+        }
+        for (uint32_t i = 0; !rc && i < arr->via.array.size; i++) {
+            const msgpack_object *rec = &arr->via.array.ptr[i];
+            const msgpack_object *key = nmirf_mp_get(rec, keys[s]);
+            if (s == 3 && key && key->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+                uint8_t k8[8];
+                s_u64_key(key->via.u64, k8);
+                rc = s_put_obj(ag, txn, dbs[s], k8, 8, rec);
+            } else if (s < 3 && key && key->type == MSGPACK_OBJECT_STR &&
+                       key->via.str.size > 0 && key->via.str.size < 512) {
+                rc = s_put_obj(ag, txn, dbs[s], key->via.str.ptr, key->via.str.size, rec);
+            } else
+                rc = EINVAL;
+        }
+    }
+    if (!rc)
+        rc = s_put_seq(ag, txn, seqo->via.u64);
+    if (!rc)
+        rc = mdb_txn_commit(txn);
+    else
+        mdb_txn_abort(txn);
+    if (rc) {
+        log_warnx("snapshot: cannot store it: %s", mdb_strerror(rc));
+        nmirf_reply_destroy(&r);
+        return -1;
+    }
+    ag->seq = seqo->via.u64;
+    ag->loaded = true;
+    log_info("replica loaded from a snapshot at sequence %llu",
+             (unsigned long long)ag->seq);
+    nmirf_reply_destroy(&r);
+    return 0;
+}
+
+/* Fetches and applies every event after ours up to the broker's latest,
+   one transaction per page, or reloads a snapshot when far behind.
+   Returns 0 when caught up, -1 if it must be tried again later. */
+static int
+s_catch_up(agent_t *ag)
+{
+    if (!ag->loaded || ag->broker_seq > ag->seq + AGENT_RESYNC_GAP) {
+        if (ag->loaded)
+            log_info("%llu events behind: resync from a snapshot",
+                     (unsigned long long)(ag->broker_seq - ag->seq));
+        if (s_load_snapshot(ag))
+            return -1;
+    }
+    for (;;) {
+        msgpack_sbuffer body;
+        msgpack_packer pk;
+        msgpack_sbuffer_init(&body);
+        msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+        msgpack_pack_map(&pk, 2);
+        nmirf_mp_pack_kv_uint(&pk, "since", ag->seq);
+        nmirf_mp_pack_kv_uint(&pk, "limit", AGENT_PAGE);
+        nmirf_reply_t *r = link_read(ag, "events.since", (const uint8_t *)body.data,
+                                     body.size, AGENT_READ_TIMEOUT_MS);
+        msgpack_sbuffer_destroy(&body);
+        if (!r)
+            return -1;
+        const msgpack_object *evs = nmirf_mp_get(&r->body, "events");
+        const msgpack_object *last = nmirf_mp_get(&r->body, "last");
+        if (!evs || evs->type != MSGPACK_OBJECT_ARRAY || !last ||
+            last->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+            log_warnx("events.since: unusable reply");
+            nmirf_reply_destroy(&r);
+            return -1;
+        }
+        uint64_t target = last->via.u64;
+        if (target > ag->broker_seq)
+            ag->broker_seq = target;
+        zlist_t *pending = s_pending_new();
+        MDB_txn *txn;
+        int rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
+        uint64_t seq = ag->seq;
+        for (uint32_t i = 0; !rc && i < evs->via.array.size; i++) {
+            const msgpack_object *b = &evs->via.array.ptr[i];
+            char why[128] = "";
+            nmirf_event_t *ev = b->type == MSGPACK_OBJECT_BIN
+                                    ? nmirf_event_decode((const uint8_t *)b->via.bin.ptr,
+                                                         b->via.bin.size, why, sizeof why)
+                                    : NULL;
+            if (!ev || ev->seq != seq + 1) {
+                log_warnx("events.since: event after %llu unusable: %s",
+                          (unsigned long long)seq, ev ? "out of order" : why);
+                rc = EINVAL;
+            } else if (!(rc = s_apply_next(ag, txn, ev, pending)))
+                seq = ev->seq;
+            nmirf_event_destroy(&ev);
+        }
+        size_t got = evs->via.array.size;
+        nmirf_reply_destroy(&r);
+        rc = rc ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
+        if (rc) {
+            zlist_destroy(&pending);
+            return -1;
+        }
+        ag->seq = seq;
+        notify_deliver(ag, pending);
+        zlist_destroy(&pending);
+        if (ag->seq >= target || got == 0)
+            break;
+    }
+    ag->catchup = ag->seq < ag->broker_seq;
+    return 0;
+}
+
+/* Handles a heartbeat {seq, ts}: the broker is alive, and may be ahead. */
+static void
+s_on_heartbeat(agent_t *ag, zframe_t *frame)
+{
+    msgpack_zone zone;
+    msgpack_object obj;
+    msgpack_zone_init(&zone, 256);
+    if (nmirf_mp_unpack(zframe_data(frame), zframe_size(frame), &zone, &obj, NULL, 0) ==
+        NMIRF_OK) {
+        const msgpack_object *seq = nmirf_mp_get(&obj, "seq");
+        if (seq && seq->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+            link_contact(ag);
+            ag->broker_seq = seq->via.u64;
+            if (ag->loaded && seq->via.u64 > ag->seq)
+                ag->catchup = true;
+        }
+    }
+    msgpack_zone_destroy(&zone);
+}
+
+int
+replica_on_sub(zloop_t *loop, zsock_t *sub, void *arg)
+{
+    agent_t *ag = arg;
+    zlist_t *pending = s_pending_new();
+    MDB_txn *txn = NULL;
+    int rc = 0;
+    /* Takes what is waiting (up to SUB_BATCH) into one transaction: one
+       sync for a burst instead of one per event. */
+    for (int n = 0; n < SUB_BATCH && (zsock_events(sub) & ZMQ_POLLIN); n++) {
+        zmsg_t *msg = zmsg_recv(sub);
+        if (!msg)
+            break;
+        zframe_t *topic = zmsg_first(msg), *body = zmsg_next(msg);
+        if (!topic || !body) {
+            zmsg_destroy(&msg);
+            continue;
+        }
+        if (zframe_streq(topic, "hb")) {
+            s_on_heartbeat(ag, body);
+            zmsg_destroy(&msg);
+            continue;
+        }
+        char why[128] = "";
+        nmirf_event_t *ev =
+            nmirf_event_decode(zframe_data(body), zframe_size(body), why, sizeof why);
+        zmsg_destroy(&msg);
+        if (!ev) {
+            log_warnx("unreadable event dropped: %s", why);
+            continue;
+        }
+        link_contact(ag);
+        if (ev->seq > ag->broker_seq)
+            ag->broker_seq = ev->seq;
+        if (!ag->loaded || ag->catchup || ev->seq <= ag->seq) {
+            /* Not loaded yet, or already had: the snapshot or the catch-up
+               covers it. */
+        } else if (ev->seq != ag->seq + 1) {
+            log_debug("gap: event %llu after %llu", (unsigned long long)ev->seq,
+                      (unsigned long long)ag->seq);
+            ag->catchup = true;
+        } else {
+            if (!txn && (rc = mdb_txn_begin(ag->env, NULL, 0, &txn)) != 0) {
+                log_warnx("replica: %s", mdb_strerror(rc));
+                ag->catchup = true;
+            } else if (s_apply_next(ag, txn, ev, pending) == 0)
+                ag->seq = ev->seq;
+            else
+                ag->catchup = true;
+        }
+        nmirf_event_destroy(&ev);
+        if (ag->catchup)
+            break;
+    }
+    if (txn) {
+        rc = mdb_txn_commit(txn);
+        if (rc) {
+            /* Nothing applied: read the sequence back and fetch again. */
+            log_warnx("replica commit: %s", mdb_strerror(rc));
+            ag->seq = 0;
+            MDB_txn *rt;
+            MDB_val k = {3, "seq"}, v;
+            if (mdb_txn_begin(ag->env, NULL, MDB_RDONLY, &rt) == 0) {
+                if (mdb_get(rt, ag->dbi[AG_DB_META], &k, &v) == 0 && v.mv_size == 8)
+                    for (int i = 0; i < 8; i++)
+                        ag->seq = ag->seq << 8 | ((uint8_t *)v.mv_data)[i];
+                mdb_txn_abort(rt);
+            }
+            ag->catchup = true;
+            zlist_destroy(&pending);
+            pending = s_pending_new();
+        }
+    }
+    notify_deliver(ag, pending);
+    zlist_destroy(&pending);
+    if (ag->catchup && link_reachable(ag))
+        s_catch_up(ag);
+    return 0;
+}
+
+void
+replica_tick(agent_t *ag)
+{
+    if (!link_reachable(ag))
+        return;
+    if (!ag->loaded || ag->catchup)
+        s_catch_up(ag);
+}
+
+int
+replica_digest(agent_t *ag, uint8_t out[NMIRF_HASH_LEN], uint64_t *seq)
+{
+    static const agent_db_t dbs[4] = {AG_DB_ENTITIES, AG_DB_RECS, AG_DB_ASSIGNMENTS,
+                                      AG_DB_REPORTS};
+    MDB_txn *txn;
+    if (mdb_txn_begin(ag->env, NULL, MDB_RDONLY, &txn))
+        return -1;
+    nmirf_digest_t d;
+    nmirf_digest_init(&d);
+    int rc = 0;
+    for (int s = 0; !rc && s < 4; s++) {
+        MDB_stat st;
+        MDB_cursor *cur;
+        if ((rc = mdb_stat(txn, ag->dbi[dbs[s]], &st)) ||
+            (rc = mdb_cursor_open(txn, ag->dbi[dbs[s]], &cur)))
+            break;
+        nmirf_digest_section(&d, st.ms_entries);
+        MDB_val k, v;
+        for (int c = mdb_cursor_get(cur, &k, &v, MDB_FIRST); c == 0;
+             c = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+            nmirf_digest_record(&d, v.mv_data, v.mv_size);
+        mdb_cursor_close(cur);
+    }
+    *seq = ag->seq;
+    mdb_txn_abort(txn);
+    nmirf_digest_final(&d, out);
+    return rc ? -1 : 0;
+}

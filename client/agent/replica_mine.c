@@ -1,0 +1,118 @@
+/*  replica_mine - the `mine` view: the assignments that name our entity,
+    read from the replica alone, so it answers while the broker is down.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "nmirf_mp.h"
+
+/* Our role in assignment a: "lead", "contributor", or NULL. */
+static const char *
+s_role(const agent_t *ag, const msgpack_object *a)
+{
+    if (nmirf_mp_str_is(nmirf_mp_get(a, "lead"), ag->key.entity))
+        return "lead";
+    const msgpack_object *c = nmirf_mp_get(a, "contributors");
+    if (c && c->type == MSGPACK_OBJECT_ARRAY)
+        for (uint32_t i = 0; i < c->via.array.size; i++)
+            if (nmirf_mp_str_is(&c->via.array.ptr[i], ag->key.entity))
+                return "contributor";
+    return NULL;
+}
+
+/* Packs one `mine` item for assignment a (role given). */
+static void
+s_pack_item(agent_t *ag, MDB_txn *txn, const msgpack_object *a, const char *role,
+            msgpack_packer *pk, msgpack_zone *zone)
+{
+    const msgpack_object *rec = nmirf_mp_get(a, "rec");
+    const msgpack_object *deadline = nmirf_mp_get(a, "deadline");
+    char recid[80] = "";
+    nmirf_mp_strcpy(rec, recid, sizeof recid);
+    char status[32] = "not_started";
+    MDB_val sk = {strlen(recid), recid}, sv;
+    if (recid[0] && mdb_get(txn, ag->dbi[AG_DB_STATUS], &sk, &sv) == 0 &&
+        sv.mv_size < sizeof status) {
+        memcpy(status, sv.mv_data, sv.mv_size);
+        status[sv.mv_size] = 0;
+    }
+
+    /* The recommendation's text: the first present of en, fr, ar. */
+    const msgpack_object *text = NULL;
+    msgpack_object recobj;
+    MDB_val k = {strlen(recid), recid}, v;
+    if (recid[0] && mdb_get(txn, ag->dbi[AG_DB_RECS], &k, &v) == 0 &&
+        nmirf_mp_unpack(v.mv_data, v.mv_size, zone, &recobj, NULL, 0) == NMIRF_OK) {
+        const msgpack_object *texts = nmirf_mp_get(&recobj, "text");
+        static const char *const langs[] = {"en", "fr", "ar"};
+        for (int i = 0; i < 3 && !text; i++) {
+            text = nmirf_mp_get(texts, langs[i]);
+            if (text && text->type != MSGPACK_OBJECT_STR)
+                text = NULL;
+        }
+    }
+    msgpack_pack_map(pk, 7 + (deadline != NULL));
+    nmirf_mp_pack_str(pk, "rec");
+    nmirf_mp_pack_object(pk, rec);
+    nmirf_mp_pack_str(pk, "lead");
+    nmirf_mp_pack_object(pk, nmirf_mp_get(a, "lead"));
+    nmirf_mp_pack_str(pk, "contributors");
+    nmirf_mp_pack_object(pk, nmirf_mp_get(a, "contributors"));
+    if (deadline) {
+        nmirf_mp_pack_str(pk, "deadline");
+        nmirf_mp_pack_object(pk, deadline);
+    }
+    nmirf_mp_pack_kv_str(pk, "role", role);
+    nmirf_mp_pack_kv_str(pk, "status", status);
+    nmirf_mp_pack_str(pk, "text");
+    if (text)
+        nmirf_mp_pack_object(pk, text);
+    else
+        nmirf_mp_pack_str(pk, "");
+    nmirf_mp_pack_str(pk, "assigned");
+    const msgpack_object *assigned = nmirf_mp_get(a, "assigned");
+    if (assigned)
+        nmirf_mp_pack_object(pk, assigned);
+    else
+        msgpack_pack_nil(pk);
+}
+
+int
+replica_pack_mine(agent_t *ag, msgpack_packer *pk)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    if (mdb_txn_begin(ag->env, NULL, MDB_RDONLY, &txn))
+        return -1;
+    if (mdb_cursor_open(txn, ag->dbi[AG_DB_ASSIGNMENTS], &cur)) {
+        mdb_txn_abort(txn);
+        return -1;
+    }
+    msgpack_sbuffer items;
+    msgpack_packer ipk;
+    msgpack_sbuffer_init(&items);
+    msgpack_packer_init(&ipk, &items, msgpack_sbuffer_write);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 4096);
+    uint32_t n = 0;
+    MDB_val k, v;
+    for (int c = mdb_cursor_get(cur, &k, &v, MDB_FIRST); c == 0;
+         c = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        msgpack_object a;
+        if (nmirf_mp_unpack(v.mv_data, v.mv_size, &zone, &a, NULL, 0) != NMIRF_OK)
+            continue;
+        const char *role = s_role(ag, &a);
+        if (!role)
+            continue;
+        s_pack_item(ag, txn, &a, role, &ipk, &zone);
+        n++;
+    }
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    msgpack_pack_array(pk, n);
+    pk->callback(pk->data, items.data, (unsigned)items.size);
+    msgpack_sbuffer_destroy(&items);
+    msgpack_zone_destroy(&zone);
+    return 0;
+}

@@ -1,0 +1,398 @@
+/*  cli_cmds_agent - commands answered by the ministry's nmirf-agent
+    instead of the broker: mine, outbox, watch, agent-status, and report
+    submit when an agent is given (-a or $NMIRF_AGENT).
+
+    The agent's control socket speaks one frame each way: {op, body} in,
+    a reply in the broker's format out (docs/AGENT.md), so the replies are
+    decoded and printed with the code the broker's commands use. No key is
+    needed on this side: the agent signs with its own.
+*/
+#include <czmq.h>
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "nmirf_mp.h"
+
+#define POLL_MS 250 /* how often watch looks at the signal flag */
+
+static volatile sig_atomic_t s_stop;
+
+/* SIGINT and SIGTERM end watch at the next poll. */
+static void
+s_on_signal(int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+/* The agent's directory from -a: a directory as is, an ipc://DIR/agent.sock
+   endpoint's DIR; NULL (and a message) if it has none. Caller frees. */
+static char *
+s_agent_dir(cli_t *cli)
+{
+    const char *a = cli->agent;
+    struct stat st;
+    if (strncmp(a, "ipc://", 6) == 0) {
+        const char *path = a + 6;
+        const char *slash = strrchr(path, '/');
+        return slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+    }
+    if (strstr(a, "://") == NULL && stat(a, &st) == 0 && S_ISDIR(st.st_mode))
+        return strdup(a);
+    if (strstr(a, "://") == NULL) {
+        const char *slash = strrchr(a, '/');
+        return slash ? strndup(a, (size_t)(slash - a)) : strdup(".");
+    }
+    return NULL;
+}
+
+/* The control endpoint from -a: an endpoint as is; a directory means
+   ipc://DIR/agent.sock; another path ipc://PATH. Caller frees. */
+static char *
+s_agent_endpoint(cli_t *cli)
+{
+    const char *a = cli->agent;
+    struct stat st;
+    char *ep = NULL;
+    if (strstr(a, "://"))
+        return strdup(a);
+    if (stat(a, &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (asprintf(&ep, "ipc://%s/agent.sock", a) < 0)
+            return NULL;
+    } else if (asprintf(&ep, "ipc://%s", a) < 0)
+        return NULL;
+    return ep;
+}
+
+/* Says that no agent was given; returns CLI_EXIT_USAGE. */
+static int
+s_need_agent(cli_t *cli)
+{
+    return cli_usage(cli, "an agent is needed: give -a DIR (the agent's data "
+                          "directory) or set NMIRF_AGENT");
+}
+
+/* Sends control op with body (a packed map, NULL for {}) and waits up to
+   wait_ms for its reply. On ok=true returns 0 and the reply in *reply_p;
+   otherwise says why and returns REFUSED or NO_REPLY. */
+static int
+s_agent_call(cli_t *cli, const char *op, const msgpack_sbuffer *body, int wait_ms,
+             nmirf_reply_t **reply_p)
+{
+    *reply_p = NULL;
+    char *ep = s_agent_endpoint(cli);
+    zsock_t *sock = ep ? zsock_new(ZMQ_DEALER) : NULL;
+    if (!sock || zsock_connect(sock, "%s", ep) != 0) {
+        fprintf(stderr, "nmirf: %s: cannot connect to the agent at %s\n", cli->cmd,
+                ep ? ep : cli->agent);
+        zsock_destroy(&sock);
+        free(ep);
+        return CLI_EXIT_NO_REPLY;
+    }
+    zsock_set_linger(sock, 0);
+    msgpack_sbuffer out;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&out);
+    msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "op", op);
+    nmirf_mp_pack_str(&pk, "body");
+    if (body)
+        msgpack_sbuffer_write(&out, body->data, body->size);
+    else
+        msgpack_pack_map(&pk, 0);
+    zframe_t *f = zframe_new(out.data, out.size);
+    msgpack_sbuffer_destroy(&out);
+    int rc = CLI_EXIT_NO_REPLY;
+    nmirf_reply_t *reply = NULL;
+    char why[256] = "";
+    if (zframe_send(&f, sock, 0) == 0) {
+        zpoller_t *poller = zpoller_new(sock, NULL);
+        if (zpoller_wait(poller, wait_ms)) {
+            zframe_t *rf = zframe_recv(sock);
+            if (rf)
+                reply =
+                    nmirf_reply_decode(zframe_data(rf), zframe_size(rf), why, sizeof why);
+            zframe_destroy(&rf);
+            if (!reply)
+                fprintf(stderr, "nmirf: %s: unreadable reply from the agent at %s: %s\n",
+                        cli->cmd, ep, why);
+        } else
+            fprintf(stderr,
+                    "nmirf: %s: no reply from the agent at %s within %d ms "
+                    "(is nmirf-agent running?)\n",
+                    cli->cmd, ep, wait_ms);
+        zpoller_destroy(&poller);
+    } else
+        zframe_destroy(&f);
+    zsock_destroy(&sock);
+    free(ep);
+    if (!reply)
+        return rc;
+    if (!reply->ok) {
+        fprintf(stderr, "nmirf: %s: %s\n", reply->code_name,
+                reply->message[0] ? reply->message : "refused");
+        nmirf_reply_destroy(&reply);
+        return CLI_EXIT_REFUSED;
+    }
+    *reply_p = reply;
+    return 0;
+}
+
+int
+cli_agent_submit(cli_t *cli, const char *op, const msgpack_sbuffer *body,
+                 nmirf_reply_t **reply_p, bool *queued)
+{
+    *queued = false;
+    msgpack_sbuffer req;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&req);
+    msgpack_packer_init(&pk, &req, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    nmirf_mp_pack_kv_str(&pk, "op", op);
+    nmirf_mp_pack_str(&pk, "body");
+    msgpack_sbuffer_write(&req, body->data, body->size);
+    nmirf_mp_pack_kv_uint(&pk, "wait_ms", (uint64_t)cli->timeout_ms);
+    /* The agent answers by itself when wait_ms runs out: give it room. */
+    int rc = s_agent_call(cli, "submit", &req, cli->timeout_ms + 5000, reply_p);
+    msgpack_sbuffer_destroy(&req);
+    if (rc == 0) {
+        const msgpack_object *q = nmirf_mp_get(&(*reply_p)->body, "queued");
+        *queued = q && q->type == MSGPACK_OBJECT_BOOLEAN && q->via.boolean;
+    }
+    return rc;
+}
+
+/* Parses a command without arguments; -1 to go on, else the exit status. */
+static int
+s_no_args(cli_t *cli, int argc, char **argv, const char *name)
+{
+    static const struct option opts[] = {CLI_OPTS_END};
+    int c;
+    cli_begin(cli, "agent", name);
+    if ((c = cli_getopt(cli, argc, argv, ":h", opts)) != -1)
+        return cli_opt_exit(cli, c);
+    if (cli_positional(cli, argc - optind, 0, 0, "no argument"))
+        return CLI_EXIT_USAGE;
+    if (!cli->agent)
+        return s_need_agent(cli);
+    return -1;
+}
+
+/* The `mine` view: a header line, then the assignments table. */
+static void
+s_view_mine(const msgpack_object *body)
+{
+    const msgpack_object *stale = nmirf_mp_get(body, "stale");
+    char *entity = cli_mp_field(body, "entity");
+    printf("%s: replica at seq %llu, broker at %llu%s\n", entity,
+           (unsigned long long)cli_mp_uint(body, "seq", 0),
+           (unsigned long long)cli_mp_uint(body, "broker_seq", 0),
+           stale && stale->type == MSGPACK_OBJECT_BOOLEAN && stale->via.boolean
+               ? "  STALE: broker unreachable"
+               : "");
+    free(entity);
+    static const char *const headers[] = {"REC", "ROLE", "DEADLINE", "STATUS", "TEXT"};
+    cli_table_t *t = cli_table_new(headers, 5);
+    cli_table_limit(t, 0, 32, false);
+    cli_table_limit(t, 4, 60, true);
+    const msgpack_object *a = nmirf_mp_get(body, "assignments");
+    for (uint32_t i = 0; a && a->type == MSGPACK_OBJECT_ARRAY && i < a->via.array.size;
+         i++) {
+        const msgpack_object *it = &a->via.array.ptr[i];
+        cli_table_row(t);
+        cli_table_cell_field(t, it, "rec");
+        cli_table_cell_field(t, it, "role");
+        cli_table_cell_field(t, it, "deadline");
+        cli_table_cell_field(t, it, "status");
+        cli_table_cell_field(t, it, "text");
+    }
+    cli_table_print(t);
+    cli_table_destroy(&t);
+}
+
+/* Runs a read op of the agent and prints its reply through view. */
+static int
+s_read(cli_t *cli, int argc, char **argv, const char *name, const char *op,
+       void (*view)(const msgpack_object *body))
+{
+    int rc = s_no_args(cli, argc, argv, name);
+    if (rc >= 0)
+        return rc;
+    nmirf_reply_t *reply;
+    if ((rc = s_agent_call(cli, op, NULL, cli->timeout_ms, &reply)))
+        return rc;
+    rc = cli_print_reply(cli, reply, view);
+    nmirf_reply_destroy(&reply);
+    return rc;
+}
+
+int
+cli_cmd_mine(cli_t *cli, int argc, char **argv)
+{
+    return s_read(cli, argc, argv, "mine", "mine", s_view_mine);
+}
+
+/* The `outbox` view: what waits, then the last answers. */
+static void
+s_view_outbox(const msgpack_object *body)
+{
+    char when[32];
+    const msgpack_object *p = nmirf_mp_get(body, "pending");
+    const msgpack_object *r = nmirf_mp_get(body, "results");
+    uint32_t np = p && p->type == MSGPACK_OBJECT_ARRAY ? p->via.array.size : 0;
+    uint32_t nr = r && r->type == MSGPACK_OBJECT_ARRAY ? r->via.array.size : 0;
+    printf("pending: %u (sent and resent until the broker answers)\n", np);
+    if (np) {
+        static const char *const h[] = {"ID", "OP", "QUEUED", "ATTEMPTS"};
+        cli_table_t *t = cli_table_new(h, 4);
+        cli_table_right(t, 3);
+        for (uint32_t i = 0; i < np; i++) {
+            const msgpack_object *e = &p->via.array.ptr[i];
+            cli_table_row(t);
+            cli_table_cell_field(t, e, "id");
+            cli_table_cell_field(t, e, "op");
+            cli_table_cell(t, cli_time_text(cli_mp_uint(e, "queued", 0), false, when));
+            cli_table_cell_field(t, e, "attempts");
+        }
+        cli_table_print(t);
+        cli_table_destroy(&t);
+    }
+    printf("answered: %u (latest last)\n", nr);
+    if (nr) {
+        static const char *const h[] = {"ID", "OP", "AT", "CODE", "MESSAGE"};
+        cli_table_t *t = cli_table_new(h, 5);
+        cli_table_limit(t, 4, 60, true);
+        for (uint32_t i = 0; i < nr; i++) {
+            const msgpack_object *e = &r->via.array.ptr[i];
+            cli_table_row(t);
+            cli_table_cell_field(t, e, "id");
+            cli_table_cell_field(t, e, "op");
+            cli_table_cell(t, cli_time_text(cli_mp_uint(e, "at", 0), false, when));
+            cli_table_cell_field(t, e, "code");
+            cli_table_cell_field(t, e, "message");
+        }
+        cli_table_print(t);
+        cli_table_destroy(&t);
+    }
+}
+
+int
+cli_cmd_outbox(cli_t *cli, int argc, char **argv)
+{
+    return s_read(cli, argc, argv, "outbox", "outbox", s_view_outbox);
+}
+
+/* The `agent-status` view. */
+static void
+s_view_status(const msgpack_object *body)
+{
+    cli_kv_field("entity", body, "entity");
+    cli_kv_field("replica seq", body, "seq");
+    cli_kv_field("broker seq", body, "broker_seq");
+    cli_kv_field("lag", body, "lag");
+    cli_kv_field("connected", body, "connected");
+    cli_kv_field("stale", body, "stale");
+    cli_kv_field("outbox", body, "outbox");
+}
+
+int
+cli_cmd_agent_status(cli_t *cli, int argc, char **argv)
+{
+    return s_read(cli, argc, argv, "agent-status", "status", s_view_status);
+}
+
+/* One notification as a readable line. */
+static void
+s_print_notification(const char *text)
+{
+    json_t *j = json_loads(text, 0, NULL);
+    if (!j)
+        return;
+    const char *kind = json_string_value(json_object_get(j, "kind"));
+    const char *rec = json_string_value(json_object_get(j, "rec"));
+    const char *deadline = json_string_value(json_object_get(j, "deadline"));
+    const char *reason = json_string_value(json_object_get(j, "reason"));
+    const char *event = json_string_value(json_object_get(j, "event"));
+    const char *subject = json_string_value(json_object_get(j, "subject"));
+    char *k = cli_cell_text(kind ? kind : "?", 16);
+    char *r = cli_cell_text(rec ? rec : subject ? subject : "", 64);
+    char *rs = reason ? cli_cell_text(reason, 120) : NULL;
+    printf("%-12s %s", k, r);
+    if (deadline)
+        printf("  deadline %s", deadline);
+    if (rs)
+        printf("  reason: %s", rs);
+    printf("  (%s, seq %lld)\n", event ? event : "?",
+           (long long)json_integer_value(json_object_get(j, "seq")));
+    free(k);
+    free(r);
+    free(rs);
+    json_decref(j);
+}
+
+int
+cli_cmd_watch(cli_t *cli, int argc, char **argv)
+{
+    int rc = s_no_args(cli, argc, argv, "watch");
+    if (rc >= 0)
+        return rc;
+    char *dir = s_agent_dir(cli);
+    if (!dir)
+        return cli_usage(cli, "-a %s: watch needs the agent's directory or ipc endpoint",
+                         cli->agent);
+    zsock_t *sub = zsock_new(ZMQ_SUB);
+    if (!sub || zsock_connect(sub, "ipc://%s/notify.sock", dir) != 0) {
+        fprintf(stderr, "nmirf: watch: cannot connect to ipc://%s/notify.sock\n", dir);
+        zsock_destroy(&sub);
+        free(dir);
+        return CLI_EXIT_NO_REPLY;
+    }
+    free(dir);
+    zsock_set_subscribe(sub, "n");
+    /* After the socket, so that ours replaces CZMQ's handler (see events
+       --follow); stdout closing ends the loop instead of a SIGPIPE. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    while (!s_stop && !zsys_interrupted) {
+        zmq_pollitem_t items[2] = {
+            {zsock_resolve(sub), 0, ZMQ_POLLIN, 0},
+            {NULL, STDOUT_FILENO, 0, 0},
+        };
+        int n = zmq_poll(items, 2, POLL_MS);
+        if (n < 0 && errno != EINTR) {
+            rc = CLI_EXIT_NO_REPLY;
+            break;
+        }
+        if (n <= 0)
+            continue;
+        if (items[1].revents & ZMQ_POLLERR)
+            break;
+        if (!(items[0].revents & ZMQ_POLLIN))
+            continue;
+        char *topic = NULL, *text = NULL;
+        if (zsock_recv(sub, "ss", &topic, &text) == 0 && text) {
+            if (cli->json)
+                printf("%s\n", text);
+            else
+                s_print_notification(text);
+        }
+        free(topic);
+        free(text);
+        if (fflush(stdout) != 0)
+            break; /* the reader went away */
+    }
+    zsock_destroy(&sub);
+    return rc < 0 ? CLI_EXIT_OK : rc;
+}

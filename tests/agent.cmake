@@ -1,0 +1,20 @@
+# nmirf-agent tests: real nmirfd and nmirf-agent processes in temporary
+# directories on loopback and ipc (tests/agent_harness.h). Each gets the
+# broker, the agent and the CLI binaries as arguments.
+add_library(nmirf_agent_harness STATIC ${CMAKE_CURRENT_LIST_DIR}/agent_harness.c)
+target_include_directories(nmirf_agent_harness PUBLIC ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(nmirf_agent_harness PUBLIC nmirf_it_harness)
+
+# name: tests/NAME.c; seconds: its ctest timeout (its own watchdog fires
+# a little earlier and prints the agents' and brokers' logs).
+foreach(spec agent_notify_test:180 agent_outbox_test:180 agent_replica_test:240)
+  string(REPLACE ":" ";" spec ${spec})
+  list(GET spec 0 name)
+  list(GET spec 1 seconds)
+  add_executable(${name} ${CMAKE_CURRENT_LIST_DIR}/${name}.c)
+  target_link_libraries(${name} PRIVATE nmirf_agent_harness)
+  add_dependencies(${name} nmirfd nmirf-agent nmirf)
+  add_test(NAME ${name} COMMAND ${name} $<TARGET_FILE:nmirfd> $<TARGET_FILE:nmirf-agent>
+                                $<TARGET_FILE:nmirf>)
+  set_tests_properties(${name} PROPERTIES TIMEOUT ${seconds} LABELS agent)
+endforeach()

@@ -1,0 +1,48 @@
+/*  agent_common - small waits shared by the agent tests (header only). */
+#ifndef NMIRF_AGENT_COMMON_H
+#define NMIRF_AGENT_COMMON_H
+
+#include "agent_harness.h"
+
+/* The bool under key of the status reply body. */
+static inline bool
+ag_bool(const nmirf_reply_t *r, const char *key)
+{
+    const msgpack_object *o = h_get(&r->body, key);
+    return o && o->type == MSGPACK_OBJECT_BOOLEAN && o->via.boolean;
+}
+
+/* Waits until the agent's replica is loaded and at least at seq. */
+static inline void
+ag_wait_seq(ha_agent_t *a, uint64_t seq)
+{
+    for (int waited = 0;; waited += 20) {
+        nmirf_reply_t *r = ha_ctl(a, 5000, "status", NULL);
+        bool done = h_u(&r->body, "seq") >= seq && ag_bool(r, "loaded");
+        uint64_t at = h_u(&r->body, "seq");
+        nmirf_reply_destroy(&r);
+        if (done)
+            return;
+        HA_ASSERTF(waited < HA_WAIT_MS * 3, "agent at seq %llu, not %llu",
+                   (unsigned long long)at, (unsigned long long)seq);
+        h_sleep_ms(20);
+    }
+}
+
+/* Waits until the agent's outbox is empty. */
+static inline void
+ag_wait_outbox_empty(ha_agent_t *a)
+{
+    for (int waited = 0;; waited += 20) {
+        nmirf_reply_t *r = ha_ctl(a, 5000, "status", NULL);
+        uint64_t n = h_u(&r->body, "outbox");
+        nmirf_reply_destroy(&r);
+        if (n == 0)
+            return;
+        HA_ASSERTF(waited < HA_WAIT_MS * 3, "outbox still holds %llu",
+                   (unsigned long long)n);
+        h_sleep_ms(20);
+    }
+}
+
+#endif
