@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's first command: installs what is missing, builds, and runs a
-# broker with a coordinator and two ministries on loopback, showing
-# recommendations imported, assigned, reported on and validated, and every
-# change arriving as a numbered event.
+# broker with a coordinator and two ministries on loopback, each ministry
+# with its own agent, showing recommendations imported, assigned (the
+# ministry's agent notifies it at once), reported on through the agent, and
+# validated, and every change arriving as a numbered event.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -13,8 +14,9 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 
 work=$(mktemp -d /tmp/nmirf-demo.XXXXXX)
-broker_pid="" follow_pid=""
+broker_pid="" follow_pid="" agent_pids="" watch_pids=""
 cleanup() {
+    for p in $watch_pids $agent_pids; do kill "$p" 2>/dev/null || true; done
     [ -n "$follow_pid" ] && kill "$follow_pid" 2>/dev/null || true
     [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null && wait "$broker_pid" 2>/dev/null || true
     echo
@@ -52,6 +54,20 @@ run nmirf -k "$COORD" entity enroll "$work/MS.pub" --role ministry \
 sleep 0.2
 run nmirf -k "$COORD" entity list
 
+say "Each ministry runs its agent (its keys, a replica, an outbox) and watches its notifications"
+for m in MJ MS; do
+    "$repo/build/client/agent/nmirf-agent" -k "$work/$m.key" -d "$work/agent-$m" \
+        -b "$NMIRF_BROKER" -e "$NMIRF_EVENTS" 2>"$work/agent-$m.log" &
+    agent_pids="$agent_pids $!"
+done
+for m in MJ MS; do
+    for _ in $(seq 50); do [ -S "$work/agent-$m/agent.sock" ] && break; sleep 0.1; done
+    "$repo/build/client/nmirf" -a "$work/agent-$m" watch > >(sed -u "s/^/    [$m notified] /") &
+    watch_pids="$watch_pids $!"
+done
+sleep 0.5
+echo "agents running: $work/agent-MJ, $work/agent-MS (logs: $work/agent-*.log)"
+
 say "The coordinator imports sample recommendations (UPR, treaty bodies, a special procedure)"
 run nmirf -k "$COORD" rec import tests/fixtures/recs-small.json
 sleep 0.2
@@ -62,8 +78,11 @@ run nmirf -k "$COORD" rec assign UPR-4-125.48 --lead MJ --contributor MS --deadl
     --note "Report on the judicial appointments reform" >/dev/null
 sleep 0.2
 
-say "Justice reports progress, signed with its own key"
-run nmirf -k "$work/MJ.key" report submit UPR-4-125.48 --status in_progress \
+say "Justice sees it in its agent's replica"
+run nmirf -a "$work/agent-MJ" mine
+
+say "Justice reports progress through its agent, which signs it, keeps it on disk until acknowledged"
+run nmirf -a "$work/agent-MJ" report submit UPR-4-125.48 --status in_progress \
     --narrative "Projet de loi organique transmis au Parlement." --evidence https://example.org/bill >/dev/null
 sleep 0.2
 
@@ -72,7 +91,7 @@ run nmirf -k "$COORD" report validate 1 >/dev/null
 sleep 0.2
 
 say "Health reports too; the coordinator returns it with a reason"
-run nmirf -k "$work/MS.key" report submit UPR-4-125.48 --status implemented \
+run nmirf -a "$work/agent-MS" report submit UPR-4-125.48 --status implemented \
     --narrative "Formation des magistrats achevée." >/dev/null
 run nmirf -k "$COORD" report return 2 --reason "Joindre la liste des sessions de formation." >/dev/null
 sleep 0.2
@@ -82,6 +101,10 @@ set +e
 run nmirf -k "$work/MS.key" report submit UPR-4-125.12 --status implemented --narrative "x"
 echo "(exit status $?)"
 set -e
+
+say "Nothing left in Health's outbox; what its replica holds"
+run nmirf -a "$work/agent-MS" outbox
+run nmirf -a "$work/agent-MS" mine
 
 say "Where things stand"
 run nmirf -k "$COORD" rec show UPR-4-125.48
