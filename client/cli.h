@@ -140,6 +140,11 @@ extern const char *const cli_report_states[];
 int cli_call(cli_t *cli, const char *op, const msgpack_sbuffer *body,
              nmirf_reply_t **reply_p);
 
+/* cli_call, then cli_print_reply through view: what most commands do.
+   Returns the exit status. */
+int cli_call_show(cli_t *cli, const char *op, const msgpack_sbuffer *body,
+                  void (*view)(const msgpack_object *body));
+
 /* --- cli_cmds_agent.c ------------------------------------------------ */
 
 /* Hands a write (op, packed body) to the agent given by -a, which signs,

@@ -83,3 +83,16 @@ cli_close(cli_t *cli)
         nmirf_key_wipe(&cli->key);
     cli->key_loaded = false;
 }
+
+int
+cli_call_show(cli_t *cli, const char *op, const msgpack_sbuffer *body,
+              void (*view)(const msgpack_object *body))
+{
+    nmirf_reply_t *reply;
+    int rc = cli_call(cli, op, body, &reply);
+    if (rc)
+        return rc;
+    rc = cli_print_reply(cli, reply, view);
+    nmirf_reply_destroy(&reply);
+    return rc;
+}

@@ -155,13 +155,8 @@ s_enroll(cli_t *cli, int argc, char **argv)
     nmirf_mp_pack_bin(&pk, curve, sizeof curve);
     nmirf_key_wipe(&key);
 
-    nmirf_reply_t *reply;
-    rc = cli_call(cli, "entity.enroll", &body, &reply);
+    rc = cli_call_show(cli, "entity.enroll", &body, s_view_entity_body);
     msgpack_sbuffer_destroy(&body);
-    if (rc)
-        return rc;
-    rc = cli_print_reply(cli, reply, s_view_entity_body);
-    nmirf_reply_destroy(&reply);
     return rc;
 }
 
@@ -203,12 +198,7 @@ s_list(cli_t *cli, int argc, char **argv)
         return cli_opt_exit(cli, c);
     if ((rc = cli_positional(cli, argc - optind, 0, 0, "no argument")))
         return rc;
-    nmirf_reply_t *reply;
-    if ((rc = cli_call(cli, "entity.list", NULL, &reply)))
-        return rc;
-    rc = cli_print_reply(cli, reply, s_view_entities);
-    nmirf_reply_destroy(&reply);
-    return rc;
+    return cli_call_show(cli, "entity.list", NULL, s_view_entities);
 }
 
 /* show and revoke: one entity id in, {entity} out. */
@@ -231,13 +221,8 @@ s_by_id(cli_t *cli, int argc, char **argv, const char *op)
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 1);
     nmirf_mp_pack_kv_str(&pk, "id", id);
-    nmirf_reply_t *reply;
-    rc = cli_call(cli, op, &body, &reply);
+    rc = cli_call_show(cli, op, &body, s_view_entity_body);
     msgpack_sbuffer_destroy(&body);
-    if (rc)
-        return rc;
-    rc = cli_print_reply(cli, reply, s_view_entity_body);
-    nmirf_reply_destroy(&reply);
     return rc;
 }
 

@@ -268,13 +268,8 @@ s_list(cli_t *cli, int argc, char **argv)
         nmirf_mp_pack_kv_str(&pk, "text", text);
     if (has_limit)
         nmirf_mp_pack_kv_uint(&pk, "limit", limit);
-    nmirf_reply_t *reply;
-    rc = cli_call(cli, "rec.list", &body, &reply);
+    rc = cli_call_show(cli, "rec.list", &body, s_view_list);
     msgpack_sbuffer_destroy(&body);
-    if (rc)
-        return rc;
-    rc = cli_print_reply(cli, reply, s_view_list);
-    nmirf_reply_destroy(&reply);
     return rc;
 }
 
@@ -354,13 +349,8 @@ s_show(cli_t *cli, int argc, char **argv)
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 1);
     nmirf_mp_pack_kv_str(&pk, "id", id);
-    nmirf_reply_t *reply;
-    rc = cli_call(cli, "rec.show", &body, &reply);
+    rc = cli_call_show(cli, "rec.show", &body, s_view_show);
     msgpack_sbuffer_destroy(&body);
-    if (rc)
-        return rc;
-    rc = cli_print_reply(cli, reply, s_view_show);
-    nmirf_reply_destroy(&reply);
     return rc;
 }
 
@@ -442,13 +432,8 @@ s_assign(cli_t *cli, int argc, char **argv)
         nmirf_mp_pack_kv_str(&pk, "deadline", deadline);
     if (note)
         nmirf_mp_pack_kv_str(&pk, "note", note);
-    nmirf_reply_t *reply;
-    rc = cli_call(cli, "rec.assign", &body, &reply);
+    rc = cli_call_show(cli, "rec.assign", &body, s_view_assignment_body);
     msgpack_sbuffer_destroy(&body);
-    if (rc)
-        return rc;
-    rc = cli_print_reply(cli, reply, s_view_assignment_body);
-    nmirf_reply_destroy(&reply);
     return rc;
 }
 

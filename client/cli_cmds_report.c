@@ -239,13 +239,8 @@ s_list(cli_t *cli, int argc, char **argv)
         nmirf_mp_pack_kv_str(&pk, "state", state);
     if (has_limit)
         nmirf_mp_pack_kv_uint(&pk, "limit", limit);
-    nmirf_reply_t *reply;
-    rc = cli_call(cli, "report.list", &body, &reply);
+    rc = cli_call_show(cli, "report.list", &body, s_view_list);
     msgpack_sbuffer_destroy(&body);
-    if (rc)
-        return rc;
-    rc = cli_print_reply(cli, reply, s_view_list);
-    nmirf_reply_destroy(&reply);
     return rc;
 }
 
