@@ -7,12 +7,14 @@
     broker's idempotency (PROTOCOL.md section 3) turns a resend of a
     request it already committed into its first reply and no new event.
     Entries are sent at once and resent after 500 ms, 1 s, 2 s... up to 5 s
-    between tries while unanswered. Any answer, ok or a refusal, ends an
-    entry: a refusal will not change by resending. Transport failures never
-    drop one. The last answers are kept in memory for `nmirf outbox`.
+    between tries while unanswered. An answer, ok or a refusal, ends an
+    entry: a refusal will not change by resending. `storage` and `internal`
+    do not (the broker took nothing and may take it later), and transport
+    failures never drop one. The last answers are kept in memory for
+    `nmirf outbox`.
 
     Value layout: {id: bin16, envelope: bin, sig: bin, op: str, queued:
-    uint ms, attempts: uint, last_code?: str}.
+    uint ms, attempts: uint}.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -278,6 +280,19 @@ outbox_on_reply(zloop_t *loop, zsock_t *dealer, void *arg)
             break;
         }
     if (!e) { /* an answer to a resend of something already answered */
+        nmirf_reply_destroy(&reply);
+        return 0;
+    }
+    /* `storage` and `internal` say the broker could not take the write
+       and changed nothing: that is not an answer to keep, only to report.
+       The entry stays and is resent on its backoff (guarantee 3). */
+    if (reply->code == NMIRF_E_STORAGE || reply->code == NMIRF_E_INTERNAL ||
+        reply->code == NMIRF_CODE_COUNT) {
+        char hex[2 * NMIRF_ID_LEN + 1];
+        nmirf_hex(e->id, NMIRF_ID_LEN, hex);
+        log_warnx("outbox: %s %s not taken by the broker (%s: %s); kept, will resend",
+                  e->op, hex, reply->code_name, reply->message);
+        /* A waiting `submit` is answered {queued} at its deadline. */
         nmirf_reply_destroy(&reply);
         return 0;
     }
