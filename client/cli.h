@@ -30,17 +30,19 @@ enum {
 
 /* One run of the command. */
 typedef struct {
-    const char *broker;     /* request endpoint */
-    const char *events;     /* events endpoint */
-    const char *key_path;   /* secret key file, NULL if none was given */
-    const char *agent;      /* -a: nmirf-agent directory or endpoint, or NULL */
-    int timeout_ms;         /* how long to wait for each reply */
-    bool json;              /* --json: machine-readable output */
-    const char *topic;      /* help topic of the running command ("rec") */
-    char cmd[32];           /* the command in messages ("rec list") */
-    nmirf_key_t key;        /* the author's key, loaded by the first call */
-    bool key_loaded;        /* key holds a loaded secret key */
-    nmirf_client_t *client; /* broker connection, made by the first call */
+    const char *broker;          /* request endpoint */
+    const char *events;          /* events endpoint */
+    const char *key_path;        /* secret key file, NULL if none was given */
+    const char *server_key_path; /* broker's public key file (-S), or NULL */
+    char server_key[41];         /* the broker's CURVE public key, Z85, once loaded */
+    const char *agent;           /* -a: nmirf-agent directory or endpoint, or NULL */
+    int timeout_ms;              /* how long to wait for each reply */
+    bool json;                   /* --json: machine-readable output */
+    const char *topic;           /* help topic of the running command ("rec") */
+    char cmd[32];                /* the command in messages ("rec list") */
+    nmirf_key_t key;             /* the author's key, loaded by the first call */
+    bool key_loaded;             /* key holds a loaded secret key */
+    nmirf_client_t *client;      /* broker connection, made by the first call */
 } cli_t;
 
 /* Commands. argv[0] is the command's own name; each returns an exit
@@ -57,6 +59,7 @@ int cli_cmd_mine(cli_t *cli, int argc, char **argv);
 int cli_cmd_outbox(cli_t *cli, int argc, char **argv);
 int cli_cmd_watch(cli_t *cli, int argc, char **argv);
 int cli_cmd_agent_status(cli_t *cli, int argc, char **argv);
+int cli_cmd_audit(cli_t *cli, int argc, char **argv);
 
 /* A subcommand of a group: its name and what runs it. */
 typedef struct {
@@ -137,6 +140,11 @@ extern const char *const cli_report_states[];
    and the reply in *reply_p (caller destroys). Otherwise says why on stderr
    and returns the exit status: REFUSED, NO_REPLY, USAGE (no key given) or
    LOCAL (key unreadable). */
+/* Loads the secret key (-k) and the broker's public key (-S) once, for
+   anything that connects to the broker (calls and events --follow).
+   Returns 0 or an exit status, with the message printed. */
+int cli_load_keys(cli_t *cli);
+
 int cli_call(cli_t *cli, const char *op, const msgpack_sbuffer *body,
              nmirf_reply_t **reply_p);
 

@@ -35,15 +35,34 @@ s_load_key(cli_t *cli)
 }
 
 int
+cli_load_keys(cli_t *cli)
+{
+    char why[256] = "";
+    int rc = s_load_key(cli);
+    if (rc || cli->server_key[0])
+        return rc;
+    /* No guessing from the -k file's directory: the broker's key is what
+       CurveZMQ trusts, so the user names it. */
+    if (!cli->server_key_path || !*cli->server_key_path)
+        return cli_usage(cli, "the broker's public key is needed: "
+                              "-S DATA/keys/NMIRFD.pub or NMIRF_SERVER_KEY");
+    if (nmirf_server_key_load(cli->server_key_path, cli->server_key, why, sizeof why))
+        return cli_local_error(cli, "server key: %s",
+                               why[0] ? why : cli->server_key_path);
+    return 0;
+}
+
+int
 cli_call(cli_t *cli, const char *op, const msgpack_sbuffer *body, nmirf_reply_t **reply_p)
 {
     char why[256] = "";
     *reply_p = NULL;
-    int rc = s_load_key(cli);
+    int rc = cli_load_keys(cli);
     if (rc)
         return rc;
     if (!cli->client) {
-        cli->client = nmirf_client_new(cli->broker, &cli->key, cli->timeout_ms);
+        cli->client =
+            nmirf_client_new(cli->broker, &cli->key, cli->server_key, cli->timeout_ms);
         if (!cli->client) {
             fprintf(stderr, "nmirf: %s: cannot connect to %s\n", cli->cmd, cli->broker);
             return CLI_EXIT_NO_REPLY;
@@ -57,9 +76,13 @@ cli_call(cli_t *cli, const char *op, const msgpack_sbuffer *body, nmirf_reply_t 
         /* The client says NULL for both a timeout and a garbled reply;
            the time taken tells them apart for the message. */
         uint64_t waited_ms = (nmirf_mono_us() - start) / 1000;
+        /* CurveZMQ gives the client no reason when the broker refuses
+           it: a key it does not know looks like a silent broker. */
         if (waited_ms + 50 >= (uint64_t)cli->timeout_ms)
-            fprintf(stderr, "nmirf: %s: no reply from %s within %d ms\n", cli->cmd,
-                    cli->broker, cli->timeout_ms);
+            fprintf(stderr,
+                    "nmirf: %s: no reply from %s within %d ms (is the broker up, "
+                    "is %s enrolled and active, is -S the broker's key?)\n",
+                    cli->cmd, cli->broker, cli->timeout_ms, cli->key.entity);
         else
             fprintf(stderr, "nmirf: %s: unreadable reply from %s: %s\n", cli->cmd,
                     cli->broker, why[0] ? why : "unknown reason");
@@ -82,6 +105,7 @@ cli_close(cli_t *cli)
     if (cli->key_loaded)
         nmirf_key_wipe(&cli->key);
     cli->key_loaded = false;
+    cli->server_key[0] = 0;
 }
 
 int

@@ -1,5 +1,5 @@
 /*  cli_cmds_entity - entities and their keys: keygen, and entity enroll,
-    list, show, revoke.
+    list, show, revoke, rotate.
 
     keygen is the only command that never talks to the broker: a ministry
     makes its keys on its own machine and hands over only ID.pub.
@@ -240,14 +240,50 @@ s_revoke(cli_t *cli, int argc, char **argv)
     return s_by_id(cli, argc, argv, "entity.revoke");
 }
 
+/* entity rotate NEWPUBFILE: the id and the new public keys come from the
+   file, so the coordinator cannot give one entity another's keys by a
+   typo on the line. */
+static int
+s_rotate(cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {CLI_OPTS_END};
+    char why[256] = "";
+    int c, rc;
+    if ((c = cli_getopt(cli, argc, argv, ":h", opts)) != -1)
+        return cli_opt_exit(cli, c);
+    if ((rc = cli_positional(cli, argc - optind, 1, 1, "NEWPUBFILE")))
+        return rc;
+    const char *path = argv[optind];
+    nmirf_key_t key;
+    uint8_t curve[32];
+    if (nmirf_key_load(&key, path, why, sizeof why) != 0)
+        return cli_local_error(cli, "%s", why[0] ? why : path);
+    if (nmirf_key_curve_raw(&key, curve) != 0) {
+        nmirf_key_wipe(&key);
+        return cli_local_error(cli, "%s: curve-public is not a Z85 key", path);
+    }
+    msgpack_sbuffer body;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    nmirf_mp_pack_kv_str(&pk, "id", key.entity);
+    nmirf_mp_pack_str(&pk, "sign_key");
+    nmirf_mp_pack_bin(&pk, key.sign_pk, sizeof key.sign_pk);
+    nmirf_mp_pack_str(&pk, "curve_key");
+    nmirf_mp_pack_bin(&pk, curve, sizeof curve);
+    nmirf_key_wipe(&key);
+    rc = cli_call_show(cli, "entity.rotate", &body, s_view_entity_body);
+    msgpack_sbuffer_destroy(&body);
+    return rc;
+}
+
 int
 cli_cmd_entity(cli_t *cli, int argc, char **argv)
 {
     static const cli_sub_t subs[] = {
-        {"enroll", s_enroll},
-        {"list", s_list},
-        {"show", s_show},
-        {"revoke", s_revoke},
+        {"enroll", s_enroll}, {"list", s_list},     {"show", s_show},
+        {"revoke", s_revoke}, {"rotate", s_rotate},
     };
     return cli_dispatch(cli, "entity", subs, sizeof subs / sizeof subs[0], argc, argv);
 }

@@ -261,9 +261,15 @@ static int
 s_follow(cli_t *cli, uint64_t since, bool has_since)
 {
     follow_t f = {.cli = cli, .last = since};
-    int rc = 0;
+    int rc = cli_load_keys(cli);
+    if (rc)
+        return rc;
 
+    /* The events socket is a CURVE client too: the broker publishes only
+       to enrolled, active entities. */
     zsock_t *sub = zsock_new(ZMQ_SUB);
+    if (sub && nmirf_client_curve(sub, &cli->key, cli->server_key) != 0)
+        zsock_destroy(&sub);
     if (!sub) {
         fprintf(stderr, "nmirf: %s: cannot make a socket\n", cli->cmd);
         return CLI_EXIT_NO_REPLY;

@@ -17,6 +17,9 @@ static const char s_overview[] =
     "  -e, --events EP     events endpoint ($NMIRF_EVENTS, else tcp://127.0.0.1:7711)\n"
     "  -k, --key FILE      your secret key file, ID.key ($NMIRF_KEY); every request\n"
     "                      is signed with it, reads included\n"
+    "  -S, --server-key FILE\n"
+    "                      the broker's public key, its DATA/keys/NMIRFD.pub\n"
+    "                      ($NMIRF_SERVER_KEY): connections are CurveZMQ\n"
     "  -a, --agent DIR     your ministry's nmirf-agent ($NMIRF_AGENT): its data\n"
     "                      directory or control endpoint; report submit then goes\n"
     "                      through it (no key needed)\n"
@@ -38,6 +41,7 @@ static const char s_overview[] =
     "  outbox              submissions the agent still sends, and its answers (-a)\n"
     "  watch               follow the agent's notifications (-a)\n"
     "  agent-status        the agent's replica, broker link and outbox (-a)\n"
+    "  audit ...           export the signed event log, verify it offline\n"
     "  help [COMMAND]      help on a command (also: nmirf COMMAND --help)\n"
     "\n"
     "exit status:\n"
@@ -47,6 +51,7 @@ static const char s_overview[] =
     "\n"
     "example:\n"
     "  export NMIRF_KEY=~/.nmirf/COORD.key\n"
+    "  export NMIRF_SERVER_KEY=/etc/nmirf/NMIRFD.pub\n"
     "  nmirf rec list --mechanism UPR --status not_started\n";
 
 static const char s_keygen[] =
@@ -70,7 +75,7 @@ static const char s_ping[] =
     "that the broker is up and that your key is enrolled.\n"
     "\n"
     "example:\n"
-    "  nmirf -k MJ.key -b tcp://broker.example:7710 ping\n";
+    "  nmirf -k MJ.key -S NMIRFD.pub -b tcp://broker.example:7710 ping\n";
 
 static const char s_entity[] =
     "usage: nmirf entity enroll PUBFILE --role ROLE [--name-fr S] [--name-ar S]\n"
@@ -78,10 +83,16 @@ static const char s_entity[] =
     "       nmirf entity list\n"
     "       nmirf entity show ID\n"
     "       nmirf entity revoke ID\n"
+    "       nmirf entity rotate NEWPUBFILE\n"
     "\n"
-    "Entities are the coordinator, the ministries and the observers. enroll\n"
-    "and revoke are the coordinator's. enroll reads the entity's id and\n"
+    "Entities are the coordinator, the ministries and the observers. enroll,\n"
+    "revoke and rotate are the coordinator's. enroll reads the entity's id and\n"
     "public keys from PUBFILE (an ID.pub, or an ID.key).\n"
+    "rotate gives an active entity new keys, read with its id from NEWPUBFILE:\n"
+    "the ministry makes the new pair with `nmirf keygen ID --dir NEWDIR` and\n"
+    "hands over NEWDIR/ID.pub; from then on only the new key signs. The old\n"
+    "keys stay in the record (previous_keys), so reports signed before still\n"
+    "verify. A ministry cannot rotate its own keys in this version.\n"
     "\n"
     "  -r, --role ROLE     coordinator, ministry or observer\n"
     "      --name-fr S     the entity's name in French (likewise --name-ar,\n"
@@ -90,7 +101,37 @@ static const char s_entity[] =
     "examples:\n"
     "  nmirf entity enroll MJ.pub --role ministry --name-fr 'Ministère de la Justice'\n"
     "  nmirf entity list\n"
-    "  nmirf entity revoke OBS1\n";
+    "  nmirf entity revoke OBS1\n"
+    "  nmirf entity rotate /media/usb/MJ.pub\n";
+
+static const char s_audit[] =
+    "usage: nmirf audit export --data DIR --out FILE [-S NMIRFD.pub]\n"
+    "       nmirf audit verify (--data DIR | FILE) [-S NMIRFD.pub]\n"
+    "\n"
+    "Offline tools: no broker, no key of yours. export copies the broker's\n"
+    "event log, the signed request behind each event and the broker's signed\n"
+    "checkpoints from the data directory DIR into one file (the store is opened\n"
+    "read-only: the broker may be running). verify checks a file or a data\n"
+    "directory: sequence numbers from 1 with no gap, each event chained to the\n"
+    "one before, each request present, unchanged and signed by the event's\n"
+    "author with the key the author had at that point, and each checkpoint\n"
+    "signed by the broker over the event it names (a log cut below a\n"
+    "checkpoint is caught). It prints a summary, or the first failing event\n"
+    "and why. It cannot see events the broker wrote after its last checkpoint\n"
+    "and withholds.\n"
+    "\n"
+    "  -d, --data DIR          the broker's data directory\n"
+    "  -o, --out FILE          where export writes\n"
+    "  -S, --server-key FILE   the broker's public key NMIRFD.pub (default\n"
+    "                          DIR/keys/NMIRFD.pub; for a FILE without -S, the key\n"
+    "                          the file names, with a warning)\n"
+    "\n"
+    "exit status: 0 verified, 1 verification failed, 2 usage, 4 file error\n"
+    "\n"
+    "examples:\n"
+    "  nmirf audit export --data /var/lib/nmirfd --out audit-2025-06.nmirf\n"
+    "  nmirf audit verify audit-2025-06.nmirf -S NMIRFD.pub\n"
+    "  nmirf audit verify --data /srv/copy-of-nmirfd-data\n";
 
 static const char s_rec[] =
     "usage: nmirf rec import FILE.json\n"
@@ -241,7 +282,7 @@ static const struct {
     {"rec", s_rec},           {"report", s_report}, {"events", s_events},
     {"snapshot", s_snapshot}, {"stats", s_stats},   {"mine", s_agent},
     {"outbox", s_agent},      {"watch", s_agent},   {"agent-status", s_agent},
-    {"agent", s_agent},
+    {"agent", s_agent},       {"audit", s_audit},
 };
 
 int

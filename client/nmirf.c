@@ -27,6 +27,7 @@ static const command_t s_commands[] = {
     {"snapshot", cli_cmd_snapshot}, {"stats", cli_cmd_stats},
     {"mine", cli_cmd_mine},         {"outbox", cli_cmd_outbox},
     {"watch", cli_cmd_watch},       {"agent-status", cli_cmd_agent_status},
+    {"audit", cli_cmd_audit},
 };
 
 /* An environment variable, or dflt if it is unset or empty. */
@@ -57,6 +58,7 @@ main(int argc, char **argv)
         {"broker", required_argument, NULL, 'b'},
         {"events", required_argument, NULL, 'e'},
         {"key", required_argument, NULL, 'k'},
+        {"server-key", required_argument, NULL, 'S'},
         {"agent", required_argument, NULL, 'a'},
         {"timeout", required_argument, NULL, 't'},
         {"version", no_argument, NULL, 'V'},
@@ -66,6 +68,7 @@ main(int argc, char **argv)
         .broker = s_env("NMIRF_BROKER", DEFAULT_BROKER),
         .events = s_env("NMIRF_EVENTS", DEFAULT_EVENTS),
         .key_path = s_env("NMIRF_KEY", NULL),
+        .server_key_path = s_env("NMIRF_SERVER_KEY", NULL),
         .agent = s_env("NMIRF_AGENT", NULL),
         .timeout_ms = DEFAULT_TIMEOUT_MS,
     };
@@ -74,7 +77,7 @@ main(int argc, char **argv)
 
     /* '+' stops at the command, whose own options come after it. */
     cli_begin(&cli, NULL, "");
-    while ((c = cli_getopt(&cli, argc, argv, "+:a:b:e:k:t:Vh", opts)) != -1) {
+    while ((c = cli_getopt(&cli, argc, argv, "+:a:b:e:k:S:t:Vh", opts)) != -1) {
         switch (c) {
         case 'b':
             cli.broker = optarg;
@@ -84,6 +87,9 @@ main(int argc, char **argv)
             break;
         case 'k':
             cli.key_path = optarg;
+            break;
+        case 'S':
+            cli.server_key_path = optarg;
             break;
         case 'a':
             cli.agent = *optarg ? optarg : NULL;

@@ -13,18 +13,38 @@ struct _nmirf_client_t {
     int timeout_ms;  /* how long a call waits for its reply */
 };
 
+int
+nmirf_client_curve(void *sock, const nmirf_key_t *key, const char *server_curve_pk)
+{
+    uint8_t raw[32];
+    if (!key->has_secret || !server_curve_pk || strlen(server_curve_pk) != 40 ||
+        !zmq_z85_decode(raw, server_curve_pk))
+        return -1;
+    /* Options before connect: they apply to connections made after. */
+    zsock_set_curve_serverkey(sock, server_curve_pk);
+    zsock_set_curve_publickey(sock, key->curve_pk);
+    zsock_set_curve_secretkey(sock, key->curve_sk);
+    return 0;
+}
+
 nmirf_client_t *
-nmirf_client_new(const char *endpoint, const nmirf_key_t *key, int timeout_ms)
+nmirf_client_new(const char *endpoint, const nmirf_key_t *key,
+                 const char *server_curve_pk, int timeout_ms)
 {
     if (!key->has_secret || sodium_init() < 0)
         return NULL;
     nmirf_client_t *self = zmalloc(sizeof *self);
     self->dealer = zsock_new(ZMQ_DEALER);
-    if (!self->dealer || zsock_connect(self->dealer, "%s", endpoint) != 0) {
+    if (!self->dealer || nmirf_client_curve(self->dealer, key, server_curve_pk) != 0 ||
+        zsock_connect(self->dealer, "%s", endpoint) != 0) {
         nmirf_client_destroy(&self);
         return NULL;
     }
     zsock_set_linger(self->dealer, 0);
+    /* A DEALER with no peer blocks a send; once the broker refuses our
+       handshake (ZAP), libzmq drops the connection for good, so without a
+       bound a later call would hang. */
+    zsock_set_sndtimeo(self->dealer, timeout_ms);
     self->key = *key;
     self->timeout_ms = timeout_ms;
     return self;
@@ -119,4 +139,15 @@ nmirf_client_call_raw(nmirf_client_t *self, const uint8_t *const *frames,
         return NULL;
     }
     return s_wait_reply(self, NULL, why, whylen);
+}
+
+int
+nmirf_server_key_load(const char *path, char out[41], char *why, size_t whylen)
+{
+    nmirf_key_t key;
+    if (nmirf_key_load(&key, path, why, whylen) != 0)
+        return -1;
+    memcpy(out, key.curve_pk, 41);
+    nmirf_key_wipe(&key); /* a secret file may have been given */
+    return 0;
 }

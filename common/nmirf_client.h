@@ -1,7 +1,8 @@
 /*  nmirf_client - a signed-request client for nmirfd, used by the CLI,
     the tests and the benchmark.
 
-    One DEALER socket to the broker's request endpoint. Each call builds an
+    One DEALER socket to the broker's request endpoint, a CurveZMQ client
+    with the entity's CURVE pair (PROTOCOL.md section 1). Each call builds an
     envelope, signs it with the entity's key, sends it, and waits for the
     reply with the same request id, up to the timeout.
 */
@@ -16,10 +17,24 @@
 
 typedef struct _nmirf_client_t nmirf_client_t;
 
-/* Connects to endpoint as key's entity (key must hold its secret; it is
-   copied). Returns NULL if the socket cannot be made. */
+/* Connects to endpoint as key's entity over CurveZMQ: key (which must hold
+   its secret; it is copied) is the client's CURVE pair, server_curve_pk
+   the broker's CURVE public key in Z85 (40 characters, from NMIRFD.pub).
+   Returns NULL if the socket cannot be made or a key is malformed. A
+   broker that does not know the key (or a wrong server key) shows only as
+   calls that time out: CurveZMQ tells the client nothing. */
 nmirf_client_t *nmirf_client_new(const char *endpoint, const nmirf_key_t *key,
-                                 int timeout_ms);
+                                 const char *server_curve_pk, int timeout_ms);
+
+/* Makes sock (a zsock_t or a libzmq socket) a CURVE client as key's
+   entity of the server with Z85 public key server_curve_pk; call before
+   connecting. For the other sockets that talk to the broker (SUB, a
+   raw DEALER). Returns 0, or -1 if a key is missing or malformed. */
+int nmirf_client_curve(void *sock, const nmirf_key_t *key, const char *server_curve_pk);
+
+/* Reads the broker's CURVE public key (Z85) from a key file, public
+   (NMIRFD.pub) or secret, into out. Returns 0, or -1 with a reason. */
+int nmirf_server_key_load(const char *path, char out[41], char *why, size_t whylen);
 void nmirf_client_destroy(nmirf_client_t **self_p);
 
 /* Sends op with body (one packed msgpack map, or NULL for {}) under a fresh

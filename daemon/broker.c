@@ -2,23 +2,32 @@
 #include "broker.h"
 #include "dispatch.h"
 #include "events.h"
+#include "nmirf_keys.h"
 #include "nmirf_log.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 #include "nmirf_wire.h"
+#include "zap.h"
 
 #include <czmq.h>
+#include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
 struct _broker_t {
-    store_t *store;       /* borrowed */
-    zsock_t *router;      /* requests */
-    zsock_t *pub;         /* events */
-    zloop_t *loop;        /* reactor */
-    event_batch_t events; /* events of the batch in progress */
-    broker_stats_t stats; /* counters, for ping and the log */
-    int begin_failures;   /* transactions refused in a row */
+    store_t *store;              /* borrowed */
+    zap_t *zap;                  /* who may connect; bound before the servers */
+    zsock_t *router;             /* requests (CURVE server) */
+    zsock_t *pub;                /* events (CURVE server) */
+    zloop_t *loop;               /* reactor */
+    event_batch_t events;        /* events of the batch in progress */
+    broker_stats_t stats;        /* counters, for ping and the log */
+    int begin_failures;          /* transactions refused in a row */
+    char curve_sk[41];           /* our CURVE secret key, Z85 (NMIRFD.key) */
+    checkpoint_ctx_t checkpoint; /* what the checkpoint timer signs with */
+    char req_ep[256];            /* request endpoint as bound ("*" resolved) */
+    char ev_ep[256];             /* events endpoint as bound */
 };
 
 /* One request of a batch: who to answer, and the answer. */
@@ -47,8 +56,11 @@ s_take(broker_t *self, batch_t *batch, zmsg_t *msg, s_slot_t *slot)
         frames[i] = zframe_data(f);
         sizes[i] = zframe_size(f);
     }
+    /* The entity ZAP authenticated this connection as (zap.c); libzmq puts
+       it on every message the connection delivers. */
+    const char *peer = zmsg_first(msg) ? zframe_meta(zmsg_first(msg), "User-Id") : NULL;
     msgpack_sbuffer_init(&slot->reply);
-    dispatch_request(batch, frames, sizes, count, &slot->reply);
+    dispatch_request(batch, peer, frames, sizes, count, &slot->reply);
 }
 
 /* Replaces every reply of a failed commit with a storage refusal. */
@@ -83,6 +95,108 @@ s_send_reply(broker_t *self, s_slot_t *slot)
     zmsg_addmem(out, slot->reply.data, slot->reply.size);
     zmsg_send(&out, self->router); /* to a gone peer: dropped, by design */
     msgpack_sbuffer_destroy(&slot->reply);
+}
+
+/* True if the committed batch holds an event of kind. */
+static bool
+s_has_kind(const event_batch_t *events, const char *kind)
+{
+    for (size_t i = 0; i < events->count; i++)
+        if (strcmp(events->items[i].kind, kind) == 0)
+            return true;
+    return false;
+}
+
+/* Binds sock to ep; returns the bound endpoint (a "*" port resolved) into
+   out. */
+static int
+s_bind(zsock_t *sock, const char *ep, char *out, size_t outlen)
+{
+    if (zsock_bind(sock, "%s", ep) < 0)
+        return -1;
+    char *last = zsock_last_endpoint(sock);
+    snprintf(out, outlen, "%s", last ? last : ep);
+    zstr_free(&last);
+    return 0;
+}
+
+static int s_on_requests(zloop_t *loop, zsock_t *reader, void *arg);
+
+/* Makes the ROUTER and PUB as CURVE servers and binds them to req and ev.
+   A rebind right after a close may find the port still held for a moment
+   by the old listener (libzmq closes it in its I/O thread): retry for up
+   to two seconds. Returns 0, or -1 with a reason. */
+static int
+s_sockets_open(broker_t *self, const char *req, const char *ev, char *why, size_t whylen)
+{
+    self->router = zsock_new(ZMQ_ROUTER);
+    self->pub = zsock_new(ZMQ_PUB);
+    if (!self->router || !self->pub) {
+        snprintf(why, whylen, "cannot create sockets: %s", zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    zsock_t *servers[2] = {self->router, self->pub};
+    for (int i = 0; i < 2; i++) {
+        /* Only CURVE, only through our ZAP handler: no plaintext mode. */
+        zsock_set_curve_server(servers[i], 1);
+        zsock_set_curve_secretkey(servers[i], self->curve_sk);
+        zsock_set_zap_domain(servers[i], ZAP_DOMAIN);
+        zsock_set_linger(servers[i], 1000);
+    }
+    /* Bigger messages than any valid request are dropped by ZeroMQ before
+       they reach memory; up to this size we answer too_large ourselves. */
+    zsock_set_maxmsgsize(self->router, BROKER_MAX_MESSAGE);
+    /* libzmq buffers a whole multipart message, and counts the limit per
+       frame: a small per-peer queue bounds what one client can make us
+       hold. */
+    zsock_set_rcvhwm(self->router, BROKER_PEER_QUEUE);
+    zsock_set_sndhwm(self->pub, 100000);
+    for (int tries = 0;; tries++) {
+        if (s_bind(self->router, req, self->req_ep, sizeof self->req_ep) == 0)
+            break;
+        if (tries >= 200 || zmq_errno() != EADDRINUSE) {
+            snprintf(why, whylen, "cannot bind request endpoint %s: %s", req,
+                     zmq_strerror(zmq_errno()));
+            return -1;
+        }
+        zclock_sleep(10);
+    }
+    for (int tries = 0;; tries++) {
+        if (s_bind(self->pub, ev, self->ev_ep, sizeof self->ev_ep) == 0)
+            break;
+        if (tries >= 200 || zmq_errno() != EADDRINUSE) {
+            snprintf(why, whylen, "cannot bind events endpoint %s: %s", ev,
+                     zmq_strerror(zmq_errno()));
+            return -1;
+        }
+        zclock_sleep(10);
+    }
+    return 0;
+}
+
+/* Guarantee 5 for open sessions: after a revocation commits, closes the
+   ROUTER and PUB and binds new ones on the same endpoints. libzmq has no
+   call to drop one peer, so every client is dropped; each reconnects on
+   its own and passes ZAP again, and the revoked one is refused. The
+   batch's replies and events were handed to the old sockets first, and
+   their linger lets them out. A request in flight at that instant is lost:
+   its caller times out and resends (idempotent by request id). */
+static void
+s_drop_sessions(broker_t *self)
+{
+    char why[512], req[256], ev[256];
+    snprintf(req, sizeof req, "%s", self->req_ep);
+    snprintf(ev, sizeof ev, "%s", self->ev_ep);
+    zloop_reader_end(self->loop, self->router);
+    zsock_destroy(&self->router);
+    zsock_destroy(&self->pub);
+    if (s_sockets_open(self, req, ev, why, sizeof why))
+        fatalx("after a key change, %s; stopping", why); /* restarted clean */
+    zloop_reader(self->loop, self->router, s_on_requests, self);
+    log_info("an entity was revoked or its keys rotated: dropped every session on %s "
+             "and %s; clients "
+             "reconnect through ZAP",
+             self->req_ep, self->ev_ep);
 }
 
 /* Reader: takes every waiting request into one batch and commits once. */
@@ -152,7 +266,12 @@ s_on_requests(zloop_t *loop, zsock_t *reader, void *arg)
     for (size_t i = 0; i < n; i++)
         s_send_reply(self, &slots[i]);
     event_batch_publish(&self->events, self->pub);
+    /* A revoked or rotated CURVE key must not keep its open sessions. */
+    bool drop = s_has_kind(&self->events, "entity.revoked") ||
+                s_has_kind(&self->events, "entity.rotated");
     event_batch_truncate(&self->events, 0);
+    if (drop)
+        s_drop_sessions(self);
     return 0;
 }
 
@@ -179,63 +298,37 @@ s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-/* Binds sock to ep; returns the bound endpoint (a "*" port resolved) into
-   out. */
-static int
-s_bind(zsock_t *sock, const char *ep, char *out, size_t outlen)
-{
-    if (zsock_bind(sock, "%s", ep) < 0)
-        return -1;
-    char *last = zsock_last_endpoint(sock);
-    snprintf(out, outlen, "%s", last ? last : ep);
-    zstr_free(&last);
-    return 0;
-}
-
 broker_t *
 broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
 {
     broker_t *self = zmalloc(sizeof *self);
     self->store = store;
     self->stats.started = nmirf_now_ms();
-    self->router = zsock_new(ZMQ_ROUTER);
-    self->pub = zsock_new(ZMQ_PUB);
-    char req_ep[256], ev_ep[256];
-    if (!self->router || !self->pub) {
-        snprintf(why, whylen, "cannot create sockets: %s", zmq_strerror(zmq_errno()));
-        goto fail;
-    }
-    /* Bigger messages than any valid request are dropped by ZeroMQ before
-       they reach memory; up to this size we answer too_large ourselves. */
-    zsock_set_maxmsgsize(self->router, BROKER_MAX_MESSAGE);
-    /* libzmq buffers a whole multipart message, and counts the limit per
-       frame: a small per-peer queue bounds what one unauthenticated peer
-       can make us hold until CurveZMQ keeps strangers out. */
-    zsock_set_rcvhwm(self->router, BROKER_PEER_QUEUE);
-    zsock_set_sndhwm(self->pub, 100000);
-    zsock_set_linger(self->router, 1000);
-    zsock_set_linger(self->pub, 1000);
-    if (s_bind(self->router, opts->request_ep, req_ep, sizeof req_ep)) {
-        snprintf(why, whylen, "cannot bind request endpoint %s: %s", opts->request_ep,
-                 zmq_strerror(zmq_errno()));
-        goto fail;
-    }
-    if (s_bind(self->pub, opts->events_ep, ev_ep, sizeof ev_ep)) {
-        snprintf(why, whylen, "cannot bind events endpoint %s: %s", opts->events_ep,
-                 zmq_strerror(zmq_errno()));
-        goto fail;
-    }
     char path[4096], text[600];
+    memcpy(self->curve_sk, opts->key->curve_sk, sizeof self->curve_sk);
+    self->checkpoint.store = store;
+    self->checkpoint.broker_key = opts->key;
+    /* The handler first: a CURVE server with no ZAP handler bound would
+       let any CURVE client in. */
+    self->zap = zap_new(store, why, whylen);
+    if (!self->zap ||
+        s_sockets_open(self, opts->request_ep, opts->events_ep, why, whylen))
+        goto fail;
     snprintf(path, sizeof path, "%s/endpoints", opts->datadir);
-    int n = snprintf(text, sizeof text, "request = %s\nevents = %s\n", req_ep, ev_ep);
+    int n = snprintf(text, sizeof text, "request = %s\nevents = %s\n", self->req_ep,
+                     self->ev_ep);
     if (nmirf_write_file(path, text, (size_t)n, 0644)) {
         snprintf(why, whylen, "cannot write %s: %s", path, strerror(errno));
         goto fail;
     }
-    log_info("requests on %s, events on %s", req_ep, ev_ep);
+    log_info("requests on %s, events on %s (CURVE, ZAP domain %s)", self->req_ep,
+             self->ev_ep, ZAP_DOMAIN);
     self->loop = zloop_new();
+    zloop_reader(self->loop, zap_sock(self->zap), zap_on_request, self->zap);
     zloop_reader(self->loop, self->router, s_on_requests, self);
     zloop_timer(self->loop, BROKER_HEARTBEAT_MS, 0, s_on_heartbeat, self);
+    zloop_timer(self->loop, CHECKPOINT_INTERVAL_MS, 0, checkpoint_on_timer,
+                &self->checkpoint);
     return self;
 fail:
     broker_destroy(&self);
@@ -262,7 +355,9 @@ broker_destroy(broker_t **self_p)
     zloop_destroy(&self->loop);
     zsock_destroy(&self->router);
     zsock_destroy(&self->pub);
+    zap_destroy(&self->zap); /* last: it vets the servers' handshakes */
     event_batch_free(&self->events);
+    sodium_memzero(self->curve_sk, sizeof self->curve_sk);
     free(self);
     *self_p = NULL;
 }

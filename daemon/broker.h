@@ -7,12 +7,19 @@
     synced LMDB commit, then every reply is sent, then every event is
     published. So no reply leaves before its write is on disk, and no event
     is published that the store does not hold.
+
+    Both sockets are CurveZMQ servers with the key of DATADIR/keys/
+    NMIRFD.key; zap.c decides who connects. After a batch that committed a
+    revocation or a key rotation the sockets are recreated on the same
+    endpoints, which ends every open session (PROTOCOL.md section 1). A
+    timer signs a checkpoint of the log head every CHECKPOINT_INTERVAL_MS.
 */
 #ifndef BROKER_H
 #define BROKER_H
 
 #include <stddef.h>
 
+#include "checkpoint.h"
 #include "store.h"
 
 #define BROKER_BATCH_MAX 512                 /* requests in one commit */
@@ -25,6 +32,8 @@ typedef struct {
     const char *request_ep; /* ROUTER bind endpoint */
     const char *events_ep;  /* PUB bind endpoint */
     const char *datadir;    /* where the endpoints file goes */
+    const nmirf_key_t *key; /* the broker's own keys, NMIRFD (borrowed): CURVE
+                               server, checkpoint signatures */
 } broker_opts_t;
 
 typedef struct _broker_t broker_t;

@@ -120,8 +120,8 @@ s_run(batch_t *batch, const op_def_t *op, op_ctx_t *ctx, const uint8_t *env_byte
 }
 
 void
-dispatch_request(batch_t *batch, const uint8_t *const *frames, const size_t *sizes,
-                 size_t count, msgpack_sbuffer *reply)
+dispatch_request(batch_t *batch, const char *peer, const uint8_t *const *frames,
+                 const size_t *sizes, size_t count, msgpack_sbuffer *reply)
 {
     char why[512];
     nmirf_envelope_t env;
@@ -149,6 +149,17 @@ dispatch_request(batch_t *batch, const uint8_t *const *frames, const size_t *siz
         code = NMIRF_E_BAD_ENVELOPE;
         snprintf(why, sizeof why, "signature frame is %zu bytes, not %d", sizes[1],
                  NMIRF_SIG_LEN);
+        goto refuse;
+    }
+    /* The transport said who is on the other end (ZAP's User-Id): a peer
+       may only speak for itself, so a stolen signing key is useless without
+       the same entity's CURVE key, and one entity cannot replay another's
+       signed bytes. No peer (no CURVE session) is refused the same way:
+       fail closed. */
+    if (!peer || strcmp(peer, env.author) != 0) {
+        code = NMIRF_E_AUTHOR_MISMATCH;
+        snprintf(why, sizeof why, "connection is authenticated as '%s', not as '%s'",
+                 peer ? peer : "nobody", env.author);
         goto refuse;
     }
     /* The author, then the signature, before anything reads the body. */

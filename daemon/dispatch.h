@@ -1,7 +1,7 @@
 /*  dispatch - one request, from its frames to its reply.
 
     Runs the checks of PROTOCOL.md section 3 in their order (frames, size,
-    msgpack, envelope, author, signature, request id, operation), then the
+    msgpack, envelope, peer = author, author, signature, request id, operation), then the
     operation's handler: a write in a transaction nested in the batch's, a
     read in the batch's transaction itself. Nothing here touches a socket:
     the broker owns the sockets and the batch's commit.
@@ -26,10 +26,13 @@ typedef struct {
     const broker_stats_t *stats; /* the broker's counters, for ping */
 } batch_t;
 
-/* Answers one request. frames/sizes are the frames after the routing
-   envelope (identity and REQ delimiter removed); count may be anything.
-   The reply is appended to reply. */
-void dispatch_request(batch_t *batch, const uint8_t *const *frames, const size_t *sizes,
-                      size_t count, msgpack_sbuffer *reply);
+/* Answers one request. peer is the entity the transport authenticated
+   (the ZAP User-Id of the connection; NULL if none, which is refused with
+   author_mismatch like any peer other than the envelope's author).
+   frames/sizes are the frames after the routing envelope (identity and
+   REQ delimiter removed); count may be anything. The reply is appended to
+   reply. */
+void dispatch_request(batch_t *batch, const char *peer, const uint8_t *const *frames,
+                      const size_t *sizes, size_t count, msgpack_sbuffer *reply);
 
 #endif

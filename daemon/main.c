@@ -6,6 +6,8 @@
 */
 #include "bootstrap.h"
 #include "broker.h"
+#include "checkpoint.h"
+#include "nmirf_keys.h"
 #include "nmirf_log.h"
 #include "nmirf_util.h"
 #include "store.h"
@@ -129,13 +131,26 @@ main(int argc, char **argv)
         fatalx("%s", why);
     if (bootstrap_if_empty(store, datadir, coordinator, why, sizeof why))
         fatalx("%s", why);
+    /* The broker's own keys: the CURVE server key every client checks, and
+       the signing key of its checkpoints (PROTOCOL.md sections 1, 10). */
+    static nmirf_key_t broker_key;
+    char keypath[4096];
+    snprintf(keypath, sizeof keypath, "%s/keys/NMIRFD.key", datadir);
+    if (nmirf_key_load(&broker_key, keypath, why, sizeof why))
+        fatalx("cannot load the broker's key: %s", why);
+    if (!broker_key.has_secret)
+        fatalx("%s: not a secret key file", keypath);
     opts.datadir = datadir;
+    opts.key = &broker_key;
     broker_t *broker = broker_new(store, &opts, why, sizeof why);
     if (!broker)
         fatalx("%s", why);
     log_info("nmirfd %s serving %s", NMIRF_VERSION, datadir);
     broker_run(broker);
     broker_destroy(&broker);
+    /* The last checkpoint covers every event this run wrote. */
+    checkpoint_write(store, &broker_key);
+    nmirf_key_wipe(&broker_key);
     store_close(&store);
     log_info("stopped");
     return 0;

@@ -12,6 +12,7 @@ static const op_def_t s_ops[] = {
     {"ping", false, op_ping},
     {"entity.enroll", true, op_entity_enroll},
     {"entity.revoke", true, op_entity_revoke},
+    {"entity.rotate", true, op_entity_rotate},
     {"entity.list", false, op_entity_list},
     {"entity.show", false, op_entity_show},
     {"rec.import", true, op_rec_import},

@@ -90,6 +90,7 @@ int ops_pack_rec_reports(op_ctx_t *ctx, strv_t rec);
 /* Handlers, by file. */
 int op_entity_enroll(op_ctx_t *ctx);
 int op_entity_revoke(op_ctx_t *ctx);
+int op_entity_rotate(op_ctx_t *ctx);
 int op_entity_list(op_ctx_t *ctx);
 int op_entity_show(op_ctx_t *ctx);
 int op_rec_import(op_ctx_t *ctx);

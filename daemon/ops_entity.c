@@ -107,6 +107,118 @@ op_entity_revoke(op_ctx_t *ctx)
     return result;
 }
 
+/* True if bin object o holds exactly the 32 bytes key. */
+static bool
+s_same_key(const msgpack_object *o, const uint8_t *key)
+{
+    return o && o->type == MSGPACK_OBJECT_BIN && o->via.bin.size == 32 &&
+           memcmp(o->via.bin.ptr, key, 32) == 0;
+}
+
+/* Packs previous_keys: the nprev entries of prev, then the record's
+   current pair, retired from event until on. */
+static void
+s_pack_previous_keys(msgpack_packer *pk, const msgpack_object *ent,
+                     const msgpack_object *prev, uint32_t nprev, uint64_t until)
+{
+    msgpack_pack_array(pk, nprev + 1);
+    for (uint32_t k = 0; k < nprev; k++)
+        msgpack_pack_object(pk, prev->via.array.ptr[k]);
+    msgpack_pack_map(pk, 3);
+    nmirf_mp_pack_str(pk, "sign_key");
+    msgpack_pack_object(pk, *nmirf_mp_get(ent, "sign_key"));
+    nmirf_mp_pack_str(pk, "curve_key");
+    msgpack_pack_object(pk, *nmirf_mp_get(ent, "curve_key"));
+    nmirf_mp_pack_kv_uint(pk, "until_seq", until);
+}
+
+/* entity.rotate: new keys for an active entity, the old ones kept in
+   previous_keys with the seq of the rotation, so that the requests they
+   signed stay verifiable. Only the coordinator rotates in this version: a
+   ministry that could replace its own key could also take over its
+   identity with a stolen key, and the coordinator checks a new key's
+   origin out of band, as at enrolment. */
+int
+op_entity_rotate(op_ctx_t *ctx)
+{
+    static const char *const allowed[] = {"id", "sign_key", "curve_key", NULL};
+    const msgpack_object *body = &ctx->env->body;
+    strv_t id;
+    const uint8_t *sign_key, *curve_key;
+    if (body_only(ctx, body, allowed, "body") ||
+        body_entity_id(ctx, body, "id", true, &id) ||
+        body_bin(ctx, body, "sign_key", NMIRF_SIGN_PK_LEN, &sign_key) ||
+        body_bin(ctx, body, "curve_key", 32, &curve_key))
+        return -1;
+    if (op_need_coordinator(ctx))
+        return -1;
+    msgpack_object ent;
+    if (op_load(ctx, DB_ENTITIES, id, "entity", &ent))
+        return -1;
+    strv_t state = record_field(&ent, "state");
+    if (!state.p || state.n != 6 || memcmp(state.p, "active", 6) != 0)
+        return op_refuse(ctx, NMIRF_E_CONFLICT, "entity '%.*s' is not active", (int)id.n,
+                         id.p);
+    /* A key used before stays retired: taking it back would let whoever
+       holds the old secret sign again. */
+    const msgpack_object *prev = nmirf_mp_get(&ent, "previous_keys");
+    bool reused = s_same_key(nmirf_mp_get(&ent, "sign_key"), sign_key);
+    if (prev && prev->type == MSGPACK_OBJECT_ARRAY)
+        for (uint32_t i = 0; i < prev->via.array.size; i++)
+            reused =
+                reused ||
+                s_same_key(nmirf_mp_get(&prev->via.array.ptr[i], "sign_key"), sign_key);
+    if (reused)
+        return op_refuse(ctx, NMIRF_E_CONFLICT,
+                         "entity '%.*s' has used this signing key before", (int)id.n,
+                         id.p);
+    uint32_t nprev =
+        prev && prev->type == MSGPACK_OBJECT_ARRAY ? prev->via.array.size : 0;
+    if (nprev >= 256)
+        return op_refuse(ctx, NMIRF_E_CONFLICT,
+                         "entity '%.*s' has rotated its keys 256 times; enroll a new id",
+                         (int)id.n, id.p);
+
+    /* The rotation's own event is the first the old key no longer covers. */
+    uint64_t until = store_seq(ctx->store, ctx->txn) + 1;
+    msgpack_sbuffer rec;
+    msgpack_sbuffer_init(&rec);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &rec, msgpack_sbuffer_write);
+    /* A copy of the record with the keys replaced and the old pair
+       appended to previous_keys (made if absent). */
+    msgpack_pack_map(&pk, ent.via.map.size + (prev ? 0 : 1));
+    for (uint32_t i = 0; i < ent.via.map.size; i++) {
+        const msgpack_object_kv *kv = &ent.via.map.ptr[i];
+        msgpack_pack_object(&pk, kv->key);
+        if (nmirf_mp_str_is(&kv->key, "sign_key"))
+            nmirf_mp_pack_bin(&pk, sign_key, NMIRF_SIGN_PK_LEN);
+        else if (nmirf_mp_str_is(&kv->key, "curve_key"))
+            nmirf_mp_pack_bin(&pk, curve_key, 32);
+        else if (nmirf_mp_str_is(&kv->key, "previous_keys"))
+            s_pack_previous_keys(&pk, &ent, prev, nprev, until);
+        else
+            msgpack_pack_object(&pk, kv->val);
+    }
+    if (!prev) {
+        nmirf_mp_pack_str(&pk, "previous_keys");
+        s_pack_previous_keys(&pk, &ent, NULL, 0, until);
+    }
+
+    const char *eid = op_strdup(ctx, id);
+    int rc = store_put(ctx->store, ctx->txn, DB_ENTITIES, id.p, id.n, rec.data, rec.size);
+    int result = rc ? op_store_error(ctx, rc, "rotating keys")
+                    : op_emit(ctx, "entity.rotated", eid, &eid, 1, rec.data, rec.size);
+    if (!result) {
+        msgpack_pack_map(&ctx->pk, 1);
+        nmirf_mp_pack_str(&ctx->pk, "entity");
+        msgpack_sbuffer_write(ctx->reply, rec.data, rec.size);
+        log_info("rotated the keys of %s (by %s)", eid, ctx->env->author);
+    }
+    msgpack_sbuffer_destroy(&rec);
+    return result;
+}
+
 int
 op_entity_list(op_ctx_t *ctx)
 {

@@ -16,7 +16,7 @@ struct _store_t {
 
 static const char *const s_db_names[DB_COUNT] = {
     "meta",        "entities", "recs",   "assignments", "reports",
-    "rec_reports", "status",   "events", "requests",
+    "rec_reports", "status",   "events", "requests",    "checkpoints",
 };
 
 store_t *
@@ -192,6 +192,22 @@ store_append_event(store_t *self, MDB_txn *txn, nmirf_event_fields_t *ev,
         rc = s_meta_put_u64(self, txn, "seq", ev->seq);
     if (!rc)
         rc = store_put(self, txn, DB_META, "head", 4, head, sizeof head);
+    return rc;
+}
+
+int
+store_head(store_t *self, MDB_txn *txn, uint8_t head[NMIRF_HASH_LEN])
+{
+    MDB_val k = {4, "head"}, v;
+    int rc = mdb_get(txn, self->dbi[DB_META], &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        memset(head, 0, NMIRF_HASH_LEN);
+        return 0;
+    }
+    if (!rc && v.mv_size != NMIRF_HASH_LEN)
+        rc = MDB_CORRUPTED;
+    if (!rc)
+        memcpy(head, v.mv_data, NMIRF_HASH_LEN);
     return rc;
 }
 

@@ -30,6 +30,7 @@ typedef enum {
     DB_STATUS,      /* recommendation id -> implementation status (str) */
     DB_EVENTS,      /* seq (u64 BE) -> event bytes */
     DB_REQUESTS,    /* request id (16 bytes) -> {hash, envelope, sig, reply} */
+    DB_CHECKPOINTS, /* seq (u64 BE) -> signed checkpoint {seq, head, ts, sig} */
     DB_COUNT
 } store_db_t;
 
@@ -72,6 +73,10 @@ uint64_t store_seq(store_t *self, MDB_txn *txn);
    seq and head. Returns an LMDB error code. */
 int store_append_event(store_t *self, MDB_txn *txn, nmirf_event_fields_t *ev,
                        uint8_t prev[NMIRF_HASH_LEN], msgpack_sbuffer *out);
+
+/* The hash of the latest event (32 zero bytes before the first) into
+   head. Returns 0 or an LMDB error code. */
+int store_head(store_t *self, MDB_txn *txn, uint8_t head[NMIRF_HASH_LEN]);
 
 /* Takes the next report id. Returns 0 on error. */
 uint64_t store_next_report_id(store_t *self, MDB_txn *txn, int *err);

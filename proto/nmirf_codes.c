@@ -22,6 +22,7 @@ static const char *const s_names[NMIRF_CODE_COUNT] = {
     [NMIRF_E_CONFLICT] = "conflict",
     [NMIRF_E_STORAGE] = "storage",
     [NMIRF_E_INTERNAL] = "internal",
+    [NMIRF_E_AUTHOR_MISMATCH] = "author_mismatch",
 };
 
 const char *

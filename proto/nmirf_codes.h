@@ -25,6 +25,7 @@ typedef enum {
     NMIRF_E_CONFLICT,
     NMIRF_E_STORAGE,
     NMIRF_E_INTERNAL,
+    NMIRF_E_AUTHOR_MISMATCH, /* envelope author is not the CURVE-authenticated peer */
     NMIRF_CODE_COUNT
 } nmirf_code_t;
 

@@ -199,6 +199,20 @@ nmirf_mp_check(const uint8_t *buf, size_t len, char *why, size_t whylen)
 }
 
 nmirf_code_t
+nmirf_mp_check_prefix(const uint8_t *buf, size_t len, size_t *used, char *why,
+                      size_t whylen)
+{
+    s_cursor_t c = {buf, buf + len, why, whylen};
+    *used = 0;
+    if (len == 0)
+        return s_fail(&c, NMIRF_E_BAD_MSGPACK, "empty msgpack");
+    nmirf_code_t rc = s_check(&c, 0);
+    if (rc == NMIRF_OK)
+        *used = (size_t)(c.p - buf);
+    return rc;
+}
+
+nmirf_code_t
 nmirf_mp_unpack(const uint8_t *buf, size_t len, msgpack_zone *zone, msgpack_object *obj,
                 char *why, size_t whylen)
 {

@@ -25,6 +25,12 @@
    NMIRF_E_BAD_UTF8; on failure writes a reason to why (may be NULL). */
 nmirf_code_t nmirf_mp_check(const uint8_t *buf, size_t len, char *why, size_t whylen);
 
+/* As nmirf_mp_check for the first object of a stream: checks the object
+   that starts at buf and sets *used to its size, leaving what follows it
+   alone (for files holding a sequence of objects). */
+nmirf_code_t nmirf_mp_check_prefix(const uint8_t *buf, size_t len, size_t *used,
+                                   char *why, size_t whylen);
+
 /* Checks then unpacks buf into obj, allocating from zone. The object and
    everything it points to live in the zone and in buf (strings point into
    buf): both must outlive obj. Returns as nmirf_mp_check. */

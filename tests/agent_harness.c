@@ -124,6 +124,8 @@ s_spawn(ha_agent_t *a, const char *const *extra)
     argv[argc++] = (char *)s_agent_bin;
     argv[argc++] = "-k";
     argv[argc++] = a->key_path;
+    argv[argc++] = "-S";
+    argv[argc++] = a->server_key_path;
     argv[argc++] = "-d";
     argv[argc++] = a->data;
     argv[argc++] = "-b";
@@ -182,6 +184,7 @@ ha_agent_start(h_broker_t *b, h_entity_t *e, const char *const *extra)
     snprintf(a->key_path, sizeof a->key_path, "%s/%s.key", a->dir, e->id);
     snprintf(a->id, sizeof a->id, "%s", e->id);
     snprintf(a->request_ep, sizeof a->request_ep, "%s", b->request_ep);
+    snprintf(a->server_key_path, sizeof a->server_key_path, "%s/keys/NMIRFD.pub", b->dir);
     snprintf(a->events_ep, sizeof a->events_ep, "%s", b->events_ep);
     char why[256] = "";
     HA_ASSERTF(nmirf_key_save(&e->key, a->dir, why, sizeof why) == 0, "key save: %s",

@@ -24,16 +24,17 @@
 
 /* One nmirf-agent process and its directory. */
 typedef struct {
-    char dir[PATH_MAX];               /* temporary directory */
-    char data[PATH_MAX + 8];          /* DIR/data: the agent's -d */
-    char log_path[PATH_MAX + 16];     /* DIR/agent.log: its stderr */
-    char key_path[PATH_MAX + 32];     /* DIR/ID.key */
-    char request_ep[H_ENDPOINT_MAX];  /* broker endpoints it is given */
-    char events_ep[H_ENDPOINT_MAX];   /* (change them before a restart) */
-    char id[NMIRF_ENTITY_ID_MAX + 1]; /* its entity */
-    pid_t pid;                        /* running process, 0 if none */
-    int starts;                       /* how many times it was started */
-    zsock_t *ctl;                     /* DEALER to its control socket */
+    char dir[PATH_MAX];                  /* temporary directory */
+    char data[PATH_MAX + 8];             /* DIR/data: the agent's -d */
+    char log_path[PATH_MAX + 16];        /* DIR/agent.log: its stderr */
+    char key_path[PATH_MAX + 32];        /* DIR/ID.key */
+    char server_key_path[PATH_MAX + 32]; /* the broker's NMIRFD.pub, its -S */
+    char request_ep[H_ENDPOINT_MAX];     /* broker endpoints it is given */
+    char events_ep[H_ENDPOINT_MAX];      /* (change them before a restart) */
+    char id[NMIRF_ENTITY_ID_MAX + 1];    /* its entity */
+    pid_t pid;                           /* running process, 0 if none */
+    int starts;                          /* how many times it was started */
+    zsock_t *ctl;                        /* DEALER to its control socket */
 } ha_agent_t;
 
 /* h_init with argv[1] = nmirfd, argv[2] = nmirf-agent, argv[3] = nmirf

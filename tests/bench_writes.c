@@ -24,7 +24,8 @@
 #define MAX_PER_THREAD 50000 /* requests signed ahead per submitter */
 
 typedef struct {
-    const char *endpoint;     /* broker request endpoint */
+    h_broker_t *broker;       /* the broker (endpoint, CURVE key) */
+    h_entity_t *author;       /* whose CURVE connection the requests use */
     h_request_t **reqs;       /* pre-signed requests */
     size_t count;             /* how many */
     double seconds;           /* time budget */
@@ -38,7 +39,7 @@ static void *
 s_submit(void *arg)
 {
     submitter_t *s = arg;
-    zsock_t *dealer = zsock_new_dealer(s->endpoint);
+    zsock_t *dealer = h_dealer_new(s->broker, s->author); /* CURVE, as the author */
     zsock_set_rcvtimeo(dealer, 5000);
     pthread_barrier_wait(s->start);
     uint64_t t_end = nmirf_mono_us() + (uint64_t)(s->seconds * 1e6);
@@ -95,7 +96,8 @@ s_run(h_broker_t *b, h_entity_t **ms, size_t n, double seconds)
     for (size_t i = 0; i < n; i++) {
         submitter_t *s = &subs[i];
         memset(s, 0, sizeof *s);
-        s->endpoint = b->request_ep;
+        s->broker = b;
+        s->author = ms[i];
         s->count = per;
         s->seconds = seconds;
         s->start = &start;

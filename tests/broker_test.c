@@ -84,8 +84,10 @@ test_ping(void)
     nmirf_reply_destroy(&r);
 
     h_request_t *req = h_request_make(coord, "ping", "{}");
-    zsock_t *sock = zsock_new_req(b->request_ep);
+    zsock_t *sock = zsock_new(ZMQ_REQ);
     H_ASSERT(sock);
+    H_ASSERT(nmirf_client_curve(sock, &coord->key, b->server_key) == 0);
+    H_ASSERT(zsock_connect(sock, "%s", b->request_ep) == 0);
     zsock_set_rcvtimeo(sock, H_CALL_TIMEOUT_MS);
     zmsg_t *msg = zmsg_new();
     zmsg_addmem(msg, req->env, req->env_len);

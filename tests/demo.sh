@@ -35,6 +35,8 @@ for _ in $(seq 50); do [ -s "$work/data/endpoints" ] && break; sleep 0.1; done
 cat "$work/nmirfd.log"
 export NMIRF_BROKER=$(sed -n 's/^request = //p' "$work/data/endpoints")
 export NMIRF_EVENTS=$(sed -n 's/^events = //p' "$work/data/endpoints")
+# Every connection is CurveZMQ: clients need the broker's public key.
+export NMIRF_SERVER_KEY="$work/data/keys/NMIRFD.pub"
 nmirf() { "$repo/build/client/nmirf" "$@"; }
 COORD="$work/data/keys/COORD.key"
 
@@ -56,7 +58,7 @@ run nmirf -k "$COORD" entity list
 
 say "Each ministry runs its agent (its keys, a replica, an outbox) and watches its notifications"
 for m in MJ MS; do
-    "$repo/build/client/agent/nmirf-agent" -k "$work/$m.key" -d "$work/agent-$m" \
+    "$repo/build/client/agent/nmirf-agent" -k "$work/$m.key" -S "$NMIRF_SERVER_KEY" -d "$work/agent-$m" \
         -b "$NMIRF_BROKER" -e "$NMIRF_EVENTS" 2>"$work/agent-$m.log" &
     agent_pids="$agent_pids $!"
 done

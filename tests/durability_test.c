@@ -308,7 +308,8 @@ static void
 test_end_under_load(writer_t *w, bool clean, int round)
 {
     atomic_store(&w->acked, 0);
-    w->client = nmirf_client_new(b->request_ep, &mj->key, WRITER_TIMEOUT_MS);
+    w->client =
+        nmirf_client_new(b->request_ep, &mj->key, b->server_key, WRITER_TIMEOUT_MS);
     H_ASSERT(w->client);
     pthread_t thread;
     H_ASSERT(pthread_create(&thread, NULL, writer_run, w) == 0);

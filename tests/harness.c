@@ -267,7 +267,8 @@ s_wait_endpoints(h_broker_t *b)
 static void
 s_connect(h_broker_t *b, h_entity_t *e)
 {
-    e->client = nmirf_client_new(b->request_ep, &e->key, H_CALL_TIMEOUT_MS);
+    e->client =
+        nmirf_client_new(b->request_ep, &e->key, b->server_key, H_CALL_TIMEOUT_MS);
     H_ASSERTF(e->client, "cannot connect %s to %s", e->id, b->request_ep);
 }
 
@@ -332,6 +333,11 @@ s_spawn(h_broker_t *b)
     close(nullfd);
     b->pid = pid;
     s_wait_endpoints(b);
+    /* The broker wrote its key pair before its endpoints. */
+    char pub[PATH_MAX + 32], kwhy[256];
+    snprintf(pub, sizeof pub, "%s/keys/NMIRFD.pub", b->dir);
+    H_ASSERTF(nmirf_server_key_load(pub, b->server_key, kwhy, sizeof kwhy) == 0,
+              "load the broker's public key: %s", kwhy);
 
     h_entity_t *coord = &b->ents[0];
     if (b->ent_count == 0) {
@@ -464,8 +470,9 @@ h_coord(h_broker_t *b)
     return &b->ents[0];
 }
 
-h_entity_t *
-h_entity_new(h_broker_t *b, const char *id)
+/* Makes a fresh key for id as b's next entity, not connected. */
+static h_entity_t *
+s_entity_make(h_broker_t *b, const char *id)
 {
     H_ASSERTF(b->ent_count < H_MAX_ENTITIES, "more than %d entities", H_MAX_ENTITIES);
     h_entity_t *e = &b->ents[b->ent_count];
@@ -473,9 +480,52 @@ h_entity_new(h_broker_t *b, const char *id)
     H_ASSERTF(nmirf_key_generate(&e->key, id) == 0, "nmirf_key_generate(%s)", id);
     snprintf(e->id, sizeof e->id, "%s", id);
     b->ent_count++;
+    return e;
+}
+
+h_entity_t *
+h_entity_new(h_broker_t *b, const char *id)
+{
+    h_entity_t *e = s_entity_make(b, id);
     if (b->pid > 0)
         s_connect(b, e);
     return e;
+}
+
+zsock_t *
+h_dealer_new(h_broker_t *b, const h_entity_t *e)
+{
+    zsock_t *sock = zsock_new(ZMQ_DEALER);
+    H_ASSERT(sock);
+    H_ASSERT(nmirf_client_curve(sock, &e->key, b->server_key) == 0);
+    zsock_set_linger(sock, 0);
+    /* A refused handshake leaves the DEALER with no peer, where a send
+       would block for ever: bound it. */
+    zsock_set_sndtimeo(sock, H_CALL_TIMEOUT_MS);
+    H_ASSERTF(zsock_connect(sock, "%s", b->request_ep) == 0, "connect %s", b->request_ep);
+    return sock;
+}
+
+zsock_t *
+h_sub_new(h_broker_t *b, const h_entity_t *e, const char *topic)
+{
+    zsock_t *sub = zsock_new(ZMQ_SUB);
+    H_ASSERT(sub);
+    H_ASSERT(nmirf_client_curve(sub, &e->key, b->server_key) == 0);
+    zsock_set_linger(sub, 0);
+    if (topic)
+        zsock_set_subscribe(sub, topic);
+    H_ASSERTF(zsock_connect(sub, "%s", b->events_ep) == 0, "connect %s", b->events_ep);
+    return sub;
+}
+
+void
+h_after_revoke(void)
+{
+    /* The broker rebinds within milliseconds and clients reconnect after
+       ZeroMQ's 100 ms reconnect interval; what is sent meanwhile waits in
+       the DEALER's queue and goes out on the new connection. */
+    h_sleep_ms(300);
 }
 
 msgpack_sbuffer *
@@ -504,7 +554,7 @@ h_pack_enroll(const nmirf_key_t *key, const char *role)
 h_entity_t *
 h_enroll(h_broker_t *b, const char *id, const char *role)
 {
-    h_entity_t *e = h_entity_new(b, id);
+    h_entity_t *e = s_entity_make(b, id);
     msgpack_sbuffer *sb = h_pack_enroll(&e->key, role);
     nmirf_reply_t *r =
         h_call_packed(h_coord(b), NULL, "entity.enroll", (uint8_t *)sb->data, sb->size);
@@ -512,5 +562,7 @@ h_enroll(h_broker_t *b, const char *id, const char *role)
     H_EXPECT(r, "ok");
     H_ASSERT(h_is(&r->body, "entity.id", id));
     nmirf_reply_destroy(&r);
+    if (b->pid > 0)
+        s_connect(b, e);
     return e;
 }

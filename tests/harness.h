@@ -16,6 +16,7 @@
 #ifndef NMIRF_HARNESS_H
 #define NMIRF_HARNESS_H
 
+#include <czmq.h>
 #include <limits.h>
 #include <msgpack.h>
 #include <stdarg.h>
@@ -51,6 +52,8 @@ typedef struct {
     int starts;                                /* how many times it was started */
     char request_ep[H_ENDPOINT_MAX];           /* bound request endpoint */
     char events_ep[H_ENDPOINT_MAX];            /* bound events endpoint */
+    char server_key[41];                       /* its CURVE public key, Z85
+                                                  (DIR/keys/NMIRFD.pub) */
     h_entity_t ents[H_MAX_ENTITIES];           /* ents[0] is the coordinator */
     size_t ent_count;                          /* entities in use */
 } h_broker_t;
@@ -133,15 +136,33 @@ void h_broker_destroy(h_broker_t **b_p);
 h_entity_t *h_coord(h_broker_t *b);
 
 /* Makes a fresh key for id and connects a client as id, without enrolling
-   it (for unknown-author tests). */
+   it (for refusal tests: the broker's ZAP handler refuses the connection,
+   and libzmq does not retry a refused handshake, so this client never
+   gets through, even after an enrolment). */
 h_entity_t *h_entity_new(h_broker_t *b, const char *id);
+
+/* A DEALER to b's request endpoint, a CURVE client as e (for raw-frame
+   tests), whose sends give up after H_CALL_TIMEOUT_MS (a refused
+   handshake leaves no peer to send to). Caller destroys. */
+zsock_t *h_dealer_new(h_broker_t *b, const h_entity_t *e);
+
+/* A SUB to b's events endpoint, a CURVE client as e, subscribed to topic
+   (NULL: nothing yet). Caller destroys. */
+zsock_t *h_sub_new(h_broker_t *b, const h_entity_t *e, const char *topic);
+
+/* Waits until a key change's session drop has settled (nmirfd rebinds its
+   sockets after committing entity.revoked or entity.rotated, PROTOCOL.md
+   section 1): a request sent in the instant of the drop would be lost.
+   h_call and friends call it after every successful revoke or rotate. */
+void h_after_revoke(void);
 
 /* Packs an entity.enroll body for key's entity with role (names en/fr =
    the id). Caller frees the sbuffer. */
 msgpack_sbuffer *h_pack_enroll(const nmirf_key_t *key, const char *role);
 
 /* Generates a key for id and enrolls it with role through the coordinator
-   (names en/fr = id); fails unless the broker says ok. */
+   (names en/fr = id); fails unless the broker says ok. Connects its client
+   only then, so the first handshake already finds it enrolled. */
 h_entity_t *h_enroll(h_broker_t *b, const char *id, const char *role);
 
 /* --- calls ------------------------------------------------------------ */

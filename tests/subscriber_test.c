@@ -29,8 +29,10 @@ static const char *const ids[WRITERS] = {"MJ", "MI", "MS", "ME", "MH"};
 static zsock_t *
 subscriber(const char *prefix)
 {
+    /* The options before the connect: as the coordinator, over CURVE. */
     zsock_t *sub = zsock_new(ZMQ_SUB);
     H_ASSERT(sub);
+    H_ASSERT(nmirf_client_curve(sub, &h_coord(b)->key, b->server_key) == 0);
     zsock_set_rcvhwm(sub, 100000);
     zsock_set_rcvtimeo(sub, RECV_STEP_MS);
     zsock_set_subscribe(sub, prefix);

@@ -55,6 +55,7 @@ typedef struct {
     const char *hook;       /* --hook command, or NULL */
     const char *notify_log; /* --notify-log file, or NULL */
     nmirf_key_t key;        /* our entity's keys (with secret) */
+    char server_key[41];    /* the broker's CURVE public key, Z85 (-S) */
 
     zloop_t *loop;          /* the reactor */
     zsock_t *sub;           /* SUB to the broker's events */

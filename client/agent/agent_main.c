@@ -28,12 +28,15 @@ s_usage(FILE *out)
 {
     fprintf(
         out,
-        "usage: nmirf-agent -k KEYFILE [-d DIR] [-b ENDPOINT] [-e ENDPOINT]\n"
+        "usage: nmirf-agent -k KEYFILE -S SERVERKEY [-d DIR] [-b ENDPOINT]\n"
+        "                   [-e ENDPOINT]\n"
         "                   [--hook CMD] [--notify-log FILE] [-v]\n"
         "\n"
         "A ministry's nmirf client daemon: replica, notifications, outbox.\n"
         "\n"
         "  -k, --key FILE         the entity's secret key file (ID.key)\n"
+        "  -S, --server-key FILE  the broker's public key file (its NMIRFD.pub);\n"
+        "                         both broker connections are CurveZMQ\n"
         "  -d, --dir DIR          data directory (default %s)\n"
         "  -b, --broker EP        broker request endpoint (default %s)\n"
         "  -e, --events EP        broker events endpoint (default %s)\n"
@@ -77,6 +80,7 @@ main(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"key", required_argument, NULL, 'k'},
+        {"server-key", required_argument, NULL, 'S'},
         {"dir", required_argument, NULL, 'd'},
         {"broker", required_argument, NULL, 'b'},
         {"events", required_argument, NULL, 'e'},
@@ -88,13 +92,16 @@ main(int argc, char **argv)
     };
     agent_t ag = {
         .dir = DEFAULT_DIR, .request_ep = DEFAULT_REQUEST, .events_ep = DEFAULT_EVENTS};
-    const char *key_path = NULL;
+    const char *key_path = NULL, *server_key_path = NULL;
     bool verbose = false;
     int c;
-    while ((c = getopt_long(argc, argv, "k:d:b:e:vh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "k:S:d:b:e:vh", opts, NULL)) != -1) {
         switch (c) {
         case 'k':
             key_path = optarg;
+            break;
+        case 'S':
+            server_key_path = optarg;
             break;
         case 'd':
             ag.dir = optarg;
@@ -122,9 +129,11 @@ main(int argc, char **argv)
             return 2;
         }
     }
-    if (optind != argc || !key_path) {
+    if (optind != argc || !key_path || !server_key_path) {
         fprintf(stderr, "nmirf-agent: %s\n",
-                key_path ? "unexpected argument" : "-k KEYFILE is required");
+                optind != argc ? "unexpected argument"
+                : !key_path    ? "-k KEYFILE is required"
+                               : "the broker's public key is needed: -S NMIRFD.pub");
         s_usage(stderr);
         return 2;
     }
@@ -134,6 +143,8 @@ main(int argc, char **argv)
         fatalx("key: %s", why);
     if (!ag.key.has_secret)
         fatalx("key %s holds no secret key (use ID.key, not ID.pub)", key_path);
+    if (nmirf_server_key_load(server_key_path, ag.server_key, why, sizeof why) != 0)
+        fatalx("server key: %s", why);
     if (mkdir(ag.dir, 0750) != 0 && errno != EEXIST)
         fatal("mkdir %s", ag.dir);
     signal(SIGPIPE, SIG_IGN);

@@ -47,6 +47,12 @@ control_new(agent_t *ag)
     unlink(path); /* a socket file left by a killed agent */
     /* The socket file is made by bind with the process umask: 0117 gives
        0660, owner and group only. */
+    /* Options before bind: libzmq copies them to the listener then, so a
+       limit set later would not bound what a local peer makes us hold. */
+    if (self->router) {
+        zsock_set_linger(self->router, 0);
+        zsock_set_maxmsgsize(self->router, CONTROL_MAX + 4096);
+    }
     mode_t old = umask(0117);
     int rc = self->router ? zsock_bind(self->router, "ipc://%s", path) : -1;
     umask(old);
@@ -56,8 +62,6 @@ control_new(agent_t *ag)
         return NULL;
     }
     chmod(path, 0660);
-    zsock_set_linger(self->router, 0);
-    zsock_set_maxmsgsize(self->router, CONTROL_MAX + 4096);
     zloop_reader(ag->loop, self->router, control_on_request, ag);
     return self;
 }

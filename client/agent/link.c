@@ -1,6 +1,7 @@
 /*  link - the agent's connection to the broker.
 
-    Three sockets: a SUB for events and heartbeats (the replica's feed), a
+    Three sockets, all CurveZMQ clients with the entity's CURVE pair and
+    the broker's public key (-S): a SUB for events and heartbeats (the replica's feed), a
     DEALER the outbox sends its queued requests through without waiting,
     and a blocking nmirf_client for the replica's reads (snapshot,
     events.since). Reads block the loop, which is fine: they are asked only
@@ -19,7 +20,9 @@ link_open(agent_t *ag)
 {
     ag->sub = zsock_new(ZMQ_SUB);
     ag->dealer = zsock_new(ZMQ_DEALER);
-    if (!ag->sub || !ag->dealer)
+    if (!ag->sub || !ag->dealer ||
+        nmirf_client_curve(ag->sub, &ag->key, ag->server_key) != 0 ||
+        nmirf_client_curve(ag->dealer, &ag->key, ag->server_key) != 0)
         return -1;
     zsock_set_rcvhwm(ag->sub, SUB_HWM);
     /* Subscribe before the first snapshot (Clone pattern): every event
@@ -41,7 +44,8 @@ link_open(agent_t *ag)
         log_warnx("cannot connect to request endpoint %s", ag->request_ep);
         return -1;
     }
-    ag->reader = nmirf_client_new(ag->request_ep, &ag->key, AGENT_READ_TIMEOUT_MS);
+    ag->reader =
+        nmirf_client_new(ag->request_ep, &ag->key, ag->server_key, AGENT_READ_TIMEOUT_MS);
     if (!ag->reader) {
         log_warnx("cannot connect a reader to %s", ag->request_ep);
         return -1;
@@ -77,7 +81,7 @@ link_read(agent_t *ag, const char *op, const uint8_t *body, size_t len, int time
        fresh client is made for it (a rare call). */
     nmirf_client_t *client = ag->reader, *own = NULL;
     if (timeout_ms != AGENT_READ_TIMEOUT_MS) {
-        own = nmirf_client_new(ag->request_ep, &ag->key, timeout_ms);
+        own = nmirf_client_new(ag->request_ep, &ag->key, ag->server_key, timeout_ms);
         if (!own)
             return NULL;
         client = own;

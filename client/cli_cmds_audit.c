@@ -1,0 +1,183 @@
+/*  cli_cmds_audit - audit export and audit verify: the event log checked
+    offline, with no broker (PROTOCOL.md section 10).
+
+    Both work on files only: export reads the broker's data directory
+    (its LMDB store opened read-only, so the broker may be running), verify
+    reads an export file or a data directory. The work is nmirf_audit's;
+    this file parses flags and prints.
+*/
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "nmirf_audit.h"
+#include "nmirf_util.h"
+
+/* Loads the broker's public signing key from path (an NMIRFD.pub), or
+   from DATADIR/keys/NMIRFD.pub when path is NULL. Returns 0 or the exit
+   status after saying why. */
+static int
+s_broker_key(cli_t *cli, const char *path, const char *datadir,
+             uint8_t pk[NMIRF_SIGN_PK_LEN])
+{
+    char def[4096], why[512] = "";
+    if (!path) {
+        snprintf(def, sizeof def, "%s/keys/NMIRFD.pub", datadir);
+        path = def;
+    }
+    nmirf_key_t key;
+    if (nmirf_key_load(&key, path, why, sizeof why) != 0)
+        return cli_local_error(cli, "broker key: %s", why[0] ? why : path);
+    memcpy(pk, key.sign_pk, NMIRF_SIGN_PK_LEN);
+    nmirf_key_wipe(&key);
+    return 0;
+}
+
+/* audit export --data DIR --out FILE [-S NMIRFD.pub] */
+static int
+s_export(cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},
+        {"out", required_argument, NULL, 'o'},
+        {"server-key", required_argument, NULL, 'S'},
+        CLI_OPTS_END,
+    };
+    const char *datadir = NULL, *out = NULL, *key_path = NULL;
+    int c, rc;
+    while ((c = cli_getopt(cli, argc, argv, ":hd:o:S:", opts)) != -1) {
+        if (c == 'd')
+            datadir = optarg;
+        else if (c == 'o')
+            out = optarg;
+        else if (c == 'S')
+            key_path = optarg;
+        else
+            return cli_opt_exit(cli, c);
+    }
+    if ((rc = cli_positional(cli, argc - optind, 0, 0, "no argument")))
+        return rc;
+    if (!datadir || !out)
+        return cli_usage(cli, "--data DIR and --out FILE are required");
+    uint8_t pk[NMIRF_SIGN_PK_LEN];
+    if ((rc = s_broker_key(cli, key_path, datadir, pk)))
+        return rc;
+    nmirf_audit_summary_t sum;
+    if (nmirf_audit_export(datadir, out, pk, &sum) != NMIRF_AUDIT_OK)
+        return cli_local_error(cli, "%s", sum.why);
+    if (cli->json) {
+        json_t *j =
+            json_pack("{s:s, s:I, s:I, s:I}", "file", out, "events",
+                      (json_int_t)sum.events, "requests", (json_int_t)sum.requests,
+                      "checkpoints", (json_int_t)sum.checkpoints);
+        json_dumpf(j, stdout, JSON_INDENT(2));
+        fputc('\n', stdout);
+        json_decref(j);
+    } else
+        printf("wrote %s: %llu events, %llu requests, %llu checkpoints\n", out,
+               (unsigned long long)sum.events, (unsigned long long)sum.requests,
+               (unsigned long long)sum.checkpoints);
+    return CLI_EXIT_OK;
+}
+
+/* Prints what a verification found. */
+static void
+s_print_summary(cli_t *cli, nmirf_audit_rc_t rc, const nmirf_audit_summary_t *sum,
+                double seconds)
+{
+    if (cli->json) {
+        json_t *j = json_pack(
+            "{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "ok", rc == NMIRF_AUDIT_OK,
+            "events", (json_int_t)sum->events, "requests", (json_int_t)sum->requests,
+            "checkpoints", (json_int_t)sum->checkpoints, "authors",
+            (json_int_t)sum->authors, "first_ts", (json_int_t)sum->first_ts, "last_ts",
+            (json_int_t)sum->last_ts, "last_checkpoint", (json_int_t)sum->last_checkpoint,
+            "seconds", seconds);
+        if (rc != NMIRF_AUDIT_OK) {
+            json_object_set_new(j, "error", json_string(sum->why));
+            if (sum->fail_seq)
+                json_object_set_new(j, "failed_seq",
+                                    json_integer((json_int_t)sum->fail_seq));
+        }
+        json_dumpf(j, stdout, JSON_INDENT(2));
+        fputc('\n', stdout);
+        json_decref(j);
+        return;
+    }
+    if (rc != NMIRF_AUDIT_OK)
+        return;
+    char from[32], to[32];
+    printf("ok: the event log verifies\n");
+    printf("  events       %llu (seq 1 to %llu)\n", (unsigned long long)sum->events,
+           (unsigned long long)sum->events);
+    printf("  requests     %llu signed requests, by %llu authors\n",
+           (unsigned long long)sum->requests, (unsigned long long)sum->authors);
+    if (sum->checkpoints)
+        printf("  checkpoints  %llu, the last at seq %llu (%llu later events not yet "
+               "signed by the broker)\n",
+               (unsigned long long)sum->checkpoints,
+               (unsigned long long)sum->last_checkpoint,
+               (unsigned long long)(sum->events - sum->last_checkpoint));
+    else
+        printf("  checkpoints  none: nothing binds the broker to this log's end\n");
+    printf("  time         %s to %s\n", cli_time_text(sum->first_ts, true, from),
+           cli_time_text(sum->last_ts, true, to));
+    printf("  verified in  %.2f s\n", seconds);
+}
+
+/* audit verify (--data DIR | FILE) [-S NMIRFD.pub] */
+static int
+s_verify(cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"data", required_argument, NULL, 'd'},
+        {"server-key", required_argument, NULL, 'S'},
+        CLI_OPTS_END,
+    };
+    const char *datadir = NULL, *key_path = NULL;
+    int c, rc;
+    while ((c = cli_getopt(cli, argc, argv, ":hd:S:", opts)) != -1) {
+        if (c == 'd')
+            datadir = optarg;
+        else if (c == 'S')
+            key_path = optarg;
+        else
+            return cli_opt_exit(cli, c);
+    }
+    if ((rc = cli_positional(cli, argc - optind, datadir ? 0 : 1, datadir ? 0 : 1,
+                             "FILE (or --data DIR)")))
+        return rc;
+    uint8_t pk[NMIRF_SIGN_PK_LEN];
+    if ((datadir || key_path) && (rc = s_broker_key(cli, key_path, datadir, pk)))
+        return rc;
+    nmirf_audit_summary_t sum;
+    uint64_t t0 = nmirf_mono_us();
+    nmirf_audit_rc_t arc =
+        datadir ? nmirf_audit_verify_dir(datadir, pk, &sum)
+                : nmirf_audit_verify_file(argv[optind], key_path ? pk : NULL, &sum);
+    double seconds = (double)(nmirf_mono_us() - t0) / 1e6;
+    if (arc == NMIRF_AUDIT_ERROR)
+        return cli_local_error(cli, "%s", sum.why);
+    if (sum.key_from_file)
+        fprintf(stderr,
+                "nmirf: audit verify: warning: no -S given; checkpoints were checked "
+                "against the key named in the file itself, which proves the file "
+                "consistent, not that the broker made it\n");
+    s_print_summary(cli, arc, &sum, seconds);
+    if (arc == NMIRF_AUDIT_FAILED) {
+        fprintf(stderr, "nmirf: audit verify: FAILED: %s\n", sum.why);
+        return 1;
+    }
+    return CLI_EXIT_OK;
+}
+
+int
+cli_cmd_audit(cli_t *cli, int argc, char **argv)
+{
+    static const cli_sub_t subs[] = {
+        {"export", s_export},
+        {"verify", s_verify},
+    };
+    return cli_dispatch(cli, "audit", subs, sizeof subs / sizeof subs[0], argc, argv);
+}

@@ -1,0 +1,760 @@
+/*  nmirf_audit - signed checkpoints, the audit export and the offline
+    verifier. */
+#include "nmirf_audit.h"
+#include "nmirf_mp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <lmdb.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* --- checkpoints ------------------------------------------------------- */
+
+void
+nmirf_checkpoint_pack_signed(msgpack_sbuffer *out, uint64_t seq,
+                             const uint8_t head[NMIRF_HASH_LEN], uint64_t ts)
+{
+    msgpack_sbuffer_clear(out);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    nmirf_mp_pack_kv_uint(&pk, "seq", seq);
+    nmirf_mp_pack_str(&pk, "head");
+    nmirf_mp_pack_bin(&pk, head, NMIRF_HASH_LEN);
+    nmirf_mp_pack_kv_uint(&pk, "ts", ts);
+}
+
+void
+nmirf_checkpoint_encode(msgpack_sbuffer *out, uint64_t seq,
+                        const uint8_t head[NMIRF_HASH_LEN], uint64_t ts,
+                        const uint8_t sk[NMIRF_SIGN_SK_LEN])
+{
+    uint8_t sig[NMIRF_SIG_LEN];
+    nmirf_checkpoint_pack_signed(out, seq, head, ts);
+    crypto_sign_detached(sig, NULL, (const uint8_t *)out->data, out->size, sk);
+    msgpack_sbuffer_clear(out);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 4);
+    nmirf_mp_pack_kv_uint(&pk, "seq", seq);
+    nmirf_mp_pack_str(&pk, "head");
+    nmirf_mp_pack_bin(&pk, head, NMIRF_HASH_LEN);
+    nmirf_mp_pack_kv_uint(&pk, "ts", ts);
+    nmirf_mp_pack_str(&pk, "sig");
+    nmirf_mp_pack_bin(&pk, sig, NMIRF_SIG_LEN);
+}
+
+/* --- the verifier ------------------------------------------------------ */
+
+/* An entity as the log has made it so far. */
+typedef struct {
+    char id[NMIRF_ENTITY_ID_MAX + 1];   /* entity id */
+    uint8_t sign_pk[NMIRF_SIGN_PK_LEN]; /* its signing key as of now */
+    bool revoked;                       /* revoked by an earlier event */
+    bool authored;                      /* signed at least one request */
+} s_entity_t;
+
+/* A verification in progress: the state of the replay. */
+typedef struct {
+    const uint8_t *broker_pk;          /* checkpoints verify with this (32 bytes) */
+    nmirf_audit_summary_t *sum;        /* counts and the failure */
+    uint64_t last_seq;                 /* seq of the last event read */
+    uint8_t last_hash[NMIRF_HASH_LEN]; /* its hash (zeros before event 1) */
+    uint8_t *hashes;                   /* hash of event s at (s-1)*32, for checkpoints */
+    size_t hash_cap;                   /* events hashes has room for */
+    s_entity_t *ents;                  /* entities, in enrolment order */
+    size_t ent_count;                  /* used */
+    size_t ent_cap;                    /* allocated */
+    bool have_req;                     /* the previous request below is set */
+    uint8_t req[NMIRF_ID_LEN];         /* the last verified request's id */
+    uint8_t req_hash[NMIRF_HASH_LEN];  /* and its hash */
+    bool in_checkpoints;               /* a checkpoint came: no event may follow */
+    msgpack_zone *zone;                /* scratch for one envelope */
+} s_verifier_t;
+
+/* Records the first failure (at event seq, 0 if none) and returns -1. */
+static int s_fail(s_verifier_t *v, uint64_t seq, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int
+s_fail(s_verifier_t *v, uint64_t seq, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->sum->why, sizeof v->sum->why, fmt, ap);
+    va_end(ap);
+    v->sum->fail_seq = seq;
+    return -1;
+}
+
+static int
+s_verifier_init(s_verifier_t *v, const uint8_t *broker_pk, nmirf_audit_summary_t *sum)
+{
+    memset(v, 0, sizeof *v);
+    v->broker_pk = broker_pk;
+    v->sum = sum;
+    v->zone = msgpack_zone_new(8192);
+    return v->zone ? 0 : -1;
+}
+
+static void
+s_verifier_free(s_verifier_t *v)
+{
+    free(v->hashes);
+    free(v->ents);
+    if (v->zone)
+        msgpack_zone_free(v->zone);
+    memset(v, 0, sizeof *v);
+}
+
+static s_entity_t *
+s_entity(s_verifier_t *v, const char *id)
+{
+    for (size_t i = 0; i < v->ent_count; i++)
+        if (strcmp(v->ents[i].id, id) == 0)
+            return &v->ents[i];
+    return NULL;
+}
+
+/* Applies what an entity event changes about keys: enrolment and rotation
+   set the signing key the entity's later requests must verify with;
+   revocation ends its right to sign. Returns 0 or -1 (failure set). */
+static int
+s_apply_entity(s_verifier_t *v, const nmirf_event_t *ev)
+{
+    bool enrolled = strcmp(ev->kind, "entity.enrolled") == 0;
+    bool rotated = strcmp(ev->kind, "entity.rotated") == 0;
+    bool revoked = strcmp(ev->kind, "entity.revoked") == 0;
+    if (!enrolled && !rotated && !revoked)
+        return 0;
+    char id[NMIRF_ENTITY_ID_MAX + 1];
+    const msgpack_object *pk = nmirf_mp_get(&ev->data, "sign_key");
+    if (nmirf_mp_strcpy(nmirf_mp_get(&ev->data, "id"), id, sizeof id) || !pk ||
+        pk->type != MSGPACK_OBJECT_BIN || pk->via.bin.size != NMIRF_SIGN_PK_LEN)
+        return s_fail(v, ev->seq,
+                      "event %llu (%s): the entity record lacks id or sign_key",
+                      (unsigned long long)ev->seq, ev->kind);
+    s_entity_t *e = s_entity(v, id);
+    if (enrolled) {
+        if (e)
+            return s_fail(v, ev->seq, "event %llu: entity %s is enrolled a second time",
+                          (unsigned long long)ev->seq, id);
+        if (v->ent_count == v->ent_cap) {
+            size_t cap = v->ent_cap ? v->ent_cap * 2 : 16;
+            s_entity_t *ents = realloc(v->ents, cap * sizeof *ents);
+            if (!ents)
+                return s_fail(v, ev->seq, "out of memory");
+            v->ents = ents;
+            v->ent_cap = cap;
+        }
+        e = &v->ents[v->ent_count++];
+        memset(e, 0, sizeof *e);
+        snprintf(e->id, sizeof e->id, "%s", id);
+    } else if (!e)
+        return s_fail(v, ev->seq, "event %llu: %s of entity %s, which was never enrolled",
+                      (unsigned long long)ev->seq, ev->kind, id);
+    memcpy(e->sign_pk, pk->via.bin.ptr, NMIRF_SIGN_PK_LEN);
+    if (revoked)
+        e->revoked = true;
+    return 0;
+}
+
+/* Checks an event's request: present (or the same request as the event
+   before), hashing to req_hash, naming the same id and author, signed with
+   the author's key as of this point of the log. env is NULL when the
+   source gave no request for this event. */
+static int
+s_check_request(s_verifier_t *v, const nmirf_event_t *ev, const uint8_t *env,
+                size_t env_len, const uint8_t *sig, size_t sig_len)
+{
+    unsigned long long seq = (unsigned long long)ev->seq;
+    if (!ev->has_req) {
+        /* Only the broker's first start makes a change nobody signed. */
+        if (ev->seq == 1 && strcmp(ev->author, "-") == 0)
+            return 0;
+        return s_fail(v, ev->seq,
+                      "event %llu: no signed request behind it (author %s); only event "
+                      "1, the first start, may have none",
+                      seq, ev->author);
+    }
+    if (!env) {
+        /* One request may make several events (an import): the request
+           travels with the first, the others name the same one. */
+        if (v->have_req && memcmp(v->req, ev->req, NMIRF_ID_LEN) == 0 &&
+            memcmp(v->req_hash, ev->req_hash, NMIRF_HASH_LEN) == 0)
+            return 0;
+        return s_fail(v, ev->seq, "event %llu: its signed request is missing", seq);
+    }
+    uint8_t hash[NMIRF_HASH_LEN];
+    nmirf_hash2(hash, env, env_len, sig, sig_len);
+    if (sig_len != NMIRF_SIG_LEN || memcmp(hash, ev->req_hash, NMIRF_HASH_LEN) != 0)
+        return s_fail(v, ev->seq,
+                      "event %llu: its request does not hash to req_hash (the request "
+                      "or its signature was changed)",
+                      seq);
+    nmirf_envelope_t e;
+    bool has_id;
+    char why[256];
+    msgpack_zone_clear(v->zone);
+    if (nmirf_envelope_decode(env, env_len, v->zone, &e, &has_id, why, sizeof why) !=
+        NMIRF_OK)
+        return s_fail(v, ev->seq, "event %llu: its request is not a valid envelope: %s",
+                      seq, why);
+    if (memcmp(e.id, ev->req, NMIRF_ID_LEN) != 0)
+        return s_fail(v, ev->seq, "event %llu: its request's id is not the event's req",
+                      seq);
+    if (strcmp(e.author, ev->author) != 0)
+        return s_fail(v, ev->seq, "event %llu: request author %s but event author %s",
+                      seq, e.author, ev->author);
+    s_entity_t *a = s_entity(v, e.author);
+    if (!a)
+        return s_fail(v, ev->seq, "event %llu: author %s is not enrolled at this point",
+                      seq, e.author);
+    if (a->revoked)
+        return s_fail(v, ev->seq, "event %llu: author %s was revoked before it", seq,
+                      e.author);
+    if (!nmirf_signature_ok(env, env_len, sig, a->sign_pk))
+        return s_fail(v, ev->seq,
+                      "event %llu: the request signature does not verify with %s's key "
+                      "as of this event",
+                      seq, e.author);
+    if (!a->authored) {
+        a->authored = true;
+        v->sum->authors++;
+    }
+    v->sum->requests++;
+    v->have_req = true;
+    memcpy(v->req, ev->req, NMIRF_ID_LEN);
+    memcpy(v->req_hash, ev->req_hash, NMIRF_HASH_LEN);
+    return 0;
+}
+
+/* Checks the next event of the log (its exact bytes) and its request.
+   Returns 0 or -1 (failure set). */
+static int
+s_verify_event(s_verifier_t *v, const uint8_t *bytes, size_t len, const uint8_t *env,
+               size_t env_len, const uint8_t *sig, size_t sig_len)
+{
+    uint64_t expect = v->last_seq + 1;
+    if (v->in_checkpoints)
+        return s_fail(v, expect,
+                      "event record after the checkpoints: records out of order");
+    char why[256];
+    nmirf_event_t *ev = nmirf_event_decode(bytes, len, why, sizeof why);
+    if (!ev)
+        return s_fail(v, expect, "event %llu: not a valid event: %s",
+                      (unsigned long long)expect, why);
+    int rc = -1;
+    if (ev->seq != expect) {
+        if (ev->seq < expect)
+            s_fail(v, expect,
+                   "event %llu: found seq %llu instead (events duplicated or reordered)",
+                   (unsigned long long)expect, (unsigned long long)ev->seq);
+        else
+            s_fail(v, expect,
+                   "event %llu: missing, seq %llu follows %llu (events removed or "
+                   "reordered)",
+                   (unsigned long long)expect, (unsigned long long)ev->seq,
+                   (unsigned long long)v->last_seq);
+        goto done;
+    }
+    if (memcmp(ev->prev, v->last_hash, NMIRF_HASH_LEN) != 0) {
+        if (expect == 1)
+            s_fail(v, 1, "event 1: prev is not 32 zero bytes");
+        else
+            s_fail(v, expect,
+                   "event %llu: prev is not the hash of event %llu (event %llu was "
+                   "changed)",
+                   (unsigned long long)expect, (unsigned long long)v->last_seq,
+                   (unsigned long long)v->last_seq);
+        goto done;
+    }
+    if (s_check_request(v, ev, env, env_len, sig, sig_len) || s_apply_entity(v, ev))
+        goto done;
+    if (expect > v->hash_cap) {
+        size_t cap = v->hash_cap ? v->hash_cap * 2 : 4096;
+        uint8_t *hashes = realloc(v->hashes, cap * NMIRF_HASH_LEN);
+        if (!hashes) {
+            s_fail(v, expect, "out of memory");
+            goto done;
+        }
+        v->hashes = hashes;
+        v->hash_cap = cap;
+    }
+    nmirf_hash2(v->last_hash, bytes, len, NULL, 0);
+    memcpy(v->hashes + (expect - 1) * NMIRF_HASH_LEN, v->last_hash, NMIRF_HASH_LEN);
+    v->last_seq = expect;
+    if (!v->sum->events)
+        v->sum->first_ts = ev->ts;
+    v->sum->last_ts = ev->ts;
+    v->sum->events++;
+    rc = 0;
+done:
+    nmirf_event_destroy(&ev);
+    return rc;
+}
+
+/* The uint under key, or -1 if absent or not a uint. */
+static int
+s_uint(const msgpack_object *map, const char *key, uint64_t *out)
+{
+    const msgpack_object *o = nmirf_mp_get(map, key);
+    if (!o || o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return -1;
+    *out = o->via.u64;
+    return 0;
+}
+
+/* The bin of exactly len bytes under key, or NULL. */
+static const uint8_t *
+s_bin(const msgpack_object *map, const char *key, size_t len)
+{
+    const msgpack_object *o = nmirf_mp_get(map, key);
+    if (!o || o->type != MSGPACK_OBJECT_BIN || o->via.bin.size != len)
+        return NULL;
+    return (const uint8_t *)o->via.bin.ptr;
+}
+
+/* Checks one checkpoint (every event has been read by now): the broker's
+   signature, its order, and that its head is the hash of the event it
+   names. A checkpoint past the last event means the log was cut. */
+static int
+s_verify_checkpoint(s_verifier_t *v, const msgpack_object *cp)
+{
+    v->in_checkpoints = true;
+    uint64_t seq, ts;
+    const uint8_t *head = s_bin(cp, "head", NMIRF_HASH_LEN);
+    const uint8_t *sig = s_bin(cp, "sig", NMIRF_SIG_LEN);
+    if (s_uint(cp, "seq", &seq) || s_uint(cp, "ts", &ts) || !head || !sig ||
+        cp->via.map.size != 4)
+        return s_fail(v, 0, "checkpoint %llu (after seq %llu): not a checkpoint record",
+                      (unsigned long long)v->sum->checkpoints + 1,
+                      (unsigned long long)v->sum->last_checkpoint);
+    if (seq <= v->sum->last_checkpoint)
+        return s_fail(
+            v, seq, "checkpoint at %llu follows checkpoint at %llu (out of order)",
+            (unsigned long long)seq, (unsigned long long)v->sum->last_checkpoint);
+    msgpack_sbuffer signed_part;
+    msgpack_sbuffer_init(&signed_part);
+    nmirf_checkpoint_pack_signed(&signed_part, seq, head, ts);
+    bool ok = nmirf_signature_ok((const uint8_t *)signed_part.data, signed_part.size, sig,
+                                 v->broker_pk);
+    msgpack_sbuffer_destroy(&signed_part);
+    if (!ok)
+        return s_fail(v, seq,
+                      "checkpoint at %llu: the signature does not verify with the broker "
+                      "key",
+                      (unsigned long long)seq);
+    if (seq > v->last_seq)
+        return s_fail(v, v->last_seq + 1,
+                      "log truncated: checkpoint at %llu but the log ends at %llu",
+                      (unsigned long long)seq, (unsigned long long)v->last_seq);
+    if (memcmp(v->hashes + (seq - 1) * NMIRF_HASH_LEN, head, NMIRF_HASH_LEN) != 0)
+        return s_fail(
+            v, seq,
+            "checkpoint at %llu: its head is not the hash of event %llu (the log "
+            "differs from the one the broker signed)",
+            (unsigned long long)seq, (unsigned long long)seq);
+    v->sum->last_checkpoint = seq;
+    v->sum->checkpoints++;
+    return 0;
+}
+
+/* The end of the log: an empty log cannot be right (event 1 is the first
+   start). */
+static int
+s_verify_end(s_verifier_t *v)
+{
+    if (v->sum->events == 0)
+        return s_fail(v, 1, "the log holds no event");
+    return 0;
+}
+
+/* --- reading a data directory ----------------------------------------- */
+
+/* What a store walk hands on: each event with its request (NULL when the
+   event names the same request as the one before, or none is stored), then
+   each checkpoint's stored bytes. A callback returns 0 to go on, -1 to
+   stop. */
+typedef struct {
+    int (*event)(void *arg, const uint8_t *ev, size_t len, const uint8_t *env,
+                 size_t env_len, const uint8_t *sig, size_t sig_len);
+    int (*checkpoint)(void *arg, const uint8_t *cp, size_t len);
+    void *arg;
+} s_walker_t;
+
+/* Walks DATADIR/store in one read-only transaction. Returns OK, FAILED (a
+   callback stopped) or ERROR (why set). */
+static nmirf_audit_rc_t
+s_walk_store(const char *datadir, s_walker_t *w, char *why, size_t whylen)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/store", datadir);
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    MDB_dbi events, requests, checkpoints;
+    bool have_cps = true;
+    nmirf_audit_rc_t result = NMIRF_AUDIT_ERROR;
+    /* RDONLY: this never writes the store; LMDB's reader table lets it run
+       beside the broker, on a snapshot the broker's commits do not move. */
+    int rc = mdb_env_create(&env);
+    if (!rc)
+        rc = mdb_env_set_maxdbs(env, 32);
+    if (!rc)
+        rc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0600);
+    if (!rc)
+        rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+    if (!rc)
+        rc = mdb_dbi_open(txn, "events", 0, &events);
+    if (!rc)
+        rc = mdb_dbi_open(txn, "requests", 0, &requests);
+    if (rc) {
+        snprintf(why, whylen, "cannot open the store %.300s: %s", dir, mdb_strerror(rc));
+        goto done;
+    }
+    /* A store from before checkpoints has no such database. */
+    if (mdb_dbi_open(txn, "checkpoints", 0, &checkpoints) != 0)
+        have_cps = false;
+
+    msgpack_zone *zone = msgpack_zone_new(4096);
+    if (!zone || (rc = mdb_cursor_open(txn, events, &cur)) != 0) {
+        snprintf(why, whylen, "cannot read the events: %s",
+                 zone ? mdb_strerror(rc) : "out of memory");
+        if (zone)
+            msgpack_zone_free(zone);
+        goto done;
+    }
+    uint8_t last_req[NMIRF_ID_LEN];
+    bool have_last = false;
+    MDB_val k, v;
+    result = NMIRF_AUDIT_OK;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !result;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const uint8_t *env_p = NULL, *sig_p = NULL;
+        size_t env_len = 0, sig_len = 0;
+        msgpack_object ev, stored;
+        msgpack_zone_clear(zone);
+        /* The event's req, read loosely: the verifier judges the event. */
+        if (nmirf_mp_unpack(v.mv_data, v.mv_size, zone, &ev, NULL, 0) == NMIRF_OK) {
+            const uint8_t *req = s_bin(&ev, "req", NMIRF_ID_LEN);
+            if (req && !(have_last && memcmp(req, last_req, NMIRF_ID_LEN) == 0)) {
+                memcpy(last_req, req, NMIRF_ID_LEN);
+                have_last = true;
+                MDB_val rk = {NMIRF_ID_LEN, (void *)req}, rv;
+                if (mdb_get(txn, requests, &rk, &rv) == 0 &&
+                    nmirf_mp_unpack(rv.mv_data, rv.mv_size, zone, &stored, NULL, 0) ==
+                        NMIRF_OK) {
+                    const msgpack_object *e = nmirf_mp_get(&stored, "envelope");
+                    const msgpack_object *s = nmirf_mp_get(&stored, "sig");
+                    if (e && e->type == MSGPACK_OBJECT_BIN && s &&
+                        s->type == MSGPACK_OBJECT_BIN) {
+                        env_p = (const uint8_t *)e->via.bin.ptr;
+                        env_len = e->via.bin.size;
+                        sig_p = (const uint8_t *)s->via.bin.ptr;
+                        sig_len = s->via.bin.size;
+                    }
+                }
+            }
+        }
+        if (w->event(w->arg, v.mv_data, v.mv_size, env_p, env_len, sig_p, sig_len))
+            result = NMIRF_AUDIT_FAILED;
+    }
+    mdb_cursor_close(cur);
+    cur = NULL;
+    msgpack_zone_free(zone);
+    if (!result && rc != MDB_NOTFOUND) {
+        snprintf(why, whylen, "cannot read the events: %s", mdb_strerror(rc));
+        result = NMIRF_AUDIT_ERROR;
+    }
+    if (!result && have_cps && (rc = mdb_cursor_open(txn, checkpoints, &cur)) == 0) {
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !result;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+            if (w->checkpoint(w->arg, v.mv_data, v.mv_size))
+                result = NMIRF_AUDIT_FAILED;
+        mdb_cursor_close(cur);
+    }
+done:
+    if (txn)
+        mdb_txn_abort(txn);
+    if (env)
+        mdb_env_close(env);
+    return result;
+}
+
+/* Store walk callbacks that verify. */
+static int
+s_dir_event(void *arg, const uint8_t *ev, size_t len, const uint8_t *env, size_t env_len,
+            const uint8_t *sig, size_t sig_len)
+{
+    return s_verify_event(arg, ev, len, env, env_len, sig, sig_len);
+}
+
+static int
+s_dir_checkpoint(void *arg, const uint8_t *cp, size_t len)
+{
+    s_verifier_t *v = arg;
+    msgpack_object obj;
+    msgpack_zone_clear(v->zone);
+    if (nmirf_mp_unpack(cp, len, v->zone, &obj, NULL, 0) != NMIRF_OK)
+        return s_fail(v, 0, "checkpoint %llu: unreadable",
+                      (unsigned long long)v->sum->checkpoints + 1);
+    return s_verify_checkpoint(v, &obj);
+}
+
+nmirf_audit_rc_t
+nmirf_audit_verify_dir(const char *datadir, const uint8_t broker_pk[NMIRF_SIGN_PK_LEN],
+                       nmirf_audit_summary_t *sum)
+{
+    memset(sum, 0, sizeof *sum);
+    s_verifier_t v;
+    if (s_verifier_init(&v, broker_pk, sum)) {
+        snprintf(sum->why, sizeof sum->why, "out of memory");
+        return NMIRF_AUDIT_ERROR;
+    }
+    s_walker_t w = {s_dir_event, s_dir_checkpoint, &v};
+    nmirf_audit_rc_t rc = s_walk_store(datadir, &w, sum->why, sizeof sum->why);
+    if (rc == NMIRF_AUDIT_OK && s_verify_end(&v))
+        rc = NMIRF_AUDIT_FAILED;
+    s_verifier_free(&v);
+    return rc;
+}
+
+/* --- writing the export ------------------------------------------------ */
+
+/* The export file being written. */
+typedef struct {
+    FILE *f;                    /* the .tmp file */
+    bool failed;                /* a write failed */
+    msgpack_packer pk;          /* packs into f */
+    nmirf_audit_summary_t *sum; /* counts */
+} s_export_t;
+
+static int
+s_file_write(void *data, const char *buf, size_t len)
+{
+    s_export_t *x = data;
+    if (len && fwrite(buf, 1, len, x->f) != len)
+        x->failed = true;
+    return x->failed ? -1 : 0;
+}
+
+static int
+s_export_event(void *arg, const uint8_t *ev, size_t len, const uint8_t *env,
+               size_t env_len, const uint8_t *sig, size_t sig_len)
+{
+    s_export_t *x = arg;
+    msgpack_pack_map(&x->pk, 2);
+    nmirf_mp_pack_str(&x->pk, "event");
+    nmirf_mp_pack_bin(&x->pk, ev, len);
+    nmirf_mp_pack_str(&x->pk, "request");
+    if (env) {
+        msgpack_pack_map(&x->pk, 2);
+        nmirf_mp_pack_str(&x->pk, "envelope");
+        nmirf_mp_pack_bin(&x->pk, env, env_len);
+        nmirf_mp_pack_str(&x->pk, "sig");
+        nmirf_mp_pack_bin(&x->pk, sig, sig_len);
+        x->sum->requests++;
+    } else
+        msgpack_pack_nil(&x->pk);
+    x->sum->events++;
+    return x->failed ? -1 : 0;
+}
+
+static int
+s_export_checkpoint(void *arg, const uint8_t *cp, size_t len)
+{
+    s_export_t *x = arg;
+    /* The stored bytes are the checkpoint map itself: copied as they are. */
+    msgpack_pack_map(&x->pk, 1);
+    nmirf_mp_pack_str(&x->pk, "checkpoint");
+    s_file_write(x, (const char *)cp, len);
+    x->sum->checkpoints++;
+    return x->failed ? -1 : 0;
+}
+
+nmirf_audit_rc_t
+nmirf_audit_export(const char *datadir, const char *out_path,
+                   const uint8_t broker_pk[NMIRF_SIGN_PK_LEN], nmirf_audit_summary_t *sum)
+{
+    memset(sum, 0, sizeof *sum);
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", out_path);
+    s_export_t x = {.sum = sum};
+    x.f = fopen(tmp, "wb");
+    if (!x.f) {
+        snprintf(sum->why, sizeof sum->why, "cannot write %.300s: %s", tmp,
+                 strerror(errno));
+        return NMIRF_AUDIT_ERROR;
+    }
+    msgpack_packer_init(&x.pk, &x, s_file_write);
+    msgpack_pack_map(&x.pk, 3);
+    nmirf_mp_pack_kv_str(&x.pk, "format", NMIRF_AUDIT_FORMAT);
+    nmirf_mp_pack_kv_uint(&x.pk, "version", NMIRF_AUDIT_VERSION);
+    nmirf_mp_pack_str(&x.pk, "broker_sign_key");
+    nmirf_mp_pack_bin(&x.pk, broker_pk, NMIRF_SIGN_PK_LEN);
+    s_walker_t w = {s_export_event, s_export_checkpoint, &x};
+    nmirf_audit_rc_t rc = s_walk_store(datadir, &w, sum->why, sizeof sum->why);
+    /* Synced before the rename: a crash leaves the old file or the whole
+       new one. */
+    if (fflush(x.f) != 0 || fsync(fileno(x.f)) != 0)
+        x.failed = true;
+    if (fclose(x.f) != 0)
+        x.failed = true;
+    if (rc == NMIRF_AUDIT_OK && x.failed)
+        snprintf(sum->why, sizeof sum->why, "cannot write %.300s: %s", tmp,
+                 strerror(errno));
+    if (rc == NMIRF_AUDIT_OK && !x.failed && rename(tmp, out_path) != 0)
+        snprintf(sum->why, sizeof sum->why, "cannot rename %.200s to %.200s: %s", tmp,
+                 out_path, strerror(errno));
+    else if (rc == NMIRF_AUDIT_OK && !x.failed)
+        return NMIRF_AUDIT_OK;
+    unlink(tmp);
+    return NMIRF_AUDIT_ERROR;
+}
+
+/* --- reading an export file -------------------------------------------- */
+
+/* Feeds one record of the file (a map with "event" or "checkpoint") to the
+   verifier. */
+static int
+s_file_record(s_verifier_t *v, const msgpack_object *rec, size_t index, size_t offset)
+{
+    /* Exactly {event, request} or {checkpoint}: an unknown or missing key
+       is a changed file, not something to skip. */
+    uint32_t nkeys = rec->type == MSGPACK_OBJECT_MAP ? rec->via.map.size : 0;
+    const msgpack_object *ev = nmirf_mp_get(rec, "event");
+    const msgpack_object *cp = nmirf_mp_get(rec, "checkpoint");
+    const msgpack_object *req = nmirf_mp_get(rec, "request");
+    if (ev && ev->type == MSGPACK_OBJECT_BIN && req && nkeys == 2) {
+        const msgpack_object *env = NULL, *sig = NULL;
+        if (req && req->type != MSGPACK_OBJECT_NIL) {
+            env = nmirf_mp_get(req, "envelope");
+            sig = nmirf_mp_get(req, "sig");
+            if (!env || env->type != MSGPACK_OBJECT_BIN || !sig ||
+                sig->type != MSGPACK_OBJECT_BIN)
+                return s_fail(v, v->last_seq + 1,
+                              "event %llu: its request is not {envelope: bin, sig: bin}",
+                              (unsigned long long)v->last_seq + 1);
+        }
+        return s_verify_event(
+            v, (const uint8_t *)ev->via.bin.ptr, ev->via.bin.size,
+            env ? (const uint8_t *)env->via.bin.ptr : NULL, env ? env->via.bin.size : 0,
+            sig ? (const uint8_t *)sig->via.bin.ptr : NULL, sig ? sig->via.bin.size : 0);
+    }
+    if (cp && cp->type == MSGPACK_OBJECT_MAP && nkeys == 1)
+        return s_verify_checkpoint(v, cp);
+    return s_fail(v, v->in_checkpoints ? 0 : v->last_seq + 1,
+                  "record %zu at byte %zu is neither an event nor a checkpoint", index,
+                  offset);
+}
+
+nmirf_audit_rc_t
+nmirf_audit_verify_file(const char *path, const uint8_t *broker_pk,
+                        nmirf_audit_summary_t *sum)
+{
+    memset(sum, 0, sizeof *sum);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(sum->why, sizeof sum->why, "cannot read %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return NMIRF_AUDIT_ERROR;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size == 0) {
+        snprintf(sum->why, sizeof sum->why, "%s: %s", path,
+                 S_ISREG(st.st_mode) ? "empty file, not an nmirf audit export"
+                                     : "not a regular file");
+        close(fd);
+        return NMIRF_AUDIT_ERROR;
+    }
+    size_t size = (size_t)st.st_size;
+    /* Mapped, not read: the records are checked and decoded in place. */
+    const uint8_t *buf = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (buf == MAP_FAILED) {
+        snprintf(sum->why, sizeof sum->why, "cannot map %s: %s", path, strerror(errno));
+        return NMIRF_AUDIT_ERROR;
+    }
+    s_verifier_t v;
+    nmirf_audit_rc_t rc = NMIRF_AUDIT_ERROR;
+    /* Records unpack into their own zone: the verifier's is cleared for
+       each envelope. Strings and bins point into buf, not the zones. */
+    msgpack_zone *rec_zone = msgpack_zone_new(8192);
+    if (!rec_zone || s_verifier_init(&v, NULL, sum)) {
+        snprintf(sum->why, sizeof sum->why, "out of memory");
+        if (rec_zone)
+            msgpack_zone_free(rec_zone);
+        munmap((void *)buf, size);
+        return rc;
+    }
+    char why[256];
+    size_t used, off = 0;
+    msgpack_object obj;
+    const msgpack_object *fmt, *ver;
+    const uint8_t *key;
+    if (nmirf_mp_check_prefix(buf, size, &used, why, sizeof why) != NMIRF_OK ||
+        msgpack_unpack((const char *)buf, used, &off, rec_zone, &obj) !=
+            MSGPACK_UNPACK_SUCCESS ||
+        !(fmt = nmirf_mp_get(&obj, "format")) ||
+        !nmirf_mp_str_is(fmt, NMIRF_AUDIT_FORMAT)) {
+        snprintf(sum->why, sizeof sum->why, "%s: not an nmirf audit export", path);
+        goto done;
+    }
+    ver = nmirf_mp_get(&obj, "version");
+    if (!ver || ver->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+        ver->via.u64 != NMIRF_AUDIT_VERSION) {
+        snprintf(
+            sum->why, sizeof sum->why, "%s: audit export version %s (this is %d)", path,
+            ver && ver->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? "unknown" : "missing",
+            NMIRF_AUDIT_VERSION);
+        goto done;
+    }
+    if (!(key = s_bin(&obj, "broker_sign_key", NMIRF_SIGN_PK_LEN))) {
+        snprintf(sum->why, sizeof sum->why, "%s: the header has no broker_sign_key",
+                 path);
+        goto done;
+    }
+    uint8_t header_key[NMIRF_SIGN_PK_LEN];
+    memcpy(header_key, key, sizeof header_key);
+    if (!broker_pk) {
+        sum->key_from_file = true;
+        v.broker_pk = header_key;
+    } else
+        v.broker_pk = broker_pk;
+    rc = NMIRF_AUDIT_FAILED;
+    if (broker_pk && memcmp(broker_pk, header_key, NMIRF_SIGN_PK_LEN) != 0) {
+        s_fail(&v, 0, "the export names another broker key than the one given");
+        goto done;
+    }
+    off = used;
+    for (size_t index = 1; off < size; index++) {
+        nmirf_code_t mrc =
+            nmirf_mp_check_prefix(buf + off, size - off, &used, why, sizeof why);
+        msgpack_zone_clear(rec_zone);
+        size_t pos = 0;
+        if (mrc != NMIRF_OK || msgpack_unpack((const char *)buf + off, used, &pos,
+                                              rec_zone, &obj) != MSGPACK_UNPACK_SUCCESS) {
+            s_fail(&v, v.in_checkpoints ? 0 : v.last_seq + 1,
+                   "record %zu at byte %zu is corrupt: %s", index, off,
+                   mrc != NMIRF_OK ? why : "cannot unpack");
+            goto done;
+        }
+        if (s_file_record(&v, &obj, index, off))
+            goto done;
+        off += used;
+    }
+    rc = s_verify_end(&v) ? NMIRF_AUDIT_FAILED : NMIRF_AUDIT_OK;
+done:
+    s_verifier_free(&v);
+    msgpack_zone_free(rec_zone);
+    munmap((void *)buf, size);
+    return rc;
+}

@@ -1,0 +1,92 @@
+/*  nmirf_audit - signed checkpoints, the audit export and the offline
+    verifier (PROTOCOL.md section 10, DESIGN.md guarantee 4).
+
+    The verifier needs no broker: it replays the event log in order and
+    checks that the sequence has no gap, that each event's prev is the hash
+    of the one before, that each event's request is there, hashes to the
+    event's req_hash, names the event's author and carries that author's
+    signature with the key the author had at that point of the log, and
+    that every checkpoint is signed by the broker's key over the hash of
+    the event it names. It reads either an export file or a data directory
+    (its LMDB store opened read-only, so it works while the broker runs).
+
+    The same code writes the export, so the file and the store are checked
+    by the same rules. Everything read here is untrusted: a corrupt file or
+    store gives a failure with a reason, never a crash.
+*/
+#ifndef NMIRF_AUDIT_H
+#define NMIRF_AUDIT_H
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nmirf_wire.h"
+
+#define NMIRF_AUDIT_FORMAT "nmirf-audit" /* the export header's format */
+#define NMIRF_AUDIT_VERSION 1            /* and its version */
+
+typedef enum {
+    NMIRF_AUDIT_OK = 0,     /* the log verifies */
+    NMIRF_AUDIT_FAILED = 1, /* verification failed: why names the first failure */
+    NMIRF_AUDIT_ERROR = 2,  /* the input could not be read at all (file error) */
+} nmirf_audit_rc_t;
+
+/* What a verification (or an export) found. */
+typedef struct {
+    uint64_t events;          /* events read */
+    uint64_t requests;        /* distinct signed requests verified */
+    uint64_t checkpoints;     /* checkpoints read */
+    uint64_t authors;         /* distinct authors of those requests */
+    uint64_t first_ts;        /* time of the first event, ms (0 if none) */
+    uint64_t last_ts;         /* time of the last event, ms */
+    uint64_t last_checkpoint; /* seq of the last checkpoint, 0 if none */
+    uint64_t fail_seq;        /* the first failing event's seq, 0 if none or not
+                                 tied to one event */
+    bool key_from_file;       /* checkpoints were checked against the key the
+                                 export itself names (no -S given) */
+    char why[512];            /* the failure or error, "" on success */
+} nmirf_audit_summary_t;
+
+/* --- checkpoints ------------------------------------------------------- */
+
+/* Packs the bytes a checkpoint's signature covers: the msgpack map
+   {seq, head, ts} in that key order (PROTOCOL.md section 10). out is
+   cleared first. */
+void nmirf_checkpoint_pack_signed(msgpack_sbuffer *out, uint64_t seq,
+                                  const uint8_t head[NMIRF_HASH_LEN], uint64_t ts);
+
+/* Packs a signed checkpoint record {seq, head, ts, sig} into out (cleared
+   first), signing with the broker's Ed25519 secret key sk. */
+void nmirf_checkpoint_encode(msgpack_sbuffer *out, uint64_t seq,
+                             const uint8_t head[NMIRF_HASH_LEN], uint64_t ts,
+                             const uint8_t sk[NMIRF_SIGN_SK_LEN]);
+
+/* --- export and verification ------------------------------------------ */
+
+/* Writes the audit export of the store in DATADIR/store to out_path
+   (through out_path.tmp, synced, then renamed, so a reader never sees half
+   a file). broker_pk is the broker's Ed25519 public key for the header.
+   One read transaction: the file is one consistent state of the log.
+   Returns OK with counts in sum, or ERROR with the reason in sum->why. */
+nmirf_audit_rc_t nmirf_audit_export(const char *datadir, const char *out_path,
+                                    const uint8_t broker_pk[NMIRF_SIGN_PK_LEN],
+                                    nmirf_audit_summary_t *sum);
+
+/* Verifies the log in DATADIR/store, checkpoints against broker_pk.
+   Returns OK, FAILED (sum->why and sum->fail_seq say where) or ERROR (the
+   store cannot be opened). */
+nmirf_audit_rc_t nmirf_audit_verify_dir(const char *datadir,
+                                        const uint8_t broker_pk[NMIRF_SIGN_PK_LEN],
+                                        nmirf_audit_summary_t *sum);
+
+/* Verifies an export file. broker_pk may be NULL: the header's key is used
+   then (sum->key_from_file is set; that proves the file consistent, not
+   who made it). A header key other than broker_pk fails verification.
+   Returns as nmirf_audit_verify_dir; ERROR if the file cannot be read or
+   is not an nmirf audit export. */
+nmirf_audit_rc_t nmirf_audit_verify_file(const char *path, const uint8_t *broker_pk,
+                                         nmirf_audit_summary_t *sum);
+
+#endif

@@ -1,0 +1,172 @@
+/*  zap - the broker's ZAP handler: the allowlist of enrolled, active
+    entities' CURVE keys (zap.h). */
+#include "zap.h"
+#include "nmirf_log.h"
+#include "nmirf_mp.h"
+#include "records.h"
+
+#include <string.h>
+
+#define S_LOG_QUIET_MS 60000 /* a refused key is logged again after this */
+
+struct _zap_t {
+    store_t *store;        /* borrowed */
+    zsock_t *rep;          /* bound to ZAP_ENDPOINT */
+    uint8_t last_key[32];  /* the last refused key, to not log it in a loop */
+    int64_t last_log;      /* when it was logged (zclock_mono) */
+    unsigned long refused; /* refusals since start */
+};
+
+zap_t *
+zap_new(store_t *store, char *why, size_t whylen)
+{
+    zap_t *self = zmalloc(sizeof *self);
+    self->store = store;
+    self->rep = zsock_new(ZMQ_REP);
+    if (!self->rep || zsock_bind(self->rep, "%s", ZAP_ENDPOINT) != 0) {
+        snprintf(why, whylen, "cannot bind the ZAP handler %s: %s", ZAP_ENDPOINT,
+                 zmq_strerror(zmq_errno()));
+        zap_destroy(&self);
+        return NULL;
+    }
+    return self;
+}
+
+zsock_t *
+zap_sock(zap_t *self)
+{
+    return self->rep;
+}
+
+void
+zap_destroy(zap_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    zap_t *self = *self_p;
+    zsock_destroy(&self->rep);
+    free(self);
+    *self_p = NULL;
+}
+
+int
+zap_lookup(store_t *store, const uint8_t key[32], char *id, size_t idlen)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    if (store_begin(store, NULL, false, &txn))
+        return -1;
+    if (mdb_cursor_open(txn, store_dbi(store, DB_ENTITIES), &cur)) {
+        mdb_txn_abort(txn);
+        return -1;
+    }
+    int found = -1;
+    MDB_val k, v;
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && found;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (msgpack_unpack_next(&up, v.mv_data, v.mv_size, NULL) !=
+            MSGPACK_UNPACK_SUCCESS)
+            continue; /* an unreadable record allows nobody */
+        const msgpack_object *ck = nmirf_mp_get(&up.data, "curve_key");
+        strv_t state = record_field(&up.data, "state");
+        if (!ck || ck->type != MSGPACK_OBJECT_BIN || ck->via.bin.size != 32 ||
+            memcmp(ck->via.bin.ptr, key, 32) != 0)
+            continue;
+        /* A revoked entity keeps its record (and key): the state decides. */
+        if (state.p && state.n == 6 && memcmp(state.p, "active", 6) == 0 &&
+            k.mv_size < idlen) {
+            memcpy(id, k.mv_data, k.mv_size);
+            id[k.mv_size] = 0;
+            found = 0;
+        }
+    }
+    msgpack_unpacked_destroy(&up);
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return found;
+}
+
+/* Sends a ZAP reply: status 200 with user id, or a refusal. request_id
+   may be NULL (an unreadable request still gets an answer: REP must
+   reply, and libzmq then fails the handshake). */
+static void
+s_reply(zap_t *self, zframe_t *request_id, const char *status, const char *text,
+        const char *user)
+{
+    zmsg_t *out = zmsg_new();
+    zmsg_addstr(out, "1.0");
+    if (request_id)
+        zmsg_addmem(out, zframe_data(request_id), zframe_size(request_id));
+    else
+        zmsg_addmem(out, "", 0);
+    zmsg_addstr(out, status);
+    zmsg_addstr(out, text);
+    zmsg_addstr(out, user);
+    zmsg_addmem(out, "", 0); /* no metadata */
+    zmsg_send(&out, self->rep);
+}
+
+/* True if frame f holds exactly the string s. */
+static bool
+s_is(zframe_t *f, const char *s)
+{
+    return f && zframe_size(f) == strlen(s) && memcmp(zframe_data(f), s, strlen(s)) == 0;
+}
+
+int
+zap_on_request(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void)loop;
+    zap_t *self = arg;
+    zmsg_t *msg = zmsg_recv(sock);
+    if (!msg)
+        return 0;
+    /* RFC 27: version, request id, domain, address, identity, mechanism,
+       credentials (CURVE: one frame, the client's 32-byte public key). */
+    zframe_t *version = zmsg_first(msg);
+    zframe_t *request_id = zmsg_next(msg);
+    zframe_t *domain = zmsg_next(msg);
+    zframe_t *address = zmsg_next(msg);
+    zframe_t *identity = zmsg_next(msg);
+    zframe_t *mechanism = zmsg_next(msg);
+    zframe_t *key = zmsg_next(msg);
+    (void)identity;
+    char addr[64] = "?";
+    if (address)
+        snprintf(addr, sizeof addr, "%.*s",
+                 (int)(zframe_size(address) < 60 ? zframe_size(address) : 60),
+                 (const char *)zframe_data(address));
+    char id[NMIRF_ENTITY_ID_MAX + 1];
+    if (!s_is(version, "1.0") || !request_id || zmsg_size(msg) != 7) {
+        log_warnx("ZAP: malformed request (%zu frames); refused", zmsg_size(msg));
+        s_reply(self, s_is(version, "1.0") ? request_id : NULL, "500",
+                "malformed ZAP request", "");
+    } else if (!s_is(domain, ZAP_DOMAIN) || !s_is(mechanism, "CURVE") ||
+               zframe_size(key) != 32) {
+        log_warnx("ZAP: refused %s: not a CURVE connection to domain %s", addr,
+                  ZAP_DOMAIN);
+        s_reply(self, request_id, "400", "CURVE required", "");
+    } else if (zap_lookup(self->store, zframe_data(key), id, sizeof id) != 0) {
+        /* A refused client does not retry (libzmq ends the session on a ZAP
+           error), but several may share a key: log a key once a minute. */
+        self->refused++;
+        int64_t now = zclock_mono();
+        if (memcmp(self->last_key, zframe_data(key), 32) != 0 ||
+            now - self->last_log >= S_LOG_QUIET_MS) {
+            char z85[41];
+            zmq_z85_encode(z85, zframe_data(key), 32);
+            log_info("ZAP: refused %s: CURVE key %s is not an enrolled active entity's",
+                     addr, z85);
+            memcpy(self->last_key, zframe_data(key), 32);
+            self->last_log = now;
+        }
+        s_reply(self, request_id, "400", "not an enrolled active entity", "");
+    } else {
+        log_debug("ZAP: %s connected from %s", id, addr);
+        s_reply(self, request_id, "200", "OK", id);
+    }
+    zmsg_destroy(&msg);
+    return 0;
+}

@@ -1,0 +1,50 @@
+/*  zap - the broker's ZAP handler (ZeroMQ RFC 27): who may connect.
+
+    libzmq asks the handler on inproc://zeromq.zap.01 about every CURVE
+    handshake on a socket with a ZAP domain. We allow a connection iff its
+    mechanism is CURVE and its client public key is the curve_key of an
+    entity whose state is "active", and we name that entity as the
+    connection's User-Id, which dispatch then binds to the envelope's
+    author. Anything else, malformed requests included, is refused.
+
+    The handler is a REP socket read by the broker's own zloop: the thread
+    that commits enrolments and revocations is the one that answers, so a
+    connection made right after a commit sees it. The socket must be bound
+    before any CURVE server socket accepts: with no handler bound, libzmq
+    lets every CURVE client in.
+
+    Cost: each handshake scans the entities database in a read transaction
+    (O(entities), a few hundred at most for one government). Handshakes
+    happen once per connection, not per request, so no index is kept.
+*/
+#ifndef ZAP_H
+#define ZAP_H
+
+#include <czmq.h>
+#include <stddef.h>
+
+#include "store.h"
+
+#define ZAP_DOMAIN "nmirf"                    /* zsock_set_zap_domain of our servers */
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01" /* fixed by RFC 27 */
+
+typedef struct _zap_t zap_t;
+
+/* Binds the handler in the process's ZeroMQ context. The store is
+   borrowed. Returns NULL with a reason (another handler is bound, ...). */
+zap_t *zap_new(store_t *store, char *why, size_t whylen);
+
+/* The REP socket, for the caller's reactor. */
+zsock_t *zap_sock(zap_t *self);
+
+/* zloop reader: answers one waiting ZAP request. arg is the zap_t.
+   Always returns 0 (a bad request is refused, never fatal). */
+int zap_on_request(zloop_t *loop, zsock_t *sock, void *arg);
+
+/* The entity whose active curve_key is key (32 raw bytes), into id.
+   Returns 0, or -1 if none (or the store cannot be read). */
+int zap_lookup(store_t *store, const uint8_t key[32], char *id, size_t idlen);
+
+void zap_destroy(zap_t **self_p);
+
+#endif
