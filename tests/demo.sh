@@ -114,3 +114,13 @@ run nmirf -k "$COORD" stats
 
 say "The event log: every change, numbered without gaps"
 run nmirf -k "$COORD" events
+
+say "Stop everything: the broker signs a checkpoint of its log head as it stops"
+for p in $watch_pids $agent_pids $follow_pid; do kill "$p" 2>/dev/null || true; done
+watch_pids="" agent_pids="" follow_pid=""
+kill "$broker_pid" && wait "$broker_pid" || true
+broker_pid=""
+tail -n 2 "$work/nmirfd.log"
+
+say "Anyone with a copy of the data can check the log offline: chain, signatures, checkpoints"
+run nmirf audit verify --data "$work/data"
