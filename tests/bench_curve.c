@@ -7,8 +7,9 @@
     2. 2,000 events (one rec.import of 2,000 recs) fanned out to 10 SUB
        subscribers, time until every subscriber has them all;
     3. to isolate CURVE's share, 5,000 round trips of a 200-byte message
-       over a bare DEALER/ROUTER echo pair in this process, without and
-       with CURVE (no ZAP handler here: the crypto alone).
+       over a bare DEALER/ROUTER echo pair in this process, and 2,000
+       600-byte messages from a bare PUB to 10 SUBs, each without and with
+       CURVE (no ZAP handler here: the crypto alone).
 */
 #include "harness.h"
 
@@ -87,6 +88,76 @@ s_bare(bool curve)
     nmirf_key_wipe(&server);
     nmirf_key_wipe(&client);
     return us;
+}
+
+#define EVENT_BYTES 600 /* about an assignment.set event */
+
+/* Time, ms, to fan EVENTS messages of EVENT_BYTES out to SUBSCRIBERS SUB
+   sockets over a bare PUB in this process, without or with CURVE (no ZAP
+   handler: the crypto alone). Every subscriber must get every message. */
+static double
+s_bare_fanout(bool curve)
+{
+    nmirf_key_t server, client;
+    H_ASSERT(nmirf_key_generate(&server, "SRV") == 0);
+    H_ASSERT(nmirf_key_generate(&client, "CLI") == 0);
+    zsock_t *pub = zsock_new(ZMQ_PUB);
+    zsock_set_sndhwm(pub, EVENTS * 2);
+    if (curve) {
+        zsock_set_curve_server(pub, 1);
+        zsock_set_curve_secretkey(pub, server.curve_sk);
+    }
+    int port = zsock_bind(pub, "tcp://127.0.0.1:*");
+    H_ASSERT(port > 0);
+    zsock_t *subs[SUBSCRIBERS];
+    for (int i = 0; i < SUBSCRIBERS; i++) {
+        subs[i] = zsock_new(ZMQ_SUB);
+        zsock_set_rcvhwm(subs[i], EVENTS * 2);
+        zsock_set_rcvtimeo(subs[i], 5000);
+        if (curve)
+            H_ASSERT(nmirf_client_curve(subs[i], &client, server.curve_pk) == 0);
+        zsock_set_subscribe(subs[i], "");
+        H_ASSERT(zsock_connect(subs[i], "tcp://127.0.0.1:%d", port) == 0);
+    }
+    /* Until every subscriber hears a probe: the slow-joiner handshake. */
+    for (int i = 0; i < SUBSCRIBERS; i++) {
+        zframe_t *f = NULL;
+        for (int tries = 0; tries < 500 && !f; tries++) {
+            zstr_send(pub, "probe");
+            zsock_set_rcvtimeo(subs[i], 10);
+            f = zframe_recv(subs[i]);
+        }
+        H_ASSERT(f);
+        zframe_destroy(&f);
+        zsock_set_rcvtimeo(subs[i], 5000);
+    }
+    for (int i = 0; i < SUBSCRIBERS; i++) { /* drain the other probes */
+        zsock_set_rcvtimeo(subs[i], 50);
+        zframe_t *f;
+        while ((f = zframe_recv(subs[i])))
+            zframe_destroy(&f);
+        zsock_set_rcvtimeo(subs[i], 5000);
+    }
+    char payload[EVENT_BYTES];
+    memset(payload, 'e', sizeof payload);
+    uint64_t t0 = nmirf_mono_us();
+    for (int e = 0; e < EVENTS; e++) {
+        zframe_t *f = zframe_new(payload, sizeof payload);
+        zframe_send(&f, pub, 0);
+    }
+    for (int i = 0; i < SUBSCRIBERS; i++)
+        for (int e = 0; e < EVENTS; e++) {
+            zframe_t *f = zframe_recv(subs[i]);
+            H_ASSERTF(f, "subscriber %d missed event %d", i, e);
+            zframe_destroy(&f);
+        }
+    double ms = (double)(nmirf_mono_us() - t0) / 1000.0;
+    for (int i = 0; i < SUBSCRIBERS; i++)
+        zsock_destroy(&subs[i]);
+    zsock_destroy(&pub);
+    nmirf_key_wipe(&server);
+    nmirf_key_wipe(&client);
+    return ms;
 }
 
 /* Mean round trip, µs, of ROUND_TRIPS signed pings to the broker. */
@@ -173,6 +244,12 @@ main(int argc, char **argv)
     printf("  plaintext  %8.1f us per round trip\n", plain);
     printf("  CURVE      %8.1f us per round trip (+%.1f us, %+.0f%%)\n", curve,
            curve - plain, 100.0 * (curve - plain) / plain);
+    double fplain = s_bare_fanout(false), fcurve = s_bare_fanout(true);
+    printf("bare PUB to %d SUB, %d messages of %d B:\n", SUBSCRIBERS, EVENTS,
+           EVENT_BYTES);
+    printf("  plaintext  %8.1f ms\n", fplain);
+    printf("  CURVE      %8.1f ms (%+.0f%%)\n", fcurve,
+           100.0 * (fcurve - fplain) / fplain);
     h_broker_t *b = h_broker_start(NULL);
     double ping = s_pings(b);
     printf("nmirfd, CURVE: %d sequential signed pings: %.1f us per round trip\n",
