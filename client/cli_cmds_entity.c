@@ -75,6 +75,22 @@ s_view_entity_body(const msgpack_object *body)
 }
 
 /* entity enroll PUBFILE --role ROLE [--name-LANG S]... */
+/* Loads the entity id and public keys of a .pub (or .key) file, the raw
+   CURVE key in curve. Returns 0 or the exit status after saying why. The
+   caller wipes key (an ID.key also holds secrets). */
+static int
+s_load_public(cli_t *cli, const char *path, nmirf_key_t *key, uint8_t curve[32])
+{
+    char why[256] = "";
+    if (nmirf_key_load(key, path, why, sizeof why) != 0)
+        return cli_local_error(cli, "%s", why[0] ? why : path);
+    if (nmirf_key_curve_raw(key, curve) != 0) {
+        nmirf_key_wipe(key);
+        return cli_local_error(cli, "%s: curve-public is not a Z85 key", path);
+    }
+    return 0;
+}
+
 static int
 s_enroll(cli_t *cli, int argc, char **argv)
 {
@@ -88,7 +104,6 @@ s_enroll(cli_t *cli, int argc, char **argv)
     const char *role = NULL;
     const char *names[3] = {NULL, NULL, NULL}; /* fr, ar, en */
     static const char *const langs[3] = {"fr", "ar", "en"};
-    char why[256] = "";
     int c, rc;
 
     while ((c = cli_getopt(cli, argc, argv, ":hr:", opts)) != -1) {
@@ -127,15 +142,10 @@ s_enroll(cli_t *cli, int argc, char **argv)
         nnames++;
     }
 
-    /* Only the public halves leave this function, even from an ID.key. */
     nmirf_key_t key;
     uint8_t curve[32];
-    if (nmirf_key_load(&key, path, why, sizeof why) != 0)
-        return cli_local_error(cli, "%s", why[0] ? why : path);
-    if (nmirf_key_curve_raw(&key, curve) != 0) {
-        nmirf_key_wipe(&key);
-        return cli_local_error(cli, "%s: curve-public is not a Z85 key", path);
-    }
+    if ((rc = s_load_public(cli, path, &key, curve)))
+        return rc;
 
     msgpack_sbuffer body;
     msgpack_packer pk;
@@ -247,7 +257,6 @@ static int
 s_rotate(cli_t *cli, int argc, char **argv)
 {
     static const struct option opts[] = {CLI_OPTS_END};
-    char why[256] = "";
     int c, rc;
     if ((c = cli_getopt(cli, argc, argv, ":h", opts)) != -1)
         return cli_opt_exit(cli, c);
@@ -256,12 +265,8 @@ s_rotate(cli_t *cli, int argc, char **argv)
     const char *path = argv[optind];
     nmirf_key_t key;
     uint8_t curve[32];
-    if (nmirf_key_load(&key, path, why, sizeof why) != 0)
-        return cli_local_error(cli, "%s", why[0] ? why : path);
-    if (nmirf_key_curve_raw(&key, curve) != 0) {
-        nmirf_key_wipe(&key);
-        return cli_local_error(cli, "%s: curve-public is not a Z85 key", path);
-    }
+    if ((rc = s_load_public(cli, path, &key, curve)))
+        return rc;
     msgpack_sbuffer body;
     msgpack_packer pk;
     msgpack_sbuffer_init(&body);

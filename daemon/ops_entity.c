@@ -7,6 +7,25 @@
 
 #include <string.h>
 
+/* Writes entity record rec under id, emits event kind carrying it, and
+   answers {entity: rec}: the common end of enroll, revoke and rotate.
+   Returns 0, or -1 with the refusal set. */
+static int
+s_commit_entity(op_ctx_t *ctx, strv_t id, const msgpack_sbuffer *rec, const char *kind)
+{
+    const char *eid = op_strdup(ctx, id);
+    int rc =
+        store_put(ctx->store, ctx->txn, DB_ENTITIES, id.p, id.n, rec->data, rec->size);
+    if (rc)
+        return op_store_error(ctx, rc, kind);
+    if (op_emit(ctx, kind, eid, &eid, 1, rec->data, rec->size))
+        return -1;
+    msgpack_pack_map(&ctx->pk, 1);
+    nmirf_mp_pack_str(&ctx->pk, "entity");
+    msgpack_sbuffer_write(ctx->reply, rec->data, rec->size);
+    return 0;
+}
+
 int
 op_entity_enroll(op_ctx_t *ctx)
 {
@@ -49,17 +68,10 @@ op_entity_enroll(op_ctx_t *ctx)
     nmirf_mp_pack_kv_str(&pk, "state", "active");
     nmirf_mp_pack_kv_uint(&pk, "enrolled", ctx->now);
 
-    const char *eid = op_strdup(ctx, id);
-    int rc = store_put(ctx->store, ctx->txn, DB_ENTITIES, id.p, id.n, rec.data, rec.size);
-    int result = rc ? op_store_error(ctx, rc, "enrolling")
-                    : op_emit(ctx, "entity.enrolled", eid, &eid, 1, rec.data, rec.size);
-    if (!result) {
-        msgpack_pack_map(&ctx->pk, 1);
-        nmirf_mp_pack_str(&ctx->pk, "entity");
-        msgpack_sbuffer_write(ctx->reply, rec.data, rec.size);
-        log_info("enrolled %s as %.*s (by %s)", eid, (int)role.n, role.p,
+    int result = s_commit_entity(ctx, id, &rec, "entity.enrolled");
+    if (!result)
+        log_info("enrolled %.*s as %.*s (by %s)", (int)id.n, id.p, (int)role.n, role.p,
                  ctx->env->author);
-    }
     msgpack_sbuffer_destroy(&rec);
     return result;
 }
@@ -93,16 +105,9 @@ op_entity_revoke(op_ctx_t *ctx)
     msgpack_object revoked = record_str("revoked");
     record_pack_edit(&pk, &ent, "state", &revoked);
 
-    const char *eid = op_strdup(ctx, id);
-    int rc = store_put(ctx->store, ctx->txn, DB_ENTITIES, id.p, id.n, rec.data, rec.size);
-    int result = rc ? op_store_error(ctx, rc, "revoking")
-                    : op_emit(ctx, "entity.revoked", eid, &eid, 1, rec.data, rec.size);
-    if (!result) {
-        msgpack_pack_map(&ctx->pk, 1);
-        nmirf_mp_pack_str(&ctx->pk, "entity");
-        msgpack_sbuffer_write(ctx->reply, rec.data, rec.size);
-        log_info("revoked %s (by %s)", eid, ctx->env->author);
-    }
+    int result = s_commit_entity(ctx, id, &rec, "entity.revoked");
+    if (!result)
+        log_info("revoked %.*s (by %s)", (int)id.n, id.p, ctx->env->author);
     msgpack_sbuffer_destroy(&rec);
     return result;
 }
@@ -205,16 +210,9 @@ op_entity_rotate(op_ctx_t *ctx)
         s_pack_previous_keys(&pk, &ent, NULL, 0, until);
     }
 
-    const char *eid = op_strdup(ctx, id);
-    int rc = store_put(ctx->store, ctx->txn, DB_ENTITIES, id.p, id.n, rec.data, rec.size);
-    int result = rc ? op_store_error(ctx, rc, "rotating keys")
-                    : op_emit(ctx, "entity.rotated", eid, &eid, 1, rec.data, rec.size);
-    if (!result) {
-        msgpack_pack_map(&ctx->pk, 1);
-        nmirf_mp_pack_str(&ctx->pk, "entity");
-        msgpack_sbuffer_write(ctx->reply, rec.data, rec.size);
-        log_info("rotated the keys of %s (by %s)", eid, ctx->env->author);
-    }
+    int result = s_commit_entity(ctx, id, &rec, "entity.rotated");
+    if (!result)
+        log_info("rotated the keys of %.*s (by %s)", (int)id.n, id.p, ctx->env->author);
     msgpack_sbuffer_destroy(&rec);
     return result;
 }
