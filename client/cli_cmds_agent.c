@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "nmirf_mp.h"
+#include "nmirf_util.h"
 
 #define POLL_MS 250 /* how often watch looks at the signal flag */
 
@@ -80,10 +81,11 @@ s_need_agent(cli_t *cli)
 
 /* Sends control op with body (a packed map, NULL for {}) and waits up to
    wait_ms for its reply. On ok=true returns 0 and the reply in *reply_p;
-   otherwise says why and returns REFUSED or NO_REPLY. */
+   otherwise says why and returns REFUSED or NO_REPLY. submit_id: the
+   request id of a `submit` (named if no answer comes), or NULL. */
 static int
 s_agent_call(cli_t *cli, const char *op, const msgpack_sbuffer *body, int wait_ms,
-             nmirf_reply_t **reply_p)
+             nmirf_reply_t **reply_p, const uint8_t *submit_id)
 {
     *reply_p = NULL;
     char *ep = s_agent_endpoint(cli);
@@ -123,6 +125,16 @@ s_agent_call(cli_t *cli, const char *op, const msgpack_sbuffer *body, int wait_m
             if (!reply)
                 fprintf(stderr, "nmirf: %s: unreadable reply from the agent at %s: %s\n",
                         cli->cmd, ep, why);
+        } else if (submit_id) {
+            /* The agent may have queued it and been too busy to say so: a
+               blind retry would submit it twice. */
+            char hex[2 * NMIRF_ID_LEN + 1];
+            nmirf_hex(submit_id, NMIRF_ID_LEN, hex);
+            fprintf(stderr,
+                    "nmirf: %s: no answer from the agent within %d ms; the submission "
+                    "may still be queued: check `nmirf outbox` for id %s before "
+                    "retrying\n",
+                    cli->cmd, wait_ms, hex);
         } else
             fprintf(stderr,
                     "nmirf: %s: no reply from the agent at %s within %d ms "
@@ -154,13 +166,19 @@ cli_agent_submit(cli_t *cli, const char *op, const msgpack_sbuffer *body,
     msgpack_packer pk;
     msgpack_sbuffer_init(&req);
     msgpack_packer_init(&pk, &req, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 3);
+    /* The request id is made here, so that the agent can tell a retry of
+       this submission from a new one (idempotent control submit). */
+    uint8_t id[NMIRF_ID_LEN];
+    nmirf_random_id(id, NMIRF_ID_LEN);
+    msgpack_pack_map(&pk, 4);
     nmirf_mp_pack_kv_str(&pk, "op", op);
     nmirf_mp_pack_str(&pk, "body");
     msgpack_sbuffer_write(&req, body->data, body->size);
+    nmirf_mp_pack_str(&pk, "id");
+    nmirf_mp_pack_bin(&pk, id, NMIRF_ID_LEN);
     nmirf_mp_pack_kv_uint(&pk, "wait_ms", (uint64_t)cli->timeout_ms);
     /* The agent answers by itself when wait_ms runs out: give it room. */
-    int rc = s_agent_call(cli, "submit", &req, cli->timeout_ms + 5000, reply_p);
+    int rc = s_agent_call(cli, "submit", &req, cli->timeout_ms + 5000, reply_p, id);
     msgpack_sbuffer_destroy(&req);
     if (rc == 0) {
         const msgpack_object *q = nmirf_mp_get(&(*reply_p)->body, "queued");
@@ -226,7 +244,7 @@ s_read(cli_t *cli, int argc, char **argv, const char *name, const char *op,
     if (rc >= 0)
         return rc;
     nmirf_reply_t *reply;
-    if ((rc = s_agent_call(cli, op, NULL, cli->timeout_ms, &reply)))
+    if ((rc = s_agent_call(cli, op, NULL, cli->timeout_ms, &reply, NULL)))
         return rc;
     rc = cli_print_reply(cli, reply, view);
     nmirf_reply_destroy(&reply);
@@ -248,6 +266,8 @@ s_view_outbox(const msgpack_object *body)
     const msgpack_object *r = nmirf_mp_get(body, "results");
     uint32_t np = p && p->type == MSGPACK_OBJECT_ARRAY ? p->via.array.size : 0;
     uint32_t nr = r && r->type == MSGPACK_OBJECT_ARRAY ? r->via.array.size : 0;
+    const msgpack_object *u = nmirf_mp_get(body, "unreadable");
+    uint32_t nu = u && u->type == MSGPACK_OBJECT_ARRAY ? u->via.array.size : 0;
     printf("pending: %u (sent and resent until the broker answers)\n", np);
     if (np) {
         static const char *const h[] = {"ID", "OP", "QUEUED", "ATTEMPTS"};
@@ -280,6 +300,14 @@ s_view_outbox(const msgpack_object *body)
         }
         cli_table_print(t);
         cli_table_destroy(&t);
+    }
+    if (nu) {
+        printf("unreadable: %u (entries the agent cannot decode, left in its outbox "
+               "db; never sent)\n",
+               nu);
+        for (uint32_t i = 0; i < nu; i++)
+            if (u->via.array.ptr[i].type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+                printf("  key %llu\n", (unsigned long long)u->via.array.ptr[i].via.u64);
     }
 }
 

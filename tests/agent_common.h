@@ -12,12 +12,14 @@ ag_bool(const nmirf_reply_t *r, const char *key)
     return o && o->type == MSGPACK_OBJECT_BOOLEAN && o->via.boolean;
 }
 
-/* Waits until the agent's replica is loaded and at least at seq. */
+/* Waits until the agent's replica is loaded and at least at seq. The
+   agent answers nothing while it applies a catch-up page (one nested
+   transaction per event: slow under ASan), so each status may take long. */
 static inline void
 ag_wait_seq(ha_agent_t *a, uint64_t seq)
 {
     for (int waited = 0;; waited += 20) {
-        nmirf_reply_t *r = ha_ctl(a, 5000, "status", NULL);
+        nmirf_reply_t *r = ha_ctl(a, 30000, "status", NULL);
         bool done = h_u(&r->body, "seq") >= seq && ag_bool(r, "loaded");
         uint64_t at = h_u(&r->body, "seq");
         nmirf_reply_destroy(&r);

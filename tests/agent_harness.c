@@ -22,6 +22,7 @@
 
 #include "nmirf_digest.h"
 #include "nmirf_mp.h"
+#include "nmirf_util.h"
 
 #define S_MAX_AGENTS 8        /* agents one test may run at once */
 #define S_START_WAIT_MS 10000 /* the control socket must appear within this */
@@ -235,6 +236,45 @@ ha_agent_restart(ha_agent_t *a)
 {
     HA_ASSERTF(a->pid == 0, "restart: agent still running");
     s_spawn(a, NULL);
+}
+
+int
+ha_agent_run_again(ha_agent_t *a, char **out)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/again.log", a->dir);
+    int logfd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    HA_ASSERTF(logfd >= 0, "open %s: %s", path, strerror(errno));
+    char *argv[] = {(char *)s_agent_bin, "-k", a->key_path,  "-S",
+                    a->server_key_path,  "-d", a->data,      "-b",
+                    a->request_ep,       "-e", a->events_ep, NULL};
+    pid_t pid = fork();
+    HA_ASSERTF(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        dup2(logfd, 1);
+        dup2(logfd, 2);
+        execv(s_agent_bin, argv);
+        _exit(127);
+    }
+    close(logfd);
+    int status = 0;
+    bool done = false;
+    for (int waited = 0; !done && waited <= S_STOP_WAIT_MS; waited += 10) {
+        done = waitpid(pid, &status, WNOHANG) == pid;
+        if (!done)
+            h_sleep_ms(10);
+    }
+    if (!done) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        HA_ASSERTF(0, "a second agent on %s kept running", a->data);
+    }
+    size_t len;
+    *out = nmirf_read_file(path, &len);
+    if (!*out)
+        *out = strdup("");
+    return status;
 }
 
 /* nftw callback: removes one entry. */

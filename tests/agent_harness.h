@@ -75,6 +75,11 @@ void ha_agent_stop(ha_agent_t *a);
 /* SIGKILL and reap. */
 void ha_agent_kill(ha_agent_t *a);
 
+/* Runs one more nmirf-agent on a's directory with a's flags while a runs,
+   waits up to 10 s for it to exit (fails the test if it does not), and
+   returns its wait status; its stdout and stderr in *out (caller frees). */
+int ha_agent_run_again(ha_agent_t *a, char **out);
+
 /* Starts the agent again on the same directory with a->request_ep and
    a->events_ep, and waits for its control socket. */
 void ha_agent_restart(ha_agent_t *a);

@@ -137,10 +137,16 @@ main(int argc, char **argv)
     h_entity_t *mj = ha_setup_ministry(b, "MJ", REC, count + 3);
     h_enroll(b, "MK", "ministry");
 
-    char notify_log[PATH_MAX + 32], hook_out[PATH_MAX + 32], hook[PATH_MAX + 64];
+    char notify_log[PATH_MAX + 32], hook_out[PATH_MAX + 32], hook_fds[PATH_MAX + 32],
+        hook[2 * PATH_MAX + 128];
     snprintf(notify_log, sizeof notify_log, "%s/notify.jsonl", b->dir);
     snprintf(hook_out, sizeof hook_out, "%s/hook.out", b->dir);
-    snprintf(hook, sizeof hook, "cat >> '%s'", hook_out);
+    snprintf(hook_fds, sizeof hook_fds, "%s/hook.fds", b->dir);
+    /* The hook also lists its shell's open fds (the shell may hold its own
+       copy of stdout for the redirection): none may be one of the agent's
+       (the notify log, files in DIR, sockets, event fds). */
+    snprintf(hook, sizeof hook, "cat >> '%s'; ls -l /proc/$$/fd/ > '%s'", hook_out,
+             hook_fds);
     const char *extra[] = {"--notify-log", notify_log, "--hook", hook, NULL};
     ha_agent_t *a = ha_agent_start(b, mj, extra);
     s_wait_seq(a, h_seq(b));
@@ -150,9 +156,11 @@ main(int argc, char **argv)
     /* Warm-up on rec 0: a SUB's subscription takes a moment to reach the
        PUB, so reassign until the first notification comes through. */
     json_t *j = NULL;
+    size_t warm = 0; /* warm-up assignments: each is one notification */
     for (int i = 0; !j; i++) {
         HA_ASSERTF(i < 100, "no notification for the warm-up assignment");
         H_CALL_CHECK("ok", coord, "rec.assign", "{'rec':'" REC "-0','lead':'MJ'}");
+        warm++;
         j = s_next(sub, 200);
     }
     json_decref(j);
@@ -209,15 +217,27 @@ main(int argc, char **argv)
     json_decref(j);
     h_note("unassigned and validated notifications");
 
-    /* The file and the hook saw every notification (the warm-up's too). */
-    for (int waited = 0; s_lines(hook_out) < count + 3; waited += 20) {
+    /* The file and the hook saw every notification (the warm-up's too),
+       each exactly once: warm-ups, count assigned, unassigned, validated. */
+    size_t total = warm + count + 2;
+    for (int waited = 0; s_lines(hook_out) < total; waited += 20) {
         HA_ASSERTF(waited < HA_WAIT_MS, "hook output has %zu lines", s_lines(hook_out));
         h_sleep_ms(20);
     }
-    HA_ASSERTF(s_lines(notify_log) >= count + 3, "notify log has %zu lines",
-               s_lines(notify_log));
-    HA_ASSERT(s_lines(notify_log) == s_lines(hook_out));
-    h_note("notify log and hook got every notification");
+    h_sleep_ms(200); /* a duplicate would show up by now */
+    HA_ASSERTF(s_lines(hook_out) == total, "hook output has %zu lines, not %zu",
+               s_lines(hook_out), total);
+    HA_ASSERTF(s_lines(notify_log) == total, "notify log has %zu lines, not %zu",
+               s_lines(notify_log), total);
+    size_t fdlen;
+    char *fds = nmirf_read_file(hook_fds, &fdlen);
+    HA_ASSERTF(fds && strstr(fds, " 0 -> ") && !strstr(fds, "notify.jsonl") &&
+                   !strstr(fds, a->data) && !strstr(fds, "socket:") &&
+                   !strstr(fds, "anon_inode:"),
+               "the hook inherited fds of the agent:\n%s", fds ? fds : "(none)");
+    free(fds);
+    h_note("notify log and hook got every notification exactly once; the hook "
+           "inherited none of the agent's fds");
 
     /* mine: the replica lists what MJ holds (recs 0 and 2..count: 1 went
        to MK), with the validated status. */

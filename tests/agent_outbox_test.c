@@ -8,15 +8,99 @@
        (the broker answers a replay with its first reply, no new event).
     Counted both ways: report.list, and report.submitted events by the
     ministry (events.since).
+    3. A control submit repeated with the same request id (a CLI retry)
+       is queued once and, once answered, gets the kept answer.
+    4. A second agent on the same directory exits 1 (DIR/lock) and the
+       first keeps working.
+    5. A broker whose map is full answers `storage`: the submission stays
+       pending (no result); the broker restarted with a larger map takes
+       it exactly once.
+    6. An outbox entry that does not decode (written here at key 0 with
+       the agent stopped) is listed as unreadable, and never overwritten.
 */
+#include <lmdb.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent_common.h"
 #include "nmirf_mp.h"
+#include "nmirf_util.h"
 
 #define N 100
+
+/* A control submit of report narrative `narrative` on rec with request
+   id `id`, waiting wait_ms; returns the reply (caller destroys). */
+static nmirf_reply_t *
+s_submit_id(ha_agent_t *a, const uint8_t id[NMIRF_ID_LEN], const char *rec,
+            const char *narrative, unsigned wait_ms)
+{
+    msgpack_sbuffer out;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&out);
+    msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "op", "submit");
+    nmirf_mp_pack_str(&pk, "body");
+    msgpack_pack_map(&pk, 4);
+    nmirf_mp_pack_kv_str(&pk, "op", "report.submit");
+    nmirf_mp_pack_str(&pk, "id");
+    nmirf_mp_pack_bin(&pk, id, NMIRF_ID_LEN);
+    nmirf_mp_pack_kv_uint(&pk, "wait_ms", wait_ms);
+    nmirf_mp_pack_str(&pk, "body");
+    msgpack_pack_map(&pk, 3);
+    nmirf_mp_pack_kv_str(&pk, "rec", rec);
+    nmirf_mp_pack_kv_str(&pk, "status", "in_progress");
+    nmirf_mp_pack_kv_str(&pk, "narrative", narrative);
+    zframe_t *f = zframe_new(out.data, out.size);
+    msgpack_sbuffer_destroy(&out);
+    HA_ASSERT(zframe_send(&f, a->ctl, 0) == 0);
+    zpoller_t *poller = zpoller_new(a->ctl, NULL);
+    void *ready = zpoller_wait(poller, (int)wait_ms + 10000);
+    zpoller_destroy(&poller);
+    HA_ASSERTF(ready, "no answer to a control submit");
+    zframe_t *rf = zframe_recv(a->ctl);
+    char why[256] = "";
+    nmirf_reply_t *r =
+        rf ? nmirf_reply_decode(zframe_data(rf), zframe_size(rf), why, sizeof why) : NULL;
+    zframe_destroy(&rf);
+    HA_ASSERTF(r, "unreadable control reply: %s", why);
+    h_remember("submit", r);
+    return r;
+}
+
+/* How many of m's reports at broker b have this narrative. */
+static size_t
+s_count_narrative(h_broker_t *b, h_entity_t *m, const char *narrative)
+{
+    nmirf_reply_t *r =
+        h_call(h_coord(b), "report.list", "{'entity':'%s','limit':10000}", m->id);
+    H_EXPECT(r, "ok");
+    const msgpack_object *reps = h_get(&r->body, "reports");
+    HA_ASSERT(reps && reps->type == MSGPACK_OBJECT_ARRAY);
+    size_t n = 0;
+    for (uint32_t i = 0; i < reps->via.array.size; i++)
+        n += nmirf_mp_str_is(nmirf_mp_get(&reps->via.array.ptr[i], "narrative"),
+                             narrative);
+    nmirf_reply_destroy(&r);
+    return n;
+}
+
+/* Fails unless every answer `outbox` keeps is ok (a resend signed again
+   would have been answered id_reused). */
+static void
+s_check_results_ok(ha_agent_t *a)
+{
+    nmirf_reply_t *r = ha_ctl(a, 5000, "outbox", NULL);
+    size_t n = h_len(&r->body, "results");
+    for (size_t i = 0; i < n; i++) {
+        char path[48];
+        snprintf(path, sizeof path, "results.%zu.code", i);
+        HA_ASSERTF(h_is(&r->body, path, "ok"), "kept result %zu is not ok", i);
+    }
+    nmirf_reply_destroy(&r);
+}
 
 /* Submits narrative PREFIX-i for i in [0, N) through the agent, queued. */
 static void
@@ -70,6 +154,101 @@ s_check_once(h_broker_t *b, h_entity_t *m, const char *prefix, size_t total)
                submitted, m->id, total);
 }
 
+/* Writes (value non-NULL) or reads the agent's outbox entry at key
+   (u64 BE) with the agent stopped. Returns a copy of the value read
+   (caller frees), or NULL. */
+static char *
+s_outbox_raw(ha_agent_t *a, uint64_t key, const char *value)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/replica", a->data);
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    HA_ASSERT(mdb_env_create(&env) == 0);
+    mdb_env_set_maxdbs(env, 16);
+    mdb_env_set_mapsize(env, (size_t)4 << 30);
+    HA_ASSERT(mdb_env_open(env, path, 0, 0600) == 0);
+    HA_ASSERT(mdb_txn_begin(env, NULL, 0, &txn) == 0);
+    HA_ASSERT(mdb_dbi_open(txn, "outbox", 0, &dbi) == 0);
+    uint8_t k8[8];
+    for (int i = 7; i >= 0; i--, key >>= 8)
+        k8[i] = (uint8_t)key;
+    MDB_val k = {8, k8}, v = {value ? strlen(value) : 0, (void *)value};
+    char *got = NULL;
+    if (value)
+        HA_ASSERT(mdb_put(txn, dbi, &k, &v, 0) == 0);
+    else if (mdb_get(txn, dbi, &k, &v) == 0)
+        got = strndup(v.mv_data, v.mv_size);
+    HA_ASSERT(mdb_txn_commit(txn) == 0);
+    mdb_env_close(env);
+    return got;
+}
+
+/* 5. A full broker (--map-size 1) answers `storage`; the entry stays
+   pending, then lands exactly once after a restart with a larger map. */
+static void
+s_storage_full(void)
+{
+    static char req_ep[64], ev_ep[64];
+    snprintf(req_ep, sizeof req_ep, "tcp://127.0.0.1:%d", ha_free_port());
+    snprintf(ev_ep, sizeof ev_ep, "tcp://127.0.0.1:%d", ha_free_port());
+    const char *args[] = {"-r", req_ep, "-e", ev_ep, "--map-size", "1", NULL};
+    h_broker_t *b = h_broker_start_with(NULL, args);
+    h_entity_t *m = ha_setup_ministry(b, "MS", "ST", 1);
+    H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec':'ST-0','lead':'MS'}");
+    ha_agent_t *a = ha_agent_start(b, m, NULL);
+    ag_wait_seq(a, h_seq(b));
+    /* Fill the map: recommendations with long texts until `storage`,
+       then shorter and shorter ones until even a short write fails
+       three times in a row. */
+    char *text = malloc(20001);
+    bool full = false;
+    int n = 0;
+    for (size_t len = 20000; len >= 20; len /= 10) {
+        memset(text, 'x', len);
+        text[len] = '\0';
+        int refused = 0;
+        for (int i = 0; i < 2000 && refused < 3; i++) {
+            nmirf_reply_t *r = h_call(h_coord(b), "rec.import",
+                                      "{'recs':[{'id':'FILL-%d','mechanism':'UPR',"
+                                      "'text':{'en':'%s'}}]}",
+                                      n++, text);
+            if (!r->ok)
+                HA_ASSERTF(strcmp(r->code_name, "storage") == 0,
+                           "a full broker says %s: %s", r->code_name, r->message);
+            refused = r->ok ? 0 : refused + 1;
+            nmirf_reply_destroy(&r);
+        }
+        full = refused == 3;
+    }
+    free(text);
+    HA_ASSERTF(full, "the 1 MiB broker never said storage");
+    nmirf_reply_t *r = ha_ctl(a, 15000, "submit",
+                              "{'op':'report.submit','wait_ms':3000,'body':{'rec':'ST-0',"
+                              "'status':'in_progress','narrative':'full-once'}}");
+    H_EXPECT(r, "ok");
+    HA_ASSERTF(ag_bool(r, "queued"), "a submit to a full broker was not left queued");
+    nmirf_reply_destroy(&r);
+    r = ha_ctl(a, 5000, "outbox", NULL);
+    HA_ASSERT(h_len(&r->body, "pending") == 1 && h_len(&r->body, "results") == 0);
+    HA_ASSERT(h_u(&r->body, "pending.0.attempts") >= 1);
+    nmirf_reply_destroy(&r);
+    h_note("a full broker answers storage: the submission stays pending");
+    h_broker_stop(b);
+    b->args[5] = "64";
+    h_broker_restart(b);
+    HA_ASSERT(strcmp(b->request_ep, req_ep) == 0);
+    ag_wait_outbox_empty(a);
+    HA_ASSERTF(s_count_narrative(b, m, "full-once") == 1, "landed %zu times",
+               s_count_narrative(b, m, "full-once"));
+    s_check_results_ok(a);
+    h_note("broker restarted with a larger map: the submission landed exactly once");
+    ha_agent_stop(a);
+    ha_agent_destroy(&a);
+    h_broker_destroy(&b);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -94,15 +273,36 @@ main(int argc, char **argv)
                (unsigned long long)h_u(&r->body, "outbox"));
     nmirf_reply_destroy(&r);
     h_note("%d reports queued with the broker down", N);
+    /* 3. The same control submit twice (a CLI retry): queued once. */
+    uint8_t dup_id[NMIRF_ID_LEN];
+    nmirf_random_id(dup_id, NMIRF_ID_LEN);
+    for (int i = 0; i < 2; i++) {
+        r = s_submit_id(a, dup_id, "OB-0", "dup-once", 0);
+        H_EXPECT(r, "ok");
+        HA_ASSERT(ag_bool(r, "queued"));
+        nmirf_reply_destroy(&r);
+    }
+    r = ha_ctl(a, 5000, "status", NULL);
+    HA_ASSERTF(h_u(&r->body, "outbox") == N + 1, "outbox holds %llu, not %d",
+               (unsigned long long)h_u(&r->body, "outbox"), N + 1);
+    nmirf_reply_destroy(&r);
     h_broker_restart(b);
     HA_ASSERT(strcmp(b->request_ep, req_ep) == 0);
     ag_wait_outbox_empty(a);
-    s_check_once(b, m, "offline", N);
+    s_check_once(b, m, "offline", N + 1);
+    HA_ASSERTF(s_count_narrative(b, m, "dup-once") == 1,
+               "a repeated submit landed %zu times", s_count_narrative(b, m, "dup-once"));
     r = ha_ctl(a, 5000, "outbox", NULL);
     HA_ASSERT(h_len(&r->body, "pending") == 0 && h_len(&r->body, "results") == N);
-    HA_ASSERT(h_is(&r->body, "results.0.code", "ok"));
     nmirf_reply_destroy(&r);
-    h_note("broker back: all %d landed exactly once", N);
+    s_check_results_ok(a);
+    /* Answered: the same id again gets the kept answer, not a new report. */
+    r = s_submit_id(a, dup_id, "OB-0", "dup-once", 5000);
+    H_EXPECT(r, "ok");
+    HA_ASSERT(!ag_bool(r, "queued") && h_u(&r->body, "report.id") != UINT64_MAX);
+    nmirf_reply_destroy(&r);
+    HA_ASSERT(s_count_narrative(b, m, "dup-once") == 1);
+    h_note("broker back: all %d landed exactly once; a repeated control submit once", N);
 
     /* 2. The agent killed while sending. */
     s_submit_all(a, "killed");
@@ -117,7 +317,8 @@ main(int argc, char **argv)
     ha_agent_kill(a);
     ha_agent_restart(a);
     ag_wait_outbox_empty(a);
-    s_check_once(b, m, "killed", 2 * N);
+    s_check_once(b, m, "killed", 2 * N + 1);
+    s_check_results_ok(a);
     h_note("agent killed while sending: all %d landed exactly once", N);
 
     /* A refusal ends an entry too, and is shown by `outbox`. */
@@ -156,9 +357,51 @@ main(int argc, char **argv)
     nmirf_reply_destroy(&r);
     h_note("refusals kept in the outbox results; bad control input refused");
 
+    /* 4. A second agent on the same directory. */
+    char *out = NULL;
+    int st = ha_agent_run_again(a, &out);
+    HA_ASSERTF(WIFEXITED(st) && WEXITSTATUS(st) == 1 &&
+                   strstr(out, "another nmirf-agent is running"),
+               "second agent: wait status %#x, output:\n%s", st, out);
+    free(out);
+    r = ha_ctl(a, 5000, "status", NULL);
+    H_EXPECT(r, "ok");
+    nmirf_reply_destroy(&r);
+    r = ha_ctl(a, 15000, "submit",
+               "{'op':'report.submit','wait_ms':10000,'body':{'rec':'OB-0',"
+               "'status':'in_progress','narrative':'after-second'}}");
+    H_EXPECT(r, "ok");
+    HA_ASSERT(!ag_bool(r, "queued"));
+    nmirf_reply_destroy(&r);
+    h_note("a second agent on the same directory exits 1; the first keeps working");
+
+    /* 6. An unreadable entry at key 0 (the outbox is empty now: the old
+       counter would have restarted at 0 and overwritten it). */
+    ha_agent_stop(a);
+    s_outbox_raw(a, 0, "\xc1 not msgpack");
+    ha_agent_restart(a);
+    r = ha_ctl(a, 15000, "submit",
+               "{'op':'report.submit','wait_ms':10000,'body':{'rec':'OB-0',"
+               "'status':'in_progress','narrative':'after-unreadable'}}");
+    H_EXPECT(r, "ok");
+    HA_ASSERT(!ag_bool(r, "queued"));
+    nmirf_reply_destroy(&r);
+    r = ha_ctl(a, 5000, "outbox", NULL);
+    HA_ASSERT(h_len(&r->body, "unreadable") == 1 && h_u(&r->body, "unreadable.0") == 0);
+    nmirf_reply_destroy(&r);
+    ha_agent_stop(a);
+    char *kept = s_outbox_raw(a, 0, NULL);
+    HA_ASSERTF(kept && strcmp(kept, "\xc1 not msgpack") == 0,
+               "the unreadable entry was overwritten");
+    free(kept);
+    ha_agent_restart(a);
+    h_note("an unreadable outbox entry is listed and never overwritten");
+
     ha_agent_stop(a);
     ha_agent_destroy(&a);
     h_broker_destroy(&b);
+
+    s_storage_full();
     h_note("agent_outbox_test passed");
     return 0;
 }

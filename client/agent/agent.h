@@ -29,6 +29,8 @@
 #define AGENT_SNAPSHOT_TIMEOUT_MS 60000 /* one snapshot call */
 #define AGENT_RESULTS_MAX 100           /* broker answers kept for `nmirf outbox` */
 #define AGENT_TICK_MS 100               /* housekeeping timer */
+#define AGENT_RETRY_FIRST_MS 1000       /* wait after a failed blocking read... */
+#define AGENT_RETRY_MAX_MS 60000        /* ...doubled each failure up to this */
 
 /* The replica's named databases. */
 typedef enum {
@@ -63,12 +65,16 @@ typedef struct {
     nmirf_client_t *reader; /* blocking reads: snapshot, events.since */
     int64_t last_contact;   /* monotonic ms of the last sign of the broker, 0 never */
     uint64_t broker_seq;    /* latest broker sequence seen (heartbeat, event, reply) */
+    int64_t read_next;      /* monotonic ms before which no blocking read is tried */
+    int read_backoff_ms;    /* wait after the next failed blocking read */
+    bool contact_hold;      /* draining after a failed read: messages are not contact */
 
     MDB_env *env;             /* DIR/replica */
     MDB_dbi dbi[AG_DB_COUNT]; /* its databases */
     uint64_t seq;             /* replica sequence (mirrors meta "seq") */
     bool loaded;              /* the replica holds a snapshot (or events) */
     bool catchup;             /* behind the broker: fetch what is missing */
+    bool resync;              /* an event could not be applied: reload a snapshot */
 
     outbox_t *outbox;   /* outbox.c */
     control_t *control; /* control.c */
@@ -88,8 +94,20 @@ void link_contact(agent_t *ag);
 /* True if the broker was heard from within AGENT_STALE_MS. */
 bool link_reachable(const agent_t *ag);
 
+/* True if a blocking read may be tried now: the broker is reachable and
+   the backoff after the last failed read has run out. */
+bool link_may_read(const agent_t *ag);
+
+/* Notes a failed blocking read (or a reply that could not be used): no
+   read is tried for the backoff (1, 2, 4 ... 60 s), whatever heartbeats
+   say meanwhile. */
+void link_read_failed(agent_t *ag);
+
 /* A blocking signed read (op with a packed body, NULL for {}), waiting up
-   to timeout_ms. Returns the ok reply (caller destroys) or NULL, logged. */
+   to timeout_ms. Returns the ok reply (caller destroys) or NULL, logged.
+   On a failure the broker counts as unreachable until a message read
+   after this call returned (the caller drains what waits) and
+   link_read_failed() is applied. On success the backoff is reset. */
 nmirf_reply_t *link_read(agent_t *ag, const char *op, const uint8_t *body, size_t len,
                          int timeout_ms);
 
@@ -120,10 +138,17 @@ int replica_pack_mine(agent_t *ag, msgpack_packer *pk);
 outbox_t *outbox_new(agent_t *ag);
 void outbox_destroy(outbox_t **self_p);
 
-/* Signs op/body as our entity once, stores it (synced) and queues it for
-   sending. Fills id. Returns 0 or -1 with a reason. */
+/* Signs op/body as our entity once, with request id `id` (the caller's,
+   e.g. the CLI's), stores it (synced) and queues it for sending. Returns
+   0 or -1 with a reason. */
 int outbox_enqueue(outbox_t *self, const char *op, const uint8_t *body, size_t len,
-                   uint8_t id[NMIRF_ID_LEN], char *why, size_t whylen);
+                   const uint8_t id[NMIRF_ID_LEN], char *why, size_t whylen);
+
+/* What the outbox knows of request id: 1 if it is pending, 2 if it was
+   answered (the answer kept in memory, the last AGENT_RESULTS_MAX; *reply_p
+   is then a copy the caller destroys), 0 if unknown. */
+int outbox_lookup(outbox_t *self, const uint8_t id[NMIRF_ID_LEN],
+                  nmirf_reply_t **reply_p);
 
 /* zloop reader of the DEALER: broker answers to queued requests. */
 int outbox_on_reply(zloop_t *loop, zsock_t *dealer, void *arg);

@@ -9,11 +9,14 @@
     reverse. See docs/AGENT.md.
 */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "nmirf_log.h"
@@ -147,6 +150,23 @@ main(int argc, char **argv)
         fatalx("server key: %s", why);
     if (mkdir(ag.dir, 0750) != 0 && errno != EEXIST)
         fatal("mkdir %s", ag.dir);
+    /* One agent per DIR: a second one would unlink the first's sockets
+       and write the same outbox. The lock is taken before anything in DIR
+       is touched and held (by the open fd) until exit. */
+    char lock_path[4096];
+    snprintf(lock_path, sizeof lock_path, "%s/lock", ag.dir);
+    int lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd < 0)
+        fatal("open %s", lock_path);
+    if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK) {
+            log_warnx("another nmirf-agent is running on %s (%s is locked); exiting",
+                      ag.dir, lock_path);
+            nmirf_key_wipe(&ag.key);
+            return 1;
+        }
+        fatal("flock %s", lock_path);
+    }
     signal(SIGPIPE, SIG_IGN);
     zsys_init();
     zsys_set_logstream(NULL);
@@ -165,5 +185,6 @@ main(int argc, char **argv)
     outbox_destroy(&ag.outbox);
     replica_close(&ag);
     nmirf_key_wipe(&ag.key);
+    close(lock_fd);
     return rc;
 }

@@ -127,17 +127,42 @@ s_answer_queued(control_t *self, zmsg_t **route_p, const uint8_t id[NMIRF_ID_LEN
     msgpack_sbuffer_destroy(&body);
 }
 
-/* submit {op, body, wait_ms?}: queue a signed write, maybe wait for it. */
+/* Answers reply (a broker answer) to route, as the broker gave it. */
+static void
+s_answer_reply(control_t *self, zmsg_t **route_p, const nmirf_reply_t *reply)
+{
+    msgpack_sbuffer body, out;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&body);
+    msgpack_sbuffer_init(&out);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    bool has_body = reply->body.type == MSGPACK_OBJECT_MAP;
+    if (has_body)
+        nmirf_mp_pack_object(&pk, &reply->body);
+    nmirf_code_t code = reply->code < NMIRF_CODE_COUNT ? reply->code : NMIRF_E_INTERNAL;
+    nmirf_reply_encode(&out, NULL, code, reply->message, reply->seq,
+                       has_body ? (const uint8_t *)body.data : NULL,
+                       has_body ? body.size : 0);
+    s_send(self, route_p, &out);
+    msgpack_sbuffer_destroy(&body);
+    msgpack_sbuffer_destroy(&out);
+}
+
+/* submit {op, body, id?, wait_ms?}: queue a signed write, maybe wait for
+   it. With the id of a request the outbox already holds or answered, the
+   submit is not queued again: a retry after a CLI timeout gets that
+   request's state (idempotent control submit). */
 static void
 s_submit(control_t *self, zmsg_t **route_p, const msgpack_object *body)
 {
     const msgpack_object *op = nmirf_mp_get(body, "op");
     const msgpack_object *req = nmirf_mp_get(body, "body");
     const msgpack_object *wait = nmirf_mp_get(body, "wait_ms");
+    const msgpack_object *ido = nmirf_mp_get(body, "id");
     for (uint32_t i = 0; i < body->via.map.size; i++) {
         const msgpack_object *k = &body->via.map.ptr[i].key;
         if (!nmirf_mp_str_is(k, "op") && !nmirf_mp_str_is(k, "body") &&
-            !nmirf_mp_str_is(k, "wait_ms"))
+            !nmirf_mp_str_is(k, "wait_ms") && !nmirf_mp_str_is(k, "id"))
             return s_answer(self, route_p, NMIRF_E_BAD_REQUEST,
                             "submit: unknown field in body", NULL);
     }
@@ -153,12 +178,31 @@ s_submit(control_t *self, zmsg_t **route_p, const msgpack_object *body)
         (wait->type != MSGPACK_OBJECT_POSITIVE_INTEGER || wait->via.u64 > WAIT_MAX_MS))
         return s_answer(self, route_p, NMIRF_E_BAD_REQUEST,
                         "submit: wait_ms must be an integer from 0 to 600000", NULL);
+    if (ido && (ido->type != MSGPACK_OBJECT_BIN || ido->via.bin.size != NMIRF_ID_LEN))
+        return s_answer(self, route_p, NMIRF_E_BAD_REQUEST,
+                        "submit: id must be 16 bytes (bin)", NULL);
+    uint8_t id[NMIRF_ID_LEN];
+    if (ido)
+        memcpy(id, ido->via.bin.ptr, NMIRF_ID_LEN);
+    else
+        nmirf_random_id(id, NMIRF_ID_LEN);
+    nmirf_reply_t *known = NULL;
+    int state = ido ? outbox_lookup(self->ag->outbox, id, &known) : 0;
+    if (state == 2) { /* answered already: that answer again */
+        s_answer_reply(self, route_p, known);
+        nmirf_reply_destroy(&known);
+        return;
+    }
+    if (state == 1) { /* still pending: wait for it like the first submit */
+        if (!wait || wait->via.u64 == 0)
+            return s_answer_queued(self, route_p, id);
+        goto add_waiter;
+    }
     msgpack_sbuffer packed;
     msgpack_packer pk;
     msgpack_sbuffer_init(&packed);
     msgpack_packer_init(&pk, &packed, msgpack_sbuffer_write);
     nmirf_mp_pack_object(&pk, req);
-    uint8_t id[NMIRF_ID_LEN];
     char why[256] = "";
     int rc =
         outbox_enqueue(self->ag->outbox, "report.submit", (const uint8_t *)packed.data,
@@ -170,6 +214,7 @@ s_submit(control_t *self, zmsg_t **route_p, const msgpack_object *body)
         return s_answer_queued(self, route_p, id);
     /* The first send went out in outbox_enqueue; an answer already read
        cannot have come back yet, since replies are read by the loop. */
+add_waiter:;
     s_waiter_t *w = calloc(1, sizeof *w);
     w->route = *route_p;
     *route_p = NULL;
@@ -182,28 +227,17 @@ void
 control_on_result(control_t *self, const uint8_t id[NMIRF_ID_LEN],
                   const nmirf_reply_t *reply)
 {
-    for (s_waiter_t *w = zlist_first(self->waiters); w; w = zlist_next(self->waiters)) {
-        if (memcmp(w->id, id, NMIRF_ID_LEN) != 0)
-            continue;
-        msgpack_sbuffer body, out;
-        msgpack_packer pk;
-        msgpack_sbuffer_init(&body);
-        msgpack_sbuffer_init(&out);
-        msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-        bool has_body = reply->body.type == MSGPACK_OBJECT_MAP;
-        if (has_body)
-            nmirf_mp_pack_object(&pk, &reply->body);
-        nmirf_code_t code =
-            reply->code < NMIRF_CODE_COUNT ? reply->code : NMIRF_E_INTERNAL;
-        nmirf_reply_encode(&out, NULL, code, reply->message, reply->seq,
-                           has_body ? (const uint8_t *)body.data : NULL,
-                           has_body ? body.size : 0);
-        s_send(self, &w->route, &out);
-        msgpack_sbuffer_destroy(&body);
-        msgpack_sbuffer_destroy(&out);
-        zlist_remove(self->waiters, w);
-        free(w);
-        return;
+    /* Several submits of one id (a retry while the first waits) may wait
+       for it: each gets the answer. */
+    s_waiter_t *w = zlist_first(self->waiters);
+    while (w) {
+        s_waiter_t *next = zlist_next(self->waiters);
+        if (memcmp(w->id, id, NMIRF_ID_LEN) == 0) {
+            s_answer_reply(self, &w->route, reply);
+            zlist_remove(self->waiters, w);
+            free(w);
+        }
+        w = next;
     }
 }
 

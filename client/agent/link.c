@@ -6,6 +6,15 @@
     and a blocking nmirf_client for the replica's reads (snapshot,
     events.since). Reads block the loop, which is fine: they are asked only
     when the broker was just heard from, and they are bounded in time.
+
+    A failed read (a timeout) is not retried at once: heartbeats may keep
+    coming from a broker that cannot answer (or that were queued in the
+    SUB while we waited), and each try would hold the loop for its whole
+    timeout. So after a failure the broker counts as unreachable, the
+    messages already waiting are drained without counting as contact (the
+    caller, replica.c, does that with contact_hold), and no read is tried
+    for 1 s, then 2, 4 ... up to 60 s, whatever heartbeats say. A read that
+    succeeds resets the wait.
 */
 #include "agent.h"
 
@@ -64,7 +73,26 @@ link_close(agent_t *ag)
 void
 link_contact(agent_t *ag)
 {
-    ag->last_contact = zclock_mono();
+    if (!ag->contact_hold)
+        ag->last_contact = zclock_mono();
+}
+
+bool
+link_may_read(const agent_t *ag)
+{
+    return link_reachable(ag) && zclock_mono() >= ag->read_next;
+}
+
+void
+link_read_failed(agent_t *ag)
+{
+    if (ag->read_backoff_ms < AGENT_RETRY_FIRST_MS)
+        ag->read_backoff_ms = AGENT_RETRY_FIRST_MS;
+    ag->read_next = zclock_mono() + ag->read_backoff_ms;
+    log_info("next read from the broker in %d s", ag->read_backoff_ms / 1000);
+    ag->read_backoff_ms = ag->read_backoff_ms * 2 > AGENT_RETRY_MAX_MS
+                              ? AGENT_RETRY_MAX_MS
+                              : ag->read_backoff_ms * 2;
 }
 
 bool
@@ -90,6 +118,8 @@ link_read(agent_t *ag, const char *op, const uint8_t *body, size_t len, int time
     nmirf_client_destroy(&own);
     if (!r) {
         log_warnx("%s: %s", op, why);
+        ag->last_contact = 0; /* only what comes after this counts */
+        link_read_failed(ag);
         return NULL;
     }
     link_contact(ag);
@@ -98,6 +128,8 @@ link_read(agent_t *ag, const char *op, const uint8_t *body, size_t len, int time
     if (!r->ok) {
         log_warnx("%s refused: %s: %s", op, r->code_name, r->message);
         nmirf_reply_destroy(&r);
-    }
+        link_read_failed(ag); /* asking again at once would be refused again */
+    } else
+        ag->read_backoff_ms = AGENT_RETRY_FIRST_MS;
     return r;
 }

@@ -53,7 +53,7 @@ notify_new(agent_t *ag)
     chmod(path, 0660);
     zsock_set_linger(self->pub, 0);
     if (ag->notify_log) {
-        self->log = fopen(ag->notify_log, "a");
+        self->log = fopen(ag->notify_log, "ae"); /* O_CLOEXEC: not the hooks' */
         if (!self->log) {
             log_warn("cannot open --notify-log %s", ag->notify_log);
             notify_destroy(&self);
@@ -193,6 +193,13 @@ s_run_hook(notify_t *self, const char *text)
     if (pid == 0) {
         /* The child: only async-signal-safe calls until exec. */
         dup2(fd, 0);
+        /* The hook inherits only stdin (the memfd), stdout and stderr:
+           not the agent's sockets, LMDB files, DIR/lock or the log. */
+        if (close_range(3, ~0U, 0) != 0) {
+            long max = sysconf(_SC_OPEN_MAX);
+            for (long i = 3; i < (max > 0 ? max : 1024); i++)
+                close((int)i);
+        }
         signal(SIGPIPE, SIG_DFL);
         execl("/bin/sh", "sh", "-c", self->ag->hook, (char *)NULL);
         _exit(127);

@@ -48,14 +48,30 @@ typedef struct {
     char code[32];                 /* answer code */
     char *message;                 /* reason (owned) */
     uint64_t at;                   /* when it came, ms */
+    uint8_t raw_id[NMIRF_ID_LEN];  /* request id */
+    uint8_t *reply;                /* the answer, re-encoded (owned), for a
+                                      repeated control submit of this id */
+    size_t reply_len;              /* its size */
 } s_result_t;
 
 struct _outbox_t {
-    agent_t *ag;       /* the agent */
-    zlist_t *entries;  /* s_entry_t, oldest first */
-    zlist_t *results;  /* s_result_t, newest last, at most AGENT_RESULTS_MAX */
-    uint64_t next_key; /* the next enqueue counter */
+    agent_t *ag;         /* the agent */
+    zlist_t *entries;    /* s_entry_t, oldest first */
+    zlist_t *results;    /* s_result_t, newest last, at most AGENT_RESULTS_MAX */
+    uint64_t next_key;   /* the next enqueue counter */
+    zlist_t *unreadable; /* uint64_t keys (owned) of entries that do not decode */
 };
+
+static void
+s_result_free(s_result_t **r_p)
+{
+    if (*r_p) {
+        free((*r_p)->message);
+        free((*r_p)->reply);
+        free(*r_p);
+        *r_p = NULL;
+    }
+}
 
 static void
 s_u64_key(uint64_t v, uint8_t key[8])
@@ -137,6 +153,7 @@ outbox_new(agent_t *ag)
     self->ag = ag;
     self->entries = zlist_new();
     self->results = zlist_new();
+    self->unreadable = zlist_new();
     MDB_txn *txn;
     MDB_cursor *cur;
     if (mdb_txn_begin(ag->env, NULL, MDB_RDONLY, &txn) ||
@@ -154,9 +171,19 @@ outbox_new(agent_t *ag)
         if (!e) {
             log_warnx("outbox: entry %llu unreadable, left in place",
                       (unsigned long long)key);
+            uint64_t *kp = malloc(sizeof *kp);
+            *kp = key;
+            zlist_append(self->unreadable, kp);
             continue;
         }
         zlist_append(self->entries, e);
+    }
+    /* The next key follows the last one stored, whatever it holds: an
+       unreadable last entry must not be overwritten. */
+    if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0) {
+        uint64_t key = 0;
+        for (size_t i = 0; i < k.mv_size && i < 8; i++)
+            key = key << 8 | ((uint8_t *)k.mv_data)[i];
         self->next_key = key + 1;
     }
     mdb_cursor_close(cur);
@@ -177,22 +204,24 @@ outbox_destroy(outbox_t **self_p)
         s_entry_free(&e);
     zlist_destroy(&self->entries);
     s_result_t *r;
-    while ((r = zlist_pop(self->results))) {
-        free(r->message);
-        free(r);
-    }
+    while ((r = zlist_pop(self->results)))
+        s_result_free(&r);
     zlist_destroy(&self->results);
+    uint64_t *kp;
+    while (self->unreadable && (kp = zlist_pop(self->unreadable)))
+        free(kp);
+    zlist_destroy(&self->unreadable);
     free(self);
     *self_p = NULL;
 }
 
 int
 outbox_enqueue(outbox_t *self, const char *op, const uint8_t *body, size_t len,
-               uint8_t id[NMIRF_ID_LEN], char *why, size_t whylen)
+               const uint8_t id[NMIRF_ID_LEN], char *why, size_t whylen)
 {
     agent_t *ag = self->ag;
     s_entry_t *e = calloc(1, sizeof *e);
-    nmirf_random_id(e->id, NMIRF_ID_LEN);
+    memcpy(e->id, id, NMIRF_ID_LEN);
     e->queued = nmirf_now_ms();
     e->key = self->next_key;
     e->backoff_ms = BACKOFF_FIRST_MS;
@@ -217,7 +246,9 @@ outbox_enqueue(outbox_t *self, const char *op, const uint8_t *body, size_t len,
     MDB_txn *txn;
     MDB_val k = {8, key}, v = {buf.size, buf.data};
     int rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
-    if (!rc && (rc = mdb_put(txn, ag->dbi[AG_DB_OUTBOX], &k, &v, 0)) != 0)
+    /* NOOVERWRITE: a key in use (another writer, a bad counter) is an
+       error, never a silent loss of a queued entry. */
+    if (!rc && (rc = mdb_put(txn, ag->dbi[AG_DB_OUTBOX], &k, &v, MDB_NOOVERWRITE)) != 0)
         mdb_txn_abort(txn);
     else if (!rc)
         rc = mdb_txn_commit(txn); /* synced: the entry survives a crash from here on */
@@ -229,7 +260,6 @@ outbox_enqueue(outbox_t *self, const char *op, const uint8_t *body, size_t len,
         return -1;
     }
     self->next_key++;
-    memcpy(id, e->id, NMIRF_ID_LEN);
     zlist_append(self->entries, e);
     outbox_tick(self); /* first send at once */
     return 0;
@@ -245,12 +275,46 @@ s_remember(outbox_t *self, const s_entry_t *e, const nmirf_reply_t *reply)
     snprintf(r->code, sizeof r->code, "%s", reply->code_name);
     r->message = strdup(reply->message);
     r->at = nmirf_now_ms();
+    memcpy(r->raw_id, e->id, NMIRF_ID_LEN);
+    msgpack_sbuffer body, out;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&body);
+    msgpack_sbuffer_init(&out);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    bool has_body = reply->body.type == MSGPACK_OBJECT_MAP;
+    if (has_body)
+        nmirf_mp_pack_object(&pk, &reply->body);
+    nmirf_code_t code = reply->code < NMIRF_CODE_COUNT ? reply->code : NMIRF_E_INTERNAL;
+    nmirf_reply_encode(&out, e->id, code, reply->message, reply->seq,
+                       has_body ? (const uint8_t *)body.data : NULL,
+                       has_body ? body.size : 0);
+    r->reply = (uint8_t *)out.data; /* the sbuffer's malloc'ed bytes */
+    r->reply_len = out.size;
+    msgpack_sbuffer_destroy(&body);
     zlist_append(self->results, r);
     while (zlist_size(self->results) > AGENT_RESULTS_MAX) {
         s_result_t *old = zlist_pop(self->results);
-        free(old->message);
-        free(old);
+        s_result_free(&old);
     }
+}
+
+int
+outbox_lookup(outbox_t *self, const uint8_t id[NMIRF_ID_LEN], nmirf_reply_t **reply_p)
+{
+    *reply_p = NULL;
+    for (s_entry_t *e = zlist_first(self->entries); e; e = zlist_next(self->entries))
+        if (memcmp(e->id, id, NMIRF_ID_LEN) == 0)
+            return 1;
+    /* Newest answer first: the one a retry is about. */
+    s_result_t *found = NULL;
+    for (s_result_t *r = zlist_first(self->results); r; r = zlist_next(self->results))
+        if (memcmp(r->raw_id, id, NMIRF_ID_LEN) == 0)
+            found = r;
+    if (!found)
+        return 0;
+    char why[128];
+    *reply_p = nmirf_reply_decode(found->reply, found->reply_len, why, sizeof why);
+    return *reply_p ? 2 : 0;
 }
 
 int
@@ -362,7 +426,7 @@ void
 outbox_pack(const outbox_t *self, msgpack_packer *pk)
 {
     char hex[2 * NMIRF_ID_LEN + 1];
-    msgpack_pack_map(pk, 2);
+    msgpack_pack_map(pk, 3);
     nmirf_mp_pack_str(pk, "pending");
     msgpack_pack_array(pk, zlist_size(self->entries));
     for (s_entry_t *e = zlist_first(self->entries); e; e = zlist_next(self->entries)) {
@@ -383,4 +447,10 @@ outbox_pack(const outbox_t *self, msgpack_packer *pk)
         nmirf_mp_pack_kv_str(pk, "message", r->message);
         nmirf_mp_pack_kv_uint(pk, "at", r->at);
     }
+    /* Entries that do not decode are left in the db (never resent, never
+       lost), and shown here by their key so that they are not hidden. */
+    nmirf_mp_pack_str(pk, "unreadable");
+    msgpack_pack_array(pk, zlist_size(self->unreadable));
+    for (uint64_t *k = zlist_first(self->unreadable); k; k = zlist_next(self->unreadable))
+        msgpack_pack_uint64(pk, *k);
 }

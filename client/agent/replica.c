@@ -23,6 +23,7 @@
 
 #define MAP_SIZE ((size_t)4 << 30) /* sparse: only what is used takes disk */
 #define SUB_BATCH 1000             /* events applied per transaction, at most */
+#define SUB_DRAIN_MAX 200000       /* drained after a failed read: the SUB's HWM */
 
 static const char *const s_db_names[AG_DB_COUNT] = {
     "meta", "entities", "recs", "assignments", "reports", "outbox", "status"};
@@ -142,17 +143,30 @@ s_apply(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev)
     return 0;
 }
 
-/* Applies ev as the next event in txn: its change, its notification (if
-   it concerns us) and the new sequence. Returns an LMDB/errno code. */
+/* Applies ev as the next event in txn: its change and the new sequence
+   in a nested transaction (so that a failure undoes only this event's
+   changes and the batch's earlier events stay), then its notification
+   (if it concerns us). An event that cannot be applied (a record LMDB
+   refuses, e.g. MDB_BAD_VALSIZE) would fail the same way every time: it
+   is logged once and the replica is reloaded from a snapshot
+   (ag->resync), which holds its effect. Returns an LMDB/errno code. */
 static int
 s_apply_next(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev, zlist_t *pending)
 {
-    int rc = s_apply(ag, txn, ev);
-    if (!rc)
-        rc = s_put_seq(ag, txn, ev->seq);
+    MDB_txn *child;
+    int rc = mdb_txn_begin(ag->env, txn, 0, &child);
     if (rc) {
-        log_warnx("cannot apply event %llu (%s %s): %s", (unsigned long long)ev->seq,
-                  ev->kind, ev->subject, mdb_strerror(rc));
+        log_warnx("replica: nested transaction: %s", mdb_strerror(rc));
+        return rc;
+    }
+    rc = s_apply(ag, child, ev);
+    if (!rc)
+        rc = s_put_seq(ag, child, ev->seq);
+    rc = rc ? (mdb_txn_abort(child), rc) : mdb_txn_commit(child);
+    if (rc) {
+        log_warnx("cannot apply event %llu (%s %s): %s; resync from a snapshot",
+                  (unsigned long long)ev->seq, ev->kind, ev->subject, mdb_strerror(rc));
+        ag->resync = true;
         return rc;
     }
     notify_collect(ag, txn, ev, pending);
@@ -234,6 +248,7 @@ s_load_snapshot(agent_t *ag)
     if (rc) {
         log_warnx("snapshot: unusable reply (%s)", mdb_strerror(rc));
         nmirf_reply_destroy(&r);
+        link_read_failed(ag);
         return -1;
     }
     for (int i = 0; !rc && i < 5; i++)
@@ -274,15 +289,19 @@ s_load_snapshot(agent_t *ag)
     if (rc) {
         log_warnx("snapshot: cannot store it: %s", mdb_strerror(rc));
         nmirf_reply_destroy(&r);
+        link_read_failed(ag); /* it would fail again at once */
         return -1;
     }
     ag->seq = seqo->via.u64;
     ag->loaded = true;
+    ag->resync = false;
     log_info("replica loaded from a snapshot at sequence %llu",
              (unsigned long long)ag->seq);
     nmirf_reply_destroy(&r);
     return 0;
 }
+
+static void s_drain(agent_t *ag);
 
 /* Fetches and applies every event after ours up to the broker's latest,
    one transaction per page, or reloads a snapshot when far behind.
@@ -290,12 +309,12 @@ s_load_snapshot(agent_t *ag)
 static int
 s_catch_up(agent_t *ag)
 {
-    if (!ag->loaded || ag->broker_seq > ag->seq + AGENT_RESYNC_GAP) {
-        if (ag->loaded)
+    if (!ag->loaded || ag->resync || ag->broker_seq > ag->seq + AGENT_RESYNC_GAP) {
+        if (ag->loaded && !ag->resync)
             log_info("%llu events behind: resync from a snapshot",
                      (unsigned long long)(ag->broker_seq - ag->seq));
         if (s_load_snapshot(ag))
-            return -1;
+            return s_drain(ag), -1;
     }
     for (;;) {
         msgpack_sbuffer body;
@@ -309,13 +328,14 @@ s_catch_up(agent_t *ag)
                                      body.size, AGENT_READ_TIMEOUT_MS);
         msgpack_sbuffer_destroy(&body);
         if (!r)
-            return -1;
+            return s_drain(ag), -1;
         const msgpack_object *evs = nmirf_mp_get(&r->body, "events");
         const msgpack_object *last = nmirf_mp_get(&r->body, "last");
         if (!evs || evs->type != MSGPACK_OBJECT_ARRAY || !last ||
             last->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
             log_warnx("events.since: unusable reply");
             nmirf_reply_destroy(&r);
+            link_read_failed(ag);
             return -1;
         }
         uint64_t target = last->via.u64;
@@ -332,24 +352,37 @@ s_catch_up(agent_t *ag)
                                     ? nmirf_event_decode((const uint8_t *)b->via.bin.ptr,
                                                          b->via.bin.size, why, sizeof why)
                                     : NULL;
+            bool bad = false;
             if (!ev || ev->seq != seq + 1) {
-                log_warnx("events.since: event after %llu unusable: %s",
+                log_warnx("events.since: event after %llu unusable: %s; resync from a "
+                          "snapshot",
                           (unsigned long long)seq, ev ? "out of order" : why);
-                rc = EINVAL;
-            } else if (!(rc = s_apply_next(ag, txn, ev, pending)))
+                ag->resync = true;
+                bad = true;
+            } else if (s_apply_next(ag, txn, ev, pending) == 0)
                 seq = ev->seq;
+            else
+                bad = true; /* s_apply_next set ag->resync */
             nmirf_event_destroy(&ev);
+            if (bad)
+                break; /* keep what applied before it */
         }
         size_t got = evs->via.array.size;
         nmirf_reply_destroy(&r);
-        rc = rc ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
+        rc = rc ? rc : mdb_txn_commit(txn); /* rc here: mdb_txn_begin failed */
         if (rc) {
+            log_warnx("events.since: cannot store the page: %s", mdb_strerror(rc));
             zlist_destroy(&pending);
+            link_read_failed(ag); /* a replica that cannot commit: not every tick */
             return -1;
         }
         ag->seq = seq;
         notify_deliver(ag, pending);
         zlist_destroy(&pending);
+        if (ag->resync) { /* a bad event: the snapshot holds its effect */
+            ag->catchup = true;
+            return -1;
+        }
         if (ag->seq >= target || got == 0)
             break;
     }
@@ -377,16 +410,21 @@ s_on_heartbeat(agent_t *ag, zframe_t *frame)
     msgpack_zone_destroy(&zone);
 }
 
-int
-replica_on_sub(zloop_t *loop, zsock_t *sub, void *arg)
+/* Reads what waits on the SUB (up to SUB_BATCH, or all of it when
+   draining) and applies the events in one transaction: one sync for a
+   burst instead of one per event. */
+static void
+s_read_sub(agent_t *ag, bool drain)
 {
-    agent_t *ag = arg;
+    zsock_t *sub = ag->sub;
     zlist_t *pending = s_pending_new();
     MDB_txn *txn = NULL;
     int rc = 0;
     /* Takes what is waiting (up to SUB_BATCH) into one transaction: one
        sync for a burst instead of one per event. */
-    for (int n = 0; n < SUB_BATCH && (zsock_events(sub) & ZMQ_POLLIN); n++) {
+    for (int n = 0;
+         n < (drain ? SUB_DRAIN_MAX : SUB_BATCH) && (zsock_events(sub) & ZMQ_POLLIN);
+         n++) {
         zmsg_t *msg = zmsg_recv(sub);
         if (!msg)
             break;
@@ -428,7 +466,7 @@ replica_on_sub(zloop_t *loop, zsock_t *sub, void *arg)
                 ag->catchup = true;
         }
         nmirf_event_destroy(&ev);
-        if (ag->catchup)
+        if (ag->catchup && !drain)
             break;
     }
     if (txn) {
@@ -452,7 +490,27 @@ replica_on_sub(zloop_t *loop, zsock_t *sub, void *arg)
     }
     notify_deliver(ag, pending);
     zlist_destroy(&pending);
-    if (ag->catchup && link_reachable(ag))
+}
+
+/* After a failed blocking read: what waits on the SUB and the DEALER
+   arrived (mostly) while we waited, so it is taken now without counting
+   as contact; the broker is reachable again only from what comes next. */
+static void
+s_drain(agent_t *ag)
+{
+    ag->contact_hold = true;
+    s_read_sub(ag, true);
+    while (zsock_events(ag->dealer) & ZMQ_POLLIN)
+        outbox_on_reply(ag->loop, ag->dealer, ag);
+    ag->contact_hold = false;
+}
+
+int
+replica_on_sub(zloop_t *loop, zsock_t *sub, void *arg)
+{
+    agent_t *ag = arg;
+    s_read_sub(ag, false);
+    if ((ag->catchup || ag->resync) && link_may_read(ag))
         s_catch_up(ag);
     return 0;
 }
@@ -460,9 +518,9 @@ replica_on_sub(zloop_t *loop, zsock_t *sub, void *arg)
 void
 replica_tick(agent_t *ag)
 {
-    if (!link_reachable(ag))
+    if (!link_may_read(ag))
         return;
-    if (!ag->loaded || ag->catchup)
+    if (!ag->loaded || ag->catchup || ag->resync)
         s_catch_up(ag);
 }
 
