@@ -508,15 +508,18 @@ ops_measure_progress(op_ctx_t *ctx, const msgpack_object *report)
         result = -1;
     for (uint32_t j = 0; !result && j < fresh.via.array.size; j++)
         merged[n++] = fresh.via.array.ptr[j];
-    msgpack_sbuffer_destroy(&pts);
-    if (result)
+    if (result) {
+        msgpack_sbuffer_destroy(&pts);
         return op_refuse(ctx, NMIRF_E_INTERNAL, "out of memory");
+    }
     /* Sort the merged list by date (stored points are already canonical,
        so this packs them through unchanged). */
     const msgpack_object **order =
         msgpack_zone_malloc(ctx->zone, (n ? n : 1) * sizeof *order);
-    if (!order)
+    if (!order) {
+        msgpack_sbuffer_destroy(&pts);
         return op_refuse(ctx, NMIRF_E_INTERNAL, "out of memory");
+    }
     for (uint32_t i = 0; i < n; i++)
         order[i] = &merged[i];
     qsort(order, n, sizeof *order, s_by_date);
@@ -526,17 +529,22 @@ ops_measure_progress(op_ctx_t *ctx, const msgpack_object *report)
     msgpack_pack_array(&pk, n);
     for (uint32_t i = 0; i < n; i++)
         nmirf_mp_pack_object(&pk, order[i]);
+    /* The fresh points live in pts until here. */
     msgpack_object progress;
-    nmirf_mp_unpack((const uint8_t *)prog.data, prog.size, ctx->zone, &progress, NULL, 0);
-    m.progress = &progress;
-    m.updated = ctx->now;
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
-    result = s_pack_measure(&buf, &m)
-                 ? op_refuse(ctx, NMIRF_E_INTERNAL, "out of memory")
-                 : s_write(ctx, m.id, &buf, "measure.updated", m.recs, NULL);
+    if (nmirf_mp_unpack((const uint8_t *)prog.data, prog.size, ctx->zone, &progress, NULL,
+                        0) != NMIRF_OK)
+        result = op_refuse(ctx, NMIRF_E_INTERNAL, "progress does not pack");
+    m.progress = &progress;
+    m.updated = ctx->now;
+    if (!result)
+        result = s_pack_measure(&buf, &m)
+                     ? op_refuse(ctx, NMIRF_E_INTERNAL, "out of memory")
+                     : s_write(ctx, m.id, &buf, "measure.updated", m.recs, NULL);
     msgpack_sbuffer_destroy(&buf);
     msgpack_sbuffer_destroy(&prog);
+    msgpack_sbuffer_destroy(&pts);
     return result;
 }
 
