@@ -60,6 +60,22 @@ int cli_cmd_outbox(cli_t *cli, int argc, char **argv);
 int cli_cmd_watch(cli_t *cli, int argc, char **argv);
 int cli_cmd_agent_status(cli_t *cli, int argc, char **argv);
 int cli_cmd_audit(cli_t *cli, int argc, char **argv);
+int cli_cmd_measure(cli_t *cli, int argc, char **argv);
+
+/* A dated value, DATE=VALUE on the command line (cli_cmds_measure.c). */
+typedef struct {
+    char date[11]; /* YYYY-MM-DD */
+    double value;  /* finite, |value| <= 1e15 */
+} cli_point_t;
+
+/* Parses DATE=VALUE for option. Returns 0 or an exit status. */
+int cli_parse_point(cli_t *cli, const char *option, const char *s, cli_point_t *out);
+
+/* Packs a number as the broker stores it: an integer when it is one. */
+void cli_pack_number(msgpack_packer *pk, double v);
+
+/* Packs points as a list of {date, value}. */
+void cli_pack_points(msgpack_packer *pk, const cli_point_t *points, size_t n);
 
 /* A subcommand of a group: its name and what runs it. */
 typedef struct {

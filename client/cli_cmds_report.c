@@ -57,14 +57,18 @@ s_submit(cli_t *cli, int argc, char **argv)
         {"narrative", required_argument, NULL, 'n'},
         {"evidence", required_argument, NULL, 'e'},
         {"date", required_argument, NULL, 'D'},
+        {"measure", required_argument, NULL, 'm'},
+        {"value", required_argument, NULL, 'V'},
         CLI_OPTS_END,
     };
     const char *status = NULL, *narrative = NULL, *date = NULL;
     const char *evidence[MAX_EVIDENCE];
-    size_t nevidence = 0;
+    size_t nevidence = 0, nvalues = 0;
+    static cli_point_t values[MAX_EVIDENCE];
+    uint64_t measure = 0;
     int c, rc;
 
-    while ((c = cli_getopt(cli, argc, argv, ":hs:n:e:D:", opts)) != -1) {
+    while ((c = cli_getopt(cli, argc, argv, ":hs:n:e:D:m:V:", opts)) != -1) {
         switch (c) {
         case 's':
             if ((rc = cli_check_enum(cli, "--status", optarg, cli_statuses)))
@@ -88,10 +92,23 @@ s_submit(cli_t *cli, int argc, char **argv)
                 return rc;
             date = optarg;
             break;
+        case 'm':
+            if ((rc = cli_parse_uint(cli, "--measure", optarg, &measure)))
+                return rc;
+            break;
+        case 'V':
+            if (nvalues == MAX_EVIDENCE)
+                return cli_usage(cli, "--value: more than %d", MAX_EVIDENCE);
+            if ((rc = cli_parse_point(cli, "--value", optarg, &values[nvalues])))
+                return rc;
+            nvalues++;
+            break;
         default:
             return cli_opt_exit(cli, c);
         }
     }
+    if (nvalues && !measure)
+        return cli_usage(cli, "--value needs --measure ID");
     if ((rc = cli_positional(cli, argc - optind, 1, 1, "REC")))
         return rc;
     const char *rec = argv[optind];
@@ -106,7 +123,7 @@ s_submit(cli_t *cli, int argc, char **argv)
     msgpack_packer pk;
     msgpack_sbuffer_init(&body);
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 3 + (nevidence > 0) + !!date);
+    msgpack_pack_map(&pk, 3 + (nevidence > 0) + !!date + !!measure + (nvalues > 0));
     nmirf_mp_pack_kv_str(&pk, "rec", rec);
     nmirf_mp_pack_kv_str(&pk, "status", status);
     nmirf_mp_pack_kv_str(&pk, "narrative", narrative);
@@ -118,6 +135,12 @@ s_submit(cli_t *cli, int argc, char **argv)
     }
     if (date)
         nmirf_mp_pack_kv_str(&pk, "date", date);
+    if (measure)
+        nmirf_mp_pack_kv_uint(&pk, "measure", measure);
+    if (nvalues) {
+        nmirf_mp_pack_str(&pk, "indicator_values");
+        cli_pack_points(&pk, values, nvalues);
+    }
     return s_call_report(cli, "report.submit", &body);
 }
 

@@ -34,6 +34,7 @@ static const char s_overview[] =
     "  entity ...          enroll, list, show, revoke entities\n"
     "  rec ...             import, list, show, assign recommendations\n"
     "  report ...          submit, validate, return, list reports\n"
+    "  measure ...         add, update, list, show measures and their indicators\n"
     "  events              list events, or follow them as they happen\n"
     "  snapshot            every record, as JSON\n"
     "  stats               implementation status counts by entity and mechanism\n"
@@ -173,7 +174,7 @@ static const char s_rec[] =
 
 static const char s_report[] =
     "usage: nmirf report submit REC --status S --narrative TEXT [--evidence URL]...\n"
-    "                           [--date DATE]\n"
+    "                           [--date DATE] [--measure ID [--value DATE=VALUE]...]\n"
     "       nmirf report validate N\n"
     "       nmirf report return N --reason TEXT\n"
     "       nmirf report list [--rec ID] [--entity ID] [--state S] [--limit N]\n"
@@ -189,6 +190,9 @@ static const char s_report[] =
     "  -n, --narrative TEXT what was done\n"
     "  -e, --evidence URL   a link to evidence (repeat the flag)\n"
     "  -D, --date DATE      YYYY-MM-DD (default: the broker's date)\n"
+    "  -m, --measure ID     the measure (linked to REC) this report is about\n"
+    "  -V, --value D=V      an indicator value V measured on date D (repeat);\n"
+    "                       once validated it becomes the measure's progress\n"
     "return:\n"
     "  -r, --reason TEXT    why the report goes back\n"
     "list:\n"
@@ -209,6 +213,42 @@ static const char s_report[] =
     "nmirf-agent, which signs it, keeps it on disk and sends it until the broker\n"
     "answers. If no answer comes within --timeout, submit prints \"queued: ...\"\n"
     "and exits 0: the agent goes on resending it (see nmirf outbox).\n";
+
+static const char s_measure[] =
+    "usage: nmirf measure add --rec ID... --title TEXT [--description TEXT]\n"
+    "                         [--indicator NAME --target N [--unit U] [--baseline N]\n"
+    "                          [--milestone DATE=VALUE]...]\n"
+    "       nmirf measure update ID [--rec ID]... [--title TEXT] [--description TEXT]\n"
+    "                         [--indicator NAME --target N ...]\n"
+    "       nmirf measure list [--rec ID] [--limit N]\n"
+    "       nmirf measure show ID\n"
+    "\n"
+    "A measure is a planned action linked to one or more recommendations,\n"
+    "optionally with a quantitative indicator: a baseline, a target and planned\n"
+    "milestones. The coordinator adds and updates measures, and so does the\n"
+    "ministry that leads every recommendation the measure is linked to.\n"
+    "Progress comes from validated reports that give indicator values\n"
+    "(nmirf report submit REC --measure ID --value DATE=VALUE).\n"
+    "\n"
+    "  -R, --rec ID            a linked recommendation (repeat); update replaces\n"
+    "                          the list\n"
+    "  -t, --title TEXT        what will be done\n"
+    "  -d, --description TEXT  more detail\n"
+    "  -i, --indicator NAME    the indicator's name (update replaces the whole\n"
+    "                          indicator: give all its flags again)\n"
+    "  -T, --target N          the value to reach\n"
+    "  -u, --unit U            e.g. persons, %%\n"
+    "  -b, --baseline N        the value at the start\n"
+    "  -m, --milestone D=V     a planned value V by date D (repeat)\n"
+    "  -n, --limit N           at most N rows (default 1000)\n"
+    "\n"
+    "examples:\n"
+    "  nmirf measure add --rec UPR-4-128.12 --title 'Train prison staff' \\\n"
+    "        --indicator 'staff trained' --unit persons --baseline 0 --target 1200 \\\n"
+    "        --milestone 2025-12-31=600 --milestone 2026-12-31=1200\n"
+    "  nmirf measure list --rec UPR-4-128.12\n"
+    "  nmirf -k MJ.key report submit UPR-4-128.12 --status in_progress \\\n"
+    "        --narrative 'First sessions held' --measure 1 --value 2025-06-30=310\n";
 
 static const char s_events[] =
     "usage: nmirf events [--since N] [--limit N]\n"
@@ -282,7 +322,7 @@ static const struct {
     {"rec", s_rec},           {"report", s_report}, {"events", s_events},
     {"snapshot", s_snapshot}, {"stats", s_stats},   {"mine", s_agent},
     {"outbox", s_agent},      {"watch", s_agent},   {"agent-status", s_agent},
-    {"agent", s_agent},       {"audit", s_audit},
+    {"agent", s_agent},       {"audit", s_audit},   {"measure", s_measure},
 };
 
 int

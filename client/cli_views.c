@@ -69,6 +69,8 @@ cli_view_report(const msgpack_object *report)
     cli_kv_field("state", report, "state");
     cli_kv_field("date", report, "date");
     cli_kv_field("narrative", report, "narrative");
+    cli_kv_field("measure", report, "measure");
+    cli_kv_field("values", report, "indicator_values");
     const msgpack_object *evidence = nmirf_mp_get(report, "evidence");
     if (evidence && evidence->type == MSGPACK_OBJECT_ARRAY)
         for (uint32_t i = 0; i < evidence->via.array.size; i++) {

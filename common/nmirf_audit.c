@@ -175,13 +175,18 @@ s_check_request(s_verifier_t *v, const nmirf_event_t *ev, const uint8_t *env,
 {
     unsigned long long seq = (unsigned long long)ev->seq;
     if (!ev->has_req) {
-        /* Only the broker's first start makes a change nobody signed. */
-        if (ev->seq == 1 && strcmp(ev->author, "-") == 0)
+        /* Only the broker makes a change nobody signed: its first start
+           (event 1), and the deadline reminders it derives from its clock
+           and the assignments already in the log. Both have author "-",
+           which is no entity id; the broker's checkpoints sign them. */
+        if (strcmp(ev->author, "-") == 0 &&
+            (ev->seq == 1 || strcmp(ev->kind, "deadline.due_soon") == 0 ||
+             strcmp(ev->kind, "deadline.overdue") == 0))
             return 0;
         return s_fail(v, ev->seq,
-                      "event %llu: no signed request behind it (author %s); only event "
-                      "1, the first start, may have none",
-                      seq, ev->author);
+                      "event %llu: no signed request behind it (author %s, %s); only "
+                      "event 1 and the broker's deadline events may have none",
+                      seq, ev->author, ev->kind);
     }
     if (!env) {
         /* One request may make several events (an import): the request

@@ -3,6 +3,7 @@
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 
+#include <math.h>
 #include <string.h>
 
 const char *const body_roles[] = {"coordinator", "ministry", "observer", NULL};
@@ -222,5 +223,85 @@ body_bin(op_ctx_t *ctx, const msgpack_object *map, const char *key, size_t len,
         return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "field '%s' must be %zu bytes of bin",
                          key, len);
     *out = (const uint8_t *)v->via.bin.ptr;
+    return 0;
+}
+
+/* Checks one number object; the value into *out. */
+static int
+s_number_ok(op_ctx_t *ctx, const msgpack_object *v, const char *key, double *out)
+{
+    switch (v->type) {
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        *out = (double)v->via.u64;
+        break;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        *out = (double)v->via.i64;
+        break;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        *out = v->via.f64;
+        break;
+    default:
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "field '%s' must be a number", key);
+    }
+    /* NaN and infinities pass msgpack but mean nothing as a value; past
+       1e15 a double no longer holds every integer. */
+    if (!isfinite(*out) || fabs(*out) > BODY_NUMBER_MAX)
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
+                         "field '%s' must be a finite number of magnitude at most 1e15",
+                         key);
+    return 0;
+}
+
+int
+body_number(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool required,
+            double *out, bool *present)
+{
+    const msgpack_object *v;
+    *present = false;
+    if (s_field(ctx, map, key, required, &v))
+        return -1;
+    if (!v)
+        return 0;
+    if (s_number_ok(ctx, v, key, out))
+        return -1;
+    *present = true;
+    return 0;
+}
+
+int
+body_points(op_ctx_t *ctx, const msgpack_object *map, const char *key,
+            const msgpack_object **out)
+{
+    static const char *const allowed[] = {"date", "value", NULL};
+    if (s_field(ctx, map, key, false, out))
+        return -1;
+    if (!*out)
+        return 0;
+    const msgpack_object *a = *out;
+    if (a->type != MSGPACK_OBJECT_ARRAY)
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
+                         "field '%s' must be a list of {date, value}", key);
+    if (a->via.array.size > BODY_LIST_MAX)
+        return op_refuse(ctx, NMIRF_E_TOO_LARGE, "field '%s' has %u items, over %d", key,
+                         a->via.array.size, BODY_LIST_MAX);
+    char what[96];
+    snprintf(what, sizeof what, "an item of '%s'", key);
+    for (uint32_t i = 0; i < a->via.array.size; i++) {
+        const msgpack_object *p = &a->via.array.ptr[i];
+        strv_t date;
+        double value;
+        bool present;
+        if (body_only(ctx, p, allowed, what) || body_date(ctx, p, "date", true, &date) ||
+            body_number(ctx, p, "value", true, &value, &present))
+            return -1;
+        for (uint32_t j = 0; j < i; j++) {
+            const msgpack_object *d = nmirf_mp_get(&a->via.array.ptr[j], "date");
+            if (d->via.str.size == date.n && memcmp(d->via.str.ptr, date.p, date.n) == 0)
+                return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
+                                 "field '%s' gives date %.*s twice", key, (int)date.n,
+                                 date.p);
+        }
+    }
     return 0;
 }

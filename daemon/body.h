@@ -49,6 +49,17 @@ int body_str_list(op_ctx_t *ctx, const msgpack_object *map, const char *key, siz
 int body_langs(op_ctx_t *ctx, const msgpack_object *map, const char *key, size_t max,
                const msgpack_object **out);
 
+/* A number (msgpack int or float) that is finite and at most
+   BODY_NUMBER_MAX in magnitude; *present tells if it was there. */
+#define BODY_NUMBER_MAX 1e15 /* integers up to here are exact in a double */
+int body_number(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool required,
+                double *out, bool *present);
+
+/* A list of at most BODY_LIST_MAX points {date, value} (a date and a
+   number as body_number), no date given twice; *out NULL if absent. */
+int body_points(op_ctx_t *ctx, const msgpack_object *map, const char *key,
+                const msgpack_object **out);
+
 /* A bin of exactly len bytes. */
 int body_bin(op_ctx_t *ctx, const msgpack_object *map, const char *key, size_t len,
              const uint8_t **out);

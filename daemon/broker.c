@@ -1,5 +1,6 @@
 /*  broker - the sockets, the event loop and group commit. */
 #include "broker.h"
+#include "deadlines.h"
 #include "dispatch.h"
 #include "events.h"
 #include "nmirf_keys.h"
@@ -28,6 +29,7 @@ struct _broker_t {
     checkpoint_ctx_t checkpoint; /* what the checkpoint timer signs with */
     char req_ep[256];            /* request endpoint as bound ("*" resolved) */
     char ev_ep[256];             /* events endpoint as bound */
+    unsigned due_soon_days;      /* deadline horizon, days */
 };
 
 /* One request of a batch: who to answer, and the answer. */
@@ -298,6 +300,19 @@ s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/* Timer: the deadline scan (deadlines.c) commits its own transaction
+   between batches; its events are published like a batch's. */
+static int
+s_on_deadlines(zloop_t *loop, int timer_id, void *arg)
+{
+    broker_t *self = arg;
+    if (deadlines_scan(self->store, &self->events, self->due_soon_days,
+                       deadlines_now_ms()) > 0)
+        event_batch_publish(&self->events, self->pub);
+    event_batch_truncate(&self->events, 0);
+    return 0;
+}
+
 broker_t *
 broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
 {
@@ -329,6 +344,8 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
     zloop_timer(self->loop, BROKER_HEARTBEAT_MS, 0, s_on_heartbeat, self);
     zloop_timer(self->loop, CHECKPOINT_INTERVAL_MS, 0, checkpoint_on_timer,
                 &self->checkpoint);
+    self->due_soon_days = opts->due_soon_days;
+    zloop_timer(self->loop, deadlines_period_ms(), 0, s_on_deadlines, self);
     return self;
 fail:
     broker_destroy(&self);

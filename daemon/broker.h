@@ -34,6 +34,7 @@ typedef struct {
     const char *datadir;    /* where the endpoints file goes */
     const nmirf_key_t *key; /* the broker's own keys, NMIRFD (borrowed): CURVE
                                server, checkpoint signatures */
+    unsigned due_soon_days; /* deadline.due_soon horizon, days (deadlines.h) */
 } broker_opts_t;
 
 typedef struct _broker_t broker_t;

@@ -7,6 +7,7 @@
 #include "bootstrap.h"
 #include "broker.h"
 #include "checkpoint.h"
+#include "deadlines.h"
 #include "nmirf_keys.h"
 #include "nmirf_log.h"
 #include "nmirf_util.h"
@@ -26,7 +27,7 @@ s_usage(FILE *out)
 {
     fprintf(out,
             "usage: nmirfd [-v] [-d DIR] [-r ENDPOINT] [-e ENDPOINT] [--coordinator ID]\n"
-            "              [--map-size MIB]\n"
+            "              [--map-size MIB] [--due-soon-days N]\n"
             "\n"
             "The nmirf broker: keeps recommendation state in LMDB, answers signed\n"
             "requests, and publishes every change as an event.\n"
@@ -38,6 +39,7 @@ s_usage(FILE *out)
             "      --coordinator ID    id of the coordinator made on first start "
             "(default COORD)\n"
             "      --map-size MIB      LMDB map size in MiB (default 1024)\n"
+            "      --due-soon-days N   deadline.due_soon horizon in days (default 14)\n"
             "  -v, --verbose           log every request\n"
             "  -h, --help              this help\n"
             "\n"
@@ -56,6 +58,7 @@ main(int argc, char **argv)
         {"events", required_argument, NULL, 'e'},
         {"coordinator", required_argument, NULL, 'C'},
         {"map-size", required_argument, NULL, 'M'},
+        {"due-soon-days", required_argument, NULL, 'D'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -63,7 +66,8 @@ main(int argc, char **argv)
     const char *datadir =
         getenv("STATE_DIRECTORY") ? getenv("STATE_DIRECTORY") : "nmirf-data";
     broker_opts_t opts = {.request_ep = "tcp://127.0.0.1:7710",
-                          .events_ep = "tcp://127.0.0.1:7711"};
+                          .events_ep = "tcp://127.0.0.1:7711",
+                          .due_soon_days = DEADLINES_DUE_SOON_DAYS};
     const char *coordinator = "COORD";
     unsigned long map_mb = 1024;
     bool verbose = false;
@@ -92,6 +96,18 @@ main(int argc, char **argv)
                         optarg);
                 return 2;
             }
+            break;
+        }
+        case 'D': {
+            char *end;
+            errno = 0;
+            unsigned long days = strtoul(optarg, &end, 10);
+            if (errno || *end || !*optarg || optarg[0] == '-' || days > 3650) {
+                fprintf(stderr, "nmirfd: --due-soon-days: '%s' is not 0 to 3650 days\n",
+                        optarg);
+                return 2;
+            }
+            opts.due_soon_days = (unsigned)days;
             break;
         }
         case 'v':

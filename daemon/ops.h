@@ -87,6 +87,25 @@ strv_t ops_rec_status(op_ctx_t *ctx, strv_t rec);
 /* Packs the array of a recommendation's reports, oldest first. */
 int ops_pack_rec_reports(op_ctx_t *ctx, strv_t rec);
 
+/* Measures (ops_measure.c), shared with ops_report.c. */
+
+/* Packs a number in the canonical stored form: an integer when it is one
+   (|v| <= 1e15), else a float64. */
+void ops_pack_number(msgpack_packer *pk, double v);
+
+/* Packs a checked list of points {date, value} sorted by date, each value
+   canonical, each with extra: extra_val added if extra is not NULL.
+   Returns 0 or -1 (out of memory). */
+int ops_pack_points(msgpack_packer *pk, const msgpack_object *points, const char *extra,
+                    uint64_t extra_val);
+
+/* Loads measure id; 0, or -1 with not_found / storage set. */
+int ops_measure_load(op_ctx_t *ctx, uint64_t id, msgpack_object *rec);
+
+/* Feeds a just validated report's indicator values (if it has any) into
+   its measure's progress and emits measure.updated. 0 or -1. */
+int ops_measure_progress(op_ctx_t *ctx, const msgpack_object *report);
+
 /* Handlers, by file. */
 int op_entity_enroll(op_ctx_t *ctx);
 int op_entity_revoke(op_ctx_t *ctx);
@@ -101,6 +120,10 @@ int op_report_submit(op_ctx_t *ctx);
 int op_report_validate(op_ctx_t *ctx);
 int op_report_return(op_ctx_t *ctx);
 int op_report_list(op_ctx_t *ctx);
+int op_measure_add(op_ctx_t *ctx);
+int op_measure_update(op_ctx_t *ctx);
+int op_measure_list(op_ctx_t *ctx);
+int op_measure_show(op_ctx_t *ctx);
 int op_ping(op_ctx_t *ctx);
 int op_events_since(op_ctx_t *ctx);
 int op_snapshot(op_ctx_t *ctx);

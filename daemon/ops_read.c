@@ -138,11 +138,12 @@ op_snapshot(op_ctx_t *ctx)
     static const char *const allowed[] = {NULL};
     if (body_only(ctx, &ctx->env->body, allowed, "body"))
         return -1;
-    msgpack_pack_map(&ctx->pk, 6);
+    msgpack_pack_map(&ctx->pk, 7);
     nmirf_mp_pack_kv_uint(&ctx->pk, "seq", store_seq(ctx->store, ctx->txn));
     return s_pack_all(ctx, "entities", DB_ENTITIES) || s_pack_all(ctx, "recs", DB_RECS) ||
                    s_pack_all(ctx, "assignments", DB_ASSIGNMENTS) ||
-                   s_pack_all(ctx, "reports", DB_REPORTS) || s_pack_status(ctx)
+                   s_pack_all(ctx, "reports", DB_REPORTS) || s_pack_status(ctx) ||
+                   s_pack_all(ctx, "measures", DB_MEASURES)
                ? -1
                : 0;
 }

@@ -46,20 +46,56 @@ s_concerned(op_ctx_t *ctx, const msgpack_object *report, const char **who)
     return n;
 }
 
+/* Checks the measure a report names: it exists, covers the report's
+   recommendation, and has an indicator if values are given. */
+static int
+s_check_measure(op_ctx_t *ctx, uint64_t id, strv_t rec, bool values)
+{
+    msgpack_object m;
+    if (ops_measure_load(ctx, id, &m))
+        return -1;
+    const msgpack_object *recs = nmirf_mp_get(&m, "recs");
+    bool linked = false;
+    for (uint32_t i = 0; recs && recs->type == MSGPACK_OBJECT_ARRAY &&
+                         i < recs->via.array.size && !linked;
+         i++)
+        linked = recs->via.array.ptr[i].via.str.size == rec.n &&
+                 memcmp(recs->via.array.ptr[i].via.str.ptr, rec.p, rec.n) == 0;
+    if (!linked)
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
+                         "measure %llu is not linked to recommendation '%.*s'",
+                         (unsigned long long)id, (int)rec.n, rec.p);
+    if (values && !nmirf_mp_get(&m, "indicator"))
+        return op_refuse(ctx, NMIRF_E_CONFLICT,
+                         "measure %llu has no indicator to give values for",
+                         (unsigned long long)id);
+    return 0;
+}
+
 int
 op_report_submit(op_ctx_t *ctx)
 {
-    static const char *const allowed[] = {"rec",      "status", "narrative",
-                                          "evidence", "date",   NULL};
-    const msgpack_object *body = &ctx->env->body, *evidence;
+    static const char *const allowed[] = {
+        "rec",  "status",  "narrative",        "evidence",
+        "date", "measure", "indicator_values", NULL};
+    const msgpack_object *body = &ctx->env->body, *evidence, *values;
     strv_t rec, status, narrative, date;
+    uint64_t measure = 0;
+    bool has_measure;
     if (body_only(ctx, body, allowed, "body") ||
         body_rec_id(ctx, body, "rec", true, &rec) ||
         body_enum(ctx, body, "status", true, body_statuses, &status) ||
         body_str(ctx, body, "narrative", true, BODY_TEXT_MAX, &narrative) ||
         body_str_list(ctx, body, "evidence", BODY_SHORT_MAX * 4, &evidence) ||
-        body_date(ctx, body, "date", false, &date))
+        body_date(ctx, body, "date", false, &date) ||
+        body_uint(ctx, body, "measure", false, &measure, &has_measure) ||
+        body_points(ctx, body, "indicator_values", &values))
         return -1;
+    if (values && !has_measure)
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
+                         "field 'indicator_values' needs field 'measure'");
+    if (values && values->via.array.size == 0)
+        values = NULL; /* no values is no values: stored as absent */
     if (!op_role_is(ctx, "ministry"))
         return op_refuse(ctx, NMIRF_E_FORBIDDEN,
                          "only ministries submit progress reports; %s has role %s",
@@ -76,6 +112,8 @@ op_report_submit(op_ctx_t *ctx)
         return op_refuse(ctx, NMIRF_E_FORBIDDEN,
                          "recommendation '%.*s' is not assigned to %s", (int)rec.n, rec.p,
                          ctx->env->author);
+    if (has_measure && s_check_measure(ctx, measure, rec, values != NULL))
+        return -1;
 
     uint64_t id = store_next_report_id(ctx->store, ctx->txn, &rc);
     if (!id)
@@ -90,7 +128,7 @@ op_report_submit(op_ctx_t *ctx)
     msgpack_sbuffer_init(&buf);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 9);
+    msgpack_pack_map(&pk, 9 + (has_measure ? 1 : 0) + (values ? 1 : 0));
     nmirf_mp_pack_kv_uint(&pk, "id", id);
     nmirf_mp_pack_str(&pk, "rec");
     nmirf_mp_pack_strn(&pk, rec.p, rec.n);
@@ -108,6 +146,15 @@ op_report_submit(op_ctx_t *ctx)
     nmirf_mp_pack_strn(&pk, date.p, date.n);
     nmirf_mp_pack_kv_str(&pk, "state", "submitted");
     nmirf_mp_pack_kv_uint(&pk, "submitted", ctx->now);
+    if (has_measure)
+        nmirf_mp_pack_kv_uint(&pk, "measure", measure);
+    if (values) {
+        nmirf_mp_pack_str(&pk, "indicator_values");
+        if (ops_pack_points(&pk, values, NULL, 0)) {
+            msgpack_sbuffer_destroy(&buf);
+            return op_refuse(ctx, NMIRF_E_INTERNAL, "out of memory");
+        }
+    }
 
     uint8_t key[8];
     store_u64_key(id, key);
@@ -197,6 +244,9 @@ s_decide(op_ctx_t *ctx, bool validate)
             s_write_report(ctx, id, final->data, final->size,
                            validate ? "report.validated" : "report.returned", who, nwho);
     }
+    /* Validated indicator values become the measure's progress. */
+    if (!result && validate)
+        result = ops_measure_progress(ctx, &report);
     msgpack_sbuffer_destroy(&a);
     msgpack_sbuffer_destroy(&b);
     return result;

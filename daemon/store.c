@@ -15,8 +15,9 @@ struct _store_t {
 };
 
 static const char *const s_db_names[DB_COUNT] = {
-    "meta",        "entities", "recs",   "assignments", "reports",
-    "rec_reports", "status",   "events", "requests",    "checkpoints",
+    "meta",        "entities",     "recs",      "assignments", "reports",
+    "rec_reports", "status",       "events",    "requests",    "checkpoints",
+    "measures",    "rec_measures", "deadlines",
 };
 
 store_t *
@@ -45,7 +46,7 @@ store_open(const char *dir, size_t map_mb, char *why, size_t whylen)
         rc = mdb_txn_begin(self->env, NULL, 0, &txn);
     for (int i = 0; !rc && i < DB_COUNT; i++) {
         unsigned flags = MDB_CREATE;
-        if (i == DB_REC_REPORTS)
+        if (i == DB_REC_REPORTS || i == DB_REC_MEASURES)
             flags |= MDB_DUPSORT | MDB_DUPFIXED;
         rc = mdb_dbi_open(txn, s_db_names[i], flags, &self->dbi[i]);
     }
@@ -216,6 +217,14 @@ store_next_report_id(store_t *self, MDB_txn *txn, int *err)
 {
     uint64_t id = s_meta_u64(self, txn, "report") + 1;
     *err = s_meta_put_u64(self, txn, "report", id);
+    return *err ? 0 : id;
+}
+
+uint64_t
+store_next_measure_id(store_t *self, MDB_txn *txn, int *err)
+{
+    uint64_t id = s_meta_u64(self, txn, "measure") + 1;
+    *err = s_meta_put_u64(self, txn, "measure", id);
     return *err ? 0 : id;
 }
 

@@ -21,16 +21,21 @@
 #include "nmirf_wire.h"
 
 typedef enum {
-    DB_META, /* "seq" -> u64 BE; "head" -> hash of the last event; "report" -> u64 BE */
-    DB_ENTITIES,    /* entity id -> entity record */
-    DB_RECS,        /* recommendation id -> recommendation record */
-    DB_ASSIGNMENTS, /* recommendation id -> assignment record */
-    DB_REPORTS,     /* report id (u64 BE) -> report record */
-    DB_REC_REPORTS, /* recommendation id -> report ids (u64 BE, dupsort) */
-    DB_STATUS,      /* recommendation id -> implementation status (str) */
-    DB_EVENTS,      /* seq (u64 BE) -> event bytes */
-    DB_REQUESTS,    /* request id (16 bytes) -> {hash, envelope, sig, reply} */
-    DB_CHECKPOINTS, /* seq (u64 BE) -> signed checkpoint {seq, head, ts, sig} */
+    DB_META,         /* "seq" -> u64 BE; "head" -> hash of the last event; "report",
+                        "measure" -> u64 BE: the last ids given */
+    DB_ENTITIES,     /* entity id -> entity record */
+    DB_RECS,         /* recommendation id -> recommendation record */
+    DB_ASSIGNMENTS,  /* recommendation id -> assignment record */
+    DB_REPORTS,      /* report id (u64 BE) -> report record */
+    DB_REC_REPORTS,  /* recommendation id -> report ids (u64 BE, dupsort) */
+    DB_STATUS,       /* recommendation id -> implementation status (str) */
+    DB_EVENTS,       /* seq (u64 BE) -> event bytes */
+    DB_REQUESTS,     /* request id (16 bytes) -> {hash, envelope, sig, reply} */
+    DB_CHECKPOINTS,  /* seq (u64 BE) -> signed checkpoint {seq, head, ts, sig} */
+    DB_MEASURES,     /* measure id (u64 BE) -> measure record */
+    DB_REC_MEASURES, /* recommendation id -> measure ids (u64 BE, dupsort) */
+    DB_DEADLINES,    /* "REC\0KIND" -> {assigned, deadline} of the assignment a
+                        deadline event was emitted for (deadlines.c) */
     DB_COUNT
 } store_db_t;
 
@@ -80,6 +85,9 @@ int store_head(store_t *self, MDB_txn *txn, uint8_t head[NMIRF_HASH_LEN]);
 
 /* Takes the next report id. Returns 0 on error. */
 uint64_t store_next_report_id(store_t *self, MDB_txn *txn, int *err);
+
+/* Takes the next measure id (meta "measure"). Returns 0 on error. */
+uint64_t store_next_measure_id(store_t *self, MDB_txn *txn, int *err);
 
 /* Encodes u64 as 8 big-endian bytes, and back. */
 void store_u64_key(uint64_t v, uint8_t key[8]);

@@ -42,6 +42,7 @@ typedef enum {
     AG_DB_OUTBOX,      /* enqueue counter (u64 BE) -> queued signed request */
     AG_DB_STATUS,      /* recommendation id -> implementation status (str), as the
                           broker's: set by report.validated, loaded from snapshots */
+    AG_DB_MEASURES,    /* measure id (u64 BE) -> measure record, as the broker's */
     AG_DB_COUNT
 } agent_db_t;
 

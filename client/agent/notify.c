@@ -141,8 +141,11 @@ s_kind(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev)
         msgpack_zone_destroy(&zone);
         return mine ? "rec_updated" : NULL;
     }
-    /* Deadline reminders (a coming broker feature): any such event that
-       names us. */
+    /* A measure on a recommendation we lead or contribute to. */
+    if (strcmp(k, "measure.added") == 0 || strcmp(k, "measure.updated") == 0)
+        return nmirf_event_concerns(ev, me) ? k : NULL;
+    /* Deadline reminders (deadline.due_soon, deadline.overdue): any such
+       event that names us. */
     if (strncmp(k, "deadline.", 9) == 0 || strcmp(k, "due_soon") == 0 ||
         strcmp(k, "overdue") == 0)
         return nmirf_event_concerns(ev, me) ? k : NULL;

@@ -26,7 +26,7 @@
 #define SUB_DRAIN_MAX 200000       /* drained after a failed read: the SUB's HWM */
 
 static const char *const s_db_names[AG_DB_COUNT] = {
-    "meta", "entities", "recs", "assignments", "reports", "outbox", "status"};
+    "meta", "entities", "recs", "assignments", "reports", "outbox", "status", "measures"};
 
 /* Big-endian u64 key. */
 static void
@@ -126,6 +126,17 @@ s_apply(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev)
         return s_put_obj(ag, txn, AG_DB_RECS, subj, strlen(subj), &ev->data);
     if (strcmp(k, "assignment.set") == 0)
         return s_put_assignment(ag, txn, subj, &ev->data);
+    if (strcmp(k, "measure.added") == 0 || strcmp(k, "measure.updated") == 0) {
+        char *end;
+        errno = 0;
+        unsigned long long id = strtoull(subj, &end, 10);
+        if (errno || end == subj || *end)
+            return EINVAL;
+        uint8_t key[8];
+        s_u64_key(id, key);
+        return s_put_obj(ag, txn, AG_DB_MEASURES, key, 8, &ev->data);
+    }
+    /* deadline.* change no record: they only notify (notify.c). */
     if (strncmp(k, "report.", 7) == 0) {
         char *end;
         errno = 0;
@@ -255,6 +266,22 @@ s_load_snapshot(agent_t *ag)
         rc = mdb_drop(txn, ag->dbi[i], 0); /* meta..reports; never the outbox */
     if (!rc)
         rc = mdb_drop(txn, ag->dbi[AG_DB_STATUS], 0);
+    if (!rc)
+        rc = mdb_drop(txn, ag->dbi[AG_DB_MEASURES], 0);
+    /* Measures: absent from an older broker's snapshot. */
+    const msgpack_object *measures = nmirf_mp_get(&r->body, "measures");
+    if (!rc && measures && measures->type == MSGPACK_OBJECT_ARRAY)
+        for (uint32_t i = 0; !rc && i < measures->via.array.size; i++) {
+            const msgpack_object *m = &measures->via.array.ptr[i],
+                                 *id = nmirf_mp_get(m, "id");
+            uint8_t k8[8];
+            if (!id || id->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+                rc = EINVAL;
+                break;
+            }
+            s_u64_key(id->via.u64, k8);
+            rc = s_put_obj(ag, txn, AG_DB_MEASURES, k8, 8, m);
+        }
     const msgpack_object *status = nmirf_mp_get(&r->body, "status");
     if (!rc && status && status->type == MSGPACK_OBJECT_MAP)
         for (uint32_t i = 0; !rc && i < status->via.map.size; i++)
