@@ -60,6 +60,8 @@ int cli_cmd_outbox(cli_t *cli, int argc, char **argv);
 int cli_cmd_watch(cli_t *cli, int argc, char **argv);
 int cli_cmd_agent_status(cli_t *cli, int argc, char **argv);
 int cli_cmd_audit(cli_t *cli, int argc, char **argv);
+int cli_cmd_backup(cli_t *cli, int argc, char **argv);
+int cli_cmd_status(cli_t *cli, int argc, char **argv);
 
 /* A subcommand of a group: its name and what runs it. */
 typedef struct {

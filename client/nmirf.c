@@ -27,7 +27,8 @@ static const command_t s_commands[] = {
     {"snapshot", cli_cmd_snapshot}, {"stats", cli_cmd_stats},
     {"mine", cli_cmd_mine},         {"outbox", cli_cmd_outbox},
     {"watch", cli_cmd_watch},       {"agent-status", cli_cmd_agent_status},
-    {"audit", cli_cmd_audit},
+    {"audit", cli_cmd_audit},       {"backup", cli_cmd_backup},
+    {"status", cli_cmd_status},
 };
 
 /* An environment variable, or dflt if it is unset or empty. */
