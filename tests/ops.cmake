@@ -13,3 +13,9 @@ foreach(spec status_test:120 backup_test:120)
                                 $<TARGET_FILE:nmirf>)
   set_tests_properties(${name} PROPERTIES TIMEOUT ${seconds} LABELS ops)
 endforeach()
+
+# The Debian package: cpack, dpkg-deb -I, dpkg -x into a temporary root.
+add_test(NAME package_test
+         COMMAND ${BASH_PROGRAM} ${CMAKE_CURRENT_LIST_DIR}/package_test.sh ${CMAKE_BINARY_DIR}
+                 ${CMAKE_SOURCE_DIR})
+set_tests_properties(package_test PROPERTIES TIMEOUT 300 LABELS ops)
