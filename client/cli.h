@@ -76,6 +76,8 @@ void cli_pack_number(msgpack_packer *pk, double v);
 
 /* Packs points as a list of {date, value}. */
 void cli_pack_points(msgpack_packer *pk, const cli_point_t *points, size_t n);
+int cli_cmd_backup(cli_t *cli, int argc, char **argv);
+int cli_cmd_status(cli_t *cli, int argc, char **argv);
 
 /* A subcommand of a group: its name and what runs it. */
 typedef struct {

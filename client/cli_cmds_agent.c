@@ -328,6 +328,10 @@ s_view_status(const msgpack_object *body)
     cli_kv_field("connected", body, "connected");
     cli_kv_field("stale", body, "stale");
     cli_kv_field("outbox", body, "outbox");
+    cli_kv_field("heard (ms ago)", body, "heard_ms_ago");
+    uint64_t at = cli_mp_uint(body, "outbox_reported", 0);
+    char when[32];
+    cli_kv("outbox reported", at ? cli_time_text(at, true, when) : "not yet");
 }
 
 int

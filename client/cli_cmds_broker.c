@@ -1,7 +1,8 @@
 /*  cli_cmds_broker - questions about the broker as a whole: ping,
-    snapshot, stats. None takes arguments.
+    snapshot, stats, status. None takes arguments.
 */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,4 +143,103 @@ int
 cli_cmd_stats(cli_t *cli, int argc, char **argv)
 {
     return s_simple(cli, argc, argv, "stats", "stats", s_view_stats, false);
+}
+
+/* A byte count as text with a binary unit ("12.3 MiB"). */
+static const char *
+s_bytes_text(uint64_t n, char buf[32])
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)n;
+    int u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, 32, "%llu B", (unsigned long long)n);
+    else
+        snprintf(buf, 32, "%.1f %s", v, units[u]);
+    return buf;
+}
+
+/* A duration in ms as "3d 04:05:06". */
+static const char *
+s_duration_text(uint64_t ms, char buf[32])
+{
+    uint64_t s = ms / 1000;
+    snprintf(buf, 32, "%llud %02llu:%02llu:%02llu", (unsigned long long)(s / 86400),
+             (unsigned long long)(s / 3600 % 24), (unsigned long long)(s / 60 % 60),
+             (unsigned long long)(s % 60));
+    return buf;
+}
+
+/* status: the broker's health, then one row per agent that reported. */
+static void
+s_view_status(const msgpack_object *body)
+{
+    char a[32], b[32], line[128];
+    uint64_t now = cli_mp_uint(body, "now", 0);
+    uint64_t started = cli_mp_uint(body, "started", 0);
+    cli_kv("broker", s_ping_broker);
+    cli_kv_field("version", body, "version");
+    cli_kv_field("pid", body, "pid");
+    snprintf(line, sizeof line, "%s (since %s)",
+             s_duration_text(now > started ? now - started : 0, a),
+             cli_time_text(started, true, b));
+    cli_kv("uptime", line);
+    cli_kv_field("seq", body, "seq");
+    uint64_t last = cli_mp_uint(body, "last_commit", 0);
+    cli_kv("last commit", last ? cli_time_text(last, true, a) : "none since start");
+    snprintf(line, sizeof line, "%llu requests, %llu writes in %llu commits",
+             (unsigned long long)cli_mp_uint(body, "requests", 0),
+             (unsigned long long)cli_mp_uint(body, "writes", 0),
+             (unsigned long long)cli_mp_uint(body, "commits", 0));
+    cli_kv("counters", line);
+    const msgpack_object *conn = nmirf_mp_get(body, "connections");
+    snprintf(line, sizeof line, "%llu on requests, %llu on events",
+             (unsigned long long)cli_mp_uint(conn, "requests", 0),
+             (unsigned long long)cli_mp_uint(conn, "events", 0));
+    cli_kv("connections", line);
+    snprintf(line, sizeof line, "%llu accepted, %llu refused since start",
+             (unsigned long long)cli_mp_uint(conn, "handshakes_ok", 0),
+             (unsigned long long)cli_mp_uint(conn, "handshakes_refused", 0));
+    cli_kv("handshakes", line);
+    const msgpack_object *store = nmirf_mp_get(body, "store");
+    uint64_t map = cli_mp_uint(store, "map_size", 0),
+             used = cli_mp_uint(store, "map_used", 0);
+    char c[32];
+    snprintf(line, sizeof line, "%s used of %s (%.1f%%), file %s", s_bytes_text(used, a),
+             s_bytes_text(map, b), map ? 100.0 * (double)used / (double)map : 0.0,
+             s_bytes_text(cli_mp_uint(store, "file_bytes", 0), c));
+    cli_kv("store map", line);
+    const msgpack_object *agents = nmirf_mp_get(body, "agents");
+    if (!agents || agents->type != MSGPACK_OBJECT_ARRAY || agents->via.array.size == 0) {
+        cli_kv("agents", "none reported since start");
+        return;
+    }
+    fputc('\n', stdout);
+    static const char *const headers[] = {"AGENT", "OUTBOX", "REPORTED"};
+    cli_table_t *table = cli_table_new(headers, 3);
+    if (!table)
+        return;
+    cli_table_right(table, 1);
+    for (uint32_t i = 0; i < agents->via.array.size; i++) {
+        const msgpack_object *ag = &agents->via.array.ptr[i];
+        uint64_t at = cli_mp_uint(ag, "reported", 0);
+        cli_table_row(table);
+        cli_table_cell_field(table, ag, "entity");
+        cli_table_cell_field(table, ag, "outbox");
+        cli_table_cellf(table, "%s (%llu s ago)", cli_time_text(at, true, a),
+                        (unsigned long long)(now > at ? (now - at) / 1000 : 0));
+    }
+    cli_table_print(table);
+    cli_table_destroy(&table);
+}
+
+int
+cli_cmd_status(cli_t *cli, int argc, char **argv)
+{
+    s_ping_broker = cli->broker;
+    return s_simple(cli, argc, argv, "status", "status", s_view_status, false);
 }

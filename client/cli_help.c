@@ -43,6 +43,8 @@ static const char s_overview[] =
     "  watch               follow the agent's notifications (-a)\n"
     "  agent-status        the agent's replica, broker link and outbox (-a)\n"
     "  audit ...           export the signed event log, verify it offline\n"
+    "  status              the broker's health: store, map use, sessions, agents\n"
+    "  backup              copy a running broker's store and keys (--data DIR)\n"
     "  help [COMMAND]      help on a command (also: nmirf COMMAND --help)\n"
     "\n"
     "exit status:\n"
@@ -314,6 +316,34 @@ static const char s_agent[] =
     "  nmirf report submit UPR-4-128.12 --status in_progress --narrative 'Draft'\n"
     "  nmirf watch --json | jq .\n";
 
+static const char s_status[] =
+    "usage: nmirf status [--json]\n"
+    "\n"
+    "The broker's health, for the coordinator: version, uptime, latest sequence\n"
+    "number, time of the last commit, counters since start (requests, writes,\n"
+    "commits), open CurveZMQ connections on the request and events endpoints,\n"
+    "the store's size on disk, its map size and how much of the map is used,\n"
+    "and each agent's pending outbox as it last reported it (agents report\n"
+    "every few seconds).\n"
+    "\n"
+    "example:\n"
+    "  nmirf -k COORD.key -S NMIRFD.pub status\n";
+
+static const char s_backup[] =
+    "usage: nmirf backup --data DATADIR OUTDIR [--json]\n"
+    "\n"
+    "Copies a broker's data directory into OUTDIR, which must not exist or be\n"
+    "empty: the LMDB store, compacted and consistent (one read transaction,\n"
+    "taken beside the running broker), and the keys directory with its modes.\n"
+    "Run it on the broker's host as the broker's user. OUTDIR is made mode\n"
+    "0700 and holds secret keys: keep it as safe as the broker itself.\n"
+    "docs/OPERATIONS.md says how to restore it.\n"
+    "\n"
+    "  -d, --data DIR      the broker's data directory (e.g. /var/lib/nmirf)\n"
+    "\n"
+    "example:\n"
+    "  sudo -u nmirf nmirf backup --data /var/lib/nmirf /var/backups/nmirf/$(date +%F)\n";
+
 static const struct {
     const char *topic; /* command name */
     const char *text;  /* its help */
@@ -323,6 +353,7 @@ static const struct {
     {"snapshot", s_snapshot}, {"stats", s_stats},   {"mine", s_agent},
     {"outbox", s_agent},      {"watch", s_agent},   {"agent-status", s_agent},
     {"agent", s_agent},       {"audit", s_audit},   {"measure", s_measure},
+    {"status", s_status},     {"backup", s_backup},
 };
 
 int

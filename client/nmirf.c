@@ -28,6 +28,7 @@ static const command_t s_commands[] = {
     {"mine", cli_cmd_mine},         {"outbox", cli_cmd_outbox},
     {"watch", cli_cmd_watch},       {"agent-status", cli_cmd_agent_status},
     {"audit", cli_cmd_audit},       {"measure", cli_cmd_measure},
+    {"backup", cli_cmd_backup},     {"status", cli_cmd_status},
 };
 
 /* An environment variable, or dflt if it is unset or empty. */

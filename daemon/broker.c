@@ -3,6 +3,7 @@
 #include "deadlines.h"
 #include "dispatch.h"
 #include "events.h"
+#include "health.h"
 #include "nmirf_keys.h"
 #include "nmirf_log.h"
 #include "nmirf_mp.h"
@@ -195,6 +196,8 @@ s_drop_sessions(broker_t *self)
     if (s_sockets_open(self, req, ev, why, sizeof why))
         fatalx("after a key change, %s; stopping", why); /* restarted clean */
     zloop_reader(self->loop, self->router, s_on_requests, self);
+    if (self->stats.health)
+        health_watch(self->stats.health, self->loop, self->router, self->pub);
     log_info("an entity was revoked or its keys rotated: dropped every session on %s "
              "and %s; clients "
              "reconnect through ZAP",
@@ -258,6 +261,7 @@ s_on_requests(zloop_t *loop, zsock_t *reader, void *arg)
         } else {
             self->stats.commits++;
             self->stats.writes += batch.writes;
+            self->stats.last_commit = nmirf_now_ms();
             if (took > 100000)
                 log_warnx("slow commit: %llu ms for %zu requests",
                           (unsigned long long)(took / 1000), n);
@@ -319,6 +323,7 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
     broker_t *self = zmalloc(sizeof *self);
     self->store = store;
     self->stats.started = nmirf_now_ms();
+    self->stats.health = health_new();
     char path[4096], text[600];
     memcpy(self->curve_sk, opts->key->curve_sk, sizeof self->curve_sk);
     self->checkpoint.store = store;
@@ -341,6 +346,8 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
     self->loop = zloop_new();
     zloop_reader(self->loop, zap_sock(self->zap), zap_on_request, self->zap);
     zloop_reader(self->loop, self->router, s_on_requests, self);
+    if (self->stats.health)
+        health_watch(self->stats.health, self->loop, self->router, self->pub);
     zloop_timer(self->loop, BROKER_HEARTBEAT_MS, 0, s_on_heartbeat, self);
     zloop_timer(self->loop, CHECKPOINT_INTERVAL_MS, 0, checkpoint_on_timer,
                 &self->checkpoint);
@@ -372,7 +379,8 @@ broker_destroy(broker_t **self_p)
     zloop_destroy(&self->loop);
     zsock_destroy(&self->router);
     zsock_destroy(&self->pub);
-    zap_destroy(&self->zap); /* last: it vets the servers' handshakes */
+    health_destroy(&self->stats.health); /* after the sockets it monitors */
+    zap_destroy(&self->zap);             /* last: it vets the servers' handshakes */
     event_batch_free(&self->events);
     sodium_memzero(self->curve_sk, sizeof self->curve_sk);
     free(self);

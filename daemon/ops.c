@@ -30,6 +30,7 @@ static const op_def_t s_ops[] = {
     {"events.since", false, op_events_since},
     {"snapshot", false, op_snapshot},
     {"stats", false, op_stats},
+    {"status", false, op_status},
 };
 
 const op_def_t *

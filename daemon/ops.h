@@ -128,5 +128,6 @@ int op_ping(op_ctx_t *ctx);
 int op_events_since(op_ctx_t *ctx);
 int op_snapshot(op_ctx_t *ctx);
 int op_stats(op_ctx_t *ctx);
+int op_status(op_ctx_t *ctx);
 
 #endif

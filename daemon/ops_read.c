@@ -1,5 +1,6 @@
 /*  ops_read - ping, events since a sequence number, snapshot, stats. */
 #include "body.h"
+#include "health.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 #include "ops.h"
@@ -15,9 +16,15 @@
 int
 op_ping(op_ctx_t *ctx)
 {
-    static const char *const allowed[] = {NULL};
-    if (body_only(ctx, &ctx->env->body, allowed, "body"))
+    /* An agent's periodic ping carries its outbox length (status shows it). */
+    static const char *const allowed[] = {"outbox", NULL};
+    uint64_t outbox;
+    bool present;
+    if (body_only(ctx, &ctx->env->body, allowed, "body") ||
+        body_uint(ctx, &ctx->env->body, "outbox", false, &outbox, &present))
         return -1;
+    if (present && ctx->stats)
+        health_agent_report(ctx->stats->health, ctx->env->author, outbox, ctx->now);
     static const broker_stats_t none;
     const broker_stats_t *st = ctx->stats ? ctx->stats : &none;
     msgpack_pack_map(&ctx->pk, 6);

@@ -12,6 +12,8 @@ packages=(
     libjansson-dev                          # JSON import and --json output
     clang libclang-rt-14-dev                # libFuzzer harnesses
     python3                                 # test scripts' JSON checks
+    dpkg-dev                                # dpkg-shlibdeps: the package's Depends (cpack)
+    man-db groff-base                       # man -l: the man pages checked by package_test
 )
 
 missing=()

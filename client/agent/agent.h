@@ -31,6 +31,7 @@
 #define AGENT_TICK_MS 100               /* housekeeping timer */
 #define AGENT_RETRY_FIRST_MS 1000       /* wait after a failed blocking read... */
 #define AGENT_RETRY_MAX_MS 60000        /* ...doubled each failure up to this */
+#define AGENT_REPORT_MS 5000            /* outbox length reported to the broker */
 
 /* The replica's named databases. */
 typedef enum {
@@ -69,6 +70,9 @@ typedef struct {
     int64_t read_next;      /* monotonic ms before which no blocking read is tried */
     int read_backoff_ms;    /* wait after the next failed blocking read */
     bool contact_hold;      /* draining after a failed read: messages are not contact */
+    int64_t report_next;    /* monotonic ms of the next outbox report (ping) */
+    int64_t reported_at;    /* wall-clock ms of the last report sent, 0 never */
+    size_t reported_outbox; /* the outbox length it carried */
 
     MDB_env *env;             /* DIR/replica */
     MDB_dbi dbi[AG_DB_COUNT]; /* its databases */
@@ -111,6 +115,12 @@ void link_read_failed(agent_t *ag);
    link_read_failed() is applied. On success the backoff is reset. */
 nmirf_reply_t *link_read(agent_t *ag, const char *op, const uint8_t *body, size_t len,
                          int timeout_ms);
+
+/* Every AGENT_REPORT_MS, and soon after the outbox length changes, sends
+   a signed `ping {outbox}` through the DEALER without waiting, so that the
+   broker's `status` shows what this agent still holds. Its reply is
+   dropped by outbox_on_reply (no entry has its id). */
+void link_report(agent_t *ag);
 
 /* --- replica.c --------------------------------------------------------- */
 

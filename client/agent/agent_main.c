@@ -57,6 +57,7 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
     agent_t *ag = arg;
     replica_tick(ag);
     outbox_tick(ag->outbox);
+    link_report(ag);
     control_tick(ag->control);
     notify_reap(ag->notify);
     return 0;

@@ -273,7 +273,8 @@ static int
 s_status(agent_t *ag, msgpack_packer *pk)
 {
     bool up = link_reachable(ag);
-    msgpack_pack_map(pk, 8);
+    int64_t now = zclock_mono();
+    msgpack_pack_map(pk, 10);
     nmirf_mp_pack_kv_str(pk, "entity", ag->key.entity);
     nmirf_mp_pack_kv_uint(pk, "seq", ag->seq);
     nmirf_mp_pack_kv_uint(pk, "broker_seq", ag->broker_seq);
@@ -283,6 +284,14 @@ s_status(agent_t *ag, msgpack_packer *pk)
     s_kv_bool(pk, "connected", up);
     s_kv_bool(pk, "loaded", ag->loaded);
     nmirf_mp_pack_kv_uint(pk, "outbox", outbox_pending(ag->outbox));
+    /* How long since the broker was heard (ms; absent if never), and when
+       the outbox length was last reported to it (0: not yet). */
+    nmirf_mp_pack_str(pk, "heard_ms_ago");
+    if (ag->last_contact)
+        msgpack_pack_uint64(pk, (uint64_t)(now - ag->last_contact));
+    else
+        msgpack_pack_nil(pk);
+    nmirf_mp_pack_kv_uint(pk, "outbox_reported", (uint64_t)ag->reported_at);
     return 0;
 }
 

@@ -19,6 +19,8 @@
 #include "agent.h"
 
 #include "nmirf_log.h"
+#include "nmirf_mp.h"
+#include "nmirf_util.h"
 
 /* The SUB keeps what arrives while a snapshot or a catch-up blocks the
    loop; past this ZeroMQ drops, and the gap is fetched again. */
@@ -132,4 +134,45 @@ link_read(agent_t *ag, const char *op, const uint8_t *body, size_t len, int time
     } else
         ag->read_backoff_ms = AGENT_RETRY_FIRST_MS;
     return r;
+}
+
+void
+link_report(agent_t *ag)
+{
+    int64_t now = zclock_mono();
+    size_t pending = outbox_pending(ag->outbox);
+    /* A change is reported within a second (not at once: a burst of
+       submissions would make a ping each); otherwise every period. */
+    bool changed = pending != ag->reported_outbox && ag->reported_at;
+    if (now < ag->report_next &&
+        !(changed && now >= ag->report_next - AGENT_REPORT_MS + 1000))
+        return;
+    ag->report_next = now + AGENT_REPORT_MS;
+    msgpack_sbuffer body;
+    msgpack_sbuffer_init(&body);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_kv_uint(&pk, "outbox", pending);
+    uint8_t id[NMIRF_ID_LEN], sig[NMIRF_SIG_LEN], *env = NULL;
+    size_t env_len = 0;
+    nmirf_random_id(id, sizeof id);
+    uint64_t ts = nmirf_now_ms();
+    int rc = nmirf_request_encode("ping", id, ag->key.entity, ts, (uint8_t *)body.data,
+                                  body.size, ag->key.sign_sk, &env, &env_len, sig);
+    msgpack_sbuffer_destroy(&body);
+    if (rc)
+        return;
+    zmsg_t *msg = zmsg_new();
+    zmsg_addmem(msg, env, env_len);
+    zmsg_addmem(msg, sig, NMIRF_SIG_LEN);
+    free(env);
+    /* No connection: dropped, and tried again in a second. */
+    if (zmsg_send(&msg, ag->dealer) != 0) {
+        zmsg_destroy(&msg);
+        ag->report_next = now + 1000;
+    } else {
+        ag->reported_at = (int64_t)ts;
+        ag->reported_outbox = pending;
+    }
 }

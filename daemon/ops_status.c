@@ -1,0 +1,68 @@
+/*  ops_status - status: the broker's health for the coordinator (uptime,
+    counters, the store's size and map use, open connections, agents'
+    outboxes as last reported). PROTOCOL.md section 6 gives the reply. */
+#include "body.h"
+#include "health.h"
+#include "nmirf_mp.h"
+#include "nmirf_util.h"
+#include "ops.h"
+
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Packs "store": the data file's size, the map's size and how much of it
+   the last committed transaction used. LMDB never shrinks its file, so
+   map_used (pages in use up to the last page number), not file_bytes, is
+   what tells how close the map is to full. */
+static int
+s_pack_store(op_ctx_t *ctx)
+{
+    MDB_env *env = mdb_txn_env(ctx->txn);
+    MDB_envinfo info;
+    MDB_stat st;
+    const char *dir = NULL;
+    int rc = mdb_env_info(env, &info);
+    if (!rc)
+        rc = mdb_env_stat(env, &st);
+    if (!rc)
+        rc = mdb_env_get_path(env, &dir);
+    if (rc)
+        return op_store_error(ctx, rc, "reading the store's size");
+    char path[4096];
+    struct stat fst;
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    uint64_t file_bytes = stat(path, &fst) == 0 ? (uint64_t)fst.st_size : 0;
+    uint64_t used = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+    nmirf_mp_pack_str(&ctx->pk, "store");
+    msgpack_pack_map(&ctx->pk, 4);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "file_bytes", file_bytes);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "map_size", info.me_mapsize);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "map_used", used);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "page_size", st.ms_psize);
+    return 0;
+}
+
+int
+op_status(op_ctx_t *ctx)
+{
+    static const char *const allowed[] = {NULL};
+    if (body_only(ctx, &ctx->env->body, allowed, "body") || op_need_coordinator(ctx))
+        return -1;
+    static const broker_stats_t none;
+    const broker_stats_t *st = ctx->stats ? ctx->stats : &none;
+    msgpack_pack_map(&ctx->pk, 12);
+    nmirf_mp_pack_kv_str(&ctx->pk, "version", NMIRF_VERSION);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "now", ctx->now);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "started", st->started);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "seq", store_seq(ctx->store, ctx->txn));
+    nmirf_mp_pack_kv_uint(&ctx->pk, "last_commit", st->last_commit);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "requests", st->requests);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "writes", st->writes);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "commits", st->commits);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "pid", (uint64_t)getpid());
+    if (s_pack_store(ctx))
+        return -1;
+    health_pack(st->health, &ctx->pk); /* connections, agents */
+    return 0;
+}

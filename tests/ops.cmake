@@ -1,0 +1,21 @@
+# Operator tools: `status` and `agent-status` against a broker and an
+# agent, `nmirf backup` under load and its restore, and the Debian
+# package (tests/package_test.sh). The C tests get the broker, agent and
+# CLI binaries as arguments.
+foreach(spec status_test:120 backup_test:120)
+  string(REPLACE ":" ";" spec ${spec})
+  list(GET spec 0 name)
+  list(GET spec 1 seconds)
+  add_executable(${name} ${CMAKE_CURRENT_LIST_DIR}/${name}.c)
+  target_link_libraries(${name} PRIVATE nmirf_agent_harness)
+  add_dependencies(${name} nmirfd nmirf-agent nmirf)
+  add_test(NAME ${name} COMMAND ${name} $<TARGET_FILE:nmirfd> $<TARGET_FILE:nmirf-agent>
+                                $<TARGET_FILE:nmirf>)
+  set_tests_properties(${name} PROPERTIES TIMEOUT ${seconds} LABELS ops)
+endforeach()
+
+# The Debian package: cpack, dpkg-deb -I, dpkg -x into a temporary root.
+add_test(NAME package_test
+         COMMAND ${BASH_PROGRAM} ${CMAKE_CURRENT_LIST_DIR}/package_test.sh ${CMAKE_BINARY_DIR}
+                 ${CMAKE_SOURCE_DIR})
+set_tests_properties(package_test PROPERTIES TIMEOUT 300 LABELS ops)

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# package_test - the Debian package: `cpack -G DEB` in the build directory,
+# its control file (dpkg-deb -I), then the package unpacked with dpkg -x
+# into a temporary root: every expected file there, the binaries run
+# --help, the man pages render with man -l. Files the service work adds
+# (sample configs, sysusers, tmpfiles, nmirfd.conf.5) are expected when
+# the source tree has them, and then /etc/nmirf/* must be conffiles.
+#
+# usage: package_test.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+
+build=$(cd "$1" && pwd)
+src=$(cd "$2" && pwd)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nmirf-pkg-XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { echo "ok - $*"; }
+
+for tool in cpack dpkg-deb dpkg man; do
+    command -v "$tool" >/dev/null || fail "$tool is missing (tests/setup.sh installs it)"
+done
+
+# 1. Build the package into tmp, so the build directory keeps no .deb.
+(cd "$build" && cpack -G DEB -B "$tmp/out" >"$tmp/cpack.log" 2>&1) ||
+    { cat "$tmp/cpack.log" >&2; fail "cpack failed"; }
+debs=("$tmp"/out/*.deb)
+[ ${#debs[@]} -eq 1 ] && [ -f "${debs[0]}" ] || fail "expected one .deb, got: ${debs[*]}"
+deb=${debs[0]}
+ok "cpack made $(basename "$deb") ($(stat -c %s "$deb") bytes)"
+
+# 2. The control file.
+info=$(dpkg-deb -I "$deb")
+field() { dpkg-deb -f "$deb" "$1"; }
+[ "$(field Package)" = nmirf ] || fail "Package: $(field Package)"
+[ "$(field Version)" = "$(sed -n 's/^project(nmirf VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")" ] ||
+    fail "Version: $(field Version)"
+[ "$(field Architecture)" = "$(dpkg --print-architecture)" ] || fail "Architecture: $(field Architecture)"
+[ -n "$(field Maintainer)" ] || fail "no Maintainer"
+[ -n "$(field Description)" ] || fail "no Description"
+depends=$(field Depends)
+for lib in libzmq5 libczmq4 liblmdb0 libsodium23 libjansson4 libc6; do
+    grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib: $depends"
+done
+grep -q postinst <<<"$info" || fail "no postinst: $info"
+ok "control: nmirf $(field Version) $(field Architecture), Depends: $depends"
+
+# 3. The files, unpacked into a temporary root.
+root=$tmp/root
+dpkg -x "$deb" "$root"
+expect=(
+    usr/bin/nmirfd usr/bin/nmirf usr/bin/nmirf-agent
+    lib/systemd/system/nmirfd.service lib/systemd/system/nmirf-agent@.service
+    usr/share/man/man1/nmirf.1.gz usr/share/man/man8/nmirfd.8.gz
+    usr/share/man/man8/nmirf-agent.8.gz
+    usr/share/doc/nmirf/README.md usr/share/doc/nmirf/OPERATIONS.md
+    usr/share/doc/nmirf/PROTOCOL.md usr/share/doc/nmirf/AGENT.md
+)
+conffiles=()
+[ -f "$src/systemd/nmirf.sysusers" ] && expect+=(usr/lib/sysusers.d/nmirf.conf)
+[ -f "$src/systemd/nmirf.tmpfiles" ] && expect+=(usr/lib/tmpfiles.d/nmirf.conf)
+[ -f "$src/man/nmirfd.conf.5" ] && expect+=(usr/share/man/man5/nmirfd.conf.5.gz)
+for c in nmirfd.conf nmirf-agent.conf; do
+    if [ -f "$src/conf/$c" ]; then
+        expect+=("etc/nmirf/$c")
+        conffiles+=("/etc/nmirf/$c")
+    fi
+done
+for f in "${expect[@]}"; do
+    [ -f "$root/$f" ] || fail "missing /$f; the package holds:
+$(dpkg-deb -c "$deb")"
+done
+ok "${#expect[@]} expected files present"
+
+# Nothing outside the places a Debian package may use.
+stray=$(cd "$root" && find . -type f | grep -Ev '^\./(usr/(bin|share|lib/(sysusers|tmpfiles)\.d)|lib/systemd/system|etc/nmirf)/' || true)
+[ -z "$stray" ] || fail "files in unexpected places: $stray"
+
+# conffiles: exactly the sample configs.
+dpkg-deb -e "$deb" "$tmp/control"
+if [ ${#conffiles[@]} -gt 0 ]; then
+    for c in "${conffiles[@]}"; do
+        grep -qx "$c" "$tmp/control/conffiles" || fail "$c is not a conffile"
+    done
+    ok "conffiles: ${conffiles[*]}"
+else
+    [ ! -s "$tmp/control/conffiles" ] || fail "conffiles without configs: $(cat "$tmp/control/conffiles")"
+fi
+for f in "$tmp"/control/postinst; do
+    sh -n "$f" || fail "postinst does not parse"
+done
+
+# 4. The binaries run (their libraries are the system's, as Depends says).
+for b in nmirfd nmirf nmirf-agent; do
+    "$root/usr/bin/$b" --help >"$tmp/help" 2>&1 || fail "$b --help exits $?"
+    grep -qi usage "$tmp/help" || fail "$b --help says no usage: $(cat "$tmp/help")"
+done
+ok "nmirfd, nmirf, nmirf-agent run --help"
+
+# 5. The man pages render, without warnings.
+for page in "$root"/usr/share/man/man*/*.gz; do
+    out=$(MANWIDTH=80 man -l "$page" 2>"$tmp/man.err") || fail "man -l $page failed: $(cat "$tmp/man.err")"
+    [ ! -s "$tmp/man.err" ] || fail "man -l $page warns: $(cat "$tmp/man.err")"
+    grep -q "NAME" <<<"$out" || fail "$page renders no NAME section"
+done
+ok "man pages render: $(cd "$root/usr/share/man" && echo man*/*.gz)"
+
+# 6. The units name the installed binaries.
+for u in "$root"/lib/systemd/system/*.service; do
+    exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$u")
+    [ -n "$exe" ] || fail "$u has no ExecStart"
+    case "$exe" in
+    /usr/bin/*) [ -f "$root$exe" ] || fail "$u runs $exe, which the package does not hold" ;;
+    *) echo "note: $(basename "$u") runs $exe, not a packaged /usr/bin binary" ;;
+    esac
+done
+ok "package checked"
