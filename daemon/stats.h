@@ -6,10 +6,11 @@
 #include <stdint.h>
 
 typedef struct {
-    uint64_t started;  /* start time, ms */
-    uint64_t requests; /* requests answered */
-    uint64_t writes;   /* writes committed */
-    uint64_t commits;  /* synced commits that held them */
+    uint64_t started;    /* start time, ms */
+    uint64_t requests;   /* requests answered */
+    uint64_t writes;     /* writes committed */
+    uint64_t commits;    /* synced commits that held them */
+    uint64_t last_batch; /* writes committed by the latest commit */
 } broker_stats_t;
 
 #endif
