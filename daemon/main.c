@@ -56,7 +56,11 @@ static struct {
     const char *flag_keys[S_MAX_FLAGS];   /* settings given as flags... */
     const char *flag_values[S_MAX_FLAGS]; /* ...and their values */
     size_t flag_count;                    /* how many */
-    nmirf_conf_t *conf;                   /* the settings in force */
+    nmirf_conf_t *boot;                   /* the settings read at start: what the
+                                             broker's strings point into, kept to
+                                             the end */
+    nmirf_conf_t *conf;                   /* the settings in force (boot, or a
+                                             reload's) */
     broker_t *broker;                     /* the running broker */
 } s;
 
@@ -178,7 +182,8 @@ s_on_hup(void *arg)
     broker_opts_t opts = {0};
     s_broker_opts(next, &opts);
     broker_configure(s.broker, &opts);
-    nmirf_conf_destroy(&s.conf);
+    if (s.conf != s.boot)
+        nmirf_conf_destroy(&s.conf);
     s.conf = next;
     log_info("reload: %s read, %d setting%s changed",
              s.conf_path ? s.conf_path : "(no config file)", changes,
@@ -295,7 +300,7 @@ main(int argc, char **argv)
     }
     if (!s.conf_path && access(S_DEFAULT_CONF, F_OK) == 0)
         s.conf_path = S_DEFAULT_CONF;
-    s.conf = s_settings(why, sizeof why);
+    s.boot = s.conf = s_settings(why, sizeof why);
     if (!s.conf) {
         fprintf(stderr, "%s\n", why);
         return 1;
@@ -364,6 +369,8 @@ main(int argc, char **argv)
     store_close(&store);
     log_info("stopping: %llu requests committed in the last batch, store closed",
              (unsigned long long)last_batch);
-    nmirf_conf_destroy(&s.conf);
+    if (s.conf != s.boot)
+        nmirf_conf_destroy(&s.conf);
+    nmirf_conf_destroy(&s.boot);
     return 0;
 }
