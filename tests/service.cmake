@@ -1,0 +1,8 @@
+# The daemons as services: config files, -n, SIGHUP, systemd readiness and
+# watchdog, the unit files.
+
+# The config parser's unit test, beside it in common/.
+add_executable(nmirf_conf_test ${PROJECT_SOURCE_DIR}/common/nmirf_conf_test.c)
+target_link_libraries(nmirf_conf_test PRIVATE nmirf_common)
+add_test(NAME conf_unit COMMAND nmirf_conf_test)
+set_tests_properties(conf_unit PROPERTIES TIMEOUT 30 LABELS unit)
