@@ -14,3 +14,15 @@ target_link_libraries(service_test PRIVATE nmirf_common)
 add_dependencies(service_test nmirfd)
 add_test(NAME service_test COMMAND service_test $<TARGET_FILE:nmirfd>)
 set_tests_properties(service_test PROPERTIES TIMEOUT 120 LABELS integration)
+
+# nmirfd -n and nmirf-agent -n: settings, errors with file:line, exit codes.
+add_test(NAME service_conf
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/service_conf_test.sh $<TARGET_FILE:nmirfd>
+                 $<TARGET_FILE:nmirf-agent> ${PROJECT_SOURCE_DIR})
+set_tests_properties(service_conf PROPERTIES TIMEOUT 60 LABELS cli)
+
+# The unit files: systemd-analyze verify, and the exposure score under 2.0.
+add_test(NAME service_units
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/service_units_test.sh ${PROJECT_SOURCE_DIR}
+                 $<TARGET_FILE:nmirfd> $<TARGET_FILE:nmirf-agent>)
+set_tests_properties(service_units PROPERTIES TIMEOUT 60 LABELS unit SKIP_RETURN_CODE 77)
