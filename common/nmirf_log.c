@@ -9,13 +9,45 @@
 #include <time.h>
 
 static const char *s_progname = "nmirf";
-static bool s_verbose;
+static int s_level = NMIRF_LOG_INFO;
 
 void
 log_init(const char *progname, bool verbose)
 {
     s_progname = progname;
-    s_verbose = verbose;
+    s_level = verbose ? NMIRF_LOG_DEBUG : NMIRF_LOG_INFO;
+}
+
+void
+log_set_level(int level)
+{
+    s_level = level;
+}
+
+int
+log_level(void)
+{
+    return s_level;
+}
+
+static const char *s_level_names[8] = {[NMIRF_LOG_ERROR] = "error",
+                                       [NMIRF_LOG_WARNING] = "warning",
+                                       [NMIRF_LOG_INFO] = "info",
+                                       [NMIRF_LOG_DEBUG] = "debug"};
+
+int
+log_level_from_name(const char *name)
+{
+    for (int i = 0; i < 8; i++)
+        if (s_level_names[i] && strcmp(s_level_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+const char *
+log_level_name(int level)
+{
+    return level >= 0 && level < 8 && s_level_names[level] ? s_level_names[level] : "?";
 }
 
 /* One line: "<N>" journal priority prefix when run by systemd (it sets
@@ -52,7 +84,7 @@ s_vlog(int prio, const char *level, int errnum, const char *fmt, va_list ap)
 void
 log_debug(const char *fmt, ...)
 {
-    if (!s_verbose)
+    if (s_level < NMIRF_LOG_DEBUG)
         return;
     S_LOG(7, "debug", 0);
 }
@@ -60,6 +92,8 @@ log_debug(const char *fmt, ...)
 void
 log_info(const char *fmt, ...)
 {
+    if (s_level < NMIRF_LOG_INFO)
+        return;
     S_LOG(6, "info", 0);
 }
 
@@ -67,12 +101,16 @@ void
 log_warn(const char *fmt, ...)
 {
     int e = errno;
+    if (s_level < NMIRF_LOG_WARNING)
+        return;
     S_LOG(4, "warning", e);
 }
 
 void
 log_warnx(const char *fmt, ...)
 {
+    if (s_level < NMIRF_LOG_WARNING)
+        return;
     S_LOG(4, "warning", 0);
 }
 

@@ -30,7 +30,8 @@ struct _broker_t {
     checkpoint_ctx_t checkpoint; /* what the checkpoint timer signs with */
     char req_ep[256];            /* request endpoint as bound ("*" resolved) */
     char ev_ep[256];             /* events endpoint as bound */
-    unsigned due_soon_days;      /* deadline horizon, days */
+    broker_opts_t opts;          /* settings (reloadable ones: broker_configure) */
+    int checkpoint_timer;        /* zloop timer id of the checkpoint timer */
 };
 
 /* One request of a batch: who to answer, and the answer. */
@@ -262,7 +263,8 @@ s_on_requests(zloop_t *loop, zsock_t *reader, void *arg)
             self->stats.commits++;
             self->stats.writes += batch.writes;
             self->stats.last_commit = nmirf_now_ms();
-            if (took > 100000)
+            self->stats.last_batch = batch.writes;
+            if (took >= (uint64_t)self->opts.slow_commit_ms * 1000)
                 log_warnx("slow commit: %llu ms for %zu requests",
                           (unsigned long long)(took / 1000), n);
         }
@@ -310,7 +312,7 @@ static int
 s_on_deadlines(zloop_t *loop, int timer_id, void *arg)
 {
     broker_t *self = arg;
-    if (deadlines_scan(self->store, &self->events, self->due_soon_days,
+    if (deadlines_scan(self->store, &self->events, self->opts.due_soon_days,
                        deadlines_now_ms()) > 0)
         event_batch_publish(&self->events, self->pub);
     event_batch_truncate(&self->events, 0);
@@ -324,6 +326,13 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
     self->store = store;
     self->stats.started = nmirf_now_ms();
     self->stats.health = health_new();
+    self->opts = *opts;
+    if (!self->opts.slow_commit_ms)
+        self->opts.slow_commit_ms = BROKER_SLOW_COMMIT_MS;
+    if (!self->opts.checkpoint_interval_ms)
+        self->opts.checkpoint_interval_ms = CHECKPOINT_INTERVAL_MS;
+    if (!self->opts.due_soon_days)
+        self->opts.due_soon_days = DEADLINES_DUE_SOON_DAYS;
     char path[4096], text[600];
     memcpy(self->curve_sk, opts->key->curve_sk, sizeof self->curve_sk);
     self->checkpoint.store = store;
@@ -349,9 +358,8 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
     if (self->stats.health)
         health_watch(self->stats.health, self->loop, self->router, self->pub);
     zloop_timer(self->loop, BROKER_HEARTBEAT_MS, 0, s_on_heartbeat, self);
-    zloop_timer(self->loop, CHECKPOINT_INTERVAL_MS, 0, checkpoint_on_timer,
-                &self->checkpoint);
-    self->due_soon_days = opts->due_soon_days;
+    self->checkpoint_timer = zloop_timer(self->loop, self->opts.checkpoint_interval_ms, 0,
+                                         checkpoint_on_timer, &self->checkpoint);
     zloop_timer(self->loop, deadlines_period_ms(), 0, s_on_deadlines, self);
     return self;
 fail:
@@ -368,6 +376,36 @@ broker_run(broker_t *self)
              (unsigned long long)self->stats.writes,
              (unsigned long long)self->stats.commits);
     return 0;
+}
+
+zloop_t *
+broker_loop(broker_t *self)
+{
+    return self->loop;
+}
+
+void
+broker_configure(broker_t *self, const broker_opts_t *opts)
+{
+    if (opts->slow_commit_ms)
+        self->opts.slow_commit_ms = opts->slow_commit_ms;
+    if (opts->due_soon_days)
+        self->opts.due_soon_days = opts->due_soon_days;
+    if (opts->checkpoint_interval_ms &&
+        opts->checkpoint_interval_ms != self->opts.checkpoint_interval_ms) {
+        /* zloop cannot change a timer's period: replace it. */
+        zloop_timer_end(self->loop, self->checkpoint_timer);
+        self->opts.checkpoint_interval_ms = opts->checkpoint_interval_ms;
+        self->checkpoint_timer =
+            zloop_timer(self->loop, self->opts.checkpoint_interval_ms, 0,
+                        checkpoint_on_timer, &self->checkpoint);
+    }
+}
+
+const broker_stats_t *
+broker_stats(const broker_t *self)
+{
+    return &self->stats;
 }
 
 void

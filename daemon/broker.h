@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "checkpoint.h"
+#include "stats.h"
 #include "store.h"
 
 #define BROKER_BATCH_MAX 512                 /* requests in one commit */
@@ -27,6 +28,7 @@
 #define BROKER_BATCH_BYTES (64u << 20)       /* reply bytes one batch may hold */
 #define BROKER_MAX_MESSAGE (4 * 1024 * 1024) /* ZeroMQ drops bigger frames */
 #define BROKER_PEER_QUEUE 64                 /* messages queued per client */
+#define BROKER_SLOW_COMMIT_MS 100            /* default slow-commit threshold */
 
 typedef struct {
     const char *request_ep; /* ROUTER bind endpoint */
@@ -34,7 +36,13 @@ typedef struct {
     const char *datadir;    /* where the endpoints file goes */
     const nmirf_key_t *key; /* the broker's own keys, NMIRFD (borrowed): CURVE
                                server, checkpoint signatures */
-    unsigned due_soon_days; /* deadline.due_soon horizon, days (deadlines.h) */
+    /* Settings SIGHUP may change (broker_configure); 0 takes the default. */
+    unsigned slow_commit_ms;         /* log a commit slower than this (default
+                                        BROKER_SLOW_COMMIT_MS) */
+    unsigned checkpoint_interval_ms; /* checkpoint timer (CHECKPOINT_INTERVAL_MS) */
+    unsigned due_soon_days;          /* deadline horizon: an assignment is due soon
+                                        this many days before its deadline
+                                        (DEADLINES_DUE_SOON_DAYS) */
 } broker_opts_t;
 
 typedef struct _broker_t broker_t;
@@ -45,6 +53,17 @@ broker_t *broker_new(store_t *store, const broker_opts_t *opts, char *why, size_
 
 /* Serves until SIGINT or SIGTERM. Returns 0. */
 int broker_run(broker_t *self);
+
+/* The broker's reactor, for the service glue's timers and readers (the
+   watchdog, SIGHUP). Borrowed. */
+zloop_t *broker_loop(broker_t *self);
+
+/* Applies opts' reloadable settings (slow_commit_ms,
+   checkpoint_interval_ms, due_soon_days); the others are ignored. */
+void broker_configure(broker_t *self, const broker_opts_t *opts);
+
+/* The broker's counters. Borrowed. */
+const broker_stats_t *broker_stats(const broker_t *self);
 
 void broker_destroy(broker_t **self_p);
 

@@ -13,6 +13,7 @@ typedef struct {
     uint64_t last_commit;     /* time of the last synced commit, ms (0: none yet) */
     struct _health_t *health; /* connections and agents' outboxes (health.h), for
                                  status; NULL outside the broker */
+    uint64_t last_batch;      /* writes committed by the latest commit */
 } broker_stats_t;
 
 #endif

@@ -10,6 +10,8 @@ packages=(
     liblmdb-dev lmdb-utils                  # store (+ mdb_stat for operators)
     libsodium-dev                           # Ed25519, BLAKE2b
     libjansson-dev                          # JSON import and --json output
+    libsystemd-dev                          # sd_notify: readiness, watchdog
+    systemd                                 # systemd-analyze, for the unit tests
     clang libclang-rt-14-dev                # libFuzzer harnesses
     python3                                 # test scripts' JSON checks
     dpkg-dev                                # dpkg-shlibdeps: the package's Depends (cpack)

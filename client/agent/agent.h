@@ -179,6 +179,11 @@ void outbox_pack(const outbox_t *self, msgpack_packer *pk);
 notify_t *notify_new(agent_t *ag);
 void notify_destroy(notify_t **self_p);
 
+/* Closes the notification file and opens ag->notify_log (NULL: none), as
+   a SIGHUP asks (a new file name, or log rotation). Returns 0, or -1
+   (logged) with no file open. */
+int notify_reopen(notify_t *self);
+
 /* If ev concerns our entity, adds its notification (a JSON text) to
    pending. txn is the replica transaction ev is applied in (read for the
    assignment of an updated recommendation). */

@@ -19,24 +19,61 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "nmirf_conf.h"
 #include "nmirf_log.h"
+#include "nmirf_service.h"
 #include "nmirf_util.h"
 
 #define DEFAULT_REQUEST "tcp://127.0.0.1:7710"
 #define DEFAULT_EVENTS "tcp://127.0.0.1:7711"
 #define DEFAULT_DIR "./nmirf-agent-data"
 
+#define S_DEFAULT_CONF "/etc/nmirf/nmirf-agent.conf" /* read only if it exists */
+#define S_MAX_FLAGS 32                               /* settings given as flags */
+
+/* Every setting: nmirfd.conf(5) documents them (section nmirf-agent.conf);
+   keep both in step. */
+static const nmirf_conf_spec_t s_spec[] = {
+    {"data_dir", NMIRF_CONF_PATH, 0, 0, DEFAULT_DIR, "--dir"},
+    {"request_endpoint", NMIRF_CONF_ENDPOINT, 0, 0, DEFAULT_REQUEST, "--broker"},
+    {"events_endpoint", NMIRF_CONF_ENDPOINT, 0, 0, DEFAULT_EVENTS, "--events"},
+    {"key_file", NMIRF_CONF_PATH, 0, 0, NULL, "--key"},
+    {"server_key_file", NMIRF_CONF_PATH, 0, 0, NULL, "--server-key"},
+    {"hook", NMIRF_CONF_STRING, 0, 0, NULL, "--hook"},
+    {"notify_log", NMIRF_CONF_PATH, 0, 0, NULL, "--notify-log"},
+    {"log_level", NMIRF_CONF_LEVEL, 0, 0, "info", "--log-level"},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+/* Settings SIGHUP applies; the others need a restart. */
+static const char *s_reloadable[] = {"log_level", "hook", "notify_log", NULL};
+
+/* What main and the SIGHUP handler share. */
+static struct {
+    const char *conf_path;                /* the config file, NULL: none */
+    const char *flag_keys[S_MAX_FLAGS];   /* settings given as flags... */
+    const char *flag_values[S_MAX_FLAGS]; /* ...and their values */
+    size_t flag_count;                    /* how many */
+    nmirf_conf_t *boot;                   /* settings read at start (kept: the
+                                             agent's strings point into it) */
+    nmirf_conf_t *conf;                   /* settings in force */
+    agent_t *ag;                          /* the agent */
+} s;
+
 static void
 s_usage(FILE *out)
 {
     fprintf(
         out,
-        "usage: nmirf-agent -k KEYFILE -S SERVERKEY [-d DIR] [-b ENDPOINT]\n"
-        "                   [-e ENDPOINT]\n"
-        "                   [--hook CMD] [--notify-log FILE] [-v]\n"
+        "usage: nmirf-agent -k KEYFILE -S SERVERKEY [-nv] [-c FILE] [-d DIR]\n"
+        "                   [-b ENDPOINT] [-e ENDPOINT] [--hook CMD]\n"
+        "                   [--notify-log FILE] [--log-level LEVEL]\n"
         "\n"
         "A ministry's nmirf client daemon: replica, notifications, outbox.\n"
         "\n"
+        "  -c, --config FILE      config file (default %s,\n"
+        "                         if it exists); flags override it (nmirfd.conf(5))\n"
+        "  -n, --check            check the config and flags, then exit\n"
         "  -k, --key FILE         the entity's secret key file (ID.key)\n"
         "  -S, --server-key FILE  the broker's public key file (its NMIRFD.pub);\n"
         "                         both broker connections are CurveZMQ\n"
@@ -45,9 +82,104 @@ s_usage(FILE *out)
         "  -e, --events EP        broker events endpoint (default %s)\n"
         "      --hook CMD         run /bin/sh -c CMD per notification, JSON on stdin\n"
         "      --notify-log FILE  append each notification to FILE as a JSON line\n"
-        "  -v, --verbose          debug log lines\n"
-        "  -h, --help             this help\n",
-        DEFAULT_DIR, DEFAULT_REQUEST, DEFAULT_EVENTS);
+        "      --log-level LEVEL  error, warning, info (default) or debug\n"
+        "  -v, --verbose          --log-level debug\n"
+        "  -h, --help             this help\n"
+        "\n"
+        "SIGHUP re-reads the config file (log level, hook, notify log).\n",
+        S_DEFAULT_CONF, DEFAULT_DIR, DEFAULT_REQUEST, DEFAULT_EVENTS);
+}
+
+/* Reads the settings: defaults, the config file (if any), then the flags.
+   Returns them, or NULL with every error in why. */
+static nmirf_conf_t *
+s_settings(char *why, size_t whylen)
+{
+    nmirf_conf_t *conf = nmirf_conf_new(s_spec);
+    if (!conf) {
+        snprintf(why, whylen, "out of memory");
+        return NULL;
+    }
+    if (s.conf_path && nmirf_conf_load(conf, s.conf_path, why, whylen)) {
+        nmirf_conf_destroy(&conf);
+        return NULL;
+    }
+    for (size_t i = 0; i < s.flag_count; i++)
+        if (nmirf_conf_set(conf, s.flag_keys[i], s.flag_values[i], why, whylen)) {
+            nmirf_conf_destroy(&conf);
+            return NULL;
+        }
+    return conf;
+}
+
+static bool
+s_is_reloadable(const char *key)
+{
+    for (size_t i = 0; s_reloadable[i]; i++)
+        if (strcmp(s_reloadable[i], key) == 0)
+            return true;
+    return false;
+}
+
+/* SIGHUP: re-reads the file (flags still override it), applies the log
+   level, hook and notify log, logs each change, keeps the others (they
+   need a restart); a broken file changes nothing. The notify log is
+   reopened even when its name is the same, for log rotation. */
+static void
+s_on_hup(void *arg)
+{
+    agent_t *ag = s.ag;
+    service_reloading();
+    char why[4096];
+    nmirf_conf_t *next = s_settings(why, sizeof why);
+    if (!next) {
+        char *save = NULL;
+        for (char *line = strtok_r(why, "\n", &save); line;
+             line = strtok_r(NULL, "\n", &save))
+            log_warnx("reload refused, nothing changed: %s", line);
+        service_ready("running; the last reload was refused (see the log)");
+        return;
+    }
+    int old_level = log_level();
+    int new_level = log_level_from_name(nmirf_conf_get(next, "log_level"));
+    log_set_level(old_level > new_level ? old_level : new_level);
+    int changes = 0;
+    for (size_t i = 0; s_spec[i].key; i++) {
+        const char *key = s_spec[i].key;
+        if (nmirf_conf_same(s.conf, next, key))
+            continue;
+        const char *was = nmirf_conf_get(s.conf, key), *now = nmirf_conf_get(next, key);
+        if (s_is_reloadable(key)) {
+            log_info("reload: %s changed from %s to %s", key, was ? was : "(none)",
+                     now ? now : "(none)");
+            changes++;
+        } else
+            log_warnx("reload: cannot change %s without a restart; keeping %s", key,
+                      was ? was : "(none)");
+    }
+    log_set_level(new_level);
+    /* The restart-only strings stay in s.boot, where the agent's pointers
+       are; only these three move to the new settings. */
+    ag->hook = nmirf_conf_get(next, "hook");
+    ag->notify_log = nmirf_conf_get(next, "notify_log");
+    notify_reopen(ag->notify);
+    if (s.conf != s.boot)
+        nmirf_conf_destroy(&s.conf);
+    s.conf = next;
+    log_info("reload: %s read, %d setting%s changed",
+             s.conf_path ? s.conf_path : "(no config file)", changes,
+             changes == 1 ? "" : "s");
+    service_ready("running as %s", ag->key.entity);
+}
+
+/* Records a flag's value for setting key (applied after the file). */
+static void
+s_flag(const char *key, const char *value)
+{
+    if (s.flag_count < S_MAX_FLAGS) {
+        s.flag_keys[s.flag_count] = key;
+        s.flag_values[s.flag_count++] = value;
+    }
 }
 
 /* The housekeeping timer: catch-up, resends, submit timeouts, hooks. */
@@ -83,6 +215,8 @@ int
 main(int argc, char **argv)
 {
     static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"check", no_argument, NULL, 'n'},
         {"key", required_argument, NULL, 'k'},
         {"server-key", required_argument, NULL, 'S'},
         {"dir", required_argument, NULL, 'd'},
@@ -90,40 +224,54 @@ main(int argc, char **argv)
         {"events", required_argument, NULL, 'e'},
         {"hook", required_argument, NULL, 'H'},
         {"notify-log", required_argument, NULL, 'N'},
+        {"log-level", required_argument, NULL, 'L'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    agent_t ag = {
-        .dir = DEFAULT_DIR, .request_ep = DEFAULT_REQUEST, .events_ep = DEFAULT_EVENTS};
-    const char *key_path = NULL, *server_key_path = NULL;
-    bool verbose = false;
+    /* Before any thread exists: see nmirf_service.h. */
+    if (service_block_sighup() != 0) {
+        perror("nmirf-agent: cannot block SIGHUP");
+        return 1;
+    }
+    agent_t ag = {0};
+    s.ag = &ag;
+    bool check_only = false;
     int c;
-    while ((c = getopt_long(argc, argv, "k:S:d:b:e:vh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:nk:S:d:b:e:vh", opts, NULL)) != -1) {
         switch (c) {
+        case 'c':
+            s.conf_path = optarg;
+            break;
+        case 'n':
+            check_only = true;
+            break;
         case 'k':
-            key_path = optarg;
+            s_flag("key_file", optarg);
             break;
         case 'S':
-            server_key_path = optarg;
+            s_flag("server_key_file", optarg);
             break;
         case 'd':
-            ag.dir = optarg;
+            s_flag("data_dir", optarg);
             break;
         case 'b':
-            ag.request_ep = optarg;
+            s_flag("request_endpoint", optarg);
             break;
         case 'e':
-            ag.events_ep = optarg;
+            s_flag("events_endpoint", optarg);
             break;
         case 'H':
-            ag.hook = optarg;
+            s_flag("hook", optarg);
             break;
         case 'N':
-            ag.notify_log = optarg;
+            s_flag("notify_log", optarg);
+            break;
+        case 'L':
+            s_flag("log_level", optarg);
             break;
         case 'v':
-            verbose = true;
+            s_flag("log_level", "debug");
             break;
         case 'h':
             s_usage(stdout);
@@ -133,16 +281,56 @@ main(int argc, char **argv)
             return 2;
         }
     }
-    if (optind != argc || !key_path || !server_key_path) {
+    if (optind != argc || s.flag_count >= S_MAX_FLAGS) {
         fprintf(stderr, "nmirf-agent: %s\n",
-                optind != argc ? "unexpected argument"
-                : !key_path    ? "-k KEYFILE is required"
-                               : "the broker's public key is needed: -S NMIRFD.pub");
+                optind != argc ? "unexpected argument" : "too many flags");
         s_usage(stderr);
         return 2;
     }
-    log_init("nmirf-agent", verbose);
-    char why[256] = "";
+    /* A bad flag is a usage error (2); a bad file, a config error (1). */
+    char why[4096] = "";
+    for (size_t i = 0; i < s.flag_count; i++) {
+        nmirf_conf_t *probe = nmirf_conf_new(s_spec);
+        int rc = probe ? nmirf_conf_set(probe, s.flag_keys[i], s.flag_values[i], why,
+                                        sizeof why)
+                       : -1;
+        nmirf_conf_destroy(&probe);
+        if (rc) {
+            fprintf(stderr, "nmirf-agent: %s\n", why);
+            return 2;
+        }
+    }
+    if (!s.conf_path && access(S_DEFAULT_CONF, F_OK) == 0)
+        s.conf_path = S_DEFAULT_CONF;
+    s.boot = s.conf = s_settings(why, sizeof why);
+    if (!s.conf) {
+        fprintf(stderr, "%s\n", why);
+        return 1;
+    }
+    ag.dir = nmirf_conf_get(s.conf, "data_dir");
+    ag.request_ep = nmirf_conf_get(s.conf, "request_endpoint");
+    ag.events_ep = nmirf_conf_get(s.conf, "events_endpoint");
+    ag.hook = nmirf_conf_get(s.conf, "hook");
+    ag.notify_log = nmirf_conf_get(s.conf, "notify_log");
+    const char *key_path = nmirf_conf_get(s.conf, "key_file");
+    const char *server_key_path = nmirf_conf_get(s.conf, "server_key_file");
+    if (!key_path || !server_key_path) {
+        fprintf(stderr, "nmirf-agent: %s\n",
+                !key_path ? "the entity's key is needed: -k KEYFILE (or key_file)"
+                          : "the broker's public key is needed: -S NMIRFD.pub (or "
+                            "server_key_file)");
+        s_usage(stderr);
+        nmirf_conf_destroy(&s.boot);
+        return 2;
+    }
+    if (check_only) {
+        printf("%s: configuration ok\n",
+               s.conf_path ? s.conf_path : "(defaults and flags)");
+        nmirf_conf_destroy(&s.boot);
+        return 0;
+    }
+    log_init("nmirf-agent", false);
+    log_set_level(log_level_from_name(nmirf_conf_get(s.conf, "log_level")));
     if (nmirf_key_load(&ag.key, key_path, why, sizeof why) != 0)
         fatalx("key: %s", why);
     if (!ag.key.has_secret)
@@ -173,10 +361,18 @@ main(int argc, char **argv)
     zsys_set_logstream(NULL);
 
     int rc = s_run(&ag);
+    if (rc == 0 && service_on_sighup(ag.loop, s_on_hup, NULL))
+        rc = 1;
     if (rc == 0) {
-        log_info("entity %s, data in %s, broker %s / %s", ag.key.entity, ag.dir,
-                 ag.request_ep, ag.events_ep);
+        unsigned watchdog_ms = service_watchdog_start(ag.loop);
+        log_info("nmirf-agent %s: entity %s, data in %s, broker %s / %s, config %s, log "
+                 "level %s%s",
+                 NMIRF_VERSION, ag.key.entity, ag.dir, ag.request_ep, ag.events_ep,
+                 s.conf_path ? s.conf_path : "none", log_level_name(log_level()),
+                 watchdog_ms ? ", watchdog on" : "");
+        service_ready("running as %s", ag.key.entity);
         zloop_start(ag.loop); /* returns on SIGINT/SIGTERM (CZMQ's handler) */
+        service_stopping();
         log_info("stopping");
     }
     zloop_destroy(&ag.loop);
@@ -187,5 +383,8 @@ main(int argc, char **argv)
     replica_close(&ag);
     nmirf_key_wipe(&ag.key);
     close(lock_fd);
+    if (s.conf != s.boot)
+        nmirf_conf_destroy(&s.conf);
+    nmirf_conf_destroy(&s.boot);
     return rc;
 }

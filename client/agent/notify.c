@@ -63,6 +63,22 @@ notify_new(agent_t *ag)
     return self;
 }
 
+int
+notify_reopen(notify_t *self)
+{
+    if (self->log)
+        fclose(self->log);
+    self->log = NULL;
+    if (!self->ag->notify_log)
+        return 0;
+    self->log = fopen(self->ag->notify_log, "ae"); /* O_CLOEXEC: not the hooks' */
+    if (!self->log) {
+        log_warn("cannot open the notify log %s", self->ag->notify_log);
+        return -1;
+    }
+    return 0;
+}
+
 void
 notify_destroy(notify_t **self_p)
 {

@@ -1,0 +1,345 @@
+/*  nmirf_conf - strict `key = value` configuration files. */
+#include "nmirf_conf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "nmirf_log.h"
+#include "nmirf_mp.h"
+#include "nmirf_util.h"
+
+struct _nmirf_conf_t {
+    const nmirf_conf_spec_t *spec; /* the settings (borrowed) */
+    size_t count;                  /* how many */
+    char **values;                 /* per setting: set value (owned) or NULL */
+    int *lines;                    /* per setting: file line that set it, 0 none */
+};
+
+nmirf_conf_t *
+nmirf_conf_new(const nmirf_conf_spec_t *spec)
+{
+    nmirf_conf_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->spec = spec;
+    while (spec[self->count].key)
+        self->count++;
+    self->values = calloc(self->count + 1, sizeof *self->values);
+    self->lines = calloc(self->count + 1, sizeof *self->lines);
+    if (!self->values || !self->lines)
+        nmirf_conf_destroy(&self);
+    return self;
+}
+
+void
+nmirf_conf_destroy(nmirf_conf_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    nmirf_conf_t *self = *self_p;
+    for (size_t i = 0; self->values && i < self->count; i++)
+        free(self->values[i]);
+    free(self->values);
+    free(self->lines);
+    free(self);
+    *self_p = NULL;
+}
+
+/* The index of key in the table, or -1. */
+static int
+s_find(const nmirf_conf_t *self, const char *key, size_t keylen)
+{
+    for (size_t i = 0; i < self->count; i++)
+        if (strlen(self->spec[i].key) == keylen &&
+            memcmp(self->spec[i].key, key, keylen) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Appends one formatted line to why (cut at whylen, never overflowing). */
+static void
+s_say(char *why, size_t whylen, const char *fmt, ...)
+{
+    if (!why || whylen == 0)
+        return;
+    size_t used = strnlen(why, whylen);
+    if (used + 1 >= whylen)
+        return;
+    if (used > 0) {
+        why[used++] = '\n';
+        why[used] = '\0';
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why + used, whylen - used, fmt, ap);
+    va_end(ap);
+}
+
+int
+nmirf_conf_check(const nmirf_conf_spec_t *spec, const char *value, char *why,
+                 size_t whylen)
+{
+    size_t len = strlen(value);
+    if (len == 0) {
+        snprintf(why, whylen, "no value");
+        return -1;
+    }
+    if (!nmirf_utf8_valid((const uint8_t *)value, len)) {
+        snprintf(why, whylen, "not valid UTF-8");
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f) {
+            snprintf(why, whylen, "control character in the value");
+            return -1;
+        }
+    switch (spec->type) {
+    case NMIRF_CONF_STRING:
+    case NMIRF_CONF_PATH:
+        return 0;
+    case NMIRF_CONF_ENDPOINT:
+        /* The transports the daemons speak; libzmq checks the rest at bind
+           or connect, which -n does not do. */
+        if ((strncmp(value, "tcp://", 6) == 0 && strchr(value + 6, ':') &&
+             value[len - 1] != ':') ||
+            (strncmp(value, "ipc://", 6) == 0 && len > 6))
+            return 0;
+        snprintf(why, whylen, "'%s' is not an endpoint (tcp://HOST:PORT or ipc://PATH)",
+                 value);
+        return -1;
+    case NMIRF_CONF_UINT: {
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(value, &end, 10);
+        if (value[0] < '0' || value[0] > '9' || errno || *end || n < spec->min ||
+            n > spec->max) {
+            snprintf(why, whylen, "'%s' is not a number from %lu to %lu", value,
+                     spec->min, spec->max);
+            return -1;
+        }
+        return 0;
+    }
+    case NMIRF_CONF_LEVEL:
+        if (log_level_from_name(value) >= 0)
+            return 0;
+        snprintf(why, whylen, "'%s' is not a log level (error, warning, info, debug)",
+                 value);
+        return -1;
+    case NMIRF_CONF_ENTITY:
+        if (nmirf_entity_id_valid(value, len))
+            return 0;
+        snprintf(why, whylen, "'%s' is not an entity id ([A-Z0-9_-]{1,16})", value);
+        return -1;
+    }
+    snprintf(why, whylen, "unknown kind of setting");
+    return -1;
+}
+
+/* Stores a copy of value as setting i, set by line (0: a flag). */
+static int
+s_store(nmirf_conf_t *self, int i, const char *value, int line)
+{
+    char *copy = strdup(value);
+    if (!copy)
+        return -1;
+    free(self->values[i]);
+    self->values[i] = copy;
+    self->lines[i] = line;
+    return 0;
+}
+
+/* Blank: space or tab, the only whitespace a line may hold. */
+static bool
+s_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Parses one line (without its newline) at lineno; appends an error to
+   why and returns -1 if it is wrong. */
+static int
+s_parse_line(nmirf_conf_t *self, const char *name, int lineno, const char *line,
+             size_t len, char *why, size_t whylen)
+{
+    if (!nmirf_utf8_valid((const uint8_t *)line, len)) {
+        s_say(why, whylen, "%s:%d: not valid UTF-8", name, lineno);
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++)
+        if (((unsigned char)line[i] < 0x20 && line[i] != '\t') || line[i] == 0x7f) {
+            s_say(why, whylen, "%s:%d: control character (byte 0x%02x) at column %zu%s",
+                  name, lineno, (unsigned char)line[i], i + 1,
+                  line[i] == '\r' ? "; save the file with Unix line endings" : "");
+            return -1;
+        }
+    size_t a = 0;
+    while (a < len && s_blank(line[a]))
+        a++;
+    if (a == len || line[a] == '#')
+        return 0; /* blank or comment */
+    const char *eq = memchr(line + a, '=', len - a);
+    if (!eq) {
+        s_say(why, whylen, "%s:%d: expected 'key = value'", name, lineno);
+        return -1;
+    }
+    size_t keyend = (size_t)(eq - line);
+    while (keyend > a && s_blank(line[keyend - 1]))
+        keyend--;
+    if (keyend == a) {
+        s_say(why, whylen, "%s:%d: no key before '='", name, lineno);
+        return -1;
+    }
+    int i = s_find(self, line + a, keyend - a);
+    if (i < 0) {
+        s_say(why, whylen, "%s:%d: unknown setting '%.*s'", name, lineno,
+              (int)(keyend - a), line + a);
+        return -1;
+    }
+    if (self->lines[i]) {
+        s_say(why, whylen, "%s:%d: %s set again (first on line %d)", name, lineno,
+              self->spec[i].key, self->lines[i]);
+        return -1;
+    }
+    size_t v = (size_t)(eq - line) + 1, vend = len;
+    while (v < vend && s_blank(line[v]))
+        v++;
+    while (vend > v && s_blank(line[vend - 1]))
+        vend--;
+    char value[NMIRF_CONF_LINE_MAX], what[NMIRF_CONF_LINE_MAX + 128];
+    memcpy(value, line + v, vend - v);
+    value[vend - v] = '\0';
+    if (nmirf_conf_check(&self->spec[i], value, what, sizeof what)) {
+        s_say(why, whylen, "%s:%d: %s: %s", name, lineno, self->spec[i].key, what);
+        return -1;
+    }
+    if (s_store(self, i, value, lineno)) {
+        s_say(why, whylen, "%s:%d: out of memory", name, lineno);
+        return -1;
+    }
+    return 0;
+}
+
+int
+nmirf_conf_parse(nmirf_conf_t *self, const char *name, const char *text, size_t len,
+                 char *why, size_t whylen)
+{
+    if (why && whylen)
+        why[0] = '\0';
+    int errors = 0, lineno = 0;
+    size_t at = 0;
+    while (at < len) {
+        lineno++;
+        const char *nl = memchr(text + at, '\n', len - at);
+        size_t linelen = nl ? (size_t)(nl - (text + at)) : len - at;
+        if (linelen + 1 > NMIRF_CONF_LINE_MAX) {
+            s_say(why, whylen, "%s:%d: line longer than %d bytes", name, lineno,
+                  NMIRF_CONF_LINE_MAX - 1);
+            errors++;
+        } else if (s_parse_line(self, name, lineno, text + at, linelen, why, whylen))
+            errors++;
+        at += linelen + (nl ? 1 : 0);
+    }
+    return errors ? -1 : 0;
+}
+
+int
+nmirf_conf_load(nmirf_conf_t *self, const char *path, char *why, size_t whylen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(why, whylen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    const char *bad = NULL;
+    if (fstat(fd, &st) != 0)
+        bad = strerror(errno);
+    else if (!S_ISREG(st.st_mode))
+        bad = "not a regular file";
+    else if (st.st_size > (off_t)NMIRF_CONF_FILE_MAX)
+        bad = "bigger than 1 MiB";
+    if (bad) {
+        snprintf(why, whylen, "%s: %s", path, bad);
+        close(fd);
+        return -1;
+    }
+    char *text = malloc((size_t)st.st_size + 1);
+    size_t got = 0;
+    while (text && got < (size_t)st.st_size) {
+        ssize_t n = read(fd, text + got, (size_t)st.st_size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    if (!text) {
+        snprintf(why, whylen, "%s: out of memory", path);
+        return -1;
+    }
+    int rc = nmirf_conf_parse(self, path, text, got, why, whylen);
+    free(text);
+    return rc;
+}
+
+int
+nmirf_conf_set(nmirf_conf_t *self, const char *key, const char *value, char *why,
+               size_t whylen)
+{
+    int i = s_find(self, key, strlen(key));
+    if (i < 0) {
+        snprintf(why, whylen, "unknown setting '%s'", key);
+        return -1;
+    }
+    char what[512];
+    if (nmirf_conf_check(&self->spec[i], value, what, sizeof what)) {
+        snprintf(why, whylen, "%s: %s",
+                 self->spec[i].flag ? self->spec[i].flag : self->spec[i].key, what);
+        return -1;
+    }
+    if (s_store(self, i, value, 0)) {
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+const char *
+nmirf_conf_get(const nmirf_conf_t *self, const char *key)
+{
+    int i = s_find(self, key, strlen(key));
+    if (i < 0)
+        return NULL;
+    return self->values[i] ? self->values[i] : self->spec[i].dflt;
+}
+
+unsigned long
+nmirf_conf_uint(const nmirf_conf_t *self, const char *key)
+{
+    const char *v = nmirf_conf_get(self, key);
+    return v ? strtoul(v, NULL, 10) : 0;
+}
+
+int
+nmirf_conf_line(const nmirf_conf_t *self, const char *key)
+{
+    int i = s_find(self, key, strlen(key));
+    return i < 0 ? 0 : self->lines[i];
+}
+
+bool
+nmirf_conf_same(const nmirf_conf_t *a, const nmirf_conf_t *b, const char *key)
+{
+    const char *x = nmirf_conf_get(a, key), *y = nmirf_conf_get(b, key);
+    if (!x || !y)
+        return x == y;
+    return strcmp(x, y) == 0;
+}

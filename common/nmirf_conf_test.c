@@ -1,0 +1,253 @@
+/*  nmirf_conf_test - the config parser: every kind of value, every kind
+    of error with its file and line, files on disk, flags over the file. */
+#include "nmirf_conf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int s_failures;
+
+#define CHECK(expr)                                                                      \
+    do {                                                                                 \
+        if (!(expr)) {                                                                   \
+            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #expr);              \
+            s_failures++;                                                                \
+        }                                                                                \
+    } while (0)
+
+static const nmirf_conf_spec_t s_spec[] = {
+    {"name", NMIRF_CONF_STRING, 0, 0, NULL, "--name"},
+    {"dir", NMIRF_CONF_PATH, 0, 0, "here", "--dir"},
+    {"ep", NMIRF_CONF_ENDPOINT, 0, 0, "tcp://127.0.0.1:7710", "--ep"},
+    {"count", NMIRF_CONF_UINT, 1, 100, "10", "--count"},
+    {"level", NMIRF_CONF_LEVEL, 0, 0, "info", "--level"},
+    {"who", NMIRF_CONF_ENTITY, 0, 0, "COORD", "--who"},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+/* Parses text as file "t.conf"; returns the rc and leaves errors in why. */
+static int
+s_parse(const char *text, nmirf_conf_t **conf, char *why, size_t whylen)
+{
+    *conf = nmirf_conf_new(s_spec);
+    return nmirf_conf_parse(*conf, "t.conf", text, strlen(text), why, whylen);
+}
+
+/* True if text is refused with exactly the error line want. */
+static bool
+s_refused(const char *text, const char *want)
+{
+    nmirf_conf_t *conf;
+    char why[2048];
+    int rc = s_parse(text, &conf, why, sizeof why);
+    nmirf_conf_destroy(&conf);
+    if (rc == 0 || strcmp(why, want) != 0) {
+        fprintf(stderr, "  for %s\n  want: %s\n  got (rc %d): %s\n", text, want, rc, why);
+        return false;
+    }
+    return true;
+}
+
+static void
+s_test_values(void)
+{
+    nmirf_conf_t *conf;
+    char why[2048];
+    const char *text = "# a comment\n"
+                       "\n"
+                       "name = /usr/bin/logger -t nmirf 'x = y' # not a comment\n"
+                       "   dir\t=\t/var/lib/nmirf   \n"
+                       "ep=ipc:///run/nmirf/req\n"
+                       "  # indented comment\n"
+                       "count = 100\n"
+                       "level = debug\n"
+                       "who = MJ-2_X\n";
+    CHECK(s_parse(text, &conf, why, sizeof why) == 0);
+    CHECK(strcmp(nmirf_conf_get(conf, "name"),
+                 "/usr/bin/logger -t nmirf 'x = y' # not a comment") == 0);
+    CHECK(strcmp(nmirf_conf_get(conf, "dir"), "/var/lib/nmirf") == 0);
+    CHECK(strcmp(nmirf_conf_get(conf, "ep"), "ipc:///run/nmirf/req") == 0);
+    CHECK(nmirf_conf_uint(conf, "count") == 100);
+    CHECK(strcmp(nmirf_conf_get(conf, "level"), "debug") == 0);
+    CHECK(strcmp(nmirf_conf_get(conf, "who"), "MJ-2_X") == 0);
+    CHECK(nmirf_conf_line(conf, "dir") == 4);
+    CHECK(nmirf_conf_line(conf, "who") == 9);
+    /* Flags override the file. */
+    CHECK(nmirf_conf_set(conf, "count", "7", why, sizeof why) == 0);
+    CHECK(nmirf_conf_uint(conf, "count") == 7);
+    CHECK(nmirf_conf_line(conf, "count") == 0);
+    CHECK(nmirf_conf_set(conf, "count", "0", why, sizeof why) == -1);
+    CHECK(strcmp(why, "--count: '0' is not a number from 1 to 100") == 0);
+    CHECK(nmirf_conf_uint(conf, "count") == 7);
+    nmirf_conf_destroy(&conf);
+    nmirf_conf_destroy(&conf); /* twice is safe */
+
+    /* Defaults; an empty file; no final newline; comments only. */
+    CHECK(s_parse("", &conf, why, sizeof why) == 0);
+    CHECK(strcmp(nmirf_conf_get(conf, "dir"), "here") == 0);
+    CHECK(nmirf_conf_get(conf, "name") == NULL);
+    CHECK(nmirf_conf_uint(conf, "count") == 10);
+    nmirf_conf_t *other = nmirf_conf_new(s_spec);
+    CHECK(nmirf_conf_parse(other, "u", "count = 10", 10, why, sizeof why) == 0);
+    CHECK(nmirf_conf_same(conf, other, "count"));
+    CHECK(nmirf_conf_same(conf, other, "name"));
+    CHECK(nmirf_conf_set(other, "name", "x", why, sizeof why) == 0);
+    CHECK(!nmirf_conf_same(conf, other, "name"));
+    nmirf_conf_destroy(&other);
+    nmirf_conf_destroy(&conf);
+
+    /* Endpoints that pass. */
+    const char *eps[] = {"tcp://127.0.0.1:*", "tcp://[::1]:7710", "tcp://*:7710",
+                         "tcp://eth0:7710", "ipc://@abstract"};
+    for (size_t i = 0; i < sizeof eps / sizeof *eps; i++)
+        CHECK(nmirf_conf_check(&s_spec[2], eps[i], why, sizeof why) == 0);
+    const char *levels[] = {"error", "warning", "info", "debug"};
+    for (size_t i = 0; i < 4; i++)
+        CHECK(nmirf_conf_check(&s_spec[4], levels[i], why, sizeof why) == 0);
+}
+
+static void
+s_test_errors(void)
+{
+    CHECK(s_refused("count = 1\nnope = 1\n", "t.conf:2: unknown setting 'nope'"));
+    CHECK(s_refused("\n\ncount = 1\n#\ncount = 2\n",
+                    "t.conf:5: count set again (first on line 3)"));
+    CHECK(s_refused("count = 0\n", "t.conf:1: count: '0' is not a number from 1 to 100"));
+    CHECK(s_refused("count = 101\n",
+                    "t.conf:1: count: '101' is not a number from 1 to 100"));
+    CHECK(
+        s_refused("count = -1\n", "t.conf:1: count: '-1' is not a number from 1 to 100"));
+    CHECK(
+        s_refused("count = 1x\n", "t.conf:1: count: '1x' is not a number from 1 to 100"));
+    CHECK(s_refused("count = 99999999999999999999999\n",
+                    "t.conf:1: count: '99999999999999999999999' is not a number from 1 "
+                    "to 100"));
+    CHECK(s_refused("level = loud\n", "t.conf:1: level: 'loud' is not a log level "
+                                      "(error, warning, info, debug)"));
+    CHECK(s_refused("who = mj\n",
+                    "t.conf:1: who: 'mj' is not an entity id ([A-Z0-9_-]{1,16})"));
+    CHECK(s_refused("ep = http://x:1\n", "t.conf:1: ep: 'http://x:1' is not an endpoint "
+                                         "(tcp://HOST:PORT or ipc://PATH)"));
+    CHECK(s_refused("ep = tcp://host\n", "t.conf:1: ep: 'tcp://host' is not an endpoint "
+                                         "(tcp://HOST:PORT or ipc://PATH)"));
+    CHECK(s_refused("ep = tcp://host:\n", "t.conf:1: ep: 'tcp://host:' is not an "
+                                          "endpoint (tcp://HOST:PORT or ipc://PATH)"));
+    CHECK(s_refused("dir =   \n", "t.conf:1: dir: no value"));
+    CHECK(s_refused("dir\n", "t.conf:1: expected 'key = value'"));
+    CHECK(s_refused(" = x\n", "t.conf:1: no key before '='"));
+    CHECK(s_refused("name = a\xc3\n", "t.conf:1: not valid UTF-8"));
+    CHECK(s_refused("# \xff comment\n", "t.conf:1: not valid UTF-8"));
+    CHECK(s_refused("name = \xed\xa0\x80\n", "t.conf:1: not valid UTF-8"));
+    CHECK(s_refused("name = a\x01\n",
+                    "t.conf:1: control character (byte 0x01) at column 9"));
+    CHECK(s_refused("name = a\r\n", "t.conf:1: control character (byte 0x0d) at column "
+                                    "9; save the file with Unix line endings"));
+    CHECK(s_refused("name = a\x7f\n",
+                    "t.conf:1: control character (byte 0x7f) at column 9"));
+    /* A NUL inside a line. */
+    {
+        nmirf_conf_t *conf = nmirf_conf_new(s_spec);
+        char why[512];
+        CHECK(nmirf_conf_parse(conf, "t.conf", "name = a\0b\n", 11, why, sizeof why) ==
+              -1);
+        CHECK(strcmp(why, "t.conf:1: control character (byte 0x00) at column 9") == 0);
+        nmirf_conf_destroy(&conf);
+    }
+    /* Line length: NMIRF_CONF_LINE_MAX - 1 bytes pass, one more fails. */
+    char line[NMIRF_CONF_LINE_MAX + 8];
+    memset(line, 'a', sizeof line);
+    memcpy(line, "name = ", 7);
+    line[NMIRF_CONF_LINE_MAX - 1] = '\n';
+    line[NMIRF_CONF_LINE_MAX] = '\0';
+    nmirf_conf_t *conf;
+    char why[2048];
+    CHECK(s_parse(line, &conf, why, sizeof why) == 0);
+    CHECK(strlen(nmirf_conf_get(conf, "name")) == NMIRF_CONF_LINE_MAX - 8);
+    nmirf_conf_destroy(&conf);
+    line[NMIRF_CONF_LINE_MAX - 1] = 'a';
+    line[NMIRF_CONF_LINE_MAX] = '\n';
+    line[NMIRF_CONF_LINE_MAX + 1] = '\0';
+    CHECK(s_refused(line, "t.conf:1: line longer than 1023 bytes"));
+    /* Every error is reported, each with its line; a valid line between
+       them does not hide one. */
+    CHECK(s_refused("nope = 1\ncount = 5\ncount = 6\nlevel = x\n",
+                    "t.conf:1: unknown setting 'nope'\n"
+                    "t.conf:3: count set again (first on line 2)\n"
+                    "t.conf:4: level: 'x' is not a log level (error, warning, info, "
+                    "debug)"));
+    /* A short buffer cuts the report without overflowing. */
+    char tiny[12];
+    conf = nmirf_conf_new(s_spec);
+    CHECK(nmirf_conf_parse(conf, "t.conf", "nope = 1\nnope = 2\n", 18, tiny,
+                           sizeof tiny) == -1);
+    CHECK(strlen(tiny) < sizeof tiny);
+    nmirf_conf_destroy(&conf);
+}
+
+static void
+s_test_files(void)
+{
+    char dir[] = "/tmp/nmirf_conf_test.XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256], why[2048];
+    snprintf(path, sizeof path, "%s/ok.conf", dir);
+    FILE *f = fopen(path, "w");
+    fputs("count = 42\nwho = MJ\n", f);
+    fclose(f);
+    nmirf_conf_t *conf = nmirf_conf_new(s_spec);
+    CHECK(nmirf_conf_load(conf, path, why, sizeof why) == 0);
+    CHECK(nmirf_conf_uint(conf, "count") == 42);
+    nmirf_conf_destroy(&conf);
+
+    snprintf(path, sizeof path, "%s/bad.conf", dir);
+    f = fopen(path, "w");
+    fputs("count = 42\nwho = mj\n", f);
+    fclose(f);
+    conf = nmirf_conf_new(s_spec);
+    char want[512];
+    snprintf(want, sizeof want, "%s:2: who: 'mj' is not an entity id ([A-Z0-9_-]{1,16})",
+             path);
+    CHECK(nmirf_conf_load(conf, path, why, sizeof why) == -1);
+    CHECK(strcmp(why, want) == 0);
+    nmirf_conf_destroy(&conf);
+
+    snprintf(path, sizeof path, "%s/missing.conf", dir);
+    conf = nmirf_conf_new(s_spec);
+    CHECK(nmirf_conf_load(conf, path, why, sizeof why) == -1);
+    snprintf(want, sizeof want, "%s: No such file or directory", path);
+    CHECK(strcmp(why, want) == 0);
+    CHECK(nmirf_conf_load(conf, dir, why, sizeof why) == -1);
+    snprintf(want, sizeof want, "%s: not a regular file", dir);
+    CHECK(strcmp(why, want) == 0);
+
+    snprintf(path, sizeof path, "%s/big.conf", dir);
+    CHECK(truncate(path, 0) == -1); /* not there yet */
+    f = fopen(path, "w");
+    fclose(f);
+    CHECK(truncate(path, NMIRF_CONF_FILE_MAX + 1) == 0);
+    CHECK(nmirf_conf_load(conf, path, why, sizeof why) == -1);
+    snprintf(want, sizeof want, "%s: bigger than 1 MiB", path);
+    CHECK(strcmp(why, want) == 0);
+    nmirf_conf_destroy(&conf);
+
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
+int
+main(void)
+{
+    s_test_values();
+    s_test_errors();
+    s_test_files();
+    if (s_failures) {
+        fprintf(stderr, "%d check(s) failed\n", s_failures);
+        return 1;
+    }
+    printf("nmirf_conf: all checks passed\n");
+    return 0;
+}

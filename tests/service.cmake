@@ -1,0 +1,28 @@
+# The daemons as services: config files, -n, SIGHUP, systemd readiness and
+# watchdog, the unit files.
+
+# The config parser's unit test, beside it in common/.
+add_executable(nmirf_conf_test ${PROJECT_SOURCE_DIR}/common/nmirf_conf_test.c)
+target_link_libraries(nmirf_conf_test PRIVATE nmirf_common)
+add_test(NAME conf_unit COMMAND nmirf_conf_test)
+set_tests_properties(conf_unit PROPERTIES TIMEOUT 30 LABELS unit)
+
+# Readiness, watchdog, SIGHUP and SIGTERM against a real nmirfd, the test
+# playing systemd's notification socket.
+add_executable(service_test ${CMAKE_CURRENT_LIST_DIR}/service_test.c)
+target_link_libraries(service_test PRIVATE nmirf_common)
+add_dependencies(service_test nmirfd)
+add_test(NAME service_test COMMAND service_test $<TARGET_FILE:nmirfd>)
+set_tests_properties(service_test PROPERTIES TIMEOUT 120 LABELS integration)
+
+# nmirfd -n and nmirf-agent -n: settings, errors with file:line, exit codes.
+add_test(NAME service_conf
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/service_conf_test.sh $<TARGET_FILE:nmirfd>
+                 $<TARGET_FILE:nmirf-agent> ${PROJECT_SOURCE_DIR})
+set_tests_properties(service_conf PROPERTIES TIMEOUT 60 LABELS cli)
+
+# The unit files: systemd-analyze verify, and the exposure score under 2.0.
+add_test(NAME service_units
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/service_units_test.sh ${PROJECT_SOURCE_DIR}
+                 $<TARGET_FILE:nmirfd> $<TARGET_FILE:nmirf-agent>)
+set_tests_properties(service_units PROPERTIES TIMEOUT 60 LABELS unit SKIP_RETURN_CODE 77)

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# service_conf_test.sh NMIRFD NMIRF-AGENT SRCDIR
+# `nmirfd -n` and `nmirf-agent -n`: every setting of the sample files
+# accepted, each kind of error reported as FILE:LINE with exit 1, usage
+# errors exit 2; the sample files as shipped check clean.
+set -u
+nmirfd=$1 agent=$2 src=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+
+# run WANT_RC WANT_STDERR_SUBSTRING CMD... : checks the exit status and
+# that stderr (or stdout for rc 0) holds the text.
+run() {
+    local want_rc=$1 want_text=$2
+    shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    local rc=$?
+    if [ "$rc" -ne "$want_rc" ]; then
+        fail "$* exited $rc, want $want_rc; stderr: $(cat "$tmp/err")"
+    elif ! grep -qF -- "$want_text" "$tmp/out" "$tmp/err"; then
+        fail "$*: no '$want_text' in: $(cat "$tmp/out" "$tmp/err")"
+    else
+        echo "ok - $want_rc: $*"
+    fi
+}
+
+# The sample files, as shipped (every line commented) and with every
+# setting uncommented.
+run 0 "configuration ok" "$nmirfd" -n -c "$src/conf/nmirfd.conf"
+sed 's/^#\([a-z_]* =\)/\1/' "$src/conf/nmirfd.conf" >"$tmp/full.conf"
+[ "$(grep -c '^[a-z_]* =' "$tmp/full.conf")" -eq 9 ] || fail "nmirfd.conf sample: not 9 settings"
+run 0 "configuration ok" "$nmirfd" -n -c "$tmp/full.conf"
+run 0 "configuration ok" "$agent" -n -c "$src/conf/nmirf-agent.conf" -k k -S s
+sed 's/^#\([a-z_]* =\)/\1/' "$src/conf/nmirf-agent.conf" >"$tmp/afull.conf"
+[ "$(grep -c '^[a-z_]* =' "$tmp/afull.conf")" -eq 8 ] || fail "nmirf-agent.conf sample: not 8 settings"
+run 0 "configuration ok" "$agent" -n -c "$tmp/afull.conf"
+run 0 "configuration ok" "$nmirfd" -n
+
+# Each kind of error, with its file and line.
+c=$tmp/bad.conf
+printf 'log_level = info\nnope = 1\n' >"$c"
+run 1 "$c:2: unknown setting 'nope'" "$nmirfd" -n -c "$c"
+printf '\nmap_size_mib = 10\nmap_size_mib = 20\n' >"$c"
+run 1 "$c:3: map_size_mib set again (first on line 2)" "$nmirfd" -n -c "$c"
+printf 'slow_commit_ms = fast\n' >"$c"
+run 1 "$c:1: slow_commit_ms: 'fast' is not a number from 1 to 600000" "$nmirfd" -n -c "$c"
+printf 'coordinator = coord\n' >"$c"
+run 1 "$c:1: coordinator: 'coord' is not an entity id" "$nmirfd" -n -c "$c"
+printf 'events_endpoint = 127.0.0.1:7711\n' >"$c"
+run 1 "$c:1: events_endpoint: '127.0.0.1:7711' is not an endpoint" "$nmirfd" -n -c "$c"
+printf 'due_soon_days = 0\n' >"$c"
+run 1 "$c:1: due_soon_days: '0' is not a number from 1 to 3650" "$nmirfd" -n -c "$c"
+printf 'checkpoint_interval_s = 86401\n' >"$c"
+run 1 "$c:1: checkpoint_interval_s: '86401' is not a number from 1 to 86400" "$nmirfd" -n -c "$c"
+printf 'log_level = verbose\n' >"$c"
+run 1 "$c:1: log_level: 'verbose' is not a log level" "$nmirfd" -n -c "$c"
+printf 'data_dir /var/lib/nmirf\n' >"$c"
+run 1 "$c:1: expected 'key = value'" "$nmirfd" -n -c "$c"
+printf 'data_dir = /var/lib/\xe9t\xe9\n' >"$c"
+run 1 "$c:1: not valid UTF-8" "$nmirfd" -n -c "$c"
+printf 'data_dir = /x\r\n' >"$c"
+run 1 "$c:1: control character (byte 0x0d)" "$nmirfd" -n -c "$c"
+{ printf 'data_dir = /'; head -c 1100 /dev/zero | tr '\0' a; printf '\n'; } >"$c"
+run 1 "$c:1: line longer than 1023 bytes" "$nmirfd" -n -c "$c"
+printf 'hook = x\n' >"$c"
+run 1 "$c:1: unknown setting 'hook'" "$nmirfd" -n -c "$c"
+printf 'log_level = loud\nmap_size_mib = 1024\nfoo = 2\n' >"$c"
+"$nmirfd" -n -c "$c" 2>"$tmp/err"
+[ "$(grep -c "^$c:[0-9]*: " "$tmp/err")" -eq 2 ] || fail "not every error reported: $(cat "$tmp/err")"
+run 1 "$tmp/missing.conf: No such file or directory" "$nmirfd" -n -c "$tmp/missing.conf"
+run 1 "$tmp: not a regular file" "$nmirfd" -n -c "$tmp"
+printf 'map_size_mib = 1024\n' >"$c"
+run 1 "$c:1: unknown setting 'map_size_mib'" "$agent" -n -c "$c" -k k -S s
+printf 'request_endpoint = tcp//x\n' >"$c"
+run 1 "$c:1: request_endpoint: 'tcp//x' is not an endpoint" "$agent" -n -c "$c" -k k -S s
+
+# Flags override the file, and a bad flag is a usage error.
+printf 'map_size_mib = 0\n' >"$c"
+run 1 "$c:1: map_size_mib" "$nmirfd" -n -c "$c" --map-size 10
+run 2 "--map-size: '0' is not a number" "$nmirfd" -n --map-size 0
+run 2 "--log-level: 'x' is not a log level" "$nmirfd" -n --log-level x
+run 2 "--slow-commit-ms: 'x' is not a number" "$nmirfd" -n --slow-commit-ms x
+run 2 "usage: nmirfd" "$nmirfd" -n --no-such-flag
+run 2 "unexpected argument" "$nmirfd" -n extra
+run 2 "-k KEYFILE" "$agent" -n -S s
+run 2 "--broker: 'x' is not an endpoint" "$agent" -n -k k -S s -b x
+run 0 "configuration ok" "$nmirfd" -n -d "$tmp/d" -r tcp://127.0.0.1:1 -e tcp://127.0.0.1:2 \
+    --coordinator C1 --map-size 5 --log-level debug --checkpoint-interval 5 \
+    --slow-commit-ms 10 --due-soon-days 30 -v
+[ ! -e "$tmp/d" ] || fail "nmirfd -n made the data directory"
+
+echo "$fails failure(s)"
+[ "$fails" -eq 0 ]
