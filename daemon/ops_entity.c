@@ -43,6 +43,10 @@ op_entity_enroll(op_ctx_t *ctx)
         return -1;
     if (op_need_coordinator(ctx))
         return -1;
+    /* The broker's key files are DATADIR/keys/NMIRFD.*; an entity of that
+       name would be confused with the broker in logs and key directories. */
+    if (id.n == 6 && memcmp(id.p, "NMIRFD", 6) == 0)
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "'NMIRFD' is the broker's own name");
     if (store_has(ctx->store, ctx->txn, DB_ENTITIES, id.p, id.n))
         return op_refuse(ctx, NMIRF_E_CONFLICT, "entity '%.*s' is already enrolled",
                          (int)id.n, id.p);

@@ -144,6 +144,15 @@ test_entities(void)
     H_EXPECT(r, "conflict");
     nmirf_reply_destroy(&r);
     msgpack_sbuffer_free(again);
+    /* NMIRFD names the broker's own key files: no entity may take it. */
+    nmirf_key_t reserved;
+    H_ASSERT(nmirf_key_generate(&reserved, "NMIRFD") == 0);
+    again = h_pack_enroll(&reserved, "ministry");
+    r = h_call_packed(coord, NULL, "entity.enroll", (uint8_t *)again->data, again->size);
+    H_EXPECT(r, "bad_request");
+    nmirf_reply_destroy(&r);
+    msgpack_sbuffer_free(again);
+    nmirf_key_wipe(&reserved);
     H_CALL_CHECK("not_found", mj, "entity.show", "{'id': 'NOPE'}");
     H_ASSERT(h_seq(b) == seq);
     h_note("entity.enroll/show/list");
