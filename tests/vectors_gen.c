@@ -641,6 +641,72 @@ main(int argc, char **argv)
             &ev, "event-entity-enrolled", "request-rec-assign", h2);
     msgpack_sbuffer_destroy(&body);
 
+    /* A measure with an indicator, then a deadline reminder the broker
+       made itself (author "-", no request), chained to event 2. */
+    uint8_t *measure = NULL, measure_sig[NMIRF_SIG_LEN];
+    size_t measure_len = 0;
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 4);
+    nmirf_mp_pack_str(&pk, "recs");
+    msgpack_pack_array(&pk, 1);
+    nmirf_mp_pack_str(&pk, rec);
+    nmirf_mp_pack_kv_str(&pk, "title", "Formation des magistrats / تكوين القضاة");
+    nmirf_mp_pack_kv_str(&pk, "description",
+                         "Train judges and prosecutors on the new law on violence "
+                         "against women.");
+    nmirf_mp_pack_str(&pk, "indicator");
+    msgpack_pack_map(&pk, 5);
+    nmirf_mp_pack_kv_str(&pk, "name", "magistrats formés");
+    nmirf_mp_pack_kv_str(&pk, "unit", "persons");
+    nmirf_mp_pack_kv_uint(&pk, "baseline", 0);
+    nmirf_mp_pack_kv_uint(&pk, "target", 1200);
+    nmirf_mp_pack_str(&pk, "schedule");
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "date", "2026-12-31");
+    nmirf_mp_pack_kv_uint(&pk, "value", 400);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "date", "2027-12-31");
+    nmirf_mp_pack_kv_uint(&pk, "value", 1200);
+    s_request("request-measure-add",
+              "the lead plans a measure with a quantitative indicator and a schedule",
+              "measure.add", 0x40, "MJ", &body, &measure, &measure_len, measure_sig);
+    msgpack_sbuffer_destroy(&body);
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 8);
+    nmirf_mp_pack_kv_str(&pk, "rec", rec);
+    nmirf_mp_pack_kv_str(&pk, "lead", "MJ");
+    nmirf_mp_pack_str(&pk, "contributors");
+    msgpack_pack_array(&pk, 1);
+    nmirf_mp_pack_str(&pk, "MI");
+    nmirf_mp_pack_kv_str(&pk, "deadline", "2026-06-30");
+    nmirf_mp_pack_kv_uint(&pk, "assigned", TS);
+    nmirf_mp_pack_kv_str(&pk, "today", "2026-06-20");
+    nmirf_mp_pack_str(&pk, "days_left");
+    msgpack_pack_int64(&pk, 10);
+    nmirf_mp_pack_kv_str(&pk, "status", "not_started");
+    uint8_t h3[NMIRF_HASH_LEN];
+    ev = (nmirf_event_fields_t){.seq = 3,
+                                .ts = TS + 86400000ull * 10,
+                                .kind = "deadline.due_soon",
+                                .subject = rec,
+                                .entities = e2,
+                                .entity_count = 2,
+                                .author = "-",
+                                .prev = h2,
+                                .data = (const uint8_t *)body.data,
+                                .data_len = body.size};
+    s_event("event-deadline-due-soon",
+            "event 3: a reminder the broker made from its clock (author -, req nil), "
+            "prev = hash of event-assignment-set",
+            &ev, "event-assignment-set", NULL, h3);
+    msgpack_sbuffer_destroy(&body);
+    free(measure);
+    (void)measure_len;
+
     s_envelopes(ping, ping_len);
     s_msgpack_checks();
 
