@@ -3,12 +3,15 @@
 # subscriber; the checks they share are in torture_check.c.
 add_library(nmirf_torture_check STATIC ${CMAKE_CURRENT_LIST_DIR}/torture_check.c)
 target_include_directories(nmirf_torture_check PUBLIC ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(nmirf_torture_check PUBLIC nmirf_agent_harness)
+target_link_libraries(nmirf_torture_check PUBLIC nmirf_it_harness)
 
 # The CI run of the kill loop: `torture --kills 5000` is the soak.
 add_executable(torture ${CMAKE_CURRENT_LIST_DIR}/torture.c)
-target_link_libraries(torture PRIVATE nmirf_torture_check)
+target_link_libraries(torture PRIVATE nmirf_torture_check nmirf_agent_harness)
 add_dependencies(torture nmirfd nmirf-agent)
 add_test(NAME torture COMMAND torture --kills 20 --agent-kills 10 $<TARGET_FILE:nmirfd>
                               $<TARGET_FILE:nmirf-agent>)
 set_tests_properties(torture PROPERTIES TIMEOUT 300 LABELS torture)
+
+# storage_test (registered with the integration tests) uses the checks too.
+target_link_libraries(storage_test PRIVATE nmirf_torture_check)
