@@ -15,3 +15,11 @@ set_tests_properties(torture PROPERTIES TIMEOUT 300 LABELS torture)
 
 # storage_test (registered with the integration tests) uses the checks too.
 target_link_libraries(storage_test PRIVATE nmirf_torture_check)
+
+# The disk full under the store: a tmpfs mounted in a private mount
+# namespace (root only; exits 77, a skip, otherwise).
+add_executable(diskfull_test ${CMAKE_CURRENT_LIST_DIR}/diskfull_test.c)
+target_link_libraries(diskfull_test PRIVATE nmirf_torture_check)
+add_dependencies(diskfull_test nmirfd)
+add_test(NAME diskfull_test COMMAND diskfull_test $<TARGET_FILE:nmirfd>)
+set_tests_properties(diskfull_test PROPERTIES TIMEOUT 120 LABELS torture SKIP_RETURN_CODE 77)
