@@ -23,3 +23,11 @@ target_link_libraries(diskfull_test PRIVATE nmirf_torture_check)
 add_dependencies(diskfull_test nmirfd)
 add_test(NAME diskfull_test COMMAND diskfull_test $<TARGET_FILE:nmirfd>)
 set_tests_properties(diskfull_test PROPERTIES TIMEOUT 120 LABELS torture SKIP_RETURN_CODE 77)
+
+# A subscriber that stops reading, and an agent paused with SIGSTOP.
+add_executable(slowsub_test ${CMAKE_CURRENT_LIST_DIR}/slowsub_test.c)
+target_link_libraries(slowsub_test PRIVATE nmirf_torture_check nmirf_agent_harness)
+add_dependencies(slowsub_test nmirfd nmirf-agent)
+add_test(NAME slowsub_test COMMAND slowsub_test $<TARGET_FILE:nmirfd>
+                                   $<TARGET_FILE:nmirf-agent>)
+set_tests_properties(slowsub_test PROPERTIES TIMEOUT 300 LABELS torture)
