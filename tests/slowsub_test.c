@@ -92,7 +92,7 @@ s_drain(zsock_t *sub, uint64_t *prev, size_t *got, size_t *gaps)
 int
 main(int argc, char **argv)
 {
-    ha_init(argc, argv, 290);
+    ha_init(argc, argv, 590);
     static char req_ep[64], ev_ep[64];
     snprintf(req_ep, sizeof req_ep, "tcp://127.0.0.1:%d", ha_free_port());
     snprintf(ev_ep, sizeof ev_ep, "tcp://127.0.0.1:%d", ha_free_port());

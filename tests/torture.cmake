@@ -30,4 +30,4 @@ target_link_libraries(slowsub_test PRIVATE nmirf_torture_check nmirf_agent_harne
 add_dependencies(slowsub_test nmirfd nmirf-agent)
 add_test(NAME slowsub_test COMMAND slowsub_test $<TARGET_FILE:nmirfd>
                                    $<TARGET_FILE:nmirf-agent>)
-set_tests_properties(slowsub_test PROPERTIES TIMEOUT 300 LABELS torture)
+set_tests_properties(slowsub_test PROPERTIES TIMEOUT 600 LABELS torture)
