@@ -31,7 +31,7 @@ set(nmirf_fuzz_work ${CMAKE_CURRENT_BINARY_DIR}/fuzz)
 # name:library it needs
 foreach(spec mp_check:nmirf_proto envelope:nmirf_proto reply:nmirf_proto
              event:nmirf_proto keyfile:nmirf_common dispatch:nmirfd_core
-             conf:nmirf_common)
+             conf:nmirf_common audit:nmirf_common replica:nmirf_common)
   string(REPLACE ":" ";" spec ${spec})
   list(GET spec 0 name)
   list(GET spec 1 lib)
@@ -40,6 +40,15 @@ foreach(spec mp_check:nmirf_proto envelope:nmirf_proto reply:nmirf_proto
   target_compile_options(${target} PRIVATE -fsanitize=fuzzer ${nmirf_fuzz_sanitizers})
   target_link_options(${target} PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_libraries(${target} PRIVATE ${lib})
+  if(name STREQUAL "replica")
+    # The agent's replica and notifications, instrumented here (the agent
+    # is an executable, not a library); the harness stubs link.c and
+    # outbox.c.
+    target_sources(${target} PRIVATE ${PROJECT_SOURCE_DIR}/client/agent/replica.c
+                                     ${PROJECT_SOURCE_DIR}/client/agent/notify.c)
+    target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/client/agent)
+    target_link_libraries(${target} PRIVATE PkgConfig::LMDB)
+  endif()
 
   set(scratch ${nmirf_fuzz_work}/corpus/${name})
   set(artifacts ${nmirf_fuzz_work}/artifacts/${name})

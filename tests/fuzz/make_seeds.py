@@ -110,7 +110,7 @@ TS = 1718000000000
 OPS = ["entity.enroll", "entity.revoke", "rec.import", "rec.assign", "report.submit",
        "report.validate", "report.return", "ping", "entity.list", "entity.show",
        "rec.list", "rec.show", "report.list", "events.since", "snapshot", "stats",
-       "no.such.op"]  # the order of s_ops in fuzz_dispatch.c
+       "no.such.op", "entity.rotate"]  # the order of s_ops in fuzz_dispatch.c
 AUTHORS = ["COORD", "MJ", "MS", "OBS", "GONE"]  # ditto, s_ids
 
 REC_FULL = {"id": "UPR-9", "mechanism": "UPR", "symbol": "A/HRC/52/9",
@@ -173,6 +173,13 @@ BODIES = [
     ("no.such.op", 0, {}),
     ("ping", 4, {}),
     ("ping", 0, {"extra": 1}),
+    # added with entity.rotate (appended: the seeds' names keep their numbers)
+    ("entity.rotate", 0, {"id": "MJ", "sign_key": det("rsk", 32),
+                          "curve_key": det("rck", 32)}),
+    ("entity.rotate", 0, {"id": "GONE", "sign_key": det("rsk2", 32),
+                          "curve_key": det("rck2", 32)}),
+    ("entity.rotate", 1, {"id": "MJ", "sign_key": det("rsk3", 32),
+                          "curve_key": det("rck3", 32)}),
 ]
 
 
@@ -292,6 +299,7 @@ def seeds():
     for name, e in events:
         yield "event", name, e
     yield "event", "heartbeat", pack({"seq": 8, "ts": TS})
+    yield from replica_seeds()
 
     yield "keyfile", "secret", keyfile("MJ", True)
     yield "keyfile", "public", keyfile("MJ", False)
@@ -305,6 +313,68 @@ def seeds():
     yield "keyfile", "spaces", b"  entity\t=  MJ  \n# c\n\n" + keyfile("MJ", False, comment=False)
 
     yield from vector_seeds()
+
+
+def replica_record(kind, data):
+    """One record of a fuzz_replica input: 0 reply, 1 event, 2 heartbeat."""
+    return bytes([kind]) + struct.pack(">H", len(data)) + data
+
+
+def snapshot_reply(seq, entities=(), recs=(), assignments=(), reports=(), status=None):
+    return reply(True, "ok", "", seq, {
+        "seq": seq, "entities": list(entities), "recs": list(recs),
+        "assignments": list(assignments), "reports": list(reports),
+        "status": status or {}})
+
+
+def replica_seeds():
+    """fuzz_replica inputs: a snapshot then events on the SUB, events.since
+    pages, a gap caught up, a resync."""
+    rec1 = dict(REC_FULL, id="UPR-1", updated=TS)
+    rotated = dict(ENTITY_REC, previous_keys=[{"sign_key": det("old-s", 32),
+                                               "curve_key": det("old-c", 32),
+                                               "until_seq": 9}])
+    chain = [event(1, "entity.enrolled", "MJ", ["MJ"], ENTITY_REC, False),
+             event(2, "rec.added", "UPR-1", [], rec1),
+             event(3, "assignment.set", "UPR-1", ["MJ", "MS"],
+                   dict(ASSIGNMENT, previous=None)),
+             event(4, "report.submitted", "1", ["MJ"], REPORT),
+             event(5, "report.validated", "1", ["MJ"],
+                   dict(REPORT, state="validated", decided=TS)),
+             event(6, "rec.updated", "UPR-1", ["MJ", "MS"],
+                   dict(rec1, text={"en": "Changed."})),
+             event(7, "report.returned", "1", ["MJ"],
+                   dict(REPORT, state="returned", reason="r", decided=TS)),
+             event(8, "assignment.set", "UPR-1", ["MS", "MJ"],
+                   dict(ASSIGNMENT, lead="MS", contributors=[], previous=ASSIGNMENT)),
+             event(9, "entity.rotated", "MJ", ["MJ"], rotated),
+             event(10, "entity.revoked", "MJ", ["MJ"], dict(rotated, state="revoked"))]
+    empty = snapshot_reply(0)
+    yield "replica", "snapshot-then-sub", (
+        replica_record(0, snapshot_reply(
+            2, [ENTITY_REC], [rec1], [], [], {})) +
+        b"".join(replica_record(1, e) for e in chain[2:]) +
+        replica_record(2, pack({"seq": 10, "ts": TS})))
+    yield "replica", "since-pages", (
+        replica_record(0, empty) +
+        replica_record(0, reply(True, "ok", "", 10, {"events": chain[:5], "last": 10})) +
+        replica_record(0, reply(True, "ok", "", 10, {"events": chain[5:], "last": 10})))
+    yield "replica", "gap-caught-up", (
+        replica_record(0, empty) +
+        replica_record(0, reply(True, "ok", "", 0, {"events": [], "last": 0})) +
+        replica_record(1, chain[0]) + replica_record(1, chain[2]) +
+        replica_record(0, reply(True, "ok", "", 3, {"events": chain[1:3], "last": 3})))
+    yield "replica", "bad-event-resync", (
+        replica_record(0, empty) +
+        replica_record(0, reply(True, "ok", "", 4, {"events": [chain[0], chain[3]],
+                                                    "last": 4})) +
+        replica_record(0, snapshot_reply(4, [ENTITY_REC], [rec1], [ASSIGNMENT],
+                                         [REPORT], {"UPR-1": "in_progress"})) +
+        replica_record(0, reply(True, "ok", "", 4, {"events": [], "last": 4})))
+    yield "replica", "snapshot-full", replica_record(0, snapshot_reply(
+        5, [ENTITY_REC, dict(ENTITY_REC, id="MS")], [rec1, dict(REC_FULL, id="CAT:3")],
+        [ASSIGNMENT], [REPORT, dict(REPORT, id=2, state="validated")],
+        {"UPR-1": "implemented"}))
 
 
 def json_author(env):

@@ -1,0 +1,280 @@
+/*  fuzz_replica - the agent's replica (client/agent/replica.c, and
+    notify.c behind it) fed whatever the broker's side of the link could
+    send: snapshot replies, events.since pages, events and heartbeats on
+    the SUB.
+
+    The real replica code runs on a real LMDB environment in a temporary
+    directory (on /dev/shm when it exists, so the synced commits are
+    cheap). link.c and outbox.c are replaced by the stubs below: link_read
+    answers each blocking read (the snapshot, then events.since pages)
+    with the next reply of the input, and the SUB is an inproc PULL fed
+    with the input's events. Each run empties the replica first, so runs
+    do not depend on each other.
+
+    Input: records of [kind byte][2-byte big-endian length][bytes].
+      kind % 3 == 0  a reply frame, the answer to the next blocking read
+      kind % 3 == 1  an event frame, sent on the SUB under topic ev/x
+      kind % 3 == 2  a heartbeat frame, sent under topic hb
+    Then replica_tick and replica_on_sub run (bounded) until no reply is
+    left and nothing waits on the SUB.
+
+    Checks beyond the sanitizers: the replica's digest can be computed
+    and is at the sequence the agent believes (ag->seq), and that sequence
+    never goes past the highest the input announced.
+
+    Seeds: make_seeds.py (corpus/replica/), from the same events and
+    replies as the event and reply harnesses.
+*/
+#include "agent.h"
+#include "nmirf_log.h"
+#include "nmirf_mp.h"
+#include "nmirf_util.h"
+
+#include <ftw.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define REPLIES_MAX 64 /* replies one input may hold */
+#define ROUNDS_MAX 32  /* tick + SUB rounds per run */
+
+static agent_t s_ag;    /* the agent whose replica is fuzzed */
+static char s_dir[64];  /* its temporary directory */
+static zsock_t *s_push; /* feeds the replica's SUB (an inproc PULL) */
+static FILE *s_err;     /* the real stderr */
+static const uint8_t *s_replies[REPLIES_MAX]; /* this run's replies... */
+static size_t s_reply_len[REPLIES_MAX];       /* ...their sizes */
+static size_t s_reply_count, s_reply_next;    /* how many, the next one */
+
+static void
+s_broken(const char *what, const char *detail)
+{
+    fprintf(s_err, "fuzz_replica: %s: %s\n", what, detail ? detail : "");
+    fflush(s_err);
+    abort();
+}
+
+/* --- the stubs of link.c and outbox.c ----------------------------------- */
+
+void
+link_contact(agent_t *ag)
+{
+    ag->last_contact = 1;
+}
+
+bool
+link_reachable(const agent_t *ag)
+{
+    (void)ag;
+    return true;
+}
+
+bool
+link_may_read(const agent_t *ag)
+{
+    (void)ag;
+    return s_reply_next < s_reply_count;
+}
+
+void
+link_read_failed(agent_t *ag)
+{
+    (void)ag;
+}
+
+nmirf_reply_t *
+link_read(agent_t *ag, const char *op, const uint8_t *body, size_t len, int timeout_ms)
+{
+    (void)ag;
+    (void)op;
+    (void)body;
+    (void)len;
+    (void)timeout_ms;
+    if (s_reply_next >= s_reply_count)
+        return NULL;
+    size_t i = s_reply_next++;
+    char why[128];
+    nmirf_reply_t *r = nmirf_reply_decode(s_replies[i], s_reply_len[i], why, sizeof why);
+    if (r && !r->ok)
+        nmirf_reply_destroy(&r); /* the real link_read returns ok replies only */
+    return r;
+}
+
+int
+outbox_on_reply(zloop_t *loop, zsock_t *dealer, void *arg)
+{
+    (void)loop;
+    (void)arg;
+    zmsg_t *msg = zmsg_recv(dealer);
+    zmsg_destroy(&msg);
+    return 0;
+}
+
+/* --- the harness ----------------------------------------------------- */
+
+static int
+s_remove(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    return remove(path);
+}
+
+static void
+s_cleanup(void)
+{
+    notify_destroy(&s_ag.notify);
+    replica_close(&s_ag);
+    zsock_destroy(&s_ag.sub);
+    zsock_destroy(&s_ag.dealer);
+    zsock_destroy(&s_push);
+    nftw(s_dir, s_remove, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    s_err = stderr;
+    if (sodium_init() < 0)
+        s_broken("sodium_init failed", NULL);
+    if (!getenv("NMIRF_FUZZ_LOG")) {
+        FILE *null = fopen("/dev/null", "w"); /* the agent's warnings, one a run */
+        if (null)
+            stderr = null;
+    }
+    log_init("fuzz_replica", false);
+    zsys_init();
+    zsys_set_logstream(NULL);
+    snprintf(s_dir, sizeof s_dir, "%s/nmirf-fuzz-replica-XXXXXX",
+             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+    if (!mkdtemp(s_dir))
+        s_broken("mkdtemp", s_dir);
+    atexit(s_cleanup);
+    s_ag.dir = s_dir;
+    s_ag.notify_log = "/dev/null";
+    if (nmirf_key_generate(&s_ag.key, "MJ") != 0)
+        s_broken("cannot make a key", NULL);
+    if (replica_open(&s_ag) != 0)
+        s_broken("replica_open failed", s_dir);
+    s_ag.notify = notify_new(&s_ag);
+    s_ag.sub = zsock_new_pull("@inproc://fuzz-replica-sub");
+    s_push = zsock_new_push(">inproc://fuzz-replica-sub");
+    s_ag.dealer = zsock_new(ZMQ_DEALER);
+    if (!s_ag.notify || !s_ag.sub || !s_push || !s_ag.dealer)
+        s_broken("cannot make the sockets", NULL);
+    return 0;
+}
+
+/* Empties the replica (never the outbox) and forgets the agent's state. */
+static void
+s_reset(void)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s_ag.env, NULL, 0, &txn);
+    for (int i = 0; !rc && i < AG_DB_COUNT; i++)
+        if (i != AG_DB_OUTBOX)
+            rc = mdb_drop(txn, s_ag.dbi[i], 0);
+    if (!rc)
+        rc = mdb_txn_commit(txn);
+    if (rc)
+        s_broken("cannot empty the replica", mdb_strerror(rc));
+    s_ag.seq = s_ag.broker_seq = 0;
+    s_ag.loaded = s_ag.catchup = s_ag.resync = s_ag.contact_hold = false;
+    s_reply_count = s_reply_next = 0;
+}
+
+/* The highest seq a frame announces (an event's, a heartbeat's, or a
+   reply's `seq`, `last` and the seqs of its events), for the bound
+   check; 0 if none. */
+static uint64_t
+s_announced(const uint8_t *data, size_t len)
+{
+    msgpack_zone zone;
+    msgpack_object top;
+    msgpack_zone_init(&zone, 1024);
+    uint64_t max = 0;
+    /* Checked first (nmirf_mp): a raw unpack would believe any count. */
+    if (nmirf_mp_unpack(data, len, &zone, &top, NULL, 0) == NMIRF_OK) {
+        /* Any uint anywhere: generous, never below what the replica may
+           legitimately reach. */
+        const msgpack_object *stack[64];
+        size_t n = 0;
+        stack[n++] = &top;
+        while (n) {
+            const msgpack_object *o = stack[--n];
+            if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 > max)
+                max = o->via.u64;
+            else if (o->type == MSGPACK_OBJECT_ARRAY)
+                for (uint32_t i = 0; i < o->via.array.size && n < 64; i++)
+                    stack[n++] = &o->via.array.ptr[i];
+            else if (o->type == MSGPACK_OBJECT_MAP)
+                for (uint32_t i = 0; i < o->via.map.size && n < 64; i++)
+                    stack[n++] = &o->via.map.ptr[i].val;
+            else if (o->type == MSGPACK_OBJECT_BIN) {
+                uint64_t inner =
+                    s_announced((const uint8_t *)o->via.bin.ptr, o->via.bin.size);
+                max = inner > max ? inner : max;
+            }
+        }
+    }
+    msgpack_zone_destroy(&zone);
+    return max;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    s_reset();
+    uint64_t announced = 0;
+    while (size >= 3) {
+        uint8_t kind = data[0] % 3;
+        size_t len = (size_t)data[1] << 8 | data[2];
+        data += 3;
+        size -= 3;
+        if (len > size)
+            len = size;
+        uint64_t a = s_announced(data, len);
+        announced = a > announced ? a : announced;
+        if (kind == 0) {
+            if (s_reply_count < REPLIES_MAX) {
+                s_replies[s_reply_count] = data;
+                s_reply_len[s_reply_count++] = len;
+            }
+        } else {
+            zmsg_t *msg = zmsg_new();
+            zmsg_addstr(msg, kind == 1 ? "ev/x" : "hb");
+            zmsg_addmem(msg, data, len);
+            if (zmsg_send(&msg, s_push) != 0)
+                s_broken("cannot feed the SUB", NULL);
+        }
+        data += len;
+        size -= len;
+    }
+    for (int round = 0; round < ROUNDS_MAX; round++) {
+        bool waiting = zsock_events(s_ag.sub) & ZMQ_POLLIN;
+        if (!waiting && !link_may_read(&s_ag))
+            break;
+        replica_tick(&s_ag);
+        if (waiting)
+            replica_on_sub(NULL, s_ag.sub, &s_ag);
+    }
+    while (zsock_events(s_ag.sub) & ZMQ_POLLIN) {
+        zmsg_t *msg = zmsg_recv(s_ag.sub);
+        zmsg_destroy(&msg);
+    }
+
+    uint8_t digest[NMIRF_HASH_LEN];
+    uint64_t seq;
+    if (replica_digest(&s_ag, digest, &seq) != 0)
+        s_broken("replica_digest failed", NULL);
+    if (seq != s_ag.seq)
+        s_broken("the replica's stored seq is not the agent's", NULL);
+    if (seq > announced)
+        s_broken("the replica is past every seq the input named", NULL);
+    return 0;
+}
