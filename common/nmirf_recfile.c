@@ -92,7 +92,10 @@ s_own_row(const nmirf_csv_t *csv, const char *const *col, size_t ncols, char *wh
                     json_array_append_new(list, json_stringn(v, len));
                 v = stop + 1;
             }
-            json_object_set_new(rec, col[i], list);
+            if (json_array_size(list))
+                json_object_set_new(rec, col[i], list);
+            else
+                json_decref(list);
         } else
             json_object_set_new(rec, col[i], json_stringn(v, n));
     }
