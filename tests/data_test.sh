@@ -91,6 +91,16 @@ err_lacks "uhri-bad.csv:2:"
 err_lacks "uhri-bad.csv:3:"
 [ "$(total)" = 0 ] || fail "a refused file imported something"
 
+step "JSON: bad recommendations named by their number"
+printf '[{"id":"J1","mechanism":"UPR","text":{"en":"ok"}},{"id":"J2","mechanism":"XYZ"},{"id":"J3","mechanism":"CAT","date":"2023-13-01"},{"id":"J1","mechanism":"CAT"},{"id":"J4","mechanism":"CAT","colour":"red"}]' >"$T/bad.json"
+run 1 rec import "$T/bad.json"
+err_has "bad.json: recommendation 2: field 'mechanism' must be one of"
+err_has "bad.json: recommendation 3: field 'date' is not a date YYYY-MM-DD"
+err_has "bad.json: recommendation 4: id 'J1' already given by recommendation 1"
+err_has "bad.json: recommendation 5: unknown field 'colour'"
+err_lacks "recommendation 1:"
+[ "$(total)" = 0 ] || fail "a refused JSON file imported something"
+
 step "--skip-bad imports the good rows and lists the skipped ones"
 run 0 rec import "$FIXTURES/uhri-bad.csv" --skip-bad
 out_has "imported 3 recommendations"
