@@ -379,22 +379,27 @@ s_set(json_t *obj, const char *key, const char *s, size_t n)
         json_object_set_new(obj, key, json_stringn(s, n));
 }
 
-/* A paragraph number at the start of a UPR text ("125.48 Ratify..."):
-   its length, 0 if none. */
+/* A paragraph number at the start of a text: "125.48 Ratify..." (a
+   dotted number) or "21. The State party..." (a number and a full stop).
+   Its length, 0 if none: a bare number ("2030 Agenda") is not one. */
 static size_t
 s_leading_paragraph(const char *s, size_t n)
 {
     size_t i = 0;
+    bool dotted = false;
     while (i < n && isdigit((unsigned char)s[i]))
         i++;
     if (i == 0)
         return 0;
     while (i + 1 < n && s[i] == '.' && isdigit((unsigned char)s[i + 1])) {
+        dotted = true;
         i++;
         while (i < n && isdigit((unsigned char)s[i]))
             i++;
     }
-    return i < n && (s[i] == ' ' || s[i] == '.') ? i : 0;
+    if (i + 1 < n && s[i] == '.' && s[i + 1] == ' ')
+        return i;
+    return dotted && i < n && s[i] == ' ' ? i : 0;
 }
 
 json_t *

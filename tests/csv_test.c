@@ -48,12 +48,13 @@ main(int argc, char **argv)
         "Supported/Noted,- A - B - A\r\n"
         "- Committee against Torture,CAT/C/MAR/CO/5,\"12. Investigate\r\n"
         "promptly\",,\r\n"
-        "x,y\r\n";
+        "x,y\r\n"
+        ",CCPR/C/MAR/CO/7,2030 Agenda for all,,\r\n";
     char why[256];
     nmirf_recfile_t *file =
         nmirf_recfile_read(uhri, sizeof uhri - 1, "x.csv", NULL, NULL, why, sizeof why);
-    CHECK(file && file->count == 3 && file->bad == 1 && !strcmp(file->format, "uhri"));
-    if (file && file->count == 3) {
+    CHECK(file && file->count == 4 && file->bad == 1 && !strcmp(file->format, "uhri"));
+    if (file && file->count == 4) {
         json_t *r = file->rows[0].rec;
         CHECK(file->rows[0].line == 2 && file->rows[1].line == 3 &&
               file->rows[2].line == 5);
