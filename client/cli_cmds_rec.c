@@ -1,19 +1,27 @@
-/*  cli_cmds_rec - recommendations: rec import, list, show, assign.
+/*  cli_cmds_rec - recommendations: rec import, export, list, show, assign.
 
-    import turns a JSON file into rec.import requests. The broker takes at
+    import reads a JSON, CSV or UHRI file (nmirf_recfile), checks every
+    row before sending anything, and turns the good rows into rec.import
+    requests. export writes the recommendations of one snapshot back in
+    JSON or CSV, which import reads as the same recommendations. The broker takes at
     most 1 MiB of envelope and 5,000 recommendations per request, so the
     file is cut into chunks well under both limits (headroom for the
     envelope's own fields); each chunk is all or nothing on the broker,
     and the first refusal stops the import, saying how far it got.
 */
+#include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "cli.h"
 #include "nmirf_json.h"
 #include "nmirf_mp.h"
+#include "nmirf_recfile.h"
+#include "nmirf_util.h"
 
 #define IMPORT_CHUNK_BYTES (512 * 1024) /* packed recs per request */
 #define IMPORT_CHUNK_RECS 5000          /* the protocol's import limit */
@@ -57,6 +65,11 @@ s_import_chunk(cli_t *cli, const msgpack_sbuffer *recs, size_t count,
                     (unsigned long long)totals->added,
                     (unsigned long long)totals->updated,
                     (unsigned long long)totals->unchanged);
+        if (totals->requests > 0)
+            fprintf(stderr,
+                    "nmirf: %s: those stay imported; running the same import "
+                    "again is safe (they count as unchanged)\n",
+                    cli->cmd);
         return rc;
     }
     totals->added += cli_mp_uint(&reply->body, "added", 0);
@@ -68,59 +81,90 @@ s_import_chunk(cli_t *cli, const msgpack_sbuffer *recs, size_t count,
     return 0;
 }
 
-/* The array of recommendations in a loaded import file, or NULL. */
-static json_t *
-s_import_list(json_t *root)
+/* Says on stderr what is wrong with each bad row: "FILE:LINE: why" (JSON
+   files have no lines: "FILE: recommendation N: why"). */
+static void
+s_report_bad(const char *path, const nmirf_recfile_t *file, const char *prefix)
 {
-    if (json_is_array(root))
-        return root;
-    if (!json_is_object(root))
-        return NULL;
-    json_t *list = json_object_get(root, "recommendations");
-    if (!list)
-        list = json_object_get(root, "recs");
-    return json_is_array(list) ? list : NULL;
+    for (size_t i = 0; i < file->count; i++) {
+        const nmirf_recrow_t *row = &file->rows[i];
+        if (row->rec)
+            continue;
+        if (file->by_item)
+            fprintf(stderr, "%s%s: recommendation %zu: %s\n", prefix, path, row->line,
+                    row->why);
+        else
+            fprintf(stderr, "%s%s:%zu: %s\n", prefix, path, row->line, row->why);
+    }
 }
 
-/* rec import FILE.json */
+/* rec import FILE [--format json|csv|uhri] [--skip-bad] [--lang L] */
 static int
 s_import(cli_t *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {CLI_OPTS_END};
-    json_error_t err;
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"skip-bad", no_argument, NULL, 's'},
+        {"lang", required_argument, NULL, 'L'},
+        CLI_OPTS_END,
+    };
+    static const char *const formats[] = {"json", "csv", "uhri", NULL};
+    static const char *const langs[] = {"fr", "ar", "en", NULL};
+    const char *format = NULL, *lang = NULL;
+    bool skip_bad = false;
     int c, rc;
 
-    if ((c = cli_getopt(cli, argc, argv, ":h", opts)) != -1)
-        return cli_opt_exit(cli, c);
-    if ((rc = cli_positional(cli, argc - optind, 1, 1, "FILE.json")))
+    while ((c = cli_getopt(cli, argc, argv, ":hf:sL:", opts)) != -1) {
+        switch (c) {
+        case 'f':
+            if ((rc = cli_check_enum(cli, "--format", optarg, formats)))
+                return rc;
+            format = optarg;
+            break;
+        case 's':
+            skip_bad = true;
+            break;
+        case 'L':
+            if ((rc = cli_check_enum(cli, "--lang", optarg, langs)))
+                return rc;
+            lang = optarg;
+            break;
+        default:
+            return cli_opt_exit(cli, c);
+        }
+    }
+    if ((rc = cli_positional(cli, argc - optind, 1, 1, "FILE")))
         return rc;
     const char *path = argv[optind];
 
     /* A file that cannot be read or parsed is bad local input (exit 2),
        like a bad flag: the user fixes the file and runs again. */
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
-    if (!root)
-        return cli_usage(cli, "%s:%d:%d: %s", path, err.line, err.column, err.text);
-    json_t *list = s_import_list(root);
-    if (!list) {
-        json_decref(root);
-        return cli_usage(cli,
-                         "%s: expected an array of recommendations, or an object "
-                         "with one under \"recommendations\"",
-                         path);
+    size_t len;
+    char *data = nmirf_read_file(path, &len);
+    if (!data)
+        return cli_usage(cli, "%s: %s", path, strerror(errno));
+    char why[256];
+    nmirf_recfile_t *file =
+        nmirf_recfile_read(data, len, path, format, lang, why, sizeof why);
+    free(data);
+    if (!file)
+        return cli_usage(cli, "%s:%s%s", path, isdigit((unsigned char)why[0]) ? "" : " ",
+                         why);
+    /* Every row is checked before anything is sent: a bad row stops the
+       whole file unless the user asked to skip bad rows. */
+    if (file->bad > 0 && !skip_bad) {
+        s_report_bad(path, file, "");
+        fprintf(stderr,
+                "nmirf: %s: %zu of %zu recommendations in %s are bad; nothing imported "
+                "(--skip-bad imports the others)\n",
+                cli->cmd, file->bad, file->count, path);
+        nmirf_recfile_destroy(&file);
+        return CLI_EXIT_REFUSED;
     }
-    size_t total = json_array_size(list);
-    for (size_t i = 0; i < total; i++) {
-        json_t *rec = json_array_get(list, i);
-        if (!json_is_object(rec)) {
-            json_decref(root);
-            return cli_usage(cli, "%s: recommendation %zu is not a JSON object", path,
-                             i + 1);
-        }
-        /* Snapshots carry the broker's own time stamp; imports may not. */
-        json_object_del(rec, "updated");
-    }
+    if (file->bad > 0)
+        s_report_bad(path, file, "skipped ");
 
+    size_t total = file->count - file->bad;
     import_totals_t totals = {0};
     msgpack_sbuffer chunk, one;
     msgpack_packer pk;
@@ -129,9 +173,11 @@ s_import(cli_t *cli, int argc, char **argv)
     msgpack_packer_init(&pk, &one, msgpack_sbuffer_write);
     size_t count = 0;
     rc = 0;
-    for (size_t i = 0; i < total && rc == 0; i++) {
+    for (size_t i = 0; i < file->count && rc == 0; i++) {
+        if (!file->rows[i].rec)
+            continue;
         msgpack_sbuffer_clear(&one);
-        nmirf_json_to_mp(json_array_get(list, i), &pk);
+        nmirf_json_to_mp(file->rows[i].rec, &pk);
         if (count > 0 &&
             (chunk.size + one.size > IMPORT_CHUNK_BYTES || count == IMPORT_CHUNK_RECS)) {
             rc = s_import_chunk(cli, &chunk, count, &totals, total);
@@ -145,25 +191,179 @@ s_import(cli_t *cli, int argc, char **argv)
         rc = s_import_chunk(cli, &chunk, count, &totals, total);
     msgpack_sbuffer_destroy(&chunk);
     msgpack_sbuffer_destroy(&one);
-    json_decref(root);
+    size_t bad = file->bad;
+    const char *fmt = file->format;
+    nmirf_recfile_destroy(&file);
     if (rc)
         return rc;
 
     if (cli->json) {
-        json_t *out = json_pack("{s:I, s:I, s:I, s:I}", "added", (json_int_t)totals.added,
-                                "updated", (json_int_t)totals.updated, "unchanged",
-                                (json_int_t)totals.unchanged, "requests",
-                                (json_int_t)totals.requests);
+        json_t *out = json_pack(
+            "{s:I, s:I, s:I, s:I, s:I, s:s}", "added", (json_int_t)totals.added,
+            "updated", (json_int_t)totals.updated, "unchanged",
+            (json_int_t)totals.unchanged, "requests", (json_int_t)totals.requests,
+            "skipped", (json_int_t)bad, "format", fmt);
         json_dumpf(out, stdout, JSON_INDENT(2));
         fputc('\n', stdout);
         json_decref(out);
     } else {
-        printf("imported %zu recommendations from %s: %llu added, %llu updated, "
-               "%llu unchanged\n",
-               total, path, (unsigned long long)totals.added,
+        printf("imported %zu recommendations from %s (%s): %llu added, %llu updated, "
+               "%llu unchanged",
+               total, path, fmt, (unsigned long long)totals.added,
                (unsigned long long)totals.updated, (unsigned long long)totals.unchanged);
+        if (bad)
+            printf("; %zu bad rows skipped", bad);
+        printf("\n");
     }
     return CLI_EXIT_OK;
+}
+
+/* True if the assignment asg names entity as lead or contributor. */
+static bool
+s_assigned_to(const json_t *asg, const char *entity)
+{
+    if (!asg)
+        return false;
+    const char *lead = json_string_value(json_object_get(asg, "lead"));
+    if (lead && !strcmp(lead, entity))
+        return true;
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(asg, "contributors"), i, c)
+    {
+        if (json_is_string(c) && !strcmp(json_string_value(c), entity))
+            return true;
+    }
+    return false;
+}
+
+/* rec export [--format json|csv] [--out FILE] [--mechanism M] [--entity ID]
+   [--status S]: every recommendation in full, from one snapshot (one
+   consistent state), in id order. */
+static int
+s_export(cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"out", required_argument, NULL, 'o'},
+        {"mechanism", required_argument, NULL, 'm'},
+        {"entity", required_argument, NULL, 'E'},
+        {"status", required_argument, NULL, 's'},
+        CLI_OPTS_END,
+    };
+    static const char *const formats[] = {"json", "csv", NULL};
+    const char *format = "json", *out_path = NULL, *mechanism = NULL, *entity = NULL,
+               *status = NULL;
+    int c, rc;
+
+    while ((c = cli_getopt(cli, argc, argv, ":hf:o:m:E:s:", opts)) != -1) {
+        switch (c) {
+        case 'f':
+            if ((rc = cli_check_enum(cli, "--format", optarg, formats)))
+                return rc;
+            format = optarg;
+            break;
+        case 'o':
+            out_path = optarg;
+            break;
+        case 'm':
+            if ((rc = cli_check_enum(cli, "--mechanism", optarg, cli_mechanisms)))
+                return rc;
+            mechanism = optarg;
+            break;
+        case 'E':
+            if ((rc = cli_check_entity_id(cli, "--entity", optarg)))
+                return rc;
+            entity = optarg;
+            break;
+        case 's':
+            if ((rc = cli_check_enum(cli, "--status", optarg, cli_statuses)))
+                return rc;
+            status = optarg;
+            break;
+        default:
+            return cli_opt_exit(cli, c);
+        }
+    }
+    if ((rc = cli_positional(cli, argc - optind, 0, 0, "no argument")))
+        return rc;
+    if (!out_path && cli->json)
+        format = "json";
+
+    nmirf_reply_t *reply;
+    if ((rc = cli_call(cli, "snapshot", NULL, &reply)))
+        return rc;
+    json_t *snap = nmirf_mp_to_json(&reply->body);
+    nmirf_reply_destroy(&reply);
+    /* Assignments by recommendation, for --entity. */
+    json_t *asgs = json_object();
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(snap, "assignments"), i, v)
+    {
+        const char *rec = json_string_value(json_object_get(v, "rec"));
+        if (rec)
+            json_object_set(asgs, rec, v);
+    }
+    json_t *statuses = json_object_get(snap, "status");
+    json_t *recs = json_array();
+    json_array_foreach(json_object_get(snap, "recs"), i, v)
+    {
+        const char *id = json_string_value(json_object_get(v, "id"));
+        const char *mech = json_string_value(json_object_get(v, "mechanism"));
+        const char *st = id ? json_string_value(json_object_get(statuses, id)) : NULL;
+        if (!id || (mechanism && (!mech || strcmp(mech, mechanism))) ||
+            (entity && !s_assigned_to(json_object_get(asgs, id), entity)) ||
+            (status && strcmp(st ? st : "not_started", status)))
+            continue;
+        json_array_append(recs, v);
+    }
+
+    FILE *out = stdout;
+    char *tmp = NULL;
+    if (out_path) {
+        /* Written beside the target and renamed: an interrupted export
+           never leaves half a file under the name asked for. */
+        if (asprintf(&tmp, "%s.tmp", out_path) < 0 || !(out = fopen(tmp, "w"))) {
+            rc = cli_local_error(cli, "%s: %s", tmp ? tmp : out_path, strerror(errno));
+            free(tmp);
+            json_decref(recs);
+            json_decref(asgs);
+            json_decref(snap);
+            return rc;
+        }
+    }
+    size_t lossy = 0;
+    int wrc = !strcmp(format, "csv") ? nmirf_recfile_write_csv(out, recs, &lossy)
+                                     : nmirf_recfile_write_json(out, recs);
+    if (fflush(out) != 0)
+        wrc = -1;
+    if (out_path) {
+        if (fclose(out) != 0)
+            wrc = -1;
+        if (wrc == 0 && rename(tmp, out_path) != 0)
+            wrc = -1;
+        if (wrc)
+            unlink(tmp);
+    }
+    if (wrc)
+        rc = cli_local_error(cli, "%s: %s", out_path ? out_path : "stdout",
+                             strerror(errno));
+    else {
+        if (lossy)
+            fprintf(stderr,
+                    "nmirf: %s: %zu list items held line breaks, written as spaces: "
+                    "this CSV will not import back exactly (JSON would)\n",
+                    cli->cmd, lossy);
+        if (out_path)
+            fprintf(stderr, "exported %zu recommendations to %s (%s)\n",
+                    json_array_size(recs), out_path, format);
+    }
+    free(tmp);
+    json_decref(recs);
+    json_decref(asgs);
+    json_decref(snap);
+    return rc;
 }
 
 /* rec list: a row per summary, and a note when the limit cut the list. */
@@ -441,10 +641,8 @@ int
 cli_cmd_rec(cli_t *cli, int argc, char **argv)
 {
     static const cli_sub_t subs[] = {
-        {"import", s_import},
-        {"list", s_list},
-        {"show", s_show},
-        {"assign", s_assign},
+        {"import", s_import}, {"export", s_export}, {"list", s_list},
+        {"show", s_show},     {"assign", s_assign},
     };
     return cli_dispatch(cli, "rec", subs, sizeof subs / sizeof subs[0], argc, argv);
 }

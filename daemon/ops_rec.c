@@ -1,6 +1,7 @@
 /*  ops_rec - import, assign, list and show recommendations. */
 #include "body.h"
 #include "nmirf_mp.h"
+#include "nmirf_rec.h"
 #include "nmirf_util.h"
 #include "ops.h"
 #include "records.h"
@@ -31,10 +32,14 @@ s_pack_langs(msgpack_packer *pk, const msgpack_object *langs)
     }
 }
 
-/* The stored fields of a recommendation, in canonical order. */
-static const char *const s_rec_fields[] = {
-    "id",   "mechanism", "symbol",        "paragraph", "cycle",   "date", "states",
-    "text", "response",  "response_text", "themes",    "persons", "sdgs", NULL};
+/* The stored fields of a recommendation, in canonical order: the table
+   the CLI checks imports against before sending them (common/nmirf_rec.c),
+   so the two cannot disagree on which fields exist. */
+static const char *const *const s_rec_fields = nmirf_rec_fields;
+_Static_assert(BODY_SHORT_MAX == NMIRF_REC_SHORT_MAX &&
+                   BODY_TEXT_MAX == NMIRF_REC_TEXT_MAX &&
+                   BODY_LIST_MAX == NMIRF_REC_LIST_MAX,
+               "the CLI's import checks use the broker's limits");
 
 /* Checks one imported recommendation. */
 static int

@@ -71,12 +71,12 @@ sleep 0.5
 echo "agents running: $work/agent-MJ, $work/agent-MS (logs: $work/agent-*.log)"
 
 say "The coordinator imports sample recommendations (UPR, treaty bodies, a special procedure)"
-run nmirf -k "$COORD" rec import tests/fixtures/recs-small.json
+run nmirf -k "$COORD" rec import data/samples/recs.json
 sleep 0.2
-run nmirf -k "$COORD" rec list
+run nmirf -k "$COORD" rec list --limit 12
 
-say "Assign: Justice leads UPR-4-125.48, Health contributes; deadline set"
-run nmirf -k "$COORD" rec assign UPR-4-125.48 --lead MJ --contributor MS --deadline 2026-12-31 \
+say "Assign: Justice leads A/HRC/52/7:125.48, Health contributes; deadline set"
+run nmirf -k "$COORD" rec assign A/HRC/52/7:125.48 --lead MJ --contributor MS --deadline 2026-12-31 \
     --note "Report on the judicial appointments reform" >/dev/null
 sleep 0.2
 
@@ -84,7 +84,7 @@ say "Justice sees it in its agent's replica"
 run nmirf -a "$work/agent-MJ" mine
 
 say "Justice reports progress through its agent, which signs it, keeps it on disk until acknowledged"
-run nmirf -a "$work/agent-MJ" report submit UPR-4-125.48 --status in_progress \
+run nmirf -a "$work/agent-MJ" report submit A/HRC/52/7:125.48 --status in_progress \
     --narrative "Projet de loi organique transmis au Parlement." --evidence https://example.org/bill >/dev/null
 sleep 0.2
 
@@ -93,14 +93,14 @@ run nmirf -k "$COORD" report validate 1 >/dev/null
 sleep 0.2
 
 say "Health reports too; the coordinator returns it with a reason"
-run nmirf -a "$work/agent-MS" report submit UPR-4-125.48 --status implemented \
+run nmirf -a "$work/agent-MS" report submit A/HRC/52/7:125.48 --status implemented \
     --narrative "Formation des magistrats achevée." >/dev/null
 run nmirf -k "$COORD" report return 2 --reason "Joindre la liste des sessions de formation." >/dev/null
 sleep 0.2
 
 say "Health tries to report on a recommendation not assigned to it: refused"
 set +e
-run nmirf -k "$work/MS.key" report submit UPR-4-125.12 --status implemented --narrative "x"
+run nmirf -k "$work/MS.key" report submit A/HRC/52/7:125.12 --status implemented --narrative "x"
 echo "(exit status $?)"
 set -e
 
@@ -109,7 +109,7 @@ run nmirf -a "$work/agent-MS" outbox
 run nmirf -a "$work/agent-MS" mine
 
 say "Where things stand"
-run nmirf -k "$COORD" rec show UPR-4-125.48
+run nmirf -k "$COORD" rec show A/HRC/52/7:125.48
 run nmirf -k "$COORD" stats
 
 say "The event log: every change, numbered without gaps"

@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# data_test - recommendation data in and out against a real nmirfd: UHRI
+# CSV import with every quirk checked field by field, idempotent re-import,
+# update by a newer export, a file with bad rows refused whole (line
+# numbers, nothing changed) or imported with --skip-bad, and JSON and CSV
+# round trips compared byte for byte (export, import, export).
+#
+# usage: data_test.sh NMIRFD NMIRF NMIRF_GEN FIXTURES_DIR SAMPLES_DIR
+set -euo pipefail
+
+NMIRFD=${1:?usage: data_test.sh NMIRFD NMIRF NMIRF_GEN FIXTURES_DIR SAMPLES_DIR}
+NMIRF=${2:?}
+GEN=${3:?}
+FIXTURES=${4:?}
+SAMPLES=${5:?}
+PY=/usr/bin/python3
+unset NMIRF_KEY NMIRF_BROKER NMIRF_EVENTS NMIRF_SERVER_KEY
+
+T=$(mktemp -d)
+DATA=$T/data
+BROKER_PID=
+
+cleanup() {
+    local rc=$?
+    if [ -n "$BROKER_PID" ]; then
+        kill -TERM "$BROKER_PID" 2>/dev/null || true
+        wait "$BROKER_PID" 2>/dev/null || true
+    fi
+    if [ "$rc" -ne 0 ] && [ -f "$T/broker.log" ]; then
+        echo "--- broker log"
+        cat "$T/broker.log"
+    fi
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "FAIL: $*"
+    echo "--- stdout"
+    head -c 4000 "$T/out" 2>/dev/null || true
+    echo "--- stderr"
+    head -c 4000 "$T/err" 2>/dev/null || true
+    exit 1
+}
+step() { echo "== $*"; }
+
+# run STATUS ARGS...: nmirf as the coordinator; output in $T/out, $T/err.
+run() {
+    local want=$1
+    shift
+    local rc=0
+    "$NMIRF" -b "$REQ" -e "$EVT" -t 20000 -k "$DATA/keys/COORD.key" "$@" \
+        >"$T/out" 2>"$T/err" || rc=$?
+    [ "$rc" = "$want" ] || fail "nmirf $*: exit $rc, expected $want"
+}
+out_has() { grep -qF -- "$1" "$T/out" || fail "stdout lacks '$1'"; }
+err_has() { grep -qF -- "$1" "$T/err" || fail "stderr lacks '$1'"; }
+err_lacks() { ! grep -qF -- "$1" "$T/err" || fail "stderr has '$1'"; }
+# total: the broker's number of recommendations.
+total() {
+    run 0 --json rec list --limit 1
+    $PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["total"])' "$T/out"
+}
+
+step "start the broker"
+"$NMIRFD" -d "$DATA" -r 'tcp://127.0.0.1:*' -e 'tcp://127.0.0.1:*' -v 2>"$T/broker.log" &
+BROKER_PID=$!
+for _ in $(seq 100); do
+    [ -s "$DATA/endpoints" ] && grep -q '^events' "$DATA/endpoints" && break
+    kill -0 "$BROKER_PID" 2>/dev/null || fail "the broker exited at start"
+    sleep 0.1
+done
+REQ=$(sed -n 's/^request *= *//p' "$DATA/endpoints")
+EVT=$(sed -n 's/^events *= *//p' "$DATA/endpoints")
+[ -n "$REQ" ] && [ -n "$EVT" ] || fail "no endpoints within 10 s"
+export NMIRF_SERVER_KEY=$DATA/keys/NMIRFD.pub
+
+step "a file with bad rows is refused whole, naming every bad line"
+run 1 rec import "$FIXTURES/uhri-bad.csv"
+for l in \
+    "uhri-bad.csv:6: date '31/02/2023' is not a date" \
+    "uhri-bad.csv:7: UPR position 'Maybe' is not Supported, Noted or Supported/Noted" \
+    "uhri-bad.csv:8: no document symbol" \
+    "uhri-bad.csv:9: 3 fields, the header has 13" \
+    "uhri-bad.csv:10: id 'A/HRC/52/7:125.48' already given by line 2" \
+    "uhri-bad.csv:11: unknown recommending body 'Committee of Stars'" \
+    "6 of 9 recommendations in"; do
+    err_has "$l"
+done
+err_lacks "uhri-bad.csv:2:"
+err_lacks "uhri-bad.csv:3:"
+[ "$(total)" = 0 ] || fail "a refused file imported something"
+
+step "JSON: bad recommendations named by their number"
+printf '[{"id":"J1","mechanism":"UPR","text":{"en":"ok"}},{"id":"J2","mechanism":"XYZ"},{"id":"J3","mechanism":"CAT","date":"2023-13-01"},{"id":"J1","mechanism":"CAT"},{"id":"J4","mechanism":"CAT","colour":"red"}]' >"$T/bad.json"
+run 1 rec import "$T/bad.json"
+err_has "bad.json: recommendation 2: field 'mechanism' must be one of"
+err_has "bad.json: recommendation 3: field 'date' is not a date YYYY-MM-DD"
+err_has "bad.json: recommendation 4: id 'J1' already given by recommendation 1"
+err_has "bad.json: recommendation 5: unknown field 'colour'"
+err_lacks "recommendation 1:"
+[ "$(total)" = 0 ] || fail "a refused JSON file imported something"
+
+step "--skip-bad imports the good rows and lists the skipped ones"
+run 0 rec import "$FIXTURES/uhri-bad.csv" --skip-bad
+out_has "imported 3 recommendations"
+out_has "3 added, 0 updated, 0 unchanged; 6 bad rows skipped"
+err_has "skipped $FIXTURES/uhri-bad.csv:6: date"
+err_has "skipped $FIXTURES/uhri-bad.csv:11: unknown recommending body"
+[ "$(total)" = 3 ] || fail "--skip-bad: 3 recommendations expected"
+
+step "UHRI export: every quirk, field by field"
+run 0 rec import "$FIXTURES/uhri-export.csv"
+out_has "imported 8 recommendations from $FIXTURES/uhri-export.csv (uhri): 5 added, 0 updated, 3 unchanged"
+run 0 rec export --out "$T/uhri.json"
+$PY - "$T/uhri.json" <<'PY' || fail "UHRI fields"
+import json, sys
+recs = {r["id"]: r for r in json.load(open(sys.argv[1]))["recommendations"]}
+def eq(rid, key, want):
+    got = recs[rid].get(key)
+    if got != want:
+        sys.exit(f"{rid} {key}: got {got!r}, want {want!r}")
+ids = sorted(recs)
+crc = [i for i in ids if i.startswith("CRC/C/MAR/CO/5-6:")]
+want = sorted(["A/HRC/52/7:125.48", "A/HRC/52/7:125.112", "A/HRC/52/7:125.77",
+               "CAT/C/MAR/CO/5:21", "CEDAW/C/MAR/CO/5-6:34", "A/HRC/56/40/Add.1:87",
+               "A/HRC/52/7:125.3"] + crc)
+if ids != want or len(crc) != 1 or len(crc[0]) != len("CRC/C/MAR/CO/5-6:") + 16:
+    sys.exit(f"ids {ids}")
+u = "A/HRC/52/7:125.48"
+eq(u, "mechanism", "UPR"); eq(u, "symbol", "A/HRC/52/7"); eq(u, "paragraph", "125.48")
+eq(u, "cycle", "4"); eq(u, "date", "2023-01-04"); eq(u, "states", ["France", "Spain"])
+eq(u, "response", "supported"); eq(u, "response_text", None)
+eq(u, "text", {"en": "Strengthen the independence of the judiciary by reforming the "
+                     "procedure for appointing judges (France);"})
+eq(u, "themes", ["Administration of justice & fair trial", "Judiciary"])
+eq(u, "persons", ["Judges and lawyers"])
+eq(u, "sdgs", ["16.3 Promote the rule of law", "16.6 Develop effective institutions"])
+f = "A/HRC/52/7:125.112"
+eq(f, "response", "noted"); eq(f, "states", ["Portugal"]); eq(f, "persons", None)
+eq(f, "text", {"fr": "Abolir la peine de mort et ratifier le deuxième Protocole facultatif, "
+                     "dit \"de New York\", se rapportant au Pacte (Portugal) ;"})
+a = "A/HRC/52/7:125.77"
+eq(a, "response", "supported"); eq(a, "response_text", "Supported/Noted")
+eq(a, "states", ["Tunisia", "Egypt"]); eq(a, "persons", ["Women & girls"])
+eq(a, "text", {"ar": "تعزيز تمثيل المرأة في مواقع صنع القرار في القطاعين العام والخاص (تونس)؛"})
+c = "CAT/C/MAR/CO/5:21"
+eq(c, "mechanism", "CAT"); eq(c, "paragraph", "21"); eq(c, "date", "2023-12-20")
+eq(c, "response", "pending"); eq(c, "cycle", None); eq(c, "states", None)
+eq(c, "themes", ["Torture and other cruel, inhuman or degrading treatment", "Law enforcement"])
+w = "CEDAW/C/MAR/CO/5-6:34"
+eq(w, "mechanism", "CEDAW"); eq(w, "date", "2022-07-12")
+eq(w, "text", {"en": "The Committee recommends that the State party:\n(a) Amend the Family "
+                     "Code to abolish child marriage without exception;\n(b) Collect data on "
+                     "the exceptions granted by judges."})
+eq(w, "persons", ["Girls", "Women & girls"])
+r = crc[0]
+eq(r, "mechanism", "CRC"); eq(r, "date", "2023-10-12"); eq(r, "paragraph", None)
+eq(r, "text", {"fr": "Garantir l'enregistrement gratuit et universel des naissances, y compris "
+                     "pour les enfants nés hors mariage et les enfants de migrants."})
+s = "A/HRC/56/40/Add.1:87"
+eq(s, "mechanism", "SP"); eq(s, "persons", ["Persons with disabilities", "Rural population"])
+g = "A/HRC/52/7:125.3"
+eq(g, "mechanism", "UPR"); eq(g, "response", "supported"); eq(g, "sdgs", None)
+for rid, r in recs.items():
+    if "updated" in r:
+        sys.exit(f"{rid}: export carries 'updated'")
+PY
+
+step "re-import is idempotent"
+run 0 rec import "$FIXTURES/uhri-export.csv"
+out_has "0 added, 0 updated, 8 unchanged"
+run 0 --json rec import "$FIXTURES/uhri-export.csv" --format uhri
+[ "$($PY -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["unchanged"], j["format"])' "$T/out")" = "8 uhri" ] ||
+    fail "--json re-import"
+
+step "a newer export updates what changed and adds what is new"
+run 0 rec import "$FIXTURES/uhri-newer.csv"
+out_has "imported 10 recommendations"
+out_has "2 added, 2 updated, 6 unchanged"
+run 0 rec show "A/HRC/52/7:125.3"
+out_has "noted"
+run 0 rec show "A/HRC/52/7:125.48"
+out_has "appointing and promoting judges"
+[ "$(total)" = 10 ] || fail "10 recommendations after the newer export"
+
+step "language flag"
+printf 'Document Symbol,Text\nCCPR/C/MAR/CO/7,"12. Whatever the words, this text is French."\n' >"$T/lang.csv"
+run 0 rec import "$T/lang.csv" --lang fr
+run 0 --json rec show "CCPR/C/MAR/CO/7:12"
+[ "$($PY -c 'import json,sys; print(list(json.load(open(sys.argv[1]))["rec"]["text"]))' "$T/out")" = "['fr']" ] ||
+    fail "--lang fr"
+
+step "sample data"
+run 0 rec import "$SAMPLES/recs.json"
+out_has "(json)"
+run 0 rec import "$SAMPLES/recs.json"
+out_has " 0 added, 0 updated, "
+
+step "JSON round trip: export, import (all unchanged), export: same bytes"
+N=$(total)
+run 0 rec export --format json --out "$T/a.json"
+run 0 rec import "$T/a.json"
+out_has "0 added, 0 updated, $N unchanged"
+run 0 rec export --format json --out "$T/b.json"
+cmp "$T/a.json" "$T/b.json" || fail "JSON export differs after a round trip"
+
+step "CSV round trip"
+run 0 rec export --format csv --out "$T/a.csv"
+run 0 rec import "$T/a.csv"
+out_has "(csv): 0 added, 0 updated, $N unchanged"
+run 0 rec export --format csv --out "$T/b.csv"
+cmp "$T/a.csv" "$T/b.csv" || fail "CSV export differs after a round trip"
+run 0 rec export --format json --out "$T/c.json"
+cmp "$T/a.json" "$T/c.json" || fail "CSV import changed what JSON export shows"
+
+step "a fresh broker gets the same from either export"
+# Into a second, empty store through the CSV: same JSON export.
+run 0 rec export --mechanism CAT --format csv --out "$T/cat.csv"
+$PY -c 'import sys; print(sum(1 for _ in open(sys.argv[1], encoding="utf-8-sig")) - 1)' "$T/cat.csv" >/dev/null
+run 0 --json rec list --mechanism CAT
+ncat=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["total"])' "$T/out")
+run 0 --json rec import "$T/cat.csv"
+[ "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["unchanged"])' "$T/out")" = "$ncat" ] ||
+    fail "export --mechanism CAT"
+
+step "generated recommendations: JSON and CSV of the same seed import the same"
+"$GEN" 300 --seed 7 --format csv >"$T/gen.csv"
+"$GEN" 300 --seed 7 --format json >"$T/gen.json"
+"$GEN" 300 --seed 7 --format json | cmp - "$T/gen.json" || fail "the generator is not deterministic"
+run 0 rec import "$T/gen.csv"
+out_has "300 added, 0 updated, 0 unchanged"
+run 0 rec import "$T/gen.json"
+out_has "0 added, 0 updated, 300 unchanged"
+
+step "bad files"
+run 2 rec import "$T/nonexistent.csv"
+err_has "nonexistent.csv"
+printf 'Document Symbol,Text\n"open,\n' >"$T/syntax.csv"
+run 2 rec import "$T/syntax.csv"
+err_has "syntax.csv: line 2: a quoted field is never closed"
+printf 'Document Symbol,Text\nCAT/C/1,\xff\xfe bad\n' >"$T/latin1.csv"
+run 2 rec import "$T/latin1.csv"
+err_has "latin1.csv: line 2: invalid UTF-8"
+printf 'Country,Body\nMorocco,CAT\n' >"$T/noheader.csv"
+run 2 rec import "$T/noheader.csv"
+err_has "no 'Document Symbol' column"
+run 2 rec import "$T/gen.json" --format xml
+run 2 rec import "$T/gen.json" --lang de
+[ "$(total)" = "$((N + 300))" ] || fail "bad files changed the store"
+
+step "stop the broker"
+kill -TERM "$BROKER_PID"
+rc=0
+wait "$BROKER_PID" || rc=$?
+BROKER_PID=
+[ "$rc" = 0 ] || fail "the broker exited $rc on SIGTERM"
+echo "data_test: all passed"
