@@ -12,6 +12,7 @@ packages=(
     libjansson-dev                          # JSON import and --json output
     clang libclang-rt-14-dev                # libFuzzer harnesses
     python3                                 # test scripts' JSON checks
+    chromium                                # renders the HTML report in stats_test
 )
 
 missing=()
