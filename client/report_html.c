@@ -5,6 +5,9 @@
     Right to left (Arabic) mirrors the layout: the document is dir="rtl",
     and the charts, which SVG does not mirror by itself, are drawn with
     their x coordinates flipped (bars grow leftwards, time runs leftwards).
+    SVG text inherits the document's direction, which swaps what
+    text-anchor start and end mean: with the coordinates flipped too, the
+    same anchors are right in both directions.
 */
 #include <stdbool.h>
 #include <stdint.h>
@@ -260,7 +263,7 @@ s_bar_chart(s_page_t *p, const s_row_t *rows, size_t n, const char *aria)
         char *label = s_cut(r->label, strlen(r->label), LABEL_MAX);
         /* The label ends next to the bar, on the side reading starts. */
         fprintf(p->f, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">",
-                s_x(p, label_w - 8), y + bar_h - 4, p->rtl ? "start" : "end");
+                s_x(p, label_w - 8), y + bar_h - 4, "end");
         s_esc(p, label ? label : "");
         fprintf(p->f, "<title>");
         s_esc(p, r->label);
@@ -286,8 +289,7 @@ s_bar_chart(s_page_t *p, const s_row_t *rows, size_t n, const char *aria)
         fprintf(p->f,
                 "<text class=\"total\" x=\"%.1f\" y=\"%.1f\" "
                 "text-anchor=\"%s\">%llu</text>\n",
-                s_x(p, x + 6), y + bar_h - 4, p->rtl ? "end" : "start",
-                (unsigned long long)r->total);
+                s_x(p, x + 6), y + bar_h - 4, "start", (unsigned long long)r->total);
     }
     fprintf(p->f, "</svg>\n");
     if (n > shown) {
@@ -335,8 +337,8 @@ s_area_chart(s_page_t *p, const msgpack_object *months)
             p->f,
             "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>\n"
             "<text class=\"axis\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%llu</text>\n",
-            s_x(p, left), s_x(p, left + plot_w), y, y, s_x(p, left - 6), y + 4,
-            p->rtl ? "start" : "end", (unsigned long long)(max * (unsigned)g / 4));
+            s_x(p, left), s_x(p, left + plot_w), y, y, s_x(p, left - 6), y + 4, "end",
+            (unsigned long long)(max * (unsigned)g / 4));
     }
     double *base = calloc(pts, sizeof *base), *top_y = calloc(pts, sizeof *top_y);
     if (!base || !top_y) {
@@ -373,9 +375,13 @@ s_area_chart(s_page_t *p, const msgpack_object *months)
             continue;
         char *label = s_str(&months->via.array.ptr[i], "month");
         double x = n == 1 ? left + plot_w / 2 : left + step * (double)i;
-        fprintf(p->f,
-                "<text class=\"axis\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
-                s_x(p, x), top + plot_h + 18);
+        /* The first and last labels stay inside the chart. */
+        const char *anchor = n == 1       ? "middle"
+                             : i == 0     ? "start"
+                             : i + 1 == n ? "end"
+                                          : "middle";
+        fprintf(p->f, "<text class=\"axis\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">",
+                s_x(p, x), top + plot_h + 18, anchor);
         s_esc(p, label);
         fprintf(p->f, "</text>\n");
         free(label);
