@@ -24,8 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NSTATUS 5              /* body_statuses */
-#define DUE_SOON_DEFAULT 30    /* days ahead a deadline counts as due soon */
+#define NSTATUS 5 /* body_statuses */
+#define DUE_SOON_DEFAULT                                                                 \
+    14                         /* days ahead a deadline counts as due soon: the          \
+                                  broker's default reminder horizon */
 #define DUE_SOON_MAX 3650      /* ten years */
 #define LIST_DEFAULT 1000      /* overdue / due-soon items in a reply */
 #define LIST_MAX 10000         /* and at most */
