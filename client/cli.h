@@ -55,6 +55,8 @@ int cli_cmd_report(cli_t *cli, int argc, char **argv);
 int cli_cmd_events(cli_t *cli, int argc, char **argv);
 int cli_cmd_snapshot(cli_t *cli, int argc, char **argv);
 int cli_cmd_stats(cli_t *cli, int argc, char **argv);
+/* report --html FILE / report html FILE (cli_cmds_stats.c). */
+int cli_cmd_report_html(cli_t *cli, int argc, char **argv);
 int cli_cmd_mine(cli_t *cli, int argc, char **argv);
 int cli_cmd_outbox(cli_t *cli, int argc, char **argv);
 int cli_cmd_watch(cli_t *cli, int argc, char **argv);

@@ -1,7 +1,6 @@
 /*  cli_cmds_broker - questions about the broker as a whole: ping,
-    snapshot, stats, status. None takes arguments.
+    snapshot, status. None takes arguments (stats is cli_cmds_stats.c).
 */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,75 +73,6 @@ int
 cli_cmd_snapshot(cli_t *cli, int argc, char **argv)
 {
     return s_simple(cli, argc, argv, "snapshot", "snapshot", NULL, true);
-}
-
-/* One stats table: a row per key of counts ({KEY: {STATUS: n}}), a column
-   per status, and a last row of sums. Statuses this client does not know
-   count in the row's total only. */
-static void
-s_stats_table(const char *first, const msgpack_object *counts)
-{
-    enum { NSTATUS = 5 };
-    const char *headers[NSTATUS + 2] = {first};
-    uint64_t sums[NSTATUS + 1] = {0};
-    char upper[NSTATUS][32];
-    for (size_t s = 0; s < NSTATUS; s++) {
-        size_t i = 0;
-        for (; cli_statuses[s][i] && i + 1 < sizeof upper[s]; i++)
-            upper[s][i] = (char)toupper((unsigned char)cli_statuses[s][i]);
-        upper[s][i] = '\0';
-        headers[s + 1] = upper[s];
-    }
-    headers[NSTATUS + 1] = "TOTAL";
-    cli_table_t *table = cli_table_new(headers, NSTATUS + 2);
-    if (!table)
-        return;
-    for (size_t c = 1; c < NSTATUS + 2; c++)
-        cli_table_right(table, c);
-    if (counts && counts->type == MSGPACK_OBJECT_MAP)
-        for (uint32_t i = 0; i < counts->via.map.size; i++) {
-            const msgpack_object_kv *kv = &counts->via.map.ptr[i];
-            char *name = cli_mp_text(&kv->key);
-            uint64_t total = 0;
-            cli_table_row(table);
-            cli_table_cell(table, name);
-            free(name);
-            for (size_t s = 0; s < NSTATUS; s++) {
-                uint64_t n = cli_mp_uint(&kv->val, cli_statuses[s], 0);
-                sums[s] += n;
-                cli_table_cellf(table, "%llu", (unsigned long long)n);
-            }
-            if (kv->val.type == MSGPACK_OBJECT_MAP)
-                for (uint32_t j = 0; j < kv->val.via.map.size; j++)
-                    if (kv->val.via.map.ptr[j].val.type ==
-                        MSGPACK_OBJECT_POSITIVE_INTEGER)
-                        total += kv->val.via.map.ptr[j].val.via.u64;
-            sums[NSTATUS] += total;
-            cli_table_cellf(table, "%llu", (unsigned long long)total);
-        }
-    cli_table_row(table);
-    cli_table_cell(table, "all");
-    for (size_t s = 0; s <= NSTATUS; s++)
-        cli_table_cellf(table, "%llu", (unsigned long long)sums[s]);
-    cli_table_print(table);
-    cli_table_destroy(&table);
-}
-
-/* stats: one table by lead entity, one by mechanism. */
-static void
-s_view_stats(const msgpack_object *body)
-{
-    s_stats_table("ENTITY", nmirf_mp_get(body, "by_entity"));
-    fputc('\n', stdout);
-    s_stats_table("MECHANISM", nmirf_mp_get(body, "by_mechanism"));
-    fputc('\n', stdout);
-    cli_kv_field("total", body, "total");
-}
-
-int
-cli_cmd_stats(cli_t *cli, int argc, char **argv)
-{
-    return s_simple(cli, argc, argv, "stats", "stats", s_view_stats, false);
 }
 
 /* A byte count as text with a binary unit ("12.3 MiB"). */

@@ -271,10 +271,14 @@ int
 cli_cmd_report(cli_t *cli, int argc, char **argv)
 {
     static const cli_sub_t subs[] = {
-        {"submit", s_submit},
-        {"validate", s_validate},
-        {"return", s_return},
-        {"list", s_list},
+        {"submit", s_submit}, {"validate", s_validate},      {"return", s_return},
+        {"list", s_list},     {"html", cli_cmd_report_html},
     };
+    /* `report --html FILE` is the documented spelling of `report html FILE`. */
+    if (argc > 1 && strncmp(argv[1], "--html", 6) == 0 &&
+        (argv[1][6] == '\0' || argv[1][6] == '=')) {
+        cli_begin(cli, "report", "report --html");
+        return cli_cmd_report_html(cli, argc, argv);
+    }
     return cli_dispatch(cli, "report", subs, sizeof subs / sizeof subs[0], argc, argv);
 }

@@ -11,3 +11,10 @@ add_test(NAME cli
          COMMAND ${BASH_PROGRAM} ${CMAKE_CURRENT_LIST_DIR}/cli_test.sh
                  $<TARGET_FILE:nmirfd> $<TARGET_FILE:nmirf> ${CMAKE_CURRENT_LIST_DIR}/fixtures)
 set_tests_properties(cli PROPERTIES TIMEOUT 120 LABELS cli)
+
+# stats_test: nmirf stats against counts the test computes itself, CSV,
+# and the HTML report rendered by headless chromium.
+add_test(NAME stats
+         COMMAND ${BASH_PROGRAM} ${CMAKE_CURRENT_LIST_DIR}/stats_test.sh
+                 $<TARGET_FILE:nmirfd> $<TARGET_FILE:nmirf>)
+set_tests_properties(stats PROPERTIES TIMEOUT 300 LABELS cli)

@@ -16,6 +16,7 @@ packages=(
     python3                                 # test scripts' JSON checks
     dpkg-dev                                # dpkg-shlibdeps: the package's Depends (cpack)
     man-db groff-base                       # man -l: the man pages checked by package_test
+    chromium                                # renders the HTML report in stats_test
 )
 
 missing=()

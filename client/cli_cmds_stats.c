@@ -1,0 +1,576 @@
+/*  cli_cmds_stats - nmirf stats (tables, --json, --csv) and nmirf report
+    --html (the readable page, client/report_html.c).
+
+    Both ask the broker's stats op (PROTOCOL.md section 6), which counts
+    over its store in one pass; the command only lays the answer out.
+*/
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "nmirf_mp.h"
+#include "nmirf_util.h"
+#include "report_html.h"
+
+#define NSTATUS 5           /* cli_statuses */
+#define DUE_SOON_MAX 3650   /* the broker's limit on due_soon_days */
+#define LIST_MAX 10000      /* the broker's limit on the lists */
+#define TITLE_MAX 512       /* a report title */
+#define STATS_TIMEOUT 60000 /* ms: a scan of a large store takes a while */
+
+/* What --by can show: the reply key, the first column's header. */
+typedef struct {
+    const char *name;   /* --by value */
+    const char *key;    /* reply key */
+    const char *header; /* first column */
+} s_view_t;
+
+static const s_view_t s_views[] = {
+    {"status", "by_status", "STATUS"},
+    {"entity", "by_entity", "ENTITY"},
+    {"contributor", "by_contributor", "CONTRIBUTOR"},
+    {"mechanism", "by_mechanism", "MECHANISM"},
+    {"treaty", "by_treaty", "TREATY BODY"},
+    {"cycle", "by_cycle", "UPR CYCLE"},
+    {"theme", "by_theme", "THEME"},
+    {"sdg", "by_sdg", "SDG"},
+    {"month", "by_month", "MONTH"},
+    {"overdue", "overdue", "REC"},
+    {"due-soon", "due_soon", "REC"},
+};
+
+/* The stats request's options, shared by stats and report --html. */
+typedef struct {
+    const char *today; /* --today DATE, or NULL: the broker's date */
+    uint64_t horizon;  /* --due-soon DAYS */
+    bool has_horizon;  /* given */
+    uint64_t limit;    /* --limit N */
+    bool has_limit;    /* given */
+} s_query_t;
+
+/* Calls stats with q. Returns the exit status; *reply_p on success. */
+static int
+s_call_stats(cli_t *cli, const s_query_t *q, nmirf_reply_t **reply_p)
+{
+    msgpack_sbuffer body;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, !!q->today + q->has_horizon + q->has_limit);
+    if (q->today)
+        nmirf_mp_pack_kv_str(&pk, "today", q->today);
+    if (q->has_horizon)
+        nmirf_mp_pack_kv_uint(&pk, "due_soon_days", q->horizon);
+    if (q->has_limit)
+        nmirf_mp_pack_kv_uint(&pk, "limit", q->limit);
+    /* A scan of a large store may take longer than a usual reply. */
+    if (cli->timeout_ms < STATS_TIMEOUT)
+        cli->timeout_ms = STATS_TIMEOUT;
+    int rc = cli_call(cli, "stats", &body, reply_p);
+    msgpack_sbuffer_destroy(&body);
+    return rc;
+}
+
+/* Takes one of the query options (c from getopt); 1 if c was not one, 0
+   if taken, or the exit status of a bad value. */
+static int
+s_query_opt(cli_t *cli, s_query_t *q, int c)
+{
+    int rc;
+    switch (c) {
+    case 'T':
+        if ((rc = cli_check_date(cli, "--today", optarg)))
+            return rc;
+        q->today = optarg;
+        return 0;
+    case 'd':
+        if ((rc = cli_parse_uint(cli, "--due-soon", optarg, &q->horizon)))
+            return rc;
+        if (q->horizon > DUE_SOON_MAX)
+            return cli_usage(cli, "--due-soon: %s days is over %d", optarg, DUE_SOON_MAX);
+        q->has_horizon = true;
+        return 0;
+    case 'n':
+        if ((rc = cli_parse_uint(cli, "--limit", optarg, &q->limit)))
+            return rc;
+        if (q->limit > LIST_MAX)
+            return cli_usage(cli, "--limit: %s is over %d", optarg, LIST_MAX);
+        q->has_limit = true;
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+/* --- CSV (RFC 4180) --------------------------------------------------- */
+
+/* Writes one CSV field: quoted when it holds a comma, quote or line end;
+   a leading = + - @ is kept as data by a quote too (spreadsheets). */
+static void
+s_csv_field(const char *s, bool last)
+{
+    bool quote = strpbrk(s, ",\"\r\n") || (*s && strchr("=+-@", *s) && s[1]);
+    if (quote) {
+        fputc('"', stdout);
+        for (; *s; s++) {
+            if (*s == '"')
+                fputc('"', stdout);
+            fputc(*s, stdout);
+        }
+        fputc('"', stdout);
+    } else
+        fputs(s, stdout);
+    fputc(last ? '\n' : ',', stdout);
+}
+
+static void
+s_csv_uint(uint64_t n, bool last)
+{
+    printf("%llu%c", (unsigned long long)n, last ? '\n' : ',');
+}
+
+/* --- tables ----------------------------------------------------------- */
+
+/* Status names as column headers: upper case. */
+static void
+s_status_headers(char upper[NSTATUS][32])
+{
+    for (size_t s = 0; s < NSTATUS; s++) {
+        size_t i = 0;
+        for (; cli_statuses[s][i] && i + 1 < sizeof upper[s]; i++)
+            upper[s][i] = (char)toupper((unsigned char)cli_statuses[s][i]);
+        upper[s][i] = '\0';
+    }
+}
+
+/* The sum of every uint in a {STATUS: n} map (statuses this client does
+   not know included). */
+static uint64_t
+s_sum(const msgpack_object *counts)
+{
+    uint64_t total = 0;
+    if (counts && counts->type == MSGPACK_OBJECT_MAP)
+        for (uint32_t j = 0; j < counts->via.map.size; j++)
+            if (counts->via.map.ptr[j].val.type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+                total += counts->via.map.ptr[j].val.via.u64;
+    return total;
+}
+
+/* One group ({KEY: {STATUS: n}}): a row per key, a column per status, a
+   total and a last row of sums; as CSV, the group's name in a first
+   column and no sums. */
+static void
+s_group_table(const char *first, const msgpack_object *counts, bool csv,
+              const char *group)
+{
+    if (csv) {
+        if (counts && counts->type == MSGPACK_OBJECT_MAP)
+            for (uint32_t i = 0; i < counts->via.map.size; i++) {
+                const msgpack_object_kv *kv = &counts->via.map.ptr[i];
+                char *name = cli_mp_text(&kv->key);
+                s_csv_field(group, false);
+                s_csv_field(name ? name : "", false);
+                free(name);
+                for (size_t s = 0; s < NSTATUS; s++)
+                    s_csv_uint(cli_mp_uint(&kv->val, cli_statuses[s], 0), false);
+                s_csv_uint(s_sum(&kv->val), true);
+            }
+        return;
+    }
+    const char *headers[NSTATUS + 2] = {first};
+    char upper[NSTATUS][32];
+    uint64_t sums[NSTATUS + 1] = {0};
+    s_status_headers(upper);
+    for (size_t s = 0; s < NSTATUS; s++)
+        headers[s + 1] = upper[s];
+    headers[NSTATUS + 1] = "TOTAL";
+    cli_table_t *table = cli_table_new(headers, NSTATUS + 2);
+    if (!table)
+        return;
+    cli_table_limit(table, 0, 40, true);
+    for (size_t c = 1; c < NSTATUS + 2; c++)
+        cli_table_right(table, c);
+    if (counts && counts->type == MSGPACK_OBJECT_MAP)
+        for (uint32_t i = 0; i < counts->via.map.size; i++) {
+            const msgpack_object_kv *kv = &counts->via.map.ptr[i];
+            char *name = cli_mp_text(&kv->key);
+            cli_table_row(table);
+            cli_table_cell(table, name);
+            free(name);
+            for (size_t s = 0; s < NSTATUS; s++) {
+                uint64_t n = cli_mp_uint(&kv->val, cli_statuses[s], 0);
+                sums[s] += n;
+                cli_table_cellf(table, "%llu", (unsigned long long)n);
+            }
+            uint64_t total = s_sum(&kv->val);
+            sums[NSTATUS] += total;
+            cli_table_cellf(table, "%llu", (unsigned long long)total);
+        }
+    cli_table_row(table);
+    cli_table_cell(table, "all");
+    for (size_t s = 0; s <= NSTATUS; s++)
+        cli_table_cellf(table, "%llu", (unsigned long long)sums[s]);
+    cli_table_print(table);
+    cli_table_destroy(&table);
+}
+
+/* Status counts and shares of the whole store. */
+static void
+s_status_table(const msgpack_object *body, bool csv)
+{
+    const msgpack_object *counts = nmirf_mp_get(body, "by_status");
+    uint64_t total = cli_mp_uint(body, "total", 0);
+    if (csv) {
+        printf("status,count,share\n");
+        for (size_t s = 0; s < NSTATUS; s++) {
+            uint64_t n = cli_mp_uint(counts, cli_statuses[s], 0);
+            printf("%s,%llu,%.4f\n", cli_statuses[s], (unsigned long long)n,
+                   total ? (double)n / (double)total : 0.0);
+        }
+        return;
+    }
+    static const char *const headers[] = {"STATUS", "COUNT", "SHARE"};
+    cli_table_t *table = cli_table_new(headers, 3);
+    if (!table)
+        return;
+    cli_table_right(table, 1);
+    cli_table_right(table, 2);
+    for (size_t s = 0; s < NSTATUS; s++) {
+        uint64_t n = cli_mp_uint(counts, cli_statuses[s], 0);
+        cli_table_row(table);
+        cli_table_cell(table, cli_statuses[s]);
+        cli_table_cellf(table, "%llu", (unsigned long long)n);
+        cli_table_cellf(table, "%.1f%%", total ? 100.0 * (double)n / (double)total : 0.0);
+    }
+    cli_table_row(table);
+    cli_table_cell(table, "all");
+    cli_table_cellf(table, "%llu", (unsigned long long)total);
+    cli_table_cell(table, total ? "100.0%" : "0.0%");
+    cli_table_print(table);
+    cli_table_destroy(&table);
+}
+
+/* Progress by month: the count in each status at the month's end, and how
+   many recommendations changed status during it. */
+static void
+s_month_table(const msgpack_object *months, bool csv)
+{
+    char upper[NSTATUS][32];
+    const char *headers[NSTATUS + 2] = {"MONTH"};
+    s_status_headers(upper);
+    for (size_t s = 0; s < NSTATUS; s++)
+        headers[s + 1] = upper[s];
+    headers[NSTATUS + 1] = "CHANGED";
+    cli_table_t *table = NULL;
+    if (csv) {
+        printf("month");
+        for (size_t s = 0; s < NSTATUS; s++)
+            printf(",%s", cli_statuses[s]);
+        for (size_t s = 0; s < NSTATUS; s++)
+            printf(",reached_%s", cli_statuses[s]);
+        printf("\n");
+    } else if ((table = cli_table_new(headers, NSTATUS + 2)) != NULL) {
+        for (size_t c = 1; c < NSTATUS + 2; c++)
+            cli_table_right(table, c);
+    } else
+        return;
+    if (months && months->type == MSGPACK_OBJECT_ARRAY)
+        for (uint32_t i = 0; i < months->via.array.size; i++) {
+            const msgpack_object *m = &months->via.array.ptr[i],
+                                 *at_end = nmirf_mp_get(m, "at_end"),
+                                 *reached = nmirf_mp_get(m, "reached");
+            char *label = cli_mp_field(m, "month");
+            if (csv) {
+                s_csv_field(label, false);
+                for (size_t s = 0; s < NSTATUS; s++)
+                    s_csv_uint(cli_mp_uint(at_end, cli_statuses[s], 0), false);
+                for (size_t s = 0; s < NSTATUS; s++)
+                    s_csv_uint(cli_mp_uint(reached, cli_statuses[s], 0),
+                               s + 1 == NSTATUS);
+            } else {
+                cli_table_row(table);
+                cli_table_cell(table, label);
+                for (size_t s = 0; s < NSTATUS; s++)
+                    cli_table_cellf(
+                        table, "%llu",
+                        (unsigned long long)cli_mp_uint(at_end, cli_statuses[s], 0));
+                cli_table_cellf(table, "%llu", (unsigned long long)s_sum(reached));
+            }
+            free(label);
+        }
+    if (table) {
+        cli_table_print(table);
+        cli_table_destroy(&table);
+    }
+}
+
+/* The overdue or due-soon list. */
+static void
+s_due_table(const msgpack_object *items, bool late, bool csv)
+{
+    static const char *const late_h[] = {"REC",       "LEAD",   "DEADLINE",
+                                         "DAYS LATE", "STATUS", "TEXT"};
+    static const char *const soon_h[] = {"REC",       "LEAD",   "DEADLINE",
+                                         "DAYS LEFT", "STATUS", "TEXT"};
+    static const char *const keys[] = {"rec", "lead", "deadline", "days", "status"};
+    cli_table_t *table = NULL;
+    if (csv)
+        printf("rec,lead,deadline,%s,status,mechanism,text\n",
+               late ? "days_late" : "days_left");
+    else if ((table = cli_table_new(late ? late_h : soon_h, 6)) != NULL) {
+        cli_table_right(table, 3);
+        cli_table_limit(table, 5, 60, true);
+    } else
+        return;
+    if (items && items->type == MSGPACK_OBJECT_ARRAY)
+        for (uint32_t i = 0; i < items->via.array.size; i++) {
+            const msgpack_object *it = &items->via.array.ptr[i];
+            const msgpack_object *text = cli_mp_any_lang(nmirf_mp_get(it, "text"));
+            char *t = text ? cli_mp_text(text) : NULL;
+            if (table)
+                cli_table_row(table);
+            for (size_t k = 0; k < 5; k++) {
+                char *v = cli_mp_field(it, keys[k]);
+                if (csv)
+                    s_csv_field(v ? v : "", false);
+                else
+                    cli_table_cell(table, v);
+                free(v);
+            }
+            if (csv) {
+                char *mech = cli_mp_field(it, "mechanism");
+                s_csv_field(mech ? mech : "", false);
+                free(mech);
+                s_csv_field(t ? t : "", true);
+            } else
+                cli_table_cell(table, t);
+            free(t);
+        }
+    if (table) {
+        cli_table_print(table);
+        cli_table_destroy(&table);
+    }
+}
+
+/* "(N of M shown)" under a list cut by the broker's limit. */
+static void
+s_list_note(const msgpack_object *body, const char *key, const char *what)
+{
+    char total_key[32];
+    snprintf(total_key, sizeof total_key, "%s_total", key);
+    const msgpack_object *items = nmirf_mp_get(body, key);
+    uint64_t total = cli_mp_uint(body, total_key, 0);
+    size_t shown =
+        items && items->type == MSGPACK_OBJECT_ARRAY ? items->via.array.size : 0;
+    printf("%s: %llu", what, (unsigned long long)total);
+    if (shown < total)
+        printf(" (%zu shown; --limit N for more)", shown);
+    printf("\n");
+}
+
+/* The default view: shares by status, the lead entity and mechanism
+   tables, and the deadline counts. */
+static void
+s_summary(const msgpack_object *body)
+{
+    char today[16] = "", due[64] = "";
+    nmirf_mp_strcpy(nmirf_mp_get(body, "today"), today, sizeof today);
+    snprintf(due, sizeof due, "due within %llu days",
+             (unsigned long long)cli_mp_uint(body, "due_soon_days", 0));
+    s_status_table(body, false);
+    fputc('\n', stdout);
+    s_group_table("ENTITY", nmirf_mp_get(body, "by_entity"), false, NULL);
+    fputc('\n', stdout);
+    s_group_table("MECHANISM", nmirf_mp_get(body, "by_mechanism"), false, NULL);
+    fputc('\n', stdout);
+    cli_kv_field("total", body, "total");
+    cli_kv("today", today);
+    printf("overdue: %llu, %s: %llu (nmirf stats --by overdue | --by due-soon)\n",
+           (unsigned long long)cli_mp_uint(body, "overdue_total", 0), due,
+           (unsigned long long)cli_mp_uint(body, "due_soon_total", 0));
+}
+
+/* Every group as one CSV table: group,key,STATUS...,total. */
+static void
+s_summary_csv(const msgpack_object *body)
+{
+    printf("group,key");
+    for (size_t s = 0; s < NSTATUS; s++)
+        printf(",%s", cli_statuses[s]);
+    printf(",total\n");
+    s_csv_field("all", false);
+    s_csv_field("all", false);
+    const msgpack_object *by_status = nmirf_mp_get(body, "by_status");
+    for (size_t s = 0; s < NSTATUS; s++)
+        s_csv_uint(cli_mp_uint(by_status, cli_statuses[s], 0), false);
+    s_csv_uint(cli_mp_uint(body, "total", 0), true);
+    for (size_t v = 1; v < sizeof s_views / sizeof s_views[0]; v++)
+        if (strncmp(s_views[v].key, "by_", 3) == 0 && strcmp(s_views[v].name, "month"))
+            s_group_table(NULL, nmirf_mp_get(body, s_views[v].key), true,
+                          s_views[v].name);
+}
+
+/* stats [--by VIEW] [--today DATE] [--due-soon DAYS] [--limit N] [--csv] */
+int
+cli_cmd_stats(cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"by", required_argument, NULL, 'B'},
+        {"today", required_argument, NULL, 'T'},
+        {"due-soon", required_argument, NULL, 'd'},
+        {"limit", required_argument, NULL, 'n'},
+        {"csv", no_argument, NULL, 'C'},
+        CLI_OPTS_END,
+    };
+    s_query_t q = {0};
+    const s_view_t *view = NULL;
+    bool csv = false;
+    int c, rc;
+
+    cli_begin(cli, "stats", "stats");
+    while ((c = cli_getopt(cli, argc, argv, ":hB:T:d:n:C", opts)) != -1) {
+        if (c == 'B') {
+            for (size_t i = 0; i < sizeof s_views / sizeof s_views[0]; i++)
+                if (strcmp(optarg, s_views[i].name) == 0)
+                    view = &s_views[i];
+            if (!view)
+                return cli_usage(cli,
+                                 "--by: '%s' is not one of status, entity, contributor, "
+                                 "mechanism, treaty, cycle, theme, sdg, month, overdue, "
+                                 "due-soon",
+                                 optarg);
+        } else if (c == 'C')
+            csv = true;
+        else if ((rc = s_query_opt(cli, &q, c)) != 1) {
+            if (rc)
+                return rc;
+        } else
+            return cli_opt_exit(cli, c);
+    }
+    if ((rc = cli_positional(cli, argc - optind, 0, 0, "no argument")))
+        return rc;
+    if (csv && cli->json)
+        return cli_usage(cli, "--csv and --json: choose one");
+
+    nmirf_reply_t *reply;
+    if ((rc = s_call_stats(cli, &q, &reply)))
+        return rc;
+    const msgpack_object *body = &reply->body;
+    const msgpack_object *part = view ? nmirf_mp_get(body, view->key) : body;
+    if (cli->json)
+        rc = part ? cli_print_json(part, false) : CLI_EXIT_OK;
+    else if (!view)
+        csv ? s_summary_csv(body) : s_summary(body);
+    else if (strcmp(view->name, "status") == 0)
+        s_status_table(body, csv);
+    else if (strcmp(view->name, "month") == 0)
+        s_month_table(part, csv);
+    else if (strcmp(view->key, "overdue") == 0 || strcmp(view->key, "due_soon") == 0) {
+        bool late = strcmp(view->key, "overdue") == 0;
+        s_due_table(part, late, csv);
+        if (!csv)
+            s_list_note(body, view->key, late ? "overdue" : "due soon");
+    } else if (csv) {
+        printf("%s", view->name);
+        for (size_t s = 0; s < NSTATUS; s++)
+            printf(",%s", cli_statuses[s]);
+        printf(",total\n");
+        const msgpack_object *counts = part;
+        if (counts && counts->type == MSGPACK_OBJECT_MAP)
+            for (uint32_t i = 0; i < counts->via.map.size; i++) {
+                char *name = cli_mp_text(&counts->via.map.ptr[i].key);
+                s_csv_field(name ? name : "", false);
+                free(name);
+                for (size_t s = 0; s < NSTATUS; s++)
+                    s_csv_uint(
+                        cli_mp_uint(&counts->via.map.ptr[i].val, cli_statuses[s], 0),
+                        false);
+                s_csv_uint(s_sum(&counts->via.map.ptr[i].val), true);
+            }
+    } else
+        s_group_table(view->header, part, false, NULL);
+    nmirf_reply_destroy(&reply);
+    return rc;
+}
+
+/* report --html FILE | report html FILE, [--lang fr|ar|en] [--title T]
+   [--today DATE] [--due-soon DAYS] [--limit N]. argv[0] is "report" or
+   "html". */
+int
+cli_cmd_report_html(cli_t *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"html", required_argument, NULL, 'H'},
+        {"lang", required_argument, NULL, 'L'},
+        {"title", required_argument, NULL, 'I'},
+        {"today", required_argument, NULL, 'T'},
+        {"due-soon", required_argument, NULL, 'd'},
+        {"limit", required_argument, NULL, 'n'},
+        CLI_OPTS_END,
+    };
+    static const char *const langs[] = {"fr", "ar", "en", NULL};
+    s_query_t q = {0};
+    const char *path = NULL, *lang = "fr", *title = NULL;
+    int c, rc;
+
+    while ((c = cli_getopt(cli, argc, argv, ":hH:L:I:T:d:n:", opts)) != -1) {
+        if (c == 'H')
+            path = optarg;
+        else if (c == 'L') {
+            if ((rc = cli_check_enum(cli, "--lang", optarg, langs)))
+                return rc;
+            lang = optarg;
+        } else if (c == 'I') {
+            if ((rc = cli_check_text(cli, "--title", optarg, TITLE_MAX)))
+                return rc;
+            title = optarg;
+        } else if ((rc = s_query_opt(cli, &q, c)) != 1) {
+            if (rc)
+                return rc;
+        } else
+            return cli_opt_exit(cli, c);
+    }
+    if (!path) {
+        if ((rc = cli_positional(cli, argc - optind, 1, 1, "FILE")))
+            return rc;
+        path = argv[optind];
+    } else if ((rc = cli_positional(cli, argc - optind, 0, 0, "no argument")))
+        return rc;
+    if (!*path)
+        return cli_usage(cli, "FILE is empty");
+
+    nmirf_reply_t *reply;
+    if ((rc = s_call_stats(cli, &q, &reply)))
+        return rc;
+    /* Entity names make the page readable; without them it shows ids. */
+    nmirf_reply_t *entities = NULL;
+    if (cli_call(cli, "entity.list", NULL, &entities))
+        entities = NULL;
+    char *html = NULL;
+    size_t len = 0;
+    rc = report_html_render(&reply->body, entities ? &entities->body : NULL, lang, title,
+                            &html, &len);
+    nmirf_reply_destroy(&reply);
+    nmirf_reply_destroy(&entities);
+    if (rc)
+        return cli_local_error(cli, "cannot lay out the report (out of memory)");
+    rc = nmirf_write_file(path, html, len, 0644);
+    free(html);
+    if (rc)
+        return cli_local_error(cli, "cannot write %s: %s", path, strerror(errno));
+    if (cli->json) {
+        json_t *j = json_pack("{s:s, s:I, s:s}", "file", path, "bytes", (json_int_t)len,
+                              "lang", lang);
+        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        if (text)
+            printf("%s\n", text);
+        free(text);
+        json_decref(j);
+    } else
+        printf("wrote %s (%zu bytes, %s)\n", path, len, lang);
+    return CLI_EXIT_OK;
+}

@@ -1,0 +1,82 @@
+/*  report_i18n - the labels of the HTML report in French, Arabic and
+    English. One table, so a translator finds every string in one place;
+    a missing translation falls back to English, then to the key.
+*/
+#include <string.h>
+
+#include "report_html.h"
+
+/* One label in each language. */
+typedef struct {
+    const char *key; /* what the code asks for */
+    const char *fr;  /* French */
+    const char *ar;  /* Arabic */
+    const char *en;  /* English */
+} s_label_t;
+
+static const s_label_t s_labels[] = {
+    {"title", "Suivi des recommandations des mécanismes des droits de l'homme",
+     "متابعة توصيات آليات حقوق الإنسان", "Follow-up of human rights recommendations"},
+    {"as_of", "Situation au", "الوضع في", "As of"},
+    {"generated", "Établi par nmirf à partir de l'état du registre au",
+     "أُعدّ بواسطة nmirf انطلاقاً من حالة السجل في",
+     "Prepared by nmirf from the register as of"},
+    {"recs", "Recommandations", "التوصيات", "Recommendations"},
+    {"implemented_share", "Mises en œuvre", "المنفَّذة", "Implemented"},
+    {"overdue", "En retard", "متأخرة", "Overdue"},
+    {"due_soon", "Échéance dans les %u jours", "يحل أجلها خلال %u يوماً",
+     "Due within %u days"},
+    {"status_all", "Statut de mise en œuvre", "حالة التنفيذ", "Implementation status"},
+    {"by_entity", "Statut par entité responsable", "الحالة حسب الجهة المسؤولة",
+     "Status by lead entity"},
+    {"by_mechanism", "Statut par mécanisme", "الحالة حسب الآلية", "Status by mechanism"},
+    {"by_month", "Évolution dans le temps", "التطور عبر الزمن", "Progress over time"},
+    {"by_month_note", "Recommandations par statut à la fin de chaque mois",
+     "عدد التوصيات حسب الحالة في نهاية كل شهر",
+     "Recommendations by status at the end of each month"},
+    {"no_months", "Aucun rapport validé pour l'instant.", "لم يُصادَق على أي تقرير بعد.",
+     "No validated report yet."},
+    {"overdue_list", "Recommandations en retard", "التوصيات المتأخرة",
+     "Overdue recommendations"},
+    {"no_overdue", "Aucune recommandation en retard.", "لا توجد توصيات متأخرة.",
+     "No overdue recommendations."},
+    {"shown", "%zu affichées sur %llu.", "معروض %zu من أصل %llu.", "%zu shown of %llu."},
+    {"col_rec", "Recommandation", "التوصية", "Recommendation"},
+    {"col_lead", "Entité responsable", "الجهة المسؤولة", "Lead entity"},
+    {"col_deadline", "Échéance", "الأجل", "Deadline"},
+    {"col_days_late", "Jours de retard", "أيام التأخير", "Days late"},
+    {"col_status", "Statut", "الحالة", "Status"},
+    {"col_text", "Texte", "النص", "Text"},
+    {"col_count", "Nombre", "العدد", "Count"},
+    {"col_share", "Part", "النسبة", "Share"},
+    {"col_total", "Total", "المجموع", "Total"},
+    {"unassigned", "Non assignées", "غير مسنَدة", "Unassigned"},
+    {"none", "Non renseigné", "غير محدد", "Not given"},
+    {"by_treaty", "Par organe conventionnel", "حسب هيئة المعاهدة", "By treaty body"},
+    {"by_cycle", "Par cycle de l'EPU", "حسب دورة الاستعراض الدوري الشامل",
+     "By UPR cycle"},
+    {"by_theme", "Par thème", "حسب الموضوع", "By theme"},
+    {"by_sdg", "Par cible des ODD", "حسب غايات أهداف التنمية المستدامة", "By SDG target"},
+    {"more_rows", "et %zu autres", "و%zu أخرى", "and %zu more"},
+    {"not_started", "Non commencée", "لم يبدأ تنفيذها", "Not started"},
+    {"in_progress", "En cours", "قيد التنفيذ", "In progress"},
+    {"partially_implemented", "Partiellement mise en œuvre", "منفَّذة جزئياً",
+     "Partially implemented"},
+    {"implemented", "Mise en œuvre", "منفَّذة", "Implemented"},
+    {"not_implemented", "Non mise en œuvre", "غير منفَّذة", "Not implemented"},
+};
+
+const char *
+report_i18n(const char *lang, const char *key)
+{
+    for (size_t i = 0; i < sizeof s_labels / sizeof s_labels[0]; i++) {
+        const s_label_t *l = &s_labels[i];
+        if (strcmp(l->key, key) != 0)
+            continue;
+        const char *s = strcmp(lang, "fr") == 0   ? l->fr
+                        : strcmp(lang, "ar") == 0 ? l->ar
+                                                  : l->en;
+        return s ? s : l->en;
+    }
+    return key;
+}

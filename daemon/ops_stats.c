@@ -1,0 +1,582 @@
+/*  ops_stats - the stats operation: implementation status aggregated over
+    every recommendation, the overdue and due-soon lists, progress by month.
+
+    One read-only pass over recs (with the assignment and status of each,
+    looked up by the same key) and one over reports (the validated ones give
+    the dates statuses changed). Nothing is kept between calls: with 100,000
+    recommendations the pass costs what docs/REPORTS.md measures, and it
+    always reflects the latest commit.
+
+    Progress over time is derived from the reports, not stored: a validated
+    report's `decided` time is when its recommendation took the report's
+    status (the status database holds the latest one, PROTOCOL.md section
+    6). Replaying each recommendation's validations in order gives, per
+    month, how many reached each status and how many stood in each status
+    at the month's end.
+*/
+#include "body.h"
+#include "deadlines.h"
+#include "nmirf_mp.h"
+#include "nmirf_util.h"
+#include "ops.h"
+#include "records.h"
+
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NSTATUS 5 /* body_statuses */
+#define DUE_SOON_DEFAULT                                                                 \
+    DEADLINES_DUE_SOON_DAYS    /* the broker's default reminder horizon */
+#define DUE_SOON_MAX 3650      /* ten years */
+#define LIST_DEFAULT 1000      /* overdue / due-soon items in a reply */
+#define LIST_MAX 10000         /* and at most */
+#define MONTHS_MAX 600         /* months of progress kept (fifty years) */
+#define MS_PER_DAY 86400000ULL /* a UTC day */
+#define REC_ID_MAX 64          /* a recommendation id's bytes (PROTOCOL.md) */
+
+/* Status counts per name of one grouping (entity, mechanism, theme...). */
+typedef struct {
+    zhashx_t *index;   /* name -> position + 1 in names/counts */
+    char **names;      /* in first-seen order, owned */
+    uint64_t *counts;  /* NSTATUS per name */
+    size_t count, cap; /* names used and allocated */
+} s_group_t;
+
+/* A recommendation with a deadline, for the overdue and due-soon lists. */
+typedef struct {
+    char rec[REC_ID_MAX + 1];           /* recommendation id */
+    char lead[NMIRF_ENTITY_ID_MAX + 1]; /* its lead */
+    char deadline[11];                  /* YYYY-MM-DD */
+    int64_t days;                       /* late (overdue) or left (due soon) */
+    int status;                         /* body_statuses index */
+} s_due_t;
+
+typedef struct {
+    s_due_t *items;    /* unsorted until packed */
+    size_t count, cap; /* used and allocated */
+} s_dues_t;
+
+/* One validated report: when its recommendation took its status. */
+typedef struct {
+    char rec[REC_ID_MAX + 1]; /* recommendation id */
+    uint64_t decided;         /* ms */
+    uint64_t id;              /* report id: orders equal times */
+    int status;               /* body_statuses index */
+} s_change_t;
+
+/* Everything one stats call counts. */
+typedef struct {
+    s_group_t lead, contributor, mechanism, treaty, cycle, theme, sdg;
+    uint64_t by_status[NSTATUS]; /* over every recommendation */
+    uint64_t total;              /* recommendations */
+    s_dues_t overdue, due_soon;  /* recommendations with a deadline */
+    bool oom;                    /* an allocation failed: refuse */
+} s_stats_t;
+
+/* Days since 1970-01-01 of a valid date YYYY-MM-DD (H. Hinnant's
+   days_from_civil): dates compare and subtract as plain integers. */
+static int64_t
+s_days_of(const char *d)
+{
+    int64_t y =
+        (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + (d[3] - '0');
+    unsigned m = (unsigned)((d[5] - '0') * 10 + (d[6] - '0'));
+    unsigned dd = (unsigned)((d[8] - '0') * 10 + (d[9] - '0'));
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + dd - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* Months since 1970-01 of a ms time (UTC). */
+static int64_t
+s_month_of(uint64_t ms)
+{
+    char d[11];
+    nmirf_date_of(ms, d);
+    int64_t y =
+        (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + (d[3] - '0');
+    return (y - 1970) * 12 + (d[5] - '0') * 10 + (d[6] - '0') - 1;
+}
+
+static int
+s_status_index(strv_t s)
+{
+    for (int i = 0; body_statuses[i]; i++)
+        if (strlen(body_statuses[i]) == s.n && memcmp(body_statuses[i], s.p, s.n) == 0)
+            return i;
+    return 0;
+}
+
+static void
+s_group_init(s_group_t *g)
+{
+    memset(g, 0, sizeof *g);
+    g->index = zhashx_new();
+}
+
+static void
+s_group_free(s_group_t *g)
+{
+    zhashx_destroy(&g->index);
+    for (size_t i = 0; i < g->count; i++)
+        free(g->names[i]);
+    free(g->names);
+    free(g->counts);
+}
+
+/* Counts one recommendation of status under name ("-" when empty). */
+static void
+s_group_add(s_stats_t *st, s_group_t *g, strv_t name, int status)
+{
+    char key[BODY_SHORT_MAX + 1];
+    if (!name.p || name.n == 0)
+        name = (strv_t){"-", 1};
+    size_t n = name.n < BODY_SHORT_MAX ? name.n : BODY_SHORT_MAX;
+    memcpy(key, name.p, n);
+    key[n] = '\0';
+    if (!g->index) {
+        st->oom = true;
+        return;
+    }
+    size_t at = (size_t)(uintptr_t)zhashx_lookup(g->index, key);
+    if (!at) {
+        if (g->count == g->cap) {
+            size_t cap = g->cap ? g->cap * 2 : 16;
+            char **names = realloc(g->names, cap * sizeof *names);
+            if (names)
+                g->names = names;
+            uint64_t *counts = realloc(g->counts, cap * NSTATUS * sizeof *counts);
+            if (counts)
+                g->counts = counts;
+            if (!names || !counts) {
+                st->oom = true;
+                return;
+            }
+            g->cap = cap;
+        }
+        if (!(g->names[g->count] = strdup(key))) {
+            st->oom = true;
+            return;
+        }
+        memset(&g->counts[g->count * NSTATUS], 0, NSTATUS * sizeof *g->counts);
+        at = ++g->count;
+        zhashx_insert(g->index, key, (void *)(uintptr_t)at);
+    }
+    g->counts[(at - 1) * NSTATUS + (size_t)status]++;
+}
+
+/* Counts the recommendation under each string of list (or "-" if none). */
+static void
+s_group_add_list(s_stats_t *st, s_group_t *g, const msgpack_object *list, int status)
+{
+    size_t added = 0;
+    if (list && list->type == MSGPACK_OBJECT_ARRAY)
+        for (uint32_t i = 0; i < list->via.array.size; i++) {
+            const msgpack_object *o = &list->via.array.ptr[i];
+            if (o->type != MSGPACK_OBJECT_STR || o->via.str.size == 0)
+                continue;
+            s_group_add(st, g, (strv_t){o->via.str.ptr, o->via.str.size}, status);
+            added++;
+        }
+    if (!added)
+        s_group_add(st, g, (strv_t){NULL, 0}, status);
+}
+
+/* Packs a status counts map {STATUS: n}. */
+static void
+s_pack_counts(msgpack_packer *pk, const uint64_t *counts)
+{
+    msgpack_pack_map(pk, NSTATUS);
+    for (int s = 0; s < NSTATUS; s++)
+        nmirf_mp_pack_kv_uint(pk, body_statuses[s], counts[s]);
+}
+
+static void
+s_pack_group(msgpack_packer *pk, const char *key, const s_group_t *g)
+{
+    nmirf_mp_pack_str(pk, key);
+    msgpack_pack_map(pk, g->count);
+    for (size_t i = 0; i < g->count; i++) {
+        nmirf_mp_pack_str(pk, g->names[i]);
+        s_pack_counts(pk, &g->counts[i * NSTATUS]);
+    }
+}
+
+static void
+s_copy(char *dst, size_t size, strv_t s)
+{
+    size_t n = s.p ? (s.n < size - 1 ? s.n : size - 1) : 0;
+    if (n)
+        memcpy(dst, s.p, n);
+    dst[n] = '\0';
+}
+
+static void
+s_dues_add(s_stats_t *st, s_dues_t *d, strv_t rec, strv_t lead, strv_t deadline,
+           int64_t days, int status)
+{
+    if (d->count == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 64;
+        s_due_t *items = realloc(d->items, cap * sizeof *items);
+        if (!items) {
+            st->oom = true;
+            return;
+        }
+        d->items = items;
+        d->cap = cap;
+    }
+    s_due_t *it = &d->items[d->count++];
+    s_copy(it->rec, sizeof it->rec, rec);
+    s_copy(it->lead, sizeof it->lead, lead);
+    s_copy(it->deadline, sizeof it->deadline, deadline);
+    it->days = days;
+    it->status = status;
+}
+
+/* Overdue: the latest first; due soon: the nearest first; then by id. */
+static int
+s_due_cmp_late(const void *a, const void *b)
+{
+    const s_due_t *x = a, *y = b;
+    if (x->days != y->days)
+        return x->days > y->days ? -1 : 1;
+    return strcmp(x->rec, y->rec);
+}
+
+static int
+s_due_cmp_soon(const void *a, const void *b)
+{
+    const s_due_t *x = a, *y = b;
+    if (x->days != y->days)
+        return x->days < y->days ? -1 : 1;
+    return strcmp(x->rec, y->rec);
+}
+
+/* Packs key: [{rec, lead, deadline, days, status, mechanism, symbol?,
+   text}] for the first limit items, and key_total. */
+static void
+s_pack_dues(op_ctx_t *ctx, const char *key, s_dues_t *d, bool late, uint64_t limit)
+{
+    qsort(d->items, d->count, sizeof *d->items, late ? s_due_cmp_late : s_due_cmp_soon);
+    size_t n = d->count < limit ? d->count : (size_t)limit;
+    msgpack_zone *zone = msgpack_zone_new(4096);
+    nmirf_mp_pack_str(&ctx->pk, key);
+    msgpack_pack_array(&ctx->pk, n);
+    for (size_t i = 0; i < n; i++) {
+        const s_due_t *it = &d->items[i];
+        msgpack_object rec = {.type = MSGPACK_OBJECT_NIL};
+        MDB_val k = {strlen(it->rec), (void *)it->rec}, v;
+        if (zone && mdb_get(ctx->txn, store_dbi(ctx->store, DB_RECS), &k, &v) == 0)
+            nmirf_mp_unpack(v.mv_data, v.mv_size, zone, &rec, NULL, 0);
+        const msgpack_object *mech = nmirf_mp_get(&rec, "mechanism"),
+                             *symbol = nmirf_mp_get(&rec, "symbol"),
+                             *text = nmirf_mp_get(&rec, "text");
+        msgpack_pack_map(&ctx->pk, 5 + !!mech + !!symbol + !!text);
+        nmirf_mp_pack_kv_str(&ctx->pk, "rec", it->rec);
+        nmirf_mp_pack_kv_str(&ctx->pk, "lead", it->lead);
+        nmirf_mp_pack_kv_str(&ctx->pk, "deadline", it->deadline);
+        nmirf_mp_pack_kv_uint(&ctx->pk, "days", (uint64_t)it->days);
+        nmirf_mp_pack_kv_str(&ctx->pk, "status", body_statuses[it->status]);
+        if (mech) {
+            nmirf_mp_pack_str(&ctx->pk, "mechanism");
+            nmirf_mp_pack_object(&ctx->pk, mech);
+        }
+        if (symbol) {
+            nmirf_mp_pack_str(&ctx->pk, "symbol");
+            nmirf_mp_pack_object(&ctx->pk, symbol);
+        }
+        if (text) {
+            nmirf_mp_pack_str(&ctx->pk, "text");
+            nmirf_mp_pack_object(&ctx->pk, text);
+        }
+        if (zone)
+            msgpack_zone_clear(zone);
+    }
+    msgpack_zone_free(zone);
+    char total[32];
+    snprintf(total, sizeof total, "%s_total", key);
+    nmirf_mp_pack_kv_uint(&ctx->pk, total, d->count);
+}
+
+static bool
+s_is_treaty_body(strv_t mech)
+{
+    return mech.p && !(mech.n == 3 && memcmp(mech.p, "UPR", 3) == 0) &&
+           !(mech.n == 2 && memcmp(mech.p, "SP", 2) == 0);
+}
+
+/* The pass over recommendations: every grouping and the deadline lists. */
+static int
+s_scan_recs(op_ctx_t *ctx, s_stats_t *st, int64_t today, uint64_t horizon)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(ctx->txn, store_dbi(ctx->store, DB_RECS), &cur);
+    if (rc)
+        return op_store_error(ctx, rc, "counting");
+    MDB_dbi asg_db = store_dbi(ctx->store, DB_ASSIGNMENTS),
+            status_db = store_dbi(ctx->store, DB_STATUS);
+    msgpack_zone *zone = msgpack_zone_new(8192);
+    if (!zone) {
+        mdb_cursor_close(cur);
+        return op_refuse(ctx, NMIRF_E_INTERNAL, "out of memory");
+    }
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !st->oom;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        msgpack_zone_clear(zone);
+        msgpack_object rec, asg = {.type = MSGPACK_OBJECT_NIL};
+        /* Stored records were checked when written: unpack without the
+           full check would do, but a damaged record is skipped, not
+           trusted. */
+        if (nmirf_mp_unpack(v.mv_data, v.mv_size, zone, &rec, NULL, 0) != NMIRF_OK)
+            continue;
+        strv_t id = {k.mv_data, k.mv_size}, status = {"not_started", 11};
+        MDB_val ak = k, av, sk = k, sv;
+        bool assigned =
+            mdb_get(ctx->txn, asg_db, &ak, &av) == 0 &&
+            nmirf_mp_unpack(av.mv_data, av.mv_size, zone, &asg, NULL, 0) == NMIRF_OK;
+        if (mdb_get(ctx->txn, status_db, &sk, &sv) == 0)
+            status = (strv_t){sv.mv_data, sv.mv_size};
+        int si = s_status_index(status);
+        strv_t mech = record_field(&rec, "mechanism"), lead = {NULL, 0};
+        st->total++;
+        st->by_status[si]++;
+        s_group_add(st, &st->mechanism, mech, si);
+        if (s_is_treaty_body(mech))
+            s_group_add(st, &st->treaty, mech, si);
+        if (mech.n == 3 && memcmp(mech.p, "UPR", 3) == 0)
+            s_group_add(st, &st->cycle, record_field(&rec, "cycle"), si);
+        s_group_add_list(st, &st->theme, nmirf_mp_get(&rec, "themes"), si);
+        s_group_add_list(st, &st->sdg, nmirf_mp_get(&rec, "sdgs"), si);
+        if (assigned) {
+            lead = record_field(&asg, "lead");
+            const msgpack_object *contribs = nmirf_mp_get(&asg, "contributors");
+            if (contribs && contribs->type == MSGPACK_OBJECT_ARRAY)
+                for (uint32_t i = 0; i < contribs->via.array.size; i++) {
+                    const msgpack_object *c = &contribs->via.array.ptr[i];
+                    if (c->type == MSGPACK_OBJECT_STR)
+                        s_group_add(st, &st->contributor,
+                                    (strv_t){c->via.str.ptr, c->via.str.size}, si);
+                }
+            /* A deadline matters until the recommendation is implemented;
+               a validated "not_implemented" is not done. */
+            strv_t deadline = record_field(&asg, "deadline");
+            if (deadline.p && nmirf_date_valid(deadline.p, deadline.n) &&
+                strcmp(body_statuses[si], "implemented") != 0) {
+                int64_t due = s_days_of(deadline.p);
+                if (due < today)
+                    s_dues_add(st, &st->overdue, id, lead, deadline, today - due, si);
+                else if ((uint64_t)(due - today) <= horizon)
+                    s_dues_add(st, &st->due_soon, id, lead, deadline, due - today, si);
+            }
+        }
+        s_group_add(st, &st->lead, lead, si);
+    }
+    msgpack_zone_free(zone);
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND && rc != 0)
+        return op_store_error(ctx, rc, "counting");
+    if (st->oom)
+        return op_refuse(ctx, NMIRF_E_INTERNAL, "out of memory counting");
+    return 0;
+}
+
+static int
+s_change_cmp(const void *a, const void *b)
+{
+    const s_change_t *x = a, *y = b;
+    int c = strcmp(x->rec, y->rec);
+    if (c)
+        return c;
+    if (x->decided != y->decided)
+        return x->decided < y->decided ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Packs by_month: [{month: "YYYY-MM", reached: {S: n}, at_end: {S: n}}]
+   from the first month a report was validated to the month of today.
+   reached counts the recommendations whose status became S that month
+   (once each, with the status they had at the month's end); at_end counts
+   every recommendation by the status it had at the month's end, taking
+   today's recommendations as not_started before their first validation. */
+static int
+s_pack_months(op_ctx_t *ctx, const s_stats_t *st, uint64_t now_ms)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(ctx->txn, store_dbi(ctx->store, DB_REPORTS), &cur);
+    if (rc)
+        return op_store_error(ctx, rc, "counting reports");
+    s_change_t *ch = NULL;
+    size_t n = 0, cap = 0;
+    msgpack_zone *zone = msgpack_zone_new(4096);
+    bool oom = !zone;
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !oom;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        msgpack_zone_clear(zone);
+        msgpack_object r;
+        if (nmirf_mp_unpack(v.mv_data, v.mv_size, zone, &r, NULL, 0) != NMIRF_OK ||
+            !nmirf_mp_str_is(nmirf_mp_get(&r, "state"), "validated"))
+            continue;
+        const msgpack_object *decided = nmirf_mp_get(&r, "decided");
+        if (!decided || decided->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 256;
+            s_change_t *more = realloc(ch, ncap * sizeof *more);
+            if (!more) {
+                oom = true;
+                break;
+            }
+            ch = more;
+            cap = ncap;
+        }
+        s_copy(ch[n].rec, sizeof ch[n].rec, record_field(&r, "rec"));
+        ch[n].decided = decided->via.u64;
+        ch[n].id = k.mv_size == 8 ? store_u64_of(k.mv_data) : 0;
+        ch[n].status = s_status_index(record_field(&r, "status"));
+        n++;
+    }
+    msgpack_zone_free(zone);
+    mdb_cursor_close(cur);
+    if (oom) {
+        free(ch);
+        return op_refuse(ctx, NMIRF_E_INTERNAL, "out of memory counting reports");
+    }
+    qsort(ch, n, sizeof *ch, s_change_cmp);
+
+    int64_t last = s_month_of(now_ms), first = last;
+    for (size_t i = 0; i < n; i++) {
+        int64_t m = s_month_of(ch[i].decided);
+        if (m < first)
+            first = m;
+        if (m > last)
+            last = m; /* decided after "now": a now asked in the past */
+    }
+    if (last - first + 1 > MONTHS_MAX)
+        first = last - MONTHS_MAX + 1; /* older changes count in the first month */
+    size_t months = n ? (size_t)(last - first + 1) : 0;
+    /* delta[m][s]: recommendations entering (+) and leaving (-) status s in
+       month m; reached[m][s]: entering only. */
+    int64_t *delta = calloc(months * NSTATUS + 1, sizeof *delta);
+    uint64_t *reached = calloc(months * NSTATUS + 1, sizeof *reached);
+    if (!delta || !reached) {
+        free(ch);
+        free(delta);
+        free(reached);
+        return op_refuse(ctx, NMIRF_E_INTERNAL, "out of memory counting months");
+    }
+    for (size_t i = 0; i < n;) {
+        int prev = 0; /* not_started before the first validation */
+        size_t j = i;
+        while (j < n && strcmp(ch[j].rec, ch[i].rec) == 0) {
+            int64_t m = s_month_of(ch[j].decided);
+            /* The month's last validation is the month's status. */
+            while (j + 1 < n && strcmp(ch[j + 1].rec, ch[i].rec) == 0 &&
+                   s_month_of(ch[j + 1].decided) == m)
+                j++;
+            if (m < first)
+                m = first;
+            int s = ch[j].status;
+            if (s != prev) {
+                size_t at = (size_t)(m - first) * NSTATUS;
+                delta[at + (size_t)prev]--;
+                delta[at + (size_t)s]++;
+                reached[at + (size_t)s]++;
+                prev = s;
+            }
+            j++;
+        }
+        i = j;
+    }
+    nmirf_mp_pack_str(&ctx->pk, "by_month");
+    msgpack_pack_array(&ctx->pk, months);
+    int64_t level[NSTATUS] = {(int64_t)st->total};
+    for (size_t m = 0; m < months; m++) {
+        char label[16];
+        int64_t mm = first + (int64_t)m;
+        snprintf(label, sizeof label, "%04d-%02d", (int)(1970 + mm / 12),
+                 (int)(mm % 12 + 1));
+        uint64_t at_end[NSTATUS];
+        for (int s = 0; s < NSTATUS; s++) {
+            level[s] += delta[m * NSTATUS + (size_t)s];
+            at_end[s] = level[s] > 0 ? (uint64_t)level[s] : 0;
+        }
+        msgpack_pack_map(&ctx->pk, 3);
+        nmirf_mp_pack_kv_str(&ctx->pk, "month", label);
+        nmirf_mp_pack_str(&ctx->pk, "reached");
+        s_pack_counts(&ctx->pk, &reached[m * NSTATUS]);
+        nmirf_mp_pack_str(&ctx->pk, "at_end");
+        s_pack_counts(&ctx->pk, at_end);
+    }
+    free(ch);
+    free(delta);
+    free(reached);
+    return 0;
+}
+
+int
+op_stats(op_ctx_t *ctx)
+{
+    static const char *const allowed[] = {"today", "due_soon_days", "limit", NULL};
+    const msgpack_object *body = &ctx->env->body;
+    strv_t today_s;
+    uint64_t horizon = DUE_SOON_DEFAULT, limit = LIST_DEFAULT;
+    bool present;
+    if (body_only(ctx, body, allowed, "body") ||
+        body_date(ctx, body, "today", false, &today_s) ||
+        body_uint(ctx, body, "due_soon_days", false, &horizon, &present) ||
+        body_uint(ctx, body, "limit", false, &limit, &present))
+        return -1;
+    if (horizon > DUE_SOON_MAX)
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "due_soon_days %llu is over %d",
+                         (unsigned long long)horizon, DUE_SOON_MAX);
+    if (limit > LIST_MAX)
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "limit %llu is over %d",
+                         (unsigned long long)limit, LIST_MAX);
+    /* "today" is the broker's date unless the request names one (reports
+       as of a day, and deterministic tests); the broker's date is the one
+       its deadline reminders use (deadlines_now_ms: the test clock too). */
+    uint64_t broker_now = deadlines_now_ms();
+    char today[11];
+    if (today_s.p)
+        s_copy(today, sizeof today, today_s);
+    else
+        nmirf_date_of(broker_now, today);
+    int64_t day = s_days_of(today);
+    uint64_t now_ms = today_s.p ? (uint64_t)(day > 0 ? day : 0) * MS_PER_DAY : broker_now;
+
+    s_stats_t st = {0};
+    s_group_t *groups[] = {&st.lead,  &st.contributor, &st.mechanism, &st.treaty,
+                           &st.cycle, &st.theme,       &st.sdg};
+    for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
+        s_group_init(groups[i]);
+    int rc = s_scan_recs(ctx, &st, day, horizon);
+    if (!rc) {
+        msgpack_pack_map(&ctx->pk, 16);
+        s_pack_group(&ctx->pk, "by_entity", &st.lead);
+        s_pack_group(&ctx->pk, "by_mechanism", &st.mechanism);
+        nmirf_mp_pack_kv_uint(&ctx->pk, "total", st.total);
+        nmirf_mp_pack_str(&ctx->pk, "by_status");
+        s_pack_counts(&ctx->pk, st.by_status);
+        s_pack_group(&ctx->pk, "by_contributor", &st.contributor);
+        s_pack_group(&ctx->pk, "by_treaty", &st.treaty);
+        s_pack_group(&ctx->pk, "by_cycle", &st.cycle);
+        s_pack_group(&ctx->pk, "by_theme", &st.theme);
+        s_pack_group(&ctx->pk, "by_sdg", &st.sdg);
+        nmirf_mp_pack_kv_str(&ctx->pk, "today", today);
+        nmirf_mp_pack_kv_uint(&ctx->pk, "due_soon_days", horizon);
+        s_pack_dues(ctx, "overdue", &st.overdue, true, limit);
+        s_pack_dues(ctx, "due_soon", &st.due_soon, false, limit);
+        rc = s_pack_months(ctx, &st, now_ms);
+    }
+    for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
+        s_group_free(groups[i]);
+    free(st.overdue.items);
+    free(st.due_soon.items);
+    return rc;
+}

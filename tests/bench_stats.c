@@ -1,0 +1,166 @@
+/*  bench_stats - how long the stats op and `nmirf stats` take over M
+    recommendations.
+
+    Starts nmirfd in a temporary directory, imports M varied
+    recommendations (every mechanism, UPR cycles, two themes and an SDG or
+    two each, fr/en texts of about 400 bytes), assigns every fourth to MJ
+    (MS contributing) with deadlines spread over four years, has MJ report
+    on every 50th assigned one and the coordinator validate it, then times
+    the broker's stats op (the broker's single thread is busy that long,
+    so commits wait behind it) and, given the nmirf binary, the whole
+    command: `nmirf stats` (tables) and `nmirf --json stats`.
+
+    usage: bench_stats NMIRFD [NMIRF] [M]     (default M = 100000)
+*/
+#include "harness.h"
+#include "nmirf_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IMPORT_CHUNK 1000 /* recommendations per rec.import request */
+#define RUNS 5            /* timed runs of each (the median is printed) */
+
+static const char *const s_mechs[] = {"UPR", "CAT",  "CCPR", "CESCR", "CEDAW", "CERD",
+                                      "CRC", "CRPD", "CMW",  "CED",   "SP"};
+static const char *const s_themes[] = {
+    "justice",    "detention",  "torture",     "women",      "children",
+    "disability", "migrants",   "education",   "health",     "housing",
+    "water",      "expression", "assembly",    "religion",   "elections",
+    "poverty",    "labour",     "trafficking", "minorities", "environment"};
+
+/* Imports recs BS-0..m-1 in chunks. */
+static void
+s_import(h_broker_t *b, size_t m)
+{
+    for (size_t i = 0; i < m; i += IMPORT_CHUNK) {
+        size_t end = i + IMPORT_CHUNK < m ? i + IMPORT_CHUNK : m;
+        char *json = NULL;
+        size_t cap = 0;
+        FILE *f = open_memstream(&json, &cap);
+        fprintf(f, "{'recs':[");
+        for (size_t j = i; j < end; j++) {
+            const char *mech = s_mechs[j % 11];
+            fprintf(f,
+                    "%s{'id':'BS-%zu','mechanism':'%s','symbol':'A/HRC/55/12',"
+                    "'paragraph':'%zu','cycle':'%zu','themes':['%s','%s'],"
+                    "'sdgs':['%zu.%zu'%s],"
+                    "'text':{'fr':'Renforcer les garanties procedurales des personnes "
+                    "privees de liberte, notamment l acces a un avocat des le debut de "
+                    "la garde a vue (%zu).','en':'Strengthen procedural safeguards for "
+                    "persons deprived of liberty, including access to a lawyer from the "
+                    "outset of police custody (%zu).'}}",
+                    j > i ? "," : "", j, mech, j, 1 + j % 4, s_themes[j % 20],
+                    s_themes[(j / 20) % 20], 1 + j % 17, 1 + j % 7,
+                    j % 3 ? "" : ",'16.3'", j, j);
+        }
+        fprintf(f, "]}");
+        fclose(f);
+        H_CALL_CHECK("ok", h_coord(b), "rec.import", "%s", json);
+        free(json);
+    }
+}
+
+static int
+s_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Runs cmd RUNS times; prints the median and the fastest, in ms. */
+static void
+s_time_cmd(const char *label, const char *cmd)
+{
+    double t[RUNS];
+    for (int i = 0; i < RUNS; i++) {
+        uint64_t t0 = nmirf_mono_us();
+        int rc = system(cmd);
+        t[i] = (nmirf_mono_us() - t0) / 1e3;
+        H_ASSERTF(rc == 0, "%s exited %d", cmd, rc);
+    }
+    qsort(t, RUNS, sizeof t[0], s_cmp_double);
+    printf("%-28s median %8.1f ms   fastest %8.1f ms\n", label, t[RUNS / 2], t[0]);
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *nmirf = argc > 2 && *argv[2] ? argv[2] : NULL;
+    size_t m = argc > 3 ? strtoul(argv[3], NULL, 10) : 100000;
+    if (m == 0) {
+        fprintf(stderr, "usage: bench_stats NMIRFD [NMIRF] [M]\n");
+        return 2;
+    }
+    h_init(2, argv, 3600);
+    h_broker_t *b = h_broker_start(NULL);
+    h_entity_t *mj = h_enroll(b, "MJ", "ministry");
+    h_enroll(b, "MS", "ministry");
+    uint64_t t0 = nmirf_mono_us();
+    s_import(b, m);
+    double import_s = (nmirf_mono_us() - t0) / 1e6;
+    size_t assigned = 0, validated = 0;
+    for (size_t j = 0; j < m; j += 4, assigned++)
+        H_CALL_CHECK("ok", h_coord(b), "rec.assign",
+                     "{'rec':'BS-%zu','lead':'MJ','contributors':['MS'],"
+                     "'deadline':'%04zu-%02zu-15'}",
+                     j, 2024 + j % 4, 1 + j % 12);
+    for (size_t j = 0; j < m; j += 200, validated++) {
+        nmirf_reply_t *r =
+            H_CALL_EXPECT("ok", mj, "report.submit",
+                          "{'rec':'BS-%zu','status':'%s','narrative':'done'}", j,
+                          j % 400 ? "implemented" : "in_progress");
+        uint64_t id = h_u(&r->body, "report.id");
+        nmirf_reply_destroy(&r);
+        H_CALL_CHECK("ok", h_coord(b), "report.validate", "{'report':%llu}",
+                     (unsigned long long)id);
+    }
+    printf("bench_stats: %zu recommendations imported in %.1f s (%.0f/s), %zu assigned, "
+           "%zu validated reports\n",
+           m, import_s, m / import_s, assigned, validated);
+
+    double t[RUNS];
+    size_t bytes = 0;
+    /* BENCH_STATS_EXTRA=N: N more untimed calls first, to profile the
+       broker (perf record -p) while they run. */
+    const char *extra = getenv("BENCH_STATS_EXTRA");
+    for (long i = extra ? strtol(extra, NULL, 10) : 0; i > 0; i--) {
+        nmirf_reply_t *r = H_CALL_EXPECT("ok", h_coord(b), "stats", "{}");
+        nmirf_reply_destroy(&r);
+    }
+    for (int i = 0; i < RUNS; i++) {
+        uint64_t s0 = nmirf_mono_us();
+        nmirf_reply_t *r = H_CALL_EXPECT("ok", h_coord(b), "stats", "{}");
+        t[i] = (nmirf_mono_us() - s0) / 1e3;
+        H_ASSERT(h_u(&r->body, "total") == m);
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        msgpack_pack_object(&pk, r->body);
+        bytes = sb.size;
+        msgpack_sbuffer_destroy(&sb);
+        nmirf_reply_destroy(&r);
+    }
+    qsort(t, RUNS, sizeof t[0], s_cmp_double);
+    printf("%-28s median %8.1f ms   fastest %8.1f ms   (reply %zu bytes)\n",
+           "stats op (signed round trip)", t[RUNS / 2], t[0], bytes);
+    if (nmirf) {
+        char base[3 * PATH_MAX + 256], cmd[sizeof base + 2 * PATH_MAX];
+        snprintf(base, sizeof base, "%s -b %s -k %s/keys/COORD.key -S %s/keys/NMIRFD.pub",
+                 nmirf, b->request_ep, b->dir, b->dir);
+        snprintf(cmd, sizeof cmd, "%s -t 60000 stats >/dev/null", base);
+        s_time_cmd("nmirf stats", cmd);
+        snprintf(cmd, sizeof cmd, "%s -t 60000 --json stats >/dev/null", base);
+        s_time_cmd("nmirf --json stats", cmd);
+        snprintf(cmd, sizeof cmd, "%s -t 60000 stats --csv >/dev/null", base);
+        s_time_cmd("nmirf stats --csv", cmd);
+        snprintf(cmd, sizeof cmd, "%s -t 60000 report --html %s/report.html >/dev/null",
+                 base, b->dir);
+        s_time_cmd("nmirf report --html", cmd);
+    }
+    printf("bench: recs=%zu stats_ms=%.1f\n", m, t[RUNS / 2]);
+    h_broker_destroy(&b);
+    return 0;
+}
