@@ -270,7 +270,7 @@ static const char s_measure[] =
     "  -i, --indicator NAME    the indicator's name (update replaces the whole\n"
     "                          indicator: give all its flags again)\n"
     "  -T, --target N          the value to reach\n"
-    "  -u, --unit U            e.g. persons, %%\n"
+    "  -u, --unit U            e.g. persons, %\n"
     "  -b, --baseline N        the value at the start\n"
     "  -m, --milestone D=V     a planned value V by date D (repeat)\n"
     "  -n, --limit N           at most N rows (default 1000)\n"

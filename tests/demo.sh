@@ -3,7 +3,9 @@
 # broker with a coordinator and two ministries on loopback, each ministry
 # with its own agent, showing recommendations imported, assigned (the
 # ministry's agent notifies it at once), reported on through the agent, and
-# validated, and every change arriving as a numbered event.
+# validated, measures with an indicator, deadline reminders, status
+# statistics and a self-contained HTML report, and every change arriving as
+# a numbered event.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -28,7 +30,9 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*" >&2; "$@"; }
 
 say "Start the broker (nmirfd) on loopback, with its own data directory"
-"$repo/build/daemon/nmirfd" -d "$work/data" -r 'tcp://127.0.0.1:*' -e 'tcp://127.0.0.1:*' \
+# The broker looks for deadlines due soon (14 days) or passed once a minute;
+# the demo has it look every second (a test hook, docs/OPERATIONS.md).
+NMIRFD_DEADLINE_SCAN_MS=1000 "$repo/build/daemon/nmirfd" -d "$work/data" -r 'tcp://127.0.0.1:*' -e 'tcp://127.0.0.1:*' \
     2>"$work/nmirfd.log" &
 broker_pid=$!
 for _ in $(seq 50); do [ -s "$work/data/endpoints" ] && break; sleep 0.1; done
@@ -75,9 +79,9 @@ run nmirf -k "$COORD" rec import data/samples/recs.json
 sleep 0.2
 run nmirf -k "$COORD" rec list --limit 12
 
-say "Assign: Justice leads A/HRC/52/7:125.48, Health contributes; deadline set"
-run nmirf -k "$COORD" rec assign A/HRC/52/7:125.48 --lead MJ --contributor MS --deadline 2026-12-31 \
-    --note "Report on the judicial appointments reform" >/dev/null
+say "Assign: Justice leads A/HRC/52/7:125.48, Health contributes; deadline in 60 days"
+run nmirf -k "$COORD" rec assign A/HRC/52/7:125.48 --lead MJ --contributor MS \
+    --deadline "$(date -u -d '+60 days' +%F)" --note "Report on the judicial appointments reform" >/dev/null
 sleep 0.2
 
 say "Justice sees it in its agent's replica"
@@ -98,9 +102,28 @@ run nmirf -a "$work/agent-MS" report submit A/HRC/52/7:125.48 --status implement
 run nmirf -k "$COORD" report return 2 --reason "Joindre la liste des sessions de formation." >/dev/null
 sleep 0.2
 
+say "Justice plans a measure with an indicator, and reports a value through its agent"
+run nmirf -k "$work/MJ.key" measure add --rec A/HRC/52/7:125.48 \
+    --title "Former les magistrats à la loi organique" --indicator "magistrats formés" \
+    --unit persons --baseline 0 --target 1200 --milestone "$(date -u -d '+1 year' +%F)=1200"
+run nmirf -a "$work/agent-MJ" report submit A/HRC/52/7:125.48 --status in_progress \
+    --narrative "Première session: 300 magistrats formés." --measure 1 \
+    --value "$(date -u +%F)=300" >/dev/null
+sleep 0.3
+run nmirf -k "$COORD" report validate 3 >/dev/null
+sleep 0.2
+run nmirf -k "$COORD" measure show 1
+
+say "Deadlines: Health leads two more; the broker reminds them (due soon, then overdue)"
+run nmirf -k "$COORD" rec assign A/HRC/52/7:125.12 --lead MS \
+    --deadline "$(date -u -d '+7 days' +%F)" >/dev/null
+run nmirf -k "$COORD" rec assign CRC/C/MAR/CO/5-6:25 --lead MS \
+    --deadline "$(date -u -d '-3 days' +%F)" >/dev/null
+sleep 2.5
+
 say "Health tries to report on a recommendation not assigned to it: refused"
 set +e
-run nmirf -k "$work/MS.key" report submit A/HRC/52/7:125.12 --status implemented --narrative "x"
+run nmirf -k "$work/MS.key" report submit CRC/C/MAR/CO/5-6:17 --status implemented --narrative "x"
 echo "(exit status $?)"
 set -e
 
@@ -111,6 +134,12 @@ run nmirf -a "$work/agent-MS" mine
 say "Where things stand"
 run nmirf -k "$COORD" rec show A/HRC/52/7:125.48
 run nmirf -k "$COORD" stats
+run nmirf -k "$COORD" stats --by overdue
+
+say "A report a coordinator can hand to a minister: one HTML file, charts inline (fr, ar)"
+run nmirf -k "$COORD" report --html "$work/report-fr.html" --lang fr
+run nmirf -k "$COORD" report --html "$work/report-ar.html" --lang ar
+ls -l "$work"/report-*.html
 
 say "The event log: every change, numbered without gaps"
 run nmirf -k "$COORD" events
