@@ -26,3 +26,12 @@ add_test(NAME service_units
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/service_units_test.sh ${PROJECT_SOURCE_DIR}
                  $<TARGET_FILE:nmirfd> $<TARGET_FILE:nmirf-agent>)
 set_tests_properties(service_units PROPERTIES TIMEOUT 60 LABELS unit SKIP_RETURN_CODE 77)
+
+# SIGTERM under pipelined load: exit 0, "store closed", every acknowledged
+# write kept once, unanswered ones at most once and resendable.
+add_executable(service_stop_test ${CMAKE_CURRENT_LIST_DIR}/service_stop_test.c)
+target_link_libraries(service_stop_test PRIVATE nmirf_it_harness)
+add_dependencies(service_stop_test nmirfd nmirf)
+add_test(NAME service_stop_test COMMAND service_stop_test $<TARGET_FILE:nmirfd>
+                                        $<TARGET_FILE:nmirf>)
+set_tests_properties(service_stop_test PROPERTIES TIMEOUT 180 LABELS integration)
