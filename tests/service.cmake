@@ -9,7 +9,8 @@ set_tests_properties(conf_unit PROPERTIES TIMEOUT 30 LABELS unit)
 
 # Readiness, watchdog, SIGHUP and SIGTERM against a real nmirfd, the test
 # playing systemd's notification socket.
-add_executable(service_test ${CMAKE_CURRENT_LIST_DIR}/service_test.c)
+add_executable(service_test ${CMAKE_CURRENT_LIST_DIR}/service_test.c
+                            ${CMAKE_CURRENT_LIST_DIR}/service_notify.c)
 target_link_libraries(service_test PRIVATE nmirf_common)
 add_dependencies(service_test nmirfd)
 add_test(NAME service_test COMMAND service_test $<TARGET_FILE:nmirfd>)
