@@ -36,3 +36,14 @@ add_dependencies(service_stop_test nmirfd nmirf)
 add_test(NAME service_stop_test COMMAND service_stop_test $<TARGET_FILE:nmirfd>
                                         $<TARGET_FILE:nmirf>)
 set_tests_properties(service_stop_test PROPERTIES TIMEOUT 180 LABELS integration)
+
+# nmirf-agent under the same protocol: READY=1 after its replica store and
+# control socket, the watchdog, SIGHUP (log level, hook, notify log
+# reopened after a rotation, a broken file refused), STOPPING=1.
+add_executable(service_agent_test ${CMAKE_CURRENT_LIST_DIR}/service_agent_test.c
+                                  ${CMAKE_CURRENT_LIST_DIR}/service_notify.c)
+target_link_libraries(service_agent_test PRIVATE nmirf_agent_harness)
+add_dependencies(service_agent_test nmirfd nmirf-agent)
+add_test(NAME service_agent_test COMMAND service_agent_test $<TARGET_FILE:nmirfd>
+                                         $<TARGET_FILE:nmirf-agent>)
+set_tests_properties(service_agent_test PROPERTIES TIMEOUT 120 LABELS agent)
