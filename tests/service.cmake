@@ -47,3 +47,9 @@ add_dependencies(service_agent_test nmirfd nmirf-agent)
 add_test(NAME service_agent_test COMMAND service_agent_test $<TARGET_FILE:nmirfd>
                                          $<TARGET_FILE:nmirf-agent>)
 set_tests_properties(service_agent_test PROPERTIES TIMEOUT 120 LABELS agent)
+
+# The sample configs as `cmake --install` (and the package) ship them pass
+# -n with the installed units' command lines.
+add_test(NAME service_installed
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/service_installed_test.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(service_installed PROPERTIES TIMEOUT 60 LABELS cli)
