@@ -9,7 +9,8 @@ set_tests_properties(conf_unit PROPERTIES TIMEOUT 30 LABELS unit)
 
 # Readiness, watchdog, SIGHUP and SIGTERM against a real nmirfd, the test
 # playing systemd's notification socket.
-add_executable(service_test ${CMAKE_CURRENT_LIST_DIR}/service_test.c)
+add_executable(service_test ${CMAKE_CURRENT_LIST_DIR}/service_test.c
+                            ${CMAKE_CURRENT_LIST_DIR}/service_notify.c)
 target_link_libraries(service_test PRIVATE nmirf_common)
 add_dependencies(service_test nmirfd)
 add_test(NAME service_test COMMAND service_test $<TARGET_FILE:nmirfd>)
@@ -26,3 +27,29 @@ add_test(NAME service_units
          COMMAND ${CMAKE_CURRENT_LIST_DIR}/service_units_test.sh ${PROJECT_SOURCE_DIR}
                  $<TARGET_FILE:nmirfd> $<TARGET_FILE:nmirf-agent>)
 set_tests_properties(service_units PROPERTIES TIMEOUT 60 LABELS unit SKIP_RETURN_CODE 77)
+
+# SIGTERM under pipelined load: exit 0, "store closed", every acknowledged
+# write kept once, unanswered ones at most once and resendable.
+add_executable(service_stop_test ${CMAKE_CURRENT_LIST_DIR}/service_stop_test.c)
+target_link_libraries(service_stop_test PRIVATE nmirf_it_harness)
+add_dependencies(service_stop_test nmirfd nmirf)
+add_test(NAME service_stop_test COMMAND service_stop_test $<TARGET_FILE:nmirfd>
+                                        $<TARGET_FILE:nmirf>)
+set_tests_properties(service_stop_test PROPERTIES TIMEOUT 180 LABELS integration)
+
+# nmirf-agent under the same protocol: READY=1 after its replica store and
+# control socket, the watchdog, SIGHUP (log level, hook, notify log
+# reopened after a rotation, a broken file refused), STOPPING=1.
+add_executable(service_agent_test ${CMAKE_CURRENT_LIST_DIR}/service_agent_test.c
+                                  ${CMAKE_CURRENT_LIST_DIR}/service_notify.c)
+target_link_libraries(service_agent_test PRIVATE nmirf_agent_harness)
+add_dependencies(service_agent_test nmirfd nmirf-agent)
+add_test(NAME service_agent_test COMMAND service_agent_test $<TARGET_FILE:nmirfd>
+                                         $<TARGET_FILE:nmirf-agent>)
+set_tests_properties(service_agent_test PROPERTIES TIMEOUT 120 LABELS agent)
+
+# The sample configs as `cmake --install` (and the package) ship them pass
+# -n with the installed units' command lines.
+add_test(NAME service_installed
+         COMMAND ${CMAKE_CURRENT_LIST_DIR}/service_installed_test.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(service_installed PROPERTIES TIMEOUT 60 LABELS cli)

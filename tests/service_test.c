@@ -12,7 +12,6 @@
 */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -20,14 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "nmirf_client.h"
 #include "nmirf_keys.h"
 #include "nmirf_util.h"
+#include "service_notify.h"
 
 #define S_WAIT_MS 10000 /* the longest any one wait may take */
 
@@ -70,62 +68,22 @@ s_note(const char *what)
     fflush(stdout);
 }
 
-/* Receives one notification datagram into buf within timeout_ms;
-   returns its length, or -1 on timeout. */
-static int
-s_recv(char *buf, size_t buflen, int timeout_ms)
-{
-    struct pollfd p = {.fd = s_fd, .events = POLLIN};
-    if (poll(&p, 1, timeout_ms) <= 0)
-        return -1;
-    ssize_t n = recv(s_fd, buf, buflen - 1, 0);
-    if (n < 0)
-        return -1;
-    buf[n] = '\0';
-    return (int)n;
-}
-
-/* True if the notification text holds the line assignment, e.g. READY=1. */
-static bool
-s_has(const char *text, const char *assignment)
-{
-    size_t n = strlen(assignment);
-    for (const char *p = text; (p = strstr(p, assignment)); p += n)
-        if ((p == text || p[-1] == '\n') && (p[n] == '\0' || p[n] == '\n'))
-            return true;
-    return false;
-}
-
 /* Waits for a notification holding assignment, skipping others (watchdog
    pings); fails after S_WAIT_MS. */
 static void
 s_expect(const char *assignment, int line)
 {
     char buf[4096];
-    int64_t until = (int64_t)nmirf_mono_us() / 1000 + S_WAIT_MS;
-    for (;;) {
-        int64_t left = until - (int64_t)nmirf_mono_us() / 1000;
-        if (left <= 0 || s_recv(buf, sizeof buf, (int)left) < 0)
-            s_fail(line, "no %s from nmirfd within %d ms", assignment, S_WAIT_MS);
-        if (s_has(buf, assignment))
-            return;
-    }
+    if (!sn_expect(s_fd, assignment, S_WAIT_MS, buf, sizeof buf))
+        s_fail(line, "no %s from nmirfd within %d ms", assignment, S_WAIT_MS);
 }
 
 /* Waits until nmirfd's log holds text; fails after S_WAIT_MS. */
 static void
 s_expect_log(const char *text, int line)
 {
-    for (int waited = 0; waited <= S_WAIT_MS; waited += 20) {
-        size_t len;
-        char *log = nmirf_read_file(s_log, &len);
-        bool found = log && strstr(log, text);
-        free(log);
-        if (found)
-            return;
-        usleep(20000);
-    }
-    s_fail(line, "nmirfd logged no '%s' within %d ms", text, S_WAIT_MS);
+    if (!sn_file_has(s_log, text, S_WAIT_MS))
+        s_fail(line, "nmirfd logged no '%s' within %d ms", text, S_WAIT_MS);
 }
 
 static void
@@ -196,11 +154,8 @@ main(int argc, char **argv)
     snprintf(s_sock, sizeof s_sock, "%s/notify.sock", s_dir);
 
     /* The service manager's end: a datagram socket, as systemd's. */
-    s_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", s_sock);
-    CHECK(s_fd >= 0 && bind(s_fd, (struct sockaddr *)&sa, sizeof sa) == 0,
-          "cannot bind %s: %s", s_sock, strerror(errno));
+    s_fd = sn_open(s_sock);
+    CHECK(s_fd >= 0, "cannot bind %s: %s", s_sock, strerror(errno));
     s_write_conf("log_level = info\nslow_commit_ms = 100\n");
 
     int logfd = open(s_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

@@ -153,9 +153,15 @@ s_on_hup(void *arg)
             log_info("reload: %s changed from %s to %s", key, was ? was : "(none)",
                      now ? now : "(none)");
             changes++;
-        } else
+        } else {
             log_warnx("reload: cannot change %s without a restart; keeping %s", key,
                       was ? was : "(none)");
+            /* next becomes the settings in force: it must hold the value
+               kept, or the next reload would compare against one never
+               applied. was is valid (it was read before) or NULL (none). */
+            if (was)
+                nmirf_conf_set(next, key, was, why, sizeof why);
+        }
     }
     log_set_level(new_level);
     /* The restart-only strings stay in s.boot, where the agent's pointers
