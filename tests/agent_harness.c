@@ -373,15 +373,7 @@ ha_agent_digest(ha_agent_t *a, uint8_t out[NMIRF_HASH_LEN], uint64_t *seq)
 int
 ha_free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    HA_ASSERT(fd >= 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sa;
-    HA_ASSERT(bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
-    HA_ASSERT(getsockname(fd, (struct sockaddr *)&sa, &len) == 0);
-    close(fd);
-    return ntohs(sa.sin_port);
+    return h_free_port();
 }
 
 h_entity_t *

@@ -22,6 +22,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "nmirf_json.h"
 #include "nmirf_mp.h"
@@ -33,7 +36,8 @@
 #define S_POLL_MS 10              /* step of every polling wait */
 #define S_LOG_PRINT_MAX (1 << 20) /* print at most this much of one log */
 #define S_LAST_REPLY_MAX 4096     /* keep this much of the last reply */
-#define S_LOCAL_ANY "tcp://127.0.0.1:*"
+#define S_PORT_LOW 20000          /* test brokers' ports: below the kernel's */
+#define S_PORT_HIGH 32767         /* ephemeral range (32768-60999 by default) */
 
 static const char *s_nmirfd;                 /* the broker binary */
 static h_broker_t *s_brokers[S_MAX_BROKERS]; /* live brokers, for h_fail */
@@ -280,6 +284,33 @@ s_disconnect_all(h_broker_t *b)
         nmirf_client_destroy(&b->ents[i].client);
 }
 
+/* Why not "tcp://127.0.0.1:*": a port the kernel hands out (port 0) comes
+   from the ephemeral range, which every outgoing connection of every test
+   also draws from. After a revocation the broker closes and binds its
+   endpoints again (PROTOCOL.md section 1); in that moment another test's
+   broker or client could be given the same port, and the rebind would
+   fail. A random free port below the ephemeral range is not given out to
+   anyone else. */
+int
+h_free_port(void)
+{
+    for (int tries = 0; tries < 1000; tries++) {
+        int port = S_PORT_LOW + (int)randombytes_uniform(S_PORT_HIGH - S_PORT_LOW + 1);
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        H_ASSERTF(fd >= 0, "socket: %s", strerror(errno));
+        struct sockaddr_in sa = {.sin_family = AF_INET,
+                                 .sin_port = htons((uint16_t)port)};
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+        close(fd);
+        if (rc == 0)
+            return port;
+    }
+    H_ASSERTF(0, "no free loopback port in %d-%d after 1000 tries", S_PORT_LOW,
+              S_PORT_HIGH);
+    return -1;
+}
+
 /* Forks and execs nmirfd on b->dir with stdout and stderr appended to
    b->log_path, waits for its endpoints, then connects every entity (and
    loads the coordinator's key on the first start). */
@@ -303,10 +334,13 @@ s_spawn(h_broker_t *b)
     argv[argc++] = (char *)s_nmirfd;
     argv[argc++] = "-d";
     argv[argc++] = b->dir;
+    char req_ep[64], ev_ep[64];
+    snprintf(req_ep, sizeof req_ep, "tcp://127.0.0.1:%d", h_free_port());
+    snprintf(ev_ep, sizeof ev_ep, "tcp://127.0.0.1:%d", h_free_port());
     argv[argc++] = "-r";
-    argv[argc++] = S_LOCAL_ANY;
+    argv[argc++] = req_ep;
     argv[argc++] = "-e";
-    argv[argc++] = S_LOCAL_ANY;
+    argv[argc++] = ev_ep;
     argv[argc++] = "-v";
     if (b->coordinator[0]) {
         argv[argc++] = "--coordinator";

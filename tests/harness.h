@@ -110,6 +110,10 @@ void h_init(int argc, char **argv, unsigned seconds);
    the broker, with ents[0] connected as the coordinator. */
 h_broker_t *h_broker_start(const char *coordinator);
 
+/* A free TCP port on 127.0.0.1, chosen at random below the kernel's
+   ephemeral range (so no outgoing connection is given it). */
+int h_free_port(void);
+
 /* As h_broker_start, with more nmirfd arguments (NULL-ended, at most
    H_MAX_ARGS, borrowed: they must outlive the broker), kept for restarts
    in b->args. */
