@@ -138,15 +138,16 @@ main(int argc, char **argv)
     h_enroll(b, "MK", "ministry");
 
     char notify_log[PATH_MAX + 32], hook_out[PATH_MAX + 32], hook_fds[PATH_MAX + 32],
-        hook[2 * PATH_MAX + 128];
+        hook[2 * PATH_MAX + 256];
     snprintf(notify_log, sizeof notify_log, "%s/notify.jsonl", b->dir);
     snprintf(hook_out, sizeof hook_out, "%s/hook.out", b->dir);
     snprintf(hook_fds, sizeof hook_fds, "%s/hook.fds", b->dir);
     /* The hook also lists its shell's open fds (the shell may hold its own
        copy of stdout for the redirection): none may be one of the agent's
        (the notify log, files in DIR, sockets, event fds). */
-    snprintf(hook, sizeof hook, "cat >> '%s'; ls -l /proc/$$/fd/ > '%s'", hook_out,
-             hook_fds);
+    snprintf(hook, sizeof hook,
+             "cat >> '%s'; { ls -l /proc/$$/fd/; grep SigBlk /proc/$$/status; } > '%s'",
+             hook_out, hook_fds);
     const char *extra[] = {"--notify-log", notify_log, "--hook", hook, NULL};
     ha_agent_t *a = ha_agent_start(b, mj, extra);
     s_wait_seq(a, h_seq(b));
@@ -235,9 +236,12 @@ main(int argc, char **argv)
                    !strstr(fds, a->data) && !strstr(fds, "socket:") &&
                    !strstr(fds, "anon_inode:"),
                "the hook inherited fds of the agent:\n%s", fds ? fds : "(none)");
+    /* The agent blocks SIGHUP for its signalfd; its hooks must not. */
+    HA_ASSERTF(strstr(fds, "SigBlk:\t0000000000000000"),
+               "the hook inherited a blocked signal mask:\n%s", fds);
     free(fds);
     h_note("notify log and hook got every notification exactly once; the hook "
-           "inherited none of the agent's fds");
+           "inherited none of the agent's fds and no blocked signals");
 
     /* mine: the replica lists what MJ holds (recs 0 and 2..count: 1 went
        to MK), with the validated status. */

@@ -220,6 +220,12 @@ s_run_hook(notify_t *self, const char *text)
                 close((int)i);
         }
         signal(SIGPIPE, SIG_DFL);
+        /* The agent blocks SIGHUP in every thread (it reads it from a
+           signalfd); a blocked mask survives exec, and a hook must get
+           the default signal behaviour. */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         execl("/bin/sh", "sh", "-c", self->ag->hook, (char *)NULL);
         _exit(127);
     }
