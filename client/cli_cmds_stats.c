@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "nmirf_csv.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 #include "report_html.h"
@@ -108,22 +109,13 @@ s_query_opt(cli_t *cli, s_query_t *q, int c)
 
 /* --- CSV (RFC 4180) --------------------------------------------------- */
 
-/* Writes one CSV field: quoted when it holds a comma, quote or line end;
-   a leading = + - @ is kept as data by a quote too (spreadsheets). */
+/* Writes one CSV field for a spreadsheet: quoted as RFC 4180 asks, and a
+   value that would run as a formula (=, +, -, @ first: names and texts
+   come from imported files) shown as text. */
 static void
 s_csv_field(const char *s, bool last)
 {
-    bool quote = strpbrk(s, ",\"\r\n") || (*s && strchr("=+-@", *s) && s[1]);
-    if (quote) {
-        fputc('"', stdout);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', stdout);
-            fputc(*s, stdout);
-        }
-        fputc('"', stdout);
-    } else
-        fputs(s, stdout);
+    nmirf_csv_put(stdout, s, strlen(s), true);
     fputc(last ? '\n' : ',', stdout);
 }
 

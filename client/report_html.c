@@ -229,7 +229,8 @@ s_rows(s_page_t *p, const msgpack_object *group, bool entity_names, size_t *coun
         }
         (*count)++;
     }
-    qsort(rows, *count, sizeof *rows, s_row_cmp);
+    if (*count)
+        qsort(rows, *count, sizeof *rows, s_row_cmp);
     return rows;
 }
 

@@ -239,6 +239,25 @@ s_case(bool verbose, const char *name, const char *text, size_t len, const char 
     return ok ? 0 : 1;
 }
 
+void
+nmirf_csv_put(FILE *out, const char *s, size_t n, bool for_sheet)
+{
+    bool formula = for_sheet && n > 1 && strchr("=+-@\t\r", s[0]); /* "-" alone is text */
+    if (formula)
+        fputc('\'', out);
+    if (!memchr(s, '\0', n) && !strpbrk(s, ",\"\r\n")) {
+        fwrite(s, 1, n, out);
+        return;
+    }
+    fputc('"', out);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            fputc('"', out);
+        fputc(s[i], out);
+    }
+    fputc('"', out);
+}
+
 int
 nmirf_csv_test(bool verbose)
 {
@@ -277,6 +296,39 @@ nmirf_csv_test(bool verbose)
         fprintf(stderr, "FAIL csv lines: %zu %zu %zu, want 1 2 4\n", lines[0], lines[1],
                 lines[2]);
         failures++;
+    }
+    /* The writer: quoting, and formulas shown as text only for sheets. */
+    static const struct {
+        const char *in;
+        bool for_sheet;
+        const char *want;
+    } puts_cases[] = {
+        {"plain", false, "plain"},
+        {"a,b", false, "\"a,b\""},
+        {"say \"hi\"", false, "\"say \"\"hi\"\"\""},
+        {"l1\nl2", false, "\"l1\nl2\""},
+        {"=SUM(A1)", false, "=SUM(A1)"},
+        {"=SUM(A1)", true, "'=SUM(A1)"},
+        {"@x,y", true, "'\"@x,y\""},
+        {"-", true, "-"},
+        {"-5", true, "'-5"},
+        {"", true, ""},
+    };
+    for (size_t i = 0; i < sizeof puts_cases / sizeof puts_cases[0]; i++) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *out = open_memstream(&buf, &size);
+        if (!out)
+            return failures + 1;
+        nmirf_csv_put(out, puts_cases[i].in, strlen(puts_cases[i].in),
+                      puts_cases[i].for_sheet);
+        fclose(out);
+        if (strcmp(buf, puts_cases[i].want) != 0) {
+            fprintf(stderr, "FAIL csv put %s: got [%s], want [%s]\n", puts_cases[i].in,
+                    buf, puts_cases[i].want);
+            failures++;
+        }
+        free(buf);
     }
     return failures;
 #undef CASE

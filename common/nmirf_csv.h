@@ -20,6 +20,7 @@
 #define NMIRF_CSV_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 
 typedef struct _nmirf_csv_t nmirf_csv_t;
@@ -49,6 +50,14 @@ size_t nmirf_csv_line(const nmirf_csv_t *self);
 
 /* Why the last nmirf_csv_next returned -1 ("line N: ..."), or "". */
 const char *nmirf_csv_error(const nmirf_csv_t *self);
+
+/* Writes one field of n bytes to out, quoted (quotes doubled) when it
+   holds a comma, a quote or a line end, or a NUL. With for_sheet, a field
+   that a spreadsheet would run as a formula (it starts with = + - @, tab
+   or CR, and is more than that one character) gets a leading apostrophe, which
+   spreadsheets show as text: for reports people open; never for files meant to be
+   imported again. */
+void nmirf_csv_put(FILE *out, const char *s, size_t n, bool for_sheet);
 
 /* Self-test; returns the number of failures. */
 int nmirf_csv_test(bool verbose);

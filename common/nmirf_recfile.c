@@ -298,23 +298,6 @@ nmirf_recfile_destroy(nmirf_recfile_t **self_p)
     *self_p = NULL;
 }
 
-/* Writes one CSV field, quoted if it must be. */
-static void
-s_field(FILE *out, const char *s, size_t n)
-{
-    if (!strpbrk(s, ",\"\r\n") && n == strlen(s)) {
-        fwrite(s, 1, n, out);
-        return;
-    }
-    fputc('"', out);
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"')
-            fputc('"', out);
-        fputc(s[i], out);
-    }
-    fputc('"', out);
-}
-
 int
 nmirf_recfile_write_csv(FILE *out, const json_t *recs, size_t *lossy)
 {
@@ -334,7 +317,7 @@ nmirf_recfile_write_csv(FILE *out, const json_t *recs, size_t *lossy)
                                   ? json_object_get(json_object_get(rec, "text"), col + 5)
                                   : json_object_get(rec, col);
             if (json_is_string(v))
-                s_field(out, json_string_value(v), json_string_length(v));
+                nmirf_csv_put(out, json_string_value(v), json_string_length(v), false);
             else if (json_is_array(v)) {
                 /* One item per line; a line break in an item would split it. */
                 char *cell = NULL;
@@ -355,7 +338,7 @@ nmirf_recfile_write_csv(FILE *out, const json_t *recs, size_t *lossy)
                     }
                 }
                 fclose(m);
-                s_field(out, cell, size);
+                nmirf_csv_put(out, cell, size, false);
                 free(cell);
             }
         }

@@ -27,13 +27,14 @@
 
 #define NSTATUS 5 /* body_statuses */
 #define DUE_SOON_DEFAULT                                                                 \
-    DEADLINES_DUE_SOON_DAYS    /* the broker's default reminder horizon */
-#define DUE_SOON_MAX 3650      /* ten years */
-#define LIST_DEFAULT 1000      /* overdue / due-soon items in a reply */
-#define LIST_MAX 10000         /* and at most */
-#define MONTHS_MAX 600         /* months of progress kept (fifty years) */
-#define MS_PER_DAY 86400000ULL /* a UTC day */
-#define REC_ID_MAX 64          /* a recommendation id's bytes (PROTOCOL.md) */
+    DEADLINES_DUE_SOON_DAYS         /* the broker's default reminder horizon */
+#define DUE_SOON_MAX 3650           /* ten years */
+#define LIST_DEFAULT 1000           /* overdue / due-soon items in a reply */
+#define LIST_MAX 10000              /* and at most */
+#define STATS_LIST_BYTES (4u << 20) /* bytes of one list's items, about */
+#define MONTHS_MAX 600              /* months of progress kept (fifty years) */
+#define MS_PER_DAY 86400000ULL      /* a UTC day */
+#define REC_ID_MAX 64               /* a recommendation id's bytes (PROTOCOL.md) */
 
 /* Status counts per name of one grouping (entity, mechanism, theme...). */
 typedef struct {
@@ -257,17 +258,24 @@ s_due_cmp_soon(const void *a, const void *b)
 }
 
 /* Packs key: [{rec, lead, deadline, days, status, mechanism, symbol?,
-   text}] for the first limit items, and key_total. */
+   text}] for the first limit items, and key_total. A list stops early once
+   its items take STATS_LIST_BYTES (each text may be 3 x 32 KiB): the reply
+   is built on the broker's only thread and must stay a sane size; the
+   total still counts every item. */
 static void
 s_pack_dues(op_ctx_t *ctx, const char *key, s_dues_t *d, bool late, uint64_t limit)
 {
-    qsort(d->items, d->count, sizeof *d->items, late ? s_due_cmp_late : s_due_cmp_soon);
-    size_t n = d->count < limit ? d->count : (size_t)limit;
+    if (d->count) /* qsort needs a valid array even for none */
+        qsort(d->items, d->count, sizeof *d->items,
+              late ? s_due_cmp_late : s_due_cmp_soon);
+    size_t max = d->count < limit ? d->count : (size_t)limit, n = 0;
     msgpack_zone *zone = msgpack_zone_new(4096);
-    nmirf_mp_pack_str(&ctx->pk, key);
-    msgpack_pack_array(&ctx->pk, n);
-    for (size_t i = 0; i < n; i++) {
-        const s_due_t *it = &d->items[i];
+    msgpack_sbuffer items;
+    msgpack_sbuffer_init(&items);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &items, msgpack_sbuffer_write);
+    for (; n < max && items.size < STATS_LIST_BYTES; n++) {
+        const s_due_t *it = &d->items[n];
         msgpack_object rec = {.type = MSGPACK_OBJECT_NIL};
         MDB_val k = {strlen(it->rec), (void *)it->rec}, v;
         if (zone && mdb_get(ctx->txn, store_dbi(ctx->store, DB_RECS), &k, &v) == 0)
@@ -275,28 +283,32 @@ s_pack_dues(op_ctx_t *ctx, const char *key, s_dues_t *d, bool late, uint64_t lim
         const msgpack_object *mech = nmirf_mp_get(&rec, "mechanism"),
                              *symbol = nmirf_mp_get(&rec, "symbol"),
                              *text = nmirf_mp_get(&rec, "text");
-        msgpack_pack_map(&ctx->pk, 5 + !!mech + !!symbol + !!text);
-        nmirf_mp_pack_kv_str(&ctx->pk, "rec", it->rec);
-        nmirf_mp_pack_kv_str(&ctx->pk, "lead", it->lead);
-        nmirf_mp_pack_kv_str(&ctx->pk, "deadline", it->deadline);
-        nmirf_mp_pack_kv_uint(&ctx->pk, "days", (uint64_t)it->days);
-        nmirf_mp_pack_kv_str(&ctx->pk, "status", body_statuses[it->status]);
+        msgpack_pack_map(&pk, 5 + !!mech + !!symbol + !!text);
+        nmirf_mp_pack_kv_str(&pk, "rec", it->rec);
+        nmirf_mp_pack_kv_str(&pk, "lead", it->lead);
+        nmirf_mp_pack_kv_str(&pk, "deadline", it->deadline);
+        nmirf_mp_pack_kv_uint(&pk, "days", (uint64_t)it->days);
+        nmirf_mp_pack_kv_str(&pk, "status", body_statuses[it->status]);
         if (mech) {
-            nmirf_mp_pack_str(&ctx->pk, "mechanism");
-            nmirf_mp_pack_object(&ctx->pk, mech);
+            nmirf_mp_pack_str(&pk, "mechanism");
+            nmirf_mp_pack_object(&pk, mech);
         }
         if (symbol) {
-            nmirf_mp_pack_str(&ctx->pk, "symbol");
-            nmirf_mp_pack_object(&ctx->pk, symbol);
+            nmirf_mp_pack_str(&pk, "symbol");
+            nmirf_mp_pack_object(&pk, symbol);
         }
         if (text) {
-            nmirf_mp_pack_str(&ctx->pk, "text");
-            nmirf_mp_pack_object(&ctx->pk, text);
+            nmirf_mp_pack_str(&pk, "text");
+            nmirf_mp_pack_object(&pk, text);
         }
         if (zone)
             msgpack_zone_clear(zone);
     }
     msgpack_zone_free(zone);
+    nmirf_mp_pack_str(&ctx->pk, key);
+    msgpack_pack_array(&ctx->pk, n);
+    msgpack_sbuffer_write(ctx->reply, items.data, items.size);
+    msgpack_sbuffer_destroy(&items);
     char total[32];
     snprintf(total, sizeof total, "%s_total", key);
     nmirf_mp_pack_kv_uint(&ctx->pk, total, d->count);
@@ -447,7 +459,8 @@ s_pack_months(op_ctx_t *ctx, const s_stats_t *st, uint64_t now_ms)
         free(ch);
         return op_refuse(ctx, NMIRF_E_INTERNAL, "out of memory counting reports");
     }
-    qsort(ch, n, sizeof *ch, s_change_cmp);
+    if (n)
+        qsort(ch, n, sizeof *ch, s_change_cmp);
 
     int64_t last = s_month_of(now_ms), first = last;
     for (size_t i = 0; i < n; i++) {
