@@ -7,6 +7,8 @@
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 #include "nmirf_wire.h"
+#include "verifier.h"
+#include "writer.h"
 #include "zap.h"
 
 #include <czmq.h>
@@ -21,80 +23,29 @@ struct _broker_t {
     zsock_t *router;             /* requests (CURVE server) */
     zsock_t *pub;                /* events (CURVE server) */
     zloop_t *loop;               /* reactor */
-    event_batch_t events;        /* events of the batch in progress */
-    broker_stats_t stats;        /* counters, for ping and the log */
-    int begin_failures;          /* transactions refused in a row */
+    verifier_t *verifier;        /* signature checks on other threads */
+    writer_t *writer;            /* the store's writer thread: group commit */
+    size_t in_flight;            /* requests read and not yet answered */
+    bool reading;                /* the ROUTER is in the loop (not paused) */
+    broker_stats_t stats;        /* counters, for ping (the writer's) */
     char curve_sk[41];           /* our CURVE secret key, Z85 (NMIRFD.key) */
     checkpoint_ctx_t checkpoint; /* what the checkpoint timer signs with */
     char req_ep[256];            /* request endpoint as bound ("*" resolved) */
     char ev_ep[256];             /* events endpoint as bound */
 };
 
-/* One request of a batch: who to answer, and the answer. */
-typedef struct {
-    zframe_t *identity;    /* ROUTER routing id */
-    bool delimiter;        /* came from a REQ socket */
-    msgpack_sbuffer reply; /* the reply frame */
-} s_slot_t;
-
-/* Splits a received message into routing and request frames and answers
-   it into slot. */
+/* Sends the job's reply and destroys the job. */
 static void
-s_take(broker_t *self, batch_t *batch, zmsg_t *msg, s_slot_t *slot)
+s_send_reply(broker_t *self, verifier_job_t **job_p)
 {
-    slot->identity = zmsg_pop(msg);
-    zframe_t *first = zmsg_first(msg);
-    if (first && zframe_size(first) == 0) {
-        slot->delimiter = true;
-        zframe_t *empty = zmsg_pop(msg);
-        zframe_destroy(&empty);
-    }
-    const uint8_t *frames[3];
-    size_t sizes[3], count = zmsg_size(msg);
-    size_t i = 0;
-    for (zframe_t *f = zmsg_first(msg); f && i < 3; f = zmsg_next(msg), i++) {
-        frames[i] = zframe_data(f);
-        sizes[i] = zframe_size(f);
-    }
-    /* The entity ZAP authenticated this connection as (zap.c); libzmq puts
-       it on every message the connection delivers. */
-    const char *peer = zmsg_first(msg) ? zframe_meta(zmsg_first(msg), "User-Id") : NULL;
-    msgpack_sbuffer_init(&slot->reply);
-    dispatch_request(batch, peer, frames, sizes, count, &slot->reply);
-}
-
-/* Replaces every reply of a failed commit with a storage refusal. */
-static void
-s_fail_all(s_slot_t *slots, size_t n, int rc, uint64_t seq)
-{
-    char why[256];
-    snprintf(why, sizeof why, "the store could not commit: %s", store_strerror(rc));
-    for (size_t i = 0; i < n; i++) {
-        char ids[NMIRF_ID_LEN];
-        bool has_id = false;
-        nmirf_reply_t *r = nmirf_reply_decode((const uint8_t *)slots[i].reply.data,
-                                              slots[i].reply.size, NULL, 0);
-        if (r && r->has_id) {
-            memcpy(ids, r->id, NMIRF_ID_LEN);
-            has_id = true;
-        }
-        nmirf_reply_destroy(&r);
-        msgpack_sbuffer_clear(&slots[i].reply);
-        nmirf_reply_encode(&slots[i].reply, has_id ? (uint8_t *)ids : NULL,
-                           NMIRF_E_STORAGE, why, seq, NULL, 0);
-    }
-}
-
-static void
-s_send_reply(broker_t *self, s_slot_t *slot)
-{
+    verifier_job_t *job = *job_p;
     zmsg_t *out = zmsg_new();
-    zmsg_append(out, &slot->identity);
-    if (slot->delimiter)
+    zmsg_append(out, &job->identity);
+    if (job->delimiter)
         zmsg_addmem(out, "", 0);
-    zmsg_addmem(out, slot->reply.data, slot->reply.size);
+    zmsg_addmem(out, job->reply.data, job->reply.size);
     zmsg_send(&out, self->router); /* to a gone peer: dropped, by design */
-    msgpack_sbuffer_destroy(&slot->reply);
+    verifier_job_destroy(job_p);
 }
 
 /* True if the committed batch holds an event of kind. */
@@ -187,91 +138,93 @@ s_drop_sessions(broker_t *self)
     char why[512], req[256], ev[256];
     snprintf(req, sizeof req, "%s", self->req_ep);
     snprintf(ev, sizeof ev, "%s", self->ev_ep);
-    zloop_reader_end(self->loop, self->router);
+    if (self->reading)
+        zloop_reader_end(self->loop, self->router);
     zsock_destroy(&self->router);
     zsock_destroy(&self->pub);
     if (s_sockets_open(self, req, ev, why, sizeof why))
         fatalx("after a key change, %s; stopping", why); /* restarted clean */
     zloop_reader(self->loop, self->router, s_on_requests, self);
+    self->reading = true;
     log_info("an entity was revoked or its keys rotated: dropped every session on %s "
              "and %s; clients "
              "reconnect through ZAP",
              self->req_ep, self->ev_ep);
 }
 
-/* Reader: takes every waiting request into one batch and commits once. */
+/* Hands every checked request, in arrival order, to the writer. */
+static void
+s_forward_ready(broker_t *self)
+{
+    verifier_job_t *job;
+    while ((job = verifier_next(self->verifier)) != NULL)
+        if (writer_submit(self->writer, job)) {
+            log_warnx("cannot hand a request to the writer: dropped");
+            verifier_job_destroy(&job);
+            self->in_flight--;
+        }
+}
+
+/* Reader: hands every waiting request to the verifiers. Past
+   BROKER_QUEUE_MAX requests in flight it stops reading the ROUTER until
+   the writer has caught up (s_on_committed), so ZeroMQ's per-peer queues
+   keep bounding what clients can make us hold. */
 static int
 s_on_requests(zloop_t *loop, zsock_t *reader, void *arg)
 {
     broker_t *self = arg;
-    static s_slot_t slots[BROKER_BATCH_MAX];
-    batch_t batch = {.store = self->store,
-                     .events = &self->events,
-                     .now = nmirf_now_ms(),
-                     .stats = &self->stats};
-    int rc = store_begin(self->store, NULL, true, &batch.txn);
-    if (rc) {
-        /* Without a transaction nothing can be answered; the requests stay
-           queued. A store that keeps refusing (MDB_PANIC after a failed
-           sync) will not heal in this process: exit, and let the service
-           manager restart us on a store LMDB recovers at open. */
-        log_warnx("cannot begin a transaction: %s", store_strerror(rc));
-        if (++self->begin_failures >= 100)
-            fatalx("the store refuses every transaction (%s); stopping",
-                   store_strerror(rc));
-        zclock_sleep(10);
-        return 0;
-    }
-    self->begin_failures = 0;
-    /* A batch ends at BROKER_BATCH_MAX requests, or once its replies hold
-       BROKER_BATCH_BYTES: replies wait for the commit, so this bounds the
-       memory a burst of large reads can pin. */
-    size_t n = 0, bytes = 0;
-    while (n < BROKER_BATCH_MAX && bytes < BROKER_BATCH_BYTES &&
-           (zsock_events(reader) & ZMQ_POLLIN)) {
+    for (int n = 0; n < BROKER_BATCH_MAX && (zsock_events(reader) & ZMQ_POLLIN); n++) {
         zmsg_t *msg = zmsg_recv(reader);
         if (!msg)
             break;
-        memset(&slots[n], 0, sizeof slots[n]);
-        s_take(self, &batch, msg, &slots[n]);
-        zmsg_destroy(&msg);
-        bytes += slots[n].reply.size;
-        n++;
-    }
-    if (batch.writes) {
-        uint64_t t0 = nmirf_mono_us();
-        rc = store_commit(batch.txn); /* synced: the durability point */
-        uint64_t took = nmirf_mono_us() - t0;
-        if (rc) {
-            log_warnx("commit of %zu requests failed: %s; all refused", n,
-                      store_strerror(rc));
-            event_batch_truncate(&self->events, 0);
-            MDB_txn *rtxn;
-            uint64_t seq = 0;
-            if (!store_begin(self->store, NULL, false, &rtxn)) {
-                seq = store_seq(self->store, rtxn);
-                mdb_txn_abort(rtxn);
-            }
-            s_fail_all(slots, n, rc, seq);
-        } else {
-            self->stats.commits++;
-            self->stats.writes += batch.writes;
-            if (took > 100000)
-                log_warnx("slow commit: %llu ms for %zu requests",
-                          (unsigned long long)(took / 1000), n);
+        if (verifier_submit(self->verifier, &msg)) {
+            log_warnx("out of memory: a request was dropped");
+            continue;
         }
-    } else
-        mdb_txn_abort(batch.txn);
-    self->stats.requests += n;
-    for (size_t i = 0; i < n; i++)
-        s_send_reply(self, &slots[i]);
-    event_batch_publish(&self->events, self->pub);
-    /* A revoked or rotated CURVE key must not keep its open sessions. */
-    bool drop = s_has_kind(&self->events, "entity.revoked") ||
-                s_has_kind(&self->events, "entity.rotated");
-    event_batch_truncate(&self->events, 0);
-    if (drop)
-        s_drop_sessions(self);
+        self->in_flight++;
+    }
+    if (self->in_flight >= BROKER_QUEUE_MAX) {
+        zloop_reader_end(loop, self->router);
+        self->reading = false;
+    }
+    s_forward_ready(self); /* with no verifier threads, all are checked */
+    return 0;
+}
+
+/* Reader: checked requests came back from the verifiers. */
+static int
+s_on_verified(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    broker_t *self = arg;
+    verifier_collect(self->verifier);
+    s_forward_ready(self);
+    return 0;
+}
+
+/* Reader: committed batches came back from the writer: their replies,
+   then their events, then, after a revocation or rotation, the end of
+   every session. */
+static int
+s_on_committed(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    broker_t *self = arg;
+    writer_batch_t *wb;
+    while ((wb = writer_next(self->writer)) != NULL) {
+        for (size_t i = 0; i < wb->count; i++)
+            s_send_reply(self, &wb->jobs[i]);
+        event_batch_publish(&wb->events, self->pub);
+        /* A revoked or rotated CURVE key must not keep its open sessions. */
+        bool drop = s_has_kind(&wb->events, "entity.revoked") ||
+                    s_has_kind(&wb->events, "entity.rotated");
+        self->in_flight -= wb->count;
+        writer_batch_destroy(&wb);
+        if (drop)
+            s_drop_sessions(self);
+    }
+    if (!self->reading && self->in_flight < BROKER_QUEUE_MAX / 2) {
+        zloop_reader(self->loop, self->router, s_on_requests, self);
+        self->reading = true;
+    }
     return 0;
 }
 
@@ -323,9 +276,20 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
     }
     log_info("requests on %s, events on %s (CURVE, ZAP domain %s)", self->req_ep,
              self->ev_ep, ZAP_DOMAIN);
+    self->verifier = verifier_new(store, opts->verifiers);
+    self->writer = writer_new(store, &self->stats);
+    if (!self->verifier || !self->writer) {
+        snprintf(why, whylen, "cannot start the writer and %d verifier threads",
+                 opts->verifiers);
+        goto fail;
+    }
     self->loop = zloop_new();
     zloop_reader(self->loop, zap_sock(self->zap), zap_on_request, self->zap);
     zloop_reader(self->loop, self->router, s_on_requests, self);
+    self->reading = true;
+    if (verifier_results(self->verifier))
+        zloop_reader(self->loop, verifier_results(self->verifier), s_on_verified, self);
+    zloop_reader(self->loop, writer_done(self->writer), s_on_committed, self);
     zloop_timer(self->loop, BROKER_HEARTBEAT_MS, 0, s_on_heartbeat, self);
     zloop_timer(self->loop, CHECKPOINT_INTERVAL_MS, 0, checkpoint_on_timer,
                 &self->checkpoint);
@@ -353,10 +317,11 @@ broker_destroy(broker_t **self_p)
         return;
     broker_t *self = *self_p;
     zloop_destroy(&self->loop);
+    writer_destroy(&self->writer); /* first: it may be using the verifier's jobs */
+    verifier_destroy(&self->verifier);
     zsock_destroy(&self->router);
     zsock_destroy(&self->pub);
     zap_destroy(&self->zap); /* last: it vets the servers' handshakes */
-    event_batch_free(&self->events);
     sodium_memzero(self->curve_sk, sizeof self->curve_sk);
     free(self);
     *self_p = NULL;

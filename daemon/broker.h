@@ -27,6 +27,8 @@
 #define BROKER_BATCH_BYTES (64u << 20)       /* reply bytes one batch may hold */
 #define BROKER_MAX_MESSAGE (4 * 1024 * 1024) /* ZeroMQ drops bigger frames */
 #define BROKER_PEER_QUEUE 64                 /* messages queued per client */
+#define BROKER_QUEUE_MAX 4096                /* requests read, not yet answered */
+#define BROKER_VERIFIERS 1                   /* default verifier threads */
 
 typedef struct {
     const char *request_ep; /* ROUTER bind endpoint */
@@ -34,6 +36,8 @@ typedef struct {
     const char *datadir;    /* where the endpoints file goes */
     const nmirf_key_t *key; /* the broker's own keys, NMIRFD (borrowed): CURVE
                                server, checkpoint signatures */
+    int verifiers;          /* signature-checking threads (0: none, the
+                               broker's thread checks everything) */
 } broker_opts_t;
 
 typedef struct _broker_t broker_t;

@@ -26,7 +26,7 @@ s_usage(FILE *out)
 {
     fprintf(out,
             "usage: nmirfd [-v] [-d DIR] [-r ENDPOINT] [-e ENDPOINT] [--coordinator ID]\n"
-            "              [--map-size MIB]\n"
+            "              [--map-size MIB] [--verifiers N]\n"
             "\n"
             "The nmirf broker: keeps recommendation state in LMDB, answers signed\n"
             "requests, and publishes every change as an event.\n"
@@ -38,13 +38,15 @@ s_usage(FILE *out)
             "      --coordinator ID    id of the coordinator made on first start "
             "(default COORD)\n"
             "      --map-size MIB      LMDB map size in MiB (default 1024)\n"
+            "      --verifiers N       threads checking signatures ahead of the writer\n"
+            "                          (default %d; 0: the writer checks them)\n"
             "  -v, --verbose           log every request\n"
             "  -h, --help              this help\n"
             "\n"
             "On first start nmirfd writes DIR/keys/ID.key, the coordinator's key file;\n"
             "use it with `nmirf -k DIR/keys/ID.key ...`. A '*' port binds a free port;\n"
             "DIR/endpoints tells which.\n",
-            "tcp://127.0.0.1:7710", "tcp://127.0.0.1:7711");
+            "tcp://127.0.0.1:7710", "tcp://127.0.0.1:7711", BROKER_VERIFIERS);
 }
 
 int
@@ -56,6 +58,7 @@ main(int argc, char **argv)
         {"events", required_argument, NULL, 'e'},
         {"coordinator", required_argument, NULL, 'C'},
         {"map-size", required_argument, NULL, 'M'},
+        {"verifiers", required_argument, NULL, 'V'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -63,7 +66,8 @@ main(int argc, char **argv)
     const char *datadir =
         getenv("STATE_DIRECTORY") ? getenv("STATE_DIRECTORY") : "nmirf-data";
     broker_opts_t opts = {.request_ep = "tcp://127.0.0.1:7710",
-                          .events_ep = "tcp://127.0.0.1:7711"};
+                          .events_ep = "tcp://127.0.0.1:7711",
+                          .verifiers = BROKER_VERIFIERS};
     const char *coordinator = "COORD";
     unsigned long map_mb = 1024;
     bool verbose = false;
@@ -92,6 +96,19 @@ main(int argc, char **argv)
                         optarg);
                 return 2;
             }
+            break;
+        }
+        case 'V': {
+            char *end;
+            errno = 0;
+            long v = strtol(optarg, &end, 10);
+            if (errno || *end || end == optarg || v < 0 || v > 16) {
+                fprintf(stderr,
+                        "nmirfd: --verifiers: '%s' is not a number from 0 to 16\n",
+                        optarg);
+                return 2;
+            }
+            opts.verifiers = (int)v;
             break;
         }
         case 'v':
