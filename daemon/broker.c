@@ -164,17 +164,69 @@ s_drop_sessions(broker_t *self)
              self->req_ep, self->ev_ep);
 }
 
-/* Hands every checked request, in arrival order, to the writer. */
+/* A batch is back: its replies, then its events, then, after a
+   revocation or rotation, the end of every session. */
+static void
+s_finish(broker_t *self, writer_batch_t **wb_p)
+{
+    writer_batch_t *wb = *wb_p;
+    for (size_t i = 0; i < wb->count; i++)
+        s_send_reply(self, &wb->jobs[i]);
+    event_batch_publish(&wb->events, self->pub);
+    /* A revoked or rotated CURVE key must not keep its open sessions. */
+    bool drop = s_has_kind(&wb->events, "entity.revoked") ||
+                s_has_kind(&wb->events, "entity.rotated");
+    self->in_flight -= wb->count;
+    writer_batch_destroy(wb_p);
+    if (drop)
+        s_drop_sessions(self);
+    if (!self->reading && self->in_flight < BROKER_QUEUE_MAX / 2) {
+        zloop_reader(self->loop, self->router, s_on_requests, self);
+        self->reading = true;
+    }
+}
+
+/* Hands a checked job to the writer thread. */
+static void
+s_hand_on(broker_t *self, verifier_job_t *job)
+{
+    if (writer_submit(self->writer, job)) {
+        log_warnx("cannot hand a request to the writer: dropped");
+        verifier_job_destroy(&job);
+        self->in_flight--;
+    }
+}
+
+/* True if nothing else is on its way: no request waiting on the ROUTER,
+   none at the verifier threads or the writer thread. */
+static bool
+s_quiet(broker_t *self)
+{
+    return writer_idle(self->writer) && verifier_idle(self->verifier) &&
+           !(self->reading && (zsock_events(self->router) & ZMQ_POLLIN));
+}
+
+/* Hands every checked request, in arrival order, to the writer; a few
+   lone ones, when nothing else is on its way, are run here at once (a
+   hand-off would only add two thread wake-ups to their latency). */
 static void
 s_forward_ready(broker_t *self)
 {
-    verifier_job_t *job;
-    while ((job = verifier_next(self->verifier)) != NULL)
-        if (writer_submit(self->writer, job)) {
-            log_warnx("cannot hand a request to the writer: dropped");
-            verifier_job_destroy(&job);
-            self->in_flight--;
+    verifier_job_t *jobs[BROKER_INLINE_MAX], *job;
+    size_t n = 0;
+    if (s_quiet(self)) {
+        while (n < BROKER_INLINE_MAX && verifier_ready(self->verifier))
+            jobs[n++] = verifier_next(self->verifier);
+        if (n && !verifier_ready(self->verifier)) {
+            writer_batch_t *wb = writer_run(self->writer, jobs, n);
+            s_finish(self, &wb);
+            return;
         }
+    }
+    for (size_t i = 0; i < n; i++)
+        s_hand_on(self, jobs[i]);
+    while ((job = verifier_next(self->verifier)) != NULL)
+        s_hand_on(self, job);
 }
 
 /* Reader: hands every waiting request to the verifiers. Past
@@ -189,7 +241,10 @@ s_on_requests(zloop_t *loop, zsock_t *reader, void *arg)
         zmsg_t *msg = zmsg_recv(reader);
         if (!msg)
             break;
-        if (verifier_submit(self->verifier, &msg)) {
+        /* The first request of a wake-up with nothing behind it is checked
+           here, at once, unless the verifiers are busy anyway. */
+        bool alone = n == 0 && !(zsock_events(reader) & ZMQ_POLLIN);
+        if (verifier_submit(self->verifier, &msg, alone)) {
             log_warnx("out of memory: a request was dropped");
             continue;
         }
@@ -213,30 +268,15 @@ s_on_verified(zloop_t *loop, zsock_t *reader, void *arg)
     return 0;
 }
 
-/* Reader: committed batches came back from the writer: their replies,
-   then their events, then, after a revocation or rotation, the end of
-   every session. */
+/* Reader: committed batches came back from the writer. */
 static int
 s_on_committed(zloop_t *loop, zsock_t *reader, void *arg)
 {
     broker_t *self = arg;
     writer_batch_t *wb;
-    while ((wb = writer_next(self->writer)) != NULL) {
-        for (size_t i = 0; i < wb->count; i++)
-            s_send_reply(self, &wb->jobs[i]);
-        event_batch_publish(&wb->events, self->pub);
-        /* A revoked or rotated CURVE key must not keep its open sessions. */
-        bool drop = s_has_kind(&wb->events, "entity.revoked") ||
-                    s_has_kind(&wb->events, "entity.rotated");
-        self->in_flight -= wb->count;
-        writer_batch_destroy(&wb);
-        if (drop)
-            s_drop_sessions(self);
-    }
-    if (!self->reading && self->in_flight < BROKER_QUEUE_MAX / 2) {
-        zloop_reader(self->loop, self->router, s_on_requests, self);
-        self->reading = true;
-    }
+    while ((wb = writer_next(self->writer)) != NULL)
+        s_finish(self, &wb);
+    s_forward_ready(self); /* checked meanwhile, held back for the writer */
     return 0;
 }
 

@@ -29,6 +29,7 @@
 #define BROKER_PEER_QUEUE 64                 /* messages queued per client */
 #define BROKER_QUEUE_MAX 4096                /* requests read, not yet answered */
 #define BROKER_VERIFIERS 1                   /* default verifier threads */
+#define BROKER_INLINE_MAX 4                  /* lone requests run without hand-off */
 
 typedef struct {
     const char *request_ep; /* ROUTER bind endpoint */

@@ -16,6 +16,7 @@ struct _verifier_t {
     verifier_job_t *head; /* oldest queued job */
     verifier_job_t *tail; /* newest */
     size_t queued;        /* jobs in the queue */
+    size_t at_threads;    /* of which sent to the threads, not back */
 };
 
 /* Checks job against the state committed in rtxn (NULL: the envelope
@@ -128,7 +129,7 @@ verifier_destroy(verifier_t **self_p)
 }
 
 int
-verifier_submit(verifier_t *self, zmsg_t **msg_p)
+verifier_submit(verifier_t *self, zmsg_t **msg_p, bool alone)
 {
     zmsg_t *msg = *msg_p;
     *msg_p = NULL;
@@ -161,7 +162,10 @@ verifier_submit(verifier_t *self, zmsg_t **msg_p)
         self->head = job;
     self->tail = job;
     self->queued++;
-    if (self->threads == 0 || zsock_send(self->jobs, "p", job) != 0) {
+    bool here = self->threads == 0 || (alone && self->at_threads == 0);
+    if (!here && zsock_send(self->jobs, "p", job) == 0)
+        self->at_threads++;
+    else {
         MDB_txn *rtxn = NULL;
         if (store_begin(self->store, NULL, false, &rtxn))
             rtxn = NULL; /* then the writer verifies it */
@@ -187,6 +191,7 @@ verifier_collect(verifier_t *self)
         if (zsock_recv(self->results, "p", &job) || !job)
             break;
         job->done = true;
+        self->at_threads--;
     }
 }
 
@@ -202,6 +207,12 @@ verifier_next(verifier_t *self)
     job->next = NULL;
     self->queued--;
     return job;
+}
+
+bool
+verifier_idle(verifier_t *self)
+{
+    return self->at_threads == 0;
 }
 
 bool

@@ -50,9 +50,15 @@ verifier_t *verifier_new(store_t *store, int threads);
 void verifier_destroy(verifier_t **self_p);
 
 /* Takes a ROUTER message (*msg_p, set to NULL) as a job: splits routing
-   id, REQ delimiter and request frames, and queues it for checking.
-   Returns 0, or -1 out of memory (the message is dropped). */
-int verifier_submit(verifier_t *self, zmsg_t **msg_p);
+   id, REQ delimiter and request frames, and queues it for checking. A
+   request the caller says is alone (nothing behind it) is checked at once
+   on the caller's thread if no thread is busy with ours: a hand-off would
+   only add latency. Returns 0, or -1 out of memory (the message is
+   dropped). */
+int verifier_submit(verifier_t *self, zmsg_t **msg_p, bool alone);
+
+/* True if no job is at the threads. */
+bool verifier_idle(verifier_t *self);
 
 /* The socket that turns readable when checked jobs come back: read it
    with verifier_collect. NULL with 0 threads. */

@@ -4,6 +4,7 @@
 #include "nmirf_log.h"
 #include "nmirf_util.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@ struct _writer_t {
     char jobs_ep[64];      /* inproc endpoints, unique per instance */
     char done_ep[64];      /* */
     int begin_failures;    /* transactions refused in a row */
+    size_t pending;        /* jobs handed to the thread, not back yet */
 };
 
 /* Replaces every reply of a failed commit with a storage refusal. */
@@ -62,10 +64,24 @@ s_begin(writer_t *self)
     return txn;
 }
 
-/* Applies first and every job waiting behind it (up to the batch's
-   limits), commits once, and returns the batch. */
+/* Where a batch takes its jobs from: the next one, or NULL. */
+typedef verifier_job_t *(s_next_fn)(void *source);
+
+/* The thread's source: what is already waiting on its socket. */
+static verifier_job_t *
+s_next_waiting(void *source)
+{
+    zsock_t *in = source;
+    verifier_job_t *job;
+    if (!(zsock_events(in) & ZMQ_POLLIN) || zsock_recv(in, "p", &job) != 0)
+        return NULL;
+    return job;
+}
+
+/* Applies first and every job next gives (up to the batch's limits),
+   commits once, and returns the batch. */
 static writer_batch_t *
-s_batch(writer_t *self, zsock_t *in, verifier_job_t *first)
+s_batch(writer_t *self, verifier_job_t *first, s_next_fn *next, void *source)
 {
     writer_batch_t *wb = calloc(1, sizeof *wb);
     verifier_job_t **jobs = calloc(BROKER_BATCH_MAX, sizeof *jobs);
@@ -90,10 +106,8 @@ s_batch(writer_t *self, zsock_t *in, verifier_job_t *first)
                                store_seq(self->store, batch.txn), NULL, 0);
         bytes += job->reply.size;
         jobs[wb->count++] = job;
-        job = NULL;
-        if (wb->count < BROKER_BATCH_MAX && bytes < BROKER_BATCH_BYTES &&
-            (zsock_events(in) & ZMQ_POLLIN) && zsock_recv(in, "p", &job) != 0)
-            job = NULL;
+        job = wb->count < BROKER_BATCH_MAX && bytes < BROKER_BATCH_BYTES ? next(source)
+                                                                         : NULL;
     }
     if (!batch.writes) {
         mdb_txn_abort(batch.txn); /* reads only: nothing to sync */
@@ -148,7 +162,7 @@ s_actor(zsock_t *pipe, void *arg)
         verifier_job_t *job;
         if (zsock_recv(in, "p", &job) || !job)
             continue;
-        writer_batch_t *wb = s_batch(self, in, job);
+        writer_batch_t *wb = s_batch(self, job, s_next_waiting, in);
         zsock_send(out, "p", wb);
     }
     verifier_job_t *job;
@@ -206,7 +220,37 @@ writer_destroy(writer_t **self_p)
 int
 writer_submit(writer_t *self, verifier_job_t *job)
 {
-    return zsock_send(self->jobs, "p", job);
+    if (zsock_send(self->jobs, "p", job))
+        return -1;
+    self->pending++;
+    return 0;
+}
+
+/* The inline source: an array. */
+typedef struct {
+    verifier_job_t **jobs; /* the jobs */
+    size_t n, i;           /* how many, the next */
+} s_array_t;
+
+static verifier_job_t *
+s_next_in_array(void *source)
+{
+    s_array_t *a = source;
+    return a->i < a->n ? a->jobs[a->i++] : NULL;
+}
+
+writer_batch_t *
+writer_run(writer_t *self, verifier_job_t **jobs, size_t n)
+{
+    assert(self->pending == 0 && n > 0 && n <= BROKER_BATCH_MAX);
+    s_array_t a = {jobs, n, 1};
+    return s_batch(self, jobs[0], s_next_in_array, &a);
+}
+
+bool
+writer_idle(writer_t *self)
+{
+    return self->pending == 0;
 }
 
 zsock_t *
@@ -221,6 +265,7 @@ writer_next(writer_t *self)
     writer_batch_t *wb;
     if (!(zsock_events(self->done) & ZMQ_POLLIN) || zsock_recv(self->done, "p", &wb))
         return NULL;
+    self->pending -= wb->count;
     return wb;
 }
 
