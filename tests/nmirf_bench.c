@@ -609,7 +609,9 @@ s_replicate(h_broker_t *b, h_entity_t *m, size_t count, json_t *out)
     ha_agent_t *a = ha_agent_start(b, m, NULL);
     uint64_t deadline = t0 + 600u * 1000000u, got = 0;
     while (nmirf_mono_us() < deadline) {
-        nmirf_reply_t *r = ha_ctl(a, 5000, "status", NULL);
+        /* The agent answers its control socket between steps: a snapshot of
+           100,000 records holds it for seconds on a loaded machine. */
+        nmirf_reply_t *r = ha_ctl(a, 60000, "status", NULL);
         got = h_u(&r->body, "seq");
         nmirf_reply_destroy(&r);
         if (got >= seq)
