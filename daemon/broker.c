@@ -25,6 +25,7 @@ struct _broker_t {
     zloop_t *loop;               /* reactor */
     verifier_t *verifier;        /* signature checks on other threads */
     writer_t *writer;            /* the store's writer thread: group commit */
+    uint64_t published;          /* sequence of the last event published */
     size_t in_flight;            /* requests read and not yet answered */
     bool reading;                /* the ROUTER is in the loop (not paused) */
     broker_stats_t stats;        /* counters, for ping (the writer's) */
@@ -173,6 +174,8 @@ s_finish(broker_t *self, writer_batch_t **wb_p)
     for (size_t i = 0; i < wb->count; i++)
         s_send_reply(self, &wb->jobs[i]);
     event_batch_publish(&wb->events, self->pub);
+    if (wb->events.count)
+        self->published = wb->events.items[wb->events.count - 1].seq;
     /* A revoked or rotated CURVE key must not keep its open sessions. */
     bool drop = s_has_kind(&wb->events, "entity.revoked") ||
                 s_has_kind(&wb->events, "entity.rotated");
@@ -285,11 +288,10 @@ static int
 s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
 {
     broker_t *self = arg;
-    MDB_txn *txn;
-    if (store_begin(self->store, NULL, false, &txn))
-        return 0;
-    uint64_t seq = store_seq(self->store, txn);
-    mdb_txn_abort(txn);
+    /* The last event published, not the store's last: the writer may have
+       committed events whose batch is not back yet, and a heartbeat ahead
+       of them would send every subscriber to events.since for nothing. */
+    uint64_t seq = self->published;
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
@@ -328,6 +330,11 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
     }
     log_info("requests on %s, events on %s (CURVE, ZAP domain %s)", self->req_ep,
              self->ev_ep, ZAP_DOMAIN);
+    MDB_txn *txn;
+    if (store_begin(store, NULL, false, &txn) == 0) {
+        self->published = store_seq(store, txn); /* all of it, before us */
+        mdb_txn_abort(txn);
+    }
     self->verifier = verifier_new(store, opts->verifiers);
     self->writer = writer_new(store, &self->stats);
     if (!self->verifier || !self->writer) {
