@@ -1,4 +1,4 @@
-/*  broker - the sockets, the event loop and group commit. */
+/*  broker - the sockets, the event loop, the flow between threads. */
 #include "broker.h"
 #include "dispatch.h"
 #include "events.h"

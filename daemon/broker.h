@@ -1,12 +1,16 @@
-/*  broker - the sockets, the event loop and group commit.
+/*  broker - the sockets, the event loop, and the flow of requests between
+    the broker's threads.
 
-    One thread owns the ROUTER (requests), the PUB (events) and the store's
-    write transaction. When requests arrive, the broker takes every request
-    already waiting (up to BROKER_BATCH_MAX) into one batch: each runs in a
-    transaction nested in the batch's, then the batch commits with one
-    synced LMDB commit, then every reply is sent, then every event is
+    The broker's thread owns the ROUTER (requests) and the PUB (events).
+    It reads every waiting request and hands it to a verifier thread
+    (verifier.c: envelope and signature), then, in arrival order, to the
+    writer thread (writer.c), which takes every request already waiting (up
+    to BROKER_BATCH_MAX) into one batch: each runs in a transaction nested
+    in the batch's, then the batch commits with one synced LMDB commit. The
+    batch comes back here: every reply is sent, then every event is
     published. So no reply leaves before its write is on disk, and no event
-    is published that the store does not hold.
+    is published that the store does not hold. A lone request, when no
+    thread is busy, is checked and committed here at once.
 
     Both sockets are CurveZMQ servers with the key of DATADIR/keys/
     NMIRFD.key; zap.c decides who connects. After a batch that committed a
