@@ -1,4 +1,4 @@
-/*  broker - the sockets, the event loop and group commit. */
+/*  broker - the sockets, the event loop, the flow between threads. */
 #include "broker.h"
 #include "deadlines.h"
 #include "dispatch.h"
@@ -9,6 +9,8 @@
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 #include "nmirf_wire.h"
+#include "verifier.h"
+#include "writer.h"
 #include "zap.h"
 
 #include <czmq.h>
@@ -23,82 +25,46 @@ struct _broker_t {
     zsock_t *router;             /* requests (CURVE server) */
     zsock_t *pub;                /* events (CURVE server) */
     zloop_t *loop;               /* reactor */
-    event_batch_t events;        /* events of the batch in progress */
-    broker_stats_t stats;        /* counters, for ping and the log */
-    int begin_failures;          /* transactions refused in a row */
+    verifier_t *verifier;        /* signature checks on other threads */
+    writer_t *writer;            /* the store's writer thread: group commit */
+    uint64_t published;          /* sequence of the last event published */
+    size_t in_flight;            /* requests read and not yet answered */
+    bool reading;                /* the ROUTER is in the loop (not paused) */
+    broker_stats_t stats;        /* counters, for ping (the writer's) */
     char curve_sk[41];           /* our CURVE secret key, Z85 (NMIRFD.key) */
     checkpoint_ctx_t checkpoint; /* what the checkpoint timer signs with */
     char req_ep[256];            /* request endpoint as bound ("*" resolved) */
     char ev_ep[256];             /* events endpoint as bound */
     broker_opts_t opts;          /* settings (reloadable ones: broker_configure) */
     int checkpoint_timer;        /* zloop timer id of the checkpoint timer */
+    bool deadlines_due;          /* a deadline scan waits for the writer to idle */
+    size_t stopped_answered;     /* requests in flight at the stop, answered */
 };
 
-/* One request of a batch: who to answer, and the answer. */
-typedef struct {
-    zframe_t *identity;    /* ROUTER routing id */
-    bool delimiter;        /* came from a REQ socket */
-    msgpack_sbuffer reply; /* the reply frame */
-} s_slot_t;
-
-/* Splits a received message into routing and request frames and answers
-   it into slot. */
 static void
-s_take(broker_t *self, batch_t *batch, zmsg_t *msg, s_slot_t *slot)
+s_free_reply(void *data, void *hint)
 {
-    slot->identity = zmsg_pop(msg);
-    zframe_t *first = zmsg_first(msg);
-    if (first && zframe_size(first) == 0) {
-        slot->delimiter = true;
-        zframe_t *empty = zmsg_pop(msg);
-        zframe_destroy(&empty);
-    }
-    const uint8_t *frames[3];
-    size_t sizes[3], count = zmsg_size(msg);
-    size_t i = 0;
-    for (zframe_t *f = zmsg_first(msg); f && i < 3; f = zmsg_next(msg), i++) {
-        frames[i] = zframe_data(f);
-        sizes[i] = zframe_size(f);
-    }
-    /* The entity ZAP authenticated this connection as (zap.c); libzmq puts
-       it on every message the connection delivers. */
-    const char *peer = zmsg_first(msg) ? zframe_meta(zmsg_first(msg), "User-Id") : NULL;
-    msgpack_sbuffer_init(&slot->reply);
-    dispatch_request(batch, peer, frames, sizes, count, &slot->reply);
+    free(data);
 }
 
-/* Replaces every reply of a failed commit with a storage refusal. */
+/* Sends the job's reply and destroys the job. The reply's buffer goes to
+   ZeroMQ as it is (a snapshot is tens of MiB: no copy). */
 static void
-s_fail_all(s_slot_t *slots, size_t n, int rc, uint64_t seq)
+s_send_reply(broker_t *self, verifier_job_t **job_p)
 {
-    char why[256];
-    snprintf(why, sizeof why, "the store could not commit: %s", store_strerror(rc));
-    for (size_t i = 0; i < n; i++) {
-        char ids[NMIRF_ID_LEN];
-        bool has_id = false;
-        nmirf_reply_t *r = nmirf_reply_decode((const uint8_t *)slots[i].reply.data,
-                                              slots[i].reply.size, NULL, 0);
-        if (r && r->has_id) {
-            memcpy(ids, r->id, NMIRF_ID_LEN);
-            has_id = true;
-        }
-        nmirf_reply_destroy(&r);
-        msgpack_sbuffer_clear(&slots[i].reply);
-        nmirf_reply_encode(&slots[i].reply, has_id ? (uint8_t *)ids : NULL,
-                           NMIRF_E_STORAGE, why, seq, NULL, 0);
-    }
-}
-
-static void
-s_send_reply(broker_t *self, s_slot_t *slot)
-{
-    zmsg_t *out = zmsg_new();
-    zmsg_append(out, &slot->identity);
-    if (slot->delimiter)
-        zmsg_addmem(out, "", 0);
-    zmsg_addmem(out, slot->reply.data, slot->reply.size);
-    zmsg_send(&out, self->router); /* to a gone peer: dropped, by design */
-    msgpack_sbuffer_destroy(&slot->reply);
+    verifier_job_t *job = *job_p;
+    void *router = zsock_resolve(self->router);
+    /* To a gone peer: dropped, by design (ROUTER drops unroutable). */
+    zmq_send(router, zframe_data(job->identity), zframe_size(job->identity), ZMQ_SNDMORE);
+    if (job->delimiter)
+        zmq_send(router, "", 0, ZMQ_SNDMORE);
+    size_t size = job->reply.size;
+    zmq_msg_t msg;
+    if (zmq_msg_init_data(&msg, msgpack_sbuffer_release(&job->reply), size, s_free_reply,
+                          NULL) == 0 &&
+        zmq_msg_send(&msg, router, 0) < 0)
+        zmq_msg_close(&msg);
+    verifier_job_destroy(job_p);
 }
 
 /* True if the committed batch holds an event of kind. */
@@ -191,12 +157,14 @@ s_drop_sessions(broker_t *self)
     char why[512], req[256], ev[256];
     snprintf(req, sizeof req, "%s", self->req_ep);
     snprintf(ev, sizeof ev, "%s", self->ev_ep);
-    zloop_reader_end(self->loop, self->router);
+    if (self->reading)
+        zloop_reader_end(self->loop, self->router);
     zsock_destroy(&self->router);
     zsock_destroy(&self->pub);
     if (s_sockets_open(self, req, ev, why, sizeof why))
         fatalx("after a key change, %s; stopping", why); /* restarted clean */
     zloop_reader(self->loop, self->router, s_on_requests, self);
+    self->reading = true;
     if (self->stats.health)
         health_watch(self->stats.health, self->loop, self->router, self->pub);
     log_info("an entity was revoked or its keys rotated: dropped every session on %s "
@@ -205,81 +173,130 @@ s_drop_sessions(broker_t *self)
              self->req_ep, self->ev_ep);
 }
 
-/* Reader: takes every waiting request into one batch and commits once. */
+/* A batch is back: its replies, then its events, then, after a
+   revocation or rotation, the end of every session. */
+static void
+s_finish(broker_t *self, writer_batch_t **wb_p)
+{
+    writer_batch_t *wb = *wb_p;
+    for (size_t i = 0; i < wb->count; i++)
+        s_send_reply(self, &wb->jobs[i]);
+    event_batch_publish(&wb->events, self->pub);
+    if (wb->events.count)
+        self->published = wb->events.items[wb->events.count - 1].seq;
+    /* A revoked or rotated CURVE key must not keep its open sessions. */
+    bool drop = s_has_kind(&wb->events, "entity.revoked") ||
+                s_has_kind(&wb->events, "entity.rotated");
+    self->in_flight -= wb->count;
+    writer_batch_destroy(wb_p);
+    if (drop)
+        s_drop_sessions(self);
+    if (!self->reading && self->in_flight < BROKER_QUEUE_MAX / 2) {
+        zloop_reader(self->loop, self->router, s_on_requests, self);
+        self->reading = true;
+    }
+}
+
+/* Hands a checked job to the writer thread. */
+static void
+s_hand_on(broker_t *self, verifier_job_t *job)
+{
+    if (writer_submit(self->writer, job)) {
+        log_warnx("cannot hand a request to the writer: dropped");
+        verifier_job_destroy(&job);
+        self->in_flight--;
+    }
+}
+
+/* True if nothing else is on its way: no request waiting on the ROUTER,
+   none at the verifier threads or the writer thread. */
+static bool
+s_quiet(broker_t *self)
+{
+    return writer_idle(self->writer) && verifier_idle(self->verifier) &&
+           !(self->reading && (zsock_events(self->router) & ZMQ_POLLIN));
+}
+
+/* Hands every checked request, in arrival order, to the writer; a few
+   lone ones, when nothing else is on its way, are run here at once (a
+   hand-off would only add two thread wake-ups to their latency). */
+static void s_run_deadlines(broker_t *self);
+
+static void
+s_forward_ready(broker_t *self)
+{
+    verifier_job_t *jobs[BROKER_INLINE_MAX], *job;
+    size_t n = 0;
+    if (self->deadlines_due) {
+        /* Checked requests wait until the writer is idle, the scan has
+           run and its events are out (s_run_deadlines). */
+        if (!writer_idle(self->writer))
+            return;
+        s_run_deadlines(self);
+    }
+    if (s_quiet(self)) {
+        while (n < BROKER_INLINE_MAX && verifier_ready(self->verifier))
+            jobs[n++] = verifier_next(self->verifier);
+        if (n && !verifier_ready(self->verifier)) {
+            writer_batch_t *wb = writer_run(self->writer, jobs, n);
+            s_finish(self, &wb);
+            return;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        s_hand_on(self, jobs[i]);
+    while ((job = verifier_next(self->verifier)) != NULL)
+        s_hand_on(self, job);
+}
+
+/* Reader: hands every waiting request to the verifiers. Past
+   BROKER_QUEUE_MAX requests in flight it stops reading the ROUTER until
+   the writer has caught up (s_on_committed), so ZeroMQ's per-peer queues
+   keep bounding what clients can make us hold. */
 static int
 s_on_requests(zloop_t *loop, zsock_t *reader, void *arg)
 {
     broker_t *self = arg;
-    static s_slot_t slots[BROKER_BATCH_MAX];
-    batch_t batch = {.store = self->store,
-                     .events = &self->events,
-                     .now = nmirf_now_ms(),
-                     .stats = &self->stats};
-    int rc = store_begin(self->store, NULL, true, &batch.txn);
-    if (rc) {
-        /* Without a transaction nothing can be answered; the requests stay
-           queued. A store that keeps refusing (MDB_PANIC after a failed
-           sync) will not heal in this process: exit, and let the service
-           manager restart us on a store LMDB recovers at open. */
-        log_warnx("cannot begin a transaction: %s", store_strerror(rc));
-        if (++self->begin_failures >= 100)
-            fatalx("the store refuses every transaction (%s); stopping",
-                   store_strerror(rc));
-        zclock_sleep(10);
-        return 0;
-    }
-    self->begin_failures = 0;
-    /* A batch ends at BROKER_BATCH_MAX requests, or once its replies hold
-       BROKER_BATCH_BYTES: replies wait for the commit, so this bounds the
-       memory a burst of large reads can pin. */
-    size_t n = 0, bytes = 0;
-    while (n < BROKER_BATCH_MAX && bytes < BROKER_BATCH_BYTES &&
-           (zsock_events(reader) & ZMQ_POLLIN)) {
+    for (int n = 0; n < BROKER_BATCH_MAX && (zsock_events(reader) & ZMQ_POLLIN); n++) {
         zmsg_t *msg = zmsg_recv(reader);
         if (!msg)
             break;
-        memset(&slots[n], 0, sizeof slots[n]);
-        s_take(self, &batch, msg, &slots[n]);
-        zmsg_destroy(&msg);
-        bytes += slots[n].reply.size;
-        n++;
-    }
-    if (batch.writes) {
-        uint64_t t0 = nmirf_mono_us();
-        rc = store_commit(batch.txn); /* synced: the durability point */
-        uint64_t took = nmirf_mono_us() - t0;
-        if (rc) {
-            log_warnx("commit of %zu requests failed: %s; all refused", n,
-                      store_strerror(rc));
-            event_batch_truncate(&self->events, 0);
-            MDB_txn *rtxn;
-            uint64_t seq = 0;
-            if (!store_begin(self->store, NULL, false, &rtxn)) {
-                seq = store_seq(self->store, rtxn);
-                mdb_txn_abort(rtxn);
-            }
-            s_fail_all(slots, n, rc, seq);
-        } else {
-            self->stats.commits++;
-            self->stats.writes += batch.writes;
-            self->stats.last_commit = nmirf_now_ms();
-            self->stats.last_batch = batch.writes;
-            if (took >= (uint64_t)self->opts.slow_commit_ms * 1000)
-                log_warnx("slow commit: %llu ms for %zu requests",
-                          (unsigned long long)(took / 1000), n);
+        /* The first request of a wake-up with nothing behind it is checked
+           here, at once, unless the verifiers are busy anyway. */
+        bool alone = n == 0 && !(zsock_events(reader) & ZMQ_POLLIN);
+        if (verifier_submit(self->verifier, &msg, alone)) {
+            log_warnx("out of memory: a request was dropped");
+            continue;
         }
-    } else
-        mdb_txn_abort(batch.txn);
-    self->stats.requests += n;
-    for (size_t i = 0; i < n; i++)
-        s_send_reply(self, &slots[i]);
-    event_batch_publish(&self->events, self->pub);
-    /* A revoked or rotated CURVE key must not keep its open sessions. */
-    bool drop = s_has_kind(&self->events, "entity.revoked") ||
-                s_has_kind(&self->events, "entity.rotated");
-    event_batch_truncate(&self->events, 0);
-    if (drop)
-        s_drop_sessions(self);
+        self->in_flight++;
+    }
+    if (self->in_flight >= BROKER_QUEUE_MAX) {
+        zloop_reader_end(loop, self->router);
+        self->reading = false;
+    }
+    s_forward_ready(self); /* with no verifier threads, all are checked */
+    return 0;
+}
+
+/* Reader: checked requests came back from the verifiers. */
+static int
+s_on_verified(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    broker_t *self = arg;
+    verifier_collect(self->verifier);
+    s_forward_ready(self);
+    return 0;
+}
+
+/* Reader: committed batches came back from the writer. */
+static int
+s_on_committed(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    broker_t *self = arg;
+    writer_batch_t *wb;
+    while ((wb = writer_next(self->writer)) != NULL)
+        s_finish(self, &wb);
+    s_forward_ready(self); /* checked meanwhile, held back for the writer */
     return 0;
 }
 
@@ -288,11 +305,10 @@ static int
 s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
 {
     broker_t *self = arg;
-    MDB_txn *txn;
-    if (store_begin(self->store, NULL, false, &txn))
-        return 0;
-    uint64_t seq = store_seq(self->store, txn);
-    mdb_txn_abort(txn);
+    /* The last event published, not the store's last: the writer may have
+       committed events whose batch is not back yet, and a heartbeat ahead
+       of them would send every subscriber to events.since for nothing. */
+    uint64_t seq = self->published;
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
@@ -306,16 +322,34 @@ s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-/* Timer: the deadline scan (deadlines.c) commits its own transaction
-   between batches; its events are published like a batch's. */
+/* The deadline scan (deadlines.c) writes events of its own, so it must
+   not interleave with a writer batch: their sequence numbers would reach
+   subscribers out of order. It runs here, on the broker's thread, only
+   while the writer is idle (every batch it committed is published), and
+   holds checked requests back until then (s_forward_ready). A checkpoint
+   follows at once: these events have no signed request behind them, and
+   the checkpoint's signature is what vouches for them in an audit. */
+static void
+s_run_deadlines(broker_t *self)
+{
+    self->deadlines_due = false;
+    event_batch_t events = {0};
+    if (deadlines_scan(self->store, &events, atomic_load(&self->stats.due_soon_days),
+                       deadlines_now_ms()) > 0) {
+        event_batch_publish(&events, self->pub);
+        self->published = events.items[events.count - 1].seq;
+        checkpoint_write(self->store, self->opts.key);
+    }
+    event_batch_free(&events);
+}
+
+/* Timer: asks for a deadline scan, at once if the writer is idle. */
 static int
 s_on_deadlines(zloop_t *loop, int timer_id, void *arg)
 {
     broker_t *self = arg;
-    if (deadlines_scan(self->store, &self->events, self->opts.due_soon_days,
-                       deadlines_now_ms()) > 0)
-        event_batch_publish(&self->events, self->pub);
-    event_batch_truncate(&self->events, 0);
+    self->deadlines_due = true;
+    s_forward_ready(self);
     return 0;
 }
 
@@ -333,6 +367,8 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
         self->opts.checkpoint_interval_ms = CHECKPOINT_INTERVAL_MS;
     if (!self->opts.due_soon_days)
         self->opts.due_soon_days = DEADLINES_DUE_SOON_DAYS;
+    atomic_init(&self->stats.slow_commit_ms, self->opts.slow_commit_ms);
+    atomic_init(&self->stats.due_soon_days, self->opts.due_soon_days);
     char path[4096], text[600];
     memcpy(self->curve_sk, opts->key->curve_sk, sizeof self->curve_sk);
     self->checkpoint.store = store;
@@ -352,9 +388,25 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
     }
     log_info("requests on %s, events on %s (CURVE, ZAP domain %s)", self->req_ep,
              self->ev_ep, ZAP_DOMAIN);
+    MDB_txn *txn;
+    if (store_begin(store, NULL, false, &txn) == 0) {
+        self->published = store_seq(store, txn); /* all of it, before us */
+        mdb_txn_abort(txn);
+    }
+    self->verifier = verifier_new(store, opts->verifiers);
+    self->writer = writer_new(store, &self->stats);
+    if (!self->verifier || !self->writer) {
+        snprintf(why, whylen, "cannot start the writer and %d verifier threads",
+                 opts->verifiers);
+        goto fail;
+    }
     self->loop = zloop_new();
     zloop_reader(self->loop, zap_sock(self->zap), zap_on_request, self->zap);
     zloop_reader(self->loop, self->router, s_on_requests, self);
+    self->reading = true;
+    if (verifier_results(self->verifier))
+        zloop_reader(self->loop, verifier_results(self->verifier), s_on_verified, self);
+    zloop_reader(self->loop, writer_done(self->writer), s_on_committed, self);
     if (self->stats.health)
         health_watch(self->stats.health, self->loop, self->router, self->pub);
     zloop_timer(self->loop, BROKER_HEARTBEAT_MS, 0, s_on_heartbeat, self);
@@ -371,11 +423,36 @@ int
 broker_run(broker_t *self)
 {
     zloop_start(self->loop); /* returns on SIGINT/SIGTERM (CZMQ's handler) */
+    /* Stop: batches the writer holds commit; answer and publish them
+       before closing. Requests not yet handed to it get no answer (their
+       clients resend the same bytes: idempotent). */
+    size_t answered = 0;
+    void *done = zsock_resolve(writer_done(self->writer));
+    while (!writer_idle(self->writer)) {
+        zmq_pollitem_t item = {done, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&item, 1, BROKER_STOP_WAIT_MS) <= 0) {
+            log_warnx("stopping: the writer did not hand back its batch within %d ms",
+                      BROKER_STOP_WAIT_MS);
+            break;
+        }
+        writer_batch_t *wb;
+        while ((wb = writer_next(self->writer)) != NULL) {
+            answered += wb->count;
+            s_finish(self, &wb);
+        }
+    }
+    self->stopped_answered = answered;
     log_info("stopping: %llu requests answered, %llu writes in %llu commits",
              (unsigned long long)self->stats.requests,
              (unsigned long long)self->stats.writes,
              (unsigned long long)self->stats.commits);
     return 0;
+}
+
+size_t
+broker_stop_answered(const broker_t *self)
+{
+    return self->stopped_answered;
 }
 
 zloop_t *
@@ -387,10 +464,14 @@ broker_loop(broker_t *self)
 void
 broker_configure(broker_t *self, const broker_opts_t *opts)
 {
-    if (opts->slow_commit_ms)
+    if (opts->slow_commit_ms) {
         self->opts.slow_commit_ms = opts->slow_commit_ms;
-    if (opts->due_soon_days)
+        atomic_store(&self->stats.slow_commit_ms, opts->slow_commit_ms);
+    }
+    if (opts->due_soon_days) {
         self->opts.due_soon_days = opts->due_soon_days;
+        atomic_store(&self->stats.due_soon_days, opts->due_soon_days);
+    }
     if (opts->checkpoint_interval_ms &&
         opts->checkpoint_interval_ms != self->opts.checkpoint_interval_ms) {
         /* zloop cannot change a timer's period: replace it. */
@@ -415,11 +496,12 @@ broker_destroy(broker_t **self_p)
         return;
     broker_t *self = *self_p;
     zloop_destroy(&self->loop);
+    writer_destroy(&self->writer); /* first: it may be using the verifier's jobs */
+    verifier_destroy(&self->verifier);
     zsock_destroy(&self->router);
     zsock_destroy(&self->pub);
     health_destroy(&self->stats.health); /* after the sockets it monitors */
     zap_destroy(&self->zap);             /* last: it vets the servers' handshakes */
-    event_batch_free(&self->events);
     sodium_memzero(self->curve_sk, sizeof self->curve_sk);
     free(self);
     *self_p = NULL;

@@ -1,12 +1,16 @@
-/*  broker - the sockets, the event loop and group commit.
+/*  broker - the sockets, the event loop, and the flow of requests between
+    the broker's threads.
 
-    One thread owns the ROUTER (requests), the PUB (events) and the store's
-    write transaction. When requests arrive, the broker takes every request
-    already waiting (up to BROKER_BATCH_MAX) into one batch: each runs in a
-    transaction nested in the batch's, then the batch commits with one
-    synced LMDB commit, then every reply is sent, then every event is
+    The broker's thread owns the ROUTER (requests) and the PUB (events).
+    It reads every waiting request and hands it to a verifier thread
+    (verifier.c: envelope and signature), then, in arrival order, to the
+    writer thread (writer.c), which takes every request already waiting (up
+    to BROKER_BATCH_MAX) into one batch: each runs in a transaction nested
+    in the batch's, then the batch commits with one synced LMDB commit. The
+    batch comes back here: every reply is sent, then every event is
     published. So no reply leaves before its write is on disk, and no event
-    is published that the store does not hold.
+    is published that the store does not hold. A lone request, when no
+    thread is busy, is checked and committed here at once.
 
     Both sockets are CurveZMQ servers with the key of DATADIR/keys/
     NMIRFD.key; zap.c decides who connects. After a batch that committed a
@@ -29,6 +33,10 @@
 #define BROKER_MAX_MESSAGE (4 * 1024 * 1024) /* ZeroMQ drops bigger frames */
 #define BROKER_PEER_QUEUE 64                 /* messages queued per client */
 #define BROKER_SLOW_COMMIT_MS 100            /* default slow-commit threshold */
+#define BROKER_QUEUE_MAX 4096                /* requests read, not yet answered */
+#define BROKER_VERIFIERS 1                   /* default verifier threads */
+#define BROKER_INLINE_MAX 4                  /* lone requests run without hand-off */
+#define BROKER_STOP_WAIT_MS 10000            /* at a stop, for the writer's last batch */
 
 typedef struct {
     const char *request_ep; /* ROUTER bind endpoint */
@@ -43,6 +51,8 @@ typedef struct {
     unsigned due_soon_days;          /* deadline horizon: an assignment is due soon
                                         this many days before its deadline
                                         (DEADLINES_DUE_SOON_DAYS) */
+    int verifiers;                   /* signature-checking threads (0: none, the
+                                        broker's thread checks everything) */
 } broker_opts_t;
 
 typedef struct _broker_t broker_t;
@@ -51,8 +61,13 @@ typedef struct _broker_t broker_t;
    Returns NULL with a reason. */
 broker_t *broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen);
 
-/* Serves until SIGINT or SIGTERM. Returns 0. */
+/* Serves until SIGINT or SIGTERM, then answers and publishes what the
+   writer thread was committing. Returns 0. */
 int broker_run(broker_t *self);
+
+/* How many requests the writer held at the stop signal, committed and
+   answered by broker_run before it returned. */
+size_t broker_stop_answered(const broker_t *self);
 
 /* The broker's reactor, for the service glue's timers and readers (the
    watchdog, SIGHUP). Borrowed. */

@@ -119,95 +119,166 @@ s_run(batch_t *batch, const op_def_t *op, op_ctx_t *ctx, const uint8_t *env_byte
     s_refuse(batch, reply, env->id, env->author, env->op, ctx->code, ctx->why);
 }
 
-void
-dispatch_request(batch_t *batch, const char *peer, const uint8_t *const *frames,
-                 const size_t *sizes, size_t count, msgpack_sbuffer *reply)
+/* The checks that need no write transaction: frames, envelope, signature
+   frame, peer = author. Returns NMIRF_OK, or a refusal code with why. */
+static nmirf_code_t
+s_check_bytes(const char *peer, const uint8_t *const *frames, const size_t *sizes,
+              size_t count, dispatch_checked_t *c)
 {
-    char why[512];
-    nmirf_envelope_t env;
-    bool has_id = false;
-    memset(&env, 0, sizeof env);
     if (count != 2 || sizes[0] == 0 || sizes[1] == 0) {
-        snprintf(why, sizeof why,
+        snprintf(c->why, sizeof c->why,
                  count == 2 ? "a request frame is empty"
                             : "a request is 2 frames (envelope, signature), not %zu",
                  count);
-        s_refuse(batch, reply, NULL, "", "", NMIRF_E_BAD_FRAME, why);
-        return;
+        return NMIRF_E_BAD_FRAME;
     }
-    msgpack_zone *zone = msgpack_zone_new(8192);
-    msgpack_sbuffer body;
-    msgpack_sbuffer_init(&body);
-    const uint8_t *id = NULL;
-    nmirf_code_t code =
-        nmirf_envelope_decode(frames[0], sizes[0], zone, &env, &has_id, why, sizeof why);
-    if (has_id)
-        id = env.id;
+    nmirf_code_t code = nmirf_envelope_decode(frames[0], sizes[0], c->zone, &c->env,
+                                              &c->has_id, c->why, sizeof c->why);
     if (code != NMIRF_OK)
-        goto refuse;
+        return code;
     if (sizes[1] != NMIRF_SIG_LEN) {
-        code = NMIRF_E_BAD_ENVELOPE;
-        snprintf(why, sizeof why, "signature frame is %zu bytes, not %d", sizes[1],
+        snprintf(c->why, sizeof c->why, "signature frame is %zu bytes, not %d", sizes[1],
                  NMIRF_SIG_LEN);
-        goto refuse;
+        return NMIRF_E_BAD_ENVELOPE;
     }
     /* The transport said who is on the other end (ZAP's User-Id): a peer
        may only speak for itself, so a stolen signing key is useless without
        the same entity's CURVE key, and one entity cannot replay another's
        signed bytes. No peer (no CURVE session) is refused the same way:
        fail closed. */
-    if (!peer || strcmp(peer, env.author) != 0) {
-        code = NMIRF_E_AUTHOR_MISMATCH;
-        snprintf(why, sizeof why, "connection is authenticated as '%s', not as '%s'",
-                 peer ? peer : "nobody", env.author);
+    if (!peer || strcmp(peer, c->env.author) != 0) {
+        snprintf(c->why, sizeof c->why,
+                 "connection is authenticated as '%s', not as '%s'",
+                 peer ? peer : "nobody", c->env.author);
+        return NMIRF_E_AUTHOR_MISMATCH;
+    }
+    return NMIRF_OK;
+}
+
+/* Looks the author up in txn: its record into *author, or a refusal code
+   (unknown_author, revoked, bad_signature for an unusable key) with why. */
+static nmirf_code_t
+s_author(store_t *store, MDB_txn *txn, dispatch_checked_t *c, msgpack_object *author,
+         const msgpack_object **pk)
+{
+    int rc = store_get(store, txn, DB_ENTITIES, c->env.author, strlen(c->env.author),
+                       c->zone, author);
+    if (rc) {
+        snprintf(c->why, sizeof c->why, "'%s' is not an enrolled entity", c->env.author);
+        return rc == MDB_NOTFOUND ? NMIRF_E_UNKNOWN_AUTHOR : NMIRF_E_INTERNAL;
+    }
+    strv_t state = record_field(author, "state");
+    if (!state.p || state.n != 6 || memcmp(state.p, "active", 6) != 0) {
+        snprintf(c->why, sizeof c->why, "entity '%s' has been revoked", c->env.author);
+        return NMIRF_E_REVOKED;
+    }
+    *pk = nmirf_mp_get(author, "sign_key");
+    if (!*pk || (*pk)->type != MSGPACK_OBJECT_BIN ||
+        (*pk)->via.bin.size != NMIRF_SIGN_PK_LEN) {
+        snprintf(c->why, sizeof c->why, "signature does not verify with %s's key",
+                 c->env.author);
+        return NMIRF_E_BAD_SIGNATURE;
+    }
+    return NMIRF_OK;
+}
+
+int
+dispatch_check(store_t *store, MDB_txn *rtxn, const char *peer,
+               const uint8_t *const *frames, const size_t *sizes, size_t count,
+               dispatch_checked_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->zone = msgpack_zone_new(8192);
+    if (!c->zone)
+        return -1;
+    c->frames[0] = count > 0 ? frames[0] : NULL;
+    c->frames[1] = count > 1 ? frames[1] : NULL;
+    c->sizes[0] = count > 0 ? sizes[0] : 0;
+    c->sizes[1] = count > 1 ? sizes[1] : 0;
+    c->code = s_check_bytes(peer, frames, sizes, count, c);
+    if (c->code != NMIRF_OK || !rtxn)
+        return 0;
+    /* Ahead of the writer: verify with the key committed now. A refusal
+       here is not final (the writer's transaction may see another state);
+       the writer redoes the author checks and trusts this verification
+       only if the key it finds is the very key verified against. */
+    msgpack_object author;
+    const msgpack_object *pk;
+    char why[sizeof c->why];
+    memcpy(why, c->why, sizeof why);
+    if (s_author(store, rtxn, c, &author, &pk) == NMIRF_OK &&
+        nmirf_signature_ok(frames[0], sizes[0], frames[1],
+                           (const uint8_t *)pk->via.bin.ptr)) {
+        memcpy(c->verified_key, pk->via.bin.ptr, NMIRF_SIGN_PK_LEN);
+        c->verified = true;
+    }
+    memcpy(c->why, why, sizeof why);
+    return 0;
+}
+
+void
+dispatch_checked_free(dispatch_checked_t *c)
+{
+    if (c->zone)
+        msgpack_zone_free(c->zone);
+    c->zone = NULL;
+}
+
+void
+dispatch_apply(batch_t *batch, dispatch_checked_t *c, msgpack_sbuffer *reply)
+{
+    nmirf_envelope_t *env = &c->env;
+    const uint8_t *id = c->has_id ? env->id : NULL;
+    nmirf_code_t code = c->code;
+    msgpack_sbuffer body;
+    msgpack_sbuffer_init(&body);
+    if (code != NMIRF_OK) {
+        /* A frame-count refusal names no operation nor author (env is
+           zeroed); the others name what was decoded. */
         goto refuse;
     }
     /* The author, then the signature, before anything reads the body. */
     msgpack_object author;
-    strv_t aid = {env.author, strlen(env.author)};
-    int rc =
-        store_get(batch->store, batch->txn, DB_ENTITIES, aid.p, aid.n, zone, &author);
-    if (rc) {
-        code = rc == MDB_NOTFOUND ? NMIRF_E_UNKNOWN_AUTHOR : NMIRF_E_INTERNAL;
-        snprintf(why, sizeof why, "'%s' is not an enrolled entity", env.author);
+    const msgpack_object *pk;
+    code = s_author(batch->store, batch->txn, c, &author, &pk);
+    if (code != NMIRF_OK)
         goto refuse;
-    }
-    const msgpack_object *pk = nmirf_mp_get(&author, "sign_key");
-    strv_t state = record_field(&author, "state"), role = record_field(&author, "role");
-    if (!state.p || state.n != 6 || memcmp(state.p, "active", 6) != 0) {
-        code = NMIRF_E_REVOKED;
-        snprintf(why, sizeof why, "entity '%s' has been revoked", env.author);
-        goto refuse;
-    }
-    if (!pk || pk->type != MSGPACK_OBJECT_BIN || pk->via.bin.size != NMIRF_SIGN_PK_LEN ||
-        !nmirf_signature_ok(frames[0], sizes[0], frames[1],
+    /* A verifier's result stands only for the key current in this
+       transaction (a rotation may have committed since): otherwise verify
+       here, with that key. */
+    if (!(c->verified &&
+          memcmp(c->verified_key, pk->via.bin.ptr, NMIRF_SIGN_PK_LEN) == 0) &&
+        !nmirf_signature_ok(c->frames[0], c->sizes[0], c->frames[1],
                             (const uint8_t *)pk->via.bin.ptr)) {
         code = NMIRF_E_BAD_SIGNATURE;
-        snprintf(why, sizeof why, "signature does not verify with %s's key", env.author);
+        snprintf(c->why, sizeof c->why, "signature does not verify with %s's key",
+                 env->author);
         goto refuse;
     }
+    strv_t role = record_field(&author, "role");
     uint8_t req_hash[NMIRF_HASH_LEN];
-    nmirf_hash2(req_hash, frames[0], sizes[0], frames[1], sizes[1]);
-    int replay = s_replayed(batch, &env, req_hash, zone, reply, &code, why, sizeof why);
+    nmirf_hash2(req_hash, c->frames[0], c->sizes[0], c->frames[1], c->sizes[1]);
+    int replay =
+        s_replayed(batch, env, req_hash, c->zone, reply, &code, c->why, sizeof c->why);
     if (replay < 0)
         goto refuse;
     if (replay > 0) {
-        log_debug("%s from %s is a replay; sent the first reply", env.op, env.author);
+        log_debug("%s from %s is a replay; sent the first reply", env->op, env->author);
         goto done;
     }
-    const op_def_t *op = ops_find(env.op);
+    const op_def_t *op = ops_find(env->op);
     if (!op) {
         code = NMIRF_E_UNKNOWN_OP;
-        snprintf(why, sizeof why, "unknown operation '%s'", env.op);
+        snprintf(c->why, sizeof c->why, "unknown operation '%s'", env->op);
         goto refuse;
     }
     op_ctx_t ctx = {
         .store = batch->store,
-        .env = &env,
-        .role = op_strdup(&(op_ctx_t){.zone = zone}, role),
+        .env = env,
+        .role = op_strdup(&(op_ctx_t){.zone = c->zone}, role),
         .req_hash = req_hash,
         .now = batch->now,
-        .zone = zone,
+        .zone = c->zone,
         .reply = &body,
         .events = batch->events,
         .stats = batch->stats,
@@ -215,11 +286,23 @@ dispatch_request(batch_t *batch, const char *peer, const uint8_t *const *frames,
     msgpack_packer_init(&ctx.pk, &body, msgpack_sbuffer_write);
     if (!ctx.role)
         ctx.role = "";
-    s_run(batch, op, &ctx, frames[0], sizes[0], frames[1], reply);
+    s_run(batch, op, &ctx, c->frames[0], c->sizes[0], c->frames[1], reply);
     goto done;
 refuse:
-    s_refuse(batch, reply, id, env.author, env.op, code, why);
+    s_refuse(batch, reply, id, env->author, env->op, code, c->why);
 done:
     msgpack_sbuffer_destroy(&body);
-    msgpack_zone_free(zone);
+}
+
+void
+dispatch_request(batch_t *batch, const char *peer, const uint8_t *const *frames,
+                 const size_t *sizes, size_t count, msgpack_sbuffer *reply)
+{
+    dispatch_checked_t c;
+    if (dispatch_check(batch->store, NULL, peer, frames, sizes, count, &c)) {
+        s_refuse(batch, reply, NULL, "", "", NMIRF_E_INTERNAL, "out of memory");
+        return;
+    }
+    dispatch_apply(batch, &c, reply);
+    dispatch_checked_free(&c);
 }

@@ -4,6 +4,7 @@
 #include "nmirf_log.h"
 #include "nmirf_mp.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +16,11 @@ typedef struct {
     uint64_t outbox;   /* its pending submissions then */
 } s_agent_t;
 
+/* The monitors are read on the broker's thread; ping and status run on
+   the writer thread (or inline on the broker's): lock guards what both
+   touch, the counters and the agents. */
 struct _health_t {
+    pthread_mutex_t lock;        /* guards open, handshakes_*, agents */
     zloop_t *loop;               /* where the monitors are read (borrowed) */
     zsock_t *mon[S_SOCKETS];     /* PAIR ends of the socket monitors */
     int64_t open[S_SOCKETS];     /* accepted minus disconnected */
@@ -43,6 +48,7 @@ health_new(void)
         return NULL;
     }
     zhashx_set_destructor(self->agents, s_agent_free);
+    pthread_mutex_init(&self->lock, NULL);
     return self;
 }
 
@@ -67,6 +73,7 @@ health_destroy(health_t **self_p)
     for (int i = 0; i < S_SOCKETS; i++)
         zsock_destroy(&self->mon[i]);
     zhashx_destroy(&self->agents);
+    pthread_mutex_destroy(&self->lock);
     free(self);
     *self_p = NULL;
 }
@@ -82,6 +89,7 @@ s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg)
     if (f && zframe_size(f) >= 2) {
         uint16_t event;
         memcpy(&event, zframe_data(f), 2); /* host order, from libzmq itself */
+        pthread_mutex_lock(&self->lock);
         if (event == ZMQ_EVENT_ACCEPTED)
             self->open[which]++;
         else if (event == ZMQ_EVENT_DISCONNECTED && self->open[which] > 0)
@@ -90,6 +98,7 @@ s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg)
             self->handshakes_ok++;
         else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
             self->handshakes_refused++;
+        pthread_mutex_unlock(&self->lock);
     }
     zmsg_destroy(&msg);
     return 0;
@@ -114,7 +123,9 @@ health_watch(health_t *self, zloop_t *loop, zsock_t *router, zsock_t *pub)
         self->mon[i] = zsock_new_pair(ep); /* '>' implied: connects */
         if (!self->mon[i] || zloop_reader(loop, self->mon[i], s_on_monitor, self) != 0)
             goto fail;
+        pthread_mutex_lock(&self->lock);
         self->open[i] = 0;
+        pthread_mutex_unlock(&self->lock);
     }
     return 0;
 fail:
@@ -130,6 +141,7 @@ health_agent_report(health_t *self, const char *entity, uint64_t outbox, uint64_
 {
     if (!self)
         return;
+    pthread_mutex_lock(&self->lock);
     s_agent_t *a = zhashx_lookup(self->agents, entity);
     if (!a) {
         a = zmalloc(sizeof *a);
@@ -137,10 +149,24 @@ health_agent_report(health_t *self, const char *entity, uint64_t outbox, uint64_
     }
     a->reported = now;
     a->outbox = outbox;
+    pthread_mutex_unlock(&self->lock);
 }
+
+static void s_pack_locked(health_t *self, msgpack_packer *pk);
 
 void
 health_pack(health_t *self, msgpack_packer *pk)
+{
+    if (self)
+        pthread_mutex_lock(&self->lock);
+    s_pack_locked(self, pk);
+    if (self)
+        pthread_mutex_unlock(&self->lock);
+}
+
+/* health_pack's work, with the lock held (self may be NULL). */
+static void
+s_pack_locked(health_t *self, msgpack_packer *pk)
 {
     nmirf_mp_pack_str(pk, "connections");
     msgpack_pack_map(pk, 4);

@@ -43,6 +43,7 @@ static nmirf_conf_spec_t s_spec[] = {
     {"checkpoint_interval_s", NMIRF_CONF_UINT, 1, 86400, "10", "--checkpoint-interval"},
     {"slow_commit_ms", NMIRF_CONF_UINT, 1, 600000, "100", "--slow-commit-ms"},
     {"due_soon_days", NMIRF_CONF_UINT, 1, 3650, "14", "--due-soon-days"},
+    {"verifiers", NMIRF_CONF_UINT, 0, 16, "1", "--verifiers"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -71,7 +72,7 @@ s_usage(FILE *out)
             "usage: nmirfd [-nv] [-c FILE] [-d DIR] [-r ENDPOINT] [-e ENDPOINT]\n"
             "              [--coordinator ID] [--map-size MIB] [--log-level LEVEL]\n"
             "              [--checkpoint-interval S] [--slow-commit-ms MS]\n"
-            "              [--due-soon-days DAYS]\n"
+            "              [--due-soon-days DAYS] [--verifiers N]\n"
             "\n"
             "The nmirf broker: keeps recommendation state in LMDB, answers signed\n"
             "requests, and publishes every change as an event.\n"
@@ -93,6 +94,8 @@ s_usage(FILE *out)
             "      --slow-commit-ms MS warn about commits slower than this (default "
             "100)\n"
             "      --due-soon-days DAYS  deadline horizon (default 14)\n"
+            "      --verifiers N       threads checking signatures ahead of the writer\n"
+            "                          (default 1; 0: the writer checks them)\n"
             "  -h, --help              this help\n"
             "\n"
             "On first start nmirfd writes DIR/keys/ID.key, the coordinator's key file;\n"
@@ -217,6 +220,7 @@ main(int argc, char **argv)
         {"checkpoint-interval", required_argument, NULL, 'I'},
         {"slow-commit-ms", required_argument, NULL, 'W'},
         {"due-soon-days", required_argument, NULL, 'D'},
+        {"verifiers", required_argument, NULL, 'V'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -252,6 +256,9 @@ main(int argc, char **argv)
             break;
         case 'M':
             s_flag("map_size_mib", optarg);
+            break;
+        case 'V':
+            s_flag("verifiers", optarg);
             break;
         case 'L':
             s_flag("log_level", optarg);
@@ -345,6 +352,7 @@ main(int argc, char **argv)
         fatalx("%s: not a secret key file", keypath);
     opts.datadir = datadir;
     opts.key = &broker_key;
+    opts.verifiers = (int)nmirf_conf_uint(s.conf, "verifiers");
     broker_t *broker = broker_new(store, &opts, why, sizeof why);
     if (!broker)
         fatalx("%s", why);
@@ -361,14 +369,14 @@ main(int argc, char **argv)
     service_ready("serving store %s", storedir);
     broker_run(broker);
     service_stopping();
-    uint64_t last_batch = broker_stats(broker)->last_batch;
+    size_t answered = broker_stop_answered(broker);
     broker_destroy(&broker);
     /* The last checkpoint covers every event this run wrote. */
     checkpoint_write(store, &broker_key);
     nmirf_key_wipe(&broker_key);
     store_close(&store);
-    log_info("stopping: %llu requests committed in the last batch, store closed",
-             (unsigned long long)last_batch);
+    log_info("stopping: %zu requests in flight committed and answered, store closed",
+             answered);
     if (s.conf != s.boot)
         nmirf_conf_destroy(&s.conf);
     nmirf_conf_destroy(&s.boot);

@@ -17,7 +17,6 @@
 
 #include "events.h"
 #include "stats.h"
-#include "stats.h"
 #include "nmirf_wire.h"
 #include "store.h"
 

@@ -538,7 +538,9 @@ op_stats(op_ctx_t *ctx)
     static const char *const allowed[] = {"today", "due_soon_days", "limit", NULL};
     const msgpack_object *body = &ctx->env->body;
     strv_t today_s;
-    uint64_t horizon = DUE_SOON_DEFAULT, limit = LIST_DEFAULT;
+    /* The horizon the broker's reminders use (SIGHUP may change it). */
+    unsigned configured = ctx->stats ? atomic_load(&ctx->stats->due_soon_days) : 0;
+    uint64_t horizon = configured ? configured : DUE_SOON_DEFAULT, limit = LIST_DEFAULT;
     bool present;
     if (body_only(ctx, body, allowed, "body") ||
         body_date(ctx, body, "today", false, &today_s) ||

@@ -19,8 +19,3 @@ foreach(spec agent_notify_test:180 agent_outbox_test:180 agent_replica_test:240
                                 $<TARGET_FILE:nmirf>)
   set_tests_properties(${name} PROPERTIES TIMEOUT ${seconds} LABELS agent)
 endforeach()
-
-# Benchmark (built, not run as a test): time for a new agent to replicate.
-add_executable(bench_replicate ${CMAKE_CURRENT_LIST_DIR}/bench_replicate.c)
-target_link_libraries(bench_replicate PRIVATE nmirf_agent_harness)
-add_dependencies(bench_replicate nmirfd nmirf-agent)

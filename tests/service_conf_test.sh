@@ -30,7 +30,7 @@ run() {
 # setting uncommented.
 run 0 "configuration ok" "$nmirfd" -n -c "$src/conf/nmirfd.conf"
 sed 's/^#\([a-z_]* =\)/\1/' "$src/conf/nmirfd.conf" >"$tmp/full.conf"
-[ "$(grep -c '^[a-z_]* =' "$tmp/full.conf")" -eq 9 ] || fail "nmirfd.conf sample: not 9 settings"
+[ "$(grep -c '^[a-z_]* =' "$tmp/full.conf")" -eq 10 ] || fail "nmirfd.conf sample: not 10 settings"
 run 0 "configuration ok" "$nmirfd" -n -c "$tmp/full.conf"
 run 0 "configuration ok" "$agent" -n -c "$src/conf/nmirf-agent.conf" -k k -S s
 sed 's/^#\([a-z_]* =\)/\1/' "$src/conf/nmirf-agent.conf" >"$tmp/afull.conf"
@@ -56,6 +56,8 @@ printf 'checkpoint_interval_s = 86401\n' >"$c"
 run 1 "$c:1: checkpoint_interval_s: '86401' is not a number from 1 to 86400" "$nmirfd" -n -c "$c"
 printf 'log_level = verbose\n' >"$c"
 run 1 "$c:1: log_level: 'verbose' is not a log level" "$nmirfd" -n -c "$c"
+printf 'verifiers = 17\n' >"$c"
+run 1 "$c:1: verifiers: '17' is not a number from 0 to 16" "$nmirfd" -n -c "$c"
 printf 'data_dir /var/lib/nmirf\n' >"$c"
 run 1 "$c:1: expected 'key = value'" "$nmirfd" -n -c "$c"
 printf 'data_dir = /var/lib/\xe9t\xe9\n' >"$c"

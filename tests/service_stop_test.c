@@ -226,8 +226,8 @@ s_log_count(const char *text)
     return n;
 }
 
-/* N of the broker's last line, "stopping: N requests committed in the
-   last batch, store closed", or -1 if its last "stopping: " line is not
+/* N of the broker's last line, "stopping: N requests in flight committed
+   and answered, store closed", or -1 if its last "stopping: " line is not
    that one. */
 static long
 s_last_batch(void)
@@ -241,7 +241,8 @@ s_last_batch(void)
     if (last) {
         char *end;
         n = strtol(last + strlen(key), &end, 10);
-        if (strncmp(end, " requests committed in the last batch, store closed", 51) != 0)
+        if (strncmp(end, " requests in flight committed and answered, store closed",
+                    56) != 0)
             n = -1;
     }
     free(log);
@@ -347,9 +348,10 @@ s_round(int round)
         }
     }
     long last_batch = s_last_batch();
-    H_ASSERTF(last_batch >= 0 && s_log_count("store closed") == closed_before + 1,
-              "no 'stopping: N requests committed in the last batch, store closed' for "
-              "this SIGTERM");
+    H_ASSERTF(
+        last_batch >= 0 && s_log_count("store closed") == closed_before + 1,
+        "no 'stopping: N requests in flight committed and answered, store closed' for "
+        "this SIGTERM");
     char *out = NULL;
     int rc = s_run(&out, "'%s' audit verify --data '%s'", s_nmirf, b->dir);
     H_ASSERTF(rc == 0, "audit verify after SIGTERM: exit %d:\n%s", rc, out);
@@ -442,7 +444,8 @@ s_round(int round)
     free(index);
     h_note("SIGTERM round %d: %zu writes sent by %d submitters (%d in flight each), "
            "%zu acknowledged, all once; %zu unanswered, %zu of them committed before the "
-           "stop; exit 0, %ld requests in the last batch, store closed, audit verify ok, "
+           "stop; exit 0, %ld requests in flight answered at the stop, store closed, "
+           "audit verify ok, "
            "resends answered from the store",
            round, sent, S_SUBMITTERS, S_WINDOW, acked, unanswered, present, last_batch);
 }

@@ -227,7 +227,7 @@ main(int argc, char **argv)
     CHECK(s_pid == 0, "nmirfd did not exit within %d ms of SIGTERM", S_WAIT_MS);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "nmirfd exit status %#x",
           status);
-    s_expect_log("requests committed in the last batch, store closed", __LINE__);
+    s_expect_log("requests in flight committed and answered, store closed", __LINE__);
     s_note("SIGTERM: STOPPING=1, exit 0, 'store closed' logged");
 
     close(s_fd);

@@ -287,26 +287,47 @@ s_load_snapshot(agent_t *ag)
         for (uint32_t i = 0; !rc && i < status->via.map.size; i++)
             rc = s_put_status(ag, txn, &status->via.map.ptr[i].key,
                               &status->via.map.ptr[i].val);
+    msgpack_sbuffer buf; /* one buffer for every record: no malloc each */
+    msgpack_sbuffer_init(&buf);
     for (int s = 0; !rc && s < 4; s++) {
         const msgpack_object *arr = nmirf_mp_get(&r->body, nmirf_digest_sections[s]);
         if (!arr || arr->type != MSGPACK_OBJECT_ARRAY) {
             rc = EINVAL;
             break;
         }
+        /* The broker sends each section in its LMDB key order, and the
+           database was just emptied: MDB_APPEND writes each page once
+           instead of splitting it. Should a key come out of order
+           (MDB_KEYEXIST), the rest of the section goes in normally. */
+        unsigned flags = MDB_APPEND;
         for (uint32_t i = 0; !rc && i < arr->via.array.size; i++) {
             const msgpack_object *rec = &arr->via.array.ptr[i];
             const msgpack_object *key = nmirf_mp_get(rec, keys[s]);
+            uint8_t k8[8];
+            MDB_val k;
             if (s == 3 && key && key->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-                uint8_t k8[8];
                 s_u64_key(key->via.u64, k8);
-                rc = s_put_obj(ag, txn, dbs[s], k8, 8, rec);
+                k = (MDB_val){8, k8};
             } else if (s < 3 && key && key->type == MSGPACK_OBJECT_STR &&
                        key->via.str.size > 0 && key->via.str.size < 512) {
-                rc = s_put_obj(ag, txn, dbs[s], key->via.str.ptr, key->via.str.size, rec);
-            } else
+                k = (MDB_val){key->via.str.size, (void *)key->via.str.ptr};
+            } else {
                 rc = EINVAL;
+                break;
+            }
+            msgpack_sbuffer_clear(&buf);
+            msgpack_packer pk;
+            msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+            nmirf_mp_pack_object(&pk, rec);
+            MDB_val v = {buf.size, buf.data};
+            rc = mdb_put(txn, ag->dbi[dbs[s]], &k, &v, flags);
+            if (rc == MDB_KEYEXIST && flags) {
+                flags = 0;
+                rc = mdb_put(txn, ag->dbi[dbs[s]], &k, &v, 0);
+            }
         }
     }
+    msgpack_sbuffer_destroy(&buf);
     if (!rc)
         rc = s_put_seq(ag, txn, seqo->via.u64);
     if (!rc)

@@ -1,0 +1,287 @@
+/*  writer - the thread that owns the store's write transaction. */
+#include "writer.h"
+#include "broker.h"
+#include "nmirf_log.h"
+#include "nmirf_util.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct _writer_t {
+    store_t *store;        /* the store (its one writer is this thread) */
+    broker_stats_t *stats; /* counters, written here only */
+    zactor_t *actor;       /* the thread */
+    zsock_t *jobs;         /* PUSH: checked jobs to the thread */
+    zsock_t *done;         /* PULL: batches back */
+    char jobs_ep[64];      /* inproc endpoints, unique per instance */
+    char done_ep[64];      /* */
+    int begin_failures;    /* transactions refused in a row */
+    size_t pending;        /* jobs handed to the thread, not back yet */
+};
+
+/* Replaces every reply of a failed commit with a storage refusal. */
+static void
+s_fail_all(writer_batch_t *wb, int rc, uint64_t seq)
+{
+    char why[256];
+    snprintf(why, sizeof why, "the store could not commit: %s", store_strerror(rc));
+    for (size_t i = 0; i < wb->count; i++) {
+        msgpack_sbuffer *reply = &wb->jobs[i]->reply;
+        uint8_t ids[NMIRF_ID_LEN];
+        bool has_id = false;
+        nmirf_reply_t *r =
+            nmirf_reply_decode((const uint8_t *)reply->data, reply->size, NULL, 0);
+        if (r && r->has_id) {
+            memcpy(ids, r->id, NMIRF_ID_LEN);
+            has_id = true;
+        }
+        nmirf_reply_destroy(&r);
+        msgpack_sbuffer_clear(reply);
+        nmirf_reply_encode(reply, has_id ? ids : NULL, NMIRF_E_STORAGE, why, seq, NULL,
+                           0);
+    }
+}
+
+/* Begins the batch's transaction, retrying while the store refuses: the
+   jobs wait (nothing can be answered without one). A store that keeps
+   refusing (MDB_PANIC after a failed sync) will not heal in this process:
+   exit, and let the service manager restart us on a store LMDB recovers
+   at open. */
+static MDB_txn *
+s_begin(writer_t *self)
+{
+    MDB_txn *txn;
+    int rc;
+    while ((rc = store_begin(self->store, NULL, true, &txn)) != 0) {
+        log_warnx("cannot begin a transaction: %s", store_strerror(rc));
+        if (++self->begin_failures >= 100)
+            fatalx("the store refuses every transaction (%s); stopping",
+                   store_strerror(rc));
+        zclock_sleep(10);
+    }
+    self->begin_failures = 0;
+    return txn;
+}
+
+/* Where a batch takes its jobs from: the next one, or NULL. */
+typedef verifier_job_t *(s_next_fn)(void *source);
+
+/* The thread's source: what is already waiting on its socket. */
+static verifier_job_t *
+s_next_waiting(void *source)
+{
+    zsock_t *in = source;
+    verifier_job_t *job;
+    if (!(zsock_events(in) & ZMQ_POLLIN) || zsock_recv(in, "p", &job) != 0)
+        return NULL;
+    return job;
+}
+
+/* Applies first and every job next gives (up to the batch's limits),
+   commits once, and returns the batch. */
+static writer_batch_t *
+s_batch(writer_t *self, verifier_job_t *first, s_next_fn *next, void *source)
+{
+    writer_batch_t *wb = calloc(1, sizeof *wb);
+    verifier_job_t **jobs = calloc(BROKER_BATCH_MAX, sizeof *jobs);
+    if (!wb || !jobs)
+        fatalx("out of memory for a batch"); /* nothing half-done yet */
+    wb->jobs = jobs;
+    batch_t batch = {.store = self->store,
+                     .events = &wb->events,
+                     .now = nmirf_now_ms(),
+                     .stats = self->stats,
+                     .txn = s_begin(self)};
+    /* A batch ends at BROKER_BATCH_MAX requests, or once its replies hold
+       BROKER_BATCH_BYTES: replies wait for the commit, so this bounds the
+       memory a burst of large reads can pin. */
+    size_t bytes = 0;
+    verifier_job_t *job = first;
+    while (job) {
+        if (job->check_rc == 0)
+            dispatch_apply(&batch, &job->checked, &job->reply);
+        else
+            nmirf_reply_encode(&job->reply, NULL, NMIRF_E_INTERNAL, "out of memory",
+                               store_seq(self->store, batch.txn), NULL, 0);
+        bytes += job->reply.size;
+        jobs[wb->count++] = job;
+        job = wb->count < BROKER_BATCH_MAX && bytes < BROKER_BATCH_BYTES ? next(source)
+                                                                         : NULL;
+    }
+    if (!batch.writes) {
+        mdb_txn_abort(batch.txn); /* reads only: nothing to sync */
+        self->stats->requests += wb->count;
+        return wb;
+    }
+    uint64_t t0 = nmirf_mono_us();
+    int rc = store_commit(batch.txn); /* synced: the durability point */
+    uint64_t took = nmirf_mono_us() - t0;
+    if (rc) {
+        log_warnx("commit of %zu requests failed: %s; all refused", wb->count,
+                  store_strerror(rc));
+        event_batch_truncate(&wb->events, 0);
+        MDB_txn *rtxn;
+        uint64_t seq = 0;
+        if (!store_begin(self->store, NULL, false, &rtxn)) {
+            seq = store_seq(self->store, rtxn);
+            mdb_txn_abort(rtxn);
+        }
+        s_fail_all(wb, rc, seq);
+    } else {
+        self->stats->commits++;
+        self->stats->writes += batch.writes;
+        self->stats->last_commit = nmirf_now_ms();
+        self->stats->last_batch = batch.writes;
+        unsigned slow_ms = atomic_load(&self->stats->slow_commit_ms);
+        if (slow_ms && took >= (uint64_t)slow_ms * 1000)
+            log_warnx("slow commit: %llu ms for %zu requests",
+                      (unsigned long long)(took / 1000), wb->count);
+    }
+    self->stats->requests += wb->count;
+    return wb;
+}
+
+/* The thread: a batch per wake-up, until $TERM; then frees what is still
+   queued to it. */
+static void
+s_actor(zsock_t *pipe, void *arg)
+{
+    writer_t *self = arg;
+    zsock_t *in = zsock_new(ZMQ_PULL), *out = zsock_new(ZMQ_PUSH);
+    zpoller_t *poller = NULL;
+    if (in && out) {
+        zsock_set_rcvhwm(in, 0); /* the broker bounds what is in flight */
+        zsock_set_sndhwm(out, 0);
+        if (zsock_connect(in, "%s", self->jobs_ep) == 0 &&
+            zsock_connect(out, "%s", self->done_ep) == 0)
+            poller = zpoller_new(pipe, in, NULL);
+    }
+    zsock_signal(pipe, poller ? 0 : 1);
+    while (poller) {
+        zsock_t *which = zpoller_wait(poller, -1);
+        if (which != in)
+            break; /* $TERM, or interrupted */
+        verifier_job_t *job;
+        if (zsock_recv(in, "p", &job) || !job)
+            continue;
+        writer_batch_t *wb = s_batch(self, job, s_next_waiting, in);
+        zsock_send(out, "p", wb);
+    }
+    verifier_job_t *job;
+    while (in && (zsock_events(in) & ZMQ_POLLIN) && zsock_recv(in, "p", &job) == 0)
+        verifier_job_destroy(&job);
+    zpoller_destroy(&poller);
+    zsock_destroy(&in);
+    zsock_destroy(&out);
+}
+
+writer_t *
+writer_new(store_t *store, broker_stats_t *stats)
+{
+    writer_t *self = zmalloc(sizeof *self);
+    self->store = store;
+    self->stats = stats;
+    snprintf(self->jobs_ep, sizeof self->jobs_ep, "inproc://writer-jobs-%p",
+             (void *)self);
+    snprintf(self->done_ep, sizeof self->done_ep, "inproc://writer-done-%p",
+             (void *)self);
+    self->jobs = zsock_new(ZMQ_PUSH);
+    self->done = zsock_new(ZMQ_PULL);
+    if (!self->jobs || !self->done)
+        goto fail;
+    zsock_set_sndhwm(self->jobs, 0);
+    zsock_set_rcvhwm(self->done, 0);
+    if (zsock_bind(self->jobs, "%s", self->jobs_ep) < 0 ||
+        zsock_bind(self->done, "%s", self->done_ep) < 0)
+        goto fail;
+    self->actor = zactor_new(s_actor, self);
+    if (!self->actor)
+        goto fail;
+    return self;
+fail:
+    writer_destroy(&self);
+    return NULL;
+}
+
+void
+writer_destroy(writer_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    writer_t *self = *self_p;
+    zactor_destroy(&self->actor);
+    writer_batch_t *wb;
+    while (self->done && (wb = writer_next(self)) != NULL)
+        writer_batch_destroy(&wb);
+    zsock_destroy(&self->jobs);
+    zsock_destroy(&self->done);
+    free(self);
+    *self_p = NULL;
+}
+
+int
+writer_submit(writer_t *self, verifier_job_t *job)
+{
+    if (zsock_send(self->jobs, "p", job))
+        return -1;
+    self->pending++;
+    return 0;
+}
+
+/* The inline source: an array. */
+typedef struct {
+    verifier_job_t **jobs; /* the jobs */
+    size_t n, i;           /* how many, the next */
+} s_array_t;
+
+static verifier_job_t *
+s_next_in_array(void *source)
+{
+    s_array_t *a = source;
+    return a->i < a->n ? a->jobs[a->i++] : NULL;
+}
+
+writer_batch_t *
+writer_run(writer_t *self, verifier_job_t **jobs, size_t n)
+{
+    assert(self->pending == 0 && n > 0 && n <= BROKER_BATCH_MAX);
+    s_array_t a = {jobs, n, 1};
+    return s_batch(self, jobs[0], s_next_in_array, &a);
+}
+
+bool
+writer_idle(writer_t *self)
+{
+    return self->pending == 0;
+}
+
+zsock_t *
+writer_done(writer_t *self)
+{
+    return self->done;
+}
+
+writer_batch_t *
+writer_next(writer_t *self)
+{
+    writer_batch_t *wb;
+    if (!(zsock_events(self->done) & ZMQ_POLLIN) || zsock_recv(self->done, "p", &wb))
+        return NULL;
+    self->pending -= wb->count;
+    return wb;
+}
+
+void
+writer_batch_destroy(writer_batch_t **batch_p)
+{
+    if (!batch_p || !*batch_p)
+        return;
+    writer_batch_t *wb = *batch_p;
+    for (size_t i = 0; i < wb->count; i++)
+        verifier_job_destroy(&wb->jobs[i]);
+    free(wb->jobs);
+    event_batch_free(&wb->events);
+    free(wb);
+    *batch_p = NULL;
+}

@@ -1,0 +1,66 @@
+/*  writer - the thread that owns the store's write transaction: group
+    commit.
+
+    The broker's thread hands it checked requests (verifier.c), in arrival
+    order. The writer takes every request already waiting (up to
+    BROKER_BATCH_MAX, or until the replies hold BROKER_BATCH_BYTES) into
+    one LMDB write transaction, applies each (dispatch_apply: a write in a
+    nested transaction), commits once (synced: the durability point), and
+    hands the batch back: the jobs with their replies and the events the
+    commit holds. The broker's thread then sends the replies, then
+    publishes the events. So no reply and no event leaves before its
+    commit, and while the writer waits for the disk the broker's thread
+    keeps reading and verifying the next batch. A lone request, when the
+    thread is idle, is run on the broker's thread itself (writer_run):
+    with nothing to overlap, a thread hand-off is only latency.
+*/
+#ifndef WRITER_H
+#define WRITER_H
+
+#include <czmq.h>
+#include <stdbool.h>
+
+#include "events.h"
+#include "stats.h"
+#include "store.h"
+#include "verifier.h"
+
+/* A committed (or refused) batch, back from the writer. */
+typedef struct {
+    verifier_job_t **jobs; /* the requests, replies filled in (owned) */
+    size_t count;          /* how many */
+    event_batch_t events;  /* what the commit holds, to publish */
+} writer_batch_t;
+
+typedef struct _writer_t writer_t;
+
+/* Starts the writer thread on store; it counts in stats (which ping
+   reads, on the same thread). Returns NULL on failure. */
+writer_t *writer_new(store_t *store, broker_stats_t *stats);
+
+/* Stops the thread and frees every job and batch not handed back. */
+void writer_destroy(writer_t **self_p);
+
+/* Queues a checked job (the writer takes it). Returns 0 or -1. */
+int writer_submit(writer_t *self, verifier_job_t *job);
+
+/* True if the thread has nothing of ours: no job handed to it is
+   unanswered. */
+bool writer_idle(writer_t *self);
+
+/* Runs a batch of jobs[0..n) (1 <= n <= BROKER_BATCH_MAX) on the calling
+   thread, as the writer thread would, and returns it. Only while
+   writer_idle: then the thread waits and the write transaction is free.
+   For a lone request, this saves two thread wake-ups. */
+writer_batch_t *writer_run(writer_t *self, verifier_job_t **jobs, size_t n);
+
+/* The socket that turns readable when batches come back. */
+zsock_t *writer_done(writer_t *self);
+
+/* A batch that came back, or NULL. Never blocks. Caller destroys. */
+writer_batch_t *writer_next(writer_t *self);
+
+/* Destroys the batch's remaining jobs and events. */
+void writer_batch_destroy(writer_batch_t **batch_p);
+
+#endif

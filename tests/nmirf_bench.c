@@ -1,0 +1,850 @@
+/*  nmirf-bench - the figures of docs/PERFORMANCE.md, against real
+    processes on loopback.
+
+    Starts nmirfd in a temporary directory (more nmirfd flags with
+    --broker-arg), enrolls one ministry per submitter, each with its own
+    keys, CURVE connection and assigned recommendation, and measures:
+
+    1. throughput: N submitter threads, each with W report.submit requests
+       in flight, every request signed before the timed window; durable
+       signed updates/s, the mean writes per commit (the broker's own ping
+       counters) and submit -> acknowledgement latency; K subscribers
+       count the events meanwhile;
+    2. fan-out latency (--rate R): one submitter paced at R updates/s; the
+       time from each submit to its event reaching each subscriber;
+    3. replication (--replicate M): M recommendations imported, a tenth
+       assigned; a fresh nmirf-agent timed from launch until its replica
+       holds the broker's sequence, its digest checked;
+    4. connected clients (--clients C): C more enrolled entities, each with
+       a CURVE DEALER (one signed ping answered) and a SUB; events
+       published then, checked to reach every SUB; the broker's peak RSS
+       (VmHWM) read from /proc.
+
+    Prints readable lines and one `BENCH {json}` line. Fails (exit 1, the
+    broker's log printed) if a write is refused or an event is missing;
+    never on a time.
+
+    usage: nmirf-bench NMIRFD NMIRF-AGENT [options]   (--help)
+*/
+#include "agent_harness.h"
+#include "nmirf_util.h"
+
+#include <czmq.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IMPORT_CHUNK 250      /* recommendations per rec.import request */
+#define MAX_SUBMITTERS 256    /* submitter threads */
+#define MAX_SUBSCRIBERS 64    /* subscriber threads */
+#define PER_THREAD_MAX 200000 /* requests signed ahead per submitter */
+#define REPLY_WAIT_MS 10000   /* a reply slower than this fails the run */
+#define MAX_INFLIGHT 64       /* the broker queues 64 messages per client */
+
+typedef struct {
+    int submitters;                   /* N */
+    int inflight;                     /* W */
+    double seconds;                   /* throughput window */
+    int subscribers;                  /* K */
+    int rate;                         /* paced updates/s, 0: no paced phase */
+    size_t replicate;                 /* M, 0: no replication phase */
+    int clients;                      /* C, 0: no clients phase */
+    const char *args[H_MAX_ARGS + 1]; /* more nmirfd flags */
+    int nargs;                        /* how many */
+} opts_t;
+
+/* --- helpers ------------------------------------------------------------ */
+
+static int
+s_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The q-quantile (0..1) of sorted[0..n), in ms. */
+static double
+s_pct(const uint64_t *sorted, size_t n, double q)
+{
+    if (n == 0)
+        return 0;
+    size_t i = (size_t)(q * (double)n);
+    return (i >= n ? sorted[n - 1] : sorted[i]) / 1000.0;
+}
+
+/* A request id that names its submitter and index (bytes 0-3, 4-7), so a
+   reply or an event leads back to its send time. */
+static void
+s_make_id(uint8_t id[NMIRF_ID_LEN], uint32_t who, uint32_t index)
+{
+    nmirf_random_id(id, NMIRF_ID_LEN);
+    memcpy(id, &who, 4);
+    memcpy(id + 4, &index, 4);
+}
+
+static void
+s_read_id(const uint8_t id[NMIRF_ID_LEN], uint32_t *who, uint32_t *index)
+{
+    memcpy(who, id, 4);
+    memcpy(index, id + 4, 4);
+}
+
+/* The broker's write and commit counters, through ping. */
+static void
+s_counters(h_broker_t *b, uint64_t *writes, uint64_t *commits)
+{
+    nmirf_reply_t *r = H_CALL_EXPECT("ok", h_coord(b), "ping", "{}");
+    *writes = h_u(&r->body, "writes");
+    *commits = h_u(&r->body, "commits");
+    nmirf_reply_destroy(&r);
+}
+
+/* A field of /proc/PID/status in KiB (VmHWM: peak RSS, VmRSS), or 0. */
+static unsigned long
+s_proc_kib(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    unsigned long kib = 0;
+    size_t n = strlen(field);
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, field, n) == 0 && line[n] == ':')
+            kib = strtoul(line + n + 1, NULL, 10);
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+/* An entity of our own (the harness keeps at most H_MAX_ENTITIES):
+   fresh keys, no client. Enrolled by s_enroll_all. */
+static h_entity_t *
+s_entity(const char *id)
+{
+    h_entity_t *e = calloc(1, sizeof *e);
+    H_ASSERT(e);
+    H_ASSERT(nmirf_key_generate(&e->key, id) == 0);
+    snprintf(e->id, sizeof e->id, "%s", id);
+    return e;
+}
+
+/* Sends reqs[0..n) on dealer with up to window in flight, bounded by
+   until_us (0: none). Fills lat_us[i] (0 if not sent) and returns how
+   many were acknowledged ok; *failed counts the rest that were sent. */
+static size_t
+s_drive(zsock_t *dealer, h_request_t **reqs, size_t n, int window, uint64_t until_us,
+        uint64_t *sent_us, uint64_t *lat_us, size_t *failed)
+{
+    size_t next = 0, got = 0, ok = 0;
+    while (got < next || (next < n && (!until_us || nmirf_mono_us() < until_us))) {
+        while (next < n && (int)(next - got) < window &&
+               (!until_us || nmirf_mono_us() < until_us)) {
+            h_request_t *r = reqs[next];
+            sent_us[next] = nmirf_mono_us();
+            zmq_send(zsock_resolve(dealer), r->env, r->env_len, ZMQ_SNDMORE);
+            zmq_send(zsock_resolve(dealer), r->sig, sizeof r->sig, 0);
+            next++;
+        }
+        zmsg_t *reply = zmsg_recv(dealer); /* rcvtimeo bounds it */
+        H_ASSERTF(reply, "no reply within %d ms (%zu sent, %zu answered)", REPLY_WAIT_MS,
+                  next, got);
+        uint64_t now = nmirf_mono_us();
+        zframe_t *f = zmsg_last(reply);
+        nmirf_reply_t *rep = nmirf_reply_decode(zframe_data(f), zframe_size(f), NULL, 0);
+        uint32_t who, idx;
+        if (rep && rep->has_id) {
+            s_read_id(rep->id, &who, &idx);
+            if (idx < next && rep->ok) {
+                lat_us[idx] = now - sent_us[idx];
+                ok++;
+            } else if (!rep->ok) {
+                fprintf(stderr, "refused: %s: %s\n", rep->code_name, rep->message);
+                (*failed)++;
+            }
+        } else
+            (*failed)++;
+        got++;
+        nmirf_reply_destroy(&rep);
+        zmsg_destroy(&reply);
+    }
+    return ok;
+}
+
+static zsock_t *
+s_dealer(h_broker_t *b, const h_entity_t *e)
+{
+    zsock_t *d = h_dealer_new(b, e);
+    zsock_set_rcvtimeo(d, REPLY_WAIT_MS);
+    return d;
+}
+
+/* Enrolls es[0..n) as role through the coordinator, pipelined. */
+static void
+s_enroll_all(h_broker_t *b, h_entity_t **es, size_t n, const char *role)
+{
+    h_request_t **reqs = calloc(n, sizeof *reqs);
+    uint64_t *sent = calloc(n, sizeof *sent), *lat = calloc(n, sizeof *lat);
+    H_ASSERT(reqs && sent && lat);
+    for (size_t i = 0; i < n; i++) {
+        msgpack_sbuffer *sb = h_pack_enroll(&es[i]->key, role);
+        uint8_t id[NMIRF_ID_LEN];
+        s_make_id(id, 0, (uint32_t)i);
+        reqs[i] = h_request_make_packed(h_coord(b), id, "entity.enroll",
+                                        (uint8_t *)sb->data, sb->size);
+        msgpack_sbuffer_free(sb);
+    }
+    zsock_t *d = s_dealer(b, h_coord(b));
+    size_t failed = 0;
+    size_t ok = s_drive(d, reqs, n, 32, 0, sent, lat, &failed);
+    H_ASSERTF(ok == n && failed == 0, "enrolled %zu of %zu", ok, n);
+    zsock_destroy(&d);
+    for (size_t i = 0; i < n; i++)
+        h_request_free(&reqs[i]);
+    free(reqs);
+    free(sent);
+    free(lat);
+}
+
+/* Sends one signed ping as e through d and waits for its answer: the
+   CURVE handshake is then behind us. */
+static void
+s_ping(zsock_t *d, h_entity_t *e)
+{
+    uint8_t id[NMIRF_ID_LEN];
+    s_make_id(id, 0x7069, 0);
+    h_request_t *r = h_request_make_packed(e, id, "ping", NULL, 0);
+    uint64_t sent, lat = 0;
+    size_t failed = 0;
+    H_ASSERTF(s_drive(d, &r, 1, 1, 0, &sent, &lat, &failed) == 1, "ping as %s", e->id);
+    h_request_free(&r);
+}
+
+/* --- subscribers ---------------------------------------------------------- */
+
+typedef struct {
+    h_broker_t *broker;      /* where */
+    h_entity_t *as;          /* whose CURVE key */
+    volatile int *stop;      /* set by the main thread */
+    const uint64_t *sent_us; /* paced phase: send time by index, else NULL */
+    uint32_t who;            /* paced phase: the submitter whose events count */
+    size_t max_index;        /* size of sent_us */
+    uint64_t *lat_us;        /* paced phase: latency per index, out */
+    size_t events;           /* events received, out */
+    zsock_t *sub;            /* connected before the phase starts */
+} subscriber_t;
+
+static void *
+s_subscribe(void *arg)
+{
+    subscriber_t *s = arg;
+    zsock_set_rcvtimeo(s->sub, 100);
+    while (!*s->stop) {
+        zmsg_t *m = zmsg_recv(s->sub);
+        if (!m)
+            continue;
+        uint64_t now = nmirf_mono_us();
+        zframe_t *f = zmsg_last(m);
+        if (zmsg_size(m) == 2 && s->sent_us) {
+            nmirf_event_t *ev =
+                nmirf_event_decode(zframe_data(f), zframe_size(f), NULL, 0);
+            uint32_t who, idx;
+            if (ev && ev->has_req) {
+                s_read_id(ev->req, &who, &idx);
+                uint64_t t0 = idx < s->max_index
+                                  ? __atomic_load_n(&s->sent_us[idx], __ATOMIC_ACQUIRE)
+                                  : 0;
+                if (who == s->who && t0 && !s->lat_us[idx])
+                    s->lat_us[idx] = now - t0;
+            }
+            nmirf_event_destroy(&ev);
+        }
+        zframe_t *topic = zmsg_first(m);
+        if (zframe_size(topic) > 3 && memcmp(zframe_data(topic), "ev/", 3) == 0)
+            s->events++;
+        zmsg_destroy(&m);
+    }
+    return NULL;
+}
+
+/* --- phase 1: throughput ---------------------------------------------------- */
+
+typedef struct {
+    h_broker_t *broker;       /* where */
+    h_entity_t *author;       /* whose connection */
+    h_request_t **reqs;       /* pre-signed */
+    size_t count;             /* how many */
+    int window;               /* in flight */
+    double seconds;           /* budget */
+    pthread_barrier_t *start; /* all begin together */
+    uint64_t *sent_us;        /* send times */
+    uint64_t *lat_us;         /* latencies, out (0: none) */
+    size_t done;              /* acknowledged ok, out */
+    size_t failed;            /* refused, out */
+} submitter_t;
+
+static void *
+s_submit(void *arg)
+{
+    submitter_t *s = arg;
+    zsock_t *d = s_dealer(s->broker, s->author);
+    s_ping(d, s->author); /* the CURVE handshake, outside the window */
+    pthread_barrier_wait(s->start);
+    uint64_t until = nmirf_mono_us() + (uint64_t)(s->seconds * 1e6);
+    s->done = s_drive(d, s->reqs, s->count, s->window, until, s->sent_us, s->lat_us,
+                      &s->failed);
+    zsock_destroy(&d);
+    return NULL;
+}
+
+/* Signs count report.submit requests as e on rec BENCH-i, ids (who, k). */
+static h_request_t **
+s_sign_reports(h_entity_t *e, size_t i, uint32_t who, size_t count)
+{
+    h_request_t **reqs = calloc(count, sizeof *reqs);
+    H_ASSERT(reqs);
+    msgpack_sbuffer *sb = h_pack_json(
+        "{'rec':'BENCH-%zu','status':'in_progress','narrative':'benchmark report'}", i);
+    for (size_t k = 0; k < count; k++) {
+        uint8_t id[NMIRF_ID_LEN];
+        s_make_id(id, who, (uint32_t)k);
+        reqs[k] =
+            h_request_make_packed(e, id, "report.submit", (uint8_t *)sb->data, sb->size);
+    }
+    msgpack_sbuffer_free(sb);
+    return reqs;
+}
+
+static void
+s_free_reqs(h_request_t **reqs, size_t count)
+{
+    for (size_t k = 0; k < count; k++)
+        h_request_free(&reqs[k]);
+    free(reqs);
+}
+
+/* Starts K subscriber threads on "ev/", waits until each sees a heartbeat
+   (so its subscription is in place). */
+static void
+s_subs_start(h_broker_t *b, subscriber_t *subs, pthread_t *threads, int k,
+             volatile int *stop)
+{
+    for (int i = 0; i < k; i++) {
+        subs[i].broker = b;
+        subs[i].as = h_coord(b);
+        subs[i].stop = stop;
+        subs[i].sub = h_sub_new(b, h_coord(b), "ev/");
+        zsock_set_subscribe(subs[i].sub, "hb");
+        zsock_set_rcvtimeo(subs[i].sub, 3000);
+        zmsg_t *hb = zmsg_recv(subs[i].sub); /* heartbeats come every second */
+        H_ASSERTF(hb, "subscriber %d saw no heartbeat", i);
+        zmsg_destroy(&hb);
+        zsock_set_unsubscribe(subs[i].sub, "hb");
+    }
+    for (int i = 0; i < k; i++)
+        pthread_create(&threads[i], NULL, s_subscribe, &subs[i]);
+}
+
+static void
+s_subs_stop(subscriber_t *subs, pthread_t *threads, int k, volatile int *stop)
+{
+    *stop = 1;
+    for (int i = 0; i < k; i++) {
+        pthread_join(threads[i], NULL);
+        zsock_destroy(&subs[i].sub);
+    }
+}
+
+static void
+s_throughput(h_broker_t *b, h_entity_t **ms, const opts_t *o, json_t *out)
+{
+    int n = o->submitters;
+    /* Enough requests for the window at a generous rate, capped. */
+    double per_s =
+        40000.0 / n < 4000.0 * o->inflight ? 40000.0 / n : 4000.0 * o->inflight;
+    size_t per = (size_t)(o->seconds * per_s) + (size_t)o->inflight + 16;
+    if (per > PER_THREAD_MAX)
+        per = PER_THREAD_MAX;
+    submitter_t *subs = calloc((size_t)n, sizeof *subs);
+    pthread_t *threads = calloc((size_t)n, sizeof *threads);
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, (unsigned)n + 1);
+    for (int i = 0; i < n; i++) {
+        submitter_t *s = &subs[i];
+        s->broker = b;
+        s->author = ms[i];
+        s->count = per;
+        s->window = o->inflight;
+        s->seconds = o->seconds;
+        s->start = &start;
+        s->reqs = s_sign_reports(ms[i], (size_t)i, (uint32_t)i + 1, per);
+        s->sent_us = calloc(per, sizeof *s->sent_us);
+        s->lat_us = calloc(per, sizeof *s->lat_us);
+    }
+    volatile int stop = 0;
+    subscriber_t ks[MAX_SUBSCRIBERS];
+    pthread_t kt[MAX_SUBSCRIBERS];
+    memset(ks, 0, sizeof ks);
+    s_subs_start(b, ks, kt, o->subscribers, &stop);
+    uint64_t w0, c0, w1, c1, seq0 = h_seq(b);
+    s_counters(b, &w0, &c0);
+    for (int i = 0; i < n; i++)
+        pthread_create(&threads[i], NULL, s_submit, &subs[i]);
+    pthread_barrier_wait(&start);
+    uint64_t t0 = nmirf_mono_us();
+    size_t done = 0, failed = 0;
+    for (int i = 0; i < n; i++) {
+        pthread_join(threads[i], NULL);
+        done += subs[i].done;
+        failed += subs[i].failed;
+    }
+    double took = (double)(nmirf_mono_us() - t0) / 1e6;
+    s_counters(b, &w1, &c1);
+    uint64_t events = h_seq(b) - seq0;
+    /* Every event reaches every subscriber: wait for the stragglers. */
+    for (int tries = 0; tries < 100; tries++) {
+        bool all = true;
+        for (int i = 0; i < o->subscribers; i++)
+            all = all && ks[i].events >= events;
+        if (all)
+            break;
+        h_sleep_ms(50);
+    }
+    s_subs_stop(ks, kt, o->subscribers, &stop);
+    uint64_t *all = calloc(done ? done : 1, sizeof *all);
+    size_t a = 0;
+    for (int i = 0; i < n; i++) {
+        for (size_t k = 0; k < subs[i].count; k++)
+            if (subs[i].lat_us[k] && a < done)
+                all[a++] = subs[i].lat_us[k];
+        s_free_reqs(subs[i].reqs, subs[i].count);
+        free(subs[i].sent_us);
+        free(subs[i].lat_us);
+    }
+    qsort(all, a, sizeof *all, s_cmp);
+    double rate = done / took;
+    double per_commit = c1 > c0 ? (double)(w1 - w0) / (double)(c1 - c0) : 0;
+    size_t min_seen = SIZE_MAX;
+    for (int i = 0; i < o->subscribers; i++)
+        min_seen = ks[i].events < min_seen ? ks[i].events : min_seen;
+    printf("throughput: %d submitters x %d in flight: %.0f durable signed updates/s "
+           "(%zu in %.2f s, %zu failed), %.1f writes/commit, ack p50 %.2f ms p99 %.2f "
+           "ms p99.9 %.2f ms\n",
+           n, o->inflight, rate, done, took, failed, per_commit, s_pct(all, a, 0.5),
+           s_pct(all, a, 0.99), s_pct(all, a, 0.999));
+    if (o->subscribers)
+        printf("throughput: %d subscribers each got %zu of %llu events\n", o->subscribers,
+               min_seen, (unsigned long long)events);
+    json_object_set_new(out, "submitters", json_integer(n));
+    json_object_set_new(out, "inflight", json_integer(o->inflight));
+    json_object_set_new(out, "updates", json_integer((json_int_t)done));
+    json_object_set_new(out, "seconds", json_real(took));
+    json_object_set_new(out, "updates_per_s", json_real(rate));
+    json_object_set_new(out, "writes_per_commit", json_real(per_commit));
+    json_object_set_new(out, "ack_p50_ms", json_real(s_pct(all, a, 0.5)));
+    json_object_set_new(out, "ack_p99_ms", json_real(s_pct(all, a, 0.99)));
+    json_object_set_new(out, "ack_p999_ms", json_real(s_pct(all, a, 0.999)));
+    json_object_set_new(out, "failed", json_integer((json_int_t)failed));
+    json_object_set_new(out, "subscribers", json_integer(o->subscribers));
+    free(all);
+    free(subs);
+    free(threads);
+    pthread_barrier_destroy(&start);
+    H_ASSERTF(failed == 0, "%zu writes failed", failed);
+    H_ASSERTF(o->subscribers == 0 || min_seen >= events,
+              "a subscriber got %zu of %llu events", min_seen,
+              (unsigned long long)events);
+}
+
+/* --- phase 2: submit -> event at a paced rate -------------------------------- */
+
+static void
+s_paced(h_broker_t *b, h_entity_t *m, const opts_t *o, json_t *out)
+{
+    size_t count = (size_t)(o->rate * o->seconds);
+    if (count < 10)
+        count = 10;
+    int k = o->subscribers > 0 ? o->subscribers : 1;
+    uint32_t who = 0x7061; /* any tag the throughput phase did not use */
+    h_request_t **reqs = s_sign_reports(m, 0, who, count);
+    uint64_t *sent = calloc(count, sizeof *sent), *ack = calloc(count, sizeof *ack);
+    volatile int stop = 0;
+    subscriber_t ks[MAX_SUBSCRIBERS];
+    pthread_t kt[MAX_SUBSCRIBERS];
+    memset(ks, 0, sizeof ks);
+    for (int i = 0; i < k; i++) {
+        ks[i].sent_us = sent;
+        ks[i].who = who;
+        ks[i].max_index = count;
+        ks[i].lat_us = calloc(count, sizeof(uint64_t));
+    }
+    s_subs_start(b, ks, kt, k, &stop);
+    zsock_t *d = s_dealer(b, m);
+    s_ping(d, m);
+    zpoller_t *poller = zpoller_new(d, NULL);
+    uint64_t t0 = nmirf_mono_us(), period = (uint64_t)(1e6 / o->rate);
+    size_t next = 0, got = 0, failed = 0;
+    while (got < count) {
+        uint64_t now = nmirf_mono_us();
+        /* Open loop: each request leaves at its time, answered or not. */
+        while (next < count && now >= t0 + next * period) {
+            __atomic_store_n(&sent[next], nmirf_mono_us(), __ATOMIC_RELEASE);
+            zmq_send(zsock_resolve(d), reqs[next]->env, reqs[next]->env_len, ZMQ_SNDMORE);
+            zmq_send(zsock_resolve(d), reqs[next]->sig, NMIRF_SIG_LEN, 0);
+            next++;
+        }
+        int wait_ms = next < count ? (int)((t0 + next * period - now) / 1000) : 1000;
+        if (zpoller_wait(poller, wait_ms) == d) {
+            zmsg_t *reply = zmsg_recv(d);
+            zframe_t *f = zmsg_last(reply);
+            nmirf_reply_t *r =
+                nmirf_reply_decode(zframe_data(f), zframe_size(f), NULL, 0);
+            uint32_t w, idx;
+            if (r && r->ok && r->has_id) {
+                s_read_id(r->id, &w, &idx);
+                if (idx < count)
+                    ack[idx] = nmirf_mono_us() - sent[idx];
+            } else
+                failed++;
+            nmirf_reply_destroy(&r);
+            zmsg_destroy(&reply);
+            got++;
+        } else if (next == count) {
+            H_ASSERTF(nmirf_mono_us() - t0 < (uint64_t)(o->seconds * 1e6) + 30000000,
+                      "paced phase: %zu of %zu answered", got, count);
+        }
+    }
+    double took = (nmirf_mono_us() - t0) / 1e6;
+    /* Wait (bounded) for the last events to reach every subscriber. */
+    for (int tries = 0; tries < 100; tries++) {
+        bool all = true;
+        for (int i = 0; i < k; i++)
+            all = all && ks[i].lat_us[count - 1] != 0;
+        if (all)
+            break;
+        h_sleep_ms(20);
+    }
+    s_subs_stop(ks, kt, k, &stop);
+    uint64_t *ev = calloc(count * (size_t)k, sizeof *ev);
+    size_t ne = 0, missing = 0;
+    for (int i = 0; i < k; i++) {
+        for (size_t j = 0; j < count; j++)
+            if (ks[i].lat_us[j])
+                ev[ne++] = ks[i].lat_us[j];
+            else
+                missing++;
+        free(ks[i].lat_us);
+    }
+    qsort(ev, ne, sizeof *ev, s_cmp);
+    qsort(ack, count, sizeof *ack, s_cmp);
+    printf(
+        "paced: %zu updates at %d/s in %.2f s, %d subscribers: submit->event p50 "
+        "%.2f ms p99 %.2f ms p99.9 %.2f ms (%zu deliveries, %zu missing); ack p50 %.2f "
+        "ms p99 %.2f ms\n",
+        count, o->rate, took, k, s_pct(ev, ne, 0.5), s_pct(ev, ne, 0.99),
+        s_pct(ev, ne, 0.999), ne, missing, s_pct(ack, count, 0.5),
+        s_pct(ack, count, 0.99));
+    json_object_set_new(out, "rate", json_integer(o->rate));
+    json_object_set_new(out, "event_p50_ms", json_real(s_pct(ev, ne, 0.5)));
+    json_object_set_new(out, "event_p99_ms", json_real(s_pct(ev, ne, 0.99)));
+    json_object_set_new(out, "event_p999_ms", json_real(s_pct(ev, ne, 0.999)));
+    json_object_set_new(out, "event_missing", json_integer((json_int_t)missing));
+    json_object_set_new(out, "paced_ack_p99_ms", json_real(s_pct(ack, count, 0.99)));
+    zpoller_destroy(&poller);
+    zsock_destroy(&d);
+    s_free_reqs(reqs, count);
+    free(sent);
+    free(ack);
+    free(ev);
+    H_ASSERTF(failed == 0 && missing == 0, "%zu refused, %zu events missing", failed,
+              missing);
+}
+
+/* --- phase 3: a new agent replicates M recommendations ------------------------ */
+
+/* Imports recs BR-0..m-1 with realistic texts (fr/en, about 400 bytes
+   each), in chunks. */
+static void
+s_import(h_broker_t *b, size_t m)
+{
+    for (size_t i = 0; i < m; i += IMPORT_CHUNK) {
+        size_t end = i + IMPORT_CHUNK < m ? i + IMPORT_CHUNK : m;
+        char *json = NULL;
+        size_t cap = 0;
+        FILE *f = open_memstream(&json, &cap);
+        fprintf(f, "{'recs':[");
+        for (size_t j = i; j < end; j++)
+            fprintf(
+                f,
+                "%s{'id':'BR-%zu','mechanism':'UPR','symbol':'A/HRC/55/12',"
+                "'paragraph':'%zu','cycle':'4','themes':['justice'],"
+                "'text':{'fr':'Renforcer les garanties procedurales des personnes "
+                "privees de liberte, notamment l acces a un avocat des le debut de la "
+                "garde a vue (%zu).','en':'Strengthen procedural safeguards for persons "
+                "deprived of liberty, including access to a lawyer from the outset of "
+                "police custody (%zu).'}}",
+                j > i ? "," : "", j, j, j, j);
+        fprintf(f, "]}");
+        fclose(f);
+        H_CALL_CHECK("ok", h_coord(b), "rec.import", "%s", json);
+        free(json);
+    }
+}
+
+static void
+s_replicate(h_broker_t *b, h_entity_t *m, size_t count, json_t *out)
+{
+    uint64_t t0 = nmirf_mono_us();
+    s_import(b, count);
+    for (size_t j = 0; j < count; j += 10)
+        H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec':'BR-%zu','lead':'%s'}", j,
+                     m->id);
+    uint64_t seq = h_seq(b);
+    printf("replicate: %zu recommendations, %zu assigned to %s, broker at seq %llu "
+           "(loaded in %.1f s)\n",
+           count, (count + 9) / 10, m->id, (unsigned long long)seq,
+           (nmirf_mono_us() - t0) / 1e6);
+    t0 = nmirf_mono_us();
+    ha_agent_t *a = ha_agent_start(b, m, NULL);
+    uint64_t deadline = t0 + 600u * 1000000u, got = 0;
+    while (nmirf_mono_us() < deadline) {
+        /* The agent answers its control socket between steps: a snapshot of
+           100,000 records holds it for seconds on a loaded machine. */
+        nmirf_reply_t *r = ha_ctl(a, 60000, "status", NULL);
+        got = h_u(&r->body, "seq");
+        nmirf_reply_destroy(&r);
+        if (got >= seq)
+            break;
+        h_sleep_ms(5);
+    }
+    double took = (nmirf_mono_us() - t0) / 1e6;
+    HA_ASSERTF(got >= seq, "replica at %llu, broker at %llu", (unsigned long long)got,
+               (unsigned long long)seq);
+    uint8_t want[NMIRF_HASH_LEN], have[NMIRF_HASH_LEN];
+    uint64_t s1, s2;
+    ha_broker_digest(h_coord(b), want, &s1);
+    ha_agent_digest(a, have, &s2);
+    HA_ASSERT(s1 == s2 && memcmp(want, have, sizeof want) == 0);
+    printf("replicate: a new agent caught up with %zu recommendations (seq %llu) in "
+           "%.3f s from launch; digest matches the broker's\n",
+           count, (unsigned long long)seq, took);
+    json_object_set_new(out, "replicate_recs", json_integer((json_int_t)count));
+    json_object_set_new(out, "replicate_s", json_real(took));
+    ha_agent_destroy(&a);
+}
+
+/* --- phase 4: C connected clients --------------------------------------------- */
+
+static void
+s_clients(h_broker_t *b, int c, json_t *out)
+{
+    unsigned long rss0 = s_proc_kib(b->pid, "VmRSS");
+    h_entity_t **es = calloc((size_t)c, sizeof *es);
+    zsock_t **dealers = calloc((size_t)c, sizeof *dealers);
+    zsock_t **subs = calloc((size_t)c, sizeof *subs);
+    H_ASSERT(es && dealers && subs);
+    uint64_t t0 = nmirf_mono_us();
+    for (int i = 0; i < c; i++) {
+        char id[24];
+        snprintf(id, sizeof id, "C%04d", i);
+        es[i] = s_entity(id);
+    }
+    s_enroll_all(b, es, (size_t)c, "ministry");
+    printf("clients: %d entities enrolled in %.1f s\n", c, (nmirf_mono_us() - t0) / 1e6);
+    t0 = nmirf_mono_us();
+    /* Each client as an agent holds them: a DEALER for requests, a SUB for
+       its events. A signed ping through each DEALER proves its session. */
+    for (int i = 0; i < c; i++) {
+        dealers[i] = s_dealer(b, es[i]);
+        subs[i] = h_sub_new(b, es[i], "ev/");
+        zsock_set_rcvtimeo(subs[i], 0);
+    }
+    for (int i = 0; i < c; i++) {
+        uint8_t id[NMIRF_ID_LEN];
+        s_make_id(id, 0x636c, (uint32_t)i);
+        h_request_t *r = h_request_make_packed(es[i], id, "ping", NULL, 0);
+        zmq_send(zsock_resolve(dealers[i]), r->env, r->env_len, ZMQ_SNDMORE);
+        zmq_send(zsock_resolve(dealers[i]), r->sig, NMIRF_SIG_LEN, 0);
+        h_request_free(&r);
+    }
+    for (int i = 0; i < c; i++) {
+        zmsg_t *reply = zmsg_recv(dealers[i]);
+        H_ASSERTF(reply, "client %d: no answer to its ping", i);
+        zmsg_destroy(&reply);
+    }
+    h_sleep_ms(500); /* SUB subscriptions travel after their handshakes */
+    printf("clients: %d DEALER + %d SUB connected and answered in %.1f s\n", c, c,
+           (nmirf_mono_us() - t0) / 1e6);
+    /* Events now: every SUB must get all of them. */
+    const size_t rounds = 20;
+    uint64_t seq0 = h_seq(b);
+    for (size_t k = 0; k < rounds; k++)
+        H_CALL_CHECK("ok", h_coord(b), "rec.import",
+                     "{'recs':[{'id':'CLI-%zu','mechanism':'UPR','text':{'en':'fan-out "
+                     "check'}}]}",
+                     k);
+    uint64_t events = h_seq(b) - seq0;
+    size_t *got = calloc((size_t)c, sizeof *got);
+    zpoller_t *poller = zpoller_new(NULL);
+    for (int i = 0; i < c; i++)
+        zpoller_add(poller, subs[i]);
+    uint64_t deadline = nmirf_mono_us() + 30000000;
+    size_t complete = 0;
+    while (complete < (size_t)c && nmirf_mono_us() < deadline) {
+        if (!zpoller_wait(poller, 200) && zpoller_terminated(poller))
+            break;
+        complete = 0;
+        for (int i = 0; i < c; i++) {
+            zmsg_t *m;
+            while ((m = zmsg_recv(subs[i])) != NULL) {
+                got[i]++;
+                zmsg_destroy(&m);
+            }
+            complete += got[i] >= events;
+        }
+    }
+    unsigned long hwm = s_proc_kib(b->pid, "VmHWM"), rss = s_proc_kib(b->pid, "VmRSS");
+    printf("clients: %llu events reached %zu of %d subscribers; broker RSS %.1f MiB "
+           "before, %.1f MiB with them, peak (VmHWM) %.1f MiB\n",
+           (unsigned long long)events, complete, c, rss0 / 1024.0, rss / 1024.0,
+           hwm / 1024.0);
+    json_object_set_new(out, "clients", json_integer(c));
+    json_object_set_new(out, "clients_delivered", json_integer((json_int_t)complete));
+    json_object_set_new(out, "broker_rss_kib", json_integer((json_int_t)rss));
+    json_object_set_new(out, "broker_vmhwm_kib", json_integer((json_int_t)hwm));
+    zpoller_destroy(&poller);
+    for (int i = 0; i < c; i++) {
+        zsock_destroy(&dealers[i]);
+        zsock_destroy(&subs[i]);
+        nmirf_key_wipe(&es[i]->key);
+        free(es[i]);
+    }
+    free(got);
+    free(es);
+    free(dealers);
+    free(subs);
+    H_ASSERTF(complete == (size_t)c, "only %zu of %d subscribers got all %llu events",
+              complete, c, (unsigned long long)events);
+}
+
+/* --- main ---------------------------------------------------------------------- */
+
+static void
+s_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: nmirf-bench NMIRFD NMIRF-AGENT [options]\n"
+            "  -n, --submitters N   submitter threads, each its own entity (default 1)\n"
+            "  -w, --inflight W     requests in flight per submitter (default 1)\n"
+            "  -s, --seconds S      length of the throughput and paced phases (default "
+            "3)\n"
+            "  -k, --subscribers K  subscriber threads on ev/ (default 1)\n"
+            "  -r, --rate R         paced phase at R updates/s, 0 to skip (default "
+            "1000)\n"
+            "  -m, --replicate M    a new agent replicates M recommendations (default 0: "
+            "skip)\n"
+            "  -c, --clients C      C connected DEALER+SUB clients, broker RSS (default "
+            "0: skip)\n"
+            "  -b, --broker-arg A   one more nmirfd argument (e.g. --verifiers=2)\n");
+}
+
+static long
+s_num(const char *flag, const char *v, long lo, long hi)
+{
+    char *end;
+    long n = strtol(v ? v : "", &end, 10);
+    if (!v || *end || end == v || n < lo || n > hi) {
+        fprintf(stderr, "nmirf-bench: %s: '%s' is not a number from %ld to %ld\n", flag,
+                v ? v : "", lo, hi);
+        exit(2);
+    }
+    return n;
+}
+
+int
+main(int argc, char **argv)
+{
+    opts_t o = {
+        .submitters = 1, .inflight = 1, .seconds = 3, .subscribers = 1, .rate = 1000};
+    if (argc < 3 || argv[1][0] == '-') {
+        s_usage(stderr);
+        return 2;
+    }
+    for (int i = 3; i < argc; i++) {
+        const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(f, "-n") || !strcmp(f, "--submitters"))
+            o.submitters = (int)s_num(f, v, 1, MAX_SUBMITTERS);
+        else if (!strcmp(f, "-w") || !strcmp(f, "--inflight"))
+            o.inflight = (int)s_num(f, v, 1, MAX_INFLIGHT);
+        else if (!strcmp(f, "-s") || !strcmp(f, "--seconds"))
+            o.seconds = (double)s_num(f, v, 1, 3600);
+        else if (!strcmp(f, "-k") || !strcmp(f, "--subscribers"))
+            o.subscribers = (int)s_num(f, v, 0, MAX_SUBSCRIBERS);
+        else if (!strcmp(f, "-r") || !strcmp(f, "--rate"))
+            o.rate = (int)s_num(f, v, 0, 100000);
+        else if (!strcmp(f, "-m") || !strcmp(f, "--replicate"))
+            o.replicate = (size_t)s_num(f, v, 0, 10000000);
+        else if (!strcmp(f, "-c") || !strcmp(f, "--clients"))
+            o.clients = (int)s_num(f, v, 0, 10000);
+        else if ((!strcmp(f, "-b") || !strcmp(f, "--broker-arg")) && v &&
+                 o.nargs < H_MAX_ARGS)
+            o.args[o.nargs++] = v;
+        else if (!strcmp(f, "-h") || !strcmp(f, "--help")) {
+            s_usage(stdout);
+            return 0;
+        } else {
+            s_usage(stderr);
+            return 2;
+        }
+        i++;
+    }
+    char *hargv[] = {argv[0], argv[1], argv[2], NULL};
+    ha_init(3, hargv, 3600);
+    /* C clients need 2C sockets here and 2C descriptors in the broker. */
+    zsys_set_max_sockets(2 * (size_t)o.clients + 256);
+    h_broker_t *b = h_broker_start_with(NULL, o.args);
+    h_entity_t **ms = calloc((size_t)o.submitters, sizeof *ms);
+    for (int i = 0; i < o.submitters; i++) {
+        char id[24];
+        snprintf(id, sizeof id, "M%03d", i);
+        ms[i] = s_entity(id);
+    }
+    s_enroll_all(b, ms, (size_t)o.submitters, "ministry");
+    for (int i = 0; i < o.submitters; i++) {
+        H_CALL_CHECK(
+            "ok", h_coord(b), "rec.import",
+            "{'recs':[{'id':'BENCH-%d','mechanism':'UPR','text':{'en':'bench'}}]}", i);
+        H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec':'BENCH-%d','lead':'%s'}", i,
+                     ms[i]->id);
+    }
+    printf("nmirf-bench: broker pid %d in %s; %d submitters, %d in flight, %d "
+           "subscribers\n",
+           (int)b->pid, b->dir, o.submitters, o.inflight, o.subscribers);
+    fflush(stdout);
+    json_t *out = json_object();
+    if (o.clients)
+        s_clients(b, o.clients, out); /* first: VmHWM is the peak since start */
+    s_throughput(b, ms, &o, out);
+    fflush(stdout);
+    if (o.rate)
+        s_paced(b, ms[0], &o, out);
+    fflush(stdout);
+    if (o.replicate)
+        s_replicate(b, ms[0], o.replicate, out);
+    if (!json_object_get(out, "broker_vmhwm_kib"))
+        json_object_set_new(out, "broker_vmhwm_kib",
+                            json_integer((json_int_t)s_proc_kib(b->pid, "VmHWM")));
+    char *line = json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(6));
+    printf("BENCH %s\n", line);
+    fflush(stdout);
+    free(line);
+    json_decref(out);
+    h_broker_destroy(&b);
+    for (int i = 0; i < o.submitters; i++) {
+        nmirf_key_wipe(&ms[i]->key);
+        free(ms[i]);
+    }
+    free(ms);
+    return 0;
+}
