@@ -105,6 +105,9 @@ int ops_measure_load(op_ctx_t *ctx, uint64_t id, msgpack_object *rec);
    its measure's progress and emits measure.updated. 0 or -1. */
 int ops_measure_progress(op_ctx_t *ctx, const msgpack_object *report);
 
+/* True if the stored measure is linked to recommendation rec. */
+bool ops_measure_linked(const msgpack_object *measure, strv_t rec);
+
 /* Handlers, by file. */
 int op_entity_enroll(op_ctx_t *ctx);
 int op_entity_revoke(op_ctx_t *ctx);

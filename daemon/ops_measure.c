@@ -460,6 +460,20 @@ op_measure_update(op_ctx_t *ctx)
     return result;
 }
 
+bool
+ops_measure_linked(const msgpack_object *measure, strv_t rec)
+{
+    const msgpack_object *recs = nmirf_mp_get(measure, "recs");
+    for (uint32_t i = 0;
+         recs && recs->type == MSGPACK_OBJECT_ARRAY && i < recs->via.array.size; i++) {
+        const msgpack_object *r = &recs->via.array.ptr[i];
+        if (r->type == MSGPACK_OBJECT_STR && r->via.str.size == rec.n &&
+            memcmp(r->via.str.ptr, rec.p, rec.n) == 0)
+            return true;
+    }
+    return false;
+}
+
 int
 ops_measure_progress(op_ctx_t *ctx, const msgpack_object *report)
 {
@@ -473,6 +487,12 @@ ops_measure_progress(op_ctx_t *ctx, const msgpack_object *report)
     msgpack_object stored;
     if (ops_measure_load(ctx, mid->via.u64, &stored))
         return -1;
+    /* An update between submission and validation may have unlinked the
+       report's recommendation or dropped the indicator: then the values
+       stay in the report and the measure's progress is left alone. */
+    if (!ops_measure_linked(&stored, record_field(report, "rec")) ||
+        !nmirf_mp_get(&stored, "indicator"))
+        return 0;
     s_measure_t m;
     s_measure_of(ctx, &stored, &m);
     /* Merge: the latest validated report's value for a date wins. */

@@ -54,14 +54,7 @@ s_check_measure(op_ctx_t *ctx, uint64_t id, strv_t rec, bool values)
     msgpack_object m;
     if (ops_measure_load(ctx, id, &m))
         return -1;
-    const msgpack_object *recs = nmirf_mp_get(&m, "recs");
-    bool linked = false;
-    for (uint32_t i = 0; recs && recs->type == MSGPACK_OBJECT_ARRAY &&
-                         i < recs->via.array.size && !linked;
-         i++)
-        linked = recs->via.array.ptr[i].via.str.size == rec.n &&
-                 memcmp(recs->via.array.ptr[i].via.str.ptr, rec.p, rec.n) == 0;
-    if (!linked)
+    if (!ops_measure_linked(&m, rec))
         return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
                          "measure %llu is not linked to recommendation '%.*s'",
                          (unsigned long long)id, (int)rec.n, rec.p);

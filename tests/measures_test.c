@@ -267,6 +267,31 @@ main(int argc, char **argv)
     nmirf_reply_destroy(&r);
     h_note("validated indicator values become the measure's progress");
 
+    /* Unlinked between submission and validation: the report is validated,
+       the values stay in it, the measure's progress is left alone. */
+    r = H_CALL_EXPECT("ok", mi, "report.submit",
+                      "{'rec': 'R1', 'status': 'in_progress', 'narrative': 'late', "
+                      "'measure': %llu, 'indicator_values': [{'date': '2025-09-30', "
+                      "'value': 400}]}",
+                      (unsigned long long)m1);
+    uint64_t rep3 = h_u(&r->body, "report.id");
+    nmirf_reply_destroy(&r);
+    H_CALL_CHECK("ok", coord, "measure.update", "{'id': %llu, 'recs': ['R2']}",
+                 (unsigned long long)m1);
+    seq = h_seq(b);
+    H_CALL_CHECK("ok", coord, "report.validate", "{'report': %llu}",
+                 (unsigned long long)rep3);
+    n = h_events(coord, seq, &evs);
+    H_ASSERTF(n == 1 && strcmp(evs[0]->kind, "report.validated") == 0,
+              "validating a report on an unlinked measure made %zu events", n);
+    h_events_free(&evs, n);
+    r = H_CALL_EXPECT("ok", obs, "measure.show", "{'id': %llu}", (unsigned long long)m1);
+    H_ASSERT(h_len(&r->body, "measure.progress") == 2);
+    nmirf_reply_destroy(&r);
+    H_CALL_CHECK("ok", coord, "measure.update", "{'id': %llu, 'recs': ['R1', 'R2']}",
+                 (unsigned long long)m1);
+    h_note("values of a report whose measure was unlinked meanwhile are not merged");
+
     /* The snapshot carries the measures. */
     r = H_CALL_EXPECT("ok", obs, "snapshot", "{}");
     H_ASSERT(h_len(&r->body, "measures") == 3);
