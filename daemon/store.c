@@ -1,5 +1,6 @@
 /*  store - the broker's LMDB environment. */
 #include "store.h"
+#include "nmirf_log.h"
 #include "nmirf_mp.h"
 
 #include <errno.h>
@@ -63,7 +64,9 @@ store_open(const char *dir, size_t map_mb, char *why, size_t whylen)
     }
     /* Readers left by killed processes would pin old pages forever. */
     int dead = 0;
-    mdb_reader_check(self->env, &dead);
+    if (mdb_reader_check(self->env, &dead) == 0 && dead > 0)
+        log_info("cleared %d stale reader slot%s left by killed processes", dead,
+                 dead == 1 ? "" : "s");
     return self;
 }
 
