@@ -234,6 +234,12 @@ store_next_measure_id(store_t *self, MDB_txn *txn, int *err)
 const char *
 store_strerror(int rc)
 {
+    /* LMDB reports a write the disk could not take as EIO: say what an
+       operator should look at first. */
+    if (rc == EIO)
+        return "Input/output error (is the disk full, or failing?)";
+    if (rc == ENOSPC)
+        return "No space left on device";
     return mdb_strerror(rc);
 }
 
