@@ -54,6 +54,7 @@ typedef struct {
 typedef struct {
     h_entity_t *e;          /* coordinator or ministry (borrowed) */
     char rec[32];           /* the recommendation a ministry reports on */
+    uint64_t measure;       /* a measure with an indicator on rec */
     int index;              /* thread number, 0 = the coordinator */
     unsigned rng;           /* its own seeded generator */
     nmirf_client_t *client; /* its connection (survives broker restarts:
@@ -75,6 +76,7 @@ static pthread_mutex_t s_acks_lock = PTHREAD_MUTEX_INITIALIZER; /* acks moves */
 static long s_kills = 20, s_agent_kills = 10, s_check_every = 1;
 static int s_submitters = 4;
 static unsigned s_seed;
+static size_t s_measure_events; /* measure.* events in the log last checked */
 
 /* The body of the next write of submitter t (op set in *op). n numbers
    them, so every write differs. */
@@ -83,11 +85,35 @@ s_next_body(t_submitter_t *t, size_t n, const char **op)
 {
     if (t->index > 0) {
         *op = "report.submit";
+        if (n % 3 == 0)
+            /* A value for the measure's indicator: validated, it becomes
+               the measure's progress (measure.updated). */
+            return h_pack_json("{'rec': '%s', 'status': 'in_progress', 'narrative': "
+                               "'T%d-%zu', 'measure': %llu, 'indicator_values': "
+                               "[{'date': '2026-%02zu-01', 'value': %zu.25}]}",
+                               t->rec, t->index, n, (unsigned long long)t->measure,
+                               1 + n % 12, n);
         return h_pack_json("{'rec': '%s', 'status': '%s', 'narrative': 'T%d-%zu'}",
                            t->rec, n % 2 ? "in_progress" : "implemented", t->index, n);
     }
     uint64_t report = atomic_load(&s_last_report);
-    switch (rand_r(&t->rng) % 4) {
+    switch (rand_r(&t->rng) % 6) {
+    case 4:
+        /* A new title each time, so the update always changes the
+           measure and makes its event. */
+        *op = "measure.update";
+        return h_pack_json("{'id': %llu, 'title': 'plan %zu'}",
+                           (unsigned long long)(1 + n % (unsigned)(s_submitters - 1)), n);
+    case 5:
+        if (t->last_import != SIZE_MAX) {
+            *op = "measure.add";
+            return h_pack_json(
+                "{'recs': ['TX/%zu/a', 'TX/%zu/b'], 'title': 'step %zu', 'indicator': "
+                "{'name': 'cases', 'baseline': -2, 'target': 1e3, 'schedule': "
+                "[{'date': '2027-06-30', 'value': 500}]}}",
+                t->last_import, t->last_import, n);
+        }
+        /* fall through */
     case 0:
         *op = "rec.import";
         return h_pack_json("{'recs': [{'id': 'TX/%zu/a', 'mechanism': 'CAT', 'text': "
@@ -216,6 +242,9 @@ s_check_broker(t_submitter_t *ts, int n)
         }
     pthread_mutex_unlock(&s_acks_lock);
     size_t events = log->n;
+    s_measure_events = 0;
+    for (size_t i = 0; i < log->n; i++)
+        s_measure_events += strncmp(log->evs[i]->kind, "measure.", 8) == 0;
     tc_log_destroy(&log);
     return events;
 }
@@ -252,6 +281,14 @@ s_broker_kills(void)
                      ts[i].rec);
         H_CALL_CHECK("ok", h_coord(s_b), "rec.assign",
                      "{'rec': '%s', 'lead': '%s', 'contributors': []}", ts[i].rec, id);
+        nmirf_reply_t *r = H_CALL_EXPECT(
+            "ok", h_coord(s_b), "measure.add",
+            "{'recs': ['%s'], 'title': 'plan', 'indicator': {'name': 'share', 'unit': "
+            "'%%', 'target': 100, 'schedule': [{'date': '2027-01-01', 'value': 100}]}}",
+            ts[i].rec);
+        ts[i].measure = h_u(&r->body, "measure.id");
+        H_ASSERT(ts[i].measure == (uint64_t)i); /* measure.update counts on it */
+        nmirf_reply_destroy(&r);
     }
     pthread_t threads[T_SUBMITTERS_MAX];
     for (int i = 0; i < s_submitters; i++) {
@@ -288,8 +325,9 @@ s_broker_kills(void)
     }
     events = s_check_broker(ts, s_submitters);
     h_note("broker: %ld SIGKILLs, %zu writes acknowledged, each exactly once in a "
-           "%zu-event log; chain, audit and replay hold (%zu tries resent)",
-           s_kills, s_total_acked(ts, s_submitters), events, resends);
+           "%zu-event log (%zu measure events); chain, audit and replay hold (%zu tries "
+           "resent)",
+           s_kills, s_total_acked(ts, s_submitters), events, s_measure_events, resends);
     for (int i = 0; i < s_submitters; i++)
         free(ts[i].acks);
     h_broker_destroy(&s_b);
@@ -321,6 +359,23 @@ s_count_agent_reports(h_broker_t *b, size_t *counts, size_t total)
     nmirf_reply_destroy(&r);
 }
 
+/* Validates one of MA's submitted reports at b, if it has one: a status
+   for the replica, and the measure's progress if the report gave a
+   value. */
+static void
+s_validate_one(h_broker_t *b)
+{
+    nmirf_reply_t *r =
+        H_CALL_EXPECT("ok", h_coord(b), "report.list",
+                      "{'entity': 'MA', 'state': 'submitted', 'limit': 1}");
+    const msgpack_object *reps = h_get(&r->body, "reports");
+    HA_ASSERT(reps && reps->type == MSGPACK_OBJECT_ARRAY);
+    if (reps->via.array.size > 0)
+        H_CALL_CHECK("ok", h_coord(b), "report.validate", "{'report': %llu}",
+                     (unsigned long long)h_u(&reps->via.array.ptr[0], "id"));
+    nmirf_reply_destroy(&r);
+}
+
 /* Phase 2: the agent SIGKILLed s_agent_kills times while it sends its
    outbox and applies events. */
 static void
@@ -332,6 +387,9 @@ s_agent_kills_run(void)
     h_broker_t *b = h_broker_start_with(NULL, args);
     h_entity_t *m = ha_setup_ministry(b, "MA", "AG", 1);
     H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec': 'AG-0', 'lead': 'MA'}");
+    H_CALL_CHECK("ok", h_coord(b), "measure.add",
+                 "{'recs': ['AG-0'], 'title': 'plan', 'indicator': {'name': 'n', "
+                 "'target': 10, 'schedule': []}}");
     ha_agent_t *a = ha_agent_start(b, m, NULL);
 
     /* queued[n]: the agent acknowledged submission n as queued. */
@@ -343,11 +401,18 @@ s_agent_kills_run(void)
     for (long k = 1; k <= s_agent_kills; k++) {
         unsigned batch = 1 + rand_r(&rng) % T_AGENT_BATCH;
         for (unsigned i = 0; i < batch && submitted < T_AGENT_SUBMITS; i++, submitted++) {
+            /* Every other one gives a value for measure 1's indicator. */
+            char extra[96] = "";
+            if (submitted % 2)
+                snprintf(extra, sizeof extra,
+                         ", 'measure': 1, 'indicator_values': [{'date': '2026-01-%02zu', "
+                         "'value': %zu}]",
+                         1 + submitted % 28, submitted);
             nmirf_reply_t *r =
                 ha_ctl(a, 5000, "submit",
                        "{'op': 'report.submit', 'wait_ms': 0, 'body': {'rec': 'AG-0', "
-                       "'status': 'in_progress', 'narrative': 'AG-%zu'}}",
-                       submitted);
+                       "'status': 'in_progress', 'narrative': 'AG-%zu'%s}}",
+                       submitted, extra);
             H_EXPECT(r, "ok");
             HA_ASSERT(ag_bool(r, "queued"));
             queued[submitted] = true;
@@ -361,6 +426,9 @@ s_agent_kills_run(void)
                      k);
         H_CALL_CHECK("ok", h_coord(b), "rec.assign",
                      "{'rec': 'AG-K%ld', 'lead': 'MA', 'note': 'kill %ld'}", k, k);
+        H_CALL_CHECK("ok", h_coord(b), "measure.update", "{'id': 1, 'title': 'kill %ld'}",
+                     k);
+        s_validate_one(b);
         h_sleep_ms((unsigned)(rand_r(&rng) % 100));
         ha_agent_kill(a);
         ha_agent_restart(a);
