@@ -5,15 +5,18 @@
             [--check-every K] NMIRFD NMIRF-AGENT
 
     1. Broker kills. M submitter threads (one coordinator importing,
-       assigning and validating, M-1 ministries submitting reports) send
+       assigning with past deadlines, validating, adding and retitling
+       measures; M-1 ministries submitting reports, some with indicator
+       values) send
        real signed requests over CURVE to a real nmirfd on fixed loopback
        ports. The main thread SIGKILLs the broker at seeded random moments
        and restarts it; a submitter whose request got no answer resends
        the same bytes until it gets one (PROTOCOL.md section 3). After each
        restart (every K-th with --check-every): every write acknowledged
        so far is in the log exactly once, the log has no gap and its chain
-       holds, the offline audit verifier passes, and the snapshot equals a
-       replay of the log (torture_check.h).
+       holds, the offline audit verifier passes, the snapshot equals a
+       replay of the log (torture_check.h), and the broker's own deadline
+       reminders (scanned every 100 ms) came once per assignment version.
     2. Agent kills. A ministry's nmirf-agent queues report submissions in
        its outbox while the coordinator changes what is assigned to it;
        the agent is SIGKILLed at random moments and restarted. After each
@@ -33,6 +36,7 @@
 #include <string.h>
 
 #include "agent_common.h"
+#include "nmirf_mp.h"
 #include "nmirf_util.h"
 #include "torture_check.h"
 
@@ -44,6 +48,7 @@
 #define T_DOWN_MS 50           /* the broker stays dead 0..this */
 #define T_AGENT_BATCH 8        /* submissions per agent round, 1..this */
 #define T_AGENT_SUBMITS 100000 /* submissions the agent phase may track */
+#define T_SCAN_MS "100"        /* the broker's deadline scan period */
 
 /* One acknowledged write. */
 typedef struct {
@@ -76,7 +81,8 @@ static pthread_mutex_t s_acks_lock = PTHREAD_MUTEX_INITIALIZER; /* acks moves */
 static long s_kills = 20, s_agent_kills = 10, s_check_every = 1;
 static int s_submitters = 4;
 static unsigned s_seed;
-static size_t s_measure_events; /* measure.* events in the log last checked */
+static size_t s_measure_events;  /* measure.* events in the log last checked */
+static size_t s_deadline_events; /* deadline.* events in it */
 
 /* The body of the next write of submitter t (op set in *op). n numbers
    them, so every write differs. */
@@ -122,9 +128,13 @@ s_next_body(t_submitter_t *t, size_t n, const char **op)
                            n, n, n, n);
     case 1:
         if (t->last_import != SIZE_MAX) {
+            /* A deadline long past: the broker's next scan (every
+               T_SCAN_MS here) emits deadline.overdue for this version of
+               the assignment, once, kills or not. */
             *op = "rec.assign";
-            return h_pack_json("{'rec': 'TX/%zu/a', 'lead': 'M1', 'note': 'n%zu'}",
-                               t->last_import, n);
+            return h_pack_json("{'rec': 'TX/%zu/a', 'lead': 'M1', 'note': 'n%zu', "
+                               "'deadline': '2020-01-%02zu'}",
+                               t->last_import, n, 1 + n % 28);
         }
         /* fall through */
     case 2:
@@ -243,8 +253,27 @@ s_check_broker(t_submitter_t *ts, int n)
     pthread_mutex_unlock(&s_acks_lock);
     size_t events = log->n;
     s_measure_events = 0;
-    for (size_t i = 0; i < log->n; i++)
-        s_measure_events += strncmp(log->evs[i]->kind, "measure.", 8) == 0;
+    s_deadline_events = 0;
+    /* Each deadline reminder comes once per assignment version (its
+       assigned time and deadline), however often the broker died. */
+    zhashx_t *seen = zhashx_new();
+    H_ASSERT(seen);
+    for (size_t i = 0; i < log->n; i++) {
+        const nmirf_event_t *ev = log->evs[i];
+        s_measure_events += strncmp(ev->kind, "measure.", 8) == 0;
+        if (strncmp(ev->kind, "deadline.", 9) != 0)
+            continue;
+        s_deadline_events++;
+        char key[256], rec[80] = "", deadline[16] = "";
+        nmirf_mp_strcpy(h_get(&ev->data, "rec"), rec, sizeof rec);
+        nmirf_mp_strcpy(h_get(&ev->data, "deadline"), deadline, sizeof deadline);
+        snprintf(key, sizeof key, "%s %s %llu %s", ev->kind, rec,
+                 (unsigned long long)h_u(&ev->data, "assigned"), deadline);
+        H_ASSERTF(!zhashx_lookup(seen, key), "seed %u: %s emitted twice (event %llu)",
+                  s_seed, key, (unsigned long long)ev->seq);
+        zhashx_insert(seen, key, (void *)1);
+    }
+    zhashx_destroy(&seen);
     tc_log_destroy(&log);
     return events;
 }
@@ -267,6 +296,7 @@ s_broker_kills(void)
     snprintf(s_req_ep, sizeof s_req_ep, "tcp://127.0.0.1:%d", ha_free_port());
     snprintf(s_ev_ep, sizeof s_ev_ep, "tcp://127.0.0.1:%d", ha_free_port());
     const char *args[] = {"-r", s_req_ep, "-e", s_ev_ep, NULL};
+    setenv("NMIRFD_DEADLINE_SCAN_MS", T_SCAN_MS, 1);
     s_b = h_broker_start_with(NULL, args);
 
     static t_submitter_t ts[T_SUBMITTERS_MAX];
@@ -325,9 +355,10 @@ s_broker_kills(void)
     }
     events = s_check_broker(ts, s_submitters);
     h_note("broker: %ld SIGKILLs, %zu writes acknowledged, each exactly once in a "
-           "%zu-event log (%zu measure events); chain, audit and replay hold (%zu tries "
-           "resent)",
-           s_kills, s_total_acked(ts, s_submitters), events, s_measure_events, resends);
+           "%zu-event log (%zu measure events, %zu deadline reminders each once); chain, "
+           "audit and replay hold (%zu tries resent)",
+           s_kills, s_total_acked(ts, s_submitters), events, s_measure_events,
+           s_deadline_events, resends);
     for (int i = 0; i < s_submitters; i++)
         free(ts[i].acks);
     h_broker_destroy(&s_b);
