@@ -261,11 +261,7 @@ s_due_cmp_soon(const void *a, const void *b)
 static void
 s_pack_dues(op_ctx_t *ctx, const char *key, s_dues_t *d, bool late, uint64_t limit)
 {
-    /* items is NULL when nothing is due: qsort must not see NULL, even
-       with no element (UBSan, found by fuzz_dispatch). */
-    if (d->count > 1)
-        qsort(d->items, d->count, sizeof *d->items,
-              late ? s_due_cmp_late : s_due_cmp_soon);
+    qsort(d->items, d->count, sizeof *d->items, late ? s_due_cmp_late : s_due_cmp_soon);
     size_t n = d->count < limit ? d->count : (size_t)limit;
     msgpack_zone *zone = msgpack_zone_new(4096);
     nmirf_mp_pack_str(&ctx->pk, key);
@@ -451,8 +447,7 @@ s_pack_months(op_ctx_t *ctx, const s_stats_t *st, uint64_t now_ms)
         free(ch);
         return op_refuse(ctx, NMIRF_E_INTERNAL, "out of memory counting reports");
     }
-    if (n > 1) /* ch is NULL when no report was validated */
-        qsort(ch, n, sizeof *ch, s_change_cmp);
+    qsort(ch, n, sizeof *ch, s_change_cmp);
 
     int64_t last = s_month_of(now_ms), first = last;
     for (size_t i = 0; i < n; i++) {
