@@ -54,14 +54,15 @@
    so the seeds' indexes keep their meaning). The seed generator
    (make_seeds.py) uses the same order. */
 static const char *const s_ops[] = {
-    "entity.enroll",   "entity.revoke", "rec.import",   "rec.assign",   "report.submit",
-    "report.validate", "report.return", "ping",         "entity.list",  "entity.show",
-    "rec.list",        "rec.show",      "report.list",  "events.since", "snapshot",
+    "entity.enroll",   "entity.revoke", "rec.import",    "rec.assign",   "report.submit",
+    "report.validate", "report.return", "ping",          "entity.list",  "entity.show",
+    "rec.list",        "rec.show",      "report.list",   "events.since", "snapshot",
     "stats",           "no.such.op",    "entity.rotate", "measure.add",  "measure.update",
     "measure.list",    "measure.show",  "status"};
-#define OP_ROTATE 17      /* index of entity.rotate, a write */
-#define OP_MEASURE_ADD 18 /* index of measure.add, a write (measure.update may
-                             change nothing and write nothing) */
+#define OP_ROTATE 17 /* index of entity.rotate, a write */
+#define OP_MEASURE_ADD                                                                   \
+    18 /* index of measure.add, a write (measure.update may                              \
+          change nothing and write nothing) */
 #define N_OPS (sizeof s_ops / sizeof s_ops[0])
 
 /* Signers and authors, by index. */
