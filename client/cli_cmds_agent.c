@@ -20,7 +20,8 @@
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 
-#define POLL_MS 250 /* how often watch looks at the signal flag */
+#define POLL_MS 250            /* how often watch looks at the signal flag */
+#define MINE_DUE_SOON_MAX 3650 /* the agent's limit on due_soon_days, as the broker's */
 
 static volatile sig_atomic_t s_stop;
 
@@ -203,36 +204,67 @@ s_no_args(cli_t *cli, int argc, char **argv, const char *name)
     return -1;
 }
 
-/* The `mine` view: a header line, then the assignments table. */
+/* The DUE cell of a `mine` item: how late, or how soon, or nothing. */
+static void
+s_due_cell(cli_table_t *t, const msgpack_object *it)
+{
+    const msgpack_object *due = nmirf_mp_get(it, "due");
+    const msgpack_object *left = nmirf_mp_get(it, "days_left");
+    int64_t days = !left                                           ? 0
+                   : left->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? left->via.i64
+                   : left->type == MSGPACK_OBJECT_POSITIVE_INTEGER
+                       ? (int64_t)left->via.u64
+                       : 0;
+    if (nmirf_mp_str_is(due, "overdue"))
+        cli_table_cellf(t, "OVERDUE %lldd", (long long)-days);
+    else if (nmirf_mp_str_is(due, "due_soon") && days == 0)
+        cli_table_cell(t, "due today");
+    else if (nmirf_mp_str_is(due, "due_soon"))
+        cli_table_cellf(t, "due in %lldd", (long long)days);
+    else
+        cli_table_cell(t, "");
+}
+
+/* The `mine` view: a header line, then the assignments table with each
+   deadline marked overdue or due soon (counted under the table). */
 static void
 s_view_mine(const msgpack_object *body)
 {
     const msgpack_object *stale = nmirf_mp_get(body, "stale");
     char *entity = cli_mp_field(body, "entity");
+    char *today = cli_mp_field(body, "today");
     printf("%s: replica at seq %llu, broker at %llu%s\n", entity,
            (unsigned long long)cli_mp_uint(body, "seq", 0),
            (unsigned long long)cli_mp_uint(body, "broker_seq", 0),
            stale && stale->type == MSGPACK_OBJECT_BOOLEAN && stale->via.boolean
                ? "  STALE: broker unreachable"
                : "");
-    free(entity);
-    static const char *const headers[] = {"REC", "ROLE", "DEADLINE", "STATUS", "TEXT"};
-    cli_table_t *t = cli_table_new(headers, 5);
+    static const char *const headers[] = {"REC", "ROLE",   "DEADLINE",
+                                          "DUE", "STATUS", "TEXT"};
+    cli_table_t *t = cli_table_new(headers, 6);
     cli_table_limit(t, 0, 32, false);
-    cli_table_limit(t, 4, 60, true);
+    cli_table_limit(t, 5, 60, true);
+    size_t overdue = 0, soon = 0;
     const msgpack_object *a = nmirf_mp_get(body, "assignments");
     for (uint32_t i = 0; a && a->type == MSGPACK_OBJECT_ARRAY && i < a->via.array.size;
          i++) {
         const msgpack_object *it = &a->via.array.ptr[i];
+        overdue += nmirf_mp_str_is(nmirf_mp_get(it, "due"), "overdue");
+        soon += nmirf_mp_str_is(nmirf_mp_get(it, "due"), "due_soon");
         cli_table_row(t);
         cli_table_cell_field(t, it, "rec");
         cli_table_cell_field(t, it, "role");
         cli_table_cell_field(t, it, "deadline");
+        s_due_cell(t, it);
         cli_table_cell_field(t, it, "status");
         cli_table_cell_field(t, it, "text");
     }
     cli_table_print(t);
     cli_table_destroy(&t);
+    printf("%zu overdue, %zu due within %llu days of %s\n", overdue, soon,
+           (unsigned long long)cli_mp_uint(body, "due_soon_days", 0), today);
+    free(entity);
+    free(today);
 }
 
 /* Runs a read op of the agent and prints its reply through view. */
@@ -251,10 +283,57 @@ s_read(cli_t *cli, int argc, char **argv, const char *name, const char *op,
     return rc;
 }
 
+/* mine [--today DATE] [--due-soon DAYS]: the agent's own clock and 14
+   days unless given. */
 int
 cli_cmd_mine(cli_t *cli, int argc, char **argv)
 {
-    return s_read(cli, argc, argv, "mine", "mine", s_view_mine);
+    static const struct option opts[] = {
+        {"today", required_argument, NULL, 'T'},
+        {"due-soon", required_argument, NULL, 'd'},
+        CLI_OPTS_END,
+    };
+    const char *today = NULL;
+    uint64_t horizon = 0;
+    bool has_horizon = false;
+    int c, rc;
+    cli_begin(cli, "agent", "mine");
+    while ((c = cli_getopt(cli, argc, argv, ":hT:d:", opts)) != -1) {
+        if (c == 'T') {
+            if ((rc = cli_check_date(cli, "--today", optarg)))
+                return rc;
+            today = optarg;
+        } else if (c == 'd') {
+            if ((rc = cli_parse_uint(cli, "--due-soon", optarg, &horizon)))
+                return rc;
+            if (horizon > MINE_DUE_SOON_MAX)
+                return cli_usage(cli, "--due-soon: %s days is over %d", optarg,
+                                 MINE_DUE_SOON_MAX);
+            has_horizon = true;
+        } else
+            return cli_opt_exit(cli, c);
+    }
+    if ((rc = cli_positional(cli, argc - optind, 0, 0, "no argument")))
+        return rc;
+    if (!cli->agent)
+        return s_need_agent(cli);
+    msgpack_sbuffer body;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, !!today + has_horizon);
+    if (today)
+        nmirf_mp_pack_kv_str(&pk, "today", today);
+    if (has_horizon)
+        nmirf_mp_pack_kv_uint(&pk, "due_soon_days", horizon);
+    nmirf_reply_t *reply;
+    rc = s_agent_call(cli, "mine", &body, cli->timeout_ms, &reply, NULL);
+    msgpack_sbuffer_destroy(&body);
+    if (rc)
+        return rc;
+    rc = cli_print_reply(cli, reply, s_view_mine);
+    nmirf_reply_destroy(&reply);
+    return rc;
 }
 
 /* The `outbox` view: what waits, then the last answers. */

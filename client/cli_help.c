@@ -348,7 +348,7 @@ static const char s_stats[] =
     "  nmirf stats --by month --csv > progress.csv\n";
 
 static const char s_agent[] =
-    "usage: nmirf -a DIR mine [--json]\n"
+    "usage: nmirf -a DIR mine [--today DATE] [--due-soon DAYS] [--json]\n"
     "       nmirf -a DIR outbox [--json]\n"
     "       nmirf -a DIR watch [--json]\n"
     "       nmirf -a DIR agent-status [--json]\n"
@@ -359,9 +359,12 @@ static const char s_agent[] =
     "gives the default. No key is needed: the agent signs with its own.\n"
     "\n"
     "  mine          the recommendations assigned to the agent's entity: REC,\n"
-    "                ROLE (lead or contributor), DEADLINE, STATUS, TEXT; read from\n"
-    "                the agent's replica, so it answers with the broker down (the\n"
-    "                header then says STALE)\n"
+    "                ROLE (lead or contributor), DEADLINE, DUE, STATUS, TEXT; read\n"
+    "                from the agent's replica, so it answers with the broker down\n"
+    "                (the header then says STALE). DUE says OVERDUE Nd (days late)\n"
+    "                or due in Nd, counted from --today (default: today's UTC date\n"
+    "                on the agent's clock) with the horizon --due-soon (default 14\n"
+    "                days), as the broker's reminders; never for an implemented one\n"
     "  outbox        submissions not yet answered by the broker (the agent\n"
     "                resends them), then the last 100 answers, refusals included\n"
     "  watch         follow notifications (assigned, unassigned, rec_updated,\n"
@@ -372,6 +375,7 @@ static const char s_agent[] =
     "examples:\n"
     "  export NMIRF_AGENT=/var/lib/nmirf-agent/MJ\n"
     "  nmirf mine\n"
+    "  nmirf mine --due-soon 30\n"
     "  nmirf report submit UPR-4-128.12 --status in_progress --narrative 'Draft'\n"
     "  nmirf watch --json | jq .\n";
 

@@ -3,8 +3,8 @@
 
 #include "nmirf_mp.h"
 
-const char *const nmirf_digest_sections[4] = {"entities", "recs", "assignments",
-                                              "reports"};
+const char *const nmirf_digest_sections[NMIRF_DIGEST_RECORD_SECTIONS] = {
+    "entities", "recs", "assignments", "reports", "measures"};
 
 /* Hashes v as 8 big-endian bytes. */
 static void
@@ -36,6 +36,14 @@ nmirf_digest_record(nmirf_digest_t *d, const void *data, size_t len)
 }
 
 void
+nmirf_digest_status(nmirf_digest_t *d, const void *rec, size_t rec_len,
+                    const void *status, size_t status_len)
+{
+    nmirf_digest_record(d, rec, rec_len);
+    nmirf_digest_record(d, status, status_len);
+}
+
+void
 nmirf_digest_final(nmirf_digest_t *d, uint8_t out[NMIRF_HASH_LEN])
 {
     crypto_generichash_final(&d->st, out, NMIRF_HASH_LEN);
@@ -50,11 +58,12 @@ nmirf_digest_snapshot(const msgpack_object *body, uint8_t out[NMIRF_HASH_LEN])
     nmirf_digest_init(&d);
     msgpack_sbuffer_init(&buf);
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
-    for (size_t s = 0; s < 4; s++) {
+    int rc = 0;
+    for (size_t s = 0; !rc && s < NMIRF_DIGEST_RECORD_SECTIONS; s++) {
         const msgpack_object *arr = nmirf_mp_get(body, nmirf_digest_sections[s]);
         if (!arr || arr->type != MSGPACK_OBJECT_ARRAY) {
-            msgpack_sbuffer_destroy(&buf);
-            return -1;
+            rc = -1;
+            break;
         }
         nmirf_digest_section(&d, arr->via.array.size);
         for (uint32_t i = 0; i < arr->via.array.size; i++) {
@@ -64,6 +73,20 @@ nmirf_digest_snapshot(const msgpack_object *body, uint8_t out[NMIRF_HASH_LEN])
         }
     }
     msgpack_sbuffer_destroy(&buf);
+    const msgpack_object *status = nmirf_mp_get(body, "status");
+    if (!status || status->type != MSGPACK_OBJECT_MAP)
+        rc = -1;
+    if (!rc)
+        nmirf_digest_section(&d, status->via.map.size);
+    for (uint32_t i = 0; !rc && i < status->via.map.size; i++) {
+        const msgpack_object *k = &status->via.map.ptr[i].key,
+                             *v = &status->via.map.ptr[i].val;
+        if (k->type != MSGPACK_OBJECT_STR || v->type != MSGPACK_OBJECT_STR)
+            rc = -1;
+        else
+            nmirf_digest_status(&d, k->via.str.ptr, k->via.str.size, v->via.str.ptr,
+                                v->via.str.size);
+    }
     nmirf_digest_final(&d, out);
-    return 0;
+    return rc;
 }

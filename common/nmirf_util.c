@@ -53,6 +53,19 @@ nmirf_date_valid(const char *s, size_t len)
     return !(m == 2 && d == 29 && !leap);
 }
 
+int64_t
+nmirf_date_days(const char *s)
+{
+    /* Proleptic Gregorian, H. Hinnant's days_from_civil. */
+    int64_t y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
 void
 nmirf_hex(const uint8_t *data, size_t len, char *out)
 {

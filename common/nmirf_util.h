@@ -22,6 +22,10 @@ void nmirf_date_of(uint64_t ms, char buf[11]);
 /* True if s is a valid calendar date YYYY-MM-DD. */
 bool nmirf_date_valid(const char *s, size_t len);
 
+/* Days since 1970-01-01 of a valid date YYYY-MM-DD (nmirf_date_valid),
+   so that dates subtract as integers. */
+int64_t nmirf_date_days(const char *s);
+
 /* Lowercase hex of data into out (2*len+1 bytes). */
 void nmirf_hex(const uint8_t *data, size_t len, char *out);
 

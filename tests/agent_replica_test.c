@@ -4,9 +4,9 @@
 
     1. A fresh agent loads a snapshot: digests equal.
     2. The agent stopped (SIGTERM) while 1,000 events happen (imports,
-       reimports with changed text, assignments, reports submitted and
-       validated or returned), restarted: it catches up with events.since
-       in pages; digests equal. Then a live burst while it runs: equal.
+       reimports with changed text, assignments, measures with indicators,
+       reports submitted and validated or returned), restarted: it catches up with
+   events.since in pages; digests equal. Then a live burst while it runs: equal.
     3. More than 10,000 events behind: it resyncs from a snapshot
        (its log says so); digests equal.
 */
@@ -38,7 +38,10 @@ s_converged(h_broker_t *b, ha_agent_t *a, const char *when)
 
 /* Makes about n events of every kind as the coordinator and ministry m:
    rounds of import, reimport with changed text, assign, submit, and
-   validate or return. tag keeps the rec ids of calls apart. */
+   validate or return; every fourth round a measure with an indicator,
+   updated, and the report giving an indicator value (so the digest's
+   measures and status sections are exercised). tag keeps the rec ids of
+   calls apart. */
 static void
 s_churn(h_broker_t *b, h_entity_t *m, const char *tag, size_t n)
 {
@@ -54,9 +57,30 @@ s_churn(h_broker_t *b, h_entity_t *m, const char *tag, size_t n)
         H_CALL_CHECK("ok", c, "rec.assign",
                      "{'rec':'%s-%zu','lead':'%s','deadline':'2027-01-%02zu'}", tag, i,
                      m->id, 1 + i % 28);
-        nmirf_reply_t *r = H_CALL_EXPECT(
-            "ok", m, "report.submit",
-            "{'rec':'%s-%zu','status':'in_progress','narrative':'n %zu'}", tag, i, i);
+        nmirf_reply_t *r;
+        if (i % 4 == 1) {
+            /* A measure with an indicator, retitled, and a report giving
+               a value: measure.added, measure.updated, and another
+               measure.updated if the report is validated. */
+            r = H_CALL_EXPECT("ok", m, "measure.add",
+                              "{'recs':['%s-%zu'],'title':'m %zu','indicator':{'name':"
+                              "'share','unit':'%%','target':100,'schedule':[{'date':"
+                              "'2027-01-01','value':100}]}}",
+                              tag, i, i);
+            unsigned long long mid = (unsigned long long)h_u(&r->body, "measure.id");
+            nmirf_reply_destroy(&r);
+            H_CALL_CHECK("ok", c, "measure.update", "{'id':%llu,'title':'M %zu'}", mid,
+                         i);
+            r = H_CALL_EXPECT(
+                "ok", m, "report.submit",
+                "{'rec':'%s-%zu','status':'in_progress','narrative':'n %zu',"
+                "'measure':%llu,'indicator_values':[{'date':'2026-01-01',"
+                "'value':%zu.5}]}",
+                tag, i, i, mid, i);
+        } else
+            r = H_CALL_EXPECT(
+                "ok", m, "report.submit",
+                "{'rec':'%s-%zu','status':'in_progress','narrative':'n %zu'}", tag, i, i);
         unsigned long long id = (unsigned long long)h_u(&r->body, "report.id");
         nmirf_reply_destroy(&r);
         if (i % 2)

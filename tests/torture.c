@@ -5,15 +5,18 @@
             [--check-every K] NMIRFD NMIRF-AGENT
 
     1. Broker kills. M submitter threads (one coordinator importing,
-       assigning and validating, M-1 ministries submitting reports) send
+       assigning with past deadlines, validating, adding and retitling
+       measures; M-1 ministries submitting reports, some with indicator
+       values) send
        real signed requests over CURVE to a real nmirfd on fixed loopback
        ports. The main thread SIGKILLs the broker at seeded random moments
        and restarts it; a submitter whose request got no answer resends
        the same bytes until it gets one (PROTOCOL.md section 3). After each
        restart (every K-th with --check-every): every write acknowledged
        so far is in the log exactly once, the log has no gap and its chain
-       holds, the offline audit verifier passes, and the snapshot equals a
-       replay of the log (torture_check.h).
+       holds, the offline audit verifier passes, the snapshot equals a
+       replay of the log (torture_check.h), and the broker's own deadline
+       reminders (scanned every 100 ms) came once per assignment version.
     2. Agent kills. A ministry's nmirf-agent queues report submissions in
        its outbox while the coordinator changes what is assigned to it;
        the agent is SIGKILLed at random moments and restarted. After each
@@ -33,6 +36,7 @@
 #include <string.h>
 
 #include "agent_common.h"
+#include "nmirf_mp.h"
 #include "nmirf_util.h"
 #include "torture_check.h"
 
@@ -44,6 +48,7 @@
 #define T_DOWN_MS 50           /* the broker stays dead 0..this */
 #define T_AGENT_BATCH 8        /* submissions per agent round, 1..this */
 #define T_AGENT_SUBMITS 100000 /* submissions the agent phase may track */
+#define T_SCAN_MS "100"        /* the broker's deadline scan period */
 
 /* One acknowledged write. */
 typedef struct {
@@ -54,6 +59,7 @@ typedef struct {
 typedef struct {
     h_entity_t *e;          /* coordinator or ministry (borrowed) */
     char rec[32];           /* the recommendation a ministry reports on */
+    uint64_t measure;       /* a measure with an indicator on rec */
     int index;              /* thread number, 0 = the coordinator */
     unsigned rng;           /* its own seeded generator */
     nmirf_client_t *client; /* its connection (survives broker restarts:
@@ -75,6 +81,8 @@ static pthread_mutex_t s_acks_lock = PTHREAD_MUTEX_INITIALIZER; /* acks moves */
 static long s_kills = 20, s_agent_kills = 10, s_check_every = 1;
 static int s_submitters = 4;
 static unsigned s_seed;
+static size_t s_measure_events;  /* measure.* events in the log last checked */
+static size_t s_deadline_events; /* deadline.* events in it */
 
 /* The body of the next write of submitter t (op set in *op). n numbers
    them, so every write differs. */
@@ -83,11 +91,35 @@ s_next_body(t_submitter_t *t, size_t n, const char **op)
 {
     if (t->index > 0) {
         *op = "report.submit";
+        if (n % 3 == 0)
+            /* A value for the measure's indicator: validated, it becomes
+               the measure's progress (measure.updated). */
+            return h_pack_json("{'rec': '%s', 'status': 'in_progress', 'narrative': "
+                               "'T%d-%zu', 'measure': %llu, 'indicator_values': "
+                               "[{'date': '2026-%02zu-01', 'value': %zu.25}]}",
+                               t->rec, t->index, n, (unsigned long long)t->measure,
+                               1 + n % 12, n);
         return h_pack_json("{'rec': '%s', 'status': '%s', 'narrative': 'T%d-%zu'}",
                            t->rec, n % 2 ? "in_progress" : "implemented", t->index, n);
     }
     uint64_t report = atomic_load(&s_last_report);
-    switch (rand_r(&t->rng) % 4) {
+    switch (rand_r(&t->rng) % 6) {
+    case 4:
+        /* A new title each time, so the update always changes the
+           measure and makes its event. */
+        *op = "measure.update";
+        return h_pack_json("{'id': %llu, 'title': 'plan %zu'}",
+                           (unsigned long long)(1 + n % (unsigned)(s_submitters - 1)), n);
+    case 5:
+        if (t->last_import != SIZE_MAX) {
+            *op = "measure.add";
+            return h_pack_json(
+                "{'recs': ['TX/%zu/a', 'TX/%zu/b'], 'title': 'step %zu', 'indicator': "
+                "{'name': 'cases', 'baseline': -2, 'target': 1e3, 'schedule': "
+                "[{'date': '2027-06-30', 'value': 500}]}}",
+                t->last_import, t->last_import, n);
+        }
+        /* fall through */
     case 0:
         *op = "rec.import";
         return h_pack_json("{'recs': [{'id': 'TX/%zu/a', 'mechanism': 'CAT', 'text': "
@@ -96,9 +128,13 @@ s_next_body(t_submitter_t *t, size_t n, const char **op)
                            n, n, n, n);
     case 1:
         if (t->last_import != SIZE_MAX) {
+            /* A deadline long past: the broker's next scan (every
+               T_SCAN_MS here) emits deadline.overdue for this version of
+               the assignment, once, kills or not. */
             *op = "rec.assign";
-            return h_pack_json("{'rec': 'TX/%zu/a', 'lead': 'M1', 'note': 'n%zu'}",
-                               t->last_import, n);
+            return h_pack_json("{'rec': 'TX/%zu/a', 'lead': 'M1', 'note': 'n%zu', "
+                               "'deadline': '2020-01-%02zu'}",
+                               t->last_import, n, 1 + n % 28);
         }
         /* fall through */
     case 2:
@@ -216,6 +252,28 @@ s_check_broker(t_submitter_t *ts, int n)
         }
     pthread_mutex_unlock(&s_acks_lock);
     size_t events = log->n;
+    s_measure_events = 0;
+    s_deadline_events = 0;
+    /* Each deadline reminder comes once per assignment version (its
+       assigned time and deadline), however often the broker died. */
+    zhashx_t *seen = zhashx_new();
+    H_ASSERT(seen);
+    for (size_t i = 0; i < log->n; i++) {
+        const nmirf_event_t *ev = log->evs[i];
+        s_measure_events += strncmp(ev->kind, "measure.", 8) == 0;
+        if (strncmp(ev->kind, "deadline.", 9) != 0)
+            continue;
+        s_deadline_events++;
+        char key[256], rec[80] = "", deadline[16] = "";
+        nmirf_mp_strcpy(h_get(&ev->data, "rec"), rec, sizeof rec);
+        nmirf_mp_strcpy(h_get(&ev->data, "deadline"), deadline, sizeof deadline);
+        snprintf(key, sizeof key, "%s %s %llu %s", ev->kind, rec,
+                 (unsigned long long)h_u(&ev->data, "assigned"), deadline);
+        H_ASSERTF(!zhashx_lookup(seen, key), "seed %u: %s emitted twice (event %llu)",
+                  s_seed, key, (unsigned long long)ev->seq);
+        zhashx_insert(seen, key, (void *)1);
+    }
+    zhashx_destroy(&seen);
     tc_log_destroy(&log);
     return events;
 }
@@ -238,6 +296,7 @@ s_broker_kills(void)
     snprintf(s_req_ep, sizeof s_req_ep, "tcp://127.0.0.1:%d", ha_free_port());
     snprintf(s_ev_ep, sizeof s_ev_ep, "tcp://127.0.0.1:%d", ha_free_port());
     const char *args[] = {"-r", s_req_ep, "-e", s_ev_ep, NULL};
+    setenv("NMIRFD_DEADLINE_SCAN_MS", T_SCAN_MS, 1);
     s_b = h_broker_start_with(NULL, args);
 
     static t_submitter_t ts[T_SUBMITTERS_MAX];
@@ -252,6 +311,14 @@ s_broker_kills(void)
                      ts[i].rec);
         H_CALL_CHECK("ok", h_coord(s_b), "rec.assign",
                      "{'rec': '%s', 'lead': '%s', 'contributors': []}", ts[i].rec, id);
+        nmirf_reply_t *r = H_CALL_EXPECT(
+            "ok", h_coord(s_b), "measure.add",
+            "{'recs': ['%s'], 'title': 'plan', 'indicator': {'name': 'share', 'unit': "
+            "'%%', 'target': 100, 'schedule': [{'date': '2027-01-01', 'value': 100}]}}",
+            ts[i].rec);
+        ts[i].measure = h_u(&r->body, "measure.id");
+        H_ASSERT(ts[i].measure == (uint64_t)i); /* measure.update counts on it */
+        nmirf_reply_destroy(&r);
     }
     pthread_t threads[T_SUBMITTERS_MAX];
     for (int i = 0; i < s_submitters; i++) {
@@ -288,8 +355,10 @@ s_broker_kills(void)
     }
     events = s_check_broker(ts, s_submitters);
     h_note("broker: %ld SIGKILLs, %zu writes acknowledged, each exactly once in a "
-           "%zu-event log; chain, audit and replay hold (%zu tries resent)",
-           s_kills, s_total_acked(ts, s_submitters), events, resends);
+           "%zu-event log (%zu measure events, %zu deadline reminders each once); chain, "
+           "audit and replay hold (%zu tries resent)",
+           s_kills, s_total_acked(ts, s_submitters), events, s_measure_events,
+           s_deadline_events, resends);
     for (int i = 0; i < s_submitters; i++)
         free(ts[i].acks);
     h_broker_destroy(&s_b);
@@ -321,6 +390,23 @@ s_count_agent_reports(h_broker_t *b, size_t *counts, size_t total)
     nmirf_reply_destroy(&r);
 }
 
+/* Validates one of MA's submitted reports at b, if it has one: a status
+   for the replica, and the measure's progress if the report gave a
+   value. */
+static void
+s_validate_one(h_broker_t *b)
+{
+    nmirf_reply_t *r =
+        H_CALL_EXPECT("ok", h_coord(b), "report.list",
+                      "{'entity': 'MA', 'state': 'submitted', 'limit': 1}");
+    const msgpack_object *reps = h_get(&r->body, "reports");
+    HA_ASSERT(reps && reps->type == MSGPACK_OBJECT_ARRAY);
+    if (reps->via.array.size > 0)
+        H_CALL_CHECK("ok", h_coord(b), "report.validate", "{'report': %llu}",
+                     (unsigned long long)h_u(&reps->via.array.ptr[0], "id"));
+    nmirf_reply_destroy(&r);
+}
+
 /* Phase 2: the agent SIGKILLed s_agent_kills times while it sends its
    outbox and applies events. */
 static void
@@ -332,6 +418,9 @@ s_agent_kills_run(void)
     h_broker_t *b = h_broker_start_with(NULL, args);
     h_entity_t *m = ha_setup_ministry(b, "MA", "AG", 1);
     H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec': 'AG-0', 'lead': 'MA'}");
+    H_CALL_CHECK("ok", h_coord(b), "measure.add",
+                 "{'recs': ['AG-0'], 'title': 'plan', 'indicator': {'name': 'n', "
+                 "'target': 10, 'schedule': []}}");
     ha_agent_t *a = ha_agent_start(b, m, NULL);
 
     /* queued[n]: the agent acknowledged submission n as queued. */
@@ -343,11 +432,18 @@ s_agent_kills_run(void)
     for (long k = 1; k <= s_agent_kills; k++) {
         unsigned batch = 1 + rand_r(&rng) % T_AGENT_BATCH;
         for (unsigned i = 0; i < batch && submitted < T_AGENT_SUBMITS; i++, submitted++) {
+            /* Every other one gives a value for measure 1's indicator. */
+            char extra[96] = "";
+            if (submitted % 2)
+                snprintf(extra, sizeof extra,
+                         ", 'measure': 1, 'indicator_values': [{'date': '2026-01-%02zu', "
+                         "'value': %zu}]",
+                         1 + submitted % 28, submitted);
             nmirf_reply_t *r =
                 ha_ctl(a, 5000, "submit",
                        "{'op': 'report.submit', 'wait_ms': 0, 'body': {'rec': 'AG-0', "
-                       "'status': 'in_progress', 'narrative': 'AG-%zu'}}",
-                       submitted);
+                       "'status': 'in_progress', 'narrative': 'AG-%zu'%s}}",
+                       submitted, extra);
             H_EXPECT(r, "ok");
             HA_ASSERT(ag_bool(r, "queued"));
             queued[submitted] = true;
@@ -361,6 +457,9 @@ s_agent_kills_run(void)
                      k);
         H_CALL_CHECK("ok", h_coord(b), "rec.assign",
                      "{'rec': 'AG-K%ld', 'lead': 'MA', 'note': 'kill %ld'}", k, k);
+        H_CALL_CHECK("ok", h_coord(b), "measure.update", "{'id': 1, 'title': 'kill %ld'}",
+                     k);
+        s_validate_one(b);
         h_sleep_ms((unsigned)(rand_r(&rng) % 100));
         ha_agent_kill(a);
         ha_agent_restart(a);

@@ -32,6 +32,8 @@
 #define AGENT_RETRY_FIRST_MS 1000       /* wait after a failed blocking read... */
 #define AGENT_RETRY_MAX_MS 60000        /* ...doubled each failure up to this */
 #define AGENT_REPORT_MS 5000            /* outbox length reported to the broker */
+#define AGENT_DUE_SOON_DAYS 14  /* `mine`: due-soon horizon, the broker's default */
+#define AGENT_DUE_SOON_MAX 3650 /* ...and its limit, as the broker's */
 
 /* The replica's named databases. */
 typedef enum {
@@ -140,8 +142,12 @@ void replica_tick(agent_t *ag);
 int replica_digest(agent_t *ag, uint8_t out[NMIRF_HASH_LEN], uint64_t *seq);
 
 /* Packs the array of assignments that name our entity (the `mine` body's
-   `assignments`). Returns 0 or -1. */
-int replica_pack_mine(agent_t *ag, msgpack_packer *pk);
+   `assignments`), from the replica alone. today (a valid YYYY-MM-DD) and
+   due_soon_days mark each deadline: `days_left` (negative when late) and
+   `due` "overdue" or "due_soon" as the broker's deadline events would,
+   none for an implemented recommendation. Returns 0 or -1. */
+int replica_pack_mine(agent_t *ag, const char *today, uint64_t due_soon_days,
+                      msgpack_packer *pk);
 
 /* --- outbox.c ---------------------------------------------------------- */
 

@@ -295,17 +295,53 @@ s_status(agent_t *ag, msgpack_packer *pk)
     return 0;
 }
 
-/* mine {}: our assignments, from the replica. */
-static int
-s_mine(agent_t *ag, msgpack_packer *pk)
+/* mine {today?: date, due_soon_days?: uint}: our assignments, from the
+   replica, each deadline marked against today (default the agent's own
+   UTC date: the replica has no clock of the broker's) and the due-soon
+   horizon (default 14 days, at most 3,650, as the broker's). */
+static void
+s_mine(control_t *self, zmsg_t **route_p, const msgpack_object *body)
 {
-    msgpack_pack_map(pk, 5);
-    nmirf_mp_pack_kv_str(pk, "entity", ag->key.entity);
-    nmirf_mp_pack_kv_uint(pk, "seq", ag->seq);
-    nmirf_mp_pack_kv_uint(pk, "broker_seq", ag->broker_seq);
-    s_kv_bool(pk, "stale", !link_reachable(ag) || !ag->loaded);
-    nmirf_mp_pack_str(pk, "assignments");
-    return replica_pack_mine(ag, pk);
+    agent_t *ag = self->ag;
+    char today[16];
+    nmirf_date_of(nmirf_now_ms(), today);
+    uint64_t horizon = AGENT_DUE_SOON_DAYS;
+    for (uint32_t i = 0; i < body->via.map.size; i++) {
+        const msgpack_object *k = &body->via.map.ptr[i].key,
+                             *v = &body->via.map.ptr[i].val;
+        if (nmirf_mp_str_is(k, "today")) {
+            if (nmirf_mp_strcpy(v, today, sizeof today) ||
+                !nmirf_date_valid(today, strlen(today)))
+                return s_answer(self, route_p, NMIRF_E_BAD_REQUEST,
+                                "mine: today must be a date YYYY-MM-DD", NULL);
+        } else if (nmirf_mp_str_is(k, "due_soon_days")) {
+            if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+                v->via.u64 > AGENT_DUE_SOON_MAX)
+                return s_answer(self, route_p, NMIRF_E_BAD_REQUEST,
+                                "mine: due_soon_days must be an integer from 0 to 3650",
+                                NULL);
+            horizon = v->via.u64;
+        } else
+            return s_answer(self, route_p, NMIRF_E_BAD_REQUEST,
+                            "mine: unknown field in body (today, due_soon_days)", NULL);
+    }
+    msgpack_sbuffer out;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&out);
+    msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 7);
+    nmirf_mp_pack_kv_str(&pk, "entity", ag->key.entity);
+    nmirf_mp_pack_kv_uint(&pk, "seq", ag->seq);
+    nmirf_mp_pack_kv_uint(&pk, "broker_seq", ag->broker_seq);
+    s_kv_bool(&pk, "stale", !link_reachable(ag) || !ag->loaded);
+    nmirf_mp_pack_kv_str(&pk, "today", today);
+    nmirf_mp_pack_kv_uint(&pk, "due_soon_days", horizon);
+    nmirf_mp_pack_str(&pk, "assignments");
+    if (replica_pack_mine(ag, today, horizon, &pk) == 0)
+        s_answer(self, route_p, NMIRF_OK, NULL, &out);
+    else
+        s_answer(self, route_p, NMIRF_E_STORAGE, "cannot read the replica", NULL);
+    msgpack_sbuffer_destroy(&out);
 }
 
 /* outbox {}: pending entries and the last answers. */
@@ -337,7 +373,6 @@ static const struct {
     int (*run)(agent_t *ag, msgpack_packer *pk); /* packs the body; 0 or -1 */
 } s_reads[] = {
     {"status", s_status},
-    {"mine", s_mine},
     {"outbox", s_outbox},
     {"digest", s_digest},
 };
@@ -359,6 +394,8 @@ s_dispatch(control_t *self, zmsg_t **route_p, const msgpack_object *req)
         body = &empty;
     if (nmirf_mp_str_is(op, "submit"))
         return s_submit(self, route_p, body);
+    if (nmirf_mp_str_is(op, "mine"))
+        return s_mine(self, route_p, body);
     for (size_t i = 0; i < sizeof s_reads / sizeof s_reads[0]; i++) {
         if (!nmirf_mp_str_is(op, s_reads[i].name))
             continue;

@@ -575,15 +575,17 @@ replica_tick(agent_t *ag)
 int
 replica_digest(agent_t *ag, uint8_t out[NMIRF_HASH_LEN], uint64_t *seq)
 {
-    static const agent_db_t dbs[4] = {AG_DB_ENTITIES, AG_DB_RECS, AG_DB_ASSIGNMENTS,
-                                      AG_DB_REPORTS};
+    /* nmirf_digest.h's order: the record sections, then status. */
+    static const agent_db_t dbs[NMIRF_DIGEST_RECORD_SECTIONS + 1] = {
+        AG_DB_ENTITIES, AG_DB_RECS,     AG_DB_ASSIGNMENTS,
+        AG_DB_REPORTS,  AG_DB_MEASURES, AG_DB_STATUS};
     MDB_txn *txn;
     if (mdb_txn_begin(ag->env, NULL, MDB_RDONLY, &txn))
         return -1;
     nmirf_digest_t d;
     nmirf_digest_init(&d);
     int rc = 0;
-    for (int s = 0; !rc && s < 4; s++) {
+    for (int s = 0; !rc && s <= NMIRF_DIGEST_RECORD_SECTIONS; s++) {
         MDB_stat st;
         MDB_cursor *cur;
         if ((rc = mdb_stat(txn, ag->dbi[dbs[s]], &st)) ||
@@ -593,7 +595,10 @@ replica_digest(agent_t *ag, uint8_t out[NMIRF_HASH_LEN], uint64_t *seq)
         MDB_val k, v;
         for (int c = mdb_cursor_get(cur, &k, &v, MDB_FIRST); c == 0;
              c = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-            nmirf_digest_record(&d, v.mv_data, v.mv_size);
+            if (dbs[s] == AG_DB_STATUS)
+                nmirf_digest_status(&d, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+            else
+                nmirf_digest_record(&d, v.mv_data, v.mv_size);
         mdb_cursor_close(cur);
     }
     *seq = ag->seq;

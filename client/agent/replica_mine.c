@@ -1,11 +1,37 @@
 /*  replica_mine - the `mine` view: the assignments that name our entity,
-    read from the replica alone, so it answers while the broker is down.
+    read from the replica alone, so it answers while the broker is down,
+    each deadline marked overdue or due soon by the rule of the broker's
+    deadline events (PROTOCOL.md section 7), from a date the caller gives.
 */
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
 #include "nmirf_mp.h"
+#include "nmirf_util.h"
+
+/* What a deadline means on day today (days since the epoch): the days
+   left into *left and "overdue", "due_soon" or NULL. Like the broker:
+   overdue from the day after the deadline, due soon from horizon days
+   before it to the day itself, neither once implemented. A deadline that
+   is not a date (a replica holds what the broker stored) marks nothing. */
+static const char *
+s_due(const msgpack_object *deadline, int64_t today, uint64_t horizon, const char *status,
+      int64_t *left, bool *has_left)
+{
+    char d[16];
+    *has_left = deadline && deadline->type == MSGPACK_OBJECT_STR &&
+                nmirf_mp_strcpy(deadline, d, sizeof d) == 0 &&
+                nmirf_date_valid(d, strlen(d));
+    if (!*has_left)
+        return NULL;
+    *left = nmirf_date_days(d) - today;
+    if (strcmp(status, "implemented") == 0)
+        return NULL;
+    if (*left < 0)
+        return "overdue";
+    return *left <= (int64_t)horizon ? "due_soon" : NULL;
+}
 
 /* Our role in assignment a: "lead", "contributor", or NULL. */
 static const char *
@@ -21,10 +47,11 @@ s_role(const agent_t *ag, const msgpack_object *a)
     return NULL;
 }
 
-/* Packs one `mine` item for assignment a (role given). */
+/* Packs one `mine` item for assignment a (role given), its deadline
+   judged on day today with the due-soon horizon. */
 static void
 s_pack_item(agent_t *ag, MDB_txn *txn, const msgpack_object *a, const char *role,
-            msgpack_packer *pk, msgpack_zone *zone)
+            int64_t today, uint64_t horizon, msgpack_packer *pk, msgpack_zone *zone)
 {
     const msgpack_object *rec = nmirf_mp_get(a, "rec");
     const msgpack_object *deadline = nmirf_mp_get(a, "deadline");
@@ -52,7 +79,10 @@ s_pack_item(agent_t *ag, MDB_txn *txn, const msgpack_object *a, const char *role
                 text = NULL;
         }
     }
-    msgpack_pack_map(pk, 7 + (deadline != NULL));
+    int64_t left = 0;
+    bool has_left;
+    const char *due = s_due(deadline, today, horizon, status, &left, &has_left);
+    msgpack_pack_map(pk, 7 + (deadline != NULL) + has_left + (due != NULL));
     nmirf_mp_pack_str(pk, "rec");
     nmirf_mp_pack_object(pk, rec);
     nmirf_mp_pack_str(pk, "lead");
@@ -63,6 +93,12 @@ s_pack_item(agent_t *ag, MDB_txn *txn, const msgpack_object *a, const char *role
         nmirf_mp_pack_str(pk, "deadline");
         nmirf_mp_pack_object(pk, deadline);
     }
+    if (has_left) {
+        nmirf_mp_pack_str(pk, "days_left");
+        msgpack_pack_int64(pk, left);
+    }
+    if (due)
+        nmirf_mp_pack_kv_str(pk, "due", due);
     nmirf_mp_pack_kv_str(pk, "role", role);
     nmirf_mp_pack_kv_str(pk, "status", status);
     nmirf_mp_pack_str(pk, "text");
@@ -79,8 +115,10 @@ s_pack_item(agent_t *ag, MDB_txn *txn, const msgpack_object *a, const char *role
 }
 
 int
-replica_pack_mine(agent_t *ag, msgpack_packer *pk)
+replica_pack_mine(agent_t *ag, const char *today, uint64_t due_soon_days,
+                  msgpack_packer *pk)
 {
+    int64_t day = nmirf_date_days(today);
     MDB_txn *txn;
     MDB_cursor *cur;
     if (mdb_txn_begin(ag->env, NULL, MDB_RDONLY, &txn))
@@ -105,7 +143,7 @@ replica_pack_mine(agent_t *ag, msgpack_packer *pk)
         const char *role = s_role(ag, &a);
         if (!role)
             continue;
-        s_pack_item(ag, txn, &a, role, &ipk, &zone);
+        s_pack_item(ag, txn, &a, role, day, due_soon_days, &ipk, &zone);
         n++;
     }
     mdb_cursor_close(cur);

@@ -6,8 +6,9 @@
     written and loaded back), and then, through dispatch_request itself,
     builds a small world for the handlers to work on: ministries MJ and MS,
     observer OBS, revoked ministry GONE, three recommendations, two
-    assignments, and reports in every state (1 submitted, 2 validated, 3
-    returned).
+    assignments, reports in every state (1 submitted, 2 validated, 3
+    returned), measure 1 with an indicator on UPR-1, and report 4 naming it
+    with indicator values (submitted, so validating it merges progress).
 
     Each run begins a write transaction, answers one request and aborts
     the transaction, so every run sees the same store. The first input
@@ -53,11 +54,15 @@
    so the seeds' indexes keep their meaning). The seed generator
    (make_seeds.py) uses the same order. */
 static const char *const s_ops[] = {
-    "entity.enroll",   "entity.revoke", "rec.import",   "rec.assign",   "report.submit",
-    "report.validate", "report.return", "ping",         "entity.list",  "entity.show",
-    "rec.list",        "rec.show",      "report.list",  "events.since", "snapshot",
-    "stats",           "no.such.op",    "entity.rotate"};
+    "entity.enroll",   "entity.revoke", "rec.import",    "rec.assign",   "report.submit",
+    "report.validate", "report.return", "ping",          "entity.list",  "entity.show",
+    "rec.list",        "rec.show",      "report.list",   "events.since", "snapshot",
+    "stats",           "no.such.op",    "entity.rotate", "measure.add",  "measure.update",
+    "measure.list",    "measure.show",  "status"};
 #define OP_ROTATE 17 /* index of entity.rotate, a write */
+#define OP_MEASURE_ADD                                                                   \
+    18 /* index of measure.add, a write (measure.update may                              \
+          change nothing and write nothing) */
 #define N_OPS (sizeof s_ops / sizeof s_ops[0])
 
 /* Signers and authors, by index. */
@@ -320,6 +325,44 @@ s_setup_world(void)
     nmirf_mp_pack_kv_str(&pk, "reason", "Give the decree's number.");
     s_setup_call(COORD, "report.return", &sb);
 
+    /* Added with measures, after the rest so the ids above stay. */
+    msgpack_sbuffer_clear(&sb);
+    msgpack_pack_map(&pk, 4);
+    s_str(&pk, "recs");
+    msgpack_pack_array(&pk, 1);
+    s_str(&pk, "UPR-1");
+    nmirf_mp_pack_kv_str(&pk, "title", "Draft the law");
+    nmirf_mp_pack_kv_str(&pk, "description", "A law against torture.");
+    s_str(&pk, "indicator");
+    msgpack_pack_map(&pk, 5);
+    nmirf_mp_pack_kv_str(&pk, "name", "Cases heard");
+    nmirf_mp_pack_kv_str(&pk, "unit", "cases");
+    nmirf_mp_pack_kv_uint(&pk, "baseline", 0);
+    nmirf_mp_pack_kv_uint(&pk, "target", 120);
+    s_str(&pk, "schedule");
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "date", "2025-12-31");
+    nmirf_mp_pack_kv_uint(&pk, "value", 40);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "date", "2026-12-31");
+    s_str(&pk, "value");
+    msgpack_pack_double(&pk, 120.5);
+    s_setup_call(COORD, "measure.add", &sb); /* measure 1 */
+
+    msgpack_sbuffer_clear(&sb);
+    msgpack_pack_map(&pk, 5);
+    nmirf_mp_pack_kv_str(&pk, "rec", "UPR-1");
+    nmirf_mp_pack_kv_str(&pk, "status", "in_progress");
+    nmirf_mp_pack_kv_str(&pk, "narrative", "Twelve cases heard.");
+    nmirf_mp_pack_kv_uint(&pk, "measure", 1);
+    s_str(&pk, "indicator_values");
+    msgpack_pack_array(&pk, 1);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "date", "2024-06-30");
+    nmirf_mp_pack_kv_uint(&pk, "value", 12);
+    s_setup_call(MJ, "report.submit", &sb); /* report 4 */
+
     msgpack_sbuffer_destroy(&sb);
 }
 
@@ -433,7 +476,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     nmirf_reply_t *reply = s_dispatch(txn, peer, frames, sizes, count, &dirty);
     /* data[0] and data[1] exist only in mode 2 (checked above). */
     if (reply->ok && !dirty && sel % 3 == 2 &&
-        (data[0] % N_OPS <= 6 || data[0] % N_OPS == OP_ROTATE) && !(data[1] & 0x80))
+        (data[0] % N_OPS <= 6 || data[0] % N_OPS == OP_ROTATE ||
+         data[0] % N_OPS == OP_MEASURE_ADD) &&
+        !(data[1] & 0x80))
         s_broken("a write succeeded but left nothing to commit", s_ops[data[0] % N_OPS]);
     nmirf_reply_destroy(&reply);
     mdb_txn_abort(txn);

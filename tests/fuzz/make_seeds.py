@@ -110,7 +110,8 @@ TS = 1718000000000
 OPS = ["entity.enroll", "entity.revoke", "rec.import", "rec.assign", "report.submit",
        "report.validate", "report.return", "ping", "entity.list", "entity.show",
        "rec.list", "rec.show", "report.list", "events.since", "snapshot", "stats",
-       "no.such.op", "entity.rotate"]  # the order of s_ops in fuzz_dispatch.c
+       "no.such.op", "entity.rotate", "measure.add", "measure.update", "measure.list",
+       "measure.show", "status"]  # the order of s_ops in fuzz_dispatch.c
 AUTHORS = ["COORD", "MJ", "MS", "OBS", "GONE"]  # ditto, s_ids
 
 REC_FULL = {"id": "UPR-9", "mechanism": "UPR", "symbol": "A/HRC/52/9",
@@ -180,6 +181,50 @@ BODIES = [
                           "curve_key": det("rck2", 32)}),
     ("entity.rotate", 1, {"id": "MJ", "sign_key": det("rsk3", 32),
                           "curve_key": det("rck3", 32)}),
+    # added with measures, indicator values, stats' fields and status
+    # (appended likewise). The world has measure 1 (indicator) on UPR-1 and
+    # report 4, MJ's, naming it with a value.
+    ("measure.add", 0, {"recs": ["UPR-1", "CAT:3"], "title": "Train judges",
+                        "description": "Every judge, every region.",
+                        "indicator": {"name": "Judges trained", "unit": "people",
+                                      "baseline": 0, "target": 500.0,
+                                      "schedule": [{"date": "2025-06-30", "value": 250},
+                                                   {"date": "2024-12-31",
+                                                    "value": 100.5}]}}),
+    ("measure.add", 1, {"recs": ["UPR-1"], "title": "Plan"}),
+    ("measure.add", 2, {"recs": ["UPR-1"], "title": "Not the lead"}),
+    ("measure.add", 0, {"recs": ["UPR-1", "UPR-1"], "title": "Twice"}),
+    ("measure.add", 0, {"recs": ["UPR-1"], "title": "NaN",
+                        "indicator": {"name": "n", "target": float("nan"),
+                                      "schedule": []}}),
+    ("measure.add", 0, {"recs": ["UPR-1"], "title": "Too big",
+                        "indicator": {"name": "n", "target": 1e16, "schedule": [
+                            {"date": "2025-02-30", "value": -1.5}]}}),
+    ("measure.update", 0, {"id": 1, "title": "Draft and pass the law",
+                           "recs": ["UPR-1", "CRC/C/2"]}),
+    ("measure.update", 1, {"id": 1, "indicator": {"name": "Cases", "target": -3,
+                                                  "schedule": [
+                                                      {"date": "2025-01-01", "value": 1},
+                                                      {"date": "2025-01-01", "value": 2}]}}),
+    ("measure.update", 0, {"id": 1, "title": "Draft the law"}),
+    ("measure.update", 0, {"id": 99, "title": "x"}),
+    ("measure.list", 3, {}),
+    ("measure.list", 1, {"rec": "UPR-1", "limit": 5}),
+    ("measure.show", 3, {"id": 1}),
+    ("measure.show", 3, {"id": 0}),
+    ("status", 0, {}),
+    ("status", 1, {}),
+    ("status", 0, {"x": 1}),
+    ("stats", 0, {"today": "2030-12-20", "due_soon_days": 30, "limit": 5}),
+    ("stats", 2, {"today": "2031-02-29"}),
+    ("stats", 0, {"due_soon_days": 100000, "limit": 0}),
+    ("report.submit", 1, {"rec": "UPR-1", "status": "in_progress", "narrative": "n",
+                          "measure": 1, "indicator_values": [
+                              {"date": "2024-07-01", "value": 13.5},
+                              {"date": "2024-01-01", "value": -4}]}),
+    ("report.submit", 2, {"rec": "CRC/C/2", "status": "in_progress", "narrative": "n",
+                          "measure": 1, "indicator_values": []}),
+    ("report.validate", 0, {"report": 4}),
 ]
 
 
@@ -227,6 +272,13 @@ ASSIGNMENT = {"rec": "UPR-1", "lead": "MJ", "contributors": ["MS"],
 REPORT = {"id": 1, "rec": "UPR-1", "entity": "MJ", "status": "in_progress",
           "narrative": "Draft law.", "evidence": ["e"], "date": "2024-06-10",
           "state": "submitted", "submitted": TS}
+MEASURE = {"id": 1, "recs": ["UPR-1"], "title": "Draft the law",
+           "indicator": {"name": "Cases heard", "unit": "cases", "baseline": 0,
+                         "target": 120, "schedule": [{"date": "2025-12-31", "value": 40}]},
+           "progress": [], "author": "COORD", "created": TS, "updated": TS}
+DEADLINE = {"rec": "UPR-1", "lead": "MJ", "contributors": ["MS"],
+            "deadline": "2030-12-31", "assigned": TS, "today": "2030-12-20",
+            "days_left": 11, "status": "in_progress"}
 
 
 def seeds():
@@ -295,7 +347,15 @@ def seeds():
               ("validated", event(7, "report.validated", "1", ["MJ"],
                                   dict(REPORT, state="validated", decided=TS))),
               ("returned", event(8, "report.returned", "1", ["MJ"],
-                                 dict(REPORT, state="returned", reason="r", decided=TS)))]
+                                 dict(REPORT, state="returned", reason="r", decided=TS))),
+              ("measure-added", event(9, "measure.added", "1", ["MJ", "MS"], MEASURE)),
+              ("measure-updated", event(10, "measure.updated", "1", ["MJ", "MS"], dict(
+                  MEASURE, progress=[{"date": "2024-06-30", "value": 12.5, "report": 4}]))),
+              ("due-soon", event(11, "deadline.due_soon", "UPR-1", ["MJ", "MS"], DEADLINE,
+                                 False)),
+              ("overdue", event(12, "deadline.overdue", "UPR-1", ["MJ", "MS"],
+                                dict(DEADLINE, today="2031-01-02", days_left=-2),
+                                False))]
     for name, e in events:
         yield "event", name, e
     yield "event", "heartbeat", pack({"seq": 8, "ts": TS})
@@ -320,11 +380,14 @@ def replica_record(kind, data):
     return bytes([kind]) + struct.pack(">H", len(data)) + data
 
 
-def snapshot_reply(seq, entities=(), recs=(), assignments=(), reports=(), status=None):
-    return reply(True, "ok", "", seq, {
-        "seq": seq, "entities": list(entities), "recs": list(recs),
-        "assignments": list(assignments), "reports": list(reports),
-        "status": status or {}})
+def snapshot_reply(seq, entities=(), recs=(), assignments=(), reports=(), status=None,
+                   measures=None):
+    body = {"seq": seq, "entities": list(entities), "recs": list(recs),
+            "assignments": list(assignments), "reports": list(reports),
+            "status": status or {}}
+    if measures is not None:
+        body["measures"] = list(measures)
+    return reply(True, "ok", "", seq, body)
 
 
 def replica_seeds():
@@ -375,6 +438,16 @@ def replica_seeds():
         5, [ENTITY_REC, dict(ENTITY_REC, id="MS")], [rec1, dict(REC_FULL, id="CAT:3")],
         [ASSIGNMENT], [REPORT, dict(REPORT, id=2, state="validated")],
         {"UPR-1": "implemented"}))
+    yield "replica", "measures-and-deadlines", (
+        replica_record(0, snapshot_reply(3, [ENTITY_REC], [rec1], [ASSIGNMENT], [REPORT],
+                                         {}, [MEASURE])) +
+        replica_record(0, reply(True, "ok", "", 6, {"events": [
+            event(4, "measure.updated", "1", ["MJ"], dict(MEASURE, title="Retitled")),
+            event(5, "deadline.due_soon", "UPR-1", ["MJ", "MS"], DEADLINE, False),
+            event(6, "measure.added", "2", ["MJ"], dict(MEASURE, id=2, indicator=None))],
+            "last": 6})) +
+        replica_record(1, event(7, "deadline.overdue", "UPR-1", ["MJ", "MS"],
+                                dict(DEADLINE, days_left=-1), False)))
 
 
 def json_author(env):
