@@ -56,8 +56,12 @@ nmirf_date_valid(const char *s, size_t len)
 int64_t
 nmirf_date_days(const char *s)
 {
-    /* Proleptic Gregorian, H. Hinnant's days_from_civil. */
-    int64_t y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+    /* Proleptic Gregorian, H. Hinnant's days_from_civil. Reads exactly
+       the ten characters: s may be a string inside a msgpack buffer, with
+       no NUL after it. */
+    int64_t y =
+        (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    int64_t m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
     int64_t yoe = y - era * 400;

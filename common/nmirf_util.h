@@ -23,7 +23,8 @@ void nmirf_date_of(uint64_t ms, char buf[11]);
 bool nmirf_date_valid(const char *s, size_t len);
 
 /* Days since 1970-01-01 of a valid date YYYY-MM-DD (nmirf_date_valid),
-   so that dates subtract as integers. */
+   so that dates subtract as integers. Reads the first ten bytes of s only
+   (no NUL needed). */
 int64_t nmirf_date_days(const char *s);
 
 /* Lowercase hex of data into out (2*len+1 bytes). */

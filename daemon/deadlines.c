@@ -51,20 +51,6 @@ deadlines_period_ms(void)
     return (int)v;
 }
 
-/* Days since 1970-01-01 of a valid date YYYY-MM-DD (proleptic
-   Gregorian; H. Hinnant's days_from_civil). */
-static int64_t
-s_days(const char *d)
-{
-    int64_t y = atoi(d), m = atoi(d + 5), day = atoi(d + 8);
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 /* True if the marker stored for (rec, kind) names this assignment
    version: the same `assigned` time and deadline. */
 static bool
@@ -215,7 +201,7 @@ deadlines_scan(store_t *store, event_batch_t *events, unsigned due_soon_days,
             a->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
             continue;
         strv_t deadline = {d->via.str.ptr, d->via.str.size};
-        int64_t left = s_days(deadline.p) - today;
+        int64_t left = nmirf_date_days(deadline.p) - today;
         const char *kind = left < 0                         ? "deadline.overdue"
                            : left <= (int64_t)due_soon_days ? "deadline.due_soon"
                                                             : NULL;

@@ -75,23 +75,6 @@ typedef struct {
     bool oom;                    /* an allocation failed: refuse */
 } s_stats_t;
 
-/* Days since 1970-01-01 of a valid date YYYY-MM-DD (H. Hinnant's
-   days_from_civil): dates compare and subtract as plain integers. */
-static int64_t
-s_days_of(const char *d)
-{
-    int64_t y =
-        (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + (d[3] - '0');
-    unsigned m = (unsigned)((d[5] - '0') * 10 + (d[6] - '0'));
-    unsigned dd = (unsigned)((d[8] - '0') * 10 + (d[9] - '0'));
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + dd - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 /* Months since 1970-01 of a ms time (UTC). */
 static int64_t
 s_month_of(uint64_t ms)
@@ -379,7 +362,7 @@ s_scan_recs(op_ctx_t *ctx, s_stats_t *st, int64_t today, uint64_t horizon)
             strv_t deadline = record_field(&asg, "deadline");
             if (deadline.p && nmirf_date_valid(deadline.p, deadline.n) &&
                 strcmp(body_statuses[si], "implemented") != 0) {
-                int64_t due = s_days_of(deadline.p);
+                int64_t due = nmirf_date_days(deadline.p);
                 if (due < today)
                     s_dues_add(st, &st->overdue, id, lead, deadline, today - due, si);
                 else if ((uint64_t)(due - today) <= horizon)
@@ -562,7 +545,7 @@ op_stats(op_ctx_t *ctx)
         s_copy(today, sizeof today, today_s);
     else
         nmirf_date_of(broker_now, today);
-    int64_t day = s_days_of(today);
+    int64_t day = nmirf_date_days(today);
     uint64_t now_ms = today_s.p ? (uint64_t)(day > 0 ? day : 0) * MS_PER_DAY : broker_now;
 
     s_stats_t st = {0};
