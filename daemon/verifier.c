@@ -43,14 +43,21 @@ s_actor(zsock_t *pipe, void *arg)
         if (zsock_connect(in, "%s", self->jobs_ep) == 0 &&
             zsock_connect(out, "%s", self->results_ep) == 0)
             poller = zpoller_new(pipe, in, NULL);
+        /* SIGTERM sets CZMQ's zsys_interrupted, which would end every wait
+           at once: this thread must keep working until the broker has
+           answered what it holds (broker_run), then destroys it. */
+        if (poller)
+            zpoller_set_nonstop(poller, true);
     }
     if (!poller)
         log_warnx("a verifier thread cannot start: %s", zmq_strerror(zmq_errno()));
     zsock_signal(pipe, poller ? 0 : 1);
     while (poller) {
         zsock_t *which = zpoller_wait(poller, -1);
+        if (which == pipe)
+            break; /* $TERM: the broker is destroying us */
         if (which != in)
-            break; /* $TERM on the pipe, or interrupted */
+            continue; /* a signal: the broker, not SIGTERM, says when we stop */
         MDB_txn *rtxn = NULL;
         if (store_begin(self->store, NULL, false, &rtxn))
             rtxn = NULL; /* the writer verifies them all itself */

@@ -156,12 +156,19 @@ s_actor(zsock_t *pipe, void *arg)
         if (zsock_connect(in, "%s", self->jobs_ep) == 0 &&
             zsock_connect(out, "%s", self->done_ep) == 0)
             poller = zpoller_new(pipe, in, NULL);
+        /* SIGTERM sets CZMQ's zsys_interrupted, which would end every wait
+           at once: this thread must keep working until the broker has
+           answered what it holds (broker_run), then destroys it. */
+        if (poller)
+            zpoller_set_nonstop(poller, true);
     }
     zsock_signal(pipe, poller ? 0 : 1);
     while (poller) {
         zsock_t *which = zpoller_wait(poller, -1);
+        if (which == pipe)
+            break; /* $TERM: the broker is destroying us */
         if (which != in)
-            break; /* $TERM, or interrupted */
+            continue; /* a signal: the broker, not SIGTERM, says when we stop */
         verifier_job_t *job;
         if (zsock_recv(in, "p", &job) || !job)
             continue;
