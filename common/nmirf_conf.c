@@ -357,6 +357,10 @@ int
 nmirf_conf_check_flags(const nmirf_conf_spec_t *spec, const nmirf_conf_source_t *src,
                        char *why, size_t whylen)
 {
+    if (src->flag_count >= NMIRF_CONF_FLAGS_MAX) {
+        snprintf(why, whylen, "too many flags");
+        return -1;
+    }
     for (size_t i = 0; i < src->flag_count; i++) {
         /* A fresh configuration each: a flag given twice is no error. */
         nmirf_conf_t *probe = nmirf_conf_new(spec);
@@ -392,6 +396,20 @@ nmirf_conf_read(const nmirf_conf_spec_t *spec, const nmirf_conf_source_t *src, c
             return NULL;
         }
     return conf;
+}
+
+int
+nmirf_conf_start(const nmirf_conf_spec_t *spec, nmirf_conf_source_t *src,
+                 const char *default_path, nmirf_conf_t **conf_p, char *why,
+                 size_t whylen)
+{
+    *conf_p = NULL;
+    if (nmirf_conf_check_flags(spec, src, why, whylen))
+        return 2;
+    if (!src->path && default_path && access(default_path, F_OK) == 0)
+        src->path = default_path;
+    *conf_p = nmirf_conf_read(spec, src, why, whylen);
+    return *conf_p ? 0 : 1;
 }
 
 /* True if key is in the NULL-ended list. */

@@ -104,7 +104,7 @@ void nmirf_conf_flag(nmirf_conf_source_t *src, const char *key, const char *valu
 
 /* Checks each of src's flags alone against spec, so that a bad flag is
    told apart from a bad file (a usage error, not a config error). Returns
-   0, or -1 with `FLAG: what is wrong` in why. */
+   0, or -1 with `FLAG: what is wrong` (or `too many flags`) in why. */
 int nmirf_conf_check_flags(const nmirf_conf_spec_t *spec, const nmirf_conf_source_t *src,
                            char *why, size_t whylen);
 
@@ -112,6 +112,15 @@ int nmirf_conf_check_flags(const nmirf_conf_spec_t *spec, const nmirf_conf_sourc
    flags. Returns them, or NULL with every error in why. */
 nmirf_conf_t *nmirf_conf_read(const nmirf_conf_spec_t *spec,
                               const nmirf_conf_source_t *src, char *why, size_t whylen);
+
+/* A daemon's settings at start: checks src's flags, takes default_path
+   as the file if src names none and default_path exists, and reads the
+   settings into *conf_p. Returns 0, or the daemon's exit status with what
+   is wrong in why and *conf_p NULL: 2 for a bad flag (a usage error), 1
+   for a bad file (every error, `FILE:LINE: what` a line). */
+int nmirf_conf_start(const nmirf_conf_spec_t *spec, nmirf_conf_source_t *src,
+                     const char *default_path, nmirf_conf_t **conf_p, char *why,
+                     size_t whylen);
 
 /* Applies the reloadable settings of next, the settings about to be in
    force, to the running program. */

@@ -307,6 +307,8 @@ s_test_source(void)
     for (int i = 0; i < NMIRF_CONF_FLAGS_MAX + 3; i++)
         nmirf_conf_flag(&full, "count", "1");
     CHECK(full.flag_count == NMIRF_CONF_FLAGS_MAX);
+    CHECK(nmirf_conf_check_flags(s_spec, &full, why, sizeof why) == -1);
+    CHECK(strcmp(why, "too many flags") == 0);
     nmirf_conf_source_t bad = {0};
     nmirf_conf_flag(&bad, "count", "0");
     CHECK(nmirf_conf_check_flags(s_spec, &bad, why, sizeof why) == -1);
@@ -330,6 +332,20 @@ s_test_source(void)
     s_write(path, "count = x\nwho = mj\n");
     CHECK(nmirf_conf_read(s_spec, &src, why, sizeof why) == NULL);
     CHECK(strchr(why, '\n') != NULL); /* both errors */
+
+    /* Start: a bad flag is 2, a bad file 1, else 0; the default file is
+       read only when none is named and it exists. */
+    CHECK(nmirf_conf_start(s_spec, &bad, NULL, &conf, why, sizeof why) == 2 && !conf);
+    CHECK(nmirf_conf_start(s_spec, &src, NULL, &conf, why, sizeof why) == 1 && !conf);
+    nmirf_conf_source_t none = {0};
+    CHECK(nmirf_conf_start(s_spec, &none, "/nonexistent/d.conf", &conf, why,
+                           sizeof why) == 0);
+    CHECK(none.path == NULL && conf && nmirf_conf_uint(conf, "count") == 10);
+    nmirf_conf_destroy(&conf);
+    s_write(path, "count = 11\n");
+    CHECK(nmirf_conf_start(s_spec, &none, path, &conf, why, sizeof why) == 0);
+    CHECK(none.path == path && conf && nmirf_conf_uint(conf, "count") == 11);
+    nmirf_conf_destroy(&conf);
 
     /* Reload: a reloadable change counted, a restart-only one kept, the
        log level applied, the settings read at start kept. */

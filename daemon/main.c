@@ -215,23 +215,14 @@ main(int argc, char **argv)
         s_usage(stderr);
         return 2;
     }
-    if (s.src.flag_count >= NMIRF_CONF_FLAGS_MAX) {
-        fprintf(stderr, "nmirfd: too many flags\n");
-        return 2;
-    }
     /* A bad flag is a usage error (2); a bad file, a config error (1). */
     char why[4096];
-    if (nmirf_conf_check_flags(s_spec, &s.src, why, sizeof why)) {
-        fprintf(stderr, "nmirfd: %s\n", why);
-        return 2;
+    int rc = nmirf_conf_start(s_spec, &s.src, S_DEFAULT_CONF, &s.conf, why, sizeof why);
+    if (rc) {
+        fprintf(stderr, "%s%s\n", rc == 2 ? "nmirfd: " : "", why);
+        return rc;
     }
-    if (!s.src.path && access(S_DEFAULT_CONF, F_OK) == 0)
-        s.src.path = S_DEFAULT_CONF;
-    s.boot = s.conf = nmirf_conf_read(s_spec, &s.src, why, sizeof why);
-    if (!s.conf) {
-        fprintf(stderr, "%s\n", why);
-        return 1;
-    }
+    s.boot = s.conf;
     if (check_only) {
         printf("%s: configuration ok\n",
                s.src.path ? s.src.path : "(defaults and flags)");

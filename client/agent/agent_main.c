@@ -220,17 +220,13 @@ main(int argc, char **argv)
     }
     /* A bad flag is a usage error (2); a bad file, a config error (1). */
     char why[4096] = "";
-    if (nmirf_conf_check_flags(s_spec, &s.src, why, sizeof why)) {
-        fprintf(stderr, "nmirf-agent: %s\n", why);
-        return 2;
+    int start =
+        nmirf_conf_start(s_spec, &s.src, S_DEFAULT_CONF, &s.conf, why, sizeof why);
+    if (start) {
+        fprintf(stderr, "%s%s\n", start == 2 ? "nmirf-agent: " : "", why);
+        return start;
     }
-    if (!s.src.path && access(S_DEFAULT_CONF, F_OK) == 0)
-        s.src.path = S_DEFAULT_CONF;
-    s.boot = s.conf = nmirf_conf_read(s_spec, &s.src, why, sizeof why);
-    if (!s.conf) {
-        fprintf(stderr, "%s\n", why);
-        return 1;
-    }
+    s.boot = s.conf;
     ag.dir = nmirf_conf_get(s.conf, "data_dir");
     ag.request_ep = nmirf_conf_get(s.conf, "request_endpoint");
     ag.events_ep = nmirf_conf_get(s.conf, "events_endpoint");
