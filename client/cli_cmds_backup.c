@@ -2,9 +2,10 @@
     data directory, taken while the broker runs (docs/OPERATIONS.md).
 
     The store is copied with LMDB's own copy API (mdb_env_copyfd2 with
-    MDB_CP_COMPACT) from an environment opened MDB_RDONLY, as the audit
-    verifier opens it: the copy is one read transaction, so it is one
-    committed state of the store, and the broker's commits go on beside it.
+    MDB_CP_COMPACT) from an environment opened read-only, as the audit
+    verifier opens it (nmirf_store_ro): the copy is one read transaction,
+    so it is one committed state of the store, and the broker's commits go
+    on beside it.
     Compaction writes only the pages in use, renumbered, so the copy is as
     small as the data. The keys directory is copied too: a restored broker
     needs NMIRFD.key to be the same CURVE server and to go on signing
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "nmirf_store_ro.h"
 #include "nmirf_util.h"
 
 /* What a backup wrote, for the summary. */
@@ -69,13 +71,10 @@ s_copy_store(const char *src, const char *dst, char *why, size_t whylen)
     snprintf(tmp, sizeof tmp, "%.4000s/data.mdb.tmp", dst);
     snprintf(final, sizeof final, "%.4000s/data.mdb", dst);
     MDB_env *env = NULL;
-    /* RDONLY, as nmirf_audit opens it: never writes the store, takes one
-       reader slot in the lock file for the copy's transaction. */
-    int rc = mdb_env_create(&env);
-    if (!rc)
-        rc = mdb_env_set_maxdbs(env, 32);
-    if (!rc)
-        rc = mdb_env_open(env, src, MDB_RDONLY | MDB_NOTLS, 0600);
+    /* Read-only, as nmirf audit opens it (nmirf_store_ro): never writes the
+       store, takes one reader slot in the lock file for the copy's
+       transaction. */
+    int rc = nmirf_store_ro_open(src, &env, NULL);
     if (rc) {
         snprintf(why, whylen, "cannot open the store %.300s: %s", src, mdb_strerror(rc));
         mdb_env_close(env);
@@ -121,13 +120,7 @@ s_check_copy(const char *dir, s_backup_t *out, char *why, size_t whylen)
     MDB_txn *txn = NULL;
     MDB_dbi meta;
     MDB_val k = {3, "seq"}, v;
-    int rc = mdb_env_create(&env);
-    if (!rc)
-        rc = mdb_env_set_maxdbs(env, 32);
-    if (!rc)
-        rc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0600);
-    if (!rc)
-        rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+    int rc = nmirf_store_ro_open(dir, &env, &txn);
     if (!rc)
         rc = mdb_dbi_open(txn, "meta", 0, &meta);
     if (!rc)

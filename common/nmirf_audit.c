@@ -2,6 +2,7 @@
     verifier. */
 #include "nmirf_audit.h"
 #include "nmirf_mp.h"
+#include "nmirf_store_ro.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -409,13 +410,7 @@ s_walk_store(const char *datadir, s_walker_t *w, char *why, size_t whylen)
     nmirf_audit_rc_t result = NMIRF_AUDIT_ERROR;
     /* RDONLY: this never writes the store; LMDB's reader table lets it run
        beside the broker, on a snapshot the broker's commits do not move. */
-    int rc = mdb_env_create(&env);
-    if (!rc)
-        rc = mdb_env_set_maxdbs(env, 32);
-    if (!rc)
-        rc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0600);
-    if (!rc)
-        rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+    int rc = nmirf_store_ro_open(dir, &env, &txn);
     if (!rc)
         rc = mdb_dbi_open(txn, "events", 0, &events);
     if (!rc)

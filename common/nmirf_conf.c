@@ -343,3 +343,157 @@ nmirf_conf_same(const nmirf_conf_t *a, const nmirf_conf_t *b, const char *key)
         return x == y;
     return strcmp(x, y) == 0;
 }
+
+void
+nmirf_conf_flag(nmirf_conf_source_t *src, const char *key, const char *value)
+{
+    if (src->flag_count < NMIRF_CONF_FLAGS_MAX) {
+        src->flag_keys[src->flag_count] = key;
+        src->flag_values[src->flag_count++] = value;
+    }
+}
+
+int
+nmirf_conf_check_flags(const nmirf_conf_spec_t *spec, const nmirf_conf_source_t *src,
+                       char *why, size_t whylen)
+{
+    if (src->flag_count >= NMIRF_CONF_FLAGS_MAX) {
+        snprintf(why, whylen, "too many flags");
+        return -1;
+    }
+    for (size_t i = 0; i < src->flag_count; i++) {
+        /* A fresh configuration each: a flag given twice is no error. */
+        nmirf_conf_t *probe = nmirf_conf_new(spec);
+        if (!probe) {
+            snprintf(why, whylen, "out of memory");
+            return -1;
+        }
+        int rc =
+            nmirf_conf_set(probe, src->flag_keys[i], src->flag_values[i], why, whylen);
+        nmirf_conf_destroy(&probe);
+        if (rc)
+            return -1;
+    }
+    return 0;
+}
+
+nmirf_conf_t *
+nmirf_conf_read(const nmirf_conf_spec_t *spec, const nmirf_conf_source_t *src, char *why,
+                size_t whylen)
+{
+    nmirf_conf_t *conf = nmirf_conf_new(spec);
+    if (!conf) {
+        snprintf(why, whylen, "out of memory");
+        return NULL;
+    }
+    if (src->path && nmirf_conf_load(conf, src->path, why, whylen)) {
+        nmirf_conf_destroy(&conf);
+        return NULL;
+    }
+    for (size_t i = 0; i < src->flag_count; i++)
+        if (nmirf_conf_set(conf, src->flag_keys[i], src->flag_values[i], why, whylen)) {
+            nmirf_conf_destroy(&conf);
+            return NULL;
+        }
+    return conf;
+}
+
+int
+nmirf_conf_start(const nmirf_conf_spec_t *spec, nmirf_conf_source_t *src,
+                 const char *default_path, nmirf_conf_t **conf_p, char *why,
+                 size_t whylen)
+{
+    *conf_p = NULL;
+    if (nmirf_conf_check_flags(spec, src, why, whylen))
+        return 2;
+    if (!src->path && default_path && access(default_path, F_OK) == 0)
+        src->path = default_path;
+    *conf_p = nmirf_conf_read(spec, src, why, whylen);
+    return *conf_p ? 0 : 1;
+}
+
+/* True if key is in the NULL-ended list. */
+static bool
+s_listed(const char *const *list, const char *key)
+{
+    for (size_t i = 0; list && list[i]; i++)
+        if (strcmp(list[i], key) == 0)
+            return true;
+    return false;
+}
+
+/* Logs how next differs from cur and puts cur's value back into next for
+   each setting not in reloadable. Returns how many settings changed. */
+static int
+s_diff(const nmirf_conf_t *cur, nmirf_conf_t *next, const char *const *reloadable)
+{
+    int changes = 0;
+    char why[NMIRF_CONF_LINE_MAX + 128];
+    for (size_t i = 0; i < next->count; i++) {
+        const char *key = next->spec[i].key;
+        if (nmirf_conf_same(cur, next, key))
+            continue;
+        const char *was = nmirf_conf_get(cur, key), *now = nmirf_conf_get(next, key);
+        if (s_listed(reloadable, key)) {
+            log_info("reload: %s changed from %s to %s", key, was ? was : "(none)",
+                     now ? now : "(none)");
+            changes++;
+        } else {
+            log_warnx("reload: cannot change %s without a restart; keeping %s", key,
+                      was ? was : "(none)");
+            /* next becomes the settings in force: it must hold the value
+               kept, or the next reload would compare against one never
+               applied. was is valid (it was read before) or NULL (none). */
+            if (was)
+                nmirf_conf_set(next, key, was, why, sizeof why);
+        }
+    }
+    return changes;
+}
+
+/* The key of the table's log level setting, or NULL. */
+static const char *
+s_level_key(const nmirf_conf_t *self)
+{
+    for (size_t i = 0; i < self->count; i++)
+        if (self->spec[i].type == NMIRF_CONF_LEVEL)
+            return self->spec[i].key;
+    return NULL;
+}
+
+int
+nmirf_conf_reload(nmirf_conf_t **cur_p, const nmirf_conf_t *keep,
+                  const nmirf_conf_source_t *src, const char *const *reloadable,
+                  nmirf_conf_apply_fn *apply, void *arg)
+{
+    nmirf_conf_t *cur = *cur_p;
+    char why[4096];
+    nmirf_conf_t *next = nmirf_conf_read(cur->spec, src, why, sizeof why);
+    if (!next) {
+        /* One log line per error of the file. */
+        char *save = NULL;
+        for (char *line = strtok_r(why, "\n", &save); line;
+             line = strtok_r(NULL, "\n", &save))
+            log_warnx("reload refused, nothing changed: %s", line);
+        return -1;
+    }
+    const char *level_key = s_level_key(next);
+    int new_level = log_level();
+    if (level_key) {
+        int old_level = log_level();
+        new_level = log_level_from_name(nmirf_conf_get(next, level_key));
+        /* The lines about the reload show at the more verbose of both. */
+        log_set_level(old_level > new_level ? old_level : new_level);
+    }
+    int changes = s_diff(cur, next, reloadable);
+    log_set_level(new_level);
+    if (apply)
+        apply(next, arg);
+    if (cur != keep)
+        nmirf_conf_destroy(&cur);
+    *cur_p = next;
+    log_info("reload: %s read, %d setting%s changed",
+             src->path ? src->path : "(no config file)", changes,
+             changes == 1 ? "" : "s");
+    return changes;
+}

@@ -21,6 +21,7 @@
 
 #define NMIRF_CONF_LINE_MAX 1024       /* bytes of one line, newline included */
 #define NMIRF_CONF_FILE_MAX (1u << 20) /* a bigger file is refused */
+#define NMIRF_CONF_FLAGS_MAX 32        /* settings a daemon takes as flags */
 
 /* What a value must be. */
 typedef enum {
@@ -85,5 +86,60 @@ int nmirf_conf_line(const nmirf_conf_t *self, const char *key);
 
 /* True if a and b (same table) give key the same value. */
 bool nmirf_conf_same(const nmirf_conf_t *a, const nmirf_conf_t *b, const char *key);
+
+/* Where a daemon's settings come from: the file and the flags, kept so
+   that a reload applies the flags over the file again. Zero it to start;
+   the strings are borrowed (argv, literals). */
+typedef struct {
+    const char *path;                              /* the config file, NULL: none */
+    const char *flag_keys[NMIRF_CONF_FLAGS_MAX];   /* settings given as flags... */
+    const char *flag_values[NMIRF_CONF_FLAGS_MAX]; /* ...and their values */
+    size_t flag_count; /* how many; NMIRF_CONF_FLAGS_MAX: too many were given */
+} nmirf_conf_source_t;
+
+/* Records a flag's value for setting key (applied after the file, at start
+   and at every reload). Past NMIRF_CONF_FLAGS_MAX - 1 flags the source is
+   full (flag_count == NMIRF_CONF_FLAGS_MAX), which the caller refuses. */
+void nmirf_conf_flag(nmirf_conf_source_t *src, const char *key, const char *value);
+
+/* Checks each of src's flags alone against spec, so that a bad flag is
+   told apart from a bad file (a usage error, not a config error). Returns
+   0, or -1 with `FLAG: what is wrong` (or `too many flags`) in why. */
+int nmirf_conf_check_flags(const nmirf_conf_spec_t *spec, const nmirf_conf_source_t *src,
+                           char *why, size_t whylen);
+
+/* Reads the settings: spec's defaults, then src's file (if any), then its
+   flags. Returns them, or NULL with every error in why. */
+nmirf_conf_t *nmirf_conf_read(const nmirf_conf_spec_t *spec,
+                              const nmirf_conf_source_t *src, char *why, size_t whylen);
+
+/* A daemon's settings at start: checks src's flags, takes default_path
+   as the file if src names none and default_path exists, and reads the
+   settings into *conf_p. Returns 0, or the daemon's exit status with what
+   is wrong in why and *conf_p NULL: 2 for a bad flag (a usage error), 1
+   for a bad file (every error, `FILE:LINE: what` a line). */
+int nmirf_conf_start(const nmirf_conf_spec_t *spec, nmirf_conf_source_t *src,
+                     const char *default_path, nmirf_conf_t **conf_p, char *why,
+                     size_t whylen);
+
+/* Applies the reloadable settings of next, the settings about to be in
+   force, to the running program. */
+typedef void(nmirf_conf_apply_fn)(const nmirf_conf_t *next, void *arg);
+
+/* SIGHUP: re-reads src against the settings in force, *cur_p (of the same
+   table). A file that does not read changes nothing: each of its errors is
+   logged ("reload refused, nothing changed: ...") and -1 returned.
+   Otherwise each changed setting named in reloadable (a NULL-ended list)
+   is logged ("reload: KEY changed from OLD to NEW"), each other changed
+   one is logged ("cannot change KEY without a restart; keeping OLD") and
+   keeps its old value; the table's log level setting (NMIRF_CONF_LEVEL),
+   if any, takes effect, the lines about the reload showing at the more
+   verbose of both levels; apply(next, arg) is called; the new settings
+   replace *cur_p (the old ones are freed unless they are keep, the ones
+   read at start that the program's strings point into); "reload: FILE
+   read, N settings changed" is logged and N returned. */
+int nmirf_conf_reload(nmirf_conf_t **cur_p, const nmirf_conf_t *keep,
+                      const nmirf_conf_source_t *src, const char *const *reloadable,
+                      nmirf_conf_apply_fn *apply, void *arg);
 
 #endif

@@ -1,7 +1,10 @@
 /*  nmirf_conf_test - the config parser: every kind of value, every kind
-    of error with its file and line, files on disk, flags over the file. */
+    of error with its file and line, files on disk, flags over the file;
+    a daemon's settings source and its SIGHUP reload. */
 #include "nmirf_conf.h"
+#include "nmirf_log.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,12 +241,174 @@ s_test_files(void)
     CHECK(system(cmd) == 0);
 }
 
+/* Writes text to path (replacing it). */
+static void
+s_write(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+/* The apply callback of the reload tests: counts its calls and keeps the
+   count it was shown. */
+static void
+s_apply(const nmirf_conf_t *next, void *arg)
+{
+    int *calls = arg;
+    (*calls)++;
+    CHECK(nmirf_conf_get(next, "count") != NULL);
+}
+
+/* Runs nmirf_conf_reload with stderr (the log) going to logpath; leaves
+   what was logged in log. */
+static int
+s_reload_logged(nmirf_conf_t **cur, const nmirf_conf_t *keep,
+                const nmirf_conf_source_t *src, const char *logpath, char *log,
+                size_t loglen, int *calls)
+{
+    static const char *const reloadable[] = {"count", "level", NULL};
+    fflush(stderr);
+    int saved = dup(2);
+    int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(fd, 2);
+    close(fd);
+    int rc = nmirf_conf_reload(cur, keep, src, reloadable, s_apply, calls);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    FILE *f = fopen(logpath, "r");
+    size_t n = f ? fread(log, 1, loglen - 1, f) : 0;
+    log[n] = '\0';
+    if (f)
+        fclose(f);
+    return rc;
+}
+
+static void
+s_test_source(void)
+{
+    nmirf_conf_source_t src = {0};
+    char dir[] = "/tmp/nmirf_conf_test.XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256], logpath[256], why[2048], log[4096];
+    snprintf(path, sizeof path, "%s/d.conf", dir);
+    snprintf(logpath, sizeof logpath, "%s/log", dir);
+
+    /* Flags: recorded in order, the source full at the maximum. */
+    nmirf_conf_flag(&src, "count", "7");
+    nmirf_conf_flag(&src, "count", "8");
+    CHECK(src.flag_count == 2);
+    CHECK(nmirf_conf_check_flags(s_spec, &src, why, sizeof why) == 0);
+    nmirf_conf_source_t full = {0};
+    for (int i = 0; i < NMIRF_CONF_FLAGS_MAX + 3; i++)
+        nmirf_conf_flag(&full, "count", "1");
+    CHECK(full.flag_count == NMIRF_CONF_FLAGS_MAX);
+    CHECK(nmirf_conf_check_flags(s_spec, &full, why, sizeof why) == -1);
+    CHECK(strcmp(why, "too many flags") == 0);
+    nmirf_conf_source_t bad = {0};
+    nmirf_conf_flag(&bad, "count", "0");
+    CHECK(nmirf_conf_check_flags(s_spec, &bad, why, sizeof why) == -1);
+    CHECK(strcmp(why, "--count: '0' is not a number from 1 to 100") == 0);
+
+    /* Read: defaults, then the file, then the flags. */
+    nmirf_conf_t *conf = nmirf_conf_read(s_spec, &src, why, sizeof why);
+    CHECK(conf && nmirf_conf_uint(conf, "count") == 8);
+    nmirf_conf_destroy(&conf);
+    s_write(path, "count = 42\nwho = MJ\n");
+    src.path = path;
+    src.flag_count = 0;
+    conf = nmirf_conf_read(s_spec, &src, why, sizeof why);
+    CHECK(conf && nmirf_conf_uint(conf, "count") == 42);
+    CHECK(conf && strcmp(nmirf_conf_get(conf, "who"), "MJ") == 0);
+    nmirf_conf_destroy(&conf);
+    nmirf_conf_flag(&src, "count", "9");
+    conf = nmirf_conf_read(s_spec, &src, why, sizeof why);
+    CHECK(conf && nmirf_conf_uint(conf, "count") == 9);
+    nmirf_conf_destroy(&conf);
+    s_write(path, "count = x\nwho = mj\n");
+    CHECK(nmirf_conf_read(s_spec, &src, why, sizeof why) == NULL);
+    CHECK(strchr(why, '\n') != NULL); /* both errors */
+
+    /* Start: a bad flag is 2, a bad file 1, else 0; the default file is
+       read only when none is named and it exists. */
+    CHECK(nmirf_conf_start(s_spec, &bad, NULL, &conf, why, sizeof why) == 2 && !conf);
+    CHECK(nmirf_conf_start(s_spec, &src, NULL, &conf, why, sizeof why) == 1 && !conf);
+    nmirf_conf_source_t none = {0};
+    CHECK(nmirf_conf_start(s_spec, &none, "/nonexistent/d.conf", &conf, why,
+                           sizeof why) == 0);
+    CHECK(none.path == NULL && conf && nmirf_conf_uint(conf, "count") == 10);
+    nmirf_conf_destroy(&conf);
+    s_write(path, "count = 11\n");
+    CHECK(nmirf_conf_start(s_spec, &none, path, &conf, why, sizeof why) == 0);
+    CHECK(none.path == path && conf && nmirf_conf_uint(conf, "count") == 11);
+    nmirf_conf_destroy(&conf);
+
+    /* Reload: a reloadable change counted, a restart-only one kept, the
+       log level applied, the settings read at start kept. */
+    src.flag_count = 0;
+    s_write(path, "count = 5\nwho = MJ\n");
+    nmirf_conf_t *boot = nmirf_conf_read(s_spec, &src, why, sizeof why);
+    CHECK(boot != NULL);
+    if (!boot)
+        return;
+    nmirf_conf_t *cur = boot;
+    int calls = 0;
+    log_init("nmirf_conf_test", false);
+    s_write(path, "count = 6\nwho = MF\nlevel = debug\n");
+    CHECK(s_reload_logged(&cur, boot, &src, logpath, log, sizeof log, &calls) == 2);
+    CHECK(cur != boot && calls == 1);
+    CHECK(nmirf_conf_uint(cur, "count") == 6);
+    CHECK(strcmp(nmirf_conf_get(cur, "who"), "MJ") == 0);
+    CHECK(log_level() == NMIRF_LOG_DEBUG);
+    CHECK(strstr(log, "reload: count changed from 5 to 6"));
+    CHECK(strstr(log, "reload: level changed from info to debug"));
+    CHECK(strstr(log, "reload: cannot change who without a restart; keeping MJ"));
+    char want[512];
+    snprintf(want, sizeof want, "reload: %s read, 2 settings changed", path);
+    CHECK(strstr(log, want));
+    CHECK(strcmp(nmirf_conf_get(boot, "who"), "MJ") == 0); /* boot kept */
+
+    /* The same again: nothing changed, and who, compared with the value
+       in force (put back in cur), is refused again. */
+    CHECK(s_reload_logged(&cur, boot, &src, logpath, log, sizeof log, &calls) == 0);
+    CHECK(calls == 2);
+    CHECK(strcmp(nmirf_conf_get(cur, "who"), "MJ") == 0);
+    CHECK(strstr(log, "changed from") == NULL);
+    CHECK(strstr(log, "cannot change who without a restart; keeping MJ") != NULL);
+    CHECK(strstr(log, "0 settings changed") != NULL);
+
+    /* A broken file: refused line by line, nothing changed. */
+    nmirf_conf_t *before = cur;
+    s_write(path, "count = 0\nnope = 1\n");
+    CHECK(s_reload_logged(&cur, boot, &src, logpath, log, sizeof log, &calls) == -1);
+    CHECK(cur == before && calls == 2);
+    CHECK(nmirf_conf_uint(cur, "count") == 6);
+    snprintf(want, sizeof want,
+             "reload refused, nothing changed: %s:2: unknown setting 'nope'", path);
+    CHECK(strstr(log, want));
+    snprintf(want, sizeof want, "reload refused, nothing changed: %s:1: count:", path);
+    CHECK(strstr(log, want));
+    log_set_level(NMIRF_LOG_INFO);
+
+    if (cur != boot)
+        nmirf_conf_destroy(&cur);
+    nmirf_conf_destroy(&boot);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
 int
 main(void)
 {
     s_test_values();
     s_test_errors();
     s_test_files();
+    s_test_source();
     if (s_failures) {
         fprintf(stderr, "%d check(s) failed\n", s_failures);
         return 1;

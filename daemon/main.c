@@ -29,7 +29,6 @@
 #include <unistd.h>
 
 #define S_DEFAULT_CONF "/etc/nmirf/nmirfd.conf" /* read only if it exists */
-#define S_MAX_FLAGS 32                          /* settings given as flags */
 
 /* Every setting: nmirfd.conf(5) documents them; keep both in step. The
    data directory's default is filled in at start ($STATE_DIRECTORY). */
@@ -48,21 +47,18 @@ static nmirf_conf_spec_t s_spec[] = {
 };
 
 /* Settings SIGHUP applies; the others need a restart. */
-static const char *s_reloadable[] = {"log_level", "checkpoint_interval_s",
-                                     "slow_commit_ms", "due_soon_days", NULL};
+static const char *const s_reloadable[] = {"log_level", "checkpoint_interval_s",
+                                           "slow_commit_ms", "due_soon_days", NULL};
 
 /* What main and the SIGHUP handler share. */
 static struct {
-    const char *conf_path;                /* the config file, NULL: none */
-    const char *flag_keys[S_MAX_FLAGS];   /* settings given as flags... */
-    const char *flag_values[S_MAX_FLAGS]; /* ...and their values */
-    size_t flag_count;                    /* how many */
-    nmirf_conf_t *boot;                   /* the settings read at start: what the
-                                             broker's strings point into, kept to
-                                             the end */
-    nmirf_conf_t *conf;                   /* the settings in force (boot, or a
-                                             reload's) */
-    broker_t *broker;                     /* the running broker */
+    nmirf_conf_source_t src; /* the config file and the flags */
+    nmirf_conf_t *boot;      /* the settings read at start: what the
+                                broker's strings point into, kept to
+                                the end */
+    nmirf_conf_t *conf;      /* the settings in force (boot, or a
+                                reload's) */
+    broker_t *broker;        /* the running broker */
 } s;
 
 static void
@@ -104,28 +100,6 @@ s_usage(FILE *out)
             S_DEFAULT_CONF, "tcp://127.0.0.1:7710", "tcp://127.0.0.1:7711");
 }
 
-/* Reads the settings: defaults, the config file (if any), then the flags.
-   Returns the settings, or NULL with every error in why. */
-static nmirf_conf_t *
-s_settings(char *why, size_t whylen)
-{
-    nmirf_conf_t *conf = nmirf_conf_new(s_spec);
-    if (!conf) {
-        snprintf(why, whylen, "out of memory");
-        return NULL;
-    }
-    if (s.conf_path && nmirf_conf_load(conf, s.conf_path, why, whylen)) {
-        nmirf_conf_destroy(&conf);
-        return NULL;
-    }
-    for (size_t i = 0; i < s.flag_count; i++)
-        if (nmirf_conf_set(conf, s.flag_keys[i], s.flag_values[i], why, whylen)) {
-            nmirf_conf_destroy(&conf);
-            return NULL;
-        }
-    return conf;
-}
-
 /* The broker's reloadable settings in conf. */
 static void
 s_broker_opts(const nmirf_conf_t *conf, broker_opts_t *opts)
@@ -136,13 +110,13 @@ s_broker_opts(const nmirf_conf_t *conf, broker_opts_t *opts)
     opts->due_soon_days = (unsigned)nmirf_conf_uint(conf, "due_soon_days");
 }
 
-static bool
-s_is_reloadable(const char *key)
+/* Applies next's reloadable settings to the broker (nmirf_conf_reload). */
+static void
+s_apply(const nmirf_conf_t *next, void *arg)
 {
-    for (size_t i = 0; s_reloadable[i]; i++)
-        if (strcmp(s_reloadable[i], key) == 0)
-            return true;
-    return false;
+    broker_opts_t opts = {0};
+    s_broker_opts(next, &opts);
+    broker_configure(s.broker, &opts);
 }
 
 /* SIGHUP: re-reads the file (flags still override it), applies what can
@@ -152,57 +126,10 @@ static void
 s_on_hup(void *arg)
 {
     service_reloading();
-    char why[4096];
-    nmirf_conf_t *next = s_settings(why, sizeof why);
-    if (!next) {
-        /* One log line per error of the file. */
-        char *save = NULL;
-        for (char *line = strtok_r(why, "\n", &save); line;
-             line = strtok_r(NULL, "\n", &save))
-            log_warnx("reload refused, nothing changed: %s", line);
+    if (nmirf_conf_reload(&s.conf, s.boot, &s.src, s_reloadable, s_apply, NULL) < 0)
         service_ready("serving; the last reload was refused (see the log)");
-        return;
-    }
-    int old_level = log_level();
-    int new_level = log_level_from_name(nmirf_conf_get(next, "log_level"));
-    /* The lines about the reload show at the more verbose of both levels. */
-    log_set_level(old_level > new_level ? old_level : new_level);
-    int changes = 0;
-    for (size_t i = 0; s_spec[i].key; i++) {
-        const char *key = s_spec[i].key;
-        if (nmirf_conf_same(s.conf, next, key))
-            continue;
-        const char *was = nmirf_conf_get(s.conf, key), *now = nmirf_conf_get(next, key);
-        if (s_is_reloadable(key)) {
-            log_info("reload: %s changed from %s to %s", key, was, now);
-            changes++;
-        } else {
-            log_warnx("reload: cannot change %s without a restart; keeping %s", key, was);
-            nmirf_conf_set(next, key, was, why, sizeof why); /* was: valid */
-        }
-    }
-    log_set_level(new_level);
-    broker_opts_t opts = {0};
-    s_broker_opts(next, &opts);
-    broker_configure(s.broker, &opts);
-    if (s.conf != s.boot)
-        nmirf_conf_destroy(&s.conf);
-    s.conf = next;
-    log_info("reload: %s read, %d setting%s changed",
-             s.conf_path ? s.conf_path : "(no config file)", changes,
-             changes == 1 ? "" : "s");
-    service_ready("serving; configuration reloaded");
-}
-
-/* Records a flag's value for setting key (flags are applied after the
-   file, at start and at every reload). */
-static void
-s_flag(const char *key, const char *value)
-{
-    if (s.flag_count < S_MAX_FLAGS) {
-        s.flag_keys[s.flag_count] = key;
-        s.flag_values[s.flag_count++] = value;
-    }
+    else
+        service_ready("serving; configuration reloaded");
 }
 
 int
@@ -237,43 +164,43 @@ main(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "c:nd:r:e:vh", longopts, NULL)) != -1) {
         switch (ch) {
         case 'c':
-            s.conf_path = optarg;
+            s.src.path = optarg;
             break;
         case 'n':
             check_only = true;
             break;
         case 'd':
-            s_flag("data_dir", optarg);
+            nmirf_conf_flag(&s.src, "data_dir", optarg);
             break;
         case 'r':
-            s_flag("request_endpoint", optarg);
+            nmirf_conf_flag(&s.src, "request_endpoint", optarg);
             break;
         case 'e':
-            s_flag("events_endpoint", optarg);
+            nmirf_conf_flag(&s.src, "events_endpoint", optarg);
             break;
         case 'C':
-            s_flag("coordinator", optarg);
+            nmirf_conf_flag(&s.src, "coordinator", optarg);
             break;
         case 'M':
-            s_flag("map_size_mib", optarg);
+            nmirf_conf_flag(&s.src, "map_size_mib", optarg);
             break;
         case 'V':
-            s_flag("verifiers", optarg);
+            nmirf_conf_flag(&s.src, "verifiers", optarg);
             break;
         case 'L':
-            s_flag("log_level", optarg);
+            nmirf_conf_flag(&s.src, "log_level", optarg);
             break;
         case 'I':
-            s_flag("checkpoint_interval_s", optarg);
+            nmirf_conf_flag(&s.src, "checkpoint_interval_s", optarg);
             break;
         case 'W':
-            s_flag("slow_commit_ms", optarg);
+            nmirf_conf_flag(&s.src, "slow_commit_ms", optarg);
             break;
         case 'D':
-            s_flag("due_soon_days", optarg);
+            nmirf_conf_flag(&s.src, "due_soon_days", optarg);
             break;
         case 'v':
-            s_flag("log_level", "debug");
+            nmirf_conf_flag(&s.src, "log_level", "debug");
             break;
         case 'h':
             s_usage(stdout);
@@ -288,33 +215,17 @@ main(int argc, char **argv)
         s_usage(stderr);
         return 2;
     }
-    if (s.flag_count >= S_MAX_FLAGS) {
-        fprintf(stderr, "nmirfd: too many flags\n");
-        return 2;
-    }
     /* A bad flag is a usage error (2); a bad file, a config error (1). */
     char why[4096];
-    for (size_t i = 0; i < s.flag_count; i++) {
-        nmirf_conf_t *probe = nmirf_conf_new(s_spec);
-        int rc = probe ? nmirf_conf_set(probe, s.flag_keys[i], s.flag_values[i], why,
-                                        sizeof why)
-                       : -1;
-        nmirf_conf_destroy(&probe);
-        if (rc) {
-            fprintf(stderr, "nmirfd: %s\n", why);
-            return 2;
-        }
+    int rc = nmirf_conf_start(s_spec, &s.src, S_DEFAULT_CONF, &s.conf, why, sizeof why);
+    if (rc) {
+        fprintf(stderr, "%s%s\n", rc == 2 ? "nmirfd: " : "", why);
+        return rc;
     }
-    if (!s.conf_path && access(S_DEFAULT_CONF, F_OK) == 0)
-        s.conf_path = S_DEFAULT_CONF;
-    s.boot = s.conf = s_settings(why, sizeof why);
-    if (!s.conf) {
-        fprintf(stderr, "%s\n", why);
-        return 1;
-    }
+    s.boot = s.conf;
     if (check_only) {
         printf("%s: configuration ok\n",
-               s.conf_path ? s.conf_path : "(defaults and flags)");
+               s.src.path ? s.src.path : "(defaults and flags)");
         nmirf_conf_destroy(&s.conf);
         return 0;
     }
@@ -362,7 +273,7 @@ main(int argc, char **argv)
     unsigned watchdog_ms = service_watchdog_start(broker_loop(broker));
     log_info("nmirfd %s serving store %s (map %lu MiB), config %s, log level %s%s",
              NMIRF_VERSION, storedir, map_mb,
-             s.conf_path ? s.conf_path : "none (defaults and flags)",
+             s.src.path ? s.src.path : "none (defaults and flags)",
              log_level_name(log_level()), watchdog_ms ? ", watchdog on" : "");
     /* The store is open and both endpoints are bound (broker_new): clients
        can connect from here on. */

@@ -14,8 +14,9 @@ unset NMIRF_KEY NMIRF_BROKER NMIRF_EVENTS NMIRF_SERVER_KEY
 T=$(mktemp -d)
 DATA=$T/data
 KEYS=$T/keys
-BROKER_PID=
 FOLLOW_PID=
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 cleanup() {
     local rc=$?
@@ -23,14 +24,7 @@ cleanup() {
         kill "$FOLLOW_PID" 2>/dev/null || true
         wait "$FOLLOW_PID" 2>/dev/null || true
     fi
-    if [ -n "$BROKER_PID" ]; then
-        kill -TERM "$BROKER_PID" 2>/dev/null || true
-        wait "$BROKER_PID" 2>/dev/null || true
-    fi
-    if [ "$rc" -ne 0 ] && [ -f "$T/broker.log" ]; then
-        echo "--- broker log"
-        cat "$T/broker.log"
-    fi
+    broker_cleanup "$rc"
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -80,17 +74,7 @@ json() {
 # --- the broker ----------------------------------------------------------
 
 step "start the broker"
-"$NMIRFD" -d "$DATA" -r 'tcp://127.0.0.1:*' -e 'tcp://127.0.0.1:*' -v 2>"$T/broker.log" &
-BROKER_PID=$!
-for _ in $(seq 100); do
-    [ -s "$DATA/endpoints" ] && grep -q '^events' "$DATA/endpoints" && break
-    kill -0 "$BROKER_PID" 2>/dev/null || fail "the broker exited at start"
-    sleep 0.1
-done
-[ -s "$DATA/endpoints" ] || fail "no $DATA/endpoints within 10 s"
-REQ=$(sed -n 's/^request *= *//p' "$DATA/endpoints")
-EVT=$(sed -n 's/^events *= *//p' "$DATA/endpoints")
-if [ -z "$REQ" ] || [ -z "$EVT" ]; then fail "endpoints file lacks request or events"; fi
+broker_start "$NMIRFD"
 
 # --- help and usage ------------------------------------------------------
 
@@ -483,9 +467,5 @@ run COORD 1 entity revoke COORD
 err_has "nmirf: conflict:"
 
 step "stop the broker"
-kill -TERM "$BROKER_PID"
-rc=0
-wait "$BROKER_PID" || rc=$?
-BROKER_PID=
-[ "$rc" = 0 ] || fail "the broker exited $rc on SIGTERM"
+broker_stop
 echo "cli_test: all passed"

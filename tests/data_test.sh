@@ -18,18 +18,11 @@ unset NMIRF_KEY NMIRF_BROKER NMIRF_EVENTS NMIRF_SERVER_KEY
 
 T=$(mktemp -d)
 DATA=$T/data
-BROKER_PID=
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 cleanup() {
-    local rc=$?
-    if [ -n "$BROKER_PID" ]; then
-        kill -TERM "$BROKER_PID" 2>/dev/null || true
-        wait "$BROKER_PID" 2>/dev/null || true
-    fi
-    if [ "$rc" -ne 0 ] && [ -f "$T/broker.log" ]; then
-        echo "--- broker log"
-        cat "$T/broker.log"
-    fi
+    broker_cleanup $?
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -63,16 +56,7 @@ total() {
 }
 
 step "start the broker"
-"$NMIRFD" -d "$DATA" -r 'tcp://127.0.0.1:*' -e 'tcp://127.0.0.1:*' -v 2>"$T/broker.log" &
-BROKER_PID=$!
-for _ in $(seq 100); do
-    [ -s "$DATA/endpoints" ] && grep -q '^events' "$DATA/endpoints" && break
-    kill -0 "$BROKER_PID" 2>/dev/null || fail "the broker exited at start"
-    sleep 0.1
-done
-REQ=$(sed -n 's/^request *= *//p' "$DATA/endpoints")
-EVT=$(sed -n 's/^events *= *//p' "$DATA/endpoints")
-[ -n "$REQ" ] && [ -n "$EVT" ] || fail "no endpoints within 10 s"
+broker_start "$NMIRFD"
 export NMIRF_SERVER_KEY=$DATA/keys/NMIRFD.pub
 
 step "a file with bad rows is refused whole, naming every bad line"
@@ -250,9 +234,5 @@ run 2 rec import "$T/gen.json" --lang de
 [ "$(total)" = "$((N + 300))" ] || fail "bad files changed the store"
 
 step "stop the broker"
-kill -TERM "$BROKER_PID"
-rc=0
-wait "$BROKER_PID" || rc=$?
-BROKER_PID=
-[ "$rc" = 0 ] || fail "the broker exited $rc on SIGTERM"
+broker_stop
 echo "data_test: all passed"

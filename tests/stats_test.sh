@@ -17,31 +17,17 @@ unset NMIRF_KEY NMIRF_BROKER NMIRF_EVENTS NMIRF_SERVER_KEY NMIRF_AGENT
 
 T=$(mktemp -d)
 DATA=$T/data
-BROKER_PID=
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 cleanup() {
-    local rc=$?
-    if [ -n "$BROKER_PID" ]; then
-        kill -TERM "$BROKER_PID" 2>/dev/null || true
-        wait "$BROKER_PID" 2>/dev/null || true
-    fi
-    if [ "$rc" -ne 0 ] && [ -f "$T/broker.log" ]; then
-        echo "--- broker log (last 200 lines)"
-        tail -n 200 "$T/broker.log"
-    fi
+    broker_cleanup $? 200
     rm -rf "$T"
 }
 trap cleanup EXIT
 
 echo "== start the broker"
-"$NMIRFD" -d "$DATA" -r 'tcp://127.0.0.1:*' -e 'tcp://127.0.0.1:*' -v 2>"$T/broker.log" &
-BROKER_PID=$!
-for _ in $(seq 100); do
-    [ -s "$DATA/endpoints" ] && grep -q '^events' "$DATA/endpoints" && break
-    kill -0 "$BROKER_PID" 2>/dev/null || { echo "FAIL: the broker exited at start"; exit 1; }
-    sleep 0.1
-done
-[ -s "$DATA/endpoints" ] || { echo "FAIL: no $DATA/endpoints within 10 s"; exit 1; }
+broker_start "$NMIRFD"
 
 # The rest is Python: it drives the built nmirf and computes the expected
 # counts from its own records of what it did.

@@ -29,7 +29,6 @@
 #define DEFAULT_DIR "./nmirf-agent-data"
 
 #define S_DEFAULT_CONF "/etc/nmirf/nmirf-agent.conf" /* read only if it exists */
-#define S_MAX_FLAGS 32                               /* settings given as flags */
 
 /* Every setting: nmirfd.conf(5) documents them (section nmirf-agent.conf);
    keep both in step. */
@@ -46,18 +45,15 @@ static const nmirf_conf_spec_t s_spec[] = {
 };
 
 /* Settings SIGHUP applies; the others need a restart. */
-static const char *s_reloadable[] = {"log_level", "hook", "notify_log", NULL};
+static const char *const s_reloadable[] = {"log_level", "hook", "notify_log", NULL};
 
 /* What main and the SIGHUP handler share. */
 static struct {
-    const char *conf_path;                /* the config file, NULL: none */
-    const char *flag_keys[S_MAX_FLAGS];   /* settings given as flags... */
-    const char *flag_values[S_MAX_FLAGS]; /* ...and their values */
-    size_t flag_count;                    /* how many */
-    nmirf_conf_t *boot;                   /* settings read at start (kept: the
-                                             agent's strings point into it) */
-    nmirf_conf_t *conf;                   /* settings in force */
-    agent_t *ag;                          /* the agent */
+    nmirf_conf_source_t src; /* the config file and the flags */
+    nmirf_conf_t *boot;      /* settings read at start (kept: the
+                                agent's strings point into it) */
+    nmirf_conf_t *conf;      /* settings in force */
+    agent_t *ag;             /* the agent */
 } s;
 
 static void
@@ -90,102 +86,31 @@ s_usage(FILE *out)
         S_DEFAULT_CONF, DEFAULT_DIR, DEFAULT_REQUEST, DEFAULT_EVENTS);
 }
 
-/* Reads the settings: defaults, the config file (if any), then the flags.
-   Returns them, or NULL with every error in why. */
-static nmirf_conf_t *
-s_settings(char *why, size_t whylen)
+/* Applies next's hook and notify log to the agent (nmirf_conf_reload).
+   The restart-only strings stay in s.boot, where the agent's pointers
+   are; only these move to the new settings. The notify log is reopened
+   even when its name is the same, for log rotation. */
+static void
+s_apply(const nmirf_conf_t *next, void *arg)
 {
-    nmirf_conf_t *conf = nmirf_conf_new(s_spec);
-    if (!conf) {
-        snprintf(why, whylen, "out of memory");
-        return NULL;
-    }
-    if (s.conf_path && nmirf_conf_load(conf, s.conf_path, why, whylen)) {
-        nmirf_conf_destroy(&conf);
-        return NULL;
-    }
-    for (size_t i = 0; i < s.flag_count; i++)
-        if (nmirf_conf_set(conf, s.flag_keys[i], s.flag_values[i], why, whylen)) {
-            nmirf_conf_destroy(&conf);
-            return NULL;
-        }
-    return conf;
-}
-
-static bool
-s_is_reloadable(const char *key)
-{
-    for (size_t i = 0; s_reloadable[i]; i++)
-        if (strcmp(s_reloadable[i], key) == 0)
-            return true;
-    return false;
+    agent_t *ag = arg;
+    ag->hook = nmirf_conf_get(next, "hook");
+    ag->notify_log = nmirf_conf_get(next, "notify_log");
+    notify_reopen(ag->notify);
 }
 
 /* SIGHUP: re-reads the file (flags still override it), applies the log
    level, hook and notify log, logs each change, keeps the others (they
-   need a restart); a broken file changes nothing. The notify log is
-   reopened even when its name is the same, for log rotation. */
+   need a restart); a broken file changes nothing. */
 static void
 s_on_hup(void *arg)
 {
     agent_t *ag = s.ag;
     service_reloading();
-    char why[4096];
-    nmirf_conf_t *next = s_settings(why, sizeof why);
-    if (!next) {
-        char *save = NULL;
-        for (char *line = strtok_r(why, "\n", &save); line;
-             line = strtok_r(NULL, "\n", &save))
-            log_warnx("reload refused, nothing changed: %s", line);
+    if (nmirf_conf_reload(&s.conf, s.boot, &s.src, s_reloadable, s_apply, ag) < 0)
         service_ready("running; the last reload was refused (see the log)");
-        return;
-    }
-    int old_level = log_level();
-    int new_level = log_level_from_name(nmirf_conf_get(next, "log_level"));
-    log_set_level(old_level > new_level ? old_level : new_level);
-    int changes = 0;
-    for (size_t i = 0; s_spec[i].key; i++) {
-        const char *key = s_spec[i].key;
-        if (nmirf_conf_same(s.conf, next, key))
-            continue;
-        const char *was = nmirf_conf_get(s.conf, key), *now = nmirf_conf_get(next, key);
-        if (s_is_reloadable(key)) {
-            log_info("reload: %s changed from %s to %s", key, was ? was : "(none)",
-                     now ? now : "(none)");
-            changes++;
-        } else {
-            log_warnx("reload: cannot change %s without a restart; keeping %s", key,
-                      was ? was : "(none)");
-            /* next becomes the settings in force: it must hold the value
-               kept, or the next reload would compare against one never
-               applied. was is valid (it was read before) or NULL (none). */
-            if (was)
-                nmirf_conf_set(next, key, was, why, sizeof why);
-        }
-    }
-    log_set_level(new_level);
-    /* The restart-only strings stay in s.boot, where the agent's pointers
-       are; only these three move to the new settings. */
-    ag->hook = nmirf_conf_get(next, "hook");
-    ag->notify_log = nmirf_conf_get(next, "notify_log");
-    notify_reopen(ag->notify);
-    if (s.conf != s.boot)
-        nmirf_conf_destroy(&s.conf);
-    s.conf = next;
-    log_info("reload: %s read, %d setting%s changed",
-             s.conf_path ? s.conf_path : "(no config file)", changes,
-             changes == 1 ? "" : "s");
-    service_ready("running as %s", ag->key.entity);
-}
-
-/* Records a flag's value for setting key (applied after the file). */
-static void
-s_flag(const char *key, const char *value)
-{
-    if (s.flag_count < S_MAX_FLAGS) {
-        s.flag_keys[s.flag_count] = key;
-        s.flag_values[s.flag_count++] = value;
-    }
+    else
+        service_ready("running as %s", ag->key.entity);
 }
 
 /* The housekeeping timer: catch-up, resends, submit timeouts, hooks. */
@@ -247,37 +172,37 @@ main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "c:nk:S:d:b:e:vh", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
-            s.conf_path = optarg;
+            s.src.path = optarg;
             break;
         case 'n':
             check_only = true;
             break;
         case 'k':
-            s_flag("key_file", optarg);
+            nmirf_conf_flag(&s.src, "key_file", optarg);
             break;
         case 'S':
-            s_flag("server_key_file", optarg);
+            nmirf_conf_flag(&s.src, "server_key_file", optarg);
             break;
         case 'd':
-            s_flag("data_dir", optarg);
+            nmirf_conf_flag(&s.src, "data_dir", optarg);
             break;
         case 'b':
-            s_flag("request_endpoint", optarg);
+            nmirf_conf_flag(&s.src, "request_endpoint", optarg);
             break;
         case 'e':
-            s_flag("events_endpoint", optarg);
+            nmirf_conf_flag(&s.src, "events_endpoint", optarg);
             break;
         case 'H':
-            s_flag("hook", optarg);
+            nmirf_conf_flag(&s.src, "hook", optarg);
             break;
         case 'N':
-            s_flag("notify_log", optarg);
+            nmirf_conf_flag(&s.src, "notify_log", optarg);
             break;
         case 'L':
-            s_flag("log_level", optarg);
+            nmirf_conf_flag(&s.src, "log_level", optarg);
             break;
         case 'v':
-            s_flag("log_level", "debug");
+            nmirf_conf_flag(&s.src, "log_level", "debug");
             break;
         case 'h':
             s_usage(stdout);
@@ -287,7 +212,7 @@ main(int argc, char **argv)
             return 2;
         }
     }
-    if (optind != argc || s.flag_count >= S_MAX_FLAGS) {
+    if (optind != argc || s.src.flag_count >= NMIRF_CONF_FLAGS_MAX) {
         fprintf(stderr, "nmirf-agent: %s\n",
                 optind != argc ? "unexpected argument" : "too many flags");
         s_usage(stderr);
@@ -295,24 +220,13 @@ main(int argc, char **argv)
     }
     /* A bad flag is a usage error (2); a bad file, a config error (1). */
     char why[4096] = "";
-    for (size_t i = 0; i < s.flag_count; i++) {
-        nmirf_conf_t *probe = nmirf_conf_new(s_spec);
-        int rc = probe ? nmirf_conf_set(probe, s.flag_keys[i], s.flag_values[i], why,
-                                        sizeof why)
-                       : -1;
-        nmirf_conf_destroy(&probe);
-        if (rc) {
-            fprintf(stderr, "nmirf-agent: %s\n", why);
-            return 2;
-        }
+    int start =
+        nmirf_conf_start(s_spec, &s.src, S_DEFAULT_CONF, &s.conf, why, sizeof why);
+    if (start) {
+        fprintf(stderr, "%s%s\n", start == 2 ? "nmirf-agent: " : "", why);
+        return start;
     }
-    if (!s.conf_path && access(S_DEFAULT_CONF, F_OK) == 0)
-        s.conf_path = S_DEFAULT_CONF;
-    s.boot = s.conf = s_settings(why, sizeof why);
-    if (!s.conf) {
-        fprintf(stderr, "%s\n", why);
-        return 1;
-    }
+    s.boot = s.conf;
     ag.dir = nmirf_conf_get(s.conf, "data_dir");
     ag.request_ep = nmirf_conf_get(s.conf, "request_endpoint");
     ag.events_ep = nmirf_conf_get(s.conf, "events_endpoint");
@@ -331,7 +245,7 @@ main(int argc, char **argv)
     }
     if (check_only) {
         printf("%s: configuration ok\n",
-               s.conf_path ? s.conf_path : "(defaults and flags)");
+               s.src.path ? s.src.path : "(defaults and flags)");
         nmirf_conf_destroy(&s.boot);
         return 0;
     }
@@ -374,7 +288,7 @@ main(int argc, char **argv)
         log_info("nmirf-agent %s: entity %s, data in %s, broker %s / %s, config %s, log "
                  "level %s%s",
                  NMIRF_VERSION, ag.key.entity, ag.dir, ag.request_ep, ag.events_ep,
-                 s.conf_path ? s.conf_path : "none", log_level_name(log_level()),
+                 s.src.path ? s.src.path : "none", log_level_name(log_level()),
                  watchdog_ms ? ", watchdog on" : "");
         service_ready("running as %s", ag.key.entity);
         zloop_start(ag.loop); /* returns on SIGINT/SIGTERM (CZMQ's handler) */

@@ -36,6 +36,20 @@ s_u64_key(uint64_t v, uint8_t key[8])
         key[i] = (uint8_t)v;
 }
 
+/* The key of a record numbered by its event's subject (a measure's or a
+   report's decimal id). Returns 0, or -1 if subject is not a number. */
+static int
+s_subject_key(const char *subject, uint8_t key[8])
+{
+    char *end;
+    errno = 0;
+    unsigned long long id = strtoull(subject, &end, 10);
+    if (errno || end == subject || *end)
+        return -1;
+    s_u64_key(id, key);
+    return 0;
+}
+
 /* A list of notification texts; the list owns copies of what it is
    given. */
 static zlist_t *
@@ -126,25 +140,16 @@ s_apply(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev)
         return s_put_obj(ag, txn, AG_DB_RECS, subj, strlen(subj), &ev->data);
     if (strcmp(k, "assignment.set") == 0)
         return s_put_assignment(ag, txn, subj, &ev->data);
+    uint8_t key[8];
     if (strcmp(k, "measure.added") == 0 || strcmp(k, "measure.updated") == 0) {
-        char *end;
-        errno = 0;
-        unsigned long long id = strtoull(subj, &end, 10);
-        if (errno || end == subj || *end)
+        if (s_subject_key(subj, key))
             return EINVAL;
-        uint8_t key[8];
-        s_u64_key(id, key);
         return s_put_obj(ag, txn, AG_DB_MEASURES, key, 8, &ev->data);
     }
     /* deadline.* change no record: they only notify (notify.c). */
     if (strncmp(k, "report.", 7) == 0) {
-        char *end;
-        errno = 0;
-        unsigned long long id = strtoull(subj, &end, 10);
-        if (errno || end == subj || *end)
+        if (s_subject_key(subj, key))
             return EINVAL;
-        uint8_t key[8];
-        s_u64_key(id, key);
         int rc = s_put_obj(ag, txn, AG_DB_REPORTS, key, 8, &ev->data);
         if (!rc && strcmp(k, "report.validated") == 0)
             rc = s_put_status(ag, txn, nmirf_mp_get(&ev->data, "rec"),
