@@ -302,7 +302,7 @@ s_broker_kills(void)
     static t_submitter_t ts[T_SUBMITTERS_MAX];
     ts[0].e = h_coord(s_b);
     for (int i = 1; i < s_submitters; i++) {
-        char id[8];
+        char id[16];
         snprintf(id, sizeof id, "M%d", i);
         ts[i].e = h_enroll(s_b, id, "ministry");
         snprintf(ts[i].rec, sizeof ts[i].rec, "R/%d", i);
