@@ -3,13 +3,16 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 static const char *s_progname = "nmirf";
-static int s_level = NMIRF_LOG_INFO;
+/* Atomic: SIGHUP changes it on the daemon's main thread while its other
+   threads log. */
+static atomic_int s_level = NMIRF_LOG_INFO;
 
 void
 log_init(const char *progname, bool verbose)
@@ -57,6 +60,8 @@ s_vlog(int prio, const char *level, int errnum, const char *fmt, va_list ap)
 {
     char msg[2048];
     vsnprintf(msg, sizeof msg, fmt, ap);
+    /* One line at a time: the broker's threads log concurrently. */
+    flockfile(stderr);
     if (getenv("JOURNAL_STREAM"))
         fprintf(stderr, "<%d>%s: %s", prio, level, msg);
     else {
@@ -69,10 +74,14 @@ s_vlog(int prio, const char *level, int errnum, const char *fmt, va_list ap)
         fprintf(stderr, "%s.%03ldZ %s %s: %s", stamp, ts.tv_nsec / 1000000, s_progname,
                 level, msg);
     }
-    if (errnum)
-        fprintf(stderr, ": %s", strerror(errnum));
+    if (errnum) {
+        char err[256];
+        /* GNU strerror_r: the message, in err or static (thread-safe). */
+        fprintf(stderr, ": %s", strerror_r(errnum, err, sizeof err));
+    }
     fputc('\n', stderr);
     fflush(stderr);
+    funlockfile(stderr);
 }
 
 #define S_LOG(prio, level, errnum)                                                       \

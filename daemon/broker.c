@@ -15,30 +15,33 @@
 
 #include <czmq.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
 struct _broker_t {
-    store_t *store;              /* borrowed */
-    zap_t *zap;                  /* who may connect; bound before the servers */
-    zsock_t *router;             /* requests (CURVE server) */
-    zsock_t *pub;                /* events (CURVE server) */
-    zloop_t *loop;               /* reactor */
-    verifier_t *verifier;        /* signature checks on other threads */
-    writer_t *writer;            /* the store's writer thread: group commit */
-    uint64_t published;          /* sequence of the last event published */
-    size_t in_flight;            /* requests read and not yet answered */
-    bool reading;                /* the ROUTER is in the loop (not paused) */
-    broker_stats_t stats;        /* counters, for ping (the writer's) */
-    char curve_sk[41];           /* our CURVE secret key, Z85 (NMIRFD.key) */
-    checkpoint_ctx_t checkpoint; /* what the checkpoint timer signs with */
-    char req_ep[256];            /* request endpoint as bound ("*" resolved) */
-    char ev_ep[256];             /* events endpoint as bound */
-    broker_opts_t opts;          /* settings (reloadable ones: broker_configure) */
-    int checkpoint_timer;        /* zloop timer id of the checkpoint timer */
-    bool deadlines_due;          /* a deadline scan waits for the writer to idle */
-    size_t stopped_answered;     /* requests in flight at the stop, answered */
+    store_t *store;          /* borrowed */
+    zap_t *zap;              /* who may connect; bound before the servers */
+    zsock_t *router;         /* requests (CURVE server) */
+    zsock_t *pub;            /* events (CURVE server) */
+    zloop_t *loop;           /* reactor */
+    verifier_t *verifier;    /* signature checks on other threads */
+    writer_t *writer;        /* the store's writer thread: group commit */
+    uint64_t published;      /* sequence of the last event published */
+    size_t in_flight;        /* requests read and not yet answered */
+    bool reading;            /* the ROUTER is in the loop (not paused) */
+    broker_stats_t stats;    /* counters, for ping (the writer's) */
+    char curve_sk[41];       /* our CURVE secret key, Z85 (NMIRFD.key) */
+    char req_ep[256];        /* request endpoint as bound ("*" resolved) */
+    char ev_ep[256];         /* events endpoint as bound */
+    broker_opts_t opts;      /* settings (reloadable ones: broker_configure) */
+    int checkpoint_timer;    /* zloop timer id of the checkpoint timer */
+    bool deadlines_due;      /* a deadline scan waits for the writer to idle */
+    bool checkpoint_due;     /* so does a checkpoint */
+    bool stopping;           /* broker_run is draining: no rebinding */
+    size_t stopped_answered; /* requests in flight at the stop, answered */
 };
 
 static void
@@ -154,17 +157,23 @@ s_sockets_open(broker_t *self, const char *req, const char *ev, char *why, size_
 static void
 s_drop_sessions(broker_t *self)
 {
+    if (self->stopping)
+        return; /* every session ends with the process; the drain still
+                   answers the writer's last batches on these sockets */
     char why[512], req[256], ev[256];
     snprintf(req, sizeof req, "%s", self->req_ep);
     snprintf(ev, sizeof ev, "%s", self->ev_ep);
     if (self->reading)
         zloop_reader_end(self->loop, self->router);
+    self->reading = false;
     zsock_destroy(&self->router);
     zsock_destroy(&self->pub);
     if (s_sockets_open(self, req, ev, why, sizeof why))
         fatalx("after a key change, %s; stopping", why); /* restarted clean */
-    zloop_reader(self->loop, self->router, s_on_requests, self);
-    self->reading = true;
+    if (self->in_flight < BROKER_QUEUE_MAX) { /* else s_finish resumes reading */
+        zloop_reader(self->loop, self->router, s_on_requests, self);
+        self->reading = true;
+    }
     if (self->stats.health)
         health_watch(self->stats.health, self->loop, self->router, self->pub);
     log_info("an entity was revoked or its keys rotated: dropped every session on %s "
@@ -227,12 +236,19 @@ s_forward_ready(broker_t *self)
 {
     verifier_job_t *jobs[BROKER_INLINE_MAX], *job;
     size_t n = 0;
-    if (self->deadlines_due) {
-        /* Checked requests wait until the writer is idle, the scan has
-           run and its events are out (s_run_deadlines). */
+    if (self->deadlines_due || self->checkpoint_due) {
+        /* Checked requests wait until the writer is idle: then the scan
+           runs and its events are out (s_run_deadlines), and a checkpoint
+           takes the write lock without blocking this thread behind a
+           batch. */
         if (!writer_idle(self->writer))
             return;
-        s_run_deadlines(self);
+        if (self->deadlines_due)
+            s_run_deadlines(self);
+        if (self->checkpoint_due) {
+            self->checkpoint_due = false;
+            checkpoint_write(self->store, self->opts.key);
+        }
     }
     if (s_quiet(self)) {
         while (n < BROKER_INLINE_MAX && verifier_ready(self->verifier))
@@ -343,6 +359,16 @@ s_run_deadlines(broker_t *self)
     event_batch_free(&events);
 }
 
+/* Timer: asks for a checkpoint, at once if the writer is idle. */
+static int
+s_on_checkpoint(zloop_t *loop, int timer_id, void *arg)
+{
+    broker_t *self = arg;
+    self->checkpoint_due = true;
+    s_forward_ready(self);
+    return 0;
+}
+
 /* Timer: asks for a deadline scan, at once if the writer is idle. */
 static int
 s_on_deadlines(zloop_t *loop, int timer_id, void *arg)
@@ -371,8 +397,6 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
     atomic_init(&self->stats.due_soon_days, self->opts.due_soon_days);
     char path[4096], text[600];
     memcpy(self->curve_sk, opts->key->curve_sk, sizeof self->curve_sk);
-    self->checkpoint.store = store;
-    self->checkpoint.broker_key = opts->key;
     /* The handler first: a CURVE server with no ZAP handler bound would
        let any CURVE client in. */
     self->zap = zap_new(store, why, whylen);
@@ -411,7 +435,7 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
         health_watch(self->stats.health, self->loop, self->router, self->pub);
     zloop_timer(self->loop, BROKER_HEARTBEAT_MS, 0, s_on_heartbeat, self);
     self->checkpoint_timer = zloop_timer(self->loop, self->opts.checkpoint_interval_ms, 0,
-                                         checkpoint_on_timer, &self->checkpoint);
+                                         s_on_checkpoint, self);
     zloop_timer(self->loop, deadlines_period_ms(), 0, s_on_deadlines, self);
     return self;
 fail:
@@ -423,14 +447,29 @@ int
 broker_run(broker_t *self)
 {
     zloop_start(self->loop); /* returns on SIGINT/SIGTERM (CZMQ's handler) */
+    /* From here on a second signal must not cut a wait short on this
+       thread: not the drain below, not zactor_destroy's wait for the
+       writer and verifier threads in broker_destroy (freeing them while
+       they run). The signals go to other threads, which ignore them. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    self->stopping = true;
     /* Stop: batches the writer holds commit; answer and publish them
        before closing. Requests not yet handed to it get no answer (their
        clients resend the same bytes: idempotent). */
     size_t answered = 0;
     void *done = zsock_resolve(writer_done(self->writer));
+    int64_t deadline = zclock_mono() + BROKER_STOP_WAIT_MS;
     while (!writer_idle(self->writer)) {
         zmq_pollitem_t item = {done, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&item, 1, BROKER_STOP_WAIT_MS) <= 0) {
+        int64_t left = deadline - zclock_mono();
+        int rc = left > 0 ? zmq_poll(&item, 1, (long)left) : 0;
+        if (rc < 0 && zmq_errno() == EINTR)
+            continue;
+        if (rc <= 0) {
             log_warnx("stopping: the writer did not hand back its batch within %d ms",
                       BROKER_STOP_WAIT_MS);
             break;
@@ -442,10 +481,11 @@ broker_run(broker_t *self)
         }
     }
     self->stopped_answered = answered;
-    log_info("stopping: %llu requests answered, %llu writes in %llu commits",
-             (unsigned long long)self->stats.requests,
-             (unsigned long long)self->stats.writes,
-             (unsigned long long)self->stats.commits);
+    if (writer_idle(self->writer)) /* else the writer still counts */
+        log_info("stopping: %llu requests answered, %llu writes in %llu commits",
+                 (unsigned long long)self->stats.requests,
+                 (unsigned long long)self->stats.writes,
+                 (unsigned long long)self->stats.commits);
     return 0;
 }
 
@@ -477,9 +517,8 @@ broker_configure(broker_t *self, const broker_opts_t *opts)
         /* zloop cannot change a timer's period: replace it. */
         zloop_timer_end(self->loop, self->checkpoint_timer);
         self->opts.checkpoint_interval_ms = opts->checkpoint_interval_ms;
-        self->checkpoint_timer =
-            zloop_timer(self->loop, self->opts.checkpoint_interval_ms, 0,
-                        checkpoint_on_timer, &self->checkpoint);
+        self->checkpoint_timer = zloop_timer(
+            self->loop, self->opts.checkpoint_interval_ms, 0, s_on_checkpoint, self);
     }
 }
 

@@ -62,11 +62,3 @@ checkpoint_write(store_t *store, const nmirf_key_t *broker_key)
     log_debug("checkpoint at %llu", (unsigned long long)seq);
     return 0;
 }
-
-int
-checkpoint_on_timer(zloop_t *loop, int timer_id, void *arg)
-{
-    const checkpoint_ctx_t *ctx = arg;
-    checkpoint_write(ctx->store, ctx->broker_key);
-    return 0;
-}

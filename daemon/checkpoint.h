@@ -18,22 +18,11 @@
 
 #define CHECKPOINT_INTERVAL_MS 10000 /* the broker's checkpoint timer */
 
-/* What the checkpoint timer needs: both borrowed, living as long as the
-   broker. */
-typedef struct {
-    store_t *store;                /* the broker's store */
-    const nmirf_key_t *broker_key; /* NMIRFD's key, with its secret half */
-} checkpoint_ctx_t;
-
 /* Writes a checkpoint of the current head, in its own synced write
    transaction, if the head advanced since the last checkpoint (an idle
    broker writes none). broker_key must hold the secret half. Returns 0
    (written, or nothing to write) or -1 after logging why; a failure
    changes nothing and the next call tries again. */
 int checkpoint_write(store_t *store, const nmirf_key_t *broker_key);
-
-/* A zloop timer handler: checkpoint_write() with arg, a checkpoint_ctx_t.
-   Always returns 0: a failed checkpoint must not stop the broker. */
-int checkpoint_on_timer(zloop_t *loop, int timer_id, void *arg);
 
 #endif
