@@ -23,8 +23,40 @@ broker_fail() {
 # request), waits at most 10 s for $DATA/endpoints to name both endpoints
 # and sets BROKER_PID, REQ and EVT. Fails the test if the broker exits or
 # the endpoints do not come.
+# Two free loopback ports, at random below the kernel's ephemeral range
+# (as tests/harness.c's h_free_port, which says why: a revocation makes the
+# broker bind its ports again, and a port from the ephemeral range can be
+# taken meanwhile by any test's outgoing connection).
+free_ports() {
+    /usr/bin/python3 - <<'PY'
+import random, socket
+ports = []
+for _ in range(1000):
+    if len(ports) == 2:
+        break
+    p = random.randint(20000, 32767)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+        if p not in ports:
+            ports.append(p)
+    except OSError:
+        pass
+    finally:
+        s.close()
+if len(ports) < 2:
+    raise SystemExit("no two free loopback ports in 20000-32767")
+print(*ports)
+PY
+}
+
 broker_start() {
-    "$1" -d "$DATA" -r 'tcp://127.0.0.1:*' -e 'tcp://127.0.0.1:*' -v 2>"$T/broker.log" &
+    local ports req_port ev_port
+    ports=$(free_ports)
+    req_port=${ports% *}
+    ev_port=${ports#* }
+    "$1" -d "$DATA" -r "tcp://127.0.0.1:$req_port" -e "tcp://127.0.0.1:$ev_port" -v \
+        2>"$T/broker.log" &
     BROKER_PID=$!
     for _ in $(seq 100); do
         [ -s "$DATA/endpoints" ] && grep -q '^events' "$DATA/endpoints" && break
