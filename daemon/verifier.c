@@ -1,5 +1,6 @@
 /*  verifier - signature checks on threads of their own. */
 #include "verifier.h"
+#include "worker.h"
 #include "nmirf_log.h"
 
 #include <stdlib.h>
@@ -35,45 +36,26 @@ static void
 s_actor(zsock_t *pipe, void *arg)
 {
     verifier_t *self = arg;
-    zsock_t *in = zsock_new(ZMQ_PULL), *out = zsock_new(ZMQ_PUSH);
-    zpoller_t *poller = NULL;
-    if (in && out) {
-        zsock_set_rcvhwm(in, 0); /* before connect: a pipe takes them then */
-        zsock_set_sndhwm(out, 0);
-        if (zsock_connect(in, "%s", self->jobs_ep) == 0 &&
-            zsock_connect(out, "%s", self->results_ep) == 0)
-            poller = zpoller_new(pipe, in, NULL);
-        /* SIGTERM sets CZMQ's zsys_interrupted, which would end every wait
-           at once: this thread must keep working until the broker has
-           answered what it holds (broker_run), then destroys it. */
-        if (poller)
-            zpoller_set_nonstop(poller, true);
-    }
-    if (!poller)
+    worker_t w;
+    if (worker_open(&w, pipe, self->jobs_ep, self->results_ep)) {
         log_warnx("a verifier thread cannot start: %s", zmq_strerror(zmq_errno()));
-    zsock_signal(pipe, poller ? 0 : 1);
-    while (poller) {
-        zsock_t *which = zpoller_wait(poller, -1);
-        if (which == pipe)
-            break; /* $TERM: the broker is destroying us */
-        if (which != in)
-            continue; /* a signal: the broker, not SIGTERM, says when we stop */
+        return;
+    }
+    while (worker_wait(&w)) {
         MDB_txn *rtxn = NULL;
         if (store_begin(self->store, NULL, false, &rtxn))
             rtxn = NULL; /* the writer verifies them all itself */
-        for (int n = 0; n < 256 && (zsock_events(in) & ZMQ_POLLIN); n++) {
+        for (int n = 0; n < 256 && (zsock_events(w.in) & ZMQ_POLLIN); n++) {
             verifier_job_t *job;
-            if (zsock_recv(in, "p", &job) || !job)
+            if (zsock_recv(w.in, "p", &job) || !job)
                 break;
             s_check(self->store, rtxn, job);
-            zsock_send(out, "p", job);
+            zsock_send(w.out, "p", job);
         }
         if (rtxn)
             mdb_txn_abort(rtxn);
     }
-    zpoller_destroy(&poller);
-    zsock_destroy(&in);
-    zsock_destroy(&out);
+    worker_close(&w);
 }
 
 verifier_t *

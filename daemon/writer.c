@@ -1,5 +1,6 @@
 /*  writer - the thread that owns the store's write transaction. */
 #include "writer.h"
+#include "worker.h"
 #include "broker.h"
 #include "nmirf_log.h"
 #include "nmirf_util.h"
@@ -148,39 +149,20 @@ static void
 s_actor(zsock_t *pipe, void *arg)
 {
     writer_t *self = arg;
-    zsock_t *in = zsock_new(ZMQ_PULL), *out = zsock_new(ZMQ_PUSH);
-    zpoller_t *poller = NULL;
-    if (in && out) {
-        zsock_set_rcvhwm(in, 0); /* the broker bounds what is in flight */
-        zsock_set_sndhwm(out, 0);
-        if (zsock_connect(in, "%s", self->jobs_ep) == 0 &&
-            zsock_connect(out, "%s", self->done_ep) == 0)
-            poller = zpoller_new(pipe, in, NULL);
-        /* SIGTERM sets CZMQ's zsys_interrupted, which would end every wait
-           at once: this thread must keep working until the broker has
-           answered what it holds (broker_run), then destroys it. */
-        if (poller)
-            zpoller_set_nonstop(poller, true);
-    }
-    zsock_signal(pipe, poller ? 0 : 1);
-    while (poller) {
-        zsock_t *which = zpoller_wait(poller, -1);
-        if (which == pipe)
-            break; /* $TERM: the broker is destroying us */
-        if (which != in)
-            continue; /* a signal: the broker, not SIGTERM, says when we stop */
+    worker_t w;
+    if (worker_open(&w, pipe, self->jobs_ep, self->done_ep))
+        return;
+    while (worker_wait(&w)) {
         verifier_job_t *job;
-        if (zsock_recv(in, "p", &job) || !job)
+        if (zsock_recv(w.in, "p", &job) || !job)
             continue;
-        writer_batch_t *wb = s_batch(self, job, s_next_waiting, in);
-        zsock_send(out, "p", wb);
+        writer_batch_t *wb = s_batch(self, job, s_next_waiting, w.in);
+        zsock_send(w.out, "p", wb);
     }
     verifier_job_t *job;
-    while (in && (zsock_events(in) & ZMQ_POLLIN) && zsock_recv(in, "p", &job) == 0)
+    while ((zsock_events(w.in) & ZMQ_POLLIN) && zsock_recv(w.in, "p", &job) == 0)
         verifier_job_destroy(&job);
-    zpoller_destroy(&poller);
-    zsock_destroy(&in);
-    zsock_destroy(&out);
+    worker_close(&w);
 }
 
 writer_t *
