@@ -58,7 +58,8 @@ s_send_reply(broker_t *self, verifier_job_t **job_p)
     verifier_job_t *job = *job_p;
     void *router = zsock_resolve(self->router);
     /* To a gone peer: dropped, by design (ROUTER drops unroutable). */
-    zmq_send(router, zframe_data(job->identity), zframe_size(job->identity), ZMQ_SNDMORE);
+    zmq_send(router, zmq_msg_data(&job->identity), zmq_msg_size(&job->identity),
+             ZMQ_SNDMORE);
     if (job->delimiter)
         zmq_send(router, "", 0, ZMQ_SNDMORE);
     size_t size = job->reply.size;
@@ -273,19 +274,18 @@ static int
 s_on_requests(zloop_t *loop, zsock_t *reader, void *arg)
 {
     broker_t *self = arg;
-    for (int n = 0; n < BROKER_BATCH_MAX && (zsock_events(reader) & ZMQ_POLLIN); n++) {
-        zmsg_t *msg = zmsg_recv(reader);
-        if (!msg)
-            break;
-        /* The first request of a wake-up with nothing behind it is checked
-           here, at once, unless the verifiers are busy anyway. */
-        bool alone = n == 0 && !(zsock_events(reader) & ZMQ_POLLIN);
-        if (verifier_submit(self->verifier, &msg, alone)) {
-            log_warnx("out of memory: a request was dropped");
-            continue;
-        }
-        self->in_flight++;
-    }
+    /* All that waits first (up to a batch): then a request is known to be
+       alone, and the ROUTER is asked only once whether more waits. */
+    verifier_job_t *jobs[BROKER_BATCH_MAX];
+    size_t n = 0;
+    void *router = zsock_resolve(reader);
+    while (n < BROKER_BATCH_MAX && (jobs[n] = verifier_job_recv(router)) != NULL)
+        n++;
+    /* A lone request is checked here, at once, unless the verifiers are
+       busy anyway. */
+    for (size_t i = 0; i < n; i++)
+        verifier_submit(self->verifier, &jobs[i], n == 1);
+    self->in_flight += n;
     if (self->in_flight >= BROKER_QUEUE_MAX) {
         zloop_reader_end(loop, self->router);
         self->reading = false;
@@ -294,9 +294,9 @@ s_on_requests(zloop_t *loop, zsock_t *reader, void *arg)
     return 0;
 }
 
-/* Reader: checked requests came back from the verifiers. */
+/* Poller: checked requests came back from the verifiers. */
 static int
-s_on_verified(zloop_t *loop, zsock_t *reader, void *arg)
+s_on_verified(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     broker_t *self = arg;
     verifier_collect(self->verifier);
@@ -304,9 +304,9 @@ s_on_verified(zloop_t *loop, zsock_t *reader, void *arg)
     return 0;
 }
 
-/* Reader: committed batches came back from the writer. */
+/* Poller: committed batches came back from the writer. */
 static int
-s_on_committed(zloop_t *loop, zsock_t *reader, void *arg)
+s_on_committed(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     broker_t *self = arg;
     writer_batch_t *wb;
@@ -428,9 +428,11 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
     zloop_reader(self->loop, zap_sock(self->zap), zap_on_request, self->zap);
     zloop_reader(self->loop, self->router, s_on_requests, self);
     self->reading = true;
-    if (verifier_results(self->verifier))
-        zloop_reader(self->loop, verifier_results(self->verifier), s_on_verified, self);
-    zloop_reader(self->loop, writer_done(self->writer), s_on_committed, self);
+    zmq_pollitem_t verified = {NULL, verifier_results(self->verifier), ZMQ_POLLIN, 0};
+    zmq_pollitem_t committed = {NULL, writer_done(self->writer), ZMQ_POLLIN, 0};
+    if (verified.fd >= 0)
+        zloop_poller(self->loop, &verified, s_on_verified, self);
+    zloop_poller(self->loop, &committed, s_on_committed, self);
     if (self->stats.health)
         health_watch(self->stats.health, self->loop, self->router, self->pub);
     zloop_timer(self->loop, BROKER_HEARTBEAT_MS, 0, s_on_heartbeat, self);
@@ -461,10 +463,10 @@ broker_run(broker_t *self)
        before closing. Requests not yet handed to it get no answer (their
        clients resend the same bytes: idempotent). */
     size_t answered = 0;
-    void *done = zsock_resolve(writer_done(self->writer));
+    int done = writer_done(self->writer);
     int64_t deadline = zclock_mono() + BROKER_STOP_WAIT_MS;
     while (!writer_idle(self->writer)) {
-        zmq_pollitem_t item = {done, 0, ZMQ_POLLIN, 0};
+        zmq_pollitem_t item = {NULL, done, ZMQ_POLLIN, 0};
         int64_t left = deadline - zclock_mono();
         int rc = left > 0 ? zmq_poll(&item, 1, (long)left) : 0;
         if (rc < 0 && zmq_errno() == EINTR)

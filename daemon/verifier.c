@@ -1,19 +1,24 @@
 /*  verifier - signature checks on threads of their own. */
 #include "verifier.h"
+#include "jobq.h"
 #include "worker.h"
 #include "nmirf_log.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Jobs a verifier thread takes per turn: small enough that two threads
+   share a burst, large enough that a turn's read transaction and its
+   wake-up serve many. */
+#define VERIFIER_TAKE 32
 
 struct _verifier_t {
     store_t *store;       /* read by the threads (MDB_NOTLS: any thread) */
-    int threads;          /* verifier threads, 0: inline */
-    zactor_t **actors;    /* the threads */
-    zsock_t *jobs;        /* PUSH: job pointers out to the threads */
-    zsock_t *results;     /* PULL: checked job pointers back */
-    char jobs_ep[64];     /* inproc endpoints, unique per instance */
-    char results_ep[64];  /* */
+    int threads;          /* verifier threads started, 0: inline */
+    pthread_t *tids;      /* the threads */
+    jobq_t *jobs;         /* job pointers out to the threads */
+    jobq_t *results;      /* checked job pointers back */
     verifier_job_t *head; /* oldest queued job */
     verifier_job_t *tail; /* newest */
     size_t queued;        /* jobs in the queue */
@@ -29,64 +34,58 @@ s_check(store_t *store, MDB_txn *rtxn, verifier_job_t *job)
                                    job->count, &job->checked);
 }
 
-/* A verifier thread: takes jobs, checks them, sends them back. Every job
-   waiting when it wakes shares one read transaction (a snapshot a few
-   microseconds old, which the writer re-checks anyway). */
+/* Appends item to q; a job cannot be dropped here (the broker counts it
+   in flight), so out of memory waits for memory. */
 static void
-s_actor(zsock_t *pipe, void *arg)
+s_push(jobq_t *q, void *item)
+{
+    while (jobq_push(q, item)) {
+        log_warnx("out of memory handing a checked request back; retrying");
+        usleep(10000);
+    }
+}
+
+/* A verifier thread: takes what waits (up to VERIFIER_TAKE), checks it in
+   one read transaction (a snapshot a few microseconds old, which the
+   writer re-checks anyway), hands it back, until the queue closes. */
+static void *
+s_thread(void *arg)
 {
     verifier_t *self = arg;
-    worker_t w;
-    if (worker_open(&w, pipe, self->jobs_ep, self->results_ep)) {
-        log_warnx("a verifier thread cannot start: %s", zmq_strerror(zmq_errno()));
-        return;
-    }
-    while (worker_wait(&w)) {
+    verifier_job_t *jobs[VERIFIER_TAKE];
+    while (jobq_wait(self->jobs)) {
+        size_t n = jobq_take(self->jobs, (void **)jobs, VERIFIER_TAKE);
+        if (!n)
+            continue; /* another thread took them */
         MDB_txn *rtxn = NULL;
         if (store_begin(self->store, NULL, false, &rtxn))
             rtxn = NULL; /* the writer verifies them all itself */
-        for (int n = 0; n < 256 && (zsock_events(w.in) & ZMQ_POLLIN); n++) {
-            verifier_job_t *job;
-            if (zsock_recv(w.in, "p", &job) || !job)
-                break;
-            s_check(self->store, rtxn, job);
-            zsock_send(w.out, "p", job);
-        }
+        for (size_t i = 0; i < n; i++)
+            s_check(self->store, rtxn, jobs[i]);
         if (rtxn)
             mdb_txn_abort(rtxn);
+        for (size_t i = 0; i < n; i++)
+            s_push(self->results, jobs[i]);
     }
-    worker_close(&w);
+    return NULL;
 }
 
 verifier_t *
 verifier_new(store_t *store, int threads)
 {
-    verifier_t *self = zmalloc(sizeof *self);
+    verifier_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
     self->store = store;
     if (threads <= 0)
         return self;
-    snprintf(self->jobs_ep, sizeof self->jobs_ep, "inproc://verifier-jobs-%p",
-             (void *)self);
-    snprintf(self->results_ep, sizeof self->results_ep, "inproc://verifier-results-%p",
-             (void *)self);
-    /* The queue here bounds what is in flight (the broker stops reading
-       the ROUTER past BROKER_QUEUE_MAX), so the pipes need no limit of
-       their own, and a send never blocks the broker. */
-    self->jobs = zsock_new(ZMQ_PUSH);
-    self->results = zsock_new(ZMQ_PULL);
-    if (!self->jobs || !self->results)
-        goto fail;
-    zsock_set_sndhwm(self->jobs, 0);
-    zsock_set_rcvhwm(self->results, 0);
-    if (zsock_bind(self->jobs, "%s", self->jobs_ep) < 0 ||
-        zsock_bind(self->results, "%s", self->results_ep) < 0)
-        goto fail;
-    self->actors = calloc((size_t)threads, sizeof *self->actors);
-    if (!self->actors)
+    self->jobs = jobq_new();
+    self->results = jobq_new();
+    self->tids = calloc((size_t)threads, sizeof *self->tids);
+    if (!self->jobs || !self->results || !self->tids)
         goto fail;
     for (int i = 0; i < threads; i++) {
-        self->actors[i] = zactor_new(s_actor, self);
-        if (!self->actors[i])
+        if (worker_start(&self->tids[i], s_thread, self))
             goto fail;
         self->threads++;
     }
@@ -102,11 +101,13 @@ verifier_destroy(verifier_t **self_p)
     if (!self_p || !*self_p)
         return;
     verifier_t *self = *self_p;
+    if (self->jobs)
+        jobq_close(self->jobs); /* the threads finish what they hold, then end */
     for (int i = 0; i < self->threads; i++)
-        zactor_destroy(&self->actors[i]);
-    free(self->actors);
-    zsock_destroy(&self->jobs);
-    zsock_destroy(&self->results);
+        pthread_join(self->tids[i], NULL);
+    free(self->tids);
+    jobq_destroy(&self->jobs);
+    jobq_destroy(&self->results);
     /* The threads are gone: whatever is queued is ours alone. */
     while (self->head) {
         verifier_job_t *job = self->head;
@@ -117,34 +118,77 @@ verifier_destroy(verifier_t **self_p)
     *self_p = NULL;
 }
 
-int
-verifier_submit(verifier_t *self, zmsg_t **msg_p, bool alone)
+/* Receives the rest of a message whose first frame was read: closes its
+   frames. */
+static void
+s_discard_rest(void *router, bool more)
 {
-    zmsg_t *msg = *msg_p;
-    *msg_p = NULL;
+    while (more) {
+        zmq_msg_t part;
+        zmq_msg_init(&part);
+        if (zmq_msg_recv(&part, router, 0) < 0)
+            break;
+        more = zmq_msg_more(&part);
+        zmq_msg_close(&part);
+    }
+}
+
+verifier_job_t *
+verifier_job_recv(void *router)
+{
+    zmq_msg_t part;
+    zmq_msg_init(&part);
+    if (zmq_msg_recv(&part, router, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&part);
+        return NULL;
+    }
     verifier_job_t *job = calloc(1, sizeof *job);
     if (!job) {
-        zmsg_destroy(&msg);
-        return -1;
+        bool more = zmq_msg_more(&part);
+        zmq_msg_close(&part);
+        s_discard_rest(router, more);
+        log_warnx("out of memory: a request was dropped");
+        return NULL;
     }
-    job->msg = msg;
-    job->identity = zmsg_pop(msg);
-    zframe_t *first = zmsg_first(msg);
-    if (first && zframe_size(first) == 0) {
-        job->delimiter = true;
-        zframe_t *empty = zmsg_pop(msg);
-        zframe_destroy(&empty);
-    }
-    job->count = zmsg_size(msg);
-    size_t i = 0;
-    for (zframe_t *f = zmsg_first(msg); f && i < 3; f = zmsg_next(msg), i++) {
-        job->frames[i] = zframe_data(f);
-        job->sizes[i] = zframe_size(f);
+    zmq_msg_init(&job->identity);
+    zmq_msg_move(&job->identity, &part);
+    zmq_msg_close(&part);
+    /* The rest of a message is there at once: ZeroMQ delivers whole
+       messages. */
+    bool more = zmq_msg_more(&job->identity), first = true;
+    while (more) {
+        zmq_msg_init(&part);
+        if (zmq_msg_recv(&part, router, 0) < 0) {
+            zmq_msg_close(&part);
+            break;
+        }
+        more = zmq_msg_more(&part);
+        if (first && zmq_msg_size(&part) == 0)
+            job->delimiter = true; /* a REQ client's, echoed in the reply */
+        else if (job->kept < 3) {
+            zmq_msg_init(&job->parts[job->kept]);
+            zmq_msg_move(&job->parts[job->kept], &part);
+            job->frames[job->kept] = zmq_msg_data(&job->parts[job->kept]);
+            job->sizes[job->kept] = zmq_msg_size(&job->parts[job->kept]);
+            job->kept++;
+            job->count++;
+        } else
+            job->count++; /* too many frames: refused by count alone */
+        first = false;
+        zmq_msg_close(&part);
     }
     /* The entity ZAP authenticated this connection as (zap.c); libzmq puts
        it on every message the connection delivers. */
-    job->peer = zmsg_first(msg) ? zframe_meta(zmsg_first(msg), "User-Id") : NULL;
+    job->peer = job->kept ? zmq_msg_gets(&job->parts[0], "User-Id") : NULL;
     msgpack_sbuffer_init(&job->reply);
+    return job;
+}
+
+void
+verifier_submit(verifier_t *self, verifier_job_t **job_p, bool alone)
+{
+    verifier_job_t *job = *job_p;
+    *job_p = NULL;
     if (self->tail)
         self->tail->next = job;
     else
@@ -152,7 +196,7 @@ verifier_submit(verifier_t *self, zmsg_t **msg_p, bool alone)
     self->tail = job;
     self->queued++;
     bool here = self->threads == 0 || (alone && self->at_threads == 0);
-    if (!here && zsock_send(self->jobs, "p", job) == 0)
+    if (!here && jobq_push(self->jobs, job) == 0)
         self->at_threads++;
     else {
         MDB_txn *rtxn = NULL;
@@ -163,25 +207,24 @@ verifier_submit(verifier_t *self, zmsg_t **msg_p, bool alone)
             mdb_txn_abort(rtxn);
         job->done = true;
     }
-    return 0;
 }
 
-zsock_t *
+int
 verifier_results(verifier_t *self)
 {
-    return self->results;
+    return self->results ? jobq_fd(self->results) : -1;
 }
 
 void
 verifier_collect(verifier_t *self)
 {
-    while (self->results && (zsock_events(self->results) & ZMQ_POLLIN)) {
-        verifier_job_t *job;
-        if (zsock_recv(self->results, "p", &job) || !job)
-            break;
-        job->done = true;
-        self->at_threads--;
-    }
+    verifier_job_t *jobs[256];
+    size_t n;
+    while (self->results && (n = jobq_take(self->results, (void **)jobs, 256)) > 0)
+        for (size_t i = 0; i < n; i++) {
+            jobs[i]->done = true;
+            self->at_threads--;
+        }
 }
 
 verifier_job_t *
@@ -224,8 +267,9 @@ verifier_job_destroy(verifier_job_t **job_p)
     verifier_job_t *job = *job_p;
     dispatch_checked_free(&job->checked);
     msgpack_sbuffer_destroy(&job->reply);
-    zframe_destroy(&job->identity);
-    zmsg_destroy(&job->msg);
+    zmq_msg_close(&job->identity);
+    for (size_t i = 0; i < job->kept; i++)
+        zmq_msg_close(&job->parts[i]);
     free(job);
     *job_p = NULL;
 }

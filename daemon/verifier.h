@@ -2,7 +2,7 @@
     writer.
 
     The broker's thread reads requests off the ROUTER and hands each, as a
-    job, to a verifier thread (inproc PUSH/PULL, pointers only), which runs
+    job, to a verifier thread (a jobq: pointers only), which runs
     dispatch_check(): the envelope and the Ed25519 signature against the
     author's key in a read transaction. The job comes back marked done and
     the broker's thread, the only writer, applies jobs strictly in the
@@ -26,11 +26,12 @@
 
 /* One request on its way from the ROUTER to its reply. */
 typedef struct _verifier_job_t {
-    zmsg_t *msg;                  /* the request frames (owned) */
-    zframe_t *identity;           /* ROUTER routing id (owned) */
+    zmq_msg_t identity;           /* ROUTER routing id */
+    zmq_msg_t parts[3];           /* the first request frames, as received */
+    size_t kept;                  /* how many of parts hold a frame */
     bool delimiter;               /* came from a REQ socket */
-    const char *peer;             /* the connection's ZAP User-Id (in msg) */
-    const uint8_t *frames[3];     /* request frames, in msg */
+    const char *peer;             /* the connection's ZAP User-Id (in parts) */
+    const uint8_t *frames[3];     /* request frames, in parts */
     size_t sizes[3];              /* their sizes */
     size_t count;                 /* how many frames there were */
     dispatch_checked_t checked;   /* dispatch_check's result */
@@ -49,20 +50,24 @@ verifier_t *verifier_new(store_t *store, int threads);
 /* Stops the threads and frees every job still queued. */
 void verifier_destroy(verifier_t **self_p);
 
-/* Takes a ROUTER message (*msg_p, set to NULL) as a job: splits routing
-   id, REQ delimiter and request frames, and queues it for checking. A
-   request the caller says is alone (nothing behind it) is checked at once
-   on the caller's thread if no thread is busy with ours: a hand-off would
-   only add latency. Returns 0, or -1 out of memory (the message is
-   dropped). */
-int verifier_submit(verifier_t *self, zmsg_t **msg_p, bool alone);
+/* Receives the next message waiting on router (a ROUTER socket) as a
+   job: routing id, REQ delimiter and request frames split, no copy.
+   Never blocks. Returns the job (caller owns it), or NULL if nothing
+   waits (or no memory: then the message is dropped, and logged). */
+verifier_job_t *verifier_job_recv(void *router);
+
+/* Queues *job_p (taken, set to NULL) for checking. A request the caller
+   says is alone (nothing behind it) is checked at once on the caller's
+   thread if no thread is busy with ours: a hand-off would only add
+   latency. */
+void verifier_submit(verifier_t *self, verifier_job_t **job_p, bool alone);
 
 /* True if no job is at the threads. */
 bool verifier_idle(verifier_t *self);
 
-/* The socket that turns readable when checked jobs come back: read it
-   with verifier_collect. NULL with 0 threads. */
-zsock_t *verifier_results(verifier_t *self);
+/* The descriptor that turns readable when checked jobs come back: read
+   it with verifier_collect. -1 with 0 threads. */
+int verifier_results(verifier_t *self);
 
 /* Marks every job that came back as done. Never blocks. */
 void verifier_collect(verifier_t *self);

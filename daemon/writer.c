@@ -1,5 +1,6 @@
 /*  writer - the thread that owns the store's write transaction. */
 #include "writer.h"
+#include "jobq.h"
 #include "worker.h"
 #include "broker.h"
 #include "nmirf_log.h"
@@ -8,15 +9,15 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct _writer_t {
     store_t *store;        /* the store (its one writer is this thread) */
     broker_stats_t *stats; /* counters, written here only */
-    zactor_t *actor;       /* the thread */
-    zsock_t *jobs;         /* PUSH: checked jobs to the thread */
-    zsock_t *done;         /* PULL: batches back */
-    char jobs_ep[64];      /* inproc endpoints, unique per instance */
-    char done_ep[64];      /* */
+    pthread_t thread;      /* the thread */
+    bool started;          /* it runs */
+    jobq_t *jobs;          /* checked jobs to the thread */
+    jobq_t *done;          /* batches back */
     int begin_failures;    /* transactions refused in a row */
     size_t pending;        /* jobs handed to the thread, not back yet */
 };
@@ -68,15 +69,11 @@ s_begin(writer_t *self)
 /* Where a batch takes its jobs from: the next one, or NULL. */
 typedef verifier_job_t *(s_next_fn)(void *source);
 
-/* The thread's source: what is already waiting on its socket. */
+/* The thread's source: what is already waiting in its queue. */
 static verifier_job_t *
 s_next_waiting(void *source)
 {
-    zsock_t *in = source;
-    verifier_job_t *job;
-    if (!(zsock_events(in) & ZMQ_POLLIN) || zsock_recv(in, "p", &job) != 0)
-        return NULL;
-    return job;
+    return jobq_take_one(source);
 }
 
 /* Applies first and every job next gives (up to the batch's limits),
@@ -143,50 +140,40 @@ s_batch(writer_t *self, verifier_job_t *first, s_next_fn *next, void *source)
     return wb;
 }
 
-/* The thread: a batch per wake-up, until $TERM; then frees what is still
-   queued to it. */
-static void
-s_actor(zsock_t *pipe, void *arg)
+/* The thread: a batch per wake-up (whatever waits, up to the batch's
+   limits), until the queue closes and is empty. */
+static void *
+s_thread(void *arg)
 {
     writer_t *self = arg;
-    worker_t w;
-    if (worker_open(&w, pipe, self->jobs_ep, self->done_ep))
-        return;
-    while (worker_wait(&w)) {
-        verifier_job_t *job;
-        if (zsock_recv(w.in, "p", &job) || !job)
+    while (jobq_wait(self->jobs)) {
+        verifier_job_t *job = jobq_take_one(self->jobs);
+        if (!job)
             continue;
-        writer_batch_t *wb = s_batch(self, job, s_next_waiting, w.in);
-        zsock_send(w.out, "p", wb);
+        writer_batch_t *wb = s_batch(self, job, s_next_waiting, self->jobs);
+        /* The batch cannot be dropped (its requests are in flight): out
+           of memory waits for memory. */
+        while (jobq_push(self->done, wb)) {
+            log_warnx("out of memory handing a batch back; retrying");
+            usleep(10000);
+        }
     }
-    verifier_job_t *job;
-    while ((zsock_events(w.in) & ZMQ_POLLIN) && zsock_recv(w.in, "p", &job) == 0)
-        verifier_job_destroy(&job);
-    worker_close(&w);
+    return NULL;
 }
 
 writer_t *
 writer_new(store_t *store, broker_stats_t *stats)
 {
-    writer_t *self = zmalloc(sizeof *self);
+    writer_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
     self->store = store;
     self->stats = stats;
-    snprintf(self->jobs_ep, sizeof self->jobs_ep, "inproc://writer-jobs-%p",
-             (void *)self);
-    snprintf(self->done_ep, sizeof self->done_ep, "inproc://writer-done-%p",
-             (void *)self);
-    self->jobs = zsock_new(ZMQ_PUSH);
-    self->done = zsock_new(ZMQ_PULL);
-    if (!self->jobs || !self->done)
+    self->jobs = jobq_new();
+    self->done = jobq_new();
+    if (!self->jobs || !self->done || worker_start(&self->thread, s_thread, self))
         goto fail;
-    zsock_set_sndhwm(self->jobs, 0);
-    zsock_set_rcvhwm(self->done, 0);
-    if (zsock_bind(self->jobs, "%s", self->jobs_ep) < 0 ||
-        zsock_bind(self->done, "%s", self->done_ep) < 0)
-        goto fail;
-    self->actor = zactor_new(s_actor, self);
-    if (!self->actor)
-        goto fail;
+    self->started = true;
     return self;
 fail:
     writer_destroy(&self);
@@ -199,12 +186,15 @@ writer_destroy(writer_t **self_p)
     if (!self_p || !*self_p)
         return;
     writer_t *self = *self_p;
-    zactor_destroy(&self->actor);
+    if (self->started) {
+        jobq_close(self->jobs); /* it commits what it holds, then ends */
+        pthread_join(self->thread, NULL);
+    }
     writer_batch_t *wb;
     while (self->done && (wb = writer_next(self)) != NULL)
         writer_batch_destroy(&wb);
-    zsock_destroy(&self->jobs);
-    zsock_destroy(&self->done);
+    jobq_destroy(&self->jobs);
+    jobq_destroy(&self->done);
     free(self);
     *self_p = NULL;
 }
@@ -212,7 +202,7 @@ writer_destroy(writer_t **self_p)
 int
 writer_submit(writer_t *self, verifier_job_t *job)
 {
-    if (zsock_send(self->jobs, "p", job))
+    if (jobq_push(self->jobs, job))
         return -1;
     self->pending++;
     return 0;
@@ -245,17 +235,17 @@ writer_idle(writer_t *self)
     return self->pending == 0;
 }
 
-zsock_t *
+int
 writer_done(writer_t *self)
 {
-    return self->done;
+    return jobq_fd(self->done);
 }
 
 writer_batch_t *
 writer_next(writer_t *self)
 {
-    writer_batch_t *wb;
-    if (!(zsock_events(self->done) & ZMQ_POLLIN) || zsock_recv(self->done, "p", &wb))
+    writer_batch_t *wb = jobq_take_one(self->done);
+    if (!wb)
         return NULL;
     self->pending -= wb->count;
     return wb;

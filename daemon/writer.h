@@ -38,7 +38,8 @@ typedef struct _writer_t writer_t;
    reads, on the same thread). Returns NULL on failure. */
 writer_t *writer_new(store_t *store, broker_stats_t *stats);
 
-/* Stops the thread and frees every job and batch not handed back. */
+/* Stops the thread, once it has committed every job handed to it, and
+   frees the batches not taken back (unanswered). */
 void writer_destroy(writer_t **self_p);
 
 /* Queues a checked job (the writer takes it). Returns 0 or -1. */
@@ -54,8 +55,8 @@ bool writer_idle(writer_t *self);
    For a lone request, this saves two thread wake-ups. */
 writer_batch_t *writer_run(writer_t *self, verifier_job_t **jobs, size_t n);
 
-/* The socket that turns readable when batches come back. */
-zsock_t *writer_done(writer_t *self);
+/* The descriptor that turns readable when batches come back. */
+int writer_done(writer_t *self);
 
 /* A batch that came back, or NULL. Never blocks. Caller destroys. */
 writer_batch_t *writer_next(writer_t *self);
