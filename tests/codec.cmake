@@ -21,4 +21,8 @@ add_executable(store_unit ${PROJECT_SOURCE_DIR}/daemon/store_test.c)
 target_link_libraries(store_unit PRIVATE nmirfd_core)
 add_test(NAME store_unit COMMAND store_unit)
 
-set_tests_properties(codec_wire codec_mp store_unit PROPERTIES TIMEOUT 60 LABELS unit)
+add_executable(jobq_unit ${PROJECT_SOURCE_DIR}/daemon/jobq_test.c)
+target_link_libraries(jobq_unit PRIVATE nmirfd_core)
+add_test(NAME jobq_unit COMMAND jobq_unit)
+
+set_tests_properties(codec_wire codec_mp store_unit jobq_unit PROPERTIES TIMEOUT 60 LABELS unit)

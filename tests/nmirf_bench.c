@@ -746,7 +746,8 @@ s_usage(FILE *f)
             "skip)\n"
             "  -c, --clients C      C connected DEALER+SUB clients, broker RSS (default "
             "0: skip)\n"
-            "  -b, --broker-arg A   one more nmirfd argument (e.g. --verifiers=2)\n");
+            "  -b, --broker-arg A   one more nmirfd argument (e.g. --verifiers=2); the\n"
+            "                       broker logs at info unless -b --log-level=debug\n");
 }
 
 static long
@@ -765,8 +766,15 @@ s_num(const char *flag, const char *v, long lo, long hi)
 int
 main(int argc, char **argv)
 {
-    opts_t o = {
-        .submitters = 1, .inflight = 1, .seconds = 3, .subscribers = 1, .rate = 1000};
+    /* The broker logs at info, as in production: the harness's -v would
+       write a line per request (-b --log-level=debug brings it back). */
+    opts_t o = {.submitters = 1,
+                .inflight = 1,
+                .seconds = 3,
+                .subscribers = 1,
+                .rate = 1000,
+                .args = {"--log-level=info"},
+                .nargs = 1};
     if (argc < 3 || argv[1][0] == '-') {
         s_usage(stderr);
         return 2;
