@@ -12,6 +12,7 @@
 #include "jobq.h"
 #include "worker.h"
 
+#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -142,6 +143,8 @@ s_threads(void)
         usleep(2000);
         pthread_kill(c[1], SIGUSR1);
     }
+    usleep(2000);
+    CHECK(pthread_tryjoin_np(c[1], NULL) == EBUSY, "a signal ended consumer 1's wait");
     for (int i = 0; i < 2; i++)
         CHECK(pthread_create(&p[i], NULL, s_producer, &s) == 0, "producer %d", i);
     for (int i = 0; i < 2; i++)
