@@ -9,6 +9,8 @@
    events.since in pages; digests equal. Then a live burst while it runs: equal.
     3. More than 10,000 events behind: it resyncs from a snapshot
        (its log says so); digests equal.
+    4. A revocation rebinds the broker's sockets, ending the agent's
+       subscription: it subscribes again (its log says so) and converges.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +146,15 @@ main(int argc, char **argv)
     HA_ASSERT(s_log_has(a, "resync from a snapshot"));
     s_churn(b, m, "AFTER", 100);
     s_converged(b, a, "live after the resync");
+
+    /* A revocation makes the broker rebind its sockets: the agent's
+       subscription ends with its session. With nothing pushed any more it
+       subscribes again on its reconnected connection, and converges. */
+    h_enroll(b, "GONE", "ministry");
+    H_CALL_CHECK("ok", h_coord(b), "entity.revoke", "{'id': 'GONE'}");
+    s_churn(b, m, "REBIND", 100);
+    s_converged(b, a, "live after the broker's rebind");
+    HA_ASSERT(s_log_has(a, "subscribing again"));
 
     ha_agent_stop(a);
     ha_agent_destroy(&a);
