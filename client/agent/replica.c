@@ -27,8 +27,8 @@
 #include "nmirf_mp.h"
 
 #define MAP_SIZE ((size_t)4 << 30) /* sparse: only what is used takes disk */
-#define SUB_BATCH 1000             /* events applied per transaction, at most */
-#define SUB_DRAIN_MAX 200000       /* drained after a failed read: link.c's HWM */
+#define PUSH_BATCH 1000            /* events applied per transaction, at most */
+#define PUSH_DRAIN_MAX 200000      /* drained after a failed read: link.c's HWM */
 
 static const char *const s_db_names[AG_DB_COUNT] = {
     "meta", "entities", "recs", "assignments", "reports", "outbox", "status", "measures"};
@@ -360,7 +360,7 @@ s_load_snapshot(agent_t *ag)
 }
 
 static void s_drain(agent_t *ag);
-static void s_read_sub(agent_t *ag, bool drain);
+static void s_read_pushed(agent_t *ag, bool drain);
 
 /* Fetches and applies every event after ours up to the broker's latest,
    one transaction per page, or reloads a snapshot when far behind.
@@ -447,7 +447,7 @@ s_catch_up(agent_t *ag)
     }
     ag->catchup = ag->seq < ag->broker_seq;
     if (link_stashed(ag)) /* pushed while we read: the events after ours */
-        s_read_sub(ag, false);
+        s_read_pushed(ag, false);
     return 0;
 }
 
@@ -471,19 +471,19 @@ s_on_heartbeat(agent_t *ag, zframe_t *frame)
     msgpack_zone_destroy(&zone);
 }
 
-/* Reads the pushed messages that wait (up to SUB_BATCH, or all of them
+/* Reads the pushed messages that wait (up to PUSH_BATCH, or all of them
    when draining) and applies the events in one transaction: one sync for
    a burst instead of one per event. The replies met on the way are
    delivered after the commit (the outbox writes LMDB too). */
 static void
-s_read_sub(agent_t *ag, bool drain)
+s_read_pushed(agent_t *ag, bool drain)
 {
     zlist_t *pending = s_pending_new();
     MDB_txn *txn = NULL;
     int rc = 0;
     zmsg_t *msg;
-    for (int n = 0; n < (drain ? SUB_DRAIN_MAX : SUB_BATCH) && (msg = link_next_push(ag));
-         n++) {
+    for (int n = 0;
+         n < (drain ? PUSH_DRAIN_MAX : PUSH_BATCH) && (msg = link_next_push(ag)); n++) {
         zframe_t *topic = zmsg_first(msg), *body = zmsg_next(msg);
         if (!topic || !body) {
             zmsg_destroy(&msg);
@@ -556,14 +556,14 @@ static void
 s_drain(agent_t *ag)
 {
     ag->contact_hold = true;
-    s_read_sub(ag, true);
+    s_read_pushed(ag, true);
     ag->contact_hold = false;
 }
 
 void
 replica_on_pushed(agent_t *ag)
 {
-    s_read_sub(ag, false);
+    s_read_pushed(ag, false);
     if ((ag->catchup || ag->resync) && link_may_read(ag))
         s_catch_up(ag);
 }
@@ -572,7 +572,7 @@ void
 replica_tick(agent_t *ag)
 {
     if (link_stashed(ag)) /* zloop sees the socket, not the stash */
-        s_read_sub(ag, false);
+        s_read_pushed(ag, false);
     if (!link_may_read(ag))
         return;
     if (!ag->loaded || ag->catchup || ag->resync)
