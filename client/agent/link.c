@@ -346,6 +346,9 @@ link_read(agent_t *ag, const char *op, const uint8_t *body, size_t len, int time
     link_contact(ag);
     if (r->seq > ag->broker_seq)
         ag->broker_seq = r->seq;
+    if (link_stashed(ag))
+        log_debug("%s: %zu pushed messages kept while waiting", op,
+                  zlist_size(ag->stash));
     if (!r->ok) {
         log_warnx("%s refused: %s: %s", op, r->code_name, r->message);
         nmirf_reply_destroy(&r);
