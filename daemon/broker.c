@@ -9,6 +9,7 @@
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 #include "nmirf_wire.h"
+#include "subscribers.h"
 #include "verifier.h"
 #include "writer.h"
 #include "zap.h"
@@ -42,6 +43,7 @@ struct _broker_t {
     bool checkpoint_due;     /* so does a checkpoint */
     bool stopping;           /* broker_run is draining: no rebinding */
     size_t stopped_answered; /* requests in flight at the stop, answered */
+    subscribers_t *subs;     /* connections that get events pushed (subscribe) */
 };
 
 static void
@@ -62,6 +64,12 @@ s_send_reply(broker_t *self, verifier_job_t **job_p)
              ZMQ_SNDMORE);
     if (job->delimiter)
         zmq_send(router, "", 0, ZMQ_SNDMORE);
+    /* An OK `subscribe` takes effect here: the events published after
+       this reply are pushed to it. */
+    subscribers_on_reply(self->subs, zmq_msg_data(&job->identity),
+                         zmq_msg_size(&job->identity), job->checked.env.op,
+                         job->checked.env.author, (const uint8_t *)job->reply.data,
+                         job->reply.size, nmirf_now_ms());
     size_t size = job->reply.size;
     zmq_msg_t msg;
     if (zmq_msg_init_data(&msg, msgpack_sbuffer_release(&job->reply), size, s_free_reply,
@@ -125,6 +133,8 @@ s_sockets_open(broker_t *self, const char *req, const char *ev, char *why, size_
        hold. */
     zsock_set_rcvhwm(self->router, BROKER_PEER_QUEUE);
     zsock_set_sndhwm(self->pub, 100000);
+    /* Events pushed to subscribed connections queue here (replies too). */
+    zsock_set_sndhwm(self->router, BROKER_PUSH_HWM);
     for (int tries = 0;; tries++) {
         if (s_bind(self->router, req, self->req_ep, sizeof self->req_ep) == 0)
             break;
@@ -169,6 +179,7 @@ s_drop_sessions(broker_t *self)
     self->reading = false;
     zsock_destroy(&self->router);
     zsock_destroy(&self->pub);
+    subscribers_clear(self->subs); /* their routing ids died with the ROUTER */
     if (s_sockets_open(self, req, ev, why, sizeof why))
         fatalx("after a key change, %s; stopping", why); /* restarted clean */
     if (self->in_flight < BROKER_QUEUE_MAX) { /* else s_finish resumes reading */
@@ -192,6 +203,7 @@ s_finish(broker_t *self, writer_batch_t **wb_p)
     for (size_t i = 0; i < wb->count; i++)
         s_send_reply(self, &wb->jobs[i]);
     event_batch_publish(&wb->events, self->pub);
+    subscribers_push_events(self->subs, zsock_resolve(self->router), &wb->events);
     if (wb->events.count)
         self->published = wb->events.items[wb->events.count - 1].seq;
     /* A revoked or rotated CURVE key must not keep its open sessions. */
@@ -279,8 +291,12 @@ s_on_requests(zloop_t *loop, zsock_t *reader, void *arg)
     verifier_job_t *jobs[BROKER_BATCH_MAX];
     size_t n = 0;
     void *router = zsock_resolve(reader);
-    while (n < BROKER_BATCH_MAX && (jobs[n] = verifier_job_recv(router)) != NULL)
+    int64_t now = nmirf_now_ms();
+    while (n < BROKER_BATCH_MAX && (jobs[n] = verifier_job_recv(router)) != NULL) {
+        subscribers_touch(self->subs, zmq_msg_data(&jobs[n]->identity),
+                          zmq_msg_size(&jobs[n]->identity), now);
         n++;
+    }
     /* A lone request is checked here, at once, unless the verifiers are
        busy anyway. */
     for (size_t i = 0; i < n; i++)
@@ -334,6 +350,8 @@ s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
     nmirf_mp_pack_kv_uint(&pk, "ts", nmirf_now_ms());
     zmq_send(zsock_resolve(self->pub), "hb", 2, ZMQ_SNDMORE | ZMQ_DONTWAIT);
     zmq_send(zsock_resolve(self->pub), sb.data, sb.size, ZMQ_DONTWAIT);
+    subscribers_push(self->subs, zsock_resolve(self->router), "hb", sb.data, sb.size);
+    subscribers_expire(self->subs, nmirf_now_ms());
     msgpack_sbuffer_destroy(&sb);
     return 0;
 }
@@ -353,6 +371,7 @@ s_run_deadlines(broker_t *self)
     if (deadlines_scan(self->store, &events, atomic_load(&self->stats.due_soon_days),
                        deadlines_now_ms()) > 0) {
         event_batch_publish(&events, self->pub);
+        subscribers_push_events(self->subs, zsock_resolve(self->router), &events);
         self->published = events.items[events.count - 1].seq;
         checkpoint_write(self->store, self->opts.key);
     }
@@ -386,6 +405,7 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
     self->store = store;
     self->stats.started = nmirf_now_ms();
     self->stats.health = health_new();
+    self->subs = subscribers_new(subscribers_ttl_ms());
     self->opts = *opts;
     if (!self->opts.slow_commit_ms)
         self->opts.slow_commit_ms = BROKER_SLOW_COMMIT_MS;
@@ -541,6 +561,7 @@ broker_destroy(broker_t **self_p)
     verifier_destroy(&self->verifier);
     zsock_destroy(&self->router);
     zsock_destroy(&self->pub);
+    subscribers_destroy(&self->subs);
     health_destroy(&self->stats.health); /* after the sockets it monitors */
     zap_destroy(&self->zap);             /* last: it vets the servers' handshakes */
     sodium_memzero(self->curve_sk, sizeof self->curve_sk);

@@ -32,6 +32,7 @@
 #define BROKER_BATCH_BYTES (64u << 20)       /* reply bytes one batch may hold */
 #define BROKER_MAX_MESSAGE (4 * 1024 * 1024) /* ZeroMQ drops bigger frames */
 #define BROKER_PEER_QUEUE 64                 /* messages queued per client */
+#define BROKER_PUSH_HWM 100000               /* ...sent to it: replies, pushes */
 #define BROKER_SLOW_COMMIT_MS 100            /* default slow-commit threshold */
 #define BROKER_QUEUE_MAX 4096                /* requests read, not yet answered */
 #define BROKER_VERIFIERS 1                   /* default verifier threads */

@@ -10,6 +10,7 @@
 
 static const op_def_t s_ops[] = {
     {"ping", false, op_ping},
+    {"subscribe", false, op_subscribe},
     {"entity.enroll", true, op_entity_enroll},
     {"entity.revoke", true, op_entity_revoke},
     {"entity.rotate", true, op_entity_rotate},

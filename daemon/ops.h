@@ -127,6 +127,9 @@ int op_measure_update(op_ctx_t *ctx);
 int op_measure_list(op_ctx_t *ctx);
 int op_measure_show(op_ctx_t *ctx);
 int op_ping(op_ctx_t *ctx);
+/* `subscribe`: checks its body is {} and answers OK; the broker's thread
+   registers the connection when it sends that reply (subscribers.c). */
+int op_subscribe(op_ctx_t *ctx);
 int op_events_since(op_ctx_t *ctx);
 int op_snapshot(op_ctx_t *ctx);
 int op_stats(op_ctx_t *ctx);

@@ -1,4 +1,4 @@
-/*  ops_read - ping, events since a sequence number, snapshot (stats is
+/*  ops_read - ping, subscribe, events since a sequence number, snapshot (stats is
     ops_stats.c). */
 #include "body.h"
 #include "health.h"
@@ -35,6 +35,21 @@ op_ping(op_ctx_t *ctx)
     nmirf_mp_pack_kv_uint(&ctx->pk, "requests", st->requests);
     nmirf_mp_pack_kv_uint(&ctx->pk, "writes", st->writes);
     nmirf_mp_pack_kv_uint(&ctx->pk, "commits", st->commits);
+    return 0;
+}
+
+int
+op_subscribe(op_ctx_t *ctx)
+{
+    /* Nothing to do here but check: the subscription is a property of the
+       connection, which only the broker's thread knows; it takes effect
+       when this reply is sent (broker.c, subscribers.c). The reply's seq,
+       the store's latest in this batch, bounds what was committed before:
+       every later event is pushed. */
+    static const char *const allowed[] = {NULL};
+    if (body_only(ctx, &ctx->env->body, allowed, "body"))
+        return -1;
+    msgpack_pack_map(&ctx->pk, 0);
     return 0;
 }
 

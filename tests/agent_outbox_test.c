@@ -296,6 +296,11 @@ main(int argc, char **argv)
     HA_ASSERT(h_len(&r->body, "pending") == 0 && h_len(&r->body, "results") == N);
     nmirf_reply_destroy(&r);
     s_check_results_ok(a);
+    /* The restart ended the agent's subscription (it lives with the
+       broker's session): it subscribed again on its reconnected DEALER, and
+       its replica follows, its own reports' events included. */
+    ag_wait_seq(a, h_seq(b));
+    h_note("after the broker's restart the replica followed (subscribed again)");
     /* Answered: the same id again gets the kept answer, not a new report. */
     r = s_submit_id(a, dup_id, "OB-0", "dup-once", 5000);
     H_EXPECT(r, "ok");

@@ -9,6 +9,10 @@
    events.since in pages; digests equal. Then a live burst while it runs: equal.
     3. More than 10,000 events behind: it resyncs from a snapshot
        (its log says so); digests equal.
+    4. A revocation rebinds the broker's sockets, ending the agent's
+       subscription: it subscribes again (its log says so) and converges.
+    5. Far behind again, restarted while events keep coming: those pushed
+       during its snapshot (same connection) are kept; it converges.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +105,27 @@ s_log_has(ha_agent_t *a, const char *s)
     return has;
 }
 
+/* Makes more than AGENT_RESYNC_GAP (10,000) events: imports of 256
+   recommendations named PREFIX-k-j. */
+static void
+s_far_behind(h_broker_t *b, const char *prefix)
+{
+    uint64_t before = h_seq(b);
+    for (int k = 0; h_seq(b) < before + 10100; k++) {
+        char *json = NULL;
+        size_t cap = 0;
+        FILE *f = open_memstream(&json, &cap);
+        fprintf(f, "{'recs':[");
+        for (int j = 0; j < 256; j++)
+            fprintf(f, "%s{'id':'%s-%d-%d','mechanism':'UPR','text':{'en':'b'}}",
+                    j ? "," : "", prefix, k, j);
+        fprintf(f, "]}");
+        fclose(f);
+        H_CALL_CHECK("ok", h_coord(b), "rec.import", "%s", json);
+        free(json);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -125,25 +150,29 @@ main(int argc, char **argv)
 
     /* Far behind: one import of 256 recommendations is 256 events. */
     ha_agent_stop(a);
-    before = h_seq(b);
-    for (int k = 0; h_seq(b) < before + 10100; k++) {
-        char *json = NULL;
-        size_t cap = 0;
-        FILE *f = open_memstream(&json, &cap);
-        fprintf(f, "{'recs':[");
-        for (int j = 0; j < 256; j++)
-            fprintf(f, "%s{'id':'BIG-%d-%d','mechanism':'UPR','text':{'en':'b'}}",
-                    j ? "," : "", k, j);
-        fprintf(f, "]}");
-        fclose(f);
-        H_CALL_CHECK("ok", h_coord(b), "rec.import", "%s", json);
-        free(json);
-    }
+    s_far_behind(b, "BIG");
     ha_agent_restart(a);
     s_converged(b, a, "restarted more than 10,000 events behind");
     HA_ASSERT(s_log_has(a, "resync from a snapshot"));
     s_churn(b, m, "AFTER", 100);
     s_converged(b, a, "live after the resync");
+
+    /* A revocation makes the broker rebind its sockets: the agent's
+       subscription ends with its session. With nothing pushed any more it
+       subscribes again on its reconnected connection, and converges. */
+    h_enroll(b, "GONE", "ministry");
+    H_CALL_CHECK("ok", h_coord(b), "entity.revoke", "{'id': 'GONE'}");
+    s_churn(b, m, "REBIND", 100);
+    s_converged(b, a, "live after the broker's rebind");
+    HA_ASSERT(s_log_has(a, "subscribing again"));
+
+    /* Events pushed while the snapshot (or a page) is read on the same
+       connection are kept and applied after it. */
+    ha_agent_stop(a);
+    s_far_behind(b, "BIG2");
+    ha_agent_restart(a);
+    s_churn(b, m, "DURING", 200);
+    s_converged(b, a, "events made while it loaded a snapshot");
 
     ha_agent_stop(a);
     ha_agent_destroy(&a);

@@ -15,10 +15,11 @@
     3. replication (--replicate M): M recommendations imported, a tenth
        assigned; a fresh nmirf-agent timed from launch until its replica
        holds the broker's sequence, its digest checked;
-    4. connected clients (--clients C): C more enrolled entities, each with
-       a CURVE DEALER (one signed ping answered) and a SUB; events
-       published then, checked to reach every SUB; the broker's peak RSS
-       (VmHWM) read from /proc.
+    4. connected clients (--clients C): C more enrolled entities, each
+       modelled on a real nmirf-agent: ONE CurveZMQ DEALER that sends
+       `subscribe` and then receives the events the broker pushes on it;
+       events published then, checked to reach every client; the broker's
+       RSS before and with them, and its peak (VmHWM), read from /proc.
 
     Prints readable lines and one `BENCH {json}` line. Fails (exit 1, the
     broker's log printed) if a write is refused or an event is missing;
@@ -636,14 +637,30 @@ s_replicate(h_broker_t *b, h_entity_t *m, size_t count, json_t *out)
 
 /* --- phase 4: C connected clients --------------------------------------------- */
 
+/* Reads what waits on a client's DEALER without blocking: pushed events
+   ([ev/KIND][event], two frames) are counted into *events; heartbeats and
+   replies (one frame) are dropped. */
+static void
+s_client_drain(zsock_t *d, size_t *events)
+{
+    zmsg_t *m;
+    while ((m = zmsg_recv(d)) != NULL) {
+        if (zmsg_size(m) == 2) {
+            char *topic = zframe_strdup(zmsg_first(m));
+            *events += strncmp(topic, "ev/", 3) == 0;
+            free(topic);
+        }
+        zmsg_destroy(&m);
+    }
+}
+
 static void
 s_clients(h_broker_t *b, int c, json_t *out)
 {
     unsigned long rss0 = s_proc_kib(b->pid, "VmRSS");
     h_entity_t **es = calloc((size_t)c, sizeof *es);
     zsock_t **dealers = calloc((size_t)c, sizeof *dealers);
-    zsock_t **subs = calloc((size_t)c, sizeof *subs);
-    H_ASSERT(es && dealers && subs);
+    H_ASSERT(es && dealers);
     uint64_t t0 = nmirf_mono_us();
     for (int i = 0; i < c; i++) {
         char id[24];
@@ -653,30 +670,36 @@ s_clients(h_broker_t *b, int c, json_t *out)
     s_enroll_all(b, es, (size_t)c, "ministry");
     printf("clients: %d entities enrolled in %.1f s\n", c, (nmirf_mono_us() - t0) / 1e6);
     t0 = nmirf_mono_us();
-    /* Each client as an agent holds them: a DEALER for requests, a SUB for
-       its events. A signed ping through each DEALER proves its session. */
-    for (int i = 0; i < c; i++) {
+    /* Each client as an agent holds it: ONE DEALER, which sends `subscribe`
+       and then gets its events pushed on it (PROTOCOL.md section 6). The
+       OK reply proves the session and the subscription both. */
+    for (int i = 0; i < c; i++)
         dealers[i] = s_dealer(b, es[i]);
-        subs[i] = h_sub_new(b, es[i], "ev/");
-        zsock_set_rcvtimeo(subs[i], 0);
-    }
     for (int i = 0; i < c; i++) {
         uint8_t id[NMIRF_ID_LEN];
         s_make_id(id, 0x636c, (uint32_t)i);
-        h_request_t *r = h_request_make_packed(es[i], id, "ping", NULL, 0);
+        h_request_t *r = h_request_make_packed(es[i], id, "subscribe", NULL, 0);
         zmq_send(zsock_resolve(dealers[i]), r->env, r->env_len, ZMQ_SNDMORE);
         zmq_send(zsock_resolve(dealers[i]), r->sig, NMIRF_SIG_LEN, 0);
         h_request_free(&r);
     }
     for (int i = 0; i < c; i++) {
+        /* Nothing is pushed before the reply: the first message is it. */
         zmsg_t *reply = zmsg_recv(dealers[i]);
-        H_ASSERTF(reply, "client %d: no answer to its ping", i);
+        H_ASSERTF(reply && zmsg_size(reply) == 1, "client %d: no answer to its subscribe",
+                  i);
+        char why[128] = "";
+        nmirf_reply_t *r =
+            nmirf_reply_decode(zframe_data(zmsg_first(reply)),
+                               zframe_size(zmsg_first(reply)), why, sizeof why);
+        H_ASSERTF(r && r->ok, "client %d: subscribe: %s", i, r ? r->code_name : why);
+        nmirf_reply_destroy(&r);
         zmsg_destroy(&reply);
+        zsock_set_rcvtimeo(dealers[i], 0);
     }
-    h_sleep_ms(500); /* SUB subscriptions travel after their handshakes */
-    printf("clients: %d DEALER + %d SUB connected and answered in %.1f s\n", c, c,
+    printf("clients: %d DEALERs connected and subscribed in %.1f s\n", c,
            (nmirf_mono_us() - t0) / 1e6);
-    /* Events now: every SUB must get all of them. */
+    /* Events now: every client must get all of them. */
     const size_t rounds = 20;
     uint64_t seq0 = h_seq(b);
     for (size_t k = 0; k < rounds; k++)
@@ -688,7 +711,7 @@ s_clients(h_broker_t *b, int c, json_t *out)
     size_t *got = calloc((size_t)c, sizeof *got);
     zpoller_t *poller = zpoller_new(NULL);
     for (int i = 0; i < c; i++)
-        zpoller_add(poller, subs[i]);
+        zpoller_add(poller, dealers[i]);
     uint64_t deadline = nmirf_mono_us() + 30000000;
     size_t complete = 0;
     while (complete < (size_t)c && nmirf_mono_us() < deadline) {
@@ -696,19 +719,16 @@ s_clients(h_broker_t *b, int c, json_t *out)
             break;
         complete = 0;
         for (int i = 0; i < c; i++) {
-            zmsg_t *m;
-            while ((m = zmsg_recv(subs[i])) != NULL) {
-                got[i]++;
-                zmsg_destroy(&m);
-            }
+            s_client_drain(dealers[i], &got[i]);
             complete += got[i] >= events;
         }
     }
     unsigned long hwm = s_proc_kib(b->pid, "VmHWM"), rss = s_proc_kib(b->pid, "VmRSS");
-    printf("clients: %llu events reached %zu of %d subscribers; broker RSS %.1f MiB "
-           "before, %.1f MiB with them, peak (VmHWM) %.1f MiB\n",
-           (unsigned long long)events, complete, c, rss0 / 1024.0, rss / 1024.0,
-           hwm / 1024.0);
+    printf(
+        "clients: %llu events reached %zu of %d subscribed clients; broker RSS %.1f MiB "
+        "before, %.1f MiB with them, peak (VmHWM) %.1f MiB\n",
+        (unsigned long long)events, complete, c, rss0 / 1024.0, rss / 1024.0,
+        hwm / 1024.0);
     json_object_set_new(out, "clients", json_integer(c));
     json_object_set_new(out, "clients_delivered", json_integer((json_int_t)complete));
     json_object_set_new(out, "broker_rss_kib", json_integer((json_int_t)rss));
@@ -716,15 +736,13 @@ s_clients(h_broker_t *b, int c, json_t *out)
     zpoller_destroy(&poller);
     for (int i = 0; i < c; i++) {
         zsock_destroy(&dealers[i]);
-        zsock_destroy(&subs[i]);
         nmirf_key_wipe(&es[i]->key);
         free(es[i]);
     }
     free(got);
     free(es);
     free(dealers);
-    free(subs);
-    H_ASSERTF(complete == (size_t)c, "only %zu of %d subscribers got all %llu events",
+    H_ASSERTF(complete == (size_t)c, "only %zu of %d clients got all %llu events",
               complete, c, (unsigned long long)events);
 }
 
@@ -744,7 +762,8 @@ s_usage(FILE *f)
             "1000)\n"
             "  -m, --replicate M    a new agent replicates M recommendations (default 0: "
             "skip)\n"
-            "  -c, --clients C      C connected DEALER+SUB clients, broker RSS (default "
+            "  -c, --clients C      C clients, one subscribed DEALER each, broker RSS "
+            "(default "
             "0: skip)\n"
             "  -b, --broker-arg A   one more nmirfd argument (e.g. --verifiers=2); the\n"
             "                       broker logs at info unless -b --log-level=debug\n");
@@ -809,7 +828,8 @@ main(int argc, char **argv)
     }
     char *hargv[] = {argv[0], argv[1], argv[2], NULL};
     ha_init(3, hargv, 3600);
-    /* C clients need 2C sockets here and 2C descriptors in the broker. */
+    /* C clients need C sockets here and C descriptors in the broker (one
+       DEALER each); twice that leaves room. */
     zsys_set_max_sockets(2 * (size_t)o.clients + 256);
     h_broker_t *b = h_broker_start_with(NULL, o.args);
     h_entity_t **ms = calloc((size_t)o.submitters, sizeof *ms);

@@ -6,10 +6,13 @@
     small), and the ministry's nmirf-agent is stopped with SIGSTOP, while
     the coordinator imports FLOOD_EVENTS recommendations: more events than
     the broker's PUB high-water mark (100,000 messages per subscriber) and
-    the kernel's socket buffers can hold. The broker's resident memory is
-    sampled from /proc during the flood; the bound is loose (memory is not
-    time, but it is the machine's): its anonymous memory grows by less
-    than RSS_GROWTH_MAX. The broker keeps answering throughout. Then:
+    the kernel's socket buffers can hold. The agent gets its events pushed
+    on its one request connection (`subscribe`), so they pile up in the
+    broker's ROUTER instead, up to the same mark (BROKER_PUSH_HWM). The
+    broker's resident memory is sampled from /proc during the flood; the
+    bound is loose (memory is not time, but it is the machine's): its
+    anonymous memory grows by less than RSS_GROWTH_MAX. The broker keeps
+    answering throughout. Then:
     - the raw SUB, read at last, has lost events (ZeroMQ dropped them past
       the high-water mark) and sees a gap in the sequence numbers;
     - the agent, continued with SIGCONT, notices its gap (its log says so)

@@ -2,7 +2,8 @@
     part's entry points.
 
     nmirf-agent is one thread around one zloop reactor. Its parts, one per
-    file: link.c (the broker: sockets, reachability, blocking reads),
+    file: link.c (the broker: one DEALER for requests, replies and pushed
+    events, the subscription, reachability, blocking reads),
     replica.c (the LMDB replica kept by snapshot + events), outbox.c (the
     durable queue of signed submissions and their resending), notify.c
     (notifications: log, hook, PUB socket, file), control.c (the local
@@ -22,10 +23,12 @@
 #include "nmirf_keys.h"
 #include "nmirf_wire.h"
 
-#define AGENT_STALE_MS 3000    /* broker unreachable after this long without contact */
-#define AGENT_RESYNC_GAP 10000 /* further behind than this: snapshot, not events */
-#define AGENT_PAGE 1000        /* events asked per events.since page */
-#define AGENT_READ_TIMEOUT_MS 5000      /* one events.since call */
+#define AGENT_STALE_MS                                                                   \
+    3000 /* broker unreachable after this long without contact, and                      \
+           subscribe again after this long with nothing pushed */
+#define AGENT_RESYNC_GAP 10000     /* further behind than this: snapshot, not events */
+#define AGENT_PAGE 1000            /* events asked per events.since page */
+#define AGENT_READ_TIMEOUT_MS 5000 /* one events.since call */
 #define AGENT_SNAPSHOT_TIMEOUT_MS 60000 /* one snapshot call */
 #define AGENT_RESULTS_MAX 100           /* broker answers kept for `nmirf outbox` */
 #define AGENT_TICK_MS 100               /* housekeeping timer */
@@ -57,23 +60,29 @@ typedef struct _notify_t notify_t;
 typedef struct {
     const char *dir;        /* data directory */
     const char *request_ep; /* broker's request endpoint */
-    const char *events_ep;  /* broker's events endpoint */
+    const char *events_ep;  /* broker's events endpoint (unused: events come on the
+                               request connection; kept for the flag and logs) */
     const char *hook;       /* --hook command, or NULL */
     const char *notify_log; /* --notify-log file, or NULL */
     nmirf_key_t key;        /* our entity's keys (with secret) */
     char server_key[41];    /* the broker's CURVE public key, Z85 (-S) */
 
-    zloop_t *loop;          /* the reactor */
-    zsock_t *sub;           /* SUB to the broker's events */
-    zsock_t *dealer;        /* DEALER to the broker, for the outbox */
-    nmirf_client_t *reader; /* blocking reads: snapshot, events.since */
-    int64_t last_contact;   /* monotonic ms of the last sign of the broker, 0 never */
-    uint64_t broker_seq;    /* latest broker sequence seen (heartbeat, event, reply) */
-    int64_t read_next;      /* monotonic ms before which no blocking read is tried */
-    int read_backoff_ms;    /* wait after the next failed blocking read */
-    bool contact_hold;      /* draining after a failed read: messages are not contact */
-    int64_t report_next;    /* monotonic ms of the next outbox report (ping) */
-    int64_t reported_at;    /* wall-clock ms of the last report sent, 0 never */
+    zloop_t *loop;    /* the reactor */
+    zsock_t *dealer;  /* THE connection to the broker: requests, replies, pushes */
+    zlist_t *stash;   /* pushed zmsg_t that came during a blocking read */
+    zlist_t *replies; /* nmirf_reply_t read by link_next_push, not delivered */
+    bool subscribed;  /* our `subscribe` was answered OK and pushes go on */
+    bool sub_pending; /* a `subscribe` is sent, its reply awaited */
+    uint8_t sub_id[NMIRF_ID_LEN]; /* its request id */
+    int64_t sub_next;             /* monotonic ms before which no subscribe is sent */
+    int64_t last_push;    /* monotonic ms of the last pushed message (or OK subscribe) */
+    int64_t last_contact; /* monotonic ms of the last sign of the broker, 0 never */
+    uint64_t broker_seq;  /* latest broker sequence seen (heartbeat, event, reply) */
+    int64_t read_next;    /* monotonic ms before which no blocking read is tried */
+    int read_backoff_ms;  /* wait after the next failed blocking read */
+    bool contact_hold;    /* draining after a failed read: messages are not contact */
+    int64_t report_next;  /* monotonic ms of the next outbox report (ping) */
+    int64_t reported_at;  /* wall-clock ms of the last report sent, 0 never */
     size_t reported_outbox; /* the outbox length it carried */
 
     MDB_env *env;             /* DIR/replica */
@@ -90,10 +99,32 @@ typedef struct {
 
 /* --- link.c ------------------------------------------------------------ */
 
-/* Makes the SUB (subscribed to "ev/" and "hb" before anything is asked),
-   the outbox DEALER and the blocking reader. Returns 0 or -1. */
+/* Makes the DEALER (CurveZMQ, connecting on its own). Returns 0 or -1. */
 int link_open(agent_t *ag);
 void link_close(agent_t *ag);
+
+/* zloop reader of the DEALER: pushed events go to the replica, replies
+   to the outbox (or to the subscription). */
+int link_on_dealer(zloop_t *loop, zsock_t *dealer, void *arg);
+
+/* Sends `subscribe` when not subscribed: at start, and again after
+   AGENT_STALE_MS with nothing pushed (the broker restarted or rebound
+   its sockets; the DEALER reconnects, the subscription does not come
+   back by itself). Called by the housekeeping timer. */
+void link_subscribe(agent_t *ag);
+
+/* The next pushed message ([topic][event] or [hb][...]): first those
+   stashed during a blocking read, then those on the DEALER. Replies met
+   on the way are kept for link_flush_replies (the caller may hold a
+   replica transaction). NULL when nothing waits. Caller destroys. */
+zmsg_t *link_next_push(agent_t *ag);
+
+/* True if pushed messages wait in the stash (zloop does not see them). */
+bool link_stashed(const agent_t *ag);
+
+/* Delivers the replies link_next_push kept: to the subscription or the
+   outbox. Call with no replica transaction open. */
+void link_flush_replies(agent_t *ag);
 
 /* Notes that the broker just showed it is alive. */
 void link_contact(agent_t *ag);
@@ -101,8 +132,9 @@ void link_contact(agent_t *ag);
 /* True if the broker was heard from within AGENT_STALE_MS. */
 bool link_reachable(const agent_t *ag);
 
-/* True if a blocking read may be tried now: the broker is reachable and
-   the backoff after the last failed read has run out. */
+/* True if a blocking read may be tried now: the broker is reachable, we
+   are subscribed, and the backoff after the last failed read has run
+   out. */
 bool link_may_read(const agent_t *ag);
 
 /* Notes a failed blocking read (or a reply that could not be used): no
@@ -110,8 +142,10 @@ bool link_may_read(const agent_t *ag);
    say meanwhile. */
 void link_read_failed(agent_t *ag);
 
-/* A blocking signed read (op with a packed body, NULL for {}), waiting up
-   to timeout_ms. Returns the ok reply (caller destroys) or NULL, logged.
+/* A blocking signed read (op with a packed body, NULL for {}) on the
+   DEALER, waiting up to timeout_ms for its reply; pushes that come
+   meanwhile are stashed, other replies delivered. Returns the ok reply
+   (caller destroys) or NULL, logged.
    On a failure the broker counts as unreachable until a message read
    after this call returned (the caller drains what waits) and
    link_read_failed() is applied. On success the backoff is reset. */
@@ -121,7 +155,8 @@ nmirf_reply_t *link_read(agent_t *ag, const char *op, const uint8_t *body, size_
 /* Every AGENT_REPORT_MS, and soon after the outbox length changes, sends
    a signed `ping {outbox}` through the DEALER without waiting, so that the
    broker's `status` shows what this agent still holds. Its reply is
-   dropped by outbox_on_reply (no entry has its id). */
+   dropped by outbox_on_reply (no entry has its id). It also keeps the
+   subscription alive (the broker drops one silent for 30 s). */
 void link_report(agent_t *ag);
 
 /* --- replica.c --------------------------------------------------------- */
@@ -131,10 +166,12 @@ void link_report(agent_t *ag);
 int replica_open(agent_t *ag);
 void replica_close(agent_t *ag);
 
-/* zloop reader of the SUB socket: events and heartbeats. */
-int replica_on_sub(zloop_t *loop, zsock_t *sub, void *arg);
+/* Applies the pushed events and heartbeats waiting (link_next_push), and
+   catches up if they show a gap. */
+void replica_on_pushed(agent_t *ag);
 
-/* Housekeeping: loads the first snapshot, and catches up when behind. */
+/* Housekeeping: applies what was stashed, loads the first snapshot, and
+   catches up when behind. */
 void replica_tick(agent_t *ag);
 
 /* The digest of the replica (nmirf_digest.h) and the sequence it is at.
@@ -167,8 +204,10 @@ int outbox_enqueue(outbox_t *self, const char *op, const uint8_t *body, size_t l
 int outbox_lookup(outbox_t *self, const uint8_t id[NMIRF_ID_LEN],
                   nmirf_reply_t **reply_p);
 
-/* zloop reader of the DEALER: broker answers to queued requests. */
-int outbox_on_reply(zloop_t *loop, zsock_t *dealer, void *arg);
+/* A broker reply (*reply_p, taken): the answer to a queued request, or
+   nothing of ours (e.g. a ping's), dropped. Call with no replica
+   transaction open (it commits the removal of the entry). */
+void outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p);
 
 /* Sends what is due (first sends and backed-off resends). */
 void outbox_tick(outbox_t *self);

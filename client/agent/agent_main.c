@@ -72,10 +72,11 @@ s_usage(FILE *out)
         "  -n, --check            check the config and flags, then exit\n"
         "  -k, --key FILE         the entity's secret key file (ID.key)\n"
         "  -S, --server-key FILE  the broker's public key file (its NMIRFD.pub);\n"
-        "                         both broker connections are CurveZMQ\n"
+        "                         the broker connection is CurveZMQ\n"
         "  -d, --dir DIR          data directory (default %s)\n"
         "  -b, --broker EP        broker request endpoint (default %s)\n"
-        "  -e, --events EP        broker events endpoint (default %s)\n"
+        "  -e, --events EP        unused: events come on the request connection\n"
+        "                         (default %s)\n"
         "      --hook CMD         run /bin/sh -c CMD per notification, JSON on stdin\n"
         "      --notify-log FILE  append each notification to FILE as a JSON line\n"
         "      --log-level LEVEL  error, warning, info (default) or debug\n"
@@ -113,11 +114,13 @@ s_on_hup(void *arg)
         service_ready("running as %s", ag->key.entity);
 }
 
-/* The housekeeping timer: catch-up, resends, submit timeouts, hooks. */
+/* The housekeeping timer: the subscription, catch-up, resends, submit
+   timeouts, hooks. */
 static int
 s_on_tick(zloop_t *loop, int timer_id, void *arg)
 {
     agent_t *ag = arg;
+    link_subscribe(ag);
     replica_tick(ag);
     outbox_tick(ag->outbox);
     link_report(ag);
@@ -134,8 +137,7 @@ s_run(agent_t *ag)
     if (replica_open(ag) || !(ag->outbox = outbox_new(ag)) || link_open(ag) ||
         !(ag->notify = notify_new(ag)))
         return 1;
-    zloop_reader(ag->loop, ag->sub, replica_on_sub, ag);
-    zloop_reader(ag->loop, ag->dealer, outbox_on_reply, ag);
+    zloop_reader(ag->loop, ag->dealer, link_on_dealer, ag);
     zloop_timer(ag->loop, AGENT_TICK_MS, 0, s_on_tick, ag);
     if (!(ag->control = control_new(ag))) /* registers its own reader */
         return 1;

@@ -317,25 +317,12 @@ outbox_lookup(outbox_t *self, const uint8_t id[NMIRF_ID_LEN], nmirf_reply_t **re
     return *reply_p ? 2 : 0;
 }
 
-int
-outbox_on_reply(zloop_t *loop, zsock_t *dealer, void *arg)
+void
+outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
 {
-    agent_t *ag = arg;
     outbox_t *self = ag->outbox;
-    zmsg_t *msg = zmsg_recv(dealer);
-    if (!msg)
-        return 0;
-    zframe_t *frame = zmsg_last(msg);
-    char why[128] = "";
-    nmirf_reply_t *reply = frame ? nmirf_reply_decode(zframe_data(frame),
-                                                      zframe_size(frame), why, sizeof why)
-                                 : NULL;
-    zmsg_destroy(&msg);
-    if (!reply) {
-        log_warnx("outbox: unreadable reply: %s", why);
-        return 0;
-    }
-    link_contact(ag);
+    nmirf_reply_t *reply = *reply_p;
+    *reply_p = NULL;
     s_entry_t *e = NULL;
     for (s_entry_t *it = zlist_first(self->entries); it && reply->has_id;
          it = zlist_next(self->entries))
@@ -345,7 +332,7 @@ outbox_on_reply(zloop_t *loop, zsock_t *dealer, void *arg)
         }
     if (!e) { /* an answer to a resend of something already answered */
         nmirf_reply_destroy(&reply);
-        return 0;
+        return;
     }
     /* `storage` and `internal` say the broker could not take the write
        and changed nothing: that is not an answer to keep, only to report.
@@ -358,7 +345,7 @@ outbox_on_reply(zloop_t *loop, zsock_t *dealer, void *arg)
                   e->op, hex, reply->code_name, reply->message);
         /* A waiting `submit` is answered {queued} at its deadline. */
         nmirf_reply_destroy(&reply);
-        return 0;
+        return;
     }
     uint8_t key[8];
     s_u64_key(e->key, key);
@@ -373,7 +360,7 @@ outbox_on_reply(zloop_t *loop, zsock_t *dealer, void *arg)
         /* Kept: the next resend gets the same answer again. */
         log_warnx("outbox: cannot remove an answered entry: %s", mdb_strerror(rc));
         nmirf_reply_destroy(&reply);
-        return 0;
+        return;
     }
     char hex[2 * NMIRF_ID_LEN + 1];
     nmirf_hex(e->id, NMIRF_ID_LEN, hex);
@@ -388,7 +375,7 @@ outbox_on_reply(zloop_t *loop, zsock_t *dealer, void *arg)
     control_on_result(ag->control, e->id, reply);
     s_entry_free(&e);
     nmirf_reply_destroy(&reply);
-    return 0;
+    return;
 }
 
 void

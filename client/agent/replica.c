@@ -1,15 +1,20 @@
 /*  replica - the agent's copy of the broker's records, kept by the
     ZeroMQ Guide's Clone pattern.
 
-    The SUB is subscribed before anything is asked. An empty replica loads
-    a snapshot and takes its sequence; events then apply one by one when
-    each is the next number, each in one LMDB transaction with the new
+    Events come pushed on the agent's one connection to the broker, after
+    its `subscribe` (link.c), and nothing is asked before that is
+    answered. An empty replica loads a snapshot and takes its sequence; events then apply
+   one by one when each is the next number, each in one LMDB transaction with the new
     sequence, so the replica is always exactly the broker's state at some
     sequence. Anything else (an event past the next number, a heartbeat
     ahead of us) means we missed events: they are fetched with events.since
     in pages and applied in order; from more than AGENT_RESYNC_GAP behind a
-    fresh snapshot is cheaper. Records are stored with the broker's keys
-    and bytes (daemon/store.h), which is what makes the digest comparable.
+    fresh snapshot is cheaper. The reply to a (re)subscription says the
+    broker's sequence then, and counts like a heartbeat. Events pushed
+    while a read blocks the loop are stashed by link.c and applied right
+    after, like those still waiting on the socket. Records are stored with
+    the broker's keys and bytes (daemon/store.h), which is what makes the
+    digest comparable.
 */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,8 +27,8 @@
 #include "nmirf_mp.h"
 
 #define MAP_SIZE ((size_t)4 << 30) /* sparse: only what is used takes disk */
-#define SUB_BATCH 1000             /* events applied per transaction, at most */
-#define SUB_DRAIN_MAX 200000       /* drained after a failed read: the SUB's HWM */
+#define PUSH_BATCH 1000            /* events applied per transaction, at most */
+#define PUSH_DRAIN_MAX 200000      /* drained after a failed read: link.c's HWM */
 
 static const char *const s_db_names[AG_DB_COUNT] = {
     "meta", "entities", "recs", "assignments", "reports", "outbox", "status", "measures"};
@@ -355,6 +360,7 @@ s_load_snapshot(agent_t *ag)
 }
 
 static void s_drain(agent_t *ag);
+static void s_read_pushed(agent_t *ag, bool drain);
 
 /* Fetches and applies every event after ours up to the broker's latest,
    one transaction per page, or reloads a snapshot when far behind.
@@ -440,6 +446,8 @@ s_catch_up(agent_t *ag)
             break;
     }
     ag->catchup = ag->seq < ag->broker_seq;
+    if (link_stashed(ag)) /* pushed while we read: the events after ours */
+        s_read_pushed(ag, false);
     return 0;
 }
 
@@ -463,24 +471,19 @@ s_on_heartbeat(agent_t *ag, zframe_t *frame)
     msgpack_zone_destroy(&zone);
 }
 
-/* Reads what waits on the SUB (up to SUB_BATCH, or all of it when
-   draining) and applies the events in one transaction: one sync for a
-   burst instead of one per event. */
+/* Reads the pushed messages that wait (up to PUSH_BATCH, or all of them
+   when draining) and applies the events in one transaction: one sync for
+   a burst instead of one per event. The replies met on the way are
+   delivered after the commit (the outbox writes LMDB too). */
 static void
-s_read_sub(agent_t *ag, bool drain)
+s_read_pushed(agent_t *ag, bool drain)
 {
-    zsock_t *sub = ag->sub;
     zlist_t *pending = s_pending_new();
     MDB_txn *txn = NULL;
     int rc = 0;
-    /* Takes what is waiting (up to SUB_BATCH) into one transaction: one
-       sync for a burst instead of one per event. */
+    zmsg_t *msg;
     for (int n = 0;
-         n < (drain ? SUB_DRAIN_MAX : SUB_BATCH) && (zsock_events(sub) & ZMQ_POLLIN);
-         n++) {
-        zmsg_t *msg = zmsg_recv(sub);
-        if (!msg)
-            break;
+         n < (drain ? PUSH_DRAIN_MAX : PUSH_BATCH) && (msg = link_next_push(ag)); n++) {
         zframe_t *topic = zmsg_first(msg), *body = zmsg_next(msg);
         if (!topic || !body) {
             zmsg_destroy(&msg);
@@ -543,34 +546,33 @@ s_read_sub(agent_t *ag, bool drain)
     }
     notify_deliver(ag, pending);
     zlist_destroy(&pending);
+    link_flush_replies(ag);
 }
 
-/* After a failed blocking read: what waits on the SUB and the DEALER
+/* After a failed blocking read: what waits (stashed or on the DEALER)
    arrived (mostly) while we waited, so it is taken now without counting
    as contact; the broker is reachable again only from what comes next. */
 static void
 s_drain(agent_t *ag)
 {
     ag->contact_hold = true;
-    s_read_sub(ag, true);
-    while (zsock_events(ag->dealer) & ZMQ_POLLIN)
-        outbox_on_reply(ag->loop, ag->dealer, ag);
+    s_read_pushed(ag, true);
     ag->contact_hold = false;
 }
 
-int
-replica_on_sub(zloop_t *loop, zsock_t *sub, void *arg)
+void
+replica_on_pushed(agent_t *ag)
 {
-    agent_t *ag = arg;
-    s_read_sub(ag, false);
+    s_read_pushed(ag, false);
     if ((ag->catchup || ag->resync) && link_may_read(ag))
         s_catch_up(ag);
-    return 0;
 }
 
 void
 replica_tick(agent_t *ag)
 {
+    if (link_stashed(ag)) /* zloop sees the socket, not the stash */
+        s_read_pushed(ag, false);
     if (!link_may_read(ag))
         return;
     if (!ag->loaded || ag->catchup || ag->resync)

@@ -111,7 +111,7 @@ OPS = ["entity.enroll", "entity.revoke", "rec.import", "rec.assign", "report.sub
        "report.validate", "report.return", "ping", "entity.list", "entity.show",
        "rec.list", "rec.show", "report.list", "events.since", "snapshot", "stats",
        "no.such.op", "entity.rotate", "measure.add", "measure.update", "measure.list",
-       "measure.show", "status"]  # the order of s_ops in fuzz_dispatch.c
+       "measure.show", "status", "subscribe"]  # the order of s_ops in fuzz_dispatch.c
 AUTHORS = ["COORD", "MJ", "MS", "OBS", "GONE"]  # ditto, s_ids
 
 REC_FULL = {"id": "UPR-9", "mechanism": "UPR", "symbol": "A/HRC/52/9",
@@ -225,6 +225,9 @@ BODIES = [
     ("report.submit", 2, {"rec": "CRC/C/2", "status": "in_progress", "narrative": "n",
                           "measure": 1, "indicator_values": []}),
     ("report.validate", 0, {"report": 4}),
+    # added with subscribe (appended likewise)
+    ("subscribe", 1, {}),
+    ("subscribe", 3, {"since": 1}),
 ]
 
 

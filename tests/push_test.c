@@ -1,0 +1,348 @@
+/*  push_test - events pushed on the request connection (PROTOCOL.md
+    sections 6 and 7, `subscribe`), against a real broker:
+
+    - a `subscribe` whose body has an unknown key is refused bad_request
+      and pushes nothing;
+    - after an OK `subscribe` (its reply is the first message), every
+      event after the reply's seq arrives pushed as [ev/KIND][event], in
+      order, gap-free, byte for byte as events.since returns it, while
+      one-frame replies to other requests on the same socket still come
+      (told apart by frame count); heartbeats come as [hb][{seq, ts}] and
+      never announce an event that was not pushed before them;
+    - the revocation's rebind ends every subscription (a survivor hears
+      nothing until it subscribes again, then hears again), and the
+      revoked entity cannot subscribe again;
+    - a second broker with NMIRFD_SUBSCRIBER_TTL_MS small: a connection
+      that keeps sending requests stays subscribed; one that stops is
+      dropped (heartbeats stop) and can subscribe again. No time bound is
+      asserted: the test waits for the silence, the watchdog bounds it.
+*/
+#include "harness.h"
+
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nmirf_mp.h"
+#include "nmirf_util.h"
+
+#define IMPORTS 40       /* imports of two recommendations: 80 events */
+#define RECV_STEP_MS 100 /* one receive waits at most this */
+#define SILENCE_MS                                                                       \
+    2500              /* heartbeats come every second: this long without                 \
+                         one means no subscription */
+#define TTL_MS "1500" /* the second broker's subscription TTL */
+
+static h_broker_t *b; /* the broker under test */
+
+/* One message from a DEALER: a reply (one frame) or a push (two). */
+typedef struct {
+    nmirf_reply_t *reply; /* a reply, or NULL */
+    bool hb;              /* a heartbeat */
+    uint64_t hb_seq;      /* its seq */
+    nmirf_event_t *ev;    /* a pushed event, or NULL */
+} msg_t;
+
+static void
+msg_free(msg_t *m)
+{
+    nmirf_reply_destroy(&m->reply);
+    nmirf_event_destroy(&m->ev);
+    memset(m, 0, sizeof *m);
+}
+
+/* Receives one message within wait_ms into *m (checked: one frame is a
+   reply, two are a push whose topic is "hb" or "ev/" + its kind).
+   Returns false if nothing came. */
+static bool
+recv_msg(zsock_t *d, int wait_ms, msg_t *m)
+{
+    memset(m, 0, sizeof *m);
+    zsock_set_rcvtimeo(d, wait_ms);
+    zmsg_t *msg = zmsg_recv(d);
+    if (!msg)
+        return false;
+    char why[256] = "";
+    if (zmsg_size(msg) == 1) {
+        zframe_t *f = zmsg_first(msg);
+        m->reply = nmirf_reply_decode(zframe_data(f), zframe_size(f), why, sizeof why);
+        H_ASSERTF(m->reply, "a one-frame message is not a reply: %s", why);
+        zmsg_destroy(&msg);
+        return true;
+    }
+    H_ASSERTF(zmsg_size(msg) == 2, "pushed message has %zu frames", zmsg_size(msg));
+    char *topic = zframe_strdup(zmsg_first(msg));
+    zframe_t *body = zmsg_next(msg);
+    if (strcmp(topic, "hb") == 0) {
+        msgpack_zone zone;
+        msgpack_object obj;
+        msgpack_zone_init(&zone, 256);
+        H_ASSERTF(nmirf_mp_unpack(zframe_data(body), zframe_size(body), &zone, &obj, why,
+                                  sizeof why) == NMIRF_OK,
+                  "heartbeat does not decode: %s", why);
+        m->hb = true;
+        m->hb_seq = h_u(&obj, "seq");
+        H_ASSERT(m->hb_seq != UINT64_MAX && h_u(&obj, "ts") != UINT64_MAX);
+        msgpack_zone_destroy(&zone);
+    } else {
+        m->ev = nmirf_event_decode(zframe_data(body), zframe_size(body), why, sizeof why);
+        H_ASSERTF(m->ev, "event on topic %s does not decode: %s", topic, why);
+        char want[128];
+        snprintf(want, sizeof want, "ev/%s", m->ev->kind);
+        H_ASSERTF(strcmp(topic, want) == 0, "event %llu on topic %s, expected %s",
+                  (unsigned long long)m->ev->seq, topic, want);
+    }
+    free(topic);
+    zmsg_destroy(&msg);
+    return true;
+}
+
+/* Sends op with a JSON body as e on d; its request id into id. */
+static void
+send_req(zsock_t *d, h_entity_t *e, const char *op, const char *body,
+         uint8_t id[NMIRF_ID_LEN])
+{
+    h_request_t *r = h_request_make(e, op, "%s", body);
+    memcpy(id, r->id, NMIRF_ID_LEN);
+    H_ASSERT(zmq_send(zsock_resolve(d), r->env, r->env_len, ZMQ_SNDMORE) >= 0);
+    H_ASSERT(zmq_send(zsock_resolve(d), r->sig, NMIRF_SIG_LEN, 0) >= 0);
+    h_request_free(&r);
+}
+
+/* Sends `subscribe` with body on d and returns its reply, which must be
+   the next message (nothing is pushed before the subscription's reply);
+   the caller checks its code and destroys it. */
+static nmirf_reply_t *
+subscribe(zsock_t *d, h_entity_t *e, const char *body)
+{
+    uint8_t id[NMIRF_ID_LEN];
+    send_req(d, e, "subscribe", body, id);
+    msg_t m;
+    H_ASSERTF(recv_msg(d, H_CALL_TIMEOUT_MS, &m), "no reply to subscribe");
+    H_ASSERTF(m.reply, "a push came before the subscribe reply");
+    H_ASSERT(m.reply->has_id && memcmp(m.reply->id, id, NMIRF_ID_LEN) == 0);
+    nmirf_reply_t *r = m.reply;
+    m.reply = NULL;
+    msg_free(&m);
+    return r;
+}
+
+/* Reads d until SILENCE_MS pass with no message; true if a push came
+   meanwhile (replies are dropped). Bounded by the test's watchdog. */
+static bool
+pushed_until_silence(zsock_t *d)
+{
+    bool pushed = false;
+    msg_t m;
+    while (recv_msg(d, SILENCE_MS, &m)) {
+        pushed |= !m.reply;
+        msg_free(&m);
+    }
+    return pushed;
+}
+
+/* Reads d until a heartbeat comes (bounded by the watchdog). */
+static void
+await_heartbeat(zsock_t *d)
+{
+    msg_t m;
+    for (;;) {
+        H_ASSERTF(recv_msg(d, 10 * SILENCE_MS, &m), "no heartbeat pushed");
+        bool hb = m.hb;
+        msg_free(&m);
+        if (hb)
+            return;
+    }
+}
+
+/* A refused subscribe pushes nothing; an accepted one pushes every later
+   event in order, byte for byte, heartbeats behind them, replies among
+   them. */
+static void
+test_push(h_entity_t *mj, zsock_t *d)
+{
+    nmirf_reply_t *r = subscribe(d, mj, "{'extra': 1}");
+    H_EXPECT(r, "bad_request");
+    nmirf_reply_destroy(&r);
+    H_CALL_CHECK("ok", h_coord(b), "rec.import",
+                 "{'recs': [{'id': 'P/0', 'mechanism': 'UPR', 'text': {'en': 'x'}}]}");
+    H_ASSERTF(!pushed_until_silence(d), "a refused subscribe got pushes");
+    h_note("subscribe {extra} refused bad_request, nothing pushed");
+
+    r = subscribe(d, mj, "{}");
+    H_EXPECT(r, "ok");
+    uint64_t since = r->seq;
+    nmirf_reply_destroy(&r);
+
+    uint8_t ping_id[NMIRF_ID_LEN];
+    for (int i = 0; i < IMPORTS; i++) {
+        H_CALL_CHECK(
+            "ok", h_coord(b), "rec.import",
+            "{'recs': [{'id': 'P/%d/a', 'mechanism': 'UPR', 'text': {'en': 'x'}}, "
+            "{'id': 'P/%d/b', 'mechanism': 'CAT', 'text': {'en': 'y'}}]}",
+            i, i);
+        if (i == IMPORTS / 2)
+            send_req(d, mj, "ping", "{}", ping_id);
+    }
+    uint64_t last = h_seq(b);
+    H_ASSERT(last >= since + 2 * IMPORTS);
+    nmirf_event_t **evs;
+    size_t n = h_events(h_coord(b), since, &evs);
+    H_ASSERTF(n == last - since, "events.since gave %zu events after %llu", n,
+              (unsigned long long)since);
+    uint64_t seq = since;
+    size_t hbs = 0;
+    bool pinged = false;
+    while (seq < last) {
+        msg_t m;
+        H_ASSERTF(recv_msg(d, H_CALL_TIMEOUT_MS, &m), "pushes stopped at %llu of %llu",
+                  (unsigned long long)seq, (unsigned long long)last);
+        if (m.reply) {
+            H_ASSERTF(!pinged && m.reply->has_id &&
+                          memcmp(m.reply->id, ping_id, NMIRF_ID_LEN) == 0,
+                      "an unexpected reply among the pushes");
+            H_EXPECT(m.reply, "ok");
+            pinged = true;
+        } else if (m.hb) {
+            /* Published before it, so pushed before it. */
+            H_ASSERTF(m.hb_seq <= seq || seq == since,
+                      "heartbeat at %llu before event %llu was pushed",
+                      (unsigned long long)m.hb_seq, (unsigned long long)seq + 1);
+            hbs++;
+        } else if (m.ev->seq <= since) {
+            /* Allowed (committed in the subscribe's batch), not expected. */
+        } else {
+            H_ASSERTF(m.ev->seq == seq + 1, "pushed event %llu after %llu",
+                      (unsigned long long)m.ev->seq, (unsigned long long)seq);
+            const nmirf_event_t *want = evs[seq - since];
+            H_ASSERTF(m.ev->len == want->len &&
+                          memcmp(m.ev->bytes, want->bytes, want->len) == 0,
+                      "pushed event %llu differs from events.since's",
+                      (unsigned long long)m.ev->seq);
+            seq++;
+        }
+        msg_free(&m);
+    }
+    h_events_free(&evs, n);
+    if (!pinged) {
+        msg_t m;
+        H_ASSERTF(recv_msg(d, H_CALL_TIMEOUT_MS, &m) && m.reply &&
+                      memcmp(m.reply->id, ping_id, NMIRF_ID_LEN) == 0,
+                  "the ping on the subscribed connection was not answered");
+        msg_free(&m);
+    }
+    await_heartbeat(d);
+    h_note("after subscribe at %llu: %llu events pushed in order as stored, a "
+           "one-frame ping reply among them, heartbeats (%zu during the burst)",
+           (unsigned long long)since, (unsigned long long)(last - since), hbs);
+}
+
+/* The revocation's rebind ends every subscription; the revoked entity
+   cannot subscribe again, the others can. */
+static void
+test_revocation(h_entity_t *mj, zsock_t *d)
+{
+    h_entity_t *rv = h_enroll(b, "RV", "ministry");
+    zsock_t *rd = h_dealer_new(b, rv);
+    nmirf_reply_t *r = subscribe(rd, rv, "{}");
+    H_EXPECT(r, "ok");
+    nmirf_reply_destroy(&r);
+    await_heartbeat(rd);
+    H_CALL_CHECK("ok", h_coord(b), "entity.revoke", "{'id': 'RV'}"); /* waits the drop */
+    pushed_until_silence(d); /* the revoking batch's events, then nothing */
+    msg_t old;               /* RV's session may have had the rest of that batch */
+    while (recv_msg(rd, 0, &old))
+        msg_free(&old);
+    H_CALL_CHECK(
+        "ok", h_coord(b), "rec.import",
+        "{'recs': [{'id': 'P/after', 'mechanism': 'UPR', 'text': {'en': 'x'}}]}");
+    H_ASSERTF(!pushed_until_silence(d), "a subscription outlived the rebind");
+    h_note("after the revocation's rebind: MJ's connection hears nothing");
+
+    r = subscribe(d, mj, "{}");
+    H_EXPECT(r, "ok");
+    nmirf_reply_destroy(&r);
+    await_heartbeat(d);
+    h_note("MJ subscribed again on its reconnected DEALER and hears heartbeats");
+
+    /* RV: its old DEALER reconnects through ZAP and is refused; so is a
+       new one. Neither is answered nor pushed to. */
+    zsock_t *rd2 = h_dealer_new(b, rv);
+    zsock_t *rvs[2] = {rd, rd2};
+    for (int i = 0; i < 2; i++) {
+        h_request_t *req = h_request_make(rv, "subscribe", "{}");
+        zsock_set_sndtimeo(rvs[i], 0);
+        zmq_send(zsock_resolve(rvs[i]), req->env, req->env_len, ZMQ_SNDMORE);
+        zmq_send(zsock_resolve(rvs[i]), req->sig, NMIRF_SIG_LEN, 0);
+        h_request_free(&req);
+        msg_t m;
+        H_ASSERTF(!recv_msg(rvs[i], SILENCE_MS, &m),
+                  "the revoked entity got an answer or a push");
+    }
+    zsock_destroy(&rd);
+    zsock_destroy(&rd2);
+    h_note("the revoked RV cannot subscribe again (old or new connection)");
+}
+
+/* A second broker whose subscriptions expire fast: requests keep one
+   alive, silence ends it, a new subscribe restarts it. */
+static void
+test_expiry(void)
+{
+    setenv("NMIRFD_SUBSCRIBER_TTL_MS", TTL_MS, 1);
+    h_broker_t *b2 = h_broker_start(NULL);
+    unsetenv("NMIRFD_SUBSCRIBER_TTL_MS");
+    h_broker_t *keep = b;
+    b = b2;
+    h_entity_t *co = h_coord(b2);
+    zsock_t *d = h_dealer_new(b2, co);
+    nmirf_reply_t *r = subscribe(d, co, "{}");
+    H_EXPECT(r, "ok");
+    nmirf_reply_destroy(&r);
+    /* Kept alive by requests: several heartbeats over more than the TTL. */
+    int hbs = 0;
+    uint8_t id[NMIRF_ID_LEN];
+    while (hbs < 4) {
+        send_req(d, co, "ping", "{}", id);
+        msg_t m;
+        if (recv_msg(d, 200, &m)) {
+            hbs += m.hb;
+            msg_free(&m);
+        }
+    }
+    h_note("requests every 200 ms kept a %s ms subscription through 4 heartbeats",
+           TTL_MS);
+    /* Silence from us: the broker drops it and the heartbeats stop. */
+    pushed_until_silence(d);
+    H_ASSERTF(!pushed_until_silence(d), "pushes went on after the subscription expired");
+    send_req(d, co, "ping", "{}", id);
+    msg_t m;
+    H_ASSERTF(recv_msg(d, H_CALL_TIMEOUT_MS, &m) && m.reply, "ping after expiry");
+    H_EXPECT(m.reply, "ok");
+    msg_free(&m);
+    r = subscribe(d, co, "{}");
+    H_EXPECT(r, "ok");
+    nmirf_reply_destroy(&r);
+    await_heartbeat(d);
+    h_note("an idle subscription expired; the connection still answers and "
+           "subscribes again");
+    zsock_destroy(&d);
+    h_broker_destroy(&b2);
+    b = keep;
+}
+
+int
+main(int argc, char **argv)
+{
+    h_init(argc, argv, 110);
+    b = h_broker_start(NULL);
+    h_entity_t *mj = h_enroll(b, "MJ", "ministry");
+    zsock_t *d = h_dealer_new(b, mj);
+    test_push(mj, d);
+    test_revocation(mj, d);
+    zsock_destroy(&d);
+    test_expiry();
+    h_broker_destroy(&b);
+    printf("push_test: all passed\n");
+    return 0;
+}
