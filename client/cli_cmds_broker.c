@@ -46,6 +46,19 @@ s_simple(cli_t *cli, int argc, char **argv, const char *name, const char *op,
 static const char *s_ping_broker; /* the endpoint, for the ping view */
 
 /* ping: the endpoint asked, the version, the sequence, the counters. */
+/* "mean commit": commit_us over commits, when the broker says both. */
+static void
+s_kv_mean_commit(const msgpack_object *body)
+{
+    uint64_t commits = cli_mp_uint(body, "commits", 0);
+    if (!commits || !nmirf_mp_get(body, "commit_us"))
+        return;
+    char line[64];
+    snprintf(line, sizeof line, "%.2f ms (page writes and syncs)",
+             (double)cli_mp_uint(body, "commit_us", 0) / (double)commits / 1000.0);
+    cli_kv("mean commit", line);
+}
+
 static void
 s_view_ping(const msgpack_object *body)
 {
@@ -60,6 +73,7 @@ s_view_ping(const msgpack_object *body)
     cli_kv_field("requests", body, "requests");
     cli_kv_field("writes", body, "writes");
     cli_kv_field("commits", body, "commits");
+    s_kv_mean_commit(body);
 }
 
 int
@@ -126,6 +140,7 @@ s_view_status(const msgpack_object *body)
              (unsigned long long)cli_mp_uint(body, "writes", 0),
              (unsigned long long)cli_mp_uint(body, "commits", 0));
     cli_kv("counters", line);
+    s_kv_mean_commit(body);
     const msgpack_object *conn = nmirf_mp_get(body, "connections");
     snprintf(line, sizeof line, "%llu on requests, %llu on events",
              (unsigned long long)cli_mp_uint(conn, "requests", 0),

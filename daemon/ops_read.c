@@ -28,13 +28,14 @@ op_ping(op_ctx_t *ctx)
         health_agent_report(ctx->stats->health, ctx->env->author, outbox, ctx->now);
     static const broker_stats_t none;
     const broker_stats_t *st = ctx->stats ? ctx->stats : &none;
-    msgpack_pack_map(&ctx->pk, 6);
+    msgpack_pack_map(&ctx->pk, 7);
     nmirf_mp_pack_kv_str(&ctx->pk, "version", NMIRF_VERSION);
     nmirf_mp_pack_kv_uint(&ctx->pk, "seq", store_seq(ctx->store, ctx->txn));
     nmirf_mp_pack_kv_uint(&ctx->pk, "started", st->started);
     nmirf_mp_pack_kv_uint(&ctx->pk, "requests", st->requests);
     nmirf_mp_pack_kv_uint(&ctx->pk, "writes", st->writes);
     nmirf_mp_pack_kv_uint(&ctx->pk, "commits", st->commits);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "commit_us", st->commit_us);
     return 0;
 }
 

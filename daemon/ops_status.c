@@ -51,7 +51,7 @@ op_status(op_ctx_t *ctx)
         return -1;
     static const broker_stats_t none;
     const broker_stats_t *st = ctx->stats ? ctx->stats : &none;
-    msgpack_pack_map(&ctx->pk, 12);
+    msgpack_pack_map(&ctx->pk, 13);
     nmirf_mp_pack_kv_str(&ctx->pk, "version", NMIRF_VERSION);
     nmirf_mp_pack_kv_uint(&ctx->pk, "now", ctx->now);
     nmirf_mp_pack_kv_uint(&ctx->pk, "started", st->started);
@@ -60,6 +60,7 @@ op_status(op_ctx_t *ctx)
     nmirf_mp_pack_kv_uint(&ctx->pk, "requests", st->requests);
     nmirf_mp_pack_kv_uint(&ctx->pk, "writes", st->writes);
     nmirf_mp_pack_kv_uint(&ctx->pk, "commits", st->commits);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "commit_us", st->commit_us);
     nmirf_mp_pack_kv_uint(&ctx->pk, "pid", (uint64_t)getpid());
     if (s_pack_store(ctx))
         return -1;

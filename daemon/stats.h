@@ -13,6 +13,8 @@ typedef struct {
     uint64_t requests;          /* requests answered */
     uint64_t writes;            /* writes committed */
     uint64_t commits;           /* synced commits that held them */
+    uint64_t commit_us;         /* time spent in those commits (page writes and
+                                   syncs), microseconds */
     uint64_t last_commit;       /* time of the last synced commit, ms (0: none yet) */
     uint64_t last_batch;        /* writes committed by the latest commit */
     struct _health_t *health;   /* connections and agents' outboxes (health.h), for

@@ -128,6 +128,7 @@ s_batch(writer_t *self, verifier_job_t *first, s_next_fn *next, void *source)
         s_fail_all(wb, rc, seq);
     } else {
         self->stats->commits++;
+        self->stats->commit_us += took;
         self->stats->writes += batch.writes;
         self->stats->last_commit = nmirf_now_ms();
         self->stats->last_batch = batch.writes;

@@ -230,6 +230,8 @@ step "import"
 run COORD 0 rec import "$FIXTURES/recs-small.json"
 out_has "imported 6 recommendations"
 out_has "6 added, 0 updated, 0 unchanged"
+run COORD 0 ping
+out_has "mean commit" # the import was synced: its commit's cost shows
 run COORD 0 --json rec import "$FIXTURES/recs-small.json"
 [ "$(json 'j["unchanged"]')" = 6 ] || fail "a second import leaves all 6 unchanged"
 run MJ 1 rec import "$FIXTURES/recs-small.json"

@@ -21,6 +21,10 @@
        events published then, checked to reach every client; the broker's
        RSS before and with them, and its peak (VmHWM), read from /proc.
 
+    First it measures the two floors every figure rests on, where the
+    broker keeps its store: one Ed25519 verification and one 4 KiB O_DSYNC
+    write (p50 and p99), and prints the ceilings they imply.
+
     Prints readable lines and one `BENCH {json}` line. Fails (exit 1, the
     broker's log printed) if a write is refused or an event is missing;
     never on a time.
@@ -31,11 +35,15 @@
 #include "nmirf_util.h"
 
 #include <czmq.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define IMPORT_CHUNK 250      /* recommendations per rec.import request */
 #define MAX_SUBMITTERS 256    /* submitter threads */
@@ -43,6 +51,8 @@
 #define PER_THREAD_MAX 200000 /* requests signed ahead per submitter */
 #define REPLY_WAIT_MS 10000   /* a reply slower than this fails the run */
 #define MAX_INFLIGHT 64       /* the broker queues 64 messages per client */
+#define MACHINE_VERIFIES 2000 /* Ed25519 verifications timed */
+#define MACHINE_SYNCS 300     /* 4 KiB O_DSYNC writes timed */
 
 typedef struct {
     int submitters;                   /* N */
@@ -92,14 +102,21 @@ s_read_id(const uint8_t id[NMIRF_ID_LEN], uint32_t *who, uint32_t *index)
     memcpy(index, id + 4, 4);
 }
 
-/* The broker's write and commit counters, through ping. */
-static void
-s_counters(h_broker_t *b, uint64_t *writes, uint64_t *commits)
+/* The broker's own counters, through ping. */
+typedef struct {
+    uint64_t writes;    /* writes committed */
+    uint64_t commits;   /* synced commits that held them */
+    uint64_t commit_us; /* time those commits took */
+} counters_t;
+
+static counters_t
+s_counters(h_broker_t *b)
 {
     nmirf_reply_t *r = H_CALL_EXPECT("ok", h_coord(b), "ping", "{}");
-    *writes = h_u(&r->body, "writes");
-    *commits = h_u(&r->body, "commits");
+    counters_t c = {h_u(&r->body, "writes"), h_u(&r->body, "commits"),
+                    h_u(&r->body, "commit_us")};
     nmirf_reply_destroy(&r);
+    return c;
 }
 
 /* A field of /proc/PID/status in KiB (VmHWM: peak RSS, VmRSS), or 0. */
@@ -388,8 +405,8 @@ s_throughput(h_broker_t *b, h_entity_t **ms, const opts_t *o, json_t *out)
     pthread_t kt[MAX_SUBSCRIBERS];
     memset(ks, 0, sizeof ks);
     s_subs_start(b, ks, kt, o->subscribers, &stop);
-    uint64_t w0, c0, w1, c1, seq0 = h_seq(b);
-    s_counters(b, &w0, &c0);
+    uint64_t seq0 = h_seq(b);
+    counters_t c0 = s_counters(b);
     for (int i = 0; i < n; i++)
         pthread_create(&threads[i], NULL, s_submit, &subs[i]);
     pthread_barrier_wait(&start);
@@ -401,7 +418,7 @@ s_throughput(h_broker_t *b, h_entity_t **ms, const opts_t *o, json_t *out)
         failed += subs[i].failed;
     }
     double took = (double)(nmirf_mono_us() - t0) / 1e6;
-    s_counters(b, &w1, &c1);
+    counters_t c1 = s_counters(b);
     uint64_t events = h_seq(b) - seq0;
     /* Every event reaches every subscriber: wait for the stragglers. */
     for (int tries = 0; tries < 100; tries++) {
@@ -425,15 +442,18 @@ s_throughput(h_broker_t *b, h_entity_t **ms, const opts_t *o, json_t *out)
     }
     qsort(all, a, sizeof *all, s_cmp);
     double rate = done / took;
-    double per_commit = c1 > c0 ? (double)(w1 - w0) / (double)(c1 - c0) : 0;
+    uint64_t commits = c1.commits - c0.commits;
+    double per_commit = commits ? (double)(c1.writes - c0.writes) / (double)commits : 0;
+    double commit_ms =
+        commits ? (double)(c1.commit_us - c0.commit_us) / (double)commits / 1000.0 : 0;
     size_t min_seen = SIZE_MAX;
     for (int i = 0; i < o->subscribers; i++)
         min_seen = ks[i].events < min_seen ? ks[i].events : min_seen;
     printf("throughput: %d submitters x %d in flight: %.0f durable signed updates/s "
-           "(%zu in %.2f s, %zu failed), %.1f writes/commit, ack p50 %.2f ms p99 %.2f "
-           "ms p99.9 %.2f ms\n",
-           n, o->inflight, rate, done, took, failed, per_commit, s_pct(all, a, 0.5),
-           s_pct(all, a, 0.99), s_pct(all, a, 0.999));
+           "(%zu in %.2f s, %zu failed), %.1f writes/commit of %.2f ms each, ack p50 "
+           "%.2f ms p99 %.2f ms p99.9 %.2f ms\n",
+           n, o->inflight, rate, done, took, failed, per_commit, commit_ms,
+           s_pct(all, a, 0.5), s_pct(all, a, 0.99), s_pct(all, a, 0.999));
     if (o->subscribers)
         printf("throughput: %d subscribers each got %zu of %llu events\n", o->subscribers,
                min_seen, (unsigned long long)events);
@@ -443,6 +463,7 @@ s_throughput(h_broker_t *b, h_entity_t **ms, const opts_t *o, json_t *out)
     json_object_set_new(out, "seconds", json_real(took));
     json_object_set_new(out, "updates_per_s", json_real(rate));
     json_object_set_new(out, "writes_per_commit", json_real(per_commit));
+    json_object_set_new(out, "commit_ms", json_real(commit_ms));
     json_object_set_new(out, "ack_p50_ms", json_real(s_pct(all, a, 0.5)));
     json_object_set_new(out, "ack_p99_ms", json_real(s_pct(all, a, 0.99)));
     json_object_set_new(out, "ack_p999_ms", json_real(s_pct(all, a, 0.999)));
@@ -456,6 +477,61 @@ s_throughput(h_broker_t *b, h_entity_t **ms, const opts_t *o, json_t *out)
     H_ASSERTF(o->subscribers == 0 || min_seen >= events,
               "a subscriber got %zu of %llu events", min_seen,
               (unsigned long long)events);
+}
+
+/* --- the machine: what every figure rests on ----------------------------- */
+
+/* Measures this machine's two floors, where the broker keeps its store:
+   one Ed25519 verification (libsodium, what the broker runs per request)
+   and one 4 KiB O_DSYNC write (an LMDB commit syncs twice). Prints them
+   with the ceilings they imply, and records them in out. */
+static void
+s_machine(const char *dir, json_t *out)
+{
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+    unsigned char msg[300], sig[crypto_sign_BYTES];
+    randombytes_buf(msg, sizeof msg);
+    crypto_sign_keypair(pk, sk);
+    crypto_sign_detached(sig, NULL, msg, sizeof msg, sk);
+    int ok = 0;
+    uint64_t t0 = nmirf_mono_us();
+    for (int i = 0; i < MACHINE_VERIFIES; i++)
+        ok += crypto_sign_verify_detached(sig, msg, sizeof msg, pk) == 0;
+    double verify_us = (double)(nmirf_mono_us() - t0) / MACHINE_VERIFIES;
+    H_ASSERTF(ok == MACHINE_VERIFIES, "a good signature failed to verify");
+
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/dsync-probe", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_DSYNC | O_CLOEXEC, 0600);
+    H_ASSERTF(fd >= 0, "open %s: %s", path, strerror(errno));
+    char page[4096];
+    memset(page, 'x', sizeof page);
+    uint64_t *took = calloc(MACHINE_SYNCS, sizeof *took);
+    H_ASSERTF(took, "out of memory");
+    for (int i = 0; i < MACHINE_SYNCS; i++) {
+        t0 = nmirf_mono_us();
+        H_ASSERTF(pwrite(fd, page, sizeof page, (off_t)(i % 64) * 4096) ==
+                      (ssize_t)sizeof page,
+                  "pwrite: %s", strerror(errno));
+        took[i] = nmirf_mono_us() - t0;
+    }
+    close(fd);
+    unlink(path);
+    qsort(took, MACHINE_SYNCS, sizeof *took, s_cmp);
+    double sync_p50 = s_pct(took, MACHINE_SYNCS, 0.50),
+           sync_p99 = s_pct(took, MACHINE_SYNCS, 0.99);
+    free(took);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    printf("machine: %ld cores; Ed25519 verify %.1f us: at most %.0f verified requests/s "
+           "on all cores before any other work\n",
+           cores, verify_us, (double)cores * 1e6 / verify_us);
+    printf("machine: 4 KiB O_DSYNC write p50 %.2f ms p99 %.2f ms: an LMDB commit syncs "
+           "twice, so one request in flight is at most %.0f/s before any other work\n",
+           sync_p50, sync_p99, 1000.0 / (2 * sync_p50));
+    json_object_set_new(out, "machine_cores", json_integer(cores));
+    json_object_set_new(out, "machine_verify_us", json_real(verify_us));
+    json_object_set_new(out, "machine_dsync_p50_ms", json_real(sync_p50));
+    json_object_set_new(out, "machine_dsync_p99_ms", json_real(sync_p99));
 }
 
 /* --- phase 2: submit -> event at a paced rate -------------------------------- */
@@ -851,6 +927,7 @@ main(int argc, char **argv)
            (int)b->pid, b->dir, o.submitters, o.inflight, o.subscribers);
     fflush(stdout);
     json_t *out = json_object();
+    s_machine(b->dir, out);
     if (o.clients)
         s_clients(b, o.clients, out); /* first: VmHWM is the peak since start */
     s_throughput(b, ms, &o, out);

@@ -67,6 +67,8 @@ test_fields(void)
     H_ASSERT(h_u(&r->body, "started") <= h_u(&r->body, "now"));
     H_ASSERT(h_u(&r->body, "last_commit") != 0); /* MJ's enrolment */
     H_ASSERT(h_u(&r->body, "commits") >= 1 && h_u(&r->body, "writes") >= 1);
+    /* A synced commit takes time: at least the sync (no time bound). */
+    H_ASSERT(h_u(&r->body, "commit_us") >= 1);
     uint64_t map = h_u(&r->body, "store.map_size"),
              used = h_u(&r->body, "store.map_used");
     H_ASSERTF(used > 0 && used <= map, "map_used %llu of map_size %llu",
