@@ -35,7 +35,6 @@
 #define BROKER_PUSH_HWM 100000               /* ...sent to it: replies, pushes */
 #define BROKER_SLOW_COMMIT_MS 100            /* default slow-commit threshold */
 #define BROKER_QUEUE_MAX 4096                /* requests read, not yet answered */
-#define BROKER_VERIFIERS 1                   /* default verifier threads */
 #define BROKER_INLINE_MAX 4                  /* lone requests run without hand-off */
 #define BROKER_STOP_WAIT_MS 10000            /* at a stop, for the writer's last batch */
 

@@ -42,7 +42,7 @@ static nmirf_conf_spec_t s_spec[] = {
     {"checkpoint_interval_s", NMIRF_CONF_UINT, 1, 86400, "10", "--checkpoint-interval"},
     {"slow_commit_ms", NMIRF_CONF_UINT, 1, 600000, "100", "--slow-commit-ms"},
     {"due_soon_days", NMIRF_CONF_UINT, 1, 3650, "14", "--due-soon-days"},
-    {"verifiers", NMIRF_CONF_UINT, 0, 16, "1", "--verifiers"},
+    {"verifiers", NMIRF_CONF_UINT, 0, 16, "2", "--verifiers"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -91,7 +91,7 @@ s_usage(FILE *out)
             "100)\n"
             "      --due-soon-days DAYS  deadline horizon (default 14)\n"
             "      --verifiers N       threads checking signatures ahead of the writer\n"
-            "                          (default 1; 0: the writer checks them)\n"
+            "                          (default 2; 0: the writer checks them)\n"
             "  -h, --help              this help\n"
             "\n"
             "On first start nmirfd writes DIR/keys/ID.key, the coordinator's key file;\n"

@@ -848,7 +848,7 @@ s_usage(FILE *f)
             "  -c, --clients C      C clients, one subscribed DEALER each, broker RSS "
             "(default "
             "0: skip)\n"
-            "  -b, --broker-arg A   one more nmirfd argument (e.g. --verifiers=2); the\n"
+            "  -b, --broker-arg A   one more nmirfd argument (e.g. --verifiers=1); the\n"
             "                       broker logs at info unless -b --log-level=debug\n");
 }
 
