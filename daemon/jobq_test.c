@@ -10,6 +10,7 @@
     summary line at the end.
 */
 #include "jobq.h"
+#include "unit.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -22,21 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int s_checks;             /* checks run */
-static int s_failures;           /* checks failed */
-static const char *s_case = "-"; /* group being checked, for messages */
-
-#define CHECK(cond, ...)                                                                 \
-    do {                                                                                 \
-        s_checks++;                                                                      \
-        if (!(cond)) {                                                                   \
-            s_failures++;                                                                \
-            fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, s_case);                  \
-            fprintf(stderr, __VA_ARGS__);                                                \
-            fputc('\n', stderr);                                                         \
-        }                                                                                \
-    } while (0)
 
 #define ITEMS 100000 /* per producer in the threads case */
 
@@ -51,7 +37,7 @@ s_readable(int fd)
 static void
 s_order(void)
 {
-    s_case = "order";
+    unit_case = "order";
     jobq_t *q = jobq_new();
     CHECK(q, "jobq_new failed");
     CHECK(!s_readable(jobq_fd(q)), "an empty queue polls readable");
@@ -126,7 +112,7 @@ s_on_usr1(int sig)
 static void
 s_threads(void)
 {
-    s_case = "threads";
+    unit_case = "threads";
     s_shared_t s = {.q = jobq_new(), .seen = calloc(2 * ITEMS, sizeof(atomic_int))};
     atomic_size_t taken = 0;
     s.taken = &taken;
@@ -170,6 +156,5 @@ main(void)
 {
     s_order();
     s_threads();
-    printf("jobq_unit: %d checks, %d failed\n", s_checks, s_failures);
-    return s_failures ? 1 : 0;
+    return unit_done("jobq_unit");
 }

@@ -9,6 +9,7 @@
     line at the end.
 */
 #include "store.h"
+#include "unit.h"
 #include "nmirf_mp.h"
 
 #include <ftw.h>
@@ -16,21 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int s_checks;             /* checks run */
-static int s_failures;           /* checks failed */
-static const char *s_case = "-"; /* group being checked, for messages */
-
-#define CHECK(cond, ...)                                                                 \
-    do {                                                                                 \
-        s_checks++;                                                                      \
-        if (!(cond)) {                                                                   \
-            s_failures++;                                                                \
-            fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, s_case);                  \
-            fprintf(stderr, __VA_ARGS__);                                                \
-            fputc('\n', stderr);                                                         \
-        }                                                                                \
-    } while (0)
 
 #define EVENTS 20 /* events appended in the chain test */
 
@@ -141,7 +127,7 @@ s_check_log(store_t *st, uint64_t n)
 static void
 s_test_records(store_t *st)
 {
-    s_case = "records";
+    unit_case = "records";
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     MDB_txn *txn;
@@ -197,7 +183,7 @@ s_test_records(store_t *st)
 static void
 s_test_chain(store_t *st)
 {
-    s_case = "event chain";
+    unit_case = "event chain";
     uint64_t seq = 0;
     /* Event 1 alone, then several per transaction. */
     for (int done = 0; done < EVENTS;) {
@@ -214,7 +200,7 @@ s_test_chain(store_t *st)
     }
     s_check_log(st, EVENTS);
 
-    s_case = "nested abort";
+    unit_case = "nested abort";
     MDB_txn *parent, *child;
     CHECK(store_begin(st, NULL, true, &parent) == 0, "parent txn");
     CHECK(store_begin(st, parent, true, &child) == 0, "child txn");
@@ -243,7 +229,7 @@ s_test_chain(store_t *st)
 static void
 s_test_report_ids(store_t *st, uint64_t first)
 {
-    s_case = "report ids";
+    unit_case = "report ids";
     MDB_txn *txn;
     int err = -1;
     CHECK(store_begin(st, NULL, true, &txn) == 0, "write txn");
@@ -262,7 +248,7 @@ s_test_report_ids(store_t *st, uint64_t first)
 static void
 s_test_map_full(const char *dir)
 {
-    s_case = "map full";
+    unit_case = "map full";
     char why[256] = "";
     store_t *st = store_open(dir, 1, why, sizeof why);
     CHECK(st, "open with a 1 MiB map: %s", why);
@@ -362,7 +348,7 @@ main(void)
     snprintf(dir, sizeof dir, "%s/store", tmp);
     snprintf(full, sizeof full, "%s/full", tmp);
 
-    s_case = "u64 keys";
+    unit_case = "u64 keys";
     uint8_t key[8];
     store_u64_key(0x0102030405060708ULL, key);
     CHECK(memcmp(key, "\x01\x02\x03\x04\x05\x06\x07\x08", 8) == 0, "not big-endian");
@@ -370,7 +356,7 @@ main(void)
     store_u64_key(UINT64_MAX, key);
     CHECK(store_u64_of(key) == UINT64_MAX, "UINT64_MAX round trip");
 
-    s_case = "open";
+    unit_case = "open";
     store_t *st = store_open(dir, 64, why, sizeof why);
     CHECK(st, "open %s: %s", dir, why);
     if (st) {
@@ -379,7 +365,7 @@ main(void)
         s_test_report_ids(st, 1);
         store_close(&st);
 
-        s_case = "reopen";
+        unit_case = "reopen";
         st = store_open(dir, 64, why, sizeof why);
         CHECK(st, "reopen %s: %s", dir, why);
     }
@@ -406,7 +392,7 @@ main(void)
         store_close(&st);
     }
 
-    s_case = "open errors";
+    unit_case = "open errors";
     char bad[600];
     snprintf(bad, sizeof bad, "%s/no/such/dir", tmp);
     st = store_open(bad, 1, why, sizeof why);
@@ -417,6 +403,5 @@ main(void)
     for (size_t i = 0; i < sizeof s_events / sizeof s_events[0]; i++)
         msgpack_sbuffer_destroy(&s_events[i]);
     nftw(tmp, s_rm, 16, FTW_DEPTH | FTW_PHYS);
-    printf("store_unit: %d checks, %d failed\n", s_checks, s_failures);
-    return s_failures ? 1 : 0;
+    return unit_done("store_unit");
 }

@@ -9,25 +9,11 @@
     "file:line: case: what" per failed check, one summary line at the end.
 */
 #include "nmirf_mp.h"
+#include "unit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int s_checks;             /* checks run */
-static int s_failures;           /* checks failed */
-static const char *s_case = "-"; /* group being checked, for messages */
-
-#define CHECK(cond, ...)                                                                 \
-    do {                                                                                 \
-        s_checks++;                                                                      \
-        if (!(cond)) {                                                                   \
-            s_failures++;                                                                \
-            fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, s_case);                  \
-            fprintf(stderr, __VA_ARGS__);                                                \
-            fputc('\n', stderr);                                                         \
-        }                                                                                \
-    } while (0)
 
 /* A byte-string literal and its length (the literal may hold NULs). */
 #define LIT(s) (const uint8_t *)(s), sizeof(s) - 1
@@ -71,7 +57,7 @@ s_utf8(uint32_t cp, uint8_t *out)
 static void
 s_test_utf8(void)
 {
-    s_case = "utf8 table";
+    unit_case = "utf8 table";
     struct {
         const char *s; /* bytes */
         size_t len;    /* their count */
@@ -133,7 +119,7 @@ s_test_utf8(void)
 
     /* Every code point: valid except the surrogates; and its encoding cut
        short is never valid. */
-    s_case = "utf8 every code point";
+    unit_case = "utf8 every code point";
     int wrong = 0, cut_ok = 0;
     for (uint32_t cp = 0; cp <= 0x10FFFF; cp++) {
         uint8_t b[4];
@@ -148,7 +134,7 @@ s_test_utf8(void)
 
     /* Every 2-byte input: valid exactly when ASCII+ASCII or a 2-byte form
        of U+0080..U+07FF. */
-    s_case = "utf8 every 2-byte input";
+    unit_case = "utf8 every 2-byte input";
     wrong = 0;
     for (unsigned a = 0; a < 256; a++)
         for (unsigned b = 0; b < 256; b++) {
@@ -230,7 +216,7 @@ s_valid(const char *what, const uint8_t *buf, size_t len)
 static void
 s_test_lengths(void)
 {
-    s_case = "length boundaries";
+    unit_case = "length boundaries";
     struct {
         const char *what; /* the type */
         s_packfn pack;    /* packer */
@@ -272,7 +258,7 @@ s_test_lengths(void)
         msgpack_sbuffer_destroy(&sb);
     }
 
-    s_case = "scalars";
+    unit_case = "scalars";
     struct {
         const char *what; /* the type */
         const uint8_t *b; /* bytes */
@@ -300,7 +286,7 @@ s_test_lengths(void)
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
         s_valid(v[i].what, v[i].b, v[i].len);
 
-    s_case = "refused";
+    unit_case = "refused";
     struct {
         const char *what;  /* the input */
         const uint8_t *b;  /* bytes */
@@ -388,7 +374,7 @@ s_nest(uint8_t *buf, int n, bool maps, bool empty)
 static void
 s_test_depth(void)
 {
-    s_case = "depth";
+    unit_case = "depth";
     uint8_t buf[4 * 64];
     CHECK(NMIRF_MP_MAX_DEPTH == 32, "the limit is %d, PROTOCOL.md says 32",
           NMIRF_MP_MAX_DEPTH);
@@ -447,7 +433,7 @@ s_test_accessors(void)
     msgpack_zone zone;
     msgpack_zone_init(&zone, 4096);
 
-    s_case = "nmirf_mp_get";
+    unit_case = "nmirf_mp_get";
     /* {"a": 1, "ab": 2, 7: 3, "": 4, "a": 5, bin"zz": 6} */
     msgpack_object m = s_obj(&zone, LIT("\x86\xa1"
                                         "a\x01\xa2"
@@ -470,7 +456,7 @@ s_test_accessors(void)
     msgpack_object empty = s_obj(&zone, LIT("\x80"));
     CHECK(!nmirf_mp_get(&empty, "a"), "get on {}");
 
-    s_case = "nmirf_mp_str_is";
+    unit_case = "nmirf_mp_str_is";
     msgpack_object s = s_obj(&zone, LIT("\xa3"
                                         "abc"));
     msgpack_object b = s_obj(&zone, LIT("\xc4\x03"
@@ -490,7 +476,7 @@ s_test_accessors(void)
     CHECK(nmirf_mp_str_is(&e, ""), "empty");
     CHECK(!nmirf_mp_str_is(&nul, "a"), "str with NUL equals its prefix");
 
-    s_case = "nmirf_mp_strdup";
+    unit_case = "nmirf_mp_strdup";
     char *d = nmirf_mp_strdup(&s);
     CHECK(d && strcmp(d, "abc") == 0, "abc");
     free(d);
@@ -505,7 +491,7 @@ s_test_accessors(void)
     CHECK(d && strcmp(d, "\xd8\xa7\xd9\x84") == 0, "UTF-8 copy");
     free(d);
 
-    s_case = "nmirf_mp_strcpy";
+    unit_case = "nmirf_mp_strcpy";
     char buf[4] = "zzz";
     CHECK(nmirf_mp_strcpy(&s, buf, 4) == 0 && strcmp(buf, "abc") == 0, "exact fit");
     CHECK(nmirf_mp_strcpy(&s, buf, 3) == -1, "no room for the NUL accepted");
@@ -516,7 +502,7 @@ s_test_accessors(void)
     CHECK(nmirf_mp_strcpy(NULL, buf, 4) == -1, "NULL accepted");
 
     /* Strings unpacked by nmirf_mp_unpack point into the input buffer. */
-    s_case = "nmirf_mp_unpack";
+    unit_case = "nmirf_mp_unpack";
     static const uint8_t in[] = "\x91\xa2hi";
     msgpack_object o = s_obj(&zone, in, sizeof in - 1);
     CHECK(o.type == MSGPACK_OBJECT_ARRAY && o.via.array.size == 1 &&
@@ -533,7 +519,7 @@ s_test_accessors(void)
 static void
 s_test_packers(void)
 {
-    s_case = "packers";
+    unit_case = "packers";
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
@@ -578,6 +564,5 @@ main(void)
     s_test_depth();
     s_test_accessors();
     s_test_packers();
-    printf("codec_mp: %d checks, %d failed\n", s_checks, s_failures);
-    return s_failures ? 1 : 0;
+    return unit_done("codec_mp");
 }

@@ -10,6 +10,7 @@
     "file:line: case: what" per failed check, one summary line at the end.
 */
 #include "nmirf_mp.h"
+#include "unit.h"
 #include "nmirf_wire.h"
 
 #include <jansson.h>
@@ -18,24 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int s_checks;             /* checks run */
-static int s_failures;           /* checks failed */
-static const char *s_case = "-"; /* case being checked, for messages */
-
-#define CHECK(cond, ...)                                                                 \
-    do {                                                                                 \
-        s_checks++;                                                                      \
-        if (!(cond)) {                                                                   \
-            s_failures++;                                                                \
-            fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, s_case);                  \
-            fprintf(stderr, __VA_ARGS__);                                                \
-            fputc('\n', stderr);                                                         \
-        }                                                                                \
-    } while (0)
-
 static uint8_t s_pk[NMIRF_SIGN_PK_LEN]; /* public key of the vectors' seed */
 static uint8_t s_sk[NMIRF_SIGN_SK_LEN]; /* its secret key */
-static json_t *s_cases;                 /* the vectors' case array */
+static json_t *unit_cases;              /* the vectors' case array */
 
 /* Bytes of a hex JSON string (caller frees), or NULL if j is not one. */
 static uint8_t *
@@ -167,7 +153,8 @@ s_find(const char *name)
 {
     size_t i;
     json_t *c;
-    json_array_foreach(s_cases, i, c) if (strcmp(s_str(c, "name"), name) == 0) return c;
+    json_array_foreach(unit_cases, i,
+                       c) if (strcmp(s_str(c, "name"), name) == 0) return c;
     return NULL;
 }
 
@@ -488,7 +475,7 @@ s_vectors(const char *path)
     json_t *root = json_load_file(path, 0, &err);
     if (!root) {
         fprintf(stderr, "%s:%d: cannot load vectors: %s\n", path, err.line, err.text);
-        s_failures++;
+        unit_failures++;
         return;
     }
     uint8_t seed[32];
@@ -500,15 +487,15 @@ s_vectors(const char *path)
           "sign_public is not the seed's public key");
     CHECK(json_integer_value(json_object_get(root, "protocol")) == NMIRF_PROTOCOL_VERSION,
           "vectors are for another protocol version");
-    s_cases = json_object_get(root, "cases");
+    unit_cases = json_object_get(root, "cases");
     int count[6] = {0};
     static const char *const kinds[] = {"request",          "reply",    "event",
                                         "invalid-envelope", "envelope", "msgpack-check"};
     size_t i;
     json_t *c;
-    json_array_foreach(s_cases, i, c)
+    json_array_foreach(unit_cases, i, c)
     {
-        s_case = s_str(c, "name");
+        unit_case = s_str(c, "name");
         const char *kind = s_str(c, "kind");
         int k = 0;
         while (k < 6 && strcmp(kind, kinds[k]) != 0)
@@ -526,21 +513,21 @@ s_vectors(const char *path)
         else if (k == 5)
             s_check_msgpack(c);
     }
-    s_case = path;
+    unit_case = path;
     CHECK(count[0] >= 3 && count[1] >= 2 && count[2] >= 2 && count[3] >= 10 &&
               count[5] >= 10,
           "too few cases: %d requests, %d replies, %d events, %d invalid envelopes, %d "
           "msgpack checks",
           count[0], count[1], count[2], count[3], count[5]);
     json_decref(root);
-    s_cases = NULL;
+    unit_cases = NULL;
 }
 
 /* Known answers of BLAKE2b-256 (RFC 7693 parameters, 32-byte output). */
 static void
 s_hash(void)
 {
-    s_case = "hash2";
+    unit_case = "hash2";
     static const uint8_t empty[] = {0x0e, 0x57, 0x51, 0xc0, 0x26, 0xe5, 0x43, 0xb2,
                                     0xe8, 0xab, 0x2e, 0xb0, 0x60, 0x99, 0xda, 0xa1,
                                     0xd1, 0xe5, 0xdf, 0x47, 0x77, 0x8f, 0x77, 0x87,
@@ -563,7 +550,7 @@ s_hash(void)
 static void
 s_codes(void)
 {
-    s_case = "codes";
+    unit_case = "codes";
     for (int i = 0; i < NMIRF_CODE_COUNT; i++) {
         const char *name = nmirf_code_name((nmirf_code_t)i);
         CHECK(name && nmirf_code_from_name(name) == (nmirf_code_t)i,
@@ -593,7 +580,7 @@ s_decode_packed(const msgpack_sbuffer *sb, bool *has_id)
 static void
 s_requests(void)
 {
-    s_case = "request";
+    unit_case = "request";
     uint8_t id[NMIRF_ID_LEN] = {9}, sig[NMIRF_SIG_LEN], *env = NULL;
     size_t len;
     CHECK(nmirf_request_encode("0123456789012345678901234567890123", id, "A", 1, NULL, 0,
@@ -694,7 +681,7 @@ s_requests(void)
 static void
 s_replies(void)
 {
-    s_case = "reply round trip";
+    unit_case = "reply round trip";
     uint8_t id[NMIRF_ID_LEN];
     for (int i = 0; i < NMIRF_ID_LEN; i++)
         id[i] = (uint8_t)(0xf0 + i);
@@ -731,7 +718,7 @@ s_replies(void)
         msgpack_sbuffer_destroy(&sb);
     }
 
-    s_case = "reply refusals";
+    unit_case = "reply refusals";
     struct {
         const char *what; /* the case */
         const char *mp;   /* bytes */
@@ -769,7 +756,7 @@ s_replies(void)
 static void
 s_events(void)
 {
-    s_case = "event round trip";
+    unit_case = "event round trip";
     uint8_t prev[NMIRF_HASH_LEN];
     memset(prev, 0xab, sizeof prev);
     nmirf_event_fields_t f = {.seq = 1ULL << 33,
@@ -810,7 +797,7 @@ s_events(void)
     CHECK(accepted == 0, "%d truncations accepted", accepted);
     msgpack_sbuffer_destroy(&sb);
 
-    s_case = "event refusals";
+    unit_case = "event refusals";
     /* prev of 31 bytes */
     uint8_t *p31 = calloc(1, 64);
     msgpack_sbuffer_init(&sb);
@@ -871,6 +858,5 @@ main(int argc, char **argv)
     s_requests();
     s_replies();
     s_events();
-    printf("codec_wire: %d checks, %d failed\n", s_checks, s_failures);
-    return s_failures ? 1 : 0;
+    return unit_done("codec_wire");
 }

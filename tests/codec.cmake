@@ -25,4 +25,7 @@ add_executable(jobq_unit ${PROJECT_SOURCE_DIR}/daemon/jobq_test.c)
 target_link_libraries(jobq_unit PRIVATE nmirfd_core)
 add_test(NAME jobq_unit COMMAND jobq_unit)
 
+foreach(t codec_wire codec_mp store_unit jobq_unit)
+    target_include_directories(${t} PRIVATE ${PROJECT_SOURCE_DIR}/tests) # unit.h
+endforeach()
 set_tests_properties(codec_wire codec_mp store_unit jobq_unit PROPERTIES TIMEOUT 60 LABELS unit)
