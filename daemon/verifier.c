@@ -159,7 +159,10 @@ verifier_job_recv(void *router)
     while (more) {
         zmq_msg_init(&part);
         if (zmq_msg_recv(&part, router, 0) < 0) {
+            /* (Interrupted between frames: not expected.) The rest must
+               not be taken for the next message's routing id. */
             zmq_msg_close(&part);
+            s_discard_rest(router, true);
             break;
         }
         more = zmq_msg_more(&part);

@@ -1,7 +1,8 @@
 /*  worker - starting a broker worker thread (verifier.c, writer.c).
 
-    A worker runs with every signal blocked, so that nothing cuts its
-    waits short: SIGTERM must reach the broker's main thread (which stops
+    A worker runs with the asynchronous signals blocked (faults are not:
+    a sanitizer must still see them), so that nothing cuts its waits
+    short: SIGTERM must reach the broker's main thread (which stops
     reading and drains, broker_run), while the workers keep going until
     the broker has answered what they hold; then their owner closes their
     queue (jobq_close) and joins them.
@@ -11,8 +12,9 @@
 
 #include <pthread.h>
 
-/* Starts fn(arg) on a new thread with all signals blocked. Returns 0, or
-   an errno value. */
+/* Starts fn(arg) on a new thread with SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+   SIGUSR1/2, SIGPIPE, SIGALRM and SIGCHLD blocked. Returns 0, or an errno
+   value. */
 int worker_start(pthread_t *thread, void *(*fn)(void *), void *arg);
 
 #endif

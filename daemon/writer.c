@@ -7,6 +7,7 @@
 #include "nmirf_util.h"
 
 #include <assert.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@ struct _writer_t {
     broker_stats_t *stats; /* counters, written here only */
     pthread_t thread;      /* the thread */
     bool started;          /* it runs */
+    atomic_bool stopping;  /* writer_destroy: drop what is not begun */
     jobq_t *jobs;          /* checked jobs to the thread */
     jobq_t *done;          /* batches back */
     int begin_failures;    /* transactions refused in a row */
@@ -151,6 +153,12 @@ s_thread(void *arg)
         verifier_job_t *job = jobq_take_one(self->jobs);
         if (!job)
             continue;
+        if (atomic_load(&self->stopping)) {
+            /* The broker gave up waiting for us (broker_run): nobody
+               would answer these; their clients resend. */
+            verifier_job_destroy(&job);
+            continue;
+        }
         writer_batch_t *wb = s_batch(self, job, s_next_waiting, self->jobs);
         /* The batch cannot be dropped (its requests are in flight): out
            of memory waits for memory. */
@@ -188,7 +196,9 @@ writer_destroy(writer_t **self_p)
         return;
     writer_t *self = *self_p;
     if (self->started) {
-        jobq_close(self->jobs); /* it commits what it holds, then ends */
+        /* The batch it is in finishes; jobs not begun are dropped. */
+        atomic_store(&self->stopping, true);
+        jobq_close(self->jobs);
         pthread_join(self->thread, NULL);
     }
     writer_batch_t *wb;

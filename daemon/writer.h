@@ -38,8 +38,8 @@ typedef struct _writer_t writer_t;
    reads, on the same thread). Returns NULL on failure. */
 writer_t *writer_new(store_t *store, broker_stats_t *stats);
 
-/* Stops the thread, once it has committed every job handed to it, and
-   frees the batches not taken back (unanswered). */
+/* Stops the thread once its current batch is done, and frees the jobs it
+   had not begun and the batches not taken back (unanswered). */
 void writer_destroy(writer_t **self_p);
 
 /* Queues a checked job (the writer takes it). Returns 0 or -1. */

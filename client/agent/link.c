@@ -118,16 +118,15 @@ link_reachable(const agent_t *ag)
     return ag->last_contact && zclock_mono() - ag->last_contact < AGENT_STALE_MS;
 }
 
-/* Signs op with body (NULL: {}) as our entity under a fresh id (into id)
-   and sends it without waiting. Returns 0, or -1 if it could not be sent
-   (no connection: ZMQ_IMMEDIATE). */
+/* Signs op with body (NULL: {}) as our entity under request id id and
+   sends it without waiting. Returns 0, or -1 if it could not be sent (no
+   connection: ZMQ_IMMEDIATE). */
 static int
-s_send(agent_t *ag, const char *op, const uint8_t *body, size_t len,
-       uint8_t id[NMIRF_ID_LEN], uint64_t *ts_out)
+s_send_as(agent_t *ag, const char *op, const uint8_t *body, size_t len,
+          const uint8_t id[NMIRF_ID_LEN], uint64_t *ts_out)
 {
     uint8_t sig[NMIRF_SIG_LEN], *env = NULL;
     size_t env_len = 0;
-    nmirf_random_id(id, NMIRF_ID_LEN);
     uint64_t ts = nmirf_now_ms();
     if (nmirf_request_encode(op, id, ag->key.entity, ts, body, len, ag->key.sign_sk, &env,
                              &env_len, sig))
@@ -143,6 +142,15 @@ s_send(agent_t *ag, const char *op, const uint8_t *body, size_t len,
     if (ts_out)
         *ts_out = ts;
     return 0;
+}
+
+/* s_send_as under a fresh id (into id). */
+static int
+s_send(agent_t *ag, const char *op, const uint8_t *body, size_t len,
+       uint8_t id[NMIRF_ID_LEN], uint64_t *ts_out)
+{
+    nmirf_random_id(id, NMIRF_ID_LEN);
+    return s_send_as(ag, op, body, len, id, ts_out);
 }
 
 /* The reply of our `subscribe`: pushes come from now on. Its seq is the
@@ -257,14 +265,27 @@ void
 link_subscribe(agent_t *ag)
 {
     int64_t now = zclock_mono();
-    if (ag->subscribed && now - ag->last_push >= AGENT_STALE_MS) {
+    /* Messages not read yet (after a pause, a long snapshot) are most
+       likely pushes: nothing is stale, and a reply would wait behind
+       them anyway. */
+    bool unread = link_stashed(ag) || (zsock_events(ag->dealer) & ZMQ_POLLIN);
+    if (ag->subscribed && !unread && now - ag->last_push >= AGENT_STALE_MS) {
         log_info("nothing pushed by the broker for %d ms: subscribing again",
                  (int)(now - ag->last_push));
         ag->subscribed = false;
     }
     if (ag->subscribed || now < ag->sub_next)
         return;
-    if (s_send(ag, "subscribe", NULL, 0, ag->sub_id, NULL) != 0) {
+    if (ag->sub_pending && unread) {
+        ag->sub_next = now + AGENT_STALE_MS; /* its reply may be among them */
+        return;
+    }
+    /* An unanswered subscribe is sent again under the same id: any of its
+       replies, however late, is the answer (a fresh id each time would
+       throw away every reply that came after the next resend). */
+    if (!ag->sub_pending)
+        nmirf_random_id(ag->sub_id, NMIRF_ID_LEN);
+    if (s_send_as(ag, "subscribe", NULL, 0, ag->sub_id, NULL) != 0) {
         ag->sub_next = now + SUBSCRIBE_RETRY_MS; /* no connection yet */
         return;
     }

@@ -164,26 +164,22 @@ s_apply(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev)
     return 0;
 }
 
-/* Applies ev as the next event in txn: its change and the new sequence
-   in a nested transaction (so that a failure undoes only this event's
-   changes and the batch's earlier events stay), then its notification
-   (if it concerns us). An event that cannot be applied (a record LMDB
-   refuses, e.g. MDB_BAD_VALSIZE) would fail the same way every time: it
-   is logged once and the replica is reloaded from a snapshot
-   (ag->resync), which holds its effect. Returns an LMDB/errno code. */
+/* Applies ev as the next event in txn: its change and the new sequence,
+   then its notification (if it concerns us). An event that cannot be
+   applied (a record LMDB refuses, e.g. MDB_BAD_VALSIZE, or a full map)
+   would fail the same way every time: it is logged once and the replica
+   is reloaded from a snapshot (ag->resync), which holds its effect. On a
+   failure txn may hold part of the event: the caller aborts it, with the
+   batch's earlier events, as after a failed commit. (No nested
+   transaction per event: LMDB allocates 3 MiB for each, the agent's
+   main cost when it works through a backlog.) Returns an LMDB/errno
+   code. */
 static int
 s_apply_next(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev, zlist_t *pending)
 {
-    MDB_txn *child;
-    int rc = mdb_txn_begin(ag->env, txn, 0, &child);
-    if (rc) {
-        log_warnx("replica: nested transaction: %s", mdb_strerror(rc));
-        return rc;
-    }
-    rc = s_apply(ag, child, ev);
+    int rc = s_apply(ag, txn, ev);
     if (!rc)
-        rc = s_put_seq(ag, child, ev->seq);
-    rc = rc ? (mdb_txn_abort(child), rc) : mdb_txn_commit(child);
+        rc = s_put_seq(ag, txn, ev->seq);
     if (rc) {
         log_warnx("cannot apply event %llu (%s %s): %s; resync from a snapshot",
                   (unsigned long long)ev->seq, ev->kind, ev->subject, mdb_strerror(rc));
@@ -404,6 +400,7 @@ s_catch_up(agent_t *ag)
         MDB_txn *txn;
         int rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
         uint64_t seq = ag->seq;
+        bool failed = false; /* an event could not be applied */
         for (uint32_t i = 0; !rc && i < evs->via.array.size; i++) {
             const msgpack_object *b = &evs->via.array.ptr[i];
             char why[128] = "";
@@ -421,13 +418,19 @@ s_catch_up(agent_t *ag)
             } else if (s_apply_next(ag, txn, ev, pending) == 0)
                 seq = ev->seq;
             else
-                bad = true; /* s_apply_next set ag->resync */
+                failed = bad = true; /* s_apply_next set ag->resync */
             nmirf_event_destroy(&ev);
             if (bad)
-                break; /* keep what applied before it */
+                break; /* keep what applied before it, unless it failed */
         }
         size_t got = evs->via.array.size;
         nmirf_reply_destroy(&r);
+        if (failed) { /* txn may hold part of it: none of the page stays */
+            mdb_txn_abort(txn);
+            zlist_destroy(&pending);
+            ag->catchup = true;
+            return -1; /* the snapshot (ag->resync) holds it all */
+        }
         rc = rc ? rc : mdb_txn_commit(txn); /* rc here: mdb_txn_begin failed */
         if (rc) {
             log_warnx("events.since: cannot store the page: %s", mdb_strerror(rc));
@@ -481,6 +484,7 @@ s_read_pushed(agent_t *ag, bool drain)
     zlist_t *pending = s_pending_new();
     MDB_txn *txn = NULL;
     int rc = 0;
+    bool failed = false; /* an event could not be applied */
     zmsg_t *msg;
     for (int n = 0;
          n < (drain ? PUSH_DRAIN_MAX : PUSH_BATCH) && (msg = link_next_push(ag)); n++) {
@@ -519,17 +523,20 @@ s_read_pushed(agent_t *ag, bool drain)
             } else if (s_apply_next(ag, txn, ev, pending) == 0)
                 ag->seq = ev->seq;
             else
-                ag->catchup = true;
+                ag->catchup = failed = true; /* ag->resync too */
         }
         nmirf_event_destroy(&ev);
-        if (ag->catchup && !drain)
+        if (failed || (ag->catchup && !drain))
             break;
     }
     if (txn) {
-        rc = mdb_txn_commit(txn);
+        if (failed) /* txn may hold part of that event: drop the batch */
+            mdb_txn_abort(txn);
+        rc = failed ? MDB_BAD_TXN : mdb_txn_commit(txn);
         if (rc) {
             /* Nothing applied: read the sequence back and fetch again. */
-            log_warnx("replica commit: %s", mdb_strerror(rc));
+            if (!failed)
+                log_warnx("replica commit: %s", mdb_strerror(rc));
             ag->seq = 0;
             MDB_txn *rt;
             MDB_val k = {3, "seq"}, v;
