@@ -1,22 +1,22 @@
 /*  fuzz_replica - the agent's replica (client/agent/replica.c, and
     notify.c behind it) fed whatever the broker's side of the link could
-    send: snapshot replies, events.since pages, events and heartbeats on
-    the SUB.
+    send: snapshot replies, events.since pages, and the events and
+    heartbeats pushed on its connection.
 
     The real replica code runs on a real LMDB environment in a temporary
     directory (on /dev/shm when it exists, so the synced commits are
     cheap). link.c and outbox.c are replaced by the stubs below: link_read
     answers each blocking read (the snapshot, then events.since pages)
-    with the next reply of the input, and the SUB is an inproc PULL fed
-    with the input's events. Each run empties the replica first, so runs
-    do not depend on each other.
+    with the next reply of the input, and link_next_push takes the pushed
+    messages from an inproc PULL fed with the input's events. Each run empties the replica
+   first, so runs do not depend on each other.
 
     Input: records of [kind byte][2-byte big-endian length][bytes].
       kind % 3 == 0  a reply frame, the answer to the next blocking read
-      kind % 3 == 1  an event frame, sent on the SUB under topic ev/x
-      kind % 3 == 2  a heartbeat frame, sent under topic hb
-    Then replica_tick and replica_on_sub run (bounded) until no reply is
-    left and nothing waits on the SUB.
+      kind % 3 == 1  an event frame, pushed under topic ev/x
+      kind % 3 == 2  a heartbeat frame, pushed under topic hb
+    Then replica_tick and replica_on_pushed run (bounded) until no reply
+    is left and nothing pushed waits.
 
     Checks beyond the sanitizers: the replica's digest can be computed
     and is at the sequence the agent believes (ag->seq), and that sequence
@@ -38,12 +38,13 @@
 #include <unistd.h>
 
 #define REPLIES_MAX 64 /* replies one input may hold */
-#define ROUNDS_MAX 32  /* tick + SUB rounds per run */
+#define ROUNDS_MAX 32  /* tick + push rounds per run */
 
-static agent_t s_ag;    /* the agent whose replica is fuzzed */
-static char s_dir[64];  /* its temporary directory */
-static zsock_t *s_push; /* feeds the replica's SUB (an inproc PULL) */
-static FILE *s_err;     /* the real stderr */
+static agent_t s_ag;                          /* the agent whose replica is fuzzed */
+static char s_dir[64];                        /* its temporary directory */
+static zsock_t *s_push;                       /* feeds s_pull: what the broker pushes */
+static zsock_t *s_pull;                       /* where link_next_push takes it from */
+static FILE *s_err;                           /* the real stderr */
 static const uint8_t *s_replies[REPLIES_MAX]; /* this run's replies... */
 static size_t s_reply_len[REPLIES_MAX];       /* ...their sizes */
 static size_t s_reply_count, s_reply_next;    /* how many, the next one */
@@ -102,14 +103,31 @@ link_read(agent_t *ag, const char *op, const uint8_t *body, size_t len, int time
     return r;
 }
 
-int
-outbox_on_reply(zloop_t *loop, zsock_t *dealer, void *arg)
+zmsg_t *
+link_next_push(agent_t *ag)
 {
-    (void)loop;
-    (void)arg;
-    zmsg_t *msg = zmsg_recv(dealer);
-    zmsg_destroy(&msg);
-    return 0;
+    (void)ag;
+    return (zsock_events(s_pull) & ZMQ_POLLIN) ? zmsg_recv(s_pull) : NULL;
+}
+
+bool
+link_stashed(const agent_t *ag)
+{
+    (void)ag;
+    return false; /* no blocking read waits on a real socket here */
+}
+
+void
+link_flush_replies(agent_t *ag)
+{
+    (void)ag; /* link_next_push meets no replies here */
+}
+
+void
+outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
+{
+    (void)ag;
+    nmirf_reply_destroy(reply_p);
 }
 
 /* --- the harness ----------------------------------------------------- */
@@ -128,7 +146,7 @@ s_cleanup(void)
 {
     notify_destroy(&s_ag.notify);
     replica_close(&s_ag);
-    zsock_destroy(&s_ag.sub);
+    zsock_destroy(&s_pull);
     zsock_destroy(&s_ag.dealer);
     zsock_destroy(&s_push);
     nftw(s_dir, s_remove, 8, FTW_DEPTH | FTW_PHYS);
@@ -162,10 +180,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     if (replica_open(&s_ag) != 0)
         s_broken("replica_open failed", s_dir);
     s_ag.notify = notify_new(&s_ag);
-    s_ag.sub = zsock_new_pull("@inproc://fuzz-replica-sub");
-    s_push = zsock_new_push(">inproc://fuzz-replica-sub");
+    s_pull = zsock_new_pull("@inproc://fuzz-replica-pushed");
+    s_push = zsock_new_push(">inproc://fuzz-replica-pushed");
     s_ag.dealer = zsock_new(ZMQ_DEALER);
-    if (!s_ag.notify || !s_ag.sub || !s_push || !s_ag.dealer)
+    if (!s_ag.notify || !s_pull || !s_push || !s_ag.dealer)
         s_broken("cannot make the sockets", NULL);
     return 0;
 }
@@ -250,21 +268,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             zmsg_addstr(msg, kind == 1 ? "ev/x" : "hb");
             zmsg_addmem(msg, data, len);
             if (zmsg_send(&msg, s_push) != 0)
-                s_broken("cannot feed the SUB", NULL);
+                s_broken("cannot feed the pushed messages", NULL);
         }
         data += len;
         size -= len;
     }
     for (int round = 0; round < ROUNDS_MAX; round++) {
-        bool waiting = zsock_events(s_ag.sub) & ZMQ_POLLIN;
+        bool waiting = zsock_events(s_pull) & ZMQ_POLLIN;
         if (!waiting && !link_may_read(&s_ag))
             break;
         replica_tick(&s_ag);
         if (waiting)
-            replica_on_sub(NULL, s_ag.sub, &s_ag);
+            replica_on_pushed(&s_ag);
     }
-    while (zsock_events(s_ag.sub) & ZMQ_POLLIN) {
-        zmsg_t *msg = zmsg_recv(s_ag.sub);
+    while (zsock_events(s_pull) & ZMQ_POLLIN) {
+        zmsg_t *msg = zmsg_recv(s_pull);
         zmsg_destroy(&msg);
     }
 
