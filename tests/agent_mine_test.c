@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "agent_common.h"
 #include "nmirf_util.h"
@@ -26,19 +25,7 @@
 static int
 s_cli(const char *args, char **out)
 {
-    char cmd[16384];
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", ha_nmirf(), args);
-    FILE *p = popen(cmd, "r");
-    HA_ASSERT(p);
-    size_t cap = 0;
-    FILE *mem = open_memstream(out, &cap);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0)
-        fwrite(buf, 1, n, mem);
-    fclose(mem);
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return h_sh(out, "'%s' %s 2>&1", ha_nmirf(), args);
 }
 
 /* The days_left of item it, or INT64_MIN if it has none. */

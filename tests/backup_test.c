@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent_common.h"
@@ -62,29 +61,6 @@ writer_run(void *arg)
     return NULL;
 }
 
-/* Runs a shell command line; returns its exit status, its output (stdout
-   and stderr) in *out (caller frees). */
-static int s_run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int
-s_run(char **out, const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
-    FILE *p = popen(cmd, "r");
-    H_ASSERT(p);
-    size_t cap = 1 << 16, len = 0, n;
-    char *buf = calloc(1, cap);
-    while (len < cap - 1 && (n = fread(buf + len, 1, cap - 1 - len, p)) > 0)
-        len += n;
-    int status = pclose(p);
-    *out = buf;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /* Bad uses: each fails with its status and leaves nothing behind. */
 static void
 test_refusals(h_broker_t *b, const char *nmirf)
@@ -95,14 +71,14 @@ test_refusals(h_broker_t *b, const char *nmirf)
     char file[PATH_MAX + 32];
     snprintf(file, sizeof file, "%s/x", dir);
     H_ASSERT(nmirf_write_file(file, "x", 1, 0600) == 0);
-    int rc = s_run(&out, "'%s' backup --data '%s' '%s'", nmirf, b->dir, dir);
+    int rc = h_sh(&out, "'%s' backup --data '%s' '%s' 2>&1", nmirf, b->dir, dir);
     H_ASSERTF(rc == 4 && strstr(out, "not empty"), "non-empty OUTDIR: exit %d: %s", rc,
               out);
     free(out);
-    rc = s_run(&out, "'%s' backup '%s/none'", nmirf, b->dir);
+    rc = h_sh(&out, "'%s' backup '%s/none' 2>&1", nmirf, b->dir);
     H_ASSERTF(rc == 2, "no --data: exit %d: %s", rc, out);
     free(out);
-    rc = s_run(&out, "'%s' backup --data '%s' '%s/none'", nmirf, dir, b->dir);
+    rc = h_sh(&out, "'%s' backup --data '%s' '%s/none' 2>&1", nmirf, dir, b->dir);
     H_ASSERTF(rc == 4 && strstr(out, "not a broker data directory"),
               "not a data dir: exit %d: %s", rc, out);
     free(out);
@@ -138,7 +114,7 @@ main(int argc, char **argv)
     size_t before = atomic_load(&w->acked);
     char bk[PATH_MAX + 16], *out;
     snprintf(bk, sizeof bk, "%s/backup", b->dir);
-    int rc = s_run(&out, "'%s' --json backup --data '%s' '%s'", nmirf, b->dir, bk);
+    int rc = h_sh(&out, "'%s' --json backup --data '%s' '%s' 2>&1", nmirf, b->dir, bk);
     size_t after = atomic_load(&w->acked);
     H_ASSERTF(rc == 0, "backup exit %d: %s", rc, out);
     json_t *j = json_loads(out, 0, NULL);
@@ -166,8 +142,9 @@ main(int argc, char **argv)
     h_broker_t *r = h_broker_start(NULL);
     h_broker_stop(r);
     h_broker_stop(b);
-    rc = s_run(&out, "rm -rf '%s/store' '%s/keys' && cp -a '%s/store' '%s/keys' '%s/'",
-               r->dir, r->dir, bk, bk, r->dir);
+    rc =
+        h_sh(&out, "rm -rf '%s/store' '%s/keys' && cp -a '%s/store' '%s/keys' '%s/' 2>&1",
+             r->dir, r->dir, bk, bk, r->dir);
     H_ASSERTF(rc == 0, "restore: %s", out);
     free(out);
     memcpy(r->ents, b->ents, sizeof r->ents);
@@ -188,7 +165,7 @@ main(int argc, char **argv)
                   "write %zu, acknowledged before the backup, found %zu times", k, found);
     }
     h_events_free(&evs, n);
-    rc = s_run(&out, "'%s' audit verify --data '%s'", nmirf, r->dir);
+    rc = h_sh(&out, "'%s' audit verify --data '%s' 2>&1", nmirf, r->dir);
     H_ASSERTF(rc == 0, "audit verify on the restored directory: exit %d: %s", rc, out);
     free(out);
     h_entity_t *rmj = &r->ents[0];

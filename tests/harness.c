@@ -190,6 +190,29 @@ h_init(int argc, char **argv, unsigned seconds)
     alarm(seconds);
 }
 
+int
+h_sh(char **out, const char *fmt, ...)
+{
+    char cmd[16384];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    H_ASSERTF(n >= 0 && (size_t)n < sizeof cmd, "command line too long: %.80s", cmd);
+    FILE *p = popen(cmd, "r");
+    H_ASSERTF(p, "popen %s: %s", cmd, strerror(errno));
+    size_t cap = 0;
+    FILE *mem = open_memstream(out, &cap);
+    H_ASSERT(mem);
+    char buf[4096];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, p)) > 0)
+        fwrite(buf, 1, got, mem);
+    fclose(mem);
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 void
 h_sleep_ms(unsigned ms)
 {

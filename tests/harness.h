@@ -299,4 +299,11 @@ size_t h_count_kind(nmirf_event_t *const *evs, size_t n, const char *kind);
 /* Sleeps ms milliseconds. */
 void h_sleep_ms(unsigned ms);
 
+/* --- commands ------------------------------------------------------------ */
+
+/* Runs a shell command line (printf-style; add "2>&1" to capture stderr
+   too) and returns its exit status (-1 if it did not exit), its stdout in
+   *out (NUL-terminated; caller frees). Fails the test if it cannot run. */
+int h_sh(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

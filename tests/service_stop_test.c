@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "nmirf_util.h"
 
@@ -188,31 +187,6 @@ s_setup(void)
     }
 }
 
-/* Runs argv-like cmd (a shell line) and returns its exit status; its
-   output in *out (caller frees). */
-static int
-s_run(char **out, const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
-    FILE *p = popen(cmd, "r");
-    H_ASSERT(p);
-    size_t cap = 0;
-    FILE *mem = open_memstream(out, &cap);
-    H_ASSERT(mem);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0)
-        fwrite(buf, 1, n, mem);
-    fclose(mem);
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* How many times text occurs in the broker's log. */
 static int
 s_log_count(const char *text)
@@ -353,7 +327,7 @@ s_round(int round)
         "no 'stopping: N requests in flight committed and answered, store closed' for "
         "this SIGTERM");
     char *out = NULL;
-    int rc = s_run(&out, "'%s' audit verify --data '%s'", s_nmirf, b->dir);
+    int rc = h_sh(&out, "'%s' audit verify --data '%s' 2>&1", s_nmirf, b->dir);
     H_ASSERTF(rc == 0, "audit verify after SIGTERM: exit %d:\n%s", rc, out);
     free(out);
 

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent_common.h"
@@ -188,25 +187,15 @@ static int
 s_cli(h_entity_t *e, const char *args, char **out)
 {
     /* The harness keeps keys in memory; the CLI reads a file. */
-    char dir[PATH_MAX + 16], key[PATH_MAX + 64], cmd[4 * PATH_MAX], why[256];
+    char dir[PATH_MAX + 16], key[PATH_MAX + 64], why[256];
     snprintf(dir, sizeof dir, "%s/clikeys", b->dir);
     snprintf(key, sizeof key, "%s/%s.key", dir, e->id);
     H_ASSERT(mkdir(dir, 0700) == 0 || errno == EEXIST);
     if (access(key, R_OK) != 0)
         H_ASSERTF(nmirf_key_save(&e->key, dir, why, sizeof why) == 0, "save key: %s",
                   why);
-    snprintf(cmd, sizeof cmd, "'%s' -b '%s' -k '%s' -S '%s/keys/NMIRFD.pub' %s",
-             ha_nmirf(), b->request_ep, key, b->dir, args);
-    FILE *p = popen(cmd, "r");
-    H_ASSERT(p);
-    size_t cap = 1 << 16, len = 0;
-    char *buf = calloc(1, cap);
-    size_t n;
-    while ((n = fread(buf + len, 1, cap - 1 - len, p)) > 0 && len < cap - 1)
-        len += n;
-    int status = pclose(p);
-    *out = buf;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return h_sh(out, "'%s' -b '%s' -k '%s' -S '%s/keys/NMIRFD.pub' %s", ha_nmirf(),
+                b->request_ep, key, b->dir, args);
 }
 
 static void
