@@ -158,12 +158,6 @@ subscribers_clear(subscribers_t *self)
         zhashx_purge(self->table);
 }
 
-size_t
-subscribers_count(const subscribers_t *self)
-{
-    return self ? zhashx_size(self->table) : 0;
-}
-
 void
 subscribers_push(subscribers_t *self, void *router, const char *topic, const void *bytes,
                  size_t len)

@@ -59,9 +59,6 @@ size_t subscribers_expire(subscribers_t *self, int64_t now);
 /* Ends every subscription (the ROUTER they were on is gone). */
 void subscribers_clear(subscribers_t *self);
 
-/* How many connections are subscribed. */
-size_t subscribers_count(const subscribers_t *self);
-
 /* Sends [topic][bytes] to every subscribed connection on router (a
    libzmq ROUTER socket): the bytes go into one message that each peer's
    copy shares (zmq_msg_copy), never blocking, dropped for a peer that

@@ -21,7 +21,6 @@ struct _verifier_t {
     jobq_t *results;      /* checked job pointers back */
     verifier_job_t *head; /* oldest queued job */
     verifier_job_t *tail; /* newest */
-    size_t queued;        /* jobs in the queue */
     size_t at_threads;    /* of which sent to the threads, not back */
 };
 
@@ -197,7 +196,6 @@ verifier_submit(verifier_t *self, verifier_job_t **job_p, bool alone)
     else
         self->head = job;
     self->tail = job;
-    self->queued++;
     bool here = self->threads == 0 || (alone && self->at_threads == 0);
     if (!here && jobq_push(self->jobs, job) == 0)
         self->at_threads++;
@@ -240,7 +238,6 @@ verifier_next(verifier_t *self)
     if (!self->head)
         self->tail = NULL;
     job->next = NULL;
-    self->queued--;
     return job;
 }
 
@@ -254,12 +251,6 @@ bool
 verifier_ready(verifier_t *self)
 {
     return self->head && self->head->done;
-}
-
-size_t
-verifier_queued(verifier_t *self)
-{
-    return self->queued;
 }
 
 void

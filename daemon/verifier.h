@@ -79,9 +79,6 @@ verifier_job_t *verifier_next(verifier_t *self);
 /* True if the oldest job is checked (verifier_next would return it). */
 bool verifier_ready(verifier_t *self);
 
-/* Jobs queued, checked or not. */
-size_t verifier_queued(verifier_t *self);
-
 void verifier_job_destroy(verifier_job_t **job_p);
 
 #endif
