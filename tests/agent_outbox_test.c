@@ -162,29 +162,6 @@ s_check_once(h_broker_t *b, h_entity_t *m, const char *prefix, size_t total)
                submitted, m->id, total);
 }
 
-/* Waits until the agent's outbox holds n entries, each sent at least
-   once (attempts), and fails otherwise. */
-static void
-s_wait_all_sent(ha_agent_t *a, size_t n)
-{
-    for (int waited = 0;; waited += 20) {
-        nmirf_reply_t *r = ha_ctl(a, 5000, "outbox", NULL);
-        size_t pending = h_len(&r->body, "pending"), sent = 0;
-        for (size_t i = 0; pending != SIZE_MAX && i < pending; i++) {
-            char path[48];
-            snprintf(path, sizeof path, "pending.%zu.attempts", i);
-            uint64_t tries = h_u(&r->body, path);
-            sent += tries != UINT64_MAX && tries >= 1;
-        }
-        nmirf_reply_destroy(&r);
-        if (pending == n && sent == n)
-            return;
-        HA_ASSERTF(waited < HA_WAIT_MS, "the outbox holds %zu entries, %zu of them sent; "
-                                        "expected %zu, all sent", pending, sent, n);
-        h_sleep_ms(20);
-    }
-}
-
 /* 7 and 8: the agent SIGKILLed while the broker, stopped with SIGSTOP,
    has not read its sends; then the broker continued (kill_broker false)
    or SIGKILLed and restarted; the agent restarted. total: the ministry's
@@ -195,7 +172,7 @@ s_killed_unanswered(h_broker_t *b, h_entity_t *m, ha_agent_t *a, const char *pre
 {
     HA_ASSERT(kill(b->pid, SIGSTOP) == 0);
     s_submit_all(a, prefix);
-    s_wait_all_sent(a, N);
+    ag_wait_all_sent(a, N);
     ha_agent_kill(a);
     if (kill_broker) {
         h_broker_kill(b);
