@@ -45,7 +45,8 @@ s_delay_ms(void)
         return 0;
     }
     log_info("NMIRFD_WRITER_DELAY_MS: the writer pauses %ld ms before each batch "
-             "(a test hook)", v);
+             "(a test hook)",
+             v);
     return (unsigned)v;
 }
 

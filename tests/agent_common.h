@@ -64,8 +64,10 @@ ag_wait_all_sent(ha_agent_t *a, size_t n)
         nmirf_reply_destroy(&r);
         if (pending != SIZE_MAX && (n == SIZE_MAX || pending == n) && sent == pending)
             return;
-        HA_ASSERTF(waited < HA_WAIT_MS, "the outbox holds %zu entries, %zu of them sent; "
-                                        "expected %zu, all sent", pending, sent, n);
+        HA_ASSERTF(waited < HA_WAIT_MS,
+                   "the outbox holds %zu entries, %zu of them sent; "
+                   "expected %zu, all sent",
+                   pending, sent, n);
         h_sleep_ms(20);
     }
 }

@@ -360,12 +360,14 @@ main(int argc, char **argv)
     /* 7. Killed with every send unanswered, the broker paused. */
     s_killed_unanswered(b, m, a, "paused", false, 3 * N + 1);
     h_note("agent killed with %d sends unanswered (broker stopped, then continued): all "
-           "landed exactly once", N);
+           "landed exactly once",
+           N);
     /* 8. And the broker killed with them unread. */
     s_killed_unanswered(b, m, a, "unread", true, 4 * N + 1);
     HA_ASSERT(strcmp(b->request_ep, req_ep) == 0);
     h_note("agent and broker killed with %d sends unread: all landed exactly once from "
-           "the agent's outbox on disk", N);
+           "the agent's outbox on disk",
+           N);
 
     /* A refusal ends an entry too, and is shown by `outbox`. */
     r = ha_ctl(a, 15000, "submit",

@@ -26,9 +26,9 @@
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 
-#define ROUNDS 12       /* at most, until PROOFS rounds had the rotation first */
-#define PROOFS 2        /* rounds with the rotation applied first */
-#define DELAY_MS "200"  /* the writer's pause before each batch */
+#define ROUNDS 12      /* at most, until PROOFS rounds had the rotation first */
+#define PROOFS 2       /* rounds with the rotation applied first */
+#define DELAY_MS "200" /* the writer's pause before each batch */
 
 static h_broker_t *b;
 
@@ -164,12 +164,13 @@ main(int argc, char **argv)
         h_request_free(&old);
         h_request_free(&rot);
     }
-    H_ASSERTF(proofs == PROOFS, "in %d rounds the rotation came first only %d times", round,
-              proofs);
+    H_ASSERTF(proofs == PROOFS, "in %d rounds the rotation came first only %d times",
+              round, proofs);
     /* The latest key works (MJ's client keeps the first one: a raw
        request, signed with the key the last rotation gave). */
-    h_request_t *now = h_request_make(
-        mj, "report.submit", "{'rec': 'R1', 'status': 'implemented', 'narrative': 'new key'}");
+    h_request_t *now =
+        h_request_make(mj, "report.submit",
+                       "{'rec': 'R1', 'status': 'implemented', 'narrative': 'new key'}");
     s_send(ms, now);
     nmirf_reply_t *r = s_reply(ms, now);
     H_EXPECT(r, "ok");

@@ -27,10 +27,10 @@
 static char s_log[PATH_MAX];
 
 typedef struct {
-    size_t data_syncs;     /* D and S */
-    size_t meta_synced;    /* M */
-    size_t meta_unsynced;  /* m */
-    size_t opened, dsync;  /* o, O */
+    size_t data_syncs;    /* D and S */
+    size_t meta_synced;   /* M */
+    size_t meta_unsynced; /* m */
+    size_t opened, dsync; /* o, O */
 } s_counts_t;
 
 static s_counts_t
@@ -79,8 +79,8 @@ main(int argc, char **argv)
        environment); under ASan it is loaded ahead of the runtime. */
     const char *asan = getenv("ASAN_OPTIONS");
     char asan_opts[1024];
-    snprintf(asan_opts, sizeof asan_opts, "%s%sverify_asan_link_order=0", asan ? asan : "",
-             asan && *asan ? ":" : "");
+    snprintf(asan_opts, sizeof asan_opts, "%s%sverify_asan_link_order=0",
+             asan ? asan : "", asan && *asan ? ":" : "");
     setenv("ASAN_OPTIONS", asan_opts, 1);
     setenv("NMIRF_SYNCSHIM_LOG", s_log, 1);
     setenv("LD_PRELOAD", shim, 1);
@@ -97,8 +97,8 @@ main(int argc, char **argv)
               s_log);
     H_ASSERTF(c.dsync >= 1, "nmirfd opened no O_DSYNC fd on data.mdb (its meta pages "
                             "would not be synced)");
-    h_note("the shim sees nmirfd's store: %zu fd(s) on data.mdb, %zu with O_DSYNC", c.opened,
-           c.dsync);
+    h_note("the shim sees nmirfd's store: %zu fd(s) on data.mdb, %zu with O_DSYNC",
+           c.opened, c.dsync);
 
     h_entity_t *coord = h_coord(b);
     for (int i = 0; i < WRITES; i++) {
@@ -112,10 +112,11 @@ main(int argc, char **argv)
                   "write %d acknowledged with no fdatasync of data.mdb since it was sent "
                   "(%zu syncs before and after)",
                   i, after.data_syncs);
-        H_ASSERTF(after.meta_synced > before.meta_synced,
-                  "write %d acknowledged with no meta page written through the O_DSYNC fd "
-                  "since it was sent (%zu before and after)",
-                  i, after.meta_synced);
+        H_ASSERTF(
+            after.meta_synced > before.meta_synced,
+            "write %d acknowledged with no meta page written through the O_DSYNC fd "
+            "since it was sent (%zu before and after)",
+            i, after.meta_synced);
         H_ASSERTF(after.meta_unsynced == before.meta_unsynced,
                   "write %d: %zu meta page(s) written through an fd without O_DSYNC", i,
                   after.meta_unsynced - before.meta_unsynced);

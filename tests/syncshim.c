@@ -76,8 +76,9 @@ s_record(char what)
     pthread_mutex_lock(&s_lock);
     if (s_log == -2) {
         const char *path = getenv("NMIRF_SYNCSHIM_LOG");
-        s_log = path && *path ? s_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)
-                              : -1;
+        s_log = path && *path
+                    ? s_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)
+                    : -1;
     }
     int fd = s_log;
     pthread_mutex_unlock(&s_lock);

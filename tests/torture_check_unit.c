@@ -98,7 +98,8 @@ main(void)
     t_add(&log, 2, 100, "rec.added", "B");
     t_add(&log, 2, 100, "rec.added", "A");
     t_add(&log, 2, 100, "rec.added", "B");
-    CHECK(t_count(&log, 2) == 2, "an import's records named again: %zu", t_count(&log, 2));
+    CHECK(t_count(&log, 2) == 2, "an import's records named again: %zu",
+          t_count(&log, 2));
 
     unit_case = "twice, apart";
     log.n = 0;
@@ -108,8 +109,10 @@ main(void)
     t_add(&log, 3, 100, "rec.added", "A");
     t_add(&log, 0, 100, "deadline.due_soon", "A");
     t_add(&log, 3, 100, "rec.added", "B");
-    CHECK(t_count(&log, 1) == 2, "a submission applied twice apart: %zu", t_count(&log, 1));
-    CHECK(t_count(&log, 3) == 2, "an import split by another event: %zu", t_count(&log, 3));
+    CHECK(t_count(&log, 1) == 2, "a submission applied twice apart: %zu",
+          t_count(&log, 1));
+    CHECK(t_count(&log, 3) == 2, "an import split by another event: %zu",
+          t_count(&log, 3));
 
     return unit_done("torture_check_unit");
 }
