@@ -7,6 +7,7 @@
 #include "nmirf_util.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,32 @@ struct _writer_t {
     jobq_t *done;          /* batches back */
     int begin_failures;    /* transactions refused in a row */
     size_t pending;        /* jobs handed to the thread, not back yet */
+    unsigned delay_ms;     /* NMIRFD_WRITER_DELAY_MS: a test's pause before
+                              each batch (0: none) */
 };
+
+/* The test hook NMIRFD_WRITER_DELAY_MS (1 to 10000, read once at start):
+   the writer waits that long before each batch, so a test can have
+   requests verified (against the state committed then) while an earlier
+   request waits for its commit. Unset or invalid: no pause. */
+static unsigned
+s_delay_ms(void)
+{
+    const char *s = getenv("NMIRFD_WRITER_DELAY_MS");
+    if (!s || !*s)
+        return 0;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || v < 1 || v > 10000) {
+        log_warnx("NMIRFD_WRITER_DELAY_MS '%s' is not 1 to 10000 ms; no pause", s);
+        return 0;
+    }
+    log_info("NMIRFD_WRITER_DELAY_MS: the writer pauses %ld ms before each batch "
+             "(a test hook)",
+             v);
+    return (unsigned)v;
+}
 
 /* Replaces every reply of a failed commit with a storage refusal. */
 static void
@@ -88,6 +114,8 @@ s_batch(writer_t *self, verifier_job_t *first, s_next_fn *next, void *source)
     if (!wb || !jobs)
         fatalx("out of memory for a batch"); /* nothing half-done yet */
     wb->jobs = jobs;
+    if (self->delay_ms)
+        usleep(self->delay_ms * 1000);
     batch_t batch = {.store = self->store,
                      .events = &wb->events,
                      .now = nmirf_now_ms(),
@@ -178,6 +206,7 @@ writer_new(store_t *store, broker_stats_t *stats)
         return NULL;
     self->store = store;
     self->stats = stats;
+    self->delay_ms = s_delay_ms();
     self->jobs = jobq_new();
     self->done = jobq_new();
     if (!self->jobs || !self->done || worker_start(&self->thread, s_thread, self))

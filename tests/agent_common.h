@@ -47,4 +47,29 @@ ag_wait_outbox_empty(ha_agent_t *a)
     }
 }
 
+/* Waits until the agent's outbox holds n entries (SIZE_MAX: any number),
+   each sent at least once (its attempts), and fails otherwise. */
+static inline void
+ag_wait_all_sent(ha_agent_t *a, size_t n)
+{
+    for (int waited = 0;; waited += 20) {
+        nmirf_reply_t *r = ha_ctl(a, 5000, "outbox", NULL);
+        size_t pending = h_len(&r->body, "pending"), sent = 0;
+        for (size_t i = 0; pending != SIZE_MAX && i < pending; i++) {
+            char path[48];
+            snprintf(path, sizeof path, "pending.%zu.attempts", i);
+            uint64_t tries = h_u(&r->body, path);
+            sent += tries != UINT64_MAX && tries >= 1;
+        }
+        nmirf_reply_destroy(&r);
+        if (pending != SIZE_MAX && (n == SIZE_MAX || pending == n) && sent == pending)
+            return;
+        HA_ASSERTF(waited < HA_WAIT_MS,
+                   "the outbox holds %zu entries, %zu of them sent; "
+                   "expected %zu, all sent",
+                   pending, sent, n);
+        h_sleep_ms(20);
+    }
+}
+
 #endif

@@ -8,6 +8,13 @@
        (the broker answers a replay with its first reply, no new event).
     Counted both ways: report.list, and report.submitted events by the
     ministry (events.since).
+    7. The agent SIGKILLed while its sends are unanswered (the broker
+       stopped with SIGSTOP holds them unread), the broker continued, the
+       agent restarted: every report lands exactly once.
+    8. The same, but the stopped broker is SIGKILLed too, so the sends it
+       never read are gone: only the agent's outbox on disk has them, and
+       after both restart every report lands exactly once (an agent that
+       dropped an entry from disk once it was sent would lose them here).
     3. A control submit repeated with the same request id (a CLI retry)
        is queued once and, once answered, gets the kept answer.
     4. A second agent on the same directory exits 1 (DIR/lock) and the
@@ -19,6 +26,7 @@
        the agent stopped) is listed as unreadable, and never overwritten.
 */
 #include <lmdb.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +160,29 @@ s_check_once(h_broker_t *b, h_entity_t *m, const char *prefix, size_t total)
     h_events_free(&evs, n);
     HA_ASSERTF(submitted == total, "%zu report.submitted events by %s, expected %zu",
                submitted, m->id, total);
+}
+
+/* 7 and 8: the agent SIGKILLed while the broker, stopped with SIGSTOP,
+   has not read its sends; then the broker continued (kill_broker false)
+   or SIGKILLed and restarted; the agent restarted. total: the ministry's
+   report.submitted events expected after. */
+static void
+s_killed_unanswered(h_broker_t *b, h_entity_t *m, ha_agent_t *a, const char *prefix,
+                    bool kill_broker, size_t total)
+{
+    HA_ASSERT(kill(b->pid, SIGSTOP) == 0);
+    s_submit_all(a, prefix);
+    ag_wait_all_sent(a, N);
+    ha_agent_kill(a);
+    if (kill_broker) {
+        h_broker_kill(b);
+        h_broker_restart(b);
+    } else
+        HA_ASSERT(kill(b->pid, SIGCONT) == 0);
+    ha_agent_restart(a);
+    ag_wait_outbox_empty(a);
+    s_check_once(b, m, prefix, total);
+    s_check_results_ok(a);
 }
 
 /* Writes (value non-NULL) or reads the agent's outbox entry at key
@@ -325,6 +356,18 @@ main(int argc, char **argv)
     s_check_once(b, m, "killed", 2 * N + 1);
     s_check_results_ok(a);
     h_note("agent killed while sending: all %d landed exactly once", N);
+
+    /* 7. Killed with every send unanswered, the broker paused. */
+    s_killed_unanswered(b, m, a, "paused", false, 3 * N + 1);
+    h_note("agent killed with %d sends unanswered (broker stopped, then continued): all "
+           "landed exactly once",
+           N);
+    /* 8. And the broker killed with them unread. */
+    s_killed_unanswered(b, m, a, "unread", true, 4 * N + 1);
+    HA_ASSERT(strcmp(b->request_ep, req_ep) == 0);
+    h_note("agent and broker killed with %d sends unread: all landed exactly once from "
+           "the agent's outbox on disk",
+           N);
 
     /* A refusal ends an entry too, and is shown by `outbox`. */
     r = ha_ctl(a, 15000, "submit",

@@ -334,6 +334,7 @@ int
 main(int argc, char **argv)
 {
     h_init(argc, argv, 85);
+    srand(h_seed("durability_test")); /* the kill moments */
     setup();
     nmirf_reply_t *stored_reply;
     h_request_t *stored = test_idempotency(&stored_reply);
@@ -342,7 +343,6 @@ main(int argc, char **argv)
     h_request_free(&stored);
     writer_t *w = calloc(1, sizeof *w);
     H_ASSERT(w);
-    srand((unsigned)nmirf_now_ms());
     test_kill_after_acks(w);
     for (int round = 1; round <= KILL_ROUNDS; round++)
         test_end_under_load(w, false, round);

@@ -45,6 +45,8 @@ static pthread_mutex_t s_fail_lock = PTHREAD_MUTEX_INITIALIZER;  /* one h_fail *
 static pthread_mutex_t s_reply_lock = PTHREAD_MUTEX_INITIALIZER; /* s_last_reply */
 static char s_last_reply[S_LAST_REPLY_MAX];                      /* see h_remember */
 static char s_last_note[256]; /* the last step that passed */
+static bool s_seeded;         /* h_seed was called */
+static unsigned s_seed_value; /* what it returned */
 
 /* --- failure report --------------------------------------------------- */
 
@@ -111,6 +113,9 @@ s_fail(const char *file, int line, const char *expr, const char *fmt, va_list ap
     fprintf(stderr, "\nlast reply: %s\n", s_last_reply[0] ? s_last_reply : "(none)");
     fprintf(stderr, "last step that passed: %s\n",
             s_last_note[0] ? s_last_note : "(none)");
+    if (s_seeded)
+        fprintf(stderr, "random seed %u (NMIRF_SEED=%u reruns it)\n", s_seed_value,
+                s_seed_value);
     fflush(stderr);
     s_dump_and_kill_all();
     _exit(1);
@@ -149,6 +154,24 @@ h_remember(const char *op, const nmirf_reply_t *r)
         snprintf(s_last_reply, sizeof s_last_reply, "%s -> no reply", op);
     pthread_mutex_unlock(&s_reply_lock);
     free(body);
+}
+
+unsigned
+h_seed(const char *name)
+{
+    const char *env = getenv("NMIRF_SEED");
+    char *end = NULL;
+    errno = 0;
+    unsigned long v = env && *env ? strtoul(env, &end, 10) : 0;
+    if (env && *env && (errno || *end || v > UINT_MAX)) {
+        fprintf(stderr, "%s: NMIRF_SEED '%s' is not a number\n", name, env);
+        exit(2);
+    }
+    s_seed_value = env && *env ? (unsigned)v : (unsigned)nmirf_now_ms();
+    s_seeded = true;
+    printf("%s: seed %u (rerun with NMIRF_SEED=%u)\n", name, s_seed_value, s_seed_value);
+    fflush(stdout);
+    return s_seed_value;
 }
 
 void

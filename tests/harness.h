@@ -95,6 +95,12 @@ void h_fail_expr(const char *file, int line, const char *expr, const char *fmt, 
    h_fail prints. Thread-safe. */
 void h_remember(const char *op, const nmirf_reply_t *r);
 
+/* The seed of a randomized test's choices (delays, kill moments): the
+   number in $NMIRF_SEED if set (to rerun a failure), else the clock.
+   Prints "name: seed S (rerun with NMIRF_SEED=S)" first; h_fail prints it
+   again. The test seeds its generator (srand, rand_r) with it. */
+unsigned h_seed(const char *name);
+
 /* Prints one progress line ("ok - what") to stdout. */
 void h_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -16,7 +16,7 @@ target_link_libraries(nmirf_it_harness PUBLIC nmirf_common Threads::Threads)
 # broker's log).
 foreach(spec broker_test:60 durability_test:90 subscriber_test:60 refusal_test:60
              batch_test:60 storage_test:60 audit_test:90 transport_test:60
-             measures_test:60 push_test:120)
+             measures_test:60 push_test:120 keyrace_test:120)
   string(REPLACE ":" ";" spec ${spec})
   list(GET spec 0 name)
   list(GET spec 1 seconds)
@@ -26,3 +26,17 @@ foreach(spec broker_test:60 durability_test:90 subscriber_test:60 refusal_test:6
   add_test(NAME ${name} COMMAND ${name} $<TARGET_FILE:nmirfd>)
   set_tests_properties(${name} PROPERTIES TIMEOUT ${seconds} LABELS integration)
 endforeach()
+
+# sync_test: nmirfd with tests/syncshim.c preloaded, which logs the store's
+# fdatasync calls and its meta page writes through LMDB's O_DSYNC fd; each
+# acknowledged write must follow both. The shim is built without the
+# sanitizers (it is loaded ahead of their runtime).
+add_library(nmirf_syncshim MODULE ${CMAKE_CURRENT_LIST_DIR}/syncshim.c)
+target_compile_options(nmirf_syncshim PRIVATE -fno-sanitize=all)
+target_link_options(nmirf_syncshim PRIVATE -fno-sanitize=all)
+target_link_libraries(nmirf_syncshim PRIVATE ${CMAKE_DL_LIBS} Threads::Threads)
+add_executable(sync_test ${CMAKE_CURRENT_LIST_DIR}/sync_test.c)
+target_link_libraries(sync_test PRIVATE nmirf_it_harness)
+add_dependencies(sync_test nmirfd nmirf_syncshim)
+add_test(NAME sync_test COMMAND sync_test $<TARGET_FILE:nmirfd> $<TARGET_FILE:nmirf_syncshim>)
+set_tests_properties(sync_test PROPERTIES TIMEOUT 90 LABELS integration)

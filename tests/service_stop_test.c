@@ -428,6 +428,7 @@ int
 main(int argc, char **argv)
 {
     h_init(argc, argv, 170);
+    srand(h_seed("service_stop_test")); /* the moments of SIGTERM */
     s_nmirf = argc > 2 ? argv[2] : getenv("NMIRF");
     if (!s_nmirf || access(s_nmirf, X_OK) != 0) {
         fprintf(stderr, "usage: %s NMIRFD NMIRF\n", argv[0]);
@@ -435,7 +436,6 @@ main(int argc, char **argv)
     }
     zsys_init();
     zsys_set_logstream(NULL);
-    srand((unsigned)nmirf_now_ms());
     s_setup();
     for (int round = 1; round <= S_ROUNDS; round++)
         s_round(round);

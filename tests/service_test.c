@@ -1,5 +1,8 @@
 /*  service_test - nmirfd under a service manager, played by this test:
-    readiness (READY=1 only once the endpoints answer), the watchdog pings,
+    readiness (READY=1 only once the endpoints are bound and answer: the
+    request port is held by the test at the start, so nmirfd's bind
+    retries, and no READY=1 may come until the test lets it go), the
+    watchdog pings,
     SIGHUP reloads (a change applied and logged, a restart-only setting
     kept, a broken file refused) and STOPPING=1 on SIGTERM.
 
@@ -18,7 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,6 +37,7 @@
 
 static char s_dir[] = "/tmp/nmirf_service_test.XXXXXX";
 static char s_log[256], s_conf[256], s_sock[100];
+static char s_req_ep[64]; /* tcp://127.0.0.1:PORT, the port held at first */
 static pid_t s_pid;
 static int s_fd = -1;
 
@@ -94,10 +101,10 @@ s_write_conf(const char *extra)
     fprintf(f,
             "# written by service_test\n"
             "data_dir = %s/data\n"
-            "request_endpoint = tcp://127.0.0.1:*\n"
+            "request_endpoint = %s\n"
             "events_endpoint = tcp://127.0.0.1:*\n"
             "%s",
-            s_dir, extra);
+            s_dir, s_req_ep, extra);
     fclose(f);
 }
 
@@ -137,6 +144,24 @@ s_ping(int line)
     nmirf_key_wipe(&key);
 }
 
+/* A listening TCP socket on a free loopback port: the port nmirfd will be
+   told to bind, held so that its bind fails with EADDRINUSE and retries
+   until the test closes this. Returns the fd; the port into *port. */
+static int
+s_hold_port(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CHECK(fd >= 0, "socket: %s", strerror(errno));
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    CHECK(bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(fd, 1) == 0 &&
+              getsockname(fd, (struct sockaddr *)&sa, &len) == 0,
+          "hold a loopback port: %s", strerror(errno));
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -156,6 +181,8 @@ main(int argc, char **argv)
     /* The service manager's end: a datagram socket, as systemd's. */
     s_fd = sn_open(s_sock);
     CHECK(s_fd >= 0, "cannot bind %s: %s", s_sock, strerror(errno));
+    int port, held = s_hold_port(&port);
+    snprintf(s_req_ep, sizeof s_req_ep, "tcp://127.0.0.1:%d", port);
     s_write_conf("log_level = info\nslow_commit_ms = 100\n");
 
     int logfd = open(s_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -173,11 +200,39 @@ main(int argc, char **argv)
         _exit(127);
     }
 
-    /* Readiness: the first READY=1, and at that instant the endpoints
-       exist and answer. */
+    /* Readiness. While the test holds the request port, nmirfd retries its
+       bind (for two seconds at least, broker.c): once its keys exist it is
+       at the bind or just before it, and for half a second after that
+       nothing may say READY=1, nor may DATA/endpoints exist (written once
+       both endpoints are bound). */
+    char path[300], note[4096];
+    snprintf(path, sizeof path, "%s/data/keys/NMIRFD.pub", s_dir);
+    for (int waited = 0; access(path, R_OK) != 0; waited += 20) {
+        CHECK(waited < S_WAIT_MS, "nmirfd made no %s within %d ms", path, S_WAIT_MS);
+        CHECK(sn_recv(s_fd, note, sizeof note, 20) < 0 || !sn_has(note, "READY=1"),
+              "READY=1 before the broker's keys existed, with %s held", s_req_ep);
+    }
+    for (int waited = 0; waited < 500; waited += 20)
+        CHECK(sn_recv(s_fd, note, sizeof note, 20) < 0 || !sn_has(note, "READY=1"),
+              "READY=1 while %s was held by the test: nmirfd had not bound it", s_req_ep);
+    snprintf(path, sizeof path, "%s/data/endpoints", s_dir);
+    CHECK(access(path, F_OK) != 0, "%s written while %s was held", path, s_req_ep);
+    CHECK(waitpid(s_pid, NULL, WNOHANG) == 0, "nmirfd exited while its port was held");
+    close(held);
+    s_note("no READY=1 while the request port was held and the bind retried");
+
+    /* Then the first READY=1, and at that instant the endpoints exist and
+       answer. */
     s_expect("READY=1", __LINE__);
+    int probe = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0,
+          "READY=1 came but %s refuses a connection: %s", s_req_ep, strerror(errno));
+    close(probe);
     s_ping(__LINE__);
-    s_note("READY=1 came once the endpoints were bound: a ping right then is answered");
+    s_note("READY=1 came once the endpoints were bound: a connection and a ping right "
+           "then are answered");
 
     /* The watchdog: pings keep coming from the broker's loop. */
     for (int i = 0; i < 3; i++)

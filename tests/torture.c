@@ -23,13 +23,19 @@
        restart: every submission the agent acknowledged as queued lands at
        the broker exactly once (a submission whose answer the kill cut off
        lands at most once), and the replica's digest converges to the
-       broker's.
+       broker's. Of every three rounds, the first stops the broker (SIGSTOP)
+       before the agent gets its batch, so the agent dies with every send
+       unanswered, and then continues it; the second does the same but
+       SIGKILLs the stopped broker (the sends it never read die with it:
+       only the agent's outbox on disk has them) and restarts it; the third
+       kills the agent 0-100 ms after its batch.
 
     The seed is printed first; the same seed gives the same kill delays
     (the moments still depend on the machine's speed). CI runs a short
     version (tests/torture.cmake); `--kills 5000` is the soak.
 */
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -431,6 +437,21 @@ s_agent_kills_run(void)
     unsigned rng = s_seed ^ 0x5eedu;
     for (long k = 1; k <= s_agent_kills; k++) {
         unsigned batch = 1 + rand_r(&rng) % T_AGENT_BATCH;
+        /* Something for the replica to apply while it dies. */
+        H_CALL_CHECK("ok", h_coord(b), "rec.import",
+                     "{'recs': [{'id': 'AG-K%ld', 'mechanism': 'CRC', 'text': {'en': "
+                     "'k'}}]}",
+                     k);
+        H_CALL_CHECK("ok", h_coord(b), "rec.assign",
+                     "{'rec': 'AG-K%ld', 'lead': 'MA', 'note': 'kill %ld'}", k, k);
+        H_CALL_CHECK("ok", h_coord(b), "measure.update", "{'id': 1, 'title': 'kill %ld'}",
+                     k);
+        s_validate_one(b);
+        /* Rounds 1, 4, 7...: the broker continued after the kill; 2, 5,
+           8...: killed too. */
+        bool stopped = k % 3 != 0;
+        if (stopped)
+            HA_ASSERT(kill(b->pid, SIGSTOP) == 0);
         for (unsigned i = 0; i < batch && submitted < T_AGENT_SUBMITS; i++, submitted++) {
             /* Every other one gives a value for measure 1's indicator. */
             char extra[96] = "";
@@ -450,19 +471,22 @@ s_agent_kills_run(void)
             acked++;
             nmirf_reply_destroy(&r);
         }
-        /* Something for the replica to apply while it dies. */
-        H_CALL_CHECK("ok", h_coord(b), "rec.import",
-                     "{'recs': [{'id': 'AG-K%ld', 'mechanism': 'CRC', 'text': {'en': "
-                     "'k'}}]}",
-                     k);
-        H_CALL_CHECK("ok", h_coord(b), "rec.assign",
-                     "{'rec': 'AG-K%ld', 'lead': 'MA', 'note': 'kill %ld'}", k, k);
-        H_CALL_CHECK("ok", h_coord(b), "measure.update", "{'id': 1, 'title': 'kill %ld'}",
-                     k);
-        s_validate_one(b);
-        h_sleep_ms((unsigned)(rand_r(&rng) % 100));
-        ha_agent_kill(a);
-        ha_agent_restart(a);
+        if (stopped) {
+            /* The broker reads nothing of this batch: the agent is killed
+               with all of it sent and unanswered. */
+            ag_wait_all_sent(a, SIZE_MAX);
+            ha_agent_kill(a);
+            if (k % 3 == 2) {
+                h_broker_kill(b); /* the unread sends die with it */
+                h_broker_restart(b);
+            } else
+                HA_ASSERT(kill(b->pid, SIGCONT) == 0);
+            ha_agent_restart(a);
+        } else {
+            h_sleep_ms((unsigned)(rand_r(&rng) % 100));
+            ha_agent_kill(a);
+            ha_agent_restart(a);
+        }
         if (k % s_check_every != 0 && k != s_agent_kills)
             continue;
         ag_wait_outbox_empty(a);

@@ -31,3 +31,9 @@ add_dependencies(slowsub_test nmirfd nmirf-agent)
 add_test(NAME slowsub_test COMMAND slowsub_test $<TARGET_FILE:nmirfd>
                                    $<TARGET_FILE:nmirf-agent>)
 set_tests_properties(slowsub_test PROPERTIES TIMEOUT 600 LABELS torture)
+
+# The exactly-once count on synthetic logs (no broker).
+add_executable(torture_check_unit ${CMAKE_CURRENT_LIST_DIR}/torture_check_unit.c)
+target_link_libraries(torture_check_unit PRIVATE nmirf_torture_check)
+add_test(NAME torture_check_unit COMMAND torture_check_unit)
+set_tests_properties(torture_check_unit PROPERTIES TIMEOUT 30 LABELS unit)

@@ -14,6 +14,50 @@
 
 #define S_KEY_MAX 96 /* longest record key kept: recommendation ids are 64 */
 
+/* True if ev starts an application of its request of its own, not the
+   next event of the application run[0..n) of the same request. One
+   application is one request's events in one commit: consecutive, with
+   the commit's time, each (kind, subject) at most once (an import refuses
+   an id given twice; a validation's report.validated and measure.updated
+   name different objects). So the same request's events adjacent in the
+   log are two applications where the time changes or an object repeats. */
+static bool
+s_starts_application(nmirf_event_t *const *run, size_t n, const nmirf_event_t *ev)
+{
+    if (n == 0 || !run[0]->has_req || memcmp(run[0]->req, ev->req, NMIRF_ID_LEN) != 0 ||
+        run[0]->ts != ev->ts)
+        return true;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(run[i]->kind, ev->kind) == 0 &&
+            strcmp(run[i]->subject ? run[i]->subject : "",
+                   ev->subject ? ev->subject : "") == 0)
+            return true;
+    return false;
+}
+
+zhashx_t *
+tc_log_count_applications(nmirf_event_t *const *evs, size_t n)
+{
+    zhashx_t *reqs = zhashx_new();
+    if (!reqs)
+        return NULL;
+    size_t run = 0; /* first event of the current application */
+    for (size_t i = 0; i < n; i++) {
+        if (!evs[i]->has_req) {
+            run = i + 1;
+            continue;
+        }
+        if (i > run && !s_starts_application(evs + run, i - run, evs[i]))
+            continue;
+        run = i;
+        char hex[2 * NMIRF_ID_LEN + 1];
+        nmirf_hex(evs[i]->req, NMIRF_ID_LEN, hex);
+        uintptr_t count = (uintptr_t)zhashx_lookup(reqs, hex);
+        zhashx_update(reqs, hex, (void *)(count + 1));
+    }
+    return reqs;
+}
+
 tc_log_t *
 tc_log_fetch(h_entity_t *e, uint64_t min_seq)
 {
@@ -25,22 +69,8 @@ tc_log_fetch(h_entity_t *e, uint64_t min_seq)
     H_ASSERTF(log->n == 0 || log->evs[0]->seq == 1, "the log starts at seq %llu",
               (unsigned long long)log->evs[0]->seq);
     H_CHECK_CHAIN(log->evs, log->n, NULL);
-    log->reqs = zhashx_new();
+    log->reqs = tc_log_count_applications(log->evs, log->n);
     H_ASSERT(log->reqs);
-    for (size_t i = 0; i < log->n; i++) {
-        if (!log->evs[i]->has_req)
-            continue;
-        char hex[2 * NMIRF_ID_LEN + 1];
-        nmirf_hex(log->evs[i]->req, NMIRF_ID_LEN, hex);
-        uintptr_t count = (uintptr_t)zhashx_lookup(log->reqs, hex);
-        /* An import makes several events under one request: count
-           requests by their first event, and each later event of the
-           same request must follow it at once. */
-        if (count && i > 0 && log->evs[i - 1]->has_req &&
-            memcmp(log->evs[i - 1]->req, log->evs[i]->req, NMIRF_ID_LEN) == 0)
-            continue;
-        zhashx_update(log->reqs, hex, (void *)(count + 1));
-    }
     return log;
 }
 

@@ -21,8 +21,8 @@
 typedef struct {
     nmirf_event_t **evs; /* events 1..n, in order */
     size_t n;            /* how many */
-    zhashx_t *reqs;      /* request id (hex) -> events carrying it (count, as
-                            a pointer-sized integer) */
+    zhashx_t *reqs;      /* request id (hex) -> its applications
+                            (tc_log_count_applications) */
 } tc_log_t;
 
 /* Fetches every event as e (events.since in pages) and fails unless they
@@ -32,7 +32,17 @@ typedef struct {
 tc_log_t *tc_log_fetch(h_entity_t *e, uint64_t min_seq);
 void tc_log_destroy(tc_log_t **log_p);
 
-/* How many events of log carry request id. */
+/* Counts the applications of each request in evs[0..n): request id
+   (hex) -> how many, as a pointer-sized integer. One application is a run
+   of consecutive events of the request in one commit (same ts), naming
+   each (kind, subject) once (an import makes one event per record); the
+   same request's events adjacent in the log but from another commit, or
+   naming an object again, are a second application. NULL if out of
+   memory. Caller destroys. */
+zhashx_t *tc_log_count_applications(nmirf_event_t *const *evs, size_t n);
+
+/* How many applications of request id log holds (one for a write applied
+   exactly once, whatever number of events it made). */
 size_t tc_log_req_count(const tc_log_t *log, const uint8_t id[NMIRF_ID_LEN]);
 
 /* Runs the offline audit verifier on b's data directory (read-only, beside

@@ -1,0 +1,184 @@
+/*  keyrace_test - a key rotated between a request's verification and its
+    commit (docs/ARCHITECTURE.md, "The write path", step 3): the writer
+    trusts a verifier's result only for the key current in its own
+    transaction, so a request signed with the key a rotation just replaced
+    is refused bad_signature, never applied after the rotation.
+
+    The broker runs with NMIRFD_WRITER_DELAY_MS (the writer pauses before
+    each batch). Each round, the coordinator sends a write (the blocker),
+    then an entity.rotate giving MJ a new signing key (same transport key,
+    so MJ's connection survives), and MJ sends a report.submit signed with
+    its old key. While the blocker's batch waits, the rotation and the
+    submission arrive and are verified against the committed state (the
+    old key); then they are applied in arrival order. Which of the two the
+    broker reads first is ZeroMQ's fair queueing: a round where the
+    submission came first (its event before the rotation's) proves
+    nothing and another round follows; a round where the rotation came
+    first must refuse the submission. A submission applied after its
+    author's rotation fails the test.
+*/
+#include "harness.h"
+
+#include <czmq.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "nmirf_mp.h"
+#include "nmirf_util.h"
+
+#define ROUNDS 12      /* at most, until PROOFS rounds had the rotation first */
+#define PROOFS 2       /* rounds with the rotation applied first */
+#define DELAY_MS "200" /* the writer's pause before each batch */
+
+static h_broker_t *b;
+
+/* Sends req's two frames on sock without waiting for the reply. */
+static void
+s_send(zsock_t *sock, const h_request_t *req)
+{
+    zmsg_t *msg = zmsg_new();
+    zmsg_addmem(msg, req->env, req->env_len);
+    zmsg_addmem(msg, req->sig, NMIRF_SIG_LEN);
+    H_ASSERT(zmsg_send(&msg, sock) == 0);
+}
+
+/* The next reply on sock, or NULL after H_CALL_TIMEOUT_MS. */
+static nmirf_reply_t *
+s_recv(zsock_t *sock)
+{
+    zmsg_t *msg = zmsg_recv(sock);
+    if (!msg)
+        return NULL;
+    char why[256];
+    zframe_t *frame = zmsg_last(msg);
+    nmirf_reply_t *r =
+        nmirf_reply_decode(zframe_data(frame), zframe_size(frame), why, sizeof why);
+    H_ASSERTF(r, "reply does not decode: %s", why);
+    zmsg_destroy(&msg);
+    h_remember("(raw)", r);
+    return r;
+}
+
+/* The reply to req on sock, resending the same bytes if the rotation's
+   session drop lost it (a replay gets the first reply). */
+static nmirf_reply_t *
+s_reply(zsock_t *sock, const h_request_t *req)
+{
+    for (int tries = 0; tries < 4; tries++) {
+        nmirf_reply_t *r;
+        while ((r = s_recv(sock)) != NULL) {
+            if (r->has_id && memcmp(r->id, req->id, NMIRF_ID_LEN) == 0)
+                return r;
+            nmirf_reply_destroy(&r); /* an earlier resend's answer */
+        }
+        h_after_revoke();
+        s_send(sock, req);
+    }
+    H_ASSERTF(false, "no reply to a request after 4 sends");
+    return NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+    h_init(argc, argv, 100);
+    setenv("NMIRFD_WRITER_DELAY_MS", DELAY_MS, 1);
+    b = h_broker_start(NULL);
+    unsetenv("NMIRFD_WRITER_DELAY_MS");
+    h_entity_t *coord = h_coord(b);
+    h_entity_t *mj = h_enroll(b, "MJ", "ministry");
+    H_CALL_CHECK("ok", coord, "rec.import",
+                 "{'recs': [{'id': 'R1', 'mechanism': 'UPR', 'text': {'en': 'One'}}]}");
+    H_CALL_CHECK("ok", coord, "rec.assign", "{'rec': 'R1', 'lead': 'MJ'}");
+    uint8_t curve[32];
+    H_ASSERT(nmirf_key_curve_raw(&mj->key, curve) == 0);
+    zsock_t *cs = h_dealer_new(b, coord), *ms = h_dealer_new(b, mj);
+    zsock_set_rcvtimeo(cs, H_CALL_TIMEOUT_MS);
+    zsock_set_rcvtimeo(ms, H_CALL_TIMEOUT_MS);
+
+    int proofs = 0, round;
+    for (round = 0; round < ROUNDS && proofs < PROOFS; round++) {
+        h_request_t *blocker = h_request_make(
+            coord, "rec.import",
+            "{'recs': [{'id': 'B%d', 'mechanism': 'UPR', 'text': {'en': 'Blocker'}}]}",
+            round);
+        h_request_t *old = h_request_make(
+            mj, "report.submit",
+            "{'rec': 'R1', 'status': 'in_progress', 'narrative': 'old key, round %d'}",
+            round);
+        /* MJ's next signing key; its transport key stays. */
+        uint8_t pk[NMIRF_SIGN_PK_LEN], sk[NMIRF_SIGN_SK_LEN];
+        crypto_sign_keypair(pk, sk);
+        msgpack_sbuffer body;
+        msgpack_sbuffer_init(&body);
+        msgpack_packer mp;
+        msgpack_packer_init(&mp, &body, msgpack_sbuffer_write);
+        msgpack_pack_map(&mp, 3);
+        nmirf_mp_pack_kv_str(&mp, "id", "MJ");
+        nmirf_mp_pack_str(&mp, "sign_key");
+        nmirf_mp_pack_bin(&mp, pk, sizeof pk);
+        nmirf_mp_pack_str(&mp, "curve_key");
+        nmirf_mp_pack_bin(&mp, curve, sizeof curve);
+        uint8_t id[NMIRF_ID_LEN];
+        randombytes_buf(id, sizeof id);
+        h_request_t *rot = h_request_make_packed(coord, id, "entity.rotate",
+                                                 (const uint8_t *)body.data, body.size);
+        msgpack_sbuffer_destroy(&body);
+
+        /* The blocker first, so that the rotation and the submission
+           arrive while its batch waits; the pauses only order the sends. */
+        s_send(cs, blocker);
+        zclock_sleep(50);
+        s_send(cs, rot);
+        zclock_sleep(10);
+        s_send(ms, old);
+
+        nmirf_reply_t *rb = s_reply(cs, blocker);
+        H_EXPECT(rb, "ok");
+        nmirf_reply_t *rr = s_reply(cs, rot);
+        H_EXPECT(rr, "ok");
+        nmirf_reply_t *ro = s_reply(ms, old);
+        memcpy(mj->key.sign_pk, pk, sizeof pk);
+        memcpy(mj->key.sign_sk, sk, sizeof sk);
+        sodium_memzero(sk, sizeof sk);
+        h_after_revoke();
+        if (ro->code == NMIRF_E_BAD_SIGNATURE) {
+            proofs++;
+            h_note("round %d: the rotation (seq %llu) came first: the submission signed "
+                   "with the replaced key refused bad_signature",
+                   round, (unsigned long long)rr->seq);
+        } else {
+            H_EXPECT(ro, "ok");
+            H_ASSERTF(ro->seq < rr->seq,
+                      "round %d: a submission signed with MJ's replaced key was applied "
+                      "at seq %llu, after the rotation at seq %llu",
+                      round, (unsigned long long)ro->seq, (unsigned long long)rr->seq);
+            h_note("round %d: the submission (seq %llu) came before the rotation (seq "
+                   "%llu): no proof, another round",
+                   round, (unsigned long long)ro->seq, (unsigned long long)rr->seq);
+        }
+        nmirf_reply_destroy(&rb);
+        nmirf_reply_destroy(&rr);
+        nmirf_reply_destroy(&ro);
+        h_request_free(&blocker);
+        h_request_free(&old);
+        h_request_free(&rot);
+    }
+    H_ASSERTF(proofs == PROOFS, "in %d rounds the rotation came first only %d times",
+              round, proofs);
+    /* The latest key works (MJ's client keeps the first one: a raw
+       request, signed with the key the last rotation gave). */
+    h_request_t *now =
+        h_request_make(mj, "report.submit",
+                       "{'rec': 'R1', 'status': 'implemented', 'narrative': 'new key'}");
+    s_send(ms, now);
+    nmirf_reply_t *r = s_reply(ms, now);
+    H_EXPECT(r, "ok");
+    nmirf_reply_destroy(&r);
+    h_request_free(&now);
+    h_note("MJ's latest key accepted");
+    zsock_destroy(&cs);
+    zsock_destroy(&ms);
+    h_broker_destroy(&b);
+    return 0;
+}
