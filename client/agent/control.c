@@ -274,7 +274,7 @@ s_status(agent_t *ag, msgpack_packer *pk)
 {
     bool up = link_reachable(ag);
     int64_t now = zclock_mono();
-    msgpack_pack_map(pk, 10);
+    msgpack_pack_map(pk, 12);
     nmirf_mp_pack_kv_str(pk, "entity", ag->key.entity);
     nmirf_mp_pack_kv_uint(pk, "seq", ag->seq);
     nmirf_mp_pack_kv_uint(pk, "broker_seq", ag->broker_seq);
@@ -284,6 +284,10 @@ s_status(agent_t *ag, msgpack_packer *pk)
     s_kv_bool(pk, "connected", up);
     s_kv_bool(pk, "loaded", ag->loaded);
     nmirf_mp_pack_kv_uint(pk, "outbox", outbox_pending(ag->outbox));
+    /* Entries the broker refused for good, and whether it refuses our key
+       (link_monitor.c): then nothing pending can be sent. */
+    nmirf_mp_pack_kv_uint(pk, "refused", outbox_refused(ag->outbox));
+    s_kv_bool(pk, "key_refused", ag->key_refused);
     /* How long since the broker was heard (ms; absent if never), and when
        the outbox length was last reported to it (0: not yet). */
     nmirf_mp_pack_str(pk, "heard_ms_ago");
@@ -344,7 +348,7 @@ s_mine(control_t *self, zmsg_t **route_p, const msgpack_object *body)
     msgpack_sbuffer_destroy(&out);
 }
 
-/* outbox {}: pending entries and the last answers. */
+/* outbox {}: pending entries, refused ones and the last answers. */
 static int
 s_outbox(agent_t *ag, msgpack_packer *pk)
 {
