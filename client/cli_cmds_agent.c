@@ -184,6 +184,12 @@ cli_agent_submit(cli_t *cli, const char *op, const msgpack_sbuffer *body,
     if (rc == 0) {
         const msgpack_object *q = nmirf_mp_get(&(*reply_p)->body, "queued");
         *queued = q && q->type == MSGPACK_OBJECT_BOOLEAN && q->via.boolean;
+        const msgpack_object *k = nmirf_mp_get(&(*reply_p)->body, "key_refused");
+        if (*queued && k && k->type == MSGPACK_OBJECT_BOOLEAN && k->via.boolean)
+            fprintf(stderr,
+                    "nmirf: warning: the broker refuses this agent's key (not enrolled, "
+                    "revoked, or rotated): nothing is sent until the agent restarts "
+                    "with an enrolled key\n");
     }
     return rc;
 }

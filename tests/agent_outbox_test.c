@@ -441,6 +441,13 @@ s_refused(void)
     HA_ASSERTF(st == 0 && strstr(out, "KEY REFUSED"), "nmirf outbox said (%d):\n%s", st,
                out);
     free(out);
+    st = h_sh(&out,
+              "'%s' -a '%s' -t 500 report submit RF-0 --status in_progress "
+              "--narrative 'with a refused key' 2>&1",
+              ha_nmirf(), a->data);
+    HA_ASSERTF(st == 0 && strstr(out, "queued") && strstr(out, "refuses this agent's key"),
+               "nmirf report submit said (%d):\n%s", st, out);
+    free(out);
     zsock_destroy(&sub);
     ha_agent_stop(a);
     /* (A restart does not pass --notify-log again: a fresh agent with the

@@ -109,7 +109,19 @@ s_answer(control_t *self, zmsg_t **route_p, nmirf_code_t code, const char *messa
     msgpack_sbuffer_destroy(&out);
 }
 
-/* The {queued: true, id} answer of a submit not yet acknowledged. */
+/* Packs a bool under key. */
+static void
+s_kv_bool(msgpack_packer *pk, const char *key, bool v)
+{
+    nmirf_mp_pack_str(pk, key);
+    if (v)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+}
+
+/* The {queued: true, id, key_refused?} answer of a submit not yet
+   acknowledged. */
 static void
 s_answer_queued(control_t *self, zmsg_t **route_p, const uint8_t id[NMIRF_ID_LEN])
 {
@@ -119,10 +131,15 @@ s_answer_queued(control_t *self, zmsg_t **route_p, const uint8_t id[NMIRF_ID_LEN
     msgpack_packer pk;
     msgpack_sbuffer_init(&body);
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 2);
+    /* key_refused: the broker refuses our key, so "queued" is all this
+       submission will be until the agent restarts with an enrolled key. */
+    bool refused = self->ag->key_refused;
+    msgpack_pack_map(&pk, refused ? 3 : 2);
     nmirf_mp_pack_str(&pk, "queued");
     msgpack_pack_true(&pk);
     nmirf_mp_pack_kv_str(&pk, "id", hex);
+    if (refused)
+        s_kv_bool(&pk, "key_refused", true);
     s_answer(self, route_p, NMIRF_OK, NULL, &body);
     msgpack_sbuffer_destroy(&body);
 }
@@ -255,17 +272,6 @@ control_tick(control_t *self)
         }
         w = next;
     }
-}
-
-/* Packs a bool under key. */
-static void
-s_kv_bool(msgpack_packer *pk, const char *key, bool v)
-{
-    nmirf_mp_pack_str(pk, key);
-    if (v)
-        msgpack_pack_true(pk);
-    else
-        msgpack_pack_false(pk);
 }
 
 /* status {}: where the replica and the outbox stand. */
