@@ -267,8 +267,8 @@ void notify_refused(agent_t *ag, const char *op, const uint8_t id[NMIRF_ID_LEN],
                     const uint8_t *env, size_t env_len, const nmirf_reply_t *reply);
 
 /* Delivers the `key_refused` notification: the broker refused our key in
-   the handshake. */
-void notify_key_refused(agent_t *ag);
+   the handshake, with pending entries waiting. */
+void notify_key_refused(agent_t *ag, size_t pending);
 
 /* Reaps finished hook processes (non-blocking) and logs their failures. */
 void notify_reap(notify_t *self);

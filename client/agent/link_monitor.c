@@ -41,7 +41,7 @@ s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg)
                       "pending), restart the agent with an enrolled key",
                       ag->request_ep, ag->key.entity, (unsigned)value,
                       outbox_pending(ag->outbox));
-            notify_key_refused(ag);
+            notify_key_refused(ag, outbox_pending(ag->outbox));
         } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && ag->key_refused) {
             ag->key_refused = false;
             log_info("the broker accepts this agent's key again");

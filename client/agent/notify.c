@@ -327,7 +327,7 @@ notify_refused(agent_t *ag, const char *op, const uint8_t id[NMIRF_ID_LEN],
 }
 
 void
-notify_key_refused(agent_t *ag)
+notify_key_refused(agent_t *ag, size_t pending)
 {
     json_t *j = json_object();
     json_object_set_new(j, "kind", json_string("key_refused"));
@@ -339,7 +339,7 @@ notify_key_refused(agent_t *ag)
                                     "not enrolled, was revoked, or its key was rotated"));
     json_t *data = json_object();
     json_object_set_new(data, "entity", json_string(ag->key.entity));
-    json_object_set_new(data, "pending", json_integer((json_int_t)outbox_pending(ag->outbox)));
+    json_object_set_new(data, "pending", json_integer((json_int_t)pending));
     json_object_set_new(j, "data", data);
     s_deliver_one(ag, j);
 }
