@@ -69,8 +69,9 @@ main(void)
              spk, key.curve_pk);
     CHECK(s_load_text(dir, "c.pub", text, &back, why, sizeof why) == 0, "%s", why);
     CHECK(strcmp(back.curve_pk, key.curve_pk) == 0, "curve-public %s", back.curve_pk);
-    snprintf(text, sizeof text, "entity = MJ\nsign-public = %s\ncurve-public = %s # mine\n",
-             spk, key.curve_pk);
+    snprintf(text, sizeof text,
+             "entity = MJ\nsign-public = %s\ncurve-public = %s # mine\n", spk,
+             key.curve_pk);
     CHECK(s_load_text(dir, "t.pub", text, &back, why, sizeof why) == -1 &&
               strstr(why, "t.pub:3: curve-public must be 40 Z85 characters"),
           "a trailing comment was not refused: %s", why);

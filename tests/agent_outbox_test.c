@@ -366,8 +366,8 @@ s_refused(void)
     HA_ASSERTF(j, "no refused notification");
     HA_ASSERT(strcmp(json_string_value(json_object_get(j, "rec")) ?: "", "RF-1") == 0);
     json_t *data = json_object_get(j, "data");
-    HA_ASSERT(strcmp(json_string_value(json_object_get(data, "code")) ?: "",
-                     "forbidden") == 0);
+    HA_ASSERT(
+        strcmp(json_string_value(json_object_get(data, "code")) ?: "", "forbidden") == 0);
     HA_ASSERT(strcmp(json_string_value(json_object_get(data, "message")) ?: "", msg) ==
               0);
     json_decref(j);
@@ -445,7 +445,8 @@ s_refused(void)
               "'%s' -a '%s' -t 500 report submit RF-0 --status in_progress "
               "--narrative 'with a refused key' 2>&1",
               ha_nmirf(), a->data);
-    HA_ASSERTF(st == 0 && strstr(out, "queued") && strstr(out, "refuses this agent's key"),
+    HA_ASSERTF(st == 0 && strstr(out, "queued") &&
+                   strstr(out, "refuses this agent's key"),
                "nmirf report submit said (%d):\n%s", st, out);
     free(out);
     zsock_destroy(&sub);

@@ -202,8 +202,8 @@ main(int argc, char **argv)
 
     /* nil clears an optional field (description, indicator); left out
        keeps it; title and recs cannot be cleared; "" is still refused. */
-    H_CALL_CHECK("ok", mj, "measure.update", "{'id': %llu, 'description': 'Two readings'}",
-                 (unsigned long long)m2);
+    H_CALL_CHECK("ok", mj, "measure.update",
+                 "{'id': %llu, 'description': 'Two readings'}", (unsigned long long)m2);
     seq = h_seq(b);
     r = H_CALL_EXPECT("ok", mj, "measure.update",
                       "{'id': %llu, 'description': null, 'indicator': null}",

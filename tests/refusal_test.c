@@ -580,7 +580,8 @@ test_delimiter(void)
               answer ? zmsg_size(answer) : 0);
     zframe_t *f = zmsg_next(answer);
     char why[128] = "";
-    nmirf_reply_t *r = nmirf_reply_decode(zframe_data(f), zframe_size(f), why, sizeof why);
+    nmirf_reply_t *r =
+        nmirf_reply_decode(zframe_data(f), zframe_size(f), why, sizeof why);
     H_ASSERTF(r && r->ok && r->has_id && memcmp(r->id, req->id, NMIRF_ID_LEN) == 0,
               "the reply after the delimiter: %s", r ? r->code_name : why);
     nmirf_reply_destroy(&r);

@@ -166,8 +166,9 @@ s_entry_of(uint64_t key, const MDB_val *v)
                 if (nmirf_mp_strcpy(nmirf_mp_get(&o, "code"), e->code, sizeof e->code))
                     snprintf(e->code, sizeof e->code, "internal");
                 e->message = nmirf_mp_strdup(nmirf_mp_get(&o, "message"));
-                e->answered =
-                    ans && ans->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? ans->via.u64 : 0;
+                e->answered = ans && ans->type == MSGPACK_OBJECT_POSITIVE_INTEGER
+                                  ? ans->via.u64
+                                  : 0;
             }
         } else
             s_entry_free(&e);
@@ -364,7 +365,8 @@ outbox_lookup(outbox_t *self, const uint8_t id[NMIRF_ID_LEN], nmirf_reply_t **re
             nmirf_code_t code = nmirf_code_from_name(e->code);
             msgpack_sbuffer out;
             msgpack_sbuffer_init(&out);
-            nmirf_reply_encode(&out, e->id, code < NMIRF_CODE_COUNT ? code : NMIRF_E_INTERNAL,
+            nmirf_reply_encode(&out, e->id,
+                               code < NMIRF_CODE_COUNT ? code : NMIRF_E_INTERNAL,
                                e->message, 0, NULL, 0);
             *reply_p = nmirf_reply_decode((uint8_t *)out.data, out.size, why, sizeof why);
             msgpack_sbuffer_destroy(&out);
@@ -409,8 +411,9 @@ s_store_refused(outbox_t *self, s_entry_t *e, const nmirf_reply_t *reply)
     s_pack_entry(&done, &buf);
     uint8_t key[8], old_key[8];
     s_u64_key(e->key, key);
-    s_entry_t *oldest =
-        zlist_size(self->refused) >= AGENT_REFUSED_MAX ? zlist_first(self->refused) : NULL;
+    s_entry_t *oldest = zlist_size(self->refused) >= AGENT_REFUSED_MAX
+                            ? zlist_first(self->refused)
+                            : NULL;
     MDB_txn *txn;
     MDB_val k = {8, key}, v = {buf.size, buf.data};
     int rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
@@ -480,7 +483,8 @@ outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
         rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
         if (!rc) {
             rc = mdb_del(txn, ag->dbi[AG_DB_OUTBOX], &k, NULL);
-            rc = rc && rc != MDB_NOTFOUND ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
+            rc =
+                rc && rc != MDB_NOTFOUND ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
         }
     } else
         rc = s_store_refused(self, e, reply);
