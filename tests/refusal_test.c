@@ -542,6 +542,14 @@ test_order(void)
     REFUSE("not_found", coord, "rec.assign", "{'rec': '" REC "', 'lead': 'NOSUCH'}");
     REFUSE("bad_request", coord, "rec.assign",
            "{'rec': '" REC "', 'lead': 'MJ', 'contributors': ['MJ']}");
+    /* A string over its limit is too_large, a number out of range
+       bad_request. */
+    char title[600];
+    memset(title, 't', 513);
+    title[513] = '\0';
+    REFUSE("too_large", coord, "measure.add", "{'recs': ['" REC "'], 'title': '%s'}",
+           title);
+    REFUSE("bad_request", coord, "stats", "{'due_soon_days': 3651}");
 
     nmirf_reply_t *r = H_CALL_EXPECT("ok", obs, "rec.list", "{'limit': 0}");
     H_ASSERT(h_len(&r->body, "recs") == 0 && h_u(&r->body, "total") > 0 &&
@@ -557,7 +565,8 @@ test_order(void)
     H_ASSERT(h_len(&r->body, "overdue") == 0);
     nmirf_reply_destroy(&r);
     h_note("not_found before an assignment's forbidden, a role's forbidden first; "
-           "rec.assign codes; limit 0 lists nothing; stats total an integer");
+           "rec.assign codes; too_large vs bad_request; limit 0 lists nothing; stats "
+           "total an integer");
 }
 
 /* An empty first frame is a REQ delimiter, always (PROTOCOL.md section
