@@ -184,6 +184,12 @@ cli_agent_submit(cli_t *cli, const char *op, const msgpack_sbuffer *body,
     if (rc == 0) {
         const msgpack_object *q = nmirf_mp_get(&(*reply_p)->body, "queued");
         *queued = q && q->type == MSGPACK_OBJECT_BOOLEAN && q->via.boolean;
+        const msgpack_object *k = nmirf_mp_get(&(*reply_p)->body, "key_refused");
+        if (*queued && k && k->type == MSGPACK_OBJECT_BOOLEAN && k->via.boolean)
+            fprintf(stderr,
+                    "nmirf: warning: the broker refuses this agent's key (not enrolled, "
+                    "revoked, or rotated): nothing is sent until the agent restarts "
+                    "with an enrolled key\n");
     }
     return rc;
 }
@@ -336,11 +342,40 @@ cli_cmd_mine(cli_t *cli, int argc, char **argv)
     return rc;
 }
 
-/* The `outbox` view: what waits, then the last answers. */
+/* Prints a table ID OP AT CODE MESSAGE of the answers in list a. */
+static void
+s_answers_table(const msgpack_object *a, uint32_t n)
+{
+    char when[32];
+    static const char *const h[] = {"ID", "OP", "AT", "CODE", "MESSAGE"};
+    cli_table_t *t = cli_table_new(h, 5);
+    cli_table_limit(t, 4, 60, true);
+    for (uint32_t i = 0; i < n; i++) {
+        const msgpack_object *e = &a->via.array.ptr[i];
+        cli_table_row(t);
+        cli_table_cell_field(t, e, "id");
+        cli_table_cell_field(t, e, "op");
+        cli_table_cell(t, cli_time_text(cli_mp_uint(e, "at", 0), false, when));
+        cli_table_cell_field(t, e, "code");
+        cli_table_cell_field(t, e, "message");
+    }
+    cli_table_print(t);
+    cli_table_destroy(&t);
+}
+
+/* The `outbox` view: whether the broker refuses our key, what waits,
+   what was refused for good, then the last answers. */
 static void
 s_view_outbox(const msgpack_object *body)
 {
     char when[32];
+    const msgpack_object *kr = nmirf_mp_get(body, "key_refused");
+    if (kr && kr->type == MSGPACK_OBJECT_BOOLEAN && kr->via.boolean)
+        printf("KEY REFUSED: the broker refuses this agent's key (not enrolled, revoked, "
+               "or rotated): nothing pending can be sent; restart the agent with an "
+               "enrolled key\n");
+    const msgpack_object *f = nmirf_mp_get(body, "refused");
+    uint32_t nf = f && f->type == MSGPACK_OBJECT_ARRAY ? f->via.array.size : 0;
     const msgpack_object *p = nmirf_mp_get(body, "pending");
     const msgpack_object *r = nmirf_mp_get(body, "results");
     uint32_t np = p && p->type == MSGPACK_OBJECT_ARRAY ? p->via.array.size : 0;
@@ -363,23 +398,12 @@ s_view_outbox(const msgpack_object *body)
         cli_table_print(t);
         cli_table_destroy(&t);
     }
-    printf("answered: %u (latest last)\n", nr);
-    if (nr) {
-        static const char *const h[] = {"ID", "OP", "AT", "CODE", "MESSAGE"};
-        cli_table_t *t = cli_table_new(h, 5);
-        cli_table_limit(t, 4, 60, true);
-        for (uint32_t i = 0; i < nr; i++) {
-            const msgpack_object *e = &r->via.array.ptr[i];
-            cli_table_row(t);
-            cli_table_cell_field(t, e, "id");
-            cli_table_cell_field(t, e, "op");
-            cli_table_cell(t, cli_time_text(cli_mp_uint(e, "at", 0), false, when));
-            cli_table_cell_field(t, e, "code");
-            cli_table_cell_field(t, e, "message");
-        }
-        cli_table_print(t);
-        cli_table_destroy(&t);
-    }
+    printf("refused: %u (final: the broker will not take these; never resent)\n", nf);
+    if (nf)
+        s_answers_table(f, nf);
+    printf("answered: %u (since the agent started, latest last)\n", nr);
+    if (nr)
+        s_answers_table(r, nr);
     if (nu) {
         printf("unreadable: %u (entries the agent cannot decode, left in its outbox "
                "db; never sent)\n",
@@ -407,6 +431,8 @@ s_view_status(const msgpack_object *body)
     cli_kv_field("connected", body, "connected");
     cli_kv_field("stale", body, "stale");
     cli_kv_field("outbox", body, "outbox");
+    cli_kv_field("refused", body, "refused");
+    cli_kv_field("key refused", body, "key_refused");
     cli_kv_field("heard (ms ago)", body, "heard_ms_ago");
     uint64_t at = cli_mp_uint(body, "outbox_reported", 0);
     char when[32];

@@ -400,8 +400,22 @@ op_measure_update(op_ctx_t *ctx)
         body_str(ctx, body, "title", false, BODY_SHORT_MAX, &title) ||
         body_str(ctx, body, "description", false, BODY_TEXT_MAX, &description))
         return -1;
+    /* nil clears an optional field (PROTOCOL.md section 6): left out
+       keeps it. title and recs are required in a measure: nil is
+       refused, not taken as "not given". */
+    const msgpack_object *nil_title = nmirf_mp_get(body, "title"),
+                         *nil_recs = nmirf_mp_get(body, "recs"),
+                         *nil_desc = nmirf_mp_get(body, "description");
+    if ((nil_title && nil_title->type == MSGPACK_OBJECT_NIL) ||
+        (nil_recs && nil_recs->type == MSGPACK_OBJECT_NIL))
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
+                         "field '%s' cannot be cleared (nil): a measure needs it",
+                         nil_title && nil_title->type == MSGPACK_OBJECT_NIL ? "title"
+                                                                            : "recs");
+    bool clear_desc = nil_desc && nil_desc->type == MSGPACK_OBJECT_NIL;
     indicator = nmirf_mp_get(body, "indicator");
-    if (indicator && indicator->type == MSGPACK_OBJECT_NIL)
+    bool clear_ind = indicator && indicator->type == MSGPACK_OBJECT_NIL;
+    if (clear_ind)
         indicator = NULL;
     if ((indicator && s_read_indicator(ctx, indicator)) ||
         (recs && s_check_rec_ids(ctx, recs)))
@@ -424,8 +438,12 @@ op_measure_update(op_ctx_t *ctx)
         m.title = title;
     if (description.p)
         m.description = description;
+    else if (clear_desc)
+        m.description = (strv_t){NULL, 0};
     if (indicator)
         m.indicator = indicator;
+    else if (clear_ind)
+        m.indicator = NULL;
 
     msgpack_sbuffer before, after;
     msgpack_sbuffer_init(&before);

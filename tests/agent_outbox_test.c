@@ -24,6 +24,18 @@
        it exactly once.
     6. An outbox entry that does not decode (written here at key 0 with
        the agent stopped) is listed as unreadable, and never overwritten.
+    7. A final refusal (`forbidden`: a report on a recommendation not
+       assigned to the ministry) ends the entry at once, not resent: listed
+       as refused with its code and reason by `outbox` and `nmirf outbox`,
+       also after an agent restart, and delivered as a `refused`
+       notification (socket and --notify-log). A retryable one (`storage`,
+       5.) is resent.
+    8. The ministry revoked: a submission then ends refused `revoked` (a
+       session kept open) or the agent reports that the broker refuses its
+       key (the session dropped and ZAP refusing the reconnection); never
+       a silent "pending". Restarted, the agent's handshake is refused:
+       `key_refused` in `status` and `outbox`, its log, and a `key_refused`
+       notification.
 */
 #include <lmdb.h>
 #include <signal.h>
@@ -31,6 +43,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "agent_common.h"
 #include "nmirf_mp.h"
@@ -265,6 +279,16 @@ s_storage_full(void)
     HA_ASSERT(h_len(&r->body, "pending") == 1 && h_len(&r->body, "results") == 0);
     HA_ASSERT(h_u(&r->body, "pending.0.attempts") >= 1);
     nmirf_reply_destroy(&r);
+    /* Retryable: resent on its backoff, never listed as refused. */
+    uint64_t attempts = 0;
+    for (int waited = 0; waited < HA_WAIT_MS && attempts < 2; waited += 100) {
+        h_sleep_ms(100);
+        r = ha_ctl(a, 5000, "outbox", NULL);
+        attempts = h_u(&r->body, "pending.0.attempts");
+        HA_ASSERT(h_len(&r->body, "pending") == 1); /* not ended */
+        nmirf_reply_destroy(&r);
+    }
+    HA_ASSERTF(attempts >= 2, "a storage refusal was not resent");
     h_note("a full broker answers storage: the submission stays pending");
     h_broker_stop(b);
     b->args[5] = "64";
@@ -276,6 +300,240 @@ s_storage_full(void)
     s_check_results_ok(a);
     h_note("broker restarted with a larger map: the submission landed exactly once");
     ha_agent_stop(a);
+    ha_agent_destroy(&a);
+    h_broker_destroy(&b);
+}
+
+/* Waits up to ms for the next notification of kind on sub (JSON, caller
+   decrefs); NULL if none came. Other kinds are skipped. */
+static json_t *
+s_notification(zsock_t *sub, const char *kind, int ms)
+{
+    int64_t end = zclock_mono() + ms;
+    for (int64_t left = ms; left > 0; left = end - zclock_mono()) {
+        zpoller_t *p = zpoller_new(sub, NULL);
+        void *ready = zpoller_wait(p, (int)left);
+        zpoller_destroy(&p);
+        if (!ready)
+            return NULL;
+        char *topic = NULL, *text = NULL;
+        HA_ASSERT(zsock_recv(sub, "ss", &topic, &text) == 0);
+        json_t *j = json_loads(text, 0, NULL);
+        HA_ASSERTF(j, "notification is not JSON: %s", text);
+        free(topic);
+        free(text);
+        const char *k = json_string_value(json_object_get(j, "kind"));
+        if (k && strcmp(k, kind) == 0)
+            return j;
+        json_decref(j);
+    }
+    return NULL;
+}
+
+/* True if the file at path holds needle. */
+static bool
+s_file_has(const char *path, const char *needle)
+{
+    size_t len;
+    char *text = nmirf_read_file(path, &len);
+    bool has = text && strstr(text, needle);
+    free(text);
+    return has;
+}
+
+/* The agent's `status` bool under key, waited for up to HA_WAIT_MS to be
+   want. Returns the last value seen. */
+static bool
+s_wait_status(ha_agent_t *a, const char *key, bool want)
+{
+    bool v = !want;
+    for (int waited = 0; waited < HA_WAIT_MS; waited += 50) {
+        nmirf_reply_t *r = ha_ctl(a, 5000, "status", NULL);
+        v = ag_bool(r, key);
+        nmirf_reply_destroy(&r);
+        if (v == want)
+            break;
+        h_sleep_ms(50);
+    }
+    return v;
+}
+
+/* A submission through a revoked entity's agent: true if it stays
+   queued with the key said refused (the handshake refused), false if the
+   broker answered `revoked` (then it ended refused). *pending is the
+   pending count before, updated. */
+static bool
+s_probe(ha_agent_t *a, size_t *pending)
+{
+    nmirf_reply_t *r = ha_ctl(a, 15000, "submit",
+                              "{'op':'report.submit','wait_ms':3000,'body':{'rec':'RF-0',"
+                              "'status':'in_progress','narrative':'probe'}}");
+    bool key_path = r->ok;
+    if (key_path) {
+        HA_ASSERTF(ag_bool(r, "queued") && ag_bool(r, "key_refused"),
+                   "a revoked agent's submission queued without saying its key is "
+                   "refused");
+        ++*pending;
+        HA_ASSERT(s_wait_status(a, "key_refused", true));
+    } else
+        HA_ASSERTF(strcmp(r->code_name, "revoked") == 0, "answered %s", r->code_name);
+    nmirf_reply_destroy(&r);
+    return key_path;
+}
+
+/* 7. and 8.: final refusals end entries; a refused key is said. */
+static void
+s_refused(void)
+{
+    h_broker_t *b = h_broker_start(NULL);
+    h_entity_t *m = ha_setup_ministry(b, "MR", "RF", 2);
+    h_enroll(b, "MX", "ministry");
+    H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec':'RF-0','lead':'MR'}");
+    H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec':'RF-1','lead':'MX'}");
+    char notify_log[PATH_MAX + 32];
+    snprintf(notify_log, sizeof notify_log, "%s/refused.jsonl", b->dir);
+    const char *extra[] = {"--notify-log", notify_log, NULL};
+    ha_agent_t *a = ha_agent_start(b, m, extra);
+    ag_wait_seq(a, h_seq(b));
+    zsock_t *sub = ha_notify_sub(a);
+    h_sleep_ms(300); /* the SUB's subscription reaches the agent's PUB */
+
+    /* 7. forbidden: answered at once, final. */
+    uint8_t id[NMIRF_ID_LEN];
+    nmirf_random_id(id, NMIRF_ID_LEN);
+    nmirf_reply_t *r = s_submit_id(a, id, "RF-1", "not mine", 10000);
+    HA_ASSERTF(!r->ok && strcmp(r->code_name, "forbidden") == 0, "answered %s",
+               r->code_name);
+    nmirf_reply_destroy(&r);
+    h_sleep_ms(1600); /* past the first two resends (500 ms, 1 s) */
+    r = ha_ctl(a, 5000, "outbox", NULL);
+    HA_ASSERT(h_len(&r->body, "pending") == 0);
+    HA_ASSERTF(h_len(&r->body, "refused") == 1, "%zu refused",
+               h_len(&r->body, "refused"));
+    HA_ASSERT(h_is(&r->body, "refused.0.code", "forbidden") &&
+              h_is(&r->body, "refused.0.op", "report.submit"));
+    HA_ASSERT(h_u(&r->body, "refused.0.attempts") == 1); /* not resent */
+    char *msg = nmirf_mp_strdup(h_get(&r->body, "refused.0.message"));
+    HA_ASSERT(msg && strstr(msg, "RF-1"));
+    nmirf_reply_destroy(&r);
+    json_t *j = s_notification(sub, "refused", 5000);
+    HA_ASSERTF(j, "no refused notification");
+    HA_ASSERT(strcmp(json_string_value(json_object_get(j, "rec")) ?: "", "RF-1") == 0);
+    json_t *data = json_object_get(j, "data");
+    HA_ASSERT(
+        strcmp(json_string_value(json_object_get(data, "code")) ?: "", "forbidden") == 0);
+    HA_ASSERT(strcmp(json_string_value(json_object_get(data, "message")) ?: "", msg) ==
+              0);
+    json_decref(j);
+    HA_ASSERT(s_file_has(notify_log, "\"kind\":\"refused\""));
+    free(msg);
+    char *out = NULL;
+    int st = h_sh(&out, "'%s' -a '%s' outbox 2>&1", ha_nmirf(), a->data);
+    HA_ASSERTF(st == 0 && strstr(out, "refused: 1") && strstr(out, "forbidden"),
+               "nmirf outbox said (%d):\n%s", st, out);
+    free(out);
+    r = ha_ctl(a, 5000, "status", NULL);
+    HA_ASSERT(h_u(&r->body, "outbox") == 0 && h_u(&r->body, "refused") == 1);
+    nmirf_reply_destroy(&r);
+    /* Kept across a restart, never resent, and a repeated control submit
+       of the id gets the refusal again. */
+    ha_agent_stop(a);
+    ha_agent_restart(a);
+    r = ha_ctl(a, 5000, "outbox", NULL);
+    HA_ASSERT(h_len(&r->body, "pending") == 0 && h_len(&r->body, "refused") == 1 &&
+              h_is(&r->body, "refused.0.code", "forbidden"));
+    nmirf_reply_destroy(&r);
+    r = s_submit_id(a, id, "RF-1", "not mine", 5000);
+    HA_ASSERTF(!r->ok && strcmp(r->code_name, "forbidden") == 0,
+               "a repeated submit of a refused id: %s", r->code_name);
+    nmirf_reply_destroy(&r);
+    HA_ASSERT(s_count_narrative(b, m, "not mine") == 0);
+    h_note("forbidden: refused at once, not resent, listed (also after a restart), "
+           "notified");
+
+    /* 8. The ministry revoked while its agent runs. */
+    zsock_destroy(&sub);
+    sub = ha_notify_sub(a);
+    ag_wait_seq(a, h_seq(b));
+    H_CALL_CHECK("ok", h_coord(b), "entity.revoke", "{'id':'MR'}");
+    r = ha_ctl(a, 15000, "submit",
+               "{'op':'report.submit','wait_ms':3000,'body':{'rec':'RF-0',"
+               "'status':'in_progress','narrative':'after revocation'}}");
+    /* queued (no answer in time), or the broker's refusal */
+    HA_ASSERTF(r->ok || strcmp(r->code_name, "revoked") == 0, "submit answered %s",
+               r->code_name);
+    nmirf_reply_destroy(&r);
+    bool revoked = false, key_refused = false;
+    for (int waited = 0; waited < HA_WAIT_MS && !revoked && !key_refused; waited += 50) {
+        r = ha_ctl(a, 5000, "outbox", NULL);
+        size_t nf = h_len(&r->body, "refused");
+        revoked = nf == 2 && h_is(&r->body, "refused.1.code", "revoked");
+        key_refused = ag_bool(r, "key_refused") && h_len(&r->body, "pending") == 1;
+        nmirf_reply_destroy(&r);
+        if (!revoked && !key_refused)
+            h_sleep_ms(50);
+    }
+    HA_ASSERTF(revoked || key_refused,
+               "after the revocation the submission is neither refused nor is the "
+               "key said refused");
+    h_note("revoked with the agent running: %s",
+           revoked ? "the submission ended refused `revoked`"
+                   : "the broker dropped the session and refuses the key: said");
+    if (revoked) {
+        j = s_notification(sub, "refused", 5000);
+        HA_ASSERTF(j, "no refused notification for the revoked submission");
+        HA_ASSERT(
+            strcmp(json_string_value(json_object_get(json_object_get(j, "data"), "code"))
+                       ?: "",
+                   "revoked") == 0);
+        json_decref(j);
+    }
+    /* Restarted, and a new submission: the handshake is refused (the key
+       said refused, the submission queued) or, if the broker admits the
+       revoked key, it answers `revoked` (final). Either way it is said. */
+    ha_agent_stop(a);
+    ha_agent_restart(a);
+    zsock_destroy(&sub);
+    size_t before = revoked ? 0 : 1;
+    bool key_path = s_probe(a, &before);
+    if (key_path) {
+        r = ha_ctl(a, 5000, "outbox", NULL);
+        HA_ASSERT(ag_bool(r, "key_refused"));
+        HA_ASSERT(h_len(&r->body, "pending") == before);
+        nmirf_reply_destroy(&r);
+        HA_ASSERT(s_file_has(a->log_path, "refused this agent's key"));
+        st = h_sh(&out, "'%s' -a '%s' outbox 2>&1", ha_nmirf(), a->data);
+        HA_ASSERTF(st == 0 && strstr(out, "KEY REFUSED"), "nmirf outbox said (%d):\n%s",
+                   st, out);
+        free(out);
+        st = h_sh(&out,
+                  "'%s' -a '%s' -t 500 report submit RF-0 --status in_progress "
+                  "--narrative 'with a refused key' 2>&1",
+                  ha_nmirf(), a->data);
+        HA_ASSERTF(st == 0 && strstr(out, "queued") &&
+                       strstr(out, "refuses this agent's key"),
+                   "nmirf report submit said (%d):\n%s", st, out);
+        free(out);
+    } else {
+        st = h_sh(&out, "'%s' -a '%s' outbox 2>&1", ha_nmirf(), a->data);
+        HA_ASSERTF(st == 0 && strstr(out, "revoked"), "nmirf outbox said (%d):\n%s", st,
+                   out);
+        free(out);
+    }
+    ha_agent_stop(a);
+    /* (A restart does not pass --notify-log again: a fresh agent with the
+       revoked key shows the notification.) */
+    snprintf(notify_log, sizeof notify_log, "%s/fresh.jsonl", b->dir);
+    ha_agent_t *fresh = ha_agent_start(b, m, extra);
+    size_t none = 0;
+    HA_ASSERT(s_probe(fresh, &none) == key_path);
+    HA_ASSERT(s_file_has(notify_log,
+                         key_path ? "\"kind\":\"key_refused\"" : "\"kind\":\"refused\""));
+    ha_agent_stop(fresh);
+    ha_agent_destroy(&fresh);
+    h_note("revoked agent restarted: %s",
+           key_path ? "its refused key is in status, outbox, log and notifications"
+                    : "its submissions end refused `revoked`, notified");
     ha_agent_destroy(&a);
     h_broker_destroy(&b);
 }
@@ -450,6 +708,7 @@ main(int argc, char **argv)
     h_broker_destroy(&b);
 
     s_storage_full();
+    s_refused();
     h_note("agent_outbox_test passed");
     return 0;
 }

@@ -239,8 +239,18 @@ test_assign(void)
     H_ASSERT(!nmirf_event_concerns(evs[0], "MS"));
     h_events_free(&evs, n);
 
-    r = H_CALL_EXPECT("ok", coord, "rec.assign", "{'rec': '" UPR2 "', 'lead': 'MJ'}");
+    /* A reassignment replaces the whole assignment: a deadline or a note
+       left out (or nil) is removed. */
+    r = H_CALL_EXPECT("ok", coord, "rec.assign",
+                      "{'rec': '" UPR2 "', 'lead': 'MJ', 'deadline': '2026-06-30', "
+                      "'note': 'draft'}");
     WROTE(r, 1);
+    nmirf_reply_destroy(&r);
+    r = H_CALL_EXPECT("ok", coord, "rec.assign",
+                      "{'rec': '" UPR2 "', 'lead': 'MJ', 'deadline': null}");
+    WROTE(r, 1);
+    H_ASSERT(!h_get(&r->body, "assignment.deadline") &&
+             !h_get(&r->body, "assignment.note"));
     nmirf_reply_destroy(&r);
     r = H_CALL_EXPECT("ok", coord, "rec.assign", "{'rec': '" CAT1 "', 'lead': 'MS'}");
     WROTE(r, 1);
@@ -432,11 +442,11 @@ test_events(void)
     H_ASSERT(h_count_kind(evs, n, "entity.revoked") == 1);
     H_ASSERT(h_count_kind(evs, n, "rec.added") == 5);
     H_ASSERT(h_count_kind(evs, n, "rec.updated") == 1);
-    H_ASSERT(h_count_kind(evs, n, "assignment.set") == 4);
+    H_ASSERT(h_count_kind(evs, n, "assignment.set") == 5);
     H_ASSERT(h_count_kind(evs, n, "report.submitted") == 4);
     H_ASSERT(h_count_kind(evs, n, "report.validated") == 2);
     H_ASSERT(h_count_kind(evs, n, "report.returned") == 1);
-    H_ASSERTF(n == 24, "%zu events in all, expected 24", n);
+    H_ASSERTF(n == 25, "%zu events in all, expected 25", n);
     H_ASSERT(!evs[0]->has_req);
     for (size_t i = 1; i < n; i++) {
         const nmirf_event_t *ev = evs[i];

@@ -200,6 +200,42 @@ main(int argc, char **argv)
     nmirf_reply_destroy(&r);
     h_note("measure.update changes once; measure.list by recommendation");
 
+    /* nil clears an optional field (description, indicator); left out
+       keeps it; title and recs cannot be cleared; "" is still refused. */
+    H_CALL_CHECK("ok", mj, "measure.update",
+                 "{'id': %llu, 'description': 'Two readings'}", (unsigned long long)m2);
+    seq = h_seq(b);
+    r = H_CALL_EXPECT("ok", mj, "measure.update",
+                      "{'id': %llu, 'description': null, 'indicator': null}",
+                      (unsigned long long)m2);
+    H_ASSERT(r->seq == seq + 1 && h_get(&r->body, "changed")->via.boolean);
+    H_ASSERT(!h_get(&r->body, "measure.description") &&
+             !h_get(&r->body, "measure.indicator"));
+    H_ASSERT(h_is(&r->body, "measure.title", "Draft and table a law"));
+    nmirf_reply_destroy(&r);
+    n = h_events(coord, seq, &evs);
+    H_ASSERT(n == 1 && strcmp(evs[0]->kind, "measure.updated") == 0);
+    H_ASSERT(!h_get(&evs[0]->data, "description") && !h_get(&evs[0]->data, "indicator"));
+    h_events_free(&evs, n);
+    r = H_CALL_EXPECT("ok", obs, "measure.show", "{'id': %llu}", (unsigned long long)m2);
+    H_ASSERT(!h_get(&r->body, "measure.description") &&
+             !h_get(&r->body, "measure.indicator"));
+    nmirf_reply_destroy(&r);
+    r = H_CALL_EXPECT("ok", mj, "measure.update",
+                      "{'id': %llu, 'description': null, 'indicator': null}",
+                      (unsigned long long)m2);
+    H_ASSERT(r->seq == seq + 1 && !h_get(&r->body, "changed")->via.boolean);
+    nmirf_reply_destroy(&r);
+    H_CALL_CHECK("bad_request", mj, "measure.update", "{'id': %llu, 'title': null}",
+                 (unsigned long long)m2);
+    H_CALL_CHECK("bad_request", mj, "measure.update", "{'id': %llu, 'recs': null}",
+                 (unsigned long long)m2);
+    H_CALL_CHECK("bad_request", mj, "measure.update", "{'id': %llu, 'description': ''}",
+                 (unsigned long long)m2);
+    H_ASSERT(h_seq(b) == seq + 1);
+    seq = h_seq(b);
+    h_note("measure.update: nil clears description and indicator, not title or recs");
+
     /* Reports with indicator values. */
     H_CALL_CHECK("bad_request", mi, "report.submit",
                  "{'rec': 'R1', 'status': 'in_progress', 'narrative': 'n', "

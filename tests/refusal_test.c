@@ -523,6 +523,95 @@ test_state(void)
     h_note("conflict, not_found");
 }
 
+/* What PROTOCOL.md says of the check order and of a few edges:
+   not_found before an assignment's forbidden (who may act on a
+   recommendation depends on its assignment), a role's forbidden before
+   not_found; rec.assign's codes; `limit: 0`; stats' `total`. */
+static void
+test_order(void)
+{
+    REFUSE("not_found", ms, "report.submit",
+           "{'rec': 'NO/SUCH/REC', 'status': 'implemented', 'narrative': 'x'}");
+    REFUSE("not_found", ms, "measure.add", "{'recs': ['NO/SUCH/REC'], 'title': 't'}");
+    REFUSE("forbidden", obs, "report.submit",
+           "{'rec': 'NO/SUCH/REC', 'status': 'implemented', 'narrative': 'x'}");
+    REFUSE("forbidden", obs, "measure.add", "{'recs': ['NO/SUCH/REC'], 'title': 't'}");
+    REFUSE("forbidden", mj, "rec.assign", "{'rec': 'NO/SUCH/REC', 'lead': 'MJ'}");
+    REFUSE("bad_request", coord, "rec.assign", "{'rec': '" REC "', 'lead': 'OBS'}");
+    REFUSE("conflict", coord, "rec.assign", "{'rec': '" REC "', 'lead': 'GONE'}");
+    REFUSE("not_found", coord, "rec.assign", "{'rec': '" REC "', 'lead': 'NOSUCH'}");
+    REFUSE("bad_request", coord, "rec.assign",
+           "{'rec': '" REC "', 'lead': 'MJ', 'contributors': ['MJ']}");
+    /* A string over its limit is too_large, a number out of range
+       bad_request. */
+    char title[600];
+    memset(title, 't', 513);
+    title[513] = '\0';
+    REFUSE("too_large", coord, "measure.add", "{'recs': ['" REC "'], 'title': '%s'}",
+           title);
+    REFUSE("bad_request", coord, "stats", "{'due_soon_days': 3651}");
+
+    nmirf_reply_t *r = H_CALL_EXPECT("ok", obs, "rec.list", "{'limit': 0}");
+    H_ASSERT(h_len(&r->body, "recs") == 0 && h_u(&r->body, "total") > 0 &&
+             h_u(&r->body, "total") != UINT64_MAX);
+    nmirf_reply_destroy(&r);
+    r = H_CALL_EXPECT("ok", obs, "events.since", "{'since': 0, 'limit': 0}");
+    H_ASSERT(h_len(&r->body, "events") == 0 && h_u(&r->body, "last") == seq);
+    nmirf_reply_destroy(&r);
+    r = H_CALL_EXPECT("ok", obs, "stats", "{'limit': 0}");
+    const msgpack_object *total = h_get(&r->body, "total");
+    H_ASSERTF(total && total->type == MSGPACK_OBJECT_POSITIVE_INTEGER,
+              "stats total is not an integer");
+    H_ASSERT(h_len(&r->body, "overdue") == 0);
+    nmirf_reply_destroy(&r);
+    h_note("not_found before an assignment's forbidden, a role's forbidden first; "
+           "rec.assign codes; too_large vs bad_request; limit 0 lists nothing; stats "
+           "total an integer");
+}
+
+/* An empty first frame is a REQ delimiter, always (PROTOCOL.md section
+   1): a DEALER that sends one gets its reply after an empty frame, two
+   frames, as a REQ would. */
+static void
+test_delimiter(void)
+{
+    h_request_t *req = h_request_make(coord, "ping", "{}");
+    zsock_t *raw = h_dealer_new(b, coord);
+    zsock_set_rcvtimeo(raw, 5000);
+    zmsg_t *msg = zmsg_new();
+    zmsg_addmem(msg, "", 0);
+    zmsg_addmem(msg, req->env, req->env_len);
+    zmsg_addmem(msg, req->sig, sizeof req->sig);
+    H_ASSERT(zmsg_send(&msg, raw) == 0);
+    zmsg_t *answer = zmsg_recv(raw);
+    H_ASSERTF(answer && zmsg_size(answer) == 2 && zframe_size(zmsg_first(answer)) == 0,
+              "a request after an empty frame was answered with %zu frames",
+              answer ? zmsg_size(answer) : 0);
+    zframe_t *f = zmsg_next(answer);
+    char why[128] = "";
+    nmirf_reply_t *r =
+        nmirf_reply_decode(zframe_data(f), zframe_size(f), why, sizeof why);
+    H_ASSERTF(r && r->ok && r->has_id && memcmp(r->id, req->id, NMIRF_ID_LEN) == 0,
+              "the reply after the delimiter: %s", r ? r->code_name : why);
+    nmirf_reply_destroy(&r);
+    zmsg_destroy(&answer);
+    /* The delimiter alone: a request of no frames, bad_frame, after it. */
+    msg = zmsg_new();
+    zmsg_addmem(msg, "", 0);
+    H_ASSERT(zmsg_send(&msg, raw) == 0);
+    answer = zmsg_recv(raw);
+    H_ASSERT(answer && zmsg_size(answer) == 2 && zframe_size(zmsg_first(answer)) == 0);
+    f = zmsg_next(answer);
+    r = nmirf_reply_decode(zframe_data(f), zframe_size(f), why, sizeof why);
+    H_ASSERT(r && !r->ok && strcmp(r->code_name, "bad_frame") == 0);
+    nmirf_reply_destroy(&r);
+    zmsg_destroy(&answer);
+    zsock_destroy(&raw);
+    h_request_free(&req);
+    H_ASSERT(h_seq(b) == seq);
+    h_note("an empty first frame is a REQ delimiter: the reply comes after one");
+}
+
 /* The next number of a xorshift32 generator (seeded, so replayable). */
 static uint32_t
 next_random(uint32_t *state)
@@ -597,6 +686,8 @@ main(int argc, char **argv)
     test_body();
     test_forbidden();
     test_state();
+    test_order();
+    test_delimiter();
     test_garbage();
     test_frame_edges();
     /* Still whole: the refused requests left the store as it was. */

@@ -7,6 +7,13 @@ target_link_libraries(nmirf_conf_test PRIVATE nmirf_common)
 add_test(NAME conf_unit COMMAND nmirf_conf_test)
 set_tests_properties(conf_unit PROPERTIES TIMEOUT 30 LABELS unit)
 
+# The key file format (PROTOCOL.md section 8), beside it in common/.
+add_executable(nmirf_keys_test ${PROJECT_SOURCE_DIR}/common/nmirf_keys_test.c)
+target_link_libraries(nmirf_keys_test PRIVATE nmirf_common)
+target_include_directories(nmirf_keys_test PRIVATE ${PROJECT_SOURCE_DIR}/tests) # unit.h
+add_test(NAME keys_unit COMMAND nmirf_keys_test)
+set_tests_properties(keys_unit PROPERTIES TIMEOUT 30 LABELS unit)
+
 # Readiness, watchdog, SIGHUP and SIGTERM against a real nmirfd, the test
 # playing systemd's notification socket.
 add_executable(service_test ${CMAKE_CURRENT_LIST_DIR}/service_test.c

@@ -4,7 +4,9 @@
     nmirf-agent is one thread around one zloop reactor. Its parts, one per
     file: link.c (the broker: one DEALER for requests, replies and pushed
     events, the subscription, reachability, blocking reads),
-    replica.c (the LMDB replica kept by snapshot + events), outbox.c (the
+    link_monitor.c (whether the broker lets our key in: a socket monitor
+    on the DEALER), replica.c (the LMDB replica kept by snapshot + events),
+    outbox.c (the
     durable queue of signed submissions and their resending), notify.c
     (notifications: log, hook, PUB socket, file), control.c (the local
     control socket the CLI talks to), agent_main.c (flags, start, stop).
@@ -31,6 +33,7 @@
 #define AGENT_READ_TIMEOUT_MS 5000 /* one events.since call */
 #define AGENT_SNAPSHOT_TIMEOUT_MS 60000 /* one snapshot call */
 #define AGENT_RESULTS_MAX 100           /* broker answers kept for `nmirf outbox` */
+#define AGENT_REFUSED_MAX 100           /* refused entries kept in the outbox db */
 #define AGENT_TICK_MS 100               /* housekeeping timer */
 #define AGENT_RETRY_FIRST_MS 1000       /* wait after a failed blocking read... */
 #define AGENT_RETRY_MAX_MS 60000        /* ...doubled each failure up to this */
@@ -84,6 +87,9 @@ typedef struct {
     int64_t report_next;  /* monotonic ms of the next outbox report (ping) */
     int64_t reported_at;  /* wall-clock ms of the last report sent, 0 never */
     size_t reported_outbox; /* the outbox length it carried */
+    zsock_t *monitor;       /* PAIR end of the DEALER's socket monitor */
+    bool key_refused;       /* the broker's ZAP refused our key at the last
+                               handshake (link_monitor.c) */
 
     MDB_env *env;             /* DIR/replica */
     MDB_dbi dbi[AG_DB_COUNT]; /* its databases */
@@ -159,6 +165,19 @@ nmirf_reply_t *link_read(agent_t *ag, const char *op, const uint8_t *body, size_
    subscription alive (the broker drops one silent for 30 s). */
 void link_report(agent_t *ag);
 
+/* --- link_monitor.c ---------------------------------------------------- */
+
+/* Watches the DEALER's handshakes (a socket monitor read on ag->loop).
+   When the broker's ZAP handler refuses our CURVE key (not enrolled,
+   revoked, or replaced by a rotation: the agent cannot tell which), the
+   refusal is logged, delivered as a `key_refused` notification, and
+   shown by `status` and `outbox` (ag->key_refused) until a handshake
+   succeeds. libzmq does not retry a refused handshake on that socket:
+   nothing more is sent until the agent is restarted (with an enrolled
+   key). Returns 0, or -1 (logged; the agent runs without it). */
+int link_monitor_open(agent_t *ag);
+void link_monitor_close(agent_t *ag);
+
 /* --- replica.c --------------------------------------------------------- */
 
 /* Opens DIR/replica (creating it) and reads the replica's sequence.
@@ -215,7 +234,11 @@ void outbox_tick(outbox_t *self);
 /* How many entries wait for an answer. */
 size_t outbox_pending(const outbox_t *self);
 
-/* Packs the `outbox` control body {pending, results}. */
+/* How many entries ended refused (kept, at most AGENT_REFUSED_MAX). */
+size_t outbox_refused(const outbox_t *self);
+
+/* Packs the `outbox` control body {key_refused, pending, refused, results,
+   unreadable}. */
 void outbox_pack(const outbox_t *self, msgpack_packer *pk);
 
 /* --- notify.c ---------------------------------------------------------- */
@@ -236,6 +259,16 @@ void notify_collect(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev, zlist_t 
 
 /* Delivers and frees the collected notifications (after the commit). */
 void notify_deliver(agent_t *ag, zlist_t *pending);
+
+/* Delivers the `refused` notification of an outbox entry (op, request
+   id, its signed envelope for the recommendation it names) that the
+   broker refused for good. */
+void notify_refused(agent_t *ag, const char *op, const uint8_t id[NMIRF_ID_LEN],
+                    const uint8_t *env, size_t env_len, const nmirf_reply_t *reply);
+
+/* Delivers the `key_refused` notification: the broker refused our key in
+   the handshake, with pending entries waiting. */
+void notify_key_refused(agent_t *ag, size_t pending);
 
 /* Reaps finished hook processes (non-blocking) and logs their failures. */
 void notify_reap(notify_t *self);

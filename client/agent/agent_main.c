@@ -297,6 +297,7 @@ main(int argc, char **argv)
         service_stopping();
         log_info("stopping");
     }
+    link_monitor_close(&ag);
     zloop_destroy(&ag.loop);
     control_destroy(&ag.control);
     notify_destroy(&ag.notify);

@@ -109,7 +109,19 @@ s_answer(control_t *self, zmsg_t **route_p, nmirf_code_t code, const char *messa
     msgpack_sbuffer_destroy(&out);
 }
 
-/* The {queued: true, id} answer of a submit not yet acknowledged. */
+/* Packs a bool under key. */
+static void
+s_kv_bool(msgpack_packer *pk, const char *key, bool v)
+{
+    nmirf_mp_pack_str(pk, key);
+    if (v)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+}
+
+/* The {queued: true, id, key_refused?} answer of a submit not yet
+   acknowledged. */
 static void
 s_answer_queued(control_t *self, zmsg_t **route_p, const uint8_t id[NMIRF_ID_LEN])
 {
@@ -119,10 +131,15 @@ s_answer_queued(control_t *self, zmsg_t **route_p, const uint8_t id[NMIRF_ID_LEN
     msgpack_packer pk;
     msgpack_sbuffer_init(&body);
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 2);
+    /* key_refused: the broker refuses our key, so "queued" is all this
+       submission will be until the agent restarts with an enrolled key. */
+    bool refused = self->ag->key_refused;
+    msgpack_pack_map(&pk, refused ? 3 : 2);
     nmirf_mp_pack_str(&pk, "queued");
     msgpack_pack_true(&pk);
     nmirf_mp_pack_kv_str(&pk, "id", hex);
+    if (refused)
+        s_kv_bool(&pk, "key_refused", true);
     s_answer(self, route_p, NMIRF_OK, NULL, &body);
     msgpack_sbuffer_destroy(&body);
 }
@@ -257,24 +274,13 @@ control_tick(control_t *self)
     }
 }
 
-/* Packs a bool under key. */
-static void
-s_kv_bool(msgpack_packer *pk, const char *key, bool v)
-{
-    nmirf_mp_pack_str(pk, key);
-    if (v)
-        msgpack_pack_true(pk);
-    else
-        msgpack_pack_false(pk);
-}
-
 /* status {}: where the replica and the outbox stand. */
 static int
 s_status(agent_t *ag, msgpack_packer *pk)
 {
     bool up = link_reachable(ag);
     int64_t now = zclock_mono();
-    msgpack_pack_map(pk, 10);
+    msgpack_pack_map(pk, 12);
     nmirf_mp_pack_kv_str(pk, "entity", ag->key.entity);
     nmirf_mp_pack_kv_uint(pk, "seq", ag->seq);
     nmirf_mp_pack_kv_uint(pk, "broker_seq", ag->broker_seq);
@@ -284,6 +290,10 @@ s_status(agent_t *ag, msgpack_packer *pk)
     s_kv_bool(pk, "connected", up);
     s_kv_bool(pk, "loaded", ag->loaded);
     nmirf_mp_pack_kv_uint(pk, "outbox", outbox_pending(ag->outbox));
+    /* Entries the broker refused for good, and whether it refuses our key
+       (link_monitor.c): then nothing pending can be sent. */
+    nmirf_mp_pack_kv_uint(pk, "refused", outbox_refused(ag->outbox));
+    s_kv_bool(pk, "key_refused", ag->key_refused);
     /* How long since the broker was heard (ms; absent if never), and when
        the outbox length was last reported to it (0: not yet). */
     nmirf_mp_pack_str(pk, "heard_ms_ago");
@@ -344,7 +354,7 @@ s_mine(control_t *self, zmsg_t **route_p, const msgpack_object *body)
     msgpack_sbuffer_destroy(&out);
 }
 
-/* outbox {}: pending entries and the last answers. */
+/* outbox {}: pending entries, refused ones and the last answers. */
 static int
 s_outbox(agent_t *ag, msgpack_packer *pk)
 {

@@ -64,6 +64,7 @@ link_open(agent_t *ag)
     zsock_set_immediate(ag->dealer, 1);
     zsock_set_sndtimeo(ag->dealer, 0);
     zsock_set_linger(ag->dealer, 0);
+    link_monitor_open(ag); /* before connecting: no handshake missed (only reports) */
     if (zsock_connect(ag->dealer, "%s", ag->request_ep) != 0) {
         log_warnx("cannot connect to request endpoint %s", ag->request_ep);
         return -1;

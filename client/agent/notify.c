@@ -7,6 +7,11 @@
     its stdin), the PUB socket ipc://DIR/notify.sock (topic "n") that
     `nmirf watch` follows, and a line in the --notify-log file.
 
+    Two notifications come from the agent itself, not from an event:
+    `refused`, when the broker refuses an outbox entry for good (outbox.c),
+    and `key_refused`, when its ZAP handler refuses our key in the
+    handshake (link_monitor.c).
+
     The hook never blocks the loop: its stdin is an in-memory file
     (memfd) already holding the JSON, so the child cannot stall us by not
     reading, and children are reaped by a timer with waitpid(WNOHANG).
@@ -26,6 +31,7 @@
 #include "nmirf_json.h"
 #include "nmirf_log.h"
 #include "nmirf_mp.h"
+#include "nmirf_util.h"
 
 struct _notify_t {
     agent_t *ag;     /* the agent */
@@ -269,4 +275,71 @@ notify_reap(notify_t *self)
             log_warnx("hook (pid %d) killed by signal %d", (int)pid,
                       WIFSIGNALED(status) ? WTERMSIG(status) : 0);
     }
+}
+
+/* Delivers one notification built here (not from an event). Takes j. */
+static void
+s_deliver_one(agent_t *ag, json_t *j)
+{
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (!text)
+        return;
+    zlist_t *one = zlist_new();
+    zlist_autofree(one);
+    zlist_append(one, text); /* copied */
+    free(text);
+    notify_deliver(ag, one);
+    zlist_destroy(&one);
+}
+
+void
+notify_refused(agent_t *ag, const char *op, const uint8_t id[NMIRF_ID_LEN],
+               const uint8_t *env, size_t env_len, const nmirf_reply_t *reply)
+{
+    char hex[2 * NMIRF_ID_LEN + 1], reason[1024];
+    nmirf_hex(id, NMIRF_ID_LEN, hex);
+    snprintf(reason, sizeof reason, "%s: %s", reply->code_name, reply->message);
+    json_t *j = json_object();
+    json_object_set_new(j, "kind", json_string("refused"));
+    json_object_set_new(j, "seq", json_integer((json_int_t)reply->seq));
+    json_object_set_new(j, "event", json_string(op));
+    json_object_set_new(j, "subject", json_string(hex));
+    /* The recommendation the request named, read back from our own
+       signed envelope. */
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 1024);
+    nmirf_envelope_t e;
+    bool has_id;
+    char why[128];
+    if (env && nmirf_envelope_decode(env, env_len, &zone, &e, &has_id, why, sizeof why) ==
+                   NMIRF_OK)
+        s_copy_str(j, "rec", &e.body, "rec");
+    msgpack_zone_destroy(&zone);
+    json_object_set_new(j, "reason", json_string(reason));
+    json_t *data = json_object();
+    json_object_set_new(data, "id", json_string(hex));
+    json_object_set_new(data, "op", json_string(op));
+    json_object_set_new(data, "code", json_string(reply->code_name));
+    json_object_set_new(data, "message", json_string(reply->message));
+    json_object_set_new(j, "data", data);
+    s_deliver_one(ag, j);
+}
+
+void
+notify_key_refused(agent_t *ag, size_t pending)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "kind", json_string("key_refused"));
+    json_object_set_new(j, "seq", json_integer((json_int_t)ag->seq));
+    json_object_set_new(j, "event", json_string("handshake"));
+    json_object_set_new(j, "subject", json_string(ag->key.entity));
+    json_object_set_new(j, "reason",
+                        json_string("the broker refused this agent's key: the entity is "
+                                    "not enrolled, was revoked, or its key was rotated"));
+    json_t *data = json_object();
+    json_object_set_new(data, "entity", json_string(ag->key.entity));
+    json_object_set_new(data, "pending", json_integer((json_int_t)pending));
+    json_object_set_new(j, "data", data);
+    s_deliver_one(ag, j);
 }

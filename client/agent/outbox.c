@@ -7,14 +7,21 @@
     broker's idempotency (PROTOCOL.md section 3) turns a resend of a
     request it already committed into its first reply and no new event.
     Entries are sent at once and resent after 500 ms, 1 s, 2 s... up to 5 s
-    between tries while unanswered. An answer, ok or a refusal, ends an
-    entry: a refusal will not change by resending. `storage` and `internal`
-    do not (the broker took nothing and may take it later), and transport
-    failures never drop one. The last answers are kept in memory for
-    `nmirf outbox`.
+    between tries while unanswered. An acknowledgement ends an entry, and
+    so does a final refusal (s_final: every code but `storage` and
+    `internal`, docs/AGENT.md has the table): the broker has judged those
+    exact bytes and would judge a resend the same way. A final refusal
+    does not delete the entry: it is rewritten as refused, with the code
+    and reason, never sent again, shown by `nmirf outbox` (across restarts:
+    the last AGENT_REFUSED_MAX are kept) and delivered as a notification.
+    `storage` and `internal` (and a code this agent does not know) leave
+    the entry pending (the broker took nothing and may take it later), and
+    transport failures never drop one. The last answers are also kept in
+    memory for `nmirf outbox`.
 
     Value layout: {id: bin16, envelope: bin, sig: bin, op: str, queued:
-    uint ms, attempts: uint}.
+    uint ms, attempts: uint}, and for a refused entry also {code: str,
+    message: str, answered: uint ms}.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +46,10 @@ typedef struct {
     uint64_t attempts;          /* sends so far */
     int64_t next_send;          /* monotonic ms of the next send */
     int backoff_ms;             /* wait after the next send */
+    bool refused;               /* ended by a final refusal: never sent again */
+    char code[32];              /* ...its code */
+    char *message;              /* ...and reason (owned) */
+    uint64_t answered;          /* ...and when it came, ms */
 } s_entry_t;
 
 /* A broker answer, for `nmirf outbox`. */
@@ -56,7 +67,9 @@ typedef struct {
 
 struct _outbox_t {
     agent_t *ag;         /* the agent */
-    zlist_t *entries;    /* s_entry_t, oldest first */
+    zlist_t *entries;    /* s_entry_t pending, oldest first */
+    zlist_t *refused;    /* s_entry_t refused, oldest first, at most
+                            AGENT_REFUSED_MAX (also on disk) */
     zlist_t *results;    /* s_result_t, newest last, at most AGENT_RESULTS_MAX */
     uint64_t next_key;   /* the next enqueue counter */
     zlist_t *unreadable; /* uint64_t keys (owned) of entries that do not decode */
@@ -85,6 +98,7 @@ s_entry_free(s_entry_t **e_p)
 {
     if (*e_p) {
         free((*e_p)->env);
+        free((*e_p)->message);
         free(*e_p);
         *e_p = NULL;
     }
@@ -96,7 +110,7 @@ s_pack_entry(const s_entry_t *e, msgpack_sbuffer *buf)
 {
     msgpack_packer pk;
     msgpack_packer_init(&pk, buf, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 6);
+    msgpack_pack_map(&pk, e->refused ? 9 : 6);
     nmirf_mp_pack_str(&pk, "id");
     nmirf_mp_pack_bin(&pk, e->id, NMIRF_ID_LEN);
     nmirf_mp_pack_str(&pk, "envelope");
@@ -106,6 +120,11 @@ s_pack_entry(const s_entry_t *e, msgpack_sbuffer *buf)
     nmirf_mp_pack_kv_str(&pk, "op", e->op);
     nmirf_mp_pack_kv_uint(&pk, "queued", e->queued);
     nmirf_mp_pack_kv_uint(&pk, "attempts", e->attempts);
+    if (e->refused) {
+        nmirf_mp_pack_kv_str(&pk, "code", e->code);
+        nmirf_mp_pack_kv_str(&pk, "message", e->message ? e->message : "");
+        nmirf_mp_pack_kv_uint(&pk, "answered", e->answered);
+    }
 }
 
 /* Reads an entry from its stored value; NULL if unreadable. */
@@ -139,6 +158,18 @@ s_entry_of(uint64_t key, const MDB_val *v)
             e->attempts =
                 att && att->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? att->via.u64 : 0;
             e->backoff_ms = BACKOFF_FIRST_MS;
+            /* A refused entry: its code decides (a message or a time that
+               does not read is left empty). */
+            const msgpack_object *ans = nmirf_mp_get(&o, "answered");
+            if (nmirf_mp_get(&o, "code")) {
+                e->refused = true;
+                if (nmirf_mp_strcpy(nmirf_mp_get(&o, "code"), e->code, sizeof e->code))
+                    snprintf(e->code, sizeof e->code, "internal");
+                e->message = nmirf_mp_strdup(nmirf_mp_get(&o, "message"));
+                e->answered = ans && ans->type == MSGPACK_OBJECT_POSITIVE_INTEGER
+                                  ? ans->via.u64
+                                  : 0;
+            }
         } else
             s_entry_free(&e);
     }
@@ -152,6 +183,7 @@ outbox_new(agent_t *ag)
     outbox_t *self = calloc(1, sizeof *self);
     self->ag = ag;
     self->entries = zlist_new();
+    self->refused = zlist_new();
     self->results = zlist_new();
     self->unreadable = zlist_new();
     MDB_txn *txn;
@@ -176,7 +208,13 @@ outbox_new(agent_t *ag)
             zlist_append(self->unreadable, kp);
             continue;
         }
-        zlist_append(self->entries, e);
+        if (e->refused) { /* never sent again: only its refusal is shown */
+            free(e->env);
+            e->env = NULL;
+            e->env_len = 0;
+            zlist_append(self->refused, e);
+        } else
+            zlist_append(self->entries, e);
     }
     /* The next key follows the last one stored, whatever it holds: an
        unreadable last entry must not be overwritten. */
@@ -190,6 +228,9 @@ outbox_new(agent_t *ag)
     mdb_txn_abort(txn);
     if (zlist_size(self->entries))
         log_info("outbox: %zu pending entries to resend", zlist_size(self->entries));
+    if (zlist_size(self->refused))
+        log_info("outbox: %zu refused entries kept (nmirf outbox)",
+                 zlist_size(self->refused));
     return self;
 }
 
@@ -200,11 +241,14 @@ outbox_destroy(outbox_t **self_p)
     if (!self)
         return;
     s_entry_t *e;
-    while ((e = zlist_pop(self->entries)))
+    while (self->entries && (e = zlist_pop(self->entries)))
         s_entry_free(&e);
     zlist_destroy(&self->entries);
+    while (self->refused && (e = zlist_pop(self->refused)))
+        s_entry_free(&e);
+    zlist_destroy(&self->refused);
     s_result_t *r;
-    while ((r = zlist_pop(self->results)))
+    while (self->results && (r = zlist_pop(self->results)))
         s_result_free(&r);
     zlist_destroy(&self->results);
     uint64_t *kp;
@@ -310,11 +354,95 @@ outbox_lookup(outbox_t *self, const uint8_t id[NMIRF_ID_LEN], nmirf_reply_t **re
     for (s_result_t *r = zlist_first(self->results); r; r = zlist_next(self->results))
         if (memcmp(r->raw_id, id, NMIRF_ID_LEN) == 0)
             found = r;
-    if (!found)
-        return 0;
     char why[128];
-    *reply_p = nmirf_reply_decode(found->reply, found->reply_len, why, sizeof why);
-    return *reply_p ? 2 : 0;
+    if (found) {
+        *reply_p = nmirf_reply_decode(found->reply, found->reply_len, why, sizeof why);
+        return *reply_p ? 2 : 0;
+    }
+    /* A refusal from before a restart: the code and reason were kept. */
+    for (s_entry_t *e = zlist_first(self->refused); e; e = zlist_next(self->refused))
+        if (memcmp(e->id, id, NMIRF_ID_LEN) == 0) {
+            nmirf_code_t code = nmirf_code_from_name(e->code);
+            msgpack_sbuffer out;
+            msgpack_sbuffer_init(&out);
+            nmirf_reply_encode(&out, e->id,
+                               code < NMIRF_CODE_COUNT ? code : NMIRF_E_INTERNAL,
+                               e->message, 0, NULL, 0);
+            *reply_p = nmirf_reply_decode((uint8_t *)out.data, out.size, why, sizeof why);
+            msgpack_sbuffer_destroy(&out);
+            return *reply_p ? 2 : 0;
+        }
+    return 0;
+}
+
+/* True if a refusal with this code is final: the broker judged these
+   exact bytes, and a resend would be judged the same (PROTOCOL.md
+   section 5; the table is in docs/AGENT.md). `storage` and `internal`
+   say it took nothing and may take it later; a code this agent does not
+   know is not taken as final either. */
+static bool
+s_final(nmirf_code_t code)
+{
+    switch (code) {
+    case NMIRF_OK:
+    case NMIRF_E_STORAGE:
+    case NMIRF_E_INTERNAL:
+    case NMIRF_CODE_COUNT:
+        return false;
+    default:
+        return true;
+    }
+}
+
+/* Ends entry e, answered with a final refusal: rewrites it as refused in
+   the same synced transaction that drops the oldest refused entry past
+   AGENT_REFUSED_MAX. Returns 0 or an LMDB error. */
+static int
+s_store_refused(outbox_t *self, s_entry_t *e, const nmirf_reply_t *reply)
+{
+    agent_t *ag = self->ag;
+    s_entry_t done = *e; /* the stored form, without touching e yet */
+    done.refused = true;
+    snprintf(done.code, sizeof done.code, "%s", reply->code_name);
+    done.message = reply->message;
+    done.answered = nmirf_now_ms();
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    s_pack_entry(&done, &buf);
+    uint8_t key[8], old_key[8];
+    s_u64_key(e->key, key);
+    s_entry_t *oldest = zlist_size(self->refused) >= AGENT_REFUSED_MAX
+                            ? zlist_first(self->refused)
+                            : NULL;
+    MDB_txn *txn;
+    MDB_val k = {8, key}, v = {buf.size, buf.data};
+    int rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
+    if (!rc) {
+        rc = mdb_put(txn, ag->dbi[AG_DB_OUTBOX], &k, &v, 0);
+        if (!rc && oldest) {
+            s_u64_key(oldest->key, old_key);
+            MDB_val ok = {8, old_key};
+            rc = mdb_del(txn, ag->dbi[AG_DB_OUTBOX], &ok, NULL);
+            if (rc == MDB_NOTFOUND)
+                rc = 0;
+        }
+        if (rc)
+            mdb_txn_abort(txn);
+        else
+            rc = mdb_txn_commit(txn); /* synced */
+    }
+    msgpack_sbuffer_destroy(&buf);
+    if (rc)
+        return rc;
+    e->refused = true;
+    memcpy(e->code, done.code, sizeof e->code);
+    e->message = strdup(reply->message);
+    e->answered = done.answered;
+    if (oldest) {
+        zlist_remove(self->refused, oldest);
+        s_entry_free(&oldest);
+    }
+    return 0;
 }
 
 void
@@ -337,8 +465,7 @@ outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
     /* `storage` and `internal` say the broker could not take the write
        and changed nothing: that is not an answer to keep, only to report.
        The entry stays and is resent on its backoff (guarantee 3). */
-    if (reply->code == NMIRF_E_STORAGE || reply->code == NMIRF_E_INTERNAL ||
-        reply->code == NMIRF_CODE_COUNT) {
+    if (!reply->ok && !s_final(reply->code)) {
         char hex[2 * NMIRF_ID_LEN + 1];
         nmirf_hex(e->id, NMIRF_ID_LEN, hex);
         log_warnx("outbox: %s %s not taken by the broker (%s: %s); kept, will resend",
@@ -347,18 +474,23 @@ outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
         nmirf_reply_destroy(&reply);
         return;
     }
-    uint8_t key[8];
-    s_u64_key(e->key, key);
-    MDB_txn *txn;
-    MDB_val k = {8, key};
-    int rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
-    if (!rc) {
-        rc = mdb_del(txn, ag->dbi[AG_DB_OUTBOX], &k, NULL);
-        rc = rc && rc != MDB_NOTFOUND ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
-    }
+    int rc;
+    if (reply->ok) {
+        uint8_t key[8];
+        s_u64_key(e->key, key);
+        MDB_txn *txn;
+        MDB_val k = {8, key};
+        rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
+        if (!rc) {
+            rc = mdb_del(txn, ag->dbi[AG_DB_OUTBOX], &k, NULL);
+            rc =
+                rc && rc != MDB_NOTFOUND ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
+        }
+    } else
+        rc = s_store_refused(self, e, reply);
     if (rc) {
-        /* Kept: the next resend gets the same answer again. */
-        log_warnx("outbox: cannot remove an answered entry: %s", mdb_strerror(rc));
+        /* Kept pending: the next resend gets the same answer again. */
+        log_warnx("outbox: cannot end an answered entry: %s", mdb_strerror(rc));
         nmirf_reply_destroy(&reply);
         return;
     }
@@ -368,12 +500,20 @@ outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
         log_info("outbox: %s %s acknowledged (seq %llu)", e->op, hex,
                  (unsigned long long)reply->seq);
     else
-        log_warnx("outbox: %s %s refused: %s: %s", e->op, hex, reply->code_name,
-                  reply->message);
+        log_warnx("outbox: %s %s refused by the broker, final (not resent): %s: %s",
+                  e->op, hex, reply->code_name, reply->message);
     s_remember(self, e, reply);
     zlist_remove(self->entries, e);
     control_on_result(ag->control, e->id, reply);
-    s_entry_free(&e);
+    if (reply->ok)
+        s_entry_free(&e);
+    else {
+        notify_refused(ag, e->op, e->id, e->env, e->env_len, reply);
+        free(e->env); /* the bytes are on disk; only the refusal is shown */
+        e->env = NULL;
+        e->env_len = 0;
+        zlist_append(self->refused, e);
+    }
     nmirf_reply_destroy(&reply);
     return;
 }
@@ -409,11 +549,24 @@ outbox_pending(const outbox_t *self)
     return zlist_size(self->entries);
 }
 
+size_t
+outbox_refused(const outbox_t *self)
+{
+    return zlist_size(self->refused);
+}
+
 void
 outbox_pack(const outbox_t *self, msgpack_packer *pk)
 {
     char hex[2 * NMIRF_ID_LEN + 1];
-    msgpack_pack_map(pk, 3);
+    msgpack_pack_map(pk, 5);
+    /* The broker refused this agent's key at its last handshake: nothing
+       pending can be sent (link_monitor.c). */
+    nmirf_mp_pack_str(pk, "key_refused");
+    if (self->ag->key_refused)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
     nmirf_mp_pack_str(pk, "pending");
     msgpack_pack_array(pk, zlist_size(self->entries));
     for (s_entry_t *e = zlist_first(self->entries); e; e = zlist_next(self->entries)) {
@@ -423,6 +576,20 @@ outbox_pack(const outbox_t *self, msgpack_packer *pk)
         nmirf_mp_pack_kv_str(pk, "op", e->op);
         nmirf_mp_pack_kv_uint(pk, "queued", e->queued);
         nmirf_mp_pack_kv_uint(pk, "attempts", e->attempts);
+    }
+    /* Ended by a final refusal: never resent (they stay listed). */
+    nmirf_mp_pack_str(pk, "refused");
+    msgpack_pack_array(pk, zlist_size(self->refused));
+    for (s_entry_t *e = zlist_first(self->refused); e; e = zlist_next(self->refused)) {
+        nmirf_hex(e->id, NMIRF_ID_LEN, hex);
+        msgpack_pack_map(pk, 7);
+        nmirf_mp_pack_kv_str(pk, "id", hex);
+        nmirf_mp_pack_kv_str(pk, "op", e->op);
+        nmirf_mp_pack_kv_uint(pk, "queued", e->queued);
+        nmirf_mp_pack_kv_uint(pk, "attempts", e->attempts);
+        nmirf_mp_pack_kv_str(pk, "code", e->code);
+        nmirf_mp_pack_kv_str(pk, "message", e->message ? e->message : "");
+        nmirf_mp_pack_kv_uint(pk, "at", e->answered);
     }
     nmirf_mp_pack_str(pk, "results");
     msgpack_pack_array(pk, zlist_size(self->results));
