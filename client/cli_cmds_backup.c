@@ -236,6 +236,10 @@ s_backup(cli_t *cli, int argc, char **argv)
     if (stat(src, &st) != 0)
         return cli_local_error(cli, "%s is not a broker data directory (no store: %s)",
                                datadir, strerror(errno));
+    /* A copy of a damaged store is not a backup, and LMDB's copy would
+       follow its damaged pages: the same walk as nmirf check, first. */
+    if (cli_store_damaged(cli, datadir, "backup", "no backup was written"))
+        return 1;
     if (s_make_dirs(out, why, sizeof why) != 0)
         return cli_local_error(cli, "%s", why);
     s_backup_t b = {0};

@@ -46,6 +46,7 @@ static const char s_overview[] =
     "  audit ...           export the signed event log, verify it offline\n"
     "  status              the broker's health: store, map use, sessions, agents\n"
     "  backup              copy a running broker's store and keys (--data DIR)\n"
+    "  check               read a broker's whole store, report damage (--data DIR)\n"
     "  help [COMMAND]      help on a command (also: nmirf COMMAND --help)\n"
     "\n"
     "exit status:\n"
@@ -407,6 +408,24 @@ static const char s_backup[] =
     "example:\n"
     "  sudo -u nmirf nmirf backup --data /var/lib/nmirf /var/backups/nmirf/$(date +%F)\n";
 
+static const char s_check[] =
+    "usage: nmirf check --data DATADIR [--json]\n"
+    "\n"
+    "Reads the broker's whole store, read-only, beside a running broker or\n"
+    "not: LMDB's meta pages against the file (a file cut short), every\n"
+    "database entry by entry (each page in use), each value as the record it\n"
+    "should be, the event chain, and meta's seq and head. Each damage found\n"
+    "is a line \"damaged: FILE: what\"; exit status 0 whole, 1 damaged, 4 it\n"
+    "could not be read. The walk runs in a child process, so a page that\n"
+    "crashes LMDB is reported as damage too. audit verify --data and backup\n"
+    "run the same walk first; nmirfd runs it at start and refuses a damaged\n"
+    "store. docs/OPERATIONS.md says what to do with one.\n"
+    "\n"
+    "  -d, --data DIR      the broker's data directory (e.g. /var/lib/nmirf)\n"
+    "\n"
+    "example:\n"
+    "  sudo -u nmirf nmirf check --data /var/lib/nmirf\n";
+
 static const struct {
     const char *topic; /* command name */
     const char *text;  /* its help */
@@ -416,7 +435,7 @@ static const struct {
     {"snapshot", s_snapshot}, {"stats", s_stats},   {"mine", s_agent},
     {"outbox", s_agent},      {"watch", s_agent},   {"agent-status", s_agent},
     {"agent", s_agent},       {"audit", s_audit},   {"measure", s_measure},
-    {"status", s_status},     {"backup", s_backup},
+    {"status", s_status},     {"backup", s_backup}, {"check", s_check},
 };
 
 int

@@ -29,6 +29,7 @@ static const command_t s_commands[] = {
     {"watch", cli_cmd_watch},       {"agent-status", cli_cmd_agent_status},
     {"audit", cli_cmd_audit},       {"measure", cli_cmd_measure},
     {"backup", cli_cmd_backup},     {"status", cli_cmd_status},
+    {"check", cli_cmd_check},
 };
 
 /* An environment variable, or dflt if it is unset or empty. */

@@ -1,5 +1,6 @@
 /*  nmirf_store_ro - a broker's live LMDB store, opened read-only. */
 #include "nmirf_store_ro.h"
+#include "nmirf_store_check.h"
 
 #include <stddef.h>
 
@@ -12,7 +13,13 @@ nmirf_store_ro_open(const char *dir, MDB_env **env_p, MDB_txn **txn_p)
 {
     MDB_env *env = NULL;
     MDB_txn *txn = NULL;
-    int rc = mdb_env_create(&env);
+    char why[512];
+    /* Never map a file its meta pages say is cut short (SIGBUS). */
+    int rc = nmirf_store_check_open(dir, NULL, why, sizeof why) == NMIRF_STORE_DAMAGED
+                 ? MDB_CORRUPTED
+                 : 0;
+    if (!rc)
+        rc = mdb_env_create(&env);
     if (!rc)
         rc = mdb_env_set_maxdbs(env, S_MAX_DBS);
     if (!rc)

@@ -13,7 +13,9 @@
 
 /* Opens the store in dir (the directory holding data.mdb) read-only into
    *env_p and, if txn_p is not NULL, begins a read transaction in *txn_p.
-   Returns 0, or an LMDB error code (mdb_strerror) with nothing left open
+   The file is first checked against its meta pages
+   (nmirf_store_check_open): a damaged one gives MDB_CORRUPTED and is never
+   mapped. Returns 0, or an LMDB error code (mdb_strerror) with nothing left open
    and *env_p (and *txn_p) NULL. The caller aborts the transaction and
    closes the environment. */
 int nmirf_store_ro_open(const char *dir, MDB_env **env_p, MDB_txn **txn_p);

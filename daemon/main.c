@@ -12,6 +12,7 @@
 #include "broker.h"
 #include "checkpoint.h"
 #include "nmirf_conf.h"
+#include "nmirf_dirlock.h"
 #include "nmirf_keys.h"
 #include "nmirf_log.h"
 #include "nmirf_service.h"
@@ -244,6 +245,12 @@ main(int argc, char **argv)
     zsys_set_logstream(NULL);
     if (mkdir(datadir, 0700) != 0 && errno != EEXIST)
         fatal("cannot create data directory %s", datadir);
+    /* One broker per data directory, held until exit: a second one would
+       serve the same store beside the first (nmirf_dirlock.h). */
+    pid_t holder;
+    int lock_fd = nmirf_dirlock_take(datadir, "nmirfd", &holder, why, sizeof why);
+    if (lock_fd < 0)
+        fatalx("%s; not starting", why);
 
     char storedir[4096];
     snprintf(storedir, sizeof storedir, "%s/store", datadir);
@@ -286,6 +293,7 @@ main(int argc, char **argv)
     checkpoint_write(store, &broker_key);
     nmirf_key_wipe(&broker_key);
     store_close(&store);
+    close(lock_fd);
     log_info("stopping: %zu requests in flight committed and answered, store closed",
              answered);
     if (s.conf != s.boot)

@@ -2,6 +2,8 @@
 #include "store.h"
 #include "nmirf_log.h"
 #include "nmirf_mp.h"
+#include "nmirf_store_check.h"
+#include "nmirf_util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,6 +16,46 @@ struct _store_t {
     MDB_dbi dbi[DB_COUNT]; /* named databases */
     size_t map_size;       /* bytes */
 };
+
+/* Refuses a damaged store before LMDB maps it (DESIGN.md: a damaged store
+   is named as damaged, never a crash): the meta pages against the file,
+   then the walk of every database (nmirf_store_check.h). A store the walk
+   cannot check at all (it could not fork) is opened anyway, with a
+   warning: LMDB's own open says what is wrong with it. Returns 0, or -1
+   with why. */
+static int
+s_check(const char *dir, char *why, size_t whylen)
+{
+    char what[512] = "";
+    nmirf_store_meta_t meta;
+    nmirf_store_walk_t sum;
+    nmirf_store_rc_t rc = nmirf_store_check_open(dir, &meta, what, sizeof what);
+    if (rc == NMIRF_STORE_OK && meta.file_size == 0)
+        return 0; /* no data.mdb yet: a new store */
+    uint64_t t0 = nmirf_mono_us();
+    if (rc == NMIRF_STORE_OK) {
+        rc = nmirf_store_check_walk(dir, NULL, NULL, &sum, what, sizeof what);
+        if (rc == NMIRF_STORE_DAMAGED)
+            snprintf(what, sizeof what, "%s", sum.first);
+    }
+    if (rc == NMIRF_STORE_DAMAGED) {
+        snprintf(why, whylen,
+                 "%s/data.mdb is damaged (%s): restore the last backup "
+                 "(docs/OPERATIONS.md, A damaged store)",
+                 dir, what);
+        return -1;
+    }
+    if (rc == NMIRF_STORE_ERROR) {
+        log_warnx("store %s not checked: %s", dir, what);
+        return 0;
+    }
+    log_info("store %s checked in %.2f s: %u databases, %llu entries, %llu events "
+             "chained, %llu pages of %llu bytes",
+             dir, (double)(nmirf_mono_us() - t0) / 1e6, sum.dbs,
+             (unsigned long long)sum.entries, (unsigned long long)sum.events,
+             (unsigned long long)meta.last_pg + 1, (unsigned long long)meta.page_size);
+    return 0;
+}
 
 static const char *const s_db_names[DB_COUNT] = {
     "meta",        "entities",     "recs",      "assignments", "reports",
@@ -28,6 +70,8 @@ store_open(const char *dir, size_t map_mb, char *why, size_t whylen)
         snprintf(why, whylen, "cannot create %s: %s", dir, strerror(errno));
         return NULL;
     }
+    if (s_check(dir, why, whylen) != 0)
+        return NULL;
     store_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;

@@ -168,6 +168,12 @@ s_test_records(store_t *st)
     /* The value was copied into the zone: still readable after the txn. */
     CHECK(nmirf_mp_str_is(nmirf_mp_get(&obj, "id"), "rec"), "value died with the txn");
     msgpack_zone_destroy(&zone);
+    /* A store holding it is damaged: store_open's walk would refuse the
+       reopen below. */
+    CHECK(store_begin(st, NULL, true, &txn) == 0, "write txn");
+    MDB_val bad = {3, "bad"};
+    CHECK(mdb_del(txn, store_dbi(st, DB_RECS), &bad, NULL) == 0, "del recs/bad");
+    CHECK(store_commit(txn) == 0, "commit");
 
     /* An aborted write changes nothing. */
     CHECK(store_begin(st, NULL, true, &txn) == 0, "write txn");
@@ -255,8 +261,11 @@ s_test_map_full(const char *dir)
     if (!st)
         return;
     CHECK(store_map_size(st) == 1024 * 1024, "map size %zu", store_map_size(st));
-    char val[4000];
+    char val[4000]; /* a msgpack str16 of 3997 bytes, as a record is msgpack */
     memset(val, 'v', sizeof val);
+    val[0] = (char)0xda;
+    val[1] = (char)((sizeof val - 3) >> 8);
+    val[2] = (char)((sizeof val - 3) & 0xff);
     int rc = 0, committed = 0, i = 0;
     bool put_full = false; /* store_put itself said MDB_MAP_FULL */
     /* Fill in transactions of 8 puts until a put or a commit fails. */

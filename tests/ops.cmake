@@ -1,8 +1,9 @@
 # Operator tools: `status` and `agent-status` against a broker and an
-# agent, `nmirf backup` under load and its restore, and the Debian
+# agent, `nmirf backup` under load and its restore, one broker per data
+# directory and damaged stores refused and reported (damage_test), and the Debian
 # package (tests/package_test.sh). The C tests get the broker, agent and
 # CLI binaries as arguments.
-foreach(spec status_test:120 backup_test:120)
+foreach(spec status_test:120 backup_test:120 damage_test:300)
   string(REPLACE ":" ";" spec ${spec})
   list(GET spec 0 name)
   list(GET spec 1 seconds)

@@ -14,12 +14,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent.h"
 #include "nmirf_conf.h"
+#include "nmirf_dirlock.h"
 #include "nmirf_log.h"
 #include "nmirf_service.h"
 #include "nmirf_util.h"
@@ -264,19 +264,12 @@ main(int argc, char **argv)
     /* One agent per DIR: a second one would unlink the first's sockets
        and write the same outbox. The lock is taken before anything in DIR
        is touched and held (by the open fd) until exit. */
-    char lock_path[4096];
-    snprintf(lock_path, sizeof lock_path, "%s/lock", ag.dir);
-    int lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lock_fd < 0)
-        fatal("open %s", lock_path);
-    if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-        if (errno == EWOULDBLOCK) {
-            log_warnx("another nmirf-agent is running on %s (%s is locked); exiting",
-                      ag.dir, lock_path);
-            nmirf_key_wipe(&ag.key);
-            return 1;
-        }
-        fatal("flock %s", lock_path);
+    pid_t holder;
+    int lock_fd = nmirf_dirlock_take(ag.dir, "nmirf-agent", &holder, why, sizeof why);
+    if (lock_fd < 0) {
+        log_warnx("%s; exiting", why);
+        nmirf_key_wipe(&ag.key);
+        return 1;
     }
     signal(SIGPIPE, SIG_IGN);
     zsys_init();

@@ -25,6 +25,7 @@
 #include "nmirf_digest.h"
 #include "nmirf_log.h"
 #include "nmirf_mp.h"
+#include "nmirf_store_check.h"
 
 #define MAP_SIZE ((size_t)4 << 30) /* sparse: only what is used takes disk */
 #define PUSH_BATCH 1000            /* events applied per transaction, at most */
@@ -197,6 +198,15 @@ replica_open(agent_t *ag)
     snprintf(path, sizeof path, "%s/replica", ag->dir);
     if (mkdir(path, 0700) != 0 && errno != EEXIST) {
         log_warn("mkdir %s", path);
+        return -1;
+    }
+    /* Never map a file its meta pages say is cut short (SIGBUS). */
+    char what[512];
+    if (nmirf_store_check_open(path, NULL, what, sizeof what) == NMIRF_STORE_DAMAGED) {
+        log_warnx("%s/data.mdb is damaged (%s): stop the agent, move %s aside and "
+                  "start it again; it fetches a new replica from the broker, but "
+                  "submissions still in the outbox there are lost (docs/AGENT.md)",
+                  path, what, path);
         return -1;
     }
     MDB_txn *txn = NULL;
