@@ -99,3 +99,16 @@ broker_cleanup() {
         fi
     fi
 }
+
+# bounded PROGRAM ARGS...: runs PROGRAM with at most 1 GiB of address
+# space and 30 s, to prove a command stops early on endless or huge input
+# (exit 124 is the timeout; running out of memory fails as the program
+# does). A sanitizer build reserves terabytes of shadow memory, so there
+# the address-space limit is left out and only the time bound stays.
+bounded() {
+    if ldd "$1" 2>/dev/null | grep -q 'libasan'; then
+        timeout 30 "$@"
+    else
+        (ulimit -v 1048576 && exec timeout 30 "$@")
+    fi
+}
