@@ -33,9 +33,9 @@
 
 /* A JSON import's largest file. JSON is parsed whole (an array is one
    value) and its tree takes 4 (long texts) to 14 (tiny records) times the
-   file's size in memory: 32 MiB keeps the command line under about 450 MB
-   at worst and holds some 30,000 recommendations of real size. Larger
-   sets go by CSV, which is streamed. */
+   file's size in memory: 32 MiB keeps the command line under about 470 MB
+   at worst and holds some 25,000 recommendations of real size. Larger
+   sets go by CSV, which is streamed (docs/DATA.md). */
 #define NMIRF_IMPORT_JSON_MAX (32 * 1024 * 1024)
 
 /* One recommendation of a file. */
