@@ -336,9 +336,11 @@ outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
     }
     /* `storage` and `internal` say the broker could not take the write
        and changed nothing: that is not an answer to keep, only to report.
-       The entry stays and is resent on its backoff (guarantee 3). */
+       The entry stays and is resent on its backoff (guarantee 3). So does
+       `bad_ts` (this host's clock ahead of the broker's): the same bytes
+       are taken once the broker's clock has caught up. */
     if (reply->code == NMIRF_E_STORAGE || reply->code == NMIRF_E_INTERNAL ||
-        reply->code == NMIRF_CODE_COUNT) {
+        reply->code == NMIRF_E_BAD_TS || reply->code == NMIRF_CODE_COUNT) {
         char hex[2 * NMIRF_ID_LEN + 1];
         nmirf_hex(e->id, NMIRF_ID_LEN, hex);
         log_warnx("outbox: %s %s not taken by the broker (%s: %s); kept, will resend",
