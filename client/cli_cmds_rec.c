@@ -4,10 +4,10 @@
     pass checks every row before anything is sent, a second turns the good
     rows into rec.import requests. CSV is streamed, so memory does not grow
     with the file (but for the ids seen); JSON is parsed whole, up to
-    NMIRF_IMPORT_JSON_MAX bytes; only regular files are read. export writes the recommendations of one snapshot back in
-    JSON or CSV, which import reads as the same recommendations. The broker takes at
-    most 1 MiB of envelope and 5,000 recommendations per request, so the
-    file is cut into chunks well under both limits (headroom for the
+    NMIRF_IMPORT_JSON_MAX bytes; only regular files are read. export writes the
+   recommendations of one snapshot back in JSON or CSV, which import reads as the same
+   recommendations. The broker takes at most 1 MiB of envelope and 5,000 recommendations
+   per request, so the file is cut into chunks well under both limits (headroom for the
     envelope's own fields); each chunk is all or nothing on the broker,
     and the first refusal stops the import, saying how far it got.
 */

@@ -11,23 +11,23 @@
 #define NUL_BYTE "a NUL byte: this is not a text file"
 
 struct _nmirf_csv_t {
-    FILE *file;       /* the stream read, borrowed; NULL for a buffer */
-    const char *data; /* the buffer, borrowed, or the window over the stream */
-    size_t len;       /* bytes in data */
-    size_t pos;       /* next byte of data to read */
-    char *window;     /* the stream's window (owned) */
-    bool eof;         /* the stream has no more bytes */
+    FILE *file;        /* the stream read, borrowed; NULL for a buffer */
+    const char *data;  /* the buffer, borrowed, or the window over the stream */
+    size_t len;        /* bytes in data */
+    size_t pos;        /* next byte of data to read */
+    char *window;      /* the stream's window (owned) */
+    bool eof;          /* the stream has no more bytes */
     size_t record_max; /* largest record, bytes decoded */
-    size_t line;      /* line of the next byte, from 1 */
-    size_t rec_line;  /* line where the current record began */
-    bool started;     /* the byte order mark was looked for */
-    bool failed;      /* a -1 was returned: stay failed */
-    char *buf;        /* decoded fields, each followed by a NUL */
-    size_t buf_size;  /* bytes allocated in buf */
-    size_t *offs;     /* where field i starts in buf; offs[count] is the end */
-    size_t offs_size; /* entries allocated in offs */
-    size_t count;     /* fields in the current record */
-    char error[128];  /* why the last call failed */
+    size_t line;       /* line of the next byte, from 1 */
+    size_t rec_line;   /* line where the current record began */
+    bool started;      /* the byte order mark was looked for */
+    bool failed;       /* a -1 was returned: stay failed */
+    char *buf;         /* decoded fields, each followed by a NUL */
+    size_t buf_size;   /* bytes allocated in buf */
+    size_t *offs;      /* where field i starts in buf; offs[count] is the end */
+    size_t offs_size;  /* entries allocated in offs */
+    size_t count;      /* fields in the current record */
+    char error[128];   /* why the last call failed */
 };
 
 /* Allocates a reader's tables. */
@@ -114,7 +114,8 @@ s_peek(nmirf_csv_t *self, size_t k)
     self->pos = 0;
     self->len = keep;
     while (self->len <= k && !self->eof) {
-        size_t got = fread(self->window + self->len, 1, WINDOW_SIZE - self->len, self->file);
+        size_t got =
+            fread(self->window + self->len, 1, WINDOW_SIZE - self->len, self->file);
         self->len += got;
         if (got == 0)
             self->eof = true;
@@ -150,7 +151,8 @@ static int
 s_field_start(nmirf_csv_t *self, size_t used)
 {
     if (self->count >= NMIRF_CSV_FIELDS_MAX)
-        return s_fail(self, self->rec_line, "more fields than a CSV of recommendations has");
+        return s_fail(self, self->rec_line,
+                      "more fields than a CSV of recommendations has");
     if (self->count + 2 > self->offs_size) {
         size_t n = self->offs_size * 2;
         size_t *o = realloc(self->offs, n * sizeof *o);
@@ -171,8 +173,9 @@ s_put(nmirf_csv_t *self, size_t *used, char c)
     if (*used == self->buf_size) {
         if (self->buf_size >= self->record_max) {
             char what[96];
-            snprintf(what, sizeof what, "a record longer than %zu bytes (not a CSV of "
-                                        "recommendations?)",
+            snprintf(what, sizeof what,
+                     "a record longer than %zu bytes (not a CSV of "
+                     "recommendations?)",
                      self->record_max);
             return s_fail(self, self->rec_line, what);
         }
@@ -270,7 +273,8 @@ nmirf_csv_next(nmirf_csv_t *self)
                 self->pos++;
             }
         }
-        if (s_check_field(self, self->buf + field_start, used - field_start, field_line) ||
+        if (s_check_field(self, self->buf + field_start, used - field_start,
+                          field_line) ||
             s_put(self, &used, 0))
             return -1;
         self->count++;
@@ -407,7 +411,8 @@ nmirf_csv_test(bool verbose)
     failures += CASE("after quote", "\"a\"b,c\n", "!line 1: text after a closing quote");
     failures += CASE("bad utf8", "a,b\nc,\xC3\x28\n", "!line 2: invalid UTF-8");
     failures += CASE("overlong utf8", "\xC0\xAF\n", "!line 1: invalid UTF-8");
-    failures += CASE("nul byte", "a,b\nc\0d,e\n", "!line 2: a NUL byte: this is not a text");
+    failures +=
+        CASE("nul byte", "a,b\nc\0d,e\n", "!line 2: a NUL byte: this is not a text");
     failures += CASE("bad utf8 in a quoted field's line 2", "h\n\"ok\nno\xff\",x\n",
                      "!line 3: invalid UTF-8");
     failures += CASE("bad utf8 after crlf in a field", "\"a\r\nb\r\n\xc3\",x\n",
@@ -465,8 +470,9 @@ nmirf_csv_test(bool verbose)
         free(buf);
     }
     /* Neutralised values read back as the same bytes. */
-    static const char *const values[] = {"=1", "'=1", "''=1", "-", "'-", "''-", "'", "''",
-                                         "'a", "@", "@@", "\t", "a", "", "'\r", "+-", NULL};
+    static const char *const values[] = {"=1", "'=1", "''=1", "-",  "'-", "''-",
+                                         "'",  "''",  "'a",   "@",  "@@", "\t",
+                                         "a",  "",    "'\r",  "+-", NULL};
     for (size_t i = 0; values[i]; i++) {
         const char *v = values[i];
         size_t n = strlen(v);
@@ -500,7 +506,8 @@ nmirf_csv_test(bool verbose)
                     nmirf_csv_line(mem) == nmirf_csv_line(str);
         for (size_t i = 0; same && i < nmirf_csv_count(mem); i++) {
             size_t a = 0, b = 0;
-            const char *fa = nmirf_csv_field(mem, i, &a), *fb = nmirf_csv_field(str, i, &b);
+            const char *fa = nmirf_csv_field(mem, i, &a),
+                       *fb = nmirf_csv_field(str, i, &b);
             same = a == b && memcmp(fa, fb, a) == 0;
         }
         if (!same) {
@@ -510,8 +517,8 @@ nmirf_csv_test(bool verbose)
         }
     }
     if (rm != 0 || rs != 1 || nmirf_csv_next(str) != 0 || records < 1000) {
-        fprintf(stderr, "FAIL csv stream end after %zu records: %d %d [%s]\n", records, rm,
-                rs, nmirf_csv_error(str));
+        fprintf(stderr, "FAIL csv stream end after %zu records: %d %d [%s]\n", records,
+                rm, rs, nmirf_csv_error(str));
         failures++;
     }
     nmirf_csv_destroy(&mem);
@@ -521,8 +528,9 @@ nmirf_csv_test(bool verbose)
     f = fmemopen(big, biglen, "r");
     str = nmirf_csv_new_file(f, 1000);
     if (nmirf_csv_next(str) != -1 ||
-        strcmp(nmirf_csv_error(str), "line 1: a record longer than 1000 bytes (not a CSV of "
-                                     "recommendations?)") != 0) {
+        strcmp(nmirf_csv_error(str),
+               "line 1: a record longer than 1000 bytes (not a CSV of "
+               "recommendations?)") != 0) {
         fprintf(stderr, "FAIL csv record limit: [%s]\n", nmirf_csv_error(str));
         failures++;
     }

@@ -46,24 +46,24 @@ typedef struct {
 } idset_t;
 
 struct _nmirf_recreader_t {
-    FILE *file;              /* the file read (owned), NULL over a buffer */
-    struct stat st;          /* its status when opened, to tell a change */
-    const char *data;        /* the buffer read (borrowed), if no file */
-    size_t len;              /* its length */
-    const char *asked;       /* the format asked for: "csv", "uhri" or "json" */
-    const char *format;      /* the format found: "json", "csv" or "uhri" */
-    const char *lang;        /* a UHRI "Text" column's language, or NULL */
-    bool by_item;            /* rows are numbered by item (JSON) */
-    nmirf_csv_t *csv;        /* CSV: the reader */
-    nmirf_uhri_t *uhri;      /* CSV: a UHRI export's mapping, if not own */
-    bool own;                /* CSV: the project's own columns */
-    const char *col[64];     /* CSV, own: column i's name */
-    size_t ncols;            /* CSV, own: how many columns */
-    json_t *root;            /* JSON: the document */
-    json_t *list;            /* JSON: its array of recommendations (borrowed) */
-    size_t item;             /* JSON: the next item */
-    idset_t ids;             /* ids seen in this pass */
-    char error[256];         /* why the last call failed */
+    FILE *file;          /* the file read (owned), NULL over a buffer */
+    struct stat st;      /* its status when opened, to tell a change */
+    const char *data;    /* the buffer read (borrowed), if no file */
+    size_t len;          /* its length */
+    const char *asked;   /* the format asked for: "csv", "uhri" or "json" */
+    const char *format;  /* the format found: "json", "csv" or "uhri" */
+    const char *lang;    /* a UHRI "Text" column's language, or NULL */
+    bool by_item;        /* rows are numbered by item (JSON) */
+    nmirf_csv_t *csv;    /* CSV: the reader */
+    nmirf_uhri_t *uhri;  /* CSV: a UHRI export's mapping, if not own */
+    bool own;            /* CSV: the project's own columns */
+    const char *col[64]; /* CSV, own: column i's name */
+    size_t ncols;        /* CSV, own: how many columns */
+    json_t *root;        /* JSON: the document */
+    json_t *list;        /* JSON: its array of recommendations (borrowed) */
+    size_t item;         /* JSON: the next item */
+    idset_t ids;         /* ids seen in this pass */
+    char error[256];     /* why the last call failed */
 };
 
 /* Fills why. Returns NULL. */
@@ -244,7 +244,8 @@ s_csv_start(nmirf_recreader_t *self)
     self->format = "csv";
     self->ncols = nmirf_csv_count(csv);
     if (self->ncols > sizeof self->col / sizeof self->col[0]) {
-        s_fail(why, whylen, "line 1: %zu columns, more than this format has", self->ncols);
+        s_fail(why, whylen, "line 1: %zu columns, more than this format has",
+               self->ncols);
         return -1;
     }
     for (size_t i = 0; i < self->ncols; i++) {
@@ -495,7 +496,8 @@ nmirf_recreader_rewind(nmirf_recreader_t *self)
         if (fstat(fileno(self->file), &st) != 0 || st.st_size != self->st.st_size ||
             st.st_mtim.tv_sec != self->st.st_mtim.tv_sec ||
             st.st_mtim.tv_nsec != self->st.st_mtim.tv_nsec) {
-            snprintf(self->error, sizeof self->error, "the file changed while being read");
+            snprintf(self->error, sizeof self->error,
+                     "the file changed while being read");
             return -1;
         }
         clearerr(self->file);
@@ -531,7 +533,8 @@ nmirf_recfile_t *
 nmirf_recfile_read(const char *data, size_t len, const char *name, const char *format,
                    const char *lang, char *why, size_t whylen)
 {
-    nmirf_recreader_t *rd = nmirf_recreader_new(data, len, name, format, lang, why, whylen);
+    nmirf_recreader_t *rd =
+        nmirf_recreader_new(data, len, name, format, lang, why, whylen);
     if (!rd)
         return NULL;
     nmirf_recfile_t *self = calloc(1, sizeof *self);

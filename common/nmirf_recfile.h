@@ -99,12 +99,12 @@ bool nmirf_recreader_by_item(const nmirf_recreader_t *self);
 const char *nmirf_recreader_error(const nmirf_recreader_t *self);
 
 /* Reads a file's bytes whole, every row in memory (tests and fuzzers; the
-   command line streams with nmirf_recreader). format is "json", "csv" (the project's CSV or a
-   UHRI export, told by the header), "uhri", or NULL to decide from name's
-   extension (.json, .csv) or else the content. lang is the language of a
-   UHRI plain "Text" column, NULL to detect it per row. Returns NULL with
-   why filled if the file as a whole cannot be read (not JSON, CSV
-   syntax or encoding, no usable header); bad rows are not such a failure. */
+   command line streams with nmirf_recreader). format is "json", "csv" (the project's CSV
+   or a UHRI export, told by the header), "uhri", or NULL to decide from name's extension
+   (.json, .csv) or else the content. lang is the language of a UHRI plain "Text" column,
+   NULL to detect it per row. Returns NULL with why filled if the file as a whole cannot
+   be read (not JSON, CSV syntax or encoding, no usable header); bad rows are not such a
+   failure. */
 nmirf_recfile_t *nmirf_recfile_read(const char *data, size_t len, const char *name,
                                     const char *format, const char *lang, char *why,
                                     size_t whylen);
@@ -116,8 +116,8 @@ void nmirf_recfile_destroy(nmirf_recfile_t **self_p);
    unknown keys are left out) as the project's CSV: a UTF-8 BOM, a header,
    one CRLF-ended record per recommendation, lists one item per line
    within their cell, a cell that a spreadsheet would run as a formula
-   neutralised with a leading apostrophe (nmirf_csv_put). An item that itself holds a line break is written
-   with spaces instead and counted in *lossy. Returns 0, or -1 if out
+   neutralised with a leading apostrophe (nmirf_csv_put). An item that itself holds a line
+   break is written with spaces instead and counted in *lossy. Returns 0, or -1 if out
    failed. */
 int nmirf_recfile_write_csv(FILE *out, const json_t *recs, size_t *lossy);
 

@@ -10,7 +10,8 @@
 
 #define LIST_DEFAULT 1000
 #define LIST_MAX 100000
-#define REPORT_DATE_AHEAD_MS (86400ull * 1000) /* a report date after tomorrow: refused */
+#define REPORT_DATE_AHEAD_MS (86400ull * 1000) /* a report date after tomorrow: refused  \
+                                                */
 
 /* Writes a report record and its event; the report reply on success. */
 static int

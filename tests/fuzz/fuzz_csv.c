@@ -90,7 +90,8 @@ s_stream(const char *data, size_t len)
             s_broken("a streamed record differs");
         for (size_t i = 0; i < nmirf_csv_count(mem); i++) {
             size_t a = 0, b = 0;
-            const char *fa = nmirf_csv_field(mem, i, &a), *fb = nmirf_csv_field(str, i, &b);
+            const char *fa = nmirf_csv_field(mem, i, &a),
+                       *fb = nmirf_csv_field(str, i, &b);
             if (a != b || memcmp(fa, fb, a) != 0)
                 s_broken("a streamed field differs");
         }
