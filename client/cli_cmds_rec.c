@@ -1,11 +1,13 @@
 /*  cli_cmds_rec - recommendations: rec import, export, list, show, assign.
 
-    import reads a JSON, CSV or UHRI file (nmirf_recfile), checks every
-    row before sending anything, and turns the good rows into rec.import
-    requests. export writes the recommendations of one snapshot back in
-    JSON or CSV, which import reads as the same recommendations. The broker takes at
-    most 1 MiB of envelope and 5,000 recommendations per request, so the
-    file is cut into chunks well under both limits (headroom for the
+    import reads a JSON, CSV or UHRI file (nmirf_recreader) twice: a first
+    pass checks every row before anything is sent, a second turns the good
+    rows into rec.import requests. CSV is streamed, so memory does not grow
+    with the file (but for the ids seen); JSON is parsed whole, up to
+    NMIRF_IMPORT_JSON_MAX bytes; only regular files are read. export writes the
+   recommendations of one snapshot back in JSON or CSV, which import reads as the same
+   recommendations. The broker takes at most 1 MiB of envelope and 5,000 recommendations
+   per request, so the file is cut into chunks well under both limits (headroom for the
     envelope's own fields); each chunk is all or nothing on the broker,
     and the first refusal stops the import, saying how far it got.
 */
@@ -81,21 +83,17 @@ s_import_chunk(cli_t *cli, const msgpack_sbuffer *recs, size_t count,
     return 0;
 }
 
-/* Says on stderr what is wrong with each bad row: "FILE:LINE: why" (JSON
+/* Says on stderr what is wrong with a bad row: "FILE:LINE: why" (JSON
    files have no lines: "FILE: recommendation N: why"). */
 static void
-s_report_bad(const char *path, const nmirf_recfile_t *file, const char *prefix)
+s_report_bad(const char *path, const nmirf_recreader_t *rd, const nmirf_recrow_t *row,
+             const char *prefix)
 {
-    for (size_t i = 0; i < file->count; i++) {
-        const nmirf_recrow_t *row = &file->rows[i];
-        if (row->rec)
-            continue;
-        if (file->by_item)
-            fprintf(stderr, "%s%s: recommendation %zu: %s\n", prefix, path, row->line,
-                    row->why);
-        else
-            fprintf(stderr, "%s%s:%zu: %s\n", prefix, path, row->line, row->why);
-    }
+    if (nmirf_recreader_by_item(rd))
+        fprintf(stderr, "%s%s: recommendation %zu: %s\n", prefix, path, row->line,
+                row->why);
+    else
+        fprintf(stderr, "%s%s:%zu: %s\n", prefix, path, row->line, row->why);
 }
 
 /* rec import FILE [--format json|csv|uhri] [--skip-bad] [--lang L] */
@@ -139,61 +137,92 @@ s_import(cli_t *cli, int argc, char **argv)
 
     /* A file that cannot be read or parsed is bad local input (exit 2),
        like a bad flag: the user fixes the file and runs again. */
-    size_t len;
-    char *data = nmirf_read_file(path, &len);
-    if (!data)
-        return cli_usage(cli, "%s: %s", path, strerror(errno));
-    char why[256];
-    nmirf_recfile_t *file =
-        nmirf_recfile_read(data, len, path, format, lang, why, sizeof why);
-    free(data);
-    if (!file)
+    char why[512];
+    nmirf_recreader_t *rd = nmirf_recreader_open(path, format, lang, why, sizeof why);
+    if (!rd)
         return cli_usage(cli, "%s:%s%s", path, isdigit((unsigned char)why[0]) ? "" : " ",
                          why);
-    /* Every row is checked before anything is sent: a bad row stops the
-       whole file unless the user asked to skip bad rows. */
-    if (file->bad > 0 && !skip_bad) {
-        s_report_bad(path, file, "");
+    /* First pass: every row is checked before anything is sent, and a bad
+       row stops the whole file unless the user asked to skip bad rows. The
+       file is streamed (a CSV of any size in bounded memory), which is why
+       it must be a regular file: the second pass reads it again. */
+    size_t count = 0, bad = 0;
+    nmirf_recrow_t row;
+    while ((rc = nmirf_recreader_next(rd, &row)) == 1) {
+        count++;
+        if (!row.rec) {
+            bad++;
+            if (!skip_bad)
+                s_report_bad(path, rd, &row, "");
+        }
+        json_decref(row.rec);
+    }
+    if (rc < 0) {
+        snprintf(why, sizeof why, "%s", nmirf_recreader_error(rd));
+        nmirf_recreader_destroy(&rd);
+        return cli_usage(cli, "%s:%s%s", path, isdigit((unsigned char)why[0]) ? "" : " ",
+                         why);
+    }
+    if (bad > 0 && !skip_bad) {
         fprintf(stderr,
                 "nmirf: %s: %zu of %zu recommendations in %s are bad; nothing imported "
                 "(--skip-bad imports the others)\n",
-                cli->cmd, file->bad, file->count, path);
-        nmirf_recfile_destroy(&file);
+                cli->cmd, bad, count, path);
+        nmirf_recreader_destroy(&rd);
         return CLI_EXIT_REFUSED;
     }
-    if (file->bad > 0)
-        s_report_bad(path, file, "skipped ");
 
-    size_t total = file->count - file->bad;
+    /* Second pass: the good rows, in chunks. */
+    if (nmirf_recreader_rewind(rd)) {
+        rc = cli_local_error(cli, "%s: %s", path, nmirf_recreader_error(rd));
+        nmirf_recreader_destroy(&rd);
+        return rc;
+    }
+    size_t total = count - bad, seen = 0, skipped = 0;
     import_totals_t totals = {0};
     msgpack_sbuffer chunk, one;
     msgpack_packer pk;
     msgpack_sbuffer_init(&chunk);
     msgpack_sbuffer_init(&one);
     msgpack_packer_init(&pk, &one, msgpack_sbuffer_write);
-    size_t count = 0;
+    size_t n = 0;
     rc = 0;
-    for (size_t i = 0; i < file->count && rc == 0; i++) {
-        if (!file->rows[i].rec)
+    int next = 0;
+    while (rc == 0 && (next = nmirf_recreader_next(rd, &row)) == 1) {
+        seen++;
+        if (!row.rec) {
+            skipped++;
+            if (skip_bad)
+                s_report_bad(path, rd, &row, "skipped ");
             continue;
+        }
         msgpack_sbuffer_clear(&one);
-        nmirf_json_to_mp(file->rows[i].rec, &pk);
-        if (count > 0 &&
-            (chunk.size + one.size > IMPORT_CHUNK_BYTES || count == IMPORT_CHUNK_RECS)) {
-            rc = s_import_chunk(cli, &chunk, count, &totals, total);
+        nmirf_json_to_mp(row.rec, &pk);
+        json_decref(row.rec);
+        if (n > 0 &&
+            (chunk.size + one.size > IMPORT_CHUNK_BYTES || n == IMPORT_CHUNK_RECS)) {
+            rc = s_import_chunk(cli, &chunk, n, &totals, total);
             msgpack_sbuffer_clear(&chunk);
-            count = 0;
+            n = 0;
         }
         msgpack_sbuffer_write(&chunk, one.data, one.size);
-        count++;
+        n++;
     }
-    if (rc == 0 && count > 0)
-        rc = s_import_chunk(cli, &chunk, count, &totals, total);
+    /* The file must read as it did: the first pass checked what the
+       second one sends. */
+    if (rc == 0 && (next < 0 || seen != count || skipped != bad)) {
+        rc = cli_local_error(cli, "%s: %s; sent %zu recommendations", path,
+                             next < 0 ? nmirf_recreader_error(rd)
+                                      : "the file changed while being imported",
+                             totals.sent);
+        n = 0;
+    }
+    if (rc == 0 && n > 0)
+        rc = s_import_chunk(cli, &chunk, n, &totals, total);
     msgpack_sbuffer_destroy(&chunk);
     msgpack_sbuffer_destroy(&one);
-    size_t bad = file->bad;
-    const char *fmt = file->format;
-    nmirf_recfile_destroy(&file);
+    const char *fmt = nmirf_recreader_format(rd); /* a string literal */
+    nmirf_recreader_destroy(&rd);
     if (rc)
         return rc;
 

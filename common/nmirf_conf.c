@@ -1,6 +1,8 @@
 /*  nmirf_conf - strict `key = value` configuration files. */
 #include "nmirf_conf.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -82,6 +84,95 @@ s_say(char *why, size_t whylen, const char *fmt, ...)
     va_end(ap);
 }
 
+/* True if s[0..n) is a DNS name's syntax (or an interface name): labels
+   of 1 to 63 letters, digits and hyphens, not starting or ending with a
+   hyphen, separated by dots, 253 bytes at most. */
+static bool
+s_dns_name(const char *s, size_t n)
+{
+    if (n == 0 || n > 253)
+        return false;
+    size_t label = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || s[i] == '.') {
+            if (label == 0 || label > 63 || s[i - 1] == '-' || s[i - label] == '-')
+                return false;
+            label = 0;
+        } else if (isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '_')
+            label++;
+        else
+            return false;
+    }
+    return true;
+}
+
+/* True if s[0..n) is an IPv4 dotted quad, octets 0 to 255. */
+static bool
+s_ipv4(const char *s, size_t n, bool *looks_ipv4)
+{
+    unsigned octets = 0, val = 0, digits = 0;
+    *looks_ipv4 = n > 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || s[i] == '.') {
+            if (digits == 0 || digits > 3 || val > 255)
+                return false;
+            octets++;
+            val = digits = 0;
+        } else if (isdigit((unsigned char)s[i])) {
+            val = val * 10 + (unsigned)(s[i] - '0');
+            digits++;
+        } else {
+            *looks_ipv4 = false;
+            return false;
+        }
+    }
+    return octets == 4;
+}
+
+/* Checks a tcp endpoint's HOST:PORT: HOST is *, an IPv4 dotted quad, a
+   bracketed IPv6 address or a DNS (or interface) name; PORT is 1 to
+   65535, or * (a free port, for a bind). Returns NULL if good, else what
+   is wrong. */
+static const char *
+s_tcp_address(const char *addr)
+{
+    const char *colon = strrchr(addr, ':');
+    if (!colon || colon == addr)
+        return "expected tcp://HOST:PORT";
+    const char *port = colon + 1;
+    size_t hn = (size_t)(colon - addr);
+    if (strcmp(port, "*") != 0) {
+        unsigned long p = 0;
+        size_t i = 0;
+        for (; isdigit((unsigned char)port[i]) && i < 6; i++)
+            p = p * 10 + (unsigned long)(port[i] - '0');
+        if (i == 0 || port[i] || p < 1 || p > 65535)
+            return "the port must be 1 to 65535 (or * for any free port)";
+    }
+    if (hn == 1 && addr[0] == '*')
+        return NULL;
+    if (addr[0] == '[') {
+        char ip6[64];
+        struct in6_addr a6;
+        if (hn < 3 || addr[hn - 1] != ']' || hn - 2 >= sizeof ip6)
+            return "a bracketed IPv6 address must be closed: [ADDRESS]:PORT";
+        memcpy(ip6, addr + 1, hn - 2);
+        ip6[hn - 2] = 0;
+        if (inet_pton(AF_INET6, ip6, &a6) != 1)
+            return "not an IPv6 address between the brackets";
+        return NULL;
+    }
+    bool looks_ipv4;
+    if (s_ipv4(addr, hn, &looks_ipv4))
+        return NULL;
+    if (looks_ipv4)
+        return "not an IPv4 address (four numbers 0 to 255, with dots)";
+    if (!s_dns_name(addr, hn))
+        return "the host is not *, an IPv4 address, a bracketed IPv6 address nor a "
+               "host name";
+    return NULL;
+}
+
 int
 nmirf_conf_check(const nmirf_conf_spec_t *spec, const char *value, char *why,
                  size_t whylen)
@@ -105,11 +196,16 @@ nmirf_conf_check(const nmirf_conf_spec_t *spec, const char *value, char *why,
     case NMIRF_CONF_PATH:
         return 0;
     case NMIRF_CONF_ENDPOINT:
-        /* The transports the daemons speak; libzmq checks the rest at bind
-           or connect, which -n does not do. */
-        if ((strncmp(value, "tcp://", 6) == 0 && strchr(value + 6, ':') &&
-             value[len - 1] != ':') ||
-            (strncmp(value, "ipc://", 6) == 0 && len > 6))
+        /* The transports the daemons speak, checked here so that -n
+           catches what libzmq would only refuse at bind or connect. */
+        if (strncmp(value, "tcp://", 6) == 0) {
+            const char *what = s_tcp_address(value + 6);
+            if (!what)
+                return 0;
+            snprintf(why, whylen, "'%s' is not an endpoint: %s", value, what);
+            return -1;
+        }
+        if (strncmp(value, "ipc://", 6) == 0 && len > 6)
             return 0;
         snprintf(why, whylen, "'%s' is not an endpoint (tcp://HOST:PORT or ipc://PATH)",
                  value);

@@ -134,10 +134,60 @@ s_test_errors(void)
                     "t.conf:1: who: 'mj' is not an entity id ([A-Z0-9_-]{1,16})"));
     CHECK(s_refused("ep = http://x:1\n", "t.conf:1: ep: 'http://x:1' is not an endpoint "
                                          "(tcp://HOST:PORT or ipc://PATH)"));
-    CHECK(s_refused("ep = tcp://host\n", "t.conf:1: ep: 'tcp://host' is not an endpoint "
-                                         "(tcp://HOST:PORT or ipc://PATH)"));
-    CHECK(s_refused("ep = tcp://host:\n", "t.conf:1: ep: 'tcp://host:' is not an "
-                                          "endpoint (tcp://HOST:PORT or ipc://PATH)"));
+    CHECK(s_refused("ep = tcp://host\n", "t.conf:1: ep: 'tcp://host' is not an endpoint: "
+                                         "expected tcp://HOST:PORT"));
+    CHECK(s_refused("ep = tcp://host:\n",
+                    "t.conf:1: ep: 'tcp://host:' is not an "
+                    "endpoint: the port must be 1 to 65535 (or * for any free port)"));
+    /* Hosts and ports that libzmq would refuse only at bind or connect. */
+    CHECK(s_refused("ep = tcp://999.1.1.1:1\n",
+                    "t.conf:1: ep: 'tcp://999.1.1.1:1' is not an endpoint: not an IPv4 "
+                    "address (four numbers 0 to 255, with dots)"));
+    CHECK(s_refused("ep = tcp://1.2.3:1\n",
+                    "t.conf:1: ep: 'tcp://1.2.3:1' is not an endpoint: not an IPv4 "
+                    "address (four numbers 0 to 255, with dots)"));
+    CHECK(s_refused("ep = tcp://127.0.0.1:65536\n",
+                    "t.conf:1: ep: 'tcp://127.0.0.1:65536' is not an endpoint: the port "
+                    "must be 1 to 65535 (or * for any free port)"));
+    CHECK(s_refused("ep = tcp://127.0.0.1:0\n",
+                    "t.conf:1: ep: 'tcp://127.0.0.1:0' is not an endpoint: the port must "
+                    "be 1 to 65535 (or * for any free port)"));
+    CHECK(s_refused("ep = tcp://[::1:7710\n",
+                    "t.conf:1: ep: 'tcp://[::1:7710' is not an endpoint: a bracketed "
+                    "IPv6 address must be closed: [ADDRESS]:PORT"));
+    CHECK(s_refused("ep = tcp://[zz]:7710\n",
+                    "t.conf:1: ep: 'tcp://[zz]:7710' is not an endpoint: not an IPv6 "
+                    "address between the brackets"));
+    CHECK(
+        s_refused("ep = tcp://bad!.host:7710\n",
+                  "t.conf:1: ep: 'tcp://bad!.host:7710' is not an endpoint: the host is "
+                  "not *, an IPv4 address, a bracketed IPv6 address nor a host name"));
+    CHECK(s_refused("ep = tcp://-x.org:7710\n",
+                    "t.conf:1: ep: 'tcp://-x.org:7710' is not an endpoint: the host is "
+                    "not *, an IPv4 address, a bracketed IPv6 address nor a host name"));
+    CHECK(s_refused("ep = tcp://a..b:7710\n",
+                    "t.conf:1: ep: 'tcp://a..b:7710' is not an endpoint: the host is not "
+                    "*, an IPv4 address, a bracketed IPv6 address nor a host name"));
+    static const char *const good_eps[] = {"tcp://*:7710",
+                                           "tcp://127.0.0.1:*",
+                                           "tcp://[::1]:7710",
+                                           "tcp://[fe80::1]:1",
+                                           "tcp://broker.example:7710",
+                                           "tcp://lo:65535",
+                                           "tcp://255.255.255.255:1",
+                                           "ipc:///run/nmirf/req",
+                                           NULL};
+    for (size_t i = 0; good_eps[i]; i++) {
+        char line[128];
+        nmirf_conf_t *conf;
+        char why[2048];
+        snprintf(line, sizeof line, "ep = %s\n", good_eps[i]);
+        int rc = s_parse(line, &conf, why, sizeof why);
+        nmirf_conf_destroy(&conf);
+        if (rc != 0)
+            fprintf(stderr, "  %s refused: %s\n", good_eps[i], why);
+        CHECK(rc == 0);
+    }
     CHECK(s_refused("dir =   \n", "t.conf:1: dir: no value"));
     CHECK(s_refused("dir\n", "t.conf:1: expected 'key = value'"));
     CHECK(s_refused(" = x\n", "t.conf:1: no key before '='"));

@@ -43,16 +43,10 @@ nmirf_key_load(nmirf_key_t *key, const char *path, char *why, size_t whylen)
 {
     memset(key, 0, sizeof *key);
     struct stat st;
-    if (stat(path, &st) != 0) {
-        WHY("%s: %s", path, strerror(errno));
-        return -1;
-    }
     size_t len;
-    char *text = nmirf_read_file(path, &len);
-    if (!text) {
-        WHY("%s: %s", path, strerror(errno));
+    char *text = nmirf_read_regular(path, NMIRF_KEY_FILE_MAX, &len, &st, why, whylen);
+    if (!text)
         return -1;
-    }
     enum { ENTITY = 1, SPK = 2, SSK = 4, CPK = 8, CSK = 16 };
     unsigned seen = 0;
     int lineno = 0, rc = -1;

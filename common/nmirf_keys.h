@@ -25,9 +25,14 @@ typedef struct {
    valid id. */
 int nmirf_key_generate(nmirf_key_t *key, const char *entity);
 
-/* Loads a key file (secret or public). A secret file whose mode gives any
-   access to group or others is refused. Returns 0, or -1 with a reason in
-   why ("file:line: what is wrong"). */
+/* A key file's largest size: one is about 400 bytes; comments allowed. */
+#define NMIRF_KEY_FILE_MAX (64 * 1024)
+
+/* Loads a key file (secret or public): a regular file of at most
+   NMIRF_KEY_FILE_MAX bytes (a directory, a device or a pipe is refused at
+   once). A secret file whose mode gives any access to group or others is
+   refused. Returns 0, or -1 with a reason in why ("file:line: what is
+   wrong"). */
 int nmirf_key_load(nmirf_key_t *key, const char *path, char *why, size_t whylen);
 
 /* Writes DIR/ENTITY.key (mode 0600, secret) and DIR/ENTITY.pub. Refuses

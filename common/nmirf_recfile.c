@@ -3,9 +3,12 @@
 #include "nmirf_csv.h"
 #include "nmirf_rec.h"
 #include "nmirf_uhri.h"
+#include "nmirf_util.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +27,45 @@ s_is_list(const char *col)
            !strcmp(col, "sdgs");
 }
 
+/* Ids seen in one pass, to refuse an id given twice: an open-addressing
+   table of offsets into one arena of NUL-terminated ids. About 24 bytes
+   per slot, plus each id's bytes: the only part of reading that grows
+   with the file. */
+typedef struct {
+    size_t off;  /* the id's offset in the arena, plus 1; 0 for an empty slot */
+    size_t line; /* the line (or item number) that gave it */
+} idslot_t;
+
+typedef struct {
+    idslot_t *slots; /* cap slots */
+    size_t cap;      /* a power of two, or 0 */
+    size_t count;    /* ids held */
+    char *arena;     /* the ids, each followed by a NUL */
+    size_t used;     /* bytes used in arena */
+    size_t size;     /* bytes allocated in arena */
+} idset_t;
+
+struct _nmirf_recreader_t {
+    FILE *file;          /* the file read (owned), NULL over a buffer */
+    struct stat st;      /* its status when opened, to tell a change */
+    const char *data;    /* the buffer read (borrowed), if no file */
+    size_t len;          /* its length */
+    const char *asked;   /* the format asked for: "csv", "uhri" or "json" */
+    const char *format;  /* the format found: "json", "csv" or "uhri" */
+    const char *lang;    /* a UHRI "Text" column's language, or NULL */
+    bool by_item;        /* rows are numbered by item (JSON) */
+    nmirf_csv_t *csv;    /* CSV: the reader */
+    nmirf_uhri_t *uhri;  /* CSV: a UHRI export's mapping, if not own */
+    bool own;            /* CSV: the project's own columns */
+    const char *col[64]; /* CSV, own: column i's name */
+    size_t ncols;        /* CSV, own: how many columns */
+    json_t *root;        /* JSON: the document */
+    json_t *list;        /* JSON: its array of recommendations (borrowed) */
+    size_t item;         /* JSON: the next item */
+    idset_t ids;         /* ids seen in this pass */
+    char error[256];     /* why the last call failed */
+};
+
 /* Fills why. Returns NULL. */
 static void *
 s_fail(char *why, size_t whylen, const char *fmt, ...)
@@ -35,30 +77,87 @@ s_fail(char *why, size_t whylen, const char *fmt, ...)
     return NULL;
 }
 
-/* Appends a row (taking rec) to self. Returns 0 or -1 out of memory. */
-static int
-s_add(nmirf_recfile_t *self, size_t line, json_t *rec, const char *why, size_t *cap)
+/* FNV-1a, enough to spread ids over the table. */
+static uint64_t
+s_hash(const char *s)
 {
-    if (self->count == *cap) {
-        size_t n = *cap ? *cap * 2 : 64;
-        nmirf_recrow_t *r = realloc(self->rows, n * sizeof *r);
-        if (!r) {
-            json_decref(rec);
-            return -1;
+    uint64_t h = 14695981039346656037ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* Forgets every id, keeping the memory. */
+static void
+s_ids_clear(idset_t *ids)
+{
+    if (ids->slots)
+        memset(ids->slots, 0, ids->cap * sizeof *ids->slots);
+    ids->count = 0;
+    ids->used = 0;
+}
+
+static void
+s_ids_free(idset_t *ids)
+{
+    free(ids->slots);
+    free(ids->arena);
+    memset(ids, 0, sizeof *ids);
+}
+
+/* The slot of id in a table of cap slots: its own or the empty one where
+   it would go. */
+static idslot_t *
+s_ids_slot(idslot_t *slots, size_t cap, const char *arena, const char *id)
+{
+    size_t i = (size_t)s_hash(id) & (cap - 1);
+    while (slots[i].off && strcmp(arena + slots[i].off - 1, id) != 0)
+        i = (i + 1) & (cap - 1);
+    return &slots[i];
+}
+
+/* Adds id given at line: 0 if new, 1 if given before (*first gets that
+   line), -1 out of memory. */
+static int
+s_ids_add(idset_t *ids, const char *id, size_t line, size_t *first)
+{
+    if (ids->cap) {
+        idslot_t *slot = s_ids_slot(ids->slots, ids->cap, ids->arena, id);
+        if (slot->off) {
+            *first = slot->line;
+            return 1;
         }
-        self->rows = r;
-        *cap = n;
     }
-    nmirf_recrow_t *row = &self->rows[self->count++];
-    row->line = line;
-    row->rec = rec;
-    row->why[0] = 0;
-    if (rec && nmirf_rec_check(rec, row->why, sizeof row->why)) {
-        json_decref(rec);
-        row->rec = NULL;
-    } else if (!rec)
-        snprintf(row->why, sizeof row->why, "%s", why);
-    self->bad += row->rec == NULL;
+    if ((ids->count + 1) * 10 > ids->cap * 7) {
+        size_t cap = ids->cap ? ids->cap * 2 : 1024;
+        idslot_t *slots = calloc(cap, sizeof *slots);
+        if (!slots)
+            return -1;
+        for (size_t i = 0; i < ids->cap; i++)
+            if (ids->slots[i].off)
+                *s_ids_slot(slots, cap, ids->arena, ids->arena + ids->slots[i].off - 1) =
+                    ids->slots[i];
+        free(ids->slots);
+        ids->slots = slots;
+        ids->cap = cap;
+    }
+    size_t n = strlen(id) + 1;
+    if (ids->used + n > ids->size) {
+        size_t size = ids->size ? ids->size * 2 : 64 * 1024;
+        while (size < ids->used + n)
+            size *= 2;
+        char *arena = realloc(ids->arena, size);
+        if (!arena)
+            return -1;
+        ids->arena = arena;
+        ids->size = size;
+    }
+    memcpy(ids->arena + ids->used, id, n);
+    idslot_t *slot = s_ids_slot(ids->slots, ids->cap, ids->arena, id);
+    slot->off = ids->used + 1;
+    slot->line = line;
+    ids->used += n;
+    ids->count++;
     return 0;
 }
 
@@ -75,6 +174,10 @@ s_own_row(const nmirf_csv_t *csv, const char *const *col, size_t ncols, char *wh
     for (size_t i = 0; i < ncols; i++) {
         size_t n;
         const char *v = nmirf_csv_field(csv, i, &n);
+        /* The apostrophe the writer put before a would-be formula. */
+        size_t drop = nmirf_csv_unformula(v, n);
+        v += drop;
+        n -= drop;
         if (n == 0)
             continue;
         if (!strncmp(col[i], "text_", 5))
@@ -103,185 +206,368 @@ s_own_row(const nmirf_csv_t *csv, const char *const *col, size_t ncols, char *wh
     return rec;
 }
 
-/* Reads a CSV file: the project's (own) or a UHRI export. */
-static nmirf_recfile_t *
-s_read_csv(nmirf_recfile_t *self, const char *data, size_t len, const char *format,
-           const char *lang, char *why, size_t whylen)
+/* Reads a CSV file's header: the project's (own) columns or a UHRI
+   export's. Returns 0, or -1 with self->error. */
+static int
+s_csv_start(nmirf_recreader_t *self)
 {
-    nmirf_csv_t *csv = nmirf_csv_new(data, len);
-    nmirf_uhri_t *uhri = NULL;
-    const char *col[64];
-    size_t ncols = 0, cap = 0;
-    int rc = csv ? nmirf_csv_next(csv) : -1;
+    char *why = self->error;
+    size_t whylen = sizeof self->error;
+    self->csv = self->file ? nmirf_csv_new_file(self->file, NMIRF_IMPORT_RECORD_MAX)
+                           : nmirf_csv_new(self->data, self->len);
+    int rc = self->csv ? nmirf_csv_next(self->csv) : -1;
     if (rc <= 0) {
-        if (!csv)
+        if (!self->csv)
             s_fail(why, whylen, "out of memory");
         else if (rc == 0)
             s_fail(why, whylen, "no header line: the file is empty");
         else
-            s_fail(why, whylen, "%s", nmirf_csv_error(csv));
-        goto fail;
+            s_fail(why, whylen, "%s", nmirf_csv_error(self->csv));
+        return -1;
     }
+    const nmirf_csv_t *csv = self->csv;
     /* The project's own CSV starts with "id" and has a "mechanism". */
-    bool own = false;
-    if (strcmp(format, "uhri") != 0 && !strcmp(nmirf_csv_field(csv, 0, NULL), "id"))
+    self->own = false;
+    if (strcmp(self->asked, "uhri") != 0 && !strcmp(nmirf_csv_field(csv, 0, NULL), "id"))
         for (size_t i = 0; i < nmirf_csv_count(csv); i++)
-            own |= !strcmp(nmirf_csv_field(csv, i, NULL), "mechanism");
-    if (own) {
-        self->format = "csv";
-        ncols = nmirf_csv_count(csv);
-        if (ncols > sizeof col / sizeof col[0]) {
-            s_fail(why, whylen, "line 1: %zu columns, more than this format has", ncols);
-            goto fail;
-        }
-        for (size_t i = 0; i < ncols; i++) {
-            const char *name = nmirf_csv_field(csv, i, NULL);
-            col[i] = NULL;
-            for (size_t c = 0; s_columns[c]; c++)
-                if (!strcmp(name, s_columns[c]))
-                    col[i] = s_columns[c];
-            for (size_t j = 0; j < i && col[i]; j++)
-                if (col[j] == col[i])
-                    col[i] = NULL;
-            if (!col[i]) {
-                s_fail(why, whylen, "line 1: column '%.40s' is unknown or repeated",
-                       name);
-                goto fail;
-            }
-        }
-    } else {
+            self->own |= !strcmp(nmirf_csv_field(csv, i, NULL), "mechanism");
+    if (!self->own) {
         self->format = "uhri";
         char w[200];
-        uhri = nmirf_uhri_new(csv, lang, w, sizeof w);
-        if (!uhri) {
+        self->uhri = nmirf_uhri_new(csv, self->lang, w, sizeof w);
+        if (!self->uhri) {
             s_fail(why, whylen, "line 1: %s (neither a UHRI export nor nmirf's CSV)", w);
-            goto fail;
+            return -1;
+        }
+        return 0;
+    }
+    self->format = "csv";
+    self->ncols = nmirf_csv_count(csv);
+    if (self->ncols > sizeof self->col / sizeof self->col[0]) {
+        s_fail(why, whylen, "line 1: %zu columns, more than this format has",
+               self->ncols);
+        return -1;
+    }
+    for (size_t i = 0; i < self->ncols; i++) {
+        const char *name = nmirf_csv_field(csv, i, NULL);
+        const char **col = self->col;
+        col[i] = NULL;
+        for (size_t c = 0; s_columns[c]; c++)
+            if (!strcmp(name, s_columns[c]))
+                col[i] = s_columns[c];
+        for (size_t j = 0; j < i && col[i]; j++)
+            if (col[j] == col[i])
+                col[i] = NULL;
+        if (!col[i]) {
+            s_fail(why, whylen, "line 1: column '%.40s' is unknown or repeated", name);
+            return -1;
         }
     }
-    while ((rc = nmirf_csv_next(csv)) == 1) {
-        char w[256] = "";
-        json_t *rec = own ? s_own_row(csv, col, ncols, w, sizeof w)
-                          : nmirf_uhri_row(uhri, csv, w, sizeof w);
-        if (s_add(self, nmirf_csv_line(csv), rec, w, &cap)) {
-            s_fail(why, whylen, "out of memory");
-            goto fail;
-        }
-    }
-    if (rc < 0) {
-        s_fail(why, whylen, "%s", nmirf_csv_error(csv));
-        goto fail;
-    }
-    nmirf_uhri_destroy(&uhri);
-    nmirf_csv_destroy(&csv);
-    return self;
-fail:
-    nmirf_uhri_destroy(&uhri);
-    nmirf_csv_destroy(&csv);
-    nmirf_recfile_destroy(&self);
-    return NULL;
+    return 0;
 }
 
-/* Reads the project's JSON: an array of recommendations, or an object
-   holding one under "recommendations" (or "recs", as a snapshot has). */
-static nmirf_recfile_t *
-s_read_json(nmirf_recfile_t *self, const char *data, size_t len, char *why, size_t whylen)
+/* Parses the project's JSON text: an array of recommendations, or an
+   object holding one under "recommendations" (or "recs", as a snapshot
+   has). A UTF-8 byte order mark is skipped, as CSV's is. Returns 0, or -1
+   with self->error. */
+static int
+s_json_start(nmirf_recreader_t *self, const char *data, size_t len)
 {
     json_error_t err;
-    self->format = "json";
-    self->by_item = true;
-    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
-    if (!root) {
-        nmirf_recfile_destroy(&self);
-        return s_fail(why, whylen, "%d:%d: %s", err.line, err.column, err.text);
+    if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3)) {
+        data += 3;
+        len -= 3;
     }
-    json_t *list = root;
-    if (json_is_object(root)) {
-        list = json_object_get(root, "recommendations");
-        if (!list)
-            list = json_object_get(root, "recs");
+    self->root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
+    if (!self->root) {
+        s_fail(self->error, sizeof self->error, "%d:%d: %s", err.line, err.column,
+               err.text);
+        return -1;
     }
-    if (!json_is_array(list)) {
-        json_decref(root);
-        nmirf_recfile_destroy(&self);
-        return s_fail(why, whylen,
-                      "expected an array of recommendations, or an object "
-                      "with one under \"recommendations\"");
+    self->list = self->root;
+    if (json_is_object(self->root)) {
+        self->list = json_object_get(self->root, "recommendations");
+        if (!self->list)
+            self->list = json_object_get(self->root, "recs");
     }
-    size_t i, cap = 0;
-    json_t *rec;
-    json_array_foreach(list, i, rec)
-    {
+    if (!json_is_array(self->list)) {
+        s_fail(self->error, sizeof self->error,
+               "expected an array of recommendations, or an object with one under "
+               "\"recommendations\"");
+        return -1;
+    }
+    return 0;
+}
+
+/* The format from the name's extension (.json, .csv), else from the first
+   bytes given: JSON if they start with [ or { (after a byte order mark and
+   blanks), else CSV. */
+static const char *
+s_guess(const char *name, const char *head, size_t len)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n > 5 && !strcasecmp(name + n - 5, ".json"))
+        return "json";
+    if (n > 4 && !strcasecmp(name + n - 4, ".csv"))
+        return "csv";
+    size_t i = len >= 3 && !memcmp(head, "\xEF\xBB\xBF", 3) ? 3 : 0;
+    while (i < len && isspace((unsigned char)head[i]))
+        i++;
+    return i < len && (head[i] == '[' || head[i] == '{') ? "json" : "csv";
+}
+
+/* Starts reading self (file or buffer set) in format. Returns self, or
+   NULL with why filled (and self freed). */
+static nmirf_recreader_t *
+s_start(nmirf_recreader_t *self, const char *format, char *why, size_t whylen)
+{
+    int rc = -1;
+    self->asked = format;
+    if (!strcmp(format, "json")) {
+        self->format = "json";
+        self->by_item = true;
+        if (self->file) {
+            /* JSON is parsed whole (an array is one value): a size cap
+               bounds the memory its tree takes. */
+            if ((uint64_t)self->st.st_size > NMIRF_IMPORT_JSON_MAX) {
+                s_fail(self->error, sizeof self->error,
+                       "the file has %llu bytes, more than the %d MiB a JSON import "
+                       "may have (JSON is parsed whole; CSV is streamed, with no such "
+                       "limit)",
+                       (unsigned long long)self->st.st_size, NMIRF_IMPORT_JSON_MAX >> 20);
+            } else {
+                size_t size = (size_t)self->st.st_size;
+                char *text = malloc(size + 1);
+                size_t got = text ? fread(text, 1, size + 1, self->file) : 0;
+                if (!text)
+                    s_fail(self->error, sizeof self->error, "out of memory");
+                else if (ferror(self->file))
+                    s_fail(self->error, sizeof self->error, "%s", strerror(EIO));
+                else if (got != size)
+                    s_fail(self->error, sizeof self->error,
+                           "the file changed while being read");
+                else
+                    rc = s_json_start(self, text, got);
+                free(text);
+            }
+        } else
+            rc = s_json_start(self, self->data, self->len);
+    } else if (!strcmp(format, "csv") || !strcmp(format, "uhri"))
+        rc = s_csv_start(self);
+    else
+        s_fail(self->error, sizeof self->error, "unknown format '%s' (json, csv, uhri)",
+               format);
+    if (rc) {
+        snprintf(why, whylen, "%s", self->error);
+        nmirf_recreader_destroy(&self);
+    }
+    return self;
+}
+
+nmirf_recreader_t *
+nmirf_recreader_open(const char *path, const char *format, const char *lang, char *why,
+                     size_t whylen)
+{
+    nmirf_recreader_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return s_fail(why, whylen, "out of memory");
+    self->lang = lang;
+    char w[512];
+    self->file = nmirf_open_regular(path, &self->st, w, sizeof w);
+    if (!self->file) {
+        /* Said without the path, which the caller names. */
+        size_t n = strlen(path);
+        snprintf(why, whylen, "%s", !strncmp(w, path, n) && w[n] == ':' ? w + n + 2 : w);
+        free(self);
+        return NULL;
+    }
+    if (!format) {
+        char head[4096];
+        size_t got = fread(head, 1, sizeof head, self->file);
+        rewind(self->file);
+        format = s_guess(path, head, got);
+    }
+    return s_start(self, format, why, whylen);
+}
+
+nmirf_recreader_t *
+nmirf_recreader_new(const char *data, size_t len, const char *name, const char *format,
+                    const char *lang, char *why, size_t whylen)
+{
+    nmirf_recreader_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return s_fail(why, whylen, "out of memory");
+    self->data = data;
+    self->len = len;
+    self->lang = lang;
+    return s_start(self, format ? format : s_guess(name, data, len), why, whylen);
+}
+
+void
+nmirf_recreader_destroy(nmirf_recreader_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    nmirf_recreader_t *self = *self_p;
+    nmirf_uhri_destroy(&self->uhri);
+    nmirf_csv_destroy(&self->csv);
+    json_decref(self->root);
+    if (self->file)
+        fclose(self->file);
+    s_ids_free(&self->ids);
+    free(self);
+    *self_p = NULL;
+}
+
+/* Fills row for rec (taken): checked, and bad if its id came before. */
+static int
+s_row(nmirf_recreader_t *self, nmirf_recrow_t *row, json_t *rec, const char *why)
+{
+    row->rec = rec;
+    row->why[0] = 0;
+    if (!rec) {
+        snprintf(row->why, sizeof row->why, "%s", why);
+        return 1;
+    }
+    if (nmirf_rec_check(rec, row->why, sizeof row->why)) {
+        json_decref(rec);
+        row->rec = NULL;
+        return 1;
+    }
+    const char *id = json_string_value(json_object_get(rec, "id"));
+    size_t first = 0;
+    int rc = s_ids_add(&self->ids, id, row->line, &first);
+    if (rc < 0) {
+        json_decref(rec);
+        row->rec = NULL;
+        snprintf(self->error, sizeof self->error, "out of memory");
+        return -1;
+    }
+    if (rc > 0) {
+        snprintf(row->why, sizeof row->why, "id '%s' already given by %s %zu", id,
+                 self->by_item ? "recommendation" : "line", first);
+        json_decref(rec);
+        row->rec = NULL;
+    }
+    return 1;
+}
+
+int
+nmirf_recreader_next(nmirf_recreader_t *self, nmirf_recrow_t *row)
+{
+    row->rec = NULL;
+    row->why[0] = 0;
+    if (self->root) {
+        if (self->item >= json_array_size(self->list))
+            return 0;
+        json_t *rec = json_array_get(self->list, self->item);
+        row->line = ++self->item;
         if (!json_is_object(rec)) {
-            json_decref(root);
-            nmirf_recfile_destroy(&self);
-            return s_fail(why, whylen, "recommendation %zu is not a JSON object", i + 1);
+            snprintf(self->error, sizeof self->error,
+                     "recommendation %zu is not a JSON object", row->line);
+            return -1;
         }
         /* Snapshots carry the broker's own time stamp; imports may not. */
         json_object_del(rec, "updated");
-        if (s_add(self, i + 1, json_incref(rec), NULL, &cap)) {
-            json_decref(root);
-            nmirf_recfile_destroy(&self);
-            return s_fail(why, whylen, "out of memory");
-        }
+        return s_row(self, row, json_incref(rec), NULL);
     }
-    json_decref(root);
-    return self;
+    int rc = nmirf_csv_next(self->csv);
+    if (rc < 0)
+        snprintf(self->error, sizeof self->error, "%s", nmirf_csv_error(self->csv));
+    if (rc <= 0)
+        return rc;
+    char w[256] = "";
+    row->line = nmirf_csv_line(self->csv);
+    json_t *rec = self->own ? s_own_row(self->csv, self->col, self->ncols, w, sizeof w)
+                            : nmirf_uhri_row(self->uhri, self->csv, w, sizeof w);
+    return s_row(self, row, rec, w);
 }
 
-/* Marks the later rows of an id given twice as bad. */
-static void
-s_check_duplicates(nmirf_recfile_t *self)
+int
+nmirf_recreader_rewind(nmirf_recreader_t *self)
 {
-    json_t *seen = json_object(); /* id -> first line */
-    for (size_t i = 0; i < self->count; i++) {
-        nmirf_recrow_t *row = &self->rows[i];
-        if (!row->rec)
-            continue;
-        const char *id = json_string_value(json_object_get(row->rec, "id"));
-        json_t *first = json_object_get(seen, id);
-        if (first) {
-            snprintf(row->why, sizeof row->why, "id '%s' already given by %s %lld", id,
-                     self->by_item ? "recommendation" : "line",
-                     (long long)json_integer_value(first));
-            json_decref(row->rec);
-            row->rec = NULL;
-            self->bad++;
-        } else
-            json_object_set_new(seen, id, json_integer((json_int_t)row->line));
+    s_ids_clear(&self->ids);
+    if (self->root) {
+        self->item = 0;
+        return 0;
     }
-    json_decref(seen);
+    if (self->file) {
+        struct stat st;
+        if (fstat(fileno(self->file), &st) != 0 || st.st_size != self->st.st_size ||
+            st.st_mtim.tv_sec != self->st.st_mtim.tv_sec ||
+            st.st_mtim.tv_nsec != self->st.st_mtim.tv_nsec) {
+            snprintf(self->error, sizeof self->error,
+                     "the file changed while being read");
+            return -1;
+        }
+        clearerr(self->file);
+        if (fseek(self->file, 0, SEEK_SET) != 0) {
+            snprintf(self->error, sizeof self->error, "%s", strerror(errno));
+            return -1;
+        }
+    }
+    nmirf_uhri_destroy(&self->uhri);
+    nmirf_csv_destroy(&self->csv);
+    return s_csv_start(self);
+}
+
+const char *
+nmirf_recreader_format(const nmirf_recreader_t *self)
+{
+    return self->format;
+}
+
+bool
+nmirf_recreader_by_item(const nmirf_recreader_t *self)
+{
+    return self->by_item;
+}
+
+const char *
+nmirf_recreader_error(const nmirf_recreader_t *self)
+{
+    return self->error;
 }
 
 nmirf_recfile_t *
 nmirf_recfile_read(const char *data, size_t len, const char *name, const char *format,
                    const char *lang, char *why, size_t whylen)
 {
-    if (!format) {
-        size_t n = name ? strlen(name) : 0;
-        if (n > 5 && !strcasecmp(name + n - 5, ".json"))
-            format = "json";
-        else if (n > 4 && !strcasecmp(name + n - 4, ".csv"))
-            format = "csv";
-        else {
-            size_t i = len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3) ? 3 : 0;
-            while (i < len && isspace((unsigned char)data[i]))
-                i++;
-            format = i < len && (data[i] == '[' || data[i] == '{') ? "json" : "csv";
-        }
-    }
+    nmirf_recreader_t *rd =
+        nmirf_recreader_new(data, len, name, format, lang, why, whylen);
+    if (!rd)
+        return NULL;
     nmirf_recfile_t *self = calloc(1, sizeof *self);
+    size_t cap = 0;
+    int rc = self ? 1 : -1;
     if (!self)
-        return s_fail(why, whylen, "out of memory");
-    if (!strcmp(format, "json"))
-        self = s_read_json(self, data, len, why, whylen);
-    else if (!strcmp(format, "csv") || !strcmp(format, "uhri"))
-        self = s_read_csv(self, data, len, format, lang, why, whylen);
+        snprintf(rd->error, sizeof rd->error, "out of memory");
     else {
-        nmirf_recfile_destroy(&self);
-        return s_fail(why, whylen, "unknown format '%s' (json, csv, uhri)", format);
+        self->format = rd->format;
+        self->by_item = rd->by_item;
     }
-    if (self)
-        s_check_duplicates(self);
+    nmirf_recrow_t row;
+    while (rc == 1 && (rc = nmirf_recreader_next(rd, &row)) == 1) {
+        if (self->count == cap) {
+            size_t n = cap ? cap * 2 : 64;
+            nmirf_recrow_t *r = realloc(self->rows, n * sizeof *r);
+            if (!r) {
+                json_decref(row.rec);
+                snprintf(rd->error, sizeof rd->error, "out of memory");
+                rc = -1;
+                break;
+            }
+            self->rows = r;
+            cap = n;
+        }
+        self->rows[self->count++] = row;
+        self->bad += row.rec == NULL;
+    }
+    if (rc < 0) {
+        snprintf(why, whylen, "%s", rd->error);
+        nmirf_recfile_destroy(&self);
+    }
+    nmirf_recreader_destroy(&rd);
     return self;
 }
 
@@ -317,7 +603,7 @@ nmirf_recfile_write_csv(FILE *out, const json_t *recs, size_t *lossy)
                                   ? json_object_get(json_object_get(rec, "text"), col + 5)
                                   : json_object_get(rec, col);
             if (json_is_string(v))
-                nmirf_csv_put(out, json_string_value(v), json_string_length(v), false);
+                nmirf_csv_put(out, json_string_value(v), json_string_length(v), true);
             else if (json_is_array(v)) {
                 /* One item per line; a line break in an item would split it. */
                 char *cell = NULL;
@@ -338,7 +624,7 @@ nmirf_recfile_write_csv(FILE *out, const json_t *recs, size_t *lossy)
                     }
                 }
                 fclose(m);
-                nmirf_csv_put(out, cell, size, false);
+                nmirf_csv_put(out, cell, size, true);
                 free(cell);
             }
         }

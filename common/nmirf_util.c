@@ -172,6 +172,81 @@ nmirf_read_file(const char *path, size_t *len)
     return buf;
 }
 
+FILE *
+nmirf_open_regular(const char *path, struct stat *st, char *why, size_t whylen)
+{
+    struct stat sb;
+    if (!st)
+        st = &sb;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(why, whylen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+        int err = errno;
+        if (S_ISDIR(st->st_mode))
+            snprintf(why, whylen, "%s: is a directory", path);
+        else if (!S_ISREG(st->st_mode))
+            snprintf(why, whylen, "%s: not a regular file (a device, a pipe or a socket)",
+                     path);
+        else
+            snprintf(why, whylen, "%s: %s", path, strerror(err));
+        close(fd);
+        return NULL;
+    }
+    /* Regular files never block; reads stay plain. */
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0)
+        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        snprintf(why, whylen, "%s: %s", path, strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
+char *
+nmirf_read_regular(const char *path, size_t max, size_t *len, struct stat *st, char *why,
+                   size_t whylen)
+{
+    struct stat sb;
+    if (!st)
+        st = &sb;
+    FILE *f = nmirf_open_regular(path, st, why, whylen);
+    if (!f)
+        return NULL;
+    if ((uint64_t)st->st_size > max) {
+        snprintf(why, whylen, "%s: %llu bytes, more than the %zu allowed", path,
+                 (unsigned long long)st->st_size, max);
+        fclose(f);
+        return NULL;
+    }
+    /* The file may grow after fstat: one byte more than its size tells. */
+    size_t size = (size_t)st->st_size;
+    char *buf = malloc(size + 2);
+    if (!buf) {
+        snprintf(why, whylen, "%s: out of memory", path);
+        fclose(f);
+        return NULL;
+    }
+    size_t n = fread(buf, 1, size + 1, f);
+    int err = ferror(f);
+    fclose(f);
+    if (err || n > size) {
+        if (err)
+            snprintf(why, whylen, "%s: %s", path, strerror(EIO));
+        else
+            snprintf(why, whylen, "%s: the file grew while being read", path);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
 int
 nmirf_write_file(const char *path, const void *data, size_t len, int mode)
 {

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
 
 #define NMIRF_VERSION "0.1.0"
 
@@ -43,6 +45,19 @@ bool nmirf_rec_id_valid(const char *s, size_t len);
 /* Reads a whole file. Returns a malloc'd buffer with a NUL after the data
    (not counted in *len), or NULL with errno set. */
 char *nmirf_read_file(const char *path, size_t *len);
+
+/* Reads a whole regular file of at most max bytes, opened without
+   blocking (a FIFO does not hang). Returns a malloc'd buffer with a NUL
+   after the data (not counted in *len), or NULL with why filled:
+   "PATH: is a directory", "PATH: not a regular file (a device, a pipe or
+   a socket)", "PATH: N bytes, more than the M allowed", or the system's
+   error. st, if not NULL, gets the file's status. */
+char *nmirf_read_regular(const char *path, size_t max, size_t *len, struct stat *st,
+                         char *why, size_t whylen);
+
+/* Opens path for reading if it is a regular file: the stream, with *st
+   filled, or NULL with why filled as nmirf_read_regular does. */
+FILE *nmirf_open_regular(const char *path, struct stat *st, char *why, size_t whylen);
 
 /* Writes data to path atomically (temp file, fsync, rename) with mode.
    Returns 0 or -1 with errno set. */

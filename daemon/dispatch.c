@@ -10,6 +10,13 @@
 #include <stdio.h>
 #include <string.h>
 
+/* How far ahead of the broker's clock an envelope's ts may be: clock skew
+   between hosts, generously. There is no bound in the past: an agent's
+   outbox resends the very bytes it signed, days later if the broker was
+   out of reach, and idempotency needs those bytes unchanged (PROTOCOL.md
+   section 3). */
+#define TS_AHEAD_MAX_MS (10 * 60 * 1000)
+
 /* Answers with a refusal and logs it. */
 static void
 s_refuse(batch_t *batch, msgpack_sbuffer *reply, const uint8_t *id, const char *author,
@@ -253,6 +260,15 @@ dispatch_apply(batch_t *batch, dispatch_checked_t *c, msgpack_sbuffer *reply)
         code = NMIRF_E_BAD_SIGNATURE;
         snprintf(c->why, sizeof c->why, "signature does not verify with %s's key",
                  env->author);
+        goto refuse;
+    }
+    if (env->ts > batch->now + TS_AHEAD_MAX_MS) {
+        code = NMIRF_E_BAD_TS;
+        snprintf(c->why, sizeof c->why,
+                 "ts is %llu s ahead of the broker's clock (at most %d s): check "
+                 "the sender's clock",
+                 (unsigned long long)((env->ts - batch->now) / 1000),
+                 TS_AHEAD_MAX_MS / 1000);
         goto refuse;
     }
     strv_t role = record_field(&author, "role");

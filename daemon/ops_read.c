@@ -13,6 +13,10 @@
 #define EVENTS_DEFAULT 1000
 #define EVENTS_MAX 10000
 #define EVENTS_BYTES_MAX (16u << 20) /* one events.since reply's event bytes */
+/* An outbox length no agent reaches: each pending submission is a signed
+   request of up to 1 MiB on the agent's disk. Above it, a ping is refused
+   rather than shown in `status` as if it were true. */
+#define OUTBOX_MAX 10000000
 
 int
 op_ping(op_ctx_t *ctx)
@@ -24,6 +28,9 @@ op_ping(op_ctx_t *ctx)
     if (body_only(ctx, &ctx->env->body, allowed, "body") ||
         body_uint(ctx, &ctx->env->body, "outbox", false, &outbox, &present))
         return -1;
+    if (present && outbox > OUTBOX_MAX)
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "field 'outbox' is %llu, more than %d",
+                         (unsigned long long)outbox, OUTBOX_MAX);
     if (present && ctx->stats)
         health_agent_report(ctx->stats->health, ctx->env->author, outbox, ctx->now);
     static const broker_stats_t none;

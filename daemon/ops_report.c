@@ -10,6 +10,8 @@
 
 #define LIST_DEFAULT 1000
 #define LIST_MAX 100000
+#define REPORT_DATE_AHEAD_MS (86400ull * 1000) /* a report date after tomorrow: refused  \
+                                                */
 
 /* Writes a report record and its event; the report reply on success. */
 static int
@@ -87,6 +89,15 @@ op_report_submit(op_ctx_t *ctx)
     if (values && !has_measure)
         return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
                          "field 'indicator_values' needs field 'measure'");
+    /* A report tells what was done: its date is at most the broker's
+       tomorrow (UTC), a day of margin for senders east of UTC. */
+    char tomorrow[11];
+    nmirf_date_of(ctx->now + REPORT_DATE_AHEAD_MS, tomorrow);
+    if (date.p && (date.n != 10 || memcmp(date.p, tomorrow, 10) > 0))
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
+                         "field 'date' %.*s is in the future (the broker's clock allows "
+                         "up to %s)",
+                         (int)date.n, date.p, tomorrow);
     if (values && values->via.array.size == 0)
         values = NULL; /* no values is no values: stored as absent */
     if (!op_role_is(ctx, "ministry"))

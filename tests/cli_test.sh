@@ -174,6 +174,23 @@ rc=0
 "$NMIRF" -b "$REQ" -k "$KEYS/MJ.pub" ping >"$T/out" 2>"$T/err" || rc=$?
 [ "$rc" = 4 ] || fail "a public key file: exit $rc, expected 4"
 err_has "holds no secret key"
+# Not a regular file: refused at once (it used to read /dev/zero until the
+# memory ran out), a directory named as such, and a huge file by its size.
+rc=0
+bounded "$NMIRF" -b "$REQ" -k /dev/zero rec list >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" = 4 ] || fail "-k /dev/zero: exit $rc, expected 4"
+err_has "/dev/zero: not a regular file"
+rc=0
+"$NMIRF" -b "$REQ" -k "$KEYS" ping >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" = 4 ] || fail "-k DIR: exit $rc, expected 4"
+err_has "$KEYS: is a directory"
+truncate -s 2G "$T/huge.key"
+chmod 0600 "$T/huge.key"
+rc=0
+bounded "$NMIRF" -b "$REQ" -k "$T/huge.key" ping >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" = 4 ] || fail "a 2 GB key file: exit $rc, expected 4"
+err_has "huge.key: 2147483648 bytes, more than the 65536 allowed"
+rm -f "$T/huge.key"
 
 step "unreachable broker exits 3"
 # A port nothing listens on: bind one, note it, let it go.

@@ -99,3 +99,25 @@ broker_cleanup() {
         fi
     fi
 }
+
+# sanitized PROGRAM: true if PROGRAM is a sanitizer build (ASan), which
+# reserves terabytes of shadow memory and runs several times slower.
+sanitized() {
+    # (ldd's whole output first: grep -q would cut the pipe under pipefail)
+    local libs
+    libs=$(ldd "$1" 2>/dev/null || true)
+    [[ $libs == *libasan* ]]
+}
+
+# bounded PROGRAM ARGS...: runs PROGRAM with at most 1 GiB of address
+# space and 30 s, to prove a command stops early on endless or huge input
+# (exit 124 is the timeout; running out of memory fails as the program
+# does). In a sanitizer build the address-space limit is left out and only
+# the time bound stays.
+bounded() {
+    if sanitized "$1"; then
+        timeout 30 "$@"
+    else
+        (ulimit -v 1048576 && exec timeout 30 "$@")
+    fi
+}

@@ -68,6 +68,10 @@ typedef enum {
     ENV_EXTRA_KEY,   /* an unknown key "x" */
     ENV_BODY_ARRAY,  /* body is an array */
     ENV_AUTHOR_UTF8, /* author is invalid UTF-8 */
+    ENV_TS_AHEAD,    /* ts is an hour ahead of now */
+    ENV_TS_NEAR,     /* ts is a minute ahead of now (clock skew) */
+    ENV_TS_OLD,      /* ts is 30 days ago (an outbox's late resend) */
+    ENV_TS_MAX,      /* ts is 2^64-1 */
 } env_how_t;
 
 /* Packs a ping envelope from author, departing from a good one as how
@@ -97,8 +101,17 @@ pack_envelope(env_how_t how, const char *author)
         nmirf_mp_pack_strn(&pk, "C\xc3\x28", 3);
     else
         nmirf_mp_pack_str(&pk, author);
+    uint64_t ts = nmirf_now_ms();
+    if (how == ENV_TS_AHEAD)
+        ts += 3600 * 1000;
+    else if (how == ENV_TS_NEAR)
+        ts += 60 * 1000;
+    else if (how == ENV_TS_OLD)
+        ts -= 30ull * 86400 * 1000;
+    else if (how == ENV_TS_MAX)
+        ts = UINT64_MAX;
     if (how != ENV_NO_TS)
-        nmirf_mp_pack_kv_uint(&pk, "ts", nmirf_now_ms());
+        nmirf_mp_pack_kv_uint(&pk, "ts", ts);
     nmirf_mp_pack_str(&pk, "body");
     if (how == ENV_BODY_ARRAY)
         msgpack_pack_array(&pk, 0);
@@ -357,6 +370,16 @@ test_envelope(void)
     REFUSED(send_envelope(ENV_BODY_ARRAY), "bad_envelope");
     REFUSED(send_envelope(ENV_V2), "bad_version");
     h_note("bad_envelope (not a map, wrong types, missing, unknown key), bad_version");
+    /* ts: refused only too far in the future; any past is a late resend. */
+    REFUSED(send_envelope(ENV_TS_AHEAD), "bad_ts");
+    REFUSED(send_envelope(ENV_TS_MAX), "bad_ts");
+    nmirf_reply_t *r = send_envelope(ENV_TS_NEAR);
+    H_EXPECT(r, "ok");
+    nmirf_reply_destroy(&r);
+    r = send_envelope(ENV_TS_OLD);
+    H_EXPECT(r, "ok");
+    nmirf_reply_destroy(&r);
+    h_note("bad_ts (an hour ahead, 2^64-1); a minute ahead and 30 days old accepted");
 }
 
 /* True if a call as e gets no reply within timeout_ms: the broker's ZAP handler
@@ -471,6 +494,15 @@ test_body(void)
     REFUSE("bad_request", mj, "report.submit",
            "{'rec': '" REC "', 'status': 'implemented', 'narrative': 'x', "
            "'date': '20240501'}");
+    /* A report tells what was done: not after the broker's tomorrow. */
+    REFUSE("bad_request", mj, "report.submit",
+           "{'rec': '" REC "', 'status': 'implemented', 'narrative': 'x', "
+           "'date': '2999-12-31'}");
+    /* An agent's outbox length past any real one (2^64-1, 10^7 + 1). */
+    static const uint8_t u64max[] = {0xcf, 0xff, 0xff, 0xff, 0xff,
+                                     0xff, 0xff, 0xff, 0xff};
+    REFUSED(send_body_raw(mj, "ping", "outbox", u64max, sizeof u64max), "bad_request");
+    REFUSE("bad_request", mj, "ping", "{'outbox': 10000001}");
     REFUSE("bad_request", coord, "report.validate", "{'report': '1'}");
     REFUSE("bad_request", coord, "entity.enroll",
            "{'id': 'mj', 'role': 'ministry', 'names': {}, 'sign_key': 'x', "

@@ -8,8 +8,8 @@
     request it already committed into its first reply and no new event.
     Entries are sent at once and resent after 500 ms, 1 s, 2 s... up to 5 s
     between tries while unanswered. An acknowledgement ends an entry, and
-    so does a final refusal (s_final: every code but `storage` and
-    `internal`, docs/AGENT.md has the table): the broker has judged those
+    so does a final refusal (s_final: every code but `storage`,
+    `internal` and `bad_ts`, docs/AGENT.md has the table): the broker has judged those
     exact bytes and would judge a resend the same way. A final refusal
     does not delete the entry: it is rewritten as refused, with the code
     and reason, never sent again, shown by `nmirf outbox` (across restarts:
@@ -387,6 +387,7 @@ s_final(nmirf_code_t code)
     case NMIRF_OK:
     case NMIRF_E_STORAGE:
     case NMIRF_E_INTERNAL:
+    case NMIRF_E_BAD_TS: /* our clock ahead: taken once the broker's catches up */
     case NMIRF_CODE_COUNT:
         return false;
     default:
@@ -464,7 +465,9 @@ outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
     }
     /* `storage` and `internal` say the broker could not take the write
        and changed nothing: that is not an answer to keep, only to report.
-       The entry stays and is resent on its backoff (guarantee 3). */
+       The entry stays and is resent on its backoff (guarantee 3). So does
+       `bad_ts` (this host's clock ahead of the broker's): the same bytes
+       are taken once the broker's clock has caught up. */
     if (!reply->ok && !s_final(reply->code)) {
         char hex[2 * NMIRF_ID_LEN + 1];
         nmirf_hex(e->id, NMIRF_ID_LEN, hex);

@@ -6,7 +6,8 @@
     text language given. Checks beyond the sanitizers:
     - the reader: every record has at least one field, each field's length
       fits the input, record lines never go down, and once it fails it
-      stays failed with a message "line N: ...";
+      stays failed with a message "line N: ..."; the stream reader over
+      the same bytes gives the same records, lines and error;
     - the mappings: counts add up, a good row passes nmirf_rec_check, a bad
       one says why; the good rows written as the project's CSV read back
       as the same recommendations (the export/import identity), unless a
@@ -63,6 +64,43 @@ s_reader(const char *data, size_t len)
             s_broken("a failed reader read on");
     }
     nmirf_csv_destroy(&csv);
+}
+
+/* The stream reader over data gives what the buffer reader gives: the
+   same records, lines and error. */
+static void
+s_stream(const char *data, size_t len)
+{
+    if (len == 0)
+        return;
+    FILE *f = fmemopen((void *)data, len, "r");
+    if (!f)
+        return;
+    nmirf_csv_t *mem = nmirf_csv_new(data, len), *str = nmirf_csv_new_file(f, SIZE_MAX);
+    int rm = 0, rs = 0;
+    while (mem && str) {
+        rm = nmirf_csv_next(mem);
+        rs = nmirf_csv_next(str);
+        if (rm != rs)
+            s_broken("the stream reader and the buffer reader disagree");
+        if (rm != 1)
+            break;
+        if (nmirf_csv_count(mem) != nmirf_csv_count(str) ||
+            nmirf_csv_line(mem) != nmirf_csv_line(str))
+            s_broken("a streamed record differs");
+        for (size_t i = 0; i < nmirf_csv_count(mem); i++) {
+            size_t a = 0, b = 0;
+            const char *fa = nmirf_csv_field(mem, i, &a),
+                       *fb = nmirf_csv_field(str, i, &b);
+            if (a != b || memcmp(fa, fb, a) != 0)
+                s_broken("a streamed field differs");
+        }
+    }
+    if (mem && str && rm < 0 && strcmp(nmirf_csv_error(mem), nmirf_csv_error(str)) != 0)
+        s_broken("the stream reader fails otherwise");
+    nmirf_csv_destroy(&mem);
+    nmirf_csv_destroy(&str);
+    fclose(f);
 }
 
 /* A mapping of data, then the identity through the project's CSV. */
@@ -129,6 +167,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     switch (data[0] % 3) {
     case 0:
         s_reader(text, len);
+        s_stream(text, len);
         break;
     case 1:
         s_mapping(text, len, "csv", NULL);
