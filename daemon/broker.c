@@ -438,7 +438,7 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
         mdb_txn_abort(txn);
     }
     self->verifier = verifier_new(store, opts->verifiers);
-    self->writer = writer_new(store, &self->stats);
+    self->writer = writer_new(store, &self->stats, self->opts.key);
     if (!self->verifier || !self->writer) {
         snprintf(why, whylen, "cannot start the writer and %d verifier threads",
                  opts->verifiers);

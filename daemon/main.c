@@ -261,6 +261,10 @@ main(int argc, char **argv)
         fatalx("cannot load the broker's key: %s", why);
     if (!broker_key.has_secret)
         fatalx("%s: not a secret key file", keypath);
+    /* Whatever LMDB recovered at open is the log from here on: sign its
+       head now, so a run that dies before its first batch (a crash loop)
+       still leaves the head it started from signed. */
+    checkpoint_write(store, &broker_key);
     opts.datadir = datadir;
     opts.key = &broker_key;
     opts.verifiers = (int)nmirf_conf_uint(s.conf, "verifiers");

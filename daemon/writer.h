@@ -6,7 +6,8 @@
     BROKER_BATCH_MAX, or until the replies hold BROKER_BATCH_BYTES) into
     one LMDB write transaction, applies each (dispatch_apply: a write in a
     nested transaction), commits once (synced: the durability point), and
-    hands the batch back: the jobs with their replies and the events the
+    hands the batch back (a batch that appended events also carries a
+    signed checkpoint of the new head, checkpoint_put): the jobs with their replies and the events the
     commit holds. The broker's thread then sends the replies, then
     publishes the events. So no reply and no event leaves before its
     commit, and while the writer waits for the disk the broker's thread
@@ -21,6 +22,7 @@
 #include <stdbool.h>
 
 #include "events.h"
+#include "nmirf_keys.h"
 #include "stats.h"
 #include "store.h"
 #include "verifier.h"
@@ -35,8 +37,10 @@ typedef struct {
 typedef struct _writer_t writer_t;
 
 /* Starts the writer thread on store; it counts in stats (which ping
-   reads, on the same thread). Returns NULL on failure. */
-writer_t *writer_new(store_t *store, broker_stats_t *stats);
+   reads, on the same thread), and signs a checkpoint into each batch that
+   grows the log with key (borrowed; must outlive the writer). Returns
+   NULL on failure. */
+writer_t *writer_new(store_t *store, broker_stats_t *stats, const nmirf_key_t *key);
 
 /* Stops the thread once its current batch is done, and frees the jobs it
    had not begun and the batches not taken back (unanswered). */
