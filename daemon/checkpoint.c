@@ -93,3 +93,22 @@ checkpoint_put(store_t *store, MDB_txn *txn, const nmirf_key_t *broker_key)
     }
     return 0;
 }
+
+int
+checkpoint_latest(store_t *store, msgpack_sbuffer *out)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    if (store_begin(store, NULL, false, &txn) != 0)
+        return -1;
+    int rc = mdb_cursor_open(txn, store_dbi(store, DB_CHECKPOINTS), &cur);
+    if (!rc) {
+        rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+        if (!rc)
+            msgpack_sbuffer_write(out, v.mv_data, v.mv_size);
+        mdb_cursor_close(cur);
+    }
+    mdb_txn_abort(txn);
+    return rc ? -1 : 0;
+}

@@ -34,4 +34,10 @@ int checkpoint_write(store_t *store, const nmirf_key_t *broker_key);
    or -1 after logging why. */
 int checkpoint_put(store_t *store, MDB_txn *txn, const nmirf_key_t *broker_key);
 
+/* Appends the latest checkpoint's stored bytes (the map {seq, head, ts,
+   sig}) to out, from a read transaction of its own: what heartbeats carry
+   to agents, the broker's witnesses. Returns 0, or -1 if there is none
+   (out unchanged). */
+int checkpoint_latest(store_t *store, msgpack_sbuffer *out);
+
 #endif

@@ -4,7 +4,9 @@
     nmirf-agent is one thread around one zloop reactor. Its parts, one per
     file: link.c (the broker: one DEALER for requests, replies and pushed
     events, the subscription, reachability, blocking reads),
-    replica.c (the LMDB replica kept by snapshot + events), outbox.c (the
+    replica.c (the LMDB replica kept by snapshot + events), witness.c (the
+    broker's latest signed checkpoint, kept; a broker going back refused),
+    outbox.c (the
     durable queue of signed submissions and their resending), notify.c
     (notifications: log, hook, PUB socket, file), control.c (the local
     control socket the CLI talks to), agent_main.c (flags, start, stop).
@@ -52,6 +54,14 @@ typedef enum {
     AG_DB_COUNT
 } agent_db_t;
 
+/* A broker checkpoint (PROTOCOL.md section 10). */
+typedef struct {
+    uint64_t seq;                /* the event it signs */
+    uint8_t head[NMIRF_HASH_LEN]; /* that event's hash */
+    uint64_t ts;                 /* broker time, ms */
+    uint8_t sig[NMIRF_SIG_LEN];  /* the broker's signature */
+} agent_checkpoint_t;
+
 typedef struct _outbox_t outbox_t;
 typedef struct _control_t control_t;
 typedef struct _notify_t notify_t;
@@ -66,6 +76,7 @@ typedef struct {
     const char *notify_log; /* --notify-log file, or NULL */
     nmirf_key_t key;        /* our entity's keys (with secret) */
     char server_key[41];    /* the broker's CURVE public key, Z85 (-S) */
+    uint8_t broker_sign_pk[NMIRF_SIGN_PK_LEN]; /* its checkpoint key (-S) */
 
     zloop_t *loop;    /* the reactor */
     zsock_t *dealer;  /* THE connection to the broker: requests, replies, pushes */
@@ -91,6 +102,14 @@ typedef struct {
     bool loaded;              /* the replica holds a snapshot (or events) */
     bool catchup;             /* behind the broker: fetch what is missing */
     bool resync;              /* an event could not be applied: reload a snapshot */
+
+    agent_checkpoint_t witness;      /* the latest broker checkpoint verified and
+                                        kept (meta "checkpoint"); seq 0: none */
+    agent_checkpoint_t witness_next; /* the one the last heartbeat carried */
+    bool witness_pending;            /* ...not yet judged (witness_check) */
+    bool refused;           /* the broker's log went back, forked or is signed by
+                               another key: nothing more is applied from it */
+    char refused_why[384];  /* why, for the log and `status` */
 
     outbox_t *outbox;   /* outbox.c */
     control_t *control; /* control.c */
@@ -185,6 +204,26 @@ int replica_digest(agent_t *ag, uint8_t out[NMIRF_HASH_LEN], uint64_t *seq);
    none for an implemented recommendation. Returns 0 or -1. */
 int replica_pack_mine(agent_t *ag, const char *today, uint64_t due_soon_days,
                       msgpack_packer *pk);
+
+/* --- witness.c --------------------------------------------------------- */
+
+/* Reads the kept checkpoint (after replica_open). Returns 0 or -1
+   (logged: an unreadable one). */
+int witness_open(agent_t *ag);
+
+/* Drops the kept checkpoint (--forget-checkpoint, after an operator
+   decided the broker is right). Returns 0 or -1. */
+int witness_forget(agent_t *ag);
+
+/* Notes the checkpoint a heartbeat carried (a map or nil), to be judged
+   by witness_check; safe while a replica transaction is open. */
+void witness_take(agent_t *ag, const msgpack_object *cp);
+
+/* Judges the noted checkpoint: a bad signature, a lower seq than the kept
+   one, or the same seq with another head refuses the broker (ag->refused,
+   logged); a higher one is kept (synced). Call with no replica
+   transaction open. */
+void witness_check(agent_t *ag);
 
 /* --- outbox.c ---------------------------------------------------------- */
 

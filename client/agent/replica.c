@@ -454,7 +454,8 @@ s_catch_up(agent_t *ag)
     return 0;
 }
 
-/* Handles a heartbeat {seq, ts}: the broker is alive, and may be ahead. */
+/* Handles a heartbeat {seq, ts, checkpoint}: the broker is alive, and may
+   be ahead; its checkpoint goes to the witness. */
 static void
 s_on_heartbeat(agent_t *ag, zframe_t *frame)
 {
@@ -464,6 +465,9 @@ s_on_heartbeat(agent_t *ag, zframe_t *frame)
     if (nmirf_mp_unpack(zframe_data(frame), zframe_size(frame), &zone, &obj, NULL, 0) ==
         NMIRF_OK) {
         const msgpack_object *seq = nmirf_mp_get(&obj, "seq");
+        const msgpack_object *cp = nmirf_mp_get(&obj, "checkpoint");
+        if (cp)
+            witness_take(ag, cp);
         if (seq && seq->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
             link_contact(ag);
             ag->broker_seq = seq->via.u64;
@@ -509,9 +513,9 @@ s_read_pushed(agent_t *ag, bool drain)
         link_contact(ag);
         if (ev->seq > ag->broker_seq)
             ag->broker_seq = ev->seq;
-        if (!ag->loaded || ag->catchup || ev->seq <= ag->seq) {
-            /* Not loaded yet, or already had: the snapshot or the catch-up
-               covers it. */
+        if (ag->refused || !ag->loaded || ag->catchup || ev->seq <= ag->seq) {
+            /* Refused (witness.c), not loaded yet, or already had: the
+               snapshot or the catch-up covers it. */
         } else if (ev->seq != ag->seq + 1) {
             log_debug("gap: event %llu after %llu", (unsigned long long)ev->seq,
                       (unsigned long long)ag->seq);
@@ -553,6 +557,7 @@ s_read_pushed(agent_t *ag, bool drain)
     }
     notify_deliver(ag, pending);
     zlist_destroy(&pending);
+    witness_check(ag); /* no transaction open here */
     link_flush_replies(ag);
 }
 
@@ -571,7 +576,7 @@ void
 replica_on_pushed(agent_t *ag)
 {
     s_read_pushed(ag, false);
-    if ((ag->catchup || ag->resync) && link_may_read(ag))
+    if ((ag->catchup || ag->resync) && !ag->refused && link_may_read(ag))
         s_catch_up(ag);
 }
 
@@ -580,7 +585,7 @@ replica_tick(agent_t *ag)
 {
     if (link_stashed(ag)) /* zloop sees the socket, not the stash */
         s_read_pushed(ag, false);
-    if (!link_may_read(ag))
+    if (!link_may_read(ag) || ag->refused)
         return;
     if (!ag->loaded || ag->catchup || ag->resync)
         s_catch_up(ag);
