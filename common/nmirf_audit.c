@@ -699,6 +699,127 @@ nmirf_audit_verify_dir(const char *datadir, const uint8_t broker_pk[NMIRF_SIGN_P
     return rc;
 }
 
+/* --- witnesses ---------------------------------------------------------- */
+
+nmirf_audit_rc_t
+nmirf_audit_check_witness(const char *datadir, const char *agent_dir,
+                          const uint8_t broker_pk[NMIRF_SIGN_PK_LEN],
+                          nmirf_audit_summary_t *sum)
+{
+    char dir[4096];
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    MDB_val k = {10, "checkpoint"}, v;
+    uint64_t seq = 0, ts = 0;
+    uint8_t head[NMIRF_HASH_LEN], sig[NMIRF_SIG_LEN];
+    sum->witness_seq = 0;
+    snprintf(dir, sizeof dir, "%s/replica", agent_dir);
+    int rc = nmirf_store_ro_open(dir, &env, &txn);
+    if (!rc)
+        rc = mdb_dbi_open(txn, "meta", 0, &dbi);
+    if (rc) {
+        snprintf(sum->why, sizeof sum->why, "cannot open the agent's replica %.300s: %s",
+                 dir, mdb_strerror(rc));
+        if (txn)
+            mdb_txn_abort(txn);
+        if (env)
+            mdb_env_close(env);
+        return NMIRF_AUDIT_ERROR;
+    }
+    nmirf_audit_rc_t result = NMIRF_AUDIT_FAILED;
+    rc = mdb_get(txn, dbi, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        result = NMIRF_AUDIT_OK; /* it saw none: it vouches for nothing */
+        goto done;
+    }
+    msgpack_zone zone;
+    msgpack_object cp;
+    msgpack_zone_init(&zone, 256);
+    const uint8_t *h = NULL, *g = NULL;
+    if (rc == 0 && nmirf_mp_unpack(v.mv_data, v.mv_size, &zone, &cp, NULL, 0) == NMIRF_OK &&
+        cp.type == MSGPACK_OBJECT_MAP && cp.via.map.size == 4 && !s_uint(&cp, "seq", &seq) &&
+        !s_uint(&cp, "ts", &ts) && (h = s_bin(&cp, "head", NMIRF_HASH_LEN)) &&
+        (g = s_bin(&cp, "sig", NMIRF_SIG_LEN))) {
+        memcpy(head, h, sizeof head);
+        memcpy(sig, g, sizeof sig);
+    } else
+        h = NULL;
+    msgpack_zone_destroy(&zone);
+    if (!h) {
+        snprintf(sum->why, sizeof sum->why,
+                 "the checkpoint the agent at %.300s kept is unreadable", agent_dir);
+        goto done;
+    }
+    msgpack_sbuffer signed_part;
+    msgpack_sbuffer_init(&signed_part);
+    nmirf_checkpoint_pack_signed(&signed_part, seq, head, ts);
+    bool ok = nmirf_signature_ok((const uint8_t *)signed_part.data, signed_part.size, sig,
+                                 broker_pk);
+    msgpack_sbuffer_destroy(&signed_part);
+    if (!ok) {
+        snprintf(sum->why, sizeof sum->why,
+                 "the checkpoint at %llu the agent at %.300s kept is not signed by the "
+                 "broker key",
+                 (unsigned long long)seq, agent_dir);
+        goto done;
+    }
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    env = NULL;
+    txn = NULL;
+    /* The broker's store: event seq, and the log's end. */
+    snprintf(dir, sizeof dir, "%s/store", datadir);
+    uint8_t key[8];
+    for (int i = 7; i >= 0; i--)
+        key[7 - i] = (uint8_t)(seq >> (8 * i));
+    MDB_val ek = {8, key}, ev;
+    MDB_cursor *cur = NULL;
+    rc = nmirf_store_ro_open(dir, &env, &txn);
+    if (!rc)
+        rc = mdb_dbi_open(txn, "events", 0, &dbi);
+    if (!rc)
+        rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc) {
+        snprintf(sum->why, sizeof sum->why, "cannot open the store %.300s: %s", dir,
+                 mdb_strerror(rc));
+        result = NMIRF_AUDIT_ERROR;
+        goto done;
+    }
+    uint64_t end = 0;
+    MDB_val lk, lv;
+    if (mdb_cursor_get(cur, &lk, &lv, MDB_LAST) == 0 && lk.mv_size == 8)
+        for (int i = 0; i < 8; i++)
+            end = end << 8 | ((const uint8_t *)lk.mv_data)[i];
+    rc = mdb_cursor_get(cur, &ek, &ev, MDB_SET_KEY);
+    mdb_cursor_close(cur);
+    uint8_t hash[NMIRF_HASH_LEN];
+    if (rc == 0)
+        nmirf_hash2(hash, ev.mv_data, ev.mv_size, NULL, 0);
+    if (rc != 0) {
+        sum->fail_seq = end + 1;
+        snprintf(sum->why, sizeof sum->why,
+                 "log truncated: the agent at %.300s saw the broker sign seq %llu, but "
+                 "the log ends at %llu",
+                 agent_dir, (unsigned long long)seq, (unsigned long long)end);
+    } else if (memcmp(hash, head, NMIRF_HASH_LEN) != 0) {
+        sum->fail_seq = seq;
+        snprintf(sum->why, sizeof sum->why,
+                 "the log forked: event %llu is not the one the agent at %.300s saw the "
+                 "broker sign",
+                 (unsigned long long)seq, agent_dir);
+    } else {
+        sum->witness_seq = seq;
+        result = NMIRF_AUDIT_OK;
+    }
+done:
+    if (txn)
+        mdb_txn_abort(txn);
+    if (env)
+        mdb_env_close(env);
+    return result;
+}
+
 /* --- writing the export ------------------------------------------------ */
 
 /* The export file being written. */
