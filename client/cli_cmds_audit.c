@@ -95,7 +95,8 @@ s_print_summary(cli_t *cli, nmirf_audit_rc_t rc, const nmirf_audit_summary_t *su
             (json_int_t)sum->last_ts, "last_checkpoint", (json_int_t)sum->last_checkpoint,
             "seconds", seconds);
         if (sum->witness_seq)
-            json_object_set_new(j, "witness_seq", json_integer((json_int_t)sum->witness_seq));
+            json_object_set_new(j, "witness_seq",
+                                json_integer((json_int_t)sum->witness_seq));
         if (rc != NMIRF_AUDIT_OK) {
             json_object_set_new(j, "error", json_string(sum->why));
             if (sum->fail_seq)
@@ -150,7 +151,7 @@ s_verify(cli_t *cli, int argc, char **argv)
             witnesses[nwitness++] = optarg;
         else if (c == 'w')
             return cli_usage(cli, "at most %zu --witness directories",
-                                   sizeof witnesses / sizeof witnesses[0]);
+                             sizeof witnesses / sizeof witnesses[0]);
         else
             return cli_opt_exit(cli, c);
     }

@@ -225,8 +225,8 @@ s_reply_finish(s_verifier_t *v)
     msgpack_sbuffer_init(&want);
     nmirf_reply_encode(&want, p->id, NMIRF_OK, NULL, p->last_seq,
                        (const uint8_t *)p->body.data, p->body.size);
-    bool same = want.size == p->stored.size &&
-                memcmp(want.data, p->stored.data, want.size) == 0;
+    bool same =
+        want.size == p->stored.size && memcmp(want.data, p->stored.data, want.size) == 0;
     msgpack_sbuffer_destroy(&want);
     if (!same)
         return s_fail(v, p->first_seq,
@@ -555,8 +555,8 @@ s_verify_end(s_verifier_t *v)
    stop. */
 typedef struct {
     int (*event)(void *arg, const uint8_t *ev, size_t len, const uint8_t *env,
-                 size_t env_len, const uint8_t *sig, size_t sig_len,
-                 const uint8_t *reply, size_t reply_len);
+                 size_t env_len, const uint8_t *sig, size_t sig_len, const uint8_t *reply,
+                 size_t reply_len);
     int (*checkpoint)(void *arg, const uint8_t *cp, size_t len);
     void *arg;
 } s_walker_t;
@@ -737,9 +737,11 @@ nmirf_audit_check_witness(const char *datadir, const char *agent_dir,
     msgpack_object cp;
     msgpack_zone_init(&zone, 256);
     const uint8_t *h = NULL, *g = NULL;
-    if (rc == 0 && nmirf_mp_unpack(v.mv_data, v.mv_size, &zone, &cp, NULL, 0) == NMIRF_OK &&
-        cp.type == MSGPACK_OBJECT_MAP && cp.via.map.size == 4 && !s_uint(&cp, "seq", &seq) &&
-        !s_uint(&cp, "ts", &ts) && (h = s_bin(&cp, "head", NMIRF_HASH_LEN)) &&
+    if (rc == 0 &&
+        nmirf_mp_unpack(v.mv_data, v.mv_size, &zone, &cp, NULL, 0) == NMIRF_OK &&
+        cp.type == MSGPACK_OBJECT_MAP && cp.via.map.size == 4 &&
+        !s_uint(&cp, "seq", &seq) && !s_uint(&cp, "ts", &ts) &&
+        (h = s_bin(&cp, "head", NMIRF_HASH_LEN)) &&
         (g = s_bin(&cp, "sig", NMIRF_SIG_LEN))) {
         memcpy(head, h, sizeof head);
         memcpy(sig, g, sizeof sig);
@@ -939,11 +941,11 @@ s_file_record(s_verifier_t *v, const msgpack_object *rec, size_t index, size_t o
                               "event %llu: its request is not {envelope: bin, sig: bin}",
                               (unsigned long long)v->last_seq + 1);
         }
-        return s_verify_event(
-            v, (const uint8_t *)ev->via.bin.ptr, ev->via.bin.size,
-            env ? (const uint8_t *)env->via.bin.ptr : NULL, env ? env->via.bin.size : 0,
-            sig ? (const uint8_t *)sig->via.bin.ptr : NULL, sig ? sig->via.bin.size : 0,
-            NULL, 0);
+        return s_verify_event(v, (const uint8_t *)ev->via.bin.ptr, ev->via.bin.size,
+                              env ? (const uint8_t *)env->via.bin.ptr : NULL,
+                              env ? env->via.bin.size : 0,
+                              sig ? (const uint8_t *)sig->via.bin.ptr : NULL,
+                              sig ? sig->via.bin.size : 0, NULL, 0);
     }
     if (cp && cp->type == MSGPACK_OBJECT_MAP && nkeys == 1)
         return s_verify_checkpoint(v, cp);

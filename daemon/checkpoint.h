@@ -16,8 +16,8 @@
 #include "nmirf_keys.h"
 #include "store.h"
 
-#define CHECKPOINT_INTERVAL_MS 10000 /* the broker's checkpoint timer (a fallback:
-                                        each growing batch signs one) */
+/* The broker's checkpoint timer: a fallback, each growing batch signs one. */
+#define CHECKPOINT_INTERVAL_MS 10000
 
 /* Writes a checkpoint of the current head, in its own synced write
    transaction, if the head advanced since the last checkpoint (an idle

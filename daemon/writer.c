@@ -14,16 +14,16 @@
 #include <unistd.h>
 
 struct _writer_t {
-    store_t *store;        /* the store (its one writer is this thread) */
-    broker_stats_t *stats; /* counters, written here only */
+    store_t *store;         /* the store (its one writer is this thread) */
+    broker_stats_t *stats;  /* counters, written here only */
     const nmirf_key_t *key; /* the broker's keys: each batch's checkpoint (borrowed) */
-    pthread_t thread;      /* the thread */
-    bool started;          /* it runs */
-    atomic_bool stopping;  /* writer_destroy: drop what is not begun */
-    jobq_t *jobs;          /* checked jobs to the thread */
-    jobq_t *done;          /* batches back */
-    int begin_failures;    /* transactions refused in a row */
-    size_t pending;        /* jobs handed to the thread, not back yet */
+    pthread_t thread;       /* the thread */
+    bool started;           /* it runs */
+    atomic_bool stopping;   /* writer_destroy: drop what is not begun */
+    jobq_t *jobs;           /* checked jobs to the thread */
+    jobq_t *done;           /* batches back */
+    int begin_failures;     /* transactions refused in a row */
+    size_t pending;         /* jobs handed to the thread, not back yet */
 };
 
 /* Replaces every reply of a failed commit with a storage refusal. */

@@ -6,14 +6,15 @@
     BROKER_BATCH_MAX, or until the replies hold BROKER_BATCH_BYTES) into
     one LMDB write transaction, applies each (dispatch_apply: a write in a
     nested transaction), commits once (synced: the durability point), and
-    hands the batch back (a batch that appended events also carries a
-    signed checkpoint of the new head, checkpoint_put): the jobs with their replies and the events the
-    commit holds. The broker's thread then sends the replies, then
-    publishes the events. So no reply and no event leaves before its
-    commit, and while the writer waits for the disk the broker's thread
-    keeps reading and verifying the next batch. A lone request, when the
-    thread is idle, is run on the broker's thread itself (writer_run):
-    with nothing to overlap, a thread hand-off is only latency.
+    hands the batch back: the jobs with their replies and the events the
+    commit holds (a batch that appended events also commits a signed
+    checkpoint of the new head, checkpoint_put). The broker's thread then
+    sends the replies, then publishes the events. So no reply and no event
+    leaves before its commit, and while the writer waits for the disk the
+    broker's thread keeps reading and verifying the next batch. A lone
+    request, when the thread is idle, is run on the broker's thread itself
+    (writer_run): with nothing to overlap, a thread hand-off is only
+    latency.
 */
 #ifndef WRITER_H
 #define WRITER_H

@@ -104,7 +104,8 @@ s_flip_reply(const char *dir, const uint8_t id[NMIRF_ID_LEN])
     const msgpack_object *reply = nmirf_mp_get(&obj, "reply");
     HA_ASSERT(reply && reply->type == MSGPACK_OBJECT_BIN && reply->via.bin.size > 0);
     /* The bin points into rec: its last byte is inside the reply's body. */
-    size_t at = (size_t)((const uint8_t *)reply->via.bin.ptr - rec) + reply->via.bin.size - 1;
+    size_t at =
+        (size_t)((const uint8_t *)reply->via.bin.ptr - rec) + reply->via.bin.size - 1;
     rec[at] ^= 0x01;
     MDB_val nv = {v.mv_size, rec};
     HA_ASSERT(mdb_put(txn, dbi, &k, &nv, 0) == 0);
@@ -145,7 +146,8 @@ s_cut_tail(const char *dir, uint64_t keep)
     HA_ASSERT(mdb_get(txn, events, &k, &v) == 0);
     nmirf_hash2(head, v.mv_data, v.mv_size, NULL, 0);
     MDB_val sk = {3, "seq"}, hk = {4, "head"}, sv = {8, key}, hv = {NMIRF_HASH_LEN, head};
-    HA_ASSERT(mdb_put(txn, meta, &sk, &sv, 0) == 0 && mdb_put(txn, meta, &hk, &hv, 0) == 0);
+    HA_ASSERT(mdb_put(txn, meta, &sk, &sv, 0) == 0 &&
+              mdb_put(txn, meta, &hk, &hv, 0) == 0);
     HA_ASSERT(mdb_txn_commit(txn) == 0);
     mdb_env_close(env);
 }
@@ -234,8 +236,8 @@ main(int argc, char **argv)
         msgpack_sbuffer_free(body);
         s_checkpoint_at_head(b, broker.sign_pk, "a report after a restart");
     }
-    nmirf_reply_t *r = H_CALL_EXPECT("ok", mj, "measure.add",
-                                     "{'recs': ['R-0'], 'title': 'Training'}");
+    nmirf_reply_t *r =
+        H_CALL_EXPECT("ok", mj, "measure.add", "{'recs': ['R-0'], 'title': 'Training'}");
     uint64_t measure = h_u(&r->body, "measure.id");
     nmirf_reply_destroy(&r);
     H_CALL_CHECK("ok", mj, "measure.update", "{'id': %llu, 'title': 'Training 2'}",
@@ -308,8 +310,8 @@ main(int argc, char **argv)
                    "nmirf audit verify --witness on the cut log: status %d: %s", st,
                    out ? out : "");
         free(out);
-        st = h_sh(&out, "'%s' audit verify --data '%s' --witness '%s' 2>&1", nmirf, b->dir,
-                  a->data);
+        st = h_sh(&out, "'%s' audit verify --data '%s' --witness '%s' 2>&1", nmirf,
+                  b->dir, a->data);
         HA_ASSERTF(st == 0 && out && strstr(out, "witness"),
                    "nmirf audit verify --witness on the whole log: status %d: %s", st,
                    out ? out : "");
@@ -345,9 +347,9 @@ main(int argc, char **argv)
     /* Past the agent's own seq: events it would apply from a broker it
        trusts. */
     for (int i = 0; i < 4; i++)
-        H_CALL_CHECK("ok", mj, "report.submit",
-                     "{'rec': 'R-0', 'status': 'in_progress', 'narrative': 'restored %d'}",
-                     i);
+        H_CALL_CHECK(
+            "ok", mj, "report.submit",
+            "{'rec': 'R-0', 'status': 'in_progress', 'narrative': 'restored %d'}", i);
     HA_ASSERT(h_seq(b) > at);
     h_sleep_ms(1500); /* a heartbeat or two: nothing to wait for */
     HA_ASSERT(s_status_u(a, "seq") == at);

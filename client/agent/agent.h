@@ -56,10 +56,10 @@ typedef enum {
 
 /* A broker checkpoint (PROTOCOL.md section 10). */
 typedef struct {
-    uint64_t seq;                /* the event it signs */
+    uint64_t seq;                 /* the event it signs */
     uint8_t head[NMIRF_HASH_LEN]; /* that event's hash */
-    uint64_t ts;                 /* broker time, ms */
-    uint8_t sig[NMIRF_SIG_LEN];  /* the broker's signature */
+    uint64_t ts;                  /* broker time, ms */
+    uint8_t sig[NMIRF_SIG_LEN];   /* the broker's signature */
 } agent_checkpoint_t;
 
 typedef struct _outbox_t outbox_t;
@@ -107,9 +107,10 @@ typedef struct {
                                         kept (meta "checkpoint"); seq 0: none */
     agent_checkpoint_t witness_next; /* the one the last heartbeat carried */
     bool witness_pending;            /* ...not yet judged (witness_check) */
-    bool refused;           /* the broker's log went back, forked or is signed by
-                               another key: nothing more is applied from it */
-    char refused_why[384];  /* why, for the log and `status` */
+    bool refused;                    /* the broker's log went back, forked or is
+                                        signed by another key: nothing more is
+                                        applied from it */
+    char refused_why[384];           /* why, for the log and `status` */
 
     outbox_t *outbox;   /* outbox.c */
     control_t *control; /* control.c */

@@ -39,8 +39,8 @@ s_parse(const msgpack_object *obj, agent_checkpoint_t *cp)
     if (obj->type != MSGPACK_OBJECT_MAP || obj->via.map.size != 4 || !seq ||
         seq->type != MSGPACK_OBJECT_POSITIVE_INTEGER || !ts ||
         ts->type != MSGPACK_OBJECT_POSITIVE_INTEGER || !head ||
-        head->type != MSGPACK_OBJECT_BIN || head->via.bin.size != NMIRF_HASH_LEN || !sig ||
-        sig->type != MSGPACK_OBJECT_BIN || sig->via.bin.size != NMIRF_SIG_LEN)
+        head->type != MSGPACK_OBJECT_BIN || head->via.bin.size != NMIRF_HASH_LEN ||
+        !sig || sig->type != MSGPACK_OBJECT_BIN || sig->via.bin.size != NMIRF_SIG_LEN)
         return -1;
     cp->seq = seq->via.u64;
     cp->ts = ts->via.u64;
@@ -65,8 +65,8 @@ s_pack(const agent_checkpoint_t *cp, msgpack_sbuffer *out)
 }
 
 /* Refuses the broker from now on, loudly. */
-static void
-s_refuse(agent_t *ag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void s_refuse(agent_t *ag, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void
 s_refuse(agent_t *ag, const char *fmt, ...)
 {
@@ -172,8 +172,7 @@ witness_check(agent_t *ag)
                  "broker or a truncated log",
                  (unsigned long long)cp->seq, now_hex, (unsigned long long)kept->seq,
                  kept_hex);
-    else if (cp->seq == kept->seq &&
-             memcmp(cp->head, kept->head, NMIRF_HASH_LEN) != 0)
+    else if (cp->seq == kept->seq && memcmp(cp->head, kept->head, NMIRF_HASH_LEN) != 0)
         s_refuse(ag,
                  "its log forked: its checkpoint at seq %llu has head %s..., but this "
                  "agent verified head %s... at that seq",
