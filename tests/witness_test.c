@@ -17,8 +17,12 @@
        exits 1 saying so.
     4. A restored older broker (a backup taken earlier, restarted after
        more writes the agent saw): the agent refuses it, says why in its
-       log and `status`, applies nothing more from it, and takes it again
-       only after --forget-checkpoint.
+       log and `status`, and applies nothing more from it.
+    5. The restored broker writes past the agent's checkpoint: a restarted
+       agent refuses it by the hash chain (its next event does not follow
+       the one the agent applied) and keeps its checkpoint, which
+       `--witness` finds forked in the broker's store; after
+       --forget-checkpoint the agent reloads a snapshot and follows.
 */
 #include "agent_harness.h"
 #include "nmirf_audit.h"
@@ -359,15 +363,42 @@ main(int argc, char **argv)
     HA_ASSERT(log && strstr(log, "REFUSING the broker"));
     free(log);
     h_note("the agent applied nothing from the refused broker");
+
+    /* 5. The restored broker has now written past the agent's checkpoint
+       (a broker that went back while the agent was away): its checkpoint
+       is ahead, but its next event does not follow the one the agent
+       applied. A restarted agent refuses it by the chain, keeps its own
+       checkpoint, and the witness check names the fork. */
+    HA_ASSERT(h_seq(b) > later);
+    s_agent_follow(a, b, NULL);
+    refused = s_refusal(a, true);
+    HA_ASSERTF(refused && strstr(refused, "forked"), "the agent did not refuse: %s",
+               refused ? refused : "(no refusal)");
+    h_note("a restored broker past the agent's checkpoint refused: %s", refused);
+    free(refused);
+    HA_ASSERT(s_status_u(a, "checkpoint_seq") == later);
+    HA_ASSERT(s_status_u(a, "seq") == at);
+    arc = nmirf_audit_check_witness(b->dir, a->data, broker.sign_pk, &sum);
+    HA_ASSERTF(arc == NMIRF_AUDIT_FAILED && strstr(sum.why, "the log forked"),
+               "the witness missed the fork: %d %s", arc, sum.why);
+    h_note("with the agent as witness: %s", sum.why);
+
     /* The operator's way out, once the restored broker is known to be the
-       one to follow: --forget-checkpoint. The agent then keeps the
-       broker's checkpoints again, from this one on. */
+       one to follow: --forget-checkpoint. The agent reloads its replica
+       from the broker's snapshot and keeps the broker's checkpoints again,
+       from this one on. */
     static const char *const forget[] = {"--forget-checkpoint", NULL};
     s_agent_follow(a, b, forget);
     s_witnessed(a, h_seq(b));
     refused = s_refusal(a, false);
     HA_ASSERTF(!refused, "still refused after --forget-checkpoint: %s", refused);
-    h_note("--forget-checkpoint: the agent follows the restored broker again");
+    HA_ASSERT(s_status_u(a, "seq") == h_seq(b));
+    uint8_t d1[NMIRF_HASH_LEN], d2[NMIRF_HASH_LEN];
+    uint64_t s1, s2;
+    ha_broker_digest(mj, d1, &s1);
+    ha_agent_digest(a, d2, &s2);
+    HA_ASSERT(s1 == s2 && memcmp(d1, d2, sizeof d1) == 0);
+    h_note("--forget-checkpoint: the agent reloads and follows the restored broker");
 
     nmirf_key_wipe(&broker);
     ha_agent_destroy(&a);

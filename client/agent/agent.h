@@ -107,6 +107,9 @@ typedef struct {
                                         kept (meta "checkpoint"); seq 0: none */
     agent_checkpoint_t witness_next; /* the one the last heartbeat carried */
     bool witness_pending;            /* ...not yet judged (witness_check) */
+    agent_checkpoint_t witness_cand; /* a later one, verified, kept once the
+                                        replica reaches its seq */
+    bool witness_has_cand;           /* witness_cand is set */
     bool refused;                    /* the broker's log went back, forked or is
                                         signed by another key: nothing more is
                                         applied from it */
@@ -212,17 +215,30 @@ int replica_pack_mine(agent_t *ag, const char *today, uint64_t due_soon_days,
    (logged: an unreadable one). */
 int witness_open(agent_t *ag);
 
-/* Drops the kept checkpoint (--forget-checkpoint, after an operator
-   decided the broker is right). Returns 0 or -1. */
+/* Drops the kept checkpoint and the replica's sequence and chain head
+   (--forget-checkpoint, after an operator decided the broker is right):
+   the replica reloads from a snapshot. Returns 0 or -1. */
 int witness_forget(agent_t *ag);
+
+/* Puts the kept checkpoint into txn (after a snapshot load dropped the
+   meta database). Returns an LMDB error code. */
+int witness_put(agent_t *ag, MDB_txn *txn);
+
+/* Checks that ev, the next event to apply in txn, follows the last one
+   applied (its prev is meta "head", absent after a snapshot) and, at the
+   candidate checkpoint's seq, hashes to its head; then makes ev the head.
+   Returns 0, -1 after refusing the broker (a forked log), or an LMDB
+   error code. */
+int witness_on_event(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev);
 
 /* Notes the checkpoint a heartbeat carried (a map or nil), to be judged
    by witness_check; safe while a replica transaction is open. */
 void witness_take(agent_t *ag, const msgpack_object *cp);
 
 /* Judges the noted checkpoint: a bad signature, a lower seq than the kept
-   one, or the same seq with another head refuses the broker (ag->refused,
-   logged); a higher one is kept (synced). Call with no replica
+   one (or the candidate), or the same seq with another head refuses the
+   broker (ag->refused, logged); a higher one becomes the candidate, kept
+   (synced) once the replica has reached it. Call with no replica
    transaction open. */
 void witness_check(agent_t *ag);
 

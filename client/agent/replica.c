@@ -177,7 +177,13 @@ s_apply(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev)
 static int
 s_apply_next(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev, zlist_t *pending)
 {
-    int rc = s_apply(ag, txn, ev);
+    /* The chain first (witness.c): an event that does not follow the one
+       we applied is a forked log, refused, and nothing is reloaded. */
+    int rc = witness_on_event(ag, txn, ev);
+    if (rc < 0)
+        return rc;
+    if (!rc)
+        rc = s_apply(ag, txn, ev);
     if (!rc)
         rc = s_put_seq(ag, txn, ev->seq);
     if (rc) {
@@ -336,6 +342,8 @@ s_load_snapshot(agent_t *ag)
     msgpack_sbuffer_destroy(&buf);
     if (!rc)
         rc = s_put_seq(ag, txn, seqo->via.u64);
+    if (!rc) /* meta was dropped with the rest: the witness's checkpoint stays */
+        rc = witness_put(ag, txn);
     if (!rc)
         rc = mdb_txn_commit(txn);
     else
@@ -578,6 +586,7 @@ replica_on_pushed(agent_t *ag)
     s_read_pushed(ag, false);
     if ((ag->catchup || ag->resync) && !ag->refused && link_may_read(ag))
         s_catch_up(ag);
+    witness_check(ag); /* the replica may have reached its candidate */
 }
 
 void
@@ -589,6 +598,7 @@ replica_tick(agent_t *ag)
         return;
     if (!ag->loaded || ag->catchup || ag->resync)
         s_catch_up(ag);
+    witness_check(ag);
 }
 
 int

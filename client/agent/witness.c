@@ -112,24 +112,49 @@ witness_open(agent_t *ag)
 int
 witness_forget(agent_t *ag)
 {
+    /* The checkpoint, and with it the replica's sequence and chain head:
+       the replica is reloaded from the broker's snapshot (the outbox
+       stays), so it holds the broker's state, not one the broker's log no
+       longer has. */
+    static const char *const keys[] = {S_KEY, "seq", "head"};
     MDB_txn *txn;
-    MDB_val k = {sizeof S_KEY - 1, S_KEY};
     int rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
     if (rc)
         return -1;
-    rc = mdb_del(txn, ag->dbi[AG_DB_META], &k, NULL);
-    if (rc && rc != MDB_NOTFOUND) {
+    for (size_t i = 0; !rc && i < sizeof keys / sizeof keys[0]; i++) {
+        MDB_val k = {strlen(keys[i]), (void *)keys[i]};
+        rc = mdb_del(txn, ag->dbi[AG_DB_META], &k, NULL);
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
+    }
+    if (rc) {
         mdb_txn_abort(txn);
         return -1;
     }
     if (mdb_txn_commit(txn))
         return -1;
-    if (ag->witness.seq)
-        log_warnx("--forget-checkpoint: dropped the broker checkpoint at seq %llu this "
-                  "agent kept; the broker's next one is taken as it comes",
-                  (unsigned long long)ag->witness.seq);
+    log_warnx("--forget-checkpoint: dropped the broker checkpoint this agent kept "
+              "(seq %llu); the replica reloads from the broker's snapshot and the "
+              "broker's next checkpoint is kept as it comes",
+              (unsigned long long)ag->witness.seq);
     memset(&ag->witness, 0, sizeof ag->witness);
+    ag->seq = 0;
+    ag->loaded = false;
     return 0;
+}
+
+int
+witness_put(agent_t *ag, MDB_txn *txn)
+{
+    if (!ag->witness.seq)
+        return 0;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    s_pack(&ag->witness, &sb);
+    MDB_val k = {sizeof S_KEY - 1, S_KEY}, v = {sb.size, sb.data};
+    int rc = mdb_put(txn, ag->dbi[AG_DB_META], &k, &v, 0);
+    msgpack_sbuffer_destroy(&sb);
+    return rc;
 }
 
 void
@@ -144,55 +169,115 @@ witness_take(agent_t *ag, const msgpack_object *cp)
     ag->witness_pending = true;
 }
 
-void
-witness_check(agent_t *ag)
+/* Keeps cp (synced) as the latest checkpoint verified. */
+static void
+s_keep(agent_t *ag, const agent_checkpoint_t *cp)
 {
-    if (!ag->witness_pending || ag->refused)
-        return;
-    ag->witness_pending = false;
-    agent_checkpoint_t *cp = &ag->witness_next, *kept = &ag->witness;
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    nmirf_checkpoint_pack_signed(&sb, cp->seq, cp->head, cp->ts);
-    bool ok = nmirf_signature_ok((const uint8_t *)sb.data, sb.size, cp->sig,
-                                 ag->broker_sign_pk);
-    msgpack_sbuffer_clear(&sb);
-    char now_hex[17], kept_hex[17];
+    MDB_txn *txn;
+    agent_checkpoint_t old = ag->witness;
+    ag->witness = *cp;
+    int rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
+    if (!rc && (rc = witness_put(ag, txn)) != 0)
+        mdb_txn_abort(txn);
+    else if (!rc)
+        rc = mdb_txn_commit(txn);
+    if (rc) {
+        log_warnx("cannot keep the broker checkpoint at seq %llu: %s",
+                  (unsigned long long)cp->seq, mdb_strerror(rc));
+        ag->witness = old;
+    }
+}
+
+/* Judges cp against ref (the kept checkpoint, or the candidate): refuses
+   the broker if cp goes back or forks. Returns true if it refused. */
+static bool
+s_behind(agent_t *ag, const agent_checkpoint_t *cp, const agent_checkpoint_t *ref)
+{
+    char now_hex[17], ref_hex[17];
     sodium_bin2hex(now_hex, sizeof now_hex, cp->head, 8);
-    sodium_bin2hex(kept_hex, sizeof kept_hex, kept->head, 8);
-    if (!ok)
-        s_refuse(ag,
-                 "its checkpoint at seq %llu is not signed by the broker key this agent "
-                 "was given (-S)",
-                 (unsigned long long)cp->seq);
-    else if (cp->seq < kept->seq)
+    sodium_bin2hex(ref_hex, sizeof ref_hex, ref->head, 8);
+    if (cp->seq < ref->seq)
         s_refuse(ag,
                  "its log went back: its latest checkpoint is at seq %llu (head %s...), "
                  "but this agent verified seq %llu (head %s...) before: a restored older "
                  "broker or a truncated log",
-                 (unsigned long long)cp->seq, now_hex, (unsigned long long)kept->seq,
-                 kept_hex);
-    else if (cp->seq == kept->seq && memcmp(cp->head, kept->head, NMIRF_HASH_LEN) != 0)
+                 (unsigned long long)cp->seq, now_hex, (unsigned long long)ref->seq,
+                 ref_hex);
+    else if (cp->seq == ref->seq && memcmp(cp->head, ref->head, NMIRF_HASH_LEN) != 0)
         s_refuse(ag,
                  "its log forked: its checkpoint at seq %llu has head %s..., but this "
                  "agent verified head %s... at that seq",
-                 (unsigned long long)cp->seq, now_hex, kept_hex);
-    else if (cp->seq > kept->seq) {
-        MDB_txn *txn;
-        MDB_val k = {sizeof S_KEY - 1, S_KEY}, v;
-        s_pack(cp, &sb);
-        v.mv_size = sb.size;
-        v.mv_data = sb.data;
-        int rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
-        if (!rc && (rc = mdb_put(txn, ag->dbi[AG_DB_META], &k, &v, 0)) != 0)
-            mdb_txn_abort(txn);
-        else if (!rc)
-            rc = mdb_txn_commit(txn);
-        if (rc)
-            log_warnx("cannot keep the broker checkpoint at seq %llu: %s",
-                      (unsigned long long)cp->seq, mdb_strerror(rc));
-        else
-            *kept = *cp;
+                 (unsigned long long)cp->seq, now_hex, ref_hex);
+    return ag->refused;
+}
+
+void
+witness_check(agent_t *ag)
+{
+    if (ag->refused)
+        return;
+    if (ag->witness_pending) {
+        ag->witness_pending = false;
+        agent_checkpoint_t *cp = &ag->witness_next;
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        nmirf_checkpoint_pack_signed(&sb, cp->seq, cp->head, cp->ts);
+        bool ok = nmirf_signature_ok((const uint8_t *)sb.data, sb.size, cp->sig,
+                                     ag->broker_sign_pk);
+        msgpack_sbuffer_destroy(&sb);
+        if (!ok)
+            s_refuse(ag,
+                     "its checkpoint at seq %llu is not signed by the broker key this "
+                     "agent was given (-S)",
+                     (unsigned long long)cp->seq);
+        else if (s_behind(ag, cp, &ag->witness) ||
+                 (ag->witness_has_cand && s_behind(ag, cp, &ag->witness_cand)))
+            return;
+        else if (cp->seq > ag->witness.seq && !ag->witness_has_cand) {
+            /* Kept once the replica has reached it (witness_on_event checks
+               the event there against its head on the way): a broker
+               ahead of us on a forked log is caught by the chain before
+               its checkpoint replaces ours. */
+            ag->witness_cand = *cp;
+            ag->witness_has_cand = true;
+        }
     }
-    msgpack_sbuffer_destroy(&sb);
+    if (!ag->refused && ag->witness_has_cand && ag->seq >= ag->witness_cand.seq) {
+        ag->witness_has_cand = false;
+        s_keep(ag, &ag->witness_cand);
+    }
+}
+
+int
+witness_on_event(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev)
+{
+    MDB_val k = {4, "head"}, v;
+    int rc = mdb_get(txn, ag->dbi[AG_DB_META], &k, &v);
+    char want[17], got[17];
+    if (rc == 0 && v.mv_size == NMIRF_HASH_LEN &&
+        memcmp(v.mv_data, ev->prev, NMIRF_HASH_LEN) != 0) {
+        sodium_bin2hex(want, sizeof want, v.mv_data, 8);
+        sodium_bin2hex(got, sizeof got, ev->prev, 8);
+        s_refuse(ag,
+                 "its log forked: event %llu follows an event %llu with hash %s..., but "
+                 "this agent applied an event %llu with hash %s...",
+                 (unsigned long long)ev->seq, (unsigned long long)ev->seq - 1, got,
+                 (unsigned long long)ev->seq - 1, want);
+        return -1;
+    }
+    uint8_t head[NMIRF_HASH_LEN];
+    nmirf_hash2(head, ev->bytes, ev->len, NULL, 0);
+    if (ag->witness_has_cand && ev->seq == ag->witness_cand.seq &&
+        memcmp(head, ag->witness_cand.head, NMIRF_HASH_LEN) != 0) {
+        sodium_bin2hex(want, sizeof want, ag->witness_cand.head, 8);
+        sodium_bin2hex(got, sizeof got, head, 8);
+        s_refuse(ag,
+                 "its log forked: it signed head %s... at seq %llu but sent an event "
+                 "%llu with hash %s...",
+                 want, (unsigned long long)ev->seq, (unsigned long long)ev->seq, got);
+        return -1;
+    }
+    v.mv_size = NMIRF_HASH_LEN;
+    v.mv_data = head;
+    return mdb_put(txn, ag->dbi[AG_DB_META], &k, &v, 0);
 }
