@@ -94,6 +94,9 @@ s_print_summary(cli_t *cli, nmirf_audit_rc_t rc, const nmirf_audit_summary_t *su
             (json_int_t)sum->authors, "first_ts", (json_int_t)sum->first_ts, "last_ts",
             (json_int_t)sum->last_ts, "last_checkpoint", (json_int_t)sum->last_checkpoint,
             "seconds", seconds);
+        if (sum->witness_seq)
+            json_object_set_new(j, "witness_seq",
+                                json_integer((json_int_t)sum->witness_seq));
         if (rc != NMIRF_AUDIT_OK) {
             json_object_set_new(j, "error", json_string(sum->why));
             if (sum->fail_seq)
@@ -126,25 +129,34 @@ s_print_summary(cli_t *cli, nmirf_audit_rc_t rc, const nmirf_audit_summary_t *su
     printf("  verified in  %.2f s\n", seconds);
 }
 
-/* audit verify (--data DIR | FILE) [-S NMIRFD.pub] */
+/* audit verify (--data DIR [--witness AGENT_DIR]... | FILE) [-S NMIRFD.pub] */
 static int
 s_verify(cli_t *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"data", required_argument, NULL, 'd'},
         {"server-key", required_argument, NULL, 'S'},
+        {"witness", required_argument, NULL, 'w'},
         CLI_OPTS_END,
     };
-    const char *datadir = NULL, *key_path = NULL;
+    const char *datadir = NULL, *key_path = NULL, *witnesses[16];
+    size_t nwitness = 0;
     int c, rc;
-    while ((c = cli_getopt(cli, argc, argv, ":hd:S:", opts)) != -1) {
+    while ((c = cli_getopt(cli, argc, argv, ":hd:S:w:", opts)) != -1) {
         if (c == 'd')
             datadir = optarg;
         else if (c == 'S')
             key_path = optarg;
+        else if (c == 'w' && nwitness < sizeof witnesses / sizeof witnesses[0])
+            witnesses[nwitness++] = optarg;
+        else if (c == 'w')
+            return cli_usage(cli, "at most %zu --witness directories",
+                             sizeof witnesses / sizeof witnesses[0]);
         else
             return cli_opt_exit(cli, c);
     }
+    if (nwitness && !datadir)
+        return cli_usage(cli, "--witness needs --data DIR (the broker's store)");
     if ((rc = cli_positional(cli, argc - optind, datadir ? 0 : 1, datadir ? 0 : 1,
                              "FILE (or --data DIR)")))
         return rc;
@@ -160,6 +172,16 @@ s_verify(cli_t *cli, int argc, char **argv)
     nmirf_audit_rc_t arc =
         datadir ? nmirf_audit_verify_dir(datadir, pk, &sum)
                 : nmirf_audit_verify_file(argv[optind], key_path ? pk : NULL, &sum);
+    /* What agents saw: a log cut after their checkpoint, or changed at
+       it, fails here though it verifies alone. */
+    for (size_t i = 0; arc == NMIRF_AUDIT_OK && i < nwitness; i++) {
+        arc = nmirf_audit_check_witness(datadir, witnesses[i], pk, &sum);
+        if (arc == NMIRF_AUDIT_OK && !cli->json)
+            printf("witness %s: %s%llu\n", witnesses[i],
+                   sum.witness_seq ? "the log holds the checkpoint it kept, at seq "
+                                   : "kept no checkpoint: it proves nothing; seq ",
+                   (unsigned long long)sum.witness_seq);
+    }
     double seconds = (double)(nmirf_mono_us() - t0) / 1e6;
     if (arc == NMIRF_AUDIT_ERROR)
         return cli_local_error(cli, "%s", sum.why);

@@ -111,7 +111,8 @@ static const char s_entity[] =
 
 static const char s_audit[] =
     "usage: nmirf audit export --data DIR --out FILE [-S NMIRFD.pub]\n"
-    "       nmirf audit verify (--data DIR | FILE) [-S NMIRFD.pub]\n"
+    "       nmirf audit verify (--data DIR [--witness AGENT_DIR]... | FILE)\n"
+    "                          [-S NMIRFD.pub]\n"
     "\n"
     "Offline tools: no broker, no key of yours. export copies the broker's\n"
     "event log, the signed request behind each event and the broker's signed\n"
@@ -121,22 +122,27 @@ static const char s_audit[] =
     "one before, each request present, unchanged and signed by the event's\n"
     "author with the key the author had at that point, and each checkpoint\n"
     "signed by the broker over the event it names (a log cut below a\n"
-    "checkpoint is caught). It prints a summary, or the first failing event\n"
-    "and why. It cannot see events the broker wrote after its last checkpoint\n"
-    "and withholds.\n"
+    "checkpoint is caught); with --data, also each write's stored reply (the\n"
+    "one a replay gets) against its events. It prints a summary, or the first\n"
+    "failing event and why. A log cut with its checkpoints is a valid shorter\n"
+    "log: --witness AGENT_DIR (an nmirf-agent's data directory) checks that the\n"
+    "broker checkpoint that agent kept is in the log, with the same head.\n"
     "\n"
     "  -d, --data DIR          the broker's data directory\n"
     "  -o, --out FILE          where export writes\n"
     "  -S, --server-key FILE   the broker's public key NMIRFD.pub (default\n"
     "                          DIR/keys/NMIRFD.pub; for a FILE without -S, the key\n"
     "                          the file names, with a warning)\n"
+    "  -w, --witness AGENT_DIR an agent's data directory whose kept checkpoint\n"
+    "                          the log must hold (with --data; repeatable)\n"
     "\n"
     "exit status: 0 verified, 1 verification failed, 2 usage, 4 file error\n"
     "\n"
     "examples:\n"
     "  nmirf audit export --data /var/lib/nmirfd --out audit-2025-06.nmirf\n"
     "  nmirf audit verify audit-2025-06.nmirf -S NMIRFD.pub\n"
-    "  nmirf audit verify --data /srv/copy-of-nmirfd-data\n";
+    "  nmirf audit verify --data /srv/copy-of-nmirfd-data\n"
+    "  nmirf audit verify --data /var/lib/nmirf --witness /var/lib/nmirf-agent/MJ\n";
 
 static const char s_rec[] =
     "usage: nmirf rec import FILE.json|FILE.csv [--format json|csv|uhri] [--skip-bad]\n"

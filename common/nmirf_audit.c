@@ -62,6 +62,20 @@ typedef struct {
     bool authored;                      /* signed at least one request */
 } s_entity_t;
 
+/* The stored reply of the request whose events are being read, and what
+   its events say the reply must have been (PROTOCOL.md section 10). */
+typedef struct {
+    bool open;                /* a request is being read */
+    uint8_t id[NMIRF_ID_LEN]; /* its id */
+    char op[64];              /* its operation */
+    uint64_t first_seq;       /* its first event (0 before it is read) */
+    uint64_t last_seq;        /* its last event so far: the reply's seq */
+    uint64_t added, updated;  /* rec.import: its rec.added and rec.updated events */
+    uint64_t total;           /* rec.import: the recommendations it gave */
+    msgpack_sbuffer body;     /* the reply body its first event makes */
+    msgpack_sbuffer stored;   /* the reply the store kept for it */
+} s_reply_t;
+
 /* A verification in progress: the state of the replay. */
 typedef struct {
     const uint8_t *broker_pk;          /* checkpoints verify with this (32 bytes) */
@@ -78,6 +92,9 @@ typedef struct {
     uint8_t req_hash[NMIRF_HASH_LEN];  /* and its hash */
     bool in_checkpoints;               /* a checkpoint came: no event may follow */
     msgpack_zone *zone;                /* scratch for one envelope */
+    bool check_replies;                /* the source holds the stored replies (a data
+                                          directory; the export has none) */
+    s_reply_t pend;                    /* the request whose events are being read */
 } s_verifier_t;
 
 /* Records the first failure (at event seq, 0 if none) and returns -1. */
@@ -100,6 +117,8 @@ s_verifier_init(s_verifier_t *v, const uint8_t *broker_pk, nmirf_audit_summary_t
     memset(v, 0, sizeof *v);
     v->broker_pk = broker_pk;
     v->sum = sum;
+    msgpack_sbuffer_init(&v->pend.body);
+    msgpack_sbuffer_init(&v->pend.stored);
     v->zone = msgpack_zone_new(8192);
     return v->zone ? 0 : -1;
 }
@@ -107,6 +126,8 @@ s_verifier_init(s_verifier_t *v, const uint8_t *broker_pk, nmirf_audit_summary_t
 static void
 s_verifier_free(s_verifier_t *v)
 {
+    msgpack_sbuffer_destroy(&v->pend.body);
+    msgpack_sbuffer_destroy(&v->pend.stored);
     free(v->hashes);
     free(v->ents);
     if (v->zone)
@@ -166,16 +187,151 @@ s_apply_entity(s_verifier_t *v, const nmirf_event_t *ev)
     return 0;
 }
 
+/* --- stored replies ---------------------------------------------------- */
+
+/* A write's reply is derivable: {v: 1, id: req, ok: true, code: "ok",
+   message: "", seq: its last event, body} with a body its events and
+   request fix (PROTOCOL.md sections 6, 10). The broker keeps the reply
+   beside the request, outside the chain, and sends it again to a replay
+   of the request; so the verifier rebuilds it and refuses a stored reply
+   that differs by one byte. */
+
+/* Ends the request being read: its stored reply must be the one its
+   events make. Returns 0 or -1 (failure set). */
+static int
+s_reply_finish(s_verifier_t *v)
+{
+    s_reply_t *p = &v->pend;
+    if (!p->open)
+        return 0;
+    p->open = false;
+    char hex[2 * NMIRF_ID_LEN + 1];
+    sodium_bin2hex(hex, sizeof hex, p->id, NMIRF_ID_LEN);
+    if (strcmp(p->op, "rec.import") == 0) {
+        if (p->added + p->updated > p->total)
+            return s_fail(v, p->first_seq,
+                          "request %s (rec.import, event %llu): more events than the "
+                          "recommendations it gave",
+                          hex, (unsigned long long)p->first_seq);
+        msgpack_sbuffer_clear(&p->body);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &p->body, msgpack_sbuffer_write);
+        msgpack_pack_map(&pk, 3);
+        nmirf_mp_pack_kv_uint(&pk, "added", p->added);
+        nmirf_mp_pack_kv_uint(&pk, "updated", p->updated);
+        nmirf_mp_pack_kv_uint(&pk, "unchanged", p->total - p->added - p->updated);
+    }
+    msgpack_sbuffer want;
+    msgpack_sbuffer_init(&want);
+    nmirf_reply_encode(&want, p->id, NMIRF_OK, NULL, p->last_seq,
+                       (const uint8_t *)p->body.data, p->body.size);
+    bool same =
+        want.size == p->stored.size && memcmp(want.data, p->stored.data, want.size) == 0;
+    msgpack_sbuffer_destroy(&want);
+    if (!same)
+        return s_fail(v, p->first_seq,
+                      "request %s (%s, event %llu): its stored reply is not the reply "
+                      "its events make (the reply was changed; a replay of the request "
+                      "would send the changed one)",
+                      hex, p->op, (unsigned long long)p->first_seq);
+    return 0;
+}
+
+/* Begins reading request e (verified) with its stored reply (NULL if the
+   store kept none). Returns 0 or -1 (failure set). */
+static int
+s_reply_begin(s_verifier_t *v, const nmirf_event_t *ev, const nmirf_envelope_t *e,
+              const uint8_t *reply, size_t reply_len)
+{
+    s_reply_t *p = &v->pend;
+    if (!reply) {
+        char hex[2 * NMIRF_ID_LEN + 1];
+        sodium_bin2hex(hex, sizeof hex, ev->req, NMIRF_ID_LEN);
+        return s_fail(v, ev->seq, "request %s (event %llu): its stored reply is missing",
+                      hex, (unsigned long long)ev->seq);
+    }
+    p->open = true;
+    memcpy(p->id, ev->req, NMIRF_ID_LEN);
+    snprintf(p->op, sizeof p->op, "%s", e->op);
+    p->first_seq = p->last_seq = 0;
+    p->added = p->updated = p->total = 0;
+    const msgpack_object *recs = nmirf_mp_get(&e->body, "recs");
+    if (recs && recs->type == MSGPACK_OBJECT_ARRAY)
+        p->total = recs->via.array.size;
+    msgpack_sbuffer_clear(&p->body);
+    msgpack_sbuffer_clear(&p->stored);
+    msgpack_sbuffer_write(&p->stored, (const char *)reply, reply_len);
+    return 0;
+}
+
+/* Takes the next event of the request being read. The first one fixes the
+   reply's body: {entity}, {report}, {assignment} (the event's record
+   without `previous`), {measure} or {measure, changed: true}, each the
+   event's data; rec.import counts its events. Returns 0 or -1. */
+static int
+s_reply_event(s_verifier_t *v, const nmirf_event_t *ev)
+{
+    s_reply_t *p = &v->pend;
+    p->last_seq = ev->seq;
+    if (strcmp(ev->kind, "rec.added") == 0)
+        p->added++;
+    else if (strcmp(ev->kind, "rec.updated") == 0)
+        p->updated++;
+    if (p->first_seq)
+        return 0;
+    p->first_seq = ev->seq;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &p->body, msgpack_sbuffer_write);
+    const char *op = p->op, *key = NULL;
+    if (strncmp(op, "entity.", 7) == 0)
+        key = "entity";
+    else if (strncmp(op, "report.", 7) == 0)
+        key = "report";
+    else if (strcmp(op, "measure.add") == 0 || strcmp(op, "measure.update") == 0)
+        key = "measure";
+    if (key) {
+        bool update = strcmp(op, "measure.update") == 0;
+        msgpack_pack_map(&pk, update ? 2 : 1);
+        nmirf_mp_pack_str(&pk, key);
+        msgpack_pack_object(&pk, ev->data);
+        if (update) {
+            nmirf_mp_pack_str(&pk, "changed");
+            msgpack_pack_true(&pk);
+        }
+    } else if (strcmp(op, "rec.assign") == 0) {
+        const msgpack_object *d = &ev->data;
+        uint32_t n = d->type == MSGPACK_OBJECT_MAP ? d->via.map.size : 0;
+        if (n == 0 || !nmirf_mp_str_is(&d->via.map.ptr[n - 1].key, "previous"))
+            return s_fail(v, ev->seq, "event %llu: assignment.set without previous",
+                          (unsigned long long)ev->seq);
+        msgpack_pack_map(&pk, 1);
+        nmirf_mp_pack_str(&pk, "assignment");
+        msgpack_pack_map(&pk, n - 1);
+        for (uint32_t i = 0; i + 1 < n; i++) {
+            msgpack_pack_object(&pk, d->via.map.ptr[i].key);
+            msgpack_pack_object(&pk, d->via.map.ptr[i].val);
+        }
+    } else if (strcmp(op, "rec.import") != 0)
+        return s_fail(v, ev->seq,
+                      "event %llu: operation %s is no write this verifier knows the "
+                      "reply of",
+                      (unsigned long long)ev->seq, op);
+    return 0;
+}
+
 /* Checks an event's request: present (or the same request as the event
    before), hashing to req_hash, naming the same id and author, signed with
    the author's key as of this point of the log. env is NULL when the
    source gave no request for this event. */
 static int
 s_check_request(s_verifier_t *v, const nmirf_event_t *ev, const uint8_t *env,
-                size_t env_len, const uint8_t *sig, size_t sig_len)
+                size_t env_len, const uint8_t *sig, size_t sig_len, const uint8_t *reply,
+                size_t reply_len)
 {
     unsigned long long seq = (unsigned long long)ev->seq;
     if (!ev->has_req) {
+        if (v->check_replies && s_reply_finish(v))
+            return -1;
         /* Only the broker makes a change nobody signed: its first start
            (event 1), and the deadline reminders it derives from its clock
            and the assignments already in the log. Both have author "-",
@@ -238,6 +394,9 @@ s_check_request(s_verifier_t *v, const nmirf_event_t *ev, const uint8_t *env,
     v->have_req = true;
     memcpy(v->req, ev->req, NMIRF_ID_LEN);
     memcpy(v->req_hash, ev->req_hash, NMIRF_HASH_LEN);
+    if (v->check_replies &&
+        (s_reply_finish(v) || s_reply_begin(v, ev, &e, reply, reply_len)))
+        return -1;
     return 0;
 }
 
@@ -245,7 +404,8 @@ s_check_request(s_verifier_t *v, const nmirf_event_t *ev, const uint8_t *env,
    Returns 0 or -1 (failure set). */
 static int
 s_verify_event(s_verifier_t *v, const uint8_t *bytes, size_t len, const uint8_t *env,
-               size_t env_len, const uint8_t *sig, size_t sig_len)
+               size_t env_len, const uint8_t *sig, size_t sig_len, const uint8_t *reply,
+               size_t reply_len)
 {
     uint64_t expect = v->last_seq + 1;
     if (v->in_checkpoints)
@@ -281,7 +441,10 @@ s_verify_event(s_verifier_t *v, const uint8_t *bytes, size_t len, const uint8_t 
                    (unsigned long long)v->last_seq);
         goto done;
     }
-    if (s_check_request(v, ev, env, env_len, sig, sig_len) || s_apply_entity(v, ev))
+    if (s_check_request(v, ev, env, env_len, sig, sig_len, reply, reply_len) ||
+        s_apply_entity(v, ev))
+        goto done;
+    if (v->check_replies && ev->has_req && v->pend.open && s_reply_event(v, ev))
         goto done;
     if (expect > v->hash_cap) {
         size_t cap = v->hash_cap ? v->hash_cap * 2 : 4096;
@@ -333,6 +496,8 @@ s_bin(const msgpack_object *map, const char *key, size_t len)
 static int
 s_verify_checkpoint(s_verifier_t *v, const msgpack_object *cp)
 {
+    if (!v->in_checkpoints && s_reply_finish(v))
+        return -1;
     v->in_checkpoints = true;
     uint64_t seq, ts;
     const uint8_t *head = s_bin(cp, "head", NMIRF_HASH_LEN);
@@ -379,7 +544,7 @@ s_verify_end(s_verifier_t *v)
 {
     if (v->sum->events == 0)
         return s_fail(v, 1, "the log holds no event");
-    return 0;
+    return s_reply_finish(v);
 }
 
 /* --- reading a data directory ----------------------------------------- */
@@ -390,7 +555,8 @@ s_verify_end(s_verifier_t *v)
    stop. */
 typedef struct {
     int (*event)(void *arg, const uint8_t *ev, size_t len, const uint8_t *env,
-                 size_t env_len, const uint8_t *sig, size_t sig_len);
+                 size_t env_len, const uint8_t *sig, size_t sig_len, const uint8_t *reply,
+                 size_t reply_len);
     int (*checkpoint)(void *arg, const uint8_t *cp, size_t len);
     void *arg;
 } s_walker_t;
@@ -437,8 +603,8 @@ s_walk_store(const char *datadir, s_walker_t *w, char *why, size_t whylen)
     result = NMIRF_AUDIT_OK;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !result;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        const uint8_t *env_p = NULL, *sig_p = NULL;
-        size_t env_len = 0, sig_len = 0;
+        const uint8_t *env_p = NULL, *sig_p = NULL, *reply_p = NULL;
+        size_t env_len = 0, sig_len = 0, reply_len = 0;
         msgpack_object ev, stored;
         msgpack_zone_clear(zone);
         /* The event's req, read loosely: the verifier judges the event. */
@@ -453,6 +619,11 @@ s_walk_store(const char *datadir, s_walker_t *w, char *why, size_t whylen)
                         NMIRF_OK) {
                     const msgpack_object *e = nmirf_mp_get(&stored, "envelope");
                     const msgpack_object *s = nmirf_mp_get(&stored, "sig");
+                    const msgpack_object *r = nmirf_mp_get(&stored, "reply");
+                    if (r && r->type == MSGPACK_OBJECT_BIN) {
+                        reply_p = (const uint8_t *)r->via.bin.ptr;
+                        reply_len = r->via.bin.size;
+                    }
                     if (e && e->type == MSGPACK_OBJECT_BIN && s &&
                         s->type == MSGPACK_OBJECT_BIN) {
                         env_p = (const uint8_t *)e->via.bin.ptr;
@@ -463,7 +634,8 @@ s_walk_store(const char *datadir, s_walker_t *w, char *why, size_t whylen)
                 }
             }
         }
-        if (w->event(w->arg, v.mv_data, v.mv_size, env_p, env_len, sig_p, sig_len))
+        if (w->event(w->arg, v.mv_data, v.mv_size, env_p, env_len, sig_p, sig_len,
+                     reply_p, reply_len))
             result = NMIRF_AUDIT_FAILED;
     }
     mdb_cursor_close(cur);
@@ -491,9 +663,9 @@ done:
 /* Store walk callbacks that verify. */
 static int
 s_dir_event(void *arg, const uint8_t *ev, size_t len, const uint8_t *env, size_t env_len,
-            const uint8_t *sig, size_t sig_len)
+            const uint8_t *sig, size_t sig_len, const uint8_t *reply, size_t reply_len)
 {
-    return s_verify_event(arg, ev, len, env, env_len, sig, sig_len);
+    return s_verify_event(arg, ev, len, env, env_len, sig, sig_len, reply, reply_len);
 }
 
 static int
@@ -518,12 +690,136 @@ nmirf_audit_verify_dir(const char *datadir, const uint8_t broker_pk[NMIRF_SIGN_P
         snprintf(sum->why, sizeof sum->why, "out of memory");
         return NMIRF_AUDIT_ERROR;
     }
+    v.check_replies = true; /* the store keeps each write's reply */
     s_walker_t w = {s_dir_event, s_dir_checkpoint, &v};
     nmirf_audit_rc_t rc = s_walk_store(datadir, &w, sum->why, sizeof sum->why);
     if (rc == NMIRF_AUDIT_OK && s_verify_end(&v))
         rc = NMIRF_AUDIT_FAILED;
     s_verifier_free(&v);
     return rc;
+}
+
+/* --- witnesses ---------------------------------------------------------- */
+
+nmirf_audit_rc_t
+nmirf_audit_check_witness(const char *datadir, const char *agent_dir,
+                          const uint8_t broker_pk[NMIRF_SIGN_PK_LEN],
+                          nmirf_audit_summary_t *sum)
+{
+    char dir[4096];
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    MDB_val k = {10, "checkpoint"}, v;
+    uint64_t seq = 0, ts = 0;
+    uint8_t head[NMIRF_HASH_LEN], sig[NMIRF_SIG_LEN];
+    sum->witness_seq = 0;
+    snprintf(dir, sizeof dir, "%s/replica", agent_dir);
+    int rc = nmirf_store_ro_open(dir, &env, &txn);
+    if (!rc)
+        rc = mdb_dbi_open(txn, "meta", 0, &dbi);
+    if (rc) {
+        snprintf(sum->why, sizeof sum->why, "cannot open the agent's replica %.300s: %s",
+                 dir, mdb_strerror(rc));
+        if (txn)
+            mdb_txn_abort(txn);
+        if (env)
+            mdb_env_close(env);
+        return NMIRF_AUDIT_ERROR;
+    }
+    nmirf_audit_rc_t result = NMIRF_AUDIT_FAILED;
+    rc = mdb_get(txn, dbi, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        result = NMIRF_AUDIT_OK; /* it saw none: it vouches for nothing */
+        goto done;
+    }
+    msgpack_zone zone;
+    msgpack_object cp;
+    msgpack_zone_init(&zone, 256);
+    const uint8_t *h = NULL, *g = NULL;
+    if (rc == 0 &&
+        nmirf_mp_unpack(v.mv_data, v.mv_size, &zone, &cp, NULL, 0) == NMIRF_OK &&
+        cp.type == MSGPACK_OBJECT_MAP && cp.via.map.size == 4 &&
+        !s_uint(&cp, "seq", &seq) && !s_uint(&cp, "ts", &ts) &&
+        (h = s_bin(&cp, "head", NMIRF_HASH_LEN)) &&
+        (g = s_bin(&cp, "sig", NMIRF_SIG_LEN))) {
+        memcpy(head, h, sizeof head);
+        memcpy(sig, g, sizeof sig);
+    } else
+        h = NULL;
+    msgpack_zone_destroy(&zone);
+    if (!h) {
+        snprintf(sum->why, sizeof sum->why,
+                 "the checkpoint the agent at %.300s kept is unreadable", agent_dir);
+        goto done;
+    }
+    msgpack_sbuffer signed_part;
+    msgpack_sbuffer_init(&signed_part);
+    nmirf_checkpoint_pack_signed(&signed_part, seq, head, ts);
+    bool ok = nmirf_signature_ok((const uint8_t *)signed_part.data, signed_part.size, sig,
+                                 broker_pk);
+    msgpack_sbuffer_destroy(&signed_part);
+    if (!ok) {
+        snprintf(sum->why, sizeof sum->why,
+                 "the checkpoint at %llu the agent at %.300s kept is not signed by the "
+                 "broker key",
+                 (unsigned long long)seq, agent_dir);
+        goto done;
+    }
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    env = NULL;
+    txn = NULL;
+    /* The broker's store: event seq, and the log's end. */
+    snprintf(dir, sizeof dir, "%s/store", datadir);
+    uint8_t key[8];
+    for (int i = 7; i >= 0; i--)
+        key[7 - i] = (uint8_t)(seq >> (8 * i));
+    MDB_val ek = {8, key}, ev;
+    MDB_cursor *cur = NULL;
+    rc = nmirf_store_ro_open(dir, &env, &txn);
+    if (!rc)
+        rc = mdb_dbi_open(txn, "events", 0, &dbi);
+    if (!rc)
+        rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc) {
+        snprintf(sum->why, sizeof sum->why, "cannot open the store %.300s: %s", dir,
+                 mdb_strerror(rc));
+        result = NMIRF_AUDIT_ERROR;
+        goto done;
+    }
+    uint64_t end = 0;
+    MDB_val lk, lv;
+    if (mdb_cursor_get(cur, &lk, &lv, MDB_LAST) == 0 && lk.mv_size == 8)
+        for (int i = 0; i < 8; i++)
+            end = end << 8 | ((const uint8_t *)lk.mv_data)[i];
+    rc = mdb_cursor_get(cur, &ek, &ev, MDB_SET_KEY);
+    mdb_cursor_close(cur);
+    uint8_t hash[NMIRF_HASH_LEN];
+    if (rc == 0)
+        nmirf_hash2(hash, ev.mv_data, ev.mv_size, NULL, 0);
+    if (rc != 0) {
+        sum->fail_seq = end + 1;
+        snprintf(sum->why, sizeof sum->why,
+                 "log truncated: the agent at %.300s saw the broker sign seq %llu, but "
+                 "the log ends at %llu",
+                 agent_dir, (unsigned long long)seq, (unsigned long long)end);
+    } else if (memcmp(hash, head, NMIRF_HASH_LEN) != 0) {
+        sum->fail_seq = seq;
+        snprintf(sum->why, sizeof sum->why,
+                 "the log forked: event %llu is not the one the agent at %.300s saw the "
+                 "broker sign",
+                 (unsigned long long)seq, agent_dir);
+    } else {
+        sum->witness_seq = seq;
+        result = NMIRF_AUDIT_OK;
+    }
+done:
+    if (txn)
+        mdb_txn_abort(txn);
+    if (env)
+        mdb_env_close(env);
+    return result;
 }
 
 /* --- writing the export ------------------------------------------------ */
@@ -547,8 +843,10 @@ s_file_write(void *data, const char *buf, size_t len)
 
 static int
 s_export_event(void *arg, const uint8_t *ev, size_t len, const uint8_t *env,
-               size_t env_len, const uint8_t *sig, size_t sig_len)
+               size_t env_len, const uint8_t *sig, size_t sig_len, const uint8_t *reply,
+               size_t reply_len)
 {
+    (void)reply, (void)reply_len; /* replies are not exported (format 1) */
     s_export_t *x = arg;
     msgpack_pack_map(&x->pk, 2);
     nmirf_mp_pack_str(&x->pk, "event");
@@ -643,10 +941,11 @@ s_file_record(s_verifier_t *v, const msgpack_object *rec, size_t index, size_t o
                               "event %llu: its request is not {envelope: bin, sig: bin}",
                               (unsigned long long)v->last_seq + 1);
         }
-        return s_verify_event(
-            v, (const uint8_t *)ev->via.bin.ptr, ev->via.bin.size,
-            env ? (const uint8_t *)env->via.bin.ptr : NULL, env ? env->via.bin.size : 0,
-            sig ? (const uint8_t *)sig->via.bin.ptr : NULL, sig ? sig->via.bin.size : 0);
+        return s_verify_event(v, (const uint8_t *)ev->via.bin.ptr, ev->via.bin.size,
+                              env ? (const uint8_t *)env->via.bin.ptr : NULL,
+                              env ? env->via.bin.size : 0,
+                              sig ? (const uint8_t *)sig->via.bin.ptr : NULL,
+                              sig ? sig->via.bin.size : 0, NULL, 0);
     }
     if (cp && cp->type == MSGPACK_OBJECT_MAP && nkeys == 1)
         return s_verify_checkpoint(v, cp);

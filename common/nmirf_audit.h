@@ -44,6 +44,8 @@ typedef struct {
     uint64_t last_checkpoint; /* seq of the last checkpoint, 0 if none */
     uint64_t fail_seq;        /* the first failing event's seq, 0 if none or not
                                  tied to one event */
+    uint64_t witness_seq;     /* nmirf_audit_check_witness: the seq the agent
+                                 kept a checkpoint of, 0 if none */
     bool key_from_file;       /* checkpoints were checked against the key the
                                  export itself names (no -S given) */
     char why[512];            /* the failure or error, "" on success */
@@ -88,5 +90,19 @@ nmirf_audit_rc_t nmirf_audit_verify_dir(const char *datadir,
    is not an nmirf audit export. */
 nmirf_audit_rc_t nmirf_audit_verify_file(const char *path, const uint8_t *broker_pk,
                                          nmirf_audit_summary_t *sum);
+
+/* Checks what an agent witnessed against the store in DATADIR/store: the
+   broker checkpoint the agent at agent_dir kept (in agent_dir/replica,
+   meta "checkpoint", witness.c) must verify with broker_pk, and the log
+   must hold event seq with that head. A log cut below it ("log
+   truncated"), or holding another event there ("the log forked"), fails,
+   though the log alone verifies: a prefix of a log is a valid log, and
+   only someone who saw more can tell. Both stores are opened read-only.
+   Returns OK (sum->witness_seq says at which seq; 0 if the agent kept
+   none, which proves nothing), FAILED (sum->why) or ERROR (a store cannot
+   be read). sum is not cleared: call after nmirf_audit_verify_dir. */
+nmirf_audit_rc_t nmirf_audit_check_witness(const char *datadir, const char *agent_dir,
+                                           const uint8_t broker_pk[NMIRF_SIGN_PK_LEN],
+                                           nmirf_audit_summary_t *sum);
 
 #endif

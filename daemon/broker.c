@@ -332,7 +332,7 @@ s_on_committed(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return 0;
 }
 
-/* Timer: a heartbeat with the latest sequence number. */
+/* Timer: a heartbeat with the latest sequence number and checkpoint. */
 static int
 s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
 {
@@ -345,9 +345,16 @@ s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 2);
+    msgpack_pack_map(&pk, 3);
     nmirf_mp_pack_kv_uint(&pk, "seq", seq);
     nmirf_mp_pack_kv_uint(&pk, "ts", nmirf_now_ms());
+    /* The latest signed checkpoint: agents keep it and refuse a broker
+       whose log goes back or forks (PROTOCOL.md section 10). It may be
+       ahead of seq (its batch not yet published): it is a statement about
+       the log, not about what was sent. */
+    nmirf_mp_pack_str(&pk, "checkpoint");
+    if (checkpoint_latest(self->store, &sb))
+        msgpack_pack_nil(&pk);
     zmq_send(zsock_resolve(self->pub), "hb", 2, ZMQ_SNDMORE | ZMQ_DONTWAIT);
     zmq_send(zsock_resolve(self->pub), sb.data, sb.size, ZMQ_DONTWAIT);
     subscribers_push(self->subs, zsock_resolve(self->router), "hb", sb.data, sb.size);
@@ -438,7 +445,7 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
         mdb_txn_abort(txn);
     }
     self->verifier = verifier_new(store, opts->verifiers);
-    self->writer = writer_new(store, &self->stats);
+    self->writer = writer_new(store, &self->stats, self->opts.key);
     if (!self->verifier || !self->writer) {
         snprintf(why, whylen, "cannot start the writer and %d verifier threads",
                  opts->verifiers);

@@ -15,8 +15,10 @@
     Both sockets are CurveZMQ servers with the key of DATADIR/keys/
     NMIRFD.key; zap.c decides who connects. After a batch that committed a
     revocation or a key rotation the sockets are recreated on the same
-    endpoints, which ends every open session (PROTOCOL.md section 1). A
-    timer signs a checkpoint of the log head every CHECKPOINT_INTERVAL_MS.
+    endpoints, which ends every open session (PROTOCOL.md section 1). Each
+    batch that grows the log commits a signed checkpoint of its new head
+    (writer.c); a timer, every CHECKPOINT_INTERVAL_MS, signs whatever else
+    grew it (nothing, today: the deadline scan signs its own).
 */
 #ifndef BROKER_H
 #define BROKER_H

@@ -21,6 +21,23 @@ s_last_checkpoint(store_t *store, MDB_txn *txn)
     return seq;
 }
 
+/* Signs {seq, head, ts} of txn's head and puts it under seq, in txn. */
+static int
+s_put(store_t *store, MDB_txn *txn, uint64_t seq, const nmirf_key_t *broker_key)
+{
+    uint8_t head[NMIRF_HASH_LEN], key[8];
+    int rc = store_head(store, txn, head);
+    if (rc)
+        return rc;
+    msgpack_sbuffer cp;
+    msgpack_sbuffer_init(&cp);
+    store_u64_key(seq, key);
+    nmirf_checkpoint_encode(&cp, seq, head, nmirf_now_ms(), broker_key->sign_sk);
+    rc = store_put(store, txn, DB_CHECKPOINTS, key, sizeof key, cp.data, cp.size);
+    msgpack_sbuffer_destroy(&cp);
+    return rc;
+}
+
 int
 checkpoint_write(store_t *store, const nmirf_key_t *broker_key)
 {
@@ -29,7 +46,6 @@ checkpoint_write(store_t *store, const nmirf_key_t *broker_key)
         return -1;
     }
     MDB_txn *txn = NULL;
-    uint8_t head[NMIRF_HASH_LEN];
     int rc = store_begin(store, NULL, true, &txn);
     if (rc) {
         log_warnx("checkpoint: cannot begin a transaction: %s", store_strerror(rc));
@@ -40,20 +56,11 @@ checkpoint_write(store_t *store, const nmirf_key_t *broker_key)
         mdb_txn_abort(txn);
         return 0;
     }
-    rc = store_head(store, txn, head);
-    msgpack_sbuffer cp;
-    msgpack_sbuffer_init(&cp);
-    if (!rc) {
-        uint8_t key[8];
-        store_u64_key(seq, key);
-        nmirf_checkpoint_encode(&cp, seq, head, nmirf_now_ms(), broker_key->sign_sk);
-        rc = store_put(store, txn, DB_CHECKPOINTS, key, sizeof key, cp.data, cp.size);
-    }
+    rc = s_put(store, txn, seq, broker_key);
     if (!rc)
         rc = store_commit(txn); /* synced, like every top-level commit */
     else
         mdb_txn_abort(txn);
-    msgpack_sbuffer_destroy(&cp);
     if (rc) {
         log_warnx("checkpoint at %llu not written: %s", (unsigned long long)seq,
                   store_strerror(rc));
@@ -61,4 +68,47 @@ checkpoint_write(store_t *store, const nmirf_key_t *broker_key)
     }
     log_debug("checkpoint at %llu", (unsigned long long)seq);
     return 0;
+}
+
+int
+checkpoint_put(store_t *store, MDB_txn *txn, const nmirf_key_t *broker_key)
+{
+    if (!broker_key || !broker_key->has_secret)
+        return -1;
+    uint64_t seq = store_seq(store, txn);
+    if (seq == 0)
+        return 0;
+    /* Nested: a full map refuses the checkpoint, not the batch under it
+       (LMDB leaves the parent as it was when a child aborts). */
+    MDB_txn *child = NULL;
+    int rc = store_begin(store, txn, true, &child);
+    if (!rc && !(rc = s_put(store, child, seq, broker_key)))
+        rc = store_commit(child);
+    else if (child)
+        mdb_txn_abort(child);
+    if (rc) {
+        log_warnx("checkpoint at %llu not written: %s", (unsigned long long)seq,
+                  store_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+int
+checkpoint_latest(store_t *store, msgpack_sbuffer *out)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    if (store_begin(store, NULL, false, &txn) != 0)
+        return -1;
+    int rc = mdb_cursor_open(txn, store_dbi(store, DB_CHECKPOINTS), &cur);
+    if (!rc) {
+        rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+        if (!rc)
+            msgpack_sbuffer_write(out, v.mv_data, v.mv_size);
+        mdb_cursor_close(cur);
+    }
+    mdb_txn_abort(txn);
+    return rc ? -1 : 0;
 }

@@ -16,7 +16,8 @@
 #include "nmirf_keys.h"
 #include "store.h"
 
-#define CHECKPOINT_INTERVAL_MS 10000 /* the broker's checkpoint timer */
+/* The broker's checkpoint timer: a fallback, each growing batch signs one. */
+#define CHECKPOINT_INTERVAL_MS 10000
 
 /* Writes a checkpoint of the current head, in its own synced write
    transaction, if the head advanced since the last checkpoint (an idle
@@ -24,5 +25,19 @@
    (written, or nothing to write) or -1 after logging why; a failure
    changes nothing and the next call tries again. */
 int checkpoint_write(store_t *store, const nmirf_key_t *broker_key);
+
+/* Writes a checkpoint of txn's head into txn itself (a write transaction
+   whose commit makes it durable with the events it covers): the writer's
+   batch calls it before its one synced commit, so a checkpoint costs a
+   signature and a put, not a sync. In a nested transaction: a refused put
+   (a full map) leaves txn as it was. Returns 0 (written, or an empty log)
+   or -1 after logging why. */
+int checkpoint_put(store_t *store, MDB_txn *txn, const nmirf_key_t *broker_key);
+
+/* Appends the latest checkpoint's stored bytes (the map {seq, head, ts,
+   sig}) to out, from a read transaction of its own: what heartbeats carry
+   to agents, the broker's witnesses. Returns 0, or -1 if there is none
+   (out unchanged). */
+int checkpoint_latest(store_t *store, msgpack_sbuffer *out);
 
 #endif

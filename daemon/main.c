@@ -86,8 +86,9 @@ s_usage(FILE *out)
             "      --map-size MIB      LMDB map size in MiB (default 1024)\n"
             "      --log-level LEVEL   error, warning, info (default) or debug\n"
             "  -v, --verbose           --log-level debug: log every request\n"
-            "      --checkpoint-interval S  seconds between signed checkpoints "
-            "(default 10)\n"
+            "      --checkpoint-interval S  seconds between checks that the head "
+            "is signed (default 10;\n"
+            "                          every commit that grows the log signs it)\n"
             "      --slow-commit-ms MS warn about commits slower than this (default "
             "100)\n"
             "      --due-soon-days DAYS  deadline horizon (default 14)\n"
@@ -268,6 +269,10 @@ main(int argc, char **argv)
         fatalx("cannot load the broker's key: %s", why);
     if (!broker_key.has_secret)
         fatalx("%s: not a secret key file", keypath);
+    /* Whatever LMDB recovered at open is the log from here on: sign its
+       head now, so a run that dies before its first batch (a crash loop)
+       still leaves the head it started from signed. */
+    checkpoint_write(store, &broker_key);
     opts.datadir = datadir;
     opts.key = &broker_key;
     opts.verifiers = (int)nmirf_conf_uint(s.conf, "verifiers");

@@ -7,12 +7,14 @@
     one LMDB write transaction, applies each (dispatch_apply: a write in a
     nested transaction), commits once (synced: the durability point), and
     hands the batch back: the jobs with their replies and the events the
-    commit holds. The broker's thread then sends the replies, then
-    publishes the events. So no reply and no event leaves before its
-    commit, and while the writer waits for the disk the broker's thread
-    keeps reading and verifying the next batch. A lone request, when the
-    thread is idle, is run on the broker's thread itself (writer_run):
-    with nothing to overlap, a thread hand-off is only latency.
+    commit holds (a batch that appended events also commits a signed
+    checkpoint of the new head, checkpoint_put). The broker's thread then
+    sends the replies, then publishes the events. So no reply and no event
+    leaves before its commit, and while the writer waits for the disk the
+    broker's thread keeps reading and verifying the next batch. A lone
+    request, when the thread is idle, is run on the broker's thread itself
+    (writer_run): with nothing to overlap, a thread hand-off is only
+    latency.
 */
 #ifndef WRITER_H
 #define WRITER_H
@@ -21,6 +23,7 @@
 #include <stdbool.h>
 
 #include "events.h"
+#include "nmirf_keys.h"
 #include "stats.h"
 #include "store.h"
 #include "verifier.h"
@@ -35,8 +38,10 @@ typedef struct {
 typedef struct _writer_t writer_t;
 
 /* Starts the writer thread on store; it counts in stats (which ping
-   reads, on the same thread). Returns NULL on failure. */
-writer_t *writer_new(store_t *store, broker_stats_t *stats);
+   reads, on the same thread), and signs a checkpoint into each batch that
+   grows the log with key (borrowed; must outlive the writer). Returns
+   NULL on failure. */
+writer_t *writer_new(store_t *store, broker_stats_t *stats, const nmirf_key_t *key);
 
 /* Stops the thread once its current batch is done, and frees the jobs it
    had not begun and the batches not taken back (unanswered). */

@@ -234,8 +234,14 @@ ha_agent_kill(ha_agent_t *a)
 void
 ha_agent_restart(ha_agent_t *a)
 {
+    ha_agent_restart_with(a, NULL);
+}
+
+void
+ha_agent_restart_with(ha_agent_t *a, const char *const *extra)
+{
     HA_ASSERTF(a->pid == 0, "restart: agent still running");
-    s_spawn(a, NULL);
+    s_spawn(a, extra);
 }
 
 int

@@ -84,6 +84,10 @@ int ha_agent_run_again(ha_agent_t *a, char **out);
    a->events_ep, and waits for its control socket. */
 void ha_agent_restart(ha_agent_t *a);
 
+/* As ha_agent_restart, with more agent arguments for this start only
+   (NULL-ended, borrowed). */
+void ha_agent_restart_with(ha_agent_t *a, const char *const *extra);
+
 /* Stops the agent if it runs, removes its directory and frees it. Call
    only when the test passed. */
 void ha_agent_destroy(ha_agent_t **a_p);

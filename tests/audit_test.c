@@ -4,8 +4,8 @@
     A real broker takes a realistic run of writes: enrolments, an import
     (three events from one request), assignments, a report signed with
     MJ's first key, a key rotation, reports signed with MJ's new key. Each
-    stop writes a checkpoint (nmirfd's shutdown checkpoint, in main.c), and
-    the broker is stopped twice, so the log carries two. Then the export
+    batch that grows the log commits a checkpoint of its head (writer.c),
+    and the broker is stopped and restarted between the writes. Then the export
     and the data directory (and a `cp -a` copy of it) verify, and modified
     copies of the export fail at the first event they broke, each with its
     reason: a changed event byte, a removed event, two events swapped, a
@@ -340,10 +340,10 @@ main(int argc, char **argv)
     nmirf_audit_summary_t sum;
     H_ASSERTF(nmirf_audit_export(b->dir, path, broker.sign_pk, &sum) == NMIRF_AUDIT_OK,
               "export: %s", sum.why);
-    H_ASSERT(sum.events == last && sum.checkpoints == 2);
+    H_ASSERT(sum.events == last && sum.checkpoints >= 2);
     H_ASSERTF(nmirf_audit_verify_file(path, broker.sign_pk, &sum) == NMIRF_AUDIT_OK,
               "verify: %s", sum.why);
-    H_ASSERTF(sum.events == last && sum.checkpoints == 2 && sum.last_checkpoint == last &&
+    H_ASSERTF(sum.events == last && sum.checkpoints >= 2 && sum.last_checkpoint == last &&
                   sum.authors == 2,
               "events %llu checkpoints %llu last %llu authors %llu",
               (unsigned long long)sum.events, (unsigned long long)sum.checkpoints,
@@ -416,7 +416,8 @@ main(int argc, char **argv)
                    "event 7: missing, seq 8");
     export_free(&m);
 
-    /* The log cut below the last checkpoint (the checkpoints kept). */
+    /* The log cut below the last checkpoints (the checkpoints kept): the
+       first checkpoint past the cut names it. */
     export_dup(&m, &x);
     size_t ilast = record_of(&m, last);
     for (size_t k = ilast - 1; k <= ilast; k++)
@@ -426,7 +427,7 @@ main(int argc, char **argv)
     m.count -= 2;
     snprintf(msg, sizeof msg,
              "log truncated: checkpoint at %llu but the log ends at %llu",
-             (unsigned long long)last, (unsigned long long)last - 2);
+             (unsigned long long)last - 1, (unsigned long long)last - 2);
     expect_failure("truncated log", &m, bad, broker.sign_pk, last - 1, msg);
     export_free(&m);
 

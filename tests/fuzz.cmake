@@ -46,7 +46,8 @@ foreach(spec mp_check:nmirf_proto envelope:nmirf_proto reply:nmirf_proto
     # is an executable, not a library); the harness stubs link.c and
     # outbox.c.
     target_sources(${target} PRIVATE ${PROJECT_SOURCE_DIR}/client/agent/replica.c
-                                     ${PROJECT_SOURCE_DIR}/client/agent/notify.c)
+                                     ${PROJECT_SOURCE_DIR}/client/agent/notify.c
+                                     ${PROJECT_SOURCE_DIR}/client/agent/witness.c)
     target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/client/agent)
     target_link_libraries(${target} PRIVATE PkgConfig::LMDB)
   endif()

@@ -6,6 +6,8 @@
     events, the subscription, reachability, blocking reads),
     link_monitor.c (whether the broker lets our key in: a socket monitor
     on the DEALER), replica.c (the LMDB replica kept by snapshot + events),
+    witness.c (the
+    broker's latest signed checkpoint, kept; a broker going back refused),
     outbox.c (the
     durable queue of signed submissions and their resending), notify.c
     (notifications: log, hook, PUB socket, file), control.c (the local
@@ -55,6 +57,14 @@ typedef enum {
     AG_DB_COUNT
 } agent_db_t;
 
+/* A broker checkpoint (PROTOCOL.md section 10). */
+typedef struct {
+    uint64_t seq;                 /* the event it signs */
+    uint8_t head[NMIRF_HASH_LEN]; /* that event's hash */
+    uint64_t ts;                  /* broker time, ms */
+    uint8_t sig[NMIRF_SIG_LEN];   /* the broker's signature */
+} agent_checkpoint_t;
+
 typedef struct _outbox_t outbox_t;
 typedef struct _control_t control_t;
 typedef struct _notify_t notify_t;
@@ -69,6 +79,7 @@ typedef struct {
     const char *notify_log; /* --notify-log file, or NULL */
     nmirf_key_t key;        /* our entity's keys (with secret) */
     char server_key[41];    /* the broker's CURVE public key, Z85 (-S) */
+    uint8_t broker_sign_pk[NMIRF_SIGN_PK_LEN]; /* its checkpoint key (-S) */
 
     zloop_t *loop;    /* the reactor */
     zsock_t *dealer;  /* THE connection to the broker: requests, replies, pushes */
@@ -97,6 +108,18 @@ typedef struct {
     bool loaded;              /* the replica holds a snapshot (or events) */
     bool catchup;             /* behind the broker: fetch what is missing */
     bool resync;              /* an event could not be applied: reload a snapshot */
+
+    agent_checkpoint_t witness;      /* the latest broker checkpoint verified and
+                                        kept (meta "checkpoint"); seq 0: none */
+    agent_checkpoint_t witness_next; /* the one the last heartbeat carried */
+    bool witness_pending;            /* ...not yet judged (witness_check) */
+    agent_checkpoint_t witness_cand; /* a later one, verified, kept once the
+                                        replica reaches its seq */
+    bool witness_has_cand;           /* witness_cand is set */
+    bool refused;                    /* the broker's log went back, forked or is
+                                        signed by another key: nothing more is
+                                        applied from it */
+    char refused_why[384];           /* why, for the log and `status` */
 
     outbox_t *outbox;   /* outbox.c */
     control_t *control; /* control.c */
@@ -204,6 +227,39 @@ int replica_digest(agent_t *ag, uint8_t out[NMIRF_HASH_LEN], uint64_t *seq);
    none for an implemented recommendation. Returns 0 or -1. */
 int replica_pack_mine(agent_t *ag, const char *today, uint64_t due_soon_days,
                       msgpack_packer *pk);
+
+/* --- witness.c --------------------------------------------------------- */
+
+/* Reads the kept checkpoint (after replica_open). Returns 0 or -1
+   (logged: an unreadable one). */
+int witness_open(agent_t *ag);
+
+/* Drops the kept checkpoint and the replica's sequence and chain head
+   (--forget-checkpoint, after an operator decided the broker is right):
+   the replica reloads from a snapshot. Returns 0 or -1. */
+int witness_forget(agent_t *ag);
+
+/* Puts the kept checkpoint into txn (after a snapshot load dropped the
+   meta database). Returns an LMDB error code. */
+int witness_put(agent_t *ag, MDB_txn *txn);
+
+/* Checks that ev, the next event to apply in txn, follows the last one
+   applied (its prev is meta "head", absent after a snapshot) and, at the
+   candidate checkpoint's seq, hashes to its head; then makes ev the head.
+   Returns 0, -1 after refusing the broker (a forked log), or an LMDB
+   error code. */
+int witness_on_event(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev);
+
+/* Notes the checkpoint a heartbeat carried (a map or nil), to be judged
+   by witness_check; safe while a replica transaction is open. */
+void witness_take(agent_t *ag, const msgpack_object *cp);
+
+/* Judges the noted checkpoint: a bad signature, a lower seq than the kept
+   one (or the candidate), or the same seq with another head refuses the
+   broker (ag->refused, logged); a higher one becomes the candidate, kept
+   (synced) once the replica has reached it. Call with no replica
+   transaction open. */
+void witness_check(agent_t *ag);
 
 /* --- outbox.c ---------------------------------------------------------- */
 

@@ -54,6 +54,7 @@ static struct {
                                 agent's strings point into it) */
     nmirf_conf_t *conf;      /* settings in force */
     agent_t *ag;             /* the agent */
+    bool forget_checkpoint;  /* --forget-checkpoint: drop the kept one at start */
 } s;
 
 static void
@@ -64,6 +65,7 @@ s_usage(FILE *out)
         "usage: nmirf-agent -k KEYFILE -S SERVERKEY [-nv] [-c FILE] [-d DIR]\n"
         "                   [-b ENDPOINT] [-e ENDPOINT] [--hook CMD]\n"
         "                   [--notify-log FILE] [--log-level LEVEL]\n"
+        "                   [--forget-checkpoint]\n"
         "\n"
         "A ministry's nmirf client daemon: replica, notifications, outbox.\n"
         "\n"
@@ -80,6 +82,9 @@ s_usage(FILE *out)
         "      --hook CMD         run /bin/sh -c CMD per notification, JSON on stdin\n"
         "      --notify-log FILE  append each notification to FILE as a JSON line\n"
         "      --log-level LEVEL  error, warning, info (default) or debug\n"
+        "      --forget-checkpoint  drop the broker checkpoint this agent kept (after\n"
+        "                         it refused a broker whose log went back or forked,\n"
+        "                         and an operator decided: docs/OPERATIONS.md)\n"
         "  -v, --verbose          --log-level debug\n"
         "  -h, --help             this help\n"
         "\n"
@@ -134,7 +139,8 @@ static int
 s_run(agent_t *ag)
 {
     ag->loop = zloop_new();
-    if (replica_open(ag) || !(ag->outbox = outbox_new(ag)) || link_open(ag) ||
+    if (replica_open(ag) || (s.forget_checkpoint && witness_forget(ag)) ||
+        witness_open(ag) || !(ag->outbox = outbox_new(ag)) || link_open(ag) ||
         !(ag->notify = notify_new(ag)))
         return 1;
     zloop_reader(ag->loop, ag->dealer, link_on_dealer, ag);
@@ -158,6 +164,7 @@ main(int argc, char **argv)
         {"hook", required_argument, NULL, 'H'},
         {"notify-log", required_argument, NULL, 'N'},
         {"log-level", required_argument, NULL, 'L'},
+        {"forget-checkpoint", no_argument, NULL, 'F'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -178,6 +185,9 @@ main(int argc, char **argv)
             break;
         case 'n':
             check_only = true;
+            break;
+        case 'F':
+            s.forget_checkpoint = true;
             break;
         case 'k':
             nmirf_conf_flag(&s.src, "key_file", optarg);
@@ -259,6 +269,11 @@ main(int argc, char **argv)
         fatalx("key %s holds no secret key (use ID.key, not ID.pub)", key_path);
     if (nmirf_server_key_load(server_key_path, ag.server_key, why, sizeof why) != 0)
         fatalx("server key: %s", why);
+    nmirf_key_t broker_key; /* its signing half checks the broker's checkpoints */
+    if (nmirf_key_load(&broker_key, server_key_path, why, sizeof why) != 0)
+        fatalx("server key: %s", why);
+    memcpy(ag.broker_sign_pk, broker_key.sign_pk, sizeof ag.broker_sign_pk);
+    nmirf_key_wipe(&broker_key);
     if (mkdir(ag.dir, 0750) != 0 && errno != EEXIST)
         fatal("mkdir %s", ag.dir);
     /* One agent per DIR: a second one would unlink the first's sockets

@@ -280,7 +280,7 @@ s_status(agent_t *ag, msgpack_packer *pk)
 {
     bool up = link_reachable(ag);
     int64_t now = zclock_mono();
-    msgpack_pack_map(pk, 12);
+    msgpack_pack_map(pk, 14);
     nmirf_mp_pack_kv_str(pk, "entity", ag->key.entity);
     nmirf_mp_pack_kv_uint(pk, "seq", ag->seq);
     nmirf_mp_pack_kv_uint(pk, "broker_seq", ag->broker_seq);
@@ -302,6 +302,14 @@ s_status(agent_t *ag, msgpack_packer *pk)
     else
         msgpack_pack_nil(pk);
     nmirf_mp_pack_kv_uint(pk, "outbox_reported", (uint64_t)ag->reported_at);
+    /* The witness (witness.c): the broker checkpoint kept, and why the
+       broker is refused (nil while it is not). */
+    nmirf_mp_pack_kv_uint(pk, "checkpoint_seq", ag->witness.seq);
+    nmirf_mp_pack_str(pk, "broker_refused");
+    if (ag->refused)
+        nmirf_mp_pack_str(pk, ag->refused_why);
+    else
+        msgpack_pack_nil(pk);
     return 0;
 }
 

@@ -178,7 +178,13 @@ s_apply(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev)
 static int
 s_apply_next(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev, zlist_t *pending)
 {
-    int rc = s_apply(ag, txn, ev);
+    /* The chain first (witness.c): an event that does not follow the one
+       we applied is a forked log, refused, and nothing is reloaded. */
+    int rc = witness_on_event(ag, txn, ev);
+    if (rc < 0)
+        return rc;
+    if (!rc)
+        rc = s_apply(ag, txn, ev);
     if (!rc)
         rc = s_put_seq(ag, txn, ev->seq);
     if (rc) {
@@ -346,6 +352,8 @@ s_load_snapshot(agent_t *ag)
     msgpack_sbuffer_destroy(&buf);
     if (!rc)
         rc = s_put_seq(ag, txn, seqo->via.u64);
+    if (!rc) /* meta was dropped with the rest: the witness's checkpoint stays */
+        rc = witness_put(ag, txn);
     if (!rc)
         rc = mdb_txn_commit(txn);
     else
@@ -464,7 +472,8 @@ s_catch_up(agent_t *ag)
     return 0;
 }
 
-/* Handles a heartbeat {seq, ts}: the broker is alive, and may be ahead. */
+/* Handles a heartbeat {seq, ts, checkpoint}: the broker is alive, and may
+   be ahead; its checkpoint goes to the witness. */
 static void
 s_on_heartbeat(agent_t *ag, zframe_t *frame)
 {
@@ -474,6 +483,9 @@ s_on_heartbeat(agent_t *ag, zframe_t *frame)
     if (nmirf_mp_unpack(zframe_data(frame), zframe_size(frame), &zone, &obj, NULL, 0) ==
         NMIRF_OK) {
         const msgpack_object *seq = nmirf_mp_get(&obj, "seq");
+        const msgpack_object *cp = nmirf_mp_get(&obj, "checkpoint");
+        if (cp)
+            witness_take(ag, cp);
         if (seq && seq->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
             link_contact(ag);
             ag->broker_seq = seq->via.u64;
@@ -519,9 +531,9 @@ s_read_pushed(agent_t *ag, bool drain)
         link_contact(ag);
         if (ev->seq > ag->broker_seq)
             ag->broker_seq = ev->seq;
-        if (!ag->loaded || ag->catchup || ev->seq <= ag->seq) {
-            /* Not loaded yet, or already had: the snapshot or the catch-up
-               covers it. */
+        if (ag->refused || !ag->loaded || ag->catchup || ev->seq <= ag->seq) {
+            /* Refused (witness.c), not loaded yet, or already had: the
+               snapshot or the catch-up covers it. */
         } else if (ev->seq != ag->seq + 1) {
             log_debug("gap: event %llu after %llu", (unsigned long long)ev->seq,
                       (unsigned long long)ag->seq);
@@ -563,6 +575,7 @@ s_read_pushed(agent_t *ag, bool drain)
     }
     notify_deliver(ag, pending);
     zlist_destroy(&pending);
+    witness_check(ag); /* no transaction open here */
     link_flush_replies(ag);
 }
 
@@ -581,8 +594,9 @@ void
 replica_on_pushed(agent_t *ag)
 {
     s_read_pushed(ag, false);
-    if ((ag->catchup || ag->resync) && link_may_read(ag))
+    if ((ag->catchup || ag->resync) && !ag->refused && link_may_read(ag))
         s_catch_up(ag);
+    witness_check(ag); /* the replica may have reached its candidate */
 }
 
 void
@@ -590,10 +604,11 @@ replica_tick(agent_t *ag)
 {
     if (link_stashed(ag)) /* zloop sees the socket, not the stash */
         s_read_pushed(ag, false);
-    if (!link_may_read(ag))
+    if (!link_may_read(ag) || ag->refused)
         return;
     if (!ag->loaded || ag->catchup || ag->resync)
         s_catch_up(ag);
+    witness_check(ag);
 }
 
 int
