@@ -336,9 +336,11 @@ outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
     }
     /* `storage` and `internal` say the broker could not take the write
        and changed nothing: that is not an answer to keep, only to report.
-       The entry stays and is resent on its backoff (guarantee 3). */
+       Nor is `key_retired`: our connection's key was rotated out, and
+       the write waits for the agent to run with the new keys. The entry
+       stays and is resent on its backoff (guarantee 3). */
     if (reply->code == NMIRF_E_STORAGE || reply->code == NMIRF_E_INTERNAL ||
-        reply->code == NMIRF_CODE_COUNT) {
+        reply->code == NMIRF_E_KEY_RETIRED || reply->code == NMIRF_CODE_COUNT) {
         char hex[2 * NMIRF_ID_LEN + 1];
         nmirf_hex(e->id, NMIRF_ID_LEN, hex);
         log_warnx("outbox: %s %s not taken by the broker (%s: %s); kept, will resend",
