@@ -32,10 +32,11 @@
 #include "nmirf_util.h"
 #include "nmirf_wire.h"
 
-#define FETCH_LIMIT 1000 /* events per events.since while following */
-#define POLL_MS 250      /* how often the follow loop looks at the signal flag */
+#define FETCH_LIMIT 1000     /* events per events.since while following */
+#define POLL_MS 250          /* how often the follow loop looks at the signal flag */
 #define FOLLOW_PING_MS 5000  /* a ping keeps the subscription (broker TTL 30 s) */
-#define FOLLOW_STALE_MS 3500 /* no heartbeat this long (one a second): subscribe again */
+#define FOLLOW_STALE_MS 3500 /* no heartbeat this long (one a second): subscribe again   \
+                              */
 
 static volatile sig_atomic_t s_stop;
 
@@ -269,8 +270,8 @@ s_on_message(follow_t *f, zmsg_t *msg)
 /* Sends op (body {}) signed as the CLI's entity on the follow's DEALER,
    without waiting; its request id into id. Returns 0 or -1 (why set). */
 static int
-s_follow_send(cli_t *cli, zsock_t *d, const char *op, uint8_t id[NMIRF_ID_LEN],
-              char *why, size_t whylen)
+s_follow_send(cli_t *cli, zsock_t *d, const char *op, uint8_t id[NMIRF_ID_LEN], char *why,
+              size_t whylen)
 {
     uint8_t *env, sig[NMIRF_SIG_LEN], body = 0x80; /* {} */
     size_t env_len;

@@ -30,8 +30,8 @@ struct _verifier_t {
 static void
 s_check(store_t *store, MDB_txn *rtxn, verifier_job_t *job)
 {
-    job->check_rc = dispatch_check(store, rtxn, job->peer, job->peer_key, job->frames, job->sizes,
-                                   job->count, &job->checked);
+    job->check_rc = dispatch_check(store, rtxn, job->peer, job->peer_key, job->frames,
+                                   job->sizes, job->count, &job->checked);
 }
 
 /* Appends item to q; a job cannot be dropped here (the broker counts it

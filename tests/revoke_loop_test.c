@@ -9,8 +9,8 @@
     recommendations, public rec.updated events). Then, LOOPS times, a fresh
     entity RLn is enrolled and gets everything a client can hold open: its
     nmirf-agent (connected, replica loaded), a DEALER subscribed on its
-    request connection, a SUB on the PUB that has heard the public feed. The coordinator revokes it and
-    at once:
+    request connection, a SUB on the PUB that has heard the public feed. The coordinator
+   revokes it and at once:
 
     - the coordinator's `ping`, on a connection of its own, must be
       answered within 1 s (the client's receive timeout; the latency is
@@ -38,8 +38,9 @@
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 
-#define LOOPS 100          /* revocations by default (NMIRF_REVOKE_LOOPS=200: the count) */
-#define WINDOW 6           /* loops a revoked entity's sockets stay open */
+#define LOOPS 100 /* revocations by default (NMIRF_REVOKE_LOOPS=200: the issue's count)  \
+                   */
+#define WINDOW 6  /* loops a revoked entity's sockets stay open */
 #define PING_MS 1000       /* the coordinator's ping must be answered within */
 #define SILENCE_MS 1500    /* a live subscription pushes a heartbeat every 1 s */
 #define WRITER_NAP_MS 5    /* between the ministry's submissions */
@@ -52,11 +53,11 @@ static size_t s_writes[2];  /* writes each writer made */
 
 /* One revoked entity's open sockets, checked again later. */
 typedef struct {
-    char id[16];        /* RLn */
-    uint64_t revoked;   /* seq of its entity.revoked event */
-    zsock_t *dealer;    /* subscribed on its request connection */
-    zsock_t *sub;       /* on the PUB, every topic */
-    size_t sub_events;  /* public events its SUB heard */
+    char id[16];       /* RLn */
+    uint64_t revoked;  /* seq of its entity.revoked event */
+    zsock_t *dealer;   /* subscribed on its request connection */
+    zsock_t *sub;      /* on the PUB, every topic */
+    size_t sub_events; /* public events its SUB heard */
 } s_revoked_t;
 
 /* The ministry's part of the load: a report every WRITER_NAP_MS. */
@@ -136,8 +137,8 @@ s_dealer_check(zsock_t *d, uint64_t revoked, int wait_ms, const uint8_t *want_id
     while ((m = zmsg_recv(d))) {
         if (zmsg_size(m) == 1) {
             zframe_t *f = zmsg_first(m);
-            nmirf_reply_t *r = nmirf_reply_decode(zframe_data(f), zframe_size(f), why,
-                                                  sizeof why);
+            nmirf_reply_t *r =
+                nmirf_reply_decode(zframe_data(f), zframe_size(f), why, sizeof why);
             zmsg_destroy(&m);
             H_ASSERTF(r, "%s: unreadable reply: %s", who, why);
             if (want_id && r->has_id && memcmp(r->id, want_id, NMIRF_ID_LEN) == 0)
@@ -153,8 +154,8 @@ s_dealer_check(zsock_t *d, uint64_t revoked, int wait_ms, const uint8_t *want_id
             msgpack_zone zone;
             msgpack_object obj;
             msgpack_zone_init(&zone, 256);
-            H_ASSERT(nmirf_mp_unpack(zframe_data(body), zframe_size(body), &zone, &obj, why,
-                                     sizeof why) == NMIRF_OK);
+            H_ASSERT(nmirf_mp_unpack(zframe_data(body), zframe_size(body), &zone, &obj,
+                                     why, sizeof why) == NMIRF_OK);
             seq = h_u(&obj, "seq");
             msgpack_zone_destroy(&zone);
         } else {
@@ -197,8 +198,8 @@ s_enroll(h_entity_t *coord, const char *id)
     snprintf(e->id, sizeof e->id, "%s", id);
     H_ASSERT(nmirf_key_generate(&e->key, id) == 0);
     msgpack_sbuffer *sb = h_pack_enroll(&e->key, "ministry");
-    nmirf_reply_t *r = h_call_packed(coord, NULL, "entity.enroll", (uint8_t *)sb->data,
-                                     sb->size);
+    nmirf_reply_t *r =
+        h_call_packed(coord, NULL, "entity.enroll", (uint8_t *)sb->data, sb->size);
     H_EXPECT(r, "ok");
     nmirf_reply_destroy(&r);
     msgpack_sbuffer_free(sb);
@@ -271,8 +272,8 @@ main(int argc, char **argv)
                  "{'recs': [{'id': 'RL/0', 'mechanism': 'UPR', 'text': {'en': 'x'}}]}");
     H_CALL_CHECK("ok", coord, "rec.assign", "{'rec': 'RL/0', 'lead': 'MJ'}");
     /* The ping on a connection of its own, given PING_MS to answer. */
-    nmirf_client_t *pinger = nmirf_client_new(b->request_ep, &coord->key, b->server_key,
-                                              PING_MS);
+    nmirf_client_t *pinger =
+        nmirf_client_new(b->request_ep, &coord->key, b->server_key, PING_MS);
     H_ASSERT(pinger);
     pthread_t writer, importer;
     H_ASSERT(pthread_create(&writer, NULL, s_writer, mj) == 0);
@@ -312,8 +313,10 @@ main(int argc, char **argv)
         uint64_t t0 = nmirf_mono_us();
         r = nmirf_client_call(pinger, "ping", NULL, 0, why, sizeof why);
         uint64_t took = nmirf_mono_us() - t0;
-        H_ASSERTF(r, "revocation %d (%s): the coordinator's ping was not answered "
-                  "within %d ms: %s", n, rv->id, PING_MS, why);
+        H_ASSERTF(r,
+                  "revocation %d (%s): the coordinator's ping was not answered "
+                  "within %d ms: %s",
+                  n, rv->id, PING_MS, why);
         H_EXPECT(r, "ok");
         nmirf_reply_destroy(&r);
         worst_us = took > worst_us ? took : worst_us;

@@ -240,8 +240,9 @@ main(int argc, char **argv)
     for (int s_i = 0; s_i < 2; s_i++) {
         const char *name = s_i ? "\"\"" : "ev/";
         size_t n_got = collect(subs[s_i], "ev/", since, n_pub, got, n + 1);
-        H_ASSERTF(n_got == n_pub, "subscriber on %s got %zu events, the public ones are %zu",
-                  name, n_got, n_pub);
+        H_ASSERTF(n_got == n_pub,
+                  "subscriber on %s got %zu events, the public ones are %zu", name, n_got,
+                  n_pub);
         for (size_t i = 0; i < n_got; i++) {
             H_ASSERTF(got[i]->seq == pub[i]->seq, "%s event %zu has seq %llu, not %llu",
                       name, i, (unsigned long long)got[i]->seq,

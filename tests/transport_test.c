@@ -15,7 +15,7 @@
 
 #include "nmirf_util.h"
 
-#define SHORT_MS 800  /* a refused client waits this long for nothing */
+#define SHORT_MS 800 /* a refused client waits this long for nothing */
 
 static h_broker_t *b;          /* the broker under test */
 static h_entity_t *coord, *mj; /* enrolled */
