@@ -15,7 +15,8 @@
     log. The log is the truth; the pushes are only the nudge. A `ping`
     every FOLLOW_PING_MS keeps the subscription (the broker ends one that
     sends nothing for 30 s); with no heartbeat for FOLLOW_STALE_MS (a
-    broker restart) it subscribes again.
+    broker restart) it subscribes again, and again every FOLLOW_STALE_MS
+    while the broker does not answer.
 */
 #include <errno.h>
 #include <signal.h>
@@ -35,8 +36,7 @@
 #define FETCH_LIMIT 1000     /* events per events.since while following */
 #define POLL_MS 250          /* how often the follow loop looks at the signal flag */
 #define FOLLOW_PING_MS 5000  /* a ping keeps the subscription (broker TTL 30 s) */
-#define FOLLOW_STALE_MS 3500 /* no heartbeat this long (one a second): subscribe again   \
-                              */
+#define FOLLOW_STALE_MS 3500 /* no heartbeat this long (1 a second): subscribe again */
 
 static volatile sig_atomic_t s_stop;
 
@@ -408,8 +408,11 @@ s_follow(cli_t *cli, uint64_t since, bool has_since)
         if (now - heard >= FOLLOW_STALE_MS) {
             /* No heartbeat: the subscription is gone (a broker restart).
                Subscribe again, and fetch what was missed meanwhile. */
-            if ((rc = s_follow_subscribe(&f, d)) || (rc = s_catch_up(&f)))
-                break;
+            if ((rc = s_follow_subscribe(&f, d)) || (rc = s_catch_up(&f))) {
+                if (rc == CLI_EXIT_REFUSED)
+                    break; /* revoked, key retired: nothing will come */
+                rc = 0;    /* the broker is away: try again later */
+            }
             heard = pinged = zclock_mono();
         } else if (now - pinged >= FOLLOW_PING_MS) {
             if (s_follow_send(cli, d, "ping", ping_id, why, sizeof why) == 0)
