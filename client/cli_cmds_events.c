@@ -1,14 +1,22 @@
 /*  cli_cmds_events - the event log: events, and events --follow.
 
-    --follow joins the two endpoints. It subscribes to "ev/" (every event
-    exactly once) and "hb" (the broker's heartbeat) first, then fetches the
-    events it has not seen with events.since, so nothing falls between the
-    fetch and the subscription. Events are printed strictly in sequence:
-    one that arrives twice is dropped, and a jump in the numbers, or a
-    heartbeat ahead of the last one printed, means the subscription lost
-    some (ZeroMQ drops on a slow joiner or a full queue), so they are
-    fetched again from the log. The log is the truth; the PUB socket is
-    only the nudge.
+    --follow sends `subscribe` on a request connection of its own (a
+    DEALER to the request endpoint, PROTOCOL.md section 6), so the broker
+    pushes it every event and heartbeat and controls it per entity: a
+    revocation or a key rotation ends the subscription at once, and the
+    follow's next request is refused, which ends it with that refusal.
+    The PUB socket is not used: it carries only the public feed. It
+    subscribes first, then fetches the events it has not seen with
+    events.since (on the CLI's usual connection), so nothing falls between
+    the fetch and the subscription. Events are printed strictly in
+    sequence: one that arrives twice is dropped, and a jump in the
+    numbers, or a heartbeat ahead of the last one printed, means some were
+    lost (a full queue at the broker), so they are fetched again from the
+    log. The log is the truth; the pushes are only the nudge. A `ping`
+    every FOLLOW_PING_MS keeps the subscription (the broker ends one that
+    sends nothing for 30 s); with no heartbeat for FOLLOW_STALE_MS (a
+    broker restart) it subscribes again, and again every FOLLOW_STALE_MS
+    while the broker does not answer.
 */
 #include <errno.h>
 #include <signal.h>
@@ -22,9 +30,13 @@
 #include "cli.h"
 #include "nmirf_json.h"
 #include "nmirf_mp.h"
+#include "nmirf_util.h"
+#include "nmirf_wire.h"
 
-#define FETCH_LIMIT 1000 /* events per events.since while following */
-#define POLL_MS 250      /* how often the follow loop looks at the signal flag */
+#define FETCH_LIMIT 1000     /* events per events.since while following */
+#define POLL_MS 250          /* how often the follow loop looks at the signal flag */
+#define FOLLOW_PING_MS 5000  /* a ping keeps the subscription (broker TTL 30 s) */
+#define FOLLOW_STALE_MS 3500 /* no heartbeat this long (1 a second): subscribe again */
 
 static volatile sig_atomic_t s_stop;
 
@@ -219,7 +231,7 @@ s_catch_up(follow_t *f)
     return 0;
 }
 
-/* Handles one message from the SUB socket. */
+/* Handles one pushed message, [topic][body]. */
 static void
 s_on_message(follow_t *f, zmsg_t *msg)
 {
@@ -255,8 +267,93 @@ s_on_message(follow_t *f, zmsg_t *msg)
     nmirf_event_destroy(&ev);
 }
 
-/* events --follow [--since N]: runs until a signal. Returns 0, or the
-   exit status of the first fetch if that failed. */
+/* Sends op (body {}) signed as the CLI's entity on the follow's DEALER,
+   without waiting; its request id into id. Returns 0 or -1 (why set). */
+static int
+s_follow_send(cli_t *cli, zsock_t *d, const char *op, uint8_t id[NMIRF_ID_LEN], char *why,
+              size_t whylen)
+{
+    uint8_t *env, sig[NMIRF_SIG_LEN], body = 0x80; /* {} */
+    size_t env_len;
+    nmirf_random_id(id, NMIRF_ID_LEN);
+    if (nmirf_request_encode(op, id, cli->key.entity, nmirf_now_ms(), &body, 1,
+                             cli->key.sign_sk, &env, &env_len, sig)) {
+        snprintf(why, whylen, "cannot encode %s", op);
+        return -1;
+    }
+    int rc = zmq_send(zsock_resolve(d), env, env_len, ZMQ_SNDMORE) < 0 ||
+                     zmq_send(zsock_resolve(d), sig, sizeof sig, 0) < 0
+                 ? -1
+                 : 0;
+    free(env);
+    if (rc)
+        snprintf(why, whylen, "cannot send %s: %s", op, zmq_strerror(zmq_errno()));
+    return rc;
+}
+
+/* Waits up to the CLI's timeout for the reply to request id on d; pushes
+   that come first are handled. Returns the reply (caller destroys) or
+   NULL. */
+static nmirf_reply_t *
+s_follow_reply(follow_t *f, zsock_t *d, const uint8_t id[NMIRF_ID_LEN])
+{
+    int64_t deadline = zclock_mono() + f->cli->timeout_ms;
+    char why[256];
+    while (!s_stop && zclock_mono() < deadline) {
+        zmq_pollitem_t item = {zsock_resolve(d), 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&item, 1, POLL_MS) <= 0)
+            continue;
+        zmsg_t *msg = zmsg_recv(d);
+        if (!msg)
+            continue;
+        if (zmsg_size(msg) == 2) {
+            s_on_message(f, msg);
+            zmsg_destroy(&msg);
+            continue;
+        }
+        zframe_t *frame = zmsg_last(msg);
+        nmirf_reply_t *r =
+            nmirf_reply_decode(zframe_data(frame), zframe_size(frame), why, sizeof why);
+        zmsg_destroy(&msg);
+        if (r && r->has_id && memcmp(r->id, id, NMIRF_ID_LEN) == 0)
+            return r;
+        nmirf_reply_destroy(&r); /* a late answer to an earlier ping */
+    }
+    return NULL;
+}
+
+/* Sends `subscribe` on d and waits for its reply. Returns 0, or an exit
+   status (refused: the message is printed). */
+static int
+s_follow_subscribe(follow_t *f, zsock_t *d)
+{
+    uint8_t id[NMIRF_ID_LEN];
+    char why[256];
+    if (s_follow_send(f->cli, d, "subscribe", id, why, sizeof why)) {
+        fprintf(stderr, "nmirf: %s: %s\n", f->cli->cmd, why);
+        return CLI_EXIT_NO_REPLY;
+    }
+    nmirf_reply_t *r = s_follow_reply(f, d, id);
+    if (!r) {
+        if (s_stop)
+            return 0;
+        fprintf(stderr, "nmirf: %s: no reply to subscribe within %d ms\n", f->cli->cmd,
+                f->cli->timeout_ms);
+        return CLI_EXIT_NO_REPLY;
+    }
+    int rc = 0;
+    if (!r->ok) {
+        fprintf(stderr, "nmirf: %s: subscribe refused: %s: %s\n", f->cli->cmd,
+                r->code_name, r->message);
+        rc = CLI_EXIT_REFUSED;
+    }
+    nmirf_reply_destroy(&r);
+    return rc;
+}
+
+/* events --follow [--since N]: runs until a signal, or until the broker
+   refuses the follow's requests (a revocation, a rotation). Returns 0, or
+   an exit status. */
 static int
 s_follow(cli_t *cli, uint64_t since, bool has_since)
 {
@@ -265,20 +362,21 @@ s_follow(cli_t *cli, uint64_t since, bool has_since)
     if (rc)
         return rc;
 
-    /* The events socket is a CURVE client too: the broker publishes only
-       to enrolled, active entities. */
-    zsock_t *sub = zsock_new(ZMQ_SUB);
-    if (sub && nmirf_client_curve(sub, &cli->key, cli->server_key) != 0)
-        zsock_destroy(&sub);
-    if (!sub) {
+    /* A request connection of its own, a CURVE client as our entity: the
+       pushes come on it, and cli_call's replies stay on the other. */
+    zsock_t *d = zsock_new(ZMQ_DEALER);
+    if (d && nmirf_client_curve(d, &cli->key, cli->server_key) != 0)
+        zsock_destroy(&d);
+    if (!d) {
         fprintf(stderr, "nmirf: %s: cannot make a socket\n", cli->cmd);
         return CLI_EXIT_NO_REPLY;
     }
-    zsock_set_subscribe(sub, "ev/");
-    zsock_set_subscribe(sub, "hb");
-    if (zsock_connect(sub, "%s", cli->events) != 0) {
-        zsock_destroy(&sub);
-        fprintf(stderr, "nmirf: %s: cannot connect to %s\n", cli->cmd, cli->events);
+    zsock_set_linger(d, 0);
+    zsock_set_sndtimeo(d, cli->timeout_ms); /* no peer (ZAP refused): bounded */
+    zsock_set_rcvhwm(d, 100000);
+    if (zsock_connect(d, "%s", cli->broker) != 0) {
+        zsock_destroy(&d);
+        fprintf(stderr, "nmirf: %s: cannot connect to %s\n", cli->cmd, cli->broker);
         return CLI_EXIT_NO_REPLY;
     }
     /* After the socket: making the first one installs CZMQ's own handler,
@@ -298,15 +396,34 @@ s_follow(cli_t *cli, uint64_t since, bool has_since)
         f.last = cli_mp_uint(&reply->body, "seq", reply->seq);
         nmirf_reply_destroy(&reply);
     }
-    if ((rc = s_catch_up(&f)))
+    if ((rc = s_follow_subscribe(&f, d)) || (rc = s_catch_up(&f)))
         goto done;
 
+    int64_t pinged = zclock_mono(), heard = zclock_mono();
+    uint8_t ping_id[NMIRF_ID_LEN];
+    bool ping_out = false;
+    char why[256];
     while (!s_stop && !zsys_interrupted) {
+        int64_t now = zclock_mono();
+        if (now - heard >= FOLLOW_STALE_MS) {
+            /* No heartbeat: the subscription is gone (a broker restart).
+               Subscribe again, and fetch what was missed meanwhile. */
+            if ((rc = s_follow_subscribe(&f, d)) || (rc = s_catch_up(&f))) {
+                if (rc == CLI_EXIT_REFUSED)
+                    break; /* revoked, key retired: nothing will come */
+                rc = 0;    /* the broker is away: try again later */
+            }
+            heard = pinged = zclock_mono();
+        } else if (now - pinged >= FOLLOW_PING_MS) {
+            if (s_follow_send(cli, d, "ping", ping_id, why, sizeof why) == 0)
+                ping_out = true;
+            pinged = now;
+        }
         /* stdout is watched too: when the reader of a pipe goes away,
            poll says so at once, where a write would only fail at the next
            event, which may never come. */
         zmq_pollitem_t items[2] = {
-            {zsock_resolve(sub), 0, ZMQ_POLLIN, 0},
+            {zsock_resolve(d), 0, ZMQ_POLLIN, 0},
             {NULL, STDOUT_FILENO, 0, 0},
         };
         int n = zmq_poll(items, 2, POLL_MS);
@@ -321,14 +438,35 @@ s_follow(cli_t *cli, uint64_t since, bool has_since)
             break;
         if (!(items[0].revents & ZMQ_POLLIN))
             continue;
-        zmsg_t *msg = zmsg_recv(sub);
+        zmsg_t *msg = zmsg_recv(d);
         if (!msg)
             continue;
-        s_on_message(&f, msg);
+        if (zmsg_size(msg) == 2) {
+            heard = zclock_mono();
+            s_on_message(&f, msg);
+        } else if (ping_out) {
+            /* Our ping's reply: a refusal (revoked, key_retired) ends the
+               follow, since nothing more will be pushed. */
+            zframe_t *frame = zmsg_last(msg);
+            nmirf_reply_t *r = nmirf_reply_decode(zframe_data(frame), zframe_size(frame),
+                                                  why, sizeof why);
+            if (r && r->has_id && memcmp(r->id, ping_id, NMIRF_ID_LEN) == 0) {
+                ping_out = false;
+                if (!r->ok) {
+                    fprintf(stderr, "nmirf: %s: refused: %s: %s\n", cli->cmd,
+                            r->code_name, r->message);
+                    rc = CLI_EXIT_REFUSED;
+                    nmirf_reply_destroy(&r);
+                    zmsg_destroy(&msg);
+                    break;
+                }
+            }
+            nmirf_reply_destroy(&r);
+        }
         zmsg_destroy(&msg);
     }
 done:
-    zsock_destroy(&sub);
+    zsock_destroy(&d);
     return rc;
 }
 

@@ -41,7 +41,6 @@ struct _broker_t {
     int checkpoint_timer;    /* zloop timer id of the checkpoint timer */
     bool deadlines_due;      /* a deadline scan waits for the writer to idle */
     bool checkpoint_due;     /* so does a checkpoint */
-    bool stopping;           /* broker_run is draining: no rebinding */
     size_t stopped_answered; /* requests in flight at the stop, answered */
     subscribers_t *subs;     /* connections that get events pushed (subscribe) */
 };
@@ -79,16 +78,6 @@ s_send_reply(broker_t *self, verifier_job_t **job_p)
     verifier_job_destroy(job_p);
 }
 
-/* True if the committed batch holds an event of kind. */
-static bool
-s_has_kind(const event_batch_t *events, const char *kind)
-{
-    for (size_t i = 0; i < events->count; i++)
-        if (strcmp(events->items[i].kind, kind) == 0)
-            return true;
-    return false;
-}
-
 /* Binds sock to ep; returns the bound endpoint (a "*" port resolved) into
    out. */
 static int
@@ -105,9 +94,9 @@ s_bind(zsock_t *sock, const char *ep, char *out, size_t outlen)
 static int s_on_requests(zloop_t *loop, zsock_t *reader, void *arg);
 
 /* Makes the ROUTER and PUB as CURVE servers and binds them to req and ev.
-   A rebind right after a close may find the port still held for a moment
-   by the old listener (libzmq closes it in its I/O thread): retry for up
-   to two seconds. Returns 0, or -1 with a reason. */
+   A broker restarted on the same endpoints may find a port still held
+   for a moment by the old listener: retry for up to two seconds. Returns
+   0, or -1 with a reason. */
 static int
 s_sockets_open(broker_t *self, const char *req, const char *ev, char *why, size_t whylen)
 {
@@ -158,44 +147,12 @@ s_sockets_open(broker_t *self, const char *req, const char *ev, char *why, size_
     return 0;
 }
 
-/* Guarantee 5 for open sessions: after a revocation commits, closes the
-   ROUTER and PUB and binds new ones on the same endpoints. libzmq has no
-   call to drop one peer, so every client is dropped; each reconnects on
-   its own and passes ZAP again, and the revoked one is refused. The
-   batch's replies and events were handed to the old sockets first, and
-   their linger lets them out. A request in flight at that instant is lost:
-   its caller times out and resends (idempotent by request id). */
-static void
-s_drop_sessions(broker_t *self)
-{
-    if (self->stopping)
-        return; /* every session ends with the process; the drain still
-                   answers the writer's last batches on these sockets */
-    char why[512], req[256], ev[256];
-    snprintf(req, sizeof req, "%s", self->req_ep);
-    snprintf(ev, sizeof ev, "%s", self->ev_ep);
-    if (self->reading)
-        zloop_reader_end(self->loop, self->router);
-    self->reading = false;
-    zsock_destroy(&self->router);
-    zsock_destroy(&self->pub);
-    subscribers_clear(self->subs); /* their routing ids died with the ROUTER */
-    if (s_sockets_open(self, req, ev, why, sizeof why))
-        fatalx("after a key change, %s; stopping", why); /* restarted clean */
-    if (self->in_flight < BROKER_QUEUE_MAX) { /* else s_finish resumes reading */
-        zloop_reader(self->loop, self->router, s_on_requests, self);
-        self->reading = true;
-    }
-    if (self->stats.health)
-        health_watch(self->stats.health, self->loop, self->router, self->pub);
-    log_info("an entity was revoked or its keys rotated: dropped every session on %s "
-             "and %s; clients "
-             "reconnect through ZAP",
-             self->req_ep, self->ev_ep);
-}
-
-/* A batch is back: its replies, then its events, then, after a
-   revocation or rotation, the end of every session. */
+/* A batch is back: its replies, then its events. Guarantee 5 needs no
+   step of its own here, and no session is dropped: from the revoking
+   (or rotating) commit on, dispatch refuses every request of the revoked
+   entity or the rotated-out key, subscribers_push_events ends that
+   entity's subscriptions at the event itself, ZAP refuses its new
+   connections, and the PUB carries only the public feed. */
 static void
 s_finish(broker_t *self, writer_batch_t **wb_p)
 {
@@ -206,13 +163,8 @@ s_finish(broker_t *self, writer_batch_t **wb_p)
     subscribers_push_events(self->subs, zsock_resolve(self->router), &wb->events);
     if (wb->events.count)
         self->published = wb->events.items[wb->events.count - 1].seq;
-    /* A revoked or rotated CURVE key must not keep its open sessions. */
-    bool drop = s_has_kind(&wb->events, "entity.revoked") ||
-                s_has_kind(&wb->events, "entity.rotated");
     self->in_flight -= wb->count;
     writer_batch_destroy(wb_p);
-    if (drop)
-        s_drop_sessions(self);
     if (!self->reading && self->in_flight < BROKER_QUEUE_MAX / 2) {
         zloop_reader(self->loop, self->router, s_on_requests, self);
         self->reading = true;
@@ -485,7 +437,6 @@ broker_run(broker_t *self)
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    self->stopping = true;
     /* Stop: batches the writer holds commit; answer and publish them
        before closing. Requests not yet handed to it get no answer (their
        clients resend the same bytes: idempotent). */

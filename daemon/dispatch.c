@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <zmq.h>
 
 /* How far ahead of the broker's clock an envelope's ts may be: clock skew
    between hosts, generously. There is no bound in the past: an agent's
@@ -189,8 +190,22 @@ s_author(store_t *store, MDB_txn *txn, dispatch_checked_t *c, msgpack_object *au
     return NMIRF_OK;
 }
 
+/* True if the connection's key is the author's current curve_key. A
+   revoked entity never gets here (s_author), so this catches a session
+   opened with a key that a rotation has since replaced: ZAP let it in,
+   and the transport cannot be told to drop one peer (libzmq has no such
+   call in Debian's build), so every request on it is refused instead. */
+static bool
+s_key_current(const dispatch_checked_t *c, const msgpack_object *author)
+{
+    const msgpack_object *ck = nmirf_mp_get(author, "curve_key");
+    return c->has_peer_key && ck && ck->type == MSGPACK_OBJECT_BIN &&
+           ck->via.bin.size == sizeof c->peer_key &&
+           memcmp(ck->via.bin.ptr, c->peer_key, sizeof c->peer_key) == 0;
+}
+
 int
-dispatch_check(store_t *store, MDB_txn *rtxn, const char *peer,
+dispatch_check(store_t *store, MDB_txn *rtxn, const char *peer, const char *peer_key,
                const uint8_t *const *frames, const size_t *sizes, size_t count,
                dispatch_checked_t *c)
 {
@@ -198,6 +213,8 @@ dispatch_check(store_t *store, MDB_txn *rtxn, const char *peer,
     c->zone = msgpack_zone_new(8192);
     if (!c->zone)
         return -1;
+    if (peer_key && strlen(peer_key) == 40 && zmq_z85_decode(c->peer_key, peer_key))
+        c->has_peer_key = true;
     c->frames[0] = count > 0 ? frames[0] : NULL;
     c->frames[1] = count > 1 ? frames[1] : NULL;
     c->sizes[0] = count > 0 ? sizes[0] : 0;
@@ -250,6 +267,14 @@ dispatch_apply(batch_t *batch, dispatch_checked_t *c, msgpack_sbuffer *reply)
     code = s_author(batch->store, batch->txn, c, &author, &pk);
     if (code != NMIRF_OK)
         goto refuse;
+    if (!s_key_current(c, &author)) {
+        code = NMIRF_E_KEY_RETIRED;
+        snprintf(c->why, sizeof c->why,
+                 "this connection's CURVE key is no longer %s's (its keys were "
+                 "rotated): connect again with the new key",
+                 env->author);
+        goto refuse;
+    }
     /* A verifier's result stands only for the key current in this
        transaction (a rotation may have committed since): otherwise verify
        here, with that key. */
@@ -311,11 +336,12 @@ done:
 }
 
 void
-dispatch_request(batch_t *batch, const char *peer, const uint8_t *const *frames,
-                 const size_t *sizes, size_t count, msgpack_sbuffer *reply)
+dispatch_request(batch_t *batch, const char *peer, const char *peer_key,
+                 const uint8_t *const *frames, const size_t *sizes, size_t count,
+                 msgpack_sbuffer *reply)
 {
     dispatch_checked_t c;
-    if (dispatch_check(batch->store, NULL, peer, frames, sizes, count, &c)) {
+    if (dispatch_check(batch->store, NULL, peer, peer_key, frames, sizes, count, &c)) {
         s_refuse(batch, reply, NULL, "", "", NMIRF_E_INTERNAL, "out of memory");
         return;
     }

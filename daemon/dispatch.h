@@ -1,7 +1,8 @@
 /*  dispatch - one request, from its frames to its reply.
 
     Runs the checks of PROTOCOL.md section 3 in their order (frames, size,
-    msgpack, envelope, peer = author, author, signature, request id, operation), then the
+    msgpack, envelope, peer = author, author, the connection's key = the
+    author's current key, signature, request id, operation), then the
     operation's handler: a write in a transaction nested in the batch's, a
     read in the batch's transaction itself. Nothing here touches a socket:
     the broker owns the sockets and the batch's commit.
@@ -42,6 +43,8 @@ typedef struct {
     bool has_id;                             /* env.id was read (even if refused) */
     nmirf_code_t code;                       /* NMIRF_OK, or a final refusal */
     char why[512];                           /* the refusal's reason */
+    uint8_t peer_key[32];                    /* the connection's CURVE key */
+    bool has_peer_key;                       /* the transport gave it */
     bool verified;                           /* signature verified with verified_key */
     uint8_t verified_key[NMIRF_SIGN_PK_LEN]; /* the author's key it verified with */
 } dispatch_checked_t;
@@ -53,15 +56,20 @@ typedef struct {
    to trust if the key has not changed). peer is the entity the transport
    authenticated (the ZAP User-Id of the connection; NULL if none, which
    is refused with author_mismatch like any peer other than the envelope's
-   author). frames/sizes are the frames after the routing envelope
-   (identity and REQ delimiter removed); count may be anything. Returns 0,
-   or -1 out of memory. Free with dispatch_checked_free. */
-int dispatch_check(store_t *store, MDB_txn *rtxn, const char *peer,
+   author). peer_key is the connection's CURVE public key in Z85 (the ZAP
+   metadata ZAP_KEY_PROPERTY, zap.h; NULL if none or unreadable, which
+   dispatch_apply refuses with key_retired: fail closed). frames/sizes
+   are the frames after the routing envelope (identity and REQ delimiter
+   removed); count may be anything. Returns 0, or -1 out of memory. Free
+   with dispatch_checked_free. */
+int dispatch_check(store_t *store, MDB_txn *rtxn, const char *peer, const char *peer_key,
                    const uint8_t *const *frames, const size_t *sizes, size_t count,
                    dispatch_checked_t *c);
 
 /* The rest, in the batch's write transaction: a refusal found by
-   dispatch_check, the author (enrolled, active), the signature (unless
+   dispatch_check, the author (enrolled, active: else revoked), the
+   connection's key (the author's current curve_key: else key_retired, a
+   session opened before the key was rotated), the signature (unless
    verified with the author's current key), the request id, the
    operation. The reply is appended to reply. */
 void dispatch_apply(batch_t *batch, dispatch_checked_t *c, msgpack_sbuffer *reply);
@@ -70,7 +78,8 @@ void dispatch_checked_free(dispatch_checked_t *c);
 
 /* Answers one request: dispatch_check without a read transaction, then
    dispatch_apply (the fuzzer's whole pipeline). */
-void dispatch_request(batch_t *batch, const char *peer, const uint8_t *const *frames,
-                      const size_t *sizes, size_t count, msgpack_sbuffer *reply);
+void dispatch_request(batch_t *batch, const char *peer, const char *peer_key,
+                      const uint8_t *const *frames, const size_t *sizes, size_t count,
+                      msgpack_sbuffer *reply);
 
 #endif

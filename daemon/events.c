@@ -71,18 +71,32 @@ s_send(zsock_t *pub, const char *topic, const pending_event_t *ev)
     zmq_send(zsock_resolve(pub), ev->bytes, ev->len, ZMQ_DONTWAIT);
 }
 
+bool
+event_kind_public(const char *kind)
+{
+    /* Recommendations, assignments and validated progress: what the
+       country publishes anyway. Not entities (keys, names, revocations),
+       not submitted or returned reports (a ministry's draft and the
+       coordinator's reasons), not measures (planned, not yet progress),
+       not deadline reminders (internal follow-up). */
+    static const char *const kinds[] = {"rec.added", "rec.updated", "assignment.set",
+                                        "report.validated"};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(kind, kinds[i]) == 0)
+            return true;
+    return false;
+}
+
 void
 event_batch_publish(const event_batch_t *batch, zsock_t *pub)
 {
     char topic[96];
     for (size_t i = 0; i < batch->count; i++) {
         const pending_event_t *ev = &batch->items[i];
+        if (!event_kind_public(ev->kind))
+            continue;
         snprintf(topic, sizeof topic, "ev/%s", ev->kind);
         s_send(pub, topic, ev);
-        for (size_t e = 0; e < ev->entity_count; e++) {
-            snprintf(topic, sizeof topic, "to/%s/%s", ev->entities[e], ev->kind);
-            s_send(pub, topic, ev);
-        }
     }
 }
 

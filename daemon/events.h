@@ -9,6 +9,7 @@
 #define EVENTS_H
 
 #include <czmq.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,8 +36,16 @@ int event_batch_add(event_batch_t *batch, uint64_t seq, const char *kind,
 /* Drops the events after the first count. */
 void event_batch_truncate(event_batch_t *batch, size_t count);
 
-/* Publishes every event on pub: once under "ev/KIND" and once under
-   "to/ENTITY/KIND" per concerned entity (PROTOCOL.md section 7). */
+/* True if events of kind belong to the public feed: what any enrolled
+   key, a revoked one included, may see on the PUB (PROTOCOL.md section
+   7): rec.added, rec.updated, assignment.set, report.validated. */
+bool event_kind_public(const char *kind);
+
+/* Publishes the batch's public events (event_kind_public) on pub, each
+   once under "ev/KIND" (PROTOCOL.md section 7). The PUB cannot refuse a
+   session of a revoked or rotated-out key that is already open, so it
+   carries nothing a revoked entity could not see as the public; entities
+   get every event through `subscribe` (subscribers.h). */
 void event_batch_publish(const event_batch_t *batch, zsock_t *pub);
 
 /* Frees everything. */

@@ -27,7 +27,6 @@ struct _health_t {
     uint64_t handshakes_ok;      /* CURVE handshakes ZAP let through */
     uint64_t handshakes_refused; /* and refused */
     zhashx_t *agents;            /* entity id -> s_agent_t */
-    unsigned generation;         /* makes each monitor endpoint unique */
 };
 
 /* zhashx's item destructor for s_agent_t. */
@@ -52,7 +51,8 @@ health_new(void)
     return self;
 }
 
-/* Stops reading and closes the monitors' PAIR ends. */
+/* Stops reading and closes the monitors' PAIR ends (health_watch failed
+   half way). */
 static void
 s_unwatch(health_t *self)
 {
@@ -107,14 +107,11 @@ s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg)
 int
 health_watch(health_t *self, zloop_t *loop, zsock_t *router, zsock_t *pub)
 {
-    s_unwatch(self);
     self->loop = loop;
-    self->generation++;
     zsock_t *socks[S_SOCKETS] = {router, pub};
     for (int i = 0; i < S_SOCKETS; i++) {
         char ep[96];
-        snprintf(ep, sizeof ep, "inproc://nmirfd-monitor-%p-%u-%d", (void *)self,
-                 self->generation, i);
+        snprintf(ep, sizeof ep, "inproc://nmirfd-monitor-%p-%d", (void *)self, i);
         /* The monitor counts only these; everything else is noise here. */
         int events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED |
                      ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
@@ -123,9 +120,6 @@ health_watch(health_t *self, zloop_t *loop, zsock_t *router, zsock_t *pub)
         self->mon[i] = zsock_new_pair(ep); /* '>' implied: connects */
         if (!self->mon[i] || zloop_reader(loop, self->mon[i], s_on_monitor, self) != 0)
             goto fail;
-        pthread_mutex_lock(&self->lock);
-        self->open[i] = 0;
-        pthread_mutex_unlock(&self->lock);
     }
     return 0;
 fail:

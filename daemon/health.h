@@ -6,9 +6,11 @@
     on the PUB, read by the broker's own zloop: ACCEPTED adds one,
     DISCONNECTED takes one away. A handshake that ZAP refuses is closed at
     once, so it leaves the count within milliseconds; what stays counted is
-    a CurveZMQ session of an enrolled entity. When the broker recreates its
-    sockets (after a revocation) the counts restart from zero with the new
-    monitors, since every peer was dropped.
+    a CurveZMQ session of an entity that was enrolled when it connected
+    (a session stays open after a revocation: the broker refuses its
+    requests, libzmq cannot drop it). The sockets live as long as the
+    broker, so they are watched once: a monitor whose events nobody reads
+    would block libzmq's I/O thread, and there is never a second one.
 
     Agents report with a periodic `ping` whose body carries `outbox`; the
     table is in memory only (a restarted broker learns it again within one
@@ -31,9 +33,8 @@ health_t *health_new(void);
    them and the sockets they watch are destroyed. */
 void health_destroy(health_t **self_p);
 
-/* Starts monitoring router and pub, reading the monitors on loop; stops
-   the monitors of the sockets watched before (call after recreating the
-   sockets) and resets the counts. Returns 0 or -1. */
+/* Starts monitoring router and pub, reading the monitors on loop. Call
+   once, for the broker's lifetime sockets. Returns 0 or -1. */
 int health_watch(health_t *self, zloop_t *loop, zsock_t *router, zsock_t *pub);
 
 /* Notes that entity reported outbox pending submissions at time now (ms).

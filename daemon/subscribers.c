@@ -151,11 +151,27 @@ subscribers_expire(subscribers_t *self, int64_t now)
     return n;
 }
 
-void
-subscribers_clear(subscribers_t *self)
+size_t
+subscribers_drop_entity(subscribers_t *self, const char *entity)
 {
-    if (self)
-        zhashx_purge(self->table);
+    if (!self || zhashx_size(self->table) == 0)
+        return 0;
+    zlist_t *gone = zlist_new();
+    if (!gone)
+        return 0;
+    zlist_autofree(gone);
+    for (s_entry_t *e = zhashx_first(self->table); e; e = zhashx_next(self->table))
+        if (strcmp(e->entity, entity) == 0)
+            zlist_append(gone, (void *)zhashx_cursor(self->table));
+    size_t n = 0;
+    char *key;
+    while ((key = zlist_pop(gone)) != NULL) {
+        zhashx_delete(self->table, key);
+        free(key);
+        n++;
+    }
+    zlist_destroy(&gone);
+    return n;
 }
 
 void
@@ -192,6 +208,15 @@ subscribers_push_events(subscribers_t *self, void *router, const event_batch_t *
         return;
     char topic[64];
     for (size_t i = 0; i < events->count; i++) {
+        const pending_event_t *ev = &events->items[i];
+        if (strcmp(ev->kind, "entity.revoked") == 0 ||
+            strcmp(ev->kind, "entity.rotated") == 0)
+            for (size_t k = 0; k < ev->entity_count; k++) {
+                size_t n = subscribers_drop_entity(self, ev->entities[k]);
+                if (n)
+                    log_info("%s: %s's %zu subscriptions ended", ev->kind,
+                             ev->entities[k], n);
+            }
         snprintf(topic, sizeof topic, "ev/%s", events->items[i].kind);
         subscribers_push(self, router, topic, events->items[i].bytes,
                          events->items[i].len);

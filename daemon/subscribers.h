@@ -8,9 +8,17 @@
     keyed by the ROUTER routing id, with the entity and the time a request
     last came from it. The broker's main thread is its only user: it adds
     a connection when an OK `subscribe` reply goes out, touches it on every
-    request, pushes each event and heartbeat to every entry, expires
-    entries that sent nothing for the TTL, and clears the table when it
-    rebinds its sockets (the routing ids die with the old ROUTER).
+    request, pushes each event and heartbeat to every entry, and expires
+    entries that sent nothing for the TTL.
+
+    Guarantee 5: pushing a batch's events, the table meets an
+    `entity.revoked` or `entity.rotated` event in sequence order and drops
+    every entry of that entity before pushing it, so nothing the revoking
+    (or rotating) commit made, nor anything later, is pushed to a session
+    of that entity. An entry cannot come back: `subscribe` is refused to a
+    revoked entity and to a rotated-out key (dispatch.c). What libzmq
+    already queued for the peer before that (events it was entitled to
+    see) cannot be recalled: libzmq has no call to drop one ROUTER peer.
 
     Pushes are best-effort like the PUB's: sent with ZMQ_DONTWAIT on a
     ROUTER without ZMQ_ROUTER_MANDATORY, so a peer whose queue is full or
@@ -56,8 +64,8 @@ void subscribers_touch(subscribers_t *self, const uint8_t *id, size_t id_len,
    many. */
 size_t subscribers_expire(subscribers_t *self, int64_t now);
 
-/* Ends every subscription (the ROUTER they were on is gone). */
-void subscribers_clear(subscribers_t *self);
+/* Ends every subscription of entity. Returns how many. */
+size_t subscribers_drop_entity(subscribers_t *self, const char *entity);
 
 /* Sends [topic][bytes] to every subscribed connection on router (a
    libzmq ROUTER socket): the bytes go into one message that each peer's
@@ -66,7 +74,9 @@ void subscribers_clear(subscribers_t *self);
 void subscribers_push(subscribers_t *self, void *router, const char *topic,
                       const void *bytes, size_t len);
 
-/* Pushes every event of a published batch under "ev/KIND", in order. */
+/* Pushes every event of a published batch under "ev/KIND", in order,
+   dropping an entity's entries (subscribers_drop_entity) at its
+   `entity.revoked` or `entity.rotated` event, before pushing that event. */
 void subscribers_push_events(subscribers_t *self, void *router,
                              const event_batch_t *events);
 

@@ -3,6 +3,7 @@
 #include "jobq.h"
 #include "worker.h"
 #include "nmirf_log.h"
+#include "zap.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +30,8 @@ struct _verifier_t {
 static void
 s_check(store_t *store, MDB_txn *rtxn, verifier_job_t *job)
 {
-    job->check_rc = dispatch_check(store, rtxn, job->peer, job->frames, job->sizes,
-                                   job->count, &job->checked);
+    job->check_rc = dispatch_check(store, rtxn, job->peer, job->peer_key, job->frames,
+                                   job->sizes, job->count, &job->checked);
 }
 
 /* Appends item to q; a job cannot be dropped here (the broker counts it
@@ -182,6 +183,8 @@ verifier_job_recv(void *router)
     /* The entity ZAP authenticated this connection as (zap.c); libzmq puts
        it on every message the connection delivers. */
     job->peer = job->kept ? zmq_msg_gets(&job->parts[0], "User-Id") : NULL;
+    /* And the key it connected with (zap.c), to catch a rotated-out one. */
+    job->peer_key = job->kept ? zmq_msg_gets(&job->parts[0], ZAP_KEY_PROPERTY) : NULL;
     msgpack_sbuffer_init(&job->reply);
     return job;
 }

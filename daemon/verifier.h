@@ -31,6 +31,7 @@ typedef struct _verifier_job_t {
     size_t kept;                  /* how many of parts hold a frame */
     bool delimiter;               /* came from a REQ socket */
     const char *peer;             /* the connection's ZAP User-Id (in parts) */
+    const char *peer_key;         /* its CURVE key, Z85 (ZAP metadata, in parts) */
     const uint8_t *frames[3];     /* request frames, in parts */
     size_t sizes[3];              /* their sizes */
     size_t count;                 /* how many frames there were */

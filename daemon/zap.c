@@ -90,10 +90,14 @@ zap_lookup(store_t *store, const uint8_t key[32], char *id, size_t idlen)
 
 /* Sends a ZAP reply: status 200 with user id, or a refusal. request_id
    may be NULL (an unreadable request still gets an answer: REP must
-   reply, and libzmq then fails the handshake). */
+   reply, and libzmq then fails the handshake). key, if not NULL, is the
+   client's 32-byte CURVE key: it goes in the metadata as ZAP_KEY_PROPERTY
+   (Z85), which libzmq then puts on every message of the connection, so
+   dispatch can tell a session of a rotated-out key from one of the
+   entity's current key. */
 static void
 s_reply(zap_t *self, zframe_t *request_id, const char *status, const char *text,
-        const char *user)
+        const char *user, const uint8_t *key)
 {
     zmsg_t *out = zmsg_new();
     zmsg_addstr(out, "1.0");
@@ -104,7 +108,21 @@ s_reply(zap_t *self, zframe_t *request_id, const char *status, const char *text,
     zmsg_addstr(out, status);
     zmsg_addstr(out, text);
     zmsg_addstr(out, user);
-    zmsg_addmem(out, "", 0); /* no metadata */
+    if (key) {
+        /* ZMTP metadata: name length (1 byte), name, value length (4
+           bytes, network order), value. */
+        uint8_t meta[1 + sizeof ZAP_KEY_PROPERTY - 1 + 4 + 40];
+        size_t n = sizeof ZAP_KEY_PROPERTY - 1;
+        meta[0] = (uint8_t)n;
+        memcpy(meta + 1, ZAP_KEY_PROPERTY, n);
+        meta[1 + n] = meta[2 + n] = meta[3 + n] = 0;
+        meta[4 + n] = 40;
+        char z85[41];
+        zmq_z85_encode(z85, key, 32);
+        memcpy(meta + 5 + n, z85, 40);
+        zmsg_addmem(out, meta, sizeof meta);
+    } else
+        zmsg_addmem(out, "", 0); /* no metadata */
     zmsg_send(&out, self->rep);
 }
 
@@ -142,12 +160,12 @@ zap_on_request(zloop_t *loop, zsock_t *sock, void *arg)
     if (!s_is(version, "1.0") || !request_id || zmsg_size(msg) != 7) {
         log_warnx("ZAP: malformed request (%zu frames); refused", zmsg_size(msg));
         s_reply(self, s_is(version, "1.0") ? request_id : NULL, "500",
-                "malformed ZAP request", "");
+                "malformed ZAP request", "", NULL);
     } else if (!s_is(domain, ZAP_DOMAIN) || !s_is(mechanism, "CURVE") ||
                zframe_size(key) != 32) {
         log_warnx("ZAP: refused %s: not a CURVE connection to domain %s", addr,
                   ZAP_DOMAIN);
-        s_reply(self, request_id, "400", "CURVE required", "");
+        s_reply(self, request_id, "400", "CURVE required", "", NULL);
     } else if (zap_lookup(self->store, zframe_data(key), id, sizeof id) != 0) {
         /* A refused client does not retry (libzmq ends the session on a ZAP
            error), but several may share a key: log a key once a minute. */
@@ -162,10 +180,10 @@ zap_on_request(zloop_t *loop, zsock_t *sock, void *arg)
             memcpy(self->last_key, zframe_data(key), 32);
             self->last_log = now;
         }
-        s_reply(self, request_id, "400", "not an enrolled active entity", "");
+        s_reply(self, request_id, "400", "not an enrolled active entity", "", NULL);
     } else {
         log_debug("ZAP: %s connected from %s", id, addr);
-        s_reply(self, request_id, "200", "OK", id);
+        s_reply(self, request_id, "200", "OK", id, zframe_data(key));
     }
     zmsg_destroy(&msg);
     return 0;

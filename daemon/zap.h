@@ -5,7 +5,10 @@
     mechanism is CURVE and its client public key is the curve_key of an
     entity whose state is "active", and we name that entity as the
     connection's User-Id, which dispatch then binds to the envelope's
-    author. Anything else, malformed requests included, is refused.
+    author, and give the key itself as the connection's ZAP_KEY_PROPERTY,
+    which dispatch compares with the entity's current key on every request
+    (a session opened before a rotation is refused from the rotation on).
+    Anything else, malformed requests included, is refused.
 
     The handler is a REP socket read by the broker's own zloop: the thread
     that commits enrolments and revocations is the one that answers, so a
@@ -27,6 +30,7 @@
 
 #define ZAP_DOMAIN "nmirf"                    /* zsock_set_zap_domain of our servers */
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01" /* fixed by RFC 27 */
+#define ZAP_KEY_PROPERTY "X-Curve-Key"        /* metadata: the client's key, Z85 */
 
 typedef struct _zap_t zap_t;
 

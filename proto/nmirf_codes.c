@@ -24,6 +24,7 @@ static const char *const s_names[NMIRF_CODE_COUNT] = {
     [NMIRF_E_INTERNAL] = "internal",
     [NMIRF_E_AUTHOR_MISMATCH] = "author_mismatch",
     [NMIRF_E_BAD_TS] = "bad_ts",
+    [NMIRF_E_KEY_RETIRED] = "key_retired",
 };
 
 const char *

@@ -476,9 +476,43 @@ out_has "0 added, 0 updated, 6 unchanged"
 
 # --- revocation ----------------------------------------------------------
 
+step "events --follow ends at its entity's revocation"
+"$NMIRF" -b "$REQ" -e "$EVT" -k "$(keyfile OBS)" --json events --follow \
+    >"$T/follow" 2>"$T/follow.err" &
+FOLLOW_PID=$!
+# A submitted report is not on the public PUB feed: it can only come
+# pushed on the follow's own request connection (subscribe).
+sleep 0.3
+for i in 1 2 3 4 5; do
+    run MJ 0 report submit UPR-4-125.12 --status in_progress --narrative "follow $i"
+    for _ in $(seq 20); do
+        grep -q report.submitted "$T/follow" && break
+        sleep 0.1
+    done
+    grep -q report.submitted "$T/follow" && break
+done
+grep -q report.submitted "$T/follow" ||
+    fail "events --follow: no submitted report pushed: $(cat "$T/follow" "$T/follow.err")"
+
 step "revoke"
 run COORD 0 entity revoke OBS
 out_has "revoked"
+# The follow's subscription ended with the revocation; its next request
+# (a ping every 5 s, or a new subscribe when heartbeats stop) is refused.
+for _ in $(seq 150); do
+    kill -0 "$FOLLOW_PID" 2>/dev/null || break
+    sleep 0.1
+done
+if kill -0 "$FOLLOW_PID" 2>/dev/null; then
+    kill -TERM "$FOLLOW_PID"
+    fail "events --follow still runs 15 s after its entity's revocation"
+fi
+rc=0
+wait "$FOLLOW_PID" || rc=$?
+FOLLOW_PID=
+[ "$rc" = 1 ] || fail "events --follow after revocation: exit $rc, not 1"
+grep -q "revoked" "$T/follow.err" ||
+    fail "events --follow after revocation: $(cat "$T/follow.err")"
 # A revoked entity is refused at the handshake (ZAP): no reply at all.
 run OBS 3 -t 500 ping
 err_has "no reply from"

@@ -599,15 +599,6 @@ h_sub_new(h_broker_t *b, const h_entity_t *e, const char *topic)
     return sub;
 }
 
-void
-h_after_revoke(void)
-{
-    /* The broker rebinds within milliseconds and clients reconnect after
-       ZeroMQ's 100 ms reconnect interval; what is sent meanwhile waits in
-       the DEALER's queue and goes out on the new connection. */
-    h_sleep_ms(300);
-}
-
 msgpack_sbuffer *
 h_pack_enroll(const nmirf_key_t *key, const char *role)
 {

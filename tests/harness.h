@@ -160,12 +160,6 @@ zsock_t *h_dealer_new(h_broker_t *b, const h_entity_t *e);
    (NULL: nothing yet). Caller destroys. */
 zsock_t *h_sub_new(h_broker_t *b, const h_entity_t *e, const char *topic);
 
-/* Waits until a key change's session drop has settled (nmirfd rebinds its
-   sockets after committing entity.revoked or entity.rotated, PROTOCOL.md
-   section 1): a request sent in the instant of the drop would be lost.
-   h_call and friends call it after every successful revoke or rotate. */
-void h_after_revoke(void);
-
 /* Packs an entity.enroll body for key's entity with role (names en/fr =
    the id). Caller frees the sbuffer. */
 msgpack_sbuffer *h_pack_enroll(const nmirf_key_t *key, const char *role);

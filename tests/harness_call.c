@@ -59,8 +59,6 @@ h_call_packed(h_entity_t *e, const uint8_t *id, const char *op, const uint8_t *b
            : nmirf_client_call(e->client, op, body, body_len, why, sizeof why);
     h_remember(op, r);
     H_ASSERTF(r, "%s as %s: no reply: %s", op, e->id, why);
-    if (r->ok && (strcmp(op, "entity.revoke") == 0 || strcmp(op, "entity.rotate") == 0))
-        h_after_revoke(); /* the broker dropped every session */
     return r;
 }
 

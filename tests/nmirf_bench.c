@@ -251,15 +251,35 @@ typedef struct {
     size_t max_index;        /* size of sent_us */
     uint64_t *lat_us;        /* paced phase: latency per index, out */
     size_t events;           /* events received, out */
-    zsock_t *sub;            /* connected before the phase starts */
+    zsock_t *sub;            /* a DEALER subscribed before the phase starts */
 } subscriber_t;
 
+#define SUB_PING_MS 5000 /* a subscribed connection pings this often (TTL 30 s) */
+
+/* Sends a signed request as e on the DEALER d (its reply is dropped). */
+static void
+s_send_on(zsock_t *d, h_entity_t *e, const char *op)
+{
+    h_request_t *r = h_request_make(e, op, "{}");
+    zmq_send(zsock_resolve(d), r->env, r->env_len, ZMQ_SNDMORE);
+    zmq_send(zsock_resolve(d), r->sig, NMIRF_SIG_LEN, 0);
+    h_request_free(&r);
+}
+
+/* A subscriber is an agent's kind: events pushed on its request
+   connection after `subscribe` (the PUB carries only the public feed,
+   not the submitted reports measured here). */
 static void *
 s_subscribe(void *arg)
 {
     subscriber_t *s = arg;
     zsock_set_rcvtimeo(s->sub, 100);
+    int64_t pinged = zclock_mono();
     while (!*s->stop) {
+        if (zclock_mono() - pinged >= SUB_PING_MS) {
+            s_send_on(s->sub, s->as, "ping"); /* keeps the subscription */
+            pinged = zclock_mono();
+        }
         zmsg_t *m = zmsg_recv(s->sub);
         if (!m)
             continue;
@@ -343,8 +363,9 @@ s_free_reqs(h_request_t **reqs, size_t count)
     free(reqs);
 }
 
-/* Starts K subscriber threads on "ev/", waits until each sees a heartbeat
-   (so its subscription is in place). */
+/* Starts K subscriber threads, each a DEALER that sent `subscribe`,
+   waits until each sees a pushed heartbeat (so its subscription is in
+   place). */
 static void
 s_subs_start(h_broker_t *b, subscriber_t *subs, pthread_t *threads, int k,
              volatile int *stop)
@@ -353,13 +374,20 @@ s_subs_start(h_broker_t *b, subscriber_t *subs, pthread_t *threads, int k,
         subs[i].broker = b;
         subs[i].as = h_coord(b);
         subs[i].stop = stop;
-        subs[i].sub = h_sub_new(b, h_coord(b), "ev/");
-        zsock_set_subscribe(subs[i].sub, "hb");
+        subs[i].sub = h_dealer_new(b, h_coord(b));
+        zsock_set_rcvhwm(subs[i].sub, 100000);
+        s_send_on(subs[i].sub, h_coord(b), "subscribe");
         zsock_set_rcvtimeo(subs[i].sub, 3000);
-        zmsg_t *hb = zmsg_recv(subs[i].sub); /* heartbeats come every second */
-        H_ASSERTF(hb, "subscriber %d saw no heartbeat", i);
-        zmsg_destroy(&hb);
-        zsock_set_unsubscribe(subs[i].sub, "hb");
+        for (;;) { /* the reply (one frame), then a heartbeat every second */
+            zmsg_t *m = zmsg_recv(subs[i].sub);
+            H_ASSERTF(m, "subscriber %d saw no heartbeat", i);
+            char *topic = zmsg_size(m) == 2 ? zframe_strdup(zmsg_first(m)) : NULL;
+            bool hb = topic && strcmp(topic, "hb") == 0;
+            free(topic);
+            zmsg_destroy(&m);
+            if (hb)
+                break;
+        }
     }
     for (int i = 0; i < k; i++)
         pthread_create(&threads[i], NULL, s_subscribe, &subs[i]);

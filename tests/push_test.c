@@ -9,9 +9,12 @@
       one-frame replies to other requests on the same socket still come
       (told apart by frame count); heartbeats come as [hb][{seq, ts}] and
       never announce an event that was not pushed before them;
-    - the revocation's rebind ends every subscription (a survivor hears
-      nothing until it subscribes again, then hears again), and the
-      revoked entity cannot subscribe again;
+    - a revocation ends the revoked entity's subscriptions at its
+      `entity.revoked` event: nothing at or after it is pushed to it, its
+      open connection is refused `revoked` (subscribe included), and every
+      other subscription goes on with no gap; a rotation likewise ends the
+      old key's subscription, refuses its open connection `key_retired`,
+      and the new key subscribes;
     - a second broker with NMIRFD_SUBSCRIBER_TTL_MS small: a connection
       that keeps sending requests stays subscribed; one that stops is
       dropped (heartbeats stop) and can subscribe again. No time bound is
@@ -237,8 +240,66 @@ test_push(h_entity_t *mj, zsock_t *d)
            (unsigned long long)since, (unsigned long long)(last - since), hbs);
 }
 
-/* The revocation's rebind ends every subscription; the revoked entity
-   cannot subscribe again, the others can. */
+/* Reads d until SILENCE_MS pass with no message, checking that nothing
+   pushed is at or after seq `from` (a heartbeat's seq included: one that
+   high means the subscription lives on). Replies are dropped. */
+static void
+nothing_from(zsock_t *d, uint64_t from, const char *who)
+{
+    msg_t m;
+    while (recv_msg(d, SILENCE_MS, &m)) {
+        H_ASSERTF(!m.ev || m.ev->seq < from, "%s got event %llu (%s), cut off at %llu",
+                  who, (unsigned long long)m.ev->seq, m.ev->kind,
+                  (unsigned long long)from);
+        H_ASSERTF(!m.hb || m.hb_seq < from, "%s got a heartbeat at %llu, cut off at %llu",
+                  who, (unsigned long long)m.hb_seq, (unsigned long long)from);
+        msg_free(&m);
+    }
+}
+
+/* Receives on d until the event with seq `want` comes; every event before
+   it must be gap-free from *next (updated). Bounded by the watchdog. */
+static void
+await_event(zsock_t *d, uint64_t want, uint64_t *next)
+{
+    msg_t m;
+    for (;;) {
+        H_ASSERTF(recv_msg(d, 10 * SILENCE_MS, &m), "event %llu never pushed",
+                  (unsigned long long)want);
+        if (m.ev && m.ev->seq >= *next) {
+            H_ASSERTF(m.ev->seq == *next, "gap: event %llu, expected %llu",
+                      (unsigned long long)m.ev->seq, (unsigned long long)*next);
+            (*next)++;
+        }
+        msg_free(&m);
+        if (*next > want)
+            return;
+    }
+}
+
+/* Sends op as e on d and returns the reply, skipping pushes. */
+static nmirf_reply_t *
+call_on(zsock_t *d, h_entity_t *e, const char *op, const char *body)
+{
+    uint8_t id[NMIRF_ID_LEN];
+    send_req(d, e, op, body, id);
+    msg_t m;
+    for (;;) {
+        H_ASSERTF(recv_msg(d, H_CALL_TIMEOUT_MS, &m), "no reply to %s", op);
+        if (m.reply && m.reply->has_id && memcmp(m.reply->id, id, NMIRF_ID_LEN) == 0) {
+            nmirf_reply_t *r = m.reply;
+            m.reply = NULL;
+            msg_free(&m);
+            return r;
+        }
+        msg_free(&m);
+    }
+}
+
+/* A revocation ends the revoked entity's subscription at its own event and
+   refuses its open connection; MJ's subscription on the same broker goes
+   on, gap-free, without subscribing again. Then a rotation does the same
+   to the old key's connection, and the new key subscribes. */
 static void
 test_revocation(h_entity_t *mj, zsock_t *d)
 {
@@ -248,40 +309,96 @@ test_revocation(h_entity_t *mj, zsock_t *d)
     H_EXPECT(r, "ok");
     nmirf_reply_destroy(&r);
     await_heartbeat(rd);
-    H_CALL_CHECK("ok", h_coord(b), "entity.revoke", "{'id': 'RV'}"); /* waits the drop */
-    pushed_until_silence(d); /* the revoking batch's events, then nothing */
-    msg_t old;               /* RV's session may have had the rest of that batch */
-    while (recv_msg(rd, 0, &old))
-        msg_free(&old);
+    r = call_on(d, mj, "subscribe", "{}"); /* renews MJ's: pushed from its seq on */
+    H_EXPECT(r, "ok");
+    uint64_t next = r->seq + 1;
+    nmirf_reply_destroy(&r);
+
+    r = H_CALL_EXPECT("ok", h_coord(b), "entity.revoke", "{'id': 'RV'}");
+    uint64_t revoked = r->seq; /* the entity.revoked event */
+    nmirf_reply_destroy(&r);
     H_CALL_CHECK(
         "ok", h_coord(b), "rec.import",
         "{'recs': [{'id': 'P/after', 'mechanism': 'UPR', 'text': {'en': 'x'}}]}");
-    H_ASSERTF(!pushed_until_silence(d), "a subscription outlived the rebind");
-    h_note("after the revocation's rebind: MJ's connection hears nothing");
+    uint64_t last = h_seq(b);
+    await_event(d, last, &next);
+    h_note("MJ's subscription heard events %llu..%llu across RV's revocation, no gap",
+           (unsigned long long)revoked, (unsigned long long)last);
+    nothing_from(rd, revoked, "revoked RV");
+    h_note("RV's connection: nothing pushed from its entity.revoked (%llu) on, "
+           "no heartbeat",
+           (unsigned long long)revoked);
 
-    r = subscribe(d, mj, "{}");
-    H_EXPECT(r, "ok");
+    /* Its open connection: every request refused revoked, subscribe too,
+       and nothing pushed after it. A new connection: refused by ZAP. */
+    r = call_on(rd, rv, "subscribe", "{}");
+    H_EXPECT(r, "revoked");
     nmirf_reply_destroy(&r);
-    await_heartbeat(d);
-    h_note("MJ subscribed again on its reconnected DEALER and hears heartbeats");
-
-    /* RV: its old DEALER reconnects through ZAP and is refused; so is a
-       new one. Neither is answered nor pushed to. */
+    r = call_on(rd, rv, "ping", "{}");
+    H_EXPECT(r, "revoked");
+    nmirf_reply_destroy(&r);
+    nothing_from(rd, revoked, "revoked RV after subscribe");
     zsock_t *rd2 = h_dealer_new(b, rv);
-    zsock_t *rvs[2] = {rd, rd2};
-    for (int i = 0; i < 2; i++) {
-        h_request_t *req = h_request_make(rv, "subscribe", "{}");
-        zsock_set_sndtimeo(rvs[i], 0);
-        zmq_send(zsock_resolve(rvs[i]), req->env, req->env_len, ZMQ_SNDMORE);
-        zmq_send(zsock_resolve(rvs[i]), req->sig, NMIRF_SIG_LEN, 0);
-        h_request_free(&req);
-        msg_t m;
-        H_ASSERTF(!recv_msg(rvs[i], SILENCE_MS, &m),
-                  "the revoked entity got an answer or a push");
-    }
+    h_request_t *req = h_request_make(rv, "subscribe", "{}");
+    zsock_set_sndtimeo(rd2, 0);
+    zmq_send(zsock_resolve(rd2), req->env, req->env_len, ZMQ_SNDMORE);
+    zmq_send(zsock_resolve(rd2), req->sig, NMIRF_SIG_LEN, 0);
+    h_request_free(&req);
+    msg_t m;
+    H_ASSERTF(!recv_msg(rd2, SILENCE_MS, &m), "a new connection of RV was answered");
     zsock_destroy(&rd);
     zsock_destroy(&rd2);
-    h_note("the revoked RV cannot subscribe again (old or new connection)");
+    h_note("RV's open connection refused revoked (subscribe too), a new one unanswered");
+
+    /* Rotation: the old key's subscription ends at entity.rotated, its
+       open connection is refused key_retired; the new key subscribes. */
+    h_entity_t *rt = h_enroll(b, "RT", "ministry");
+    zsock_t *old = h_dealer_new(b, rt);
+    r = subscribe(old, rt, "{}");
+    H_EXPECT(r, "ok");
+    nmirf_reply_destroy(&r);
+    await_heartbeat(old);
+    h_entity_t *rt2 = h_entity_new(b, "RT"); /* the new pair; its client is refused */
+    uint8_t curve[32];
+    H_ASSERT(nmirf_key_curve_raw(&rt2->key, curve) == 0);
+    msgpack_sbuffer rot;
+    msgpack_sbuffer_init(&rot);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &rot, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    nmirf_mp_pack_kv_str(&pk, "id", "RT");
+    nmirf_mp_pack_str(&pk, "sign_key");
+    nmirf_mp_pack_bin(&pk, rt2->key.sign_pk, 32);
+    nmirf_mp_pack_str(&pk, "curve_key");
+    nmirf_mp_pack_bin(&pk, curve, 32);
+    r = h_call_packed(h_coord(b), NULL, "entity.rotate", (uint8_t *)rot.data, rot.size);
+    H_EXPECT(r, "ok");
+    uint64_t rotated = r->seq;
+    nmirf_reply_destroy(&r);
+    msgpack_sbuffer_destroy(&rot);
+    H_CALL_CHECK(
+        "ok", h_coord(b), "rec.import",
+        "{'recs': [{'id': 'P/rotated', 'mechanism': 'UPR', 'text': {'en': 'x'}}]}");
+    nothing_from(old, rotated, "RT's old key");
+    /* Signed with either key, a request on the old key's connection is
+       refused: the connection's CURVE key is what is retired. */
+    r = call_on(old, rt, "ping", "{}");
+    H_EXPECT(r, "key_retired");
+    nmirf_reply_destroy(&r);
+    r = call_on(old, rt2, "subscribe", "{}");
+    H_EXPECT(r, "key_retired");
+    nmirf_reply_destroy(&r);
+    nothing_from(old, rotated, "RT's old key after subscribe");
+    zsock_t *fresh = h_dealer_new(b, rt2);
+    r = subscribe(fresh, rt2, "{}");
+    H_EXPECT(r, "ok");
+    nmirf_reply_destroy(&r);
+    await_heartbeat(fresh);
+    zsock_destroy(&old);
+    zsock_destroy(&fresh);
+    h_note("RT rotated: old key's connection cut off at %llu and refused key_retired; "
+           "the new key subscribes",
+           (unsigned long long)rotated);
 }
 
 /* A second broker whose subscriptions expire fast: requests keep one

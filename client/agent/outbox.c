@@ -9,7 +9,7 @@
     Entries are sent at once and resent after 500 ms, 1 s, 2 s... up to 5 s
     between tries while unanswered. An acknowledgement ends an entry, and
     so does a final refusal (s_final: every code but `storage`,
-    `internal` and `bad_ts`, docs/AGENT.md has the table): the broker has judged those
+    `internal`, `bad_ts` and `key_retired`, docs/AGENT.md has the table): the broker has judged those
     exact bytes and would judge a resend the same way. A final refusal
     does not delete the entry: it is rewritten as refused, with the code
     and reason, never sent again, shown by `nmirf outbox` (across restarts:
@@ -388,6 +388,8 @@ s_final(nmirf_code_t code)
     case NMIRF_E_STORAGE:
     case NMIRF_E_INTERNAL:
     case NMIRF_E_BAD_TS: /* our clock ahead: taken once the broker's catches up */
+    case NMIRF_E_KEY_RETIRED: /* sent on the old key's session: the agent's
+                                 restart with its new keys sends it */
     case NMIRF_CODE_COUNT:
         return false;
     default:
@@ -467,7 +469,9 @@ outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
        and changed nothing: that is not an answer to keep, only to report.
        The entry stays and is resent on its backoff (guarantee 3). So does
        `bad_ts` (this host's clock ahead of the broker's): the same bytes
-       are taken once the broker's clock has caught up. */
+       are taken once the broker's clock has caught up. Nor is
+       `key_retired`: our connection's key was rotated out, and the write
+       waits for the agent to run with the new keys. */
     if (!reply->ok && !s_final(reply->code)) {
         char hex[2 * NMIRF_ID_LEN + 1];
         nmirf_hex(e->id, NMIRF_ID_LEN, hex);

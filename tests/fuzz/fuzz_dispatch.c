@@ -140,7 +140,12 @@ s_dispatch(MDB_txn *txn, const char *peer, const uint8_t *const *frames,
     uint64_t seq0 = store_seq(s_store, txn);
     msgpack_sbuffer out;
     msgpack_sbuffer_init(&out);
-    dispatch_request(&batch, peer, frames, sizes, count, &out);
+    /* Connected with the peer's current CURVE key, as ZAP would say. */
+    const char *peer_key = NULL;
+    for (int i = 0; i < N_KEYS; i++)
+        if (strcmp(peer, s_ids[i]) == 0)
+            peer_key = s_keys[i].curve_pk;
+    dispatch_request(&batch, peer, peer_key, frames, sizes, count, &out);
 
     char why[512] = "";
     nmirf_reply_t *reply =
