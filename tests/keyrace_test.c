@@ -59,8 +59,8 @@ s_recv(zsock_t *sock)
     return r;
 }
 
-/* The reply to req on sock, resending the same bytes if the rotation's
-   session drop lost it (a replay gets the first reply). */
+/* The reply to req on sock, resending the same bytes if none came (a
+   replay gets the first reply). */
 static nmirf_reply_t *
 s_reply(zsock_t *sock, const h_request_t *req)
 {
@@ -71,7 +71,6 @@ s_reply(zsock_t *sock, const h_request_t *req)
                 return r;
             nmirf_reply_destroy(&r); /* an earlier resend's answer */
         }
-        h_after_revoke();
         s_send(sock, req);
     }
     H_ASSERTF(false, "no reply to a request after 4 sends");
@@ -141,7 +140,6 @@ main(int argc, char **argv)
         memcpy(mj->key.sign_pk, pk, sizeof pk);
         memcpy(mj->key.sign_sk, sk, sizeof sk);
         sodium_memzero(sk, sizeof sk);
-        h_after_revoke();
         if (ro->code == NMIRF_E_BAD_SIGNATURE) {
             proofs++;
             h_note("round %d: the rotation (seq %llu) came first: the submission signed "
