@@ -16,11 +16,21 @@
     nothing and another round follows; a round where the rotation came
     first must refuse the submission. A submission applied after its
     author's rotation fails the test.
+
+    A bad_signature alone proves nothing: a submission applied before the
+    rotation whose reply the session drop lost is resent, and the resend,
+    signed with the replaced key, may be refused so (or, once a replay of
+    the stored bytes gets its first reply ahead of the signature check,
+    answered ok). So on bad_signature the test asks report.list for the
+    round's report: none is a proof; one must have been applied before the
+    rotation (its report.submitted event's seq), and the round proves
+    nothing.
 */
 #include "harness.h"
 
 #include <czmq.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "nmirf_mp.h"
@@ -75,6 +85,38 @@ s_reply(zsock_t *sock, const h_request_t *req)
     }
     H_ASSERTF(false, "no reply to a request after 4 sends");
     return NULL;
+}
+
+/* How many of MJ's reports on R1 carry narrative (report.list as the
+   coordinator). */
+static size_t
+s_reports_with(h_entity_t *coord, const char *narrative)
+{
+    nmirf_reply_t *r =
+        H_CALL_EXPECT("ok", coord, "report.list", "{'rec': 'R1', 'entity': 'MJ'}");
+    const msgpack_object *list = h_get(&r->body, "reports");
+    H_ASSERTF(list && list->type == MSGPACK_OBJECT_ARRAY, "report.list has no reports");
+    size_t n = 0;
+    for (uint32_t i = 0; i < list->via.array.size; i++)
+        n += h_is(&list->via.array.ptr[i], "narrative", narrative);
+    nmirf_reply_destroy(&r);
+    return n;
+}
+
+/* The seq of the report.submitted event request id made, or 0 if the log
+   has none (read as the coordinator). */
+static uint64_t
+s_submitted_at(h_entity_t *coord, const uint8_t id[NMIRF_ID_LEN])
+{
+    nmirf_event_t **evs;
+    size_t n = h_events(coord, 0, &evs);
+    uint64_t seq = 0;
+    for (size_t i = 0; i < n && !seq; i++)
+        if (evs[i]->has_req && memcmp(evs[i]->req, id, NMIRF_ID_LEN) == 0 &&
+            strcmp(evs[i]->kind, "report.submitted") == 0)
+            seq = evs[i]->seq;
+    h_events_free(&evs, n);
+    return seq;
 }
 
 int
@@ -141,10 +183,28 @@ main(int argc, char **argv)
         memcpy(mj->key.sign_sk, sk, sizeof sk);
         sodium_memzero(sk, sizeof sk);
         if (ro->code == NMIRF_E_BAD_SIGNATURE) {
-            proofs++;
-            h_note("round %d: the rotation (seq %llu) came first: the submission signed "
-                   "with the replaced key refused bad_signature",
-                   round, (unsigned long long)rr->seq);
+            char narrative[64];
+            snprintf(narrative, sizeof narrative, "old key, round %d", round);
+            size_t stored = s_reports_with(coord, narrative);
+            uint64_t at = stored ? s_submitted_at(coord, old->id) : 0;
+            H_ASSERTF(stored <= 1, "round %d: %zu reports of one submission", round,
+                      stored);
+            H_ASSERTF(!stored || (at && at < rr->seq),
+                      "round %d: the submission answered bad_signature is stored, "
+                      "applied at seq %llu (0: no event), the rotation at seq %llu",
+                      round, (unsigned long long)at, (unsigned long long)rr->seq);
+            if (stored)
+                h_note("round %d: the submission (seq %llu) came before the rotation "
+                       "(seq %llu), its reply lost; the resend with the replaced key "
+                       "refused bad_signature: no proof, another round",
+                       round, (unsigned long long)at, (unsigned long long)rr->seq);
+            else {
+                proofs++;
+                h_note("round %d: the rotation (seq %llu) came first: the submission "
+                       "signed with the replaced key refused bad_signature, no report "
+                       "of the round stored",
+                       round, (unsigned long long)rr->seq);
+            }
         } else {
             H_EXPECT(ro, "ok");
             H_ASSERTF(ro->seq < rr->seq,

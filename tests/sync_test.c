@@ -11,6 +11,13 @@
     fd (M), and no meta page went out through an unsynced fd (m). With
     MDB_NOSYNC or MDB_NOMETASYNC the counts do not grow and the test fails.
 
+    The shim holds each of those calls DELAY_MS before it goes to libc and
+    logs it once done (NMIRF_SYNCSHIM_DELAY_MS), so the records of a
+    commit are written well after any reply sent ahead of its sync: a
+    broker that answers first and syncs after (the sync a few
+    microseconds later, on the same thread) fails here too, where without
+    the delay the records would beat the test to the log.
+
     usage: sync_test PATH-TO-NMIRFD PATH-TO-SYNCSHIM.so
 */
 #include "harness.h"
@@ -23,6 +30,7 @@
 #include "nmirf_util.h"
 
 #define WRITES 20 /* acknowledged writes, each checked */
+#define DELAY_MS "300" /* the shim's wait before each sync and synced meta write */
 
 static char s_log[PATH_MAX];
 
@@ -83,9 +91,11 @@ main(int argc, char **argv)
              asan ? asan : "", asan && *asan ? ":" : "");
     setenv("ASAN_OPTIONS", asan_opts, 1);
     setenv("NMIRF_SYNCSHIM_LOG", s_log, 1);
+    setenv("NMIRF_SYNCSHIM_DELAY_MS", DELAY_MS, 1);
     setenv("LD_PRELOAD", shim, 1);
     h_broker_t *b = h_broker_start(NULL);
     unsetenv("LD_PRELOAD");
+    unsetenv("NMIRF_SYNCSHIM_DELAY_MS");
     unsetenv("NMIRF_SYNCSHIM_LOG");
     if (asan)
         setenv("ASAN_OPTIONS", asan, 1);
@@ -97,8 +107,9 @@ main(int argc, char **argv)
               s_log);
     H_ASSERTF(c.dsync >= 1, "nmirfd opened no O_DSYNC fd on data.mdb (its meta pages "
                             "would not be synced)");
-    h_note("the shim sees nmirfd's store: %zu fd(s) on data.mdb, %zu with O_DSYNC",
-           c.opened, c.dsync);
+    h_note("the shim sees nmirfd's store: %zu fd(s) on data.mdb, %zu with O_DSYNC; "
+           "each sync held %s ms",
+           c.opened, c.dsync, DELAY_MS);
 
     h_entity_t *coord = h_coord(b);
     for (int i = 0; i < WRITES; i++) {

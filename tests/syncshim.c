@@ -16,33 +16,51 @@
       o  a data.mdb fd opened without O_DSYNC
       O  a data.mdb fd opened with O_DSYNC (LMDB's meta fd)
       D  fdatasync or fsync of a data.mdb fd returned 0
-      S  msync(MS_SYNC) returned 0 (a MDB_WRITEMAP store's data sync)
+      S  msync(MS_SYNC) of a data.mdb mapping returned 0 (a MDB_WRITEMAP
+         store's data sync)
       M  a write through an O_DSYNC data.mdb fd completed (synced meta)
       m  a write of one page or less at offset below two pages through a
          data.mdb fd without O_DSYNC completed (an unsynced meta page)
+    A record is written once the call it stands for has returned, so it
+    says the data is on disk. msync counts only on a range of a data.mdb
+    mapping (looked up in /proc/self/maps).
+
+    With NMIRF_SYNCSHIM_DELAY_MS (1 to 10000) every call that makes the
+    store durable waits that long before it goes to libc: an fdatasync or
+    fsync of a data.mdb fd, a write through its O_DSYNC fd, an
+    msync(MS_SYNC) of its mapping. A process that answers before its
+    commit is durable then sends its answer well before the D and M
+    records are written, and a test reading the log on the answer sees
+    them missing; one that answers after sees them there.
+
     Nothing else changes: every call goes on to libc with its arguments and
     its result comes back. Without NMIRF_SYNCSHIM_LOG it only passes calls
-    on. Built without sanitizers (tests/integration.cmake): in the ASan
-    build the child gets ASAN_OPTIONS=verify_asan_link_order=0, since this
-    library is loaded ahead of the ASan runtime.
+    on (and waits, if told to). Built without sanitizers
+    (tests/integration.cmake): in the ASan build the child gets
+    ASAN_OPTIONS=verify_asan_link_order=0, since this library is loaded
+    ahead of the ASan runtime.
 */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #define S_FDS 4096 /* fds tracked: 0 none, 1 data.mdb, 2 data.mdb O_DSYNC */
 
 static unsigned char s_kind[S_FDS];
-static int s_log = -2; /* -2: not opened yet, -1: no log */
+static int s_log = -2;       /* -2: not opened yet, -1: no log */
+static long s_delay_ms = -1; /* NMIRF_SYNCSHIM_DELAY_MS (-1: not read yet) */
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int (*s_open)(const char *, int, ...);
@@ -66,6 +84,27 @@ s_resolve(void)
     s_fsync = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
     s_msync = (int (*)(void *, size_t, int))dlsym(RTLD_NEXT, "msync");
     s_open = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
+}
+
+/* Waits NMIRF_SYNCSHIM_DELAY_MS before a call that makes the store
+   durable (none if unset or not 1 to 10000). */
+static void
+s_delay(void)
+{
+    int saved = errno;
+    long ms = __atomic_load_n(&s_delay_ms, __ATOMIC_RELAXED);
+    if (ms < 0) {
+        const char *v = getenv("NMIRF_SYNCSHIM_DELAY_MS");
+        char *end = NULL;
+        ms = v && *v ? strtol(v, &end, 10) : 0;
+        if (!end || *end || ms < 1 || ms > 10000)
+            ms = 0;
+        __atomic_store_n(&s_delay_ms, ms, __ATOMIC_RELAXED);
+    }
+    struct timespec left = {ms / 1000, (ms % 1000) * 1000000L};
+    while (ms && nanosleep(&left, &left) != 0 && errno == EINTR)
+        ;
+    errno = saved;
 }
 
 /* Appends one record byte to the log, if there is one. */
@@ -165,6 +204,8 @@ ssize_t
 pwrite(int fd, const void *buf, size_t len, off_t off)
 {
     s_resolve();
+    if (s_fd_kind(fd) == 2)
+        s_delay();
     ssize_t done = s_pwrite(fd, buf, len, off);
     s_wrote(fd, done, len, off);
     return done;
@@ -182,6 +223,8 @@ write(int fd, const void *buf, size_t len)
     s_resolve();
     int kind = s_fd_kind(fd);
     off_t off = kind ? lseek(fd, 0, SEEK_CUR) : -1;
+    if (kind == 2)
+        s_delay();
     ssize_t done = s_write(fd, buf, len);
     if (kind)
         s_wrote(fd, done, len, off);
@@ -192,6 +235,8 @@ ssize_t
 writev(int fd, const struct iovec *iov, int n)
 {
     s_resolve();
+    if (s_fd_kind(fd) == 2)
+        s_delay();
     ssize_t done = s_writev(fd, iov, n);
     if (s_fd_kind(fd) == 2 && done > 0)
         s_record('M');
@@ -202,6 +247,8 @@ int
 fdatasync(int fd)
 {
     s_resolve();
+    if (s_fd_kind(fd))
+        s_delay();
     int rc = s_fdatasync(fd);
     if (rc == 0 && s_fd_kind(fd))
         s_record('D');
@@ -212,18 +259,63 @@ int
 fsync(int fd)
 {
     s_resolve();
+    if (s_fd_kind(fd))
+        s_delay();
     int rc = s_fsync(fd);
     if (rc == 0 && s_fd_kind(fd))
         s_record('D');
     return rc;
 }
 
+/* True if /proc/self/maps maps addr from a file named data.mdb. */
+static bool
+s_in_store_map(const void *addr)
+{
+    int saved = errno;
+    int fd = s_open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        errno = saved;
+        return false;
+    }
+    static char buf[8192]; /* under s_lock: one reader at a time */
+    char line[1024];
+    size_t used = 0;
+    bool found = false, skip = false;
+    ssize_t got;
+    pthread_mutex_lock(&s_lock);
+    while (!found && (got = read(fd, buf, sizeof buf)) > 0)
+        for (ssize_t i = 0; i < got && !found; i++) {
+            if (buf[i] != '\n') {
+                if (used < sizeof line - 1)
+                    line[used++] = buf[i];
+                else
+                    skip = true; /* a path too long to be ours */
+                continue;
+            }
+            line[used] = '\0';
+            uintptr_t lo, hi;
+            char *path = strchr(line, '/');
+            if (!skip && path && sscanf(line, "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) == 2 &&
+                (uintptr_t)addr >= lo && (uintptr_t)addr < hi)
+                found = s_is_store(path);
+            used = 0;
+            skip = false;
+        }
+    pthread_mutex_unlock(&s_lock);
+    close(fd);
+    errno = saved;
+    return found;
+}
+
 int
 msync(void *addr, size_t len, int flags)
 {
     s_resolve();
+    bool store = (flags & MS_SYNC) && s_in_store_map(addr);
+    if (store)
+        s_delay();
     int rc = s_msync(addr, len, flags);
-    if (rc == 0 && (flags & MS_SYNC))
+    if (rc == 0 && store)
         s_record('S');
     return rc;
 }

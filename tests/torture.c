@@ -28,7 +28,9 @@
        unanswered, and then continues it; the second does the same but
        SIGKILLs the stopped broker (the sends it never read die with it:
        only the agent's outbox on disk has them) and restarts it; the third
-       kills the agent 0-100 ms after its batch.
+       gives the agent its batch, then has the coordinator change what is
+       assigned to it, and kills the agent 0-25 ms after the last change,
+       while its replica may still be applying their events.
 
     The seed is printed first; the same seed gives the same kill delays
     (the moments still depend on the machine's speed). CI runs a short
@@ -53,6 +55,7 @@
 #define T_KILL_DELAY_MS 250    /* a kill comes 0..this after writes resumed */
 #define T_DOWN_MS 50           /* the broker stays dead 0..this */
 #define T_AGENT_BATCH 8        /* submissions per agent round, 1..this */
+#define T_AGENT_APPLY_MS 25    /* a continued round's agent kill: 0..this ms */
 #define T_AGENT_SUBMITS 100000 /* submissions the agent phase may track */
 #define T_SCAN_MS "100"        /* the broker's deadline scan period */
 
@@ -413,6 +416,22 @@ s_validate_one(h_broker_t *b)
     nmirf_reply_destroy(&r);
 }
 
+/* Something for MA's replica to apply in agent round k: a
+   recommendation imported and assigned to MA, measure 1 retitled, one of
+   MA's reports validated. */
+static void
+s_replica_work(h_broker_t *b, long k)
+{
+    H_CALL_CHECK("ok", h_coord(b), "rec.import",
+                 "{'recs': [{'id': 'AG-K%ld', 'mechanism': 'CRC', 'text': {'en': "
+                 "'k'}}]}",
+                 k);
+    H_CALL_CHECK("ok", h_coord(b), "rec.assign",
+                 "{'rec': 'AG-K%ld', 'lead': 'MA', 'note': 'kill %ld'}", k, k);
+    H_CALL_CHECK("ok", h_coord(b), "measure.update", "{'id': 1, 'title': 'kill %ld'}", k);
+    s_validate_one(b);
+}
+
 /* Phase 2: the agent SIGKILLed s_agent_kills times while it sends its
    outbox and applies events. */
 static void
@@ -437,21 +456,13 @@ s_agent_kills_run(void)
     unsigned rng = s_seed ^ 0x5eedu;
     for (long k = 1; k <= s_agent_kills; k++) {
         unsigned batch = 1 + rand_r(&rng) % T_AGENT_BATCH;
-        /* Something for the replica to apply while it dies. */
-        H_CALL_CHECK("ok", h_coord(b), "rec.import",
-                     "{'recs': [{'id': 'AG-K%ld', 'mechanism': 'CRC', 'text': {'en': "
-                     "'k'}}]}",
-                     k);
-        H_CALL_CHECK("ok", h_coord(b), "rec.assign",
-                     "{'rec': 'AG-K%ld', 'lead': 'MA', 'note': 'kill %ld'}", k, k);
-        H_CALL_CHECK("ok", h_coord(b), "measure.update", "{'id': 1, 'title': 'kill %ld'}",
-                     k);
-        s_validate_one(b);
         /* Rounds 1, 4, 7...: the broker continued after the kill; 2, 5,
-           8...: killed too. */
+           8...: killed too. Their changes come before the broker stops. */
         bool stopped = k % 3 != 0;
-        if (stopped)
+        if (stopped) {
+            s_replica_work(b, k);
             HA_ASSERT(kill(b->pid, SIGSTOP) == 0);
+        }
         for (unsigned i = 0; i < batch && submitted < T_AGENT_SUBMITS; i++, submitted++) {
             /* Every other one gives a value for measure 1's indicator. */
             char extra[96] = "";
@@ -483,7 +494,14 @@ s_agent_kills_run(void)
                 HA_ASSERT(kill(b->pid, SIGCONT) == 0);
             ha_agent_restart(a);
         } else {
-            h_sleep_ms((unsigned)(rand_r(&rng) % 100));
+            /* The changes after the batch: their events reach the agent
+               as it sends the batch, and the kill (0 to T_AGENT_APPLY_MS
+               after the last reply) may land while the replica applies
+               them. Before the batch, the batch's control requests would
+               wait for the applying to end (one thread), and so would the
+               kill. */
+            s_replica_work(b, k);
+            h_sleep_ms((unsigned)(rand_r(&rng) % T_AGENT_APPLY_MS));
             ha_agent_kill(a);
             ha_agent_restart(a);
         }

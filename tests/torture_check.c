@@ -14,25 +14,47 @@
 
 #define S_KEY_MAX 96 /* longest record key kept: recommendation ids are 64 */
 
-/* True if ev starts an application of its request of its own, not the
-   next event of the application run[0..n) of the same request. One
-   application is one request's events in one commit: consecutive, with
-   the commit's time, each (kind, subject) at most once (an import refuses
-   an id given twice; a validation's report.validated and measure.updated
-   name different objects). So the same request's events adjacent in the
-   log are two applications where the time changes or an object repeats. */
+/* True if kind is one an import makes per record. */
+static bool
+s_is_import_kind(const char *kind)
+{
+    return strcmp(kind, "rec.added") == 0 || strcmp(kind, "rec.updated") == 0;
+}
+
+/* True if ev starts an application of its own, not the next event of the
+   application run[0..n) of the same request. What one application makes
+   is decided per operation (daemon/ops_*.c), all in one commit (the same
+   ts):
+     rec.import       one rec.added or rec.updated per record it changes,
+                      each record once (an import refuses an id given
+                      twice)
+     report.validate  report.validated, then at most one measure.updated
+                      (the progress its indicator values give)
+     every other op   exactly one event (entity.*, assignment.set,
+                      report.submitted, report.returned, measure.added,
+                      measure.updated)
+   So an event continues the run only as the next record of an import or
+   as a validation's measure.updated; anything else, and a change of time,
+   starts a new application. A subject cannot tell: report.submit and
+   measure.add number a new report or measure each time, so the same
+   request applied twice makes two events with different subjects. */
 static bool
 s_starts_application(nmirf_event_t *const *run, size_t n, const nmirf_event_t *ev)
 {
     if (n == 0 || !run[0]->has_req || memcmp(run[0]->req, ev->req, NMIRF_ID_LEN) != 0 ||
         run[0]->ts != ev->ts)
         return true;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(run[i]->kind, ev->kind) == 0 &&
-            strcmp(run[i]->subject ? run[i]->subject : "",
-                   ev->subject ? ev->subject : "") == 0)
+    if (s_is_import_kind(run[0]->kind)) {
+        if (!s_is_import_kind(ev->kind))
             return true;
-    return false;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(run[i]->subject ? run[i]->subject : "",
+                       ev->subject ? ev->subject : "") == 0)
+                return true;
+        return false;
+    }
+    return !(n == 1 && strcmp(run[0]->kind, "report.validated") == 0 &&
+             strcmp(ev->kind, "measure.updated") == 0);
 }
 
 zhashx_t *

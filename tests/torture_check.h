@@ -34,11 +34,14 @@ void tc_log_destroy(tc_log_t **log_p);
 
 /* Counts the applications of each request in evs[0..n): request id
    (hex) -> how many, as a pointer-sized integer. One application is a run
-   of consecutive events of the request in one commit (same ts), naming
-   each (kind, subject) once (an import makes one event per record); the
-   same request's events adjacent in the log but from another commit, or
-   naming an object again, are a second application. NULL if out of
-   memory. Caller destroys. */
+   of consecutive events of the request in one commit (same ts) shaped as
+   its operation makes them: an import's rec.added/rec.updated, one per
+   record, each record once; a report.validated and at most one
+   measure.updated after it; or a single event of any other kind. The same
+   request's events adjacent in the log but from another commit, of
+   another shape (two report.submitted, whatever their subjects), or
+   naming an import's record again, are a second application. NULL if out
+   of memory. Caller destroys. */
 zhashx_t *tc_log_count_applications(nmirf_event_t *const *evs, size_t n);
 
 /* How many applications of request id log holds (one for a write applied

@@ -1,8 +1,10 @@
 /*  torture_check_unit - the exactly-once count of torture_check.c on
-    synthetic logs: an import's run of events is one application, and the
-    same request applied twice counts twice even when its two
-    applications are adjacent in the log (a later commit, or an object
-    named again in the same commit).
+    synthetic logs: an import's run of events is one application, as is a
+    validation's report.validated with its measure.updated, and the same
+    request applied twice counts twice even when its two applications are
+    adjacent in the log: a later commit, an import's record named again,
+    or, in the same commit, a second report.submitted or measure.added
+    (new subjects: the broker numbers them) or events of another shape.
 
     The events are built by hand (only the fields the count reads); no
     broker runs.
@@ -14,7 +16,7 @@
 #include "torture_check.h"
 #include "unit.h"
 
-#define T_MAX 16
+#define T_MAX 16 /* events in one synthetic log */
 
 typedef struct {
     nmirf_event_t evs[T_MAX];
@@ -78,6 +80,54 @@ main(void)
     t_add(&log, 1, 100, "report.submitted", "r1");
     CHECK(t_count(&log, 1) == 2, "a submission applied twice in one batch: %zu",
           t_count(&log, 1));
+
+    /* report.submit and measure.add number a new object each time: one
+       request applied twice in one batch names two subjects. */
+    unit_case = "twice, same commit, new subjects";
+    log.n = 0;
+    t_add(&log, 1, 100, "report.submitted", "r1");
+    t_add(&log, 1, 100, "report.submitted", "r2");
+    t_add(&log, 2, 100, "measure.added", "m1");
+    t_add(&log, 2, 100, "measure.added", "m2");
+    t_add(&log, 3, 100, "measure.updated", "m1");
+    t_add(&log, 3, 100, "measure.updated", "m2");
+    CHECK(t_count(&log, 1) == 2, "a submission applied twice, reports r1 and r2: %zu",
+          t_count(&log, 1));
+    CHECK(t_count(&log, 2) == 2, "a measure added twice, m1 and m2: %zu",
+          t_count(&log, 2));
+    CHECK(t_count(&log, 3) == 2, "a measure update making two events: %zu",
+          t_count(&log, 3));
+
+    unit_case = "twice, same commit, a validation";
+    log.n = 0;
+    t_add(&log, 1, 100, "report.validated", "r1");
+    t_add(&log, 1, 100, "measure.updated", "m1");
+    t_add(&log, 1, 100, "report.validated", "r2");
+    t_add(&log, 1, 100, "measure.updated", "m2");
+    t_add(&log, 2, 100, "report.validated", "r3");
+    t_add(&log, 2, 100, "report.validated", "r4");
+    t_add(&log, 3, 100, "report.validated", "r5");
+    t_add(&log, 3, 100, "measure.updated", "m1");
+    t_add(&log, 3, 100, "measure.updated", "m2");
+    CHECK(t_count(&log, 1) == 2, "a validation and its measure applied twice: %zu",
+          t_count(&log, 1));
+    CHECK(t_count(&log, 2) == 2, "two validations without measures: %zu",
+          t_count(&log, 2));
+    CHECK(t_count(&log, 3) == 2, "a validation with two measure updates: %zu",
+          t_count(&log, 3));
+
+    unit_case = "twice, same commit, another shape";
+    log.n = 0;
+    t_add(&log, 1, 100, "rec.added", "A");
+    t_add(&log, 1, 100, "report.submitted", "r1");
+    t_add(&log, 2, 100, "report.submitted", "r2");
+    t_add(&log, 2, 100, "rec.added", "A");
+    t_add(&log, 3, 100, "measure.updated", "m1");
+    t_add(&log, 3, 100, "rec.updated", "A");
+    CHECK(t_count(&log, 1) == 2, "an import then a submission: %zu", t_count(&log, 1));
+    CHECK(t_count(&log, 2) == 2, "a submission then an import: %zu", t_count(&log, 2));
+    CHECK(t_count(&log, 3) == 2, "a measure update then an import: %zu",
+          t_count(&log, 3));
 
     unit_case = "twice, adjacent, two commits";
     log.n = 0;
