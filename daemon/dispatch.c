@@ -237,6 +237,19 @@ dispatch_apply(batch_t *batch, dispatch_checked_t *c, msgpack_sbuffer *reply)
            zeroed); the others name what was decoded. */
         goto refuse;
     }
+    /* A byte-identical replay of a committed request gets its first reply
+       before the author checks: those bytes were verified when taken, and
+       a key rotated or an entity revoked since must not turn a resend
+       into a refusal of a write that exists. Other uses of the id are
+       judged after them (s_replayed again, below). */
+    uint8_t req_hash[NMIRF_HASH_LEN];
+    nmirf_hash2(req_hash, c->frames[0], c->sizes[0], c->frames[1], c->sizes[1]);
+    if (s_replayed(batch, env, req_hash, c->zone, reply, &code, c->why, sizeof c->why) >
+        0) {
+        log_debug("%s from %s is a replay; sent the first reply", env->op, env->author);
+        goto done;
+    }
+    code = NMIRF_OK;
     /* The author, then the signature, before anything reads the body. */
     msgpack_object author;
     const msgpack_object *pk;
@@ -256,8 +269,6 @@ dispatch_apply(batch_t *batch, dispatch_checked_t *c, msgpack_sbuffer *reply)
         goto refuse;
     }
     strv_t role = record_field(&author, "role");
-    uint8_t req_hash[NMIRF_HASH_LEN];
-    nmirf_hash2(req_hash, c->frames[0], c->sizes[0], c->frames[1], c->sizes[1]);
     int replay =
         s_replayed(batch, env, req_hash, c->zone, reply, &code, c->why, sizeof c->why);
     if (replay < 0)
