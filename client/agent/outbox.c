@@ -5,11 +5,20 @@
     signature are stored in the `outbox` db (committed and synced before
     the CLI hears "queued"). Every resend sends those same bytes, so the
     broker's idempotency (PROTOCOL.md section 3) turns a resend of a
-    request it already committed into its first reply and no new event.
+    request it already committed into its first reply and no new event
+    (also after a key rotation: the broker looks for the replay first).
+    Only an entry that does not verify with the agent's key when the
+    outbox is loaded (the agent restarted with a rotated key) is signed
+    again, same id and body, new ts, and rewritten (s_resign).
     Entries are sent at once and resent after 500 ms, 1 s, 2 s... up to 5 s
-    between tries while unanswered. An acknowledgement ends an entry, and
-    so does a final refusal (s_final: every code but `storage` and
-    `internal`, docs/AGENT.md has the table): the broker has judged those
+    between tries while unanswered, in queue order: an entry whose last
+    send failed goes before any later one, and when a connection comes up
+    (outbox_on_connected) or an answer comes after a silence, every entry
+    is due at once and they go oldest first. An acknowledgement ends an
+    entry, and so does `id_reused` (refused requests are never stored, so
+    a committed write holds the id: the entry was delivered earlier, e.g.
+    signed again after a rotation); and so does a final refusal (s_final: every code but
+   `storage` and `internal`, docs/AGENT.md has the table): the broker has judged those
     exact bytes and would judge a resend the same way. A final refusal
     does not delete the entry: it is rewritten as refused, with the code
     and reason, never sent again, shown by `nmirf outbox` (across restarts:
@@ -46,6 +55,9 @@ typedef struct {
     uint64_t attempts;          /* sends so far */
     int64_t next_send;          /* monotonic ms of the next send */
     int backoff_ms;             /* wait after the next send */
+    bool unsent;                /* its last send failed (no connection): no
+                                   later entry may go out before it */
+    int64_t last_sent;          /* monotonic ms of its last send, 0 if none */
     bool refused;               /* ended by a final refusal: never sent again */
     char code[32];              /* ...its code */
     char *message;              /* ...and reason (owned) */
@@ -73,6 +85,7 @@ struct _outbox_t {
     zlist_t *results;    /* s_result_t, newest last, at most AGENT_RESULTS_MAX */
     uint64_t next_key;   /* the next enqueue counter */
     zlist_t *unreadable; /* uint64_t keys (owned) of entries that do not decode */
+    int64_t last_reply;  /* zclock_mono of the last broker answer */
 };
 
 static void
@@ -177,6 +190,82 @@ s_entry_of(uint64_t key, const MDB_val *v)
     return e;
 }
 
+/* Signs pending entry e again with the agent's key (same id and body, a
+   new ts) and rewrites it on disk. An entry signed with a key rotated
+   since would be refused `bad_signature` for ever; signed again it
+   lands, or, if the old bytes were committed, is answered `id_reused`,
+   which ends it as delivered (outbox_on_reply): exactly once either way.
+   Returns 0, or -1 (the entry is left as it was). */
+static int
+s_resign(outbox_t *self, s_entry_t *e)
+{
+    agent_t *ag = self->ag;
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 1024);
+    nmirf_envelope_t env;
+    bool has_id;
+    char why[128];
+    msgpack_sbuffer body;
+    msgpack_sbuffer_init(&body);
+    uint8_t *nenv = NULL, nsig[NMIRF_SIG_LEN];
+    size_t nlen = 0;
+    int rc = -1;
+    if (nmirf_envelope_decode(e->env, e->env_len, &zone, &env, &has_id, why,
+                              sizeof why) != NMIRF_OK)
+        goto out;
+    if (strcmp(env.author, ag->key.entity) !=
+        0) { /* another entity's: never ours to sign */
+        snprintf(why, sizeof why, "written by %s", env.author);
+        goto out;
+    }
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    nmirf_mp_pack_object(&pk, &env.body);
+    if (nmirf_request_encode(e->op, e->id, ag->key.entity, nmirf_now_ms(),
+                             (const uint8_t *)body.data, body.size, ag->key.sign_sk,
+                             &nenv, &nlen, nsig))
+        goto out;
+    s_entry_t signed_again = *e;
+    signed_again.env = nenv;
+    signed_again.env_len = nlen;
+    memcpy(signed_again.sig, nsig, NMIRF_SIG_LEN);
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    s_pack_entry(&signed_again, &buf);
+    uint8_t key[8];
+    s_u64_key(e->key, key);
+    MDB_txn *txn;
+    MDB_val k = {8, key}, v = {buf.size, buf.data};
+    int mrc = mdb_txn_begin(ag->env, NULL, 0, &txn);
+    if (!mrc && (mrc = mdb_put(txn, ag->dbi[AG_DB_OUTBOX], &k, &v, 0)) != 0)
+        mdb_txn_abort(txn);
+    else if (!mrc)
+        mrc = mdb_txn_commit(txn); /* synced */
+    msgpack_sbuffer_destroy(&buf);
+    if (mrc) {
+        snprintf(why, sizeof why, "%s", mdb_strerror(mrc));
+        goto out;
+    }
+    free(e->env);
+    e->env = nenv;
+    e->env_len = nlen;
+    nenv = NULL;
+    memcpy(e->sig, nsig, NMIRF_SIG_LEN);
+    rc = 0;
+out:
+    if (rc) {
+        char hex[2 * NMIRF_ID_LEN + 1];
+        nmirf_hex(e->id, NMIRF_ID_LEN, hex);
+        log_warnx("outbox: %s %s was signed with another key and cannot be signed "
+                  "again (%s); sent as it is",
+                  e->op, hex, why);
+    }
+    free(nenv);
+    msgpack_sbuffer_destroy(&body);
+    msgpack_zone_destroy(&zone);
+    return rc;
+}
+
 outbox_t *
 outbox_new(agent_t *ag)
 {
@@ -226,6 +315,17 @@ outbox_new(agent_t *ag)
     }
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);
+    /* Entries signed with a key this agent no longer has (the entity's key
+       was rotated, the agent restarted with the new one): signed again. */
+    size_t resigned = 0;
+    for (s_entry_t *e = zlist_first(self->entries); e; e = zlist_next(self->entries))
+        if (!nmirf_signature_ok(e->env, e->env_len, e->sig, ag->key.sign_pk) &&
+            s_resign(self, e) == 0)
+            resigned++;
+    if (resigned)
+        log_info("outbox: %zu pending entries signed with an older key, signed again "
+                 "with the current one",
+                 resigned);
     if (zlist_size(self->entries))
         log_info("outbox: %zu pending entries to resend", zlist_size(self->entries));
     if (zlist_size(self->refused))
@@ -445,8 +545,24 @@ s_store_refused(outbox_t *self, s_entry_t *e, const nmirf_reply_t *reply)
     return 0;
 }
 
-void
-outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
+/* Makes every pending entry last sent at or before `before` due now, its
+   backoff restarted, and sends what is due in queue order. After an
+   outage each entry's own backoff would let a newer entry overtake an
+   older one (two reports on one recommendation landing reversed). */
+static void
+s_send_all(outbox_t *self, int64_t before)
+{
+    for (s_entry_t *e = zlist_first(self->entries); e; e = zlist_next(self->entries))
+        if (e->last_sent <= before) {
+            e->next_send = 0;
+            e->backoff_ms = BACKOFF_FIRST_MS;
+        }
+    outbox_tick(self);
+}
+
+/* Handles one broker answer (outbox_on_reply). */
+static void
+s_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
 {
     outbox_t *self = ag->outbox;
     nmirf_reply_t *reply = *reply_p;
@@ -461,6 +577,33 @@ outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
     if (!e) { /* an answer to a resend of something already answered */
         nmirf_reply_destroy(&reply);
         return;
+    }
+    /* `id_reused`: the broker holds a committed write under this id with
+       other bytes (refused requests are never stored), so this entry was
+       delivered earlier: signed again after a key rotation, or queued
+       again by a control submit repeating an id after a restart. It ends
+       as acknowledged, and a waiting submit hears that it was delivered. */
+    if (!reply->ok && reply->code == NMIRF_E_ID_REUSED) {
+        msgpack_sbuffer out, body;
+        msgpack_packer pk;
+        msgpack_sbuffer_init(&out);
+        msgpack_sbuffer_init(&body);
+        msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+        msgpack_pack_map(&pk, 1);
+        nmirf_mp_pack_str(&pk, "delivered_earlier");
+        msgpack_pack_true(&pk);
+        nmirf_reply_encode(&out, e->id, NMIRF_OK,
+                           "delivered earlier: the broker already holds this request id",
+                           reply->seq, (const uint8_t *)body.data, body.size);
+        char why[128];
+        nmirf_reply_t *done =
+            nmirf_reply_decode((const uint8_t *)out.data, out.size, why, sizeof why);
+        msgpack_sbuffer_destroy(&out);
+        msgpack_sbuffer_destroy(&body);
+        if (done) {
+            nmirf_reply_destroy(&reply);
+            reply = done;
+        }
     }
     /* `storage` and `internal` say the broker could not take the write
        and changed nothing: that is not an answer to keep, only to report.
@@ -496,7 +639,11 @@ outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
     }
     char hex[2 * NMIRF_ID_LEN + 1];
     nmirf_hex(e->id, NMIRF_ID_LEN, hex);
-    if (reply->ok)
+    if (reply->ok && nmirf_mp_get(&reply->body, "delivered_earlier"))
+        log_info("outbox: %s %s delivered earlier (the broker answered id_reused: it "
+                 "holds a write with this id); ended",
+                 e->op, hex);
+    else if (reply->ok)
         log_info("outbox: %s %s acknowledged (seq %llu)", e->op, hex,
                  (unsigned long long)reply->seq);
     else
@@ -519,28 +666,58 @@ outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
 }
 
 void
+outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
+{
+    outbox_t *self = ag->outbox;
+    /* An answer after a silence (the broker back, or a connection that
+       came up unseen): what is pending and was not sent just now goes
+       again at once, oldest first, not each entry on its own backoff. */
+    int64_t now = zclock_mono();
+    bool after_silence = !self->last_reply || now - self->last_reply > BACKOFF_MAX_MS;
+    self->last_reply = now;
+    s_on_reply(ag, reply_p);
+    if (after_silence)
+        s_send_all(self, now - BACKOFF_FIRST_MS);
+}
+
+void
 outbox_tick(outbox_t *self)
 {
     agent_t *ag = self->ag;
     int64_t now = zclock_mono();
     for (s_entry_t *e = zlist_first(self->entries); e; e = zlist_next(self->entries)) {
-        if (e->next_send > now)
+        /* An entry whose last send failed goes before any later one,
+           whatever its backoff says: sends leave in queue order. */
+        if (e->next_send > now && !e->unsent)
             continue;
         zmsg_t *msg = zmsg_new();
         zmsg_addmem(msg, e->env, e->env_len);
         zmsg_addmem(msg, e->sig, NMIRF_SIG_LEN);
         /* With ZMQ_IMMEDIATE and no timeout, a send fails at once while no
-           connection is up; the entry simply waits for its next turn. */
-        if (zmsg_send(&msg, ag->dealer) != 0) {
+           connection is up: the entry waits for its next turn, and no
+           later entry overtakes it. */
+        bool sent = zmsg_send(&msg, ag->dealer) == 0;
+        if (!sent)
             zmsg_destroy(&msg);
-            e->next_send = now + e->backoff_ms;
-        } else {
+        else {
             e->attempts++;
-            e->next_send = now + e->backoff_ms;
+            e->last_sent = now;
         }
-        e->backoff_ms =
-            e->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : e->backoff_ms * 2;
+        if (sent || !e->unsent || e->next_send <= now) {
+            e->next_send = now + e->backoff_ms;
+            e->backoff_ms =
+                e->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : e->backoff_ms * 2;
+        }
+        e->unsent = !sent;
+        if (!sent)
+            break;
     }
+}
+
+void
+outbox_on_connected(outbox_t *self)
+{
+    s_send_all(self, INT64_MAX);
 }
 
 size_t
