@@ -60,11 +60,11 @@ zap_lookup(store_t *store, const uint8_t key[32], char *id, size_t idlen)
         mdb_txn_abort(txn);
         return -1;
     }
-    int found = -1;
+    int found = 1, rc;
     MDB_val k, v;
     msgpack_unpacked up;
     msgpack_unpacked_init(&up);
-    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && found;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && found;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (msgpack_unpack_next(&up, v.mv_data, v.mv_size, NULL) !=
             MSGPACK_UNPACK_SUCCESS)
@@ -85,7 +85,7 @@ zap_lookup(store_t *store, const uint8_t key[32], char *id, size_t idlen)
     msgpack_unpacked_destroy(&up);
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);
-    return found;
+    return found && rc != 0 && rc != MDB_NOTFOUND ? -1 : found;
 }
 
 /* Sends a ZAP reply: status 200 with user id, or a refusal. request_id
@@ -157,6 +157,7 @@ zap_on_request(zloop_t *loop, zsock_t *sock, void *arg)
                  (int)(zframe_size(address) < 60 ? zframe_size(address) : 60),
                  (const char *)zframe_data(address));
     char id[NMIRF_ENTITY_ID_MAX + 1];
+    int found = 1;
     if (!s_is(version, "1.0") || !request_id || zmsg_size(msg) != 7) {
         log_warnx("ZAP: malformed request (%zu frames); refused", zmsg_size(msg));
         s_reply(self, s_is(version, "1.0") ? request_id : NULL, "500",
@@ -166,7 +167,12 @@ zap_on_request(zloop_t *loop, zsock_t *sock, void *arg)
         log_warnx("ZAP: refused %s: not a CURVE connection to domain %s", addr,
                   ZAP_DOMAIN);
         s_reply(self, request_id, "400", "CURVE required", "", NULL);
-    } else if (zap_lookup(self->store, zframe_data(key), id, sizeof id) != 0) {
+    } else if ((found = zap_lookup(self->store, zframe_data(key), id, sizeof id)) < 0) {
+        /* Not a judgement of the key: 300 (temporary), and the agent
+           connects again later (link_monitor.c). */
+        log_warnx("ZAP: cannot read the entities to admit %s; answered 300", addr);
+        s_reply(self, request_id, "300", "the broker cannot read its store", "", NULL);
+    } else if (found != 0) {
         /* A refused client does not retry (libzmq ends the session on a ZAP
            error), but several may share a key: log a key once a minute. */
         self->refused++;

@@ -40,6 +40,8 @@
 #define AGENT_RETRY_FIRST_MS 1000       /* wait after a failed blocking read... */
 #define AGENT_RETRY_MAX_MS 60000        /* ...doubled each failure up to this */
 #define AGENT_REPORT_MS 5000            /* outbox length reported to the broker */
+#define AGENT_KEY_RETRY_FIRST_MS 30000  /* a refused key: new connection after... */
+#define AGENT_KEY_RETRY_MAX_MS 300000   /* ...doubled each refusal up to this */
 #define AGENT_DUE_SOON_DAYS 14  /* `mine`: due-soon horizon, the broker's default */
 #define AGENT_DUE_SOON_MAX 3650 /* ...and its limit, as the broker's */
 
@@ -101,6 +103,8 @@ typedef struct {
     zsock_t *monitor;       /* PAIR end of the DEALER's socket monitor */
     bool key_refused;       /* the broker's ZAP refused our key at the last
                                handshake (link_monitor.c) */
+    int key_retry_ms;       /* while refused: wait before a new connection */
+    int key_retry_timer;    /* its zloop timer id, -1 if none */
 
     MDB_env *env;             /* DIR/replica */
     MDB_dbi dbi[AG_DB_COUNT]; /* its databases */
@@ -131,6 +135,12 @@ typedef struct {
 /* Makes the DEALER (CurveZMQ, connecting on its own). Returns 0 or -1. */
 int link_open(agent_t *ag);
 void link_close(agent_t *ag);
+
+/* Replaces the DEALER (and its monitor) with a new one, connecting
+   afresh: libzmq never retries a handshake the broker's ZAP refused
+   (link_monitor.c). What was stashed stays. Returns 0 or -1 (then
+   ag->dealer may be NULL until the next try). */
+int link_reopen(agent_t *ag);
 
 /* zloop reader of the DEALER: pushed events go to the replica, replies
    to the outbox (or to the subscription). */
@@ -284,8 +294,14 @@ int outbox_lookup(outbox_t *self, const uint8_t id[NMIRF_ID_LEN],
    transaction open (it commits the removal of the entry). */
 void outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p);
 
-/* Sends what is due (first sends and backed-off resends). */
+/* Sends what is due (first sends and backed-off resends), in queue
+   order: an entry whose last send failed goes before any later one. */
 void outbox_tick(outbox_t *self);
+
+/* A connection to the broker came up (link_monitor.c): every pending
+   entry is due now, its backoff restarted, and they are sent oldest
+   first. */
+void outbox_on_connected(outbox_t *self);
 
 /* How many entries wait for an answer. */
 size_t outbox_pending(const outbox_t *self);

@@ -49,14 +49,12 @@
 #define PUSH_HWM 200000
 #define SUBSCRIBE_RETRY_MS 200 /* after a subscribe that could not be sent */
 
-int
-link_open(agent_t *ag)
+/* Makes ag->dealer, its monitor, and connects it. Returns 0 or -1. */
+static int
+s_dealer_open(agent_t *ag)
 {
     ag->dealer = zsock_new(ZMQ_DEALER);
-    ag->stash = zlist_new();
-    ag->replies = zlist_new();
-    if (!ag->dealer || !ag->stash || !ag->replies ||
-        nmirf_client_curve(ag->dealer, &ag->key, ag->server_key) != 0)
+    if (!ag->dealer || nmirf_client_curve(ag->dealer, &ag->key, ag->server_key) != 0)
         return -1;
     zsock_set_rcvhwm(ag->dealer, PUSH_HWM);
     /* immediate: a send with no live connection fails at once instead of
@@ -69,6 +67,30 @@ link_open(agent_t *ag)
         log_warnx("cannot connect to request endpoint %s", ag->request_ep);
         return -1;
     }
+    return 0;
+}
+
+int
+link_open(agent_t *ag)
+{
+    ag->stash = zlist_new();
+    ag->replies = zlist_new();
+    ag->key_retry_timer = -1; /* link_monitor.c */
+    if (!ag->stash || !ag->replies)
+        return -1;
+    return s_dealer_open(ag);
+}
+
+int
+link_reopen(agent_t *ag)
+{
+    zloop_reader_end(ag->loop, ag->dealer);
+    link_monitor_close(ag);
+    zsock_destroy(&ag->dealer);
+    ag->subscribed = false; /* the subscription lived on the old connection */
+    if (s_dealer_open(ag) != 0)
+        return -1;
+    zloop_reader(ag->loop, ag->dealer, link_on_dealer, ag);
     return 0;
 }
 

@@ -9,17 +9,65 @@
     (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH): it is logged, delivered as a
     `key_refused` notification, and shown by `status` and `outbox`
     (ag->key_refused) until a handshake succeeds. The agent cannot know
-    why (not enrolled, revoked, or an old key after a rotation) and keeps
-    its entries: they are the ministry's, and a restart with an enrolled
-    key sends them.
+    why (not enrolled, revoked, or an old key after a rotation, or the
+    broker could not read its store: ZAP status 300) and keeps its
+    entries: they are the ministry's. libzmq never retries a refused
+    handshake, so while refused the agent makes a new DEALER (and
+    monitor) after 30 s, then 1, 2, 4 min... up to 5 min
+    (AGENT_KEY_RETRY_*; the environment variable NMIRF_AGENT_KEY_RETRY_MS
+    sets the first wait, for tests): an entity enrolled after its agent
+    started, or a refusal that was temporary, gets through without a
+    restart, and a restart with an enrolled key sends them too.
+
+    Every successful handshake makes the whole outbox due at once, sent
+    oldest first (outbox_on_connected): after an outage the entries' own
+    backoffs would otherwise let a newer one overtake an older one.
 
     An entity revoked while its session stays open is not refused here:
     its requests are answered `revoked`, a final refusal (outbox.c).
 */
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
 #include "nmirf_log.h"
+
+/* Timer: the key was refused a while ago; try a new connection. */
+static int
+s_on_retry(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    agent_t *ag = arg;
+    ag->key_retry_timer = -1;
+    if (!ag->key_refused)
+        return 0;
+    log_info("the broker refused this agent's key: connecting again");
+    if (link_reopen(ag) != 0)
+        fatalx("cannot make a new connection to the broker");
+    return 0;
+}
+
+/* Schedules the next new connection while the key is refused. */
+static void
+s_retry_later(agent_t *ag)
+{
+    if (ag->key_retry_timer >= 0)
+        return;
+    if (ag->key_retry_ms <= 0) {
+        const char *env = getenv("NMIRF_AGENT_KEY_RETRY_MS");
+        long first = env ? strtol(env, NULL, 10) : 0;
+        ag->key_retry_ms = first > 0 && first <= AGENT_KEY_RETRY_MAX_MS
+                               ? (int)first
+                               : AGENT_KEY_RETRY_FIRST_MS;
+    }
+    ag->key_retry_timer =
+        zloop_timer(ag->loop, (size_t)ag->key_retry_ms, 1, s_on_retry, ag);
+    log_info("a new connection to the broker in %d s", ag->key_retry_ms / 1000);
+    ag->key_retry_ms = ag->key_retry_ms * 2 > AGENT_KEY_RETRY_MAX_MS
+                           ? AGENT_KEY_RETRY_MAX_MS
+                           : ag->key_retry_ms * 2;
+}
 
 /* Reader: one monitor event, [u16 event, u32 value][endpoint]. */
 static int
@@ -38,13 +86,24 @@ s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg)
             log_warnx("the broker at %s refused this agent's key for %s in the handshake "
                       "(ZAP status %u): the entity is not enrolled, was revoked, or its "
                       "key was rotated; nothing can be sent (%zu outbox entries kept "
-                      "pending), restart the agent with an enrolled key",
+                      "pending) until it is enrolled, or restart the agent with an "
+                      "enrolled key",
                       ag->request_ep, ag->key.entity, (unsigned)value,
                       outbox_pending(ag->outbox));
             notify_key_refused(ag, outbox_pending(ag->outbox));
-        } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && ag->key_refused) {
+            s_retry_later(ag);
+        } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+            s_retry_later(ag); /* refused again: the next try later */
+        else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            if (ag->key_refused)
+                log_info("the broker accepts this agent's key again");
             ag->key_refused = false;
-            log_info("the broker accepts this agent's key again");
+            ag->key_retry_ms = 0;
+            if (ag->key_retry_timer >= 0) {
+                zloop_timer_end(ag->loop, ag->key_retry_timer);
+                ag->key_retry_timer = -1;
+            }
+            outbox_on_connected(ag->outbox);
         }
     }
     zmsg_destroy(&msg);
@@ -54,8 +113,12 @@ s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg)
 int
 link_monitor_open(agent_t *ag)
 {
+    /* A new name for each DEALER (link_reopen): libzmq may still hold the
+       old monitor's endpoint. */
+    static unsigned generation;
     char ep[96];
-    snprintf(ep, sizeof ep, "inproc://nmirf-agent-monitor-%p", (void *)ag);
+    snprintf(ep, sizeof ep, "inproc://nmirf-agent-monitor-%p-%u", (void *)ag,
+             ++generation);
     if (zmq_socket_monitor(zsock_resolve(ag->dealer), ep,
                            ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
                                ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0 ||

@@ -5,11 +5,24 @@
     signature are stored in the `outbox` db (committed and synced before
     the CLI hears "queued"). Every resend sends those same bytes, so the
     broker's idempotency (PROTOCOL.md section 3) turns a resend of a
-    request it already committed into its first reply and no new event.
+    request it already committed into its first reply and no new event
+    (also after a key rotation: the broker looks for the replay first).
+    Only an entry that does not verify with the agent's key when the
+    outbox is loaded (the agent restarted with a rotated key) is signed
+    again, same id and body, new ts, and rewritten (s_resign).
     Entries are sent at once and resent after 500 ms, 1 s, 2 s... up to 5 s
-    between tries while unanswered. An acknowledgement ends an entry, and
-    so does a final refusal (s_final: every code but `storage`,
-    `internal`, `bad_ts` and `key_retired`, docs/AGENT.md has the table): the broker has judged those
+    between tries while unanswered, in queue order: an entry whose last
+    send failed goes before any later one, and when a connection comes up
+    (outbox_on_connected) or an answer comes after a silence, every entry
+    is due at once and they go oldest first. An acknowledgement ends an
+    entry: it is rewritten as acked with its answer (the last
+    AGENT_RESULTS_MAX are kept, so a control submit repeating its id after
+    a restart gets that answer, nothing sent again). So does `id_reused`
+    (refused requests are never stored, so a committed write holds the
+    id: the entry was delivered earlier, e.g. signed again after a
+    rotation, or its acknowledgement is no longer kept); and so does a
+    final refusal (s_final: every code but `storage`, `internal`,
+    `bad_ts` and `key_retired`, docs/AGENT.md has the table): the broker has judged those
     exact bytes and would judge a resend the same way. A final refusal
     does not delete the entry: it is rewritten as refused, with the code
     and reason, never sent again, shown by `nmirf outbox` (across restarts:
@@ -21,7 +34,10 @@
 
     Value layout: {id: bin16, envelope: bin, sig: bin, op: str, queued:
     uint ms, attempts: uint}, and for a refused entry also {code: str,
-    message: str, answered: uint ms}.
+    message: str, answered: uint ms}, for an acknowledged one {acked: true,
+    reply: bin (the answer as the broker's reply frame), answered: uint
+    ms}. (An older agent reads an acknowledged entry as pending and resends
+    its bytes: the broker answers with the first reply.)
 */
 #include <stdlib.h>
 #include <string.h>
@@ -46,10 +62,17 @@ typedef struct {
     uint64_t attempts;          /* sends so far */
     int64_t next_send;          /* monotonic ms of the next send */
     int backoff_ms;             /* wait after the next send */
+    bool unsent;                /* its last send failed (no connection): no
+                                   later entry may go out before it */
+    int64_t last_sent;          /* monotonic ms of its last send, 0 if none */
     bool refused;               /* ended by a final refusal: never sent again */
     char code[32];              /* ...its code */
     char *message;              /* ...and reason (owned) */
     uint64_t answered;          /* ...and when it came, ms */
+    bool acked;                 /* ended by an acknowledgement (kept on disk
+                                   for a repeated control submit) */
+    uint8_t *reply;             /* ...its answer, encoded (owned) */
+    size_t reply_len;           /* ...its size */
 } s_entry_t;
 
 /* A broker answer, for `nmirf outbox`. */
@@ -73,6 +96,9 @@ struct _outbox_t {
     zlist_t *results;    /* s_result_t, newest last, at most AGENT_RESULTS_MAX */
     uint64_t next_key;   /* the next enqueue counter */
     zlist_t *unreadable; /* uint64_t keys (owned) of entries that do not decode */
+    zlist_t *acked;      /* uint64_t keys (owned) of acknowledged entries kept
+                            on disk, oldest first, at most AGENT_RESULTS_MAX */
+    int64_t last_reply;  /* zclock_mono of the last broker answer */
 };
 
 static void
@@ -99,6 +125,7 @@ s_entry_free(s_entry_t **e_p)
     if (*e_p) {
         free((*e_p)->env);
         free((*e_p)->message);
+        free((*e_p)->reply);
         free(*e_p);
         *e_p = NULL;
     }
@@ -110,7 +137,7 @@ s_pack_entry(const s_entry_t *e, msgpack_sbuffer *buf)
 {
     msgpack_packer pk;
     msgpack_packer_init(&pk, buf, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, e->refused ? 9 : 6);
+    msgpack_pack_map(&pk, e->refused || e->acked ? 9 : 6);
     nmirf_mp_pack_str(&pk, "id");
     nmirf_mp_pack_bin(&pk, e->id, NMIRF_ID_LEN);
     nmirf_mp_pack_str(&pk, "envelope");
@@ -123,6 +150,12 @@ s_pack_entry(const s_entry_t *e, msgpack_sbuffer *buf)
     if (e->refused) {
         nmirf_mp_pack_kv_str(&pk, "code", e->code);
         nmirf_mp_pack_kv_str(&pk, "message", e->message ? e->message : "");
+        nmirf_mp_pack_kv_uint(&pk, "answered", e->answered);
+    } else if (e->acked) {
+        nmirf_mp_pack_str(&pk, "acked");
+        msgpack_pack_true(&pk);
+        nmirf_mp_pack_str(&pk, "reply");
+        nmirf_mp_pack_bin(&pk, e->reply, e->reply_len);
         nmirf_mp_pack_kv_uint(&pk, "answered", e->answered);
     }
 }
@@ -161,7 +194,16 @@ s_entry_of(uint64_t key, const MDB_val *v)
             /* A refused entry: its code decides (a message or a time that
                does not read is left empty). */
             const msgpack_object *ans = nmirf_mp_get(&o, "answered");
-            if (nmirf_mp_get(&o, "code")) {
+            const msgpack_object *reply = nmirf_mp_get(&o, "reply");
+            if (nmirf_mp_get(&o, "acked") && reply && reply->type == MSGPACK_OBJECT_BIN) {
+                e->acked = true;
+                e->reply_len = reply->via.bin.size;
+                e->reply = malloc(e->reply_len ? e->reply_len : 1);
+                memcpy(e->reply, reply->via.bin.ptr, e->reply_len);
+                e->answered = ans && ans->type == MSGPACK_OBJECT_POSITIVE_INTEGER
+                                  ? ans->via.u64
+                                  : 0;
+            } else if (nmirf_mp_get(&o, "code")) {
                 e->refused = true;
                 if (nmirf_mp_strcpy(nmirf_mp_get(&o, "code"), e->code, sizeof e->code))
                     snprintf(e->code, sizeof e->code, "internal");
@@ -177,6 +219,121 @@ s_entry_of(uint64_t key, const MDB_val *v)
     return e;
 }
 
+/* Appends a result to the answers kept in memory, dropping the oldest
+   past AGENT_RESULTS_MAX. */
+static void
+s_result_add(outbox_t *self, s_result_t *r)
+{
+    zlist_append(self->results, r);
+    while (zlist_size(self->results) > AGENT_RESULTS_MAX) {
+        s_result_t *old = zlist_pop(self->results);
+        s_result_free(&old);
+    }
+}
+
+/* At load: an acknowledged entry kept on disk (its key noted, its
+   answer among the results, so that a control submit repeating its id
+   after a restart gets it again instead of a new send). */
+static void
+s_keep_acked(outbox_t *self, const s_entry_t *e)
+{
+    uint64_t *kp = malloc(sizeof *kp);
+    *kp = e->key;
+    zlist_append(self->acked, kp);
+    char why[128];
+    nmirf_reply_t *reply = nmirf_reply_decode(e->reply, e->reply_len, why, sizeof why);
+    if (!reply)
+        return; /* its key stays noted: it is dropped in its turn */
+    s_result_t *r = calloc(1, sizeof *r);
+    nmirf_hex(e->id, NMIRF_ID_LEN, r->id);
+    snprintf(r->op, sizeof r->op, "%s", e->op);
+    snprintf(r->code, sizeof r->code, "%s", reply->code_name);
+    r->message = strdup(reply->message);
+    r->at = e->answered;
+    memcpy(r->raw_id, e->id, NMIRF_ID_LEN);
+    r->reply = malloc(e->reply_len);
+    memcpy(r->reply, e->reply, e->reply_len);
+    r->reply_len = e->reply_len;
+    nmirf_reply_destroy(&reply);
+    s_result_add(self, r);
+}
+
+/* Signs pending entry e again with the agent's key (same id and body, a
+   new ts) and rewrites it on disk. An entry signed with a key rotated
+   since would be refused `bad_signature` for ever; signed again it
+   lands, or, if the old bytes were committed, is answered `id_reused`,
+   which ends it as delivered (outbox_on_reply): exactly once either way.
+   Returns 0, or -1 (the entry is left as it was). */
+static int
+s_resign(outbox_t *self, s_entry_t *e)
+{
+    agent_t *ag = self->ag;
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 1024);
+    nmirf_envelope_t env;
+    bool has_id;
+    char why[128];
+    msgpack_sbuffer body;
+    msgpack_sbuffer_init(&body);
+    uint8_t *nenv = NULL, nsig[NMIRF_SIG_LEN];
+    size_t nlen = 0;
+    int rc = -1;
+    if (nmirf_envelope_decode(e->env, e->env_len, &zone, &env, &has_id, why,
+                              sizeof why) != NMIRF_OK)
+        goto out;
+    if (strcmp(env.author, ag->key.entity) !=
+        0) { /* another entity's: never ours to sign */
+        snprintf(why, sizeof why, "written by %s", env.author);
+        goto out;
+    }
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    nmirf_mp_pack_object(&pk, &env.body);
+    if (nmirf_request_encode(e->op, e->id, ag->key.entity, nmirf_now_ms(),
+                             (const uint8_t *)body.data, body.size, ag->key.sign_sk,
+                             &nenv, &nlen, nsig))
+        goto out;
+    s_entry_t signed_again = *e;
+    signed_again.env = nenv;
+    signed_again.env_len = nlen;
+    memcpy(signed_again.sig, nsig, NMIRF_SIG_LEN);
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    s_pack_entry(&signed_again, &buf);
+    uint8_t key[8];
+    s_u64_key(e->key, key);
+    MDB_txn *txn;
+    MDB_val k = {8, key}, v = {buf.size, buf.data};
+    int mrc = mdb_txn_begin(ag->env, NULL, 0, &txn);
+    if (!mrc && (mrc = mdb_put(txn, ag->dbi[AG_DB_OUTBOX], &k, &v, 0)) != 0)
+        mdb_txn_abort(txn);
+    else if (!mrc)
+        mrc = mdb_txn_commit(txn); /* synced */
+    msgpack_sbuffer_destroy(&buf);
+    if (mrc) {
+        snprintf(why, sizeof why, "%s", mdb_strerror(mrc));
+        goto out;
+    }
+    free(e->env);
+    e->env = nenv;
+    e->env_len = nlen;
+    nenv = NULL;
+    memcpy(e->sig, nsig, NMIRF_SIG_LEN);
+    rc = 0;
+out:
+    if (rc) {
+        char hex[2 * NMIRF_ID_LEN + 1];
+        nmirf_hex(e->id, NMIRF_ID_LEN, hex);
+        log_warnx("outbox: %s %s was signed with another key and cannot be signed "
+                  "again (%s); sent as it is",
+                  e->op, hex, why);
+    }
+    free(nenv);
+    msgpack_sbuffer_destroy(&body);
+    msgpack_zone_destroy(&zone);
+    return rc;
+}
+
 outbox_t *
 outbox_new(agent_t *ag)
 {
@@ -186,6 +343,7 @@ outbox_new(agent_t *ag)
     self->refused = zlist_new();
     self->results = zlist_new();
     self->unreadable = zlist_new();
+    self->acked = zlist_new();
     MDB_txn *txn;
     MDB_cursor *cur;
     if (mdb_txn_begin(ag->env, NULL, MDB_RDONLY, &txn) ||
@@ -208,7 +366,10 @@ outbox_new(agent_t *ag)
             zlist_append(self->unreadable, kp);
             continue;
         }
-        if (e->refused) { /* never sent again: only its refusal is shown */
+        if (e->acked) { /* its answer, for `outbox` and a repeated submit */
+            s_keep_acked(self, e);
+            s_entry_free(&e);
+        } else if (e->refused) { /* never sent again: only its refusal is shown */
             free(e->env);
             e->env = NULL;
             e->env_len = 0;
@@ -226,6 +387,17 @@ outbox_new(agent_t *ag)
     }
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);
+    /* Entries signed with a key this agent no longer has (the entity's key
+       was rotated, the agent restarted with the new one): signed again. */
+    size_t resigned = 0;
+    for (s_entry_t *e = zlist_first(self->entries); e; e = zlist_next(self->entries))
+        if (!nmirf_signature_ok(e->env, e->env_len, e->sig, ag->key.sign_pk) &&
+            s_resign(self, e) == 0)
+            resigned++;
+    if (resigned)
+        log_info("outbox: %zu pending entries signed with an older key, signed again "
+                 "with the current one",
+                 resigned);
     if (zlist_size(self->entries))
         log_info("outbox: %zu pending entries to resend", zlist_size(self->entries));
     if (zlist_size(self->refused))
@@ -255,6 +427,9 @@ outbox_destroy(outbox_t **self_p)
     while (self->unreadable && (kp = zlist_pop(self->unreadable)))
         free(kp);
     zlist_destroy(&self->unreadable);
+    while (self->acked && (kp = zlist_pop(self->acked)))
+        free(kp);
+    zlist_destroy(&self->acked);
     free(self);
     *self_p = NULL;
 }
@@ -309,6 +484,26 @@ outbox_enqueue(outbox_t *self, const char *op, const uint8_t *body, size_t len,
     return 0;
 }
 
+/* Encodes the answer to entry e into out (initialised here; the caller
+   destroys it or takes its data). */
+static void
+s_encode_reply(const s_entry_t *e, const nmirf_reply_t *reply, msgpack_sbuffer *out)
+{
+    msgpack_sbuffer body;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&body);
+    msgpack_sbuffer_init(out);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    bool has_body = reply->body.type == MSGPACK_OBJECT_MAP;
+    if (has_body)
+        nmirf_mp_pack_object(&pk, &reply->body);
+    nmirf_code_t code = reply->code < NMIRF_CODE_COUNT ? reply->code : NMIRF_E_INTERNAL;
+    nmirf_reply_encode(out, e->id, code, reply->message, reply->seq,
+                       has_body ? (const uint8_t *)body.data : NULL,
+                       has_body ? body.size : 0);
+    msgpack_sbuffer_destroy(&body);
+}
+
 /* Keeps an answer for `nmirf outbox`, dropping the oldest past the limit. */
 static void
 s_remember(outbox_t *self, const s_entry_t *e, const nmirf_reply_t *reply)
@@ -320,26 +515,62 @@ s_remember(outbox_t *self, const s_entry_t *e, const nmirf_reply_t *reply)
     r->message = strdup(reply->message);
     r->at = nmirf_now_ms();
     memcpy(r->raw_id, e->id, NMIRF_ID_LEN);
-    msgpack_sbuffer body, out;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&body);
-    msgpack_sbuffer_init(&out);
-    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    bool has_body = reply->body.type == MSGPACK_OBJECT_MAP;
-    if (has_body)
-        nmirf_mp_pack_object(&pk, &reply->body);
-    nmirf_code_t code = reply->code < NMIRF_CODE_COUNT ? reply->code : NMIRF_E_INTERNAL;
-    nmirf_reply_encode(&out, e->id, code, reply->message, reply->seq,
-                       has_body ? (const uint8_t *)body.data : NULL,
-                       has_body ? body.size : 0);
+    msgpack_sbuffer out;
+    s_encode_reply(e, reply, &out);
     r->reply = (uint8_t *)out.data; /* the sbuffer's malloc'ed bytes */
     r->reply_len = out.size;
-    msgpack_sbuffer_destroy(&body);
-    zlist_append(self->results, r);
-    while (zlist_size(self->results) > AGENT_RESULTS_MAX) {
-        s_result_t *old = zlist_pop(self->results);
-        s_result_free(&old);
+    s_result_add(self, r);
+}
+
+/* Ends entry e, acknowledged: rewrites it as acked, with its answer, in
+   the same synced transaction that drops the oldest acked entry past
+   AGENT_RESULTS_MAX. Returns 0 or an LMDB error. */
+static int
+s_store_acked(outbox_t *self, s_entry_t *e, const nmirf_reply_t *reply)
+{
+    agent_t *ag = self->ag;
+    s_entry_t done = *e;
+    done.acked = true;
+    done.answered = nmirf_now_ms();
+    msgpack_sbuffer out, buf;
+    s_encode_reply(e, reply, &out);
+    done.reply = (uint8_t *)out.data;
+    done.reply_len = out.size;
+    msgpack_sbuffer_init(&buf);
+    s_pack_entry(&done, &buf);
+    msgpack_sbuffer_destroy(&out);
+    uint8_t key[8], old_key[8];
+    s_u64_key(e->key, key);
+    uint64_t *oldest =
+        zlist_size(self->acked) >= AGENT_RESULTS_MAX ? zlist_first(self->acked) : NULL;
+    MDB_txn *txn;
+    MDB_val k = {8, key}, v = {buf.size, buf.data};
+    int rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
+    if (!rc) {
+        rc = mdb_put(txn, ag->dbi[AG_DB_OUTBOX], &k, &v, 0);
+        if (!rc && oldest) {
+            s_u64_key(*oldest, old_key);
+            MDB_val ok = {8, old_key};
+            rc = mdb_del(txn, ag->dbi[AG_DB_OUTBOX], &ok, NULL);
+            if (rc == MDB_NOTFOUND)
+                rc = 0;
+        }
+        if (rc)
+            mdb_txn_abort(txn);
+        else
+            rc = mdb_txn_commit(txn); /* synced */
     }
+    msgpack_sbuffer_destroy(&buf);
+    if (rc)
+        return rc;
+    if (oldest) {
+        zlist_remove(self->acked, oldest);
+        free(oldest);
+    }
+    uint64_t *kp = malloc(sizeof *kp);
+    *kp = e->key;
+    zlist_append(self->acked, kp);
+    return 0;
 }
 
 int
@@ -448,8 +679,24 @@ s_store_refused(outbox_t *self, s_entry_t *e, const nmirf_reply_t *reply)
     return 0;
 }
 
-void
-outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
+/* Makes every pending entry last sent at or before `before` due now, its
+   backoff restarted, and sends what is due in queue order. After an
+   outage each entry's own backoff would let a newer entry overtake an
+   older one (two reports on one recommendation landing reversed). */
+static void
+s_send_all(outbox_t *self, int64_t before)
+{
+    for (s_entry_t *e = zlist_first(self->entries); e; e = zlist_next(self->entries))
+        if (e->last_sent <= before) {
+            e->next_send = 0;
+            e->backoff_ms = BACKOFF_FIRST_MS;
+        }
+    outbox_tick(self);
+}
+
+/* Handles one broker answer (outbox_on_reply). */
+static void
+s_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
 {
     outbox_t *self = ag->outbox;
     nmirf_reply_t *reply = *reply_p;
@@ -464,6 +711,33 @@ outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
     if (!e) { /* an answer to a resend of something already answered */
         nmirf_reply_destroy(&reply);
         return;
+    }
+    /* `id_reused`: the broker holds a committed write under this id with
+       other bytes (refused requests are never stored), so this entry was
+       delivered earlier: signed again after a key rotation, or queued
+       again by a control submit repeating an id after a restart. It ends
+       as acknowledged, and a waiting submit hears that it was delivered. */
+    if (!reply->ok && reply->code == NMIRF_E_ID_REUSED) {
+        msgpack_sbuffer out, body;
+        msgpack_packer pk;
+        msgpack_sbuffer_init(&out);
+        msgpack_sbuffer_init(&body);
+        msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+        msgpack_pack_map(&pk, 1);
+        nmirf_mp_pack_str(&pk, "delivered_earlier");
+        msgpack_pack_true(&pk);
+        nmirf_reply_encode(&out, e->id, NMIRF_OK,
+                           "delivered earlier: the broker already holds this request id",
+                           reply->seq, (const uint8_t *)body.data, body.size);
+        char why[128];
+        nmirf_reply_t *done =
+            nmirf_reply_decode((const uint8_t *)out.data, out.size, why, sizeof why);
+        msgpack_sbuffer_destroy(&out);
+        msgpack_sbuffer_destroy(&body);
+        if (done) {
+            nmirf_reply_destroy(&reply);
+            reply = done;
+        }
     }
     /* `storage` and `internal` say the broker could not take the write
        and changed nothing: that is not an answer to keep, only to report.
@@ -482,18 +756,9 @@ outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
         return;
     }
     int rc;
-    if (reply->ok) {
-        uint8_t key[8];
-        s_u64_key(e->key, key);
-        MDB_txn *txn;
-        MDB_val k = {8, key};
-        rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
-        if (!rc) {
-            rc = mdb_del(txn, ag->dbi[AG_DB_OUTBOX], &k, NULL);
-            rc =
-                rc && rc != MDB_NOTFOUND ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
-        }
-    } else
+    if (reply->ok)
+        rc = s_store_acked(self, e, reply);
+    else
         rc = s_store_refused(self, e, reply);
     if (rc) {
         /* Kept pending: the next resend gets the same answer again. */
@@ -503,7 +768,11 @@ outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
     }
     char hex[2 * NMIRF_ID_LEN + 1];
     nmirf_hex(e->id, NMIRF_ID_LEN, hex);
-    if (reply->ok)
+    if (reply->ok && nmirf_mp_get(&reply->body, "delivered_earlier"))
+        log_info("outbox: %s %s delivered earlier (the broker answered id_reused: it "
+                 "holds a write with this id); ended",
+                 e->op, hex);
+    else if (reply->ok)
         log_info("outbox: %s %s acknowledged (seq %llu)", e->op, hex,
                  (unsigned long long)reply->seq);
     else
@@ -526,28 +795,58 @@ outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
 }
 
 void
+outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
+{
+    outbox_t *self = ag->outbox;
+    /* An answer after a silence (the broker back, or a connection that
+       came up unseen): what is pending and was not sent just now goes
+       again at once, oldest first, not each entry on its own backoff. */
+    int64_t now = zclock_mono();
+    bool after_silence = !self->last_reply || now - self->last_reply > BACKOFF_MAX_MS;
+    self->last_reply = now;
+    s_on_reply(ag, reply_p);
+    if (after_silence)
+        s_send_all(self, now - BACKOFF_FIRST_MS);
+}
+
+void
 outbox_tick(outbox_t *self)
 {
     agent_t *ag = self->ag;
     int64_t now = zclock_mono();
     for (s_entry_t *e = zlist_first(self->entries); e; e = zlist_next(self->entries)) {
-        if (e->next_send > now)
+        /* An entry whose last send failed goes before any later one,
+           whatever its backoff says: sends leave in queue order. */
+        if (e->next_send > now && !e->unsent)
             continue;
         zmsg_t *msg = zmsg_new();
         zmsg_addmem(msg, e->env, e->env_len);
         zmsg_addmem(msg, e->sig, NMIRF_SIG_LEN);
         /* With ZMQ_IMMEDIATE and no timeout, a send fails at once while no
-           connection is up; the entry simply waits for its next turn. */
-        if (zmsg_send(&msg, ag->dealer) != 0) {
+           connection is up: the entry waits for its next turn, and no
+           later entry overtakes it. */
+        bool sent = zmsg_send(&msg, ag->dealer) == 0;
+        if (!sent)
             zmsg_destroy(&msg);
-            e->next_send = now + e->backoff_ms;
-        } else {
+        else {
             e->attempts++;
-            e->next_send = now + e->backoff_ms;
+            e->last_sent = now;
         }
-        e->backoff_ms =
-            e->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : e->backoff_ms * 2;
+        if (sent || !e->unsent || e->next_send <= now) {
+            e->next_send = now + e->backoff_ms;
+            e->backoff_ms =
+                e->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : e->backoff_ms * 2;
+        }
+        e->unsent = !sent;
+        if (!sent)
+            break;
     }
+}
+
+void
+outbox_on_connected(outbox_t *self)
+{
+    s_send_all(self, INT64_MAX);
 }
 
 size_t

@@ -1,0 +1,374 @@
+/*  agent_recover_test - the agent's outbox after a key rotation, a
+    repeated request id, a key the broker refused, and an outage: each
+    write lands exactly once, in queue order, and none is called refused
+    while the broker holds it.
+
+    1. The broker: a byte-identical resend of a request committed before
+       its author's key was rotated gets the first reply (not
+       `bad_signature`), sent on a session of the new key.
+    2. An outbox entry queued before a rotation (broker down) and sent
+       after the agent restarted with the new key lands once: the agent
+       signs it again with the new key.
+    3. An entry the broker committed, whose answer was lost (broker
+       stopped with SIGSTOP, agent SIGKILLed), then the key rotated and
+       the agent restarted with the new key: signed again, it is answered
+       `id_reused`, and ends as delivered earlier, not refused; one
+       report.
+    4. A control submit repeating an answered id after an agent restart:
+       answered from the acknowledgement kept on disk (the first reply,
+       the same report), nothing sent again, not refused `id_reused`.
+    5. An agent started with a key not yet enrolled: refused, then the
+       entity enrolled; the agent makes a new connection on its backoff
+       (NMIRF_AGENT_KEY_RETRY_MS, short here) and gets through without a
+       restart.
+    6. Two reports on one recommendation queued during an outage long
+       enough for the first one's backoff to reach 5 s: they land in queue
+       order (report ids).
+*/
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent_common.h"
+#include "nmirf_mp.h"
+#include "nmirf_util.h"
+
+/* A control submit of report narrative on rec with request id id,
+   waiting wait_ms; returns the reply (caller destroys). */
+static nmirf_reply_t *
+s_submit_id(ha_agent_t *a, const uint8_t id[NMIRF_ID_LEN], const char *rec,
+            const char *narrative, unsigned wait_ms)
+{
+    msgpack_sbuffer out;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&out);
+    msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "op", "submit");
+    nmirf_mp_pack_str(&pk, "body");
+    msgpack_pack_map(&pk, 4);
+    nmirf_mp_pack_kv_str(&pk, "op", "report.submit");
+    nmirf_mp_pack_str(&pk, "id");
+    nmirf_mp_pack_bin(&pk, id, NMIRF_ID_LEN);
+    nmirf_mp_pack_kv_uint(&pk, "wait_ms", wait_ms);
+    nmirf_mp_pack_str(&pk, "body");
+    msgpack_pack_map(&pk, 3);
+    nmirf_mp_pack_kv_str(&pk, "rec", rec);
+    nmirf_mp_pack_kv_str(&pk, "status", "in_progress");
+    nmirf_mp_pack_kv_str(&pk, "narrative", narrative);
+    zframe_t *f = zframe_new(out.data, out.size);
+    msgpack_sbuffer_destroy(&out);
+    HA_ASSERT(zframe_send(&f, a->ctl, 0) == 0);
+    zpoller_t *poller = zpoller_new(a->ctl, NULL);
+    void *ready = zpoller_wait(poller, (int)wait_ms + 10000);
+    zpoller_destroy(&poller);
+    HA_ASSERTF(ready, "no answer to a control submit");
+    zframe_t *rf = zframe_recv(a->ctl);
+    char why[256] = "";
+    nmirf_reply_t *r =
+        rf ? nmirf_reply_decode(zframe_data(rf), zframe_size(rf), why, sizeof why) : NULL;
+    zframe_destroy(&rf);
+    HA_ASSERTF(r, "unreadable control reply: %s", why);
+    h_remember("submit", r);
+    return r;
+}
+
+/* A queued submit (wait_ms 0) of narrative on rec. */
+static void
+s_queue(ha_agent_t *a, const char *rec, const char *narrative)
+{
+    nmirf_reply_t *r = ha_ctl(a, 5000, "submit",
+                              "{'op':'report.submit','wait_ms':0,'body':{'rec':'%s',"
+                              "'status':'in_progress','narrative':'%s'}}",
+                              rec, narrative);
+    H_EXPECT(r, "ok");
+    HA_ASSERT(ag_bool(r, "queued"));
+    nmirf_reply_destroy(&r);
+}
+
+/* The id of m's report with this narrative at b, 0 if none; fails if
+   there are several. */
+static uint64_t
+s_report_id(h_broker_t *b, h_entity_t *m, const char *narrative)
+{
+    nmirf_reply_t *r =
+        h_call(h_coord(b), "report.list", "{'entity':'%s','limit':10000}", m->id);
+    H_EXPECT(r, "ok");
+    const msgpack_object *reps = h_get(&r->body, "reports");
+    HA_ASSERT(reps && reps->type == MSGPACK_OBJECT_ARRAY);
+    uint64_t id = 0;
+    size_t n = 0;
+    for (uint32_t i = 0; i < reps->via.array.size; i++)
+        if (nmirf_mp_str_is(nmirf_mp_get(&reps->via.array.ptr[i], "narrative"),
+                            narrative)) {
+            const msgpack_object *o = nmirf_mp_get(&reps->via.array.ptr[i], "id");
+            HA_ASSERT(o && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER);
+            id = o->via.u64;
+            n++;
+        }
+    nmirf_reply_destroy(&r);
+    HA_ASSERTF(n <= 1, "report '%s' is at the broker %zu times", narrative, n);
+    return id;
+}
+
+/* Fails unless the agent's outbox is empty with nothing refused, and its
+   last kept answer is ok. */
+static void
+s_check_delivered(ha_agent_t *a)
+{
+    ag_wait_outbox_empty(a);
+    nmirf_reply_t *r = ha_ctl(a, 5000, "outbox", NULL);
+    HA_ASSERTF(h_len(&r->body, "refused") == 0, "%zu refused, first: %s",
+               h_len(&r->body, "refused"),
+               h_is(&r->body, "refused.0.code", "bad_signature") ? "bad_signature"
+                                                                 : "another code");
+    size_t n = h_len(&r->body, "results");
+    HA_ASSERT(n >= 1);
+    char path[48];
+    snprintf(path, sizeof path, "results.%zu.code", n - 1);
+    HA_ASSERTF(h_is(&r->body, path, "ok"), "the last answer is not ok");
+    nmirf_reply_destroy(&r);
+}
+
+/* The coordinator rotates entity old to a new pair, made as entity new
+   (h_entity_new: its client made before the rotation is refused, so it
+   connects again here). */
+static void
+s_rotate(h_broker_t *b, h_entity_t *old, h_entity_t *new)
+{
+    uint8_t curve[32];
+    HA_ASSERT(nmirf_key_curve_raw(&new->key, curve) == 0);
+    msgpack_sbuffer rot;
+    msgpack_sbuffer_init(&rot);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &rot, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    nmirf_mp_pack_kv_str(&pk, "id", old->id);
+    nmirf_mp_pack_str(&pk, "sign_key");
+    nmirf_mp_pack_bin(&pk, new->key.sign_pk, 32);
+    nmirf_mp_pack_str(&pk, "curve_key");
+    nmirf_mp_pack_bin(&pk, curve, 32);
+    nmirf_reply_t *r =
+        h_call_packed(h_coord(b), NULL, "entity.rotate", (uint8_t *)rot.data, rot.size);
+    H_EXPECT(r, "ok");
+    nmirf_reply_destroy(&r);
+    msgpack_sbuffer_destroy(&rot);
+    nmirf_client_destroy(&new->client);
+    new->client = nmirf_client_new(b->request_ep, &new->key, b->server_key, 5000);
+    HA_ASSERT(new->client);
+}
+
+/* Gives agent a the key of e instead of the one it has (it is stopped). */
+static void
+s_agent_key(ha_agent_t *a, h_entity_t *e)
+{
+    char pub[PATH_MAX + 32], why[256] = "";
+    snprintf(pub, sizeof pub, "%s/%s.pub", a->dir, e->id);
+    HA_ASSERT(unlink(a->key_path) == 0);
+    unlink(pub);
+    HA_ASSERTF(nmirf_key_save(&e->key, a->dir, why, sizeof why) == 0, "key save: %s",
+               why);
+}
+
+/* True if the file at path holds needle. */
+static bool
+s_file_has(const char *path, const char *needle)
+{
+    size_t len;
+    char *text = nmirf_read_file(path, &len);
+    bool has = text && strstr(text, needle);
+    free(text);
+    return has;
+}
+
+/* The agent's `status` bool under key, waited for up to HA_WAIT_MS to be
+   want. Returns the last value seen. */
+static bool
+s_wait_status(ha_agent_t *a, const char *key, bool want)
+{
+    bool v = !want;
+    for (int waited = 0; waited < HA_WAIT_MS; waited += 50) {
+        nmirf_reply_t *r = ha_ctl(a, 5000, "status", NULL);
+        v = ag_bool(r, key);
+        nmirf_reply_destroy(&r);
+        if (v == want)
+            break;
+        h_sleep_ms(50);
+    }
+    return v;
+}
+
+/* 1.-3.: rotations. */
+static void
+s_rotations(h_broker_t *b)
+{
+    h_entity_t *m = ha_setup_ministry(b, "MR", "RO", 1);
+    H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec':'RO-0','lead':'MR'}");
+
+    /* 1. The broker alone: the old bytes resent on a new key's session. */
+    h_request_t *req = h_request_make(
+        m, "report.submit", "{'rec':'RO-0','status':'in_progress','narrative':'raw'}");
+    nmirf_reply_t *first = h_request_send(m, req);
+    H_EXPECT(first, "ok");
+    h_entity_t *m2 = h_entity_new(b, "MR");
+    s_rotate(b, m, m2);
+    nmirf_reply_t *again = h_request_send(m2, req);
+    HA_ASSERTF(again && again->ok, "a replay after the rotation answered %s: %s",
+               again ? again->code_name : "nothing", again ? again->message : "");
+    HA_ASSERT(h_u(&again->body, "report.id") == h_u(&first->body, "report.id"));
+    nmirf_reply_destroy(&first);
+    nmirf_reply_destroy(&again);
+    h_request_free(&req);
+    h_note("a replay of a request committed before its key's rotation: first reply");
+
+    /* 2. Queued before a rotation, sent after the restart with the new key. */
+    ha_agent_t *a = ha_agent_start(b, m2, NULL);
+    ag_wait_seq(a, h_seq(b));
+    h_broker_stop(b);
+    s_queue(a, "RO-0", "queued-before-rotation");
+    ha_agent_stop(a);
+    h_broker_restart(b);
+    h_entity_t *m3 = h_entity_new(b, "MR");
+    s_rotate(b, m2, m3);
+    s_agent_key(a, m3);
+    ha_agent_restart(a);
+    s_check_delivered(a);
+    HA_ASSERT(s_report_id(b, m3, "queued-before-rotation") != 0);
+    HA_ASSERT(s_file_has(a->log_path, "signed again"));
+    h_note("an entry queued before a rotation lands once after a restart with the new "
+           "key");
+
+    /* 3. Committed, the answer lost, the key rotated, the agent restarted. */
+    HA_ASSERT(kill(b->pid, SIGSTOP) == 0);
+    s_queue(a, "RO-0", "committed-before-rotation");
+    ag_wait_all_sent(a, 1);
+    ha_agent_kill(a);
+    HA_ASSERT(kill(b->pid, SIGCONT) == 0);
+    for (int waited = 0; s_report_id(b, m3, "committed-before-rotation") == 0;
+         waited += 50) {
+        HA_ASSERTF(waited < HA_WAIT_MS, "the broker never committed the report");
+        h_sleep_ms(50);
+    }
+    h_entity_t *m4 = h_entity_new(b, "MR");
+    s_rotate(b, m3, m4);
+    s_agent_key(a, m4);
+    ha_agent_restart(a);
+    s_check_delivered(a);
+    HA_ASSERT(s_report_id(b, m4, "committed-before-rotation") != 0);
+    HA_ASSERT(s_file_has(a->log_path, "delivered earlier"));
+    h_note("an entry committed before a rotation, answer lost: delivered earlier, once");
+    ha_agent_stop(a);
+    ha_agent_destroy(&a);
+}
+
+/* 4. A control submit repeating an answered id after an agent restart. */
+static void
+s_id_reused(h_broker_t *b)
+{
+    h_entity_t *m = ha_setup_ministry(b, "MI", "IR", 1);
+    H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec':'IR-0','lead':'MI'}");
+    ha_agent_t *a = ha_agent_start(b, m, NULL);
+    ag_wait_seq(a, h_seq(b));
+    uint8_t id[NMIRF_ID_LEN];
+    nmirf_random_id(id, NMIRF_ID_LEN);
+    nmirf_reply_t *r = s_submit_id(a, id, "IR-0", "once", 10000);
+    H_EXPECT(r, "ok");
+    HA_ASSERT(!ag_bool(r, "queued"));
+    uint64_t report = h_u(&r->body, "report.id");
+    HA_ASSERT(report != UINT64_MAX);
+    nmirf_reply_destroy(&r);
+    ha_agent_stop(a);
+    ha_agent_restart(a);
+    r = s_submit_id(a, id, "IR-0", "once", 10000);
+    HA_ASSERTF(r->ok, "a repeated submit after a restart answered %s: %s", r->code_name,
+               r->message);
+    HA_ASSERT(!ag_bool(r, "queued") && h_u(&r->body, "report.id") == report);
+    nmirf_reply_destroy(&r);
+    s_check_delivered(a);
+    HA_ASSERT(s_report_id(b, m, "once") == report);
+    HA_ASSERTF(!s_file_has(a->log_path, "delivered earlier"),
+               "the repeated submit was sent again");
+    h_note("a control submit repeating an id after a restart: the kept first reply");
+    ha_agent_stop(a);
+    ha_agent_destroy(&a);
+}
+
+/* 5. Enrolled after its agent started: connects without a restart. */
+static void
+s_late_enrolment(h_broker_t *b)
+{
+    h_entity_t *k = h_entity_new(b, "MK");
+    HA_ASSERT(setenv("NMIRF_AGENT_KEY_RETRY_MS", "300", 1) == 0);
+    ha_agent_t *a = ha_agent_start(b, k, NULL);
+    HA_ASSERT(unsetenv("NMIRF_AGENT_KEY_RETRY_MS") == 0);
+    HA_ASSERTF(s_wait_status(a, "key_refused", true),
+               "an unenrolled key not said refused");
+    msgpack_sbuffer *sb = h_pack_enroll(&k->key, "ministry");
+    nmirf_reply_t *r =
+        h_call_packed(h_coord(b), NULL, "entity.enroll", (uint8_t *)sb->data, sb->size);
+    msgpack_sbuffer_free(sb);
+    H_EXPECT(r, "ok");
+    nmirf_reply_destroy(&r);
+    H_CALL_CHECK("ok", h_coord(b), "rec.import",
+                 "{'recs':[{'id':'LK-0','mechanism':'UPR','text':{'en':'late'}}]}");
+    H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec':'LK-0','lead':'MK'}");
+    HA_ASSERTF(!s_wait_status(a, "key_refused", false),
+               "the agent never got through after its entity was enrolled");
+    r = ha_ctl(a, 15000, "submit",
+               "{'op':'report.submit','wait_ms':10000,'body':{'rec':'LK-0',"
+               "'status':'in_progress','narrative':'late'}}");
+    H_EXPECT(r, "ok");
+    HA_ASSERT(!ag_bool(r, "queued"));
+    nmirf_reply_destroy(&r);
+    h_note("an agent started before its entity was enrolled got through without a "
+           "restart");
+    ha_agent_stop(a);
+    ha_agent_destroy(&a);
+}
+
+/* 6. Two reports on one recommendation queued during an outage. */
+static void
+s_order(h_broker_t *b)
+{
+    h_entity_t *m = ha_setup_ministry(b, "MQ", "OQ", 1);
+    H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec':'OQ-0','lead':'MQ'}");
+    ha_agent_t *a = ha_agent_start(b, m, NULL);
+    ag_wait_seq(a, h_seq(b));
+    h_broker_stop(b);
+    s_queue(a, "OQ-0", "first");
+    /* Tried at 0, 0.5, 1.5, 3.5, 7.5 s: its next try is 5 s later. */
+    h_sleep_ms(8000);
+    s_queue(a, "OQ-0", "second");
+    h_broker_restart(b);
+    ag_wait_outbox_empty(a);
+    uint64_t first = s_report_id(b, m, "first"), second = s_report_id(b, m, "second");
+    HA_ASSERT(first && second);
+    HA_ASSERTF(first < second, "queued first, landed as report %llu after %llu",
+               (unsigned long long)first, (unsigned long long)second);
+    h_note("two reports queued during an outage landed in queue order (%llu, %llu)",
+           (unsigned long long)first, (unsigned long long)second);
+    ha_agent_stop(a);
+    ha_agent_destroy(&a);
+}
+
+int
+main(int argc, char **argv)
+{
+    ha_init(argc, argv, 170);
+    /* Fixed ports, so the restarted broker is where the agents look. */
+    static char req_ep[64], ev_ep[64];
+    snprintf(req_ep, sizeof req_ep, "tcp://127.0.0.1:%d", ha_free_port());
+    snprintf(ev_ep, sizeof ev_ep, "tcp://127.0.0.1:%d", ha_free_port());
+    const char *args[] = {"-r", req_ep, "-e", ev_ep, NULL};
+    h_broker_t *b = h_broker_start_with(NULL, args);
+    HA_ASSERTF(strcmp(b->request_ep, req_ep) == 0, "broker bound %s", b->request_ep);
+    s_id_reused(b);
+    s_late_enrolment(b);
+    s_order(b);
+    s_rotations(b);
+    h_broker_destroy(&b);
+    h_note("agent_recover_test passed");
+    return 0;
+}
