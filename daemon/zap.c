@@ -60,11 +60,16 @@ zap_lookup(store_t *store, const uint8_t key[32], char *id, size_t idlen)
         mdb_txn_abort(txn);
         return -1;
     }
-    int found = -1;
+    /* entity.enroll and entity.rotate keep each key to one entity
+       (key_in_use); a store written before that rule may still hold a
+       CURVE key twice. Then nobody is allowed with it: picking one would
+       lock the other out, and which is the intruder is the coordinator's
+       to decide (revoke it). */
+    int matches = 0;
     MDB_val k, v;
     msgpack_unpacked up;
     msgpack_unpacked_init(&up);
-    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && found;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (msgpack_unpack_next(&up, v.mv_data, v.mv_size, NULL) !=
             MSGPACK_UNPACK_SUCCESS)
@@ -77,11 +82,16 @@ zap_lookup(store_t *store, const uint8_t key[32], char *id, size_t idlen)
         /* A revoked entity keeps its record (and key): the state decides. */
         if (state.p && state.n == 6 && memcmp(state.p, "active", 6) == 0 &&
             k.mv_size < idlen) {
-            memcpy(id, k.mv_data, k.mv_size);
-            id[k.mv_size] = 0;
-            found = 0;
+            if (matches++ == 0) {
+                memcpy(id, k.mv_data, k.mv_size);
+                id[k.mv_size] = 0;
+            } else
+                log_warnx("ZAP: entities %s and %.*s share a CURVE key; neither "
+                          "may connect with it",
+                          id, (int)k.mv_size, (const char *)k.mv_data);
         }
     }
+    int found = matches == 1 ? 0 : -1;
     msgpack_unpacked_destroy(&up);
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);

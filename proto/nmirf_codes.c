@@ -23,6 +23,7 @@ static const char *const s_names[NMIRF_CODE_COUNT] = {
     [NMIRF_E_STORAGE] = "storage",
     [NMIRF_E_INTERNAL] = "internal",
     [NMIRF_E_AUTHOR_MISMATCH] = "author_mismatch",
+    [NMIRF_E_KEY_IN_USE] = "key_in_use",
 };
 
 const char *

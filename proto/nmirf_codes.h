@@ -26,6 +26,7 @@ typedef enum {
     NMIRF_E_STORAGE,
     NMIRF_E_INTERNAL,
     NMIRF_E_AUTHOR_MISMATCH, /* envelope author is not the CURVE-authenticated peer */
+    NMIRF_E_KEY_IN_USE,      /* a key another entity holds or held */
     NMIRF_CODE_COUNT
 } nmirf_code_t;
 
