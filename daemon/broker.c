@@ -353,6 +353,8 @@ s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
     subscribers_push(self->subs, zsock_resolve(self->router), "hb", sb.data, sb.size);
     subscribers_expire(self->subs, nmirf_now_ms());
     msgpack_sbuffer_destroy(&sb);
+    if (sessions_trim(zap_sessions(self->zap)))
+        log_debug("many connections closed: freed memory returned to the system");
     return 0;
 }
 
@@ -420,8 +422,16 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
     /* The handler first: a CURVE server with no ZAP handler bound would
        let any CURVE client in. */
     self->zap = zap_new(store, why, whylen);
-    if (!self->zap ||
-        s_sockets_open(self, opts->request_ep, opts->events_ep, why, whylen))
+    if (!self->zap)
+        goto fail;
+    /* The cap on sessions per entity counts the connections the monitors
+       see (sessions.h). */
+    sessions_set_cap(zap_sessions(self->zap), opts->max_sessions_per_entity);
+    if (self->stats.health) {
+        health_set_sessions(self->stats.health, zap_sessions(self->zap));
+        sessions_set_drain(zap_sessions(self->zap), health_drain, self->stats.health);
+    }
+    if (s_sockets_open(self, opts->request_ep, opts->events_ep, why, whylen))
         goto fail;
     snprintf(path, sizeof path, "%s/endpoints", opts->datadir);
     int n = snprintf(text, sizeof text, "request = %s\nevents = %s\n", self->req_ep,
@@ -534,6 +544,8 @@ broker_configure(broker_t *self, const broker_opts_t *opts)
         self->opts.due_soon_days = opts->due_soon_days;
         atomic_store(&self->stats.due_soon_days, opts->due_soon_days);
     }
+    if (opts->max_sessions_per_entity)
+        sessions_set_cap(zap_sessions(self->zap), opts->max_sessions_per_entity);
     if (opts->checkpoint_interval_ms &&
         opts->checkpoint_interval_ms != self->opts.checkpoint_interval_ms) {
         /* zloop cannot change a timer's period: replace it. */

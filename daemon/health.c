@@ -28,6 +28,7 @@ struct _health_t {
     uint64_t handshakes_refused; /* and refused */
     zhashx_t *agents;            /* entity id -> s_agent_t */
     unsigned generation;         /* makes each monitor endpoint unique */
+    sessions_t *sessions;        /* told of each connection (borrowed), or NULL */
 };
 
 /* zhashx's item destructor for s_agent_t. */
@@ -89,6 +90,14 @@ s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg)
     if (f && zframe_size(f) >= 2) {
         uint16_t event;
         memcpy(&event, zframe_data(f), 2); /* host order, from libzmq itself */
+        /* ACCEPTED and DISCONNECTED carry the connection's fd. */
+        uint32_t value = 0;
+        if (zframe_size(f) >= 6)
+            memcpy(&value, zframe_data(f) + 2, 4);
+        if (self->sessions && event == ZMQ_EVENT_ACCEPTED)
+            sessions_accepted(self->sessions, (int)value);
+        else if (self->sessions && event == ZMQ_EVENT_DISCONNECTED)
+            sessions_closed(self->sessions, (int)value);
         pthread_mutex_lock(&self->lock);
         if (event == ZMQ_EVENT_ACCEPTED)
             self->open[which]++;
@@ -104,10 +113,30 @@ s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg)
     return 0;
 }
 
+void
+health_set_sessions(health_t *self, sessions_t *sessions)
+{
+    self->sessions = sessions;
+}
+
+void
+health_drain(void *arg)
+{
+    health_t *self = arg;
+    /* Bounded: events keep coming while we read; the rest waits for the
+       loop. */
+    for (int i = 0; i < S_SOCKETS; i++)
+        for (int n = 0; self->mon[i] && n < 100000 && (zsock_events(self->mon[i]) & ZMQ_POLLIN);
+             n++)
+            s_on_monitor(self->loop, self->mon[i], self);
+}
+
 int
 health_watch(health_t *self, zloop_t *loop, zsock_t *router, zsock_t *pub)
 {
     s_unwatch(self);
+    if (self->sessions)
+        sessions_reset(self->sessions); /* the old sockets' peers are gone */
     self->loop = loop;
     self->generation++;
     zsock_t *socks[S_SOCKETS] = {router, pub};

@@ -5,7 +5,9 @@
     mechanism is CURVE and its client public key is the curve_key of an
     entity whose state is "active", and we name that entity as the
     connection's User-Id, which dispatch then binds to the envelope's
-    author. Anything else, malformed requests included, is refused.
+    author, unless that entity holds max_sessions_per_entity sessions
+    already (sessions.h). Anything else, malformed requests included, is
+    refused.
 
     The handler is a REP socket read by the broker's own zloop: the thread
     that commits enrolments and revocations is the one that answers, so a
@@ -23,6 +25,7 @@
 #include <czmq.h>
 #include <stddef.h>
 
+#include "sessions.h"
 #include "store.h"
 
 #define ZAP_DOMAIN "nmirf"                    /* zsock_set_zap_domain of our servers */
@@ -36,6 +39,10 @@ zap_t *zap_new(store_t *store, char *why, size_t whylen);
 
 /* The REP socket, for the caller's reactor. */
 zsock_t *zap_sock(zap_t *self);
+
+/* The live sessions per entity and their cap (sessions.h), owned by the
+   handler: the broker wires the socket monitors to it and sets the cap. */
+sessions_t *zap_sessions(zap_t *self);
 
 /* zloop reader: answers one waiting ZAP request. arg is the zap_t.
    Always returns 0 (a bad request is refused, never fatal). */

