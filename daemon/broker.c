@@ -295,6 +295,10 @@ s_on_requests(zloop_t *loop, zsock_t *reader, void *arg)
     while (n < BROKER_BATCH_MAX && (jobs[n] = verifier_job_recv(router)) != NULL) {
         subscribers_touch(self->subs, zmq_msg_data(&jobs[n]->identity),
                           zmq_msg_size(&jobs[n]->identity), now);
+        /* Which connection is whose, for the cap on sessions. */
+        if (jobs[n]->peer)
+            sessions_seen(zap_sessions(self->zap),
+                          zmq_msg_get(&jobs[n]->parts[0], ZMQ_SRCFD), jobs[n]->peer);
         n++;
     }
     /* A lone request is checked here, at once, unless the verifiers are

@@ -12,7 +12,7 @@
 
 #define S_ADDR_MAX 64      /* a numeric IPv6 address with a scope fits */
 #define S_FD_MAX (1 << 20) /* fds above this are not followed (none are) */
-#define S_TRIM_AFTER 256   /* closed connections that make a trim worth it */
+#define S_TRIM_AFTER 64    /* closed connections that make a trim worth it */
 
 /* One monitored connection, by fd. */
 typedef struct {
@@ -249,6 +249,25 @@ sessions_closed(sessions_t *self, int fd)
     s_addr_t *a = s_addr(self, c->addr, false);
     if (a && a->unattributed)
         a->unattributed--;
+    s_settle(self, c->addr);
+}
+
+void
+sessions_seen(sessions_t *self, int fd, const char *entity)
+{
+    if (!entity || fd < 0 || (size_t)fd >= self->nconns)
+        return;
+    s_conn_t *c = &self->conns[fd];
+    if (!c->live || c->entity[0])
+        return;
+    s_addr_t *a = s_addr(self, c->addr, false);
+    if (!a || !zhashx_lookup(a->by_entity, entity))
+        return; /* not charged here (accepted before the monitors) */
+    /* One of entity's charges at this address is this connection's. */
+    s_add(a->by_entity, entity, -1);
+    a->charges--;
+    a->unattributed--;
+    snprintf(c->entity, sizeof c->entity, "%s", entity);
     s_settle(self, c->addr);
 }
 

@@ -25,11 +25,16 @@
       connections, as many charges are surely dead: given back if all of
       A's charges are one entity's, else held until A has no unattributed
       connection left (then all are given back).
+    - A request on the ROUTER names its connection's fd (ZMQ_SRCFD) and
+      entity (User-Id): a charge of that entity held against A becomes
+      that connection's (sessions_seen). So what stays held against an
+      address is only sessions that never sent a request.
 
     So a live session is never uncounted (the cap cannot be bypassed by
     mixing refused and allowed handshakes from one address), and an
     entity is over-counted only while different entities handshake at the
-    same instant from one address and their sessions live on. The ZAP
+    same instant from one address and their sessions live on without
+    sending a request (a subscriber; an attacker's idle sessions). The ZAP
     handler drains the monitors first (sessions_set_drain), and libzmq
     emits a connection's ACCEPTED before its handshake starts on the same
     I/O thread (the broker keeps ZeroMQ's default of one), so a connection
@@ -66,6 +71,13 @@ void sessions_set_drain(sessions_t *self, void (*drain)(void *arg), void *arg);
 /* Monitor: a connection was accepted on fd / fd was disconnected. */
 void sessions_accepted(sessions_t *self, int fd);
 void sessions_closed(sessions_t *self, int fd);
+
+/* A request came on fd from entity (its ZAP User-Id): if the connection
+   is still unattributed and entity holds a charge against its address,
+   that charge becomes this connection's. Sessions that send requests
+   (agents, the CLI) are so attributed exactly at their first request,
+   whatever handshakes ran at the same time. */
+void sessions_seen(sessions_t *self, int fd, const char *entity);
 
 /* The monitored sockets were replaced: every connection is gone. */
 void sessions_reset(sessions_t *self);

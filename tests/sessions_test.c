@@ -149,6 +149,78 @@ measure(size_t n)
     free(socks);
 }
 
+/* A DEALER as e that must be answered. */
+static zsock_t *
+session_ok(h_entity_t *e)
+{
+    zsock_t *s = h_dealer_new(b, e);
+    H_ASSERTF(answered(s, e, H_CALL_TIMEOUT_MS), "a session of %s under the cap was not "
+              "answered", e->id);
+    return s;
+}
+
+/* A DEALER as e that ZAP must refuse: no answer, one more refusal. */
+static void
+session_refused(h_entity_t *e)
+{
+    uint64_t refused = conn("handshakes_refused");
+    zsock_t *s = h_dealer_new(b, e);
+    H_ASSERTF(!answered(s, e, S_SHORT_MS), "a session of %s over the cap was answered",
+              e->id);
+    zsock_destroy(&s);
+    H_ASSERT(conn("handshakes_refused") > refused);
+}
+
+static void
+test_cap(void)
+{
+    zsock_t *extra[S_CAP];
+    /* MJ's own client is its first session. */
+    H_CALL_CHECK("ok", mj, "ping", "{}");
+    for (int i = 0; i < S_CAP - 1; i++)
+        extra[i] = session_ok(mj);
+    session_refused(mj);
+    session_refused(mj);
+    H_ASSERT(log_has("refused MJ from") && log_has("max_sessions_per_entity"));
+    /* Everyone else is served, MJ's open sessions too. */
+    H_CALL_CHECK("ok", ms, "ping", "{}");
+    zsock_t *ms_extra = session_ok(ms);
+    H_ASSERT(answered(extra[0], mj, H_CALL_TIMEOUT_MS));
+    H_CALL_CHECK("ok", mj, "ping", "{}");
+    h_note("cap %d: MJ's sessions past it refused at ZAP; MS and MJ's open ones answered",
+           S_CAP);
+
+    /* Closing two makes room for two, and no more. */
+    uint64_t open = conn("requests");
+    zsock_destroy(&extra[0]);
+    zsock_destroy(&extra[1]);
+    wait_open_at_most(open - 2, S_SETTLE_MS * 5);
+    extra[0] = session_ok(mj);
+    extra[1] = session_ok(mj);
+    session_refused(mj);
+    h_note("after two closed, two more accepted, the next refused");
+
+    /* A subscriber session counts as one: with one room left, a SUB of
+       MJ takes it, and the next DEALER is refused. */
+    open = conn("requests");
+    zsock_destroy(&extra[2]);
+    wait_open_at_most(open - 1, S_SETTLE_MS * 5);
+    uint64_t ok = conn("handshakes_ok");
+    zsock_t *sub = h_sub_new(b, mj, "hb");
+    zsock_set_rcvtimeo(sub, 3000);
+    zmsg_t *hb = zmsg_recv(sub); /* a heartbeat comes every second */
+    H_ASSERTF(hb, "MJ's subscriber under the cap got no heartbeat");
+    zmsg_destroy(&hb);
+    H_ASSERT(conn("handshakes_ok") > ok);
+    session_refused(mj);
+    h_note("a subscriber session counts against the cap");
+
+    zsock_destroy(&sub);
+    zsock_destroy(&ms_extra);
+    for (int i = 0; i < 2; i++)
+        zsock_destroy(&extra[i]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -172,8 +244,7 @@ main(int argc, char **argv)
         h_broker_destroy(&b);
         return 0;
     }
-    (void)log_has;
-    (void)answered;
+    test_cap();
     h_broker_destroy(&b);
     printf("sessions_test: all passed\n");
     return 0;
