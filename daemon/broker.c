@@ -430,7 +430,7 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
         goto fail;
     /* The cap on sessions per entity counts the connections the monitors
        see (sessions.h). */
-    sessions_set_cap(zap_sessions(self->zap), opts->max_sessions_per_entity);
+    sessions_set_cap(zap_sessions(self->zap), opts->max_sessions);
     if (self->stats.health) {
         health_set_sessions(self->stats.health, zap_sessions(self->zap));
         sessions_set_drain(zap_sessions(self->zap), health_drain, self->stats.health);
@@ -548,8 +548,8 @@ broker_configure(broker_t *self, const broker_opts_t *opts)
         self->opts.due_soon_days = opts->due_soon_days;
         atomic_store(&self->stats.due_soon_days, opts->due_soon_days);
     }
-    if (opts->max_sessions_per_entity)
-        sessions_set_cap(zap_sessions(self->zap), opts->max_sessions_per_entity);
+    if (opts->max_sessions)
+        sessions_set_cap(zap_sessions(self->zap), opts->max_sessions);
     if (opts->checkpoint_interval_ms &&
         opts->checkpoint_interval_ms != self->opts.checkpoint_interval_ms) {
         /* zloop cannot change a timer's period: replace it. */

@@ -126,8 +126,8 @@ health_drain(void *arg)
     /* Bounded: events keep coming while we read; the rest waits for the
        loop. */
     for (int i = 0; i < S_SOCKETS; i++)
-        for (int n = 0; self->mon[i] && n < 100000 && (zsock_events(self->mon[i]) & ZMQ_POLLIN);
-             n++)
+        for (int n = 0;
+             self->mon[i] && n < 100000 && (zsock_events(self->mon[i]) & ZMQ_POLLIN); n++)
             s_on_monitor(self->loop, self->mon[i], self);
 }
 

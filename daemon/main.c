@@ -49,9 +49,9 @@ static nmirf_conf_spec_t s_spec[] = {
 };
 
 /* Settings SIGHUP applies; the others need a restart. */
-static const char *const s_reloadable[] = {"log_level", "checkpoint_interval_s",
-                                           "slow_commit_ms", "due_soon_days",
-                                           "max_sessions_per_entity", NULL};
+static const char *const s_reloadable[] = {
+    "log_level",     "checkpoint_interval_s",   "slow_commit_ms",
+    "due_soon_days", "max_sessions_per_entity", NULL};
 
 /* What main and the SIGHUP handler share. */
 static struct {
@@ -114,8 +114,7 @@ s_broker_opts(const nmirf_conf_t *conf, broker_opts_t *opts)
     opts->checkpoint_interval_ms =
         (unsigned)nmirf_conf_uint(conf, "checkpoint_interval_s") * 1000;
     opts->due_soon_days = (unsigned)nmirf_conf_uint(conf, "due_soon_days");
-    opts->max_sessions_per_entity =
-        (unsigned)nmirf_conf_uint(conf, "max_sessions_per_entity");
+    opts->max_sessions = (unsigned)nmirf_conf_uint(conf, "max_sessions_per_entity");
 }
 
 /* Applies next's reloadable settings to the broker (nmirf_conf_reload). */

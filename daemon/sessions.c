@@ -29,14 +29,14 @@ typedef struct {
 } s_addr_t;
 
 struct _sessions_t {
-    unsigned cap;              /* max sessions per entity */
-    s_conn_t *conns;           /* indexed by fd */
-    size_t nconns;             /* entries in conns */
-    zhashx_t *entities;        /* entity id -> size_t * sessions charged */
-    zhashx_t *addrs;           /* address -> s_addr_t */
-    void (*drain)(void *arg);  /* reads waiting monitor events, or NULL */
-    void *drain_arg;           /* its argument */
-    size_t closed;             /* connections closed since the last trim */
+    unsigned cap;             /* max sessions per entity */
+    s_conn_t *conns;          /* indexed by fd */
+    size_t nconns;            /* entries in conns */
+    zhashx_t *entities;       /* entity id -> size_t * sessions charged */
+    zhashx_t *addrs;          /* address -> s_addr_t */
+    void (*drain)(void *arg); /* reads waiting monitor events, or NULL */
+    void *drain_arg;          /* its argument */
+    size_t closed;            /* connections closed since the last trim */
 };
 
 static void

@@ -56,8 +56,9 @@ expect_in_use(const char *what, bool rotate, const char *id, const uint8_t *sign
 {
     uint64_t before = h_seq(b);
     msgpack_sbuffer *sb = pack_keys(rotate, id, sign, curve);
-    nmirf_reply_t *r = h_call_packed(coord, NULL, rotate ? "entity.rotate" : "entity.enroll",
-                                     (uint8_t *)sb->data, sb->size);
+    nmirf_reply_t *r =
+        h_call_packed(coord, NULL, rotate ? "entity.rotate" : "entity.enroll",
+                      (uint8_t *)sb->data, sb->size);
     msgpack_sbuffer_free(sb);
     H_ASSERTF(r && strcmp(r->code_name, "key_in_use") == 0, "%s: got %s", what,
               r ? r->code_name : "(no reply)");
@@ -99,7 +100,8 @@ main(int argc, char **argv)
     expect_in_use("enroll, active CURVE key", false, "NEW", fresh.sign_pk, c_mj);
     expect_in_use("enroll, active signing key", false, "NEW", mj->key.sign_pk, c_fresh);
     expect_in_use("enroll, revoked CURVE key", false, "NEW", fresh.sign_pk, c_gone);
-    expect_in_use("enroll, revoked signing key", false, "NEW", gone->key.sign_pk, c_fresh);
+    expect_in_use("enroll, revoked signing key", false, "NEW", gone->key.sign_pk,
+                  c_fresh);
     expect_in_use("enroll, retired CURVE key", false, "NEW", fresh.sign_pk, c_old);
     expect_in_use("enroll, retired signing key", false, "NEW", rot_old.sign_pk, c_fresh);
     expect_in_use("enroll, rotated-to CURVE key", false, "NEW", fresh.sign_pk, c_new);

@@ -154,8 +154,10 @@ static zsock_t *
 session_ok(h_entity_t *e)
 {
     zsock_t *s = h_dealer_new(b, e);
-    H_ASSERTF(answered(s, e, H_CALL_TIMEOUT_MS), "a session of %s under the cap was not "
-              "answered", e->id);
+    H_ASSERTF(answered(s, e, H_CALL_TIMEOUT_MS),
+              "a session of %s under the cap was not "
+              "answered",
+              e->id);
     return s;
 }
 
