@@ -297,7 +297,7 @@ s_on_requests(zloop_t *loop, zsock_t *reader, void *arg)
                           zmq_msg_size(&jobs[n]->identity), now);
         /* Which connection is whose, for the cap on sessions. */
         if (jobs[n]->peer)
-            sessions_seen(zap_sessions(self->zap),
+            sessions_seen(zap_sessions(self->zap), 0,
                           zmq_msg_get(&jobs[n]->parts[0], ZMQ_SRCFD), jobs[n]->peer);
         n++;
     }

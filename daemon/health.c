@@ -95,9 +95,9 @@ s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg)
         if (zframe_size(f) >= 6)
             memcpy(&value, zframe_data(f) + 2, 4);
         if (self->sessions && event == ZMQ_EVENT_ACCEPTED)
-            sessions_accepted(self->sessions, (int)value);
+            sessions_accepted(self->sessions, which, (int)value);
         else if (self->sessions && event == ZMQ_EVENT_DISCONNECTED)
-            sessions_closed(self->sessions, (int)value);
+            sessions_closed(self->sessions, which, (int)value);
         pthread_mutex_lock(&self->lock);
         if (event == ZMQ_EVENT_ACCEPTED)
             self->open[which]++;

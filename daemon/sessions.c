@@ -12,7 +12,7 @@
 
 #define S_ADDR_MAX 64      /* a numeric IPv6 address with a scope fits */
 #define S_FD_MAX (1 << 20) /* fds above this are not followed (none are) */
-#define S_TRIM_AFTER 64    /* closed connections that make a trim worth it */
+#define S_TRIM_AFTER 32    /* closed connections that make a trim worth it */
 
 /* One monitored connection, by fd. */
 typedef struct {
@@ -29,14 +29,14 @@ typedef struct {
 } s_addr_t;
 
 struct _sessions_t {
-    unsigned cap;             /* max sessions per entity */
-    s_conn_t *conns;          /* indexed by fd */
-    size_t nconns;            /* entries in conns */
-    zhashx_t *entities;       /* entity id -> size_t * sessions charged */
-    zhashx_t *addrs;          /* address -> s_addr_t */
-    void (*drain)(void *arg); /* reads waiting monitor events, or NULL */
-    void *drain_arg;          /* its argument */
-    size_t closed;            /* connections closed since the last trim */
+    unsigned cap;                      /* max sessions per entity */
+    s_conn_t *conns[SESSIONS_SOCKETS]; /* per socket, indexed by fd */
+    size_t nconns[SESSIONS_SOCKETS];   /* entries in each */
+    zhashx_t *entities;                /* entity id -> size_t * sessions charged */
+    zhashx_t *addrs;                   /* address -> s_addr_t */
+    void (*drain)(void *arg);          /* reads waiting monitor events, or NULL */
+    void *drain_arg;                   /* its argument */
+    size_t closed;                     /* connections closed since the last trim */
 };
 
 static void
@@ -112,7 +112,8 @@ sessions_destroy(sessions_t **self_p)
     sessions_t *self = *self_p;
     zhashx_destroy(&self->entities);
     zhashx_destroy(&self->addrs);
-    free(self->conns);
+    for (int i = 0; i < SESSIONS_SOCKETS; i++)
+        free(self->conns[i]);
     free(self);
     *self_p = NULL;
 }
@@ -198,23 +199,34 @@ s_settle(sessions_t *self, const char *address)
         zhashx_delete(self->addrs, address);
 }
 
-void
-sessions_accepted(sessions_t *self, int fd)
+/* The record of fd on socket sock, or NULL if not followed. */
+static s_conn_t *
+s_conn(sessions_t *self, int sock, int fd)
 {
-    if (fd < 0 || fd >= S_FD_MAX)
+    if (sock < 0 || sock >= SESSIONS_SOCKETS || fd < 0 ||
+        (size_t)fd >= self->nconns[sock])
+        return NULL;
+    return &self->conns[sock][fd];
+}
+
+void
+sessions_accepted(sessions_t *self, int sock, int fd)
+{
+    if (sock < 0 || sock >= SESSIONS_SOCKETS || fd < 0 || fd >= S_FD_MAX)
         return;
-    if ((size_t)fd >= self->nconns) {
-        size_t n = (size_t)fd + 1 > self->nconns * 2 ? (size_t)fd + 1 : self->nconns * 2;
-        s_conn_t *grown = realloc(self->conns, n * sizeof *grown);
+    size_t have = self->nconns[sock];
+    if ((size_t)fd >= have) {
+        size_t n = (size_t)fd + 1 > have * 2 ? (size_t)fd + 1 : have * 2;
+        s_conn_t *grown = realloc(self->conns[sock], n * sizeof *grown);
         if (!grown)
             return; /* not followed: its ZAP charge is given back at once */
-        memset(grown + self->nconns, 0, (n - self->nconns) * sizeof *grown);
-        self->conns = grown;
-        self->nconns = n;
+        memset(grown + have, 0, (n - have) * sizeof *grown);
+        self->conns[sock] = grown;
+        self->nconns[sock] = n;
     }
-    s_conn_t *c = &self->conns[fd];
+    s_conn_t *c = &self->conns[sock][fd];
     if (c->live) /* its DISCONNECTED was lost (a rebind): close it first */
-        sessions_closed(self, fd);
+        sessions_closed(self, sock, fd);
     memset(c, 0, sizeof *c);
     /* As libzmq fills the ZAP Address frame (get_peer_ip_address). The
        event may be read after the connection closed: then this fails (an
@@ -235,12 +247,12 @@ sessions_accepted(sessions_t *self, int fd)
 }
 
 void
-sessions_closed(sessions_t *self, int fd)
+sessions_closed(sessions_t *self, int sock, int fd)
 {
     self->closed++;
-    if (fd < 0 || (size_t)fd >= self->nconns || !self->conns[fd].live)
+    s_conn_t *c = s_conn(self, sock, fd);
+    if (!c || !c->live)
         return;
-    s_conn_t *c = &self->conns[fd];
     c->live = false;
     if (c->entity[0]) {
         s_add(self->entities, c->entity, -1);
@@ -253,12 +265,10 @@ sessions_closed(sessions_t *self, int fd)
 }
 
 void
-sessions_seen(sessions_t *self, int fd, const char *entity)
+sessions_seen(sessions_t *self, int sock, int fd, const char *entity)
 {
-    if (!entity || fd < 0 || (size_t)fd >= self->nconns)
-        return;
-    s_conn_t *c = &self->conns[fd];
-    if (!c->live || c->entity[0])
+    s_conn_t *c = s_conn(self, sock, fd);
+    if (!entity || !c || !c->live || c->entity[0])
         return;
     s_addr_t *a = s_addr(self, c->addr, false);
     if (!a || !zhashx_lookup(a->by_entity, entity))
@@ -276,8 +286,9 @@ sessions_reset(sessions_t *self)
 {
     zhashx_purge(self->entities);
     zhashx_purge(self->addrs);
-    if (self->conns)
-        memset(self->conns, 0, self->nconns * sizeof *self->conns);
+    for (int i = 0; i < SESSIONS_SOCKETS; i++)
+        if (self->conns[i])
+            memset(self->conns[i], 0, self->nconns[i] * sizeof *self->conns[i]);
 }
 
 bool
@@ -296,14 +307,15 @@ sessions_admit(sessions_t *self, const char *entity, const char *address)
     bool exact = false;
     if (a->unattributed == 1 && a->charges == 0) {
         /* The only connection from there waiting: this one. */
-        for (size_t fd = 0; fd < self->nconns && !exact; fd++) {
-            s_conn_t *c = &self->conns[fd];
-            if (c->live && !c->entity[0] && strcmp(c->addr, address) == 0) {
-                snprintf(c->entity, sizeof c->entity, "%s", entity);
-                a->unattributed = 0;
-                exact = true;
+        for (int i = 0; i < SESSIONS_SOCKETS; i++)
+            for (size_t fd = 0; fd < self->nconns[i] && !exact; fd++) {
+                s_conn_t *c = &self->conns[i][fd];
+                if (c->live && !c->entity[0] && strcmp(c->addr, address) == 0) {
+                    snprintf(c->entity, sizeof c->entity, "%s", entity);
+                    a->unattributed = 0;
+                    exact = true;
+                }
             }
-        }
     }
     if (!exact) {
         s_add(a->by_entity, entity, 1);

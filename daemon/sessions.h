@@ -52,6 +52,7 @@
 #include <stddef.h>
 
 #define SESSIONS_CAP_DEFAULT 64 /* max_sessions_per_entity's default */
+#define SESSIONS_SOCKETS 2      /* the request (0) and events (1) sockets */
 
 typedef struct _sessions_t sessions_t;
 
@@ -68,16 +69,19 @@ void sessions_set_cap(sessions_t *self, unsigned cap);
    event already emitted (health_drain). */
 void sessions_set_drain(sessions_t *self, void (*drain)(void *arg), void *arg);
 
-/* Monitor: a connection was accepted on fd / fd was disconnected. */
-void sessions_accepted(sessions_t *self, int fd);
-void sessions_closed(sessions_t *self, int fd);
+/* Monitor of socket sock (0 or 1): a connection was accepted on fd / fd
+   was disconnected. Each socket's connections are kept apart: the two
+   monitors are read in no fixed order between them, and an fd closed on
+   one socket may be reused at once on the other. */
+void sessions_accepted(sessions_t *self, int sock, int fd);
+void sessions_closed(sessions_t *self, int sock, int fd);
 
-/* A request came on fd from entity (its ZAP User-Id): if the connection
+/* A request came on fd of socket sock from entity (its ZAP User-Id): if the connection
    is still unattributed and entity holds a charge against its address,
    that charge becomes this connection's. Sessions that send requests
    (agents, the CLI) are so attributed exactly at their first request,
    whatever handshakes ran at the same time. */
-void sessions_seen(sessions_t *self, int fd, const char *entity);
+void sessions_seen(sessions_t *self, int sock, int fd, const char *entity);
 
 /* The monitored sockets were replaced: every connection is gone. */
 void sessions_reset(sessions_t *self);
