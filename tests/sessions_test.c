@@ -14,6 +14,7 @@
 */
 #include "harness.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -237,6 +238,43 @@ test_cap(void)
         zsock_destroy(&extra[i]);
 }
 
+/* Waits (bounded) until the broker's log holds text. */
+static void
+wait_log(const char *text)
+{
+    for (unsigned waited = 0; !log_has(text); waited += 50) {
+        H_ASSERTF(waited < 5000, "the log never said '%s'", text);
+        h_sleep_ms(50);
+    }
+}
+
+/* max_sessions_per_entity from the config file, raised by SIGHUP: the
+   new cap holds for the next handshake. */
+static void
+test_reload(void)
+{
+    static char conf[PATH_MAX + 32];
+    snprintf(conf, sizeof conf, "%s/sessions.conf", b->dir);
+    H_ASSERT(nmirf_write_file(conf, "max_sessions_per_entity = 2\n", 28, 0644) == 0);
+    h_broker_stop(b);
+    static const char *args[] = {"-c", conf, NULL};
+    b->args[0] = args[0];
+    b->args[1] = args[1];
+    b->args[2] = NULL;
+    h_broker_restart(b);
+    H_CALL_CHECK("ok", mj, "ping", "{}");
+    zsock_t *second = session_ok(mj);
+    session_refused(mj);
+    H_ASSERT(nmirf_write_file(conf, "max_sessions_per_entity = 3\n", 28, 0644) == 0);
+    H_ASSERT(kill(b->pid, SIGHUP) == 0);
+    wait_log("max_sessions_per_entity changed from 2 to 3");
+    zsock_t *third = session_ok(mj);
+    session_refused(mj);
+    zsock_destroy(&third);
+    zsock_destroy(&second);
+    h_note("SIGHUP raised the cap from 2 to 3: one more session, then refused");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -269,6 +307,7 @@ main(int argc, char **argv)
         return 0;
     }
     test_cap();
+    test_reload();
     h_broker_destroy(&b);
     printf("sessions_test: all passed\n");
     return 0;
