@@ -182,16 +182,19 @@ s_settle(sessions_t *self, const char *address)
         size_t excess = a->charges - a->unattributed;
         if (a->unattributed == 0) {
             /* No session of this address is alive unattributed: all dead. */
-            while (a->charges) {
-                const size_t *n = zhashx_first(a->by_entity);
+            const size_t *n;
+            while (a->charges && (n = zhashx_first(a->by_entity)) != NULL) {
                 char *entity = strdup(zhashx_cursor(a->by_entity));
+                if (!entity)
+                    break;
                 s_release(self, a, entity, *n);
                 free(entity);
             }
         } else if (zhashx_size(a->by_entity) == 1) {
             zhashx_first(a->by_entity);
             char *entity = strdup(zhashx_cursor(a->by_entity));
-            s_release(self, a, entity, excess);
+            if (entity)
+                s_release(self, a, entity, excess);
             free(entity);
         }
     }
