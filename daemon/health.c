@@ -85,6 +85,11 @@ s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg)
 {
     health_t *self = arg;
     int which = mon == self->mon[S_REQUESTS] ? S_REQUESTS : S_EVENTS;
+    /* health_drain may have read, within this zloop round, the event the
+       poll saw: a blocking read would then wait for the next connection,
+       which waits for this thread (ZAP). */
+    if (!(zsock_events(mon) & ZMQ_POLLIN))
+        return 0;
     zmsg_t *msg = zmsg_recv(mon);
     zframe_t *f = msg ? zmsg_first(msg) : NULL;
     if (f && zframe_size(f) >= 2) {

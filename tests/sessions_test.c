@@ -238,6 +238,60 @@ test_cap(void)
         zsock_destroy(&extra[i]);
 }
 
+/* A burst of S_BURST handshakes of MS at once, most refused at the cap,
+   then all closed: the broker keeps answering (its ZAP handler reads the
+   socket monitors while the loop may be about to read them too), and MS
+   gets its cap back. */
+static void
+test_burst(void)
+{
+    enum { S_BURST = 200 };
+    zsock_t *socks[S_BURST];
+    uint64_t decided = conn("handshakes_ok") + conn("handshakes_refused");
+    uint64_t open = conn("requests");
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < S_BURST; i++)
+            socks[i] = h_dealer_new(b, ms);
+        decided += S_BURST;
+        wait_handshakes(decided, 30000);
+        H_CALL_CHECK("ok", mj, "ping", "{}");
+        for (int i = 0; i < S_BURST; i++)
+            zsock_destroy(&socks[i]);
+        wait_open_at_most(open, 30000);
+    }
+    zsock_t *again[S_CAP - 1];
+    for (int i = 0; i < S_CAP - 1; i++)
+        again[i] = session_ok(ms);
+    session_refused(ms);
+    for (int i = 0; i < S_CAP - 1; i++)
+        zsock_destroy(&again[i]);
+    h_note("3 bursts of %d handshakes of MS opened and closed: the broker answered "
+           "throughout, MS got its cap back",
+           S_BURST);
+}
+
+/* Handshakes on both sockets at once, then requests alone: the ZAP
+   handler drains both socket monitors, and the loop must not then wait
+   on a monitor it saw readable before (a new request connection makes
+   no event on the events socket's monitor: the broker would hang). */
+static void
+test_both_sockets(void)
+{
+    for (int round = 0; round < 30; round++) {
+        zsock_t *sub = h_sub_new(b, coord, "hb");
+        zsock_t *dealer = h_dealer_new(b, coord);
+        H_ASSERT(answered(dealer, coord, H_CALL_TIMEOUT_MS));
+        zsock_destroy(&dealer);
+        zsock_destroy(&sub);
+        H_CALL_CHECK("ok", ms, "ping", "{}");
+        zsock_t *alone = h_dealer_new(b, coord);
+        H_ASSERTF(answered(alone, coord, H_CALL_TIMEOUT_MS),
+                  "round %d: the broker stopped answering", round);
+        zsock_destroy(&alone);
+    }
+    h_note("30 rounds of handshakes on both sockets, then requests alone: answered");
+}
+
 /* Waits (bounded) until the broker's log holds text. */
 static void
 wait_log(const char *text)
@@ -281,7 +335,7 @@ main(int argc, char **argv)
     const char *measure_n = getenv("NMIRF_SESSIONS_MEASURE");
     size_t n = measure_n ? strtoul(measure_n, NULL, 10) : 0;
     /* One ZeroMQ socket per session, and a few for the harness. */
-    zsys_set_max_sockets(n + 256);
+    zsys_set_max_sockets(n + 1024);
     if (n)
         zsys_set_io_threads(4); /* the burst's client handshakes */
     h_init(argc, argv, n ? 600 : 55);
@@ -307,6 +361,8 @@ main(int argc, char **argv)
         return 0;
     }
     test_cap();
+    test_both_sockets();
+    test_burst();
     test_reload();
     h_broker_destroy(&b);
     printf("sessions_test: all passed\n");
