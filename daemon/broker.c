@@ -247,6 +247,10 @@ s_on_requests(zloop_t *loop, zsock_t *reader, void *arg)
     while (n < BROKER_BATCH_MAX && (jobs[n] = verifier_job_recv(router)) != NULL) {
         subscribers_touch(self->subs, zmq_msg_data(&jobs[n]->identity),
                           zmq_msg_size(&jobs[n]->identity), now);
+        /* Which connection is whose, for the cap on sessions. */
+        if (jobs[n]->peer)
+            sessions_seen(zap_sessions(self->zap), 0,
+                          zmq_msg_get(&jobs[n]->parts[0], ZMQ_SRCFD), jobs[n]->peer);
         n++;
     }
     /* A lone request is checked here, at once, unless the verifiers are
@@ -312,6 +316,8 @@ s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
     subscribers_push(self->subs, zsock_resolve(self->router), "hb", sb.data, sb.size);
     subscribers_expire(self->subs, nmirf_now_ms());
     msgpack_sbuffer_destroy(&sb);
+    if (sessions_trim(zap_sessions(self->zap)))
+        log_debug("many connections closed: freed memory returned to the system");
     return 0;
 }
 
@@ -379,8 +385,16 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
     /* The handler first: a CURVE server with no ZAP handler bound would
        let any CURVE client in. */
     self->zap = zap_new(store, why, whylen);
-    if (!self->zap ||
-        s_sockets_open(self, opts->request_ep, opts->events_ep, why, whylen))
+    if (!self->zap)
+        goto fail;
+    /* The cap on sessions per entity counts the connections the monitors
+       see (sessions.h). */
+    sessions_set_cap(zap_sessions(self->zap), opts->max_sessions);
+    if (self->stats.health) {
+        health_set_sessions(self->stats.health, zap_sessions(self->zap));
+        sessions_set_drain(zap_sessions(self->zap), health_drain, self->stats.health);
+    }
+    if (s_sockets_open(self, opts->request_ep, opts->events_ep, why, whylen))
         goto fail;
     snprintf(path, sizeof path, "%s/endpoints", opts->datadir);
     int n = snprintf(text, sizeof text, "request = %s\nevents = %s\n", self->req_ep,
@@ -492,6 +506,8 @@ broker_configure(broker_t *self, const broker_opts_t *opts)
         self->opts.due_soon_days = opts->due_soon_days;
         atomic_store(&self->stats.due_soon_days, opts->due_soon_days);
     }
+    if (opts->max_sessions)
+        sessions_set_cap(zap_sessions(self->zap), opts->max_sessions);
     if (opts->checkpoint_interval_ms &&
         opts->checkpoint_interval_ms != self->opts.checkpoint_interval_ms) {
         /* zloop cannot change a timer's period: replace it. */

@@ -53,6 +53,9 @@ typedef struct {
     unsigned due_soon_days;          /* deadline horizon: an assignment is due soon
                                         this many days before its deadline
                                         (DEADLINES_DUE_SOON_DAYS) */
+    unsigned max_sessions;           /* CURVE sessions one entity may hold at once
+                                        (max_sessions_per_entity;
+                                        SESSIONS_CAP_DEFAULT) */
     int verifiers;                   /* signature-checking threads (0: none, the
                                         broker's thread checks everything) */
 } broker_opts_t;
@@ -76,7 +79,8 @@ size_t broker_stop_answered(const broker_t *self);
 zloop_t *broker_loop(broker_t *self);
 
 /* Applies opts' reloadable settings (slow_commit_ms,
-   checkpoint_interval_ms, due_soon_days); the others are ignored. */
+   checkpoint_interval_ms, due_soon_days, max_sessions); the
+   others are ignored. */
 void broker_configure(broker_t *self, const broker_opts_t *opts);
 
 /* The broker's counters. Borrowed. */

@@ -27,6 +27,7 @@ struct _health_t {
     uint64_t handshakes_ok;      /* CURVE handshakes ZAP let through */
     uint64_t handshakes_refused; /* and refused */
     zhashx_t *agents;            /* entity id -> s_agent_t */
+    sessions_t *sessions;        /* told of each connection (borrowed), or NULL */
 };
 
 /* zhashx's item destructor for s_agent_t. */
@@ -84,11 +85,24 @@ s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg)
 {
     health_t *self = arg;
     int which = mon == self->mon[S_REQUESTS] ? S_REQUESTS : S_EVENTS;
+    /* health_drain may have read, within this zloop round, the event the
+       poll saw: a blocking read would then wait for the next connection,
+       which waits for this thread (ZAP). */
+    if (!(zsock_events(mon) & ZMQ_POLLIN))
+        return 0;
     zmsg_t *msg = zmsg_recv(mon);
     zframe_t *f = msg ? zmsg_first(msg) : NULL;
     if (f && zframe_size(f) >= 2) {
         uint16_t event;
         memcpy(&event, zframe_data(f), 2); /* host order, from libzmq itself */
+        /* ACCEPTED and DISCONNECTED carry the connection's fd. */
+        uint32_t value = 0;
+        if (zframe_size(f) >= 6)
+            memcpy(&value, zframe_data(f) + 2, 4);
+        if (self->sessions && event == ZMQ_EVENT_ACCEPTED)
+            sessions_accepted(self->sessions, which, (int)value);
+        else if (self->sessions && event == ZMQ_EVENT_DISCONNECTED)
+            sessions_closed(self->sessions, which, (int)value);
         pthread_mutex_lock(&self->lock);
         if (event == ZMQ_EVENT_ACCEPTED)
             self->open[which]++;
@@ -102,6 +116,24 @@ s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg)
     }
     zmsg_destroy(&msg);
     return 0;
+}
+
+void
+health_set_sessions(health_t *self, sessions_t *sessions)
+{
+    self->sessions = sessions;
+}
+
+void
+health_drain(void *arg)
+{
+    health_t *self = arg;
+    /* Bounded: events keep coming while we read; the rest waits for the
+       loop. */
+    for (int i = 0; i < S_SOCKETS; i++)
+        for (int n = 0;
+             self->mon[i] && n < 100000 && (zsock_events(self->mon[i]) & ZMQ_POLLIN); n++)
+            s_on_monitor(self->loop, self->mon[i], self);
 }
 
 int

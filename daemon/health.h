@@ -24,6 +24,8 @@
 #include <msgpack.h>
 #include <stdint.h>
 
+#include "sessions.h"
+
 typedef struct _health_t health_t;
 
 /* A fresh table with nothing watched. NULL on allocation failure. */
@@ -36,6 +38,17 @@ void health_destroy(health_t **self_p);
 /* Starts monitoring router and pub, reading the monitors on loop. Call
    once, for the broker's lifetime sockets. Returns 0 or -1. */
 int health_watch(health_t *self, zloop_t *loop, zsock_t *router, zsock_t *pub);
+
+/* Tells sessions (borrowed; NULL: nobody) of every connection accepted
+   and disconnected on the watched sockets, and resets it whenever the
+   sockets are watched anew. */
+void health_set_sessions(health_t *self, sessions_t *sessions);
+
+/* Reads every monitor event already waiting, without blocking (the ZAP
+   handler calls it through sessions_set_drain, so that a connection's
+   ACCEPTED is counted before its handshake is decided). arg is the
+   health_t. */
+void health_drain(void *arg);
 
 /* Notes that entity reported outbox pending submissions at time now (ms).
    A NULL self is ignored (a dispatch outside the broker, e.g. the fuzzer). */

@@ -44,12 +44,15 @@ static nmirf_conf_spec_t s_spec[] = {
     {"slow_commit_ms", NMIRF_CONF_UINT, 1, 600000, "100", "--slow-commit-ms"},
     {"due_soon_days", NMIRF_CONF_UINT, 1, 3650, "14", "--due-soon-days"},
     {"verifiers", NMIRF_CONF_UINT, 0, 16, "2", "--verifiers"},
+    {"max_sessions_per_entity", NMIRF_CONF_UINT, 1, 100000, "64",
+     "--max-sessions-per-entity"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
 /* Settings SIGHUP applies; the others need a restart. */
-static const char *const s_reloadable[] = {"log_level", "checkpoint_interval_s",
-                                           "slow_commit_ms", "due_soon_days", NULL};
+static const char *const s_reloadable[] = {
+    "log_level",     "checkpoint_interval_s",   "slow_commit_ms",
+    "due_soon_days", "max_sessions_per_entity", NULL};
 
 /* What main and the SIGHUP handler share. */
 static struct {
@@ -70,6 +73,7 @@ s_usage(FILE *out)
             "              [--coordinator ID] [--map-size MIB] [--log-level LEVEL]\n"
             "              [--checkpoint-interval S] [--slow-commit-ms MS]\n"
             "              [--due-soon-days DAYS] [--verifiers N]\n"
+            "              [--max-sessions-per-entity N]\n"
             "\n"
             "The nmirf broker: keeps recommendation state in LMDB, answers signed\n"
             "requests, and publishes every change as an event.\n"
@@ -94,6 +98,8 @@ s_usage(FILE *out)
             "      --due-soon-days DAYS  deadline horizon (default 14)\n"
             "      --verifiers N       threads checking signatures ahead of the writer\n"
             "                          (default 2; 0: the writer checks them)\n"
+            "      --max-sessions-per-entity N  CURVE sessions one entity may hold\n"
+            "                          at once; ZAP refuses more (default 64)\n"
             "  -h, --help              this help\n"
             "\n"
             "On first start nmirfd writes DIR/keys/ID.key, the coordinator's key file;\n"
@@ -110,6 +116,7 @@ s_broker_opts(const nmirf_conf_t *conf, broker_opts_t *opts)
     opts->checkpoint_interval_ms =
         (unsigned)nmirf_conf_uint(conf, "checkpoint_interval_s") * 1000;
     opts->due_soon_days = (unsigned)nmirf_conf_uint(conf, "due_soon_days");
+    opts->max_sessions = (unsigned)nmirf_conf_uint(conf, "max_sessions_per_entity");
 }
 
 /* Applies next's reloadable settings to the broker (nmirf_conf_reload). */
@@ -150,6 +157,7 @@ main(int argc, char **argv)
         {"slow-commit-ms", required_argument, NULL, 'W'},
         {"due-soon-days", required_argument, NULL, 'D'},
         {"verifiers", required_argument, NULL, 'V'},
+        {"max-sessions-per-entity", required_argument, NULL, 'S'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -188,6 +196,9 @@ main(int argc, char **argv)
             break;
         case 'V':
             nmirf_conf_flag(&s.src, "verifiers", optarg);
+            break;
+        case 'S':
+            nmirf_conf_flag(&s.src, "max_sessions_per_entity", optarg);
             break;
         case 'L':
             nmirf_conf_flag(&s.src, "log_level", optarg);

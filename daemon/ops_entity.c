@@ -7,6 +7,70 @@
 
 #include <string.h>
 
+/* True if bin object o holds exactly the 32 bytes key. */
+static bool
+s_same_key(const msgpack_object *o, const uint8_t *key)
+{
+    return o && o->type == MSGPACK_OBJECT_BIN && o->via.bin.size == 32 &&
+           memcmp(o->via.bin.ptr, key, 32) == 0;
+}
+
+/* True if the key pair map m (an entity record, or one of its
+   previous_keys) holds a or b as its sign_key or curve_key. */
+static bool
+s_pair_holds(const msgpack_object *m, const uint8_t *a, const uint8_t *b)
+{
+    const msgpack_object *sk = nmirf_mp_get(m, "sign_key");
+    const msgpack_object *ck = nmirf_mp_get(m, "curve_key");
+    return s_same_key(sk, a) || s_same_key(sk, b) || s_same_key(ck, a) ||
+           s_same_key(ck, b);
+}
+
+/* One key, one entity: refuses (key_in_use) if an entity other than self
+   (self.p NULL: none excepted) holds or held sign_key or curve_key, in
+   any state, as a current or a retired key. A CURVE key held twice would
+   make ZAP choose which entity a connection speaks for (the other one is
+   then locked out: author_mismatch on every request), and a signing key
+   held twice would make two authors of one signature. Both kinds are
+   compared with both, which costs nothing and leaves no doubt. Reads the
+   request's write transaction, so an enrolment earlier in the same batch
+   counts. A scan: O(entities x keys), a few hundred records at most for
+   one government, once per enrol or rotate (PERFORMANCE.md). Returns 0,
+   or -1 with the refusal set. */
+static int
+s_keys_unused(op_ctx_t *ctx, strv_t self, const uint8_t *sign_key,
+              const uint8_t *curve_key)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(ctx->txn, store_dbi(ctx->store, DB_ENTITIES), &cur);
+    if (rc)
+        return op_store_error(ctx, rc, "checking keys");
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    MDB_val k, v;
+    int result = 0;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !result;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (self.p && k.mv_size == self.n && memcmp(k.mv_data, self.p, self.n) == 0)
+            continue;
+        if (msgpack_unpack_next(&up, v.mv_data, v.mv_size, NULL) !=
+            MSGPACK_UNPACK_SUCCESS)
+            continue;
+        bool held = s_pair_holds(&up.data, sign_key, curve_key);
+        const msgpack_object *prev = nmirf_mp_get(&up.data, "previous_keys");
+        if (prev && prev->type == MSGPACK_OBJECT_ARRAY)
+            for (uint32_t i = 0; i < prev->via.array.size && !held; i++)
+                held = s_pair_holds(&prev->via.array.ptr[i], sign_key, curve_key);
+        if (held)
+            result = op_refuse(ctx, NMIRF_E_KEY_IN_USE,
+                               "a key given is held or was held by entity '%.*s'",
+                               (int)k.mv_size, (const char *)k.mv_data);
+    }
+    msgpack_unpacked_destroy(&up);
+    mdb_cursor_close(cur);
+    return result;
+}
+
 /* Writes entity record rec under id, emits event kind carrying it, and
    answers {entity: rec}: the common end of enroll, revoke and rotate.
    Returns 0, or -1 with the refusal set. */
@@ -50,6 +114,9 @@ op_entity_enroll(op_ctx_t *ctx)
     if (store_has(ctx->store, ctx->txn, DB_ENTITIES, id.p, id.n))
         return op_refuse(ctx, NMIRF_E_CONFLICT, "entity '%.*s' is already enrolled",
                          (int)id.n, id.p);
+    strv_t nobody = {NULL, 0};
+    if (s_keys_unused(ctx, nobody, sign_key, curve_key))
+        return -1;
 
     msgpack_sbuffer rec;
     msgpack_sbuffer_init(&rec);
@@ -116,14 +183,6 @@ op_entity_revoke(op_ctx_t *ctx)
     return result;
 }
 
-/* True if bin object o holds exactly the 32 bytes key. */
-static bool
-s_same_key(const msgpack_object *o, const uint8_t *key)
-{
-    return o && o->type == MSGPACK_OBJECT_BIN && o->via.bin.size == 32 &&
-           memcmp(o->via.bin.ptr, key, 32) == 0;
-}
-
 /* Packs previous_keys: the nprev entries of prev, then the record's
    current pair, retired from event until on. */
 static void
@@ -187,6 +246,8 @@ op_entity_rotate(op_ctx_t *ctx)
         return op_refuse(ctx, NMIRF_E_CONFLICT,
                          "entity '%.*s' has rotated its keys 256 times; enroll a new id",
                          (int)id.n, id.p);
+    if (s_keys_unused(ctx, id, sign_key, curve_key))
+        return -1;
 
     /* The rotation's own event is the first the old key no longer covers. */
     uint64_t until = store_seq(ctx->store, ctx->txn) + 1;

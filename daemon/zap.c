@@ -15,6 +15,7 @@ struct _zap_t {
     uint8_t last_key[32];  /* the last refused key, to not log it in a loop */
     int64_t last_log;      /* when it was logged (zclock_mono) */
     unsigned long refused; /* refusals since start */
+    sessions_t *sessions;  /* live sessions per entity, for the cap (owned) */
 };
 
 zap_t *
@@ -22,8 +23,9 @@ zap_new(store_t *store, char *why, size_t whylen)
 {
     zap_t *self = zmalloc(sizeof *self);
     self->store = store;
+    self->sessions = sessions_new();
     self->rep = zsock_new(ZMQ_REP);
-    if (!self->rep || zsock_bind(self->rep, "%s", ZAP_ENDPOINT) != 0) {
+    if (!self->sessions || !self->rep || zsock_bind(self->rep, "%s", ZAP_ENDPOINT) != 0) {
         snprintf(why, whylen, "cannot bind the ZAP handler %s: %s", ZAP_ENDPOINT,
                  zmq_strerror(zmq_errno()));
         zap_destroy(&self);
@@ -38,6 +40,12 @@ zap_sock(zap_t *self)
     return self->rep;
 }
 
+sessions_t *
+zap_sessions(zap_t *self)
+{
+    return self->sessions;
+}
+
 void
 zap_destroy(zap_t **self_p)
 {
@@ -45,6 +53,7 @@ zap_destroy(zap_t **self_p)
         return;
     zap_t *self = *self_p;
     zsock_destroy(&self->rep);
+    sessions_destroy(&self->sessions);
     free(self);
     *self_p = NULL;
 }
@@ -60,11 +69,16 @@ zap_lookup(store_t *store, const uint8_t key[32], char *id, size_t idlen)
         mdb_txn_abort(txn);
         return -1;
     }
-    int found = 1, rc;
+    /* entity.enroll and entity.rotate keep each key to one entity
+       (key_in_use); a store written before that rule may still hold a
+       CURVE key twice. Then nobody is allowed with it: picking one would
+       lock the other out, and which is the intruder is the coordinator's
+       to decide (revoke it). */
+    int matches = 0, rc;
     MDB_val k, v;
     msgpack_unpacked up;
     msgpack_unpacked_init(&up);
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && found;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (msgpack_unpack_next(&up, v.mv_data, v.mv_size, NULL) !=
             MSGPACK_UNPACK_SUCCESS)
@@ -77,15 +91,35 @@ zap_lookup(store_t *store, const uint8_t key[32], char *id, size_t idlen)
         /* A revoked entity keeps its record (and key): the state decides. */
         if (state.p && state.n == 6 && memcmp(state.p, "active", 6) == 0 &&
             k.mv_size < idlen) {
-            memcpy(id, k.mv_data, k.mv_size);
-            id[k.mv_size] = 0;
-            found = 0;
+            if (matches++ == 0) {
+                memcpy(id, k.mv_data, k.mv_size);
+                id[k.mv_size] = 0;
+            } else
+                log_warnx("ZAP: entities %s and %.*s share a CURVE key; neither "
+                          "may connect with it",
+                          id, (int)k.mv_size, (const char *)k.mv_data);
         }
     }
     msgpack_unpacked_destroy(&up);
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);
-    return found && rc != 0 && rc != MDB_NOTFOUND ? -1 : found;
+    if (rc != MDB_NOTFOUND)
+        return -1; /* the walk stopped on an error: not a judgement of the key */
+    return matches == 1 ? 0 : 1;
+}
+
+/* True, and remembers it, if key was not the last one logged or that was
+   a minute ago: a refused client does not retry (libzmq ends the session
+   on a ZAP error), but several may share a key. */
+static bool
+s_log_now(zap_t *self, const uint8_t *key)
+{
+    int64_t now = zclock_mono();
+    if (memcmp(self->last_key, key, 32) == 0 && now - self->last_log < S_LOG_QUIET_MS)
+        return false;
+    memcpy(self->last_key, key, 32);
+    self->last_log = now;
+    return true;
 }
 
 /* Sends a ZAP reply: status 200 with user id, or a refusal. request_id
@@ -151,10 +185,10 @@ zap_on_request(zloop_t *loop, zsock_t *sock, void *arg)
     zframe_t *mechanism = zmsg_next(msg);
     zframe_t *key = zmsg_next(msg);
     (void)identity;
-    char addr[64] = "?";
+    char addr[72] = "?"; /* whole, as sessions_accepted formats it */
     if (address)
         snprintf(addr, sizeof addr, "%.*s",
-                 (int)(zframe_size(address) < 60 ? zframe_size(address) : 60),
+                 (int)(zframe_size(address) < 70 ? zframe_size(address) : 70),
                  (const char *)zframe_data(address));
     char id[NMIRF_ENTITY_ID_MAX + 1];
     int found = 1;
@@ -176,17 +210,22 @@ zap_on_request(zloop_t *loop, zsock_t *sock, void *arg)
         /* A refused client does not retry (libzmq ends the session on a ZAP
            error), but several may share a key: log a key once a minute. */
         self->refused++;
-        int64_t now = zclock_mono();
-        if (memcmp(self->last_key, zframe_data(key), 32) != 0 ||
-            now - self->last_log >= S_LOG_QUIET_MS) {
+        if (s_log_now(self, zframe_data(key))) {
             char z85[41];
             zmq_z85_encode(z85, zframe_data(key), 32);
             log_info("ZAP: refused %s: CURVE key %s is not an enrolled active entity's",
                      addr, z85);
-            memcpy(self->last_key, zframe_data(key), 32);
-            self->last_log = now;
         }
         s_reply(self, request_id, "400", "not an enrolled active entity", "", NULL);
+    } else if (!sessions_admit(self->sessions, id, addr)) {
+        /* 400, not 300: libzmq does not retry either way, and a client
+           that retried at once would only spin. */
+        self->refused++;
+        if (s_log_now(self, zframe_data(key)))
+            log_warnx("ZAP: refused %s from %s: it holds %u sessions already "
+                      "(max_sessions_per_entity)",
+                      id, addr, sessions_cap(self->sessions));
+        s_reply(self, request_id, "400", "too many sessions", "", NULL);
     } else {
         log_debug("ZAP: %s connected from %s", id, addr);
         s_reply(self, request_id, "200", "OK", id, zframe_data(key));

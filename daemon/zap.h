@@ -5,10 +5,12 @@
     mechanism is CURVE and its client public key is the curve_key of an
     entity whose state is "active", and we name that entity as the
     connection's User-Id, which dispatch then binds to the envelope's
-    author, and give the key itself as the connection's ZAP_KEY_PROPERTY,
-    which dispatch compares with the entity's current key on every request
-    (a session opened before a rotation is refused from the rotation on).
-    Anything else, malformed requests included, is refused.
+    author, unless that entity holds max_sessions_per_entity sessions
+    already (sessions.h), and give the key itself as the connection's
+    ZAP_KEY_PROPERTY, which dispatch compares with the entity's current key
+    on every request (a session opened before a rotation is refused from
+    the rotation on). Anything else, malformed requests included, is
+    refused.
 
     The handler is a REP socket read by the broker's own zloop: the thread
     that commits enrolments and revocations is the one that answers, so a
@@ -26,6 +28,7 @@
 #include <czmq.h>
 #include <stddef.h>
 
+#include "sessions.h"
 #include "store.h"
 
 #define ZAP_DOMAIN "nmirf"                    /* zsock_set_zap_domain of our servers */
@@ -41,12 +44,16 @@ zap_t *zap_new(store_t *store, char *why, size_t whylen);
 /* The REP socket, for the caller's reactor. */
 zsock_t *zap_sock(zap_t *self);
 
+/* The live sessions per entity and their cap (sessions.h), owned by the
+   handler: the broker wires the socket monitors to it and sets the cap. */
+sessions_t *zap_sessions(zap_t *self);
+
 /* zloop reader: answers one waiting ZAP request. arg is the zap_t.
    Always returns 0 (a bad request is refused, never fatal). */
 int zap_on_request(zloop_t *loop, zsock_t *sock, void *arg);
 
 /* The entity whose active curve_key is key (32 raw bytes), into id.
-   Returns 0, 1 if none, or -1 if the store cannot be read (ZAP then
+   Returns 0, 1 if none (or two active entities share it), or -1 if the store cannot be read (ZAP then
    answers 300, temporary, not 400). */
 int zap_lookup(store_t *store, const uint8_t key[32], char *id, size_t idlen);
 

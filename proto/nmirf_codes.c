@@ -25,6 +25,7 @@ static const char *const s_names[NMIRF_CODE_COUNT] = {
     [NMIRF_E_AUTHOR_MISMATCH] = "author_mismatch",
     [NMIRF_E_BAD_TS] = "bad_ts",
     [NMIRF_E_KEY_RETIRED] = "key_retired",
+    [NMIRF_E_KEY_IN_USE] = "key_in_use",
 };
 
 const char *

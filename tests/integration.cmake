@@ -16,7 +16,8 @@ target_link_libraries(nmirf_it_harness PUBLIC nmirf_common Threads::Threads)
 # broker's log).
 foreach(spec broker_test:60 durability_test:90 subscriber_test:60 refusal_test:60
              batch_test:60 storage_test:60 audit_test:90 transport_test:60
-             measures_test:60 push_test:120 keyrace_test:120)
+             measures_test:60 push_test:120 keyrace_test:120 keys_test:60
+             sessions_test:60)
   string(REPLACE ":" ";" spec ${spec})
   list(GET spec 0 name)
   list(GET spec 1 seconds)
