@@ -268,10 +268,21 @@ dispatch_apply(batch_t *batch, dispatch_checked_t *c, msgpack_sbuffer *reply)
     code = s_author(batch->store, batch->txn, c, &author, &pk);
     if (code != NMIRF_OK)
         goto refuse;
+    /* The connection: a session opened with a rotated-out CURVE key is
+       refused whatever it sends, replays included. */
+    if (!s_key_current(c, &author)) {
+        code = NMIRF_E_KEY_RETIRED;
+        snprintf(c->why, sizeof c->why,
+                 "this connection's CURVE key is no longer %s's (its keys were "
+                 "rotated): connect again with the new key",
+                 env->author);
+        goto refuse;
+    }
     /* A byte-identical replay of a committed request gets its first reply
-       before the key and signature checks: those bytes were verified when
-       taken, and a key rotated since must not turn a resend into a refusal
-       of a write that exists. Other uses of the id are judged after them
+       before the signature check: those bytes were verified when taken,
+       and a signing key rotated since must not turn a resend (on a
+       connection made with the new keys) into a refusal of a write that
+       exists. Other uses of the id are judged after them
        (s_replayed again, below). */
     uint8_t req_hash[NMIRF_HASH_LEN];
     nmirf_hash2(req_hash, c->frames[0], c->sizes[0], c->frames[1], c->sizes[1]);
@@ -281,14 +292,6 @@ dispatch_apply(batch_t *batch, dispatch_checked_t *c, msgpack_sbuffer *reply)
         goto done;
     }
     code = NMIRF_OK;
-    if (!s_key_current(c, &author)) {
-        code = NMIRF_E_KEY_RETIRED;
-        snprintf(c->why, sizeof c->why,
-                 "this connection's CURVE key is no longer %s's (its keys were "
-                 "rotated): connect again with the new key",
-                 env->author);
-        goto refuse;
-    }
     /* A verifier's result stands only for the key current in this
        transaction (a rotation may have committed since): otherwise verify
        here, with that key. */
