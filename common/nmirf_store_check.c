@@ -248,11 +248,15 @@ s_be64(const void *p)
     return v;
 }
 
-/* True for LMDB's own error codes (a damaged store), false for errno. */
-static bool
-s_mdb_error(int rc)
+/* True for LMDB's error codes that say the file is not a whole store
+   (nmirf_store_check.h); false for errno and for LMDB's other codes (a
+   full reader table, a map the broker grew, a bad argument), which say
+   nothing of the file. */
+bool
+nmirf_store_mdb_damage(int rc)
 {
-    return rc <= MDB_KEYEXIST && rc >= MDB_LAST_ERRCODE;
+    return rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID ||
+           rc == MDB_VERSION_MISMATCH;
 }
 
 /* Checks one event against the chain: key k holds seq events+1, decodes,
@@ -487,9 +491,9 @@ s_child(const char *dir, FILE *out)
     if (!rc)
         rc = mdb_dbi_open(w.txn, NULL, 0, &main_dbi);
     if (rc) {
-        s_line(out, s_mdb_error(rc) ? 'D' : 'E', "LMDB cannot open it: %s",
+        s_line(out, nmirf_store_mdb_damage(rc) ? 'D' : 'E', "LMDB cannot open it: %s",
                mdb_strerror(rc));
-        if (s_mdb_error(rc))
+        if (nmirf_store_mdb_damage(rc))
             s_line(out, 'Z', "END");
         mdb_txn_abort(w.txn);
         mdb_env_close(env);

@@ -1,14 +1,17 @@
 /*  common_unit - unit checks of common/ that need no broker: how
     nmirf_open_regular reports an fstat that fails (fstat is wrapped at
     link time, -Wl,--wrap=fstat, to fail with EIO after scribbling a
-    directory's mode into the struct it was given).
+    directory's mode into the struct it was given), and which LMDB codes
+    nmirf_store_mdb_damage takes for a damaged store.
 */
 #include <errno.h>
+#include <lmdb.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "nmirf_store_check.h"
 #include "nmirf_util.h"
 #include "unit.h"
 
@@ -50,9 +53,26 @@ test_open_regular_fstat_fails(void)
         fclose(f);
 }
 
+static void
+test_mdb_damage(void)
+{
+    unit_case = "mdb_damage";
+    const int damage[] = {MDB_CORRUPTED, MDB_PAGE_NOTFOUND, MDB_INVALID,
+                          MDB_VERSION_MISMATCH};
+    const int other[] = {0,           ENOENT,           EACCES,          ENOMEM,
+                         MDB_NOTFOUND, MDB_READERS_FULL, MDB_MAP_RESIZED, MDB_BAD_DBI};
+    for (size_t i = 0; i < sizeof damage / sizeof damage[0]; i++)
+        CHECK(nmirf_store_mdb_damage(damage[i]), "%d (%s) is a damage", damage[i],
+              mdb_strerror(damage[i]));
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
+        CHECK(!nmirf_store_mdb_damage(other[i]), "%d (%s) is not a damage", other[i],
+              mdb_strerror(other[i]));
+}
+
 int
 main(void)
 {
     test_open_regular_fstat_fails();
+    test_mdb_damage();
     return unit_done("common_unit");
 }
