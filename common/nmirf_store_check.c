@@ -427,12 +427,17 @@ s_walk_db(s_walk_t *w, MDB_dbi dbi, const char *name, bool dupsort)
         }
         if (is_free) {
             /* A free-list entry: a count, then that many page numbers. */
-            size_t n = v.mv_size >= sizeof(size_t) ? *(const size_t *)v.mv_data : 0;
+            /* LMDB aligns a value to 2 bytes only: memcpy, not a cast. */
+            const uint8_t *ids = v.mv_data;
+            size_t n = 0;
+            if (v.mv_size >= sizeof(size_t))
+                memcpy(&n, ids, sizeof n);
             if (v.mv_size < sizeof(size_t) || v.mv_size != (n + 1) * sizeof(size_t))
                 s_damage(w, "an entry of %zu bytes", v.mv_size);
             else
                 for (size_t i = 1; i <= n; i++) {
-                    size_t pg = ((const size_t *)v.mv_data)[i];
+                    size_t pg;
+                    memcpy(&pg, ids + i * sizeof pg, sizeof pg);
                     if (pg < 2 || pg > w->last_pg) {
                         s_damage(w, "names page %zu, outside 2 to %llu", pg,
                                  (unsigned long long)w->last_pg);

@@ -11,7 +11,8 @@
     cut to 0, 100, 8192 bytes (the two meta pages only), half its size,
     one page short; 8 KiB of seeded random bytes over its middle (the seed
     is printed; NMIRF_TEST_SEED sets it); both meta pages zeroed, and each
-    one alone; the same at 3 seeded random places. For each: nmirfd refuses to start with
+    one alone; a free-list entry's key made 9 bytes (its value then
+    misaligned: a damage, not a crash); the same at 3 seeded random places. For each: nmirfd refuses to start with
    "is damaged ... restore the last backup" and exit status 1 (never a signal), and `nmirf
    check --data`, `nmirf audit verify --data` and `nmirf backup` each report the damage
    with exit status 1, and backup writes nothing. The random bytes go over a compacted
@@ -19,6 +20,7 @@
    page of it is in use, so its middle is live data, not a free page. Last, the intact
     store is put back and the broker starts on it and serves.
 */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +92,42 @@ s_expect_damaged(const char *dir, const char *what)
     H_ASSERTF(rc == 1 && strstr(out, "is damaged") && access(bk, F_OK) != 0,
               "%s: backup exit %d:\n%s", what, rc, out);
     free(out);
+}
+
+/* Makes the first node of the free list's root page in the store image
+   data (len bytes) hold a 9-byte key (LMDB 0.9's layout, as in
+   common/nmirf_store_check.c: a 16-byte page header, then the node
+   offsets; a node is its data size, flags, key size (u16 each), key,
+   value). The root must be a leaf: the intact store's free list is a few
+   entries. */
+static void
+s_misalign_free_list(char *data, size_t len)
+{
+    uint32_t psize;
+    uint64_t txn[2], root[2];
+    memcpy(&psize, data + 16 + 24, 4);
+    H_ASSERTF(psize >= 512 && psize <= 65536 && len >= 2 * (size_t)psize,
+              "page size %u", psize);
+    for (int i = 0; i < 2; i++) {
+        memcpy(&txn[i], data + (size_t)i * psize + 16 + 128, 8);
+        memcpy(&root[i], data + (size_t)i * psize + 16 + 24 + 40, 8);
+    }
+    uint64_t r = txn[1] > txn[0] ? root[1] : root[0];
+    H_ASSERTF(r >= 2 && (r + 1) * psize <= len, "free-list root page %llu",
+              (unsigned long long)r);
+    char *pg = data + r * psize;
+    uint16_t flags, lower, node;
+    memcpy(&flags, pg + 10, 2);
+    memcpy(&lower, pg + 12, 2);
+    memcpy(&node, pg + 16, 2);
+    H_ASSERTF((flags & 0x02) && lower > 16 && node >= 16 + 2 && node + 16u <= psize,
+              "free-list root page %llu: flags 0x%x lower %u node at %u (not a leaf)",
+              (unsigned long long)r, flags, lower, node);
+    uint16_t ksize;
+    memcpy(&ksize, pg + node + 6, 2);
+    H_ASSERTF(ksize == 8, "free-list key of %u bytes", ksize);
+    ksize = 9;
+    memcpy(pg + node + 6, &ksize, 2);
 }
 
 /* A second nmirfd on b's directory is refused, naming b's pid; b serves on. */
@@ -176,6 +214,19 @@ main(int argc, char **argv)
         s_put_store(b->dir, bad, len);
         s_expect_damaged(b->dir, zeros[i].what);
     }
+    /* A free-list entry with a 9-byte key: its value starts at an odd
+       address (LMDB aligns values to 2 bytes at most). The walk reads it
+       and names it, neither crashing nor stopped by UBSan's alignment
+       check in the sanitizer build. */
+    memcpy(bad, good, len);
+    s_misalign_free_list(bad, len);
+    s_put_store(b->dir, bad, len);
+    s_expect_damaged(b->dir, "a free-list key made 9 bytes");
+    rc = h_sh(&out, "'%s' check --data '%s' 2>&1", s_nmirf, b->dir);
+    H_ASSERTF(rc == 1 && strstr(out, "(free list): an entry of "),
+              "a free-list key made 9 bytes: check exit %d:\n%s", rc, out);
+    free(out);
+
     /* 8 KiB of random bytes over the middle of the compacted store, then
        at random places past the meta pages (which LMDB may crash on: the
        walk's child reports that). */
