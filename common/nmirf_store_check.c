@@ -197,7 +197,7 @@ nmirf_store_check_open(const char *dir, nmirf_store_meta_t *meta, char *why,
 typedef struct {
     FILE *out;                          /* the pipe to the parent */
     MDB_txn *txn;                       /* the read transaction */
-    uint64_t last_pg;                   /* from the open check */
+    uint64_t last_pg;                   /* last page in the txn's view, or past it */
     const char *db;                     /* the database being walked */
     unsigned db_damages;                /* damages found in it */
     uint64_t entries;                   /* entries read, all databases */
@@ -495,6 +495,14 @@ s_child(const char *dir, FILE *out)
     int rc = nmirf_store_ro_open(dir, &env, &w.txn);
     if (!rc)
         rc = mdb_dbi_open(w.txn, NULL, 0, &main_dbi);
+    /* The open check's meta may be older than the transaction's snapshot:
+       a broker beside the walk commits in between, and the snapshot's free
+       list may name pages past the old last page. The newest meta, read
+       after mdb_txn_begin, bounds the snapshot's pages (LMDB has no call
+       for a read transaction's own last page). */
+    MDB_envinfo info;
+    if (!rc && (rc = mdb_env_info(env, &info)) == 0 && info.me_last_pgno > w.last_pg)
+        w.last_pg = info.me_last_pgno;
     if (rc) {
         s_line(out, nmirf_store_mdb_damage(rc) ? 'D' : 'E', "LMDB cannot open it: %s",
                mdb_strerror(rc));

@@ -3,7 +3,11 @@
     A damaged store).
 
     A real broker makes a real store: a ministry, recommendations and a few
-    hundred progress reports, each its own commit. While it runs, a second
+    hundred progress reports, each its own commit, while `nmirf check --data`
+    runs in a loop beside it: none of those checks may say damaged (the
+    walk's snapshot is newer than the meta it read first; tests/txnshim.c,
+    preloaded, starts the walk's read transaction 50 ms late so that
+    commits land in between). While it runs, a second
     nmirfd on the same data directory (other ports) is refused with a
     message naming the first one's pid, and the first goes on serving.
     Then the broker is stopped, `nmirf check --data` passes on the intact
@@ -35,6 +39,8 @@
 #define REPORTS 400 /* progress reports submitted, one commit each */
 #define SEEDS 3     /* random damages, each with its own seed */
 #define RUN_S 60    /* a refused nmirfd must exit well within this */
+#define LIVE_CHECKS 500  /* most checks run beside the growing broker */
+#define LIVE_DELAY_MS 50 /* each check's read transaction starts this late */
 
 static const char *s_nmirf;  /* the CLI */
 static const char *s_nmirfd; /* the broker */
@@ -92,6 +98,40 @@ s_expect_damaged(const char *dir, const char *what)
     H_ASSERTF(rc == 1 && strstr(out, "is damaged") && access(bk, F_OK) != 0,
               "%s: backup exit %d:\n%s", what, rc, out);
     free(out);
+}
+
+/* The checks run beside the growing broker (log written by the loop main
+   started, stopped by creating stop): none said the store is damaged. */
+static void
+test_live_checks(const char *log, const char *stop)
+{
+    char *text = NULL;
+    size_t len;
+    H_ASSERTF(nmirf_write_file(stop, "", 0, 0600) == 0, "write %s", stop);
+    for (int i = 0; i < RUN_S * 10; i++) {
+        free(text);
+        text = nmirf_read_file(log, &len);
+        if (text && strstr(text, "checks done"))
+            break;
+        h_sleep_ms(100);
+    }
+    H_ASSERTF(text && strstr(text, "checks done"), "the check loop did not end:\n%s",
+              text ? text : "(no log)");
+    const char *d = strstr(text, "damaged");
+    H_ASSERTF(!d, "a check beside the growing broker said: %.*s", (int)strcspn(d, "\n"),
+              d);
+    unsigned ok = 0, other = 0;
+    for (char *l = text; *l; l += strcspn(l, "\n"), l += *l == '\n') {
+        if (strncmp(l, "ok: ", 4) == 0)
+            ok++;
+        else if (strncmp(l, "checks done", 11) != 0)
+            other++;
+    }
+    H_ASSERTF(ok > 0, "no check passed beside the broker:\n%s", text);
+    h_note("%u checks beside the broker growing by %d reports: none damaged (%u other "
+           "lines)",
+           ok, REPORTS, other);
+    free(text);
 }
 
 /* Makes the first node of the free list's root page in the store image
@@ -162,14 +202,28 @@ main(int argc, char **argv)
     h_broker_t *b = h_broker_start(NULL);
     h_entity_t *mj = ha_setup_ministry(b, "MJ", "REC", RECS);
     H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec': 'REC-0', 'lead': 'MJ'}");
+    /* The walk beside the broker while it grows: `nmirf check --data` in a
+       loop in the background, bounded in count, stopped by a file. */
+    char *out, log[PATH_MAX + 16], stop[PATH_MAX + 16];
+    snprintf(log, sizeof log, "%s/checks.log", b->dir);
+    snprintf(stop, sizeof stop, "%s/checks.stop", b->dir);
+    const char *shim = getenv("NMIRF_TXNSHIM");
+    H_ASSERTF(shim && access(shim, R_OK) == 0, "NMIRF_TXNSHIM (tests/txnshim.c) not set");
+    h_sh(&out,
+         "( i=0; while [ $i -lt %d ] && [ ! -e '%s' ]; do LD_PRELOAD='%s' "
+         "NMIRF_TXNSHIM_DELAY_MS=%d ASAN_OPTIONS=\"$ASAN_OPTIONS:verify_asan_link_order=0\" "
+         "'%s' check --data '%s' 2>&1; i=$((i+1)); done; echo 'checks done' ) >'%s' 2>&1 "
+         "</dev/null &",
+         LIVE_CHECKS, stop, shim, LIVE_DELAY_MS, s_nmirf, b->dir, log);
+    free(out);
     for (int i = 0; i < REPORTS; i++)
         H_CALL_CHECK("ok", mj, "report.submit",
                      "{'rec': 'REC-0', 'status': 'in_progress', 'narrative': 'step %d'}",
                      i);
+    test_live_checks(log, stop);
     test_second_broker(b);
     h_broker_stop(b);
 
-    char *out;
     int rc = h_sh(&out, "'%s' check --data '%s' 2>&1", s_nmirf, b->dir);
     H_ASSERTF(rc == 0 && strncmp(out, "ok: ", 4) == 0, "intact store: check exit %d:\n%s",
               rc, out);
