@@ -59,8 +59,14 @@ test_mdb_damage(void)
     unit_case = "mdb_damage";
     const int damage[] = {MDB_CORRUPTED, MDB_PAGE_NOTFOUND, MDB_INVALID,
                           MDB_VERSION_MISMATCH};
-    const int other[] = {0,           ENOENT,           EACCES,          ENOMEM,
-                         MDB_NOTFOUND, MDB_READERS_FULL, MDB_MAP_RESIZED, MDB_BAD_DBI};
+    const int other[] = {0,
+                         ENOENT,
+                         EACCES,
+                         ENOMEM,
+                         MDB_NOTFOUND,
+                         MDB_READERS_FULL,
+                         MDB_MAP_RESIZED,
+                         MDB_BAD_DBI};
     for (size_t i = 0; i < sizeof damage / sizeof damage[0]; i++)
         CHECK(nmirf_store_mdb_damage(damage[i]), "%d (%s) is a damage", damage[i],
               mdb_strerror(damage[i]));

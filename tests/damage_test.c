@@ -16,13 +16,13 @@
     one page short; 8 KiB of seeded random bytes over its middle (the seed
     is printed; NMIRF_TEST_SEED sets it); both meta pages zeroed, and each
     one alone; a free-list entry's key made 9 bytes (its value then
-    misaligned: a damage, not a crash); the same at 3 seeded random places. For each: nmirfd refuses to start with
-   "is damaged ... restore the last backup" and exit status 1 (never a signal), and `nmirf
-   check --data`, `nmirf audit verify --data` and `nmirf backup` each report the damage
-   with exit status 1, and backup writes nothing. The random bytes go over a compacted
-   copy of the store (made by `nmirf backup`, restored as docs/OPERATIONS.md says): every
-   page of it is in use, so its middle is live data, not a free page. Last, the intact
-    store is put back and the broker starts on it and serves.
+    misaligned: a damage, not a crash); the same at 3 seeded random places. For each:
+   nmirfd refuses to start with "is damaged ... restore the last backup" and exit status 1
+   (never a signal), and `nmirf check --data`, `nmirf audit verify --data` and `nmirf
+   backup` each report the damage with exit status 1, and backup writes nothing. The
+   random bytes go over a compacted copy of the store (made by `nmirf backup`, restored as
+   docs/OPERATIONS.md says): every page of it is in use, so its middle is live data, not a
+   free page. Last, the intact store is put back and the broker starts on it and serves.
 */
 #include <stdint.h>
 #include <stdio.h>
@@ -35,10 +35,10 @@
 #include "agent_common.h"
 #include "nmirf_util.h"
 
-#define RECS 50     /* recommendations imported */
-#define REPORTS 400 /* progress reports submitted, one commit each */
-#define SEEDS 3     /* random damages, each with its own seed */
-#define RUN_S 60    /* a refused nmirfd must exit well within this */
+#define RECS 50          /* recommendations imported */
+#define REPORTS 400      /* progress reports submitted, one commit each */
+#define SEEDS 3          /* random damages, each with its own seed */
+#define RUN_S 60         /* a refused nmirfd must exit well within this */
 #define LIVE_CHECKS 500  /* most checks run beside the growing broker */
 #define LIVE_DELAY_MS 50 /* each check's read transaction starts this late */
 
@@ -146,8 +146,8 @@ s_misalign_free_list(char *data, size_t len)
     uint32_t psize;
     uint64_t txn[2], root[2];
     memcpy(&psize, data + 16 + 24, 4);
-    H_ASSERTF(psize >= 512 && psize <= 65536 && len >= 2 * (size_t)psize,
-              "page size %u", psize);
+    H_ASSERTF(psize >= 512 && psize <= 65536 && len >= 2 * (size_t)psize, "page size %u",
+              psize);
     for (int i = 0; i < 2; i++) {
         memcpy(&txn[i], data + (size_t)i * psize + 16 + 128, 8);
         memcpy(&root[i], data + (size_t)i * psize + 16 + 24 + 40, 8);
@@ -211,7 +211,8 @@ main(int argc, char **argv)
     H_ASSERTF(shim && access(shim, R_OK) == 0, "NMIRF_TXNSHIM (tests/txnshim.c) not set");
     h_sh(&out,
          "( i=0; while [ $i -lt %d ] && [ ! -e '%s' ]; do LD_PRELOAD='%s' "
-         "NMIRF_TXNSHIM_DELAY_MS=%d ASAN_OPTIONS=\"$ASAN_OPTIONS:verify_asan_link_order=0\" "
+         "NMIRF_TXNSHIM_DELAY_MS=%d "
+         "ASAN_OPTIONS=\"$ASAN_OPTIONS:verify_asan_link_order=0\" "
          "'%s' check --data '%s' 2>&1; i=$((i+1)); done; echo 'checks done' ) >'%s' 2>&1 "
          "</dev/null &",
          LIVE_CHECKS, stop, shim, LIVE_DELAY_MS, s_nmirf, b->dir, log);
