@@ -197,7 +197,7 @@ nmirf_store_check_open(const char *dir, nmirf_store_meta_t *meta, char *why,
 typedef struct {
     FILE *out;                          /* the pipe to the parent */
     MDB_txn *txn;                       /* the read transaction */
-    uint64_t last_pg;                   /* from the open check */
+    uint64_t last_pg;                   /* last page in the txn's view, or past it */
     const char *db;                     /* the database being walked */
     unsigned db_damages;                /* damages found in it */
     uint64_t entries;                   /* entries read, all databases */
@@ -248,11 +248,15 @@ s_be64(const void *p)
     return v;
 }
 
-/* True for LMDB's own error codes (a damaged store), false for errno. */
-static bool
-s_mdb_error(int rc)
+/* True for LMDB's error codes that say the file is not a whole store
+   (nmirf_store_check.h); false for errno and for LMDB's other codes (a
+   full reader table, a map the broker grew, a bad argument), which say
+   nothing of the file. */
+bool
+nmirf_store_mdb_damage(int rc)
 {
-    return rc <= MDB_KEYEXIST && rc >= MDB_LAST_ERRCODE;
+    return rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID ||
+           rc == MDB_VERSION_MISMATCH;
 }
 
 /* Checks one event against the chain: key k holds seq events+1, decodes,
@@ -423,12 +427,17 @@ s_walk_db(s_walk_t *w, MDB_dbi dbi, const char *name, bool dupsort)
         }
         if (is_free) {
             /* A free-list entry: a count, then that many page numbers. */
-            size_t n = v.mv_size >= sizeof(size_t) ? *(const size_t *)v.mv_data : 0;
+            /* LMDB aligns a value to 2 bytes only: memcpy, not a cast. */
+            const uint8_t *ids = v.mv_data;
+            size_t n = 0;
+            if (v.mv_size >= sizeof(size_t))
+                memcpy(&n, ids, sizeof n);
             if (v.mv_size < sizeof(size_t) || v.mv_size != (n + 1) * sizeof(size_t))
                 s_damage(w, "an entry of %zu bytes", v.mv_size);
             else
                 for (size_t i = 1; i <= n; i++) {
-                    size_t pg = ((const size_t *)v.mv_data)[i];
+                    size_t pg;
+                    memcpy(&pg, ids + i * sizeof pg, sizeof pg);
                     if (pg < 2 || pg > w->last_pg) {
                         s_damage(w, "names page %zu, outside 2 to %llu", pg,
                                  (unsigned long long)w->last_pg);
@@ -486,10 +495,18 @@ s_child(const char *dir, FILE *out)
     int rc = nmirf_store_ro_open(dir, &env, &w.txn);
     if (!rc)
         rc = mdb_dbi_open(w.txn, NULL, 0, &main_dbi);
+    /* The open check's meta may be older than the transaction's snapshot:
+       a broker beside the walk commits in between, and the snapshot's free
+       list may name pages past the old last page. The newest meta, read
+       after mdb_txn_begin, bounds the snapshot's pages (LMDB has no call
+       for a read transaction's own last page). */
+    MDB_envinfo info;
+    if (!rc && (rc = mdb_env_info(env, &info)) == 0 && info.me_last_pgno > w.last_pg)
+        w.last_pg = info.me_last_pgno;
     if (rc) {
-        s_line(out, s_mdb_error(rc) ? 'D' : 'E', "LMDB cannot open it: %s",
+        s_line(out, nmirf_store_mdb_damage(rc) ? 'D' : 'E', "LMDB cannot open it: %s",
                mdb_strerror(rc));
-        if (s_mdb_error(rc))
+        if (nmirf_store_mdb_damage(rc))
             s_line(out, 'Z', "END");
         mdb_txn_abort(w.txn);
         mdb_env_close(env);

@@ -26,6 +26,7 @@
 #ifndef NMIRF_STORE_CHECK_H
 #define NMIRF_STORE_CHECK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -76,5 +77,11 @@ typedef void nmirf_store_report_fn(void *arg, const char *what);
 nmirf_store_rc_t nmirf_store_check_walk(const char *dir, nmirf_store_report_fn *report,
                                         void *arg, nmirf_store_walk_t *sum, char *why,
                                         size_t whylen);
+
+/* True if the LMDB return code rc says the store is damaged: MDB_CORRUPTED,
+   MDB_PAGE_NOTFOUND, MDB_INVALID, MDB_VERSION_MISMATCH. False for 0,
+   errno values and LMDB's other codes (MDB_READERS_FULL, MDB_MAP_RESIZED
+   and the like say nothing of the file: an error, not a damage). */
+bool nmirf_store_mdb_damage(int rc);
 
 #endif

@@ -183,15 +183,18 @@ nmirf_open_regular(const char *path, struct stat *st, char *why, size_t whylen)
         snprintf(why, whylen, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
-        int err = errno;
+    if (fstat(fd, st) != 0) {
+        /* st was not filled: errno alone says what went wrong. */
+        snprintf(why, whylen, "%s: %s", path, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st->st_mode)) {
         if (S_ISDIR(st->st_mode))
             snprintf(why, whylen, "%s: is a directory", path);
-        else if (!S_ISREG(st->st_mode))
+        else
             snprintf(why, whylen, "%s: not a regular file (a device, a pipe or a socket)",
                      path);
-        else
-            snprintf(why, whylen, "%s: %s", path, strerror(err));
         close(fd);
         return NULL;
     }
