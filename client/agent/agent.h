@@ -112,6 +112,8 @@ typedef struct {
     bool loaded;              /* the replica holds a snapshot (or events) */
     bool catchup;             /* behind the broker: fetch what is missing */
     bool resync;              /* an event could not be applied: reload a snapshot */
+    uint64_t resync_gap;      /* further behind than this: a snapshot (AGENT_RESYNC_GAP;
+                                 NMIRF_AGENT_RESYNC_GAP, read at start, for tests) */
 
     agent_checkpoint_t witness;      /* the latest broker checkpoint verified and
                                         kept (meta "checkpoint"); seq 0: none */
