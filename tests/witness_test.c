@@ -23,6 +23,16 @@
        the one the agent applied) and keeps its checkpoint, which
        `--witness` finds forked in the broker's store; after
        --forget-checkpoint the agent reloads a snapshot and follows.
+    6. A healthy broker far ahead (more than the agent's resync gap, made
+       S_GAP by NMIRF_AGENT_RESYNC_GAP): the restarted agent reloads from
+       a snapshot, keeps the broker's checkpoint and follows on (the chain
+       goes on from the snapshot's event), its digest the broker's.
+    7. A restored older broker that wrote more than the gap past the
+       agent's checkpoint while the agent was away: a snapshot reload
+       would skip the event where the logs part, so the agent first
+       fetches the broker's event at its kept seq, finds another hash and
+       refuses the broker; it keeps its own checkpoint, which `--witness`
+       finds forked in the broker's store.
 */
 #include "agent_harness.h"
 #include "nmirf_audit.h"
@@ -35,6 +45,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+
+#define S_GAP 20 /* the agents' resync gap from section 6 on */
 
 /* u64 <-> 8 big-endian bytes, as the store keys events. */
 static void
@@ -206,6 +218,30 @@ s_refusal(ha_agent_t *a, bool wait)
             return refused;
         h_sleep_ms(100);
     }
+}
+
+/* How many times needle is in the agent's log. */
+static int
+s_log_count(ha_agent_t *a, const char *needle)
+{
+    size_t len;
+    char *log = nmirf_read_file(a->log_path, &len);
+    HA_ASSERT(log);
+    int n = 0;
+    for (const char *p = log; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    free(log);
+    return n;
+}
+
+/* Submits n reports of e on R-0, one event each. */
+static void
+s_reports(h_entity_t *e, int n, const char *what)
+{
+    for (int i = 0; i < n; i++)
+        H_CALL_CHECK("ok", e, "report.submit",
+                     "{'rec': 'R-0', 'status': 'in_progress', 'narrative': '%s %d'}",
+                     what, i);
 }
 
 int
@@ -399,6 +435,71 @@ main(int argc, char **argv)
     ha_agent_digest(a, d2, &s2);
     HA_ASSERT(s1 == s2 && memcmp(d1, d2, sizeof d1) == 0);
     h_note("--forget-checkpoint: the agent reloads and follows the restored broker");
+
+    /* 6. A healthy broker far ahead: the agent, away while more than the
+       gap was written, reloads from a snapshot and follows on. */
+    char gap[16];
+    snprintf(gap, sizeof gap, "%d", S_GAP);
+    HA_ASSERT(setenv("NMIRF_AGENT_RESYNC_GAP", gap, 1) == 0);
+    s_agent_follow(a, b, NULL);
+    s_witnessed(a, h_seq(b));
+    ha_agent_stop(a);
+    int loads = s_log_count(a, "replica loaded from a snapshot");
+    s_reports(mj, S_GAP + 5, "far");
+    uint64_t far = h_seq(b);
+    ha_agent_restart(a);
+    s_witnessed(a, far);
+    HA_ASSERTF(s_log_count(a, "replica loaded from a snapshot") == loads + 1,
+               "the agent %llu behind did not reload a snapshot",
+               (unsigned long long)(S_GAP + 5));
+    s_reports(mj, 3, "then");
+    s_witnessed(a, h_seq(b));
+    refused = s_refusal(a, false);
+    HA_ASSERTF(!refused, "a healthy broker refused: %s", refused);
+    HA_ASSERT(s_status_u(a, "seq") == h_seq(b));
+    ha_broker_digest(mj, d1, &s1);
+    ha_agent_digest(a, d2, &s2);
+    HA_ASSERT(s1 == s2 && memcmp(d1, d2, sizeof d1) == 0);
+    h_note("%d events ahead (gap %d): snapshot reload, checkpoint %llu kept, digest "
+           "equal",
+           S_GAP + 5, S_GAP, (unsigned long long)h_seq(b));
+
+    /* 7. A restored older broker more than the gap past the agent's
+       checkpoint: backup, writes the agent sees and signs off, the backup
+       restored while the agent is away, then more than the gap written. */
+    h_broker_stop(b);
+    s_sh("rm -rf '%s'%s", backup, "");
+    s_sh("cp -a '%s' '%s'", b->dir, backup);
+    h_broker_restart(b);
+    s_agent_follow(a, b, NULL);
+    uint64_t old = h_seq(b);
+    s_reports(mj, 2, "kept");
+    uint64_t kept = h_seq(b);
+    s_witnessed(a, kept);
+    ha_agent_stop(a);
+    h_broker_stop(b);
+    s_sh("rm -rf '%s'%s", store, "");
+    s_sh("cp -a '%s/store' '%s'", backup, store);
+    h_broker_restart(b);
+    HA_ASSERT(h_seq(b) == old);
+    s_reports(mj, S_GAP + 5, "forked");
+    HA_ASSERT(h_seq(b) > kept + S_GAP);
+    snprintf(a->request_ep, sizeof a->request_ep, "%s", b->request_ep);
+    snprintf(a->events_ep, sizeof a->events_ep, "%s", b->events_ep);
+    ha_agent_restart(a);
+    refused = s_refusal(a, true);
+    HA_ASSERTF(refused && (strstr(refused, "forked") || strstr(refused, "went back")),
+               "the agent followed a restored broker %llu events past its "
+               "checkpoint: %s",
+               (unsigned long long)(h_seq(b) - kept), refused ? refused : "(no refusal)");
+    h_note("a restored broker more than the gap past the checkpoint refused: %s",
+           refused);
+    free(refused);
+    HA_ASSERT(s_status_u(a, "checkpoint_seq") == kept);
+    arc = nmirf_audit_check_witness(b->dir, a->data, broker.sign_pk, &sum);
+    HA_ASSERTF(arc == NMIRF_AUDIT_FAILED && strstr(sum.why, "the log forked"),
+               "the witness missed the fork: %d %s", arc, sum.why);
+    h_note("with the agent as witness: %s", sum.why);
 
     nmirf_key_wipe(&broker);
     ha_agent_destroy(&a);

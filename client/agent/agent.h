@@ -112,6 +112,8 @@ typedef struct {
     bool loaded;              /* the replica holds a snapshot (or events) */
     bool catchup;             /* behind the broker: fetch what is missing */
     bool resync;              /* an event could not be applied: reload a snapshot */
+    uint64_t resync_gap;      /* further behind than this: a snapshot (AGENT_RESYNC_GAP;
+                                 NMIRF_AGENT_RESYNC_GAP, read at start, for tests) */
 
     agent_checkpoint_t witness;      /* the latest broker checkpoint verified and
                                         kept (meta "checkpoint"); seq 0: none */
@@ -120,6 +122,8 @@ typedef struct {
     agent_checkpoint_t witness_cand; /* a later one, verified, kept once the
                                         replica reaches its seq */
     bool witness_has_cand;           /* witness_cand is set */
+    bool witness_cand_seen;          /* ...and the broker's event at its seq was
+                                        hashed to its head (applied or fetched) */
     bool refused;                    /* the broker's log went back, forked or is
                                         signed by another key: nothing more is
                                         applied from it */
@@ -260,6 +264,19 @@ int witness_put(agent_t *ag, MDB_txn *txn);
    error code. */
 int witness_on_event(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev);
 
+/* Judges the broker's event at seq, hashed to hash (a fetched one, or
+   the one being applied), against the kept checkpoint and the candidate
+   at that seq; hash NULL: the broker has no event there, its log ends at
+   last. A match makes the candidate seen. Returns 0, or -1 after
+   refusing the broker (its log forked or went back). */
+int witness_judge_event(agent_t *ag, uint64_t seq, const uint8_t *hash, uint64_t last);
+
+/* True, with its seq, if the candidate checkpoint is at or below the
+   replica's sequence but its event was never hashed (it came after the
+   replica passed it, or a snapshot skipped it): replica.c fetches that
+   event for witness_judge_event. */
+bool witness_unseen(const agent_t *ag, uint64_t *seq);
+
 /* Notes the checkpoint a heartbeat carried (a map or nil), to be judged
    by witness_check; safe while a replica transaction is open. */
 void witness_take(agent_t *ag, const msgpack_object *cp);
@@ -267,7 +284,8 @@ void witness_take(agent_t *ag, const msgpack_object *cp);
 /* Judges the noted checkpoint: a bad signature, a lower seq than the kept
    one (or the candidate), or the same seq with another head refuses the
    broker (ag->refused, logged); a higher one becomes the candidate, kept
-   (synced) once the replica has reached it. Call with no replica
+   (synced) once the replica has reached it and the broker's event at its
+   seq hashed to its head (witness_judge_event). Call with no replica
    transaction open. */
 void witness_check(agent_t *ag);
 

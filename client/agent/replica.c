@@ -9,7 +9,10 @@
     sequence. Anything else (an event past the next number, a heartbeat
     ahead of us) means we missed events: they are fetched with events.since
     in pages and applied in order; from more than AGENT_RESYNC_GAP behind a
-    fresh snapshot is cheaper. The reply to a (re)subscription says the
+    fresh snapshot is cheaper. A snapshot skips events, so the witness
+    (witness.c) checks the broker's event at its kept checkpoint's seq
+    before one is loaded, and the snapshot's own event after (fetched with
+    events.since, one each). The reply to a (re)subscription says the
     broker's sequence then, and counts like a heartbeat. Events pushed
     while a read blocks the loop are stashed by link.c and applied right
     after, like those still waiting on the socket. Records are stored with
@@ -250,6 +253,10 @@ replica_open(agent_t *ag)
         return -1;
     }
     ag->loaded = ag->seq > 0;
+    /* Tests make a snapshot reload cheap to reach (docs/TESTING.md). */
+    const char *gap = getenv("NMIRF_AGENT_RESYNC_GAP");
+    long long g = gap ? strtoll(gap, NULL, 10) : 0;
+    ag->resync_gap = g > 0 && g <= AGENT_RESYNC_GAP ? (uint64_t)g : AGENT_RESYNC_GAP;
     log_info("replica %s at sequence %llu", path, (unsigned long long)ag->seq);
     return 0;
 }
@@ -262,24 +269,110 @@ replica_close(agent_t *ag)
     ag->env = NULL;
 }
 
+/* Fetches the broker's event at seq (a blocking read, no transaction
+   open) and hashes its bytes into hash. Returns 0; 1 if the broker has no
+   event there (*last: its latest sequence); -1 if the read failed or its
+   reply is unusable (logged; tried again after the backoff). */
+static int
+s_event_hash(agent_t *ag, uint64_t seq, uint8_t hash[NMIRF_HASH_LEN], uint64_t *last)
+{
+    msgpack_sbuffer body;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_uint(&pk, "since", seq - 1);
+    nmirf_mp_pack_kv_uint(&pk, "limit", 1);
+    nmirf_reply_t *r = link_read(ag, "events.since", (const uint8_t *)body.data,
+                                 body.size, AGENT_READ_TIMEOUT_MS);
+    msgpack_sbuffer_destroy(&body);
+    if (!r)
+        return -1;
+    const msgpack_object *evs = nmirf_mp_get(&r->body, "events");
+    const msgpack_object *lasto = nmirf_mp_get(&r->body, "last");
+    int rc = -1;
+    char why[128] = "not one event";
+    if (evs && evs->type == MSGPACK_OBJECT_ARRAY && lasto &&
+        lasto->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        *last = lasto->via.u64;
+        if (evs->via.array.size == 0 && *last < seq)
+            rc = 1;
+        else if (evs->via.array.size == 1 &&
+                 evs->via.array.ptr[0].type == MSGPACK_OBJECT_BIN) {
+            const msgpack_object *b = &evs->via.array.ptr[0];
+            nmirf_event_t *ev = nmirf_event_decode((const uint8_t *)b->via.bin.ptr,
+                                                   b->via.bin.size, why, sizeof why);
+            if (ev && ev->seq == seq) {
+                nmirf_hash2(hash, ev->bytes, ev->len, NULL, 0);
+                rc = 0;
+            } else if (ev)
+                snprintf(why, sizeof why, "event %llu instead",
+                         (unsigned long long)ev->seq);
+            nmirf_event_destroy(&ev);
+        }
+    }
+    if (rc < 0) {
+        log_warnx("events.since: unusable reply for event %llu: %s",
+                  (unsigned long long)seq, why);
+        link_read_failed(ag);
+    }
+    nmirf_reply_destroy(&r);
+    return rc;
+}
+
+/* Judges the broker's event at seq against the witness (witness.c),
+   fetching it; hash gets its hash. Returns 0, or -1 if it must be tried
+   again later or the broker was refused. */
+static int
+s_judge_event(agent_t *ag, uint64_t seq, uint8_t hash[NMIRF_HASH_LEN])
+{
+    uint64_t last = 0;
+    int got = s_event_hash(ag, seq, hash, &last);
+    if (got < 0)
+        return -1;
+    return witness_judge_event(ag, seq, got ? NULL : hash, last);
+}
+
 /* Replaces the replica with a snapshot (no notifications: a snapshot says
-   what is, not what happened). Returns 0 or -1. */
+   what is, not what happened). The witness (witness.c) comes first: the
+   broker's event at the kept checkpoint's seq must hash to its head, and
+   the snapshot must not be older; meta "head" becomes the hash of the
+   event at the snapshot's seq, so the hash chain goes on from it.
+   Returns 0 or -1. */
 static int
 s_load_snapshot(agent_t *ag)
 {
     static const agent_db_t dbs[4] = {AG_DB_ENTITIES, AG_DB_RECS, AG_DB_ASSIGNMENTS,
                                       AG_DB_REPORTS};
     static const char *const keys[4] = {"id", "id", "rec", "id"};
+    uint8_t head[NMIRF_HASH_LEN];
+    if (ag->witness.seq && s_judge_event(ag, ag->witness.seq, head))
+        return -1;
     nmirf_reply_t *r = link_read(ag, "snapshot", NULL, 0, AGENT_SNAPSHOT_TIMEOUT_MS);
     if (!r)
         return -1;
     const msgpack_object *seqo = nmirf_mp_get(&r->body, "seq");
+    if (!seqo || seqo->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        log_warnx("snapshot: unusable reply (no seq)");
+        nmirf_reply_destroy(&r);
+        link_read_failed(ag);
+        return -1;
+    }
+    uint64_t snap_seq = seqo->via.u64;
+    if (snap_seq < ag->witness.seq) { /* an older snapshot: the log went back */
+        witness_judge_event(ag, ag->witness.seq, NULL, snap_seq);
+        nmirf_reply_destroy(&r);
+        return -1;
+    }
+    /* The snapshot's own event (another read: no transaction is open). */
+    if (snap_seq && snap_seq != ag->witness.seq && s_judge_event(ag, snap_seq, head)) {
+        nmirf_reply_destroy(&r);
+        return -1;
+    }
     MDB_txn *txn;
-    int rc = seqo && seqo->type == MSGPACK_OBJECT_POSITIVE_INTEGER
-                 ? mdb_txn_begin(ag->env, NULL, 0, &txn)
-                 : EINVAL;
+    int rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
     if (rc) {
-        log_warnx("snapshot: unusable reply (%s)", mdb_strerror(rc));
+        log_warnx("snapshot: %s", mdb_strerror(rc));
         nmirf_reply_destroy(&r);
         link_read_failed(ag);
         return -1;
@@ -351,7 +444,11 @@ s_load_snapshot(agent_t *ag)
     }
     msgpack_sbuffer_destroy(&buf);
     if (!rc)
-        rc = s_put_seq(ag, txn, seqo->via.u64);
+        rc = s_put_seq(ag, txn, snap_seq);
+    if (!rc && snap_seq) { /* the chain goes on from the snapshot's event */
+        MDB_val hk = {4, "head"}, hv = {NMIRF_HASH_LEN, head};
+        rc = mdb_put(txn, ag->dbi[AG_DB_META], &hk, &hv, 0);
+    }
     if (!rc) /* meta was dropped with the rest: the witness's checkpoint stays */
         rc = witness_put(ag, txn);
     if (!rc)
@@ -364,7 +461,7 @@ s_load_snapshot(agent_t *ag)
         link_read_failed(ag); /* it would fail again at once */
         return -1;
     }
-    ag->seq = seqo->via.u64;
+    ag->seq = snap_seq;
     ag->loaded = true;
     ag->resync = false;
     log_info("replica loaded from a snapshot at sequence %llu",
@@ -382,7 +479,7 @@ static void s_read_pushed(agent_t *ag, bool drain);
 static int
 s_catch_up(agent_t *ag)
 {
-    if (!ag->loaded || ag->resync || ag->broker_seq > ag->seq + AGENT_RESYNC_GAP) {
+    if (!ag->loaded || ag->resync || ag->broker_seq > ag->seq + ag->resync_gap) {
         if (ag->loaded && !ag->resync)
             log_info("%llu events behind: resync from a snapshot",
                      (unsigned long long)(ag->broker_seq - ag->seq));
@@ -590,13 +687,28 @@ s_drain(agent_t *ag)
     ag->contact_hold = false;
 }
 
+/* Judges the witness's candidate checkpoint, then, if the replica passed
+   its seq without hashing the event there (witness_unseen), fetches that
+   event to judge it (no transaction open) and judges the candidate
+   again. */
+static void
+s_witness(agent_t *ag)
+{
+    witness_check(ag);
+    uint64_t seq;
+    uint8_t hash[NMIRF_HASH_LEN];
+    if (witness_unseen(ag, &seq) && link_may_read(ag) &&
+        s_judge_event(ag, seq, hash) == 0)
+        witness_check(ag);
+}
+
 void
 replica_on_pushed(agent_t *ag)
 {
     s_read_pushed(ag, false);
     if ((ag->catchup || ag->resync) && !ag->refused && link_may_read(ag))
         s_catch_up(ag);
-    witness_check(ag); /* the replica may have reached its candidate */
+    s_witness(ag); /* the replica may have reached its candidate */
 }
 
 void
@@ -608,7 +720,7 @@ replica_tick(agent_t *ag)
         return;
     if (!ag->loaded || ag->catchup || ag->resync)
         s_catch_up(ag);
-    witness_check(ag);
+    s_witness(ag);
 }
 
 int

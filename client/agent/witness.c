@@ -12,6 +12,14 @@
     with --forget-checkpoint. `nmirf audit verify --witness DIR` checks the
     kept checkpoint against a broker's store offline.
 
+    A candidate checkpoint is kept only once the broker's event at its seq
+    hashed to its head: the event applied, or fetched (replica.c) when the
+    replica passed that seq before the checkpoint came, or a snapshot
+    skipped it. A snapshot reload goes through here too: before it, the
+    broker's event at the kept seq must hash to the kept head (replica.c),
+    and after it meta "head" is the hash of the snapshot's event, so the
+    chain check goes on from there.
+
     A checkpoint arrives while replica.c may hold the replica's write
     transaction: witness_take only copies it, and witness_check (called
     with no transaction open) judges and stores it.
@@ -211,6 +219,23 @@ s_behind(agent_t *ag, const agent_checkpoint_t *cp, const agent_checkpoint_t *re
     return ag->refused;
 }
 
+/* Reads meta "head", the hash of the event the replica applied last,
+   into head. Returns true if it is there. */
+static bool
+s_head(agent_t *ag, uint8_t head[NMIRF_HASH_LEN])
+{
+    MDB_txn *txn;
+    MDB_val k = {4, "head"}, v;
+    if (mdb_txn_begin(ag->env, NULL, MDB_RDONLY, &txn))
+        return false;
+    bool ok =
+        mdb_get(txn, ag->dbi[AG_DB_META], &k, &v) == 0 && v.mv_size == NMIRF_HASH_LEN;
+    if (ok)
+        memcpy(head, v.mv_data, NMIRF_HASH_LEN);
+    mdb_txn_abort(txn);
+    return ok;
+}
+
 void
 witness_check(agent_t *ag)
 {
@@ -234,18 +259,76 @@ witness_check(agent_t *ag)
                  (ag->witness_has_cand && s_behind(ag, cp, &ag->witness_cand)))
             return;
         else if (cp->seq > ag->witness.seq && !ag->witness_has_cand) {
-            /* Kept once the replica has reached it (witness_on_event checks
-               the event there against its head on the way): a broker
-               ahead of us on a forked log is caught by the chain before
-               its checkpoint replaces ours. */
+            /* Kept once the replica has reached it and the broker's event
+               at its seq hashed to its head (witness_on_event on the way,
+               or fetched: witness_judge_event): a broker ahead of us on a
+               forked log is caught before its checkpoint replaces ours. */
             ag->witness_cand = *cp;
             ag->witness_has_cand = true;
+            ag->witness_cand_seen = false;
+            uint8_t head[NMIRF_HASH_LEN];
+            if (cp->seq == ag->seq && ag->loaded && s_head(ag, head) &&
+                witness_judge_event(ag, cp->seq, head, 0))
+                return;
         }
     }
-    if (!ag->refused && ag->witness_has_cand && ag->seq >= ag->witness_cand.seq) {
+    if (!ag->refused && ag->witness_has_cand && ag->witness_cand_seen &&
+        ag->seq >= ag->witness_cand.seq) {
         ag->witness_has_cand = false;
         s_keep(ag, &ag->witness_cand);
     }
+}
+
+bool
+witness_unseen(const agent_t *ag, uint64_t *seq)
+{
+    if (ag->refused || !ag->loaded || !ag->witness_has_cand || ag->witness_cand_seen ||
+        ag->seq < ag->witness_cand.seq)
+        return false;
+    *seq = ag->witness_cand.seq;
+    return true;
+}
+
+int
+witness_judge_event(agent_t *ag, uint64_t seq, const uint8_t *hash, uint64_t last)
+{
+    char want[17], got[17];
+    const agent_checkpoint_t *ref = NULL;
+    if (ag->witness.seq && seq == ag->witness.seq)
+        ref = &ag->witness;
+    else if (ag->witness_has_cand && seq == ag->witness_cand.seq)
+        ref = &ag->witness_cand;
+    if (!ref)
+        return 0;
+    if (!hash) {
+        sodium_bin2hex(want, sizeof want, ref->head, 8);
+        s_refuse(ag,
+                 "its log went back: it has no event at seq %llu (its log ends at "
+                 "%llu), but %s seq %llu (head %s...): a restored older broker or a "
+                 "truncated log",
+                 (unsigned long long)seq, (unsigned long long)last,
+                 ref == &ag->witness ? "this agent verified" : "it signed",
+                 (unsigned long long)seq, want);
+        return -1;
+    }
+    if (memcmp(hash, ref->head, NMIRF_HASH_LEN) != 0) {
+        sodium_bin2hex(want, sizeof want, ref->head, 8);
+        sodium_bin2hex(got, sizeof got, hash, 8);
+        if (ref == &ag->witness)
+            s_refuse(ag,
+                     "its log forked: its event %llu has hash %s..., but this agent "
+                     "verified head %s... at that seq",
+                     (unsigned long long)seq, got, want);
+        else
+            s_refuse(ag,
+                     "its log forked: it signed head %s... at seq %llu but sent an "
+                     "event %llu with hash %s...",
+                     want, (unsigned long long)seq, (unsigned long long)seq, got);
+        return -1;
+    }
+    if (ref == &ag->witness_cand)
+        ag->witness_cand_seen = true;
+    return 0;
 }
 
 int
@@ -267,16 +350,8 @@ witness_on_event(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev)
     }
     uint8_t head[NMIRF_HASH_LEN];
     nmirf_hash2(head, ev->bytes, ev->len, NULL, 0);
-    if (ag->witness_has_cand && ev->seq == ag->witness_cand.seq &&
-        memcmp(head, ag->witness_cand.head, NMIRF_HASH_LEN) != 0) {
-        sodium_bin2hex(want, sizeof want, ag->witness_cand.head, 8);
-        sodium_bin2hex(got, sizeof got, head, 8);
-        s_refuse(ag,
-                 "its log forked: it signed head %s... at seq %llu but sent an event "
-                 "%llu with hash %s...",
-                 want, (unsigned long long)ev->seq, (unsigned long long)ev->seq, got);
+    if (witness_judge_event(ag, ev->seq, head, 0))
         return -1;
-    }
     v.mv_size = NMIRF_HASH_LEN;
     v.mv_data = head;
     return mdb_put(txn, ag->dbi[AG_DB_META], &k, &v, 0);
