@@ -370,7 +370,8 @@ s_storage_order(void)
                               "'status':'in_progress','narrative':'%s'}}",
                               text);
     H_EXPECT(r, "ok");
-    HA_ASSERTF(ag_bool(r, "queued"), "a long report to a full broker was not left queued");
+    HA_ASSERTF(ag_bool(r, "queued"),
+               "a long report to a full broker was not left queued");
     nmirf_reply_destroy(&r);
     r = ha_ctl(a, 15000, "submit",
                "{'op':'report.submit','wait_ms':2000,'body':{'rec':'SW-0',"

@@ -19,10 +19,10 @@
     between tries while unanswered, in queue order: an entry whose last
     send failed goes before any later one, an entry answered with a
     retryable refusal holds back every later one until it has ended
-    (acknowledged or finally refused), and when a connection comes up (outbox_on_connected) or
-    an answer comes after a silence, every entry is due at once and they
-    go oldest first. An acknowledgement ends an entry: it is rewritten as
-    acked with its answer (the last AGENT_RESULTS_MAX are kept, so a
+    (acknowledged or finally refused), and when a connection comes up
+    (outbox_on_connected) or an answer comes after a silence, every entry
+    is due at once and they go oldest first. An acknowledgement ends an
+    entry: it is rewritten as acked with its answer (the last AGENT_RESULTS_MAX are kept, so a
     control submit repeating its id after a restart gets that answer,
     nothing sent again). So does a final refusal (s_final: every code but
     `storage`, `internal`, `bad_ts` and `key_retired`, docs/AGENT.md has
