@@ -24,9 +24,9 @@
     is due at once and they go oldest first. An acknowledgement ends an
     entry: it is rewritten as acked with its answer (the last
     AGENT_RESULTS_MAX are kept, so a control submit repeating its id after
-    a restart gets that answer, nothing sent again). So does a final refusal (s_final: every code but
-    `storage`, `internal`, `bad_ts` and `key_retired`, docs/AGENT.md has
-    the table): the broker has judged those exact bytes and would judge a
+    a restart gets that answer, nothing sent again). So does a final
+    refusal (s_final: every code but `storage`, `internal`, `bad_ts` and
+    `key_retired`, docs/AGENT.md has the table): the broker has judged those exact bytes and would judge a
     resend the same way. `id_reused` is one of them: the broker answers
     a resend of a committed request with its stored reply, so `id_reused`
     means the id holds another write (a control submit that chose an id
