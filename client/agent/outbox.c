@@ -26,11 +26,12 @@
     AGENT_RESULTS_MAX are kept, so a control submit repeating its id after
     a restart gets that answer, nothing sent again). So does a final
     refusal (s_final: every code but `storage`, `internal`, `bad_ts` and
-    `key_retired`, docs/AGENT.md has the table): the broker has judged those exact bytes and would judge a
-    resend the same way. `id_reused` is one of them: the broker answers
-    a resend of a committed request with its stored reply, so `id_reused`
-    means the id holds another write (a control submit that chose an id
-    already used for other bytes). A final refusal
+    `key_retired`, docs/AGENT.md has the table): the broker has judged
+    those exact bytes and would judge a resend the same way. `id_reused`
+    is one of them: the broker answers a resend of a committed request
+    with its stored reply, so `id_reused` means the id holds another
+    write (a control submit that chose an id already used for other
+    bytes). A final refusal
     does not delete the entry: it is rewritten as refused, with the code
     and reason, never sent again, shown by `nmirf outbox` (across restarts:
     the last AGENT_REFUSED_MAX are kept) and delivered as a notification.
