@@ -188,8 +188,8 @@ cli_agent_submit(cli_t *cli, const char *op, const msgpack_sbuffer *body,
         if (*queued && k && k->type == MSGPACK_OBJECT_BOOLEAN && k->via.boolean)
             fprintf(stderr,
                     "nmirf: warning: the broker refuses this agent's key (not enrolled, "
-                    "revoked, or rotated): nothing is sent until the agent restarts "
-                    "with an enrolled key\n");
+                    "revoked, or rotated): nothing is sent until it is enrolled; the "
+                    "agent connects again on its own (30 s, then up to every 5 min)\n");
     }
     return rc;
 }
@@ -372,8 +372,8 @@ s_view_outbox(const msgpack_object *body)
     const msgpack_object *kr = nmirf_mp_get(body, "key_refused");
     if (kr && kr->type == MSGPACK_OBJECT_BOOLEAN && kr->via.boolean)
         printf("KEY REFUSED: the broker refuses this agent's key (not enrolled, revoked, "
-               "or rotated): nothing pending can be sent; restart the agent with an "
-               "enrolled key\n");
+               "or rotated): nothing pending can be sent until it is enrolled; the agent "
+               "connects again on its own (30 s, then up to every 5 min)\n");
     const msgpack_object *f = nmirf_mp_get(body, "refused");
     uint32_t nf = f && f->type == MSGPACK_OBJECT_ARRAY ? f->via.array.size : 0;
     const msgpack_object *p = nmirf_mp_get(body, "pending");
@@ -401,7 +401,9 @@ s_view_outbox(const msgpack_object *body)
     printf("refused: %u (final: the broker will not take these; never resent)\n", nf);
     if (nf)
         s_answers_table(f, nf);
-    printf("answered: %u (since the agent started, latest last)\n", nr);
+    printf("answered: %u (the latest answers, kept across agent restarts, latest "
+           "last)\n",
+           nr);
     if (nr)
         s_answers_table(r, nr);
     if (nu) {

@@ -37,6 +37,9 @@
         and a fresh agent with the revoked key: a new connection, so the
         handshake must be refused (never `revoked`): `key_refused` in
         `status` and `outbox`, its log, and a `key_refused` notification.
+    11. Two reports on one recommendation, the first refused `storage`
+        (too long for a nearly full map), the second short: the second
+        waits for the first, and they land in queue order.
 */
 #include <lmdb.h>
 #include <signal.h>
@@ -300,6 +303,97 @@ s_storage_full(void)
                s_count_narrative(b, m, "full-once"));
     s_check_results_ok(a);
     h_note("broker restarted with a larger map: the submission landed exactly once");
+    ha_agent_stop(a);
+    ha_agent_destroy(&a);
+    h_broker_destroy(&b);
+}
+
+/* The id of m's report with this narrative at b, 0 if none. */
+static uint64_t
+s_report_id(h_broker_t *b, h_entity_t *m, const char *narrative)
+{
+    nmirf_reply_t *r =
+        h_call(h_coord(b), "report.list", "{'entity':'%s','limit':10000}", m->id);
+    H_EXPECT(r, "ok");
+    const msgpack_object *reps = h_get(&r->body, "reports");
+    HA_ASSERT(reps && reps->type == MSGPACK_OBJECT_ARRAY);
+    uint64_t id = 0;
+    for (uint32_t i = 0; i < reps->via.array.size; i++)
+        if (nmirf_mp_str_is(nmirf_mp_get(&reps->via.array.ptr[i], "narrative"),
+                            narrative)) {
+            const msgpack_object *o = nmirf_mp_get(&reps->via.array.ptr[i], "id");
+            HA_ASSERT(o && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER);
+            id = o->via.u64;
+        }
+    nmirf_reply_destroy(&r);
+    return id;
+}
+
+/* 11. Two reports on one recommendation, the first refused `storage` (a
+   long narrative that no longer fits in a nearly full map), the second
+   short enough to fit: the second is held back while the first waits,
+   and both land in queue order once the broker has room. */
+static void
+s_storage_order(void)
+{
+    static char req_ep[64], ev_ep[64];
+    snprintf(req_ep, sizeof req_ep, "tcp://127.0.0.1:%d", ha_free_port());
+    snprintf(ev_ep, sizeof ev_ep, "tcp://127.0.0.1:%d", ha_free_port());
+    const char *args[] = {"-r", req_ep, "-e", ev_ep, "--map-size", "1", NULL};
+    h_broker_t *b = h_broker_start_with(NULL, args);
+    h_entity_t *m = ha_setup_ministry(b, "MW", "SW", 1);
+    H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec':'SW-0','lead':'MW'}");
+    ha_agent_t *a = ha_agent_start(b, m, NULL);
+    ag_wait_seq(a, h_seq(b));
+    /* Nearly full: long recommendations until three in a row say
+       `storage`; short writes may still fit. */
+    char *text = malloc(30001);
+    memset(text, 'x', 20000);
+    text[20000] = '\0';
+    int refused = 0;
+    for (int i = 0; i < 2000 && refused < 3; i++) {
+        nmirf_reply_t *r = h_call(h_coord(b), "rec.import",
+                                  "{'recs':[{'id':'FILL-%d','mechanism':'UPR',"
+                                  "'text':{'en':'%s'}}]}",
+                                  i, text);
+        if (!r->ok)
+            HA_ASSERTF(strcmp(r->code_name, "storage") == 0, "a full broker says %s: %s",
+                       r->code_name, r->message);
+        refused = r->ok ? 0 : refused + 1;
+        nmirf_reply_destroy(&r);
+    }
+    HA_ASSERTF(refused == 3, "the 1 MiB broker never said storage");
+    memset(text, 'y', 30000);
+    text[30000] = '\0';
+    nmirf_reply_t *r = ha_ctl(a, 15000, "submit",
+                              "{'op':'report.submit','wait_ms':1000,'body':{'rec':'SW-0',"
+                              "'status':'in_progress','narrative':'%s'}}",
+                              text);
+    H_EXPECT(r, "ok");
+    HA_ASSERTF(ag_bool(r, "queued"),
+               "a long report to a full broker was not left queued");
+    nmirf_reply_destroy(&r);
+    r = ha_ctl(a, 15000, "submit",
+               "{'op':'report.submit','wait_ms':2000,'body':{'rec':'SW-0',"
+               "'status':'in_progress','narrative':'short'}}");
+    H_EXPECT(r, "ok");
+    HA_ASSERTF(ag_bool(r, "queued"),
+               "a report queued after one refused `storage` went out before it");
+    nmirf_reply_destroy(&r);
+    HA_ASSERT(s_report_id(b, m, "short") == 0);
+    h_broker_stop(b);
+    b->args[5] = "64";
+    h_broker_restart(b);
+    HA_ASSERT(strcmp(b->request_ep, req_ep) == 0);
+    ag_wait_outbox_empty(a);
+    uint64_t first = s_report_id(b, m, text), second = s_report_id(b, m, "short");
+    HA_ASSERT(first && second);
+    HA_ASSERTF(first < second, "queued first, landed as report %llu after %llu",
+               (unsigned long long)first, (unsigned long long)second);
+    free(text);
+    h_note("a report queued behind one refused `storage` waited for it: landed in "
+           "queue order (%llu, %llu)",
+           (unsigned long long)first, (unsigned long long)second);
     ha_agent_stop(a);
     ha_agent_destroy(&a);
     h_broker_destroy(&b);
@@ -696,6 +790,7 @@ main(int argc, char **argv)
     h_broker_destroy(&b);
 
     s_storage_full();
+    s_storage_order();
     s_refused();
     h_note("agent_outbox_test passed");
     return 0;

@@ -42,6 +42,8 @@
 #define AGENT_REPORT_MS 5000            /* outbox length reported to the broker */
 #define AGENT_KEY_RETRY_FIRST_MS 30000  /* a refused key: new connection after... */
 #define AGENT_KEY_RETRY_MAX_MS 300000   /* ...doubled each refusal up to this */
+#define AGENT_ZAP_RETRY_FIRST_MS 1000   /* ZAP 300 (store unreadable): again after... */
+#define AGENT_ZAP_RETRY_MAX_MS 8000     /* ...doubled each time up to this */
 #define AGENT_DUE_SOON_DAYS 14  /* `mine`: due-soon horizon, the broker's default */
 #define AGENT_DUE_SOON_MAX 3650 /* ...and its limit, as the broker's */
 
@@ -105,6 +107,9 @@ typedef struct {
                                handshake (link_monitor.c) */
     int key_retry_ms;       /* while refused: wait before a new connection */
     int key_retry_timer;    /* its zloop timer id, -1 if none */
+    int zap_retry_ms;       /* ZAP 300 (the broker's store unreadable): wait
+                               before a new connection, 0 if none pending */
+    int zap_retry_timer;    /* its zloop timer id, -1 if none */
 
     MDB_env *env;             /* DIR/replica */
     MDB_dbi dbi[AG_DB_COUNT]; /* its databases */

@@ -132,7 +132,8 @@ s_answer_queued(control_t *self, zmsg_t **route_p, const uint8_t id[NMIRF_ID_LEN
     msgpack_sbuffer_init(&body);
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
     /* key_refused: the broker refuses our key, so "queued" is all this
-       submission will be until the agent restarts with an enrolled key. */
+       submission will be until the key is enrolled (the agent connects
+       again on its own, link_monitor.c). */
     bool refused = self->ag->key_refused;
     msgpack_pack_map(&pk, refused ? 3 : 2);
     nmirf_mp_pack_str(&pk, "queued");

@@ -76,6 +76,7 @@ link_open(agent_t *ag)
     ag->stash = zlist_new();
     ag->replies = zlist_new();
     ag->key_retry_timer = -1; /* link_monitor.c */
+    ag->zap_retry_timer = -1;
     if (!ag->stash || !ag->replies)
         return -1;
     return s_dealer_open(ag);

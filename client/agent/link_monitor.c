@@ -9,15 +9,20 @@
     (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH): it is logged, delivered as a
     `key_refused` notification, and shown by `status` and `outbox`
     (ag->key_refused) until a handshake succeeds. The agent cannot know
-    why (not enrolled, revoked, or an old key after a rotation, or the
-    broker could not read its store: ZAP status 300) and keeps its
-    entries: they are the ministry's. libzmq never retries a refused
+    why (not enrolled, revoked, or an old key after a rotation) and keeps
+    its entries: they are the ministry's. libzmq never retries a refused
     handshake, so while refused the agent makes a new DEALER (and
     monitor) after 30 s, then 1, 2, 4 min... up to 5 min
     (AGENT_KEY_RETRY_*; the environment variable NMIRF_AGENT_KEY_RETRY_MS
     sets the first wait, for tests): an entity enrolled after its agent
     started, or a refusal that was temporary, gets through without a
     restart, and a restart with an enrolled key sends them too.
+
+    ZAP status 300 (the event's value) is not a refusal of the key: the
+    broker could not read its store to judge it. Nothing is said refused
+    or notified; the agent makes a new DEALER after 1 s, then 2, 4 s...
+    up to AGENT_ZAP_RETRY_MAX_MS while it lasts (a warning logged once a
+    series).
 
     Every successful handshake makes the whole outbox due at once, sent
     oldest first (outbox_on_connected): after an outage the entries' own
@@ -69,6 +74,38 @@ s_retry_later(agent_t *ag)
                            : ag->key_retry_ms * 2;
 }
 
+/* Timer: the broker could not read its store at the last handshake. */
+static int
+s_on_zap_retry(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    agent_t *ag = arg;
+    ag->zap_retry_timer = -1;
+    if (link_reopen(ag) != 0)
+        fatalx("cannot make a new connection to the broker");
+    return 0;
+}
+
+/* ZAP status 300: a new connection soon, on a short bounded backoff. */
+static void
+s_zap_retry(agent_t *ag)
+{
+    if (ag->zap_retry_timer >= 0)
+        return;
+    if (ag->zap_retry_ms <= 0) {
+        ag->zap_retry_ms = AGENT_ZAP_RETRY_FIRST_MS;
+        log_warnx("the broker at %s could not read its store to admit this agent's key "
+                  "(ZAP status 300): not a refusal; connecting again in %d ms",
+                  ag->request_ep, ag->zap_retry_ms);
+    }
+    ag->zap_retry_timer =
+        zloop_timer(ag->loop, (size_t)ag->zap_retry_ms, 1, s_on_zap_retry, ag);
+    ag->zap_retry_ms = ag->zap_retry_ms * 2 > AGENT_ZAP_RETRY_MAX_MS
+                           ? AGENT_ZAP_RETRY_MAX_MS
+                           : ag->zap_retry_ms * 2;
+}
+
 /* Reader: one monitor event, [u16 event, u32 value][endpoint]. */
 static int
 s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg)
@@ -81,13 +118,15 @@ s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg)
         uint32_t value;
         memcpy(&event, zframe_data(f), 2); /* host order, from libzmq itself */
         memcpy(&value, zframe_data(f) + 2, 4);
-        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && !ag->key_refused) {
+        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && value == 300)
+            s_zap_retry(ag);
+        else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && !ag->key_refused) {
             ag->key_refused = true;
             log_warnx("the broker at %s refused this agent's key for %s in the handshake "
                       "(ZAP status %u): the entity is not enrolled, was revoked, or its "
                       "key was rotated; nothing can be sent (%zu outbox entries kept "
-                      "pending) until it is enrolled, or restart the agent with an "
-                      "enrolled key",
+                      "pending) until it is enrolled; the agent connects again on its "
+                      "own (30 s, then up to every 5 min)",
                       ag->request_ep, ag->key.entity, (unsigned)value,
                       outbox_pending(ag->outbox));
             notify_key_refused(ag, outbox_pending(ag->outbox));
@@ -99,6 +138,7 @@ s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg)
                 log_info("the broker accepts this agent's key again");
             ag->key_refused = false;
             ag->key_retry_ms = 0;
+            ag->zap_retry_ms = 0;
             if (ag->key_retry_timer >= 0) {
                 zloop_timer_end(ag->loop, ag->key_retry_timer);
                 ag->key_retry_timer = -1;

@@ -6,24 +6,32 @@
     the CLI hears "queued"). Every resend sends those same bytes, so the
     broker's idempotency (PROTOCOL.md section 3) turns a resend of a
     request it already committed into its first reply and no new event
-    (also after a key rotation: the broker looks for the replay first).
-    Only an entry that does not verify with the agent's key when the
-    outbox is loaded (the agent restarted with a rotated key) is signed
-    again, same id and body, new ts, and rewritten (s_resign).
+    (also after a key rotation: the broker looks for the replay before it
+    checks the signature, as long as the connection uses the entity's
+    current CURVE key). Entries are never signed again when loaded: the
+    original bytes go first. Only when the broker answers `bad_signature`
+    to an entry that does not verify with the agent's current signing key
+    (queued before a rotation) is it signed again, same id and body, new
+    ts, rewritten in one synced commit and resent (s_resign): the broker
+    has then shown that those bytes are not stored (a replay would have
+    been answered before the signature was checked).
     Entries are sent at once and resent after 500 ms, 1 s, 2 s... up to 5 s
     between tries while unanswered, in queue order: an entry whose last
-    send failed goes before any later one, and when a connection comes up
+    send failed goes before any later one, an entry answered with a
+    retryable refusal holds back every later one until it has ended
+    (acknowledged or finally refused), and when a connection comes up
     (outbox_on_connected) or an answer comes after a silence, every entry
     is due at once and they go oldest first. An acknowledgement ends an
     entry: it is rewritten as acked with its answer (the last
     AGENT_RESULTS_MAX are kept, so a control submit repeating its id after
-    a restart gets that answer, nothing sent again). So does `id_reused`
-    (refused requests are never stored, so a committed write holds the
-    id: the entry was delivered earlier, e.g. signed again after a
-    rotation, or its acknowledgement is no longer kept); and so does a
-    final refusal (s_final: every code but `storage`, `internal`,
-    `bad_ts` and `key_retired`, docs/AGENT.md has the table): the broker has judged those
-    exact bytes and would judge a resend the same way. A final refusal
+    a restart gets that answer, nothing sent again). So does a final
+    refusal (s_final: every code but `storage`, `internal`, `bad_ts` and
+    `key_retired`, docs/AGENT.md has the table): the broker has judged
+    those exact bytes and would judge a resend the same way. `id_reused`
+    is one of them: the broker answers a resend of a committed request
+    with its stored reply, so `id_reused` means the id holds another
+    write (a control submit that chose an id already used for other
+    bytes). A final refusal
     does not delete the entry: it is rewritten as refused, with the code
     and reason, never sent again, shown by `nmirf outbox` (across restarts:
     the last AGENT_REFUSED_MAX are kept) and delivered as a notification.
@@ -64,6 +72,8 @@ typedef struct {
     int backoff_ms;             /* wait after the next send */
     bool unsent;                /* its last send failed (no connection): no
                                    later entry may go out before it */
+    bool waiting;               /* answered with a retryable refusal: no
+                                   later entry goes out until it has ended */
     int64_t last_sent;          /* monotonic ms of its last send, 0 if none */
     bool refused;               /* ended by a final refusal: never sent again */
     char code[32];              /* ...its code */
@@ -238,6 +248,8 @@ static void
 s_keep_acked(outbox_t *self, const s_entry_t *e)
 {
     uint64_t *kp = malloc(sizeof *kp);
+    if (!kp)
+        fatalx("outbox: out of memory");
     *kp = e->key;
     zlist_append(self->acked, kp);
     char why[128];
@@ -245,13 +257,14 @@ s_keep_acked(outbox_t *self, const s_entry_t *e)
     if (!reply)
         return; /* its key stays noted: it is dropped in its turn */
     s_result_t *r = calloc(1, sizeof *r);
+    if (!r || !(r->message = strdup(reply->message)) ||
+        !(r->reply = malloc(e->reply_len ? e->reply_len : 1)))
+        fatalx("outbox: out of memory");
     nmirf_hex(e->id, NMIRF_ID_LEN, r->id);
     snprintf(r->op, sizeof r->op, "%s", e->op);
     snprintf(r->code, sizeof r->code, "%s", reply->code_name);
-    r->message = strdup(reply->message);
     r->at = e->answered;
     memcpy(r->raw_id, e->id, NMIRF_ID_LEN);
-    r->reply = malloc(e->reply_len);
     memcpy(r->reply, e->reply, e->reply_len);
     r->reply_len = e->reply_len;
     nmirf_reply_destroy(&reply);
@@ -259,11 +272,12 @@ s_keep_acked(outbox_t *self, const s_entry_t *e)
 }
 
 /* Signs pending entry e again with the agent's key (same id and body, a
-   new ts) and rewrites it on disk. An entry signed with a key rotated
-   since would be refused `bad_signature` for ever; signed again it
-   lands, or, if the old bytes were committed, is answered `id_reused`,
-   which ends it as delivered (outbox_on_reply): exactly once either way.
-   Returns 0, or -1 (the entry is left as it was). */
+   new ts) and rewrites it on disk, synced, before it is resent. Called
+   only when the broker answered its bytes `bad_signature` and they do not
+   verify with the agent's current key (signed before a rotation): the
+   broker checks for a replay before the signature, so those bytes are
+   not committed, and the new ones land once. Returns 0, or -1 (the entry
+   is left as it was). */
 static int
 s_resign(outbox_t *self, s_entry_t *e)
 {
@@ -325,7 +339,7 @@ out:
         char hex[2 * NMIRF_ID_LEN + 1];
         nmirf_hex(e->id, NMIRF_ID_LEN, hex);
         log_warnx("outbox: %s %s was signed with another key and cannot be signed "
-                  "again (%s); sent as it is",
+                  "again (%s)",
                   e->op, hex, why);
     }
     free(nenv);
@@ -387,17 +401,8 @@ outbox_new(agent_t *ag)
     }
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);
-    /* Entries signed with a key this agent no longer has (the entity's key
-       was rotated, the agent restarted with the new one): signed again. */
-    size_t resigned = 0;
-    for (s_entry_t *e = zlist_first(self->entries); e; e = zlist_next(self->entries))
-        if (!nmirf_signature_ok(e->env, e->env_len, e->sig, ag->key.sign_pk) &&
-            s_resign(self, e) == 0)
-            resigned++;
-    if (resigned)
-        log_info("outbox: %zu pending entries signed with an older key, signed again "
-                 "with the current one",
-                 resigned);
+    /* Entries signed with an older key are sent as they are: if the broker
+       committed them, it answers with the stored reply (s_on_reply). */
     if (zlist_size(self->entries))
         log_info("outbox: %zu pending entries to resend", zlist_size(self->entries));
     if (zlist_size(self->refused))
@@ -712,32 +717,23 @@ s_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
         nmirf_reply_destroy(&reply);
         return;
     }
-    /* `id_reused`: the broker holds a committed write under this id with
-       other bytes (refused requests are never stored), so this entry was
-       delivered earlier: signed again after a key rotation, or queued
-       again by a control submit repeating an id after a restart. It ends
-       as acknowledged, and a waiting submit hears that it was delivered. */
-    if (!reply->ok && reply->code == NMIRF_E_ID_REUSED) {
-        msgpack_sbuffer out, body;
-        msgpack_packer pk;
-        msgpack_sbuffer_init(&out);
-        msgpack_sbuffer_init(&body);
-        msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-        msgpack_pack_map(&pk, 1);
-        nmirf_mp_pack_str(&pk, "delivered_earlier");
-        msgpack_pack_true(&pk);
-        nmirf_reply_encode(&out, e->id, NMIRF_OK,
-                           "delivered earlier: the broker already holds this request id",
-                           reply->seq, (const uint8_t *)body.data, body.size);
-        char why[128];
-        nmirf_reply_t *done =
-            nmirf_reply_decode((const uint8_t *)out.data, out.size, why, sizeof why);
-        msgpack_sbuffer_destroy(&out);
-        msgpack_sbuffer_destroy(&body);
-        if (done) {
-            nmirf_reply_destroy(&reply);
-            reply = done;
-        }
+    /* `bad_signature` on bytes our current key does not verify: signed
+       before a rotation. The broker looks for a replay before it checks
+       the signature, so these bytes are not committed: signed again (same
+       id and body), stored, and sent at once. If that fails, the refusal
+       is final like any other. */
+    if (!reply->ok && reply->code == NMIRF_E_BAD_SIGNATURE &&
+        !nmirf_signature_ok(e->env, e->env_len, e->sig, ag->key.sign_pk) &&
+        s_resign(self, e) == 0) {
+        char hex[2 * NMIRF_ID_LEN + 1];
+        nmirf_hex(e->id, NMIRF_ID_LEN, hex);
+        log_info("outbox: %s %s was signed with an older key and is not at the broker: "
+                 "signed again with the current one, resent",
+                 e->op, hex);
+        e->next_send = 0;
+        e->backoff_ms = BACKOFF_FIRST_MS;
+        nmirf_reply_destroy(&reply);
+        return;
     }
     /* `storage` and `internal` say the broker could not take the write
        and changed nothing: that is not an answer to keep, only to report.
@@ -751,6 +747,9 @@ s_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
         nmirf_hex(e->id, NMIRF_ID_LEN, hex);
         log_warnx("outbox: %s %s not taken by the broker (%s: %s); kept, will resend",
                   e->op, hex, reply->code_name, reply->message);
+        /* Later entries wait for it: two reports on one recommendation
+           must not commit reversed. */
+        e->waiting = true;
         /* A waiting `submit` is answered {queued} at its deadline. */
         nmirf_reply_destroy(&reply);
         return;
@@ -768,11 +767,7 @@ s_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
     }
     char hex[2 * NMIRF_ID_LEN + 1];
     nmirf_hex(e->id, NMIRF_ID_LEN, hex);
-    if (reply->ok && nmirf_mp_get(&reply->body, "delivered_earlier"))
-        log_info("outbox: %s %s delivered earlier (the broker answered id_reused: it "
-                 "holds a write with this id); ended",
-                 e->op, hex);
-    else if (reply->ok)
+    if (reply->ok)
         log_info("outbox: %s %s acknowledged (seq %llu)", e->op, hex,
                  (unsigned long long)reply->seq);
     else
@@ -807,6 +802,8 @@ outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
     s_on_reply(ag, reply_p);
     if (after_silence)
         s_send_all(self, now - BACKOFF_FIRST_MS);
+    else
+        outbox_tick(self); /* an entry signed again, or one no longer held back */
 }
 
 void
@@ -816,9 +813,15 @@ outbox_tick(outbox_t *self)
     int64_t now = zclock_mono();
     for (s_entry_t *e = zlist_first(self->entries); e; e = zlist_next(self->entries)) {
         /* An entry whose last send failed goes before any later one,
-           whatever its backoff says: sends leave in queue order. */
-        if (e->next_send > now && !e->unsent)
+           whatever its backoff says: sends leave in queue order. One
+           answered with a retryable refusal holds back every later one
+           until it ends (strict FIFO for what is not in flight): sent
+           right behind its resend, a later one could commit first. */
+        if (e->next_send > now && !e->unsent) {
+            if (e->waiting)
+                break;
             continue;
+        }
         zmsg_t *msg = zmsg_new();
         zmsg_addmem(msg, e->env, e->env_len);
         zmsg_addmem(msg, e->sig, NMIRF_SIG_LEN);
@@ -838,7 +841,7 @@ outbox_tick(outbox_t *self)
                 e->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : e->backoff_ms * 2;
         }
         e->unsent = !sent;
-        if (!sent)
+        if (!sent || e->waiting)
             break;
     }
 }
