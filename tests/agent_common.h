@@ -36,7 +36,7 @@ static inline void
 ag_wait_outbox_empty(ha_agent_t *a)
 {
     for (int waited = 0;; waited += 20) {
-        nmirf_reply_t *r = ha_ctl(a, 5000, "status", NULL);
+        nmirf_reply_t *r = ha_ctl(a, 15000, "status", NULL);
         uint64_t n = h_u(&r->body, "outbox");
         nmirf_reply_destroy(&r);
         if (n == 0)
@@ -53,7 +53,7 @@ static inline void
 ag_wait_all_sent(ha_agent_t *a, size_t n)
 {
     for (int waited = 0;; waited += 20) {
-        nmirf_reply_t *r = ha_ctl(a, 5000, "outbox", NULL);
+        nmirf_reply_t *r = ha_ctl(a, 15000, "outbox", NULL);
         size_t pending = h_len(&r->body, "pending"), sent = 0;
         for (size_t i = 0; pending != SIZE_MAX && i < pending; i++) {
             char path[48];
