@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -266,6 +267,46 @@ s_csv_start(nmirf_recreader_t *self)
     return 0;
 }
 
+/* The parse's memory budget. jansson's allocator is one per process:
+   s_json_start gives it these two for the parse alone, then puts back the
+   ones it had. The free function gets no size, so the count asks malloc
+   (malloc_usable_size), with no header of ours: the blocks are plain
+   malloc blocks, so the tree, changed and freed after the functions are
+   put back (jansson's default ones, plain malloc and free, as nothing in
+   the project sets others), needs nothing from this count. Not for
+   concurrent parses: the command line parses JSON in one thread. */
+static size_t s_json_used; /* bytes the parse holds */
+static bool s_json_over;   /* an allocation was refused */
+
+static void *
+s_json_malloc(size_t size)
+{
+    if (size > NMIRF_IMPORT_JSON_TREE_MAX - s_json_used) {
+        s_json_over = true;
+        return NULL;
+    }
+    void *p = malloc(size);
+    if (p)
+        s_json_used += malloc_usable_size(p);
+    if (s_json_used > NMIRF_IMPORT_JSON_TREE_MAX) {
+        s_json_over = true;
+        s_json_used -= malloc_usable_size(p);
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static void
+s_json_free(void *p)
+{
+    if (p) {
+        size_t n = malloc_usable_size(p);
+        s_json_used -= n < s_json_used ? n : s_json_used;
+        free(p);
+    }
+}
+
 /* Parses the project's JSON text: an array of recommendations, or an
    object holding one under "recommendations" (or "recs", as a snapshot
    has). A UTF-8 byte order mark is skipped, as CSV's is. Returns 0, or -1
@@ -278,7 +319,23 @@ s_json_start(nmirf_recreader_t *self, const char *data, size_t len)
         data += 3;
         len -= 3;
     }
+    json_malloc_t was_malloc;
+    json_free_t was_free;
+    json_get_alloc_funcs(&was_malloc, &was_free);
+    s_json_used = 0;
+    s_json_over = false;
+    json_set_alloc_funcs(s_json_malloc, s_json_free);
     self->root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
+    json_set_alloc_funcs(was_malloc, was_free);
+    if (s_json_over) {
+        json_decref(self->root);
+        self->root = NULL;
+        s_fail(self->error, sizeof self->error,
+               "too many values: at most %zu MiB of parsed JSON; split the file or "
+               "use CSV",
+               NMIRF_IMPORT_JSON_TREE_MAX >> 20);
+        return -1;
+    }
     if (!self->root) {
         s_fail(self->error, sizeof self->error, "%d:%d: %s", err.line, err.column,
                err.text);

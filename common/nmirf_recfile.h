@@ -12,8 +12,11 @@
     at most NMIRF_IMPORT_RECORD_MAX bytes and the ids seen (to find one
     given twice), whatever the file's size. JSON is parsed whole (an array
     is one value), so a JSON file may have at most NMIRF_IMPORT_JSON_MAX
-    bytes. Only regular files are read: a pipe or a device cannot be read
-    twice, and /dev/zero would never end.
+    bytes and its tree at most NMIRF_IMPORT_JSON_TREE_MAX (counted by
+    allocator functions given to jansson for the parse alone: a process
+    must not parse JSON in another thread meanwhile). Only regular files
+    are read: a pipe or a device cannot be read twice, and /dev/zero would
+    never end.
 
     Writing gives the two formats that read back as the same
     recommendations (docs/DATA.md); the CSV neutralises would-be formulas
@@ -32,11 +35,16 @@
 #define NMIRF_IMPORT_RECORD_MAX (4 * 1024 * 1024)
 
 /* A JSON import's largest file. JSON is parsed whole (an array is one
-   value) and its tree takes 4 (long texts) to 14 (tiny records) times the
-   file's size in memory: 32 MiB keeps the command line under about 470 MB
-   at worst and holds some 25,000 recommendations of real size. Larger
-   sets go by CSV, which is streamed (docs/DATA.md). */
+   value): 32 MiB holds some 25,000 recommendations of real size, whose
+   tree takes about 4 times the file's size. Larger sets go by CSV, which
+   is streamed (docs/DATA.md). */
 #define NMIRF_IMPORT_JSON_MAX (32 * 1024 * 1024)
+
+/* The most memory a JSON import's parsed tree may take (jansson's
+   allocations, counted while it parses). The file's size alone does not
+   bound it: 32 MiB of tiny values ([{},{},...]) is 11 million objects and
+   2.5 GB; such a file is refused when the count passes this budget. */
+#define NMIRF_IMPORT_JSON_TREE_MAX ((size_t)640 * 1024 * 1024)
 
 /* One recommendation of a file. */
 typedef struct {

@@ -18,3 +18,9 @@ add_test(NAME data
                  $<TARGET_FILE:nmirfd> $<TARGET_FILE:nmirf> $<TARGET_FILE:nmirf-gen>
                  ${CMAKE_CURRENT_LIST_DIR}/fixtures ${PROJECT_SOURCE_DIR}/data/samples)
 set_tests_properties(data PROPERTIES TIMEOUT 180 LABELS cli)
+
+# lib_test: tests/lib.sh's own checks (sanitized, on small programs built
+# with the C compiler).
+add_test(NAME lib_test
+         COMMAND ${BASH_PROGRAM} ${CMAKE_CURRENT_LIST_DIR}/lib_test.sh ${CMAKE_C_COMPILER})
+set_tests_properties(lib_test PROPERTIES TIMEOUT 60 LABELS unit)

@@ -265,7 +265,21 @@ bounded "$NMIRF" -b "$REQ" -e "$EVT" -k "$DATA/keys/COORD.key" rec import \
     "$T/big.json" >"$T/out" 2>"$T/err" || rc=$?
 [ "$rc" = 2 ] || fail "a 40 MiB JSON file: exit $rc, expected 2"
 err_has "big.json: the file has 41943040 bytes, more than the 32 MiB a JSON import may have"
-rm -f "$T/zeros.csv" "$T/big.json"
+# Under the size cap, tiny values still make a huge tree: 32 MiB of
+# [{},{},...] is 11 million objects, 2.5 GB parsed. The parse has a
+# memory budget, and passing it refuses the file cleanly.
+$PY - "$T/tiny.json" <<'PY'
+import sys
+n = (32 * 1024 * 1024 - 3) // 3
+with open(sys.argv[1], "w") as f:
+    f.write("[" + "{}," * n + "{}]")
+PY
+rc=0
+bounded "$NMIRF" -b "$REQ" -e "$EVT" -k "$DATA/keys/COORD.key" rec import \
+    "$T/tiny.json" >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" = 2 ] || fail "32 MiB of empty objects: exit $rc, expected 2"
+err_has "tiny.json: too many values: at most 640 MiB of parsed JSON; split the file or use CSV"
+rm -f "$T/zeros.csv" "$T/big.json" "$T/tiny.json"
 
 step "a CSV of a million rows is checked in bounded memory"
 # The last row is bad, so the whole file is checked and nothing is sent;

@@ -103,10 +103,13 @@ broker_cleanup() {
 # sanitized PROGRAM: true if PROGRAM is a sanitizer build (ASan), which
 # reserves terabytes of shadow memory and runs several times slower.
 sanitized() {
-    # (ldd's whole output first: grep -q would cut the pipe under pipefail)
-    local libs
-    libs=$(ldd "$1" 2>/dev/null || true)
-    [[ $libs == *libasan* ]]
+    # The program's file (a bare name is looked up in PATH), then its
+    # bytes: a build with ASan, its runtime linked in dynamically or
+    # statically (-static-libasan), names __asan_init, which ldd alone
+    # does not see in the second case. grep reads the file itself: no pipe.
+    local path
+    path=$(command -v -- "$1" 2>/dev/null) || return 1
+    [ -f "$path" ] && grep -qaF __asan_init -- "$path"
 }
 
 # bounded PROGRAM ARGS...: runs PROGRAM with at most 1 GiB of address
