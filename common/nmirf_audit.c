@@ -790,7 +790,8 @@ nmirf_audit_check_witness(const char *datadir, const char *agent_dir,
     }
     uint64_t end = 0;
     MDB_val lk, lv;
-    if (mdb_cursor_get(cur, &lk, &lv, MDB_LAST) == 0 && lk.mv_size == 8)
+    int lrc = mdb_cursor_get(cur, &lk, &lv, MDB_LAST);
+    if (lrc == 0 && lk.mv_size == 8)
         for (int i = 0; i < 8; i++)
             end = end << 8 | ((const uint8_t *)lk.mv_data)[i];
     rc = mdb_cursor_get(cur, &ek, &ev, MDB_SET_KEY);
@@ -798,7 +799,14 @@ nmirf_audit_check_witness(const char *datadir, const char *agent_dir,
     uint8_t hash[NMIRF_HASH_LEN];
     if (rc == 0)
         nmirf_hash2(hash, ev.mv_data, ev.mv_size, NULL, 0);
-    if (rc != 0) {
+    /* Only a missing event is a truncated log: any other refusal
+       (MDB_CORRUPTED, an I/O error) says nothing about the log, and is an
+       error, not a finding. */
+    if ((rc != 0 && rc != MDB_NOTFOUND) || (lrc != 0 && lrc != MDB_NOTFOUND)) {
+        snprintf(sum->why, sizeof sum->why, "cannot read the events of %.300s: %s", dir,
+                 mdb_strerror(lrc != 0 && lrc != MDB_NOTFOUND ? lrc : rc));
+        result = NMIRF_AUDIT_ERROR;
+    } else if (rc != 0) {
         sum->fail_seq = end + 1;
         snprintf(sum->why, sizeof sum->why,
                  "log truncated: the agent at %.300s saw the broker sign seq %llu, but "

@@ -14,7 +14,8 @@
        tail events and their checkpoints are cut from a copy of the
        store: the copy alone verifies (a prefix of a log is a log), but
        `audit verify --witness AGENT_DIR` finds the cut; the command line
-       exits 1 saying so.
+       exits 1 saying so. A copy whose events cannot be read (their leaf
+       pages marked the wrong type) is an error, not "log truncated".
     4. A restored older broker (a backup taken earlier, restarted after
        more writes the agent saw): the agent refuses it, says why in its
        log and `status`, and applies nothing more from it.
@@ -154,6 +155,54 @@ s_cut_tail(const char *dir, uint64_t keep)
               mdb_put(txn, meta, &hk, &hv, 0) == 0);
     HA_ASSERT(mdb_txn_commit(txn) == 0);
     mdb_env_close(env);
+}
+
+/* Marks every leaf page of the copy DIR's data file that holds an event
+   (the bytes a4 "prev" of its key) as an overflow page, so that reading
+   the events database gives MDB_CORRUPTED: a damaged disk, not a cut
+   log. */
+static void
+s_corrupt_events(const char *dir)
+{
+    /* First a tree of two levels, so that the root (read when a cursor
+       opens) is a branch and only the events' leaves are damaged: filler
+       keys shorter than 8 bytes, which sort before every event. */
+    MDB_txn *txn;
+    MDB_env *env = s_open_copy(dir, &txn);
+    MDB_dbi events;
+    MDB_stat st;
+    HA_ASSERT(mdb_dbi_open(txn, "events", 0, &events) == 0);
+    static const uint8_t zeros[8];
+    static uint8_t filler[1500];
+    for (size_t n = 1; n < 8; n++) {
+        MDB_val k = {n, (void *)zeros}, v = {sizeof filler, filler};
+        HA_ASSERT(mdb_put(txn, events, &k, &v, 0) == 0);
+    }
+    HA_ASSERT(mdb_stat(txn, events, &st) == 0 && st.ms_depth >= 2);
+    HA_ASSERT(mdb_txn_commit(txn) == 0);
+    mdb_env_close(env);
+    char path[2 * PATH_MAX];
+    snprintf(path, sizeof path, "%s/store/data.mdb", dir);
+    FILE *f = fopen(path, "r+b");
+    HA_ASSERTF(f, "open %s", path);
+    uint8_t *page = malloc(st.ms_psize);
+    HA_ASSERT(page);
+    int marked = 0;
+    for (long at = 0; fseek(f, at, SEEK_SET) == 0 && fread(page, st.ms_psize, 1, f) == 1;
+         at += (long)st.ms_psize) {
+        uint16_t flags = (uint16_t)(page[10] | page[11] << 8); /* mp_flags */
+        if (!(flags & 0x02) || (flags & 0x08)) /* a leaf, no meta */
+            continue;
+        if (!memmem(page, st.ms_psize, "\xa4prev", 5))
+            continue;
+        page[10] = 0x04; /* P_OVERFLOW: no leaf any more */
+        page[11] = 0;
+        HA_ASSERT(fseek(f, at, SEEK_SET) == 0 && fwrite(page, st.ms_psize, 1, f) == 1);
+        marked++;
+    }
+    HA_ASSERT(fclose(f) == 0);
+    free(page);
+    HA_ASSERTF(marked > 0, "no event page found in %s", path);
 }
 
 /* The agent's status body field, as a uint (UINT64_MAX if absent). */
@@ -322,6 +371,18 @@ main(int argc, char **argv)
         free(out);
         h_note("nmirf audit verify --witness exits 1 on the cut log, 0 on the whole");
     }
+
+    /* 3, end: a store whose events cannot be read is no cut log: an error
+       (the disk), not a finding. */
+    char broken[PATH_MAX + 32];
+    snprintf(broken, sizeof broken, "%s-broken", b->dir);
+    s_sh("cp -a '%s' '%s'", backup, broken);
+    s_corrupt_events(broken);
+    arc = nmirf_audit_check_witness(broken, a->data, broker.sign_pk, &sum);
+    HA_ASSERTF(arc == NMIRF_AUDIT_ERROR && !strstr(sum.why, "log truncated"),
+               "an unreadable events database: the witness check gave %d: %s", arc,
+               sum.why);
+    h_note("unreadable events: the witness check is an error: %s", sum.why);
 
     /* 4. A restored older broker: the backup is at `seen`; more writes the
        agent sees; then the backup comes back. */
