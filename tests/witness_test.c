@@ -9,7 +9,8 @@
        (`audit verify --data` on the live store says so), with no timer
        having to run.
     2. A flipped byte in a stored reply (a copy of the store): audit
-       verify fails naming the request.
+       verify fails naming the request; likewise in the stored reply of
+       the no-op measure update, which no event names.
     3. An agent follows the broker and keeps its latest checkpoint. The
        tail events and their checkpoints are cut from a copy of the
        store: the copy alone verifies (a prefix of a log is a log), but
@@ -121,17 +122,20 @@ s_flip_reply(const char *dir, const uint8_t id[NMIRF_ID_LEN])
 }
 
 /* Deletes the events and checkpoints after seq `keep` from the copy DIR,
-   and sets its meta seq and head to event keep's: the cut an operator
-   with the disk would make. */
+   with the stored requests of those events (a request left behind that
+   no event names would be found by the audit's request walk), and sets
+   its meta seq and head to event keep's: the cut an operator with the
+   disk would make. */
 static void
 s_cut_tail(const char *dir, uint64_t keep)
 {
     MDB_txn *txn;
     MDB_env *env = s_open_copy(dir, &txn);
-    MDB_dbi events, cps, meta;
+    MDB_dbi events, cps, meta, reqs;
     HA_ASSERT(mdb_dbi_open(txn, "events", 0, &events) == 0 &&
               mdb_dbi_open(txn, "checkpoints", 0, &cps) == 0 &&
-              mdb_dbi_open(txn, "meta", 0, &meta) == 0);
+              mdb_dbi_open(txn, "meta", 0, &meta) == 0 &&
+              mdb_dbi_open(txn, "requests", 0, &reqs) == 0);
     MDB_dbi dbs[2] = {events, cps};
     for (int d = 0; d < 2; d++) {
         MDB_cursor *cur;
@@ -141,6 +145,14 @@ s_cut_tail(const char *dir, uint64_t keep)
              rc = mdb_cursor_get(cur, &k, &v, MDB_LAST)) {
             if (s_be_of(k.mv_data) <= keep)
                 break;
+            nmirf_event_t *ev =
+                d == 0 ? nmirf_event_decode(v.mv_data, v.mv_size, NULL, 0) : NULL;
+            if (ev && ev->has_req) {
+                MDB_val rk = {NMIRF_ID_LEN, ev->req};
+                int drc = mdb_del(txn, reqs, &rk, NULL);
+                HA_ASSERT(drc == 0 || drc == MDB_NOTFOUND);
+            }
+            nmirf_event_destroy(&ev);
             HA_ASSERT(mdb_cursor_del(cur, 0) == 0);
         }
         mdb_cursor_close(cur);
@@ -191,7 +203,7 @@ s_corrupt_events(const char *dir)
     for (long at = 0; fseek(f, at, SEEK_SET) == 0 && fread(page, st.ms_psize, 1, f) == 1;
          at += (long)st.ms_psize) {
         uint16_t flags = (uint16_t)(page[10] | page[11] << 8); /* mp_flags */
-        if (!(flags & 0x02) || (flags & 0x08)) /* a leaf, no meta */
+        if (!(flags & 0x02) || (flags & 0x08))                 /* a leaf, no meta */
             continue;
         if (!memmem(page, st.ms_psize, "\xa4prev", 5))
             continue;
@@ -297,9 +309,18 @@ main(int argc, char **argv)
                  (unsigned long long)measure);
     /* A no-op update makes no event: the log does not grow. */
     uint64_t before = h_seq(b);
-    H_CALL_CHECK("ok", mj, "measure.update", "{'id': %llu, 'title': 'Training 2'}",
-                 (unsigned long long)measure);
-    HA_ASSERT(h_seq(b) == before);
+    r = H_CALL_EXPECT("ok", mj, "measure.update", "{'id': %llu, 'title': 'Training 2'}",
+                      (unsigned long long)measure);
+    HA_ASSERT(h_seq(b) == before && r->has_id);
+    uint8_t noop_req[NMIRF_ID_LEN]; /* its request: no event names it */
+    memcpy(noop_req, r->id, NMIRF_ID_LEN);
+    nmirf_reply_destroy(&r);
+    /* An import of nothing new makes no event either: its stored reply
+       is checked by the request walk (s_checkpoint_at_head verifies). */
+    for (int i = 0; i < 2; i++)
+        H_CALL_CHECK(
+            "ok", coord, "rec.import",
+            "{'recs': [{'id': 'W-0', 'mechanism': 'UPR', 'text': {'en': 'w'}}]}");
     s_checkpoint_at_head(b, broker.sign_pk, "measures");
     h_note("a signed checkpoint is at the head after every write and every restart "
            "(4 SIGKILLs)");
@@ -343,6 +364,23 @@ main(int argc, char **argv)
                    strstr(sum.why, "stored reply"),
                "a flipped reply byte: verify gave %d: %s", arc, sum.why);
     h_note("flipped reply byte detected: %s", sum.why);
+
+    /* 2, no event: a flipped byte in the stored reply of the no-op
+       measure.update, which no event names (its changed: false becomes
+       true); the copy verified untouched above. */
+    char noop[PATH_MAX + 32];
+    snprintf(noop, sizeof noop, "%s-noop", b->dir);
+    s_sh("cp -a '%s' '%s'", backup, noop);
+    HA_ASSERTF(nmirf_audit_verify_dir(noop, broker.sign_pk, &sum) == NMIRF_AUDIT_OK,
+               "noop copy: %s", sum.why);
+    s_flip_reply(noop, noop_req);
+    arc = nmirf_audit_verify_dir(noop, broker.sign_pk, &sum);
+    sodium_bin2hex(hex, sizeof hex, noop_req, sizeof noop_req);
+    HA_ASSERTF(arc == NMIRF_AUDIT_FAILED && strstr(sum.why, hex) &&
+                   strstr(sum.why, "stored reply"),
+               "a flipped reply byte of a write with no event: verify gave %d: %s", arc,
+               sum.why);
+    h_note("flipped reply byte of a no-event write detected: %s", sum.why);
 
     /* 3, second half: the tail cut with its checkpoints. */
     uint64_t keep = seen - 2;
