@@ -60,7 +60,20 @@ typedef struct {
     uint8_t sign_pk[NMIRF_SIGN_PK_LEN]; /* its signing key as of now */
     bool revoked;                       /* revoked by an earlier event */
     bool authored;                      /* signed at least one request */
+    uint64_t revoked_seq;               /* the entity.revoked event, 0 if none */
+    uint64_t *key_seqs;                 /* the events that set its keys, in order */
+    uint8_t *keys;                      /* the signing key each set (32 bytes each) */
+    size_t key_count;                   /* used */
 } s_entity_t;
+
+/* A measure's record as of one of its events: what an update that
+   changed nothing answers (the request walk, s_dir_request). */
+typedef struct {
+    uint64_t seq;    /* the measure.added or measure.updated event */
+    uint64_t id;     /* the measure id (the event's subject) */
+    uint8_t *data;   /* the record, packed as the event holds it */
+    size_t data_len; /* its size */
+} s_measure_t;
 
 /* The stored reply of the request whose events are being read, and what
    its events say the reply must have been (PROTOCOL.md section 10). */
@@ -95,6 +108,14 @@ typedef struct {
     bool check_replies;                /* the source holds the stored replies (a data
                                           directory; the export has none) */
     s_reply_t pend;                    /* the request whose events are being read */
+    uint8_t *reqs;                     /* ids of the requests events name (16 bytes
+                                          each; sorted before the request walk) */
+    size_t req_count;                  /* used */
+    size_t req_cap;                    /* allocated */
+    s_measure_t *measures;             /* measure records, in event order */
+    size_t measure_count;              /* used */
+    size_t measure_cap;                /* allocated */
+    bool reqs_sorted;                  /* reqs is sorted */
 } s_verifier_t;
 
 /* Records the first failure (at event seq, 0 if none) and returns -1. */
@@ -129,7 +150,15 @@ s_verifier_free(s_verifier_t *v)
     msgpack_sbuffer_destroy(&v->pend.body);
     msgpack_sbuffer_destroy(&v->pend.stored);
     free(v->hashes);
+    for (size_t i = 0; i < v->ent_count; i++) {
+        free(v->ents[i].key_seqs);
+        free(v->ents[i].keys);
+    }
     free(v->ents);
+    free(v->reqs);
+    for (size_t i = 0; i < v->measure_count; i++)
+        free(v->measures[i].data);
+    free(v->measures);
     if (v->zone)
         msgpack_zone_free(v->zone);
     memset(v, 0, sizeof *v);
@@ -182,8 +211,75 @@ s_apply_entity(s_verifier_t *v, const nmirf_event_t *ev)
         return s_fail(v, ev->seq, "event %llu: %s of entity %s, which was never enrolled",
                       (unsigned long long)ev->seq, ev->kind, id);
     memcpy(e->sign_pk, pk->via.bin.ptr, NMIRF_SIGN_PK_LEN);
-    if (revoked)
+    if (revoked) {
         e->revoked = true;
+        e->revoked_seq = ev->seq;
+        return 0;
+    }
+    /* The key history, for the requests no event names (their reply's seq
+       says where in the log they were applied). */
+    uint64_t *seqs = realloc(e->key_seqs, (e->key_count + 1) * sizeof *seqs);
+    if (seqs)
+        e->key_seqs = seqs;
+    uint8_t *keys =
+        seqs ? realloc(e->keys, (e->key_count + 1) * NMIRF_SIGN_PK_LEN) : NULL;
+    if (!keys)
+        return s_fail(v, ev->seq, "out of memory");
+    e->keys = keys;
+    e->key_seqs[e->key_count] = ev->seq;
+    memcpy(e->keys + e->key_count * NMIRF_SIGN_PK_LEN, pk->via.bin.ptr,
+           NMIRF_SIGN_PK_LEN);
+    e->key_count++;
+    return 0;
+}
+
+/* Keeps a measure event's record, for the request walk. Returns 0 or -1. */
+static int
+s_keep_measure(s_verifier_t *v, const nmirf_event_t *ev)
+{
+    if (strcmp(ev->kind, "measure.added") != 0 &&
+        strcmp(ev->kind, "measure.updated") != 0)
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long long id = strtoull(ev->subject, &end, 10);
+    if (errno || *end || end == ev->subject)
+        return s_fail(v, ev->seq, "event %llu (%s): its subject is no measure id",
+                      (unsigned long long)ev->seq, ev->kind);
+    if (v->measure_count == v->measure_cap) {
+        size_t cap = v->measure_cap ? v->measure_cap * 2 : 64;
+        s_measure_t *m = realloc(v->measures, cap * sizeof *m);
+        if (!m)
+            return s_fail(v, ev->seq, "out of memory");
+        v->measures = m;
+        v->measure_cap = cap;
+    }
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_object(&pk, ev->data);
+    s_measure_t *m = &v->measures[v->measure_count++];
+    m->seq = ev->seq;
+    m->id = id;
+    m->data_len = sb.size;
+    m->data = (uint8_t *)msgpack_sbuffer_release(&sb);
+    return 0;
+}
+
+/* Remembers that an event names request id. Returns 0 or -1. */
+static int
+s_note_request(s_verifier_t *v, uint64_t seq, const uint8_t id[NMIRF_ID_LEN])
+{
+    if (v->req_count == v->req_cap) {
+        size_t cap = v->req_cap ? v->req_cap * 2 : 1024;
+        uint8_t *r = realloc(v->reqs, cap * NMIRF_ID_LEN);
+        if (!r)
+            return s_fail(v, seq, "out of memory");
+        v->reqs = r;
+        v->req_cap = cap;
+    }
+    memcpy(v->reqs + v->req_count++ * NMIRF_ID_LEN, id, NMIRF_ID_LEN);
     return 0;
 }
 
@@ -391,6 +487,8 @@ s_check_request(s_verifier_t *v, const nmirf_event_t *ev, const uint8_t *env,
         v->sum->authors++;
     }
     v->sum->requests++;
+    if (v->check_replies && s_note_request(v, ev->seq, ev->req))
+        return -1;
     v->have_req = true;
     memcpy(v->req, ev->req, NMIRF_ID_LEN);
     memcpy(v->req_hash, ev->req_hash, NMIRF_HASH_LEN);
@@ -445,6 +543,8 @@ s_verify_event(s_verifier_t *v, const uint8_t *bytes, size_t len, const uint8_t 
         s_apply_entity(v, ev))
         goto done;
     if (v->check_replies && ev->has_req && v->pend.open && s_reply_event(v, ev))
+        goto done;
+    if (v->check_replies && s_keep_measure(v, ev))
         goto done;
     if (expect > v->hash_cap) {
         size_t cap = v->hash_cap ? v->hash_cap * 2 : 4096;
@@ -558,6 +658,9 @@ typedef struct {
                  size_t env_len, const uint8_t *sig, size_t sig_len, const uint8_t *reply,
                  size_t reply_len);
     int (*checkpoint)(void *arg, const uint8_t *cp, size_t len);
+    /* Then, if set, every stored request record under its key. */
+    int (*request)(void *arg, const uint8_t *key, size_t key_len, const uint8_t *rec,
+                   size_t rec_len);
     void *arg;
 } s_walker_t;
 
@@ -651,6 +754,25 @@ s_walk_store(const char *datadir, s_walker_t *w, char *why, size_t whylen)
             if (w->checkpoint(w->arg, v.mv_data, v.mv_size))
                 result = NMIRF_AUDIT_FAILED;
         mdb_cursor_close(cur);
+        cur = NULL;
+        if (!result && rc != MDB_NOTFOUND) {
+            snprintf(why, whylen, "cannot read the checkpoints: %s", mdb_strerror(rc));
+            result = NMIRF_AUDIT_ERROR;
+        }
+    }
+    if (!result && w->request) {
+        rc = mdb_cursor_open(txn, requests, &cur);
+        for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !result;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+            if (w->request(w->arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size))
+                result = NMIRF_AUDIT_FAILED;
+        if (cur)
+            mdb_cursor_close(cur);
+        cur = NULL;
+        if (!result && rc != MDB_NOTFOUND) {
+            snprintf(why, whylen, "cannot read the requests: %s", mdb_strerror(rc));
+            result = NMIRF_AUDIT_ERROR;
+        }
     }
 done:
     if (txn)
@@ -680,6 +802,205 @@ s_dir_checkpoint(void *arg, const uint8_t *cp, size_t len)
     return s_verify_checkpoint(v, &obj);
 }
 
+static int
+s_id_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, NMIRF_ID_LEN);
+}
+
+/* The key entity a signed with at seq (after event seq, before seq + 1),
+   or NULL if it was not enrolled then or was revoked. */
+static const uint8_t *
+s_key_at(const s_entity_t *a, uint64_t seq)
+{
+    if (a->revoked_seq && a->revoked_seq <= seq)
+        return NULL;
+    const uint8_t *key = NULL;
+    for (size_t i = 0; i < a->key_count && a->key_seqs[i] <= seq; i++)
+        key = a->keys + i * NMIRF_SIGN_PK_LEN;
+    return key;
+}
+
+/* The reply body of a write no event names (one that changed nothing):
+   measure.update {measure: the record as of seq, changed: false};
+   rec.import {added: 0, updated: 0, unchanged: the recs it gave}. Returns
+   0, or -1 with why. */
+static int
+s_noop_body(s_verifier_t *v, const nmirf_envelope_t *e, uint64_t seq,
+            msgpack_sbuffer *body, char *why, size_t whylen)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, body, msgpack_sbuffer_write);
+    if (strcmp(e->op, "measure.update") == 0) {
+        const msgpack_object *id = nmirf_mp_get(&e->body, "id");
+        if (!id || id->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+            snprintf(why, whylen, "its body has no measure id");
+            return -1;
+        }
+        const s_measure_t *m = NULL;
+        for (size_t i = v->measure_count; i-- > 0 && !m;)
+            if (v->measures[i].id == id->via.u64 && v->measures[i].seq <= seq)
+                m = &v->measures[i];
+        if (!m) {
+            snprintf(why, whylen, "measure %llu did not exist at seq %llu",
+                     (unsigned long long)id->via.u64, (unsigned long long)seq);
+            return -1;
+        }
+        msgpack_pack_map(&pk, 2);
+        nmirf_mp_pack_str(&pk, "measure");
+        msgpack_sbuffer_write(body, (const char *)m->data, m->data_len);
+        nmirf_mp_pack_str(&pk, "changed");
+        msgpack_pack_false(&pk);
+        return 0;
+    }
+    if (strcmp(e->op, "rec.import") == 0) {
+        const msgpack_object *recs = nmirf_mp_get(&e->body, "recs");
+        if (!recs || recs->type != MSGPACK_OBJECT_ARRAY) {
+            snprintf(why, whylen, "its body has no recs");
+            return -1;
+        }
+        msgpack_pack_map(&pk, 3);
+        nmirf_mp_pack_kv_uint(&pk, "added", 0);
+        nmirf_mp_pack_kv_uint(&pk, "updated", 0);
+        nmirf_mp_pack_kv_uint(&pk, "unchanged", recs->via.array.size);
+        return 0;
+    }
+    snprintf(why, whylen, "%s always makes an event", e->op);
+    return -1;
+}
+
+/* Store walk callback: a stored request. One an event names was checked
+   with its events. Any other is a write that changed nothing (PROTOCOL.md
+   section 10): its record must be {hash, envelope, sig, reply} with the
+   hash of its envelope and signature, signed by its author with the key
+   the author had at the reply's seq (enrolled, not revoked then), and
+   its stored reply exactly what such a write answers. */
+static int
+s_dir_request(void *arg, const uint8_t *key, size_t key_len, const uint8_t *rec,
+              size_t rec_len)
+{
+    s_verifier_t *v = arg;
+    if (!v->reqs_sorted) {
+        if (v->req_count)
+            qsort(v->reqs, v->req_count, NMIRF_ID_LEN, s_id_cmp);
+        v->reqs_sorted = true;
+    }
+    if (key_len != NMIRF_ID_LEN)
+        return s_fail(v, 0, "a stored request under a key of %zu bytes, not %d", key_len,
+                      NMIRF_ID_LEN);
+    if (v->req_count && bsearch(key, v->reqs, v->req_count, NMIRF_ID_LEN, s_id_cmp))
+        return 0;
+    char hex[2 * NMIRF_ID_LEN + 1], why[256] = "";
+    sodium_bin2hex(hex, sizeof hex, key, NMIRF_ID_LEN);
+    msgpack_zone zone;
+    msgpack_object obj;
+    msgpack_zone_init(&zone, 1024);
+    nmirf_reply_t *r = NULL;
+    msgpack_sbuffer body, want;
+    msgpack_sbuffer_init(&body);
+    msgpack_sbuffer_init(&want);
+    int rc = -1;
+    const msgpack_object *h = NULL, *env = NULL, *sig = NULL, *reply = NULL;
+    if (nmirf_mp_unpack(rec, rec_len, &zone, &obj, NULL, 0) == NMIRF_OK &&
+        obj.type == MSGPACK_OBJECT_MAP) {
+        h = nmirf_mp_get(&obj, "hash");
+        env = nmirf_mp_get(&obj, "envelope");
+        sig = nmirf_mp_get(&obj, "sig");
+        reply = nmirf_mp_get(&obj, "reply");
+    }
+    if (!h || h->type != MSGPACK_OBJECT_BIN || h->via.bin.size != NMIRF_HASH_LEN ||
+        !env || env->type != MSGPACK_OBJECT_BIN || !sig ||
+        sig->type != MSGPACK_OBJECT_BIN || sig->via.bin.size != NMIRF_SIG_LEN || !reply ||
+        reply->type != MSGPACK_OBJECT_BIN) {
+        s_fail(v, 0,
+               "request %s (no event): its stored record is not {hash, envelope, sig, "
+               "reply}",
+               hex);
+        goto done;
+    }
+    const uint8_t *env_p = (const uint8_t *)env->via.bin.ptr;
+    const uint8_t *sig_p = (const uint8_t *)sig->via.bin.ptr;
+    uint8_t hash[NMIRF_HASH_LEN];
+    nmirf_hash2(hash, env_p, env->via.bin.size, sig_p, NMIRF_SIG_LEN);
+    if (memcmp(hash, h->via.bin.ptr, NMIRF_HASH_LEN) != 0) {
+        s_fail(v, 0,
+               "request %s (no event): its stored hash is not that of its envelope and "
+               "signature (one of them was changed)",
+               hex);
+        goto done;
+    }
+    nmirf_envelope_t e;
+    bool has_id;
+    msgpack_zone_clear(v->zone);
+    if (nmirf_envelope_decode(env_p, env->via.bin.size, v->zone, &e, &has_id, why,
+                              sizeof why) != NMIRF_OK ||
+        memcmp(e.id, key, NMIRF_ID_LEN) != 0) {
+        s_fail(v, 0,
+               "request %s (no event): its envelope is not a valid one with its id%s%s",
+               hex, why[0] ? ": " : "", why);
+        goto done;
+    }
+    r = nmirf_reply_decode((const uint8_t *)reply->via.bin.ptr, reply->via.bin.size, why,
+                           sizeof why);
+    if (!r) {
+        s_fail(v, 0, "request %s (%s, no event): its stored reply is not a reply: %s",
+               hex, e.op, why);
+        goto done;
+    }
+    uint64_t seq = r->seq;
+    if (seq > v->last_seq) {
+        s_fail(v, 0,
+               "request %s (%s, no event): its stored reply is at seq %llu, past the "
+               "log's end at %llu",
+               hex, e.op, (unsigned long long)seq, (unsigned long long)v->last_seq);
+        goto done;
+    }
+    s_entity_t *a = s_entity(v, e.author);
+    const uint8_t *pk = a ? s_key_at(a, seq) : NULL;
+    if (!pk) {
+        s_fail(v, 0,
+               "request %s (%s, no event): its author %s was not an active entity at "
+               "seq %llu",
+               hex, e.op, e.author, (unsigned long long)seq);
+        goto done;
+    }
+    if (!nmirf_signature_ok(env_p, env->via.bin.size, sig_p, pk)) {
+        s_fail(v, 0,
+               "request %s (%s, no event): the request signature does not verify with "
+               "%s's key as of seq %llu",
+               hex, e.op, e.author, (unsigned long long)seq);
+        goto done;
+    }
+    if (s_noop_body(v, &e, seq, &body, why, sizeof why)) {
+        s_fail(v, 0, "request %s (%s, no event, at seq %llu): %s", hex, e.op,
+               (unsigned long long)seq, why);
+        goto done;
+    }
+    nmirf_reply_encode(&want, e.id, NMIRF_OK, NULL, seq, (const uint8_t *)body.data,
+                       body.size);
+    if (want.size != reply->via.bin.size ||
+        memcmp(want.data, reply->via.bin.ptr, want.size) != 0) {
+        s_fail(v, 0,
+               "request %s (%s, no event, at seq %llu): its stored reply is not the "
+               "reply of a write that changed nothing (the reply was changed; a replay "
+               "of the request would send the changed one)",
+               hex, e.op, (unsigned long long)seq);
+        goto done;
+    }
+    if (!a->authored) {
+        a->authored = true;
+        v->sum->authors++;
+    }
+    v->sum->requests++;
+    rc = 0;
+done:
+    nmirf_reply_destroy(&r);
+    msgpack_sbuffer_destroy(&body);
+    msgpack_sbuffer_destroy(&want);
+    msgpack_zone_destroy(&zone);
+    return rc;
+}
+
 nmirf_audit_rc_t
 nmirf_audit_verify_dir(const char *datadir, const uint8_t broker_pk[NMIRF_SIGN_PK_LEN],
                        nmirf_audit_summary_t *sum)
@@ -691,7 +1012,7 @@ nmirf_audit_verify_dir(const char *datadir, const uint8_t broker_pk[NMIRF_SIGN_P
         return NMIRF_AUDIT_ERROR;
     }
     v.check_replies = true; /* the store keeps each write's reply */
-    s_walker_t w = {s_dir_event, s_dir_checkpoint, &v};
+    s_walker_t w = {s_dir_event, s_dir_checkpoint, s_dir_request, &v};
     nmirf_audit_rc_t rc = s_walk_store(datadir, &w, sum->why, sizeof sum->why);
     if (rc == NMIRF_AUDIT_OK && s_verify_end(&v))
         rc = NMIRF_AUDIT_FAILED;
@@ -790,7 +1111,8 @@ nmirf_audit_check_witness(const char *datadir, const char *agent_dir,
     }
     uint64_t end = 0;
     MDB_val lk, lv;
-    if (mdb_cursor_get(cur, &lk, &lv, MDB_LAST) == 0 && lk.mv_size == 8)
+    int lrc = mdb_cursor_get(cur, &lk, &lv, MDB_LAST);
+    if (lrc == 0 && lk.mv_size == 8)
         for (int i = 0; i < 8; i++)
             end = end << 8 | ((const uint8_t *)lk.mv_data)[i];
     rc = mdb_cursor_get(cur, &ek, &ev, MDB_SET_KEY);
@@ -798,7 +1120,14 @@ nmirf_audit_check_witness(const char *datadir, const char *agent_dir,
     uint8_t hash[NMIRF_HASH_LEN];
     if (rc == 0)
         nmirf_hash2(hash, ev.mv_data, ev.mv_size, NULL, 0);
-    if (rc != 0) {
+    /* Only a missing event is a truncated log: any other refusal
+       (MDB_CORRUPTED, an I/O error) says nothing about the log, and is an
+       error, not a finding. */
+    if ((rc != 0 && rc != MDB_NOTFOUND) || (lrc != 0 && lrc != MDB_NOTFOUND)) {
+        snprintf(sum->why, sizeof sum->why, "cannot read the events of %.300s: %s", dir,
+                 mdb_strerror(lrc != 0 && lrc != MDB_NOTFOUND ? lrc : rc));
+        result = NMIRF_AUDIT_ERROR;
+    } else if (rc != 0) {
         sum->fail_seq = end + 1;
         snprintf(sum->why, sizeof sum->why,
                  "log truncated: the agent at %.300s saw the broker sign seq %llu, but "
@@ -897,7 +1226,7 @@ nmirf_audit_export(const char *datadir, const char *out_path,
     nmirf_mp_pack_kv_uint(&x.pk, "version", NMIRF_AUDIT_VERSION);
     nmirf_mp_pack_str(&x.pk, "broker_sign_key");
     nmirf_mp_pack_bin(&x.pk, broker_pk, NMIRF_SIGN_PK_LEN);
-    s_walker_t w = {s_export_event, s_export_checkpoint, &x};
+    s_walker_t w = {s_export_event, s_export_checkpoint, NULL, &x};
     nmirf_audit_rc_t rc = s_walk_store(datadir, &w, sum->why, sizeof sum->why);
     /* Synced before the rename: a crash leaves the old file or the whole
        new one. */

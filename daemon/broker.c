@@ -304,12 +304,14 @@ s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
     msgpack_pack_map(&pk, 3);
     nmirf_mp_pack_kv_uint(&pk, "seq", seq);
     nmirf_mp_pack_kv_uint(&pk, "ts", nmirf_now_ms());
-    /* The latest signed checkpoint: agents keep it and refuse a broker
-       whose log goes back or forks (PROTOCOL.md section 10). It may be
-       ahead of seq (its batch not yet published): it is a statement about
-       the log, not about what was sent. */
+    /* The latest signed checkpoint at or below seq: agents keep it and
+       refuse a broker whose log goes back or forks (PROTOCOL.md section
+       10). Never one ahead of seq: the writer commits a batch's checkpoint
+       with it, before the batch is published (and before s_finish ends
+       the subscriptions its entity.revoked or entity.rotated ends), and a
+       heartbeat must tell nobody of events not pushed to them. */
     nmirf_mp_pack_str(&pk, "checkpoint");
-    if (checkpoint_latest(self->store, &sb))
+    if (checkpoint_at_most(self->store, seq, &sb))
         msgpack_pack_nil(&pk);
     zmq_send(zsock_resolve(self->pub), "hb", 2, ZMQ_SNDMORE | ZMQ_DONTWAIT);
     zmq_send(zsock_resolve(self->pub), sb.data, sb.size, ZMQ_DONTWAIT);

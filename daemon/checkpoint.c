@@ -95,16 +95,33 @@ checkpoint_put(store_t *store, MDB_txn *txn, const nmirf_key_t *broker_key)
 }
 
 int
-checkpoint_latest(store_t *store, msgpack_sbuffer *out)
+checkpoint_at_most(store_t *store, uint64_t seq, msgpack_sbuffer *out)
 {
     MDB_txn *txn;
     MDB_cursor *cur;
     MDB_val k, v;
-    if (store_begin(store, NULL, false, &txn) != 0)
+    uint8_t key[8];
+    if (seq == 0 || store_begin(store, NULL, false, &txn) != 0)
         return -1;
     int rc = mdb_cursor_open(txn, store_dbi(store, DB_CHECKPOINTS), &cur);
     if (!rc) {
-        rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+        /* The first checkpoint above seq, then the one before it; none
+           above: the last. Keys are big-endian, so byte order is seq
+           order. */
+        if (seq < UINT64_MAX) {
+            store_u64_key(seq + 1, key);
+            k.mv_size = sizeof key;
+            k.mv_data = key;
+            rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+            if (rc == 0)
+                rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+            else if (rc == MDB_NOTFOUND)
+                rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+        } else {
+            rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+        }
+        if (!rc && (k.mv_size != 8 || store_u64_of(k.mv_data) > seq))
+            rc = MDB_NOTFOUND;
         if (!rc)
             msgpack_sbuffer_write(out, v.mv_data, v.mv_size);
         mdb_cursor_close(cur);

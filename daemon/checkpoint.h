@@ -34,10 +34,13 @@ int checkpoint_write(store_t *store, const nmirf_key_t *broker_key);
    or -1 after logging why. */
 int checkpoint_put(store_t *store, MDB_txn *txn, const nmirf_key_t *broker_key);
 
-/* Appends the latest checkpoint's stored bytes (the map {seq, head, ts,
-   sig}) to out, from a read transaction of its own: what heartbeats carry
-   to agents, the broker's witnesses. Returns 0, or -1 if there is none
-   (out unchanged). */
-int checkpoint_latest(store_t *store, msgpack_sbuffer *out);
+/* Appends the stored bytes (the map {seq, head, ts, sig}) of the latest
+   checkpoint at or below seq to out, from a read transaction of its own:
+   what heartbeats carry to agents, the broker's witnesses, with seq the
+   last event published (a checkpoint committed with a batch not yet
+   published would tell of events its subscribers have not been sent,
+   maybe one that ends their subscription). Returns 0, or -1 if there is
+   none (out unchanged). */
+int checkpoint_at_most(store_t *store, uint64_t seq, msgpack_sbuffer *out);
 
 #endif

@@ -27,28 +27,32 @@ struct _writer_t {
     size_t pending;         /* jobs handed to the thread, not back yet */
     unsigned delay_ms;      /* NMIRFD_WRITER_DELAY_MS: a test's pause before
                                each batch (0: none) */
+    unsigned hold_ms;       /* NMIRFD_WRITER_HOLD_MS: a test's pause between
+                               a batch's commit and its hand-back (0: none) */
 };
 
-/* The test hook NMIRFD_WRITER_DELAY_MS (1 to 10000, read once at start):
-   the writer waits that long before each batch, so a test can have
-   requests verified (against the state committed then) while an earlier
-   request waits for its commit. Unset or invalid: no pause. */
+/* The test hooks (1 to 10000 ms, read once at start; unset or invalid: no
+   pause). NMIRFD_WRITER_DELAY_MS: the writer waits that long before each
+   batch, so a test can have requests verified (against the state
+   committed then) while an earlier request waits for its commit.
+   NMIRFD_WRITER_HOLD_MS: the writer thread waits that long after each
+   batch that committed events before handing it back, so a test sees the
+   broker between a commit and its publication (heartbeats meanwhile);
+   lone requests the broker runs itself (writer_run) are not held. */
 static unsigned
-s_delay_ms(void)
+s_delay_ms(const char *name, const char *what)
 {
-    const char *s = getenv("NMIRFD_WRITER_DELAY_MS");
+    const char *s = getenv(name);
     if (!s || !*s)
         return 0;
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
     if (errno || *end || v < 1 || v > 10000) {
-        log_warnx("NMIRFD_WRITER_DELAY_MS '%s' is not 1 to 10000 ms; no pause", s);
+        log_warnx("%s '%s' is not 1 to 10000 ms; no pause", name, s);
         return 0;
     }
-    log_info("NMIRFD_WRITER_DELAY_MS: the writer pauses %ld ms before each batch "
-             "(a test hook)",
-             v);
+    log_info("%s: the writer pauses %ld ms %s (a test hook)", name, v, what);
     return (unsigned)v;
 }
 
@@ -195,6 +199,8 @@ s_thread(void *arg)
             continue;
         }
         writer_batch_t *wb = s_batch(self, job, s_next_waiting, self->jobs);
+        if (self->hold_ms && wb->events.count)
+            usleep(self->hold_ms * 1000); /* the test hook: committed, not back */
         /* The batch cannot be dropped (its requests are in flight): out
            of memory waits for memory. */
         while (jobq_push(self->done, wb)) {
@@ -213,7 +219,9 @@ writer_new(store_t *store, broker_stats_t *stats, const nmirf_key_t *key)
         return NULL;
     self->store = store;
     self->stats = stats;
-    self->delay_ms = s_delay_ms();
+    self->delay_ms = s_delay_ms("NMIRFD_WRITER_DELAY_MS", "before each batch");
+    self->hold_ms = s_delay_ms("NMIRFD_WRITER_HOLD_MS",
+                               "between a batch's commit of events and its hand-back");
     self->key = key;
     self->jobs = jobq_new();
     self->done = jobq_new();

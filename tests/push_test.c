@@ -18,7 +18,11 @@
     - a second broker with NMIRFD_SUBSCRIBER_TTL_MS small: a connection
       that keeps sending requests stays subscribed; one that stops is
       dropped (heartbeats stop) and can subscribe again. No time bound is
-      asserted: the test waits for the silence, the watchdog bounds it.
+      asserted: the test waits for the silence, the watchdog bounds it;
+    - no heartbeat carries a checkpoint beyond its own seq (the last event
+      published): a third broker with NMIRFD_WRITER_HOLD_MS holds each
+      committed batch (its checkpoint committed with it) before publishing
+      it, and the heartbeats of that window tell of the old head only.
 */
 #include "harness.h"
 
@@ -36,6 +40,10 @@
                          one means no subscription */
 #define TTL_MS "1500" /* the second broker's subscription TTL */
 
+#define HOLD_MS "1500" /* the third broker's hold of committed batches */
+#define HOLD_BURST 8   /* imports pipelined a round */
+#define HOLD_ROUNDS 4  /* rounds at most */
+
 static h_broker_t *b; /* the broker under test */
 
 /* One message from a DEALER: a reply (one frame) or a push (two). */
@@ -43,6 +51,7 @@ typedef struct {
     nmirf_reply_t *reply; /* a reply, or NULL */
     bool hb;              /* a heartbeat */
     uint64_t hb_seq;      /* its seq */
+    uint64_t hb_cp_seq;   /* its checkpoint's seq (0: none) */
     nmirf_event_t *ev;    /* a pushed event, or NULL */
 } msg_t;
 
@@ -86,6 +95,17 @@ recv_msg(zsock_t *d, int wait_ms, msg_t *m)
         m->hb = true;
         m->hb_seq = h_u(&obj, "seq");
         H_ASSERT(m->hb_seq != UINT64_MAX && h_u(&obj, "ts") != UINT64_MAX);
+        /* Its checkpoint tells of published events only: one ahead of
+           the heartbeat's seq would be about a batch not pushed yet
+           (maybe one revoking this very subscriber). */
+        if (!h_nil(&obj, "checkpoint")) {
+            m->hb_cp_seq = h_u(&obj, "checkpoint.seq");
+            H_ASSERTF(m->hb_cp_seq != UINT64_MAX, "heartbeat's checkpoint has no seq");
+            H_ASSERTF(m->hb_cp_seq <= m->hb_seq,
+                      "heartbeat at seq %llu carries a checkpoint at seq %llu: it "
+                      "tells of events not published",
+                      (unsigned long long)m->hb_seq, (unsigned long long)m->hb_cp_seq);
+        }
         msgpack_zone_destroy(&zone);
     } else {
         m->ev = nmirf_event_decode(zframe_data(body), zframe_size(body), why, sizeof why);
@@ -448,10 +468,71 @@ test_expiry(void)
     b = keep;
 }
 
+/* A third broker whose writer thread holds each batch of events HOLD_MS
+   between its commit (its checkpoint in it) and its hand-back:
+   heartbeats fire before the batch is published. Imports are pipelined
+   on the subscribed connection so that most go through the writer thread
+   (a lone request the broker runs itself is not held); recv_msg checks
+   every heartbeat, and this checks none tells of events not pushed yet.
+   Rounds repeat (up to HOLD_ROUNDS) until a heartbeat came in a hold. */
+static void
+test_heartbeat_window(void)
+{
+    setenv("NMIRFD_WRITER_HOLD_MS", HOLD_MS, 1);
+    h_broker_t *b3 = h_broker_start(NULL);
+    unsetenv("NMIRFD_WRITER_HOLD_MS");
+    h_entity_t *co = h_coord(b3);
+    zsock_t *d = h_dealer_new(b3, co);
+    nmirf_reply_t *r = subscribe(d, co, "{}");
+    H_EXPECT(r, "ok");
+    uint64_t pushed = r->seq;
+    nmirf_reply_destroy(&r);
+    int held = 0, round;
+    for (round = 0; round < HOLD_ROUNDS && !held; round++) {
+        uint8_t id[NMIRF_ID_LEN];
+        char body[160];
+        for (int i = 0; i < HOLD_BURST; i++) {
+            snprintf(body, sizeof body,
+                     "{'recs': [{'id': 'H/%d/%d', 'mechanism': 'UPR', 'text': {'en': "
+                     "'x'}}]}",
+                     round, i);
+            send_req(d, co, "rec.import", body, id);
+        }
+        uint64_t want = pushed + HOLD_BURST; /* one event an import */
+        int replies = 0, hbs = 0;
+        while (replies < HOLD_BURST || pushed < want || hbs < 1) {
+            msg_t m;
+            H_ASSERTF(recv_msg(d, 10 * SILENCE_MS, &m), "nothing pushed or answered");
+            if (m.reply) {
+                H_EXPECT(m.reply, "ok");
+                replies++;
+            }
+            if (m.ev)
+                pushed = m.ev->seq;
+            if (m.hb) {
+                H_ASSERTF(m.hb_cp_seq <= pushed,
+                          "heartbeat carries a checkpoint at seq %llu, events pushed "
+                          "up to %llu",
+                          (unsigned long long)m.hb_cp_seq, (unsigned long long)pushed);
+                hbs += pushed >= want;
+                held += pushed < want; /* mid-round: in a hold */
+            }
+            msg_free(&m);
+        }
+    }
+    H_ASSERTF(held, "no heartbeat came while a batch was held in %d rounds", round);
+    h_note("writer thread holding batches of events %s ms: %d rounds of %d pipelined "
+           "imports, %d heartbeats mid-round, none with a checkpoint beyond the events "
+           "pushed",
+           HOLD_MS, round, HOLD_BURST, held);
+    zsock_destroy(&d);
+    h_broker_destroy(&b3);
+}
+
 int
 main(int argc, char **argv)
 {
-    h_init(argc, argv, 110);
+    h_init(argc, argv, 130);
     b = h_broker_start(NULL);
     h_entity_t *mj = h_enroll(b, "MJ", "ministry");
     zsock_t *d = h_dealer_new(b, mj);
@@ -459,6 +540,7 @@ main(int argc, char **argv)
     test_revocation(mj, d);
     zsock_destroy(&d);
     test_expiry();
+    test_heartbeat_window();
     h_broker_destroy(&b);
     printf("push_test: all passed\n");
     return 0;

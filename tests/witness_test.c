@@ -9,12 +9,14 @@
        (`audit verify --data` on the live store says so), with no timer
        having to run.
     2. A flipped byte in a stored reply (a copy of the store): audit
-       verify fails naming the request.
+       verify fails naming the request; likewise in the stored reply of
+       the no-op measure update, which no event names.
     3. An agent follows the broker and keeps its latest checkpoint. The
        tail events and their checkpoints are cut from a copy of the
        store: the copy alone verifies (a prefix of a log is a log), but
        `audit verify --witness AGENT_DIR` finds the cut; the command line
-       exits 1 saying so.
+       exits 1 saying so. A copy whose events cannot be read (their leaf
+       pages marked the wrong type) is an error, not "log truncated".
     4. A restored older broker (a backup taken earlier, restarted after
        more writes the agent saw): the agent refuses it, says why in its
        log and `status`, and applies nothing more from it.
@@ -132,17 +134,20 @@ s_flip_reply(const char *dir, const uint8_t id[NMIRF_ID_LEN])
 }
 
 /* Deletes the events and checkpoints after seq `keep` from the copy DIR,
-   and sets its meta seq and head to event keep's: the cut an operator
-   with the disk would make. */
+   with the stored requests of those events (a request left behind that
+   no event names would be found by the audit's request walk), and sets
+   its meta seq and head to event keep's: the cut an operator with the
+   disk would make. */
 static void
 s_cut_tail(const char *dir, uint64_t keep)
 {
     MDB_txn *txn;
     MDB_env *env = s_open_copy(dir, &txn);
-    MDB_dbi events, cps, meta;
+    MDB_dbi events, cps, meta, reqs;
     HA_ASSERT(mdb_dbi_open(txn, "events", 0, &events) == 0 &&
               mdb_dbi_open(txn, "checkpoints", 0, &cps) == 0 &&
-              mdb_dbi_open(txn, "meta", 0, &meta) == 0);
+              mdb_dbi_open(txn, "meta", 0, &meta) == 0 &&
+              mdb_dbi_open(txn, "requests", 0, &reqs) == 0);
     MDB_dbi dbs[2] = {events, cps};
     for (int d = 0; d < 2; d++) {
         MDB_cursor *cur;
@@ -152,6 +157,14 @@ s_cut_tail(const char *dir, uint64_t keep)
              rc = mdb_cursor_get(cur, &k, &v, MDB_LAST)) {
             if (s_be_of(k.mv_data) <= keep)
                 break;
+            nmirf_event_t *ev =
+                d == 0 ? nmirf_event_decode(v.mv_data, v.mv_size, NULL, 0) : NULL;
+            if (ev && ev->has_req) {
+                MDB_val rk = {NMIRF_ID_LEN, ev->req};
+                int drc = mdb_del(txn, reqs, &rk, NULL);
+                HA_ASSERT(drc == 0 || drc == MDB_NOTFOUND);
+            }
+            nmirf_event_destroy(&ev);
             HA_ASSERT(mdb_cursor_del(cur, 0) == 0);
         }
         mdb_cursor_close(cur);
@@ -166,6 +179,54 @@ s_cut_tail(const char *dir, uint64_t keep)
               mdb_put(txn, meta, &hk, &hv, 0) == 0);
     HA_ASSERT(mdb_txn_commit(txn) == 0);
     mdb_env_close(env);
+}
+
+/* Marks every leaf page of the copy DIR's data file that holds an event
+   (the bytes a4 "prev" of its key) as an overflow page, so that reading
+   the events database gives MDB_CORRUPTED: a damaged disk, not a cut
+   log. */
+static void
+s_corrupt_events(const char *dir)
+{
+    /* First a tree of two levels, so that the root (read when a cursor
+       opens) is a branch and only the events' leaves are damaged: filler
+       keys shorter than 8 bytes, which sort before every event. */
+    MDB_txn *txn;
+    MDB_env *env = s_open_copy(dir, &txn);
+    MDB_dbi events;
+    MDB_stat st;
+    HA_ASSERT(mdb_dbi_open(txn, "events", 0, &events) == 0);
+    static const uint8_t zeros[8];
+    static uint8_t filler[1500];
+    for (size_t n = 1; n < 8; n++) {
+        MDB_val k = {n, (void *)zeros}, v = {sizeof filler, filler};
+        HA_ASSERT(mdb_put(txn, events, &k, &v, 0) == 0);
+    }
+    HA_ASSERT(mdb_stat(txn, events, &st) == 0 && st.ms_depth >= 2);
+    HA_ASSERT(mdb_txn_commit(txn) == 0);
+    mdb_env_close(env);
+    char path[2 * PATH_MAX];
+    snprintf(path, sizeof path, "%s/store/data.mdb", dir);
+    FILE *f = fopen(path, "r+b");
+    HA_ASSERTF(f, "open %s", path);
+    uint8_t *page = malloc(st.ms_psize);
+    HA_ASSERT(page);
+    int marked = 0;
+    for (long at = 0; fseek(f, at, SEEK_SET) == 0 && fread(page, st.ms_psize, 1, f) == 1;
+         at += (long)st.ms_psize) {
+        uint16_t flags = (uint16_t)(page[10] | page[11] << 8); /* mp_flags */
+        if (!(flags & 0x02) || (flags & 0x08))                 /* a leaf, no meta */
+            continue;
+        if (!memmem(page, st.ms_psize, "\xa4prev", 5))
+            continue;
+        page[10] = 0x04; /* P_OVERFLOW: no leaf any more */
+        page[11] = 0;
+        HA_ASSERT(fseek(f, at, SEEK_SET) == 0 && fwrite(page, st.ms_psize, 1, f) == 1);
+        marked++;
+    }
+    HA_ASSERT(fclose(f) == 0);
+    free(page);
+    HA_ASSERTF(marked > 0, "no event page found in %s", path);
 }
 
 /* The agent's status body field, as a uint (UINT64_MAX if absent). */
@@ -284,9 +345,18 @@ main(int argc, char **argv)
                  (unsigned long long)measure);
     /* A no-op update makes no event: the log does not grow. */
     uint64_t before = h_seq(b);
-    H_CALL_CHECK("ok", mj, "measure.update", "{'id': %llu, 'title': 'Training 2'}",
-                 (unsigned long long)measure);
-    HA_ASSERT(h_seq(b) == before);
+    r = H_CALL_EXPECT("ok", mj, "measure.update", "{'id': %llu, 'title': 'Training 2'}",
+                      (unsigned long long)measure);
+    HA_ASSERT(h_seq(b) == before && r->has_id);
+    uint8_t noop_req[NMIRF_ID_LEN]; /* its request: no event names it */
+    memcpy(noop_req, r->id, NMIRF_ID_LEN);
+    nmirf_reply_destroy(&r);
+    /* An import of nothing new makes no event either: its stored reply
+       is checked by the request walk (s_checkpoint_at_head verifies). */
+    for (int i = 0; i < 2; i++)
+        H_CALL_CHECK(
+            "ok", coord, "rec.import",
+            "{'recs': [{'id': 'W-0', 'mechanism': 'UPR', 'text': {'en': 'w'}}]}");
     s_checkpoint_at_head(b, broker.sign_pk, "measures");
     h_note("a signed checkpoint is at the head after every write and every restart "
            "(4 SIGKILLs)");
@@ -331,6 +401,23 @@ main(int argc, char **argv)
                "a flipped reply byte: verify gave %d: %s", arc, sum.why);
     h_note("flipped reply byte detected: %s", sum.why);
 
+    /* 2, no event: a flipped byte in the stored reply of the no-op
+       measure.update, which no event names (its changed: false becomes
+       true); the copy verified untouched above. */
+    char noop[PATH_MAX + 32];
+    snprintf(noop, sizeof noop, "%s-noop", b->dir);
+    s_sh("cp -a '%s' '%s'", backup, noop);
+    HA_ASSERTF(nmirf_audit_verify_dir(noop, broker.sign_pk, &sum) == NMIRF_AUDIT_OK,
+               "noop copy: %s", sum.why);
+    s_flip_reply(noop, noop_req);
+    arc = nmirf_audit_verify_dir(noop, broker.sign_pk, &sum);
+    sodium_bin2hex(hex, sizeof hex, noop_req, sizeof noop_req);
+    HA_ASSERTF(arc == NMIRF_AUDIT_FAILED && strstr(sum.why, hex) &&
+                   strstr(sum.why, "stored reply"),
+               "a flipped reply byte of a write with no event: verify gave %d: %s", arc,
+               sum.why);
+    h_note("flipped reply byte of a no-event write detected: %s", sum.why);
+
     /* 3, second half: the tail cut with its checkpoints. */
     uint64_t keep = seen - 2;
     s_cut_tail(cut, keep);
@@ -358,6 +445,18 @@ main(int argc, char **argv)
         free(out);
         h_note("nmirf audit verify --witness exits 1 on the cut log, 0 on the whole");
     }
+
+    /* 3, end: a store whose events cannot be read is no cut log: an error
+       (the disk), not a finding. */
+    char broken[PATH_MAX + 32];
+    snprintf(broken, sizeof broken, "%s-broken", b->dir);
+    s_sh("cp -a '%s' '%s'", backup, broken);
+    s_corrupt_events(broken);
+    arc = nmirf_audit_check_witness(broken, a->data, broker.sign_pk, &sum);
+    HA_ASSERTF(arc == NMIRF_AUDIT_ERROR && !strstr(sum.why, "log truncated"),
+               "an unreadable events database: the witness check gave %d: %s", arc,
+               sum.why);
+    h_note("unreadable events: the witness check is an error: %s", sum.why);
 
     /* 4. A restored older broker: the backup is at `seen`; more writes the
        agent sees; then the backup comes back. */
