@@ -10,8 +10,8 @@
 
 #define LIST_DEFAULT 1000
 #define LIST_MAX 100000
-#define REPORT_DATE_AHEAD_MS (86400ull * 1000) /* a report date after tomorrow: refused  \
-                                                */
+/* A report date after the broker's tomorrow is refused. */
+#define REPORT_DATE_AHEAD_MS (86400ull * 1000)
 
 /* Writes a report record and its event; the report reply on success. */
 static int

@@ -53,8 +53,8 @@ sessions_t *zap_sessions(zap_t *self);
 int zap_on_request(zloop_t *loop, zsock_t *sock, void *arg);
 
 /* The entity whose active curve_key is key (32 raw bytes), into id.
-   Returns 0, 1 if none (or two active entities share it), or -1 if the store cannot be read (ZAP then
-   answers 300, temporary, not 400). */
+   Returns 0, 1 if none (or two active entities share it), or -1 if the
+   store cannot be read (ZAP then answers 300, temporary, not 400). */
 int zap_lookup(store_t *store, const uint8_t key[32], char *id, size_t idlen);
 
 void zap_destroy(zap_t **self_p);

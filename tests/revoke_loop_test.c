@@ -38,9 +38,9 @@
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 
-#define LOOPS 100 /* revocations by default (NMIRF_REVOKE_LOOPS=200: the issue's count)  \
-                   */
-#define WINDOW 6  /* loops a revoked entity's sockets stay open */
+/* Revocations by default (NMIRF_REVOKE_LOOPS=200: the count). */
+#define LOOPS 100
+#define WINDOW 6 /* loops a revoked entity's sockets stay open */
 #define PING_MS 1000       /* the coordinator's ping must be answered within */
 #define SILENCE_MS 1500    /* a live subscription pushes a heartbeat every 1 s */
 #define WRITER_NAP_MS 5    /* between the ministry's submissions */

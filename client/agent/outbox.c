@@ -623,7 +623,7 @@ s_final(nmirf_code_t code)
     case NMIRF_OK:
     case NMIRF_E_STORAGE:
     case NMIRF_E_INTERNAL:
-    case NMIRF_E_BAD_TS: /* our clock ahead: taken once the broker's catches up */
+    case NMIRF_E_BAD_TS:      /* our clock ahead: taken once the broker's catches up */
     case NMIRF_E_KEY_RETIRED: /* sent on the old key's session: the agent's
                                  restart with its new keys sends it */
     case NMIRF_CODE_COUNT:
