@@ -40,7 +40,7 @@
 
 /* Revocations by default (NMIRF_REVOKE_LOOPS=200: the count). */
 #define LOOPS 100
-#define WINDOW 6 /* loops a revoked entity's sockets stay open */
+#define WINDOW 6           /* loops a revoked entity's sockets stay open */
 #define PING_MS 1000       /* the coordinator's ping must be answered within */
 #define SILENCE_MS 1500    /* a live subscription pushes a heartbeat every 1 s */
 #define WRITER_NAP_MS 5    /* between the ministry's submissions */

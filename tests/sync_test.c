@@ -29,7 +29,7 @@
 
 #include "nmirf_util.h"
 
-#define WRITES 20 /* acknowledged writes, each checked */
+#define WRITES 20      /* acknowledged writes, each checked */
 #define DELAY_MS "300" /* the shim's wait before each sync and synced meta write */
 
 static char s_log[PATH_MAX];
