@@ -3,6 +3,7 @@
 #define NMIRF_AGENT_COMMON_H
 
 #include "agent_harness.h"
+#include "nmirf_mp.h"
 
 /* The bool under key of the status reply body. */
 static inline bool
@@ -70,6 +71,63 @@ ag_wait_all_sent(ha_agent_t *a, size_t n)
                    pending, sent, n);
         h_sleep_ms(20);
     }
+}
+
+/* A control submit of report narrative `narrative` on rec with request
+   id `id`, waiting wait_ms; returns the reply (caller destroys). */
+static inline nmirf_reply_t *
+ag_submit_id(ha_agent_t *a, const uint8_t id[NMIRF_ID_LEN], const char *rec,
+             const char *narrative, unsigned wait_ms)
+{
+    msgpack_sbuffer out;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&out);
+    msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "op", "submit");
+    nmirf_mp_pack_str(&pk, "body");
+    msgpack_pack_map(&pk, 4);
+    nmirf_mp_pack_kv_str(&pk, "op", "report.submit");
+    nmirf_mp_pack_str(&pk, "id");
+    nmirf_mp_pack_bin(&pk, id, NMIRF_ID_LEN);
+    nmirf_mp_pack_kv_uint(&pk, "wait_ms", wait_ms);
+    nmirf_mp_pack_str(&pk, "body");
+    msgpack_pack_map(&pk, 3);
+    nmirf_mp_pack_kv_str(&pk, "rec", rec);
+    nmirf_mp_pack_kv_str(&pk, "status", "in_progress");
+    nmirf_mp_pack_kv_str(&pk, "narrative", narrative);
+    zframe_t *f = zframe_new(out.data, out.size);
+    msgpack_sbuffer_destroy(&out);
+    HA_ASSERT(zframe_send(&f, a->ctl, 0) == 0);
+    zpoller_t *poller = zpoller_new(a->ctl, NULL);
+    void *ready = zpoller_wait(poller, (int)wait_ms + 10000);
+    zpoller_destroy(&poller);
+    HA_ASSERTF(ready, "no answer to a control submit");
+    zframe_t *rf = zframe_recv(a->ctl);
+    char why[256] = "";
+    nmirf_reply_t *r =
+        rf ? nmirf_reply_decode(zframe_data(rf), zframe_size(rf), why, sizeof why) : NULL;
+    zframe_destroy(&rf);
+    HA_ASSERTF(r, "unreadable control reply: %s", why);
+    h_remember("submit", r);
+    return r;
+}
+
+/* The agent's `status` bool under key, waited for up to HA_WAIT_MS to be
+   want. Returns the last value seen. */
+static inline bool
+ag_wait_status(ha_agent_t *a, const char *key, bool want)
+{
+    bool v = !want;
+    for (int waited = 0; waited < HA_WAIT_MS; waited += 50) {
+        nmirf_reply_t *r = ha_ctl(a, 15000, "status", NULL);
+        v = ag_bool(r, key);
+        nmirf_reply_destroy(&r);
+        if (v == want)
+            break;
+        h_sleep_ms(50);
+    }
+    return v;
 }
 
 #endif

@@ -56,46 +56,6 @@
 
 #define N 100
 
-/* A control submit of report narrative `narrative` on rec with request
-   id `id`, waiting wait_ms; returns the reply (caller destroys). */
-static nmirf_reply_t *
-s_submit_id(ha_agent_t *a, const uint8_t id[NMIRF_ID_LEN], const char *rec,
-            const char *narrative, unsigned wait_ms)
-{
-    msgpack_sbuffer out;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&out);
-    msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 2);
-    nmirf_mp_pack_kv_str(&pk, "op", "submit");
-    nmirf_mp_pack_str(&pk, "body");
-    msgpack_pack_map(&pk, 4);
-    nmirf_mp_pack_kv_str(&pk, "op", "report.submit");
-    nmirf_mp_pack_str(&pk, "id");
-    nmirf_mp_pack_bin(&pk, id, NMIRF_ID_LEN);
-    nmirf_mp_pack_kv_uint(&pk, "wait_ms", wait_ms);
-    nmirf_mp_pack_str(&pk, "body");
-    msgpack_pack_map(&pk, 3);
-    nmirf_mp_pack_kv_str(&pk, "rec", rec);
-    nmirf_mp_pack_kv_str(&pk, "status", "in_progress");
-    nmirf_mp_pack_kv_str(&pk, "narrative", narrative);
-    zframe_t *f = zframe_new(out.data, out.size);
-    msgpack_sbuffer_destroy(&out);
-    HA_ASSERT(zframe_send(&f, a->ctl, 0) == 0);
-    zpoller_t *poller = zpoller_new(a->ctl, NULL);
-    void *ready = zpoller_wait(poller, (int)wait_ms + 10000);
-    zpoller_destroy(&poller);
-    HA_ASSERTF(ready, "no answer to a control submit");
-    zframe_t *rf = zframe_recv(a->ctl);
-    char why[256] = "";
-    nmirf_reply_t *r =
-        rf ? nmirf_reply_decode(zframe_data(rf), zframe_size(rf), why, sizeof why) : NULL;
-    zframe_destroy(&rf);
-    HA_ASSERTF(r, "unreadable control reply: %s", why);
-    h_remember("submit", r);
-    return r;
-}
-
 /* How many of m's reports at broker b have this narrative. */
 static size_t
 s_count_narrative(h_broker_t *b, h_entity_t *m, const char *narrative)
@@ -436,23 +396,6 @@ s_file_has(const char *path, const char *needle)
     return has;
 }
 
-/* The agent's `status` bool under key, waited for up to HA_WAIT_MS to be
-   want. Returns the last value seen. */
-static bool
-s_wait_status(ha_agent_t *a, const char *key, bool want)
-{
-    bool v = !want;
-    for (int waited = 0; waited < HA_WAIT_MS; waited += 50) {
-        nmirf_reply_t *r = ha_ctl(a, 5000, "status", NULL);
-        v = ag_bool(r, key);
-        nmirf_reply_destroy(&r);
-        if (v == want)
-            break;
-        h_sleep_ms(50);
-    }
-    return v;
-}
-
 /* A submission through the agent of a revoked entity on a new
    connection (restarted, or fresh): the broker's ZAP must refuse the
    handshake, so it stays queued with the key said refused (an answer
@@ -469,7 +412,7 @@ s_probe(ha_agent_t *a, size_t *pending)
     HA_ASSERTF(ag_bool(r, "queued") && ag_bool(r, "key_refused"),
                "a revoked agent's submission queued without saying its key is refused");
     ++*pending;
-    HA_ASSERT(s_wait_status(a, "key_refused", true));
+    HA_ASSERT(ag_wait_status(a, "key_refused", true));
     nmirf_reply_destroy(&r);
 }
 
@@ -493,7 +436,7 @@ s_refused(void)
     /* 9. forbidden: answered at once, final. */
     uint8_t id[NMIRF_ID_LEN];
     nmirf_random_id(id, NMIRF_ID_LEN);
-    nmirf_reply_t *r = s_submit_id(a, id, "RF-1", "not mine", 10000);
+    nmirf_reply_t *r = ag_submit_id(a, id, "RF-1", "not mine", 10000);
     HA_ASSERTF(!r->ok && strcmp(r->code_name, "forbidden") == 0, "answered %s",
                r->code_name);
     nmirf_reply_destroy(&r);
@@ -535,7 +478,7 @@ s_refused(void)
     HA_ASSERT(h_len(&r->body, "pending") == 0 && h_len(&r->body, "refused") == 1 &&
               h_is(&r->body, "refused.0.code", "forbidden"));
     nmirf_reply_destroy(&r);
-    r = s_submit_id(a, id, "RF-1", "not mine", 5000);
+    r = ag_submit_id(a, id, "RF-1", "not mine", 5000);
     HA_ASSERTF(!r->ok && strcmp(r->code_name, "forbidden") == 0,
                "a repeated submit of a refused id: %s", r->code_name);
     nmirf_reply_destroy(&r);
@@ -648,7 +591,7 @@ main(int argc, char **argv)
     uint8_t dup_id[NMIRF_ID_LEN];
     nmirf_random_id(dup_id, NMIRF_ID_LEN);
     for (int i = 0; i < 2; i++) {
-        r = s_submit_id(a, dup_id, "OB-0", "dup-once", 0);
+        r = ag_submit_id(a, dup_id, "OB-0", "dup-once", 0);
         H_EXPECT(r, "ok");
         HA_ASSERT(ag_bool(r, "queued"));
         nmirf_reply_destroy(&r);
@@ -673,7 +616,7 @@ main(int argc, char **argv)
     ag_wait_seq(a, h_seq(b));
     h_note("after the broker's restart the replica followed (subscribed again)");
     /* Answered: the same id again gets the kept answer, not a new report. */
-    r = s_submit_id(a, dup_id, "OB-0", "dup-once", 5000);
+    r = ag_submit_id(a, dup_id, "OB-0", "dup-once", 5000);
     H_EXPECT(r, "ok");
     HA_ASSERT(!ag_bool(r, "queued") && h_u(&r->body, "report.id") != UINT64_MAX);
     nmirf_reply_destroy(&r);

@@ -49,46 +49,6 @@
 
 #define RESULTS_KEPT 100 /* AGENT_RESULTS_MAX, client/agent/agent.h */
 
-/* A control submit of report narrative on rec with request id id,
-   waiting wait_ms; returns the reply (caller destroys). */
-static nmirf_reply_t *
-s_submit_id(ha_agent_t *a, const uint8_t id[NMIRF_ID_LEN], const char *rec,
-            const char *narrative, unsigned wait_ms)
-{
-    msgpack_sbuffer out;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&out);
-    msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 2);
-    nmirf_mp_pack_kv_str(&pk, "op", "submit");
-    nmirf_mp_pack_str(&pk, "body");
-    msgpack_pack_map(&pk, 4);
-    nmirf_mp_pack_kv_str(&pk, "op", "report.submit");
-    nmirf_mp_pack_str(&pk, "id");
-    nmirf_mp_pack_bin(&pk, id, NMIRF_ID_LEN);
-    nmirf_mp_pack_kv_uint(&pk, "wait_ms", wait_ms);
-    nmirf_mp_pack_str(&pk, "body");
-    msgpack_pack_map(&pk, 3);
-    nmirf_mp_pack_kv_str(&pk, "rec", rec);
-    nmirf_mp_pack_kv_str(&pk, "status", "in_progress");
-    nmirf_mp_pack_kv_str(&pk, "narrative", narrative);
-    zframe_t *f = zframe_new(out.data, out.size);
-    msgpack_sbuffer_destroy(&out);
-    HA_ASSERT(zframe_send(&f, a->ctl, 0) == 0);
-    zpoller_t *poller = zpoller_new(a->ctl, NULL);
-    void *ready = zpoller_wait(poller, (int)wait_ms + 10000);
-    zpoller_destroy(&poller);
-    HA_ASSERTF(ready, "no answer to a control submit");
-    zframe_t *rf = zframe_recv(a->ctl);
-    char why[256] = "";
-    nmirf_reply_t *r =
-        rf ? nmirf_reply_decode(zframe_data(rf), zframe_size(rf), why, sizeof why) : NULL;
-    zframe_destroy(&rf);
-    HA_ASSERTF(r, "unreadable control reply: %s", why);
-    h_remember("submit", r);
-    return r;
-}
-
 /* A queued submit (wait_ms 0) of narrative on rec. */
 static void
 s_queue(ha_agent_t *a, const char *rec, const char *narrative)
@@ -209,23 +169,6 @@ s_file_count(const char *path, const char *needle)
     return n;
 }
 
-/* The agent's `status` bool under key, waited for up to HA_WAIT_MS to be
-   want. Returns the last value seen. */
-static bool
-s_wait_status(ha_agent_t *a, const char *key, bool want)
-{
-    bool v = !want;
-    for (int waited = 0; waited < HA_WAIT_MS; waited += 50) {
-        nmirf_reply_t *r = ha_ctl(a, 5000, "status", NULL);
-        v = ag_bool(r, key);
-        nmirf_reply_destroy(&r);
-        if (v == want)
-            break;
-        h_sleep_ms(50);
-    }
-    return v;
-}
-
 /* 1.-3.: rotations. */
 static void
 s_rotations(h_broker_t *b)
@@ -301,7 +244,7 @@ s_id_reused(h_broker_t *b)
     ag_wait_seq(a, h_seq(b));
     uint8_t id[NMIRF_ID_LEN];
     nmirf_random_id(id, NMIRF_ID_LEN);
-    nmirf_reply_t *r = s_submit_id(a, id, "IR-0", "once", 10000);
+    nmirf_reply_t *r = ag_submit_id(a, id, "IR-0", "once", 10000);
     H_EXPECT(r, "ok");
     HA_ASSERT(!ag_bool(r, "queued"));
     uint64_t report = h_u(&r->body, "report.id");
@@ -309,7 +252,7 @@ s_id_reused(h_broker_t *b)
     nmirf_reply_destroy(&r);
     ha_agent_stop(a);
     ha_agent_restart(a);
-    r = s_submit_id(a, id, "IR-0", "once", 10000);
+    r = ag_submit_id(a, id, "IR-0", "once", 10000);
     HA_ASSERTF(r->ok, "a repeated submit after a restart answered %s: %s", r->code_name,
                r->message);
     HA_ASSERT(!ag_bool(r, "queued") && h_u(&r->body, "report.id") == report);
@@ -327,7 +270,7 @@ s_id_reused(h_broker_t *b)
         s_queue(a, "IR-0", narrative);
     }
     ag_wait_outbox_empty(a);
-    r = s_submit_id(a, id, "IR-0", "other-body", 10000);
+    r = ag_submit_id(a, id, "IR-0", "other-body", 10000);
     HA_ASSERTF(!r->ok && strcmp(r->code_name, "id_reused") == 0,
                "the id of another write with a new body answered %s: %s", r->code_name,
                r->message);
@@ -352,7 +295,7 @@ s_late_enrolment(h_broker_t *b)
     HA_ASSERT(setenv("NMIRF_AGENT_KEY_RETRY_MS", "300", 1) == 0);
     ha_agent_t *a = ha_agent_start(b, k, NULL);
     HA_ASSERT(unsetenv("NMIRF_AGENT_KEY_RETRY_MS") == 0);
-    HA_ASSERTF(s_wait_status(a, "key_refused", true),
+    HA_ASSERTF(ag_wait_status(a, "key_refused", true),
                "an unenrolled key not said refused");
     msgpack_sbuffer *sb = h_pack_enroll(&k->key, "ministry");
     nmirf_reply_t *r =
@@ -363,7 +306,7 @@ s_late_enrolment(h_broker_t *b)
     H_CALL_CHECK("ok", h_coord(b), "rec.import",
                  "{'recs':[{'id':'LK-0','mechanism':'UPR','text':{'en':'late'}}]}");
     H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec':'LK-0','lead':'MK'}");
-    HA_ASSERTF(!s_wait_status(a, "key_refused", false),
+    HA_ASSERTF(!ag_wait_status(a, "key_refused", false),
                "the agent never got through after its entity was enrolled");
     r = ha_ctl(a, 15000, "submit",
                "{'op':'report.submit','wait_ms':10000,'body':{'rec':'LK-0',"
