@@ -132,9 +132,13 @@ main(int argc, char **argv)
     snprintf(hook_fds, sizeof hook_fds, "%s/hook.fds", b->dir);
     /* The hook also lists its shell's open fds (the shell may hold its own
        copy of stdout for the redirection): none may be one of the agent's
-       (the notify log, files in DIR, sockets, event fds). */
+       (the notify log, files in DIR, sockets, event fds). And its signal
+       mask, read by the shell itself with builtins, first: read by a child
+       (grep), it could show the mask the shell blocks everything with
+       while it waits for that child. */
     snprintf(hook, sizeof hook,
-             "cat >> '%s'; { ls -l /proc/$$/fd/; grep SigBlk /proc/$$/status; } > '%s'",
+             "cat >> '%s'; { while read -r l; do case \"$l\" in SigBlk*) printf '%%s\\n' "
+             "\"$l\";; esac; done < /proc/$$/status; ls -l /proc/$$/fd/; } > '%s'",
              hook_out, hook_fds);
     const char *extra[] = {"--notify-log", notify_log, "--hook", hook, NULL};
     ha_agent_t *a = ha_agent_start(b, mj, extra);
