@@ -126,20 +126,21 @@ main(int argc, char **argv)
     h_enroll(b, "MK", "ministry");
 
     char notify_log[PATH_MAX + 32], hook_out[PATH_MAX + 32], hook_fds[PATH_MAX + 32],
-        hook[2 * PATH_MAX + 256];
+        hook[3 * PATH_MAX + 256];
     snprintf(notify_log, sizeof notify_log, "%s/notify.jsonl", b->dir);
     snprintf(hook_out, sizeof hook_out, "%s/hook.out", b->dir);
     snprintf(hook_fds, sizeof hook_fds, "%s/hook.fds", b->dir);
     /* The hook also lists its shell's open fds (the shell may hold its own
        copy of stdout for the redirection): none may be one of the agent's
        (the notify log, files in DIR, sockets, event fds). And its signal
-       mask, read by the shell itself with builtins, first: read by a child
-       (grep), it could show the mask the shell blocks everything with
-       while it waits for that child. */
+       mask, read first, by the shell itself with builtins: dash clears its
+       mask after waiting for a child (so after `cat` it would show nothing
+       the agent left blocked), and a child reading the shell's mask (grep)
+       could catch the moment the shell blocks everything to wait for it. */
     snprintf(hook, sizeof hook,
-             "cat >> '%s'; { while read -r l; do case \"$l\" in SigBlk*) printf '%%s\\n' "
-             "\"$l\";; esac; done < /proc/$$/status; ls -l /proc/$$/fd/; } > '%s'",
-             hook_out, hook_fds);
+             "{ while read -r l; do case \"$l\" in SigBlk*) printf '%%s\\n' \"$l\";; esac; "
+             "done < /proc/$$/status; } > '%s'; cat >> '%s'; ls -l /proc/$$/fd/ >> '%s'",
+             hook_fds, hook_out, hook_fds);
     const char *extra[] = {"--notify-log", notify_log, "--hook", hook, NULL};
     ha_agent_t *a = ha_agent_start(b, mj, extra);
     s_wait_seq(a, h_seq(b));
