@@ -170,6 +170,39 @@ s_pack_entry(const s_entry_t *e, msgpack_sbuffer *buf)
     }
 }
 
+/* Stores e under its key, with put_flags for mdb_put, and deletes the
+   entry keyed *drop (if drop; gone already is fine), in one synced
+   commit: the one way an entry reaches the disk. Returns 0 or an LMDB
+   error, with nothing written. */
+static int
+s_store_entry(agent_t *ag, const s_entry_t *e, unsigned put_flags, const uint64_t *drop)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    s_pack_entry(e, &buf);
+    uint8_t key[8], drop_key[8];
+    s_u64_key(e->key, key);
+    MDB_txn *txn;
+    MDB_val k = {8, key}, v = {buf.size, buf.data};
+    int rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
+    if (!rc) {
+        rc = mdb_put(txn, ag->dbi[AG_DB_OUTBOX], &k, &v, put_flags);
+        if (!rc && drop) {
+            s_u64_key(*drop, drop_key);
+            MDB_val dk = {8, drop_key};
+            rc = mdb_del(txn, ag->dbi[AG_DB_OUTBOX], &dk, NULL);
+            if (rc == MDB_NOTFOUND)
+                rc = 0;
+        }
+        if (rc)
+            mdb_txn_abort(txn);
+        else
+            rc = mdb_txn_commit(txn); /* synced */
+    }
+    msgpack_sbuffer_destroy(&buf);
+    return rc;
+}
+
 /* Reads an entry from its stored value; NULL if unreadable. */
 static s_entry_t *
 s_entry_of(uint64_t key, const MDB_val *v)
@@ -311,19 +344,7 @@ s_resign(outbox_t *self, s_entry_t *e)
     signed_again.env = nenv;
     signed_again.env_len = nlen;
     memcpy(signed_again.sig, nsig, NMIRF_SIG_LEN);
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init(&buf);
-    s_pack_entry(&signed_again, &buf);
-    uint8_t key[8];
-    s_u64_key(e->key, key);
-    MDB_txn *txn;
-    MDB_val k = {8, key}, v = {buf.size, buf.data};
-    int mrc = mdb_txn_begin(ag->env, NULL, 0, &txn);
-    if (!mrc && (mrc = mdb_put(txn, ag->dbi[AG_DB_OUTBOX], &k, &v, 0)) != 0)
-        mdb_txn_abort(txn);
-    else if (!mrc)
-        mrc = mdb_txn_commit(txn); /* synced */
-    msgpack_sbuffer_destroy(&buf);
+    int mrc = s_store_entry(ag, &signed_again, 0, NULL);
     if (mrc) {
         snprintf(why, sizeof why, "%s", mdb_strerror(mrc));
         goto out;
@@ -462,21 +483,10 @@ outbox_enqueue(outbox_t *self, const char *op, const uint8_t *body, size_t len,
         s_entry_free(&e);
         return -1;
     }
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init(&buf);
-    s_pack_entry(e, &buf);
-    uint8_t key[8];
-    s_u64_key(e->key, key);
-    MDB_txn *txn;
-    MDB_val k = {8, key}, v = {buf.size, buf.data};
-    int rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
     /* NOOVERWRITE: a key in use (another writer, a bad counter) is an
-       error, never a silent loss of a queued entry. */
-    if (!rc && (rc = mdb_put(txn, ag->dbi[AG_DB_OUTBOX], &k, &v, MDB_NOOVERWRITE)) != 0)
-        mdb_txn_abort(txn);
-    else if (!rc)
-        rc = mdb_txn_commit(txn); /* synced: the entry survives a crash from here on */
-    msgpack_sbuffer_destroy(&buf);
+       error, never a silent loss of a queued entry. Synced: the entry
+       survives a crash from here on. */
+    int rc = s_store_entry(ag, e, MDB_NOOVERWRITE, NULL);
     if (rc) {
         snprintf(why, whylen, "cannot store the request: %s", mdb_strerror(rc));
         log_warnx("outbox: %s", why);
@@ -537,35 +547,14 @@ s_store_acked(outbox_t *self, s_entry_t *e, const nmirf_reply_t *reply)
     s_entry_t done = *e;
     done.acked = true;
     done.answered = nmirf_now_ms();
-    msgpack_sbuffer out, buf;
+    msgpack_sbuffer out;
     s_encode_reply(e, reply, &out);
     done.reply = (uint8_t *)out.data;
     done.reply_len = out.size;
-    msgpack_sbuffer_init(&buf);
-    s_pack_entry(&done, &buf);
-    msgpack_sbuffer_destroy(&out);
-    uint8_t key[8], old_key[8];
-    s_u64_key(e->key, key);
     uint64_t *oldest =
         zlist_size(self->acked) >= AGENT_RESULTS_MAX ? zlist_first(self->acked) : NULL;
-    MDB_txn *txn;
-    MDB_val k = {8, key}, v = {buf.size, buf.data};
-    int rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
-    if (!rc) {
-        rc = mdb_put(txn, ag->dbi[AG_DB_OUTBOX], &k, &v, 0);
-        if (!rc && oldest) {
-            s_u64_key(*oldest, old_key);
-            MDB_val ok = {8, old_key};
-            rc = mdb_del(txn, ag->dbi[AG_DB_OUTBOX], &ok, NULL);
-            if (rc == MDB_NOTFOUND)
-                rc = 0;
-        }
-        if (rc)
-            mdb_txn_abort(txn);
-        else
-            rc = mdb_txn_commit(txn); /* synced */
-    }
-    msgpack_sbuffer_destroy(&buf);
+    int rc = s_store_entry(ag, &done, 0, oldest);
+    msgpack_sbuffer_destroy(&out);
     if (rc)
         return rc;
     if (oldest) {
@@ -573,6 +562,8 @@ s_store_acked(outbox_t *self, s_entry_t *e, const nmirf_reply_t *reply)
         free(oldest);
     }
     uint64_t *kp = malloc(sizeof *kp);
+    if (!kp)
+        fatalx("outbox: out of memory");
     *kp = e->key;
     zlist_append(self->acked, kp);
     return 0;
@@ -645,32 +636,10 @@ s_store_refused(outbox_t *self, s_entry_t *e, const nmirf_reply_t *reply)
     snprintf(done.code, sizeof done.code, "%s", reply->code_name);
     done.message = reply->message;
     done.answered = nmirf_now_ms();
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init(&buf);
-    s_pack_entry(&done, &buf);
-    uint8_t key[8], old_key[8];
-    s_u64_key(e->key, key);
     s_entry_t *oldest = zlist_size(self->refused) >= AGENT_REFUSED_MAX
                             ? zlist_first(self->refused)
                             : NULL;
-    MDB_txn *txn;
-    MDB_val k = {8, key}, v = {buf.size, buf.data};
-    int rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
-    if (!rc) {
-        rc = mdb_put(txn, ag->dbi[AG_DB_OUTBOX], &k, &v, 0);
-        if (!rc && oldest) {
-            s_u64_key(oldest->key, old_key);
-            MDB_val ok = {8, old_key};
-            rc = mdb_del(txn, ag->dbi[AG_DB_OUTBOX], &ok, NULL);
-            if (rc == MDB_NOTFOUND)
-                rc = 0;
-        }
-        if (rc)
-            mdb_txn_abort(txn);
-        else
-            rc = mdb_txn_commit(txn); /* synced */
-    }
-    msgpack_sbuffer_destroy(&buf);
+    int rc = s_store_entry(ag, &done, 0, oldest ? &oldest->key : NULL);
     if (rc)
         return rc;
     e->refused = true;
