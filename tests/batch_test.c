@@ -29,16 +29,6 @@ dealer(h_entity_t *e)
     return sock;
 }
 
-/* Sends req's two frames on sock without waiting for the reply. */
-static void
-send_req(zsock_t *sock, const h_request_t *req)
-{
-    zmsg_t *msg = zmsg_new();
-    zmsg_addmem(msg, req->env, req->env_len);
-    zmsg_addmem(msg, req->sig, NMIRF_SIG_LEN);
-    H_ASSERT(zmsg_send(&msg, sock) == 0);
-}
-
 /* Receives the next reply on sock; fails after H_CALL_TIMEOUT_MS. */
 static nmirf_reply_t *
 recv_reply(zsock_t *sock)
@@ -78,7 +68,7 @@ test_pipeline(void)
                                  "{'rec': '" REC "', 'status': 'in_progress', "
                                  "'narrative': 'pipelined %d'}",
                                  i);
-        send_req(sock, reqs[i]);
+        h_request_post(sock, reqs[i]);
     }
     uint64_t reply_seq[PIPELINE] = {0};
     for (int k = 0; k < PIPELINE; k++) {
@@ -124,8 +114,8 @@ test_copies(void)
                                       "'narrative': 'once'}");
     zsock_t *a = dealer(mj), *c = dealer(mj);
     for (int i = 0; i < COPIES; i++) {
-        send_req(a, req);
-        send_req(c, req);
+        h_request_post(a, req);
+        h_request_post(c, req);
     }
     nmirf_reply_t *first = NULL;
     for (int i = 0; i < 2 * COPIES; i++) {
@@ -154,8 +144,8 @@ pair(h_entity_t *author, h_request_t *first, const char *first_code, h_request_t
      const char *second_code)
 {
     zsock_t *sock = dealer(author);
-    send_req(sock, first);
-    send_req(sock, second);
+    h_request_post(sock, first);
+    h_request_post(sock, second);
     h_request_t *reqs[2] = {first, second};
     for (int k = 0; k < 2; k++) {
         nmirf_reply_t *r = recv_reply(sock);
@@ -175,11 +165,11 @@ pair_of_two(h_entity_t *a, h_request_t *first, const char *first_code, h_entity_
             h_request_t *second, const char *second_code)
 {
     zsock_t *sa = dealer(a), *sc = dealer(c);
-    send_req(sa, first);
+    h_request_post(sa, first);
     nmirf_reply_t *r = recv_reply(sa);
     H_EXPECT(r, first_code);
     nmirf_reply_destroy(&r);
-    send_req(sc, second);
+    h_request_post(sc, second);
     r = recv_reply(sc);
     H_EXPECT(r, second_code);
     nmirf_reply_destroy(&r);
@@ -239,8 +229,8 @@ test_pairs(void)
     zsock_t *cs = dealer(coord);
     /* X1's handshake must be done before the revocation commits. */
     H_CALL_CHECK("ok", coord, "ping", "{}");
-    send_req(cs, rv);
-    send_req(xs, xw);
+    h_request_post(cs, rv);
+    h_request_post(xs, xw);
     r = recv_reply(cs);
     H_EXPECT(r, "ok");
     nmirf_reply_destroy(&r);
@@ -255,7 +245,7 @@ test_pairs(void)
     zmsg_destroy(&xm);
     h_request_free(&xw);
     xw = h_request_make(x, "ping", "{}");
-    send_req(xs, xw);
+    h_request_post(xs, xw);
     xm = zmsg_recv(xs);
     H_ASSERTF(xm, "a revoked entity's open connection got no refusal");
     r = nmirf_reply_decode(zframe_data(zmsg_last(xm)), zframe_size(zmsg_last(xm)), why,

@@ -227,6 +227,10 @@ h_request_t *h_request_make_packed(h_entity_t *e, const uint8_t id[NMIRF_ID_LEN]
    reply (fails the test on timeout). */
 nmirf_reply_t *h_request_send(h_entity_t *e, const h_request_t *req);
 
+/* Sends req's two frames on a raw socket (a DEALER of h_dealer_new)
+   without waiting for the reply; fails the test if the send fails. */
+void h_request_post(zsock_t *sock, const h_request_t *req);
+
 /* Sends count frames as given through e's client; fails on timeout. */
 nmirf_reply_t *h_send_frames(h_entity_t *e, const uint8_t *const *frames,
                              const size_t *sizes, size_t count);

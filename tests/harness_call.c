@@ -183,6 +183,13 @@ h_request_send(h_entity_t *e, const h_request_t *req)
 }
 
 void
+h_request_post(zsock_t *sock, const h_request_t *req)
+{
+    H_ASSERT(zmq_send(zsock_resolve(sock), req->env, req->env_len, ZMQ_SNDMORE) >= 0);
+    H_ASSERT(zmq_send(zsock_resolve(sock), req->sig, NMIRF_SIG_LEN, 0) >= 0);
+}
+
+void
 h_request_free(h_request_t **req_p)
 {
     if (!*req_p)

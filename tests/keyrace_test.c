@@ -42,16 +42,6 @@
 
 static h_broker_t *b;
 
-/* Sends req's two frames on sock without waiting for the reply. */
-static void
-s_send(zsock_t *sock, const h_request_t *req)
-{
-    zmsg_t *msg = zmsg_new();
-    zmsg_addmem(msg, req->env, req->env_len);
-    zmsg_addmem(msg, req->sig, NMIRF_SIG_LEN);
-    H_ASSERT(zmsg_send(&msg, sock) == 0);
-}
-
 /* The next reply on sock, or NULL after H_CALL_TIMEOUT_MS. */
 static nmirf_reply_t *
 s_recv(zsock_t *sock)
@@ -81,7 +71,7 @@ s_reply(zsock_t *sock, const h_request_t *req)
                 return r;
             nmirf_reply_destroy(&r); /* an earlier resend's answer */
         }
-        s_send(sock, req);
+        h_request_post(sock, req);
     }
     H_ASSERTF(false, "no reply to a request after 4 sends");
     return NULL;
@@ -168,11 +158,11 @@ main(int argc, char **argv)
 
         /* The blocker first, so that the rotation and the submission
            arrive while its batch waits; the pauses only order the sends. */
-        s_send(cs, blocker);
+        h_request_post(cs, blocker);
         zclock_sleep(50);
-        s_send(cs, rot);
+        h_request_post(cs, rot);
         zclock_sleep(10);
-        s_send(ms, old);
+        h_request_post(ms, old);
 
         nmirf_reply_t *rb = s_reply(cs, blocker);
         H_EXPECT(rb, "ok");
@@ -229,7 +219,7 @@ main(int argc, char **argv)
     h_request_t *now =
         h_request_make(mj, "report.submit",
                        "{'rec': 'R1', 'status': 'implemented', 'narrative': 'new key'}");
-    s_send(ms, now);
+    h_request_post(ms, now);
     nmirf_reply_t *r = s_reply(ms, now);
     H_EXPECT(r, "ok");
     nmirf_reply_destroy(&r);

@@ -182,8 +182,7 @@ s_send(zsock_t *d, h_entity_t *e, const char *op, uint8_t id[NMIRF_ID_LEN])
 {
     h_request_t *r = h_request_make(e, op, "{}");
     memcpy(id, r->id, NMIRF_ID_LEN);
-    H_ASSERT(zmq_send(zsock_resolve(d), r->env, r->env_len, ZMQ_SNDMORE) >= 0);
-    H_ASSERT(zmq_send(zsock_resolve(d), r->sig, NMIRF_SIG_LEN, 0) >= 0);
+    h_request_post(d, r);
     h_request_free(&r);
 }
 
