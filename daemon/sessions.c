@@ -284,16 +284,6 @@ sessions_seen(sessions_t *self, int sock, int fd, const char *entity)
     s_settle(self, c->addr);
 }
 
-void
-sessions_reset(sessions_t *self)
-{
-    zhashx_purge(self->entities);
-    zhashx_purge(self->addrs);
-    for (int i = 0; i < SESSIONS_SOCKETS; i++)
-        if (self->conns[i])
-            memset(self->conns[i], 0, self->nconns[i] * sizeof *self->conns[i]);
-}
-
 bool
 sessions_admit(sessions_t *self, const char *entity, const char *address)
 {

@@ -83,9 +83,6 @@ void sessions_closed(sessions_t *self, int sock, int fd);
    whatever handshakes ran at the same time. */
 void sessions_seen(sessions_t *self, int sock, int fd, const char *entity);
 
-/* The monitored sockets were replaced: every connection is gone. */
-void sessions_reset(sessions_t *self);
-
 /* ZAP: entity (an active entity's id) handshakes from address (the ZAP
    Address frame). Returns true and charges the entity one session, or
    false if it holds the cap already (nothing charged). */
