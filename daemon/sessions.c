@@ -228,7 +228,7 @@ sessions_accepted(sessions_t *self, int sock, int fd)
         self->nconns[sock] = n;
     }
     s_conn_t *c = &self->conns[sock][fd];
-    if (c->live) /* its DISCONNECTED was lost (a rebind): close it first */
+    if (c->live) /* its DISCONNECTED was never read: close it first */
         sessions_closed(self, sock, fd);
     memset(c, 0, sizeof *c);
     /* As libzmq fills the ZAP Address frame (get_peer_ip_address). The

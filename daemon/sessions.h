@@ -39,7 +39,7 @@
     emits a connection's ACCEPTED before its handshake starts on the same
     I/O thread (the broker keeps ZeroMQ's default of one), so a connection
     in ZAP is already noted. A connection accepted before the monitors
-    started, or in the instant of a rebind, is not counted.
+    started is not counted.
 
     All calls on the broker's thread (the monitors and ZAP are read by its
     zloop). Cost: O(1) per event, plus a scan of the noted connections when

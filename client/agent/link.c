@@ -18,8 +18,8 @@
     outbox at once.
 
     The subscription lasts as long as the connection at the broker: a
-    broker restart, or a rebind after a revocation, ends it while the
-    DEALER reconnects by itself. So whenever nothing was pushed for
+    broker restart, or 30 s without a request, ends it while the DEALER
+    reconnects by itself. So whenever nothing was pushed for
     AGENT_STALE_MS (heartbeats come every second), the agent subscribes
     again; the reply's seq tells the replica what it may have missed.
     Pings every AGENT_REPORT_MS keep the subscription from expiring (the
