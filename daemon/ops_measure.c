@@ -226,7 +226,7 @@ static int
 s_index(op_ctx_t *ctx, const msgpack_object *recs, uint64_t id, bool del)
 {
     uint8_t key[8];
-    store_u64_key(id, key);
+    nmirf_be64_encode(id, key);
     for (uint32_t i = 0; recs && i < recs->via.array.size; i++) {
         const msgpack_object *r = &recs->via.array.ptr[i];
         MDB_val k = {r->via.str.size, (void *)r->via.str.ptr}, v = {8, key};
@@ -310,7 +310,7 @@ int
 ops_measure_load(op_ctx_t *ctx, uint64_t id, msgpack_object *rec)
 {
     uint8_t key[8];
-    store_u64_key(id, key);
+    nmirf_be64_encode(id, key);
     int rc = store_get(ctx->store, ctx->txn, DB_MEASURES, key, 8, ctx->zone, rec);
     if (rc == MDB_NOTFOUND)
         return op_refuse(ctx, NMIRF_E_NOT_FOUND, "no measure %llu",
@@ -327,7 +327,7 @@ s_write(op_ctx_t *ctx, uint64_t id, const msgpack_sbuffer *buf, const char *kind
         const msgpack_object *recs, const msgpack_object *old_recs)
 {
     uint8_t key[8];
-    store_u64_key(id, key);
+    nmirf_be64_encode(id, key);
     int rc = store_put(ctx->store, ctx->txn, DB_MEASURES, key, 8, buf->data, buf->size);
     if (rc)
         return op_store_error(ctx, rc, "writing a measure");

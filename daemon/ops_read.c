@@ -86,13 +86,13 @@ op_events_since(op_ctx_t *ctx)
     /* First pass: how many fit the byte budget (at least one, so a client
        always moves on); the second packs them. */
     uint8_t key[8];
-    store_u64_key(since + 1, key);
+    nmirf_be64_encode(since + 1, key);
     MDB_val k = {8, key}, v;
     uint64_t n = 0, bytes = 0, expect = since + 1;
     for (rc = count ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : MDB_NOTFOUND;
          rc == 0 && n < count && (n == 0 || bytes + v.mv_size <= EVENTS_BYTES_MAX);
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++, expect++) {
-        if (store_u64_of(k.mv_data) != expect)
+        if (nmirf_be64_decode(k.mv_data) != expect)
             break; /* a hole in the log: never expected, refused below */
         bytes += v.mv_size;
     }
@@ -104,7 +104,7 @@ op_events_since(op_ctx_t *ctx)
     msgpack_pack_map(&ctx->pk, 2);
     nmirf_mp_pack_str(&ctx->pk, "events");
     msgpack_pack_array(&ctx->pk, n);
-    store_u64_key(since + 1, key);
+    nmirf_be64_encode(since + 1, key);
     k.mv_size = 8;
     k.mv_data = key;
     uint64_t i = 0;
