@@ -78,13 +78,22 @@ s_send_reply(broker_t *self, request_t **req_p)
     request_destroy(req_p);
 }
 
-/* Binds sock to ep; returns the bound endpoint (a "*" port resolved) into
-   out. */
+/* Binds sock to ep, the name endpoint. A broker restarted on the same
+   endpoints may find a port still held for a moment by the old listener:
+   retry for up to two seconds. Returns 0 with the bound endpoint (a "*"
+   port resolved) in out, or -1 with a reason. */
 static int
-s_bind(zsock_t *sock, const char *ep, char *out, size_t outlen)
+s_bind(zsock_t *sock, const char *name, const char *ep, char *out, size_t outlen,
+       char *why, size_t whylen)
 {
-    if (zsock_bind(sock, "%s", ep) < 0)
-        return -1;
+    for (int tries = 0; zsock_bind(sock, "%s", ep) < 0; tries++) {
+        if (tries >= 200 || zmq_errno() != EADDRINUSE) {
+            snprintf(why, whylen, "cannot bind %s endpoint %s: %s", name, ep,
+                     zmq_strerror(zmq_errno()));
+            return -1;
+        }
+        zclock_sleep(10);
+    }
     char *last = zsock_last_endpoint(sock);
     snprintf(out, outlen, "%s", last ? last : ep);
     zstr_free(&last);
@@ -93,10 +102,9 @@ s_bind(zsock_t *sock, const char *ep, char *out, size_t outlen)
 
 static int s_on_requests(zloop_t *loop, zsock_t *reader, void *arg);
 
-/* Makes the ROUTER and PUB as CURVE servers and binds them to req and ev.
-   A broker restarted on the same endpoints may find a port still held
-   for a moment by the old listener: retry for up to two seconds. Returns
-   0, or -1 with a reason. */
+/* Makes the ROUTER and PUB as CURVE servers and binds them to req and ev
+   (s_bind: a port still held by an old listener is retried). Returns 0,
+   or -1 with a reason. */
 static int
 s_sockets_open(broker_t *self, const char *req, const char *ev, char *why, size_t whylen)
 {
@@ -124,26 +132,10 @@ s_sockets_open(broker_t *self, const char *req, const char *ev, char *why, size_
     zsock_set_sndhwm(self->pub, 100000);
     /* Events pushed to subscribed connections queue here (replies too). */
     zsock_set_sndhwm(self->router, BROKER_PUSH_HWM);
-    for (int tries = 0;; tries++) {
-        if (s_bind(self->router, req, self->req_ep, sizeof self->req_ep) == 0)
-            break;
-        if (tries >= 200 || zmq_errno() != EADDRINUSE) {
-            snprintf(why, whylen, "cannot bind request endpoint %s: %s", req,
-                     zmq_strerror(zmq_errno()));
-            return -1;
-        }
-        zclock_sleep(10);
-    }
-    for (int tries = 0;; tries++) {
-        if (s_bind(self->pub, ev, self->ev_ep, sizeof self->ev_ep) == 0)
-            break;
-        if (tries >= 200 || zmq_errno() != EADDRINUSE) {
-            snprintf(why, whylen, "cannot bind events endpoint %s: %s", ev,
-                     zmq_strerror(zmq_errno()));
-            return -1;
-        }
-        zclock_sleep(10);
-    }
+    if (s_bind(self->router, "request", req, self->req_ep, sizeof self->req_ep, why,
+               whylen) ||
+        s_bind(self->pub, "events", ev, self->ev_ep, sizeof self->ev_ep, why, whylen))
+        return -1;
     return 0;
 }
 
