@@ -153,6 +153,15 @@ op_pack_all(op_ctx_t *ctx, const char *name, store_db_t db, const char *what)
     return 0;
 }
 
+void
+op_pack_items(op_ctx_t *ctx, const char *name, size_t count, msgpack_sbuffer *items)
+{
+    nmirf_mp_pack_str(&ctx->pk, name);
+    msgpack_pack_array(&ctx->pk, count);
+    msgpack_sbuffer_write(ctx->reply, items->data, items->size);
+    msgpack_sbuffer_destroy(items);
+}
+
 char *
 op_strdup(op_ctx_t *ctx, strv_t s)
 {

@@ -88,6 +88,10 @@ int op_cursor_all(op_ctx_t *ctx, store_db_t db, const char *what, MDB_cursor **c
    a store error while what set. */
 int op_pack_all(op_ctx_t *ctx, const char *name, store_db_t db, const char *what);
 
+/* Packs name, then the array of the count items packed one after another
+   in *items (a list gathered while counting), and destroys *items. */
+void op_pack_items(op_ctx_t *ctx, const char *name, size_t count, msgpack_sbuffer *items);
+
 /* Copies a strv into a zone-allocated NUL-terminated string. */
 char *op_strdup(op_ctx_t *ctx, strv_t s);
 

@@ -637,10 +637,7 @@ op_measure_show(op_ctx_t *ctx)
     msgpack_pack_map(&ctx->pk, 2);
     nmirf_mp_pack_str(&ctx->pk, "measure");
     nmirf_mp_pack_object(&ctx->pk, &stored);
-    nmirf_mp_pack_str(&ctx->pk, "reports");
-    msgpack_pack_array(&ctx->pk, count);
-    msgpack_sbuffer_write(ctx->reply, items.data, items.size);
-    msgpack_sbuffer_destroy(&items);
+    op_pack_items(ctx, "reports", count, &items);
     return 0;
 }
 
@@ -694,10 +691,7 @@ op_measure_list(op_ctx_t *ctx)
         }
     mdb_cursor_close(cur);
     msgpack_pack_map(&ctx->pk, 2);
-    nmirf_mp_pack_str(&ctx->pk, "measures");
-    msgpack_pack_array(&ctx->pk, shown);
-    msgpack_sbuffer_write(ctx->reply, items.data, items.size);
+    op_pack_items(ctx, "measures", shown, &items);
     nmirf_mp_pack_kv_uint(&ctx->pk, "total", total);
-    msgpack_sbuffer_destroy(&items);
     return 0;
 }

@@ -336,9 +336,6 @@ op_report_list(op_ctx_t *ctx)
     msgpack_zone_free(zone);
     mdb_cursor_close(cur);
     msgpack_pack_map(&ctx->pk, 1);
-    nmirf_mp_pack_str(&ctx->pk, "reports");
-    msgpack_pack_array(&ctx->pk, shown);
-    msgpack_sbuffer_write(ctx->reply, items.data, items.size);
-    msgpack_sbuffer_destroy(&items);
+    op_pack_items(ctx, "reports", shown, &items);
     return 0;
 }
