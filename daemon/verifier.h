@@ -33,7 +33,7 @@ verifier_t *verifier_new(store_t *store, int threads);
 /* Stops the threads and frees every request still queued. */
 void verifier_destroy(verifier_t **self_p);
 
-/* Queues *job_p (taken, set to NULL) for checking. A request the caller
+/* Queues *req_p (taken, set to NULL) for checking. A request the caller
    says is alone (nothing behind it) is checked at once on the caller's
    thread if no thread is busy with ours: a hand-off would only add
    latency. */
