@@ -46,7 +46,8 @@ cli_load_keys(cli_t *cli)
     if (!cli->server_key_path || !*cli->server_key_path)
         return cli_usage(cli, "the broker's public key is needed: "
                               "-S DATA/keys/NMIRFD.pub or NMIRF_SERVER_KEY");
-    if (nmirf_server_key_load(cli->server_key_path, cli->server_key, why, sizeof why))
+    if (nmirf_client_server_key_load(cli->server_key_path, cli->server_key, why,
+                                     sizeof why))
         return cli_local_error(cli, "server key: %s",
                                why[0] ? why : cli->server_key_path);
     return 0;

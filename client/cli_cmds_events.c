@@ -59,7 +59,7 @@ s_event_json(const nmirf_event_t *ev)
     if (!zone)
         return NULL;
     if (nmirf_mp_unpack(ev->bytes, ev->len, zone, &obj, NULL, 0) == NMIRF_OK)
-        json = nmirf_mp_to_json(&obj);
+        json = nmirf_json_from_mp(&obj);
     msgpack_zone_free(zone);
     return json;
 }

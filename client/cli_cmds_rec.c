@@ -322,7 +322,7 @@ s_export(cli_t *cli, int argc, char **argv)
     nmirf_reply_t *reply;
     if ((rc = cli_call(cli, "snapshot", NULL, &reply)))
         return rc;
-    json_t *snap = nmirf_mp_to_json(&reply->body);
+    json_t *snap = nmirf_json_from_mp(&reply->body);
     nmirf_reply_destroy(&reply);
     /* Assignments by recommendation, for --entity. */
     json_t *asgs = json_object();

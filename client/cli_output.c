@@ -287,7 +287,7 @@ int
 cli_print_json(const msgpack_object *obj, bool compact)
 {
     msgpack_object nil = {.type = MSGPACK_OBJECT_NIL};
-    json_t *json = nmirf_mp_to_json(obj ? obj : &nil);
+    json_t *json = nmirf_json_from_mp(obj ? obj : &nil);
     if (!json) {
         fprintf(stderr, "nmirf: cannot convert the reply to JSON\n");
         return CLI_EXIT_LOCAL;

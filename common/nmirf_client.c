@@ -142,7 +142,7 @@ nmirf_client_call_raw(nmirf_client_t *self, const uint8_t *const *frames,
 }
 
 int
-nmirf_server_key_load(const char *path, char out[41], char *why, size_t whylen)
+nmirf_client_server_key_load(const char *path, char out[41], char *why, size_t whylen)
 {
     nmirf_key_t key;
     if (nmirf_key_load(&key, path, why, whylen) != 0)

@@ -34,7 +34,8 @@ int nmirf_client_curve(void *sock, const nmirf_key_t *key, const char *server_cu
 
 /* Reads the broker's CURVE public key (Z85) from a key file, public
    (NMIRFD.pub) or secret, into out. Returns 0, or -1 with a reason. */
-int nmirf_server_key_load(const char *path, char out[41], char *why, size_t whylen);
+int nmirf_client_server_key_load(const char *path, char out[41], char *why,
+                                 size_t whylen);
 void nmirf_client_destroy(nmirf_client_t **self_p);
 
 /* Sends op with body (one packed msgpack map, or NULL for {}) under a fresh

@@ -2,6 +2,7 @@
 #include "nmirf_digest.h"
 
 #include "nmirf_mp.h"
+#include "nmirf_util.h"
 
 const char *const nmirf_digest_sections[NMIRF_DIGEST_RECORD_SECTIONS] = {
     "entities", "recs", "assignments", "reports", "measures"};
@@ -11,8 +12,7 @@ static void
 s_u64(nmirf_digest_t *d, uint64_t v)
 {
     uint8_t b[8];
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        b[i] = (uint8_t)v;
+    nmirf_be64_encode(v, b);
     crypto_generichash_update(&d->st, b, sizeof b);
 }
 

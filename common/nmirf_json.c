@@ -7,7 +7,7 @@
 #include <string.h>
 
 json_t *
-nmirf_mp_to_json(const msgpack_object *obj)
+nmirf_json_from_mp(const msgpack_object *obj)
 {
     switch (obj->type) {
     case MSGPACK_OBJECT_NIL:
@@ -35,7 +35,7 @@ nmirf_mp_to_json(const msgpack_object *obj)
     case MSGPACK_OBJECT_ARRAY: {
         json_t *a = json_array();
         for (uint32_t i = 0; i < obj->via.array.size; i++)
-            json_array_append_new(a, nmirf_mp_to_json(&obj->via.array.ptr[i]));
+            json_array_append_new(a, nmirf_json_from_mp(&obj->via.array.ptr[i]));
         return a;
     }
     case MSGPACK_OBJECT_MAP: {
@@ -44,7 +44,7 @@ nmirf_mp_to_json(const msgpack_object *obj)
             const msgpack_object *k = &obj->via.map.ptr[i].key;
             char *key = k->type == MSGPACK_OBJECT_STR ? nmirf_mp_strdup(k) : strdup("?");
             if (key)
-                json_object_set_new(o, key, nmirf_mp_to_json(&obj->via.map.ptr[i].val));
+                json_object_set_new(o, key, nmirf_json_from_mp(&obj->via.map.ptr[i].val));
             free(key);
         }
         return o;

@@ -11,7 +11,7 @@
 #include <msgpack.h>
 
 /* Converts a msgpack object to a new JSON value (caller decrefs). */
-json_t *nmirf_mp_to_json(const msgpack_object *obj);
+json_t *nmirf_json_from_mp(const msgpack_object *obj);
 
 /* Packs a JSON value as msgpack. Integers stay integers, reals become
    float64, null becomes nil. Returns 0. */

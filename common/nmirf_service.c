@@ -20,7 +20,7 @@ static struct {
 } s_hup = {.fd = -1};
 
 int
-service_block_sighup(void)
+nmirf_service_block_sighup(void)
 {
     sigset_t set;
     sigemptyset(&set);
@@ -48,7 +48,7 @@ s_on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 }
 
 int
-service_on_sighup(zloop_t *loop, void (*fn)(void *arg), void *arg)
+nmirf_service_on_sighup(zloop_t *loop, void (*fn)(void *arg), void *arg)
 {
     sigset_t set;
     sigemptyset(&set);
@@ -79,7 +79,7 @@ s_on_watchdog(zloop_t *loop, int timer_id, void *arg)
 }
 
 unsigned
-service_watchdog_start(zloop_t *loop)
+nmirf_service_watchdog_start(zloop_t *loop)
 {
     uint64_t usec = 0;
     if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
@@ -110,7 +110,7 @@ s_notify(const char *head, const char *fmt, va_list ap)
 }
 
 void
-service_ready(const char *fmt, ...)
+nmirf_service_ready(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -119,7 +119,7 @@ service_ready(const char *fmt, ...)
 }
 
 void
-service_status(const char *fmt, ...)
+nmirf_service_status(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -128,13 +128,13 @@ service_status(const char *fmt, ...)
 }
 
 void
-service_reloading(void)
+nmirf_service_reloading(void)
 {
     sd_notify(0, "RELOADING=1\nSTATUS=reloading the configuration");
 }
 
 void
-service_stopping(void)
+nmirf_service_stopping(void)
 {
     sd_notify(0, "STOPPING=1\nSTATUS=stopping");
 }

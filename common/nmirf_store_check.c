@@ -2,6 +2,7 @@
 #include "nmirf_store_check.h"
 #include "nmirf_mp.h"
 #include "nmirf_store_ro.h"
+#include "nmirf_util.h"
 #include "nmirf_wire.h"
 
 #include <errno.h>
@@ -238,16 +239,6 @@ s_damage(s_walk_t *w, const char *fmt, ...)
     s_line(w->out, 'D', "%s: %s", w->db, buf);
 }
 
-static uint64_t
-s_be64(const void *p)
-{
-    const uint8_t *b = p;
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | b[i];
-    return v;
-}
-
 /* True for LMDB's error codes that say the file is not a whole store
    (nmirf_store_check.h); false for errno and for LMDB's other codes (a
    full reader table, a map the broker grew, a bad argument), which say
@@ -269,7 +260,7 @@ s_check_event(s_walk_t *w, const MDB_val *k, const MDB_val *v)
         s_damage(w, "an entry with a %zu-byte key", k->mv_size);
         return;
     }
-    uint64_t seq = s_be64(k->mv_data);
+    uint64_t seq = nmirf_be64_decode(k->mv_data);
     if (seq != want) {
         s_damage(w, "seq %llu where %llu was due (a gap in the log)",
                  (unsigned long long)seq, (unsigned long long)want);
@@ -362,7 +353,7 @@ s_check_entry(s_walk_t *w, const MDB_val *k, const MDB_val *v)
         else if (is_head && v->mv_size != NMIRF_HASH_LEN)
             s_damage(w, "head holds %zu bytes, not %d", v->mv_size, NMIRF_HASH_LEN);
         else if (is_seq) {
-            w->meta_seq = s_be64(v->mv_data);
+            w->meta_seq = nmirf_be64_decode(v->mv_data);
             w->meta_seq_seen = true;
         } else if (is_head) {
             memcpy(w->meta_head, v->mv_data, NMIRF_HASH_LEN);

@@ -71,6 +71,23 @@ nmirf_date_days(const char *s)
 }
 
 void
+nmirf_be64_encode(uint64_t v, uint8_t out[8])
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        out[i] = (uint8_t)v;
+}
+
+uint64_t
+nmirf_be64_decode(const void *p)
+{
+    const uint8_t *b = p;
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | b[i];
+    return v;
+}
+
+void
 nmirf_hex(const uint8_t *data, size_t len, char *out)
 {
     static const char digits[] = "0123456789abcdef";

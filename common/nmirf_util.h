@@ -29,6 +29,13 @@ bool nmirf_date_valid(const char *s, size_t len);
    (no NUL needed). */
 int64_t nmirf_date_days(const char *s);
 
+/* v as 8 big-endian bytes into out, and back from p's first 8 bytes: the
+   form of every numeric LMDB key (the broker's event log, checkpoints,
+   report and measure ids; the agent's replica and outbox), so that LMDB's
+   byte order of the keys is their numeric order. */
+void nmirf_be64_encode(uint64_t v, uint8_t out[8]);
+uint64_t nmirf_be64_decode(const void *p);
+
 /* Lowercase hex of data into out (2*len+1 bytes). */
 void nmirf_hex(const uint8_t *data, size_t len, char *out);
 

@@ -51,40 +51,49 @@ s_free_reply(void *data, void *hint)
     free(data);
 }
 
-/* Sends the job's reply and destroys the job. The reply's buffer goes to
+/* Sends the request's reply and destroys the request. The reply's buffer goes to
    ZeroMQ as it is (a snapshot is tens of MiB: no copy). */
 static void
-s_send_reply(broker_t *self, verifier_job_t **job_p)
+s_send_reply(broker_t *self, request_t **req_p)
 {
-    verifier_job_t *job = *job_p;
+    request_t *req = *req_p;
     void *router = zsock_resolve(self->router);
     /* To a gone peer: dropped, by design (ROUTER drops unroutable). */
-    zmq_send(router, zmq_msg_data(&job->identity), zmq_msg_size(&job->identity),
+    zmq_send(router, zmq_msg_data(&req->identity), zmq_msg_size(&req->identity),
              ZMQ_SNDMORE);
-    if (job->delimiter)
+    if (req->delimiter)
         zmq_send(router, "", 0, ZMQ_SNDMORE);
     /* An OK `subscribe` takes effect here: the events published after
        this reply are pushed to it. */
-    subscribers_on_reply(self->subs, zmq_msg_data(&job->identity),
-                         zmq_msg_size(&job->identity), job->checked.env.op,
-                         job->checked.env.author, (const uint8_t *)job->reply.data,
-                         job->reply.size, nmirf_now_ms());
-    size_t size = job->reply.size;
+    subscribers_on_reply(self->subs, zmq_msg_data(&req->identity),
+                         zmq_msg_size(&req->identity), req->checked.env.op,
+                         req->checked.env.author, (const uint8_t *)req->reply.data,
+                         req->reply.size, nmirf_now_ms());
+    size_t size = req->reply.size;
     zmq_msg_t msg;
-    if (zmq_msg_init_data(&msg, msgpack_sbuffer_release(&job->reply), size, s_free_reply,
+    if (zmq_msg_init_data(&msg, msgpack_sbuffer_release(&req->reply), size, s_free_reply,
                           NULL) == 0 &&
         zmq_msg_send(&msg, router, 0) < 0)
         zmq_msg_close(&msg);
-    verifier_job_destroy(job_p);
+    request_destroy(req_p);
 }
 
-/* Binds sock to ep; returns the bound endpoint (a "*" port resolved) into
-   out. */
+/* Binds sock to ep, the name endpoint. A broker restarted on the same
+   endpoints may find a port still held for a moment by the old listener:
+   retry for up to two seconds. Returns 0 with the bound endpoint (a "*"
+   port resolved) in out, or -1 with a reason. */
 static int
-s_bind(zsock_t *sock, const char *ep, char *out, size_t outlen)
+s_bind(zsock_t *sock, const char *name, const char *ep, char *out, size_t outlen,
+       char *why, size_t whylen)
 {
-    if (zsock_bind(sock, "%s", ep) < 0)
-        return -1;
+    for (int tries = 0; zsock_bind(sock, "%s", ep) < 0; tries++) {
+        if (tries >= 200 || zmq_errno() != EADDRINUSE) {
+            snprintf(why, whylen, "cannot bind %s endpoint %s: %s", name, ep,
+                     zmq_strerror(zmq_errno()));
+            return -1;
+        }
+        zclock_sleep(10);
+    }
     char *last = zsock_last_endpoint(sock);
     snprintf(out, outlen, "%s", last ? last : ep);
     zstr_free(&last);
@@ -93,10 +102,9 @@ s_bind(zsock_t *sock, const char *ep, char *out, size_t outlen)
 
 static int s_on_requests(zloop_t *loop, zsock_t *reader, void *arg);
 
-/* Makes the ROUTER and PUB as CURVE servers and binds them to req and ev.
-   A broker restarted on the same endpoints may find a port still held
-   for a moment by the old listener: retry for up to two seconds. Returns
-   0, or -1 with a reason. */
+/* Makes the ROUTER and PUB as CURVE servers and binds them to req and ev
+   (s_bind: a port still held by an old listener is retried). Returns 0,
+   or -1 with a reason. */
 static int
 s_sockets_open(broker_t *self, const char *req, const char *ev, char *why, size_t whylen)
 {
@@ -124,26 +132,10 @@ s_sockets_open(broker_t *self, const char *req, const char *ev, char *why, size_
     zsock_set_sndhwm(self->pub, 100000);
     /* Events pushed to subscribed connections queue here (replies too). */
     zsock_set_sndhwm(self->router, BROKER_PUSH_HWM);
-    for (int tries = 0;; tries++) {
-        if (s_bind(self->router, req, self->req_ep, sizeof self->req_ep) == 0)
-            break;
-        if (tries >= 200 || zmq_errno() != EADDRINUSE) {
-            snprintf(why, whylen, "cannot bind request endpoint %s: %s", req,
-                     zmq_strerror(zmq_errno()));
-            return -1;
-        }
-        zclock_sleep(10);
-    }
-    for (int tries = 0;; tries++) {
-        if (s_bind(self->pub, ev, self->ev_ep, sizeof self->ev_ep) == 0)
-            break;
-        if (tries >= 200 || zmq_errno() != EADDRINUSE) {
-            snprintf(why, whylen, "cannot bind events endpoint %s: %s", ev,
-                     zmq_strerror(zmq_errno()));
-            return -1;
-        }
-        zclock_sleep(10);
-    }
+    if (s_bind(self->router, "request", req, self->req_ep, sizeof self->req_ep, why,
+               whylen) ||
+        s_bind(self->pub, "events", ev, self->ev_ep, sizeof self->ev_ep, why, whylen))
+        return -1;
     return 0;
 }
 
@@ -158,7 +150,7 @@ s_finish(broker_t *self, writer_batch_t **wb_p)
 {
     writer_batch_t *wb = *wb_p;
     for (size_t i = 0; i < wb->count; i++)
-        s_send_reply(self, &wb->jobs[i]);
+        s_send_reply(self, &wb->requests[i]);
     event_batch_publish(&wb->events, self->pub);
     subscribers_push_events(self->subs, zsock_resolve(self->router), &wb->events);
     if (wb->events.count)
@@ -171,13 +163,13 @@ s_finish(broker_t *self, writer_batch_t **wb_p)
     }
 }
 
-/* Hands a checked job to the writer thread. */
+/* Hands a checked request to the writer thread. */
 static void
-s_hand_on(broker_t *self, verifier_job_t *job)
+s_hand_on(broker_t *self, request_t *req)
 {
-    if (writer_submit(self->writer, job)) {
+    if (writer_submit(self->writer, req)) {
         log_warnx("cannot hand a request to the writer: dropped");
-        verifier_job_destroy(&job);
+        request_destroy(&req);
         self->in_flight--;
     }
 }
@@ -199,7 +191,7 @@ static void s_run_deadlines(broker_t *self);
 static void
 s_forward_ready(broker_t *self)
 {
-    verifier_job_t *jobs[BROKER_INLINE_MAX], *job;
+    request_t *reqs[BROKER_INLINE_MAX], *req;
     size_t n = 0;
     if (self->deadlines_due || self->checkpoint_due) {
         /* Checked requests wait until the writer is idle: then the scan
@@ -217,17 +209,17 @@ s_forward_ready(broker_t *self)
     }
     if (s_quiet(self)) {
         while (n < BROKER_INLINE_MAX && verifier_ready(self->verifier))
-            jobs[n++] = verifier_next(self->verifier);
+            reqs[n++] = verifier_next(self->verifier);
         if (n && !verifier_ready(self->verifier)) {
-            writer_batch_t *wb = writer_run(self->writer, jobs, n);
+            writer_batch_t *wb = writer_run(self->writer, reqs, n);
             s_finish(self, &wb);
             return;
         }
     }
     for (size_t i = 0; i < n; i++)
-        s_hand_on(self, jobs[i]);
-    while ((job = verifier_next(self->verifier)) != NULL)
-        s_hand_on(self, job);
+        s_hand_on(self, reqs[i]);
+    while ((req = verifier_next(self->verifier)) != NULL)
+        s_hand_on(self, req);
 }
 
 /* Reader: hands every waiting request to the verifiers. Past
@@ -240,23 +232,23 @@ s_on_requests(zloop_t *loop, zsock_t *reader, void *arg)
     broker_t *self = arg;
     /* All that waits first (up to a batch): then a request is known to be
        alone, and the ROUTER is asked only once whether more waits. */
-    verifier_job_t *jobs[BROKER_BATCH_MAX];
+    request_t *reqs[BROKER_BATCH_MAX];
     size_t n = 0;
     void *router = zsock_resolve(reader);
     int64_t now = nmirf_now_ms();
-    while (n < BROKER_BATCH_MAX && (jobs[n] = verifier_job_recv(router)) != NULL) {
-        subscribers_touch(self->subs, zmq_msg_data(&jobs[n]->identity),
-                          zmq_msg_size(&jobs[n]->identity), now);
+    while (n < BROKER_BATCH_MAX && (reqs[n] = request_recv(router)) != NULL) {
+        subscribers_touch(self->subs, zmq_msg_data(&reqs[n]->identity),
+                          zmq_msg_size(&reqs[n]->identity), now);
         /* Which connection is whose, for the cap on sessions. */
-        if (jobs[n]->peer)
+        if (reqs[n]->peer)
             sessions_seen(zap_sessions(self->zap), 0,
-                          zmq_msg_get(&jobs[n]->parts[0], ZMQ_SRCFD), jobs[n]->peer);
+                          zmq_msg_get(&reqs[n]->parts[0], ZMQ_SRCFD), reqs[n]->peer);
         n++;
     }
     /* A lone request is checked here, at once, unless the verifiers are
        busy anyway. */
     for (size_t i = 0; i < n; i++)
-        verifier_submit(self->verifier, &jobs[i], n == 1);
+        verifier_submit(self->verifier, &reqs[i], n == 1);
     self->in_flight += n;
     if (self->in_flight >= BROKER_QUEUE_MAX) {
         zloop_reader_end(loop, self->router);
@@ -533,7 +525,7 @@ broker_destroy(broker_t **self_p)
         return;
     broker_t *self = *self_p;
     zloop_destroy(&self->loop);
-    writer_destroy(&self->writer); /* first: it may be using the verifier's jobs */
+    writer_destroy(&self->writer); /* first: it may be using the verifier's requests */
     verifier_destroy(&self->verifier);
     zsock_destroy(&self->router);
     zsock_destroy(&self->pub);

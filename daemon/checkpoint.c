@@ -16,7 +16,7 @@ s_last_checkpoint(store_t *store, MDB_txn *txn)
     if (mdb_cursor_open(txn, store_dbi(store, DB_CHECKPOINTS), &cur) != 0)
         return 0;
     if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
-        seq = store_u64_of(k.mv_data);
+        seq = nmirf_be64_decode(k.mv_data);
     mdb_cursor_close(cur);
     return seq;
 }
@@ -31,7 +31,7 @@ s_put(store_t *store, MDB_txn *txn, uint64_t seq, const nmirf_key_t *broker_key)
         return rc;
     msgpack_sbuffer cp;
     msgpack_sbuffer_init(&cp);
-    store_u64_key(seq, key);
+    nmirf_be64_encode(seq, key);
     nmirf_checkpoint_encode(&cp, seq, head, nmirf_now_ms(), broker_key->sign_sk);
     rc = store_put(store, txn, DB_CHECKPOINTS, key, sizeof key, cp.data, cp.size);
     msgpack_sbuffer_destroy(&cp);
@@ -109,7 +109,7 @@ checkpoint_at_most(store_t *store, uint64_t seq, msgpack_sbuffer *out)
            above: the last. Keys are big-endian, so byte order is seq
            order. */
         if (seq < UINT64_MAX) {
-            store_u64_key(seq + 1, key);
+            nmirf_be64_encode(seq + 1, key);
             k.mv_size = sizeof key;
             k.mv_data = key;
             rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
@@ -120,7 +120,7 @@ checkpoint_at_most(store_t *store, uint64_t seq, msgpack_sbuffer *out)
         } else {
             rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
         }
-        if (!rc && (k.mv_size != 8 || store_u64_of(k.mv_data) > seq))
+        if (!rc && (k.mv_size != 8 || nmirf_be64_decode(k.mv_data) > seq))
             rc = MDB_NOTFOUND;
         if (!rc)
             msgpack_sbuffer_write(out, v.mv_data, v.mv_size);

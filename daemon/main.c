@@ -134,11 +134,11 @@ s_apply(const nmirf_conf_t *next, void *arg)
 static void
 s_on_hup(void *arg)
 {
-    service_reloading();
+    nmirf_service_reloading();
     if (nmirf_conf_reload(&s.conf, s.boot, &s.src, s_reloadable, s_apply, NULL) < 0)
-        service_ready("serving; the last reload was refused (see the log)");
+        nmirf_service_ready("serving; the last reload was refused (see the log)");
     else
-        service_ready("serving; configuration reloaded");
+        nmirf_service_ready("serving; configuration reloaded");
 }
 
 int
@@ -163,7 +163,7 @@ main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     /* Before any thread exists: see nmirf_service.h. */
-    if (service_block_sighup() != 0) {
+    if (nmirf_service_block_sighup() != 0) {
         perror("nmirfd: cannot block SIGHUP");
         return 1;
     }
@@ -291,18 +291,18 @@ main(int argc, char **argv)
     if (!broker)
         fatalx("%s", why);
     s.broker = broker;
-    if (service_on_sighup(broker_loop(broker), s_on_hup, NULL))
+    if (nmirf_service_on_sighup(broker_loop(broker), s_on_hup, NULL))
         fatalx("cannot handle SIGHUP");
-    unsigned watchdog_ms = service_watchdog_start(broker_loop(broker));
+    unsigned watchdog_ms = nmirf_service_watchdog_start(broker_loop(broker));
     log_info("nmirfd %s serving store %s (map %lu MiB), config %s, log level %s%s",
              NMIRF_VERSION, storedir, map_mb,
              s.src.path ? s.src.path : "none (defaults and flags)",
              log_level_name(log_level()), watchdog_ms ? ", watchdog on" : "");
     /* The store is open and both endpoints are bound (broker_new): clients
        can connect from here on. */
-    service_ready("serving store %s", storedir);
+    nmirf_service_ready("serving store %s", storedir);
     broker_run(broker);
-    service_stopping();
+    nmirf_service_stopping();
     size_t answered = broker_stop_answered(broker);
     broker_destroy(&broker);
     /* The last checkpoint covers every event this run wrote. */

@@ -121,6 +121,47 @@ op_load(op_ctx_t *ctx, store_db_t db, strv_t id, const char *what, msgpack_objec
     return 0;
 }
 
+int
+op_cursor_all(op_ctx_t *ctx, store_db_t db, const char *what, MDB_cursor **cur,
+              size_t *count)
+{
+    MDB_stat st;
+    int rc = mdb_stat(ctx->txn, store_dbi(ctx->store, db), &st);
+    if (!rc)
+        rc = mdb_cursor_open(ctx->txn, store_dbi(ctx->store, db), cur);
+    if (rc)
+        return op_store_error(ctx, rc, what);
+    *count = st.ms_entries;
+    return 0;
+}
+
+int
+op_pack_all(op_ctx_t *ctx, const char *name, store_db_t db, const char *what)
+{
+    MDB_cursor *cur;
+    size_t count;
+    if (op_cursor_all(ctx, db, what, &cur, &count))
+        return -1;
+    nmirf_mp_pack_str(&ctx->pk, name);
+    msgpack_pack_array(&ctx->pk, count);
+    MDB_val k, v;
+    size_t n = 0;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && n < count;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++)
+        msgpack_sbuffer_write(ctx->reply, v.mv_data, v.mv_size);
+    mdb_cursor_close(cur);
+    return 0;
+}
+
+void
+op_pack_items(op_ctx_t *ctx, const char *name, size_t count, msgpack_sbuffer *items)
+{
+    nmirf_mp_pack_str(&ctx->pk, name);
+    msgpack_pack_array(&ctx->pk, count);
+    msgpack_sbuffer_write(ctx->reply, items->data, items->size);
+    msgpack_sbuffer_destroy(items);
+}
+
 char *
 op_strdup(op_ctx_t *ctx, strv_t s)
 {

@@ -76,6 +76,22 @@ int op_need_coordinator(op_ctx_t *ctx);
 int op_load(op_ctx_t *ctx, store_db_t db, strv_t id, const char *what,
             msgpack_object *obj);
 
+/* Opens *cur on the whole of db in ctx's transaction and counts its
+   entries into *count (walk at most that many: the count is the reply's
+   array or map header). Returns 0 (the caller closes *cur), or -1 with a
+   store error while what set. */
+int op_cursor_all(op_ctx_t *ctx, store_db_t db, const char *what, MDB_cursor **cur,
+                  size_t *count);
+
+/* Packs name, then every value of db in key order as an array: each
+   stored value is a packed record, copied as it is. Returns 0, or -1 with
+   a store error while what set. */
+int op_pack_all(op_ctx_t *ctx, const char *name, store_db_t db, const char *what);
+
+/* Packs name, then the array of the count items packed one after another
+   in *items (a list gathered while counting), and destroys *items. */
+void op_pack_items(op_ctx_t *ctx, const char *name, size_t count, msgpack_sbuffer *items);
+
 /* Copies a strv into a zone-allocated NUL-terminated string. */
 char *op_strdup(op_ctx_t *ctx, strv_t s);
 

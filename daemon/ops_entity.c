@@ -288,22 +288,8 @@ op_entity_list(op_ctx_t *ctx)
     static const char *const allowed[] = {NULL};
     if (body_only(ctx, &ctx->env->body, allowed, "body"))
         return -1;
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(ctx->txn, store_dbi(ctx->store, DB_ENTITIES), &cur);
-    if (rc)
-        return op_store_error(ctx, rc, "listing entities");
-    MDB_stat st;
-    mdb_stat(ctx->txn, store_dbi(ctx->store, DB_ENTITIES), &st);
     msgpack_pack_map(&ctx->pk, 1);
-    nmirf_mp_pack_str(&ctx->pk, "entities");
-    msgpack_pack_array(&ctx->pk, st.ms_entries);
-    MDB_val k, v;
-    size_t n = 0;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && n < st.ms_entries;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++)
-        msgpack_sbuffer_write(ctx->reply, v.mv_data, v.mv_size);
-    mdb_cursor_close(cur);
-    return 0;
+    return op_pack_all(ctx, "entities", DB_ENTITIES, "listing entities");
 }
 
 int

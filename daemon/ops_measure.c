@@ -226,7 +226,7 @@ static int
 s_index(op_ctx_t *ctx, const msgpack_object *recs, uint64_t id, bool del)
 {
     uint8_t key[8];
-    store_u64_key(id, key);
+    nmirf_be64_encode(id, key);
     for (uint32_t i = 0; recs && i < recs->via.array.size; i++) {
         const msgpack_object *r = &recs->via.array.ptr[i];
         MDB_val k = {r->via.str.size, (void *)r->via.str.ptr}, v = {8, key};
@@ -310,7 +310,7 @@ int
 ops_measure_load(op_ctx_t *ctx, uint64_t id, msgpack_object *rec)
 {
     uint8_t key[8];
-    store_u64_key(id, key);
+    nmirf_be64_encode(id, key);
     int rc = store_get(ctx->store, ctx->txn, DB_MEASURES, key, 8, ctx->zone, rec);
     if (rc == MDB_NOTFOUND)
         return op_refuse(ctx, NMIRF_E_NOT_FOUND, "no measure %llu",
@@ -327,7 +327,7 @@ s_write(op_ctx_t *ctx, uint64_t id, const msgpack_sbuffer *buf, const char *kind
         const msgpack_object *recs, const msgpack_object *old_recs)
 {
     uint8_t key[8];
-    store_u64_key(id, key);
+    nmirf_be64_encode(id, key);
     int rc = store_put(ctx->store, ctx->txn, DB_MEASURES, key, 8, buf->data, buf->size);
     if (rc)
         return op_store_error(ctx, rc, "writing a measure");
@@ -637,10 +637,7 @@ op_measure_show(op_ctx_t *ctx)
     msgpack_pack_map(&ctx->pk, 2);
     nmirf_mp_pack_str(&ctx->pk, "measure");
     nmirf_mp_pack_object(&ctx->pk, &stored);
-    nmirf_mp_pack_str(&ctx->pk, "reports");
-    msgpack_pack_array(&ctx->pk, count);
-    msgpack_sbuffer_write(ctx->reply, items.data, items.size);
-    msgpack_sbuffer_destroy(&items);
+    op_pack_items(ctx, "reports", count, &items);
     return 0;
 }
 
@@ -694,10 +691,7 @@ op_measure_list(op_ctx_t *ctx)
         }
     mdb_cursor_close(cur);
     msgpack_pack_map(&ctx->pk, 2);
-    nmirf_mp_pack_str(&ctx->pk, "measures");
-    msgpack_pack_array(&ctx->pk, shown);
-    msgpack_sbuffer_write(ctx->reply, items.data, items.size);
+    op_pack_items(ctx, "measures", shown, &items);
     nmirf_mp_pack_kv_uint(&ctx->pk, "total", total);
-    msgpack_sbuffer_destroy(&items);
     return 0;
 }

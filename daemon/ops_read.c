@@ -86,13 +86,13 @@ op_events_since(op_ctx_t *ctx)
     /* First pass: how many fit the byte budget (at least one, so a client
        always moves on); the second packs them. */
     uint8_t key[8];
-    store_u64_key(since + 1, key);
+    nmirf_be64_encode(since + 1, key);
     MDB_val k = {8, key}, v;
     uint64_t n = 0, bytes = 0, expect = since + 1;
     for (rc = count ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) : MDB_NOTFOUND;
          rc == 0 && n < count && (n == 0 || bytes + v.mv_size <= EVENTS_BYTES_MAX);
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++, expect++) {
-        if (store_u64_of(k.mv_data) != expect)
+        if (nmirf_be64_decode(k.mv_data) != expect)
             break; /* a hole in the log: never expected, refused below */
         bytes += v.mv_size;
     }
@@ -104,7 +104,7 @@ op_events_since(op_ctx_t *ctx)
     msgpack_pack_map(&ctx->pk, 2);
     nmirf_mp_pack_str(&ctx->pk, "events");
     msgpack_pack_array(&ctx->pk, n);
-    store_u64_key(since + 1, key);
+    nmirf_be64_encode(since + 1, key);
     k.mv_size = 8;
     k.mv_data = key;
     uint64_t i = 0;
@@ -120,22 +120,7 @@ op_events_since(op_ctx_t *ctx)
 static int
 s_pack_all(op_ctx_t *ctx, const char *name, store_db_t db)
 {
-    MDB_stat st;
-    MDB_cursor *cur;
-    int rc = mdb_stat(ctx->txn, store_dbi(ctx->store, db), &st);
-    if (!rc)
-        rc = mdb_cursor_open(ctx->txn, store_dbi(ctx->store, db), &cur);
-    if (rc)
-        return op_store_error(ctx, rc, "taking a snapshot");
-    nmirf_mp_pack_str(&ctx->pk, name);
-    msgpack_pack_array(&ctx->pk, st.ms_entries);
-    MDB_val k, v;
-    size_t n = 0;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && n < st.ms_entries;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++)
-        msgpack_sbuffer_write(ctx->reply, v.mv_data, v.mv_size);
-    mdb_cursor_close(cur);
-    return 0;
+    return op_pack_all(ctx, name, db, "taking a snapshot");
 }
 
 /* Packs the implementation status map {rec: status}: it cannot be derived
@@ -143,18 +128,15 @@ s_pack_all(op_ctx_t *ctx, const char *name, store_db_t db)
 static int
 s_pack_status(op_ctx_t *ctx)
 {
-    MDB_stat st;
     MDB_cursor *cur;
-    int rc = mdb_stat(ctx->txn, store_dbi(ctx->store, DB_STATUS), &st);
-    if (!rc)
-        rc = mdb_cursor_open(ctx->txn, store_dbi(ctx->store, DB_STATUS), &cur);
-    if (rc)
-        return op_store_error(ctx, rc, "taking a snapshot");
+    size_t count;
+    if (op_cursor_all(ctx, DB_STATUS, "taking a snapshot", &cur, &count))
+        return -1;
     nmirf_mp_pack_str(&ctx->pk, "status");
-    msgpack_pack_map(&ctx->pk, st.ms_entries);
+    msgpack_pack_map(&ctx->pk, count);
     MDB_val k, v;
     size_t n = 0;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && n < st.ms_entries;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && n < count;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), n++) {
         nmirf_mp_pack_strn(&ctx->pk, k.mv_data, k.mv_size);
         nmirf_mp_pack_strn(&ctx->pk, v.mv_data, v.mv_size);

@@ -473,11 +473,8 @@ op_rec_list(op_ctx_t *ctx)
     msgpack_zone_free(zone);
     mdb_cursor_close(cur);
     msgpack_pack_map(&ctx->pk, 2);
-    nmirf_mp_pack_str(&ctx->pk, "recs");
-    msgpack_pack_array(&ctx->pk, shown);
-    msgpack_sbuffer_write(ctx->reply, items.data, items.size);
+    op_pack_items(ctx, "recs", shown, &items);
     nmirf_mp_pack_kv_uint(&ctx->pk, "total", total);
-    msgpack_sbuffer_destroy(&items);
     return 0;
 }
 

@@ -19,7 +19,7 @@ s_write_report(op_ctx_t *ctx, uint64_t id, const void *rec, size_t len, const ch
                const char *const *who, size_t nwho)
 {
     uint8_t key[8];
-    store_u64_key(id, key);
+    nmirf_be64_encode(id, key);
     int rc = store_put(ctx->store, ctx->txn, DB_REPORTS, key, 8, rec, len);
     if (rc)
         return op_store_error(ctx, rc, "writing a report");
@@ -161,7 +161,7 @@ op_report_submit(op_ctx_t *ctx)
     }
 
     uint8_t key[8];
-    store_u64_key(id, key);
+    nmirf_be64_encode(id, key);
     MDB_val k = {rec.n, (void *)rec.p}, v = {8, key};
     rc = mdb_put(ctx->txn, store_dbi(ctx->store, DB_REC_REPORTS), &k, &v, 0);
     int result;
@@ -196,7 +196,7 @@ s_decide(op_ctx_t *ctx, bool validate)
     if (op_need_coordinator(ctx))
         return -1;
     uint8_t key[8];
-    store_u64_key(id, key);
+    nmirf_be64_encode(id, key);
     msgpack_object report;
     int rc = store_get(ctx->store, ctx->txn, DB_REPORTS, key, 8, ctx->zone, &report);
     if (rc == MDB_NOTFOUND)
@@ -336,9 +336,6 @@ op_report_list(op_ctx_t *ctx)
     msgpack_zone_free(zone);
     mdb_cursor_close(cur);
     msgpack_pack_map(&ctx->pk, 1);
-    nmirf_mp_pack_str(&ctx->pk, "reports");
-    msgpack_pack_array(&ctx->pk, shown);
-    msgpack_sbuffer_write(ctx->reply, items.data, items.size);
-    msgpack_sbuffer_destroy(&items);
+    op_pack_items(ctx, "reports", shown, &items);
     return 0;
 }

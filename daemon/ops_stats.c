@@ -432,7 +432,7 @@ s_pack_months(op_ctx_t *ctx, const s_stats_t *st, uint64_t now_ms)
         }
         s_copy(ch[n].rec, sizeof ch[n].rec, record_field(&r, "rec"));
         ch[n].decided = decided->via.u64;
-        ch[n].id = k.mv_size == 8 ? store_u64_of(k.mv_data) : 0;
+        ch[n].id = k.mv_size == 8 ? nmirf_be64_decode(k.mv_data) : 0;
         ch[n].status = s_status_index(record_field(&r, "status"));
         n++;
     }

@@ -176,23 +176,6 @@ store_has(store_t *self, MDB_txn *txn, store_db_t db, const void *key, size_t kl
     return mdb_get(txn, self->dbi[db], &k, &v) == 0;
 }
 
-void
-store_u64_key(uint64_t v, uint8_t key[8])
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        key[i] = (uint8_t)v;
-}
-
-uint64_t
-store_u64_of(const void *key)
-{
-    const uint8_t *p = key;
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 /* Reads a u64 counter from meta; 0 if absent. */
 static uint64_t
 s_meta_u64(store_t *self, MDB_txn *txn, const char *name)
@@ -200,14 +183,14 @@ s_meta_u64(store_t *self, MDB_txn *txn, const char *name)
     MDB_val k = {strlen(name), (void *)name}, v;
     if (mdb_get(txn, self->dbi[DB_META], &k, &v) || v.mv_size != 8)
         return 0;
-    return store_u64_of(v.mv_data);
+    return nmirf_be64_decode(v.mv_data);
 }
 
 static int
 s_meta_put_u64(store_t *self, MDB_txn *txn, const char *name, uint64_t value)
 {
     uint8_t buf[8];
-    store_u64_key(value, buf);
+    nmirf_be64_encode(value, buf);
     return store_put(self, txn, DB_META, name, strlen(name), buf, 8);
 }
 
@@ -231,7 +214,7 @@ store_append_event(store_t *self, MDB_txn *txn, nmirf_event_fields_t *ev,
     msgpack_sbuffer_clear(out);
     nmirf_event_encode(out, ev);
     uint8_t key[8], head[NMIRF_HASH_LEN];
-    store_u64_key(ev->seq, key);
+    nmirf_be64_encode(ev->seq, key);
     nmirf_hash2(head, (const uint8_t *)out->data, out->size, NULL, 0);
     /* APPEND: keys only grow, so LMDB can skip the search. */
     MDB_val ek = {8, key}, evv = {out->size, out->data};

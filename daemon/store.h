@@ -89,10 +89,6 @@ uint64_t store_next_report_id(store_t *self, MDB_txn *txn, int *err);
 /* Takes the next measure id (meta "measure"). Returns 0 on error. */
 uint64_t store_next_measure_id(store_t *self, MDB_txn *txn, int *err);
 
-/* Encodes u64 as 8 big-endian bytes, and back. */
-void store_u64_key(uint64_t v, uint8_t key[8]);
-uint64_t store_u64_of(const void *key);
-
 /* Human-readable text for an LMDB error, for log lines and replies. */
 const char *store_strerror(int rc);
 

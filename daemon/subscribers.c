@@ -123,26 +123,24 @@ subscribers_touch(subscribers_t *self, const uint8_t *id, size_t id_len, int64_t
         e->heard = now;
 }
 
-size_t
-subscribers_expire(subscribers_t *self, int64_t now)
+/* Which entries s_drop removes. */
+typedef bool(s_match_fn)(const subscribers_t *self, const s_entry_t *e, const void *arg);
+
+/* Removes every entry match says to, and returns how many. */
+static size_t
+s_drop(subscribers_t *self, s_match_fn *match, const void *arg)
 {
-    if (!self)
-        return 0;
     /* zhashx cannot delete while iterating: gather the keys first. */
     zlist_t *gone = zlist_new();
     if (!gone)
         return 0;
     zlist_autofree(gone); /* copies: a key dies with its entry */
     for (s_entry_t *e = zhashx_first(self->table); e; e = zhashx_next(self->table))
-        if (now - e->heard >= self->ttl_ms)
+        if (match(self, e, arg))
             zlist_append(gone, (void *)zhashx_cursor(self->table));
     size_t n = 0;
     char *key;
     while ((key = zlist_pop(gone)) != NULL) {
-        s_entry_t *e = zhashx_lookup(self->table, key);
-        if (e)
-            log_debug("%s's subscription expired: no request for %lld ms", e->entity,
-                      (long long)self->ttl_ms);
         zhashx_delete(self->table, key);
         free(key);
         n++;
@@ -151,27 +149,37 @@ subscribers_expire(subscribers_t *self, int64_t now)
     return n;
 }
 
+/* An entry not heard from for the subscription's lifetime by *now (an
+   int64_t): expired, and logged as such. */
+static bool
+s_expired(const subscribers_t *self, const s_entry_t *e, const void *now)
+{
+    if (*(const int64_t *)now - e->heard < self->ttl_ms)
+        return false;
+    log_debug("%s's subscription expired: no request for %lld ms", e->entity,
+              (long long)self->ttl_ms);
+    return true;
+}
+
+size_t
+subscribers_expire(subscribers_t *self, int64_t now)
+{
+    return self ? s_drop(self, s_expired, &now) : 0;
+}
+
+/* An entry authenticated as entity (a string). */
+static bool
+s_of_entity(const subscribers_t *self, const s_entry_t *e, const void *entity)
+{
+    return strcmp(e->entity, entity) == 0;
+}
+
 size_t
 subscribers_drop_entity(subscribers_t *self, const char *entity)
 {
     if (!self || zhashx_size(self->table) == 0)
         return 0;
-    zlist_t *gone = zlist_new();
-    if (!gone)
-        return 0;
-    zlist_autofree(gone);
-    for (s_entry_t *e = zhashx_first(self->table); e; e = zhashx_next(self->table))
-        if (strcmp(e->entity, entity) == 0)
-            zlist_append(gone, (void *)zhashx_cursor(self->table));
-    size_t n = 0;
-    char *key;
-    while ((key = zlist_pop(gone)) != NULL) {
-        zhashx_delete(self->table, key);
-        free(key);
-        n++;
-    }
-    zlist_destroy(&gone);
-    return n;
+    return s_drop(self, s_of_entity, entity);
 }
 
 void

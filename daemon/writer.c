@@ -21,10 +21,10 @@ struct _writer_t {
     pthread_t thread;       /* the thread */
     bool started;           /* it runs */
     atomic_bool stopping;   /* writer_destroy: drop what is not begun */
-    jobq_t *jobs;           /* checked jobs to the thread */
+    jobq_t *jobs;           /* checked requests to the thread */
     jobq_t *done;           /* batches back */
     int begin_failures;     /* transactions refused in a row */
-    size_t pending;         /* jobs handed to the thread, not back yet */
+    size_t pending;         /* requests handed to the thread, not back yet */
     unsigned delay_ms;      /* NMIRFD_WRITER_DELAY_MS: a test's pause before
                                each batch (0: none) */
     unsigned hold_ms;       /* NMIRFD_WRITER_HOLD_MS: a test's pause between
@@ -63,7 +63,7 @@ s_fail_all(writer_batch_t *wb, int rc, uint64_t seq)
     char why[256];
     snprintf(why, sizeof why, "the store could not commit: %s", store_strerror(rc));
     for (size_t i = 0; i < wb->count; i++) {
-        msgpack_sbuffer *reply = &wb->jobs[i]->reply;
+        msgpack_sbuffer *reply = &wb->requests[i]->reply;
         uint8_t ids[NMIRF_ID_LEN];
         bool has_id = false;
         nmirf_reply_t *r =
@@ -80,7 +80,7 @@ s_fail_all(writer_batch_t *wb, int rc, uint64_t seq)
 }
 
 /* Begins the batch's transaction, retrying while the store refuses: the
-   jobs wait (nothing can be answered without one). A store that keeps
+   requests wait (nothing can be answered without one). A store that keeps
    refusing (MDB_PANIC after a failed sync) will not heal in this process:
    exit, and let the service manager restart us on a store LMDB recovers
    at open. */
@@ -100,26 +100,26 @@ s_begin(writer_t *self)
     return txn;
 }
 
-/* Where a batch takes its jobs from: the next one, or NULL. */
-typedef verifier_job_t *(s_next_fn)(void *source);
+/* Where a batch takes its requests from: the next one, or NULL. */
+typedef request_t *(s_next_fn)(void *source);
 
 /* The thread's source: what is already waiting in its queue. */
-static verifier_job_t *
+static request_t *
 s_next_waiting(void *source)
 {
     return jobq_take_one(source);
 }
 
-/* Applies first and every job next gives (up to the batch's limits),
+/* Applies first and every request next gives (up to the batch's limits),
    commits once, and returns the batch. */
 static writer_batch_t *
-s_batch(writer_t *self, verifier_job_t *first, s_next_fn *next, void *source)
+s_batch(writer_t *self, request_t *first, s_next_fn *next, void *source)
 {
     writer_batch_t *wb = calloc(1, sizeof *wb);
-    verifier_job_t **jobs = calloc(BROKER_BATCH_MAX, sizeof *jobs);
-    if (!wb || !jobs)
+    request_t **reqs = calloc(BROKER_BATCH_MAX, sizeof *reqs);
+    if (!wb || !reqs)
         fatalx("out of memory for a batch"); /* nothing half-done yet */
-    wb->jobs = jobs;
+    wb->requests = reqs;
     if (self->delay_ms)
         usleep(self->delay_ms * 1000);
     batch_t batch = {.store = self->store,
@@ -131,16 +131,16 @@ s_batch(writer_t *self, verifier_job_t *first, s_next_fn *next, void *source)
        BROKER_BATCH_BYTES: replies wait for the commit, so this bounds the
        memory a burst of large reads can pin. */
     size_t bytes = 0;
-    verifier_job_t *job = first;
-    while (job) {
-        if (job->check_rc == 0)
-            dispatch_apply(&batch, &job->checked, &job->reply);
+    request_t *req = first;
+    while (req) {
+        if (req->check_rc == 0)
+            dispatch_apply(&batch, &req->checked, &req->reply);
         else
-            nmirf_reply_encode(&job->reply, NULL, NMIRF_E_INTERNAL, "out of memory",
+            nmirf_reply_encode(&req->reply, NULL, NMIRF_E_INTERNAL, "out of memory",
                                store_seq(self->store, batch.txn), NULL, 0);
-        bytes += job->reply.size;
-        jobs[wb->count++] = job;
-        job = wb->count < BROKER_BATCH_MAX && bytes < BROKER_BATCH_BYTES ? next(source)
+        bytes += req->reply.size;
+        reqs[wb->count++] = req;
+        req = wb->count < BROKER_BATCH_MAX && bytes < BROKER_BATCH_BYTES ? next(source)
                                                                          : NULL;
     }
     if (!batch.writes) {
@@ -189,16 +189,16 @@ s_thread(void *arg)
 {
     writer_t *self = arg;
     while (jobq_wait(self->jobs)) {
-        verifier_job_t *job = jobq_take_one(self->jobs);
-        if (!job)
+        request_t *req = jobq_take_one(self->jobs);
+        if (!req)
             continue;
         if (atomic_load(&self->stopping)) {
             /* The broker gave up waiting for us (broker_run): nobody
                would answer these; their clients resend. */
-            verifier_job_destroy(&job);
+            request_destroy(&req);
             continue;
         }
-        writer_batch_t *wb = s_batch(self, job, s_next_waiting, self->jobs);
+        writer_batch_t *wb = s_batch(self, req, s_next_waiting, self->jobs);
         if (self->hold_ms && wb->events.count)
             usleep(self->hold_ms * 1000); /* the test hook: committed, not back */
         /* The batch cannot be dropped (its requests are in flight): out
@@ -241,7 +241,7 @@ writer_destroy(writer_t **self_p)
         return;
     writer_t *self = *self_p;
     if (self->started) {
-        /* The batch it is in finishes; jobs not begun are dropped. */
+        /* The batch it is in finishes; requests not begun are dropped. */
         atomic_store(&self->stopping, true);
         jobq_close(self->jobs);
         pthread_join(self->thread, NULL);
@@ -256,9 +256,9 @@ writer_destroy(writer_t **self_p)
 }
 
 int
-writer_submit(writer_t *self, verifier_job_t *job)
+writer_submit(writer_t *self, request_t *req)
 {
-    if (jobq_push(self->jobs, job))
+    if (jobq_push(self->jobs, req))
         return -1;
     self->pending++;
     return 0;
@@ -266,23 +266,23 @@ writer_submit(writer_t *self, verifier_job_t *job)
 
 /* The inline source: an array. */
 typedef struct {
-    verifier_job_t **jobs; /* the jobs */
+    request_t **reqs;      /* the requests */
     size_t n, i;           /* how many, the next */
 } s_array_t;
 
-static verifier_job_t *
+static request_t *
 s_next_in_array(void *source)
 {
     s_array_t *a = source;
-    return a->i < a->n ? a->jobs[a->i++] : NULL;
+    return a->i < a->n ? a->reqs[a->i++] : NULL;
 }
 
 writer_batch_t *
-writer_run(writer_t *self, verifier_job_t **jobs, size_t n)
+writer_run(writer_t *self, request_t **reqs, size_t n)
 {
     assert(self->pending == 0 && n > 0 && n <= BROKER_BATCH_MAX);
-    s_array_t a = {jobs, n, 1};
-    return s_batch(self, jobs[0], s_next_in_array, &a);
+    s_array_t a = {reqs, n, 1};
+    return s_batch(self, reqs[0], s_next_in_array, &a);
 }
 
 bool
@@ -314,8 +314,8 @@ writer_batch_destroy(writer_batch_t **batch_p)
         return;
     writer_batch_t *wb = *batch_p;
     for (size_t i = 0; i < wb->count; i++)
-        verifier_job_destroy(&wb->jobs[i]);
-    free(wb->jobs);
+        request_destroy(&wb->requests[i]);
+    free(wb->requests);
     event_batch_free(&wb->events);
     free(wb);
     *batch_p = NULL;

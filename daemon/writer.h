@@ -6,7 +6,7 @@
     BROKER_BATCH_MAX, or until the replies hold BROKER_BATCH_BYTES) into
     one LMDB write transaction, applies each (dispatch_apply: a write in a
     nested transaction), commits once (synced: the durability point), and
-    hands the batch back: the jobs with their replies and the events the
+    hands the batch back: the requests with their replies and the events the
     commit holds (a batch that appended events also commits a signed
     checkpoint of the new head, checkpoint_put). The broker's thread then
     sends the replies, then publishes the events. So no reply and no event
@@ -26,11 +26,11 @@
 #include "nmirf_keys.h"
 #include "stats.h"
 #include "store.h"
-#include "verifier.h"
+#include "request.h"
 
 /* A committed (or refused) batch, back from the writer. */
 typedef struct {
-    verifier_job_t **jobs; /* the requests, replies filled in (owned) */
+    request_t **requests;  /* the requests, replies filled in (owned) */
     size_t count;          /* how many */
     event_batch_t events;  /* what the commit holds, to publish */
 } writer_batch_t;
@@ -43,22 +43,22 @@ typedef struct _writer_t writer_t;
    NULL on failure. */
 writer_t *writer_new(store_t *store, broker_stats_t *stats, const nmirf_key_t *key);
 
-/* Stops the thread once its current batch is done, and frees the jobs it
+/* Stops the thread once its current batch is done, and frees the requests it
    had not begun and the batches not taken back (unanswered). */
 void writer_destroy(writer_t **self_p);
 
-/* Queues a checked job (the writer takes it). Returns 0 or -1. */
-int writer_submit(writer_t *self, verifier_job_t *job);
+/* Queues a checked request (the writer takes it). Returns 0 or -1. */
+int writer_submit(writer_t *self, request_t *req);
 
-/* True if the thread has nothing of ours: no job handed to it is
+/* True if the thread has nothing of ours: no request handed to it is
    unanswered. */
 bool writer_idle(writer_t *self);
 
-/* Runs a batch of jobs[0..n) (1 <= n <= BROKER_BATCH_MAX) on the calling
+/* Runs a batch of reqs[0..n) (1 <= n <= BROKER_BATCH_MAX) on the calling
    thread, as the writer thread would, and returns it. Only while
    writer_idle: then the thread waits and the write transaction is free.
    For a lone request, this saves two thread wake-ups. */
-writer_batch_t *writer_run(writer_t *self, verifier_job_t **jobs, size_t n);
+writer_batch_t *writer_run(writer_t *self, request_t **reqs, size_t n);
 
 /* The descriptor that turns readable when batches come back. */
 int writer_done(writer_t *self);
@@ -66,7 +66,7 @@ int writer_done(writer_t *self);
 /* A batch that came back, or NULL. Never blocks. Caller destroys. */
 writer_batch_t *writer_next(writer_t *self);
 
-/* Destroys the batch's remaining jobs and events. */
+/* Destroys the batch's remaining requests and events. */
 void writer_batch_destroy(writer_batch_t **batch_p);
 
 #endif

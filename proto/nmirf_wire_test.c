@@ -753,6 +753,21 @@ s_replies(void)
     nmirf_reply_destroy(&r);
 }
 
+/* Packs the head every refused event below shares: a map of 7 with seq,
+   ts, kind, subject and author, then the key "entities" (its value and
+   prev are the caller's). */
+static void
+s_pack_event_head(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 7);
+    nmirf_mp_pack_kv_uint(pk, "seq", 1);
+    nmirf_mp_pack_kv_uint(pk, "ts", 1);
+    nmirf_mp_pack_kv_str(pk, "kind", "rec.added");
+    nmirf_mp_pack_kv_str(pk, "subject", "X");
+    nmirf_mp_pack_kv_str(pk, "author", "-");
+    nmirf_mp_pack_str(pk, "entities");
+}
+
 static void
 s_events(void)
 {
@@ -803,13 +818,7 @@ s_events(void)
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 7);
-    nmirf_mp_pack_kv_uint(&pk, "seq", 1);
-    nmirf_mp_pack_kv_uint(&pk, "ts", 1);
-    nmirf_mp_pack_kv_str(&pk, "kind", "rec.added");
-    nmirf_mp_pack_kv_str(&pk, "subject", "X");
-    nmirf_mp_pack_kv_str(&pk, "author", "-");
-    nmirf_mp_pack_str(&pk, "entities");
+    s_pack_event_head(&pk);
     msgpack_pack_array(&pk, 0);
     nmirf_mp_pack_str(&pk, "prev");
     nmirf_mp_pack_bin(&pk, p31, 31);
@@ -818,13 +827,7 @@ s_events(void)
     nmirf_event_destroy(&e);
     /* The same with 32 bytes but no data map. */
     msgpack_sbuffer_clear(&sb);
-    msgpack_pack_map(&pk, 7);
-    nmirf_mp_pack_kv_uint(&pk, "seq", 1);
-    nmirf_mp_pack_kv_uint(&pk, "ts", 1);
-    nmirf_mp_pack_kv_str(&pk, "kind", "rec.added");
-    nmirf_mp_pack_kv_str(&pk, "subject", "X");
-    nmirf_mp_pack_kv_str(&pk, "author", "-");
-    nmirf_mp_pack_str(&pk, "entities");
+    s_pack_event_head(&pk);
     msgpack_pack_array(&pk, 1);
     msgpack_pack_uint8(&pk, 1);
     nmirf_mp_pack_str(&pk, "prev");

@@ -142,7 +142,7 @@ h_remember(const char *op, const nmirf_reply_t *r)
 {
     char *body = NULL;
     if (r) {
-        json_t *json = nmirf_mp_to_json(&r->body);
+        json_t *json = nmirf_json_from_mp(&r->body);
         body = json ? json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
         json_decref(json);
     }
@@ -416,7 +416,7 @@ s_spawn(h_broker_t *b)
     /* The broker wrote its key pair before its endpoints. */
     char pub[PATH_MAX + 32], kwhy[256];
     snprintf(pub, sizeof pub, "%s/keys/NMIRFD.pub", b->dir);
-    H_ASSERTF(nmirf_server_key_load(pub, b->server_key, kwhy, sizeof kwhy) == 0,
+    H_ASSERTF(nmirf_client_server_key_load(pub, b->server_key, kwhy, sizeof kwhy) == 0,
               "load the broker's public key: %s", kwhy);
 
     h_entity_t *coord = &b->ents[0];

@@ -130,7 +130,7 @@ s_ping(int line)
     if (nmirf_key_load(&key, path, why, sizeof why))
         s_fail(line, "coordinator key: %s", why);
     snprintf(path, sizeof path, "%s/data/keys/NMIRFD.pub", s_dir);
-    if (nmirf_server_key_load(path, server, why, sizeof why))
+    if (nmirf_client_server_key_load(path, server, why, sizeof why))
         s_fail(line, "server key: %s", why);
     nmirf_client_t *c = nmirf_client_new(req + strlen("request = "), &key, server, 5000);
     free(text);

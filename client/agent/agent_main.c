@@ -112,11 +112,11 @@ static void
 s_on_hup(void *arg)
 {
     agent_t *ag = s.ag;
-    service_reloading();
+    nmirf_service_reloading();
     if (nmirf_conf_reload(&s.conf, s.boot, &s.src, s_reloadable, s_apply, ag) < 0)
-        service_ready("running; the last reload was refused (see the log)");
+        nmirf_service_ready("running; the last reload was refused (see the log)");
     else
-        service_ready("running as %s", ag->key.entity);
+        nmirf_service_ready("running as %s", ag->key.entity);
 }
 
 /* The housekeeping timer: the subscription, catch-up, resends, submit
@@ -170,7 +170,7 @@ main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     /* Before any thread exists: see nmirf_service.h. */
-    if (service_block_sighup() != 0) {
+    if (nmirf_service_block_sighup() != 0) {
         perror("nmirf-agent: cannot block SIGHUP");
         return 1;
     }
@@ -267,7 +267,7 @@ main(int argc, char **argv)
         fatalx("key: %s", why);
     if (!ag.key.has_secret)
         fatalx("key %s holds no secret key (use ID.key, not ID.pub)", key_path);
-    if (nmirf_server_key_load(server_key_path, ag.server_key, why, sizeof why) != 0)
+    if (nmirf_client_server_key_load(server_key_path, ag.server_key, why, sizeof why))
         fatalx("server key: %s", why);
     nmirf_key_t broker_key; /* its signing half checks the broker's checkpoints */
     if (nmirf_key_load(&broker_key, server_key_path, why, sizeof why) != 0)
@@ -291,18 +291,18 @@ main(int argc, char **argv)
     zsys_set_logstream(NULL);
 
     int rc = s_run(&ag);
-    if (rc == 0 && service_on_sighup(ag.loop, s_on_hup, NULL))
+    if (rc == 0 && nmirf_service_on_sighup(ag.loop, s_on_hup, NULL))
         rc = 1;
     if (rc == 0) {
-        unsigned watchdog_ms = service_watchdog_start(ag.loop);
+        unsigned watchdog_ms = nmirf_service_watchdog_start(ag.loop);
         log_info("nmirf-agent %s: entity %s, data in %s, broker %s / %s, config %s, log "
                  "level %s%s",
                  NMIRF_VERSION, ag.key.entity, ag.dir, ag.request_ep, ag.events_ep,
                  s.src.path ? s.src.path : "none", log_level_name(log_level()),
                  watchdog_ms ? ", watchdog on" : "");
-        service_ready("running as %s", ag.key.entity);
+        nmirf_service_ready("running as %s", ag.key.entity);
         zloop_start(ag.loop); /* returns on SIGINT/SIGTERM (CZMQ's handler) */
-        service_stopping();
+        nmirf_service_stopping();
         log_info("stopping");
     }
     link_monitor_close(&ag);

@@ -192,7 +192,7 @@ notify_collect(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev, zlist_t *pend
         json_object_set_new(j, "rec", json_string(ev->subject));
     s_copy_str(j, "deadline", &ev->data, "deadline");
     s_copy_str(j, "reason", &ev->data, "reason");
-    json_object_set_new(j, "data", nmirf_mp_to_json(&ev->data));
+    json_object_set_new(j, "data", nmirf_json_from_mp(&ev->data));
     char *text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     if (text) {
