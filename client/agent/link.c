@@ -30,7 +30,7 @@
     waited), and each try would hold the loop for its whole timeout. So
     after a failure the broker counts as unreachable, the messages already
     waiting are drained without counting as contact (the caller,
-    replica.c, does that with contact_hold), and no read is tried for 1 s,
+    replica.c, does that with link_hold_contact), and no read is tried for 1 s,
     then 2, 4 ... up to 60 s, whatever heartbeats say. A read that
     succeeds resets the wait.
 */
