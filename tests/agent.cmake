@@ -20,3 +20,15 @@ foreach(spec agent_notify_test:180 agent_outbox_test:180 agent_recover_test:180
                                 $<TARGET_FILE:nmirf>)
   set_tests_properties(${name} PROPERTIES TIMEOUT ${seconds} LABELS agent)
 endforeach()
+
+# The replica through its header alone (client/agent/replica_test.c, a
+# unit test beside the module): no broker, no other part of the agent.
+add_executable(replica_unit
+  ${PROJECT_SOURCE_DIR}/client/agent/replica_test.c ${PROJECT_SOURCE_DIR}/client/agent/replica.c
+  ${PROJECT_SOURCE_DIR}/client/agent/replica_mine.c ${PROJECT_SOURCE_DIR}/client/agent/witness.c
+  ${PROJECT_SOURCE_DIR}/client/agent/link.c ${PROJECT_SOURCE_DIR}/client/agent/link_monitor.c)
+target_include_directories(replica_unit PRIVATE ${PROJECT_SOURCE_DIR}/client/agent
+                                                ${CMAKE_CURRENT_LIST_DIR}) # unit.h
+target_link_libraries(replica_unit PRIVATE nmirf_common PkgConfig::LMDB)
+add_test(NAME replica_unit COMMAND replica_unit)
+set_tests_properties(replica_unit PROPERTIES TIMEOUT 60 LABELS "unit;agent")

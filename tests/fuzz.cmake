@@ -43,8 +43,7 @@ foreach(spec mp_check:nmirf_proto envelope:nmirf_proto reply:nmirf_proto
   target_link_libraries(${target} PRIVATE ${lib})
   if(name STREQUAL "replica")
     # The agent's replica and notifications, instrumented here (the agent
-    # is an executable, not a library); the harness stubs link.c and
-    # outbox.c.
+    # is an executable, not a library); the harness stubs link.c.
     target_sources(${target} PRIVATE ${PROJECT_SOURCE_DIR}/client/agent/replica.c
                                      ${PROJECT_SOURCE_DIR}/client/agent/notify.c
                                      ${PROJECT_SOURCE_DIR}/client/agent/witness.c)

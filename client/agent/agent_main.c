@@ -7,6 +7,10 @@
     socket last, so that DIR/agent.sock appearing means the agent is
     ready), runs the reactor until SIGINT or SIGTERM, and closes them in
     reverse. See docs/AGENT.md.
+
+    This file alone knows every part: the parts know none of those that
+    depend on them, and what flows back (a pushed event, a reply, a
+    result) goes through the callbacks wired here (s_wire).
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +22,13 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "control.h"
+#include "link.h"
+#include "notify.h"
+#include "outbox.h"
+#include "replica.h"
+
+#include "nmirf_client.h"
 #include "nmirf_conf.h"
 #include "nmirf_dirlock.h"
 #include "nmirf_log.h"
@@ -53,8 +64,14 @@ static struct {
     nmirf_conf_t *boot;      /* settings read at start (kept: the
                                 agent's strings point into it) */
     nmirf_conf_t *conf;      /* settings in force */
-    agent_t *ag;             /* the agent */
     bool forget_checkpoint;  /* --forget-checkpoint: drop the kept one at start */
+    agent_conf_t ag;         /* the agent's configuration, lent to every part */
+    zloop_t *loop;           /* the reactor */
+    link_t *link;            /* the broker connection */
+    replica_t *replica;      /* the replica (and the witness) */
+    outbox_t *outbox;        /* the submissions */
+    notify_t *notify;        /* the notifications */
+    control_t *control;      /* the control socket */
 } s;
 
 static void
@@ -99,10 +116,10 @@ s_usage(FILE *out)
 static void
 s_apply(const nmirf_conf_t *next, void *arg)
 {
-    agent_t *ag = arg;
-    ag->hook = nmirf_conf_get(next, "hook");
-    ag->notify_log = nmirf_conf_get(next, "notify_log");
-    notify_reopen(ag->notify);
+    (void)arg;
+    s.ag.hook = nmirf_conf_get(next, "hook");
+    s.ag.notify_log = nmirf_conf_get(next, "notify_log");
+    notify_reopen(s.notify);
 }
 
 /* SIGHUP: re-reads the file (flags still override it), applies the log
@@ -111,12 +128,12 @@ s_apply(const nmirf_conf_t *next, void *arg)
 static void
 s_on_hup(void *arg)
 {
-    agent_t *ag = s.ag;
+    (void)arg;
     nmirf_service_reloading();
-    if (nmirf_conf_reload(&s.conf, s.boot, &s.src, s_reloadable, s_apply, ag) < 0)
+    if (nmirf_conf_reload(&s.conf, s.boot, &s.src, s_reloadable, s_apply, NULL) < 0)
         nmirf_service_ready("running; the last reload was refused (see the log)");
     else
-        nmirf_service_ready("running as %s", ag->key.entity);
+        nmirf_service_ready("running as %s", s.ag.key.entity);
 }
 
 /* The housekeeping timer: the subscription, catch-up, resends, submit
@@ -124,28 +141,146 @@ s_on_hup(void *arg)
 static int
 s_on_tick(zloop_t *loop, int timer_id, void *arg)
 {
-    agent_t *ag = arg;
-    link_subscribe(ag);
-    replica_tick(ag);
-    outbox_tick(ag->outbox);
-    link_report(ag);
-    control_tick(ag->control);
-    notify_reap(ag->notify);
+    (void)loop;
+    (void)timer_id;
+    (void)arg;
+    link_subscribe(s.link);
+    replica_tick(s.replica);
+    outbox_tick(s.outbox);
+    link_report(s.link, outbox_pending(s.outbox));
+    control_tick(s.control);
+    notify_reap(s.notify);
     return 0;
 }
 
-/* Opens every part and runs the reactor. Returns the exit status. */
-static int
-s_run(agent_t *ag)
+/* --- the wiring: what one part hands another ----------------------------- */
+
+/* The link: pushed messages wait; the replica reads them. */
+static void
+s_link_pushed(void *arg)
 {
-    ag->loop = zloop_new();
-    if (replica_open(ag) || (s.forget_checkpoint && witness_forget(ag)) ||
-        witness_open(ag) || !(ag->outbox = outbox_new(ag)) || link_open(ag) ||
-        !(ag->notify = notify_new(ag)))
+    (void)arg;
+    replica_on_pushed(s.replica);
+}
+
+/* The link: a reply to something the outbox sent (or a ping's). */
+static void
+s_link_reply(nmirf_reply_t **reply_p, void *arg)
+{
+    (void)arg;
+    outbox_on_reply(s.outbox, reply_p);
+}
+
+/* The link: the broker's sequence a reply carried. */
+static void
+s_link_seq(uint64_t seq, void *arg)
+{
+    (void)arg;
+    replica_on_seq(s.replica, seq);
+}
+
+/* The link: our subscription was answered at the broker's seq. */
+static void
+s_link_subscribed(uint64_t seq, void *arg)
+{
+    (void)arg;
+    replica_on_subscribed(s.replica, seq);
+}
+
+/* The link: a handshake succeeded; what is pending goes, oldest first. */
+static void
+s_link_connected(void *arg)
+{
+    (void)arg;
+    outbox_on_connected(s.outbox);
+}
+
+/* The link: the broker's ZAP refused our key (link_monitor.c). */
+static void
+s_link_key_refused(unsigned zap_status, void *arg)
+{
+    (void)arg;
+    size_t pending = outbox_pending(s.outbox);
+    log_warnx("the broker at %s refused this agent's key for %s in the handshake "
+              "(ZAP status %u): the entity is not enrolled, was revoked, or its "
+              "key was rotated; nothing can be sent (%zu outbox entries kept "
+              "pending) until it is enrolled; the agent connects again on its "
+              "own (30 s, then up to every 5 min)",
+              s.ag.request_ep, s.ag.key.entity, zap_status, pending);
+    replica_status_t rs;
+    replica_status(s.replica, &rs);
+    notify_key_refused(s.notify, rs.seq, pending);
+}
+
+/* The replica: an event applied in txn; its notification, if ours. */
+static void
+s_replica_collect(MDB_txn *txn, const MDB_dbi *dbi, const nmirf_event_t *ev,
+                  zlist_t *pending, void *arg)
+{
+    (void)arg;
+    notify_collect(s.notify, txn, dbi[AG_DB_ASSIGNMENTS], ev, pending);
+}
+
+/* The replica: committed; what was collected is delivered. */
+static void
+s_replica_deliver(zlist_t *pending, void *arg)
+{
+    (void)arg;
+    notify_deliver(s.notify, pending);
+}
+
+/* The outbox: an entry answered for good; a waiting submit gets it. */
+static void
+s_outbox_result(const uint8_t id[NMIRF_ID_LEN], const nmirf_reply_t *reply, void *arg)
+{
+    (void)arg;
+    if (s.control)
+        control_on_result(s.control, id, reply);
+}
+
+/* The outbox: an entry refused for good, notified. */
+static void
+s_outbox_refused(const char *op, const uint8_t id[NMIRF_ID_LEN], const uint8_t *env,
+                 size_t env_len, const nmirf_reply_t *reply, void *arg)
+{
+    (void)arg;
+    notify_refused(s.notify, op, id, env, env_len, reply);
+}
+
+/* Opens every part and wires them. Returns the exit status. */
+static int
+s_run(void)
+{
+    static const link_events_t link_events = {
+        .pushed = s_link_pushed,
+        .reply = s_link_reply,
+        .seq = s_link_seq,
+        .subscribed = s_link_subscribed,
+        .connected = s_link_connected,
+        .key_refused = s_link_key_refused,
+    };
+    static const replica_events_t replica_events = {
+        .collect = s_replica_collect,
+        .deliver = s_replica_deliver,
+    };
+    static const outbox_events_t outbox_events = {
+        .result = s_outbox_result,
+        .refused = s_outbox_refused,
+    };
+    if (!(s.loop = zloop_new()))
+        fatalx("cannot make the reactor");
+    /* The link is made first and connected after the replica and the
+       outbox: its callbacks reach them. */
+    if (!(s.link = link_new(&s.ag, s.loop, &link_events)) ||
+        !(s.replica = replica_new(&s.ag, s.link, s.forget_checkpoint, &replica_events)) ||
+        !(s.outbox = outbox_new(&s.ag, replica_env(s.replica),
+                                replica_dbis(s.replica)[AG_DB_OUTBOX], s.link,
+                                &outbox_events)) ||
+        link_connect(s.link) || !(s.notify = notify_new(&s.ag)))
         return 1;
-    zloop_reader(ag->loop, ag->dealer, link_on_dealer, ag);
-    zloop_timer(ag->loop, AGENT_TICK_MS, 0, s_on_tick, ag);
-    if (!(ag->control = control_new(ag))) /* registers its own reader */
+    zloop_timer(s.loop, AGENT_TICK_MS, 0, s_on_tick, NULL);
+    /* registers its own reader */
+    if (!(s.control = control_new(&s.ag, s.loop, s.link, s.replica, s.outbox)))
         return 1;
     return 0;
 }
@@ -174,8 +309,7 @@ main(int argc, char **argv)
         perror("nmirf-agent: cannot block SIGHUP");
         return 1;
     }
-    agent_t ag = {0};
-    s.ag = &ag;
+    agent_conf_t *ag = &s.ag;
     bool check_only = false;
     int c;
     while ((c = getopt_long(argc, argv, "c:nk:S:d:b:e:vh", opts, NULL)) != -1) {
@@ -239,11 +373,11 @@ main(int argc, char **argv)
         return start;
     }
     s.boot = s.conf;
-    ag.dir = nmirf_conf_get(s.conf, "data_dir");
-    ag.request_ep = nmirf_conf_get(s.conf, "request_endpoint");
-    ag.events_ep = nmirf_conf_get(s.conf, "events_endpoint");
-    ag.hook = nmirf_conf_get(s.conf, "hook");
-    ag.notify_log = nmirf_conf_get(s.conf, "notify_log");
+    ag->dir = nmirf_conf_get(s.conf, "data_dir");
+    ag->request_ep = nmirf_conf_get(s.conf, "request_endpoint");
+    ag->events_ep = nmirf_conf_get(s.conf, "events_endpoint");
+    ag->hook = nmirf_conf_get(s.conf, "hook");
+    ag->notify_log = nmirf_conf_get(s.conf, "notify_log");
     const char *key_path = nmirf_conf_get(s.conf, "key_file");
     const char *server_key_path = nmirf_conf_get(s.conf, "server_key_file");
     if (!key_path || !server_key_path) {
@@ -263,56 +397,56 @@ main(int argc, char **argv)
     }
     log_init("nmirf-agent", false);
     log_set_level(log_level_from_name(nmirf_conf_get(s.conf, "log_level")));
-    if (nmirf_key_load(&ag.key, key_path, why, sizeof why) != 0)
+    if (nmirf_key_load(&ag->key, key_path, why, sizeof why) != 0)
         fatalx("key: %s", why);
-    if (!ag.key.has_secret)
+    if (!ag->key.has_secret)
         fatalx("key %s holds no secret key (use ID.key, not ID.pub)", key_path);
-    if (nmirf_client_server_key_load(server_key_path, ag.server_key, why, sizeof why))
+    if (nmirf_client_server_key_load(server_key_path, ag->server_key, why, sizeof why) != 0)
         fatalx("server key: %s", why);
     nmirf_key_t broker_key; /* its signing half checks the broker's checkpoints */
     if (nmirf_key_load(&broker_key, server_key_path, why, sizeof why) != 0)
         fatalx("server key: %s", why);
-    memcpy(ag.broker_sign_pk, broker_key.sign_pk, sizeof ag.broker_sign_pk);
+    memcpy(ag->broker_sign_pk, broker_key.sign_pk, sizeof ag->broker_sign_pk);
     nmirf_key_wipe(&broker_key);
-    if (mkdir(ag.dir, 0750) != 0 && errno != EEXIST)
-        fatal("mkdir %s", ag.dir);
+    if (mkdir(ag->dir, 0750) != 0 && errno != EEXIST)
+        fatal("mkdir %s", ag->dir);
     /* One agent per DIR: a second one would unlink the first's sockets
        and write the same outbox. The lock is taken before anything in DIR
        is touched and held (by the open fd) until exit. */
     pid_t holder;
-    int lock_fd = nmirf_dirlock_take(ag.dir, "nmirf-agent", &holder, why, sizeof why);
+    int lock_fd = nmirf_dirlock_take(ag->dir, "nmirf-agent", &holder, why, sizeof why);
     if (lock_fd < 0) {
         log_warnx("%s; exiting", why);
-        nmirf_key_wipe(&ag.key);
+        nmirf_key_wipe(&ag->key);
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
     zsys_init();
     zsys_set_logstream(NULL);
 
-    int rc = s_run(&ag);
-    if (rc == 0 && nmirf_service_on_sighup(ag.loop, s_on_hup, NULL))
+    int rc = s_run();
+    if (rc == 0 && nmirf_service_on_sighup(s.loop, s_on_hup, NULL))
         rc = 1;
     if (rc == 0) {
-        unsigned watchdog_ms = nmirf_service_watchdog_start(ag.loop);
+        unsigned watchdog_ms = nmirf_service_watchdog_start(s.loop);
         log_info("nmirf-agent %s: entity %s, data in %s, broker %s / %s, config %s, log "
                  "level %s%s",
-                 NMIRF_VERSION, ag.key.entity, ag.dir, ag.request_ep, ag.events_ep,
+                 NMIRF_VERSION, ag->key.entity, ag->dir, ag->request_ep, ag->events_ep,
                  s.src.path ? s.src.path : "none", log_level_name(log_level()),
                  watchdog_ms ? ", watchdog on" : "");
-        nmirf_service_ready("running as %s", ag.key.entity);
-        zloop_start(ag.loop); /* returns on SIGINT/SIGTERM (CZMQ's handler) */
+        nmirf_service_ready("running as %s", ag->key.entity);
+        zloop_start(s.loop); /* returns on SIGINT/SIGTERM (CZMQ's handler) */
         nmirf_service_stopping();
         log_info("stopping");
     }
-    link_monitor_close(&ag);
-    zloop_destroy(&ag.loop);
-    control_destroy(&ag.control);
-    notify_destroy(&ag.notify);
-    link_close(&ag);
-    outbox_destroy(&ag.outbox);
-    replica_close(&ag);
-    nmirf_key_wipe(&ag.key);
+    /* The link first: its readers leave the loop before the loop goes. */
+    link_destroy(&s.link);
+    zloop_destroy(&s.loop);
+    control_destroy(&s.control);
+    notify_destroy(&s.notify);
+    outbox_destroy(&s.outbox);
+    replica_destroy(&s.replica);
+    nmirf_key_wipe(&ag->key);
     close(lock_fd);
     if (s.conf != s.boot)
         nmirf_conf_destroy(&s.conf);

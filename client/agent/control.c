@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "agent.h"
+#include "control.h"
 #include "nmirf_log.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
@@ -30,20 +30,36 @@ typedef struct {
 } s_waiter_t;
 
 struct _control_t {
-    agent_t *ag;      /* the agent */
+    const agent_conf_t *conf; /* the configuration (borrowed) */
+    link_t *link;             /* the broker connection, for its state (borrowed) */
+    replica_t *replica;       /* the replica, read (borrowed) */
+    outbox_t *outbox;         /* where submissions are queued (borrowed) */
     zsock_t *router;  /* ROUTER on ipc://DIR/agent.sock */
     zlist_t *waiters; /* s_waiter_t */
 };
 
 control_t *
-control_new(agent_t *ag)
+control_new(const agent_conf_t *conf, zloop_t *loop, link_t *link, replica_t *replica,
+            outbox_t *outbox)
 {
     control_t *self = calloc(1, sizeof *self);
-    self->ag = ag;
+    if (!self) {
+        log_warnx("control: out of memory");
+        return NULL;
+    }
+    self->conf = conf;
+    self->link = link;
+    self->replica = replica;
+    self->outbox = outbox;
     self->waiters = zlist_new();
+    if (!self->waiters) {
+        log_warnx("control: out of memory");
+        control_destroy(&self);
+        return NULL;
+    }
     self->router = zsock_new(ZMQ_ROUTER);
     char path[4096];
-    snprintf(path, sizeof path, "%s/agent.sock", ag->dir);
+    snprintf(path, sizeof path, "%s/agent.sock", conf->dir);
     unlink(path); /* a socket file left by a killed agent */
     /* The socket file is made by bind with the process umask: 0117 gives
        0660, owner and group only. */
@@ -62,7 +78,7 @@ control_new(agent_t *ag)
         return NULL;
     }
     chmod(path, 0660);
-    zloop_reader(ag->loop, self->router, control_on_request, ag);
+    zloop_reader(loop, self->router, control_on_request, self);
     return self;
 }
 
@@ -73,7 +89,7 @@ control_destroy(control_t **self_p)
     if (!self)
         return;
     s_waiter_t *w;
-    while ((w = zlist_pop(self->waiters))) {
+    while (self->waiters && (w = zlist_pop(self->waiters))) {
         zmsg_destroy(&w->route);
         free(w);
     }
@@ -101,9 +117,11 @@ static void
 s_answer(control_t *self, zmsg_t **route_p, nmirf_code_t code, const char *message,
          const msgpack_sbuffer *body)
 {
+    replica_status_t rs;
+    replica_status(self->replica, &rs);
     msgpack_sbuffer out;
     msgpack_sbuffer_init(&out);
-    nmirf_reply_encode(&out, NULL, code, message, self->ag->seq,
+    nmirf_reply_encode(&out, NULL, code, message, rs.seq,
                        body ? (const uint8_t *)body->data : NULL, body ? body->size : 0);
     s_send(self, route_p, &out);
     msgpack_sbuffer_destroy(&out);
@@ -134,7 +152,9 @@ s_answer_queued(control_t *self, zmsg_t **route_p, const uint8_t id[NMIRF_ID_LEN
     /* key_refused: the broker refuses our key, so "queued" is all this
        submission will be until the key is enrolled (the agent connects
        again on its own, link_monitor.c). */
-    bool refused = self->ag->key_refused;
+    link_status_t ls;
+    link_status(self->link, &ls);
+    bool refused = ls.key_refused;
     msgpack_pack_map(&pk, refused ? 3 : 2);
     nmirf_mp_pack_str(&pk, "queued");
     msgpack_pack_true(&pk);
@@ -205,7 +225,7 @@ s_submit(control_t *self, zmsg_t **route_p, const msgpack_object *body)
     else
         nmirf_random_id(id, NMIRF_ID_LEN);
     nmirf_reply_t *known = NULL;
-    int state = ido ? outbox_lookup(self->ag->outbox, id, &known) : 0;
+    int state = ido ? outbox_lookup(self->outbox, id, &known) : 0;
     if (state == 2) { /* answered already: that answer again */
         s_answer_reply(self, route_p, known);
         nmirf_reply_destroy(&known);
@@ -222,9 +242,8 @@ s_submit(control_t *self, zmsg_t **route_p, const msgpack_object *body)
     msgpack_packer_init(&pk, &packed, msgpack_sbuffer_write);
     nmirf_mp_pack_object(&pk, req);
     char why[256] = "";
-    int rc =
-        outbox_enqueue(self->ag->outbox, "report.submit", (const uint8_t *)packed.data,
-                       packed.size, id, why, sizeof why);
+    int rc = outbox_enqueue(self->outbox, "report.submit", (const uint8_t *)packed.data,
+                            packed.size, id, why, sizeof why);
     msgpack_sbuffer_destroy(&packed);
     if (rc)
         return s_answer(self, route_p, NMIRF_E_STORAGE, why, NULL);
@@ -234,6 +253,10 @@ s_submit(control_t *self, zmsg_t **route_p, const msgpack_object *body)
        cannot have come back yet, since replies are read by the loop. */
 add_waiter:;
     s_waiter_t *w = calloc(1, sizeof *w);
+    if (!w) { /* queued all the same: only the wait is given up */
+        log_warnx("control: out of memory: a submit is answered without waiting");
+        return s_answer_queued(self, route_p, id);
+    }
     w->route = *route_p;
     *route_p = NULL;
     memcpy(w->id, id, NMIRF_ID_LEN);
@@ -277,38 +300,41 @@ control_tick(control_t *self)
 
 /* status {}: where the replica and the outbox stand. */
 static int
-s_status(agent_t *ag, msgpack_packer *pk)
+s_status(control_t *self, msgpack_packer *pk)
 {
-    bool up = link_reachable(ag);
+    link_status_t ls;
+    replica_status_t rs;
+    link_status(self->link, &ls);
+    replica_status(self->replica, &rs);
+    bool up = ls.reachable;
     int64_t now = zclock_mono();
     msgpack_pack_map(pk, 14);
-    nmirf_mp_pack_kv_str(pk, "entity", ag->key.entity);
-    nmirf_mp_pack_kv_uint(pk, "seq", ag->seq);
-    nmirf_mp_pack_kv_uint(pk, "broker_seq", ag->broker_seq);
-    nmirf_mp_pack_kv_uint(pk, "lag",
-                          ag->broker_seq > ag->seq ? ag->broker_seq - ag->seq : 0);
-    s_kv_bool(pk, "stale", !up || !ag->loaded);
+    nmirf_mp_pack_kv_str(pk, "entity", self->conf->key.entity);
+    nmirf_mp_pack_kv_uint(pk, "seq", rs.seq);
+    nmirf_mp_pack_kv_uint(pk, "broker_seq", rs.broker_seq);
+    nmirf_mp_pack_kv_uint(pk, "lag", rs.broker_seq > rs.seq ? rs.broker_seq - rs.seq : 0);
+    s_kv_bool(pk, "stale", !up || !rs.loaded);
     s_kv_bool(pk, "connected", up);
-    s_kv_bool(pk, "loaded", ag->loaded);
-    nmirf_mp_pack_kv_uint(pk, "outbox", outbox_pending(ag->outbox));
+    s_kv_bool(pk, "loaded", rs.loaded);
+    nmirf_mp_pack_kv_uint(pk, "outbox", outbox_pending(self->outbox));
     /* Entries the broker refused for good, and whether it refuses our key
        (link_monitor.c): then nothing pending can be sent. */
-    nmirf_mp_pack_kv_uint(pk, "refused", outbox_refused(ag->outbox));
-    s_kv_bool(pk, "key_refused", ag->key_refused);
+    nmirf_mp_pack_kv_uint(pk, "refused", outbox_refused(self->outbox));
+    s_kv_bool(pk, "key_refused", ls.key_refused);
     /* How long since the broker was heard (ms; absent if never), and when
        the outbox length was last reported to it (0: not yet). */
     nmirf_mp_pack_str(pk, "heard_ms_ago");
-    if (ag->last_contact)
-        msgpack_pack_uint64(pk, (uint64_t)(now - ag->last_contact));
+    if (ls.last_contact)
+        msgpack_pack_uint64(pk, (uint64_t)(now - ls.last_contact));
     else
         msgpack_pack_nil(pk);
-    nmirf_mp_pack_kv_uint(pk, "outbox_reported", (uint64_t)ag->reported_at);
+    nmirf_mp_pack_kv_uint(pk, "outbox_reported", (uint64_t)ls.reported_at);
     /* The witness (witness.c): the broker checkpoint kept, and why the
        broker is refused (nil while it is not). */
-    nmirf_mp_pack_kv_uint(pk, "checkpoint_seq", ag->witness.seq);
+    nmirf_mp_pack_kv_uint(pk, "checkpoint_seq", rs.checkpoint_seq);
     nmirf_mp_pack_str(pk, "broker_refused");
-    if (ag->refused)
-        nmirf_mp_pack_str(pk, ag->refused_why);
+    if (rs.refused)
+        nmirf_mp_pack_str(pk, rs.refused);
     else
         msgpack_pack_nil(pk);
     return 0;
@@ -321,7 +347,6 @@ s_status(agent_t *ag, msgpack_packer *pk)
 static void
 s_mine(control_t *self, zmsg_t **route_p, const msgpack_object *body)
 {
-    agent_t *ag = self->ag;
     char today[16];
     nmirf_date_of(nmirf_now_ms(), today);
     uint64_t horizon = AGENT_DUE_SOON_DAYS;
@@ -349,14 +374,23 @@ s_mine(control_t *self, zmsg_t **route_p, const msgpack_object *body)
     msgpack_sbuffer_init(&out);
     msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 7);
-    nmirf_mp_pack_kv_str(&pk, "entity", ag->key.entity);
-    nmirf_mp_pack_kv_uint(&pk, "seq", ag->seq);
-    nmirf_mp_pack_kv_uint(&pk, "broker_seq", ag->broker_seq);
-    s_kv_bool(&pk, "stale", !link_reachable(ag) || !ag->loaded);
+    replica_status_t rs;
+    replica_status(self->replica, &rs);
+    nmirf_mp_pack_kv_str(&pk, "entity", self->conf->key.entity);
+    nmirf_mp_pack_kv_uint(&pk, "seq", rs.seq);
+    nmirf_mp_pack_kv_uint(&pk, "broker_seq", rs.broker_seq);
+    s_kv_bool(&pk, "stale", !link_reachable(self->link) || !rs.loaded);
     nmirf_mp_pack_kv_str(&pk, "today", today);
     nmirf_mp_pack_kv_uint(&pk, "due_soon_days", horizon);
     nmirf_mp_pack_str(&pk, "assignments");
-    if (replica_pack_mine(ag, today, horizon, &pk) == 0)
+    MDB_txn *txn;
+    int rc = replica_read_begin(self->replica, &txn);
+    if (!rc) {
+        rc = replica_pack_mine(txn, replica_dbis(self->replica), self->conf->key.entity,
+                               today, horizon, &pk);
+        mdb_txn_abort(txn);
+    }
+    if (rc == 0)
         s_answer(self, route_p, NMIRF_OK, NULL, &out);
     else
         s_answer(self, route_p, NMIRF_E_STORAGE, "cannot read the replica", NULL);
@@ -365,19 +399,21 @@ s_mine(control_t *self, zmsg_t **route_p, const msgpack_object *body)
 
 /* outbox {}: pending entries, refused ones and the last answers. */
 static int
-s_outbox(agent_t *ag, msgpack_packer *pk)
+s_outbox(control_t *self, msgpack_packer *pk)
 {
-    outbox_pack(ag->outbox, pk);
+    link_status_t ls;
+    link_status(self->link, &ls);
+    outbox_pack(self->outbox, ls.key_refused, pk);
     return 0;
 }
 
 /* digest {}: the replica's digest and sequence. */
 static int
-s_digest(agent_t *ag, msgpack_packer *pk)
+s_digest(control_t *self, msgpack_packer *pk)
 {
     uint8_t d[NMIRF_HASH_LEN];
     uint64_t seq;
-    if (replica_digest(ag, d, &seq))
+    if (replica_digest(self->replica, d, &seq))
         return -1;
     msgpack_pack_map(pk, 2);
     nmirf_mp_pack_kv_uint(pk, "seq", seq);
@@ -389,7 +425,7 @@ s_digest(agent_t *ag, msgpack_packer *pk)
 /* The read operations: name and what packs the reply body. */
 static const struct {
     const char *name;                            /* op */
-    int (*run)(agent_t *ag, msgpack_packer *pk); /* packs the body; 0 or -1 */
+    int (*run)(control_t *self, msgpack_packer *pk); /* packs the body; 0 or -1 */
 } s_reads[] = {
     {"status", s_status},
     {"outbox", s_outbox},
@@ -425,7 +461,7 @@ s_dispatch(control_t *self, zmsg_t **route_p, const msgpack_object *req)
         msgpack_packer pk;
         msgpack_sbuffer_init(&out);
         msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
-        if (s_reads[i].run(self->ag, &pk) == 0)
+        if (s_reads[i].run(self, &pk) == 0)
             s_answer(self, route_p, NMIRF_OK, NULL, &out);
         else
             s_answer(self, route_p, NMIRF_E_STORAGE, "cannot read the replica", NULL);
@@ -439,7 +475,7 @@ s_dispatch(control_t *self, zmsg_t **route_p, const msgpack_object *req)
 int
 control_on_request(zloop_t *loop, zsock_t *router, void *arg)
 {
-    control_t *self = ((agent_t *)arg)->control;
+    control_t *self = arg;
     zmsg_t *route = zmsg_recv(router);
     if (!route)
         return 0;

@@ -11,11 +11,11 @@
 
     A reply is one frame, a pushed message two ([topic][event], as on the
     broker's PUB), so frame counts tell them apart. Replies go to the
-    outbox (or, for our `subscribe`, here), pushes to the replica
-    (link_next_push). A blocking read waits for the reply with its request
-    id; what arrives meanwhile is not lost: pushes are stashed for the
-    replica to apply after, in order, and other replies are handed to the
-    outbox at once.
+    reply callback (agent_main.c gives them to the outbox) or, for our
+    `subscribe`, are handled here; pushes are read by the replica
+    (link_next_push) when the pushed callback says they wait. A blocking read waits for
+   the reply with its request id; what arrives meanwhile is not lost: pushes are stashed
+   for the replica to apply after, in order, and other replies are delivered at once.
 
     The subscription lasts as long as the connection at the broker: a
     broker restart, or 30 s without a request, ends it while the DEALER
@@ -30,15 +30,17 @@
     waited), and each try would hold the loop for its whole timeout. So
     after a failure the broker counts as unreachable, the messages already
     waiting are drained without counting as contact (the caller,
-    replica.c, does that with contact_hold), and no read is tried for 1 s,
+    replica.c, does that with link_hold_contact), and no read is tried for 1 s,
     then 2, 4 ... up to 60 s, whatever heartbeats say. A read that
     succeeds resets the wait.
 */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
+#include "link_private.h"
 
+#include "nmirf_client.h"
 #include "nmirf_log.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
@@ -49,120 +51,146 @@
 #define PUSH_HWM 200000
 #define SUBSCRIBE_RETRY_MS 200 /* after a subscribe that could not be sent */
 
-/* Makes ag->dealer, its monitor, and connects it. Returns 0 or -1. */
+/* Makes self->dealer, its monitor, and connects it. Returns 0 or -1. */
 static int
-s_dealer_open(agent_t *ag)
+s_dealer_open(link_t *self)
 {
-    ag->dealer = zsock_new(ZMQ_DEALER);
-    if (!ag->dealer || nmirf_client_curve(ag->dealer, &ag->key, ag->server_key) != 0)
+    self->dealer = zsock_new(ZMQ_DEALER);
+    if (!self->dealer ||
+        nmirf_client_curve(self->dealer, &self->conf->key, self->conf->server_key) != 0)
         return -1;
-    zsock_set_rcvhwm(ag->dealer, PUSH_HWM);
+    zsock_set_rcvhwm(self->dealer, PUSH_HWM);
     /* immediate: a send with no live connection fails at once instead of
        queueing in ZeroMQ; the outbox keeps it and resends later. */
-    zsock_set_immediate(ag->dealer, 1);
-    zsock_set_sndtimeo(ag->dealer, 0);
-    zsock_set_linger(ag->dealer, 0);
-    link_monitor_open(ag); /* before connecting: no handshake missed (only reports) */
-    if (zsock_connect(ag->dealer, "%s", ag->request_ep) != 0) {
-        log_warnx("cannot connect to request endpoint %s", ag->request_ep);
+    zsock_set_immediate(self->dealer, 1);
+    zsock_set_sndtimeo(self->dealer, 0);
+    zsock_set_linger(self->dealer, 0);
+    link_monitor_open(self); /* before connecting: no handshake missed (only reports) */
+    if (zsock_connect(self->dealer, "%s", self->conf->request_ep) != 0) {
+        log_warnx("cannot connect to request endpoint %s", self->conf->request_ep);
         return -1;
     }
     return 0;
 }
 
-int
-link_open(agent_t *ag)
+static int s_on_dealer(zloop_t *loop, zsock_t *dealer, void *arg);
+
+link_t *
+link_new(const agent_conf_t *conf, zloop_t *loop, const link_events_t *events)
 {
-    ag->stash = zlist_new();
-    ag->replies = zlist_new();
-    ag->key_retry_timer = -1; /* link_monitor.c */
-    ag->zap_retry_timer = -1;
-    if (!ag->stash || !ag->replies)
-        return -1;
-    return s_dealer_open(ag);
+    link_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        log_warnx("link: out of memory");
+        return NULL;
+    }
+    self->conf = conf;
+    self->loop = loop;
+    self->events = *events;
+    self->key_retry_timer = -1; /* link_monitor.c */
+    self->zap_retry_timer = -1;
+    self->stash = zlist_new();
+    self->replies = zlist_new();
+    if (!self->stash || !self->replies) {
+        log_warnx("link: out of memory");
+        link_destroy(&self);
+    }
+    return self;
 }
 
 int
-link_reopen(agent_t *ag)
+link_connect(link_t *self)
 {
-    zloop_reader_end(ag->loop, ag->dealer);
-    link_monitor_close(ag);
-    zsock_destroy(&ag->dealer);
-    ag->subscribed = false; /* the subscription lived on the old connection */
-    if (s_dealer_open(ag) != 0)
+    if (s_dealer_open(self) != 0)
         return -1;
-    zloop_reader(ag->loop, ag->dealer, link_on_dealer, ag);
+    zloop_reader(self->loop, self->dealer, s_on_dealer, self);
+    return 0;
+}
+
+int
+link_reopen(link_t *self)
+{
+    zloop_reader_end(self->loop, self->dealer);
+    link_monitor_close(self);
+    zsock_destroy(&self->dealer);
+    self->subscribed = false; /* the subscription lived on the old connection */
+    if (s_dealer_open(self) != 0)
+        return -1;
+    zloop_reader(self->loop, self->dealer, s_on_dealer, self);
     return 0;
 }
 
 void
-link_close(agent_t *ag)
+link_destroy(link_t **self_p)
 {
-    zsock_destroy(&ag->dealer);
+    link_t *self = *self_p;
+    if (!self)
+        return;
+    link_monitor_close(self);
+    if (self->dealer)
+        zloop_reader_end(self->loop, self->dealer);
+    zsock_destroy(&self->dealer);
     zmsg_t *msg;
-    while (ag->stash && (msg = zlist_pop(ag->stash)) != NULL)
+    while (self->stash && (msg = zlist_pop(self->stash)) != NULL)
         zmsg_destroy(&msg);
-    zlist_destroy(&ag->stash);
+    zlist_destroy(&self->stash);
     nmirf_reply_t *r;
-    while (ag->replies && (r = zlist_pop(ag->replies)) != NULL)
+    while (self->replies && (r = zlist_pop(self->replies)) != NULL)
         nmirf_reply_destroy(&r);
-    zlist_destroy(&ag->replies);
+    zlist_destroy(&self->replies);
+    free(self);
+    *self_p = NULL;
 }
 
 void
-link_contact(agent_t *ag)
+link_contact(link_t *self)
 {
-    if (!ag->contact_hold)
-        ag->last_contact = zclock_mono();
+    if (!self->contact_hold)
+        self->last_contact = zclock_mono();
 }
 
 bool
-link_may_read(const agent_t *ag)
+link_may_read(const link_t *self)
 {
     /* Subscribed first (Clone pattern): every event after a snapshot's or
        a page's sequence is then either pushed or fetched again. */
-    return link_reachable(ag) && ag->subscribed && zclock_mono() >= ag->read_next;
+    return link_reachable(self) && self->subscribed && zclock_mono() >= self->read_next;
 }
 
 void
-link_read_failed(agent_t *ag)
+link_read_failed(link_t *self)
 {
-    if (ag->read_backoff_ms < AGENT_RETRY_FIRST_MS)
-        ag->read_backoff_ms = AGENT_RETRY_FIRST_MS;
-    ag->read_next = zclock_mono() + ag->read_backoff_ms;
-    log_info("next read from the broker in %d s", ag->read_backoff_ms / 1000);
-    ag->read_backoff_ms = ag->read_backoff_ms * 2 > AGENT_RETRY_MAX_MS
-                              ? AGENT_RETRY_MAX_MS
-                              : ag->read_backoff_ms * 2;
+    if (self->read_backoff_ms < AGENT_RETRY_FIRST_MS)
+        self->read_backoff_ms = AGENT_RETRY_FIRST_MS;
+    self->read_next = zclock_mono() + self->read_backoff_ms;
+    log_info("next read from the broker in %d s", self->read_backoff_ms / 1000);
+    self->read_backoff_ms = self->read_backoff_ms * 2 > AGENT_RETRY_MAX_MS
+                                ? AGENT_RETRY_MAX_MS
+                                : self->read_backoff_ms * 2;
 }
 
 bool
-link_reachable(const agent_t *ag)
+link_reachable(const link_t *self)
 {
-    return ag->last_contact && zclock_mono() - ag->last_contact < AGENT_STALE_MS;
+    return self->last_contact && zclock_mono() - self->last_contact < AGENT_STALE_MS;
 }
 
 /* Signs op with body (NULL: {}) as our entity under request id id and
    sends it without waiting. Returns 0, or -1 if it could not be sent (no
    connection: ZMQ_IMMEDIATE). */
 static int
-s_send_as(agent_t *ag, const char *op, const uint8_t *body, size_t len,
+s_send_as(link_t *self, const char *op, const uint8_t *body, size_t len,
           const uint8_t id[NMIRF_ID_LEN], uint64_t *ts_out)
 {
     uint8_t sig[NMIRF_SIG_LEN], *env = NULL;
     size_t env_len = 0;
     uint64_t ts = nmirf_now_ms();
-    if (nmirf_request_encode(op, id, ag->key.entity, ts, body, len, ag->key.sign_sk, &env,
-                             &env_len, sig))
+    if (nmirf_request_encode(op, id, self->conf->key.entity, ts, body, len,
+                             self->conf->key.sign_sk, &env, &env_len, sig))
         return -1;
-    zmsg_t *msg = zmsg_new();
-    zmsg_addmem(msg, env, env_len);
-    zmsg_addmem(msg, sig, NMIRF_SIG_LEN);
+    int rc = link_send(self, env, env_len, sig);
     free(env);
-    if (zmsg_send(&msg, ag->dealer) != 0) {
-        zmsg_destroy(&msg);
+    if (rc != 0)
         return -1;
-    }
     if (ts_out)
         *ts_out = ts;
     return 0;
@@ -170,47 +198,46 @@ s_send_as(agent_t *ag, const char *op, const uint8_t *body, size_t len,
 
 /* s_send_as under a fresh id (into id). */
 static int
-s_send(agent_t *ag, const char *op, const uint8_t *body, size_t len,
+s_send(link_t *self, const char *op, const uint8_t *body, size_t len,
        uint8_t id[NMIRF_ID_LEN], uint64_t *ts_out)
 {
     nmirf_random_id(id, NMIRF_ID_LEN);
-    return s_send_as(ag, op, body, len, id, ts_out);
+    return s_send_as(self, op, body, len, id, ts_out);
 }
 
 /* The reply of our `subscribe`: pushes come from now on. Its seq is the
    broker's latest as of the subscription; anything after the replica's
    sequence up to it is fetched with events.since. */
 static void
-s_on_subscribed(agent_t *ag, const nmirf_reply_t *r)
+s_on_subscribed(link_t *self, const nmirf_reply_t *r)
 {
-    ag->sub_pending = false;
+    self->sub_pending = false;
     if (!r->ok) {
         log_warnx("subscribe refused: %s: %s", r->code_name, r->message);
         return; /* tried again after AGENT_STALE_MS (link_subscribe) */
     }
-    if (!ag->subscribed)
+    if (!self->subscribed)
         log_info("subscribed to events at sequence %llu", (unsigned long long)r->seq);
-    ag->subscribed = true;
-    ag->last_push = zclock_mono();
-    if (ag->loaded && r->seq > ag->seq)
-        ag->catchup = true;
+    self->subscribed = true;
+    self->last_push = zclock_mono();
+    self->events.subscribed(r->seq, self->events.arg);
 }
 
 /* A reply that is not the one a blocking read waits for: ours to
-   `subscribe`, or the outbox's (a ping's reply matches no entry there and
-   is dropped). Takes *r_p. */
+   `subscribe`, or one for the reply callback (the outbox's; a ping's
+   reply matches no entry there and is dropped). Takes *r_p. */
 static void
-s_deliver(agent_t *ag, nmirf_reply_t **r_p)
+s_deliver(link_t *self, nmirf_reply_t **r_p)
 {
     nmirf_reply_t *r = *r_p;
-    link_contact(ag);
-    if (r->seq > ag->broker_seq)
-        ag->broker_seq = r->seq;
-    if (ag->sub_pending && r->has_id && memcmp(r->id, ag->sub_id, NMIRF_ID_LEN) == 0) {
-        s_on_subscribed(ag, r);
+    link_contact(self);
+    self->events.seq(r->seq, self->events.arg);
+    if (self->sub_pending && r->has_id &&
+        memcmp(r->id, self->sub_id, NMIRF_ID_LEN) == 0) {
+        s_on_subscribed(self, r);
         nmirf_reply_destroy(r_p);
     } else
-        outbox_on_reply(ag, r_p);
+        self->events.reply(r_p, self->events.arg);
 }
 
 /* Decodes a one-frame message as a reply (NULL, logged, if it is not). */
@@ -229,22 +256,22 @@ s_reply_of(zmsg_t **msg_p)
 
 /* A pushed message was read off the socket: the subscription is alive. */
 static void
-s_pushed(agent_t *ag)
+s_pushed(link_t *self)
 {
-    ag->last_push = zclock_mono();
+    self->last_push = zclock_mono();
 }
 
 zmsg_t *
-link_next_push(agent_t *ag)
+link_next_push(link_t *self)
 {
-    zmsg_t *msg = zlist_pop(ag->stash);
+    zmsg_t *msg = zlist_pop(self->stash);
     if (msg)
         return msg;
-    while (zsock_events(ag->dealer) & ZMQ_POLLIN) {
-        if (!(msg = zmsg_recv(ag->dealer)))
+    while (zsock_events(self->dealer) & ZMQ_POLLIN) {
+        if (!(msg = zmsg_recv(self->dealer)))
             return NULL;
         if (zmsg_size(msg) == 2) {
-            s_pushed(ag);
+            s_pushed(self);
             return msg;
         }
         if (zmsg_size(msg) != 1) {
@@ -257,95 +284,100 @@ link_next_push(agent_t *ag)
            link_flush_replies once it has committed. */
         nmirf_reply_t *r = s_reply_of(&msg);
         if (r)
-            zlist_append(ag->replies, r);
+            zlist_append(self->replies, r);
     }
     return NULL;
 }
 
 bool
-link_stashed(const agent_t *ag)
+link_stashed(const link_t *self)
 {
-    return zlist_size(ag->stash) > 0;
+    return zlist_size(self->stash) > 0;
 }
 
 void
-link_flush_replies(agent_t *ag)
+link_flush_replies(link_t *self)
 {
     nmirf_reply_t *r;
-    while ((r = zlist_pop(ag->replies)) != NULL)
-        s_deliver(ag, &r);
+    while ((r = zlist_pop(self->replies)) != NULL)
+        s_deliver(self, &r);
 }
 
-int
-link_on_dealer(zloop_t *loop, zsock_t *dealer, void *arg)
+/* zloop reader of the DEALER: pushed events are read by the pushed
+   callback (the replica), then the replies met on the way are
+   delivered. */
+static int
+s_on_dealer(zloop_t *loop, zsock_t *dealer, void *arg)
 {
-    agent_t *ag = arg;
-    replica_on_pushed(ag); /* reads pushes, and flushes the replies met */
-    link_flush_replies(ag);
+    (void)loop;
+    (void)dealer;
+    link_t *self = arg;
+    self->events.pushed(self->events.arg); /* reads pushes, flushes the replies met */
+    link_flush_replies(self);
     return 0;
 }
 
 void
-link_subscribe(agent_t *ag)
+link_subscribe(link_t *self)
 {
     int64_t now = zclock_mono();
     /* Messages not read yet (after a pause, a long snapshot) are most
        likely pushes: nothing is stale, and a reply would wait behind
        them anyway. */
-    bool unread = link_stashed(ag) || (zsock_events(ag->dealer) & ZMQ_POLLIN);
-    if (ag->subscribed && !unread && now - ag->last_push >= AGENT_STALE_MS) {
+    bool unread = link_stashed(self) || (zsock_events(self->dealer) & ZMQ_POLLIN);
+    if (self->subscribed && !unread && now - self->last_push >= AGENT_STALE_MS) {
         log_info("nothing pushed by the broker for %d ms: subscribing again",
-                 (int)(now - ag->last_push));
-        ag->subscribed = false;
+                 (int)(now - self->last_push));
+        self->subscribed = false;
     }
-    if (ag->subscribed || now < ag->sub_next)
+    if (self->subscribed || now < self->sub_next)
         return;
-    if (ag->sub_pending && unread) {
-        ag->sub_next = now + AGENT_STALE_MS; /* its reply may be among them */
+    if (self->sub_pending && unread) {
+        self->sub_next = now + AGENT_STALE_MS; /* its reply may be among them */
         return;
     }
     /* An unanswered subscribe is sent again under the same id: any of its
        replies, however late, is the answer (a fresh id each time would
        throw away every reply that came after the next resend). */
-    if (!ag->sub_pending)
-        nmirf_random_id(ag->sub_id, NMIRF_ID_LEN);
-    if (s_send_as(ag, "subscribe", NULL, 0, ag->sub_id, NULL) != 0) {
-        ag->sub_next = now + SUBSCRIBE_RETRY_MS; /* no connection yet */
+    if (!self->sub_pending)
+        nmirf_random_id(self->sub_id, NMIRF_ID_LEN);
+    if (s_send_as(self, "subscribe", NULL, 0, self->sub_id, NULL) != 0) {
+        self->sub_next = now + SUBSCRIBE_RETRY_MS; /* no connection yet */
         return;
     }
-    ag->sub_pending = true;
-    ag->sub_next = now + AGENT_STALE_MS; /* unanswered: again after this */
+    self->sub_pending = true;
+    self->sub_next = now + AGENT_STALE_MS; /* unanswered: again after this */
 }
 
 /* Keeps a pushed message that came while a read waited, for the replica
    (link_next_push gives it first). */
 static void
-s_stash(agent_t *ag, zmsg_t *msg)
+s_stash(link_t *self, zmsg_t *msg)
 {
-    s_pushed(ag);
-    if (zlist_size(ag->stash) >= PUSH_HWM) {
+    s_pushed(self);
+    if (zlist_size(self->stash) >= PUSH_HWM) {
         zmsg_destroy(&msg); /* a gap the replica will notice and fetch */
         return;
     }
-    zlist_append(ag->stash, msg);
+    zlist_append(self->stash, msg);
 }
 
 /* Waits up to timeout_ms for the reply with request id id, stashing
    pushes and delivering other replies as they come. Returns it, or NULL
    with a reason. */
 static nmirf_reply_t *
-s_wait_reply(agent_t *ag, const uint8_t id[NMIRF_ID_LEN], int timeout_ms, char *why,
+s_wait_reply(link_t *self, const uint8_t id[NMIRF_ID_LEN], int timeout_ms, char *why,
              size_t whylen)
 {
     int64_t deadline = zclock_mono() + timeout_ms;
-    void *sock = zsock_resolve(ag->dealer);
+    void *sock = zsock_resolve(self->dealer);
     for (;;) {
-        while (zsock_events(ag->dealer) & ZMQ_POLLIN) {
-            zmsg_t *msg = zmsg_recv(ag->dealer);
+        while (zsock_events(self->dealer) & ZMQ_POLLIN) {
+            zmsg_t *msg = zmsg_recv(self->dealer);
             if (!msg)
                 break;
             if (zmsg_size(msg) == 2) {
-                s_stash(ag, msg);
+                s_stash(self, msg);
                 continue;
             }
             if (zmsg_size(msg) != 1) {
@@ -356,7 +388,7 @@ s_wait_reply(agent_t *ag, const uint8_t id[NMIRF_ID_LEN], int timeout_ms, char *
             if (r && r->has_id && memcmp(r->id, id, NMIRF_ID_LEN) == 0)
                 return r;
             if (r)
-                s_deliver(ag, &r); /* no transaction is open during a read */
+                s_deliver(self, &r); /* no transaction is open during a read */
         }
         int64_t left = deadline - zclock_mono();
         if (left <= 0) {
@@ -373,48 +405,46 @@ s_wait_reply(agent_t *ag, const uint8_t id[NMIRF_ID_LEN], int timeout_ms, char *
 }
 
 nmirf_reply_t *
-link_read(agent_t *ag, const char *op, const uint8_t *body, size_t len, int timeout_ms)
+link_read(link_t *self, const char *op, const uint8_t *body, size_t len, int timeout_ms)
 {
     char why[256] = "";
     uint8_t id[NMIRF_ID_LEN];
     nmirf_reply_t *r = NULL;
-    if (s_send(ag, op, body, len, id, NULL) != 0)
+    if (s_send(self, op, body, len, id, NULL) != 0)
         snprintf(why, sizeof why, "not connected to the broker");
     else
-        r = s_wait_reply(ag, id, timeout_ms, why, sizeof why);
+        r = s_wait_reply(self, id, timeout_ms, why, sizeof why);
     if (!r) {
         log_warnx("%s: %s", op, why);
-        ag->last_contact = 0; /* only what comes after this counts */
-        link_read_failed(ag);
+        self->last_contact = 0; /* only what comes after this counts */
+        link_read_failed(self);
         return NULL;
     }
-    link_contact(ag);
-    if (r->seq > ag->broker_seq)
-        ag->broker_seq = r->seq;
-    if (link_stashed(ag))
+    link_contact(self);
+    self->events.seq(r->seq, self->events.arg);
+    if (link_stashed(self))
         log_debug("%s: %zu pushed messages kept while waiting", op,
-                  zlist_size(ag->stash));
+                  zlist_size(self->stash));
     if (!r->ok) {
         log_warnx("%s refused: %s: %s", op, r->code_name, r->message);
         nmirf_reply_destroy(&r);
-        link_read_failed(ag); /* asking again at once would be refused again */
+        link_read_failed(self); /* asking again at once would be refused again */
     } else
-        ag->read_backoff_ms = AGENT_RETRY_FIRST_MS;
+        self->read_backoff_ms = AGENT_RETRY_FIRST_MS;
     return r;
 }
 
 void
-link_report(agent_t *ag)
+link_report(link_t *self, size_t pending)
 {
     int64_t now = zclock_mono();
-    size_t pending = outbox_pending(ag->outbox);
     /* A change is reported within a second (not at once: a burst of
        submissions would make a ping each); otherwise every period. */
-    bool changed = pending != ag->reported_outbox && ag->reported_at;
-    if (now < ag->report_next &&
-        !(changed && now >= ag->report_next - AGENT_REPORT_MS + 1000))
+    bool changed = pending != self->reported_outbox && self->reported_at;
+    if (now < self->report_next &&
+        !(changed && now >= self->report_next - AGENT_REPORT_MS + 1000))
         return;
-    ag->report_next = now + AGENT_REPORT_MS;
+    self->report_next = now + AGENT_REPORT_MS;
     msgpack_sbuffer body;
     msgpack_sbuffer_init(&body);
     msgpack_packer pk;
@@ -423,13 +453,44 @@ link_report(agent_t *ag)
     nmirf_mp_pack_kv_uint(&pk, "outbox", pending);
     uint8_t id[NMIRF_ID_LEN];
     uint64_t ts = 0;
-    int rc = s_send(ag, "ping", (uint8_t *)body.data, body.size, id, &ts);
+    int rc = s_send(self, "ping", (uint8_t *)body.data, body.size, id, &ts);
     msgpack_sbuffer_destroy(&body);
     /* No connection: dropped, and tried again in a second. */
     if (rc != 0)
-        ag->report_next = now + 1000;
+        self->report_next = now + 1000;
     else {
-        ag->reported_at = (int64_t)ts;
-        ag->reported_outbox = pending;
+        self->reported_at = (int64_t)ts;
+        self->reported_outbox = pending;
     }
+}
+
+int
+link_send(link_t *self, const uint8_t *env, size_t env_len,
+          const uint8_t sig[NMIRF_SIG_LEN])
+{
+    zmsg_t *msg = self->dealer ? zmsg_new() : NULL;
+    if (!msg)
+        return -1;
+    zmsg_addmem(msg, env, env_len);
+    zmsg_addmem(msg, sig, NMIRF_SIG_LEN);
+    if (zmsg_send(&msg, self->dealer) != 0) {
+        zmsg_destroy(&msg);
+        return -1;
+    }
+    return 0;
+}
+
+void
+link_hold_contact(link_t *self, bool hold)
+{
+    self->contact_hold = hold;
+}
+
+void
+link_status(const link_t *self, link_status_t *st)
+{
+    st->reachable = link_reachable(self);
+    st->key_refused = self->key_refused;
+    st->last_contact = self->last_contact;
+    st->reported_at = self->reported_at;
 }

@@ -6,9 +6,10 @@
     that connection again: the DEALER never gets a peer, every send fails
     (ZMQ_IMMEDIATE), no reply ever comes, and the outbox would just say
     "pending" for ever. A socket monitor on the DEALER sees the refusal
-    (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH): it is logged, delivered as a
-    `key_refused` notification, and shown by `status` and `outbox`
-    (ag->key_refused) until a handshake succeeds. The agent cannot know
+    (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH): it goes to the key_refused callback
+    (agent_main.c logs it and delivers a `key_refused` notification), and
+    `status` and `outbox` show it (link_status) until a handshake
+    succeeds. The agent cannot know
     why (not enrolled, revoked, or an old key after a rotation) and keeps
     its entries: they are the ministry's. libzmq never retries a refused
     handshake, so while refused the agent makes a new DEALER (and
@@ -25,8 +26,8 @@
     series).
 
     Every successful handshake makes the whole outbox due at once, sent
-    oldest first (outbox_on_connected): after an outage the entries' own
-    backoffs would otherwise let a newer one overtake an older one.
+    oldest first (the connected callback, outbox_on_connected): after an outage the
+   entries' own backoffs would otherwise let a newer one overtake an older one.
 
     An entity revoked while its session stays open is not refused here:
     its requests are answered `revoked`, a final refusal (outbox.c).
@@ -34,7 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
+#include "link_private.h"
 #include "nmirf_log.h"
 
 /* Timer: the key was refused a while ago; try a new connection. */
@@ -43,35 +44,35 @@ s_on_retry(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
-    agent_t *ag = arg;
-    ag->key_retry_timer = -1;
-    if (!ag->key_refused)
+    link_t *self = arg;
+    self->key_retry_timer = -1;
+    if (!self->key_refused)
         return 0;
     log_info("the broker refused this agent's key: connecting again");
-    if (link_reopen(ag) != 0)
+    if (link_reopen(self) != 0)
         fatalx("cannot make a new connection to the broker");
     return 0;
 }
 
 /* Schedules the next new connection while the key is refused. */
 static void
-s_retry_later(agent_t *ag)
+s_retry_later(link_t *self)
 {
-    if (ag->key_retry_timer >= 0)
+    if (self->key_retry_timer >= 0)
         return;
-    if (ag->key_retry_ms <= 0) {
+    if (self->key_retry_ms <= 0) {
         const char *env = getenv("NMIRF_AGENT_KEY_RETRY_MS");
         long first = env ? strtol(env, NULL, 10) : 0;
-        ag->key_retry_ms = first > 0 && first <= AGENT_KEY_RETRY_MAX_MS
-                               ? (int)first
-                               : AGENT_KEY_RETRY_FIRST_MS;
+        self->key_retry_ms = first > 0 && first <= AGENT_KEY_RETRY_MAX_MS
+                                 ? (int)first
+                                 : AGENT_KEY_RETRY_FIRST_MS;
     }
-    ag->key_retry_timer =
-        zloop_timer(ag->loop, (size_t)ag->key_retry_ms, 1, s_on_retry, ag);
-    log_info("a new connection to the broker in %d s", ag->key_retry_ms / 1000);
-    ag->key_retry_ms = ag->key_retry_ms * 2 > AGENT_KEY_RETRY_MAX_MS
-                           ? AGENT_KEY_RETRY_MAX_MS
-                           : ag->key_retry_ms * 2;
+    self->key_retry_timer =
+        zloop_timer(self->loop, (size_t)self->key_retry_ms, 1, s_on_retry, self);
+    log_info("a new connection to the broker in %d s", self->key_retry_ms / 1000);
+    self->key_retry_ms = self->key_retry_ms * 2 > AGENT_KEY_RETRY_MAX_MS
+                             ? AGENT_KEY_RETRY_MAX_MS
+                             : self->key_retry_ms * 2;
 }
 
 /* Timer: the broker could not read its store at the last handshake. */
@@ -80,37 +81,37 @@ s_on_zap_retry(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
-    agent_t *ag = arg;
-    ag->zap_retry_timer = -1;
-    if (link_reopen(ag) != 0)
+    link_t *self = arg;
+    self->zap_retry_timer = -1;
+    if (link_reopen(self) != 0)
         fatalx("cannot make a new connection to the broker");
     return 0;
 }
 
 /* ZAP status 300: a new connection soon, on a short bounded backoff. */
 static void
-s_zap_retry(agent_t *ag)
+s_zap_retry(link_t *self)
 {
-    if (ag->zap_retry_timer >= 0)
+    if (self->zap_retry_timer >= 0)
         return;
-    if (ag->zap_retry_ms <= 0) {
-        ag->zap_retry_ms = AGENT_ZAP_RETRY_FIRST_MS;
+    if (self->zap_retry_ms <= 0) {
+        self->zap_retry_ms = AGENT_ZAP_RETRY_FIRST_MS;
         log_warnx("the broker at %s could not read its store to admit this agent's key "
                   "(ZAP status 300): not a refusal; connecting again in %d ms",
-                  ag->request_ep, ag->zap_retry_ms);
+                  self->conf->request_ep, self->zap_retry_ms);
     }
-    ag->zap_retry_timer =
-        zloop_timer(ag->loop, (size_t)ag->zap_retry_ms, 1, s_on_zap_retry, ag);
-    ag->zap_retry_ms = ag->zap_retry_ms * 2 > AGENT_ZAP_RETRY_MAX_MS
-                           ? AGENT_ZAP_RETRY_MAX_MS
-                           : ag->zap_retry_ms * 2;
+    self->zap_retry_timer =
+        zloop_timer(self->loop, (size_t)self->zap_retry_ms, 1, s_on_zap_retry, self);
+    self->zap_retry_ms = self->zap_retry_ms * 2 > AGENT_ZAP_RETRY_MAX_MS
+                             ? AGENT_ZAP_RETRY_MAX_MS
+                             : self->zap_retry_ms * 2;
 }
 
 /* Reader: one monitor event, [u16 event, u32 value][endpoint]. */
 static int
 s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg)
 {
-    agent_t *ag = arg;
+    link_t *self = arg;
     zmsg_t *msg = zmsg_recv(mon);
     zframe_t *f = msg ? zmsg_first(msg) : NULL;
     if (f && zframe_size(f) >= 6) {
@@ -119,31 +120,24 @@ s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg)
         memcpy(&event, zframe_data(f), 2); /* host order, from libzmq itself */
         memcpy(&value, zframe_data(f) + 2, 4);
         if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && value == 300)
-            s_zap_retry(ag);
-        else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && !ag->key_refused) {
-            ag->key_refused = true;
-            log_warnx("the broker at %s refused this agent's key for %s in the handshake "
-                      "(ZAP status %u): the entity is not enrolled, was revoked, or its "
-                      "key was rotated; nothing can be sent (%zu outbox entries kept "
-                      "pending) until it is enrolled; the agent connects again on its "
-                      "own (30 s, then up to every 5 min)",
-                      ag->request_ep, ag->key.entity, (unsigned)value,
-                      outbox_pending(ag->outbox));
-            notify_key_refused(ag, outbox_pending(ag->outbox));
-            s_retry_later(ag);
+            s_zap_retry(self);
+        else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && !self->key_refused) {
+            self->key_refused = true;
+            self->events.key_refused((unsigned)value, self->events.arg);
+            s_retry_later(self);
         } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-            s_retry_later(ag); /* refused again: the next try later */
+            s_retry_later(self); /* refused again: the next try later */
         else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-            if (ag->key_refused)
+            if (self->key_refused)
                 log_info("the broker accepts this agent's key again");
-            ag->key_refused = false;
-            ag->key_retry_ms = 0;
-            ag->zap_retry_ms = 0;
-            if (ag->key_retry_timer >= 0) {
-                zloop_timer_end(ag->loop, ag->key_retry_timer);
-                ag->key_retry_timer = -1;
+            self->key_refused = false;
+            self->key_retry_ms = 0;
+            self->zap_retry_ms = 0;
+            if (self->key_retry_timer >= 0) {
+                zloop_timer_end(self->loop, self->key_retry_timer);
+                self->key_retry_timer = -1;
             }
-            outbox_on_connected(ag->outbox);
+            self->events.connected(self->events.arg);
         }
     }
     zmsg_destroy(&msg);
@@ -151,36 +145,36 @@ s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg)
 }
 
 int
-link_monitor_open(agent_t *ag)
+link_monitor_open(link_t *self)
 {
     /* A new name for each DEALER (link_reopen): libzmq may still hold the
        old monitor's endpoint. */
     static unsigned generation;
     char ep[96];
-    snprintf(ep, sizeof ep, "inproc://nmirf-agent-monitor-%p-%u", (void *)ag,
+    snprintf(ep, sizeof ep, "inproc://nmirf-agent-monitor-%p-%u", (void *)self,
              ++generation);
-    if (zmq_socket_monitor(zsock_resolve(ag->dealer), ep,
+    if (zmq_socket_monitor(zsock_resolve(self->dealer), ep,
                            ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
                                ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0 ||
-        !(ag->monitor = zsock_new_pair(ep)) || /* '>' implied: connects */
-        zloop_reader(ag->loop, ag->monitor, s_on_monitor, ag) != 0) {
+        !(self->monitor = zsock_new_pair(ep)) || /* '>' implied: connects */
+        zloop_reader(self->loop, self->monitor, s_on_monitor, self) != 0) {
         log_warnx("cannot monitor the broker connection: %s; a refused key will "
                   "not be reported",
                   zmq_strerror(zmq_errno()));
-        link_monitor_close(ag);
+        link_monitor_close(self);
         return -1;
     }
     return 0;
 }
 
 void
-link_monitor_close(agent_t *ag)
+link_monitor_close(link_t *self)
 {
-    if (ag->monitor) {
-        if (ag->loop)
-            zloop_reader_end(ag->loop, ag->monitor);
-        zsock_destroy(&ag->monitor);
+    if (self->monitor) {
+        if (self->loop)
+            zloop_reader_end(self->loop, self->monitor);
+        zsock_destroy(&self->monitor);
     }
-    if (ag->dealer)
-        zmq_socket_monitor(zsock_resolve(ag->dealer), NULL, 0);
+    if (self->dealer)
+        zmq_socket_monitor(zsock_resolve(self->dealer), NULL, 0);
 }

@@ -10,7 +10,7 @@
     Two notifications come from the agent itself, not from an event:
     `refused`, when the broker refuses an outbox entry for good (outbox.c),
     and `key_refused`, when its ZAP handler refuses our key in the
-    handshake (link_monitor.c).
+    handshake (link_monitor.c); agent_main.c brings both here.
 
     The hook never blocks the loop: its stdin is an in-memory file
     (memfd) already holding the JSON, so the child cannot stall us by not
@@ -27,14 +27,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "notify.h"
 #include "nmirf_json.h"
 #include "nmirf_log.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 
 struct _notify_t {
-    agent_t *ag;     /* the agent */
+    const agent_conf_t *conf; /* the configuration (borrowed) */
     zsock_t *pub;    /* PUB on ipc://DIR/notify.sock */
     FILE *log;       /* --notify-log file, or NULL */
     size_t children; /* hook processes not yet reaped */
@@ -42,26 +42,30 @@ struct _notify_t {
 };
 
 notify_t *
-notify_new(agent_t *ag)
+notify_new(const agent_conf_t *conf)
 {
     notify_t *self = calloc(1, sizeof *self);
-    self->ag = ag;
+    if (!self) {
+        log_warnx("notify: out of memory");
+        return NULL;
+    }
+    self->conf = conf;
     self->pub = zsock_new(ZMQ_PUB);
-    if (!self->pub || zsock_bind(self->pub, "ipc://%s/notify.sock", ag->dir) != 0) {
-        log_warnx("cannot bind ipc://%s/notify.sock", ag->dir);
+    if (!self->pub || zsock_bind(self->pub, "ipc://%s/notify.sock", conf->dir) != 0) {
+        log_warnx("cannot bind ipc://%s/notify.sock", conf->dir);
         notify_destroy(&self);
         return NULL;
     }
     /* Connecting to a socket file needs write access: the group that may
        use the control socket may follow notifications too. */
     char path[4096];
-    snprintf(path, sizeof path, "%s/notify.sock", ag->dir);
+    snprintf(path, sizeof path, "%s/notify.sock", conf->dir);
     chmod(path, 0660);
     zsock_set_linger(self->pub, 0);
-    if (ag->notify_log) {
-        self->log = fopen(ag->notify_log, "ae"); /* O_CLOEXEC: not the hooks' */
+    if (conf->notify_log) {
+        self->log = fopen(conf->notify_log, "ae"); /* O_CLOEXEC: not the hooks' */
         if (!self->log) {
-            log_warn("cannot open --notify-log %s", ag->notify_log);
+            log_warn("cannot open --notify-log %s", conf->notify_log);
             notify_destroy(&self);
             return NULL;
         }
@@ -75,11 +79,11 @@ notify_reopen(notify_t *self)
     if (self->log)
         fclose(self->log);
     self->log = NULL;
-    if (!self->ag->notify_log)
+    if (!self->conf->notify_log)
         return 0;
-    self->log = fopen(self->ag->notify_log, "ae"); /* O_CLOEXEC: not the hooks' */
+    self->log = fopen(self->conf->notify_log, "ae"); /* O_CLOEXEC: not the hooks' */
     if (!self->log) {
-        log_warn("cannot open the notify log %s", self->ag->notify_log);
+        log_warn("cannot open the notify log %s", self->conf->notify_log);
         return -1;
     }
     return 0;
@@ -137,9 +141,9 @@ s_copy_str(json_t *json, const char *key, const msgpack_object *m, const char *m
    rec.updated, the assignment is read from txn (the event does not say
    who is assigned). */
 static const char *
-s_kind(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev)
+s_kind(const notify_t *self, MDB_txn *txn, MDB_dbi assignments, const nmirf_event_t *ev)
 {
-    const char *me = ag->key.entity;
+    const char *me = self->conf->key.entity;
     const char *k = ev->kind;
     if (strcmp(k, "assignment.set") == 0) {
         if (s_assigned(&ev->data, me))
@@ -152,7 +156,7 @@ s_kind(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev)
         return nmirf_mp_str_is(nmirf_mp_get(&ev->data, "entity"), me) ? k + 7 : NULL;
     if (strcmp(k, "rec.updated") == 0) {
         MDB_val key = {strlen(ev->subject), ev->subject}, v;
-        if (mdb_get(txn, ag->dbi[AG_DB_ASSIGNMENTS], &key, &v) != 0)
+        if (mdb_get(txn, assignments, &key, &v) != 0)
             return NULL;
         msgpack_zone zone;
         msgpack_object a;
@@ -175,9 +179,10 @@ s_kind(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev)
 }
 
 void
-notify_collect(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev, zlist_t *pending)
+notify_collect(notify_t *self, MDB_txn *txn, MDB_dbi assignments, const nmirf_event_t *ev,
+               zlist_t *pending)
 {
-    const char *kind = s_kind(ag, txn, ev);
+    const char *kind = s_kind(self, txn, assignments, ev);
     if (!kind)
         return;
     json_t *j = json_object();
@@ -232,7 +237,7 @@ s_run_hook(notify_t *self, const char *text)
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        execl("/bin/sh", "sh", "-c", self->ag->hook, (char *)NULL);
+        execl("/bin/sh", "sh", "-c", self->conf->hook, (char *)NULL);
         _exit(127);
     }
     close(fd);
@@ -243,9 +248,8 @@ s_run_hook(notify_t *self, const char *text)
 }
 
 void
-notify_deliver(agent_t *ag, zlist_t *pending)
+notify_deliver(notify_t *self, zlist_t *pending)
 {
-    notify_t *self = ag->notify;
     for (char *text = zlist_first(pending); text; text = zlist_next(pending)) {
         log_info("notification: %s", text);
         zsock_send(self->pub, "ss", "n", text);
@@ -253,7 +257,7 @@ notify_deliver(agent_t *ag, zlist_t *pending)
             fprintf(self->log, "%s\n", text);
             fflush(self->log);
         }
-        if (ag->hook)
+        if (self->conf->hook)
             s_run_hook(self, text);
         self->sent++;
     }
@@ -279,22 +283,27 @@ notify_reap(notify_t *self)
 
 /* Delivers one notification built here (not from an event). Takes j. */
 static void
-s_deliver_one(agent_t *ag, json_t *j)
+s_deliver_one(notify_t *self, json_t *j)
 {
     char *text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     if (!text)
         return;
     zlist_t *one = zlist_new();
+    if (!one) {
+        log_warnx("notify: out of memory: a notification dropped");
+        free(text);
+        return;
+    }
     zlist_autofree(one);
     zlist_append(one, text); /* copied */
     free(text);
-    notify_deliver(ag, one);
+    notify_deliver(self, one);
     zlist_destroy(&one);
 }
 
 void
-notify_refused(agent_t *ag, const char *op, const uint8_t id[NMIRF_ID_LEN],
+notify_refused(notify_t *self, const char *op, const uint8_t id[NMIRF_ID_LEN],
                const uint8_t *env, size_t env_len, const nmirf_reply_t *reply)
 {
     char hex[2 * NMIRF_ID_LEN + 1], reason[1024];
@@ -323,23 +332,23 @@ notify_refused(agent_t *ag, const char *op, const uint8_t id[NMIRF_ID_LEN],
     json_object_set_new(data, "code", json_string(reply->code_name));
     json_object_set_new(data, "message", json_string(reply->message));
     json_object_set_new(j, "data", data);
-    s_deliver_one(ag, j);
+    s_deliver_one(self, j);
 }
 
 void
-notify_key_refused(agent_t *ag, size_t pending)
+notify_key_refused(notify_t *self, uint64_t seq, size_t pending)
 {
     json_t *j = json_object();
     json_object_set_new(j, "kind", json_string("key_refused"));
-    json_object_set_new(j, "seq", json_integer((json_int_t)ag->seq));
+    json_object_set_new(j, "seq", json_integer((json_int_t)seq));
     json_object_set_new(j, "event", json_string("handshake"));
-    json_object_set_new(j, "subject", json_string(ag->key.entity));
+    json_object_set_new(j, "subject", json_string(self->conf->key.entity));
     json_object_set_new(j, "reason",
                         json_string("the broker refused this agent's key: the entity is "
                                     "not enrolled, was revoked, or its key was rotated"));
     json_t *data = json_object();
-    json_object_set_new(data, "entity", json_string(ag->key.entity));
+    json_object_set_new(data, "entity", json_string(self->conf->key.entity));
     json_object_set_new(data, "pending", json_integer((json_int_t)pending));
     json_object_set_new(j, "data", data);
-    s_deliver_one(ag, j);
+    s_deliver_one(self, j);
 }

@@ -50,7 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
+#include "outbox.h"
 #include "nmirf_log.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
@@ -99,7 +99,11 @@ typedef struct {
 } s_result_t;
 
 struct _outbox_t {
-    agent_t *ag;         /* the agent */
+    const agent_conf_t *conf; /* our entity's keys (borrowed) */
+    MDB_env *env;             /* the replica's environment (borrowed) */
+    MDB_dbi db;               /* the outbox's database in it */
+    link_t *link;             /* what entries are sent through (borrowed) */
+    outbox_events_t events;   /* where ended entries go */
     zlist_t *entries;    /* s_entry_t pending, oldest first */
     zlist_t *refused;    /* s_entry_t refused, oldest first, at most
                             AGENT_REFUSED_MAX (also on disk) */
@@ -175,7 +179,8 @@ s_pack_entry(const s_entry_t *e, msgpack_sbuffer *buf)
    commit: the one way an entry reaches the disk. Returns 0 or an LMDB
    error, with nothing written. */
 static int
-s_store_entry(agent_t *ag, const s_entry_t *e, unsigned put_flags, const uint64_t *drop)
+s_store_entry(outbox_t *self, const s_entry_t *e, unsigned put_flags,
+              const uint64_t *drop)
 {
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
@@ -184,13 +189,13 @@ s_store_entry(agent_t *ag, const s_entry_t *e, unsigned put_flags, const uint64_
     s_u64_key(e->key, key);
     MDB_txn *txn;
     MDB_val k = {8, key}, v = {buf.size, buf.data};
-    int rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
+    int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
     if (!rc) {
-        rc = mdb_put(txn, ag->dbi[AG_DB_OUTBOX], &k, &v, put_flags);
+        rc = mdb_put(txn, self->db, &k, &v, put_flags);
         if (!rc && drop) {
             s_u64_key(*drop, drop_key);
             MDB_val dk = {8, drop_key};
-            rc = mdb_del(txn, ag->dbi[AG_DB_OUTBOX], &dk, NULL);
+            rc = mdb_del(txn, self->db, &dk, NULL);
             if (rc == MDB_NOTFOUND)
                 rc = 0;
         }
@@ -203,7 +208,9 @@ s_store_entry(agent_t *ag, const s_entry_t *e, unsigned put_flags, const uint64_
     return rc;
 }
 
-/* Reads an entry from its stored value; NULL if unreadable. */
+/* Reads an entry from its stored value; NULL if unreadable. Out of
+   memory is fatal: a readable entry must never be taken for an
+   unreadable one. */
 static s_entry_t *
 s_entry_of(uint64_t key, const MDB_val *v)
 {
@@ -218,6 +225,8 @@ s_entry_of(uint64_t key, const MDB_val *v)
         const msgpack_object *queued = nmirf_mp_get(&o, "queued");
         const msgpack_object *att = nmirf_mp_get(&o, "attempts");
         e = calloc(1, sizeof *e);
+        if (!e)
+            fatalx("outbox: out of memory");
         if (id && id->type == MSGPACK_OBJECT_BIN && id->via.bin.size == NMIRF_ID_LEN &&
             env && env->type == MSGPACK_OBJECT_BIN && sig &&
             sig->type == MSGPACK_OBJECT_BIN && sig->via.bin.size == NMIRF_SIG_LEN &&
@@ -227,6 +236,8 @@ s_entry_of(uint64_t key, const MDB_val *v)
             memcpy(e->sig, sig->via.bin.ptr, NMIRF_SIG_LEN);
             e->env_len = env->via.bin.size;
             e->env = malloc(e->env_len ? e->env_len : 1);
+            if (!e->env)
+                fatalx("outbox: out of memory");
             memcpy(e->env, env->via.bin.ptr, e->env_len);
             e->queued = queued && queued->type == MSGPACK_OBJECT_POSITIVE_INTEGER
                             ? queued->via.u64
@@ -242,6 +253,8 @@ s_entry_of(uint64_t key, const MDB_val *v)
                 e->acked = true;
                 e->reply_len = reply->via.bin.size;
                 e->reply = malloc(e->reply_len ? e->reply_len : 1);
+                if (!e->reply)
+                    fatalx("outbox: out of memory");
                 memcpy(e->reply, reply->via.bin.ptr, e->reply_len);
                 e->answered = ans && ans->type == MSGPACK_OBJECT_POSITIVE_INTEGER
                                   ? ans->via.u64
@@ -314,7 +327,7 @@ s_keep_acked(outbox_t *self, const s_entry_t *e)
 static int
 s_resign(outbox_t *self, s_entry_t *e)
 {
-    agent_t *ag = self->ag;
+    const nmirf_key_t *key = &self->conf->key;
     msgpack_zone zone;
     msgpack_zone_init(&zone, 1024);
     nmirf_envelope_t env;
@@ -328,23 +341,22 @@ s_resign(outbox_t *self, s_entry_t *e)
     if (nmirf_envelope_decode(e->env, e->env_len, &zone, &env, &has_id, why,
                               sizeof why) != NMIRF_OK)
         goto out;
-    if (strcmp(env.author, ag->key.entity) !=
-        0) { /* another entity's: never ours to sign */
+    if (strcmp(env.author, key->entity) != 0) { /* another entity's: never ours to sign */
         snprintf(why, sizeof why, "written by %s", env.author);
         goto out;
     }
     msgpack_packer pk;
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
     nmirf_mp_pack_object(&pk, &env.body);
-    if (nmirf_request_encode(e->op, e->id, ag->key.entity, nmirf_now_ms(),
-                             (const uint8_t *)body.data, body.size, ag->key.sign_sk,
-                             &nenv, &nlen, nsig))
+    if (nmirf_request_encode(e->op, e->id, key->entity, nmirf_now_ms(),
+                             (const uint8_t *)body.data, body.size, key->sign_sk, &nenv,
+                             &nlen, nsig))
         goto out;
     s_entry_t signed_again = *e;
     signed_again.env = nenv;
     signed_again.env_len = nlen;
     memcpy(signed_again.sig, nsig, NMIRF_SIG_LEN);
-    int mrc = s_store_entry(ag, &signed_again, 0, NULL);
+    int mrc = s_store_entry(self, &signed_again, 0, NULL);
     if (mrc) {
         snprintf(why, sizeof why, "%s", mdb_strerror(mrc));
         goto out;
@@ -370,19 +382,38 @@ out:
 }
 
 outbox_t *
-outbox_new(agent_t *ag)
+outbox_new(const agent_conf_t *conf, MDB_env *env, MDB_dbi db, link_t *link,
+           const outbox_events_t *events)
 {
     outbox_t *self = calloc(1, sizeof *self);
-    self->ag = ag;
+    if (!self) {
+        log_warnx("outbox: out of memory");
+        return NULL;
+    }
+    self->conf = conf;
+    self->env = env;
+    self->db = db;
+    self->link = link;
+    self->events = *events;
     self->entries = zlist_new();
     self->refused = zlist_new();
     self->results = zlist_new();
     self->unreadable = zlist_new();
     self->acked = zlist_new();
+    if (!self->entries || !self->refused || !self->results || !self->unreadable ||
+        !self->acked) {
+        log_warnx("outbox: out of memory");
+        outbox_destroy(&self);
+        return NULL;
+    }
     MDB_txn *txn;
     MDB_cursor *cur;
-    if (mdb_txn_begin(ag->env, NULL, MDB_RDONLY, &txn) ||
-        mdb_cursor_open(txn, ag->dbi[AG_DB_OUTBOX], &cur)) {
+    if (mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) {
+        outbox_destroy(&self);
+        return NULL;
+    }
+    if (mdb_cursor_open(txn, db, &cur)) {
+        mdb_txn_abort(txn);
         outbox_destroy(&self);
         return NULL;
     }
@@ -397,6 +428,8 @@ outbox_new(agent_t *ag)
             log_warnx("outbox: entry %llu unreadable, left in place",
                       (unsigned long long)key);
             uint64_t *kp = malloc(sizeof *kp);
+            if (!kp)
+                fatalx("outbox: out of memory");
             *kp = key;
             zlist_append(self->unreadable, kp);
             continue;
@@ -464,15 +497,19 @@ int
 outbox_enqueue(outbox_t *self, const char *op, const uint8_t *body, size_t len,
                const uint8_t id[NMIRF_ID_LEN], char *why, size_t whylen)
 {
-    agent_t *ag = self->ag;
     s_entry_t *e = calloc(1, sizeof *e);
+    if (!e) {
+        snprintf(why, whylen, "out of memory");
+        log_warnx("outbox: %s", why);
+        return -1;
+    }
     memcpy(e->id, id, NMIRF_ID_LEN);
     e->queued = nmirf_now_ms();
     e->key = self->next_key;
     e->backoff_ms = BACKOFF_FIRST_MS;
     snprintf(e->op, sizeof e->op, "%s", op);
-    if (nmirf_request_encode(op, e->id, ag->key.entity, e->queued, body, len,
-                             ag->key.sign_sk, &e->env, &e->env_len, e->sig)) {
+    if (nmirf_request_encode(op, e->id, self->conf->key.entity, e->queued, body, len,
+                             self->conf->key.sign_sk, &e->env, &e->env_len, e->sig)) {
         snprintf(why, whylen, "cannot sign the request");
         s_entry_free(&e);
         return -1;
@@ -486,7 +523,7 @@ outbox_enqueue(outbox_t *self, const char *op, const uint8_t *body, size_t len,
     /* NOOVERWRITE: a key in use (another writer, a bad counter) is an
        error, never a silent loss of a queued entry. Synced: the entry
        survives a crash from here on. */
-    int rc = s_store_entry(ag, e, MDB_NOOVERWRITE, NULL);
+    int rc = s_store_entry(self, e, MDB_NOOVERWRITE, NULL);
     if (rc) {
         snprintf(why, whylen, "cannot store the request: %s", mdb_strerror(rc));
         log_warnx("outbox: %s", why);
@@ -519,15 +556,22 @@ s_encode_reply(const s_entry_t *e, const nmirf_reply_t *reply, msgpack_sbuffer *
     msgpack_sbuffer_destroy(&body);
 }
 
-/* Keeps an answer for `nmirf outbox`, dropping the oldest past the limit. */
+/* Keeps an answer for `nmirf outbox`, dropping the oldest past the limit.
+   Out of memory, it is not kept (logged): the entry has ended on disk
+   already, and a repeated submit of its id after a restart finds it
+   there. */
 static void
 s_remember(outbox_t *self, const s_entry_t *e, const nmirf_reply_t *reply)
 {
     s_result_t *r = calloc(1, sizeof *r);
+    if (!r || !(r->message = strdup(reply->message))) {
+        log_warnx("outbox: out of memory: an answer is not kept for `nmirf outbox`");
+        s_result_free(&r);
+        return;
+    }
     nmirf_hex(e->id, NMIRF_ID_LEN, r->id);
     snprintf(r->op, sizeof r->op, "%s", e->op);
     snprintf(r->code, sizeof r->code, "%s", reply->code_name);
-    r->message = strdup(reply->message);
     r->at = nmirf_now_ms();
     memcpy(r->raw_id, e->id, NMIRF_ID_LEN);
     msgpack_sbuffer out;
@@ -543,7 +587,6 @@ s_remember(outbox_t *self, const s_entry_t *e, const nmirf_reply_t *reply)
 static int
 s_store_acked(outbox_t *self, s_entry_t *e, const nmirf_reply_t *reply)
 {
-    agent_t *ag = self->ag;
     s_entry_t done = *e;
     done.acked = true;
     done.answered = nmirf_now_ms();
@@ -553,7 +596,7 @@ s_store_acked(outbox_t *self, s_entry_t *e, const nmirf_reply_t *reply)
     done.reply_len = out.size;
     uint64_t *oldest =
         zlist_size(self->acked) >= AGENT_RESULTS_MAX ? zlist_first(self->acked) : NULL;
-    int rc = s_store_entry(ag, &done, 0, oldest);
+    int rc = s_store_entry(self, &done, 0, oldest);
     msgpack_sbuffer_destroy(&out);
     if (rc)
         return rc;
@@ -630,7 +673,6 @@ s_final(nmirf_code_t code)
 static int
 s_store_refused(outbox_t *self, s_entry_t *e, const nmirf_reply_t *reply)
 {
-    agent_t *ag = self->ag;
     s_entry_t done = *e; /* the stored form, without touching e yet */
     done.refused = true;
     snprintf(done.code, sizeof done.code, "%s", reply->code_name);
@@ -639,12 +681,12 @@ s_store_refused(outbox_t *self, s_entry_t *e, const nmirf_reply_t *reply)
     s_entry_t *oldest = zlist_size(self->refused) >= AGENT_REFUSED_MAX
                             ? zlist_first(self->refused)
                             : NULL;
-    int rc = s_store_entry(ag, &done, 0, oldest ? &oldest->key : NULL);
+    int rc = s_store_entry(self, &done, 0, oldest ? &oldest->key : NULL);
     if (rc)
         return rc;
     e->refused = true;
     memcpy(e->code, done.code, sizeof e->code);
-    e->message = strdup(reply->message);
+    e->message = strdup(reply->message); /* NULL (out of memory): shown as "" */
     e->answered = done.answered;
     if (oldest) {
         zlist_remove(self->refused, oldest);
@@ -670,9 +712,8 @@ s_send_all(outbox_t *self, int64_t before)
 
 /* Handles one broker answer (outbox_on_reply). */
 static void
-s_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
+s_on_reply(outbox_t *self, nmirf_reply_t **reply_p)
 {
-    outbox_t *self = ag->outbox;
     nmirf_reply_t *reply = *reply_p;
     *reply_p = NULL;
     s_entry_t *e = NULL;
@@ -692,7 +733,7 @@ s_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
        id and body), stored, and sent at once. If that fails, the refusal
        is final like any other. */
     if (!reply->ok && reply->code == NMIRF_E_BAD_SIGNATURE &&
-        !nmirf_signature_ok(e->env, e->env_len, e->sig, ag->key.sign_pk) &&
+        !nmirf_signature_ok(e->env, e->env_len, e->sig, self->conf->key.sign_pk) &&
         s_resign(self, e) == 0) {
         char hex[2 * NMIRF_ID_LEN + 1];
         nmirf_hex(e->id, NMIRF_ID_LEN, hex);
@@ -744,11 +785,11 @@ s_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
                   e->op, hex, reply->code_name, reply->message);
     s_remember(self, e, reply);
     zlist_remove(self->entries, e);
-    control_on_result(ag->control, e->id, reply);
+    self->events.result(e->id, reply, self->events.arg);
     if (reply->ok)
         s_entry_free(&e);
     else {
-        notify_refused(ag, e->op, e->id, e->env, e->env_len, reply);
+        self->events.refused(e->op, e->id, e->env, e->env_len, reply, self->events.arg);
         free(e->env); /* the bytes are on disk; only the refusal is shown */
         e->env = NULL;
         e->env_len = 0;
@@ -759,16 +800,15 @@ s_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
 }
 
 void
-outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
+outbox_on_reply(outbox_t *self, nmirf_reply_t **reply_p)
 {
-    outbox_t *self = ag->outbox;
     /* An answer after a silence (the broker back, or a connection that
        came up unseen): what is pending and was not sent just now goes
        again at once, oldest first, not each entry on its own backoff. */
     int64_t now = zclock_mono();
     bool after_silence = !self->last_reply || now - self->last_reply > BACKOFF_MAX_MS;
     self->last_reply = now;
-    s_on_reply(ag, reply_p);
+    s_on_reply(self, reply_p);
     if (after_silence)
         s_send_all(self, now - BACKOFF_FIRST_MS);
     else
@@ -778,7 +818,6 @@ outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
 void
 outbox_tick(outbox_t *self)
 {
-    agent_t *ag = self->ag;
     int64_t now = zclock_mono();
     for (s_entry_t *e = zlist_first(self->entries); e; e = zlist_next(self->entries)) {
         /* An entry whose last send failed goes before any later one,
@@ -791,16 +830,11 @@ outbox_tick(outbox_t *self)
                 break;
             continue;
         }
-        zmsg_t *msg = zmsg_new();
-        zmsg_addmem(msg, e->env, e->env_len);
-        zmsg_addmem(msg, e->sig, NMIRF_SIG_LEN);
         /* With ZMQ_IMMEDIATE and no timeout, a send fails at once while no
            connection is up: the entry waits for its next turn, and no
            later entry overtakes it. */
-        bool sent = zmsg_send(&msg, ag->dealer) == 0;
-        if (!sent)
-            zmsg_destroy(&msg);
-        else {
+        bool sent = link_send(self->link, e->env, e->env_len, e->sig) == 0;
+        if (sent) {
             e->attempts++;
             e->last_sent = now;
         }
@@ -834,14 +868,14 @@ outbox_refused(const outbox_t *self)
 }
 
 void
-outbox_pack(const outbox_t *self, msgpack_packer *pk)
+outbox_pack(const outbox_t *self, bool key_refused, msgpack_packer *pk)
 {
     char hex[2 * NMIRF_ID_LEN + 1];
     msgpack_pack_map(pk, 5);
     /* The broker refused this agent's key at its last handshake: nothing
        pending can be sent (link_monitor.c). */
     nmirf_mp_pack_str(pk, "key_refused");
-    if (self->ag->key_refused)
+    if (key_refused)
         msgpack_pack_true(pk);
     else
         msgpack_pack_false(pk);

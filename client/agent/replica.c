@@ -24,15 +24,32 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "agent.h"
+#include "replica.h"
 #include "nmirf_digest.h"
 #include "nmirf_log.h"
 #include "nmirf_mp.h"
 #include "nmirf_store_check.h"
+#include "witness.h"
 
 #define MAP_SIZE ((size_t)4 << 30) /* sparse: only what is used takes disk */
 #define PUSH_BATCH 1000            /* events applied per transaction, at most */
 #define PUSH_DRAIN_MAX 200000      /* drained after a failed read: link.c's HWM */
+
+struct _replica_t {
+    const agent_conf_t *conf; /* the configuration (borrowed) */
+    link_t *link;             /* the broker connection (borrowed) */
+    witness_t *witness;       /* the broker's checkpoints (owned) */
+    replica_events_t events;  /* where applied events go */
+    MDB_env *env;             /* DIR/replica */
+    MDB_dbi dbi[AG_DB_COUNT]; /* its databases */
+    uint64_t seq;             /* replica sequence (mirrors meta "seq") */
+    uint64_t broker_seq;      /* latest broker sequence seen (heartbeat, event, reply) */
+    bool loaded;              /* the replica holds a snapshot (or events) */
+    bool catchup;             /* behind the broker: fetch what is missing */
+    bool resync;              /* an event could not be applied: reload a snapshot */
+    uint64_t resync_gap;      /* further behind than this: a snapshot (AGENT_RESYNC_GAP;
+                                 NMIRF_AGENT_RESYNC_GAP, read at start, for tests) */
+};
 
 static const char *const s_db_names[AG_DB_COUNT] = {
     "meta", "entities", "recs", "assignments", "reports", "outbox", "status", "measures"};
@@ -59,29 +76,40 @@ s_subject_key(const char *subject, uint8_t key[8])
     return 0;
 }
 
+/* True if the witness refused the broker: nothing more is applied from
+   it. */
+static bool
+s_refused(const replica_t *self)
+{
+    return witness_refused(self->witness) != NULL;
+}
+
 /* A list of notification texts; the list owns copies of what it is
-   given. */
+   given. Out of memory is fatal: an event applied must not lose its
+   notification silently. */
 static zlist_t *
 s_pending_new(void)
 {
     zlist_t *l = zlist_new();
+    if (!l)
+        fatalx("replica: out of memory");
     zlist_autofree(l);
     return l;
 }
 
 /* Writes the replica's sequence number in txn. */
 static int
-s_put_seq(agent_t *ag, MDB_txn *txn, uint64_t seq)
+s_put_seq(replica_t *self, MDB_txn *txn, uint64_t seq)
 {
     uint8_t v[8];
     s_u64_key(seq, v);
     MDB_val k = {3, "seq"}, val = {8, v};
-    return mdb_put(txn, ag->dbi[AG_DB_META], &k, &val, 0);
+    return mdb_put(txn, self->dbi[AG_DB_META], &k, &val, 0);
 }
 
 /* Packs obj and writes it under key in db. */
 static int
-s_put_obj(agent_t *ag, MDB_txn *txn, agent_db_t db, const void *key, size_t klen,
+s_put_obj(replica_t *self, MDB_txn *txn, agent_db_t db, const void *key, size_t klen,
           const msgpack_object *obj)
 {
     msgpack_sbuffer buf;
@@ -90,7 +118,7 @@ s_put_obj(agent_t *ag, MDB_txn *txn, agent_db_t db, const void *key, size_t klen
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
     nmirf_mp_pack_object(&pk, obj);
     MDB_val k = {klen, (void *)key}, v = {buf.size, buf.data};
-    int rc = mdb_put(txn, ag->dbi[db], &k, &v, 0);
+    int rc = mdb_put(txn, self->dbi[db], &k, &v, 0);
     msgpack_sbuffer_destroy(&buf);
     return rc;
 }
@@ -99,7 +127,8 @@ s_put_obj(agent_t *ag, MDB_txn *txn, agent_db_t db, const void *key, size_t klen
    without `previous`, packed back in the broker's order, which gives the
    broker's stored bytes. */
 static int
-s_put_assignment(agent_t *ag, MDB_txn *txn, const char *rec, const msgpack_object *data)
+s_put_assignment(replica_t *self, MDB_txn *txn, const char *rec,
+                 const msgpack_object *data)
 {
     if (data->type != MSGPACK_OBJECT_MAP)
         return EINVAL;
@@ -118,7 +147,7 @@ s_put_assignment(agent_t *ag, MDB_txn *txn, const char *rec, const msgpack_objec
         nmirf_mp_pack_object(&pk, &data->via.map.ptr[i].val);
     }
     MDB_val k = {strlen(rec), (void *)rec}, v = {buf.size, buf.data};
-    int rc = mdb_put(txn, ag->dbi[AG_DB_ASSIGNMENTS], &k, &v, 0);
+    int rc = mdb_put(txn, self->dbi[AG_DB_ASSIGNMENTS], &k, &v, 0);
     msgpack_sbuffer_destroy(&buf);
     return rc;
 }
@@ -126,7 +155,7 @@ s_put_assignment(agent_t *ag, MDB_txn *txn, const char *rec, const msgpack_objec
 /* Sets the implementation status of a recommendation (both str objects):
    a validated report's status becomes its recommendation's. */
 static int
-s_put_status(agent_t *ag, MDB_txn *txn, const msgpack_object *rec,
+s_put_status(replica_t *self, MDB_txn *txn, const msgpack_object *rec,
              const msgpack_object *status)
 {
     if (!rec || rec->type != MSGPACK_OBJECT_STR || rec->via.str.size == 0 ||
@@ -134,34 +163,34 @@ s_put_status(agent_t *ag, MDB_txn *txn, const msgpack_object *rec,
         return EINVAL;
     MDB_val k = {rec->via.str.size, (void *)rec->via.str.ptr},
             v = {status->via.str.size, (void *)status->via.str.ptr};
-    return mdb_put(txn, ag->dbi[AG_DB_STATUS], &k, &v, 0);
+    return mdb_put(txn, self->dbi[AG_DB_STATUS], &k, &v, 0);
 }
 
 /* Applies one event's change (not its sequence) in txn. Unknown kinds
    change nothing: a newer broker's events still advance the sequence. */
 static int
-s_apply(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev)
+s_apply(replica_t *self, MDB_txn *txn, const nmirf_event_t *ev)
 {
     const char *k = ev->kind, *subj = ev->subject;
     if (strncmp(k, "entity.", 7) == 0)
-        return s_put_obj(ag, txn, AG_DB_ENTITIES, subj, strlen(subj), &ev->data);
+        return s_put_obj(self, txn, AG_DB_ENTITIES, subj, strlen(subj), &ev->data);
     if (strcmp(k, "rec.added") == 0 || strcmp(k, "rec.updated") == 0)
-        return s_put_obj(ag, txn, AG_DB_RECS, subj, strlen(subj), &ev->data);
+        return s_put_obj(self, txn, AG_DB_RECS, subj, strlen(subj), &ev->data);
     if (strcmp(k, "assignment.set") == 0)
-        return s_put_assignment(ag, txn, subj, &ev->data);
+        return s_put_assignment(self, txn, subj, &ev->data);
     uint8_t key[8];
     if (strcmp(k, "measure.added") == 0 || strcmp(k, "measure.updated") == 0) {
         if (s_subject_key(subj, key))
             return EINVAL;
-        return s_put_obj(ag, txn, AG_DB_MEASURES, key, 8, &ev->data);
+        return s_put_obj(self, txn, AG_DB_MEASURES, key, 8, &ev->data);
     }
     /* deadline.* change no record: they only notify (notify.c). */
     if (strncmp(k, "report.", 7) == 0) {
         if (s_subject_key(subj, key))
             return EINVAL;
-        int rc = s_put_obj(ag, txn, AG_DB_REPORTS, key, 8, &ev->data);
+        int rc = s_put_obj(self, txn, AG_DB_REPORTS, key, 8, &ev->data);
         if (!rc && strcmp(k, "report.validated") == 0)
-            rc = s_put_status(ag, txn, nmirf_mp_get(&ev->data, "rec"),
+            rc = s_put_status(self, txn, nmirf_mp_get(&ev->data, "rec"),
                               nmirf_mp_get(&ev->data, "status"));
         return rc;
     }
@@ -172,39 +201,41 @@ s_apply(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev)
    then its notification (if it concerns us). An event that cannot be
    applied (a record LMDB refuses, e.g. MDB_BAD_VALSIZE, or a full map)
    would fail the same way every time: it is logged once and the replica
-   is reloaded from a snapshot (ag->resync), which holds its effect. On a
+   is reloaded from a snapshot (self->resync), which holds its effect. On a
    failure txn may hold part of the event: the caller aborts it, with the
    batch's earlier events, as after a failed commit. (No nested
    transaction per event: LMDB allocates 3 MiB for each, the agent's
    main cost when it works through a backlog.) Returns an LMDB/errno
    code. */
 static int
-s_apply_next(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev, zlist_t *pending)
+s_apply_next(replica_t *self, MDB_txn *txn, const nmirf_event_t *ev, zlist_t *pending)
 {
     /* The chain first (witness.c): an event that does not follow the one
        we applied is a forked log, refused, and nothing is reloaded. */
-    int rc = witness_on_event(ag, txn, ev);
+    int rc = witness_on_event(self->witness, txn, ev);
     if (rc < 0)
         return rc;
     if (!rc)
-        rc = s_apply(ag, txn, ev);
+        rc = s_apply(self, txn, ev);
     if (!rc)
-        rc = s_put_seq(ag, txn, ev->seq);
+        rc = s_put_seq(self, txn, ev->seq);
     if (rc) {
         log_warnx("cannot apply event %llu (%s %s): %s; resync from a snapshot",
                   (unsigned long long)ev->seq, ev->kind, ev->subject, mdb_strerror(rc));
-        ag->resync = true;
+        self->resync = true;
         return rc;
     }
-    notify_collect(ag, txn, ev, pending);
+    self->events.collect(txn, self->dbi, ev, pending, self->events.arg);
     return 0;
 }
 
-int
-replica_open(agent_t *ag)
+/* Opens DIR/replica (creating it) and reads the replica's sequence.
+   Returns 0 or -1 (logged). */
+static int
+s_open(replica_t *self)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/replica", ag->dir);
+    snprintf(path, sizeof path, "%s/replica", self->conf->dir);
     if (mkdir(path, 0700) != 0 && errno != EEXIST) {
         log_warn("mkdir %s", path);
         return -1;
@@ -219,29 +250,29 @@ replica_open(agent_t *ag)
         return -1;
     }
     MDB_txn *txn = NULL;
-    int rc = mdb_env_create(&ag->env);
+    int rc = mdb_env_create(&self->env);
     if (!rc)
-        rc = mdb_env_set_maxdbs(ag->env, AG_DB_COUNT + 2);
+        rc = mdb_env_set_maxdbs(self->env, AG_DB_COUNT + 2);
     if (!rc)
-        rc = mdb_env_set_mapsize(ag->env, MAP_SIZE);
+        rc = mdb_env_set_mapsize(self->env, MAP_SIZE);
     if (!rc)
-        rc = mdb_env_open(ag->env, path, 0, 0600);
+        rc = mdb_env_open(self->env, path, 0, 0600);
     if (rc) {
         log_warnx("cannot open LMDB %s: %s", path, mdb_strerror(rc));
         return -1;
     }
     int dead;
-    mdb_reader_check(ag->env, &dead); /* slots of a killed agent */
-    rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
+    mdb_reader_check(self->env, &dead); /* slots of a killed agent */
+    rc = mdb_txn_begin(self->env, NULL, 0, &txn);
     for (int i = 0; !rc && i < AG_DB_COUNT; i++)
-        rc = mdb_dbi_open(txn, s_db_names[i], MDB_CREATE, &ag->dbi[i]);
+        rc = mdb_dbi_open(txn, s_db_names[i], MDB_CREATE, &self->dbi[i]);
     MDB_val k = {3, "seq"}, v;
     if (!rc) {
-        int got = mdb_get(txn, ag->dbi[AG_DB_META], &k, &v);
+        int got = mdb_get(txn, self->dbi[AG_DB_META], &k, &v);
         if (got == 0 && v.mv_size == 8) {
             const uint8_t *b = v.mv_data;
             for (int i = 0; i < 8; i++)
-                ag->seq = ag->seq << 8 | b[i];
+                self->seq = self->seq << 8 | b[i];
         } else if (got != MDB_NOTFOUND)
             rc = got ? got : MDB_CORRUPTED;
     }
@@ -252,21 +283,54 @@ replica_open(agent_t *ag)
         log_warnx("cannot open the replica's databases: %s", mdb_strerror(rc));
         return -1;
     }
-    ag->loaded = ag->seq > 0;
+    self->loaded = self->seq > 0;
     /* Tests make a snapshot reload cheap to reach (docs/TESTING.md). */
     const char *gap = getenv("NMIRF_AGENT_RESYNC_GAP");
     long long g = gap ? strtoll(gap, NULL, 10) : 0;
-    ag->resync_gap = g > 0 && g <= AGENT_RESYNC_GAP ? (uint64_t)g : AGENT_RESYNC_GAP;
-    log_info("replica %s at sequence %llu", path, (unsigned long long)ag->seq);
+    self->resync_gap = g > 0 && g <= AGENT_RESYNC_GAP ? (uint64_t)g : AGENT_RESYNC_GAP;
+    log_info("replica %s at sequence %llu", path, (unsigned long long)self->seq);
     return 0;
 }
 
-void
-replica_close(agent_t *ag)
+replica_t *
+replica_new(const agent_conf_t *conf, link_t *link, bool forget_checkpoint,
+            const replica_events_t *events)
 {
-    if (ag->env)
-        mdb_env_close(ag->env);
-    ag->env = NULL;
+    replica_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        log_warnx("replica: out of memory");
+        return NULL;
+    }
+    self->conf = conf;
+    self->link = link;
+    self->events = *events;
+    if (s_open(self) != 0)
+        goto fail;
+    if (forget_checkpoint) {
+        if (witness_forget(self->env, self->dbi[AG_DB_META]) != 0)
+            goto fail;
+        self->seq = 0;
+        self->loaded = false;
+    }
+    if (!(self->witness = witness_new(conf, self->env, self->dbi[AG_DB_META])))
+        goto fail;
+    return self;
+fail:
+    replica_destroy(&self);
+    return NULL;
+}
+
+void
+replica_destroy(replica_t **self_p)
+{
+    replica_t *self = *self_p;
+    if (!self)
+        return;
+    witness_destroy(&self->witness);
+    if (self->env)
+        mdb_env_close(self->env);
+    free(self);
+    *self_p = NULL;
 }
 
 /* Fetches the broker's event at seq (a blocking read, no transaction
@@ -274,7 +338,7 @@ replica_close(agent_t *ag)
    event there (*last: its latest sequence); -1 if the read failed or its
    reply is unusable (logged; tried again after the backoff). */
 static int
-s_event_hash(agent_t *ag, uint64_t seq, uint8_t hash[NMIRF_HASH_LEN], uint64_t *last)
+s_event_hash(replica_t *self, uint64_t seq, uint8_t hash[NMIRF_HASH_LEN], uint64_t *last)
 {
     msgpack_sbuffer body;
     msgpack_packer pk;
@@ -283,7 +347,7 @@ s_event_hash(agent_t *ag, uint64_t seq, uint8_t hash[NMIRF_HASH_LEN], uint64_t *
     msgpack_pack_map(&pk, 2);
     nmirf_mp_pack_kv_uint(&pk, "since", seq - 1);
     nmirf_mp_pack_kv_uint(&pk, "limit", 1);
-    nmirf_reply_t *r = link_read(ag, "events.since", (const uint8_t *)body.data,
+    nmirf_reply_t *r = link_read(self->link, "events.since", (const uint8_t *)body.data,
                                  body.size, AGENT_READ_TIMEOUT_MS);
     msgpack_sbuffer_destroy(&body);
     if (!r)
@@ -314,7 +378,7 @@ s_event_hash(agent_t *ag, uint64_t seq, uint8_t hash[NMIRF_HASH_LEN], uint64_t *
     if (rc < 0) {
         log_warnx("events.since: unusable reply for event %llu: %s",
                   (unsigned long long)seq, why);
-        link_read_failed(ag);
+        link_read_failed(self->link);
     }
     nmirf_reply_destroy(&r);
     return rc;
@@ -324,13 +388,13 @@ s_event_hash(agent_t *ag, uint64_t seq, uint8_t hash[NMIRF_HASH_LEN], uint64_t *
    fetching it; hash gets its hash. Returns 0, or -1 if it must be tried
    again later or the broker was refused. */
 static int
-s_judge_event(agent_t *ag, uint64_t seq, uint8_t hash[NMIRF_HASH_LEN])
+s_judge_event(replica_t *self, uint64_t seq, uint8_t hash[NMIRF_HASH_LEN])
 {
     uint64_t last = 0;
-    int got = s_event_hash(ag, seq, hash, &last);
+    int got = s_event_hash(self, seq, hash, &last);
     if (got < 0)
         return -1;
-    return witness_judge_event(ag, seq, got ? NULL : hash, last);
+    return witness_judge_event(self->witness, seq, got ? NULL : hash, last);
 }
 
 /* Replaces the replica with a snapshot (no notifications: a snapshot says
@@ -340,49 +404,53 @@ s_judge_event(agent_t *ag, uint64_t seq, uint8_t hash[NMIRF_HASH_LEN])
    event at the snapshot's seq, so the hash chain goes on from it.
    Returns 0 or -1. */
 static int
-s_load_snapshot(agent_t *ag)
+s_load_snapshot(replica_t *self)
 {
     static const agent_db_t dbs[4] = {AG_DB_ENTITIES, AG_DB_RECS, AG_DB_ASSIGNMENTS,
                                       AG_DB_REPORTS};
     static const char *const keys[4] = {"id", "id", "rec", "id"};
     uint8_t head[NMIRF_HASH_LEN];
-    if (ag->witness.seq && s_judge_event(ag, ag->witness.seq, head))
+    if (witness_seq(self->witness) &&
+        s_judge_event(self, witness_seq(self->witness), head))
         return -1;
-    nmirf_reply_t *r = link_read(ag, "snapshot", NULL, 0, AGENT_SNAPSHOT_TIMEOUT_MS);
+    nmirf_reply_t *r =
+        link_read(self->link, "snapshot", NULL, 0, AGENT_SNAPSHOT_TIMEOUT_MS);
     if (!r)
         return -1;
     const msgpack_object *seqo = nmirf_mp_get(&r->body, "seq");
     if (!seqo || seqo->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
         log_warnx("snapshot: unusable reply (no seq)");
         nmirf_reply_destroy(&r);
-        link_read_failed(ag);
+        link_read_failed(self->link);
         return -1;
     }
     uint64_t snap_seq = seqo->via.u64;
-    if (snap_seq < ag->witness.seq) { /* an older snapshot: the log went back */
-        witness_judge_event(ag, ag->witness.seq, NULL, snap_seq);
+    if (snap_seq <
+        witness_seq(self->witness)) { /* an older snapshot: the log went back */
+        witness_judge_event(self->witness, witness_seq(self->witness), NULL, snap_seq);
         nmirf_reply_destroy(&r);
         return -1;
     }
     /* The snapshot's own event (another read: no transaction is open). */
-    if (snap_seq && snap_seq != ag->witness.seq && s_judge_event(ag, snap_seq, head)) {
+    if (snap_seq && snap_seq != witness_seq(self->witness) &&
+        s_judge_event(self, snap_seq, head)) {
         nmirf_reply_destroy(&r);
         return -1;
     }
     MDB_txn *txn;
-    int rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
+    int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
     if (rc) {
         log_warnx("snapshot: %s", mdb_strerror(rc));
         nmirf_reply_destroy(&r);
-        link_read_failed(ag);
+        link_read_failed(self->link);
         return -1;
     }
     for (int i = 0; !rc && i < 5; i++)
-        rc = mdb_drop(txn, ag->dbi[i], 0); /* meta..reports; never the outbox */
+        rc = mdb_drop(txn, self->dbi[i], 0); /* meta..reports; never the outbox */
     if (!rc)
-        rc = mdb_drop(txn, ag->dbi[AG_DB_STATUS], 0);
+        rc = mdb_drop(txn, self->dbi[AG_DB_STATUS], 0);
     if (!rc)
-        rc = mdb_drop(txn, ag->dbi[AG_DB_MEASURES], 0);
+        rc = mdb_drop(txn, self->dbi[AG_DB_MEASURES], 0);
     /* Measures: absent from an older broker's snapshot. */
     const msgpack_object *measures = nmirf_mp_get(&r->body, "measures");
     if (!rc && measures && measures->type == MSGPACK_OBJECT_ARRAY)
@@ -395,12 +463,12 @@ s_load_snapshot(agent_t *ag)
                 break;
             }
             s_u64_key(id->via.u64, k8);
-            rc = s_put_obj(ag, txn, AG_DB_MEASURES, k8, 8, m);
+            rc = s_put_obj(self, txn, AG_DB_MEASURES, k8, 8, m);
         }
     const msgpack_object *status = nmirf_mp_get(&r->body, "status");
     if (!rc && status && status->type == MSGPACK_OBJECT_MAP)
         for (uint32_t i = 0; !rc && i < status->via.map.size; i++)
-            rc = s_put_status(ag, txn, &status->via.map.ptr[i].key,
+            rc = s_put_status(self, txn, &status->via.map.ptr[i].key,
                               &status->via.map.ptr[i].val);
     msgpack_sbuffer buf; /* one buffer for every record: no malloc each */
     msgpack_sbuffer_init(&buf);
@@ -435,22 +503,22 @@ s_load_snapshot(agent_t *ag)
             msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
             nmirf_mp_pack_object(&pk, rec);
             MDB_val v = {buf.size, buf.data};
-            rc = mdb_put(txn, ag->dbi[dbs[s]], &k, &v, flags);
+            rc = mdb_put(txn, self->dbi[dbs[s]], &k, &v, flags);
             if (rc == MDB_KEYEXIST && flags) {
                 flags = 0;
-                rc = mdb_put(txn, ag->dbi[dbs[s]], &k, &v, 0);
+                rc = mdb_put(txn, self->dbi[dbs[s]], &k, &v, 0);
             }
         }
     }
     msgpack_sbuffer_destroy(&buf);
     if (!rc)
-        rc = s_put_seq(ag, txn, snap_seq);
+        rc = s_put_seq(self, txn, snap_seq);
     if (!rc && snap_seq) { /* the chain goes on from the snapshot's event */
         MDB_val hk = {4, "head"}, hv = {NMIRF_HASH_LEN, head};
-        rc = mdb_put(txn, ag->dbi[AG_DB_META], &hk, &hv, 0);
+        rc = mdb_put(txn, self->dbi[AG_DB_META], &hk, &hv, 0);
     }
     if (!rc) /* meta was dropped with the rest: the witness's checkpoint stays */
-        rc = witness_put(ag, txn);
+        rc = witness_put(self->witness, txn);
     if (!rc)
         rc = mdb_txn_commit(txn);
     else
@@ -458,33 +526,34 @@ s_load_snapshot(agent_t *ag)
     if (rc) {
         log_warnx("snapshot: cannot store it: %s", mdb_strerror(rc));
         nmirf_reply_destroy(&r);
-        link_read_failed(ag); /* it would fail again at once */
+        link_read_failed(self->link); /* it would fail again at once */
         return -1;
     }
-    ag->seq = snap_seq;
-    ag->loaded = true;
-    ag->resync = false;
+    self->seq = snap_seq;
+    self->loaded = true;
+    self->resync = false;
     log_info("replica loaded from a snapshot at sequence %llu",
-             (unsigned long long)ag->seq);
+             (unsigned long long)self->seq);
     nmirf_reply_destroy(&r);
     return 0;
 }
 
-static void s_drain(agent_t *ag);
-static void s_read_pushed(agent_t *ag, bool drain);
+static void s_drain(replica_t *self);
+static void s_read_pushed(replica_t *self, bool drain);
 
 /* Fetches and applies every event after ours up to the broker's latest,
    one transaction per page, or reloads a snapshot when far behind.
    Returns 0 when caught up, -1 if it must be tried again later. */
 static int
-s_catch_up(agent_t *ag)
+s_catch_up(replica_t *self)
 {
-    if (!ag->loaded || ag->resync || ag->broker_seq > ag->seq + ag->resync_gap) {
-        if (ag->loaded && !ag->resync)
+    if (!self->loaded || self->resync ||
+        self->broker_seq > self->seq + self->resync_gap) {
+        if (self->loaded && !self->resync)
             log_info("%llu events behind: resync from a snapshot",
-                     (unsigned long long)(ag->broker_seq - ag->seq));
-        if (s_load_snapshot(ag))
-            return s_drain(ag), -1;
+                     (unsigned long long)(self->broker_seq - self->seq));
+        if (s_load_snapshot(self))
+            return s_drain(self), -1;
     }
     for (;;) {
         msgpack_sbuffer body;
@@ -492,29 +561,30 @@ s_catch_up(agent_t *ag)
         msgpack_sbuffer_init(&body);
         msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
         msgpack_pack_map(&pk, 2);
-        nmirf_mp_pack_kv_uint(&pk, "since", ag->seq);
+        nmirf_mp_pack_kv_uint(&pk, "since", self->seq);
         nmirf_mp_pack_kv_uint(&pk, "limit", AGENT_PAGE);
-        nmirf_reply_t *r = link_read(ag, "events.since", (const uint8_t *)body.data,
-                                     body.size, AGENT_READ_TIMEOUT_MS);
+        nmirf_reply_t *r =
+            link_read(self->link, "events.since", (const uint8_t *)body.data, body.size,
+                      AGENT_READ_TIMEOUT_MS);
         msgpack_sbuffer_destroy(&body);
         if (!r)
-            return s_drain(ag), -1;
+            return s_drain(self), -1;
         const msgpack_object *evs = nmirf_mp_get(&r->body, "events");
         const msgpack_object *last = nmirf_mp_get(&r->body, "last");
         if (!evs || evs->type != MSGPACK_OBJECT_ARRAY || !last ||
             last->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
             log_warnx("events.since: unusable reply");
             nmirf_reply_destroy(&r);
-            link_read_failed(ag);
+            link_read_failed(self->link);
             return -1;
         }
         uint64_t target = last->via.u64;
-        if (target > ag->broker_seq)
-            ag->broker_seq = target;
+        if (target > self->broker_seq)
+            self->broker_seq = target;
         zlist_t *pending = s_pending_new();
         MDB_txn *txn;
-        int rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
-        uint64_t seq = ag->seq;
+        int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
+        uint64_t seq = self->seq;
         bool failed = false; /* an event could not be applied */
         for (uint32_t i = 0; !rc && i < evs->via.array.size; i++) {
             const msgpack_object *b = &evs->via.array.ptr[i];
@@ -528,12 +598,12 @@ s_catch_up(agent_t *ag)
                 log_warnx("events.since: event after %llu unusable: %s; resync from a "
                           "snapshot",
                           (unsigned long long)seq, ev ? "out of order" : why);
-                ag->resync = true;
+                self->resync = true;
                 bad = true;
-            } else if (s_apply_next(ag, txn, ev, pending) == 0)
+            } else if (s_apply_next(self, txn, ev, pending) == 0)
                 seq = ev->seq;
             else
-                failed = bad = true; /* s_apply_next set ag->resync */
+                failed = bad = true; /* s_apply_next set self->resync */
             nmirf_event_destroy(&ev);
             if (bad)
                 break; /* keep what applied before it, unless it failed */
@@ -543,36 +613,37 @@ s_catch_up(agent_t *ag)
         if (failed) { /* txn may hold part of it: none of the page stays */
             mdb_txn_abort(txn);
             zlist_destroy(&pending);
-            ag->catchup = true;
-            return -1; /* the snapshot (ag->resync) holds it all */
+            self->catchup = true;
+            return -1; /* the snapshot (self->resync) holds it all */
         }
         rc = rc ? rc : mdb_txn_commit(txn); /* rc here: mdb_txn_begin failed */
         if (rc) {
             log_warnx("events.since: cannot store the page: %s", mdb_strerror(rc));
             zlist_destroy(&pending);
-            link_read_failed(ag); /* a replica that cannot commit: not every tick */
+            link_read_failed(
+                self->link); /* a replica that cannot commit: not every tick */
             return -1;
         }
-        ag->seq = seq;
-        notify_deliver(ag, pending);
+        self->seq = seq;
+        self->events.deliver(pending, self->events.arg);
         zlist_destroy(&pending);
-        if (ag->resync) { /* a bad event: the snapshot holds its effect */
-            ag->catchup = true;
+        if (self->resync) { /* a bad event: the snapshot holds its effect */
+            self->catchup = true;
             return -1;
         }
-        if (ag->seq >= target || got == 0)
+        if (self->seq >= target || got == 0)
             break;
     }
-    ag->catchup = ag->seq < ag->broker_seq;
-    if (link_stashed(ag)) /* pushed while we read: the events after ours */
-        s_read_pushed(ag, false);
+    self->catchup = self->seq < self->broker_seq;
+    if (link_stashed(self->link)) /* pushed while we read: the events after ours */
+        s_read_pushed(self, false);
     return 0;
 }
 
 /* Handles a heartbeat {seq, ts, checkpoint}: the broker is alive, and may
    be ahead; its checkpoint goes to the witness. */
 static void
-s_on_heartbeat(agent_t *ag, zframe_t *frame)
+s_on_heartbeat(replica_t *self, zframe_t *frame)
 {
     msgpack_zone zone;
     msgpack_object obj;
@@ -582,12 +653,12 @@ s_on_heartbeat(agent_t *ag, zframe_t *frame)
         const msgpack_object *seq = nmirf_mp_get(&obj, "seq");
         const msgpack_object *cp = nmirf_mp_get(&obj, "checkpoint");
         if (cp)
-            witness_take(ag, cp);
+            witness_take(self->witness, cp);
         if (seq && seq->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-            link_contact(ag);
-            ag->broker_seq = seq->via.u64;
-            if (ag->loaded && seq->via.u64 > ag->seq)
-                ag->catchup = true;
+            link_contact(self->link);
+            self->broker_seq = seq->via.u64;
+            if (self->loaded && seq->via.u64 > self->seq)
+                self->catchup = true;
         }
     }
     msgpack_zone_destroy(&zone);
@@ -598,7 +669,7 @@ s_on_heartbeat(agent_t *ag, zframe_t *frame)
    a burst instead of one per event. The replies met on the way are
    delivered after the commit (the outbox writes LMDB too). */
 static void
-s_read_pushed(agent_t *ag, bool drain)
+s_read_pushed(replica_t *self, bool drain)
 {
     zlist_t *pending = s_pending_new();
     MDB_txn *txn = NULL;
@@ -606,14 +677,15 @@ s_read_pushed(agent_t *ag, bool drain)
     bool failed = false; /* an event could not be applied */
     zmsg_t *msg;
     for (int n = 0;
-         n < (drain ? PUSH_DRAIN_MAX : PUSH_BATCH) && (msg = link_next_push(ag)); n++) {
+         n < (drain ? PUSH_DRAIN_MAX : PUSH_BATCH) && (msg = link_next_push(self->link));
+         n++) {
         zframe_t *topic = zmsg_first(msg), *body = zmsg_next(msg);
         if (!topic || !body) {
             zmsg_destroy(&msg);
             continue;
         }
         if (zframe_streq(topic, "hb")) {
-            s_on_heartbeat(ag, body);
+            s_on_heartbeat(self, body);
             zmsg_destroy(&msg);
             continue;
         }
@@ -625,27 +697,27 @@ s_read_pushed(agent_t *ag, bool drain)
             log_warnx("unreadable event dropped: %s", why);
             continue;
         }
-        link_contact(ag);
-        if (ev->seq > ag->broker_seq)
-            ag->broker_seq = ev->seq;
-        if (ag->refused || !ag->loaded || ag->catchup || ev->seq <= ag->seq) {
+        link_contact(self->link);
+        if (ev->seq > self->broker_seq)
+            self->broker_seq = ev->seq;
+        if (s_refused(self) || !self->loaded || self->catchup || ev->seq <= self->seq) {
             /* Refused (witness.c), not loaded yet, or already had: the
                snapshot or the catch-up covers it. */
-        } else if (ev->seq != ag->seq + 1) {
+        } else if (ev->seq != self->seq + 1) {
             log_debug("gap: event %llu after %llu", (unsigned long long)ev->seq,
-                      (unsigned long long)ag->seq);
-            ag->catchup = true;
+                      (unsigned long long)self->seq);
+            self->catchup = true;
         } else {
-            if (!txn && (rc = mdb_txn_begin(ag->env, NULL, 0, &txn)) != 0) {
+            if (!txn && (rc = mdb_txn_begin(self->env, NULL, 0, &txn)) != 0) {
                 log_warnx("replica: %s", mdb_strerror(rc));
-                ag->catchup = true;
-            } else if (s_apply_next(ag, txn, ev, pending) == 0)
-                ag->seq = ev->seq;
+                self->catchup = true;
+            } else if (s_apply_next(self, txn, ev, pending) == 0)
+                self->seq = ev->seq;
             else
-                ag->catchup = failed = true; /* ag->resync too */
+                self->catchup = failed = true; /* self->resync too */
         }
         nmirf_event_destroy(&ev);
-        if (failed || (ag->catchup && !drain))
+        if (failed || (self->catchup && !drain))
             break;
     }
     if (txn) {
@@ -656,35 +728,35 @@ s_read_pushed(agent_t *ag, bool drain)
             /* Nothing applied: read the sequence back and fetch again. */
             if (!failed)
                 log_warnx("replica commit: %s", mdb_strerror(rc));
-            ag->seq = 0;
+            self->seq = 0;
             MDB_txn *rt;
             MDB_val k = {3, "seq"}, v;
-            if (mdb_txn_begin(ag->env, NULL, MDB_RDONLY, &rt) == 0) {
-                if (mdb_get(rt, ag->dbi[AG_DB_META], &k, &v) == 0 && v.mv_size == 8)
+            if (mdb_txn_begin(self->env, NULL, MDB_RDONLY, &rt) == 0) {
+                if (mdb_get(rt, self->dbi[AG_DB_META], &k, &v) == 0 && v.mv_size == 8)
                     for (int i = 0; i < 8; i++)
-                        ag->seq = ag->seq << 8 | ((uint8_t *)v.mv_data)[i];
+                        self->seq = self->seq << 8 | ((uint8_t *)v.mv_data)[i];
                 mdb_txn_abort(rt);
             }
-            ag->catchup = true;
+            self->catchup = true;
             zlist_destroy(&pending);
             pending = s_pending_new();
         }
     }
-    notify_deliver(ag, pending);
+    self->events.deliver(pending, self->events.arg);
     zlist_destroy(&pending);
-    witness_check(ag); /* no transaction open here */
-    link_flush_replies(ag);
+    witness_check(self->witness, self->seq, self->loaded); /* no transaction open here */
+    link_flush_replies(self->link);
 }
 
 /* After a failed blocking read: what waits (stashed or on the DEALER)
    arrived (mostly) while we waited, so it is taken now without counting
    as contact; the broker is reachable again only from what comes next. */
 static void
-s_drain(agent_t *ag)
+s_drain(replica_t *self)
 {
-    ag->contact_hold = true;
-    s_read_pushed(ag, true);
-    ag->contact_hold = false;
+    link_hold_contact(self->link, true);
+    s_read_pushed(self, true);
+    link_hold_contact(self->link, false);
 }
 
 /* Judges the witness's candidate checkpoint, then, if the replica passed
@@ -692,46 +764,46 @@ s_drain(agent_t *ag)
    event to judge it (no transaction open) and judges the candidate
    again. */
 static void
-s_witness(agent_t *ag)
+s_witness(replica_t *self)
 {
-    witness_check(ag);
+    witness_check(self->witness, self->seq, self->loaded);
     uint64_t seq;
     uint8_t hash[NMIRF_HASH_LEN];
-    if (witness_unseen(ag, &seq) && link_may_read(ag) &&
-        s_judge_event(ag, seq, hash) == 0)
-        witness_check(ag);
+    if (witness_unseen(self->witness, self->seq, self->loaded, &seq) &&
+        link_may_read(self->link) && s_judge_event(self, seq, hash) == 0)
+        witness_check(self->witness, self->seq, self->loaded);
 }
 
 void
-replica_on_pushed(agent_t *ag)
+replica_on_pushed(replica_t *self)
 {
-    s_read_pushed(ag, false);
-    if ((ag->catchup || ag->resync) && !ag->refused && link_may_read(ag))
-        s_catch_up(ag);
-    s_witness(ag); /* the replica may have reached its candidate */
+    s_read_pushed(self, false);
+    if ((self->catchup || self->resync) && !s_refused(self) && link_may_read(self->link))
+        s_catch_up(self);
+    s_witness(self); /* the replica may have reached its candidate */
 }
 
 void
-replica_tick(agent_t *ag)
+replica_tick(replica_t *self)
 {
-    if (link_stashed(ag)) /* zloop sees the socket, not the stash */
-        s_read_pushed(ag, false);
-    if (!link_may_read(ag) || ag->refused)
+    if (link_stashed(self->link)) /* zloop sees the socket, not the stash */
+        s_read_pushed(self, false);
+    if (!link_may_read(self->link) || s_refused(self))
         return;
-    if (!ag->loaded || ag->catchup || ag->resync)
-        s_catch_up(ag);
-    s_witness(ag);
+    if (!self->loaded || self->catchup || self->resync)
+        s_catch_up(self);
+    s_witness(self);
 }
 
 int
-replica_digest(agent_t *ag, uint8_t out[NMIRF_HASH_LEN], uint64_t *seq)
+replica_digest(replica_t *self, uint8_t out[NMIRF_HASH_LEN], uint64_t *seq)
 {
     /* nmirf_digest.h's order: the record sections, then status. */
     static const agent_db_t dbs[NMIRF_DIGEST_RECORD_SECTIONS + 1] = {
         AG_DB_ENTITIES, AG_DB_RECS,     AG_DB_ASSIGNMENTS,
         AG_DB_REPORTS,  AG_DB_MEASURES, AG_DB_STATUS};
     MDB_txn *txn;
-    if (mdb_txn_begin(ag->env, NULL, MDB_RDONLY, &txn))
+    if (mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn))
         return -1;
     nmirf_digest_t d;
     nmirf_digest_init(&d);
@@ -739,8 +811,8 @@ replica_digest(agent_t *ag, uint8_t out[NMIRF_HASH_LEN], uint64_t *seq)
     for (int s = 0; !rc && s <= NMIRF_DIGEST_RECORD_SECTIONS; s++) {
         MDB_stat st;
         MDB_cursor *cur;
-        if ((rc = mdb_stat(txn, ag->dbi[dbs[s]], &st)) ||
-            (rc = mdb_cursor_open(txn, ag->dbi[dbs[s]], &cur)))
+        if ((rc = mdb_stat(txn, self->dbi[dbs[s]], &st)) ||
+            (rc = mdb_cursor_open(txn, self->dbi[dbs[s]], &cur)))
             break;
         nmirf_digest_section(&d, st.ms_entries);
         MDB_val k, v;
@@ -752,8 +824,50 @@ replica_digest(agent_t *ag, uint8_t out[NMIRF_HASH_LEN], uint64_t *seq)
                 nmirf_digest_record(&d, v.mv_data, v.mv_size);
         mdb_cursor_close(cur);
     }
-    *seq = ag->seq;
+    *seq = self->seq;
     mdb_txn_abort(txn);
     nmirf_digest_final(&d, out);
     return rc ? -1 : 0;
+}
+
+void
+replica_on_seq(replica_t *self, uint64_t seq)
+{
+    if (seq > self->broker_seq)
+        self->broker_seq = seq;
+}
+
+void
+replica_on_subscribed(replica_t *self, uint64_t seq)
+{
+    if (self->loaded && seq > self->seq)
+        self->catchup = true;
+}
+
+int
+replica_read_begin(replica_t *self, MDB_txn **txn)
+{
+    return mdb_txn_begin(self->env, NULL, MDB_RDONLY, txn);
+}
+
+const MDB_dbi *
+replica_dbis(const replica_t *self)
+{
+    return self->dbi;
+}
+
+MDB_env *
+replica_env(const replica_t *self)
+{
+    return self->env;
+}
+
+void
+replica_status(const replica_t *self, replica_status_t *st)
+{
+    st->seq = self->seq;
+    st->broker_seq = self->broker_seq;
+    st->loaded = self->loaded;
+    st->checkpoint_seq = witness_seq(self->witness);
+    st->refused = witness_refused(self->witness);
 }

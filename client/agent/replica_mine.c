@@ -2,11 +2,14 @@
     read from the replica alone, so it answers while the broker is down,
     each deadline marked overdue or due soon by the rule of the broker's
     deadline events (PROTOCOL.md section 7), from a date the caller gives.
+    Like the other queries of the replica, it reads in a transaction the
+    caller opened (replica_read_begin) and knows nothing else of the
+    agent.
 */
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
+#include "replica.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 
@@ -33,16 +36,16 @@ s_due(const msgpack_object *deadline, int64_t today, uint64_t horizon, const cha
     return *left <= (int64_t)horizon ? "due_soon" : NULL;
 }
 
-/* Our role in assignment a: "lead", "contributor", or NULL. */
+/* entity's role in assignment a: "lead", "contributor", or NULL. */
 static const char *
-s_role(const agent_t *ag, const msgpack_object *a)
+s_role(const char *entity, const msgpack_object *a)
 {
-    if (nmirf_mp_str_is(nmirf_mp_get(a, "lead"), ag->key.entity))
+    if (nmirf_mp_str_is(nmirf_mp_get(a, "lead"), entity))
         return "lead";
     const msgpack_object *c = nmirf_mp_get(a, "contributors");
     if (c && c->type == MSGPACK_OBJECT_ARRAY)
         for (uint32_t i = 0; i < c->via.array.size; i++)
-            if (nmirf_mp_str_is(&c->via.array.ptr[i], ag->key.entity))
+            if (nmirf_mp_str_is(&c->via.array.ptr[i], entity))
                 return "contributor";
     return NULL;
 }
@@ -50,7 +53,7 @@ s_role(const agent_t *ag, const msgpack_object *a)
 /* Packs one `mine` item for assignment a (role given), its deadline
    judged on day today with the due-soon horizon. */
 static void
-s_pack_item(agent_t *ag, MDB_txn *txn, const msgpack_object *a, const char *role,
+s_pack_item(MDB_txn *txn, const MDB_dbi *dbi, const msgpack_object *a, const char *role,
             int64_t today, uint64_t horizon, msgpack_packer *pk, msgpack_zone *zone)
 {
     const msgpack_object *rec = nmirf_mp_get(a, "rec");
@@ -59,7 +62,7 @@ s_pack_item(agent_t *ag, MDB_txn *txn, const msgpack_object *a, const char *role
     nmirf_mp_strcpy(rec, recid, sizeof recid);
     char status[32] = "not_started";
     MDB_val sk = {strlen(recid), recid}, sv;
-    if (recid[0] && mdb_get(txn, ag->dbi[AG_DB_STATUS], &sk, &sv) == 0 &&
+    if (recid[0] && mdb_get(txn, dbi[AG_DB_STATUS], &sk, &sv) == 0 &&
         sv.mv_size < sizeof status) {
         memcpy(status, sv.mv_data, sv.mv_size);
         status[sv.mv_size] = 0;
@@ -69,7 +72,7 @@ s_pack_item(agent_t *ag, MDB_txn *txn, const msgpack_object *a, const char *role
     const msgpack_object *text = NULL;
     msgpack_object recobj;
     MDB_val k = {strlen(recid), recid}, v;
-    if (recid[0] && mdb_get(txn, ag->dbi[AG_DB_RECS], &k, &v) == 0 &&
+    if (recid[0] && mdb_get(txn, dbi[AG_DB_RECS], &k, &v) == 0 &&
         nmirf_mp_unpack(v.mv_data, v.mv_size, zone, &recobj, NULL, 0) == NMIRF_OK) {
         const msgpack_object *texts = nmirf_mp_get(&recobj, "text");
         static const char *const langs[] = {"en", "fr", "ar"};
@@ -115,18 +118,13 @@ s_pack_item(agent_t *ag, MDB_txn *txn, const msgpack_object *a, const char *role
 }
 
 int
-replica_pack_mine(agent_t *ag, const char *today, uint64_t due_soon_days,
-                  msgpack_packer *pk)
+replica_pack_mine(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], const char *entity,
+                  const char *today, uint64_t due_soon_days, msgpack_packer *pk)
 {
     int64_t day = nmirf_date_days(today);
-    MDB_txn *txn;
     MDB_cursor *cur;
-    if (mdb_txn_begin(ag->env, NULL, MDB_RDONLY, &txn))
+    if (mdb_cursor_open(txn, dbi[AG_DB_ASSIGNMENTS], &cur))
         return -1;
-    if (mdb_cursor_open(txn, ag->dbi[AG_DB_ASSIGNMENTS], &cur)) {
-        mdb_txn_abort(txn);
-        return -1;
-    }
     msgpack_sbuffer items;
     msgpack_packer ipk;
     msgpack_sbuffer_init(&items);
@@ -140,14 +138,13 @@ replica_pack_mine(agent_t *ag, const char *today, uint64_t due_soon_days,
         msgpack_object a;
         if (nmirf_mp_unpack(v.mv_data, v.mv_size, &zone, &a, NULL, 0) != NMIRF_OK)
             continue;
-        const char *role = s_role(ag, &a);
+        const char *role = s_role(entity, &a);
         if (!role)
             continue;
-        s_pack_item(ag, txn, &a, role, day, due_soon_days, &ipk, &zone);
+        s_pack_item(txn, dbi, &a, role, day, due_soon_days, &ipk, &zone);
         n++;
     }
     mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
     msgpack_pack_array(pk, n);
     pk->callback(pk->data, items.data, (unsigned)items.size);
     msgpack_sbuffer_destroy(&items);

@@ -27,14 +27,42 @@
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "agent.h"
+#include "witness.h"
 #include "nmirf_audit.h"
 #include "nmirf_log.h"
 #include "nmirf_mp.h"
 
 #define S_KEY "checkpoint" /* its key in the replica's meta database */
+
+/* A broker checkpoint (PROTOCOL.md section 10). */
+typedef struct {
+    uint64_t seq;                 /* the event it signs */
+    uint8_t head[NMIRF_HASH_LEN]; /* that event's hash */
+    uint64_t ts;                  /* broker time, ms */
+    uint8_t sig[NMIRF_SIG_LEN];   /* the broker's signature */
+} agent_checkpoint_t;
+
+struct _witness_t {
+    const agent_conf_t *conf;        /* the broker's endpoint and key (borrowed) */
+    MDB_env *env;                    /* the replica's environment (borrowed) */
+    MDB_dbi meta;                    /* its meta database */
+    agent_checkpoint_t witness;      /* the latest broker checkpoint verified and
+                                        kept (meta "checkpoint"); seq 0: none */
+    agent_checkpoint_t witness_next; /* the one the last heartbeat carried */
+    bool witness_pending;            /* ...not yet judged (witness_check) */
+    agent_checkpoint_t witness_cand; /* a later one, verified, kept once the
+                                        replica reaches its seq */
+    bool witness_has_cand;           /* witness_cand is set */
+    bool witness_cand_seen;          /* ...and the broker's event at its seq was
+                                        hashed to its head (applied or fetched) */
+    bool refused;                    /* the broker's log went back, forked or is
+                                        signed by another key: nothing more is
+                                        applied from it */
+    char refused_why[384];           /* why, for the log and `status` */
+};
 
 /* Reads a checkpoint map into cp. Returns 0, or -1 if it is not one. */
 static int
@@ -73,41 +101,43 @@ s_pack(const agent_checkpoint_t *cp, msgpack_sbuffer *out)
 }
 
 /* Refuses the broker from now on, loudly. */
-static void s_refuse(agent_t *ag, const char *fmt, ...)
+static void s_refuse(witness_t *self, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void
-s_refuse(agent_t *ag, const char *fmt, ...)
+s_refuse(witness_t *self, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(ag->refused_why, sizeof ag->refused_why, fmt, ap);
+    vsnprintf(self->refused_why, sizeof self->refused_why, fmt, ap);
     va_end(ap);
-    ag->refused = true;
+    self->refused = true;
     log_warnx("REFUSING the broker at %s: %s. Nothing more is applied from it; see "
               "docs/OPERATIONS.md, \"An agent refuses the broker\"",
-              ag->request_ep, ag->refused_why);
+              self->conf->request_ep, self->refused_why);
 }
 
-int
-witness_open(agent_t *ag)
+/* Reads the kept checkpoint. Returns 0 or -1 (logged: an unreadable
+   one). */
+static int
+s_open(witness_t *self)
 {
     MDB_txn *txn;
     MDB_val k = {sizeof S_KEY - 1, S_KEY}, v;
-    if (mdb_txn_begin(ag->env, NULL, MDB_RDONLY, &txn))
+    if (mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn))
         return -1;
-    int rc = mdb_get(txn, ag->dbi[AG_DB_META], &k, &v);
+    int rc = mdb_get(txn, self->meta, &k, &v);
     if (rc == 0) {
         msgpack_zone zone;
         msgpack_object obj;
         msgpack_zone_init(&zone, 256);
         if (nmirf_mp_unpack(v.mv_data, v.mv_size, &zone, &obj, NULL, 0) != NMIRF_OK ||
-            s_parse(&obj, &ag->witness)) {
+            s_parse(&obj, &self->witness)) {
             log_warnx("the kept broker checkpoint is unreadable; run with "
                       "--forget-checkpoint to drop it");
             rc = -1;
         } else
             log_info("witness: the broker's log was signed up to seq %llu",
-                     (unsigned long long)ag->witness.seq);
+                     (unsigned long long)self->witness.seq);
         msgpack_zone_destroy(&zone);
     } else if (rc == MDB_NOTFOUND)
         rc = 0;
@@ -117,8 +147,31 @@ witness_open(agent_t *ag)
     return rc ? -1 : 0;
 }
 
+witness_t *
+witness_new(const agent_conf_t *conf, MDB_env *env, MDB_dbi meta)
+{
+    witness_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        log_warnx("witness: out of memory");
+        return NULL;
+    }
+    self->conf = conf;
+    self->env = env;
+    self->meta = meta;
+    if (s_open(self) != 0)
+        witness_destroy(&self);
+    return self;
+}
+
+void
+witness_destroy(witness_t **self_p)
+{
+    free(*self_p);
+    *self_p = NULL;
+}
+
 int
-witness_forget(agent_t *ag)
+witness_forget(MDB_env *env, MDB_dbi meta)
 {
     /* The checkpoint, and with it the replica's sequence and chain head:
        the replica is reloaded from the broker's snapshot (the outbox
@@ -126,12 +179,24 @@ witness_forget(agent_t *ag)
        longer has. */
     static const char *const keys[] = {S_KEY, "seq", "head"};
     MDB_txn *txn;
-    int rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
+    int rc = mdb_txn_begin(env, NULL, 0, &txn);
     if (rc)
         return -1;
+    /* Its seq, for the log (0 if it does not read). */
+    agent_checkpoint_t kept = {0};
+    MDB_val ck = {sizeof S_KEY - 1, S_KEY}, cv;
+    if (mdb_get(txn, meta, &ck, &cv) == 0) {
+        msgpack_zone zone;
+        msgpack_object obj;
+        msgpack_zone_init(&zone, 256);
+        if (nmirf_mp_unpack(cv.mv_data, cv.mv_size, &zone, &obj, NULL, 0) != NMIRF_OK ||
+            s_parse(&obj, &kept))
+            kept.seq = 0;
+        msgpack_zone_destroy(&zone);
+    }
     for (size_t i = 0; !rc && i < sizeof keys / sizeof keys[0]; i++) {
         MDB_val k = {strlen(keys[i]), (void *)keys[i]};
-        rc = mdb_del(txn, ag->dbi[AG_DB_META], &k, NULL);
+        rc = mdb_del(txn, meta, &k, NULL);
         if (rc == MDB_NOTFOUND)
             rc = 0;
     }
@@ -144,92 +209,88 @@ witness_forget(agent_t *ag)
     log_warnx("--forget-checkpoint: dropped the broker checkpoint this agent kept "
               "(seq %llu); the replica reloads from the broker's snapshot and the "
               "broker's next checkpoint is kept as it comes",
-              (unsigned long long)ag->witness.seq);
-    memset(&ag->witness, 0, sizeof ag->witness);
-    ag->seq = 0;
-    ag->loaded = false;
+              (unsigned long long)kept.seq);
     return 0;
 }
 
 int
-witness_put(agent_t *ag, MDB_txn *txn)
+witness_put(witness_t *self, MDB_txn *txn)
 {
-    if (!ag->witness.seq)
+    if (!self->witness.seq)
         return 0;
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
-    s_pack(&ag->witness, &sb);
+    s_pack(&self->witness, &sb);
     MDB_val k = {sizeof S_KEY - 1, S_KEY}, v = {sb.size, sb.data};
-    int rc = mdb_put(txn, ag->dbi[AG_DB_META], &k, &v, 0);
+    int rc = mdb_put(txn, self->meta, &k, &v, 0);
     msgpack_sbuffer_destroy(&sb);
     return rc;
 }
 
 void
-witness_take(agent_t *ag, const msgpack_object *cp)
+witness_take(witness_t *self, const msgpack_object *cp)
 {
     if (cp->type == MSGPACK_OBJECT_NIL)
         return; /* a broker with no checkpoint yet */
-    if (s_parse(cp, &ag->witness_next)) {
+    if (s_parse(cp, &self->witness_next)) {
         log_debug("heartbeat: unreadable checkpoint ignored");
         return;
     }
-    ag->witness_pending = true;
+    self->witness_pending = true;
 }
 
 /* Keeps cp (synced) as the latest checkpoint verified. */
 static void
-s_keep(agent_t *ag, const agent_checkpoint_t *cp)
+s_keep(witness_t *self, const agent_checkpoint_t *cp)
 {
     MDB_txn *txn;
-    agent_checkpoint_t old = ag->witness;
-    ag->witness = *cp;
-    int rc = mdb_txn_begin(ag->env, NULL, 0, &txn);
-    if (!rc && (rc = witness_put(ag, txn)) != 0)
+    agent_checkpoint_t old = self->witness;
+    self->witness = *cp;
+    int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
+    if (!rc && (rc = witness_put(self, txn)) != 0)
         mdb_txn_abort(txn);
     else if (!rc)
         rc = mdb_txn_commit(txn);
     if (rc) {
         log_warnx("cannot keep the broker checkpoint at seq %llu: %s",
                   (unsigned long long)cp->seq, mdb_strerror(rc));
-        ag->witness = old;
+        self->witness = old;
     }
 }
 
 /* Judges cp against ref (the kept checkpoint, or the candidate): refuses
    the broker if cp goes back or forks. Returns true if it refused. */
 static bool
-s_behind(agent_t *ag, const agent_checkpoint_t *cp, const agent_checkpoint_t *ref)
+s_behind(witness_t *self, const agent_checkpoint_t *cp, const agent_checkpoint_t *ref)
 {
     char now_hex[17], ref_hex[17];
     sodium_bin2hex(now_hex, sizeof now_hex, cp->head, 8);
     sodium_bin2hex(ref_hex, sizeof ref_hex, ref->head, 8);
     if (cp->seq < ref->seq)
-        s_refuse(ag,
+        s_refuse(self,
                  "its log went back: its latest checkpoint is at seq %llu (head %s...), "
                  "but this agent verified seq %llu (head %s...) before: a restored older "
                  "broker or a truncated log",
                  (unsigned long long)cp->seq, now_hex, (unsigned long long)ref->seq,
                  ref_hex);
     else if (cp->seq == ref->seq && memcmp(cp->head, ref->head, NMIRF_HASH_LEN) != 0)
-        s_refuse(ag,
+        s_refuse(self,
                  "its log forked: its checkpoint at seq %llu has head %s..., but this "
                  "agent verified head %s... at that seq",
                  (unsigned long long)cp->seq, now_hex, ref_hex);
-    return ag->refused;
+    return self->refused;
 }
 
 /* Reads meta "head", the hash of the event the replica applied last,
    into head. Returns true if it is there. */
 static bool
-s_head(agent_t *ag, uint8_t head[NMIRF_HASH_LEN])
+s_head(witness_t *self, uint8_t head[NMIRF_HASH_LEN])
 {
     MDB_txn *txn;
     MDB_val k = {4, "head"}, v;
-    if (mdb_txn_begin(ag->env, NULL, MDB_RDONLY, &txn))
+    if (mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn))
         return false;
-    bool ok =
-        mdb_get(txn, ag->dbi[AG_DB_META], &k, &v) == 0 && v.mv_size == NMIRF_HASH_LEN;
+    bool ok = mdb_get(txn, self->meta, &k, &v) == 0 && v.mv_size == NMIRF_HASH_LEN;
     if (ok)
         memcpy(head, v.mv_data, NMIRF_HASH_LEN);
     mdb_txn_abort(txn);
@@ -237,111 +298,111 @@ s_head(agent_t *ag, uint8_t head[NMIRF_HASH_LEN])
 }
 
 void
-witness_check(agent_t *ag)
+witness_check(witness_t *self, uint64_t replica_seq, bool loaded)
 {
-    if (ag->refused)
+    if (self->refused)
         return;
-    if (ag->witness_pending) {
-        ag->witness_pending = false;
-        agent_checkpoint_t *cp = &ag->witness_next;
+    if (self->witness_pending) {
+        self->witness_pending = false;
+        agent_checkpoint_t *cp = &self->witness_next;
         msgpack_sbuffer sb;
         msgpack_sbuffer_init(&sb);
         nmirf_checkpoint_pack_signed(&sb, cp->seq, cp->head, cp->ts);
         bool ok = nmirf_signature_ok((const uint8_t *)sb.data, sb.size, cp->sig,
-                                     ag->broker_sign_pk);
+                                     self->conf->broker_sign_pk);
         msgpack_sbuffer_destroy(&sb);
         if (!ok)
-            s_refuse(ag,
+            s_refuse(self,
                      "its checkpoint at seq %llu is not signed by the broker key this "
                      "agent was given (-S)",
                      (unsigned long long)cp->seq);
-        else if (s_behind(ag, cp, &ag->witness) ||
-                 (ag->witness_has_cand && s_behind(ag, cp, &ag->witness_cand)))
+        else if (s_behind(self, cp, &self->witness) ||
+                 (self->witness_has_cand && s_behind(self, cp, &self->witness_cand)))
             return;
-        else if (cp->seq > ag->witness.seq && !ag->witness_has_cand) {
+        else if (cp->seq > self->witness.seq && !self->witness_has_cand) {
             /* Kept once the replica has reached it and the broker's event
                at its seq hashed to its head (witness_on_event on the way,
                or fetched: witness_judge_event): a broker ahead of us on a
                forked log is caught before its checkpoint replaces ours. */
-            ag->witness_cand = *cp;
-            ag->witness_has_cand = true;
-            ag->witness_cand_seen = false;
+            self->witness_cand = *cp;
+            self->witness_has_cand = true;
+            self->witness_cand_seen = false;
             uint8_t head[NMIRF_HASH_LEN];
-            if (cp->seq == ag->seq && ag->loaded && s_head(ag, head) &&
-                witness_judge_event(ag, cp->seq, head, 0))
+            if (cp->seq == replica_seq && loaded && s_head(self, head) &&
+                witness_judge_event(self, cp->seq, head, 0))
                 return;
         }
     }
-    if (!ag->refused && ag->witness_has_cand && ag->witness_cand_seen &&
-        ag->seq >= ag->witness_cand.seq) {
-        ag->witness_has_cand = false;
-        s_keep(ag, &ag->witness_cand);
+    if (!self->refused && self->witness_has_cand && self->witness_cand_seen &&
+        replica_seq >= self->witness_cand.seq) {
+        self->witness_has_cand = false;
+        s_keep(self, &self->witness_cand);
     }
 }
 
 bool
-witness_unseen(const agent_t *ag, uint64_t *seq)
+witness_unseen(const witness_t *self, uint64_t replica_seq, bool loaded, uint64_t *seq)
 {
-    if (ag->refused || !ag->loaded || !ag->witness_has_cand || ag->witness_cand_seen ||
-        ag->seq < ag->witness_cand.seq)
+    if (self->refused || !loaded || !self->witness_has_cand || self->witness_cand_seen ||
+        replica_seq < self->witness_cand.seq)
         return false;
-    *seq = ag->witness_cand.seq;
+    *seq = self->witness_cand.seq;
     return true;
 }
 
 int
-witness_judge_event(agent_t *ag, uint64_t seq, const uint8_t *hash, uint64_t last)
+witness_judge_event(witness_t *self, uint64_t seq, const uint8_t *hash, uint64_t last)
 {
     char want[17], got[17];
     const agent_checkpoint_t *ref = NULL;
-    if (ag->witness.seq && seq == ag->witness.seq)
-        ref = &ag->witness;
-    else if (ag->witness_has_cand && seq == ag->witness_cand.seq)
-        ref = &ag->witness_cand;
+    if (self->witness.seq && seq == self->witness.seq)
+        ref = &self->witness;
+    else if (self->witness_has_cand && seq == self->witness_cand.seq)
+        ref = &self->witness_cand;
     if (!ref)
         return 0;
     if (!hash) {
         sodium_bin2hex(want, sizeof want, ref->head, 8);
-        s_refuse(ag,
+        s_refuse(self,
                  "its log went back: it has no event at seq %llu (its log ends at "
                  "%llu), but %s seq %llu (head %s...): a restored older broker or a "
                  "truncated log",
                  (unsigned long long)seq, (unsigned long long)last,
-                 ref == &ag->witness ? "this agent verified" : "it signed",
+                 ref == &self->witness ? "this agent verified" : "it signed",
                  (unsigned long long)seq, want);
         return -1;
     }
     if (memcmp(hash, ref->head, NMIRF_HASH_LEN) != 0) {
         sodium_bin2hex(want, sizeof want, ref->head, 8);
         sodium_bin2hex(got, sizeof got, hash, 8);
-        if (ref == &ag->witness)
-            s_refuse(ag,
+        if (ref == &self->witness)
+            s_refuse(self,
                      "its log forked: its event %llu has hash %s..., but this agent "
                      "verified head %s... at that seq",
                      (unsigned long long)seq, got, want);
         else
-            s_refuse(ag,
+            s_refuse(self,
                      "its log forked: it signed head %s... at seq %llu but sent an "
                      "event %llu with hash %s...",
                      want, (unsigned long long)seq, (unsigned long long)seq, got);
         return -1;
     }
-    if (ref == &ag->witness_cand)
-        ag->witness_cand_seen = true;
+    if (ref == &self->witness_cand)
+        self->witness_cand_seen = true;
     return 0;
 }
 
 int
-witness_on_event(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev)
+witness_on_event(witness_t *self, MDB_txn *txn, const nmirf_event_t *ev)
 {
     MDB_val k = {4, "head"}, v;
-    int rc = mdb_get(txn, ag->dbi[AG_DB_META], &k, &v);
+    int rc = mdb_get(txn, self->meta, &k, &v);
     char want[17], got[17];
     if (rc == 0 && v.mv_size == NMIRF_HASH_LEN &&
         memcmp(v.mv_data, ev->prev, NMIRF_HASH_LEN) != 0) {
         sodium_bin2hex(want, sizeof want, v.mv_data, 8);
         sodium_bin2hex(got, sizeof got, ev->prev, 8);
-        s_refuse(ag,
+        s_refuse(self,
                  "its log forked: event %llu follows an event %llu with hash %s..., but "
                  "this agent applied an event %llu with hash %s...",
                  (unsigned long long)ev->seq, (unsigned long long)ev->seq - 1, got,
@@ -350,9 +411,21 @@ witness_on_event(agent_t *ag, MDB_txn *txn, const nmirf_event_t *ev)
     }
     uint8_t head[NMIRF_HASH_LEN];
     nmirf_hash2(head, ev->bytes, ev->len, NULL, 0);
-    if (witness_judge_event(ag, ev->seq, head, 0))
+    if (witness_judge_event(self, ev->seq, head, 0))
         return -1;
     v.mv_size = NMIRF_HASH_LEN;
     v.mv_data = head;
-    return mdb_put(txn, ag->dbi[AG_DB_META], &k, &v, 0);
+    return mdb_put(txn, self->meta, &k, &v, 0);
+}
+
+uint64_t
+witness_seq(const witness_t *self)
+{
+    return self->witness.seq;
+}
+
+const char *
+witness_refused(const witness_t *self)
+{
+    return self->refused ? self->refused_why : NULL;
 }

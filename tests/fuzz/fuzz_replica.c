@@ -5,7 +5,9 @@
 
     The real replica code runs on a real LMDB environment in a temporary
     directory (on /dev/shm when it exists, so the synced commits are
-    cheap). link.c and outbox.c are replaced by the stubs below: link_read
+    cheap). link.c is replaced by the stubs below (the replica knows no
+    other part; its notifications go to notify.c, wired here as
+    agent_main.c wires them): link_read
     answers each blocking read (the snapshot, then events.since pages)
     with the next reply of the input, and link_next_push takes the pushed
     messages from an inproc PULL fed with the input's events. Each run empties the replica
@@ -19,13 +21,15 @@
     is left and nothing pushed waits.
 
     Checks beyond the sanitizers: the replica's digest can be computed
-    and is at the sequence the agent believes (ag->seq), and that sequence
-    never goes past the highest the input announced.
+    and is at the sequence the replica believes (replica_status), and
+    that sequence never goes past the highest the input announced.
 
     Seeds: make_seeds.py (corpus/replica/), from the same events and
     replies as the event and reply harnesses.
 */
-#include "agent.h"
+#include "notify.h"
+#include "replica.h"
+
 #include "nmirf_log.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
@@ -40,7 +44,9 @@
 #define REPLIES_MAX 64 /* replies one input may hold */
 #define ROUNDS_MAX 32  /* tick + push rounds per run */
 
-static agent_t s_ag;                          /* the agent whose replica is fuzzed */
+static agent_conf_t s_conf;                   /* the agent's configuration */
+static replica_t *s_replica;                  /* the replica fuzzed */
+static notify_t *s_notify;                    /* its notifications */
 static char s_dir[64];                        /* its temporary directory */
 static zsock_t *s_push;                       /* feeds s_pull: what the broker pushes */
 static zsock_t *s_pull;                       /* where link_next_push takes it from */
@@ -57,38 +63,45 @@ s_broken(const char *what, const char *detail)
     abort();
 }
 
-/* --- the stubs of link.c and outbox.c ----------------------------------- */
+/* --- the stubs of link.c ---------------------------------------------- */
 
 void
-link_contact(agent_t *ag)
+link_contact(link_t *link)
 {
-    ag->last_contact = 1;
+    (void)link;
+}
+
+void
+link_hold_contact(link_t *link, bool hold)
+{
+    (void)link;
+    (void)hold;
 }
 
 bool
-link_reachable(const agent_t *ag)
+link_reachable(const link_t *link)
 {
-    (void)ag;
+    (void)link;
     return true;
 }
 
 bool
-link_may_read(const agent_t *ag)
+link_may_read(const link_t *link)
 {
-    (void)ag;
+    (void)link;
     return s_reply_next < s_reply_count;
 }
 
 void
-link_read_failed(agent_t *ag)
+link_read_failed(link_t *link)
 {
-    (void)ag;
+    (void)link;
 }
 
 nmirf_reply_t *
-link_read(agent_t *ag, const char *op, const uint8_t *body, size_t len, int timeout_ms)
+link_read(link_t *link, const char *op, const uint8_t *body, size_t len, int timeout_ms)
 {
-    (void)ag;
+    (void)link;
     (void)op;
     (void)body;
     (void)len;
@@ -104,33 +117,44 @@ link_read(agent_t *ag, const char *op, const uint8_t *body, size_t len, int time
 }
 
 zmsg_t *
-link_next_push(agent_t *ag)
+link_next_push(link_t *link)
 {
-    (void)ag;
+    (void)link;
     return (zsock_events(s_pull) & ZMQ_POLLIN) ? zmsg_recv(s_pull) : NULL;
 }
 
 bool
-link_stashed(const agent_t *ag)
+link_stashed(const link_t *link)
 {
-    (void)ag;
+    (void)link;
     return false; /* no blocking read waits on a real socket here */
 }
 
 void
-link_flush_replies(agent_t *ag)
+link_flush_replies(link_t *link)
 {
-    (void)ag; /* link_next_push meets no replies here */
-}
-
-void
-outbox_on_reply(agent_t *ag, nmirf_reply_t **reply_p)
-{
-    (void)ag;
-    nmirf_reply_destroy(reply_p);
+    (void)link; /* link_next_push meets no replies here */
 }
 
 /* --- the harness ----------------------------------------------------- */
+
+/* The replica's notifications, to notify.c as agent_main.c wires them. */
+static void
+s_collect(MDB_txn *txn, const MDB_dbi *dbi, const nmirf_event_t *ev, zlist_t *pending,
+          void *arg)
+{
+    (void)arg;
+    notify_collect(s_notify, txn, dbi[AG_DB_ASSIGNMENTS], ev, pending);
+}
+
+static void
+s_deliver(zlist_t *pending, void *arg)
+{
+    (void)arg;
+    notify_deliver(s_notify, pending);
+}
+
+static const replica_events_t s_events = {.collect = s_collect, .deliver = s_deliver};
 
 static int
 s_remove(const char *path, const struct stat *st, int type, struct FTW *ftw)
@@ -144,10 +168,9 @@ s_remove(const char *path, const struct stat *st, int type, struct FTW *ftw)
 static void
 s_cleanup(void)
 {
-    notify_destroy(&s_ag.notify);
-    replica_close(&s_ag);
+    notify_destroy(&s_notify);
+    replica_destroy(&s_replica);
     zsock_destroy(&s_pull);
-    zsock_destroy(&s_ag.dealer);
     zsock_destroy(&s_push);
     nftw(s_dir, s_remove, 8, FTW_DEPTH | FTW_PHYS);
 }
@@ -173,36 +196,38 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     if (!mkdtemp(s_dir))
         s_broken("mkdtemp", s_dir);
     atexit(s_cleanup);
-    s_ag.dir = s_dir;
-    s_ag.notify_log = "/dev/null";
-    if (nmirf_key_generate(&s_ag.key, "MJ") != 0)
+    s_conf.dir = s_dir;
+    s_conf.notify_log = "/dev/null";
+    if (nmirf_key_generate(&s_conf.key, "MJ") != 0)
         s_broken("cannot make a key", NULL);
-    if (replica_open(&s_ag) != 0)
-        s_broken("replica_open failed", s_dir);
-    s_ag.notify = notify_new(&s_ag);
+    if (!(s_replica = replica_new(&s_conf, NULL, false, &s_events)))
+        s_broken("replica_new failed", s_dir);
+    s_notify = notify_new(&s_conf);
     s_pull = zsock_new_pull("@inproc://fuzz-replica-pushed");
     s_push = zsock_new_push(">inproc://fuzz-replica-pushed");
-    s_ag.dealer = zsock_new(ZMQ_DEALER);
-    if (!s_ag.notify || !s_pull || !s_push || !s_ag.dealer)
+    if (!s_notify || !s_pull || !s_push)
         s_broken("cannot make the sockets", NULL);
     return 0;
 }
 
-/* Empties the replica (never the outbox) and forgets the agent's state. */
+/* Empties the replica (never the outbox) and forgets its state in memory
+   (the witness's too): it is opened again on the emptied environment. */
 static void
 s_reset(void)
 {
     MDB_txn *txn;
-    int rc = mdb_txn_begin(s_ag.env, NULL, 0, &txn);
+    const MDB_dbi *dbi = replica_dbis(s_replica);
+    int rc = mdb_txn_begin(replica_env(s_replica), NULL, 0, &txn);
     for (int i = 0; !rc && i < AG_DB_COUNT; i++)
         if (i != AG_DB_OUTBOX)
-            rc = mdb_drop(txn, s_ag.dbi[i], 0);
+            rc = mdb_drop(txn, dbi[i], 0);
     if (!rc)
         rc = mdb_txn_commit(txn);
     if (rc)
         s_broken("cannot empty the replica", mdb_strerror(rc));
-    s_ag.seq = s_ag.broker_seq = 0;
-    s_ag.loaded = s_ag.catchup = s_ag.resync = s_ag.contact_hold = false;
+    replica_destroy(&s_replica);
+    if (!(s_replica = replica_new(&s_conf, NULL, false, &s_events)))
+        s_broken("replica_new failed", s_dir);
     s_reply_count = s_reply_next = 0;
 }
 
@@ -275,11 +300,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     for (int round = 0; round < ROUNDS_MAX; round++) {
         bool waiting = zsock_events(s_pull) & ZMQ_POLLIN;
-        if (!waiting && !link_may_read(&s_ag))
+        if (!waiting && !link_may_read(NULL))
             break;
-        replica_tick(&s_ag);
+        replica_tick(s_replica);
         if (waiting)
-            replica_on_pushed(&s_ag);
+            replica_on_pushed(s_replica);
     }
     while (zsock_events(s_pull) & ZMQ_POLLIN) {
         zmsg_t *msg = zmsg_recv(s_pull);
@@ -288,10 +313,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     uint8_t digest[NMIRF_HASH_LEN];
     uint64_t seq;
-    if (replica_digest(&s_ag, digest, &seq) != 0)
+    if (replica_digest(s_replica, digest, &seq) != 0)
         s_broken("replica_digest failed", NULL);
-    if (seq != s_ag.seq)
-        s_broken("the replica's stored seq is not the agent's", NULL);
+    replica_status_t st;
+    replica_status(s_replica, &st);
+    if (seq != st.seq)
+        s_broken("the replica's stored seq is not the one it believes", NULL);
     if (seq > announced)
         s_broken("the replica is past every seq the input named", NULL);
     return 0;

@@ -1,0 +1,135 @@
+/*  link - the agent's one connection to the broker (link.c, and
+    link_monitor.c for its handshakes).
+
+    The link owns the DEALER (CurveZMQ), the subscription to pushed events,
+    what is known of the broker's reachability, and the blocking reads. It
+    knows no other part: what it receives goes out through the callbacks
+    given to link_new (agent_main.c wires them), and what others send goes
+    through link_send and link_read.
+*/
+#ifndef LINK_H
+#define LINK_H
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent.h"
+
+typedef struct _link_t link_t;
+
+/* Where the link hands what it receives. Each is called from the zloop
+   thread, never from inside a link_* call that the receiver made for the
+   same purpose (see each). arg is given back to every one. */
+typedef struct {
+    /* Pushed messages wait on the DEALER (its zloop reader fired): the
+       receiver reads them with link_next_push. The replies met meanwhile
+       are delivered right after (link_flush_replies). */
+    void (*pushed)(void *arg);
+    /* A reply that is neither a blocking read's nor our `subscribe`'s: an
+       answer to something sent with link_send (or a ping's). Takes
+       *reply_p. Called with no replica transaction open. */
+    void (*reply)(nmirf_reply_t **reply_p, void *arg);
+    /* The broker's sequence a reply carried (any reply, before it is
+       delivered): the broker is at least there. */
+    void (*seq)(uint64_t seq, void *arg);
+    /* Our `subscribe` was answered ok: pushes come from now on; seq is the
+       broker's latest then. */
+    void (*subscribed)(uint64_t seq, void *arg);
+    /* A handshake with the broker succeeded (a connection came up). */
+    void (*connected)(void *arg);
+    /* The broker's ZAP handler refused our key in the handshake (once per
+       series of refusals; zap_status is its status code). The link tries
+       a new connection on its own, later. */
+    void (*key_refused)(unsigned zap_status, void *arg);
+    void *arg;
+} link_events_t;
+
+/* What `status` shows of the link (link_status). */
+typedef struct {
+    bool reachable;       /* the broker was heard from within AGENT_STALE_MS */
+    bool key_refused;     /* the broker's ZAP refused our key at the last handshake */
+    int64_t last_contact; /* monotonic ms of the last sign of the broker, 0 never */
+    int64_t reported_at;  /* wall-clock ms of the last outbox report sent, 0 never */
+} link_status_t;
+
+/* A link for the configuration conf (borrowed) on loop (borrowed), with
+   the callbacks of events (copied). Nothing is connected yet: link_connect
+   does that, once the parts the callbacks reach are made. Returns NULL on
+   failure (logged). */
+link_t *link_new(const agent_conf_t *conf, zloop_t *loop, const link_events_t *events);
+
+/* Makes the DEALER (CurveZMQ, connecting on its own) and its monitor,
+   and registers its reader on the loop. Returns 0 or -1 (logged). */
+int link_connect(link_t *self);
+
+/* Closes the DEALER, drops what was stashed, frees the link; NULLs
+ *self_p. Safe on NULL. */
+void link_destroy(link_t **self_p);
+
+/* Sends `subscribe` when not subscribed: at start, and again after
+   AGENT_STALE_MS with nothing pushed (the broker restarted or rebound
+   its sockets; the DEALER reconnects, the subscription does not come
+   back by itself). Called by the housekeeping timer. */
+void link_subscribe(link_t *self);
+
+/* The next pushed message ([topic][event] or [hb][...]): first those
+   stashed during a blocking read, then those on the DEALER. Replies met
+   on the way are kept for link_flush_replies (the caller may hold a
+   replica transaction). NULL when nothing waits. Caller destroys. */
+zmsg_t *link_next_push(link_t *self);
+
+/* True if pushed messages wait in the stash (zloop does not see them). */
+bool link_stashed(const link_t *self);
+
+/* Delivers the replies link_next_push kept: to the subscription or the
+   reply callback. Call with no replica transaction open. */
+void link_flush_replies(link_t *self);
+
+/* Notes that the broker just showed it is alive (unless held). */
+void link_contact(link_t *self);
+
+/* While hold is true, messages read do not count as contact: after a
+   failed read, what waits arrived (mostly) while we waited. */
+void link_hold_contact(link_t *self, bool hold);
+
+/* True if the broker was heard from within AGENT_STALE_MS. */
+bool link_reachable(const link_t *self);
+
+/* True if a blocking read may be tried now: the broker is reachable, we
+   are subscribed, and the backoff after the last failed read has run
+   out. */
+bool link_may_read(const link_t *self);
+
+/* Notes a failed blocking read (or a reply that could not be used): no
+   read is tried for the backoff (1, 2, 4 ... 60 s), whatever heartbeats
+   say meanwhile. */
+void link_read_failed(link_t *self);
+
+/* A blocking signed read (op with a packed body, NULL for {}) on the
+   DEALER, waiting up to timeout_ms for its reply; pushes that come
+   meanwhile are stashed, other replies delivered (the reply callback).
+   Returns the ok reply (caller destroys) or NULL, logged.
+   On a failure the broker counts as unreachable until a message read
+   after this call returned (the caller drains what waits) and
+   link_read_failed() is applied. On success the backoff is reset. */
+nmirf_reply_t *link_read(link_t *self, const char *op, const uint8_t *body, size_t len,
+                         int timeout_ms);
+
+/* Sends an already signed request (its envelope and signature, borrowed)
+   without waiting; its answer comes through the reply callback. Returns
+   0, or -1 if it could not be sent now (no connection: ZMQ_IMMEDIATE). */
+int link_send(link_t *self, const uint8_t *env, size_t env_len,
+              const uint8_t sig[NMIRF_SIG_LEN]);
+
+/* Every AGENT_REPORT_MS, and soon after the outbox length (pending)
+   changes, sends a signed `ping {outbox}` without waiting, so that the
+   broker's `status` shows what this agent still holds. Its reply goes to
+   the reply callback, which finds no entry of its id. It also keeps the
+   subscription alive (the broker drops one silent for 30 s). */
+void link_report(link_t *self, size_t pending);
+
+/* Fills st with the link's state, for `status`. */
+void link_status(const link_t *self, link_status_t *st);
+
+#endif

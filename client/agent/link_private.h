@@ -1,0 +1,54 @@
+/*  link_private - what link.c and link_monitor.c share, and no other
+    file includes: the link's state and the monitor's entry points. The
+    rest of the agent sees the link through link.h only.
+*/
+#ifndef LINK_PRIVATE_H
+#define LINK_PRIVATE_H
+
+#include "link.h"
+
+struct _link_t {
+    const agent_conf_t *conf; /* the configuration (borrowed) */
+    zloop_t *loop;            /* the reactor (borrowed) */
+    link_events_t events;     /* where what is received goes */
+    zsock_t *dealer;  /* THE connection to the broker: requests, replies, pushes */
+    zlist_t *stash;   /* pushed zmsg_t that came during a blocking read */
+    zlist_t *replies; /* nmirf_reply_t read by link_next_push, not delivered */
+    bool subscribed;  /* our `subscribe` was answered OK and pushes go on */
+    bool sub_pending; /* a `subscribe` is sent, its reply awaited */
+    uint8_t sub_id[NMIRF_ID_LEN]; /* its request id */
+    int64_t sub_next;             /* monotonic ms before which no subscribe is sent */
+    int64_t last_push;    /* monotonic ms of the last pushed message (or OK subscribe) */
+    int64_t last_contact; /* monotonic ms of the last sign of the broker, 0 never */
+    int64_t read_next;    /* monotonic ms before which no blocking read is tried */
+    int read_backoff_ms;  /* wait after the next failed blocking read */
+    bool contact_hold;    /* draining after a failed read: messages are not contact */
+    int64_t report_next;  /* monotonic ms of the next outbox report (ping) */
+    int64_t reported_at;  /* wall-clock ms of the last report sent, 0 never */
+    size_t reported_outbox; /* the outbox length it carried */
+    zsock_t *monitor;       /* PAIR end of the DEALER's socket monitor */
+    bool key_refused;       /* the broker's ZAP refused our key at the last
+                               handshake (link_monitor.c) */
+    int key_retry_ms;       /* while refused: wait before a new connection */
+    int key_retry_timer;    /* its zloop timer id, -1 if none */
+    int zap_retry_ms;       /* ZAP 300 (the broker's store unreadable): wait
+                               before a new connection, 0 if none pending */
+    int zap_retry_timer;    /* its zloop timer id, -1 if none */
+};
+
+/* Replaces the DEALER (and its monitor) with a new one, connecting
+   afresh: libzmq never retries a handshake the broker's ZAP refused
+   (link_monitor.c). What was stashed stays. Returns 0 or -1 (then
+   self->dealer may be NULL until the next try). */
+int link_reopen(link_t *self);
+
+/* Watches the DEALER's handshakes (a socket monitor read on the loop).
+   When the broker's ZAP handler refuses our CURVE key (not enrolled,
+   revoked, or replaced by a rotation: the agent cannot tell which), the
+   key_refused callback hears it, and link_status shows it until a
+   handshake succeeds (then the connected callback). Returns 0, or -1
+   (logged; the agent runs without it). */
+int link_monitor_open(link_t *self);
+void link_monitor_close(link_t *self);
+
+#endif
