@@ -9,7 +9,7 @@ target_link_libraries(nmirf_agent_harness PUBLIC nmirf_it_harness)
 # a little earlier and prints the agents' and brokers' logs).
 foreach(spec agent_notify_test:180 agent_outbox_test:180 agent_recover_test:180
              agent_replica_test:240 deadlines_test:120 agent_mine_test:120
-             witness_test:180 revoke_loop_test:300)
+             witness_test:180 revoke_loop_test:300 agent_query_test:120)
   string(REPLACE ":" ";" spec ${spec})
   list(GET spec 0 name)
   list(GET spec 1 seconds)
