@@ -181,7 +181,22 @@ int cli_call(cli_t *cli, const char *op, const msgpack_sbuffer *body,
 int cli_call_show(cli_t *cli, const char *op, const msgpack_sbuffer *body,
                   void (*view)(const msgpack_object *body));
 
-/* --- cli_cmds_agent.c ------------------------------------------------ */
+/* --- cli_agent.c: the agent transport --------------------------------- */
+
+struct nmirf_ctl_request_s;
+
+/* The agent's directory from -a: a directory as is, an ipc://DIR/agent.sock
+   endpoint's DIR, another path's directory; NULL if it has none (a tcp://
+   endpoint). Caller frees. */
+char *cli_agent_dir(const cli_t *cli);
+
+/* Sends control request req (proto/nmirf_control.h) to the agent given by
+   -a and waits up to wait_ms for its reply. On ok=true returns 0 and the
+   reply in *reply_p (caller destroys); otherwise says why on stderr (a
+   submit with an id that got no answer names that id) and returns the
+   exit status (USAGE, REFUSED, NO_REPLY). */
+int cli_agent_call(cli_t *cli, const struct nmirf_ctl_request_s *req, int wait_ms,
+                   nmirf_reply_t **reply_p);
 
 /* Hands a write (op, packed body) to the agent given by -a, which signs,
    queues and sends it, and waits up to the timeout for the broker's

@@ -1,11 +1,10 @@
 /*  cli_cmds_agent - commands answered by the ministry's nmirf-agent
-    instead of the broker: mine, outbox, watch, agent-status, and report
-    submit when an agent is given (-a or $NMIRF_AGENT).
+    instead of the broker: mine, outbox, watch, agent-status (report
+    submit through an agent is in cli_cmds_report.c).
 
-    The agent's control socket speaks one frame each way: {op, body} in,
-    a reply in the broker's format out (docs/AGENT.md), so the replies are
-    decoded and printed with the code the broker's commands use. No key is
-    needed on this side: the agent signs with its own.
+    The requests go through the agent transport (cli_agent.c, the control
+    protocol of proto/CONTROL.md); the replies come in the broker's format
+    and are printed with the code the broker's commands use.
 */
 #include <czmq.h>
 #include <errno.h>
@@ -13,15 +12,14 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "nmirf_control.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 
-#define POLL_MS 250            /* how often watch looks at the signal flag */
-#define MINE_DUE_SOON_MAX 3650 /* the agent's limit on due_soon_days, as the broker's */
+#define POLL_MS 250 /* how often watch looks at the signal flag */
 
 static volatile sig_atomic_t s_stop;
 
@@ -33,165 +31,12 @@ s_on_signal(int sig)
     s_stop = 1;
 }
 
-/* The agent's directory from -a: a directory as is, an ipc://DIR/agent.sock
-   endpoint's DIR; NULL (and a message) if it has none. Caller frees. */
-static char *
-s_agent_dir(cli_t *cli)
-{
-    const char *a = cli->agent;
-    struct stat st;
-    if (strncmp(a, "ipc://", 6) == 0) {
-        const char *path = a + 6;
-        const char *slash = strrchr(path, '/');
-        return slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
-    }
-    if (strstr(a, "://") == NULL && stat(a, &st) == 0 && S_ISDIR(st.st_mode))
-        return strdup(a);
-    if (strstr(a, "://") == NULL) {
-        const char *slash = strrchr(a, '/');
-        return slash ? strndup(a, (size_t)(slash - a)) : strdup(".");
-    }
-    return NULL;
-}
-
-/* The control endpoint from -a: an endpoint as is; a directory means
-   ipc://DIR/agent.sock; another path ipc://PATH. Caller frees. */
-static char *
-s_agent_endpoint(cli_t *cli)
-{
-    const char *a = cli->agent;
-    struct stat st;
-    char *ep = NULL;
-    if (strstr(a, "://"))
-        return strdup(a);
-    if (stat(a, &st) == 0 && S_ISDIR(st.st_mode)) {
-        if (asprintf(&ep, "ipc://%s/agent.sock", a) < 0)
-            return NULL;
-    } else if (asprintf(&ep, "ipc://%s", a) < 0)
-        return NULL;
-    return ep;
-}
-
 /* Says that no agent was given; returns CLI_EXIT_USAGE. */
 static int
 s_need_agent(cli_t *cli)
 {
     return cli_usage(cli, "an agent is needed: give -a DIR (the agent's data "
                           "directory) or set NMIRF_AGENT");
-}
-
-/* Sends control op with body (a packed map, NULL for {}) and waits up to
-   wait_ms for its reply. On ok=true returns 0 and the reply in *reply_p;
-   otherwise says why and returns REFUSED or NO_REPLY. submit_id: the
-   request id of a `submit` (named if no answer comes), or NULL. */
-static int
-s_agent_call(cli_t *cli, const char *op, const msgpack_sbuffer *body, int wait_ms,
-             nmirf_reply_t **reply_p, const uint8_t *submit_id)
-{
-    *reply_p = NULL;
-    char *ep = s_agent_endpoint(cli);
-    zsock_t *sock = ep ? zsock_new(ZMQ_DEALER) : NULL;
-    if (!sock || zsock_connect(sock, "%s", ep) != 0) {
-        fprintf(stderr, "nmirf: %s: cannot connect to the agent at %s\n", cli->cmd,
-                ep ? ep : cli->agent);
-        zsock_destroy(&sock);
-        free(ep);
-        return CLI_EXIT_NO_REPLY;
-    }
-    zsock_set_linger(sock, 0);
-    msgpack_sbuffer out;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&out);
-    msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 2);
-    nmirf_mp_pack_kv_str(&pk, "op", op);
-    nmirf_mp_pack_str(&pk, "body");
-    if (body)
-        msgpack_sbuffer_write(&out, body->data, body->size);
-    else
-        msgpack_pack_map(&pk, 0);
-    zframe_t *f = zframe_new(out.data, out.size);
-    msgpack_sbuffer_destroy(&out);
-    int rc = CLI_EXIT_NO_REPLY;
-    nmirf_reply_t *reply = NULL;
-    char why[256] = "";
-    if (zframe_send(&f, sock, 0) == 0) {
-        zpoller_t *poller = zpoller_new(sock, NULL);
-        if (zpoller_wait(poller, wait_ms)) {
-            zframe_t *rf = zframe_recv(sock);
-            if (rf)
-                reply =
-                    nmirf_reply_decode(zframe_data(rf), zframe_size(rf), why, sizeof why);
-            zframe_destroy(&rf);
-            if (!reply)
-                fprintf(stderr, "nmirf: %s: unreadable reply from the agent at %s: %s\n",
-                        cli->cmd, ep, why);
-        } else if (submit_id) {
-            /* The agent may have queued it and been too busy to say so: a
-               blind retry would submit it twice. */
-            char hex[2 * NMIRF_ID_LEN + 1];
-            nmirf_hex(submit_id, NMIRF_ID_LEN, hex);
-            fprintf(stderr,
-                    "nmirf: %s: no answer from the agent within %d ms; the submission "
-                    "may still be queued: check `nmirf outbox` for id %s before "
-                    "retrying\n",
-                    cli->cmd, wait_ms, hex);
-        } else
-            fprintf(stderr,
-                    "nmirf: %s: no reply from the agent at %s within %d ms "
-                    "(is nmirf-agent running?)\n",
-                    cli->cmd, ep, wait_ms);
-        zpoller_destroy(&poller);
-    } else
-        zframe_destroy(&f);
-    zsock_destroy(&sock);
-    free(ep);
-    if (!reply)
-        return rc;
-    if (!reply->ok) {
-        fprintf(stderr, "nmirf: %s: %s\n", reply->code_name,
-                reply->message[0] ? reply->message : "refused");
-        nmirf_reply_destroy(&reply);
-        return CLI_EXIT_REFUSED;
-    }
-    *reply_p = reply;
-    return 0;
-}
-
-int
-cli_agent_submit(cli_t *cli, const char *op, const msgpack_sbuffer *body,
-                 nmirf_reply_t **reply_p, bool *queued)
-{
-    *queued = false;
-    msgpack_sbuffer req;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&req);
-    msgpack_packer_init(&pk, &req, msgpack_sbuffer_write);
-    /* The request id is made here, so that the agent can tell a retry of
-       this submission from a new one (idempotent control submit). */
-    uint8_t id[NMIRF_ID_LEN];
-    nmirf_random_id(id, NMIRF_ID_LEN);
-    msgpack_pack_map(&pk, 4);
-    nmirf_mp_pack_kv_str(&pk, "op", op);
-    nmirf_mp_pack_str(&pk, "body");
-    msgpack_sbuffer_write(&req, body->data, body->size);
-    nmirf_mp_pack_str(&pk, "id");
-    nmirf_mp_pack_bin(&pk, id, NMIRF_ID_LEN);
-    nmirf_mp_pack_kv_uint(&pk, "wait_ms", (uint64_t)cli->timeout_ms);
-    /* The agent answers by itself when wait_ms runs out: give it room. */
-    int rc = s_agent_call(cli, "submit", &req, cli->timeout_ms + 5000, reply_p, id);
-    msgpack_sbuffer_destroy(&req);
-    if (rc == 0) {
-        const msgpack_object *q = nmirf_mp_get(&(*reply_p)->body, "queued");
-        *queued = q && q->type == MSGPACK_OBJECT_BOOLEAN && q->via.boolean;
-        const msgpack_object *k = nmirf_mp_get(&(*reply_p)->body, "key_refused");
-        if (*queued && k && k->type == MSGPACK_OBJECT_BOOLEAN && k->via.boolean)
-            fprintf(stderr,
-                    "nmirf: warning: the broker refuses this agent's key (not enrolled, "
-                    "revoked, or rotated): nothing is sent until it is enrolled; the "
-                    "agent connects again on its own (30 s, then up to every 5 min)\n");
-    }
-    return rc;
 }
 
 /* Parses a command without arguments; -1 to go on, else the exit status. */
@@ -275,14 +120,15 @@ s_view_mine(const msgpack_object *body)
 
 /* Runs a read op of the agent and prints its reply through view. */
 static int
-s_read(cli_t *cli, int argc, char **argv, const char *name, const char *op,
+s_read(cli_t *cli, int argc, char **argv, const char *name, nmirf_ctl_op_t op,
        void (*view)(const msgpack_object *body))
 {
     int rc = s_no_args(cli, argc, argv, name);
     if (rc >= 0)
         return rc;
     nmirf_reply_t *reply;
-    if ((rc = s_agent_call(cli, op, NULL, cli->timeout_ms, &reply, NULL)))
+    nmirf_ctl_request_t req = {.op = op};
+    if ((rc = cli_agent_call(cli, &req, cli->timeout_ms, &reply)))
         return rc;
     rc = cli_print_reply(cli, reply, view);
     nmirf_reply_destroy(&reply);
@@ -312,9 +158,9 @@ cli_cmd_mine(cli_t *cli, int argc, char **argv)
         } else if (c == 'd') {
             if ((rc = cli_parse_uint(cli, "--due-soon", optarg, &horizon)))
                 return rc;
-            if (horizon > MINE_DUE_SOON_MAX)
+            if (horizon > NMIRF_CONTROL_DUE_SOON_MAX)
                 return cli_usage(cli, "--due-soon: %s days is over %d", optarg,
-                                 MINE_DUE_SOON_MAX);
+                                 NMIRF_CONTROL_DUE_SOON_MAX);
             has_horizon = true;
         } else
             return cli_opt_exit(cli, c);
@@ -323,18 +169,15 @@ cli_cmd_mine(cli_t *cli, int argc, char **argv)
         return rc;
     if (!cli->agent)
         return s_need_agent(cli);
-    msgpack_sbuffer body;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&body);
-    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, !!today + has_horizon);
-    if (today)
-        nmirf_mp_pack_kv_str(&pk, "today", today);
-    if (has_horizon)
-        nmirf_mp_pack_kv_uint(&pk, "due_soon_days", horizon);
+    nmirf_ctl_request_t req = {.op = NMIRF_CTL_MINE};
+    if (today) {
+        req.mine.has_today = true;
+        snprintf(req.mine.today, sizeof req.mine.today, "%s", today);
+    }
+    req.mine.has_due_soon = has_horizon;
+    req.mine.due_soon_days = horizon;
     nmirf_reply_t *reply;
-    rc = s_agent_call(cli, "mine", &body, cli->timeout_ms, &reply, NULL);
-    msgpack_sbuffer_destroy(&body);
+    rc = cli_agent_call(cli, &req, cli->timeout_ms, &reply);
     if (rc)
         return rc;
     rc = cli_print_reply(cli, reply, s_view_mine);
@@ -419,7 +262,7 @@ s_view_outbox(const msgpack_object *body)
 int
 cli_cmd_outbox(cli_t *cli, int argc, char **argv)
 {
-    return s_read(cli, argc, argv, "outbox", "outbox", s_view_outbox);
+    return s_read(cli, argc, argv, "outbox", NMIRF_CTL_OUTBOX, s_view_outbox);
 }
 
 /* The `agent-status` view. */
@@ -451,7 +294,7 @@ s_view_status(const msgpack_object *body)
 int
 cli_cmd_agent_status(cli_t *cli, int argc, char **argv)
 {
-    return s_read(cli, argc, argv, "agent-status", "status", s_view_status);
+    return s_read(cli, argc, argv, "agent-status", NMIRF_CTL_STATUS, s_view_status);
 }
 
 /* One notification as a readable line. */
@@ -489,7 +332,7 @@ cli_cmd_watch(cli_t *cli, int argc, char **argv)
     int rc = s_no_args(cli, argc, argv, "watch");
     if (rc >= 0)
         return rc;
-    char *dir = s_agent_dir(cli);
+    char *dir = cli_agent_dir(cli);
     if (!dir)
         return cli_usage(cli, "-a %s: watch needs the agent's directory or ipc endpoint",
                          cli->agent);

@@ -9,7 +9,7 @@ target_link_libraries(nmirf_agent_harness PUBLIC nmirf_it_harness)
 # a little earlier and prints the agents' and brokers' logs).
 foreach(spec agent_notify_test:180 agent_outbox_test:180 agent_recover_test:180
              agent_replica_test:240 deadlines_test:120 agent_mine_test:120
-             witness_test:180 revoke_loop_test:300)
+             witness_test:180 revoke_loop_test:300 agent_query_test:120)
   string(REPLACE ":" ";" spec ${spec})
   list(GET spec 0 name)
   list(GET spec 1 seconds)
@@ -25,7 +25,8 @@ endforeach()
 # unit test beside the module): no broker, no other part of the agent.
 add_executable(replica_unit
   ${PROJECT_SOURCE_DIR}/client/agent/replica_test.c ${PROJECT_SOURCE_DIR}/client/agent/replica.c
-  ${PROJECT_SOURCE_DIR}/client/agent/replica_mine.c ${PROJECT_SOURCE_DIR}/client/agent/witness.c
+  ${PROJECT_SOURCE_DIR}/client/agent/replica_mine.c ${PROJECT_SOURCE_DIR}/client/agent/replica_query.c
+  ${PROJECT_SOURCE_DIR}/client/agent/witness.c
   ${PROJECT_SOURCE_DIR}/client/agent/link.c ${PROJECT_SOURCE_DIR}/client/agent/link_monitor.c)
 target_include_directories(replica_unit PRIVATE ${PROJECT_SOURCE_DIR}/client/agent
                                                 ${CMAKE_CURRENT_LIST_DIR}) # unit.h

@@ -3,6 +3,7 @@
 #define NMIRF_AGENT_COMMON_H
 
 #include "agent_harness.h"
+#include "nmirf_control.h"
 #include "nmirf_mp.h"
 
 /* The bool under key of the status reply body. */
@@ -79,23 +80,25 @@ static inline nmirf_reply_t *
 ag_submit_id(ha_agent_t *a, const uint8_t id[NMIRF_ID_LEN], const char *rec,
              const char *narrative, unsigned wait_ms)
 {
-    msgpack_sbuffer out;
+    msgpack_sbuffer body, out;
     msgpack_packer pk;
+    msgpack_sbuffer_init(&body);
     msgpack_sbuffer_init(&out);
-    msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 2);
-    nmirf_mp_pack_kv_str(&pk, "op", "submit");
-    nmirf_mp_pack_str(&pk, "body");
-    msgpack_pack_map(&pk, 4);
-    nmirf_mp_pack_kv_str(&pk, "op", "report.submit");
-    nmirf_mp_pack_str(&pk, "id");
-    nmirf_mp_pack_bin(&pk, id, NMIRF_ID_LEN);
-    nmirf_mp_pack_kv_uint(&pk, "wait_ms", wait_ms);
-    nmirf_mp_pack_str(&pk, "body");
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 3);
     nmirf_mp_pack_kv_str(&pk, "rec", rec);
     nmirf_mp_pack_kv_str(&pk, "status", "in_progress");
     nmirf_mp_pack_kv_str(&pk, "narrative", narrative);
+    nmirf_ctl_request_t req = {.op = NMIRF_CTL_SUBMIT};
+    snprintf(req.submit.op, sizeof req.submit.op, "report.submit");
+    req.submit.body = (const uint8_t *)body.data;
+    req.submit.body_len = body.size;
+    req.submit.has_id = true;
+    memcpy(req.submit.id, id, NMIRF_ID_LEN);
+    req.submit.has_wait = true;
+    req.submit.wait_ms = wait_ms;
+    HA_ASSERT(nmirf_ctl_request_encode(&out, &req) == 0);
+    msgpack_sbuffer_destroy(&body);
     zframe_t *f = zframe_new(out.data, out.size);
     msgpack_sbuffer_destroy(&out);
     HA_ASSERT(zframe_send(&f, a->ctl, 0) == 0);

@@ -13,6 +13,13 @@ add_executable(codec_wire ${PROJECT_SOURCE_DIR}/proto/nmirf_wire_test.c)
 target_link_libraries(codec_wire PRIVATE nmirf_proto PkgConfig::JANSSON)
 add_test(NAME codec_wire COMMAND codec_wire ${NMIRF_VECTORS})
 
+# codec_control: the agent's control protocol (proto/CONTROL.md) against
+# proto/vectors/control.json, written by `vectors_gen --control`.
+add_executable(codec_control ${PROJECT_SOURCE_DIR}/proto/nmirf_control_test.c)
+target_link_libraries(codec_control PRIVATE nmirf_proto PkgConfig::JANSSON)
+add_test(NAME codec_control COMMAND codec_control
+         ${PROJECT_SOURCE_DIR}/proto/vectors/control.json)
+
 add_executable(codec_mp ${PROJECT_SOURCE_DIR}/proto/nmirf_mp_test.c)
 target_link_libraries(codec_mp PRIVATE nmirf_proto)
 add_test(NAME codec_mp COMMAND codec_mp)
@@ -31,7 +38,7 @@ target_link_libraries(common_unit PRIVATE nmirf_common)
 target_link_options(common_unit PRIVATE -Wl,--wrap=fstat)
 add_test(NAME common_unit COMMAND common_unit)
 
-foreach(t codec_wire codec_mp store_unit jobq_unit common_unit)
+foreach(t codec_wire codec_control codec_mp store_unit jobq_unit common_unit)
     target_include_directories(${t} PRIVATE ${PROJECT_SOURCE_DIR}/tests) # unit.h
 endforeach()
-set_tests_properties(codec_wire codec_mp store_unit jobq_unit common_unit PROPERTIES TIMEOUT 60 LABELS unit)
+set_tests_properties(codec_wire codec_control codec_mp store_unit jobq_unit common_unit PROPERTIES TIMEOUT 60 LABELS unit)

@@ -1,15 +1,18 @@
 /*  vectors_gen - writes proto/vectors/vectors.json with the real encoders.
 
     Built with the tests but never run by CI: the vectors are checked in,
-    reviewed by hand, and the codec test (proto/nmirf_wire_test.c) checks
-    that the codec still produces and accepts exactly these bytes. Run it
-    only when the protocol changes on purpose:
+    reviewed by hand, and the codec tests (proto/nmirf_wire_test.c,
+    proto/nmirf_control_test.c) check that the codecs still produce and
+    accept exactly these bytes. Run it only when a protocol changes on
+    purpose:
 
         build/tests/vectors_gen > proto/vectors/vectors.json
+        build/tests/vectors_gen --control > proto/vectors/control.json
 
     The signing key comes from the fixed seed 00 01 02 ... 1f, so every
     signature is reproducible (Ed25519 is deterministic).
 */
+#include "nmirf_control.h"
 #include "nmirf_mp.h"
 #include "nmirf_wire.h"
 
@@ -494,6 +497,301 @@ s_msgpack_checks(void)
          NMIRF_E_BAD_MSGPACK);
 }
 
+/* --- the control protocol (proto/CONTROL.md): vectors/control.json ---- */
+
+/* A control request case: the codec's bytes for req. */
+static void
+s_ctl_request(const char *name, const char *note, const nmirf_ctl_request_t *req)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    if (nmirf_ctl_request_encode(&sb, req) != 0) {
+        fprintf(stderr, "vectors_gen: %s does not encode\n", name);
+        exit(1);
+    }
+    s_add(json_pack("{s:s, s:s, s:s, s:o, s:o, s:s}", "name", name, "kind",
+                    "control-request", "note", note, "hex", s_hex(sb.data, sb.size),
+                    "readable", s_bytes_json((const uint8_t *)sb.data, sb.size), "expect",
+                    "ok"));
+    msgpack_sbuffer_destroy(&sb);
+}
+
+/* A control frame the agent must answer with code expect. */
+static void
+s_ctl_invalid(const char *name, const char *note, const void *buf, size_t len,
+              const char *expect)
+{
+    s_add(json_pack("{s:s, s:s, s:s, s:o, s:s}", "name", name, "kind", "control-invalid",
+                    "note", note, "hex", s_hex(buf, len), "expect", expect));
+}
+
+/* As s_ctl_invalid for {v: 1, op, body} with a body packed by the caller. */
+static void
+s_ctl_invalid_body(const char *name, const char *note, const char *op,
+                   const msgpack_sbuffer *body, const char *expect)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    nmirf_ctl_request_pack(&sb, op, body ? (const uint8_t *)body->data : NULL,
+                           body ? body->size : 0);
+    s_ctl_invalid(name, note, sb.data, sb.size, expect);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+/* A control reply case: the reply frame for body (packed; NULL: nil) of
+   kind body_kind (how the test decodes it: status, digest, queued,
+   replica, none). */
+static void
+s_ctl_reply(const char *name, const char *note, nmirf_code_t code, const char *message,
+            uint64_t seq, const msgpack_sbuffer *body, const char *body_kind)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    nmirf_ctl_reply_encode(&sb, code, message, seq, body);
+    s_add(json_pack(
+        "{s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:o, s:o}", "name", name, "kind",
+        "control-reply", "note", note, "hex", s_hex(sb.data, sb.size), "code",
+        nmirf_code_name(code), "body_kind", body_kind, "seq", (json_int_t)seq, "body",
+        body ? s_bytes_json((const uint8_t *)body->data, body->size) : json_null(),
+        "body_hex", body ? s_hex(body->data, body->size) : json_null()));
+    msgpack_sbuffer_destroy(&sb);
+}
+
+static int
+s_control(const char *path)
+{
+    nmirf_ctl_request_t req;
+    msgpack_sbuffer body;
+    msgpack_packer pk;
+
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_STATUS};
+    s_ctl_request("ctl-status", "the agent's own state, empty body", &req);
+
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_MINE};
+    req.mine = (nmirf_ctl_clock_t){.has_today = true,
+                                   .today = "2026-01-20",
+                                   .has_due_soon = true,
+                                   .due_soon_days = 15};
+    s_ctl_request("ctl-mine", "our assignments judged on a given day, 15-day horizon",
+                  &req);
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    nmirf_mp_pack_kv_str(&pk, "rec", "A/HRC/52/7/148.12");
+    nmirf_mp_pack_kv_str(&pk, "status", "in_progress");
+    nmirf_mp_pack_kv_str(&pk, "narrative", "Le décret est en préparation.");
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_SUBMIT};
+    snprintf(req.submit.op, sizeof req.submit.op, "report.submit");
+    req.submit.body = (const uint8_t *)body.data;
+    req.submit.body_len = body.size;
+    req.submit.has_id = true;
+    s_id(req.submit.id, 0x50);
+    req.submit.has_wait = true;
+    req.submit.wait_ms = 10000;
+    s_ctl_request("ctl-submit",
+                  "a report for the outbox, with the client's request id, waiting 10 s",
+                  &req);
+    msgpack_sbuffer_destroy(&body);
+
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_REC_LIST};
+    req.rec_list =
+        (nmirf_ctl_rec_list_t){.has_scope = true,
+                               .scope = NMIRF_CTL_SCOPE_OURS,
+                               .status = "in_progress",
+                               .mechanism = "UPR",
+                               .due = NMIRF_CTL_DUE_OVERDUE,
+                               .q = "défenseurs",
+                               .clock = {.has_today = true, .today = "2026-01-20"},
+                               .has_offset = true,
+                               .offset = 50,
+                               .has_limit = true,
+                               .limit = 50};
+    s_ctl_request("ctl-rec-list",
+                  "every filter: ours, in progress, UPR, overdue, a text "
+                  "search, the second page of 50",
+                  &req);
+
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_REC_LIST};
+    s_ctl_request("ctl-rec-list-all", "no filter: the first 50 of all", &req);
+
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_REC_SHOW};
+    snprintf(req.rec_show.rec, sizeof req.rec_show.rec, "A/HRC/52/7/148.12");
+    s_ctl_request("ctl-rec-show", "one recommendation with its history", &req);
+
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_MEASURE_LIST};
+    req.measure_list.has_rec = true;
+    snprintf(req.measure_list.rec, sizeof req.measure_list.rec, "A/HRC/52/7/148.12");
+    s_ctl_request("ctl-measure-list", "the measures linked to a recommendation", &req);
+
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_MEASURE_LIST};
+    s_ctl_request("ctl-measure-list-ours", "our measures", &req);
+
+    /* Refusals (and one old-style request the agent still takes). */
+    static const uint8_t legacy[] = {0x81, 0xa2, 'o', 'p', 0xa6, 's',
+                                     't',  'a',  't', 'u', 's'};
+    s_ctl_invalid("ctl-legacy-no-v",
+                  "{op: status}: no v, no body (clients before "
+                  "CONTROL.md); taken as version 1",
+                  legacy, sizeof legacy, "ok");
+    s_ctl_invalid("ctl-empty", "an empty frame", "", 0, "bad_frame");
+    static const uint8_t notmap[] = {0x90};
+    s_ctl_invalid("ctl-not-a-map", "an empty array", notmap, sizeof notmap,
+                  "bad_request");
+    static const uint8_t v2[] = {0x82, 0xa1, 'v', 0x02, 0xa2, 'o', 'p',
+                                 0xa6, 's',  't', 'a',  't',  'u', 's'};
+    s_ctl_invalid("ctl-version-2", "v 2: a version this agent does not speak", v2,
+                  sizeof v2, "bad_version");
+    static const uint8_t extra[] = {0x82, 0xa2, 'o', 'p', 0xa6, 's', 't',
+                                    'a',  't',  'u', 's', 0xa1, 'x', 0xc0};
+    s_ctl_invalid("ctl-unknown-top-key", "a key besides v, op, body", extra, sizeof extra,
+                  "bad_request");
+    static const uint8_t trailing[] = {0x81, 0xa2, 'o', 'p', 0xa6, 's',
+                                       't',  'a',  't', 'u', 's',  0xc0};
+    s_ctl_invalid("ctl-trailing-byte", "ctl-legacy-no-v then c0", trailing,
+                  sizeof trailing, "bad_msgpack");
+    s_ctl_invalid_body("ctl-unknown-op", "op nonsense", "nonsense", NULL, "unknown_op");
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, 0);
+    s_ctl_invalid_body("ctl-body-not-map", "status with body []", "status", &body,
+                       "bad_request");
+    msgpack_sbuffer_destroy(&body);
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_kv_uint(&pk, "limit", 5);
+    s_ctl_invalid_body("ctl-status-body", "status takes an empty body", "status", &body,
+                       "bad_request");
+    s_ctl_invalid_body("ctl-mine-unknown-key", "mine takes no limit", "mine", &body,
+                       "bad_request");
+    msgpack_sbuffer_destroy(&body);
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_kv_str(&pk, "today", "2026-02-30");
+    s_ctl_invalid_body("ctl-mine-bad-date", "today 2026-02-30 is not a date", "mine",
+                       &body, "bad_request");
+    msgpack_sbuffer_destroy(&body);
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_kv_uint(&pk, "limit", NMIRF_CONTROL_LIMIT_MAX + 1);
+    s_ctl_invalid_body("ctl-rec-list-limit", "limit 501, over the page limit", "rec.list",
+                       &body, "bad_request");
+    msgpack_sbuffer_destroy(&body);
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_kv_str(&pk, "scope", "everyone");
+    s_ctl_invalid_body("ctl-rec-list-scope", "scope everyone is not a scope", "rec.list",
+                       &body, "bad_request");
+    msgpack_sbuffer_destroy(&body);
+
+    char q[NMIRF_CONTROL_QUERY_MAX + 2];
+    memset(q, 'a', sizeof q - 1);
+    q[sizeof q - 1] = 0;
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_kv_str(&pk, "q", q);
+    s_ctl_invalid_body("ctl-rec-list-q-long", "q of 257 bytes", "rec.list", &body,
+                       "too_large");
+    msgpack_sbuffer_destroy(&body);
+
+    s_ctl_invalid_body("ctl-rec-show-no-rec", "rec.show without rec", "rec.show", NULL,
+                       "bad_request");
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "op", "rec.assign");
+    nmirf_mp_pack_str(&pk, "body");
+    msgpack_pack_map(&pk, 0);
+    s_ctl_invalid_body("ctl-submit-not-ministry-write",
+                       "submit of rec.assign: the agent takes report.submit only",
+                       "submit", &body, "bad_request");
+    msgpack_sbuffer_destroy(&body);
+
+    /* Replies. */
+    nmirf_ctl_status_t st = {.entity = "MJ",
+                             .seq = 42,
+                             .broker_seq = 44,
+                             .lag = 2,
+                             .stale = false,
+                             .connected = true,
+                             .loaded = true,
+                             .outbox = 1,
+                             .refused = 0,
+                             .key_refused = false,
+                             .has_heard = true,
+                             .heard_ms_ago = 250,
+                             .outbox_reported = TS,
+                             .checkpoint_seq = 40};
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    nmirf_ctl_status_pack(&pk, &st);
+    s_ctl_reply("ctl-reply-status", "status of a connected agent, one entry pending",
+                NMIRF_OK, NULL, 42, &body, "status");
+    msgpack_sbuffer_destroy(&body);
+
+    nmirf_ctl_digest_t dg = {.seq = 42};
+    for (int i = 0; i < NMIRF_HASH_LEN; i++)
+        dg.digest[i] = (uint8_t)(0xa0 + i);
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    nmirf_ctl_digest_pack(&pk, &dg);
+    s_ctl_reply("ctl-reply-digest", "the replica's digest", NMIRF_OK, NULL, 42, &body,
+                "digest");
+    msgpack_sbuffer_destroy(&body);
+
+    nmirf_ctl_queued_t qd = {.key_refused = true};
+    s_id(qd.id, 0x50);
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    nmirf_ctl_queued_pack(&pk, &qd);
+    s_ctl_reply("ctl-reply-queued",
+                "ctl-submit not answered in time, while the broker refuses the key",
+                NMIRF_OK, NULL, 42, &body, "queued");
+    msgpack_sbuffer_destroy(&body);
+
+    nmirf_ctl_replica_t rp = {
+        .entity = "MJ", .seq = 42, .broker_seq = 42, .stale = true, .contact_at = TS};
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, NMIRF_CONTROL_REPLICA_PAIRS + 2);
+    nmirf_ctl_replica_pack(&pk, &rp);
+    nmirf_mp_pack_kv_str(&pk, "rec", "A/HRC/52/7/148.12");
+    nmirf_mp_pack_str(&pk, "measures");
+    msgpack_pack_array(&pk, 0);
+    s_ctl_reply("ctl-reply-measure-list-stale",
+                "measure.list answered from a stale replica: no measure linked", NMIRF_OK,
+                NULL, 42, &body, "replica");
+    msgpack_sbuffer_destroy(&body);
+
+    s_ctl_reply("ctl-reply-bad-version", "the refusal of ctl-version-2",
+                NMIRF_E_BAD_VERSION, "control protocol version 2; this agent speaks 1",
+                42, NULL, "none");
+
+    json_t *root = json_pack("{s:s, s:i, s:o}", "about",
+                             "nmirf-agent control protocol v1 golden vectors; see "
+                             "proto/vectors/README.md and proto/CONTROL.md",
+                             "control", NMIRF_CONTROL_VERSION, "cases", s_cases);
+    FILE *out = path ? fopen(path, "w") : stdout;
+    if (!out || json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
+        return 1;
+    fputc('\n', out);
+    if (out != stdout)
+        fclose(out);
+    json_decref(root);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -504,6 +802,8 @@ main(int argc, char **argv)
         seed[i] = (uint8_t)i;
     crypto_sign_seed_keypair(s_pk, s_sk, seed);
     s_cases = json_array();
+    if (argc > 1 && strcmp(argv[1], "--control") == 0)
+        return s_control(argc > 2 ? argv[2] : NULL);
 
     /* Requests. */
     uint8_t *ping, *assign, *submit;

@@ -39,8 +39,6 @@
 #define AGENT_KEY_RETRY_MAX_MS 300000   /* ...doubled each refusal up to this */
 #define AGENT_ZAP_RETRY_FIRST_MS 1000   /* ZAP 300 (store unreadable): again after... */
 #define AGENT_ZAP_RETRY_MAX_MS 8000     /* ...doubled each time up to this */
-#define AGENT_DUE_SOON_DAYS 14  /* `mine`: due-soon horizon, the broker's default */
-#define AGENT_DUE_SOON_MAX 3650 /* ...and its limit, as the broker's */
 
 /* The agent's configuration, filled by agent_main.c before any part is
    made and owned by it; every part borrows it for its whole life. The

@@ -1,7 +1,7 @@
 /*  replica_mine - the `mine` view: the assignments that name our entity,
     read from the replica alone, so it answers while the broker is down,
     each deadline marked overdue or due soon by the rule of the broker's
-    deadline events (PROTOCOL.md section 7), from a date the caller gives.
+    deadline events (PROTOCOL.md section 7, replica_query_due), from a date the caller gives.
     Like the other queries of the replica, it reads in a transaction the
     caller opened (replica_read_begin) and knows nothing else of the
     agent.
@@ -12,29 +12,7 @@
 #include "replica.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
-
-/* What a deadline means on day today (days since the epoch): the days
-   left into *left and "overdue", "due_soon" or NULL. Like the broker:
-   overdue from the day after the deadline, due soon from horizon days
-   before it to the day itself, neither once implemented. A deadline that
-   is not a date (a replica holds what the broker stored) marks nothing. */
-static const char *
-s_due(const msgpack_object *deadline, int64_t today, uint64_t horizon, const char *status,
-      int64_t *left, bool *has_left)
-{
-    char d[16];
-    *has_left = deadline && deadline->type == MSGPACK_OBJECT_STR &&
-                nmirf_mp_strcpy(deadline, d, sizeof d) == 0 &&
-                nmirf_date_valid(d, strlen(d));
-    if (!*has_left)
-        return NULL;
-    *left = nmirf_date_days(d) - today;
-    if (strcmp(status, "implemented") == 0)
-        return NULL;
-    if (*left < 0)
-        return "overdue";
-    return *left <= (int64_t)horizon ? "due_soon" : NULL;
-}
+#include "replica_query.h"
 
 /* entity's role in assignment a: "lead", "contributor", or NULL. */
 static const char *
@@ -84,7 +62,8 @@ s_pack_item(MDB_txn *txn, const MDB_dbi *dbi, const msgpack_object *a, const cha
     }
     int64_t left = 0;
     bool has_left;
-    const char *due = s_due(deadline, today, horizon, status, &left, &has_left);
+    const char *due =
+        replica_query_due(deadline, today, horizon, status, &left, &has_left);
     msgpack_pack_map(pk, 7 + (deadline != NULL) + has_left + (due != NULL));
     nmirf_mp_pack_str(pk, "rec");
     nmirf_mp_pack_object(pk, rec);

@@ -4,7 +4,8 @@
 Standard library only. Run from anywhere: python3 tests/fuzz/make_seeds.py
 It rewrites every seed it makes (deterministically: fixed keys and ids) and
 leaves other files in the corpus directories alone. If proto/vectors/
-vectors.json exists, its hex cases become seeds too.
+vectors.json exists, its hex cases become seeds too, and those of
+proto/vectors/control.json seed fuzz_control.
 """
 import hashlib
 import json
@@ -15,6 +16,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
 VECTORS = os.path.join(HERE, "..", "..", "proto", "vectors", "vectors.json")
+CONTROL_VECTORS = os.path.join(HERE, "..", "..", "proto", "vectors", "control.json")
 
 
 # -- msgpack, the subset the protocol uses --------------------------------
@@ -376,6 +378,7 @@ def seeds():
     yield "keyfile", "spaces", b"  entity\t=  MJ  \n# c\n\n" + keyfile("MJ", False, comment=False)
 
     yield from vector_seeds()
+    yield from control_seeds()
 
 
 def replica_record(kind, data):
@@ -505,6 +508,27 @@ def vector_seeds():
                     [OPS.index(fields["op"]), who]) + bytes.fromhex(fields["body_hex"])
         except (KeyError, TypeError, ValueError):
             pass
+
+
+def control_seeds():
+    """The cases of proto/vectors/control.json for fuzz_control: a request
+    (valid or not) after a 00 byte (the request decoder), a reply after a
+    01 byte (the reply decoder and every reply body decoder)."""
+    if not os.path.exists(CONTROL_VECTORS):
+        return
+    with open(CONTROL_VECTORS) as f:
+        try:
+            doc = json.load(f)
+        except ValueError as e:
+            print("make_seeds: %s: %s (skipped)" % (CONTROL_VECTORS, e), file=sys.stderr)
+            return
+    for case in doc.get("cases", []):
+        try:
+            data = bytes.fromhex(case["hex"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        mode = b"\x01" if case.get("kind") == "control-reply" else b"\x00"
+        yield "control", str(case.get("name", "case")), mode + data
 
 
 def main():

@@ -1,0 +1,489 @@
+/*  replica_query - rec.list, rec.show and measure.list from the replica
+    alone (proto/CONTROL.md section 4), for the CLI and the web console.
+
+    Records are the broker's, byte for byte (docs/AGENT.md, Replica): they
+    are unpacked with nmirf_mp_unpack (checked, as anything read from a
+    file) and packed back as they are, so a client reads the same record
+    shapes as PROTOCOL.md section 6 describes. A record that does not
+    unpack is skipped: a query shows what it can read.
+*/
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nmirf_mp.h"
+#include "nmirf_util.h"
+#include "replica_query.h"
+
+#define WHY(...)                                                                         \
+    do {                                                                                 \
+        if (why && whylen)                                                               \
+            snprintf(why, whylen, __VA_ARGS__);                                          \
+    } while (0)
+
+const char *
+replica_query_due(const msgpack_object *deadline, int64_t today, uint64_t horizon,
+                  const char *status, int64_t *left, bool *has_left)
+{
+    char d[16];
+    *has_left = deadline && deadline->type == MSGPACK_OBJECT_STR &&
+                nmirf_mp_strcpy(deadline, d, sizeof d) == 0 &&
+                nmirf_date_valid(d, strlen(d));
+    if (!*has_left)
+        return NULL;
+    *left = nmirf_date_days(d) - today;
+    if (strcmp(status, "implemented") == 0)
+        return NULL;
+    if (*left < 0)
+        return "overdue";
+    return *left <= (int64_t)horizon ? "due_soon" : NULL;
+}
+
+/* Unpacks the record under key in db into obj (zone-allocated, pointing
+   into the transaction's pages). 0, MDB_NOTFOUND, or -1 if unreadable. */
+static int
+s_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, msgpack_zone *zone,
+      msgpack_object *obj)
+{
+    MDB_val k = {klen, (void *)key}, v;
+    int rc = mdb_get(txn, dbi, &k, &v);
+    if (rc)
+        return rc;
+    return nmirf_mp_unpack(v.mv_data, v.mv_size, zone, obj, NULL, 0) == NMIRF_OK ? 0 : -1;
+}
+
+/* The implementation status of rec into status (not_started if none). */
+static void
+s_status(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], const char *rec, size_t len,
+         char status[32])
+{
+    strcpy(status, "not_started");
+    MDB_val k = {len, (void *)rec}, v;
+    if (len && mdb_get(txn, dbi[AG_DB_STATUS], &k, &v) == 0 && v.mv_size < 32) {
+        memcpy(status, v.mv_data, v.mv_size);
+        status[v.mv_size] = 0;
+    }
+}
+
+/* Our role in assignment a (NULL: none): "lead", "contributor" or NULL. */
+static const char *
+s_role(const msgpack_object *a, const char *entity)
+{
+    if (!a)
+        return NULL;
+    if (nmirf_mp_str_is(nmirf_mp_get(a, "lead"), entity))
+        return "lead";
+    const msgpack_object *c = nmirf_mp_get(a, "contributors");
+    if (c && c->type == MSGPACK_OBJECT_ARRAY)
+        for (uint32_t i = 0; i < c->via.array.size; i++)
+            if (nmirf_mp_str_is(&c->via.array.ptr[i], entity))
+                return "contributor";
+    return NULL;
+}
+
+/* The recommendation's text: the first present of en, fr, ar, or NULL. */
+static const msgpack_object *
+s_text(const msgpack_object *rec)
+{
+    static const char *const langs[] = {"en", "fr", "ar"};
+    const msgpack_object *texts = nmirf_mp_get(rec, "text");
+    for (int i = 0; i < 3; i++) {
+        const msgpack_object *t = nmirf_mp_get(texts, langs[i]);
+        if (t && t->type == MSGPACK_OBJECT_STR)
+            return t;
+    }
+    return NULL;
+}
+
+/* True if str object o holds needle, ASCII letters compared without case. */
+static bool
+s_has(const msgpack_object *o, const char *needle)
+{
+    if (!o || o->type != MSGPACK_OBJECT_STR)
+        return false;
+    size_t n = strlen(needle), len = o->via.str.size;
+    const char *h = o->via.str.ptr;
+    for (size_t i = 0; n <= len && i <= len - n; i++) {
+        size_t j = 0;
+        while (j < n &&
+               tolower((unsigned char)h[i + j]) == tolower((unsigned char)needle[j]))
+            j++;
+        if (j == n)
+            return true;
+    }
+    return false;
+}
+
+/* True if recommendation r matches text search q: in its id, symbol or
+   any of its texts. */
+static bool
+s_matches(const msgpack_object *r, const char *q)
+{
+    if (s_has(nmirf_mp_get(r, "id"), q) || s_has(nmirf_mp_get(r, "symbol"), q))
+        return true;
+    const msgpack_object *texts = nmirf_mp_get(r, "text");
+    for (uint32_t i = 0;
+         texts && texts->type == MSGPACK_OBJECT_MAP && i < texts->via.map.size; i++)
+        if (s_has(&texts->via.map.ptr[i].val, q))
+            return true;
+    return false;
+}
+
+/* Packs key: obj, or key: nil when obj is NULL. */
+static void
+s_kv_obj(msgpack_packer *pk, const char *key, const msgpack_object *obj)
+{
+    nmirf_mp_pack_str(pk, key);
+    if (obj)
+        nmirf_mp_pack_object(pk, obj);
+    else
+        msgpack_pack_nil(pk);
+}
+
+/* Packs key: s, or key: nil when s is NULL. */
+static void
+s_kv_str(msgpack_packer *pk, const char *key, const char *s)
+{
+    nmirf_mp_pack_str(pk, key);
+    if (s)
+        nmirf_mp_pack_str(pk, s);
+    else
+        msgpack_pack_nil(pk);
+}
+
+/* The head every query packs: where the replica stands, and the day and
+   horizon deadlines were judged against. */
+static void
+s_head(msgpack_packer *pk, const nmirf_ctl_replica_t *st, const char *today,
+       uint64_t horizon)
+{
+    nmirf_ctl_replica_pack(pk, st);
+    nmirf_mp_pack_kv_str(pk, "today", today);
+    nmirf_mp_pack_kv_uint(pk, "due_soon_days", horizon);
+}
+
+/* One rec.list item. */
+static void
+s_pack_item(msgpack_packer *pk, const msgpack_object *r, const msgpack_object *a,
+            const char *role, const char *status, const msgpack_object *deadline,
+            bool has_left, int64_t left, const char *due)
+{
+    const msgpack_object *symbol = nmirf_mp_get(r, "symbol");
+    const msgpack_object *text = s_text(r);
+    msgpack_pack_map(pk, 9 + (symbol != NULL) + (deadline != NULL) + has_left +
+                             (due != NULL));
+    s_kv_obj(pk, "id", nmirf_mp_get(r, "id"));
+    s_kv_obj(pk, "mechanism", nmirf_mp_get(r, "mechanism"));
+    if (symbol)
+        s_kv_obj(pk, "symbol", symbol);
+    nmirf_mp_pack_str(pk, "text");
+    if (text)
+        nmirf_mp_pack_object(pk, text);
+    else
+        nmirf_mp_pack_str(pk, "");
+    s_kv_obj(pk, "response", nmirf_mp_get(r, "response"));
+    nmirf_mp_pack_kv_str(pk, "status", status);
+    s_kv_obj(pk, "lead", a ? nmirf_mp_get(a, "lead") : NULL);
+    nmirf_mp_pack_str(pk, "contributors");
+    const msgpack_object *c = a ? nmirf_mp_get(a, "contributors") : NULL;
+    if (c)
+        nmirf_mp_pack_object(pk, c);
+    else
+        msgpack_pack_array(pk, 0);
+    if (deadline)
+        s_kv_obj(pk, "deadline", deadline);
+    if (has_left) {
+        nmirf_mp_pack_str(pk, "days_left");
+        msgpack_pack_int64(pk, left);
+    }
+    if (due)
+        nmirf_mp_pack_kv_str(pk, "due", due);
+    s_kv_str(pk, "role", role);
+    s_kv_obj(pk, "updated", nmirf_mp_get(r, "updated"));
+}
+
+/* True if our role passes scope. */
+static bool
+s_in_scope(nmirf_ctl_scope_t scope, const char *role)
+{
+    switch (scope) {
+    case NMIRF_CTL_SCOPE_OURS:
+        return role != NULL;
+    case NMIRF_CTL_SCOPE_LEAD:
+        return role && strcmp(role, "lead") == 0;
+    case NMIRF_CTL_SCOPE_CONTRIBUTOR:
+        return role && strcmp(role, "contributor") == 0;
+    default:
+        return true;
+    }
+}
+
+nmirf_code_t
+replica_query_rec_list(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
+                       const nmirf_ctl_replica_t *st, const nmirf_ctl_rec_list_t *q,
+                       const char *today, uint64_t horizon, msgpack_packer *pk, char *why,
+                       size_t whylen)
+{
+    MDB_cursor *cur;
+    if (mdb_cursor_open(txn, dbi[AG_DB_RECS], &cur)) {
+        WHY("cannot read the replica");
+        return NMIRF_E_STORAGE;
+    }
+    int64_t day = nmirf_date_days(today);
+    msgpack_sbuffer items;
+    msgpack_packer ipk;
+    msgpack_sbuffer_init(&items);
+    msgpack_packer_init(&ipk, &items, msgpack_sbuffer_write);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 4096);
+    uint64_t total = 0, packed = 0;
+    MDB_val k, v;
+    int c;
+    for (c = mdb_cursor_get(cur, &k, &v, MDB_FIRST); c == 0;
+         c = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        msgpack_zone_clear(&zone);
+        msgpack_object r, aobj;
+        if (nmirf_mp_unpack(v.mv_data, v.mv_size, &zone, &r, NULL, 0) != NMIRF_OK ||
+            r.type != MSGPACK_OBJECT_MAP)
+            continue;
+        const msgpack_object *a =
+            s_get(txn, dbi[AG_DB_ASSIGNMENTS], k.mv_data, k.mv_size, &zone, &aobj) == 0
+                ? &aobj
+                : NULL;
+        const char *role = s_role(a, st->entity);
+        if (!s_in_scope(q->scope, role))
+            continue;
+        char status[32];
+        s_status(txn, dbi, k.mv_data, k.mv_size, status);
+        if (q->status[0] && strcmp(q->status, status) != 0)
+            continue;
+        if (q->mechanism[0] &&
+            !nmirf_mp_str_is(nmirf_mp_get(&r, "mechanism"), q->mechanism))
+            continue;
+        const msgpack_object *deadline = a ? nmirf_mp_get(a, "deadline") : NULL;
+        int64_t left = 0;
+        bool has_left;
+        const char *due =
+            replica_query_due(deadline, day, horizon, status, &left, &has_left);
+        if (q->due == NMIRF_CTL_DUE_OVERDUE && !(due && strcmp(due, "overdue") == 0))
+            continue;
+        if (q->due == NMIRF_CTL_DUE_SOON && !(due && strcmp(due, "due_soon") == 0))
+            continue;
+        if (q->q[0] && !s_matches(&r, q->q))
+            continue;
+        /* Counted whatever the page, so a page knows how many there are. */
+        if (total++ < q->offset || packed >= q->limit)
+            continue;
+        s_pack_item(&ipk, &r, a, role, status, deadline, has_left, left, due);
+        packed++;
+    }
+    mdb_cursor_close(cur);
+    msgpack_zone_destroy(&zone);
+    if (c != MDB_NOTFOUND) {
+        msgpack_sbuffer_destroy(&items);
+        WHY("cannot read the replica: %s", mdb_strerror(c));
+        return NMIRF_E_STORAGE;
+    }
+    msgpack_pack_map(pk, NMIRF_CONTROL_REPLICA_PAIRS + 6);
+    s_head(pk, st, today, horizon);
+    nmirf_mp_pack_kv_uint(pk, "total", total);
+    nmirf_mp_pack_kv_uint(pk, "offset", q->offset);
+    nmirf_mp_pack_kv_uint(pk, "limit", q->limit);
+    nmirf_mp_pack_str(pk, "recs");
+    msgpack_pack_array(pk, (uint32_t)packed);
+    pk->callback(pk->data, items.data, items.size);
+    msgpack_sbuffer_destroy(&items);
+    return NMIRF_OK;
+}
+
+/* True if measure m is linked to recommendation rec. */
+static bool
+s_links(const msgpack_object *m, const char *rec)
+{
+    const msgpack_object *recs = nmirf_mp_get(m, "recs");
+    for (uint32_t i = 0;
+         recs && recs->type == MSGPACK_OBJECT_ARRAY && i < recs->via.array.size; i++)
+        if (nmirf_mp_str_is(&recs->via.array.ptr[i], rec))
+            return true;
+    return false;
+}
+
+/* True if measure m is linked to a recommendation assigned to entity. */
+static bool
+s_ours(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], const msgpack_object *m,
+       const char *entity, msgpack_zone *zone)
+{
+    const msgpack_object *recs = nmirf_mp_get(m, "recs");
+    for (uint32_t i = 0;
+         recs && recs->type == MSGPACK_OBJECT_ARRAY && i < recs->via.array.size; i++) {
+        const msgpack_object *r = &recs->via.array.ptr[i];
+        msgpack_object a;
+        if (r->type == MSGPACK_OBJECT_STR &&
+            s_get(txn, dbi[AG_DB_ASSIGNMENTS], r->via.str.ptr, r->via.str.size, zone,
+                  &a) == 0 &&
+            s_role(&a, entity))
+            return true;
+    }
+    return false;
+}
+
+/* Packs the records of db (walked in key order) that keep() accepts, as
+   an array. Returns 0, or an LMDB error code. */
+static int
+s_pack_where(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], agent_db_t db,
+             bool (*keep)(MDB_txn *, const MDB_dbi *, const msgpack_object *,
+                          const void *, msgpack_zone *),
+             const void *arg, msgpack_packer *pk)
+{
+    MDB_cursor *cur;
+    int c = mdb_cursor_open(txn, dbi[db], &cur);
+    if (c)
+        return c;
+    msgpack_sbuffer items;
+    msgpack_packer ipk;
+    msgpack_sbuffer_init(&items);
+    msgpack_packer_init(&ipk, &items, msgpack_sbuffer_write);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 4096);
+    uint32_t n = 0;
+    MDB_val k, v;
+    for (c = mdb_cursor_get(cur, &k, &v, MDB_FIRST); c == 0;
+         c = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        msgpack_zone_clear(&zone);
+        msgpack_object o;
+        if (nmirf_mp_unpack(v.mv_data, v.mv_size, &zone, &o, NULL, 0) != NMIRF_OK ||
+            !keep(txn, dbi, &o, arg, &zone))
+            continue;
+        nmirf_mp_pack_object(&ipk, &o);
+        n++;
+    }
+    mdb_cursor_close(cur);
+    msgpack_zone_destroy(&zone);
+    if (c == MDB_NOTFOUND) {
+        c = 0;
+        msgpack_pack_array(pk, n);
+        pk->callback(pk->data, items.data, items.size);
+    }
+    msgpack_sbuffer_destroy(&items);
+    return c;
+}
+
+/* keep() of a report on recommendation arg. */
+static bool
+s_keep_report(MDB_txn *txn, const MDB_dbi *dbi, const msgpack_object *o, const void *arg,
+              msgpack_zone *zone)
+{
+    (void)txn, (void)dbi, (void)zone;
+    return nmirf_mp_str_is(nmirf_mp_get(o, "rec"), arg);
+}
+
+/* keep() of a measure linked to recommendation arg. */
+static bool
+s_keep_linked(MDB_txn *txn, const MDB_dbi *dbi, const msgpack_object *o, const void *arg,
+              msgpack_zone *zone)
+{
+    (void)txn, (void)dbi, (void)zone;
+    return s_links(o, arg);
+}
+
+/* keep() of a measure linked to a recommendation assigned to entity arg. */
+static bool
+s_keep_ours(MDB_txn *txn, const MDB_dbi *dbi, const msgpack_object *o, const void *arg,
+            msgpack_zone *zone)
+{
+    /* A zone of its own: the caller's holds o. */
+    msgpack_zone z;
+    msgpack_zone_init(&z, 1024);
+    bool ours = s_ours(txn, dbi, o, arg, &z);
+    msgpack_zone_destroy(&z);
+    (void)zone;
+    return ours;
+}
+
+nmirf_code_t
+replica_query_rec_show(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
+                       const nmirf_ctl_replica_t *st, const char *rec, const char *today,
+                       uint64_t horizon, msgpack_packer *pk, char *why, size_t whylen)
+{
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 4096);
+    msgpack_object r, aobj;
+    size_t len = strlen(rec);
+    int rc = s_get(txn, dbi[AG_DB_RECS], rec, len, &zone, &r);
+    if (rc) {
+        msgpack_zone_destroy(&zone);
+        if (rc == MDB_NOTFOUND) {
+            WHY("rec.show: no recommendation %s in the replica", rec);
+            return NMIRF_E_NOT_FOUND;
+        }
+        WHY("cannot read the replica");
+        return NMIRF_E_STORAGE;
+    }
+    const msgpack_object *a =
+        s_get(txn, dbi[AG_DB_ASSIGNMENTS], rec, len, &zone, &aobj) == 0 ? &aobj : NULL;
+    char status[32];
+    s_status(txn, dbi, rec, len, status);
+    const msgpack_object *deadline = a ? nmirf_mp_get(a, "deadline") : NULL;
+    int64_t left = 0;
+    bool has_left;
+    const char *due = replica_query_due(deadline, nmirf_date_days(today), horizon, status,
+                                        &left, &has_left);
+    /* The reports and measures first, so a failed walk packs nothing. */
+    msgpack_sbuffer tail;
+    msgpack_packer tpk;
+    msgpack_sbuffer_init(&tail);
+    msgpack_packer_init(&tpk, &tail, msgpack_sbuffer_write);
+    nmirf_mp_pack_str(&tpk, "reports");
+    rc = s_pack_where(txn, dbi, AG_DB_REPORTS, s_keep_report, rec, &tpk);
+    if (!rc) {
+        nmirf_mp_pack_str(&tpk, "measures");
+        rc = s_pack_where(txn, dbi, AG_DB_MEASURES, s_keep_linked, rec, &tpk);
+    }
+    if (rc) {
+        msgpack_sbuffer_destroy(&tail);
+        msgpack_zone_destroy(&zone);
+        WHY("cannot read the replica: %s", mdb_strerror(rc));
+        return NMIRF_E_STORAGE;
+    }
+    msgpack_pack_map(pk, NMIRF_CONTROL_REPLICA_PAIRS + 8 + has_left + (due != NULL));
+    s_head(pk, st, today, horizon);
+    s_kv_obj(pk, "rec", &r);
+    nmirf_mp_pack_kv_str(pk, "status", status);
+    s_kv_obj(pk, "assignment", a);
+    s_kv_str(pk, "role", s_role(a, st->entity));
+    if (has_left) {
+        nmirf_mp_pack_str(pk, "days_left");
+        msgpack_pack_int64(pk, left);
+    }
+    if (due)
+        nmirf_mp_pack_kv_str(pk, "due", due);
+    pk->callback(pk->data, tail.data, tail.size);
+    msgpack_sbuffer_destroy(&tail);
+    msgpack_zone_destroy(&zone);
+    return NMIRF_OK;
+}
+
+nmirf_code_t
+replica_query_measure_list(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
+                           const nmirf_ctl_replica_t *st, const char *rec,
+                           msgpack_packer *pk, char *why, size_t whylen)
+{
+    msgpack_sbuffer tail;
+    msgpack_packer tpk;
+    msgpack_sbuffer_init(&tail);
+    msgpack_packer_init(&tpk, &tail, msgpack_sbuffer_write);
+    int rc = rec ? s_pack_where(txn, dbi, AG_DB_MEASURES, s_keep_linked, rec, &tpk)
+                 : s_pack_where(txn, dbi, AG_DB_MEASURES, s_keep_ours, st->entity, &tpk);
+    if (rc) {
+        msgpack_sbuffer_destroy(&tail);
+        WHY("cannot read the replica: %s", mdb_strerror(rc));
+        return NMIRF_E_STORAGE;
+    }
+    msgpack_pack_map(pk, NMIRF_CONTROL_REPLICA_PAIRS + 2);
+    nmirf_ctl_replica_pack(pk, st);
+    s_kv_str(pk, "rec", rec);
+    nmirf_mp_pack_str(pk, "measures");
+    pk->callback(pk->data, tail.data, tail.size);
+    msgpack_sbuffer_destroy(&tail);
+    return NMIRF_OK;
+}

@@ -1,0 +1,60 @@
+/*  replica_query - the control protocol's queries of the replica:
+    rec.list, rec.show and measure.list (proto/CONTROL.md).
+
+    Each answers from the replica alone, so it works while the broker is
+    down, and knows nothing of the agent: it takes an open read-only LMDB
+    transaction, the replica's database handles (agent.h, agent_db_t) and
+    where the replica stands (the head of every reply body), and packs one
+    whole reply body map into pk. The caller owns the transaction (it
+    aborts it after); nothing here keeps a pointer into it.
+*/
+#ifndef REPLICA_QUERY_H
+#define REPLICA_QUERY_H
+
+#include <lmdb.h>
+#include <msgpack.h>
+
+#include "replica.h"
+#include "nmirf_codes.h"
+#include "nmirf_control.h"
+
+/* What a deadline means on day today (days since the epoch) with the
+   due-soon horizon, for a recommendation in status: "overdue", "due_soon"
+   or NULL, and the days left into *left (*has_left false if deadline is
+   not a date). The rule of the broker's deadline events (PROTOCOL.md
+   section 7): overdue from the day after the deadline, due soon from
+   horizon days before it to the day itself, neither once implemented. */
+const char *replica_query_due(const msgpack_object *deadline, int64_t today,
+                              uint64_t horizon, const char *status, int64_t *left,
+                              bool *has_left);
+
+/* rec.list: the recommendations that pass q's filters, in id order,
+   q->offset skipped, at most q->limit; today (a valid YYYY-MM-DD) and
+   horizon judge the deadlines. Packs {replica..., today, due_soon_days,
+   total, offset, limit, recs: [item]}. Returns NMIRF_OK, or
+   NMIRF_E_STORAGE with a reason. */
+nmirf_code_t replica_query_rec_list(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
+                                    const nmirf_ctl_replica_t *st,
+                                    const nmirf_ctl_rec_list_t *q, const char *today,
+                                    uint64_t horizon, msgpack_packer *pk, char *why,
+                                    size_t whylen);
+
+/* rec.show: recommendation rec with its assignment, implementation
+   status, reports (oldest first) and linked measures. Packs {replica...,
+   today, due_soon_days, rec, status, assignment, role, deadline marks,
+   reports, measures}. Returns NMIRF_OK, NMIRF_E_NOT_FOUND (nothing packed)
+   or NMIRF_E_STORAGE, with a reason. */
+nmirf_code_t replica_query_rec_show(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
+                                    const nmirf_ctl_replica_t *st, const char *rec,
+                                    const char *today, uint64_t horizon,
+                                    msgpack_packer *pk, char *why, size_t whylen);
+
+/* measure.list: the measures linked to rec, or (rec NULL) to any
+   recommendation assigned to st->entity, in id order. Packs {replica...,
+   rec: str|nil, measures: [measure]}. Returns NMIRF_OK or
+   NMIRF_E_STORAGE with a reason. */
+nmirf_code_t replica_query_measure_list(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
+                                        const nmirf_ctl_replica_t *st, const char *rec,
+                                        msgpack_packer *pk, char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,780 @@
+/*  nmirf_control - the agent's control protocol, version 1 (CONTROL.md). */
+#include "nmirf_control.h"
+#include "nmirf_mp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WHY(...)                                                                         \
+    do {                                                                                 \
+        if (why && whylen)                                                               \
+            snprintf(why, whylen, __VA_ARGS__);                                          \
+    } while (0)
+
+static const char *const s_ops[NMIRF_CTL_OP_COUNT] = {
+    "submit", "mine",     "outbox",   "status",
+    "digest", "rec.list", "rec.show", "measure.list",
+};
+
+/* The value sets a request may name (PROTOCOL.md section 6). */
+static const char *const s_statuses[] = {
+    "not_started", "in_progress",     "partially_implemented",
+    "implemented", "not_implemented",
+};
+static const char *const s_mechanisms[] = {
+    "UPR", "CAT", "CCPR", "CESCR", "CEDAW", "CERD", "CRC", "CRPD", "CMW", "CED", "SP",
+};
+static const char *const s_scopes[] = {"all", "ours", "lead", "contributor"};
+static const char *const s_dues[] = {"", "overdue", "due_soon"};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *
+nmirf_ctl_op_name(nmirf_ctl_op_t op)
+{
+    return (unsigned)op < NMIRF_CTL_OP_COUNT ? s_ops[op] : NULL;
+}
+
+nmirf_ctl_op_t
+nmirf_ctl_op_from_name(const char *name)
+{
+    for (int i = 0; i < NMIRF_CTL_OP_COUNT; i++)
+        if (strcmp(name, s_ops[i]) == 0)
+            return (nmirf_ctl_op_t)i;
+    return NMIRF_CTL_OP_COUNT;
+}
+
+/* Index of s in set, or -1. */
+static int
+s_index(const char *const *set, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(set[i], s) == 0)
+            return (int)i;
+    return -1;
+}
+
+bool
+nmirf_ctl_is_status(const char *s)
+{
+    return s_index(s_statuses, COUNT(s_statuses), s) >= 0;
+}
+
+bool
+nmirf_ctl_is_mechanism(const char *s)
+{
+    return s_index(s_mechanisms, COUNT(s_mechanisms), s) >= 0;
+}
+
+/* True if s[0..len) is a calendar date YYYY-MM-DD from 1900 on (as
+   nmirf_date_valid, which lives with the clients' utilities). */
+static bool
+s_date_valid(const char *s, size_t len)
+{
+    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (len != 10 || s[4] != '-' || s[7] != '-')
+        return false;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return false;
+    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
+    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > days[m - 1])
+        return false;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return !(m == 2 && d == 29 && !leap);
+}
+
+/* --- encoding ---------------------------------------------------------- */
+
+static void
+s_kv_bool(msgpack_packer *pk, const char *key, bool v)
+{
+    nmirf_mp_pack_str(pk, key);
+    if (v)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+}
+
+/* Entries the clock adds to a body. */
+static uint32_t
+s_clock_count(const nmirf_ctl_clock_t *c)
+{
+    return (uint32_t)c->has_today + (uint32_t)c->has_due_soon;
+}
+
+static void
+s_clock_pack(msgpack_packer *pk, const nmirf_ctl_clock_t *c)
+{
+    if (c->has_today)
+        nmirf_mp_pack_kv_str(pk, "today", c->today);
+    if (c->has_due_soon)
+        nmirf_mp_pack_kv_uint(pk, "due_soon_days", c->due_soon_days);
+}
+
+/* Packs the body of req; -1 if out of range. */
+static int
+s_body_pack(msgpack_packer *pk, msgpack_sbuffer *out, const nmirf_ctl_request_t *req)
+{
+    switch (req->op) {
+    case NMIRF_CTL_SUBMIT: {
+        const nmirf_ctl_submit_t *s = &req->submit;
+        if (!s->body && s->body_obj.type != MSGPACK_OBJECT_MAP)
+            return -1;
+        msgpack_pack_map(pk, 2 + s->has_id + s->has_wait);
+        nmirf_mp_pack_kv_str(pk, "op", s->op);
+        nmirf_mp_pack_str(pk, "body");
+        if (s->body)
+            msgpack_sbuffer_write(out, (const char *)s->body, s->body_len);
+        else
+            nmirf_mp_pack_object(pk, &s->body_obj);
+        if (s->has_id) {
+            nmirf_mp_pack_str(pk, "id");
+            nmirf_mp_pack_bin(pk, s->id, NMIRF_ID_LEN);
+        }
+        if (s->has_wait)
+            nmirf_mp_pack_kv_uint(pk, "wait_ms", s->wait_ms);
+        return 0;
+    }
+    case NMIRF_CTL_MINE:
+        msgpack_pack_map(pk, s_clock_count(&req->mine));
+        s_clock_pack(pk, &req->mine);
+        return 0;
+    case NMIRF_CTL_OUTBOX:
+    case NMIRF_CTL_STATUS:
+    case NMIRF_CTL_DIGEST:
+        msgpack_pack_map(pk, 0);
+        return 0;
+    case NMIRF_CTL_REC_LIST: {
+        const nmirf_ctl_rec_list_t *l = &req->rec_list;
+        if ((unsigned)l->scope >= COUNT(s_scopes) || (unsigned)l->due >= COUNT(s_dues))
+            return -1;
+        msgpack_pack_map(pk, l->has_scope + !!l->status[0] + !!l->mechanism[0] +
+                                 (l->due != NMIRF_CTL_DUE_ANY) + !!l->q[0] +
+                                 s_clock_count(&l->clock) + l->has_offset + l->has_limit);
+        if (l->has_scope)
+            nmirf_mp_pack_kv_str(pk, "scope", s_scopes[l->scope]);
+        if (l->status[0])
+            nmirf_mp_pack_kv_str(pk, "status", l->status);
+        if (l->mechanism[0])
+            nmirf_mp_pack_kv_str(pk, "mechanism", l->mechanism);
+        if (l->due != NMIRF_CTL_DUE_ANY)
+            nmirf_mp_pack_kv_str(pk, "due", s_dues[l->due]);
+        if (l->q[0])
+            nmirf_mp_pack_kv_str(pk, "q", l->q);
+        s_clock_pack(pk, &l->clock);
+        if (l->has_offset)
+            nmirf_mp_pack_kv_uint(pk, "offset", l->offset);
+        if (l->has_limit)
+            nmirf_mp_pack_kv_uint(pk, "limit", l->limit);
+        return 0;
+    }
+    case NMIRF_CTL_REC_SHOW:
+        msgpack_pack_map(pk, 1 + s_clock_count(&req->rec_show.clock));
+        nmirf_mp_pack_kv_str(pk, "rec", req->rec_show.rec);
+        s_clock_pack(pk, &req->rec_show.clock);
+        return 0;
+    case NMIRF_CTL_MEASURE_LIST:
+        msgpack_pack_map(pk, req->measure_list.has_rec);
+        if (req->measure_list.has_rec)
+            nmirf_mp_pack_kv_str(pk, "rec", req->measure_list.rec);
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+int
+nmirf_ctl_request_encode(msgpack_sbuffer *out, const nmirf_ctl_request_t *req)
+{
+    const char *name = nmirf_ctl_op_name(req->op);
+    if (!name)
+        return -1;
+    msgpack_sbuffer tmp;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&tmp);
+    msgpack_packer_init(&pk, &tmp, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    nmirf_mp_pack_kv_uint(&pk, "v", NMIRF_CONTROL_VERSION);
+    nmirf_mp_pack_kv_str(&pk, "op", name);
+    nmirf_mp_pack_str(&pk, "body");
+    int rc = s_body_pack(&pk, &tmp, req);
+    if (rc == 0)
+        msgpack_sbuffer_write(out, tmp.data, tmp.size);
+    msgpack_sbuffer_destroy(&tmp);
+    return rc;
+}
+
+void
+nmirf_ctl_request_pack(msgpack_sbuffer *out, const char *op, const uint8_t *body,
+                       size_t body_len)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    nmirf_mp_pack_kv_uint(&pk, "v", NMIRF_CONTROL_VERSION);
+    nmirf_mp_pack_kv_str(&pk, "op", op);
+    nmirf_mp_pack_str(&pk, "body");
+    if (body)
+        msgpack_sbuffer_write(out, (const char *)body, body_len);
+    else
+        msgpack_pack_map(&pk, 0);
+}
+
+void
+nmirf_ctl_reply_encode(msgpack_sbuffer *out, nmirf_code_t code, const char *message,
+                       uint64_t seq, const msgpack_sbuffer *body)
+{
+    nmirf_reply_encode(out, NULL, code, message, seq,
+                       body ? (const uint8_t *)body->data : NULL, body ? body->size : 0);
+}
+
+/* --- decoding ---------------------------------------------------------- */
+
+/* Reads the clock field k = v into c. Returns 1 if k is not a clock
+   field, 0 if read, or an error code (op names the operation). */
+static int
+s_clock_field(const char *op, const msgpack_object *k, const msgpack_object *v,
+              nmirf_ctl_clock_t *c, char *why, size_t whylen)
+{
+    if (nmirf_mp_str_is(k, "today")) {
+        if (nmirf_mp_strcpy(v, c->today, sizeof c->today) ||
+            !s_date_valid(c->today, strlen(c->today))) {
+            WHY("%s: today must be a date YYYY-MM-DD", op);
+            return NMIRF_E_BAD_REQUEST;
+        }
+        c->has_today = true;
+        return 0;
+    }
+    if (nmirf_mp_str_is(k, "due_soon_days")) {
+        if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+            v->via.u64 > NMIRF_CONTROL_DUE_SOON_MAX) {
+            WHY("%s: due_soon_days must be an integer from 0 to %d", op,
+                NMIRF_CONTROL_DUE_SOON_MAX);
+            return NMIRF_E_BAD_REQUEST;
+        }
+        c->has_due_soon = true;
+        c->due_soon_days = v->via.u64;
+        return 0;
+    }
+    return 1;
+}
+
+/* Copies a recommendation id: a non-empty str of at most
+   NMIRF_CONTROL_REC_ID_MAX bytes. */
+static nmirf_code_t
+s_rec_id(const char *op, const msgpack_object *v, char out[NMIRF_CONTROL_REC_ID_MAX + 1],
+         char *why, size_t whylen)
+{
+    if (!v || v->type != MSGPACK_OBJECT_STR || v->via.str.size == 0) {
+        WHY("%s: rec must be a recommendation id (a non-empty str)", op);
+        return NMIRF_E_BAD_REQUEST;
+    }
+    if (v->via.str.size > NMIRF_CONTROL_REC_ID_MAX) {
+        WHY("%s: rec is longer than %d bytes", op, NMIRF_CONTROL_REC_ID_MAX);
+        return NMIRF_E_TOO_LARGE;
+    }
+    if (nmirf_mp_strcpy(v, out, NMIRF_CONTROL_REC_ID_MAX + 1)) {
+        WHY("%s: rec holds a NUL", op);
+        return NMIRF_E_BAD_REQUEST;
+    }
+    return NMIRF_OK;
+}
+
+/* submit {op, body, id?, wait_ms?}. */
+static nmirf_code_t
+s_submit(const msgpack_object *body, nmirf_ctl_submit_t *s, char *why, size_t whylen)
+{
+    const msgpack_object *op = nmirf_mp_get(body, "op");
+    const msgpack_object *req = nmirf_mp_get(body, "body");
+    const msgpack_object *wait = nmirf_mp_get(body, "wait_ms");
+    const msgpack_object *ido = nmirf_mp_get(body, "id");
+    for (uint32_t i = 0; i < body->via.map.size; i++) {
+        const msgpack_object *k = &body->via.map.ptr[i].key;
+        if (!nmirf_mp_str_is(k, "op") && !nmirf_mp_str_is(k, "body") &&
+            !nmirf_mp_str_is(k, "wait_ms") && !nmirf_mp_str_is(k, "id")) {
+            WHY("submit: unknown field in body");
+            return NMIRF_E_BAD_REQUEST;
+        }
+    }
+    /* The writes a ministry may send; others would only be refused by
+       the broker after sitting in the outbox. */
+    if (!nmirf_mp_str_is(op, "report.submit")) {
+        WHY("submit: op must be a ministry write: report.submit");
+        return NMIRF_E_BAD_REQUEST;
+    }
+    if (!req || req->type != MSGPACK_OBJECT_MAP) {
+        WHY("submit: body must be a map (the operation's body)");
+        return NMIRF_E_BAD_REQUEST;
+    }
+    if (wait && (wait->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+                 wait->via.u64 > NMIRF_CONTROL_WAIT_MAX_MS)) {
+        WHY("submit: wait_ms must be an integer from 0 to %d", NMIRF_CONTROL_WAIT_MAX_MS);
+        return NMIRF_E_BAD_REQUEST;
+    }
+    if (ido && (ido->type != MSGPACK_OBJECT_BIN || ido->via.bin.size != NMIRF_ID_LEN)) {
+        WHY("submit: id must be 16 bytes (bin)");
+        return NMIRF_E_BAD_REQUEST;
+    }
+    snprintf(s->op, sizeof s->op, "%s", "report.submit");
+    s->body_obj = *req;
+    s->has_wait = wait != NULL;
+    s->wait_ms = wait ? wait->via.u64 : 0;
+    s->has_id = ido != NULL;
+    if (ido)
+        memcpy(s->id, ido->via.bin.ptr, NMIRF_ID_LEN);
+    return NMIRF_OK;
+}
+
+/* mine {today?, due_soon_days?}. */
+static nmirf_code_t
+s_mine(const msgpack_object *body, nmirf_ctl_clock_t *c, char *why, size_t whylen)
+{
+    for (uint32_t i = 0; i < body->via.map.size; i++) {
+        int rc = s_clock_field("mine", &body->via.map.ptr[i].key,
+                               &body->via.map.ptr[i].val, c, why, whylen);
+        if (rc == 1) {
+            WHY("mine: unknown field in body (today, due_soon_days)");
+            return NMIRF_E_BAD_REQUEST;
+        }
+        if (rc)
+            return (nmirf_code_t)rc;
+    }
+    return NMIRF_OK;
+}
+
+/* A str value of one of set's names into *index. */
+static nmirf_code_t
+s_enum(const char *op, const char *key, const msgpack_object *v, const char *const *set,
+       size_t n, int *index, char *why, size_t whylen)
+{
+    char s[32];
+    *index = nmirf_mp_strcpy(v, s, sizeof s) == 0 && s[0] ? s_index(set, n, s) : -1;
+    if (*index < 0) {
+        WHY("%s: %s is not one of its values (CONTROL.md)", op, key);
+        return NMIRF_E_BAD_REQUEST;
+    }
+    return NMIRF_OK;
+}
+
+/* rec.list {scope?, status?, mechanism?, due?, q?, today?, due_soon_days?,
+   offset?, limit?}. */
+static nmirf_code_t
+s_rec_list(const msgpack_object *body, nmirf_ctl_rec_list_t *l, char *why, size_t whylen)
+{
+    l->limit = NMIRF_CONTROL_LIMIT_DEFAULT;
+    for (uint32_t i = 0; i < body->via.map.size; i++) {
+        const msgpack_object *k = &body->via.map.ptr[i].key,
+                             *v = &body->via.map.ptr[i].val;
+        int rc = s_clock_field("rec.list", k, v, &l->clock, why, whylen), ix;
+        if (rc == 0)
+            continue;
+        if (rc != 1)
+            return (nmirf_code_t)rc;
+        nmirf_code_t code = NMIRF_OK;
+        if (nmirf_mp_str_is(k, "scope")) {
+            code = s_enum("rec.list", "scope", v, s_scopes, COUNT(s_scopes), &ix, why,
+                          whylen);
+            l->has_scope = true;
+            l->scope = (nmirf_ctl_scope_t)ix;
+        } else if (nmirf_mp_str_is(k, "status")) {
+            code = s_enum("rec.list", "status", v, s_statuses, COUNT(s_statuses), &ix,
+                          why, whylen);
+            if (code == NMIRF_OK)
+                snprintf(l->status, sizeof l->status, "%s", s_statuses[ix]);
+        } else if (nmirf_mp_str_is(k, "mechanism")) {
+            code = s_enum("rec.list", "mechanism", v, s_mechanisms, COUNT(s_mechanisms),
+                          &ix, why, whylen);
+            if (code == NMIRF_OK)
+                snprintf(l->mechanism, sizeof l->mechanism, "%s", s_mechanisms[ix]);
+        } else if (nmirf_mp_str_is(k, "due")) {
+            /* s_dues[0] is "any", never a wire value: s_enum refuses "". */
+            code = s_enum("rec.list", "due", v, s_dues, COUNT(s_dues), &ix, why, whylen);
+            l->due = (nmirf_ctl_due_t)ix;
+        } else if (nmirf_mp_str_is(k, "q")) {
+            if (v->type != MSGPACK_OBJECT_STR || v->via.str.size == 0 ||
+                memchr(v->via.str.ptr, 0, v->via.str.size)) {
+                WHY("rec.list: q must be a non-empty str");
+                return NMIRF_E_BAD_REQUEST;
+            }
+            if (v->via.str.size > NMIRF_CONTROL_QUERY_MAX) {
+                WHY("rec.list: q is longer than %d bytes", NMIRF_CONTROL_QUERY_MAX);
+                return NMIRF_E_TOO_LARGE;
+            }
+            memcpy(l->q, v->via.str.ptr, v->via.str.size);
+            l->q[v->via.str.size] = 0;
+        } else if (nmirf_mp_str_is(k, "offset")) {
+            if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+                v->via.u64 > NMIRF_CONTROL_OFFSET_MAX) {
+                WHY("rec.list: offset must be an integer from 0 to %llu",
+                    (unsigned long long)NMIRF_CONTROL_OFFSET_MAX);
+                return NMIRF_E_BAD_REQUEST;
+            }
+            l->has_offset = true;
+            l->offset = v->via.u64;
+        } else if (nmirf_mp_str_is(k, "limit")) {
+            if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 == 0 ||
+                v->via.u64 > NMIRF_CONTROL_LIMIT_MAX) {
+                WHY("rec.list: limit must be an integer from 1 to %d",
+                    NMIRF_CONTROL_LIMIT_MAX);
+                return NMIRF_E_BAD_REQUEST;
+            }
+            l->has_limit = true;
+            l->limit = v->via.u64;
+        } else {
+            WHY("rec.list: unknown field in body (scope, status, mechanism, due, q, "
+                "today, due_soon_days, offset, limit)");
+            return NMIRF_E_BAD_REQUEST;
+        }
+        if (code != NMIRF_OK)
+            return code;
+    }
+    return NMIRF_OK;
+}
+
+/* rec.show {rec, today?, due_soon_days?}. */
+static nmirf_code_t
+s_rec_show(const msgpack_object *body, nmirf_ctl_rec_show_t *s, char *why, size_t whylen)
+{
+    bool has_rec = false;
+    for (uint32_t i = 0; i < body->via.map.size; i++) {
+        const msgpack_object *k = &body->via.map.ptr[i].key,
+                             *v = &body->via.map.ptr[i].val;
+        int rc = s_clock_field("rec.show", k, v, &s->clock, why, whylen);
+        if (rc == 0)
+            continue;
+        if (rc != 1)
+            return (nmirf_code_t)rc;
+        if (!nmirf_mp_str_is(k, "rec")) {
+            WHY("rec.show: unknown field in body (rec, today, due_soon_days)");
+            return NMIRF_E_BAD_REQUEST;
+        }
+        nmirf_code_t code = s_rec_id("rec.show", v, s->rec, why, whylen);
+        if (code != NMIRF_OK)
+            return code;
+        has_rec = true;
+    }
+    if (!has_rec) {
+        WHY("rec.show: rec is missing");
+        return NMIRF_E_BAD_REQUEST;
+    }
+    return NMIRF_OK;
+}
+
+/* measure.list {rec?}. */
+static nmirf_code_t
+s_measure_list(const msgpack_object *body, nmirf_ctl_measure_list_t *m, char *why,
+               size_t whylen)
+{
+    for (uint32_t i = 0; i < body->via.map.size; i++) {
+        const msgpack_object *k = &body->via.map.ptr[i].key,
+                             *v = &body->via.map.ptr[i].val;
+        if (!nmirf_mp_str_is(k, "rec")) {
+            WHY("measure.list: unknown field in body (rec)");
+            return NMIRF_E_BAD_REQUEST;
+        }
+        nmirf_code_t code = s_rec_id("measure.list", v, m->rec, why, whylen);
+        if (code != NMIRF_OK)
+            return code;
+        m->has_rec = true;
+    }
+    return NMIRF_OK;
+}
+
+nmirf_code_t
+nmirf_ctl_request_decode(const uint8_t *buf, size_t len, msgpack_zone *zone,
+                         nmirf_ctl_request_t *req, char *why, size_t whylen)
+{
+    memset(req, 0, sizeof *req);
+    req->op = NMIRF_CTL_OP_COUNT;
+    if (len == 0) {
+        WHY("empty control request");
+        return NMIRF_E_BAD_FRAME;
+    }
+    if (len > NMIRF_CONTROL_MAX) {
+        WHY("control request over %d bytes", NMIRF_CONTROL_MAX);
+        return NMIRF_E_TOO_LARGE;
+    }
+    msgpack_object top;
+    nmirf_code_t code = nmirf_mp_unpack(buf, len, zone, &top, why, whylen);
+    if (code != NMIRF_OK)
+        return code;
+    const msgpack_object *op = nmirf_mp_get(&top, "op");
+    const msgpack_object *body = nmirf_mp_get(&top, "body");
+    const msgpack_object *v = nmirf_mp_get(&top, "v");
+    uint32_t known = (op != NULL) + (body != NULL) + (v != NULL);
+    if (top.type != MSGPACK_OBJECT_MAP || top.via.map.size != known || !op ||
+        op->type != MSGPACK_OBJECT_STR) {
+        WHY("a control request is a map {v?: 1, op: str, body?: map}");
+        return NMIRF_E_BAD_REQUEST;
+    }
+    if (body && body->type != MSGPACK_OBJECT_MAP) {
+        WHY("body must be a map");
+        return NMIRF_E_BAD_REQUEST;
+    }
+    if (v) {
+        if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+            WHY("v must be an unsigned integer, the control protocol version");
+            return NMIRF_E_BAD_REQUEST;
+        }
+        if (v->via.u64 != NMIRF_CONTROL_VERSION) {
+            WHY("control protocol version %llu; this agent speaks %d",
+                (unsigned long long)v->via.u64, NMIRF_CONTROL_VERSION);
+            return NMIRF_E_BAD_VERSION;
+        }
+        req->has_v = true;
+    }
+    char name[NMIRF_OP_MAX + 1];
+    req->op = nmirf_mp_strcpy(op, name, sizeof name) == 0 ? nmirf_ctl_op_from_name(name)
+                                                          : NMIRF_CTL_OP_COUNT;
+    if (req->op == NMIRF_CTL_OP_COUNT) {
+        WHY("unknown control operation (submit, mine, outbox, status, digest, rec.list, "
+            "rec.show, measure.list)");
+        return NMIRF_E_UNKNOWN_OP;
+    }
+    msgpack_object empty = {.type = MSGPACK_OBJECT_MAP};
+    if (!body)
+        body = &empty;
+    switch (req->op) {
+    case NMIRF_CTL_SUBMIT:
+        return s_submit(body, &req->submit, why, whylen);
+    case NMIRF_CTL_MINE:
+        return s_mine(body, &req->mine, why, whylen);
+    case NMIRF_CTL_REC_LIST:
+        return s_rec_list(body, &req->rec_list, why, whylen);
+    case NMIRF_CTL_REC_SHOW:
+        return s_rec_show(body, &req->rec_show, why, whylen);
+    case NMIRF_CTL_MEASURE_LIST:
+        return s_measure_list(body, &req->measure_list, why, whylen);
+    default:
+        if (body->via.map.size != 0) {
+            WHY("this operation takes an empty body");
+            return NMIRF_E_BAD_REQUEST;
+        }
+        return NMIRF_OK;
+    }
+}
+
+/* --- reply bodies ------------------------------------------------------ */
+
+void
+nmirf_ctl_replica_pack(msgpack_packer *pk, const nmirf_ctl_replica_t *r)
+{
+    nmirf_mp_pack_kv_str(pk, "entity", r->entity);
+    nmirf_mp_pack_kv_uint(pk, "seq", r->seq);
+    nmirf_mp_pack_kv_uint(pk, "broker_seq", r->broker_seq);
+    s_kv_bool(pk, "stale", r->stale);
+    nmirf_mp_pack_str(pk, "contact_at");
+    if (r->contact_at)
+        msgpack_pack_uint64(pk, r->contact_at);
+    else
+        msgpack_pack_nil(pk);
+}
+
+/* Reads a uint field; false (and a reason) if absent or another type. */
+static bool
+s_get_uint(const msgpack_object *body, const char *key, uint64_t *out, char *why,
+           size_t whylen)
+{
+    const msgpack_object *v = nmirf_mp_get(body, key);
+    if (!v || v->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        WHY("%s must be an unsigned integer", key);
+        return false;
+    }
+    *out = v->via.u64;
+    return true;
+}
+
+/* Reads a bool field; false (and a reason) if absent or another type. */
+static bool
+s_get_bool(const msgpack_object *body, const char *key, bool *out, char *why,
+           size_t whylen)
+{
+    const msgpack_object *v = nmirf_mp_get(body, key);
+    if (!v || v->type != MSGPACK_OBJECT_BOOLEAN) {
+        WHY("%s must be a bool", key);
+        return false;
+    }
+    *out = v->via.boolean;
+    return true;
+}
+
+/* Reads a str field into buf; false (and a reason) if absent, another
+   type or too long. */
+static bool
+s_get_str(const msgpack_object *body, const char *key, char *buf, size_t size, char *why,
+          size_t whylen)
+{
+    if (nmirf_mp_strcpy(nmirf_mp_get(body, key), buf, size)) {
+        WHY("%s must be a str of at most %zu bytes", key, size - 1);
+        return false;
+    }
+    return true;
+}
+
+nmirf_code_t
+nmirf_ctl_replica_decode(const msgpack_object *body, nmirf_ctl_replica_t *r, char *why,
+                         size_t whylen)
+{
+    memset(r, 0, sizeof *r);
+    if (!s_get_str(body, "entity", r->entity, sizeof r->entity, why, whylen) ||
+        !s_get_uint(body, "seq", &r->seq, why, whylen) ||
+        !s_get_uint(body, "broker_seq", &r->broker_seq, why, whylen) ||
+        !s_get_bool(body, "stale", &r->stale, why, whylen))
+        return NMIRF_E_BAD_REQUEST;
+    const msgpack_object *c = nmirf_mp_get(body, "contact_at");
+    if (!c || (c->type != MSGPACK_OBJECT_NIL &&
+               !s_get_uint(body, "contact_at", &r->contact_at, why, whylen))) {
+        WHY("contact_at must be an unsigned integer or nil");
+        return NMIRF_E_BAD_REQUEST;
+    }
+    return NMIRF_OK;
+}
+
+void
+nmirf_ctl_status_pack(msgpack_packer *pk, const nmirf_ctl_status_t *st)
+{
+    msgpack_pack_map(pk, 14);
+    nmirf_mp_pack_kv_str(pk, "entity", st->entity);
+    nmirf_mp_pack_kv_uint(pk, "seq", st->seq);
+    nmirf_mp_pack_kv_uint(pk, "broker_seq", st->broker_seq);
+    nmirf_mp_pack_kv_uint(pk, "lag", st->lag);
+    s_kv_bool(pk, "stale", st->stale);
+    s_kv_bool(pk, "connected", st->connected);
+    s_kv_bool(pk, "loaded", st->loaded);
+    nmirf_mp_pack_kv_uint(pk, "outbox", st->outbox);
+    nmirf_mp_pack_kv_uint(pk, "refused", st->refused);
+    s_kv_bool(pk, "key_refused", st->key_refused);
+    nmirf_mp_pack_str(pk, "heard_ms_ago");
+    if (st->has_heard)
+        msgpack_pack_uint64(pk, st->heard_ms_ago);
+    else
+        msgpack_pack_nil(pk);
+    nmirf_mp_pack_kv_uint(pk, "outbox_reported", st->outbox_reported);
+    nmirf_mp_pack_kv_uint(pk, "checkpoint_seq", st->checkpoint_seq);
+    nmirf_mp_pack_str(pk, "broker_refused");
+    if (st->broker_refused[0])
+        nmirf_mp_pack_str(pk, st->broker_refused);
+    else
+        msgpack_pack_nil(pk);
+}
+
+nmirf_code_t
+nmirf_ctl_status_decode(const msgpack_object *body, nmirf_ctl_status_t *st, char *why,
+                        size_t whylen)
+{
+    memset(st, 0, sizeof *st);
+    if (!body || body->type != MSGPACK_OBJECT_MAP) {
+        WHY("status: body must be a map");
+        return NMIRF_E_BAD_REQUEST;
+    }
+    if (!s_get_str(body, "entity", st->entity, sizeof st->entity, why, whylen) ||
+        !s_get_uint(body, "seq", &st->seq, why, whylen) ||
+        !s_get_uint(body, "broker_seq", &st->broker_seq, why, whylen) ||
+        !s_get_uint(body, "lag", &st->lag, why, whylen) ||
+        !s_get_bool(body, "stale", &st->stale, why, whylen) ||
+        !s_get_bool(body, "connected", &st->connected, why, whylen) ||
+        !s_get_bool(body, "loaded", &st->loaded, why, whylen) ||
+        !s_get_uint(body, "outbox", &st->outbox, why, whylen) ||
+        !s_get_uint(body, "refused", &st->refused, why, whylen) ||
+        !s_get_bool(body, "key_refused", &st->key_refused, why, whylen) ||
+        !s_get_uint(body, "outbox_reported", &st->outbox_reported, why, whylen) ||
+        !s_get_uint(body, "checkpoint_seq", &st->checkpoint_seq, why, whylen))
+        return NMIRF_E_BAD_REQUEST;
+    const msgpack_object *h = nmirf_mp_get(body, "heard_ms_ago");
+    if (h && h->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        st->has_heard = true;
+        st->heard_ms_ago = h->via.u64;
+    } else if (!h || h->type != MSGPACK_OBJECT_NIL) {
+        WHY("heard_ms_ago must be an unsigned integer or nil");
+        return NMIRF_E_BAD_REQUEST;
+    }
+    const msgpack_object *br = nmirf_mp_get(body, "broker_refused");
+    if (br && br->type == MSGPACK_OBJECT_STR) {
+        if (!s_get_str(body, "broker_refused", st->broker_refused,
+                       sizeof st->broker_refused, why, whylen) ||
+            !st->broker_refused[0]) {
+            WHY("broker_refused must be a non-empty str of at most %zu bytes, or nil",
+                sizeof st->broker_refused - 1);
+            return NMIRF_E_BAD_REQUEST;
+        }
+    } else if (!br || br->type != MSGPACK_OBJECT_NIL) {
+        WHY("broker_refused must be a str or nil");
+        return NMIRF_E_BAD_REQUEST;
+    }
+    return NMIRF_OK;
+}
+
+void
+nmirf_ctl_queued_pack(msgpack_packer *pk, const nmirf_ctl_queued_t *q)
+{
+    char hex[2 * NMIRF_ID_LEN + 1];
+    for (int i = 0; i < NMIRF_ID_LEN; i++)
+        snprintf(hex + 2 * i, 3, "%02x", q->id[i]);
+    msgpack_pack_map(pk, q->key_refused ? 3 : 2);
+    s_kv_bool(pk, "queued", true);
+    nmirf_mp_pack_kv_str(pk, "id", hex);
+    /* key_refused: the broker refuses our key, so "queued" is all this
+       submission will be until the key is enrolled. */
+    if (q->key_refused)
+        s_kv_bool(pk, "key_refused", true);
+}
+
+nmirf_code_t
+nmirf_ctl_queued_decode(const msgpack_object *body, nmirf_ctl_queued_t *q, char *why,
+                        size_t whylen)
+{
+    memset(q, 0, sizeof *q);
+    if (!body || body->type != MSGPACK_OBJECT_MAP || !nmirf_mp_get(body, "queued"))
+        return NMIRF_E_NOT_FOUND;
+    bool queued;
+    char hex[2 * NMIRF_ID_LEN + 1];
+    if (!s_get_bool(body, "queued", &queued, why, whylen) || !queued ||
+        !s_get_str(body, "id", hex, sizeof hex, why, whylen) ||
+        strlen(hex) != 2 * NMIRF_ID_LEN) {
+        WHY("a queued body is {queued: true, id: hex, key_refused?: true}");
+        return NMIRF_E_BAD_REQUEST;
+    }
+    for (int i = 0; i < 2 * NMIRF_ID_LEN; i++) {
+        char c = hex[i];
+        int nib = c >= '0' && c <= '9'   ? c - '0'
+                  : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                         : -1;
+        if (nib < 0) {
+            WHY("id must be 32 lowercase hex digits");
+            return NMIRF_E_BAD_REQUEST;
+        }
+        q->id[i / 2] = (uint8_t)(i % 2 ? q->id[i / 2] | nib : nib << 4);
+    }
+    const msgpack_object *k = nmirf_mp_get(body, "key_refused");
+    if (k && !s_get_bool(body, "key_refused", &q->key_refused, why, whylen))
+        return NMIRF_E_BAD_REQUEST;
+    return NMIRF_OK;
+}
+
+void
+nmirf_ctl_digest_pack(msgpack_packer *pk, const nmirf_ctl_digest_t *d)
+{
+    msgpack_pack_map(pk, 2);
+    nmirf_mp_pack_kv_uint(pk, "seq", d->seq);
+    nmirf_mp_pack_str(pk, "digest");
+    nmirf_mp_pack_bin(pk, d->digest, sizeof d->digest);
+}
+
+nmirf_code_t
+nmirf_ctl_digest_decode(const msgpack_object *body, nmirf_ctl_digest_t *d, char *why,
+                        size_t whylen)
+{
+    memset(d, 0, sizeof *d);
+    const msgpack_object *g = nmirf_mp_get(body, "digest");
+    if (!s_get_uint(body, "seq", &d->seq, why, whylen))
+        return NMIRF_E_BAD_REQUEST;
+    if (!g || g->type != MSGPACK_OBJECT_BIN || g->via.bin.size != NMIRF_HASH_LEN) {
+        WHY("digest must be %d bytes (bin)", NMIRF_HASH_LEN);
+        return NMIRF_E_BAD_REQUEST;
+    }
+    memcpy(d->digest, g->via.bin.ptr, NMIRF_HASH_LEN);
+    return NMIRF_OK;
+}

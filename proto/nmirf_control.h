@@ -1,0 +1,246 @@
+/*  nmirf_control - the agent's control protocol, version 1 (CONTROL.md).
+
+    The one place that turns control requests and the fixed reply bodies
+    into bytes and back, for every client of ipc://DIR/agent.sock (the
+    nmirf CLI, the tests, the web console) and for the agent itself. A
+    request is one frame, a map {v?, op, body?}; a reply is one frame in
+    the broker's reply format (PROTOCOL.md section 4, nmirf_reply_encode
+    and nmirf_reply_decode) with id nil.
+
+    Decoders take untrusted bytes or objects: sizes are checked first,
+    nmirf_mp_check() runs before anything is unpacked, every field's type
+    and range is checked, and unknown keys are refused. They report the
+    protocol's error code with a reason in why, whylen. Nothing here
+    touches a socket or the replica.
+*/
+#ifndef NMIRF_CONTROL_H
+#define NMIRF_CONTROL_H
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nmirf_codes.h"
+#include "nmirf_wire.h"
+
+#define NMIRF_CONTROL_VERSION 1                /* `v` of a request */
+#define NMIRF_CONTROL_MAX (2 * 1024 * 1024)    /* one request frame, bytes */
+#define NMIRF_CONTROL_WAIT_MAX_MS 600000       /* longest wait_ms of a submit */
+#define NMIRF_CONTROL_DUE_SOON_DEFAULT 14      /* due-soon horizon, the broker's */
+#define NMIRF_CONTROL_DUE_SOON_MAX 3650        /* ...and its limit, as the broker's */
+#define NMIRF_CONTROL_LIMIT_DEFAULT 50         /* rec.list page, items */
+#define NMIRF_CONTROL_LIMIT_MAX 500            /* largest rec.list page */
+#define NMIRF_CONTROL_OFFSET_MAX 1000000000ULL /* largest rec.list offset */
+#define NMIRF_CONTROL_QUERY_MAX 256            /* rec.list text search, bytes */
+#define NMIRF_CONTROL_REC_ID_MAX 64            /* a recommendation id, bytes */
+#define NMIRF_CONTROL_REPLICA_PAIRS 5          /* entries nmirf_ctl_replica_pack packs */
+
+/* The operations. */
+typedef enum {
+    NMIRF_CTL_SUBMIT,       /* queue a signed write, maybe wait for its answer */
+    NMIRF_CTL_MINE,         /* our assignments and their deadlines */
+    NMIRF_CTL_OUTBOX,       /* submissions and their outbox state */
+    NMIRF_CTL_STATUS,       /* the agent's own state */
+    NMIRF_CTL_DIGEST,       /* the replica's digest */
+    NMIRF_CTL_REC_LIST,     /* recommendations, filtered and paged */
+    NMIRF_CTL_REC_SHOW,     /* one recommendation with its history */
+    NMIRF_CTL_MEASURE_LIST, /* measures, ours or one recommendation's */
+    NMIRF_CTL_OP_COUNT
+} nmirf_ctl_op_t;
+
+/* Wire name of op ("submit", "rec.list", ...); NULL if out of range. */
+const char *nmirf_ctl_op_name(nmirf_ctl_op_t op);
+
+/* The op of a wire name; NMIRF_CTL_OP_COUNT if unknown. */
+nmirf_ctl_op_t nmirf_ctl_op_from_name(const char *name);
+
+/* rec.list `scope`: which recommendations, by our part in them. */
+typedef enum {
+    NMIRF_CTL_SCOPE_ALL,        /* every recommendation in the replica */
+    NMIRF_CTL_SCOPE_OURS,       /* assigned to us as lead or contributor */
+    NMIRF_CTL_SCOPE_LEAD,       /* ...as lead */
+    NMIRF_CTL_SCOPE_CONTRIBUTOR /* ...as contributor */
+} nmirf_ctl_scope_t;
+
+/* rec.list `due`: a deadline filter. */
+typedef enum {
+    NMIRF_CTL_DUE_ANY,     /* no filter */
+    NMIRF_CTL_DUE_OVERDUE, /* "overdue" */
+    NMIRF_CTL_DUE_SOON     /* "due_soon" */
+} nmirf_ctl_due_t;
+
+/* The day and horizon a deadline is judged against (mine, rec.list,
+   rec.show). Left out, the agent uses its own UTC date and 14 days. */
+typedef struct {
+    bool has_today;         /* today given */
+    char today[11];         /* YYYY-MM-DD */
+    bool has_due_soon;      /* due_soon_days given */
+    uint64_t due_soon_days; /* 0..NMIRF_CONTROL_DUE_SOON_MAX */
+} nmirf_ctl_clock_t;
+
+/* submit: a write for the outbox. */
+typedef struct {
+    char op[NMIRF_OP_MAX + 1]; /* the write, "report.submit" */
+    const uint8_t *body;       /* encode: its packed body map (borrowed), or NULL
+                                  to pack body_obj */
+    size_t body_len;           /* its size */
+    msgpack_object body_obj;   /* decode: the body map (in the decoder's zone
+                                  and buffer); encode: packed if body is NULL */
+    bool has_id;               /* id given */
+    uint8_t id[NMIRF_ID_LEN];  /* request id, the client's */
+    bool has_wait;             /* wait_ms given */
+    uint64_t wait_ms;          /* 0..NMIRF_CONTROL_WAIT_MAX_MS */
+} nmirf_ctl_submit_t;
+
+/* rec.list: filters and a page. */
+typedef struct {
+    nmirf_ctl_clock_t clock;             /* today, due_soon_days */
+    bool has_scope;                      /* scope given */
+    nmirf_ctl_scope_t scope;             /* default ALL */
+    char status[32];                     /* implementation status, "" any */
+    char mechanism[8];                   /* mechanism, "" any */
+    nmirf_ctl_due_t due;                 /* deadline filter */
+    char q[NMIRF_CONTROL_QUERY_MAX + 1]; /* text search, "" none */
+    bool has_offset;                     /* offset given */
+    uint64_t offset;                     /* items skipped, default 0 */
+    bool has_limit;                      /* limit given */
+    uint64_t limit;                      /* 1..NMIRF_CONTROL_LIMIT_MAX */
+} nmirf_ctl_rec_list_t;
+
+/* rec.show: one recommendation. */
+typedef struct {
+    char rec[NMIRF_CONTROL_REC_ID_MAX + 1]; /* its id */
+    nmirf_ctl_clock_t clock;                /* today, due_soon_days */
+} nmirf_ctl_rec_show_t;
+
+/* measure.list: ours, or one recommendation's. */
+typedef struct {
+    bool has_rec;                           /* rec given */
+    char rec[NMIRF_CONTROL_REC_ID_MAX + 1]; /* its id */
+} nmirf_ctl_measure_list_t;
+
+/* A control request. Only the part of op is read (encode) or set
+   (decode); outbox, status and digest have an empty body. */
+typedef struct nmirf_ctl_request_s {
+    nmirf_ctl_op_t op;                     /* the operation */
+    bool has_v;                            /* decode: `v` was given (absent
+                                              means 1); encode always sends it */
+    nmirf_ctl_submit_t submit;             /* op SUBMIT */
+    nmirf_ctl_clock_t mine;                /* op MINE */
+    nmirf_ctl_rec_list_t rec_list;         /* op REC_LIST */
+    nmirf_ctl_rec_show_t rec_show;         /* op REC_SHOW */
+    nmirf_ctl_measure_list_t measure_list; /* op MEASURE_LIST */
+} nmirf_ctl_request_t;
+
+/* Encodes req into out (appended): {v: 1, op, body}, the body's keys in
+   CONTROL.md's order, optional ones only when given. Returns 0, or -1 if
+   req is out of range (an unknown op, a submit body that is not a map). */
+int nmirf_ctl_request_encode(msgpack_sbuffer *out, const nmirf_ctl_request_t *req);
+
+/* Encodes {v: 1, op, body} with any op name and a packed body map (NULL
+   for {}), unchecked: for clients that build a body themselves (tests
+   sending what the agent must refuse). */
+void nmirf_ctl_request_pack(msgpack_sbuffer *out, const char *op, const uint8_t *body,
+                            size_t body_len);
+
+/* Decodes an untrusted request frame. Returns NMIRF_OK and fills req, or
+   BAD_FRAME (empty), TOO_LARGE (over NMIRF_CONTROL_MAX, or a string over
+   its limit), BAD_MSGPACK, BAD_UTF8, BAD_VERSION (`v` not 1),
+   BAD_REQUEST (shape, a field's type or value, an unknown key) or
+   UNKNOWN_OP, with a reason in why. submit's body_obj points into zone and
+   buf: both must outlive req. */
+nmirf_code_t nmirf_ctl_request_decode(const uint8_t *buf, size_t len, msgpack_zone *zone,
+                                      nmirf_ctl_request_t *req, char *why, size_t whylen);
+
+/* Encodes a control reply into out (appended): the broker's reply format
+   with id nil. body: one packed map, or NULL for nil. */
+void nmirf_ctl_reply_encode(msgpack_sbuffer *out, nmirf_code_t code, const char *message,
+                            uint64_t seq, const msgpack_sbuffer *body);
+
+/* --- reply bodies ------------------------------------------------------ */
+
+/* Where the replica stands, at the head of every query's reply body. */
+typedef struct {
+    char entity[NMIRF_ENTITY_ID_MAX + 1]; /* the agent's entity */
+    uint64_t seq;                         /* the replica's sequence */
+    uint64_t broker_seq;                  /* the latest the broker showed */
+    bool stale;                           /* broker unreachable, or no snapshot yet */
+    uint64_t contact_at;                  /* wall-clock ms of the last contact with
+                                             the broker; 0: never (nil) */
+} nmirf_ctl_replica_t;
+
+/* Packs the NMIRF_CONTROL_REPLICA_PAIRS entries {entity, seq, broker_seq,
+   stale, contact_at} into a map the caller opened with room for them. */
+void nmirf_ctl_replica_pack(msgpack_packer *pk, const nmirf_ctl_replica_t *r);
+
+/* Reads those entries from a query's reply body. Returns NMIRF_OK or
+   BAD_REQUEST with a reason. Other keys are ignored. */
+nmirf_code_t nmirf_ctl_replica_decode(const msgpack_object *body, nmirf_ctl_replica_t *r,
+                                      char *why, size_t whylen);
+
+/* The `status` reply body. */
+typedef struct {
+    char entity[NMIRF_ENTITY_ID_MAX + 1]; /* the agent's entity */
+    uint64_t seq;                         /* the replica's sequence */
+    uint64_t broker_seq;                  /* the latest the broker showed */
+    uint64_t lag;                         /* broker_seq - seq, or 0 */
+    bool stale;                           /* broker unreachable, or not loaded */
+    bool connected;                       /* the broker was heard lately */
+    bool loaded;                          /* the replica holds a snapshot */
+    uint64_t outbox;                      /* entries pending */
+    uint64_t refused;                     /* entries refused for good */
+    bool key_refused;                     /* the broker refuses our key */
+    bool has_heard;                       /* the broker was ever heard */
+    uint64_t heard_ms_ago;                /* ...this long ago */
+    uint64_t outbox_reported;             /* wall-clock ms of the last outbox
+                                             report, 0 not yet */
+    uint64_t checkpoint_seq;              /* the kept checkpoint's seq, 0 none */
+    char broker_refused[384];             /* why the broker is refused, "" not */
+} nmirf_ctl_status_t;
+
+/* Packs the status body (a map of 14 entries). */
+void nmirf_ctl_status_pack(msgpack_packer *pk, const nmirf_ctl_status_t *st);
+
+/* Decodes a status body (keys it does not know are ignored, as a client
+   must). Returns NMIRF_OK or BAD_REQUEST with a reason. */
+nmirf_code_t nmirf_ctl_status_decode(const msgpack_object *body, nmirf_ctl_status_t *st,
+                                     char *why, size_t whylen);
+
+/* The `submit` reply body of a submission not (yet) answered. */
+typedef struct {
+    uint8_t id[NMIRF_ID_LEN]; /* its request id (hex on the wire) */
+    bool key_refused;         /* the broker refuses our key: sent as true only */
+} nmirf_ctl_queued_t;
+
+/* Packs {queued: true, id: hex, key_refused?: true}. */
+void nmirf_ctl_queued_pack(msgpack_packer *pk, const nmirf_ctl_queued_t *q);
+
+/* Decodes a submit reply body. Returns NMIRF_OK if it is a {queued}
+   body (filled), NMIRF_E_NOT_FOUND if it is another body (the broker's
+   answer: `queued` absent), BAD_REQUEST if malformed. */
+nmirf_code_t nmirf_ctl_queued_decode(const msgpack_object *body, nmirf_ctl_queued_t *q,
+                                     char *why, size_t whylen);
+
+/* The `digest` reply body. */
+typedef struct {
+    uint64_t seq;                   /* the replica's sequence */
+    uint8_t digest[NMIRF_HASH_LEN]; /* its digest (nmirf_digest.h) */
+} nmirf_ctl_digest_t;
+
+/* Packs {seq, digest: bin32}. */
+void nmirf_ctl_digest_pack(msgpack_packer *pk, const nmirf_ctl_digest_t *d);
+
+/* Decodes a digest body. Returns NMIRF_OK or BAD_REQUEST with a reason. */
+nmirf_code_t nmirf_ctl_digest_decode(const msgpack_object *body, nmirf_ctl_digest_t *d,
+                                     char *why, size_t whylen);
+
+/* --- value sets the requests name ------------------------------------- */
+
+/* True if s is an implementation status (PROTOCOL.md section 6). */
+bool nmirf_ctl_is_status(const char *s);
+
+/* True if s is a mechanism (PROTOCOL.md section 6). */
+bool nmirf_ctl_is_mechanism(const char *s);
+
+#endif
