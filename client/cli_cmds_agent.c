@@ -148,14 +148,7 @@ s_agent_call(cli_t *cli, const char *op, const msgpack_sbuffer *body, int wait_m
     free(ep);
     if (!reply)
         return rc;
-    if (!reply->ok) {
-        fprintf(stderr, "nmirf: %s: %s\n", reply->code_name,
-                reply->message[0] ? reply->message : "refused");
-        nmirf_reply_destroy(&reply);
-        return CLI_EXIT_REFUSED;
-    }
-    *reply_p = reply;
-    return 0;
+    return cli_reply_status(reply, reply_p);
 }
 
 int
@@ -194,20 +187,11 @@ cli_agent_submit(cli_t *cli, const char *op, const msgpack_sbuffer *body,
     return rc;
 }
 
-/* Parses a command without arguments; -1 to go on, else the exit status. */
+/* The agent's commands need one: -a or $NMIRF_AGENT. */
 static int
-s_no_args(cli_t *cli, int argc, char **argv, const char *name)
+s_agent_given(cli_t *cli)
 {
-    static const struct option opts[] = {CLI_OPTS_END};
-    int c;
-    cli_begin(cli, "agent", name);
-    if ((c = cli_getopt(cli, argc, argv, ":h", opts)) != -1)
-        return cli_opt_exit(cli, c);
-    if (cli_positional(cli, argc - optind, 0, 0, "no argument"))
-        return CLI_EXIT_USAGE;
-    if (!cli->agent)
-        return s_need_agent(cli);
-    return -1;
+    return cli->agent ? 0 : s_need_agent(cli);
 }
 
 /* The DUE cell of a `mine` item: how late, or how soon, or nothing. */
@@ -273,16 +257,24 @@ s_view_mine(const msgpack_object *body)
     free(today);
 }
 
-/* Runs a read op of the agent and prints its reply through view. */
+/* Runs a read op of the agent with the body a packs, and prints its
+   reply through view. */
 static int
-s_read(cli_t *cli, int argc, char **argv, const char *name, const char *op,
+s_read(cli_t *cli, const cli_args_t *a, const char *op,
        void (*view)(const msgpack_object *body))
 {
-    int rc = s_no_args(cli, argc, argv, name);
-    if (rc >= 0)
+    int rc = s_agent_given(cli);
+    if (rc)
         return rc;
+    msgpack_sbuffer body;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    cli_args_pack(a, &pk, 0);
     nmirf_reply_t *reply;
-    if ((rc = s_agent_call(cli, op, NULL, cli->timeout_ms, &reply, NULL)))
+    rc = s_agent_call(cli, op, &body, cli->timeout_ms, &reply, NULL);
+    msgpack_sbuffer_destroy(&body);
+    if (rc)
         return rc;
     rc = cli_print_reply(cli, reply, view);
     nmirf_reply_destroy(&reply);
@@ -291,55 +283,10 @@ s_read(cli_t *cli, int argc, char **argv, const char *name, const char *op,
 
 /* mine [--today DATE] [--due-soon DAYS]: the agent's own clock and 14
    days unless given. */
-int
-cli_cmd_mine(cli_t *cli, int argc, char **argv)
+static int
+s_mine(cli_t *cli, const cli_args_t *a)
 {
-    static const struct option opts[] = {
-        {"today", required_argument, NULL, 'T'},
-        {"due-soon", required_argument, NULL, 'd'},
-        CLI_OPTS_END,
-    };
-    const char *today = NULL;
-    uint64_t horizon = 0;
-    bool has_horizon = false;
-    int c, rc;
-    cli_begin(cli, "agent", "mine");
-    while ((c = cli_getopt(cli, argc, argv, ":hT:d:", opts)) != -1) {
-        if (c == 'T') {
-            if ((rc = cli_check_date(cli, "--today", optarg)))
-                return rc;
-            today = optarg;
-        } else if (c == 'd') {
-            if ((rc = cli_parse_uint(cli, "--due-soon", optarg, &horizon)))
-                return rc;
-            if (horizon > MINE_DUE_SOON_MAX)
-                return cli_usage(cli, "--due-soon: %s days is over %d", optarg,
-                                 MINE_DUE_SOON_MAX);
-            has_horizon = true;
-        } else
-            return cli_opt_exit(cli, c);
-    }
-    if ((rc = cli_positional(cli, argc - optind, 0, 0, "no argument")))
-        return rc;
-    if (!cli->agent)
-        return s_need_agent(cli);
-    msgpack_sbuffer body;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&body);
-    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, !!today + has_horizon);
-    if (today)
-        nmirf_mp_pack_kv_str(&pk, "today", today);
-    if (has_horizon)
-        nmirf_mp_pack_kv_uint(&pk, "due_soon_days", horizon);
-    nmirf_reply_t *reply;
-    rc = s_agent_call(cli, "mine", &body, cli->timeout_ms, &reply, NULL);
-    msgpack_sbuffer_destroy(&body);
-    if (rc)
-        return rc;
-    rc = cli_print_reply(cli, reply, s_view_mine);
-    nmirf_reply_destroy(&reply);
-    return rc;
+    return s_read(cli, a, "mine", s_view_mine);
 }
 
 /* Prints a table ID OP AT CODE MESSAGE of the answers in list a. */
@@ -416,10 +363,10 @@ s_view_outbox(const msgpack_object *body)
     }
 }
 
-int
-cli_cmd_outbox(cli_t *cli, int argc, char **argv)
+static int
+s_outbox(cli_t *cli, const cli_args_t *a)
 {
-    return s_read(cli, argc, argv, "outbox", "outbox", s_view_outbox);
+    return s_read(cli, a, "outbox", s_view_outbox);
 }
 
 /* The `agent-status` view. */
@@ -448,10 +395,10 @@ s_view_status(const msgpack_object *body)
     }
 }
 
-int
-cli_cmd_agent_status(cli_t *cli, int argc, char **argv)
+static int
+s_status(cli_t *cli, const cli_args_t *a)
 {
-    return s_read(cli, argc, argv, "agent-status", "status", s_view_status);
+    return s_read(cli, a, "status", s_view_status);
 }
 
 /* One notification as a readable line. */
@@ -483,11 +430,12 @@ s_print_notification(const char *text)
     json_decref(j);
 }
 
-int
-cli_cmd_watch(cli_t *cli, int argc, char **argv)
+static int
+s_watch(cli_t *cli, const cli_args_t *a)
 {
-    int rc = s_no_args(cli, argc, argv, "watch");
-    if (rc >= 0)
+    (void)a;
+    int rc = s_agent_given(cli);
+    if (rc)
         return rc;
     char *dir = s_agent_dir(cli);
     if (!dir)
@@ -542,3 +490,30 @@ cli_cmd_watch(cli_t *cli, int argc, char **argv)
     zsock_destroy(&sub);
     return rc < 0 ? CLI_EXIT_OK : rc;
 }
+
+static const cli_opt_spec_t s_mine_opts[] = {
+    {.name = "today",
+     .short_name = 'T',
+     .arg = "DATE",
+     .kind = CLI_DATE,
+     .key = "today",
+     .help = "days counted from DATE (default: today's UTC date\n"
+             "on the agent's clock)"},
+    {.name = "due-soon",
+     .short_name = 'd',
+     .arg = "DAYS",
+     .kind = CLI_UINT,
+     .max = MINE_DUE_SOON_MAX,
+     .unit = "days",
+     .key = "due_soon_days",
+     .help = "the horizon of \"due in Nd\" (default 14)"},
+    {0},
+};
+
+const cli_cmd_spec_t cli_agent_cmds[] = {
+    {.path = "mine", .topic = "agent", .opts = s_mine_opts, .run = s_mine},
+    {.path = "outbox", .topic = "agent", .run = s_outbox},
+    {.path = "watch", .topic = "agent", .run = s_watch},
+    {.path = "agent-status", .topic = "agent", .run = s_status},
+    {0},
+};
