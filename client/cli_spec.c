@@ -377,30 +377,29 @@ s_roff(FILE *out, const char *s)
 }
 
 /* Adds one word of the synopsis: "--lead ID", optional in brackets,
-   repeated with "...". In roff the option's name is bold, its value
-   italic. */
+   repeated with "...". In roff the option's name is bold, values and
+   positional arguments italic. */
 static void
 s_word(s_words_t *w, const char *dashes, const char *name, const char *arg, bool optional,
        bool repeat)
 {
     if (w->man) {
-        /* .B/.I/.RB/.IR/.RI alternate fonts between their arguments. */
-        const char *open = optional ? "[ " : "";
-        const char *close = optional ? (repeat ? " ]..." : " ]") : (repeat ? " ..." : "");
-        if (!dashes) { /* a positional argument: italic */
-            fprintf(w->out, optional || repeat ? ".RI %s" : ".I ", open);
+        /* One text line a word, fonts by escapes; "\ " keeps an option
+           and its value on one line. */
+        fputs(optional ? "[" : "", w->out);
+        if (dashes) {
+            fputs("\\fB", w->out);
+            s_roff(w->out, dashes);
             s_roff(w->out, name);
-            fprintf(w->out, "%s\n", close);
-            return;
+            fputs("\\fR", w->out);
         }
-        fprintf(w->out, optional ? ".RB %s" : ".B ", open);
-        s_roff(w->out, dashes);
-        s_roff(w->out, name);
-        if (arg) {
-            fprintf(w->out, "\n%s", optional || repeat ? ".IR " : ".I ");
-            s_roff(w->out, arg);
+        if (arg || !dashes) {
+            fputs(dashes ? "\\ \\fI" : "\\fI", w->out);
+            s_roff(w->out, dashes ? arg : name);
+            fputs("\\fR", w->out);
         }
-        fprintf(w->out, "%s\n", close);
+        /* "\&" after "...": not the end of a sentence (one space). */
+        fprintf(w->out, "%s%s\n", optional ? "]" : "", repeat ? "...\\&" : "");
         return;
     }
     char word[160];
@@ -494,11 +493,15 @@ cli_spec_options(const cli_cmd_spec_t *spec, FILE *out)
 void
 cli_spec_synopsis(bool man, FILE *out)
 {
+    /* In roff: a hanging paragraph a command, left-adjusted, unhyphenated
+       (an option cut in two would read as two). */
+    if (man)
+        fputs(".ad l\n.nh\n.PD 0\n", out);
     for (size_t g = 0; cli_commands[g]; g++)
         for (const cli_cmd_spec_t *s = cli_commands[g]; s->path; s++) {
             s_words_t w = {.out = out, .man = man};
             if (man) {
-                fputs(".B nmirf ", out);
+                fputs(".HP 4\n.B nmirf ", out);
                 s_roff(out, s->path);
                 fputc('\n', out);
             } else {
@@ -507,6 +510,9 @@ cli_spec_synopsis(bool man, FILE *out)
                 w.indent = (size_t)-1;
             }
             s_synopsis_words(&w, s);
-            fputs(man ? ".br\n" : "\n", out);
+            if (!man)
+                fputc('\n', out);
         }
+    if (man)
+        fputs(".PD\n.hy\n.ad\n", out);
 }
