@@ -276,6 +276,7 @@ void cli_table_print(const cli_table_t *self);
    Each returns its number of failures. */
 int cli_output_test(bool verbose);
 int cli_args_test(bool verbose);
+int cli_spec_test(bool verbose);
 
 /* --- views shared by commands (cli_views.c) --------------------------- */
 

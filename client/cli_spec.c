@@ -516,3 +516,161 @@ cli_spec_synopsis(bool man, FILE *out)
     if (man)
         fputs(".PD\n.hy\n.ad\n", out);
 }
+
+/* --- self-test --------------------------------------------------------- */
+
+static msgpack_sbuffer s_test_body; /* what the test command packed */
+static int s_test_runs;             /* how many times it ran */
+
+/* The test command: packs its body. */
+static int
+s_test_run(cli_t *cli, const cli_args_t *a)
+{
+    (void)cli;
+    msgpack_packer pk;
+    msgpack_sbuffer_clear(&s_test_body);
+    msgpack_packer_init(&pk, &s_test_body, msgpack_sbuffer_write);
+    cli_args_pack(a, &pk, 0);
+    s_test_runs++;
+    return CLI_EXIT_OK;
+}
+
+/* Runs the test spec on a NULL-terminated line. */
+static int
+s_test_line(cli_t *cli, const cli_cmd_spec_t *spec, const char **line)
+{
+    char *argv[32];
+    int argc = 0;
+    while (line[argc] && argc < 31) {
+        argv[argc] = (char *)line[argc];
+        argc++;
+    }
+    argv[argc] = NULL;
+    return cli_spec_run(cli, spec, NULL, argc, argv);
+}
+
+int
+cli_spec_test(bool verbose)
+{
+    int failures = 0;
+#define CHECK(cond)                                                                      \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
+            fprintf(stderr, "cli_spec_test: %s:%d: %s\n", __FILE__, __LINE__, #cond);    \
+            failures++;                                                                  \
+        }                                                                                \
+    } while (0)
+    static const cli_opt_spec_t args[] = {
+        {.name = "ID", .kind = CLI_REC, .key = "rec"},
+        {0},
+    };
+    static const cli_opt_spec_t opts[] = {
+        {.name = "lead",
+         .short_name = 'l',
+         .arg = "ID",
+         .kind = CLI_ENTITY,
+         .key = "lead",
+         .missing = "--lead is required"},
+        {.name = "contributor",
+         .short_name = 'c',
+         .arg = "ID",
+         .kind = CLI_ENTITY,
+         .flags = CLI_REPEAT,
+         .max_times = 2,
+         .key = "contributors"},
+        {.name = "limit", .arg = "N", .kind = CLI_UINT, .max = 10, .key = "limit"},
+        {.name = "point",
+         .arg = "DATE=VALUE",
+         .kind = CLI_POINT,
+         .flags = CLI_REPEAT,
+         .key = "values"},
+        {.name = "num", .arg = "N", .kind = CLI_NUMBER, .key = "n"},
+        {.name = "flag", .kind = CLI_FLAG, .key = "f"},
+        {.name = "local", .arg = "X", .kind = CLI_STR},
+        {0},
+    };
+    static const cli_cmd_spec_t spec = {.path = "test cmd",
+                                        .topic = "test",
+                                        .args = args,
+                                        .opts = opts,
+                                        .run = s_test_run};
+    cli_t cli = {.timeout_ms = 1};
+    msgpack_sbuffer_init(&s_test_body);
+    if (verbose)
+        printf("cli_spec_test: the refusals below are expected\n");
+
+    /* Every kind, packed: 7 entries with a key (--local has none). */
+    const char *full[] = {
+        "cmd",   "X",  "--lead",  "MJ",      "-c",      "A",
+        "-c",    "B",  "--limit", "7",       "--point", "2025-01-01=2.5",
+        "--num", "-3", "--flag",  "--local", "x",       NULL};
+    CHECK(s_test_line(&cli, &spec, full) == CLI_EXIT_OK && s_test_runs == 1);
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    CHECK(msgpack_unpack_next(&u, s_test_body.data, s_test_body.size, NULL) ==
+          MSGPACK_UNPACK_SUCCESS);
+    const msgpack_object *m = &u.data;
+    CHECK(m->type == MSGPACK_OBJECT_MAP && m->via.map.size == 7);
+    const msgpack_object *v = nmirf_mp_get(m, "rec");
+    CHECK(v && v->type == MSGPACK_OBJECT_STR && v->via.str.size == 1);
+    v = nmirf_mp_get(m, "contributors");
+    CHECK(v && v->type == MSGPACK_OBJECT_ARRAY && v->via.array.size == 2);
+    v = nmirf_mp_get(m, "limit");
+    CHECK(v && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER && v->via.u64 == 7);
+    v = nmirf_mp_get(m, "values");
+    CHECK(v && v->type == MSGPACK_OBJECT_ARRAY && v->via.array.size == 1);
+    v = nmirf_mp_get(m, "n");
+    CHECK(v && v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER && v->via.i64 == -3);
+    v = nmirf_mp_get(m, "f");
+    CHECK(v && v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean);
+    CHECK(!nmirf_mp_get(m, "local"));
+    msgpack_unpacked_destroy(&u);
+
+    /* The refusals: none runs the command. */
+    const char *no_lead[] = {"cmd", "X", NULL};
+    const char *three[] = {"cmd", "X", "-l", "MJ", "-c", "A", "-c", "B", "-c", "C", NULL};
+    const char *over[] = {"cmd", "X", "-l", "MJ", "--limit", "11", NULL};
+    const char *bad_point[] = {"cmd", "X", "-l", "MJ", "--point", "2025-01-01", NULL};
+    const char *no_arg[] = {"cmd", "-l", "MJ", NULL};
+    const char *two_args[] = {"cmd", "X", "Y", "-l", "MJ", NULL};
+    const char *bad_arg[] = {"cmd", "has space", "-l", "MJ", NULL};
+    const char *unknown[] = {"cmd", "X", "-l", "MJ", "--bogus", NULL};
+    const char *no_value[] = {"cmd", "X", "--lead", NULL};
+    const char **usage[] = {no_lead,  three,   over,    bad_point, no_arg,
+                            two_args, bad_arg, unknown, no_value};
+    for (size_t i = 0; i < sizeof usage / sizeof usage[0]; i++)
+        CHECK(s_test_line(&cli, &spec, usage[i]) == CLI_EXIT_USAGE);
+    CHECK(s_test_runs == 1);
+
+    /* --json anywhere, --help succeeds without running. */
+    const char *json[] = {"cmd", "--json", "X", "-l", "MJ", NULL};
+    CHECK(s_test_line(&cli, &spec, json) == CLI_EXIT_OK && cli.json && s_test_runs == 2);
+    const char *help[] = {"cmd", "--help", NULL};
+    CHECK(s_test_line(&cli, &spec, help) == CLI_EXIT_OK && s_test_runs == 2);
+
+    /* The usage line, cut under 80 columns. */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (f) {
+        cli_spec_usage(&spec, "usage: ", f);
+        fclose(f);
+        CHECK(strncmp(text,
+                      "usage: nmirf test cmd ID --lead ID [--contributor ID]... "
+                      "[--limit N]\n",
+                      60) == 0);
+        for (char *line = text; line && *line; line = strchr(line, '\n') + 1)
+            CHECK(strcspn(line, "\n") < WIDTH);
+        free(text);
+    }
+
+    /* A group without its subcommand, and a word that is no command. */
+    cli_t cli2 = {.timeout_ms = 1};
+    char *rec[] = {"rec", NULL};
+    CHECK(cli_spec_dispatch(&cli2, 1, rec) == CLI_EXIT_USAGE);
+    char *nosuch[] = {"nosuch", NULL};
+    CHECK(cli_spec_dispatch(&cli2, 1, nosuch) == -1);
+    msgpack_sbuffer_destroy(&s_test_body);
+#undef CHECK
+    return failures;
+}
