@@ -68,23 +68,15 @@ int cli_call_stats(cli_t *cli, const cli_args_t *a, nmirf_reply_t **reply_p);
 /* The options of the stats request that stats and report html share, with
    the broker's limits on them (due_soon_days 3650, the lists 10000). */
 #define CLI_STATS_QUERY_OPTS                                                             \
-    {.name = "today",                                                                    \
-     .short_name = 'T',                                                                  \
-     .arg = "DATE",                                                                      \
-     .kind = CLI_DATE,                                                                   \
-     .key = "today",                                                                     \
-     .help = "deadlines as of DATE (default: the broker's date)"},                       \
-        {.name = "due-soon",                                                             \
-         .short_name = 'd',                                                              \
-         .arg = "DAYS",                                                                  \
-         .kind = CLI_UINT,                                                               \
-         .max = 3650,                                                                    \
-         .unit = "days",                                                                 \
-         .key = "due_soon_days",                                                         \
-         .help = "horizon of \"due soon\" (default 14)"},                                \
+    {CLI_OPT("today", 'T', "DATE", CLI_DATE, "today",                                    \
+             "deadlines as of DATE (default: the broker's date)")},                      \
+        {CLI_OPT("due-soon", 'd', "DAYS", CLI_UINT, "due_soon_days",                     \
+                 "horizon of \"due soon\" (default 14)"),                                \
+         .max = 3650, .unit = "days"},                                                   \
     {                                                                                    \
-        .name = "limit", .short_name = 'n', .arg = "N", .kind = CLI_UINT, .max = 10000,  \
-        .key = "limit", .help = "at most N rows in the lists (default 1000)"             \
+        CLI_OPT("limit", 'n', "N", CLI_UINT, "limit",                                    \
+                "at most N rows in the lists (default 1000)"),                           \
+            .max = 10000                                                                 \
     }
 
 /* A dated value, DATE=VALUE on the command line (cli_cmds_measure.c). */

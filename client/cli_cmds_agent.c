@@ -492,28 +492,19 @@ s_watch(cli_t *cli, const cli_args_t *a)
 }
 
 static const cli_opt_spec_t s_mine_opts[] = {
-    {.name = "today",
-     .short_name = 'T',
-     .arg = "DATE",
-     .kind = CLI_DATE,
-     .key = "today",
-     .help = "days counted from DATE (default: today's UTC date\n"
-             "on the agent's clock)"},
-    {.name = "due-soon",
-     .short_name = 'd',
-     .arg = "DAYS",
-     .kind = CLI_UINT,
-     .max = MINE_DUE_SOON_MAX,
-     .unit = "days",
-     .key = "due_soon_days",
-     .help = "the horizon of \"due in Nd\" (default 14)"},
+    {CLI_OPT("today", 'T', "DATE", CLI_DATE, "today",
+             "days counted from DATE (default: today's UTC date\n"
+             "on the agent's clock)")},
+    {CLI_OPT("due-soon", 'd', "DAYS", CLI_UINT, "due_soon_days",
+             "the horizon of \"due in Nd\" (default 14)"),
+     .max = MINE_DUE_SOON_MAX, .unit = "days"},
     {0},
 };
 
 const cli_cmd_spec_t cli_agent_cmds[] = {
-    {.path = "mine", .topic = "agent", .opts = s_mine_opts, .run = s_mine},
-    {.path = "outbox", .topic = "agent", .run = s_outbox},
-    {.path = "watch", .topic = "agent", .run = s_watch},
-    {.path = "agent-status", .topic = "agent", .run = s_status},
+    {CLI_CMD("mine", "agent", s_mine), .opts = s_mine_opts},
+    {CLI_CMD("outbox", "agent", s_outbox)},
+    {CLI_CMD("watch", "agent", s_watch)},
+    {CLI_CMD("agent-status", "agent", s_status)},
     {0},
 };

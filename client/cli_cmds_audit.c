@@ -179,24 +179,13 @@ s_verify_validate(cli_t *cli, const cli_args_t *a)
 #define EXPORT_MISSING "--data DIR and --out FILE are required"
 
 static const cli_opt_spec_t s_export_opts[] = {
-    {.name = "data",
-     .short_name = 'd',
-     .arg = "DIR",
-     .kind = CLI_STR,
-     .missing = EXPORT_MISSING,
-     .help = "the broker's data directory"},
-    {.name = "out",
-     .short_name = 'o',
-     .arg = "FILE",
-     .kind = CLI_STR,
-     .missing = EXPORT_MISSING,
-     .help = "where export writes"},
-    {.name = "server-key",
-     .short_name = 'S',
-     .arg = "FILE",
-     .kind = CLI_STR,
-     .help = "the broker's public key NMIRFD.pub (default\n"
-             "DIR/keys/NMIRFD.pub)"},
+    {CLI_OPT("data", 'd', "DIR", CLI_STR, NULL, "the broker's data directory"),
+     .missing = EXPORT_MISSING},
+    {CLI_OPT("out", 'o', "FILE", CLI_STR, NULL, "where export writes"),
+     .missing = EXPORT_MISSING},
+    {CLI_OPT("server-key", 'S', "FILE", CLI_STR, NULL,
+             "the broker's public key NMIRFD.pub (default\n"
+             "DIR/keys/NMIRFD.pub)")},
     {0},
 };
 
@@ -205,36 +194,22 @@ static const cli_opt_spec_t s_verify_args[] = {
     {0},
 };
 static const cli_opt_spec_t s_verify_opts[] = {
-    {.name = "data",
-     .short_name = 'd',
-     .arg = "DIR",
-     .kind = CLI_STR,
-     .help = "verify the broker's data directory instead of a FILE"},
-    {.name = "server-key",
-     .short_name = 'S',
-     .arg = "FILE",
-     .kind = CLI_STR,
-     .help = "the broker's public key NMIRFD.pub (default\n"
+    {CLI_OPT("data", 'd', "DIR", CLI_STR, NULL,
+             "verify the broker's data directory instead of a FILE")},
+    {CLI_OPT("server-key", 'S', "FILE", CLI_STR, NULL,
+             "the broker's public key NMIRFD.pub (default\n"
              "DIR/keys/NMIRFD.pub; for a FILE without -S, the key\n"
-             "the file names, with a warning)"},
-    {.name = "witness",
-     .short_name = 'w',
-     .arg = "AGENT_DIR",
-     .kind = CLI_STR,
-     .flags = CLI_REPEAT,
-     .help = "an agent's data directory whose kept checkpoint\n"
-             "the log must hold (with --data; repeatable)"},
+             "the file names, with a warning)")},
+    {CLI_OPT("witness", 'w', "AGENT_DIR", CLI_STR, NULL,
+             "an agent's data directory whose kept checkpoint\n"
+             "the log must hold (with --data; repeatable)"),
+     .flags = CLI_REPEAT},
     {0},
 };
 
 const cli_cmd_spec_t cli_audit_cmds[] = {
-    {.path = "audit export", .topic = "audit", .opts = s_export_opts, .run = s_export},
-    {.path = "audit verify",
-     .topic = "audit",
-     .args = s_verify_args,
-     .opts = s_verify_opts,
-     .own_count = true,
-     .validate = s_verify_validate,
-     .run = s_verify},
+    {CLI_CMD("audit export", "audit", s_export), .opts = s_export_opts},
+    {CLI_CMD("audit verify", "audit", s_verify), .args = s_verify_args,
+     .opts = s_verify_opts, .own_count = true, .validate = s_verify_validate},
     {0},
 };

@@ -255,20 +255,13 @@ static const cli_opt_spec_t s_backup_args[] = {
     {0},
 };
 static const cli_opt_spec_t s_backup_opts[] = {
-    {.name = "data",
-     .short_name = 'd',
-     .arg = "DIR",
-     .kind = CLI_STR,
-     .missing = "--data DIR (the broker's data directory) is required",
-     .help = "the broker's data directory (e.g. /var/lib/nmirf)"},
+    {CLI_OPT("data", 'd', "DIR", CLI_STR, NULL,
+             "the broker's data directory (e.g. /var/lib/nmirf)"),
+     .missing = "--data DIR (the broker's data directory) is required"},
     {0},
 };
 
 const cli_cmd_spec_t cli_backup_cmds[] = {
-    {.path = "backup",
-     .topic = "backup",
-     .args = s_backup_args,
-     .opts = s_backup_opts,
-     .run = s_backup},
+    {CLI_CMD("backup", "backup", s_backup), .args = s_backup_args, .opts = s_backup_opts},
     {0},
 };

@@ -176,8 +176,8 @@ s_status(cli_t *cli, const cli_args_t *a)
 }
 
 const cli_cmd_spec_t cli_broker_cmds[] = {
-    {.path = "ping", .topic = "ping", .run = s_ping},
-    {.path = "snapshot", .topic = "snapshot", .run = s_snapshot},
-    {.path = "status", .topic = "status", .run = s_status},
+    {CLI_CMD("ping", "ping", s_ping)},
+    {CLI_CMD("snapshot", "snapshot", s_snapshot)},
+    {CLI_CMD("status", "status", s_status)},
     {0},
 };

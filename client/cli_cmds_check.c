@@ -106,16 +106,13 @@ s_check(cli_t *cli, const cli_args_t *a)
 }
 
 static const cli_opt_spec_t s_check_opts[] = {
-    {.name = "data",
-     .short_name = 'd',
-     .arg = "DIR",
-     .kind = CLI_STR,
-     .missing = "--data DIR (the broker's data directory) is required",
-     .help = "the broker's data directory (e.g. /var/lib/nmirf)"},
+    {CLI_OPT("data", 'd', "DIR", CLI_STR, NULL,
+             "the broker's data directory (e.g. /var/lib/nmirf)"),
+     .missing = "--data DIR (the broker's data directory) is required"},
     {0},
 };
 
 const cli_cmd_spec_t cli_check_cmds[] = {
-    {.path = "check", .topic = "check", .opts = s_check_opts, .run = s_check},
+    {CLI_CMD("check", "check", s_check), .opts = s_check_opts},
     {0},
 };

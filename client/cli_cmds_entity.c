@@ -201,11 +201,7 @@ static const cli_opt_spec_t s_keygen_args[] = {
     {0},
 };
 static const cli_opt_spec_t s_keygen_opts[] = {
-    {.name = "dir",
-     .short_name = 'd',
-     .arg = "DIR",
-     .kind = CLI_STR,
-     .help = "where to write the files (default: .)"},
+    {CLI_OPT("dir", 'd', "DIR", CLI_STR, NULL, "where to write the files (default: .)")},
     {0},
 };
 
@@ -215,28 +211,14 @@ static const cli_opt_spec_t s_enroll_args[] = {
 };
 /* Checked after PUBFILE and --role's presence (late_checks), as always. */
 static const cli_opt_spec_t s_enroll_opts[] = {
-    {.name = "role",
-     .short_name = 'r',
-     .arg = "ROLE",
-     .kind = CLI_ENUM,
-     .set = cli_roles,
-     .missing = "--role is required (coordinator, ministry or observer)",
-     .help = "the entity's role"},
-    {.name = "name-fr",
-     .arg = "S",
-     .kind = CLI_TEXT,
-     .max = SHORT_MAX,
-     .help = "the entity's name in French"},
-    {.name = "name-ar",
-     .arg = "S",
-     .kind = CLI_TEXT,
-     .max = SHORT_MAX,
-     .help = "the entity's name in Arabic"},
-    {.name = "name-en",
-     .arg = "S",
-     .kind = CLI_TEXT,
-     .max = SHORT_MAX,
-     .help = "the entity's name in English"},
+    {CLI_OPT("role", 'r', "ROLE", CLI_ENUM, NULL, "the entity's role"), .set = cli_roles,
+     .missing = "--role is required (coordinator, ministry or observer)"},
+    {CLI_OPT("name-fr", 0, "S", CLI_TEXT, NULL, "the entity's name in French"),
+     .max = SHORT_MAX},
+    {CLI_OPT("name-ar", 0, "S", CLI_TEXT, NULL, "the entity's name in Arabic"),
+     .max = SHORT_MAX},
+    {CLI_OPT("name-en", 0, "S", CLI_TEXT, NULL, "the entity's name in English"),
+     .max = SHORT_MAX},
     {0},
 };
 
@@ -251,20 +233,12 @@ static const cli_opt_spec_t s_rotate_args[] = {
 };
 
 const cli_cmd_spec_t cli_entity_cmds[] = {
-    {.path = "keygen",
-     .topic = "keygen",
-     .args = s_keygen_args,
-     .opts = s_keygen_opts,
-     .run = s_keygen},
-    {.path = "entity enroll",
-     .topic = "entity",
-     .args = s_enroll_args,
-     .opts = s_enroll_opts,
-     .late_checks = true,
-     .run = s_enroll},
-    {.path = "entity list", .topic = "entity", .run = s_list},
-    {.path = "entity show", .topic = "entity", .args = s_id_args, .run = s_show},
-    {.path = "entity revoke", .topic = "entity", .args = s_id_args, .run = s_revoke},
-    {.path = "entity rotate", .topic = "entity", .args = s_rotate_args, .run = s_rotate},
+    {CLI_CMD("keygen", "keygen", s_keygen), .args = s_keygen_args, .opts = s_keygen_opts},
+    {CLI_CMD("entity enroll", "entity", s_enroll), .args = s_enroll_args,
+     .opts = s_enroll_opts, .late_checks = true},
+    {CLI_CMD("entity list", "entity", s_list)},
+    {CLI_CMD("entity show", "entity", s_show), .args = s_id_args},
+    {CLI_CMD("entity revoke", "entity", s_revoke), .args = s_id_args},
+    {CLI_CMD("entity rotate", "entity", s_rotate), .args = s_rotate_args},
     {0},
 };

@@ -483,24 +483,15 @@ s_events(cli_t *cli, const cli_args_t *a)
 }
 
 static const cli_opt_spec_t s_events_opts[] = {
-    {.name = "since",
-     .short_name = 's',
-     .arg = "N",
-     .kind = CLI_UINT,
-     .help = "start after event N (default 0; with --follow: now)"},
-    {.name = "limit",
-     .short_name = 'n',
-     .arg = "N",
-     .kind = CLI_UINT,
-     .help = "at most N events (default 1000, at most 10000)"},
-    {.name = "follow",
-     .short_name = 'f',
-     .kind = CLI_FLAG,
-     .help = "keep printing new events"},
+    {CLI_OPT("since", 's', "N", CLI_UINT, NULL,
+             "start after event N (default 0; with --follow: now)")},
+    {CLI_OPT("limit", 'n', "N", CLI_UINT, NULL,
+             "at most N events (default 1000, at most 10000)")},
+    {CLI_OPT("follow", 'f', NULL, CLI_FLAG, NULL, "keep printing new events")},
     {0},
 };
 
 const cli_cmd_spec_t cli_events_cmds[] = {
-    {.path = "events", .topic = "events", .opts = s_events_opts, .run = s_events},
+    {CLI_CMD("events", "events", s_events), .opts = s_events_opts},
     {0},
 };

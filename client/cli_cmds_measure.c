@@ -244,58 +244,26 @@ s_show(cli_t *cli, const cli_args_t *a)
 
 /* The options of add and update; add requires --rec and --title. */
 #define MEASURE_OPTS(REC_MISSING, TITLE_MISSING)                                         \
-    {.name = "rec",                                                                      \
-     .short_name = 'R',                                                                  \
-     .arg = "ID",                                                                        \
-     .kind = CLI_REC,                                                                    \
-     .flags = CLI_REPEAT,                                                                \
-     .max_times = MAX_LIST,                                                              \
-     .key = "recs",                                                                      \
-     .missing = REC_MISSING,                                                             \
-     .help = "a linked recommendation (repeat); update replaces\n"                       \
-             "the list"},                                                                \
-        {.name = "title",                                                                \
-         .short_name = 't',                                                              \
-         .arg = "TEXT",                                                                  \
-         .kind = CLI_TEXT,                                                               \
-         .max = SHORT_MAX,                                                               \
-         .key = "title",                                                                 \
-         .missing = TITLE_MISSING,                                                       \
-         .help = "what will be done"},                                                   \
-        {.name = "description",                                                          \
-         .short_name = 'd',                                                              \
-         .arg = "TEXT",                                                                  \
-         .kind = CLI_TEXT,                                                               \
-         .max = TEXT_MAX,                                                                \
-         .key = "description",                                                           \
-         .help = "more detail"},                                                         \
-        {.name = "indicator",                                                            \
-         .short_name = 'i',                                                              \
-         .arg = "NAME",                                                                  \
-         .kind = CLI_TEXT,                                                               \
-         .max = SHORT_MAX,                                                               \
-         .help = "the indicator's name (update replaces the whole\n"                     \
-                 "indicator: give all its flags again)"},                                \
-        {.name = "unit",                                                                 \
-         .short_name = 'u',                                                              \
-         .arg = "U",                                                                     \
-         .kind = CLI_TEXT,                                                               \
-         .max = SHORT_MAX,                                                               \
-         .help = "e.g. persons, %"},                                                     \
-        {.name = "baseline",                                                             \
-         .short_name = 'b',                                                              \
-         .arg = "N",                                                                     \
-         .kind = CLI_NUMBER,                                                             \
-         .help = "the value at the start"},                                              \
-        {.name = "target",                                                               \
-         .short_name = 'T',                                                              \
-         .arg = "N",                                                                     \
-         .kind = CLI_NUMBER,                                                             \
-         .help = "the value to reach"},                                                  \
+    {CLI_OPT("rec", 'R', "ID", CLI_REC, "recs",                                          \
+             "a linked recommendation (repeat); update replaces\n"                       \
+             "the list"),                                                                \
+     .flags = CLI_REPEAT, .max_times = MAX_LIST, .missing = REC_MISSING},                \
+        {CLI_OPT("title", 't', "TEXT", CLI_TEXT, "title", "what will be done"),          \
+         .max = SHORT_MAX, .missing = TITLE_MISSING},                                    \
+        {CLI_OPT("description", 'd', "TEXT", CLI_TEXT, "description", "more detail"),    \
+         .max = TEXT_MAX},                                                               \
+        {CLI_OPT("indicator", 'i', "NAME", CLI_TEXT, NULL,                               \
+                 "the indicator's name (update replaces the whole\n"                     \
+                 "indicator: give all its flags again)"),                                \
+         .max = SHORT_MAX},                                                              \
+        {CLI_OPT("unit", 'u', "U", CLI_TEXT, NULL, "e.g. persons, %"),                   \
+         .max = SHORT_MAX},                                                              \
+        {CLI_OPT("baseline", 'b', "N", CLI_NUMBER, NULL, "the value at the start")},     \
+        {CLI_OPT("target", 'T', "N", CLI_NUMBER, NULL, "the value to reach")},           \
     {                                                                                    \
-        .name = "milestone", .short_name = 'm', .arg = "DATE=VALUE", .kind = CLI_POINT,  \
-        .flags = CLI_REPEAT, .max_times = MAX_LIST,                                      \
-        .help = "a planned value by DATE (repeat)"                                       \
+        CLI_OPT("milestone", 'm', "DATE=VALUE", CLI_POINT, NULL,                         \
+                "a planned value by DATE (repeat)"),                                     \
+            .flags = CLI_REPEAT, .max_times = MAX_LIST                                   \
     }
 
 static const cli_opt_spec_t s_add_opts[] = {
@@ -313,39 +281,19 @@ static const cli_opt_spec_t s_id_args[] = {
 };
 
 static const cli_opt_spec_t s_list_opts[] = {
-    {.name = "rec",
-     .short_name = 'R',
-     .arg = "ID",
-     .kind = CLI_REC,
-     .key = "rec",
-     .help = "measures linked to one recommendation"},
-    {.name = "limit",
-     .short_name = 'n',
-     .arg = "N",
-     .kind = CLI_UINT,
-     .key = "limit",
-     .help = "at most N rows (default 1000)"},
+    {CLI_OPT("rec", 'R', "ID", CLI_REC, "rec", "measures linked to one recommendation")},
+    {CLI_OPT("limit", 'n', "N", CLI_UINT, "limit", "at most N rows (default 1000)")},
     {0},
 };
 
 const cli_cmd_spec_t cli_measure_cmds[] = {
-    {.path = "measure add",
-     .topic = "measure",
-     .opts = s_add_opts,
-     .validate = s_validate_indicator,
-     .run = s_add},
-    {.path = "measure update",
-     .topic = "measure",
-     .args = s_id_args,
-     .opts = s_update_opts,
-     .expect = "the measure number ID",
-     .validate = s_validate_indicator,
-     .run = s_update},
-    {.path = "measure list", .topic = "measure", .opts = s_list_opts, .run = s_list},
-    {.path = "measure show",
-     .topic = "measure",
-     .args = s_id_args,
-     .expect = "the measure number ID",
-     .run = s_show},
+    {CLI_CMD("measure add", "measure", s_add), .opts = s_add_opts,
+     .validate = s_validate_indicator},
+    {CLI_CMD("measure update", "measure", s_update), .args = s_id_args,
+     .opts = s_update_opts, .expect = "the measure number ID",
+     .validate = s_validate_indicator},
+    {CLI_CMD("measure list", "measure", s_list), .opts = s_list_opts},
+    {CLI_CMD("measure show", "measure", s_show), .args = s_id_args,
+     .expect = "the measure number ID"},
     {0},
 };

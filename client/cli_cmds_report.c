@@ -86,27 +86,30 @@ s_submit_validate(cli_t *cli, const cli_args_t *a)
     return 0;
 }
 
-/* report validate N, report return N --reason TEXT */
+/* Packs a's body and sends it as op (cli_args_pack, s_call_report). */
+static int
+s_call_args(cli_t *cli, const cli_args_t *a, const char *op)
+{
+    msgpack_sbuffer body;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    cli_args_pack(a, &pk, 0);
+    return s_call_report(cli, op, &body);
+}
+
+/* report validate N */
 static int
 s_validate(cli_t *cli, const cli_args_t *a)
 {
-    msgpack_sbuffer body;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&body);
-    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    cli_args_pack(a, &pk, 0);
-    return s_call_report(cli, "report.validate", &body);
+    return s_call_args(cli, a, "report.validate");
 }
 
+/* report return N --reason TEXT */
 static int
 s_return(cli_t *cli, const cli_args_t *a)
 {
-    msgpack_sbuffer body;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&body);
-    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    cli_args_pack(a, &pk, 0);
-    return s_call_report(cli, "report.return", &body);
+    return s_call_args(cli, a, "report.return");
 }
 
 /* report list: the reports table. */
@@ -182,24 +185,14 @@ static const cli_opt_spec_t s_html_args[] = {
     {0},
 };
 static const cli_opt_spec_t s_html_opts[] = {
-    {.name = "html",
-     .short_name = 'H',
-     .arg = "FILE",
-     .kind = CLI_STR,
-     .flags = CLI_HIDDEN,
-     .help = "the page to write: report --html FILE"},
-    {.name = "lang",
-     .short_name = 'L',
-     .arg = "L",
-     .kind = CLI_ENUM,
-     .set = s_langs,
-     .help = "the page's language (default fr; ar is right to left)"},
-    {.name = "title",
-     .short_name = 'I',
-     .arg = "TEXT",
-     .kind = CLI_TEXT,
-     .max = TITLE_MAX,
-     .help = "the page's title (default: a title in the language)"},
+    {CLI_OPT("html", 'H', "FILE", CLI_STR, NULL, "the page to write: report --html FILE"),
+     .flags = CLI_HIDDEN},
+    {CLI_OPT("lang", 'L', "L", CLI_ENUM, NULL,
+             "the page's language (default fr; ar is right to left)"),
+     .set = s_langs},
+    {CLI_OPT("title", 'I', "TEXT", CLI_TEXT, NULL,
+             "the page's title (default: a title in the language)"),
+     .max = TITLE_MAX},
     CLI_STATS_QUERY_OPTS,
     {0},
 };
@@ -209,50 +202,21 @@ static const cli_opt_spec_t s_submit_args[] = {
     {0},
 };
 static const cli_opt_spec_t s_submit_opts[] = {
-    {.name = "status",
-     .short_name = 's',
-     .arg = "S",
-     .kind = CLI_ENUM,
-     .set = cli_statuses,
-     .key = "status",
-     .missing = "--status is required",
-     .help = "the implementation status"},
-    {.name = "narrative",
-     .short_name = 'n',
-     .arg = "TEXT",
-     .kind = CLI_TEXT,
-     .max = TEXT_MAX,
-     .key = "narrative",
-     .missing = "--narrative is required",
-     .help = "what was done"},
-    {.name = "evidence",
-     .short_name = 'e',
-     .arg = "URL",
-     .kind = CLI_TEXT,
-     .max = URL_MAX,
-     .flags = CLI_REPEAT,
-     .max_times = MAX_EVIDENCE,
-     .key = "evidence",
-     .help = "a link to evidence (repeat the flag)"},
-    {.name = "date",
-     .short_name = 'D',
-     .arg = "DATE",
-     .kind = CLI_DATE,
-     .key = "date",
-     .help = "YYYY-MM-DD (default: the broker's date)"},
-    {.name = "measure",
-     .short_name = 'm',
-     .arg = "ID",
-     .kind = CLI_UINT,
-     .help = "the measure (linked to REC) this report is about"},
-    {.name = "value",
-     .short_name = 'V',
-     .arg = "DATE=VALUE",
-     .kind = CLI_POINT,
-     .flags = CLI_REPEAT,
-     .max_times = MAX_EVIDENCE,
-     .help = "an indicator value measured on DATE (repeat);\n"
-             "once validated it becomes the measure's progress"},
+    {CLI_OPT("status", 's', "S", CLI_ENUM, "status", "the implementation status"),
+     .set = cli_statuses, .missing = "--status is required"},
+    {CLI_OPT("narrative", 'n', "TEXT", CLI_TEXT, "narrative", "what was done"),
+     .max = TEXT_MAX, .missing = "--narrative is required"},
+    {CLI_OPT("evidence", 'e', "URL", CLI_TEXT, "evidence",
+             "a link to evidence (repeat the flag)"),
+     .max = URL_MAX, .flags = CLI_REPEAT, .max_times = MAX_EVIDENCE},
+    {CLI_OPT("date", 'D', "DATE", CLI_DATE, "date",
+             "YYYY-MM-DD (default: the broker's date)")},
+    {CLI_OPT("measure", 'm', "ID", CLI_UINT, NULL,
+             "the measure (linked to REC) this report is about")},
+    {CLI_OPT("value", 'V', "DATE=VALUE", CLI_POINT, NULL,
+             "an indicator value measured on DATE (repeat);\n"
+             "once validated it becomes the measure's progress"),
+     .flags = CLI_REPEAT, .max_times = MAX_EVIDENCE},
     {0},
 };
 
@@ -261,71 +225,29 @@ static const cli_opt_spec_t s_number_args[] = {
     {0},
 };
 static const cli_opt_spec_t s_return_opts[] = {
-    {.name = "reason",
-     .short_name = 'r',
-     .arg = "TEXT",
-     .kind = CLI_TEXT,
-     .max = TEXT_MAX,
-     .key = "reason",
-     .missing = "--reason is required",
-     .help = "why the report goes back"},
+    {CLI_OPT("reason", 'r', "TEXT", CLI_TEXT, "reason", "why the report goes back"),
+     .max = TEXT_MAX, .missing = "--reason is required"},
     {0},
 };
 
 static const cli_opt_spec_t s_list_opts[] = {
-    {.name = "rec",
-     .short_name = 'R',
-     .arg = "ID",
-     .kind = CLI_REC,
-     .key = "rec",
-     .help = "reports on one recommendation"},
-    {.name = "entity",
-     .short_name = 'E',
-     .arg = "ID",
-     .kind = CLI_ENTITY,
-     .key = "entity",
-     .help = "reports by one entity"},
-    {.name = "state",
-     .short_name = 'S',
-     .arg = "S",
-     .kind = CLI_ENUM,
-     .set = cli_report_states,
-     .key = "state",
-     .help = "the report's state"},
-    {.name = "limit",
-     .short_name = 'n',
-     .arg = "N",
-     .kind = CLI_UINT,
-     .key = "limit",
-     .help = "at most N rows (default 1000)"},
+    {CLI_OPT("rec", 'R', "ID", CLI_REC, "rec", "reports on one recommendation")},
+    {CLI_OPT("entity", 'E', "ID", CLI_ENTITY, "entity", "reports by one entity")},
+    {CLI_OPT("state", 'S', "S", CLI_ENUM, "state", "the report's state"),
+     .set = cli_report_states},
+    {CLI_OPT("limit", 'n', "N", CLI_UINT, "limit", "at most N rows (default 1000)")},
     {0},
 };
 
 const cli_cmd_spec_t cli_report_cmds[] = {
-    {.path = "report submit",
-     .topic = "report",
-     .args = s_submit_args,
-     .opts = s_submit_opts,
-     .validate = s_submit_validate,
-     .run = s_submit},
-    {.path = "report validate",
-     .topic = "report",
-     .args = s_number_args,
-     .expect = "the report number N",
-     .run = s_validate},
-    {.path = "report return",
-     .topic = "report",
-     .args = s_number_args,
-     .opts = s_return_opts,
-     .expect = "the report number N",
-     .run = s_return},
-    {.path = "report list", .topic = "report", .opts = s_list_opts, .run = s_list},
-    {.path = "report html",
-     .topic = "report",
-     .flag_alias = "--html",
-     .args = s_html_args,
-     .opts = s_html_opts,
-     .own_count = true,
-     .run = s_html},
+    {CLI_CMD("report submit", "report", s_submit), .args = s_submit_args,
+     .opts = s_submit_opts, .validate = s_submit_validate},
+    {CLI_CMD("report validate", "report", s_validate), .args = s_number_args,
+     .expect = "the report number N"},
+    {CLI_CMD("report return", "report", s_return), .args = s_number_args,
+     .opts = s_return_opts, .expect = "the report number N"},
+    {CLI_CMD("report list", "report", s_list), .opts = s_list_opts},
+    {CLI_CMD("report html", "report", s_html), .flag_alias = "--html",
+     .args = s_html_args, .opts = s_html_opts, .own_count = true},
     {0},
 };

@@ -418,12 +418,8 @@ static const char *const s_view_names[] = {
 };
 
 static const cli_opt_spec_t s_stats_opts[] = {
-    {.name = "by",
-     .short_name = 'B',
-     .arg = "VIEW",
-     .kind = CLI_ENUM,
-     .set = s_view_names,
-     .help = "one view:\n"
+    {CLI_OPT("by", 'B', "VIEW", CLI_ENUM, NULL,
+             "one view:\n"
              "  status       counts and shares\n"
              "  entity       by lead entity\n"
              "  contributor  by contributing entity\n"
@@ -437,17 +433,16 @@ static const cli_opt_spec_t s_stats_opts[] = {
              "               in each status; CHANGED: how many\n"
              "               changed status that month\n"
              "  overdue      past their deadline, not implemented\n"
-             "  due-soon     deadline within --due-soon days"},
+             "  due-soon     deadline within --due-soon days"),
+     .set = s_view_names},
     CLI_STATS_QUERY_OPTS,
-    {.name = "csv",
-     .short_name = 'C',
-     .kind = CLI_FLAG,
-     .help = "CSV (RFC 4180) instead of tables; without --by one\n"
-             "table: group,key,STATUS...,total"},
+    {CLI_OPT("csv", 'C', NULL, CLI_FLAG, NULL,
+             "CSV (RFC 4180) instead of tables; without --by one\n"
+             "table: group,key,STATUS...,total")},
     {0},
 };
 
 const cli_cmd_spec_t cli_stats_cmds[] = {
-    {.path = "stats", .topic = "stats", .opts = s_stats_opts, .run = s_stats},
+    {CLI_CMD("stats", "stats", s_stats), .opts = s_stats_opts},
     {0},
 };

@@ -57,7 +57,9 @@ typedef enum {
 #define CLI_OPTIONAL 0x2 /* a positional argument that may be left out */
 #define CLI_HIDDEN 0x4   /* an option the synopsis leaves out (an alias) */
 
-/* One option, or one positional argument. A table ends with name NULL. */
+/* One option, or one positional argument. A table ends with name NULL.
+   Tables give an option's usual fields with CLI_OPT (below), the rest by
+   name. */
 typedef struct {
     const char *name;       /* long name without "--" ("lead"); a positional's ("ID") */
     char short_name;        /* -X, or 0 for none */
@@ -72,6 +74,13 @@ typedef struct {
     const char *missing;    /* the message if it is absent; NULL if not required */
     const char *help;       /* help, lines separated by '\n'; NULL for positionals */
 } cli_opt_spec_t;
+
+/* The fields every option gives, in a row: long name, short name (or 0),
+   the value's name (NULL for a flag), its kind, the body key (or NULL),
+   the help. */
+#define CLI_OPT(NAME, SHORT, ARG, KIND, KEY, HELP)                                       \
+    .name = (NAME), .short_name = (SHORT), .arg = (ARG), .kind = (KIND), .key = (KEY),   \
+    .help = (HELP)
 
 typedef struct cli_args_s cli_args_t;
 
@@ -93,6 +102,10 @@ typedef struct cli_cmd_spec_s {
                                      status; or NULL */
     int (*run)(cli_t *cli, const cli_args_t *a);      /* returns an exit status */
 } cli_cmd_spec_t;
+
+/* The fields every command gives, in a row: its path, its help topic,
+   what runs it. */
+#define CLI_CMD(PATH, TOPIC, RUN) .path = (PATH), .topic = (TOPIC), .run = (RUN)
 
 #define CLI_MAX_ARGS 2  /* positional arguments of one command, at most */
 #define CLI_MAX_OPTS 12 /* options of one command, at most */
