@@ -53,7 +53,7 @@ typedef enum {
 } cli_kind_t;
 
 /* Flags of an option or a positional argument. */
-#define CLI_REPEAT 0x1   /* may be given again (at most max times unless 0); an array */
+#define CLI_REPEAT 0x1   /* may be given again (max_times); packed as an array */
 #define CLI_OPTIONAL 0x2 /* a positional argument that may be left out */
 #define CLI_HIDDEN 0x4   /* an option the synopsis leaves out (an alias) */
 
@@ -97,10 +97,11 @@ typedef struct cli_cmd_spec_s {
                                    depends on the options) */
     bool late_checks;           /* values checked after the arguments and
                                    the required options, not as read */
-    int (*validate)(cli_t *cli, const cli_args_t *a); /* options that go together,
-                                     checked before the arguments; 0 or an exit
-                                     status; or NULL */
-    int (*run)(cli_t *cli, const cli_args_t *a);      /* returns an exit status */
+    /* Options that go together, checked before the arguments: 0 or the
+       exit status after the message; NULL for none. */
+    int (*validate)(cli_t *cli, const cli_args_t *a);
+    /* The command, on a parsed line: returns the exit status. */
+    int (*run)(cli_t *cli, const cli_args_t *a);
 } cli_cmd_spec_t;
 
 /* The fields every command gives, in a row: its path, its help topic,
@@ -116,11 +117,13 @@ typedef struct {
     const char *s;       /* the last value given (borrowed from argv), or NULL */
     uint64_t u;          /* CLI_UINT: the last value */
     double num;          /* CLI_NUMBER: the last value */
-    const char **list;   /* CLI_REPEAT: every value, in order (owned by the args) */
+    const char **list;   /* CLI_REPEAT: every value, in order (the args' own) */
     cli_point_t *points; /* CLI_POINT with CLI_REPEAT: every point, in order */
 } cli_val_t;
 
-/* A parsed command line: values by the order of the spec's tables. */
+/* A parsed command line: values by the order of the spec's tables. Made
+   and freed by cli_spec_run around the command's run; the strings are
+   argv's. */
 struct cli_args_s {
     const cli_cmd_spec_t *spec;  /* the command */
     cli_val_t pos[CLI_MAX_ARGS]; /* positional arguments */
@@ -166,9 +169,9 @@ int cli_args_call_show(cli_t *cli, const cli_args_t *a, const char *op,
    lists of NULL-path-terminated tables (cli_commands.c). */
 extern const cli_cmd_spec_t *const cli_commands[];
 
-/* Writes the usage line of spec ("nmirf rec assign ID --lead ID ..."),
-   cut to fit 80 columns after first columns of prefix ("usage: "), with
-   the following lines indented as deep. */
+/* Writes the usage line of spec ("nmirf rec assign ID --lead ID ...")
+   after prefix ("usage: "), cut to stay under 80 columns, the following
+   lines indented under the first argument. */
 void cli_spec_usage(const cli_cmd_spec_t *spec, const char *prefix, FILE *out);
 
 /* Writes the option lines of spec's --help. */
