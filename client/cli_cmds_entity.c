@@ -60,7 +60,6 @@ s_view_entity_body(const msgpack_object *body)
     cli_view_entity(nmirf_mp_get(body, "entity"));
 }
 
-/* entity enroll PUBFILE --role ROLE [--name-LANG S]... */
 /* Loads the entity id and public keys of a .pub (or .key) file, the raw
    CURVE key in curve. Returns 0 or the exit status after saying why. The
    caller wipes key (an ID.key also holds secrets). */
@@ -81,17 +80,15 @@ s_load_public(cli_t *cli, const char *path, nmirf_key_t *key, uint8_t curve[32])
 static const char *const s_name_opts[3] = {"name-fr", "name-ar", "name-en"};
 static const char *const s_name_langs[3] = {"fr", "ar", "en"};
 
+/* Sends op (entity.enroll or entity.rotate) with the id and public keys
+   of the file at path; enroll adds the role and the names a gives. */
 static int
-s_enroll(cli_t *cli, const cli_args_t *a)
+s_send_keys(cli_t *cli, const cli_args_t *a, const char *path, const char *op)
 {
-    const char *path = cli_arg_str(a, "PUBFILE"), *role = cli_arg_str(a, "role");
-    size_t nnames = 0;
-    int rc;
-    for (size_t i = 0; i < 3; i++)
-        nnames += cli_arg_has(a, s_name_opts[i]);
-
+    bool enroll = strcmp(op, "entity.enroll") == 0;
     nmirf_key_t key;
     uint8_t curve[32];
+    int rc;
     if ((rc = s_load_public(cli, path, &key, curve)))
         return rc;
 
@@ -99,23 +96,36 @@ s_enroll(cli_t *cli, const cli_args_t *a)
     msgpack_packer pk;
     msgpack_sbuffer_init(&body);
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 5);
+    msgpack_pack_map(&pk, enroll ? 5 : 3);
     nmirf_mp_pack_kv_str(&pk, "id", key.entity);
-    nmirf_mp_pack_kv_str(&pk, "role", role);
-    nmirf_mp_pack_str(&pk, "names");
-    msgpack_pack_map(&pk, nnames);
-    for (size_t i = 0; i < 3; i++)
-        if (cli_arg_has(a, s_name_opts[i]))
-            nmirf_mp_pack_kv_str(&pk, s_name_langs[i], cli_arg_str(a, s_name_opts[i]));
+    if (enroll) {
+        size_t nnames = 0;
+        for (size_t i = 0; i < 3; i++)
+            nnames += cli_arg_has(a, s_name_opts[i]);
+        nmirf_mp_pack_kv_str(&pk, "role", cli_arg_str(a, "role"));
+        nmirf_mp_pack_str(&pk, "names");
+        msgpack_pack_map(&pk, nnames);
+        for (size_t i = 0; i < 3; i++)
+            if (cli_arg_has(a, s_name_opts[i]))
+                nmirf_mp_pack_kv_str(&pk, s_name_langs[i],
+                                     cli_arg_str(a, s_name_opts[i]));
+    }
     nmirf_mp_pack_str(&pk, "sign_key");
     nmirf_mp_pack_bin(&pk, key.sign_pk, sizeof key.sign_pk);
     nmirf_mp_pack_str(&pk, "curve_key");
     nmirf_mp_pack_bin(&pk, curve, sizeof curve);
     nmirf_key_wipe(&key);
 
-    rc = cli_call_show(cli, "entity.enroll", &body, s_view_entity_body);
+    rc = cli_call_show(cli, op, &body, s_view_entity_body);
     msgpack_sbuffer_destroy(&body);
     return rc;
+}
+
+/* entity enroll PUBFILE --role ROLE [--name-LANG S]... */
+static int
+s_enroll(cli_t *cli, const cli_args_t *a)
+{
+    return s_send_keys(cli, a, cli_arg_str(a, "PUBFILE"), "entity.enroll");
 }
 
 /* entity list: a row per entity, named in the first of en, fr, ar. */
@@ -174,26 +184,7 @@ s_revoke(cli_t *cli, const cli_args_t *a)
 static int
 s_rotate(cli_t *cli, const cli_args_t *a)
 {
-    const char *path = cli_arg_str(a, "NEWPUBFILE");
-    int rc;
-    nmirf_key_t key;
-    uint8_t curve[32];
-    if ((rc = s_load_public(cli, path, &key, curve)))
-        return rc;
-    msgpack_sbuffer body;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&body);
-    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 3);
-    nmirf_mp_pack_kv_str(&pk, "id", key.entity);
-    nmirf_mp_pack_str(&pk, "sign_key");
-    nmirf_mp_pack_bin(&pk, key.sign_pk, sizeof key.sign_pk);
-    nmirf_mp_pack_str(&pk, "curve_key");
-    nmirf_mp_pack_bin(&pk, curve, sizeof curve);
-    nmirf_key_wipe(&key);
-    rc = cli_call_show(cli, "entity.rotate", &body, s_view_entity_body);
-    msgpack_sbuffer_destroy(&body);
-    return rc;
+    return s_send_keys(cli, a, cli_arg_str(a, "NEWPUBFILE"), "entity.rotate");
 }
 
 static const cli_opt_spec_t s_keygen_args[] = {
