@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cli_spec.h"
 #include "nmirf_client.h"
 #include "nmirf_keys.h"
 #include "nmirf_wire.h"
@@ -29,7 +30,7 @@ enum {
 };
 
 /* One run of the command. */
-typedef struct {
+typedef struct cli_s {
     const char *broker;          /* request endpoint */
     const char *events;          /* events endpoint */
     const char *key_path;        /* secret key file, NULL if none was given */
@@ -45,42 +46,50 @@ typedef struct {
     nmirf_client_t *client;      /* broker connection, made by the first call */
 } cli_t;
 
-/* Commands. argv[0] is the command's own name; each returns an exit
-   status. The groups (entity, rec, report) dispatch on argv[1]. */
-int cli_cmd_keygen(cli_t *cli, int argc, char **argv);
-int cli_cmd_ping(cli_t *cli, int argc, char **argv);
-int cli_cmd_entity(cli_t *cli, int argc, char **argv);
-int cli_cmd_rec(cli_t *cli, int argc, char **argv);
-int cli_cmd_report(cli_t *cli, int argc, char **argv);
-int cli_cmd_events(cli_t *cli, int argc, char **argv);
-int cli_cmd_snapshot(cli_t *cli, int argc, char **argv);
-int cli_cmd_stats(cli_t *cli, int argc, char **argv);
-/* report --html FILE / report html FILE (cli_cmds_stats.c). */
-int cli_cmd_report_html(cli_t *cli, int argc, char **argv);
-int cli_cmd_mine(cli_t *cli, int argc, char **argv);
-int cli_cmd_outbox(cli_t *cli, int argc, char **argv);
-int cli_cmd_watch(cli_t *cli, int argc, char **argv);
-int cli_cmd_agent_status(cli_t *cli, int argc, char **argv);
-int cli_cmd_audit(cli_t *cli, int argc, char **argv);
-int cli_cmd_measure(cli_t *cli, int argc, char **argv);
+/* The tables of the commands (cli_spec.h), one list a file, NULL-path
+   terminated; cli_commands.c orders them. */
+extern const cli_cmd_spec_t cli_entity_cmds[];  /* keygen, entity ... */
+extern const cli_cmd_spec_t cli_broker_cmds[];  /* ping, snapshot, status */
+extern const cli_cmd_spec_t cli_rec_cmds[];     /* rec ... */
+extern const cli_cmd_spec_t cli_report_cmds[];  /* report ... */
+extern const cli_cmd_spec_t cli_measure_cmds[]; /* measure ... */
+extern const cli_cmd_spec_t cli_events_cmds[];  /* events */
+extern const cli_cmd_spec_t cli_stats_cmds[];   /* stats */
+extern const cli_cmd_spec_t cli_agent_cmds[];   /* mine, outbox, watch, agent-status */
+extern const cli_cmd_spec_t cli_audit_cmds[];   /* audit ... */
+extern const cli_cmd_spec_t cli_backup_cmds[];  /* backup */
+extern const cli_cmd_spec_t cli_check_cmds[];   /* check */
+
+/* Calls stats with the --today, --due-soon and --limit of a (the body
+   keys of stats and report html), waiting longer than usual for a large
+   store. Returns the exit status; *reply_p on success (cli_cmds_stats.c). */
+int cli_call_stats(cli_t *cli, const cli_args_t *a, nmirf_reply_t **reply_p);
+
+/* The options of the stats request that stats and report html share, with
+   the broker's limits on them (due_soon_days 3650, the lists 10000). */
+#define CLI_STATS_QUERY_OPTS                                                             \
+    {CLI_OPT("today", 'T', "DATE", CLI_DATE, "today",                                    \
+             "deadlines as of DATE (default: the broker's date)")},                      \
+        {CLI_OPT("due-soon", 'd', "DAYS", CLI_UINT, "due_soon_days",                     \
+                 "horizon of \"due soon\" (default 14)"),                                \
+         .max = 3650, .unit = "days"},                                                   \
+    {                                                                                    \
+        CLI_OPT("limit", 'n', "N", CLI_UINT, "limit",                                    \
+                "at most N rows in the lists (default 1000)"),                           \
+            .max = 10000                                                                 \
+    }
 
 /* A dated value, DATE=VALUE on the command line (cli_cmds_measure.c). */
-typedef struct {
+typedef struct cli_point_s {
     char date[11]; /* YYYY-MM-DD */
     double value;  /* finite, |value| <= 1e15 */
 } cli_point_t;
-
-/* Parses DATE=VALUE for option. Returns 0 or an exit status. */
-int cli_parse_point(cli_t *cli, const char *option, const char *s, cli_point_t *out);
 
 /* Packs a number as the broker stores it: an integer when it is one. */
 void cli_pack_number(msgpack_packer *pk, double v);
 
 /* Packs points as a list of {date, value}. */
 void cli_pack_points(msgpack_packer *pk, const cli_point_t *points, size_t n);
-int cli_cmd_backup(cli_t *cli, int argc, char **argv);
-int cli_cmd_status(cli_t *cli, int argc, char **argv);
-int cli_cmd_check(cli_t *cli, int argc, char **argv);
 
 /* Walks the store in DATADIR/store read-only (nmirf_store_check_walk) and,
    if it is damaged, prints each damage and "nmirf: CMD: FILE is damaged;
@@ -88,17 +97,6 @@ int cli_cmd_check(cli_t *cli, int argc, char **argv);
    1; returns 0 if it is whole or could not be read (the command's own
    open then says why). */
 int cli_store_damaged(cli_t *cli, const char *datadir, const char *cmd, const char *then);
-
-/* A subcommand of a group: its name and what runs it. */
-typedef struct {
-    const char *name;                              /* e.g. "list" */
-    int (*run)(cli_t *cli, int argc, char **argv); /* argv[0] is name */
-} cli_sub_t;
-
-/* Runs the subcommand of group named by argv[1] (argv[0] is the group);
-   help for "help", "-h" or "--help". Returns the exit status. */
-int cli_dispatch(cli_t *cli, const char *group, const cli_sub_t *subs, size_t nsubs,
-                 int argc, char **argv);
 
 /* --- cli_help.c ------------------------------------------------------- */
 
@@ -113,13 +111,6 @@ int cli_help(const char *topic, FILE *out);
 /* getopt_long's return after a bad option, already reported. */
 #define CLI_OPT_BAD (-3)
 
-/* The options every command takes; ends a struct option table. */
-#define CLI_OPTS_END                                                                     \
-    {"json", no_argument, NULL, 'J'}, {"help", no_argument, NULL, 'h'},                  \
-    {                                                                                    \
-        NULL, 0, NULL, 0                                                                 \
-    }
-
 /* Names the running command for messages and help, and restarts getopt. */
 void cli_begin(cli_t *cli, const char *topic, const char *cmd);
 
@@ -128,10 +119,6 @@ void cli_begin(cli_t *cli, const char *topic, const char *cmd);
    saying what is wrong. shortopts must begin with ':'. */
 int cli_getopt(cli_t *cli, int argc, char **argv, const char *shortopts,
                const struct option *longopts);
-
-/* Ends option parsing for a command that was asked for help or given a bad
-   option: prints the help on CLI_OPT_HELP. Returns the exit status. */
-int cli_opt_exit(cli_t *cli, int opt);
 
 /* Reports a usage error ("nmirf: CMD: ...", then where to find help) and
    returns CLI_EXIT_USAGE. */
@@ -154,6 +141,10 @@ int cli_check_rec_id(cli_t *cli, const char *option, const char *s);
 int cli_check_date(cli_t *cli, const char *option, const char *s);
 int cli_check_text(cli_t *cli, const char *option, const char *s, size_t max);
 int cli_check_enum(cli_t *cli, const char *option, const char *s, const char *const *set);
+/* A finite number of magnitude at most 1e15 (as the broker). */
+int cli_parse_number(cli_t *cli, const char *option, const char *s, double *out);
+/* DATE=VALUE. */
+int cli_parse_point(cli_t *cli, const char *option, const char *s, cli_point_t *out);
 
 /* Value sets of PROTOCOL.md section 6, NULL-terminated. */
 extern const char *const cli_roles[];
@@ -175,6 +166,12 @@ int cli_load_keys(cli_t *cli);
 
 int cli_call(cli_t *cli, const char *op, const msgpack_sbuffer *body,
              nmirf_reply_t **reply_p);
+
+/* The exit status a decoded reply (the broker's or the agent's) means;
+   takes reply. On ok=true hands it to *reply_p (caller destroys) and
+   returns 0; on a refusal says "nmirf: CODE: reason" on stderr, destroys
+   it and returns CLI_EXIT_REFUSED. */
+int cli_reply_status(nmirf_reply_t *reply, nmirf_reply_t **reply_p);
 
 /* cli_call, then cli_print_reply through view: what most commands do.
    Returns the exit status. */
@@ -286,6 +283,7 @@ void cli_table_print(const cli_table_t *self);
    Each returns its number of failures. */
 int cli_output_test(bool verbose);
 int cli_args_test(bool verbose);
+int cli_spec_test(bool verbose);
 
 /* --- views shared by commands (cli_views.c) --------------------------- */
 

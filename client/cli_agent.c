@@ -118,14 +118,7 @@ cli_agent_call(cli_t *cli, const nmirf_ctl_request_t *req, int wait_ms,
     free(ep);
     if (!reply)
         return rc;
-    if (!reply->ok) {
-        fprintf(stderr, "nmirf: %s: %s\n", reply->code_name,
-                reply->message[0] ? reply->message : "refused");
-        nmirf_reply_destroy(&reply);
-        return CLI_EXIT_REFUSED;
-    }
-    *reply_p = reply;
-    return 0;
+    return cli_reply_status(reply, reply_p);
 }
 
 int

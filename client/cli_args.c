@@ -1,12 +1,13 @@
 /*  cli_args - option parsing and the checks of local input.
 
-    Every command parses its own flags with getopt_long through
+    Every command's line is read by cli_spec.c with getopt_long through
     cli_getopt(), so that a bad flag is reported the same way everywhere:
     what is wrong, with which argument, then where the help is. Arguments
     are checked here against the protocol's syntax before anything is sent,
     so a typo is a usage error (exit 2) and not a broker refusal.
 */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,17 +62,6 @@ cli_getopt(cli_t *cli, int argc, char **argv, const char *shortopts,
         }
         return c;
     }
-}
-
-/* Help goes to stdout and succeeds: it was asked for. */
-int
-cli_opt_exit(cli_t *cli, int opt)
-{
-    if (opt == CLI_OPT_HELP) {
-        cli_help(cli->topic, stdout);
-        return CLI_EXIT_OK;
-    }
-    return CLI_EXIT_USAGE;
 }
 
 /* Prints "nmirf: CMD: " and the message on stderr. */
@@ -188,33 +178,28 @@ cli_check_enum(cli_t *cli, const char *option, const char *s, const char *const 
     return cli_usage(cli, "%s: '%s' is not one of %s", option, s, list);
 }
 
+/* Finite and at most 1e15 in magnitude, as the broker takes numbers. */
 int
-cli_dispatch(cli_t *cli, const char *group, const cli_sub_t *subs, size_t nsubs, int argc,
-             char **argv)
+cli_parse_number(cli_t *cli, const char *option, const char *s, double *out)
 {
-    cli_begin(cli, group, group);
-    if (argc < 2) {
-        char list[128] = "";
-        for (size_t i = 0; i < nsubs; i++) {
-            strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
-            strncat(list, subs[i].name, sizeof list - strlen(list) - 1);
-        }
-        return cli_usage(cli, "missing subcommand: one of %s", list);
-    }
-    const char *sub = argv[1];
-    if (strcmp(sub, "help") == 0 || strcmp(sub, "-h") == 0 ||
-        strcmp(sub, "--help") == 0) {
-        cli_help(group, stdout);
-        return CLI_EXIT_OK;
-    }
-    for (size_t i = 0; i < nsubs; i++)
-        if (strcmp(sub, subs[i].name) == 0) {
-            char cmd[sizeof cli->cmd];
-            snprintf(cmd, sizeof cmd, "%s %s", group, sub);
-            cli_begin(cli, group, cmd);
-            return subs[i].run(cli, argc - 1, argv + 1);
-        }
-    return cli_usage(cli, "no subcommand '%s'", sub);
+    char *end;
+    errno = 0;
+    *out = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(*out) || fabs(*out) > 1e15)
+        return cli_usage(cli, "%s: '%s' is not a number (at most 1e15)", option, s);
+    return 0;
+}
+
+int
+cli_parse_point(cli_t *cli, const char *option, const char *s, cli_point_t *out)
+{
+    const char *eq = strchr(s, '=');
+    if (!eq || eq - s != 10)
+        return cli_usage(cli, "%s: '%s' is not DATE=VALUE", option, s);
+    memcpy(out->date, s, 10);
+    out->date[10] = 0;
+    int rc = cli_check_date(cli, option, out->date);
+    return rc ? rc : cli_parse_number(cli, option, eq + 1, &out->value);
 }
 
 /* --- self-test -------------------------------------------------------- */

@@ -89,6 +89,14 @@ cli_call(cli_t *cli, const char *op, const msgpack_sbuffer *body, nmirf_reply_t 
                     cli->broker, why[0] ? why : "unknown reason");
         return CLI_EXIT_NO_REPLY;
     }
+    return cli_reply_status(reply, reply_p);
+}
+
+/* The broker's and the agent's refusals read the same: the code, then
+   the reason. */
+int
+cli_reply_status(nmirf_reply_t *reply, nmirf_reply_t **reply_p)
+{
     if (!reply->ok) {
         fprintf(stderr, "nmirf: %s: %s\n", reply->code_name,
                 reply->message[0] ? reply->message : "refused");

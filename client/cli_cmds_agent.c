@@ -39,20 +39,11 @@ s_need_agent(cli_t *cli)
                           "directory) or set NMIRF_AGENT");
 }
 
-/* Parses a command without arguments; -1 to go on, else the exit status. */
+/* The agent's commands need one: -a or $NMIRF_AGENT. */
 static int
-s_no_args(cli_t *cli, int argc, char **argv, const char *name)
+s_agent_given(cli_t *cli)
 {
-    static const struct option opts[] = {CLI_OPTS_END};
-    int c;
-    cli_begin(cli, "agent", name);
-    if ((c = cli_getopt(cli, argc, argv, ":h", opts)) != -1)
-        return cli_opt_exit(cli, c);
-    if (cli_positional(cli, argc - optind, 0, 0, "no argument"))
-        return CLI_EXIT_USAGE;
-    if (!cli->agent)
-        return s_need_agent(cli);
-    return -1;
+    return cli->agent ? 0 : s_need_agent(cli);
 }
 
 /* The DUE cell of a `mine` item: how late, or how soon, or nothing. */
@@ -118,17 +109,15 @@ s_view_mine(const msgpack_object *body)
     free(today);
 }
 
-/* Runs a read op of the agent and prints its reply through view. */
+/* Runs the agent's request req and prints its reply through view. */
 static int
-s_read(cli_t *cli, int argc, char **argv, const char *name, nmirf_ctl_op_t op,
-       void (*view)(const msgpack_object *body))
+s_read(cli_t *cli, const nmirf_ctl_request_t *req, void (*view)(const msgpack_object *body))
 {
-    int rc = s_no_args(cli, argc, argv, name);
-    if (rc >= 0)
+    int rc = s_agent_given(cli);
+    if (rc)
         return rc;
     nmirf_reply_t *reply;
-    nmirf_ctl_request_t req = {.op = op};
-    if ((rc = cli_agent_call(cli, &req, cli->timeout_ms, &reply)))
+    if ((rc = cli_agent_call(cli, req, cli->timeout_ms, &reply)))
         return rc;
     rc = cli_print_reply(cli, reply, view);
     nmirf_reply_destroy(&reply);
@@ -137,52 +126,20 @@ s_read(cli_t *cli, int argc, char **argv, const char *name, nmirf_ctl_op_t op,
 
 /* mine [--today DATE] [--due-soon DAYS]: the agent's own clock and 14
    days unless given. */
-int
-cli_cmd_mine(cli_t *cli, int argc, char **argv)
+static int
+s_mine(cli_t *cli, const cli_args_t *a)
 {
-    static const struct option opts[] = {
-        {"today", required_argument, NULL, 'T'},
-        {"due-soon", required_argument, NULL, 'd'},
-        CLI_OPTS_END,
-    };
-    const char *today = NULL;
-    uint64_t horizon = 0;
-    bool has_horizon = false;
-    int c, rc;
-    cli_begin(cli, "agent", "mine");
-    while ((c = cli_getopt(cli, argc, argv, ":hT:d:", opts)) != -1) {
-        if (c == 'T') {
-            if ((rc = cli_check_date(cli, "--today", optarg)))
-                return rc;
-            today = optarg;
-        } else if (c == 'd') {
-            if ((rc = cli_parse_uint(cli, "--due-soon", optarg, &horizon)))
-                return rc;
-            if (horizon > NMIRF_CONTROL_DUE_SOON_MAX)
-                return cli_usage(cli, "--due-soon: %s days is over %d", optarg,
-                                 NMIRF_CONTROL_DUE_SOON_MAX);
-            has_horizon = true;
-        } else
-            return cli_opt_exit(cli, c);
-    }
-    if ((rc = cli_positional(cli, argc - optind, 0, 0, "no argument")))
-        return rc;
-    if (!cli->agent)
-        return s_need_agent(cli);
     nmirf_ctl_request_t req = {.op = NMIRF_CTL_MINE};
+    const char *today = cli_arg_str(a, "today");
     if (today) {
         req.mine.has_today = true;
         snprintf(req.mine.today, sizeof req.mine.today, "%s", today);
     }
-    req.mine.has_due_soon = has_horizon;
-    req.mine.due_soon_days = horizon;
-    nmirf_reply_t *reply;
-    rc = cli_agent_call(cli, &req, cli->timeout_ms, &reply);
-    if (rc)
-        return rc;
-    rc = cli_print_reply(cli, reply, s_view_mine);
-    nmirf_reply_destroy(&reply);
-    return rc;
+    if (cli_arg_has(a, "due-soon")) {
+        req.mine.has_due_soon = true;
+        req.mine.due_soon_days = cli_arg(a, "due-soon")->u;
+    }
+    return s_read(cli, &req, s_view_mine);
 }
 
 /* Prints a table ID OP AT CODE MESSAGE of the answers in list a. */
@@ -259,10 +216,11 @@ s_view_outbox(const msgpack_object *body)
     }
 }
 
-int
-cli_cmd_outbox(cli_t *cli, int argc, char **argv)
+static int
+s_outbox(cli_t *cli, const cli_args_t *a)
 {
-    return s_read(cli, argc, argv, "outbox", NMIRF_CTL_OUTBOX, s_view_outbox);
+    (void)a;
+    return s_read(cli, &(nmirf_ctl_request_t){.op = NMIRF_CTL_OUTBOX}, s_view_outbox);
 }
 
 /* The `agent-status` view. */
@@ -291,10 +249,11 @@ s_view_status(const msgpack_object *body)
     }
 }
 
-int
-cli_cmd_agent_status(cli_t *cli, int argc, char **argv)
+static int
+s_status(cli_t *cli, const cli_args_t *a)
 {
-    return s_read(cli, argc, argv, "agent-status", NMIRF_CTL_STATUS, s_view_status);
+    (void)a;
+    return s_read(cli, &(nmirf_ctl_request_t){.op = NMIRF_CTL_STATUS}, s_view_status);
 }
 
 /* One notification as a readable line. */
@@ -326,11 +285,12 @@ s_print_notification(const char *text)
     json_decref(j);
 }
 
-int
-cli_cmd_watch(cli_t *cli, int argc, char **argv)
+static int
+s_watch(cli_t *cli, const cli_args_t *a)
 {
-    int rc = s_no_args(cli, argc, argv, "watch");
-    if (rc >= 0)
+    (void)a;
+    int rc = s_agent_given(cli);
+    if (rc)
         return rc;
     char *dir = cli_agent_dir(cli);
     if (!dir)
@@ -385,3 +345,21 @@ cli_cmd_watch(cli_t *cli, int argc, char **argv)
     zsock_destroy(&sub);
     return rc < 0 ? CLI_EXIT_OK : rc;
 }
+
+static const cli_opt_spec_t s_mine_opts[] = {
+    {CLI_OPT("today", 'T', "DATE", CLI_DATE, "today",
+             "days counted from DATE (default: today's UTC date\n"
+             "on the agent's clock)")},
+    {CLI_OPT("due-soon", 'd', "DAYS", CLI_UINT, "due_soon_days",
+             "the horizon of \"due in Nd\" (default 14)"),
+     .max = NMIRF_CONTROL_DUE_SOON_MAX, .unit = "days"},
+    {0},
+};
+
+const cli_cmd_spec_t cli_agent_cmds[] = {
+    {CLI_CMD("mine", "agent", s_mine), .opts = s_mine_opts},
+    {CLI_CMD("outbox", "agent", s_outbox)},
+    {CLI_CMD("watch", "agent", s_watch)},
+    {CLI_CMD("agent-status", "agent", s_status)},
+    {0},
+};

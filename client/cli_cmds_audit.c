@@ -14,6 +14,8 @@
 #include "nmirf_audit.h"
 #include "nmirf_util.h"
 
+#define MAX_WITNESSES 16 /* --witness directories of one verify */
+
 /* Loads the broker's public signing key from path (an NMIRFD.pub), or
    from DATADIR/keys/NMIRFD.pub when path is NULL. Returns 0 or the exit
    status after saying why. */
@@ -36,30 +38,11 @@ s_broker_key(cli_t *cli, const char *path, const char *datadir,
 
 /* audit export --data DIR --out FILE [-S NMIRFD.pub] */
 static int
-s_export(cli_t *cli, int argc, char **argv)
+s_export(cli_t *cli, const cli_args_t *a)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},
-        {"out", required_argument, NULL, 'o'},
-        {"server-key", required_argument, NULL, 'S'},
-        CLI_OPTS_END,
-    };
-    const char *datadir = NULL, *out = NULL, *key_path = NULL;
-    int c, rc;
-    while ((c = cli_getopt(cli, argc, argv, ":hd:o:S:", opts)) != -1) {
-        if (c == 'd')
-            datadir = optarg;
-        else if (c == 'o')
-            out = optarg;
-        else if (c == 'S')
-            key_path = optarg;
-        else
-            return cli_opt_exit(cli, c);
-    }
-    if ((rc = cli_positional(cli, argc - optind, 0, 0, "no argument")))
-        return rc;
-    if (!datadir || !out)
-        return cli_usage(cli, "--data DIR and --out FILE are required");
+    const char *datadir = cli_arg_str(a, "data"), *out = cli_arg_str(a, "out"),
+               *key_path = cli_arg_str(a, "server-key");
+    int rc;
     uint8_t pk[NMIRF_SIGN_PK_LEN];
     if ((rc = s_broker_key(cli, key_path, datadir, pk)))
         return rc;
@@ -131,33 +114,16 @@ s_print_summary(cli_t *cli, nmirf_audit_rc_t rc, const nmirf_audit_summary_t *su
 
 /* audit verify (--data DIR [--witness AGENT_DIR]... | FILE) [-S NMIRFD.pub] */
 static int
-s_verify(cli_t *cli, int argc, char **argv)
+s_verify(cli_t *cli, const cli_args_t *a)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},
-        {"server-key", required_argument, NULL, 'S'},
-        {"witness", required_argument, NULL, 'w'},
-        CLI_OPTS_END,
-    };
-    const char *datadir = NULL, *key_path = NULL, *witnesses[16];
-    size_t nwitness = 0;
-    int c, rc;
-    while ((c = cli_getopt(cli, argc, argv, ":hd:S:w:", opts)) != -1) {
-        if (c == 'd')
-            datadir = optarg;
-        else if (c == 'S')
-            key_path = optarg;
-        else if (c == 'w' && nwitness < sizeof witnesses / sizeof witnesses[0])
-            witnesses[nwitness++] = optarg;
-        else if (c == 'w')
-            return cli_usage(cli, "at most %zu --witness directories",
-                             sizeof witnesses / sizeof witnesses[0]);
-        else
-            return cli_opt_exit(cli, c);
-    }
-    if (nwitness && !datadir)
-        return cli_usage(cli, "--witness needs --data DIR (the broker's store)");
-    if ((rc = cli_positional(cli, argc - optind, datadir ? 0 : 1, datadir ? 0 : 1,
+    const char *datadir = cli_arg_str(a, "data"),
+               *key_path = cli_arg_str(a, "server-key");
+    const cli_val_t *witness = cli_arg(a, "witness");
+    const char *const *witnesses = witness->list;
+    size_t nwitness = witness->n;
+    int rc;
+
+    if ((rc = cli_positional(cli, (int)a->npos, datadir ? 0 : 1, datadir ? 0 : 1,
                              "FILE (or --data DIR)")))
         return rc;
     uint8_t pk[NMIRF_SIGN_PK_LEN];
@@ -171,7 +137,7 @@ s_verify(cli_t *cli, int argc, char **argv)
     uint64_t t0 = nmirf_mono_us();
     nmirf_audit_rc_t arc =
         datadir ? nmirf_audit_verify_dir(datadir, pk, &sum)
-                : nmirf_audit_verify_file(argv[optind], key_path ? pk : NULL, &sum);
+                : nmirf_audit_verify_file(a->rest[0], key_path ? pk : NULL, &sum);
     /* What agents saw: a log cut after their checkpoint, or changed at
        it, fails here though it verifies alone. */
     for (size_t i = 0; arc == NMIRF_AUDIT_OK && i < nwitness; i++) {
@@ -198,12 +164,52 @@ s_verify(cli_t *cli, int argc, char **argv)
     return CLI_EXIT_OK;
 }
 
-int
-cli_cmd_audit(cli_t *cli, int argc, char **argv)
+/* --witness names at most MAX_WITNESSES agents, and only with the store
+   whose log they witness. */
+static int
+s_verify_validate(cli_t *cli, const cli_args_t *a)
 {
-    static const cli_sub_t subs[] = {
-        {"export", s_export},
-        {"verify", s_verify},
-    };
-    return cli_dispatch(cli, "audit", subs, sizeof subs / sizeof subs[0], argc, argv);
+    if (cli_arg(a, "witness")->n > MAX_WITNESSES)
+        return cli_usage(cli, "at most %d --witness directories", MAX_WITNESSES);
+    if (cli_arg_has(a, "witness") && !cli_arg_has(a, "data"))
+        return cli_usage(cli, "--witness needs --data DIR (the broker's store)");
+    return 0;
 }
+
+#define EXPORT_MISSING "--data DIR and --out FILE are required"
+
+static const cli_opt_spec_t s_export_opts[] = {
+    {CLI_OPT("data", 'd', "DIR", CLI_STR, NULL, "the broker's data directory"),
+     .missing = EXPORT_MISSING},
+    {CLI_OPT("out", 'o', "FILE", CLI_STR, NULL, "where export writes"),
+     .missing = EXPORT_MISSING},
+    {CLI_OPT("server-key", 'S', "FILE", CLI_STR, NULL,
+             "the broker's public key NMIRFD.pub (default\n"
+             "DIR/keys/NMIRFD.pub)")},
+    {0},
+};
+
+static const cli_opt_spec_t s_verify_args[] = {
+    {.name = "FILE", .kind = CLI_STR, .flags = CLI_OPTIONAL},
+    {0},
+};
+static const cli_opt_spec_t s_verify_opts[] = {
+    {CLI_OPT("data", 'd', "DIR", CLI_STR, NULL,
+             "verify the broker's data directory instead of a FILE")},
+    {CLI_OPT("server-key", 'S', "FILE", CLI_STR, NULL,
+             "the broker's public key NMIRFD.pub (default\n"
+             "DIR/keys/NMIRFD.pub; for a FILE without -S, the key\n"
+             "the file names, with a warning)")},
+    {CLI_OPT("witness", 'w', "AGENT_DIR", CLI_STR, NULL,
+             "an agent's data directory whose kept checkpoint\n"
+             "the log must hold (with --data; repeatable)"),
+     .flags = CLI_REPEAT},
+    {0},
+};
+
+const cli_cmd_spec_t cli_audit_cmds[] = {
+    {CLI_CMD("audit export", "audit", s_export), .opts = s_export_opts},
+    {CLI_CMD("audit verify", "audit", s_verify), .args = s_verify_args,
+     .opts = s_verify_opts, .own_count = true, .validate = s_verify_validate},
+    {0},
+};

@@ -208,26 +208,9 @@ s_make_dirs(const char *out, char *why, size_t whylen)
 
 /* backup --data DATADIR OUTDIR */
 static int
-s_backup(cli_t *cli, int argc, char **argv)
+s_backup(cli_t *cli, const cli_args_t *a)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},
-        CLI_OPTS_END,
-    };
-    const char *datadir = NULL;
-    int c, rc;
-    cli_begin(cli, "backup", "backup");
-    while ((c = cli_getopt(cli, argc, argv, ":hd:", opts)) != -1) {
-        if (c == 'd')
-            datadir = optarg;
-        else
-            return cli_opt_exit(cli, c);
-    }
-    if ((rc = cli_positional(cli, argc - optind, 1, 1, "OUTDIR")))
-        return rc;
-    if (!datadir)
-        return cli_usage(cli, "--data DIR (the broker's data directory) is required");
-    const char *out = argv[optind];
+    const char *datadir = cli_arg_str(a, "data"), *out = cli_arg_str(a, "OUTDIR");
     if (strlen(datadir) > 3000 || strlen(out) > 3000)
         return cli_usage(cli, "a directory name longer than 3000 bytes");
     char src[4096], dst[4096], why[512] = "";
@@ -267,8 +250,18 @@ s_backup(cli_t *cli, int argc, char **argv)
     return CLI_EXIT_OK;
 }
 
-int
-cli_cmd_backup(cli_t *cli, int argc, char **argv)
-{
-    return s_backup(cli, argc, argv);
-}
+static const cli_opt_spec_t s_backup_args[] = {
+    {.name = "OUTDIR", .kind = CLI_STR},
+    {0},
+};
+static const cli_opt_spec_t s_backup_opts[] = {
+    {CLI_OPT("data", 'd', "DIR", CLI_STR, NULL,
+             "the broker's data directory (e.g. /var/lib/nmirf)"),
+     .missing = "--data DIR (the broker's data directory) is required"},
+    {0},
+};
+
+const cli_cmd_spec_t cli_backup_cmds[] = {
+    {CLI_CMD("backup", "backup", s_backup), .args = s_backup_args, .opts = s_backup_opts},
+    {0},
+};

@@ -8,31 +8,14 @@
 #include "cli.h"
 #include "nmirf_mp.h"
 
-/* Parses the line of a command that takes no arguments. Returns -1 to go
-   on, or the exit status to end with (0 after --help). */
+/* Runs op without a body and prints its reply through view (or as JSON
+   when always_json). */
 static int
-s_no_args(cli_t *cli, int argc, char **argv, const char *name)
+s_simple(cli_t *cli, const char *op, void (*view)(const msgpack_object *body),
+         bool always_json)
 {
-    static const struct option opts[] = {CLI_OPTS_END};
-    int c;
-    cli_begin(cli, name, name);
-    if ((c = cli_getopt(cli, argc, argv, ":h", opts)) != -1)
-        return cli_opt_exit(cli, c);
-    if (cli_positional(cli, argc - optind, 0, 0, "no argument"))
-        return CLI_EXIT_USAGE;
-    return -1;
-}
-
-/* Runs a command without arguments: parse, call op, print through view
-   (or as JSON when always_json). */
-static int
-s_simple(cli_t *cli, int argc, char **argv, const char *name, const char *op,
-         void (*view)(const msgpack_object *body), bool always_json)
-{
-    int rc = s_no_args(cli, argc, argv, name);
-    if (rc >= 0)
-        return rc;
     nmirf_reply_t *reply;
+    int rc;
     if ((rc = cli_call(cli, op, NULL, &reply)))
         return rc;
     if (always_json)
@@ -45,7 +28,6 @@ s_simple(cli_t *cli, int argc, char **argv, const char *name, const char *op,
 
 static const char *s_ping_broker; /* the endpoint, for the ping view */
 
-/* ping: the endpoint asked, the version, the sequence, the counters. */
 /* "mean commit": commit_us over commits, when the broker says both. */
 static void
 s_kv_mean_commit(const msgpack_object *body)
@@ -59,6 +41,7 @@ s_kv_mean_commit(const msgpack_object *body)
     cli_kv("mean commit", line);
 }
 
+/* ping: the endpoint asked, the version, the sequence, the counters. */
 static void
 s_view_ping(const msgpack_object *body)
 {
@@ -76,17 +59,19 @@ s_view_ping(const msgpack_object *body)
     s_kv_mean_commit(body);
 }
 
-int
-cli_cmd_ping(cli_t *cli, int argc, char **argv)
+static int
+s_ping(cli_t *cli, const cli_args_t *a)
 {
+    (void)a;
     s_ping_broker = cli->broker;
-    return s_simple(cli, argc, argv, "ping", "ping", s_view_ping, false);
+    return s_simple(cli, "ping", s_view_ping, false);
 }
 
-int
-cli_cmd_snapshot(cli_t *cli, int argc, char **argv)
+static int
+s_snapshot(cli_t *cli, const cli_args_t *a)
 {
-    return s_simple(cli, argc, argv, "snapshot", "snapshot", NULL, true);
+    (void)a;
+    return s_simple(cli, "snapshot", NULL, true);
 }
 
 /* A byte count as text with a binary unit ("12.3 MiB"). */
@@ -182,9 +167,17 @@ s_view_status(const msgpack_object *body)
     cli_table_destroy(&table);
 }
 
-int
-cli_cmd_status(cli_t *cli, int argc, char **argv)
+static int
+s_status(cli_t *cli, const cli_args_t *a)
 {
+    (void)a;
     s_ping_broker = cli->broker;
-    return s_simple(cli, argc, argv, "status", "status", s_view_status, false);
+    return s_simple(cli, "status", s_view_status, false);
 }
+
+const cli_cmd_spec_t cli_broker_cmds[] = {
+    {CLI_CMD("ping", "ping", s_ping)},
+    {CLI_CMD("snapshot", "snapshot", s_snapshot)},
+    {CLI_CMD("status", "status", s_status)},
+    {0},
+};

@@ -55,25 +55,9 @@ cli_store_damaged(cli_t *cli, const char *datadir, const char *cmd, const char *
 
 /* check --data DIR */
 static int
-s_check(cli_t *cli, int argc, char **argv)
+s_check(cli_t *cli, const cli_args_t *a)
 {
-    static const struct option opts[] = {
-        {"data", required_argument, NULL, 'd'},
-        CLI_OPTS_END,
-    };
-    const char *datadir = NULL;
-    int c, rc;
-    cli_begin(cli, "check", "check");
-    while ((c = cli_getopt(cli, argc, argv, ":hd:", opts)) != -1) {
-        if (c == 'd')
-            datadir = optarg;
-        else
-            return cli_opt_exit(cli, c);
-    }
-    if ((rc = cli_positional(cli, argc - optind, 0, 0, "no argument")))
-        return rc;
-    if (!datadir)
-        return cli_usage(cli, "--data DIR (the broker's data directory) is required");
+    const char *datadir = cli_arg_str(a, "data");
     if (strlen(datadir) > 3000)
         return cli_usage(cli, "a directory name longer than 3000 bytes");
     char dir[4096], file[4096], why[512] = "";
@@ -121,8 +105,14 @@ s_check(cli_t *cli, int argc, char **argv)
     return CLI_EXIT_OK;
 }
 
-int
-cli_cmd_check(cli_t *cli, int argc, char **argv)
-{
-    return s_check(cli, argc, argv);
-}
+static const cli_opt_spec_t s_check_opts[] = {
+    {CLI_OPT("data", 'd', "DIR", CLI_STR, NULL,
+             "the broker's data directory (e.g. /var/lib/nmirf)"),
+     .missing = "--data DIR (the broker's data directory) is required"},
+    {0},
+};
+
+const cli_cmd_spec_t cli_check_cmds[] = {
+    {CLI_CMD("check", "check", s_check), .opts = s_check_opts},
+    {0},
+};

@@ -16,29 +16,15 @@
 
 #define SHORT_MAX 512 /* a name is a short string (PROTOCOL.md section 6) */
 
-int
-cli_cmd_keygen(cli_t *cli, int argc, char **argv)
+/* keygen ID [--dir DIR] */
+static int
+s_keygen(cli_t *cli, const cli_args_t *a)
 {
-    static const struct option opts[] = {
-        {"dir", required_argument, NULL, 'd'},
-        CLI_OPTS_END,
-    };
-    const char *dir = ".";
+    const char *id = cli_arg_str(a, "ID");
+    const char *dir = cli_arg_has(a, "dir") ? cli_arg_str(a, "dir") : ".";
     char why[256] = "";
-    int c, rc;
+    int rc;
 
-    cli_begin(cli, "keygen", "keygen");
-    while ((c = cli_getopt(cli, argc, argv, ":hd:", opts)) != -1) {
-        if (c == 'd')
-            dir = optarg;
-        else
-            return cli_opt_exit(cli, c);
-    }
-    if ((rc = cli_positional(cli, argc - optind, 1, 1, "ID")))
-        return rc;
-    const char *id = argv[optind];
-    if ((rc = cli_check_entity_id(cli, "ID", id)))
-        return rc;
     /* A missing directory is made private: it is about to hold a secret. */
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return cli_local_error(cli, "cannot make directory %s: %s", dir, strerror(errno));
@@ -74,7 +60,6 @@ s_view_entity_body(const msgpack_object *body)
     cli_view_entity(nmirf_mp_get(body, "entity"));
 }
 
-/* entity enroll PUBFILE --role ROLE [--name-LANG S]... */
 /* Loads the entity id and public keys of a .pub (or .key) file, the raw
    CURVE key in curve. Returns 0 or the exit status after saying why. The
    caller wipes key (an ID.key also holds secrets). */
@@ -91,59 +76,19 @@ s_load_public(cli_t *cli, const char *path, nmirf_key_t *key, uint8_t curve[32])
     return 0;
 }
 
+/* The options of enroll that name the entity, by language. */
+static const char *const s_name_opts[3] = {"name-fr", "name-ar", "name-en"};
+static const char *const s_name_langs[3] = {"fr", "ar", "en"};
+
+/* Sends op (entity.enroll or entity.rotate) with the id and public keys
+   of the file at path; enroll adds the role and the names a gives. */
 static int
-s_enroll(cli_t *cli, int argc, char **argv)
+s_send_keys(cli_t *cli, const cli_args_t *a, const char *path, const char *op)
 {
-    static const struct option opts[] = {
-        {"role", required_argument, NULL, 'r'},
-        {"name-fr", required_argument, NULL, 'F'},
-        {"name-ar", required_argument, NULL, 'A'},
-        {"name-en", required_argument, NULL, 'N'},
-        CLI_OPTS_END,
-    };
-    const char *role = NULL;
-    const char *names[3] = {NULL, NULL, NULL}; /* fr, ar, en */
-    static const char *const langs[3] = {"fr", "ar", "en"};
-    int c, rc;
-
-    while ((c = cli_getopt(cli, argc, argv, ":hr:", opts)) != -1) {
-        switch (c) {
-        case 'r':
-            role = optarg;
-            break;
-        case 'F':
-            names[0] = optarg;
-            break;
-        case 'A':
-            names[1] = optarg;
-            break;
-        case 'N':
-            names[2] = optarg;
-            break;
-        default:
-            return cli_opt_exit(cli, c);
-        }
-    }
-    if ((rc = cli_positional(cli, argc - optind, 1, 1, "PUBFILE")))
-        return rc;
-    const char *path = argv[optind];
-    if (!role)
-        return cli_usage(cli, "--role is required (coordinator, ministry or observer)");
-    if ((rc = cli_check_enum(cli, "--role", role, cli_roles)))
-        return rc;
-    size_t nnames = 0;
-    for (size_t i = 0; i < 3; i++) {
-        if (!names[i])
-            continue;
-        char option[16];
-        snprintf(option, sizeof option, "--name-%s", langs[i]);
-        if ((rc = cli_check_text(cli, option, names[i], SHORT_MAX)))
-            return rc;
-        nnames++;
-    }
-
+    bool enroll = strcmp(op, "entity.enroll") == 0;
     nmirf_key_t key;
     uint8_t curve[32];
+    int rc;
     if ((rc = s_load_public(cli, path, &key, curve)))
         return rc;
 
@@ -151,23 +96,36 @@ s_enroll(cli_t *cli, int argc, char **argv)
     msgpack_packer pk;
     msgpack_sbuffer_init(&body);
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 5);
+    msgpack_pack_map(&pk, enroll ? 5 : 3);
     nmirf_mp_pack_kv_str(&pk, "id", key.entity);
-    nmirf_mp_pack_kv_str(&pk, "role", role);
-    nmirf_mp_pack_str(&pk, "names");
-    msgpack_pack_map(&pk, nnames);
-    for (size_t i = 0; i < 3; i++)
-        if (names[i])
-            nmirf_mp_pack_kv_str(&pk, langs[i], names[i]);
+    if (enroll) {
+        size_t nnames = 0;
+        for (size_t i = 0; i < 3; i++)
+            nnames += cli_arg_has(a, s_name_opts[i]);
+        nmirf_mp_pack_kv_str(&pk, "role", cli_arg_str(a, "role"));
+        nmirf_mp_pack_str(&pk, "names");
+        msgpack_pack_map(&pk, nnames);
+        for (size_t i = 0; i < 3; i++)
+            if (cli_arg_has(a, s_name_opts[i]))
+                nmirf_mp_pack_kv_str(&pk, s_name_langs[i],
+                                     cli_arg_str(a, s_name_opts[i]));
+    }
     nmirf_mp_pack_str(&pk, "sign_key");
     nmirf_mp_pack_bin(&pk, key.sign_pk, sizeof key.sign_pk);
     nmirf_mp_pack_str(&pk, "curve_key");
     nmirf_mp_pack_bin(&pk, curve, sizeof curve);
     nmirf_key_wipe(&key);
 
-    rc = cli_call_show(cli, "entity.enroll", &body, s_view_entity_body);
+    rc = cli_call_show(cli, op, &body, s_view_entity_body);
     msgpack_sbuffer_destroy(&body);
     return rc;
+}
+
+/* entity enroll PUBFILE --role ROLE [--name-LANG S]... */
+static int
+s_enroll(cli_t *cli, const cli_args_t *a)
+{
+    return s_send_keys(cli, a, cli_arg_str(a, "PUBFILE"), "entity.enroll");
 }
 
 /* entity list: a row per entity, named in the first of en, fr, ar. */
@@ -200,95 +158,78 @@ s_view_entities(const msgpack_object *body)
 
 /* entity list */
 static int
-s_list(cli_t *cli, int argc, char **argv)
+s_list(cli_t *cli, const cli_args_t *a)
 {
-    static const struct option opts[] = {CLI_OPTS_END};
-    int c, rc;
-    if ((c = cli_getopt(cli, argc, argv, ":h", opts)) != -1)
-        return cli_opt_exit(cli, c);
-    if ((rc = cli_positional(cli, argc - optind, 0, 0, "no argument")))
-        return rc;
+    (void)a;
     return cli_call_show(cli, "entity.list", NULL, s_view_entities);
-}
-
-/* show and revoke: one entity id in, {entity} out. */
-static int
-s_by_id(cli_t *cli, int argc, char **argv, const char *op)
-{
-    static const struct option opts[] = {CLI_OPTS_END};
-    int c, rc;
-    if ((c = cli_getopt(cli, argc, argv, ":h", opts)) != -1)
-        return cli_opt_exit(cli, c);
-    if ((rc = cli_positional(cli, argc - optind, 1, 1, "ID")))
-        return rc;
-    const char *id = argv[optind];
-    if ((rc = cli_check_entity_id(cli, "ID", id)))
-        return rc;
-
-    msgpack_sbuffer body;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&body);
-    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 1);
-    nmirf_mp_pack_kv_str(&pk, "id", id);
-    rc = cli_call_show(cli, op, &body, s_view_entity_body);
-    msgpack_sbuffer_destroy(&body);
-    return rc;
 }
 
 /* entity show ID */
 static int
-s_show(cli_t *cli, int argc, char **argv)
+s_show(cli_t *cli, const cli_args_t *a)
 {
-    return s_by_id(cli, argc, argv, "entity.show");
+    return cli_args_call_show(cli, a, "entity.show", s_view_entity_body);
 }
 
 /* entity revoke ID */
 static int
-s_revoke(cli_t *cli, int argc, char **argv)
+s_revoke(cli_t *cli, const cli_args_t *a)
 {
-    return s_by_id(cli, argc, argv, "entity.revoke");
+    return cli_args_call_show(cli, a, "entity.revoke", s_view_entity_body);
 }
 
 /* entity rotate NEWPUBFILE: the id and the new public keys come from the
    file, so the coordinator cannot give one entity another's keys by a
    typo on the line. */
 static int
-s_rotate(cli_t *cli, int argc, char **argv)
+s_rotate(cli_t *cli, const cli_args_t *a)
 {
-    static const struct option opts[] = {CLI_OPTS_END};
-    int c, rc;
-    if ((c = cli_getopt(cli, argc, argv, ":h", opts)) != -1)
-        return cli_opt_exit(cli, c);
-    if ((rc = cli_positional(cli, argc - optind, 1, 1, "NEWPUBFILE")))
-        return rc;
-    const char *path = argv[optind];
-    nmirf_key_t key;
-    uint8_t curve[32];
-    if ((rc = s_load_public(cli, path, &key, curve)))
-        return rc;
-    msgpack_sbuffer body;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&body);
-    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 3);
-    nmirf_mp_pack_kv_str(&pk, "id", key.entity);
-    nmirf_mp_pack_str(&pk, "sign_key");
-    nmirf_mp_pack_bin(&pk, key.sign_pk, sizeof key.sign_pk);
-    nmirf_mp_pack_str(&pk, "curve_key");
-    nmirf_mp_pack_bin(&pk, curve, sizeof curve);
-    nmirf_key_wipe(&key);
-    rc = cli_call_show(cli, "entity.rotate", &body, s_view_entity_body);
-    msgpack_sbuffer_destroy(&body);
-    return rc;
+    return s_send_keys(cli, a, cli_arg_str(a, "NEWPUBFILE"), "entity.rotate");
 }
 
-int
-cli_cmd_entity(cli_t *cli, int argc, char **argv)
-{
-    static const cli_sub_t subs[] = {
-        {"enroll", s_enroll}, {"list", s_list},     {"show", s_show},
-        {"revoke", s_revoke}, {"rotate", s_rotate},
-    };
-    return cli_dispatch(cli, "entity", subs, sizeof subs / sizeof subs[0], argc, argv);
-}
+static const cli_opt_spec_t s_keygen_args[] = {
+    {.name = "ID", .kind = CLI_ENTITY},
+    {0},
+};
+static const cli_opt_spec_t s_keygen_opts[] = {
+    {CLI_OPT("dir", 'd', "DIR", CLI_STR, NULL, "where to write the files (default: .)")},
+    {0},
+};
+
+static const cli_opt_spec_t s_enroll_args[] = {
+    {.name = "PUBFILE", .kind = CLI_STR},
+    {0},
+};
+/* Checked after PUBFILE and --role's presence (late_checks), as always. */
+static const cli_opt_spec_t s_enroll_opts[] = {
+    {CLI_OPT("role", 'r', "ROLE", CLI_ENUM, NULL, "the entity's role"), .set = cli_roles,
+     .missing = "--role is required (coordinator, ministry or observer)"},
+    {CLI_OPT("name-fr", 0, "S", CLI_TEXT, NULL, "the entity's name in French"),
+     .max = SHORT_MAX},
+    {CLI_OPT("name-ar", 0, "S", CLI_TEXT, NULL, "the entity's name in Arabic"),
+     .max = SHORT_MAX},
+    {CLI_OPT("name-en", 0, "S", CLI_TEXT, NULL, "the entity's name in English"),
+     .max = SHORT_MAX},
+    {0},
+};
+
+static const cli_opt_spec_t s_id_args[] = {
+    {.name = "ID", .kind = CLI_ENTITY, .key = "id"},
+    {0},
+};
+
+static const cli_opt_spec_t s_rotate_args[] = {
+    {.name = "NEWPUBFILE", .kind = CLI_STR},
+    {0},
+};
+
+const cli_cmd_spec_t cli_entity_cmds[] = {
+    {CLI_CMD("keygen", "keygen", s_keygen), .args = s_keygen_args, .opts = s_keygen_opts},
+    {CLI_CMD("entity enroll", "entity", s_enroll), .args = s_enroll_args,
+     .opts = s_enroll_opts, .late_checks = true},
+    {CLI_CMD("entity list", "entity", s_list)},
+    {CLI_CMD("entity show", "entity", s_show), .args = s_id_args},
+    {CLI_CMD("entity revoke", "entity", s_revoke), .args = s_id_args},
+    {CLI_CMD("entity rotate", "entity", s_rotate), .args = s_rotate_args},
+    {0},
+};

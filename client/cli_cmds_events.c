@@ -470,44 +470,28 @@ done:
     return rc;
 }
 
-int
-cli_cmd_events(cli_t *cli, int argc, char **argv)
+/* events [--since N] [--limit N] | events --follow [--since N] */
+static int
+s_events(cli_t *cli, const cli_args_t *a)
 {
-    static const struct option opts[] = {
-        {"since", required_argument, NULL, 's'},
-        {"limit", required_argument, NULL, 'n'},
-        {"follow", no_argument, NULL, 'f'},
-        CLI_OPTS_END,
-    };
-    uint64_t since = 0, limit = 0;
-    bool has_since = false, has_limit = false, follow = false;
-    int c, rc;
-
-    cli_begin(cli, "events", "events");
-    while ((c = cli_getopt(cli, argc, argv, ":hs:n:f", opts)) != -1) {
-        switch (c) {
-        case 's':
-            if ((rc = cli_parse_uint(cli, "--since", optarg, &since)))
-                return rc;
-            has_since = true;
-            break;
-        case 'n':
-            if ((rc = cli_parse_uint(cli, "--limit", optarg, &limit)))
-                return rc;
-            has_limit = true;
-            break;
-        case 'f':
-            follow = true;
-            break;
-        default:
-            return cli_opt_exit(cli, c);
-        }
-    }
-    if ((rc = cli_positional(cli, argc - optind, 0, 0, "no argument")))
-        return rc;
-    if (follow && has_limit)
+    const cli_val_t *since = cli_arg(a, "since"), *limit = cli_arg(a, "limit");
+    if (cli_arg_has(a, "follow") && limit->n)
         return cli_usage(cli, "--limit does not go with --follow");
-    if (follow)
-        return s_follow(cli, since, has_since);
-    return s_list(cli, since, limit, has_limit);
+    if (cli_arg_has(a, "follow"))
+        return s_follow(cli, since->u, since->n > 0);
+    return s_list(cli, since->u, limit->u, limit->n > 0);
 }
+
+static const cli_opt_spec_t s_events_opts[] = {
+    {CLI_OPT("since", 's', "N", CLI_UINT, NULL,
+             "start after event N (default 0; with --follow: now)")},
+    {CLI_OPT("limit", 'n', "N", CLI_UINT, NULL,
+             "at most N events (default 1000, at most 10000)")},
+    {CLI_OPT("follow", 'f', NULL, CLI_FLAG, NULL, "keep printing new events")},
+    {0},
+};
+
+const cli_cmd_spec_t cli_events_cmds[] = {
+    {CLI_CMD("events", "events", s_events), .opts = s_events_opts},
+    {0},
+};

@@ -16,30 +16,6 @@
 #define SHORT_MAX 512        /* a name's limit */
 #define MAX_LIST 256         /* a list's limit */
 
-/* Parses a number flag: finite, magnitude at most 1e15 (as the broker). */
-static int
-s_number(cli_t *cli, const char *option, const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    *out = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(*out) || fabs(*out) > 1e15)
-        return cli_usage(cli, "%s: '%s' is not a number (at most 1e15)", option, s);
-    return 0;
-}
-
-int
-cli_parse_point(cli_t *cli, const char *option, const char *s, cli_point_t *out)
-{
-    const char *eq = strchr(s, '=');
-    if (!eq || eq - s != 10)
-        return cli_usage(cli, "%s: '%s' is not DATE=VALUE", option, s);
-    memcpy(out->date, s, 10);
-    out->date[10] = 0;
-    int rc = cli_check_date(cli, option, out->date);
-    return rc ? rc : s_number(cli, option, eq + 1, &out->value);
-}
-
 void
 cli_pack_number(msgpack_packer *pk, double v)
 {
@@ -133,147 +109,57 @@ s_view_show(const msgpack_object *body)
     }
 }
 
-/* The fields add and update share. */
-typedef struct {
-    const char *recs[MAX_LIST];      /* --rec */
-    size_t nrecs;                    /* how many */
-    const char *title, *description; /* --title, --description */
-    const char *indicator, *unit;    /* --indicator NAME, --unit */
-    double baseline, target;         /* --baseline, --target */
-    bool has_baseline, has_target;   /* given */
-    cli_point_t schedule[MAX_LIST];  /* --milestone DATE=VALUE */
-    size_t nschedule;                /* how many */
-} s_fields_t;
-
-/* Reads the flags of add/update into f. Returns 0 or an exit status. */
+/* An indicator is a name and a target; its other flags mean nothing
+   without them. */
 static int
-s_read_fields(cli_t *cli, int argc, char **argv, s_fields_t *f)
+s_validate_indicator(cli_t *cli, const cli_args_t *a)
 {
-    static const struct option opts[] = {
-        {"rec", required_argument, NULL, 'R'},
-        {"title", required_argument, NULL, 't'},
-        {"description", required_argument, NULL, 'd'},
-        {"indicator", required_argument, NULL, 'i'},
-        {"unit", required_argument, NULL, 'u'},
-        {"baseline", required_argument, NULL, 'b'},
-        {"target", required_argument, NULL, 'T'},
-        {"milestone", required_argument, NULL, 'm'},
-        CLI_OPTS_END,
-    };
-    int c, rc;
-    while ((c = cli_getopt(cli, argc, argv, ":hR:t:d:i:u:b:T:m:", opts)) != -1) {
-        switch (c) {
-        case 'R':
-            if ((rc = cli_check_rec_id(cli, "--rec", optarg)))
-                return rc;
-            if (f->nrecs == MAX_LIST)
-                return cli_usage(cli, "--rec: more than %d", MAX_LIST);
-            f->recs[f->nrecs++] = optarg;
-            break;
-        case 't':
-            if ((rc = cli_check_text(cli, "--title", optarg, SHORT_MAX)))
-                return rc;
-            f->title = optarg;
-            break;
-        case 'd':
-            if ((rc = cli_check_text(cli, "--description", optarg, TEXT_MAX)))
-                return rc;
-            f->description = optarg;
-            break;
-        case 'i':
-            if ((rc = cli_check_text(cli, "--indicator", optarg, SHORT_MAX)))
-                return rc;
-            f->indicator = optarg;
-            break;
-        case 'u':
-            if ((rc = cli_check_text(cli, "--unit", optarg, SHORT_MAX)))
-                return rc;
-            f->unit = optarg;
-            break;
-        case 'b':
-            if ((rc = s_number(cli, "--baseline", optarg, &f->baseline)))
-                return rc;
-            f->has_baseline = true;
-            break;
-        case 'T':
-            if ((rc = s_number(cli, "--target", optarg, &f->target)))
-                return rc;
-            f->has_target = true;
-            break;
-        case 'm':
-            if (f->nschedule == MAX_LIST)
-                return cli_usage(cli, "--milestone: more than %d", MAX_LIST);
-            if ((rc = cli_parse_point(cli, "--milestone", optarg,
-                                      &f->schedule[f->nschedule])))
-                return rc;
-            f->nschedule++;
-            break;
-        default:
-            return cli_opt_exit(cli, c);
-        }
-    }
-    bool any_ind = f->unit || f->has_baseline || f->has_target || f->nschedule;
-    if ((f->indicator || any_ind) && !(f->indicator && f->has_target))
+    bool named = cli_arg_has(a, "indicator"), target = cli_arg_has(a, "target");
+    bool any_ind = cli_arg_has(a, "unit") || cli_arg_has(a, "baseline") || target ||
+                   cli_arg_has(a, "milestone");
+    if ((named || any_ind) && !(named && target))
         return cli_usage(cli, "an indicator needs --indicator NAME and --target N");
     return 0;
 }
 
-/* Packs the fields given in f (and id if nonzero) as a body. */
+/* Packs the body of add and update: the options with a key (id, recs,
+   title, description), then the indicator, a map of its own. */
 static void
-s_pack_fields(msgpack_sbuffer *body, const s_fields_t *f, uint64_t id)
+s_pack_fields(msgpack_sbuffer *body, const cli_args_t *a)
 {
     msgpack_packer pk;
     msgpack_packer_init(&pk, body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk,
-                     !!id + !!f->nrecs + !!f->title + !!f->description + !!f->indicator);
-    if (id)
-        nmirf_mp_pack_kv_uint(&pk, "id", id);
-    if (f->nrecs) {
-        nmirf_mp_pack_str(&pk, "recs");
-        msgpack_pack_array(&pk, f->nrecs);
-        for (size_t i = 0; i < f->nrecs; i++)
-            nmirf_mp_pack_str(&pk, f->recs[i]);
+    bool has_ind = cli_arg_has(a, "indicator");
+    cli_args_pack(a, &pk, has_ind);
+    if (!has_ind)
+        return;
+    const cli_val_t *unit = cli_arg(a, "unit"), *baseline = cli_arg(a, "baseline"),
+                    *schedule = cli_arg(a, "milestone");
+    nmirf_mp_pack_str(&pk, "indicator");
+    msgpack_pack_map(&pk, 2 + !!unit->n + !!baseline->n + !!schedule->n);
+    nmirf_mp_pack_kv_str(&pk, "name", cli_arg_str(a, "indicator"));
+    if (unit->n)
+        nmirf_mp_pack_kv_str(&pk, "unit", unit->s);
+    if (baseline->n) {
+        nmirf_mp_pack_str(&pk, "baseline");
+        cli_pack_number(&pk, baseline->num);
     }
-    if (f->title)
-        nmirf_mp_pack_kv_str(&pk, "title", f->title);
-    if (f->description)
-        nmirf_mp_pack_kv_str(&pk, "description", f->description);
-    if (f->indicator) {
-        nmirf_mp_pack_str(&pk, "indicator");
-        msgpack_pack_map(&pk, 2 + !!f->unit + f->has_baseline + !!f->nschedule);
-        nmirf_mp_pack_kv_str(&pk, "name", f->indicator);
-        if (f->unit)
-            nmirf_mp_pack_kv_str(&pk, "unit", f->unit);
-        if (f->has_baseline) {
-            nmirf_mp_pack_str(&pk, "baseline");
-            cli_pack_number(&pk, f->baseline);
-        }
-        nmirf_mp_pack_str(&pk, "target");
-        cli_pack_number(&pk, f->target);
-        if (f->nschedule) {
-            nmirf_mp_pack_str(&pk, "schedule");
-            cli_pack_points(&pk, f->schedule, f->nschedule);
-        }
+    nmirf_mp_pack_str(&pk, "target");
+    cli_pack_number(&pk, cli_arg(a, "target")->num);
+    if (schedule->n) {
+        nmirf_mp_pack_str(&pk, "schedule");
+        cli_pack_points(&pk, schedule->points, schedule->n);
     }
 }
 
 /* measure add --rec ID... --title T [--description T] [indicator flags] */
 static int
-s_add(cli_t *cli, int argc, char **argv)
+s_add(cli_t *cli, const cli_args_t *a)
 {
-    static s_fields_t f; /* large: not on the stack */
-    memset(&f, 0, sizeof f);
-    int rc = s_read_fields(cli, argc, argv, &f);
-    if (rc || (rc = cli_positional(cli, argc - optind, 0, 0, "no argument")))
-        return rc;
-    if (!f.nrecs)
-        return cli_usage(cli, "--rec is required (repeat it for several)");
-    if (!f.title)
-        return cli_usage(cli, "--title is required");
     msgpack_sbuffer body;
     msgpack_sbuffer_init(&body);
-    s_pack_fields(&body, &f, 0);
-    rc = cli_call_show(cli, "measure.add", &body, s_view_body);
+    s_pack_fields(&body, a);
+    int rc = cli_call_show(cli, "measure.add", &body, s_view_body);
     msgpack_sbuffer_destroy(&body);
     return rc;
 }
@@ -281,24 +167,18 @@ s_add(cli_t *cli, int argc, char **argv)
 /* measure update ID [--rec ID]... [--title T] [--description T] [indicator
    flags] */
 static int
-s_update(cli_t *cli, int argc, char **argv)
+s_update(cli_t *cli, const cli_args_t *a)
 {
-    static s_fields_t f;
-    memset(&f, 0, sizeof f);
-    uint64_t id;
-    int rc = s_read_fields(cli, argc, argv, &f);
-    if (rc || (rc = cli_positional(cli, argc - optind, 1, 1, "the measure number ID")) ||
-        (rc = cli_parse_uint(cli, "ID", argv[optind], &id)))
-        return rc;
-    if (id == 0)
+    if (cli_arg(a, "ID")->u == 0)
         return cli_usage(cli, "ID: measures are numbered from 1");
-    if (!f.nrecs && !f.title && !f.description && !f.indicator)
+    if (!cli_arg_has(a, "rec") && !cli_arg_has(a, "title") &&
+        !cli_arg_has(a, "description") && !cli_arg_has(a, "indicator"))
         return cli_usage(cli, "nothing to change: give --rec, --title, --description "
                               "or an indicator");
     msgpack_sbuffer body;
     msgpack_sbuffer_init(&body);
-    s_pack_fields(&body, &f, id);
-    rc = cli_call_show(cli, "measure.update", &body, s_view_body);
+    s_pack_fields(&body, a);
+    int rc = cli_call_show(cli, "measure.update", &body, s_view_body);
     msgpack_sbuffer_destroy(&body);
     return rc;
 }
@@ -350,76 +230,70 @@ s_view_list(const msgpack_object *body)
 
 /* measure list [--rec ID] [--limit N] */
 static int
-s_list(cli_t *cli, int argc, char **argv)
+s_list(cli_t *cli, const cli_args_t *a)
 {
-    static const struct option opts[] = {
-        {"rec", required_argument, NULL, 'R'},
-        {"limit", required_argument, NULL, 'n'},
-        CLI_OPTS_END,
-    };
-    const char *rec = NULL;
-    uint64_t limit = 0;
-    bool has_limit = false;
-    int c, rc;
-    while ((c = cli_getopt(cli, argc, argv, ":hR:n:", opts)) != -1) {
-        if (c == 'R') {
-            if ((rc = cli_check_rec_id(cli, "--rec", optarg)))
-                return rc;
-            rec = optarg;
-        } else if (c == 'n') {
-            if ((rc = cli_parse_uint(cli, "--limit", optarg, &limit)))
-                return rc;
-            has_limit = true;
-        } else
-            return cli_opt_exit(cli, c);
-    }
-    if ((rc = cli_positional(cli, argc - optind, 0, 0, "no argument")))
-        return rc;
-    msgpack_sbuffer body;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&body);
-    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, !!rec + has_limit);
-    if (rec)
-        nmirf_mp_pack_kv_str(&pk, "rec", rec);
-    if (has_limit)
-        nmirf_mp_pack_kv_uint(&pk, "limit", limit);
-    rc = cli_call_show(cli, "measure.list", &body, s_view_list);
-    msgpack_sbuffer_destroy(&body);
-    return rc;
+    return cli_args_call_show(cli, a, "measure.list", s_view_list);
 }
 
 /* measure show ID */
 static int
-s_show(cli_t *cli, int argc, char **argv)
+s_show(cli_t *cli, const cli_args_t *a)
 {
-    static const struct option opts[] = {CLI_OPTS_END};
-    uint64_t id;
-    int c, rc;
-    while ((c = cli_getopt(cli, argc, argv, ":h", opts)) != -1)
-        return cli_opt_exit(cli, c);
-    if ((rc = cli_positional(cli, argc - optind, 1, 1, "the measure number ID")) ||
-        (rc = cli_parse_uint(cli, "ID", argv[optind], &id)))
-        return rc;
-    msgpack_sbuffer body;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&body);
-    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 1);
-    nmirf_mp_pack_kv_uint(&pk, "id", id);
-    rc = cli_call_show(cli, "measure.show", &body, s_view_show);
-    msgpack_sbuffer_destroy(&body);
-    return rc;
+    return cli_args_call_show(cli, a, "measure.show", s_view_show);
 }
 
-int
-cli_cmd_measure(cli_t *cli, int argc, char **argv)
-{
-    static const cli_sub_t subs[] = {
-        {"add", s_add},
-        {"update", s_update},
-        {"list", s_list},
-        {"show", s_show},
-    };
-    return cli_dispatch(cli, "measure", subs, sizeof subs / sizeof subs[0], argc, argv);
-}
+/* The options of add and update; add requires --rec and --title. */
+#define MEASURE_OPTS(REC_MISSING, TITLE_MISSING)                                         \
+    {CLI_OPT("rec", 'R', "ID", CLI_REC, "recs",                                          \
+             "a linked recommendation (repeat); update replaces\n"                       \
+             "the list"),                                                                \
+     .flags = CLI_REPEAT, .max_times = MAX_LIST, .missing = REC_MISSING},                \
+        {CLI_OPT("title", 't', "TEXT", CLI_TEXT, "title", "what will be done"),          \
+         .max = SHORT_MAX, .missing = TITLE_MISSING},                                    \
+        {CLI_OPT("description", 'd', "TEXT", CLI_TEXT, "description", "more detail"),    \
+         .max = TEXT_MAX},                                                               \
+        {CLI_OPT("indicator", 'i', "NAME", CLI_TEXT, NULL,                               \
+                 "the indicator's name (update replaces the whole\n"                     \
+                 "indicator: give all its flags again)"),                                \
+         .max = SHORT_MAX},                                                              \
+        {CLI_OPT("unit", 'u', "U", CLI_TEXT, NULL, "e.g. persons, %"),                   \
+         .max = SHORT_MAX},                                                              \
+        {CLI_OPT("baseline", 'b', "N", CLI_NUMBER, NULL, "the value at the start")},     \
+        {CLI_OPT("target", 'T', "N", CLI_NUMBER, NULL, "the value to reach")},           \
+    {                                                                                    \
+        CLI_OPT("milestone", 'm', "DATE=VALUE", CLI_POINT, NULL,                         \
+                "a planned value by DATE (repeat)"),                                     \
+            .flags = CLI_REPEAT, .max_times = MAX_LIST                                   \
+    }
+
+static const cli_opt_spec_t s_add_opts[] = {
+    MEASURE_OPTS("--rec is required (repeat it for several)", "--title is required"),
+    {0},
+};
+static const cli_opt_spec_t s_update_opts[] = {
+    MEASURE_OPTS(NULL, NULL),
+    {0},
+};
+
+static const cli_opt_spec_t s_id_args[] = {
+    {.name = "ID", .kind = CLI_UINT, .key = "id"},
+    {0},
+};
+
+static const cli_opt_spec_t s_list_opts[] = {
+    {CLI_OPT("rec", 'R', "ID", CLI_REC, "rec", "measures linked to one recommendation")},
+    {CLI_OPT("limit", 'n', "N", CLI_UINT, "limit", "at most N rows (default 1000)")},
+    {0},
+};
+
+const cli_cmd_spec_t cli_measure_cmds[] = {
+    {CLI_CMD("measure add", "measure", s_add), .opts = s_add_opts,
+     .validate = s_validate_indicator},
+    {CLI_CMD("measure update", "measure", s_update), .args = s_id_args,
+     .opts = s_update_opts, .expect = "the measure number ID",
+     .validate = s_validate_indicator},
+    {CLI_CMD("measure list", "measure", s_list), .opts = s_list_opts},
+    {CLI_CMD("measure show", "measure", s_show), .args = s_id_args,
+     .expect = "the measure number ID"},
+    {0},
+};

@@ -98,42 +98,12 @@ s_report_bad(const char *path, const nmirf_recreader_t *rd, const nmirf_recrow_t
 
 /* rec import FILE [--format json|csv|uhri] [--skip-bad] [--lang L] */
 static int
-s_import(cli_t *cli, int argc, char **argv)
+s_import(cli_t *cli, const cli_args_t *a)
 {
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'f'},
-        {"skip-bad", no_argument, NULL, 's'},
-        {"lang", required_argument, NULL, 'L'},
-        CLI_OPTS_END,
-    };
-    static const char *const formats[] = {"json", "csv", "uhri", NULL};
-    static const char *const langs[] = {"fr", "ar", "en", NULL};
-    const char *format = NULL, *lang = NULL;
-    bool skip_bad = false;
-    int c, rc;
-
-    while ((c = cli_getopt(cli, argc, argv, ":hf:sL:", opts)) != -1) {
-        switch (c) {
-        case 'f':
-            if ((rc = cli_check_enum(cli, "--format", optarg, formats)))
-                return rc;
-            format = optarg;
-            break;
-        case 's':
-            skip_bad = true;
-            break;
-        case 'L':
-            if ((rc = cli_check_enum(cli, "--lang", optarg, langs)))
-                return rc;
-            lang = optarg;
-            break;
-        default:
-            return cli_opt_exit(cli, c);
-        }
-    }
-    if ((rc = cli_positional(cli, argc - optind, 1, 1, "FILE")))
-        return rc;
-    const char *path = argv[optind];
+    const char *path = cli_arg_str(a, "FILE.json|FILE.csv");
+    const char *format = cli_arg_str(a, "format"), *lang = cli_arg_str(a, "lang");
+    bool skip_bad = cli_arg_has(a, "skip-bad");
+    int rc;
 
     /* A file that cannot be read or parsed is bad local input (exit 2),
        like a bad flag: the user fixes the file and runs again. */
@@ -270,52 +240,14 @@ s_assigned_to(const json_t *asg, const char *entity)
    [--status S]: every recommendation in full, from one snapshot (one
    consistent state), in id order. */
 static int
-s_export(cli_t *cli, int argc, char **argv)
+s_export(cli_t *cli, const cli_args_t *a)
 {
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'f'},
-        {"out", required_argument, NULL, 'o'},
-        {"mechanism", required_argument, NULL, 'm'},
-        {"entity", required_argument, NULL, 'E'},
-        {"status", required_argument, NULL, 's'},
-        CLI_OPTS_END,
-    };
-    static const char *const formats[] = {"json", "csv", NULL};
-    const char *format = "json", *out_path = NULL, *mechanism = NULL, *entity = NULL,
-               *status = NULL;
-    int c, rc;
+    const char *format = cli_arg_has(a, "format") ? cli_arg_str(a, "format") : "json";
+    const char *out_path = cli_arg_str(a, "out"),
+               *mechanism = cli_arg_str(a, "mechanism"),
+               *entity = cli_arg_str(a, "entity"), *status = cli_arg_str(a, "status");
+    int rc;
 
-    while ((c = cli_getopt(cli, argc, argv, ":hf:o:m:E:s:", opts)) != -1) {
-        switch (c) {
-        case 'f':
-            if ((rc = cli_check_enum(cli, "--format", optarg, formats)))
-                return rc;
-            format = optarg;
-            break;
-        case 'o':
-            out_path = optarg;
-            break;
-        case 'm':
-            if ((rc = cli_check_enum(cli, "--mechanism", optarg, cli_mechanisms)))
-                return rc;
-            mechanism = optarg;
-            break;
-        case 'E':
-            if ((rc = cli_check_entity_id(cli, "--entity", optarg)))
-                return rc;
-            entity = optarg;
-            break;
-        case 's':
-            if ((rc = cli_check_enum(cli, "--status", optarg, cli_statuses)))
-                return rc;
-            status = optarg;
-            break;
-        default:
-            return cli_opt_exit(cli, c);
-        }
-    }
-    if ((rc = cli_positional(cli, argc - optind, 0, 0, "no argument")))
-        return rc;
     if (!out_path && cli->json)
         format = "json";
 
@@ -433,73 +365,9 @@ s_view_list(const msgpack_object *body)
 
 /* rec list [--mechanism M] [--entity ID] [--status S] [--text T] [--limit N] */
 static int
-s_list(cli_t *cli, int argc, char **argv)
+s_list(cli_t *cli, const cli_args_t *a)
 {
-    static const struct option opts[] = {
-        {"mechanism", required_argument, NULL, 'm'},
-        {"entity", required_argument, NULL, 'E'},
-        {"status", required_argument, NULL, 's'},
-        {"text", required_argument, NULL, 'T'},
-        {"limit", required_argument, NULL, 'n'},
-        CLI_OPTS_END,
-    };
-    const char *mechanism = NULL, *entity = NULL, *status = NULL, *text = NULL;
-    uint64_t limit = 0;
-    bool has_limit = false;
-    int c, rc;
-
-    while ((c = cli_getopt(cli, argc, argv, ":hm:E:s:T:n:", opts)) != -1) {
-        switch (c) {
-        case 'm':
-            if ((rc = cli_check_enum(cli, "--mechanism", optarg, cli_mechanisms)))
-                return rc;
-            mechanism = optarg;
-            break;
-        case 'E':
-            if ((rc = cli_check_entity_id(cli, "--entity", optarg)))
-                return rc;
-            entity = optarg;
-            break;
-        case 's':
-            if ((rc = cli_check_enum(cli, "--status", optarg, cli_statuses)))
-                return rc;
-            status = optarg;
-            break;
-        case 'T':
-            if ((rc = cli_check_text(cli, "--text", optarg, SHORT_MAX)))
-                return rc;
-            text = optarg;
-            break;
-        case 'n':
-            if ((rc = cli_parse_uint(cli, "--limit", optarg, &limit)))
-                return rc;
-            has_limit = true;
-            break;
-        default:
-            return cli_opt_exit(cli, c);
-        }
-    }
-    if ((rc = cli_positional(cli, argc - optind, 0, 0, "no argument")))
-        return rc;
-
-    msgpack_sbuffer body;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&body);
-    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, !!mechanism + !!entity + !!status + !!text + has_limit);
-    if (mechanism)
-        nmirf_mp_pack_kv_str(&pk, "mechanism", mechanism);
-    if (entity)
-        nmirf_mp_pack_kv_str(&pk, "entity", entity);
-    if (status)
-        nmirf_mp_pack_kv_str(&pk, "status", status);
-    if (text)
-        nmirf_mp_pack_kv_str(&pk, "text", text);
-    if (has_limit)
-        nmirf_mp_pack_kv_uint(&pk, "limit", limit);
-    rc = cli_call_show(cli, "rec.list", &body, s_view_list);
-    msgpack_sbuffer_destroy(&body);
-    return rc;
+    return cli_args_call_show(cli, a, "rec.list", s_view_list);
 }
 
 /* The texts of a recommendation in every language it has. */
@@ -560,27 +428,9 @@ s_view_show(const msgpack_object *body)
 
 /* rec show ID */
 static int
-s_show(cli_t *cli, int argc, char **argv)
+s_show(cli_t *cli, const cli_args_t *a)
 {
-    static const struct option opts[] = {CLI_OPTS_END};
-    int c, rc;
-    if ((c = cli_getopt(cli, argc, argv, ":h", opts)) != -1)
-        return cli_opt_exit(cli, c);
-    if ((rc = cli_positional(cli, argc - optind, 1, 1, "ID")))
-        return rc;
-    const char *id = argv[optind];
-    if ((rc = cli_check_rec_id(cli, "ID", id)))
-        return rc;
-
-    msgpack_sbuffer body;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&body);
-    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 1);
-    nmirf_mp_pack_kv_str(&pk, "id", id);
-    rc = cli_call_show(cli, "rec.show", &body, s_view_show);
-    msgpack_sbuffer_destroy(&body);
-    return rc;
+    return cli_args_call_show(cli, a, "rec.show", s_view_show);
 }
 
 /* The view of a reply body {assignment}. */
@@ -590,88 +440,89 @@ s_view_assignment_body(const msgpack_object *body)
     cli_view_assignment(nmirf_mp_get(body, "assignment"));
 }
 
-#define MAX_CONTRIBUTORS 256 /* a list's limit */
-
 /* rec assign ID --lead ID [--contributor ID]... [--deadline DATE] [--note T] */
 static int
-s_assign(cli_t *cli, int argc, char **argv)
+s_assign(cli_t *cli, const cli_args_t *a)
 {
-    static const struct option opts[] = {
-        {"lead", required_argument, NULL, 'l'},
-        {"contributor", required_argument, NULL, 'c'},
-        {"deadline", required_argument, NULL, 'D'},
-        {"note", required_argument, NULL, 'N'},
-        CLI_OPTS_END,
-    };
-    const char *lead = NULL, *deadline = NULL, *note = NULL;
-    const char *contributors[MAX_CONTRIBUTORS];
-    size_t ncontrib = 0;
-    int c, rc;
-
-    while ((c = cli_getopt(cli, argc, argv, ":hl:c:D:N:", opts)) != -1) {
-        switch (c) {
-        case 'l':
-            if ((rc = cli_check_entity_id(cli, "--lead", optarg)))
-                return rc;
-            lead = optarg;
-            break;
-        case 'c':
-            if ((rc = cli_check_entity_id(cli, "--contributor", optarg)))
-                return rc;
-            if (ncontrib == MAX_CONTRIBUTORS)
-                return cli_usage(cli, "--contributor: more than %d", MAX_CONTRIBUTORS);
-            contributors[ncontrib++] = optarg;
-            break;
-        case 'D':
-            if ((rc = cli_check_date(cli, "--deadline", optarg)))
-                return rc;
-            deadline = optarg;
-            break;
-        case 'N':
-            if ((rc = cli_check_text(cli, "--note", optarg, TEXT_MAX)))
-                return rc;
-            note = optarg;
-            break;
-        default:
-            return cli_opt_exit(cli, c);
-        }
-    }
-    if ((rc = cli_positional(cli, argc - optind, 1, 1, "ID")))
-        return rc;
-    const char *id = argv[optind];
-    if ((rc = cli_check_rec_id(cli, "ID", id)))
-        return rc;
-    if (!lead)
-        return cli_usage(cli, "--lead is required");
-
-    msgpack_sbuffer body;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&body);
-    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 2 + (ncontrib > 0) + !!deadline + !!note);
-    nmirf_mp_pack_kv_str(&pk, "rec", id);
-    nmirf_mp_pack_kv_str(&pk, "lead", lead);
-    if (ncontrib > 0) {
-        nmirf_mp_pack_str(&pk, "contributors");
-        msgpack_pack_array(&pk, ncontrib);
-        for (size_t i = 0; i < ncontrib; i++)
-            nmirf_mp_pack_str(&pk, contributors[i]);
-    }
-    if (deadline)
-        nmirf_mp_pack_kv_str(&pk, "deadline", deadline);
-    if (note)
-        nmirf_mp_pack_kv_str(&pk, "note", note);
-    rc = cli_call_show(cli, "rec.assign", &body, s_view_assignment_body);
-    msgpack_sbuffer_destroy(&body);
-    return rc;
+    return cli_args_call_show(cli, a, "rec.assign", s_view_assignment_body);
 }
 
-int
-cli_cmd_rec(cli_t *cli, int argc, char **argv)
-{
-    static const cli_sub_t subs[] = {
-        {"import", s_import}, {"export", s_export}, {"list", s_list},
-        {"show", s_show},     {"assign", s_assign},
-    };
-    return cli_dispatch(cli, "rec", subs, sizeof subs / sizeof subs[0], argc, argv);
-}
+#define MAX_LIST 256 /* a list's limit */
+
+static const char *const s_formats_in[] = {"json", "csv", "uhri", NULL};
+static const char *const s_formats_out[] = {"json", "csv", NULL};
+static const char *const s_langs[] = {"fr", "ar", "en", NULL};
+
+static const cli_opt_spec_t s_import_args[] = {
+    {.name = "FILE.json|FILE.csv", .kind = CLI_STR},
+    {0},
+};
+static const cli_opt_spec_t s_import_opts[] = {
+    {CLI_OPT("format", 'f', "F", CLI_ENUM, NULL,
+             "the file's format (default: told by its name and header)"),
+     .set = s_formats_in},
+    {CLI_OPT("skip-bad", 's', NULL, CLI_FLAG, NULL,
+             "import the good rows, list the bad ones skipped")},
+    {CLI_OPT("lang", 'L', "L", CLI_ENUM, NULL,
+             "the language of a UHRI file's Text column"),
+     .set = s_langs},
+    {0},
+};
+
+static const cli_opt_spec_t s_export_opts[] = {
+    {CLI_OPT("format", 'f', "F", CLI_ENUM, NULL, "the format written (default json)"),
+     .set = s_formats_out},
+    {CLI_OPT("out", 'o', "FILE", CLI_STR, NULL, "where to write (default: stdout)")},
+    {CLI_OPT("mechanism", 'm', "M", CLI_ENUM, NULL, "only this mechanism's"),
+     .set = cli_mechanisms},
+    {CLI_OPT("entity", 'E', "ID", CLI_ENTITY, NULL,
+             "only those assigned to ID (lead or contributor)")},
+    {CLI_OPT("status", 's', "S", CLI_ENUM, NULL, "only those in this status"),
+     .set = cli_statuses},
+    {0},
+};
+
+static const cli_opt_spec_t s_list_opts[] = {
+    {CLI_OPT("mechanism", 'm', "M", CLI_ENUM, "mechanism", "the mechanism"),
+     .set = cli_mechanisms},
+    {CLI_OPT("entity", 'E', "ID", CLI_ENTITY, "entity", "the lead or a contributor")},
+    {CLI_OPT("status", 's', "S", CLI_ENUM, "status", "the implementation status"),
+     .set = cli_statuses},
+    {CLI_OPT("text", 'T', "T", CLI_TEXT, "text",
+             "a case-sensitive substring of any language's text"),
+     .max = SHORT_MAX},
+    {CLI_OPT("limit", 'n', "N", CLI_UINT, "limit", "at most N rows (default 1000)")},
+    {0},
+};
+
+static const cli_opt_spec_t s_id_args[] = {
+    {.name = "ID", .kind = CLI_REC, .key = "id"},
+    {0},
+};
+
+static const cli_opt_spec_t s_assign_args[] = {
+    {.name = "ID", .kind = CLI_REC, .key = "rec"},
+    {0},
+};
+static const cli_opt_spec_t s_assign_opts[] = {
+    {CLI_OPT("lead", 'l', "ID", CLI_ENTITY, "lead", "the ministry answerable for it"),
+     .missing = "--lead is required"},
+    {CLI_OPT("contributor", 'c', "ID", CLI_ENTITY, "contributors",
+             "a ministry that helps (repeat the flag)"),
+     .flags = CLI_REPEAT, .max_times = MAX_LIST},
+    {CLI_OPT("deadline", 'D', "DATE", CLI_DATE, "deadline", "YYYY-MM-DD")},
+    {CLI_OPT("note", 'N', "TEXT", CLI_TEXT, "note", "a note for the ministries"),
+     .max = TEXT_MAX},
+    {0},
+};
+
+const cli_cmd_spec_t cli_rec_cmds[] = {
+    {CLI_CMD("rec import", "rec", s_import), .args = s_import_args, .opts = s_import_opts,
+     .expect = "FILE"},
+    {CLI_CMD("rec export", "rec", s_export), .opts = s_export_opts},
+    {CLI_CMD("rec list", "rec", s_list), .opts = s_list_opts},
+    {CLI_CMD("rec show", "rec", s_show), .args = s_id_args},
+    {CLI_CMD("rec assign", "rec", s_assign), .args = s_assign_args,
+     .opts = s_assign_opts},
+    {0},
+};

@@ -1,17 +1,25 @@
-/*  cli_cmds_report - reports: report submit, validate, return, list.
+/*  cli_cmds_report - reports: report submit, validate, return, list, and
+    report html (also spelled report --html): the broker's statistics as
+    one readable page.
 
     A ministry submits; the coordinator validates or returns. Every one of
     these answers with the report as it now stands.
 */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 #include "nmirf_mp.h"
+#include "nmirf_util.h"
+#include "stats_html.h"
 
 #define TEXT_MAX (32 * 1024) /* a text's limit */
 #define URL_MAX 512          /* an evidence link is a short string */
 #define MAX_EVIDENCE 256     /* a list's limit */
+#define TITLE_MAX 512        /* a page title */
 
 /* The view of a reply body {report}. */
 static void
@@ -48,153 +56,60 @@ s_call_report(cli_t *cli, const char *op, msgpack_sbuffer *body)
     return rc;
 }
 
-/* report submit REC --status S --narrative T [--evidence URL]... [--date D] */
+/* report submit REC --status S --narrative T [--evidence URL]... [--date D]
+   [--measure ID [--value DATE=VALUE]...]: a measure 0 is no measure. */
 static int
-s_submit(cli_t *cli, int argc, char **argv)
+s_submit(cli_t *cli, const cli_args_t *a)
 {
-    static const struct option opts[] = {
-        {"status", required_argument, NULL, 's'},
-        {"narrative", required_argument, NULL, 'n'},
-        {"evidence", required_argument, NULL, 'e'},
-        {"date", required_argument, NULL, 'D'},
-        {"measure", required_argument, NULL, 'm'},
-        {"value", required_argument, NULL, 'V'},
-        CLI_OPTS_END,
-    };
-    const char *status = NULL, *narrative = NULL, *date = NULL;
-    const char *evidence[MAX_EVIDENCE];
-    size_t nevidence = 0, nvalues = 0;
-    static cli_point_t values[MAX_EVIDENCE];
-    uint64_t measure = 0;
-    int c, rc;
-
-    while ((c = cli_getopt(cli, argc, argv, ":hs:n:e:D:m:V:", opts)) != -1) {
-        switch (c) {
-        case 's':
-            if ((rc = cli_check_enum(cli, "--status", optarg, cli_statuses)))
-                return rc;
-            status = optarg;
-            break;
-        case 'n':
-            if ((rc = cli_check_text(cli, "--narrative", optarg, TEXT_MAX)))
-                return rc;
-            narrative = optarg;
-            break;
-        case 'e':
-            if ((rc = cli_check_text(cli, "--evidence", optarg, URL_MAX)))
-                return rc;
-            if (nevidence == MAX_EVIDENCE)
-                return cli_usage(cli, "--evidence: more than %d", MAX_EVIDENCE);
-            evidence[nevidence++] = optarg;
-            break;
-        case 'D':
-            if ((rc = cli_check_date(cli, "--date", optarg)))
-                return rc;
-            date = optarg;
-            break;
-        case 'm':
-            if ((rc = cli_parse_uint(cli, "--measure", optarg, &measure)))
-                return rc;
-            break;
-        case 'V':
-            if (nvalues == MAX_EVIDENCE)
-                return cli_usage(cli, "--value: more than %d", MAX_EVIDENCE);
-            if ((rc = cli_parse_point(cli, "--value", optarg, &values[nvalues])))
-                return rc;
-            nvalues++;
-            break;
-        default:
-            return cli_opt_exit(cli, c);
-        }
-    }
-    if (nvalues && !measure)
-        return cli_usage(cli, "--value needs --measure ID");
-    if ((rc = cli_positional(cli, argc - optind, 1, 1, "REC")))
-        return rc;
-    const char *rec = argv[optind];
-    if ((rc = cli_check_rec_id(cli, "REC", rec)))
-        return rc;
-    if (!status)
-        return cli_usage(cli, "--status is required");
-    if (!narrative)
-        return cli_usage(cli, "--narrative is required");
-
+    uint64_t measure = cli_arg(a, "measure")->u;
+    const cli_val_t *values = cli_arg(a, "value");
     msgpack_sbuffer body;
     msgpack_packer pk;
     msgpack_sbuffer_init(&body);
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 3 + (nevidence > 0) + !!date + !!measure + (nvalues > 0));
-    nmirf_mp_pack_kv_str(&pk, "rec", rec);
-    nmirf_mp_pack_kv_str(&pk, "status", status);
-    nmirf_mp_pack_kv_str(&pk, "narrative", narrative);
-    if (nevidence > 0) {
-        nmirf_mp_pack_str(&pk, "evidence");
-        msgpack_pack_array(&pk, nevidence);
-        for (size_t i = 0; i < nevidence; i++)
-            nmirf_mp_pack_str(&pk, evidence[i]);
-    }
-    if (date)
-        nmirf_mp_pack_kv_str(&pk, "date", date);
+    cli_args_pack(a, &pk, !!measure + (values->n > 0));
     if (measure)
         nmirf_mp_pack_kv_uint(&pk, "measure", measure);
-    if (nvalues) {
+    if (values->n) {
         nmirf_mp_pack_str(&pk, "indicator_values");
-        cli_pack_points(&pk, values, nvalues);
+        cli_pack_points(&pk, values->points, values->n);
     }
     return s_call_report(cli, "report.submit", &body);
 }
 
-/* validate and return: a report number, and for return a reason. */
+/* Values are a measure's: without one they would have nowhere to go. */
 static int
-s_decide(cli_t *cli, int argc, char **argv, const char *op, bool needs_reason)
+s_submit_validate(cli_t *cli, const cli_args_t *a)
 {
-    static const struct option opts[] = {
-        {"reason", required_argument, NULL, 'r'},
-        CLI_OPTS_END,
-    };
-    static const struct option opts_none[] = {CLI_OPTS_END};
-    const char *reason = NULL;
-    uint64_t number;
-    int c, rc;
+    if (cli_arg_has(a, "value") && !cli_arg(a, "measure")->u)
+        return cli_usage(cli, "--value needs --measure ID");
+    return 0;
+}
 
-    while ((c = cli_getopt(cli, argc, argv, needs_reason ? ":hr:" : ":h",
-                           needs_reason ? opts : opts_none)) != -1) {
-        if (c != 'r')
-            return cli_opt_exit(cli, c);
-        if ((rc = cli_check_text(cli, "--reason", optarg, TEXT_MAX)))
-            return rc;
-        reason = optarg;
-    }
-    if ((rc = cli_positional(cli, argc - optind, 1, 1, "the report number N")))
-        return rc;
-    if ((rc = cli_parse_uint(cli, "N", argv[optind], &number)))
-        return rc;
-    if (needs_reason && !reason)
-        return cli_usage(cli, "--reason is required");
-
+/* Packs a's body and sends it as op (cli_args_pack, s_call_report). */
+static int
+s_call_args(cli_t *cli, const cli_args_t *a, const char *op)
+{
     msgpack_sbuffer body;
     msgpack_packer pk;
     msgpack_sbuffer_init(&body);
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, reason ? 2 : 1);
-    nmirf_mp_pack_kv_uint(&pk, "report", number);
-    if (reason)
-        nmirf_mp_pack_kv_str(&pk, "reason", reason);
+    cli_args_pack(a, &pk, 0);
     return s_call_report(cli, op, &body);
 }
 
 /* report validate N */
 static int
-s_validate(cli_t *cli, int argc, char **argv)
+s_validate(cli_t *cli, const cli_args_t *a)
 {
-    return s_decide(cli, argc, argv, "report.validate", false);
+    return s_call_args(cli, a, "report.validate");
 }
 
 /* report return N --reason TEXT */
 static int
-s_return(cli_t *cli, int argc, char **argv)
+s_return(cli_t *cli, const cli_args_t *a)
 {
-    return s_decide(cli, argc, argv, "report.return", true);
+    return s_call_args(cli, a, "report.return");
 }
 
 /* report list: the reports table. */
@@ -206,79 +121,133 @@ s_view_list(const msgpack_object *body)
 
 /* report list [--rec ID] [--entity ID] [--state S] [--limit N] */
 static int
-s_list(cli_t *cli, int argc, char **argv)
+s_list(cli_t *cli, const cli_args_t *a)
 {
-    static const struct option opts[] = {
-        {"rec", required_argument, NULL, 'R'},
-        {"entity", required_argument, NULL, 'E'},
-        {"state", required_argument, NULL, 'S'},
-        {"limit", required_argument, NULL, 'n'},
-        CLI_OPTS_END,
-    };
-    const char *rec = NULL, *entity = NULL, *state = NULL;
-    uint64_t limit = 0;
-    bool has_limit = false;
-    int c, rc;
+    return cli_args_call_show(cli, a, "report.list", s_view_list);
+}
 
-    while ((c = cli_getopt(cli, argc, argv, ":hR:E:S:n:", opts)) != -1) {
-        switch (c) {
-        case 'R':
-            if ((rc = cli_check_rec_id(cli, "--rec", optarg)))
-                return rc;
-            rec = optarg;
-            break;
-        case 'E':
-            if ((rc = cli_check_entity_id(cli, "--entity", optarg)))
-                return rc;
-            entity = optarg;
-            break;
-        case 'S':
-            if ((rc = cli_check_enum(cli, "--state", optarg, cli_report_states)))
-                return rc;
-            state = optarg;
-            break;
-        case 'n':
-            if ((rc = cli_parse_uint(cli, "--limit", optarg, &limit)))
-                return rc;
-            has_limit = true;
-            break;
-        default:
-            return cli_opt_exit(cli, c);
-        }
-    }
-    if ((rc = cli_positional(cli, argc - optind, 0, 0, "no argument")))
+/* report html FILE | report --html FILE, [--lang fr|ar|en] [--title T]
+   [--today DATE] [--due-soon DAYS] [--limit N]: the broker's stats as one
+   page (stats_html.c). */
+static int
+s_html(cli_t *cli, const cli_args_t *a)
+{
+    const char *path = cli_arg_str(a, "html");
+    const char *lang = cli_arg_has(a, "lang") ? cli_arg_str(a, "lang") : "fr";
+    const char *title = cli_arg_str(a, "title");
+    int rc;
+
+    if (!path) {
+        if ((rc = cli_positional(cli, (int)a->npos, 1, 1, "FILE")))
+            return rc;
+        path = a->rest[0];
+    } else if ((rc = cli_positional(cli, (int)a->npos, 0, 0, "no argument")))
         return rc;
+    if (!*path)
+        return cli_usage(cli, "FILE is empty");
 
-    msgpack_sbuffer body;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&body);
-    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, !!rec + !!entity + !!state + has_limit);
-    if (rec)
-        nmirf_mp_pack_kv_str(&pk, "rec", rec);
-    if (entity)
-        nmirf_mp_pack_kv_str(&pk, "entity", entity);
-    if (state)
-        nmirf_mp_pack_kv_str(&pk, "state", state);
-    if (has_limit)
-        nmirf_mp_pack_kv_uint(&pk, "limit", limit);
-    rc = cli_call_show(cli, "report.list", &body, s_view_list);
-    msgpack_sbuffer_destroy(&body);
-    return rc;
+    nmirf_reply_t *reply;
+    if ((rc = cli_call_stats(cli, a, &reply)))
+        return rc;
+    /* Entity names make the page readable; without them it shows ids. */
+    nmirf_reply_t *entities = NULL;
+    if (cli_call(cli, "entity.list", NULL, &entities))
+        entities = NULL;
+    char *page = NULL;
+    size_t len = 0;
+    rc = stats_html_render(&reply->body, entities ? &entities->body : NULL, lang, title,
+                           &page, &len);
+    nmirf_reply_destroy(&reply);
+    nmirf_reply_destroy(&entities);
+    if (rc)
+        return cli_local_error(cli, "cannot lay out the report (out of memory)");
+    rc = nmirf_write_file(path, page, len, 0644);
+    free(page);
+    if (rc)
+        return cli_local_error(cli, "cannot write %s: %s", path, strerror(errno));
+    if (cli->json) {
+        json_t *j = json_pack("{s:s, s:I, s:s}", "file", path, "bytes", (json_int_t)len,
+                              "lang", lang);
+        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        if (text)
+            printf("%s\n", text);
+        free(text);
+        json_decref(j);
+    } else
+        printf("wrote %s (%zu bytes, %s)\n", path, len, lang);
+    return CLI_EXIT_OK;
 }
 
-int
-cli_cmd_report(cli_t *cli, int argc, char **argv)
-{
-    static const cli_sub_t subs[] = {
-        {"submit", s_submit}, {"validate", s_validate},      {"return", s_return},
-        {"list", s_list},     {"html", cli_cmd_report_html},
-    };
-    /* `report --html FILE` is the documented spelling of `report html FILE`. */
-    if (argc > 1 && strncmp(argv[1], "--html", 6) == 0 &&
-        (argv[1][6] == '\0' || argv[1][6] == '=')) {
-        cli_begin(cli, "report", "report --html");
-        return cli_cmd_report_html(cli, argc, argv);
-    }
-    return cli_dispatch(cli, "report", subs, sizeof subs / sizeof subs[0], argc, argv);
-}
+static const char *const s_langs[] = {"fr", "ar", "en", NULL};
+
+static const cli_opt_spec_t s_html_args[] = {
+    {.name = "FILE", .kind = CLI_STR},
+    {0},
+};
+static const cli_opt_spec_t s_html_opts[] = {
+    {CLI_OPT("html", 'H', "FILE", CLI_STR, NULL, "the page to write: report --html FILE"),
+     .flags = CLI_HIDDEN},
+    {CLI_OPT("lang", 'L', "L", CLI_ENUM, NULL,
+             "the page's language (default fr; ar is right to left)"),
+     .set = s_langs},
+    {CLI_OPT("title", 'I', "TEXT", CLI_TEXT, NULL,
+             "the page's title (default: a title in the language)"),
+     .max = TITLE_MAX},
+    CLI_STATS_QUERY_OPTS,
+    {0},
+};
+
+static const cli_opt_spec_t s_submit_args[] = {
+    {.name = "REC", .kind = CLI_REC, .key = "rec"},
+    {0},
+};
+static const cli_opt_spec_t s_submit_opts[] = {
+    {CLI_OPT("status", 's', "S", CLI_ENUM, "status", "the implementation status"),
+     .set = cli_statuses, .missing = "--status is required"},
+    {CLI_OPT("narrative", 'n', "TEXT", CLI_TEXT, "narrative", "what was done"),
+     .max = TEXT_MAX, .missing = "--narrative is required"},
+    {CLI_OPT("evidence", 'e', "URL", CLI_TEXT, "evidence",
+             "a link to evidence (repeat the flag)"),
+     .max = URL_MAX, .flags = CLI_REPEAT, .max_times = MAX_EVIDENCE},
+    {CLI_OPT("date", 'D', "DATE", CLI_DATE, "date",
+             "YYYY-MM-DD (default: the broker's date)")},
+    {CLI_OPT("measure", 'm', "ID", CLI_UINT, NULL,
+             "the measure (linked to REC) this report is about")},
+    {CLI_OPT("value", 'V', "DATE=VALUE", CLI_POINT, NULL,
+             "an indicator value measured on DATE (repeat);\n"
+             "once validated it becomes the measure's progress"),
+     .flags = CLI_REPEAT, .max_times = MAX_EVIDENCE},
+    {0},
+};
+
+static const cli_opt_spec_t s_number_args[] = {
+    {.name = "N", .kind = CLI_UINT, .key = "report"},
+    {0},
+};
+static const cli_opt_spec_t s_return_opts[] = {
+    {CLI_OPT("reason", 'r', "TEXT", CLI_TEXT, "reason", "why the report goes back"),
+     .max = TEXT_MAX, .missing = "--reason is required"},
+    {0},
+};
+
+static const cli_opt_spec_t s_list_opts[] = {
+    {CLI_OPT("rec", 'R', "ID", CLI_REC, "rec", "reports on one recommendation")},
+    {CLI_OPT("entity", 'E', "ID", CLI_ENTITY, "entity", "reports by one entity")},
+    {CLI_OPT("state", 'S', "S", CLI_ENUM, "state", "the report's state"),
+     .set = cli_report_states},
+    {CLI_OPT("limit", 'n', "N", CLI_UINT, "limit", "at most N rows (default 1000)")},
+    {0},
+};
+
+const cli_cmd_spec_t cli_report_cmds[] = {
+    {CLI_CMD("report submit", "report", s_submit), .args = s_submit_args,
+     .opts = s_submit_opts, .validate = s_submit_validate},
+    {CLI_CMD("report validate", "report", s_validate), .args = s_number_args,
+     .expect = "the report number N"},
+    {CLI_CMD("report return", "report", s_return), .args = s_number_args,
+     .opts = s_return_opts, .expect = "the report number N"},
+    {CLI_CMD("report list", "report", s_list), .opts = s_list_opts},
+    {CLI_CMD("report html", "report", s_html), .flag_alias = "--html",
+     .args = s_html_args, .opts = s_html_opts, .own_count = true},
+    {0},
+};

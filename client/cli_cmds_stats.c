@@ -1,5 +1,5 @@
-/*  cli_cmds_stats - nmirf stats (tables, --json, --csv) and nmirf report
-    --html (the readable page, client/report_html.c).
+/*  cli_cmds_stats - nmirf stats: tables, --json, --csv. report --html
+    (cli_cmds_report.c) asks the same op through cli_call_stats.
 
     Both ask the broker's stats op (PROTOCOL.md section 6), which counts
     over its store in one pass; the command only lays the answer out.
@@ -15,12 +15,8 @@
 #include "nmirf_csv.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
-#include "report_html.h"
 
 #define NSTATUS 5           /* cli_statuses */
-#define DUE_SOON_MAX 3650   /* the broker's limit on due_soon_days */
-#define LIST_MAX 10000      /* the broker's limit on the lists */
-#define TITLE_MAX 512       /* a report title */
 #define STATS_TIMEOUT 60000 /* ms: a scan of a large store takes a while */
 
 /* What --by can show: the reply key, the first column's header. */
@@ -44,67 +40,20 @@ static const s_view_t s_views[] = {
     {"due-soon", "due_soon", "REC"},
 };
 
-/* The stats request's options, shared by stats and report --html. */
-typedef struct {
-    const char *today; /* --today DATE, or NULL: the broker's date */
-    uint64_t horizon;  /* --due-soon DAYS */
-    bool has_horizon;  /* given */
-    uint64_t limit;    /* --limit N */
-    bool has_limit;    /* given */
-} s_query_t;
-
-/* Calls stats with q. Returns the exit status; *reply_p on success. */
-static int
-s_call_stats(cli_t *cli, const s_query_t *q, nmirf_reply_t **reply_p)
+int
+cli_call_stats(cli_t *cli, const cli_args_t *a, nmirf_reply_t **reply_p)
 {
     msgpack_sbuffer body;
     msgpack_packer pk;
     msgpack_sbuffer_init(&body);
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, !!q->today + q->has_horizon + q->has_limit);
-    if (q->today)
-        nmirf_mp_pack_kv_str(&pk, "today", q->today);
-    if (q->has_horizon)
-        nmirf_mp_pack_kv_uint(&pk, "due_soon_days", q->horizon);
-    if (q->has_limit)
-        nmirf_mp_pack_kv_uint(&pk, "limit", q->limit);
+    cli_args_pack(a, &pk, 0);
     /* A scan of a large store may take longer than a usual reply. */
     if (cli->timeout_ms < STATS_TIMEOUT)
         cli->timeout_ms = STATS_TIMEOUT;
     int rc = cli_call(cli, "stats", &body, reply_p);
     msgpack_sbuffer_destroy(&body);
     return rc;
-}
-
-/* Takes one of the query options (c from getopt); 1 if c was not one, 0
-   if taken, or the exit status of a bad value. */
-static int
-s_query_opt(cli_t *cli, s_query_t *q, int c)
-{
-    int rc;
-    switch (c) {
-    case 'T':
-        if ((rc = cli_check_date(cli, "--today", optarg)))
-            return rc;
-        q->today = optarg;
-        return 0;
-    case 'd':
-        if ((rc = cli_parse_uint(cli, "--due-soon", optarg, &q->horizon)))
-            return rc;
-        if (q->horizon > DUE_SOON_MAX)
-            return cli_usage(cli, "--due-soon: %s days is over %d", optarg, DUE_SOON_MAX);
-        q->has_horizon = true;
-        return 0;
-    case 'n':
-        if ((rc = cli_parse_uint(cli, "--limit", optarg, &q->limit)))
-            return rc;
-        if (q->limit > LIST_MAX)
-            return cli_usage(cli, "--limit: %s is over %d", optarg, LIST_MAX);
-        q->has_limit = true;
-        return 0;
-    default:
-        return 1;
-    }
 }
 
 /* --- CSV (RFC 4180) --------------------------------------------------- */
@@ -407,49 +356,22 @@ s_summary_csv(const msgpack_object *body)
 }
 
 /* stats [--by VIEW] [--today DATE] [--due-soon DAYS] [--limit N] [--csv] */
-int
-cli_cmd_stats(cli_t *cli, int argc, char **argv)
+static int
+s_stats(cli_t *cli, const cli_args_t *a)
 {
-    static const struct option opts[] = {
-        {"by", required_argument, NULL, 'B'},
-        {"today", required_argument, NULL, 'T'},
-        {"due-soon", required_argument, NULL, 'd'},
-        {"limit", required_argument, NULL, 'n'},
-        {"csv", no_argument, NULL, 'C'},
-        CLI_OPTS_END,
-    };
-    s_query_t q = {0};
+    const char *by = cli_arg_str(a, "by");
     const s_view_t *view = NULL;
-    bool csv = false;
-    int c, rc;
+    bool csv = cli_arg_has(a, "csv");
+    int rc;
 
-    cli_begin(cli, "stats", "stats");
-    while ((c = cli_getopt(cli, argc, argv, ":hB:T:d:n:C", opts)) != -1) {
-        if (c == 'B') {
-            for (size_t i = 0; i < sizeof s_views / sizeof s_views[0]; i++)
-                if (strcmp(optarg, s_views[i].name) == 0)
-                    view = &s_views[i];
-            if (!view)
-                return cli_usage(cli,
-                                 "--by: '%s' is not one of status, entity, contributor, "
-                                 "mechanism, treaty, cycle, theme, sdg, month, overdue, "
-                                 "due-soon",
-                                 optarg);
-        } else if (c == 'C')
-            csv = true;
-        else if ((rc = s_query_opt(cli, &q, c)) != 1) {
-            if (rc)
-                return rc;
-        } else
-            return cli_opt_exit(cli, c);
-    }
-    if ((rc = cli_positional(cli, argc - optind, 0, 0, "no argument")))
-        return rc;
+    for (size_t i = 0; by && i < sizeof s_views / sizeof s_views[0]; i++)
+        if (strcmp(by, s_views[i].name) == 0)
+            view = &s_views[i];
     if (csv && cli->json)
         return cli_usage(cli, "--csv and --json: choose one");
 
     nmirf_reply_t *reply;
-    if ((rc = s_call_stats(cli, &q, &reply)))
+    if ((rc = cli_call_stats(cli, a, &reply)))
         return rc;
     const msgpack_object *body = &reply->body;
     const msgpack_object *part = view ? nmirf_mp_get(body, view->key) : body;
@@ -489,80 +411,38 @@ cli_cmd_stats(cli_t *cli, int argc, char **argv)
     return rc;
 }
 
-/* report --html FILE | report html FILE, [--lang fr|ar|en] [--title T]
-   [--today DATE] [--due-soon DAYS] [--limit N]. argv[0] is "report" or
-   "html". */
-int
-cli_cmd_report_html(cli_t *cli, int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"html", required_argument, NULL, 'H'},
-        {"lang", required_argument, NULL, 'L'},
-        {"title", required_argument, NULL, 'I'},
-        {"today", required_argument, NULL, 'T'},
-        {"due-soon", required_argument, NULL, 'd'},
-        {"limit", required_argument, NULL, 'n'},
-        CLI_OPTS_END,
-    };
-    static const char *const langs[] = {"fr", "ar", "en", NULL};
-    s_query_t q = {0};
-    const char *path = NULL, *lang = "fr", *title = NULL;
-    int c, rc;
+/* The values of --by, in the order of s_views (cli_check_enum's set). */
+static const char *const s_view_names[] = {
+    "status", "entity", "contributor", "mechanism", "treaty",   "cycle",
+    "theme",  "sdg",    "month",       "overdue",   "due-soon", NULL,
+};
 
-    while ((c = cli_getopt(cli, argc, argv, ":hH:L:I:T:d:n:", opts)) != -1) {
-        if (c == 'H')
-            path = optarg;
-        else if (c == 'L') {
-            if ((rc = cli_check_enum(cli, "--lang", optarg, langs)))
-                return rc;
-            lang = optarg;
-        } else if (c == 'I') {
-            if ((rc = cli_check_text(cli, "--title", optarg, TITLE_MAX)))
-                return rc;
-            title = optarg;
-        } else if ((rc = s_query_opt(cli, &q, c)) != 1) {
-            if (rc)
-                return rc;
-        } else
-            return cli_opt_exit(cli, c);
-    }
-    if (!path) {
-        if ((rc = cli_positional(cli, argc - optind, 1, 1, "FILE")))
-            return rc;
-        path = argv[optind];
-    } else if ((rc = cli_positional(cli, argc - optind, 0, 0, "no argument")))
-        return rc;
-    if (!*path)
-        return cli_usage(cli, "FILE is empty");
+static const cli_opt_spec_t s_stats_opts[] = {
+    {CLI_OPT("by", 'B', "VIEW", CLI_ENUM, NULL,
+             "one view:\n"
+             "  status       counts and shares\n"
+             "  entity       by lead entity\n"
+             "  contributor  by contributing entity\n"
+             "  mechanism    UPR, treaty bodies, SP\n"
+             "  treaty       treaty bodies only\n"
+             "  cycle        UPR recommendations by cycle\n"
+             "  theme, sdg   by theme, by SDG target (a\n"
+             "               recommendation counts under each of\n"
+             "               its own; none under -)\n"
+             "  month        at each month's end, how many stood\n"
+             "               in each status; CHANGED: how many\n"
+             "               changed status that month\n"
+             "  overdue      past their deadline, not implemented\n"
+             "  due-soon     deadline within --due-soon days"),
+     .set = s_view_names},
+    CLI_STATS_QUERY_OPTS,
+    {CLI_OPT("csv", 'C', NULL, CLI_FLAG, NULL,
+             "CSV (RFC 4180) instead of tables; without --by one\n"
+             "table: group,key,STATUS...,total")},
+    {0},
+};
 
-    nmirf_reply_t *reply;
-    if ((rc = s_call_stats(cli, &q, &reply)))
-        return rc;
-    /* Entity names make the page readable; without them it shows ids. */
-    nmirf_reply_t *entities = NULL;
-    if (cli_call(cli, "entity.list", NULL, &entities))
-        entities = NULL;
-    char *html = NULL;
-    size_t len = 0;
-    rc = report_html_render(&reply->body, entities ? &entities->body : NULL, lang, title,
-                            &html, &len);
-    nmirf_reply_destroy(&reply);
-    nmirf_reply_destroy(&entities);
-    if (rc)
-        return cli_local_error(cli, "cannot lay out the report (out of memory)");
-    rc = nmirf_write_file(path, html, len, 0644);
-    free(html);
-    if (rc)
-        return cli_local_error(cli, "cannot write %s: %s", path, strerror(errno));
-    if (cli->json) {
-        json_t *j = json_pack("{s:s, s:I, s:s}", "file", path, "bytes", (json_int_t)len,
-                              "lang", lang);
-        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-        if (text)
-            printf("%s\n", text);
-        free(text);
-        json_decref(j);
-    } else
-        printf("wrote %s (%zu bytes, %s)\n", path, len, lang);
-    return CLI_EXIT_OK;
-}
+const cli_cmd_spec_t cli_stats_cmds[] = {
+    {CLI_CMD("stats", "stats", s_stats), .opts = s_stats_opts},
+    {0},
+};

@@ -1,7 +1,7 @@
-/*  cli_help - the help texts, one per topic, with examples.
-
-    Kept apart from the code that parses the flags so that the texts read
-    as a manual; a flag added to a command is added to its text here.
+/*  cli_help - the help of each topic: its usage lines and option lines
+    come from the commands' tables (cli_spec.c), so they cannot drift from
+    what the commands parse; this file holds the prose around them, which
+    reads as a manual: what the commands do, then examples.
 */
 #include <string.h>
 
@@ -59,37 +59,25 @@ static const char s_overview[] =
     "  export NMIRF_SERVER_KEY=/etc/nmirf/NMIRFD.pub\n"
     "  nmirf rec list --mechanism UPR --status not_started\n";
 
-static const char s_keygen[] =
-    "usage: nmirf keygen ID [--dir DIR]\n"
-    "\n"
+static const char s_keygen_intro[] =
     "Makes a signing key pair and a CURVE key pair for entity ID and writes\n"
     "DIR/ID.key (secret, mode 0600) and DIR/ID.pub (public; give it to the\n"
     "coordinator to enroll). An existing ID.key is never overwritten.\n"
-    "ID is 1 to 16 of A-Z 0-9 _ -.\n"
-    "\n"
-    "  -d, --dir DIR       where to write the files (default: .)\n"
-    "\n"
-    "example:\n"
-    "  nmirf keygen MJ --dir ~/.nmirf\n";
+    "ID is 1 to 16 of A-Z 0-9 _ -.\n";
 
-static const char s_ping[] =
-    "usage: nmirf ping\n"
-    "\n"
+static const char s_keygen_after[] = "example:\n"
+                                     "  nmirf keygen MJ --dir ~/.nmirf\n";
+
+static const char s_ping_intro[] =
     "Asks the broker for its version, its latest event sequence number and\n"
     "its counters since it started (requests, writes, commits); a quick check\n"
-    "that the broker is up and that your key is enrolled.\n"
-    "\n"
+    "that the broker is up and that your key is enrolled.\n";
+
+static const char s_ping_after[] =
     "example:\n"
     "  nmirf -k MJ.key -S NMIRFD.pub -b tcp://broker.example:7710 ping\n";
 
-static const char s_entity[] =
-    "usage: nmirf entity enroll PUBFILE --role ROLE [--name-fr S] [--name-ar S]\n"
-    "                           [--name-en S]\n"
-    "       nmirf entity list\n"
-    "       nmirf entity show ID\n"
-    "       nmirf entity revoke ID\n"
-    "       nmirf entity rotate NEWPUBFILE\n"
-    "\n"
+static const char s_entity_intro[] =
     "Entities are the coordinator, the ministries and the observers. enroll,\n"
     "revoke and rotate are the coordinator's. enroll reads the entity's id and\n"
     "public keys from PUBFILE (an ID.pub, or an ID.key).\n"
@@ -97,23 +85,16 @@ static const char s_entity[] =
     "the ministry makes the new pair with `nmirf keygen ID --dir NEWDIR` and\n"
     "hands over NEWDIR/ID.pub; from then on only the new key signs. The old\n"
     "keys stay in the record (previous_keys), so reports signed before still\n"
-    "verify. A ministry cannot rotate its own keys in this version.\n"
-    "\n"
-    "  -r, --role ROLE     coordinator, ministry or observer\n"
-    "      --name-fr S     the entity's name in French (likewise --name-ar,\n"
-    "                      --name-en)\n"
-    "\n"
+    "verify. A ministry cannot rotate its own keys in this version.\n";
+
+static const char s_entity_after[] =
     "examples:\n"
     "  nmirf entity enroll MJ.pub --role ministry --name-fr 'Ministère de la Justice'\n"
     "  nmirf entity list\n"
     "  nmirf entity revoke OBS1\n"
     "  nmirf entity rotate /media/usb/MJ.pub\n";
 
-static const char s_audit[] =
-    "usage: nmirf audit export --data DIR --out FILE [-S NMIRFD.pub]\n"
-    "       nmirf audit verify (--data DIR [--witness AGENT_DIR]... | FILE)\n"
-    "                          [-S NMIRFD.pub]\n"
-    "\n"
+static const char s_audit_intro[] =
     "Offline tools: no broker, no key of yours. export copies the broker's\n"
     "event log, the signed request behind each event and the broker's signed\n"
     "checkpoints from the data directory DIR into one file (the store is opened\n"
@@ -126,16 +107,9 @@ static const char s_audit[] =
     "one a replay gets) against its events. It prints a summary, or the first\n"
     "failing event and why. A log cut with its checkpoints is a valid shorter\n"
     "log: --witness AGENT_DIR (an nmirf-agent's data directory) checks that the\n"
-    "broker checkpoint that agent kept is in the log, with the same head.\n"
-    "\n"
-    "  -d, --data DIR          the broker's data directory\n"
-    "  -o, --out FILE          where export writes\n"
-    "  -S, --server-key FILE   the broker's public key NMIRFD.pub (default\n"
-    "                          DIR/keys/NMIRFD.pub; for a FILE without -S, the key\n"
-    "                          the file names, with a warning)\n"
-    "  -w, --witness AGENT_DIR an agent's data directory whose kept checkpoint\n"
-    "                          the log must hold (with --data; repeatable)\n"
-    "\n"
+    "broker checkpoint that agent kept is in the log, with the same head.\n";
+
+static const char s_audit_after[] =
     "exit status: 0 verified, 1 verification failed, 2 usage, 4 file error\n"
     "\n"
     "examples:\n"
@@ -144,17 +118,7 @@ static const char s_audit[] =
     "  nmirf audit verify --data /srv/copy-of-nmirfd-data\n"
     "  nmirf audit verify --data /var/lib/nmirf --witness /var/lib/nmirf-agent/MJ\n";
 
-static const char s_rec[] =
-    "usage: nmirf rec import FILE.json|FILE.csv [--format json|csv|uhri] [--skip-bad]\n"
-    "                      [--lang fr|ar|en]\n"
-    "       nmirf rec export [--format json|csv] [--out FILE] [--mechanism M]\n"
-    "                      [--entity ID] [--status S]\n"
-    "       nmirf rec list [--mechanism M] [--entity ID] [--status S] [--text T]\n"
-    "                      [--limit N]\n"
-    "       nmirf rec show ID\n"
-    "       nmirf rec assign ID --lead ID [--contributor ID]... [--deadline DATE]\n"
-    "                      [--note TEXT]\n"
-    "\n"
+static const char s_rec_intro[] =
     "import (coordinator) reads a JSON array of recommendation objects, or an\n"
     "object holding one under \"recommendations\" (or \"recs\", as snapshot\n"
     "writes it; their \"updated\" keys are dropped). Each object is\n"
@@ -178,21 +142,10 @@ static const char s_rec[] =
     "back unchanged. In CSV a cell that a spreadsheet would run as a formula\n"
     "(= + - @ tab CR first) gets a leading ', which import removes again.\n"
     "\n"
-    "list filters:\n"
-    "  -m, --mechanism M   UPR CAT CCPR CESCR CEDAW CERD CRC CRPD CMW CED SP\n"
-    "  -E, --entity ID     the lead or a contributor\n"
-    "  -s, --status S      not_started in_progress partially_implemented\n"
-    "                      implemented not_implemented\n"
-    "  -T, --text T        a case-sensitive substring of any language's text\n"
-    "  -n, --limit N       at most N rows (default 1000)\n"
-    "\n"
     "assign (coordinator) gives a recommendation to a lead ministry and its\n"
-    "contributors; assigning again replaces the assignment.\n"
-    "  -l, --lead ID           the ministry answerable for it\n"
-    "  -c, --contributor ID    a ministry that helps (repeat the flag)\n"
-    "  -D, --deadline DATE     YYYY-MM-DD\n"
-    "  -N, --note TEXT         a note for the ministries\n"
-    "\n"
+    "contributors; assigning again replaces the assignment.\n";
+
+static const char s_rec_after[] =
     "examples:\n"
     "  nmirf rec import upr-cycle4.json\n"
     "  nmirf rec import uhri-morocco.csv --skip-bad\n"
@@ -201,47 +154,19 @@ static const char s_rec[] =
     "  nmirf rec show UPR-4-128.12\n"
     "  nmirf rec assign UPR-4-128.12 --lead MJ --contributor MI --deadline 2025-06-30\n";
 
-static const char s_report[] =
-    "usage: nmirf report submit REC --status S --narrative TEXT [--evidence URL]...\n"
-    "                           [--date DATE] [--measure ID [--value DATE=VALUE]...]\n"
-    "       nmirf report validate N\n"
-    "       nmirf report return N --reason TEXT\n"
-    "       nmirf report list [--rec ID] [--entity ID] [--state S] [--limit N]\n"
-    "       nmirf report --html FILE [--lang fr|ar|en] [--title TEXT] [--today DATE]\n"
-    "                    [--due-soon DAYS] [--limit N]\n"
-    "\n"
+static const char s_report_intro[] =
     "A ministry assigned to a recommendation (lead or contributor) submits\n"
     "reports on it; the coordinator validates each, or returns it with a\n"
     "reason. A recommendation's status is that of its latest validated\n"
     "report.\n"
     "\n"
-    "submit:\n"
-    "  -s, --status S       not_started in_progress partially_implemented\n"
-    "                       implemented not_implemented\n"
-    "  -n, --narrative TEXT what was done\n"
-    "  -e, --evidence URL   a link to evidence (repeat the flag)\n"
-    "  -D, --date DATE      YYYY-MM-DD (default: the broker's date)\n"
-    "  -m, --measure ID     the measure (linked to REC) this report is about\n"
-    "  -V, --value D=V      an indicator value V measured on date D (repeat);\n"
-    "                       once validated it becomes the measure's progress\n"
-    "return:\n"
-    "  -r, --reason TEXT    why the report goes back\n"
-    "list:\n"
-    "  -R, --rec ID         reports on one recommendation\n"
-    "  -E, --entity ID      reports by one entity\n"
-    "  -S, --state S        submitted, validated or returned\n"
-    "  -n, --limit N        at most N rows (default 1000)\n"
-    "--html FILE (also: report html FILE):\n"
-    "  writes one self-contained HTML page from the broker's stats: summary\n"
-    "  figures, status by lead entity and by mechanism (SVG bars), progress by\n"
-    "  month (SVG areas), the overdue list, tables by treaty body, UPR cycle,\n"
-    "  theme and SDG. No script, no network: it opens and prints anywhere.\n"
-    "  -L, --lang L         fr (default), ar (right to left) or en\n"
-    "  -I, --title TEXT     the page's title (default: a title in the language)\n"
-    "  -T, --today DATE     deadlines as of DATE (default: the broker's date)\n"
-    "  -d, --due-soon DAYS  horizon of \"due soon\" (default 14)\n"
-    "  -n, --limit N        at most N overdue rows (default 1000)\n"
-    "\n"
+    "html FILE (also spelled --html FILE) writes one self-contained HTML page\n"
+    "from the broker's stats: summary figures, status by lead entity and by\n"
+    "mechanism (SVG bars), progress by month (SVG areas), the overdue list,\n"
+    "tables by treaty body, UPR cycle, theme and SDG. No script, no network:\n"
+    "it opens and prints anywhere.\n";
+
+static const char s_report_after[] =
     "examples:\n"
     "  nmirf -k MJ.key report submit UPR-4-128.12 --status in_progress \\\n"
     "        --narrative 'Draft law sent to parliament' --evidence "
@@ -257,34 +182,15 @@ static const char s_report[] =
     "answers. If no answer comes within --timeout, submit prints \"queued: ...\"\n"
     "and exits 0: the agent goes on resending it (see nmirf outbox).\n";
 
-static const char s_measure[] =
-    "usage: nmirf measure add --rec ID... --title TEXT [--description TEXT]\n"
-    "                         [--indicator NAME --target N [--unit U] [--baseline N]\n"
-    "                          [--milestone DATE=VALUE]...]\n"
-    "       nmirf measure update ID [--rec ID]... [--title TEXT] [--description TEXT]\n"
-    "                         [--indicator NAME --target N ...]\n"
-    "       nmirf measure list [--rec ID] [--limit N]\n"
-    "       nmirf measure show ID\n"
-    "\n"
+static const char s_measure_intro[] =
     "A measure is a planned action linked to one or more recommendations,\n"
     "optionally with a quantitative indicator: a baseline, a target and planned\n"
     "milestones. The coordinator adds and updates measures, and so does the\n"
     "ministry that leads every recommendation the measure is linked to.\n"
     "Progress comes from validated reports that give indicator values\n"
-    "(nmirf report submit REC --measure ID --value DATE=VALUE).\n"
-    "\n"
-    "  -R, --rec ID            a linked recommendation (repeat); update replaces\n"
-    "                          the list\n"
-    "  -t, --title TEXT        what will be done\n"
-    "  -d, --description TEXT  more detail\n"
-    "  -i, --indicator NAME    the indicator's name (update replaces the whole\n"
-    "                          indicator: give all its flags again)\n"
-    "  -T, --target N          the value to reach\n"
-    "  -u, --unit U            e.g. persons, %\n"
-    "  -b, --baseline N        the value at the start\n"
-    "  -m, --milestone D=V     a planned value V by date D (repeat)\n"
-    "  -n, --limit N           at most N rows (default 1000)\n"
-    "\n"
+    "(nmirf report submit REC --measure ID --value DATE=VALUE).\n";
+
+static const char s_measure_after[] =
     "examples:\n"
     "  nmirf measure add --rec UPR-4-128.12 --title 'Train prison staff' \\\n"
     "        --indicator 'staff trained' --unit persons --baseline 0 --target 1200 \\\n"
@@ -293,81 +199,44 @@ static const char s_measure[] =
     "  nmirf -k MJ.key report submit UPR-4-128.12 --status in_progress \\\n"
     "        --narrative 'First sessions held' --measure 1 --value 2025-06-30=310\n";
 
-static const char s_events[] =
-    "usage: nmirf events [--since N] [--limit N]\n"
-    "       nmirf events --follow [--since N]\n"
-    "\n"
+static const char s_events_intro[] =
     "Every change is an event, numbered from 1. The first form lists the\n"
     "events after number N. --follow subscribes on a request connection and\n"
     "prints each event as it happens, one line each (with --json, one JSON\n"
     "object per line), until interrupted or until the broker refuses the key\n"
     "(revoked, key_retired: exit 1); with --since it first prints the events\n"
-    "after N, and it fetches any it missed.\n"
-    "\n"
-    "  -s, --since N       start after event N (default 0; with --follow: now)\n"
-    "  -n, --limit N       at most N events (default 1000, at most 10000)\n"
-    "  -f, --follow        keep printing new events\n"
-    "\n"
+    "after N, and it fetches any it missed.\n";
+
+static const char s_events_after[] =
     "examples:\n"
     "  nmirf events --since 40\n"
     "  nmirf --json events --follow --since 0 | while read -r ev; do ...; done\n";
 
-static const char s_snapshot[] =
-    "usage: nmirf snapshot\n"
-    "\n"
+static const char s_snapshot_intro[] =
     "Prints every entity, recommendation, assignment and report, and the\n"
-    "sequence number they reflect, as one JSON document (always JSON).\n"
-    "\n"
-    "example:\n"
-    "  nmirf snapshot > backup.json\n";
+    "sequence number they reflect, as one JSON document (always JSON).\n";
 
-static const char s_stats[] =
-    "usage: nmirf stats [--by VIEW] [--today DATE] [--due-soon DAYS] [--limit N]\n"
-    "                   [--json | --csv]\n"
-    "\n"
+static const char s_snapshot_after[] = "example:\n"
+                                       "  nmirf snapshot > backup.json\n";
+
+static const char s_stats_intro[] =
     "Counts every recommendation by implementation status (the status of its\n"
     "latest validated report, not_started if none), live from the broker.\n"
     "Without --by: the shares by status, the tables by lead entity (unassigned\n"
-    "ones under -) and by mechanism, and the overdue and due-soon counts.\n"
-    "\n"
-    "  -B, --by VIEW        one view:\n"
-    "                         status       counts and shares\n"
-    "                         entity       by lead entity\n"
-    "                         contributor  by contributing entity\n"
-    "                         mechanism    UPR, treaty bodies, SP\n"
-    "                         treaty       treaty bodies only\n"
-    "                         cycle        UPR recommendations by cycle\n"
-    "                         theme, sdg   by theme, by SDG target (a\n"
-    "                                      recommendation counts under each of\n"
-    "                                      its own; none under -)\n"
-    "                         month        at each month's end, how many stood\n"
-    "                                      in each status; CHANGED: how many\n"
-    "                                      changed status that month\n"
-    "                         overdue      past their deadline, not implemented\n"
-    "                         due-soon     deadline within --due-soon days\n"
-    "  -T, --today DATE     deadlines as of DATE (default: the broker's date)\n"
-    "  -d, --due-soon DAYS  horizon of due-soon (default 14)\n"
-    "  -n, --limit N        at most N rows in the lists (default 1000)\n"
-    "  -C, --csv            CSV (RFC 4180) instead of tables; without --by one\n"
-    "                       table: group,key,STATUS...,total\n"
-    "      --json           the broker's answer as JSON (with --by, that part)\n"
-    "\n"
-    "examples:\n"
-    "  nmirf stats\n"
-    "  nmirf stats --by theme\n"
-    "  nmirf stats --by overdue --today 2026-01-01\n"
-    "  nmirf stats --by month --csv > progress.csv\n";
+    "ones under -) and by mechanism, and the overdue and due-soon counts.\n";
 
-static const char s_agent[] =
-    "usage: nmirf -a DIR mine [--today DATE] [--due-soon DAYS] [--json]\n"
-    "       nmirf -a DIR outbox [--json]\n"
-    "       nmirf -a DIR watch [--json]\n"
-    "       nmirf -a DIR agent-status [--json]\n"
-    "\n"
-    "Commands answered by the ministry's nmirf-agent, not the broker. DIR is\n"
-    "the agent's data directory (its control socket is DIR/agent.sock), or an\n"
-    "endpoint such as ipc:///var/lib/nmirf-agent/MJ/agent.sock; $NMIRF_AGENT\n"
-    "gives the default. No key is needed: the agent signs with its own.\n"
+static const char s_stats_after[] = "examples:\n"
+                                    "  nmirf stats\n"
+                                    "  nmirf stats --by theme\n"
+                                    "  nmirf stats --by overdue --today 2026-01-01\n"
+                                    "  nmirf stats --by month --csv > progress.csv\n";
+
+static const char s_agent_intro[] =
+    "Commands answered by the ministry's nmirf-agent, not the broker; give it\n"
+    "before the command: nmirf -a DIR COMMAND. DIR is the agent's data\n"
+    "directory (its control socket is DIR/agent.sock), or an endpoint such as\n"
+    "ipc:///var/lib/nmirf-agent/MJ/agent.sock; $NMIRF_AGENT gives the default.\n"
+    "No key is needed: the agent signs with its own.\n"
     "\n"
     "  mine          the recommendations assigned to the agent's entity: REC,\n"
     "                ROLE (lead or contributor), DEADLINE, DUE, STATUS, TEXT; read\n"
@@ -381,8 +250,9 @@ static const char s_agent[] =
     "  watch         follow notifications (assigned, unassigned, rec_updated,\n"
     "                validated, returned, deadline reminders) until Ctrl-C;\n"
     "                --json prints one JSON object per line\n"
-    "  agent-status  replica and broker sequence, lag, connection, outbox size\n"
-    "\n"
+    "  agent-status  replica and broker sequence, lag, connection, outbox size\n";
+
+static const char s_agent_after[] =
     "examples:\n"
     "  export NMIRF_AGENT=/var/lib/nmirf-agent/MJ\n"
     "  nmirf mine\n"
@@ -390,37 +260,30 @@ static const char s_agent[] =
     "  nmirf report submit UPR-4-128.12 --status in_progress --narrative 'Draft'\n"
     "  nmirf watch --json | jq .\n";
 
-static const char s_status[] =
-    "usage: nmirf status [--json]\n"
-    "\n"
+static const char s_status_intro[] =
     "The broker's health, for the coordinator: version, uptime, latest sequence\n"
     "number, time of the last commit, counters since start (requests, writes,\n"
     "commits), open CurveZMQ connections on the request and events endpoints,\n"
     "the store's size on disk, its map size and how much of the map is used,\n"
     "and each agent's pending outbox as it last reported it (agents report\n"
-    "every few seconds).\n"
-    "\n"
-    "example:\n"
-    "  nmirf -k COORD.key -S NMIRFD.pub status\n";
+    "every few seconds).\n";
 
-static const char s_backup[] =
-    "usage: nmirf backup --data DATADIR OUTDIR [--json]\n"
-    "\n"
+static const char s_status_after[] = "example:\n"
+                                     "  nmirf -k COORD.key -S NMIRFD.pub status\n";
+
+static const char s_backup_intro[] =
     "Copies a broker's data directory into OUTDIR, which must not exist or be\n"
     "empty: the LMDB store, compacted and consistent (one read transaction,\n"
     "taken beside the running broker), and the keys directory with its modes.\n"
     "Run it on the broker's host as the broker's user. OUTDIR is made mode\n"
     "0700 and holds secret keys: keep it as safe as the broker itself.\n"
-    "docs/OPERATIONS.md says how to restore it.\n"
-    "\n"
-    "  -d, --data DIR      the broker's data directory (e.g. /var/lib/nmirf)\n"
-    "\n"
+    "docs/OPERATIONS.md says how to restore it.\n";
+
+static const char s_backup_after[] =
     "example:\n"
     "  sudo -u nmirf nmirf backup --data /var/lib/nmirf /var/backups/nmirf/$(date +%F)\n";
 
-static const char s_check[] =
-    "usage: nmirf check --data DATADIR [--json]\n"
-    "\n"
+static const char s_check_intro[] =
     "Reads the broker's whole store, read-only, beside a running broker or\n"
     "not: LMDB's meta pages against the file (a file cut short), every\n"
     "database entry by entry (each page in use), each value as the record it\n"
@@ -429,24 +292,74 @@ static const char s_check[] =
     "could not be read. The walk runs in a child process, so a page that\n"
     "crashes LMDB is reported as damage too. audit verify --data and backup\n"
     "run the same walk first; nmirfd runs it at start and refuses a damaged\n"
-    "store. docs/OPERATIONS.md says what to do with one.\n"
-    "\n"
-    "  -d, --data DIR      the broker's data directory (e.g. /var/lib/nmirf)\n"
-    "\n"
-    "example:\n"
-    "  sudo -u nmirf nmirf check --data /var/lib/nmirf\n";
+    "store. docs/OPERATIONS.md says what to do with one.\n";
 
+static const char s_check_after[] = "example:\n"
+                                    "  sudo -u nmirf nmirf check --data /var/lib/nmirf\n";
+
+/* A help topic: the prose before the generated option lines and after. */
 static const struct {
-    const char *topic; /* command name */
-    const char *text;  /* its help */
+    const char *topic; /* a command's or a group's name */
+    const char *intro; /* what the commands do */
+    const char *after; /* examples and notes */
 } s_topics[] = {
-    {"keygen", s_keygen},     {"ping", s_ping},     {"entity", s_entity},
-    {"rec", s_rec},           {"report", s_report}, {"events", s_events},
-    {"snapshot", s_snapshot}, {"stats", s_stats},   {"mine", s_agent},
-    {"outbox", s_agent},      {"watch", s_agent},   {"agent-status", s_agent},
-    {"agent", s_agent},       {"audit", s_audit},   {"measure", s_measure},
-    {"status", s_status},     {"backup", s_backup}, {"check", s_check},
+    {"keygen", s_keygen_intro, s_keygen_after},
+    {"ping", s_ping_intro, s_ping_after},
+    {"entity", s_entity_intro, s_entity_after},
+    {"rec", s_rec_intro, s_rec_after},
+    {"report", s_report_intro, s_report_after},
+    {"events", s_events_intro, s_events_after},
+    {"snapshot", s_snapshot_intro, s_snapshot_after},
+    {"stats", s_stats_intro, s_stats_after},
+    {"agent", s_agent_intro, s_agent_after},
+    {"audit", s_audit_intro, s_audit_after},
+    {"measure", s_measure_intro, s_measure_after},
+    {"status", s_status_intro, s_status_after},
+    {"backup", s_backup_intro, s_backup_after},
+    {"check", s_check_intro, s_check_after},
 };
+
+/* The topic of a command's name ("mine" is the agent's), or name. */
+static const char *
+s_topic_of(const char *name)
+{
+    for (size_t g = 0; cli_commands[g]; g++)
+        for (const cli_cmd_spec_t *s = cli_commands[g]; s->path; s++)
+            if (strcmp(s->path, name) == 0)
+                return s->topic;
+    return name;
+}
+
+/* Writes the help of topic t: usage lines, prose, options by command
+   (headed by the command's last word when several have options), prose. */
+static void
+s_write(size_t t, FILE *out)
+{
+    const char *topic = s_topics[t].topic;
+    size_t nopts = 0;
+    bool first = true;
+    for (size_t g = 0; cli_commands[g]; g++)
+        for (const cli_cmd_spec_t *s = cli_commands[g]; s->path; s++) {
+            if (strcmp(s->topic, topic) != 0)
+                continue;
+            cli_spec_usage(s, first ? "usage: " : "       ", out);
+            first = false;
+            nopts += s->opts != NULL;
+        }
+    fprintf(out, "\n%s", s_topics[t].intro);
+    for (size_t g = 0; cli_commands[g]; g++)
+        for (const cli_cmd_spec_t *s = cli_commands[g]; s->path; s++) {
+            if (strcmp(s->topic, topic) != 0 || !s->opts)
+                continue;
+            if (nopts > 1) {
+                const char *space = strrchr(s->path, ' ');
+                fprintf(out, "\n%s:\n", space ? space + 1 : s->path);
+            } else
+                fputc('\n', out);
+            cli_spec_options(s, out);
+        }
+    fprintf(out, "\n%s", s_topics[t].after);
+}
 
 int
 cli_help(const char *topic, FILE *out)
@@ -455,9 +368,10 @@ cli_help(const char *topic, FILE *out)
         fputs(s_overview, out);
         return 0;
     }
+    topic = s_topic_of(topic);
     for (size_t i = 0; i < sizeof s_topics / sizeof s_topics[0]; i++)
         if (strcmp(topic, s_topics[i].topic) == 0) {
-            fputs(s_topics[i].text, out);
+            s_write(i, out);
             return 0;
         }
     return -1;

@@ -14,24 +14,6 @@
 #define DEFAULT_EVENTS "tcp://127.0.0.1:7711"
 #define DEFAULT_TIMEOUT_MS 5000
 
-/* A command: its name on the line and what runs it. */
-typedef struct {
-    const char *name;                              /* e.g. "rec" */
-    int (*run)(cli_t *cli, int argc, char **argv); /* returns an exit status */
-} command_t;
-
-static const command_t s_commands[] = {
-    {"keygen", cli_cmd_keygen},     {"ping", cli_cmd_ping},
-    {"entity", cli_cmd_entity},     {"rec", cli_cmd_rec},
-    {"report", cli_cmd_report},     {"events", cli_cmd_events},
-    {"snapshot", cli_cmd_snapshot}, {"stats", cli_cmd_stats},
-    {"mine", cli_cmd_mine},         {"outbox", cli_cmd_outbox},
-    {"watch", cli_cmd_watch},       {"agent-status", cli_cmd_agent_status},
-    {"audit", cli_cmd_audit},       {"measure", cli_cmd_measure},
-    {"backup", cli_cmd_backup},     {"status", cli_cmd_status},
-    {"check", cli_cmd_check},
-};
-
 /* An environment variable, or dflt if it is unset or empty. */
 static const char *
 s_env(const char *name, const char *dflt)
@@ -64,7 +46,13 @@ main(int argc, char **argv)
         {"agent", required_argument, NULL, 'a'},
         {"timeout", required_argument, NULL, 't'},
         {"version", no_argument, NULL, 'V'},
-        CLI_OPTS_END,
+        /* Hidden: the commands' synopsis from their tables, plain or as
+           nmirf(1)'s SYNOPSIS (tests/cli_synopsis_test.sh). */
+        {"synopsis", no_argument, NULL, 'Y'},
+        {"man-synopsis", no_argument, NULL, 'M'},
+        {"json", no_argument, NULL, 'J'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     cli_t cli = {
         .broker = s_env("NMIRF_BROKER", DEFAULT_BROKER),
@@ -107,6 +95,10 @@ main(int argc, char **argv)
         case 'V':
             printf("nmirf %s\n", NMIRF_VERSION);
             return CLI_EXIT_OK;
+        case 'Y':
+        case 'M':
+            cli_spec_synopsis(c == 'M', stdout);
+            return CLI_EXIT_OK;
         case CLI_OPT_HELP:
             cli_help(NULL, stdout);
             return CLI_EXIT_OK;
@@ -123,10 +115,8 @@ main(int argc, char **argv)
     char **cargv = argv + optind;
     if (strcmp(cargv[0], "help") == 0)
         return s_help(&cli, cargc, cargv);
-    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++) {
-        if (strcmp(cargv[0], s_commands[i].name) != 0)
-            continue;
-        int rc = s_commands[i].run(&cli, cargc, cargv);
+    int rc = cli_spec_dispatch(&cli, cargc, cargv);
+    if (rc >= 0) {
         if (fflush(stdout) != 0 && rc == CLI_EXIT_OK) {
             fprintf(stderr, "nmirf: cannot write to stdout\n");
             rc = CLI_EXIT_LOCAL;

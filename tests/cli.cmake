@@ -18,3 +18,10 @@ add_test(NAME stats
          COMMAND ${BASH_PROGRAM} ${CMAKE_CURRENT_LIST_DIR}/stats_test.sh
                  $<TARGET_FILE:nmirfd> $<TARGET_FILE:nmirf>)
 set_tests_properties(stats PROPERTIES TIMEOUT 300 LABELS cli)
+
+# cli_synopsis: every command's --help and nmirf(1)'s SYNOPSIS agree with
+# the commands' tables (client/cli_spec.h). No broker.
+add_test(NAME cli_synopsis
+         COMMAND ${BASH_PROGRAM} ${CMAKE_CURRENT_LIST_DIR}/cli_synopsis_test.sh
+                 $<TARGET_FILE:nmirf> ${PROJECT_SOURCE_DIR}/man/nmirf.1)
+set_tests_properties(cli_synopsis PROPERTIES TIMEOUT 60 LABELS cli)

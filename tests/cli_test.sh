@@ -519,6 +519,19 @@ err_has "no reply from"
 run COORD 1 entity revoke COORD
 err_has "nmirf: conflict:"
 
+step "rotate"
+# New keys for MEN from its own keygen: the id comes from the file.
+run - 0 keygen MEN --dir "$T/newkeys"
+run COORD 0 --json entity rotate "$T/newkeys/MEN.pub"
+[ "$(json 'j["entity"]["id"]')" = MEN ] || fail "rotate: not MEN's record"
+[ "$(json 'len(j["entity"]["previous_keys"])')" = 1 ] || fail "rotate: no previous key kept"
+rc=0
+"$NMIRF" -b "$REQ" -t 5000 -k "$T/newkeys/MEN.key" ping >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" = 0 ] || fail "MEN's new key: exit $rc, expected 0"
+run COORD 4 entity rotate "$T/nonexistent.pub"
+err_has "nonexistent.pub"
+run MJ 1 entity rotate "$T/newkeys/MEN.pub"
+
 step "stop the broker"
 broker_stop
 echo "cli_test: all passed"

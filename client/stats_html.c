@@ -1,4 +1,4 @@
-/*  report_html - the stats reply laid out as one HTML page (see the
+/*  stats_html - the stats reply laid out as one HTML page (see the
     header). Charts are drawn here as SVG shapes with computed coordinates:
     nothing runs when the page opens, so it prints and archives as is.
 
@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "nmirf_mp.h"
-#include "report_html.h"
+#include "stats_html.h"
 
 #define NSTATUS 5
 #define BAR_ROWS_MAX 25   /* rows of a bar chart; the rest are counted */
@@ -54,7 +54,7 @@ typedef struct {
 } s_page_t;
 
 void
-report_html_escape(FILE *f, const char *s, size_t len)
+stats_html_escape(FILE *f, const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
         switch (s[i]) {
@@ -85,13 +85,13 @@ static void
 s_esc(s_page_t *p, const char *s)
 {
     if (s)
-        report_html_escape(p->f, s, strlen(s));
+        stats_html_escape(p->f, s, strlen(s));
 }
 
 static const char *
 s_t(s_page_t *p, const char *key)
 {
-    return report_i18n(p->lang, key);
+    return stats_i18n(p->lang, key);
 }
 
 /* Writes a label, escaped. */
@@ -610,8 +610,8 @@ static const char s_css[] =
     "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
 
 int
-report_html_render(const msgpack_object *stats, const msgpack_object *entities,
-                   const char *lang, const char *title, char **html, size_t *len)
+stats_html_render(const msgpack_object *stats, const msgpack_object *entities,
+                  const char *lang, const char *title, char **html, size_t *len)
 {
     *html = NULL;
     *len = 0;

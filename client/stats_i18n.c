@@ -1,10 +1,10 @@
-/*  report_i18n - the labels of the HTML report in French, Arabic and
+/*  stats_i18n - the labels of the HTML report in French, Arabic and
     English. One table, so a translator finds every string in one place;
     a missing translation falls back to English, then to the key.
 */
 #include <string.h>
 
-#include "report_html.h"
+#include "stats_html.h"
 
 /* One label in each language. */
 typedef struct {
@@ -67,7 +67,7 @@ static const s_label_t s_labels[] = {
 };
 
 const char *
-report_i18n(const char *lang, const char *key)
+stats_i18n(const char *lang, const char *key)
 {
     for (size_t i = 0; i < sizeof s_labels / sizeof s_labels[0]; i++) {
         const s_label_t *l = &s_labels[i];

@@ -1,0 +1,676 @@
+/*  cli_spec - reads a command line against the command's table, packs
+    its body, and writes its usage, option help and synopsis (cli_spec.h).
+*/
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "nmirf_mp.h"
+
+#define HELP_COLUMN 24 /* where the help of an option line starts */
+#define WIDTH 80       /* help and usage lines stay under this */
+
+/* getopt_long's value of an option without a short name: above any
+   character, below getopt's own returns. */
+#define LONG_ONLY_BASE 256
+
+/* Number of entries of a table ending with name NULL. */
+static size_t
+s_count(const cli_opt_spec_t *t)
+{
+    size_t n = 0;
+    while (t && t[n].name)
+        n++;
+    return n;
+}
+
+/* Checks s as o's value, named label in messages, and keeps the number
+   or point it reads in v (scratch point in *pt). Returns 0 or the exit
+   status after the usage message. */
+static int
+s_check(cli_t *cli, const cli_opt_spec_t *o, const char *label, const char *s,
+        cli_val_t *v, cli_point_t *pt)
+{
+    int rc = 0;
+    switch (o->kind) {
+    case CLI_STR:
+    case CLI_FLAG:
+        break;
+    case CLI_TEXT:
+        rc = cli_check_text(cli, label, s, o->max);
+        break;
+    case CLI_UINT:
+        if ((rc = cli_parse_uint(cli, label, s, &v->u)))
+            break;
+        if (o->max && v->u > o->max)
+            rc = cli_usage(cli, "%s: %s%s%s is over %zu", label, s, o->unit ? " " : "",
+                           o->unit ? o->unit : "", o->max);
+        break;
+    case CLI_NUMBER:
+        rc = cli_parse_number(cli, label, s, &v->num);
+        break;
+    case CLI_DATE:
+        rc = cli_check_date(cli, label, s);
+        break;
+    case CLI_ENTITY:
+        rc = cli_check_entity_id(cli, label, s);
+        break;
+    case CLI_REC:
+        rc = cli_check_rec_id(cli, label, s);
+        break;
+    case CLI_ENUM:
+        rc = cli_check_enum(cli, label, s, o->set);
+        break;
+    case CLI_POINT:
+        rc = cli_parse_point(cli, label, s, pt);
+        break;
+    }
+    return rc;
+}
+
+/* Keeps one more value of o in v: the last one, and every one of a
+   repeated option (lists sized for argc values, as many as there can be). */
+static int
+s_keep(cli_t *cli, const cli_opt_spec_t *o, const char *label, const char *s,
+       cli_val_t *v, const cli_point_t *pt, int argc)
+{
+    if (o->flags & CLI_REPEAT) {
+        if (o->max_times && v->n == o->max_times)
+            return cli_usage(cli, "%s: more than %zu", label, o->max_times);
+        if (!v->list) {
+            v->list = calloc((size_t)argc, sizeof *v->list);
+            if (o->kind == CLI_POINT)
+                v->points = calloc((size_t)argc, sizeof *v->points);
+            if (!v->list || (o->kind == CLI_POINT && !v->points))
+                return cli_local_error(cli, "out of memory");
+        }
+        v->list[v->n] = s;
+        if (o->kind == CLI_POINT)
+            v->points[v->n] = *pt;
+    }
+    v->s = s;
+    v->n++;
+    return 0;
+}
+
+/* Frees what the parse of a took. */
+static void
+s_args_free(cli_args_t *a)
+{
+    for (size_t i = 0; i < CLI_MAX_OPTS; i++) {
+        free(a->opt[i].list);
+        free(a->opt[i].points);
+    }
+}
+
+/* "--name" of an option. */
+static void
+s_label(const cli_opt_spec_t *o, char *buf, size_t len)
+{
+    snprintf(buf, len, "--%s", o->name);
+}
+
+/* Parses argv into a. Returns -1 to run the command, else the exit
+   status (0 after --help). */
+static int
+s_parse(cli_t *cli, const cli_cmd_spec_t *spec, int argc, char **argv, cli_args_t *a)
+{
+    const cli_opt_spec_t *opts = spec->opts;
+    size_t nopts = s_count(opts), nargs = s_count(spec->args);
+    assert(nopts <= CLI_MAX_OPTS && nargs <= CLI_MAX_ARGS);
+    struct option longopts[CLI_MAX_OPTS + 3];
+    char shortopts[2 * CLI_MAX_OPTS + 3] = ":h";
+    char label[64];
+    cli_point_t pt;
+    int rc;
+
+    for (size_t i = 0; i < nopts; i++) {
+        int val = opts[i].short_name ? opts[i].short_name : LONG_ONLY_BASE + (int)i;
+        longopts[i] = (struct option){
+            opts[i].name, opts[i].arg ? required_argument : no_argument, NULL, val};
+        if (opts[i].short_name) {
+            size_t len = strlen(shortopts);
+            shortopts[len++] = opts[i].short_name;
+            if (opts[i].arg)
+                shortopts[len++] = ':';
+            shortopts[len] = 0;
+        }
+    }
+    /* The options every command takes (cli_getopt handles --json). */
+    longopts[nopts] = (struct option){"json", no_argument, NULL, 'J'};
+    longopts[nopts + 1] = (struct option){"help", no_argument, NULL, 'h'};
+    longopts[nopts + 2] = (struct option){NULL, 0, NULL, 0};
+
+    int c;
+    while ((c = cli_getopt(cli, argc, argv, shortopts, longopts)) != -1) {
+        if (c == CLI_OPT_HELP) {
+            cli_help(cli->topic, stdout);
+            return CLI_EXIT_OK;
+        }
+        if (c == CLI_OPT_BAD)
+            return CLI_EXIT_USAGE;
+        size_t i = 0;
+        while (i < nopts &&
+               (opts[i].short_name ? opts[i].short_name : LONG_ONLY_BASE + (int)i) != c)
+            i++;
+        assert(i < nopts);
+        const char *s = opts[i].arg ? optarg : "";
+        s_label(&opts[i], label, sizeof label);
+        if (!spec->late_checks &&
+            (rc = s_check(cli, &opts[i], label, s, &a->opt[i], &pt)))
+            return rc;
+        if ((rc = s_keep(cli, &opts[i], label, s, &a->opt[i], &pt, argc)))
+            return rc;
+    }
+    if (spec->validate && (rc = spec->validate(cli, a)))
+        return rc;
+
+    a->npos = (size_t)(argc - optind);
+    a->rest = argv + optind;
+    if (!spec->own_count) {
+        size_t min = 0;
+        char names[128] = "";
+        for (size_t i = 0; i < nargs; i++) {
+            if (!(spec->args[i].flags & CLI_OPTIONAL))
+                min++;
+            strncat(names, i ? " " : "", sizeof names - strlen(names) - 1);
+            strncat(names, spec->args[i].name, sizeof names - strlen(names) - 1);
+        }
+        const char *expect = spec->expect ? spec->expect : nargs ? names : "no argument";
+        if ((rc = cli_positional(cli, (int)a->npos, (int)min, (int)nargs, expect)))
+            return rc;
+    }
+    for (size_t i = 0; i < nargs && i < a->npos; i++) {
+        if ((rc = s_check(cli, &spec->args[i], spec->args[i].name, a->rest[i], &a->pos[i],
+                          &pt)))
+            return rc;
+        a->pos[i].s = a->rest[i];
+        a->pos[i].n = 1;
+    }
+    for (size_t i = 0; i < nopts; i++)
+        if (opts[i].missing && a->opt[i].n == 0)
+            return cli_usage(cli, "%s", opts[i].missing);
+    if (spec->late_checks)
+        for (size_t i = 0; i < nopts; i++) {
+            assert(!(opts[i].flags & CLI_REPEAT));
+            s_label(&opts[i], label, sizeof label);
+            if (a->opt[i].n &&
+                (rc = s_check(cli, &opts[i], label, a->opt[i].s, &a->opt[i], &pt)))
+                return rc;
+        }
+    return -1;
+}
+
+int
+cli_spec_run(cli_t *cli, const cli_cmd_spec_t *spec, const char *cmd, int argc,
+             char **argv)
+{
+    cli_args_t a = {.spec = spec};
+    cli_begin(cli, spec->topic, cmd ? cmd : spec->path);
+    int rc = s_parse(cli, spec, argc, argv, &a);
+    if (rc < 0)
+        rc = spec->run(cli, &a);
+    s_args_free(&a);
+    return rc;
+}
+
+/* The length of the first word of path. */
+static size_t
+s_group_len(const char *path)
+{
+    return strcspn(path, " ");
+}
+
+int
+cli_spec_dispatch(cli_t *cli, int argc, char **argv)
+{
+    const char *group = argv[0];
+    size_t glen = strlen(group);
+    const cli_cmd_spec_t *subs[32];
+    size_t nsubs = 0;
+    for (size_t g = 0; cli_commands[g]; g++)
+        for (const cli_cmd_spec_t *s = cli_commands[g]; s->path; s++) {
+            if (s_group_len(s->path) != glen || strncmp(s->path, group, glen) != 0)
+                continue;
+            if (!s->path[glen])
+                return cli_spec_run(cli, s, NULL, argc, argv);
+            assert(nsubs < sizeof subs / sizeof subs[0]);
+            subs[nsubs++] = s;
+        }
+    if (!nsubs)
+        return -1;
+
+    cli_begin(cli, group, group);
+    if (argc < 2) {
+        char list[128] = "";
+        for (size_t i = 0; i < nsubs; i++) {
+            strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+            strncat(list, subs[i]->path + glen + 1, sizeof list - strlen(list) - 1);
+        }
+        return cli_usage(cli, "missing subcommand: one of %s", list);
+    }
+    const char *sub = argv[1];
+    if (strcmp(sub, "help") == 0 || strcmp(sub, "-h") == 0 ||
+        strcmp(sub, "--help") == 0) {
+        cli_help(group, stdout);
+        return CLI_EXIT_OK;
+    }
+    for (size_t i = 0; i < nsubs; i++) {
+        /* `report --html FILE` runs `report html FILE`, its option read
+           by getopt from the group's line. */
+        const char *alias = subs[i]->flag_alias;
+        size_t alen = alias ? strlen(alias) : 0;
+        if (alias && strncmp(sub, alias, alen) == 0 &&
+            (sub[alen] == '\0' || sub[alen] == '=')) {
+            char cmd[sizeof cli->cmd];
+            snprintf(cmd, sizeof cmd, "%s %s", group, alias);
+            return cli_spec_run(cli, subs[i], cmd, argc, argv);
+        }
+        if (strcmp(sub, subs[i]->path + glen + 1) == 0)
+            return cli_spec_run(cli, subs[i], NULL, argc - 1, argv + 1);
+    }
+    return cli_usage(cli, "no subcommand '%s'", sub);
+}
+
+/* --- values ------------------------------------------------------------ */
+
+const cli_val_t *
+cli_arg(const cli_args_t *a, const char *name)
+{
+    const cli_opt_spec_t *t = a->spec->args;
+    for (size_t i = 0; t && t[i].name; i++)
+        if (strcmp(t[i].name, name) == 0)
+            return &a->pos[i];
+    t = a->spec->opts;
+    for (size_t i = 0; t && t[i].name; i++)
+        if (strcmp(t[i].name, name) == 0)
+            return &a->opt[i];
+    assert(!"no such option in the command's table");
+    return NULL;
+}
+
+const char *
+cli_arg_str(const cli_args_t *a, const char *name)
+{
+    return cli_arg(a, name)->s;
+}
+
+bool
+cli_arg_has(const cli_args_t *a, const char *name)
+{
+    return cli_arg(a, name)->n > 0;
+}
+
+/* Packs the value v of o under its key. */
+static void
+s_pack_one(msgpack_packer *pk, const cli_opt_spec_t *o, const cli_val_t *v)
+{
+    nmirf_mp_pack_str(pk, o->key);
+    if (o->kind == CLI_POINT && (o->flags & CLI_REPEAT)) {
+        cli_pack_points(pk, v->points, v->n);
+    } else if (o->flags & CLI_REPEAT) {
+        msgpack_pack_array(pk, v->n);
+        for (size_t i = 0; i < v->n; i++)
+            nmirf_mp_pack_str(pk, v->list[i]);
+    } else if (o->kind == CLI_UINT)
+        msgpack_pack_uint64(pk, v->u);
+    else if (o->kind == CLI_NUMBER)
+        cli_pack_number(pk, v->num);
+    else if (o->kind == CLI_FLAG)
+        msgpack_pack_true(pk);
+    else
+        nmirf_mp_pack_str(pk, v->s);
+}
+
+void
+cli_args_pack(const cli_args_t *a, msgpack_packer *pk, size_t extra)
+{
+    const cli_opt_spec_t *args = a->spec->args, *opts = a->spec->opts;
+    size_t nargs = s_count(args), nopts = s_count(opts), n = extra;
+    for (size_t i = 0; i < nargs; i++)
+        n += args[i].key && a->pos[i].n;
+    for (size_t i = 0; i < nopts; i++)
+        n += opts[i].key && a->opt[i].n;
+    msgpack_pack_map(pk, n);
+    for (size_t i = 0; i < nargs; i++)
+        if (args[i].key && a->pos[i].n)
+            s_pack_one(pk, &args[i], &a->pos[i]);
+    for (size_t i = 0; i < nopts; i++)
+        if (opts[i].key && a->opt[i].n)
+            s_pack_one(pk, &opts[i], &a->opt[i]);
+}
+
+int
+cli_args_call_show(cli_t *cli, const cli_args_t *a, const char *op,
+                   void (*view)(const msgpack_object *body))
+{
+    msgpack_sbuffer body;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    cli_args_pack(a, &pk, 0);
+    int rc = cli_call_show(cli, op, &body, view);
+    msgpack_sbuffer_destroy(&body);
+    return rc;
+}
+
+/* --- help and synopsis ------------------------------------------------- */
+
+/* The words of a usage line, each written as text or as roff. */
+typedef struct {
+    FILE *out;     /* where */
+    bool man;      /* roff (nmirf(1)) rather than text */
+    size_t col;    /* text: the column reached */
+    size_t indent; /* text: where a continued line starts */
+} s_words_t;
+
+/* Writes s for roff: '-' as "\-". */
+static void
+s_roff(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '-')
+            fputc('\\', out);
+        fputc(*s, out);
+    }
+}
+
+/* Adds one word of the synopsis: "--lead ID", optional in brackets,
+   repeated with "...". In roff the option's name is bold, values and
+   positional arguments italic. */
+static void
+s_word(s_words_t *w, const char *dashes, const char *name, const char *arg, bool optional,
+       bool repeat)
+{
+    if (w->man) {
+        /* One text line a word, fonts by escapes; "\ " keeps an option
+           and its value on one line. */
+        fputs(optional ? "[" : "", w->out);
+        if (dashes) {
+            fputs("\\fB", w->out);
+            s_roff(w->out, dashes);
+            s_roff(w->out, name);
+            fputs("\\fR", w->out);
+        }
+        if (arg || !dashes) {
+            fputs(dashes ? "\\ \\fI" : "\\fI", w->out);
+            s_roff(w->out, dashes ? arg : name);
+            fputs("\\fR", w->out);
+        }
+        /* "\&" after "...": not the end of a sentence (one space). */
+        fprintf(w->out, "%s%s\n", optional ? "]" : "", repeat ? "...\\&" : "");
+        return;
+    }
+    char word[160];
+    snprintf(word, sizeof word, "%s%s%s%s%s%s%s", optional ? "[" : "",
+             dashes ? dashes : "", name, arg ? " " : "", arg ? arg : "",
+             optional ? "]" : "", repeat ? "..." : "");
+    size_t len = strlen(word);
+    if (w->col + 1 + len >= WIDTH && w->col > w->indent) {
+        fprintf(w->out, "\n%*s", (int)w->indent, "");
+        w->col = w->indent;
+    } else {
+        fputc(' ', w->out);
+        w->col++;
+    }
+    fputs(word, w->out);
+    w->col += len;
+}
+
+/* Writes the words of spec's synopsis after its path. */
+static void
+s_synopsis_words(s_words_t *w, const cli_cmd_spec_t *spec)
+{
+    for (const cli_opt_spec_t *o = spec->args; o && o->name; o++)
+        s_word(w, NULL, o->name, NULL, o->flags & CLI_OPTIONAL, o->flags & CLI_REPEAT);
+    for (const cli_opt_spec_t *o = spec->opts; o && o->name; o++)
+        if (!(o->flags & CLI_HIDDEN))
+            s_word(w, "--", o->name, o->arg, !o->missing, o->flags & CLI_REPEAT);
+}
+
+void
+cli_spec_usage(const cli_cmd_spec_t *spec, const char *prefix, FILE *out)
+{
+    fprintf(out, "%snmirf %s", prefix, spec->path);
+    size_t start = strlen(prefix) + strlen("nmirf ") + strlen(spec->path);
+    s_words_t w = {.out = out, .col = start, .indent = start + 1};
+    s_synopsis_words(&w, spec);
+    fputc('\n', out);
+}
+
+/* Writes text from column col on, its lines ('\n') and words wrapped under
+   column HELP_COLUMN. */
+static void
+s_help_text(FILE *out, const char *text, size_t col)
+{
+    while (*text) {
+        size_t len = strcspn(text, "\n");
+        if (col > HELP_COLUMN - 1) {
+            fprintf(out, "\n%*s", HELP_COLUMN, "");
+        } else
+            fprintf(out, "%*s", (int)(HELP_COLUMN - col), "");
+        fprintf(out, "%.*s\n", (int)len, text);
+        text += len + (text[len] == '\n');
+        col = 0;
+    }
+}
+
+void
+cli_spec_options(const cli_cmd_spec_t *spec, FILE *out)
+{
+    for (const cli_opt_spec_t *o = spec->opts; o && o->name; o++) {
+        char left[96];
+        if (o->short_name)
+            snprintf(left, sizeof left, "  -%c, --%s%s%s", o->short_name, o->name,
+                     o->arg ? " " : "", o->arg ? o->arg : "");
+        else
+            snprintf(left, sizeof left, "      --%s%s%s", o->name, o->arg ? " " : "",
+                     o->arg ? o->arg : "");
+        fputs(left, out);
+        s_help_text(out, o->help ? o->help : "", strlen(left));
+        if (o->kind != CLI_ENUM)
+            continue;
+        /* The values come from the set the check uses: they cannot drift. */
+        size_t col = HELP_COLUMN;
+        fprintf(out, "%*s", HELP_COLUMN, "");
+        for (size_t i = 0; o->set[i]; i++) {
+            size_t len = strlen(o->set[i]);
+            if (i && col + 1 + len >= WIDTH) {
+                fprintf(out, "\n%*s", HELP_COLUMN, "");
+                col = HELP_COLUMN;
+            } else if (i) {
+                fputc(' ', out);
+                col++;
+            }
+            fputs(o->set[i], out);
+            col += len;
+        }
+        fputc('\n', out);
+    }
+}
+
+void
+cli_spec_synopsis(bool man, FILE *out)
+{
+    /* In roff: a hanging paragraph a command, left-adjusted, unhyphenated
+       (an option cut in two would read as two). */
+    if (man)
+        fputs(".ad l\n.nh\n.PD 0\n", out);
+    for (size_t g = 0; cli_commands[g]; g++)
+        for (const cli_cmd_spec_t *s = cli_commands[g]; s->path; s++) {
+            s_words_t w = {.out = out, .man = man};
+            if (man) {
+                fputs(".HP 4\n.B nmirf ", out);
+                s_roff(out, s->path);
+                fputc('\n', out);
+            } else {
+                fprintf(out, "nmirf %s", s->path);
+                w.col = 0; /* one line each: never cut */
+                w.indent = (size_t)-1;
+            }
+            s_synopsis_words(&w, s);
+            if (!man)
+                fputc('\n', out);
+        }
+    if (man)
+        fputs(".PD\n.hy\n.ad\n", out);
+}
+
+/* --- self-test --------------------------------------------------------- */
+
+static msgpack_sbuffer s_test_body; /* what the test command packed */
+static int s_test_runs;             /* how many times it ran */
+
+/* The test command: packs its body. */
+static int
+s_test_run(cli_t *cli, const cli_args_t *a)
+{
+    (void)cli;
+    msgpack_packer pk;
+    msgpack_sbuffer_clear(&s_test_body);
+    msgpack_packer_init(&pk, &s_test_body, msgpack_sbuffer_write);
+    cli_args_pack(a, &pk, 0);
+    s_test_runs++;
+    return CLI_EXIT_OK;
+}
+
+/* Runs the test spec on a NULL-terminated line. */
+static int
+s_test_line(cli_t *cli, const cli_cmd_spec_t *spec, const char **line)
+{
+    char *argv[32];
+    int argc = 0;
+    while (line[argc] && argc < 31) {
+        argv[argc] = (char *)line[argc];
+        argc++;
+    }
+    argv[argc] = NULL;
+    return cli_spec_run(cli, spec, NULL, argc, argv);
+}
+
+int
+cli_spec_test(bool verbose)
+{
+    int failures = 0;
+#define CHECK(cond)                                                                      \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
+            fprintf(stderr, "cli_spec_test: %s:%d: %s\n", __FILE__, __LINE__, #cond);    \
+            failures++;                                                                  \
+        }                                                                                \
+    } while (0)
+    static const cli_opt_spec_t args[] = {
+        {.name = "ID", .kind = CLI_REC, .key = "rec"},
+        {0},
+    };
+    static const cli_opt_spec_t opts[] = {
+        {.name = "lead",
+         .short_name = 'l',
+         .arg = "ID",
+         .kind = CLI_ENTITY,
+         .key = "lead",
+         .missing = "--lead is required"},
+        {.name = "contributor",
+         .short_name = 'c',
+         .arg = "ID",
+         .kind = CLI_ENTITY,
+         .flags = CLI_REPEAT,
+         .max_times = 2,
+         .key = "contributors"},
+        {.name = "limit", .arg = "N", .kind = CLI_UINT, .max = 10, .key = "limit"},
+        {.name = "point",
+         .arg = "DATE=VALUE",
+         .kind = CLI_POINT,
+         .flags = CLI_REPEAT,
+         .key = "values"},
+        {.name = "num", .arg = "N", .kind = CLI_NUMBER, .key = "n"},
+        {.name = "flag", .kind = CLI_FLAG, .key = "f"},
+        {.name = "local", .arg = "X", .kind = CLI_STR},
+        {0},
+    };
+    static const cli_cmd_spec_t spec = {.path = "test cmd",
+                                        .topic = "test",
+                                        .args = args,
+                                        .opts = opts,
+                                        .run = s_test_run};
+    cli_t cli = {.timeout_ms = 1};
+    msgpack_sbuffer_init(&s_test_body);
+    if (verbose)
+        printf("cli_spec_test: the refusals below are expected\n");
+
+    /* Every kind, packed: 7 entries with a key (--local has none). */
+    const char *full[] = {
+        "cmd",   "X",  "--lead",  "MJ",      "-c",      "A",
+        "-c",    "B",  "--limit", "7",       "--point", "2025-01-01=2.5",
+        "--num", "-3", "--flag",  "--local", "x",       NULL};
+    CHECK(s_test_line(&cli, &spec, full) == CLI_EXIT_OK && s_test_runs == 1);
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    CHECK(msgpack_unpack_next(&u, s_test_body.data, s_test_body.size, NULL) ==
+          MSGPACK_UNPACK_SUCCESS);
+    const msgpack_object *m = &u.data;
+    CHECK(m->type == MSGPACK_OBJECT_MAP && m->via.map.size == 7);
+    const msgpack_object *v = nmirf_mp_get(m, "rec");
+    CHECK(v && v->type == MSGPACK_OBJECT_STR && v->via.str.size == 1);
+    v = nmirf_mp_get(m, "contributors");
+    CHECK(v && v->type == MSGPACK_OBJECT_ARRAY && v->via.array.size == 2);
+    v = nmirf_mp_get(m, "limit");
+    CHECK(v && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER && v->via.u64 == 7);
+    v = nmirf_mp_get(m, "values");
+    CHECK(v && v->type == MSGPACK_OBJECT_ARRAY && v->via.array.size == 1);
+    v = nmirf_mp_get(m, "n");
+    CHECK(v && v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER && v->via.i64 == -3);
+    v = nmirf_mp_get(m, "f");
+    CHECK(v && v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean);
+    CHECK(!nmirf_mp_get(m, "local"));
+    msgpack_unpacked_destroy(&u);
+
+    /* The refusals: none runs the command. */
+    const char *no_lead[] = {"cmd", "X", NULL};
+    const char *three[] = {"cmd", "X", "-l", "MJ", "-c", "A", "-c", "B", "-c", "C", NULL};
+    const char *over[] = {"cmd", "X", "-l", "MJ", "--limit", "11", NULL};
+    const char *bad_point[] = {"cmd", "X", "-l", "MJ", "--point", "2025-01-01", NULL};
+    const char *no_arg[] = {"cmd", "-l", "MJ", NULL};
+    const char *two_args[] = {"cmd", "X", "Y", "-l", "MJ", NULL};
+    const char *bad_arg[] = {"cmd", "has space", "-l", "MJ", NULL};
+    const char *unknown[] = {"cmd", "X", "-l", "MJ", "--bogus", NULL};
+    const char *no_value[] = {"cmd", "X", "--lead", NULL};
+    const char **usage[] = {no_lead,  three,   over,    bad_point, no_arg,
+                            two_args, bad_arg, unknown, no_value};
+    for (size_t i = 0; i < sizeof usage / sizeof usage[0]; i++)
+        CHECK(s_test_line(&cli, &spec, usage[i]) == CLI_EXIT_USAGE);
+    CHECK(s_test_runs == 1);
+
+    /* --json anywhere, --help succeeds without running. */
+    const char *json[] = {"cmd", "--json", "X", "-l", "MJ", NULL};
+    CHECK(s_test_line(&cli, &spec, json) == CLI_EXIT_OK && cli.json && s_test_runs == 2);
+    const char *help[] = {"cmd", "--help", NULL};
+    CHECK(s_test_line(&cli, &spec, help) == CLI_EXIT_OK && s_test_runs == 2);
+
+    /* The usage line, cut under 80 columns. */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (f) {
+        cli_spec_usage(&spec, "usage: ", f);
+        fclose(f);
+        CHECK(strncmp(text,
+                      "usage: nmirf test cmd ID --lead ID [--contributor ID]... "
+                      "[--limit N]\n",
+                      60) == 0);
+        for (char *line = text; line && *line; line = strchr(line, '\n') + 1)
+            CHECK(strcspn(line, "\n") < WIDTH);
+        free(text);
+    }
+
+    /* A group without its subcommand, and a word that is no command. */
+    cli_t cli2 = {.timeout_ms = 1};
+    char *rec[] = {"rec", NULL};
+    CHECK(cli_spec_dispatch(&cli2, 1, rec) == CLI_EXIT_USAGE);
+    char *nosuch[] = {"nosuch", NULL};
+    CHECK(cli_spec_dispatch(&cli2, 1, nosuch) == -1);
+    msgpack_sbuffer_destroy(&s_test_body);
+#undef CHECK
+    return failures;
+}
