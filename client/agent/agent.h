@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "nmirf_checkpoint.h"
 #include "nmirf_client.h"
 #include "nmirf_keys.h"
 #include "nmirf_wire.h"
@@ -61,13 +62,8 @@ typedef enum {
     AG_DB_COUNT
 } agent_db_t;
 
-/* A broker checkpoint (PROTOCOL.md section 10). */
-typedef struct {
-    uint64_t seq;                 /* the event it signs */
-    uint8_t head[NMIRF_HASH_LEN]; /* that event's hash */
-    uint64_t ts;                  /* broker time, ms */
-    uint8_t sig[NMIRF_SIG_LEN];   /* the broker's signature */
-} agent_checkpoint_t;
+/* A broker checkpoint (PROTOCOL.md section 10; its codec is proto/'s). */
+typedef nmirf_checkpoint_t agent_checkpoint_t;
 
 typedef struct _outbox_t outbox_t;
 typedef struct _control_t control_t;

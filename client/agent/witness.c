@@ -30,47 +30,10 @@
 #include <string.h>
 
 #include "agent.h"
-#include "nmirf_audit.h"
+#include "nmirf_checkpoint.h"
 #include "nmirf_log.h"
-#include "nmirf_mp.h"
 
 #define S_KEY "checkpoint" /* its key in the replica's meta database */
-
-/* Reads a checkpoint map into cp. Returns 0, or -1 if it is not one. */
-static int
-s_parse(const msgpack_object *obj, agent_checkpoint_t *cp)
-{
-    const msgpack_object *seq = nmirf_mp_get(obj, "seq");
-    const msgpack_object *head = nmirf_mp_get(obj, "head");
-    const msgpack_object *ts = nmirf_mp_get(obj, "ts");
-    const msgpack_object *sig = nmirf_mp_get(obj, "sig");
-    if (obj->type != MSGPACK_OBJECT_MAP || obj->via.map.size != 4 || !seq ||
-        seq->type != MSGPACK_OBJECT_POSITIVE_INTEGER || !ts ||
-        ts->type != MSGPACK_OBJECT_POSITIVE_INTEGER || !head ||
-        head->type != MSGPACK_OBJECT_BIN || head->via.bin.size != NMIRF_HASH_LEN ||
-        !sig || sig->type != MSGPACK_OBJECT_BIN || sig->via.bin.size != NMIRF_SIG_LEN)
-        return -1;
-    cp->seq = seq->via.u64;
-    cp->ts = ts->via.u64;
-    memcpy(cp->head, head->via.bin.ptr, NMIRF_HASH_LEN);
-    memcpy(cp->sig, sig->via.bin.ptr, NMIRF_SIG_LEN);
-    return 0;
-}
-
-/* Packs cp as the broker stored it: {seq, head, ts, sig}. */
-static void
-s_pack(const agent_checkpoint_t *cp, msgpack_sbuffer *out)
-{
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 4);
-    nmirf_mp_pack_kv_uint(&pk, "seq", cp->seq);
-    nmirf_mp_pack_str(&pk, "head");
-    nmirf_mp_pack_bin(&pk, cp->head, NMIRF_HASH_LEN);
-    nmirf_mp_pack_kv_uint(&pk, "ts", cp->ts);
-    nmirf_mp_pack_str(&pk, "sig");
-    nmirf_mp_pack_bin(&pk, cp->sig, NMIRF_SIG_LEN);
-}
 
 /* Refuses the broker from now on, loudly. */
 static void s_refuse(agent_t *ag, const char *fmt, ...)
@@ -97,18 +60,15 @@ witness_open(agent_t *ag)
         return -1;
     int rc = mdb_get(txn, ag->dbi[AG_DB_META], &k, &v);
     if (rc == 0) {
-        msgpack_zone zone;
-        msgpack_object obj;
-        msgpack_zone_init(&zone, 256);
-        if (nmirf_mp_unpack(v.mv_data, v.mv_size, &zone, &obj, NULL, 0) != NMIRF_OK ||
-            s_parse(&obj, &ag->witness)) {
+        char why[128];
+        if (nmirf_checkpoint_decode(v.mv_data, v.mv_size, &ag->witness, why,
+                                    sizeof why)) {
             log_warnx("the kept broker checkpoint is unreadable; run with "
                       "--forget-checkpoint to drop it");
             rc = -1;
         } else
             log_info("witness: the broker's log was signed up to seq %llu",
                      (unsigned long long)ag->witness.seq);
-        msgpack_zone_destroy(&zone);
     } else if (rc == MDB_NOTFOUND)
         rc = 0;
     else
@@ -158,7 +118,7 @@ witness_put(agent_t *ag, MDB_txn *txn)
         return 0;
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
-    s_pack(&ag->witness, &sb);
+    nmirf_checkpoint_pack(&ag->witness, &sb);
     MDB_val k = {sizeof S_KEY - 1, S_KEY}, v = {sb.size, sb.data};
     int rc = mdb_put(txn, ag->dbi[AG_DB_META], &k, &v, 0);
     msgpack_sbuffer_destroy(&sb);
@@ -170,7 +130,7 @@ witness_take(agent_t *ag, const msgpack_object *cp)
 {
     if (cp->type == MSGPACK_OBJECT_NIL)
         return; /* a broker with no checkpoint yet */
-    if (s_parse(cp, &ag->witness_next)) {
+    if (nmirf_checkpoint_from_obj(cp, &ag->witness_next)) {
         log_debug("heartbeat: unreadable checkpoint ignored");
         return;
     }
@@ -244,13 +204,7 @@ witness_check(agent_t *ag)
     if (ag->witness_pending) {
         ag->witness_pending = false;
         agent_checkpoint_t *cp = &ag->witness_next;
-        msgpack_sbuffer sb;
-        msgpack_sbuffer_init(&sb);
-        nmirf_checkpoint_pack_signed(&sb, cp->seq, cp->head, cp->ts);
-        bool ok = nmirf_signature_ok((const uint8_t *)sb.data, sb.size, cp->sig,
-                                     ag->broker_sign_pk);
-        msgpack_sbuffer_destroy(&sb);
-        if (!ok)
+        if (!nmirf_checkpoint_verify(cp, ag->broker_sign_pk))
             s_refuse(ag,
                      "its checkpoint at seq %llu is not signed by the broker key this "
                      "agent was given (-S)",
