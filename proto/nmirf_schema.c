@@ -2,6 +2,7 @@
 #include "nmirf_schema.h"
 #include "nmirf_codes.h"
 
+#include <assert.h>
 #include <string.h>
 
 /* A value set over a NULL-terminated array of names. */
@@ -219,4 +220,20 @@ nmirf_fields_find(const nmirf_fields_t *fields, const char *key)
         if (strcmp(fields->fields[i].key, key) == 0)
             return &fields->fields[i];
     return NULL;
+}
+
+size_t
+nmirf_fields_max(const nmirf_fields_t *fields, const char *key)
+{
+    const nmirf_field_t *f = nmirf_fields_find(fields, key);
+    assert(f && f->max);
+    return f ? f->max : 0;
+}
+
+const nmirf_valueset_t *
+nmirf_fields_set(const nmirf_fields_t *fields, const char *key)
+{
+    const nmirf_field_t *f = nmirf_fields_find(fields, key);
+    assert(f && f->set);
+    return f ? f->set : NULL;
 }

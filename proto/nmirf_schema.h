@@ -56,8 +56,8 @@
 /* `limit` of events.since: a page of the log, the rest fetched again. */
 #define NMIRF_EVENTS_DEFAULT 1000
 #define NMIRF_EVENTS_MAX 10000
-/* stats: due_soon_days (ten years) and the overdue / due-soon lists. */
-#define NMIRF_DUE_SOON_DEFAULT 14
+/* stats: due_soon_days at most ten years (its default is the broker's
+   reminder horizon, a setting), and the overdue / due-soon lists. */
 #define NMIRF_DUE_SOON_MAX 3650
 #define NMIRF_STATS_LIST_DEFAULT 1000
 #define NMIRF_STATS_LIST_MAX 10000
@@ -225,7 +225,17 @@ extern const nmirf_fields_t nmirf_fields_rec_assign;
 extern const nmirf_fields_t nmirf_fields_rec_list;
 extern const nmirf_fields_t nmirf_fields_report_list;
 
+/* Fields of one table, at most: a reader may keep a table's keys in an
+   array of this size. */
+#define NMIRF_FIELDS_MAX 32
+
 /* The field of fields named key, or NULL. Borrowed. */
 const nmirf_field_t *nmirf_fields_find(const nmirf_fields_t *fields, const char *key);
+
+/* The limit (max) and the value set of the field of fields named key,
+   for a client's pre-checks: 0 and NULL if fields has no such key or it
+   has no limit or set (a programmer's error, asserted). */
+size_t nmirf_fields_max(const nmirf_fields_t *fields, const char *key);
+const nmirf_valueset_t *nmirf_fields_set(const nmirf_fields_t *fields, const char *key);
 
 #endif
