@@ -17,6 +17,7 @@
 
 #include "nmirf_client.h"
 #include "nmirf_keys.h"
+#include "nmirf_schema.h"
 #include "nmirf_wire.h"
 
 /* Exit statuses: the contract with scripts; `nmirf --help` lists them. */
@@ -155,11 +156,8 @@ int cli_check_date(cli_t *cli, const char *option, const char *s);
 int cli_check_text(cli_t *cli, const char *option, const char *s, size_t max);
 int cli_check_enum(cli_t *cli, const char *option, const char *s, const char *const *set);
 
-/* Value sets of PROTOCOL.md section 6, NULL-terminated. */
-extern const char *const cli_roles[];
-extern const char *const cli_mechanisms[];
-extern const char *const cli_statuses[];
-extern const char *const cli_report_states[];
+/* The value sets and limits are the schema's (nmirf_schema.h): a set's
+   names is the NULL-terminated array cli_check_enum takes. */
 
 /* --- cli_call.c ------------------------------------------------------- */
 

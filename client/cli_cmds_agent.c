@@ -21,7 +21,7 @@
 #include "nmirf_util.h"
 
 #define POLL_MS 250            /* how often watch looks at the signal flag */
-#define MINE_DUE_SOON_MAX 3650 /* the agent's limit on due_soon_days, as the broker's */
+#define MINE_DUE_SOON_MAX NMIRF_DUE_SOON_MAX /* the agent's limit, as the broker's */
 
 static volatile sig_atomic_t s_stop;
 

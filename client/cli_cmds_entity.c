@@ -14,8 +14,6 @@
 #include "cli.h"
 #include "nmirf_mp.h"
 
-#define SHORT_MAX 512 /* a name is a short string (PROTOCOL.md section 6) */
-
 int
 cli_cmd_keygen(cli_t *cli, int argc, char **argv)
 {
@@ -129,7 +127,9 @@ s_enroll(cli_t *cli, int argc, char **argv)
     const char *path = argv[optind];
     if (!role)
         return cli_usage(cli, "--role is required (coordinator, ministry or observer)");
-    if ((rc = cli_check_enum(cli, "--role", role, cli_roles)))
+    if ((rc = cli_check_enum(
+             cli, "--role", role,
+             nmirf_fields_set(&nmirf_fields_entity_enroll, "role")->names)))
         return rc;
     size_t nnames = 0;
     for (size_t i = 0; i < 3; i++) {
@@ -137,7 +137,8 @@ s_enroll(cli_t *cli, int argc, char **argv)
             continue;
         char option[16];
         snprintf(option, sizeof option, "--name-%s", langs[i]);
-        if ((rc = cli_check_text(cli, option, names[i], SHORT_MAX)))
+        if ((rc = cli_check_text(cli, option, names[i],
+                                 nmirf_fields_max(&nmirf_fields_entity_enroll, "names"))))
             return rc;
         nnames++;
     }

@@ -12,8 +12,6 @@
 #include "cli.h"
 #include "nmirf_mp.h"
 
-#define TEXT_MAX (32 * 1024) /* a text's limit */
-#define SHORT_MAX 512        /* a name's limit */
 #define MAX_LIST 256         /* a list's limit */
 
 /* Parses a number flag: finite, magnitude at most 1e15 (as the broker). */
@@ -171,22 +169,22 @@ s_read_fields(cli_t *cli, int argc, char **argv, s_fields_t *f)
             f->recs[f->nrecs++] = optarg;
             break;
         case 't':
-            if ((rc = cli_check_text(cli, "--title", optarg, SHORT_MAX)))
+            if ((rc = cli_check_text(cli, "--title", optarg, NMIRF_SHORT_MAX)))
                 return rc;
             f->title = optarg;
             break;
         case 'd':
-            if ((rc = cli_check_text(cli, "--description", optarg, TEXT_MAX)))
+            if ((rc = cli_check_text(cli, "--description", optarg, NMIRF_TEXT_MAX)))
                 return rc;
             f->description = optarg;
             break;
         case 'i':
-            if ((rc = cli_check_text(cli, "--indicator", optarg, SHORT_MAX)))
+            if ((rc = cli_check_text(cli, "--indicator", optarg, NMIRF_SHORT_MAX)))
                 return rc;
             f->indicator = optarg;
             break;
         case 'u':
-            if ((rc = cli_check_text(cli, "--unit", optarg, SHORT_MAX)))
+            if ((rc = cli_check_text(cli, "--unit", optarg, NMIRF_SHORT_MAX)))
                 return rc;
             f->unit = optarg;
             break;

@@ -26,9 +26,6 @@
 #include "nmirf_util.h"
 
 #define IMPORT_CHUNK_BYTES (512 * 1024) /* packed recs per request */
-#define IMPORT_CHUNK_RECS 5000          /* the protocol's import limit */
-#define SHORT_MAX 512                   /* a short string's limit */
-#define TEXT_MAX (32 * 1024)            /* a text's limit */
 
 /* Import totals over all requests. */
 typedef struct {
@@ -107,7 +104,6 @@ s_import(cli_t *cli, int argc, char **argv)
         CLI_OPTS_END,
     };
     static const char *const formats[] = {"json", "csv", "uhri", NULL};
-    static const char *const langs[] = {"fr", "ar", "en", NULL};
     const char *format = NULL, *lang = NULL;
     bool skip_bad = false;
     int c, rc;
@@ -123,7 +119,7 @@ s_import(cli_t *cli, int argc, char **argv)
             skip_bad = true;
             break;
         case 'L':
-            if ((rc = cli_check_enum(cli, "--lang", optarg, langs)))
+            if ((rc = cli_check_enum(cli, "--lang", optarg, nmirf_langs.names)))
                 return rc;
             lang = optarg;
             break;
@@ -200,7 +196,7 @@ s_import(cli_t *cli, int argc, char **argv)
         nmirf_json_to_mp(row.rec, &pk);
         json_decref(row.rec);
         if (n > 0 &&
-            (chunk.size + one.size > IMPORT_CHUNK_BYTES || n == IMPORT_CHUNK_RECS)) {
+            (chunk.size + one.size > IMPORT_CHUNK_BYTES || n == NMIRF_IMPORT_MAX)) {
             rc = s_import_chunk(cli, &chunk, n, &totals, total);
             msgpack_sbuffer_clear(&chunk);
             n = 0;
@@ -296,7 +292,7 @@ s_export(cli_t *cli, int argc, char **argv)
             out_path = optarg;
             break;
         case 'm':
-            if ((rc = cli_check_enum(cli, "--mechanism", optarg, cli_mechanisms)))
+            if ((rc = cli_check_enum(cli, "--mechanism", optarg, nmirf_mechanisms.names)))
                 return rc;
             mechanism = optarg;
             break;
@@ -306,7 +302,7 @@ s_export(cli_t *cli, int argc, char **argv)
             entity = optarg;
             break;
         case 's':
-            if ((rc = cli_check_enum(cli, "--status", optarg, cli_statuses)))
+            if ((rc = cli_check_enum(cli, "--status", optarg, nmirf_statuses.names)))
                 return rc;
             status = optarg;
             break;
@@ -451,7 +447,9 @@ s_list(cli_t *cli, int argc, char **argv)
     while ((c = cli_getopt(cli, argc, argv, ":hm:E:s:T:n:", opts)) != -1) {
         switch (c) {
         case 'm':
-            if ((rc = cli_check_enum(cli, "--mechanism", optarg, cli_mechanisms)))
+            if ((rc = cli_check_enum(
+                     cli, "--mechanism", optarg,
+                     nmirf_fields_set(&nmirf_fields_rec_list, "mechanism")->names)))
                 return rc;
             mechanism = optarg;
             break;
@@ -461,12 +459,15 @@ s_list(cli_t *cli, int argc, char **argv)
             entity = optarg;
             break;
         case 's':
-            if ((rc = cli_check_enum(cli, "--status", optarg, cli_statuses)))
+            if ((rc = cli_check_enum(
+                     cli, "--status", optarg,
+                     nmirf_fields_set(&nmirf_fields_rec_list, "status")->names)))
                 return rc;
             status = optarg;
             break;
         case 'T':
-            if ((rc = cli_check_text(cli, "--text", optarg, SHORT_MAX)))
+            if ((rc = cli_check_text(cli, "--text", optarg,
+                                     nmirf_fields_max(&nmirf_fields_rec_list, "text"))))
                 return rc;
             text = optarg;
             break;
@@ -506,8 +507,8 @@ s_list(cli_t *cli, int argc, char **argv)
 static void
 s_view_texts(const char *what, const msgpack_object *texts)
 {
-    static const char *const langs[] = {"fr", "ar", "en"};
-    for (size_t i = 0; i < 3; i++) {
+    const char *const *langs = nmirf_langs.names;
+    for (size_t i = 0; i < (size_t)nmirf_langs.count; i++) {
         char label[32];
         snprintf(label, sizeof label, "%s (%s)", what, langs[i]);
         cli_kv_field(label, texts, langs[i]);
@@ -628,7 +629,8 @@ s_assign(cli_t *cli, int argc, char **argv)
             deadline = optarg;
             break;
         case 'N':
-            if ((rc = cli_check_text(cli, "--note", optarg, TEXT_MAX)))
+            if ((rc = cli_check_text(cli, "--note", optarg,
+                                     nmirf_fields_max(&nmirf_fields_rec_assign, "note"))))
                 return rc;
             note = optarg;
             break;

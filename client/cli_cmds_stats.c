@@ -17,9 +17,6 @@
 #include "nmirf_util.h"
 #include "report_html.h"
 
-#define NSTATUS 5           /* cli_statuses */
-#define DUE_SOON_MAX 3650   /* the broker's limit on due_soon_days */
-#define LIST_MAX 10000      /* the broker's limit on the lists */
 #define TITLE_MAX 512       /* a report title */
 #define STATS_TIMEOUT 60000 /* ms: a scan of a large store takes a while */
 
@@ -91,15 +88,16 @@ s_query_opt(cli_t *cli, s_query_t *q, int c)
     case 'd':
         if ((rc = cli_parse_uint(cli, "--due-soon", optarg, &q->horizon)))
             return rc;
-        if (q->horizon > DUE_SOON_MAX)
-            return cli_usage(cli, "--due-soon: %s days is over %d", optarg, DUE_SOON_MAX);
+        if (q->horizon > NMIRF_DUE_SOON_MAX)
+            return cli_usage(cli, "--due-soon: %s days is over %d", optarg,
+                             NMIRF_DUE_SOON_MAX);
         q->has_horizon = true;
         return 0;
     case 'n':
         if ((rc = cli_parse_uint(cli, "--limit", optarg, &q->limit)))
             return rc;
-        if (q->limit > LIST_MAX)
-            return cli_usage(cli, "--limit: %s is over %d", optarg, LIST_MAX);
+        if (q->limit > NMIRF_STATS_LIST_MAX)
+            return cli_usage(cli, "--limit: %s is over %d", optarg, NMIRF_STATS_LIST_MAX);
         q->has_limit = true;
         return 0;
     default:
@@ -129,12 +127,12 @@ s_csv_uint(uint64_t n, bool last)
 
 /* Status names as column headers: upper case. */
 static void
-s_status_headers(char upper[NSTATUS][32])
+s_status_headers(char upper[NMIRF_STATUS_COUNT][32])
 {
-    for (size_t s = 0; s < NSTATUS; s++) {
+    for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++) {
         size_t i = 0;
-        for (; cli_statuses[s][i] && i + 1 < sizeof upper[s]; i++)
-            upper[s][i] = (char)toupper((unsigned char)cli_statuses[s][i]);
+        for (; nmirf_statuses.names[s][i] && i + 1 < sizeof upper[s]; i++)
+            upper[s][i] = (char)toupper((unsigned char)nmirf_statuses.names[s][i]);
         upper[s][i] = '\0';
     }
 }
@@ -167,24 +165,24 @@ s_group_table(const char *first, const msgpack_object *counts, bool csv,
                 s_csv_field(group, false);
                 s_csv_field(name ? name : "", false);
                 free(name);
-                for (size_t s = 0; s < NSTATUS; s++)
-                    s_csv_uint(cli_mp_uint(&kv->val, cli_statuses[s], 0), false);
+                for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
+                    s_csv_uint(cli_mp_uint(&kv->val, nmirf_statuses.names[s], 0), false);
                 s_csv_uint(s_sum(&kv->val), true);
             }
         return;
     }
-    const char *headers[NSTATUS + 2] = {first};
-    char upper[NSTATUS][32];
-    uint64_t sums[NSTATUS + 1] = {0};
+    const char *headers[NMIRF_STATUS_COUNT + 2] = {first};
+    char upper[NMIRF_STATUS_COUNT][32];
+    uint64_t sums[NMIRF_STATUS_COUNT + 1] = {0};
     s_status_headers(upper);
-    for (size_t s = 0; s < NSTATUS; s++)
+    for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
         headers[s + 1] = upper[s];
-    headers[NSTATUS + 1] = "TOTAL";
-    cli_table_t *table = cli_table_new(headers, NSTATUS + 2);
+    headers[NMIRF_STATUS_COUNT + 1] = "TOTAL";
+    cli_table_t *table = cli_table_new(headers, NMIRF_STATUS_COUNT + 2);
     if (!table)
         return;
     cli_table_limit(table, 0, 40, true);
-    for (size_t c = 1; c < NSTATUS + 2; c++)
+    for (size_t c = 1; c < NMIRF_STATUS_COUNT + 2; c++)
         cli_table_right(table, c);
     if (counts && counts->type == MSGPACK_OBJECT_MAP)
         for (uint32_t i = 0; i < counts->via.map.size; i++) {
@@ -193,18 +191,18 @@ s_group_table(const char *first, const msgpack_object *counts, bool csv,
             cli_table_row(table);
             cli_table_cell(table, name);
             free(name);
-            for (size_t s = 0; s < NSTATUS; s++) {
-                uint64_t n = cli_mp_uint(&kv->val, cli_statuses[s], 0);
+            for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++) {
+                uint64_t n = cli_mp_uint(&kv->val, nmirf_statuses.names[s], 0);
                 sums[s] += n;
                 cli_table_cellf(table, "%llu", (unsigned long long)n);
             }
             uint64_t total = s_sum(&kv->val);
-            sums[NSTATUS] += total;
+            sums[NMIRF_STATUS_COUNT] += total;
             cli_table_cellf(table, "%llu", (unsigned long long)total);
         }
     cli_table_row(table);
     cli_table_cell(table, "all");
-    for (size_t s = 0; s <= NSTATUS; s++)
+    for (size_t s = 0; s <= NMIRF_STATUS_COUNT; s++)
         cli_table_cellf(table, "%llu", (unsigned long long)sums[s]);
     cli_table_print(table);
     cli_table_destroy(&table);
@@ -218,9 +216,9 @@ s_status_table(const msgpack_object *body, bool csv)
     uint64_t total = cli_mp_uint(body, "total", 0);
     if (csv) {
         printf("status,count,share\n");
-        for (size_t s = 0; s < NSTATUS; s++) {
-            uint64_t n = cli_mp_uint(counts, cli_statuses[s], 0);
-            printf("%s,%llu,%.4f\n", cli_statuses[s], (unsigned long long)n,
+        for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++) {
+            uint64_t n = cli_mp_uint(counts, nmirf_statuses.names[s], 0);
+            printf("%s,%llu,%.4f\n", nmirf_statuses.names[s], (unsigned long long)n,
                    total ? (double)n / (double)total : 0.0);
         }
         return;
@@ -231,10 +229,10 @@ s_status_table(const msgpack_object *body, bool csv)
         return;
     cli_table_right(table, 1);
     cli_table_right(table, 2);
-    for (size_t s = 0; s < NSTATUS; s++) {
-        uint64_t n = cli_mp_uint(counts, cli_statuses[s], 0);
+    for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++) {
+        uint64_t n = cli_mp_uint(counts, nmirf_statuses.names[s], 0);
         cli_table_row(table);
-        cli_table_cell(table, cli_statuses[s]);
+        cli_table_cell(table, nmirf_statuses.names[s]);
         cli_table_cellf(table, "%llu", (unsigned long long)n);
         cli_table_cellf(table, "%.1f%%", total ? 100.0 * (double)n / (double)total : 0.0);
     }
@@ -251,22 +249,22 @@ s_status_table(const msgpack_object *body, bool csv)
 static void
 s_month_table(const msgpack_object *months, bool csv)
 {
-    char upper[NSTATUS][32];
-    const char *headers[NSTATUS + 2] = {"MONTH"};
+    char upper[NMIRF_STATUS_COUNT][32];
+    const char *headers[NMIRF_STATUS_COUNT + 2] = {"MONTH"};
     s_status_headers(upper);
-    for (size_t s = 0; s < NSTATUS; s++)
+    for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
         headers[s + 1] = upper[s];
-    headers[NSTATUS + 1] = "CHANGED";
+    headers[NMIRF_STATUS_COUNT + 1] = "CHANGED";
     cli_table_t *table = NULL;
     if (csv) {
         printf("month");
-        for (size_t s = 0; s < NSTATUS; s++)
-            printf(",%s", cli_statuses[s]);
-        for (size_t s = 0; s < NSTATUS; s++)
-            printf(",reached_%s", cli_statuses[s]);
+        for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
+            printf(",%s", nmirf_statuses.names[s]);
+        for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
+            printf(",reached_%s", nmirf_statuses.names[s]);
         printf("\n");
-    } else if ((table = cli_table_new(headers, NSTATUS + 2)) != NULL) {
-        for (size_t c = 1; c < NSTATUS + 2; c++)
+    } else if ((table = cli_table_new(headers, NMIRF_STATUS_COUNT + 2)) != NULL) {
+        for (size_t c = 1; c < NMIRF_STATUS_COUNT + 2; c++)
             cli_table_right(table, c);
     } else
         return;
@@ -278,18 +276,18 @@ s_month_table(const msgpack_object *months, bool csv)
             char *label = cli_mp_field(m, "month");
             if (csv) {
                 s_csv_field(label, false);
-                for (size_t s = 0; s < NSTATUS; s++)
-                    s_csv_uint(cli_mp_uint(at_end, cli_statuses[s], 0), false);
-                for (size_t s = 0; s < NSTATUS; s++)
-                    s_csv_uint(cli_mp_uint(reached, cli_statuses[s], 0),
-                               s + 1 == NSTATUS);
+                for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
+                    s_csv_uint(cli_mp_uint(at_end, nmirf_statuses.names[s], 0), false);
+                for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
+                    s_csv_uint(cli_mp_uint(reached, nmirf_statuses.names[s], 0),
+                               s + 1 == NMIRF_STATUS_COUNT);
             } else {
                 cli_table_row(table);
                 cli_table_cell(table, label);
-                for (size_t s = 0; s < NSTATUS; s++)
-                    cli_table_cellf(
-                        table, "%llu",
-                        (unsigned long long)cli_mp_uint(at_end, cli_statuses[s], 0));
+                for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
+                    cli_table_cellf(table, "%llu",
+                                    (unsigned long long)cli_mp_uint(
+                                        at_end, nmirf_statuses.names[s], 0));
                 cli_table_cellf(table, "%llu", (unsigned long long)s_sum(reached));
             }
             free(label);
@@ -391,14 +389,14 @@ static void
 s_summary_csv(const msgpack_object *body)
 {
     printf("group,key");
-    for (size_t s = 0; s < NSTATUS; s++)
-        printf(",%s", cli_statuses[s]);
+    for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
+        printf(",%s", nmirf_statuses.names[s]);
     printf(",total\n");
     s_csv_field("all", false);
     s_csv_field("all", false);
     const msgpack_object *by_status = nmirf_mp_get(body, "by_status");
-    for (size_t s = 0; s < NSTATUS; s++)
-        s_csv_uint(cli_mp_uint(by_status, cli_statuses[s], 0), false);
+    for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
+        s_csv_uint(cli_mp_uint(by_status, nmirf_statuses.names[s], 0), false);
     s_csv_uint(cli_mp_uint(body, "total", 0), true);
     for (size_t v = 1; v < sizeof s_views / sizeof s_views[0]; v++)
         if (strncmp(s_views[v].key, "by_", 3) == 0 && strcmp(s_views[v].name, "month"))
@@ -468,8 +466,8 @@ cli_cmd_stats(cli_t *cli, int argc, char **argv)
             s_list_note(body, view->key, late ? "overdue" : "due soon");
     } else if (csv) {
         printf("%s", view->name);
-        for (size_t s = 0; s < NSTATUS; s++)
-            printf(",%s", cli_statuses[s]);
+        for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
+            printf(",%s", nmirf_statuses.names[s]);
         printf(",total\n");
         const msgpack_object *counts = part;
         if (counts && counts->type == MSGPACK_OBJECT_MAP)
@@ -477,10 +475,10 @@ cli_cmd_stats(cli_t *cli, int argc, char **argv)
                 char *name = cli_mp_text(&counts->via.map.ptr[i].key);
                 s_csv_field(name ? name : "", false);
                 free(name);
-                for (size_t s = 0; s < NSTATUS; s++)
-                    s_csv_uint(
-                        cli_mp_uint(&counts->via.map.ptr[i].val, cli_statuses[s], 0),
-                        false);
+                for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
+                    s_csv_uint(cli_mp_uint(&counts->via.map.ptr[i].val,
+                                           nmirf_statuses.names[s], 0),
+                               false);
                 s_csv_uint(s_sum(&counts->via.map.ptr[i].val), true);
             }
     } else
