@@ -17,6 +17,10 @@ add_executable(codec_mp ${PROJECT_SOURCE_DIR}/proto/nmirf_mp_test.c)
 target_link_libraries(codec_mp PRIVATE nmirf_proto)
 add_test(NAME codec_mp COMMAND codec_mp)
 
+add_executable(codec_schema ${PROJECT_SOURCE_DIR}/proto/nmirf_schema_test.c)
+target_link_libraries(codec_schema PRIVATE nmirf_proto)
+add_test(NAME codec_schema COMMAND codec_schema ${PROJECT_SOURCE_DIR}/proto/PROTOCOL.md)
+
 add_executable(store_unit ${PROJECT_SOURCE_DIR}/daemon/store_test.c)
 target_link_libraries(store_unit PRIVATE nmirfd_core)
 add_test(NAME store_unit COMMAND store_unit)
@@ -31,7 +35,7 @@ target_link_libraries(common_unit PRIVATE nmirf_common)
 target_link_options(common_unit PRIVATE -Wl,--wrap=fstat)
 add_test(NAME common_unit COMMAND common_unit)
 
-foreach(t codec_wire codec_mp store_unit jobq_unit common_unit)
+foreach(t codec_wire codec_mp codec_schema store_unit jobq_unit common_unit)
     target_include_directories(${t} PRIVATE ${PROJECT_SOURCE_DIR}/tests) # unit.h
 endforeach()
-set_tests_properties(codec_wire codec_mp store_unit jobq_unit common_unit PROPERTIES TIMEOUT 60 LABELS unit)
+set_tests_properties(codec_wire codec_mp codec_schema store_unit jobq_unit common_unit PROPERTIES TIMEOUT 60 LABELS unit)
