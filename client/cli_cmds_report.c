@@ -14,7 +14,7 @@
    6). Kept as it was by the schema refactor; raising it is a change of
    behaviour of its own. */
 #define EVIDENCE_MAX NMIRF_SHORT_MAX
-#define MAX_EVIDENCE 256     /* a list's limit */
+#define MAX_EVIDENCE NMIRF_LIST_MAX /* a list's limit */
 
 /* The view of a reply body {report}. */
 static void
