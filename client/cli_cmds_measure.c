@@ -179,12 +179,14 @@ s_read_fields(cli_t *cli, int argc, char **argv, s_fields_t *f)
             f->description = optarg;
             break;
         case 'i':
-            if ((rc = cli_check_text(cli, "--indicator", optarg, NMIRF_SHORT_MAX)))
+            if ((rc = cli_check_text(cli, "--indicator", optarg,
+                                     nmirf_fields_max(&nmirf_fields_indicator, "name"))))
                 return rc;
             f->indicator = optarg;
             break;
         case 'u':
-            if ((rc = cli_check_text(cli, "--unit", optarg, NMIRF_SHORT_MAX)))
+            if ((rc = cli_check_text(cli, "--unit", optarg,
+                                     nmirf_fields_max(&nmirf_fields_indicator, "unit"))))
                 return rc;
             f->unit = optarg;
             break;

@@ -303,6 +303,7 @@ s_check_field(op_ctx_t *ctx, const msgpack_object *map, const nmirf_field_t *f)
 {
     strv_t s;
     uint64_t u;
+    double d;
     bool present;
     const msgpack_object *o;
     const uint8_t *b;
@@ -323,6 +324,8 @@ s_check_field(op_ctx_t *ctx, const msgpack_object *map, const nmirf_field_t *f)
         return body_str_list(ctx, map, f->key, f->max, &o);
     case NMIRF_FIELD_LANGS:
         return body_langs(ctx, map, f->key, f->max, &o);
+    case NMIRF_FIELD_NUMBER:
+        return body_number(ctx, map, f->key, f->required, &d, &present);
     case NMIRF_FIELD_POINTS:
         return body_points(ctx, map, f->key, &o);
     case NMIRF_FIELD_BIN:

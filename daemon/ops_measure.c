@@ -93,20 +93,7 @@ ops_pack_points(msgpack_packer *pk, const msgpack_object *points, const char *ex
 static int
 s_read_indicator(op_ctx_t *ctx, const msgpack_object *ind)
 {
-    static const char *const allowed[] = {"name",   "unit",     "baseline",
-                                          "target", "schedule", NULL};
-    strv_t name, unit;
-    double v;
-    bool present;
-    const msgpack_object *schedule;
-    return body_only(ctx, ind, allowed, "field 'indicator'") ||
-                   body_str(ctx, ind, "name", true, NMIRF_SHORT_MAX, &name) ||
-                   body_str(ctx, ind, "unit", false, NMIRF_SHORT_MAX, &unit) ||
-                   body_number(ctx, ind, "baseline", false, &v, &present) ||
-                   body_number(ctx, ind, "target", true, &v, &present) ||
-                   body_points(ctx, ind, "schedule", &schedule)
-               ? -1
-               : 0;
+    return body_fields(ctx, ind, &nmirf_fields_indicator, "field 'indicator'");
 }
 
 /* Packs an indicator in canonical form. */

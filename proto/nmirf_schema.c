@@ -213,6 +213,15 @@ static const nmirf_field_t s_report_list[] = {
 };
 const nmirf_fields_t nmirf_fields_report_list = S_FIELDS("report.list", s_report_list);
 
+static const nmirf_field_t s_indicator[] = {
+    {"name", NMIRF_FIELD_STR, true, NMIRF_SHORT_MAX, NULL},
+    {"unit", NMIRF_FIELD_STR, false, NMIRF_SHORT_MAX, NULL},
+    {"baseline", NMIRF_FIELD_NUMBER, false, 0, NULL},
+    {"target", NMIRF_FIELD_NUMBER, true, 0, NULL},
+    {"schedule", NMIRF_FIELD_POINTS, false, 0, NULL},
+};
+const nmirf_fields_t nmirf_fields_indicator = S_FIELDS("indicator", s_indicator);
+
 const nmirf_field_t *
 nmirf_fields_find(const nmirf_fields_t *fields, const char *key)
 {

@@ -192,6 +192,7 @@ typedef enum {
     NMIRF_FIELD_UINT,      /* unsigned integer */
     NMIRF_FIELD_STR_LIST,  /* at most NMIRF_LIST_MAX strings of 1..max bytes */
     NMIRF_FIELD_LANGS,     /* map {fr?, ar?, en?} of strings of 1..max bytes */
+    NMIRF_FIELD_NUMBER,    /* int or float, finite, |v| <= NMIRF_NUMBER_MAX */
     NMIRF_FIELD_POINTS,    /* at most NMIRF_LIST_MAX {date, value}, dates unique */
     NMIRF_FIELD_BIN,       /* bin of exactly max bytes, always required */
 } nmirf_field_type_t;
@@ -224,6 +225,9 @@ extern const nmirf_fields_t nmirf_fields_report_submit;
 extern const nmirf_fields_t nmirf_fields_rec_assign;
 extern const nmirf_fields_t nmirf_fields_rec_list;
 extern const nmirf_fields_t nmirf_fields_report_list;
+/* A measure's indicator {name, unit?, baseline?, target, schedule?} as
+   measure.add and measure.update take it. */
+extern const nmirf_fields_t nmirf_fields_indicator;
 
 /* Fields of one table, at most: a reader may keep a table's keys in an
    array of this size. */

@@ -252,6 +252,7 @@ main(int argc, char **argv)
     s_fields(&nmirf_fields_rec_assign, true);
     s_fields(&nmirf_fields_rec_list, true);
     s_fields(&nmirf_fields_report_list, true);
+    s_fields(&nmirf_fields_indicator, false);
     unit_case = "recommendation";
     CHECK(strstr(s_spec,
                  "**recommendation**: `{id, mechanism, symbol?, paragraph?, cycle?, "
