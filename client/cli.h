@@ -18,6 +18,7 @@
 #include "cli_spec.h"
 #include "nmirf_client.h"
 #include "nmirf_keys.h"
+#include "nmirf_schema.h"
 #include "nmirf_wire.h"
 
 /* Exit statuses: the contract with scripts; `nmirf --help` lists them. */
@@ -72,11 +73,11 @@ int cli_call_stats(cli_t *cli, const cli_args_t *a, nmirf_reply_t **reply_p);
              "deadlines as of DATE (default: the broker's date)")},                      \
         {CLI_OPT("due-soon", 'd', "DAYS", CLI_UINT, "due_soon_days",                     \
                  "horizon of \"due soon\" (default 14)"),                                \
-         .max = 3650, .unit = "days"},                                                   \
+         .max = NMIRF_DUE_SOON_MAX, .unit = "days"},                                                  \
     {                                                                                    \
         CLI_OPT("limit", 'n', "N", CLI_UINT, "limit",                                    \
                 "at most N rows in the lists (default 1000)"),                           \
-            .max = 10000                                                                 \
+            .max = NMIRF_STATS_LIST_MAX                                                               \
     }
 
 /* A dated value, DATE=VALUE on the command line (cli_cmds_measure.c). */
@@ -146,11 +147,8 @@ int cli_parse_number(cli_t *cli, const char *option, const char *s, double *out)
 /* DATE=VALUE. */
 int cli_parse_point(cli_t *cli, const char *option, const char *s, cli_point_t *out);
 
-/* Value sets of PROTOCOL.md section 6, NULL-terminated. */
-extern const char *const cli_roles[];
-extern const char *const cli_mechanisms[];
-extern const char *const cli_statuses[];
-extern const char *const cli_report_states[];
+/* The value sets and limits are the schema's (nmirf_schema.h): a set's
+   names is the NULL-terminated array cli_check_enum takes. */
 
 /* --- cli_call.c ------------------------------------------------------- */
 

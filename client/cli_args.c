@@ -16,14 +16,6 @@
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 
-const char *const cli_roles[] = {"coordinator", "ministry", "observer", NULL};
-const char *const cli_mechanisms[] = {"UPR", "CAT",  "CCPR", "CESCR", "CEDAW", "CERD",
-                                      "CRC", "CRPD", "CMW",  "CED",   "SP",    NULL};
-const char *const cli_statuses[] = {"not_started",           "in_progress",
-                                    "partially_implemented", "implemented",
-                                    "not_implemented",       NULL};
-const char *const cli_report_states[] = {"submitted", "validated", "returned", NULL};
-
 /* Names the running command and restarts getopt: optind 0 makes glibc
    forget the previous parse entirely, which optind 1 does not. */
 void
@@ -243,11 +235,12 @@ cli_args_test(bool verbose)
     CHECK(cli_check_text(&cli, "--note", "Ministère وزارة", 512) == 0);
     CHECK(cli_check_text(&cli, "--note", "latin1 \xe9t\xe9", 512) == CLI_EXIT_USAGE);
     CHECK(cli_check_text(&cli, "--note", "12345", 4) == CLI_EXIT_USAGE);
-    CHECK(cli_check_enum(&cli, "--mechanism", "CRC", cli_mechanisms) == 0);
-    CHECK(cli_check_enum(&cli, "--mechanism", "crc", cli_mechanisms) == CLI_EXIT_USAGE);
-    CHECK(cli_check_enum(&cli, "--status", "implemented", cli_statuses) == 0);
-    CHECK(cli_check_enum(&cli, "--state", "returned", cli_report_states) == 0);
-    CHECK(cli_check_enum(&cli, "--role", "observer", cli_roles) == 0);
+    CHECK(cli_check_enum(&cli, "--mechanism", "CRC", nmirf_mechanisms.names) == 0);
+    CHECK(cli_check_enum(&cli, "--mechanism", "crc", nmirf_mechanisms.names) ==
+          CLI_EXIT_USAGE);
+    CHECK(cli_check_enum(&cli, "--status", "implemented", nmirf_statuses.names) == 0);
+    CHECK(cli_check_enum(&cli, "--state", "returned", nmirf_report_states.names) == 0);
+    CHECK(cli_check_enum(&cli, "--role", "observer", nmirf_roles.names) == 0);
 #undef CHECK
     return failures;
 }

@@ -14,8 +14,6 @@
 #include "cli.h"
 #include "nmirf_mp.h"
 
-#define SHORT_MAX 512 /* a name is a short string (PROTOCOL.md section 6) */
-
 /* keygen ID [--dir DIR] */
 static int
 s_keygen(cli_t *cli, const cli_args_t *a)
@@ -202,14 +200,14 @@ static const cli_opt_spec_t s_enroll_args[] = {
 };
 /* Checked after PUBFILE and --role's presence (late_checks), as always. */
 static const cli_opt_spec_t s_enroll_opts[] = {
-    {CLI_OPT("role", 'r', "ROLE", CLI_ENUM, NULL, "the entity's role"), .set = cli_roles,
+    {CLI_OPT("role", 'r', "ROLE", CLI_ENUM, NULL, "the entity's role"), .set = &nmirf_roles,
      .missing = "--role is required (coordinator, ministry or observer)"},
     {CLI_OPT("name-fr", 0, "S", CLI_TEXT, NULL, "the entity's name in French"),
-     .max = SHORT_MAX},
+     .max = NMIRF_SHORT_MAX},
     {CLI_OPT("name-ar", 0, "S", CLI_TEXT, NULL, "the entity's name in Arabic"),
-     .max = SHORT_MAX},
+     .max = NMIRF_SHORT_MAX},
     {CLI_OPT("name-en", 0, "S", CLI_TEXT, NULL, "the entity's name in English"),
-     .max = SHORT_MAX},
+     .max = NMIRF_SHORT_MAX},
     {0},
 };
 

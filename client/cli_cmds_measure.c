@@ -12,8 +12,6 @@
 #include "cli.h"
 #include "nmirf_mp.h"
 
-#define TEXT_MAX (32 * 1024) /* a text's limit */
-#define SHORT_MAX 512        /* a name's limit */
 #define MAX_LIST 256         /* a list's limit */
 
 void
@@ -249,15 +247,15 @@ s_show(cli_t *cli, const cli_args_t *a)
              "the list"),                                                                \
      .flags = CLI_REPEAT, .max_times = MAX_LIST, .missing = REC_MISSING},                \
         {CLI_OPT("title", 't', "TEXT", CLI_TEXT, "title", "what will be done"),          \
-         .max = SHORT_MAX, .missing = TITLE_MISSING},                                    \
+         .max = NMIRF_SHORT_MAX, .missing = TITLE_MISSING},                                    \
         {CLI_OPT("description", 'd', "TEXT", CLI_TEXT, "description", "more detail"),    \
-         .max = TEXT_MAX},                                                               \
+         .max = NMIRF_TEXT_MAX},                                                               \
         {CLI_OPT("indicator", 'i', "NAME", CLI_TEXT, NULL,                               \
                  "the indicator's name (update replaces the whole\n"                     \
                  "indicator: give all its flags again)"),                                \
-         .max = SHORT_MAX},                                                              \
+         .max = NMIRF_SHORT_MAX},                                                              \
         {CLI_OPT("unit", 'u', "U", CLI_TEXT, NULL, "e.g. persons, %"),                   \
-         .max = SHORT_MAX},                                                              \
+         .max = NMIRF_SHORT_MAX},                                                              \
         {CLI_OPT("baseline", 'b', "N", CLI_NUMBER, NULL, "the value at the start")},     \
         {CLI_OPT("target", 'T', "N", CLI_NUMBER, NULL, "the value to reach")},           \
     {                                                                                    \

@@ -26,9 +26,6 @@
 #include "nmirf_util.h"
 
 #define IMPORT_CHUNK_BYTES (512 * 1024) /* packed recs per request */
-#define IMPORT_CHUNK_RECS 5000          /* the protocol's import limit */
-#define SHORT_MAX 512                   /* a short string's limit */
-#define TEXT_MAX (32 * 1024)            /* a text's limit */
 
 /* Import totals over all requests. */
 typedef struct {
@@ -170,7 +167,7 @@ s_import(cli_t *cli, const cli_args_t *a)
         nmirf_json_to_mp(row.rec, &pk);
         json_decref(row.rec);
         if (n > 0 &&
-            (chunk.size + one.size > IMPORT_CHUNK_BYTES || n == IMPORT_CHUNK_RECS)) {
+            (chunk.size + one.size > IMPORT_CHUNK_BYTES || n == NMIRF_IMPORT_MAX)) {
             rc = s_import_chunk(cli, &chunk, n, &totals, total);
             msgpack_sbuffer_clear(&chunk);
             n = 0;
@@ -374,8 +371,8 @@ s_list(cli_t *cli, const cli_args_t *a)
 static void
 s_view_texts(const char *what, const msgpack_object *texts)
 {
-    static const char *const langs[] = {"fr", "ar", "en"};
-    for (size_t i = 0; i < 3; i++) {
+    const char *const *langs = nmirf_langs.names;
+    for (size_t i = 0; i < (size_t)nmirf_langs.count; i++) {
         char label[32];
         snprintf(label, sizeof label, "%s (%s)", what, langs[i]);
         cli_kv_field(label, texts, langs[i]);
@@ -449,9 +446,8 @@ s_assign(cli_t *cli, const cli_args_t *a)
 
 #define MAX_LIST 256 /* a list's limit */
 
-static const char *const s_formats_in[] = {"json", "csv", "uhri", NULL};
-static const char *const s_formats_out[] = {"json", "csv", NULL};
-static const char *const s_langs[] = {"fr", "ar", "en", NULL};
+static const nmirf_valueset_t s_formats_in = CLI_SET("format", "json", "csv", "uhri");
+static const nmirf_valueset_t s_formats_out = CLI_SET("format", "json", "csv");
 
 static const cli_opt_spec_t s_import_args[] = {
     {.name = "FILE.json|FILE.csv", .kind = CLI_STR},
@@ -460,37 +456,37 @@ static const cli_opt_spec_t s_import_args[] = {
 static const cli_opt_spec_t s_import_opts[] = {
     {CLI_OPT("format", 'f', "F", CLI_ENUM, NULL,
              "the file's format (default: told by its name and header)"),
-     .set = s_formats_in},
+     .set = &s_formats_in},
     {CLI_OPT("skip-bad", 's', NULL, CLI_FLAG, NULL,
              "import the good rows, list the bad ones skipped")},
     {CLI_OPT("lang", 'L', "L", CLI_ENUM, NULL,
              "the language of a UHRI file's Text column"),
-     .set = s_langs},
+     .set = &nmirf_langs},
     {0},
 };
 
 static const cli_opt_spec_t s_export_opts[] = {
     {CLI_OPT("format", 'f', "F", CLI_ENUM, NULL, "the format written (default json)"),
-     .set = s_formats_out},
+     .set = &s_formats_out},
     {CLI_OPT("out", 'o', "FILE", CLI_STR, NULL, "where to write (default: stdout)")},
     {CLI_OPT("mechanism", 'm', "M", CLI_ENUM, NULL, "only this mechanism's"),
-     .set = cli_mechanisms},
+     .set = &nmirf_mechanisms},
     {CLI_OPT("entity", 'E', "ID", CLI_ENTITY, NULL,
              "only those assigned to ID (lead or contributor)")},
     {CLI_OPT("status", 's', "S", CLI_ENUM, NULL, "only those in this status"),
-     .set = cli_statuses},
+     .set = &nmirf_statuses},
     {0},
 };
 
 static const cli_opt_spec_t s_list_opts[] = {
     {CLI_OPT("mechanism", 'm', "M", CLI_ENUM, "mechanism", "the mechanism"),
-     .set = cli_mechanisms},
+     .set = &nmirf_mechanisms},
     {CLI_OPT("entity", 'E', "ID", CLI_ENTITY, "entity", "the lead or a contributor")},
     {CLI_OPT("status", 's', "S", CLI_ENUM, "status", "the implementation status"),
-     .set = cli_statuses},
+     .set = &nmirf_statuses},
     {CLI_OPT("text", 'T', "T", CLI_TEXT, "text",
              "a case-sensitive substring of any language's text"),
-     .max = SHORT_MAX},
+     .max = NMIRF_SHORT_MAX},
     {CLI_OPT("limit", 'n', "N", CLI_UINT, "limit", "at most N rows (default 1000)")},
     {0},
 };
@@ -512,7 +508,7 @@ static const cli_opt_spec_t s_assign_opts[] = {
      .flags = CLI_REPEAT, .max_times = MAX_LIST},
     {CLI_OPT("deadline", 'D', "DATE", CLI_DATE, "deadline", "YYYY-MM-DD")},
     {CLI_OPT("note", 'N', "TEXT", CLI_TEXT, "note", "a note for the ministries"),
-     .max = TEXT_MAX},
+     .max = NMIRF_TEXT_MAX},
     {0},
 };
 

@@ -16,7 +16,6 @@
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 
-#define NSTATUS 5           /* cli_statuses */
 #define STATS_TIMEOUT 60000 /* ms: a scan of a large store takes a while */
 
 /* What --by can show: the reply key, the first column's header. */
@@ -78,12 +77,12 @@ s_csv_uint(uint64_t n, bool last)
 
 /* Status names as column headers: upper case. */
 static void
-s_status_headers(char upper[NSTATUS][32])
+s_status_headers(char upper[NMIRF_STATUS_COUNT][32])
 {
-    for (size_t s = 0; s < NSTATUS; s++) {
+    for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++) {
         size_t i = 0;
-        for (; cli_statuses[s][i] && i + 1 < sizeof upper[s]; i++)
-            upper[s][i] = (char)toupper((unsigned char)cli_statuses[s][i]);
+        for (; nmirf_statuses.names[s][i] && i + 1 < sizeof upper[s]; i++)
+            upper[s][i] = (char)toupper((unsigned char)nmirf_statuses.names[s][i]);
         upper[s][i] = '\0';
     }
 }
@@ -116,24 +115,24 @@ s_group_table(const char *first, const msgpack_object *counts, bool csv,
                 s_csv_field(group, false);
                 s_csv_field(name ? name : "", false);
                 free(name);
-                for (size_t s = 0; s < NSTATUS; s++)
-                    s_csv_uint(cli_mp_uint(&kv->val, cli_statuses[s], 0), false);
+                for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
+                    s_csv_uint(cli_mp_uint(&kv->val, nmirf_statuses.names[s], 0), false);
                 s_csv_uint(s_sum(&kv->val), true);
             }
         return;
     }
-    const char *headers[NSTATUS + 2] = {first};
-    char upper[NSTATUS][32];
-    uint64_t sums[NSTATUS + 1] = {0};
+    const char *headers[NMIRF_STATUS_COUNT + 2] = {first};
+    char upper[NMIRF_STATUS_COUNT][32];
+    uint64_t sums[NMIRF_STATUS_COUNT + 1] = {0};
     s_status_headers(upper);
-    for (size_t s = 0; s < NSTATUS; s++)
+    for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
         headers[s + 1] = upper[s];
-    headers[NSTATUS + 1] = "TOTAL";
-    cli_table_t *table = cli_table_new(headers, NSTATUS + 2);
+    headers[NMIRF_STATUS_COUNT + 1] = "TOTAL";
+    cli_table_t *table = cli_table_new(headers, NMIRF_STATUS_COUNT + 2);
     if (!table)
         return;
     cli_table_limit(table, 0, 40, true);
-    for (size_t c = 1; c < NSTATUS + 2; c++)
+    for (size_t c = 1; c < NMIRF_STATUS_COUNT + 2; c++)
         cli_table_right(table, c);
     if (counts && counts->type == MSGPACK_OBJECT_MAP)
         for (uint32_t i = 0; i < counts->via.map.size; i++) {
@@ -142,18 +141,18 @@ s_group_table(const char *first, const msgpack_object *counts, bool csv,
             cli_table_row(table);
             cli_table_cell(table, name);
             free(name);
-            for (size_t s = 0; s < NSTATUS; s++) {
-                uint64_t n = cli_mp_uint(&kv->val, cli_statuses[s], 0);
+            for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++) {
+                uint64_t n = cli_mp_uint(&kv->val, nmirf_statuses.names[s], 0);
                 sums[s] += n;
                 cli_table_cellf(table, "%llu", (unsigned long long)n);
             }
             uint64_t total = s_sum(&kv->val);
-            sums[NSTATUS] += total;
+            sums[NMIRF_STATUS_COUNT] += total;
             cli_table_cellf(table, "%llu", (unsigned long long)total);
         }
     cli_table_row(table);
     cli_table_cell(table, "all");
-    for (size_t s = 0; s <= NSTATUS; s++)
+    for (size_t s = 0; s <= NMIRF_STATUS_COUNT; s++)
         cli_table_cellf(table, "%llu", (unsigned long long)sums[s]);
     cli_table_print(table);
     cli_table_destroy(&table);
@@ -167,9 +166,9 @@ s_status_table(const msgpack_object *body, bool csv)
     uint64_t total = cli_mp_uint(body, "total", 0);
     if (csv) {
         printf("status,count,share\n");
-        for (size_t s = 0; s < NSTATUS; s++) {
-            uint64_t n = cli_mp_uint(counts, cli_statuses[s], 0);
-            printf("%s,%llu,%.4f\n", cli_statuses[s], (unsigned long long)n,
+        for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++) {
+            uint64_t n = cli_mp_uint(counts, nmirf_statuses.names[s], 0);
+            printf("%s,%llu,%.4f\n", nmirf_statuses.names[s], (unsigned long long)n,
                    total ? (double)n / (double)total : 0.0);
         }
         return;
@@ -180,10 +179,10 @@ s_status_table(const msgpack_object *body, bool csv)
         return;
     cli_table_right(table, 1);
     cli_table_right(table, 2);
-    for (size_t s = 0; s < NSTATUS; s++) {
-        uint64_t n = cli_mp_uint(counts, cli_statuses[s], 0);
+    for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++) {
+        uint64_t n = cli_mp_uint(counts, nmirf_statuses.names[s], 0);
         cli_table_row(table);
-        cli_table_cell(table, cli_statuses[s]);
+        cli_table_cell(table, nmirf_statuses.names[s]);
         cli_table_cellf(table, "%llu", (unsigned long long)n);
         cli_table_cellf(table, "%.1f%%", total ? 100.0 * (double)n / (double)total : 0.0);
     }
@@ -200,22 +199,22 @@ s_status_table(const msgpack_object *body, bool csv)
 static void
 s_month_table(const msgpack_object *months, bool csv)
 {
-    char upper[NSTATUS][32];
-    const char *headers[NSTATUS + 2] = {"MONTH"};
+    char upper[NMIRF_STATUS_COUNT][32];
+    const char *headers[NMIRF_STATUS_COUNT + 2] = {"MONTH"};
     s_status_headers(upper);
-    for (size_t s = 0; s < NSTATUS; s++)
+    for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
         headers[s + 1] = upper[s];
-    headers[NSTATUS + 1] = "CHANGED";
+    headers[NMIRF_STATUS_COUNT + 1] = "CHANGED";
     cli_table_t *table = NULL;
     if (csv) {
         printf("month");
-        for (size_t s = 0; s < NSTATUS; s++)
-            printf(",%s", cli_statuses[s]);
-        for (size_t s = 0; s < NSTATUS; s++)
-            printf(",reached_%s", cli_statuses[s]);
+        for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
+            printf(",%s", nmirf_statuses.names[s]);
+        for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
+            printf(",reached_%s", nmirf_statuses.names[s]);
         printf("\n");
-    } else if ((table = cli_table_new(headers, NSTATUS + 2)) != NULL) {
-        for (size_t c = 1; c < NSTATUS + 2; c++)
+    } else if ((table = cli_table_new(headers, NMIRF_STATUS_COUNT + 2)) != NULL) {
+        for (size_t c = 1; c < NMIRF_STATUS_COUNT + 2; c++)
             cli_table_right(table, c);
     } else
         return;
@@ -227,18 +226,18 @@ s_month_table(const msgpack_object *months, bool csv)
             char *label = cli_mp_field(m, "month");
             if (csv) {
                 s_csv_field(label, false);
-                for (size_t s = 0; s < NSTATUS; s++)
-                    s_csv_uint(cli_mp_uint(at_end, cli_statuses[s], 0), false);
-                for (size_t s = 0; s < NSTATUS; s++)
-                    s_csv_uint(cli_mp_uint(reached, cli_statuses[s], 0),
-                               s + 1 == NSTATUS);
+                for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
+                    s_csv_uint(cli_mp_uint(at_end, nmirf_statuses.names[s], 0), false);
+                for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
+                    s_csv_uint(cli_mp_uint(reached, nmirf_statuses.names[s], 0),
+                               s + 1 == NMIRF_STATUS_COUNT);
             } else {
                 cli_table_row(table);
                 cli_table_cell(table, label);
-                for (size_t s = 0; s < NSTATUS; s++)
-                    cli_table_cellf(
-                        table, "%llu",
-                        (unsigned long long)cli_mp_uint(at_end, cli_statuses[s], 0));
+                for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
+                    cli_table_cellf(table, "%llu",
+                                    (unsigned long long)cli_mp_uint(
+                                        at_end, nmirf_statuses.names[s], 0));
                 cli_table_cellf(table, "%llu", (unsigned long long)s_sum(reached));
             }
             free(label);
@@ -340,14 +339,14 @@ static void
 s_summary_csv(const msgpack_object *body)
 {
     printf("group,key");
-    for (size_t s = 0; s < NSTATUS; s++)
-        printf(",%s", cli_statuses[s]);
+    for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
+        printf(",%s", nmirf_statuses.names[s]);
     printf(",total\n");
     s_csv_field("all", false);
     s_csv_field("all", false);
     const msgpack_object *by_status = nmirf_mp_get(body, "by_status");
-    for (size_t s = 0; s < NSTATUS; s++)
-        s_csv_uint(cli_mp_uint(by_status, cli_statuses[s], 0), false);
+    for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
+        s_csv_uint(cli_mp_uint(by_status, nmirf_statuses.names[s], 0), false);
     s_csv_uint(cli_mp_uint(body, "total", 0), true);
     for (size_t v = 1; v < sizeof s_views / sizeof s_views[0]; v++)
         if (strncmp(s_views[v].key, "by_", 3) == 0 && strcmp(s_views[v].name, "month"))
@@ -390,8 +389,8 @@ s_stats(cli_t *cli, const cli_args_t *a)
             s_list_note(body, view->key, late ? "overdue" : "due soon");
     } else if (csv) {
         printf("%s", view->name);
-        for (size_t s = 0; s < NSTATUS; s++)
-            printf(",%s", cli_statuses[s]);
+        for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
+            printf(",%s", nmirf_statuses.names[s]);
         printf(",total\n");
         const msgpack_object *counts = part;
         if (counts && counts->type == MSGPACK_OBJECT_MAP)
@@ -399,10 +398,10 @@ s_stats(cli_t *cli, const cli_args_t *a)
                 char *name = cli_mp_text(&counts->via.map.ptr[i].key);
                 s_csv_field(name ? name : "", false);
                 free(name);
-                for (size_t s = 0; s < NSTATUS; s++)
-                    s_csv_uint(
-                        cli_mp_uint(&counts->via.map.ptr[i].val, cli_statuses[s], 0),
-                        false);
+                for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
+                    s_csv_uint(cli_mp_uint(&counts->via.map.ptr[i].val,
+                                           nmirf_statuses.names[s], 0),
+                               false);
                 s_csv_uint(s_sum(&counts->via.map.ptr[i].val), true);
             }
     } else
@@ -412,10 +411,9 @@ s_stats(cli_t *cli, const cli_args_t *a)
 }
 
 /* The values of --by, in the order of s_views (cli_check_enum's set). */
-static const char *const s_view_names[] = {
-    "status", "entity", "contributor", "mechanism", "treaty",   "cycle",
-    "theme",  "sdg",    "month",       "overdue",   "due-soon", NULL,
-};
+static const nmirf_valueset_t s_view_names =
+    CLI_SET("view", "status", "entity", "contributor", "mechanism", "treaty", "cycle", "theme",
+            "sdg", "month", "overdue", "due-soon");
 
 static const cli_opt_spec_t s_stats_opts[] = {
     {CLI_OPT("by", 'B', "VIEW", CLI_ENUM, NULL,
@@ -434,7 +432,7 @@ static const cli_opt_spec_t s_stats_opts[] = {
              "               changed status that month\n"
              "  overdue      past their deadline, not implemented\n"
              "  due-soon     deadline within --due-soon days"),
-     .set = s_view_names},
+     .set = &s_view_names},
     CLI_STATS_QUERY_OPTS,
     {CLI_OPT("csv", 'C', NULL, CLI_FLAG, NULL,
              "CSV (RFC 4180) instead of tables; without --by one\n"

@@ -60,7 +60,7 @@ s_check(cli_t *cli, const cli_opt_spec_t *o, const char *label, const char *s,
         rc = cli_check_rec_id(cli, label, s);
         break;
     case CLI_ENUM:
-        rc = cli_check_enum(cli, label, s, o->set);
+        rc = cli_check_enum(cli, label, s, o->set->names);
         break;
     case CLI_POINT:
         rc = cli_parse_point(cli, label, s, pt);
@@ -474,8 +474,8 @@ cli_spec_options(const cli_cmd_spec_t *spec, FILE *out)
         /* The values come from the set the check uses: they cannot drift. */
         size_t col = HELP_COLUMN;
         fprintf(out, "%*s", HELP_COLUMN, "");
-        for (size_t i = 0; o->set[i]; i++) {
-            size_t len = strlen(o->set[i]);
+        for (size_t i = 0; o->set->names[i]; i++) {
+            size_t len = strlen(o->set->names[i]);
             if (i && col + 1 + len >= WIDTH) {
                 fprintf(out, "\n%*s", HELP_COLUMN, "");
                 col = HELP_COLUMN;
@@ -483,7 +483,7 @@ cli_spec_options(const cli_cmd_spec_t *spec, FILE *out)
                 fputc(' ', out);
                 col++;
             }
-            fputs(o->set[i], out);
+            fputs(o->set->names[i], out);
             col += len;
         }
         fputc('\n', out);

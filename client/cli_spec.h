@@ -35,6 +35,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "nmirf_schema.h"
+
 typedef struct cli_s cli_t;
 typedef struct cli_point_s cli_point_t;
 
@@ -65,7 +67,8 @@ typedef struct {
     char short_name;        /* -X, or 0 for none */
     const char *arg;        /* the value's name in help ("ID"); NULL for a flag */
     cli_kind_t kind;        /* what the value must be */
-    const char *const *set; /* CLI_ENUM: the values, NULL-terminated */
+    const nmirf_valueset_t *set; /* CLI_ENUM: the values (the schema's, or a
+                                    command's own: CLI_SET) */
     size_t max;             /* CLI_TEXT: bytes; CLI_UINT: largest value (0: any) */
     const char *unit;       /* CLI_UINT: the unit in "N days is over MAX", or NULL */
     unsigned flags;         /* CLI_REPEAT, CLI_OPTIONAL, CLI_HIDDEN */
@@ -81,6 +84,14 @@ typedef struct {
 #define CLI_OPT(NAME, SHORT, ARG, KIND, KEY, HELP)                                       \
     .name = (NAME), .short_name = (SHORT), .arg = (ARG), .kind = (KIND), .key = (KEY),   \
     .help = (HELP)
+
+/* A command's own value set (a file format, a view), where the protocol
+   has none: CLI_SET("format", "json", "csv") is a const nmirf_valueset_t. */
+#define CLI_SET(NAME, ...)                                                               \
+    {                                                                                    \
+        .name = (NAME), .names = (const char *const[]){__VA_ARGS__, NULL},               \
+        .count = (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)) \
+    }
 
 typedef struct cli_args_s cli_args_t;
 

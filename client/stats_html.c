@@ -16,32 +16,28 @@
 #include <string.h>
 
 #include "nmirf_mp.h"
+#include "nmirf_schema.h"
 #include "stats_html.h"
 
-#define NSTATUS 5
 #define BAR_ROWS_MAX 25   /* rows of a bar chart; the rest are counted */
 #define LIST_TEXT_MAX 280 /* characters of a recommendation text in a list */
 #define LABEL_MAX 30      /* characters of a chart label */
 #define TABLE_ROWS_MAX 15 /* rows of the small tables */
 #define CHART_W 760       /* SVG width, px */
 
-static const char *const s_statuses[NSTATUS] = {"not_started", "in_progress",
-                                                "partially_implemented", "implemented",
-                                                "not_implemented"};
-
 /* Status colours: distinct in hue and lightness, so they read in grey too;
    "done" is green and "not done" red, as people expect. */
-static const char *const s_colours[NSTATUS] = {"#b0b7bf", "#f2b134", "#5b9bd5", "#2e8b57",
-                                               "#c0392b"};
+static const char *const s_colours[NMIRF_STATUS_COUNT] = {"#b0b7bf", "#f2b134", "#5b9bd5",
+                                                          "#2e8b57", "#c0392b"};
 
 /* The order bars and areas stack in: the finished first. */
-static const int s_stack[NSTATUS] = {3, 2, 1, 4, 0};
+static const int s_stack[NMIRF_STATUS_COUNT] = {3, 2, 1, 4, 0};
 
 /* One row of a chart or table: a label and counts per status. */
 typedef struct {
     char *label;              /* owned, shown (escaped when written) */
     char *id;                 /* owned, the key it came from */
-    uint64_t counts[NSTATUS]; /* per s_statuses */
+    uint64_t counts[NMIRF_STATUS_COUNT]; /* per nmirf_statuses.names */
     uint64_t total;           /* their sum */
 } s_row_t;
 
@@ -223,8 +219,8 @@ s_rows(s_page_t *p, const msgpack_object *group, bool entity_names, size_t *coun
             r->label = s_entity_label(p, r->id);
         else
             r->label = strdup(strcmp(r->id, "-") == 0 ? s_t(p, "none") : r->id);
-        for (int s = 0; s < NSTATUS; s++) {
-            r->counts[s] = s_u(&kv->val, s_statuses[s]);
+        for (int s = 0; s < NMIRF_STATUS_COUNT; s++) {
+            r->counts[s] = s_u(&kv->val, nmirf_statuses.names[s]);
             r->total += r->counts[s];
         }
         (*count)++;
@@ -271,7 +267,7 @@ s_bar_chart(s_page_t *p, const s_row_t *rows, size_t n, const char *aria)
         fprintf(p->f, "</title></text>\n");
         free(label);
         double x = label_w;
-        for (int k = 0; k < NSTATUS; k++) {
+        for (int k = 0; k < NMIRF_STATUS_COUNT; k++) {
             int s = s_stack[k];
             if (!r->counts[s])
                 continue;
@@ -279,11 +275,11 @@ s_bar_chart(s_page_t *p, const s_row_t *rows, size_t n, const char *aria)
             fprintf(p->f,
                     "<rect class=\"bar s-%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
                     "height=\"%.0f\" fill=\"%s\"><title>",
-                    s_statuses[s], p->rtl ? CHART_W - x - w : x, y, w, bar_h,
+                    nmirf_statuses.names[s], p->rtl ? CHART_W - x - w : x, y, w, bar_h,
                     s_colours[s]);
             s_esc(p, r->label);
             fprintf(p->f, " — ");
-            s_label(p, s_statuses[s]);
+            s_label(p, nmirf_statuses.names[s]);
             fprintf(p->f, ": %llu</title></rect>\n", (unsigned long long)r->counts[s]);
             x += w;
         }
@@ -317,8 +313,9 @@ s_area_chart(s_page_t *p, const msgpack_object *months)
     uint64_t max = 1;
     for (size_t i = 0; i < n; i++) {
         uint64_t sum = 0;
-        for (int s = 0; s < NSTATUS; s++)
-            sum += s_u(nmirf_mp_get(&months->via.array.ptr[i], "at_end"), s_statuses[s]);
+        for (int s = 0; s < NMIRF_STATUS_COUNT; s++)
+            sum += s_u(nmirf_mp_get(&months->via.array.ptr[i], "at_end"),
+                       nmirf_statuses.names[s]);
         if (sum > max)
             max = sum;
     }
@@ -348,14 +345,15 @@ s_area_chart(s_page_t *p, const msgpack_object *months)
         fprintf(p->f, "</svg>\n");
         return;
     }
-    for (int k = 0; k < NSTATUS; k++) {
+    for (int k = 0; k < NMIRF_STATUS_COUNT; k++) {
         int s = s_stack[k];
         for (size_t i = 0; i < pts; i++) {
             const msgpack_object *m = &months->via.array.ptr[n == 1 ? 0 : i];
-            top_y[i] = base[i] + (double)s_u(nmirf_mp_get(m, "at_end"), s_statuses[s]);
+            top_y[i] =
+                base[i] + (double)s_u(nmirf_mp_get(m, "at_end"), nmirf_statuses.names[s]);
         }
-        fprintf(p->f, "<path class=\"layer s-%s\" fill=\"%s\" d=\"", s_statuses[s],
-                s_colours[s]);
+        fprintf(p->f, "<path class=\"layer s-%s\" fill=\"%s\" d=\"",
+                nmirf_statuses.names[s], s_colours[s]);
         for (size_t i = 0; i < pts; i++)
             fprintf(p->f, "%s%.1f,%.1f ", i ? "L" : "M", s_x(p, left + step * (double)i),
                     top + plot_h - plot_h * top_y[i] / (double)max);
@@ -363,7 +361,7 @@ s_area_chart(s_page_t *p, const msgpack_object *months)
             fprintf(p->f, "L%.1f,%.1f ", s_x(p, left + step * (double)i),
                     top + plot_h - plot_h * base[i] / (double)max);
         fprintf(p->f, "Z\"><title>");
-        s_label(p, s_statuses[s]);
+        s_label(p, nmirf_statuses.names[s]);
         fprintf(p->f, "</title></path>\n");
         memcpy(base, top_y, pts * sizeof *base);
     }
@@ -395,11 +393,11 @@ static void
 s_legend(s_page_t *p)
 {
     fprintf(p->f, "<ul class=\"legend\">");
-    for (int k = 0; k < NSTATUS; k++) {
+    for (int k = 0; k < NMIRF_STATUS_COUNT; k++) {
         int s = s_stack[k];
         fprintf(p->f, "<li><span class=\"swatch\" style=\"background:%s\"></span>",
                 s_colours[s]);
-        s_label(p, s_statuses[s]);
+        s_label(p, nmirf_statuses.names[s]);
         fprintf(p->f, "</li>");
     }
     fprintf(p->f, "</ul>\n");
@@ -418,10 +416,10 @@ s_group_table(s_page_t *p, const char *heading, const msgpack_object *group)
     fprintf(p->f, "<div class=\"small\"><h3>");
     s_label(p, heading);
     fprintf(p->f, "</h3>\n<table class=\"counts\"><thead><tr><th></th>");
-    for (int k = 0; k < NSTATUS; k++) {
+    for (int k = 0; k < NMIRF_STATUS_COUNT; k++) {
         fprintf(p->f, "<th><span class=\"swatch\" style=\"background:%s\" title=\"",
                 s_colours[s_stack[k]]);
-        s_label(p, s_statuses[s_stack[k]]);
+        s_label(p, nmirf_statuses.names[s_stack[k]]);
         fprintf(p->f, "\"></span></th>");
     }
     fprintf(p->f, "<th>");
@@ -432,7 +430,7 @@ s_group_table(s_page_t *p, const char *heading, const msgpack_object *group)
         fprintf(p->f, "<tr><th scope=\"row\"><bdi>");
         s_esc(p, rows[i].label);
         fprintf(p->f, "</bdi></th>");
-        for (int k = 0; k < NSTATUS; k++)
+        for (int k = 0; k < NMIRF_STATUS_COUNT; k++)
             fprintf(p->f, "<td>%llu</td>",
                     (unsigned long long)rows[i].counts[s_stack[k]]);
         fprintf(p->f, "<td class=\"total\">%llu</td></tr>\n",
@@ -477,8 +475,8 @@ s_overdue(s_page_t *p, const msgpack_object *stats)
              *symbol = s_str(it, "symbol");
         char *lead_label = lead ? s_entity_label(p, lead) : NULL;
         int si = 0;
-        for (int s = 0; s < NSTATUS; s++)
-            if (status && strcmp(status, s_statuses[s]) == 0)
+        for (int s = 0; s < NMIRF_STATUS_COUNT; s++)
+            if (status && strcmp(status, nmirf_statuses.names[s]) == 0)
                 si = s;
         fprintf(p->f, "<tr><td class=\"id\"><bdi>");
         s_esc(p, rec);
@@ -496,7 +494,7 @@ s_overdue(s_page_t *p, const msgpack_object *stats)
                 (unsigned long long)s_u(it, "days"));
         fprintf(p->f, "<td><span class=\"swatch\" style=\"background:%s\"></span>",
                 s_colours[si]);
-        s_label(p, s_statuses[si]);
+        s_label(p, nmirf_statuses.names[si]);
         fprintf(p->f, "</td>");
         const char *which = p->lang;
         const msgpack_object *text =
@@ -551,12 +549,12 @@ s_figures(s_page_t *p, const msgpack_object *stats)
     fprintf(p->f, "</th><th>");
     s_label(p, "col_share");
     fprintf(p->f, "</th></tr></thead><tbody>\n");
-    for (int k = 0; k < NSTATUS; k++) {
+    for (int k = 0; k < NMIRF_STATUS_COUNT; k++) {
         int s = s_stack[k];
-        uint64_t c = s_u(by_status, s_statuses[s]);
+        uint64_t c = s_u(by_status, nmirf_statuses.names[s]);
         fprintf(p->f, "<tr><td><span class=\"swatch\" style=\"background:%s\"></span>",
                 s_colours[s]);
-        s_label(p, s_statuses[s]);
+        s_label(p, nmirf_statuses.names[s]);
         fprintf(p->f,
                 "</td><td class=\"num\">%llu</td><td class=\"num\">%.1f%%</td></tr>\n",
                 (unsigned long long)c, total ? 100.0 * (double)c / (double)total : 0.0);

@@ -1,6 +1,7 @@
 /*  nmirf_audit - signed checkpoints, the audit export and the offline
     verifier. */
 #include "nmirf_audit.h"
+#include "nmirf_checkpoint.h"
 #include "nmirf_mp.h"
 #include "nmirf_store_ro.h"
 
@@ -15,42 +16,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* --- checkpoints ------------------------------------------------------- */
-
-void
-nmirf_checkpoint_pack_signed(msgpack_sbuffer *out, uint64_t seq,
-                             const uint8_t head[NMIRF_HASH_LEN], uint64_t ts)
-{
-    msgpack_sbuffer_clear(out);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 3);
-    nmirf_mp_pack_kv_uint(&pk, "seq", seq);
-    nmirf_mp_pack_str(&pk, "head");
-    nmirf_mp_pack_bin(&pk, head, NMIRF_HASH_LEN);
-    nmirf_mp_pack_kv_uint(&pk, "ts", ts);
-}
-
-void
-nmirf_checkpoint_encode(msgpack_sbuffer *out, uint64_t seq,
-                        const uint8_t head[NMIRF_HASH_LEN], uint64_t ts,
-                        const uint8_t sk[NMIRF_SIGN_SK_LEN])
-{
-    uint8_t sig[NMIRF_SIG_LEN];
-    nmirf_checkpoint_pack_signed(out, seq, head, ts);
-    crypto_sign_detached(sig, NULL, (const uint8_t *)out->data, out->size, sk);
-    msgpack_sbuffer_clear(out);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 4);
-    nmirf_mp_pack_kv_uint(&pk, "seq", seq);
-    nmirf_mp_pack_str(&pk, "head");
-    nmirf_mp_pack_bin(&pk, head, NMIRF_HASH_LEN);
-    nmirf_mp_pack_kv_uint(&pk, "ts", ts);
-    nmirf_mp_pack_str(&pk, "sig");
-    nmirf_mp_pack_bin(&pk, sig, NMIRF_SIG_LEN);
-}
 
 /* --- the verifier ------------------------------------------------------ */
 
@@ -569,17 +534,6 @@ done:
     return rc;
 }
 
-/* The uint under key, or -1 if absent or not a uint. */
-static int
-s_uint(const msgpack_object *map, const char *key, uint64_t *out)
-{
-    const msgpack_object *o = nmirf_mp_get(map, key);
-    if (!o || o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return -1;
-    *out = o->via.u64;
-    return 0;
-}
-
 /* The bin of exactly len bytes under key, or NULL. */
 static const uint8_t *
 s_bin(const msgpack_object *map, const char *key, size_t len)
@@ -599,25 +553,17 @@ s_verify_checkpoint(s_verifier_t *v, const msgpack_object *cp)
     if (!v->in_checkpoints && s_reply_finish(v))
         return -1;
     v->in_checkpoints = true;
-    uint64_t seq, ts;
-    const uint8_t *head = s_bin(cp, "head", NMIRF_HASH_LEN);
-    const uint8_t *sig = s_bin(cp, "sig", NMIRF_SIG_LEN);
-    if (s_uint(cp, "seq", &seq) || s_uint(cp, "ts", &ts) || !head || !sig ||
-        cp->via.map.size != 4)
+    nmirf_checkpoint_t c;
+    if (nmirf_checkpoint_from_obj(cp, &c))
         return s_fail(v, 0, "checkpoint %llu (after seq %llu): not a checkpoint record",
                       (unsigned long long)v->sum->checkpoints + 1,
                       (unsigned long long)v->sum->last_checkpoint);
+    uint64_t seq = c.seq;
     if (seq <= v->sum->last_checkpoint)
         return s_fail(
             v, seq, "checkpoint at %llu follows checkpoint at %llu (out of order)",
             (unsigned long long)seq, (unsigned long long)v->sum->last_checkpoint);
-    msgpack_sbuffer signed_part;
-    msgpack_sbuffer_init(&signed_part);
-    nmirf_checkpoint_pack_signed(&signed_part, seq, head, ts);
-    bool ok = nmirf_signature_ok((const uint8_t *)signed_part.data, signed_part.size, sig,
-                                 v->broker_pk);
-    msgpack_sbuffer_destroy(&signed_part);
-    if (!ok)
+    if (!nmirf_checkpoint_verify(&c, v->broker_pk))
         return s_fail(v, seq,
                       "checkpoint at %llu: the signature does not verify with the broker "
                       "key",
@@ -626,7 +572,7 @@ s_verify_checkpoint(s_verifier_t *v, const msgpack_object *cp)
         return s_fail(v, v->last_seq + 1,
                       "log truncated: checkpoint at %llu but the log ends at %llu",
                       (unsigned long long)seq, (unsigned long long)v->last_seq);
-    if (memcmp(v->hashes + (seq - 1) * NMIRF_HASH_LEN, head, NMIRF_HASH_LEN) != 0)
+    if (memcmp(v->hashes + (seq - 1) * NMIRF_HASH_LEN, c.head, NMIRF_HASH_LEN) != 0)
         return s_fail(
             v, seq,
             "checkpoint at %llu: its head is not the hash of event %llu (the log "
@@ -1032,8 +978,8 @@ nmirf_audit_check_witness(const char *datadir, const char *agent_dir,
     MDB_txn *txn = NULL;
     MDB_dbi dbi;
     MDB_val k = {10, "checkpoint"}, v;
-    uint64_t seq = 0, ts = 0;
-    uint8_t head[NMIRF_HASH_LEN], sig[NMIRF_SIG_LEN];
+    uint64_t seq = 0;
+    uint8_t head[NMIRF_HASH_LEN];
     sum->witness_seq = 0;
     snprintf(dir, sizeof dir, "%s/replica", agent_dir);
     int rc = nmirf_store_ro_open(dir, &env, &txn);
@@ -1054,32 +1000,17 @@ nmirf_audit_check_witness(const char *datadir, const char *agent_dir,
         result = NMIRF_AUDIT_OK; /* it saw none: it vouches for nothing */
         goto done;
     }
-    msgpack_zone zone;
-    msgpack_object cp;
-    msgpack_zone_init(&zone, 256);
-    const uint8_t *h = NULL, *g = NULL;
-    if (rc == 0 &&
-        nmirf_mp_unpack(v.mv_data, v.mv_size, &zone, &cp, NULL, 0) == NMIRF_OK &&
-        cp.type == MSGPACK_OBJECT_MAP && cp.via.map.size == 4 &&
-        !s_uint(&cp, "seq", &seq) && !s_uint(&cp, "ts", &ts) &&
-        (h = s_bin(&cp, "head", NMIRF_HASH_LEN)) &&
-        (g = s_bin(&cp, "sig", NMIRF_SIG_LEN))) {
-        memcpy(head, h, sizeof head);
-        memcpy(sig, g, sizeof sig);
-    } else
-        h = NULL;
-    msgpack_zone_destroy(&zone);
-    if (!h) {
+    nmirf_checkpoint_t cp;
+    char cwhy[128];
+    if (rc != 0 ||
+        nmirf_checkpoint_decode(v.mv_data, v.mv_size, &cp, cwhy, sizeof cwhy)) {
         snprintf(sum->why, sizeof sum->why,
                  "the checkpoint the agent at %.300s kept is unreadable", agent_dir);
         goto done;
     }
-    msgpack_sbuffer signed_part;
-    msgpack_sbuffer_init(&signed_part);
-    nmirf_checkpoint_pack_signed(&signed_part, seq, head, ts);
-    bool ok = nmirf_signature_ok((const uint8_t *)signed_part.data, signed_part.size, sig,
-                                 broker_pk);
-    msgpack_sbuffer_destroy(&signed_part);
+    seq = cp.seq;
+    memcpy(head, cp.head, sizeof head);
+    bool ok = nmirf_checkpoint_verify(&cp, broker_pk);
     if (!ok) {
         snprintf(sum->why, sizeof sum->why,
                  "the checkpoint at %llu the agent at %.300s kept is not signed by the "

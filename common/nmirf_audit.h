@@ -51,20 +51,6 @@ typedef struct {
     char why[512];            /* the failure or error, "" on success */
 } nmirf_audit_summary_t;
 
-/* --- checkpoints ------------------------------------------------------- */
-
-/* Packs the bytes a checkpoint's signature covers: the msgpack map
-   {seq, head, ts} in that key order (PROTOCOL.md section 10). out is
-   cleared first. */
-void nmirf_checkpoint_pack_signed(msgpack_sbuffer *out, uint64_t seq,
-                                  const uint8_t head[NMIRF_HASH_LEN], uint64_t ts);
-
-/* Packs a signed checkpoint record {seq, head, ts, sig} into out (cleared
-   first), signing with the broker's Ed25519 secret key sk. */
-void nmirf_checkpoint_encode(msgpack_sbuffer *out, uint64_t seq,
-                             const uint8_t head[NMIRF_HASH_LEN], uint64_t ts,
-                             const uint8_t sk[NMIRF_SIGN_SK_LEN]);
-
 /* --- export and verification ------------------------------------------ */
 
 /* Writes the audit export of the store in DATADIR/store to out_path

@@ -1,28 +1,12 @@
-/*  nmirf_rec - the rules a recommendation must meet, on the client. */
+/*  nmirf_rec - the rules a recommendation must meet, on the client: the
+    schema's field table, read over JSON. */
 #include "nmirf_rec.h"
+#include "nmirf_schema.h"
 #include "nmirf_util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-const char *const nmirf_rec_fields[] = {
-    "id",   "mechanism", "symbol",        "paragraph", "cycle",   "date", "states",
-    "text", "response",  "response_text", "themes",    "persons", "sdgs", NULL};
-
-const char *const nmirf_rec_mechanisms[] = {"UPR",   "CAT",  "CCPR", "CESCR",
-                                            "CEDAW", "CERD", "CRC",  "CRPD",
-                                            "CMW",   "CED",  "SP",   NULL};
-const char *const nmirf_rec_responses[] = {"supported", "noted", "pending", NULL};
-
-bool
-nmirf_rec_in(const char *s, const char *const *set)
-{
-    for (size_t i = 0; set[i]; i++)
-        if (strcmp(s, set[i]) == 0)
-            return true;
-    return false;
-}
 
 /* Fills why. Returns -1. */
 static int
@@ -51,80 +35,125 @@ s_str(const json_t *v, const char *key, size_t max, char *why, size_t whylen)
     return 0;
 }
 
+/* Writes set's names into out joined by ", ": a long set as a list ("one
+   of A, B, C, D"), a short one as a phrase ("A, B or C"). */
+static void
+s_join(const nmirf_valueset_t *set, char *out, size_t outlen)
+{
+    bool phrase = set->count <= 3;
+    out[0] = 0;
+    size_t used = 0;
+    for (int i = 0; i < set->count && used < outlen; i++) {
+        const char *sep = i == 0                          ? (phrase ? "" : "one of ")
+                          : phrase && i == set->count - 1 ? " or "
+                                                          : ", ";
+        int n = snprintf(out + used, outlen - used, "%s%s", sep, set->names[i]);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+/* Checks the value v (not null) of field f. */
+static int
+s_value(const nmirf_field_t *f, const json_t *v, char *why, size_t whylen)
+{
+    const char *key = f->key;
+    switch (f->type) {
+    case NMIRF_FIELD_REC_ID:
+        if (!json_is_string(v) ||
+            !nmirf_rec_id_valid(json_string_value(v), json_string_length(v)))
+            return s_bad(why, whylen,
+                         "field '%s' is not a recommendation id ([A-Za-z0-9._/:-], 1 to "
+                         "64)",
+                         key);
+        return 0;
+    case NMIRF_FIELD_ENUM:
+        if (!json_is_string(v) || !nmirf_valueset_has(f->set, json_string_value(v))) {
+            char list[256];
+            s_join(f->set, list, sizeof list);
+            return s_bad(why, whylen, "field '%s' must be %s", key, list);
+        }
+        return 0;
+    case NMIRF_FIELD_STR:
+        return s_str(v, key, f->max, why, whylen);
+    case NMIRF_FIELD_DATE:
+        if (!json_is_string(v) ||
+            !nmirf_date_valid(json_string_value(v), json_string_length(v)))
+            return s_bad(why, whylen, "field '%s' is not a date YYYY-MM-DD", key);
+        return 0;
+    case NMIRF_FIELD_LANGS: {
+        if (!json_is_object(v)) {
+            char list[64] = "";
+            for (int i = 0; i < nmirf_langs.count; i++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                         i ? ", " : "", nmirf_langs.names[i]);
+            return s_bad(why, whylen, "field '%s' must be a map {%s}", key, list);
+        }
+        const char *lang;
+        const json_t *t;
+        json_object_foreach((json_t *)v, lang, t)
+        {
+            if (!nmirf_valueset_has(&nmirf_langs, lang))
+                return s_bad(why, whylen, "field '%s' has unknown language '%s'", key,
+                             lang);
+            if (s_str(t, key, f->max, why, whylen))
+                return -1;
+        }
+        return 0;
+    }
+    case NMIRF_FIELD_STR_LIST: {
+        if (!json_is_array(v))
+            return s_bad(why, whylen, "field '%s' must be a list of strings", key);
+        if (json_array_size(v) > NMIRF_LIST_MAX)
+            return s_bad(why, whylen, "field '%s' has %zu items, over %d", key,
+                         json_array_size(v), NMIRF_LIST_MAX);
+        size_t i;
+        const json_t *item;
+        json_array_foreach(v, i, item)
+        {
+            if (s_str(item, key, f->max, why, whylen))
+                return -1;
+        }
+        return 0;
+    }
+    default: /* not in a recommendation */
+        return s_bad(why, whylen, "field '%s' cannot be checked here", key);
+    }
+}
+
 int
 nmirf_rec_check(const json_t *rec, char *why, size_t whylen)
 {
+    const nmirf_fields_t *fields = &nmirf_fields_recommendation;
     if (!json_is_object(rec))
         return s_bad(why, whylen, "not a JSON object");
     const char *key;
     const json_t *v;
     json_object_foreach((json_t *)rec, key, v)
     {
-        if (!nmirf_rec_in(key, nmirf_rec_fields))
+        if (!nmirf_fields_find(fields, key))
             return s_bad(why, whylen, "unknown field '%s'", key);
     }
-    const json_t *id = json_object_get(rec, "id");
-    if (!id || json_is_null(id))
-        return s_bad(why, whylen, "field 'id' is required");
-    if (!json_is_string(id) ||
-        !nmirf_rec_id_valid(json_string_value(id), json_string_length(id)))
-        return s_bad(why, whylen,
-                     "field 'id' is not a recommendation id ([A-Za-z0-9._/:-], 1 to 64)");
-    const json_t *mech = json_object_get(rec, "mechanism");
-    if (!mech || json_is_null(mech))
-        return s_bad(why, whylen, "field 'mechanism' is required");
-    if (!json_is_string(mech) ||
-        !nmirf_rec_in(json_string_value(mech), nmirf_rec_mechanisms))
-        return s_bad(why, whylen,
-                     "field 'mechanism' must be one of UPR, CAT, CCPR, CESCR, "
-                     "CEDAW, CERD, CRC, CRPD, CMW, CED, SP");
+    /* The required fields first, in the table's order (id, mechanism),
+       then the others in the order the file gives them. */
+    for (int i = 0; i < fields->count; i++) {
+        const nmirf_field_t *f = &fields->fields[i];
+        if (!f->required)
+            continue;
+        v = json_object_get(rec, f->key);
+        if (!v || json_is_null(v))
+            return s_bad(why, whylen, "field '%s' is required", f->key);
+        if (s_value(f, v, why, whylen))
+            return -1;
+    }
     json_object_foreach((json_t *)rec, key, v)
     {
-        if (json_is_null(v) || !strcmp(key, "id") || !strcmp(key, "mechanism"))
+        const nmirf_field_t *f = nmirf_fields_find(fields, key);
+        if (json_is_null(v) || f->required)
             continue; /* nil means absent for optional fields */
-        if (!strcmp(key, "symbol") || !strcmp(key, "paragraph") ||
-            !strcmp(key, "cycle")) {
-            if (s_str(v, key, NMIRF_REC_SHORT_MAX, why, whylen))
-                return -1;
-        } else if (!strcmp(key, "date")) {
-            if (!json_is_string(v) ||
-                !nmirf_date_valid(json_string_value(v), json_string_length(v)))
-                return s_bad(why, whylen, "field 'date' is not a date YYYY-MM-DD");
-        } else if (!strcmp(key, "response")) {
-            if (!json_is_string(v) ||
-                !nmirf_rec_in(json_string_value(v), nmirf_rec_responses))
-                return s_bad(why, whylen,
-                             "field 'response' must be supported, noted or pending");
-        } else if (!strcmp(key, "response_text")) {
-            if (s_str(v, key, NMIRF_REC_TEXT_MAX, why, whylen))
-                return -1;
-        } else if (!strcmp(key, "text")) {
-            if (!json_is_object(v))
-                return s_bad(why, whylen, "field 'text' must be a map {fr, ar, en}");
-            const char *lang;
-            const json_t *t;
-            json_object_foreach((json_t *)v, lang, t)
-            {
-                if (strcmp(lang, "fr") && strcmp(lang, "ar") && strcmp(lang, "en"))
-                    return s_bad(why, whylen, "field 'text' has unknown language '%s'",
-                                 lang);
-                if (s_str(t, "text", NMIRF_REC_TEXT_MAX, why, whylen))
-                    return -1;
-            }
-        } else { /* states, themes, persons, sdgs */
-            if (!json_is_array(v))
-                return s_bad(why, whylen, "field '%s' must be a list of strings", key);
-            if (json_array_size(v) > NMIRF_REC_LIST_MAX)
-                return s_bad(why, whylen, "field '%s' has %zu items, over %d", key,
-                             json_array_size(v), NMIRF_REC_LIST_MAX);
-            size_t i;
-            const json_t *item;
-            json_array_foreach(v, i, item)
-            {
-                if (s_str(item, key, NMIRF_REC_SHORT_MAX, why, whylen))
-                    return -1;
-            }
-        }
+        if (s_value(f, v, why, whylen))
+            return -1;
     }
     return 0;
 }

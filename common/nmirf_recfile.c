@@ -2,6 +2,7 @@
 #include "nmirf_recfile.h"
 #include "nmirf_csv.h"
 #include "nmirf_rec.h"
+#include "nmirf_schema.h"
 #include "nmirf_uhri.h"
 #include "nmirf_util.h"
 
@@ -20,12 +21,12 @@ static const char *const s_columns[] = {
     "states", "text_fr",   "text_ar", "text_en",   "response", "response_text",
     "themes", "persons",   "sdgs",    NULL};
 
-/* True for the columns that hold lists. */
+/* True for the columns that hold lists: the record's list fields. */
 static bool
 s_is_list(const char *col)
 {
-    return !strcmp(col, "states") || !strcmp(col, "themes") || !strcmp(col, "persons") ||
-           !strcmp(col, "sdgs");
+    const nmirf_field_t *f = nmirf_fields_find(&nmirf_fields_recommendation, col);
+    return f && f->type == NMIRF_FIELD_STR_LIST;
 }
 
 /* Ids seen in one pass, to refuse an id given twice: an open-addressing
@@ -699,10 +700,11 @@ nmirf_recfile_write_json(FILE *out, const json_t *recs)
     json_array_foreach(recs, i, rec)
     {
         json_t *copy = json_object();
-        for (size_t f = 0; nmirf_rec_fields[f]; f++) {
-            json_t *v = json_object_get(rec, nmirf_rec_fields[f]);
+        for (int f = 0; f < nmirf_fields_recommendation.count; f++) {
+            const char *key = nmirf_fields_recommendation.fields[f].key;
+            json_t *v = json_object_get(rec, key);
             if (v)
-                json_object_set(copy, nmirf_rec_fields[f], v);
+                json_object_set(copy, key, v);
         }
         json_array_append_new(list, copy);
     }

@@ -1,6 +1,7 @@
 /*  nmirf_uhri - rows of a UHRI CSV export turned into recommendations. */
 #include "nmirf_uhri.h"
 #include "nmirf_rec.h"
+#include "nmirf_schema.h"
 #include "nmirf_util.h"
 
 #include <ctype.h>
@@ -259,10 +260,10 @@ s_mechanism_of_body(const char *s, size_t n)
         {"independent expert", "SP"},
         {"working group on", "SP"},
     };
-    for (size_t i = 0; nmirf_rec_mechanisms[i]; i++)
-        if (strlen(nmirf_rec_mechanisms[i]) == n &&
-            strncasecmp(s, nmirf_rec_mechanisms[i], n) == 0)
-            return nmirf_rec_mechanisms[i];
+    for (int i = 0; i < nmirf_mechanisms.count; i++)
+        if (strlen(nmirf_mechanisms.names[i]) == n &&
+            strncasecmp(s, nmirf_mechanisms.names[i], n) == 0)
+            return nmirf_mechanisms.names[i];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (s_has(s, n, names[i].words))
             return names[i].mech;

@@ -6,15 +6,6 @@
 #include <math.h>
 #include <string.h>
 
-const char *const body_roles[] = {"coordinator", "ministry", "observer", NULL};
-const char *const body_mechanisms[] = {"UPR", "CAT",  "CCPR", "CESCR", "CEDAW", "CERD",
-                                       "CRC", "CRPD", "CMW",  "CED",   "SP",    NULL};
-const char *const body_responses[] = {"supported", "noted", "pending", NULL};
-const char *const body_statuses[] = {"not_started",           "in_progress",
-                                     "partially_implemented", "implemented",
-                                     "not_implemented",       NULL};
-const char *const body_report_states[] = {"submitted", "validated", "returned", NULL};
-
 bool
 body_in(strv_t s, const char *const *values)
 {
@@ -98,13 +89,13 @@ body_str(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool require
 
 int
 body_enum(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool required,
-          const char *const *values, strv_t *out)
+          const nmirf_valueset_t *set, strv_t *out)
 {
-    if (body_str(ctx, map, key, required, 64, out))
+    if (body_str(ctx, map, key, required, NMIRF_ENUM_MAX, out))
         return -1;
-    if (out->p && !body_in(*out, values)) {
+    if (out->p && nmirf_valueset_find(set, out->p, out->n) < 0) {
         char list[512] = "";
-        for (const char *const *v = values; *v; v++) {
+        for (const char *const *v = set->names; *v; v++) {
             strncat(list, *v, sizeof list - strlen(list) - 1);
             if (v[1])
                 strncat(list, ", ", sizeof list - strlen(list) - 1);
@@ -119,7 +110,7 @@ int
 body_date(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool required,
           strv_t *out)
 {
-    if (body_str(ctx, map, key, required, 10, out))
+    if (body_str(ctx, map, key, required, NMIRF_DATE_LEN, out))
         return -1;
     if (out->p && !nmirf_date_valid(out->p, out->n))
         return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
@@ -145,7 +136,8 @@ int
 body_rec_id(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool required,
             strv_t *out)
 {
-    if (body_str(ctx, map, key, required, 128, out))
+    /* Past the id's limit but short: refused as no id, not as too long. */
+    if (body_str(ctx, map, key, required, 2 * NMIRF_REC_ID_MAX, out))
         return -1;
     if (out->p && !nmirf_rec_id_valid(out->p, out->n))
         return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
@@ -184,9 +176,9 @@ body_str_list(op_ctx_t *ctx, const msgpack_object *map, const char *key, size_t 
     if ((*out)->type != MSGPACK_OBJECT_ARRAY)
         return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "field '%s' must be a list of strings",
                          key);
-    if ((*out)->via.array.size > BODY_LIST_MAX)
+    if ((*out)->via.array.size > NMIRF_LIST_MAX)
         return op_refuse(ctx, NMIRF_E_TOO_LARGE, "field '%s' has %u items, over %d", key,
-                         (*out)->via.array.size, BODY_LIST_MAX);
+                         (*out)->via.array.size, NMIRF_LIST_MAX);
     for (uint32_t i = 0; i < (*out)->via.array.size; i++)
         if (s_str_ok(ctx, &(*out)->via.array.ptr[i], key, max))
             return -1;
@@ -197,14 +189,13 @@ int
 body_langs(op_ctx_t *ctx, const msgpack_object *map, const char *key, size_t max,
            const msgpack_object **out)
 {
-    static const char *const langs[] = {"fr", "ar", "en", NULL};
     if (s_field(ctx, map, key, false, out))
         return -1;
     if (!*out)
         return 0;
     char what[64];
     snprintf(what, sizeof what, "field '%s'", key);
-    if (body_only(ctx, *out, langs, what))
+    if (body_only(ctx, *out, nmirf_langs.names, what))
         return -1;
     for (uint32_t i = 0; i < (*out)->via.map.size; i++)
         if (s_str_ok(ctx, &(*out)->via.map.ptr[i].val, key, max))
@@ -246,7 +237,7 @@ s_number_ok(op_ctx_t *ctx, const msgpack_object *v, const char *key, double *out
     }
     /* NaN and infinities pass msgpack but mean nothing as a value; past
        1e15 a double no longer holds every integer. */
-    if (!isfinite(*out) || fabs(*out) > BODY_NUMBER_MAX)
+    if (!isfinite(*out) || fabs(*out) > NMIRF_NUMBER_MAX)
         return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
                          "field '%s' must be a finite number of magnitude at most 1e15",
                          key);
@@ -282,9 +273,9 @@ body_points(op_ctx_t *ctx, const msgpack_object *map, const char *key,
     if (a->type != MSGPACK_OBJECT_ARRAY)
         return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
                          "field '%s' must be a list of {date, value}", key);
-    if (a->via.array.size > BODY_LIST_MAX)
+    if (a->via.array.size > NMIRF_LIST_MAX)
         return op_refuse(ctx, NMIRF_E_TOO_LARGE, "field '%s' has %u items, over %d", key,
-                         a->via.array.size, BODY_LIST_MAX);
+                         a->via.array.size, NMIRF_LIST_MAX);
     char what[96];
     snprintf(what, sizeof what, "an item of '%s'", key);
     for (uint32_t i = 0; i < a->via.array.size; i++) {
@@ -304,4 +295,77 @@ body_points(op_ctx_t *ctx, const msgpack_object *map, const char *key,
         }
     }
     return 0;
+}
+
+/* Checks the one field f of map. */
+static int
+s_check_field(op_ctx_t *ctx, const msgpack_object *map, const nmirf_field_t *f)
+{
+    strv_t s;
+    uint64_t u;
+    double d;
+    bool present;
+    const msgpack_object *o;
+    const uint8_t *b;
+    switch (f->type) {
+    case NMIRF_FIELD_STR:
+        return body_str(ctx, map, f->key, f->required, f->max, &s);
+    case NMIRF_FIELD_ENUM:
+        return body_enum(ctx, map, f->key, f->required, f->set, &s);
+    case NMIRF_FIELD_DATE:
+        return body_date(ctx, map, f->key, f->required, &s);
+    case NMIRF_FIELD_REC_ID:
+        return body_rec_id(ctx, map, f->key, f->required, &s);
+    case NMIRF_FIELD_ENTITY_ID:
+        return body_entity_id(ctx, map, f->key, f->required, &s);
+    case NMIRF_FIELD_UINT:
+        return body_uint(ctx, map, f->key, f->required, &u, &present);
+    case NMIRF_FIELD_STR_LIST:
+        return body_str_list(ctx, map, f->key, f->max, &o);
+    case NMIRF_FIELD_LANGS:
+        return body_langs(ctx, map, f->key, f->max, &o);
+    case NMIRF_FIELD_NUMBER:
+        return body_number(ctx, map, f->key, f->required, &d, &present);
+    case NMIRF_FIELD_POINTS:
+        return body_points(ctx, map, f->key, &o);
+    case NMIRF_FIELD_BIN:
+        return body_bin(ctx, map, f->key, f->max, &b);
+    }
+    return op_refuse(ctx, NMIRF_E_INTERNAL, "field '%s' has no check", f->key);
+}
+
+int
+body_fields(op_ctx_t *ctx, const msgpack_object *map, const nmirf_fields_t *fields,
+            const char *what)
+{
+    const char *keys[NMIRF_FIELDS_MAX + 1];
+    int n = 0;
+    for (; n < fields->count && n < NMIRF_FIELDS_MAX; n++)
+        keys[n] = fields->fields[n].key;
+    keys[n] = NULL;
+    if (body_only(ctx, map, keys, what))
+        return -1;
+    for (int i = 0; i < fields->count; i++)
+        if (s_check_field(ctx, map, &fields->fields[i]))
+            return -1;
+    return 0;
+}
+
+strv_t
+body_sv(const msgpack_object *map, const char *key)
+{
+    const msgpack_object *v = body_get(map, key);
+    strv_t s = {NULL, 0};
+    if (v && v->type == MSGPACK_OBJECT_STR) {
+        s.p = v->via.str.ptr;
+        s.n = v->via.str.size;
+    }
+    return s;
+}
+
+const msgpack_object *
+body_get(const msgpack_object *map, const char *key)
+{
+    const msgpack_object *v = nmirf_mp_get(map, key);
+    return v && v->type != MSGPACK_OBJECT_NIL ? v : NULL;
 }

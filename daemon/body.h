@@ -8,11 +8,8 @@
 #ifndef BODY_H
 #define BODY_H
 
+#include "nmirf_schema.h" /* the limits, value sets and field tables */
 #include "ops.h"
-
-#define BODY_SHORT_MAX 512        /* names, symbols, themes ... */
-#define BODY_TEXT_MAX (32 * 1024) /* texts and narratives */
-#define BODY_LIST_MAX 256         /* items in a list */
 
 /* Refuses any key of map not in allowed (NULL-terminated); map must be a map. */
 int body_only(op_ctx_t *ctx, const msgpack_object *map, const char *const *allowed,
@@ -22,9 +19,9 @@ int body_only(op_ctx_t *ctx, const msgpack_object *map, const char *const *allow
 int body_str(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool required,
              size_t max, strv_t *out);
 
-/* A string that is one of values (NULL-terminated). */
+/* A string that is one of set's values. */
 int body_enum(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool required,
-              const char *const *values, strv_t *out);
+              const nmirf_valueset_t *set, strv_t *out);
 
 /* A date YYYY-MM-DD. */
 int body_date(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool required,
@@ -40,7 +37,7 @@ int body_rec_id(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool 
 int body_uint(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool required,
               uint64_t *out, bool *present);
 
-/* A list of at most BODY_LIST_MAX strings of 1..max bytes; *out NULL if
+/* A list of at most NMIRF_LIST_MAX strings of 1..max bytes; *out NULL if
    absent. */
 int body_str_list(op_ctx_t *ctx, const msgpack_object *map, const char *key, size_t max,
                   const msgpack_object **out);
@@ -50,12 +47,11 @@ int body_langs(op_ctx_t *ctx, const msgpack_object *map, const char *key, size_t
                const msgpack_object **out);
 
 /* A number (msgpack int or float) that is finite and at most
-   BODY_NUMBER_MAX in magnitude; *present tells if it was there. */
-#define BODY_NUMBER_MAX 1e15 /* integers up to here are exact in a double */
+   NMIRF_NUMBER_MAX in magnitude; *present tells if it was there. */
 int body_number(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool required,
                 double *out, bool *present);
 
-/* A list of at most BODY_LIST_MAX points {date, value} (a date and a
+/* A list of at most NMIRF_LIST_MAX points {date, value} (a date and a
    number as body_number), no date given twice; *out NULL if absent. */
 int body_points(op_ctx_t *ctx, const msgpack_object *map, const char *key,
                 const msgpack_object **out);
@@ -67,11 +63,16 @@ int body_bin(op_ctx_t *ctx, const msgpack_object *map, const char *key, size_t l
 /* Membership of a NULL-terminated value set. */
 bool body_in(strv_t s, const char *const *values);
 
-/* The value sets of PROTOCOL.md section 6. */
-extern const char *const body_roles[];
-extern const char *const body_mechanisms[];
-extern const char *const body_responses[];
-extern const char *const body_statuses[];
-extern const char *const body_report_states[];
+/* Checks map against a field table of the schema: no key it does not
+   name (body_only), then each field in the table's order with the reader
+   above its type gives, so the refusals are those readers'. what names
+   map in messages ("body", "recommendation"). */
+int body_fields(op_ctx_t *ctx, const msgpack_object *map, const nmirf_fields_t *fields,
+                const char *what);
+
+/* The value under key of a map body_fields checked, NULL if absent or
+   nil (borrowed from map); body_sv reads a string field, p NULL if absent. */
+const msgpack_object *body_get(const msgpack_object *map, const char *key);
+strv_t body_sv(const msgpack_object *map, const char *key);
 
 #endif

@@ -1,6 +1,6 @@
 /*  checkpoint - the broker's signed statements of its log head. */
 #include "checkpoint.h"
-#include "nmirf_audit.h"
+#include "nmirf_checkpoint.h"
 #include "nmirf_log.h"
 #include "nmirf_util.h"
 

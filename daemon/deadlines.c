@@ -2,6 +2,7 @@
 #include "deadlines.h"
 #include "nmirf_log.h"
 #include "nmirf_mp.h"
+#include "nmirf_schema.h"
 #include "nmirf_util.h"
 #include "ops.h"
 
@@ -11,7 +12,7 @@
 #include <string.h>
 
 #define DAY_MS 86400000ULL
-#define WHO_MAX 260 /* a lead and up to 256 contributors */
+#define WHO_MAX (NMIRF_LIST_MAX + 4) /* a lead and up to NMIRF_LIST_MAX contributors */
 
 uint64_t
 deadlines_now_ms(void)

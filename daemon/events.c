@@ -1,5 +1,6 @@
 /*  events - the events a commit batch made, waiting to be published. */
 #include "events.h"
+#include "nmirf_schema.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -74,17 +75,9 @@ s_send(zsock_t *pub, const char *topic, const pending_event_t *ev)
 bool
 event_kind_public(const char *kind)
 {
-    /* Recommendations, assignments and validated progress: what the
-       country publishes anyway. Not entities (keys, names, revocations),
-       not submitted or returned reports (a ministry's draft and the
-       coordinator's reasons), not measures (planned, not yet progress),
-       not deadline reminders (internal follow-up). */
-    static const char *const kinds[] = {"rec.added", "rec.updated", "assignment.set",
-                                        "report.validated"};
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        if (strcmp(kind, kinds[i]) == 0)
-            return true;
-    return false;
+    /* The public feed is the protocol's: nmirf_public_kinds says which
+       kinds, and why. */
+    return nmirf_valueset_has(&nmirf_public_kinds, kind);
 }
 
 void

@@ -15,6 +15,7 @@
 #include "nmirf_dirlock.h"
 #include "nmirf_keys.h"
 #include "nmirf_log.h"
+#include "nmirf_schema.h"
 #include "nmirf_service.h"
 #include "nmirf_util.h"
 #include "store.h"
@@ -42,7 +43,7 @@ static nmirf_conf_spec_t s_spec[] = {
     {"log_level", NMIRF_CONF_LEVEL, 0, 0, "info", "--log-level"},
     {"checkpoint_interval_s", NMIRF_CONF_UINT, 1, 86400, "10", "--checkpoint-interval"},
     {"slow_commit_ms", NMIRF_CONF_UINT, 1, 600000, "100", "--slow-commit-ms"},
-    {"due_soon_days", NMIRF_CONF_UINT, 1, 3650, "14", "--due-soon-days"},
+    {"due_soon_days", NMIRF_CONF_UINT, 1, NMIRF_DUE_SOON_MAX, "14", "--due-soon-days"},
     {"verifiers", NMIRF_CONF_UINT, 0, 16, "2", "--verifiers"},
     {"max_sessions_per_entity", NMIRF_CONF_UINT, 1, 100000, "64",
      "--max-sessions-per-entity"},

@@ -93,18 +93,13 @@ s_commit_entity(op_ctx_t *ctx, strv_t id, const msgpack_sbuffer *rec, const char
 int
 op_entity_enroll(op_ctx_t *ctx)
 {
-    static const char *const allowed[] = {"id",       "role",      "names",
-                                          "sign_key", "curve_key", NULL};
-    const msgpack_object *body = &ctx->env->body, *names;
-    strv_t id, role;
-    const uint8_t *sign_key, *curve_key;
-    if (body_only(ctx, body, allowed, "body") ||
-        body_entity_id(ctx, body, "id", true, &id) ||
-        body_enum(ctx, body, "role", true, body_roles, &role) ||
-        body_langs(ctx, body, "names", BODY_SHORT_MAX, &names) ||
-        body_bin(ctx, body, "sign_key", NMIRF_SIGN_PK_LEN, &sign_key) ||
-        body_bin(ctx, body, "curve_key", 32, &curve_key))
+    const msgpack_object *body = &ctx->env->body;
+    if (body_fields(ctx, body, &nmirf_fields_entity_enroll, "body"))
         return -1;
+    strv_t id = body_sv(body, "id"), role = body_sv(body, "role");
+    const msgpack_object *names = body_get(body, "names");
+    const uint8_t *sign_key = (const uint8_t *)body_get(body, "sign_key")->via.bin.ptr;
+    const uint8_t *curve_key = (const uint8_t *)body_get(body, "curve_key")->via.bin.ptr;
     if (op_need_coordinator(ctx))
         return -1;
     /* The broker's key files are DATADIR/keys/NMIRFD.*; an entity of that

@@ -26,14 +26,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LIST_DEFAULT 1000
-#define LIST_MAX 100000
 #define WHO_MAX 512 /* entities one measure event names, at most */
 
 void
 ops_pack_number(msgpack_packer *pk, double v)
 {
-    if (v == trunc(v) && fabs(v) <= BODY_NUMBER_MAX) {
+    if (v == trunc(v) && fabs(v) <= NMIRF_NUMBER_MAX) {
         if (v >= 0)
             msgpack_pack_uint64(pk, (uint64_t)v); /* -0.0 too */
         else
@@ -95,20 +93,7 @@ ops_pack_points(msgpack_packer *pk, const msgpack_object *points, const char *ex
 static int
 s_read_indicator(op_ctx_t *ctx, const msgpack_object *ind)
 {
-    static const char *const allowed[] = {"name",   "unit",     "baseline",
-                                          "target", "schedule", NULL};
-    strv_t name, unit;
-    double v;
-    bool present;
-    const msgpack_object *schedule;
-    return body_only(ctx, ind, allowed, "field 'indicator'") ||
-                   body_str(ctx, ind, "name", true, BODY_SHORT_MAX, &name) ||
-                   body_str(ctx, ind, "unit", false, BODY_SHORT_MAX, &unit) ||
-                   body_number(ctx, ind, "baseline", false, &v, &present) ||
-                   body_number(ctx, ind, "target", true, &v, &present) ||
-                   body_points(ctx, ind, "schedule", &schedule)
-               ? -1
-               : 0;
+    return body_fields(ctx, ind, &nmirf_fields_indicator, "field 'indicator'");
 }
 
 /* Packs an indicator in canonical form. */
@@ -352,8 +337,8 @@ op_measure_add(op_ctx_t *ctx)
         .author = ctx->env->author, .created = ctx->now, .updated = ctx->now};
     if (body_only(ctx, body, allowed, "body") ||
         body_str_list(ctx, body, "recs", 128, &m.recs) ||
-        body_str(ctx, body, "title", true, BODY_SHORT_MAX, &m.title) ||
-        body_str(ctx, body, "description", false, BODY_TEXT_MAX, &m.description))
+        body_str(ctx, body, "title", true, NMIRF_SHORT_MAX, &m.title) ||
+        body_str(ctx, body, "description", false, NMIRF_TEXT_MAX, &m.description))
         return -1;
     if (!m.recs)
         return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "field 'recs' is required");
@@ -397,8 +382,8 @@ op_measure_update(op_ctx_t *ctx)
     if (body_only(ctx, body, allowed, "body") ||
         body_uint(ctx, body, "id", true, &id, &present) ||
         body_str_list(ctx, body, "recs", 128, &recs) ||
-        body_str(ctx, body, "title", false, BODY_SHORT_MAX, &title) ||
-        body_str(ctx, body, "description", false, BODY_TEXT_MAX, &description))
+        body_str(ctx, body, "title", false, NMIRF_SHORT_MAX, &title) ||
+        body_str(ctx, body, "description", false, NMIRF_TEXT_MAX, &description))
         return -1;
     /* nil clears an optional field (PROTOCOL.md section 6): left out
        keeps it. title and recs are required in a measure: nil is
@@ -647,15 +632,15 @@ op_measure_list(op_ctx_t *ctx)
     static const char *const allowed[] = {"rec", "limit", NULL};
     const msgpack_object *body = &ctx->env->body;
     strv_t rec;
-    uint64_t limit = LIST_DEFAULT;
+    uint64_t limit = NMIRF_LIST_DEFAULT;
     bool has_limit;
     if (body_only(ctx, body, allowed, "body") ||
         body_rec_id(ctx, body, "rec", false, &rec) ||
         body_uint(ctx, body, "limit", false, &limit, &has_limit))
         return -1;
-    if (limit > LIST_MAX)
+    if (limit > NMIRF_LIST_LIMIT_MAX)
         return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "limit %llu is over %d",
-                         (unsigned long long)limit, LIST_MAX);
+                         (unsigned long long)limit, NMIRF_LIST_LIMIT_MAX);
     msgpack_sbuffer items;
     msgpack_sbuffer_init(&items);
     uint64_t shown = 0, total = 0;

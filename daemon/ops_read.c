@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EVENTS_DEFAULT 1000
-#define EVENTS_MAX 10000
 #define EVENTS_BYTES_MAX (16u << 20) /* one events.since reply's event bytes */
 /* An outbox length no agent reaches: each pending submission is a signed
    request of up to 1 MiB on the agent's disk. Above it, a ping is refused
@@ -66,15 +64,15 @@ op_events_since(op_ctx_t *ctx)
 {
     static const char *const allowed[] = {"since", "limit", NULL};
     const msgpack_object *body = &ctx->env->body;
-    uint64_t since, limit = EVENTS_DEFAULT;
+    uint64_t since, limit = NMIRF_EVENTS_DEFAULT;
     bool present;
     if (body_only(ctx, body, allowed, "body") ||
         body_uint(ctx, body, "since", true, &since, &present) ||
         body_uint(ctx, body, "limit", false, &limit, &present))
         return -1;
-    if (limit > EVENTS_MAX)
+    if (limit > NMIRF_EVENTS_MAX)
         return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "limit %llu is over %d",
-                         (unsigned long long)limit, EVENTS_MAX);
+                         (unsigned long long)limit, NMIRF_EVENTS_MAX);
     uint64_t last = store_seq(ctx->store, ctx->txn);
     uint64_t count = since >= last ? 0 : last - since;
     if (count > limit)

@@ -1,7 +1,6 @@
 /*  ops_rec - import, assign, list and show recommendations. */
 #include "body.h"
 #include "nmirf_mp.h"
-#include "nmirf_rec.h"
 #include "nmirf_util.h"
 #include "ops.h"
 #include "records.h"
@@ -10,20 +9,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#define IMPORT_MAX 5000 /* recommendations in one rec.import */
-#define LIST_DEFAULT 1000
-#define LIST_MAX 100000
-
 /* Packs a language map in the canonical order fr, ar, en. */
 static void
 s_pack_langs(msgpack_packer *pk, const msgpack_object *langs)
 {
-    static const char *const order[] = {"fr", "ar", "en"};
+    const char *const *order = nmirf_langs.names;
     uint32_t n = 0;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < nmirf_langs.count; i++)
         n += nmirf_mp_get(langs, order[i]) != NULL;
     msgpack_pack_map(pk, n);
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < nmirf_langs.count; i++) {
         const msgpack_object *v = nmirf_mp_get(langs, order[i]);
         if (v) {
             nmirf_mp_pack_str(pk, order[i]);
@@ -32,37 +27,19 @@ s_pack_langs(msgpack_packer *pk, const msgpack_object *langs)
     }
 }
 
-/* The stored fields of a recommendation, in canonical order: the table
-   the CLI checks imports against before sending them (common/nmirf_rec.c),
-   so the two cannot disagree on which fields exist. */
-static const char *const *const s_rec_fields = nmirf_rec_fields;
-_Static_assert(BODY_SHORT_MAX == NMIRF_REC_SHORT_MAX &&
-                   BODY_TEXT_MAX == NMIRF_REC_TEXT_MAX &&
-                   BODY_LIST_MAX == NMIRF_REC_LIST_MAX,
-               "the CLI's import checks use the broker's limits");
+/* The stored fields of a recommendation, in canonical order, and their
+   checks: the schema's table, which `nmirf rec import` checks files
+   against too (common/nmirf_rec.c), so the two cannot disagree. */
+static const nmirf_fields_t *const s_rec = &nmirf_fields_recommendation;
 
 /* Checks one imported recommendation. */
 static int
 s_check_rec(op_ctx_t *ctx, const msgpack_object *rec, strv_t *id)
 {
-    strv_t s;
-    const msgpack_object *o;
-    return body_only(ctx, rec, s_rec_fields, "recommendation") ||
-                   body_rec_id(ctx, rec, "id", true, id) ||
-                   body_enum(ctx, rec, "mechanism", true, body_mechanisms, &s) ||
-                   body_str(ctx, rec, "symbol", false, BODY_SHORT_MAX, &s) ||
-                   body_str(ctx, rec, "paragraph", false, BODY_SHORT_MAX, &s) ||
-                   body_str(ctx, rec, "cycle", false, BODY_SHORT_MAX, &s) ||
-                   body_date(ctx, rec, "date", false, &s) ||
-                   body_str_list(ctx, rec, "states", BODY_SHORT_MAX, &o) ||
-                   body_langs(ctx, rec, "text", BODY_TEXT_MAX, &o) ||
-                   body_enum(ctx, rec, "response", false, body_responses, &s) ||
-                   body_str(ctx, rec, "response_text", false, BODY_TEXT_MAX, &s) ||
-                   body_str_list(ctx, rec, "themes", BODY_SHORT_MAX, &o) ||
-                   body_str_list(ctx, rec, "persons", BODY_SHORT_MAX, &o) ||
-                   body_str_list(ctx, rec, "sdgs", BODY_SHORT_MAX, &o)
-               ? -1
-               : 0;
+    if (body_fields(ctx, rec, s_rec, "recommendation"))
+        return -1;
+    *id = body_sv(rec, "id");
+    return 0;
 }
 
 /* True if the field should be stored: present, not nil, not an empty list. */
@@ -80,13 +57,14 @@ static void
 s_pack_rec(msgpack_packer *pk, const msgpack_object *rec, uint64_t updated)
 {
     uint32_t n = 0;
-    for (int i = 0; s_rec_fields[i]; i++)
-        n += s_keep(nmirf_mp_get(rec, s_rec_fields[i])) ||
-             strcmp(s_rec_fields[i], "text") == 0 ||
-             strcmp(s_rec_fields[i], "response") == 0;
+    for (int i = 0; i < s_rec->count; i++) {
+        const char *name = s_rec->fields[i].key;
+        n += s_keep(nmirf_mp_get(rec, name)) || strcmp(name, "text") == 0 ||
+             strcmp(name, "response") == 0;
+    }
     msgpack_pack_map(pk, n + (updated ? 1 : 0));
-    for (int i = 0; s_rec_fields[i]; i++) {
-        const char *name = s_rec_fields[i];
+    for (int i = 0; i < s_rec->count; i++) {
+        const char *name = s_rec->fields[i].key;
         const msgpack_object *v = nmirf_mp_get(rec, name);
         if (strcmp(name, "text") == 0) {
             nmirf_mp_pack_str(pk, name);
@@ -140,12 +118,12 @@ s_import_one(op_ctx_t *ctx, const msgpack_object *rec, strv_t id)
         msgpack_packer_init(&pk, &stored, msgpack_sbuffer_write);
         s_pack_rec(&pk, rec, ctx->now);
         const char *rid = op_strdup(ctx, id);
-        const char *who[BODY_LIST_MAX + 1];
+        const char *who[NMIRF_LIST_MAX + 1];
         size_t nwho = 0;
         msgpack_object asg;
         if (store_get(ctx->store, ctx->txn, DB_ASSIGNMENTS, id.p, id.n, ctx->zone,
                       &asg) == 0)
-            record_assignees(ctx, &asg, who, &nwho, BODY_LIST_MAX + 1);
+            record_assignees(ctx, &asg, who, &nwho, NMIRF_LIST_MAX + 1);
         rc = store_put(ctx->store, ctx->txn, DB_RECS, id.p, id.n, stored.data,
                        stored.size);
         if (rc)
@@ -169,10 +147,10 @@ op_rec_import(op_ctx_t *ctx)
     const msgpack_object *recs = nmirf_mp_get(body, "recs");
     if (!recs || recs->type != MSGPACK_OBJECT_ARRAY)
         return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "field 'recs' must be a list");
-    if (recs->via.array.size > IMPORT_MAX)
+    if (recs->via.array.size > NMIRF_IMPORT_MAX)
         return op_refuse(ctx, NMIRF_E_TOO_LARGE,
                          "%u recommendations in one import, over %d; split the file",
-                         recs->via.array.size, IMPORT_MAX);
+                         recs->via.array.size, NMIRF_IMPORT_MAX);
     /* Check every recommendation before writing any: all or nothing. An id
        twice in one import is a mistake in the file, not an update. */
     zhashx_t *seen = zhashx_new();
@@ -232,17 +210,12 @@ s_check_ministry(op_ctx_t *ctx, strv_t id)
 int
 op_rec_assign(op_ctx_t *ctx)
 {
-    static const char *const allowed[] = {"rec",      "lead", "contributors",
-                                          "deadline", "note", NULL};
-    const msgpack_object *body = &ctx->env->body, *contributors;
-    strv_t rec, lead, deadline, note;
-    if (body_only(ctx, body, allowed, "body") ||
-        body_rec_id(ctx, body, "rec", true, &rec) ||
-        body_entity_id(ctx, body, "lead", true, &lead) ||
-        body_str_list(ctx, body, "contributors", NMIRF_ENTITY_ID_MAX, &contributors) ||
-        body_date(ctx, body, "deadline", false, &deadline) ||
-        body_str(ctx, body, "note", false, BODY_TEXT_MAX, &note))
+    const msgpack_object *body = &ctx->env->body;
+    if (body_fields(ctx, body, &nmirf_fields_rec_assign, "body"))
         return -1;
+    strv_t rec = body_sv(body, "rec"), lead = body_sv(body, "lead"),
+           deadline = body_sv(body, "deadline"), note = body_sv(body, "note");
+    const msgpack_object *contributors = body_get(body, "contributors");
     uint32_t nc = contributors ? contributors->via.array.size : 0;
     for (uint32_t i = 0; i < nc; i++) {
         const msgpack_object *c = &contributors->via.array.ptr[i];
@@ -314,11 +287,11 @@ op_rec_assign(op_ctx_t *ctx)
     nmirf_mp_pack_str(&pk, "previous");
     msgpack_pack_object(&pk, had ? previous : prev_obj);
 
-    const char *who[2 * (BODY_LIST_MAX + 1)];
+    const char *who[2 * (NMIRF_LIST_MAX + 1)];
     size_t nwho = 0;
-    record_assignees(ctx, &stored, who, &nwho, 2 * (BODY_LIST_MAX + 1));
+    record_assignees(ctx, &stored, who, &nwho, 2 * (NMIRF_LIST_MAX + 1));
     if (had)
-        record_assignees(ctx, &previous, who, &nwho, 2 * (BODY_LIST_MAX + 1));
+        record_assignees(ctx, &previous, who, &nwho, 2 * (NMIRF_LIST_MAX + 1));
     int result;
     rc =
         store_put(ctx->store, ctx->txn, DB_ASSIGNMENTS, rec.p, rec.n, asg.data, asg.size);
@@ -411,22 +384,16 @@ s_pack_summary(msgpack_packer *pk, const msgpack_object *rec, const msgpack_obje
 int
 op_rec_list(op_ctx_t *ctx)
 {
-    static const char *const allowed[] = {"mechanism", "entity", "status",
-                                          "text",      "limit",  NULL};
     const msgpack_object *body = &ctx->env->body;
-    strv_t mech, entity, status, text;
-    uint64_t limit = LIST_DEFAULT;
-    bool has_limit;
-    if (body_only(ctx, body, allowed, "body") ||
-        body_enum(ctx, body, "mechanism", false, body_mechanisms, &mech) ||
-        body_entity_id(ctx, body, "entity", false, &entity) ||
-        body_enum(ctx, body, "status", false, body_statuses, &status) ||
-        body_str(ctx, body, "text", false, BODY_SHORT_MAX, &text) ||
-        body_uint(ctx, body, "limit", false, &limit, &has_limit))
+    if (body_fields(ctx, body, &nmirf_fields_rec_list, "body"))
         return -1;
-    if (limit > LIST_MAX)
+    strv_t mech = body_sv(body, "mechanism"), entity = body_sv(body, "entity"),
+           status = body_sv(body, "status"), text = body_sv(body, "text");
+    const msgpack_object *l = body_get(body, "limit");
+    uint64_t limit = l ? l->via.u64 : NMIRF_LIST_DEFAULT;
+    if (limit > NMIRF_LIST_LIMIT_MAX)
         return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "limit %llu is over %d",
-                         (unsigned long long)limit, LIST_MAX);
+                         (unsigned long long)limit, NMIRF_LIST_LIMIT_MAX);
 
     MDB_cursor *cur;
     int rc = mdb_cursor_open(ctx->txn, store_dbi(ctx->store, DB_RECS), &cur);

@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define LIST_DEFAULT 1000
-#define LIST_MAX 100000
 /* A report date after the broker's tomorrow is refused. */
 #define REPORT_DATE_AHEAD_MS (86400ull * 1000)
 
@@ -70,22 +68,16 @@ s_check_measure(op_ctx_t *ctx, uint64_t id, strv_t rec, bool values)
 int
 op_report_submit(op_ctx_t *ctx)
 {
-    static const char *const allowed[] = {
-        "rec",  "status",  "narrative",        "evidence",
-        "date", "measure", "indicator_values", NULL};
-    const msgpack_object *body = &ctx->env->body, *evidence, *values;
-    strv_t rec, status, narrative, date;
-    uint64_t measure = 0;
-    bool has_measure;
-    if (body_only(ctx, body, allowed, "body") ||
-        body_rec_id(ctx, body, "rec", true, &rec) ||
-        body_enum(ctx, body, "status", true, body_statuses, &status) ||
-        body_str(ctx, body, "narrative", true, BODY_TEXT_MAX, &narrative) ||
-        body_str_list(ctx, body, "evidence", BODY_SHORT_MAX * 4, &evidence) ||
-        body_date(ctx, body, "date", false, &date) ||
-        body_uint(ctx, body, "measure", false, &measure, &has_measure) ||
-        body_points(ctx, body, "indicator_values", &values))
+    const msgpack_object *body = &ctx->env->body;
+    if (body_fields(ctx, body, &nmirf_fields_report_submit, "body"))
         return -1;
+    strv_t rec = body_sv(body, "rec"), status = body_sv(body, "status"),
+           narrative = body_sv(body, "narrative"), date = body_sv(body, "date");
+    const msgpack_object *evidence = body_get(body, "evidence"),
+                         *values = body_get(body, "indicator_values"),
+                         *m = body_get(body, "measure");
+    bool has_measure = m != NULL;
+    uint64_t measure = m ? m->via.u64 : 0;
     if (values && !has_measure)
         return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
                          "field 'indicator_values' needs field 'measure'");
@@ -191,7 +183,7 @@ s_decide(op_ctx_t *ctx, bool validate)
     strv_t reason = {NULL, 0};
     if (body_only(ctx, body, validate ? allowed_validate : allowed_return, "body") ||
         body_uint(ctx, body, "report", true, &id, &present) ||
-        (!validate && body_str(ctx, body, "reason", true, BODY_TEXT_MAX, &reason)))
+        (!validate && body_str(ctx, body, "reason", true, NMIRF_TEXT_MAX, &reason)))
         return -1;
     if (op_need_coordinator(ctx))
         return -1;
@@ -295,20 +287,16 @@ ops_pack_rec_reports(op_ctx_t *ctx, strv_t rec)
 int
 op_report_list(op_ctx_t *ctx)
 {
-    static const char *const allowed[] = {"rec", "entity", "state", "limit", NULL};
     const msgpack_object *body = &ctx->env->body;
-    strv_t rec, entity, state;
-    uint64_t limit = LIST_DEFAULT;
-    bool has_limit;
-    if (body_only(ctx, body, allowed, "body") ||
-        body_rec_id(ctx, body, "rec", false, &rec) ||
-        body_entity_id(ctx, body, "entity", false, &entity) ||
-        body_enum(ctx, body, "state", false, body_report_states, &state) ||
-        body_uint(ctx, body, "limit", false, &limit, &has_limit))
+    if (body_fields(ctx, body, &nmirf_fields_report_list, "body"))
         return -1;
-    if (limit > LIST_MAX)
+    strv_t rec = body_sv(body, "rec"), entity = body_sv(body, "entity"),
+           state = body_sv(body, "state");
+    const msgpack_object *l = body_get(body, "limit");
+    uint64_t limit = l ? l->via.u64 : NMIRF_LIST_DEFAULT;
+    if (limit > NMIRF_LIST_LIMIT_MAX)
         return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "limit %llu is over %d",
-                         (unsigned long long)limit, LIST_MAX);
+                         (unsigned long long)limit, NMIRF_LIST_LIMIT_MAX);
     const char *rec_s = op_strdup(ctx, rec), *entity_s = op_strdup(ctx, entity),
                *state_s = op_strdup(ctx, state);
     MDB_cursor *cur;

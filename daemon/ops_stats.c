@@ -25,32 +25,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NSTATUS 5 /* body_statuses */
 #define DUE_SOON_DEFAULT                                                                 \
     DEADLINES_DUE_SOON_DAYS         /* the broker's default reminder horizon */
-#define DUE_SOON_MAX 3650           /* ten years */
-#define LIST_DEFAULT 1000           /* overdue / due-soon items in a reply */
-#define LIST_MAX 10000              /* and at most */
 #define STATS_LIST_BYTES (4u << 20) /* bytes of one list's items, about */
 #define MONTHS_MAX 600              /* months of progress kept (fifty years) */
 #define MS_PER_DAY 86400000ULL      /* a UTC day */
-#define REC_ID_MAX 64               /* a recommendation id's bytes (PROTOCOL.md) */
 
 /* Status counts per name of one grouping (entity, mechanism, theme...). */
 typedef struct {
     zhashx_t *index;   /* name -> position + 1 in names/counts */
     char **names;      /* in first-seen order, owned */
-    uint64_t *counts;  /* NSTATUS per name */
+    uint64_t *counts;  /* NMIRF_STATUS_COUNT per name */
     size_t count, cap; /* names used and allocated */
 } s_group_t;
 
 /* A recommendation with a deadline, for the overdue and due-soon lists. */
 typedef struct {
-    char rec[REC_ID_MAX + 1];           /* recommendation id */
+    char rec[NMIRF_REC_ID_MAX + 1];     /* recommendation id */
     char lead[NMIRF_ENTITY_ID_MAX + 1]; /* its lead */
     char deadline[11];                  /* YYYY-MM-DD */
     int64_t days;                       /* late (overdue) or left (due soon) */
-    int status;                         /* body_statuses index */
+    int status;                         /* nmirf_statuses index */
 } s_due_t;
 
 typedef struct {
@@ -60,16 +55,16 @@ typedef struct {
 
 /* One validated report: when its recommendation took its status. */
 typedef struct {
-    char rec[REC_ID_MAX + 1]; /* recommendation id */
+    char rec[NMIRF_REC_ID_MAX + 1]; /* recommendation id */
     uint64_t decided;         /* ms */
     uint64_t id;              /* report id: orders equal times */
-    int status;               /* body_statuses index */
+    int status;               /* nmirf_statuses index */
 } s_change_t;
 
 /* Everything one stats call counts. */
 typedef struct {
     s_group_t lead, contributor, mechanism, treaty, cycle, theme, sdg;
-    uint64_t by_status[NSTATUS]; /* over every recommendation */
+    uint64_t by_status[NMIRF_STATUS_COUNT]; /* over every recommendation */
     uint64_t total;              /* recommendations */
     s_dues_t overdue, due_soon;  /* recommendations with a deadline */
     bool oom;                    /* an allocation failed: refuse */
@@ -89,10 +84,8 @@ s_month_of(uint64_t ms)
 static int
 s_status_index(strv_t s)
 {
-    for (int i = 0; body_statuses[i]; i++)
-        if (strlen(body_statuses[i]) == s.n && memcmp(body_statuses[i], s.p, s.n) == 0)
-            return i;
-    return 0;
+    int i = nmirf_valueset_find(&nmirf_statuses, s.p, s.n);
+    return i < 0 ? 0 : i;
 }
 
 static void
@@ -116,10 +109,10 @@ s_group_free(s_group_t *g)
 static void
 s_group_add(s_stats_t *st, s_group_t *g, strv_t name, int status)
 {
-    char key[BODY_SHORT_MAX + 1];
+    char key[NMIRF_SHORT_MAX + 1];
     if (!name.p || name.n == 0)
         name = (strv_t){"-", 1};
-    size_t n = name.n < BODY_SHORT_MAX ? name.n : BODY_SHORT_MAX;
+    size_t n = name.n < NMIRF_SHORT_MAX ? name.n : NMIRF_SHORT_MAX;
     memcpy(key, name.p, n);
     key[n] = '\0';
     if (!g->index) {
@@ -133,7 +126,8 @@ s_group_add(s_stats_t *st, s_group_t *g, strv_t name, int status)
             char **names = realloc(g->names, cap * sizeof *names);
             if (names)
                 g->names = names;
-            uint64_t *counts = realloc(g->counts, cap * NSTATUS * sizeof *counts);
+            uint64_t *counts =
+                realloc(g->counts, cap * NMIRF_STATUS_COUNT * sizeof *counts);
             if (counts)
                 g->counts = counts;
             if (!names || !counts) {
@@ -146,11 +140,12 @@ s_group_add(s_stats_t *st, s_group_t *g, strv_t name, int status)
             st->oom = true;
             return;
         }
-        memset(&g->counts[g->count * NSTATUS], 0, NSTATUS * sizeof *g->counts);
+        memset(&g->counts[g->count * NMIRF_STATUS_COUNT], 0,
+               NMIRF_STATUS_COUNT * sizeof *g->counts);
         at = ++g->count;
         zhashx_insert(g->index, key, (void *)(uintptr_t)at);
     }
-    g->counts[(at - 1) * NSTATUS + (size_t)status]++;
+    g->counts[(at - 1) * NMIRF_STATUS_COUNT + (size_t)status]++;
 }
 
 /* Counts the recommendation under each string of list (or "-" if none). */
@@ -174,9 +169,9 @@ s_group_add_list(s_stats_t *st, s_group_t *g, const msgpack_object *list, int st
 static void
 s_pack_counts(msgpack_packer *pk, const uint64_t *counts)
 {
-    msgpack_pack_map(pk, NSTATUS);
-    for (int s = 0; s < NSTATUS; s++)
-        nmirf_mp_pack_kv_uint(pk, body_statuses[s], counts[s]);
+    msgpack_pack_map(pk, NMIRF_STATUS_COUNT);
+    for (int s = 0; s < NMIRF_STATUS_COUNT; s++)
+        nmirf_mp_pack_kv_uint(pk, nmirf_statuses.names[s], counts[s]);
 }
 
 static void
@@ -186,7 +181,7 @@ s_pack_group(msgpack_packer *pk, const char *key, const s_group_t *g)
     msgpack_pack_map(pk, g->count);
     for (size_t i = 0; i < g->count; i++) {
         nmirf_mp_pack_str(pk, g->names[i]);
-        s_pack_counts(pk, &g->counts[i * NSTATUS]);
+        s_pack_counts(pk, &g->counts[i * NMIRF_STATUS_COUNT]);
     }
 }
 
@@ -271,7 +266,7 @@ s_pack_dues(op_ctx_t *ctx, const char *key, s_dues_t *d, bool late, uint64_t lim
         nmirf_mp_pack_kv_str(&pk, "lead", it->lead);
         nmirf_mp_pack_kv_str(&pk, "deadline", it->deadline);
         nmirf_mp_pack_kv_uint(&pk, "days", (uint64_t)it->days);
-        nmirf_mp_pack_kv_str(&pk, "status", body_statuses[it->status]);
+        nmirf_mp_pack_kv_str(&pk, "status", nmirf_statuses.names[it->status]);
         if (mech) {
             nmirf_mp_pack_str(&pk, "mechanism");
             nmirf_mp_pack_object(&pk, mech);
@@ -361,7 +356,7 @@ s_scan_recs(op_ctx_t *ctx, s_stats_t *st, int64_t today, uint64_t horizon)
                a validated "not_implemented" is not done. */
             strv_t deadline = record_field(&asg, "deadline");
             if (deadline.p && nmirf_date_valid(deadline.p, deadline.n) &&
-                strcmp(body_statuses[si], "implemented") != 0) {
+                si != NMIRF_STATUS_IMPLEMENTED) {
                 int64_t due = nmirf_date_days(deadline.p);
                 if (due < today)
                     s_dues_add(st, &st->overdue, id, lead, deadline, today - due, si);
@@ -458,8 +453,8 @@ s_pack_months(op_ctx_t *ctx, const s_stats_t *st, uint64_t now_ms)
     size_t months = n ? (size_t)(last - first + 1) : 0;
     /* delta[m][s]: recommendations entering (+) and leaving (-) status s in
        month m; reached[m][s]: entering only. */
-    int64_t *delta = calloc(months * NSTATUS + 1, sizeof *delta);
-    uint64_t *reached = calloc(months * NSTATUS + 1, sizeof *reached);
+    int64_t *delta = calloc(months * NMIRF_STATUS_COUNT + 1, sizeof *delta);
+    uint64_t *reached = calloc(months * NMIRF_STATUS_COUNT + 1, sizeof *reached);
     if (!delta || !reached) {
         free(ch);
         free(delta);
@@ -479,7 +474,7 @@ s_pack_months(op_ctx_t *ctx, const s_stats_t *st, uint64_t now_ms)
                 m = first;
             int s = ch[j].status;
             if (s != prev) {
-                size_t at = (size_t)(m - first) * NSTATUS;
+                size_t at = (size_t)(m - first) * NMIRF_STATUS_COUNT;
                 delta[at + (size_t)prev]--;
                 delta[at + (size_t)s]++;
                 reached[at + (size_t)s]++;
@@ -491,21 +486,21 @@ s_pack_months(op_ctx_t *ctx, const s_stats_t *st, uint64_t now_ms)
     }
     nmirf_mp_pack_str(&ctx->pk, "by_month");
     msgpack_pack_array(&ctx->pk, months);
-    int64_t level[NSTATUS] = {(int64_t)st->total};
+    int64_t level[NMIRF_STATUS_COUNT] = {(int64_t)st->total};
     for (size_t m = 0; m < months; m++) {
         char label[16];
         int64_t mm = first + (int64_t)m;
         snprintf(label, sizeof label, "%04d-%02d", (int)(1970 + mm / 12),
                  (int)(mm % 12 + 1));
-        uint64_t at_end[NSTATUS];
-        for (int s = 0; s < NSTATUS; s++) {
-            level[s] += delta[m * NSTATUS + (size_t)s];
+        uint64_t at_end[NMIRF_STATUS_COUNT];
+        for (int s = 0; s < NMIRF_STATUS_COUNT; s++) {
+            level[s] += delta[m * NMIRF_STATUS_COUNT + (size_t)s];
             at_end[s] = level[s] > 0 ? (uint64_t)level[s] : 0;
         }
         msgpack_pack_map(&ctx->pk, 3);
         nmirf_mp_pack_kv_str(&ctx->pk, "month", label);
         nmirf_mp_pack_str(&ctx->pk, "reached");
-        s_pack_counts(&ctx->pk, &reached[m * NSTATUS]);
+        s_pack_counts(&ctx->pk, &reached[m * NMIRF_STATUS_COUNT]);
         nmirf_mp_pack_str(&ctx->pk, "at_end");
         s_pack_counts(&ctx->pk, at_end);
     }
@@ -523,19 +518,20 @@ op_stats(op_ctx_t *ctx)
     strv_t today_s;
     /* The horizon the broker's reminders use (SIGHUP may change it). */
     unsigned configured = ctx->stats ? atomic_load(&ctx->stats->due_soon_days) : 0;
-    uint64_t horizon = configured ? configured : DUE_SOON_DEFAULT, limit = LIST_DEFAULT;
+    uint64_t horizon = configured ? configured : DUE_SOON_DEFAULT,
+             limit = NMIRF_STATS_LIST_DEFAULT;
     bool present;
     if (body_only(ctx, body, allowed, "body") ||
         body_date(ctx, body, "today", false, &today_s) ||
         body_uint(ctx, body, "due_soon_days", false, &horizon, &present) ||
         body_uint(ctx, body, "limit", false, &limit, &present))
         return -1;
-    if (horizon > DUE_SOON_MAX)
+    if (horizon > NMIRF_DUE_SOON_MAX)
         return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "due_soon_days %llu is over %d",
-                         (unsigned long long)horizon, DUE_SOON_MAX);
-    if (limit > LIST_MAX)
+                         (unsigned long long)horizon, NMIRF_DUE_SOON_MAX);
+    if (limit > NMIRF_STATS_LIST_MAX)
         return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "limit %llu is over %d",
-                         (unsigned long long)limit, LIST_MAX);
+                         (unsigned long long)limit, NMIRF_STATS_LIST_MAX);
     /* "today" is the broker's date unless the request names one (reports
        as of a day, and deterministic tests); the broker's date is the one
        its deadline reminders use (deadlines_now_ms: the test clock too). */

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "nmirf_codes.h"
+#include "nmirf_schema.h" /* NMIRF_ENTITY_ID_MAX */
 
 #define NMIRF_PROTOCOL_VERSION 1
 #define NMIRF_MAX_ENVELOPE (1024 * 1024) /* frame 1 of a request */
@@ -22,7 +23,6 @@
 #define NMIRF_SIGN_PK_LEN 32             /* Ed25519 public key */
 #define NMIRF_SIGN_SK_LEN 64             /* Ed25519 secret key (libsodium form) */
 #define NMIRF_HASH_LEN 32                /* BLAKE2b-256 */
-#define NMIRF_ENTITY_ID_MAX 16           /* [A-Z0-9_-]{1,16} */
 #define NMIRF_OP_MAX 32                  /* longest operation name */
 
 /* A decoded request envelope. Strings are copied in; body points into the

@@ -17,6 +17,7 @@
 */
 #include "harness.h"
 #include "nmirf_audit.h"
+#include "nmirf_checkpoint.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 

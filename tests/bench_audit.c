@@ -12,6 +12,7 @@
     Prints one readable line and one `bench:` key=value line.
 */
 #include "nmirf_audit.h"
+#include "nmirf_checkpoint.h"
 #include "nmirf_keys.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"

@@ -2,8 +2,10 @@
 # failed check and exits non-zero; on success it prints one summary line.
 #
 # codec_wire loads the golden vectors (proto/vectors/vectors.json) and checks
-# the codec against every case; vectors_gen wrote that file with the real
+# the codec against every case, codec_checkpoint likewise the checkpoint's
+# (proto/vectors/checkpoint.json); vectors_gen wrote both files with the real
 # encoders and is built here but never run by the suite (see its header).
+# codec_schema checks the schema against PROTOCOL.md.
 set(NMIRF_VECTORS ${PROJECT_SOURCE_DIR}/proto/vectors/vectors.json)
 
 add_executable(vectors_gen ${PROJECT_SOURCE_DIR}/tests/vectors_gen.c)
@@ -24,6 +26,15 @@ add_executable(codec_mp ${PROJECT_SOURCE_DIR}/proto/nmirf_mp_test.c)
 target_link_libraries(codec_mp PRIVATE nmirf_proto)
 add_test(NAME codec_mp COMMAND codec_mp)
 
+add_executable(codec_checkpoint ${PROJECT_SOURCE_DIR}/proto/nmirf_checkpoint_test.c)
+target_link_libraries(codec_checkpoint PRIVATE nmirf_proto PkgConfig::JANSSON)
+add_test(NAME codec_checkpoint COMMAND codec_checkpoint
+         ${PROJECT_SOURCE_DIR}/proto/vectors/checkpoint.json)
+
+add_executable(codec_schema ${PROJECT_SOURCE_DIR}/proto/nmirf_schema_test.c)
+target_link_libraries(codec_schema PRIVATE nmirf_proto)
+add_test(NAME codec_schema COMMAND codec_schema ${PROJECT_SOURCE_DIR}/proto/PROTOCOL.md)
+
 add_executable(store_unit ${PROJECT_SOURCE_DIR}/daemon/store_test.c)
 target_link_libraries(store_unit PRIVATE nmirfd_core)
 add_test(NAME store_unit COMMAND store_unit)
@@ -38,7 +49,7 @@ target_link_libraries(common_unit PRIVATE nmirf_common)
 target_link_options(common_unit PRIVATE -Wl,--wrap=fstat)
 add_test(NAME common_unit COMMAND common_unit)
 
-foreach(t codec_wire codec_control codec_mp store_unit jobq_unit common_unit)
+foreach(t codec_wire codec_control codec_mp codec_checkpoint codec_schema store_unit jobq_unit common_unit)
     target_include_directories(${t} PRIVATE ${PROJECT_SOURCE_DIR}/tests) # unit.h
 endforeach()
-set_tests_properties(codec_wire codec_control codec_mp store_unit jobq_unit common_unit PROPERTIES TIMEOUT 60 LABELS unit)
+set_tests_properties(codec_wire codec_control codec_mp codec_checkpoint codec_schema store_unit jobq_unit common_unit PROPERTIES TIMEOUT 60 LABELS unit)

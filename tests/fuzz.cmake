@@ -30,7 +30,7 @@ set(nmirf_fuzz_work ${CMAKE_CURRENT_BINARY_DIR}/fuzz)
 
 # name:library it needs
 foreach(spec mp_check:nmirf_proto envelope:nmirf_proto reply:nmirf_proto
-             event:nmirf_proto control:nmirf_proto keyfile:nmirf_common dispatch:nmirfd_core
+             event:nmirf_proto control:nmirf_proto checkpoint:nmirf_proto keyfile:nmirf_common dispatch:nmirfd_core
              conf:nmirf_common audit:nmirf_common replica:nmirf_common csv:nmirf_common
              json_import:nmirf_common)
   string(REPLACE ":" ";" spec ${spec})

@@ -1,4 +1,6 @@
-/*  vectors_gen - writes proto/vectors/vectors.json with the real encoders.
+/*  vectors_gen - writes proto/vectors/vectors.json with the real encoders,
+    and with --checkpoint proto/vectors/checkpoint.json (PROTOCOL.md
+    section 10).
 
     Built with the tests but never run by CI: the vectors are checked in,
     reviewed by hand, and the codec tests (proto/nmirf_wire_test.c,
@@ -8,11 +10,13 @@
 
         build/tests/vectors_gen > proto/vectors/vectors.json
         build/tests/vectors_gen --control > proto/vectors/control.json
+        build/tests/vectors_gen --checkpoint proto/vectors/checkpoint.json
 
     The signing key comes from the fixed seed 00 01 02 ... 1f, so every
     signature is reproducible (Ed25519 is deterministic).
 */
 #include "nmirf_control.h"
+#include "nmirf_checkpoint.h"
 #include "nmirf_mp.h"
 #include "nmirf_wire.h"
 
@@ -792,6 +796,84 @@ s_control(const char *path)
     return 0;
 }
 
+/* A checkpoint case: the signed bytes, the signature and the record. */
+static void
+s_checkpoint(const char *name, const char *note, uint64_t seq, uint8_t head_first,
+             uint64_t ts)
+{
+    uint8_t head[NMIRF_HASH_LEN], sig[NMIRF_SIG_LEN];
+    for (int i = 0; i < NMIRF_HASH_LEN; i++)
+        head[i] = (uint8_t)(head_first + i);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    nmirf_checkpoint_pack_signed(&sb, seq, head, ts);
+    json_t *signed_hex = s_hex(sb.data, sb.size);
+    crypto_sign_detached(sig, NULL, (const uint8_t *)sb.data, sb.size, s_sk);
+    nmirf_checkpoint_encode(&sb, seq, head, ts, s_sk);
+    s_add(json_pack("{s:s, s:s, s:s, s:I, s:o, s:I, s:o, s:o, s:o}", "name", name, "kind",
+                    "checkpoint", "note", note, "seq", (json_int_t)seq, "head",
+                    s_hex(head, sizeof head), "ts", (json_int_t)ts, "signed_hex",
+                    signed_hex, "signature", s_hex(sig, sizeof sig), "hex",
+                    s_hex(sb.data, sb.size)));
+    msgpack_sbuffer_destroy(&sb);
+}
+
+/* A map that is no checkpoint: nmirf_checkpoint_decode must refuse it. */
+static void
+s_checkpoint_bad(const char *name, const char *note, const char *hex)
+{
+    s_add(json_pack("{s:s, s:s, s:s, s:s}", "name", name, "kind", "checkpoint_refused",
+                    "note", note, "hex", hex));
+}
+
+/* Writes the checkpoint vectors to path. */
+static int
+s_checkpoints(const char *path, const uint8_t seed[32])
+{
+    s_cases = json_array();
+    s_checkpoint("checkpoint-first", "the checkpoint of event 1, small integers", 1, 0xa0,
+                 TS);
+    s_checkpoint("checkpoint-uint64", "seq and ts past 32 bits: uint 64 forms",
+                 0x100000001ULL, 0x00, 0xffffffffffffULL);
+    /* Hand-made maps around {seq: 1, head: bin 32, ts: 1, sig: bin 64}
+       (the sig is zeros: the decoder does not verify). */
+    char zeros[129], buf[1024];
+    memset(zeros, '0', 128);
+    zeros[128] = 0;
+    const char *seq = "a373657101", *ts = "a2747301", *sigkey = "a3736967";
+    const char *head = "a468656164c420"
+                       "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf";
+    snprintf(buf, sizeof buf, "83%s%s%s", seq, head, ts);
+    s_checkpoint_bad("checkpoint-unsigned", "the signed part alone: no sig", buf);
+    snprintf(buf, sizeof buf, "84%s%s%s%sc43f%.126s", seq, head, ts, sigkey, zeros);
+    s_checkpoint_bad("checkpoint-short-sig", "sig of 63 bytes", buf);
+    snprintf(buf, sizeof buf,
+             "84%sa468656164d920"
+             "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf%s%sc440%s",
+             seq, ts, sigkey, zeros);
+    s_checkpoint_bad("checkpoint-head-str", "head as a str of 32 bytes, not a bin", buf);
+    snprintf(buf, sizeof buf, "84a3736571ff%s%s%sc440%s", head, ts, sigkey, zeros);
+    s_checkpoint_bad("checkpoint-negative-seq", "seq -1", buf);
+    snprintf(buf, sizeof buf, "85%s%s%s%sc440%sa178c0", seq, head, ts, sigkey, zeros);
+    s_checkpoint_bad("checkpoint-extra-key", "a fifth key, x: nil", buf);
+    snprintf(buf, sizeof buf, "84%s%s%sa3736967c440%sc0", seq, head, ts, zeros);
+    s_checkpoint_bad("checkpoint-trailing", "a nil after the map", buf);
+    s_checkpoint_bad("checkpoint-array", "an array, not a map", "9401c0c0c0");
+
+    json_t *root =
+        json_pack("{s:s, s:i, s:o, s:o, s:o}", "about",
+                  "nmirf protocol v1 checkpoint vectors; see proto/vectors/README.md",
+                  "protocol", 1, "seed", s_hex(seed, 32), "sign_public",
+                  s_hex(s_pk, sizeof s_pk), "cases", s_cases);
+    FILE *out = fopen(path, "w");
+    if (!out || json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
+        return 1;
+    fputc('\n', out);
+    fclose(out);
+    json_decref(root);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -801,6 +883,8 @@ main(int argc, char **argv)
     for (int i = 0; i < 32; i++)
         seed[i] = (uint8_t)i;
     crypto_sign_seed_keypair(s_pk, s_sk, seed);
+    if (argc == 3 && strcmp(argv[1], "--checkpoint") == 0)
+        return s_checkpoints(argv[2], seed);
     s_cases = json_array();
     if (argc > 1 && strcmp(argv[1], "--control") == 0)
         return s_control(argc > 2 ? argv[2] : NULL);

@@ -31,20 +31,13 @@
 #include <string.h>
 
 #include "witness.h"
-#include "nmirf_audit.h"
+#include "nmirf_checkpoint.h"
 #include "nmirf_log.h"
-#include "nmirf_mp.h"
 
 #define S_KEY "checkpoint" /* its key in the replica's meta database */
 
-/* A broker checkpoint (PROTOCOL.md section 10). */
-typedef struct {
-    uint64_t seq;                 /* the event it signs */
-    uint8_t head[NMIRF_HASH_LEN]; /* that event's hash */
-    uint64_t ts;                  /* broker time, ms */
-    uint8_t sig[NMIRF_SIG_LEN];   /* the broker's signature */
-} agent_checkpoint_t;
-
+/* A broker checkpoint (PROTOCOL.md section 10; its codec is proto/'s). */
+typedef nmirf_checkpoint_t agent_checkpoint_t;
 struct _witness_t {
     const agent_conf_t *conf;        /* the broker's endpoint and key (borrowed) */
     MDB_env *env;                    /* the replica's environment (borrowed) */
@@ -63,42 +56,6 @@ struct _witness_t {
                                         applied from it */
     char refused_why[384];           /* why, for the log and `status` */
 };
-
-/* Reads a checkpoint map into cp. Returns 0, or -1 if it is not one. */
-static int
-s_parse(const msgpack_object *obj, agent_checkpoint_t *cp)
-{
-    const msgpack_object *seq = nmirf_mp_get(obj, "seq");
-    const msgpack_object *head = nmirf_mp_get(obj, "head");
-    const msgpack_object *ts = nmirf_mp_get(obj, "ts");
-    const msgpack_object *sig = nmirf_mp_get(obj, "sig");
-    if (obj->type != MSGPACK_OBJECT_MAP || obj->via.map.size != 4 || !seq ||
-        seq->type != MSGPACK_OBJECT_POSITIVE_INTEGER || !ts ||
-        ts->type != MSGPACK_OBJECT_POSITIVE_INTEGER || !head ||
-        head->type != MSGPACK_OBJECT_BIN || head->via.bin.size != NMIRF_HASH_LEN ||
-        !sig || sig->type != MSGPACK_OBJECT_BIN || sig->via.bin.size != NMIRF_SIG_LEN)
-        return -1;
-    cp->seq = seq->via.u64;
-    cp->ts = ts->via.u64;
-    memcpy(cp->head, head->via.bin.ptr, NMIRF_HASH_LEN);
-    memcpy(cp->sig, sig->via.bin.ptr, NMIRF_SIG_LEN);
-    return 0;
-}
-
-/* Packs cp as the broker stored it: {seq, head, ts, sig}. */
-static void
-s_pack(const agent_checkpoint_t *cp, msgpack_sbuffer *out)
-{
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 4);
-    nmirf_mp_pack_kv_uint(&pk, "seq", cp->seq);
-    nmirf_mp_pack_str(&pk, "head");
-    nmirf_mp_pack_bin(&pk, cp->head, NMIRF_HASH_LEN);
-    nmirf_mp_pack_kv_uint(&pk, "ts", cp->ts);
-    nmirf_mp_pack_str(&pk, "sig");
-    nmirf_mp_pack_bin(&pk, cp->sig, NMIRF_SIG_LEN);
-}
 
 /* Refuses the broker from now on, loudly. */
 static void s_refuse(witness_t *self, const char *fmt, ...)
@@ -127,18 +84,15 @@ s_open(witness_t *self)
         return -1;
     int rc = mdb_get(txn, self->meta, &k, &v);
     if (rc == 0) {
-        msgpack_zone zone;
-        msgpack_object obj;
-        msgpack_zone_init(&zone, 256);
-        if (nmirf_mp_unpack(v.mv_data, v.mv_size, &zone, &obj, NULL, 0) != NMIRF_OK ||
-            s_parse(&obj, &self->witness)) {
+        char why[128];
+        if (nmirf_checkpoint_decode(v.mv_data, v.mv_size, &self->witness, why,
+                                    sizeof why)) {
             log_warnx("the kept broker checkpoint is unreadable; run with "
                       "--forget-checkpoint to drop it");
             rc = -1;
         } else
             log_info("witness: the broker's log was signed up to seq %llu",
                      (unsigned long long)self->witness.seq);
-        msgpack_zone_destroy(&zone);
     } else if (rc == MDB_NOTFOUND)
         rc = 0;
     else
@@ -186,13 +140,9 @@ witness_forget(MDB_env *env, MDB_dbi meta)
     agent_checkpoint_t kept = {0};
     MDB_val ck = {sizeof S_KEY - 1, S_KEY}, cv;
     if (mdb_get(txn, meta, &ck, &cv) == 0) {
-        msgpack_zone zone;
-        msgpack_object obj;
-        msgpack_zone_init(&zone, 256);
-        if (nmirf_mp_unpack(cv.mv_data, cv.mv_size, &zone, &obj, NULL, 0) != NMIRF_OK ||
-            s_parse(&obj, &kept))
+        char why[128];
+        if (nmirf_checkpoint_decode(cv.mv_data, cv.mv_size, &kept, why, sizeof why))
             kept.seq = 0;
-        msgpack_zone_destroy(&zone);
     }
     for (size_t i = 0; !rc && i < sizeof keys / sizeof keys[0]; i++) {
         MDB_val k = {strlen(keys[i]), (void *)keys[i]};
@@ -220,7 +170,7 @@ witness_put(witness_t *self, MDB_txn *txn)
         return 0;
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
-    s_pack(&self->witness, &sb);
+    nmirf_checkpoint_pack(&self->witness, &sb);
     MDB_val k = {sizeof S_KEY - 1, S_KEY}, v = {sb.size, sb.data};
     int rc = mdb_put(txn, self->meta, &k, &v, 0);
     msgpack_sbuffer_destroy(&sb);
@@ -232,7 +182,7 @@ witness_take(witness_t *self, const msgpack_object *cp)
 {
     if (cp->type == MSGPACK_OBJECT_NIL)
         return; /* a broker with no checkpoint yet */
-    if (s_parse(cp, &self->witness_next)) {
+    if (nmirf_checkpoint_from_obj(cp, &self->witness_next)) {
         log_debug("heartbeat: unreadable checkpoint ignored");
         return;
     }
@@ -305,13 +255,7 @@ witness_check(witness_t *self, uint64_t replica_seq, bool loaded)
     if (self->witness_pending) {
         self->witness_pending = false;
         agent_checkpoint_t *cp = &self->witness_next;
-        msgpack_sbuffer sb;
-        msgpack_sbuffer_init(&sb);
-        nmirf_checkpoint_pack_signed(&sb, cp->seq, cp->head, cp->ts);
-        bool ok = nmirf_signature_ok((const uint8_t *)sb.data, sb.size, cp->sig,
-                                     self->conf->broker_sign_pk);
-        msgpack_sbuffer_destroy(&sb);
-        if (!ok)
+        if (!nmirf_checkpoint_verify(cp, self->conf->broker_sign_pk))
             s_refuse(self,
                      "its checkpoint at seq %llu is not signed by the broker key this "
                      "agent was given (-S)",
