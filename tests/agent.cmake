@@ -3,7 +3,7 @@
 # broker, the agent and the CLI binaries as arguments.
 add_library(nmirf_agent_harness STATIC ${CMAKE_CURRENT_LIST_DIR}/agent_harness.c)
 target_include_directories(nmirf_agent_harness PUBLIC ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(nmirf_agent_harness PUBLIC nmirf_it_harness)
+target_link_libraries(nmirf_agent_harness PUBLIC nmirf_it_harness PRIVATE nmirf_digest)
 
 # name: tests/NAME.c; seconds: its ctest timeout (its own watchdog fires
 # a little earlier and prints the agents' and brokers' logs).
@@ -20,3 +20,6 @@ foreach(spec agent_notify_test:180 agent_outbox_test:180 agent_recover_test:180
                                 $<TARGET_FILE:nmirf>)
   set_tests_properties(${name} PROPERTIES TIMEOUT ${seconds} LABELS agent)
 endforeach()
+target_link_libraries(deadlines_test PRIVATE nmirf_audit) # the offline verifier
+target_link_libraries(witness_test PRIVATE nmirf_audit)
+target_link_libraries(agent_outbox_test PRIVATE PkgConfig::LMDB) # reads its outbox store

@@ -26,8 +26,8 @@ target_link_libraries(jobq_unit PRIVATE nmirfd_core)
 add_test(NAME jobq_unit COMMAND jobq_unit)
 
 # fstat wrapped at link time: common_unit makes it fail (see its header).
-add_executable(common_unit ${PROJECT_SOURCE_DIR}/tests/common_unit.c)
-target_link_libraries(common_unit PRIVATE nmirf_common)
+add_executable(common_unit ${PROJECT_SOURCE_DIR}/common/common_unit.c)
+target_link_libraries(common_unit PRIVATE nmirf_base nmirf_audit)
 target_link_options(common_unit PRIVATE -Wl,--wrap=fstat)
 add_test(NAME common_unit COMMAND common_unit)
 

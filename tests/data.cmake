@@ -4,13 +4,13 @@
 #        field, re-import, newer export, bad rows, round trips.
 #  nmirf-gen: synthetic recommendations for scale tests (built, used by
 #        data_test and by hand for the import figure).
-add_executable(csv_unit ${CMAKE_CURRENT_SOURCE_DIR}/csv_test.c)
-target_link_libraries(csv_unit PRIVATE nmirf_common)
+add_executable(csv_unit ${PROJECT_SOURCE_DIR}/common/records/nmirf_csv_test.c)
+target_link_libraries(csv_unit PRIVATE nmirf_records)
 add_test(NAME csv_unit COMMAND csv_unit)
 set_tests_properties(csv_unit PROPERTIES TIMEOUT 30 LABELS unit)
 
 add_executable(nmirf-gen ${CMAKE_CURRENT_SOURCE_DIR}/nmirf_gen.c)
-target_link_libraries(nmirf-gen PRIVATE nmirf_common)
+target_link_libraries(nmirf-gen PRIVATE nmirf_records)
 
 find_program(BASH_PROGRAM bash REQUIRED)
 add_test(NAME data

@@ -20,7 +20,8 @@ set(NMIRF_FUZZ_SECONDS 20 CACHE STRING "Seconds each fuzz_* ctest runs its harne
 set(nmirf_fuzz_sanitizers -fsanitize=address,undefined -fno-sanitize-recover=undefined
     -fno-omit-frame-pointer)
 
-foreach(lib nmirf_proto nmirf_common nmirfd_core)
+foreach(lib nmirf_proto nmirf_base nmirf_service nmirf_records nmirf_audit nmirf_digest
+           nmirfd_core)
   target_compile_options(${lib} PRIVATE -fsanitize=fuzzer-no-link ${nmirf_fuzz_sanitizers})
   target_link_options(${lib} INTERFACE -fsanitize=address,undefined)
 endforeach()
@@ -28,14 +29,16 @@ endforeach()
 set(nmirf_fuzz_dir ${CMAKE_CURRENT_LIST_DIR}/fuzz)
 set(nmirf_fuzz_work ${CMAKE_CURRENT_BINARY_DIR}/fuzz)
 
-# name:library it needs
+# name:the libraries it needs, separated by commas
 foreach(spec mp_check:nmirf_proto envelope:nmirf_proto reply:nmirf_proto
-             event:nmirf_proto keyfile:nmirf_common dispatch:nmirfd_core
-             conf:nmirf_common audit:nmirf_common replica:nmirf_common csv:nmirf_common
-             json_import:nmirf_common)
+             event:nmirf_proto keyfile:nmirf_base dispatch:nmirfd_core
+             conf:nmirf_service audit:nmirf_audit,nmirf_base
+             replica:nmirf_records,nmirf_audit,nmirf_digest csv:nmirf_records
+             json_import:nmirf_records)
   string(REPLACE ":" ";" spec ${spec})
   list(GET spec 0 name)
   list(GET spec 1 lib)
+  string(REPLACE "," ";" lib ${lib})
   set(target fuzz_${name})
   add_executable(${target} ${nmirf_fuzz_dir}/${target}.c)
   target_compile_options(${target} PRIVATE -fsanitize=fuzzer ${nmirf_fuzz_sanitizers})

@@ -9,7 +9,7 @@ add_library(nmirf_it_harness STATIC
             ${CMAKE_CURRENT_LIST_DIR}/harness_call.c
             ${CMAKE_CURRENT_LIST_DIR}/harness_read.c)
 target_include_directories(nmirf_it_harness PUBLIC ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(nmirf_it_harness PUBLIC nmirf_common Threads::Threads)
+target_link_libraries(nmirf_it_harness PUBLIC nmirf_base nmirf_records Threads::Threads)
 
 # name: the test and its source tests/NAME.c; seconds: its ctest timeout
 # (each test also arms its own watchdog a little earlier, which prints the
@@ -27,6 +27,7 @@ foreach(spec broker_test:60 durability_test:90 subscriber_test:60 refusal_test:6
   add_test(NAME ${name} COMMAND ${name} $<TARGET_FILE:nmirfd>)
   set_tests_properties(${name} PROPERTIES TIMEOUT ${seconds} LABELS integration)
 endforeach()
+target_link_libraries(audit_test PRIVATE nmirf_audit) # the offline verifier
 
 # sync_test: nmirfd with tests/syncshim.c preloaded, which logs the store's
 # fdatasync calls and its meta page writes through LMDB's O_DSYNC fd; each

@@ -1,15 +1,15 @@
 # The daemons as services: config files, -n, SIGHUP, systemd readiness and
 # watchdog, the unit files.
 
-# The config parser's unit test, beside it in common/.
-add_executable(nmirf_conf_test ${PROJECT_SOURCE_DIR}/common/nmirf_conf_test.c)
-target_link_libraries(nmirf_conf_test PRIVATE nmirf_common)
+# The config parser's unit test, beside it in common/service/.
+add_executable(nmirf_conf_test ${PROJECT_SOURCE_DIR}/common/service/nmirf_conf_test.c)
+target_link_libraries(nmirf_conf_test PRIVATE nmirf_service)
 add_test(NAME conf_unit COMMAND nmirf_conf_test)
 set_tests_properties(conf_unit PROPERTIES TIMEOUT 30 LABELS unit)
 
-# The key file format (PROTOCOL.md section 8), beside it in common/.
-add_executable(nmirf_keys_test ${PROJECT_SOURCE_DIR}/common/nmirf_keys_test.c)
-target_link_libraries(nmirf_keys_test PRIVATE nmirf_common)
+# The key file format (PROTOCOL.md section 8), beside it in common/base/.
+add_executable(nmirf_keys_test ${PROJECT_SOURCE_DIR}/common/base/nmirf_keys_test.c)
+target_link_libraries(nmirf_keys_test PRIVATE nmirf_base)
 target_include_directories(nmirf_keys_test PRIVATE ${PROJECT_SOURCE_DIR}/tests) # unit.h
 add_test(NAME keys_unit COMMAND nmirf_keys_test)
 set_tests_properties(keys_unit PROPERTIES TIMEOUT 30 LABELS unit)
@@ -18,7 +18,7 @@ set_tests_properties(keys_unit PROPERTIES TIMEOUT 30 LABELS unit)
 # playing systemd's notification socket.
 add_executable(service_test ${CMAKE_CURRENT_LIST_DIR}/service_test.c
                             ${CMAKE_CURRENT_LIST_DIR}/service_notify.c)
-target_link_libraries(service_test PRIVATE nmirf_common)
+target_link_libraries(service_test PRIVATE nmirf_base)
 add_dependencies(service_test nmirfd)
 add_test(NAME service_test COMMAND service_test $<TARGET_FILE:nmirfd>)
 set_tests_properties(service_test PROPERTIES TIMEOUT 120 LABELS integration)

@@ -3,7 +3,7 @@
 # subscriber; the checks they share are in torture_check.c.
 add_library(nmirf_torture_check STATIC ${CMAKE_CURRENT_LIST_DIR}/torture_check.c)
 target_include_directories(nmirf_torture_check PUBLIC ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(nmirf_torture_check PUBLIC nmirf_it_harness)
+target_link_libraries(nmirf_torture_check PUBLIC nmirf_it_harness PRIVATE nmirf_audit nmirf_digest)
 
 # The CI run of the kill loop: `torture --kills 5000` is the soak.
 add_executable(torture ${CMAKE_CURRENT_LIST_DIR}/torture.c)
