@@ -5,7 +5,7 @@
     that the codec still produces and accepts exactly these bytes. Run it
     only when the protocol changes on purpose:
 
-        build/tests/vectors_gen > proto/vectors/vectors.json
+        build/tests/codec/vectors_gen > proto/vectors/vectors.json
 
     The signing key comes from the fixed seed 00 01 02 ... 1f, so every
     signature is reproducible (Ed25519 is deterministic).

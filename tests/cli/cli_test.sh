@@ -15,8 +15,8 @@ T=$(mktemp -d)
 DATA=$T/data
 KEYS=$T/keys
 FOLLOW_PID=
-# shellcheck source=tests/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/harness/lib.sh
+. "$(dirname "$0")/../harness/lib.sh"
 
 cleanup() {
     local rc=$?

@@ -18,8 +18,8 @@ unset NMIRF_KEY NMIRF_BROKER NMIRF_EVENTS NMIRF_SERVER_KEY
 
 T=$(mktemp -d)
 DATA=$T/data
-# shellcheck source=tests/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/harness/lib.sh
+. "$(dirname "$0")/../harness/lib.sh"
 
 cleanup() {
     broker_cleanup $?

@@ -2,7 +2,7 @@
     cache: a SIGKILL keeps the page cache, so the durability tests would
     pass on a store opened with MDB_NOSYNC; this one would not.
 
-    nmirfd runs with tests/syncshim.c preloaded, which logs (one byte per
+    nmirfd runs with tests/integration/syncshim.c preloaded, which logs (one byte per
     call, NMIRF_SYNCSHIM_LOG) each fdatasync of the store's data.mdb and
     each meta page written through the O_DSYNC fd LMDB opens for it. The
     test sends WRITES acknowledged writes one after another and, after

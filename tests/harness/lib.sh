@@ -3,7 +3,7 @@
 # temporary directory on free loopback ports, waited for, stopped, and its
 # log shown when the test fails.
 #
-# Sourced (". tests/lib.sh") by a test that sets T (its temporary
+# Sourced (". tests/harness/lib.sh") by a test that sets T (its temporary
 # directory) and DATA (the broker's data directory, under T). The broker
 # logs to $T/broker.log. A test that defines fail() has its failures told
 # through it (with its own output); otherwise "FAIL: ..." and exit 1.
@@ -24,7 +24,7 @@ broker_fail() {
 # and sets BROKER_PID, REQ and EVT. Fails the test if the broker exits or
 # the endpoints do not come.
 # Two free loopback ports, at random below the kernel's ephemeral range
-# (as tests/harness.c's h_free_port, which says why: a revocation makes the
+# (as tests/harness/harness.c's h_free_port, which says why: a revocation makes the
 # broker bind its ports again, and a port from the ephemeral range can be
 # taken meanwhile by any test's outgoing connection).
 free_ports() {

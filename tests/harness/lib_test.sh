@@ -11,7 +11,7 @@ set -euo pipefail
 CC=${1:?usage: lib_test.sh CC}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-# shellcheck source=tests/lib.sh
+# shellcheck source=tests/harness/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 fail() {

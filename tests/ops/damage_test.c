@@ -5,7 +5,7 @@
     A real broker makes a real store: a ministry, recommendations and a few
     hundred progress reports, each its own commit, while `nmirf check --data`
     runs in a loop beside it: none of those checks may say damaged (the
-    walk's snapshot is newer than the meta it read first; tests/txnshim.c,
+    walk's snapshot is newer than the meta it read first; tests/ops/txnshim.c,
     preloaded, starts the walk's read transaction 50 ms late so that
     commits land in between). While it runs, a second
     nmirfd on the same data directory (other ports) is refused with a
@@ -136,7 +136,7 @@ test_live_checks(const char *log, const char *stop)
 
 /* Makes the first node of the free list's root page in the store image
    data (len bytes) hold a 9-byte key (LMDB 0.9's layout, as in
-   common/nmirf_store_check.c: a 16-byte page header, then the node
+   common/audit/nmirf_store_check.c: a 16-byte page header, then the node
    offsets; a node is its data size, flags, key size (u16 each), key,
    value). The root must be a leaf: the intact store's free list is a few
    entries. */
@@ -208,7 +208,7 @@ main(int argc, char **argv)
     snprintf(log, sizeof log, "%s/checks.log", b->dir);
     snprintf(stop, sizeof stop, "%s/checks.stop", b->dir);
     const char *shim = getenv("NMIRF_TXNSHIM");
-    H_ASSERTF(shim && access(shim, R_OK) == 0, "NMIRF_TXNSHIM (tests/txnshim.c) not set");
+    H_ASSERTF(shim && access(shim, R_OK) == 0, "NMIRF_TXNSHIM (tests/ops/txnshim.c) not set");
     h_sh(&out,
          "( i=0; while [ $i -lt %d ] && [ ! -e '%s' ]; do LD_PRELOAD='%s' "
          "NMIRF_TXNSHIM_DELAY_MS=%d "
