@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
+#include "unit.h"
 
 const char *const cli_roles[] = {"coordinator", "ministry", "observer", NULL};
 const char *const cli_mechanisms[] = {"UPR", "CAT",  "CCPR", "CESCR", "CEDAW", "CERD",
@@ -224,14 +225,7 @@ cli_dispatch(cli_t *cli, const char *group, const cli_sub_t *subs, size_t nsubs,
 int
 cli_args_test(bool verbose)
 {
-    int failures = 0;
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "cli_args_test: %s:%d: %s\n", __FILE__, __LINE__, #cond);    \
-            failures++;                                                                  \
-        }                                                                                \
-    } while (0)
+    unit_case = "cli_args_test";
     cli_t cli = {.timeout_ms = 1};
     uint64_t v = 0;
     cli_begin(&cli, "rec", "selftest");
@@ -263,6 +257,5 @@ cli_args_test(bool verbose)
     CHECK(cli_check_enum(&cli, "--status", "implemented", cli_statuses) == 0);
     CHECK(cli_check_enum(&cli, "--state", "returned", cli_report_states) == 0);
     CHECK(cli_check_enum(&cli, "--role", "observer", cli_roles) == 0);
-#undef CHECK
-    return failures;
+    return unit_failures;
 }

@@ -9,21 +9,13 @@
 #include <stdio.h>
 #include <string.h>
 
-static int s_failures;
-
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond);                   \
-            s_failures++;                                                                \
-        }                                                                                \
-    } while (0)
+#include "unit.h"
 
 int
 main(int argc, char **argv)
 {
     bool verbose = argc > 1 && !strcmp(argv[1], "-v");
-    s_failures += nmirf_csv_test(verbose);
+    unit_failures += nmirf_csv_test(verbose);
 
     char norm[64];
     nmirf_uhri_norm("UPR Reccomending States", norm, sizeof norm);
@@ -77,9 +69,5 @@ main(int argc, char **argv)
     CHECK(!nmirf_recfile_read("[1]", 3, "x.json", NULL, NULL, why, sizeof why) &&
           strstr(why, "recommendation 1 is not a JSON object"));
 
-    if (s_failures)
-        fprintf(stderr, "csv_test: %d failures\n", s_failures);
-    else
-        printf("csv_test: all passed\n");
-    return s_failures ? 1 : 0;
+    return unit_done("csv_test");
 }

@@ -11,15 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int s_failures;
-
-#define CHECK(expr)                                                                      \
-    do {                                                                                 \
-        if (!(expr)) {                                                                   \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #expr);              \
-            s_failures++;                                                                \
-        }                                                                                \
-    } while (0)
+#include "unit.h"
 
 static const nmirf_conf_spec_t s_spec[] = {
     {"name", NMIRF_CONF_STRING, 0, 0, NULL, "--name"},
@@ -459,10 +451,5 @@ main(void)
     s_test_errors();
     s_test_files();
     s_test_source();
-    if (s_failures) {
-        fprintf(stderr, "%d check(s) failed\n", s_failures);
-        return 1;
-    }
-    printf("nmirf_conf: all checks passed\n");
-    return 0;
+    return unit_done("nmirf_conf");
 }

@@ -28,6 +28,7 @@
 
 #include "nmirf_util.h"
 #include "service_notify.h"
+#include "unit.h"
 
 #define S_WAIT_MS 10000 /* the longest any one wait may take */
 #define REC "SV"        /* the recommendations assigned to the agent's entity */
@@ -61,11 +62,11 @@ s_fail(int line, const char *fmt, ...)
     h_fail(__FILE__, line, "%s", what);
 }
 
-#define CHECK(expr, ...)                                                                 \
-    do {                                                                                 \
-        if (!(expr))                                                                     \
-            s_fail(__LINE__, __VA_ARGS__);                                               \
-    } while (0)
+/* A failed CHECK (unit.h) stops the test through s_fail. */
+static void __attribute__((noreturn)) s_stop(const char *file, int line, const char *what)
+{
+    s_fail(line, "%s", what);
+}
 
 /* Waits for a notification holding assignment; fails after S_WAIT_MS.
    The notification is left in buf. */
@@ -326,6 +327,7 @@ s_test_stop(void)
 int
 main(int argc, char **argv)
 {
+    unit_stop = s_stop;
     ha_init(argc, argv, 110);
     const char *agent_bin = argv[2];
     b = h_broker_start(NULL);

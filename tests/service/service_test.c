@@ -32,6 +32,7 @@
 #include "nmirf_keys.h"
 #include "nmirf_util.h"
 #include "service_notify.h"
+#include "unit.h"
 
 #define S_WAIT_MS 10000 /* the longest any one wait may take */
 
@@ -62,11 +63,11 @@ s_fail(int line, const char *fmt, ...)
     exit(1);
 }
 
-#define CHECK(expr, ...)                                                                 \
-    do {                                                                                 \
-        if (!(expr))                                                                     \
-            s_fail(__LINE__, __VA_ARGS__);                                               \
-    } while (0)
+/* A failed CHECK (unit.h) stops the test through s_fail. */
+static void __attribute__((noreturn)) s_stop(const char *file, int line, const char *what)
+{
+    s_fail(line, "%s", what);
+}
 
 static void
 s_note(const char *what)
@@ -165,6 +166,7 @@ s_hold_port(int *port)
 int
 main(int argc, char **argv)
 {
+    unit_stop = s_stop;
     const char *nmirfd = argc > 1 ? argv[1] : getenv("NMIRFD");
     if (!nmirfd || access(nmirfd, X_OK) != 0) {
         fprintf(stderr, "usage: %s PATH-TO-NMIRFD\n", argv[0]);
