@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
+#include "unit.h"
 
 /* Names the running command and restarts getopt: optind 0 makes glibc
    forget the previous parse entirely, which optind 1 does not. */
@@ -201,14 +202,7 @@ cli_parse_point(cli_t *cli, const char *option, const char *s, cli_point_t *out)
 int
 cli_args_test(bool verbose)
 {
-    int failures = 0;
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "cli_args_test: %s:%d: %s\n", __FILE__, __LINE__, #cond);    \
-            failures++;                                                                  \
-        }                                                                                \
-    } while (0)
+    unit_case = "cli_args_test";
     cli_t cli = {.timeout_ms = 1};
     uint64_t v = 0;
     cli_begin(&cli, "rec", "selftest");
@@ -241,6 +235,5 @@ cli_args_test(bool verbose)
     CHECK(cli_check_enum(&cli, "--status", "implemented", nmirf_statuses.names) == 0);
     CHECK(cli_check_enum(&cli, "--state", "returned", nmirf_report_states.names) == 0);
     CHECK(cli_check_enum(&cli, "--role", "observer", nmirf_roles.names) == 0);
-#undef CHECK
-    return failures;
+    return unit_failures;
 }

@@ -24,6 +24,7 @@
 #include "nmirf_json.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
+#include "unit.h"
 
 #define KV_LABEL_WIDTH 14       /* widest label: "response text" */
 #define ELLIPSIS "\xe2\x80\xa6" /* U+2026, one column */
@@ -549,14 +550,7 @@ cli_table_print(const cli_table_t *self)
 int
 cli_output_test(bool verbose)
 {
-    int failures = 0;
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "cli_output_test: %s:%d: %s\n", __FILE__, __LINE__, #cond);  \
-            failures++;                                                                  \
-        }                                                                                \
-    } while (0)
+    unit_case = "cli_output_test";
     static const char *const samples[] = {
         "Adopter une loi globale contre toutes les formes de discrimination",
         "اعتماد قانون شامل لمكافحة جميع أشكال التمييز",
@@ -625,6 +619,5 @@ cli_output_test(bool verbose)
     s = cli_cell_text("bad \xff byte", 80);
     CHECK(s && strcmp(s, "bad ? byte") == 0);
     free(s);
-#undef CHECK
-    return failures;
+    return unit_failures;
 }

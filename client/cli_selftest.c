@@ -1,7 +1,7 @@
 /*  cli_selftest - runs the self-tests of the command line's pure parts
     (text width and cutting, argument checks, the generic parse and pack
     of the commands' tables). The commands themselves are
-    tested end to end against a real broker by tests/cli_test.sh.
+    tested end to end against a real broker by tests/cli/cli_test.sh.
 
     usage: cli_selftest [-v]
 */

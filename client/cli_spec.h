@@ -15,7 +15,7 @@
       key, counting the map's entries itself;
     - cli_spec_usage() and cli_spec_options() write --help's usage lines
       and option lines, cli_spec_synopsis() the SYNOPSIS of nmirf(1);
-      tests/cli_synopsis_test.sh checks that the man page and every --help
+      tests/cli/cli_synopsis_test.sh checks that the man page and every --help
       agree with the tables.
 
     A body that is not a flat map from options (an enrolment's keys, a

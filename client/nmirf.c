@@ -47,7 +47,7 @@ main(int argc, char **argv)
         {"timeout", required_argument, NULL, 't'},
         {"version", no_argument, NULL, 'V'},
         /* Hidden: the commands' synopsis from their tables, plain or as
-           nmirf(1)'s SYNOPSIS (tests/cli_synopsis_test.sh). */
+           nmirf(1)'s SYNOPSIS (tests/cli/cli_synopsis_test.sh). */
         {"synopsis", no_argument, NULL, 'Y'},
         {"man-synopsis", no_argument, NULL, 'M'},
         {"json", no_argument, NULL, 'J'},

@@ -29,7 +29,7 @@ s_pack_langs(msgpack_packer *pk, const msgpack_object *langs)
 
 /* The stored fields of a recommendation, in canonical order, and their
    checks: the schema's table, which `nmirf rec import` checks files
-   against too (common/nmirf_rec.c), so the two cannot disagree. */
+   against too (common/records/nmirf_rec.c), so the two cannot disagree. */
 static const nmirf_fields_t *const s_rec = &nmirf_fields_recommendation;
 
 /* Checks one imported recommendation. */

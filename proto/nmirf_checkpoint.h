@@ -1,7 +1,7 @@
 /*  nmirf_checkpoint - the broker's signed checkpoint (PROTOCOL.md section
     10): the one codec for its bytes, used by the broker that signs it
     (daemon/checkpoint.c), the agent that keeps it as a witness
-    (client/agent/witness.c) and the offline verifier (common/nmirf_audit.c).
+    (client/agent/witness.c) and the offline verifier (common/audit/nmirf_audit.c).
 
     A checkpoint is the msgpack map {seq, head, ts, sig}, keys in this
     order; the signature covers the map {seq, head, ts} packed with exactly

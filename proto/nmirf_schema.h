@@ -6,7 +6,7 @@
     The broker stays the authority: daemon/body.c reads a body against a
     field table and refuses with the messages of PROTOCOL.md section 5.
     The CLI's pre-checks (client/cli_args.c and the cli_cmds_*.c), the
-    importers (common/nmirf_rec.c) and the HTML report take the same sets
+    importers (common/records/nmirf_rec.c) and the HTML report take the same sets
     and limits from here, so a client refuses exactly what the broker
     would, and naming a new value or changing a limit is one edit.
 

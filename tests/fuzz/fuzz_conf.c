@@ -1,4 +1,4 @@
-/*  fuzz_conf - the config file parser (common/nmirf_conf.c).
+/*  fuzz_conf - the config file parser (common/service/nmirf_conf.c).
 
     Feeds the input as a config file's contents to nmirf_conf_parse over a
     table with every kind of setting. Beyond the sanitizers it checks: an
