@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "nmirf_mp.h"
+#include "unit.h"
 
 #define HELP_COLUMN 24 /* where the help of an option line starts */
 #define WIDTH 80       /* help and usage lines stay under this */
@@ -552,14 +553,7 @@ s_test_line(cli_t *cli, const cli_cmd_spec_t *spec, const char **line)
 int
 cli_spec_test(bool verbose)
 {
-    int failures = 0;
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        if (!(cond)) {                                                                   \
-            fprintf(stderr, "cli_spec_test: %s:%d: %s\n", __FILE__, __LINE__, #cond);    \
-            failures++;                                                                  \
-        }                                                                                \
-    } while (0)
+    unit_case = "cli_spec_test";
     static const cli_opt_spec_t args[] = {
         {.name = "ID", .kind = CLI_REC, .key = "rec"},
         {0},
@@ -671,6 +665,5 @@ cli_spec_test(bool verbose)
     char *nosuch[] = {"nosuch", NULL};
     CHECK(cli_spec_dispatch(&cli2, 1, nosuch) == -1);
     msgpack_sbuffer_destroy(&s_test_body);
-#undef CHECK
-    return failures;
+    return unit_failures;
 }
