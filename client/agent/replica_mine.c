@@ -14,20 +14,6 @@
 #include "nmirf_util.h"
 #include "replica_query.h"
 
-/* entity's role in assignment a: "lead", "contributor", or NULL. */
-static const char *
-s_role(const char *entity, const msgpack_object *a)
-{
-    if (nmirf_mp_str_is(nmirf_mp_get(a, "lead"), entity))
-        return "lead";
-    const msgpack_object *c = nmirf_mp_get(a, "contributors");
-    if (c && c->type == MSGPACK_OBJECT_ARRAY)
-        for (uint32_t i = 0; i < c->via.array.size; i++)
-            if (nmirf_mp_str_is(&c->via.array.ptr[i], entity))
-                return "contributor";
-    return NULL;
-}
-
 /* Packs one `mine` item for assignment a (role given), its deadline
    judged on day today with the due-soon horizon. */
 static void
@@ -117,7 +103,7 @@ replica_pack_mine(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], const char *enti
         msgpack_object a;
         if (nmirf_mp_unpack(v.mv_data, v.mv_size, &zone, &a, NULL, 0) != NMIRF_OK)
             continue;
-        const char *role = s_role(entity, &a);
+        const char *role = replica_query_role(&a, entity);
         if (!role)
             continue;
         s_pack_item(txn, dbi, &a, role, day, due_soon_days, &ipk, &zone);

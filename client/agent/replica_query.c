@@ -65,9 +65,8 @@ s_status(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], const char *rec, size_t l
     }
 }
 
-/* Our role in assignment a (NULL: none): "lead", "contributor" or NULL. */
-static const char *
-s_role(const msgpack_object *a, const char *entity)
+const char *
+replica_query_role(const msgpack_object *a, const char *entity)
 {
     if (!a)
         return NULL;
@@ -250,7 +249,7 @@ replica_query_rec_list(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
             s_get(txn, dbi[AG_DB_ASSIGNMENTS], k.mv_data, k.mv_size, &zone, &aobj) == 0
                 ? &aobj
                 : NULL;
-        const char *role = s_role(a, st->entity);
+        const char *role = replica_query_role(a, st->entity);
         if (!s_in_scope(q->scope, role))
             continue;
         char status[32];
@@ -321,7 +320,7 @@ s_ours(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], const msgpack_object *m,
         if (r->type == MSGPACK_OBJECT_STR &&
             s_get(txn, dbi[AG_DB_ASSIGNMENTS], r->via.str.ptr, r->via.str.size, zone,
                   &a) == 0 &&
-            s_role(&a, entity))
+            replica_query_role(&a, entity))
             return true;
     }
     return false;
@@ -450,7 +449,7 @@ replica_query_rec_show(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
     s_kv_obj(pk, "rec", &r);
     nmirf_mp_pack_kv_str(pk, "status", status);
     s_kv_obj(pk, "assignment", a);
-    s_kv_str(pk, "role", s_role(a, st->entity));
+    s_kv_str(pk, "role", replica_query_role(a, st->entity));
     if (has_left) {
         nmirf_mp_pack_str(pk, "days_left");
         msgpack_pack_int64(pk, left);

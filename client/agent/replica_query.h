@@ -18,6 +18,10 @@
 #include "nmirf_codes.h"
 #include "nmirf_control.h"
 
+/* entity's role in assignment a (NULL: none): "lead", "contributor",
+   or NULL if a names it neither way. */
+const char *replica_query_role(const msgpack_object *a, const char *entity);
+
 /* What a deadline means on day today (days since the epoch) with the
    due-soon horizon, for a recommendation in status: "overdue", "due_soon"
    or NULL, and the days left into *left (*has_left false if deadline is
