@@ -126,11 +126,17 @@ s_result_free(s_result_t **r_p)
     }
 }
 
-static void
-s_u64_key(uint64_t v, uint8_t key[8])
+/* The number a db key holds: its 8 big-endian bytes. A key of another
+   size (not written by this outbox) reads as the number of its first 8
+   bytes, or of all of them if fewer: only to name it in the log and to
+   keep the next key past it. */
+static uint64_t
+s_key_of(const MDB_val *k)
 {
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        key[i] = (uint8_t)v;
+    uint8_t b[8] = {0};
+    size_t n = k->mv_size < 8 ? k->mv_size : 8;
+    memcpy(b + 8 - n, k->mv_data, n);
+    return nmirf_be64_decode(b);
 }
 
 static void
@@ -186,14 +192,14 @@ s_store_entry(outbox_t *self, const s_entry_t *e, unsigned put_flags,
     msgpack_sbuffer_init(&buf);
     s_pack_entry(e, &buf);
     uint8_t key[8], drop_key[8];
-    s_u64_key(e->key, key);
+    nmirf_be64_encode(e->key, key);
     MDB_txn *txn;
     MDB_val k = {8, key}, v = {buf.size, buf.data};
     int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
     if (!rc) {
         rc = mdb_put(txn, self->db, &k, &v, put_flags);
         if (!rc && drop) {
-            s_u64_key(*drop, drop_key);
+            nmirf_be64_encode(*drop, drop_key);
             MDB_val dk = {8, drop_key};
             rc = mdb_del(txn, self->db, &dk, NULL);
             if (rc == MDB_NOTFOUND)
@@ -420,9 +426,7 @@ outbox_new(const agent_conf_t *conf, MDB_env *env, MDB_dbi db, link_t *link,
     MDB_val k, v;
     for (int c = mdb_cursor_get(cur, &k, &v, MDB_FIRST); c == 0;
          c = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        uint64_t key = 0;
-        for (size_t i = 0; i < k.mv_size && i < 8; i++)
-            key = key << 8 | ((uint8_t *)k.mv_data)[i];
+        uint64_t key = s_key_of(&k);
         s_entry_t *e = k.mv_size == 8 ? s_entry_of(key, &v) : NULL;
         if (!e) {
             log_warnx("outbox: entry %llu unreadable, left in place",
@@ -447,12 +451,8 @@ outbox_new(const agent_conf_t *conf, MDB_env *env, MDB_dbi db, link_t *link,
     }
     /* The next key follows the last one stored, whatever it holds: an
        unreadable last entry must not be overwritten. */
-    if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0) {
-        uint64_t key = 0;
-        for (size_t i = 0; i < k.mv_size && i < 8; i++)
-            key = key << 8 | ((uint8_t *)k.mv_data)[i];
-        self->next_key = key + 1;
-    }
+    if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0)
+        self->next_key = s_key_of(&k) + 1;
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);
     /* Entries signed with an older key are sent as they are: if the broker
