@@ -642,8 +642,8 @@ s_stale_bad_signature(h_broker_t *b)
     h_broker_restart(b);
     s_check_delivered(a);
     HA_ASSERT(s_report_id(b, m2, "stale-bad-signature") != 0);
-    h_note("a bad_signature for %zu old copies after the entry was signed again: "
-           "still pending, landed once",
+    h_note("late bad_signature answers to the old bytes (%zu) after the entry was signed "
+           "again: still pending, landed once",
            stale);
     ha_agent_stop(a);
     ha_agent_destroy(&a);
