@@ -14,7 +14,10 @@
     (queued before a rotation) is it signed again, same id and body, new
     ts, rewritten in one synced commit and resent (s_resign): the broker
     has then shown that those bytes are not stored (a replay would have
-    been answered before the signature was checked).
+    been answered before the signature was checked). A reply names only
+    its request id, so the `bad_signature` replies to copies of the old
+    bytes still unanswered then are counted (the entry's stale count) and
+    dropped, not taken for the answer to the new bytes (s_on_reply).
     Entries are sent at once and resent after 500 ms, 1 s, 2 s... up to 5 s
     between tries while unanswered, in queue order: an entry whose last
     send failed goes before any later one, an entry answered with a
@@ -75,6 +78,11 @@ typedef struct {
     bool waiting;               /* answered with a retryable refusal: no
                                    later entry goes out until it has ended */
     int64_t last_sent;          /* monotonic ms of its last send, 0 if none */
+    unsigned inflight;          /* sends of its current bytes not answered yet
+                                   (this run) */
+    unsigned stale;             /* sends of the bytes it held before it was
+                                   signed again, not answered yet: that many
+                                   `bad_signature` replies are theirs */
     bool refused;               /* ended by a final refusal: never sent again */
     char code[32];              /* ...its code */
     char *message;              /* ...and reason (owned) */
@@ -126,11 +134,17 @@ s_result_free(s_result_t **r_p)
     }
 }
 
-static void
-s_u64_key(uint64_t v, uint8_t key[8])
+/* The number a db key holds: its 8 big-endian bytes. A key of another
+   size (not written by this outbox) reads as the number of its first 8
+   bytes, or of all of them if fewer: only to name it in the log and to
+   keep the next key past it. */
+static uint64_t
+s_key_of(const MDB_val *k)
 {
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        key[i] = (uint8_t)v;
+    uint8_t b[8] = {0};
+    size_t n = k->mv_size < 8 ? k->mv_size : 8;
+    memcpy(b + 8 - n, k->mv_data, n);
+    return nmirf_be64_decode(b);
 }
 
 static void
@@ -186,14 +200,14 @@ s_store_entry(outbox_t *self, const s_entry_t *e, unsigned put_flags,
     msgpack_sbuffer_init(&buf);
     s_pack_entry(e, &buf);
     uint8_t key[8], drop_key[8];
-    s_u64_key(e->key, key);
+    nmirf_be64_encode(e->key, key);
     MDB_txn *txn;
     MDB_val k = {8, key}, v = {buf.size, buf.data};
     int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
     if (!rc) {
         rc = mdb_put(txn, self->db, &k, &v, put_flags);
         if (!rc && drop) {
-            s_u64_key(*drop, drop_key);
+            nmirf_be64_encode(*drop, drop_key);
             MDB_val dk = {8, drop_key};
             rc = mdb_del(txn, self->db, &dk, NULL);
             if (rc == MDB_NOTFOUND)
@@ -420,9 +434,7 @@ outbox_new(const agent_conf_t *conf, MDB_env *env, MDB_dbi db, link_t *link,
     MDB_val k, v;
     for (int c = mdb_cursor_get(cur, &k, &v, MDB_FIRST); c == 0;
          c = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        uint64_t key = 0;
-        for (size_t i = 0; i < k.mv_size && i < 8; i++)
-            key = key << 8 | ((uint8_t *)k.mv_data)[i];
+        uint64_t key = s_key_of(&k);
         s_entry_t *e = k.mv_size == 8 ? s_entry_of(key, &v) : NULL;
         if (!e) {
             log_warnx("outbox: entry %llu unreadable, left in place",
@@ -447,12 +459,8 @@ outbox_new(const agent_conf_t *conf, MDB_env *env, MDB_dbi db, link_t *link,
     }
     /* The next key follows the last one stored, whatever it holds: an
        unreadable last entry must not be overwritten. */
-    if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0) {
-        uint64_t key = 0;
-        for (size_t i = 0; i < k.mv_size && i < 8; i++)
-            key = key << 8 | ((uint8_t *)k.mv_data)[i];
-        self->next_key = key + 1;
-    }
+    if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0)
+        self->next_key = s_key_of(&k) + 1;
     mdb_cursor_close(cur);
     mdb_txn_abort(txn);
     /* Entries signed with an older key are sent as they are: if the broker
@@ -727,19 +735,52 @@ s_on_reply(outbox_t *self, nmirf_reply_t **reply_p)
         nmirf_reply_destroy(&reply);
         return;
     }
+    /* A reply names only the request id (PROTOCOL.md section 4), not the
+       bytes it answers, and an entry signed again keeps its id. Copies of
+       its old bytes may still be unanswered when it is signed again: the
+       connected callback's send right behind a tick's, or a resend on the
+       backoff before the first answer came. Each of those is answered
+       `bad_signature` too, and taken for an answer to the new bytes it
+       would end the entry refused: a submission lost. So as many
+       `bad_signature` replies as there were unanswered sends of the old
+       bytes when it was signed again are theirs, and dropped (the old
+       bytes can get no other answer that matters: the broker has shown
+       they verify with no key it holds, and checks the signature before
+       anything that could take them). Should one of those replies be lost
+       with its connection, a real `bad_signature` for the new bytes is
+       dropped in its place: the entry is resent and the next one ends it,
+       one try later, never a loss. */
+    if (!reply->ok && reply->code == NMIRF_E_BAD_SIGNATURE && e->stale > 0) {
+        e->stale--;
+        char hex[2 * NMIRF_ID_LEN + 1];
+        nmirf_hex(e->id, NMIRF_ID_LEN, hex);
+        log_info("outbox: %s %s: bad_signature for a copy of its bytes from before "
+                 "the new signature, not for the current ones: ignored",
+                 e->op, hex);
+        nmirf_reply_destroy(&reply);
+        return;
+    }
+    if (e->inflight > 0)
+        e->inflight--;
+    else if (e->stale > 0) /* an old copy's answer of another kind */
+        e->stale--;
     /* `bad_signature` on bytes our current key does not verify: signed
        before a rotation. The broker looks for a replay before it checks
        the signature, so these bytes are not committed: signed again (same
        id and body), stored, and sent at once. If that fails, the refusal
-       is final like any other. */
+       is final like any other. The old bytes' sends not answered yet are
+       counted stale (above). */
     if (!reply->ok && reply->code == NMIRF_E_BAD_SIGNATURE &&
         !nmirf_signature_ok(e->env, e->env_len, e->sig, self->conf->key.sign_pk) &&
         s_resign(self, e) == 0) {
         char hex[2 * NMIRF_ID_LEN + 1];
         nmirf_hex(e->id, NMIRF_ID_LEN, hex);
         log_info("outbox: %s %s was signed with an older key and is not at the broker: "
-                 "signed again with the current one, resent",
-                 e->op, hex);
+                 "signed again with the current one, resent (%u copies of the old "
+                 "bytes unanswered)",
+                 e->op, hex, e->inflight);
+        e->stale += e->inflight;
+        e->inflight = 0;
         e->next_send = 0;
         e->backoff_ms = BACKOFF_FIRST_MS;
         nmirf_reply_destroy(&reply);
@@ -836,6 +877,7 @@ outbox_tick(outbox_t *self)
         bool sent = link_send(self->link, e->env, e->env_len, e->sig) == 0;
         if (sent) {
             e->attempts++;
+            e->inflight++;
             e->last_sent = now;
         }
         if (sent || !e->unsent || e->next_send <= now) {

@@ -29,6 +29,7 @@
 #include "nmirf_log.h"
 #include "nmirf_mp.h"
 #include "nmirf_store_check.h"
+#include "nmirf_util.h"
 #include "witness.h"
 
 #define MAP_SIZE ((size_t)4 << 30) /* sparse: only what is used takes disk */
@@ -54,14 +55,6 @@ struct _replica_t {
 static const char *const s_db_names[AG_DB_COUNT] = {
     "meta", "entities", "recs", "assignments", "reports", "outbox", "status", "measures"};
 
-/* Big-endian u64 key. */
-static void
-s_u64_key(uint64_t v, uint8_t key[8])
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        key[i] = (uint8_t)v;
-}
-
 /* The key of a record numbered by its event's subject (a measure's or a
    report's decimal id). Returns 0, or -1 if subject is not a number. */
 static int
@@ -72,7 +65,7 @@ s_subject_key(const char *subject, uint8_t key[8])
     unsigned long long id = strtoull(subject, &end, 10);
     if (errno || end == subject || *end)
         return -1;
-    s_u64_key(id, key);
+    nmirf_be64_encode(id, key);
     return 0;
 }
 
@@ -102,7 +95,7 @@ static int
 s_put_seq(replica_t *self, MDB_txn *txn, uint64_t seq)
 {
     uint8_t v[8];
-    s_u64_key(seq, v);
+    nmirf_be64_encode(seq, v);
     MDB_val k = {3, "seq"}, val = {8, v};
     return mdb_put(txn, self->dbi[AG_DB_META], &k, &val, 0);
 }
@@ -269,11 +262,9 @@ s_open(replica_t *self)
     MDB_val k = {3, "seq"}, v;
     if (!rc) {
         int got = mdb_get(txn, self->dbi[AG_DB_META], &k, &v);
-        if (got == 0 && v.mv_size == 8) {
-            const uint8_t *b = v.mv_data;
-            for (int i = 0; i < 8; i++)
-                self->seq = self->seq << 8 | b[i];
-        } else if (got != MDB_NOTFOUND)
+        if (got == 0 && v.mv_size == 8)
+            self->seq = nmirf_be64_decode(v.mv_data);
+        else if (got != MDB_NOTFOUND)
             rc = got ? got : MDB_CORRUPTED;
     }
     rc = rc ? rc : mdb_txn_commit(txn);
@@ -462,7 +453,7 @@ s_load_snapshot(replica_t *self)
                 rc = EINVAL;
                 break;
             }
-            s_u64_key(id->via.u64, k8);
+            nmirf_be64_encode(id->via.u64, k8);
             rc = s_put_obj(self, txn, AG_DB_MEASURES, k8, 8, m);
         }
     const msgpack_object *status = nmirf_mp_get(&r->body, "status");
@@ -489,7 +480,7 @@ s_load_snapshot(replica_t *self)
             uint8_t k8[8];
             MDB_val k;
             if (s == 3 && key && key->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-                s_u64_key(key->via.u64, k8);
+                nmirf_be64_encode(key->via.u64, k8);
                 k = (MDB_val){8, k8};
             } else if (s < 3 && key && key->type == MSGPACK_OBJECT_STR &&
                        key->via.str.size > 0 && key->via.str.size < 512) {
@@ -733,8 +724,7 @@ s_read_pushed(replica_t *self, bool drain)
             MDB_val k = {3, "seq"}, v;
             if (mdb_txn_begin(self->env, NULL, MDB_RDONLY, &rt) == 0) {
                 if (mdb_get(rt, self->dbi[AG_DB_META], &k, &v) == 0 && v.mv_size == 8)
-                    for (int i = 0; i < 8; i++)
-                        self->seq = self->seq << 8 | ((uint8_t *)v.mv_data)[i];
+                    self->seq = nmirf_be64_decode(v.mv_data);
                 mdb_txn_abort(rt);
             }
             self->catchup = true;

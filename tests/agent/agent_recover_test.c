@@ -34,6 +34,13 @@
        300): the agent does not call its key refused (no status, log or
        notification), and once the real broker is back, a submission
        lands.
+    8. The race of 2. made certain: an entry queued before a rotation,
+       and the agent restarted with the new key against a stand-in broker
+       (its key, its endpoint) that waits for two copies of the old bytes,
+       answers the first `bad_signature`, waits for the bytes signed
+       again, and only then answers the second copy `bad_signature` (same
+       request id). That late answer is for the old bytes: the entry stays
+       pending, not refused, and lands once when the real broker is back.
 */
 #include <signal.h>
 #include <stdio.h>
@@ -423,6 +430,225 @@ s_zap_unreadable(h_broker_t *b)
     ha_agent_destroy(&a);
 }
 
+/* The stand-in broker of 8.: a CURVE ROUTER with the broker's key on its
+   endpoint, and a ZAP handler letting every key in. */
+typedef struct {
+    zsock_t *zap;    /* answers 200 */
+    zsock_t *router; /* the agent's requests */
+    zpoller_t *poller;
+} s_standin_t;
+
+static void
+s_standin_start(s_standin_t *st, h_broker_t *b)
+{
+    nmirf_key_t bk;
+    char path[PATH_MAX + 32], why[256] = "";
+    snprintf(path, sizeof path, "%s/keys/NMIRFD.key", b->dir);
+    HA_ASSERTF(nmirf_key_load(&bk, path, why, sizeof why) == 0, "broker key: %s", why);
+    st->zap = zsock_new(ZMQ_REP);
+    HA_ASSERT(st->zap && zsock_bind(st->zap, "inproc://zeromq.zap.01") == 0);
+    st->router = zsock_new(ZMQ_ROUTER);
+    HA_ASSERT(st->router);
+    zsock_set_curve_server(st->router, 1);
+    zsock_set_curve_secretkey(st->router, bk.curve_sk);
+    zsock_set_zap_domain(st->router, "nmirf");
+    sodium_memzero(&bk, sizeof bk);
+    int bound = -1;
+    for (int i = 0; i < 50 && bound != 0; i++) { /* the port is just freed */
+        bound = zsock_bind(st->router, "%s", b->request_ep) >= 0 ? 0 : -1;
+        if (bound)
+            h_sleep_ms(100);
+    }
+    HA_ASSERTF(bound == 0, "cannot bind %s", b->request_ep);
+    st->poller = zpoller_new(st->zap, st->router, NULL);
+    HA_ASSERT(st->poller);
+}
+
+static void
+s_standin_stop(s_standin_t *st)
+{
+    zpoller_destroy(&st->poller);
+    zsock_destroy(&st->router);
+    zsock_destroy(&st->zap);
+}
+
+/* The envelope frame of a request at the stand-in, [routing id][envelope]
+   [sig]. */
+static zframe_t *
+s_env_frame(zmsg_t *msg)
+{
+    zmsg_first(msg);
+    return zmsg_next(msg);
+}
+
+/* Waits up to 15 s for the agent's next report.submit at the stand-in
+   (answering ZAP and dropping other requests on the way); returns it
+   ([routing id][envelope][sig]), and in *signer_p 1 if it is signed with
+   old_pk, 2 if with new_pk, 0 if with neither. */
+static zmsg_t *
+s_standin_next_submit(s_standin_t *st, const uint8_t *old_pk, const uint8_t *new_pk,
+                      int *signer_p)
+{
+    int64_t end = zclock_mono() + 15000;
+    while (zclock_mono() < end) {
+        void *which = zpoller_wait(st->poller, 200);
+        if (which == st->zap) {
+            zmsg_t *req = zmsg_recv(st->zap);
+            HA_ASSERT(req && zmsg_size(req) >= 2);
+            char *version = zmsg_popstr(req), *request_id = zmsg_popstr(req);
+            zmsg_t *rep = zmsg_new();
+            zmsg_addstr(rep, "1.0");
+            zmsg_addstr(rep, request_id ? request_id : "");
+            zmsg_addstr(rep, "200");
+            zmsg_addstr(rep, "OK");
+            zmsg_addstr(rep, "");
+            zmsg_addmem(rep, NULL, 0);
+            HA_ASSERT(zmsg_send(&rep, st->zap) == 0);
+            free(version);
+            free(request_id);
+            zmsg_destroy(&req);
+            continue;
+        }
+        if (which != st->router)
+            continue;
+        zmsg_t *msg = zmsg_recv(st->router);
+        HA_ASSERT(msg);
+        zframe_t *env = zmsg_size(msg) == 3 ? s_env_frame(msg) : NULL;
+        zframe_t *sig = env ? zmsg_last(msg) : NULL;
+        msgpack_zone zone;
+        msgpack_zone_init(&zone, 1024);
+        nmirf_envelope_t e;
+        bool has_id;
+        char why[128];
+        bool submit = sig && zframe_size(sig) == NMIRF_SIG_LEN &&
+                      nmirf_envelope_decode(zframe_data(env), zframe_size(env), &zone, &e,
+                                            &has_id, why, sizeof why) == NMIRF_OK &&
+                      strcmp(e.op, "report.submit") == 0;
+        msgpack_zone_destroy(&zone);
+        if (!submit) { /* its subscription: never answered here */
+            zmsg_destroy(&msg);
+            continue;
+        }
+        *signer_p = nmirf_signature_ok(zframe_data(env), zframe_size(env),
+                                       zframe_data(sig), old_pk)
+                        ? 1
+                    : nmirf_signature_ok(zframe_data(env), zframe_size(env),
+                                         zframe_data(sig), new_pk)
+                        ? 2
+                        : 0;
+        return msg;
+    }
+    HA_ASSERTF(false, "no report.submit came to the stand-in broker in 15 s");
+    return NULL;
+}
+
+/* Answers req (a report.submit received by the stand-in) bad_signature. */
+static void
+s_standin_bad_signature(s_standin_t *st, zmsg_t **req_p)
+{
+    zmsg_t *req = *req_p;
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 1024);
+    nmirf_envelope_t e;
+    bool has_id;
+    char why[128];
+    zframe_t *env = s_env_frame(req);
+    HA_ASSERT(nmirf_envelope_decode(zframe_data(env), zframe_size(env), &zone, &e,
+                                    &has_id, why, sizeof why) == NMIRF_OK);
+    msgpack_zone_destroy(&zone);
+    msgpack_sbuffer out;
+    msgpack_sbuffer_init(&out);
+    nmirf_reply_encode(&out, e.id, NMIRF_E_BAD_SIGNATURE, "the signature does not verify",
+                       0, NULL, 0);
+    zframe_t *routing_id = zmsg_pop(req);
+    zmsg_t *rep = zmsg_new();
+    zmsg_append(rep, &routing_id);
+    zmsg_addmem(rep, out.data, out.size);
+    msgpack_sbuffer_destroy(&out);
+    HA_ASSERT(zmsg_send(&rep, st->router) == 0);
+    zmsg_destroy(req_p);
+}
+
+/* 8. A late bad_signature for the old bytes of an entry signed again. */
+static void
+s_stale_bad_signature(h_broker_t *b)
+{
+    h_entity_t *m = ha_setup_ministry(b, "MS", "SB", 1);
+    H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec':'SB-0','lead':'MS'}");
+    ha_agent_t *a = ha_agent_start(b, m, NULL);
+    ag_wait_seq(a, h_seq(b));
+    h_broker_stop(b);
+    s_queue(a, "SB-0", "stale-bad-signature");
+    ha_agent_stop(a);
+    h_broker_restart(b);
+    h_entity_t *m2 = h_entity_new(b, "MS");
+    s_rotate(b, m, m2);
+    h_broker_stop(b);
+    s_agent_key(a, m2);
+    s_standin_t st;
+    s_standin_start(&st, b);
+    ha_agent_restart(a);
+    /* Two copies of the old bytes (the first send and a resend on the
+       backoff: nothing is answered yet), and any more sent meanwhile. */
+    zlist_t *old = zlist_new();
+    HA_ASSERT(old);
+    int signer = 0;
+    while (zlist_size(old) < 2) {
+        zmsg_t *req =
+            s_standin_next_submit(&st, m->key.sign_pk, m2->key.sign_pk, &signer);
+        HA_ASSERTF(signer == 1, "bytes not signed with the old key before any answer");
+        zlist_append(old, req);
+    }
+    zmsg_t *first = zlist_pop(old);
+    s_standin_bad_signature(&st, &first);
+    /* The bytes signed again come, after any further old copies. */
+    for (;;) {
+        zmsg_t *req =
+            s_standin_next_submit(&st, m->key.sign_pk, m2->key.sign_pk, &signer);
+        HA_ASSERTF(signer != 0, "bytes signed with neither key");
+        if (signer == 2) {
+            zmsg_destroy(&req);
+            break;
+        }
+        HA_ASSERTF(zlist_size(old) < 50, "the old bytes are sent again and again");
+        zlist_append(old, req);
+    }
+    /* Now the old copies' answers: bad_signature, the same request id. */
+    size_t stale = zlist_size(old);
+    zmsg_t *req;
+    while ((req = zlist_pop(old)))
+        s_standin_bad_signature(&st, &req);
+    zlist_destroy(&old);
+    /* Until the agent has taken them: refused (the race), or each logged
+       as an old copy's. */
+    for (int waited = 0;; waited += 50) {
+        nmirf_reply_t *r = ha_ctl(a, 5000, "outbox", NULL);
+        size_t refused = h_len(&r->body, "refused");
+        nmirf_reply_destroy(&r);
+        if (refused > 0 ||
+            s_file_count(a->log_path, "from before the new signature") >= stale)
+            break;
+        HA_ASSERTF(waited < HA_WAIT_MS, "the agent never took the stale answers");
+        h_sleep_ms(50);
+    }
+    nmirf_reply_t *r = ha_ctl(a, 5000, "outbox", NULL);
+    HA_ASSERTF(h_len(&r->body, "refused") == 0,
+               "a bad_signature for the old bytes refused the entry signed again (%s)",
+               h_is(&r->body, "refused.0.code", "bad_signature") ? "bad_signature"
+                                                                 : "another code");
+    HA_ASSERT(h_len(&r->body, "pending") == 1);
+    nmirf_reply_destroy(&r);
+    s_standin_stop(&st);
+    h_broker_restart(b);
+    s_check_delivered(a);
+    HA_ASSERT(s_report_id(b, m2, "stale-bad-signature") != 0);
+    h_note("late bad_signature answers to the old bytes (%zu) after the entry was signed "
+           "again: still pending, landed once",
+           stale);
+    ha_agent_stop(a);
+    ha_agent_destroy(&a);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -439,6 +665,7 @@ main(int argc, char **argv)
     s_order(b);
     s_zap_unreadable(b);
     s_rotations(b);
+    s_stale_bad_signature(b);
     h_broker_destroy(&b);
     h_note("agent_recover_test passed");
     return 0;

@@ -50,23 +50,6 @@
 
 #define S_GAP 20 /* the agents' resync gap from section 6 on */
 
-/* u64 <-> 8 big-endian bytes, as the store keys events. */
-static void
-s_be(uint64_t v, uint8_t key[8])
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        key[i] = (uint8_t)v;
-}
-
-static uint64_t
-s_be_of(const void *key)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | ((const uint8_t *)key)[i];
-    return v;
-}
-
 /* Verifies b's live store and fails unless it verifies with a checkpoint
    at its head. */
 static void
@@ -155,7 +138,7 @@ s_cut_tail(const char *dir, uint64_t keep)
         HA_ASSERT(mdb_cursor_open(txn, dbs[d], &cur) == 0);
         for (int rc = mdb_cursor_get(cur, &k, &v, MDB_LAST); rc == 0;
              rc = mdb_cursor_get(cur, &k, &v, MDB_LAST)) {
-            if (s_be_of(k.mv_data) <= keep)
+            if (nmirf_be64_decode(k.mv_data) <= keep)
                 break;
             nmirf_event_t *ev =
                 d == 0 ? nmirf_event_decode(v.mv_data, v.mv_size, NULL, 0) : NULL;
@@ -170,7 +153,7 @@ s_cut_tail(const char *dir, uint64_t keep)
         mdb_cursor_close(cur);
     }
     uint8_t key[8], head[NMIRF_HASH_LEN];
-    s_be(keep, key);
+    nmirf_be64_encode(keep, key);
     MDB_val k = {8, key}, v;
     HA_ASSERT(mdb_get(txn, events, &k, &v) == 0);
     nmirf_hash2(head, v.mv_data, v.mv_size, NULL, 0);
