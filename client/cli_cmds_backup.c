@@ -128,11 +128,8 @@ s_check_copy(const char *dir, s_backup_t *out, char *why, size_t whylen)
     if (rc == MDB_NOTFOUND) {
         out->seq = 0; /* a store with no event yet */
         rc = 0;
-    } else if (!rc) {
-        out->seq = 0;
-        for (size_t i = 0; i < v.mv_size && i < 8; i++)
-            out->seq = out->seq << 8 | ((const uint8_t *)v.mv_data)[i];
-    }
+    } else if (!rc)
+        out->seq = v.mv_size == 8 ? nmirf_be64_decode(v.mv_data) : 0;
     mdb_txn_abort(txn);
     mdb_env_close(env);
     /* The read-only open made a lock file; a restored store makes its own. */

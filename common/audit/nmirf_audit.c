@@ -4,6 +4,7 @@
 #include "nmirf_checkpoint.h"
 #include "nmirf_mp.h"
 #include "nmirf_store_ro.h"
+#include "nmirf_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1044,8 +1045,7 @@ nmirf_audit_check_witness(const char *datadir, const char *agent_dir,
     MDB_val lk, lv;
     int lrc = mdb_cursor_get(cur, &lk, &lv, MDB_LAST);
     if (lrc == 0 && lk.mv_size == 8)
-        for (int i = 0; i < 8; i++)
-            end = end << 8 | ((const uint8_t *)lk.mv_data)[i];
+        end = nmirf_be64_decode(lk.mv_data);
     rc = mdb_cursor_get(cur, &ek, &ev, MDB_SET_KEY);
     mdb_cursor_close(cur);
     uint8_t hash[NMIRF_HASH_LEN];
