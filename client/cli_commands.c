@@ -1,5 +1,5 @@
 /*  cli_commands - every command of nmirf, in one list: main() dispatches
-    on it, and --help and nmirf(1)'s SYNOPSIS (nmirf --synopsis) list the
+    on it, and --help and nmirf(1)'s SYNOPSIS (nmirf --print-synopsis) list the
     commands in its order. Each table lives beside the code that runs it.
 */
 #include "cli.h"

@@ -48,8 +48,8 @@ main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         /* Hidden: the commands' synopsis from their tables, plain or as
            nmirf(1)'s SYNOPSIS (tests/cli/cli_synopsis_test.sh). */
-        {"synopsis", no_argument, NULL, 'Y'},
-        {"man-synopsis", no_argument, NULL, 'M'},
+        {"print-synopsis", no_argument, NULL, 'Y'},
+        {"print-man-synopsis", no_argument, NULL, 'M'},
         {"json", no_argument, NULL, 'J'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # cli_synopsis_test - nmirf's help and its man page agree with the
 # commands' tables (client/cli_spec.h): the SYNOPSIS of nmirf(1), from its
-# marker comment to DESCRIPTION, is exactly what `nmirf --man-synopsis`
+# marker comment to DESCRIPTION, is exactly what `nmirf --print-man-synopsis`
 # writes from the tables, and every command's --help lists its usage line
-# as `nmirf --synopsis` gives it. Needs python3; no broker.
+# as `nmirf --print-synopsis` gives it. Needs python3; no broker.
 #
 # usage: cli_synopsis_test.sh NMIRF MANPAGE
 set -euo pipefail
@@ -13,9 +13,16 @@ MANPAGE=${2:?usage: cli_synopsis_test.sh NMIRF MANPAGE}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
-"$NMIRF" --man-synopsis >"$T/man-synopsis"
-"$NMIRF" --synopsis >"$T/synopsis"
-[ -s "$T/synopsis" ] || { echo "FAIL: nmirf --synopsis printed nothing"; exit 1; }
+"$NMIRF" --print-man-synopsis >"$T/man-synopsis"
+"$NMIRF" --print-synopsis >"$T/synopsis"
+[ -s "$T/synopsis" ] || { echo "FAIL: nmirf --print-synopsis printed nothing"; exit 1; }
+# The hidden options share no prefix with a global option people type:
+# `--s` is still --server-key, `--t` --timeout (getopt_long takes unique
+# prefixes, and a hidden --synopsis once made `--s` ambiguous).
+if "$NMIRF" --s /nonexistent.pub --t 100 ping 2>&1 | grep -q "unknown option"; then
+    echo "FAIL: a hidden option makes a global option's prefix ambiguous"
+    exit 1
+fi
 
 python3 - "$NMIRF" "$MANPAGE" "$T" <<'PY'
 import re, subprocess, sys
@@ -38,7 +45,7 @@ else:
     block = block[:block.index(".SH ")]
     want = open(f"{tmp}/man-synopsis", encoding="utf-8").read()
     if block != want:
-        fail(f"{manpage}: SYNOPSIS differs from `nmirf --man-synopsis`; paste its "
+        fail(f"{manpage}: SYNOPSIS differs from `nmirf --print-man-synopsis`; paste its "
              "output after the marker comment")
         import difflib
         sys.stdout.writelines(difflib.unified_diff(
