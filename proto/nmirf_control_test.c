@@ -302,7 +302,7 @@ static void
 s_limits(void)
 {
     unit_case = "limits";
-    s_uint_edge("mine", "due_soon_days", NMIRF_CONTROL_DUE_SOON_MAX, NMIRF_E_BAD_REQUEST);
+    s_uint_edge("mine", "due_soon_days", NMIRF_DUE_SOON_MAX, NMIRF_E_BAD_REQUEST);
     s_uint_edge("rec.list", "limit", NMIRF_CONTROL_LIMIT_MAX, NMIRF_E_BAD_REQUEST);
     s_uint_edge("rec.list", "offset", NMIRF_CONTROL_OFFSET_MAX, NMIRF_E_BAD_REQUEST);
     uint64_t zero = 0;
@@ -311,10 +311,10 @@ s_limits(void)
     s_str_len("rec.list", "q", NMIRF_CONTROL_QUERY_MAX, NMIRF_OK);
     s_str_len("rec.list", "q", NMIRF_CONTROL_QUERY_MAX + 1, NMIRF_E_TOO_LARGE);
     s_str_len("rec.list", "q", 0, NMIRF_E_BAD_REQUEST);
-    s_str_len("rec.show", "rec", NMIRF_CONTROL_REC_ID_MAX, NMIRF_OK);
-    s_str_len("rec.show", "rec", NMIRF_CONTROL_REC_ID_MAX + 1, NMIRF_E_TOO_LARGE);
+    s_str_len("rec.show", "rec", NMIRF_REC_ID_MAX, NMIRF_OK);
+    s_str_len("rec.show", "rec", NMIRF_REC_ID_MAX + 1, NMIRF_E_TOO_LARGE);
     s_str_len("rec.show", "rec", 0, NMIRF_E_BAD_REQUEST);
-    s_str_len("measure.list", "rec", NMIRF_CONTROL_REC_ID_MAX + 1, NMIRF_E_TOO_LARGE);
+    s_str_len("measure.list", "rec", NMIRF_REC_ID_MAX + 1, NMIRF_E_TOO_LARGE);
     s_str_len("measure.list", "recs", 3, NMIRF_E_BAD_REQUEST);
     s_key = "status";
     CHECK(s_code_of("rec.list", s_pack_str, "implemented") == NMIRF_OK, "status");
