@@ -874,6 +874,20 @@ s_checkpoints(const char *path, const uint8_t seed[32])
     return 0;
 }
 
+/* The 4 entries of the vectors' one assignment, in rec.assign's order:
+   rec, MJ leads with MI, deadline 2026-06-30 (the request, its event and
+   the reminder all carry them). */
+static void
+s_pack_assignment(msgpack_packer *pk, const char *rec)
+{
+    nmirf_mp_pack_kv_str(pk, "rec", rec);
+    nmirf_mp_pack_kv_str(pk, "lead", "MJ");
+    nmirf_mp_pack_str(pk, "contributors");
+    msgpack_pack_array(pk, 1);
+    nmirf_mp_pack_str(pk, "MI");
+    nmirf_mp_pack_kv_str(pk, "deadline", "2026-06-30");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -902,12 +916,7 @@ main(int argc, char **argv)
     msgpack_sbuffer_init(&body);
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 5);
-    nmirf_mp_pack_kv_str(&pk, "rec", rec);
-    nmirf_mp_pack_kv_str(&pk, "lead", "MJ");
-    nmirf_mp_pack_str(&pk, "contributors");
-    msgpack_pack_array(&pk, 1);
-    nmirf_mp_pack_str(&pk, "MI");
-    nmirf_mp_pack_kv_str(&pk, "deadline", "2026-06-30");
+    s_pack_assignment(&pk, rec);
     nmirf_mp_pack_kv_str(&pk, "note", "Priorité haute");
     s_request("request-rec-assign", "the coordinator assigns a recommendation",
               "rec.assign", 0x20, "COORD", &body, &assign, &assign_len, assign_sig);
@@ -993,12 +1002,7 @@ main(int argc, char **argv)
     msgpack_sbuffer_init(&body);
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 7);
-    nmirf_mp_pack_kv_str(&pk, "rec", rec);
-    nmirf_mp_pack_kv_str(&pk, "lead", "MJ");
-    nmirf_mp_pack_str(&pk, "contributors");
-    msgpack_pack_array(&pk, 1);
-    nmirf_mp_pack_str(&pk, "MI");
-    nmirf_mp_pack_kv_str(&pk, "deadline", "2026-06-30");
+    s_pack_assignment(&pk, rec);
     nmirf_mp_pack_kv_str(&pk, "note", "Priorité haute");
     nmirf_mp_pack_kv_uint(&pk, "assigned", TS);
     nmirf_mp_pack_str(&pk, "previous");
@@ -1061,12 +1065,7 @@ main(int argc, char **argv)
     msgpack_sbuffer_init(&body);
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 8);
-    nmirf_mp_pack_kv_str(&pk, "rec", rec);
-    nmirf_mp_pack_kv_str(&pk, "lead", "MJ");
-    nmirf_mp_pack_str(&pk, "contributors");
-    msgpack_pack_array(&pk, 1);
-    nmirf_mp_pack_str(&pk, "MI");
-    nmirf_mp_pack_kv_str(&pk, "deadline", "2026-06-30");
+    s_pack_assignment(&pk, rec);
     nmirf_mp_pack_kv_uint(&pk, "assigned", TS);
     nmirf_mp_pack_kv_str(&pk, "today", "2026-06-20");
     nmirf_mp_pack_str(&pk, "days_left");
