@@ -17,13 +17,17 @@ static const char *const s_ops[NMIRF_CTL_OP_COUNT] = {
     "digest", "rec.list", "rec.show", "measure.list",
 };
 
-/* rec.list's own value sets (CONTROL.md); its statuses and mechanisms
-   are the protocol's, nmirf_statuses and nmirf_mechanisms. */
+/* Names before the NULL of a NULL-terminated array. */
+#define NAMES(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
+
+/* rec.list's own value sets (CONTROL.md), indexed by nmirf_ctl_scope_t
+   and nmirf_ctl_due_t; its statuses and mechanisms are the protocol's,
+   nmirf_statuses and nmirf_mechanisms. */
 static const char *const s_scope_names[] = {"all", "ours", "lead", "contributor", NULL};
-static const nmirf_valueset_t s_scopes = {"scope", s_scope_names, 4};
+static const nmirf_valueset_t s_scopes = {"scope", s_scope_names, NAMES(s_scope_names)};
 /* s_due_names[0] stands for NMIRF_CTL_DUE_ANY, never a wire value. */
 static const char *const s_due_names[] = {"", "overdue", "due_soon", NULL};
-static const nmirf_valueset_t s_dues = {"due", s_due_names, 3};
+static const nmirf_valueset_t s_dues = {"due", s_due_names, NAMES(s_due_names)};
 
 const char *
 nmirf_ctl_op_name(nmirf_ctl_op_t op)
