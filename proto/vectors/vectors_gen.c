@@ -523,6 +523,21 @@ s_ctl_invalid_body(const char *name, const char *note, const char *op,
     msgpack_sbuffer_destroy(&sb);
 }
 
+/* As s_ctl_invalid_body with the body {key: value}, value a str. */
+static void
+s_ctl_invalid_str(const char *name, const char *note, const char *op, const char *key,
+                  const char *value, const char *expect)
+{
+    msgpack_sbuffer body;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_kv_str(&pk, key, value);
+    s_ctl_invalid_body(name, note, op, &body, expect);
+    msgpack_sbuffer_destroy(&body);
+}
+
 /* A control reply case: the reply frame for body (packed; NULL: nil) of
    kind body_kind (how the test decodes it: status, digest, queued,
    replica, none). */
@@ -654,13 +669,8 @@ s_control(const char *path)
                        "bad_request");
     msgpack_sbuffer_destroy(&body);
 
-    msgpack_sbuffer_init(&body);
-    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 1);
-    nmirf_mp_pack_kv_str(&pk, "today", "2026-02-30");
-    s_ctl_invalid_body("ctl-mine-bad-date", "today 2026-02-30 is not a date", "mine",
-                       &body, "bad_request");
-    msgpack_sbuffer_destroy(&body);
+    s_ctl_invalid_str("ctl-mine-bad-date", "today 2026-02-30 is not a date", "mine",
+                      "today", "2026-02-30", "bad_request");
 
     msgpack_sbuffer_init(&body);
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
@@ -670,24 +680,14 @@ s_control(const char *path)
                        &body, "bad_request");
     msgpack_sbuffer_destroy(&body);
 
-    msgpack_sbuffer_init(&body);
-    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 1);
-    nmirf_mp_pack_kv_str(&pk, "scope", "everyone");
-    s_ctl_invalid_body("ctl-rec-list-scope", "scope everyone is not a scope", "rec.list",
-                       &body, "bad_request");
-    msgpack_sbuffer_destroy(&body);
+    s_ctl_invalid_str("ctl-rec-list-scope", "scope everyone is not a scope", "rec.list",
+                      "scope", "everyone", "bad_request");
 
     char q[NMIRF_CONTROL_QUERY_MAX + 2];
     memset(q, 'a', sizeof q - 1);
     q[sizeof q - 1] = 0;
-    msgpack_sbuffer_init(&body);
-    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 1);
-    nmirf_mp_pack_kv_str(&pk, "q", q);
-    s_ctl_invalid_body("ctl-rec-list-q-long", "q of 257 bytes", "rec.list", &body,
-                       "too_large");
-    msgpack_sbuffer_destroy(&body);
+    s_ctl_invalid_str("ctl-rec-list-q-long", "q of 257 bytes", "rec.list", "q", q,
+                      "too_large");
 
     s_ctl_invalid_body("ctl-rec-show-no-rec", "rec.show without rec", "rec.show", NULL,
                        "bad_request");
