@@ -352,7 +352,7 @@ static const cli_opt_spec_t s_mine_opts[] = {
              "on the agent's clock)")},
     {CLI_OPT("due-soon", 'd', "DAYS", CLI_UINT, "due_soon_days",
              "the horizon of \"due in Nd\" (default 14)"),
-     .max = NMIRF_CONTROL_DUE_SOON_MAX, .unit = "days"},
+     .max = NMIRF_DUE_SOON_MAX, .unit = "days"},
     {0},
 };
 

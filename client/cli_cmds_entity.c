@@ -200,14 +200,14 @@ static const cli_opt_spec_t s_enroll_args[] = {
 };
 /* Checked after PUBFILE and --role's presence (late_checks), as always. */
 static const cli_opt_spec_t s_enroll_opts[] = {
-    {CLI_OPT("role", 'r', "ROLE", CLI_ENUM, NULL, "the entity's role"), .set = &nmirf_roles,
+    {CLI_OPT("role", 'r', "ROLE", CLI_ENUM, NULL, "the entity's role"), .field = "role",
      .missing = "--role is required (coordinator, ministry or observer)"},
     {CLI_OPT("name-fr", 0, "S", CLI_TEXT, NULL, "the entity's name in French"),
-     .max = NMIRF_SHORT_MAX},
+     .field = "names"},
     {CLI_OPT("name-ar", 0, "S", CLI_TEXT, NULL, "the entity's name in Arabic"),
-     .max = NMIRF_SHORT_MAX},
+     .field = "names"},
     {CLI_OPT("name-en", 0, "S", CLI_TEXT, NULL, "the entity's name in English"),
-     .max = NMIRF_SHORT_MAX},
+     .field = "names"},
     {0},
 };
 
@@ -224,7 +224,7 @@ static const cli_opt_spec_t s_rotate_args[] = {
 const cli_cmd_spec_t cli_entity_cmds[] = {
     {CLI_CMD("keygen", "keygen", s_keygen), .args = s_keygen_args, .opts = s_keygen_opts},
     {CLI_CMD("entity enroll", "entity", s_enroll), .args = s_enroll_args,
-     .opts = s_enroll_opts, .late_checks = true},
+     .opts = s_enroll_opts, .late_checks = true, .fields = &nmirf_fields_entity_enroll},
     {CLI_CMD("entity list", "entity", s_list)},
     {CLI_CMD("entity show", "entity", s_show), .args = s_id_args},
     {CLI_CMD("entity revoke", "entity", s_revoke), .args = s_id_args},

@@ -240,6 +240,9 @@ s_show(cli_t *cli, const cli_args_t *a)
     return cli_args_call_show(cli, a, "measure.show", s_view_show);
 }
 
+/* An option that fills the indicator's field F (s_pack_fields packs it). */
+#define INDICATOR(F) .fields = &nmirf_fields_indicator, .field = (F)
+
 /* The options of add and update; add requires --rec and --title. */
 #define MEASURE_OPTS(REC_MISSING, TITLE_MISSING)                                         \
     {CLI_OPT("rec", 'R', "ID", CLI_REC, "recs",                                          \
@@ -247,21 +250,23 @@ s_show(cli_t *cli, const cli_args_t *a)
              "the list"),                                                                \
      .flags = CLI_REPEAT, .max_times = MAX_LIST, .missing = REC_MISSING},                \
         {CLI_OPT("title", 't', "TEXT", CLI_TEXT, "title", "what will be done"),          \
-         .max = NMIRF_SHORT_MAX, .missing = TITLE_MISSING},                                    \
+         .max = NMIRF_SHORT_MAX, .missing = TITLE_MISSING},                              \
         {CLI_OPT("description", 'd', "TEXT", CLI_TEXT, "description", "more detail"),    \
-         .max = NMIRF_TEXT_MAX},                                                               \
+         .max = NMIRF_TEXT_MAX},                                                         \
         {CLI_OPT("indicator", 'i', "NAME", CLI_TEXT, NULL,                               \
                  "the indicator's name (update replaces the whole\n"                     \
                  "indicator: give all its flags again)"),                                \
-         .max = NMIRF_SHORT_MAX},                                                              \
+         INDICATOR("name")},                                                             \
         {CLI_OPT("unit", 'u', "U", CLI_TEXT, NULL, "e.g. persons, %"),                   \
-         .max = NMIRF_SHORT_MAX},                                                              \
-        {CLI_OPT("baseline", 'b', "N", CLI_NUMBER, NULL, "the value at the start")},     \
-        {CLI_OPT("target", 'T', "N", CLI_NUMBER, NULL, "the value to reach")},           \
+         INDICATOR("unit")},                                                             \
+        {CLI_OPT("baseline", 'b', "N", CLI_NUMBER, NULL, "the value at the start"),      \
+         INDICATOR("baseline")},                                                         \
+        {CLI_OPT("target", 'T', "N", CLI_NUMBER, NULL, "the value to reach"),            \
+         INDICATOR("target")},                                                           \
     {                                                                                    \
         CLI_OPT("milestone", 'm', "DATE=VALUE", CLI_POINT, NULL,                         \
                 "a planned value by DATE (repeat)"),                                     \
-            .flags = CLI_REPEAT, .max_times = MAX_LIST                                   \
+            .flags = CLI_REPEAT, .max_times = MAX_LIST, INDICATOR("schedule")            \
     }
 
 static const cli_opt_spec_t s_add_opts[] = {

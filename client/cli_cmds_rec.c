@@ -470,23 +470,21 @@ static const cli_opt_spec_t s_export_opts[] = {
      .set = &s_formats_out},
     {CLI_OPT("out", 'o', "FILE", CLI_STR, NULL, "where to write (default: stdout)")},
     {CLI_OPT("mechanism", 'm', "M", CLI_ENUM, NULL, "only this mechanism's"),
-     .set = &nmirf_mechanisms},
+     .field = "mechanism"},
     {CLI_OPT("entity", 'E', "ID", CLI_ENTITY, NULL,
-             "only those assigned to ID (lead or contributor)")},
+             "only those assigned to ID (lead or contributor)"),
+     .field = "entity"},
     {CLI_OPT("status", 's', "S", CLI_ENUM, NULL, "only those in this status"),
-     .set = &nmirf_statuses},
+     .field = "status"},
     {0},
 };
 
 static const cli_opt_spec_t s_list_opts[] = {
-    {CLI_OPT("mechanism", 'm', "M", CLI_ENUM, "mechanism", "the mechanism"),
-     .set = &nmirf_mechanisms},
+    {CLI_OPT("mechanism", 'm', "M", CLI_ENUM, "mechanism", "the mechanism")},
     {CLI_OPT("entity", 'E', "ID", CLI_ENTITY, "entity", "the lead or a contributor")},
-    {CLI_OPT("status", 's', "S", CLI_ENUM, "status", "the implementation status"),
-     .set = &nmirf_statuses},
+    {CLI_OPT("status", 's', "S", CLI_ENUM, "status", "the implementation status")},
     {CLI_OPT("text", 'T', "T", CLI_TEXT, "text",
-             "a case-sensitive substring of any language's text"),
-     .max = NMIRF_SHORT_MAX},
+             "a case-sensitive substring of any language's text")},
     {CLI_OPT("limit", 'n', "N", CLI_UINT, "limit", "at most N rows (default 1000)")},
     {0},
 };
@@ -507,18 +505,20 @@ static const cli_opt_spec_t s_assign_opts[] = {
              "a ministry that helps (repeat the flag)"),
      .flags = CLI_REPEAT, .max_times = MAX_LIST},
     {CLI_OPT("deadline", 'D', "DATE", CLI_DATE, "deadline", "YYYY-MM-DD")},
-    {CLI_OPT("note", 'N', "TEXT", CLI_TEXT, "note", "a note for the ministries"),
-     .max = NMIRF_TEXT_MAX},
+    {CLI_OPT("note", 'N', "TEXT", CLI_TEXT, "note", "a note for the ministries")},
     {0},
 };
 
 const cli_cmd_spec_t cli_rec_cmds[] = {
     {CLI_CMD("rec import", "rec", s_import), .args = s_import_args, .opts = s_import_opts,
      .expect = "FILE"},
-    {CLI_CMD("rec export", "rec", s_export), .opts = s_export_opts},
-    {CLI_CMD("rec list", "rec", s_list), .opts = s_list_opts},
+    /* export filters the snapshot as rec.list filters: the same fields. */
+    {CLI_CMD("rec export", "rec", s_export), .opts = s_export_opts,
+     .fields = &nmirf_fields_rec_list},
+    {CLI_CMD("rec list", "rec", s_list), .opts = s_list_opts,
+     .fields = &nmirf_fields_rec_list},
     {CLI_CMD("rec show", "rec", s_show), .args = s_id_args},
-    {CLI_CMD("rec assign", "rec", s_assign), .args = s_assign_args,
-     .opts = s_assign_opts},
+    {CLI_CMD("rec assign", "rec", s_assign), .args = s_assign_args, .opts = s_assign_opts,
+     .fields = &nmirf_fields_rec_assign},
     {0},
 };

@@ -205,20 +205,21 @@ static const cli_opt_spec_t s_submit_args[] = {
 };
 static const cli_opt_spec_t s_submit_opts[] = {
     {CLI_OPT("status", 's', "S", CLI_ENUM, "status", "the implementation status"),
-     .set = &nmirf_statuses, .missing = "--status is required"},
+     .missing = "--status is required"},
     {CLI_OPT("narrative", 'n', "TEXT", CLI_TEXT, "narrative", "what was done"),
-     .max = NMIRF_TEXT_MAX, .missing = "--narrative is required"},
+     .missing = "--narrative is required"},
     {CLI_OPT("evidence", 'e', "URL", CLI_TEXT, "evidence",
              "a link to evidence (repeat the flag)"),
      .max = EVIDENCE_MAX, .flags = CLI_REPEAT, .max_times = MAX_EVIDENCE},
     {CLI_OPT("date", 'D', "DATE", CLI_DATE, "date",
              "YYYY-MM-DD (default: the broker's date)")},
     {CLI_OPT("measure", 'm', "ID", CLI_UINT, NULL,
-             "the measure (linked to REC) this report is about")},
+             "the measure (linked to REC) this report is about"),
+     .field = "measure"},
     {CLI_OPT("value", 'V', "DATE=VALUE", CLI_POINT, NULL,
              "an indicator value measured on DATE (repeat);\n"
              "once validated it becomes the measure's progress"),
-     .flags = CLI_REPEAT, .max_times = MAX_EVIDENCE},
+     .flags = CLI_REPEAT, .max_times = MAX_EVIDENCE, .field = "indicator_values"},
     {0},
 };
 
@@ -235,20 +236,21 @@ static const cli_opt_spec_t s_return_opts[] = {
 static const cli_opt_spec_t s_list_opts[] = {
     {CLI_OPT("rec", 'R', "ID", CLI_REC, "rec", "reports on one recommendation")},
     {CLI_OPT("entity", 'E', "ID", CLI_ENTITY, "entity", "reports by one entity")},
-    {CLI_OPT("state", 'S', "S", CLI_ENUM, "state", "the report's state"),
-     .set = &nmirf_report_states},
+    {CLI_OPT("state", 'S', "S", CLI_ENUM, "state", "the report's state")},
     {CLI_OPT("limit", 'n', "N", CLI_UINT, "limit", "at most N rows (default 1000)")},
     {0},
 };
 
 const cli_cmd_spec_t cli_report_cmds[] = {
     {CLI_CMD("report submit", "report", s_submit), .args = s_submit_args,
-     .opts = s_submit_opts, .validate = s_submit_validate},
+     .opts = s_submit_opts, .validate = s_submit_validate,
+     .fields = &nmirf_fields_report_submit},
     {CLI_CMD("report validate", "report", s_validate), .args = s_number_args,
      .expect = "the report number N"},
     {CLI_CMD("report return", "report", s_return), .args = s_number_args,
      .opts = s_return_opts, .expect = "the report number N"},
-    {CLI_CMD("report list", "report", s_list), .opts = s_list_opts},
+    {CLI_CMD("report list", "report", s_list), .opts = s_list_opts,
+     .fields = &nmirf_fields_report_list},
     {CLI_CMD("report html", "report", s_html), .flag_alias = "--html",
      .args = s_html_args, .opts = s_html_opts, .own_count = true},
     {0},

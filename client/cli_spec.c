@@ -26,27 +26,52 @@ s_count(const cli_opt_spec_t *t)
     return n;
 }
 
-/* Checks s as o's value, named label in messages, and keeps the number
-   or point it reads in v (scratch point in *pt). Returns 0 or the exit
-   status after the usage message. */
-static int
-s_check(cli_t *cli, const cli_opt_spec_t *o, const char *label, const char *s,
-        cli_val_t *v, cli_point_t *pt)
+const nmirf_field_t *
+cli_opt_field(const cli_cmd_spec_t *spec, const cli_opt_spec_t *o)
 {
+    const nmirf_fields_t *table = o->fields ? o->fields : spec->fields;
+    const char *row = o->field ? o->field : o->key;
+    return table && row ? nmirf_fields_find(table, row) : NULL;
+}
+
+/* o's value set: its own, or its field's. */
+static const nmirf_valueset_t *
+s_set(const cli_cmd_spec_t *spec, const cli_opt_spec_t *o)
+{
+    const nmirf_field_t *f = o->set ? NULL : cli_opt_field(spec, o);
+    return f ? f->set : o->set;
+}
+
+/* o's limit: its own, or its field's. */
+static size_t
+s_max(const cli_cmd_spec_t *spec, const cli_opt_spec_t *o)
+{
+    const nmirf_field_t *f = o->max ? NULL : cli_opt_field(spec, o);
+    return f ? f->max : o->max;
+}
+
+/* Checks s as the value of o of spec, named label in messages, and keeps
+   the number or point it reads in v (scratch point in *pt). Returns 0 or
+   the exit status after the usage message. */
+static int
+s_check(cli_t *cli, const cli_cmd_spec_t *spec, const cli_opt_spec_t *o,
+        const char *label, const char *s, cli_val_t *v, cli_point_t *pt)
+{
+    size_t max = s_max(spec, o);
     int rc = 0;
     switch (o->kind) {
     case CLI_STR:
     case CLI_FLAG:
         break;
     case CLI_TEXT:
-        rc = cli_check_text(cli, label, s, o->max);
+        rc = cli_check_text(cli, label, s, max);
         break;
     case CLI_UINT:
         if ((rc = cli_parse_uint(cli, label, s, &v->u)))
             break;
-        if (o->max && v->u > o->max)
+        if (max && v->u > max)
             rc = cli_usage(cli, "%s: %s%s%s is over %zu", label, s, o->unit ? " " : "",
-                           o->unit ? o->unit : "", o->max);
+                           o->unit ? o->unit : "", max);
         break;
     case CLI_NUMBER:
         rc = cli_parse_number(cli, label, s, &v->num);
@@ -61,7 +86,7 @@ s_check(cli_t *cli, const cli_opt_spec_t *o, const char *label, const char *s,
         rc = cli_check_rec_id(cli, label, s);
         break;
     case CLI_ENUM:
-        rc = cli_check_enum(cli, label, s, o->set->names);
+        rc = cli_check_enum(cli, label, s, s_set(spec, o)->names);
         break;
     case CLI_POINT:
         rc = cli_parse_point(cli, label, s, pt);
@@ -159,7 +184,7 @@ s_parse(cli_t *cli, const cli_cmd_spec_t *spec, int argc, char **argv, cli_args_
         const char *s = opts[i].arg ? optarg : "";
         s_label(&opts[i], label, sizeof label);
         if (!spec->late_checks &&
-            (rc = s_check(cli, &opts[i], label, s, &a->opt[i], &pt)))
+            (rc = s_check(cli, spec, &opts[i], label, s, &a->opt[i], &pt)))
             return rc;
         if ((rc = s_keep(cli, &opts[i], label, s, &a->opt[i], &pt, argc)))
             return rc;
@@ -183,8 +208,8 @@ s_parse(cli_t *cli, const cli_cmd_spec_t *spec, int argc, char **argv, cli_args_
             return rc;
     }
     for (size_t i = 0; i < nargs && i < a->npos; i++) {
-        if ((rc = s_check(cli, &spec->args[i], spec->args[i].name, a->rest[i], &a->pos[i],
-                          &pt)))
+        if ((rc = s_check(cli, spec, &spec->args[i], spec->args[i].name, a->rest[i],
+                          &a->pos[i], &pt)))
             return rc;
         a->pos[i].s = a->rest[i];
         a->pos[i].n = 1;
@@ -197,7 +222,7 @@ s_parse(cli_t *cli, const cli_cmd_spec_t *spec, int argc, char **argv, cli_args_
             assert(!(opts[i].flags & CLI_REPEAT));
             s_label(&opts[i], label, sizeof label);
             if (a->opt[i].n &&
-                (rc = s_check(cli, &opts[i], label, a->opt[i].s, &a->opt[i], &pt)))
+                (rc = s_check(cli, spec, &opts[i], label, a->opt[i].s, &a->opt[i], &pt)))
                 return rc;
         }
     return -1;
@@ -473,10 +498,11 @@ cli_spec_options(const cli_cmd_spec_t *spec, FILE *out)
         if (o->kind != CLI_ENUM)
             continue;
         /* The values come from the set the check uses: they cannot drift. */
+        const nmirf_valueset_t *set = s_set(spec, o);
         size_t col = HELP_COLUMN;
         fprintf(out, "%*s", HELP_COLUMN, "");
-        for (size_t i = 0; o->set->names[i]; i++) {
-            size_t len = strlen(o->set->names[i]);
+        for (size_t i = 0; set->names[i]; i++) {
+            size_t len = strlen(set->names[i]);
             if (i && col + 1 + len >= WIDTH) {
                 fprintf(out, "\n%*s", HELP_COLUMN, "");
                 col = HELP_COLUMN;
@@ -484,7 +510,7 @@ cli_spec_options(const cli_cmd_spec_t *spec, FILE *out)
                 fputc(' ', out);
                 col++;
             }
-            fputs(o->set->names[i], out);
+            fputs(set->names[i], out);
             col += len;
         }
         fputc('\n', out);
@@ -534,6 +560,64 @@ s_test_run(cli_t *cli, const cli_args_t *a)
     cli_args_pack(a, &pk, 0);
     s_test_runs++;
     return CLI_EXIT_OK;
+}
+
+/* True if an option of o's kind and flags can carry a value of the
+   schema's type: the check it gets is the one the broker's row means. */
+static bool
+s_fits(const cli_opt_spec_t *o, nmirf_field_type_t type)
+{
+    bool repeat = o->flags & CLI_REPEAT;
+    switch (type) {
+    case NMIRF_FIELD_STR:
+    case NMIRF_FIELD_LANGS: /* one language's string */
+        return o->kind == CLI_TEXT && !repeat;
+    case NMIRF_FIELD_ENUM:
+        return o->kind == CLI_ENUM && !repeat;
+    case NMIRF_FIELD_DATE:
+        return o->kind == CLI_DATE && !repeat;
+    case NMIRF_FIELD_REC_ID:
+        return o->kind == CLI_REC && !repeat;
+    case NMIRF_FIELD_ENTITY_ID:
+        return o->kind == CLI_ENTITY && !repeat;
+    case NMIRF_FIELD_UINT:
+        return o->kind == CLI_UINT && !repeat;
+    case NMIRF_FIELD_NUMBER:
+        return o->kind == CLI_NUMBER && !repeat;
+    case NMIRF_FIELD_STR_LIST:
+        return repeat &&
+               (o->kind == CLI_TEXT || o->kind == CLI_ENTITY || o->kind == CLI_REC);
+    case NMIRF_FIELD_POINTS:
+        return repeat && o->kind == CLI_POINT;
+    case NMIRF_FIELD_BIN: /* keys come from files, never from a value */
+        return false;
+    }
+    return false;
+}
+
+/* Checks o of command c against the schema: an option with a field table
+   (its own or c's) and a key or field has a row there, of a kind that
+   fits, whose set it does not contradict and whose limit it does not
+   pass; and every enum has a set and every text a limit, its own or the
+   row's. */
+static void
+s_test_against_schema(const cli_cmd_spec_t *c, const cli_opt_spec_t *o)
+{
+    const nmirf_fields_t *table = o->fields ? o->fields : c->fields;
+    const char *row = o->field ? o->field : o->key;
+    const nmirf_field_t *f = cli_opt_field(c, o);
+    if (table && row) {
+        CHECK(f, "%s: %s: no field '%s' in %s", c->path, o->name, row, table->name);
+        CHECK(!f || s_fits(o, f->type), "%s: %s: its kind does not fit %s's %s", c->path,
+              o->name, table->name, row);
+        CHECK(!f || !o->set || !f->set || o->set == f->set,
+              "%s: %s: a set of its own where %s has one", c->path, o->name, row);
+        CHECK(!f || !o->max || !f->max || o->kind != CLI_TEXT || o->max <= f->max,
+              "%s: %s: takes more than the broker's %zu", c->path, o->name,
+              f ? f->max : 0);
+    }
+    CHECK(o->kind != CLI_ENUM || s_set(c, o), "%s: %s: no value set", c->path, o->name);
+    CHECK(o->kind != CLI_TEXT || s_max(c, o), "%s: %s: no limit", c->path, o->name);
 }
 
 /* Runs the test spec on a NULL-terminated line. */
@@ -664,6 +748,103 @@ cli_spec_test(bool verbose)
     CHECK(cli_spec_dispatch(&cli2, 1, rec) == CLI_EXIT_USAGE);
     char *nosuch[] = {"nosuch", NULL};
     CHECK(cli_spec_dispatch(&cli2, 1, nosuch) == -1);
+    /* A command naming its operation's field table: the options give no
+       set and no limit, the schema's rows do; an option's own wins. */
+    static const cli_opt_spec_t table_opts[] = {
+        {CLI_OPT("status", 0, "S", CLI_ENUM, "status", "the status")},
+        {CLI_OPT("text", 0, "T", CLI_TEXT, "text", "a text")},
+        {CLI_OPT("limit", 0, "N", CLI_UINT, "limit", "at most"), .max = 10},
+        {CLI_OPT("mech", 0, "M", CLI_ENUM, NULL, "a mechanism"), .field = "mechanism"},
+        {CLI_OPT("unit", 0, "U", CLI_TEXT, NULL, "a unit"),
+         .fields = &nmirf_fields_indicator, .field = "unit"},
+        {0},
+    };
+    static const cli_cmd_spec_t table_spec = {.path = "test list",
+                                              .topic = "test",
+                                              .opts = table_opts,
+                                              .fields = &nmirf_fields_rec_list,
+                                              .run = s_test_run};
+    unit_case = "cli_spec_test: field table";
+    CHECK(cli_opt_field(&table_spec, &table_opts[0]) ==
+          nmirf_fields_find(&nmirf_fields_rec_list, "status"));
+    CHECK(cli_opt_field(&table_spec, &table_opts[3]) ==
+          nmirf_fields_find(&nmirf_fields_rec_list, "mechanism"));
+    CHECK(cli_opt_field(&table_spec, &table_opts[4]) ==
+          nmirf_fields_find(&nmirf_fields_indicator, "unit"));
+    CHECK(cli_opt_field(&spec, &opts[0]) == NULL); /* a command without a table */
+    char *at_max = malloc(NMIRF_SHORT_MAX + 2);
+    if (at_max) {
+        memset(at_max, 'x', NMIRF_SHORT_MAX);
+        at_max[NMIRF_SHORT_MAX] = 0;
+        const char *good[] = {"list",   "--status", "implemented", "--text", at_max,
+                              "--mech", "CRC",      "--unit",      at_max,   NULL};
+        int runs = s_test_runs;
+        CHECK(s_test_line(&cli, &table_spec, good) == CLI_EXIT_OK &&
+              s_test_runs == runs + 1);
+        at_max[NMIRF_SHORT_MAX] = 'x';
+        at_max[NMIRF_SHORT_MAX + 1] = 0;
+        const char *long_text[] = {"list", "--text", at_max, NULL};
+        const char *long_unit[] = {"list", "--unit", at_max, NULL};
+        const char *bad_status[] = {"list", "--status", "done", NULL};
+        const char *bad_mech[] = {"list", "--mech", "crc", NULL};
+        const char *own_max[] = {"list", "--limit", "11", NULL};
+        const char **refused[] = {long_text, long_unit, bad_status, bad_mech, own_max};
+        for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+            CHECK(s_test_line(&cli, &table_spec, refused[i]) == CLI_EXIT_USAGE);
+        CHECK(s_test_runs == runs + 1);
+        free(at_max);
+    }
+    /* --help lists the row's values. */
+    text = NULL;
+    len = 0;
+    f = open_memstream(&text, &len);
+    if (f) {
+        cli_spec_options(&table_spec, f);
+        fclose(f);
+        CHECK(strstr(text, "not_started in_progress partially_implemented") != NULL);
+        CHECK(strstr(text, "UPR CAT CCPR") != NULL);
+        free(text);
+    }
+
+    /* Every command against the schema, so that a field table and the
+       options that fill it cannot drift apart. */
+    unit_case = "cli_spec_test: commands against the schema";
+    size_t with_table = 0;
+    for (size_t g = 0; cli_commands[g]; g++)
+        for (const cli_cmd_spec_t *c = cli_commands[g]; c->path; c++) {
+            with_table += c->fields != NULL;
+            for (const cli_opt_spec_t *o = c->args; o && o->name; o++)
+                s_test_against_schema(c, o);
+            for (const cli_opt_spec_t *o = c->opts; o && o->name; o++)
+                s_test_against_schema(c, o);
+        }
+    /* rec export, list and assign, report submit and list, entity enroll
+       (measure add and update name the indicator's per option). */
+    CHECK(with_table >= 6, "%zu commands name a field table", with_table);
+    /* ...and the check sees a drift: a key the table lacks, a kind that
+       does not fit. */
+    static const cli_opt_spec_t drift_opts[] = {
+        {CLI_OPT("nosuch", 0, "S", CLI_TEXT, "nosuch", "no row"), .max = 1},
+        {CLI_OPT("status", 0, "S", CLI_TEXT, "status", "not an enum"), .max = 1},
+        {0},
+    };
+    static const cli_cmd_spec_t drift = {.path = "test drift",
+                                         .topic = "test",
+                                         .opts = drift_opts,
+                                         .fields = &nmirf_fields_rec_list,
+                                         .run = s_test_run};
+    int failures = unit_failures, checks = unit_checks;
+    const char *was = unit_case;
+    for (const cli_opt_spec_t *o = drift_opts; o->name; o++) {
+        unit_case = "cli_spec_test: an expected drift (not a failure)";
+        s_test_against_schema(&drift, o);
+    }
+    int seen = unit_failures - failures;
+    unit_failures = failures; /* the expected ones do not count */
+    unit_checks = checks;
+    unit_case = was;
+    CHECK(seen == 2, "the drifted table gave %d failures, not 2", seen);
+
     msgpack_sbuffer_destroy(&s_test_body);
     return unit_failures;
 }

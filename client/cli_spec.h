@@ -67,13 +67,20 @@ typedef struct {
     char short_name;        /* -X, or 0 for none */
     const char *arg;        /* the value's name in help ("ID"); NULL for a flag */
     cli_kind_t kind;        /* what the value must be */
-    const nmirf_valueset_t *set; /* CLI_ENUM: the values (the schema's, or a
-                                    command's own: CLI_SET) */
-    size_t max;             /* CLI_TEXT: bytes; CLI_UINT: largest value (0: any) */
+    const nmirf_valueset_t *set; /* CLI_ENUM: the values, where the field
+                                    table has none (a command's own: CLI_SET) */
+    size_t max;                  /* CLI_TEXT: bytes; CLI_UINT: largest value (0: any);
+                                    0 takes the field table's */
     const char *unit;       /* CLI_UINT: the unit in "N days is over MAX", or NULL */
     unsigned flags;         /* CLI_REPEAT, CLI_OPTIONAL, CLI_HIDDEN */
     size_t max_times;       /* CLI_REPEAT: how many at most (0: no limit) */
     const char *key;        /* the body key it fills; NULL if the command reads it */
+    const char *field;      /* the field table's row it is checked against when
+                               that is not key (a value the command packs
+                               itself: --role, --name-fr's "names"), or NULL */
+    const nmirf_fields_t *fields; /* the table of that row when it is not the
+                                     command's (--indicator's "name" in
+                                     nmirf_fields_indicator), or NULL */
     const char *missing;    /* the message if it is absent; NULL if not required */
     const char *help;       /* help, lines separated by '\n'; NULL for positionals */
 } cli_opt_spec_t;
@@ -102,6 +109,12 @@ typedef struct cli_cmd_spec_s {
     const char *flag_alias;     /* a group flag that runs it ("--html"), or NULL */
     const cli_opt_spec_t *args; /* positional arguments, or NULL for none */
     const cli_opt_spec_t *opts; /* options, or NULL for none */
+    /* The operation's body in the schema (nmirf_fields_rec_list), or NULL:
+       an option or argument with a key (or a field) whose row is in it
+       takes its value set and its limit from that row unless it gives
+       its own, so the CLI refuses what the broker would. cli_spec_test
+       checks that every such key has a row of a kind that fits. */
+    const nmirf_fields_t *fields;
     const char *expect;         /* the arguments in count messages, or NULL
                                    for their names ("no argument" for none) */
     bool own_count;             /* the command checks the count itself (it
@@ -184,6 +197,10 @@ extern const cli_cmd_spec_t *const cli_commands[];
    after prefix ("usage: "), cut to stay under 80 columns, the following
    lines indented under the first argument. */
 void cli_spec_usage(const cli_cmd_spec_t *spec, const char *prefix, FILE *out);
+
+/* The schema's row that o of spec is checked against (o's own table or
+   spec's, o's field or key), or NULL if none. Borrowed, static. */
+const nmirf_field_t *cli_opt_field(const cli_cmd_spec_t *spec, const cli_opt_spec_t *o);
 
 /* Writes the option lines of spec's --help. */
 void cli_spec_options(const cli_cmd_spec_t *spec, FILE *out);

@@ -13,29 +13,13 @@
 */
 #include "nmirf_checkpoint.h"
 #include "unit.h"
+#include "vectors/vectors_hex.h"
 
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Decodes the hex string of key in c into a malloc'd buffer; NULL if
-   absent or not hex. */
-static uint8_t *
-s_unhex(const json_t *c, const char *key, size_t *len)
-{
-    const char *hex = json_string_value(json_object_get(c, key));
-    if (!hex)
-        return NULL;
-    size_t n = strlen(hex) / 2;
-    uint8_t *out = malloc(n ? n : 1);
-    if (out && sodium_hex2bin(out, n, hex, strlen(hex), NULL, len, NULL) != 0) {
-        free(out);
-        return NULL;
-    }
-    return out;
-}
 
 /* True if the buffer holds exactly len bytes equal to want. */
 static bool
@@ -48,10 +32,10 @@ static void
 s_good(const json_t *c, const uint8_t *pk, const uint8_t *sk)
 {
     size_t head_len = 0, signed_len = 0, sig_len = 0, len = 0;
-    uint8_t *head = s_unhex(c, "head", &head_len);
-    uint8_t *signed_part = s_unhex(c, "signed_hex", &signed_len);
-    uint8_t *sig = s_unhex(c, "signature", &sig_len);
-    uint8_t *bytes = s_unhex(c, "hex", &len);
+    uint8_t *head = vectors_unhex(json_object_get(c, "head"), &head_len);
+    uint8_t *signed_part = vectors_unhex(json_object_get(c, "signed_hex"), &signed_len);
+    uint8_t *sig = vectors_unhex(json_object_get(c, "signature"), &sig_len);
+    uint8_t *bytes = vectors_unhex(json_object_get(c, "hex"), &len);
     uint64_t seq = (uint64_t)json_integer_value(json_object_get(c, "seq"));
     uint64_t ts = (uint64_t)json_integer_value(json_object_get(c, "ts"));
     CHECK(head && head_len == NMIRF_HASH_LEN && signed_part && sig &&
@@ -121,7 +105,7 @@ static void
 s_refused(const json_t *c)
 {
     size_t len = 0;
-    uint8_t *bytes = s_unhex(c, "hex", &len);
+    uint8_t *bytes = vectors_unhex(json_object_get(c, "hex"), &len);
     CHECK(bytes != NULL, "no hex");
     nmirf_checkpoint_t cp;
     char why[128] = "";
@@ -149,8 +133,8 @@ main(int argc, char **argv)
     CHECK(json_integer_value(json_object_get(root, "protocol")) == NMIRF_PROTOCOL_VERSION,
           "vectors are for another protocol version");
     size_t seed_len = 0, pk_len = 0;
-    uint8_t *seed = s_unhex(root, "seed", &seed_len);
-    uint8_t *want_pk = s_unhex(root, "sign_public", &pk_len);
+    uint8_t *seed = vectors_unhex(json_object_get(root, "seed"), &seed_len);
+    uint8_t *want_pk = vectors_unhex(json_object_get(root, "sign_public"), &pk_len);
     uint8_t pk[NMIRF_SIGN_PK_LEN], sk[NMIRF_SIGN_SK_LEN];
     CHECK(seed && seed_len == 32 && want_pk && pk_len == sizeof pk, "no seed or key");
     if (seed && seed_len == 32)

@@ -17,18 +17,17 @@ static const char *const s_ops[NMIRF_CTL_OP_COUNT] = {
     "digest", "rec.list", "rec.show", "measure.list",
 };
 
-/* The value sets a request may name (PROTOCOL.md section 6). */
-static const char *const s_statuses[] = {
-    "not_started", "in_progress",     "partially_implemented",
-    "implemented", "not_implemented",
-};
-static const char *const s_mechanisms[] = {
-    "UPR", "CAT", "CCPR", "CESCR", "CEDAW", "CERD", "CRC", "CRPD", "CMW", "CED", "SP",
-};
-static const char *const s_scopes[] = {"all", "ours", "lead", "contributor"};
-static const char *const s_dues[] = {"", "overdue", "due_soon"};
+/* Names before the NULL of a NULL-terminated array. */
+#define NAMES(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+/* rec.list's own value sets (CONTROL.md), indexed by nmirf_ctl_scope_t
+   and nmirf_ctl_due_t; its statuses and mechanisms are the protocol's,
+   nmirf_statuses and nmirf_mechanisms. */
+static const char *const s_scope_names[] = {"all", "ours", "lead", "contributor", NULL};
+static const nmirf_valueset_t s_scopes = {"scope", s_scope_names, NAMES(s_scope_names)};
+/* s_due_names[0] stands for NMIRF_CTL_DUE_ANY, never a wire value. */
+static const char *const s_due_names[] = {"", "overdue", "due_soon", NULL};
+static const nmirf_valueset_t s_dues = {"due", s_due_names, NAMES(s_due_names)};
 
 const char *
 nmirf_ctl_op_name(nmirf_ctl_op_t op)
@@ -43,47 +42,6 @@ nmirf_ctl_op_from_name(const char *name)
         if (strcmp(name, s_ops[i]) == 0)
             return (nmirf_ctl_op_t)i;
     return NMIRF_CTL_OP_COUNT;
-}
-
-/* Index of s in set, or -1. */
-static int
-s_index(const char *const *set, size_t n, const char *s)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(set[i], s) == 0)
-            return (int)i;
-    return -1;
-}
-
-bool
-nmirf_ctl_is_status(const char *s)
-{
-    return s_index(s_statuses, COUNT(s_statuses), s) >= 0;
-}
-
-bool
-nmirf_ctl_is_mechanism(const char *s)
-{
-    return s_index(s_mechanisms, COUNT(s_mechanisms), s) >= 0;
-}
-
-/* True if s[0..len) is a calendar date YYYY-MM-DD from 1900 on (as
-   nmirf_date_valid, which lives with the clients' utilities). */
-static bool
-s_date_valid(const char *s, size_t len)
-{
-    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (len != 10 || s[4] != '-' || s[7] != '-')
-        return false;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            return false;
-    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
-    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > days[m - 1])
-        return false;
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return !(m == 2 && d == 29 && !leap);
 }
 
 /* --- encoding ---------------------------------------------------------- */
@@ -149,19 +107,20 @@ s_body_pack(msgpack_packer *pk, msgpack_sbuffer *out, const nmirf_ctl_request_t 
         return 0;
     case NMIRF_CTL_REC_LIST: {
         const nmirf_ctl_rec_list_t *l = &req->rec_list;
-        if ((unsigned)l->scope >= COUNT(s_scopes) || (unsigned)l->due >= COUNT(s_dues))
+        if ((unsigned)l->scope >= (unsigned)s_scopes.count ||
+            (unsigned)l->due >= (unsigned)s_dues.count)
             return -1;
         msgpack_pack_map(pk, l->has_scope + !!l->status[0] + !!l->mechanism[0] +
                                  (l->due != NMIRF_CTL_DUE_ANY) + !!l->q[0] +
                                  s_clock_count(&l->clock) + l->has_offset + l->has_limit);
         if (l->has_scope)
-            nmirf_mp_pack_kv_str(pk, "scope", s_scopes[l->scope]);
+            nmirf_mp_pack_kv_str(pk, "scope", s_scope_names[l->scope]);
         if (l->status[0])
             nmirf_mp_pack_kv_str(pk, "status", l->status);
         if (l->mechanism[0])
             nmirf_mp_pack_kv_str(pk, "mechanism", l->mechanism);
         if (l->due != NMIRF_CTL_DUE_ANY)
-            nmirf_mp_pack_kv_str(pk, "due", s_dues[l->due]);
+            nmirf_mp_pack_kv_str(pk, "due", s_due_names[l->due]);
         if (l->q[0])
             nmirf_mp_pack_kv_str(pk, "q", l->q);
         s_clock_pack(pk, &l->clock);
@@ -241,7 +200,7 @@ s_clock_field(const char *op, const msgpack_object *k, const msgpack_object *v,
 {
     if (nmirf_mp_str_is(k, "today")) {
         if (nmirf_mp_strcpy(v, c->today, sizeof c->today) ||
-            !s_date_valid(c->today, strlen(c->today))) {
+            !nmirf_date_valid(c->today, strlen(c->today))) {
             WHY("%s: today must be a date YYYY-MM-DD", op);
             return NMIRF_E_BAD_REQUEST;
         }
@@ -250,9 +209,9 @@ s_clock_field(const char *op, const msgpack_object *k, const msgpack_object *v,
     }
     if (nmirf_mp_str_is(k, "due_soon_days")) {
         if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-            v->via.u64 > NMIRF_CONTROL_DUE_SOON_MAX) {
+            v->via.u64 > NMIRF_DUE_SOON_MAX) {
             WHY("%s: due_soon_days must be an integer from 0 to %d", op,
-                NMIRF_CONTROL_DUE_SOON_MAX);
+                NMIRF_DUE_SOON_MAX);
             return NMIRF_E_BAD_REQUEST;
         }
         c->has_due_soon = true;
@@ -263,20 +222,20 @@ s_clock_field(const char *op, const msgpack_object *k, const msgpack_object *v,
 }
 
 /* Copies a recommendation id: a non-empty str of at most
-   NMIRF_CONTROL_REC_ID_MAX bytes. */
+   NMIRF_REC_ID_MAX bytes. */
 static nmirf_code_t
-s_rec_id(const char *op, const msgpack_object *v, char out[NMIRF_CONTROL_REC_ID_MAX + 1],
+s_rec_id(const char *op, const msgpack_object *v, char out[NMIRF_REC_ID_MAX + 1],
          char *why, size_t whylen)
 {
     if (!v || v->type != MSGPACK_OBJECT_STR || v->via.str.size == 0) {
         WHY("%s: rec must be a recommendation id (a non-empty str)", op);
         return NMIRF_E_BAD_REQUEST;
     }
-    if (v->via.str.size > NMIRF_CONTROL_REC_ID_MAX) {
-        WHY("%s: rec is longer than %d bytes", op, NMIRF_CONTROL_REC_ID_MAX);
+    if (v->via.str.size > NMIRF_REC_ID_MAX) {
+        WHY("%s: rec is longer than %d bytes", op, NMIRF_REC_ID_MAX);
         return NMIRF_E_TOO_LARGE;
     }
-    if (nmirf_mp_strcpy(v, out, NMIRF_CONTROL_REC_ID_MAX + 1)) {
+    if (nmirf_mp_strcpy(v, out, NMIRF_REC_ID_MAX + 1)) {
         WHY("%s: rec holds a NUL", op);
         return NMIRF_E_BAD_REQUEST;
     }
@@ -345,13 +304,13 @@ s_mine(const msgpack_object *body, nmirf_ctl_clock_t *c, char *why, size_t whyle
     return NMIRF_OK;
 }
 
-/* A str value of one of set's names into *index. */
+/* A str value of one of set's names into *index; never "" (s_dues). */
 static nmirf_code_t
-s_enum(const char *op, const char *key, const msgpack_object *v, const char *const *set,
-       size_t n, int *index, char *why, size_t whylen)
+s_enum(const char *op, const char *key, const msgpack_object *v,
+       const nmirf_valueset_t *set, int *index, char *why, size_t whylen)
 {
-    char s[32];
-    *index = nmirf_mp_strcpy(v, s, sizeof s) == 0 && s[0] ? s_index(set, n, s) : -1;
+    bool str = v->type == MSGPACK_OBJECT_STR && v->via.str.size > 0;
+    *index = str ? nmirf_valueset_find(set, v->via.str.ptr, v->via.str.size) : -1;
     if (*index < 0) {
         WHY("%s: %s is not one of its values (CONTROL.md)", op, key);
         return NMIRF_E_BAD_REQUEST;
@@ -375,23 +334,22 @@ s_rec_list(const msgpack_object *body, nmirf_ctl_rec_list_t *l, char *why, size_
             return (nmirf_code_t)rc;
         nmirf_code_t code = NMIRF_OK;
         if (nmirf_mp_str_is(k, "scope")) {
-            code = s_enum("rec.list", "scope", v, s_scopes, COUNT(s_scopes), &ix, why,
-                          whylen);
+            code = s_enum("rec.list", "scope", v, &s_scopes, &ix, why, whylen);
             l->has_scope = true;
             l->scope = (nmirf_ctl_scope_t)ix;
         } else if (nmirf_mp_str_is(k, "status")) {
-            code = s_enum("rec.list", "status", v, s_statuses, COUNT(s_statuses), &ix,
-                          why, whylen);
+            code = s_enum("rec.list", "status", v, &nmirf_statuses, &ix, why, whylen);
             if (code == NMIRF_OK)
-                snprintf(l->status, sizeof l->status, "%s", s_statuses[ix]);
+                snprintf(l->status, sizeof l->status, "%s", nmirf_statuses.names[ix]);
         } else if (nmirf_mp_str_is(k, "mechanism")) {
-            code = s_enum("rec.list", "mechanism", v, s_mechanisms, COUNT(s_mechanisms),
-                          &ix, why, whylen);
+            code =
+                s_enum("rec.list", "mechanism", v, &nmirf_mechanisms, &ix, why, whylen);
             if (code == NMIRF_OK)
-                snprintf(l->mechanism, sizeof l->mechanism, "%s", s_mechanisms[ix]);
+                snprintf(l->mechanism, sizeof l->mechanism, "%s",
+                         nmirf_mechanisms.names[ix]);
         } else if (nmirf_mp_str_is(k, "due")) {
             /* s_dues[0] is "any", never a wire value: s_enum refuses "". */
-            code = s_enum("rec.list", "due", v, s_dues, COUNT(s_dues), &ix, why, whylen);
+            code = s_enum("rec.list", "due", v, &s_dues, &ix, why, whylen);
             l->due = (nmirf_ctl_due_t)ix;
         } else if (nmirf_mp_str_is(k, "q")) {
             if (v->type != MSGPACK_OBJECT_STR || v->via.str.size == 0 ||

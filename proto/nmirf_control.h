@@ -22,18 +22,23 @@
 #include <stdint.h>
 
 #include "nmirf_codes.h"
+#include "nmirf_schema.h"
 #include "nmirf_wire.h"
 
+/* The control protocol's own limits. What it shares with the broker's
+   protocol comes from nmirf_schema.h: a recommendation id's length
+   (NMIRF_REC_ID_MAX), an entity id's (NMIRF_ENTITY_ID_MAX), the due-soon
+   horizon's bound (NMIRF_DUE_SOON_MAX), the statuses and mechanisms
+   (nmirf_statuses, nmirf_mechanisms) and what a date is
+   (nmirf_date_valid). */
 #define NMIRF_CONTROL_VERSION 1                /* `v` of a request */
 #define NMIRF_CONTROL_MAX (2 * 1024 * 1024)    /* one request frame, bytes */
 #define NMIRF_CONTROL_WAIT_MAX_MS 600000       /* longest wait_ms of a submit */
 #define NMIRF_CONTROL_DUE_SOON_DEFAULT 14      /* due-soon horizon, the broker's */
-#define NMIRF_CONTROL_DUE_SOON_MAX 3650        /* ...and its limit, as the broker's */
 #define NMIRF_CONTROL_LIMIT_DEFAULT 50         /* rec.list page, items */
 #define NMIRF_CONTROL_LIMIT_MAX 500            /* largest rec.list page */
 #define NMIRF_CONTROL_OFFSET_MAX 1000000000ULL /* largest rec.list offset */
 #define NMIRF_CONTROL_QUERY_MAX 256            /* rec.list text search, bytes */
-#define NMIRF_CONTROL_REC_ID_MAX 64            /* a recommendation id, bytes */
 #define NMIRF_CONTROL_REPLICA_PAIRS 5          /* entries nmirf_ctl_replica_pack packs */
 
 /* The operations. */
@@ -73,10 +78,10 @@ typedef enum {
 /* The day and horizon a deadline is judged against (mine, rec.list,
    rec.show). Left out, the agent uses its own UTC date and 14 days. */
 typedef struct {
-    bool has_today;         /* today given */
-    char today[11];         /* YYYY-MM-DD */
-    bool has_due_soon;      /* due_soon_days given */
-    uint64_t due_soon_days; /* 0..NMIRF_CONTROL_DUE_SOON_MAX */
+    bool has_today;                 /* today given */
+    char today[NMIRF_DATE_LEN + 1]; /* YYYY-MM-DD */
+    bool has_due_soon;              /* due_soon_days given */
+    uint64_t due_soon_days;         /* 0..NMIRF_DUE_SOON_MAX */
 } nmirf_ctl_clock_t;
 
 /* submit: a write for the outbox. */
@@ -98,8 +103,8 @@ typedef struct {
     nmirf_ctl_clock_t clock;             /* today, due_soon_days */
     bool has_scope;                      /* scope given */
     nmirf_ctl_scope_t scope;             /* default ALL */
-    char status[32];                     /* implementation status, "" any */
-    char mechanism[8];                   /* mechanism, "" any */
+    char status[NMIRF_ENUM_MAX + 1];     /* implementation status, "" any */
+    char mechanism[NMIRF_ENUM_MAX + 1];  /* mechanism, "" any */
     nmirf_ctl_due_t due;                 /* deadline filter */
     char q[NMIRF_CONTROL_QUERY_MAX + 1]; /* text search, "" none */
     bool has_offset;                     /* offset given */
@@ -110,14 +115,14 @@ typedef struct {
 
 /* rec.show: one recommendation. */
 typedef struct {
-    char rec[NMIRF_CONTROL_REC_ID_MAX + 1]; /* its id */
+    char rec[NMIRF_REC_ID_MAX + 1];         /* its id */
     nmirf_ctl_clock_t clock;                /* today, due_soon_days */
 } nmirf_ctl_rec_show_t;
 
 /* measure.list: ours, or one recommendation's. */
 typedef struct {
     bool has_rec;                           /* rec given */
-    char rec[NMIRF_CONTROL_REC_ID_MAX + 1]; /* its id */
+    char rec[NMIRF_REC_ID_MAX + 1];         /* its id */
 } nmirf_ctl_measure_list_t;
 
 /* A control request. Only the part of op is read (encode) or set
@@ -234,13 +239,5 @@ void nmirf_ctl_digest_pack(msgpack_packer *pk, const nmirf_ctl_digest_t *d);
 /* Decodes a digest body. Returns NMIRF_OK or BAD_REQUEST with a reason. */
 nmirf_code_t nmirf_ctl_digest_decode(const msgpack_object *body, nmirf_ctl_digest_t *d,
                                      char *why, size_t whylen);
-
-/* --- value sets the requests name ------------------------------------- */
-
-/* True if s is an implementation status (PROTOCOL.md section 6). */
-bool nmirf_ctl_is_status(const char *s);
-
-/* True if s is a mechanism (PROTOCOL.md section 6). */
-bool nmirf_ctl_is_mechanism(const char *s);
 
 #endif

@@ -14,36 +14,12 @@
 #include "nmirf_control.h"
 #include "nmirf_mp.h"
 #include "unit.h"
+#include "vectors/vectors_hex.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Bytes of a hex JSON string (caller frees; "" gives a 1-byte buffer of
-   length 0), or NULL if j is not one. */
-static uint8_t *
-s_unhex(const json_t *j, size_t *len)
-{
-    *len = 0;
-    if (!json_is_string(j))
-        return NULL;
-    const char *h = json_string_value(j);
-    size_t n = strlen(h);
-    if (n % 2)
-        return NULL;
-    uint8_t *out = malloc(n / 2 + 1);
-    for (size_t i = 0; i < n / 2; i++) {
-        unsigned v;
-        if (sscanf(h + 2 * i, "%2x", &v) != 1) {
-            free(out);
-            return NULL;
-        }
-        out[i] = (uint8_t)v;
-    }
-    *len = n / 2;
-    return out;
-}
 
 /* Decodes buf as a request; returns the code, req filled. */
 static nmirf_code_t
@@ -154,7 +130,7 @@ s_reply_case(const json_t *c, const uint8_t *buf, size_t len)
     } else
         CHECK(r->body.type == MSGPACK_OBJECT_NIL, "a refusal has body nil");
     size_t blen;
-    uint8_t *want = s_unhex(json_object_get(c, "body_hex"), &blen);
+    uint8_t *want = vectors_unhex(json_object_get(c, "body_hex"), &blen);
     if (want)
         CHECK(body.size == blen && memcmp(body.data, want, blen) == 0,
               "the body does not pack back to its bytes");
@@ -188,7 +164,7 @@ s_vectors(const char *path)
         unit_case = json_string_value(json_object_get(c, "name"));
         const char *kind = json_string_value(json_object_get(c, "kind"));
         size_t len;
-        uint8_t *buf = s_unhex(json_object_get(c, "hex"), &len);
+        uint8_t *buf = vectors_unhex(json_object_get(c, "hex"), &len);
         CHECK(buf, "no hex");
         if (!buf)
             continue;
@@ -302,7 +278,7 @@ static void
 s_limits(void)
 {
     unit_case = "limits";
-    s_uint_edge("mine", "due_soon_days", NMIRF_CONTROL_DUE_SOON_MAX, NMIRF_E_BAD_REQUEST);
+    s_uint_edge("mine", "due_soon_days", NMIRF_DUE_SOON_MAX, NMIRF_E_BAD_REQUEST);
     s_uint_edge("rec.list", "limit", NMIRF_CONTROL_LIMIT_MAX, NMIRF_E_BAD_REQUEST);
     s_uint_edge("rec.list", "offset", NMIRF_CONTROL_OFFSET_MAX, NMIRF_E_BAD_REQUEST);
     uint64_t zero = 0;
@@ -311,10 +287,10 @@ s_limits(void)
     s_str_len("rec.list", "q", NMIRF_CONTROL_QUERY_MAX, NMIRF_OK);
     s_str_len("rec.list", "q", NMIRF_CONTROL_QUERY_MAX + 1, NMIRF_E_TOO_LARGE);
     s_str_len("rec.list", "q", 0, NMIRF_E_BAD_REQUEST);
-    s_str_len("rec.show", "rec", NMIRF_CONTROL_REC_ID_MAX, NMIRF_OK);
-    s_str_len("rec.show", "rec", NMIRF_CONTROL_REC_ID_MAX + 1, NMIRF_E_TOO_LARGE);
+    s_str_len("rec.show", "rec", NMIRF_REC_ID_MAX, NMIRF_OK);
+    s_str_len("rec.show", "rec", NMIRF_REC_ID_MAX + 1, NMIRF_E_TOO_LARGE);
     s_str_len("rec.show", "rec", 0, NMIRF_E_BAD_REQUEST);
-    s_str_len("measure.list", "rec", NMIRF_CONTROL_REC_ID_MAX + 1, NMIRF_E_TOO_LARGE);
+    s_str_len("measure.list", "rec", NMIRF_REC_ID_MAX + 1, NMIRF_E_TOO_LARGE);
     s_str_len("measure.list", "recs", 3, NMIRF_E_BAD_REQUEST);
     s_key = "status";
     CHECK(s_code_of("rec.list", s_pack_str, "implemented") == NMIRF_OK, "status");

@@ -137,6 +137,27 @@ nmirf_valueset_name(const nmirf_valueset_t *set, int i)
     return i >= 0 && i < set->count ? set->names[i] : NULL;
 }
 
+/* --- dates -------------------------------------------------------------- */
+
+bool
+nmirf_date_valid(const char *s, size_t len)
+{
+    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (len != NMIRF_DATE_LEN || s[4] != '-' || s[7] != '-')
+        return false;
+    for (int i = 0; i < NMIRF_DATE_LEN; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return false;
+    /* Digit by digit: s may be a string inside a msgpack buffer, with no
+       NUL after it. */
+    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
+    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > days[m - 1])
+        return false;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return !(m == 2 && d == 29 && !leap);
+}
+
 /* --- field tables ------------------------------------------------------ */
 
 /* A field table over a static array. */

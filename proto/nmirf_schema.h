@@ -180,6 +180,13 @@ bool nmirf_valueset_has(const nmirf_valueset_t *set, const char *s);
 /* The wire name of index i, or NULL if i is out of range. Borrowed. */
 const char *nmirf_valueset_name(const nmirf_valueset_t *set, int i);
 
+/* --- dates -------------------------------------------------------------- */
+
+/* True if the len bytes at s are a calendar date YYYY-MM-DD from 1900 on
+   (section 6): what a NMIRF_FIELD_DATE is, for the broker, the agent's
+   control protocol and every client alike. s need not be NUL-terminated. */
+bool nmirf_date_valid(const char *s, size_t len);
+
 /* --- field tables ------------------------------------------------------ */
 
 /* The type of a body field, and so which check it gets. */

@@ -9,8 +9,8 @@
     schema's (nmirf_codes.c has no list of its own). The limits PROTOCOL.md
     states in words are the schema's numbers, and the bodies of the
     operations that have a field table are the ones the spec's tables
-    give. Prints "file:line: case: what" per failed check, one summary
-    line at the end.
+    give. A date is checked as section 6 says. Prints "file:line: case:
+    what" per failed check, one summary line at the end.
 */
 #include "nmirf_codes.h"
 #include "nmirf_schema.h"
@@ -267,6 +267,23 @@ main(int argc, char **argv)
     CHECK(nmirf_fields_find(&nmirf_fields_entity_enroll, "sign_key")->max ==
               NMIRF_SIGN_PK_LEN,
           "sign_key is an Ed25519 public key");
+
+    /* What a date is: the one check the broker, the control protocol and
+       the clients share. */
+    unit_case = "date";
+    static const char *const good[] = {"2025-01-31", "2024-02-29", "2000-02-29",
+                                       "1900-01-01", "9999-12-31"};
+    static const char *const bad[] = {"2025-02-29", "1900-02-29", "1899-12-31",
+                                      "2025-13-01", "2025-00-10", "2025-04-31",
+                                      "2025-01-00", "2025/01/01", "2025-1-01",
+                                      "20250101xx", "+025-01-01", ""};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        CHECK(nmirf_date_valid(good[i], strlen(good[i])), "%s refused", good[i]);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(!nmirf_date_valid(bad[i], strlen(bad[i])), "'%s' taken", bad[i]);
+    /* Only the len bytes count: a date inside a longer buffer. */
+    CHECK(nmirf_date_valid("2025-01-31T00", 10), "a prefix of 10 bytes");
+    CHECK(!nmirf_date_valid("2025-01-31", 9), "9 bytes");
 
     free(s_spec);
     return unit_done("codec_schema");

@@ -12,6 +12,7 @@
 #include "nmirf_mp.h"
 #include "unit.h"
 #include "nmirf_wire.h"
+#include "vectors/vectors_hex.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -23,36 +24,12 @@ static uint8_t s_pk[NMIRF_SIGN_PK_LEN]; /* public key of the vectors' seed */
 static uint8_t s_sk[NMIRF_SIGN_SK_LEN]; /* its secret key */
 static json_t *unit_cases;              /* the vectors' case array */
 
-/* Bytes of a hex JSON string (caller frees), or NULL if j is not one. */
-static uint8_t *
-s_unhex(const json_t *j, size_t *len)
-{
-    *len = 0;
-    if (!json_is_string(j))
-        return NULL;
-    const char *h = json_string_value(j);
-    size_t n = strlen(h);
-    if (n % 2)
-        return NULL;
-    uint8_t *out = malloc(n / 2 + 1);
-    for (size_t i = 0; i < n / 2; i++) {
-        unsigned v;
-        if (sscanf(h + 2 * i, "%2x", &v) != 1) {
-            free(out);
-            return NULL;
-        }
-        out[i] = (uint8_t)v;
-    }
-    *len = n / 2;
-    return out;
-}
-
-/* Like s_unhex for a field that must be exactly len bytes; false if not. */
+/* Like vectors_unhex for a field that must be exactly len bytes; false if not. */
 static bool
 s_unhex_n(const json_t *j, uint8_t *out, size_t len)
 {
     size_t n;
-    uint8_t *b = s_unhex(j, &n);
+    uint8_t *b = vectors_unhex(j, &n);
     bool ok = b && n == len;
     if (ok)
         memcpy(out, b, len);
@@ -86,7 +63,7 @@ s_mp_is_json(const msgpack_object *o, const json_t *j)
                                            o->via.str.ptr, o->via.str.size);
     case MSGPACK_OBJECT_BIN: {
         size_t n;
-        uint8_t *b = s_unhex(json_object_get(j, "$bin"), &n);
+        uint8_t *b = vectors_unhex(json_object_get(j, "$bin"), &n);
         bool ok = json_is_object(j) && json_object_size(j) == 1 && b &&
                   s_same(b, n, o->via.bin.ptr, o->via.bin.size);
         free(b);
@@ -123,7 +100,7 @@ static bool
 s_packs_to(const msgpack_object *obj, const json_t *hex)
 {
     size_t n;
-    uint8_t *want = s_unhex(hex, &n);
+    uint8_t *want = vectors_unhex(hex, &n);
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
@@ -163,8 +140,8 @@ s_check_request(const json_t *c)
 {
     const json_t *f = json_object_get(c, "fields");
     size_t len, blen;
-    uint8_t *bytes = s_unhex(json_object_get(c, "hex"), &len);
-    uint8_t *body = s_unhex(json_object_get(f, "body_hex"), &blen);
+    uint8_t *bytes = vectors_unhex(json_object_get(c, "hex"), &len);
+    uint8_t *body = vectors_unhex(json_object_get(f, "body_hex"), &blen);
     uint8_t sig[NMIRF_SIG_LEN], id[NMIRF_ID_LEN];
     CHECK(bytes && body, "hex or body_hex missing");
     CHECK(s_unhex_n(json_object_get(c, "signature"), sig, sizeof sig),
@@ -246,14 +223,14 @@ s_check_reply(const json_t *c)
 {
     const json_t *f = json_object_get(c, "fields");
     size_t len, blen = 0;
-    uint8_t *bytes = s_unhex(json_object_get(c, "hex"), &len);
+    uint8_t *bytes = vectors_unhex(json_object_get(c, "hex"), &len);
     const json_t *jid = json_object_get(f, "id");
     uint8_t id[NMIRF_ID_LEN];
     bool with_id = !json_is_null(jid);
     CHECK(!with_id || s_unhex_n(jid, id, sizeof id), "id is neither null nor 16 bytes");
     uint8_t *body = NULL;
     if (!json_is_null(json_object_get(f, "body_hex")))
-        body = s_unhex(json_object_get(f, "body_hex"), &blen);
+        body = vectors_unhex(json_object_get(f, "body_hex"), &blen);
     nmirf_code_t code = nmirf_code_from_name(s_str(f, "code"));
     CHECK(bytes, "hex missing");
     CHECK(code != NMIRF_CODE_COUNT, "unknown code '%s'", s_str(f, "code"));
@@ -295,8 +272,8 @@ s_check_event(const json_t *c)
 {
     const json_t *f = json_object_get(c, "fields");
     size_t len, dlen;
-    uint8_t *bytes = s_unhex(json_object_get(c, "hex"), &len);
-    uint8_t *data = s_unhex(json_object_get(f, "data_hex"), &dlen);
+    uint8_t *bytes = vectors_unhex(json_object_get(c, "hex"), &len);
+    uint8_t *data = vectors_unhex(json_object_get(f, "data_hex"), &dlen);
     uint8_t req[NMIRF_ID_LEN], req_hash[NMIRF_HASH_LEN], prev[NMIRF_HASH_LEN];
     uint8_t hash[NMIRF_HASH_LEN], h[NMIRF_HASH_LEN];
     bool with_req = !json_is_null(json_object_get(f, "req"));
@@ -378,8 +355,8 @@ s_check_event(const json_t *c)
     if (json_is_string(rj)) {
         const json_t *r = s_find(json_string_value(rj));
         size_t elen = 0, slen = 0;
-        uint8_t *renv = r ? s_unhex(json_object_get(r, "hex"), &elen) : NULL;
-        uint8_t *rsig = r ? s_unhex(json_object_get(r, "signature"), &slen) : NULL;
+        uint8_t *renv = r ? vectors_unhex(json_object_get(r, "hex"), &elen) : NULL;
+        uint8_t *rsig = r ? vectors_unhex(json_object_get(r, "signature"), &slen) : NULL;
         uint8_t rid[NMIRF_ID_LEN];
         CHECK(renv && rsig, "no request %s", json_string_value(rj));
         if (renv && rsig) {
@@ -408,7 +385,7 @@ s_check_envelope(const json_t *c)
     const json_t *gen = json_object_get(c, "generate");
     if (gen) {
         size_t plen = 0;
-        uint8_t *prefix = s_unhex(json_object_get(gen, "prefix_hex"), &plen);
+        uint8_t *prefix = vectors_unhex(json_object_get(gen, "prefix_hex"), &plen);
         uint8_t fill = 0;
         CHECK(prefix && s_unhex_n(json_object_get(gen, "fill"), &fill, 1),
               "generate lacks prefix_hex or fill");
@@ -420,7 +397,7 @@ s_check_envelope(const json_t *c)
         }
         free(prefix);
     } else {
-        bytes = s_unhex(json_object_get(c, "hex"), &len);
+        bytes = vectors_unhex(json_object_get(c, "hex"), &len);
     }
     CHECK(bytes, "no bytes");
     if (!bytes)
@@ -447,7 +424,7 @@ static void
 s_check_msgpack(const json_t *c)
 {
     size_t len;
-    uint8_t *bytes = s_unhex(json_object_get(c, "hex"), &len);
+    uint8_t *bytes = vectors_unhex(json_object_get(c, "hex"), &len);
     CHECK(bytes, "no bytes");
     if (!bytes)
         return;
@@ -665,7 +642,7 @@ s_requests(void)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *j = json_string(bad[i].hex);
         size_t n;
-        uint8_t *b = s_unhex(j, &n);
+        uint8_t *b = vectors_unhex(j, &n);
         json_decref(j);
         msgpack_sbuffer sb = {.size = n, .data = (char *)b, .alloc = n};
         bool has_id;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "nmirf_mp.h"
+#include "nmirf_schema.h"
 #include "nmirf_util.h"
 #include "replica_query.h"
 

@@ -36,23 +36,6 @@ nmirf_date_of(uint64_t ms, char buf[11])
     strftime(buf, 11, "%Y-%m-%d", &tm);
 }
 
-bool
-nmirf_date_valid(const char *s, size_t len)
-{
-    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (len != 10 || s[4] != '-' || s[7] != '-')
-        return false;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            return false;
-    int y = atoi(s), m = (s[5] - '0') * 10 + (s[6] - '0'),
-        d = (s[8] - '0') * 10 + (s[9] - '0');
-    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > days[m - 1])
-        return false;
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return !(m == 2 && d == 29 && !leap);
-}
-
 int64_t
 nmirf_date_days(const char *s)
 {

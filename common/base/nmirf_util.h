@@ -21,10 +21,8 @@ uint64_t nmirf_mono_us(void);
 /* Writes today's UTC date for time ms as YYYY-MM-DD into buf[11]. */
 void nmirf_date_of(uint64_t ms, char buf[11]);
 
-/* True if s is a valid calendar date YYYY-MM-DD. */
-bool nmirf_date_valid(const char *s, size_t len);
-
-/* Days since 1970-01-01 of a valid date YYYY-MM-DD (nmirf_date_valid),
+/* Days since 1970-01-01 of a valid date YYYY-MM-DD (nmirf_date_valid of
+   nmirf_schema.h),
    so that dates subtract as integers. Reads the first ten bytes of s only
    (no NUL needed). */
 int64_t nmirf_date_days(const char *s);

@@ -315,12 +315,23 @@ s_sized(const char *name, const char *kind, const char *note, size_t size,
     msgpack_sbuffer_destroy(&sb);
 }
 
+/* An envelope s_pack_env makes from o that the decoder refuses with
+   expect: an "invalid-envelope" case. */
+static void
+s_bad_env(const char *name, const char *note, s_env_opts_t o, nmirf_code_t expect)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    s_pack_env(&sb, &o);
+    s_envelope(name, "invalid-envelope", note, sb.data, sb.size, expect);
+    msgpack_sbuffer_destroy(&sb);
+}
+
 static void
 s_envelopes(const uint8_t *ping, size_t ping_len)
 {
-    msgpack_sbuffer sb, body;
+    msgpack_sbuffer body;
     msgpack_packer pk;
-    s_env_opts_t o;
 
     /* Truncated map: the ping envelope without its last entry ("body": {}),
        so the map header promises 6 entries and 5 follow. */
@@ -344,13 +355,10 @@ s_envelopes(const uint8_t *ping, size_t ping_len)
     nmirf_mp_pack_str(&pk, "x");
     msgpack_pack_ext(&pk, 1, 1);
     msgpack_pack_ext_body(&pk, "\x00", 1);
-    msgpack_sbuffer_init(&sb);
-    o = (s_env_opts_t){.v = 1, .id_len = 16, .body = body.data, .body_len = body.size};
-    s_pack_env(&sb, &o);
-    s_envelope("env-ext-type", "invalid-envelope",
-               "body {\"x\": fixext1 type 1 (d4 01 00)}: ext types are refused", sb.data,
-               sb.size, NMIRF_E_BAD_MSGPACK);
-    msgpack_sbuffer_destroy(&sb);
+    s_bad_env(
+        "env-ext-type", "body {\"x\": fixext1 type 1 (d4 01 00)}: ext types are refused",
+        (s_env_opts_t){.v = 1, .id_len = 16, .body = body.data, .body_len = body.size},
+        NMIRF_E_BAD_MSGPACK);
     msgpack_sbuffer_destroy(&body);
 
     /* Invalid UTF-8: an overlong '/' in the body, a surrogate as op. */
@@ -358,22 +366,16 @@ s_envelopes(const uint8_t *ping, size_t ping_len)
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 1);
     nmirf_mp_pack_kv_str(&pk, "text", "a\xc0\xaf");
-    msgpack_sbuffer_init(&sb);
-    o = (s_env_opts_t){.v = 1, .id_len = 16, .body = body.data, .body_len = body.size};
-    s_pack_env(&sb, &o);
-    s_envelope("env-utf8-overlong", "invalid-envelope",
-               "body {\"text\": \"a\" c0 af}: c0 af is an overlong encoding of '/'",
-               sb.data, sb.size, NMIRF_E_BAD_UTF8);
-    msgpack_sbuffer_destroy(&sb);
+    s_bad_env(
+        "env-utf8-overlong",
+        "body {\"text\": \"a\" c0 af}: c0 af is an overlong encoding of '/'",
+        (s_env_opts_t){.v = 1, .id_len = 16, .body = body.data, .body_len = body.size},
+        NMIRF_E_BAD_UTF8);
     msgpack_sbuffer_destroy(&body);
 
-    msgpack_sbuffer_init(&sb);
-    o = (s_env_opts_t){.v = 1, .id_len = 16, .op = "\xed\xa0\x80"};
-    s_pack_env(&sb, &o);
-    s_envelope("env-utf8-surrogate", "invalid-envelope",
-               "op is ed a0 80, the UTF-8 form of the surrogate U+D800", sb.data, sb.size,
-               NMIRF_E_BAD_UTF8);
-    msgpack_sbuffer_destroy(&sb);
+    s_bad_env(
+        "env-utf8-surrogate", "op is ed a0 80, the UTF-8 form of the surrogate U+D800",
+        (s_env_opts_t){.v = 1, .id_len = 16, .op = "\xed\xa0\x80"}, NMIRF_E_BAD_UTF8);
 
     s_envelope("env-array-count-huge", "invalid-envelope",
                "array32 header claiming 4294967295 items, and nothing after it "
@@ -388,48 +390,27 @@ s_envelopes(const uint8_t *ping, size_t ping_len)
     nmirf_mp_pack_str(&pk, "x");
     for (int i = 0; i < 40; i++)
         msgpack_pack_array(&pk, i < 39 ? 1 : 0);
-    msgpack_sbuffer_init(&sb);
-    o = (s_env_opts_t){.v = 1, .id_len = 16, .body = body.data, .body_len = body.size};
-    s_pack_env(&sb, &o);
-    s_envelope("env-depth-40", "invalid-envelope",
-               "body {\"x\": 40 nested arrays, the innermost empty}: too deep", sb.data,
-               sb.size, NMIRF_E_BAD_MSGPACK);
-    msgpack_sbuffer_destroy(&sb);
+    s_bad_env(
+        "env-depth-40", "body {\"x\": 40 nested arrays, the innermost empty}: too deep",
+        (s_env_opts_t){.v = 1, .id_len = 16, .body = body.data, .body_len = body.size},
+        NMIRF_E_BAD_MSGPACK);
     msgpack_sbuffer_destroy(&body);
 
     s_envelope("env-not-a-map", "invalid-envelope", "an empty array (90)", "\x90", 1,
                NMIRF_E_BAD_ENVELOPE);
 
-    msgpack_sbuffer_init(&sb);
-    o = (s_env_opts_t){.v = 1, .id_len = 16, .no_op = true};
-    s_pack_env(&sb, &o);
-    s_envelope("env-missing-op", "invalid-envelope", "a ping envelope without 'op'",
-               sb.data, sb.size, NMIRF_E_BAD_ENVELOPE);
-    msgpack_sbuffer_destroy(&sb);
+    s_bad_env("env-missing-op", "a ping envelope without 'op'",
+              (s_env_opts_t){.v = 1, .id_len = 16, .no_op = true}, NMIRF_E_BAD_ENVELOPE);
 
-    msgpack_sbuffer_init(&sb);
-    o = (s_env_opts_t){.v = 1, .id_len = 16, .extra = true};
-    s_pack_env(&sb, &o);
-    s_envelope("env-unknown-key", "invalid-envelope",
-               "a ping envelope with a seventh key \"extra\": 1", sb.data, sb.size,
-               NMIRF_E_BAD_ENVELOPE);
-    msgpack_sbuffer_destroy(&sb);
+    s_bad_env("env-unknown-key", "a ping envelope with a seventh key \"extra\": 1",
+              (s_env_opts_t){.v = 1, .id_len = 16, .extra = true}, NMIRF_E_BAD_ENVELOPE);
 
-    msgpack_sbuffer_init(&sb);
-    o = (s_env_opts_t){.v = 1, .id_len = 15};
-    s_pack_env(&sb, &o);
-    s_envelope("env-id-15-bytes", "invalid-envelope",
-               "a ping envelope whose id is 15 bytes of bin", sb.data, sb.size,
-               NMIRF_E_BAD_ENVELOPE);
-    msgpack_sbuffer_destroy(&sb);
+    s_bad_env("env-id-15-bytes", "a ping envelope whose id is 15 bytes of bin",
+              (s_env_opts_t){.v = 1, .id_len = 15}, NMIRF_E_BAD_ENVELOPE);
 
-    msgpack_sbuffer_init(&sb);
-    o = (s_env_opts_t){.v = 2, .id_len = 16};
-    s_pack_env(&sb, &o);
-    s_envelope("env-version-2", "invalid-envelope",
-               "a well-formed ping envelope with v = 2; has_id: the refusal names the id",
-               sb.data, sb.size, NMIRF_E_BAD_VERSION);
-    msgpack_sbuffer_destroy(&sb);
+    s_bad_env("env-version-2",
+              "a well-formed ping envelope with v = 2; has_id: the refusal names the id",
+              (s_env_opts_t){.v = 2, .id_len = 16}, NMIRF_E_BAD_VERSION);
 
     s_sized("env-too-large", "invalid-envelope",
             "1 MiB + 1 byte; generated: prefix_hex then fill bytes up to size",
@@ -540,6 +521,21 @@ s_ctl_invalid_body(const char *name, const char *note, const char *op,
                            body ? body->size : 0);
     s_ctl_invalid(name, note, sb.data, sb.size, expect);
     msgpack_sbuffer_destroy(&sb);
+}
+
+/* As s_ctl_invalid_body with the body {key: value}, value a str. */
+static void
+s_ctl_invalid_str(const char *name, const char *note, const char *op, const char *key,
+                  const char *value, const char *expect)
+{
+    msgpack_sbuffer body;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_kv_str(&pk, key, value);
+    s_ctl_invalid_body(name, note, op, &body, expect);
+    msgpack_sbuffer_destroy(&body);
 }
 
 /* A control reply case: the reply frame for body (packed; NULL: nil) of
@@ -673,13 +669,8 @@ s_control(const char *path)
                        "bad_request");
     msgpack_sbuffer_destroy(&body);
 
-    msgpack_sbuffer_init(&body);
-    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 1);
-    nmirf_mp_pack_kv_str(&pk, "today", "2026-02-30");
-    s_ctl_invalid_body("ctl-mine-bad-date", "today 2026-02-30 is not a date", "mine",
-                       &body, "bad_request");
-    msgpack_sbuffer_destroy(&body);
+    s_ctl_invalid_str("ctl-mine-bad-date", "today 2026-02-30 is not a date", "mine",
+                      "today", "2026-02-30", "bad_request");
 
     msgpack_sbuffer_init(&body);
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
@@ -689,24 +680,14 @@ s_control(const char *path)
                        &body, "bad_request");
     msgpack_sbuffer_destroy(&body);
 
-    msgpack_sbuffer_init(&body);
-    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 1);
-    nmirf_mp_pack_kv_str(&pk, "scope", "everyone");
-    s_ctl_invalid_body("ctl-rec-list-scope", "scope everyone is not a scope", "rec.list",
-                       &body, "bad_request");
-    msgpack_sbuffer_destroy(&body);
+    s_ctl_invalid_str("ctl-rec-list-scope", "scope everyone is not a scope", "rec.list",
+                      "scope", "everyone", "bad_request");
 
     char q[NMIRF_CONTROL_QUERY_MAX + 2];
     memset(q, 'a', sizeof q - 1);
     q[sizeof q - 1] = 0;
-    msgpack_sbuffer_init(&body);
-    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 1);
-    nmirf_mp_pack_kv_str(&pk, "q", q);
-    s_ctl_invalid_body("ctl-rec-list-q-long", "q of 257 bytes", "rec.list", &body,
-                       "too_large");
-    msgpack_sbuffer_destroy(&body);
+    s_ctl_invalid_str("ctl-rec-list-q-long", "q of 257 bytes", "rec.list", "q", q,
+                      "too_large");
 
     s_ctl_invalid_body("ctl-rec-show-no-rec", "rec.show without rec", "rec.show", NULL,
                        "bad_request");
@@ -874,6 +855,20 @@ s_checkpoints(const char *path, const uint8_t seed[32])
     return 0;
 }
 
+/* The 4 entries of the vectors' one assignment, in rec.assign's order:
+   rec, MJ leads with MI, deadline 2026-06-30 (the request, its event and
+   the reminder all carry them). */
+static void
+s_pack_assignment(msgpack_packer *pk, const char *rec)
+{
+    nmirf_mp_pack_kv_str(pk, "rec", rec);
+    nmirf_mp_pack_kv_str(pk, "lead", "MJ");
+    nmirf_mp_pack_str(pk, "contributors");
+    msgpack_pack_array(pk, 1);
+    nmirf_mp_pack_str(pk, "MI");
+    nmirf_mp_pack_kv_str(pk, "deadline", "2026-06-30");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -902,12 +897,7 @@ main(int argc, char **argv)
     msgpack_sbuffer_init(&body);
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 5);
-    nmirf_mp_pack_kv_str(&pk, "rec", rec);
-    nmirf_mp_pack_kv_str(&pk, "lead", "MJ");
-    nmirf_mp_pack_str(&pk, "contributors");
-    msgpack_pack_array(&pk, 1);
-    nmirf_mp_pack_str(&pk, "MI");
-    nmirf_mp_pack_kv_str(&pk, "deadline", "2026-06-30");
+    s_pack_assignment(&pk, rec);
     nmirf_mp_pack_kv_str(&pk, "note", "Priorité haute");
     s_request("request-rec-assign", "the coordinator assigns a recommendation",
               "rec.assign", 0x20, "COORD", &body, &assign, &assign_len, assign_sig);
@@ -993,12 +983,7 @@ main(int argc, char **argv)
     msgpack_sbuffer_init(&body);
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 7);
-    nmirf_mp_pack_kv_str(&pk, "rec", rec);
-    nmirf_mp_pack_kv_str(&pk, "lead", "MJ");
-    nmirf_mp_pack_str(&pk, "contributors");
-    msgpack_pack_array(&pk, 1);
-    nmirf_mp_pack_str(&pk, "MI");
-    nmirf_mp_pack_kv_str(&pk, "deadline", "2026-06-30");
+    s_pack_assignment(&pk, rec);
     nmirf_mp_pack_kv_str(&pk, "note", "Priorité haute");
     nmirf_mp_pack_kv_uint(&pk, "assigned", TS);
     nmirf_mp_pack_str(&pk, "previous");
@@ -1061,12 +1046,7 @@ main(int argc, char **argv)
     msgpack_sbuffer_init(&body);
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 8);
-    nmirf_mp_pack_kv_str(&pk, "rec", rec);
-    nmirf_mp_pack_kv_str(&pk, "lead", "MJ");
-    nmirf_mp_pack_str(&pk, "contributors");
-    msgpack_pack_array(&pk, 1);
-    nmirf_mp_pack_str(&pk, "MI");
-    nmirf_mp_pack_kv_str(&pk, "deadline", "2026-06-30");
+    s_pack_assignment(&pk, rec);
     nmirf_mp_pack_kv_uint(&pk, "assigned", TS);
     nmirf_mp_pack_kv_str(&pk, "today", "2026-06-20");
     nmirf_mp_pack_str(&pk, "days_left");

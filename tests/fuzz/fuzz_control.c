@@ -43,7 +43,7 @@ s_check_request(const nmirf_ctl_request_t *req)
     const nmirf_ctl_clock_t *clocks[] = {&req->mine, &req->rec_list.clock,
                                          &req->rec_show.clock};
     for (size_t i = 0; i < 3; i++) {
-        if (clocks[i]->due_soon_days > NMIRF_CONTROL_DUE_SOON_MAX)
+        if (clocks[i]->due_soon_days > NMIRF_DUE_SOON_MAX)
             s_broken("due_soon_days past its limit");
         if (clocks[i]->has_today && strlen(clocks[i]->today) != 10)
             s_broken("today is not 10 characters");
@@ -60,15 +60,15 @@ s_check_request(const nmirf_ctl_request_t *req)
             req->rec_list.offset > NMIRF_CONTROL_OFFSET_MAX ||
             !s_terminated(req->rec_list.q, sizeof req->rec_list.q,
                           NMIRF_CONTROL_QUERY_MAX) ||
-            (req->rec_list.status[0] && !nmirf_ctl_is_status(req->rec_list.status)) ||
+            (req->rec_list.status[0] &&
+             !nmirf_valueset_has(&nmirf_statuses, req->rec_list.status)) ||
             (req->rec_list.mechanism[0] &&
-             !nmirf_ctl_is_mechanism(req->rec_list.mechanism)))
+             !nmirf_valueset_has(&nmirf_mechanisms, req->rec_list.mechanism)))
             s_broken("rec.list out of range");
         break;
     case NMIRF_CTL_REC_SHOW:
         if (!req->rec_show.rec[0] ||
-            !s_terminated(req->rec_show.rec, sizeof req->rec_show.rec,
-                          NMIRF_CONTROL_REC_ID_MAX))
+            !s_terminated(req->rec_show.rec, sizeof req->rec_show.rec, NMIRF_REC_ID_MAX))
             s_broken("rec.show rec out of range");
         break;
     default:
