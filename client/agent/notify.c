@@ -2,7 +2,8 @@
 
     An applied event (live or fetched by a catch-up; never one a snapshot
     loaded) that concerns our entity becomes one JSON object
-    {kind, seq, event, subject, rec?, deadline?, reason?, data}, delivered
+    {kind, seq, event, subject, rec?, deadline?, reason?, data}, made by
+    the codec proto/nmirf_notify.h (CONTROL.md section 6), delivered
     four ways: a log line, the --hook command (/bin/sh -c CMD, the JSON on
     its stdin), the PUB socket ipc://DIR/notify.sock (topic "n") that
     `nmirf watch` follows, and a line in the --notify-log file.
@@ -31,6 +32,7 @@
 #include "nmirf_json.h"
 #include "nmirf_log.h"
 #include "nmirf_mp.h"
+#include "nmirf_notify.h"
 #include "nmirf_util.h"
 
 struct _notify_t {
@@ -127,37 +129,53 @@ s_assigned(const msgpack_object *a, const char *id)
            (s_names(a, "lead", id) || s_names(a, "contributors", id));
 }
 
-/* Sets key in json to the str under key of m, if any. */
-static void
-s_copy_str(json_t *json, const char *key, const msgpack_object *m, const char *mkey)
+/* The str under key of m as a new C string (caller frees), or NULL. */
+static char *
+s_str(const msgpack_object *m, const char *key)
 {
-    char *s = nmirf_mp_strdup(nmirf_mp_get(m, mkey));
-    if (s)
-        json_object_set_new(json, key, json_string(s));
-    free(s);
+    return nmirf_mp_strdup(nmirf_mp_get(m, key));
 }
 
-/* The kind of notification ev gives our entity, or NULL if none. For a
-   rec.updated, the assignment is read from txn (the event does not say
-   who is assigned). */
-static const char *
-s_kind(const notify_t *self, MDB_txn *txn, MDB_dbi assignments, const nmirf_event_t *ev)
+/* Appends the text of n to pending (a zlist that copies it); logs and
+   drops n if it cannot be encoded. */
+static void
+s_append(zlist_t *pending, const nmirf_notify_t *n)
+{
+    char *text = nmirf_notify_encode(n);
+    if (!text) {
+        log_warnx("notify: a %s notification (seq %llu) cannot be encoded: dropped",
+                  nmirf_valueset_name(&nmirf_notify_kinds, (int)n->kind),
+                  (unsigned long long)n->seq);
+        return;
+    }
+    zlist_append(pending, text); /* the list copies it */
+    free(text);
+}
+
+/* The kind of notification ev gives our entity in *kind; false if none.
+   For a rec.updated, the assignment is read from txn (the event does not
+   say who is assigned). */
+static bool
+s_kind(const notify_t *self, MDB_txn *txn, MDB_dbi assignments, const nmirf_event_t *ev,
+       nmirf_notify_kind_t *kind)
 {
     const char *me = self->conf->key.entity;
     const char *k = ev->kind;
     if (strcmp(k, "assignment.set") == 0) {
+        *kind = NMIRF_NOTIFY_ASSIGNED;
         if (s_assigned(&ev->data, me))
-            return "assigned";
-        if (s_assigned(nmirf_mp_get(&ev->data, "previous"), me))
-            return "unassigned";
-        return NULL;
+            return true;
+        *kind = NMIRF_NOTIFY_UNASSIGNED;
+        return s_assigned(nmirf_mp_get(&ev->data, "previous"), me);
     }
-    if (strcmp(k, "report.validated") == 0 || strcmp(k, "report.returned") == 0)
-        return nmirf_mp_str_is(nmirf_mp_get(&ev->data, "entity"), me) ? k + 7 : NULL;
+    if (strcmp(k, "report.validated") == 0 || strcmp(k, "report.returned") == 0) {
+        *kind = k[7] == 'v' ? NMIRF_NOTIFY_VALIDATED : NMIRF_NOTIFY_RETURNED;
+        return nmirf_mp_str_is(nmirf_mp_get(&ev->data, "entity"), me);
+    }
     if (strcmp(k, "rec.updated") == 0) {
         MDB_val key = {strlen(ev->subject), ev->subject}, v;
         if (mdb_get(txn, assignments, &key, &v) != 0)
-            return NULL;
+            return false;
         msgpack_zone zone;
         msgpack_object a;
         msgpack_zone_init(&zone, 1024);
@@ -165,45 +183,42 @@ s_kind(const notify_t *self, MDB_txn *txn, MDB_dbi assignments, const nmirf_even
             nmirf_mp_unpack(v.mv_data, v.mv_size, &zone, &a, NULL, 0) == NMIRF_OK &&
             s_assigned(&a, me);
         msgpack_zone_destroy(&zone);
-        return mine ? "rec_updated" : NULL;
+        *kind = NMIRF_NOTIFY_REC_UPDATED;
+        return mine;
     }
-    /* A measure on a recommendation we lead or contribute to. */
-    if (strcmp(k, "measure.added") == 0 || strcmp(k, "measure.updated") == 0)
-        return nmirf_event_concerns(ev, me) ? k : NULL;
-    /* Deadline reminders (deadline.due_soon, deadline.overdue): any such
-       event that names us. */
-    if (strncmp(k, "deadline.", 9) == 0 || strcmp(k, "due_soon") == 0 ||
-        strcmp(k, "overdue") == 0)
-        return nmirf_event_concerns(ev, me) ? k : NULL;
-    return NULL;
+    /* A measure on a recommendation we lead or contribute to, and the
+       deadline reminders (deadline.due_soon, deadline.overdue): any such
+       event that names us. Their kind is the event's. */
+    int i = nmirf_valueset_find(&nmirf_notify_kinds, k, strlen(k));
+    if (i < NMIRF_NOTIFY_DEADLINE_DUE_SOON || i > NMIRF_NOTIFY_MEASURE_UPDATED)
+        return false;
+    *kind = (nmirf_notify_kind_t)i;
+    return nmirf_event_concerns(ev, me);
 }
 
 void
 notify_collect(notify_t *self, MDB_txn *txn, MDB_dbi assignments, const nmirf_event_t *ev,
                zlist_t *pending)
 {
-    const char *kind = s_kind(self, txn, assignments, ev);
-    if (!kind)
+    nmirf_notify_t n = {.seq = ev->seq, .event = ev->kind, .subject = ev->subject};
+    if (!s_kind(self, txn, assignments, ev, &n.kind))
         return;
-    json_t *j = json_object();
-    json_object_set_new(j, "kind", json_string(kind));
-    json_object_set_new(j, "seq", json_integer((json_int_t)ev->seq));
-    json_object_set_new(j, "event", json_string(ev->kind));
-    json_object_set_new(j, "subject", json_string(ev->subject));
+    char *rec = NULL;
     if (strncmp(ev->kind, "report.", 7) == 0 || strncmp(ev->kind, "deadline.", 9) == 0 ||
         strcmp(ev->kind, "assignment.set") == 0)
-        s_copy_str(j, "rec", &ev->data, "rec");
+        n.rec = rec = s_str(&ev->data, "rec");
     else if (strncmp(ev->kind, "rec.", 4) == 0)
-        json_object_set_new(j, "rec", json_string(ev->subject));
-    s_copy_str(j, "deadline", &ev->data, "deadline");
-    s_copy_str(j, "reason", &ev->data, "reason");
-    json_object_set_new(j, "data", nmirf_json_from_mp(&ev->data));
-    char *text = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
-    if (text) {
-        zlist_append(pending, text); /* the list copies it */
-        free(text);
-    }
+        n.rec = ev->subject;
+    char *deadline = s_str(&ev->data, "deadline");
+    char *reason = s_str(&ev->data, "reason");
+    n.deadline = deadline;
+    n.reason = reason;
+    n.data = nmirf_json_from_mp(&ev->data);
+    s_append(pending, &n);
+    json_decref(n.data);
+    free(rec);
+    free(deadline);
+    free(reason);
 }
 
 /* Starts the hook with text on its stdin, without waiting for it. */
@@ -281,23 +296,17 @@ notify_reap(notify_t *self)
     }
 }
 
-/* Delivers one notification built here (not from an event). Takes j. */
+/* Delivers one notification built here (not from an event). */
 static void
-s_deliver_one(notify_t *self, json_t *j)
+s_deliver_one(notify_t *self, const nmirf_notify_t *n)
 {
-    char *text = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
-    if (!text)
-        return;
     zlist_t *one = zlist_new();
     if (!one) {
         log_warnx("notify: out of memory: a notification dropped");
-        free(text);
         return;
     }
     zlist_autofree(one);
-    zlist_append(one, text); /* copied */
-    free(text);
+    s_append(one, n);
     notify_deliver(self, one);
     zlist_destroy(&one);
 }
@@ -306,14 +315,15 @@ void
 notify_refused(notify_t *self, const char *op, const uint8_t id[NMIRF_ID_LEN],
                const uint8_t *env, size_t env_len, const nmirf_reply_t *reply)
 {
-    char hex[2 * NMIRF_ID_LEN + 1], reason[1024];
-    nmirf_hex(id, NMIRF_ID_LEN, hex);
+    char reason[1024];
     snprintf(reason, sizeof reason, "%s: %s", reply->code_name, reply->message);
-    json_t *j = json_object();
-    json_object_set_new(j, "kind", json_string("refused"));
-    json_object_set_new(j, "seq", json_integer((json_int_t)reply->seq));
-    json_object_set_new(j, "event", json_string(op));
-    json_object_set_new(j, "subject", json_string(hex));
+    nmirf_notify_t n = {.kind = NMIRF_NOTIFY_REFUSED,
+                        .seq = reply->seq,
+                        .event = op,
+                        .reason = reason,
+                        .code = reply->code_name,
+                        .message = reply->message};
+    memcpy(n.id, id, NMIRF_ID_LEN);
     /* The recommendation the request named, read back from our own
        signed envelope. */
     msgpack_zone zone;
@@ -321,34 +331,23 @@ notify_refused(notify_t *self, const char *op, const uint8_t id[NMIRF_ID_LEN],
     nmirf_envelope_t e;
     bool has_id;
     char why[128];
+    char *rec = NULL;
     if (env && nmirf_envelope_decode(env, env_len, &zone, &e, &has_id, why, sizeof why) ==
                    NMIRF_OK)
-        s_copy_str(j, "rec", &e.body, "rec");
+        n.rec = rec = s_str(&e.body, "rec");
     msgpack_zone_destroy(&zone);
-    json_object_set_new(j, "reason", json_string(reason));
-    json_t *data = json_object();
-    json_object_set_new(data, "id", json_string(hex));
-    json_object_set_new(data, "op", json_string(op));
-    json_object_set_new(data, "code", json_string(reply->code_name));
-    json_object_set_new(data, "message", json_string(reply->message));
-    json_object_set_new(j, "data", data);
-    s_deliver_one(self, j);
+    s_deliver_one(self, &n);
+    free(rec);
 }
 
 void
 notify_key_refused(notify_t *self, uint64_t seq, size_t pending)
 {
-    json_t *j = json_object();
-    json_object_set_new(j, "kind", json_string("key_refused"));
-    json_object_set_new(j, "seq", json_integer((json_int_t)seq));
-    json_object_set_new(j, "event", json_string("handshake"));
-    json_object_set_new(j, "subject", json_string(self->conf->key.entity));
-    json_object_set_new(j, "reason",
-                        json_string("the broker refused this agent's key: the entity is "
-                                    "not enrolled, was revoked, or its key was rotated"));
-    json_t *data = json_object();
-    json_object_set_new(data, "entity", json_string(self->conf->key.entity));
-    json_object_set_new(data, "pending", json_integer((json_int_t)pending));
-    json_object_set_new(j, "data", data);
-    s_deliver_one(self, j);
+    nmirf_notify_t n = {.kind = NMIRF_NOTIFY_KEY_REFUSED,
+                        .seq = seq,
+                        .event = NMIRF_NOTIFY_HANDSHAKE,
+                        .subject = self->conf->key.entity,
+                        .reason = NMIRF_NOTIFY_KEY_REFUSED_REASON,
+                        .pending = pending};
+    s_deliver_one(self, &n);
 }

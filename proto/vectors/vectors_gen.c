@@ -1,16 +1,19 @@
 /*  vectors_gen - writes proto/vectors/vectors.json with the real encoders,
-    and with --checkpoint proto/vectors/checkpoint.json (PROTOCOL.md
-    section 10).
+    with --checkpoint proto/vectors/checkpoint.json (PROTOCOL.md
+    section 10), and with --notify proto/vectors/notify.json (the agent's
+    notifications, CONTROL.md section 6).
 
     Built with the tests but never run by CI: the vectors are checked in,
     reviewed by hand, and the codec tests (proto/nmirf_wire_test.c,
-    proto/nmirf_control_test.c) check that the codecs still produce and
+    proto/nmirf_control_test.c, proto/nmirf_notify_test.c) check that the
+    codecs still produce and
     accept exactly these bytes. Run it only when a protocol changes on
     purpose:
 
         build/tests/codec/vectors_gen > proto/vectors/vectors.json
         build/tests/codec/vectors_gen --control > proto/vectors/control.json
         build/tests/codec/vectors_gen --checkpoint proto/vectors/checkpoint.json
+        build/tests/codec/vectors_gen --notify proto/vectors/notify.json
 
     The signing key comes from the fixed seed 00 01 02 ... 1f, so every
     signature is reproducible (Ed25519 is deterministic).
@@ -18,6 +21,7 @@
 #include "nmirf_control.h"
 #include "nmirf_checkpoint.h"
 #include "nmirf_mp.h"
+#include "nmirf_notify.h"
 #include "nmirf_wire.h"
 
 #include <jansson.h>
@@ -777,6 +781,329 @@ s_control(const char *path)
     return 0;
 }
 
+/* --- the agent's notifications (CONTROL.md section 6): notify.json ---- */
+
+/* A notification case: the encoder's text for n, and what it reads as. */
+static void
+s_notify(const char *name, const char *note, const nmirf_notify_t *n)
+{
+    char *text = nmirf_notify_encode(n);
+    if (!text) {
+        fprintf(stderr, "vectors_gen: %s does not encode\n", name);
+        exit(1);
+    }
+    s_add(json_pack("{s:s, s:s, s:s, s:o, s:o, s:s}", "name", name, "kind", "notify",
+                    "note", note, "hex", s_hex(text, strlen(text)), "readable",
+                    json_loads(text, 0, NULL), "expect", "ok"));
+    free(text);
+}
+
+/* A text the decoder must refuse with code expect (or accept, for
+   `ok`, without its bytes being the encoder's). */
+static void
+s_notify_invalid(const char *name, const char *note, const char *text, size_t len,
+                 nmirf_code_t expect)
+{
+    s_add(json_pack("{s:s, s:s, s:s, s:o, s:s}", "name", name, "kind", "notify-invalid",
+                    "note", note, "hex", s_hex(text, len), "expect",
+                    nmirf_code_name(expect)));
+}
+
+#define S_NOTIFY_INVALID(name, note, text, expect)                                       \
+    s_notify_invalid(name, note, text, sizeof text - 1, expect)
+
+static int
+s_notifications(const char *path)
+{
+    /* The data of each event as the agent converts it from the event's
+       msgpack map (nmirf_json_from_mp: keys in wire order). */
+    json_t *assign = json_pack(
+        "{s:s, s:s, s:[s], s:s, s:s, s:{s:s, s:[]}}", "rec", "A/HRC/52/7/148.12", "lead",
+        "MJ", "contributors", "MS", "deadline", "2026-06-30", "note",
+        "avant le rapport à mi-parcours", "previous", "lead", "MS", "contributors");
+    nmirf_notify_t n = {.kind = NMIRF_NOTIFY_ASSIGNED,
+                        .seq = 2,
+                        .event = "assignment.set",
+                        .subject = "A/HRC/52/7/148.12",
+                        .rec = "A/HRC/52/7/148.12",
+                        .deadline = "2026-06-30",
+                        .data = assign};
+    s_notify("notify-assigned",
+             "an assignment naming MJ as lead (its deadline copied up)", &n);
+    json_t *unassign =
+        json_pack("{s:s, s:s, s:[], s:{s:s, s:[]}}", "rec", "A/HRC/52/7/148.12", "lead",
+                  "MS", "contributors", "previous", "lead", "MJ", "contributors");
+    n = (nmirf_notify_t){.kind = NMIRF_NOTIFY_UNASSIGNED,
+                         .seq = 5,
+                         .event = "assignment.set",
+                         .subject = "A/HRC/52/7/148.12",
+                         .rec = "A/HRC/52/7/148.12",
+                         .data = unassign};
+    s_notify("notify-unassigned", "a reassignment away from MJ: no deadline", &n);
+    json_t *valid = json_pack("{s:s, s:s, s:s}", "id", "r-00000007", "rec",
+                              "A/HRC/52/7/148.12", "entity", "MJ");
+    n = (nmirf_notify_t){.kind = NMIRF_NOTIFY_VALIDATED,
+                         .seq = 9,
+                         .event = "report.validated",
+                         .subject = "r-00000007",
+                         .rec = "A/HRC/52/7/148.12",
+                         .data = valid};
+    s_notify("notify-validated", "MJ's report validated by the coordinator", &n);
+    json_t *ret = json_pack("{s:s, s:s, s:s, s:s}", "id", "r-00000008", "rec",
+                            "CRC/C/MAR/CO/5-6/12", "entity", "MJ", "reason",
+                            "Merci de joindre le décret — يرجى إرفاق المرسوم");
+    n = (nmirf_notify_t){.kind = NMIRF_NOTIFY_RETURNED,
+                         .seq = 10,
+                         .event = "report.returned",
+                         .subject = "r-00000008",
+                         .rec = "CRC/C/MAR/CO/5-6/12",
+                         .reason = "Merci de joindre le décret — يرجى إرفاق المرسوم",
+                         .data = ret};
+    s_notify("notify-returned",
+             "MJ's report returned, the reason copied up (French and Arabic)", &n);
+    json_t *upd = json_pack(
+        "{s:s, s:s, s:{s:s}, s:s}", "id", "A/HRC/52/7/148.12", "mechanism", "UPR", "text",
+        "en", "Strengthen the independence of the judiciary", "response", "supported");
+    n = (nmirf_notify_t){.kind = NMIRF_NOTIFY_REC_UPDATED,
+                         .seq = 11,
+                         .event = "rec.updated",
+                         .subject = "A/HRC/52/7/148.12",
+                         .rec = "A/HRC/52/7/148.12",
+                         .data = upd};
+    s_notify("notify-rec-updated",
+             "a recommendation assigned to MJ changed: rec is the subject", &n);
+    json_t *soon =
+        json_pack("{s:s, s:s, s:s, s:I}", "rec", "A/HRC/52/7/148.12", "deadline",
+                  "2026-06-30", "today", "2026-06-25", "days_left", (json_int_t)5);
+    n = (nmirf_notify_t){.kind = NMIRF_NOTIFY_DEADLINE_DUE_SOON,
+                         .seq = 12,
+                         .event = "deadline.due_soon",
+                         .subject = "A/HRC/52/7/148.12",
+                         .rec = "A/HRC/52/7/148.12",
+                         .deadline = "2026-06-30",
+                         .data = soon};
+    s_notify("notify-due-soon", "a deadline in 5 days: the kind is the event's", &n);
+    json_t *over =
+        json_pack("{s:s, s:s, s:s, s:I}", "rec", "A/HRC/52/7/148.12", "deadline",
+                  "2026-06-30", "today", "2026-07-01", "days_left", (json_int_t)-1);
+    n = (nmirf_notify_t){.kind = NMIRF_NOTIFY_DEADLINE_OVERDUE,
+                         .seq = 13,
+                         .event = "deadline.overdue",
+                         .subject = "A/HRC/52/7/148.12",
+                         .rec = "A/HRC/52/7/148.12",
+                         .deadline = "2026-06-30",
+                         .data = over};
+    s_notify("notify-overdue", "a deadline passed yesterday", &n);
+    json_t *madd = json_pack(
+        "{s:I, s:[s], s:s, s:{s:s, s:f, s:I}}", "id", (json_int_t)3, "recs",
+        "A/HRC/52/7/148.12", "title", "Former 400 magistrats", "indicator", "name",
+        "magistrats formés", "baseline", 0.5, "target", (json_int_t)400);
+    n = (nmirf_notify_t){.kind = NMIRF_NOTIFY_MEASURE_ADDED,
+                         .seq = 14,
+                         .event = "measure.added",
+                         .subject = "3",
+                         .data = madd};
+    s_notify(
+        "notify-measure-added",
+        "a measure on a recommendation of MJ's: no rec key (a measure may link several)",
+        &n);
+    json_t *mupd =
+        json_pack("{s:I, s:s}", "id", (json_int_t)3, "title", "Former 500 magistrats");
+    n = (nmirf_notify_t){.kind = NMIRF_NOTIFY_MEASURE_UPDATED,
+                         .seq = 15,
+                         .event = "measure.updated",
+                         .subject = "3",
+                         .data = mupd};
+    s_notify("notify-measure-updated", "the same measure changed", &n);
+    n = (nmirf_notify_t){.kind = NMIRF_NOTIFY_REFUSED,
+                         .seq = 15,
+                         .event = "report.submit",
+                         .rec = "A/HRC/52/7/148.12",
+                         .reason = "forbidden: MJ is not assigned to A/HRC/52/7/148.12",
+                         .code = "forbidden",
+                         .message = "MJ is not assigned to A/HRC/52/7/148.12"};
+    s_id(n.id, 0x50);
+    s_notify("notify-refused",
+             "the broker refused an outbox entry for good: subject and "
+             "data.id the request id in hex, seq the reply's",
+             &n);
+    n = (nmirf_notify_t){.kind = NMIRF_NOTIFY_REFUSED,
+                         .seq = 0,
+                         .event = "measure.add",
+                         .reason = "storage_full: ",
+                         .code = "storage_full",
+                         .message = ""};
+    s_id(n.id, 0x60);
+    s_notify("notify-refused-no-rec",
+             "a refused entry whose body names no recommendation, "
+             "with an empty message and a code this reader may not know",
+             &n);
+    n = (nmirf_notify_t){.kind = NMIRF_NOTIFY_KEY_REFUSED,
+                         .seq = 42,
+                         .event = NMIRF_NOTIFY_HANDSHAKE,
+                         .subject = "MJ",
+                         .reason = NMIRF_NOTIFY_KEY_REFUSED_REASON,
+                         .pending = 3};
+    s_notify("notify-key-refused",
+             "the broker refused MJ's key in the handshake, the replica "
+             "at 42, three entries waiting",
+             &n);
+    json_decref(assign);
+    json_decref(unassign);
+    json_decref(valid);
+    json_decref(ret);
+    json_decref(upd);
+    json_decref(soon);
+    json_decref(over);
+    json_decref(madd);
+    json_decref(mupd);
+
+    /* What a reader must refuse, and what it must let pass. */
+    S_NOTIFY_INVALID("notify-unknown-key",
+                     "a key this version does not know is ignored, as CONTROL.md asks",
+                     "{\"kind\":\"validated\",\"seq\":9,\"event\":\"report.validated\","
+                     "\"subject\":\"r-1\",\"data\":{},\"colour\":\"blue\"}",
+                     NMIRF_OK);
+    S_NOTIFY_INVALID("notify-empty", "no bytes", "", NMIRF_E_BAD_FRAME);
+    S_NOTIFY_INVALID("notify-not-json", "a truncated object",
+                     "{\"kind\":\"assigned\",\"seq\":2", NMIRF_E_BAD_REQUEST);
+    S_NOTIFY_INVALID("notify-array", "an array, not an object", "[\"assigned\"]",
+                     NMIRF_E_BAD_REQUEST);
+    S_NOTIFY_INVALID("notify-trailing", "an object then more text",
+                     "{\"kind\":\"key_refused\"} {}", NMIRF_E_BAD_REQUEST);
+    S_NOTIFY_INVALID(
+        "notify-no-kind", "no kind",
+        "{\"seq\":2,\"event\":\"assignment.set\",\"subject\":\"A\",\"data\":{}}",
+        NMIRF_E_BAD_REQUEST);
+    S_NOTIFY_INVALID(
+        "notify-kind-number", "a kind that is not a string",
+        "{\"kind\":3,\"seq\":2,\"event\":\"assignment.set\",\"subject\":\"A\","
+        "\"data\":{}}",
+        NMIRF_E_BAD_REQUEST);
+    S_NOTIFY_INVALID(
+        "notify-unknown-kind",
+        "a kind this version does not know: unknown_op, which a client skips",
+        "{\"kind\":\"archived\",\"seq\":2,\"event\":\"rec.archived\","
+        "\"subject\":\"A\",\"data\":{}}",
+        NMIRF_E_UNKNOWN_OP);
+    S_NOTIFY_INVALID(
+        "notify-event-as-kind", "an event kind is not a notification kind",
+        "{\"kind\":\"assignment.set\",\"seq\":2,\"event\":\"assignment.set\","
+        "\"subject\":\"A\",\"data\":{}}",
+        NMIRF_E_UNKNOWN_OP);
+    S_NOTIFY_INVALID("notify-duplicate-key", "kind given twice",
+                     "{\"kind\":\"assigned\",\"kind\":\"refused\",\"seq\":2,"
+                     "\"event\":\"assignment.set\",\"subject\":\"A\",\"data\":{}}",
+                     NMIRF_E_BAD_REQUEST);
+    S_NOTIFY_INVALID("notify-bad-utf8", "a subject holding c0 af (an overlong)",
+                     "{\"kind\":\"assigned\",\"seq\":2,\"event\":\"assignment.set\","
+                     "\"subject\":\"\xc0\xaf\",\"data\":{}}",
+                     NMIRF_E_BAD_REQUEST);
+    S_NOTIFY_INVALID("notify-nul", "a subject holding U+0000",
+                     "{\"kind\":\"assigned\",\"seq\":2,\"event\":\"assignment.set\","
+                     "\"subject\":\"A\\u0000B\",\"data\":{}}",
+                     NMIRF_E_BAD_REQUEST);
+    S_NOTIFY_INVALID("notify-seq-negative", "seq -1",
+                     "{\"kind\":\"assigned\",\"seq\":-1,\"event\":\"assignment.set\","
+                     "\"subject\":\"A\",\"data\":{}}",
+                     NMIRF_E_BAD_REQUEST);
+    S_NOTIFY_INVALID("notify-seq-string", "seq as a string",
+                     "{\"kind\":\"assigned\",\"seq\":\"2\",\"event\":\"assignment.set\","
+                     "\"subject\":\"A\",\"data\":{}}",
+                     NMIRF_E_BAD_REQUEST);
+    S_NOTIFY_INVALID("notify-seq-real", "seq as a real",
+                     "{\"kind\":\"assigned\",\"seq\":2.0,\"event\":\"assignment.set\","
+                     "\"subject\":\"A\",\"data\":{}}",
+                     NMIRF_E_BAD_REQUEST);
+    S_NOTIFY_INVALID("notify-no-event", "no event",
+                     "{\"kind\":\"assigned\",\"seq\":2,\"subject\":\"A\",\"data\":{}}",
+                     NMIRF_E_BAD_REQUEST);
+    S_NOTIFY_INVALID("notify-event-unknown", "assigned from something not an event kind",
+                     "{\"kind\":\"assigned\",\"seq\":2,\"event\":\"assignment.sent\","
+                     "\"subject\":\"A\",\"data\":{}}",
+                     NMIRF_E_BAD_REQUEST);
+    S_NOTIFY_INVALID("notify-subject-empty", "an empty subject",
+                     "{\"kind\":\"assigned\",\"seq\":2,\"event\":\"assignment.set\","
+                     "\"subject\":\"\",\"data\":{}}",
+                     NMIRF_E_BAD_REQUEST);
+    S_NOTIFY_INVALID(
+        "notify-rec-65", "a rec of 65 bytes, over the id limit",
+        "{\"kind\":\"assigned\",\"seq\":2,\"event\":\"assignment.set\","
+        "\"subject\":\"A\",\"rec\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+        "AAAAAAAAAAAAAAAAAA\",\"data\":{}}",
+        NMIRF_E_TOO_LARGE);
+    S_NOTIFY_INVALID("notify-deadline-shape", "a deadline that is not YYYY-MM-DD",
+                     "{\"kind\":\"assigned\",\"seq\":2,\"event\":\"assignment.set\","
+                     "\"subject\":\"A\",\"deadline\":\"30/06/2026\",\"data\":{}}",
+                     NMIRF_E_BAD_REQUEST);
+    S_NOTIFY_INVALID("notify-reason-number", "a reason that is not a string",
+                     "{\"kind\":\"returned\",\"seq\":10,\"event\":\"report.returned\","
+                     "\"subject\":\"r-1\",\"reason\":7,\"data\":{}}",
+                     NMIRF_E_BAD_REQUEST);
+    S_NOTIFY_INVALID("notify-no-data", "no data",
+                     "{\"kind\":\"assigned\",\"seq\":2,\"event\":\"assignment.set\","
+                     "\"subject\":\"A\"}",
+                     NMIRF_E_BAD_REQUEST);
+    S_NOTIFY_INVALID("notify-data-array", "data that is not an object",
+                     "{\"kind\":\"assigned\",\"seq\":2,\"event\":\"assignment.set\","
+                     "\"subject\":\"A\",\"data\":[]}",
+                     NMIRF_E_BAD_REQUEST);
+    S_NOTIFY_INVALID("notify-refused-short-id",
+                     "a refused whose subject is 15 bytes of hex",
+                     "{\"kind\":\"refused\",\"seq\":0,\"event\":\"report.submit\","
+                     "\"subject\":\"505152535455565758595a5b5c5d5e\",\"reason\":\"x: y\","
+                     "\"data\":{\"id\":\"505152535455565758595a5b5c5d5e\","
+                     "\"op\":\"report.submit\",\"code\":\"x\",\"message\":\"y\"}}",
+                     NMIRF_E_BAD_REQUEST);
+    S_NOTIFY_INVALID(
+        "notify-refused-id-mismatch", "data.id is not the subject",
+        "{\"kind\":\"refused\",\"seq\":0,\"event\":\"report.submit\","
+        "\"subject\":\"505152535455565758595a5b5c5d5e5f\",\"reason\":\"x: y\","
+        "\"data\":{\"id\":\"606162636465666768696a6b6c6d6e6f\","
+        "\"op\":\"report.submit\",\"code\":\"x\",\"message\":\"y\"}}",
+        NMIRF_E_BAD_REQUEST);
+    S_NOTIFY_INVALID(
+        "notify-refused-no-code", "a refused without data.code",
+        "{\"kind\":\"refused\",\"seq\":0,\"event\":\"report.submit\","
+        "\"subject\":\"505152535455565758595a5b5c5d5e5f\",\"reason\":\"x: y\","
+        "\"data\":{\"id\":\"505152535455565758595a5b5c5d5e5f\","
+        "\"op\":\"report.submit\",\"message\":\"y\"}}",
+        NMIRF_E_BAD_REQUEST);
+    S_NOTIFY_INVALID("notify-refused-no-reason", "a refused without its reason",
+                     "{\"kind\":\"refused\",\"seq\":0,\"event\":\"report.submit\","
+                     "\"subject\":\"505152535455565758595a5b5c5d5e5f\","
+                     "\"data\":{\"id\":\"505152535455565758595a5b5c5d5e5f\","
+                     "\"op\":\"report.submit\",\"code\":\"x\",\"message\":\"y\"}}",
+                     NMIRF_E_BAD_REQUEST);
+    S_NOTIFY_INVALID("notify-key-refused-event", "a key_refused not from the handshake",
+                     "{\"kind\":\"key_refused\",\"seq\":4,\"event\":\"assignment.set\","
+                     "\"subject\":\"MJ\",\"data\":{\"entity\":\"MJ\",\"pending\":0}}",
+                     NMIRF_E_BAD_REQUEST);
+    S_NOTIFY_INVALID("notify-key-refused-pending", "pending -1",
+                     "{\"kind\":\"key_refused\",\"seq\":4,\"event\":\"handshake\","
+                     "\"subject\":\"MJ\",\"data\":{\"entity\":\"MJ\",\"pending\":-1}}",
+                     NMIRF_E_BAD_REQUEST);
+    S_NOTIFY_INVALID(
+        "notify-key-refused-entity-17", "an entity of 17 bytes, over the entity id limit",
+        "{\"kind\":\"key_refused\",\"seq\":4,\"event\":\"handshake\","
+        "\"subject\":\"ABCDEFGHIJKLMNOPQ\",\"data\":{\"entity\":\"ABCDEFGHIJKLMNOPQ\","
+        "\"pending\":0}}",
+        NMIRF_E_TOO_LARGE);
+
+    json_t *root = json_pack("{s:s, s:i, s:o}", "about",
+                             "nmirf-agent notifications golden vectors; see "
+                             "proto/vectors/README.md and proto/CONTROL.md section 6",
+                             "notify", NMIRF_CONTROL_VERSION, "cases", s_cases);
+    FILE *out = path ? fopen(path, "w") : stdout;
+    if (!out || json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
+        return 1;
+    fputc('\n', out);
+    if (out != stdout)
+        fclose(out);
+    json_decref(root);
+    return 0;
+}
+
 /* A checkpoint case: the signed bytes, the signature and the record. */
 static void
 s_checkpoint(const char *name, const char *note, uint64_t seq, uint8_t head_first,
@@ -883,6 +1210,8 @@ main(int argc, char **argv)
     s_cases = json_array();
     if (argc > 1 && strcmp(argv[1], "--control") == 0)
         return s_control(argc > 2 ? argv[2] : NULL);
+    if (argc > 1 && strcmp(argv[1], "--notify") == 0)
+        return s_notifications(argc > 2 ? argv[2] : NULL);
 
     /* Requests. */
     uint8_t *ping, *assign, *submit;

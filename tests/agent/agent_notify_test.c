@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <jansson.h>
 #include <signal.h>
 
 #include "agent_harness.h"
@@ -24,30 +23,38 @@
 
 #define REC "NT"
 
-/* Waits for the next notification (JSON object, caller decrefs). */
-static json_t *
-s_next(zsock_t *sub, int ms)
+/* Waits up to ms for the next notification, decoded by the codec
+   (ha_notification); false if none came. */
+static bool
+s_next(zsock_t *sub, int ms, nmirf_notify_t *n)
 {
-    zpoller_t *p = zpoller_new(sub, NULL);
-    void *ready = zpoller_wait(p, ms);
-    zpoller_destroy(&p);
-    if (!ready)
-        return NULL;
-    char *topic = NULL, *text = NULL;
-    HA_ASSERT(zsock_recv(sub, "ss", &topic, &text) == 0);
-    json_t *j = json_loads(text, 0, NULL);
-    HA_ASSERTF(j, "notification is not JSON: %s", text);
-    free(topic);
-    free(text);
-    return j;
+    return ha_notification(sub, ms, n);
 }
 
-/* True if notification j has kind and rec. */
+/* True if notification n has kind and rec. */
 static bool
-s_is(json_t *j, const char *kind, const char *rec)
+s_is(const nmirf_notify_t *n, nmirf_notify_kind_t kind, const char *rec)
 {
-    return j && strcmp(json_string_value(json_object_get(j, "kind")) ?: "", kind) == 0 &&
-           (!rec || strcmp(json_string_value(json_object_get(j, "rec")) ?: "", rec) == 0);
+    return n->root && n->kind == kind && (!rec || strcmp(n->rec ?: "", rec) == 0);
+}
+
+/* True if a line of text (nmirf watch --json's output) decodes as a
+   notification of kind and rec. */
+static bool
+s_printed(const char *text, nmirf_notify_kind_t kind, const char *rec)
+{
+    for (const char *line = text; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        nmirf_notify_t n = {0};
+        bool is = len > 0 && nmirf_notify_decode(line, len, &n, NULL, 0) == NMIRF_OK &&
+                  s_is(&n, kind, rec);
+        nmirf_notify_release(&n);
+        if (is)
+            return true;
+        line += len + (end ? 1 : 0);
+    }
+    return false;
 }
 
 static int
@@ -149,17 +156,17 @@ main(int argc, char **argv)
 
     /* Warm-up on rec 0: a SUB's subscription takes a moment to reach the
        PUB, so reassign until the first notification comes through. */
-    json_t *j = NULL;
+    nmirf_notify_t n = {0};
     size_t warm = 0; /* warm-up assignments: each is one notification */
-    for (int i = 0; !j; i++) {
+    for (int i = 0; !n.root; i++) {
         HA_ASSERTF(i < 100, "no notification for the warm-up assignment");
         H_CALL_CHECK("ok", coord, "rec.assign", "{'rec':'" REC "-0','lead':'MJ'}");
         warm++;
-        j = s_next(sub, 200);
+        s_next(sub, 200, &n);
     }
-    json_decref(j);
-    while ((j = s_next(sub, 300))) /* the warm-up's extra ones */
-        json_decref(j);
+    nmirf_notify_release(&n);
+    for (int i = 0; i < 1000 && s_next(sub, 300, &n); i++) /* the warm-up's extra ones */
+        nmirf_notify_release(&n);
 
     double *lat = calloc(count, sizeof *lat);
     for (size_t i = 1; i <= count; i++) {
@@ -172,14 +179,12 @@ main(int argc, char **argv)
         nmirf_reply_destroy(&r);
         char rec[32];
         snprintf(rec, sizeof rec, REC "-%zu", i);
-        j = s_next(sub, 10000);
-        HA_ASSERTF(j, "no notification for %s", rec);
+        HA_ASSERTF(s_next(sub, 10000, &n), "no notification for %s", rec);
         lat[i - 1] = (double)(nmirf_mono_us() - ack) / 1000.0;
-        HA_ASSERTF(s_is(j, "assigned", rec), "notification %zu is %s", i,
-                   json_dumps(j, JSON_COMPACT));
-        HA_ASSERT(strcmp(json_string_value(json_object_get(j, "deadline")) ?: "",
-                         "2027-06-30") == 0);
-        json_decref(j);
+        HA_ASSERTF(s_is(&n, NMIRF_NOTIFY_ASSIGNED, rec), "notification %zu is %s %s", i,
+                   nmirf_valueset_name(&nmirf_notify_kinds, (int)n.kind), n.rec ?: "-");
+        HA_ASSERT(strcmp(n.deadline ?: "", "2027-06-30") == 0);
+        nmirf_notify_release(&n);
     }
     qsort(lat, count, sizeof *lat, s_cmp);
     printf("agent notify: %zu assignments, latency ack -> notification p50 %.2f ms, "
@@ -192,9 +197,9 @@ main(int argc, char **argv)
 
     /* Unassigned: rec 1 goes to MK alone. */
     H_CALL_CHECK("ok", coord, "rec.assign", "{'rec':'" REC "-1','lead':'MK'}");
-    j = s_next(sub, 10000);
-    HA_ASSERTF(s_is(j, "unassigned", REC "-1"), "expected unassigned");
-    json_decref(j);
+    s_next(sub, 10000, &n);
+    HA_ASSERTF(s_is(&n, NMIRF_NOTIFY_UNASSIGNED, REC "-1"), "expected unassigned");
+    nmirf_notify_release(&n);
 
     /* Validated: MJ submits through the agent, the coordinator validates. */
     nmirf_reply_t *r = ha_ctl(a, 15000, "submit",
@@ -206,9 +211,9 @@ main(int argc, char **argv)
     nmirf_reply_destroy(&r);
     H_CALL_CHECK("ok", coord, "report.validate", "{'report':%llu}",
                  (unsigned long long)report);
-    j = s_next(sub, 10000);
-    HA_ASSERTF(s_is(j, "validated", REC "-2"), "expected validated");
-    json_decref(j);
+    s_next(sub, 10000, &n);
+    HA_ASSERTF(s_is(&n, NMIRF_NOTIFY_VALIDATED, REC "-2"), "expected validated");
+    nmirf_notify_release(&n);
     h_note("unassigned and validated notifications");
 
     /* The file and the hook saw every notification (the warm-up's too),
@@ -305,7 +310,7 @@ main(int argc, char **argv)
             H_CALL_CHECK("ok", coord, "rec.assign", "{'rec':'" REC "-3','lead':'MJ'}");
             h_sleep_ms(100);
             text = nmirf_read_file(out_path, &len);
-            if (text && strstr(text, "\"kind\":\"assigned\"") && strstr(text, REC "-3"))
+            if (text && s_printed(text, NMIRF_NOTIFY_ASSIGNED, REC "-3"))
                 break;
         }
         free(text);

@@ -48,8 +48,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "agent_common.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
@@ -359,30 +357,42 @@ s_storage_order(void)
     h_broker_destroy(&b);
 }
 
-/* Waits up to ms for the next notification of kind on sub (JSON, caller
-   decrefs); NULL if none came. Other kinds are skipped. */
-static json_t *
-s_notification(zsock_t *sub, const char *kind, int ms)
+/* Waits up to ms for the next notification of kind on sub, decoded by the
+   codec into n (release it); false if none came. Other kinds are
+   skipped. */
+static bool
+s_notification(zsock_t *sub, nmirf_notify_kind_t kind, int ms, nmirf_notify_t *n)
 {
     int64_t end = zclock_mono() + ms;
     for (int64_t left = ms; left > 0; left = end - zclock_mono()) {
-        zpoller_t *p = zpoller_new(sub, NULL);
-        void *ready = zpoller_wait(p, (int)left);
-        zpoller_destroy(&p);
-        if (!ready)
-            return NULL;
-        char *topic = NULL, *text = NULL;
-        HA_ASSERT(zsock_recv(sub, "ss", &topic, &text) == 0);
-        json_t *j = json_loads(text, 0, NULL);
-        HA_ASSERTF(j, "notification is not JSON: %s", text);
-        free(topic);
-        free(text);
-        const char *k = json_string_value(json_object_get(j, "kind"));
-        if (k && strcmp(k, kind) == 0)
-            return j;
-        json_decref(j);
+        if (!ha_notification(sub, (int)left, n))
+            return false;
+        if (n->kind == kind)
+            return true;
+        nmirf_notify_release(n);
     }
-    return NULL;
+    return false;
+}
+
+/* True if a line of the notification log at path decodes as a
+   notification of kind. */
+static bool
+s_logged(const char *path, nmirf_notify_kind_t kind)
+{
+    size_t len;
+    char *text = nmirf_read_file(path, &len);
+    bool found = false;
+    for (const char *line = text; line && *line && !found;) {
+        const char *nl = strchr(line, '\n');
+        size_t n_len = nl ? (size_t)(nl - line) : strlen(line);
+        nmirf_notify_t n = {0};
+        found = n_len > 0 && nmirf_notify_decode(line, n_len, &n, NULL, 0) == NMIRF_OK &&
+                n.kind == kind;
+        nmirf_notify_release(&n);
+        line = nl ? nl + 1 : line + n_len;
+    }
+    free(text);
+    return found;
 }
 
 /* True if the file at path holds needle. */
@@ -451,16 +461,14 @@ s_refused(void)
     char *msg = nmirf_mp_strdup(h_get(&r->body, "refused.0.message"));
     HA_ASSERT(msg && strstr(msg, "RF-1"));
     nmirf_reply_destroy(&r);
-    json_t *j = s_notification(sub, "refused", 5000);
-    HA_ASSERTF(j, "no refused notification");
-    HA_ASSERT(strcmp(json_string_value(json_object_get(j, "rec")) ?: "", "RF-1") == 0);
-    json_t *data = json_object_get(j, "data");
-    HA_ASSERT(
-        strcmp(json_string_value(json_object_get(data, "code")) ?: "", "forbidden") == 0);
-    HA_ASSERT(strcmp(json_string_value(json_object_get(data, "message")) ?: "", msg) ==
-              0);
-    json_decref(j);
-    HA_ASSERT(s_file_has(notify_log, "\"kind\":\"refused\""));
+    nmirf_notify_t n;
+    HA_ASSERTF(s_notification(sub, NMIRF_NOTIFY_REFUSED, 5000, &n),
+               "no refused notification");
+    HA_ASSERT(strcmp(n.rec ?: "", "RF-1") == 0);
+    HA_ASSERT(strcmp(n.code, "forbidden") == 0);
+    HA_ASSERT(strcmp(n.message, msg) == 0);
+    nmirf_notify_release(&n);
+    HA_ASSERT(s_logged(notify_log, NMIRF_NOTIFY_REFUSED));
     free(msg);
     char *out = NULL;
     int st = h_sh(&out, "'%s' -a '%s' outbox 2>&1", ha_nmirf(), a->data);
@@ -515,13 +523,10 @@ s_refused(void)
            revoked ? "the submission ended refused `revoked`"
                    : "the broker dropped the session and refuses the key: said");
     if (revoked) {
-        j = s_notification(sub, "refused", 5000);
-        HA_ASSERTF(j, "no refused notification for the revoked submission");
-        HA_ASSERT(
-            strcmp(json_string_value(json_object_get(json_object_get(j, "data"), "code"))
-                       ?: "",
-                   "revoked") == 0);
-        json_decref(j);
+        HA_ASSERTF(s_notification(sub, NMIRF_NOTIFY_REFUSED, 5000, &n),
+                   "no refused notification for the revoked submission");
+        HA_ASSERT(strcmp(n.code, "revoked") == 0);
+        nmirf_notify_release(&n);
     }
     /* Restarted, and a new submission: a new connection, so the handshake
        is refused (the key said refused, the submission queued). */
@@ -554,7 +559,7 @@ s_refused(void)
     ha_agent_t *fresh = ha_agent_start(b, m, extra);
     size_t none = 0;
     s_probe(fresh, &none);
-    HA_ASSERT(s_file_has(notify_log, "\"kind\":\"key_refused\""));
+    HA_ASSERT(s_logged(notify_log, NMIRF_NOTIFY_KEY_REFUSED));
     ha_agent_stop(fresh);
     ha_agent_destroy(&fresh);
     h_note("revoked agent restarted, and a fresh one: the handshake is refused; the "

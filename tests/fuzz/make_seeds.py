@@ -4,8 +4,9 @@
 Standard library only. Run from anywhere: python3 tests/fuzz/make_seeds.py
 It rewrites every seed it makes (deterministically: fixed keys and ids) and
 leaves other files in the corpus directories alone. If proto/vectors/
-vectors.json exists, its hex cases become seeds too, and those of
-proto/vectors/control.json seed fuzz_control.
+vectors.json exists, its hex cases become seeds too, those of
+proto/vectors/control.json seed fuzz_control, and those of
+proto/vectors/notify.json seed fuzz_notify.
 """
 import hashlib
 import json
@@ -17,6 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
 VECTORS = os.path.join(HERE, "..", "..", "proto", "vectors", "vectors.json")
 CONTROL_VECTORS = os.path.join(HERE, "..", "..", "proto", "vectors", "control.json")
+NOTIFY_VECTORS = os.path.join(HERE, "..", "..", "proto", "vectors", "notify.json")
 
 
 # -- msgpack, the subset the protocol uses --------------------------------
@@ -379,6 +381,7 @@ def seeds():
 
     yield from vector_seeds()
     yield from control_seeds()
+    yield from notify_seeds()
 
 
 def replica_record(kind, data):
@@ -529,6 +532,25 @@ def control_seeds():
             continue
         mode = b"\x01" if case.get("kind") == "control-reply" else b"\x00"
         yield "control", str(case.get("name", "case")), mode + data
+
+
+def notify_seeds():
+    """The cases of proto/vectors/notify.json for fuzz_notify: each text
+    (a notification, or one the decoder must refuse) as is."""
+    if not os.path.exists(NOTIFY_VECTORS):
+        return
+    with open(NOTIFY_VECTORS) as f:
+        try:
+            doc = json.load(f)
+        except ValueError as e:
+            print("make_seeds: %s: %s (skipped)" % (NOTIFY_VECTORS, e), file=sys.stderr)
+            return
+    for case in doc.get("cases", []):
+        try:
+            data = bytes.fromhex(case["hex"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        yield "notify", str(case.get("name", "case")), data
 
 
 def main():

@@ -352,6 +352,24 @@ ha_notify_sub(ha_agent_t *a)
     return sub;
 }
 
+bool
+ha_notification(zsock_t *sub, int ms, nmirf_notify_t *n)
+{
+    memset(n, 0, sizeof *n);
+    zpoller_t *p = zpoller_new(sub, NULL);
+    void *ready = zpoller_wait(p, ms);
+    zpoller_destroy(&p);
+    if (!ready)
+        return false;
+    char *topic = NULL, *text = NULL, why[256] = "";
+    HA_ASSERT(zsock_recv(sub, "ss", &topic, &text) == 0 && text);
+    HA_ASSERTF(nmirf_notify_decode(text, strlen(text), n, why, sizeof why) == NMIRF_OK,
+               "notification refused by the codec (%s): %s", why, text);
+    free(topic);
+    free(text);
+    return true;
+}
+
 void
 ha_broker_digest(h_entity_t *e, uint8_t out[NMIRF_HASH_LEN], uint64_t *seq)
 {

@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "harness.h"
+#include "nmirf_notify.h"
 
 #define HA_WAIT_MS 20000 /* a condition a test waits for must hold within this */
 
@@ -100,6 +101,12 @@ nmirf_reply_t *ha_ctl(ha_agent_t *a, int timeout_ms, const char *op, const char 
 
 /* A SUB on the agent's notification socket, subscribed to "n". */
 zsock_t *ha_notify_sub(ha_agent_t *a);
+
+/* Waits up to ms for the next notification on sub and decodes it with
+   nmirf_notify_decode into n (the caller releases it with
+   nmirf_notify_release). Returns false, n empty, if none came; a text the
+   codec refuses fails the test. */
+bool ha_notification(zsock_t *sub, int ms, nmirf_notify_t *n);
 
 /* The digest of the broker's snapshot (taken as e) and its sequence. */
 void ha_broker_digest(h_entity_t *e, uint8_t out[NMIRF_HASH_LEN], uint64_t *seq);
