@@ -253,8 +253,10 @@ s_show(cli_t *cli, const cli_args_t *a)
     return cli_args_call_show(cli, a, "measure.show", s_view_show);
 }
 
-/* An option that fills the indicator's field F (s_pack_fields packs it). */
-#define INDICATOR(F) .fields = &nmirf_fields_indicator, .field = (F)
+/* An option that fills the indicator's field F (s_pack_fields packs it),
+   written in --indicator's brackets: it only goes with it. */
+#define INDICATOR(F)                                                                     \
+    .fields = &nmirf_fields_indicator, .field = (F), .within = "indicator"
 
 /* The options of add and update; add requires --rec and --title. */
 #define MEASURE_OPTS(REC_MISSING, TITLE_MISSING)                                         \
@@ -269,13 +271,13 @@ s_show(cli_t *cli, const cli_args_t *a)
         {CLI_OPT("indicator", 'i', "NAME", CLI_TEXT, NULL,                               \
                  "the indicator's name (update replaces the whole\n"                     \
                  "indicator: give all its flags again)"),                                \
-         INDICATOR("name")},                                                             \
+         .fields = &nmirf_fields_indicator, .field = "name"},                            \
         {CLI_OPT("unit", 'u', "U", CLI_TEXT, NULL, "e.g. persons, %"),                   \
          INDICATOR("unit")},                                                             \
         {CLI_OPT("baseline", 'b', "N", CLI_NUMBER, NULL, "the value at the start"),      \
          INDICATOR("baseline")},                                                         \
         {CLI_OPT("target", 'T', "N", CLI_NUMBER, NULL, "the value to reach"),            \
-         INDICATOR("target")},                                                           \
+         INDICATOR("target"), .flags = CLI_WITH_HEAD},                                   \
     {                                                                                    \
         CLI_OPT("milestone", 'm', "DATE=VALUE", CLI_POINT, NULL,                         \
                 "a planned value by DATE (repeat)"),                                     \

@@ -231,7 +231,8 @@ static const cli_opt_spec_t s_submit_opts[] = {
     {CLI_OPT("value", 'V', "DATE=VALUE", CLI_POINT, NULL,
              "an indicator value measured on DATE (repeat);\n"
              "once validated it becomes the measure's progress"),
-     .flags = CLI_REPEAT, .max_times = MAX_EVIDENCE, .field = "indicator_values"},
+     .flags = CLI_REPEAT, .max_times = MAX_EVIDENCE, .field = "indicator_values",
+     .within = "measure"},
     {0},
 };
 

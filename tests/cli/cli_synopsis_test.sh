@@ -58,7 +58,9 @@ lines = open(f"{tmp}/synopsis", encoding="utf-8").read().splitlines()
 for line in lines:
     words = line.split()
     path = []
-    for w in words[1:]:
+    # A global option the command needs comes before its path: "-a DIR".
+    first = 3 if words[1].startswith("-") else 1
+    for w in words[first:]:
         if not re.fullmatch(r"[a-z][a-z-]*", w):
             break
         path.append(w)
