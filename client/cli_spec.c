@@ -716,6 +716,8 @@ cli_spec_synopsis(bool man, FILE *out)
 
 static msgpack_sbuffer s_test_body; /* what the test command packed */
 static int s_test_runs;             /* how many times it ran */
+/* A set whose help lists it (CLI_SET_IN_HELP). */
+static const nmirf_valueset_t s_test_views = CLI_SET("view", "month", "theme", "sdg");
 
 /* The test command: packs its body. */
 static int
@@ -1054,6 +1056,24 @@ cli_spec_test(bool verbose)
     unit_case = "cli_spec_test: usage extras";
     /* nosuch; follow, measure and json in no form */
     CHECK(bad == 4, "the bad form gave %d failures, not 4", bad);
+    /* ...and a help that lists its values itself but leaves one out (or
+       names it only inside another word). */
+    static const cli_opt_spec_t listed_opts[] = {
+        {CLI_OPT("by", 'B', "VIEW", CLI_ENUM, NULL, "one view:\n  month\n  themes"),
+         .set = &s_test_views, .flags = CLI_SET_IN_HELP},
+        {0},
+    };
+    static const cli_cmd_spec_t listed = {
+        .path = "test listed", .topic = "test", .opts = listed_opts, .run = s_test_run};
+    failures0 = unit_failures;
+    checks0 = unit_checks;
+    unit_case = "cli_spec_test: an expected unlisted value (not a failure)";
+    s_test_usage_extras(&listed);
+    bad = unit_failures - failures0;
+    unit_failures = failures0;
+    unit_checks = checks0;
+    unit_case = "cli_spec_test: usage extras";
+    CHECK(bad == 2, "the help without theme and sdg gave %d failures, not 2", bad);
 
     /* A group without its subcommand, and a word that is no command. */
     cli_t cli2 = {.timeout_ms = 1};
