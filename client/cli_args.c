@@ -171,14 +171,15 @@ cli_check_enum(cli_t *cli, const char *option, const char *s, const char *const 
     return cli_usage(cli, "%s: '%s' is not one of %s", option, s, list);
 }
 
-/* Finite and at most 1e15 in magnitude, as the broker takes numbers. */
+/* Finite and at most NMIRF_NUMBER_MAX (1e15, as the message says) in
+   magnitude, as the broker takes numbers. */
 int
 cli_parse_number(cli_t *cli, const char *option, const char *s, double *out)
 {
     char *end;
     errno = 0;
     *out = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(*out) || fabs(*out) > 1e15)
+    if (errno || end == s || *end || !isfinite(*out) || fabs(*out) > NMIRF_NUMBER_MAX)
         return cli_usage(cli, "%s: '%s' is not a number (at most 1e15)", option, s);
     return 0;
 }

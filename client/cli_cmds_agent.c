@@ -347,13 +347,19 @@ static const cli_opt_spec_t s_mine_opts[] = {
     {CLI_OPT("due-soon", 'd', "DAYS", CLI_UINT, "due_soon_days",
              "the horizon of \"due in Nd\" (default 14)"),
      .max = NMIRF_DUE_SOON_MAX, .unit = "days"},
+    {CLI_JSON(NULL)},
+    {0},
+};
+/* The others take no option but the global --json. */
+static const cli_opt_spec_t s_json_opts[] = {
+    {CLI_JSON(NULL)},
     {0},
 };
 
 const cli_cmd_spec_t cli_agent_cmds[] = {
-    {CLI_CMD("mine", "agent", s_mine), .opts = s_mine_opts},
-    {CLI_CMD("outbox", "agent", s_outbox)},
-    {CLI_CMD("watch", "agent", s_watch)},
-    {CLI_CMD("agent-status", "agent", s_status)},
+    {CLI_CMD("mine", "agent", s_mine), .opts = s_mine_opts, .global = "-a DIR"},
+    {CLI_CMD("outbox", "agent", s_outbox), .opts = s_json_opts, .global = "-a DIR"},
+    {CLI_CMD("watch", "agent", s_watch), .opts = s_json_opts, .global = "-a DIR"},
+    {CLI_CMD("agent-status", "agent", s_status), .opts = s_json_opts, .global = "-a DIR"},
     {0},
 };

@@ -203,13 +203,15 @@ static const cli_opt_spec_t s_verify_opts[] = {
     {CLI_OPT("witness", 'w', "AGENT_DIR", CLI_STR, NULL,
              "an agent's data directory whose kept checkpoint\n"
              "the log must hold (with --data; repeatable)"),
-     .flags = CLI_REPEAT},
+     .flags = CLI_REPEAT, .within = "data"},
     {0},
 };
 
 const cli_cmd_spec_t cli_audit_cmds[] = {
     {CLI_CMD("audit export", "audit", s_export), .opts = s_export_opts},
     {CLI_CMD("audit verify", "audit", s_verify), .args = s_verify_args,
-     .opts = s_verify_opts, .own_count = true, .validate = s_verify_validate},
+     .opts = s_verify_opts, .own_count = true, .validate = s_verify_validate,
+     /* A file, or a data directory (with its witnesses). */
+     .forms = (const char *const[]){"+FILE server-key", "+data server-key", NULL}},
     {0},
 };

@@ -175,9 +175,15 @@ s_status(cli_t *cli, const cli_args_t *a)
     return s_simple(cli, "status", s_view_status, false);
 }
 
+/* status takes no option but the global --json. */
+static const cli_opt_spec_t s_json_opts[] = {
+    {CLI_JSON(NULL)},
+    {0},
+};
+
 const cli_cmd_spec_t cli_broker_cmds[] = {
     {CLI_CMD("ping", "ping", s_ping)},
     {CLI_CMD("snapshot", "snapshot", s_snapshot)},
-    {CLI_CMD("status", "status", s_status)},
+    {CLI_CMD("status", "status", s_status), .opts = s_json_opts},
     {0},
 };

@@ -109,6 +109,7 @@ static const cli_opt_spec_t s_check_opts[] = {
     {CLI_OPT("data", 'd', "DIR", CLI_STR, NULL,
              "the broker's data directory (e.g. /var/lib/nmirf)"),
      .missing = "--data DIR (the broker's data directory) is required"},
+    {CLI_JSON(NULL)},
     {0},
 };
 

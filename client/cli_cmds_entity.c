@@ -74,9 +74,15 @@ s_load_public(cli_t *cli, const char *path, nmirf_key_t *key, uint8_t curve[32])
     return 0;
 }
 
-/* The options of enroll that name the entity, by language. */
-static const char *const s_name_opts[3] = {"name-fr", "name-ar", "name-en"};
-static const char *const s_name_langs[3] = {"fr", "ar", "en"};
+/* The options of enroll that name the entity, by language: the names
+   map's keys are nmirf_langs' names at the same index. */
+static const char *const s_name_opts[] = {
+    [NMIRF_LANG_FR] = "name-fr",
+    [NMIRF_LANG_AR] = "name-ar",
+    [NMIRF_LANG_EN] = "name-en",
+};
+#define NAME_OPTS (sizeof s_name_opts / sizeof s_name_opts[0])
+_Static_assert(NAME_OPTS == NMIRF_LANG_COUNT, "one --name-XX option a language");
 
 /* Sends op (entity.enroll or entity.rotate) with the id and public keys
    of the file at path; enroll adds the role and the names a gives. */
@@ -98,14 +104,14 @@ s_send_keys(cli_t *cli, const cli_args_t *a, const char *path, const char *op)
     nmirf_mp_pack_kv_str(&pk, "id", key.entity);
     if (enroll) {
         size_t nnames = 0;
-        for (size_t i = 0; i < 3; i++)
+        for (size_t i = 0; i < NAME_OPTS; i++)
             nnames += cli_arg_has(a, s_name_opts[i]);
         nmirf_mp_pack_kv_str(&pk, "role", cli_arg_str(a, "role"));
         nmirf_mp_pack_str(&pk, "names");
         msgpack_pack_map(&pk, nnames);
-        for (size_t i = 0; i < 3; i++)
+        for (size_t i = 0; i < NAME_OPTS; i++)
             if (cli_arg_has(a, s_name_opts[i]))
-                nmirf_mp_pack_kv_str(&pk, s_name_langs[i],
+                nmirf_mp_pack_kv_str(&pk, nmirf_langs.names[i],
                                      cli_arg_str(a, s_name_opts[i]));
     }
     nmirf_mp_pack_str(&pk, "sign_key");

@@ -492,6 +492,8 @@ static const cli_opt_spec_t s_events_opts[] = {
 };
 
 const cli_cmd_spec_t cli_events_cmds[] = {
-    {CLI_CMD("events", "events", s_events), .opts = s_events_opts},
+    {CLI_CMD("events", "events", s_events), .opts = s_events_opts,
+     /* --limit does not go with --follow. */
+     .forms = (const char *const[]){"since limit", "+follow since", NULL}},
     {0},
 };

@@ -12,12 +12,10 @@
 #include "cli.h"
 #include "nmirf_mp.h"
 
-#define MAX_LIST 256         /* a list's limit */
-
 void
 cli_pack_number(msgpack_packer *pk, double v)
 {
-    if (v == trunc(v) && fabs(v) <= 1e15) {
+    if (v == trunc(v) && fabs(v) <= NMIRF_NUMBER_MAX) {
         if (v >= 0)
             msgpack_pack_uint64(pk, (uint64_t)v);
         else
@@ -133,21 +131,36 @@ s_pack_fields(msgpack_sbuffer *body, const cli_args_t *a)
         return;
     const cli_val_t *unit = cli_arg(a, "unit"), *baseline = cli_arg(a, "baseline"),
                     *schedule = cli_arg(a, "milestone");
-    nmirf_mp_pack_str(&pk, "indicator");
-    msgpack_pack_map(&pk, 2 + !!unit->n + !!baseline->n + !!schedule->n);
-    nmirf_mp_pack_kv_str(&pk, "name", cli_arg_str(a, "indicator"));
-    if (unit->n)
-        nmirf_mp_pack_kv_str(&pk, "unit", unit->s);
+    /* The indicator's entries, counted as they are packed (name and target
+       always, s_validate_indicator; the others when given), then its map. */
+    msgpack_sbuffer ind;
+    msgpack_packer ipk;
+    size_t n = 0;
+    msgpack_sbuffer_init(&ind);
+    msgpack_packer_init(&ipk, &ind, msgpack_sbuffer_write);
+    nmirf_mp_pack_kv_str(&ipk, "name", cli_arg_str(a, "indicator"));
+    n++;
+    if (unit->n) {
+        nmirf_mp_pack_kv_str(&ipk, "unit", unit->s);
+        n++;
+    }
     if (baseline->n) {
-        nmirf_mp_pack_str(&pk, "baseline");
-        cli_pack_number(&pk, baseline->num);
+        nmirf_mp_pack_str(&ipk, "baseline");
+        cli_pack_number(&ipk, baseline->num);
+        n++;
     }
-    nmirf_mp_pack_str(&pk, "target");
-    cli_pack_number(&pk, cli_arg(a, "target")->num);
+    nmirf_mp_pack_str(&ipk, "target");
+    cli_pack_number(&ipk, cli_arg(a, "target")->num);
+    n++;
     if (schedule->n) {
-        nmirf_mp_pack_str(&pk, "schedule");
-        cli_pack_points(&pk, schedule->points, schedule->n);
+        nmirf_mp_pack_str(&ipk, "schedule");
+        cli_pack_points(&ipk, schedule->points, schedule->n);
+        n++;
     }
+    nmirf_mp_pack_str(&pk, "indicator");
+    msgpack_pack_map(&pk, n);
+    msgpack_sbuffer_write(body, ind.data, ind.size);
+    msgpack_sbuffer_destroy(&ind);
 }
 
 /* measure add --rec ID... --title T [--description T] [indicator flags] */
@@ -240,15 +253,17 @@ s_show(cli_t *cli, const cli_args_t *a)
     return cli_args_call_show(cli, a, "measure.show", s_view_show);
 }
 
-/* An option that fills the indicator's field F (s_pack_fields packs it). */
-#define INDICATOR(F) .fields = &nmirf_fields_indicator, .field = (F)
+/* An option that fills the indicator's field F (s_pack_fields packs it),
+   written in --indicator's brackets: it only goes with it. */
+#define INDICATOR(F)                                                                     \
+    .fields = &nmirf_fields_indicator, .field = (F), .within = "indicator"
 
 /* The options of add and update; add requires --rec and --title. */
 #define MEASURE_OPTS(REC_MISSING, TITLE_MISSING)                                         \
     {CLI_OPT("rec", 'R', "ID", CLI_REC, "recs",                                          \
              "a linked recommendation (repeat); update replaces\n"                       \
              "the list"),                                                                \
-     .flags = CLI_REPEAT, .max_times = MAX_LIST, .missing = REC_MISSING},                \
+     .flags = CLI_REPEAT, .max_times = NMIRF_LIST_MAX, .missing = REC_MISSING},          \
         {CLI_OPT("title", 't', "TEXT", CLI_TEXT, "title", "what will be done"),          \
          .max = NMIRF_SHORT_MAX, .missing = TITLE_MISSING},                              \
         {CLI_OPT("description", 'd', "TEXT", CLI_TEXT, "description", "more detail"),    \
@@ -256,17 +271,17 @@ s_show(cli_t *cli, const cli_args_t *a)
         {CLI_OPT("indicator", 'i', "NAME", CLI_TEXT, NULL,                               \
                  "the indicator's name (update replaces the whole\n"                     \
                  "indicator: give all its flags again)"),                                \
-         INDICATOR("name")},                                                             \
+         .fields = &nmirf_fields_indicator, .field = "name"},                            \
         {CLI_OPT("unit", 'u', "U", CLI_TEXT, NULL, "e.g. persons, %"),                   \
          INDICATOR("unit")},                                                             \
         {CLI_OPT("baseline", 'b', "N", CLI_NUMBER, NULL, "the value at the start"),      \
          INDICATOR("baseline")},                                                         \
         {CLI_OPT("target", 'T', "N", CLI_NUMBER, NULL, "the value to reach"),            \
-         INDICATOR("target")},                                                           \
+         INDICATOR("target"), .flags = CLI_WITH_HEAD},                                   \
     {                                                                                    \
         CLI_OPT("milestone", 'm', "DATE=VALUE", CLI_POINT, NULL,                         \
                 "a planned value by DATE (repeat)"),                                     \
-            .flags = CLI_REPEAT, .max_times = MAX_LIST, INDICATOR("schedule")            \
+            .flags = CLI_REPEAT, .max_times = NMIRF_LIST_MAX, INDICATOR("schedule")      \
     }
 
 static const cli_opt_spec_t s_add_opts[] = {

@@ -444,8 +444,6 @@ s_assign(cli_t *cli, const cli_args_t *a)
     return cli_args_call_show(cli, a, "rec.assign", s_view_assignment_body);
 }
 
-#define MAX_LIST 256 /* a list's limit */
-
 static const nmirf_valueset_t s_formats_in = CLI_SET("format", "json", "csv", "uhri");
 static const nmirf_valueset_t s_formats_out = CLI_SET("format", "json", "csv");
 
@@ -503,7 +501,7 @@ static const cli_opt_spec_t s_assign_opts[] = {
      .missing = "--lead is required"},
     {CLI_OPT("contributor", 'c', "ID", CLI_ENTITY, "contributors",
              "a ministry that helps (repeat the flag)"),
-     .flags = CLI_REPEAT, .max_times = MAX_LIST},
+     .flags = CLI_REPEAT, .max_times = NMIRF_LIST_MAX},
     {CLI_OPT("deadline", 'D', "DATE", CLI_DATE, "deadline", "YYYY-MM-DD")},
     {CLI_OPT("note", 'N', "TEXT", CLI_TEXT, "note", "a note for the ministries")},
     {0},

@@ -66,17 +66,29 @@ s_submit(cli_t *cli, const cli_args_t *a)
 {
     uint64_t measure = cli_arg(a, "measure")->u;
     const cli_val_t *values = cli_arg(a, "value");
+    /* The entries the command adds, counted as they are packed, go after
+       those of the options. */
+    msgpack_sbuffer more;
+    msgpack_packer mpk;
+    size_t extra = 0;
+    msgpack_sbuffer_init(&more);
+    msgpack_packer_init(&mpk, &more, msgpack_sbuffer_write);
+    if (measure) {
+        nmirf_mp_pack_kv_uint(&mpk, "measure", measure);
+        extra++;
+    }
+    if (values->n) {
+        nmirf_mp_pack_str(&mpk, "indicator_values");
+        cli_pack_points(&mpk, values->points, values->n);
+        extra++;
+    }
     msgpack_sbuffer body;
     msgpack_packer pk;
     msgpack_sbuffer_init(&body);
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    cli_args_pack(a, &pk, !!measure + (values->n > 0));
-    if (measure)
-        nmirf_mp_pack_kv_uint(&pk, "measure", measure);
-    if (values->n) {
-        nmirf_mp_pack_str(&pk, "indicator_values");
-        cli_pack_points(&pk, values->points, values->n);
-    }
+    cli_args_pack(a, &pk, extra);
+    msgpack_sbuffer_write(&body, more.data, more.size);
+    msgpack_sbuffer_destroy(&more);
     return s_call_report(cli, "report.submit", &body);
 }
 
@@ -219,7 +231,8 @@ static const cli_opt_spec_t s_submit_opts[] = {
     {CLI_OPT("value", 'V', "DATE=VALUE", CLI_POINT, NULL,
              "an indicator value measured on DATE (repeat);\n"
              "once validated it becomes the measure's progress"),
-     .flags = CLI_REPEAT, .max_times = MAX_EVIDENCE, .field = "indicator_values"},
+     .flags = CLI_REPEAT, .max_times = MAX_EVIDENCE, .field = "indicator_values",
+     .within = "measure"},
     {0},
 };
 

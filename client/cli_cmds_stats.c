@@ -432,8 +432,10 @@ static const cli_opt_spec_t s_stats_opts[] = {
              "               changed status that month\n"
              "  overdue      past their deadline, not implemented\n"
              "  due-soon     deadline within --due-soon days"),
-     .set = &s_view_names},
+     .set = &s_view_names, .flags = CLI_SET_IN_HELP},
     CLI_STATS_QUERY_OPTS,
+    /* s_stats refuses the two together. */
+    {CLI_JSON("the broker's answer as JSON (with --by, that part)"), .alt = "csv"},
     {CLI_OPT("csv", 'C', NULL, CLI_FLAG, NULL,
              "CSV (RFC 4180) instead of tables; without --by one\n"
              "table: group,key,STATUS...,total")},

@@ -344,12 +344,12 @@ s_write(size_t t, FILE *out)
                 continue;
             cli_spec_usage(s, first ? "usage: " : "       ", out);
             first = false;
-            nopts += s->opts != NULL;
+            nopts += cli_spec_has_options(s);
         }
     fprintf(out, "\n%s", s_topics[t].intro);
     for (size_t g = 0; cli_commands[g]; g++)
         for (const cli_cmd_spec_t *s = cli_commands[g]; s->path; s++) {
-            if (strcmp(s->topic, topic) != 0 || !s->opts)
+            if (strcmp(s->topic, topic) != 0 || !cli_spec_has_options(s))
                 continue;
             if (nopts > 1) {
                 const char *space = strrchr(s->path, ' ');

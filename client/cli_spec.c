@@ -2,6 +2,7 @@
     its body, and writes its usage, option help and synopsis (cli_spec.h).
 */
 #include <assert.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,9 +152,12 @@ s_parse(cli_t *cli, const cli_cmd_spec_t *spec, int argc, char **argv, cli_args_
     cli_point_t pt;
     int rc;
 
+    size_t nlong = 0;
     for (size_t i = 0; i < nopts; i++) {
+        if (opts[i].flags & CLI_GLOBAL)
+            continue; /* cli_getopt's, below */
         int val = opts[i].short_name ? opts[i].short_name : LONG_ONLY_BASE + (int)i;
-        longopts[i] = (struct option){
+        longopts[nlong++] = (struct option){
             opts[i].name, opts[i].arg ? required_argument : no_argument, NULL, val};
         if (opts[i].short_name) {
             size_t len = strlen(shortopts);
@@ -164,9 +168,9 @@ s_parse(cli_t *cli, const cli_cmd_spec_t *spec, int argc, char **argv, cli_args_
         }
     }
     /* The options every command takes (cli_getopt handles --json). */
-    longopts[nopts] = (struct option){"json", no_argument, NULL, 'J'};
-    longopts[nopts + 1] = (struct option){"help", no_argument, NULL, 'h'};
-    longopts[nopts + 2] = (struct option){NULL, 0, NULL, 0};
+    longopts[nlong] = (struct option){"json", no_argument, NULL, 'J'};
+    longopts[nlong + 1] = (struct option){"help", no_argument, NULL, 'h'};
+    longopts[nlong + 2] = (struct option){NULL, 0, NULL, 0};
 
     int c;
     while ((c = cli_getopt(cli, argc, argv, shortopts, longopts)) != -1) {
@@ -387,6 +391,7 @@ cli_args_call_show(cli_t *cli, const cli_args_t *a, const char *op,
 typedef struct {
     FILE *out;     /* where */
     bool man;      /* roff (nmirf(1)) rather than text */
+    bool wrap;     /* text: cut before WIDTH */
     size_t col;    /* text: the column reached */
     size_t indent; /* text: where a continued line starts */
 } s_words_t;
@@ -402,38 +407,52 @@ s_roff(FILE *out, const char *s)
     }
 }
 
-/* Adds one word of the synopsis: "--lead ID", optional in brackets,
-   repeated with "...". In roff the option's name is bold, values and
-   positional arguments italic. */
+/* Appends s to the word buf of size len, '-' as "\-" when roff. */
 static void
-s_word(s_words_t *w, const char *dashes, const char *name, const char *arg, bool optional,
-       bool repeat)
+s_cat(char *buf, size_t len, const char *s, bool roff)
+{
+    size_t n = strlen(buf);
+    for (; *s && n + 2 < len; s++) {
+        if (roff && *s == '-')
+            buf[n++] = '\\';
+        buf[n++] = *s;
+    }
+    buf[n] = 0;
+}
+
+/* Appends an option ("--lead ID") or a positional argument ("ID") to buf:
+   in roff the option's name bold, values and positionals italic, "\ "
+   keeping an option and its value on one line. */
+static void
+s_cat_opt(char *buf, size_t len, bool man, const cli_opt_spec_t *o, bool positional)
+{
+    if (!positional) {
+        s_cat(buf, len, man ? "\\fB" : "", false);
+        s_cat(buf, len, "--", man);
+        s_cat(buf, len, o->name, man);
+        s_cat(buf, len, man ? "\\fR" : "", false);
+    }
+    const char *value = positional ? o->name : o->arg;
+    if (!value)
+        return;
+    s_cat(buf, len, positional ? "" : man ? "\\ " : " ", false);
+    s_cat(buf, len, man ? "\\fI" : "", false);
+    s_cat(buf, len, value, man);
+    s_cat(buf, len, man ? "\\fR" : "", false);
+}
+
+/* Writes one word: in roff a line of its own ("\&" after a "...": not
+   the end of a sentence), as text after a space or, cut, on a new line
+   at the indent. */
+static void
+s_emit(s_words_t *w, const char *word)
 {
     if (w->man) {
-        /* One text line a word, fonts by escapes; "\ " keeps an option
-           and its value on one line. */
-        fputs(optional ? "[" : "", w->out);
-        if (dashes) {
-            fputs("\\fB", w->out);
-            s_roff(w->out, dashes);
-            s_roff(w->out, name);
-            fputs("\\fR", w->out);
-        }
-        if (arg || !dashes) {
-            fputs(dashes ? "\\ \\fI" : "\\fI", w->out);
-            s_roff(w->out, dashes ? arg : name);
-            fputs("\\fR", w->out);
-        }
-        /* "\&" after "...": not the end of a sentence (one space). */
-        fprintf(w->out, "%s%s\n", optional ? "]" : "", repeat ? "...\\&" : "");
+        fprintf(w->out, "%s%s\n", word, strstr(word, "...") ? "\\&" : "");
         return;
     }
-    char word[160];
-    snprintf(word, sizeof word, "%s%s%s%s%s%s%s", optional ? "[" : "",
-             dashes ? dashes : "", name, arg ? " " : "", arg ? arg : "",
-             optional ? "]" : "", repeat ? "..." : "");
     size_t len = strlen(word);
-    if (w->col + 1 + len >= WIDTH && w->col > w->indent) {
+    if (w->wrap && w->col + 1 + len >= WIDTH && w->col > w->indent) {
         fprintf(w->out, "\n%*s", (int)w->indent, "");
         w->col = w->indent;
     } else {
@@ -444,25 +463,168 @@ s_word(s_words_t *w, const char *dashes, const char *name, const char *arg, bool
     w->col += len;
 }
 
-/* Writes the words of spec's synopsis after its path. */
-static void
-s_synopsis_words(s_words_t *w, const cli_cmd_spec_t *spec)
+/* The argument or option of spec named by the len bytes at name, or
+   NULL; *positional tells which. */
+static const cli_opt_spec_t *
+s_lookup(const cli_cmd_spec_t *spec, const char *name, size_t len, bool *positional)
 {
-    for (const cli_opt_spec_t *o = spec->args; o && o->name; o++)
-        s_word(w, NULL, o->name, NULL, o->flags & CLI_OPTIONAL, o->flags & CLI_REPEAT);
-    for (const cli_opt_spec_t *o = spec->opts; o && o->name; o++)
-        if (!(o->flags & CLI_HIDDEN))
-            s_word(w, "--", o->name, o->arg, !o->missing, o->flags & CLI_REPEAT);
+    *positional = false;
+    for (size_t k = 0; k < 2; k++)
+        for (const cli_opt_spec_t *o = k ? spec->opts : spec->args; o && o->name; o++)
+            if (strlen(o->name) == len && strncmp(o->name, name, len) == 0) {
+                *positional = !k;
+                return o;
+            }
+    return NULL;
+}
+
+/* s_lookup, of a name the tables have (cli_spec_test checks forms, alt
+   and within). */
+static const cli_opt_spec_t *
+s_find(const cli_cmd_spec_t *spec, const char *name, size_t len, bool *positional)
+{
+    const cli_opt_spec_t *o = s_lookup(spec, name, len, positional);
+    assert(o && "a name the command's tables do not have");
+    return o;
+}
+
+/* True if another option of spec names o as its alternative: o is
+   written with it. */
+static bool
+s_is_alt(const cli_cmd_spec_t *spec, const cli_opt_spec_t *o)
+{
+    for (const cli_opt_spec_t *p = spec->opts; p && p->name; p++)
+        if (p->alt && strcmp(p->alt, o->name) == 0)
+            return true;
+    return false;
+}
+
+/* Writes o with its alternative and the options within it: "[--measure
+   ID", "[--value DATE=VALUE]...]"; without brackets when required. */
+static void
+s_item(s_words_t *w, const cli_cmd_spec_t *spec, const cli_opt_spec_t *o, bool positional,
+       bool required)
+{
+    char word[256] = "";
+    size_t members = 0;
+    for (const cli_opt_spec_t *m = spec->opts; !positional && m && m->name; m++)
+        members += m->within && strcmp(m->within, o->name) == 0;
+    s_cat(word, sizeof word, required ? "" : "[", false);
+    s_cat_opt(word, sizeof word, w->man, o, positional);
+    if (o->alt) {
+        bool p = false;
+        s_cat(word, sizeof word, w->man ? "\\ |\\ " : " | ", false);
+        s_cat_opt(word, sizeof word, w->man, s_find(spec, o->alt, strlen(o->alt), &p), p);
+    }
+    if (!members) {
+        s_cat(word, sizeof word, required ? "" : "]", false);
+        s_cat(word, sizeof word, o->flags & CLI_REPEAT ? "..." : "", false);
+        s_emit(w, word);
+        return;
+    }
+    assert(!(o->flags & CLI_REPEAT));
+    s_emit(w, word);
+    size_t k = 0;
+    for (const cli_opt_spec_t *m = spec->opts; m->name; m++) {
+        if (!m->within || strcmp(m->within, o->name) != 0)
+            continue;
+        bool needed = m->flags & CLI_WITH_HEAD;
+        word[0] = 0;
+        s_cat(word, sizeof word, needed ? "" : "[", false);
+        s_cat_opt(word, sizeof word, w->man, m, false);
+        s_cat(word, sizeof word, needed ? "" : "]", false);
+        s_cat(word, sizeof word, m->flags & CLI_REPEAT ? "..." : "", false);
+        s_cat(word, sizeof word, ++k == members && !required ? "]" : "", false);
+        s_emit(w, word);
+    }
+}
+
+/* Writes the words of one form of spec's synopsis after its path: those
+   the form names, or (form NULL) every argument, then every option the
+   synopsis shows. */
+static void
+s_form_words(s_words_t *w, const cli_cmd_spec_t *spec, const char *form)
+{
+    if (!form) {
+        for (const cli_opt_spec_t *o = spec->args; o && o->name; o++)
+            s_item(w, spec, o, true, !(o->flags & CLI_OPTIONAL));
+        for (const cli_opt_spec_t *o = spec->opts; o && o->name; o++)
+            if (!(o->flags & CLI_HIDDEN) && !o->within && !s_is_alt(spec, o))
+                s_item(w, spec, o, false, o->missing != NULL);
+        return;
+    }
+    while (*form) {
+        size_t len = strcspn(form, " ");
+        bool plus = *form == '+', positional;
+        const cli_opt_spec_t *o = s_find(spec, form + plus, len - plus, &positional);
+        bool required =
+            plus || (positional ? !(o->flags & CLI_OPTIONAL) : o->missing != NULL);
+        s_item(w, spec, o, positional, required);
+        form += len + (form[len] == ' ');
+    }
+}
+
+/* The number of usage forms of spec. */
+static size_t
+s_nforms(const cli_cmd_spec_t *spec)
+{
+    size_t n = 0;
+    while (spec->forms && spec->forms[n])
+        n++;
+    return n ? n : 1;
+}
+
+/* Writes spec's usage entries: a line a form, then again under its flag
+   alias. Text: the first after prefix, the others after as many spaces,
+   cut under WIDTH when wrap. Roff: a hanging paragraph each. */
+static void
+s_entries(const cli_cmd_spec_t *spec, bool man, const char *prefix, bool wrap, FILE *out)
+{
+    size_t nforms = s_nforms(spec);
+    bool first = true;
+    for (size_t alias = 0; alias <= (spec->flag_alias != NULL); alias++)
+        for (size_t f = 0; f < nforms; f++) {
+            /* The path, or its group and the flag that runs it. */
+            char path[64];
+            if (alias)
+                snprintf(path, sizeof path, "%.*s %s", (int)s_group_len(spec->path),
+                         spec->path, spec->flag_alias);
+            else
+                snprintf(path, sizeof path, "%s", spec->path);
+            s_words_t w = {.out = out, .man = man, .wrap = wrap};
+            if (man) {
+                fputs(".HP 4\n.B nmirf", out);
+                if (spec->global) {
+                    size_t len = strcspn(spec->global, " ");
+                    fputs("\n\\fB", out);
+                    fprintf(out, "%s%.*s", spec->global[0] == '-' ? "\\" : "", (int)len,
+                            spec->global);
+                    fputs("\\fR\\ \\fI", out);
+                    s_roff(out, spec->global + len + (spec->global[len] == ' '));
+                    fputs("\\fR\n.B", out);
+                }
+                fputc(' ', out);
+                s_roff(out, path);
+                fputc('\n', out);
+            } else {
+                fprintf(out, "%*s%snmirf %s%s%s", first ? 0 : (int)strlen(prefix), "",
+                        first ? prefix : "", spec->global ? spec->global : "",
+                        spec->global ? " " : "", path);
+                w.col = strlen(prefix) + strlen("nmirf ") + strlen(path) +
+                        (spec->global ? strlen(spec->global) + 1 : 0);
+                w.indent = w.col + 1;
+            }
+            s_form_words(&w, spec, spec->forms ? spec->forms[f] : NULL);
+            if (!man)
+                fputc('\n', out);
+            first = false;
+        }
 }
 
 void
 cli_spec_usage(const cli_cmd_spec_t *spec, const char *prefix, FILE *out)
 {
-    fprintf(out, "%snmirf %s", prefix, spec->path);
-    size_t start = strlen(prefix) + strlen("nmirf ") + strlen(spec->path);
-    s_words_t w = {.out = out, .col = start, .indent = start + 1};
-    s_synopsis_words(&w, spec);
-    fputc('\n', out);
+    s_entries(spec, false, prefix, true, out);
 }
 
 /* Writes text from column col on, its lines ('\n') and words wrapped under
@@ -482,10 +644,29 @@ s_help_text(FILE *out, const char *text, size_t col)
     }
 }
 
+/* True if o has an option line in --help: a global option only with a
+   help of its own. */
+static bool
+s_has_line(const cli_opt_spec_t *o)
+{
+    return !(o->flags & CLI_GLOBAL) || o->help;
+}
+
+bool
+cli_spec_has_options(const cli_cmd_spec_t *spec)
+{
+    for (const cli_opt_spec_t *o = spec->opts; o && o->name; o++)
+        if (s_has_line(o))
+            return true;
+    return false;
+}
+
 void
 cli_spec_options(const cli_cmd_spec_t *spec, FILE *out)
 {
     for (const cli_opt_spec_t *o = spec->opts; o && o->name; o++) {
+        if (!s_has_line(o))
+            continue;
         char left[96];
         if (o->short_name)
             snprintf(left, sizeof left, "  -%c, --%s%s%s", o->short_name, o->name,
@@ -495,7 +676,7 @@ cli_spec_options(const cli_cmd_spec_t *spec, FILE *out)
                      o->arg ? o->arg : "");
         fputs(left, out);
         s_help_text(out, o->help ? o->help : "", strlen(left));
-        if (o->kind != CLI_ENUM)
+        if (o->kind != CLI_ENUM || (o->flags & CLI_SET_IN_HELP))
             continue;
         /* The values come from the set the check uses: they cannot drift. */
         const nmirf_valueset_t *set = s_set(spec, o);
@@ -525,21 +706,8 @@ cli_spec_synopsis(bool man, FILE *out)
     if (man)
         fputs(".ad l\n.nh\n.PD 0\n", out);
     for (size_t g = 0; cli_commands[g]; g++)
-        for (const cli_cmd_spec_t *s = cli_commands[g]; s->path; s++) {
-            s_words_t w = {.out = out, .man = man};
-            if (man) {
-                fputs(".HP 4\n.B nmirf ", out);
-                s_roff(out, s->path);
-                fputc('\n', out);
-            } else {
-                fprintf(out, "nmirf %s", s->path);
-                w.col = 0; /* one line each: never cut */
-                w.indent = (size_t)-1;
-            }
-            s_synopsis_words(&w, s);
-            if (!man)
-                fputc('\n', out);
-        }
+        for (const cli_cmd_spec_t *s = cli_commands[g]; s->path; s++)
+            s_entries(s, man, "", false, out); /* text: one line each, never cut */
     if (man)
         fputs(".PD\n.hy\n.ad\n", out);
 }
@@ -548,6 +716,8 @@ cli_spec_synopsis(bool man, FILE *out)
 
 static msgpack_sbuffer s_test_body; /* what the test command packed */
 static int s_test_runs;             /* how many times it ran */
+/* A set whose help lists it (CLI_SET_IN_HELP). */
+static const nmirf_valueset_t s_test_views = CLI_SET("view", "month", "theme", "sdg");
 
 /* The test command: packs its body. */
 static int
@@ -618,6 +788,68 @@ s_test_against_schema(const cli_cmd_spec_t *c, const cli_opt_spec_t *o)
     }
     CHECK(o->kind != CLI_ENUM || s_set(c, o), "%s: %s: no value set", c->path, o->name);
     CHECK(o->kind != CLI_TEXT || s_max(c, o), "%s: %s: no limit", c->path, o->name);
+}
+
+/* Checks what c's usage says besides its options: its forms, alternatives
+   and groups name what its tables have, the forms name every argument and
+   option the synopsis shows (none is left out of every form), and a help
+   that lists an option's values itself names every one. */
+static void
+s_test_usage_extras(const cli_cmd_spec_t *c)
+{
+    bool positional;
+    for (size_t f = 0; c->forms && c->forms[f]; f++)
+        for (const char *w = c->forms[f]; *w;) {
+            size_t len = strcspn(w, " ");
+            bool plus = *w == '+';
+            CHECK(s_lookup(c, w + plus, len - plus, &positional),
+                  "%s: form '%s' names %.*s", c->path, c->forms[f], (int)len, w);
+            w += len + (w[len] == ' ');
+        }
+    for (size_t k = 0; k < 2; k++)
+        for (const cli_opt_spec_t *o = k ? c->opts : c->args; o && o->name; o++) {
+            if (o->alt)
+                CHECK(s_lookup(c, o->alt, strlen(o->alt), &positional) && !positional &&
+                          strcmp(o->alt, o->name) != 0,
+                      "%s: --%s: no option --%s to exclude", c->path, o->name, o->alt);
+            if (o->within) {
+                const cli_opt_spec_t *h =
+                    s_lookup(c, o->within, strlen(o->within), &positional);
+                CHECK(h && !positional && !h->within && !(h->flags & CLI_REPEAT),
+                      "%s: --%s: within --%s, not an option that can hold it", c->path,
+                      o->name, o->within);
+            }
+            CHECK(!(o->flags & CLI_WITH_HEAD) || o->within,
+                  "%s: --%s: needed with no head", c->path, o->name);
+            if (o->kind == CLI_ENUM && (o->flags & CLI_SET_IN_HELP)) {
+                const nmirf_valueset_t *set = s_set(c, o);
+                for (size_t i = 0; set && set->names[i]; i++) {
+                    /* As a word of the help: not inside another. */
+                    size_t n = strlen(set->names[i]);
+                    bool found = false;
+                    for (const char *h = o->help; h && (h = strstr(h, set->names[i]));
+                         h++)
+                        found |= (h == o->help || !isalnum((unsigned char)h[-1])) &&
+                                 !isalnum((unsigned char)h[n]) && h[n] != '-' &&
+                                 (h == o->help || h[-1] != '-');
+                    CHECK(found, "%s: --%s: its help does not name '%s'", c->path,
+                          o->name, set->names[i]);
+                }
+            }
+            if (!c->forms || o->within || (k && s_is_alt(c, o)) ||
+                (o->flags & CLI_HIDDEN))
+                continue;
+            bool named = false;
+            for (size_t f = 0; c->forms[f]; f++)
+                for (const char *w = c->forms[f]; *w;) {
+                    size_t len = strcspn(w, " ");
+                    bool plus = *w == '+';
+                    named |= len - plus == strlen(o->name) &&
+                             strncmp(w + plus, o->name, len - plus) == 0;
+                    w += len + (w[len] == ' ');
+                }
+            CHECK(named, "%s: %s is in none of its forms", c->path, o->name);
+        }
 }
 
 /* Runs the test spec on a NULL-terminated line. */
@@ -742,6 +974,107 @@ cli_spec_test(bool verbose)
         free(text);
     }
 
+    /* What a flat list cannot say: a global option before the path, the
+       forms, options that exclude each other, options within another,
+       --json, the group's flag alias; as text and as roff. */
+    static const cli_opt_spec_t extra_opts[] = {
+        {CLI_OPT("follow", 'f', NULL, CLI_FLAG, NULL, "follow")},
+        {CLI_OPT("since", 's', "N", CLI_UINT, NULL, "since")},
+        {CLI_OPT("measure", 'm', "ID", CLI_UINT, NULL, "a measure")},
+        {CLI_OPT("value", 'V', "D=V", CLI_STR, NULL, "a value"), .flags = CLI_REPEAT,
+         .within = "measure"},
+        {CLI_OPT("target", 'T', "N", CLI_STR, NULL, "a target"), .within = "measure",
+         .flags = CLI_WITH_HEAD},
+        {CLI_JSON(NULL), .alt = "csv"},
+        {CLI_OPT("csv", 'C', NULL, CLI_FLAG, NULL, "CSV")},
+        {0},
+    };
+    static const char *const extra_forms[] = {"since measure json", "+follow since",
+                                              NULL};
+    static const cli_cmd_spec_t extra = {.path = "test more",
+                                         .topic = "test",
+                                         .opts = extra_opts,
+                                         .global = "-a DIR",
+                                         .flag_alias = "--more",
+                                         .forms = extra_forms,
+                                         .run = s_test_run};
+    unit_case = "cli_spec_test: usage extras";
+    s_test_usage_extras(&extra);
+    text = NULL;
+    len = 0;
+    f = open_memstream(&text, &len);
+    if (f) {
+        cli_spec_usage(&extra, "usage: ", f);
+        fclose(f);
+        const char *want =
+            "usage: nmirf -a DIR test more [--since N] [--measure ID [--value D=V]...\n"
+            "                              --target N] [--json | --csv]\n"
+            "       nmirf -a DIR test more --follow [--since N]\n"
+            "       nmirf -a DIR test --more [--since N] [--measure ID [--value D=V]...\n"
+            "                                --target N] [--json | --csv]\n"
+            "       nmirf -a DIR test --more --follow [--since N]\n";
+        CHECK(strcmp(text, want) == 0, "usage:\n%s", text);
+        free(text);
+    }
+    text = NULL;
+    len = 0;
+    f = open_memstream(&text, &len);
+    if (f) {
+        s_entries(&extra, true, "", false, f);
+        fclose(f);
+        /* The first entry whole; the alias's path in the third. */
+        const char *first = ".HP 4\n.B nmirf\n\\fB\\-a\\fR\\ \\fIDIR\\fR\n.B test more\n"
+                            "[\\fB\\-\\-since\\fR\\ \\fIN\\fR]\n"
+                            "[\\fB\\-\\-measure\\fR\\ \\fIID\\fR\n"
+                            "[\\fB\\-\\-value\\fR\\ \\fID=V\\fR]...\\&\n"
+                            "\\fB\\-\\-target\\fR\\ \\fIN\\fR]\n"
+                            "[\\fB\\-\\-json\\fR\\ |\\ \\fB\\-\\-csv\\fR]\n"
+                            ".HP 4\n";
+        CHECK(strncmp(text, first, strlen(first)) == 0, "roff:\n%s", text);
+        CHECK(strstr(text, ".B test \\-\\-more\n") != NULL, "roff:\n%s", text);
+        free(text);
+    }
+    /* --json is cli_getopt's; --csv the table's: both read, --json kept. */
+    const char *both[] = {"more", "--json", "--csv", NULL};
+    cli_t cli3 = {.timeout_ms = 1};
+    int runs0 = s_test_runs;
+    CHECK(s_test_line(&cli3, &extra, both) == CLI_EXIT_OK && cli3.json &&
+          s_test_runs == runs0 + 1);
+    /* ...and a form that names no option of the table is caught. */
+    static const char *const bad_forms[] = {"since nosuch", NULL};
+    static const cli_cmd_spec_t bad_form = {.path = "test bad",
+                                            .topic = "test",
+                                            .opts = extra_opts,
+                                            .forms = bad_forms,
+                                            .run = s_test_run};
+    int failures0 = unit_failures, checks0 = unit_checks;
+    unit_case = "cli_spec_test: an expected bad form (not a failure)";
+    s_test_usage_extras(&bad_form);
+    int bad = unit_failures - failures0;
+    unit_failures = failures0; /* the expected ones do not count */
+    unit_checks = checks0;
+    unit_case = "cli_spec_test: usage extras";
+    /* nosuch; follow, measure and json in no form */
+    CHECK(bad == 4, "the bad form gave %d failures, not 4", bad);
+    /* ...and a help that lists its values itself but leaves one out (or
+       names it only inside another word). */
+    static const cli_opt_spec_t listed_opts[] = {
+        {CLI_OPT("by", 'B', "VIEW", CLI_ENUM, NULL, "one view:\n  month\n  themes"),
+         .set = &s_test_views, .flags = CLI_SET_IN_HELP},
+        {0},
+    };
+    static const cli_cmd_spec_t listed = {
+        .path = "test listed", .topic = "test", .opts = listed_opts, .run = s_test_run};
+    failures0 = unit_failures;
+    checks0 = unit_checks;
+    unit_case = "cli_spec_test: an expected unlisted value (not a failure)";
+    s_test_usage_extras(&listed);
+    bad = unit_failures - failures0;
+    unit_failures = failures0;
+    unit_checks = checks0;
+    unit_case = "cli_spec_test: usage extras";
+    CHECK(bad == 2, "the help without theme and sdg gave %d failures, not 2", bad);
+
     /* A group without its subcommand, and a word that is no command. */
     cli_t cli2 = {.timeout_ms = 1};
     char *rec[] = {"rec", NULL};
@@ -817,6 +1150,7 @@ cli_spec_test(bool verbose)
                 s_test_against_schema(c, o);
             for (const cli_opt_spec_t *o = c->opts; o && o->name; o++)
                 s_test_against_schema(c, o);
+            s_test_usage_extras(c);
         }
     /* rec export, list and assign, report submit and list, entity enroll
        (measure add and update name the indicator's per option). */

@@ -16,7 +16,17 @@
     - cli_spec_usage() and cli_spec_options() write --help's usage lines
       and option lines, cli_spec_synopsis() the SYNOPSIS of nmirf(1);
       tests/cli/cli_synopsis_test.sh checks that the man page and every --help
-      agree with the tables.
+      agree with the tables, and that the page's COMMANDS section names
+      every command and every option.
+
+    What a flat list of options cannot say, the table says too, for the
+    usage lines and the synopsis: the global option a command needs
+    (`nmirf -a DIR mine`), its usage forms when some options do not go
+    together (`events --follow [--since N]`), options that exclude each
+    other (`[--json | --csv]`), options that only go with another
+    (`[--measure ID [--value DATE=VALUE]...]`), a global option that
+    applies to it (`[--json]`), and its spelling as a group's flag
+    (`report --html FILE`). These are help only: the command checks them.
 
     A body that is not a flat map from options (an enrolment's keys, a
     measure's indicator, an import's chunks) is finished by the command:
@@ -58,6 +68,16 @@ typedef enum {
 #define CLI_REPEAT 0x1   /* may be given again (max_times); packed as an array */
 #define CLI_OPTIONAL 0x2 /* a positional argument that may be left out */
 #define CLI_HIDDEN 0x4   /* an option the synopsis leaves out (an alias) */
+#define CLI_GLOBAL                                                                       \
+    0x8 /* an option of every command, read by cli_getopt                                \
+           (--json), listed where it applies; not parsed                                 \
+           by the table, no option line without help */
+#define CLI_WITH_HEAD                                                                    \
+    0x10 /* with within: needed once the group's head is                                 \
+            given (the command checks): no brackets */
+#define CLI_SET_IN_HELP                                                                  \
+    0x20 /* CLI_ENUM: the help lists the values itself                                   \
+            (cli_spec_test checks it names them all) */
 
 /* One option, or one positional argument. A table ends with name NULL.
    Tables give an option's usual fields with CLI_OPT (below), the rest by
@@ -83,6 +103,10 @@ typedef struct {
                                      nmirf_fields_indicator), or NULL */
     const char *missing;    /* the message if it is absent; NULL if not required */
     const char *help;       /* help, lines separated by '\n'; NULL for positionals */
+    const char *alt;        /* the option this one excludes, written with it
+                               as one choice ("[--json | --csv]"), or NULL */
+    const char *within;     /* the option this one only goes with: written in
+                               its brackets, after it, or NULL */
 } cli_opt_spec_t;
 
 /* The fields every option gives, in a row: long name, short name (or 0),
@@ -91,6 +115,12 @@ typedef struct {
 #define CLI_OPT(NAME, SHORT, ARG, KIND, KEY, HELP)                                       \
     .name = (NAME), .short_name = (SHORT), .arg = (ARG), .kind = (KIND), .key = (KEY),   \
     .help = (HELP)
+
+/* The fields of --json in a table where it applies (CLI_GLOBAL):
+   {CLI_JSON(HELP)} writes "[--json]" in the usage, and an option line
+   when HELP is not NULL. */
+#define CLI_JSON(HELP)                                                                   \
+    CLI_OPT("json", 0, NULL, CLI_FLAG, NULL, (HELP)), .flags = CLI_GLOBAL
 
 /* A command's own value set (a file format, a view), where the protocol
    has none: CLI_SET("format", "json", "csv") is a const nmirf_valueset_t. */
@@ -106,7 +136,16 @@ typedef struct cli_args_s cli_args_t;
 typedef struct cli_cmd_spec_s {
     const char *path;           /* the words that name it: "rec assign" */
     const char *topic;          /* its help topic: "rec", "agent" */
-    const char *flag_alias;     /* a group flag that runs it ("--html"), or NULL */
+    const char *flag_alias;     /* a group flag that runs it ("--html"), or NULL;
+                                   its usage is also written with it */
+    const char *global;         /* the global option it needs, written before
+                                   its path ("-a DIR"), or NULL */
+    /* Its usage forms, NULL-terminated, when one line would promise
+       options together that do not go together: each the names of its
+       arguments and options in order, separated by spaces, "+NAME" for
+       one required in that form. NULL: one form, every argument and
+       option. cli_spec_test checks that the forms name every option. */
+    const char *const *forms;
     const cli_opt_spec_t *args; /* positional arguments, or NULL for none */
     const cli_opt_spec_t *opts; /* options, or NULL for none */
     /* The operation's body in the schema (nmirf_fields_rec_list), or NULL:
@@ -193,20 +232,25 @@ int cli_args_call_show(cli_t *cli, const cli_args_t *a, const char *op,
    lists of NULL-path-terminated tables (cli_commands.c). */
 extern const cli_cmd_spec_t *const cli_commands[];
 
-/* Writes the usage line of spec ("nmirf rec assign ID --lead ID ...")
-   after prefix ("usage: "), cut to stay under 80 columns, the following
-   lines indented under the first argument. */
+/* Writes the usage lines of spec ("nmirf rec assign ID --lead ID ..."),
+   one a form and again for its flag alias: the first after prefix
+   ("usage: "), the others after as many spaces; each cut to stay under 80
+   columns, the following lines indented under the first argument. */
 void cli_spec_usage(const cli_cmd_spec_t *spec, const char *prefix, FILE *out);
 
 /* The schema's row that o of spec is checked against (o's own table or
    spec's, o's field or key), or NULL if none. Borrowed, static. */
 const nmirf_field_t *cli_opt_field(const cli_cmd_spec_t *spec, const cli_opt_spec_t *o);
 
+/* True if spec's --help has option lines (cli_spec_options writes some). */
+bool cli_spec_has_options(const cli_cmd_spec_t *spec);
+
 /* Writes the option lines of spec's --help. */
 void cli_spec_options(const cli_cmd_spec_t *spec, FILE *out);
 
-/* Writes every command's synopsis, one a line: plain text, or the roff of
-   nmirf(1)'s SYNOPSIS section when man. */
+/* Writes every command's synopsis, one a line a form (and its flag
+   alias): plain text, or the roff of nmirf(1)'s SYNOPSIS section when
+   man. */
 void cli_spec_synopsis(bool man, FILE *out);
 
 #endif

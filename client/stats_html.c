@@ -27,11 +27,24 @@
 
 /* Status colours: distinct in hue and lightness, so they read in grey too;
    "done" is green and "not done" red, as people expect. */
-static const char *const s_colours[NMIRF_STATUS_COUNT] = {"#b0b7bf", "#f2b134", "#5b9bd5",
-                                                          "#2e8b57", "#c0392b"};
+static const char *const s_colours[] = {
+    [NMIRF_STATUS_NOT_STARTED] = "#b0b7bf",
+    [NMIRF_STATUS_IN_PROGRESS] = "#f2b134",
+    [NMIRF_STATUS_PARTIALLY_IMPLEMENTED] = "#5b9bd5",
+    [NMIRF_STATUS_IMPLEMENTED] = "#2e8b57",
+    [NMIRF_STATUS_NOT_IMPLEMENTED] = "#c0392b",
+};
+_Static_assert(sizeof s_colours / sizeof s_colours[0] == NMIRF_STATUS_COUNT,
+               "a colour for each status");
 
 /* The order bars and areas stack in: the finished first. */
-static const int s_stack[NMIRF_STATUS_COUNT] = {3, 2, 1, 4, 0};
+static const int s_stack[] = {
+    NMIRF_STATUS_IMPLEMENTED, NMIRF_STATUS_PARTIALLY_IMPLEMENTED,
+    NMIRF_STATUS_IN_PROGRESS, NMIRF_STATUS_NOT_IMPLEMENTED,
+    NMIRF_STATUS_NOT_STARTED,
+};
+_Static_assert(sizeof s_stack / sizeof s_stack[0] == NMIRF_STATUS_COUNT,
+               "every status stacked once");
 
 /* One row of a chart or table: a label and counts per status. */
 typedef struct {

@@ -27,6 +27,10 @@
 #include <string.h>
 
 #define WHO_MAX 512 /* entities one measure event names, at most */
+/* Bytes of one item of `recs` (each a recommendation id): as body_rec_id,
+   twice the id's limit, so that an id past its limit but short is
+   refused as no id (s_check_rec_ids), not as too long. */
+#define RECS_ITEM_MAX (2 * NMIRF_REC_ID_MAX)
 
 void
 ops_pack_number(msgpack_packer *pk, double v)
@@ -336,7 +340,7 @@ op_measure_add(op_ctx_t *ctx)
     s_measure_t m = {
         .author = ctx->env->author, .created = ctx->now, .updated = ctx->now};
     if (body_only(ctx, body, allowed, "body") ||
-        body_str_list(ctx, body, "recs", 128, &m.recs) ||
+        body_str_list(ctx, body, "recs", RECS_ITEM_MAX, &m.recs) ||
         body_str(ctx, body, "title", true, NMIRF_SHORT_MAX, &m.title) ||
         body_str(ctx, body, "description", false, NMIRF_TEXT_MAX, &m.description))
         return -1;
@@ -381,7 +385,7 @@ op_measure_update(op_ctx_t *ctx)
     strv_t title, description;
     if (body_only(ctx, body, allowed, "body") ||
         body_uint(ctx, body, "id", true, &id, &present) ||
-        body_str_list(ctx, body, "recs", 128, &recs) ||
+        body_str_list(ctx, body, "recs", RECS_ITEM_MAX, &recs) ||
         body_str(ctx, body, "title", false, NMIRF_SHORT_MAX, &title) ||
         body_str(ctx, body, "description", false, NMIRF_TEXT_MAX, &description))
         return -1;

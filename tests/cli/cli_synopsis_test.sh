@@ -2,8 +2,10 @@
 # cli_synopsis_test - nmirf's help and its man page agree with the
 # commands' tables (client/cli_spec.h): the SYNOPSIS of nmirf(1), from its
 # marker comment to DESCRIPTION, is exactly what `nmirf --print-man-synopsis`
-# writes from the tables, and every command's --help lists its usage line
-# as `nmirf --print-synopsis` gives it. Needs python3; no broker.
+# writes from the tables, every command's --help lists its usage line
+# as `nmirf --print-synopsis` gives it, and the page's COMMANDS section
+# (written by hand) has an entry for every command that names every one of
+# its options. Needs python3; no broker.
 #
 # usage: cli_synopsis_test.sh NMIRF MANPAGE
 set -euo pipefail
@@ -58,7 +60,9 @@ lines = open(f"{tmp}/synopsis", encoding="utf-8").read().splitlines()
 for line in lines:
     words = line.split()
     path = []
-    for w in words[1:]:
+    # A global option the command needs comes before its path: "-a DIR".
+    first = 3 if words[1].startswith("-") else 1
+    for w in words[first:]:
         if not re.fullmatch(r"[a-z][a-z-]*", w):
             break
         path.append(w)
@@ -79,6 +83,70 @@ for line in lines:
         if " ".join(words) not in entries:
             fail(f"nmirf {' '.join(path)} {helpflag}: no usage line '{line}' "
                  f"(it has: {entries})")
-print(f"cli_synopsis_test: {len(lines)} commands, {failures} failures")
+# COMMANDS: each usage line of the tables has an entry (a .TP, its .TQ tags
+# and its text) with a tag that starts with the command's path, and that
+# entry names every option of the line (--json aside: a global option,
+# documented in OPTIONS).
+def plain(line):
+    """A roff line as the words it shows: no macro, fonts, quotes."""
+    if line.startswith("."):
+        line = line.split(None, 1)[1] if " " in line else ""
+    for esc in ("\\fB", "\\fI", "\\fR", "\\fP", "\\&", '"'):
+        line = line.replace(esc, "")
+    line = line.replace("\\-", "-").replace("\\ ", " ")
+    return " ".join(line.split())
+
+section = text[text.index(".SH COMMANDS\n"):]
+section = section[len(".SH COMMANDS\n"):]
+section = section[:section.index("\n.SH ")]
+entries = []  # (tags, text)
+tag_next = False
+for l in section.split("\n"):
+    if l.startswith('.\\"'):
+        continue
+    if l in (".TP", ".TQ"):
+        if l == ".TP":
+            entries.append(([], ""))
+        tag_next = True
+        continue
+    if l.startswith(".SS") or not entries:
+        if l.startswith(".SS"):
+            entries.append(([], ""))
+        continue
+    tags, body = entries[-1]
+    if tag_next:
+        tags.append(plain(l))
+        tag_next = False
+    entries[-1] = (tags, body + " " + plain(l))
+
+def has_opt(body, opt):
+    return re.search(re.escape(opt) + r"(?![a-z-])", body) is not None
+
+entry_lines = 0
+for line in lines:
+    words = line.split()[1:]
+    if words and words[0].startswith("-"):
+        words = words[2:]  # a global option the command needs: "-a DIR"
+    path = []
+    for w in words:
+        if not re.fullmatch(r"[a-z][a-z-]*", w):
+            break
+        path.append(w)
+    opts = sorted({re.sub(r"[\[\]|.]", "", w) for w in line.split()
+                   if re.sub(r"^\[", "", w).startswith("--")} - {"--json"})
+    cands = [(tags, body) for tags, body in entries
+             if any(t.split()[:len(path)] == path for t in tags)]
+    if not cands:
+        fail(f"{manpage}: COMMANDS has no entry for 'nmirf {' '.join(path)}'")
+        continue
+    best = max(cands, key=lambda e: sum(has_opt(e[1], o) for o in opts))
+    missing = [o for o in opts if not has_opt(best[1], o)]
+    if missing:
+        fail(f"{manpage}: COMMANDS entry '{best[0][0]}' does not name "
+             f"{', '.join(missing)} (of '{line}')")
+    entry_lines += 1
+
+print(f"cli_synopsis_test: {len(lines)} usage lines, {entry_lines} with an entry, "
+      f"{failures} failures")
 sys.exit(1 if failures else 0)
 PY
