@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_output.h"
 #include "nmirf_control.h"
 #include "nmirf_mp.h"
 #include "nmirf_notify.h"

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_output.h"
 #include "nmirf_audit.h"
 #include "nmirf_util.h"
 

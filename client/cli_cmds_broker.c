@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_output.h"
 #include "nmirf_mp.h"
 
 /* Runs op without a body and prints its reply through view (or as JSON

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_output.h"
 #include "nmirf_mp.h"
 
 void

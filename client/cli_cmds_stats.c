@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "cli_output.h"
 #include "nmirf_csv.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"

@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "cli_output.h"
 #include "nmirf_json.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"

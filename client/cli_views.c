@@ -12,6 +12,7 @@
 #include <zmq.h>
 
 #include "cli.h"
+#include "cli_output.h"
 #include "nmirf_mp.h"
 
 /* A 32-byte bin as Z85, the form key files and CurveZMQ use. */
