@@ -73,11 +73,11 @@ int cli_call_stats(cli_t *cli, const cli_args_t *a, nmirf_reply_t **reply_p);
              "deadlines as of DATE (default: the broker's date)")},                      \
         {CLI_OPT("due-soon", 'd', "DAYS", CLI_UINT, "due_soon_days",                     \
                  "horizon of \"due soon\" (default 14)"),                                \
-         .max = NMIRF_DUE_SOON_MAX, .unit = "days"},                                                  \
+         .max = NMIRF_DUE_SOON_MAX, .unit = "days"},                                     \
     {                                                                                    \
         CLI_OPT("limit", 'n', "N", CLI_UINT, "limit",                                    \
                 "at most N rows in the lists (default 1000)"),                           \
-            .max = NMIRF_STATS_LIST_MAX                                                               \
+            .max = NMIRF_STATS_LIST_MAX                                                  \
     }
 
 /* A dated value, DATE=VALUE on the command line (cli_cmds_measure.c). */
