@@ -344,25 +344,23 @@ s_mine(control_t *self, zmsg_t **route_p, const nmirf_ctl_request_t *rq)
     msgpack_packer pk;
     msgpack_sbuffer_init(&out);
     msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 7);
-    nmirf_mp_pack_kv_str(&pk, "entity", st.entity);
-    nmirf_mp_pack_kv_uint(&pk, "seq", st.seq);
-    nmirf_mp_pack_kv_uint(&pk, "broker_seq", st.broker_seq);
-    nmirf_mp_pack_str(&pk, "stale");
-    if (st.stale)
-        msgpack_pack_true(&pk);
-    else
-        msgpack_pack_false(&pk);
-    nmirf_mp_pack_kv_str(&pk, "today", today);
-    nmirf_mp_pack_kv_uint(&pk, "due_soon_days", horizon);
-    nmirf_mp_pack_str(&pk, "assignments");
+    /* The replica's head without contact_at (CONTROL.md: mine carries the
+       other four). */
+    nmirf_mp_map_t m;
+    nmirf_mp_map_init(&m);
+    nmirf_ctl_replica_pack(&m, &st, false);
+    nmirf_mp_map_str(&m, "today", today);
+    nmirf_mp_map_uint(&m, "due_soon_days", horizon);
     MDB_txn *txn = NULL;
     if (replica_read_begin(self->replica, &txn) == 0 &&
         replica_pack_mine(txn, replica_dbis(self->replica), self->conf->key.entity, today,
-                          horizon, &pk) == 0)
+                          horizon, nmirf_mp_map_key(&m, "assignments")) == 0) {
+        nmirf_mp_map_finish(&m, &pk);
         s_answer(self, route_p, NMIRF_OK, NULL, &out);
-    else
+    } else {
+        nmirf_mp_map_destroy(&m);
         s_answer(self, route_p, NMIRF_E_STORAGE, "cannot read the replica", NULL);
+    }
     if (txn)
         mdb_txn_abort(txn);
     msgpack_sbuffer_destroy(&out);
