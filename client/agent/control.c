@@ -212,6 +212,8 @@ s_submit(control_t *self, zmsg_t **route_p, const nmirf_ctl_request_t *rq)
        cannot have come back yet, since replies are read by the loop. */
 add_waiter:;
     s_waiter_t *w = calloc(1, sizeof *w);
+    if (!w) /* the entry is on disk: it is queued, only not waited for */
+        return s_answer_queued(self, route_p, id);
     w->route = *route_p;
     *route_p = NULL;
     memcpy(w->id, id, NMIRF_ID_LEN);
