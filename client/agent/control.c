@@ -256,8 +256,10 @@ control_tick(control_t *self)
 }
 
 /* Where the replica stands, for the head of a query's reply: stale when
-   the broker is not reachable or no snapshot was loaded; the last contact
-   as wall-clock ms (the link keeps monotonic ms). */
+   the broker is not reachable or no snapshot was loaded; contact_at the
+   last time the broker was heard, as wall-clock ms (the link keeps
+   monotonic ms): last_heard, which a failed blocking read does not reset,
+   so it is nil only if the broker was never heard since the start. */
 static void
 s_replica_state(const control_t *self, nmirf_ctl_replica_t *st)
 {
@@ -270,8 +272,8 @@ s_replica_state(const control_t *self, nmirf_ctl_replica_t *st)
     st->seq = rs.seq;
     st->broker_seq = rs.broker_seq;
     st->stale = !ls.reachable || !rs.loaded;
-    if (ls.last_contact) {
-        int64_t ago = zclock_mono() - ls.last_contact;
+    if (ls.last_heard) {
+        int64_t ago = zclock_mono() - ls.last_heard;
         st->contact_at = (uint64_t)(nmirf_now_ms() - (ago > 0 ? ago : 0));
     }
 }
