@@ -47,102 +47,86 @@ nmirf_ctl_op_from_name(const char *name)
 /* --- encoding ---------------------------------------------------------- */
 
 static void
-s_kv_bool(msgpack_packer *pk, const char *key, bool v)
-{
-    nmirf_mp_pack_str(pk, key);
-    if (v)
-        msgpack_pack_true(pk);
-    else
-        msgpack_pack_false(pk);
-}
-
-/* Entries the clock adds to a body. */
-static uint32_t
-s_clock_count(const nmirf_ctl_clock_t *c)
-{
-    return (uint32_t)c->has_today + (uint32_t)c->has_due_soon;
-}
-
-static void
-s_clock_pack(msgpack_packer *pk, const nmirf_ctl_clock_t *c)
+s_clock_pack(nmirf_mp_map_t *m, const nmirf_ctl_clock_t *c)
 {
     if (c->has_today)
-        nmirf_mp_pack_kv_str(pk, "today", c->today);
+        nmirf_mp_map_str(m, "today", c->today);
     if (c->has_due_soon)
-        nmirf_mp_pack_kv_uint(pk, "due_soon_days", c->due_soon_days);
+        nmirf_mp_map_uint(m, "due_soon_days", c->due_soon_days);
 }
 
-/* Packs the body of req; -1 if out of range. */
+/* Packs the body entries of req into m; -1 if out of range. */
 static int
-s_body_pack(msgpack_packer *pk, msgpack_sbuffer *out, const nmirf_ctl_request_t *req)
+s_body_pack(nmirf_mp_map_t *m, const nmirf_ctl_request_t *req)
 {
     switch (req->op) {
     case NMIRF_CTL_SUBMIT: {
         const nmirf_ctl_submit_t *s = &req->submit;
         if (!s->body && s->body_obj.type != MSGPACK_OBJECT_MAP)
             return -1;
-        msgpack_pack_map(pk, 2 + s->has_id + s->has_wait);
-        nmirf_mp_pack_kv_str(pk, "op", s->op);
-        nmirf_mp_pack_str(pk, "body");
+        nmirf_mp_map_str(m, "op", s->op);
+        msgpack_packer *pk = nmirf_mp_map_key(m, "body");
         if (s->body)
-            msgpack_sbuffer_write(out, (const char *)s->body, s->body_len);
+            msgpack_sbuffer_write(&m->buf, (const char *)s->body, s->body_len);
         else
             nmirf_mp_pack_object(pk, &s->body_obj);
-        if (s->has_id) {
-            nmirf_mp_pack_str(pk, "id");
-            nmirf_mp_pack_bin(pk, s->id, NMIRF_ID_LEN);
-        }
+        if (s->has_id)
+            nmirf_mp_pack_bin(nmirf_mp_map_key(m, "id"), s->id, NMIRF_ID_LEN);
         if (s->has_wait)
-            nmirf_mp_pack_kv_uint(pk, "wait_ms", s->wait_ms);
+            nmirf_mp_map_uint(m, "wait_ms", s->wait_ms);
         return 0;
     }
     case NMIRF_CTL_MINE:
-        msgpack_pack_map(pk, s_clock_count(&req->mine));
-        s_clock_pack(pk, &req->mine);
+        s_clock_pack(m, &req->mine);
         return 0;
     case NMIRF_CTL_OUTBOX:
     case NMIRF_CTL_STATUS:
     case NMIRF_CTL_DIGEST:
-        msgpack_pack_map(pk, 0);
         return 0;
     case NMIRF_CTL_REC_LIST: {
         const nmirf_ctl_rec_list_t *l = &req->rec_list;
         if ((unsigned)l->scope >= (unsigned)s_scopes.count ||
             (unsigned)l->due >= (unsigned)s_dues.count)
             return -1;
-        msgpack_pack_map(pk, l->has_scope + !!l->status[0] + !!l->mechanism[0] +
-                                 (l->due != NMIRF_CTL_DUE_ANY) + !!l->q[0] +
-                                 s_clock_count(&l->clock) + l->has_offset + l->has_limit);
         if (l->has_scope)
-            nmirf_mp_pack_kv_str(pk, "scope", s_scope_names[l->scope]);
+            nmirf_mp_map_str(m, "scope", s_scope_names[l->scope]);
         if (l->status[0])
-            nmirf_mp_pack_kv_str(pk, "status", l->status);
+            nmirf_mp_map_str(m, "status", l->status);
         if (l->mechanism[0])
-            nmirf_mp_pack_kv_str(pk, "mechanism", l->mechanism);
+            nmirf_mp_map_str(m, "mechanism", l->mechanism);
         if (l->due != NMIRF_CTL_DUE_ANY)
-            nmirf_mp_pack_kv_str(pk, "due", s_due_names[l->due]);
+            nmirf_mp_map_str(m, "due", s_due_names[l->due]);
         if (l->q[0])
-            nmirf_mp_pack_kv_str(pk, "q", l->q);
-        s_clock_pack(pk, &l->clock);
+            nmirf_mp_map_str(m, "q", l->q);
+        s_clock_pack(m, &l->clock);
         if (l->has_offset)
-            nmirf_mp_pack_kv_uint(pk, "offset", l->offset);
+            nmirf_mp_map_uint(m, "offset", l->offset);
         if (l->has_limit)
-            nmirf_mp_pack_kv_uint(pk, "limit", l->limit);
+            nmirf_mp_map_uint(m, "limit", l->limit);
         return 0;
     }
     case NMIRF_CTL_REC_SHOW:
-        msgpack_pack_map(pk, 1 + s_clock_count(&req->rec_show.clock));
-        nmirf_mp_pack_kv_str(pk, "rec", req->rec_show.rec);
-        s_clock_pack(pk, &req->rec_show.clock);
+        nmirf_mp_map_str(m, "rec", req->rec_show.rec);
+        s_clock_pack(m, &req->rec_show.clock);
         return 0;
     case NMIRF_CTL_MEASURE_LIST:
-        msgpack_pack_map(pk, req->measure_list.has_rec);
         if (req->measure_list.has_rec)
-            nmirf_mp_pack_kv_str(pk, "rec", req->measure_list.rec);
+            nmirf_mp_map_str(m, "rec", req->measure_list.rec);
         return 0;
     default:
         return -1;
     }
+}
+
+/* The top of a request: `v` only above 1, since an agent from before
+   CONTROL.md refuses a top map of more than {op, body}, and an absent `v`
+   means 1 (CONTROL.md section 3). */
+static void
+s_top_pack(nmirf_mp_map_t *top, const char *op)
+{
+    if (NMIRF_CONTROL_VERSION > 1)
+        nmirf_mp_map_uint(top, "v", NMIRF_CONTROL_VERSION);
+    nmirf_mp_map_str(top, "op", op);
 }
 
 int
@@ -151,18 +135,19 @@ nmirf_ctl_request_encode(msgpack_sbuffer *out, const nmirf_ctl_request_t *req)
     const char *name = nmirf_ctl_op_name(req->op);
     if (!name)
         return -1;
-    msgpack_sbuffer tmp;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&tmp);
-    msgpack_packer_init(&pk, &tmp, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 3);
-    nmirf_mp_pack_kv_uint(&pk, "v", NMIRF_CONTROL_VERSION);
-    nmirf_mp_pack_kv_str(&pk, "op", name);
-    nmirf_mp_pack_str(&pk, "body");
-    int rc = s_body_pack(&pk, &tmp, req);
-    if (rc == 0)
-        msgpack_sbuffer_write(out, tmp.data, tmp.size);
-    msgpack_sbuffer_destroy(&tmp);
+    nmirf_mp_map_t top, body;
+    nmirf_mp_map_init(&top);
+    nmirf_mp_map_init(&body);
+    s_top_pack(&top, name);
+    int rc = s_body_pack(&body, req);
+    if (rc == 0) {
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+        nmirf_mp_map_finish(&body, nmirf_mp_map_key(&top, "body"));
+        nmirf_mp_map_finish(&top, &pk);
+    }
+    nmirf_mp_map_destroy(&body);
+    nmirf_mp_map_destroy(&top);
     return rc;
 }
 
@@ -172,14 +157,15 @@ nmirf_ctl_request_pack(msgpack_sbuffer *out, const char *op, const uint8_t *body
 {
     msgpack_packer pk;
     msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 3);
-    nmirf_mp_pack_kv_uint(&pk, "v", NMIRF_CONTROL_VERSION);
-    nmirf_mp_pack_kv_str(&pk, "op", op);
-    nmirf_mp_pack_str(&pk, "body");
+    nmirf_mp_map_t top;
+    nmirf_mp_map_init(&top);
+    s_top_pack(&top, op);
+    msgpack_packer *bpk = nmirf_mp_map_key(&top, "body");
     if (body)
-        msgpack_sbuffer_write(out, (const char *)body, body_len);
+        msgpack_sbuffer_write(&top.buf, (const char *)body, body_len);
     else
-        msgpack_pack_map(&pk, 0);
+        msgpack_pack_map(bpk, 0);
+    nmirf_mp_map_finish(&top, &pk);
 }
 
 void
@@ -518,13 +504,15 @@ nmirf_ctl_request_decode(const uint8_t *buf, size_t len, msgpack_zone *zone,
 /* --- reply bodies ------------------------------------------------------ */
 
 void
-nmirf_ctl_replica_pack(msgpack_packer *pk, const nmirf_ctl_replica_t *r)
+nmirf_ctl_replica_pack(nmirf_mp_map_t *m, const nmirf_ctl_replica_t *r, bool contact_at)
 {
-    nmirf_mp_pack_kv_str(pk, "entity", r->entity);
-    nmirf_mp_pack_kv_uint(pk, "seq", r->seq);
-    nmirf_mp_pack_kv_uint(pk, "broker_seq", r->broker_seq);
-    s_kv_bool(pk, "stale", r->stale);
-    nmirf_mp_pack_str(pk, "contact_at");
+    nmirf_mp_map_str(m, "entity", r->entity);
+    nmirf_mp_map_uint(m, "seq", r->seq);
+    nmirf_mp_map_uint(m, "broker_seq", r->broker_seq);
+    nmirf_mp_map_bool(m, "stale", r->stale);
+    if (!contact_at)
+        return;
+    msgpack_packer *pk = nmirf_mp_map_key(m, "contact_at");
     if (r->contact_at)
         msgpack_pack_uint64(pk, r->contact_at);
     else
@@ -594,29 +582,28 @@ nmirf_ctl_replica_decode(const msgpack_object *body, nmirf_ctl_replica_t *r, cha
 void
 nmirf_ctl_status_pack(msgpack_packer *pk, const nmirf_ctl_status_t *st)
 {
-    msgpack_pack_map(pk, 14);
-    nmirf_mp_pack_kv_str(pk, "entity", st->entity);
-    nmirf_mp_pack_kv_uint(pk, "seq", st->seq);
-    nmirf_mp_pack_kv_uint(pk, "broker_seq", st->broker_seq);
-    nmirf_mp_pack_kv_uint(pk, "lag", st->lag);
-    s_kv_bool(pk, "stale", st->stale);
-    s_kv_bool(pk, "connected", st->connected);
-    s_kv_bool(pk, "loaded", st->loaded);
-    nmirf_mp_pack_kv_uint(pk, "outbox", st->outbox);
-    nmirf_mp_pack_kv_uint(pk, "refused", st->refused);
-    s_kv_bool(pk, "key_refused", st->key_refused);
-    nmirf_mp_pack_str(pk, "heard_ms_ago");
+    nmirf_mp_map_t m;
+    nmirf_mp_map_init(&m);
+    nmirf_mp_map_str(&m, "entity", st->entity);
+    nmirf_mp_map_uint(&m, "seq", st->seq);
+    nmirf_mp_map_uint(&m, "broker_seq", st->broker_seq);
+    nmirf_mp_map_uint(&m, "lag", st->lag);
+    nmirf_mp_map_bool(&m, "stale", st->stale);
+    nmirf_mp_map_bool(&m, "connected", st->connected);
+    nmirf_mp_map_bool(&m, "loaded", st->loaded);
+    nmirf_mp_map_uint(&m, "outbox", st->outbox);
+    nmirf_mp_map_uint(&m, "refused", st->refused);
+    nmirf_mp_map_bool(&m, "key_refused", st->key_refused);
+    msgpack_packer *h = nmirf_mp_map_key(&m, "heard_ms_ago");
     if (st->has_heard)
-        msgpack_pack_uint64(pk, st->heard_ms_ago);
+        msgpack_pack_uint64(h, st->heard_ms_ago);
     else
-        msgpack_pack_nil(pk);
-    nmirf_mp_pack_kv_uint(pk, "outbox_reported", st->outbox_reported);
-    nmirf_mp_pack_kv_uint(pk, "checkpoint_seq", st->checkpoint_seq);
-    nmirf_mp_pack_str(pk, "broker_refused");
-    if (st->broker_refused[0])
-        nmirf_mp_pack_str(pk, st->broker_refused);
-    else
-        msgpack_pack_nil(pk);
+        msgpack_pack_nil(h);
+    nmirf_mp_map_uint(&m, "outbox_reported", st->outbox_reported);
+    nmirf_mp_map_uint(&m, "checkpoint_seq", st->checkpoint_seq);
+    nmirf_mp_map_str_or_nil(&m, "broker_refused",
+                            st->broker_refused[0] ? st->broker_refused : NULL);
+    nmirf_mp_map_finish(&m, pk);
 }
 
 nmirf_code_t
@@ -671,13 +658,15 @@ nmirf_ctl_queued_pack(msgpack_packer *pk, const nmirf_ctl_queued_t *q)
     char hex[2 * NMIRF_ID_LEN + 1];
     for (int i = 0; i < NMIRF_ID_LEN; i++)
         snprintf(hex + 2 * i, 3, "%02x", q->id[i]);
-    msgpack_pack_map(pk, q->key_refused ? 3 : 2);
-    s_kv_bool(pk, "queued", true);
-    nmirf_mp_pack_kv_str(pk, "id", hex);
+    nmirf_mp_map_t m;
+    nmirf_mp_map_init(&m);
+    nmirf_mp_map_bool(&m, "queued", true);
+    nmirf_mp_map_str(&m, "id", hex);
     /* key_refused: the broker refuses our key, so "queued" is all this
        submission will be until the key is enrolled. */
     if (q->key_refused)
-        s_kv_bool(pk, "key_refused", true);
+        nmirf_mp_map_bool(&m, "key_refused", true);
+    nmirf_mp_map_finish(&m, pk);
 }
 
 nmirf_code_t
@@ -715,10 +704,11 @@ nmirf_ctl_queued_decode(const msgpack_object *body, nmirf_ctl_queued_t *q, char 
 void
 nmirf_ctl_digest_pack(msgpack_packer *pk, const nmirf_ctl_digest_t *d)
 {
-    msgpack_pack_map(pk, 2);
-    nmirf_mp_pack_kv_uint(pk, "seq", d->seq);
-    nmirf_mp_pack_str(pk, "digest");
-    nmirf_mp_pack_bin(pk, d->digest, sizeof d->digest);
+    nmirf_mp_map_t m;
+    nmirf_mp_map_init(&m);
+    nmirf_mp_map_uint(&m, "seq", d->seq);
+    nmirf_mp_pack_bin(nmirf_mp_map_key(&m, "digest"), d->digest, sizeof d->digest);
+    nmirf_mp_map_finish(&m, pk);
 }
 
 nmirf_code_t

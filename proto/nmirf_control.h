@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "nmirf_codes.h"
+#include "nmirf_mp.h"
 #include "nmirf_schema.h"
 #include "nmirf_wire.h"
 
@@ -39,7 +40,6 @@
 #define NMIRF_CONTROL_LIMIT_MAX 500            /* largest rec.list page */
 #define NMIRF_CONTROL_OFFSET_MAX 1000000000ULL /* largest rec.list offset */
 #define NMIRF_CONTROL_QUERY_MAX 256            /* rec.list text search, bytes */
-#define NMIRF_CONTROL_REPLICA_PAIRS 5          /* entries nmirf_ctl_replica_pack packs */
 
 /* The operations. */
 typedef enum {
@@ -130,7 +130,8 @@ typedef struct {
 typedef struct nmirf_ctl_request_s {
     nmirf_ctl_op_t op;                     /* the operation */
     bool has_v;                            /* decode: `v` was given (absent
-                                              means 1); encode always sends it */
+                                              means 1); encode sends it only
+                                              above 1 */
     nmirf_ctl_submit_t submit;             /* op SUBMIT */
     nmirf_ctl_clock_t mine;                /* op MINE */
     nmirf_ctl_rec_list_t rec_list;         /* op REC_LIST */
@@ -138,14 +139,17 @@ typedef struct nmirf_ctl_request_s {
     nmirf_ctl_measure_list_t measure_list; /* op MEASURE_LIST */
 } nmirf_ctl_request_t;
 
-/* Encodes req into out (appended): {v: 1, op, body}, the body's keys in
-   CONTROL.md's order, optional ones only when given. Returns 0, or -1 if
-   req is out of range (an unknown op, a submit body that is not a map). */
+/* Encodes req into out (appended): {op, body}, the body's keys in
+   CONTROL.md's order, optional ones only when given. `v` is written only
+   when NMIRF_CONTROL_VERSION is above 1: an agent from before CONTROL.md
+   refuses a top map of more than two keys, and an absent `v` means 1.
+   Returns 0, or -1 if req is out of range (an unknown op, a submit body
+   that is not a map). */
 int nmirf_ctl_request_encode(msgpack_sbuffer *out, const nmirf_ctl_request_t *req);
 
-/* Encodes {v: 1, op, body} with any op name and a packed body map (NULL
-   for {}), unchecked: for clients that build a body themselves (tests
-   sending what the agent must refuse). */
+/* Encodes {op, body} (`v` as nmirf_ctl_request_encode) with any op name
+   and a packed body map (NULL for {}), unchecked: for clients that build a body
+   themselves (tests sending what the agent must refuse). */
 void nmirf_ctl_request_pack(msgpack_sbuffer *out, const char *op, const uint8_t *body,
                             size_t body_len);
 
@@ -175,9 +179,11 @@ typedef struct {
                                              the broker; 0: never (nil) */
 } nmirf_ctl_replica_t;
 
-/* Packs the NMIRF_CONTROL_REPLICA_PAIRS entries {entity, seq, broker_seq,
-   stale, contact_at} into a map the caller opened with room for them. */
-void nmirf_ctl_replica_pack(msgpack_packer *pk, const nmirf_ctl_replica_t *r);
+/* Adds the entries {entity, seq, broker_seq, stale, contact_at} to map m
+   (nmirf_mp.h, which counts them); without contact_at the first four
+   only, as `mine` carries them (CONTROL.md section 4). */
+void nmirf_ctl_replica_pack(nmirf_mp_map_t *m, const nmirf_ctl_replica_t *r,
+                            bool contact_at);
 
 /* Reads those entries from a query's reply body. Returns NMIRF_OK or
    BAD_REQUEST with a reason. Other keys are ignored. */
@@ -204,7 +210,7 @@ typedef struct {
     char broker_refused[384];             /* why the broker is refused, "" not */
 } nmirf_ctl_status_t;
 
-/* Packs the status body (a map of 14 entries). */
+/* Packs the status body map. */
 void nmirf_ctl_status_pack(msgpack_packer *pk, const nmirf_ctl_status_t *st);
 
 /* Decodes a status body (keys it does not know are ignored, as a client

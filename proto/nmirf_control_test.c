@@ -52,8 +52,18 @@ s_request_case(const json_t *c, const uint8_t *buf, size_t len)
     msgpack_zone_init(&zone, 1024);
     nmirf_ctl_request_t req;
     CHECK(s_decode(buf, len, &req, &zone) == NMIRF_OK, "does not decode");
-    CHECK(req.has_v, "v not seen");
+    CHECK(!req.has_v, "v written at version 1");
     CHECK(s_encodes_to(&req, buf, len), "does not encode back to its bytes");
+    /* What an agent from before CONTROL.md reads: a map of exactly the
+       two keys op and body (it refuses more). */
+    msgpack_object top;
+    CHECK(nmirf_mp_unpack(buf, len, &zone, &top, NULL, 0) == NMIRF_OK &&
+              top.type == MSGPACK_OBJECT_MAP && top.via.map.size == 2 &&
+              nmirf_mp_str_is(&top.via.map.ptr[0].key, "op") &&
+              top.via.map.ptr[0].val.type == MSGPACK_OBJECT_STR &&
+              nmirf_mp_str_is(&top.via.map.ptr[1].key, "body") &&
+              top.via.map.ptr[1].val.type == MSGPACK_OBJECT_MAP,
+          "not the two-key map {op, body} an old agent reads");
     const char *name = json_string_value(json_object_get(c, "name"));
     const json_t *readable = json_object_get(c, "readable");
     CHECK(strcmp(nmirf_ctl_op_name(req.op),
@@ -121,12 +131,16 @@ s_reply_case(const json_t *c, const uint8_t *buf, size_t len)
         CHECK(nmirf_ctl_replica_decode(&r->body, &rp, why, sizeof why) == NMIRF_OK, "%s",
               why);
         /* The head, then the rest of the body as it came. */
-        msgpack_pack_map(&pk, r->body.via.map.size);
-        nmirf_ctl_replica_pack(&pk, &rp);
-        for (uint32_t i = NMIRF_CONTROL_REPLICA_PAIRS; i < r->body.via.map.size; i++) {
-            nmirf_mp_pack_object(&pk, &r->body.via.map.ptr[i].key);
-            nmirf_mp_pack_object(&pk, &r->body.via.map.ptr[i].val);
+        nmirf_mp_map_t m;
+        nmirf_mp_map_init(&m);
+        nmirf_ctl_replica_pack(&m, &rp, true);
+        for (uint32_t i = m.count; i < r->body.via.map.size; i++) {
+            const msgpack_object *k = &r->body.via.map.ptr[i].key;
+            char key[64] = "";
+            CHECK(nmirf_mp_strcpy(k, key, sizeof key) == 0, "a body key is not a str");
+            nmirf_mp_pack_object(nmirf_mp_map_key(&m, key), &r->body.via.map.ptr[i].val);
         }
+        nmirf_mp_map_finish(&m, &pk);
     } else
         CHECK(r->body.type == MSGPACK_OBJECT_NIL, "a refusal has body nil");
     size_t blen;
@@ -179,6 +193,8 @@ s_vectors(const char *path)
             const char *expect = json_string_value(json_object_get(c, "expect"));
             CHECK(strcmp(nmirf_code_name(code), expect) == 0, "answered %s, not %s",
                   nmirf_code_name(code), expect);
+            if (strcmp(unit_case, "ctl-v1") == 0)
+                CHECK(req.has_v, "v: 1 not seen");
             msgpack_zone_destroy(&zone);
             n[1]++;
         } else if (strcmp(kind, "control-reply") == 0) {
@@ -196,8 +212,7 @@ s_vectors(const char *path)
     json_decref(root);
 }
 
-/* The code a request {v: 1, op, body: JSON-free body packed by pack}
-   gets. */
+/* The code a request {op, body: JSON-free body packed by pack} gets. */
 static nmirf_code_t
 s_code_of(const char *op, void (*pack)(msgpack_packer *, const void *), const void *arg)
 {

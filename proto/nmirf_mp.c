@@ -319,3 +319,84 @@ nmirf_mp_pack_object(msgpack_packer *pk, const msgpack_object *obj)
 {
     msgpack_pack_object(pk, *obj);
 }
+
+void
+nmirf_mp_map_init(nmirf_mp_map_t *m)
+{
+    msgpack_sbuffer_init(&m->buf);
+    msgpack_packer_init(&m->pk, &m->buf, msgpack_sbuffer_write);
+    m->count = 0;
+}
+
+msgpack_packer *
+nmirf_mp_map_key(nmirf_mp_map_t *m, const char *key)
+{
+    nmirf_mp_pack_str(&m->pk, key);
+    m->count++;
+    return &m->pk;
+}
+
+void
+nmirf_mp_map_str(nmirf_mp_map_t *m, const char *key, const char *val)
+{
+    nmirf_mp_pack_str(nmirf_mp_map_key(m, key), val);
+}
+
+void
+nmirf_mp_map_str_or_nil(nmirf_mp_map_t *m, const char *key, const char *val)
+{
+    msgpack_packer *pk = nmirf_mp_map_key(m, key);
+    if (val)
+        nmirf_mp_pack_str(pk, val);
+    else
+        msgpack_pack_nil(pk);
+}
+
+void
+nmirf_mp_map_uint(nmirf_mp_map_t *m, const char *key, uint64_t val)
+{
+    msgpack_pack_uint64(nmirf_mp_map_key(m, key), val);
+}
+
+void
+nmirf_mp_map_int(nmirf_mp_map_t *m, const char *key, int64_t val)
+{
+    msgpack_pack_int64(nmirf_mp_map_key(m, key), val);
+}
+
+void
+nmirf_mp_map_bool(nmirf_mp_map_t *m, const char *key, bool val)
+{
+    msgpack_packer *pk = nmirf_mp_map_key(m, key);
+    if (val)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+}
+
+void
+nmirf_mp_map_obj(nmirf_mp_map_t *m, const char *key, const msgpack_object *val)
+{
+    msgpack_packer *pk = nmirf_mp_map_key(m, key);
+    if (val)
+        nmirf_mp_pack_object(pk, val);
+    else
+        msgpack_pack_nil(pk);
+}
+
+void
+nmirf_mp_map_finish(nmirf_mp_map_t *m, msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, m->count);
+    if (m->buf.size)
+        pk->callback(pk->data, m->buf.data, m->buf.size);
+    nmirf_mp_map_destroy(m);
+}
+
+void
+nmirf_mp_map_destroy(nmirf_mp_map_t *m)
+{
+    msgpack_sbuffer_destroy(&m->buf);
+    msgpack_sbuffer_init(&m->buf);
+    m->count = 0;
+}

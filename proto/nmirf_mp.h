@@ -66,4 +66,43 @@ void nmirf_mp_pack_kv_uint(msgpack_packer *pk, const char *key, uint64_t val);
 /* Packs obj back to msgpack (a deep copy). */
 void nmirf_mp_pack_object(msgpack_packer *pk, const msgpack_object *obj);
 
+/* A map whose entry count is computed, not written by hand: entries are
+   packed into a scratch buffer while they are counted, and
+   nmirf_mp_map_finish writes the header with that count, then the
+   entries. The bytes are those of msgpack_pack_map(n) followed by the same
+   entries. The map owns its buffer: finish or destroy frees it.
+
+       nmirf_mp_map_t m;
+       nmirf_mp_map_init(&m);
+       nmirf_mp_map_str(&m, "rec", id);
+       if (deadline)
+           nmirf_mp_pack_object(nmirf_mp_map_key(&m, "deadline"), deadline);
+       nmirf_mp_map_finish(&m, pk);
+*/
+typedef struct {
+    msgpack_sbuffer buf; /* the entries packed so far */
+    msgpack_packer pk;   /* packs into buf */
+    uint32_t count;      /* entries in buf */
+} nmirf_mp_map_t;
+
+void nmirf_mp_map_init(nmirf_mp_map_t *m);
+
+/* Packs key and counts one entry; returns the packer its value must be
+   packed with (exactly one object, next). Borrowed from m. */
+msgpack_packer *nmirf_mp_map_key(nmirf_mp_map_t *m, const char *key);
+
+/* An entry key: val of each kind; _str_or_nil and _obj pack nil for NULL. */
+void nmirf_mp_map_str(nmirf_mp_map_t *m, const char *key, const char *val);
+void nmirf_mp_map_str_or_nil(nmirf_mp_map_t *m, const char *key, const char *val);
+void nmirf_mp_map_uint(nmirf_mp_map_t *m, const char *key, uint64_t val);
+void nmirf_mp_map_int(nmirf_mp_map_t *m, const char *key, int64_t val);
+void nmirf_mp_map_bool(nmirf_mp_map_t *m, const char *key, bool val);
+void nmirf_mp_map_obj(nmirf_mp_map_t *m, const char *key, const msgpack_object *val);
+
+/* Writes the map (header, then entries) to pk and frees m's buffer. */
+void nmirf_mp_map_finish(nmirf_mp_map_t *m, msgpack_packer *pk);
+
+/* Frees m's buffer without writing anything (an error path). */
+void nmirf_mp_map_destroy(nmirf_mp_map_t *m);
+
 #endif

@@ -556,6 +556,62 @@ s_test_packers(void)
     msgpack_sbuffer_destroy(&sb);
 }
 
+/* The map builder writes the header with the entries it counted: the
+   bytes of msgpack_pack_map(n) and the same entries, also past 15
+   entries (a map16 header) and for an empty map. */
+static void
+s_test_map_builder(void)
+{
+    unit_case = "map builder";
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 1024);
+    msgpack_object one = s_obj(&zone, LIT("\x01"));
+
+    nmirf_mp_map_t m;
+    nmirf_mp_map_init(&m);
+    nmirf_mp_map_str(&m, "s", "v");
+    nmirf_mp_map_str_or_nil(&m, "n", NULL);
+    nmirf_mp_map_uint(&m, "u", 255);
+    nmirf_mp_map_int(&m, "i", -1);
+    nmirf_mp_map_bool(&m, "t", true);
+    nmirf_mp_map_obj(&m, "o", &one);
+    nmirf_mp_map_obj(&m, "z", NULL);
+    msgpack_pack_array(nmirf_mp_map_key(&m, "a"), 0);
+    nmirf_mp_map_finish(&m, &pk);
+    static const uint8_t want[] = "\x88\xa1s\xa1v\xa1n\xc0\xa1u\xcc\xff\xa1i\xff"
+                                  "\xa1t\xc3\xa1o\x01\xa1z\xc0\xa1"
+                                  "a\x90";
+    CHECK(sb.size == sizeof want - 1 && memcmp(sb.data, want, sb.size) == 0,
+          "map bytes differ");
+
+    msgpack_sbuffer_clear(&sb);
+    nmirf_mp_map_init(&m);
+    nmirf_mp_map_finish(&m, &pk);
+    CHECK(sb.size == 1 && (uint8_t)sb.data[0] == 0x80, "empty map is not 0x80");
+
+    msgpack_sbuffer_clear(&sb);
+    nmirf_mp_map_init(&m);
+    for (int i = 0; i < 16; i++)
+        nmirf_mp_map_uint(&m, "k", (uint64_t)i);
+    nmirf_mp_map_finish(&m, &pk);
+    CHECK(sb.size == 3 + 16 * 3 && (uint8_t)sb.data[0] == 0xde && sb.data[1] == 0 &&
+              sb.data[2] == 16,
+          "16 entries need a map16 header");
+
+    /* destroy frees what was packed and writes nothing. */
+    msgpack_sbuffer_clear(&sb);
+    nmirf_mp_map_init(&m);
+    nmirf_mp_map_str(&m, "s", "v");
+    nmirf_mp_map_destroy(&m);
+    CHECK(sb.size == 0 && m.count == 0, "destroy wrote or kept entries");
+    msgpack_zone_destroy(&zone);
+    msgpack_sbuffer_destroy(&sb);
+}
+
 int
 main(void)
 {
@@ -564,5 +620,6 @@ main(void)
     s_test_depth();
     s_test_accessors();
     s_test_packers();
+    s_test_map_builder();
     return unit_done("codec_mp");
 }

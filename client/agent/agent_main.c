@@ -10,7 +10,8 @@
 
     This file alone knows every part: the parts know none of those that
     depend on them, and what flows back (a pushed event, a reply, a
-    result) goes through the callbacks wired here (s_wire).
+    result) goes through the callbacks wired here (the s_link_*,
+    s_replica_* and s_outbox_* functions, handed to the parts in s_run).
 */
 #include <errno.h>
 #include <fcntl.h>

@@ -212,6 +212,8 @@ s_submit(control_t *self, zmsg_t **route_p, const nmirf_ctl_request_t *rq)
        cannot have come back yet, since replies are read by the loop. */
 add_waiter:;
     s_waiter_t *w = calloc(1, sizeof *w);
+    if (!w) /* the entry is on disk: it is queued, only not waited for */
+        return s_answer_queued(self, route_p, id);
     w->route = *route_p;
     *route_p = NULL;
     memcpy(w->id, id, NMIRF_ID_LEN);
@@ -254,8 +256,10 @@ control_tick(control_t *self)
 }
 
 /* Where the replica stands, for the head of a query's reply: stale when
-   the broker is not reachable or no snapshot was loaded; the last contact
-   as wall-clock ms (the link keeps monotonic ms). */
+   the broker is not reachable or no snapshot was loaded; contact_at the
+   last time the broker was heard, as wall-clock ms (the link keeps
+   monotonic ms): last_heard, which a failed blocking read does not reset,
+   so it is nil only if the broker was never heard since the start. */
 static void
 s_replica_state(const control_t *self, nmirf_ctl_replica_t *st)
 {
@@ -268,8 +272,8 @@ s_replica_state(const control_t *self, nmirf_ctl_replica_t *st)
     st->seq = rs.seq;
     st->broker_seq = rs.broker_seq;
     st->stale = !ls.reachable || !rs.loaded;
-    if (ls.last_contact) {
-        int64_t ago = zclock_mono() - ls.last_contact;
+    if (ls.last_heard) {
+        int64_t ago = zclock_mono() - ls.last_heard;
         st->contact_at = (uint64_t)(nmirf_now_ms() - (ago > 0 ? ago : 0));
     }
 }
@@ -344,25 +348,23 @@ s_mine(control_t *self, zmsg_t **route_p, const nmirf_ctl_request_t *rq)
     msgpack_packer pk;
     msgpack_sbuffer_init(&out);
     msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 7);
-    nmirf_mp_pack_kv_str(&pk, "entity", st.entity);
-    nmirf_mp_pack_kv_uint(&pk, "seq", st.seq);
-    nmirf_mp_pack_kv_uint(&pk, "broker_seq", st.broker_seq);
-    nmirf_mp_pack_str(&pk, "stale");
-    if (st.stale)
-        msgpack_pack_true(&pk);
-    else
-        msgpack_pack_false(&pk);
-    nmirf_mp_pack_kv_str(&pk, "today", today);
-    nmirf_mp_pack_kv_uint(&pk, "due_soon_days", horizon);
-    nmirf_mp_pack_str(&pk, "assignments");
+    /* The replica's head without contact_at (CONTROL.md: mine carries the
+       other four). */
+    nmirf_mp_map_t m;
+    nmirf_mp_map_init(&m);
+    nmirf_ctl_replica_pack(&m, &st, false);
+    nmirf_mp_map_str(&m, "today", today);
+    nmirf_mp_map_uint(&m, "due_soon_days", horizon);
     MDB_txn *txn = NULL;
     if (replica_read_begin(self->replica, &txn) == 0 &&
         replica_pack_mine(txn, replica_dbis(self->replica), self->conf->key.entity, today,
-                          horizon, &pk) == 0)
+                          horizon, nmirf_mp_map_key(&m, "assignments")) == 0) {
+        nmirf_mp_map_finish(&m, &pk);
         s_answer(self, route_p, NMIRF_OK, NULL, &out);
-    else
+    } else {
+        nmirf_mp_map_destroy(&m);
         s_answer(self, route_p, NMIRF_E_STORAGE, "cannot read the replica", NULL);
+    }
     if (txn)
         mdb_txn_abort(txn);
     msgpack_sbuffer_destroy(&out);

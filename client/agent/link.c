@@ -145,7 +145,7 @@ void
 link_contact(link_t *self)
 {
     if (!self->contact_hold)
-        self->last_contact = zclock_mono();
+        self->last_contact = self->last_heard = zclock_mono();
 }
 
 bool
@@ -492,5 +492,6 @@ link_status(const link_t *self, link_status_t *st)
     st->reachable = link_reachable(self);
     st->key_refused = self->key_refused;
     st->last_contact = self->last_contact;
+    st->last_heard = self->last_heard;
     st->reported_at = self->reported_at;
 }

@@ -49,7 +49,11 @@ typedef struct {
 typedef struct {
     bool reachable;       /* the broker was heard from within AGENT_STALE_MS */
     bool key_refused;     /* the broker's ZAP refused our key at the last handshake */
-    int64_t last_contact; /* monotonic ms of the last sign of the broker, 0 never */
+    int64_t last_contact; /* monotonic ms of the last sign of the broker; 0 never,
+                             or none since a blocking read failed (that marks
+                             the broker unreachable) */
+    int64_t last_heard;   /* monotonic ms of the last sign of the broker; 0
+                             never since the agent started (never reset) */
     int64_t reported_at;  /* wall-clock ms of the last outbox report sent, 0 never */
 } link_status_t;
 

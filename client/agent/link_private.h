@@ -19,7 +19,9 @@ struct _link_t {
     uint8_t sub_id[NMIRF_ID_LEN]; /* its request id */
     int64_t sub_next;             /* monotonic ms before which no subscribe is sent */
     int64_t last_push;    /* monotonic ms of the last pushed message (or OK subscribe) */
-    int64_t last_contact; /* monotonic ms of the last sign of the broker, 0 never */
+    int64_t last_contact; /* monotonic ms of the last sign of the broker, 0 never
+                             or not since a failed blocking read */
+    int64_t last_heard;   /* as last_contact, but never reset: 0 never */
     int64_t read_next;    /* monotonic ms before which no blocking read is tried */
     int read_backoff_ms;  /* wait after the next failed blocking read */
     bool contact_hold;    /* draining after a failed read: messages are not contact */

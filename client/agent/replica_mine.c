@@ -24,62 +24,28 @@ s_pack_item(MDB_txn *txn, const MDB_dbi *dbi, const msgpack_object *a, const cha
     const msgpack_object *deadline = nmirf_mp_get(a, "deadline");
     char recid[80] = "";
     nmirf_mp_strcpy(rec, recid, sizeof recid);
-    char status[32] = "not_started";
-    MDB_val sk = {strlen(recid), recid}, sv;
-    if (recid[0] && mdb_get(txn, dbi[AG_DB_STATUS], &sk, &sv) == 0 &&
-        sv.mv_size < sizeof status) {
-        memcpy(status, sv.mv_data, sv.mv_size);
-        status[sv.mv_size] = 0;
-    }
-
-    /* The recommendation's text: the first present of en, fr, ar. */
-    const msgpack_object *text = NULL;
+    char status[32];
+    replica_query_status(txn, dbi, recid, strlen(recid), status);
     msgpack_object recobj;
-    MDB_val k = {strlen(recid), recid}, v;
-    if (recid[0] && mdb_get(txn, dbi[AG_DB_RECS], &k, &v) == 0 &&
-        nmirf_mp_unpack(v.mv_data, v.mv_size, zone, &recobj, NULL, 0) == NMIRF_OK) {
-        const msgpack_object *texts = nmirf_mp_get(&recobj, "text");
-        static const char *const langs[] = {"en", "fr", "ar"};
-        for (int i = 0; i < 3 && !text; i++) {
-            text = nmirf_mp_get(texts, langs[i]);
-            if (text && text->type != MSGPACK_OBJECT_STR)
-                text = NULL;
-        }
-    }
+    bool has_rec = recid[0] && replica_query_get(txn, dbi[AG_DB_RECS], recid,
+                                                 strlen(recid), zone, &recobj) == 0;
     int64_t left = 0;
     bool has_left;
     const char *due =
         replica_query_due(deadline, today, horizon, status, &left, &has_left);
-    msgpack_pack_map(pk, 7 + (deadline != NULL) + has_left + (due != NULL));
-    nmirf_mp_pack_str(pk, "rec");
-    nmirf_mp_pack_object(pk, rec);
-    nmirf_mp_pack_str(pk, "lead");
-    nmirf_mp_pack_object(pk, nmirf_mp_get(a, "lead"));
-    nmirf_mp_pack_str(pk, "contributors");
-    nmirf_mp_pack_object(pk, nmirf_mp_get(a, "contributors"));
-    if (deadline) {
-        nmirf_mp_pack_str(pk, "deadline");
-        nmirf_mp_pack_object(pk, deadline);
-    }
-    if (has_left) {
-        nmirf_mp_pack_str(pk, "days_left");
-        msgpack_pack_int64(pk, left);
-    }
-    if (due)
-        nmirf_mp_pack_kv_str(pk, "due", due);
-    nmirf_mp_pack_kv_str(pk, "role", role);
-    nmirf_mp_pack_kv_str(pk, "status", status);
-    nmirf_mp_pack_str(pk, "text");
-    if (text)
-        nmirf_mp_pack_object(pk, text);
-    else
-        nmirf_mp_pack_str(pk, "");
-    nmirf_mp_pack_str(pk, "assigned");
-    const msgpack_object *assigned = nmirf_mp_get(a, "assigned");
-    if (assigned)
-        nmirf_mp_pack_object(pk, assigned);
-    else
-        msgpack_pack_nil(pk);
+    nmirf_mp_map_t m;
+    nmirf_mp_map_init(&m);
+    nmirf_mp_map_obj(&m, "rec", rec);
+    nmirf_mp_map_obj(&m, "lead", nmirf_mp_get(a, "lead"));
+    nmirf_mp_map_obj(&m, "contributors", nmirf_mp_get(a, "contributors"));
+    if (deadline)
+        nmirf_mp_map_obj(&m, "deadline", deadline);
+    replica_query_marks_pack(&m, has_left, left, due);
+    nmirf_mp_map_str(&m, "role", role);
+    nmirf_mp_map_str(&m, "status", status);
+    replica_query_text_pack(&m, has_rec ? &recobj : NULL);
+    nmirf_mp_map_obj(&m, "assigned", nmirf_mp_get(a, "assigned"));
+    nmirf_mp_map_finish(&m, pk);
 }
 
 int

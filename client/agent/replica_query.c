@@ -40,11 +40,9 @@ replica_query_due(const msgpack_object *deadline, int64_t today, uint64_t horizo
     return *left <= (int64_t)horizon ? "due_soon" : NULL;
 }
 
-/* Unpacks the record under key in db into obj (zone-allocated, pointing
-   into the transaction's pages). 0, MDB_NOTFOUND, or -1 if unreadable. */
-static int
-s_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, msgpack_zone *zone,
-      msgpack_object *obj)
+int
+replica_query_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+                  msgpack_zone *zone, msgpack_object *obj)
 {
     MDB_val k = {klen, (void *)key}, v;
     int rc = mdb_get(txn, dbi, &k, &v);
@@ -53,10 +51,9 @@ s_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, msgpack_zone *zon
     return nmirf_mp_unpack(v.mv_data, v.mv_size, zone, obj, NULL, 0) == NMIRF_OK ? 0 : -1;
 }
 
-/* The implementation status of rec into status (not_started if none). */
-static void
-s_status(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], const char *rec, size_t len,
-         char status[32])
+void
+replica_query_status(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], const char *rec,
+                     size_t len, char status[32])
 {
     strcpy(status, "not_started");
     MDB_val k = {len, (void *)rec}, v;
@@ -81,9 +78,8 @@ replica_query_role(const msgpack_object *a, const char *entity)
     return NULL;
 }
 
-/* The recommendation's text: the first present of en, fr, ar, or NULL. */
-static const msgpack_object *
-s_text(const msgpack_object *rec)
+const msgpack_object *
+replica_query_text(const msgpack_object *rec)
 {
     static const char *const langs[] = {"en", "fr", "ar"};
     const msgpack_object *texts = nmirf_mp_get(rec, "text");
@@ -129,37 +125,34 @@ s_matches(const msgpack_object *r, const char *q)
     return false;
 }
 
-/* Packs key: obj, or key: nil when obj is NULL. */
-static void
-s_kv_obj(msgpack_packer *pk, const char *key, const msgpack_object *obj)
+void
+replica_query_text_pack(nmirf_mp_map_t *m, const msgpack_object *rec)
 {
-    nmirf_mp_pack_str(pk, key);
-    if (obj)
-        nmirf_mp_pack_object(pk, obj);
+    const msgpack_object *text = rec ? replica_query_text(rec) : NULL;
+    if (text)
+        nmirf_mp_map_obj(m, "text", text);
     else
-        msgpack_pack_nil(pk);
+        nmirf_mp_map_str(m, "text", "");
 }
 
-/* Packs key: s, or key: nil when s is NULL. */
-static void
-s_kv_str(msgpack_packer *pk, const char *key, const char *s)
+void
+replica_query_marks_pack(nmirf_mp_map_t *m, bool has_left, int64_t left, const char *due)
 {
-    nmirf_mp_pack_str(pk, key);
-    if (s)
-        nmirf_mp_pack_str(pk, s);
-    else
-        msgpack_pack_nil(pk);
+    if (has_left)
+        nmirf_mp_map_int(m, "days_left", left);
+    if (due)
+        nmirf_mp_map_str(m, "due", due);
 }
 
 /* The head every query packs: where the replica stands, and the day and
    horizon deadlines were judged against. */
 static void
-s_head(msgpack_packer *pk, const nmirf_ctl_replica_t *st, const char *today,
+s_head(nmirf_mp_map_t *m, const nmirf_ctl_replica_t *st, const char *today,
        uint64_t horizon)
 {
-    nmirf_ctl_replica_pack(pk, st);
-    nmirf_mp_pack_kv_str(pk, "today", today);
-    nmirf_mp_pack_kv_uint(pk, "due_soon_days", horizon);
+    nmirf_ctl_replica_pack(m, st, true);
+    nmirf_mp_map_str(m, "today", today);
+    nmirf_mp_map_uint(m, "due_soon_days", horizon);
 }
 
 /* One rec.list item. */
@@ -169,37 +162,27 @@ s_pack_item(msgpack_packer *pk, const msgpack_object *r, const msgpack_object *a
             bool has_left, int64_t left, const char *due)
 {
     const msgpack_object *symbol = nmirf_mp_get(r, "symbol");
-    const msgpack_object *text = s_text(r);
-    msgpack_pack_map(pk, 9 + (symbol != NULL) + (deadline != NULL) + has_left +
-                             (due != NULL));
-    s_kv_obj(pk, "id", nmirf_mp_get(r, "id"));
-    s_kv_obj(pk, "mechanism", nmirf_mp_get(r, "mechanism"));
+    nmirf_mp_map_t m;
+    nmirf_mp_map_init(&m);
+    nmirf_mp_map_obj(&m, "id", nmirf_mp_get(r, "id"));
+    nmirf_mp_map_obj(&m, "mechanism", nmirf_mp_get(r, "mechanism"));
     if (symbol)
-        s_kv_obj(pk, "symbol", symbol);
-    nmirf_mp_pack_str(pk, "text");
-    if (text)
-        nmirf_mp_pack_object(pk, text);
-    else
-        nmirf_mp_pack_str(pk, "");
-    s_kv_obj(pk, "response", nmirf_mp_get(r, "response"));
-    nmirf_mp_pack_kv_str(pk, "status", status);
-    s_kv_obj(pk, "lead", a ? nmirf_mp_get(a, "lead") : NULL);
-    nmirf_mp_pack_str(pk, "contributors");
+        nmirf_mp_map_obj(&m, "symbol", symbol);
+    replica_query_text_pack(&m, r);
+    nmirf_mp_map_obj(&m, "response", nmirf_mp_get(r, "response"));
+    nmirf_mp_map_str(&m, "status", status);
+    nmirf_mp_map_obj(&m, "lead", a ? nmirf_mp_get(a, "lead") : NULL);
     const msgpack_object *c = a ? nmirf_mp_get(a, "contributors") : NULL;
     if (c)
-        nmirf_mp_pack_object(pk, c);
+        nmirf_mp_map_obj(&m, "contributors", c);
     else
-        msgpack_pack_array(pk, 0);
+        msgpack_pack_array(nmirf_mp_map_key(&m, "contributors"), 0);
     if (deadline)
-        s_kv_obj(pk, "deadline", deadline);
-    if (has_left) {
-        nmirf_mp_pack_str(pk, "days_left");
-        msgpack_pack_int64(pk, left);
-    }
-    if (due)
-        nmirf_mp_pack_kv_str(pk, "due", due);
-    s_kv_str(pk, "role", role);
-    s_kv_obj(pk, "updated", nmirf_mp_get(r, "updated"));
+        nmirf_mp_map_obj(&m, "deadline", deadline);
+    replica_query_marks_pack(&m, has_left, left, due);
+    nmirf_mp_map_str_or_nil(&m, "role", role);
+    nmirf_mp_map_obj(&m, "updated", nmirf_mp_get(r, "updated"));
+    nmirf_mp_map_finish(&m, pk);
 }
 
 /* True if our role passes scope. */
@@ -247,14 +230,15 @@ replica_query_rec_list(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
             r.type != MSGPACK_OBJECT_MAP)
             continue;
         const msgpack_object *a =
-            s_get(txn, dbi[AG_DB_ASSIGNMENTS], k.mv_data, k.mv_size, &zone, &aobj) == 0
+            replica_query_get(txn, dbi[AG_DB_ASSIGNMENTS], k.mv_data, k.mv_size, &zone,
+                              &aobj) == 0
                 ? &aobj
                 : NULL;
         const char *role = replica_query_role(a, st->entity);
         if (!s_in_scope(q->scope, role))
             continue;
         char status[32];
-        s_status(txn, dbi, k.mv_data, k.mv_size, status);
+        replica_query_status(txn, dbi, k.mv_data, k.mv_size, status);
         if (q->status[0] && strcmp(q->status, status) != 0)
             continue;
         if (q->mechanism[0] &&
@@ -284,15 +268,16 @@ replica_query_rec_list(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
         WHY("cannot read the replica: %s", mdb_strerror(c));
         return NMIRF_E_STORAGE;
     }
-    msgpack_pack_map(pk, NMIRF_CONTROL_REPLICA_PAIRS + 6);
-    s_head(pk, st, today, horizon);
-    nmirf_mp_pack_kv_uint(pk, "total", total);
-    nmirf_mp_pack_kv_uint(pk, "offset", q->offset);
-    nmirf_mp_pack_kv_uint(pk, "limit", q->limit);
-    nmirf_mp_pack_str(pk, "recs");
-    msgpack_pack_array(pk, (uint32_t)packed);
-    pk->callback(pk->data, items.data, items.size);
+    nmirf_mp_map_t m;
+    nmirf_mp_map_init(&m);
+    s_head(&m, st, today, horizon);
+    nmirf_mp_map_uint(&m, "total", total);
+    nmirf_mp_map_uint(&m, "offset", q->offset);
+    nmirf_mp_map_uint(&m, "limit", q->limit);
+    msgpack_pack_array(nmirf_mp_map_key(&m, "recs"), (uint32_t)packed);
+    msgpack_sbuffer_write(&m.buf, items.data, items.size);
     msgpack_sbuffer_destroy(&items);
+    nmirf_mp_map_finish(&m, pk);
     return NMIRF_OK;
 }
 
@@ -319,8 +304,8 @@ s_ours(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], const msgpack_object *m,
         const msgpack_object *r = &recs->via.array.ptr[i];
         msgpack_object a;
         if (r->type == MSGPACK_OBJECT_STR &&
-            s_get(txn, dbi[AG_DB_ASSIGNMENTS], r->via.str.ptr, r->via.str.size, zone,
-                  &a) == 0 &&
+            replica_query_get(txn, dbi[AG_DB_ASSIGNMENTS], r->via.str.ptr,
+                              r->via.str.size, zone, &a) == 0 &&
             replica_query_role(&a, entity))
             return true;
     }
@@ -409,7 +394,7 @@ replica_query_rec_show(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
     msgpack_zone_init(&zone, 4096);
     msgpack_object r, aobj;
     size_t len = strlen(rec);
-    int rc = s_get(txn, dbi[AG_DB_RECS], rec, len, &zone, &r);
+    int rc = replica_query_get(txn, dbi[AG_DB_RECS], rec, len, &zone, &r);
     if (rc) {
         msgpack_zone_destroy(&zone);
         if (rc == MDB_NOTFOUND) {
@@ -420,46 +405,37 @@ replica_query_rec_show(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
         return NMIRF_E_STORAGE;
     }
     const msgpack_object *a =
-        s_get(txn, dbi[AG_DB_ASSIGNMENTS], rec, len, &zone, &aobj) == 0 ? &aobj : NULL;
+        replica_query_get(txn, dbi[AG_DB_ASSIGNMENTS], rec, len, &zone, &aobj) == 0
+            ? &aobj
+            : NULL;
     char status[32];
-    s_status(txn, dbi, rec, len, status);
+    replica_query_status(txn, dbi, rec, len, status);
     const msgpack_object *deadline = a ? nmirf_mp_get(a, "deadline") : NULL;
     int64_t left = 0;
     bool has_left;
     const char *due = replica_query_due(deadline, nmirf_date_days(today), horizon, status,
                                         &left, &has_left);
-    /* The reports and measures first, so a failed walk packs nothing. */
-    msgpack_sbuffer tail;
-    msgpack_packer tpk;
-    msgpack_sbuffer_init(&tail);
-    msgpack_packer_init(&tpk, &tail, msgpack_sbuffer_write);
-    nmirf_mp_pack_str(&tpk, "reports");
-    rc = s_pack_where(txn, dbi, AG_DB_REPORTS, s_keep_report, rec, &tpk);
-    if (!rc) {
-        nmirf_mp_pack_str(&tpk, "measures");
-        rc = s_pack_where(txn, dbi, AG_DB_MEASURES, s_keep_linked, rec, &tpk);
-    }
+    /* Packed into m, which a failed walk drops: then nothing is packed. */
+    nmirf_mp_map_t m;
+    nmirf_mp_map_init(&m);
+    s_head(&m, st, today, horizon);
+    nmirf_mp_map_obj(&m, "rec", &r);
+    nmirf_mp_map_str(&m, "status", status);
+    nmirf_mp_map_obj(&m, "assignment", a);
+    nmirf_mp_map_str_or_nil(&m, "role", replica_query_role(a, st->entity));
+    replica_query_marks_pack(&m, has_left, left, due);
+    rc = s_pack_where(txn, dbi, AG_DB_REPORTS, s_keep_report, rec,
+                      nmirf_mp_map_key(&m, "reports"));
+    if (!rc)
+        rc = s_pack_where(txn, dbi, AG_DB_MEASURES, s_keep_linked, rec,
+                          nmirf_mp_map_key(&m, "measures"));
+    msgpack_zone_destroy(&zone);
     if (rc) {
-        msgpack_sbuffer_destroy(&tail);
-        msgpack_zone_destroy(&zone);
+        nmirf_mp_map_destroy(&m);
         WHY("cannot read the replica: %s", mdb_strerror(rc));
         return NMIRF_E_STORAGE;
     }
-    msgpack_pack_map(pk, NMIRF_CONTROL_REPLICA_PAIRS + 8 + has_left + (due != NULL));
-    s_head(pk, st, today, horizon);
-    s_kv_obj(pk, "rec", &r);
-    nmirf_mp_pack_kv_str(pk, "status", status);
-    s_kv_obj(pk, "assignment", a);
-    s_kv_str(pk, "role", replica_query_role(a, st->entity));
-    if (has_left) {
-        nmirf_mp_pack_str(pk, "days_left");
-        msgpack_pack_int64(pk, left);
-    }
-    if (due)
-        nmirf_mp_pack_kv_str(pk, "due", due);
-    pk->callback(pk->data, tail.data, tail.size);
-    msgpack_sbuffer_destroy(&tail);
-    msgpack_zone_destroy(&zone);
+    nmirf_mp_map_finish(&m, pk);
     return NMIRF_OK;
 }
 
@@ -468,22 +444,18 @@ replica_query_measure_list(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
                            const nmirf_ctl_replica_t *st, const char *rec,
                            msgpack_packer *pk, char *why, size_t whylen)
 {
-    msgpack_sbuffer tail;
-    msgpack_packer tpk;
-    msgpack_sbuffer_init(&tail);
-    msgpack_packer_init(&tpk, &tail, msgpack_sbuffer_write);
-    int rc = rec ? s_pack_where(txn, dbi, AG_DB_MEASURES, s_keep_linked, rec, &tpk)
-                 : s_pack_where(txn, dbi, AG_DB_MEASURES, s_keep_ours, st->entity, &tpk);
+    nmirf_mp_map_t m;
+    nmirf_mp_map_init(&m);
+    nmirf_ctl_replica_pack(&m, st, true);
+    nmirf_mp_map_str_or_nil(&m, "rec", rec);
+    msgpack_packer *mpk = nmirf_mp_map_key(&m, "measures");
+    int rc = rec ? s_pack_where(txn, dbi, AG_DB_MEASURES, s_keep_linked, rec, mpk)
+                 : s_pack_where(txn, dbi, AG_DB_MEASURES, s_keep_ours, st->entity, mpk);
     if (rc) {
-        msgpack_sbuffer_destroy(&tail);
+        nmirf_mp_map_destroy(&m);
         WHY("cannot read the replica: %s", mdb_strerror(rc));
         return NMIRF_E_STORAGE;
     }
-    msgpack_pack_map(pk, NMIRF_CONTROL_REPLICA_PAIRS + 2);
-    nmirf_ctl_replica_pack(pk, st);
-    s_kv_str(pk, "rec", rec);
-    nmirf_mp_pack_str(pk, "measures");
-    pk->callback(pk->data, tail.data, tail.size);
-    msgpack_sbuffer_destroy(&tail);
+    nmirf_mp_map_finish(&m, pk);
     return NMIRF_OK;
 }

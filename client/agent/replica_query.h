@@ -3,7 +3,7 @@
 
     Each answers from the replica alone, so it works while the broker is
     down, and knows nothing of the agent: it takes an open read-only LMDB
-    transaction, the replica's database handles (agent.h, agent_db_t) and
+    transaction, the replica's database handles (replica.h, agent_db_t) and
     where the replica stands (the head of every reply body), and packs one
     whole reply body map into pk. The caller owns the transaction (it
     aborts it after); nothing here keeps a pointer into it.
@@ -17,6 +17,29 @@
 #include "replica.h"
 #include "nmirf_codes.h"
 #include "nmirf_control.h"
+
+/* Unpacks the record under key in db into obj (zone-allocated, pointing
+   into the transaction's pages). Returns 0, MDB_NOTFOUND, or -1 if it
+   does not unpack. */
+int replica_query_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
+                      msgpack_zone *zone, msgpack_object *obj);
+
+/* The implementation status of recommendation rec (len bytes) into
+   status: "not_started" if the replica holds none. */
+void replica_query_status(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], const char *rec,
+                          size_t len, char status[32]);
+
+/* Recommendation rec's text: the first present of its en, fr, ar texts,
+   or NULL. Borrowed from rec. */
+const msgpack_object *replica_query_text(const msgpack_object *rec);
+
+/* Adds `text` to m: replica_query_text of rec (NULL: none), or "". */
+void replica_query_text_pack(nmirf_mp_map_t *m, const msgpack_object *rec);
+
+/* Adds the deadline marks to m: `days_left` if has_left, `due` if not
+   NULL (replica_query_due). */
+void replica_query_marks_pack(nmirf_mp_map_t *m, bool has_left, int64_t left,
+                              const char *due);
 
 /* entity's role in assignment a (NULL: none): "lead", "contributor",
    or NULL if a names it neither way. */

@@ -514,7 +514,8 @@ s_ctl_invalid(const char *name, const char *note, const void *buf, size_t len,
                     "note", note, "hex", s_hex(buf, len), "expect", expect));
 }
 
-/* As s_ctl_invalid for {v: 1, op, body} with a body packed by the caller. */
+/* As s_ctl_invalid for {op, body} (nmirf_ctl_request_pack) with a body
+   packed by the caller. */
 static void
 s_ctl_invalid_body(const char *name, const char *note, const char *op,
                    const msgpack_sbuffer *body, const char *expect)
@@ -638,6 +639,12 @@ s_control(const char *path)
                   "{op: status}: no v, no body (clients before "
                   "CONTROL.md); taken as version 1",
                   legacy, sizeof legacy, "ok");
+    static const uint8_t v1[] = {0x83, 0xa1, 'v', 0x01, 0xa2, 'o', 'p', 0xa6, 's', 't',
+                                 'a',  't',  'u', 's',  0xa4, 'b', 'o', 'd',  'y', 0x80};
+    s_ctl_invalid("ctl-v1",
+                  "{v: 1, op: status, body: {}}: v given as 1 (the encoder leaves it "
+                  "out at 1); taken",
+                  v1, sizeof v1, "ok");
     s_ctl_invalid("ctl-empty", "an empty frame", "", 0, "bad_frame");
     static const uint8_t notmap[] = {0x90};
     s_ctl_invalid("ctl-not-a-map", "an empty array", notmap, sizeof notmap,
@@ -753,11 +760,12 @@ s_control(const char *path)
         .entity = "MJ", .seq = 42, .broker_seq = 42, .stale = true, .contact_at = TS};
     msgpack_sbuffer_init(&body);
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, NMIRF_CONTROL_REPLICA_PAIRS + 2);
-    nmirf_ctl_replica_pack(&pk, &rp);
-    nmirf_mp_pack_kv_str(&pk, "rec", "A/HRC/52/7/148.12");
-    nmirf_mp_pack_str(&pk, "measures");
-    msgpack_pack_array(&pk, 0);
+    nmirf_mp_map_t m;
+    nmirf_mp_map_init(&m);
+    nmirf_ctl_replica_pack(&m, &rp, true);
+    nmirf_mp_map_str(&m, "rec", "A/HRC/52/7/148.12");
+    msgpack_pack_array(nmirf_mp_map_key(&m, "measures"), 0);
+    nmirf_mp_map_finish(&m, &pk);
     s_ctl_reply("ctl-reply-measure-list-stale",
                 "measure.list answered from a stale replica: no measure linked", NMIRF_OK,
                 NULL, 42, &body, "replica");

@@ -678,6 +678,26 @@ main(int argc, char **argv)
     r = ha_ctl(a, 5000, "nonsense", NULL);
     HA_ASSERT(!r->ok && strcmp(r->code_name, "unknown_op") == 0);
     nmirf_reply_destroy(&r);
+    /* A body over the broker's 1 MiB envelope limit and under the
+       control frame's 2 MiB: `storage`, its message saying why (CONTROL.md
+       section 5), and nothing queued. */
+    size_t big = 1536 * 1024;
+    char *narrative = malloc(big + 1);
+    HA_ASSERT(narrative);
+    memset(narrative, 'n', big);
+    narrative[big] = 0;
+    r = ha_ctl(a, 15000, "submit",
+               "{'op':'report.submit','body':{'rec':'NOPE','status':'in_progress',"
+               "'narrative':'%s'}}",
+               narrative);
+    free(narrative);
+    HA_ASSERTF(!r->ok && strcmp(r->code_name, "storage") == 0 &&
+                   strstr(r->message, "over the 1 MiB limit"),
+               "an oversized submit answered %s: %s", r->code_name, r->message);
+    nmirf_reply_destroy(&r);
+    r = ha_ctl(a, 5000, "outbox", NULL);
+    HA_ASSERT(h_len(&r->body, "pending") == 0);
+    nmirf_reply_destroy(&r);
     zframe_t *junk = zframe_new("\xc1\x00", 2);
     zframe_send(&junk, a->ctl, 0);
     zframe_t *jr = zframe_recv(a->ctl);
@@ -691,7 +711,8 @@ main(int argc, char **argv)
     r = ha_ctl(a, 5000, "status", NULL);
     H_EXPECT(r, "ok");
     nmirf_reply_destroy(&r);
-    h_note("refusals kept in the outbox results; bad control input refused");
+    h_note("refusals kept in the outbox results; bad control input refused (an "
+           "oversized submit: storage, not queued)");
 
     /* 4. A second agent on the same directory. */
     char *out = NULL;

@@ -13,14 +13,20 @@
     measures, measure.list ours and per recommendation, refusals with
     their codes (bad_request, too_large, not_found, unknown_op,
     bad_version), and the same answers marked stale once the broker is
-    stopped.
+    stopped. Then a stand-in broker on its endpoint answers one
+    `subscribe` (with a later sequence, so the agent catches up) and
+    nothing else: the agent's blocking read fails, which marks the broker
+    unreachable (`status` heard_ms_ago nil), and `contact_at` still says
+    when the broker was last heard (the subscribe's answer), not "never".
 */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent_common.h"
 #include "nmirf_control.h"
+#include "nmirf_util.h"
 
 #define TODAY "2026-01-20"
 
@@ -85,6 +91,119 @@ s_raw(ha_agent_t *a, const uint8_t *buf, size_t len)
     zframe_destroy(&rf);
     HA_ASSERTF(r, "unreadable control reply: %s", why);
     return r;
+}
+
+/* A `status` reply body, decoded with the codec. */
+static nmirf_ctl_status_t
+s_status(ha_agent_t *a)
+{
+    nmirf_reply_t *r = ha_ctl(a, 5000, "status", NULL);
+    H_EXPECT(r, "ok");
+    nmirf_ctl_status_t st;
+    char why[128] = "";
+    HA_ASSERTF(nmirf_ctl_status_decode(&r->body, &st, why, sizeof why) == NMIRF_OK,
+               "status: %s", why);
+    nmirf_reply_destroy(&r);
+    return st;
+}
+
+/* A stand-in broker: a CURVE ROUTER with the broker's key on its request
+   endpoint, and a ZAP handler letting every key in. */
+typedef struct {
+    zsock_t *zap;    /* answers 200 */
+    zsock_t *router; /* the agent's requests */
+    zpoller_t *poller;
+    int subscribes; /* `subscribe` requests answered */
+} s_standin_t;
+
+static void
+s_standin_start(s_standin_t *st, h_broker_t *b)
+{
+    nmirf_key_t bk;
+    char path[PATH_MAX + 32], why[256] = "";
+    snprintf(path, sizeof path, "%s/keys/NMIRFD.key", b->dir);
+    HA_ASSERTF(nmirf_key_load(&bk, path, why, sizeof why) == 0, "broker key: %s", why);
+    st->subscribes = 0;
+    st->zap = zsock_new(ZMQ_REP);
+    HA_ASSERT(st->zap && zsock_bind(st->zap, "inproc://zeromq.zap.01") == 0);
+    st->router = zsock_new(ZMQ_ROUTER);
+    HA_ASSERT(st->router);
+    zsock_set_curve_server(st->router, 1);
+    zsock_set_curve_secretkey(st->router, bk.curve_sk);
+    zsock_set_zap_domain(st->router, "nmirf");
+    sodium_memzero(&bk, sizeof bk);
+    int bound = -1;
+    for (int i = 0; i < 50 && bound != 0; i++) { /* the port is just freed */
+        bound = zsock_bind(st->router, "%s", b->request_ep) >= 0 ? 0 : -1;
+        if (bound)
+            h_sleep_ms(100);
+    }
+    HA_ASSERTF(bound == 0, "cannot bind %s", b->request_ep);
+    st->poller = zpoller_new(st->zap, st->router, NULL);
+    HA_ASSERT(st->poller);
+}
+
+static void
+s_standin_stop(s_standin_t *st)
+{
+    zpoller_destroy(&st->poller);
+    zsock_destroy(&st->router);
+    zsock_destroy(&st->zap);
+}
+
+/* Serves the stand-in for up to ms: answers ZAP, answers the first
+   `subscribe` ok at sequence seq, and drops every other request
+   unanswered (so a blocking read of the agent fails). */
+static void
+s_standin_serve(s_standin_t *st, uint64_t seq, int ms)
+{
+    int64_t end = zclock_mono() + ms;
+    while (zclock_mono() < end) {
+        void *which = zpoller_wait(st->poller, 50);
+        if (which == st->zap) {
+            zmsg_t *req = zmsg_recv(st->zap);
+            HA_ASSERT(req && zmsg_size(req) >= 2);
+            char *version = zmsg_popstr(req), *request_id = zmsg_popstr(req);
+            zmsg_t *rep = zmsg_new();
+            zmsg_addstr(rep, "1.0");
+            zmsg_addstr(rep, request_id ? request_id : "");
+            zmsg_addstr(rep, "200");
+            zmsg_addstr(rep, "OK");
+            zmsg_addstr(rep, "");
+            zmsg_addmem(rep, NULL, 0);
+            HA_ASSERT(zmsg_send(&rep, st->zap) == 0);
+            free(version);
+            free(request_id);
+            zmsg_destroy(&req);
+            continue;
+        }
+        if (which != st->router)
+            continue;
+        zmsg_t *msg = zmsg_recv(st->router);
+        HA_ASSERT(msg);
+        zframe_t *rid = zmsg_first(msg), *env = zmsg_next(msg);
+        msgpack_zone zone;
+        msgpack_zone_init(&zone, 1024);
+        nmirf_envelope_t e;
+        bool has_id;
+        char why[128];
+        if (st->subscribes == 0 && zmsg_size(msg) == 3 &&
+            nmirf_envelope_decode(zframe_data(env), zframe_size(env), &zone, &e, &has_id,
+                                  why, sizeof why) == NMIRF_OK &&
+            has_id && strcmp(e.op, "subscribe") == 0) {
+            msgpack_sbuffer out;
+            msgpack_sbuffer_init(&out);
+            nmirf_reply_encode(&out, e.id, NMIRF_OK, NULL, seq, NULL, 0);
+            zmsg_t *rep = zmsg_new();
+            zmsg_addmem(rep, zframe_data(rid), zframe_size(rid));
+            zmsg_addmem(rep, out.data, out.size);
+            msgpack_sbuffer_destroy(&out);
+            HA_ASSERT(zmsg_send(&rep, st->router) == 0);
+            st->subscribes++;
+        }
+        msgpack_zone_destroy(&zone);
+        zmsg_destroy(&msg);
+    }
 }
 
 /* Submits a report on rec as m; returns its id. */
@@ -303,6 +422,38 @@ main(int argc, char **argv)
     nmirf_reply_destroy(&r);
     h_note("broker stopped: rec.list, rec.show, measure.list answer from the replica, "
            "stale, contact_at kept");
+
+    /* A failed blocking read marks the broker unreachable; contact_at
+       still says when it was last heard. The stand-in answers the
+       agent's subscribe with a later sequence (the agent catches up with
+       events.since) and never answers that read. */
+    uint64_t before = (uint64_t)nmirf_now_ms();
+    s_standin_t sb;
+    s_standin_start(&sb, b);
+    for (int waited = 0; sb.subscribes == 0; waited += 200) {
+        HA_ASSERTF(waited < 15000, "the agent never subscribed at the stand-in in 15 s");
+        s_standin_serve(&sb, seq + 5, 200);
+    }
+    /* The read blocks the agent's loop, so this status may come only
+       after it failed. */
+    nmirf_ctl_status_t ss = s_status(a);
+    for (int waited = 0; ss.has_heard; waited += 200) {
+        HA_ASSERTF(waited < 15000, "the agent's read never failed at the stand-in");
+        s_standin_serve(&sb, seq + 5, 200);
+        ss = s_status(a);
+    }
+    r = ha_ctl(a, 5000, "rec.list", "{'scope': 'ours'}");
+    H_EXPECT(r, "ok");
+    st = s_head(r);
+    nmirf_reply_destroy(&r);
+    HA_ASSERTF(st.stale, "the broker still reachable after a failed read");
+    HA_ASSERTF(st.contact_at > 0, "contact_at nil after a failed read: \"never heard\"");
+    /* The stand-in's answer, not the real broker's last sign. */
+    HA_ASSERTF(st.contact_at >= before && st.contact_at <= (uint64_t)nmirf_now_ms(),
+               "contact_at %llu is not the stand-in's subscribe answer (after %llu)",
+               (unsigned long long)st.contact_at, (unsigned long long)before);
+    s_standin_stop(&sb);
+    h_note("a failed read: status heard_ms_ago nil, contact_at still the last contact");
 
     ha_agent_destroy(&a);
     h_broker_destroy(&b);

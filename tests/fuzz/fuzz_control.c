@@ -153,8 +153,10 @@ s_request(const uint8_t *data, size_t size)
 static void
 s_replica_pack_map(msgpack_packer *pk, const nmirf_ctl_replica_t *r)
 {
-    msgpack_pack_map(pk, NMIRF_CONTROL_REPLICA_PAIRS);
-    nmirf_ctl_replica_pack(pk, r);
+    nmirf_mp_map_t m;
+    nmirf_mp_map_init(&m);
+    nmirf_ctl_replica_pack(&m, r, true);
+    nmirf_mp_map_finish(&m, pk);
 }
 
 static void
