@@ -112,7 +112,8 @@ s_view_mine(const msgpack_object *body)
 
 /* Runs the agent's request req and prints its reply through view. */
 static int
-s_read(cli_t *cli, const nmirf_ctl_request_t *req, void (*view)(const msgpack_object *body))
+s_read(cli_t *cli, const nmirf_ctl_request_t *req,
+       void (*view)(const msgpack_object *body))
 {
     int rc = s_agent_given(cli);
     if (rc)

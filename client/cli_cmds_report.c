@@ -23,7 +23,7 @@
    behaviour of its own. */
 #define EVIDENCE_MAX NMIRF_SHORT_MAX
 #define MAX_EVIDENCE NMIRF_LIST_MAX /* a list's limit */
-#define TITLE_MAX 512        /* a page title */
+#define TITLE_MAX 512               /* a page title */
 
 /* The view of a reply body {report}. */
 static void
@@ -193,7 +193,6 @@ s_html(cli_t *cli, const cli_args_t *a)
         printf("wrote %s (%zu bytes, %s)\n", path, len, lang);
     return CLI_EXIT_OK;
 }
-
 
 static const cli_opt_spec_t s_html_args[] = {
     {.name = "FILE", .kind = CLI_STR},

@@ -413,8 +413,8 @@ s_stats(cli_t *cli, const cli_args_t *a)
 
 /* The values of --by, in the order of s_views (cli_check_enum's set). */
 static const nmirf_valueset_t s_view_names =
-    CLI_SET("view", "status", "entity", "contributor", "mechanism", "treaty", "cycle", "theme",
-            "sdg", "month", "overdue", "due-soon");
+    CLI_SET("view", "status", "entity", "contributor", "mechanism", "treaty", "cycle",
+            "theme", "sdg", "month", "overdue", "due-soon");
 
 static const cli_opt_spec_t s_stats_opts[] = {
     {CLI_OPT("by", 'B', "VIEW", CLI_ENUM, NULL,

@@ -83,30 +83,30 @@ typedef enum {
    Tables give an option's usual fields with CLI_OPT (below), the rest by
    name. */
 typedef struct {
-    const char *name;       /* long name without "--" ("lead"); a positional's ("ID") */
-    char short_name;        /* -X, or 0 for none */
-    const char *arg;        /* the value's name in help ("ID"); NULL for a flag */
-    cli_kind_t kind;        /* what the value must be */
+    const char *name; /* long name without "--" ("lead"); a positional's ("ID") */
+    char short_name;  /* -X, or 0 for none */
+    const char *arg;  /* the value's name in help ("ID"); NULL for a flag */
+    cli_kind_t kind;  /* what the value must be */
     const nmirf_valueset_t *set; /* CLI_ENUM: the values, where the field
                                     table has none (a command's own: CLI_SET) */
     size_t max;                  /* CLI_TEXT: bytes; CLI_UINT: largest value (0: any);
                                     0 takes the field table's */
-    const char *unit;       /* CLI_UINT: the unit in "N days is over MAX", or NULL */
-    unsigned flags;         /* CLI_REPEAT, CLI_OPTIONAL, CLI_HIDDEN */
-    size_t max_times;       /* CLI_REPEAT: how many at most (0: no limit) */
-    const char *key;        /* the body key it fills; NULL if the command reads it */
-    const char *field;      /* the field table's row it is checked against when
-                               that is not key (a value the command packs
-                               itself: --role, --name-fr's "names"), or NULL */
+    const char *unit;            /* CLI_UINT: the unit in "N days is over MAX", or NULL */
+    unsigned flags;              /* CLI_REPEAT, CLI_OPTIONAL, CLI_HIDDEN */
+    size_t max_times;            /* CLI_REPEAT: how many at most (0: no limit) */
+    const char *key;             /* the body key it fills; NULL if the command reads it */
+    const char *field;           /* the field table's row it is checked against when
+                                    that is not key (a value the command packs
+                                    itself: --role, --name-fr's "names"), or NULL */
     const nmirf_fields_t *fields; /* the table of that row when it is not the
                                      command's (--indicator's "name" in
                                      nmirf_fields_indicator), or NULL */
-    const char *missing;    /* the message if it is absent; NULL if not required */
-    const char *help;       /* help, lines separated by '\n'; NULL for positionals */
-    const char *alt;        /* the option this one excludes, written with it
-                               as one choice ("[--json | --csv]"), or NULL */
-    const char *within;     /* the option this one only goes with: written in
-                               its brackets, after it, or NULL */
+    const char *missing;          /* the message if it is absent; NULL if not required */
+    const char *help;   /* help, lines separated by '\n'; NULL for positionals */
+    const char *alt;    /* the option this one excludes, written with it
+                           as one choice ("[--json | --csv]"), or NULL */
+    const char *within; /* the option this one only goes with: written in
+                           its brackets, after it, or NULL */
 } cli_opt_spec_t;
 
 /* The fields every option gives, in a row: long name, short name (or 0),
@@ -127,19 +127,20 @@ typedef struct {
 #define CLI_SET(NAME, ...)                                                               \
     {                                                                                    \
         .name = (NAME), .names = (const char *const[]){__VA_ARGS__, NULL},               \
-        .count = (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)) \
+        .count =                                                                         \
+            (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))     \
     }
 
 typedef struct cli_args_s cli_args_t;
 
 /* One command. A list of commands ends with path NULL. */
 typedef struct cli_cmd_spec_s {
-    const char *path;           /* the words that name it: "rec assign" */
-    const char *topic;          /* its help topic: "rec", "agent" */
-    const char *flag_alias;     /* a group flag that runs it ("--html"), or NULL;
-                                   its usage is also written with it */
-    const char *global;         /* the global option it needs, written before
-                                   its path ("-a DIR"), or NULL */
+    const char *path;       /* the words that name it: "rec assign" */
+    const char *topic;      /* its help topic: "rec", "agent" */
+    const char *flag_alias; /* a group flag that runs it ("--html"), or NULL;
+                               its usage is also written with it */
+    const char *global;     /* the global option it needs, written before
+                               its path ("-a DIR"), or NULL */
     /* Its usage forms, NULL-terminated, when one line would promise
        options together that do not go together: each the names of its
        arguments and options in order, separated by spaces, "+NAME" for
@@ -154,12 +155,12 @@ typedef struct cli_cmd_spec_s {
        its own, so the CLI refuses what the broker would. cli_spec_test
        checks that every such key has a row of a kind that fits. */
     const nmirf_fields_t *fields;
-    const char *expect;         /* the arguments in count messages, or NULL
-                                   for their names ("no argument" for none) */
-    bool own_count;             /* the command checks the count itself (it
-                                   depends on the options) */
-    bool late_checks;           /* values checked after the arguments and
-                                   the required options, not as read */
+    const char *expect; /* the arguments in count messages, or NULL
+                           for their names ("no argument" for none) */
+    bool own_count;     /* the command checks the count itself (it
+                           depends on the options) */
+    bool late_checks;   /* values checked after the arguments and
+                           the required options, not as read */
     /* Options that go together, checked before the arguments: 0 or the
        exit status after the message; NULL for none. */
     int (*validate)(cli_t *cli, const cli_args_t *a);

@@ -48,10 +48,10 @@ _Static_assert(sizeof s_stack / sizeof s_stack[0] == NMIRF_STATUS_COUNT,
 
 /* One row of a chart or table: a label and counts per status. */
 typedef struct {
-    char *label;              /* owned, shown (escaped when written) */
-    char *id;                 /* owned, the key it came from */
+    char *label;                         /* owned, shown (escaped when written) */
+    char *id;                            /* owned, the key it came from */
     uint64_t counts[NMIRF_STATUS_COUNT]; /* per nmirf_statuses.names */
-    uint64_t total;           /* their sum */
+    uint64_t total;                      /* their sum */
 } s_row_t;
 
 /* The page being written. */

@@ -115,14 +115,14 @@ typedef struct {
 
 /* rec.show: one recommendation. */
 typedef struct {
-    char rec[NMIRF_REC_ID_MAX + 1];         /* its id */
-    nmirf_ctl_clock_t clock;                /* today, due_soon_days */
+    char rec[NMIRF_REC_ID_MAX + 1]; /* its id */
+    nmirf_ctl_clock_t clock;        /* today, due_soon_days */
 } nmirf_ctl_rec_show_t;
 
 /* measure.list: ours, or one recommendation's. */
 typedef struct {
-    bool has_rec;                           /* rec given */
-    char rec[NMIRF_REC_ID_MAX + 1];         /* its id */
+    bool has_rec;                   /* rec given */
+    char rec[NMIRF_REC_ID_MAX + 1]; /* its id */
 } nmirf_ctl_measure_list_t;
 
 /* A control request. Only the part of op is read (encode) or set

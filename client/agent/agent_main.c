@@ -402,7 +402,8 @@ main(int argc, char **argv)
         fatalx("key: %s", why);
     if (!ag->key.has_secret)
         fatalx("key %s holds no secret key (use ID.key, not ID.pub)", key_path);
-    if (nmirf_client_server_key_load(server_key_path, ag->server_key, why, sizeof why) != 0)
+    if (nmirf_client_server_key_load(server_key_path, ag->server_key, why, sizeof why) !=
+        0)
         fatalx("server key: %s", why);
     nmirf_key_t broker_key; /* its signing half checks the broker's checkpoints */
     if (nmirf_key_load(&broker_key, server_key_path, why, sizeof why) != 0)

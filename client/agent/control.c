@@ -423,16 +423,16 @@ s_query(control_t *self, zmsg_t **route_p, const nmirf_ctl_request_t *rq)
     const MDB_dbi *dbi = replica_dbis(self->replica);
     if (rq->op == NMIRF_CTL_REC_LIST) {
         s_clock(&rq->rec_list.clock, today, &horizon);
-        code = replica_query_rec_list(txn, dbi, &st, &rq->rec_list, today, horizon,
-                                      &pk, why, sizeof why);
+        code = replica_query_rec_list(txn, dbi, &st, &rq->rec_list, today, horizon, &pk,
+                                      why, sizeof why);
     } else if (rq->op == NMIRF_CTL_REC_SHOW) {
         s_clock(&rq->rec_show.clock, today, &horizon);
         code = replica_query_rec_show(txn, dbi, &st, rq->rec_show.rec, today, horizon,
                                       &pk, why, sizeof why);
     } else
         code = replica_query_measure_list(
-            txn, dbi, &st, rq->measure_list.has_rec ? rq->measure_list.rec : NULL,
-            &pk, why, sizeof why);
+            txn, dbi, &st, rq->measure_list.has_rec ? rq->measure_list.rec : NULL, &pk,
+            why, sizeof why);
     mdb_txn_abort(txn);
     s_answer(self, route_p, code, code == NMIRF_OK ? NULL : why,
              code == NMIRF_OK ? &out : NULL);

@@ -1,10 +1,9 @@
 /*  replica_mine - the `mine` view: the assignments that name our entity,
     read from the replica alone, so it answers while the broker is down,
     each deadline marked overdue or due soon by the rule of the broker's
-    deadline events (PROTOCOL.md section 7, replica_query_due), from a date the caller gives.
-    Like the other queries of the replica, it reads in a transaction the
-    caller opened (replica_read_begin) and knows nothing else of the
-    agent.
+    deadline events (PROTOCOL.md section 7, replica_query_due), from a date the caller
+   gives. Like the other queries of the replica, it reads in a transaction the caller
+   opened (replica_read_begin) and knows nothing else of the agent.
 */
 #include <stdlib.h>
 #include <string.h>

@@ -144,10 +144,11 @@ main(int argc, char **argv)
        mask after waiting for a child (so after `cat` it would show nothing
        the agent left blocked), and a child reading the shell's mask (grep)
        could catch the moment the shell blocks everything to wait for it. */
-    snprintf(hook, sizeof hook,
-             "{ while read -r l; do case \"$l\" in SigBlk*) printf '%%s\\n' \"$l\";; esac; "
-             "done < /proc/$$/status; } > '%s'; cat >> '%s'; ls -l /proc/$$/fd/ >> '%s'",
-             hook_fds, hook_out, hook_fds);
+    snprintf(
+        hook, sizeof hook,
+        "{ while read -r l; do case \"$l\" in SigBlk*) printf '%%s\\n' \"$l\";; esac; "
+        "done < /proc/$$/status; } > '%s'; cat >> '%s'; ls -l /proc/$$/fd/ >> '%s'",
+        hook_fds, hook_out, hook_fds);
     const char *extra[] = {"--notify-log", notify_log, "--hook", hook, NULL};
     ha_agent_t *a = ha_agent_start(b, mj, extra);
     s_wait_seq(a, h_seq(b));

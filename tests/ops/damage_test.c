@@ -208,7 +208,8 @@ main(int argc, char **argv)
     snprintf(log, sizeof log, "%s/checks.log", b->dir);
     snprintf(stop, sizeof stop, "%s/checks.stop", b->dir);
     const char *shim = getenv("NMIRF_TXNSHIM");
-    H_ASSERTF(shim && access(shim, R_OK) == 0, "NMIRF_TXNSHIM (tests/ops/txnshim.c) not set");
+    H_ASSERTF(shim && access(shim, R_OK) == 0,
+              "NMIRF_TXNSHIM (tests/ops/txnshim.c) not set");
     h_sh(&out,
          "( i=0; while [ $i -lt %d ] && [ ! -e '%s' ]; do LD_PRELOAD='%s' "
          "NMIRF_TXNSHIM_DELAY_MS=%d "
