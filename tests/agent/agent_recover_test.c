@@ -48,8 +48,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sodium.h>
-
 #include "agent_common.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
@@ -360,59 +358,23 @@ s_zap_unreadable(h_broker_t *b)
     H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec':'ZP-0','lead':'MZ'}");
     ha_agent_t *a = ha_agent_start(b, m, NULL);
     ag_wait_seq(a, h_seq(b));
-    nmirf_key_t bk;
-    char path[PATH_MAX + 32], why[256] = "";
-    snprintf(path, sizeof path, "%s/keys/NMIRFD.key", b->dir);
-    HA_ASSERTF(nmirf_key_load(&bk, path, why, sizeof why) == 0, "broker key: %s", why);
     h_broker_stop(b);
-    /* The broker's stand-in: its key, its endpoint, ZAP answering 300. */
-    zsock_t *zap = zsock_new(ZMQ_REP);
-    HA_ASSERT(zap && zsock_bind(zap, "inproc://zeromq.zap.01") == 0);
-    zsock_t *router = zsock_new(ZMQ_ROUTER);
-    HA_ASSERT(router);
-    zsock_set_curve_server(router, 1);
-    zsock_set_curve_secretkey(router, bk.curve_sk);
-    zsock_set_zap_domain(router, "nmirf");
-    int bound = -1;
-    for (int i = 0; i < 50 && bound != 0; i++) { /* the port is just freed */
-        bound = zsock_bind(router, "%s", b->request_ep) >= 0 ? 0 : -1;
-        if (bound)
-            h_sleep_ms(100);
-    }
-    HA_ASSERTF(bound == 0, "cannot bind %s", b->request_ep);
-    /* Answer 300 to the agent's handshake. */
-    int asked = 0;
+    /* The broker's stand-in: its key, its endpoint, ZAP answering 300 to
+       the agent's handshake. */
+    ha_standin_t *st = ha_standin_new(b, "300", "the broker cannot read its store");
     int64_t end = zclock_mono() + 15000;
-    zpoller_t *poller = zpoller_new(zap, NULL);
-    while (asked < 1 && zclock_mono() < end) {
-        if (!zpoller_wait(poller, 200))
-            continue;
-        zmsg_t *req = zmsg_recv(zap);
-        HA_ASSERT(req && zmsg_size(req) >= 2);
-        char *version = zmsg_popstr(req), *request_id = zmsg_popstr(req);
-        zmsg_t *rep = zmsg_new();
-        zmsg_addstr(rep, "1.0");
-        zmsg_addstr(rep, request_id ? request_id : "");
-        zmsg_addstr(rep, "300");
-        zmsg_addstr(rep, "the broker cannot read its store");
-        zmsg_addstr(rep, "");
-        zmsg_addmem(rep, NULL, 0);
-        HA_ASSERT(zmsg_send(&rep, zap) == 0);
-        free(version);
-        free(request_id);
+    while (ha_standin_zap_count(st) < 1 && zclock_mono() < end) {
+        zmsg_t *req = ha_standin_recv(st, 200); /* none gets through a 300 */
         zmsg_destroy(&req);
-        asked++;
     }
-    zpoller_destroy(&poller);
+    int asked = ha_standin_zap_count(st);
     HA_ASSERTF(asked == 1, "the agent never came to the stand-in in 15 s");
     h_sleep_ms(1000);
     nmirf_reply_t *r = ha_ctl(a, 5000, "status", NULL);
     HA_ASSERTF(!ag_bool(r, "key_refused"), "ZAP status 300 taken as a refused key");
     nmirf_reply_destroy(&r);
     HA_ASSERT(!s_file_has(a->log_path, "refused this agent's key"));
-    zsock_destroy(&router);
-    zsock_destroy(&zap);
-    sodium_memzero(&bk, sizeof bk);
+    ha_standin_destroy(&st);
     h_broker_restart(b);
     /* libzmq 4.3 answers a 300 by a silent hold, not an ERROR: the agent
        sees no refusal, and its handshake times out (ZMQ_HANDSHAKE_IVL,
@@ -430,105 +392,34 @@ s_zap_unreadable(h_broker_t *b)
     ha_agent_destroy(&a);
 }
 
-/* The stand-in broker of 8.: a CURVE ROUTER with the broker's key on its
-   endpoint, and a ZAP handler letting every key in. */
-typedef struct {
-    zsock_t *zap;    /* answers 200 */
-    zsock_t *router; /* the agent's requests */
-    zpoller_t *poller;
-} s_standin_t;
-
-static void
-s_standin_start(s_standin_t *st, h_broker_t *b)
-{
-    nmirf_key_t bk;
-    char path[PATH_MAX + 32], why[256] = "";
-    snprintf(path, sizeof path, "%s/keys/NMIRFD.key", b->dir);
-    HA_ASSERTF(nmirf_key_load(&bk, path, why, sizeof why) == 0, "broker key: %s", why);
-    st->zap = zsock_new(ZMQ_REP);
-    HA_ASSERT(st->zap && zsock_bind(st->zap, "inproc://zeromq.zap.01") == 0);
-    st->router = zsock_new(ZMQ_ROUTER);
-    HA_ASSERT(st->router);
-    zsock_set_curve_server(st->router, 1);
-    zsock_set_curve_secretkey(st->router, bk.curve_sk);
-    zsock_set_zap_domain(st->router, "nmirf");
-    sodium_memzero(&bk, sizeof bk);
-    int bound = -1;
-    for (int i = 0; i < 50 && bound != 0; i++) { /* the port is just freed */
-        bound = zsock_bind(st->router, "%s", b->request_ep) >= 0 ? 0 : -1;
-        if (bound)
-            h_sleep_ms(100);
-    }
-    HA_ASSERTF(bound == 0, "cannot bind %s", b->request_ep);
-    st->poller = zpoller_new(st->zap, st->router, NULL);
-    HA_ASSERT(st->poller);
-}
-
-static void
-s_standin_stop(s_standin_t *st)
-{
-    zpoller_destroy(&st->poller);
-    zsock_destroy(&st->router);
-    zsock_destroy(&st->zap);
-}
-
-/* The envelope frame of a request at the stand-in, [routing id][envelope]
-   [sig]. */
-static zframe_t *
-s_env_frame(zmsg_t *msg)
-{
-    zmsg_first(msg);
-    return zmsg_next(msg);
-}
-
 /* Waits up to 15 s for the agent's next report.submit at the stand-in
    (answering ZAP and dropping other requests on the way); returns it
    ([routing id][envelope][sig]), and in *signer_p 1 if it is signed with
    old_pk, 2 if with new_pk, 0 if with neither. */
 static zmsg_t *
-s_standin_next_submit(s_standin_t *st, const uint8_t *old_pk, const uint8_t *new_pk,
+s_standin_next_submit(ha_standin_t *st, const uint8_t *old_pk, const uint8_t *new_pk,
                       int *signer_p)
 {
     int64_t end = zclock_mono() + 15000;
-    while (zclock_mono() < end) {
-        void *which = zpoller_wait(st->poller, 200);
-        if (which == st->zap) {
-            zmsg_t *req = zmsg_recv(st->zap);
-            HA_ASSERT(req && zmsg_size(req) >= 2);
-            char *version = zmsg_popstr(req), *request_id = zmsg_popstr(req);
-            zmsg_t *rep = zmsg_new();
-            zmsg_addstr(rep, "1.0");
-            zmsg_addstr(rep, request_id ? request_id : "");
-            zmsg_addstr(rep, "200");
-            zmsg_addstr(rep, "OK");
-            zmsg_addstr(rep, "");
-            zmsg_addmem(rep, NULL, 0);
-            HA_ASSERT(zmsg_send(&rep, st->zap) == 0);
-            free(version);
-            free(request_id);
-            zmsg_destroy(&req);
-            continue;
-        }
-        if (which != st->router)
-            continue;
-        zmsg_t *msg = zmsg_recv(st->router);
-        HA_ASSERT(msg);
-        zframe_t *env = zmsg_size(msg) == 3 ? s_env_frame(msg) : NULL;
-        zframe_t *sig = env ? zmsg_last(msg) : NULL;
+    for (int64_t left; (left = end - zclock_mono()) > 0;) {
+        zmsg_t *msg = ha_standin_recv(st, (int)left);
+        if (!msg)
+            break;
         msgpack_zone zone;
         msgpack_zone_init(&zone, 1024);
         nmirf_envelope_t e;
         bool has_id;
-        char why[128];
-        bool submit = sig && zframe_size(sig) == NMIRF_SIG_LEN &&
-                      nmirf_envelope_decode(zframe_data(env), zframe_size(env), &zone, &e,
-                                            &has_id, why, sizeof why) == NMIRF_OK &&
+        zframe_t *sig = zmsg_last(msg);
+        bool submit = ha_standin_envelope(msg, &zone, &e, &has_id) &&
+                      zframe_size(sig) == NMIRF_SIG_LEN &&
                       strcmp(e.op, "report.submit") == 0;
         msgpack_zone_destroy(&zone);
         if (!submit) { /* its subscription: never answered here */
             zmsg_destroy(&msg);
             continue;
         }
+        zmsg_first(msg);
+        zframe_t *env = zmsg_next(msg);
         *signer_p = nmirf_signature_ok(zframe_data(env), zframe_size(env),
                                        zframe_data(sig), old_pk)
                         ? 1
@@ -544,28 +435,10 @@ s_standin_next_submit(s_standin_t *st, const uint8_t *old_pk, const uint8_t *new
 
 /* Answers req (a report.submit received by the stand-in) bad_signature. */
 static void
-s_standin_bad_signature(s_standin_t *st, zmsg_t **req_p)
+s_standin_bad_signature(ha_standin_t *st, zmsg_t **req_p)
 {
-    zmsg_t *req = *req_p;
-    msgpack_zone zone;
-    msgpack_zone_init(&zone, 1024);
-    nmirf_envelope_t e;
-    bool has_id;
-    char why[128];
-    zframe_t *env = s_env_frame(req);
-    HA_ASSERT(nmirf_envelope_decode(zframe_data(env), zframe_size(env), &zone, &e,
-                                    &has_id, why, sizeof why) == NMIRF_OK);
-    msgpack_zone_destroy(&zone);
-    msgpack_sbuffer out;
-    msgpack_sbuffer_init(&out);
-    nmirf_reply_encode(&out, e.id, NMIRF_E_BAD_SIGNATURE, "the signature does not verify",
-                       0, NULL, 0);
-    zframe_t *routing_id = zmsg_pop(req);
-    zmsg_t *rep = zmsg_new();
-    zmsg_append(rep, &routing_id);
-    zmsg_addmem(rep, out.data, out.size);
-    msgpack_sbuffer_destroy(&out);
-    HA_ASSERT(zmsg_send(&rep, st->router) == 0);
+    ha_standin_answer(st, *req_p, NMIRF_E_BAD_SIGNATURE, "the signature does not verify",
+                      0);
     zmsg_destroy(req_p);
 }
 
@@ -585,8 +458,7 @@ s_stale_bad_signature(h_broker_t *b)
     s_rotate(b, m, m2);
     h_broker_stop(b);
     s_agent_key(a, m2);
-    s_standin_t st;
-    s_standin_start(&st, b);
+    ha_standin_t *st = ha_standin_new(b, "200", "OK");
     ha_agent_restart(a);
     /* Two copies of the old bytes (the first send and a resend on the
        backoff: nothing is answered yet), and any more sent meanwhile. */
@@ -594,17 +466,15 @@ s_stale_bad_signature(h_broker_t *b)
     HA_ASSERT(old);
     int signer = 0;
     while (zlist_size(old) < 2) {
-        zmsg_t *req =
-            s_standin_next_submit(&st, m->key.sign_pk, m2->key.sign_pk, &signer);
+        zmsg_t *req = s_standin_next_submit(st, m->key.sign_pk, m2->key.sign_pk, &signer);
         HA_ASSERTF(signer == 1, "bytes not signed with the old key before any answer");
         zlist_append(old, req);
     }
     zmsg_t *first = zlist_pop(old);
-    s_standin_bad_signature(&st, &first);
+    s_standin_bad_signature(st, &first);
     /* The bytes signed again come, after any further old copies. */
     for (;;) {
-        zmsg_t *req =
-            s_standin_next_submit(&st, m->key.sign_pk, m2->key.sign_pk, &signer);
+        zmsg_t *req = s_standin_next_submit(st, m->key.sign_pk, m2->key.sign_pk, &signer);
         HA_ASSERTF(signer != 0, "bytes signed with neither key");
         if (signer == 2) {
             zmsg_destroy(&req);
@@ -617,7 +487,7 @@ s_stale_bad_signature(h_broker_t *b)
     size_t stale = zlist_size(old);
     zmsg_t *req;
     while ((req = zlist_pop(old)))
-        s_standin_bad_signature(&st, &req);
+        s_standin_bad_signature(st, &req);
     zlist_destroy(&old);
     /* Until the agent has taken them: refused (the race), or each logged
        as an old copy's. */
@@ -638,7 +508,7 @@ s_stale_bad_signature(h_broker_t *b)
                                                                  : "another code");
     HA_ASSERT(h_len(&r->body, "pending") == 1);
     nmirf_reply_destroy(&r);
-    s_standin_stop(&st);
+    ha_standin_destroy(&st);
     h_broker_restart(b);
     s_check_delivered(a);
     HA_ASSERT(s_report_id(b, m2, "stale-bad-signature") != 0);

@@ -99,19 +99,9 @@ ag_submit_id(ha_agent_t *a, const uint8_t id[NMIRF_ID_LEN], const char *rec,
     req.submit.wait_ms = wait_ms;
     HA_ASSERT(nmirf_ctl_request_encode(&out, &req) == 0);
     msgpack_sbuffer_destroy(&body);
-    zframe_t *f = zframe_new(out.data, out.size);
+    nmirf_reply_t *r = ha_ctl_raw(a, (int)wait_ms + 10000, "a control submit",
+                                  (const uint8_t *)out.data, out.size);
     msgpack_sbuffer_destroy(&out);
-    HA_ASSERT(zframe_send(&f, a->ctl, 0) == 0);
-    zpoller_t *poller = zpoller_new(a->ctl, NULL);
-    void *ready = zpoller_wait(poller, (int)wait_ms + 10000);
-    zpoller_destroy(&poller);
-    HA_ASSERTF(ready, "no answer to a control submit");
-    zframe_t *rf = zframe_recv(a->ctl);
-    char why[256] = "";
-    nmirf_reply_t *r =
-        rf ? nmirf_reply_decode(zframe_data(rf), zframe_size(rf), why, sizeof why) : NULL;
-    zframe_destroy(&rf);
-    HA_ASSERTF(r, "unreadable control reply: %s", why);
     h_remember("submit", r);
     return r;
 }

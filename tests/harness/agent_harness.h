@@ -8,6 +8,11 @@
     ipc://DIR/data/notify.sock. HA_ASSERT prints every agent's log before
     failing through h_fail (which prints the brokers' logs); the watchdog
     of h_init does the same.
+
+    A stand-in broker (ha_standin_t) takes a stopped broker's place: a
+    CURVE ROUTER with the broker's key on its request endpoint, and a ZAP
+    handler answering every handshake with one status. The test reads
+    the agent's requests from it and answers the ones it chooses.
 */
 #ifndef NMIRF_AGENT_HARNESS_H
 #define NMIRF_AGENT_HARNESS_H
@@ -20,6 +25,7 @@
 
 #include "harness.h"
 #include "nmirf_notify.h"
+#include "nmirf_wire.h"
 
 #define HA_WAIT_MS 20000 /* a condition a test waits for must hold within this */
 
@@ -99,6 +105,13 @@ void ha_agent_destroy(ha_agent_t **a_p);
 nmirf_reply_t *ha_ctl(ha_agent_t *a, int timeout_ms, const char *op, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Sends one control frame as it is (buf, len: borrowed; tests send what
+   the agent must refuse) and waits up to timeout_ms for the reply (caller
+   destroys); what names the request in a failure. Fails the test on
+   timeout or an unreadable reply. */
+nmirf_reply_t *ha_ctl_raw(ha_agent_t *a, int timeout_ms, const char *what,
+                          const uint8_t *buf, size_t len);
+
 /* A SUB on the agent's notification socket, subscribed to "n". */
 zsock_t *ha_notify_sub(ha_agent_t *a);
 
@@ -121,5 +134,37 @@ int ha_free_port(void);
    through b's coordinator. Returns the ministry. */
 h_entity_t *ha_setup_ministry(h_broker_t *b, const char *id, const char *prefix,
                               size_t n);
+
+/* A stand-in broker (opaque). */
+typedef struct ha_standin_t ha_standin_t;
+
+/* Binds a stand-in on b's request endpoint with b's key (b is stopped:
+   the bind is retried for up to 5 s while the port is freed), its ZAP
+   handler answering zap_status ("200", "300", ...) with zap_text (both
+   borrowed). Fails the test if it cannot. Destroy with
+   ha_standin_destroy. */
+ha_standin_t *ha_standin_new(h_broker_t *b, const char *zap_status, const char *zap_text);
+
+/* Closes the stand-in's sockets and frees it; sets *st_p to NULL. */
+void ha_standin_destroy(ha_standin_t **st_p);
+
+/* Waits up to ms for the next request at the stand-in, answering every
+   ZAP request on the way. Returns it as received, [routing id][envelope]
+   [sig] when well formed (caller destroys), or NULL if none came. */
+zmsg_t *ha_standin_recv(ha_standin_t *st, int ms);
+
+/* How many ZAP requests the stand-in has answered. */
+int ha_standin_zap_count(const ha_standin_t *st);
+
+/* Decodes the envelope of req (borrowed, as ha_standin_recv returned it)
+   into *e, its body in zone (the caller's). Returns false if req is not
+   three frames or its envelope does not decode. */
+bool ha_standin_envelope(zmsg_t *req, msgpack_zone *zone, nmirf_envelope_t *e,
+                         bool *has_id);
+
+/* Answers req (borrowed; its envelope must decode) with code, message
+   (NULL for none) and seq, without a body, to its routing id. */
+void ha_standin_answer(ha_standin_t *st, zmsg_t *req, nmirf_code_t code,
+                       const char *message, uint64_t seq);
 
 #endif
