@@ -266,27 +266,6 @@ s_storage_full(void)
     h_broker_destroy(&b);
 }
 
-/* The id of m's report with this narrative at b, 0 if none. */
-static uint64_t
-s_report_id(h_broker_t *b, h_entity_t *m, const char *narrative)
-{
-    nmirf_reply_t *r =
-        h_call(h_coord(b), "report.list", "{'entity':'%s','limit':10000}", m->id);
-    H_EXPECT(r, "ok");
-    const msgpack_object *reps = h_get(&r->body, "reports");
-    HA_ASSERT(reps && reps->type == MSGPACK_OBJECT_ARRAY);
-    uint64_t id = 0;
-    for (uint32_t i = 0; i < reps->via.array.size; i++)
-        if (nmirf_mp_str_is(nmirf_mp_get(&reps->via.array.ptr[i], "narrative"),
-                            narrative)) {
-            const msgpack_object *o = nmirf_mp_get(&reps->via.array.ptr[i], "id");
-            HA_ASSERT(o && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER);
-            id = o->via.u64;
-        }
-    nmirf_reply_destroy(&r);
-    return id;
-}
-
 /* 11. Two reports on one recommendation, the first refused `storage` (a
    long narrative that no longer fits in a nearly full map), the second
    short enough to fit: the second is held back while the first waits,
@@ -338,13 +317,13 @@ s_storage_order(void)
     HA_ASSERTF(ag_bool(r, "queued"),
                "a report queued after one refused `storage` went out before it");
     nmirf_reply_destroy(&r);
-    HA_ASSERT(s_report_id(b, m, "short") == 0);
+    HA_ASSERT(ag_report_id(b, m, "short") == 0);
     h_broker_stop(b);
     b->args[5] = "64";
     h_broker_restart(b);
     HA_ASSERT(strcmp(b->request_ep, req_ep) == 0);
     ag_wait_outbox_empty(a);
-    uint64_t first = s_report_id(b, m, text), second = s_report_id(b, m, "short");
+    uint64_t first = ag_report_id(b, m, text), second = ag_report_id(b, m, "short");
     HA_ASSERT(first && second);
     HA_ASSERTF(first < second, "queued first, landed as report %llu after %llu",
                (unsigned long long)first, (unsigned long long)second);
@@ -393,17 +372,6 @@ s_logged(const char *path, nmirf_notify_kind_t kind)
     }
     free(text);
     return found;
-}
-
-/* True if the file at path holds needle. */
-static bool
-s_file_has(const char *path, const char *needle)
-{
-    size_t len;
-    char *text = nmirf_read_file(path, &len);
-    bool has = text && strstr(text, needle);
-    free(text);
-    return has;
 }
 
 /* A submission through the agent of a revoked entity on a new
@@ -539,7 +507,7 @@ s_refused(void)
     HA_ASSERT(ag_bool(r, "key_refused"));
     HA_ASSERT(h_len(&r->body, "pending") == before);
     nmirf_reply_destroy(&r);
-    HA_ASSERT(s_file_has(a->log_path, "refused this agent's key"));
+    HA_ASSERT(ag_file_has(a->log_path, "refused this agent's key"));
     st = h_sh(&out, "'%s' -a '%s' outbox 2>&1", ha_nmirf(), a->data);
     HA_ASSERTF(st == 0 && strstr(out, "KEY REFUSED"), "nmirf outbox said (%d):\n%s", st,
                out);

@@ -67,31 +67,6 @@ s_queue(ha_agent_t *a, const char *rec, const char *narrative)
     nmirf_reply_destroy(&r);
 }
 
-/* The id of m's report with this narrative at b, 0 if none; fails if
-   there are several. */
-static uint64_t
-s_report_id(h_broker_t *b, h_entity_t *m, const char *narrative)
-{
-    nmirf_reply_t *r =
-        h_call(h_coord(b), "report.list", "{'entity':'%s','limit':10000}", m->id);
-    H_EXPECT(r, "ok");
-    const msgpack_object *reps = h_get(&r->body, "reports");
-    HA_ASSERT(reps && reps->type == MSGPACK_OBJECT_ARRAY);
-    uint64_t id = 0;
-    size_t n = 0;
-    for (uint32_t i = 0; i < reps->via.array.size; i++)
-        if (nmirf_mp_str_is(nmirf_mp_get(&reps->via.array.ptr[i], "narrative"),
-                            narrative)) {
-            const msgpack_object *o = nmirf_mp_get(&reps->via.array.ptr[i], "id");
-            HA_ASSERT(o && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER);
-            id = o->via.u64;
-            n++;
-        }
-    nmirf_reply_destroy(&r);
-    HA_ASSERTF(n <= 1, "report '%s' is at the broker %zu times", narrative, n);
-    return id;
-}
-
 /* Fails unless the agent's outbox is empty with nothing refused, and its
    last kept answer is ok. */
 static void
@@ -151,17 +126,6 @@ s_agent_key(ha_agent_t *a, h_entity_t *e)
                why);
 }
 
-/* True if the file at path holds needle. */
-static bool
-s_file_has(const char *path, const char *needle)
-{
-    size_t len;
-    char *text = nmirf_read_file(path, &len);
-    bool has = text && strstr(text, needle);
-    free(text);
-    return has;
-}
-
 /* How many times the file at path holds needle. */
 static size_t
 s_file_count(const char *path, const char *needle)
@@ -209,8 +173,8 @@ s_rotations(h_broker_t *b)
     s_agent_key(a, m3);
     ha_agent_restart(a);
     s_check_delivered(a);
-    HA_ASSERT(s_report_id(b, m3, "queued-before-rotation") != 0);
-    HA_ASSERT(s_file_has(a->log_path, "signed again"));
+    HA_ASSERT(ag_report_id(b, m3, "queued-before-rotation") != 0);
+    HA_ASSERT(ag_file_has(a->log_path, "signed again"));
     size_t resigned = s_file_count(a->log_path, "signed again"); /* 3.: no more */
     h_note("an entry queued before a rotation lands once after a restart with the new "
            "key");
@@ -221,7 +185,7 @@ s_rotations(h_broker_t *b)
     ag_wait_all_sent(a, 1);
     ha_agent_kill(a);
     HA_ASSERT(kill(b->pid, SIGCONT) == 0);
-    for (int waited = 0; s_report_id(b, m3, "committed-before-rotation") == 0;
+    for (int waited = 0; ag_report_id(b, m3, "committed-before-rotation") == 0;
          waited += 50) {
         HA_ASSERTF(waited < HA_WAIT_MS, "the broker never committed the report");
         h_sleep_ms(50);
@@ -231,7 +195,7 @@ s_rotations(h_broker_t *b)
     s_agent_key(a, m4);
     ha_agent_restart(a);
     s_check_delivered(a);
-    HA_ASSERT(s_report_id(b, m4, "committed-before-rotation") != 0);
+    HA_ASSERT(ag_report_id(b, m4, "committed-before-rotation") != 0);
     HA_ASSERTF(s_file_count(a->log_path, "signed again") == resigned,
                "a committed entry was signed again");
     h_note("an entry committed before a rotation, answer lost: the stored reply, once");
@@ -263,8 +227,8 @@ s_id_reused(h_broker_t *b)
     HA_ASSERT(!ag_bool(r, "queued") && h_u(&r->body, "report.id") == report);
     nmirf_reply_destroy(&r);
     s_check_delivered(a);
-    HA_ASSERT(s_report_id(b, m, "once") == report);
-    HA_ASSERTF(!s_file_has(a->log_path, "refused by the broker"),
+    HA_ASSERT(ag_report_id(b, m, "once") == report);
+    HA_ASSERTF(!ag_file_has(a->log_path, "refused by the broker"),
                "the repeated submit was sent again");
     h_note("a control submit repeating an id after a restart: the kept first reply");
     /* The acknowledgement pushed out of the kept list, then the same id
@@ -284,8 +248,8 @@ s_id_reused(h_broker_t *b)
     HA_ASSERT(h_len(&r->body, "pending") == 0 && h_len(&r->body, "refused") == 1);
     HA_ASSERT(h_is(&r->body, "refused.0.code", "id_reused"));
     nmirf_reply_destroy(&r);
-    HA_ASSERT(s_report_id(b, m, "other-body") == 0);
-    HA_ASSERT(s_report_id(b, m, "once") == report);
+    HA_ASSERT(ag_report_id(b, m, "other-body") == 0);
+    HA_ASSERT(ag_report_id(b, m, "once") == report);
     h_note("a control submit reusing an id with another body: refused id_reused, "
            "nothing changed");
     ha_agent_stop(a);
@@ -340,7 +304,7 @@ s_order(h_broker_t *b)
     s_queue(a, "OQ-0", "second");
     h_broker_restart(b);
     ag_wait_outbox_empty(a);
-    uint64_t first = s_report_id(b, m, "first"), second = s_report_id(b, m, "second");
+    uint64_t first = ag_report_id(b, m, "first"), second = ag_report_id(b, m, "second");
     HA_ASSERT(first && second);
     HA_ASSERTF(first < second, "queued first, landed as report %llu after %llu",
                (unsigned long long)first, (unsigned long long)second);
@@ -373,7 +337,7 @@ s_zap_unreadable(h_broker_t *b)
     nmirf_reply_t *r = ha_ctl(a, 5000, "status", NULL);
     HA_ASSERTF(!ag_bool(r, "key_refused"), "ZAP status 300 taken as a refused key");
     nmirf_reply_destroy(&r);
-    HA_ASSERT(!s_file_has(a->log_path, "refused this agent's key"));
+    HA_ASSERT(!ag_file_has(a->log_path, "refused this agent's key"));
     ha_standin_destroy(&st);
     h_broker_restart(b);
     /* libzmq 4.3 answers a 300 by a silent hold, not an ERROR: the agent
@@ -385,7 +349,7 @@ s_zap_unreadable(h_broker_t *b)
     H_EXPECT(r, "ok");
     HA_ASSERTF(!ag_bool(r, "queued"), "the agent never got back to the broker");
     nmirf_reply_destroy(&r);
-    HA_ASSERT(s_report_id(b, m, "after-300") != 0);
+    HA_ASSERT(ag_report_id(b, m, "after-300") != 0);
     h_note("ZAP status 300: not a refused key; the agent got through once the broker "
            "was back");
     ha_agent_stop(a);
@@ -511,7 +475,7 @@ s_stale_bad_signature(h_broker_t *b)
     ha_standin_destroy(&st);
     h_broker_restart(b);
     s_check_delivered(a);
-    HA_ASSERT(s_report_id(b, m2, "stale-bad-signature") != 0);
+    HA_ASSERT(ag_report_id(b, m2, "stale-bad-signature") != 0);
     h_note("late bad_signature answers to the old bytes (%zu) after the entry was signed "
            "again: still pending, landed once",
            stale);

@@ -1,10 +1,15 @@
-/*  agent_common - small waits shared by the agent tests (header only). */
+/*  agent_common - small waits and checks shared by the agent tests
+    (header only). */
 #ifndef NMIRF_AGENT_COMMON_H
 #define NMIRF_AGENT_COMMON_H
+
+#include <stdlib.h>
+#include <string.h>
 
 #include "agent_harness.h"
 #include "nmirf_control.h"
 #include "nmirf_mp.h"
+#include "nmirf_util.h"
 
 /* The bool under key of the status reply body. */
 static inline bool
@@ -121,6 +126,42 @@ ag_wait_status(ha_agent_t *a, const char *key, bool want)
         h_sleep_ms(50);
     }
     return v;
+}
+
+/* The id of m's report with this narrative at b, 0 if none; fails if
+   there are several (each write lands once). */
+static inline uint64_t
+ag_report_id(h_broker_t *b, h_entity_t *m, const char *narrative)
+{
+    nmirf_reply_t *r =
+        h_call(h_coord(b), "report.list", "{'entity':'%s','limit':10000}", m->id);
+    H_EXPECT(r, "ok");
+    const msgpack_object *reps = h_get(&r->body, "reports");
+    HA_ASSERT(reps && reps->type == MSGPACK_OBJECT_ARRAY);
+    uint64_t id = 0;
+    size_t n = 0;
+    for (uint32_t i = 0; i < reps->via.array.size; i++)
+        if (nmirf_mp_str_is(nmirf_mp_get(&reps->via.array.ptr[i], "narrative"),
+                            narrative)) {
+            const msgpack_object *o = nmirf_mp_get(&reps->via.array.ptr[i], "id");
+            HA_ASSERT(o && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER);
+            id = o->via.u64;
+            n++;
+        }
+    nmirf_reply_destroy(&r);
+    HA_ASSERTF(n <= 1, "report '%s' is at the broker %zu times", narrative, n);
+    return id;
+}
+
+/* True if the file at path (an agent's log) holds needle. */
+static inline bool
+ag_file_has(const char *path, const char *needle)
+{
+    size_t len;
+    char *text = nmirf_read_file(path, &len);
+    bool has = text && strstr(text, needle);
+    free(text);
+    return has;
 }
 
 #endif
