@@ -176,6 +176,30 @@ int cli_reply_status(nmirf_reply_t *reply, nmirf_reply_t **reply_p);
 int cli_call_show(cli_t *cli, const char *op, const msgpack_sbuffer *body,
                   void (*view)(const msgpack_object *body));
 
+/* A command that follows (watch, events --follow) runs until SIGINT,
+   SIGTERM or its reader going away. */
+
+/* Makes SIGINT and SIGTERM set the flag cli_follow_stopped reads, without
+   SA_RESTART so that a blocked poll returns. Call after the command's
+   first socket: making one installs CZMQ's own handler, and this one
+   must win. */
+void cli_follow_signals(void);
+
+/* True once SIGINT or SIGTERM came (after cli_follow_signals). */
+bool cli_follow_stopped(void);
+
+/* What cli_follow_wait saw. */
+typedef enum {
+    CLI_FOLLOW_IDLE,   /* nothing within the wait, or a signal: look at the flag */
+    CLI_FOLLOW_INPUT,  /* the socket has a message */
+    CLI_FOLLOW_CLOSED, /* stdout's reader went away */
+    CLI_FOLLOW_FAILED, /* the poll failed; errno says why */
+} cli_follow_t;
+
+/* Waits up to ms for the CZMQ socket sock (borrowed) to be readable,
+   watching stdout too. */
+cli_follow_t cli_follow_wait(void *sock, int ms);
+
 /* --- cli_agent.c: the agent transport --------------------------------- */
 
 struct nmirf_ctl_request_s;
