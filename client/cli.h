@@ -188,17 +188,12 @@ void cli_follow_signals(void);
 /* True once SIGINT or SIGTERM came (after cli_follow_signals). */
 bool cli_follow_stopped(void);
 
-/* What cli_follow_wait saw. */
-typedef enum {
-    CLI_FOLLOW_IDLE,   /* nothing within the wait, or a signal: look at the flag */
-    CLI_FOLLOW_INPUT,  /* the socket has a message */
-    CLI_FOLLOW_CLOSED, /* stdout's reader went away */
-    CLI_FOLLOW_FAILED, /* the poll failed; errno says why */
-} cli_follow_t;
-
 /* Waits up to ms for the CZMQ socket sock (borrowed) to be readable,
-   watching stdout too. */
-cli_follow_t cli_follow_wait(void *sock, int ms);
+   watching stdout too. Returns 1 if sock has a message; 0 if nothing
+   came (or a signal did: see cli_follow_stopped); -1 if the follow must
+   end: stdout's reader went away (*rc unchanged), or the poll failed
+   (*rc CLI_EXIT_NO_REPLY, errno says why). */
+int cli_follow_wait(void *sock, int ms, int *rc);
 
 /* --- cli_agent.c: the agent transport --------------------------------- */
 

@@ -165,8 +165,8 @@ cli_follow_stopped(void)
     return s_stop;
 }
 
-cli_follow_t
-cli_follow_wait(void *sock, int ms)
+int
+cli_follow_wait(void *sock, int ms, int *rc)
 {
     /* stdout is watched too: when the reader of a pipe goes away, poll
        says so at once, where a write would only fail at the next message,
@@ -176,11 +176,13 @@ cli_follow_wait(void *sock, int ms)
         {NULL, STDOUT_FILENO, 0, 0},
     };
     int n = zmq_poll(items, 2, ms);
-    if (n < 0 && errno != EINTR)
-        return CLI_FOLLOW_FAILED;
+    if (n < 0 && errno != EINTR) {
+        *rc = CLI_EXIT_NO_REPLY;
+        return -1;
+    }
     if (n <= 0)
-        return CLI_FOLLOW_IDLE;
+        return 0;
     if (items[1].revents & ZMQ_POLLERR)
-        return CLI_FOLLOW_CLOSED;
-    return items[0].revents & ZMQ_POLLIN ? CLI_FOLLOW_INPUT : CLI_FOLLOW_IDLE;
+        return -1;
+    return items[0].revents & ZMQ_POLLIN ? 1 : 0;
 }

@@ -295,14 +295,10 @@ s_watch(cli_t *cli, const cli_args_t *a)
     cli_follow_signals();
     signal(SIGPIPE, SIG_IGN);
     while (!cli_follow_stopped() && !zsys_interrupted) {
-        cli_follow_t w = cli_follow_wait(sub, POLL_MS);
-        if (w == CLI_FOLLOW_FAILED) {
-            rc = CLI_EXIT_NO_REPLY;
+        int w = cli_follow_wait(sub, POLL_MS, &rc);
+        if (w < 0)
             break;
-        }
-        if (w == CLI_FOLLOW_CLOSED)
-            break;
-        if (w != CLI_FOLLOW_INPUT)
+        if (w == 0)
             continue;
         char *topic = NULL, *text = NULL;
         if (zsock_recv(sub, "ss", &topic, &text) == 0 && text) {

@@ -403,15 +403,13 @@ s_follow(cli_t *cli, uint64_t since, bool has_since)
                 ping_out = true;
             pinged = now;
         }
-        cli_follow_t w = cli_follow_wait(d, POLL_MS);
-        if (w == CLI_FOLLOW_FAILED) {
-            fprintf(stderr, "nmirf: %s: %s\n", cli->cmd, zmq_strerror(errno));
-            rc = CLI_EXIT_NO_REPLY;
+        int w = cli_follow_wait(d, POLL_MS, &rc);
+        if (w < 0) {
+            if (rc == CLI_EXIT_NO_REPLY) /* the poll failed */
+                fprintf(stderr, "nmirf: %s: %s\n", cli->cmd, zmq_strerror(errno));
             break;
         }
-        if (w == CLI_FOLLOW_CLOSED)
-            break;
-        if (w != CLI_FOLLOW_INPUT)
+        if (w == 0)
             continue;
         zmsg_t *msg = zmsg_recv(d);
         if (!msg)

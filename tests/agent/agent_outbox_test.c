@@ -197,11 +197,9 @@ s_outbox_raw(ha_agent_t *a, uint64_t key, const char *value)
 static void
 s_storage_full(void)
 {
-    static char req_ep[64], ev_ep[64];
-    snprintf(req_ep, sizeof req_ep, "tcp://127.0.0.1:%d", ha_free_port());
-    snprintf(ev_ep, sizeof ev_ep, "tcp://127.0.0.1:%d", ha_free_port());
-    const char *args[] = {"-r", req_ep, "-e", ev_ep, "--map-size", "1", NULL};
-    h_broker_t *b = h_broker_start_with(NULL, args);
+    const char *extra[] = {"--map-size", "1", NULL};
+    h_broker_t *b = ha_broker_start_fixed(extra);
+    const char *req_ep = b->args[1]; /* -r: where it must come back */
     h_entity_t *m = ha_setup_ministry(b, "MS", "ST", 1);
     H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec':'ST-0','lead':'MS'}");
     ha_agent_t *a = ha_agent_start(b, m, NULL);
@@ -273,11 +271,9 @@ s_storage_full(void)
 static void
 s_storage_order(void)
 {
-    static char req_ep[64], ev_ep[64];
-    snprintf(req_ep, sizeof req_ep, "tcp://127.0.0.1:%d", ha_free_port());
-    snprintf(ev_ep, sizeof ev_ep, "tcp://127.0.0.1:%d", ha_free_port());
-    const char *args[] = {"-r", req_ep, "-e", ev_ep, "--map-size", "1", NULL};
-    h_broker_t *b = h_broker_start_with(NULL, args);
+    const char *extra[] = {"--map-size", "1", NULL};
+    h_broker_t *b = ha_broker_start_fixed(extra);
+    const char *req_ep = b->args[1]; /* -r: where it must come back */
     h_entity_t *m = ha_setup_ministry(b, "MW", "SW", 1);
     H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec':'SW-0','lead':'MW'}");
     ha_agent_t *a = ha_agent_start(b, m, NULL);
@@ -541,12 +537,8 @@ main(int argc, char **argv)
 {
     ha_init(argc, argv, 170);
     /* Fixed ports, so the restarted broker is where the agent looks. */
-    static char req_ep[64], ev_ep[64];
-    snprintf(req_ep, sizeof req_ep, "tcp://127.0.0.1:%d", ha_free_port());
-    snprintf(ev_ep, sizeof ev_ep, "tcp://127.0.0.1:%d", ha_free_port());
-    const char *args[] = {"-r", req_ep, "-e", ev_ep, NULL};
-    h_broker_t *b = h_broker_start_with(NULL, args);
-    HA_ASSERTF(strcmp(b->request_ep, req_ep) == 0, "broker bound %s", b->request_ep);
+    h_broker_t *b = ha_broker_start_fixed(NULL);
+    const char *req_ep = b->args[1]; /* -r: where it must come back */
     h_entity_t *m = ha_setup_ministry(b, "MO", "OB", 1);
     H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec':'OB-0','lead':'MO'}");
     ha_agent_t *a = ha_agent_start(b, m, NULL);

@@ -98,16 +98,13 @@ s_standin_serve(ha_standin_t *st, int *subscribes, uint64_t seq, int ms)
         zmsg_t *msg = ha_standin_recv(st, (int)(end - zclock_mono()));
         if (!msg)
             break;
-        msgpack_zone zone;
-        msgpack_zone_init(&zone, 1024);
         nmirf_envelope_t e;
         bool has_id;
-        if (*subscribes == 0 && ha_standin_envelope(msg, &zone, &e, &has_id) && has_id &&
+        if (*subscribes == 0 && ha_standin_envelope(msg, &e, &has_id) && has_id &&
             strcmp(e.op, "subscribe") == 0) {
             ha_standin_answer(st, msg, NMIRF_OK, NULL, seq);
             (*subscribes)++;
         }
-        msgpack_zone_destroy(&zone);
         zmsg_destroy(&msg);
     }
 }

@@ -369,15 +369,12 @@ s_standin_next_submit(ha_standin_t *st, const uint8_t *old_pk, const uint8_t *ne
         zmsg_t *msg = ha_standin_recv(st, (int)left);
         if (!msg)
             break;
-        msgpack_zone zone;
-        msgpack_zone_init(&zone, 1024);
         nmirf_envelope_t e;
         bool has_id;
         zframe_t *sig = zmsg_last(msg);
-        bool submit = ha_standin_envelope(msg, &zone, &e, &has_id) &&
+        bool submit = ha_standin_envelope(msg, &e, &has_id) &&
                       zframe_size(sig) == NMIRF_SIG_LEN &&
                       strcmp(e.op, "report.submit") == 0;
-        msgpack_zone_destroy(&zone);
         if (!submit) { /* its subscription: never answered here */
             zmsg_destroy(&msg);
             continue;
@@ -488,12 +485,7 @@ main(int argc, char **argv)
 {
     ha_init(argc, argv, 170);
     /* Fixed ports, so the restarted broker is where the agents look. */
-    static char req_ep[64], ev_ep[64];
-    snprintf(req_ep, sizeof req_ep, "tcp://127.0.0.1:%d", ha_free_port());
-    snprintf(ev_ep, sizeof ev_ep, "tcp://127.0.0.1:%d", ha_free_port());
-    const char *args[] = {"-r", req_ep, "-e", ev_ep, NULL};
-    h_broker_t *b = h_broker_start_with(NULL, args);
-    HA_ASSERTF(strcmp(b->request_ep, req_ep) == 0, "broker bound %s", b->request_ep);
+    h_broker_t *b = ha_broker_start_fixed(NULL);
     s_id_reused(b);
     s_late_enrolment(b);
     s_order(b);

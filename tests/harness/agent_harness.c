@@ -30,6 +30,7 @@
 #define S_MAX_AGENTS 8        /* agents one test may run at once */
 #define S_START_WAIT_MS 10000 /* the control socket must appear within this */
 #define S_STOP_WAIT_MS 10000  /* SIGTERM must end the agent within this */
+#define S_MAX_FIXED 8         /* fixed-port brokers one test may start */
 #define S_BIND_TRIES 50       /* a stand-in binds the port just freed: 50 x 100 ms */
 
 static const char *s_agent_bin;            /* nmirf-agent */
@@ -411,6 +412,29 @@ ha_free_port(void)
     return h_free_port();
 }
 
+h_broker_t *
+ha_broker_start_fixed(const char *const *extra)
+{
+    /* The endpoints outlive the call: the broker's args point to them. */
+    static char eps[S_MAX_FIXED][2][64];
+    static size_t used;
+    HA_ASSERTF(used < S_MAX_FIXED, "more than %d fixed-port brokers", S_MAX_FIXED);
+    char *req_ep = eps[used][0], *ev_ep = eps[used][1];
+    used++;
+    snprintf(req_ep, sizeof eps[0][0], "tcp://127.0.0.1:%d", ha_free_port());
+    snprintf(ev_ep, sizeof eps[0][1], "tcp://127.0.0.1:%d", ha_free_port());
+    const char *args[H_MAX_ARGS + 1] = {"-r", req_ep, "-e", ev_ep};
+    size_t n = 4;
+    for (size_t i = 0; extra && extra[i]; i++) {
+        HA_ASSERTF(n < H_MAX_ARGS, "too many broker arguments");
+        args[n++] = extra[i];
+    }
+    args[n] = NULL;
+    h_broker_t *b = h_broker_start_with(NULL, args);
+    HA_ASSERTF(strcmp(b->request_ep, req_ep) == 0, "broker bound %s", b->request_ep);
+    return b;
+}
+
 h_entity_t *
 ha_setup_ministry(h_broker_t *b, const char *id, const char *prefix, size_t n)
 {
@@ -533,27 +557,29 @@ ha_standin_zap_count(const ha_standin_t *st)
 }
 
 bool
-ha_standin_envelope(zmsg_t *req, msgpack_zone *zone, nmirf_envelope_t *e, bool *has_id)
+ha_standin_envelope(zmsg_t *req, nmirf_envelope_t *e, bool *has_id)
 {
     if (zmsg_size(req) != 3)
         return false;
     zmsg_first(req);
     zframe_t *env = zmsg_next(req);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 1024);
     char why[128];
-    return nmirf_envelope_decode(zframe_data(env), zframe_size(env), zone, e, has_id, why,
-                                 sizeof why) == NMIRF_OK;
+    bool ok = nmirf_envelope_decode(zframe_data(env), zframe_size(env), &zone, e, has_id,
+                                    why, sizeof why) == NMIRF_OK;
+    msgpack_zone_destroy(&zone);
+    e->body.type = MSGPACK_OBJECT_NIL; /* it was in the zone */
+    return ok;
 }
 
 void
 ha_standin_answer(ha_standin_t *st, zmsg_t *req, nmirf_code_t code, const char *message,
                   uint64_t seq)
 {
-    msgpack_zone zone;
-    msgpack_zone_init(&zone, 1024);
     nmirf_envelope_t e;
     bool has_id;
-    HA_ASSERT(ha_standin_envelope(req, &zone, &e, &has_id));
-    msgpack_zone_destroy(&zone);
+    HA_ASSERT(ha_standin_envelope(req, &e, &has_id));
     msgpack_sbuffer out;
     msgpack_sbuffer_init(&out);
     nmirf_reply_encode(&out, e.id, code, message, seq, NULL, 0);

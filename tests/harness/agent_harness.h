@@ -130,6 +130,13 @@ void ha_agent_digest(ha_agent_t *a, uint8_t out[NMIRF_HASH_LEN], uint64_t *seq);
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
 int ha_free_port(void);
 
+/* Starts a broker (no coordinator given) on request and events ports of
+   127.0.0.1 chosen here and given to it (-r, -e: its args[0..3]), so that
+   a restarted broker is where its agents look; extra: more nmirfd
+   arguments (NULL-ended, borrowed for the broker's life), its args[4..].
+   Fails the test unless it bound them. At most 8 per test. */
+h_broker_t *ha_broker_start_fixed(const char *const *extra);
+
 /* Enrolls ministry id, imports recs PREFIX-0..n-1 (without assigning)
    through b's coordinator. Returns the ministry. */
 h_entity_t *ha_setup_ministry(h_broker_t *b, const char *id, const char *prefix,
@@ -157,10 +164,9 @@ zmsg_t *ha_standin_recv(ha_standin_t *st, int ms);
 int ha_standin_zap_count(const ha_standin_t *st);
 
 /* Decodes the envelope of req (borrowed, as ha_standin_recv returned it)
-   into *e, its body in zone (the caller's). Returns false if req is not
+   into *e, without its body (e->body nil). Returns false if req is not
    three frames or its envelope does not decode. */
-bool ha_standin_envelope(zmsg_t *req, msgpack_zone *zone, nmirf_envelope_t *e,
-                         bool *has_id);
+bool ha_standin_envelope(zmsg_t *req, nmirf_envelope_t *e, bool *has_id);
 
 /* Answers req (borrowed; its envelope must decode) with code, message
    (NULL for none) and seq, without a body, to its routing id. */
