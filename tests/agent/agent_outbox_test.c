@@ -54,23 +54,6 @@
 
 #define N 100
 
-/* How many of m's reports at broker b have this narrative. */
-static size_t
-s_count_narrative(h_broker_t *b, h_entity_t *m, const char *narrative)
-{
-    nmirf_reply_t *r =
-        h_call(h_coord(b), "report.list", "{'entity':'%s','limit':10000}", m->id);
-    H_EXPECT(r, "ok");
-    const msgpack_object *reps = h_get(&r->body, "reports");
-    HA_ASSERT(reps && reps->type == MSGPACK_OBJECT_ARRAY);
-    size_t n = 0;
-    for (uint32_t i = 0; i < reps->via.array.size; i++)
-        n += nmirf_mp_str_is(nmirf_mp_get(&reps->via.array.ptr[i], "narrative"),
-                             narrative);
-    nmirf_reply_destroy(&r);
-    return n;
-}
-
 /* Fails unless every answer `outbox` keeps is ok (a resend signed again
    would have been answered id_reused). */
 static void
@@ -255,8 +238,8 @@ s_storage_full(void)
     h_broker_restart(b);
     HA_ASSERT(strcmp(b->request_ep, req_ep) == 0);
     ag_wait_outbox_empty(a);
-    HA_ASSERTF(s_count_narrative(b, m, "full-once") == 1, "landed %zu times",
-               s_count_narrative(b, m, "full-once"));
+    HA_ASSERTF(ag_report_count(b, m, "full-once", NULL) == 1, "landed %zu times",
+               ag_report_count(b, m, "full-once", NULL));
     s_check_results_ok(a);
     h_note("broker restarted with a larger map: the submission landed exactly once");
     ha_agent_stop(a);
@@ -454,7 +437,7 @@ s_refused(void)
     HA_ASSERTF(!r->ok && strcmp(r->code_name, "forbidden") == 0,
                "a repeated submit of a refused id: %s", r->code_name);
     nmirf_reply_destroy(&r);
-    HA_ASSERT(s_count_narrative(b, m, "not mine") == 0);
+    HA_ASSERT(ag_report_count(b, m, "not mine", NULL) == 0);
     h_note("forbidden: refused at once, not resent, listed (also after a restart), "
            "notified");
 
@@ -569,8 +552,9 @@ main(int argc, char **argv)
     HA_ASSERT(strcmp(b->request_ep, req_ep) == 0);
     ag_wait_outbox_empty(a);
     s_check_once(b, m, "offline", N + 1);
-    HA_ASSERTF(s_count_narrative(b, m, "dup-once") == 1,
-               "a repeated submit landed %zu times", s_count_narrative(b, m, "dup-once"));
+    HA_ASSERTF(ag_report_count(b, m, "dup-once", NULL) == 1,
+               "a repeated submit landed %zu times",
+               ag_report_count(b, m, "dup-once", NULL));
     r = ha_ctl(a, 5000, "outbox", NULL);
     HA_ASSERT(h_len(&r->body, "pending") == 0 && h_len(&r->body, "results") == N);
     nmirf_reply_destroy(&r);
@@ -585,7 +569,7 @@ main(int argc, char **argv)
     H_EXPECT(r, "ok");
     HA_ASSERT(!ag_bool(r, "queued") && h_u(&r->body, "report.id") != UINT64_MAX);
     nmirf_reply_destroy(&r);
-    HA_ASSERT(s_count_narrative(b, m, "dup-once") == 1);
+    HA_ASSERT(ag_report_count(b, m, "dup-once", NULL) == 1);
     h_note("broker back: all %d landed exactly once; a repeated control submit once", N);
 
     /* 2. The agent killed while sending. */

@@ -128,27 +128,39 @@ ag_wait_status(ha_agent_t *a, const char *key, bool want)
     return v;
 }
 
-/* The id of m's report with this narrative at b, 0 if none; fails if
-   there are several (each write lands once). */
-static inline uint64_t
-ag_report_id(h_broker_t *b, h_entity_t *m, const char *narrative)
+/* How many of m's reports at b have this narrative; the id of the last
+   one in *id (0 if none; id may be NULL). */
+static inline size_t
+ag_report_count(h_broker_t *b, h_entity_t *m, const char *narrative, uint64_t *id)
 {
     nmirf_reply_t *r =
         h_call(h_coord(b), "report.list", "{'entity':'%s','limit':10000}", m->id);
     H_EXPECT(r, "ok");
     const msgpack_object *reps = h_get(&r->body, "reports");
     HA_ASSERT(reps && reps->type == MSGPACK_OBJECT_ARRAY);
-    uint64_t id = 0;
     size_t n = 0;
+    if (id)
+        *id = 0;
     for (uint32_t i = 0; i < reps->via.array.size; i++)
         if (nmirf_mp_str_is(nmirf_mp_get(&reps->via.array.ptr[i], "narrative"),
                             narrative)) {
             const msgpack_object *o = nmirf_mp_get(&reps->via.array.ptr[i], "id");
-            HA_ASSERT(o && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER);
-            id = o->via.u64;
+            HA_ASSERT(!id || (o && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER));
+            if (id)
+                *id = o->via.u64;
             n++;
         }
     nmirf_reply_destroy(&r);
+    return n;
+}
+
+/* The id of m's report with this narrative at b, 0 if none; fails if
+   there are several (each write lands once). */
+static inline uint64_t
+ag_report_id(h_broker_t *b, h_entity_t *m, const char *narrative)
+{
+    uint64_t id;
+    size_t n = ag_report_count(b, m, narrative, &id);
     HA_ASSERTF(n <= 1, "report '%s' is at the broker %zu times", narrative, n);
     return id;
 }
