@@ -176,6 +176,25 @@ int cli_reply_status(nmirf_reply_t *reply, nmirf_reply_t **reply_p);
 int cli_call_show(cli_t *cli, const char *op, const msgpack_sbuffer *body,
                   void (*view)(const msgpack_object *body));
 
+/* A command that follows (watch, events --follow) runs until SIGINT,
+   SIGTERM or its reader going away. */
+
+/* Makes SIGINT and SIGTERM set the flag cli_follow_stopped reads, without
+   SA_RESTART so that a blocked poll returns. Call after the command's
+   first socket: making one installs CZMQ's own handler, and this one
+   must win. */
+void cli_follow_signals(void);
+
+/* True once SIGINT or SIGTERM came (after cli_follow_signals). */
+bool cli_follow_stopped(void);
+
+/* Waits up to ms for the CZMQ socket sock (borrowed) to be readable,
+   watching stdout too. Returns 1 if sock has a message; 0 if nothing
+   came (or a signal did: see cli_follow_stopped); -1 if the follow must
+   end: stdout's reader went away (*rc unchanged), or the poll failed
+   (*rc CLI_EXIT_NO_REPLY, errno says why). */
+int cli_follow_wait(void *sock, int ms, int *rc);
+
 /* --- cli_agent.c: the agent transport --------------------------------- */
 
 struct nmirf_ctl_request_s;

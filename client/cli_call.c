@@ -4,8 +4,16 @@
     The key is loaded and the socket made only when a command first calls
     the broker, so keygen and help need neither, and a usage error is found
     before any key file is read.
+
+    Also the wait of a command that follows (watch, events --follow): the
+    signals that end it, and a poll that watches stdout as well.
 */
+#include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <czmq.h>
 
 #include "cli.h"
 #include "nmirf_util.h"
@@ -128,4 +136,53 @@ cli_call_show(cli_t *cli, const char *op, const msgpack_sbuffer *body,
     rc = cli_print_reply(cli, reply, view);
     nmirf_reply_destroy(&reply);
     return rc;
+}
+
+static volatile sig_atomic_t s_stop; /* SIGINT or SIGTERM came */
+
+/* SIGINT and SIGTERM end a follow at its next poll. */
+static void
+s_on_signal(int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+void
+cli_follow_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+bool
+cli_follow_stopped(void)
+{
+    return s_stop;
+}
+
+int
+cli_follow_wait(void *sock, int ms, int *rc)
+{
+    /* stdout is watched too: when the reader of a pipe goes away, poll
+       says so at once, where a write would only fail at the next message,
+       which may never come. */
+    zmq_pollitem_t items[2] = {
+        {zsock_resolve(sock), 0, ZMQ_POLLIN, 0},
+        {NULL, STDOUT_FILENO, 0, 0},
+    };
+    int n = zmq_poll(items, 2, ms);
+    if (n < 0 && errno != EINTR) {
+        *rc = CLI_EXIT_NO_REPLY;
+        return -1;
+    }
+    if (n <= 0)
+        return 0;
+    if (items[1].revents & ZMQ_POLLERR)
+        return -1;
+    return items[0].revents & ZMQ_POLLIN ? 1 : 0;
 }

@@ -7,7 +7,6 @@
     and are printed with the code the broker's commands use.
 */
 #include <czmq.h>
-#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,16 +20,6 @@
 #include "nmirf_util.h"
 
 #define POLL_MS 250 /* how often watch looks at the signal flag */
-
-static volatile sig_atomic_t s_stop;
-
-/* SIGINT and SIGTERM end watch at the next poll. */
-static void
-s_on_signal(int sig)
-{
-    (void)sig;
-    s_stop = 1;
-}
 
 /* Says that no agent was given; returns CLI_EXIT_USAGE. */
 static int
@@ -301,30 +290,15 @@ s_watch(cli_t *cli, const cli_args_t *a)
     }
     free(dir);
     zsock_set_subscribe(sub, "n");
-    /* After the socket, so that ours replaces CZMQ's handler (see events
-       --follow); stdout closing ends the loop instead of a SIGPIPE. */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    /* After the socket, so that ours replaces CZMQ's handler; stdout
+       closing ends the loop instead of a SIGPIPE. */
+    cli_follow_signals();
     signal(SIGPIPE, SIG_IGN);
-    while (!s_stop && !zsys_interrupted) {
-        zmq_pollitem_t items[2] = {
-            {zsock_resolve(sub), 0, ZMQ_POLLIN, 0},
-            {NULL, STDOUT_FILENO, 0, 0},
-        };
-        int n = zmq_poll(items, 2, POLL_MS);
-        if (n < 0 && errno != EINTR) {
-            rc = CLI_EXIT_NO_REPLY;
+    while (!cli_follow_stopped() && !zsys_interrupted) {
+        int w = cli_follow_wait(sub, POLL_MS, &rc);
+        if (w < 0)
             break;
-        }
-        if (n <= 0)
-            continue;
-        if (items[1].revents & ZMQ_POLLERR)
-            break;
-        if (!(items[0].revents & ZMQ_POLLIN))
+        if (w == 0)
             continue;
         char *topic = NULL, *text = NULL;
         if (zsock_recv(sub, "ss", &topic, &text) == 0 && text) {

@@ -39,16 +39,6 @@
 #define FOLLOW_PING_MS 5000  /* a ping keeps the subscription (broker TTL 30 s) */
 #define FOLLOW_STALE_MS 3500 /* no heartbeat this long (1 a second): subscribe again */
 
-static volatile sig_atomic_t s_stop;
-
-/* SIGINT and SIGTERM end --follow at the next poll. */
-static void
-s_on_signal(int sig)
-{
-    (void)sig;
-    s_stop = 1;
-}
-
 /* The whole event as JSON, every field with bins in hex; NULL if the
    bytes cannot be unpacked. Caller decrefs. */
 static json_t *
@@ -203,7 +193,7 @@ typedef struct {
 static int
 s_catch_up(follow_t *f)
 {
-    while (!s_stop) {
+    while (!cli_follow_stopped()) {
         int rc;
         nmirf_reply_t *reply = s_fetch(f->cli, f->last, FETCH_LIMIT, true, &rc);
         if (!reply)
@@ -300,7 +290,7 @@ s_follow_reply(follow_t *f, zsock_t *d, const uint8_t id[NMIRF_ID_LEN])
 {
     int64_t deadline = zclock_mono() + f->cli->timeout_ms;
     char why[256];
-    while (!s_stop && zclock_mono() < deadline) {
+    while (!cli_follow_stopped() && zclock_mono() < deadline) {
         zmq_pollitem_t item = {zsock_resolve(d), 0, ZMQ_POLLIN, 0};
         if (zmq_poll(&item, 1, POLL_MS) <= 0)
             continue;
@@ -336,7 +326,7 @@ s_follow_subscribe(follow_t *f, zsock_t *d)
     }
     nmirf_reply_t *r = s_follow_reply(f, d, id);
     if (!r) {
-        if (s_stop)
+        if (cli_follow_stopped())
             return 0;
         fprintf(stderr, "nmirf: %s: no reply to subscribe within %d ms\n", f->cli->cmd,
                 f->cli->timeout_ms);
@@ -380,14 +370,7 @@ s_follow(cli_t *cli, uint64_t since, bool has_since)
         fprintf(stderr, "nmirf: %s: cannot connect to %s\n", cli->cmd, cli->broker);
         return CLI_EXIT_NO_REPLY;
     }
-    /* After the socket: making the first one installs CZMQ's own handler,
-       and this one must win. No SA_RESTART, so a blocked poll returns. */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_follow_signals(); /* after the socket, see cli.h */
 
     if (!has_since) {
         /* Start from now: the broker's latest sequence. */
@@ -404,7 +387,7 @@ s_follow(cli_t *cli, uint64_t since, bool has_since)
     uint8_t ping_id[NMIRF_ID_LEN];
     bool ping_out = false;
     char why[256];
-    while (!s_stop && !zsys_interrupted) {
+    while (!cli_follow_stopped() && !zsys_interrupted) {
         int64_t now = zclock_mono();
         if (now - heard >= FOLLOW_STALE_MS) {
             /* No heartbeat: the subscription is gone (a broker restart).
@@ -420,24 +403,13 @@ s_follow(cli_t *cli, uint64_t since, bool has_since)
                 ping_out = true;
             pinged = now;
         }
-        /* stdout is watched too: when the reader of a pipe goes away,
-           poll says so at once, where a write would only fail at the next
-           event, which may never come. */
-        zmq_pollitem_t items[2] = {
-            {zsock_resolve(d), 0, ZMQ_POLLIN, 0},
-            {NULL, STDOUT_FILENO, 0, 0},
-        };
-        int n = zmq_poll(items, 2, POLL_MS);
-        if (n < 0 && errno != EINTR) {
-            fprintf(stderr, "nmirf: %s: %s\n", cli->cmd, zmq_strerror(errno));
-            rc = CLI_EXIT_NO_REPLY;
+        int w = cli_follow_wait(d, POLL_MS, &rc);
+        if (w < 0) {
+            if (rc == CLI_EXIT_NO_REPLY) /* the poll failed */
+                fprintf(stderr, "nmirf: %s: %s\n", cli->cmd, zmq_strerror(errno));
             break;
         }
-        if (n <= 0)
-            continue;
-        if (items[1].revents & ZMQ_POLLERR)
-            break;
-        if (!(items[0].revents & ZMQ_POLLIN))
+        if (w == 0)
             continue;
         zmsg_t *msg = zmsg_recv(d);
         if (!msg)

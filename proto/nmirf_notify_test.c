@@ -13,37 +13,12 @@
 */
 #include "nmirf_notify.h"
 #include "unit.h"
+#include "vectors/vectors_hex.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The text of a hex JSON string (caller frees; NUL-ended, *len without
-   it), or NULL if j is not one. */
-static char *
-s_unhex(const json_t *j, size_t *len)
-{
-    *len = 0;
-    if (!json_is_string(j))
-        return NULL;
-    const char *h = json_string_value(j);
-    size_t n = strlen(h);
-    if (n % 2)
-        return NULL;
-    char *out = malloc(n / 2 + 1);
-    for (size_t i = 0; i < n / 2; i++) {
-        unsigned v;
-        if (sscanf(h + 2 * i, "%2x", &v) != 1) {
-            free(out);
-            return NULL;
-        }
-        out[i] = (char)v;
-    }
-    out[n / 2] = 0;
-    *len = n / 2;
-    return out;
-}
 
 /* Decodes text; checks a refusal comes with a reason. */
 static nmirf_code_t
@@ -124,7 +99,7 @@ s_vectors(const char *path)
         const char *kind = json_string_value(json_object_get(c, "kind"));
         const char *expect = json_string_value(json_object_get(c, "expect"));
         size_t len;
-        char *text = s_unhex(json_object_get(c, "hex"), &len);
+        char *text = (char *)vectors_unhex(json_object_get(c, "hex"), &len);
         CHECK(text && kind && expect, "a case needs kind, hex and expect");
         if (!text || !kind || !expect) {
             free(text);

@@ -47,37 +47,34 @@ s_pack_item(MDB_txn *txn, const MDB_dbi *dbi, const msgpack_object *a, const cha
     nmirf_mp_map_finish(&m, pk);
 }
 
+/* What the walk of the assignments packs `mine` items with. */
+typedef struct {
+    const char *entity;     /* ours */
+    int64_t today;          /* days since the epoch */
+    uint64_t due_soon_days; /* the due-soon horizon */
+} s_mine_t;
+
+/* replica_query_item_fn of replica_pack_mine: assignment a's item if it
+   names our entity. */
+static bool
+s_item(MDB_txn *txn, const MDB_dbi *dbi, const msgpack_object *a, const void *arg,
+       msgpack_zone *zone, msgpack_packer *pk)
+{
+    const s_mine_t *mine = arg;
+    const char *role = replica_query_role(a, mine->entity);
+    if (!role)
+        return false;
+    s_pack_item(txn, dbi, a, role, mine->today, mine->due_soon_days, pk, zone);
+    return true;
+}
+
 int
 replica_pack_mine(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], const char *entity,
                   const char *today, uint64_t due_soon_days, msgpack_packer *pk)
 {
-    int64_t day = nmirf_date_days(today);
-    MDB_cursor *cur;
-    if (mdb_cursor_open(txn, dbi[AG_DB_ASSIGNMENTS], &cur))
-        return -1;
-    msgpack_sbuffer items;
-    msgpack_packer ipk;
-    msgpack_sbuffer_init(&items);
-    msgpack_packer_init(&ipk, &items, msgpack_sbuffer_write);
-    msgpack_zone zone;
-    msgpack_zone_init(&zone, 4096);
-    uint32_t n = 0;
-    MDB_val k, v;
-    for (int c = mdb_cursor_get(cur, &k, &v, MDB_FIRST); c == 0;
-         c = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        msgpack_object a;
-        if (nmirf_mp_unpack(v.mv_data, v.mv_size, &zone, &a, NULL, 0) != NMIRF_OK)
-            continue;
-        const char *role = replica_query_role(&a, entity);
-        if (!role)
-            continue;
-        s_pack_item(txn, dbi, &a, role, day, due_soon_days, &ipk, &zone);
-        n++;
-    }
-    mdb_cursor_close(cur);
-    msgpack_pack_array(pk, n);
-    pk->callback(pk->data, items.data, (unsigned)items.size);
-    msgpack_sbuffer_destroy(&items);
-    msgpack_zone_destroy(&zone);
-    return 0;
+    s_mine_t mine = {.entity = entity,
+                     .today = nmirf_date_days(today),
+                     .due_soon_days = due_soon_days};
+    return replica_query_pack_each(txn, dbi, AG_DB_ASSIGNMENTS, s_item, &mine, pk) ? -1
+                                                                                   : 0;
 }

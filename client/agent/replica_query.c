@@ -312,13 +312,9 @@ s_ours(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], const msgpack_object *m,
     return false;
 }
 
-/* Packs the records of db (walked in key order) that keep() accepts, as
-   an array. Returns 0, or an LMDB error code. */
-static int
-s_pack_where(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], agent_db_t db,
-             bool (*keep)(MDB_txn *, const MDB_dbi *, const msgpack_object *,
-                          const void *, msgpack_zone *),
-             const void *arg, msgpack_packer *pk)
+int
+replica_query_pack_each(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], agent_db_t db,
+                        replica_query_item_fn *item, const void *arg, msgpack_packer *pk)
 {
     MDB_cursor *cur;
     int c = mdb_cursor_open(txn, dbi[db], &cur);
@@ -336,11 +332,9 @@ s_pack_where(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], agent_db_t db,
          c = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         msgpack_zone_clear(&zone);
         msgpack_object o;
-        if (nmirf_mp_unpack(v.mv_data, v.mv_size, &zone, &o, NULL, 0) != NMIRF_OK ||
-            !keep(txn, dbi, &o, arg, &zone))
-            continue;
-        nmirf_mp_pack_object(&ipk, &o);
-        n++;
+        if (nmirf_mp_unpack(v.mv_data, v.mv_size, &zone, &o, NULL, 0) == NMIRF_OK &&
+            item(txn, dbi, &o, arg, &zone, &ipk))
+            n++;
     }
     mdb_cursor_close(cur);
     msgpack_zone_destroy(&zone);
@@ -351,6 +345,47 @@ s_pack_where(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], agent_db_t db,
     }
     msgpack_sbuffer_destroy(&items);
     return c;
+}
+
+/* What s_pack_where walks with: a record filter and its argument. */
+typedef struct {
+    bool (*keep)(MDB_txn *, const MDB_dbi *, const msgpack_object *, const void *,
+                 msgpack_zone *); /* true to pack the record */
+    const void *arg;              /* keep's */
+} s_where_t;
+
+/* replica_query_item_fn of s_pack_where: the record itself if kept. */
+static bool
+s_item_kept(MDB_txn *txn, const MDB_dbi *dbi, const msgpack_object *o, const void *arg,
+            msgpack_zone *zone, msgpack_packer *pk)
+{
+    const s_where_t *w = arg;
+    if (!w->keep(txn, dbi, o, w->arg, zone))
+        return false;
+    nmirf_mp_pack_object(pk, o);
+    return true;
+}
+
+/* Packs the records of db (walked in key order) that keep() accepts, as
+   an array. Returns 0, or an LMDB error code. */
+static int
+s_pack_where(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], agent_db_t db,
+             bool (*keep)(MDB_txn *, const MDB_dbi *, const msgpack_object *,
+                          const void *, msgpack_zone *),
+             const void *arg, msgpack_packer *pk)
+{
+    s_where_t w = {.keep = keep, .arg = arg};
+    return replica_query_pack_each(txn, dbi, db, s_item_kept, &w, pk);
+}
+
+/* A query that could not walk the replica (LMDB code rc): drops its reply
+   map m and says why. */
+static nmirf_code_t
+s_unreadable(nmirf_mp_map_t *m, int rc, char *why, size_t whylen)
+{
+    nmirf_mp_map_destroy(m);
+    WHY("cannot read the replica: %s", mdb_strerror(rc));
+    return NMIRF_E_STORAGE;
 }
 
 /* keep() of a report on recommendation arg. */
@@ -430,11 +465,8 @@ replica_query_rec_show(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
         rc = s_pack_where(txn, dbi, AG_DB_MEASURES, s_keep_linked, rec,
                           nmirf_mp_map_key(&m, "measures"));
     msgpack_zone_destroy(&zone);
-    if (rc) {
-        nmirf_mp_map_destroy(&m);
-        WHY("cannot read the replica: %s", mdb_strerror(rc));
-        return NMIRF_E_STORAGE;
-    }
+    if (rc)
+        return s_unreadable(&m, rc, why, whylen);
     nmirf_mp_map_finish(&m, pk);
     return NMIRF_OK;
 }
@@ -451,11 +483,8 @@ replica_query_measure_list(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
     msgpack_packer *mpk = nmirf_mp_map_key(&m, "measures");
     int rc = rec ? s_pack_where(txn, dbi, AG_DB_MEASURES, s_keep_linked, rec, mpk)
                  : s_pack_where(txn, dbi, AG_DB_MEASURES, s_keep_ours, st->entity, mpk);
-    if (rc) {
-        nmirf_mp_map_destroy(&m);
-        WHY("cannot read the replica: %s", mdb_strerror(rc));
-        return NMIRF_E_STORAGE;
-    }
+    if (rc)
+        return s_unreadable(&m, rc, why, whylen);
     nmirf_mp_map_finish(&m, pk);
     return NMIRF_OK;
 }

@@ -55,6 +55,21 @@ const char *replica_query_due(const msgpack_object *deadline, int64_t today,
                               uint64_t horizon, const char *status, int64_t *left,
                               bool *has_left);
 
+/* Packs into pk one item for record o (zone-allocated; zone is cleared
+   before each record) of a database replica_query_pack_each walks, with
+   the walker's arg; returns true if it packed one, false to leave the
+   record out (packing nothing). */
+typedef bool replica_query_item_fn(MDB_txn *txn, const MDB_dbi *dbi,
+                                   const msgpack_object *o, const void *arg,
+                                   msgpack_zone *zone, msgpack_packer *pk);
+
+/* Walks db in key order and packs into pk the array of the items item()
+   makes of its records (one that does not unpack is skipped). Returns 0,
+   or an LMDB error code (then nothing is packed). */
+int replica_query_pack_each(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], agent_db_t db,
+                            replica_query_item_fn *item, const void *arg,
+                            msgpack_packer *pk);
+
 /* rec.list: the recommendations that pass q's filters, in id order,
    q->offset skipped, at most q->limit; today (a valid YYYY-MM-DD) and
    horizon judge the deadlines. Packs {replica..., today, due_soon_days,

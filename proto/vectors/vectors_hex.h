@@ -1,6 +1,6 @@
 /*  vectors_hex - the golden vectors' hex strings read back, for the codec
     tests that load the JSON files of proto/vectors/ (codec_wire, codec_control,
-    codec_checkpoint): one reader, so that a vector means the same bytes
+    codec_checkpoint, codec_notify): one reader, so that a vector means the same bytes
     to each of them.
 
     Header only, static: each test is a program of its own, with jansson.
@@ -15,7 +15,8 @@
 #include <string.h>
 
 /* The bytes of the hex JSON string j in a malloc'd buffer the caller
-   frees ("" gives a 1-byte buffer of length 0), their count in *len; NULL
+   frees, followed by a 0 not counted (so a text vector reads as a C
+   string; "" gives a 1-byte buffer of length 0), their count in *len; NULL
    (and *len 0) if j is absent or not pairs of hex digits. */
 static inline uint8_t *
 vectors_unhex(const json_t *j, size_t *len)
@@ -38,6 +39,7 @@ vectors_unhex(const json_t *j, size_t *len)
         }
         out[i] = (uint8_t)v;
     }
+    out[n / 2] = 0;
     *len = n / 2;
     return out;
 }

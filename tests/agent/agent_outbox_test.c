@@ -54,23 +54,6 @@
 
 #define N 100
 
-/* How many of m's reports at broker b have this narrative. */
-static size_t
-s_count_narrative(h_broker_t *b, h_entity_t *m, const char *narrative)
-{
-    nmirf_reply_t *r =
-        h_call(h_coord(b), "report.list", "{'entity':'%s','limit':10000}", m->id);
-    H_EXPECT(r, "ok");
-    const msgpack_object *reps = h_get(&r->body, "reports");
-    HA_ASSERT(reps && reps->type == MSGPACK_OBJECT_ARRAY);
-    size_t n = 0;
-    for (uint32_t i = 0; i < reps->via.array.size; i++)
-        n += nmirf_mp_str_is(nmirf_mp_get(&reps->via.array.ptr[i], "narrative"),
-                             narrative);
-    nmirf_reply_destroy(&r);
-    return n;
-}
-
 /* Fails unless every answer `outbox` keeps is ok (a resend signed again
    would have been answered id_reused). */
 static void
@@ -197,11 +180,9 @@ s_outbox_raw(ha_agent_t *a, uint64_t key, const char *value)
 static void
 s_storage_full(void)
 {
-    static char req_ep[64], ev_ep[64];
-    snprintf(req_ep, sizeof req_ep, "tcp://127.0.0.1:%d", ha_free_port());
-    snprintf(ev_ep, sizeof ev_ep, "tcp://127.0.0.1:%d", ha_free_port());
-    const char *args[] = {"-r", req_ep, "-e", ev_ep, "--map-size", "1", NULL};
-    h_broker_t *b = h_broker_start_with(NULL, args);
+    const char *extra[] = {"--map-size", "1", NULL};
+    h_broker_t *b = ha_broker_start_fixed(extra);
+    const char *req_ep = b->args[1]; /* -r: where it must come back */
     h_entity_t *m = ha_setup_ministry(b, "MS", "ST", 1);
     H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec':'ST-0','lead':'MS'}");
     ha_agent_t *a = ha_agent_start(b, m, NULL);
@@ -257,34 +238,13 @@ s_storage_full(void)
     h_broker_restart(b);
     HA_ASSERT(strcmp(b->request_ep, req_ep) == 0);
     ag_wait_outbox_empty(a);
-    HA_ASSERTF(s_count_narrative(b, m, "full-once") == 1, "landed %zu times",
-               s_count_narrative(b, m, "full-once"));
+    HA_ASSERTF(ag_report_count(b, m, "full-once", NULL) == 1, "landed %zu times",
+               ag_report_count(b, m, "full-once", NULL));
     s_check_results_ok(a);
     h_note("broker restarted with a larger map: the submission landed exactly once");
     ha_agent_stop(a);
     ha_agent_destroy(&a);
     h_broker_destroy(&b);
-}
-
-/* The id of m's report with this narrative at b, 0 if none. */
-static uint64_t
-s_report_id(h_broker_t *b, h_entity_t *m, const char *narrative)
-{
-    nmirf_reply_t *r =
-        h_call(h_coord(b), "report.list", "{'entity':'%s','limit':10000}", m->id);
-    H_EXPECT(r, "ok");
-    const msgpack_object *reps = h_get(&r->body, "reports");
-    HA_ASSERT(reps && reps->type == MSGPACK_OBJECT_ARRAY);
-    uint64_t id = 0;
-    for (uint32_t i = 0; i < reps->via.array.size; i++)
-        if (nmirf_mp_str_is(nmirf_mp_get(&reps->via.array.ptr[i], "narrative"),
-                            narrative)) {
-            const msgpack_object *o = nmirf_mp_get(&reps->via.array.ptr[i], "id");
-            HA_ASSERT(o && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER);
-            id = o->via.u64;
-        }
-    nmirf_reply_destroy(&r);
-    return id;
 }
 
 /* 11. Two reports on one recommendation, the first refused `storage` (a
@@ -294,11 +254,9 @@ s_report_id(h_broker_t *b, h_entity_t *m, const char *narrative)
 static void
 s_storage_order(void)
 {
-    static char req_ep[64], ev_ep[64];
-    snprintf(req_ep, sizeof req_ep, "tcp://127.0.0.1:%d", ha_free_port());
-    snprintf(ev_ep, sizeof ev_ep, "tcp://127.0.0.1:%d", ha_free_port());
-    const char *args[] = {"-r", req_ep, "-e", ev_ep, "--map-size", "1", NULL};
-    h_broker_t *b = h_broker_start_with(NULL, args);
+    const char *extra[] = {"--map-size", "1", NULL};
+    h_broker_t *b = ha_broker_start_fixed(extra);
+    const char *req_ep = b->args[1]; /* -r: where it must come back */
     h_entity_t *m = ha_setup_ministry(b, "MW", "SW", 1);
     H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec':'SW-0','lead':'MW'}");
     ha_agent_t *a = ha_agent_start(b, m, NULL);
@@ -338,13 +296,13 @@ s_storage_order(void)
     HA_ASSERTF(ag_bool(r, "queued"),
                "a report queued after one refused `storage` went out before it");
     nmirf_reply_destroy(&r);
-    HA_ASSERT(s_report_id(b, m, "short") == 0);
+    HA_ASSERT(ag_report_id(b, m, "short") == 0);
     h_broker_stop(b);
     b->args[5] = "64";
     h_broker_restart(b);
     HA_ASSERT(strcmp(b->request_ep, req_ep) == 0);
     ag_wait_outbox_empty(a);
-    uint64_t first = s_report_id(b, m, text), second = s_report_id(b, m, "short");
+    uint64_t first = ag_report_id(b, m, text), second = ag_report_id(b, m, "short");
     HA_ASSERT(first && second);
     HA_ASSERTF(first < second, "queued first, landed as report %llu after %llu",
                (unsigned long long)first, (unsigned long long)second);
@@ -393,17 +351,6 @@ s_logged(const char *path, nmirf_notify_kind_t kind)
     }
     free(text);
     return found;
-}
-
-/* True if the file at path holds needle. */
-static bool
-s_file_has(const char *path, const char *needle)
-{
-    size_t len;
-    char *text = nmirf_read_file(path, &len);
-    bool has = text && strstr(text, needle);
-    free(text);
-    return has;
 }
 
 /* A submission through the agent of a revoked entity on a new
@@ -490,7 +437,7 @@ s_refused(void)
     HA_ASSERTF(!r->ok && strcmp(r->code_name, "forbidden") == 0,
                "a repeated submit of a refused id: %s", r->code_name);
     nmirf_reply_destroy(&r);
-    HA_ASSERT(s_count_narrative(b, m, "not mine") == 0);
+    HA_ASSERT(ag_report_count(b, m, "not mine", NULL) == 0);
     h_note("forbidden: refused at once, not resent, listed (also after a restart), "
            "notified");
 
@@ -539,7 +486,7 @@ s_refused(void)
     HA_ASSERT(ag_bool(r, "key_refused"));
     HA_ASSERT(h_len(&r->body, "pending") == before);
     nmirf_reply_destroy(&r);
-    HA_ASSERT(s_file_has(a->log_path, "refused this agent's key"));
+    HA_ASSERT(ag_file_has(a->log_path, "refused this agent's key"));
     st = h_sh(&out, "'%s' -a '%s' outbox 2>&1", ha_nmirf(), a->data);
     HA_ASSERTF(st == 0 && strstr(out, "KEY REFUSED"), "nmirf outbox said (%d):\n%s", st,
                out);
@@ -573,12 +520,8 @@ main(int argc, char **argv)
 {
     ha_init(argc, argv, 170);
     /* Fixed ports, so the restarted broker is where the agent looks. */
-    static char req_ep[64], ev_ep[64];
-    snprintf(req_ep, sizeof req_ep, "tcp://127.0.0.1:%d", ha_free_port());
-    snprintf(ev_ep, sizeof ev_ep, "tcp://127.0.0.1:%d", ha_free_port());
-    const char *args[] = {"-r", req_ep, "-e", ev_ep, NULL};
-    h_broker_t *b = h_broker_start_with(NULL, args);
-    HA_ASSERTF(strcmp(b->request_ep, req_ep) == 0, "broker bound %s", b->request_ep);
+    h_broker_t *b = ha_broker_start_fixed(NULL);
+    const char *req_ep = b->args[1]; /* -r: where it must come back */
     h_entity_t *m = ha_setup_ministry(b, "MO", "OB", 1);
     H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec':'OB-0','lead':'MO'}");
     ha_agent_t *a = ha_agent_start(b, m, NULL);
@@ -609,8 +552,9 @@ main(int argc, char **argv)
     HA_ASSERT(strcmp(b->request_ep, req_ep) == 0);
     ag_wait_outbox_empty(a);
     s_check_once(b, m, "offline", N + 1);
-    HA_ASSERTF(s_count_narrative(b, m, "dup-once") == 1,
-               "a repeated submit landed %zu times", s_count_narrative(b, m, "dup-once"));
+    HA_ASSERTF(ag_report_count(b, m, "dup-once", NULL) == 1,
+               "a repeated submit landed %zu times",
+               ag_report_count(b, m, "dup-once", NULL));
     r = ha_ctl(a, 5000, "outbox", NULL);
     HA_ASSERT(h_len(&r->body, "pending") == 0 && h_len(&r->body, "results") == N);
     nmirf_reply_destroy(&r);
@@ -625,7 +569,7 @@ main(int argc, char **argv)
     H_EXPECT(r, "ok");
     HA_ASSERT(!ag_bool(r, "queued") && h_u(&r->body, "report.id") != UINT64_MAX);
     nmirf_reply_destroy(&r);
-    HA_ASSERT(s_count_narrative(b, m, "dup-once") == 1);
+    HA_ASSERT(ag_report_count(b, m, "dup-once", NULL) == 1);
     h_note("broker back: all %d landed exactly once; a repeated control submit once", N);
 
     /* 2. The agent killed while sending. */

@@ -19,7 +19,6 @@
     unreachable (`status` heard_ms_ago nil), and `contact_at` still says
     when the broker was last heard (the subscribe's answer), not "never".
 */
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,25 +73,6 @@ s_head(const nmirf_reply_t *r)
     return st;
 }
 
-/* Sends a raw control frame and returns the reply (caller destroys). */
-static nmirf_reply_t *
-s_raw(ha_agent_t *a, const uint8_t *buf, size_t len)
-{
-    zframe_t *f = zframe_new(buf, len);
-    HA_ASSERT(zframe_send(&f, a->ctl, 0) == 0);
-    zpoller_t *poller = zpoller_new(a->ctl, NULL);
-    void *ready = zpoller_wait(poller, 5000);
-    zpoller_destroy(&poller);
-    HA_ASSERTF(ready, "no answer to a raw control frame");
-    zframe_t *rf = zframe_recv(a->ctl);
-    char why[256] = "";
-    nmirf_reply_t *r =
-        rf ? nmirf_reply_decode(zframe_data(rf), zframe_size(rf), why, sizeof why) : NULL;
-    zframe_destroy(&rf);
-    HA_ASSERTF(r, "unreadable control reply: %s", why);
-    return r;
-}
-
 /* A `status` reply body, decoded with the codec. */
 static nmirf_ctl_status_t
 s_status(ha_agent_t *a)
@@ -107,101 +87,24 @@ s_status(ha_agent_t *a)
     return st;
 }
 
-/* A stand-in broker: a CURVE ROUTER with the broker's key on its request
-   endpoint, and a ZAP handler letting every key in. */
-typedef struct {
-    zsock_t *zap;    /* answers 200 */
-    zsock_t *router; /* the agent's requests */
-    zpoller_t *poller;
-    int subscribes; /* `subscribe` requests answered */
-} s_standin_t;
-
-static void
-s_standin_start(s_standin_t *st, h_broker_t *b)
-{
-    nmirf_key_t bk;
-    char path[PATH_MAX + 32], why[256] = "";
-    snprintf(path, sizeof path, "%s/keys/NMIRFD.key", b->dir);
-    HA_ASSERTF(nmirf_key_load(&bk, path, why, sizeof why) == 0, "broker key: %s", why);
-    st->subscribes = 0;
-    st->zap = zsock_new(ZMQ_REP);
-    HA_ASSERT(st->zap && zsock_bind(st->zap, "inproc://zeromq.zap.01") == 0);
-    st->router = zsock_new(ZMQ_ROUTER);
-    HA_ASSERT(st->router);
-    zsock_set_curve_server(st->router, 1);
-    zsock_set_curve_secretkey(st->router, bk.curve_sk);
-    zsock_set_zap_domain(st->router, "nmirf");
-    sodium_memzero(&bk, sizeof bk);
-    int bound = -1;
-    for (int i = 0; i < 50 && bound != 0; i++) { /* the port is just freed */
-        bound = zsock_bind(st->router, "%s", b->request_ep) >= 0 ? 0 : -1;
-        if (bound)
-            h_sleep_ms(100);
-    }
-    HA_ASSERTF(bound == 0, "cannot bind %s", b->request_ep);
-    st->poller = zpoller_new(st->zap, st->router, NULL);
-    HA_ASSERT(st->poller);
-}
-
-static void
-s_standin_stop(s_standin_t *st)
-{
-    zpoller_destroy(&st->poller);
-    zsock_destroy(&st->router);
-    zsock_destroy(&st->zap);
-}
-
-/* Serves the stand-in for up to ms: answers ZAP, answers the first
-   `subscribe` ok at sequence seq, and drops every other request
+/* Serves the stand-in st for up to ms: answers its first `subscribe` ok
+   at sequence seq (*subscribes counts them) and drops every other request
    unanswered (so a blocking read of the agent fails). */
 static void
-s_standin_serve(s_standin_t *st, uint64_t seq, int ms)
+s_standin_serve(ha_standin_t *st, int *subscribes, uint64_t seq, int ms)
 {
     int64_t end = zclock_mono() + ms;
     while (zclock_mono() < end) {
-        void *which = zpoller_wait(st->poller, 50);
-        if (which == st->zap) {
-            zmsg_t *req = zmsg_recv(st->zap);
-            HA_ASSERT(req && zmsg_size(req) >= 2);
-            char *version = zmsg_popstr(req), *request_id = zmsg_popstr(req);
-            zmsg_t *rep = zmsg_new();
-            zmsg_addstr(rep, "1.0");
-            zmsg_addstr(rep, request_id ? request_id : "");
-            zmsg_addstr(rep, "200");
-            zmsg_addstr(rep, "OK");
-            zmsg_addstr(rep, "");
-            zmsg_addmem(rep, NULL, 0);
-            HA_ASSERT(zmsg_send(&rep, st->zap) == 0);
-            free(version);
-            free(request_id);
-            zmsg_destroy(&req);
-            continue;
-        }
-        if (which != st->router)
-            continue;
-        zmsg_t *msg = zmsg_recv(st->router);
-        HA_ASSERT(msg);
-        zframe_t *rid = zmsg_first(msg), *env = zmsg_next(msg);
-        msgpack_zone zone;
-        msgpack_zone_init(&zone, 1024);
+        zmsg_t *msg = ha_standin_recv(st, (int)(end - zclock_mono()));
+        if (!msg)
+            break;
         nmirf_envelope_t e;
         bool has_id;
-        char why[128];
-        if (st->subscribes == 0 && zmsg_size(msg) == 3 &&
-            nmirf_envelope_decode(zframe_data(env), zframe_size(env), &zone, &e, &has_id,
-                                  why, sizeof why) == NMIRF_OK &&
-            has_id && strcmp(e.op, "subscribe") == 0) {
-            msgpack_sbuffer out;
-            msgpack_sbuffer_init(&out);
-            nmirf_reply_encode(&out, e.id, NMIRF_OK, NULL, seq, NULL, 0);
-            zmsg_t *rep = zmsg_new();
-            zmsg_addmem(rep, zframe_data(rid), zframe_size(rid));
-            zmsg_addmem(rep, out.data, out.size);
-            msgpack_sbuffer_destroy(&out);
-            HA_ASSERT(zmsg_send(&rep, st->router) == 0);
-            st->subscribes++;
+        if (*subscribes == 0 && ha_standin_envelope(msg, &e, &has_id) && has_id &&
+            strcmp(e.op, "subscribe") == 0) {
+            ha_standin_answer(st, msg, NMIRF_OK, NULL, seq);
+            (*subscribes)++;
         }
-        msgpack_zone_destroy(&zone);
         zmsg_destroy(&msg);
     }
 }
@@ -386,12 +289,12 @@ main(int argc, char **argv)
     }
     static const uint8_t v2[] = {0x82, 0xa1, 'v', 0x02, 0xa2, 'o', 'p',
                                  0xa6, 's',  't', 'a',  't',  'u', 's'};
-    r = s_raw(a, v2, sizeof v2);
+    r = ha_ctl_raw(a, 5000, "a raw frame", v2, sizeof v2);
     HA_ASSERTF(strcmp(r->code_name, "bad_version") == 0, "v 2 answered %s", r->code_name);
     nmirf_reply_destroy(&r);
     static const uint8_t legacy[] = {0x81, 0xa2, 'o', 'p', 0xa6, 's',
                                      't',  'a',  't', 'u', 's'};
-    r = s_raw(a, legacy, sizeof legacy);
+    r = ha_ctl_raw(a, 5000, "a raw frame", legacy, sizeof legacy);
     HA_ASSERTF(r->ok, "{op: status} without v answered %s", r->code_name);
     nmirf_reply_destroy(&r);
     h_note("%zu bad requests refused with their codes; v 2 bad_version; no v is v 1",
@@ -428,18 +331,18 @@ main(int argc, char **argv)
        agent's subscribe with a later sequence (the agent catches up with
        events.since) and never answers that read. */
     uint64_t before = (uint64_t)nmirf_now_ms();
-    s_standin_t sb;
-    s_standin_start(&sb, b);
-    for (int waited = 0; sb.subscribes == 0; waited += 200) {
+    ha_standin_t *sb = ha_standin_new(b, "200", "OK");
+    int subscribes = 0;
+    for (int waited = 0; subscribes == 0; waited += 200) {
         HA_ASSERTF(waited < 15000, "the agent never subscribed at the stand-in in 15 s");
-        s_standin_serve(&sb, seq + 5, 200);
+        s_standin_serve(sb, &subscribes, seq + 5, 200);
     }
     /* The read blocks the agent's loop, so this status may come only
        after it failed. */
     nmirf_ctl_status_t ss = s_status(a);
     for (int waited = 0; ss.has_heard; waited += 200) {
         HA_ASSERTF(waited < 15000, "the agent's read never failed at the stand-in");
-        s_standin_serve(&sb, seq + 5, 200);
+        s_standin_serve(sb, &subscribes, seq + 5, 200);
         ss = s_status(a);
     }
     r = ha_ctl(a, 5000, "rec.list", "{'scope': 'ours'}");
@@ -452,7 +355,7 @@ main(int argc, char **argv)
     HA_ASSERTF(st.contact_at >= before && st.contact_at <= (uint64_t)nmirf_now_ms(),
                "contact_at %llu is not the stand-in's subscribe answer (after %llu)",
                (unsigned long long)st.contact_at, (unsigned long long)before);
-    s_standin_stop(&sb);
+    ha_standin_destroy(&sb);
     h_note("a failed read: status heard_ms_ago nil, contact_at still the last contact");
 
     ha_agent_destroy(&a);

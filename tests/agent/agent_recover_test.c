@@ -48,8 +48,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sodium.h>
-
 #include "agent_common.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
@@ -67,31 +65,6 @@ s_queue(ha_agent_t *a, const char *rec, const char *narrative)
     H_EXPECT(r, "ok");
     HA_ASSERT(ag_bool(r, "queued"));
     nmirf_reply_destroy(&r);
-}
-
-/* The id of m's report with this narrative at b, 0 if none; fails if
-   there are several. */
-static uint64_t
-s_report_id(h_broker_t *b, h_entity_t *m, const char *narrative)
-{
-    nmirf_reply_t *r =
-        h_call(h_coord(b), "report.list", "{'entity':'%s','limit':10000}", m->id);
-    H_EXPECT(r, "ok");
-    const msgpack_object *reps = h_get(&r->body, "reports");
-    HA_ASSERT(reps && reps->type == MSGPACK_OBJECT_ARRAY);
-    uint64_t id = 0;
-    size_t n = 0;
-    for (uint32_t i = 0; i < reps->via.array.size; i++)
-        if (nmirf_mp_str_is(nmirf_mp_get(&reps->via.array.ptr[i], "narrative"),
-                            narrative)) {
-            const msgpack_object *o = nmirf_mp_get(&reps->via.array.ptr[i], "id");
-            HA_ASSERT(o && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER);
-            id = o->via.u64;
-            n++;
-        }
-    nmirf_reply_destroy(&r);
-    HA_ASSERTF(n <= 1, "report '%s' is at the broker %zu times", narrative, n);
-    return id;
 }
 
 /* Fails unless the agent's outbox is empty with nothing refused, and its
@@ -153,17 +126,6 @@ s_agent_key(ha_agent_t *a, h_entity_t *e)
                why);
 }
 
-/* True if the file at path holds needle. */
-static bool
-s_file_has(const char *path, const char *needle)
-{
-    size_t len;
-    char *text = nmirf_read_file(path, &len);
-    bool has = text && strstr(text, needle);
-    free(text);
-    return has;
-}
-
 /* How many times the file at path holds needle. */
 static size_t
 s_file_count(const char *path, const char *needle)
@@ -211,8 +173,8 @@ s_rotations(h_broker_t *b)
     s_agent_key(a, m3);
     ha_agent_restart(a);
     s_check_delivered(a);
-    HA_ASSERT(s_report_id(b, m3, "queued-before-rotation") != 0);
-    HA_ASSERT(s_file_has(a->log_path, "signed again"));
+    HA_ASSERT(ag_report_id(b, m3, "queued-before-rotation") != 0);
+    HA_ASSERT(ag_file_has(a->log_path, "signed again"));
     size_t resigned = s_file_count(a->log_path, "signed again"); /* 3.: no more */
     h_note("an entry queued before a rotation lands once after a restart with the new "
            "key");
@@ -223,7 +185,7 @@ s_rotations(h_broker_t *b)
     ag_wait_all_sent(a, 1);
     ha_agent_kill(a);
     HA_ASSERT(kill(b->pid, SIGCONT) == 0);
-    for (int waited = 0; s_report_id(b, m3, "committed-before-rotation") == 0;
+    for (int waited = 0; ag_report_id(b, m3, "committed-before-rotation") == 0;
          waited += 50) {
         HA_ASSERTF(waited < HA_WAIT_MS, "the broker never committed the report");
         h_sleep_ms(50);
@@ -233,7 +195,7 @@ s_rotations(h_broker_t *b)
     s_agent_key(a, m4);
     ha_agent_restart(a);
     s_check_delivered(a);
-    HA_ASSERT(s_report_id(b, m4, "committed-before-rotation") != 0);
+    HA_ASSERT(ag_report_id(b, m4, "committed-before-rotation") != 0);
     HA_ASSERTF(s_file_count(a->log_path, "signed again") == resigned,
                "a committed entry was signed again");
     h_note("an entry committed before a rotation, answer lost: the stored reply, once");
@@ -265,8 +227,8 @@ s_id_reused(h_broker_t *b)
     HA_ASSERT(!ag_bool(r, "queued") && h_u(&r->body, "report.id") == report);
     nmirf_reply_destroy(&r);
     s_check_delivered(a);
-    HA_ASSERT(s_report_id(b, m, "once") == report);
-    HA_ASSERTF(!s_file_has(a->log_path, "refused by the broker"),
+    HA_ASSERT(ag_report_id(b, m, "once") == report);
+    HA_ASSERTF(!ag_file_has(a->log_path, "refused by the broker"),
                "the repeated submit was sent again");
     h_note("a control submit repeating an id after a restart: the kept first reply");
     /* The acknowledgement pushed out of the kept list, then the same id
@@ -286,8 +248,8 @@ s_id_reused(h_broker_t *b)
     HA_ASSERT(h_len(&r->body, "pending") == 0 && h_len(&r->body, "refused") == 1);
     HA_ASSERT(h_is(&r->body, "refused.0.code", "id_reused"));
     nmirf_reply_destroy(&r);
-    HA_ASSERT(s_report_id(b, m, "other-body") == 0);
-    HA_ASSERT(s_report_id(b, m, "once") == report);
+    HA_ASSERT(ag_report_id(b, m, "other-body") == 0);
+    HA_ASSERT(ag_report_id(b, m, "once") == report);
     h_note("a control submit reusing an id with another body: refused id_reused, "
            "nothing changed");
     ha_agent_stop(a);
@@ -342,7 +304,7 @@ s_order(h_broker_t *b)
     s_queue(a, "OQ-0", "second");
     h_broker_restart(b);
     ag_wait_outbox_empty(a);
-    uint64_t first = s_report_id(b, m, "first"), second = s_report_id(b, m, "second");
+    uint64_t first = ag_report_id(b, m, "first"), second = ag_report_id(b, m, "second");
     HA_ASSERT(first && second);
     HA_ASSERTF(first < second, "queued first, landed as report %llu after %llu",
                (unsigned long long)first, (unsigned long long)second);
@@ -360,59 +322,23 @@ s_zap_unreadable(h_broker_t *b)
     H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec':'ZP-0','lead':'MZ'}");
     ha_agent_t *a = ha_agent_start(b, m, NULL);
     ag_wait_seq(a, h_seq(b));
-    nmirf_key_t bk;
-    char path[PATH_MAX + 32], why[256] = "";
-    snprintf(path, sizeof path, "%s/keys/NMIRFD.key", b->dir);
-    HA_ASSERTF(nmirf_key_load(&bk, path, why, sizeof why) == 0, "broker key: %s", why);
     h_broker_stop(b);
-    /* The broker's stand-in: its key, its endpoint, ZAP answering 300. */
-    zsock_t *zap = zsock_new(ZMQ_REP);
-    HA_ASSERT(zap && zsock_bind(zap, "inproc://zeromq.zap.01") == 0);
-    zsock_t *router = zsock_new(ZMQ_ROUTER);
-    HA_ASSERT(router);
-    zsock_set_curve_server(router, 1);
-    zsock_set_curve_secretkey(router, bk.curve_sk);
-    zsock_set_zap_domain(router, "nmirf");
-    int bound = -1;
-    for (int i = 0; i < 50 && bound != 0; i++) { /* the port is just freed */
-        bound = zsock_bind(router, "%s", b->request_ep) >= 0 ? 0 : -1;
-        if (bound)
-            h_sleep_ms(100);
-    }
-    HA_ASSERTF(bound == 0, "cannot bind %s", b->request_ep);
-    /* Answer 300 to the agent's handshake. */
-    int asked = 0;
+    /* The broker's stand-in: its key, its endpoint, ZAP answering 300 to
+       the agent's handshake. */
+    ha_standin_t *st = ha_standin_new(b, "300", "the broker cannot read its store");
     int64_t end = zclock_mono() + 15000;
-    zpoller_t *poller = zpoller_new(zap, NULL);
-    while (asked < 1 && zclock_mono() < end) {
-        if (!zpoller_wait(poller, 200))
-            continue;
-        zmsg_t *req = zmsg_recv(zap);
-        HA_ASSERT(req && zmsg_size(req) >= 2);
-        char *version = zmsg_popstr(req), *request_id = zmsg_popstr(req);
-        zmsg_t *rep = zmsg_new();
-        zmsg_addstr(rep, "1.0");
-        zmsg_addstr(rep, request_id ? request_id : "");
-        zmsg_addstr(rep, "300");
-        zmsg_addstr(rep, "the broker cannot read its store");
-        zmsg_addstr(rep, "");
-        zmsg_addmem(rep, NULL, 0);
-        HA_ASSERT(zmsg_send(&rep, zap) == 0);
-        free(version);
-        free(request_id);
+    while (ha_standin_zap_count(st) < 1 && zclock_mono() < end) {
+        zmsg_t *req = ha_standin_recv(st, 200); /* none gets through a 300 */
         zmsg_destroy(&req);
-        asked++;
     }
-    zpoller_destroy(&poller);
+    int asked = ha_standin_zap_count(st);
     HA_ASSERTF(asked == 1, "the agent never came to the stand-in in 15 s");
     h_sleep_ms(1000);
     nmirf_reply_t *r = ha_ctl(a, 5000, "status", NULL);
     HA_ASSERTF(!ag_bool(r, "key_refused"), "ZAP status 300 taken as a refused key");
     nmirf_reply_destroy(&r);
-    HA_ASSERT(!s_file_has(a->log_path, "refused this agent's key"));
-    zsock_destroy(&router);
-    zsock_destroy(&zap);
-    sodium_memzero(&bk, sizeof bk);
+    HA_ASSERT(!ag_file_has(a->log_path, "refused this agent's key"));
+    ha_standin_destroy(&st);
     h_broker_restart(b);
     /* libzmq 4.3 answers a 300 by a silent hold, not an ERROR: the agent
        sees no refusal, and its handshake times out (ZMQ_HANDSHAKE_IVL,
@@ -423,62 +349,11 @@ s_zap_unreadable(h_broker_t *b)
     H_EXPECT(r, "ok");
     HA_ASSERTF(!ag_bool(r, "queued"), "the agent never got back to the broker");
     nmirf_reply_destroy(&r);
-    HA_ASSERT(s_report_id(b, m, "after-300") != 0);
+    HA_ASSERT(ag_report_id(b, m, "after-300") != 0);
     h_note("ZAP status 300: not a refused key; the agent got through once the broker "
            "was back");
     ha_agent_stop(a);
     ha_agent_destroy(&a);
-}
-
-/* The stand-in broker of 8.: a CURVE ROUTER with the broker's key on its
-   endpoint, and a ZAP handler letting every key in. */
-typedef struct {
-    zsock_t *zap;    /* answers 200 */
-    zsock_t *router; /* the agent's requests */
-    zpoller_t *poller;
-} s_standin_t;
-
-static void
-s_standin_start(s_standin_t *st, h_broker_t *b)
-{
-    nmirf_key_t bk;
-    char path[PATH_MAX + 32], why[256] = "";
-    snprintf(path, sizeof path, "%s/keys/NMIRFD.key", b->dir);
-    HA_ASSERTF(nmirf_key_load(&bk, path, why, sizeof why) == 0, "broker key: %s", why);
-    st->zap = zsock_new(ZMQ_REP);
-    HA_ASSERT(st->zap && zsock_bind(st->zap, "inproc://zeromq.zap.01") == 0);
-    st->router = zsock_new(ZMQ_ROUTER);
-    HA_ASSERT(st->router);
-    zsock_set_curve_server(st->router, 1);
-    zsock_set_curve_secretkey(st->router, bk.curve_sk);
-    zsock_set_zap_domain(st->router, "nmirf");
-    sodium_memzero(&bk, sizeof bk);
-    int bound = -1;
-    for (int i = 0; i < 50 && bound != 0; i++) { /* the port is just freed */
-        bound = zsock_bind(st->router, "%s", b->request_ep) >= 0 ? 0 : -1;
-        if (bound)
-            h_sleep_ms(100);
-    }
-    HA_ASSERTF(bound == 0, "cannot bind %s", b->request_ep);
-    st->poller = zpoller_new(st->zap, st->router, NULL);
-    HA_ASSERT(st->poller);
-}
-
-static void
-s_standin_stop(s_standin_t *st)
-{
-    zpoller_destroy(&st->poller);
-    zsock_destroy(&st->router);
-    zsock_destroy(&st->zap);
-}
-
-/* The envelope frame of a request at the stand-in, [routing id][envelope]
-   [sig]. */
-static zframe_t *
-s_env_frame(zmsg_t *msg)
-{
-    zmsg_first(msg);
-    return zmsg_next(msg);
 }
 
 /* Waits up to 15 s for the agent's next report.submit at the stand-in
@@ -486,49 +361,26 @@ s_env_frame(zmsg_t *msg)
    ([routing id][envelope][sig]), and in *signer_p 1 if it is signed with
    old_pk, 2 if with new_pk, 0 if with neither. */
 static zmsg_t *
-s_standin_next_submit(s_standin_t *st, const uint8_t *old_pk, const uint8_t *new_pk,
+s_standin_next_submit(ha_standin_t *st, const uint8_t *old_pk, const uint8_t *new_pk,
                       int *signer_p)
 {
     int64_t end = zclock_mono() + 15000;
-    while (zclock_mono() < end) {
-        void *which = zpoller_wait(st->poller, 200);
-        if (which == st->zap) {
-            zmsg_t *req = zmsg_recv(st->zap);
-            HA_ASSERT(req && zmsg_size(req) >= 2);
-            char *version = zmsg_popstr(req), *request_id = zmsg_popstr(req);
-            zmsg_t *rep = zmsg_new();
-            zmsg_addstr(rep, "1.0");
-            zmsg_addstr(rep, request_id ? request_id : "");
-            zmsg_addstr(rep, "200");
-            zmsg_addstr(rep, "OK");
-            zmsg_addstr(rep, "");
-            zmsg_addmem(rep, NULL, 0);
-            HA_ASSERT(zmsg_send(&rep, st->zap) == 0);
-            free(version);
-            free(request_id);
-            zmsg_destroy(&req);
-            continue;
-        }
-        if (which != st->router)
-            continue;
-        zmsg_t *msg = zmsg_recv(st->router);
-        HA_ASSERT(msg);
-        zframe_t *env = zmsg_size(msg) == 3 ? s_env_frame(msg) : NULL;
-        zframe_t *sig = env ? zmsg_last(msg) : NULL;
-        msgpack_zone zone;
-        msgpack_zone_init(&zone, 1024);
+    for (int64_t left; (left = end - zclock_mono()) > 0;) {
+        zmsg_t *msg = ha_standin_recv(st, (int)left);
+        if (!msg)
+            break;
         nmirf_envelope_t e;
         bool has_id;
-        char why[128];
-        bool submit = sig && zframe_size(sig) == NMIRF_SIG_LEN &&
-                      nmirf_envelope_decode(zframe_data(env), zframe_size(env), &zone, &e,
-                                            &has_id, why, sizeof why) == NMIRF_OK &&
+        zframe_t *sig = zmsg_last(msg);
+        bool submit = ha_standin_envelope(msg, &e, &has_id) &&
+                      zframe_size(sig) == NMIRF_SIG_LEN &&
                       strcmp(e.op, "report.submit") == 0;
-        msgpack_zone_destroy(&zone);
         if (!submit) { /* its subscription: never answered here */
             zmsg_destroy(&msg);
             continue;
         }
+        zmsg_first(msg);
+        zframe_t *env = zmsg_next(msg);
         *signer_p = nmirf_signature_ok(zframe_data(env), zframe_size(env),
                                        zframe_data(sig), old_pk)
                         ? 1
@@ -544,28 +396,10 @@ s_standin_next_submit(s_standin_t *st, const uint8_t *old_pk, const uint8_t *new
 
 /* Answers req (a report.submit received by the stand-in) bad_signature. */
 static void
-s_standin_bad_signature(s_standin_t *st, zmsg_t **req_p)
+s_standin_bad_signature(ha_standin_t *st, zmsg_t **req_p)
 {
-    zmsg_t *req = *req_p;
-    msgpack_zone zone;
-    msgpack_zone_init(&zone, 1024);
-    nmirf_envelope_t e;
-    bool has_id;
-    char why[128];
-    zframe_t *env = s_env_frame(req);
-    HA_ASSERT(nmirf_envelope_decode(zframe_data(env), zframe_size(env), &zone, &e,
-                                    &has_id, why, sizeof why) == NMIRF_OK);
-    msgpack_zone_destroy(&zone);
-    msgpack_sbuffer out;
-    msgpack_sbuffer_init(&out);
-    nmirf_reply_encode(&out, e.id, NMIRF_E_BAD_SIGNATURE, "the signature does not verify",
-                       0, NULL, 0);
-    zframe_t *routing_id = zmsg_pop(req);
-    zmsg_t *rep = zmsg_new();
-    zmsg_append(rep, &routing_id);
-    zmsg_addmem(rep, out.data, out.size);
-    msgpack_sbuffer_destroy(&out);
-    HA_ASSERT(zmsg_send(&rep, st->router) == 0);
+    ha_standin_answer(st, *req_p, NMIRF_E_BAD_SIGNATURE, "the signature does not verify",
+                      0);
     zmsg_destroy(req_p);
 }
 
@@ -585,8 +419,7 @@ s_stale_bad_signature(h_broker_t *b)
     s_rotate(b, m, m2);
     h_broker_stop(b);
     s_agent_key(a, m2);
-    s_standin_t st;
-    s_standin_start(&st, b);
+    ha_standin_t *st = ha_standin_new(b, "200", "OK");
     ha_agent_restart(a);
     /* Two copies of the old bytes (the first send and a resend on the
        backoff: nothing is answered yet), and any more sent meanwhile. */
@@ -594,17 +427,15 @@ s_stale_bad_signature(h_broker_t *b)
     HA_ASSERT(old);
     int signer = 0;
     while (zlist_size(old) < 2) {
-        zmsg_t *req =
-            s_standin_next_submit(&st, m->key.sign_pk, m2->key.sign_pk, &signer);
+        zmsg_t *req = s_standin_next_submit(st, m->key.sign_pk, m2->key.sign_pk, &signer);
         HA_ASSERTF(signer == 1, "bytes not signed with the old key before any answer");
         zlist_append(old, req);
     }
     zmsg_t *first = zlist_pop(old);
-    s_standin_bad_signature(&st, &first);
+    s_standin_bad_signature(st, &first);
     /* The bytes signed again come, after any further old copies. */
     for (;;) {
-        zmsg_t *req =
-            s_standin_next_submit(&st, m->key.sign_pk, m2->key.sign_pk, &signer);
+        zmsg_t *req = s_standin_next_submit(st, m->key.sign_pk, m2->key.sign_pk, &signer);
         HA_ASSERTF(signer != 0, "bytes signed with neither key");
         if (signer == 2) {
             zmsg_destroy(&req);
@@ -617,7 +448,7 @@ s_stale_bad_signature(h_broker_t *b)
     size_t stale = zlist_size(old);
     zmsg_t *req;
     while ((req = zlist_pop(old)))
-        s_standin_bad_signature(&st, &req);
+        s_standin_bad_signature(st, &req);
     zlist_destroy(&old);
     /* Until the agent has taken them: refused (the race), or each logged
        as an old copy's. */
@@ -638,10 +469,10 @@ s_stale_bad_signature(h_broker_t *b)
                                                                  : "another code");
     HA_ASSERT(h_len(&r->body, "pending") == 1);
     nmirf_reply_destroy(&r);
-    s_standin_stop(&st);
+    ha_standin_destroy(&st);
     h_broker_restart(b);
     s_check_delivered(a);
-    HA_ASSERT(s_report_id(b, m2, "stale-bad-signature") != 0);
+    HA_ASSERT(ag_report_id(b, m2, "stale-bad-signature") != 0);
     h_note("late bad_signature answers to the old bytes (%zu) after the entry was signed "
            "again: still pending, landed once",
            stale);
@@ -654,12 +485,7 @@ main(int argc, char **argv)
 {
     ha_init(argc, argv, 170);
     /* Fixed ports, so the restarted broker is where the agents look. */
-    static char req_ep[64], ev_ep[64];
-    snprintf(req_ep, sizeof req_ep, "tcp://127.0.0.1:%d", ha_free_port());
-    snprintf(ev_ep, sizeof ev_ep, "tcp://127.0.0.1:%d", ha_free_port());
-    const char *args[] = {"-r", req_ep, "-e", ev_ep, NULL};
-    h_broker_t *b = h_broker_start_with(NULL, args);
-    HA_ASSERTF(strcmp(b->request_ep, req_ep) == 0, "broker bound %s", b->request_ep);
+    h_broker_t *b = ha_broker_start_fixed(NULL);
     s_id_reused(b);
     s_late_enrolment(b);
     s_order(b);

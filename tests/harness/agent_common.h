@@ -1,10 +1,15 @@
-/*  agent_common - small waits shared by the agent tests (header only). */
+/*  agent_common - small waits and checks shared by the agent tests
+    (header only). */
 #ifndef NMIRF_AGENT_COMMON_H
 #define NMIRF_AGENT_COMMON_H
+
+#include <stdlib.h>
+#include <string.h>
 
 #include "agent_harness.h"
 #include "nmirf_control.h"
 #include "nmirf_mp.h"
+#include "nmirf_util.h"
 
 /* The bool under key of the status reply body. */
 static inline bool
@@ -99,19 +104,9 @@ ag_submit_id(ha_agent_t *a, const uint8_t id[NMIRF_ID_LEN], const char *rec,
     req.submit.wait_ms = wait_ms;
     HA_ASSERT(nmirf_ctl_request_encode(&out, &req) == 0);
     msgpack_sbuffer_destroy(&body);
-    zframe_t *f = zframe_new(out.data, out.size);
+    nmirf_reply_t *r = ha_ctl_raw(a, (int)wait_ms + 10000, "a control submit",
+                                  (const uint8_t *)out.data, out.size);
     msgpack_sbuffer_destroy(&out);
-    HA_ASSERT(zframe_send(&f, a->ctl, 0) == 0);
-    zpoller_t *poller = zpoller_new(a->ctl, NULL);
-    void *ready = zpoller_wait(poller, (int)wait_ms + 10000);
-    zpoller_destroy(&poller);
-    HA_ASSERTF(ready, "no answer to a control submit");
-    zframe_t *rf = zframe_recv(a->ctl);
-    char why[256] = "";
-    nmirf_reply_t *r =
-        rf ? nmirf_reply_decode(zframe_data(rf), zframe_size(rf), why, sizeof why) : NULL;
-    zframe_destroy(&rf);
-    HA_ASSERTF(r, "unreadable control reply: %s", why);
     h_remember("submit", r);
     return r;
 }
@@ -131,6 +126,54 @@ ag_wait_status(ha_agent_t *a, const char *key, bool want)
         h_sleep_ms(50);
     }
     return v;
+}
+
+/* How many of m's reports at b have this narrative; the id of the last
+   one in *id (0 if none; id may be NULL). */
+static inline size_t
+ag_report_count(h_broker_t *b, h_entity_t *m, const char *narrative, uint64_t *id)
+{
+    nmirf_reply_t *r =
+        h_call(h_coord(b), "report.list", "{'entity':'%s','limit':10000}", m->id);
+    H_EXPECT(r, "ok");
+    const msgpack_object *reps = h_get(&r->body, "reports");
+    HA_ASSERT(reps && reps->type == MSGPACK_OBJECT_ARRAY);
+    size_t n = 0;
+    if (id)
+        *id = 0;
+    for (uint32_t i = 0; i < reps->via.array.size; i++)
+        if (nmirf_mp_str_is(nmirf_mp_get(&reps->via.array.ptr[i], "narrative"),
+                            narrative)) {
+            const msgpack_object *o = nmirf_mp_get(&reps->via.array.ptr[i], "id");
+            HA_ASSERT(!id || (o && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER));
+            if (id)
+                *id = o->via.u64;
+            n++;
+        }
+    nmirf_reply_destroy(&r);
+    return n;
+}
+
+/* The id of m's report with this narrative at b, 0 if none; fails if
+   there are several (each write lands once). */
+static inline uint64_t
+ag_report_id(h_broker_t *b, h_entity_t *m, const char *narrative)
+{
+    uint64_t id;
+    size_t n = ag_report_count(b, m, narrative, &id);
+    HA_ASSERTF(n <= 1, "report '%s' is at the broker %zu times", narrative, n);
+    return id;
+}
+
+/* True if the file at path (an agent's log) holds needle. */
+static inline bool
+ag_file_has(const char *path, const char *needle)
+{
+    size_t len;
+    char *text = nmirf_read_file(path, &len);
+    bool has = text && strstr(text, needle);
+    free(text);
+    return has;
 }
 
 #endif

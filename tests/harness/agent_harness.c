@@ -20,6 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "nmirf_control.h"
 #include "nmirf_digest.h"
 #include "nmirf_mp.h"
@@ -28,6 +30,8 @@
 #define S_MAX_AGENTS 8        /* agents one test may run at once */
 #define S_START_WAIT_MS 10000 /* the control socket must appear within this */
 #define S_STOP_WAIT_MS 10000  /* SIGTERM must end the agent within this */
+#define S_MAX_FIXED 8         /* fixed-port brokers one test may start */
+#define S_BIND_TRIES 50       /* a stand-in binds the port just freed: 50 x 100 ms */
 
 static const char *s_agent_bin;            /* nmirf-agent */
 static const char *s_nmirf_bin;            /* nmirf, or NULL */
@@ -324,20 +328,28 @@ ha_ctl(ha_agent_t *a, int timeout_ms, const char *op, const char *fmt, ...)
         msgpack_sbuffer_free(body);
     } else
         nmirf_ctl_request_pack(&out, op, NULL, 0);
-    zframe_t *f = zframe_new(out.data, out.size);
+    nmirf_reply_t *r = ha_ctl_raw(a, timeout_ms, op, (const uint8_t *)out.data, out.size);
     msgpack_sbuffer_destroy(&out);
-    HA_ASSERTF(zframe_send(&f, a->ctl, 0) == 0, "control send %s", op);
+    h_remember(op, r);
+    return r;
+}
+
+nmirf_reply_t *
+ha_ctl_raw(ha_agent_t *a, int timeout_ms, const char *what, const uint8_t *buf,
+           size_t len)
+{
+    zframe_t *f = zframe_new(buf, len);
+    HA_ASSERTF(zframe_send(&f, a->ctl, 0) == 0, "control send %s", what);
     zpoller_t *poller = zpoller_new(a->ctl, NULL);
     void *ready = zpoller_wait(poller, timeout_ms);
     zpoller_destroy(&poller);
-    HA_ASSERTF(ready, "no control reply to %s within %d ms", op, timeout_ms);
+    HA_ASSERTF(ready, "no control reply to %s within %d ms", what, timeout_ms);
     zframe_t *rf = zframe_recv(a->ctl);
     char why[256] = "";
     nmirf_reply_t *r =
         rf ? nmirf_reply_decode(zframe_data(rf), zframe_size(rf), why, sizeof why) : NULL;
     zframe_destroy(&rf);
-    HA_ASSERTF(r, "unreadable control reply to %s: %s", op, why);
-    h_remember(op, r);
+    HA_ASSERTF(r, "unreadable control reply to %s: %s", what, why);
     return r;
 }
 
@@ -400,6 +412,29 @@ ha_free_port(void)
     return h_free_port();
 }
 
+h_broker_t *
+ha_broker_start_fixed(const char *const *extra)
+{
+    /* The endpoints outlive the call: the broker's args point to them. */
+    static char eps[S_MAX_FIXED][2][64];
+    static size_t used;
+    HA_ASSERTF(used < S_MAX_FIXED, "more than %d fixed-port brokers", S_MAX_FIXED);
+    char *req_ep = eps[used][0], *ev_ep = eps[used][1];
+    used++;
+    snprintf(req_ep, sizeof eps[0][0], "tcp://127.0.0.1:%d", ha_free_port());
+    snprintf(ev_ep, sizeof eps[0][1], "tcp://127.0.0.1:%d", ha_free_port());
+    const char *args[H_MAX_ARGS + 1] = {"-r", req_ep, "-e", ev_ep};
+    size_t n = 4;
+    for (size_t i = 0; extra && extra[i]; i++) {
+        HA_ASSERTF(n < H_MAX_ARGS, "too many broker arguments");
+        args[n++] = extra[i];
+    }
+    args[n] = NULL;
+    h_broker_t *b = h_broker_start_with(NULL, args);
+    HA_ASSERTF(strcmp(b->request_ep, req_ep) == 0, "broker bound %s", b->request_ep);
+    return b;
+}
+
 h_entity_t *
 ha_setup_ministry(h_broker_t *b, const char *id, const char *prefix, size_t n)
 {
@@ -420,4 +455,138 @@ ha_setup_ministry(h_broker_t *b, const char *id, const char *prefix, size_t n)
         free(json);
     }
     return m;
+}
+
+struct ha_standin_t {
+    zsock_t *zap;       /* REP on the ZAP endpoint, answers zap_status */
+    zsock_t *router;    /* the agent's requests */
+    zpoller_t *poller;  /* both */
+    char zap_status[8]; /* ZAP status code it answers */
+    char zap_text[128]; /* and its status text */
+    int zap_count;      /* ZAP requests answered */
+};
+
+ha_standin_t *
+ha_standin_new(h_broker_t *b, const char *zap_status, const char *zap_text)
+{
+    ha_standin_t *st = calloc(1, sizeof *st);
+    HA_ASSERT(st);
+    snprintf(st->zap_status, sizeof st->zap_status, "%s", zap_status);
+    snprintf(st->zap_text, sizeof st->zap_text, "%s", zap_text);
+    nmirf_key_t bk;
+    char path[PATH_MAX + 32], why[256] = "";
+    snprintf(path, sizeof path, "%s/keys/NMIRFD.key", b->dir);
+    HA_ASSERTF(nmirf_key_load(&bk, path, why, sizeof why) == 0, "broker key: %s", why);
+    st->zap = zsock_new(ZMQ_REP);
+    HA_ASSERT(st->zap && zsock_bind(st->zap, "inproc://zeromq.zap.01") == 0);
+    st->router = zsock_new(ZMQ_ROUTER);
+    HA_ASSERT(st->router);
+    zsock_set_curve_server(st->router, 1);
+    zsock_set_curve_secretkey(st->router, bk.curve_sk);
+    zsock_set_zap_domain(st->router, "nmirf");
+    sodium_memzero(&bk, sizeof bk);
+    int bound = -1;
+    for (int i = 0; i < S_BIND_TRIES && bound != 0; i++) { /* the port is just freed */
+        bound = zsock_bind(st->router, "%s", b->request_ep) >= 0 ? 0 : -1;
+        if (bound)
+            h_sleep_ms(100);
+    }
+    HA_ASSERTF(bound == 0, "cannot bind %s", b->request_ep);
+    st->poller = zpoller_new(st->zap, st->router, NULL);
+    HA_ASSERT(st->poller);
+    return st;
+}
+
+void
+ha_standin_destroy(ha_standin_t **st_p)
+{
+    ha_standin_t *st = *st_p;
+    if (!st)
+        return;
+    zpoller_destroy(&st->poller);
+    zsock_destroy(&st->router);
+    zsock_destroy(&st->zap);
+    free(st);
+    *st_p = NULL;
+}
+
+/* Answers one ZAP request (ZMQ RFC 27) with the stand-in's status. */
+static void
+s_standin_zap(ha_standin_t *st)
+{
+    zmsg_t *req = zmsg_recv(st->zap);
+    HA_ASSERT(req && zmsg_size(req) >= 2);
+    char *version = zmsg_popstr(req), *request_id = zmsg_popstr(req);
+    zmsg_t *rep = zmsg_new();
+    zmsg_addstr(rep, "1.0");
+    zmsg_addstr(rep, request_id ? request_id : "");
+    zmsg_addstr(rep, st->zap_status);
+    zmsg_addstr(rep, st->zap_text);
+    zmsg_addstr(rep, "");
+    zmsg_addmem(rep, NULL, 0);
+    HA_ASSERT(zmsg_send(&rep, st->zap) == 0);
+    free(version);
+    free(request_id);
+    zmsg_destroy(&req);
+    st->zap_count++;
+}
+
+zmsg_t *
+ha_standin_recv(ha_standin_t *st, int ms)
+{
+    int64_t end = zclock_mono() + ms;
+    while (zclock_mono() < end) {
+        /* In slices, so the deadline holds whatever comes. */
+        int64_t left = end - zclock_mono();
+        void *which = zpoller_wait(st->poller, left < 50 ? (int)left : 50);
+        if (which == st->zap)
+            s_standin_zap(st);
+        else if (which == st->router) {
+            zmsg_t *msg = zmsg_recv(st->router);
+            HA_ASSERT(msg);
+            return msg;
+        }
+    }
+    return NULL;
+}
+
+int
+ha_standin_zap_count(const ha_standin_t *st)
+{
+    return st->zap_count;
+}
+
+bool
+ha_standin_envelope(zmsg_t *req, nmirf_envelope_t *e, bool *has_id)
+{
+    if (zmsg_size(req) != 3)
+        return false;
+    zmsg_first(req);
+    zframe_t *env = zmsg_next(req);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 1024);
+    char why[128];
+    bool ok = nmirf_envelope_decode(zframe_data(env), zframe_size(env), &zone, e, has_id,
+                                    why, sizeof why) == NMIRF_OK;
+    msgpack_zone_destroy(&zone);
+    e->body.type = MSGPACK_OBJECT_NIL; /* it was in the zone */
+    return ok;
+}
+
+void
+ha_standin_answer(ha_standin_t *st, zmsg_t *req, nmirf_code_t code, const char *message,
+                  uint64_t seq)
+{
+    nmirf_envelope_t e;
+    bool has_id;
+    HA_ASSERT(ha_standin_envelope(req, &e, &has_id));
+    msgpack_sbuffer out;
+    msgpack_sbuffer_init(&out);
+    nmirf_reply_encode(&out, e.id, code, message, seq, NULL, 0);
+    zframe_t *rid = zmsg_first(req);
+    zmsg_t *rep = zmsg_new();
+    zmsg_addmem(rep, zframe_data(rid), zframe_size(rid));
+    zmsg_addmem(rep, out.data, out.size);
+    msgpack_sbuffer_destroy(&out);
+    HA_ASSERT(zmsg_send(&rep, st->router) == 0);
 }

@@ -8,6 +8,11 @@
     ipc://DIR/data/notify.sock. HA_ASSERT prints every agent's log before
     failing through h_fail (which prints the brokers' logs); the watchdog
     of h_init does the same.
+
+    A stand-in broker (ha_standin_t) takes a stopped broker's place: a
+    CURVE ROUTER with the broker's key on its request endpoint, and a ZAP
+    handler answering every handshake with one status. The test reads
+    the agent's requests from it and answers the ones it chooses.
 */
 #ifndef NMIRF_AGENT_HARNESS_H
 #define NMIRF_AGENT_HARNESS_H
@@ -20,6 +25,7 @@
 
 #include "harness.h"
 #include "nmirf_notify.h"
+#include "nmirf_wire.h"
 
 #define HA_WAIT_MS 20000 /* a condition a test waits for must hold within this */
 
@@ -99,6 +105,13 @@ void ha_agent_destroy(ha_agent_t **a_p);
 nmirf_reply_t *ha_ctl(ha_agent_t *a, int timeout_ms, const char *op, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Sends one control frame as it is (buf, len: borrowed; tests send what
+   the agent must refuse) and waits up to timeout_ms for the reply (caller
+   destroys); what names the request in a failure. Fails the test on
+   timeout or an unreadable reply. */
+nmirf_reply_t *ha_ctl_raw(ha_agent_t *a, int timeout_ms, const char *what,
+                          const uint8_t *buf, size_t len);
+
 /* A SUB on the agent's notification socket, subscribed to "n". */
 zsock_t *ha_notify_sub(ha_agent_t *a);
 
@@ -117,9 +130,47 @@ void ha_agent_digest(ha_agent_t *a, uint8_t out[NMIRF_HASH_LEN], uint64_t *seq);
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
 int ha_free_port(void);
 
+/* Starts a broker (no coordinator given) on request and events ports of
+   127.0.0.1 chosen here and given to it (-r, -e: its args[0..3]), so that
+   a restarted broker is where its agents look; extra: more nmirfd
+   arguments (NULL-ended, borrowed for the broker's life), its args[4..].
+   Fails the test unless it bound them. At most 8 per test. */
+h_broker_t *ha_broker_start_fixed(const char *const *extra);
+
 /* Enrolls ministry id, imports recs PREFIX-0..n-1 (without assigning)
    through b's coordinator. Returns the ministry. */
 h_entity_t *ha_setup_ministry(h_broker_t *b, const char *id, const char *prefix,
                               size_t n);
+
+/* A stand-in broker (opaque). */
+typedef struct ha_standin_t ha_standin_t;
+
+/* Binds a stand-in on b's request endpoint with b's key (b is stopped:
+   the bind is retried for up to 5 s while the port is freed), its ZAP
+   handler answering zap_status ("200", "300", ...) with zap_text (both
+   borrowed). Fails the test if it cannot. Destroy with
+   ha_standin_destroy. */
+ha_standin_t *ha_standin_new(h_broker_t *b, const char *zap_status, const char *zap_text);
+
+/* Closes the stand-in's sockets and frees it; sets *st_p to NULL. */
+void ha_standin_destroy(ha_standin_t **st_p);
+
+/* Waits up to ms for the next request at the stand-in, answering every
+   ZAP request on the way. Returns it as received, [routing id][envelope]
+   [sig] when well formed (caller destroys), or NULL if none came. */
+zmsg_t *ha_standin_recv(ha_standin_t *st, int ms);
+
+/* How many ZAP requests the stand-in has answered. */
+int ha_standin_zap_count(const ha_standin_t *st);
+
+/* Decodes the envelope of req (borrowed, as ha_standin_recv returned it)
+   into *e, without its body (e->body nil). Returns false if req is not
+   three frames or its envelope does not decode. */
+bool ha_standin_envelope(zmsg_t *req, nmirf_envelope_t *e, bool *has_id);
+
+/* Answers req (borrowed; its envelope must decode) with code, message
+   (NULL for none) and seq, without a body, to its routing id. */
+void ha_standin_answer(ha_standin_t *st, zmsg_t *req, nmirf_code_t code,
+                       const char *message, uint64_t seq);
 
 #endif
