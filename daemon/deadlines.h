@@ -22,11 +22,12 @@
 #include <stdint.h>
 
 #include "events.h"
+#include "nmirf_schema.h"
 #include "store.h"
 
-#define DEADLINES_DUE_SOON_DAYS 14 /* default horizon, days */
-#define DEADLINES_PERIOD_MS 60000  /* default scan period */
-#define DEADLINES_SCAN_MAX 10000   /* events one scan makes, at most */
+#define DEADLINES_DUE_SOON_DAYS NMIRF_DUE_SOON_DEFAULT /* default horizon, days */
+#define DEADLINES_PERIOD_MS 60000                      /* default scan period */
+#define DEADLINES_SCAN_MAX 10000 /* events one scan makes, at most */
 
 /* The broker's clock for deadlines, ms since the epoch. Test hook: when
    the environment names NMIRFD_CLOCK_FILE, the file's content (epoch ms,

@@ -35,7 +35,6 @@
 #define NMIRF_CONTROL_VERSION 1                /* `v` of a request */
 #define NMIRF_CONTROL_MAX (2 * 1024 * 1024)    /* one request frame, bytes */
 #define NMIRF_CONTROL_WAIT_MAX_MS 600000       /* longest wait_ms of a submit */
-#define NMIRF_CONTROL_DUE_SOON_DEFAULT 14      /* due-soon horizon, the broker's */
 #define NMIRF_CONTROL_LIMIT_DEFAULT 50         /* rec.list page, items */
 #define NMIRF_CONTROL_LIMIT_MAX 500            /* largest rec.list page */
 #define NMIRF_CONTROL_OFFSET_MAX 1000000000ULL /* largest rec.list offset */

@@ -56,8 +56,10 @@
 /* `limit` of events.since: a page of the log, the rest fetched again. */
 #define NMIRF_EVENTS_DEFAULT 1000
 #define NMIRF_EVENTS_MAX 10000
-/* stats: due_soon_days at most ten years (its default is the broker's
-   reminder horizon, a setting), and the overdue / due-soon lists. */
+/* due_soon_days: the broker's reminder horizon by default (its setting
+   due_soon_days, whose default this is; the agent's `mine` and queries
+   take the same), at most ten years; and stats' overdue / due-soon lists. */
+#define NMIRF_DUE_SOON_DEFAULT 14
 #define NMIRF_DUE_SOON_MAX 3650
 #define NMIRF_STATS_LIST_DEFAULT 1000
 #define NMIRF_STATS_LIST_MAX 10000

@@ -288,7 +288,7 @@ s_clock(const nmirf_ctl_clock_t *c, char today[11], uint64_t *horizon)
         memcpy(today, c->today, 11);
     else
         nmirf_date_of(nmirf_now_ms(), today);
-    *horizon = c->has_due_soon ? c->due_soon_days : NMIRF_CONTROL_DUE_SOON_DEFAULT;
+    *horizon = c->has_due_soon ? c->due_soon_days : NMIRF_DUE_SOON_DEFAULT;
 }
 
 /* status {}: where the replica and the outbox stand. */

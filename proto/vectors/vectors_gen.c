@@ -486,6 +486,22 @@ s_msgpack_checks(void)
          NMIRF_E_BAD_MSGPACK);
 }
 
+/* Writes a vector file's root (taken) to path, or to stdout when path is
+   NULL: indented, keys in the order packed, one newline at the end, so a
+   regenerated file compares byte for byte. Returns 0, or 1 if it could
+   not be written. */
+static int
+s_write_root(json_t *root, const char *path)
+{
+    FILE *out = path ? fopen(path, "w") : stdout;
+    int rc = !out || json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
+             fputc('\n', out) == EOF;
+    if (out && out != stdout && fclose(out) != 0)
+        rc = 1;
+    json_decref(root);
+    return rc;
+}
+
 /* --- the control protocol (proto/CONTROL.md): vectors/control.json ---- */
 
 /* A control request case: the codec's bytes for req. */
@@ -779,14 +795,7 @@ s_control(const char *path)
                              "nmirf-agent control protocol v1 golden vectors; see "
                              "proto/vectors/README.md and proto/CONTROL.md",
                              "control", NMIRF_CONTROL_VERSION, "cases", s_cases);
-    FILE *out = path ? fopen(path, "w") : stdout;
-    if (!out || json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
-        return 1;
-    fputc('\n', out);
-    if (out != stdout)
-        fclose(out);
-    json_decref(root);
-    return 0;
+    return s_write_root(root, path);
 }
 
 /* --- the agent's notifications (CONTROL.md section 6): notify.json ---- */
@@ -1102,14 +1111,7 @@ s_notifications(const char *path)
                              "nmirf-agent notifications golden vectors; see "
                              "proto/vectors/README.md and proto/CONTROL.md section 6",
                              "notify", NMIRF_CONTROL_VERSION, "cases", s_cases);
-    FILE *out = path ? fopen(path, "w") : stdout;
-    if (!out || json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
-        return 1;
-    fputc('\n', out);
-    if (out != stdout)
-        fclose(out);
-    json_decref(root);
-    return 0;
+    return s_write_root(root, path);
 }
 
 /* A checkpoint case: the signed bytes, the signature and the record. */
@@ -1181,13 +1183,7 @@ s_checkpoints(const char *path, const uint8_t seed[32])
                   "nmirf protocol v1 checkpoint vectors; see proto/vectors/README.md",
                   "protocol", 1, "seed", s_hex(seed, 32), "sign_public",
                   s_hex(s_pk, sizeof s_pk), "cases", s_cases);
-    FILE *out = fopen(path, "w");
-    if (!out || json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
-        return 1;
-    fputc('\n', out);
-    fclose(out);
-    json_decref(root);
-    return 0;
+    return s_write_root(root, path);
 }
 
 /* The 4 entries of the vectors' one assignment, in rec.assign's order:
@@ -1416,13 +1412,8 @@ main(int argc, char **argv)
                   "nmirf protocol v1 golden vectors; see proto/vectors/README.md",
                   "protocol", 1, "seed", s_hex(seed, sizeof seed), "sign_public",
                   s_hex(s_pk, sizeof s_pk), "cases", s_cases);
-    FILE *out = argc > 1 ? fopen(argv[1], "w") : stdout;
-    if (!out || json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
+    if (s_write_root(root, argc > 1 ? argv[1] : NULL))
         return 1;
-    fputc('\n', out);
-    if (out != stdout)
-        fclose(out);
-    json_decref(root);
     free(ping);
     free(assign);
     free(submit);

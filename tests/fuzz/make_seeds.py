@@ -470,24 +470,31 @@ def json_author(env):
 VECTOR_MAX = 64 * 1024  # larger cases (the 1 MiB limit ones) would slow fuzzing
 
 
+def vector_cases(path):
+    """The cases of a golden vector file with their bytes, (case, data):
+    nothing when the file is absent, a message when it does not parse,
+    and a case without readable hex skipped."""
+    if not os.path.exists(path):
+        return
+    with open(path) as f:
+        try:
+            doc = json.load(f)
+        except ValueError as e:
+            print("make_seeds: %s: %s (skipped)" % (path, e), file=sys.stderr)
+            return
+    for case in doc.get("cases", []):
+        try:
+            yield case, bytes.fromhex(case["hex"])
+        except (KeyError, TypeError, ValueError):
+            continue
+
+
 def vector_seeds():
     """The hex cases of proto/vectors/vectors.json, when it exists: every
     case seeds mp_check and the harness its kind names; requests also seed
     fuzz_dispatch (as raw frames with their signature, as envelopes the
     harness signs, and by their body)."""
-    if not os.path.exists(VECTORS):
-        return
-    with open(VECTORS) as f:
-        try:
-            doc = json.load(f)
-        except ValueError as e:
-            print("make_seeds: %s: %s (skipped)" % (VECTORS, e), file=sys.stderr)
-            return
-    for case in doc.get("cases", []):
-        try:
-            data = bytes.fromhex(case["hex"])
-        except (KeyError, TypeError, ValueError):
-            continue
+    for case, data in vector_cases(VECTORS):
         if len(data) > VECTOR_MAX:
             continue
         name = "vector-" + str(case.get("name", "case"))
@@ -517,19 +524,7 @@ def control_seeds():
     """The cases of proto/vectors/control.json for fuzz_control: a request
     (valid or not) after a 00 byte (the request decoder), a reply after a
     01 byte (the reply decoder and every reply body decoder)."""
-    if not os.path.exists(CONTROL_VECTORS):
-        return
-    with open(CONTROL_VECTORS) as f:
-        try:
-            doc = json.load(f)
-        except ValueError as e:
-            print("make_seeds: %s: %s (skipped)" % (CONTROL_VECTORS, e), file=sys.stderr)
-            return
-    for case in doc.get("cases", []):
-        try:
-            data = bytes.fromhex(case["hex"])
-        except (KeyError, TypeError, ValueError):
-            continue
+    for case, data in vector_cases(CONTROL_VECTORS):
         mode = b"\x01" if case.get("kind") == "control-reply" else b"\x00"
         yield "control", str(case.get("name", "case")), mode + data
 
@@ -537,19 +532,7 @@ def control_seeds():
 def notify_seeds():
     """The cases of proto/vectors/notify.json for fuzz_notify: each text
     (a notification, or one the decoder must refuse) as is."""
-    if not os.path.exists(NOTIFY_VECTORS):
-        return
-    with open(NOTIFY_VECTORS) as f:
-        try:
-            doc = json.load(f)
-        except ValueError as e:
-            print("make_seeds: %s: %s (skipped)" % (NOTIFY_VECTORS, e), file=sys.stderr)
-            return
-    for case in doc.get("cases", []):
-        try:
-            data = bytes.fromhex(case["hex"])
-        except (KeyError, TypeError, ValueError):
-            continue
+    for case, data in vector_cases(NOTIFY_VECTORS):
         yield "notify", str(case.get("name", "case")), data
 
 
