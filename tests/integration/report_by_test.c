@@ -134,7 +134,7 @@ main(int argc, char **argv)
 
     /* The limit: 128 bytes (64 Arabic letters of 2 bytes) pass, 129 do
        not. */
-    char at[160] = "", over[160] = "";
+    char at[160] = "", over[192] = "";
     for (int i = 0; i < 64; i++)
         strcat(at, "ب");
     snprintf(over, sizeof over, "%sx", at);
@@ -144,7 +144,7 @@ main(int argc, char **argv)
         "{'rec': 'R1', 'status': 'in_progress', 'narrative': 'n', 'by': '%s'}", at);
     H_ASSERT(h_is(&r->body, "report.by", at));
     nmirf_reply_destroy(&r);
-    char quoted[200];
+    char quoted[256];
     snprintf(quoted, sizeof quoted, "'%s'", over);
     refused(quoted, "too_large");
     refused("''", "bad_request");
