@@ -141,6 +141,9 @@ int cli_check_entity_id(cli_t *cli, const char *option, const char *s);
 int cli_check_rec_id(cli_t *cli, const char *option, const char *s);
 int cli_check_date(cli_t *cli, const char *option, const char *s);
 int cli_check_text(cli_t *cli, const char *option, const char *s, size_t max);
+/* One line of 1..max bytes of UTF-8 with no control character
+   (nmirf_line_valid): a person's name. */
+int cli_check_line(cli_t *cli, const char *option, const char *s, size_t max);
 int cli_check_enum(cli_t *cli, const char *option, const char *s, const char *const *set);
 /* A finite number of magnitude at most 1e15 (as the broker). */
 int cli_parse_number(cli_t *cli, const char *option, const char *s, double *out);

@@ -157,6 +157,19 @@ cli_check_text(cli_t *cli, const char *option, const char *s, size_t max)
 }
 
 int
+cli_check_line(cli_t *cli, const char *option, const char *s, size_t max)
+{
+    int rc = cli_check_text(cli, option, s, max);
+    if (rc)
+        return rc;
+    if (!*s)
+        return cli_usage(cli, "%s: the text is empty", option);
+    if (!nmirf_line_valid(s, strlen(s)))
+        return cli_usage(cli, "%s: the text holds a control character", option);
+    return 0;
+}
+
+int
 cli_check_enum(cli_t *cli, const char *option, const char *s, const char *const *set)
 {
     for (size_t i = 0; set[i]; i++)
@@ -230,6 +243,12 @@ cli_args_test(bool verbose)
     CHECK(cli_check_text(&cli, "--note", "Ministère وزارة", 512) == 0);
     CHECK(cli_check_text(&cli, "--note", "latin1 \xe9t\xe9", 512) == CLI_EXIT_USAGE);
     CHECK(cli_check_text(&cli, "--note", "12345", 4) == CLI_EXIT_USAGE);
+    CHECK(cli_check_line(&cli, "--by", "Fatima Zahra El Idrissi فاطمة الزهراء", 128) ==
+          0);
+    CHECK(cli_check_line(&cli, "--by", "", 128) == CLI_EXIT_USAGE);
+    CHECK(cli_check_line(&cli, "--by", "two\nlines", 128) == CLI_EXIT_USAGE);
+    CHECK(cli_check_line(&cli, "--by", "csi \xc2\x9b", 128) == CLI_EXIT_USAGE);
+    CHECK(cli_check_line(&cli, "--by", "12345", 4) == CLI_EXIT_USAGE);
     CHECK(cli_check_enum(&cli, "--mechanism", "CRC", nmirf_mechanisms.names) == 0);
     CHECK(cli_check_enum(&cli, "--mechanism", "crc", nmirf_mechanisms.names) ==
           CLI_EXIT_USAGE);

@@ -61,7 +61,8 @@ s_call_report(cli_t *cli, const char *op, msgpack_sbuffer *body)
 }
 
 /* report submit REC --status S --narrative T [--evidence URL]... [--date D]
-   [--measure ID [--value DATE=VALUE]...]: a measure 0 is no measure. */
+   [--by NAME] [--measure ID [--value DATE=VALUE]...]: a measure 0 is no
+   measure. */
 static int
 s_submit(cli_t *cli, const cli_args_t *a)
 {
@@ -225,6 +226,8 @@ static const cli_opt_spec_t s_submit_opts[] = {
      .max = EVIDENCE_MAX, .flags = CLI_REPEAT, .max_times = MAX_EVIDENCE},
     {CLI_OPT("date", 'D', "DATE", CLI_DATE, "date",
              "YYYY-MM-DD (default: the broker's date)")},
+    {CLI_OPT("by", 'b', "NAME", CLI_LINE, "by",
+             "who at the ministry wrote it, kept in the signed report")},
     {CLI_OPT("measure", 'm', "ID", CLI_UINT, NULL,
              "the measure (linked to REC) this report is about"),
      .field = "measure"},

@@ -90,7 +90,8 @@ void cli_view_entity(const msgpack_object *entity);
 void cli_view_assignment(const msgpack_object *assignment);
 void cli_view_report(const msgpack_object *report);
 
-/* Adds a table's worth of reports (the report.list columns). */
+/* Prints a table of reports (the report.list columns; BY, who wrote
+   each, only when one of them says). */
 void cli_print_reports(const msgpack_object *reports);
 
 #endif

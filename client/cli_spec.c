@@ -67,6 +67,9 @@ s_check(cli_t *cli, const cli_cmd_spec_t *spec, const cli_opt_spec_t *o,
     case CLI_TEXT:
         rc = cli_check_text(cli, label, s, max);
         break;
+    case CLI_LINE:
+        rc = cli_check_line(cli, label, s, max);
+        break;
     case CLI_UINT:
         if ((rc = cli_parse_uint(cli, label, s, &v->u)))
             break;
@@ -742,6 +745,8 @@ s_fits(const cli_opt_spec_t *o, nmirf_field_type_t type)
     case NMIRF_FIELD_STR:
     case NMIRF_FIELD_LANGS: /* one language's string */
         return o->kind == CLI_TEXT && !repeat;
+    case NMIRF_FIELD_LINE:
+        return o->kind == CLI_LINE && !repeat;
     case NMIRF_FIELD_ENUM:
         return o->kind == CLI_ENUM && !repeat;
     case NMIRF_FIELD_DATE:
@@ -782,12 +787,14 @@ s_test_against_schema(const cli_cmd_spec_t *c, const cli_opt_spec_t *o)
               o->name, table->name, row);
         CHECK(!f || !o->set || !f->set || o->set == f->set,
               "%s: %s: a set of its own where %s has one", c->path, o->name, row);
-        CHECK(!f || !o->max || !f->max || o->kind != CLI_TEXT || o->max <= f->max,
+        CHECK(!f || !o->max || !f->max || (o->kind != CLI_TEXT && o->kind != CLI_LINE) ||
+                  o->max <= f->max,
               "%s: %s: takes more than the broker's %zu", c->path, o->name,
               f ? f->max : 0);
     }
     CHECK(o->kind != CLI_ENUM || s_set(c, o), "%s: %s: no value set", c->path, o->name);
-    CHECK(o->kind != CLI_TEXT || s_max(c, o), "%s: %s: no limit", c->path, o->name);
+    CHECK((o->kind != CLI_TEXT && o->kind != CLI_LINE) || s_max(c, o), "%s: %s: no limit",
+          c->path, o->name);
 }
 
 /* Checks what c's usage says besides its options: its forms, alternatives

@@ -54,6 +54,7 @@ typedef struct cli_point_s cli_point_t;
 typedef enum {
     CLI_STR,    /* any string, unchecked (a path, an endpoint) */
     CLI_TEXT,   /* UTF-8 of at most max bytes (cli_check_text) */
+    CLI_LINE,   /* one line of 1..max bytes, no control character (cli_check_line) */
     CLI_UINT,   /* a whole number (cli_parse_uint), at most max unless 0 */
     CLI_NUMBER, /* finite, magnitude at most 1e15 (cli_parse_number) */
     CLI_DATE,   /* YYYY-MM-DD (cli_check_date) */
@@ -89,7 +90,8 @@ typedef struct {
     cli_kind_t kind;  /* what the value must be */
     const nmirf_valueset_t *set; /* CLI_ENUM: the values, where the field
                                     table has none (a command's own: CLI_SET) */
-    size_t max;                  /* CLI_TEXT: bytes; CLI_UINT: largest value (0: any);
+    size_t max;                  /* CLI_TEXT, CLI_LINE: bytes; CLI_UINT: largest value
+                                    (0: any);
                                     0 takes the field table's */
     const char *unit;            /* CLI_UINT: the unit in "N days is over MAX", or NULL */
     unsigned flags;              /* CLI_REPEAT, CLI_OPTIONAL, CLI_HIDDEN */

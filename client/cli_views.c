@@ -66,6 +66,7 @@ cli_view_report(const msgpack_object *report)
     cli_kv_field("report", report, "id");
     cli_kv_field("rec", report, "rec");
     cli_kv_field("entity", report, "entity");
+    cli_kv_field("by", report, "by");
     cli_kv_field("status", report, "status");
     cli_kv_field("state", report, "state");
     cli_kv_field("date", report, "date");
@@ -84,16 +85,36 @@ cli_view_report(const msgpack_object *report)
     s_kv_time("decided", report, "decided");
 }
 
+/* True if a report of the list names who wrote it. */
+static bool
+s_any_by(const msgpack_object *reports)
+{
+    if (!reports || reports->type != MSGPACK_OBJECT_ARRAY)
+        return false;
+    for (uint32_t i = 0; i < reports->via.array.size; i++)
+        if (nmirf_mp_get(&reports->via.array.ptr[i], "by"))
+            return true;
+    return false;
+}
+
 void
 cli_print_reports(const msgpack_object *reports)
 {
-    static const char *const headers[] = {"ID",     "REC",   "ENTITY",   "DATE",
-                                          "STATUS", "STATE", "NARRATIVE"};
-    cli_table_t *table = cli_table_new(headers, 7);
+    /* BY only when a report has one: a list of reports without it prints
+       as it did before reports named who wrote them. */
+    static const char *const headers[] = {"ID",   "REC",    "ENTITY", "BY",
+                                          "DATE", "STATUS", "STATE",  "NARRATIVE"};
+    static const char *const headers_no_by[] = {"ID",     "REC",   "ENTITY",   "DATE",
+                                                "STATUS", "STATE", "NARRATIVE"};
+    bool by = s_any_by(reports);
+    size_t ncols = by ? 8 : 7;
+    cli_table_t *table = cli_table_new(by ? headers : headers_no_by, ncols);
     if (!table)
         return;
     cli_table_limit(table, 1, 32, false);
-    cli_table_limit(table, 6, 50, true);
+    if (by)
+        cli_table_limit(table, 3, 24, false);
+    cli_table_limit(table, ncols - 1, 50, true);
     cli_table_right(table, 0);
     if (reports && reports->type == MSGPACK_OBJECT_ARRAY)
         for (uint32_t i = 0; i < reports->via.array.size; i++) {
@@ -102,6 +123,8 @@ cli_print_reports(const msgpack_object *reports)
             cli_table_cell_field(table, r, "id");
             cli_table_cell_field(table, r, "rec");
             cli_table_cell_field(table, r, "entity");
+            if (by)
+                cli_table_cell_field(table, r, "by");
             cli_table_cell_field(table, r, "date");
             cli_table_cell_field(table, r, "status");
             cli_table_cell_field(table, r, "state");

@@ -88,6 +88,18 @@ body_str(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool require
 }
 
 int
+body_line(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool required,
+          size_t max, strv_t *out)
+{
+    if (body_str(ctx, map, key, required, max, out))
+        return -1;
+    if (out->p && !nmirf_line_valid(out->p, out->n))
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
+                         "field '%s' contains a control character", key);
+    return 0;
+}
+
+int
 body_enum(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool required,
           const nmirf_valueset_t *set, strv_t *out)
 {
@@ -310,6 +322,8 @@ s_check_field(op_ctx_t *ctx, const msgpack_object *map, const nmirf_field_t *f)
     switch (f->type) {
     case NMIRF_FIELD_STR:
         return body_str(ctx, map, f->key, f->required, f->max, &s);
+    case NMIRF_FIELD_LINE:
+        return body_line(ctx, map, f->key, f->required, f->max, &s);
     case NMIRF_FIELD_ENUM:
         return body_enum(ctx, map, f->key, f->required, f->set, &s);
     case NMIRF_FIELD_DATE:

@@ -19,6 +19,11 @@ int body_only(op_ctx_t *ctx, const msgpack_object *map, const char *const *allow
 int body_str(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool required,
              size_t max, strv_t *out);
 
+/* A string of 1..max bytes on one line: no control character
+   (nmirf_line_valid), else bad_request. */
+int body_line(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool required,
+              size_t max, strv_t *out);
+
 /* A string that is one of set's values. */
 int body_enum(op_ctx_t *ctx, const msgpack_object *map, const char *key, bool required,
               const nmirf_valueset_t *set, strv_t *out);

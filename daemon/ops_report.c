@@ -72,7 +72,8 @@ op_report_submit(op_ctx_t *ctx)
     if (body_fields(ctx, body, &nmirf_fields_report_submit, "body"))
         return -1;
     strv_t rec = body_sv(body, "rec"), status = body_sv(body, "status"),
-           narrative = body_sv(body, "narrative"), date = body_sv(body, "date");
+           narrative = body_sv(body, "narrative"), date = body_sv(body, "date"),
+           by = body_sv(body, "by");
     const msgpack_object *evidence = body_get(body, "evidence"),
                          *values = body_get(body, "indicator_values"),
                          *m = body_get(body, "measure");
@@ -124,11 +125,17 @@ op_report_submit(op_ctx_t *ctx)
     msgpack_sbuffer_init(&buf);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 9 + (has_measure ? 1 : 0) + (values ? 1 : 0));
+    msgpack_pack_map(&pk, 9 + (by.p ? 1 : 0) + (has_measure ? 1 : 0) + (values ? 1 : 0));
     nmirf_mp_pack_kv_uint(&pk, "id", id);
     nmirf_mp_pack_str(&pk, "rec");
     nmirf_mp_pack_strn(&pk, rec.p, rec.n);
     nmirf_mp_pack_kv_str(&pk, "entity", ctx->env->author);
+    /* Who at the entity wrote it, only when the submission says: a report
+       without it is stored byte for byte as before `by` existed. */
+    if (by.p) {
+        nmirf_mp_pack_str(&pk, "by");
+        nmirf_mp_pack_strn(&pk, by.p, by.n);
+    }
     nmirf_mp_pack_str(&pk, "status");
     nmirf_mp_pack_strn(&pk, status.p, status.n);
     nmirf_mp_pack_str(&pk, "narrative");

@@ -158,6 +158,22 @@ nmirf_date_valid(const char *s, size_t len)
     return !(m == 2 && d == 29 && !leap);
 }
 
+/* --- one-line labels --------------------------------------------------- */
+
+bool
+nmirf_line_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] < 0x20 || p[i] == 0x7f)
+            return false;
+        /* U+0080-U+009F is c2 followed by 80-9f in UTF-8. */
+        if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
+            return false;
+    }
+    return true;
+}
+
 /* --- field tables ------------------------------------------------------ */
 
 /* A field table over a static array. */
@@ -204,6 +220,9 @@ static const nmirf_field_t s_report_submit[] = {
     {"date", NMIRF_FIELD_DATE, false, NMIRF_DATE_LEN, NULL},
     {"measure", NMIRF_FIELD_UINT, false, 0, NULL},
     {"indicator_values", NMIRF_FIELD_POINTS, false, 0, NULL},
+    /* Who at the ministry wrote it (the console's user): last, so a body
+       without it is checked as before. */
+    {"by", NMIRF_FIELD_LINE, false, NMIRF_PERSON_MAX, NULL},
 };
 const nmirf_fields_t nmirf_fields_report_submit =
     S_FIELDS("report.submit", s_report_submit);

@@ -32,6 +32,11 @@
 /* An evidence link of a report: four short strings, since real links
    (document stores, query strings) outgrow 512 bytes. */
 #define NMIRF_EVIDENCE_MAX (4 * NMIRF_SHORT_MAX)
+/* A person's name, the `by` of a report: who at the ministry wrote it, as
+   the console records it. A label on one line, not a text: 128 bytes hold
+   a full name of 60 Arabic letters (two bytes each) with room to spare,
+   and keep it short in every table and log line that shows it. */
+#define NMIRF_PERSON_MAX 128
 /* Items in one list field (states, themes, contributors, points ...):
    256 short strings still fit an envelope. */
 #define NMIRF_LIST_MAX 256
@@ -189,11 +194,23 @@ const char *nmirf_valueset_name(const nmirf_valueset_t *set, int i);
    control protocol and every client alike. s need not be NUL-terminated. */
 bool nmirf_date_valid(const char *s, size_t len);
 
+/* --- one-line labels --------------------------------------------------- */
+
+/* True if the len bytes at s hold no control character: no C0 byte
+   (0x00-0x1f), no DEL (0x7f), no C1 character (U+0080-U+009F, the bytes
+   c2 80 to c2 9f). What a NMIRF_FIELD_LINE is besides its length: a label
+   shown on one line, that cannot move a terminal's cursor or break a log
+   line. s is already valid UTF-8 (the envelope's check) and need not be
+   NUL-terminated. */
+bool nmirf_line_valid(const char *s, size_t len);
+
 /* --- field tables ------------------------------------------------------ */
 
 /* The type of a body field, and so which check it gets. */
 typedef enum {
     NMIRF_FIELD_STR,       /* string of 1..max bytes, no NUL */
+    NMIRF_FIELD_LINE,      /* string of 1..max bytes, no control character
+                              (nmirf_line_valid) */
     NMIRF_FIELD_ENUM,      /* string, one of set */
     NMIRF_FIELD_DATE,      /* string YYYY-MM-DD, a real date */
     NMIRF_FIELD_REC_ID,    /* a recommendation id */

@@ -231,6 +231,9 @@ main(int argc, char **argv)
     s_limit("text", "a text is at most ", NMIRF_TEXT_MAX / 1024, " KiB");
     s_limit("short", "at most ", NMIRF_SHORT_MAX, " bytes");
     s_limit("evidence", "an evidence link at most ", NMIRF_EVIDENCE_MAX, " bytes");
+    s_limit("person", "a person's name (a report's `by`) at most ", NMIRF_PERSON_MAX,
+            " bytes");
+    s_limit("person", "`by` is one line of 1 to ", NMIRF_PERSON_MAX, " bytes");
     s_limit("list", "a list at most ", NMIRF_LIST_MAX, " items");
     s_limit("import", "an import at most ", NMIRF_IMPORT_MAX, " recommendations");
     s_limit("list limit", "`limit` defaults to ", NMIRF_LIST_DEFAULT, "");
@@ -262,6 +265,13 @@ main(int argc, char **argv)
           "the record's keys in PROTOCOL.md differ");
     CHECK(nmirf_fields_max(&nmirf_fields_report_submit, "evidence") == NMIRF_EVIDENCE_MAX,
           "evidence");
+    unit_case = "by";
+    const nmirf_field_t *by = nmirf_fields_find(&nmirf_fields_report_submit, "by");
+    CHECK(by && by->type == NMIRF_FIELD_LINE && !by->required &&
+              by->max == NMIRF_PERSON_MAX,
+          "report.submit's by is an optional line of NMIRF_PERSON_MAX bytes");
+    CHECK(strstr(s_spec, "**report**: `{id: uint, rec, entity, by?, status,") != NULL,
+          "the report record in PROTOCOL.md has no by?");
     CHECK(nmirf_fields_set(&nmirf_fields_rec_list, "status") == &nmirf_statuses,
           "status");
     CHECK(nmirf_fields_find(&nmirf_fields_entity_enroll, "sign_key")->max ==
@@ -284,6 +294,23 @@ main(int argc, char **argv)
     /* Only the len bytes count: a date inside a longer buffer. */
     CHECK(nmirf_date_valid("2025-01-31T00", 10), "a prefix of 10 bytes");
     CHECK(!nmirf_date_valid("2025-01-31", 9), "9 bytes");
+
+    /* What a line is: no C0, DEL or C1 control character, whatever else
+       UTF-8 holds (the envelope checks that it is UTF-8). */
+    unit_case = "line";
+    static const char *const lines[] = {"Fatima Zahra El Idrissi", "فاطمة الزهراء",
+                                        "Élodie Ça", "a\xc2\xa0z" /* U+00A0 */, ""};
+    static const char *const not_lines[] = {"a\nb",  "a\tb",     "\x1b[31m",
+                                            "a\x7f", "\xc2\x80", "a\xc2\x9fz"};
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        CHECK(nmirf_line_valid(lines[i], strlen(lines[i])), "'%s' refused", lines[i]);
+    for (size_t i = 0; i < sizeof not_lines / sizeof not_lines[0]; i++)
+        CHECK(!nmirf_line_valid(not_lines[i], strlen(not_lines[i])), "line %zu taken", i);
+    CHECK(!nmirf_line_valid("ab\0", 3), "a NUL");
+    CHECK(nmirf_line_valid("ab\n", 2), "only the len bytes count");
+    /* A lone c2 at the end is not a C1 character (and not UTF-8 either:
+       the envelope's check refuses it first). */
+    CHECK(nmirf_line_valid("a\xc2", 2), "a lone c2 at the end");
 
     free(s_spec);
     return unit_done("codec_schema");

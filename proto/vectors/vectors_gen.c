@@ -1404,6 +1404,67 @@ main(int argc, char **argv)
     free(measure);
     (void)measure_len;
 
+    /* Added with report.submit's `by`: a submission that names who at the
+       ministry wrote it, and the report.submitted event it makes, chained
+       to event 3, whose report record carries `by` after `entity`. Added
+       after every earlier case, so those stay byte for byte. */
+    const char *by = "Fatima Zahra El Idrissi / فاطمة الزهراء الإدريسي";
+    const char *by_narrative = "Circulaire n° 7/2026 diffusée aux parquets.";
+    uint8_t *submit_by, submit_by_sig[NMIRF_SIG_LEN];
+    size_t submit_by_len;
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 5);
+    nmirf_mp_pack_kv_str(&pk, "rec", rec);
+    nmirf_mp_pack_kv_str(&pk, "status", "in_progress");
+    nmirf_mp_pack_kv_str(&pk, "narrative", by_narrative);
+    nmirf_mp_pack_kv_str(&pk, "date", "2026-01-15");
+    nmirf_mp_pack_kv_str(&pk, "by", by);
+    s_request("request-report-submit-by",
+              "a ministry reports and names who wrote it (by: one line, 1 to 128 "
+              "bytes, no control character)",
+              "report.submit", 0x50, "MJ", &body, &submit_by, &submit_by_len,
+              submit_by_sig);
+    msgpack_sbuffer_destroy(&body);
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 10);
+    nmirf_mp_pack_kv_uint(&pk, "id", 1);
+    nmirf_mp_pack_kv_str(&pk, "rec", rec);
+    nmirf_mp_pack_kv_str(&pk, "entity", "MJ");
+    nmirf_mp_pack_kv_str(&pk, "by", by);
+    nmirf_mp_pack_kv_str(&pk, "status", "in_progress");
+    nmirf_mp_pack_kv_str(&pk, "narrative", by_narrative);
+    nmirf_mp_pack_str(&pk, "evidence");
+    msgpack_pack_array(&pk, 0);
+    nmirf_mp_pack_kv_str(&pk, "date", "2026-01-15");
+    nmirf_mp_pack_kv_str(&pk, "state", "submitted");
+    nmirf_mp_pack_kv_uint(&pk, "submitted", TS + 86400000ull * 15);
+    const char *e4[] = {"MJ"};
+    uint8_t h4[NMIRF_HASH_LEN];
+    nmirf_hash2(req_hash, submit_by, submit_by_len, submit_by_sig, sizeof submit_by_sig);
+    s_id(id, 0x50);
+    ev = (nmirf_event_fields_t){.seq = 4,
+                                .ts = TS + 86400000ull * 15,
+                                .kind = "report.submitted",
+                                .subject = "1",
+                                .entities = e4,
+                                .entity_count = 1,
+                                .author = "MJ",
+                                .req = id,
+                                .req_hash = req_hash,
+                                .prev = h3,
+                                .data = (const uint8_t *)body.data,
+                                .data_len = body.size};
+    s_event("event-report-submitted-by",
+            "event 4: made by request-report-submit-by; the report record has by "
+            "after entity (a report without by has no such key), prev = hash of "
+            "event-deadline-due-soon",
+            &ev, "event-deadline-due-soon", "request-report-submit-by", h4);
+    msgpack_sbuffer_destroy(&body);
+    free(submit_by);
+
     s_envelopes(ping, ping_len);
     s_msgpack_checks();
 

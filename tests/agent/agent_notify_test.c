@@ -9,7 +9,7 @@
        (printed, never asserted).
     2. Reassignment away gives "unassigned"; validation of the ministry's
        report gives "validated".
-    3. The CLI through the agent: nmirf -a DIR mine / report submit /
+    3. The CLI through the agent: nmirf -a DIR mine / report submit (with --by) /
        outbox / agent-status.
     4. Broker stopped: `mine` still answers, from the replica, stale=true.
 */
@@ -264,11 +264,12 @@ main(int argc, char **argv)
         free(out);
         snprintf(args, sizeof args,
                  "-a '%s' report submit " REC
-                 "-3 --status in_progress --narrative 'via cli'",
+                 "-3 --status in_progress --narrative 'via cli' --by 'Amina Benali'",
                  a->data);
         st = s_cli(args, &out);
-        HA_ASSERTF(st == 0 && strstr(out, "submitted"), "nmirf report submit: %d\n%s", st,
-                   out);
+        /* The agent signs the body as the CLI packed it: by included. */
+        HA_ASSERTF(st == 0 && strstr(out, "submitted") && strstr(out, "Amina Benali"),
+                   "nmirf report submit: %d\n%s", st, out);
         free(out);
         snprintf(args, sizeof args, "-a '%s' outbox", a->data);
         st = s_cli(args, &out);

@@ -532,6 +532,43 @@ run COORD 4 entity rotate "$T/nonexistent.pub"
 err_has "nonexistent.pub"
 run MJ 1 entity rotate "$T/newkeys/MEN.pub"
 
+step "who wrote a report (--by)"
+BY='Fatima Zahra El Idrissi / فاطمة الزهراء'
+run MJ 0 report submit UPR-4-125.12 --status in_progress --narrative 'Signed by name' \
+    --by "$BY"
+grep -qE "^by +$BY\$" "$T/out" || fail "report submit --by: no 'by' line"
+run MJ 0 --json report submit UPR-4-125.12 --status in_progress --narrative 'JSON by' \
+    --by "$BY"
+[ "$(json 'j["report"]["by"]')" = "$BY" ] || fail "report submit --by --json"
+[ "$(json 'list(j["report"])[3]')" = by ] || fail "by is not stored after entity"
+run MJ 0 --json report submit UPR-4-125.12 --status in_progress --narrative 'No by'
+[ "$(json '"by" in j["report"]')" = False ] || fail "a report without --by has a by"
+run COORD 0 report list --entity MJ
+grep -qE '^ *ID +REC +ENTITY +BY +DATE +STATUS' "$T/out" || fail "report list: no BY column"
+out_has "Fatima Zahra El Idrissi"
+run COORD 0 --json report list --entity MJ
+[ "$(json 'len([r for r in j["reports"] if "by" in r])')" = 2 ] ||
+    fail "report list --json: two reports with by"
+run COORD 0 report list --rec CAT-CO4-21b
+grep -qE '^ *ID +REC +ENTITY +DATE +STATUS' "$T/out" ||
+    fail "report list without by: not the columns it always had"
+run COORD 0 rec show UPR-4-125.12
+grep -qE '^ *ID +REC +ENTITY +BY +DATE' "$T/out" || fail "rec show: no BY column"
+out_has "Fatima Zahra El Idrissi"
+run COORD 0 rec show CAT-CO4-21b
+out_lacks " BY "
+run MJ 2 report submit UPR-4-125.12 --status in_progress --narrative x --by ''
+err_has "--by: the text is empty"
+run MJ 2 report submit UPR-4-125.12 --status in_progress --narrative x --by $'two\nlines'
+err_has "--by: the text holds a control character"
+run MJ 2 report submit UPR-4-125.12 --status in_progress --narrative x \
+    --by "$(printf 'x%.0s' $(seq 129))"
+err_has "--by: the text is 129 bytes, over the limit of 128"
+
 step "stop the broker"
 broker_stop
+
+step "the log with reports naming who wrote them verifies"
+run - 0 audit verify --data "$DATA"
+out_has "ok: the event log verifies"
 echo "cli_test: all passed"

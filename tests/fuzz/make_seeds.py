@@ -232,6 +232,18 @@ BODIES = [
     # added with subscribe (appended likewise)
     ("subscribe", 1, {}),
     ("subscribe", 3, {"since": 1}),
+    # added with report.submit's by (appended likewise): a name, an empty
+    # one, one of 129 bytes, one with a newline and one with a C1 control
+    ("report.submit", 1, {"rec": "UPR-1", "status": "in_progress", "narrative": "n",
+                          "by": "Fatima Zahra El Idrissi / فاطمة الزهراء"}),
+    ("report.submit", 1, {"rec": "UPR-1", "status": "in_progress", "narrative": "n",
+                          "by": ""}),
+    ("report.submit", 1, {"rec": "UPR-1", "status": "in_progress", "narrative": "n",
+                          "by": "x" * 129}),
+    ("report.submit", 1, {"rec": "UPR-1", "status": "in_progress", "narrative": "n",
+                          "by": "two\nlines"}),
+    ("report.submit", 1, {"rec": "UPR-1", "status": "in_progress", "narrative": "n",
+                          "by": "csi \u009b"}),
 ]
 
 

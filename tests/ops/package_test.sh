@@ -4,7 +4,9 @@
 # into a temporary root: every expected file there, the binaries run
 # --help, the man pages render with man -l. Files the service work adds
 # (sample configs, sysusers, tmpfiles, nmirfd.conf.5) are expected when
-# the source tree has them, and then /etc/nmirf/* must be conffiles.
+# the source tree has them, and then /etc/nmirf/* must be conffiles;
+# nmirf-web, its unit and its libmicrohttpd dependency once the build
+# holds client/web/nmirf-web (its man page always).
 #
 # usage: package_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
@@ -38,7 +40,11 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [ -n "$(field Maintainer)" ] || fail "no Maintainer"
 [ -n "$(field Description)" ] || fail "no Description"
 depends=$(field Depends)
-for lib in libzmq5 libczmq4 liblmdb0 libsodium23 libjansson4 libc6; do
+web=no
+[ -x "$build/client/web/nmirf-web" ] && web=yes
+libs=(libzmq5 libczmq4 liblmdb0 libsodium23 libjansson4 libc6)
+[ "$web" = yes ] && libs+=(libmicrohttpd)
+for lib in "${libs[@]}"; do
     grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib: $depends"
 done
 grep -q postinst <<<"$info" || fail "no postinst: $info"
@@ -59,6 +65,8 @@ conffiles=()
 [ -f "$src/systemd/nmirf.sysusers" ] && expect+=(usr/lib/sysusers.d/nmirf.conf)
 [ -f "$src/systemd/nmirf.tmpfiles" ] && expect+=(usr/lib/tmpfiles.d/nmirf.conf)
 [ -f "$src/man/nmirfd.conf.5" ] && expect+=(usr/share/man/man5/nmirfd.conf.5.gz)
+[ -f "$src/man/nmirf-web.8" ] && expect+=(usr/share/man/man8/nmirf-web.8.gz)
+[ "$web" = yes ] && expect+=(usr/bin/nmirf-web lib/systemd/system/nmirf-web@.service)
 for c in nmirfd.conf nmirf-agent.conf; do
     if [ -f "$src/conf/$c" ]; then
         expect+=("etc/nmirf/$c")
@@ -90,11 +98,13 @@ for f in "$tmp"/control/postinst; do
 done
 
 # 4. The binaries run (their libraries are the system's, as Depends says).
-for b in nmirfd nmirf nmirf-agent; do
+bins=(nmirfd nmirf nmirf-agent)
+[ "$web" = yes ] && bins+=(nmirf-web)
+for b in "${bins[@]}"; do
     "$root/usr/bin/$b" --help >"$tmp/help" 2>&1 || fail "$b --help exits $?"
     grep -qi usage "$tmp/help" || fail "$b --help says no usage: $(cat "$tmp/help")"
 done
-ok "nmirfd, nmirf, nmirf-agent run --help"
+ok "${bins[*]} run --help"
 
 # 5. The man pages render, without warnings.
 for page in "$root"/usr/share/man/man*/*.gz; do
