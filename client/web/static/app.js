@@ -449,19 +449,20 @@ NM.app = (function () {
     /* --- live -------------------------------------------------------------- */
 
     function notifyText(n) {
-        const id = n.rec || n.subject || '';
+        const iso = NM.i18n.iso;
+        const id = iso(n.rec || n.subject || '');
         const d = n.data || {};
         switch (n.kind) {
         case 'assigned': return t('New recommendation assigned: {id}', { id });
         case 'unassigned': return t('Assignment withdrawn: {id}', { id });
         case 'validated': return t('Report {n} validated', { n: d.id || n.subject });
-        case 'returned': return t('Report {n} returned: {reason}', { n: d.id || n.subject, reason: n.reason || d.reason || '' });
+        case 'returned': return t('Report {n} returned: {reason}', { n: d.id || n.subject, reason: iso(n.reason || d.reason || '') });
         case 'rec_updated': return t('Recommendation updated: {id}', { id });
         case 'deadline.due_soon': return t('Deadline soon: {id}', { id });
         case 'deadline.overdue': return t('Deadline passed: {id}', { id });
         case 'measure.added': return t('Measure added: {id}', { id });
         case 'measure.updated': return t('Measure updated: {id}', { id });
-        case 'refused': return t('A submission was refused: {reason}', { reason: d.code ? tc('error', d.code) : (n.reason || '') });
+        case 'refused': return t('A submission was refused: {reason}', { reason: d.code ? tc('error', d.code) : iso(n.reason || '') });
         case 'key_refused': return t('The central server refuses this console\'s key: reports wait in the outbox.');
         default: return null; /* a kind this page does not know: ignored */
         }

@@ -174,7 +174,7 @@
                               h('td', { text: tc('mechanism', r.mechanism) }), h('td', {}, A.textEl('span', r.text))))) : null,
                         changed.length ? A.table(t('Changed'), [t('Recommendation'), t('Fields')], changed.map((c) =>
                             h('tr', { 'data-test': 'import-changed-row', 'data-rec': c.id }, h('td', {}, A.recLink(c.id)),
-                              h('td', { text: (c.fields || []).map((f) => tc('field', f)).join(', ') })))) : null);
+                              h('td', { text: NM.i18n.list((c.fields || []).map((f) => tc('field', f))) })))) : null);
                     if (added.length || changed.length) {
                         const confirm = h('button', { type: 'button', class: 'primary', 'data-test': 'import-confirm', text: t('Confirm the import') });
                         const done = h('div', { 'aria-live': 'polite' });

@@ -80,6 +80,21 @@ NM.i18n = (function () {
         return 'fr';
     }
 
+    /* s isolated from the text around it (FSI ... PDI): an id or a French
+       reason inside an Arabic sentence keeps its own direction. */
+    function iso(s) { return '\u2068' + String(s) + '\u2069'; }
+
+    /* Items joined as the language writes a list ("a, b", "أ، ب"). */
+    function list(items) {
+        const xs = (items || []).map(String);
+        try {
+            return new Intl.ListFormat(locale(), { style: 'narrow', type: 'unit' }).format(xs);
+        } catch (e) {
+            return xs.join(sep());
+        }
+    }
+    function sep() { return lang === 'ar' ? '، ' : ', '; }
+
     function locale() { return LOCALES[lang] || 'fr-FR'; }
 
     function num(n, opts) {
@@ -129,7 +144,7 @@ NM.i18n = (function () {
     }
 
     return {
-        LANGS, load, initial, t, tc, has, num, date, dateTime, time, pick, locale,
+        LANGS, load, initial, t, tc, has, iso, list, sep, num, date, dateTime, time, pick, locale,
         get lang() { return lang; },
         get dir() { return dir; },
     };

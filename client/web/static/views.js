@@ -271,7 +271,7 @@
                     [tc('field', 'mechanism'), tc('mechanism', r.mechanism)],
                     [tc('field', 'cycle'), r.cycle],
                     [tc('field', 'date'), NM.i18n.date(r.date)],
-                    [tc('field', 'states'), (r.states || []).join(', ')],
+                    [tc('field', 'states'), NM.i18n.list(r.states || [])],
                     [tc('field', 'response'), tc('response', r.response), 'rec-response'],
                     [tc('field', 'response_text'), r.response_text ? h('span', { dir: 'auto', text: r.response_text }) : null]]),
                 themes.length ? [h('h2', { text: t('Themes') }), h('ul', { class: 'tags' }, themes)] : null,
@@ -280,7 +280,7 @@
                 h('h2', { text: t('Assignment') }),
                 as ? dl([[tc('field', 'lead'), A.entityEl(as.lead), 'assign-lead'],
                          [tc('field', 'contributors'), as.contributors && as.contributors.length
-                             ? h('span', {}, as.contributors.map((c, i) => [i ? ', ' : '', A.entityEl(c)])) : null],
+                             ? h('span', {}, as.contributors.map((c, i) => [i ? NM.i18n.sep() : '', A.entityEl(c)])) : null],
                          [tc('field', 'deadline'), as.deadline ? h('span', {}, NM.i18n.date(as.deadline), ' ', A.dueBadge(b.due)) : null],
                          [t('Days left'), b.days_left !== undefined ? A.daysLeft(b) : null],
                          [tc('field', 'role'), b.role ? tc('role', b.role) : null],
