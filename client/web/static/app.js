@@ -55,6 +55,7 @@ NM.app = (function () {
         view: null,
         route: null,
         source: null,    /* the EventSource */
+        dirty: false,    /* something was typed in the page since it was drawn */
     };
 
     const isCoordinator = () => !!state.session && state.session.role === 'coordinator' &&
@@ -154,9 +155,12 @@ NM.app = (function () {
 
     /* A labelled form field: label, control, and the place of its error
        (data-test="field-error-NAME", the control's aria-describedby). */
-    let fieldSeq = 0;
+    /* Field ids are f-NAME, f-NAME-2...: counted afresh by each render, so
+       a page drawn again gives its fields the same ids (focus kept). */
+    let fieldSeq = {};
     function field(name, label, control, hint) {
-        const id = control.id || ('f-' + name + '-' + (++fieldSeq));
+        fieldSeq[name] = (fieldSeq[name] || 0) + 1;
+        const id = control.id || ('f-' + name + (fieldSeq[name] > 1 ? '-' + fieldSeq[name] : ''));
         control.id = id;
         if (!control.name) control.name = name;
         const err = h('p', { class: 'field-error', id: id + '-err', 'data-test': 'field-error-' + name,
@@ -403,8 +407,8 @@ NM.app = (function () {
         state.view = view;
         renderNav();
         const before = new Set(Array.from(main.querySelectorAll('[data-key]'), (e) => e.dataset.key));
-        const focusId = document.activeElement && main.contains(document.activeElement)
-            ? document.activeElement.id : null;
+        const focus = focusPath(main);
+        fieldSeq = {};
         let node;
         try {
             node = await view.render({ args: route.args, query: route.query, live: !!opts.live });
@@ -415,6 +419,7 @@ NM.app = (function () {
         if (seq !== renderSeq) return; /* a newer render took over */
         main.textContent = '';
         main.appendChild(node);
+        state.dirty = false;
         main.dataset.view = route.name;
         document.title = t(view.title) + ' — ' + t('Recommendations follow-up');
         if (opts.live) {
@@ -426,12 +431,34 @@ NM.app = (function () {
                 }
             }
         }
-        if ((opts.live || opts.keepFocus) && focusId && document.getElementById(focusId)) {
-            document.getElementById(focusId).focus();
-        } else if (!opts.live && !opts.keepFocus) {
+        if (opts.live || opts.keepFocus) {
+            focusBack(main, focus);
+        } else {
             const h1 = main.querySelector('h1');
             if (h1) { h1.tabIndex = -1; h1.focus(); }
         }
+    }
+
+    /* Where the focus is in main: its id, else its row (data-key) and its
+       place among the row's controls; focusBack finds it in the new page. */
+    const FOCUSABLE = 'a[href], button, input, select, textarea, [tabindex]';
+    function focusPath(main) {
+        const a = document.activeElement;
+        if (!a || !main.contains(a) || a === main) return null;
+        if (a.id) return { id: a.id };
+        const row = a.closest('[data-key]');
+        if (!row) return null;
+        return { key: row.dataset.key, idx: Array.from(row.querySelectorAll(FOCUSABLE)).indexOf(a) };
+    }
+    function focusBack(main, f) {
+        if (!f) return;
+        let e = null;
+        if (f.id) e = document.getElementById(f.id);
+        else {
+            const row = Array.from(main.querySelectorAll('[data-key]')).find((r) => r.dataset.key === f.key);
+            if (row) e = row.querySelectorAll(FOCUSABLE)[f.idx] || null;
+        }
+        if (e) e.focus();
     }
 
     let refreshTimer = null;
@@ -441,7 +468,8 @@ NM.app = (function () {
         if (refreshTimer) clearTimeout(refreshTimer);
         refreshTimer = setTimeout(() => {
             refreshTimer = null;
-            if (state.view && state.view.live && state.session) render({ live: true });
+            /* a page where something is being typed is left as it is */
+            if (state.view && state.view.live && state.session && !state.dirty) render({ live: true });
             if (state.view && state.view.onEvent) state.view.onEvent();
         }, 150);
     }
@@ -513,6 +541,9 @@ NM.app = (function () {
             document.getElementById('main').focus();
         });
         NM.api.onUnauthorized = () => { if (state.session) ended(); };
+        const main = document.getElementById('main');
+        main.addEventListener('input', () => { state.dirty = true; });
+        main.addEventListener('change', () => { state.dirty = true; });
         await NM.i18n.load(NM.i18n.initial());
         try {
             const s = await NM.api.session();
