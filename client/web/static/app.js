@@ -188,14 +188,19 @@ NM.app = (function () {
             if (!p) { rest.push(e); continue; }
             p.hidden = false;
             p.textContent = (p.textContent ? p.textContent + ' ' : '') + fieldErrorText(e);
+            /* the field's control, or a group's (evidence links, points) */
             const c = document.getElementById(p.id.replace(/-err$/, ''));
-            if (c) {
-                c.setAttribute('aria-invalid', 'true');
-                if (!first) first = c;
-            }
+            const box = p.closest('[data-name]');
+            const cs = c ? [c] : box ? Array.from(box.querySelectorAll('input, select, textarea')) : [];
+            for (const x of cs) x.setAttribute('aria-invalid', 'true');
+            if (!first && cs.length) first = cs[0];
         }
         if (first) first.focus();
         return rest;
+    }
+    /* Errors that have no field in the form, said in one line. */
+    function restText(rest) {
+        return rest.map((e) => t('{field}: {error}', { field: tc('field', e.field), error: fieldErrorText(e) })).join(' ');
     }
 
     function table(caption, heads, rows, attrs) {
@@ -558,7 +563,7 @@ NM.app = (function () {
 
     return {
         h, state, isCoordinator, isEditor, entityName, entityEl, textEl, statusBadge, dueBadge,
-        daysLeft, copyable, recLink, errorText, errorBox, fieldErrorText, field, showFieldErrors,
+        daysLeft, copyable, recLink, errorText, errorBox, fieldErrorText, field, showFieldErrors, restText,
         table, select, notice, go, render, started, start, defaultRoute, badge,
     };
 })();

@@ -14,9 +14,16 @@
         const st = res.status === 202 ? 'queued' : 'delivered';
         return h('p', { class: 'ok', 'data-test': test, 'data-state': st, role: 'status', text: F.outcomeText({ state: st }) });
     }
-    function failEl(err, test) {
-        return h('p', { class: 'error', role: 'alert', 'data-test': test, 'data-state': err.status === 502 ? 'refused' : 'error',
-                        text: err.status === 502 ? F.outcomeText({ state: 'refused', err }) : A.errorText(err) });
+    /* A refused write; form: its 422 errors are shown beside its fields,
+       and those without a field here in the message. */
+    function failEl(err, test, form, mapField) {
+        let text = err.status === 502 ? F.outcomeText({ state: 'refused', err }) : A.errorText(err);
+        if (err.status === 422 && form) {
+            const errors = (err.errors || []).map((e) => (mapField ? Object.assign({}, e, { field: mapField(e.field) }) : e));
+            const rest = A.showFieldErrors(form, errors);
+            if (rest.length) text += ' ' + A.restText(rest);
+        }
+        return h('p', { class: 'error', role: 'alert', 'data-test': test, 'data-state': err.status === 502 ? 'refused' : 'error', text });
     }
 
     /* --- Reports to validate --------------------------------------------- */
@@ -55,8 +62,7 @@
                     if (F.utf8len(reason.value) > max) { A.showFieldErrors(form, [{ field: 'reason', code: 'too_long', max }]); return; }
                     A.showFieldErrors(form, []);
                     try { out.appendChild(outcomeEl(await NM.api.returnReport(r.id, reason.value), 'review-result')); } catch (err) {
-                        if (err.status === 422) A.showFieldErrors(form, err.errors);
-                        out.appendChild(failEl(err, 'review-result'));
+                        out.appendChild(failEl(err, 'review-result', form));
                     }
                 });
                 const rec = recs[r.rec];
@@ -127,8 +133,7 @@
                 if (A.showFieldErrors(form, errors).length || errors.length) return;
                 send.disabled = true;
                 try { out.appendChild(outcomeEl(await NM.api.assign(body), 'assign-result')); } catch (err) {
-                    if (err.status === 422) A.showFieldErrors(form, err.errors);
-                    out.appendChild(failEl(err, 'assign-result'));
+                    out.appendChild(failEl(err, 'assign-result', form));
                 }
                 send.disabled = false;
             });
@@ -268,8 +273,7 @@
                 out.appendChild(outcomeEl(res, 'measure-result'));
                 if (after) after();
             } catch (err) {
-                if (err.status === 422) A.showFieldErrors(form, (err.errors || []).map((e) => Object.assign({}, e, { field: String(e.field).replace(/^indicator\./, '') })));
-                out.appendChild(failEl(err, 'measure-result'));
+                out.appendChild(failEl(err, 'measure-result', form, (f) => String(f).replace(/^indicator\./, '')));
             }
         });
         return form;

@@ -336,6 +336,9 @@
         const addRow = (v) => {
             const n = list.children.length + 1;
             const ctrls = make(v || {}, n);
+            for (const c of [].concat(ctrls)) {
+                for (const i of c.querySelectorAll ? c.querySelectorAll('input') : []) i.setAttribute('aria-describedby', err.id);
+            }
             const row = h('div', { class: 'row', 'data-test': name + '-row' }, ctrls,
                 h('button', { type: 'button', class: 'link', 'data-test': name + '-remove',
                               text: t('Remove'), 'aria-label': t('Remove row {n}', { n }),
@@ -522,7 +525,7 @@
                         } else if (rest.length) {
                             general.appendChild(err.status === 422
                                 ? h('p', { class: 'error', role: 'alert', 'data-test': 'error' },
-                                    rest.map((e) => tc('field', e.field) + ': ' + A.fieldErrorText(e)).join(' '))
+                                    A.restText(rest))
                                 : A.errorBox(err));
                         }
                     }
