@@ -88,7 +88,7 @@ NM.i18n = (function () {
     function list(items) {
         const xs = (items || []).map(String);
         try {
-            return new Intl.ListFormat(locale(), { style: 'narrow', type: 'unit' }).format(xs);
+            return new Intl.ListFormat(locale(), { style: 'short', type: 'unit' }).format(xs);
         } catch (e) {
             return xs.join(sep());
         }
