@@ -301,16 +301,20 @@ web_api_reply(web_response_t *resp, const nmirf_reply_t *reply)
 /* --- the console ------------------------------------------------------ */
 
 /* Finds the agent's entity (status) and its role (the replica's
+   entity.list). On failure code says why in a word: "agent_down" (no
+   reply), or the agent's refusal ("unknown_op": an agent without
    entity.list). */
 static int
-s_console(web_api_t *self, char *why, size_t whylen)
+s_console(web_api_t *self, char *code, size_t code_size, char *why, size_t whylen)
 {
+    snprintf(code, code_size, "agent_down");
     char entity[NMIRF_ENTITY_ID_MAX + 1] = "", role[NMIRF_ENUM_MAX + 1] = "";
     nmirf_reply_t *r = NULL;
     if (web_agent_call(self->agent, "status", NULL, WEB_AGENT_TIMEOUT_MS, &r, why, whylen))
         return -1;
     const msgpack_object *e = r->ok ? nmirf_mp_get(&r->body, "entity") : NULL;
     if (!e || nmirf_mp_strcpy(e, entity, sizeof entity) != 0 || !entity[0]) {
+        snprintf(code, code_size, "%s", r->ok ? "bad_reply" : r->code_name);
         snprintf(why, whylen, "the agent's status names no entity");
         nmirf_reply_destroy(&r);
         return -1;
@@ -327,8 +331,11 @@ s_console(web_api_t *self, char *why, size_t whylen)
             break;
         }
     }
-    if (!role[0])
-        snprintf(why, whylen, "the agent's replica %s", !r->ok ? r->message : "does not hold its entity yet");
+    if (!role[0]) {
+        snprintf(code, code_size, "%s", r->ok ? "not_found" : r->code_name);
+        snprintf(why, whylen, "entity.list: %s",
+                 r->ok ? "the replica does not hold the agent's entity yet" : r->message);
+    }
     nmirf_reply_destroy(&r);
     if (!role[0])
         return -1;
@@ -347,7 +354,8 @@ web_api_console(web_api_t *self, char *entity, size_t entity_size, char *role,
     pthread_mutex_lock(&self->lock);
     bool known = self->console_known;
     pthread_mutex_unlock(&self->lock);
-    if (!known && s_console(self, why, whylen))
+    char code[32];
+    if (!known && s_console(self, code, sizeof code, why, whylen))
         return -1;
     pthread_mutex_lock(&self->lock);
     snprintf(entity, entity_size, "%s", self->entity);
@@ -363,9 +371,18 @@ web_api_coordinator(web_api_t *api, const web_request_t *req, web_response_t *re
         web_api_error(resp, 403, "forbidden", "only a coordinator account may");
         return false;
     }
-    char entity[NMIRF_ENTITY_ID_MAX + 1], role[NMIRF_ENUM_MAX + 1], why[256];
-    if (web_api_console(api, entity, sizeof entity, role, sizeof role, why, sizeof why)) {
-        web_api_error(resp, 503, "agent_down", "cannot tell the console's entity: %s", why);
+    char entity[NMIRF_ENTITY_ID_MAX + 1], role[NMIRF_ENUM_MAX + 1], why[256], code[32];
+    pthread_mutex_lock(&api->lock);
+    bool known = api->console_known;
+    snprintf(entity, sizeof entity, "%s", api->entity);
+    snprintf(role, sizeof role, "%s", api->role);
+    pthread_mutex_unlock(&api->lock);
+    if (!known && s_console(api, code, sizeof code, why, sizeof why) == 0)
+        return web_api_coordinator(api, req, resp);
+    if (!known) {
+        bool down = strcmp(code, "agent_down") == 0;
+        web_api_error(resp, down ? 503 : 502, code,
+                      "cannot tell the role of this console's entity: %s", why);
         return false;
     }
     if (strcmp(role, "coordinator") != 0) {

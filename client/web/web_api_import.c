@@ -79,22 +79,37 @@ s_bad_rows(const nmirf_recfile_t *f)
     return errors;
 }
 
+/* A field of a recommendation as the broker stores it (daemon/ops_rec.c,
+   s_pack_rec): null and an empty list are absent, an absent `text` is {}
+   and an absent `response` "pending". NULL: absent. */
+static json_t *
+s_stored(const json_t *rec, const char *key, json_t *empty_text, json_t *pending)
+{
+    json_t *v = json_object_get(rec, key);
+    if (v && (json_is_null(v) || (json_is_array(v) && json_array_size(v) == 0)))
+        v = NULL;
+    if (!v && strcmp(key, "text") == 0)
+        return empty_text;
+    if (!v && strcmp(key, "response") == 0)
+        return pending;
+    return v;
+}
+
 /* The names of the fields that differ between the replica's record old
-   and the file's rec (absent and null alike; `updated` not compared). */
+   and the file's rec, as the broker would store rec (`updated` is not
+   compared): what its rec.import would count as updated. */
 static json_t *
 s_changed(const json_t *old, const json_t *rec)
 {
-    json_t *fields = json_array();
+    json_t *fields = json_array(), *empty = json_object(), *pending = json_string("pending");
     for (int i = 0; i < nmirf_fields_recommendation.count; i++) {
         const char *k = nmirf_fields_recommendation.fields[i].key;
-        json_t *a = json_object_get(old, k), *b = json_object_get(rec, k);
-        if (a && json_is_null(a))
-            a = NULL;
-        if (b && json_is_null(b))
-            b = NULL;
+        json_t *a = s_stored(old, k, empty, pending), *b = s_stored(rec, k, empty, pending);
         if ((a || b) && !(a && b && json_equal(a, b)))
             json_array_append_new(fields, json_string(k));
     }
+    json_decref(empty);
+    json_decref(pending);
     return fields;
 }
 
