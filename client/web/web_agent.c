@@ -137,8 +137,8 @@ web_agent_ask(web_agent_t *self, const char *op, const msgpack_sbuffer *body, in
         msgpack_sbuffer_write(&b, body->data, body->size);
     }
     nmirf_mp_pack_kv_uint(&pk, "wait_ms", (uint64_t)wait_ms);
-    int rc = web_agent_call(self, "ask", &b, wait_ms + WEB_AGENT_SLACK_MS, reply, why,
-                            whylen);
+    int rc =
+        web_agent_call(self, "ask", &b, wait_ms + WEB_AGENT_SLACK_MS, reply, why, whylen);
     msgpack_sbuffer_destroy(&b);
     return rc;
 }

@@ -19,9 +19,9 @@
 /* One route. */
 typedef struct {
     const char *method;
-    const char *path;    /* after /api */
-    bool sub;            /* also takes path/... (rest handed to fn) */
-    web_role_t role;     /* the least role that may */
+    const char *path; /* after /api */
+    bool sub;         /* also takes path/... (rest handed to fn) */
+    web_role_t role;  /* the least role that may */
     web_api_fn *fn;
 } s_route_t;
 
@@ -103,8 +103,8 @@ web_api_handle(web_api_t *self, const web_request_t *req, web_response_t *resp)
         return;
     }
     if (path_known)
-        web_api_error(resp, 405, "bad_method", "%s is not a method of /api%s", req->method,
-                      req->path);
+        web_api_error(resp, 405, "bad_method", "%s is not a method of /api%s",
+                      req->method, req->path);
     else
         web_api_error(resp, 404, "not_found", "no such API path: /api%s", req->path);
 }
@@ -162,8 +162,8 @@ web_api_body(const web_request_t *req, web_response_t *resp)
     if (!req->body || req->body_len == 0)
         return json_object();
     json_error_t err;
-    json_t *j = json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES,
-                           &err);
+    json_t *j =
+        json_loadb((const char *)req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
     if (!j || !json_is_object(j)) {
         web_api_error(resp, 400, "bad_json", "the body is not one JSON object%s%s",
                       j ? "" : ": ", j ? "" : err.text);
@@ -203,12 +203,13 @@ web_api_args(const web_request_t *req, const web_arg_t *specs, size_t n, json_t 
             break;
         case WEB_ARG_UINT: {
             char *end = NULL;
-            unsigned long long u = ok && v[0] != '-' && v[0] != '+' ? strtoull(v, &end, 10) : 0;
+            unsigned long long u =
+                ok && v[0] != '-' && v[0] != '+' ? strtoull(v, &end, 10) : 0;
             ok = ok && end && *end == 0 && len <= 19 && u >= s->min && u <= s->max;
             if (!ok) {
-                web_api_error(resp, 400, "bad_request", "%s: '%.64s' is not a number from %llu to %llu",
-                              s->key, v, (unsigned long long)s->min,
-                              (unsigned long long)s->max);
+                web_api_error(resp, 400, "bad_request",
+                              "%s: '%.64s' is not a number from %llu to %llu", s->key, v,
+                              (unsigned long long)s->min, (unsigned long long)s->max);
                 return -1;
             }
             val = json_integer((json_int_t)u);
@@ -310,7 +311,8 @@ s_console(web_api_t *self, char *code, size_t code_size, char *why, size_t whyle
     snprintf(code, code_size, "agent_down");
     char entity[NMIRF_ENTITY_ID_MAX + 1] = "", role[NMIRF_ENUM_MAX + 1] = "";
     nmirf_reply_t *r = NULL;
-    if (web_agent_call(self->agent, "status", NULL, WEB_AGENT_TIMEOUT_MS, &r, why, whylen))
+    if (web_agent_call(self->agent, "status", NULL, WEB_AGENT_TIMEOUT_MS, &r, why,
+                       whylen))
         return -1;
     const msgpack_object *e = r->ok ? nmirf_mp_get(&r->body, "entity") : NULL;
     if (!e || nmirf_mp_strcpy(e, entity, sizeof entity) != 0 || !entity[0]) {
@@ -324,7 +326,8 @@ s_console(web_api_t *self, char *code, size_t code_size, char *why, size_t whyle
                        whylen))
         return -1;
     const msgpack_object *list = r->ok ? nmirf_mp_get(&r->body, "entities") : NULL;
-    for (uint32_t i = 0; list && list->type == MSGPACK_OBJECT_ARRAY && i < list->via.array.size; i++) {
+    for (uint32_t i = 0;
+         list && list->type == MSGPACK_OBJECT_ARRAY && i < list->via.array.size; i++) {
         const msgpack_object *it = &list->via.array.ptr[i];
         if (nmirf_mp_str_is(nmirf_mp_get(it, "id"), entity)) {
             nmirf_mp_strcpy(nmirf_mp_get(it, "role"), role, sizeof role);
@@ -387,7 +390,8 @@ web_api_coordinator(web_api_t *api, const web_request_t *req, web_response_t *re
     }
     if (strcmp(role, "coordinator") != 0) {
         web_api_error(resp, 403, "forbidden",
-                      "this console's entity %s is a %s, not the coordinator", entity, role);
+                      "this console's entity %s is a %s, not the coordinator", entity,
+                      role);
         return false;
     }
     return true;

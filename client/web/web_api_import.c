@@ -73,9 +73,9 @@ s_bad_rows(const nmirf_recfile_t *f)
     json_t *errors = json_array();
     for (size_t i = 0; i < f->count; i++)
         if (!f->rows[i].rec)
-            json_array_append_new(errors,
-                                  json_pack("{s:I, s:s}", "row", (json_int_t)f->rows[i].line,
-                                            "message", f->rows[i].why));
+            json_array_append_new(errors, json_pack("{s:I, s:s}", "row",
+                                                    (json_int_t)f->rows[i].line,
+                                                    "message", f->rows[i].why));
     return errors;
 }
 
@@ -101,10 +101,12 @@ s_stored(const json_t *rec, const char *key, json_t *empty_text, json_t *pending
 static json_t *
 s_changed(const json_t *old, const json_t *rec)
 {
-    json_t *fields = json_array(), *empty = json_object(), *pending = json_string("pending");
+    json_t *fields = json_array(), *empty = json_object(),
+           *pending = json_string("pending");
     for (int i = 0; i < nmirf_fields_recommendation.count; i++) {
         const char *k = nmirf_fields_recommendation.fields[i].key;
-        json_t *a = s_stored(old, k, empty, pending), *b = s_stored(rec, k, empty, pending);
+        json_t *a = s_stored(old, k, empty, pending),
+               *b = s_stored(rec, k, empty, pending);
         if ((a || b) && !(a && b && json_equal(a, b)))
             json_array_append_new(fields, json_string(k));
     }
@@ -151,9 +153,10 @@ web_api_import_preview(web_api_t *api, const web_request_t *req, const char *res
         }
         if (!r->ok) {
             json_t *text = json_object_get(rec, "text");
-            json_array_append_new(added, json_pack("{s:s, s:O, s:O}", "id", id, "mechanism",
-                                                   json_object_get(rec, "mechanism"), "text",
-                                                   text ? text : json_null()));
+            json_array_append_new(added,
+                                  json_pack("{s:s, s:O, s:O}", "id", id, "mechanism",
+                                            json_object_get(rec, "mechanism"), "text",
+                                            text ? text : json_null()));
         } else {
             json_t *old = nmirf_json_from_mp(nmirf_mp_get(&r->body, "rec"));
             json_t *fields = s_changed(old, rec);
@@ -162,14 +165,14 @@ web_api_import_preview(web_api_t *api, const web_request_t *req, const char *res
                 unchanged++;
                 json_decref(fields);
             } else
-                json_array_append_new(changed,
-                                      json_pack("{s:s, s:o}", "id", id, "fields", fields));
+                json_array_append_new(
+                    changed, json_pack("{s:s, s:o}", "id", id, "fields", fields));
         }
         nmirf_reply_destroy(&r);
     }
     web_api_json(resp, 200,
-                 json_pack("{s:s, s:O, s:O, s:I, s:o}", "format", f->format, "added", added,
-                           "changed", changed, "unchanged", (json_int_t)unchanged,
+                 json_pack("{s:s, s:O, s:O, s:I, s:o}", "format", f->format, "added",
+                           added, "changed", changed, "unchanged", (json_int_t)unchanged,
                            "errors", s_bad_rows(f)));
 out:
     json_decref(added);
@@ -215,9 +218,11 @@ s_chunk(web_api_t *api, web_response_t *resp, const msgpack_sbuffer *recs, size_
         return 0;
     }
     const msgpack_object *o;
-    if ((o = nmirf_mp_get(&r->body, "added")) && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+    if ((o = nmirf_mp_get(&r->body, "added")) &&
+        o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
         t->added += o->via.u64;
-    if ((o = nmirf_mp_get(&r->body, "updated")) && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+    if ((o = nmirf_mp_get(&r->body, "updated")) &&
+        o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
         t->updated += o->via.u64;
     if ((o = nmirf_mp_get(&r->body, "unchanged")) &&
         o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
@@ -242,7 +247,8 @@ web_api_import(web_api_t *api, const web_request_t *req, const char *rest,
                               "rows", s_bad_rows(f));
         char message[128];
         snprintf(message, sizeof message,
-                 "%zu of %zu recommendations are bad; nothing imported", f->bad, f->count);
+                 "%zu of %zu recommendations are bad; nothing imported", f->bad,
+                 f->count);
         json_object_set_new(e, "message", json_string(message));
         web_api_json(resp, 400, e);
         nmirf_recfile_destroy(&f);
@@ -272,11 +278,10 @@ web_api_import(web_api_t *api, const web_request_t *req, const char *rest,
         rc = s_chunk(api, resp, &chunk, n, &t);
     msgpack_sbuffer_destroy(&chunk);
     msgpack_sbuffer_destroy(&one);
-    json_t *totals = json_pack("{s:I, s:I, s:I, s:I, s:I, s:s}", "added",
-                               (json_int_t)t.added, "updated", (json_int_t)t.updated,
-                               "unchanged", (json_int_t)t.unchanged, "delivered",
-                               (json_int_t)t.delivered, "count", (json_int_t)f->count,
-                               "format", f->format);
+    json_t *totals = json_pack(
+        "{s:I, s:I, s:I, s:I, s:I, s:s}", "added", (json_int_t)t.added, "updated",
+        (json_int_t)t.updated, "unchanged", (json_int_t)t.unchanged, "delivered",
+        (json_int_t)t.delivered, "count", (json_int_t)f->count, "format", f->format);
     if (rc) {
         /* resp holds the refusal: say how far the import got. */
         json_t *e = json_loadb(resp->body, resp->len, 0, NULL);

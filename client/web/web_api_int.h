@@ -89,10 +89,11 @@ bool web_api_coordinator(web_api_t *api, const web_request_t *req, web_response_
 
 /* The endpoints, by group. */
 web_api_fn web_api_status, web_api_mine, web_api_recs, web_api_measures, web_api_outbox,
-    web_api_reports_get, web_api_entities, web_api_schema;            /* web_api_reads.c */
-web_api_fn web_api_reports_post, web_api_assign, web_api_measures_write; /* web_api_writes.c */
-web_api_fn web_api_import_preview, web_api_import;                       /* web_api_import.c */
-web_api_fn web_api_stats, web_api_report_html;                           /* web_api_stats.c */
+    web_api_reports_get, web_api_entities, web_api_schema; /* web_api_reads.c */
+web_api_fn web_api_reports_post, web_api_assign,
+    web_api_measures_write;                        /* web_api_writes.c */
+web_api_fn web_api_import_preview, web_api_import; /* web_api_import.c */
+web_api_fn web_api_stats, web_api_report_html;     /* web_api_stats.c */
 
 /* Sends a write: submit op with the packed body, the request id (16
    bytes), waiting WEB_SUBMIT_WAIT_MS, and answers 200 delivered, 202
@@ -100,6 +101,7 @@ web_api_fn web_api_stats, web_api_report_html;                           /* web_
    -1 otherwise (answered); *reply_p, if not NULL, gets the delivered
    reply (caller destroys). */
 int web_api_submit(web_api_t *api, web_response_t *resp, const char *op,
-                   const msgpack_sbuffer *body, const uint8_t *id, nmirf_reply_t **reply_p);
+                   const msgpack_sbuffer *body, const uint8_t *id,
+                   nmirf_reply_t **reply_p);
 
 #endif

@@ -58,11 +58,12 @@ web_api_status(web_api_t *api, const web_request_t *req, const char *rest,
     /* contact_at, as the queries give it: when the broker was last heard. */
     json_t *j = nmirf_json_from_mp(&r->body);
     json_t *ago = json_object_get(j, "heard_ms_ago");
-    json_object_set_new(j, "contact_at",
-                        json_is_integer(ago)
-                            ? json_integer((json_int_t)(nmirf_now_ms() -
-                                                        (uint64_t)json_integer_value(ago)))
-                            : json_null());
+    json_object_set_new(
+        j, "contact_at",
+        json_is_integer(ago)
+            ? json_integer(
+                  (json_int_t)(nmirf_now_ms() - (uint64_t)json_integer_value(ago)))
+            : json_null());
     nmirf_reply_destroy(&r);
     web_api_json(resp, 200, j);
 }
@@ -156,17 +157,28 @@ static const char *
 s_kind(nmirf_field_type_t t)
 {
     switch (t) {
-    case NMIRF_FIELD_STR: return "str";
-    case NMIRF_FIELD_ENUM: return "enum";
-    case NMIRF_FIELD_DATE: return "date";
-    case NMIRF_FIELD_REC_ID: return "rec_id";
-    case NMIRF_FIELD_ENTITY_ID: return "entity_id";
-    case NMIRF_FIELD_UINT: return "uint";
-    case NMIRF_FIELD_STR_LIST: return "str_list";
-    case NMIRF_FIELD_LANGS: return "langs";
-    case NMIRF_FIELD_NUMBER: return "number";
-    case NMIRF_FIELD_POINTS: return "points";
-    case NMIRF_FIELD_BIN: return "bin";
+    case NMIRF_FIELD_STR:
+        return "str";
+    case NMIRF_FIELD_ENUM:
+        return "enum";
+    case NMIRF_FIELD_DATE:
+        return "date";
+    case NMIRF_FIELD_REC_ID:
+        return "rec_id";
+    case NMIRF_FIELD_ENTITY_ID:
+        return "entity_id";
+    case NMIRF_FIELD_UINT:
+        return "uint";
+    case NMIRF_FIELD_STR_LIST:
+        return "str_list";
+    case NMIRF_FIELD_LANGS:
+        return "langs";
+    case NMIRF_FIELD_NUMBER:
+        return "number";
+    case NMIRF_FIELD_POINTS:
+        return "points";
+    case NMIRF_FIELD_BIN:
+        return "bin";
     }
     return "?";
 }
@@ -181,8 +193,8 @@ s_fields(const web_form_t *form, const nmirf_fields_t *fields, bool top)
         const nmirf_field_t *f = &fields->fields[i];
         bool object = top && form->object_key && strcmp(f->key, form->object_key) == 0;
         json_t *o = json_pack("{s:s, s:s, s:b, s:I}", "name", f->key, "kind",
-                              object ? "object" : s_kind(f->type), "required", f->required,
-                              "max", (json_int_t)f->max);
+                              object ? "object" : s_kind(f->type), "required",
+                              f->required, "max", (json_int_t)f->max);
         if (f->set)
             json_object_set_new(o, "set", s_set(f->set));
         if (object)
@@ -212,8 +224,8 @@ web_api_schema(web_api_t *api, const web_request_t *req, const char *rest,
         (json_int_t)NMIRF_REC_ID_MAX, "entity_id", (json_int_t)NMIRF_ENTITY_ID_MAX,
         "due_soon_default", (json_int_t)NMIRF_DUE_SOON_DEFAULT, "due_soon_max",
         (json_int_t)NMIRF_DUE_SOON_MAX, "page_max", (json_int_t)NMIRF_CONTROL_LIMIT_MAX,
-        "query", (json_int_t)NMIRF_CONTROL_QUERY_MAX, "number", NMIRF_NUMBER_MAX, "import",
-        (json_int_t)NMIRF_IMPORT_MAX, "body", (json_int_t)WEB_BODY_MAX);
+        "query", (json_int_t)NMIRF_CONTROL_QUERY_MAX, "number", NMIRF_NUMBER_MAX,
+        "import", (json_int_t)NMIRF_IMPORT_MAX, "body", (json_int_t)WEB_BODY_MAX);
     json_t *j = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "statuses",
                           s_set(&nmirf_statuses), "mechanisms", s_set(&nmirf_mechanisms),
                           "responses", s_set(&nmirf_responses), "report_states",

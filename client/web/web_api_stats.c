@@ -36,7 +36,8 @@ s_stats(web_api_t *api, web_response_t *resp, const json_t *body, nmirf_reply_t 
     msgpack_sbuffer_init(&b);
     web_api_pack(body, &b);
     char why[256];
-    int rc = web_agent_ask(api->agent, "stats", &b, WEB_ASK_WAIT_MS, reply, why, sizeof why);
+    int rc =
+        web_agent_ask(api->agent, "stats", &b, WEB_ASK_WAIT_MS, reply, why, sizeof why);
     msgpack_sbuffer_destroy(&b);
     if (rc) {
         web_api_error(resp, 503, "agent_down", "%s", why);
@@ -71,7 +72,8 @@ web_api_stats(web_api_t *api, const web_request_t *req, const char *rest,
     };
     json_t *body = json_object();
     nmirf_reply_t *r;
-    if (web_api_args(req, args, 2, body, resp) == 0 && s_stats(api, resp, body, &r) == 0) {
+    if (web_api_args(req, args, 2, body, resp) == 0 &&
+        s_stats(api, resp, body, &r) == 0) {
         web_api_reply(resp, r);
         nmirf_reply_destroy(&r);
     }

@@ -141,8 +141,8 @@ web_api_reports_post(web_api_t *api, const web_request_t *req, const char *rest,
     s_request_id(in, id);
     if (form != &web_form_report_submit) {
         if (json_object_get(in, "report")) {
-            json_t *errors = json_pack("[{s:s, s:s}]", "field", "report", "code",
-                                       "bad_value");
+            json_t *errors =
+                json_pack("[{s:s, s:s}]", "field", "report", "code", "bad_value");
             web_api_bad_field(resp, errors);
             json_decref(in);
             return;
@@ -150,8 +150,8 @@ web_api_reports_post(web_api_t *api, const web_request_t *req, const char *rest,
         json_object_set_new(in, "report", json_integer((json_int_t)report));
     } else if (json_object_get(in, "by")) {
         /* `by` is who is logged in, never what the form says. */
-        web_api_bad_field(resp, json_pack("[{s:s, s:s}]", "field", "by", "code",
-                                          "bad_value"));
+        web_api_bad_field(resp,
+                          json_pack("[{s:s, s:s}]", "field", "by", "code", "bad_value"));
         json_decref(in);
         return;
     }

@@ -7,7 +7,10 @@
 #include "nmirf_mp.h"
 #include "web_form.h"
 
-#define S_FORM(op_, table_) {op_, &table_, NULL, NULL}
+#define S_FORM(op_, table_)                                                              \
+    {                                                                                    \
+        op_, &table_, NULL, NULL                                                         \
+    }
 
 /* PROTOCOL.md section 6: bodies the schema has no table of (yet). The
    indicator's row is checked as an object against nmirf_fields_indicator
@@ -32,7 +35,10 @@ static const nmirf_field_t s_measure_update[] = {
     {"description", NMIRF_FIELD_STR, false, NMIRF_TEXT_MAX, NULL},
     {"indicator", NMIRF_FIELD_STR, false, 0, NULL},
 };
-#define S_TABLE(name_, a_) {name_, a_, (int)(sizeof a_ / sizeof a_[0])}
+#define S_TABLE(name_, a_)                                                               \
+    {                                                                                    \
+        name_, a_, (int)(sizeof a_ / sizeof a_[0])                                       \
+    }
 static const nmirf_fields_t s_fields_report_validate =
     S_TABLE("report.validate", s_report_validate);
 static const nmirf_fields_t s_fields_report_return =
@@ -47,8 +53,8 @@ const web_form_t web_form_report_validate =
     S_FORM("report.validate", s_fields_report_validate);
 const web_form_t web_form_report_return = S_FORM("report.return", s_fields_report_return);
 const web_form_t web_form_rec_assign = S_FORM("rec.assign", nmirf_fields_rec_assign);
-const web_form_t web_form_measure_add = {"measure.add", &s_fields_measure_add, "indicator",
-                                         &nmirf_fields_indicator};
+const web_form_t web_form_measure_add = {"measure.add", &s_fields_measure_add,
+                                         "indicator", &nmirf_fields_indicator};
 const web_form_t web_form_measure_update = {"measure.update", &s_fields_measure_update,
                                             "indicator", &nmirf_fields_indicator};
 const web_form_t web_form_recommendation =
@@ -145,7 +151,8 @@ s_field(const nmirf_field_t *f, const json_t *v, size_t *max)
         *max = code && strcmp(code, "too_long") == 0 ? f->max : 0;
         return code;
     case NMIRF_FIELD_ENUM:
-        return json_is_string(v) && f->set && nmirf_valueset_has(f->set, json_string_value(v))
+        return json_is_string(v) && f->set &&
+                       nmirf_valueset_has(f->set, json_string_value(v))
                    ? NULL
                    : "bad_value";
     case NMIRF_FIELD_DATE:
@@ -154,8 +161,9 @@ s_field(const nmirf_field_t *f, const json_t *v, size_t *max)
                    ? NULL
                    : "bad_date";
     case NMIRF_FIELD_REC_ID:
-        code = s_id(v, f->max,
-                    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/:-");
+        code =
+            s_id(v, f->max,
+                 "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/:-");
         *max = code && strcmp(code, "too_long") == 0 ? f->max : 0;
         return code;
     case NMIRF_FIELD_ENTITY_ID:
@@ -171,10 +179,12 @@ s_field(const nmirf_field_t *f, const json_t *v, size_t *max)
             *max = NMIRF_LIST_MAX;
             return "too_many";
         }
-        json_array_foreach(v, i, item) if ((code = s_str(item, f->max)) != NULL)
+        json_array_foreach(v, i, item)
         {
-            *max = strcmp(code, "too_long") == 0 ? f->max : 0;
-            return code;
+            if ((code = s_str(item, f->max)) != NULL) {
+                *max = strcmp(code, "too_long") == 0 ? f->max : 0;
+                return code;
+            }
         }
         return NULL;
     case NMIRF_FIELD_LANGS:
@@ -236,8 +246,10 @@ s_check(const web_form_t *form, const nmirf_fields_t *fields, const char *prefix
     }
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)in, k, v) if (!nmirf_fields_find(fields, k))
+    json_object_foreach((json_t *)in, k, v)
     {
+        if (nmirf_fields_find(fields, k))
+            continue;
         snprintf(name, sizeof name, "%s%s%s", prefix ? prefix : "", prefix ? "." : "", k);
         s_err(errors, name, "bad_value", 0);
         bad++;

@@ -21,10 +21,10 @@
 /* A form: the op's field table, and the one field (if any) that is an
    object checked against a table of its own (a measure's indicator). */
 typedef struct {
-    const char *op;                /* "report.submit" */
-    const nmirf_fields_t *fields;  /* its body's keys, in packing order */
-    const char *object_key;        /* a key whose value is an object, or NULL */
-    const nmirf_fields_t *object;  /* that object's table */
+    const char *op;               /* "report.submit" */
+    const nmirf_fields_t *fields; /* its body's keys, in packing order */
+    const char *object_key;       /* a key whose value is an object, or NULL */
+    const nmirf_fields_t *object; /* that object's table */
 } web_form_t;
 
 /* The forms of the console's writes. The broker's bodies of

@@ -27,20 +27,20 @@
 #include "web.h"
 #include "web_agent.h"
 
-#define WEB_HUB_KEEP 1024                /* messages kept for late readers */
+#define WEB_HUB_KEEP 1024                  /* messages kept for late readers */
 #define WEB_HUB_JSON_MAX (4 * 1024 * 1024) /* a text from the agent, bytes */
-#define WEB_HUB_STATUS_MS 1000           /* how often the agent's status is read */
+#define WEB_HUB_STATUS_MS 1000             /* how often the agent's status is read */
 
 struct _web_hub_t {
-    char *notify_ep;     /* ipc://DIR/notify.sock */
-    web_agent_t *agent;  /* for status */
+    char *notify_ep;    /* ipc://DIR/notify.sock */
+    web_agent_t *agent; /* for status */
     pthread_t thread;
     pthread_mutex_t lock; /* guards what follows */
     pthread_cond_t more;  /* a message came, or stop */
     bool stop;
-    uint64_t head;             /* number of the latest message, 0: none */
-    char *ring[WEB_HUB_KEEP];  /* message n at ring[(n - 1) % KEEP] */
-    char *state;               /* the last state's text, contact_at aside */
+    uint64_t head;            /* number of the latest message, 0: none */
+    char *ring[WEB_HUB_KEEP]; /* message n at ring[(n - 1) % KEEP] */
+    char *state;              /* the last state's text, contact_at aside */
 };
 
 /* Appends one message (event, compact JSON data) to the ring. */
@@ -107,8 +107,8 @@ s_poll_status(web_hub_t *self)
               r->ok;
     json_t *st = up ? nmirf_json_from_mp(&r->body) : NULL;
     json_t *state = json_pack("{s:b, s:b, s:b}", "agent", up, "connected",
-                              up && json_is_true(json_object_get(st, "connected")), "stale",
-                              !up || json_is_true(json_object_get(st, "stale")));
+                              up && json_is_true(json_object_get(st, "connected")),
+                              "stale", !up || json_is_true(json_object_get(st, "stale")));
     static const char *const keys[] = {"seq", "broker_seq", "outbox"};
     for (size_t i = 0; up && i < 3; i++) {
         json_t *v = json_object_get(st, keys[i]);
@@ -116,11 +116,12 @@ s_poll_status(web_hub_t *self)
     }
     char *key = json_dumps(state, JSON_COMPACT | JSON_SORT_KEYS);
     json_t *ago = json_object_get(st, "heard_ms_ago");
-    json_object_set_new(state, "contact_at",
-                        json_is_integer(ago)
-                            ? json_integer((json_int_t)(nmirf_now_ms() -
-                                                        (uint64_t)json_integer_value(ago)))
-                            : json_null());
+    json_object_set_new(
+        state, "contact_at",
+        json_is_integer(ago)
+            ? json_integer(
+                  (json_int_t)(nmirf_now_ms() - (uint64_t)json_integer_value(ago)))
+            : json_null());
     if (key && (!self->state || strcmp(key, self->state) != 0)) {
         char *data = json_dumps(state, JSON_COMPACT);
         if (data)

@@ -27,7 +27,7 @@ static const web_form_t *const s_forms[] = {
     &web_form_rec_assign,    &web_form_measure_add,     &web_form_measure_update,
     &web_form_recommendation};
 
-static const char *const s_codes[] = {"required", "too_long", "bad_value", "bad_date",
+static const char *const s_codes[] = {"required", "too_long",   "bad_value", "bad_date",
                                       "too_many", "not_number", NULL};
 
 static void
@@ -61,7 +61,8 @@ s_check_packed(const web_form_t *form, const msgpack_sbuffer *b)
     for (uint32_t i = 0; i < obj.via.map.size; i++) {
         const msgpack_object *k = &obj.via.map.ptr[i].key;
         char key[64];
-        if (nmirf_mp_strcpy(k, key, sizeof key) != 0 || !nmirf_fields_find(form->fields, key))
+        if (nmirf_mp_strcpy(k, key, sizeof key) != 0 ||
+            !nmirf_fields_find(form->fields, key))
             s_broken("a packed key that is not the table's");
         for (uint32_t j = 0; j < i; j++)
             if (nmirf_mp_str_is(&obj.via.map.ptr[j].key, key))

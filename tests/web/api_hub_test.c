@@ -68,9 +68,9 @@ main(int argc, char **argv)
     web_hub_t *hub = web_hub_new(a->data);
     HA_ASSERT(hub);
     uint64_t cursor = 0;
-    char *m = t_wait(hub, &cursor,
-                     (const char *[]){"event: state", "\"agent\":true",
-                                      "\"connected\":true", NULL});
+    char *m = t_wait(
+        hub, &cursor,
+        (const char *[]){"event: state", "\"agent\":true", "\"connected\":true", NULL});
     HA_ASSERT(strncmp(m, "id: 1\n", 6) == 0);
     free(m);
     HA_ASSERT(web_hub_head(hub) >= 1);
@@ -104,9 +104,9 @@ main(int argc, char **argv)
     h_note("a cursor from the future: reload");
 
     h_broker_stop(b);
-    m = t_wait(hub, &cursor,
-               (const char *[]){"event: state", "\"connected\":false", "\"agent\":true",
-                                NULL});
+    m = t_wait(
+        hub, &cursor,
+        (const char *[]){"event: state", "\"connected\":false", "\"agent\":true", NULL});
     free(m);
     h_note("the broker stopped: state connected false");
 
@@ -115,9 +115,9 @@ main(int argc, char **argv)
     free(m);
     h_broker_restart(b);
     ha_agent_restart(a);
-    m = t_wait(hub, &cursor,
-               (const char *[]){"event: state", "\"agent\":true", "\"connected\":true",
-                                NULL});
+    m = t_wait(
+        hub, &cursor,
+        (const char *[]){"event: state", "\"agent\":true", "\"connected\":true", NULL});
     free(m);
     ag_wait_seq(a, h_seq(b));
     h_sleep_ms(300); /* the new SUB's subscription reaches the new agent */

@@ -60,9 +60,9 @@ s_with_head(const nmirf_reply_t *r, const char *list)
     json_object_set_new(j, "stale", json_false());
     json_object_set_new(j, "contact_at", json_integer((json_int_t)nmirf_now_ms()));
     if (strcmp(list, "reports") == 0) {
-        json_object_set_new(j, "total",
-                            json_integer((json_int_t)json_array_size(
-                                json_object_get(j, "reports"))));
+        json_object_set_new(
+            j, "total",
+            json_integer((json_int_t)json_array_size(json_object_get(j, "reports"))));
         json_object_set_new(j, "offset", json_integer(0));
         json_object_set_new(j, "limit", json_integer(NMIRF_CONTROL_LIMIT_MAX));
     }
@@ -77,8 +77,8 @@ s_handle(api_standin_t *self, zsock_t *router)
     msgpack_zone zone;
     msgpack_zone_init(&zone, 4096);
     msgpack_object req;
-    HA_ASSERT(frame && nmirf_mp_unpack(zframe_data(frame), zframe_size(frame), &zone, &req,
-                                       NULL, 0) == NMIRF_OK);
+    HA_ASSERT(frame && nmirf_mp_unpack(zframe_data(frame), zframe_size(frame), &zone,
+                                       &req, NULL, 0) == NMIRF_OK);
     const msgpack_object *op = nmirf_mp_get(&req, "op");
     const msgpack_object *body = nmirf_mp_get(&req, "body");
     nmirf_reply_t *r = NULL;
@@ -102,7 +102,8 @@ s_handle(api_standin_t *self, zsock_t *router)
         if (b)
             msgpack_sbuffer_free(b);
         if (r->ok)
-            out = s_with_head(r, strcmp(name, "report.list") == 0 ? "reports" : "entities");
+            out =
+                s_with_head(r, strcmp(name, "report.list") == 0 ? "reports" : "entities");
     } else if (nmirf_mp_str_is(op, "ask") || nmirf_mp_str_is(op, "submit")) {
         char name[64];
         HA_ASSERT(nmirf_mp_strcpy(nmirf_mp_get(body, "op"), name, sizeof name) == 0);

@@ -73,7 +73,9 @@ t_req(web_api_t *api, web_role_t role, const char *method, const char *path_quer
     }
     web_who_t who = {.role = role};
     snprintf(who.user, sizeof who.user, "%s",
-             role == WEB_ROLE_VIEWER ? "vera" : role == WEB_ROLE_EDITOR ? "edith" : "cora");
+             role == WEB_ROLE_VIEWER   ? "vera"
+             : role == WEB_ROLE_EDITOR ? "edith"
+                                       : "cora");
     snprintf(who.lang, sizeof who.lang, "fr");
     web_request_t req = {.method = method,
                          .path = path,
@@ -90,8 +92,8 @@ t_req(web_api_t *api, web_role_t role, const char *method, const char *path_quer
                         strcmp(t_resp.content_type, "application/json") == 0
                     ? json_loadb(t_resp.body, t_resp.len, 0, NULL)
                     : NULL;
-    HA_ASSERTF(!expect || t_resp.status == expect, "%s /api%s: %u, not %u: %.*s", method, path_query,
-               t_resp.status, expect, (int)(t_resp.body ? t_resp.len : 0),
+    HA_ASSERTF(!expect || t_resp.status == expect, "%s /api%s: %u, not %u: %.*s", method,
+               path_query, t_resp.status, expect, (int)(t_resp.body ? t_resp.len : 0),
                t_resp.body ? t_resp.body : "");
     return j;
 }
@@ -163,7 +165,8 @@ t_reads(web_api_t *api)
     t_refused(api, WEB_ROLE_VIEWER, "GET", "/recs?limit=501", NULL, 400, "bad_request");
     t_refused(api, WEB_ROLE_VIEWER, "GET", "/recs?limit=ten", NULL, 400, "bad_request");
     t_refused(api, WEB_ROLE_VIEWER, "GET", "/recs?offset=-1", NULL, 400, "bad_request");
-    t_refused(api, WEB_ROLE_VIEWER, "GET", "/recs?scope=theirs", NULL, 400, "bad_request");
+    t_refused(api, WEB_ROLE_VIEWER, "GET", "/recs?scope=theirs", NULL, 400,
+              "bad_request");
     HA_ASSERT(strstr(t_resp.body, "scope") && strstr(t_resp.body, "contributor"));
     t_refused(api, WEB_ROLE_VIEWER, "GET", "/recs?status=done", NULL, 400, "bad_request");
     t_refused(api, WEB_ROLE_VIEWER, "GET", "/recs?today=2026-02-30", NULL, 400,
@@ -226,11 +229,12 @@ static void
 t_writes(web_api_t *api, h_entity_t *co)
 {
     t_refused(api, WEB_ROLE_VIEWER, "POST", "/reports",
-              "{\"rec\": \"W-0\", \"status\": \"in_progress\", \"narrative\": \"x\"}", 403,
-              "forbidden");
-    t_refused(api, WEB_ROLE_EDITOR, "POST", "/assign", "{\"rec\": \"W-1\", \"lead\": \"MJ\"}",
+              "{\"rec\": \"W-0\", \"status\": \"in_progress\", \"narrative\": \"x\"}",
               403, "forbidden");
-    t_refused(api, WEB_ROLE_EDITOR, "POST", "/reports/1/validate", "{}", 403, "forbidden");
+    t_refused(api, WEB_ROLE_EDITOR, "POST", "/assign",
+              "{\"rec\": \"W-1\", \"lead\": \"MJ\"}", 403, "forbidden");
+    t_refused(api, WEB_ROLE_EDITOR, "POST", "/reports/1/validate", "{}", 403,
+              "forbidden");
     t_refused(api, WEB_ROLE_EDITOR, "POST", "/measures", "{}", 403, "forbidden");
     t_refused(api, WEB_ROLE_EDITOR, "PUT", "/measures/1", "{}", 403, "forbidden");
     t_refused(api, WEB_ROLE_EDITOR, "POST", "/import", "x", 403, "forbidden");
@@ -243,12 +247,13 @@ t_writes(web_api_t *api, h_entity_t *co)
     memset(big, 'x', NMIRF_TEXT_MAX + 1);
     big[NMIRF_TEXT_MAX + 1] = 0;
     char *body;
-    HA_ASSERT(asprintf(&body,
-                       "{\"rec\": \"\", \"status\": \"done\", \"narrative\": \"%s\", "
-                       "\"evidence\": \"http://x\", \"date\": \"2026-13-01\", "
-                       "\"measure\": -1, \"indicator_values\": [{\"date\": \"2026-01-01\", "
-                       "\"value\": \"ten\"}], \"colour\": \"red\"}",
-                       big) > 0);
+    HA_ASSERT(
+        asprintf(&body,
+                 "{\"rec\": \"\", \"status\": \"done\", \"narrative\": \"%s\", "
+                 "\"evidence\": \"http://x\", \"date\": \"2026-13-01\", "
+                 "\"measure\": -1, \"indicator_values\": [{\"date\": \"2026-01-01\", "
+                 "\"value\": \"ten\"}], \"colour\": \"red\"}",
+                 big) > 0);
     t_bad_form(api, WEB_ROLE_EDITOR, "POST", "/reports", body,
                "[{\"field\": \"rec\", \"code\": \"required\"},"
                " {\"field\": \"status\", \"code\": \"bad_value\"},"
@@ -309,8 +314,8 @@ t_writes(web_api_t *api, h_entity_t *co)
     json_decref(j);
     /* The broker's refusal: MJ is not assigned W-1. */
     t_refused(api, WEB_ROLE_EDITOR, "POST", "/reports",
-              "{\"rec\": \"W-1\", \"status\": \"in_progress\", \"narrative\": \"n\"}", 502,
-              "forbidden");
+              "{\"rec\": \"W-1\", \"status\": \"in_progress\", \"narrative\": \"n\"}",
+              502, "forbidden");
     h_note("POST /api/reports: a fresh id for a bad one; the broker's refusal is 502");
 
     /* A coordinator account on a ministry's console: the console's role
@@ -335,7 +340,7 @@ t_writes(web_api_t *api, h_entity_t *co)
     "{\"id\": \"W-0\", \"mechanism\": \"UPR\", \"text\": {\"en\": \"Protect "            \
     "defenders\"}},"                                                                     \
     "{\"id\": \"W-1\", \"mechanism\": \"CRC\", \"text\": {\"fr\": \"Enfants, "           \
-    "modifié\"}},"                                                                       \
+    "modifié\"}},"                                                                      \
     "{\"id\": \"W-5\", \"mechanism\": \"CAT\", \"text\": {\"en\": \"Train police\"}}"
 
 /* Returns false (noted) if the agent behind api lacks A's ops. */
@@ -378,7 +383,8 @@ t_coordinator(web_api_t *api, web_api_t *ministry, h_broker_t *b, ha_agent_t *ca
     json_int_t r1 = json_integer_value(t_at(j, "reports.0.id")),
                r2 = json_integer_value(t_at(j, "reports.1.id"));
     json_decref(j);
-    t_refused(api, WEB_ROLE_VIEWER, "GET", "/reports?state=late", NULL, 400, "bad_request");
+    t_refused(api, WEB_ROLE_VIEWER, "GET", "/reports?state=late", NULL, 400,
+              "bad_request");
     char path[64];
     snprintf(path, sizeof path, "/reports/%lld/validate", (long long)r1);
     json_decref(t_req(api, WEB_ROLE_COORDINATOR, "POST", path, "{}", 200));
@@ -416,12 +422,13 @@ t_coordinator(web_api_t *api, web_api_t *ministry, h_broker_t *b, ha_agent_t *ca
     ag_wait_seq(ca, h_seq(b));
     const char *file = "{\"recommendations\": [" T_RECS ", {\"id\": \"bad id!\", "
                        "\"mechanism\": \"UPR\"}]}";
-    j = t_req(api, WEB_ROLE_COORDINATOR, "POST", "/import/preview?format=json&name=w.json",
-              file, 200);
+    j = t_req(api, WEB_ROLE_COORDINATOR, "POST",
+              "/import/preview?format=json&name=w.json", file, 200);
     HA_ASSERTF(t_is(j, "format", "json") && json_array_size(t_at(j, "added")) == 1 &&
                    t_is(j, "added.0.id", "W-5") && t_is(j, "added.0.mechanism", "CAT") &&
                    json_array_size(t_at(j, "changed")) == 1 &&
-                   t_is(j, "changed.0.id", "W-1") && t_is(j, "changed.0.fields.0", "text") &&
+                   t_is(j, "changed.0.id", "W-1") &&
+                   t_is(j, "changed.0.fields.0", "text") &&
                    json_array_size(t_at(j, "changed.0.fields")) == 1 &&
                    json_integer_value(t_at(j, "unchanged")) == 1 &&
                    json_array_size(t_at(j, "errors")) == 1 &&
@@ -433,8 +440,8 @@ t_coordinator(web_api_t *api, web_api_t *ministry, h_broker_t *b, ha_agent_t *ca
     t_refused(api, WEB_ROLE_COORDINATOR, "POST", "/import/preview", "{\"rec", 400,
               "bad_request");
     t_refused(api, WEB_ROLE_COORDINATOR, "POST", "/import", file, 400, "bad_request");
-    j = t_req(api, WEB_ROLE_COORDINATOR, "POST", "/import?name=w.json",
-              "[" T_RECS "]", 200);
+    j = t_req(api, WEB_ROLE_COORDINATOR, "POST", "/import?name=w.json", "[" T_RECS "]",
+              200);
     HA_ASSERTF(json_integer_value(t_at(j, "added")) == 1 &&
                    json_integer_value(t_at(j, "updated")) == 1 &&
                    json_integer_value(t_at(j, "unchanged")) == 1,
