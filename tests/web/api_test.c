@@ -17,6 +17,7 @@
     that part skip with a note, so this test runs before and after A's
     merge. The hub is tested in hub_test (api_hub_test.c).
 */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +210,50 @@ t_reads(web_api_t *api)
     t_refused(api, WEB_ROLE_VIEWER, "GET", "/nothing", NULL, 404, "not_found");
     t_refused(api, WEB_ROLE_VIEWER, "GET", "/statusx", NULL, 404, "not_found");
     h_note("GET /api/recs/ID, /measures, /outbox, /schema; 404 and 405");
+}
+
+/* One HTTP thread's requests: reads and a refused form, 20 times. */
+static void *
+t_thread(void *arg)
+{
+    web_api_t *api = arg;
+    web_who_t who = {.user = "edith", .role = WEB_ROLE_EDITOR, .lang = "en"};
+    static const char *const paths[] = {"/status", "/recs", "/recs/W-0", "/reports"};
+    long bad = 0;
+    for (int i = 0; i < 20; i++) {
+        web_request_t req = {.method = i % 5 == 4 ? "POST" : "GET",
+                             .path = i % 5 == 4 ? "/reports" : paths[i % 4],
+                             .arg = t_arg,
+                             .body = (const uint8_t *)"{\"rec\": 1}",
+                             .body_len = 10,
+                             .who = &who};
+        web_response_t resp;
+        web_api_handle(api, &req, &resp);
+        bool post = i % 5 == 4, list = !post && strcmp(req.path, "/reports") == 0;
+        /* report.list is PENDING A: any answer, as long as there is one */
+        unsigned want = post ? 422 : list ? resp.status : 200;
+        bad += resp.status != want;
+        free(resp.body);
+        free(resp.filename);
+    }
+    return (void *)bad;
+}
+
+/* Four threads at once, as the core's HTTP threads call the API. */
+static void
+t_concurrent(web_api_t *api)
+{
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        HA_ASSERT(pthread_create(&th[i], NULL, t_thread, api) == 0);
+    long bad = 0;
+    for (int i = 0; i < 4; i++) {
+        void *rc;
+        pthread_join(th[i], &rc);
+        bad += (long)rc;
+    }
+    HA_ASSERTF(bad == 0, "%ld answers of 80 were not the expected ones", bad);
+    h_note("four threads, 80 requests at once: every answer as expected");
 }
 
 /* The form's errors, compared whole. */
@@ -487,6 +532,7 @@ main(int argc, char **argv)
 
     t_reads(api);
     t_writes(api, co);
+    t_concurrent(api);
 
     ha_agent_t *ca = ha_agent_start(b, co, NULL);
     ag_wait_seq(ca, h_seq(b));
