@@ -30,6 +30,7 @@
 #define WEB_HUB_KEEP 1024                  /* messages kept for late readers */
 #define WEB_HUB_JSON_MAX (4 * 1024 * 1024) /* a text from the agent, bytes */
 #define WEB_HUB_STATUS_MS 1000             /* how often the agent's status is read */
+#define WEB_HUB_MISSES 2                   /* unanswered reads before the agent is gone */
 
 struct _web_hub_t {
     char *notify_ep;    /* ipc://DIR/notify.sock */
@@ -96,15 +97,22 @@ s_on_message(web_hub_t *self, zsock_t *sub)
 }
 
 /* Reads the agent's status and publishes `state` if it changed. Returns
-   whether the agent answered. */
+   whether the agent answered. An agent busy applying a page of events
+   may miss one read: it is said to be gone only after WEB_HUB_MISSES
+   reads in a row went unanswered (*misses counts them). */
 static bool
-s_poll_status(web_hub_t *self)
+s_poll_status(web_hub_t *self, int *misses)
 {
     nmirf_reply_t *r = NULL;
     char why[256];
     bool up = web_agent_call(self->agent, "status", NULL, WEB_HUB_STATUS_MS, &r, why,
                              sizeof why) == 0 &&
               r->ok;
+    *misses = up ? 0 : *misses + 1;
+    if (!up && *misses < WEB_HUB_MISSES) {
+        nmirf_reply_destroy(&r);
+        return true; /* not yet gone */
+    }
     json_t *st = up ? nmirf_json_from_mp(&r->body) : NULL;
     json_t *state = json_pack("{s:b, s:b, s:b}", "agent", up, "connected",
                               up && json_is_true(json_object_get(st, "connected")),
@@ -171,10 +179,11 @@ s_run(void *arg)
     zpoller_t *poller = sub ? zpoller_new(sub, NULL) : NULL;
     int64_t next_status = 0;
     bool was_up = true;
+    int misses = 0;
     while (!s_stopping(self)) {
         int64_t now = zclock_mono();
         if (now >= next_status) {
-            bool up = s_poll_status(self);
+            bool up = s_poll_status(self, &misses);
             if (up && (!was_up || !sub)) {
                 /* The agent is back (maybe a new process): a new SUB. */
                 zpoller_destroy(&poller);
