@@ -155,13 +155,8 @@ web_api_reports_post(web_api_t *api, const web_request_t *req, const char *rest,
         json_decref(in);
         return;
     }
-    if (form == &web_form_report_submit) {
-        /* The staff member who wrote it. LEAD: report.submit's optional
-           `by` lands in proto/nmirf_schema with another branch; until its
-           row is in the table the field is not sent. */
-        if (nmirf_fields_find(form->fields, "by"))
-            json_object_set_new(in, "by", json_string(req->who->user));
-    }
+    if (form == &web_form_report_submit) /* the staff member who wrote it, in the signed report */
+        json_object_set_new(in, "by", json_string(req->who->user));
     s_write(api, resp, form, in, id);
 }
 
