@@ -159,6 +159,8 @@ s_kind(nmirf_field_type_t t)
     switch (t) {
     case NMIRF_FIELD_STR:
         return "str";
+    case NMIRF_FIELD_LINE:
+        return "line";
     case NMIRF_FIELD_ENUM:
         return "enum";
     case NMIRF_FIELD_DATE:

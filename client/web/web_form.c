@@ -150,6 +150,12 @@ s_field(const nmirf_field_t *f, const json_t *v, size_t *max)
         code = s_str(v, f->max);
         *max = code && strcmp(code, "too_long") == 0 ? f->max : 0;
         return code;
+    case NMIRF_FIELD_LINE:
+        code = s_str(v, f->max);
+        *max = code && strcmp(code, "too_long") == 0 ? f->max : 0;
+        if (!code && !nmirf_line_valid(json_string_value(v), json_string_length(v)))
+            code = "bad_value";
+        return code;
     case NMIRF_FIELD_ENUM:
         return json_is_string(v) && f->set &&
                        nmirf_valueset_has(f->set, json_string_value(v))
