@@ -791,6 +791,150 @@ s_control(const char *path)
                 NMIRF_E_BAD_VERSION, "control protocol version 2; this agent speaks 1",
                 42, NULL, "none");
 
+    /* The console's operations: every write through submit, ask, and the
+       replica's report.list and entity.list. */
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_kv_uint(&pk, "report", 7);
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_SUBMIT};
+    snprintf(req.submit.op, sizeof req.submit.op, "report.validate");
+    req.submit.body = (const uint8_t *)body.data;
+    req.submit.body_len = body.size;
+    req.submit.has_id = true;
+    s_id(req.submit.id, 0x70);
+    req.submit.has_wait = true;
+    req.submit.wait_ms = 5000;
+    s_ctl_request("ctl-submit-validate",
+                  "a coordinator's write: validate report 7 (a body without a field "
+                  "table is taken as a map; the agent refuses it forbidden unless its "
+                  "entity is the coordinator)",
+                  &req);
+    msgpack_sbuffer_destroy(&body);
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 4);
+    nmirf_mp_pack_kv_str(&pk, "rec", "A/HRC/52/7/148.12");
+    nmirf_mp_pack_kv_str(&pk, "lead", "MJ");
+    nmirf_mp_pack_str(&pk, "contributors");
+    msgpack_pack_array(&pk, 1);
+    nmirf_mp_pack_str(&pk, "MS");
+    nmirf_mp_pack_kv_str(&pk, "deadline", "2026-06-30");
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_SUBMIT};
+    snprintf(req.submit.op, sizeof req.submit.op, "rec.assign");
+    req.submit.body = (const uint8_t *)body.data;
+    req.submit.body_len = body.size;
+    s_ctl_request("ctl-submit-assign",
+                  "an assignment, checked with rec.assign's field table, no id, no wait",
+                  &req);
+    msgpack_sbuffer_destroy(&body);
+
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_ASK};
+    snprintf(req.ask.op, sizeof req.ask.op, "stats");
+    s_ctl_request("ctl-ask-stats",
+                  "the broker's stats, asked through the agent: no body, the "
+                  "default wait (5 s)",
+                  &req);
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_uint(&pk, "since", 40);
+    nmirf_mp_pack_kv_uint(&pk, "limit", 100);
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_ASK};
+    snprintf(req.ask.op, sizeof req.ask.op, "events.since");
+    req.ask.has_body = true;
+    req.ask.body = (const uint8_t *)body.data;
+    req.ask.body_len = body.size;
+    req.ask.has_wait = true;
+    req.ask.wait_ms = 30000;
+    s_ctl_request("ctl-ask-events", "events after 40, waiting the longest an ask may",
+                  &req);
+    msgpack_sbuffer_destroy(&body);
+
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_REPORT_LIST};
+    req.report_list = (nmirf_ctl_report_list_t){.state = "submitted",
+                                                .entity = "MJ",
+                                                .rec = "A/HRC/52/7/148.12",
+                                                .has_offset = true,
+                                                .offset = 0,
+                                                .has_limit = true,
+                                                .limit = 20};
+    s_ctl_request("ctl-report-list",
+                  "MJ's reports waiting on one recommendation, a page of 20", &req);
+
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_REPORT_LIST};
+    s_ctl_request("ctl-report-list-all", "no filter: the first 50 reports", &req);
+
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_ENTITY_LIST};
+    s_ctl_request("ctl-entity-list", "every entity record, empty body", &req);
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "op", "entity.enroll");
+    nmirf_mp_pack_str(&pk, "body");
+    msgpack_pack_map(&pk, 0);
+    s_ctl_invalid_body("ctl-submit-enroll",
+                       "submit of entity.enroll: not a write the agent sends", "submit",
+                       &body, "bad_request");
+    msgpack_sbuffer_destroy(&body);
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "op", "rec.assign");
+    nmirf_mp_pack_str(&pk, "body");
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "rec", "A/HRC/52/7/148.12");
+    nmirf_mp_pack_kv_str(&pk, "lead", "mj");
+    s_ctl_invalid_body("ctl-submit-assign-bad-lead",
+                       "rec.assign whose lead is not an entity id (lower case)", "submit",
+                       &body, "bad_request");
+    msgpack_sbuffer_destroy(&body);
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "op", "report.submit");
+    nmirf_mp_pack_str(&pk, "body");
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "rec", "A/HRC/52/7/148.12");
+    nmirf_mp_pack_kv_str(&pk, "status", "in_progress");
+    s_ctl_invalid_body("ctl-submit-report-no-narrative",
+                       "report.submit without its narrative (its field table requires "
+                       "it): refused before it reaches the outbox",
+                       "submit", &body, "bad_request");
+    msgpack_sbuffer_destroy(&body);
+
+    s_ctl_invalid_str("ctl-ask-write", "ask of report.submit: ask forwards reads only",
+                      "ask", "op", "report.submit", "bad_request");
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "op", "stats");
+    nmirf_mp_pack_kv_uint(&pk, "wait_ms", NMIRF_CONTROL_ASK_WAIT_MAX_MS + 1);
+    s_ctl_invalid_body("ctl-ask-wait", "ask waiting 30,001 ms, over its limit", "ask",
+                       &body, "bad_request");
+    msgpack_sbuffer_destroy(&body);
+
+    s_ctl_invalid_str("ctl-report-list-state", "state done is not a report state",
+                      "report.list", "state", "done", "bad_request");
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_kv_uint(&pk, "limit", 5);
+    s_ctl_invalid_body("ctl-entity-list-body", "entity.list takes an empty body",
+                       "entity.list", &body, "bad_request");
+    msgpack_sbuffer_destroy(&body);
+
+    s_ctl_reply("ctl-reply-unavailable",
+                "an ask the broker did not answer within its wait", NMIRF_E_UNAVAILABLE,
+                "the broker did not answer within wait_ms", 42, NULL, "none");
+
     json_t *root = json_pack("{s:s, s:i, s:o}", "about",
                              "nmirf-agent control protocol v1 golden vectors; see "
                              "proto/vectors/README.md and proto/CONTROL.md",
