@@ -973,6 +973,34 @@ s_notify_invalid(const char *name, const char *note, const char *text, size_t le
 #define S_NOTIFY_INVALID(name, note, text, expect)                                       \
     s_notify_invalid(name, note, text, sizeof text - 1, expect)
 
+/* A topic `e` case: the encoder's text for e, and what it reads as. */
+static void
+s_ev_case(const char *name, const char *note, const nmirf_notify_event_t *e)
+{
+    char *text = nmirf_notify_event_encode(e);
+    if (!text) {
+        fprintf(stderr, "vectors_gen: %s does not encode\n", name);
+        exit(1);
+    }
+    s_add(json_pack("{s:s, s:s, s:s, s:o, s:o, s:s}", "name", name, "kind", "event",
+                    "note", note, "hex", s_hex(text, strlen(text)), "readable",
+                    json_loads(text, 0, NULL), "expect", "ok"));
+    free(text);
+}
+
+/* A topic `e` text the decoder must refuse with code expect (or accept). */
+static void
+s_event_invalid(const char *name, const char *note, const char *text, size_t len,
+                nmirf_code_t expect)
+{
+    s_add(json_pack("{s:s, s:s, s:s, s:o, s:s}", "name", name, "kind", "event-invalid",
+                    "note", note, "hex", s_hex(text, len), "expect",
+                    nmirf_code_name(expect)));
+}
+
+#define S_EVENT_INVALID(name, note, text, expect)                                        \
+    s_event_invalid(name, note, text, sizeof text - 1, expect)
+
 static int
 s_notifications(const char *path)
 {
@@ -1250,6 +1278,60 @@ s_notifications(const char *path)
         "\"subject\":\"ABCDEFGHIJKLMNOPQ\",\"data\":{\"entity\":\"ABCDEFGHIJKLMNOPQ\","
         "\"pending\":0}}",
         NMIRF_E_TOO_LARGE);
+
+    /* Topic `e`: the events the replica applies, and the snapshot mark. */
+    static const char *const two[] = {"MJ", "MS"};
+    nmirf_notify_event_t ev = {.seq = 2,
+                               .kind = "assignment.set",
+                               .subject = "A/HRC/52/7/148.12",
+                               .author = "COORD",
+                               .rec = "A/HRC/52/7/148.12",
+                               .entities = two,
+                               .entity_count = 2};
+    s_ev_case("event-assignment",
+            "an assignment applied: rec from its data, the lead and contributor", &ev);
+    static const char *const one[] = {"MJ"};
+    ev = (nmirf_notify_event_t){.seq = 9,
+                                .kind = "report.validated",
+                                .subject = "7",
+                                .author = "COORD",
+                                .rec = "A/HRC/52/7/148.12",
+                                .entities = one,
+                                .entity_count = 1};
+    s_ev_case("event-report-validated", "a report validated: rec from the report's data",
+            &ev);
+    ev = (nmirf_notify_event_t){
+        .seq = 14, .kind = "measure.added", .subject = "3", .author = "MJ"};
+    s_ev_case("event-measure-no-rec",
+            "a measure added: no rec (a measure may link several), no entity", &ev);
+    ev = (nmirf_notify_event_t){.seq = 40, .kind = NMIRF_NOTIFY_SNAPSHOT};
+    s_ev_case("event-snapshot", "a snapshot loaded at 40: reload what is shown", &ev);
+    S_EVENT_INVALID("event-unknown-key", "a key this version does not know is ignored",
+                    "{\"seq\":3,\"kind\":\"rec.added\",\"subject\":\"R-1\",\"author\":"
+                    "\"COORD\",\"entities\":[],\"colour\":\"blue\"}",
+                    NMIRF_OK);
+    S_EVENT_INVALID("event-empty", "no bytes", "", NMIRF_E_BAD_FRAME);
+    S_EVENT_INVALID("event-not-object", "an array", "[1]", NMIRF_E_BAD_REQUEST);
+    S_EVENT_INVALID("event-unknown-kind", "a kind that is no event kind",
+                    "{\"seq\":3,\"kind\":\"rec.burnt\",\"subject\":\"R-1\",\"author\":"
+                    "\"COORD\",\"entities\":[]}",
+                    NMIRF_E_UNKNOWN_OP);
+    S_EVENT_INVALID("event-no-seq", "a snapshot without its seq",
+                    "{\"kind\":\"snapshot\"}", NMIRF_E_BAD_REQUEST);
+    S_EVENT_INVALID("event-no-entities", "an event without entities",
+                    "{\"seq\":3,\"kind\":\"rec.added\",\"subject\":\"R-1\",\"author\":"
+                    "\"COORD\"}",
+                    NMIRF_E_BAD_REQUEST);
+    S_EVENT_INVALID("event-entity-number", "an entity that is not a string",
+                    "{\"seq\":3,\"kind\":\"rec.added\",\"subject\":\"R-1\",\"author\":"
+                    "\"COORD\",\"entities\":[7]}",
+                    NMIRF_E_BAD_REQUEST);
+    S_EVENT_INVALID("event-author-17", "an author of 17 bytes",
+                    "{\"seq\":3,\"kind\":\"rec.added\",\"subject\":\"R-1\",\"author\":"
+                    "\"ABCDEFGHIJKLMNOPQ\",\"entities\":[]}",
+                    NMIRF_E_TOO_LARGE);
+    S_EVENT_INVALID("event-duplicate-key", "seq twice",
+                    "{\"seq\":3,\"seq\":4,\"kind\":\"snapshot\"}", NMIRF_E_BAD_REQUEST);
 
     json_t *root = json_pack("{s:s, s:i, s:o}", "about",
                              "nmirf-agent notifications golden vectors; see "
