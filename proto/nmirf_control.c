@@ -14,9 +14,8 @@
     } while (0)
 
 static const char *const s_ops[NMIRF_CTL_OP_COUNT] = {
-    "submit", "mine",     "outbox",   "status",
-    "digest", "rec.list", "rec.show", "measure.list",
-    "ask",    "report.list", "entity.list",
+    "submit",   "mine",         "outbox", "status",      "digest",      "rec.list",
+    "rec.show", "measure.list", "ask",    "report.list", "entity.list",
 };
 
 /* Names before the NULL of a NULL-terminated array. */
@@ -31,9 +30,8 @@ const nmirf_valueset_t nmirf_ctl_writes = {"write", s_write_names, NAMES(s_write
 
 /* The read-only operations an `ask` forwards to the broker. */
 static const char *const s_ask_names[] = {
-    "stats",        "entity.list",  "entity.show",  "rec.list",
-    "rec.show",     "report.list",  "measure.list", "measure.show",
-    "events.since", "status",       "ping",         NULL};
+    "stats",        "entity.list",  "entity.show",  "rec.list", "rec.show", "report.list",
+    "measure.list", "measure.show", "events.since", "status",   "ping",     NULL};
 const nmirf_valueset_t nmirf_ctl_asks = {"ask", s_ask_names, NAMES(s_ask_names)};
 
 bool
@@ -474,9 +472,10 @@ s_submit(const msgpack_object *body, nmirf_ctl_submit_t *s, char *why, size_t wh
     /* The writes an agent's entity may send; reads and the entity
        administration are not the outbox's (the broker would only refuse
        them after they sat in it). */
-    int w = op && op->type == MSGPACK_OBJECT_STR
-                ? nmirf_valueset_find(&nmirf_ctl_writes, op->via.str.ptr, op->via.str.size)
-                : -1;
+    int w =
+        op && op->type == MSGPACK_OBJECT_STR
+            ? nmirf_valueset_find(&nmirf_ctl_writes, op->via.str.ptr, op->via.str.size)
+            : -1;
     if (w < 0) {
         WHY("submit: op must be a write: report.submit, report.validate, "
             "report.return, rec.assign, rec.import, measure.add, measure.update");
@@ -537,7 +536,8 @@ s_ask(const msgpack_object *body, nmirf_ctl_ask_t *a, char *why, size_t whylen)
     }
     if (wait && (wait->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
                  wait->via.u64 > NMIRF_CONTROL_ASK_WAIT_MAX_MS)) {
-        WHY("ask: wait_ms must be an integer from 0 to %d", NMIRF_CONTROL_ASK_WAIT_MAX_MS);
+        WHY("ask: wait_ms must be an integer from 0 to %d",
+            NMIRF_CONTROL_ASK_WAIT_MAX_MS);
         return NMIRF_E_BAD_REQUEST;
     }
     snprintf(a->op, sizeof a->op, "%s", nmirf_ctl_asks.names[i]);
@@ -753,8 +753,8 @@ s_report_list(const msgpack_object *body, nmirf_ctl_report_list_t *l, char *why,
         nmirf_code_t code = NMIRF_OK;
         int ix;
         if (nmirf_mp_str_is(k, "state")) {
-            code = s_enum("report.list", "state", v, &nmirf_report_states, &ix, why,
-                          whylen);
+            code =
+                s_enum("report.list", "state", v, &nmirf_report_states, &ix, why, whylen);
             if (code == NMIRF_OK)
                 snprintf(l->state, sizeof l->state, "%s", nmirf_report_states.names[ix]);
         } else if (nmirf_mp_str_is(k, "entity")) {

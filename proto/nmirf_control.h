@@ -157,13 +157,13 @@ typedef struct {
 
 /* report.list: filters and a page. */
 typedef struct {
-    char state[NMIRF_ENUM_MAX + 1];          /* a report state, "" any */
-    char entity[NMIRF_ENTITY_ID_MAX + 1];    /* the reporting entity, "" any */
-    char rec[NMIRF_REC_ID_MAX + 1];          /* the recommendation, "" any */
-    bool has_offset;                         /* offset given */
-    uint64_t offset;                         /* items skipped, default 0 */
-    bool has_limit;                          /* limit given */
-    uint64_t limit;                          /* 1..NMIRF_CONTROL_LIMIT_MAX */
+    char state[NMIRF_ENUM_MAX + 1];       /* a report state, "" any */
+    char entity[NMIRF_ENTITY_ID_MAX + 1]; /* the reporting entity, "" any */
+    char rec[NMIRF_REC_ID_MAX + 1];       /* the recommendation, "" any */
+    bool has_offset;                      /* offset given */
+    uint64_t offset;                      /* items skipped, default 0 */
+    bool has_limit;                       /* limit given */
+    uint64_t limit;                       /* 1..NMIRF_CONTROL_LIMIT_MAX */
 } nmirf_ctl_report_list_t;
 
 /* A control request. Only the part of op is read (encode) or set

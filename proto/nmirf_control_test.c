@@ -251,7 +251,7 @@ s_pack_str(msgpack_packer *pk, const void *arg)
 }
 
 /* A submit of a report (a body its field table takes) with {key: bin of
-   *arg bytes}. */
+ *arg bytes}. */
 static void
 s_pack_bin(msgpack_packer *pk, const void *arg)
 {

@@ -446,7 +446,8 @@ nmirf_notify_event_decode(const char *text, size_t len, nmirf_notify_event_t *e,
         if (!snapshot && !nmirf_valueset_has(&nmirf_event_kinds, e->kind)) {
             WHY("unknown event kind %.64s", e->kind);
             rc = NMIRF_E_UNKNOWN_OP;
-        } else if ((rc = s_uint(root, e->kind, "seq", &e->seq, why, whylen)) == NMIRF_OK &&
+        } else if ((rc = s_uint(root, e->kind, "seq", &e->seq, why, whylen)) ==
+                       NMIRF_OK &&
                    !snapshot)
             rc = s_event_fields(e, root, why, whylen);
     }

@@ -120,9 +120,10 @@ void nmirf_notify_release(nmirf_notify_t *n);
 
 /* --- topic `e`: the events the replica applies -------------------------- */
 
-#define NMIRF_NOTIFY_SNAPSHOT "snapshot"  /* the kind after a snapshot loaded */
-#define NMIRF_NOTIFY_ENTITIES_MAX 1024    /* entities of one event: a lead and
-                                             contributors, new and previous */
+#define NMIRF_NOTIFY_SNAPSHOT "snapshot" /* the kind after a snapshot loaded */
+#define NMIRF_NOTIFY_ENTITIES_MAX                                                        \
+    1024 /* entities of one event: a lead and                                            \
+            contributors, new and previous */
 
 /* One applied event as topic `e` carries it:
    {"seq":N,"kind":K,"subject":S,"author":A,"rec":R?,"entities":[...]},

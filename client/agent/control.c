@@ -583,11 +583,11 @@ s_query(control_t *self, zmsg_t **route_p, const nmirf_ctl_request_t *rq)
    keeps it, a waiting submit or ask). */
 static void (*const s_handlers[NMIRF_CTL_OP_COUNT])(control_t *, zmsg_t **,
                                                     const nmirf_ctl_request_t *) = {
-    [NMIRF_CTL_SUBMIT] = s_submit,  [NMIRF_CTL_MINE] = s_mine,
-    [NMIRF_CTL_OUTBOX] = s_outbox,  [NMIRF_CTL_STATUS] = s_status,
-    [NMIRF_CTL_DIGEST] = s_digest,  [NMIRF_CTL_REC_LIST] = s_query,
-    [NMIRF_CTL_REC_SHOW] = s_query, [NMIRF_CTL_MEASURE_LIST] = s_query,
-    [NMIRF_CTL_ASK] = s_ask,        [NMIRF_CTL_REPORT_LIST] = s_query,
+    [NMIRF_CTL_SUBMIT] = s_submit,     [NMIRF_CTL_MINE] = s_mine,
+    [NMIRF_CTL_OUTBOX] = s_outbox,     [NMIRF_CTL_STATUS] = s_status,
+    [NMIRF_CTL_DIGEST] = s_digest,     [NMIRF_CTL_REC_LIST] = s_query,
+    [NMIRF_CTL_REC_SHOW] = s_query,    [NMIRF_CTL_MEASURE_LIST] = s_query,
+    [NMIRF_CTL_ASK] = s_ask,           [NMIRF_CTL_REPORT_LIST] = s_query,
     [NMIRF_CTL_ENTITY_LIST] = s_query,
 };
 

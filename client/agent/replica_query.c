@@ -1,5 +1,6 @@
 /*  replica_query - rec.list, rec.show, measure.list, report.list and
-    entity.list from the replica alone (proto/CONTROL.md section 4), for the CLI and the web console.
+    entity.list from the replica alone (proto/CONTROL.md section 4), for
+    the CLI and the web console.
 
     Records are the broker's, byte for byte (docs/AGENT.md, Replica): they
     are unpacked with nmirf_mp_unpack (checked, as anything read from a

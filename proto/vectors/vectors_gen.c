@@ -1289,7 +1289,7 @@ s_notifications(const char *path)
                                .entities = two,
                                .entity_count = 2};
     s_ev_case("event-assignment",
-            "an assignment applied: rec from its data, the lead and contributor", &ev);
+              "an assignment applied: rec from its data, the lead and contributor", &ev);
     static const char *const one[] = {"MJ"};
     ev = (nmirf_notify_event_t){.seq = 9,
                                 .kind = "report.validated",
@@ -1299,11 +1299,11 @@ s_notifications(const char *path)
                                 .entities = one,
                                 .entity_count = 1};
     s_ev_case("event-report-validated", "a report validated: rec from the report's data",
-            &ev);
+              &ev);
     ev = (nmirf_notify_event_t){
         .seq = 14, .kind = "measure.added", .subject = "3", .author = "MJ"};
     s_ev_case("event-measure-no-rec",
-            "a measure added: no rec (a measure may link several), no entity", &ev);
+              "a measure added: no rec (a measure may link several), no entity", &ev);
     ev = (nmirf_notify_event_t){.seq = 40, .kind = NMIRF_NOTIFY_SNAPSHOT};
     s_ev_case("event-snapshot", "a snapshot loaded at 40: reload what is shown", &ev);
     S_EVENT_INVALID("event-unknown-key", "a key this version does not know is ignored",

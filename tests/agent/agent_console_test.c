@@ -213,8 +213,7 @@ main(int argc, char **argv)
     nmirf_notify_event_t e;
     s_event_at(sub, assigned, &last, &e);
     HA_ASSERTF(strcmp(e.kind, "assignment.set") == 0 && strcmp(e.subject, "C-0") == 0 &&
-                   e.rec && strcmp(e.rec, "C-0") == 0 &&
-                   strcmp(e.author, co->id) == 0,
+                   e.rec && strcmp(e.rec, "C-0") == 0 && strcmp(e.author, co->id) == 0,
                "topic e: %s %s by %s", e.kind, e.subject, e.author);
     bool mj_named = false, ms_named = false;
     for (size_t i = 0; i < e.entity_count; i++) {
@@ -258,8 +257,9 @@ main(int argc, char **argv)
     uint64_t r2 = h_u(&r->body, "report.id");
     nmirf_reply_destroy(&r);
     HA_ASSERT(r1 != UINT64_MAX && r2 != UINT64_MAX && r1 < r2);
-    r = ha_ctl(c, 15000, "submit", "{'op':'report.validate','wait_ms':10000,'body':"
-                                   "{'report':%llu}}",
+    r = ha_ctl(c, 15000, "submit",
+               "{'op':'report.validate','wait_ms':10000,'body':"
+               "{'report':%llu}}",
                (unsigned long long)r1);
     H_EXPECT(r, "ok");
     nmirf_reply_destroy(&r);

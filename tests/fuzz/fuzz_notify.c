@@ -76,11 +76,11 @@ s_event(const uint8_t *data, size_t size)
     bool snapshot = strcmp(e.kind, NMIRF_NOTIFY_SNAPSHOT) == 0;
     if (!snapshot && !nmirf_valueset_has(&nmirf_event_kinds, e.kind))
         s_broken("event: accepted an unknown kind");
-    if (!snapshot && (!e.subject || !e.author ||
-                      strlen(e.subject) > NMIRF_NOTIFY_SUBJECT_MAX ||
-                      strlen(e.author) > NMIRF_ENTITY_ID_MAX ||
-                      (e.rec && strlen(e.rec) > NMIRF_REC_ID_MAX) ||
-                      e.entity_count > NMIRF_NOTIFY_ENTITIES_MAX))
+    if (!snapshot &&
+        (!e.subject || !e.author || strlen(e.subject) > NMIRF_NOTIFY_SUBJECT_MAX ||
+         strlen(e.author) > NMIRF_ENTITY_ID_MAX ||
+         (e.rec && strlen(e.rec) > NMIRF_REC_ID_MAX) ||
+         e.entity_count > NMIRF_NOTIFY_ENTITIES_MAX))
         s_broken("event: a field missing or past its limit");
     for (size_t i = 0; i < e.entity_count; i++)
         if (!e.entities[i] || strlen(e.entities[i]) > NMIRF_ENTITY_ID_MAX)
