@@ -153,8 +153,8 @@ char *nmirf_notify_event_encode(const nmirf_notify_event_t *e);
    NMIRF_NOTIFY_ENTITIES_MAX entities), BAD_FRAME (empty), BAD_REQUEST
    (not one JSON object, a field missing or of the wrong type) or
    UNKNOWN_OP (a kind that is neither an event kind of PROTOCOL.md
-   section 7 nor `snapshot`), with a reason in why; e is then empty.
-   Unknown keys are ignored. */
+   section 7 nor `snapshot`), or INTERNAL (out of memory), with a reason
+   in why; e is then empty. Unknown keys are ignored. */
 nmirf_code_t nmirf_notify_event_decode(const char *text, size_t len,
                                        nmirf_notify_event_t *e, char *why, size_t whylen);
 
