@@ -188,11 +188,6 @@ s_answer_reply(control_t *self, zmsg_t **route_p, const nmirf_reply_t *reply)
     msgpack_sbuffer_destroy(&out);
 }
 
-/* submit {op, body, id?, wait_ms?} (checked by the codec): queue a
-   signed write, maybe wait for it. With the id of a request the outbox
-   already holds or answered, the submit is not queued again: a retry
-   after a CLI timeout gets that request's state (idempotent control
-   submit). */
 /* True if the replica's record of our entity says it is not the
    coordinator. No record (no snapshot yet, or one that cannot be read)
    says nothing: the write is queued and the broker decides. */
@@ -214,20 +209,16 @@ s_not_coordinator(control_t *self)
     return no;
 }
 
+/* submit {op, body, id?, wait_ms?} (checked by the codec): queue a
+   signed write, maybe wait for it. With the id of a request the outbox
+   already holds or answered, the submit is not queued again: a retry
+   after a CLI timeout gets that request's state (idempotent control
+   submit). */
 static void
 s_submit(control_t *self, zmsg_t **route_p, const nmirf_ctl_request_t *rq)
 {
     const nmirf_ctl_submit_t *sub = &rq->submit;
     uint64_t wait = sub->has_wait ? sub->wait_ms : 0;
-    /* A coordinator's write from a ministry or an observer: the broker
-       would refuse it for good after it sat in the outbox, so it is
-       refused now and nothing is queued. */
-    if (nmirf_ctl_write_coordinator(sub->op) && s_not_coordinator(self)) {
-        char why[128];
-        snprintf(why, sizeof why, "%s is the coordinator's; %s is not the coordinator",
-                 sub->op, self->conf->key.entity);
-        return s_answer(self, route_p, NMIRF_E_FORBIDDEN, why, NULL);
-    }
     uint8_t id[NMIRF_ID_LEN];
     if (sub->has_id)
         memcpy(id, sub->id, NMIRF_ID_LEN);
@@ -244,6 +235,16 @@ s_submit(control_t *self, zmsg_t **route_p, const nmirf_ctl_request_t *rq)
         if (wait == 0)
             return s_answer_queued(self, route_p, id);
         goto add_waiter;
+    }
+    /* A new coordinator's write from a ministry or an observer: the
+       broker would refuse it for good after it sat in the outbox, so it
+       is refused now and nothing is queued. (One the outbox already
+       holds or answered keeps its state above.) */
+    if (nmirf_ctl_write_coordinator(sub->op) && s_not_coordinator(self)) {
+        char why[128];
+        snprintf(why, sizeof why, "%s is the coordinator's; %s is not the coordinator",
+                 sub->op, self->conf->key.entity);
+        return s_answer(self, route_p, NMIRF_E_FORBIDDEN, why, NULL);
     }
     msgpack_sbuffer packed;
     msgpack_packer pk;
