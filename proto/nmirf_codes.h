@@ -29,6 +29,7 @@ typedef enum {
     NMIRF_E_BAD_TS,          /* envelope ts too far ahead of the broker's clock */
     NMIRF_E_KEY_RETIRED,     /* the connection's CURVE key is no longer its entity's */
     NMIRF_E_KEY_IN_USE,      /* a key another entity holds or held */
+    NMIRF_E_UNAVAILABLE,     /* the broker could not be reached (an agent's `ask`) */
     NMIRF_CODE_COUNT
 } nmirf_code_t;
 

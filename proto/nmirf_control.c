@@ -2,6 +2,7 @@
 #include "nmirf_control.h"
 #include "nmirf_mp.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +14,46 @@
     } while (0)
 
 static const char *const s_ops[NMIRF_CTL_OP_COUNT] = {
-    "submit", "mine",     "outbox",   "status",
-    "digest", "rec.list", "rec.show", "measure.list",
+    "submit",   "mine",         "outbox", "status",      "digest",      "rec.list",
+    "rec.show", "measure.list", "ask",    "report.list", "entity.list",
 };
 
 /* Names before the NULL of a NULL-terminated array. */
 #define NAMES(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
+
+/* The writes of PROTOCOL.md section 6 an agent's entity may send: the
+   ministry's (report.submit, measure.*) and the coordinator's. */
+static const char *const s_write_names[] = {
+    "report.submit", "report.validate", "report.return",  "rec.assign",
+    "rec.import",    "measure.add",     "measure.update", NULL};
+const nmirf_valueset_t nmirf_ctl_writes = {"write", s_write_names, NAMES(s_write_names)};
+
+/* The read-only operations an `ask` forwards to the broker. */
+static const char *const s_ask_names[] = {
+    "stats",        "entity.list",  "entity.show",  "rec.list", "rec.show", "report.list",
+    "measure.list", "measure.show", "events.since", "status",   "ping",     NULL};
+const nmirf_valueset_t nmirf_ctl_asks = {"ask", s_ask_names, NAMES(s_ask_names)};
+
+bool
+nmirf_ctl_write_coordinator(const char *op)
+{
+    /* PROTOCOL.md section 6: a ministry reports and keeps its measures;
+       validating, returning, assigning and importing are the
+       coordinator's. */
+    return strcmp(op, "report.validate") == 0 || strcmp(op, "report.return") == 0 ||
+           strcmp(op, "rec.assign") == 0 || strcmp(op, "rec.import") == 0;
+}
+
+/* The field table a submit's body is checked with, or NULL: only a map. */
+static const nmirf_fields_t *
+s_write_fields(const char *op)
+{
+    if (strcmp(op, "report.submit") == 0)
+        return &nmirf_fields_report_submit;
+    if (strcmp(op, "rec.assign") == 0)
+        return &nmirf_fields_rec_assign;
+    return NULL;
+}
 
 /* rec.list's own value sets (CONTROL.md), indexed by nmirf_ctl_scope_t
    and nmirf_ctl_due_t; its statuses and mechanisms are the protocol's,
@@ -82,7 +117,38 @@ s_body_pack(nmirf_mp_map_t *m, const nmirf_ctl_request_t *req)
     case NMIRF_CTL_OUTBOX:
     case NMIRF_CTL_STATUS:
     case NMIRF_CTL_DIGEST:
+    case NMIRF_CTL_ENTITY_LIST:
         return 0;
+    case NMIRF_CTL_ASK: {
+        const nmirf_ctl_ask_t *a = &req->ask;
+        if (a->has_body && !a->body && a->body_obj.type != MSGPACK_OBJECT_MAP)
+            return -1;
+        nmirf_mp_map_str(m, "op", a->op);
+        if (a->has_body) {
+            msgpack_packer *pk = nmirf_mp_map_key(m, "body");
+            if (a->body)
+                msgpack_sbuffer_write(&m->buf, (const char *)a->body, a->body_len);
+            else
+                nmirf_mp_pack_object(pk, &a->body_obj);
+        }
+        if (a->has_wait)
+            nmirf_mp_map_uint(m, "wait_ms", a->wait_ms);
+        return 0;
+    }
+    case NMIRF_CTL_REPORT_LIST: {
+        const nmirf_ctl_report_list_t *l = &req->report_list;
+        if (l->state[0])
+            nmirf_mp_map_str(m, "state", l->state);
+        if (l->entity[0])
+            nmirf_mp_map_str(m, "entity", l->entity);
+        if (l->rec[0])
+            nmirf_mp_map_str(m, "rec", l->rec);
+        if (l->has_offset)
+            nmirf_mp_map_uint(m, "offset", l->offset);
+        if (l->has_limit)
+            nmirf_mp_map_uint(m, "limit", l->limit);
+        return 0;
+    }
     case NMIRF_CTL_REC_LIST: {
         const nmirf_ctl_rec_list_t *l = &req->rec_list;
         if ((unsigned)l->scope >= (unsigned)s_scopes.count ||
@@ -228,6 +294,165 @@ s_rec_id(const char *op, const msgpack_object *v, char out[NMIRF_REC_ID_MAX + 1]
     return NMIRF_OK;
 }
 
+/* --- a write's body against its field table (nmirf_schema.h) --------- */
+
+/* True if the n bytes at p are all in the byte class of an id: entity
+   ids [A-Z0-9_-], recommendation ids [A-Za-z0-9._/:-] (PROTOCOL.md
+   section 6). */
+static bool
+s_id_chars(const char *p, size_t n, bool rec)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                  c == '-' ||
+                  (rec && ((c >= 'a' && c <= 'z') || c == '.' || c == '/' || c == ':'));
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* A non-empty str without NUL. Its length is not judged here: the
+   lengths are the broker's to refuse (too_large), and a body too large
+   for the broker's envelope is refused by the outbox (`storage`, CONTROL.md
+   section 5) as it always was. */
+static nmirf_code_t
+s_field_str(const msgpack_object *v)
+{
+    return v->type == MSGPACK_OBJECT_STR && v->via.str.size > 0 &&
+                   !memchr(v->via.str.ptr, 0, v->via.str.size)
+               ? NMIRF_OK
+               : NMIRF_E_BAD_REQUEST;
+}
+
+/* A number as the broker takes one: finite, |v| <= NMIRF_NUMBER_MAX. */
+static bool
+s_field_number(const msgpack_object *v)
+{
+    double d;
+    if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        d = (double)v->via.u64;
+    else if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        d = (double)v->via.i64;
+    else if (v->type == MSGPACK_OBJECT_FLOAT32 || v->type == MSGPACK_OBJECT_FLOAT64)
+        d = v->via.f64;
+    else
+        return false;
+    return isfinite(d) && fabs(d) <= NMIRF_NUMBER_MAX;
+}
+
+/* One field's value (not nil) as its type says. */
+static nmirf_code_t
+s_field_value(const nmirf_field_t *f, const msgpack_object *v)
+{
+    switch (f->type) {
+    case NMIRF_FIELD_STR:
+        return s_field_str(v);
+    case NMIRF_FIELD_ENUM:
+        return v->type == MSGPACK_OBJECT_STR &&
+                       nmirf_valueset_find(f->set, v->via.str.ptr, v->via.str.size) >= 0
+                   ? NMIRF_OK
+                   : NMIRF_E_BAD_REQUEST;
+    case NMIRF_FIELD_DATE:
+        return v->type == MSGPACK_OBJECT_STR &&
+                       nmirf_date_valid(v->via.str.ptr, v->via.str.size)
+                   ? NMIRF_OK
+                   : NMIRF_E_BAD_REQUEST;
+    case NMIRF_FIELD_REC_ID:
+    case NMIRF_FIELD_ENTITY_ID: {
+        nmirf_code_t c = s_field_str(v);
+        if (c == NMIRF_OK &&
+            !s_id_chars(v->via.str.ptr, v->via.str.size, f->type == NMIRF_FIELD_REC_ID))
+            c = NMIRF_E_BAD_REQUEST;
+        return c;
+    }
+    case NMIRF_FIELD_UINT:
+        return v->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? NMIRF_OK
+                                                          : NMIRF_E_BAD_REQUEST;
+    case NMIRF_FIELD_STR_LIST:
+        if (v->type != MSGPACK_OBJECT_ARRAY)
+            return NMIRF_E_BAD_REQUEST;
+        for (uint32_t i = 0; i < v->via.array.size; i++) {
+            nmirf_code_t c = s_field_str(&v->via.array.ptr[i]);
+            if (c != NMIRF_OK)
+                return c;
+        }
+        return NMIRF_OK;
+    case NMIRF_FIELD_LANGS:
+        if (v->type != MSGPACK_OBJECT_MAP)
+            return NMIRF_E_BAD_REQUEST;
+        for (uint32_t i = 0; i < v->via.map.size; i++) {
+            const msgpack_object *k = &v->via.map.ptr[i].key;
+            if (k->type != MSGPACK_OBJECT_STR ||
+                nmirf_valueset_find(&nmirf_langs, k->via.str.ptr, k->via.str.size) < 0)
+                return NMIRF_E_BAD_REQUEST;
+            nmirf_code_t c = s_field_str(&v->via.map.ptr[i].val);
+            if (c != NMIRF_OK)
+                return c;
+        }
+        return NMIRF_OK;
+    case NMIRF_FIELD_NUMBER:
+        return s_field_number(v) ? NMIRF_OK : NMIRF_E_BAD_REQUEST;
+    case NMIRF_FIELD_POINTS:
+        /* Its shape: maps {date, value}; the broker checks their number
+           and that the dates are unique. */
+        if (v->type != MSGPACK_OBJECT_ARRAY)
+            return NMIRF_E_BAD_REQUEST;
+        for (uint32_t i = 0; i < v->via.array.size; i++) {
+            const msgpack_object *p = &v->via.array.ptr[i];
+            const msgpack_object *d = nmirf_mp_get(p, "date");
+            const msgpack_object *x = nmirf_mp_get(p, "value");
+            if (p->type != MSGPACK_OBJECT_MAP || p->via.map.size != 2 || !d ||
+                d->type != MSGPACK_OBJECT_STR ||
+                !nmirf_date_valid(d->via.str.ptr, d->via.str.size) || !x ||
+                !s_field_number(x))
+                return NMIRF_E_BAD_REQUEST;
+        }
+        return NMIRF_OK;
+    case NMIRF_FIELD_BIN:
+        return v->type == MSGPACK_OBJECT_BIN && v->via.bin.size == f->max
+                   ? NMIRF_OK
+                   : NMIRF_E_BAD_REQUEST;
+    }
+    return NMIRF_E_BAD_REQUEST;
+}
+
+/* Checks body (a map) against fields as the broker would (daemon/body.c:
+   no unknown key, every required field present, each value's type, value
+   set, id and date syntax), so that a write the broker would refuse for
+   its shape is refused at once and never sits in the outbox. Lengths and
+   counts are left to the broker (s_field_str). */
+static nmirf_code_t
+s_fields_check(const nmirf_fields_t *fields, const msgpack_object *body, char *why,
+               size_t whylen)
+{
+    for (uint32_t i = 0; i < body->via.map.size; i++) {
+        const msgpack_object *k = &body->via.map.ptr[i].key;
+        char key[64];
+        if (nmirf_mp_strcpy(k, key, sizeof key) || !nmirf_fields_find(fields, key)) {
+            WHY("submit: %s: unknown field in body", fields->name);
+            return NMIRF_E_BAD_REQUEST;
+        }
+    }
+    for (int i = 0; i < fields->count; i++) {
+        const nmirf_field_t *f = &fields->fields[i];
+        const msgpack_object *v = nmirf_mp_get(body, f->key);
+        if (!v || v->type == MSGPACK_OBJECT_NIL) {
+            if (!f->required)
+                continue;
+            WHY("submit: %s: %s is missing", fields->name, f->key);
+            return NMIRF_E_BAD_REQUEST;
+        }
+        nmirf_code_t c = s_field_value(f, v);
+        if (c != NMIRF_OK) {
+            WHY("submit: %s: %s has the wrong type or value", fields->name, f->key);
+            return c;
+        }
+    }
+    return NMIRF_OK;
+}
+
 /* submit {op, body, id?, wait_ms?}. */
 static nmirf_code_t
 s_submit(const msgpack_object *body, nmirf_ctl_submit_t *s, char *why, size_t whylen)
@@ -244,10 +469,16 @@ s_submit(const msgpack_object *body, nmirf_ctl_submit_t *s, char *why, size_t wh
             return NMIRF_E_BAD_REQUEST;
         }
     }
-    /* The writes a ministry may send; others would only be refused by
-       the broker after sitting in the outbox. */
-    if (!nmirf_mp_str_is(op, "report.submit")) {
-        WHY("submit: op must be a ministry write: report.submit");
+    /* The writes an agent's entity may send; reads and the entity
+       administration are not the outbox's (the broker would only refuse
+       them after they sat in it). */
+    int w =
+        op && op->type == MSGPACK_OBJECT_STR
+            ? nmirf_valueset_find(&nmirf_ctl_writes, op->via.str.ptr, op->via.str.size)
+            : -1;
+    if (w < 0) {
+        WHY("submit: op must be a write: report.submit, report.validate, "
+            "report.return, rec.assign, rec.import, measure.add, measure.update");
         return NMIRF_E_BAD_REQUEST;
     }
     if (!req || req->type != MSGPACK_OBJECT_MAP) {
@@ -263,13 +494,58 @@ s_submit(const msgpack_object *body, nmirf_ctl_submit_t *s, char *why, size_t wh
         WHY("submit: id must be 16 bytes (bin)");
         return NMIRF_E_BAD_REQUEST;
     }
-    snprintf(s->op, sizeof s->op, "%s", "report.submit");
+    const nmirf_fields_t *fields = s_write_fields(nmirf_ctl_writes.names[w]);
+    if (fields) {
+        nmirf_code_t c = s_fields_check(fields, req, why, whylen);
+        if (c != NMIRF_OK)
+            return c;
+    }
+    snprintf(s->op, sizeof s->op, "%s", nmirf_ctl_writes.names[w]);
     s->body_obj = *req;
     s->has_wait = wait != NULL;
     s->wait_ms = wait ? wait->via.u64 : 0;
     s->has_id = ido != NULL;
     if (ido)
         memcpy(s->id, ido->via.bin.ptr, NMIRF_ID_LEN);
+    return NMIRF_OK;
+}
+
+/* ask {op, body?, wait_ms?}. */
+static nmirf_code_t
+s_ask(const msgpack_object *body, nmirf_ctl_ask_t *a, char *why, size_t whylen)
+{
+    const msgpack_object *op = nmirf_mp_get(body, "op");
+    const msgpack_object *req = nmirf_mp_get(body, "body");
+    const msgpack_object *wait = nmirf_mp_get(body, "wait_ms");
+    if (body->via.map.size != (uint32_t)((op != NULL) + (req != NULL) + (wait != NULL))) {
+        WHY("ask: unknown field in body (op, body, wait_ms)");
+        return NMIRF_E_BAD_REQUEST;
+    }
+    int i = op && op->type == MSGPACK_OBJECT_STR
+                ? nmirf_valueset_find(&nmirf_ctl_asks, op->via.str.ptr, op->via.str.size)
+                : -1;
+    if (i < 0) {
+        WHY("ask: op must be a read: stats, entity.list, entity.show, rec.list, "
+            "rec.show, report.list, measure.list, measure.show, events.since, status, "
+            "ping");
+        return NMIRF_E_BAD_REQUEST;
+    }
+    if (req && req->type != MSGPACK_OBJECT_MAP) {
+        WHY("ask: body must be a map (the operation's body)");
+        return NMIRF_E_BAD_REQUEST;
+    }
+    if (wait && (wait->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+                 wait->via.u64 > NMIRF_CONTROL_ASK_WAIT_MAX_MS)) {
+        WHY("ask: wait_ms must be an integer from 0 to %d",
+            NMIRF_CONTROL_ASK_WAIT_MAX_MS);
+        return NMIRF_E_BAD_REQUEST;
+    }
+    snprintf(a->op, sizeof a->op, "%s", nmirf_ctl_asks.names[i]);
+    a->has_body = req != NULL;
+    if (req)
+        a->body_obj = *req;
+    a->has_wait = wait != NULL;
+    a->wait_ms = wait ? wait->via.u64 : NMIRF_CONTROL_ASK_WAIT_DEFAULT_MS;
     return NMIRF_OK;
 }
 
@@ -427,6 +703,84 @@ s_measure_list(const msgpack_object *body, nmirf_ctl_measure_list_t *m, char *wh
     return NMIRF_OK;
 }
 
+/* An offset or limit of a page (rec.list, report.list): offset 0 to
+   NMIRF_CONTROL_OFFSET_MAX, limit 1 to NMIRF_CONTROL_LIMIT_MAX. Returns 1
+   if k is neither, 0 if read, or an error code. */
+static int
+s_page_field(const char *op, const msgpack_object *k, const msgpack_object *v,
+             bool *has_offset, uint64_t *offset, bool *has_limit, uint64_t *limit,
+             char *why, size_t whylen)
+{
+    if (nmirf_mp_str_is(k, "offset")) {
+        if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+            v->via.u64 > NMIRF_CONTROL_OFFSET_MAX) {
+            WHY("%s: offset must be an integer from 0 to %llu", op,
+                (unsigned long long)NMIRF_CONTROL_OFFSET_MAX);
+            return NMIRF_E_BAD_REQUEST;
+        }
+        *has_offset = true;
+        *offset = v->via.u64;
+        return 0;
+    }
+    if (nmirf_mp_str_is(k, "limit")) {
+        if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER || v->via.u64 == 0 ||
+            v->via.u64 > NMIRF_CONTROL_LIMIT_MAX) {
+            WHY("%s: limit must be an integer from 1 to %d", op, NMIRF_CONTROL_LIMIT_MAX);
+            return NMIRF_E_BAD_REQUEST;
+        }
+        *has_limit = true;
+        *limit = v->via.u64;
+        return 0;
+    }
+    return 1;
+}
+
+/* report.list {state?, entity?, rec?, offset?, limit?}. */
+static nmirf_code_t
+s_report_list(const msgpack_object *body, nmirf_ctl_report_list_t *l, char *why,
+              size_t whylen)
+{
+    l->limit = NMIRF_CONTROL_LIMIT_DEFAULT;
+    for (uint32_t i = 0; i < body->via.map.size; i++) {
+        const msgpack_object *k = &body->via.map.ptr[i].key,
+                             *v = &body->via.map.ptr[i].val;
+        int rc = s_page_field("report.list", k, v, &l->has_offset, &l->offset,
+                              &l->has_limit, &l->limit, why, whylen);
+        if (rc == 0)
+            continue;
+        if (rc != 1)
+            return (nmirf_code_t)rc;
+        nmirf_code_t code = NMIRF_OK;
+        int ix;
+        if (nmirf_mp_str_is(k, "state")) {
+            code =
+                s_enum("report.list", "state", v, &nmirf_report_states, &ix, why, whylen);
+            if (code == NMIRF_OK)
+                snprintf(l->state, sizeof l->state, "%s", nmirf_report_states.names[ix]);
+        } else if (nmirf_mp_str_is(k, "entity")) {
+            if (v->type == MSGPACK_OBJECT_STR && v->via.str.size > NMIRF_ENTITY_ID_MAX) {
+                WHY("report.list: entity is longer than %d bytes", NMIRF_ENTITY_ID_MAX);
+                return NMIRF_E_TOO_LARGE;
+            }
+            if (v->type != MSGPACK_OBJECT_STR || v->via.str.size == 0 ||
+                !s_id_chars(v->via.str.ptr, v->via.str.size, false)) {
+                WHY("report.list: entity must be an entity id");
+                return NMIRF_E_BAD_REQUEST;
+            }
+            memcpy(l->entity, v->via.str.ptr, v->via.str.size);
+            l->entity[v->via.str.size] = 0;
+        } else if (nmirf_mp_str_is(k, "rec")) {
+            code = s_rec_id("report.list", v, l->rec, why, whylen);
+        } else {
+            WHY("report.list: unknown field in body (state, entity, rec, offset, limit)");
+            return NMIRF_E_BAD_REQUEST;
+        }
+        if (code != NMIRF_OK)
+            return code;
+    }
+    return NMIRF_OK;
+}
+
 nmirf_code_t
 nmirf_ctl_request_decode(const uint8_t *buf, size_t len, msgpack_zone *zone,
                          nmirf_ctl_request_t *req, char *why, size_t whylen)
@@ -475,7 +829,7 @@ nmirf_ctl_request_decode(const uint8_t *buf, size_t len, msgpack_zone *zone,
                                                           : NMIRF_CTL_OP_COUNT;
     if (req->op == NMIRF_CTL_OP_COUNT) {
         WHY("unknown control operation (submit, mine, outbox, status, digest, rec.list, "
-            "rec.show, measure.list)");
+            "rec.show, measure.list, ask, report.list, entity.list)");
         return NMIRF_E_UNKNOWN_OP;
     }
     msgpack_object empty = {.type = MSGPACK_OBJECT_MAP};
@@ -492,6 +846,10 @@ nmirf_ctl_request_decode(const uint8_t *buf, size_t len, msgpack_zone *zone,
         return s_rec_show(body, &req->rec_show, why, whylen);
     case NMIRF_CTL_MEASURE_LIST:
         return s_measure_list(body, &req->measure_list, why, whylen);
+    case NMIRF_CTL_ASK:
+        return s_ask(body, &req->ask, why, whylen);
+    case NMIRF_CTL_REPORT_LIST:
+        return s_report_list(body, &req->report_list, why, whylen);
     default:
         if (body->via.map.size != 0) {
             WHY("this operation takes an empty body");

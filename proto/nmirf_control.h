@@ -39,6 +39,8 @@
 #define NMIRF_CONTROL_LIMIT_MAX 500            /* largest rec.list page */
 #define NMIRF_CONTROL_OFFSET_MAX 1000000000ULL /* largest rec.list offset */
 #define NMIRF_CONTROL_QUERY_MAX 256            /* rec.list text search, bytes */
+#define NMIRF_CONTROL_ASK_WAIT_DEFAULT_MS 5000 /* an ask's wait when not given */
+#define NMIRF_CONTROL_ASK_WAIT_MAX_MS 30000    /* longest wait_ms of an ask */
 
 /* The operations. */
 typedef enum {
@@ -50,6 +52,9 @@ typedef enum {
     NMIRF_CTL_REC_LIST,     /* recommendations, filtered and paged */
     NMIRF_CTL_REC_SHOW,     /* one recommendation with its history */
     NMIRF_CTL_MEASURE_LIST, /* measures, ours or one recommendation's */
+    NMIRF_CTL_ASK,          /* a read-only broker operation, forwarded */
+    NMIRF_CTL_REPORT_LIST,  /* reports, filtered and paged */
+    NMIRF_CTL_ENTITY_LIST,  /* every entity record */
     NMIRF_CTL_OP_COUNT
 } nmirf_ctl_op_t;
 
@@ -58,6 +63,19 @@ const char *nmirf_ctl_op_name(nmirf_ctl_op_t op);
 
 /* The op of a wire name; NMIRF_CTL_OP_COUNT if unknown. */
 nmirf_ctl_op_t nmirf_ctl_op_from_name(const char *name);
+
+/* The writes a `submit` takes (PROTOCOL.md section 6's writes that an
+   agent's entity may send), in CONTROL.md's order. */
+extern const nmirf_valueset_t nmirf_ctl_writes;
+
+/* True if write op (one of nmirf_ctl_writes) is the coordinator's alone:
+   the agent refuses it `forbidden` when its entity is not the
+   coordinator. */
+bool nmirf_ctl_write_coordinator(const char *op);
+
+/* The read-only broker operations an `ask` forwards, in CONTROL.md's
+   order. */
+extern const nmirf_valueset_t nmirf_ctl_asks;
 
 /* rec.list `scope`: which recommendations, by our part in them. */
 typedef enum {
@@ -85,7 +103,7 @@ typedef struct {
 
 /* submit: a write for the outbox. */
 typedef struct {
-    char op[NMIRF_OP_MAX + 1]; /* the write, "report.submit" */
+    char op[NMIRF_OP_MAX + 1]; /* the write, one of nmirf_ctl_writes */
     const uint8_t *body;       /* encode: its packed body map (borrowed), or NULL
                                   to pack body_obj */
     size_t body_len;           /* its size */
@@ -124,8 +142,32 @@ typedef struct {
     char rec[NMIRF_REC_ID_MAX + 1]; /* its id */
 } nmirf_ctl_measure_list_t;
 
+/* ask: a read-only broker operation, answered by the broker. */
+typedef struct {
+    char op[NMIRF_OP_MAX + 1]; /* one of nmirf_ctl_asks */
+    bool has_body;             /* body given */
+    const uint8_t *body;       /* encode: its packed body map (borrowed), or NULL
+                                  to pack body_obj (if has_body) */
+    size_t body_len;           /* its size */
+    msgpack_object body_obj;   /* decode: the body map (in the decoder's zone
+                                  and buffer); encode: packed if body is NULL */
+    bool has_wait;             /* wait_ms given */
+    uint64_t wait_ms;          /* 0..NMIRF_CONTROL_ASK_WAIT_MAX_MS */
+} nmirf_ctl_ask_t;
+
+/* report.list: filters and a page. */
+typedef struct {
+    char state[NMIRF_ENUM_MAX + 1];       /* a report state, "" any */
+    char entity[NMIRF_ENTITY_ID_MAX + 1]; /* the reporting entity, "" any */
+    char rec[NMIRF_REC_ID_MAX + 1];       /* the recommendation, "" any */
+    bool has_offset;                      /* offset given */
+    uint64_t offset;                      /* items skipped, default 0 */
+    bool has_limit;                       /* limit given */
+    uint64_t limit;                       /* 1..NMIRF_CONTROL_LIMIT_MAX */
+} nmirf_ctl_report_list_t;
+
 /* A control request. Only the part of op is read (encode) or set
-   (decode); outbox, status and digest have an empty body. */
+   (decode); outbox, status, digest and entity.list have an empty body. */
 typedef struct nmirf_ctl_request_s {
     nmirf_ctl_op_t op;                     /* the operation */
     bool has_v;                            /* decode: `v` was given (absent
@@ -136,6 +178,8 @@ typedef struct nmirf_ctl_request_s {
     nmirf_ctl_rec_list_t rec_list;         /* op REC_LIST */
     nmirf_ctl_rec_show_t rec_show;         /* op REC_SHOW */
     nmirf_ctl_measure_list_t measure_list; /* op MEASURE_LIST */
+    nmirf_ctl_ask_t ask;                   /* op ASK */
+    nmirf_ctl_report_list_t report_list;   /* op REPORT_LIST */
 } nmirf_ctl_request_t;
 
 /* Encodes req into out (appended): {op, body}, the body's keys in
@@ -156,8 +200,10 @@ void nmirf_ctl_request_pack(msgpack_sbuffer *out, const char *op, const uint8_t 
    BAD_FRAME (empty), TOO_LARGE (over NMIRF_CONTROL_MAX, or a string over
    its limit), BAD_MSGPACK, BAD_UTF8, BAD_VERSION (`v` not 1),
    BAD_REQUEST (shape, a field's type or value, an unknown key) or
-   UNKNOWN_OP, with a reason in why. submit's body_obj points into zone and
-   buf: both must outlive req. */
+   UNKNOWN_OP, with a reason in why. A submit's body is checked against
+   its operation's field table in nmirf_schema.h where it has one (the
+   broker stays the authority), else only as a map. submit's and ask's
+   body_obj point into zone and buf: both must outlive req. */
 nmirf_code_t nmirf_ctl_request_decode(const uint8_t *buf, size_t len, msgpack_zone *zone,
                                       nmirf_ctl_request_t *req, char *why, size_t whylen);
 

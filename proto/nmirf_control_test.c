@@ -250,7 +250,8 @@ s_pack_str(msgpack_packer *pk, const void *arg)
     nmirf_mp_pack_kv_str(pk, s_key, arg);
 }
 
-/* {key: bin of *arg bytes}. */
+/* A submit of a report (a body its field table takes) with {key: bin of
+ *arg bytes}. */
 static void
 s_pack_bin(msgpack_packer *pk, const void *arg)
 {
@@ -258,7 +259,10 @@ s_pack_bin(msgpack_packer *pk, const void *arg)
     msgpack_pack_map(pk, 3);
     nmirf_mp_pack_kv_str(pk, "op", "report.submit");
     nmirf_mp_pack_str(pk, "body");
-    msgpack_pack_map(pk, 0);
+    msgpack_pack_map(pk, 3);
+    nmirf_mp_pack_kv_str(pk, "rec", "R-1");
+    nmirf_mp_pack_kv_str(pk, "status", "in_progress");
+    nmirf_mp_pack_kv_str(pk, "narrative", "n");
     nmirf_mp_pack_str(pk, s_key);
     nmirf_mp_pack_bin(pk, b, *(const size_t *)arg);
 }
@@ -351,6 +355,184 @@ s_limits(void)
     CHECK(nmirf_ctl_op_from_name("ping") == NMIRF_CTL_OP_COUNT, "ping is the broker's");
 }
 
+/* {op: str s_op, body: s_body_fn's map} for submit and ask. */
+static const char *s_op;
+static void (*s_body_fn)(msgpack_packer *);
+static void
+s_pack_op(msgpack_packer *pk, const void *arg)
+{
+    (void)arg;
+    msgpack_pack_map(pk, s_body_fn ? 2 : 1);
+    nmirf_mp_pack_kv_str(pk, "op", s_op);
+    if (s_body_fn) {
+        nmirf_mp_pack_str(pk, "body");
+        s_body_fn(pk);
+    }
+}
+
+static void
+s_body_empty(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 0);
+}
+
+static void
+s_body_report(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 1);
+    nmirf_mp_pack_kv_uint(pk, "report", 7);
+}
+
+static void
+s_body_assign(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 2);
+    nmirf_mp_pack_kv_str(pk, "rec", "R-1");
+    nmirf_mp_pack_kv_str(pk, "lead", "MJ");
+}
+
+/* report.submit with a narrative of s_len bytes. */
+static size_t s_len;
+static void
+s_body_narrative(msgpack_packer *pk)
+{
+    char *n = malloc(s_len + 1);
+    memset(n, 'x', s_len);
+    n[s_len] = 0;
+    msgpack_pack_map(pk, 3);
+    nmirf_mp_pack_kv_str(pk, "rec", "R-1");
+    nmirf_mp_pack_kv_str(pk, "status", "in_progress");
+    nmirf_mp_pack_kv_str(pk, "narrative", n);
+    free(n);
+}
+
+static void
+s_body_unknown(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 4);
+    nmirf_mp_pack_kv_str(pk, "rec", "R-1");
+    nmirf_mp_pack_kv_str(pk, "status", "in_progress");
+    nmirf_mp_pack_kv_str(pk, "narrative", "n");
+    nmirf_mp_pack_kv_str(pk, "colour", "blue");
+}
+
+static void
+s_body_array(msgpack_packer *pk)
+{
+    msgpack_pack_array(pk, 0);
+}
+
+/* The code a submit or ask of op with body (NULL: none) gets. */
+static nmirf_code_t
+s_op_code(const char *ctl, const char *op, void (*body)(msgpack_packer *))
+{
+    s_op = op;
+    s_body_fn = body;
+    return s_code_of(ctl, s_pack_op, NULL);
+}
+
+/* submit of every write, ask of every read, report.list and entity.list. */
+static void
+s_console_ops(void)
+{
+    unit_case = "console operations";
+    /* Every write is taken; a body without a field table as a map. */
+    for (int i = 0; i < nmirf_ctl_writes.count; i++) {
+        const char *w = nmirf_ctl_writes.names[i];
+        void (*body)(msgpack_packer *) = s_body_empty;
+        if (strcmp(w, "report.submit") == 0) {
+            s_len = 1;
+            body = s_body_narrative;
+        } else if (strcmp(w, "rec.assign") == 0)
+            body = s_body_assign;
+        else if (strncmp(w, "report.", 7) == 0)
+            body = s_body_report;
+        CHECK(s_op_code("submit", w, body) == NMIRF_OK, "submit %s refused", w);
+        CHECK(s_op_code("submit", w, s_body_array) == NMIRF_E_BAD_REQUEST,
+              "submit %s with a body that is not a map", w);
+    }
+    CHECK(nmirf_ctl_writes.count == 7, "seven writes");
+    CHECK(!nmirf_ctl_write_coordinator("report.submit") &&
+              !nmirf_ctl_write_coordinator("measure.add") &&
+              !nmirf_ctl_write_coordinator("measure.update") &&
+              nmirf_ctl_write_coordinator("report.validate") &&
+              nmirf_ctl_write_coordinator("report.return") &&
+              nmirf_ctl_write_coordinator("rec.assign") &&
+              nmirf_ctl_write_coordinator("rec.import"),
+          "the coordinator's writes");
+    CHECK(s_op_code("submit", "entity.enroll", s_body_empty) == NMIRF_E_BAD_REQUEST,
+          "submit entity.enroll");
+    CHECK(s_op_code("submit", "stats", s_body_empty) == NMIRF_E_BAD_REQUEST,
+          "submit of a read");
+    /* The field tables: rec.assign needs its lead, report.submit its
+       narrative, and no unknown key; lengths are the broker's to judge. */
+    CHECK(s_op_code("submit", "rec.assign", s_body_empty) == NMIRF_E_BAD_REQUEST,
+          "rec.assign {}");
+    CHECK(s_op_code("submit", "report.submit", s_body_unknown) == NMIRF_E_BAD_REQUEST,
+          "report.submit with an unknown key");
+    s_len = NMIRF_TEXT_MAX;
+    CHECK(s_op_code("submit", "report.submit", s_body_narrative) == NMIRF_OK,
+          "narrative of 32 KiB");
+    s_len = NMIRF_TEXT_MAX + 1;
+    CHECK(s_op_code("submit", "report.submit", s_body_narrative) == NMIRF_OK,
+          "narrative over 32 KiB: the broker's to refuse");
+
+    /* ask: every read, with or without a body; nothing else. */
+    for (int i = 0; i < nmirf_ctl_asks.count; i++) {
+        const char *a = nmirf_ctl_asks.names[i];
+        CHECK(s_op_code("ask", a, NULL) == NMIRF_OK, "ask %s refused", a);
+        CHECK(s_op_code("ask", a, s_body_empty) == NMIRF_OK, "ask %s {} refused", a);
+    }
+    CHECK(s_op_code("ask", "report.submit", NULL) == NMIRF_E_BAD_REQUEST, "ask a write");
+    CHECK(s_op_code("ask", "snapshot", NULL) == NMIRF_E_BAD_REQUEST, "ask snapshot");
+    CHECK(s_op_code("ask", "stats", s_body_array) == NMIRF_E_BAD_REQUEST,
+          "ask body not a map");
+    s_key = "wait_ms";
+    uint64_t w = NMIRF_CONTROL_ASK_WAIT_MAX_MS;
+    /* {wait_ms} alone: op is missing. */
+    CHECK(s_code_of("ask", s_pack_uint, &w) == NMIRF_E_BAD_REQUEST, "ask without op");
+    msgpack_sbuffer body, frame;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_kv_str(&pk, "op", "ping");
+    msgpack_sbuffer_init(&frame);
+    nmirf_ctl_request_pack(&frame, "ask", (const uint8_t *)body.data, body.size);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 1024);
+    nmirf_ctl_request_t req;
+    CHECK(s_decode((const uint8_t *)frame.data, frame.size, &req, &zone) == NMIRF_OK &&
+              req.op == NMIRF_CTL_ASK && strcmp(req.ask.op, "ping") == 0 &&
+              !req.ask.has_body && !req.ask.has_wait &&
+              req.ask.wait_ms == NMIRF_CONTROL_ASK_WAIT_DEFAULT_MS,
+          "ask ping: the default wait");
+    msgpack_zone_destroy(&zone);
+    msgpack_sbuffer_destroy(&frame);
+    msgpack_sbuffer_destroy(&body);
+
+    /* report.list: limits as rec.list's, its value set, ids. */
+    s_uint_edge("report.list", "limit", NMIRF_CONTROL_LIMIT_MAX, NMIRF_E_BAD_REQUEST);
+    s_uint_edge("report.list", "offset", NMIRF_CONTROL_OFFSET_MAX, NMIRF_E_BAD_REQUEST);
+    uint64_t zero = 0;
+    s_key = "limit";
+    CHECK(s_code_of("report.list", s_pack_uint, &zero) == NMIRF_E_BAD_REQUEST,
+          "report.list limit 0");
+    s_key = "state";
+    CHECK(s_code_of("report.list", s_pack_str, "returned") == NMIRF_OK, "state");
+    CHECK(s_code_of("report.list", s_pack_str, "done") == NMIRF_E_BAD_REQUEST,
+          "state done");
+    s_key = "entity";
+    CHECK(s_code_of("report.list", s_pack_str, "MJ") == NMIRF_OK, "entity");
+    CHECK(s_code_of("report.list", s_pack_str, "mj") == NMIRF_E_BAD_REQUEST,
+          "entity in lower case");
+    s_str_len("report.list", "entity", NMIRF_ENTITY_ID_MAX + 1, NMIRF_E_TOO_LARGE);
+    s_str_len("report.list", "rec", NMIRF_REC_ID_MAX + 1, NMIRF_E_TOO_LARGE);
+    s_str_len("report.list", "rec", 0, NMIRF_E_BAD_REQUEST);
+    s_str_len("report.list", "recs", 3, NMIRF_E_BAD_REQUEST);
+    s_str_len("entity.list", "role", 3, NMIRF_E_BAD_REQUEST);
+}
+
 /* Reply bodies that must be refused, and a broker answer that is not
    {queued}. */
 static void
@@ -410,6 +592,7 @@ main(int argc, char **argv)
     }
     s_vectors(argv[1]);
     s_limits();
+    s_console_ops();
     s_bodies();
     return unit_done("codec_control");
 }

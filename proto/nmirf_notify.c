@@ -335,3 +335,137 @@ nmirf_notify_release(nmirf_notify_t *n)
     json_decref(n->root);
     memset(n, 0, sizeof *n);
 }
+
+/* --- topic `e`: applied events ------------------------------------------ */
+
+char *
+nmirf_notify_event_encode(const nmirf_notify_event_t *e)
+{
+    if (!e || !e->kind)
+        return NULL;
+    bool snapshot = strcmp(e->kind, NMIRF_NOTIFY_SNAPSHOT) == 0;
+    if (!snapshot && (!e->subject || !e->author || (e->entity_count && !e->entities)))
+        return NULL;
+    json_t *j = json_object();
+    bool ok = j && s_set_uint(j, "seq", e->seq) && s_set_str(j, "kind", e->kind);
+    if (ok && !snapshot) {
+        ok = s_set_str(j, "subject", e->subject) && s_set_str(j, "author", e->author) &&
+             (!e->rec || s_set_str(j, "rec", e->rec));
+        json_t *a = ok ? json_array() : NULL;
+        ok = ok && a;
+        for (size_t i = 0; ok && i < e->entity_count; i++)
+            ok = e->entities[i] &&
+                 json_array_append_new(a, json_string(e->entities[i])) == 0;
+        if (ok) /* takes a, even when it fails */
+            ok = json_object_set_new(j, "entities", a) == 0;
+        else
+            json_decref(a);
+    }
+    char *text = ok ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    return text;
+}
+
+/* The fields of an event (not a snapshot) from root into e. */
+static nmirf_code_t
+s_event_fields(nmirf_notify_event_t *e, const json_t *root, char *why, size_t whylen)
+{
+    nmirf_code_t rc;
+    if ((rc = s_str(root, e->kind, "subject", false, NMIRF_NOTIFY_SUBJECT_MAX,
+                    &e->subject, why, whylen)) ||
+        (rc = s_str(root, e->kind, "author", false, NMIRF_ENTITY_ID_MAX, &e->author, why,
+                    whylen)) ||
+        (rc = s_str(root, e->kind, "rec", true, NMIRF_REC_ID_MAX, &e->rec, why, whylen)))
+        return rc;
+    const json_t *a = json_object_get(root, "entities");
+    if (!json_is_array(a)) {
+        WHY("%s: `entities` must be an array", e->kind);
+        return NMIRF_E_BAD_REQUEST;
+    }
+    size_t n = json_array_size(a);
+    if (n > NMIRF_NOTIFY_ENTITIES_MAX) {
+        WHY("%s: more than %d entities", e->kind, NMIRF_NOTIFY_ENTITIES_MAX);
+        return NMIRF_E_TOO_LARGE;
+    }
+    const char **names = calloc(n ? n : 1, sizeof *names);
+    if (!names) {
+        WHY("out of memory");
+        return NMIRF_E_INTERNAL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *v = json_array_get(a, i);
+        size_t len = json_is_string(v) ? json_string_length(v) : 0;
+        if (!len || strlen(json_string_value(v)) != len) {
+            WHY("%s: `entities` must hold non-empty strings", e->kind);
+            free(names);
+            return NMIRF_E_BAD_REQUEST;
+        }
+        if (len > NMIRF_ENTITY_ID_MAX) {
+            WHY("%s: an entity over %d bytes", e->kind, NMIRF_ENTITY_ID_MAX);
+            free(names);
+            return NMIRF_E_TOO_LARGE;
+        }
+        names[i] = json_string_value(v);
+    }
+    e->entities = names;
+    e->entity_count = n;
+    return NMIRF_OK;
+}
+
+nmirf_code_t
+nmirf_notify_event_decode(const char *text, size_t len, nmirf_notify_event_t *e,
+                          char *why, size_t whylen)
+{
+    memset(e, 0, sizeof *e);
+    if (!text || len == 0) {
+        WHY("empty event");
+        return NMIRF_E_BAD_FRAME;
+    }
+    if (len > NMIRF_NOTIFY_MAX) {
+        WHY("event of %zu bytes, over %d", len, NMIRF_NOTIFY_MAX);
+        return NMIRF_E_TOO_LARGE;
+    }
+    json_error_t err;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+    if (!root) {
+        WHY("not JSON: %s (byte %d)", err.text, err.position);
+        return NMIRF_E_BAD_REQUEST;
+    }
+    nmirf_code_t rc = NMIRF_OK;
+    const json_t *k = json_object_get(root, "kind");
+    if (!json_is_object(root)) {
+        WHY("an event is a JSON object");
+        rc = NMIRF_E_BAD_REQUEST;
+    } else if (!json_is_string(k) ||
+               strlen(json_string_value(k)) != json_string_length(k)) {
+        WHY("`kind` must be a string");
+        rc = NMIRF_E_BAD_REQUEST;
+    } else {
+        e->kind = json_string_value(k);
+        bool snapshot = strcmp(e->kind, NMIRF_NOTIFY_SNAPSHOT) == 0;
+        if (!snapshot && !nmirf_valueset_has(&nmirf_event_kinds, e->kind)) {
+            WHY("unknown event kind %.64s", e->kind);
+            rc = NMIRF_E_UNKNOWN_OP;
+        } else if ((rc = s_uint(root, e->kind, "seq", &e->seq, why, whylen)) ==
+                       NMIRF_OK &&
+                   !snapshot)
+            rc = s_event_fields(e, root, why, whylen);
+    }
+    if (rc != NMIRF_OK) {
+        json_decref(root);
+        memset(e, 0, sizeof *e);
+        return rc;
+    }
+    e->root = root;
+    return NMIRF_OK;
+}
+
+void
+nmirf_notify_event_release(nmirf_notify_event_t *e)
+{
+    if (!e)
+        return;
+    free((void *)e->entities);
+    json_decref(e->root);
+    memset(e, 0, sizeof *e);
+}

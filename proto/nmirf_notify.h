@@ -1,4 +1,5 @@
-/*  nmirf_notify - the agent's notifications, CONTROL.md section 6.
+/*  nmirf_notify - the agent's notifications (topic `n`) and applied
+    events (topic `e`), CONTROL.md section 6.
 
     The one place that turns a notification into its JSON text and back:
     the agent encodes (client/agent/notify.c), and everything that reads
@@ -116,5 +117,48 @@ nmirf_code_t nmirf_notify_decode(const char *text, size_t len, nmirf_notify_t *n
 
 /* Frees what a decode holds and empties n; safe on an empty n. */
 void nmirf_notify_release(nmirf_notify_t *n);
+
+/* --- topic `e`: the events the replica applies -------------------------- */
+
+#define NMIRF_NOTIFY_SNAPSHOT "snapshot" /* the kind after a snapshot loaded */
+#define NMIRF_NOTIFY_ENTITIES_MAX                                                        \
+    1024 /* entities of one event: a lead and                                            \
+            contributors, new and previous */
+
+/* One applied event as topic `e` carries it:
+   {"seq":N,"kind":K,"subject":S,"author":A,"rec":R?,"entities":[...]},
+   or {"seq":N,"kind":"snapshot"} after a snapshot was loaded. Strings are
+   borrowed: from the caller on encode, from root on decode (valid until
+   nmirf_notify_event_release). */
+typedef struct {
+    uint64_t seq;                /* the event's; snapshot: the replica's */
+    const char *kind;            /* an event kind, or NMIRF_NOTIFY_SNAPSHOT */
+    const char *subject;         /* the event's subject (not for snapshot) */
+    const char *author;          /* its author, "-" for the broker */
+    const char *rec;             /* the recommendation it concerns, NULL if none */
+    const char *const *entities; /* the entities it concerns (decode: an array
+                                    the release frees) */
+    size_t entity_count;         /* how many */
+    json_t *root;                /* decode: the parsed text, owner of the strings */
+} nmirf_notify_event_t;
+
+/* Encodes e into its text (caller frees): keys in the order above,
+   compact, one line; snapshot: seq and kind only. NULL if e is out of
+   range (no kind, a missing subject or author) or memory ran out. */
+char *nmirf_notify_event_encode(const nmirf_notify_event_t *e);
+
+/* Decodes an untrusted text of len bytes (need not be NUL-ended).
+   Returns NMIRF_OK and fills e (release it), or TOO_LARGE (over
+   NMIRF_NOTIFY_MAX, a string over its limit, more than
+   NMIRF_NOTIFY_ENTITIES_MAX entities), BAD_FRAME (empty), BAD_REQUEST
+   (not one JSON object, a field missing or of the wrong type) or
+   UNKNOWN_OP (a kind that is neither an event kind of PROTOCOL.md
+   section 7 nor `snapshot`), or INTERNAL (out of memory), with a reason
+   in why; e is then empty. Unknown keys are ignored. */
+nmirf_code_t nmirf_notify_event_decode(const char *text, size_t len,
+                                       nmirf_notify_event_t *e, char *why, size_t whylen);
+
+/* Frees what a decode holds and empties e; safe on an empty e. */
+void nmirf_notify_event_release(nmirf_notify_event_t *e);
 
 #endif

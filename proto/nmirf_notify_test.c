@@ -82,6 +82,36 @@ s_valid(const char *text, size_t len, const json_t *readable, bool kinds[])
     nmirf_notify_release(&n); /* twice is safe */
 }
 
+/* A topic `e` case: the struct agrees with readable, and encodes back. */
+static void
+s_event_valid(const char *text, size_t len, const json_t *readable, int *events)
+{
+    nmirf_notify_event_t e;
+    char why[256] = "";
+    CHECK(nmirf_notify_event_decode(text, len, &e, why, sizeof why) == NMIRF_OK,
+          "does not decode: %s", why);
+    if (!e.root)
+        return;
+    (*events)++;
+    CHECK(s_same(e.kind, readable, "kind"), "kind");
+    CHECK(e.seq == (uint64_t)json_integer_value(json_object_get(readable, "seq")), "seq");
+    CHECK(s_same(e.subject, readable, "subject"), "subject");
+    CHECK(s_same(e.author, readable, "author"), "author");
+    CHECK(s_same(e.rec, readable, "rec"), "rec");
+    const json_t *ents = json_object_get(readable, "entities");
+    CHECK(e.entity_count == json_array_size(ents), "entities");
+    for (size_t i = 0; i < e.entity_count && i < json_array_size(ents); i++)
+        CHECK(strcmp(e.entities[i], json_string_value(json_array_get(ents, i))) == 0,
+              "entity %zu", i);
+    char *again = nmirf_notify_event_encode(&e);
+    CHECK(again && strlen(again) == len && memcmp(again, text, len) == 0,
+          "encodes back to %s", again ? again : "(null)");
+    free(again);
+    nmirf_notify_event_release(&e);
+    CHECK(!e.root && !e.kind && !e.entities, "release empties the struct");
+    nmirf_notify_event_release(&e); /* twice is safe */
+}
+
 static void
 s_vectors(const char *path)
 {
@@ -91,6 +121,7 @@ s_vectors(const char *path)
     if (!root)
         return;
     bool kinds[NMIRF_NOTIFY_KIND_COUNT] = {false};
+    int events = 0;
     size_t i;
     json_t *c;
     json_array_foreach(json_object_get(root, "cases"), i, c)
@@ -107,6 +138,18 @@ s_vectors(const char *path)
         }
         if (strcmp(kind, "notify") == 0) {
             s_valid(text, len, json_object_get(c, "readable"), kinds);
+        } else if (strcmp(kind, "event") == 0) {
+            s_event_valid(text, len, json_object_get(c, "readable"), &events);
+        } else if (strcmp(kind, "event-invalid") == 0) {
+            nmirf_notify_event_t e;
+            char why[256] = "";
+            nmirf_code_t code = nmirf_notify_event_decode(text, len, &e, why, sizeof why);
+            CHECK(strcmp(nmirf_code_name(code), expect) == 0, "gives %s, not %s",
+                  nmirf_code_name(code), expect);
+            CHECK(code == NMIRF_OK || why[0], "a refusal without a reason");
+            CHECK(code == NMIRF_OK ? e.root != NULL : e.root == NULL && e.kind == NULL,
+                  "a refusal leaves an empty struct");
+            nmirf_notify_event_release(&e);
         } else {
             nmirf_notify_t n;
             nmirf_code_t code = s_decode(text, len, &n);
@@ -123,6 +166,7 @@ s_vectors(const char *path)
         CHECK(kinds[k], "no vector of kind %s",
               nmirf_valueset_name(&nmirf_notify_kinds, k));
     CHECK(i >= 40, "only %zu cases", i);
+    CHECK(events >= 4, "only %d topic e cases", events);
     json_decref(root);
 }
 
@@ -209,6 +253,42 @@ s_limits(void)
     json_decref(data);
 }
 
+/* Topic `e`: the entities' bound on either side, and what encode
+   refuses. */
+static void
+s_event_limits(void)
+{
+    unit_case = "event limits";
+    for (int extra = 0; extra <= 1; extra++) {
+        size_t n = NMIRF_NOTIFY_ENTITIES_MAX + (size_t)extra;
+        const char **names = calloc(n, sizeof *names);
+        for (size_t i = 0; i < n; i++)
+            names[i] = "MJ";
+        nmirf_notify_event_t e = {.seq = 1,
+                                  .kind = "assignment.set",
+                                  .subject = "R-1",
+                                  .author = "COORD",
+                                  .entities = names,
+                                  .entity_count = n};
+        char *text = nmirf_notify_event_encode(&e);
+        nmirf_notify_event_t d;
+        char why[128] = "";
+        nmirf_code_t code =
+            text ? nmirf_notify_event_decode(text, strlen(text), &d, why, sizeof why)
+                 : NMIRF_E_INTERNAL;
+        CHECK(code == (extra ? NMIRF_E_TOO_LARGE : NMIRF_OK), "%zu entities: %s", n,
+              nmirf_code_name(code));
+        nmirf_notify_event_release(&d);
+        free(text);
+        free(names);
+    }
+    nmirf_notify_event_t bad = {.seq = 1, .kind = "rec.added"};
+    CHECK(!nmirf_notify_event_encode(&bad), "an event without subject and author");
+    bad.kind = NULL;
+    CHECK(!nmirf_notify_event_encode(&bad), "no kind");
+    CHECK(!nmirf_notify_event_encode(NULL), "NULL");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -218,5 +298,6 @@ main(int argc, char **argv)
     }
     s_vectors(argv[1]);
     s_limits();
+    s_event_limits();
     return unit_done("codec_notify");
 }

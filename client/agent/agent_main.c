@@ -164,12 +164,17 @@ s_link_pushed(void *arg)
     replica_on_pushed(s.replica);
 }
 
-/* The link: a reply to something the outbox sent (or a ping's). */
+/* The link: a reply to something sent with link_send. The outbox looks
+   first; what it does not hold may answer a waiting control `ask`; the
+   rest (a ping's, a late answer) is dropped. */
 static void
 s_link_reply(nmirf_reply_t **reply_p, void *arg)
 {
     (void)arg;
     outbox_on_reply(s.outbox, reply_p);
+    if (*reply_p && s.control)
+        control_on_reply(s.control, reply_p);
+    nmirf_reply_destroy(reply_p);
 }
 
 /* The link: the broker's sequence a reply carried. */
@@ -213,7 +218,8 @@ s_link_key_refused(unsigned zap_status, void *arg)
     notify_key_refused(s.notify, rs.seq, pending);
 }
 
-/* The replica: an event applied in txn; its notification, if ours. */
+/* The replica: an event applied in txn; its notification if ours, and
+   its topic `e` message. */
 static void
 s_replica_collect(MDB_txn *txn, const MDB_dbi *dbi, const nmirf_event_t *ev,
                   zlist_t *pending, void *arg)
@@ -228,6 +234,15 @@ s_replica_deliver(zlist_t *pending, void *arg)
 {
     (void)arg;
     notify_deliver(s.notify, pending);
+}
+
+/* The replica: a snapshot loaded at seq; topic `e` says so. */
+static void
+s_replica_loaded(uint64_t seq, void *arg)
+{
+    (void)arg;
+    if (s.notify)
+        notify_snapshot(s.notify, seq);
 }
 
 /* The outbox: an entry answered for good; a waiting submit gets it. */
@@ -263,6 +278,7 @@ s_run(void)
     static const replica_events_t replica_events = {
         .collect = s_replica_collect,
         .deliver = s_replica_deliver,
+        .loaded = s_replica_loaded,
     };
     static const outbox_events_t outbox_events = {
         .result = s_outbox_result,

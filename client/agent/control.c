@@ -10,6 +10,13 @@
 
     A request the codec refuses gets its code (bad_request, unknown_op,
     bad_version, ...) and the agent carries on.
+
+    Two operations answer later, never blocking the loop: a `submit` with
+    wait_ms waits for its outbox entry's answer (control_on_result), and
+    an `ask` (a read-only broker operation, signed here and sent with
+    link_send) waits in a bounded table for the broker's reply, which
+    agent_main.c brings after the outbox has had first look
+    (control_on_reply); control_tick answers those whose time ran out.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +36,16 @@ typedef struct {
     int64_t deadline;         /* monotonic ms: answer {queued} then */
 } s_waiter_t;
 
+/* An `ask` waiting for the broker's reply. At most CONTROL_ASKS_MAX wait:
+   each holds a routing identity and a little memory, and a client that
+   sends more gets a refusal at once rather than growing the table. */
+#define CONTROL_ASKS_MAX 64
+typedef struct {
+    zmsg_t *route;            /* the ROUTER's routing frames; NULL: slot free */
+    uint8_t id[NMIRF_ID_LEN]; /* the request id the broker answers with */
+    int64_t deadline;         /* monotonic ms: answer `unavailable` then */
+} s_ask_t;
+
 struct _control_t {
     const agent_conf_t *conf; /* the configuration (borrowed) */
     link_t *link;             /* the broker connection, for its state (borrowed) */
@@ -36,6 +53,7 @@ struct _control_t {
     outbox_t *outbox;         /* where submissions are queued (borrowed) */
     zsock_t *router;  /* ROUTER on ipc://DIR/agent.sock */
     zlist_t *waiters; /* s_waiter_t */
+    s_ask_t asks[CONTROL_ASKS_MAX]; /* asks waiting for the broker */
 };
 
 control_t *
@@ -93,6 +111,8 @@ control_destroy(control_t **self_p)
         zmsg_destroy(&w->route);
         free(w);
     }
+    for (int i = 0; i < CONTROL_ASKS_MAX; i++)
+        zmsg_destroy(&self->asks[i].route);
     zlist_destroy(&self->waiters);
     zsock_destroy(&self->router);
     free(self);
@@ -168,6 +188,27 @@ s_answer_reply(control_t *self, zmsg_t **route_p, const nmirf_reply_t *reply)
     msgpack_sbuffer_destroy(&out);
 }
 
+/* True if the replica's record of our entity says it is not the
+   coordinator. No record (no snapshot yet, or one that cannot be read)
+   says nothing: the write is queued and the broker decides. */
+static bool
+s_not_coordinator(control_t *self)
+{
+    MDB_txn *txn;
+    if (replica_read_begin(self->replica, &txn))
+        return false;
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 1024);
+    msgpack_object rec;
+    const char *me = self->conf->key.entity;
+    bool no = replica_query_get(txn, replica_dbis(self->replica)[AG_DB_ENTITIES], me,
+                                strlen(me), &zone, &rec) == 0 &&
+              !nmirf_mp_str_is(nmirf_mp_get(&rec, "role"), "coordinator");
+    msgpack_zone_destroy(&zone);
+    mdb_txn_abort(txn);
+    return no;
+}
+
 /* submit {op, body, id?, wait_ms?} (checked by the codec): queue a
    signed write, maybe wait for it. With the id of a request the outbox
    already holds or answered, the submit is not queued again: a retry
@@ -194,6 +235,16 @@ s_submit(control_t *self, zmsg_t **route_p, const nmirf_ctl_request_t *rq)
         if (wait == 0)
             return s_answer_queued(self, route_p, id);
         goto add_waiter;
+    }
+    /* A new coordinator's write from a ministry or an observer: the
+       broker would refuse it for good after it sat in the outbox, so it
+       is refused now and nothing is queued. (One the outbox already
+       holds or answered keeps its state above.) */
+    if (nmirf_ctl_write_coordinator(sub->op) && s_not_coordinator(self)) {
+        char why[128];
+        snprintf(why, sizeof why, "%s is the coordinator's; %s is not the coordinator",
+                 sub->op, self->conf->key.entity);
+        return s_answer(self, route_p, NMIRF_E_FORBIDDEN, why, NULL);
     }
     msgpack_sbuffer packed;
     msgpack_packer pk;
@@ -239,10 +290,95 @@ control_on_result(control_t *self, const uint8_t id[NMIRF_ID_LEN],
     }
 }
 
+/* ask {op, body?, wait_ms?} (checked by the codec): signs the read as
+   our entity, sends it without waiting, and keeps the client's route in
+   the asks table until the broker's reply (control_on_reply) or
+   wait_ms (control_tick). */
+static void
+s_ask(control_t *self, zmsg_t **route_p, const nmirf_ctl_request_t *rq)
+{
+    const nmirf_ctl_ask_t *ask = &rq->ask;
+    link_status_t ls;
+    link_status(self->link, &ls);
+    if (!ls.reachable)
+        return s_answer(self, route_p, NMIRF_E_UNAVAILABLE,
+                        "the broker is not reachable (not heard within 3 s)", NULL);
+    s_ask_t *slot = NULL;
+    for (int i = 0; i < CONTROL_ASKS_MAX && !slot; i++)
+        if (!self->asks[i].route)
+            slot = &self->asks[i];
+    if (!slot) {
+        char why[96];
+        snprintf(why, sizeof why,
+                 "%d asks already wait for the broker; ask again when one is answered",
+                 CONTROL_ASKS_MAX);
+        return s_answer(self, route_p, NMIRF_E_UNAVAILABLE, why, NULL);
+    }
+    msgpack_sbuffer packed;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&packed);
+    msgpack_packer_init(&pk, &packed, msgpack_sbuffer_write);
+    if (ask->has_body)
+        nmirf_mp_pack_object(&pk, &ask->body_obj);
+    uint8_t id[NMIRF_ID_LEN], sig[NMIRF_SIG_LEN];
+    nmirf_random_id(id, NMIRF_ID_LEN);
+    uint8_t *env = NULL;
+    size_t env_len = 0;
+    int rc = nmirf_request_encode(ask->op, id, self->conf->key.entity, nmirf_now_ms(),
+                                  ask->has_body ? (const uint8_t *)packed.data : NULL,
+                                  ask->has_body ? packed.size : 0,
+                                  self->conf->key.sign_sk, &env, &env_len, sig);
+    msgpack_sbuffer_destroy(&packed);
+    if (rc) {
+        free(env);
+        return s_answer(self, route_p, NMIRF_E_INTERNAL, "cannot sign the request", NULL);
+    }
+    if (env_len > NMIRF_MAX_ENVELOPE) {
+        char why[96];
+        snprintf(why, sizeof why, "the request is %zu bytes, over the 1 MiB limit",
+                 env_len);
+        free(env);
+        return s_answer(self, route_p, NMIRF_E_TOO_LARGE, why, NULL);
+    }
+    rc = link_send(self->link, env, env_len, sig);
+    free(env);
+    if (rc)
+        return s_answer(self, route_p, NMIRF_E_UNAVAILABLE,
+                        "the broker is not connected: the request could not be sent",
+                        NULL);
+    slot->route = *route_p;
+    *route_p = NULL;
+    memcpy(slot->id, id, NMIRF_ID_LEN);
+    slot->deadline = zclock_mono() + (int64_t)ask->wait_ms;
+}
+
+bool
+control_on_reply(control_t *self, nmirf_reply_t **reply_p)
+{
+    const nmirf_reply_t *reply = *reply_p;
+    if (!reply->has_id)
+        return false;
+    for (int i = 0; i < CONTROL_ASKS_MAX; i++) {
+        s_ask_t *a = &self->asks[i];
+        if (a->route && memcmp(a->id, reply->id, NMIRF_ID_LEN) == 0) {
+            s_answer_reply(self, &a->route, reply);
+            nmirf_reply_destroy(reply_p);
+            return true;
+        }
+    }
+    return false;
+}
+
 void
 control_tick(control_t *self)
 {
     int64_t now = zclock_mono();
+    for (int i = 0; i < CONTROL_ASKS_MAX; i++) {
+        s_ask_t *a = &self->asks[i];
+        if (a->route && a->deadline <= now)
+            s_answer(self, &a->route, NMIRF_E_UNAVAILABLE,
+                     "the broker did not answer within wait_ms", NULL);
+    }
     s_waiter_t *w = zlist_first(self->waiters);
     while (w) {
         s_waiter_t *next = zlist_next(self->waiters);
@@ -403,7 +539,7 @@ s_digest(control_t *self, zmsg_t **route_p, const nmirf_ctl_request_t *rq)
     msgpack_sbuffer_destroy(&out);
 }
 
-/* rec.list, rec.show, measure.list: a query of the replica
+/* rec.list, rec.show, measure.list, report.list, entity.list: a query of the replica
    (replica_query.c) in one read-only transaction. */
 static void
 s_query(control_t *self, zmsg_t **route_p, const nmirf_ctl_request_t *rq)
@@ -429,10 +565,15 @@ s_query(control_t *self, zmsg_t **route_p, const nmirf_ctl_request_t *rq)
         s_clock(&rq->rec_show.clock, today, &horizon);
         code = replica_query_rec_show(txn, dbi, &st, rq->rec_show.rec, today, horizon,
                                       &pk, why, sizeof why);
-    } else
+    } else if (rq->op == NMIRF_CTL_MEASURE_LIST)
         code = replica_query_measure_list(
             txn, dbi, &st, rq->measure_list.has_rec ? rq->measure_list.rec : NULL, &pk,
             why, sizeof why);
+    else if (rq->op == NMIRF_CTL_REPORT_LIST)
+        code = replica_query_report_list(txn, dbi, &st, &rq->report_list, &pk, why,
+                                         sizeof why);
+    else
+        code = replica_query_entity_list(txn, dbi, &st, &pk, why, sizeof why);
     mdb_txn_abort(txn);
     s_answer(self, route_p, code, code == NMIRF_OK ? NULL : why,
              code == NMIRF_OK ? &out : NULL);
@@ -440,13 +581,15 @@ s_query(control_t *self, zmsg_t **route_p, const nmirf_ctl_request_t *rq)
 }
 
 /* One handler per operation, by nmirf_ctl_op_t; each answers route (or
-   keeps it, a waiting submit). */
+   keeps it, a waiting submit or ask). */
 static void (*const s_handlers[NMIRF_CTL_OP_COUNT])(control_t *, zmsg_t **,
                                                     const nmirf_ctl_request_t *) = {
-    [NMIRF_CTL_SUBMIT] = s_submit,  [NMIRF_CTL_MINE] = s_mine,
-    [NMIRF_CTL_OUTBOX] = s_outbox,  [NMIRF_CTL_STATUS] = s_status,
-    [NMIRF_CTL_DIGEST] = s_digest,  [NMIRF_CTL_REC_LIST] = s_query,
-    [NMIRF_CTL_REC_SHOW] = s_query, [NMIRF_CTL_MEASURE_LIST] = s_query,
+    [NMIRF_CTL_SUBMIT] = s_submit,     [NMIRF_CTL_MINE] = s_mine,
+    [NMIRF_CTL_OUTBOX] = s_outbox,     [NMIRF_CTL_STATUS] = s_status,
+    [NMIRF_CTL_DIGEST] = s_digest,     [NMIRF_CTL_REC_LIST] = s_query,
+    [NMIRF_CTL_REC_SHOW] = s_query,    [NMIRF_CTL_MEASURE_LIST] = s_query,
+    [NMIRF_CTL_ASK] = s_ask,           [NMIRF_CTL_REPORT_LIST] = s_query,
+    [NMIRF_CTL_ENTITY_LIST] = s_query,
 };
 
 int

@@ -5,8 +5,9 @@
     It reaches the other parts only through their headers: it queues
     submissions in the outbox, reads the replica (replica_read_begin,
     replica_dbis, replica_status), and asks the link for its state
-    (link_status). agent_main.c brings it the outbox's answers
-    (control_on_result) and ticks it.
+    (link_status), and sends an `ask` with link_send. agent_main.c brings
+    it the outbox's answers (control_on_result), the replies the outbox
+    did not know (control_on_reply), and ticks it.
 */
 #ifndef CONTROL_H
 #define CONTROL_H
@@ -34,7 +35,13 @@ int control_on_request(zloop_t *loop, zsock_t *router, void *arg);
 void control_on_result(control_t *self, const uint8_t id[NMIRF_ID_LEN],
                        const nmirf_reply_t *reply);
 
-/* Answers the waiting `submit`s whose time ran out with {queued}. */
+/* A broker reply the outbox did not know (*reply_p): if it answers a
+   waiting `ask`, that ask gets it as it came, the reply is destroyed
+   (*reply_p NULL) and true is returned; false leaves it to the caller. */
+bool control_on_reply(control_t *self, nmirf_reply_t **reply_p);
+
+/* Answers the waiting `submit`s whose time ran out with {queued}, and the
+   waiting `ask`s with `unavailable`. */
 void control_tick(control_t *self);
 
 #endif

@@ -224,8 +224,9 @@ s_on_subscribed(link_t *self, const nmirf_reply_t *r)
 }
 
 /* A reply that is not the one a blocking read waits for: ours to
-   `subscribe`, or one for the reply callback (the outbox's; a ping's
-   reply matches no entry there and is dropped). Takes *r_p. */
+   `subscribe`, or one for the reply callback (the outbox's, a control
+   `ask`'s; a ping's reply matches neither and is dropped there). Takes
+   *r_p. */
 static void
 s_deliver(link_t *self, nmirf_reply_t **r_p)
 {

@@ -8,6 +8,16 @@
     its stdin), the PUB socket ipc://DIR/notify.sock (topic "n") that
     `nmirf watch` follows, and a line in the --notify-log file.
 
+    Every applied event, ours or not, is also published on the PUB with
+    topic "e" as {seq, kind, subject, author, rec?, entities} (the codec's
+    nmirf_notify_event_t), and a loaded snapshot as {seq, kind:
+    "snapshot"}, so that a console follows the replica live; those go to
+    the PUB only, not to the log, the hook or the file.
+
+    Each entry of a pending list is its topic's letter ("n" or "e")
+    followed by the text, so that one list, delivered in order after the
+    commit, carries both.
+
     Two notifications come from the agent itself, not from an event:
     `refused`, when the broker refuses an outbox entry for good (outbox.c),
     and `key_refused`, when its ZAP handler refuses our key in the
@@ -136,8 +146,24 @@ s_str(const msgpack_object *m, const char *key)
     return nmirf_mp_strdup(nmirf_mp_get(m, key));
 }
 
-/* Appends the text of n to pending (a zlist that copies it); logs and
-   drops n if it cannot be encoded. */
+/* Appends topic's letter and text to pending (a zlist that copies it). */
+static void
+s_append_text(zlist_t *pending, char topic, const char *text)
+{
+    size_t len = strlen(text);
+    char *entry = malloc(len + 2);
+    if (!entry) {
+        log_warnx("notify: out of memory: a message on topic %c dropped", topic);
+        return;
+    }
+    entry[0] = topic;
+    memcpy(entry + 1, text, len + 1);
+    zlist_append(pending, entry); /* the list copies it */
+    free(entry);
+}
+
+/* Appends the text of n to pending on topic "n"; logs and drops n if it
+   cannot be encoded. */
 static void
 s_append(zlist_t *pending, const nmirf_notify_t *n)
 {
@@ -148,8 +174,55 @@ s_append(zlist_t *pending, const nmirf_notify_t *n)
                   (unsigned long long)n->seq);
         return;
     }
-    zlist_append(pending, text); /* the list copies it */
+    s_append_text(pending, 'n', text);
     free(text);
+}
+
+/* The recommendation event ev concerns, as topic "e" and the
+   notifications name it: the subject of a rec.* event, data.rec of an
+   assignment.set, report.* or deadline.* one; NULL for the others (a
+   measure may link several). Caller frees. */
+static char *
+s_event_rec(const nmirf_event_t *ev)
+{
+    if (strncmp(ev->kind, "report.", 7) == 0 || strncmp(ev->kind, "deadline.", 9) == 0 ||
+        strcmp(ev->kind, "assignment.set") == 0)
+        return nmirf_mp_strdup(nmirf_mp_get(&ev->data, "rec"));
+    if (strncmp(ev->kind, "rec.", 4) == 0)
+        return strdup(ev->subject);
+    return NULL;
+}
+
+/* Appends ev's topic "e" text to pending; logs and drops it if it cannot
+   be encoded. */
+static void
+s_append_event(zlist_t *pending, const nmirf_event_t *ev)
+{
+    const msgpack_object *ents = &ev->entities;
+    uint32_t n = ents->type == MSGPACK_OBJECT_ARRAY ? ents->via.array.size : 0;
+    char **names = calloc(n ? n : 1, sizeof *names);
+    char *rec = s_event_rec(ev);
+    bool ok = names != NULL;
+    for (uint32_t i = 0; ok && i < n; i++)
+        ok = (names[i] = nmirf_mp_strdup(&ents->via.array.ptr[i])) != NULL;
+    nmirf_notify_event_t e = {.seq = ev->seq,
+                              .kind = ev->kind,
+                              .subject = ev->subject,
+                              .author = ev->author,
+                              .rec = rec,
+                              .entities = (const char *const *)names,
+                              .entity_count = n};
+    char *text = ok ? nmirf_notify_event_encode(&e) : NULL;
+    if (text)
+        s_append_text(pending, 'e', text);
+    else
+        log_warnx("notify: event %llu (%s) cannot be published: dropped",
+                  (unsigned long long)ev->seq, ev->kind);
+    free(text);
+    for (uint32_t i = 0; names && i < n; i++)
+        free(names[i]);
+    free(names);
+    free(rec);
 }
 
 /* The kind of notification ev gives our entity in *kind; false if none.
@@ -200,15 +273,12 @@ void
 notify_collect(notify_t *self, MDB_txn *txn, MDB_dbi assignments, const nmirf_event_t *ev,
                zlist_t *pending)
 {
+    s_append_event(pending, ev);
     nmirf_notify_t n = {.seq = ev->seq, .event = ev->kind, .subject = ev->subject};
     if (!s_kind(self, txn, assignments, ev, &n.kind))
         return;
-    char *rec = NULL;
-    if (strncmp(ev->kind, "report.", 7) == 0 || strncmp(ev->kind, "deadline.", 9) == 0 ||
-        strcmp(ev->kind, "assignment.set") == 0)
-        n.rec = rec = s_str(&ev->data, "rec");
-    else if (strncmp(ev->kind, "rec.", 4) == 0)
-        n.rec = ev->subject;
+    char *rec = s_event_rec(ev);
+    n.rec = rec;
     char *deadline = s_str(&ev->data, "deadline");
     char *reason = s_str(&ev->data, "reason");
     n.deadline = deadline;
@@ -265,7 +335,12 @@ s_run_hook(notify_t *self, const char *text)
 void
 notify_deliver(notify_t *self, zlist_t *pending)
 {
-    for (char *text = zlist_first(pending); text; text = zlist_next(pending)) {
+    for (char *entry = zlist_first(pending); entry; entry = zlist_next(pending)) {
+        const char *text = entry + 1;
+        if (entry[0] == 'e') { /* an applied event: the PUB only */
+            zsock_send(self->pub, "ss", "e", text);
+            continue;
+        }
         log_info("notification: %s", text);
         zsock_send(self->pub, "ss", "n", text);
         if (self->log) {
@@ -350,4 +425,17 @@ notify_key_refused(notify_t *self, uint64_t seq, size_t pending)
                         .reason = NMIRF_NOTIFY_KEY_REFUSED_REASON,
                         .pending = pending};
     s_deliver_one(self, &n);
+}
+
+void
+notify_snapshot(notify_t *self, uint64_t seq)
+{
+    nmirf_notify_event_t e = {.seq = seq, .kind = NMIRF_NOTIFY_SNAPSHOT};
+    char *text = nmirf_notify_event_encode(&e);
+    if (!text) {
+        log_warnx("notify: out of memory: the snapshot message dropped");
+        return;
+    }
+    zsock_send(self->pub, "ss", "e", text);
+    free(text);
 }

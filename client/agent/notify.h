@@ -1,6 +1,8 @@
 /*  notify - tells the ministry what concerns it, as it happens (notify.c):
     a log line, the --hook command, the PUB socket ipc://DIR/notify.sock
-    (topic "n"), and a line in the --notify-log file.
+    (topic "n"), and a line in the --notify-log file; and every applied
+    event, and every snapshot loaded, on the PUB (topic "e") for a
+    console that follows the replica.
 
     It knows no other part: agent_main.c hands it the events the replica
     applies (notify_collect, notify_deliver), the entries the outbox ends
@@ -30,8 +32,9 @@ void notify_destroy(notify_t **self_p);
    (logged) with no file open. */
 int notify_reopen(notify_t *self);
 
-/* If ev concerns our entity, adds its notification (a JSON text) to
-   pending (a zlist that copies what it is given). txn is the replica
+/* Adds ev's topic "e" message to pending (a zlist that copies what it is
+   given), and its notification (a JSON text) if ev concerns our
+   entity. txn is the replica
    transaction ev is applied in, assignments its database of assignments
    (read for the assignment of an updated recommendation). */
 void notify_collect(notify_t *self, MDB_txn *txn, MDB_dbi assignments,
@@ -40,6 +43,10 @@ void notify_collect(notify_t *self, MDB_txn *txn, MDB_dbi assignments,
 /* Delivers the collected notifications (after the commit); pending stays
    the caller's. */
 void notify_deliver(notify_t *self, zlist_t *pending);
+
+/* Publishes {seq, kind: "snapshot"} on topic "e": the replica was
+   replaced by a snapshot at seq (committed). */
+void notify_snapshot(notify_t *self, uint64_t seq);
 
 /* Delivers the `refused` notification of an outbox entry (op, request
    id, its signed envelope for the recommendation it names) that the

@@ -723,7 +723,6 @@ static void
 s_on_reply(outbox_t *self, nmirf_reply_t **reply_p)
 {
     nmirf_reply_t *reply = *reply_p;
-    *reply_p = NULL;
     s_entry_t *e = NULL;
     for (s_entry_t *it = zlist_first(self->entries); it && reply->has_id;
          it = zlist_next(self->entries))
@@ -731,10 +730,11 @@ s_on_reply(outbox_t *self, nmirf_reply_t **reply_p)
             e = it;
             break;
         }
-    if (!e) { /* an answer to a resend of something already answered */
-        nmirf_reply_destroy(&reply);
+    /* Not ours now (a ping's, an `ask`'s, or an answer to a resend of
+       something already answered): left to the caller. */
+    if (!e)
         return;
-    }
+    *reply_p = NULL;
     /* A reply names only the request id (PROTOCOL.md section 4), not the
        bytes it answers, and an entry signed again keeps its id. Copies of
        its old bytes may still be unanswered when it is signed again: the

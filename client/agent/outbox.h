@@ -55,9 +55,11 @@ int outbox_enqueue(outbox_t *self, const char *op, const uint8_t *body, size_t l
 int outbox_lookup(outbox_t *self, const uint8_t id[NMIRF_ID_LEN],
                   nmirf_reply_t **reply_p);
 
-/* A broker reply (*reply_p, taken): the answer to a queued request, or
-   nothing of ours (e.g. a ping's), dropped. Call with no replica
-   transaction open (it commits the removal of the entry). */
+/* A broker reply (*reply_p): the answer to a pending entry is taken
+   (*reply_p NULL); one the outbox does not hold (a ping's, a control
+   `ask`'s, an answer to a resend of something already answered) is left
+   in *reply_p for the caller. Call with no replica transaction open (it
+   commits the removal of the entry). */
 void outbox_on_reply(outbox_t *self, nmirf_reply_t **reply_p);
 
 /* Sends what is due (first sends and backed-off resends), in queue

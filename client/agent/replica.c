@@ -526,6 +526,8 @@ s_load_snapshot(replica_t *self)
     log_info("replica loaded from a snapshot at sequence %llu",
              (unsigned long long)self->seq);
     nmirf_reply_destroy(&r);
+    if (self->events.loaded) /* committed: a reader reloads what it shows */
+        self->events.loaded(self->seq, self->events.arg);
     return 0;
 }
 

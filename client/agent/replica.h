@@ -39,17 +39,19 @@ typedef enum {
 typedef struct _replica_t replica_t;
 
 /* Where the replica hands the events it applies (never those a snapshot
-   loads: a snapshot says what is, not what happened). arg is given back
-   to each. */
+   loads: a snapshot says what is, not what happened), and the snapshots
+   it loads. arg is given back to each. */
 typedef struct {
     /* ev was just applied in txn (the write transaction, not committed
-       yet; dbi: the replica's databases): if it concerns us, add its
-       notification text to pending (a zlist that copies what it is
-       given). */
+       yet; dbi: the replica's databases): add what is to be published
+       of it to pending (a zlist that copies what it is given). */
     void (*collect)(MDB_txn *txn, const MDB_dbi *dbi, const nmirf_event_t *ev,
                     zlist_t *pending, void *arg);
     /* The transaction committed: deliver what was collected (borrowed). */
     void (*deliver)(zlist_t *pending, void *arg);
+    /* A snapshot replaced the replica at seq (committed): what a reader
+       built from events is to be read again. May be NULL. */
+    void (*loaded)(uint64_t seq, void *arg);
     void *arg;
 } replica_events_t;
 

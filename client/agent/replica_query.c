@@ -1,5 +1,6 @@
-/*  replica_query - rec.list, rec.show and measure.list from the replica
-    alone (proto/CONTROL.md section 4), for the CLI and the web console.
+/*  replica_query - rec.list, rec.show, measure.list, report.list and
+    entity.list from the replica alone (proto/CONTROL.md section 4), for
+    the CLI and the web console.
 
     Records are the broker's, byte for byte (docs/AGENT.md, Replica): they
     are unpacked with nmirf_mp_unpack (checked, as anything read from a
@@ -483,6 +484,90 @@ replica_query_measure_list(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
     msgpack_packer *mpk = nmirf_mp_map_key(&m, "measures");
     int rc = rec ? s_pack_where(txn, dbi, AG_DB_MEASURES, s_keep_linked, rec, mpk)
                  : s_pack_where(txn, dbi, AG_DB_MEASURES, s_keep_ours, st->entity, mpk);
+    if (rc)
+        return s_unreadable(&m, rc, why, whylen);
+    nmirf_mp_map_finish(&m, pk);
+    return NMIRF_OK;
+}
+
+/* What a report.list page counts as it walks (replica_query_pack_each's
+   arg). */
+typedef struct {
+    const nmirf_ctl_report_list_t *q; /* the filters and the page */
+    uint64_t total;                   /* reports that passed, so far */
+} s_report_page_t;
+
+/* replica_query_item_fn of report.list: report o if it passes the
+   filters and falls in the page. */
+static bool
+s_report_item(MDB_txn *txn, const MDB_dbi *dbi, const msgpack_object *o, const void *arg,
+              msgpack_zone *zone, msgpack_packer *pk)
+{
+    (void)txn, (void)dbi, (void)zone;
+    /* The walker's arg is const for the filters it usually carries; this
+       one also counts. */
+    s_report_page_t *p = (s_report_page_t *)arg;
+    const nmirf_ctl_report_list_t *q = p->q;
+    if ((q->state[0] && !nmirf_mp_str_is(nmirf_mp_get(o, "state"), q->state)) ||
+        (q->entity[0] && !nmirf_mp_str_is(nmirf_mp_get(o, "entity"), q->entity)) ||
+        (q->rec[0] && !nmirf_mp_str_is(nmirf_mp_get(o, "rec"), q->rec)))
+        return false;
+    uint64_t n = p->total++;
+    if (n < q->offset || n - q->offset >= q->limit)
+        return false;
+    nmirf_mp_pack_object(pk, o);
+    return true;
+}
+
+nmirf_code_t
+replica_query_report_list(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
+                          const nmirf_ctl_replica_t *st, const nmirf_ctl_report_list_t *q,
+                          msgpack_packer *pk, char *why, size_t whylen)
+{
+    s_report_page_t page = {.q = q};
+    msgpack_sbuffer items;
+    msgpack_packer ipk;
+    msgpack_sbuffer_init(&items);
+    msgpack_packer_init(&ipk, &items, msgpack_sbuffer_write);
+    int rc = replica_query_pack_each(txn, dbi, AG_DB_REPORTS, s_report_item, &page, &ipk);
+    if (rc) {
+        msgpack_sbuffer_destroy(&items);
+        WHY("cannot read the replica: %s", mdb_strerror(rc));
+        return NMIRF_E_STORAGE;
+    }
+    /* total is known only after the walk: the head is packed after it. */
+    nmirf_mp_map_t m;
+    nmirf_mp_map_init(&m);
+    nmirf_ctl_replica_pack(&m, st, true);
+    nmirf_mp_map_uint(&m, "total", page.total);
+    nmirf_mp_map_uint(&m, "offset", q->offset);
+    nmirf_mp_map_uint(&m, "limit", q->limit);
+    nmirf_mp_map_key(&m, "reports");
+    msgpack_sbuffer_write(&m.buf, items.data, items.size);
+    msgpack_sbuffer_destroy(&items);
+    nmirf_mp_map_finish(&m, pk);
+    return NMIRF_OK;
+}
+
+/* keep() of every record. */
+static bool
+s_keep_all(MDB_txn *txn, const MDB_dbi *dbi, const msgpack_object *o, const void *arg,
+           msgpack_zone *zone)
+{
+    (void)txn, (void)dbi, (void)o, (void)arg, (void)zone;
+    return true;
+}
+
+nmirf_code_t
+replica_query_entity_list(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
+                          const nmirf_ctl_replica_t *st, msgpack_packer *pk, char *why,
+                          size_t whylen)
+{
+    nmirf_mp_map_t m;
+    nmirf_mp_map_init(&m);
+    nmirf_ctl_replica_pack(&m, st, true);
+    int rc = s_pack_where(txn, dbi, AG_DB_ENTITIES, s_keep_all, NULL,
+                          nmirf_mp_map_key(&m, "entities"));
     if (rc)
         return s_unreadable(&m, rc, why, whylen);
     nmirf_mp_map_finish(&m, pk);

@@ -1,5 +1,6 @@
 /*  replica_query - the control protocol's queries of the replica:
-    rec.list, rec.show and measure.list (proto/CONTROL.md).
+    rec.list, rec.show, measure.list, report.list and entity.list
+    (proto/CONTROL.md).
 
     Each answers from the replica alone, so it works while the broker is
     down, and knows nothing of the agent: it takes an open read-only LMDB
@@ -98,5 +99,20 @@ nmirf_code_t replica_query_rec_show(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT]
 nmirf_code_t replica_query_measure_list(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
                                         const nmirf_ctl_replica_t *st, const char *rec,
                                         msgpack_packer *pk, char *why, size_t whylen);
+
+/* report.list: the reports that pass q's filters (state, entity, rec), in
+   report id order, q->offset skipped, at most q->limit, each as the
+   replica holds it. Packs {replica..., total, offset, limit, reports}.
+   Returns NMIRF_OK, or NMIRF_E_STORAGE with a reason. */
+nmirf_code_t replica_query_report_list(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
+                                       const nmirf_ctl_replica_t *st,
+                                       const nmirf_ctl_report_list_t *q,
+                                       msgpack_packer *pk, char *why, size_t whylen);
+
+/* entity.list: every entity record, in id order. Packs {replica...,
+   entities}. Returns NMIRF_OK, or NMIRF_E_STORAGE with a reason. */
+nmirf_code_t replica_query_entity_list(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
+                                       const nmirf_ctl_replica_t *st, msgpack_packer *pk,
+                                       char *why, size_t whylen);
 
 #endif

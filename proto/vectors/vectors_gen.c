@@ -791,6 +791,150 @@ s_control(const char *path)
                 NMIRF_E_BAD_VERSION, "control protocol version 2; this agent speaks 1",
                 42, NULL, "none");
 
+    /* The console's operations: every write through submit, ask, and the
+       replica's report.list and entity.list. */
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_kv_uint(&pk, "report", 7);
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_SUBMIT};
+    snprintf(req.submit.op, sizeof req.submit.op, "report.validate");
+    req.submit.body = (const uint8_t *)body.data;
+    req.submit.body_len = body.size;
+    req.submit.has_id = true;
+    s_id(req.submit.id, 0x70);
+    req.submit.has_wait = true;
+    req.submit.wait_ms = 5000;
+    s_ctl_request("ctl-submit-validate",
+                  "a coordinator's write: validate report 7 (a body without a field "
+                  "table is taken as a map; the agent refuses it forbidden unless its "
+                  "entity is the coordinator)",
+                  &req);
+    msgpack_sbuffer_destroy(&body);
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 4);
+    nmirf_mp_pack_kv_str(&pk, "rec", "A/HRC/52/7/148.12");
+    nmirf_mp_pack_kv_str(&pk, "lead", "MJ");
+    nmirf_mp_pack_str(&pk, "contributors");
+    msgpack_pack_array(&pk, 1);
+    nmirf_mp_pack_str(&pk, "MS");
+    nmirf_mp_pack_kv_str(&pk, "deadline", "2026-06-30");
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_SUBMIT};
+    snprintf(req.submit.op, sizeof req.submit.op, "rec.assign");
+    req.submit.body = (const uint8_t *)body.data;
+    req.submit.body_len = body.size;
+    s_ctl_request("ctl-submit-assign",
+                  "an assignment, checked with rec.assign's field table, no id, no wait",
+                  &req);
+    msgpack_sbuffer_destroy(&body);
+
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_ASK};
+    snprintf(req.ask.op, sizeof req.ask.op, "stats");
+    s_ctl_request("ctl-ask-stats",
+                  "the broker's stats, asked through the agent: no body, the "
+                  "default wait (5 s)",
+                  &req);
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_uint(&pk, "since", 40);
+    nmirf_mp_pack_kv_uint(&pk, "limit", 100);
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_ASK};
+    snprintf(req.ask.op, sizeof req.ask.op, "events.since");
+    req.ask.has_body = true;
+    req.ask.body = (const uint8_t *)body.data;
+    req.ask.body_len = body.size;
+    req.ask.has_wait = true;
+    req.ask.wait_ms = 30000;
+    s_ctl_request("ctl-ask-events", "events after 40, waiting the longest an ask may",
+                  &req);
+    msgpack_sbuffer_destroy(&body);
+
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_REPORT_LIST};
+    req.report_list = (nmirf_ctl_report_list_t){.state = "submitted",
+                                                .entity = "MJ",
+                                                .rec = "A/HRC/52/7/148.12",
+                                                .has_offset = true,
+                                                .offset = 0,
+                                                .has_limit = true,
+                                                .limit = 20};
+    s_ctl_request("ctl-report-list",
+                  "MJ's reports waiting on one recommendation, a page of 20", &req);
+
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_REPORT_LIST};
+    s_ctl_request("ctl-report-list-all", "no filter: the first 50 reports", &req);
+
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_ENTITY_LIST};
+    s_ctl_request("ctl-entity-list", "every entity record, empty body", &req);
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "op", "entity.enroll");
+    nmirf_mp_pack_str(&pk, "body");
+    msgpack_pack_map(&pk, 0);
+    s_ctl_invalid_body("ctl-submit-enroll",
+                       "submit of entity.enroll: not a write the agent sends", "submit",
+                       &body, "bad_request");
+    msgpack_sbuffer_destroy(&body);
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "op", "rec.assign");
+    nmirf_mp_pack_str(&pk, "body");
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "rec", "A/HRC/52/7/148.12");
+    nmirf_mp_pack_kv_str(&pk, "lead", "mj");
+    s_ctl_invalid_body("ctl-submit-assign-bad-lead",
+                       "rec.assign whose lead is not an entity id (lower case)", "submit",
+                       &body, "bad_request");
+    msgpack_sbuffer_destroy(&body);
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "op", "report.submit");
+    nmirf_mp_pack_str(&pk, "body");
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "rec", "A/HRC/52/7/148.12");
+    nmirf_mp_pack_kv_str(&pk, "status", "in_progress");
+    s_ctl_invalid_body("ctl-submit-report-no-narrative",
+                       "report.submit without its narrative (its field table requires "
+                       "it): refused before it reaches the outbox",
+                       "submit", &body, "bad_request");
+    msgpack_sbuffer_destroy(&body);
+
+    s_ctl_invalid_str("ctl-ask-write", "ask of report.submit: ask forwards reads only",
+                      "ask", "op", "report.submit", "bad_request");
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "op", "stats");
+    nmirf_mp_pack_kv_uint(&pk, "wait_ms", NMIRF_CONTROL_ASK_WAIT_MAX_MS + 1);
+    s_ctl_invalid_body("ctl-ask-wait", "ask waiting 30,001 ms, over its limit", "ask",
+                       &body, "bad_request");
+    msgpack_sbuffer_destroy(&body);
+
+    s_ctl_invalid_str("ctl-report-list-state", "state done is not a report state",
+                      "report.list", "state", "done", "bad_request");
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_kv_uint(&pk, "limit", 5);
+    s_ctl_invalid_body("ctl-entity-list-body", "entity.list takes an empty body",
+                       "entity.list", &body, "bad_request");
+    msgpack_sbuffer_destroy(&body);
+
+    s_ctl_reply("ctl-reply-unavailable",
+                "an ask the broker did not answer within its wait", NMIRF_E_UNAVAILABLE,
+                "the broker did not answer within wait_ms", 42, NULL, "none");
+
     json_t *root = json_pack("{s:s, s:i, s:o}", "about",
                              "nmirf-agent control protocol v1 golden vectors; see "
                              "proto/vectors/README.md and proto/CONTROL.md",
@@ -828,6 +972,34 @@ s_notify_invalid(const char *name, const char *note, const char *text, size_t le
 
 #define S_NOTIFY_INVALID(name, note, text, expect)                                       \
     s_notify_invalid(name, note, text, sizeof text - 1, expect)
+
+/* A topic `e` case: the encoder's text for e, and what it reads as. */
+static void
+s_ev_case(const char *name, const char *note, const nmirf_notify_event_t *e)
+{
+    char *text = nmirf_notify_event_encode(e);
+    if (!text) {
+        fprintf(stderr, "vectors_gen: %s does not encode\n", name);
+        exit(1);
+    }
+    s_add(json_pack("{s:s, s:s, s:s, s:o, s:o, s:s}", "name", name, "kind", "event",
+                    "note", note, "hex", s_hex(text, strlen(text)), "readable",
+                    json_loads(text, 0, NULL), "expect", "ok"));
+    free(text);
+}
+
+/* A topic `e` text the decoder must refuse with code expect (or accept). */
+static void
+s_event_invalid(const char *name, const char *note, const char *text, size_t len,
+                nmirf_code_t expect)
+{
+    s_add(json_pack("{s:s, s:s, s:s, s:o, s:s}", "name", name, "kind", "event-invalid",
+                    "note", note, "hex", s_hex(text, len), "expect",
+                    nmirf_code_name(expect)));
+}
+
+#define S_EVENT_INVALID(name, note, text, expect)                                        \
+    s_event_invalid(name, note, text, sizeof text - 1, expect)
 
 static int
 s_notifications(const char *path)
@@ -1106,6 +1278,60 @@ s_notifications(const char *path)
         "\"subject\":\"ABCDEFGHIJKLMNOPQ\",\"data\":{\"entity\":\"ABCDEFGHIJKLMNOPQ\","
         "\"pending\":0}}",
         NMIRF_E_TOO_LARGE);
+
+    /* Topic `e`: the events the replica applies, and the snapshot mark. */
+    static const char *const two[] = {"MJ", "MS"};
+    nmirf_notify_event_t ev = {.seq = 2,
+                               .kind = "assignment.set",
+                               .subject = "A/HRC/52/7/148.12",
+                               .author = "COORD",
+                               .rec = "A/HRC/52/7/148.12",
+                               .entities = two,
+                               .entity_count = 2};
+    s_ev_case("event-assignment",
+              "an assignment applied: rec from its data, the lead and contributor", &ev);
+    static const char *const one[] = {"MJ"};
+    ev = (nmirf_notify_event_t){.seq = 9,
+                                .kind = "report.validated",
+                                .subject = "7",
+                                .author = "COORD",
+                                .rec = "A/HRC/52/7/148.12",
+                                .entities = one,
+                                .entity_count = 1};
+    s_ev_case("event-report-validated", "a report validated: rec from the report's data",
+              &ev);
+    ev = (nmirf_notify_event_t){
+        .seq = 14, .kind = "measure.added", .subject = "3", .author = "MJ"};
+    s_ev_case("event-measure-no-rec",
+              "a measure added: no rec (a measure may link several), no entity", &ev);
+    ev = (nmirf_notify_event_t){.seq = 40, .kind = NMIRF_NOTIFY_SNAPSHOT};
+    s_ev_case("event-snapshot", "a snapshot loaded at 40: reload what is shown", &ev);
+    S_EVENT_INVALID("event-unknown-key", "a key this version does not know is ignored",
+                    "{\"seq\":3,\"kind\":\"rec.added\",\"subject\":\"R-1\",\"author\":"
+                    "\"COORD\",\"entities\":[],\"colour\":\"blue\"}",
+                    NMIRF_OK);
+    S_EVENT_INVALID("event-empty", "no bytes", "", NMIRF_E_BAD_FRAME);
+    S_EVENT_INVALID("event-not-object", "an array", "[1]", NMIRF_E_BAD_REQUEST);
+    S_EVENT_INVALID("event-unknown-kind", "a kind that is no event kind",
+                    "{\"seq\":3,\"kind\":\"rec.burnt\",\"subject\":\"R-1\",\"author\":"
+                    "\"COORD\",\"entities\":[]}",
+                    NMIRF_E_UNKNOWN_OP);
+    S_EVENT_INVALID("event-no-seq", "a snapshot without its seq",
+                    "{\"kind\":\"snapshot\"}", NMIRF_E_BAD_REQUEST);
+    S_EVENT_INVALID("event-no-entities", "an event without entities",
+                    "{\"seq\":3,\"kind\":\"rec.added\",\"subject\":\"R-1\",\"author\":"
+                    "\"COORD\"}",
+                    NMIRF_E_BAD_REQUEST);
+    S_EVENT_INVALID("event-entity-number", "an entity that is not a string",
+                    "{\"seq\":3,\"kind\":\"rec.added\",\"subject\":\"R-1\",\"author\":"
+                    "\"COORD\",\"entities\":[7]}",
+                    NMIRF_E_BAD_REQUEST);
+    S_EVENT_INVALID("event-author-17", "an author of 17 bytes",
+                    "{\"seq\":3,\"kind\":\"rec.added\",\"subject\":\"R-1\",\"author\":"
+                    "\"ABCDEFGHIJKLMNOPQ\",\"entities\":[]}",
+                    NMIRF_E_TOO_LARGE);
+    S_EVENT_INVALID("event-duplicate-key", "seq twice",
+                    "{\"seq\":3,\"seq\":4,\"kind\":\"snapshot\"}", NMIRF_E_BAD_REQUEST);
 
     json_t *root = json_pack("{s:s, s:i, s:o}", "about",
                              "nmirf-agent notifications golden vectors; see "

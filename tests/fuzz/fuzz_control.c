@@ -51,9 +51,27 @@ s_check_request(const nmirf_ctl_request_t *req)
     switch (req->op) {
     case NMIRF_CTL_SUBMIT:
         if (req->submit.body_obj.type != MSGPACK_OBJECT_MAP ||
-            strcmp(req->submit.op, "report.submit") != 0 ||
+            !nmirf_valueset_has(&nmirf_ctl_writes, req->submit.op) ||
             req->submit.wait_ms > NMIRF_CONTROL_WAIT_MAX_MS)
             s_broken("submit out of range");
+        break;
+    case NMIRF_CTL_ASK:
+        if ((req->ask.has_body && req->ask.body_obj.type != MSGPACK_OBJECT_MAP) ||
+            !nmirf_valueset_has(&nmirf_ctl_asks, req->ask.op) ||
+            req->ask.wait_ms > NMIRF_CONTROL_ASK_WAIT_MAX_MS)
+            s_broken("ask out of range");
+        break;
+    case NMIRF_CTL_REPORT_LIST:
+        if (req->report_list.limit == 0 ||
+            req->report_list.limit > NMIRF_CONTROL_LIMIT_MAX ||
+            req->report_list.offset > NMIRF_CONTROL_OFFSET_MAX ||
+            !s_terminated(req->report_list.entity, sizeof req->report_list.entity,
+                          NMIRF_ENTITY_ID_MAX) ||
+            !s_terminated(req->report_list.rec, sizeof req->report_list.rec,
+                          NMIRF_REC_ID_MAX) ||
+            (req->report_list.state[0] &&
+             !nmirf_valueset_has(&nmirf_report_states, req->report_list.state)))
+            s_broken("report.list out of range");
         break;
     case NMIRF_CTL_REC_LIST:
         if (req->rec_list.limit == 0 || req->rec_list.limit > NMIRF_CONTROL_LIMIT_MAX ||

@@ -8,6 +8,11 @@
     its kind's fields are there; it encodes back to a text that decodes to
     the same notification and encodes to the same bytes (the codec's own
     output is always taken).
+
+    The same bytes go to the decoder of topic `e` (the applied events and
+    the snapshot mark), checked the same way: a documented code with a
+    reason and an empty struct, or an event of a known kind within its
+    limits that encodes back to a text decoding to the same event.
 */
 #include "nmirf_notify.h"
 
@@ -49,9 +54,64 @@ s_check(const nmirf_notify_t *n)
         s_broken("key_refused not from the handshake");
 }
 
+/* Topic `e`: the event decoder on the same bytes. */
+static void
+s_event(const uint8_t *data, size_t size)
+{
+    nmirf_notify_event_t e;
+    char why[256] = "";
+    nmirf_code_t code =
+        nmirf_notify_event_decode((const char *)data, size, &e, why, sizeof why);
+    if (code != NMIRF_OK) {
+        if (code != NMIRF_E_BAD_FRAME && code != NMIRF_E_TOO_LARGE &&
+            code != NMIRF_E_BAD_REQUEST && code != NMIRF_E_UNKNOWN_OP &&
+            code != NMIRF_E_INTERNAL)
+            s_broken("event: an undocumented code");
+        if (!why[0])
+            s_broken("event: a refusal without a reason");
+        if (e.root || e.kind || e.entities)
+            s_broken("event: a refusal left fields set");
+        return;
+    }
+    bool snapshot = strcmp(e.kind, NMIRF_NOTIFY_SNAPSHOT) == 0;
+    if (!snapshot && !nmirf_valueset_has(&nmirf_event_kinds, e.kind))
+        s_broken("event: accepted an unknown kind");
+    if (!snapshot &&
+        (!e.subject || !e.author || strlen(e.subject) > NMIRF_NOTIFY_SUBJECT_MAX ||
+         strlen(e.author) > NMIRF_ENTITY_ID_MAX ||
+         (e.rec && strlen(e.rec) > NMIRF_REC_ID_MAX) ||
+         e.entity_count > NMIRF_NOTIFY_ENTITIES_MAX))
+        s_broken("event: a field missing or past its limit");
+    for (size_t i = 0; i < e.entity_count; i++)
+        if (!e.entities[i] || strlen(e.entities[i]) > NMIRF_ENTITY_ID_MAX)
+            s_broken("event: an entity past its limit");
+    char *text = nmirf_notify_event_encode(&e);
+    if (!text)
+        s_broken("event: an accepted event does not encode");
+    nmirf_notify_event_t again;
+    if (nmirf_notify_event_decode(text, strlen(text), &again, why, sizeof why) !=
+        NMIRF_OK)
+        s_broken("event: the codec's own text is refused");
+    bool same = again.seq == e.seq && s_same(again.kind, e.kind) &&
+                s_same(again.subject, e.subject) && s_same(again.author, e.author) &&
+                s_same(again.rec, e.rec) && again.entity_count == e.entity_count;
+    for (size_t i = 0; same && i < e.entity_count; i++)
+        same = strcmp(again.entities[i], e.entities[i]) == 0;
+    if (!same)
+        s_broken("event: encode then decode changed the event");
+    char *text2 = nmirf_notify_event_encode(&again);
+    if (!text2 || strcmp(text, text2) != 0)
+        s_broken("event: the codec's own text does not encode back to itself");
+    free(text);
+    free(text2);
+    nmirf_notify_event_release(&again);
+    nmirf_notify_event_release(&e);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    s_event(data, size);
     nmirf_notify_t n;
     char why[256] = "";
     nmirf_code_t code =
