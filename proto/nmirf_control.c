@@ -349,6 +349,10 @@ s_field_value(const nmirf_field_t *f, const msgpack_object *v)
     switch (f->type) {
     case NMIRF_FIELD_STR:
         return s_field_str(v);
+    case NMIRF_FIELD_LINE:
+        return v->type == MSGPACK_OBJECT_STR && nmirf_line_valid(v->via.str.ptr, v->via.str.size)
+                   ? NMIRF_OK
+                   : NMIRF_E_BAD_REQUEST;
     case NMIRF_FIELD_ENUM:
         return v->type == MSGPACK_OBJECT_STR &&
                        nmirf_valueset_find(f->set, v->via.str.ptr, v->via.str.size) >= 0
