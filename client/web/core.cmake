@@ -62,4 +62,13 @@ foreach(t web_parse_test web_catalog_test web_users_test web_session_test)
   add_executable(${t} ${t}.c)
   target_link_libraries(${t} PRIVATE nmirf_web_core nmirf_unit)
 endforeach()
-target_compile_definitions(web_catalog_test PRIVATE NMIRF_MO_DIR="${NMIRF_MO_DIR}")
+# web_catalog_test reads a real msgfmt output of its own catalog.
+add_custom_command(OUTPUT ${web_gen}/web_catalog_test.mo
+                   COMMAND ${CMAKE_COMMAND} -E make_directory ${web_gen}
+                   COMMAND ${MSGFMT_PROGRAM} -o ${web_gen}/web_catalog_test.mo
+                           ${CMAKE_CURRENT_SOURCE_DIR}/web_catalog_test.po
+                   DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/web_catalog_test.po VERBATIM)
+add_custom_target(web_catalog_test_mo DEPENDS ${web_gen}/web_catalog_test.mo)
+add_dependencies(web_catalog_test web_catalog_test_mo)
+target_compile_definitions(web_catalog_test
+                           PRIVATE NMIRF_TEST_MO="${web_gen}/web_catalog_test.mo")

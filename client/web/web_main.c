@@ -255,10 +255,12 @@ s_user(const char *agent_dir, int argc, char **argv)
 /* --- the server -------------------------------------------------------- */
 
 /* Binds and listens on ADDR:PORT ("[v6]:port" too). Returns the socket,
-   with *loopback set, or -1 with why. The URL's host part into host. */
+   with *loopback set, or -1 with why (-2: a bad ADDR:PORT; -3: not a
+   loopback address, and not public_ok: nothing bound). The URL's host
+   part into host, the port bound (port 0: the one chosen) into *port. */
 static int
-s_listen(const char *spec, bool *loopback, char *host, size_t hostsize, unsigned *port,
-         char *why, size_t whylen)
+s_listen(const char *spec, bool public_ok, bool *loopback, char *host, size_t hostsize,
+         unsigned *port, char *why, size_t whylen)
 {
     char h[256];
     const char *colon = strrchr(spec, ':');
@@ -292,6 +294,10 @@ s_listen(const char *spec, bool *loopback, char *host, size_t hostsize, unsigned
                  (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127) ||
                 (sa->sa_family == AF_INET6 &&
                  IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr));
+    if (!*loopback && !public_ok) {
+        freeaddrinfo(ai);
+        return -3;
+    }
     char numeric[INET6_ADDRSTRLEN];
     getnameinfo(sa, ai->ai_addrlen, numeric, sizeof numeric, NULL, 0, NI_NUMERICHOST);
     snprintf(host, hostsize, sa->sa_family == AF_INET6 ? "[%s]" : "%s", numeric);
@@ -386,11 +392,11 @@ main(int argc, char **argv)
     bool loopback;
     char host[INET6_ADDRSTRLEN + 2], why[512];
     unsigned port;
-    int fd = s_listen(listen_spec, &loopback, host, sizeof host, &port, why, sizeof why);
+    int fd = s_listen(listen_spec, cert || insecure, &loopback, host, sizeof host, &port,
+                      why, sizeof why);
     if (fd == -2)
         s_bad("%s", why);
-    if (fd >= 0 && !loopback && !cert && !insecure) {
-        close(fd);
+    if (fd == -3) {
         s_bad("--listen %s is not a loopback address: serve HTTPS (--tls-cert, "
               "--tls-key), or allow plain HTTP with --insecure-http on a test network",
               listen_spec);

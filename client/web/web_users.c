@@ -51,6 +51,7 @@ s_parse_line(char *line, web_account_t *a)
         p = c + 1;
     }
     f[3] = p;
+    memset(a, 0, sizeof *a);
     int role = web_role_from_name(f[1]);
     size_t hlen = strlen(f[3]);
     if (!web_user_name_valid(f[0]) || role < 0 || (*f[2] && !web_lang_valid(f[2])) ||
