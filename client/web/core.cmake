@@ -43,21 +43,23 @@ add_custom_command(
 find_package(Threads REQUIRED)
 
 # The core but main(), a library so that its unit tests link the same code.
-add_library(nmirf_web_core STATIC web_http.c web_users.c web_session.c web_parse.c
-            web_catalog.c ${web_gen}/web_static_files.c ${web_gen}/web_catalog_files.c)
+# The parsers of untrusted bytes apart (no libmicrohttpd, no sodium), so
+# that tests/fuzz/fuzz_web_parse.c links them alone.
+add_library(nmirf_web_parse STATIC web_parse.c web_catalog.c)
+target_include_directories(nmirf_web_parse PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+target_link_libraries(nmirf_web_parse PUBLIC PkgConfig::JANSSON)
+add_library(nmirf_web_core STATIC web_http.c web_users.c web_session.c
+            ${web_gen}/web_static_files.c ${web_gen}/web_catalog_files.c)
 target_include_directories(nmirf_web_core PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
-target_link_libraries(nmirf_web_core PUBLIC nmirf_web_api nmirf_base PkgConfig::JANSSON
-                      PkgConfig::MICROHTTPD PkgConfig::SODIUM Threads::Threads)
+target_link_libraries(nmirf_web_core PUBLIC nmirf_web_parse nmirf_web_api nmirf_base
+                      PkgConfig::JANSSON PkgConfig::MICROHTTPD PkgConfig::SODIUM
+                      Threads::Threads)
 
 add_executable(nmirf-web web_main.c)
 target_link_libraries(nmirf-web PRIVATE nmirf_web_core nmirf_service)
 install(TARGETS nmirf-web DESTINATION bin)
 
 # Unit tests beside their modules; registered by tests/web/CMakeLists.txt.
-# The parsers' alone (no libmicrohttpd), so the fuzz build can take them.
-add_library(nmirf_web_parse STATIC web_parse.c web_catalog.c)
-target_include_directories(nmirf_web_parse PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
-target_link_libraries(nmirf_web_parse PUBLIC PkgConfig::JANSSON)
 foreach(t web_parse_test web_catalog_test web_users_test web_session_test)
   add_executable(${t} ${t}.c)
   target_link_libraries(${t} PRIVATE nmirf_web_core nmirf_unit)
