@@ -55,8 +55,9 @@ web_catalog_json(const char *lang, const uint8_t *mo, size_t len, char *why,
                  size_t whylen)
 {
     json_t *messages = json_object();
-    json_t *root = json_pack("{s:s, s:s, s:o}", "lang", lang, "dir",
-                             strcmp(lang, "ar") == 0 ? "rtl" : "ltr", "messages", messages);
+    json_t *root =
+        json_pack("{s:s, s:s, s:o}", "lang", lang, "dir",
+                  strcmp(lang, "ar") == 0 ? "rtl" : "ltr", "messages", messages);
     if (!root) {
         snprintf(why, whylen, "out of memory");
         return NULL;

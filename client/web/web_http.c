@@ -32,11 +32,11 @@
 #include "web_session.h"
 #include "web_users.h"
 
-#define CONN_MAX 512        /* connections at once */
-#define CONN_TIMEOUT 60     /* seconds a connection may idle (the event stream: never) */
-#define URI_MAX 8192        /* bytes of a request's URI */
-#define ARGS_MAX 64         /* query arguments */
-#define KEEPALIVE_MS 15000  /* a comment line on a quiet event stream */
+#define CONN_MAX 512       /* connections at once */
+#define CONN_TIMEOUT 60    /* seconds a connection may idle (the event stream: never) */
+#define URI_MAX 8192       /* bytes of a request's URI */
+#define ARGS_MAX 64        /* query arguments */
+#define KEEPALIVE_MS 15000 /* a comment line on a quiet event stream */
 #define COOKIE "nmirf_session"
 
 static const char *const s_langs[] = {"fr", "ar", "en"};
@@ -51,8 +51,8 @@ struct _web_http_t {
     web_users_t *users;
     web_sessions_t *sessions;
     web_ratelimit_t *ratelimit;
-    char *catalogs[3];            /* JSON, by s_langs */
-    char (*etags)[36];            /* by web_static_files' index: "\"32 hex\"" */
+    char *catalogs[3]; /* JSON, by s_langs */
+    char (*etags)[36]; /* by web_static_files' index: "\"32 hex\"" */
     atomic_bool stopping;
 };
 
@@ -162,8 +162,9 @@ static enum MHD_Result
 s_send_full(struct MHD_Connection *conn, unsigned status, const char *type, char *body,
             size_t len, const char *cookie, unsigned retry_after, const char *filename)
 {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, body ? body : (char *)"", body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        len, body ? body : (char *)"",
+        body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!resp) {
         free(body);
         return MHD_NO;
@@ -197,7 +198,8 @@ s_send_json(struct MHD_Connection *conn, unsigned status, json_t *v, const char 
     json_decref(v);
     if (!text)
         return MHD_NO;
-    return s_send_full(conn, status, "application/json", text, strlen(text), cookie, 0, NULL);
+    return s_send_full(conn, status, "application/json", text, strlen(text), cookie, 0,
+                       NULL);
 }
 
 /* Sends an error {code, message}. */
@@ -253,7 +255,8 @@ s_static(web_http_t *self, struct MHD_Connection *conn, const char *method,
         const web_blob_t *b = &web_static_files[i];
         if (strcmp(b->name, name))
             continue;
-        const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-None-Match");
+        const char *inm =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-None-Match");
         bool same = inm && !strcmp(inm, self->etags[i]);
         struct MHD_Response *resp = MHD_create_response_from_buffer(
             same ? 0 : b->len, (void *)b->data, MHD_RESPMEM_PERSISTENT);
@@ -282,7 +285,8 @@ s_client_address(struct MHD_Connection *conn, char *out, size_t size)
         return;
     const struct sockaddr *sa = ci->client_addr;
     if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)size);
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
+                  (socklen_t)size);
     else if (sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
                   (socklen_t)size);
@@ -428,11 +432,12 @@ s_events(web_http_t *self, struct MHD_Connection *conn, const char *token)
         return MHD_NO;
     e->http = self;
     snprintf(e->token, sizeof e->token, "%s", token);
-    const char *last = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Last-Event-ID");
+    const char *last =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Last-Event-ID");
     if (!last || web_last_event_id(last, &e->cursor))
         e->cursor = web_hub_head(self->hub);
-    struct MHD_Response *resp =
-        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, s_sse_read, e, s_sse_free);
+    struct MHD_Response *resp = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, 4096, s_sse_read, e, s_sse_free);
     if (!resp) {
         s_sse_free(e);
         return MHD_NO;
@@ -461,8 +466,9 @@ s_api(web_http_t *self, struct MHD_Connection *conn, const char *method, req_t *
     if (!strncmp(rest, "/i18n/", 6)) {
         for (size_t i = 0; i < 3; i++)
             if (get && !strcmp(rest + 6, s_langs[i]))
-                return s_send_full(conn, 200, "application/json", strdup(self->catalogs[i]),
-                                   strlen(self->catalogs[i]), NULL, 0, NULL);
+                return s_send_full(conn, 200, "application/json",
+                                   strdup(self->catalogs[i]), strlen(self->catalogs[i]),
+                                   NULL, 0, NULL);
         return s_error(conn, 404, "not_found", 0, "no catalog %s", rest + 6);
     }
     char token[WEB_TOKEN_HEX + 1];
@@ -489,20 +495,22 @@ s_api(web_http_t *self, struct MHD_Connection *conn, const char *method, req_t *
                          .path = rest,
                          .arg = s_arg,
                          .conn = r,
-                         .content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                                     "Content-Type"),
+                         .content_type = MHD_lookup_connection_value(
+                             conn, MHD_HEADER_KIND, "Content-Type"),
                          .body = r->body,
                          .body_len = r->len};
     if (!live) {
         if (get && !strcmp(rest, "/schema")) {
-            static const web_who_t nobody = {.user = "", .role = WEB_ROLE_VIEWER, .lang = "fr"};
+            static const web_who_t nobody = {
+                .user = "", .role = WEB_ROLE_VIEWER, .lang = "fr"};
             req.who = &nobody;
             goto api;
         }
         return s_error(conn, 401, "no_session", 0, "log in first");
     }
     if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
-        const char *csrf = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token");
+        const char *csrf =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token");
         if (!csrf || !web_token_equal(csrf, s.csrf))
             return s_error(conn, 403, "bad_csrf", 0, "missing or wrong X-CSRF-Token");
     }
@@ -538,10 +546,10 @@ s_api(web_http_t *self, struct MHD_Connection *conn, const char *method, req_t *
 api:
     web_api_handle(self->api, &req, &resp);
     /* s_send_full takes the body and copies the filename into a header. */
-    enum MHD_Result rc = s_send_full(
-        conn, resp.status ? resp.status : 500,
-        resp.content_type ? resp.content_type : "application/json", resp.body, resp.len,
-        NULL, 0, resp.filename);
+    enum MHD_Result rc =
+        s_send_full(conn, resp.status ? resp.status : 500,
+                    resp.content_type ? resp.content_type : "application/json", resp.body,
+                    resp.len, NULL, 0, resp.filename);
     free(resp.filename);
     return rc;
 }
@@ -576,10 +584,11 @@ s_access(void *cls, struct MHD_Connection *conn, const char *url, const char *me
         return MHD_NO; /* out of memory: the connection is closed */
     if (!r->started) {
         r->started = true;
-        const char *cl =
-            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > WEB_BODY_MAX)
-            return s_error(conn, 413, "too_large", 0, "a body over %u bytes", WEB_BODY_MAX);
+            return s_error(conn, 413, "too_large", 0, "a body over %u bytes",
+                           WEB_BODY_MAX);
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -607,7 +616,8 @@ s_access(void *cls, struct MHD_Connection *conn, const char *url, const char *me
     if (r->too_large)
         return s_error(conn, 413, "too_large", 0, "a body over %u bytes", WEB_BODY_MAX);
     if (strlen(r->uri) > URI_MAX || !s_req_decode(r))
-        return s_error(conn, 400, "bad_request", 0, "malformed URI (escapes, UTF-8, length)");
+        return s_error(conn, 400, "bad_request", 0,
+                       "malformed URI (escapes, UTF-8, length)");
     log_debug("%s %s", method, r->path);
     if (!strcmp(r->path, "/"))
         return s_static(self, conn, method, "index.html");

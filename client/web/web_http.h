@@ -16,11 +16,11 @@
 #include "web.h"
 
 typedef struct {
-    const char *agent_dir;  /* borrowed */
-    int listen_fd;          /* a bound, listening socket; the server owns it */
-    unsigned session_ttl;   /* idle expiry, seconds */
-    const char *tls_cert;   /* PEM text, or NULL for plain HTTP; borrowed for start */
-    const char *tls_key;    /* PEM text, with tls_cert */
+    const char *agent_dir; /* borrowed */
+    int listen_fd;         /* a bound, listening socket; the server owns it */
+    unsigned session_ttl;  /* idle expiry, seconds */
+    const char *tls_cert;  /* PEM text, or NULL for plain HTTP; borrowed for start */
+    const char *tls_key;   /* PEM text, with tls_cert */
 } web_http_conf_t;
 
 typedef struct _web_http_t web_http_t;

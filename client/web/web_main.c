@@ -36,35 +36,36 @@
 static void
 s_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: nmirf-web -a DIR [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE]\n"
-            "                 [--insecure-http] [--session-ttl SEC]\n"
-            "       nmirf-web -a DIR user add NAME --role viewer|editor|coordinator [--force]\n"
-            "       nmirf-web -a DIR user passwd NAME\n"
-            "       nmirf-web -a DIR user del NAME\n"
-            "       nmirf-web -a DIR user list\n"
-            "\n"
-            "The console in the browser, a client of the agent in DIR (docs/WEB.md).\n"
-            "\n"
-            "  -a DIR               the agent's data directory (its agent.sock and\n"
-            "                       notify.sock; the accounts in DIR/web/users)\n"
-            "  --listen ADDR:PORT   where to listen (default 127.0.0.1:7780; port 0: any\n"
-            "                       free one). The URL is written to DIR/web/endpoint\n"
-            "  --tls-cert FILE      serve HTTPS with this PEM certificate (chain) ...\n"
-            "  --tls-key FILE       ... and this PEM key. Required off loopback\n"
-            "  --insecure-http      allow plain HTTP off loopback (a test network only)\n"
-            "  --session-ttl SEC    idle expiry of a session (default 28800 = 8 h; at\n"
-            "                       most 24 h from the login in any case)\n"
-            "  -h, --help           this help\n"
-            "\n"
-            "Accounts: `user add` asks the password twice on a terminal, or reads one\n"
-            "line from stdin; at least %d characters. A coordinator account needs the\n"
-            "agent running as the coordinator's entity (--force: without checking).\n",
-            WEB_PASSWORD_MIN);
+    fprintf(
+        f,
+        "usage: nmirf-web -a DIR [--listen ADDR:PORT] [--tls-cert FILE --tls-key FILE]\n"
+        "                 [--insecure-http] [--session-ttl SEC]\n"
+        "       nmirf-web -a DIR user add NAME --role viewer|editor|coordinator "
+        "[--force]\n"
+        "       nmirf-web -a DIR user passwd NAME\n"
+        "       nmirf-web -a DIR user del NAME\n"
+        "       nmirf-web -a DIR user list\n"
+        "\n"
+        "The console in the browser, a client of the agent in DIR (docs/WEB.md).\n"
+        "\n"
+        "  -a DIR               the agent's data directory (its agent.sock and\n"
+        "                       notify.sock; the accounts in DIR/web/users)\n"
+        "  --listen ADDR:PORT   where to listen (default 127.0.0.1:7780; port 0: any\n"
+        "                       free one). The URL is written to DIR/web/endpoint\n"
+        "  --tls-cert FILE      serve HTTPS with this PEM certificate (chain) ...\n"
+        "  --tls-key FILE       ... and this PEM key. Required off loopback\n"
+        "  --insecure-http      allow plain HTTP off loopback (a test network only)\n"
+        "  --session-ttl SEC    idle expiry of a session (default 28800 = 8 h; at\n"
+        "                       most 24 h from the login in any case)\n"
+        "  -h, --help           this help\n"
+        "\n"
+        "Accounts: `user add` asks the password twice on a terminal, or reads one\n"
+        "line from stdin; at least %d characters. A coordinator account needs the\n"
+        "agent running as the coordinator's entity (--force: without checking).\n",
+        WEB_PASSWORD_MIN);
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-s_bad(const char *fmt, ...)
+static void __attribute__((noreturn, format(printf, 1, 2))) s_bad(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -100,8 +101,10 @@ s_password(const char *name, char *pw, size_t size)
 {
     if (!isatty(STDIN_FILENO)) {
         if (s_read_line(pw, size)) {
-            fprintf(stderr, "nmirf-web: no password on stdin (one line, at most %zu "
-                            "bytes)\n", size - 2);
+            fprintf(stderr,
+                    "nmirf-web: no password on stdin (one line, at most %zu "
+                    "bytes)\n",
+                    size - 2);
             return -1;
         }
         return 0;
@@ -142,8 +145,10 @@ s_coordinator_ok(const char *agent_dir, bool force)
     web_api_destroy(&api);
     if (rc) {
         if (force) {
-            fprintf(stderr, "nmirf-web: warning: %s; the coordinator account is made "
-                            "unchecked (--force)\n", why);
+            fprintf(stderr,
+                    "nmirf-web: warning: %s; the coordinator account is made "
+                    "unchecked (--force)\n",
+                    why);
             return 0;
         }
         fprintf(stderr,
@@ -216,8 +221,10 @@ s_user(const char *agent_dir, int argc, char **argv)
         if (r < 0)
             s_bad("user add: --role %s: not viewer, editor or coordinator", role);
         if (!web_user_name_valid(name)) {
-            fprintf(stderr, "nmirf-web: %s: not a login name ([A-Za-z0-9._-], 1 to %d "
-                            "bytes, not starting with . or -)\n", name, WEB_USER_MAX);
+            fprintf(stderr,
+                    "nmirf-web: %s: not a login name ([A-Za-z0-9._-], 1 to %d "
+                    "bytes, not starting with . or -)\n",
+                    name, WEB_USER_MAX);
             return 1;
         }
         if (r == WEB_ROLE_COORDINATOR && s_coordinator_ok(agent_dir, force))
@@ -281,7 +288,8 @@ s_listen(const char *spec, bool public_ok, bool *loopback, char *host, size_t ho
         snprintf(why, whylen, "--listen %s: the port is not 0 to 65535", spec);
         return -2;
     }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *ai;
     int e = getaddrinfo(h, colon + 1, &hints, &ai);
@@ -290,10 +298,11 @@ s_listen(const char *spec, bool public_ok, bool *loopback, char *host, size_t ho
         return -2;
     }
     const struct sockaddr *sa = ai->ai_addr;
-    *loopback = (sa->sa_family == AF_INET &&
-                 (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127) ||
-                (sa->sa_family == AF_INET6 &&
-                 IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr));
+    *loopback =
+        (sa->sa_family == AF_INET &&
+         (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127) ||
+        (sa->sa_family == AF_INET6 &&
+         IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr));
     if (!*loopback && !public_ok) {
         freeaddrinfo(ai);
         return -3;
@@ -349,7 +358,8 @@ main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *agent_dir = NULL, *listen_spec = "127.0.0.1:7780", *cert = NULL, *key = NULL;
+    const char *agent_dir = NULL, *listen_spec = "127.0.0.1:7780", *cert = NULL,
+               *key = NULL;
     bool insecure = false;
     unsigned long ttl = TTL_DEFAULT;
     int c;
@@ -357,17 +367,29 @@ main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "+a:h", longopts, NULL)) != -1) {
         char *end;
         switch (c) {
-        case 'a': agent_dir = optarg; break;
-        case 'l': listen_spec = optarg; break;
-        case 'c': cert = optarg; break;
-        case 'k': key = optarg; break;
-        case 'i': insecure = true; break;
+        case 'a':
+            agent_dir = optarg;
+            break;
+        case 'l':
+            listen_spec = optarg;
+            break;
+        case 'c':
+            cert = optarg;
+            break;
+        case 'k':
+            key = optarg;
+            break;
+        case 'i':
+            insecure = true;
+            break;
         case 't':
             ttl = strtoul(optarg, &end, 10);
             if (!*optarg || *end || ttl < 60 || ttl > 24 * 3600)
                 s_bad("--session-ttl %s: seconds from 60 to 86400", optarg);
             break;
-        case 'h': s_usage(stdout); return 0;
+        case 'h':
+            s_usage(stdout);
+            return 0;
         default:
             if (optopt && strchr("a", optopt))
                 s_bad("-%c needs a value", optopt);
@@ -405,7 +427,8 @@ main(int argc, char **argv)
         fatalx("%s", why);
     if (!loopback && !cert)
         log_warnx("plain HTTP on %s, off loopback (--insecure-http): passwords and "
-                  "sessions cross the network in clear", listen_spec);
+                  "sessions cross the network in clear",
+                  listen_spec);
     char *cert_pem = cert ? s_read_pem("--tls-cert", cert) : NULL;
     char *key_pem = key ? s_read_pem("--tls-key", key) : NULL;
 

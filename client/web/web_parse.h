@@ -35,7 +35,8 @@ bool web_lang_valid(const char *s);
    Refuses (-1) a bad escape ("%4", "%zz"), "%00" or a raw NUL, a result
    that is not valid UTF-8 (overlongs and surrogates included), or one
    that does not fit in outsize - 1 bytes. Returns the decoded length. */
-int web_pct_decode(const char *in, size_t len, bool plus_space, char *out, size_t outsize);
+int web_pct_decode(const char *in, size_t len, bool plus_space, char *out,
+                   size_t outsize);
 
 /* True if the len bytes at s are valid UTF-8 without NUL. */
 bool web_utf8_valid(const uint8_t *s, size_t len);

@@ -13,7 +13,8 @@ s_cookies(void)
     char v[65];
     CHECK(web_cookie_get("nmirf_session=abc", "nmirf_session", v, sizeof v) == 3);
     CHECK(!strcmp(v, "abc"));
-    CHECK(web_cookie_get("a=1; nmirf_session=xyz ; b=2", "nmirf_session", v, sizeof v) == 3);
+    CHECK(web_cookie_get("a=1; nmirf_session=xyz ; b=2", "nmirf_session", v, sizeof v) ==
+          3);
     CHECK(!strcmp(v, "xyz"));
     CHECK(web_cookie_get("x_nmirf_session=1; nmirf_session=\"q\"", "nmirf_session", v,
                          sizeof v) == 1);
@@ -23,7 +24,8 @@ s_cookies(void)
     CHECK(web_cookie_get(NULL, "nmirf_session", v, sizeof v) == -1);
     CHECK(web_cookie_get("nmirf_session=", "nmirf_session", v, sizeof v) == 0);
     char small[4];
-    CHECK(web_cookie_get("nmirf_session=abcd", "nmirf_session", small, sizeof small) == -1);
+    CHECK(web_cookie_get("nmirf_session=abcd", "nmirf_session", small, sizeof small) ==
+          -1);
     CHECK(web_cookie_get("nmirf_session=abc", "nmirf_session", small, sizeof small) == 3);
 }
 
@@ -116,14 +118,16 @@ s_bodies(void)
     CHECK(LOGIN("{\"user\":\"b:ob\",\"password\":\"p\"}") == -1);
     CHECK(LOGIN("{\"user\":1,\"password\":\"p\"}") == -1);
     CHECK(LOGIN("[1]") == -1 && LOGIN("{") == -1 && LOGIN("") == -1);
-    CHECK(LOGIN("{\"user\":\"a\",\"user\":\"b\",\"password\":\"p\"}") == -1, "a key twice");
+    CHECK(LOGIN("{\"user\":\"a\",\"user\":\"b\",\"password\":\"p\"}") == -1,
+          "a key twice");
     CHECK(web_login_parse(NULL, 0, user, pass, lang, why, sizeof why) == -1);
     unit_case = "lang body";
     CHECK(web_lang_body_parse("{\"lang\":\"en\"}", 13, lang, why, sizeof why) == 0 &&
           !strcmp(lang, "en"));
     CHECK(web_lang_body_parse("{\"lang\":\"xx\"}", 13, lang, why, sizeof why) == -1);
     CHECK(web_lang_body_parse("{}", 2, lang, why, sizeof why) == -1);
-    CHECK(web_lang_body_parse("{\"lang\":\"en\",\"a\":1}", 19, lang, why, sizeof why) == -1);
+    CHECK(web_lang_body_parse("{\"lang\":\"en\",\"a\":1}", 19, lang, why, sizeof why) ==
+          -1);
 }
 
 static void

@@ -34,7 +34,8 @@ s_sessions(void)
     memcpy(other, tok, sizeof other);
     other[0] = other[0] == '0' ? '1' : '0';
     CHECK(!web_sessions_get(t, other, 2001, true, &g), "another token");
-    CHECK(!web_sessions_get(t, "abc", 2001, true, &g) && !web_sessions_get(t, "", 2001, true, &g));
+    CHECK(!web_sessions_get(t, "abc", 2001, true, &g) &&
+          !web_sessions_get(t, "", 2001, true, &g));
     char nothex[WEB_TOKEN_HEX + 1];
     memset(nothex, 'z', WEB_TOKEN_HEX);
     nothex[WEB_TOKEN_HEX] = '\0';
@@ -81,7 +82,8 @@ s_ratelimit(void)
     unsigned wait = web_ratelimit_check(r, "u:alice", 110);
     CHECK(wait == WEB_LOGIN_WINDOW - 10, "wait %u", wait);
     CHECK(web_ratelimit_check(r, "u:bob", 110) == 0, "another key");
-    CHECK(web_ratelimit_check(r, "u:alice", 100 + WEB_LOGIN_WINDOW) == 0, "the window ends");
+    CHECK(web_ratelimit_check(r, "u:alice", 100 + WEB_LOGIN_WINDOW) == 0,
+          "the window ends");
     web_ratelimit_fail(r, "u:alice", 100 + WEB_LOGIN_WINDOW);
     CHECK(web_ratelimit_check(r, "u:alice", 101 + WEB_LOGIN_WINDOW) == 0, "a new window");
     /* A full table drops the oldest window, never refuses to count. */
@@ -91,7 +93,8 @@ s_ratelimit(void)
         for (int k = 0; k < WEB_LOGIN_FAILS; k++)
             web_ratelimit_fail(r, key, 1000 + (uint64_t)i);
     }
-    CHECK(web_ratelimit_check(r, key, 1000 + WEB_LOGIN_KEYS) > 0, "the newest is counted");
+    CHECK(web_ratelimit_check(r, key, 1000 + WEB_LOGIN_KEYS) > 0,
+          "the newest is counted");
     CHECK(web_ratelimit_check(r, "a:10.0.0.0", 1000 + WEB_LOGIN_KEYS) == 0,
           "the oldest was dropped");
     web_ratelimit_destroy(&r);

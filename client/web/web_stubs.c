@@ -33,8 +33,9 @@ web_api_destroy(web_api_t **self_p)
 void
 web_api_handle(web_api_t *self, const web_request_t *req, web_response_t *resp)
 {
-    static const char body[] = "{\"code\":\"agent_down\",\"message\":\"the agent does not "
-                               "answer (the API is not built in)\"}";
+    static const char body[] =
+        "{\"code\":\"agent_down\",\"message\":\"the agent does not "
+        "answer (the API is not built in)\"}";
     resp->status = 503;
     resp->content_type = "application/json";
     resp->body = strdup(body);

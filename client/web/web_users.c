@@ -243,8 +243,10 @@ s_change(int kind, const char *agent_dir, const char *name, web_role_t role,
          const char *value, char *why, size_t whylen)
 {
     if (!web_user_name_valid(name)) {
-        snprintf(why, whylen, "%s: not a login name ([A-Za-z0-9._-], 1 to %d, not "
-                 "starting with . or -)", name, WEB_USER_MAX);
+        snprintf(why, whylen,
+                 "%s: not a login name ([A-Za-z0-9._-], 1 to %d, not "
+                 "starting with . or -)",
+                 name, WEB_USER_MAX);
         return -1;
     }
     char hash[WEB_HASH_MAX];
@@ -307,8 +309,8 @@ web_users_add(const char *agent_dir, const char *name, web_role_t role,
 }
 
 int
-web_users_passwd(const char *agent_dir, const char *name, const char *password,
-                 char *why, size_t whylen)
+web_users_passwd(const char *agent_dir, const char *name, const char *password, char *why,
+                 size_t whylen)
 {
     return s_change(CH_PASSWD, agent_dir, name, 0, password, why, whylen);
 }
@@ -340,7 +342,7 @@ struct _web_users_t {
     bool missing_logged;
     web_account_t *accounts;
     size_t count;
-    sem_t verifying; /* WEB_VERIFY_PARALLEL Argon2id at once */
+    sem_t verifying;          /* WEB_VERIFY_PARALLEL Argon2id at once */
     char dummy[WEB_HASH_MAX]; /* an unknown name is checked against it */
 };
 
@@ -360,13 +362,15 @@ s_refresh(web_users_t *self)
         return;
     }
     if (st.st_ino == self->seen.st_ino && st.st_dev == self->seen.st_dev &&
-        st.st_size == self->seen.st_size && st.st_mtim.tv_sec == self->seen.st_mtim.tv_sec &&
+        st.st_size == self->seen.st_size &&
+        st.st_mtim.tv_sec == self->seen.st_mtim.tv_sec &&
         st.st_mtim.tv_nsec == self->seen.st_mtim.tv_nsec)
         return;
     char why[512];
     size_t len;
     struct stat rst;
-    char *text = nmirf_read_regular(self->path, USERS_FILE_MAX, &len, &rst, why, sizeof why);
+    char *text =
+        nmirf_read_regular(self->path, USERS_FILE_MAX, &len, &rst, why, sizeof why);
     if (!text) {
         log_warnx("%s; the accounts stay as they were", why);
         return;

@@ -27,7 +27,8 @@
 #define WEB_PWHASH_OPSLIMIT crypto_pwhash_OPSLIMIT_INTERACTIVE
 #define WEB_PWHASH_MEMLIMIT crypto_pwhash_MEMLIMIT_INTERACTIVE
 #define WEB_PASSWORD_MIN 8 /* bytes */
-#define WEB_HASH_MAX 128   /* bytes of a crypto_pwhash_str string (crypto_pwhash_STRBYTES) */
+#define WEB_HASH_MAX                                                                     \
+    128 /* bytes of a crypto_pwhash_str string (crypto_pwhash_STRBYTES) */
 
 typedef struct {
     char name[WEB_USER_MAX + 1];

@@ -39,7 +39,8 @@ s_parse(void)
     CHECK(web_users_parse("users", text, strlen(text), &v, &n) == 0);
     CHECK(n == 3, "%zu accounts", n);
     if (n == 3) {
-        CHECK(!strcmp(v[0].name, "alice") && v[0].role == WEB_ROLE_EDITOR && !v[0].lang[0]);
+        CHECK(!strcmp(v[0].name, "alice") && v[0].role == WEB_ROLE_EDITOR &&
+              !v[0].lang[0]);
         CHECK(!strcmp(v[1].name, "bob") && v[1].role == WEB_ROLE_COORDINATOR &&
               !strcmp(v[1].lang, "ar") && !strcmp(v[1].hash, hash));
         CHECK(!strcmp(v[2].name, "hank"));
@@ -67,19 +68,23 @@ s_file(const char *dir)
 {
     unit_case = "file";
     char why[512], path[4096];
-    CHECK(web_users_add(dir, "alice", WEB_ROLE_EDITOR, "correct horse", why, sizeof why) ==
-          0, "%s", why);
+    CHECK(web_users_add(dir, "alice", WEB_ROLE_EDITOR, "correct horse", why,
+                        sizeof why) == 0,
+          "%s", why);
     struct stat st;
     snprintf(path, sizeof path, "%s/web", dir);
     CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0700);
     snprintf(path, sizeof path, "%s/web/users", dir);
     CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
-    CHECK(web_users_add(dir, "alice", WEB_ROLE_VIEWER, "another one", why, sizeof why) == -1
-          && strstr(why, "exists"));
+    CHECK(web_users_add(dir, "alice", WEB_ROLE_VIEWER, "another one", why, sizeof why) ==
+              -1 &&
+          strstr(why, "exists"));
     CHECK(web_users_add(dir, "bob", WEB_ROLE_VIEWER, "short", why, sizeof why) == -1 &&
           strstr(why, "shorter"));
-    CHECK(web_users_add(dir, "b:ob", WEB_ROLE_VIEWER, "long enough", why, sizeof why) == -1);
-    CHECK(web_users_add(dir, "bob", WEB_ROLE_VIEWER, "long enough", why, sizeof why) == 0);
+    CHECK(web_users_add(dir, "b:ob", WEB_ROLE_VIEWER, "long enough", why, sizeof why) ==
+          -1);
+    CHECK(web_users_add(dir, "bob", WEB_ROLE_VIEWER, "long enough", why, sizeof why) ==
+          0);
     CHECK(web_users_set_lang(dir, "bob", "ar", why, sizeof why) == 0);
     CHECK(web_users_set_lang(dir, "bob", "xx", why, sizeof why) == -1);
     CHECK(web_users_set_lang(dir, "nobody", "ar", why, sizeof why) == -1);
@@ -113,8 +118,8 @@ s_server(const char *dir)
     CHECK(!web_users_verify(u, "alice", "correct horse", &a));
     CHECK(web_users_del(dir, "bob", why, sizeof why) == 0);
     CHECK(!web_users_find(u, "bob", &a), "a deleted account is gone");
-    CHECK(web_users_add(dir, "carol", WEB_ROLE_COORDINATOR, "long enough", why, sizeof why)
-          == 0);
+    CHECK(web_users_add(dir, "carol", WEB_ROLE_COORDINATOR, "long enough", why,
+                        sizeof why) == 0);
     CHECK(web_users_find(u, "carol", &a) && a.role == WEB_ROLE_COORDINATOR);
     /* A damaged line is skipped, the others stay. */
     char path[4096];

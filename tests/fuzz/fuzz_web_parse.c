@@ -49,7 +49,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     char user[WEB_USER_MAX + 1], pass[WEB_PASSWORD_MAX + 1], lang[3], why[256];
     why[0] = '\0';
-    if (web_login_parse((const char *)data, size, user, pass, lang, why, sizeof why) == 0) {
+    if (web_login_parse((const char *)data, size, user, pass, lang, why, sizeof why) ==
+        0) {
         size_t plen = strlen(pass);
         if (!web_user_name_valid(user) || plen == 0 || plen > WEB_PASSWORD_MAX ||
             (lang[0] && !web_lang_valid(lang)))
