@@ -323,8 +323,10 @@ static enum MHD_Result
 s_login(web_http_t *self, struct MHD_Connection *conn, req_t *r)
 {
     char user[WEB_USER_MAX + 1], pass[WEB_PASSWORD_MAX + 1], lang[3], why[256];
-    if (web_login_parse((const char *)r->body, r->len, user, pass, lang, why, sizeof why))
-        return s_error(conn, 400, "bad_request", 0, "%s", why);
+    int bad =
+        web_login_parse((const char *)r->body, r->len, user, pass, lang, why, sizeof why);
+    if (bad)
+        return s_error(conn, 400, bad == -2 ? "bad_json" : "bad_request", 0, "%s", why);
     char addr[INET6_ADDRSTRLEN + 2], kuser[WEB_USER_MAX + 3], kaddr[INET6_ADDRSTRLEN + 4];
     s_client_address(conn, addr, sizeof addr);
     snprintf(kuser, sizeof kuser, "u:%s", user);
@@ -386,9 +388,14 @@ s_sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     int quiet_ms = 0;
     while (!e->pending) {
         web_session_t s;
+        web_account_t a;
         if (atomic_load(&e->http->stopping) ||
             !web_sessions_get(e->http->sessions, e->token, s_now(), false, &s))
             return MHD_CONTENT_READER_END_OF_STREAM;
+        if (!web_users_find(e->http->users, s.who.user, &a)) {
+            web_sessions_drop(e->http->sessions, e->token);
+            return MHD_CONTENT_READER_END_OF_STREAM; /* the account is gone */
+        }
         /* One second at a time, so that a stop or an expiry is seen soon. */
         char *text = web_hub_next(e->http->hub, &e->cursor, 1000);
         if (text) {
@@ -526,8 +533,11 @@ s_api(web_http_t *self, struct MHD_Connection *conn, const char *method, req_t *
     if (!strcmp(rest, "/session")) {
         if (!strcmp(method, "PUT")) {
             char lang[3], why[256];
-            if (web_lang_body_parse((const char *)r->body, r->len, lang, why, sizeof why))
-                return s_error(conn, 400, "bad_request", 0, "%s", why);
+            int bad =
+                web_lang_body_parse((const char *)r->body, r->len, lang, why, sizeof why);
+            if (bad)
+                return s_error(conn, 400, bad == -2 ? "bad_json" : "bad_request", 0, "%s",
+                               why);
             if (web_users_set_lang(self->agent_dir, s.who.user, lang, why, sizeof why))
                 log_warnx("%s: the language is not remembered: %s", s.who.user, why);
             memcpy(s.who.lang, lang, 3);

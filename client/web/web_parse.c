@@ -260,7 +260,7 @@ web_login_parse(const char *body, size_t len, char user[WEB_USER_MAX + 1],
 {
     json_t *o = s_object(body, len, why, whylen);
     if (!o)
-        return -1;
+        return -2;
     int rc = -1;
     const char *key;
     json_t *v;
@@ -299,7 +299,7 @@ web_lang_body_parse(const char *body, size_t len, char lang[3], char *why, size_
 {
     json_t *o = s_object(body, len, why, whylen);
     if (!o)
-        return -1;
+        return -2;
     int rc = -1;
     if (json_object_size(o) != 1 || !json_object_get(o, "lang"))
         snprintf(why, whylen, "the body is {lang}");

@@ -50,13 +50,14 @@ bool web_user_name_valid(const char *s);
 /* The login body {user, password, lang?} (JSON, len bytes): user into
    user (a valid name), password into pass (1 to WEB_PASSWORD_MAX bytes,
    no NUL), lang into lang ("" when absent; else fr, ar or en). Unknown
-   keys are refused. Returns 0, or -1 with why filled. */
+   keys are refused. Returns 0, or with why filled -2 if the body is not a
+   JSON object (400 bad_json), -1 if a field is wrong (400 bad_request). */
 int web_login_parse(const char *body, size_t len, char user[WEB_USER_MAX + 1],
                     char pass[WEB_PASSWORD_MAX + 1], char lang[3], char *why,
                     size_t whylen);
 
-/* The body of PUT /api/session {lang}: lang into lang. Returns 0, or -1
-   with why filled. */
+/* The body of PUT /api/session {lang}: lang into lang. Returns 0, or
+   -2 or -1 with why filled, as web_login_parse. */
 int web_lang_body_parse(const char *body, size_t len, char lang[3], char *why,
                         size_t whylen);
 

@@ -114,18 +114,18 @@ s_bodies(void)
     CHECK(LOGIN("{\"user\":\"bob\",\"password\":\"p\",\"x\":1}") == -1, "unknown key");
     CHECK(LOGIN("{\"user\":\"bob\"}") == -1);
     CHECK(LOGIN("{\"user\":\"bob\",\"password\":\"\"}") == -1);
-    CHECK(LOGIN("{\"user\":\"bob\",\"password\":\"a\\u0000b\"}") == -1, "a NUL");
+    CHECK(LOGIN("{\"user\":\"bob\",\"password\":\"a\\u0000b\"}") < 0, "a NUL");
     CHECK(LOGIN("{\"user\":\"b:ob\",\"password\":\"p\"}") == -1);
     CHECK(LOGIN("{\"user\":1,\"password\":\"p\"}") == -1);
-    CHECK(LOGIN("[1]") == -1 && LOGIN("{") == -1 && LOGIN("") == -1);
-    CHECK(LOGIN("{\"user\":\"a\",\"user\":\"b\",\"password\":\"p\"}") == -1,
-          "a key twice");
-    CHECK(web_login_parse(NULL, 0, user, pass, lang, why, sizeof why) == -1);
+    CHECK(LOGIN("[1]") == -2 && LOGIN("{") == -2 && LOGIN("") == -2, "not JSON: -2");
+    CHECK(LOGIN("{\"user\":\"a\",\"user\":\"b\",\"password\":\"p\"}") < 0, "a key twice");
+    CHECK(web_login_parse(NULL, 0, user, pass, lang, why, sizeof why) == -2);
     unit_case = "lang body";
     CHECK(web_lang_body_parse("{\"lang\":\"en\"}", 13, lang, why, sizeof why) == 0 &&
           !strcmp(lang, "en"));
     CHECK(web_lang_body_parse("{\"lang\":\"xx\"}", 13, lang, why, sizeof why) == -1);
     CHECK(web_lang_body_parse("{}", 2, lang, why, sizeof why) == -1);
+    CHECK(web_lang_body_parse("\"en\"", 4, lang, why, sizeof why) == -2);
     CHECK(web_lang_body_parse("{\"lang\":\"en\",\"a\":1}", 19, lang, why, sizeof why) ==
           -1);
 }

@@ -245,7 +245,9 @@ check(st == 401 and body["code"] == "bad_login", "a wrong password: 401 bad_logi
 st, h, body2, _ = login(s, "nobody", "wrong horse")
 check(st == 401 and body2 == body, "an unknown user: the same answer")
 st, h, data = s.req("POST", "/api/login", "{not json")
-check(st == 400, "a login that is not JSON: 400")
+check(st == 400 and js(data)["code"] == "bad_json", "a login that is not JSON: 400 bad_json")
+st, h, data = s.req("POST", "/api/login", {"user": "alice"})
+check(st == 400 and js(data)["code"] == "bad_request", "a login without password: 400")
 
 st, h, body, alice = login(s, "alice", "correct horse",)
 check(st == 200 and body["user"] == "alice" and body["role"] == "editor"
