@@ -283,13 +283,13 @@ check(st == 503 and js(data)["code"] == "agent_down", f"no agent: 503 agent_down
 check(h.get("Content-Security-Policy", "").startswith("default-src 'self'"),
       "security headers on the API's answers")
 
-# The event stream: its headers (the stand-in hub never speaks).
-c = s.conn()
-c.request("GET", "/api/events", headers={"Cookie": "nmirf_session=" + alice["token"]})
-r = c.getresponse()
-check(r.status == 200 and r.headers.get("Content-Type") == "text/event-stream",
-      f"/api/events: {r.status} {r.headers.get('Content-Type')}")
-c.close()
+# The event stream: its headers, then (the agent being down, nothing to
+# say) a keepalive comment within 15 s; it ends when its session does.
+stream = s.conn()
+stream.request("GET", "/api/events", headers={"Cookie": "nmirf_session=" + alice["token"]})
+events = stream.getresponse()
+check(events.status == 200 and events.headers.get("Content-Type") == "text/event-stream",
+      f"/api/events: {events.status} {events.headers.get('Content-Type')}")
 
 # Bodies over the limit: announced, and chunked.
 sock = socket.create_connection((s.host, s.port), timeout=30)
@@ -321,11 +321,29 @@ rc, out, err = run(AG, "user", "del", "bob")
 st, h, data = s.req("GET", "/api/session", session=bob)
 check(st == 401 and js(data)["code"] == "no_session", "a deleted account's session: 401")
 
-# Logout.
+# The stream opened above: a keepalive by now or soon (15 s of silence).
+lines = []
+try:
+    for _ in range(20):
+        line = events.readline()
+        lines.append(line)
+        if line.startswith(b": keepalive") or not line:
+            break
+except OSError as e:
+    lines.append(repr(e).encode())
+check(any(l.startswith(b": keepalive") for l in lines), f"a keepalive on the stream: {lines}")
+
+# Logout; the stream ends with the session.
 st, h, data = s.req("POST", "/api/logout", {}, session=alice)
 check(st == 200 and "Max-Age=0" in h.get("Set-Cookie", ""), "logout clears the cookie")
 st, h, data = s.req("GET", "/api/session", session=alice)
 check(st == 401, "after logout: 401")
+try:
+    rest = events.read()  # to the end of the stream, within the socket's 30 s
+    check(b"event:" not in rest, f"the stream ended with its session: {rest!r}")
+except OSError as e:
+    check(False, f"the stream did not end with its session: {e!r}")
+stream.close()
 
 # The rate limit: 5 failures, then 429 even with the right password. (The
 # two failures above count for the address too: this is its 3rd to 5th.)
