@@ -33,6 +33,7 @@
 #include "web_users.h"
 
 #define CONN_MAX 512       /* connections at once */
+#define CONN_PER_IP 64     /* of them from one address */
 #define CONN_TIMEOUT 60    /* seconds a connection may idle (the event stream: never) */
 #define URI_MAX 8192       /* bytes of a request's URI */
 #define ARGS_MAX 64        /* query arguments */
@@ -707,6 +708,7 @@ web_http_start(const web_http_conf_t *conf, web_api_t *api, web_hub_t *hub, char
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)s_mhd_log, self},
         {MHD_OPTION_LISTEN_SOCKET, conf->listen_fd, NULL},
         {MHD_OPTION_CONNECTION_LIMIT, CONN_MAX, NULL},
+        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, CONN_PER_IP, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT, NULL},
         {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)s_uri_log, self},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)s_completed, self},
@@ -715,7 +717,7 @@ web_http_start(const web_http_conf_t *conf, web_api_t *api, web_hub_t *hub, char
         {MHD_OPTION_END, 0, NULL},
     };
     if (!self->tls)
-        opts[6].option = MHD_OPTION_END;
+        opts[7].option = MHD_OPTION_END; /* no certificate, no key */
     self->mhd = MHD_start_daemon(flags, 0, NULL, NULL, s_access, self, MHD_OPTION_ARRAY,
                                  opts, MHD_OPTION_END);
     if (!self->mhd) {
