@@ -11,6 +11,9 @@ packages=(
     libsodium-dev                           # Ed25519, BLAKE2b
     libjansson-dev                          # JSON import and --json output
     libsystemd-dev                          # sd_notify: readiness, watchdog
+    libmicrohttpd-dev                       # nmirf-web's HTTP (with GnuTLS)
+    gettext                                 # msgfmt: the catalogs (po/)
+    openssl                                 # web_core's self-signed certificate
     systemd                                 # systemd-analyze, for the unit tests
     clang libclang-rt-14-dev                # libFuzzer harnesses
     python3                                 # test scripts' JSON checks

@@ -3,7 +3,7 @@
     nmirf-web is a client of one agent's control socket (proto/CONTROL.md):
     it never holds a key and never touches the replica's files. Its parts:
     - the core (web_main.c, web_http.c, web_users.c, web_session.c,
-      web_parse.c, web_catalog.c, web_assets.c): HTTP with libmicrohttpd,
+      web_parse.c, web_catalog.c, web_assets.h): HTTP with libmicrohttpd,
       TLS, staff accounts, sessions, CSRF, rate limits, static assets and
       message catalogs, the SSE stream's transport;
     - the API (web_api*.c, web_agent.c, web_hub.c): every /api/ endpoint
