@@ -4,8 +4,8 @@
     MJ's agent runs; a hub on its directory emits `state` first (the
     agent answers, the broker is heard). The coordinator assigns a
     recommendation to MJ at the broker: the hub delivers the agent's
-    `notify` (kind `assigned`) and, with part A's `e` topic (PENDING A:
-    noted, not required, until it is merged), an `applied` message.
+    `notify` (kind `assigned`) and, from the agent's topic `e`, an
+    `applied` message.
     A cursor from the future yields `reload`. The broker stops: `state`
     says connected false. The agent stops and starts again: `state` says
     so, and a notification after the restart still arrives (the hub
@@ -86,14 +86,13 @@ main(int argc, char **argv)
                                 "\"subject\":\"H-0\"", NULL});
     free(m);
     h_note("an assignment at the broker: event notify (assigned)");
-    /* PENDING A: the `e` topic (one message per applied event). */
+    /* The `e` topic: one message per applied event. */
     uint64_t c2 = from;
-    char *all = web_hub_next(hub, &c2, 2000);
-    if (all && strstr(all, "event: applied"))
-        h_note("event applied delivered too");
-    else
-        h_note("PENDING A: no `applied` message (the agent has no `e` topic yet)");
-    free(all);
+    m = t_wait(hub, &c2,
+               (const char *[]){"event: applied", "\"kind\":\"assignment.set\"",
+                                "\"subject\":\"H-0\"", NULL});
+    free(m);
+    h_note("event applied delivered too");
 
     /* A cursor beyond the head: reload. */
     uint64_t future = web_hub_head(hub) + 100;

@@ -10,12 +10,7 @@
     agent serves a second console for the coordinator's writes, the
     import preview and import, the stats and the HTML report.
 
-    PENDING A: the agent's ops of the same issue's part A (submit of every
-    write, ask, report.list, entity.list and the `e` topic) are tested
-    where the agent has them; an agent that answers `unknown_op` (or
-    `bad_request` for a submit of another op than report.submit) makes
-    that part skip with a note, so this test runs before and after A's
-    merge. The hub is tested in hub_test (api_hub_test.c).
+    The hub is tested in hub_test (api_hub_test.c).
 */
 #include <pthread.h>
 #include <stdio.h>
@@ -25,7 +20,6 @@
 #include <jansson.h>
 
 #include "agent_common.h"
-#include "api_standin.h"
 #include "nmirf_schema.h"
 #include "web.h"
 
@@ -133,14 +127,6 @@ t_is(json_t *j, const char *path, const char *s)
     return v && strcmp(v, s) == 0;
 }
 
-/* True if the refusal says the agent lacks an op of part A. */
-static bool
-t_pending(json_t *j)
-{
-    const char *code = json_string_value(json_object_get(j, "code"));
-    return code && (strcmp(code, "unknown_op") == 0 || strcmp(code, "bad_request") == 0);
-}
-
 /* --- the ministry's console -------------------------------------------- */
 
 static void
@@ -229,9 +215,8 @@ t_thread(void *arg)
                              .who = &who};
         web_response_t resp;
         web_api_handle(api, &req, &resp);
-        bool post = i % 5 == 4, list = !post && strcmp(req.path, "/reports") == 0;
-        /* report.list is PENDING A: any answer, as long as there is one */
-        unsigned want = post ? 422 : list ? resp.status : 200;
+        bool post = i % 5 == 4;
+        unsigned want = post ? 422 : 200;
         bad += resp.status != want;
         free(resp.body);
         free(resp.filename);
@@ -341,12 +326,8 @@ t_writes(web_api_t *api, h_entity_t *co)
     HA_ASSERTF(h_len(&r->body, "reports") == 1, "the broker lists %zu reports on W-0",
                h_len(&r->body, "reports"));
     HA_ASSERT(h_is(&r->body, "reports.0.narrative", "Une loi votée"));
-    if (nmirf_fields_find(&nmirf_fields_report_submit, "by")) {
-        HA_ASSERT(h_is(&r->body, "reports.0.by", "edith"));
-        h_note("the broker's report names its author: by edith");
-    } else
-        h_note("PENDING: report.submit has no `by` in proto/nmirf_schema yet: not sent, "
-               "not checked");
+    HA_ASSERT(h_is(&r->body, "reports.0.by", "edith"));
+    h_note("the broker's report names its author: by edith");
     nmirf_reply_destroy(&r);
     h_note("POST /api/reports: delivered, one report for one id sent twice");
 
@@ -364,20 +345,16 @@ t_writes(web_api_t *api, h_entity_t *co)
     h_note("POST /api/reports: a fresh id for a bad one; the broker's refusal is 502");
 
     /* A coordinator account on a ministry's console: the console's role
-       comes from the replica's entity.list (PENDING A). */
+       comes from the replica's entity.list. */
     j = t_req(api, WEB_ROLE_COORDINATOR, "POST", "/assign",
               "{\"rec\": \"W-1\", \"lead\": \"MJ\"}", 0);
-    if (t_resp.status == 502 && t_is(j, "code", "unknown_op"))
-        h_note("PENDING A: the console cannot tell its entity's role without the "
-               "agent's entity.list: 502 unknown_op (403 once A is merged)");
-    else
-        HA_ASSERTF(t_resp.status == 403 && t_is(j, "code", "forbidden"),
-                   "a coordinator account on a ministry's console: %u %s", t_resp.status,
-                   t_resp.body);
+    HA_ASSERTF(t_resp.status == 403 && t_is(j, "code", "forbidden"),
+               "a coordinator account on a ministry's console: %u %s", t_resp.status,
+               t_resp.body);
     json_decref(j);
 }
 
-/* --- the coordinator's console (PENDING A) ------------------------------ */
+/* --- the coordinator's console ------------------------------------------ */
 
 /* The import file of the preview: W-0 as it is, W-1 with a new text, a
    new W-5, and (bad_row) one whose id is not one. */
@@ -388,19 +365,11 @@ t_writes(web_api_t *api, h_entity_t *co)
     "modifié\"}},"                                                                      \
     "{\"id\": \"W-5\", \"mechanism\": \"CAT\", \"text\": {\"en\": \"Train police\"}}"
 
-/* Returns false (noted) if the agent behind api lacks A's ops. */
-static bool
+static void
 t_coordinator(web_api_t *api, web_api_t *ministry, h_broker_t *b, ha_agent_t *ca)
 {
     json_t *j = t_req(api, WEB_ROLE_VIEWER, "GET", "/entities", NULL, 0);
-    if (t_resp.status != 200) {
-        HA_ASSERTF(t_resp.status == 502 && t_pending(j), "GET /api/entities: %u %s",
-                   t_resp.status, t_resp.body);
-        h_note("PENDING A: the agent has no entity.list: the coordinator's console "
-               "runs against a stand-in of A's ops (api_standin.c)");
-        json_decref(j);
-        return false;
-    }
+    HA_ASSERTF(t_resp.status == 200, "GET /api/entities: %u %s", t_resp.status, t_resp.body);
     HA_ASSERTF(json_array_size(t_at(j, "entities")) >= 2, "entities: %s", t_resp.body);
     json_decref(j);
 
@@ -414,11 +383,10 @@ t_coordinator(web_api_t *api, web_api_t *ministry, h_broker_t *b, ha_agent_t *ca
               "{\"rec\": \"W-1\", \"lead\": \"MJ\", \"deadline\": \"2027-06-30\"}", 200);
     HA_ASSERT(t_is(j, "state", "delivered"));
     json_decref(j);
-    /* The ministry's console refuses a coordinator account (tested in
-       t_writes while the ministry's agent lacks entity.list). */
+    /* The ministry's console refuses a coordinator account. */
     j = t_req(ministry, WEB_ROLE_COORDINATOR, "POST", "/assign",
               "{\"rec\": \"W-1\", \"lead\": \"MJ\"}", 0);
-    HA_ASSERT(t_resp.status == 403 || (t_resp.status == 502 && t_pending(j)));
+    HA_ASSERT(t_resp.status == 403 && t_is(j, "code", "forbidden"));
     json_decref(j);
     h_note("POST /api/assign: its errors, delivered; 403 on a ministry's console");
 
@@ -508,7 +476,6 @@ t_coordinator(web_api_t *api, web_api_t *ministry, h_broker_t *b, ha_agent_t *ca
     t_refused(api, WEB_ROLE_COORDINATOR, "GET", "/report.html?lang=de", NULL, 400,
               "bad_request");
     h_note("GET /api/stats and /api/report.html");
-    return true;
 }
 
 int
@@ -538,14 +505,7 @@ main(int argc, char **argv)
     ag_wait_seq(ca, h_seq(b));
     web_api_t *capi = web_api_new(ca->data);
     HA_ASSERT(capi);
-    if (!t_coordinator(capi, api, b, ca)) {
-        const char *dir;
-        api_standin_t *st = api_standin_new(ca, co, &dir);
-        web_api_t *sapi = web_api_new(dir);
-        HA_ASSERT(sapi && t_coordinator(sapi, api, b, ca));
-        web_api_destroy(&sapi);
-        api_standin_destroy(&st);
-    }
+    t_coordinator(capi, api, b, ca);
     web_api_destroy(&capi);
     ha_agent_destroy(&ca);
 
