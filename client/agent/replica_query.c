@@ -134,6 +134,10 @@ replica_query_text_pack(nmirf_mp_map_t *m, const msgpack_object *rec)
         nmirf_mp_map_obj(m, "text", text);
     else
         nmirf_mp_map_str(m, "text", "");
+    /* Every language the record has, so that a console shows its own. */
+    const msgpack_object *all = rec ? nmirf_mp_get(rec, "text") : NULL;
+    if (all && all->type == MSGPACK_OBJECT_MAP)
+        nmirf_mp_map_obj(m, "texts", all);
 }
 
 void

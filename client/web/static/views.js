@@ -92,7 +92,7 @@
             const rows = items.map((a) => h('tr', { 'data-test': 'mine-row', 'data-rec': a.rec, 'data-key': a.rec,
                                                     class: a.due ? 'row-' + a.due : null },
                 h('td', {}, A.copyable(a.rec, true)),
-                h('td', {}, A.textEl('span', a.text, { class: 'rec-text' })),
+                h('td', {}, A.textEl('span', a.texts || a.text, { class: 'rec-text' })),
                 h('td', { 'data-test': 'mine-role', text: tc('role', a.role) }),
                 h('td', {}, A.statusBadge(a.status)),
                 h('td', {}, NM.i18n.date(a.deadline)),
@@ -134,7 +134,7 @@
             const rows = (body.recs || []).map((r) => h('tr', { 'data-test': 'rec-row', 'data-rec': r.id, 'data-key': r.id },
                 h('td', {}, A.recLink(r.id)),
                 h('td', { text: tc('mechanism', r.mechanism) }),
-                h('td', {}, A.textEl('span', r.text, { class: 'rec-text' })),
+                h('td', {}, A.textEl('span', r.texts || r.text, { class: 'rec-text' })),
                 h('td', {}, A.statusBadge(r.status)),
                 h('td', {}, r.lead ? A.entityEl(r.lead) : h('span', { class: 'muted', text: t('Not assigned') })),
                 h('td', {}, NM.i18n.date(r.deadline), ' ', A.dueBadge(r.due))));
