@@ -17,6 +17,8 @@ packages=(
     dpkg-dev                                # dpkg-shlibdeps: the package's Depends (cpack)
     man-db groff-base                       # man -l: the man pages checked by package_test
     chromium                                # renders the HTML report in stats_test
+    chromium-driver python3-selenium        # the console's browser test (tests/web)
+    libmicrohttpd-dev gettext               # nmirf-web: HTTP, its catalogs (msgfmt)
 )
 
 missing=()

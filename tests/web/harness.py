@@ -26,7 +26,6 @@ Use it as
         url = c.start_web(a)
 """
 
-import errno
 import http.client
 import json
 import os
@@ -507,7 +506,7 @@ def sample_recs(n, prefix="T", start=1, texts=None):
     out = []
     for i in range(start, start + n):
         out.append({
-            "id": "%s/%d:%d.%d" % (prefix, i // 100, i, i % 7),
+            "id": "%s/%d:%d.%d" % (prefix, i // 100, i, i),
             "mechanism": "UPR",
             "text": texts(i) if texts else {
                 "fr": "Recommandation de test numéro %d sur la justice." % i,
@@ -530,9 +529,8 @@ def main(run, need_web=True, need_browser=False):
         print("SKIP: %s/client/web/nmirf-web is not built" % build)
         sys.exit(SKIP)
     if need_browser:
-        try:
-            import selenium  # noqa: F401
-        except ImportError:
+        import importlib.util
+        if importlib.util.find_spec("selenium") is None:
             print("SKIP: python3-selenium is not installed (tests/setup.sh installs it)")
             sys.exit(SKIP)
         for p in ("/usr/bin/chromium", "/usr/bin/chromedriver"):
@@ -546,3 +544,44 @@ def main(run, need_web=True, need_browser=False):
         traceback.print_exc()
         sys.exit(1)
     print("PASS", flush=True)
+
+
+# --- the world most tests start from --------------------------------------
+
+PASSWORD = "correct horse battery"  # every test account's password
+
+# Recommendations every world holds: R_MJ assigned to MJ (lead), R_MS to
+# MS, R_FREE to nobody; R_AR has an Arabic text, the others French and
+# English only (the Arabic pages fall back to French for them).
+R_MJ, R_MS, R_FREE, R_AR = "T/0:1.1", "T/0:2.2", "T/0:3.3", "T/AR:1"
+
+
+def world(c, consoles=True, extra_recs=0):
+    """Starts on cluster c: the broker, ministries MJ and MS enrolled with
+    names, the agents of COORD, MJ and MS, the recommendations above
+    (plus extra_recs more, T/...), R_MJ and R_AR assigned to MJ, R_MS to
+    MS; accounts coord (coordinator, on COORD), alice (editor) and victor
+    (viewer) on MJ, sam (editor) on MS; and, with consoles, one nmirf-web
+    per agent. Returns the agents by entity."""
+    c.start_broker()
+    c.enroll("MJ", name_fr="Ministère de la Justice", name_ar="وزارة العدل", name_en="Ministry of Justice")
+    c.enroll("MS", name_fr="Ministère de la Santé", name_ar="وزارة الصحة", name_en="Ministry of Health")
+    recs = sample_recs(3 + extra_recs)
+    recs.append({"id": R_AR, "mechanism": "CAT", "symbol": "CAT/C/TEST/1", "cycle": "1", "date": "2024-05-01",
+                 "text": {"fr": "Garantir l'accès à un avocat dès la garde à vue.",
+                          "ar": "ضمان الحصول على محام منذ بداية الحراسة النظرية.",
+                          "en": "Guarantee access to a lawyer from the start of police custody."},
+                 "themes": ["justice"]})
+    c.import_recs(recs)
+    c.coord("rec", "assign", R_MJ, "--lead", "MJ", "--deadline", "2030-06-30")
+    c.coord("rec", "assign", R_AR, "--lead", "MJ", "--contributor", "MS")
+    c.coord("rec", "assign", R_MS, "--lead", "MS")
+    agents = {e: c.start_agent(e) for e in ("COORD", "MJ", "MS")}
+    if consoles:
+        c.add_user(agents["COORD"], "coord", "coordinator", PASSWORD)
+        c.add_user(agents["MJ"], "alice", "editor", PASSWORD)
+        c.add_user(agents["MJ"], "victor", "viewer", PASSWORD)
+        c.add_user(agents["MS"], "sam", "editor", PASSWORD)
+        for a in agents.values():
+            c.start_web(a)
+    return agents
