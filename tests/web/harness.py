@@ -459,7 +459,12 @@ class Client:
         h.update(headers or {})
         conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         try:
-            conn.request(method, path, body=data, headers=h)
+            try:
+                conn.request(method, path, body=data, headers=h)
+            except (BrokenPipeError, ConnectionResetError):
+                # A server may answer (413) and close before it has read
+                # a body it refuses: its answer is still there to read.
+                pass
             r = conn.getresponse()
             body_bytes = r.read()
             resp = Resp(r.status, {k.lower(): v for k, v in r.getheaders()}, body_bytes)
