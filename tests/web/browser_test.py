@@ -66,35 +66,56 @@ class Page:
             self.loaded = True
         else:
             self.d.execute_script("location.hash = arguments[0];", route)
-        name = route[2:].split("/")[0].split("?")[0]
-        if name != "login":
-            self.wait_view(name)
+        view = hooks.view_of(route)
+        if view != "login":
+            self.wait_view(view)
 
     def wait_view(self, name, timeout=30):
         return self.wait("main_view", name=name, timeout=timeout)
 
-    def q(self, name, root=None, **kw):
+    def q(self, hook, root=None, **kw):
         """The elements a hook names (a list, maybe empty)."""
         from selenium.webdriver.common.by import By
-        return (root or self.d).find_elements(By.CSS_SELECTOR, sel(name, **kw))
+        return (root or self.d).find_elements(By.CSS_SELECTOR, sel(hook, **kw))
 
-    def wait(self, name, timeout=30, visible=False, **kw):
+    def wait(self, hook, timeout=30, visible=False, **kw):
         """Waits for the first element a hook names; returns it."""
         def found():
-            els = self.q(name, **kw)
+            els = self.q(hook, **kw)
             if visible:
                 els = [e for e in els if e.is_displayed()]
             return els[0] if els else None
-        return wait_for(found, "an element %s (%s)" % (name, sel(name, **kw)), timeout=timeout, interval=0.1)
+        return wait_for(found, "an element %s (%s)" % (hook, sel(hook, **kw)), timeout=timeout, interval=0.1)
 
-    def wait_attr(self, name, attr, values, timeout=30, **kw):
+    def wait_attr(self, hook, attr, values, timeout=30, **kw):
         """Waits until the hook's element has attr in values; returns it."""
         def match():
-            for e in self.q(name, **kw):
+            for e in self.q(hook, **kw):
                 if e.get_attribute(attr) in values:
                     return e
             return None
-        return wait_for(match, "%s with %s in %s" % (sel(name, **kw), attr, values), timeout=timeout, interval=0.1)
+        return wait_for(match, "%s with %s in %s" % (sel(hook, **kw), attr, values), timeout=timeout, interval=0.1)
+
+    def act(self, css, do, what):
+        """Finds css and does do(element), again if a live refresh
+        replaced the element meanwhile (bounded)."""
+        from selenium.common.exceptions import StaleElementReferenceException
+        from selenium.webdriver.common.by import By
+
+        def once():
+            try:
+                els = self.d.find_elements(By.CSS_SELECTOR, css)
+                if not els:
+                    return None
+                do(els[0])
+                return True
+            except StaleElementReferenceException:
+                return None
+        return wait_for(once, what, interval=0.1)
+
+    def css(self, *parts):
+        """A descendant selector of hooks: css(("review_item", {"n": 3}), ("review_validate", {}))."""
+        return " ".join(sel(h, **kw) for h, kw in parts)
 
     def js(self, script, *args):
         return self.d.execute_script(script, *args)
@@ -158,6 +179,10 @@ def has_arabic(text):
 
 def run(build):
     shots = os.path.join(os.path.abspath(build), "tests", "web", "screenshots")
+    if os.path.isdir(shots):  # this run's screenshots only (an old failure.png would mislead)
+        for f in os.listdir(shots):
+            if f.endswith(".png"):
+                os.unlink(os.path.join(shots, f))
     with Cluster(build, "browser", fixed_ports=True) as c:
         step("world: a broker (fixed ports, for its restart), agents COORD MJ MS, their consoles")
         agents = world(c, extra_recs=1)
@@ -197,6 +222,8 @@ def ministry_steps(c, p, ar_catalog, mj_url, ms_url):
     p.wait("mine_row_rec", rec=R_MJ)
     p.wait("mine_row_rec", rec=R_AR)
     check(not p.q("mine_row_rec", rec=R_MS), "MS's recommendation not in MJ's list")
+    row = p.js("return arguments[0].textContent;", p.q("mine_row_rec", rec=R_MJ)[0])
+    check("Recommandation de test" in row, "the list shows the French text on a French page", row)
     check(p.js("return document.documentElement.lang;") == "fr", "French page (Accept-Language fr)")
     check(p.js("return document.documentElement.dir;") in ("ltr", ""), "ltr")
     p.shot("mine-fr")
@@ -385,14 +412,17 @@ def coordinator_steps(c, p, ar_catalog):
     ids = {x["rec"]: x["id"] for x in wait_for(lambda: len(c.reports(state="submitted")) >= 2 and
                                                c.reports(state="submitted"), "two submitted reports")}
     p.go(hooks.REVIEW)
-    one = p.wait("review_item", n=ids["T/BR:1"])
+    p.wait("review_item", n=ids["T/BR:1"])
+    p.wait("review_item", n=ids["T/BR:2"])
     p.shot("queue-fr")
-    p.q("review_validate", root=one)[0].click()
-    p.wait_attr("review_result", "data-state", ("delivered", "queued"), timeout=20)
+    p.act(p.css(("review_item", {"n": ids["T/BR:1"]}), ("review_validate", {})), lambda e: e.click(),
+          "click validate on report %d" % ids["T/BR:1"])
     wait_for(lambda: c.reports(rec="T/BR:1")[0]["state"] == "validated", "validated at the broker")
-    two = p.wait("review_item", n=ids["T/BR:2"])
-    p.q("review_reason", root=two)[0].send_keys("Joindre les preuves.")
-    p.q("review_return", root=two)[0].click()
+    # the queue refreshes live: the validated report leaves it
+    wait_for(lambda: not p.q("review_item", n=ids["T/BR:1"]), "report %d gone from the queue" % ids["T/BR:1"])
+    two = p.css(("review_item", {"n": ids["T/BR:2"]}))
+    p.act(two + " " + sel("review_reason"), lambda e: e.send_keys("Joindre les preuves."), "type the reason")
+    p.act(two + " " + sel("review_return"), lambda e: e.click(), "click return")
     wait_for(lambda: c.reports(rec="T/BR:2")[0]["state"] == "returned", "returned at the broker")
     check(c.reports(rec="T/BR:2")[0].get("reason") == "Joindre les preuves.", "the reason", c.reports(rec="T/BR:2"))
 

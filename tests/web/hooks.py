@@ -44,6 +44,15 @@ def ASSIGN(rec_id):
     return route("assign", rec=rec_id)
 
 
+def view_of(r):
+    """The view a route renders (main's data-view once it is there): the
+    route's name, except #/rec/ID/report, the report form ("report")."""
+    parts = r[2:].split("?")[0].split("/")
+    if parts[0] == "rec" and len(parts) > 2 and parts[2] == "report":
+        return "report"
+    return parts[0]
+
+
 # CSS selectors. {rec} / {n} / {name} are filled by the helpers below.
 SEL = {
     # login page
@@ -96,10 +105,10 @@ SEL = {
 }
 
 
-def sel(name, **kw):
-    """The selector name, with {rec} etc. filled (values quoted for CSS
-    attribute strings)."""
-    s = SEL[name]
+def sel(hook, **kw):
+    """The selector of a hook, with {rec}, {name}... filled from kw (values
+    quoted for CSS attribute strings)."""
+    s = SEL[hook]
     for k, v in kw.items():
         s = s.replace("{" + k + "}", str(v).replace("\\", "\\\\").replace('"', '\\"'))
     return s
