@@ -30,15 +30,16 @@ XSS = '<script>alert(1)</script> "onmouseover="alert(1) <img src=x onerror=alert
 R_LATE = "T/0:4.4"  # assigned to MJ, then taken away while its form is open
 
 
-def browser(lang="fr-FR"):
-    """A headless Chromium 1280x900 whose Accept-Language is lang."""
+def browser(lang="fr-FR", extra=()):
+    """A headless Chromium 1280x900 whose Accept-Language is lang; extra:
+    more Chromium flags."""
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
     o = Options()
     o.binary_location = "/usr/bin/chromium"
     for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-              "--window-size=1280,900", "--lang=" + lang, "--no-first-run", "--disable-extensions"):
+              "--window-size=1280,900", "--lang=" + lang, "--no-first-run", "--disable-extensions") + tuple(extra):
         o.add_argument(a)
     o.add_experimental_option("prefs", {"intl.accept_languages": lang})
     o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
@@ -59,11 +60,17 @@ class Page:
         self.loaded = False
 
     def go(self, route, reload=False):
-        """Opens route (#/...). The first time, or with reload, a real
-        navigation; after, a hash change, as a click on a link does."""
-        if reload or not self.loaded or not self.d.current_url.startswith(self.url):
+        """Opens route (#/...). The first time a navigation; with reload,
+        the page loaded again (location.reload(): a get of the same
+        document with another fragment would only change the hash); else
+        a hash change, as a click on a link does."""
+        if not self.loaded or not self.d.current_url.startswith(self.url):
             self.d.get(self.url + route)
             self.loaded = True
+        elif reload:
+            self.js("window.__nmirf_reloading = 1; location.hash = arguments[0]; location.reload();", route)
+            wait_for(lambda: self.js("return document.readyState === 'complete' && !window.__nmirf_reloading;"),
+                     "the page loaded again")
         else:
             self.d.execute_script("location.hash = arguments[0];", route)
         view = hooks.view_of(route)
@@ -112,6 +119,15 @@ class Page:
             except StaleElementReferenceException:
                 return None
         return wait_for(once, what, interval=0.1)
+
+    def read(self, css, what):
+        """Reads the first element css selects in one script (a live
+        refresh cannot replace it between two reads): {text, lang,
+        children, html}; waits for it."""
+        return wait_for(lambda: self.js(
+            "const e = document.querySelector(arguments[0]);"
+            "return e && {text: e.textContent, lang: e.getAttribute('lang'), children: e.children.length,"
+            "             html: e.outerHTML.slice(0, 400)};", css), what, interval=0.1)
 
     def css(self, *parts):
         """A descendant selector of hooks: css(("review_item", {"n": 3}), ("review_validate", {}))."""
@@ -239,7 +255,7 @@ def ministry_steps(c, p, ar_catalog, mj_url, ms_url):
 
     step("the recommendation page (fr): its text, its status")
     p.go(hooks.REC(R_MJ))
-    t = p.wait("rec_text").text
+    t = p.read(sel("rec_text"), "the recommendation's text")["text"]
     check("Recommandation de test" in t, "the French text shown", t)
     p.shot("rec-fr")
 
@@ -267,10 +283,9 @@ def ministry_steps(c, p, ar_catalog, mj_url, ms_url):
     step("the narrative is shown as text: no alert, no element made from it")
     p.go(hooks.REC(R_MJ))
     p.guard_alerts()
-    item = p.wait("report_item", n=rid)
-    narr = p.q("report_narrative", root=item)[0]
-    check(narr.text.strip() == XSS.strip(), "the narrative's text as written", narr.text)
-    check(p.js("return arguments[0].children.length;", narr) == 0, "no element inside the narrative")
+    narr = p.read(p.css(("report_item", {"n": rid}), ("report_narrative", {})), "report %d's narrative" % rid)
+    check(narr["text"].strip() == XSS.strip(), "the narrative's text as written", narr)
+    check(narr["children"] == 0, "no element inside the narrative", narr)
     check(p.js("return document.querySelectorAll('[onmouseover],[onerror]').length;") == 0, "no handler attribute")
     check(p.js("return Array.from(document.scripts).filter(s => s.text.indexOf('alert(1)') >= 0).length;") == 0,
           "no script made")
@@ -328,13 +343,12 @@ def ministry_steps(c, p, ar_catalog, mj_url, ms_url):
     p.wait("mine_row_rec", rec=R_MJ)
     p.shot("mine-ar")
     p.go(hooks.REC(R_MJ))
-    t = p.wait("rec_text")
-    check(t.get_attribute("lang") == "fr" and "Recommandation de test" in t.text, "French fallback, lang=fr",
-          t.get_attribute("outerHTML")[:300])
+    t = p.read(sel("rec_text"), "the recommendation's text")
+    check(t["lang"] == "fr" and "Recommandation de test" in t["text"], "French fallback, lang=fr", t)
     p.shot("rec-ar")
     p.go(hooks.REC(R_AR))
-    t = p.wait("rec_text")
-    check(has_arabic(t.text) and t.get_attribute("lang") in (None, "", "ar"), "the Arabic text", t.text)
+    t = p.read(sel("rec_text"), "the recommendation's text")
+    check(has_arabic(t["text"]) and t["lang"] in (None, "", "ar"), "the Arabic text", t)
     p.go(hooks.REPORT_FORM(R_AR))
     p.wait("form_narrative")
     p.shot("report-ar")
