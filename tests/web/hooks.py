@@ -2,10 +2,9 @@
 one place: the routes (hash paths) and the stable hooks (data-test
 attributes, ids) of client/web/static/ that docs/WEB.md section 5 lists.
 
-When a page changes a hook, change it here and nowhere else. A hook
-marked "assumed" is one these tests need that the section did not list
-when they were written: the pages must give it, or this file must follow
-what they give.
+When a page changes a hook, change it here and nowhere else. The hooks
+are those the pages (app.js, views.js, coord.js) gave when these tests
+were written against them; section 5 of docs/WEB.md is to list the same.
 """
 
 import urllib.parse
