@@ -5,7 +5,10 @@
 # ministry's agent notifies it at once), reported on through the agent, and
 # validated, measures with an indicator, deadline reminders, status
 # statistics and a self-contained HTML report, and every change arriving as
-# a numbered event.
+# a numbered event. The coordinator runs an agent too, and each agent has
+# its console in the browser (nmirf-web, docs/WEB.md) with a demo account;
+# when run from a terminal the demo prints their addresses and logins and
+# keeps them running until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -16,9 +19,9 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 
 work=$(mktemp -d /tmp/nmirf-demo.XXXXXX)
-broker_pid="" follow_pid="" agent_pids="" watch_pids=""
+broker_pid="" follow_pid="" agent_pids="" watch_pids="" web_pids=""
 cleanup() {
-    for p in $watch_pids $agent_pids; do kill "$p" 2>/dev/null || true; done
+    for p in $web_pids $watch_pids $agent_pids; do kill "$p" 2>/dev/null || true; done
     [ -n "$follow_pid" ] && kill "$follow_pid" 2>/dev/null || true
     [ -n "$broker_pid" ] && kill "$broker_pid" 2>/dev/null && wait "$broker_pid" 2>/dev/null || true
     echo
@@ -73,6 +76,43 @@ for m in MJ MS; do
 done
 sleep 0.5
 echo "agents running: $work/agent-MJ, $work/agent-MS (logs: $work/agent-*.log)"
+
+say "The coordinator runs an agent too (its key, its replica), for its console"
+"$repo/build/client/agent/nmirf-agent" -k "$COORD" -S "$NMIRF_SERVER_KEY" -d "$work/agent-COORD" \
+    -b "$NMIRF_BROKER" -e "$NMIRF_EVENTS" 2>"$work/agent-COORD.log" &
+agent_pids="$agent_pids $!"
+for _ in $(seq 50); do [ -S "$work/agent-COORD/agent.sock" ] && break; sleep 0.1; done
+
+# The consoles: one nmirf-web beside each agent, on a free loopback port
+# (it writes its address to AGENT_DIR/web/endpoint), each with a demo
+# account whose password is made now and printed at the end.
+web="$repo/build/client/web/nmirf-web"
+consoles=""
+if [ -x "$web" ]; then
+    say "Each agent gets its console in the browser (nmirf-web) and a demo account"
+    sleep 0.5 # the agents load their replica (a console asks its agent who it is)
+    for pair in MJ:mj:editor MS:ms:editor COORD:coord:coordinator; do
+        IFS=: read -r m user role <<<"$pair"
+        pass=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+        printf '$ %s\n' "nmirf-web -a $work/agent-$m user add $user --role $role   # password on stdin" >&2
+        added=""
+        for _ in $(seq 50); do
+            if printf '%s\n' "$pass" | "$web" -a "$work/agent-$m" user add "$user" --role "$role" \
+                >/dev/null 2>"$work/web-$m-user.err"; then
+                added=1
+                break
+            fi
+            sleep 0.2 # the agent's replica may not know its entity yet
+        done
+        [ -n "$added" ] || cat "$work/web-$m-user.err" >&2
+        "$web" -a "$work/agent-$m" --listen 127.0.0.1:0 2>"$work/web-$m.log" &
+        web_pids="$web_pids $!"
+        for _ in $(seq 50); do [ -s "$work/agent-$m/web/endpoint" ] && break; sleep 0.1; done
+        consoles="$consoles $m:$user:$pass"
+    done
+else
+    echo "(no $web: the consoles are not built; the demo goes on without them)"
+fi
 
 say "The coordinator imports sample recommendations (UPR, treaty bodies, a special procedure)"
 run nmirf -k "$COORD" rec import data/samples/recs.json
@@ -144,9 +184,30 @@ ls -l "$work"/report-*.html
 say "The event log: every change, numbered without gaps"
 run nmirf -k "$COORD" events
 
+if [ -n "$consoles" ]; then
+    say "The consoles (nmirf-web): open them in a browser"
+    printf '  %-6s %-32s %-8s %s\n' agent address login password
+    for c in $consoles; do
+        IFS=: read -r m user pass <<<"$c"
+        printf '  %-6s %-32s %-8s %s\n' "$m" "$(cat "$work/agent-$m/web/endpoint")" "$user" "$pass"
+    done
+    echo "  (logs: $work/web-*.log; accounts: nmirf-web -a $work/agent-MJ user list)"
+    # From a terminal (not in CI) the demo waits here: background jobs of
+    # a script ignore SIGINT, so Ctrl-C ends the wait and nothing else,
+    # and the demo then stops everything as below.
+    if [ -t 0 ] && [ -t 1 ] && [ -z "${CI:-}" ]; then
+        echo
+        echo "The demo keeps running; Ctrl-C stops it."
+        stop_wait=""
+        trap 'stop_wait=1' INT
+        while [ -z "$stop_wait" ]; do sleep 1 || true; done
+        trap - INT
+    fi
+fi
+
 say "Stop everything: the broker signs a checkpoint of its log head as it stops"
-for p in $watch_pids $agent_pids $follow_pid; do kill "$p" 2>/dev/null || true; done
-watch_pids="" agent_pids="" follow_pid=""
+for p in $web_pids $watch_pids $agent_pids $follow_pid; do kill "$p" 2>/dev/null || true; done
+web_pids="" watch_pids="" agent_pids="" follow_pid=""
 kill "$broker_pid" && wait "$broker_pid" || true
 broker_pid=""
 tail -n 2 "$work/nmirfd.log"
