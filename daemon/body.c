@@ -33,7 +33,7 @@ s_refuse(op_ctx_t *ctx, const nmirf_fail_t *fail, const char *what)
     case NMIRF_FAIL_MISSING:
         return op_refuse(ctx, bad, "field '%s' is required", key);
     case NMIRF_FAIL_TYPE:
-        switch (fail->field->type) {
+        switch (fail->item ? NMIRF_FIELD_STR : fail->field->type) {
         case NMIRF_FIELD_UINT:
             return op_refuse(ctx, bad, "field '%s' must be an unsigned integer", key);
         case NMIRF_FIELD_STR_LIST:

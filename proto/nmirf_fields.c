@@ -114,6 +114,20 @@ s_str(const nmirf_field_t *f, const nmirf_field_t *in, const msgpack_object *v,
     }
 }
 
+/* An item of f's list or a value of its text map: a string of f's key
+   and limit. */
+static nmirf_fail_reason_t
+s_item(const nmirf_field_t *f, const msgpack_object *v, unsigned flags,
+       nmirf_fail_t *fail)
+{
+    const nmirf_field_t row = {f->key, NMIRF_FIELD_STR, true, f->max, NULL};
+    if (!s_str(&row, NULL, v, flags, fail))
+        return NMIRF_FAIL_NONE;
+    fail->field = f; /* not the local row: the failure outlives it */
+    fail->item = true;
+    return fail->reason;
+}
+
 /* The keys of map: each a string, known (to table, or to set when table
    is NULL), given once. Reports each bad key to cb (all of them while cb
    says so); in is the row holding map. Returns the failures reported,
@@ -166,11 +180,8 @@ static bool
 s_first(const nmirf_fail_t *fail, void *arg)
 {
     nmirf_fail_t *to = arg;
-    if (to != fail) {
+    if (to != fail)
         *to = *fail;
-        if (fail->field == &fail->item) /* the row stored in the failure */
-            to->field = &to->item;
-    }
     return false;
 }
 
@@ -256,9 +267,6 @@ nmirf_field_check(const nmirf_field_t *f, const msgpack_object *v, unsigned flag
         v = NULL;
     if (!v)
         return f->required ? s_fail(fail, NMIRF_FAIL_MISSING, f, NULL) : NMIRF_FAIL_NONE;
-    /* An item of a list, a value of a text map: a string of the row's
-       key and limit. */
-    fail->item = (nmirf_field_t){f->key, NMIRF_FIELD_STR, true, f->max, NULL};
     bool stop = false;
     switch (f->type) {
     case NMIRF_FIELD_STR:
@@ -281,7 +289,7 @@ nmirf_field_check(const nmirf_field_t *f, const msgpack_object *v, unsigned flag
             return s_fail(fail, NMIRF_FAIL_TOO_MANY, f, NULL);
         }
         for (uint32_t i = 0; i < v->via.array.size; i++)
-            if (s_str(&fail->item, f, &v->via.array.ptr[i], flags, fail))
+            if (s_item(f, &v->via.array.ptr[i], flags, fail))
                 return fail->reason;
         return NMIRF_FAIL_NONE;
     case NMIRF_FIELD_LANGS:
@@ -290,7 +298,7 @@ nmirf_field_check(const nmirf_field_t *f, const msgpack_object *v, unsigned flag
         if (s_keys(v, NULL, &nmirf_langs, f, fail, s_first, fail, &stop))
             return fail->reason;
         for (uint32_t i = 0; i < v->via.map.size; i++)
-            if (s_str(&fail->item, f, &v->via.map.ptr[i].val, flags, fail))
+            if (s_item(f, &v->via.map.ptr[i].val, flags, fail))
                 return fail->reason;
         return NMIRF_FAIL_NONE;
     case NMIRF_FIELD_NUMBER:

@@ -56,20 +56,20 @@ typedef enum {
 typedef struct {
     nmirf_fail_reason_t reason;
     /* The row the failing value was checked against; NULL when a map
-       itself failed (NOT_MAP, KEY_TYPE, UNKNOWN, REPEATED). An item of a
-       list or a value of a text map is checked against a row of its own,
-       item: a string row with the list's key and limit. */
+       itself failed (NOT_MAP, KEY_TYPE, UNKNOWN, REPEATED). */
     const nmirf_field_t *field;
-    /* The row whose value holds the failing map, item or value (a list,
-       a text map, a list of points); NULL at the top of the body. */
+    /* True if the failing value is an item of field's list or a value of
+       its text map: a string, checked as one of field's key and limit. */
+    bool item;
+    /* The row whose value holds the failing map or point field (a text
+       map's, a list of points'); NULL at the top of the body. */
     const nmirf_field_t *in;
     const char *key; /* the key to name: field's, or the key as given */
     size_t keylen;
-    const char *value;  /* the string that failed (NOT_IN_SET, BAD_DATE, */
-    size_t len;         /* BAD_ID, DUP_DATE), else NULL */
-    size_t size;        /* bytes (TOO_LONG) or items (TOO_MANY) given */
-    size_t limit;       /* bytes or items allowed; a bin's length (TYPE) */
-    nmirf_field_t item; /* storage for field, for an item or a value */
+    const char *value; /* the string that failed (NOT_IN_SET, BAD_DATE, */
+    size_t len;        /* BAD_ID, DUP_DATE), else NULL */
+    size_t size;       /* bytes (TOO_LONG) or items (TOO_MANY) given */
+    size_t limit;      /* bytes or items allowed; a bin's length (TYPE) */
 } nmirf_fail_t;
 
 /* Flags of a check. */

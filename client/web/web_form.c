@@ -120,7 +120,7 @@ static bool
 s_on_fail(const nmirf_fail_t *fail, void *arg)
 {
     s_check_t *c = arg;
-    char name[128], key[64];
+    char name[128], key[128];
     if (fail->in)
         snprintf(key, sizeof key, "%s", fail->in->key);
     else if (fail->key)
