@@ -225,10 +225,10 @@ s_number(const nmirf_field_t *f, const nmirf_field_t *in, const msgpack_object *
                : s_fail(fail, NMIRF_FAIL_NOT_NUMBER, f, in);
 }
 
-/* A list of points [{date, value}], dates unique. */
+/* A list of f (a list of strings or of points): an array of at most
+   NMIRF_LIST_MAX items. */
 static nmirf_fail_reason_t
-s_points(const nmirf_field_t *f, const msgpack_object *v, unsigned flags,
-         nmirf_fail_t *fail)
+s_list(const nmirf_field_t *f, const msgpack_object *v, unsigned flags, nmirf_fail_t *fail)
 {
     if (v->type != MSGPACK_OBJECT_ARRAY)
         return s_fail(fail, NMIRF_FAIL_TYPE, f, NULL);
@@ -237,6 +237,16 @@ s_points(const nmirf_field_t *f, const msgpack_object *v, unsigned flags,
         fail->limit = NMIRF_LIST_MAX;
         return s_fail(fail, NMIRF_FAIL_TOO_MANY, f, NULL);
     }
+    return NMIRF_FAIL_NONE;
+}
+
+/* A list of points [{date, value}], dates unique. */
+static nmirf_fail_reason_t
+s_points(const nmirf_field_t *f, const msgpack_object *v, unsigned flags,
+         nmirf_fail_t *fail)
+{
+    if (s_list(f, v, flags, fail))
+        return fail->reason;
     for (uint32_t i = 0; i < v->via.array.size; i++) {
         const msgpack_object *p = &v->via.array.ptr[i];
         if (p->type != MSGPACK_OBJECT_MAP)
@@ -281,13 +291,8 @@ nmirf_field_check(const nmirf_field_t *f, const msgpack_object *v, unsigned flag
                    ? NMIRF_FAIL_NONE
                    : s_fail(fail, NMIRF_FAIL_TYPE, f, NULL);
     case NMIRF_FIELD_STR_LIST:
-        if (v->type != MSGPACK_OBJECT_ARRAY)
-            return s_fail(fail, NMIRF_FAIL_TYPE, f, NULL);
-        if (v->via.array.size > NMIRF_LIST_MAX && !(flags & NMIRF_CHECK_NO_LIMITS)) {
-            fail->size = v->via.array.size;
-            fail->limit = NMIRF_LIST_MAX;
-            return s_fail(fail, NMIRF_FAIL_TOO_MANY, f, NULL);
-        }
+        if (s_list(f, v, flags, fail))
+            return fail->reason;
         for (uint32_t i = 0; i < v->via.array.size; i++)
             if (s_item(f, &v->via.array.ptr[i], flags, fail))
                 return fail->reason;
