@@ -2,7 +2,8 @@
     msgpack value: what the broker, the agent's control codec and the
     console check every body with.
 
-    The input is unpacked as one msgpack value; it, and each map in a list
+    The input is unpacked as one checked msgpack value (nmirf_mp_unpack);
+    it, and each map in a list
     among its values (a rec.import's recommendations), are checked against
     every field table of the schema, with and without limits. Beyond the
     sanitizers it checks: the first failure is the first one a full check
@@ -90,9 +91,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     msgpack_zone zone;
     msgpack_zone_init(&zone, 2048);
     msgpack_object o;
-    size_t off = 0;
-    if (msgpack_unpack((const char *)data, size, &off, &zone, &o) ==
-        MSGPACK_UNPACK_SUCCESS) {
+    /* Checked first, as the broker and the agent unpack what they read:
+       msgpack-c alone would allocate what any header claims. */
+    if (nmirf_mp_unpack(data, size, &zone, &o, NULL, 0) == NMIRF_OK) {
         for (size_t t = 0; t < sizeof s_tables / sizeof s_tables[0]; t++) {
             s_check(s_tables[t], &o);
             if (o.type != MSGPACK_OBJECT_MAP)
