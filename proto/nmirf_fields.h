@@ -19,8 +19,8 @@
     each item's keys, date and value, then a date given twice.
 
     Nothing is allocated: a failure borrows from the table and from the
-    msgpack object checked, and lives as long as both. Safe from any
-    thread.
+    msgpack object checked, and lives as long as both; it may be copied.
+    Safe from any thread.
 */
 #ifndef NMIRF_FIELDS_H
 #define NMIRF_FIELDS_H
@@ -55,7 +55,8 @@ typedef enum {
 /* One failure. */
 typedef struct {
     nmirf_fail_reason_t reason;
-    /* The row the failing value was checked against; NULL when a map
+    /* The row the failing value was checked against (a point's date and
+       value have rows of the checker's own, static); NULL when a map
        itself failed (NOT_MAP, KEY_TYPE, UNKNOWN, REPEATED). */
     const nmirf_field_t *field;
     /* True if the failing value is an item of field's list or a value of
