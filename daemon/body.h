@@ -1,7 +1,9 @@
 /*  body - typed, checked reads of request body fields.
 
-    Every reader refuses with bad_request (or too_large) and a message that
-    names the field. Strings are already known to be valid UTF-8 (the
+    Every reader checks with proto's one field checker (nmirf_fields.h),
+    the one the agent's control codec and the console's forms use too, and
+    words its failure as the broker's refusal: bad_request (or too_large)
+    and a message that names the field. Strings are already known to be valid UTF-8 (the
     envelope check covers the whole frame). Each returns 0, or -1 with the
     refusal set in ctx.
 */
@@ -64,9 +66,6 @@ int body_points(op_ctx_t *ctx, const msgpack_object *map, const char *key,
 /* A bin of exactly len bytes. */
 int body_bin(op_ctx_t *ctx, const msgpack_object *map, const char *key, size_t len,
              const uint8_t **out);
-
-/* Membership of a NULL-terminated value set. */
-bool body_in(strv_t s, const char *const *values);
 
 /* Checks map against a field table of the schema: no key it does not
    name (body_only), then each field in the table's order with the reader

@@ -182,16 +182,14 @@ op_report_submit(op_ctx_t *ctx)
 static int
 s_decide(op_ctx_t *ctx, bool validate)
 {
-    static const char *const allowed_validate[] = {"report", NULL};
-    static const char *const allowed_return[] = {"report", "reason", NULL};
     const msgpack_object *body = &ctx->env->body;
-    uint64_t id;
-    bool present;
-    strv_t reason = {NULL, 0};
-    if (body_only(ctx, body, validate ? allowed_validate : allowed_return, "body") ||
-        body_uint(ctx, body, "report", true, &id, &present) ||
-        (!validate && body_str(ctx, body, "reason", true, NMIRF_TEXT_MAX, &reason)))
+    if (body_fields(ctx, body,
+                    validate ? &nmirf_fields_report_validate
+                             : &nmirf_fields_report_return,
+                    "body"))
         return -1;
+    uint64_t id = body_get(body, "report")->via.u64;
+    strv_t reason = body_sv(body, "reason");
     if (op_need_coordinator(ctx))
         return -1;
     uint8_t key[8];

@@ -1,8 +1,8 @@
 /*  nmirf_control - the agent's control protocol, version 1 (CONTROL.md). */
 #include "nmirf_control.h"
+#include "nmirf_fields.h"
 #include "nmirf_mp.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,165 +296,36 @@ s_rec_id(const char *op, const msgpack_object *v, char out[NMIRF_REC_ID_MAX + 1]
 
 /* --- a write's body against its field table (nmirf_schema.h) --------- */
 
-/* True if the n bytes at p are all in the byte class of an id: entity
-   ids [A-Z0-9_-], recommendation ids [A-Za-z0-9._/:-] (PROTOCOL.md
-   section 6). */
-static bool
-s_id_chars(const char *p, size_t n, bool rec)
-{
-    for (size_t i = 0; i < n; i++) {
-        char c = p[i];
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                  c == '-' ||
-                  (rec && ((c >= 'a' && c <= 'z') || c == '.' || c == '/' || c == ':'));
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
-/* A non-empty str without NUL. Its length is not judged here: the
-   lengths are the broker's to refuse (too_large), and a body too large
-   for the broker's envelope is refused by the outbox (`storage`, CONTROL.md
-   section 5) as it always was. */
-static nmirf_code_t
-s_field_str(const msgpack_object *v)
-{
-    return v->type == MSGPACK_OBJECT_STR && v->via.str.size > 0 &&
-                   !memchr(v->via.str.ptr, 0, v->via.str.size)
-               ? NMIRF_OK
-               : NMIRF_E_BAD_REQUEST;
-}
-
-/* A number as the broker takes one: finite, |v| <= NMIRF_NUMBER_MAX. */
-static bool
-s_field_number(const msgpack_object *v)
-{
-    double d;
-    if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-        d = (double)v->via.u64;
-    else if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-        d = (double)v->via.i64;
-    else if (v->type == MSGPACK_OBJECT_FLOAT32 || v->type == MSGPACK_OBJECT_FLOAT64)
-        d = v->via.f64;
-    else
-        return false;
-    return isfinite(d) && fabs(d) <= NMIRF_NUMBER_MAX;
-}
-
-/* One field's value (not nil) as its type says. */
-static nmirf_code_t
-s_field_value(const nmirf_field_t *f, const msgpack_object *v)
-{
-    switch (f->type) {
-    case NMIRF_FIELD_STR:
-        return s_field_str(v);
-    case NMIRF_FIELD_LINE:
-        return v->type == MSGPACK_OBJECT_STR && nmirf_line_valid(v->via.str.ptr, v->via.str.size)
-                   ? NMIRF_OK
-                   : NMIRF_E_BAD_REQUEST;
-    case NMIRF_FIELD_ENUM:
-        return v->type == MSGPACK_OBJECT_STR &&
-                       nmirf_valueset_find(f->set, v->via.str.ptr, v->via.str.size) >= 0
-                   ? NMIRF_OK
-                   : NMIRF_E_BAD_REQUEST;
-    case NMIRF_FIELD_DATE:
-        return v->type == MSGPACK_OBJECT_STR &&
-                       nmirf_date_valid(v->via.str.ptr, v->via.str.size)
-                   ? NMIRF_OK
-                   : NMIRF_E_BAD_REQUEST;
-    case NMIRF_FIELD_REC_ID:
-    case NMIRF_FIELD_ENTITY_ID: {
-        nmirf_code_t c = s_field_str(v);
-        if (c == NMIRF_OK &&
-            !s_id_chars(v->via.str.ptr, v->via.str.size, f->type == NMIRF_FIELD_REC_ID))
-            c = NMIRF_E_BAD_REQUEST;
-        return c;
-    }
-    case NMIRF_FIELD_UINT:
-        return v->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? NMIRF_OK
-                                                          : NMIRF_E_BAD_REQUEST;
-    case NMIRF_FIELD_STR_LIST:
-        if (v->type != MSGPACK_OBJECT_ARRAY)
-            return NMIRF_E_BAD_REQUEST;
-        for (uint32_t i = 0; i < v->via.array.size; i++) {
-            nmirf_code_t c = s_field_str(&v->via.array.ptr[i]);
-            if (c != NMIRF_OK)
-                return c;
-        }
-        return NMIRF_OK;
-    case NMIRF_FIELD_LANGS:
-        if (v->type != MSGPACK_OBJECT_MAP)
-            return NMIRF_E_BAD_REQUEST;
-        for (uint32_t i = 0; i < v->via.map.size; i++) {
-            const msgpack_object *k = &v->via.map.ptr[i].key;
-            if (k->type != MSGPACK_OBJECT_STR ||
-                nmirf_valueset_find(&nmirf_langs, k->via.str.ptr, k->via.str.size) < 0)
-                return NMIRF_E_BAD_REQUEST;
-            nmirf_code_t c = s_field_str(&v->via.map.ptr[i].val);
-            if (c != NMIRF_OK)
-                return c;
-        }
-        return NMIRF_OK;
-    case NMIRF_FIELD_NUMBER:
-        return s_field_number(v) ? NMIRF_OK : NMIRF_E_BAD_REQUEST;
-    case NMIRF_FIELD_POINTS:
-        /* Its shape: maps {date, value}; the broker checks their number
-           and that the dates are unique. */
-        if (v->type != MSGPACK_OBJECT_ARRAY)
-            return NMIRF_E_BAD_REQUEST;
-        for (uint32_t i = 0; i < v->via.array.size; i++) {
-            const msgpack_object *p = &v->via.array.ptr[i];
-            const msgpack_object *d = nmirf_mp_get(p, "date");
-            const msgpack_object *x = nmirf_mp_get(p, "value");
-            if (p->type != MSGPACK_OBJECT_MAP || p->via.map.size != 2 || !d ||
-                d->type != MSGPACK_OBJECT_STR ||
-                !nmirf_date_valid(d->via.str.ptr, d->via.str.size) || !x ||
-                !s_field_number(x))
-                return NMIRF_E_BAD_REQUEST;
-        }
-        return NMIRF_OK;
-    case NMIRF_FIELD_BIN:
-        return v->type == MSGPACK_OBJECT_BIN && v->via.bin.size == f->max
-                   ? NMIRF_OK
-                   : NMIRF_E_BAD_REQUEST;
-    }
-    return NMIRF_E_BAD_REQUEST;
-}
-
-/* Checks body (a map) against fields as the broker would (daemon/body.c:
-   no unknown key, every required field present, each value's type, value
-   set, id and date syntax), so that a write the broker would refuse for
-   its shape is refused at once and never sits in the outbox. Lengths and
-   counts are left to the broker (s_field_str). */
+/* Checks body (a map) against fields with the broker's own checker
+   (nmirf_fields.h): no unknown or repeated key, every required field
+   present, each value's type, value set, id and date syntax, so that a
+   write the broker would refuse for its shape is refused at once and
+   never sits in the outbox. Lengths and counts are left to the broker
+   (NMIRF_CHECK_NO_LIMITS): it refuses them too_large. */
 static nmirf_code_t
 s_fields_check(const nmirf_fields_t *fields, const msgpack_object *body, char *why,
                size_t whylen)
 {
-    for (uint32_t i = 0; i < body->via.map.size; i++) {
-        const msgpack_object *k = &body->via.map.ptr[i].key;
-        char key[64];
-        if (nmirf_mp_strcpy(k, key, sizeof key) || !nmirf_fields_find(fields, key)) {
-            WHY("submit: %s: unknown field in body", fields->name);
-            return NMIRF_E_BAD_REQUEST;
-        }
+    nmirf_fail_t fail;
+    if (!nmirf_fields_first(fields, body, NMIRF_CHECK_NO_LIMITS, &fail))
+        return NMIRF_OK;
+    switch (fail.reason) {
+    case NMIRF_FAIL_KEY_TYPE:
+    case NMIRF_FAIL_UNKNOWN:
+        WHY("submit: %s: unknown field in body", fields->name);
+        break;
+    case NMIRF_FAIL_REPEATED:
+        WHY("submit: %s: %.*s is given twice", fields->name, (int)fail.keylen, fail.key);
+        break;
+    case NMIRF_FAIL_MISSING:
+        WHY("submit: %s: %s is missing", fields->name, fail.key);
+        break;
+    default:
+        WHY("submit: %s: %s has the wrong type or value", fields->name,
+            fail.in ? fail.in->key : fail.key);
+        break;
     }
-    for (int i = 0; i < fields->count; i++) {
-        const nmirf_field_t *f = &fields->fields[i];
-        const msgpack_object *v = nmirf_mp_get(body, f->key);
-        if (!v || v->type == MSGPACK_OBJECT_NIL) {
-            if (!f->required)
-                continue;
-            WHY("submit: %s: %s is missing", fields->name, f->key);
-            return NMIRF_E_BAD_REQUEST;
-        }
-        nmirf_code_t c = s_field_value(f, v);
-        if (c != NMIRF_OK) {
-            WHY("submit: %s: %s has the wrong type or value", fields->name, f->key);
-            return c;
-        }
-    }
-    return NMIRF_OK;
+    return NMIRF_E_BAD_REQUEST;
 }
 
 /* submit {op, body, id?, wait_ms?}. */
@@ -766,8 +637,10 @@ s_report_list(const msgpack_object *body, nmirf_ctl_report_list_t *l, char *why,
                 WHY("report.list: entity is longer than %d bytes", NMIRF_ENTITY_ID_MAX);
                 return NMIRF_E_TOO_LARGE;
             }
-            if (v->type != MSGPACK_OBJECT_STR || v->via.str.size == 0 ||
-                !s_id_chars(v->via.str.ptr, v->via.str.size, false)) {
+            static const nmirf_field_t id = {"entity", NMIRF_FIELD_ENTITY_ID, true,
+                                             NMIRF_ENTITY_ID_MAX, NULL};
+            nmirf_fail_t fail;
+            if (nmirf_field_check(&id, v, 0, &fail)) {
                 WHY("report.list: entity must be an entity id");
                 return NMIRF_E_BAD_REQUEST;
             }

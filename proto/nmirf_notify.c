@@ -280,31 +280,49 @@ s_fields(nmirf_notify_t *n, const json_t *root, char *why, size_t whylen)
     return s_uint(data, "key_refused: data", "pending", &n->pending, why, whylen);
 }
 
+/* The JSON object of a text of 1..NMIRF_NOTIFY_MAX bytes into *root (the
+   caller's to json_decref); what and a_what name it in the reasons
+   ("event", "an event"). On a refusal *root is NULL. */
+static nmirf_code_t
+s_parse(const char *text, size_t len, const char *what, const char *a_what, json_t **root,
+        char *why, size_t whylen)
+{
+    *root = NULL;
+    if (!text || len == 0) {
+        WHY("empty %s", what);
+        return NMIRF_E_BAD_FRAME;
+    }
+    if (len > NMIRF_NOTIFY_MAX) {
+        WHY("%s of %zu bytes, over %d", what, len, NMIRF_NOTIFY_MAX);
+        return NMIRF_E_TOO_LARGE;
+    }
+    json_error_t err;
+    json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+    if (!j) {
+        WHY("not JSON: %s (byte %d)", err.text, err.position);
+        return NMIRF_E_BAD_REQUEST;
+    }
+    if (!json_is_object(j)) {
+        WHY("%s is a JSON object", a_what);
+        json_decref(j);
+        return NMIRF_E_BAD_REQUEST;
+    }
+    *root = j;
+    return NMIRF_OK;
+}
+
 nmirf_code_t
 nmirf_notify_decode(const char *text, size_t len, nmirf_notify_t *n, char *why,
                     size_t whylen)
 {
     memset(n, 0, sizeof *n);
-    if (!text || len == 0) {
-        WHY("empty notification");
-        return NMIRF_E_BAD_FRAME;
-    }
-    if (len > NMIRF_NOTIFY_MAX) {
-        WHY("notification of %zu bytes, over %d", len, NMIRF_NOTIFY_MAX);
-        return NMIRF_E_TOO_LARGE;
-    }
-    json_error_t err;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
-    if (!root) {
-        WHY("not JSON: %s (byte %d)", err.text, err.position);
-        return NMIRF_E_BAD_REQUEST;
-    }
-    nmirf_code_t rc = NMIRF_OK;
+    json_t *root;
+    nmirf_code_t rc =
+        s_parse(text, len, "notification", "a notification", &root, why, whylen);
+    if (rc != NMIRF_OK)
+        return rc;
     const json_t *k = json_object_get(root, "kind");
-    if (!json_is_object(root)) {
-        WHY("a notification is a JSON object");
-        rc = NMIRF_E_BAD_REQUEST;
-    } else if (!json_is_string(k)) {
+    if (!json_is_string(k)) {
         WHY("`kind` must be a string");
         rc = NMIRF_E_BAD_REQUEST;
     } else {
@@ -417,27 +435,12 @@ nmirf_notify_event_decode(const char *text, size_t len, nmirf_notify_event_t *e,
                           char *why, size_t whylen)
 {
     memset(e, 0, sizeof *e);
-    if (!text || len == 0) {
-        WHY("empty event");
-        return NMIRF_E_BAD_FRAME;
-    }
-    if (len > NMIRF_NOTIFY_MAX) {
-        WHY("event of %zu bytes, over %d", len, NMIRF_NOTIFY_MAX);
-        return NMIRF_E_TOO_LARGE;
-    }
-    json_error_t err;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
-    if (!root) {
-        WHY("not JSON: %s (byte %d)", err.text, err.position);
-        return NMIRF_E_BAD_REQUEST;
-    }
-    nmirf_code_t rc = NMIRF_OK;
+    json_t *root;
+    nmirf_code_t rc = s_parse(text, len, "event", "an event", &root, why, whylen);
+    if (rc != NMIRF_OK)
+        return rc;
     const json_t *k = json_object_get(root, "kind");
-    if (!json_is_object(root)) {
-        WHY("an event is a JSON object");
-        rc = NMIRF_E_BAD_REQUEST;
-    } else if (!json_is_string(k) ||
-               strlen(json_string_value(k)) != json_string_length(k)) {
+    if (!json_is_string(k) || strlen(json_string_value(k)) != json_string_length(k)) {
         WHY("`kind` must be a string");
         rc = NMIRF_E_BAD_REQUEST;
     } else {

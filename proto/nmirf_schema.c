@@ -228,6 +228,21 @@ static const nmirf_field_t s_report_submit[] = {
 const nmirf_fields_t nmirf_fields_report_submit =
     S_FIELDS("report.submit", s_report_submit);
 
+/* A coordinator's decision on a report: validate takes its number,
+   return also a reason the ministry reads. */
+static const nmirf_field_t s_report_validate[] = {
+    {"report", NMIRF_FIELD_UINT, true, 0, NULL},
+};
+const nmirf_fields_t nmirf_fields_report_validate =
+    S_FIELDS("report.validate", s_report_validate);
+
+static const nmirf_field_t s_report_return[] = {
+    {"report", NMIRF_FIELD_UINT, true, 0, NULL},
+    {"reason", NMIRF_FIELD_STR, true, NMIRF_TEXT_MAX, NULL},
+};
+const nmirf_fields_t nmirf_fields_report_return =
+    S_FIELDS("report.return", s_report_return);
+
 static const nmirf_field_t s_rec_assign[] = {
     {"rec", NMIRF_FIELD_REC_ID, true, NMIRF_REC_ID_MAX, NULL},
     {"lead", NMIRF_FIELD_ENTITY_ID, true, NMIRF_ENTITY_ID_MAX, NULL},

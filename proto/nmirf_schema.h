@@ -5,6 +5,8 @@
 
     The broker stays the authority: daemon/body.c reads a body against a
     field table and refuses with the messages of PROTOCOL.md section 5.
+    One checker reads the tables (nmirf_fields.h), for the broker, the
+    agent's control codec and the console's forms alike.
     The CLI's pre-checks (client/cli_args.c and the cli_cmds_*.c), the
     importers (common/records/nmirf_rec.c) and the HTML report take the same sets
     and limits from here, so a client refuses exactly what the broker
@@ -245,9 +247,12 @@ typedef struct {
    `updated`: the broker's import check and `nmirf rec import`'s. Its
    order is the stored record's canonical key order. */
 extern const nmirf_fields_t nmirf_fields_recommendation;
-/* Bodies of the writes whose values the CLI checks before sending. */
+/* Bodies of the writes whose values the CLI, the agent or the console
+   check before sending. */
 extern const nmirf_fields_t nmirf_fields_entity_enroll;
 extern const nmirf_fields_t nmirf_fields_report_submit;
+extern const nmirf_fields_t nmirf_fields_report_validate;
+extern const nmirf_fields_t nmirf_fields_report_return;
 extern const nmirf_fields_t nmirf_fields_rec_assign;
 extern const nmirf_fields_t nmirf_fields_rec_list;
 extern const nmirf_fields_t nmirf_fields_report_list;

@@ -252,6 +252,9 @@ main(int argc, char **argv)
     s_fields(&nmirf_fields_recommendation, false);
     s_fields(&nmirf_fields_entity_enroll, true);
     s_fields(&nmirf_fields_report_submit, true);
+    /* The spec's rows give these with types ("{report: uint}"). */
+    s_fields(&nmirf_fields_report_validate, false);
+    s_fields(&nmirf_fields_report_return, false);
     s_fields(&nmirf_fields_rec_assign, true);
     s_fields(&nmirf_fields_rec_list, true);
     s_fields(&nmirf_fields_report_list, true);

@@ -1,8 +1,8 @@
 /*  web_form - the form checks (web_form.h). */
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "nmirf_fields.h"
 #include "nmirf_json.h"
 #include "nmirf_mp.h"
 #include "web_form.h"
@@ -12,37 +12,28 @@
         op_, &table_, NULL, NULL                                                         \
     }
 
-/* PROTOCOL.md section 6: bodies the schema has no table of (yet). The
-   indicator's row is checked as an object against nmirf_fields_indicator
-   (object_key); its type here is only a placeholder. */
-static const nmirf_field_t s_report_validate[] = {
-    {"report", NMIRF_FIELD_UINT, true, 0, NULL},
-};
-static const nmirf_field_t s_report_return[] = {
-    {"report", NMIRF_FIELD_UINT, true, 0, NULL},
-    {"reason", NMIRF_FIELD_STR, true, NMIRF_TEXT_MAX, NULL},
-};
+/* PROTOCOL.md section 6: the measure's bodies, whose indicator is an
+   object checked against nmirf_fields_indicator (object_key). Its row is
+   a bin, which no JSON value packs to: the checker always reports it
+   where it is given, at its place in the table, and web_form checks it
+   there against its own table. */
 static const nmirf_field_t s_measure_add[] = {
     {"recs", NMIRF_FIELD_STR_LIST, true, NMIRF_REC_ID_MAX, NULL},
     {"title", NMIRF_FIELD_STR, true, NMIRF_SHORT_MAX, NULL},
     {"description", NMIRF_FIELD_STR, false, NMIRF_TEXT_MAX, NULL},
-    {"indicator", NMIRF_FIELD_STR, false, 0, NULL},
+    {"indicator", NMIRF_FIELD_BIN, false, 0, NULL},
 };
 static const nmirf_field_t s_measure_update[] = {
     {"id", NMIRF_FIELD_UINT, true, 0, NULL},
     {"recs", NMIRF_FIELD_STR_LIST, false, NMIRF_REC_ID_MAX, NULL},
     {"title", NMIRF_FIELD_STR, false, NMIRF_SHORT_MAX, NULL},
     {"description", NMIRF_FIELD_STR, false, NMIRF_TEXT_MAX, NULL},
-    {"indicator", NMIRF_FIELD_STR, false, 0, NULL},
+    {"indicator", NMIRF_FIELD_BIN, false, 0, NULL},
 };
 #define S_TABLE(name_, a_)                                                               \
     {                                                                                    \
         name_, a_, (int)(sizeof a_ / sizeof a_[0])                                       \
     }
-static const nmirf_fields_t s_fields_report_validate =
-    S_TABLE("report.validate", s_report_validate);
-static const nmirf_fields_t s_fields_report_return =
-    S_TABLE("report.return", s_report_return);
 static const nmirf_fields_t s_fields_measure_add = S_TABLE("measure.add", s_measure_add);
 static const nmirf_fields_t s_fields_measure_update =
     S_TABLE("measure.update", s_measure_update);
@@ -50,8 +41,9 @@ static const nmirf_fields_t s_fields_measure_update =
 const web_form_t web_form_report_submit =
     S_FORM("report.submit", nmirf_fields_report_submit);
 const web_form_t web_form_report_validate =
-    S_FORM("report.validate", s_fields_report_validate);
-const web_form_t web_form_report_return = S_FORM("report.return", s_fields_report_return);
+    S_FORM("report.validate", nmirf_fields_report_validate);
+const web_form_t web_form_report_return =
+    S_FORM("report.return", nmirf_fields_report_return);
 const web_form_t web_form_rec_assign = S_FORM("rec.assign", nmirf_fields_rec_assign);
 const web_form_t web_form_measure_add = {"measure.add", &s_fields_measure_add,
                                          "indicator", &nmirf_fields_indicator};
@@ -70,197 +62,123 @@ s_err(json_t *errors, const char *field, const char *code, size_t max)
     json_array_append_new(errors, e);
 }
 
-/* A string of 1..max bytes: NULL if fine, else the error code. */
+/* A failure of the checker as a form's code (docs/WEB.md section 2), its
+   max into *max (0: none). A value inside a list, a text map or a point
+   is the field's; a date's every failure is bad_date, a number's
+   not_number, a value set's bad_value. */
 static const char *
-s_str(const json_t *v, size_t max)
+s_code(const nmirf_fail_t *fail, size_t *max)
 {
-    if (!json_is_string(v))
-        return "bad_value";
-    size_t n = json_string_length(v);
-    if (n == 0)
-        return "required";
-    if (max && n > max)
-        return "too_long";
-    if (memchr(json_string_value(v), 0, n))
-        return "bad_value";
-    return NULL;
-}
-
-/* A string made of the bytes of allowed, 1..max of them. */
-static const char *
-s_id(const json_t *v, size_t max, const char *allowed)
-{
-    const char *code = s_str(v, max);
-    if (code)
-        return code;
-    const char *s = json_string_value(v);
-    return strspn(s, allowed) == strlen(s) ? NULL : "bad_value";
-}
-
-static bool
-s_number(const json_t *v)
-{
-    if (json_is_integer(v))
-        return fabs((double)json_integer_value(v)) <= NMIRF_NUMBER_MAX;
-    if (json_is_real(v)) {
-        double d = json_real_value(v);
-        return isfinite(d) && fabs(d) <= NMIRF_NUMBER_MAX;
-    }
-    return false;
-}
-
-/* [{date, value}], dates real and unique. */
-static const char *
-s_points(const json_t *v)
-{
-    if (!json_is_array(v))
-        return "bad_value";
-    if (json_array_size(v) > NMIRF_LIST_MAX)
-        return "too_many";
-    size_t i, j;
-    json_t *p;
-    json_array_foreach(v, i, p)
-    {
-        const json_t *d = json_object_get(p, "date"), *n = json_object_get(p, "value");
-        if (!json_is_object(p) || json_object_size(p) != 2 || !d || !n)
-            return "bad_value";
-        if (!json_is_string(d) ||
-            !nmirf_date_valid(json_string_value(d), json_string_length(d)))
-            return "bad_date";
-        if (!s_number(n))
-            return "not_number";
-        for (j = 0; j < i; j++)
-            if (json_equal(json_object_get(json_array_get(v, j), "date"), d))
-                return "bad_value";
-    }
-    return NULL;
-}
-
-/* The error code of v against f, or NULL if it passes. */
-static const char *
-s_field(const nmirf_field_t *f, const json_t *v, size_t *max)
-{
+    const nmirf_field_t *f = fail->field;
     *max = 0;
-    const char *code;
-    size_t i;
-    const char *k;
-    json_t *item;
-    switch (f->type) {
-    case NMIRF_FIELD_STR:
-        code = s_str(v, f->max);
-        *max = code && strcmp(code, "too_long") == 0 ? f->max : 0;
-        return code;
-    case NMIRF_FIELD_LINE:
-        code = s_str(v, f->max);
-        *max = code && strcmp(code, "too_long") == 0 ? f->max : 0;
-        if (!code && !nmirf_line_valid(json_string_value(v), json_string_length(v)))
-            code = "bad_value";
-        return code;
-    case NMIRF_FIELD_ENUM:
-        return json_is_string(v) && f->set &&
-                       nmirf_valueset_has(f->set, json_string_value(v))
-                   ? NULL
-                   : "bad_value";
-    case NMIRF_FIELD_DATE:
-        return json_is_string(v) &&
-                       nmirf_date_valid(json_string_value(v), json_string_length(v))
-                   ? NULL
-                   : "bad_date";
-    case NMIRF_FIELD_REC_ID:
-        code =
-            s_id(v, f->max,
-                 "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/:-");
-        *max = code && strcmp(code, "too_long") == 0 ? f->max : 0;
-        return code;
-    case NMIRF_FIELD_ENTITY_ID:
-        code = s_id(v, f->max, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
-        *max = code && strcmp(code, "too_long") == 0 ? f->max : 0;
-        return code;
-    case NMIRF_FIELD_UINT:
-        return json_is_integer(v) && json_integer_value(v) >= 0 ? NULL : "not_number";
-    case NMIRF_FIELD_STR_LIST:
-        if (!json_is_array(v))
-            return "bad_value";
-        if (json_array_size(v) > NMIRF_LIST_MAX) {
-            *max = NMIRF_LIST_MAX;
-            return "too_many";
+    if (!f)
+        return "bad_value"; /* a map that is not one, a key it does not take */
+    if (fail->reason == NMIRF_FAIL_MISSING)
+        return fail->in ? "bad_value" : "required";
+    if (f->type == NMIRF_FIELD_DATE)
+        return "bad_date";
+    if (f->type == NMIRF_FIELD_NUMBER || f->type == NMIRF_FIELD_UINT)
+        return "not_number";
+    if (f->type == NMIRF_FIELD_ENUM)
+        return "bad_value";
+    switch (fail->reason) {
+    case NMIRF_FAIL_EMPTY:
+        return "required";
+    case NMIRF_FAIL_TOO_LONG:
+        *max = f->max;
+        return "too_long";
+    case NMIRF_FAIL_BAD_ID:
+        /* An id past its own limit: too long, as a person reads it. */
+        if (fail->len > f->max) {
+            *max = f->max;
+            return "too_long";
         }
-        json_array_foreach(v, i, item)
-        {
-            if ((code = s_str(item, f->max)) != NULL) {
-                *max = strcmp(code, "too_long") == 0 ? f->max : 0;
-                return code;
-            }
-        }
-        return NULL;
-    case NMIRF_FIELD_LANGS:
-        if (!json_is_object(v) || json_object_size(v) == 0)
-            return "bad_value";
-        json_object_foreach((json_t *)v, k, item)
-        {
-            if (!nmirf_valueset_has(&nmirf_langs, k))
-                return "bad_value";
-            if ((code = s_str(item, f->max)) != NULL) {
-                *max = strcmp(code, "too_long") == 0 ? f->max : 0;
-                return code;
-            }
-        }
-        return NULL;
-    case NMIRF_FIELD_NUMBER:
-        return s_number(v) ? NULL : "not_number";
-    case NMIRF_FIELD_POINTS:
-        return s_points(v);
-    case NMIRF_FIELD_BIN:
-        return "bad_value"; /* no form carries bytes */
+        return "bad_value";
+    case NMIRF_FAIL_TOO_MANY:
+        *max = f->type == NMIRF_FIELD_STR_LIST ? fail->limit : 0;
+        return "too_many";
+    default:
+        return "bad_value";
     }
-    return "bad_value";
 }
 
-/* Checks in against fields, errors named PREFIX.KEY when prefix. */
+static size_t s_check(const web_form_t *form, const nmirf_fields_t *fields,
+                      const char *prefix, const json_t *in, json_t *errors);
+
+/* What a check collects: the errors of the fields in the table's order,
+   then those of the keys it does not take (keys). */
+typedef struct {
+    const web_form_t *form;
+    const char *prefix; /* "indicator" inside the object, else NULL */
+    const json_t *in;
+    json_t *errors, *keys;
+    size_t bad;
+} s_check_t;
+
+/* nmirf_fail_cb: one {field, code, max?} per failure. */
+static bool
+s_on_fail(const nmirf_fail_t *fail, void *arg)
+{
+    s_check_t *c = arg;
+    char name[128], key[128];
+    if (fail->in)
+        snprintf(key, sizeof key, "%s", fail->in->key);
+    else if (fail->key)
+        snprintf(key, sizeof key, "%.*s", (int)fail->keylen, fail->key);
+    else
+        key[0] = 0;
+    snprintf(name, sizeof name, "%s%s%s", c->prefix ? c->prefix : "",
+             c->prefix && key[0] ? "." : "", key);
+    if (!c->prefix && !fail->in && fail->field && c->form->object_key &&
+        strcmp(fail->field->key, c->form->object_key) == 0) {
+        c->bad += s_check(c->form, c->form->object, name, json_object_get(c->in, key),
+                          c->errors);
+        return true;
+    }
+    size_t max;
+    const char *code = s_code(fail, &max);
+    s_err(fail->field || fail->in ? c->errors : c->keys, name, code, max);
+    c->bad++;
+    return true;
+}
+
+/* Checks in against fields with proto's checker (nmirf_fields.h), the
+   form packed as msgpack as it will be sent; null members are absent.
+   Errors named PREFIX.KEY when prefix. */
 static size_t
 s_check(const web_form_t *form, const nmirf_fields_t *fields, const char *prefix,
         const json_t *in, json_t *errors)
 {
-    char name[128];
-    size_t bad = 0;
     if (!json_is_object(in)) {
         s_err(errors, prefix ? prefix : "", "bad_value", 0);
         return 1;
     }
-    for (int i = 0; i < fields->count; i++) {
-        const nmirf_field_t *f = &fields->fields[i];
-        snprintf(name, sizeof name, "%s%s%s", prefix ? prefix : "", prefix ? "." : "",
-                 f->key);
-        const json_t *v = json_object_get(in, f->key);
-        if (!v || json_is_null(v)) {
-            if (f->required) {
-                s_err(errors, name, "required", 0);
-                bad++;
-            }
-            continue;
-        }
-        if (!prefix && form->object_key && strcmp(f->key, form->object_key) == 0) {
-            bad += s_check(form, form->object, name, v, errors);
-            continue;
-        }
-        size_t max;
-        const char *code = s_field(f, v, &max);
-        if (code) {
-            s_err(errors, name, code, max);
-            bad++;
-        }
-    }
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
     const char *k;
     json_t *v;
+    uint32_t n = 0;
+    json_object_foreach((json_t *)in, k, v) n += !json_is_null(v);
+    msgpack_pack_map(&pk, n);
     json_object_foreach((json_t *)in, k, v)
     {
-        if (nmirf_fields_find(fields, k))
+        if (json_is_null(v))
             continue;
-        snprintf(name, sizeof name, "%s%s%s", prefix ? prefix : "", prefix ? "." : "", k);
-        s_err(errors, name, "bad_value", 0);
-        bad++;
+        nmirf_mp_pack_str(&pk, k);
+        nmirf_json_to_mp(v, &pk);
     }
-    return bad;
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    s_check_t c = {form, prefix, in, errors, json_array(), 0};
+    if (msgpack_unpack_next(&u, buf.data, buf.size, NULL) == MSGPACK_UNPACK_SUCCESS)
+        nmirf_fields_check(fields, &u.data, 0, s_on_fail, &c);
+    json_array_extend(errors, c.keys);
+    json_decref(c.keys);
+    msgpack_unpacked_destroy(&u);
+    msgpack_sbuffer_destroy(&buf);
+    return c.bad;
 }
 
 size_t

@@ -2,7 +2,9 @@
     (nmirf_schema.h) before anything is sent, and packed into the op's
     msgpack body.
 
-    The checks are the broker's (daemon/body.c reads the same tables), so
+    The checks are the broker's: the form, packed as msgpack, goes
+    through proto's one field checker (nmirf_fields.h), the one
+    daemon/body.c and the agent's control codec call, so
     a form the console passes is one the broker takes, but for what only
     the broker knows (a recommendation that does not exist, a role).
     Unlike the broker, which stops at the first bad field, a form gets
@@ -27,10 +29,10 @@ typedef struct {
     const nmirf_fields_t *object; /* that object's table */
 } web_form_t;
 
-/* The forms of the console's writes. The broker's bodies of
-   report.validate, report.return, measure.add and measure.update have no
-   table in proto/nmirf_schema yet: web_form.c spells them from
-   PROTOCOL.md section 6 with the schema's limits. */
+/* The forms of the console's writes: the schema's tables, but for
+   measure.add and measure.update, whose nested indicator the schema's
+   field types cannot say yet: web_form.c spells them from PROTOCOL.md
+   section 6 with the schema's limits. */
 extern const web_form_t web_form_report_submit;
 extern const web_form_t web_form_report_validate;
 extern const web_form_t web_form_report_return;

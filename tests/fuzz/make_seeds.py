@@ -394,6 +394,7 @@ def seeds():
     yield from vector_seeds()
     yield from control_seeds()
     yield from notify_seeds()
+    yield from fields_seeds()
 
 
 def replica_record(kind, data):
@@ -546,6 +547,13 @@ def notify_seeds():
     (a notification, or one the decoder must refuse) as is."""
     for case, data in vector_cases(NOTIFY_VECTORS):
         yield "notify", str(case.get("name", "case")), data
+
+
+def fields_seeds():
+    """The bodies of BODIES for fuzz_fields, which checks any msgpack
+    value against every field table of the schema."""
+    for i, (op, _who, body) in enumerate(BODIES):
+        yield "fields", "%02d-%s" % (i, op), pack(body)
 
 
 def main():
