@@ -187,7 +187,7 @@
                 [tc('field', 'by'), r.by],
                 [t('Submitted'), NM.i18n.dateTime(r.submitted)],
                 [t('Decided'), r.decided ? NM.i18n.dateTime(r.decided) : null],
-                [tc('field', 'reason'), r.reason, 'report-reason']]),
+                [tc('field', 'reason'), r.reason ? h('span', { dir: 'auto', text: r.reason }) : null, 'report-reason']]),
             h('div', { class: 'narrative', dir: 'auto', 'data-test': 'report-narrative', text: r.narrative || '' }),
             evidenceList(r.evidence),
             r.indicator_values && r.indicator_values.length ? pointsTable(t('Indicator values'), r.indicator_values) : null);
@@ -278,7 +278,7 @@
                     [tc('field', 'mechanism'), tc('mechanism', r.mechanism)],
                     [tc('field', 'cycle'), r.cycle],
                     [tc('field', 'date'), NM.i18n.date(r.date)],
-                    [tc('field', 'states'), NM.i18n.list(r.states || [])],
+                    [tc('field', 'states'), NM.i18n.list((r.states || []).map(NM.i18n.iso))],
                     [tc('field', 'response'), tc('response', r.response), 'rec-response'],
                     [tc('field', 'response_text'), r.response_text ? h('span', { dir: 'auto', text: r.response_text }) : null]]),
                 themes.length ? [h('h2', { text: t('Themes') }), h('ul', { class: 'tags' }, themes)] : null,
