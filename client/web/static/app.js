@@ -92,6 +92,8 @@ NM.app = (function () {
         } else if (!p.lang) {
             a.dir = 'auto';
         }
+        /* a list's text is clipped to three lines: the whole on hover */
+        if (/\brec-text\b/.test(a.class || '')) a.title = p.text;
         return h(tag, a, p.text);
     }
 
