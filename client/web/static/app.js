@@ -92,6 +92,8 @@ NM.app = (function () {
         } else if (!p.lang) {
             a.dir = 'auto';
         }
+        /* a list's text is clipped to three lines: the whole on hover */
+        if (/\brec-text\b/.test(a.class || '')) a.title = p.text;
         return h(tag, a, p.text);
     }
 
@@ -493,8 +495,10 @@ NM.app = (function () {
         case 'rec_updated': return t('Recommendation updated: {id}', { id });
         case 'deadline.due_soon': return t('Deadline soon: {id}', { id });
         case 'deadline.overdue': return t('Deadline passed: {id}', { id });
-        case 'measure.added': return t('Measure added: {id}', { id });
-        case 'measure.updated': return t('Measure updated: {id}', { id });
+        /* a measure's event names its recommendation, else only the
+           measure's number, which must not read as a recommendation's id */
+        case 'measure.added': return n.rec ? t('Measure added: {id}', { id }) : t('Measure {n} added', { n: n.subject });
+        case 'measure.updated': return n.rec ? t('Measure updated: {id}', { id }) : t('Measure {n} updated', { n: n.subject });
         case 'refused': return t('A submission was refused: {reason}', { reason: d.code ? tc('error', d.code) : iso(n.reason || '') });
         case 'key_refused': return t('The central server refuses this console\'s key: reports wait in the outbox.');
         default: return null; /* a kind this page does not know: ignored */

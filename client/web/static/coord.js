@@ -48,12 +48,19 @@
                                   onclick: async (ev) => {
                                       ev.target.disabled = true;
                                       out.textContent = '';
-                                      try { out.appendChild(outcomeEl(await NM.api.validate(r.id), 'review-result')); } catch (err) { out.appendChild(failEl(err, 'review-result')); }
+                                      try { out.appendChild(outcomeEl(await NM.api.validate(r.id), 'review-result')); decided(); return; } catch (err) { out.appendChild(failEl(err, 'review-result')); }
                                       ev.target.disabled = false;
                                   } }),
                     ' ',
                     h('button', { type: 'submit', 'data-test': 'return', text: t('Return') }),
                     out);
+                /* decided: nothing more to do on it here; the reason typed
+                   no longer holds the page, so the next live refresh takes
+                   the report out of the queue */
+                const decided = () => {
+                    for (const c of form.querySelectorAll('button, textarea')) c.disabled = true;
+                    A.state.dirty = false;
+                };
                 form.addEventListener('submit', async (ev) => {
                     ev.preventDefault();
                     out.textContent = '';
@@ -61,7 +68,7 @@
                     const max = F.limit('report.return', 'reason', 32768);
                     if (F.utf8len(reason.value) > max) { A.showFieldErrors(form, [{ field: 'reason', code: 'too_long', max }]); return; }
                     A.showFieldErrors(form, []);
-                    try { out.appendChild(outcomeEl(await NM.api.returnReport(r.id, reason.value), 'review-result')); } catch (err) {
+                    try { out.appendChild(outcomeEl(await NM.api.returnReport(r.id, reason.value), 'review-result')); decided(); } catch (err) {
                         out.appendChild(failEl(err, 'review-result', form));
                     }
                 });
@@ -94,13 +101,13 @@
                 try { current = await NM.api.rec(ctx.query.rec); } catch (e) { current = null; }
             }
             const as = current && current.assignment;
-            const lead = A.select('lead', [['', t('Choose…')]].concat(ents.map((e) => [e.id, A.entityName(e.id) + ' (' + e.id + ')'])),
+            const lead = A.select('lead', [['', t('Choose…')]].concat(ents.map((e) => [e.id, A.entityName(e.id) === e.id ? e.id : A.entityName(e.id) + ' (' + e.id + ')'])),
                                   as ? as.lead : '', { required: true, 'data-test': 'assign-lead' });
             const contrib = h('fieldset', { class: 'field checks', 'data-name': 'contributors', 'aria-describedby': 'f-contributors-err', 'data-test': 'assign-contributors' },
                 h('legend', { text: tc('field', 'contributors') }),
                 ents.map((e) => h('label', { class: 'check' },
                     h('input', { type: 'checkbox', value: e.id, checked: !!(as && (as.contributors || []).indexOf(e.id) >= 0) }),
-                    ' ', A.entityName(e.id), ' ', h('span', { class: 'muted', text: '(' + e.id + ')' }))),
+                    ' ', A.entityEl(e.id))),
                 h('p', { class: 'field-error', id: 'f-contributors-err', 'data-test': 'field-error-contributors', 'data-field': 'contributors', hidden: true }));
             const deadline = h('input', { type: 'date', value: as && as.deadline ? as.deadline : '', 'data-test': 'assign-deadline' });
             const note = h('textarea', { rows: 3, dir: 'auto', 'data-test': 'assign-note', value: as && as.note ? as.note : '' });
@@ -165,7 +172,9 @@
                 try {
                     const p = (await NM.api.importPreview(bytes, name)).data;
                     const added = p.added || [], changed = p.changed || [], errors = p.errors || [];
-                    out.append(
+                    /* A.h's append: a part that is null is skipped (the DOM's
+                       append would write it as "null") */
+                    out.appendChild(h('div', {},
                         h('h2', { text: t('Preview') }),
                         h('ul', { class: 'counts' },
                           h('li', { 'data-test': 'import-added' }, h('span', { class: 'count', text: NM.i18n.num(added.length) }), ' ', t('added')),
@@ -179,7 +188,7 @@
                               h('td', { text: tc('mechanism', r.mechanism) }), h('td', {}, A.textEl('span', r.text))))) : null,
                         changed.length ? A.table(t('Changed'), [t('Recommendation'), t('Fields')], changed.map((c) =>
                             h('tr', { 'data-test': 'import-changed-row', 'data-rec': c.id }, h('td', {}, A.recLink(c.id)),
-                              h('td', { text: NM.i18n.list((c.fields || []).map((f) => tc('field', f))) })))) : null);
+                              h('td', { text: NM.i18n.list((c.fields || []).map((f) => tc('field', f))) })))) : null));
                     if (added.length || changed.length) {
                         const confirm = h('button', { type: 'button', class: 'primary', 'data-test': 'import-confirm', text: t('Confirm the import') });
                         const done = h('div', { 'aria-live': 'polite' });
@@ -308,7 +317,12 @@
                   h('button', { type: 'submit', text: t('Apply') })),
                 h('p', {}, h('button', { type: 'button', class: 'primary', 'data-test': 'measure-new', text: t('Add a measure'), onclick: () => edit(null) })),
                 holder,
-                groups.length ? groups : h('p', { class: 'empty', 'data-test': 'empty', text: t('No measure yet.') }));
+                groups.length ? groups : h('p', { class: 'empty', 'data-test': 'empty',
+                    /* without rec, measure.list gives only the measures of the
+                       recommendations assigned to this entity (CONTROL.md):
+                       none on a coordinator's console that leads nothing */
+                    text: rec ? t('No measure yet.')
+                        : t('No measure on the recommendations assigned to this entity. Give a recommendation id to see its measures.') }));
         },
     };
 

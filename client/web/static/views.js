@@ -187,7 +187,7 @@
                 [tc('field', 'by'), r.by],
                 [t('Submitted'), NM.i18n.dateTime(r.submitted)],
                 [t('Decided'), r.decided ? NM.i18n.dateTime(r.decided) : null],
-                [tc('field', 'reason'), r.reason, 'report-reason']]),
+                [tc('field', 'reason'), r.reason ? h('span', { dir: 'auto', text: r.reason }) : null, 'report-reason']]),
             h('div', { class: 'narrative', dir: 'auto', 'data-test': 'report-narrative', text: r.narrative || '' }),
             evidenceList(r.evidence),
             r.indicator_values && r.indicator_values.length ? pointsTable(t('Indicator values'), r.indicator_values) : null);
@@ -220,10 +220,17 @@
             pts.map((p, i) => h('svg:circle', { cx: x(i), cy: y(Number(p.value)), r: 2.5 })));
     }
 
+    /* "Measure 3: title" as the language punctuates it ("Mesure 3 : ..."),
+       the title in its own direction. */
+    function titled(m) {
+        const [before, after] = t('Measure {n}: {title}', { n: m.id }).split('{title}');
+        return [before, h('span', { dir: 'auto', text: m.title }), after || ''];
+    }
+
     function measureEl(m) {
         const ind = m.indicator;
         return h('article', { class: 'measure', 'data-test': 'measure', 'data-measure': m.id, 'data-key': 'measure-' + m.id },
-            h('h3', {}, t('Measure {n}', { n: m.id }), ': ', h('span', { dir: 'auto', text: m.title })),
+            h('h3', {}, titled(m)),
             m.description ? h('p', { dir: 'auto', text: m.description }) : null,
             ind ? [dl([[t('Indicator'), h('span', { dir: 'auto', text: ind.name })],
                        [tc('field', 'unit'), ind.unit ? h('span', { dir: 'auto', text: ind.unit }) : null],
@@ -271,7 +278,7 @@
                     [tc('field', 'mechanism'), tc('mechanism', r.mechanism)],
                     [tc('field', 'cycle'), r.cycle],
                     [tc('field', 'date'), NM.i18n.date(r.date)],
-                    [tc('field', 'states'), NM.i18n.list(r.states || [])],
+                    [tc('field', 'states'), NM.i18n.list((r.states || []).map(NM.i18n.iso))],
                     [tc('field', 'response'), tc('response', r.response), 'rec-response'],
                     [tc('field', 'response_text'), r.response_text ? h('span', { dir: 'auto', text: r.response_text }) : null]]),
                 themes.length ? [h('h2', { text: t('Themes') }), h('ul', { class: 'tags' }, themes)] : null,
@@ -417,7 +424,7 @@
                 t('Add a link'));
             const date = h('input', { type: 'date', 'data-test': 'report-date', value: new Date().toISOString().slice(0, 10) });
             const measures = b.measures || [];
-            const measure = A.select('measure', [['', t('None')]].concat(measures.map((m) => [String(m.id), t('Measure {n}', { n: m.id }) + ': ' + m.title])),
+            const measure = A.select('measure', [['', t('None')]].concat(measures.map((m) => [String(m.id), t('Measure {n}: {title}', { n: m.id, title: NM.i18n.iso(m.title) })])),
                                      '', { 'data-test': 'report-measure' });
             const points = rows('indicator_values', tc('field', 'indicator_values'), pointRow('iv'), t('Add a value'));
             const pointsBox = h('div', { class: 'measure-values', hidden: true }, points);
@@ -502,8 +509,10 @@
                     const st = res.status === 202 ? 'queued' : 'delivered';
                     form.dataset.sentId = res.data.id || pendingId;
                     form.dataset.outcome = st;
+                    /* the broker's reply to report.submit is {report: {id, ...}} */
                     const reply = res.data.reply || {};
-                    if (reply.id !== undefined) reportId = reply.id;
+                    const made = reply.report || reply;
+                    if (made.id !== undefined) reportId = made.id;
                     pendingId = null;
                     outcome.appendChild(h('p', { class: 'ok', 'data-test': 'report-result', 'data-state': st, text: outcomeText({ state: st }) }));
                     if (reportId !== null) outcome.appendChild(h('p', {}, h('a', { href: '#/rec/' + encodeURIComponent(r.id), text: t('Report {n}', { n: reportId }) })));
