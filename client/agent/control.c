@@ -197,14 +197,8 @@ s_not_coordinator(control_t *self)
     MDB_txn *txn;
     if (replica_read_begin(self->replica, &txn))
         return false;
-    msgpack_zone zone;
-    msgpack_zone_init(&zone, 1024);
-    msgpack_object rec;
-    const char *me = self->conf->key.entity;
-    bool no = replica_query_get(txn, replica_dbis(self->replica)[AG_DB_ENTITIES], me,
-                                strlen(me), &zone, &rec) == 0 &&
-              !nmirf_mp_str_is(nmirf_mp_get(&rec, "role"), "coordinator");
-    msgpack_zone_destroy(&zone);
+    bool no = replica_query_is_coordinator(txn, replica_dbis(self->replica),
+                                           self->conf->key.entity) == 0;
     mdb_txn_abort(txn);
     return no;
 }

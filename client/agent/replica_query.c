@@ -79,6 +79,19 @@ replica_query_role(const msgpack_object *a, const char *entity)
     return NULL;
 }
 
+int
+replica_query_is_coordinator(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], const char *entity)
+{
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 1024);
+    msgpack_object rec;
+    int is = -1;
+    if (replica_query_get(txn, dbi[AG_DB_ENTITIES], entity, strlen(entity), &zone, &rec) == 0)
+        is = nmirf_mp_str_is(nmirf_mp_get(&rec, "role"), "coordinator");
+    msgpack_zone_destroy(&zone);
+    return is;
+}
+
 const msgpack_object *
 replica_query_text(const msgpack_object *rec)
 {
@@ -355,7 +368,7 @@ replica_query_pack_each(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], agent_db_t
 /* What s_pack_where walks with: a record filter and its argument. */
 typedef struct {
     bool (*keep)(MDB_txn *, const MDB_dbi *, const msgpack_object *, const void *,
-                 msgpack_zone *); /* true to pack the record */
+                 msgpack_zone *); /* true to pack the record; NULL: every one */
     const void *arg;              /* keep's */
 } s_where_t;
 
@@ -365,14 +378,14 @@ s_item_kept(MDB_txn *txn, const MDB_dbi *dbi, const msgpack_object *o, const voi
             msgpack_zone *zone, msgpack_packer *pk)
 {
     const s_where_t *w = arg;
-    if (!w->keep(txn, dbi, o, w->arg, zone))
+    if (w->keep && !w->keep(txn, dbi, o, w->arg, zone))
         return false;
     nmirf_mp_pack_object(pk, o);
     return true;
 }
 
-/* Packs the records of db (walked in key order) that keep() accepts, as
-   an array. Returns 0, or an LMDB error code. */
+/* Packs the records of db (walked in key order) that keep() accepts
+   (every one if keep is NULL), as an array. Returns 0, or an LMDB error code. */
 static int
 s_pack_where(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], agent_db_t db,
              bool (*keep)(MDB_txn *, const MDB_dbi *, const msgpack_object *,
@@ -486,8 +499,13 @@ replica_query_measure_list(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
     nmirf_ctl_replica_pack(&m, st, true);
     nmirf_mp_map_str_or_nil(&m, "rec", rec);
     msgpack_packer *mpk = nmirf_mp_map_key(&m, "measures");
-    int rc = rec ? s_pack_where(txn, dbi, AG_DB_MEASURES, s_keep_linked, rec, mpk)
-                 : s_pack_where(txn, dbi, AG_DB_MEASURES, s_keep_ours, st->entity, mpk);
+    int rc;
+    if (rec)
+        rc = s_pack_where(txn, dbi, AG_DB_MEASURES, s_keep_linked, rec, mpk);
+    else if (replica_query_is_coordinator(txn, dbi, st->entity) == 1)
+        rc = s_pack_where(txn, dbi, AG_DB_MEASURES, NULL, NULL, mpk);
+    else
+        rc = s_pack_where(txn, dbi, AG_DB_MEASURES, s_keep_ours, st->entity, mpk);
     if (rc)
         return s_unreadable(&m, rc, why, whylen);
     nmirf_mp_map_finish(&m, pk);

@@ -25,6 +25,11 @@
 int replica_query_get(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen,
                       msgpack_zone *zone, msgpack_object *obj);
 
+/* Whether the replica's record of entity says it is the coordinator:
+   1 it is, 0 it is not, -1 no record (no snapshot yet, or unreadable). */
+int replica_query_is_coordinator(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
+                                 const char *entity);
+
 /* The implementation status of recommendation rec (len bytes) into
    status: "not_started" if the replica holds none. */
 void replica_query_status(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], const char *rec,
@@ -93,7 +98,8 @@ nmirf_code_t replica_query_rec_show(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT]
                                     msgpack_packer *pk, char *why, size_t whylen);
 
 /* measure.list: the measures linked to rec, or (rec NULL) to any
-   recommendation assigned to st->entity, in id order. Packs {replica...,
+   recommendation assigned to st->entity (every measure when st->entity
+   is the coordinator, who follows them all), in id order. Packs {replica...,
    rec: str|nil, measures: [measure]}. Returns NMIRF_OK or
    NMIRF_E_STORAGE with a reason. */
 nmirf_code_t replica_query_measure_list(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],

@@ -275,6 +275,21 @@ main(int argc, char **argv)
            "submit",
            (unsigned long long)r1);
 
+    /* The coordinator follows every measure: its measure.list without a
+       rec lists them all, though no recommendation is assigned to it. */
+    r = ha_ctl(c, 15000, "submit",
+               "{'op':'measure.add','wait_ms':10000,'body':{'recs':['C-1'],"
+               "'title':'Train the judges'}}");
+    H_EXPECT(r, "ok");
+    nmirf_reply_destroy(&r);
+    ag_wait_seq(c, h_seq(b));
+    r = ha_ctl(c, 5000, "measure.list", "{}");
+    H_EXPECT(r, "ok");
+    HA_ASSERTF(h_len(&r->body, "measures") == 1, "the coordinator's measure.list: %zu",
+               h_len(&r->body, "measures"));
+    nmirf_reply_destroy(&r);
+    h_note("the coordinator's measure.list lists every measure");
+
     /* 4. report.list and entity.list from MJ's replica. */
     ag_wait_seq(a, h_seq(b));
     char ids[64], one[24], two[24];

@@ -562,6 +562,15 @@ NM.app = (function () {
             renderHeader();
         }
         window.addEventListener('hashchange', () => render());
+        /* A page the browser keeps in its back-forward cache must not keep
+           its event stream: a browser opens at most six connections to a
+           host, and six cached pages would leave none for the next one. */
+        window.addEventListener('pagehide', () => {
+            if (state.source) { state.source.close(); state.source = null; }
+        });
+        window.addEventListener('pageshow', (e) => {
+            if (e.persisted && state.session) { openStream(); refreshSoon(); }
+        });
         await render();
     }
 
