@@ -318,11 +318,8 @@
                 h('p', {}, h('button', { type: 'button', class: 'primary', 'data-test': 'measure-new', text: t('Add a measure'), onclick: () => edit(null) })),
                 holder,
                 groups.length ? groups : h('p', { class: 'empty', 'data-test': 'empty',
-                    /* without rec, measure.list gives only the measures of the
-                       recommendations assigned to this entity (CONTROL.md):
-                       none on a coordinator's console that leads nothing */
-                    text: rec ? t('No measure yet.')
-                        : t('No measure on the recommendations assigned to this entity. Give a recommendation id to see its measures.') }));
+                    /* the coordinator's agent lists every measure (CONTROL.md) */
+                    text: t('No measure yet.') }));
         },
     };
 
