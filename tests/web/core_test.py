@@ -392,4 +392,37 @@ if openssl:
     check(st == 200 and "Secure" in h.get("Set-Cookie", ""), "the cookie is Secure under TLS")
     check(t.stop() == 0, "SIGTERM under TLS: exit 0")
 
+# --- a fresh server: HEAD, a changed password, logins at once -------------
+run(AG, "user", "add", "erin", "--role", "editor", stdin="first password\n")
+u = Server(AG)
+st, h, body, erin = login(u, "erin", "first password")
+check(st == 200, f"erin logs in: {st}")
+st, h, data = u.req("HEAD", "/api/session", session=erin)
+check(st == 200 and data == b"" and h.get("X-Frame-Options") == "DENY",
+      f"HEAD /api/session is GET without a body: {st} {data!r}")
+st, h, data = u.req("HEAD", "/api/status", session=erin)
+check(st == 503, f"HEAD /api/status routed as GET: {st}")
+# A new password ends the sessions opened with the old one (a stolen one).
+rc, out, err = run(AG, "user", "passwd", "erin", stdin="second password\n")
+check(rc == 0, f"user passwd erin: {err!r}")
+st, h, data = u.req("GET", "/api/session", session=erin)
+check(st == 401 and js(data)["code"] == "no_session",
+      f"a session of the old password after user passwd: {st}")
+# So does user del then user add of the same name and role (someone else).
+st, h, body, erin = login(u, "erin", "second password")
+check(st == 200, f"erin logs in again: {st}")
+run(AG, "user", "del", "erin")
+run(AG, "user", "add", "erin", "--role", "editor", stdin="second password\n")
+st, h, data = u.req("GET", "/api/session", session=erin)
+check(st == 401, f"a session of a deleted then added account: {st}")
+
+# Twelve wrong logins at once: at most five are tried (the others 429),
+# however many wait for their Argon2id together.
+import concurrent.futures
+with concurrent.futures.ThreadPoolExecutor(12) as pool:
+    codes = list(pool.map(lambda i: login(u, "frank", "wrong %d" % i)[0], range(12)))
+check(codes.count(401) <= 5 and codes.count(401) + codes.count(429) == 12,
+      f"logins at once pass the rate limit: {sorted(codes)}")
+check(u.stop() == 0, "SIGTERM: exit 0")
+
 finish()
