@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -350,6 +351,15 @@ s_cookie(web_http_t *self, const char *token, unsigned max_age, char *out, size_
 static enum MHD_Result
 s_login(web_http_t *self, struct MHD_Connection *conn, req_t *r)
 {
+    /* JSON only: another site's form can post text/plain without asking,
+       never application/json (the browser asks first, and we give no
+       CORS), so it cannot log a victim's browser into its own account. */
+    const char *type =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    size_t tlen = type ? strcspn(type, "; \t") : 0;
+    if (!type || tlen != 16 || strncasecmp(type, "application/json", 16))
+        return s_error(conn, 415, "bad_type", 0,
+                       "a login is a JSON body (Content-Type: application/json)");
     char user[WEB_USER_MAX + 1], pass[WEB_PASSWORD_MAX + 1], lang[3], why[256];
     int bad =
         web_login_parse((const char *)r->body, r->len, user, pass, lang, why, sizeof why);

@@ -244,7 +244,13 @@ st, h, body, _ = login(s, "alice", "wrong horse")
 check(st == 401 and body["code"] == "bad_login", "a wrong password: 401 bad_login")
 st, h, body2, _ = login(s, "nobody", "wrong horse")
 check(st == 401 and body2 == body, "an unknown user: the same answer")
-st, h, data = s.req("POST", "/api/login", "{not json")
+# A login is application/json: another site's form (text/plain, no
+# preflight) cannot log a browser into an account of its choosing.
+for ctype in (None, "text/plain", "application/x-www-form-urlencoded", "application/jsonx"):
+    st, h, data = s.req("POST", "/api/login", json.dumps({"user": "alice", "password": "x"}),
+                        headers={"Content-Type": ctype} if ctype else {})
+    check(st == 415 and js(data)["code"] == "bad_type", f"a login as {ctype}: {st}")
+st, h, data = s.req("POST", "/api/login", "{not json", headers={"Content-Type": "application/json"})
 check(st == 400 and js(data)["code"] == "bad_json", "a login that is not JSON: 400 bad_json")
 st, h, data = s.req("POST", "/api/login", {"user": "alice"})
 check(st == 400 and js(data)["code"] == "bad_request", "a login without password: 400")
