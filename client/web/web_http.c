@@ -390,6 +390,13 @@ s_login(web_http_t *self, struct MHD_Connection *conn, req_t *r)
     }
     web_ratelimit_forgive(self->ratelimit, kuser, now);
     web_ratelimit_forgive(self->ratelimit, kaddr, now);
+    /* The browser's session before this login, if any, ends: one browser,
+       one session, and a token planted before the login is worth nothing. */
+    char old[WEB_TOKEN_HEX + 1];
+    if (web_cookie_get(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie"),
+                       COOKIE, old, sizeof old) >= 0)
+        web_sessions_drop(self->sessions, old);
+    sodium_memzero(old, sizeof old);
     web_who_t who = {.role = a.role};
     snprintf(who.user, sizeof who.user, "%s", a.name);
     const char *l = lang[0] ? lang
