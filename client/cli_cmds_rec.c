@@ -43,14 +43,8 @@ s_import_chunk(cli_t *cli, const msgpack_sbuffer *recs, size_t count,
                import_totals_t *totals, size_t total)
 {
     msgpack_sbuffer body;
-    msgpack_packer pk;
     msgpack_sbuffer_init(&body);
-    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 1);
-    nmirf_mp_pack_str(&pk, "recs");
-    msgpack_pack_array(&pk, count);
-    /* The chunk is already msgpack: append its bytes as the array items. */
-    msgpack_sbuffer_write(&body, recs->data, recs->size);
+    nmirf_recfile_import_body(&body, recs, count);
 
     nmirf_reply_t *reply;
     int rc = cli_call(cli, "rec.import", &body, &reply);

@@ -33,10 +33,13 @@ static pthread_mutex_t s_parse_lock = PTHREAD_MUTEX_INITIALIZER;
 static const char *const s_format_names[] = {"auto", "json", "csv", "uhri", NULL};
 static const nmirf_valueset_t s_formats = {"format", s_format_names, 4};
 
-/* Reads the body as a recommendations file; NULL after answering 400. */
+/* Reads the body as a recommendations file, for a coordinator on the
+   coordinator's console; NULL after answering (403, 400...). */
 static nmirf_recfile_t *
-s_read(const web_request_t *req, web_response_t *resp)
+s_read(web_api_t *api, const web_request_t *req, web_response_t *resp)
 {
+    if (!web_api_coordinator(api, req, resp))
+        return NULL;
     static const web_arg_t args[] = {
         {"format", WEB_ARG_ENUM, &s_formats, 0, 0},
         {"name", WEB_ARG_STR, NULL, 0, 255},
@@ -120,9 +123,7 @@ web_api_import_preview(web_api_t *api, const web_request_t *req, const char *res
                        web_response_t *resp)
 {
     (void)rest;
-    if (!web_api_coordinator(api, req, resp))
-        return;
-    nmirf_recfile_t *f = s_read(req, resp);
+    nmirf_recfile_t *f = s_read(api, req, resp);
     if (!f)
         return;
     json_t *added = json_array(), *changed = json_array();
@@ -194,13 +195,8 @@ s_chunk(web_api_t *api, web_response_t *resp, const msgpack_sbuffer *recs, size_
         s_totals_t *t)
 {
     msgpack_sbuffer body;
-    msgpack_packer pk;
     msgpack_sbuffer_init(&body);
-    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 1);
-    nmirf_mp_pack_str(&pk, "recs");
-    msgpack_pack_array(&pk, (uint32_t)count);
-    msgpack_sbuffer_write(&body, recs->data, recs->size);
+    nmirf_recfile_import_body(&body, recs, count);
     uint8_t id[NMIRF_ID_LEN];
     nmirf_random_id(id, sizeof id);
     nmirf_reply_t *r = NULL;
@@ -237,9 +233,7 @@ web_api_import(web_api_t *api, const web_request_t *req, const char *rest,
                web_response_t *resp)
 {
     (void)rest;
-    if (!web_api_coordinator(api, req, resp))
-        return;
-    nmirf_recfile_t *f = s_read(req, resp);
+    nmirf_recfile_t *f = s_read(api, req, resp);
     if (!f)
         return;
     if (f->bad > 0) {

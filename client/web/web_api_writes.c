@@ -61,10 +61,15 @@ web_api_submit(web_api_t *api, web_response_t *resp, const char *op,
     return 0;
 }
 
-/* The id the client gave (and takes it out of in), or a new one. */
-static void
-s_request_id(json_t *in, uint8_t id[NMIRF_ID_LEN])
+/* The request's body (caller decrefs), or NULL (resp answered); the
+   request id into id: the client's (taken out of the body), or a new
+   one. */
+static json_t *
+s_body(const web_request_t *req, web_response_t *resp, uint8_t id[NMIRF_ID_LEN])
 {
+    json_t *in = web_api_body(req, resp);
+    if (!in)
+        return NULL;
     const json_t *v = json_object_get(in, "id");
     const char *s = json_is_string(v) ? json_string_value(v) : NULL;
     bool given = s && strlen(s) == 2 * NMIRF_ID_LEN;
@@ -73,6 +78,7 @@ s_request_id(json_t *in, uint8_t id[NMIRF_ID_LEN])
     if (!given || nmirf_unhex(s, id, NMIRF_ID_LEN) != 0)
         nmirf_random_id(id, NMIRF_ID_LEN);
     json_object_del(in, "id");
+    return in;
 }
 
 /* Checks in (stolen) against form, packs and submits it. */
@@ -134,11 +140,10 @@ web_api_reports_post(web_api_t *api, const web_request_t *req, const char *rest,
         if (!web_api_coordinator(api, req, resp))
             return;
     }
-    json_t *in = web_api_body(req, resp);
+    uint8_t id[NMIRF_ID_LEN];
+    json_t *in = s_body(req, resp, id);
     if (!in)
         return;
-    uint8_t id[NMIRF_ID_LEN];
-    s_request_id(in, id);
     if (form != &web_form_report_submit) {
         if (json_object_get(in, "report")) {
             json_t *errors =
@@ -167,11 +172,10 @@ web_api_assign(web_api_t *api, const web_request_t *req, const char *rest,
     (void)rest;
     if (!web_api_coordinator(api, req, resp))
         return;
-    json_t *in = web_api_body(req, resp);
+    uint8_t id[NMIRF_ID_LEN];
+    json_t *in = s_body(req, resp, id);
     if (!in)
         return;
-    uint8_t id[NMIRF_ID_LEN];
-    s_request_id(in, id);
     s_write(api, resp, &web_form_rec_assign, in, id);
 }
 
@@ -188,11 +192,10 @@ web_api_measures_write(web_api_t *api, const web_request_t *req, const char *res
     }
     if (!web_api_coordinator(api, req, resp))
         return;
-    json_t *in = web_api_body(req, resp);
+    uint8_t id[NMIRF_ID_LEN];
+    json_t *in = s_body(req, resp, id);
     if (!in)
         return;
-    uint8_t id[NMIRF_ID_LEN];
-    s_request_id(in, id);
     if (put) /* the measure's id, from the path (the form's `id` is the request's) */
         json_object_set_new(in, "id", json_integer((json_int_t)n));
     s_write(api, resp, put ? &web_form_measure_update : &web_form_measure_add, in, id);

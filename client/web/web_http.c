@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -276,6 +277,33 @@ s_static(web_http_t *self, struct MHD_Connection *conn, const char *method,
 
 /* --- the session's routes ---------------------------------------------- */
 
+/* Whether the live session s (of token) still has its account as it was
+   at login: a deleted account, or one whose password changed (`user
+   passwd`, or `user del` then `user add`: a new salt), ends it; a new
+   role applies at once (s updated). */
+static bool
+s_account_live(web_http_t *self, const char *token, web_session_t *s)
+{
+    web_account_t a;
+    uint8_t stamp[16];
+    bool found = web_users_find(self->users, s->who.user, &a);
+    if (found)
+        web_account_stamp(a.hash, stamp);
+    if (!found || sodium_memcmp(stamp, s->account, sizeof stamp) != 0) {
+        sodium_memzero(&a, sizeof a);
+        web_sessions_drop(self->sessions, token);
+        log_info("session of %s ended: the account is %s", s->who.user,
+                 found ? "changed" : "gone");
+        return false;
+    }
+    if (a.role != s->who.role) {
+        s->who.role = a.role;
+        web_sessions_update(self->sessions, token, &s->who);
+    }
+    sodium_memzero(&a, sizeof a);
+    return true;
+}
+
 static void
 s_client_address(struct MHD_Connection *conn, char *out, size_t size)
 {
@@ -323,6 +351,15 @@ s_cookie(web_http_t *self, const char *token, unsigned max_age, char *out, size_
 static enum MHD_Result
 s_login(web_http_t *self, struct MHD_Connection *conn, req_t *r)
 {
+    /* JSON only: another site's form can post text/plain without asking,
+       never application/json (the browser asks first, and we give no
+       CORS), so it cannot log a victim's browser into its own account. */
+    const char *type =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    size_t tlen = type ? strcspn(type, "; \t") : 0;
+    if (!type || tlen != 16 || strncasecmp(type, "application/json", 16))
+        return s_error(conn, 415, "bad_type", 0,
+                       "a login is a JSON body (Content-Type: application/json)");
     char user[WEB_USER_MAX + 1], pass[WEB_PASSWORD_MAX + 1], lang[3], why[256];
     int bad =
         web_login_parse((const char *)r->body, r->len, user, pass, lang, why, sizeof why);
@@ -333,10 +370,11 @@ s_login(web_http_t *self, struct MHD_Connection *conn, req_t *r)
     snprintf(kuser, sizeof kuser, "u:%s", user);
     snprintf(kaddr, sizeof kaddr, "a:%s", addr);
     uint64_t now = s_now();
-    unsigned wait = web_ratelimit_check(self->ratelimit, kuser, now);
-    unsigned wait_a = web_ratelimit_check(self->ratelimit, kaddr, now);
-    if (wait_a > wait)
-        wait = wait_a;
+    /* Each attempt is counted before its Argon2id, so that many at once
+       cannot pass the limit together; a success is forgiven. */
+    unsigned wait = web_ratelimit_begin(self->ratelimit, kuser, now);
+    if (!wait && (wait = web_ratelimit_begin(self->ratelimit, kaddr, now)))
+        web_ratelimit_forgive(self->ratelimit, kuser, now);
     if (wait) {
         sodium_memzero(pass, sizeof pass);
         log_warnx("login of %s from %s refused: too many failures", user, addr);
@@ -347,11 +385,18 @@ s_login(web_http_t *self, struct MHD_Connection *conn, req_t *r)
     bool ok = web_users_verify(self->users, user, pass, &a);
     sodium_memzero(pass, sizeof pass);
     if (!ok) {
-        web_ratelimit_fail(self->ratelimit, kuser, now);
-        web_ratelimit_fail(self->ratelimit, kaddr, now);
         log_info("login of %s from %s failed", user, addr);
         return s_error(conn, 401, "bad_login", 0, "unknown user or wrong password");
     }
+    web_ratelimit_forgive(self->ratelimit, kuser, now);
+    web_ratelimit_forgive(self->ratelimit, kaddr, now);
+    /* The browser's session before this login, if any, ends: one browser,
+       one session, and a token planted before the login is worth nothing. */
+    char old[WEB_TOKEN_HEX + 1];
+    if (web_cookie_get(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie"),
+                       COOKIE, old, sizeof old) >= 0)
+        web_sessions_drop(self->sessions, old);
+    sodium_memzero(old, sizeof old);
     web_who_t who = {.role = a.role};
     snprintf(who.user, sizeof who.user, "%s", a.name);
     const char *l = lang[0] ? lang
@@ -362,7 +407,10 @@ s_login(web_http_t *self, struct MHD_Connection *conn, req_t *r)
     snprintf(who.lang, sizeof who.lang, "%s", l);
     char token[WEB_TOKEN_HEX + 1], cookie[256];
     web_session_t s;
-    if (web_sessions_create(self->sessions, &who, now, token, &s))
+    uint8_t stamp[16];
+    web_account_stamp(a.hash, stamp);
+    sodium_memzero(&a, sizeof a);
+    if (web_sessions_create(self->sessions, &who, stamp, now, token, &s))
         return s_error(conn, 500, "internal", 0, "out of memory");
     s_cookie(self, token, WEB_SESSION_MAX_AGE, cookie, sizeof cookie);
     sodium_memzero(token, sizeof token);
@@ -389,14 +437,10 @@ s_sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     int quiet_ms = 0;
     while (!e->pending) {
         web_session_t s;
-        web_account_t a;
         if (atomic_load(&e->http->stopping) ||
-            !web_sessions_get(e->http->sessions, e->token, s_now(), false, &s))
+            !web_sessions_get(e->http->sessions, e->token, s_now(), false, &s) ||
+            !s_account_live(e->http, e->token, &s))
             return MHD_CONTENT_READER_END_OF_STREAM;
-        if (!web_users_find(e->http->users, s.who.user, &a)) {
-            web_sessions_drop(e->http->sessions, e->token);
-            return MHD_CONTENT_READER_END_OF_STREAM; /* the account is gone */
-        }
         /* One second at a time, so that a stop or an expiry is seen soon. */
         char *text = web_hub_next(e->http->hub, &e->cursor, 1000);
         if (text) {
@@ -485,21 +529,11 @@ s_api(web_http_t *self, struct MHD_Connection *conn, const char *method, req_t *
     uint64_t now = s_now();
     bool live = web_cookie_get(cookies, COOKIE, token, sizeof token) >= 0 &&
                 web_sessions_get(self->sessions, token, now, true, &s);
-    if (live) {
-        /* The account as it is now: a deleted one ends its sessions, a new
-           role applies at once. */
-        web_account_t a;
-        if (!web_users_find(self->users, s.who.user, &a)) {
-            web_sessions_drop(self->sessions, token);
-            log_info("session of %s ended: the account is gone", s.who.user);
-            live = false;
-        } else if (a.role != s.who.role) {
-            s.who.role = a.role;
-            web_sessions_update(self->sessions, token, &s.who);
-        }
-    }
+    if (live) /* the account as it is now */
+        live = s_account_live(self, token, &s);
     web_response_t resp = {0};
-    web_request_t req = {.method = method,
+    /* HEAD is GET without the body (libmicrohttpd drops it). */
+    web_request_t req = {.method = strcmp(method, "HEAD") ? method : "GET",
                          .path = rest,
                          .arg = s_arg,
                          .conn = r,

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nmirf_util.h"
+
 int
 web_cookie_get(const char *header, const char *name, char *out, size_t outsize)
 {
@@ -162,18 +164,6 @@ web_utf8_valid(const uint8_t *s, size_t len)
     return true;
 }
 
-static int
-s_hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int
 web_pct_decode(const char *in, size_t len, bool plus_space, char *out, size_t outsize)
 {
@@ -181,12 +171,14 @@ web_pct_decode(const char *in, size_t len, bool plus_space, char *out, size_t ou
     for (size_t i = 0; i < len; i++) {
         char c = in[i];
         if (c == '%') {
+            char hex[3] = {0};
+            uint8_t byte;
             if (len - i < 3)
                 return -1;
-            int hi = s_hexval(in[i + 1]), lo = s_hexval(in[i + 2]);
-            if (hi < 0 || lo < 0)
+            memcpy(hex, in + i + 1, 2);
+            if (nmirf_unhex(hex, &byte, 1) != 0)
                 return -1;
-            c = (char)(hi * 16 + lo);
+            c = (char)byte;
             i += 2;
         } else if (c == '+' && plus_space) {
             c = ' ';

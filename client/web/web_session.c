@@ -80,9 +80,15 @@ web_sessions_destroy(web_sessions_t **self_p)
     *self_p = NULL;
 }
 
+void
+web_account_stamp(const char *hash, uint8_t stamp[16])
+{
+    crypto_generichash(stamp, 16, (const uint8_t *)hash, strlen(hash), NULL, 0);
+}
+
 int
-web_sessions_create(web_sessions_t *self, const web_who_t *who, uint64_t now,
-                    char token[WEB_TOKEN_HEX + 1], web_session_t *out)
+web_sessions_create(web_sessions_t *self, const web_who_t *who, const uint8_t account[16],
+                    uint64_t now, char token[WEB_TOKEN_HEX + 1], web_session_t *out)
 {
     uint8_t raw[32], csrf[32];
     randombytes_buf(raw, sizeof raw);
@@ -92,6 +98,7 @@ web_sessions_create(web_sessions_t *self, const web_who_t *who, uint64_t now,
     crypto_generichash(n.hash, 32, raw, sizeof raw, NULL, 0);
     sodium_memzero(raw, sizeof raw);
     n.s.who = *who;
+    memcpy(n.s.account, account, sizeof n.s.account);
     nmirf_hex(csrf, sizeof csrf, n.s.csrf);
     n.s.created = now;
     n.s.expires = now + self->ttl;
@@ -136,30 +143,32 @@ web_sessions_get(web_sessions_t *self, const char *token, uint64_t now, bool tou
     return live;
 }
 
-void
-web_sessions_update(web_sessions_t *self, const char *token, const web_who_t *who)
+/* Sets the session of token to who, or drops it if who is NULL. */
+static void
+s_set(web_sessions_t *self, const char *token, const web_who_t *who)
 {
     uint8_t hash[32];
     if (!s_token_hash(token, hash))
         return;
     pthread_mutex_lock(&self->mutex);
     slot_t *s = s_find(self, hash);
-    if (s)
+    if (s && who)
         s->s.who = *who;
+    else if (s)
+        memset(s, 0, sizeof *s);
     pthread_mutex_unlock(&self->mutex);
+}
+
+void
+web_sessions_update(web_sessions_t *self, const char *token, const web_who_t *who)
+{
+    s_set(self, token, who);
 }
 
 void
 web_sessions_drop(web_sessions_t *self, const char *token)
 {
-    uint8_t hash[32];
-    if (!s_token_hash(token, hash))
-        return;
-    pthread_mutex_lock(&self->mutex);
-    slot_t *s = s_find(self, hash);
-    if (s)
-        memset(s, 0, sizeof *s);
-    pthread_mutex_unlock(&self->mutex);
+    s_set(self, token, NULL);
 }
 
 size_t
@@ -215,24 +224,12 @@ s_rl_find(web_ratelimit_t *self, const char *key)
     return NULL;
 }
 
-unsigned
-web_ratelimit_check(web_ratelimit_t *self, const char *key, uint64_t now)
+/* The slot of key, made if there is none (the oldest window goes when
+   the table is full), its window restarted if it is over. Under the
+   mutex. */
+static rl_slot_t *
+s_rl_get(web_ratelimit_t *self, const char *key, uint64_t now)
 {
-    unsigned wait = 0;
-    pthread_mutex_lock(&self->mutex);
-    rl_slot_t *s = s_rl_find(self, key);
-    if (s && now >= s->start + WEB_LOGIN_WINDOW)
-        memset(s, 0, sizeof *s);
-    else if (s && s->fails >= WEB_LOGIN_FAILS)
-        wait = (unsigned)(s->start + WEB_LOGIN_WINDOW - now);
-    pthread_mutex_unlock(&self->mutex);
-    return wait;
-}
-
-void
-web_ratelimit_fail(web_ratelimit_t *self, const char *key, uint64_t now)
-{
-    pthread_mutex_lock(&self->mutex);
     rl_slot_t *s = s_rl_find(self, key);
     if (s && now >= s->start + WEB_LOGIN_WINDOW)
         memset(s, 0, sizeof *s);
@@ -251,6 +248,29 @@ web_ratelimit_fail(web_ratelimit_t *self, const char *key, uint64_t now)
         snprintf(s->key, sizeof s->key, "%s", key);
         s->start = now;
     }
-    s->fails++;
+    return s;
+}
+
+unsigned
+web_ratelimit_begin(web_ratelimit_t *self, const char *key, uint64_t now)
+{
+    unsigned wait = 0;
+    pthread_mutex_lock(&self->mutex);
+    rl_slot_t *s = s_rl_get(self, key, now);
+    if (s->fails >= WEB_LOGIN_FAILS)
+        wait = (unsigned)(s->start + WEB_LOGIN_WINDOW - now);
+    else
+        s->fails++;
+    pthread_mutex_unlock(&self->mutex);
+    return wait;
+}
+
+void
+web_ratelimit_forgive(web_ratelimit_t *self, const char *key, uint64_t now)
+{
+    pthread_mutex_lock(&self->mutex);
+    rl_slot_t *s = s_rl_find(self, key);
+    if (s && now < s->start + WEB_LOGIN_WINDOW && s->fails > 0)
+        s->fails--;
     pthread_mutex_unlock(&self->mutex);
 }

@@ -13,7 +13,10 @@
 
     The rate limit counts failed logins per key ("u:NAME", "a:ADDRESS") in
     a window of WEB_LOGIN_WINDOW seconds: at WEB_LOGIN_FAILS a key is
-    refused until its window ends. Its table is bounded too
+    refused until its window ends. An attempt is counted as a failure
+    when it begins (web_ratelimit_begin) and forgiven if it succeeds
+    (web_ratelimit_forgive), so that attempts made at once, each waiting
+    for its Argon2id, cannot pass the limit together. Its table is bounded too
     (WEB_LOGIN_KEYS; the oldest window is dropped first).
 
     Both are thread-safe (a mutex each) and copy out; `now` is a
@@ -38,6 +41,7 @@ typedef struct {
     char csrf[WEB_TOKEN_HEX + 1];
     uint64_t expires; /* the idle expiry, in `now` seconds */
     uint64_t created;
+    uint8_t account[16]; /* web_account_stamp of the account at login */
 } web_session_t;
 
 typedef struct _web_sessions_t web_sessions_t;
@@ -46,10 +50,18 @@ typedef struct _web_sessions_t web_sessions_t;
 web_sessions_t *web_sessions_new(unsigned ttl);
 void web_sessions_destroy(web_sessions_t **self_p);
 
-/* A new session for who: its token (64 hex digits and a NUL) into token,
-   the session into *out. Returns 0, or -1 (out of memory). */
-int web_sessions_create(web_sessions_t *self, const web_who_t *who, uint64_t now,
+/* A new session for who, whose account's stamp (web_account_stamp) is
+   account: its token (64 hex digits and a NUL) into token, the session
+   into *out. Returns 0, or -1 (out of memory). */
+int web_sessions_create(web_sessions_t *self, const web_who_t *who,
+                        const uint8_t account[16], uint64_t now,
                         char token[WEB_TOKEN_HEX + 1], web_session_t *out);
+
+/* The stamp of an account's password hash (BLAKE2b, 16 bytes): a session
+   holds the one of its login, and ends when the account's differs, so
+   that `user passwd`, or `user del` then `user add` of the same name,
+   ends the sessions opened before (the hash has a new salt). */
+void web_account_stamp(const char *hash, uint8_t stamp[16]);
 
 /* The live session of token into *out, its idle expiry pushed on (if
    touch). False if there is none, or it expired (then dropped). */
@@ -80,10 +92,13 @@ typedef struct _web_ratelimit_t web_ratelimit_t;
 web_ratelimit_t *web_ratelimit_new(void);
 void web_ratelimit_destroy(web_ratelimit_t **self_p);
 
-/* 0 if key may try now, else the seconds until it may (Retry-After). */
-unsigned web_ratelimit_check(web_ratelimit_t *self, const char *key, uint64_t now);
+/* 0 if key may try now, the attempt then counted as a failure until
+   forgiven; else the seconds until it may (Retry-After), nothing
+   counted. */
+unsigned web_ratelimit_begin(web_ratelimit_t *self, const char *key, uint64_t now);
 
-/* Counts a failed login of key. */
-void web_ratelimit_fail(web_ratelimit_t *self, const char *key, uint64_t now);
+/* Uncounts an attempt of key begun in this window (it succeeded, or was
+   not made). */
+void web_ratelimit_forgive(web_ratelimit_t *self, const char *key, uint64_t now);
 
 #endif

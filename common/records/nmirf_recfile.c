@@ -1,6 +1,7 @@
 /*  nmirf_recfile - recommendation files in and out. */
 #include "nmirf_recfile.h"
 #include "nmirf_csv.h"
+#include "nmirf_mp.h"
 #include "nmirf_rec.h"
 #include "nmirf_schema.h"
 #include "nmirf_uhri.h"
@@ -713,4 +714,16 @@ nmirf_recfile_write_json(FILE *out, const json_t *recs)
     fputc('\n', out);
     json_decref(root);
     return rc || ferror(out) ? -1 : 0;
+}
+
+void
+nmirf_recfile_import_body(msgpack_sbuffer *out, const msgpack_sbuffer *recs, size_t count)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_str(&pk, "recs");
+    msgpack_pack_array(&pk, (uint32_t)count);
+    /* The chunk is already msgpack: its bytes are the array's items. */
+    msgpack_sbuffer_write(out, recs->data, recs->size);
 }

@@ -26,6 +26,7 @@
 #define NMIRF_RECFILE_H
 
 #include <jansson.h>
+#include <msgpack.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -119,6 +120,13 @@ nmirf_recfile_t *nmirf_recfile_read(const char *data, size_t len, const char *na
 
 /* Frees the file and sets *self_p to NULL; safe on NULL. */
 void nmirf_recfile_destroy(nmirf_recfile_t **self_p);
+
+/* Packs into out (initialised by the caller, who destroys it) the body of
+   a rec.import request, {recs: [...]}, whose count items are recs: the
+   recommendations of one chunk, already packed one after another. The
+   command line and nmirf-web import through it. */
+void nmirf_recfile_import_body(msgpack_sbuffer *out, const msgpack_sbuffer *recs,
+                               size_t count);
 
 /* Writes recs (a JSON array of recommendation objects; `updated` and
    unknown keys are left out) as the project's CSV: a UTF-8 BOM, a header,

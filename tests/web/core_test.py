@@ -244,7 +244,13 @@ st, h, body, _ = login(s, "alice", "wrong horse")
 check(st == 401 and body["code"] == "bad_login", "a wrong password: 401 bad_login")
 st, h, body2, _ = login(s, "nobody", "wrong horse")
 check(st == 401 and body2 == body, "an unknown user: the same answer")
-st, h, data = s.req("POST", "/api/login", "{not json")
+# A login is application/json: another site's form (text/plain, no
+# preflight) cannot log a browser into an account of its choosing.
+for ctype in (None, "text/plain", "application/x-www-form-urlencoded", "application/jsonx"):
+    st, h, data = s.req("POST", "/api/login", json.dumps({"user": "alice", "password": "x"}),
+                        headers={"Content-Type": ctype} if ctype else {})
+    check(st == 415 and js(data)["code"] == "bad_type", f"a login as {ctype}: {st}")
+st, h, data = s.req("POST", "/api/login", "{not json", headers={"Content-Type": "application/json"})
 check(st == 400 and js(data)["code"] == "bad_json", "a login that is not JSON: 400 bad_json")
 st, h, data = s.req("POST", "/api/login", {"user": "alice"})
 check(st == 400 and js(data)["code"] == "bad_request", "a login without password: 400")
@@ -391,5 +397,38 @@ if openssl:
     st, h, body, dora = login(t, "dora", "long enough")
     check(st == 200 and "Secure" in h.get("Set-Cookie", ""), "the cookie is Secure under TLS")
     check(t.stop() == 0, "SIGTERM under TLS: exit 0")
+
+# --- a fresh server: HEAD, a changed password, logins at once -------------
+run(AG, "user", "add", "erin", "--role", "editor", stdin="first password\n")
+u = Server(AG)
+st, h, body, erin = login(u, "erin", "first password")
+check(st == 200, f"erin logs in: {st}")
+st, h, data = u.req("HEAD", "/api/session", session=erin)
+check(st == 200 and data == b"" and h.get("X-Frame-Options") == "DENY",
+      f"HEAD /api/session is GET without a body: {st} {data!r}")
+st, h, data = u.req("HEAD", "/api/status", session=erin)
+check(st == 503, f"HEAD /api/status routed as GET: {st}")
+# A new password ends the sessions opened with the old one (a stolen one).
+rc, out, err = run(AG, "user", "passwd", "erin", stdin="second password\n")
+check(rc == 0, f"user passwd erin: {err!r}")
+st, h, data = u.req("GET", "/api/session", session=erin)
+check(st == 401 and js(data)["code"] == "no_session",
+      f"a session of the old password after user passwd: {st}")
+# So does user del then user add of the same name and role (someone else).
+st, h, body, erin = login(u, "erin", "second password")
+check(st == 200, f"erin logs in again: {st}")
+run(AG, "user", "del", "erin")
+run(AG, "user", "add", "erin", "--role", "editor", stdin="second password\n")
+st, h, data = u.req("GET", "/api/session", session=erin)
+check(st == 401, f"a session of a deleted then added account: {st}")
+
+# Twelve wrong logins at once: at most five are tried (the others 429),
+# however many wait for their Argon2id together.
+import concurrent.futures
+with concurrent.futures.ThreadPoolExecutor(12) as pool:
+    codes = list(pool.map(lambda i: login(u, "frank", "wrong %d" % i)[0], range(12)))
+check(codes.count(401) <= 5 and codes.count(401) + codes.count(429) == 12,
+      f"logins at once pass the rate limit: {sorted(codes)}")
+check(u.stop() == 0, "SIGTERM: exit 0")
 
 finish()
