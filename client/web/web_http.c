@@ -39,13 +39,17 @@
 #define URI_MAX 8192       /* bytes of a request's URI */
 #define ARGS_MAX 64        /* query arguments */
 #define KEEPALIVE_MS 15000 /* a comment line on a quiet event stream */
-#define COOKIE "nmirf_session"
 
 static const char *const s_langs[] = {"fr", "ar", "en"};
 
 struct _web_http_t {
     struct MHD_Daemon *mhd;
     char *agent_dir;
+    /* The session cookie's name, nmirf_session_PORT: a browser keeps its
+       cookies by host, not by port, so consoles side by side on one host
+       (the demo's, a coordinator's officer with two) need names of their
+       own, or each login would end the other console's session. */
+    char cookie[32];
     bool tls;
     unsigned ttl;
     web_api_t *api;
@@ -344,8 +348,8 @@ s_session_json(web_http_t *self, const web_session_t *s, uint64_t now)
 static void
 s_cookie(web_http_t *self, const char *token, unsigned max_age, char *out, size_t size)
 {
-    snprintf(out, size, COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%u%s",
-             token, max_age, self->tls ? "; Secure" : "");
+    snprintf(out, size, "%s=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%u%s",
+             self->cookie, token, max_age, self->tls ? "; Secure" : "");
 }
 
 static enum MHD_Result
@@ -394,7 +398,7 @@ s_login(web_http_t *self, struct MHD_Connection *conn, req_t *r)
        one session, and a token planted before the login is worth nothing. */
     char old[WEB_TOKEN_HEX + 1];
     if (web_cookie_get(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie"),
-                       COOKIE, old, sizeof old) >= 0)
+                       self->cookie, old, sizeof old) >= 0)
         web_sessions_drop(self->sessions, old);
     sodium_memzero(old, sizeof old);
     web_who_t who = {.role = a.role};
@@ -527,7 +531,7 @@ s_api(web_http_t *self, struct MHD_Connection *conn, const char *method, req_t *
     const char *cookies = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie");
     web_session_t s;
     uint64_t now = s_now();
-    bool live = web_cookie_get(cookies, COOKIE, token, sizeof token) >= 0 &&
+    bool live = web_cookie_get(cookies, self->cookie, token, sizeof token) >= 0 &&
                 web_sessions_get(self->sessions, token, now, true, &s);
     if (live) /* the account as it is now */
         live = s_account_live(self, token, &s);
@@ -695,6 +699,13 @@ web_http_start(const web_http_conf_t *conf, web_api_t *api, web_hub_t *hub, char
     self->hub = hub;
     self->ttl = conf->session_ttl;
     self->tls = conf->tls_cert != NULL;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    unsigned port = 0;
+    if (getsockname(conf->listen_fd, (struct sockaddr *)&ss, &sl) == 0)
+        port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                              : ((struct sockaddr_in *)&ss)->sin_port);
+    snprintf(self->cookie, sizeof self->cookie, "nmirf_session_%u", port);
     self->agent_dir = strdup(conf->agent_dir);
     self->sessions = web_sessions_new(conf->session_ttl);
     self->ratelimit = web_ratelimit_new();

@@ -41,7 +41,7 @@ import urllib.parse
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "web"))
 import hooks  # noqa: E402
-from harness import PASSWORD, Client, Cluster, check, sample_recs, step, wait_for  # noqa: E402
+from harness import PASSWORD, cookie_name, Client, Cluster, check, sample_recs, step, wait_for  # noqa: E402
 
 
 def pct(xs, p):
@@ -205,8 +205,8 @@ def bench_rss(build, nstreams, nchanges):
         socks = []
         for ck in cookies:
             s = socket.create_connection((u.hostname, u.port), timeout=10)
-            s.sendall(("GET /api/events HTTP/1.1\r\nHost: %s:%d\r\nCookie: nmirf_session=%s\r\n"
-                       "Accept: text/event-stream\r\n\r\n" % (u.hostname, u.port, ck)).encode())
+            s.sendall(("GET /api/events HTTP/1.1\r\nHost: %s:%d\r\nCookie: %s=%s\r\n"
+                       "Accept: text/event-stream\r\n\r\n" % (u.hostname, u.port, cookie_name(u.port), ck)).encode())
             s.setblocking(False)
             socks.append(s)
         counts = {s: 0 for s in socks}

@@ -20,10 +20,11 @@ import json
 import os
 import sys
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hooks  # noqa: E402
-from harness import PASSWORD, R_AR, R_MJ, R_MS, Client, Cluster, check, main, step, wait_for, world  # noqa: E402
+from harness import PASSWORD, cookie_name, R_AR, R_MJ, R_MS, Client, Cluster, check, main, step, wait_for, world  # noqa: E402
 from hooks import sel  # noqa: E402
 
 XSS = '<script>alert(1)</script> "onmouseover="alert(1) <img src=x onerror=alert(1)>'
@@ -177,8 +178,9 @@ class Page:
         wait_for(lambda: self.js("return document.documentElement.lang;") == lang, "<html lang=%s>" % lang)
 
     def cookie(self):
-        c = self.d.get_cookie("nmirf_session")
-        check(c is not None, "the browser holds nmirf_session")
+        name = cookie_name(urllib.parse.urlsplit(self.url).port)
+        c = self.d.get_cookie(name)
+        check(c is not None, "the browser holds " + name)
         check(c.get("httpOnly") is True, "the session cookie is HttpOnly", c)
         return c["value"]
 

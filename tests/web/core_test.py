@@ -71,6 +71,7 @@ class Server:
         hostport = self.url.split("//")[1].rstrip("/")
         self.host, port = hostport.rsplit(":", 1)
         self.port = int(port)
+        self.cookie = "nmirf_session_%d" % self.port  # one name per console
         self.tls = self.url.startswith("https")
 
     def conn(self):
@@ -84,7 +85,7 @@ class Server:
     def req(self, method, path, body=None, headers=None, session=None):
         h = dict(headers or {})
         if session:
-            h["Cookie"] = "nmirf_session=" + session["token"]
+            h["Cookie"] = self.cookie + "=" + session["token"]
             if method not in ("GET", "HEAD") and "X-CSRF-Token" not in h:
                 h["X-CSRF-Token"] = session.get("csrf", "")
         if isinstance(body, (dict, list)):
@@ -237,7 +238,7 @@ check(st == 404, "/api/i18n/de")
 
 st, h, data = s.req("GET", "/api/status")
 check(st == 401 and js(data)["code"] == "no_session", "no session: 401")
-st, h, data = s.req("GET", "/api/session", headers={"Cookie": "nmirf_session=" + "0" * 64})
+st, h, data = s.req("GET", "/api/session", headers={"Cookie": s.cookie + "=" + "0" * 64})
 check(st == 401 and js(data)["code"] == "no_session", "an unknown token: 401")
 
 st, h, body, _ = login(s, "alice", "wrong horse")
@@ -271,7 +272,7 @@ st, h, data = s.req("PUT", "/api/session", {"lang": "ar"}, session=alice,
                     headers={"X-CSRF-Token": "0" * 64})
 check(st == 403 and js(data)["code"] == "bad_csrf", "PUT with a wrong CSRF token: 403")
 st, h, data = s.req("PUT", "/api/session", {"lang": "ar"},
-                    headers={"Cookie": "nmirf_session=" + alice["token"]})
+                    headers={"Cookie": s.cookie + "=" + alice["token"]})
 check(st == 403 and js(data)["code"] == "bad_csrf", "PUT without a CSRF token: 403")
 st, h, data = s.req("PUT", "/api/session", {"lang": "ar"}, session=alice)
 check(st == 200 and js(data)["lang"] == "ar", "PUT /api/session lang")
@@ -282,7 +283,7 @@ st, h, data = s.req("PUT", "/api/session", {"lang": "xx"}, session=alice)
 check(st == 400, "PUT a bad lang: 400")
 
 st, h, data = s.req("POST", "/api/reports", {"rec": "x"},
-                    headers={"Cookie": "nmirf_session=" + alice["token"]})
+                    headers={"Cookie": s.cookie + "=" + alice["token"]})
 check(st == 403 and js(data)["code"] == "bad_csrf", "a POST without CSRF: 403")
 st, h, data = s.req("GET", "/api/status", session=alice)
 check(st == 503 and js(data)["code"] == "agent_down", f"no agent: 503 agent_down {st}")
@@ -292,7 +293,7 @@ check(h.get("Content-Security-Policy", "").startswith("default-src 'self'"),
 # The event stream: its headers, then (the agent being down, nothing to
 # say) a keepalive comment within 15 s; it ends when its session does.
 stream = s.conn()
-stream.request("GET", "/api/events", headers={"Cookie": "nmirf_session=" + alice["token"]})
+stream.request("GET", "/api/events", headers={"Cookie": s.cookie + "=" + alice["token"]})
 events = stream.getresponse()
 check(events.status == 200 and events.headers.get("Content-Type") == "text/event-stream",
       f"/api/events: {events.status} {events.headers.get('Content-Type')}")

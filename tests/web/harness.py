@@ -429,6 +429,13 @@ class Resp:
         return "<%d %s>" % (self.status, self.body[:300].decode("utf-8", "replace"))
 
 
+
+def cookie_name(port):
+    """The session cookie of the console listening on port: one name per
+    console, so that consoles on one host keep their sessions apart
+    (docs/WEB.md section 3)."""
+    return "nmirf_session_%d" % port
+
 class Client:
     """An HTTP client of one console, as one browser tab: it keeps the
     session cookie and the CSRF token from /api/login."""
@@ -437,7 +444,8 @@ class Client:
         u = urllib.parse.urlsplit(url)
         self.host, self.port = u.hostname, u.port
         self.timeout = timeout
-        self.cookie = None  # the nmirf_session value
+        self.cookie = None  # the session cookie's value
+        self.cookie_name = cookie_name(self.port)
         self.csrf = None
         self.session = None  # the login's answer
 
@@ -447,7 +455,7 @@ class Client:
         Returns a Resp."""
         h = {}
         if cookie and self.cookie:
-            h["Cookie"] = "nmirf_session=" + self.cookie
+            h["Cookie"] = self.cookie_name + "=" + self.cookie
         if csrf is True and self.csrf and method != "GET":
             h["X-CSRF-Token"] = self.csrf
         elif isinstance(csrf, str):
@@ -472,7 +480,7 @@ class Client:
         finally:
             conn.close()
         for k, v in resp.header_list:
-            if k.lower() == "set-cookie" and v.startswith("nmirf_session="):
+            if k.lower() == "set-cookie" and v.startswith(self.cookie_name + "="):
                 val = v.split(";", 1)[0].split("=", 1)[1]
                 self.cookie = val or None
         return resp
@@ -495,7 +503,7 @@ class Client:
         if r.status == 200:
             self.session = r.json()
             self.csrf = self.session.get("csrf")
-            check(self.cookie, "login set no nmirf_session cookie", r.header_list)
+            check(self.cookie, "login set no %s cookie" % self.cookie_name, r.header_list)
         return r
 
 

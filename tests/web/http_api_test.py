@@ -23,7 +23,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (PASSWORD, R_AR, R_FREE, R_MJ, R_MS, Client, Cluster, check, main, rec_path,  # noqa: E402
+from harness import (PASSWORD, cookie_name, R_AR, R_FREE, R_MJ, R_MS, Client, Cluster, check, main, rec_path,  # noqa: E402
                      step, wait_for, world)
 
 
@@ -58,8 +58,8 @@ def sse_first(url, cookie, want, timeout=20.0):
     event is want arrives (or timeout); returns (headers, text read)."""
     u = urllib.parse.urlsplit(url)
     s = socket.create_connection((u.hostname, u.port), timeout=timeout)
-    s.sendall(("GET /api/events HTTP/1.1\r\nHost: %s:%d\r\nCookie: nmirf_session=%s\r\n"
-               "Accept: text/event-stream\r\n\r\n" % (u.hostname, u.port, cookie)).encode())
+    s.sendall(("GET /api/events HTTP/1.1\r\nHost: %s:%d\r\nCookie: %s=%s\r\n"
+               "Accept: text/event-stream\r\n\r\n" % (u.hostname, u.port, cookie_name(u.port), cookie)).encode())
     buf = b""
     deadline = time.monotonic() + timeout
     try:
@@ -112,7 +112,7 @@ def run(build):
         s = r.json()
         check(s["user"] == "alice" and s["role"] == "editor" and s["entity"] == "MJ" and
               s["entity_role"] == "ministry" and len(s["csrf"]) >= 32, "login answer", s)
-        cookie = [v for k, v in r.header_list if k.lower() == "set-cookie" and v.startswith("nmirf_session=")][0]
+        cookie = [v for k, v in r.header_list if k.lower() == "set-cookie" and v.startswith(alice.cookie_name + "=")][0]
         for flag in ("HttpOnly", "SameSite=Strict", "Path=/"):
             check(flag.lower() in cookie.lower(), "cookie has " + flag, cookie)
         check("secure" not in cookie.lower().split("; "), "no Secure without TLS", cookie)
