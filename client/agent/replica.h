@@ -5,7 +5,7 @@
     The replica owns the LMDB environment DIR/replica (the outbox's
     database lives there too: outbox.c gets it from replica_env) and the
     witness (witness.h). It reads from the broker through the link (link.h:
-    blocking reads, pushed messages) and hands the events that concern us
+    asynchronous reads, pushed messages) and hands the events that concern us
     to the callbacks given to replica_new (agent_main.c wires them to
     notify.h). Readers of its records open a read-only transaction with
     replica_read_begin and find its databases with replica_dbis.
