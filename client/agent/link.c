@@ -3,7 +3,8 @@
     ONE socket: a DEALER, a CurveZMQ client with the entity's CURVE pair
     and the broker's public key (-S). Everything goes through it: the
     outbox's submissions and the pings, sent without waiting; the
-    replica's reads (snapshot, events.since), sent and waited for; and the
+    replica's reads (snapshot, events.since), sent, their replies awaited
+    without blocking the loop; and the
     events and heartbeats the broker pushes after our `subscribe`
     (PROTOCOL.md section 6). libzmq holds about 41 KiB at the broker per
     CURVE connection: one per agent instead of two (a SUB and a DEALER)
