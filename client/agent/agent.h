@@ -5,7 +5,7 @@
 
     nmirf-agent is one thread around one zloop reactor. Its parts: link.h
     (the broker: one DEALER for requests, replies and pushed events, the
-    subscription, reachability, blocking reads; link_monitor.c watches
+    subscription, reachability, the replica's reads; link_monitor.c watches
     its handshakes), replica.h (the LMDB replica kept by snapshot +
     events, and the `mine` view over it), witness.h (the broker's latest
     signed checkpoint, kept; a broker going back refused), outbox.h (the
@@ -32,7 +32,7 @@
 #define AGENT_RESULTS_MAX 100           /* broker answers kept for `nmirf outbox` */
 #define AGENT_REFUSED_MAX 100           /* refused entries kept in the outbox db */
 #define AGENT_TICK_MS 100               /* housekeeping timer */
-#define AGENT_RETRY_FIRST_MS 1000       /* wait after a failed blocking read... */
+#define AGENT_RETRY_FIRST_MS 1000       /* wait after a failed read...          */
 #define AGENT_RETRY_MAX_MS 60000        /* ...doubled each failure up to this */
 #define AGENT_REPORT_MS 5000            /* outbox length reported to the broker */
 #define AGENT_KEY_RETRY_FIRST_MS 30000  /* a refused key: new connection after... */

@@ -388,7 +388,7 @@ control_tick(control_t *self)
 /* Where the replica stands, for the head of a query's reply: stale when
    the broker is not reachable or no snapshot was loaded; contact_at the
    last time the broker was heard, as wall-clock ms (the link keeps
-   monotonic ms): last_heard, which a failed blocking read does not reset,
+   monotonic ms): last_heard, which a failed read does not reset,
    so it is nil only if the broker was never heard since the start. */
 static void
 s_replica_state(const control_t *self, nmirf_ctl_replica_t *st)

@@ -3,7 +3,8 @@
     ONE socket: a DEALER, a CurveZMQ client with the entity's CURVE pair
     and the broker's public key (-S). Everything goes through it: the
     outbox's submissions and the pings, sent without waiting; the
-    replica's reads (snapshot, events.since), sent and waited for; and the
+    replica's reads (snapshot, events.since), sent, their replies awaited
+    without blocking the loop; and the
     events and heartbeats the broker pushes after our `subscribe`
     (PROTOCOL.md section 6). libzmq holds about 41 KiB at the broker per
     CURVE connection: one per agent instead of two (a SUB and a DEALER)
@@ -13,9 +14,12 @@
     broker's PUB), so frame counts tell them apart. Replies go to the
     reply callback (agent_main.c gives them to the outbox) or, for our
     `subscribe`, are handled here; pushes are read by the replica
-    (link_next_push) when the pushed callback says they wait. A blocking read waits for
-   the reply with its request id; what arrives meanwhile is not lost: pushes are stashed
-   for the replica to apply after, in order, and other replies are delivered at once.
+    (link_next_push) when the pushed callback says they wait. A read
+    (link_read_start) does not block the loop: it is sent, and its reply,
+    matched by request id, or its timer ends it (the read's callback).
+    Meanwhile the loop serves the control socket, pushes are stashed for
+    the replica to apply after the read, in order, and other replies are
+    delivered at once.
 
     The subscription lasts as long as the connection at the broker: a
     broker restart, or 30 s without a request, ends it while the DEALER
@@ -27,7 +31,8 @@
 
     A failed read (a timeout) is not retried at once: heartbeats may keep
     coming from a broker that cannot answer (or that were queued while we
-    waited), and each try would hold the loop for its whole timeout. So
+    waited), and each try would keep the replica waiting its whole
+    timeout. So
     after a failure the broker counts as unreachable, the messages already
     waiting are drained without counting as contact (the caller,
     replica.c, does that with link_hold_contact), and no read is tried for 1 s,
@@ -45,10 +50,11 @@
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 
-/* What arrives while a snapshot or a catch-up blocks the loop is kept
-   (in the DEALER, or stashed by link_read); past this the excess is
-   dropped, and the gap is fetched again. */
+/* What arrives while a snapshot or a catch-up read is in flight is kept
+   (in the DEALER, or stashed); past this the excess is dropped, and the
+   gap is fetched again. */
 #define PUSH_HWM 200000
+#define READ_BATCH 1000        /* messages read per wake-up while a read is in flight */
 #define SUBSCRIBE_RETRY_MS 200 /* after a subscribe that could not be sent */
 
 /* Makes self->dealer, its monitor, and connects it. Returns 0 or -1. */
@@ -88,6 +94,7 @@ link_new(const agent_conf_t *conf, zloop_t *loop, const link_events_t *events)
     self->events = *events;
     self->key_retry_timer = -1; /* link_monitor.c */
     self->zap_retry_timer = -1;
+    self->read_timer = -1;
     self->stash = zlist_new();
     self->replies = zlist_new();
     if (!self->stash || !self->replies) {
@@ -126,6 +133,8 @@ link_destroy(link_t **self_p)
     if (!self)
         return;
     link_monitor_close(self);
+    if (self->read_timer != -1)
+        zloop_timer_end(self->loop, self->read_timer);
     if (self->dealer)
         zloop_reader_end(self->loop, self->dealer);
     zsock_destroy(&self->dealer);
@@ -153,7 +162,8 @@ link_may_read(const link_t *self)
 {
     /* Subscribed first (Clone pattern): every event after a snapshot's or
        a page's sequence is then either pushed or fetched again. */
-    return link_reachable(self) && self->subscribed && zclock_mono() >= self->read_next;
+    return !self->reading && link_reachable(self) && self->subscribed &&
+           zclock_mono() >= self->read_next;
 }
 
 void
@@ -223,14 +233,21 @@ s_on_subscribed(link_t *self, const nmirf_reply_t *r)
     self->events.subscribed(r->seq, self->events.arg);
 }
 
-/* A reply that is not the one a blocking read waits for: ours to
-   `subscribe`, or one for the reply callback (the outbox's, a control
-   `ask`'s; a ping's reply matches neither and is dropped there). Takes
+static void s_read_end(link_t *self, nmirf_reply_t *r, const char *why);
+
+/* A reply: the one the read in flight waits for (it ends the read), ours
+   to `subscribe`, or one for the reply callback (the outbox's, a control
+   `ask`'s; a ping's reply matches none and is dropped there). Takes
    *r_p. */
 static void
 s_deliver(link_t *self, nmirf_reply_t **r_p)
 {
     nmirf_reply_t *r = *r_p;
+    if (self->reading && r->has_id && memcmp(r->id, self->read_id, NMIRF_ID_LEN) == 0) {
+        *r_p = NULL;
+        s_read_end(self, r, NULL);
+        return;
+    }
     link_contact(self);
     self->events.seq(r->seq, self->events.arg);
     if (self->sub_pending && r->has_id &&
@@ -304,15 +321,41 @@ link_flush_replies(link_t *self)
         s_deliver(self, &r);
 }
 
-/* zloop reader of the DEALER: pushed events are read by the pushed
-   callback (the replica), then the replies met on the way are
-   delivered. */
+static void s_stash(link_t *self, zmsg_t *msg);
+
+/* zloop reader of the DEALER. While a read is in flight, pushes are
+   stashed (the replica applies them after the read, in order) and
+   replies delivered, the read's ending it: at most READ_BATCH messages a
+   wake-up, so the control socket gets its turn. Otherwise pushed events
+   are read by the pushed callback (the replica), then the replies met on
+   the way are delivered. */
 static int
 s_on_dealer(zloop_t *loop, zsock_t *dealer, void *arg)
 {
     (void)loop;
     (void)dealer;
     link_t *self = arg;
+    for (int n = 0;
+         self->reading && n < READ_BATCH && (zsock_events(self->dealer) & ZMQ_POLLIN);
+         n++) {
+        zmsg_t *msg = zmsg_recv(self->dealer);
+        if (!msg)
+            break;
+        if (zmsg_size(msg) == 2) {
+            s_stash(self, msg);
+            continue;
+        }
+        if (zmsg_size(msg) != 1) {
+            log_warnx("a %zu-frame message from the broker dropped", zmsg_size(msg));
+            zmsg_destroy(&msg);
+            continue;
+        }
+        nmirf_reply_t *r = s_reply_of(&msg);
+        if (r)
+            s_deliver(self, &r); /* no transaction is open during a read */
+    }
+    if (self->reading)
+        return 0;
     self->events.pushed(self->events.arg); /* reads pushes, flushes the replies met */
     link_flush_replies(self);
     return 0;
@@ -363,76 +406,88 @@ s_stash(link_t *self, zmsg_t *msg)
     zlist_append(self->stash, msg);
 }
 
-/* Waits up to timeout_ms for the reply with request id id, stashing
-   pushes and delivering other replies as they come. Returns it, or NULL
-   with a reason. */
-static nmirf_reply_t *
-s_wait_reply(link_t *self, const uint8_t id[NMIRF_ID_LEN], int timeout_ms, char *why,
-             size_t whylen)
+/* Ends the read in flight with its reply r (taken), or NULL and why it
+   failed, and tells its callback. */
+static void
+s_read_end(link_t *self, nmirf_reply_t *r, const char *why)
 {
-    int64_t deadline = zclock_mono() + timeout_ms;
-    void *sock = zsock_resolve(self->dealer);
-    for (;;) {
-        while (zsock_events(self->dealer) & ZMQ_POLLIN) {
-            zmsg_t *msg = zmsg_recv(self->dealer);
-            if (!msg)
-                break;
-            if (zmsg_size(msg) == 2) {
-                s_stash(self, msg);
-                continue;
-            }
-            if (zmsg_size(msg) != 1) {
-                zmsg_destroy(&msg);
-                continue;
-            }
-            nmirf_reply_t *r = s_reply_of(&msg);
-            if (r && r->has_id && memcmp(r->id, id, NMIRF_ID_LEN) == 0)
-                return r;
-            if (r)
-                s_deliver(self, &r); /* no transaction is open during a read */
-        }
-        int64_t left = deadline - zclock_mono();
-        if (left <= 0) {
-            snprintf(why, whylen, "no reply within %d ms", timeout_ms);
-            return NULL;
-        }
-        zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&item, 1, (long)left) < 0 &&
-            (zmq_errno() != EINTR || zsys_interrupted)) {
-            snprintf(why, whylen, "interrupted");
-            return NULL;
-        }
+    link_read_fn *done = self->read_done;
+    void *arg = self->read_arg;
+    self->reading = false;
+    self->read_done = NULL;
+    if (self->read_timer != -1) {
+        zloop_timer_end(self->loop, self->read_timer);
+        self->read_timer = -1;
     }
-}
-
-nmirf_reply_t *
-link_read(link_t *self, const char *op, const uint8_t *body, size_t len, int timeout_ms)
-{
-    char why[256] = "";
-    uint8_t id[NMIRF_ID_LEN];
-    nmirf_reply_t *r = NULL;
-    if (s_send(self, op, body, len, id, NULL) != 0)
-        snprintf(why, sizeof why, "not connected to the broker");
-    else
-        r = s_wait_reply(self, id, timeout_ms, why, sizeof why);
     if (!r) {
-        log_warnx("%s: %s", op, why);
+        log_warnx("%s: %s", self->read_op, why);
         self->last_contact = 0; /* only what comes after this counts */
         link_read_failed(self);
-        return NULL;
+    } else {
+        link_contact(self);
+        self->events.seq(r->seq, self->events.arg);
+        if (link_stashed(self))
+            log_debug("%s: %zu pushed messages kept while waiting", self->read_op,
+                      zlist_size(self->stash));
+        if (!r->ok) {
+            log_warnx("%s refused: %s: %s", self->read_op, r->code_name, r->message);
+            nmirf_reply_destroy(&r);
+            link_read_failed(self); /* asking again at once would be refused again */
+        } else
+            self->read_backoff_ms = AGENT_RETRY_FIRST_MS;
     }
-    link_contact(self);
-    self->events.seq(r->seq, self->events.arg);
-    if (link_stashed(self))
-        log_debug("%s: %zu pushed messages kept while waiting", op,
-                  zlist_size(self->stash));
-    if (!r->ok) {
-        log_warnx("%s refused: %s: %s", op, r->code_name, r->message);
-        nmirf_reply_destroy(&r);
-        link_read_failed(self); /* asking again at once would be refused again */
-    } else
-        self->read_backoff_ms = AGENT_RETRY_FIRST_MS;
-    return r;
+    done(r, arg);
+}
+
+/* zloop timer: the read in flight got no reply within its timeout. */
+static int
+s_on_read_timeout(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    link_t *self = arg;
+    self->read_timer = -1; /* a one-shot timer: zloop ends it */
+    if (self->reading) {
+        char why[64];
+        snprintf(why, sizeof why, "no reply within %d ms", self->read_timeout_ms);
+        s_read_end(self, NULL, why);
+    }
+    return 0;
+}
+
+int
+link_read_start(link_t *self, const char *op, const uint8_t *body, size_t len,
+                int timeout_ms, link_read_fn *done, void *arg)
+{
+    if (self->reading) {
+        log_warnx("%s: a read is already in flight", op);
+        return -1;
+    }
+    snprintf(self->read_op, sizeof self->read_op, "%s", op);
+    self->read_timeout_ms = timeout_ms;
+    if (s_send(self, op, body, len, self->read_id, NULL) != 0) {
+        log_warnx("%s: not connected to the broker", op);
+        self->last_contact = 0;
+        link_read_failed(self);
+        return -1;
+    }
+    self->read_timer =
+        zloop_timer(self->loop, (size_t)timeout_ms, 1, s_on_read_timeout, self);
+    if (self->read_timer == -1) {
+        log_warnx("%s: cannot set its timer", op);
+        link_read_failed(self);
+        return -1;
+    }
+    self->reading = true;
+    self->read_done = done;
+    self->read_arg = arg;
+    return 0;
+}
+
+bool
+link_reading(const link_t *self)
+{
+    return self->reading;
 }
 
 void

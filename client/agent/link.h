@@ -2,10 +2,10 @@
     link_monitor.c for its handshakes).
 
     The link owns the DEALER (CurveZMQ), the subscription to pushed events,
-    what is known of the broker's reachability, and the blocking reads. It
+    what is known of the broker's reachability, and the replica's reads. It
     knows no other part: what it receives goes out through the callbacks
     given to link_new (agent_main.c wires them), and what others send goes
-    through link_send and link_read.
+    through link_send and link_read_start.
 */
 #ifndef LINK_H
 #define LINK_H
@@ -24,9 +24,10 @@ typedef struct _link_t link_t;
 typedef struct {
     /* Pushed messages wait on the DEALER (its zloop reader fired): the
        receiver reads them with link_next_push. The replies met meanwhile
-       are delivered right after (link_flush_replies). */
+       are delivered right after (link_flush_replies). Not called while a
+       read is in flight: what comes then is stashed. */
     void (*pushed)(void *arg);
-    /* A reply that is neither a blocking read's nor our `subscribe`'s: an
+    /* A reply that is neither a read's nor our `subscribe`'s: an
        answer to something sent with link_send (or a ping's). Takes
        *reply_p. Called with no replica transaction open. */
     void (*reply)(nmirf_reply_t **reply_p, void *arg);
@@ -50,7 +51,7 @@ typedef struct {
     bool reachable;       /* the broker was heard from within AGENT_STALE_MS */
     bool key_refused;     /* the broker's ZAP refused our key at the last handshake */
     int64_t last_contact; /* monotonic ms of the last sign of the broker; 0 never,
-                             or none since a blocking read failed (that marks
+                             or none since a read failed (that marks
                              the broker unreachable) */
     int64_t last_heard;   /* monotonic ms of the last sign of the broker; 0
                              never since the agent started (never reset) */
@@ -78,7 +79,7 @@ void link_destroy(link_t **self_p);
 void link_subscribe(link_t *self);
 
 /* The next pushed message ([topic][event] or [hb][...]): first those
-   stashed during a blocking read, then those on the DEALER. Replies met
+   stashed during a read, then those on the DEALER. Replies met
    on the way are kept for link_flush_replies (the caller may hold a
    replica transaction). NULL when nothing waits. Caller destroys. */
 zmsg_t *link_next_push(link_t *self);
@@ -100,25 +101,39 @@ void link_hold_contact(link_t *self, bool hold);
 /* True if the broker was heard from within AGENT_STALE_MS. */
 bool link_reachable(const link_t *self);
 
-/* True if a blocking read may be tried now: the broker is reachable, we
-   are subscribed, and the backoff after the last failed read has run
-   out. */
+/* True if a read may be started now: none is in flight, the broker is
+   reachable, we are subscribed, and the backoff after the last failed
+   read has run out. */
 bool link_may_read(const link_t *self);
 
-/* Notes a failed blocking read (or a reply that could not be used): no
+/* Notes a failed read (or a reply that could not be used): no
    read is tried for the backoff (1, 2, 4 ... 60 s), whatever heartbeats
    say meanwhile. */
 void link_read_failed(link_t *self);
 
-/* A blocking signed read (op with a packed body, NULL for {}) on the
-   DEALER, waiting up to timeout_ms for its reply; pushes that come
-   meanwhile are stashed, other replies delivered (the reply callback).
-   Returns the ok reply (caller destroys) or NULL, logged.
-   On a failure the broker counts as unreachable until a message read
-   after this call returned (the caller drains what waits) and
-   link_read_failed() is applied. On success the backoff is reset. */
-nmirf_reply_t *link_read(link_t *self, const char *op, const uint8_t *body, size_t len,
-                         int timeout_ms);
+/* How a read (link_read_start) ended: reply is its ok reply (the callee
+   takes it), or NULL if it failed (logged: no reply within its timeout,
+   or a refusal), after which the broker counts as unreachable until a
+   message read after this call, and link_read_failed() is applied. On
+   success the backoff is reset. Called once per read, from the zloop
+   thread with no replica transaction open, never from inside
+   link_read_start. */
+typedef void(link_read_fn)(nmirf_reply_t *reply, void *arg);
+
+/* Sends a signed read (op with a packed body, NULL for {}) on the DEALER
+   and returns at once: its reply, matched by request id, or the end of
+   timeout_ms (a zloop timer) goes to done(reply, arg). Until then the
+   loop runs on (control requests are answered), pushes that come are
+   stashed for the replica to apply after the read, in order, and other
+   replies are delivered (the reply callback). One read at a time.
+   Returns 0 (done will be called), or -1 if it could not be sent (no
+   connection, or a read already in flight: logged, the failure applied
+   as for a timeout; done is not called). */
+int link_read_start(link_t *self, const char *op, const uint8_t *body, size_t len,
+                    int timeout_ms, link_read_fn *done, void *arg);
+
+/* True while a read is in flight. */
+bool link_reading(const link_t *self);
 
 /* Sends an already signed request (its envelope and signature, borrowed)
    without waiting; its answer comes through the reply callback. Returns

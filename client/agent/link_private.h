@@ -12,7 +12,7 @@ struct _link_t {
     zloop_t *loop;            /* the reactor (borrowed) */
     link_events_t events;     /* where what is received goes */
     zsock_t *dealer;  /* THE connection to the broker: requests, replies, pushes */
-    zlist_t *stash;   /* pushed zmsg_t that came during a blocking read */
+    zlist_t *stash;   /* pushed zmsg_t that came during a read in flight */
     zlist_t *replies; /* nmirf_reply_t read by link_next_push, not delivered */
     bool subscribed;  /* our `subscribe` was answered OK and pushes go on */
     bool sub_pending; /* a `subscribe` is sent, its reply awaited */
@@ -20,10 +20,17 @@ struct _link_t {
     int64_t sub_next;             /* monotonic ms before which no subscribe is sent */
     int64_t last_push;    /* monotonic ms of the last pushed message (or OK subscribe) */
     int64_t last_contact; /* monotonic ms of the last sign of the broker, 0 never
-                             or not since a failed blocking read */
+                             or not since a failed read */
     int64_t last_heard;   /* as last_contact, but never reset: 0 never */
-    int64_t read_next;    /* monotonic ms before which no blocking read is tried */
-    int read_backoff_ms;  /* wait after the next failed blocking read */
+    int64_t read_next;    /* monotonic ms before which no read is tried */
+    int read_backoff_ms;  /* wait after the next failed read */
+    bool reading;         /* a read (link_read_start) is in flight */
+    uint8_t read_id[NMIRF_ID_LEN]; /* its request id */
+    char read_op[32];              /* its operation, for the log */
+    int read_timeout_ms;           /* its timeout */
+    int read_timer;                /* its zloop timer id, -1 if none */
+    link_read_fn *read_done;       /* told its end (once) */
+    void *read_arg;                /* given back to read_done */
     bool contact_hold;    /* draining after a failed read: messages are not contact */
     int64_t report_next;  /* monotonic ms of the next outbox report (ping) */
     int64_t reported_at;  /* wall-clock ms of the last report sent, 0 never */

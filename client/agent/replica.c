@@ -14,7 +14,7 @@
     before one is loaded, and the snapshot's own event after (fetched with
     events.since, one each). The reply to a (re)subscription says the
     broker's sequence then, and counts like a heartbeat. Events pushed
-    while a read blocks the loop are stashed by link.c and applied right
+    while a read is in flight are stashed by link.c and applied right
     after, like those still waiting on the socket. Records are stored with
     the broker's keys and bytes (daemon/store.h), which is what makes the
     digest comparable.
@@ -36,6 +36,20 @@
 #define PUSH_BATCH 1000            /* events applied per transaction, at most */
 #define PUSH_DRAIN_MAX 200000      /* drained after a failed read: link.c's HWM */
 
+/* What the read in flight is for. A catch-up is a chain of reads, each
+   started by the reply of the one before (s_on_read): with a snapshot,
+   RD_CHECKPOINT (when the witness keeps a checkpoint), RD_SNAPSHOT,
+   RD_SNAP_EVENT (when the snapshot's seq is another), then RD_PAGE until
+   the broker's latest; the witness's own check is RD_WITNESS. */
+typedef enum {
+    RD_NONE,
+    RD_CHECKPOINT, /* the broker's event at the witness's checkpoint */
+    RD_SNAPSHOT,   /* a snapshot */
+    RD_SNAP_EVENT, /* the broker's event at the snapshot's seq */
+    RD_PAGE,       /* a page of events.since */
+    RD_WITNESS     /* the event at the witness's candidate (witness_unseen) */
+} read_t;
+
 struct _replica_t {
     const agent_conf_t *conf; /* the configuration (borrowed) */
     link_t *link;             /* the broker connection (borrowed) */
@@ -50,6 +64,13 @@ struct _replica_t {
     bool resync;              /* an event could not be applied: reload a snapshot */
     uint64_t resync_gap;      /* further behind than this: a snapshot (AGENT_RESYNC_GAP;
                                  NMIRF_AGENT_RESYNC_GAP, read at start, for tests) */
+    read_t reading;           /* the read in flight (link_read_start), RD_NONE if none */
+    uint64_t read_seq;        /* the event it fetches (RD_CHECKPOINT, RD_SNAP_EVENT,
+                                 RD_WITNESS) */
+    uint8_t head[NMIRF_HASH_LEN]; /* the hash of the event at the snapshot's seq,
+                                     judged by the witness before it is stored */
+    nmirf_reply_t *snap;          /* a snapshot waiting for the judgment of its
+                                     event (RD_SNAP_EVENT; owned) */
 };
 
 static const char *const s_db_names[AG_DB_COUNT] = {
@@ -318,29 +339,64 @@ replica_destroy(replica_t **self_p)
     if (!self)
         return;
     witness_destroy(&self->witness);
+    nmirf_reply_destroy(&self->snap);
     if (self->env)
         mdb_env_close(self->env);
     free(self);
     *self_p = NULL;
 }
 
-/* Fetches the broker's event at seq (a blocking read, no transaction
-   open) and hashes its bytes into hash. Returns 0; 1 if the broker has no
-   event there (*last: its latest sequence); -1 if the read failed or its
-   reply is unusable (logged; tried again after the backoff). */
+static void s_on_read(nmirf_reply_t *r, void *arg);
+
+/* Starts the read what (op with a packed body, NULL for {}); its end
+   comes to s_on_read. Returns 0, or -1 if it failed at once (logged, the
+   link's backoff applied). */
 static int
-s_event_hash(replica_t *self, uint64_t seq, uint8_t hash[NMIRF_HASH_LEN], uint64_t *last)
+s_read(replica_t *self, read_t what, const char *op, const uint8_t *body, size_t len,
+       int timeout_ms)
+{
+    self->reading = what;
+    if (link_read_start(self->link, op, body, len, timeout_ms, s_on_read, self) == 0)
+        return 0;
+    self->reading = RD_NONE;
+    return -1;
+}
+
+/* Starts the read what of events.since {since, limit}. As s_read. */
+static int
+s_read_since(replica_t *self, read_t what, uint64_t since, uint64_t limit)
 {
     msgpack_sbuffer body;
     msgpack_packer pk;
     msgpack_sbuffer_init(&body);
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 2);
-    nmirf_mp_pack_kv_uint(&pk, "since", seq - 1);
-    nmirf_mp_pack_kv_uint(&pk, "limit", 1);
-    nmirf_reply_t *r = link_read(self->link, "events.since", (const uint8_t *)body.data,
-                                 body.size, AGENT_READ_TIMEOUT_MS);
+    nmirf_mp_pack_kv_uint(&pk, "since", since);
+    nmirf_mp_pack_kv_uint(&pk, "limit", limit);
+    int rc = s_read(self, what, "events.since", (const uint8_t *)body.data, body.size,
+                    AGENT_READ_TIMEOUT_MS);
     msgpack_sbuffer_destroy(&body);
+    return rc;
+}
+
+/* Starts the read what of the broker's event at seq (s_event_hash takes
+   its reply). As s_read. */
+static int
+s_read_event(replica_t *self, read_t what, uint64_t seq)
+{
+    self->read_seq = seq;
+    return s_read_since(self, what, seq - 1, 1);
+}
+
+/* Hashes the bytes of the broker's event at seq, from the reply r of its
+   read (taken; NULL: the read failed) into hash. Returns 0; 1 if the
+   broker has no event there (*last: its latest sequence); -1 if the read
+   failed or its reply is unusable (logged; tried again after the
+   backoff). */
+static int
+s_event_hash(replica_t *self, nmirf_reply_t *r, uint64_t seq,
+             uint8_t hash[NMIRF_HASH_LEN], uint64_t *last)
+{
     if (!r)
         return -1;
     const msgpack_object *evs = nmirf_mp_get(&r->body, "events");
@@ -376,58 +432,35 @@ s_event_hash(replica_t *self, uint64_t seq, uint8_t hash[NMIRF_HASH_LEN], uint64
 }
 
 /* Judges the broker's event at seq against the witness (witness.c),
-   fetching it; hash gets its hash. Returns 0, or -1 if it must be tried
-   again later or the broker was refused. */
+   from the reply r of its read (taken; NULL: the read failed); hash gets
+   its hash. Returns 0, or -1 if it must be tried again later or the
+   broker was refused. */
 static int
-s_judge_event(replica_t *self, uint64_t seq, uint8_t hash[NMIRF_HASH_LEN])
+s_judge_event(replica_t *self, nmirf_reply_t *r, uint64_t seq,
+              uint8_t hash[NMIRF_HASH_LEN])
 {
     uint64_t last = 0;
-    int got = s_event_hash(self, seq, hash, &last);
+    int got = s_event_hash(self, r, seq, hash, &last);
     if (got < 0)
         return -1;
     return witness_judge_event(self->witness, seq, got ? NULL : hash, last);
 }
 
-/* Replaces the replica with a snapshot (no notifications: a snapshot says
-   what is, not what happened). The witness (witness.c) comes first: the
-   broker's event at the kept checkpoint's seq must hash to its head, and
-   the snapshot must not be older; meta "head" becomes the hash of the
-   event at the snapshot's seq, so the hash chain goes on from it.
-   Returns 0 or -1. */
+/* Replaces the replica with the snapshot r (taken; its seq was checked
+   by s_on_snapshot), in one transaction (no notifications: a snapshot
+   says what is, not what happened). The witness (witness.c) came first:
+   the broker's event at the kept checkpoint's seq hashed to its head, and
+   the snapshot is not older; meta "head" becomes the hash of the event at
+   the snapshot's seq (self->head, judged), so the hash chain goes on from
+   it. Returns 0 or -1. */
 static int
-s_load_snapshot(replica_t *self)
+s_store_snapshot(replica_t *self, nmirf_reply_t *r)
 {
     static const agent_db_t dbs[4] = {AG_DB_ENTITIES, AG_DB_RECS, AG_DB_ASSIGNMENTS,
                                       AG_DB_REPORTS};
     static const char *const keys[4] = {"id", "id", "rec", "id"};
-    uint8_t head[NMIRF_HASH_LEN];
-    if (witness_seq(self->witness) &&
-        s_judge_event(self, witness_seq(self->witness), head))
-        return -1;
-    nmirf_reply_t *r =
-        link_read(self->link, "snapshot", NULL, 0, AGENT_SNAPSHOT_TIMEOUT_MS);
-    if (!r)
-        return -1;
-    const msgpack_object *seqo = nmirf_mp_get(&r->body, "seq");
-    if (!seqo || seqo->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
-        log_warnx("snapshot: unusable reply (no seq)");
-        nmirf_reply_destroy(&r);
-        link_read_failed(self->link);
-        return -1;
-    }
-    uint64_t snap_seq = seqo->via.u64;
-    if (snap_seq <
-        witness_seq(self->witness)) { /* an older snapshot: the log went back */
-        witness_judge_event(self->witness, witness_seq(self->witness), NULL, snap_seq);
-        nmirf_reply_destroy(&r);
-        return -1;
-    }
-    /* The snapshot's own event (another read: no transaction is open). */
-    if (snap_seq && snap_seq != witness_seq(self->witness) &&
-        s_judge_event(self, snap_seq, head)) {
-        nmirf_reply_destroy(&r);
-        return -1;
-    }
+    uint8_t *head = self->head;
+    uint64_t snap_seq = nmirf_mp_get(&r->body, "seq")->via.u64;
     MDB_txn *txn;
     int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
     if (rc) {
@@ -533,104 +566,217 @@ s_load_snapshot(replica_t *self)
 
 static void s_drain(replica_t *self);
 static void s_read_pushed(replica_t *self, bool drain);
+static void s_witness(replica_t *self);
 
-/* Fetches and applies every event after ours up to the broker's latest,
-   one transaction per page, or reloads a snapshot when far behind.
-   Returns 0 when caught up, -1 if it must be tried again later. */
+/* A catch-up (or the witness's read) ended, done or failed: after a
+   failed read (drain) what waits arrived while we waited and is taken
+   without counting as contact (s_drain); then the witness's candidate is
+   judged (which may start its read). */
+static void
+s_end(replica_t *self, bool drain)
+{
+    if (drain)
+        s_drain(self);
+    s_witness(self);
+}
+
+/* Starts the read of the next events.since page after ours. Returns 0,
+   or -1 (as s_read). */
 static int
+s_read_page(replica_t *self)
+{
+    return s_read_since(self, RD_PAGE, self->seq, AGENT_PAGE);
+}
+
+/* Starts a catch-up: a snapshot first when the replica is empty, must be
+   reloaded, or is far behind (the witness judges the broker's event at
+   its checkpoint before it is read, and the snapshot's own event after);
+   then every event after ours up to the broker's latest, one page and one
+   transaction at a time. Each read's reply starts the next (s_on_read);
+   nothing blocks the loop meanwhile. */
+static void
 s_catch_up(replica_t *self)
 {
+    int rc;
     if (!self->loaded || self->resync ||
         self->broker_seq > self->seq + self->resync_gap) {
         if (self->loaded && !self->resync)
             log_info("%llu events behind: resync from a snapshot",
                      (unsigned long long)(self->broker_seq - self->seq));
-        if (s_load_snapshot(self))
-            return s_drain(self), -1;
-    }
-    for (;;) {
-        msgpack_sbuffer body;
-        msgpack_packer pk;
-        msgpack_sbuffer_init(&body);
-        msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-        msgpack_pack_map(&pk, 2);
-        nmirf_mp_pack_kv_uint(&pk, "since", self->seq);
-        nmirf_mp_pack_kv_uint(&pk, "limit", AGENT_PAGE);
-        nmirf_reply_t *r =
-            link_read(self->link, "events.since", (const uint8_t *)body.data, body.size,
-                      AGENT_READ_TIMEOUT_MS);
-        msgpack_sbuffer_destroy(&body);
-        if (!r)
-            return s_drain(self), -1;
-        const msgpack_object *evs = nmirf_mp_get(&r->body, "events");
-        const msgpack_object *last = nmirf_mp_get(&r->body, "last");
-        if (!evs || evs->type != MSGPACK_OBJECT_ARRAY || !last ||
-            last->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
-            log_warnx("events.since: unusable reply");
-            nmirf_reply_destroy(&r);
-            link_read_failed(self->link);
-            return -1;
-        }
-        uint64_t target = last->via.u64;
-        if (target > self->broker_seq)
-            self->broker_seq = target;
-        zlist_t *pending = s_pending_new();
-        MDB_txn *txn;
-        int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
-        uint64_t seq = self->seq;
-        bool failed = false; /* an event could not be applied */
-        for (uint32_t i = 0; !rc && i < evs->via.array.size; i++) {
-            const msgpack_object *b = &evs->via.array.ptr[i];
-            char why[128] = "";
-            nmirf_event_t *ev = b->type == MSGPACK_OBJECT_BIN
-                                    ? nmirf_event_decode((const uint8_t *)b->via.bin.ptr,
-                                                         b->via.bin.size, why, sizeof why)
-                                    : NULL;
-            bool bad = false;
-            if (!ev || ev->seq != seq + 1) {
-                log_warnx("events.since: event after %llu unusable: %s; resync from a "
-                          "snapshot",
-                          (unsigned long long)seq, ev ? "out of order" : why);
-                self->resync = true;
-                bad = true;
-            } else if (s_apply_next(self, txn, ev, pending) == 0)
-                seq = ev->seq;
-            else
-                failed = bad = true; /* s_apply_next set self->resync */
-            nmirf_event_destroy(&ev);
-            if (bad)
-                break; /* keep what applied before it, unless it failed */
-        }
-        size_t got = evs->via.array.size;
+        if (witness_seq(self->witness))
+            rc = s_read_event(self, RD_CHECKPOINT, witness_seq(self->witness));
+        else
+            rc =
+                s_read(self, RD_SNAPSHOT, "snapshot", NULL, 0, AGENT_SNAPSHOT_TIMEOUT_MS);
+    } else
+        rc = s_read_page(self);
+    if (rc)
+        s_end(self, true);
+}
+
+/* The snapshot r is judged: stored, then the pages after it are read. */
+static void
+s_snapshot_judged(replica_t *self, nmirf_reply_t *r)
+{
+    if (s_store_snapshot(self, r) || s_read_page(self))
+        s_end(self, true);
+}
+
+/* The reply r of the snapshot read (NULL: it failed). An older snapshot
+   than the witness's checkpoint means the log went back (refused); a
+   snapshot at another seq than the checkpoint's waits for the judgment of
+   its own event (another read). */
+static void
+s_on_snapshot(replica_t *self, nmirf_reply_t *r)
+{
+    if (!r)
+        return s_end(self, true);
+    const msgpack_object *seqo = nmirf_mp_get(&r->body, "seq");
+    if (!seqo || seqo->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        log_warnx("snapshot: unusable reply (no seq)");
         nmirf_reply_destroy(&r);
-        if (failed) { /* txn may hold part of it: none of the page stays */
-            mdb_txn_abort(txn);
-            zlist_destroy(&pending);
-            self->catchup = true;
-            return -1; /* the snapshot (self->resync) holds it all */
+        link_read_failed(self->link);
+        return s_end(self, true);
+    }
+    uint64_t snap_seq = seqo->via.u64;
+    if (snap_seq <
+        witness_seq(self->witness)) { /* an older snapshot: the log went back */
+        witness_judge_event(self->witness, witness_seq(self->witness), NULL, snap_seq);
+        nmirf_reply_destroy(&r);
+        return s_end(self, true);
+    }
+    if (snap_seq && snap_seq != witness_seq(self->witness)) {
+        self->snap = r; /* until its event is judged */
+        if (s_read_event(self, RD_SNAP_EVENT, snap_seq)) {
+            nmirf_reply_destroy(&self->snap);
+            s_end(self, true);
         }
-        rc = rc ? rc : mdb_txn_commit(txn); /* rc here: mdb_txn_begin failed */
-        if (rc) {
-            log_warnx("events.since: cannot store the page: %s", mdb_strerror(rc));
-            zlist_destroy(&pending);
-            link_read_failed(
-                self->link); /* a replica that cannot commit: not every tick */
-            return -1;
-        }
-        self->seq = seq;
-        self->events.deliver(pending, self->events.arg);
+        return;
+    }
+    s_snapshot_judged(self, r);
+}
+
+/* Applies the events.since page r (NULL: the read failed) in one
+   transaction, then reads the next page, or ends the catch-up at the
+   broker's latest: the events pushed while we read (stashed by the link)
+   are applied then, in order. */
+static void
+s_on_page(replica_t *self, nmirf_reply_t *r)
+{
+    if (!r)
+        return s_end(self, true);
+    const msgpack_object *evs = nmirf_mp_get(&r->body, "events");
+    const msgpack_object *last = nmirf_mp_get(&r->body, "last");
+    if (!evs || evs->type != MSGPACK_OBJECT_ARRAY || !last ||
+        last->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        log_warnx("events.since: unusable reply");
+        nmirf_reply_destroy(&r);
+        link_read_failed(self->link);
+        return s_end(self, false);
+    }
+    uint64_t target = last->via.u64;
+    if (target > self->broker_seq)
+        self->broker_seq = target;
+    zlist_t *pending = s_pending_new();
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
+    uint64_t seq = self->seq;
+    bool failed = false; /* an event could not be applied */
+    for (uint32_t i = 0; !rc && i < evs->via.array.size; i++) {
+        const msgpack_object *b = &evs->via.array.ptr[i];
+        char why[128] = "";
+        nmirf_event_t *ev = b->type == MSGPACK_OBJECT_BIN
+                                ? nmirf_event_decode((const uint8_t *)b->via.bin.ptr,
+                                                     b->via.bin.size, why, sizeof why)
+                                : NULL;
+        bool bad = false;
+        if (!ev || ev->seq != seq + 1) {
+            log_warnx("events.since: event after %llu unusable: %s; resync from a "
+                      "snapshot",
+                      (unsigned long long)seq, ev ? "out of order" : why);
+            self->resync = true;
+            bad = true;
+        } else if (s_apply_next(self, txn, ev, pending) == 0)
+            seq = ev->seq;
+        else
+            failed = bad = true; /* s_apply_next set self->resync */
+        nmirf_event_destroy(&ev);
+        if (bad)
+            break; /* keep what applied before it, unless it failed */
+    }
+    size_t got = evs->via.array.size;
+    nmirf_reply_destroy(&r);
+    if (failed) { /* txn may hold part of it: none of the page stays */
+        mdb_txn_abort(txn);
         zlist_destroy(&pending);
-        if (self->resync) { /* a bad event: the snapshot holds its effect */
-            self->catchup = true;
-            return -1;
-        }
-        if (self->seq >= target || got == 0)
-            break;
+        self->catchup = true;
+        return s_end(self, false); /* the snapshot (self->resync) holds it all */
+    }
+    rc = rc ? rc : mdb_txn_commit(txn); /* rc here: mdb_txn_begin failed */
+    if (rc) {
+        log_warnx("events.since: cannot store the page: %s", mdb_strerror(rc));
+        zlist_destroy(&pending);
+        link_read_failed(self->link); /* a replica that cannot commit: not every tick */
+        return s_end(self, false);
+    }
+    self->seq = seq;
+    self->events.deliver(pending, self->events.arg);
+    zlist_destroy(&pending);
+    if (self->resync) { /* a bad event: the snapshot holds its effect */
+        self->catchup = true;
+        return s_end(self, false);
+    }
+    if (self->seq < target && got > 0) {
+        if (s_read_page(self))
+            s_end(self, true);
+        return;
     }
     self->catchup = self->seq < self->broker_seq;
     if (link_stashed(self->link)) /* pushed while we read: the events after ours */
         s_read_pushed(self, false);
-    return 0;
+    s_end(self, false);
+}
+
+/* The end of the read in flight (link.c): its ok reply r (taken), or NULL
+   if it failed (logged, the link's backoff applied). Continues what the
+   read was for. Called from the zloop, with no transaction open. */
+static void
+s_on_read(nmirf_reply_t *r, void *arg)
+{
+    replica_t *self = arg;
+    read_t what = self->reading;
+    self->reading = RD_NONE;
+    uint8_t hash[NMIRF_HASH_LEN];
+    switch (what) {
+    case RD_CHECKPOINT:
+        if (s_judge_event(self, r, self->read_seq, self->head) ||
+            s_read(self, RD_SNAPSHOT, "snapshot", NULL, 0, AGENT_SNAPSHOT_TIMEOUT_MS))
+            s_end(self, true);
+        break;
+    case RD_SNAPSHOT:
+        s_on_snapshot(self, r);
+        break;
+    case RD_SNAP_EVENT: {
+        nmirf_reply_t *snap = self->snap;
+        self->snap = NULL;
+        if (s_judge_event(self, r, self->read_seq, self->head)) {
+            nmirf_reply_destroy(&snap);
+            s_end(self, true);
+        } else
+            s_snapshot_judged(self, snap);
+        break;
+    }
+    case RD_PAGE:
+        s_on_page(self, r);
+        break;
+    case RD_WITNESS:
+        if (s_judge_event(self, r, self->read_seq, hash) == 0)
+            witness_check(self->witness, self->seq, self->loaded);
+        break;
+    case RD_NONE:
+        nmirf_reply_destroy(&r);
+        break;
+    }
 }
 
 /* Handles a heartbeat {seq, ts, checkpoint}: the broker is alive, and may
@@ -740,7 +886,7 @@ s_read_pushed(replica_t *self, bool drain)
     link_flush_replies(self->link);
 }
 
-/* After a failed blocking read: what waits (stashed or on the DEALER)
+/* After a failed read: what waits (stashed or on the DEALER)
    arrived (mostly) while we waited, so it is taken now without counting
    as contact; the broker is reachable again only from what comes next. */
 static void
@@ -752,39 +898,45 @@ s_drain(replica_t *self)
 }
 
 /* Judges the witness's candidate checkpoint, then, if the replica passed
-   its seq without hashing the event there (witness_unseen), fetches that
-   event to judge it (no transaction open) and judges the candidate
-   again. */
+   its seq without hashing the event there (witness_unseen), starts the
+   read of that event, whose reply judges it and the candidate again
+   (s_on_read). */
 static void
 s_witness(replica_t *self)
 {
     witness_check(self->witness, self->seq, self->loaded);
     uint64_t seq;
-    uint8_t hash[NMIRF_HASH_LEN];
-    if (witness_unseen(self->witness, self->seq, self->loaded, &seq) &&
-        link_may_read(self->link) && s_judge_event(self, seq, hash) == 0)
-        witness_check(self->witness, self->seq, self->loaded);
+    if (self->reading == RD_NONE &&
+        witness_unseen(self->witness, self->seq, self->loaded, &seq) &&
+        link_may_read(self->link))
+        s_read_event(self, RD_WITNESS, seq); /* a failure: tried after the backoff */
 }
 
 void
 replica_on_pushed(replica_t *self)
 {
+    if (self->reading != RD_NONE) /* the link stashes what comes meanwhile */
+        return;
     s_read_pushed(self, false);
     if ((self->catchup || self->resync) && !s_refused(self) && link_may_read(self->link))
         s_catch_up(self);
-    s_witness(self); /* the replica may have reached its candidate */
+    else
+        s_witness(self); /* the replica may have reached its candidate */
 }
 
 void
 replica_tick(replica_t *self)
 {
+    if (self->reading != RD_NONE) /* its reply, or its timer, goes on */
+        return;
     if (link_stashed(self->link)) /* zloop sees the socket, not the stash */
         s_read_pushed(self, false);
     if (!link_may_read(self->link) || s_refused(self))
         return;
     if (!self->loaded || self->catchup || self->resync)
         s_catch_up(self);
-    s_witness(self);
+    else
+        s_witness(self);
 }
 
 int

@@ -5,7 +5,7 @@
     The replica owns the LMDB environment DIR/replica (the outbox's
     database lives there too: outbox.c gets it from replica_env) and the
     witness (witness.h). It reads from the broker through the link (link.h:
-    blocking reads, pushed messages) and hands the events that concern us
+    asynchronous reads, pushed messages) and hands the events that concern us
     to the callbacks given to replica_new (agent_main.c wires them to
     notify.h). Readers of its records open a read-only transaction with
     replica_read_begin and find its databases with replica_dbis.
@@ -75,11 +75,15 @@ replica_t *replica_new(const agent_conf_t *conf, link_t *link, bool forget_check
 void replica_destroy(replica_t **self_p);
 
 /* Applies the pushed events and heartbeats waiting (link_next_push), and
-   catches up if they show a gap. */
+   starts a catch-up if they show a gap. Returns at once: a catch-up is a
+   chain of reads (link_read_start), each reply applied when it comes,
+   and nothing is applied from the socket while one is in flight (the link
+   stashes it for after). */
 void replica_on_pushed(replica_t *self);
 
-/* Housekeeping: applies what was stashed, loads the first snapshot, and
-   catches up when behind. */
+/* Housekeeping: applies what was stashed, starts loading the first
+   snapshot, or a catch-up when behind. Does nothing while a read is in
+   flight. */
 void replica_tick(replica_t *self);
 
 /* The broker showed it is at seq (a reply's): catch up if behind. */

@@ -18,9 +18,11 @@
     6. with the broker stopped an ask gets `unavailable`; then a stand-in
        broker that answers the subscription and the pings but no
        `stats`: an ask waits, `status` is answered meanwhile, and the
-       ask gets `unavailable` once its wait_ms ran out; then how long a
-       `status` waits while a catch-up read waits for the stand-in (a
-       figure, printed, never asserted);
+       ask gets `unavailable` once its wait_ms ran out; then a `status`
+       and a `mine` are answered while a catch-up read waits for the
+       stand-in, before the read gives up (how long they took: a figure,
+       printed); with the broker back and 8 events it had not seen, the
+       replica catches up gap-free (topic e in order, digests equal);
     7. with NMIRF_AGENT_RESYNC_GAP=20, MJ's agent stopped while 25 events
        are written and started again while the broker is down: once the
        broker is back it reloads a snapshot, and topic `e` says so.
@@ -132,6 +134,23 @@ s_connected(ha_agent_t *a)
     bool up = ag_bool(r, "connected");
     nmirf_reply_destroy(&r);
     return up;
+}
+
+/* What the agent logs when a read from the broker got no reply in time
+   (link.c). */
+#define READ_GAVE_UP "events.since: no reply within"
+
+/* How many times needle occurs in the file at path (an agent's log). */
+static int
+s_count(const char *path, const char *needle)
+{
+    size_t len;
+    char *text = nmirf_read_file(path, &len);
+    int n = 0;
+    for (const char *p = text; p && (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    free(text);
+    return n;
 }
 
 /* What the stand-in saw while it was served. */
@@ -396,11 +415,13 @@ main(int argc, char **argv)
     h_note("ask of a broker that does not answer: unavailable after its wait_ms, "
            "status answered meanwhile");
 
-    /* How long a `status` waits while the agent's catch-up read waits for
-       a broker that does not answer (item 6 of the task: a figure). The
-       stand-in shows a sequence 5 ahead at the next subscribe; the agent
-       reads events.since (AGENT_READ_TIMEOUT_MS) and answers nothing
-       until the read gives up. */
+    /* A catch-up read does not hold the control socket (item 6 of the
+       task; a figure, printed). The stand-in shows a sequence 5 ahead at
+       the next subscribe; the agent reads events.since, which the
+       stand-in never answers (it gives up after AGENT_READ_TIMEOUT_MS,
+       5 s, and says so in its log). A `status` and a `mine` are answered
+       while that read is pending: before its log says it gave up. */
+    int gave_up = s_count(a->log_path, READ_GAVE_UP);
     sv.subscribe_seq = at + 5;
     sv.subscribes = 0;
     s_serve(st, &sv, HA_WAIT_MS, s_since_seen);
@@ -410,12 +431,51 @@ main(int argc, char **argv)
     int64_t waited = zclock_mono() - t0;
     H_EXPECT(r, "ok");
     nmirf_reply_destroy(&r);
-    h_note("figure: a status sent while a catch-up read waits for a silent broker "
-           "was answered after %lld ms",
-           (long long)waited);
+    t0 = zclock_mono();
+    r = ha_ctl(a, 30000, "mine", NULL);
+    int64_t waited_mine = zclock_mono() - t0;
+    H_EXPECT(r, "ok");
+    nmirf_reply_destroy(&r);
+    HA_ASSERTF(s_count(a->log_path, READ_GAVE_UP) == gave_up,
+               "status and mine were answered only after the catch-up read gave up");
+    h_note("figure: while a catch-up read waits for a silent broker (it gives up after "
+           "5000 ms), a status was answered after %lld ms and a mine after %lld ms",
+           (long long)waited, (long long)waited_mine);
+    /* The read gives up; the agent goes on serving (the pings are
+       answered meanwhile). */
+    for (int64_t end = zclock_mono() + HA_WAIT_MS;
+         s_count(a->log_path, READ_GAVE_UP) == gave_up;) {
+        HA_ASSERTF(zclock_mono() < end, "the catch-up read never gave up");
+        s_serve(st, &sv, 200, NULL);
+    }
+    r = ha_ctl(a, 30000, "status", NULL);
+    H_EXPECT(r, "ok");
+    nmirf_reply_destroy(&r);
     ha_standin_destroy(&st);
+    /* The broker back, with events the agent has not seen (past the
+       stand-in's sequence): the replica catches up, gap-free (topic e
+       goes on from the last event read, one by one) and equal to the
+       broker (digests). */
     h_broker_restart(b);
-    ag_wait_seq(a, at);
+    for (int i = 0; i < 8; i++)
+        H_CALL_CHECK("ok", co, "rec.import",
+                     "{'recs': [{'id': 'B-%d', 'mechanism': 'UPR', "
+                     "'text': {'en': 'back %d'}}]}",
+                     i, i);
+    uint8_t bd[NMIRF_HASH_LEN], ad[NMIRF_HASH_LEN];
+    uint64_t bseq, aseq;
+    ha_broker_digest(co, bd, &bseq);
+    ag_wait_seq(a, bseq);
+    ha_agent_digest(a, ad, &aseq);
+    HA_ASSERTF(aseq == bseq && memcmp(bd, ad, sizeof bd) == 0,
+               "after the stall: the broker at %llu, the agent at %llu, digests %s",
+               (unsigned long long)bseq, (unsigned long long)aseq,
+               memcmp(bd, ad, sizeof bd) ? "differ" : "equal");
+    s_event_at(sub, bseq, &last, &e);
+    nmirf_notify_event_release(&e);
+    h_note("the broker back: the replica caught up to %llu, every event once and in "
+           "order on topic e, digest equal to the broker's",
+           (unsigned long long)bseq);
 
     /* 7. A snapshot reload, said on topic e. */
     ha_agent_stop(a);

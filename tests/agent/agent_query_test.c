@@ -15,7 +15,7 @@
     bad_version), and the same answers marked stale once the broker is
     stopped. Then a stand-in broker on its endpoint answers one
     `subscribe` (with a later sequence, so the agent catches up) and
-    nothing else: the agent's blocking read fails, which marks the broker
+    nothing else: the agent's catch-up read fails, which marks the broker
     unreachable (`status` heard_ms_ago nil), and `contact_at` still says
     when the broker was last heard (the subscribe's answer), not "never".
 */
@@ -89,7 +89,7 @@ s_status(ha_agent_t *a)
 
 /* Serves the stand-in st for up to ms: answers its first `subscribe` ok
    at sequence seq (*subscribes counts them) and drops every other request
-   unanswered (so a blocking read of the agent fails). */
+   unanswered (so a read of the agent fails at its timeout). */
 static void
 s_standin_serve(ha_standin_t *st, int *subscribes, uint64_t seq, int ms)
 {
@@ -326,7 +326,7 @@ main(int argc, char **argv)
     h_note("broker stopped: rec.list, rec.show, measure.list answer from the replica, "
            "stale, contact_at kept");
 
-    /* A failed blocking read marks the broker unreachable; contact_at
+    /* A failed read marks the broker unreachable; contact_at
        still says when it was last heard. The stand-in answers the
        agent's subscribe with a later sequence (the agent catches up with
        events.since) and never answers that read. */

@@ -7,18 +7,20 @@
     directory (on /dev/shm when it exists, so the synced commits are
     cheap). link.c is replaced by the stubs below (the replica knows no
     other part; its notifications go to notify.c, wired here as
-    agent_main.c wires them): link_read
-    answers each blocking read (the snapshot, then events.since pages)
-    with the next reply of the input, and link_next_push takes the pushed
-    messages from an inproc PULL fed with the input's events. Each run empties the replica
-   first, so runs do not depend on each other.
+    agent_main.c wires them): each read (link_read_start: the snapshot,
+    then events.since pages) is answered, after the call returned as on
+    the real loop, with the next reply of the input (s_answer), and
+    link_next_push takes the pushed messages from an inproc PULL fed with
+    the input's events. Each run empties the replica first, so runs do
+    not depend on each other.
 
     Input: records of [kind byte][2-byte big-endian length][bytes].
-      kind % 3 == 0  a reply frame, the answer to the next blocking read
+      kind % 3 == 0  a reply frame, the answer to the next read
       kind % 3 == 1  an event frame, pushed under topic ev/x
       kind % 3 == 2  a heartbeat frame, pushed under topic hb
-    Then replica_tick and replica_on_pushed run (bounded) until no reply
-    is left and nothing pushed waits.
+    Then replica_tick and replica_on_pushed run, and the read started
+    meanwhile is answered (bounded), until no reply is left and nothing
+    pushed waits.
 
     Checks beyond the sanitizers: the replica's digest can be computed
     and is at the sequence the replica believes (replica_status), and
@@ -54,6 +56,8 @@ static FILE *s_err;                           /* the real stderr */
 static const uint8_t *s_replies[REPLIES_MAX]; /* this run's replies... */
 static size_t s_reply_len[REPLIES_MAX];       /* ...their sizes */
 static size_t s_reply_count, s_reply_next;    /* how many, the next one */
+static link_read_fn *s_read_done;             /* the read in flight's, NULL if none */
+static void *s_read_arg;                      /* ...given back to it */
 
 static void
 s_broken(const char *what, const char *detail)
@@ -89,7 +93,7 @@ bool
 link_may_read(const link_t *link)
 {
     (void)link;
-    return s_reply_next < s_reply_count;
+    return !s_read_done && s_reply_next < s_reply_count;
 }
 
 void
@@ -98,22 +102,42 @@ link_read_failed(link_t *link)
     (void)link;
 }
 
-nmirf_reply_t *
-link_read(link_t *link, const char *op, const uint8_t *body, size_t len, int timeout_ms)
+int
+link_read_start(link_t *link, const char *op, const uint8_t *body, size_t len,
+                int timeout_ms, link_read_fn *done, void *arg)
 {
     (void)link;
     (void)op;
     (void)body;
     (void)len;
     (void)timeout_ms;
-    if (s_reply_next >= s_reply_count)
-        return NULL;
+    if (s_read_done || s_reply_next >= s_reply_count)
+        return -1; /* as the real one with no connection */
+    s_read_done = done;
+    s_read_arg = arg;
+    return 0;
+}
+
+bool
+link_reading(const link_t *link)
+{
+    (void)link;
+    return s_read_done != NULL;
+}
+
+/* Ends the read in flight with the input's next reply, as the link's
+   loop would: an ok reply, or NULL for a refusal or an unreadable one. */
+static void
+s_answer(void)
+{
+    link_read_fn *done = s_read_done;
+    s_read_done = NULL;
     size_t i = s_reply_next++;
     char why[128];
     nmirf_reply_t *r = nmirf_reply_decode(s_replies[i], s_reply_len[i], why, sizeof why);
     if (r && !r->ok)
-        nmirf_reply_destroy(&r); /* the real link_read returns ok replies only */
-    return r;
+        nmirf_reply_destroy(&r); /* the real link ends a read with ok replies only */
+    done(r, s_read_arg);
 }
 
 zmsg_t *
@@ -127,7 +151,7 @@ bool
 link_stashed(const link_t *link)
 {
     (void)link;
-    return false; /* no blocking read waits on a real socket here */
+    return false; /* no read stashes what a real socket brings here */
 }
 
 void
@@ -229,6 +253,7 @@ s_reset(void)
     if (!(s_replica = replica_new(&s_conf, NULL, false, &s_events)))
         s_broken("replica_new failed", s_dir);
     s_reply_count = s_reply_next = 0;
+    s_read_done = NULL; /* the replica it was for is gone */
 }
 
 /* The highest seq a frame announces (an event's, a heartbeat's, or a
@@ -305,6 +330,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         replica_tick(s_replica);
         if (waiting)
             replica_on_pushed(s_replica);
+        while (s_read_done) /* each read takes a reply: at most REPLIES_MAX */
+            s_answer();
     }
     while (zsock_events(s_pull) & ZMQ_POLLIN) {
         zmsg_t *msg = zmsg_recv(s_pull);
