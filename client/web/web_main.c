@@ -22,6 +22,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "nmirf_dirlock.h"
 #include "nmirf_log.h"
 #include "nmirf_service.h"
 #include "nmirf_util.h"
@@ -414,6 +415,16 @@ main(int argc, char **argv)
     bool loopback;
     char host[INET6_ADDRSTRLEN + 2], why[512];
     unsigned port;
+    /* One console per agent: a second would serve beside the first, and
+       whichever stopped first would remove the other's endpoint file. The
+       lock (DIR/web/lock) is held by its descriptor until exit. */
+    char webdir[4096];
+    snprintf(webdir, sizeof webdir, "%s/web", agent_dir);
+    if (mkdir(webdir, 0700) && errno != EEXIST)
+        fatal("%s", webdir);
+    pid_t holder;
+    if (nmirf_dirlock_take(webdir, "nmirf-web", &holder, why, sizeof why) < 0)
+        fatalx("%s", why);
     int fd = s_listen(listen_spec, cert || insecure, &loopback, host, sizeof host, &port,
                       why, sizeof why);
     if (fd == -2)

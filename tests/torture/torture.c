@@ -471,10 +471,9 @@ s_agent_kills_run(void)
                          ", 'measure': 1, 'indicator_values': [{'date': '2026-01-%02zu', "
                          "'value': %zu}]",
                          1 + submitted % 28, submitted);
-            /* The agent serves its control socket on the loop that also
-               makes its blocking reads to the broker (up to 5 s each,
-               AGENT_READ_TIMEOUT_MS), and the broker may be stopped:
-               wait past one such read. */
+            /* The broker may be stopped: the agent answers at once (its
+               reads do not block its loop), but give it room on a loaded
+               machine. */
             nmirf_reply_t *r =
                 ha_ctl(a, 15000, "submit",
                        "{'op': 'report.submit', 'wait_ms': 0, 'body': {'rec': 'AG-0', "

@@ -404,6 +404,11 @@ run(AG, "user", "add", "erin", "--role", "editor", stdin="first password\n")
 u = Server(AG)
 st, h, body, erin = login(u, "erin", "first password")
 check(st == 200, f"erin logs in: {st}")
+# One console per agent: a second is refused, and leaves the first's
+# endpoint file alone.
+rc, out, err = run(AG, "--listen", "127.0.0.1:0")
+check(rc == 1 and "another nmirf-web" in err, f"a second console on the agent: {rc} {err!r}")
+check(os.path.exists(os.path.join(AG, "web", "endpoint")), "the first one's endpoint stays")
 st, h, data = u.req("HEAD", "/api/session", session=erin)
 check(st == 200 and data == b"" and h.get("X-Frame-Options") == "DENY",
       f"HEAD /api/session is GET without a body: {st} {data!r}")
