@@ -228,7 +228,8 @@ s_number(const nmirf_field_t *f, const nmirf_field_t *in, const msgpack_object *
 /* A list of f (a list of strings or of points): an array of at most
    NMIRF_LIST_MAX items. */
 static nmirf_fail_reason_t
-s_list(const nmirf_field_t *f, const msgpack_object *v, unsigned flags, nmirf_fail_t *fail)
+s_list(const nmirf_field_t *f, const msgpack_object *v, unsigned flags,
+       nmirf_fail_t *fail)
 {
     if (v->type != MSGPACK_OBJECT_ARRAY)
         return s_fail(fail, NMIRF_FAIL_TYPE, f, NULL);

@@ -80,13 +80,15 @@ replica_query_role(const msgpack_object *a, const char *entity)
 }
 
 int
-replica_query_is_coordinator(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], const char *entity)
+replica_query_is_coordinator(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
+                             const char *entity)
 {
     msgpack_zone zone;
     msgpack_zone_init(&zone, 1024);
     msgpack_object rec;
     int is = -1;
-    if (replica_query_get(txn, dbi[AG_DB_ENTITIES], entity, strlen(entity), &zone, &rec) == 0)
+    if (replica_query_get(txn, dbi[AG_DB_ENTITIES], entity, strlen(entity), &zone,
+                          &rec) == 0)
         is = nmirf_mp_str_is(nmirf_mp_get(&rec, "role"), "coordinator");
     msgpack_zone_destroy(&zone);
     return is;

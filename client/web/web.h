@@ -38,7 +38,7 @@ typedef struct {
    pointer is borrowed for the call. */
 typedef struct web_request {
     const char *method; /* "GET", "POST", "PUT", "DELETE" */
-    const char *path;   /* after "/api", percent-decoded, e.g. "/recs/A/HRC/52/7:125.48" */
+    const char *path; /* after "/api", percent-decoded, e.g. "/recs/A/HRC/52/7:125.48" */
     /* The query argument key (percent-decoded), NULL if absent. */
     const char *(*arg)(const struct web_request *req, const char *key);
     void *conn;               /* the core's, for arg */

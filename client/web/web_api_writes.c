@@ -160,7 +160,8 @@ web_api_reports_post(web_api_t *api, const web_request_t *req, const char *rest,
         json_decref(in);
         return;
     }
-    if (form == &web_form_report_submit) /* the staff member who wrote it, in the signed report */
+    /* The staff member who wrote it, in the signed report. */
+    if (form == &web_form_report_submit)
         json_object_set_new(in, "by", json_string(req->who->user));
     s_write(api, resp, form, in, id);
 }

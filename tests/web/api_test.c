@@ -369,7 +369,8 @@ static void
 t_coordinator(web_api_t *api, web_api_t *ministry, h_broker_t *b, ha_agent_t *ca)
 {
     json_t *j = t_req(api, WEB_ROLE_VIEWER, "GET", "/entities", NULL, 0);
-    HA_ASSERTF(t_resp.status == 200, "GET /api/entities: %u %s", t_resp.status, t_resp.body);
+    HA_ASSERTF(t_resp.status == 200, "GET /api/entities: %u %s", t_resp.status,
+               t_resp.body);
     HA_ASSERTF(json_array_size(t_at(j, "entities")) >= 2, "entities: %s", t_resp.body);
     json_decref(j);
 
