@@ -34,7 +34,7 @@
 #include "web_users.h"
 
 #define CONN_MAX 512       /* connections at once */
-#define CONN_PER_IP 64     /* of them from one address */
+#define CONN_PER_IP 256    /* of them from one address: a ministry behind one NAT */
 #define CONN_TIMEOUT 60    /* seconds a connection may idle (the event stream: never) */
 #define URI_MAX 8192       /* bytes of a request's URI */
 #define ARGS_MAX 64        /* query arguments */

@@ -221,9 +221,11 @@ def bench_rss(build, nstreams, nchanges):
                         chunk = s.recv(65536)
                     except BlockingIOError:
                         continue
-                    bufs[s] += chunk
-                    counts[s] += chunk.count(b"event: applied")
-                    bufs[s] = bufs[s][-64:]
+                    # A marker may straddle two reads: count it in the
+                    # previous read's tail (shorter than a marker) and this one.
+                    text = bufs[s] + chunk
+                    counts[s] += text.count(b"event: applied")
+                    bufs[s] = text[-(len(b"event: applied") - 1):]
 
         pump(2.0)
         idle = proc_mem(pid)
@@ -232,7 +234,9 @@ def bench_rss(build, nstreams, nchanges):
             c.coord("rec", "assign", r["id"], "--lead", "MJ")
             pump(0.0)
         changes_s = time.monotonic() - t
-        wait_for(lambda: pump(0.2) or min(counts.values()) >= nchanges, "every stream had its %d events" % nchanges,
+        wait_for(lambda: pump(0.2) or min(counts.values()) >= nchanges,
+                 lambda: "every stream had its %d events (min %d, max %d)" %
+                 (nchanges, min(counts.values()), max(counts.values())),
                  timeout=60)
         after = proc_mem(pid)
         for s in socks:

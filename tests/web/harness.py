@@ -63,7 +63,8 @@ def step(name):
 
 def wait_for(cond, what, timeout=WAIT_S, interval=0.05):
     """Calls cond until it returns something true, at most timeout seconds;
-    returns that value or fails with what."""
+    returns that value or fails with what (a text, or a function making
+    it then)."""
     deadline = time.monotonic() + timeout
     last = None
     while True:
@@ -77,6 +78,7 @@ def wait_for(cond, what, timeout=WAIT_S, interval=0.05):
         if last:
             return last
         if time.monotonic() >= deadline:
+            what = what() if callable(what) else what
             raise Failure("not within %.0f s: %s%s" % (timeout, what, "" if err is None else " (%s)" % err))
         time.sleep(interval)
 
