@@ -61,6 +61,13 @@ def step(name):
     print("--- " + name, flush=True)
 
 
+try:  # a live refresh may replace an element between finding and reading it
+    from selenium.common.exceptions import StaleElementReferenceException as _Stale
+except ImportError:  # the HTTP tests run without selenium
+    class _Stale(Exception):
+        pass
+
+
 def wait_for(cond, what, timeout=WAIT_S, interval=0.05):
     """Calls cond until it returns something true, at most timeout seconds;
     returns that value or fails with what (a text, or a function making
@@ -70,7 +77,7 @@ def wait_for(cond, what, timeout=WAIT_S, interval=0.05):
     while True:
         try:
             last = cond()
-        except (OSError, http.client.HTTPException, ValueError) as e:
+        except (OSError, http.client.HTTPException, ValueError, _Stale) as e:
             last = None
             err = e
         else:
