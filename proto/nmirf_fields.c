@@ -163,7 +163,9 @@ s_keys(const msgpack_object *map, const nmirf_fields_t *table,
             }
             if (r) {
                 s_fail(fail, r, NULL, in);
-                fail->key = ks;
+                /* An empty key has no bytes (msgpack-c may give NULL):
+                   still a key to name. */
+                fail->key = kn ? ks : "";
                 fail->keylen = kn;
             }
         }

@@ -227,6 +227,9 @@ s_keys_and_nil(void)
     nmirf_fail_t f = s_first(rs, "{'colour': 'red'}", 0);
     CHECK(f.reason == NMIRF_FAIL_UNKNOWN && !f.field && !f.in && f.keylen == 6 &&
           memcmp(f.key, "colour", 6) == 0);
+    /* An empty key is unknown, and named (fuzz_fields found it NULL). */
+    f = s_first(rs, "{'': 1}", 0);
+    CHECK(f.reason == NMIRF_FAIL_UNKNOWN && f.key && f.keylen == 0);
     /* A key twice, a key that is not a string: by hand. */
     msgpack_pack_map(&s_pk, 2);
     nmirf_mp_pack_str(&s_pk, "rec");
