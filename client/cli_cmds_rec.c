@@ -26,8 +26,6 @@
 #include "nmirf_recfile.h"
 #include "nmirf_util.h"
 
-#define IMPORT_CHUNK_BYTES (512 * 1024) /* packed recs per request */
-
 /* Import totals over all requests. */
 typedef struct {
     uint64_t added;     /* new recommendations */
@@ -37,18 +35,25 @@ typedef struct {
     size_t sent;        /* recommendations in them */
 } import_totals_t;
 
-/* Sends one chunk of packed recommendations as a rec.import request. */
-static int
-s_import_chunk(cli_t *cli, const msgpack_sbuffer *recs, size_t count,
-               import_totals_t *totals, size_t total)
-{
-    msgpack_sbuffer body;
-    msgpack_sbuffer_init(&body);
-    nmirf_recfile_import_body(&body, recs, count);
+/* What s_import_send needs: the command, the totals, the number of good
+   recommendations in the file. */
+typedef struct {
+    cli_t *cli;
+    import_totals_t *totals;
+    size_t total;
+} import_run_t;
 
+/* Sends one rec.import request of count recommendations (an
+   nmirf_import_send_fn). */
+static int
+s_import_send(const msgpack_sbuffer *body, size_t count, void *arg)
+{
+    import_run_t *run = arg;
+    cli_t *cli = run->cli;
+    import_totals_t *totals = run->totals;
+    size_t total = run->total;
     nmirf_reply_t *reply;
-    int rc = cli_call(cli, "rec.import", &body, &reply);
-    msgpack_sbuffer_destroy(&body);
+    int rc = cli_call(cli, "rec.import", body, &reply);
     if (rc) {
         if (totals->requests > 0 || total > count)
             fprintf(stderr,
@@ -142,12 +147,9 @@ s_import(cli_t *cli, const cli_args_t *a)
     }
     size_t total = count - bad, seen = 0, skipped = 0;
     import_totals_t totals = {0};
-    msgpack_sbuffer chunk, one;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&chunk);
-    msgpack_sbuffer_init(&one);
-    msgpack_packer_init(&pk, &one, msgpack_sbuffer_write);
-    size_t n = 0;
+    import_run_t run = {cli, &totals, total};
+    nmirf_import_batch_t batch;
+    nmirf_import_batch_init(&batch, s_import_send, &run);
     rc = 0;
     int next = 0;
     while (rc == 0 && (next = nmirf_recreader_next(rd, &row)) == 1) {
@@ -158,31 +160,19 @@ s_import(cli_t *cli, const cli_args_t *a)
                 s_report_bad(path, rd, &row, "skipped ");
             continue;
         }
-        msgpack_sbuffer_clear(&one);
-        nmirf_json_to_mp(row.rec, &pk);
+        rc = nmirf_import_batch_add(&batch, row.rec);
         json_decref(row.rec);
-        if (n > 0 &&
-            (chunk.size + one.size > IMPORT_CHUNK_BYTES || n == NMIRF_IMPORT_MAX)) {
-            rc = s_import_chunk(cli, &chunk, n, &totals, total);
-            msgpack_sbuffer_clear(&chunk);
-            n = 0;
-        }
-        msgpack_sbuffer_write(&chunk, one.data, one.size);
-        n++;
     }
     /* The file must read as it did: the first pass checked what the
-       second one sends. */
-    if (rc == 0 && (next < 0 || seen != count || skipped != bad)) {
+       second one sends (what the batch holds is then not sent). */
+    if (rc == 0 && (next < 0 || seen != count || skipped != bad))
         rc = cli_local_error(cli, "%s: %s; sent %zu recommendations", path,
                              next < 0 ? nmirf_recreader_error(rd)
                                       : "the file changed while being imported",
                              totals.sent);
-        n = 0;
-    }
-    if (rc == 0 && n > 0)
-        rc = s_import_chunk(cli, &chunk, n, &totals, total);
-    msgpack_sbuffer_destroy(&chunk);
-    msgpack_sbuffer_destroy(&one);
+    else if (rc == 0)
+        rc = nmirf_import_batch_flush(&batch);
+    nmirf_import_batch_destroy(&batch);
     const char *fmt = nmirf_recreader_format(rd); /* a string literal */
     nmirf_recreader_destroy(&rd);
     if (rc)

@@ -350,21 +350,31 @@ s_console(web_api_t *self, char *code, size_t code_size, char *why, size_t whyle
     return 0;
 }
 
-int
-web_api_console(web_api_t *self, char *entity, size_t entity_size, char *role,
-                size_t role_size, char *why, size_t whylen)
+/* The console's entity and role: the cached ones, else asked of the agent
+   (s_console). On failure code and why say why. */
+static int
+s_console_get(web_api_t *self, char *entity, size_t entity_size, char *role,
+              size_t role_size, char *code, size_t code_size, char *why, size_t whylen)
 {
     pthread_mutex_lock(&self->lock);
     bool known = self->console_known;
     pthread_mutex_unlock(&self->lock);
-    char code[32];
-    if (!known && s_console(self, code, sizeof code, why, whylen))
+    if (!known && s_console(self, code, code_size, why, whylen))
         return -1;
     pthread_mutex_lock(&self->lock);
     snprintf(entity, entity_size, "%s", self->entity);
     snprintf(role, role_size, "%s", self->role);
     pthread_mutex_unlock(&self->lock);
     return 0;
+}
+
+int
+web_api_console(web_api_t *self, char *entity, size_t entity_size, char *role,
+                size_t role_size, char *why, size_t whylen)
+{
+    char code[32];
+    return s_console_get(self, entity, entity_size, role, role_size, code, sizeof code, why,
+                         whylen);
 }
 
 bool
@@ -375,14 +385,8 @@ web_api_coordinator(web_api_t *api, const web_request_t *req, web_response_t *re
         return false;
     }
     char entity[NMIRF_ENTITY_ID_MAX + 1], role[NMIRF_ENUM_MAX + 1], why[256], code[32];
-    pthread_mutex_lock(&api->lock);
-    bool known = api->console_known;
-    snprintf(entity, sizeof entity, "%s", api->entity);
-    snprintf(role, sizeof role, "%s", api->role);
-    pthread_mutex_unlock(&api->lock);
-    if (!known && s_console(api, code, sizeof code, why, sizeof why) == 0)
-        return web_api_coordinator(api, req, resp);
-    if (!known) {
+    if (s_console_get(api, entity, sizeof entity, role, sizeof role, code, sizeof code, why,
+                      sizeof why)) {
         bool down = strcmp(code, "agent_down") == 0;
         web_api_error(resp, down ? 503 : 502, code,
                       "cannot tell the role of this console's entity: %s", why);

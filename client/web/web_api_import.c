@@ -21,10 +21,6 @@
 #include "nmirf_util.h"
 #include "web_api_int.h"
 
-/* Packed recommendations per rec.import: the command line's chunk
-   (client/cli_cmds_rec.c, IMPORT_CHUNK_BYTES), half the broker's envelope. */
-#define WEB_IMPORT_CHUNK_BYTES (512 * 1024)
-
 /* nmirf_recfile's JSON parse swaps jansson's allocator for the parse (a
    budget, process-wide): two parses at once would restore each other's.
    Imports are rare; they parse one at a time. */
@@ -188,22 +184,29 @@ typedef struct {
     json_t *queued; /* request ids, hex */
 } s_totals_t;
 
-/* Submits one chunk of count packed recommendations. Returns 0 or -1
-   (resp answered with the refusal). */
+/* What s_send needs: the API, the answer, the totals. */
+typedef struct {
+    web_api_t *api;
+    web_response_t *resp;
+    s_totals_t *t;
+} s_run_t;
+
+/* Submits one rec.import request of count recommendations (an
+   nmirf_import_send_fn). Returns 0 or -1 (resp answered with the
+   refusal). */
 static int
-s_chunk(web_api_t *api, web_response_t *resp, const msgpack_sbuffer *recs, size_t count,
-        s_totals_t *t)
+s_send(const msgpack_sbuffer *body, size_t count, void *arg)
 {
-    msgpack_sbuffer body;
-    msgpack_sbuffer_init(&body);
-    nmirf_recfile_import_body(&body, recs, count);
+    s_run_t *run = arg;
+    web_api_t *api = run->api;
+    web_response_t *resp = run->resp;
+    s_totals_t *t = run->t;
     uint8_t id[NMIRF_ID_LEN];
     nmirf_random_id(id, sizeof id);
     nmirf_reply_t *r = NULL;
     free(resp->body);
     memset(resp, 0, sizeof *resp);
-    int rc = web_api_submit(api, resp, "rec.import", &body, id, &r);
-    msgpack_sbuffer_destroy(&body);
+    int rc = web_api_submit(api, resp, "rec.import", body, id, &r);
     if (rc < 0)
         return -1;
     t->sent += count;
@@ -249,29 +252,15 @@ web_api_import(web_api_t *api, const web_request_t *req, const char *rest,
         return;
     }
     s_totals_t t = {.queued = json_array()};
-    msgpack_sbuffer chunk, one;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&chunk);
-    msgpack_sbuffer_init(&one);
-    msgpack_packer_init(&pk, &one, msgpack_sbuffer_write);
-    size_t n = 0;
+    s_run_t run = {api, resp, &t};
+    nmirf_import_batch_t batch;
+    nmirf_import_batch_init(&batch, s_send, &run);
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < f->count; i++) {
-        msgpack_sbuffer_clear(&one);
-        nmirf_json_to_mp(f->rows[i].rec, &pk);
-        if (n > 0 &&
-            (chunk.size + one.size > WEB_IMPORT_CHUNK_BYTES || n == NMIRF_IMPORT_MAX)) {
-            rc = s_chunk(api, resp, &chunk, n, &t);
-            msgpack_sbuffer_clear(&chunk);
-            n = 0;
-        }
-        msgpack_sbuffer_write(&chunk, one.data, one.size);
-        n++;
-    }
-    if (rc == 0 && n > 0)
-        rc = s_chunk(api, resp, &chunk, n, &t);
-    msgpack_sbuffer_destroy(&chunk);
-    msgpack_sbuffer_destroy(&one);
+    for (size_t i = 0; rc == 0 && i < f->count; i++)
+        rc = nmirf_import_batch_add(&batch, f->rows[i].rec);
+    if (rc == 0)
+        rc = nmirf_import_batch_flush(&batch);
+    nmirf_import_batch_destroy(&batch);
     json_t *totals = json_pack(
         "{s:I, s:I, s:I, s:I, s:I, s:s}", "added", (json_int_t)t.added, "updated",
         (json_int_t)t.updated, "unchanged", (json_int_t)t.unchanged, "delivered",

@@ -122,6 +122,22 @@ s_number_path(const char *rest, uint64_t *n, const char **verb)
     return true;
 }
 
+/* Sets key of in to value (taken): a field the console decides, never the
+   form. A form that gives it is refused (422 bad_field) and false
+   returned. */
+static bool
+s_own(json_t *in, const char *key, json_t *value, web_response_t *resp)
+{
+    if (json_object_get(in, key)) {
+        json_decref(value);
+        web_api_bad_field(resp,
+                          json_pack("[{s:s, s:s}]", "field", key, "code", "bad_value"));
+        return false;
+    }
+    json_object_set_new(in, key, value);
+    return true;
+}
+
 void
 web_api_reports_post(web_api_t *api, const web_request_t *req, const char *rest,
                      web_response_t *resp)
@@ -144,25 +160,15 @@ web_api_reports_post(web_api_t *api, const web_request_t *req, const char *rest,
     json_t *in = s_body(req, resp, id);
     if (!in)
         return;
-    if (form != &web_form_report_submit) {
-        if (json_object_get(in, "report")) {
-            json_t *errors =
-                json_pack("[{s:s, s:s}]", "field", "report", "code", "bad_value");
-            web_api_bad_field(resp, errors);
-            json_decref(in);
-            return;
-        }
-        json_object_set_new(in, "report", json_integer((json_int_t)report));
-    } else if (json_object_get(in, "by")) {
-        /* `by` is who is logged in, never what the form says. */
-        web_api_bad_field(resp,
-                          json_pack("[{s:s, s:s}]", "field", "by", "code", "bad_value"));
+    bool submit = form == &web_form_report_submit;
+    /* Submit: the staff member who wrote it, in the signed report.
+       Validate, return: the report of the path. */
+    if (!s_own(in, submit ? "by" : "report",
+               submit ? json_string(req->who->user) : json_integer((json_int_t)report),
+               resp)) {
         json_decref(in);
         return;
     }
-    /* The staff member who wrote it, in the signed report. */
-    if (form == &web_form_report_submit)
-        json_object_set_new(in, "by", json_string(req->who->user));
     s_write(api, resp, form, in, id);
 }
 

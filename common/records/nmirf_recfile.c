@@ -1,6 +1,7 @@
 /*  nmirf_recfile - recommendation files in and out. */
 #include "nmirf_recfile.h"
 #include "nmirf_csv.h"
+#include "nmirf_json.h"
 #include "nmirf_mp.h"
 #include "nmirf_rec.h"
 #include "nmirf_schema.h"
@@ -717,13 +718,56 @@ nmirf_recfile_write_json(FILE *out, const json_t *recs)
 }
 
 void
-nmirf_recfile_import_body(msgpack_sbuffer *out, const msgpack_sbuffer *recs, size_t count)
+nmirf_import_batch_init(nmirf_import_batch_t *self, nmirf_import_send_fn *send, void *arg)
 {
+    msgpack_sbuffer_init(&self->recs);
+    msgpack_sbuffer_init(&self->one);
+    msgpack_packer_init(&self->pk, &self->one, msgpack_sbuffer_write);
+    self->count = 0;
+    self->send = send;
+    self->arg = arg;
+}
+
+int
+nmirf_import_batch_flush(nmirf_import_batch_t *self)
+{
+    if (self->count == 0)
+        return 0;
+    msgpack_sbuffer body;
+    msgpack_sbuffer_init(&body);
     msgpack_packer pk;
-    msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 1);
     nmirf_mp_pack_str(&pk, "recs");
-    msgpack_pack_array(&pk, (uint32_t)count);
-    /* The chunk is already msgpack: its bytes are the array's items. */
-    msgpack_sbuffer_write(out, recs->data, recs->size);
+    msgpack_pack_array(&pk, (uint32_t)self->count);
+    /* The batch is already msgpack: its bytes are the array's items. */
+    msgpack_sbuffer_write(&body, self->recs.data, self->recs.size);
+    int rc = self->send(&body, self->count, self->arg);
+    msgpack_sbuffer_destroy(&body);
+    msgpack_sbuffer_clear(&self->recs);
+    self->count = 0;
+    return rc;
+}
+
+int
+nmirf_import_batch_add(nmirf_import_batch_t *self, const json_t *rec)
+{
+    msgpack_sbuffer_clear(&self->one);
+    nmirf_json_to_mp(rec, &self->pk);
+    int rc = 0;
+    if (self->count > 0 && (self->recs.size + self->one.size > NMIRF_IMPORT_BATCH_BYTES ||
+                            self->count == NMIRF_IMPORT_MAX))
+        rc = nmirf_import_batch_flush(self);
+    if (rc == 0) {
+        msgpack_sbuffer_write(&self->recs, self->one.data, self->one.size);
+        self->count++;
+    }
+    return rc;
+}
+
+void
+nmirf_import_batch_destroy(nmirf_import_batch_t *self)
+{
+    msgpack_sbuffer_destroy(&self->recs);
+    msgpack_sbuffer_destroy(&self->one);
 }

@@ -121,12 +121,39 @@ nmirf_recfile_t *nmirf_recfile_read(const char *data, size_t len, const char *na
 /* Frees the file and sets *self_p to NULL; safe on NULL. */
 void nmirf_recfile_destroy(nmirf_recfile_t **self_p);
 
-/* Packs into out (initialised by the caller, who destroys it) the body of
-   a rec.import request, {recs: [...]}, whose count items are recs: the
-   recommendations of one chunk, already packed one after another. The
-   command line and nmirf-web import through it. */
-void nmirf_recfile_import_body(msgpack_sbuffer *out, const msgpack_sbuffer *recs,
-                               size_t count);
+/* Recommendations batched into rec.import requests, as the command line
+   and nmirf-web import them: each request's body is {recs: [...]} of at
+   most NMIRF_IMPORT_MAX recommendations and about NMIRF_IMPORT_BATCH_BYTES
+   of packed recommendations (well under the broker's 1 MiB envelope). */
+#define NMIRF_IMPORT_BATCH_BYTES (512 * 1024)
+
+/* Sends one rec.import body (borrowed) holding count recommendations.
+   Returns 0, or non-zero to stop the import (given back by the batch's
+   calls). */
+typedef int(nmirf_import_send_fn)(const msgpack_sbuffer *body, size_t count, void *arg);
+
+typedef struct {
+    msgpack_sbuffer recs; /* the batch so far: packed recommendations */
+    msgpack_sbuffer one;  /* the one being added */
+    msgpack_packer pk;    /* into one */
+    size_t count;         /* recommendations in recs */
+    nmirf_import_send_fn *send;
+    void *arg; /* send's */
+} nmirf_import_batch_t;
+
+/* An empty batch sending through send(body, count, arg). */
+void nmirf_import_batch_init(nmirf_import_batch_t *self, nmirf_import_send_fn *send,
+                             void *arg);
+
+/* Adds rec (a recommendation object, borrowed), sending the batch first
+   if rec would take it over a limit. Returns 0 or send's non-zero. */
+int nmirf_import_batch_add(nmirf_import_batch_t *self, const json_t *rec);
+
+/* Sends what the batch holds, if anything. Returns 0 or send's non-zero. */
+int nmirf_import_batch_flush(nmirf_import_batch_t *self);
+
+/* Frees the batch's buffers (what it holds is not sent). */
+void nmirf_import_batch_destroy(nmirf_import_batch_t *self);
 
 /* Writes recs (a JSON array of recommendation objects; `updated` and
    unknown keys are left out) as the project's CSV: a UTF-8 BOM, a header,
