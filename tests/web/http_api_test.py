@@ -12,6 +12,8 @@ Exit 0, 1 on a failed check (with every daemon's log), 77 when nmirf-web
 is not built.
 """
 
+import http.cookiejar
+import json
 import os
 import secrets
 import signal
@@ -21,6 +23,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (PASSWORD, cookie_name, R_AR, R_FREE, R_MJ, R_MS, Client, Cluster, check, main, rec_path,  # noqa: E402
@@ -234,6 +237,22 @@ def run(build):
         other = Client(ms)
         other.cookie, other.csrf = alice.cookie, alice.csrf
         err(other.get("/api/mine"), 401, "no_session")
+
+        step("two consoles on one host, one browser: a login to one keeps the other's session")
+        # A browser keeps cookies by host, not by port (as http.cookiejar
+        # does): one jar for both consoles, as one browser would have.
+        jar = http.cookiejar.CookieJar()
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+        def jar_login(url, user):
+            req = urllib.request.Request(url.rstrip("/") + "/api/login", method="POST",
+                                         data=json.dumps({"user": user, "password": PASSWORD}).encode(),
+                                         headers={"Content-Type": "application/json"})
+            return browser.open(req, timeout=30).status
+
+        check(jar_login(mj, "alice") == 200 and jar_login(ms, "sam") == 200, "both logins")
+        check(browser.open(mj.rstrip("/") + "/api/session", timeout=30).status == 200,
+              "MJ's session still open after a login to MS's console in the same browser", [c.name for c in jar])
 
         step("the coordinator: assign (MJ's mine follows), validate, return (reason required)")
         coord = Client(co)
