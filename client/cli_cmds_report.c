@@ -172,8 +172,9 @@ s_html(cli_t *cli, const cli_args_t *a)
         entities = NULL;
     char *page = NULL;
     size_t len = 0;
-    rc = stats_html_render(&reply->body, entities ? &entities->body : NULL, lang, title,
-                           &page, &len);
+    stats_html_opts_t opts = {.lang = lang, .title = title};
+    rc = stats_html_render(&reply->body, entities ? &entities->body : NULL, &opts, &page,
+                           &len);
     nmirf_reply_destroy(&reply);
     nmirf_reply_destroy(&entities);
     if (rc)

@@ -622,8 +622,10 @@ static const char s_css[] =
 
 int
 stats_html_render(const msgpack_object *stats, const msgpack_object *entities,
-                  const char *lang, const char *title, char **html, size_t *len)
+                  const stats_html_opts_t *opts, char **html, size_t *len)
 {
+    const char *lang = opts->lang;
+    const char *title = opts->title;
     *html = NULL;
     *len = 0;
     s_page_t page = {.lang = lang, .rtl = strcmp(lang, "ar") == 0, .entities = entities};
@@ -693,7 +695,10 @@ stats_html_render(const msgpack_object *stats, const msgpack_object *entities,
     s_group_table(p, "by_cycle", nmirf_mp_get(stats, "by_cycle"));
     s_group_table(p, "by_theme", nmirf_mp_get(stats, "by_theme"));
     s_group_table(p, "by_sdg", nmirf_mp_get(stats, "by_sdg"));
-    fprintf(p->f, "</section>\n<footer>");
+    fprintf(p->f, "</section>\n");
+    if (opts->annex)
+        opts->annex(p->f, opts->annex_arg);
+    fprintf(p->f, "<footer>");
     s_label(p, "generated");
     fprintf(p->f, " <bdi>");
     s_esc(p, today);

@@ -12,12 +12,27 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* How the page is laid out. Zero is the default for every field but
+   lang. Borrowed for the call. */
+typedef struct {
+    const char *lang;     /* "fr", "ar" or "en" */
+    const char *fallback; /* languages tried after lang for a text, "fr,en" if NULL
+                             (nmirf_lang_order) */
+    const char *title;    /* NULL: the default title in lang */
+    const char *scope;    /* one line saying what the figures cover (the
+                             filters), shown under the title; NULL: everything */
+    size_t rows_max;      /* rows of each chart and table; 0: every row */
+    /* Writes more sections (the report's annex) before the footer; NULL:
+       none. Called once with the page's stream. */
+    void (*annex)(FILE *f, void *arg);
+    void *annex_arg;
+} stats_html_opts_t;
+
 /* Lays out the page from a stats reply body and, if not NULL, an
-   entity.list reply body (for entity names). lang is "fr", "ar" or "en";
-   title NULL gives the default. On success returns 0 and the page in
-   *html (caller frees), *len its bytes; -1 when out of memory. */
+   entity.list reply body (for entity names). On success returns 0 and the
+   page in *html (caller frees), *len its bytes; -1 when out of memory. */
 int stats_html_render(const msgpack_object *stats, const msgpack_object *entities,
-                      const char *lang, const char *title, char **html, size_t *len);
+                      const stats_html_opts_t *opts, char **html, size_t *len);
 
 /* The label key in lang (fr, ar, en), falling back to English, then to
    the key itself. Borrowed, static. Some labels are printf formats (their

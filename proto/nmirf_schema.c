@@ -38,6 +38,7 @@ static const char *const s_responses[NMIRF_RESP_COUNT + 1] = {
     [NMIRF_RESP_SUPPORTED] = "supported",
     [NMIRF_RESP_NOTED] = "noted",
     [NMIRF_RESP_PENDING] = "pending",
+    [NMIRF_RESP_NOT_APPLICABLE] = "not_applicable",
 };
 const nmirf_valueset_t nmirf_responses = S_SET("response", s_responses);
 

@@ -116,6 +116,7 @@ typedef enum {
     NMIRF_RESP_SUPPORTED,
     NMIRF_RESP_NOTED,
     NMIRF_RESP_PENDING,
+    NMIRF_RESP_NOT_APPLICABLE, /* treaty bodies and special procedures ask for none */
     NMIRF_RESP_COUNT
 } nmirf_response_t;
 

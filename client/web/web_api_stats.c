@@ -106,7 +106,8 @@ web_api_report_html(web_api_t *api, const web_request_t *req, const char *rest,
     }
     char *html = NULL;
     size_t len = 0;
-    if (stats_html_render(&stats->body, &entities->body, lang, NULL, &html, &len) != 0) {
+    if (stats_html_render(&stats->body, &entities->body, &(stats_html_opts_t){.lang = lang}, &html,
+                          &len) != 0) {
         web_api_error(resp, 500, "internal", "out of memory");
     } else {
         /* The report's day: the broker's `today`, else ours (UTC). */
