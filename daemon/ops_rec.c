@@ -76,8 +76,14 @@ s_pack_rec(msgpack_packer *pk, const msgpack_object *rec, uint64_t updated)
             nmirf_mp_pack_str(pk, name);
             if (s_keep(v))
                 msgpack_pack_object(pk, *v);
-            else
-                nmirf_mp_pack_str(pk, "pending");
+            else {
+                /* Only the UPR asks the State for an answer: pending until
+                   it gives one. Treaty bodies and special procedures ask
+                   for none (PROTOCOL.md section 6). */
+                strv_t mech = record_field(rec, "mechanism");
+                bool upr = mech.n == 3 && memcmp(mech.p, "UPR", 3) == 0;
+                nmirf_mp_pack_str(pk, upr ? "pending" : "not_applicable");
+            }
         } else if (s_keep(v)) {
             nmirf_mp_pack_str(pk, name);
             msgpack_pack_object(pk, *v);

@@ -200,6 +200,13 @@ static const nmirf_field_t s_recommendation[] = {
     {"themes", NMIRF_FIELD_STR_LIST, false, NMIRF_SHORT_MAX, NULL},
     {"persons", NMIRF_FIELD_STR_LIST, false, NMIRF_SHORT_MAX, NULL},
     {"sdgs", NMIRF_FIELD_STR_LIST, false, NMIRF_SHORT_MAX, NULL},
+    /* What a UHRI export says beside the above: a special procedure's
+       mandate, the session (a treaty body's, distinct from a UPR cycle),
+       and the date the export last changed the row. After sdgs, so a
+       record without them packs as before. */
+    {"mandate", NMIRF_FIELD_STR, false, NMIRF_SHORT_MAX, NULL},
+    {"session", NMIRF_FIELD_STR, false, NMIRF_SHORT_MAX, NULL},
+    {"source_updated", NMIRF_FIELD_DATE, false, NMIRF_DATE_LEN, NULL},
 };
 const nmirf_fields_t nmirf_fields_recommendation =
     S_FIELDS("recommendation", s_recommendation);

@@ -264,7 +264,7 @@ main(int argc, char **argv)
                  "**recommendation**: `{id, mechanism, symbol?, paragraph?, cycle?, "
                  "date?, states?: [str], text: {fr?, ar?, en?}, response, "
                  "response_text?, themes?: [str], persons?: [str], sdgs?: [str], "
-                 "updated: uint ms}`") != NULL,
+                 "mandate?, session?, source_updated?: date, updated: uint ms}`") != NULL,
           "the record's keys in PROTOCOL.md differ");
     CHECK(nmirf_fields_max(&nmirf_fields_report_submit, "evidence") == NMIRF_EVIDENCE_MAX,
           "evidence");

@@ -80,17 +80,21 @@ s_bad_rows(const nmirf_recfile_t *f)
 
 /* A field of a recommendation as the broker stores it (daemon/ops_rec.c,
    s_pack_rec): null and an empty list are absent, an absent `text` is {}
-   and an absent `response` "pending". NULL: absent. */
+   and an absent `response` "pending" for the UPR, "not_applicable" for
+   the others. NULL: absent. */
 static json_t *
-s_stored(const json_t *rec, const char *key, json_t *empty_text, json_t *pending)
+s_stored(const json_t *rec, const char *key, json_t *empty_text, json_t *pending,
+         json_t *not_applicable)
 {
     json_t *v = json_object_get(rec, key);
     if (v && (json_is_null(v) || (json_is_array(v) && json_array_size(v) == 0)))
         v = NULL;
     if (!v && strcmp(key, "text") == 0)
         return empty_text;
-    if (!v && strcmp(key, "response") == 0)
-        return pending;
+    if (!v && strcmp(key, "response") == 0) {
+        const char *mech = json_string_value(json_object_get(rec, "mechanism"));
+        return mech && strcmp(mech, "UPR") == 0 ? pending : not_applicable;
+    }
     return v;
 }
 
@@ -101,16 +105,17 @@ static json_t *
 s_changed(const json_t *old, const json_t *rec)
 {
     json_t *fields = json_array(), *empty = json_object(),
-           *pending = json_string("pending");
+           *pending = json_string("pending"), *na = json_string("not_applicable");
     for (int i = 0; i < nmirf_fields_recommendation.count; i++) {
         const char *k = nmirf_fields_recommendation.fields[i].key;
-        json_t *a = s_stored(old, k, empty, pending),
-               *b = s_stored(rec, k, empty, pending);
+        json_t *a = s_stored(old, k, empty, pending, na),
+               *b = s_stored(rec, k, empty, pending, na);
         if ((a || b) && !(a && b && json_equal(a, b)))
             json_array_append_new(fields, json_string(k));
     }
     json_decref(empty);
     json_decref(pending);
+    json_decref(na);
     return fields;
 }
 

@@ -7,9 +7,130 @@
 #include "nmirf_uhri.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "unit.h"
+
+/* The string at key of rec, or "" (a NULL would not compare). */
+static const char *
+s_str(const json_t *rec, const char *key)
+{
+    const char *v = json_string_value(json_object_get(rec, key));
+    return v ? v : "";
+}
+
+/* A UHRI export as the real one has it: Annotation Id, Session, Mandate
+   and Last Updated, rows with and without a paragraph. */
+static void
+s_annotated(void)
+{
+    unit_case = "annotation id";
+    char norm[64];
+    nmirf_uhri_norm("Annotation Id", norm, sizeof norm);
+    CHECK(!strcmp(norm, "annotationid"));
+    const char uhri[] =
+        "Reccomending Body,Mandate,Document Symbol,Session,Text,UPR Session,"
+        "UPR Position,Annotation,Annotation Id,Last Updated\n"
+        /* 2: a paragraph wins over the annotation id; no position */
+        "- Universal Periodic Review,,A/HRC/52/7,- 41,125.9 Do it,- 41,,,a-1,"
+        "2023-03-30T09:12:44\n"
+        /* 3: no paragraph: the annotation id */
+        "- Committee against Torture,,CAT/C/MAR/CO/5,- 78th session,Ensure access,,,"
+        "note,8d41e7b2-5c6a-4f3e-a0b1-7c2d9e8f1a02,2024-02-15\n"
+        /* 4: a special procedure's mandate (its name holds a treaty's
+           subject), a day-first date */
+        "- Special Rapporteur on the rights of persons with disabilities,- Special "
+        "Rapporteur on education,"
+        "A/HRC/56/40/Add.1,,Guarantee inclusion,,,,sp 7,15/03/2025\n"
+        /* 5: neither: the hash */
+        "- Committee on Enforced Disappearances,,CED/C/MAR/CO/1,,Keep a register,,,,,\n"
+        /* 6: a last updated that is no date */
+        "- Committee against Torture,,CAT/C/MAR/CO/5,,22. Other,,,,x-2,yesterday\n"
+        /* 7: an explicit position on a treaty body's row is kept */
+        "- Committee against Torture,,CAT/C/MAR/CO/5,,23. Third,,- Supported,,,\n";
+    char why[256];
+    nmirf_recfile_t *f =
+        nmirf_recfile_read(uhri, sizeof uhri - 1, "a.csv", NULL, "en", why, sizeof why);
+    CHECK(f && f->count == 6 && f->bad == 1);
+    if (!f || f->count != 6)
+        goto done;
+    json_t *r = f->rows[0].rec;
+    CHECK(!strcmp(s_str(r, "id"), "A/HRC/52/7:125.9"));
+    CHECK(!strcmp(s_str(r, "cycle"), "4") && !strcmp(s_str(r, "session"), "41"));
+    CHECK(!strcmp(s_str(r, "source_updated"), "2023-03-30"));
+    CHECK(!json_object_get(r, "response")); /* the broker's default: pending */
+    r = f->rows[1].rec;
+    CHECK(!strcmp(s_str(r, "id"), "UHRI-8d41e7b2-5c6a-4f3e-a0b1-7c2d9e8f1a02"));
+    CHECK(!strcmp(s_str(r, "session"), "78th session") && !json_object_get(r, "cycle"));
+    CHECK(!json_object_get(r, "mandate") && !json_object_get(r, "paragraph"));
+    CHECK(!strcmp(s_str(r, "source_updated"), "2024-02-15"));
+    r = f->rows[2].rec;
+    CHECK(!strcmp(s_str(r, "id"), "UHRI-sp.7") && !strcmp(s_str(r, "mechanism"), "SP"));
+    CHECK(!strcmp(s_str(r, "mandate"), "Special Rapporteur on education"));
+    CHECK(!strcmp(s_str(r, "source_updated"), "2025-03-15"));
+    r = f->rows[3].rec;
+    CHECK(!strncmp(s_str(r, "id"), "CED/C/MAR/CO/1:", 15) &&
+          strlen(s_str(r, "id")) == 31);
+    CHECK(!f->rows[4].rec && f->rows[4].line == 6 &&
+          strstr(f->rows[4].why, "last updated 'yesterday' is not a date"));
+    r = f->rows[5].rec;
+    CHECK(!strcmp(s_str(r, "id"), "CAT/C/MAR/CO/5:23") &&
+          !strcmp(s_str(r, "response"), "supported"));
+done:
+    nmirf_recfile_destroy(&f);
+}
+
+/* A file with "Session" and no "UPR Session": a UPR row's cycle still
+   comes from it (as before "Session" was kept on its own), and an A/HRC
+   symbol with a session is still the UPR. */
+static void
+s_session_only(void)
+{
+    unit_case = "session only";
+    const char uhri[] = "Document Symbol,Session,Text\n"
+                        "A/HRC/52/7,41,125.1 Ratify\n"
+                        "CAT/C/MAR/CO/5,78,21. Investigate\n";
+    char why[256];
+    nmirf_recfile_t *f =
+        nmirf_recfile_read(uhri, sizeof uhri - 1, "s.csv", NULL, "en", why, sizeof why);
+    CHECK(f && f->count == 2 && f->bad == 0);
+    if (f && f->count == 2 && f->bad == 0) {
+        json_t *r = f->rows[0].rec;
+        CHECK(!strcmp(s_str(r, "mechanism"), "UPR") && !strcmp(s_str(r, "cycle"), "4"));
+        CHECK(!strcmp(s_str(r, "session"), "41"));
+        r = f->rows[1].rec;
+        CHECK(!json_object_get(r, "cycle") && !strcmp(s_str(r, "session"), "78"));
+    }
+    nmirf_recfile_destroy(&f);
+}
+
+/* mandate, session and source_updated through the project's CSV: written
+   as columns, read back the same. */
+static void
+s_new_columns_round_trip(void)
+{
+    unit_case = "new columns";
+    json_t *recs = json_pack("[{s:s, s:s, s:{s:s}, s:s, s:s, s:s, s:s}]", "id", "UHRI-x",
+                             "mechanism", "SP", "text", "en", "t", "response",
+                             "not_applicable", "mandate", "Special Rapporteur", "session",
+                             "58", "source_updated", "2025-03-15");
+    char *buf = NULL;
+    size_t size = 0, lossy = 0;
+    FILE *m = open_memstream(&buf, &size);
+    CHECK(nmirf_recfile_write_csv(m, recs, &lossy) == 0 && lossy == 0);
+    fclose(m);
+    CHECK(strstr(buf, ",sdgs,mandate,session,source_updated\r\n") != NULL);
+    char why[256];
+    nmirf_recfile_t *f =
+        nmirf_recfile_read(buf, size, "r.csv", NULL, NULL, why, sizeof why);
+    CHECK(f && f->count == 1 && f->bad == 0 && !strcmp(f->format, "csv"));
+    if (f && f->count == 1 && f->rows[0].rec)
+        CHECK(json_equal(f->rows[0].rec, json_array_get(recs, 0)));
+    nmirf_recfile_destroy(&f);
+    free(buf);
+    json_decref(recs);
+}
 
 int
 main(int argc, char **argv)
@@ -69,5 +190,8 @@ main(int argc, char **argv)
     CHECK(!nmirf_recfile_read("[1]", 3, "x.json", NULL, NULL, why, sizeof why) &&
           strstr(why, "recommendation 1 is not a JSON object"));
 
+    s_annotated();
+    s_session_only();
+    s_new_columns_round_trip();
     return unit_done("csv_test");
 }

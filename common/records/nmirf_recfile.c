@@ -16,12 +16,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The project's CSV columns, in order. A list column holds one item per
-   line; text_* are text.fr/ar/en. */
+/* The project's CSV columns, in order: the record's canonical order.
+   A list column holds one item per line; text_* are text.fr/ar/en. A file
+   may have any of them in any order (one written before mandate, session
+   and source_updated existed imports as it did). */
 static const char *const s_columns[] = {
-    "id",     "mechanism", "symbol",  "paragraph", "cycle",    "date",
-    "states", "text_fr",   "text_ar", "text_en",   "response", "response_text",
-    "themes", "persons",   "sdgs",    NULL};
+    "id",       "mechanism",     "symbol",         "paragraph", "cycle",
+    "date",     "states",        "text_fr",        "text_ar",   "text_en",
+    "response", "response_text", "themes",         "persons",   "sdgs",
+    "mandate",  "session",       "source_updated", NULL};
 
 /* True for the columns that hold lists: the record's list fields. */
 static bool

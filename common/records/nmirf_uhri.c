@@ -14,21 +14,24 @@
 /* What a column holds. */
 typedef enum {
     COL_NONE,
-    COL_ID,        /* a UHRI record id, used only without a paragraph */
-    COL_BODY,      /* recommending body: the mechanism */
-    COL_SYMBOL,    /* document symbol */
-    COL_PARAGRAPH, /* paragraph number */
-    COL_DATE,      /* document publication date */
-    COL_TEXT,      /* text in the language given or detected */
-    COL_TEXT_FR,   /* text in French */
-    COL_TEXT_AR,   /* text in Arabic */
-    COL_TEXT_EN,   /* text in English */
-    COL_SESSION,   /* UPR session: the cycle */
-    COL_POSITION,  /* UPR position: the response */
-    COL_STATES,    /* UPR recommending states */
-    COL_THEMES,    /* themes */
-    COL_PERSONS,   /* affected persons */
-    COL_SDGS,      /* SDG targets */
+    COL_ID,          /* the export's row id (Annotation Id), used without a paragraph */
+    COL_BODY,        /* recommending body: the mechanism */
+    COL_SYMBOL,      /* document symbol */
+    COL_PARAGRAPH,   /* paragraph number */
+    COL_DATE,        /* document publication date */
+    COL_TEXT,        /* text in the language given or detected */
+    COL_TEXT_FR,     /* text in French */
+    COL_TEXT_AR,     /* text in Arabic */
+    COL_TEXT_EN,     /* text in English */
+    COL_UPR_SESSION, /* UPR session: the cycle */
+    COL_SESSION,     /* session: kept as is (a treaty body's, say) */
+    COL_MANDATE,     /* a special procedure's mandate */
+    COL_UPDATED,     /* the date the export last changed the row */
+    COL_POSITION,    /* UPR position: the response */
+    COL_STATES,      /* UPR recommending states */
+    COL_THEMES,      /* themes */
+    COL_PERSONS,     /* affected persons */
+    COL_SDGS,        /* SDG targets */
     COL_COUNT
 } col_t;
 
@@ -37,6 +40,7 @@ static const struct {
     const char *name; /* normalized header */
     col_t col;        /* its role */
 } s_headers[] = {
+    {"annotationid", COL_ID},
     {"id", COL_ID},
     {"uhriid", COL_ID},
     {"recomendationid", COL_ID},
@@ -61,8 +65,15 @@ static const struct {
     {"textarabic", COL_TEXT_AR},
     {"texten", COL_TEXT_EN},
     {"textenglish", COL_TEXT_EN},
-    {"uprsession", COL_SESSION},
+    {"uprsession", COL_UPR_SESSION},
     {"session", COL_SESSION},
+    {"mandate", COL_MANDATE},
+    {"mandates", COL_MANDATE},
+    {"mandatetitle", COL_MANDATE},
+    {"lastupdated", COL_UPDATED},
+    {"lastupdate", COL_UPDATED},
+    {"lastmodified", COL_UPDATED},
+    {"dateupdated", COL_UPDATED},
     {"uprposition", COL_POSITION},
     {"position", COL_POSITION},
     {"uprrecomendingstates", COL_STATES},
@@ -245,6 +256,14 @@ s_mechanism_of_body(const char *s, size_t n)
         const char *words; /* found in the body's name */
         const char *mech;  /* the protocol's mechanism */
     } names[] = {
+        /* Special procedures first: their names hold a treaty's subject
+           ("Special Rapporteur on the rights of persons with
+           disabilities", "Working Group on Enforced or Involuntary
+           Disappearances"). */
+        {"special rapporteur", "SP"},
+        {"special procedure", "SP"},
+        {"independent expert", "SP"},
+        {"working group on", "SP"},
         {"universal periodic review", "UPR"},
         {"against torture", "CAT"},
         {"human rights committee", "CCPR"},
@@ -255,10 +274,6 @@ s_mechanism_of_body(const char *s, size_t n)
         {"persons with disabilities", "CRPD"},
         {"migrant workers", "CMW"},
         {"enforced disappearance", "CED"},
-        {"special rapporteur", "SP"},
-        {"special procedure", "SP"},
-        {"independent expert", "SP"},
-        {"working group on", "SP"},
     };
     for (int i = 0; i < nmirf_mechanisms.count; i++)
         if (strlen(nmirf_mechanisms.names[i]) == n &&
@@ -409,21 +424,28 @@ nmirf_uhri_row(const nmirf_uhri_t *self, const nmirf_csv_t *row, char *why, size
     if (nmirf_csv_count(row) != self->nfields)
         return s_bad(why, whylen, "%zu fields, the header has %zu", nmirf_csv_count(row),
                      self->nfields);
-    size_t n_sym, n_body, n_para, n_sess, n_pos, n_date, n_id;
+    size_t n_sym, n_body, n_para, n_upr, n_sess, n_pos, n_date, n_id, n_mand, n_upd;
     const char *symbol = s_cell(self, row, COL_SYMBOL, &n_sym);
     const char *body = s_cell(self, row, COL_BODY, &n_body);
     const char *para = s_cell(self, row, COL_PARAGRAPH, &n_para);
+    const char *upr = s_cell(self, row, COL_UPR_SESSION, &n_upr);
     const char *session = s_cell(self, row, COL_SESSION, &n_sess);
+    const char *mandate = s_cell(self, row, COL_MANDATE, &n_mand);
+    const char *updated = s_cell(self, row, COL_UPDATED, &n_upd);
     const char *position = s_cell(self, row, COL_POSITION, &n_pos);
     const char *date = s_cell(self, row, COL_DATE, &n_date);
     const char *uid = s_cell(self, row, COL_ID, &n_id);
     if (!symbol)
         return s_bad(why, whylen, "no document symbol");
+    /* A file with a "Session" column and no "UPR Session" one names the
+       UPR session there (as this reader took it before both were read). */
+    if (self->index[COL_UPR_SESSION] < 0 && session)
+        upr = session, n_upr = n_sess;
 
     /* The mechanism: the body's name, else the symbol's series. */
     const char *mech = body ? s_mechanism_of_body(body, n_body) : NULL;
     if (!mech)
-        mech = s_mechanism_of_symbol(symbol, n_sym, session != NULL);
+        mech = s_mechanism_of_symbol(symbol, n_sym, upr != NULL);
     if (!mech)
         return body ? s_bad(why, whylen, "unknown recommending body '%.*s'", (int)n_body,
                             body)
@@ -464,8 +486,9 @@ nmirf_uhri_row(const nmirf_uhri_t *self, const nmirf_csv_t *row, char *why, size
         return s_bad(why, whylen, "no text");
     }
 
-    /* The stable id: SYMBOL:PARAGRAPH, else the export's own id, else the
-       symbol and a hash of the text (stable while the text is). */
+    /* The stable id: SYMBOL:PARAGRAPH, else the export's own row id
+       (Annotation Id) as UHRI-<id>, else the symbol and a hash of the
+       text (stable only while the text is: docs/DATA.md, The id). */
     char id[128];
     size_t idn = 0;
     id[0] = 0;
@@ -489,10 +512,10 @@ nmirf_uhri_row(const nmirf_uhri_t *self, const nmirf_csv_t *row, char *why, size
     }
     if (!nmirf_rec_id_valid(id, idn)) {
         json_decref(text);
-        return s_bad(why, whylen,
-                     "the id '%s' made from symbol and paragraph is over 64 "
-                     "characters",
-                     id);
+        return s_bad(why, whylen, "the id '%s' made from %s is over 64 characters", id,
+                     para  ? "symbol and paragraph"
+                     : uid ? "the annotation id"
+                           : "symbol and text");
     }
 
     json_t *rec = json_object();
@@ -500,15 +523,15 @@ nmirf_uhri_row(const nmirf_uhri_t *self, const nmirf_csv_t *row, char *why, size
     json_object_set_new(rec, "mechanism", json_string(mech));
     s_set(rec, "symbol", symbol, n_sym);
     s_set(rec, "paragraph", para, n_para);
-    if (session) {
+    if (upr) {
         /* UPR cycles: sessions 1-12, 13-26, 27-40, 41-54, then 14 each. */
-        int s = atoi(session);
+        int s = atoi(upr);
         if (strcmp(mech, "UPR") == 0 && s > 0) {
             char cycle[16];
             snprintf(cycle, sizeof cycle, "%d", s <= 12 ? 1 : 2 + (s - 13) / 14);
             json_object_set_new(rec, "cycle", json_string(cycle));
-        } else
-            s_set(rec, "cycle", session, n_sess);
+        } else if (upr != session)
+            s_set(rec, "cycle", upr, n_upr);
     }
     if (date) {
         char d[11];
@@ -554,5 +577,17 @@ nmirf_uhri_row(const nmirf_uhri_t *self, const nmirf_csv_t *row, char *why, size
     json_t *sdgs = s_list(self, row, COL_SDGS);
     if (sdgs)
         json_object_set_new(rec, "sdgs", sdgs);
+    s_set(rec, "mandate", mandate, n_mand);
+    s_set(rec, "session", session, n_sess);
+    if (updated) {
+        char d[11];
+        if (s_date(updated, n_upd, d)) {
+            json_decref(rec);
+            return s_bad(why, whylen,
+                         "last updated '%.*s' is not a date (YYYY-MM-DD or DD/MM/YYYY)",
+                         (int)(n_upd > 40 ? 40 : n_upd), updated);
+        }
+        json_object_set_new(rec, "source_updated", json_string(d));
+    }
     return rec;
 }

@@ -7,8 +7,12 @@
     list columns (recommending states, themes, affected persons, SDGs) are
     split on " - ". The recommending body (or, failing that, the document
     symbol) gives the mechanism, the UPR position the response, the UPR
-    session the cycle. The id is stable across exports: SYMBOL:PARAGRAPH
-    (docs/DATA.md gives the rule and its fallbacks).
+    session the cycle; the session, a special procedure's mandate and the
+    last updated date are kept as they are (`session`, `mandate`,
+    `source_updated`). No position gives no response: the broker makes it
+    pending for the UPR, not_applicable for the others. The id is stable
+    across exports: SYMBOL:PARAGRAPH, else UHRI-<Annotation Id>, the hash
+    of the text only as a last resort (docs/DATA.md gives the rule).
 */
 #ifndef NMIRF_UHRI_H
 #define NMIRF_UHRI_H

@@ -1426,6 +1426,94 @@ s_pack_assignment(msgpack_packer *pk, const char *rec)
     nmirf_mp_pack_kv_str(pk, "deadline", "2026-06-30");
 }
 
+/* A special procedure's recommendation as a UHRI export gives it: no
+   paragraph (its id from the Annotation Id), the mandate, the session and
+   the source's last update; no response given. */
+static void
+s_pack_sp_rec(msgpack_packer *pk, uint64_t updated)
+{
+    msgpack_pack_map(pk, updated ? 11 : 9);
+    nmirf_mp_pack_kv_str(pk, "id", "UHRI-c27f5d10-9e3a-4b6c-8d7e-1f2a3b4c5d03");
+    nmirf_mp_pack_kv_str(pk, "mechanism", "SP");
+    nmirf_mp_pack_kv_str(pk, "symbol", "A/HRC/58/52/Add.2");
+    nmirf_mp_pack_kv_str(pk, "date", "2025-01-10");
+    nmirf_mp_pack_str(pk, "text");
+    msgpack_pack_map(pk, 1);
+    nmirf_mp_pack_kv_str(pk, "en", "Adopt a strategy for deinstitutionalization.");
+    if (updated)
+        nmirf_mp_pack_kv_str(pk, "response", "not_applicable");
+    nmirf_mp_pack_str(pk, "themes");
+    msgpack_pack_array(pk, 1);
+    nmirf_mp_pack_str(pk, "Rights of persons with disabilities");
+    nmirf_mp_pack_kv_str(pk, "mandate",
+                         "Special Rapporteur on the rights of persons with disabilities");
+    nmirf_mp_pack_kv_str(pk, "session", "58");
+    nmirf_mp_pack_kv_str(pk, "source_updated", "2025-03-15");
+    if (updated)
+        nmirf_mp_pack_kv_uint(pk, "updated", updated);
+}
+
+/* rec.import of a special procedure's and a UPR recommendation without a
+   response, and the rec.added event of the first: the stored record in
+   canonical order, with not_applicable (a UPR one would be pending). */
+static void
+s_rec_import(const uint8_t prev[NMIRF_HASH_LEN])
+{
+    msgpack_sbuffer body;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_str(&pk, "recs");
+    msgpack_pack_array(&pk, 2);
+    s_pack_sp_rec(&pk, 0);
+    msgpack_pack_map(&pk, 5);
+    nmirf_mp_pack_kv_str(&pk, "id", "A/HRC/52/7:125.200");
+    nmirf_mp_pack_kv_str(&pk, "mechanism", "UPR");
+    nmirf_mp_pack_kv_str(&pk, "cycle", "4");
+    nmirf_mp_pack_str(&pk, "text");
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_kv_str(&pk, "en", "Adopt a national action plan (Chile);");
+    nmirf_mp_pack_kv_str(&pk, "session", "41");
+    uint8_t *req, sig[NMIRF_SIG_LEN];
+    size_t req_len;
+    s_request("request-rec-import",
+              "the coordinator imports two recommendations without a response: a "
+              "special procedure's with mandate, session and source_updated, and a "
+              "UPR one",
+              "rec.import", 0x60, "COORD", &body, &req, &req_len, sig);
+    msgpack_sbuffer_destroy(&body);
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    s_pack_sp_rec(&pk, TS + 86400000ull * 20);
+    uint8_t id[NMIRF_ID_LEN], req_hash[NMIRF_HASH_LEN], hash[NMIRF_HASH_LEN];
+    nmirf_hash2(req_hash, req, req_len, sig, NMIRF_SIG_LEN);
+    s_id(id, 0x60);
+    nmirf_event_fields_t ev = {.seq = 5,
+                               .ts = TS + 86400000ull * 20,
+                               .kind = "rec.added",
+                               .subject = "UHRI-c27f5d10-9e3a-4b6c-8d7e-1f2a3b4c5d03",
+                               .entities = NULL,
+                               .entity_count = 0,
+                               .author = "COORD",
+                               .req = id,
+                               .req_hash = req_hash,
+                               .prev = prev,
+                               .data = (const uint8_t *)body.data,
+                               .data_len = body.size};
+    s_event("event-rec-added-sp",
+            "event 5: made by request-rec-import (its first recommendation; the "
+            "UPR one makes event 6, not given). The stored record: keys in "
+            "canonical order, mandate, session and source_updated after sdgs, "
+            "response not_applicable as none was given and the mechanism is not "
+            "the UPR (the UPR one is stored pending), prev = hash of "
+            "event-report-submitted-by",
+            &ev, "event-report-submitted-by", "request-rec-import", hash);
+    msgpack_sbuffer_destroy(&body);
+    free(req);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1693,6 +1781,7 @@ main(int argc, char **argv)
 
     s_envelopes(ping, ping_len);
     s_msgpack_checks();
+    s_rec_import(h4);
 
     json_t *root =
         json_pack("{s:s, s:i, s:o, s:o, s:o}", "about",

@@ -130,7 +130,7 @@ eq(a, "states", ["Tunisia", "Egypt"]); eq(a, "persons", ["Women & girls"])
 eq(a, "text", {"ar": "تعزيز تمثيل المرأة في مواقع صنع القرار في القطاعين العام والخاص (تونس)؛"})
 c = "CAT/C/MAR/CO/5:21"
 eq(c, "mechanism", "CAT"); eq(c, "paragraph", "21"); eq(c, "date", "2023-12-20")
-eq(c, "response", "pending"); eq(c, "cycle", None); eq(c, "states", None)
+eq(c, "response", "not_applicable"); eq(c, "cycle", None); eq(c, "states", None)
 eq(c, "themes", ["Torture and other cruel, inhuman or degrading treatment", "Law enforcement"])
 w = "CEDAW/C/MAR/CO/5-6:34"
 eq(w, "mechanism", "CEDAW"); eq(w, "date", "2022-07-12")
@@ -180,6 +180,59 @@ run 0 rec import "$SAMPLES/recs.json"
 out_has "(json)"
 run 0 rec import "$SAMPLES/recs.json"
 out_has " 0 added, 0 updated, "
+
+step "UHRI export with Annotation Id re-imported after a text correction adds nothing"
+# A store made before positions depended on the mechanism: a treaty
+# body's recommendation stored as pending. Re-importing the export makes
+# it not_applicable (docs/DATA.md).
+printf '[{"id":"CERD/C/MAR/CO/19-21:14","mechanism":"CERD","symbol":"CERD/C/MAR/CO/19-21","paragraph":"14","text":{"en":"old"},"response":"pending"}]' >"$T/old.json"
+run 0 rec import "$T/old.json"
+N0=$(total)
+run 0 rec import "$FIXTURES/uhri-annotated.csv"
+out_has "imported 5 recommendations from $FIXTURES/uhri-annotated.csv (uhri): 4 added, 1 updated, 0 unchanged"
+[ "$(total)" = "$((N0 + 4))" ] || fail "uhri-annotated.csv: 4 new recommendations expected"
+run 0 rec export --out "$T/annotated.json"
+$PY - "$T/annotated.json" <<'PY' || fail "UHRI annotated fields"
+import json, sys
+recs = {r["id"]: r for r in json.load(open(sys.argv[1]))["recommendations"]}
+def eq(rid, key, want):
+    got = recs.get(rid, {}).get(key)
+    if got != want:
+        sys.exit(f"{rid} {key}: got {got!r}, want {want!r}")
+u = "A/HRC/52/7:125.215"  # a paragraph: SYMBOL:PARAGRAPH, whatever the annotation id
+eq(u, "response", "pending"); eq(u, "cycle", "4"); eq(u, "session", "41")
+eq(u, "source_updated", "2023-03-30"); eq(u, "mandate", None)
+c = "UHRI-8d41e7b2-5c6a-4f3e-a0b1-7c2d9e8f1a02"  # no paragraph: the annotation id
+eq(c, "mechanism", "CAT"); eq(c, "response", "not_applicable"); eq(c, "paragraph", None)
+eq(c, "session", "78th session"); eq(c, "cycle", None); eq(c, "source_updated", "2024-02-15")
+s = "UHRI-c27f5d10-9e3a-4b6c-8d7e-1f2a3b4c5d03"
+eq(s, "mechanism", "SP"); eq(s, "response", "not_applicable")
+eq(s, "mandate", "Special Rapporteur on the rights of persons with disabilities")
+eq(s, "session", "58"); eq(s, "source_updated", "2025-03-15")
+d = "CERD/C/MAR/CO/19-21:14"  # was stored pending: now not_applicable
+eq(d, "response", "not_applicable"); eq(d, "session", "77th session")
+ced = [i for i in recs if i.startswith("CED/C/MAR/CO/1:")]  # neither: the hash
+if len(ced) != 1 or len(ced[0]) != len("CED/C/MAR/CO/1:") + 16:
+    sys.exit(f"CED ids {ced}")
+eq(ced[0], "response", "not_applicable")
+PY
+# OHCHR corrects one space in the treaty body's text (a row without a
+# paragraph): the same id, so an update and no duplicate.
+$PY - "$FIXTURES/uhri-annotated.csv" "$T/corrected.csv" <<'PY'
+import sys
+text = open(sys.argv[1], encoding="utf-8", newline="").read()
+assert text.count("liberty,  including") == 1
+open(sys.argv[2], "w", encoding="utf-8", newline="").write(
+    text.replace("liberty,  including", "liberty, including"))
+PY
+run 0 rec import "$T/corrected.csv"
+out_has "(uhri): 0 added, 1 updated, 4 unchanged"
+[ "$(total)" = "$((N0 + 4))" ] || fail "the corrected export added a recommendation"
+run 0 --json rec show "UHRI-8d41e7b2-5c6a-4f3e-a0b1-7c2d9e8f1a02"
+grep -qF "liberty, including" "$T/out" || fail "the corrected text is not the stored one"
+run 0 --json rec show "UHRI-c27f5d10-9e3a-4b6c-8d7e-1f2a3b4c5d03"
+out_has '"mandate": "Special Rapporteur on the rights of persons with disabilities"'
+out_has '"source_updated": "2025-03-15"'
 
 step "JSON round trip: export, import (all unchanged), export: same bytes"
 N=$(total)

@@ -351,6 +351,11 @@ def ministry_steps(c, p, ar_catalog, mj_url, ms_url):
     p.go(hooks.REC(R_AR))
     t = p.read(sel("rec_text"), "the recommendation's text")
     check(has_arabic(t["text"]) and t["lang"] in (None, "", "ar"), "the Arabic text", t)
+    # A treaty body's recommendation imported without a position: not
+    # applicable (no answer is asked), not "pending", in Arabic.
+    pos = p.read(sel("rec_response"), "the State's position")
+    want = ar_catalog.get("response\u0004not_applicable")
+    check(want and pos["text"].strip() == want.strip(), "not_applicable in Arabic (%r)" % want, pos)
     p.go(hooks.REPORT_FORM(R_AR))
     p.wait("form_narrative")
     p.shot("report-ar")

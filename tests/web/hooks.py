@@ -78,6 +78,7 @@ SEL = {
     "rec_row": "[data-test=rec-row]",
     # the recommendation page
     "rec_text": "[data-test=rec-text]",  # the text; lang= on a fallback
+    "rec_response": "[data-test=rec-response]",  # the State's position, in words
     "report_item": "[data-test=report][data-report=\"{n}\"]",
     "report_state": "[data-test=report-state]",  # inside a report; data-state
     "report_narrative": "[data-test=report-narrative]",

@@ -302,6 +302,18 @@ def run(build):
                        headers={"Content-Type": "application/json"})
         check(r.status in (200, 202), "import", r)
         wait_for(lambda: coord.get(rec_path("T/IMP:1")).status == 200, "T/IMP:1 in the coordinator's replica")
+        # No response given: stored pending for the UPR, not_applicable for a
+        # treaty body, and the preview of the same file again sees no change.
+        tb = b'[{"id": "T/IMP:2", "mechanism": "CAT", "text": {"en": "A treaty body\'s."}}]'
+        r = coord.post("/api/import?format=json&name=tb.json", raw_body=tb,
+                       headers={"Content-Type": "application/json"})
+        check(r.status in (200, 202), "import of a treaty body's recommendation", r)
+        wait_for(lambda: coord.get(rec_path("T/IMP:2")).status == 200, "T/IMP:2 in the coordinator's replica")
+        check(ok(coord.get(rec_path("T/IMP:2")))["rec"]["response"] == "not_applicable", "not_applicable")
+        check(ok(coord.get(rec_path("T/IMP:1")))["rec"]["response"] == "pending", "pending")
+        pv = ok(coord.post("/api/import/preview?format=json&name=tb.json", raw_body=tb,
+                           headers={"Content-Type": "application/json"}))
+        check(not pv["added"] and not pv["changed"] and pv["unchanged"] == 1, "preview: unchanged", pv)
 
         step("the coordinator: measures add and update; stats; the HTML report as an attachment")
         err(coord.post("/api/measures", {"recs": [R_MJ]}), 422, "bad_field")
