@@ -66,7 +66,7 @@ run nmirf -k "$COORD" entity list
 say "Each ministry runs its agent (its keys, a replica, an outbox) and watches its notifications"
 for m in MJ MS; do
     "$repo/build/client/agent/nmirf-agent" -k "$work/$m.key" -S "$NMIRF_SERVER_KEY" -d "$work/agent-$m" \
-        -b "$NMIRF_BROKER" -e "$NMIRF_EVENTS" 2>"$work/agent-$m.log" &
+        -b "$NMIRF_BROKER" 2>"$work/agent-$m.log" &
     agent_pids="$agent_pids $!"
 done
 for m in MJ MS; do
@@ -79,7 +79,7 @@ echo "agents running: $work/agent-MJ, $work/agent-MS (logs: $work/agent-*.log)"
 
 say "The coordinator runs an agent too (its key, its replica), for its console"
 "$repo/build/client/agent/nmirf-agent" -k "$COORD" -S "$NMIRF_SERVER_KEY" -d "$work/agent-COORD" \
-    -b "$NMIRF_BROKER" -e "$NMIRF_EVENTS" 2>"$work/agent-COORD.log" &
+    -b "$NMIRF_BROKER" 2>"$work/agent-COORD.log" &
 agent_pids="$agent_pids $!"
 for _ in $(seq 50); do [ -S "$work/agent-COORD/agent.sock" ] && break; sleep 0.1; done
 

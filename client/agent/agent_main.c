@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,6 @@
 #include "nmirf_util.h"
 
 #define DEFAULT_REQUEST "tcp://127.0.0.1:7710"
-#define DEFAULT_EVENTS "tcp://127.0.0.1:7711"
 #define DEFAULT_DIR "./nmirf-agent-data"
 
 #define S_DEFAULT_CONF "/etc/nmirf/nmirf-agent.conf" /* read only if it exists */
@@ -47,7 +47,9 @@
 static const nmirf_conf_spec_t s_spec[] = {
     {"data_dir", NMIRF_CONF_PATH, 0, 0, DEFAULT_DIR, "--dir"},
     {"request_endpoint", NMIRF_CONF_ENDPOINT, 0, 0, DEFAULT_REQUEST, "--broker"},
-    {"events_endpoint", NMIRF_CONF_ENDPOINT, 0, 0, DEFAULT_EVENTS, "--events"},
+    /* Ignored (events come on the request connection), still accepted so
+       that an older config or unit keeps starting; a warning says so. */
+    {"events_endpoint", NMIRF_CONF_ENDPOINT, 0, 0, NULL, "--events"},
     {"key_file", NMIRF_CONF_PATH, 0, 0, NULL, "--key"},
     {"server_key_file", NMIRF_CONF_PATH, 0, 0, NULL, "--server-key"},
     {"hook", NMIRF_CONF_STRING, 0, 0, NULL, "--hook"},
@@ -81,7 +83,7 @@ s_usage(FILE *out)
     fprintf(
         out,
         "usage: nmirf-agent -k KEYFILE -S SERVERKEY [-nv] [-c FILE] [-d DIR]\n"
-        "                   [-b ENDPOINT] [-e ENDPOINT] [--hook CMD]\n"
+        "                   [-b ENDPOINT] [--hook CMD]\n"
         "                   [--notify-log FILE] [--log-level LEVEL]\n"
         "                   [--forget-checkpoint]\n"
         "\n"
@@ -93,10 +95,12 @@ s_usage(FILE *out)
         "  -k, --key FILE         the entity's secret key file (ID.key)\n"
         "  -S, --server-key FILE  the broker's public key file (its NMIRFD.pub);\n"
         "                         the broker connection is CurveZMQ\n"
-        "  -d, --dir DIR          data directory (default %s)\n"
-        "  -b, --broker EP        broker request endpoint (default %s)\n"
-        "  -e, --events EP        unused: events come on the request connection\n"
-        "                         (default %s)\n"
+        "  -d, --dir DIR          data directory (default %s), made with its\n"
+        "                         missing parents (0700) if needed\n"
+        "  -b, --broker EP        broker request endpoint (default %s); events\n"
+        "                         come on the same connection. If no CurveZMQ\n"
+        "                         handshake completes within 5 s the log says why\n"
+        "                         (no broker there, or -S is not its key)\n"
         "      --hook CMD         run /bin/sh -c CMD per notification, JSON on stdin\n"
         "      --notify-log FILE  append each notification to FILE as a JSON line\n"
         "      --log-level LEVEL  error, warning, info (default) or debug\n"
@@ -106,8 +110,9 @@ s_usage(FILE *out)
         "  -v, --verbose          --log-level debug\n"
         "  -h, --help             this help\n"
         "\n"
-        "SIGHUP re-reads the config file (log level, hook, notify log).\n",
-        S_DEFAULT_CONF, DEFAULT_DIR, DEFAULT_REQUEST, DEFAULT_EVENTS);
+        "SIGHUP re-reads the config file (log level, hook, notify log).\n"
+        "-e/--events (events_endpoint) is ignored: kept for older configs.\n",
+        S_DEFAULT_CONF, DEFAULT_DIR, DEFAULT_REQUEST);
 }
 
 /* Applies next's hook and notify log to the agent (nmirf_conf_reload).
@@ -263,6 +268,66 @@ s_outbox_refused(const char *op, const uint8_t id[NMIRF_ID_LEN], const uint8_t *
     notify_refused(s.notify, op, id, env, env_len, reply);
 }
 
+/* Makes the data directory dir (0750: the console's group reaches its
+   sockets) and those of its parents that are missing (0700: only this
+   user goes through them), as `mkdir -p` would, but each directory made
+   here is entered without following a symbolic link, so one swapped in
+   for it meanwhile is refused rather than followed. Parents that exist
+   are the operator's and are taken as they are (a symbolic link among
+   them included). Returns 0, or -1 with why. */
+static int
+s_make_dir(const char *dir, char *why, size_t whylen)
+{
+    char path[PATH_MAX];
+    if (!*dir || snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
+        snprintf(why, whylen, "'%s': empty or too long", dir);
+        return -1;
+    }
+    int fd = open(path[0] == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(why, whylen, "%s: %s", path[0] == '/' ? "/" : ".", strerror(errno));
+        return -1;
+    }
+    char *p = path;
+    while (*p == '/')
+        p++;
+    while (*p) {
+        char *end = strchr(p, '/');
+        if (end)
+            *end = '\0';
+        char *next = end ? end + 1 : p + strlen(p);
+        while (*next == '/')
+            next++;
+        bool last = *next == '\0';
+        bool made = mkdirat(fd, p, last ? 0750 : 0700) == 0;
+        int err = errno;
+        const char *stage = "cannot make it";
+        int sub = -1;
+        if (made || err == EEXIST) {
+            /* made here: not followed if it is a link now */
+            stage = made ? "made, then replaced" : "exists";
+            sub = openat(fd, p,
+                         O_RDONLY | O_DIRECTORY | O_CLOEXEC | (made ? O_NOFOLLOW : 0));
+            err = errno;
+        }
+        if (sub < 0) {
+            snprintf(why, whylen, "%.2048s: %s: %s", path, stage,
+                     err == ENOTDIR ? "not a directory" : strerror(err));
+            close(fd);
+            return -1;
+        }
+        if (made)
+            log_info("made directory %s (mode %s)", path, last ? "0750" : "0700");
+        close(fd);
+        fd = sub;
+        if (end)
+            *end = '/';
+        p = next;
+    }
+    close(fd);
+    return 0;
+}
+
 /* Opens every part and wires them. Returns the exit status. */
 static int
 s_run(void)
@@ -397,20 +462,33 @@ main(int argc, char **argv)
     ag->notify_log = nmirf_conf_get(s.conf, "notify_log");
     const char *key_path = nmirf_conf_get(s.conf, "key_file");
     const char *server_key_path = nmirf_conf_get(s.conf, "server_key_file");
-    if (!key_path || !server_key_path) {
-        fprintf(stderr, "nmirf-agent: %s\n",
-                !key_path ? "the entity's key is needed: -k KEYFILE (or key_file)"
-                          : "the broker's public key is needed: -S NMIRFD.pub (or "
-                            "server_key_file)");
-        s_usage(stderr);
-        nmirf_conf_destroy(&s.boot);
-        return 2;
-    }
+    /* The keys may come from the unit's flags rather than the file (the
+       shipped sample sets neither): -n checks what it is given and names
+       what a start would still need; a start without them is a usage
+       error, said in one line. */
+    const char *missing = !key_path && !server_key_path
+                              ? "key_file (-k) and server_key_file (-S)"
+                          : !key_path        ? "key_file (-k)"
+                          : !server_key_path ? "server_key_file (-S)"
+                                             : NULL;
     if (check_only) {
-        printf("%s: configuration ok\n",
-               s.src.path ? s.src.path : "(defaults and flags)");
+        printf("%s: configuration ok", s.src.path ? s.src.path : "(defaults and flags)");
+        if (missing)
+            printf("; not set: %s, to give when starting the agent (as the "
+                   "systemd unit does)",
+                   missing);
+        printf("\n");
         nmirf_conf_destroy(&s.boot);
         return 0;
+    }
+    if (missing) {
+        fprintf(stderr,
+                "nmirf-agent: not set: %s; the agent needs the entity's secret key "
+                "file (-k ID.key) and the broker's public key file (-S NMIRFD.pub) "
+                "(nmirf-agent --help for usage)\n",
+                missing);
+        nmirf_conf_destroy(&s.boot);
+        return 2;
     }
     log_init("nmirf-agent", false);
     log_set_level(log_level_from_name(nmirf_conf_get(s.conf, "log_level")));
@@ -426,8 +504,12 @@ main(int argc, char **argv)
         fatalx("server key: %s", why);
     memcpy(ag->broker_sign_pk, broker_key.sign_pk, sizeof ag->broker_sign_pk);
     nmirf_key_wipe(&broker_key);
-    if (mkdir(ag->dir, 0750) != 0 && errno != EEXIST)
-        fatal("mkdir %s", ag->dir);
+    if (s_make_dir(ag->dir, why, sizeof why) != 0)
+        fatalx("data directory: %s", why);
+    if (ag->events_ep)
+        log_warnx("events_endpoint (-e %s) is ignored: events come on the request "
+                  "connection (-b); remove it",
+                  ag->events_ep);
     /* One agent per DIR: a second one would unlink the first's sockets
        and write the same outbox. The lock is taken before anything in DIR
        is touched and held (by the open fd) until exit. */
@@ -447,9 +529,9 @@ main(int argc, char **argv)
         rc = 1;
     if (rc == 0) {
         unsigned watchdog_ms = nmirf_service_watchdog_start(s.loop);
-        log_info("nmirf-agent %s: entity %s, data in %s, broker %s / %s, config %s, log "
+        log_info("nmirf-agent %s: entity %s, data in %s, broker %s, config %s, log "
                  "level %s%s",
-                 NMIRF_VERSION, ag->key.entity, ag->dir, ag->request_ep, ag->events_ep,
+                 NMIRF_VERSION, ag->key.entity, ag->dir, ag->request_ep,
                  s.src.path ? s.src.path : "none", log_level_name(log_level()),
                  watchdog_ms ? ", watchdog on" : "");
         nmirf_service_ready("running as %s", ag->key.entity);

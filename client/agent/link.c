@@ -94,6 +94,7 @@ link_new(const agent_conf_t *conf, zloop_t *loop, const link_events_t *events)
     self->events = *events;
     self->key_retry_timer = -1; /* link_monitor.c */
     self->zap_retry_timer = -1;
+    self->hs_timer = -1;
     self->read_timer = -1;
     self->stash = zlist_new();
     self->replies = zlist_new();

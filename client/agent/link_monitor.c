@@ -19,6 +19,17 @@
     started, or a refusal that was temporary, gets through without a
     restart, and a restart with an enrolled key sends them too.
 
+    A broker that never completes the handshake says nothing either: a
+    CurveZMQ server that cannot open the client's HELLO (the agent was
+    given the wrong broker public key, -S) drops the connection without a
+    word, and libzmq reconnects and sends it again for ever; no broker at
+    the endpoint is silence too. So each new DEALER starts a timer: if no
+    handshake succeeded within LINK_HANDSHAKE_WARN_MS (5 s), a warning
+    says which it looks like (a TCP connection was made, so a broker is
+    there but does not take our HELLO: is -S its key? or no connection at
+    all: is it running at -b?). Once per DEALER; libzmq keeps trying, and
+    the first handshake that succeeds after the warning is logged.
+
     ZAP status 300 (the event's value) is not a refusal of the key: the
     broker could not read its store to judge it. Nothing is said refused
     or notified; the agent makes a new DEALER after 1 s, then 2, 4 s...
@@ -107,6 +118,30 @@ s_zap_retry(link_t *self)
                              : self->zap_retry_ms * 2;
 }
 
+/* Timer: LINK_HANDSHAKE_WARN_MS after this DEALER was made. */
+static int
+s_on_handshake_late(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    link_t *self = arg;
+    self->hs_timer = -1;
+    if (self->hs_done || self->key_refused || self->zap_retry_ms > 0)
+        return 0; /* done, or said by the refusal's own warning */
+    if (self->hs_tcp)
+        log_warnx("no CurveZMQ handshake with the broker at %s within %d s: it takes "
+                  "the connection but not this agent's greeting. Is -S "
+                  "(server_key_file) the broker's public key, its NMIRFD.pub? The "
+                  "agent keeps trying",
+                  self->conf->request_ep, LINK_HANDSHAKE_WARN_MS / 1000);
+    else
+        log_warnx("no connection to the broker at %s within %d s: is nmirfd running "
+                  "there, is -b its request endpoint, and does the network let it "
+                  "through? The agent keeps trying",
+                  self->conf->request_ep, LINK_HANDSHAKE_WARN_MS / 1000);
+    return 0;
+}
+
 /* Reader: one monitor event, [u16 event, u32 value][endpoint]. */
 static int
 s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg)
@@ -119,7 +154,9 @@ s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg)
         uint32_t value;
         memcpy(&event, zframe_data(f), 2); /* host order, from libzmq itself */
         memcpy(&value, zframe_data(f) + 2, 4);
-        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && value == 300)
+        if (event == ZMQ_EVENT_CONNECTED)
+            self->hs_tcp = true;
+        else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && value == 300)
             s_zap_retry(self);
         else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && !self->key_refused) {
             self->key_refused = true;
@@ -130,6 +167,13 @@ s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg)
         else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             if (self->key_refused)
                 log_info("the broker accepts this agent's key again");
+            else if (!self->hs_done && self->hs_timer < 0)
+                log_info("handshake with the broker at %s done", self->conf->request_ep);
+            self->hs_done = true;
+            if (self->hs_timer >= 0) {
+                zloop_timer_end(self->loop, self->hs_timer);
+                self->hs_timer = -1;
+            }
             self->key_refused = false;
             self->key_retry_ms = 0;
             self->zap_retry_ms = 0;
@@ -154,7 +198,7 @@ link_monitor_open(link_t *self)
     snprintf(ep, sizeof ep, "inproc://nmirf-agent-monitor-%p-%u", (void *)self,
              ++generation);
     if (zmq_socket_monitor(zsock_resolve(self->dealer), ep,
-                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
                                ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0 ||
         !(self->monitor = zsock_new_pair(ep)) || /* '>' implied: connects */
         zloop_reader(self->loop, self->monitor, s_on_monitor, self) != 0) {
@@ -164,12 +208,18 @@ link_monitor_open(link_t *self)
         link_monitor_close(self);
         return -1;
     }
+    self->hs_tcp = self->hs_done = false;
+    self->hs_timer =
+        zloop_timer(self->loop, LINK_HANDSHAKE_WARN_MS, 1, s_on_handshake_late, self);
     return 0;
 }
 
 void
 link_monitor_close(link_t *self)
 {
+    if (self->hs_timer >= 0 && self->loop)
+        zloop_timer_end(self->loop, self->hs_timer);
+    self->hs_timer = -1;
     if (self->monitor) {
         if (self->loop)
             zloop_reader_end(self->loop, self->monitor);

@@ -43,7 +43,15 @@ struct _link_t {
     int zap_retry_ms;       /* ZAP 300 (the broker's store unreadable): wait
                                before a new connection, 0 if none pending */
     int zap_retry_timer;    /* its zloop timer id, -1 if none */
+    int hs_timer;           /* LINK_HANDSHAKE_WARN_MS after a DEALER is made,
+                               -1 once fired, ended or not started */
+    bool hs_tcp;            /* this DEALER's TCP connection was made */
+    bool hs_done;           /* a handshake succeeded on this DEALER */
 };
+
+/* How long after making a connection the agent waits for a CurveZMQ
+   handshake before it logs why none came (link_monitor.c). */
+#define LINK_HANDSHAKE_WARN_MS 5000
 
 /* Replaces the DEALER (and its monitor) with a new one, connecting
    afresh: libzmq never retries a handshake the broker's ZAP refused

@@ -136,8 +136,6 @@ s_spawn(ha_agent_t *a, const char *const *extra)
     argv[argc++] = a->data;
     argv[argc++] = "-b";
     argv[argc++] = a->request_ep;
-    argv[argc++] = "-e";
-    argv[argc++] = a->events_ep;
     argv[argc++] = "-v";
     for (size_t i = 0; extra && extra[i] && argc < 22; i++)
         argv[argc++] = (char *)extra[i];
@@ -256,9 +254,9 @@ ha_agent_run_again(ha_agent_t *a, char **out)
     snprintf(path, sizeof path, "%s/again.log", a->dir);
     int logfd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     HA_ASSERTF(logfd >= 0, "open %s: %s", path, strerror(errno));
-    char *argv[] = {(char *)s_agent_bin, "-k", a->key_path,  "-S",
-                    a->server_key_path,  "-d", a->data,      "-b",
-                    a->request_ep,       "-e", a->events_ep, NULL};
+    char *argv[] = {(char *)s_agent_bin, "-k", a->key_path, "-S",
+                    a->server_key_path,  "-d", a->data,     "-b",
+                    a->request_ep,       NULL};
     pid_t pid = fork();
     HA_ASSERTF(pid >= 0, "fork: %s", strerror(errno));
     if (pid == 0) {

@@ -34,8 +34,11 @@ ok "cpack made $(basename "$deb") ($(stat -c %s "$deb") bytes)"
 info=$(dpkg-deb -I "$deb")
 field() { dpkg-deb -f "$deb" "$1"; }
 [ "$(field Package)" = nmirf ] || fail "Package: $(field Package)"
-[ "$(field Version)" = "$(sed -n 's/^project(nmirf VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")" ] ||
-    fail "Version: $(field Version)"
+# The project's version with the Debian revision, as the changelog's top entry.
+version=$(sed -n 's/^project(nmirf VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
+[ "$(field Version)" = "$version-1" ] || fail "Version: $(field Version), want $version-1"
+top=$(sed -n '1s/^nmirf (\([^)]*\)).*/\1/p' "$src/packaging/changelog")
+[ "$top" = "$(field Version)" ] || fail "packaging/changelog's top entry is $top, the package $(field Version)"
 [ "$(field Architecture)" = "$(dpkg --print-architecture)" ] || fail "Architecture: $(field Architecture)"
 [ -n "$(field Maintainer)" ] || fail "no Maintainer"
 [ -n "$(field Description)" ] || fail "no Description"
@@ -60,6 +63,8 @@ expect=(
     usr/share/man/man8/nmirf-agent.8.gz
     usr/share/doc/nmirf/README.md usr/share/doc/nmirf/OPERATIONS.md
     usr/share/doc/nmirf/PROTOCOL.md usr/share/doc/nmirf/AGENT.md
+    usr/share/doc/nmirf/REPORTS.md usr/share/doc/nmirf/WEB.md usr/share/doc/nmirf/DATA.md
+    usr/share/doc/nmirf/copyright usr/share/doc/nmirf/changelog.Debian.gz
 )
 conffiles=()
 [ -f "$src/systemd/nmirf.sysusers" ] && expect+=(usr/lib/sysusers.d/nmirf.conf)
@@ -78,6 +83,23 @@ for f in "${expect[@]}"; do
 $(dpkg-deb -c "$deb")"
 done
 ok "${#expect[@]} expected files present"
+
+# The copyright file in the machine-readable format, the changelog
+# gzipped without a name or time in its header (gzip -9n) and parsed by
+# dpkg as a Debian changelog.
+head -1 "$root/usr/share/doc/nmirf/copyright" |
+    grep -qx 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/' ||
+    fail "copyright: not the machine-readable format"
+grep -q '^Files: \*$' "$root/usr/share/doc/nmirf/copyright" || fail "copyright: no 'Files: *' paragraph"
+gzip -t "$root/usr/share/doc/nmirf/changelog.Debian.gz" || fail "changelog.Debian.gz is not gzip"
+[ "$(od -An -tu1 -j4 -N4 "$root/usr/share/doc/nmirf/changelog.Debian.gz" | tr -d ' ')" = 0000 ] ||
+    fail "changelog.Debian.gz carries a time in its header (gzip without -n)"
+if command -v dpkg-parsechangelog >/dev/null; then
+    zcat "$root/usr/share/doc/nmirf/changelog.Debian.gz" >"$tmp/changelog"
+    [ "$(dpkg-parsechangelog -l "$tmp/changelog" -S Version)" = "$(field Version)" ] ||
+        fail "changelog.Debian.gz: its version is not the package's"
+fi
+ok "copyright (format 1.0) and changelog.Debian.gz"
 
 # Nothing outside the places a Debian package may use.
 stray=$(cd "$root" && find . -type f | grep -Ev '^\./(usr/(bin|share|lib/(sysusers|tmpfiles)\.d)|lib/systemd/system|etc/nmirf)/' || true)
@@ -123,4 +145,14 @@ for u in "$root"/lib/systemd/system/*.service; do
     *) echo "note: $(basename "$u") runs $exe, not a packaged /usr/bin binary" ;;
     esac
 done
+# 7. lintian, where installed (tests/setup.sh does not install it): no
+# error; its warnings and notes are printed, not judged.
+if command -v lintian >/dev/null; then
+    lintian --tag-display-limit 0 "$deb" >"$tmp/lintian" 2>&1 || true
+    sed 's/^/lintian: /' "$tmp/lintian"
+    ! grep -q '^E: ' "$tmp/lintian" || fail "lintian reports errors"
+    ok "lintian: no error"
+else
+    echo "note: lintian is not installed; not run"
+fi
 ok "package checked"

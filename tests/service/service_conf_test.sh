@@ -34,7 +34,7 @@ sed 's/^#\([a-z_]* =\)/\1/' "$src/conf/nmirfd.conf" >"$tmp/full.conf"
 run 0 "configuration ok" "$nmirfd" -n -c "$tmp/full.conf"
 run 0 "configuration ok" "$agent" -n -c "$src/conf/nmirf-agent.conf" -k k -S s
 sed 's/^#\([a-z_]* =\)/\1/' "$src/conf/nmirf-agent.conf" >"$tmp/afull.conf"
-[ "$(grep -c '^[a-z_]* =' "$tmp/afull.conf")" -eq 8 ] || fail "nmirf-agent.conf sample: not 8 settings"
+[ "$(grep -c '^[a-z_]* =' "$tmp/afull.conf")" -eq 7 ] || fail "nmirf-agent.conf sample: not 7 settings"
 run 0 "configuration ok" "$agent" -n -c "$tmp/afull.conf"
 run 0 "configuration ok" "$nmirfd" -n
 
@@ -90,7 +90,15 @@ run 2 "--log-level: 'x' is not a log level" "$nmirfd" -n --log-level x
 run 2 "--slow-commit-ms: 'x' is not a number" "$nmirfd" -n --slow-commit-ms x
 run 2 "usage: nmirfd" "$nmirfd" -n --no-such-flag
 run 2 "unexpected argument" "$nmirfd" -n extra
-run 2 "-k KEYFILE" "$agent" -n -S s
+# -n names the keys a start would still need (the unit gives them as
+# flags) and succeeds; a start without them is a one-line usage error.
+run 0 "configuration ok; not set: key_file (-k) and server_key_file (-S)" \
+    "$agent" -n -c "$src/conf/nmirf-agent.conf"
+! grep -q "usage:" "$tmp/out" "$tmp/err" || fail "nmirf-agent -n on its sample printed the usage"
+run 0 "configuration ok; not set: key_file (-k), to give" "$agent" -n -S s
+run 2 "not set: server_key_file (-S); the agent needs" "$agent" -k k -d "$tmp/never"
+! grep -q "usage:" "$tmp/err" || fail "nmirf-agent without -S printed the whole usage"
+[ ! -e "$tmp/never" ] || fail "nmirf-agent without -S made its data directory"
 run 2 "--broker: 'x' is not an endpoint" "$agent" -n -k k -S s -b x
 run 0 "configuration ok" "$nmirfd" -n -d "$tmp/d" -r tcp://127.0.0.1:1 -e tcp://127.0.0.1:2 \
     --coordinator C1 --map-size 5 --log-level debug --checkpoint-interval 5 \
