@@ -150,7 +150,7 @@ s_view_status(const msgpack_object *body)
         return;
     }
     fputc('\n', stdout);
-    static const char *const headers[] = {"AGENT", "OUTBOX", "REPORTED"};
+    static const char *const headers[] = {N_("AGENT"), N_("OUTBOX"), N_("REPORTED")};
     cli_table_t *table = cli_table_new(headers, 3);
     if (!table)
         return;
