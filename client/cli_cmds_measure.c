@@ -51,7 +51,7 @@ s_kv_points(const char *label, const msgpack_object *points)
             snprintf(line, sizeof line, "%s  %s  (report %s)", d, v, r);
         else
             snprintf(line, sizeof line, "%s  %s", d, v);
-        cli_kv(i == 0 ? label : "", line);
+        cli_kv(i == 0 ? label : NULL, line);
         free(d);
         free(v);
         free(r);

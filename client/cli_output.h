@@ -49,8 +49,8 @@ const char *cli_time_text(uint64_t ms, bool longform, char buf[32]);
 int cli_print_json(const msgpack_object *obj, bool compact);
 
 /* A label/value line of a record view, the label translated (cli_tr); a
-   multi-line value continues under the value column. An empty or NULL
-   value prints nothing. */
+   multi-line value continues under the value column; a NULL label is an
+   empty one. An empty or NULL value prints nothing. */
 void cli_kv(const char *label, const char *value);
 
 /* cli_kv of cli_mp_field(obj, key). */

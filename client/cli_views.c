@@ -77,7 +77,7 @@ cli_view_report(const msgpack_object *report)
     if (evidence && evidence->type == MSGPACK_OBJECT_ARRAY)
         for (uint32_t i = 0; i < evidence->via.array.size; i++) {
             char *url = cli_mp_text(&evidence->via.array.ptr[i]);
-            cli_kv(i == 0 ? N_("evidence") : "", url);
+            cli_kv(i == 0 ? N_("evidence") : NULL, url);
             free(url);
         }
     cli_kv_field("reason", report, "reason");
