@@ -84,7 +84,7 @@ s_view_mine(const msgpack_object *body)
         soon += nmirf_mp_str_is(nmirf_mp_get(it, "due"), "due_soon");
         cli_table_row(t);
         cli_table_cell_field(t, it, "rec");
-        cli_table_cell_field(t, it, "role");
+        cli_cell_role(t, it, "role");
         cli_table_cell_field(t, it, "deadline");
         s_due_cell(t, it);
         cli_cell_status(t, it, "status");

@@ -459,9 +459,9 @@ s_view_show(const msgpack_object *body)
     cli_kv_field("themes", rec, "themes");
     cli_kv_field("persons", rec, "persons");
     cli_kv_field("sdgs", rec, "sdgs");
-    cli_kv_field("response", rec, "response");
+    cli_kv_word(N_("response"), CLI_WORD_POSITION, rec, "response");
     cli_kv_field("response text", rec, "response_text");
-    cli_kv_field("status", body, "status");
+    cli_kv_word(N_("status"), CLI_WORD_STATUS, body, "status");
     cli_kv("updated", cli_time_text(cli_mp_uint(rec, "updated", 0), true, when));
     s_view_texts(nmirf_mp_get(rec, "text"));
 

@@ -7,6 +7,7 @@
 
 #include "cli_i18n.h"
 #include "nmirf_mp.h"
+#include "nmirf_vocab.h"
 
 #ifndef NMIRF_LOCALEDIR
 #define NMIRF_LOCALEDIR "/usr/local/share/locale"
@@ -57,10 +58,16 @@ cli_msg_lang(void)
 const char *
 cli_word(cli_word_t kind, const char *key, char *buf, size_t len)
 {
-    (void)kind;
-    (void)buf;
-    (void)len;
-    return key;
+    static const nmirf_vocab_kind_t kinds[] = {
+        [CLI_WORD_STATUS] = NMIRF_VOCAB_STATUS,
+        [CLI_WORD_POSITION] = NMIRF_VOCAB_POSITION,
+        [CLI_WORD_MECHANISM] = NMIRF_VOCAB_MECHANISM,
+        [CLI_WORD_REPORT_STATE] = NMIRF_VOCAB_REPORT_STATE,
+        [CLI_WORD_ROLE] = NMIRF_VOCAB_ROLE,
+    };
+    if (!key || !*key || strcmp(s_msg_lang, "en") == 0 || len == 0)
+        return key;
+    return nmirf_vocab_label(kinds[kind], key, strlen(key), s_msg_lang, buf, len);
 }
 
 const char *
@@ -94,9 +101,18 @@ s_text(const msgpack_object *texts, const char *lang)
 const msgpack_object *
 cli_lang_text(const msgpack_object *texts)
 {
-    const char *order[] = {s_lang, "fr", "en", "ar"};
-    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+    /* The reader's language, then French, then English (nmirf_lang_order's
+       default), then whichever the record has. */
+    const char *order[3];
+    size_t n = nmirf_lang_order(s_lang, NULL, order);
+    for (size_t i = 0; i < n; i++) {
         const msgpack_object *t = s_text(texts, order[i]);
+        if (t)
+            return t;
+    }
+    static const char *const any[] = {"fr", "en", "ar"};
+    for (size_t i = 0; i < sizeof any / sizeof any[0]; i++) {
+        const msgpack_object *t = s_text(texts, any[i]);
         if (t)
             return t;
     }

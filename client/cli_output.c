@@ -487,6 +487,22 @@ cli_cell_role(cli_table_t *self, const msgpack_object *obj, const char *key)
     s_cell_word(self, CLI_WORD_ROLE, obj, key);
 }
 
+void
+cli_cell_report_state(cli_table_t *self, const msgpack_object *obj, const char *key)
+{
+    s_cell_word(self, CLI_WORD_REPORT_STATE, obj, key);
+}
+
+void
+cli_kv_word(const char *label, cli_word_t kind, const msgpack_object *obj,
+            const char *key)
+{
+    char *value = cli_mp_field(obj, key);
+    char buf[256];
+    cli_kv(label, value ? cli_word(kind, value, buf, sizeof buf) : NULL);
+    free(value);
+}
+
 /* Width of the terminal on stdout, 0 if stdout is not one. */
 static size_t
 s_terminal_width(void)

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cli_i18n.h"
+
 /* --- cli_output.c ----------------------------------------------------- */
 
 /* Display columns of UTF-8 text (combining marks 0, East Asian wide 2). */
@@ -89,6 +91,11 @@ void cli_table_cell_mp(cli_table_t *self, const msgpack_object *obj);
    a status, a role. */
 void cli_cell_status(cli_table_t *self, const msgpack_object *obj, const char *key);
 void cli_cell_role(cli_table_t *self, const msgpack_object *obj, const char *key);
+void cli_cell_report_state(cli_table_t *self, const msgpack_object *obj, const char *key);
+
+/* cli_kv_field of a stored value as the reader reads it (cli_word). */
+void cli_kv_word(const char *label, cli_word_t kind, const msgpack_object *obj,
+                 const char *key);
 
 /* Prints the header and the rows on stdout. */
 void cli_table_print(const cli_table_t *self);

@@ -39,7 +39,7 @@ cli_view_entity(const msgpack_object *entity)
 {
     const msgpack_object *names = nmirf_mp_get(entity, "names");
     cli_kv_field("id", entity, "id");
-    cli_kv_field("role", entity, "role");
+    cli_kv_word(N_("role"), CLI_WORD_ROLE, entity, "role");
     cli_kv_field("state", entity, "state");
     cli_kv_field("name (fr)", names, "fr");
     cli_kv_field("name (ar)", names, "ar");
@@ -67,8 +67,8 @@ cli_view_report(const msgpack_object *report)
     cli_kv_field("rec", report, "rec");
     cli_kv_field("entity", report, "entity");
     cli_kv_field("by", report, "by");
-    cli_kv_field("status", report, "status");
-    cli_kv_field("state", report, "state");
+    cli_kv_word(N_("status"), CLI_WORD_STATUS, report, "status");
+    cli_kv_word(N_("state"), CLI_WORD_REPORT_STATE, report, "state");
     cli_kv_field("date", report, "date");
     cli_kv_field("narrative", report, "narrative");
     cli_kv_field("measure", report, "measure");
@@ -126,7 +126,7 @@ cli_print_reports(const msgpack_object *reports)
                 cli_table_cell_field(table, r, "by");
             cli_table_cell_field(table, r, "date");
             cli_cell_status(table, r, "status");
-            cli_table_cell_field(table, r, "state");
+            cli_cell_report_state(table, r, "state");
             cli_table_cell_field(table, r, "narrative");
         }
     cli_table_print(table);
