@@ -156,7 +156,7 @@ s_view_entities(const msgpack_object *body)
             cli_table_row(table);
             cli_table_cell_field(table, e, "id");
             cli_cell_role(table, e, "role");
-            cli_table_cell_field(table, e, "state");
+            cli_cell_entity_state(table, e, "state");
             cli_table_cell(table,
                            cli_time_text(cli_mp_uint(e, "enrolled", 0), false, when));
             cli_table_cell(table, name);

@@ -67,6 +67,17 @@ cli_word(cli_word_t kind, const char *key, char *buf, size_t len)
     };
     if (!key || !*key || strcmp(s_msg_lang, "en") == 0 || len == 0)
         return key;
+    if (kind == CLI_WORD_ENTITY_STATE) {
+        /* pgettext: the context and the key, joined by EOT. */
+        char id[128];
+        if ((size_t)snprintf(id, sizeof id, "entity_state\004%s", key) >= sizeof id)
+            return key;
+        const char *t = gettext(id);
+        if (t == id)
+            return key;
+        snprintf(buf, len, "%s", t);
+        return buf;
+    }
     return nmirf_vocab_label(kinds[kind], key, strlen(key), s_msg_lang, buf, len);
 }
 

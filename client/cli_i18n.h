@@ -57,6 +57,8 @@ typedef enum {
     CLI_WORD_MECHANISM,
     CLI_WORD_REPORT_STATE,
     CLI_WORD_ROLE,
+    CLI_WORD_ENTITY_STATE, /* active, revoked: the catalogs' msgctxt
+                              "entity_state" (the console's words) */
 } cli_word_t;
 
 /* What a reader of the messages' language reads for the stored value

@@ -494,6 +494,12 @@ cli_cell_report_state(cli_table_t *self, const msgpack_object *obj, const char *
 }
 
 void
+cli_cell_entity_state(cli_table_t *self, const msgpack_object *obj, const char *key)
+{
+    s_cell_word(self, CLI_WORD_ENTITY_STATE, obj, key);
+}
+
+void
 cli_kv_word(const char *label, cli_word_t kind, const msgpack_object *obj,
             const char *key)
 {

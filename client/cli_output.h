@@ -92,6 +92,7 @@ void cli_table_cell_mp(cli_table_t *self, const msgpack_object *obj);
 void cli_cell_status(cli_table_t *self, const msgpack_object *obj, const char *key);
 void cli_cell_role(cli_table_t *self, const msgpack_object *obj, const char *key);
 void cli_cell_report_state(cli_table_t *self, const msgpack_object *obj, const char *key);
+void cli_cell_entity_state(cli_table_t *self, const msgpack_object *obj, const char *key);
 
 /* cli_kv_field of a stored value as the reader reads it (cli_word). */
 void cli_kv_word(const char *label, cli_word_t kind, const msgpack_object *obj,

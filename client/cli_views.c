@@ -40,7 +40,7 @@ cli_view_entity(const msgpack_object *entity)
     const msgpack_object *names = nmirf_mp_get(entity, "names");
     cli_kv_field("id", entity, "id");
     cli_kv_word(N_("role"), CLI_WORD_ROLE, entity, "role");
-    cli_kv_field("state", entity, "state");
+    cli_kv_word(N_("state"), CLI_WORD_ENTITY_STATE, entity, "state");
     cli_kv_field("name (fr)", names, "fr");
     cli_kv_field("name (ar)", names, "ar");
     cli_kv_field("name (en)", names, "en");

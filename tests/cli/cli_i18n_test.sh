@@ -204,6 +204,7 @@ out_has "Ministère"
 run $AR COORD 0 entity list
 out_has "وزارة العدل"
 out_has "الاسم"
+out_has "نشطة"
 # No Arabic name: the French one.
 out_has "Ministère de l'Éducation nationale"
 
