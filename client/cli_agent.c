@@ -113,7 +113,8 @@ cli_agent_call(cli_t *cli, const nmirf_ctl_request_t *req, int wait_ms,
                     nmirf_reply_decode(zframe_data(rf), zframe_size(rf), why, sizeof why);
             zframe_destroy(&rf);
             if (!reply)
-                fprintf(stderr, _("nmirf: %s: unreadable reply from the agent at %s: %s\n"),
+                fprintf(stderr,
+                        _("nmirf: %s: unreadable reply from the agent at %s: %s\n"),
                         cli->cmd, ep, why);
         } else if (submit_id) {
             /* The agent may have queued it and been too busy to say so: a
@@ -122,13 +123,13 @@ cli_agent_call(cli_t *cli, const nmirf_ctl_request_t *req, int wait_ms,
             nmirf_hex(submit_id, NMIRF_ID_LEN, hex);
             fprintf(stderr,
                     _("nmirf: %s: no answer from the agent within %d ms; the submission "
-                    "may still be queued: check `nmirf outbox` for id %s before "
-                    "retrying\n"),
+                      "may still be queued: check `nmirf outbox` for id %s before "
+                      "retrying\n"),
                     cli->cmd, wait_ms, hex);
         } else
             fprintf(stderr,
                     _("nmirf: %s: no reply from the agent at %s within %d ms "
-                    "(is nmirf-agent running?)\n"),
+                      "(is nmirf-agent running?)\n"),
                     cli->cmd, ep, wait_ms);
         zpoller_destroy(&poller);
     }
@@ -162,10 +163,11 @@ cli_agent_submit(cli_t *cli, const char *op, const msgpack_sbuffer *body,
         nmirf_ctl_queued_t q;
         *queued = nmirf_ctl_queued_decode(&(*reply_p)->body, &q, NULL, 0) == NMIRF_OK;
         if (*queued && q.key_refused)
-            fprintf(stderr,
-                    _("nmirf: warning: the broker refuses this agent's key (not enrolled, "
-                    "revoked, or rotated): nothing is sent until it is enrolled; the "
-                    "agent connects again on its own (30 s, then up to every 5 min)\n"));
+            fprintf(
+                stderr,
+                _("nmirf: warning: the broker refuses this agent's key (not enrolled, "
+                  "revoked, or rotated): nothing is sent until it is enrolled; the "
+                  "agent connects again on its own (30 s, then up to every 5 min)\n"));
     }
     return rc;
 }

@@ -75,7 +75,8 @@ s_call(cli_t *cli, const char *op, const msgpack_sbuffer *body, nmirf_reply_t **
         cli->client =
             nmirf_client_new(cli->broker, &cli->key, cli->server_key, cli->timeout_ms);
         if (!cli->client) {
-            fprintf(stderr, _("nmirf: %s: cannot connect to %s\n"), cli->cmd, cli->broker);
+            fprintf(stderr, _("nmirf: %s: cannot connect to %s\n"), cli->cmd,
+                    cli->broker);
             return CLI_EXIT_NO_REPLY;
         }
     }
@@ -92,7 +93,7 @@ s_call(cli_t *cli, const char *op, const msgpack_sbuffer *body, nmirf_reply_t **
         if (waited_ms + 50 >= (uint64_t)cli->timeout_ms)
             fprintf(stderr,
                     _("nmirf: %s: no reply from %s within %d ms (is the broker up, "
-                    "is %s enrolled and active, is -S the broker's key?)\n"),
+                      "is %s enrolled and active, is -S the broker's key?)\n"),
                     cli->cmd, cli->broker, cli->timeout_ms, cli->key.entity);
         else
             fprintf(stderr, _("nmirf: %s: unreadable reply from %s: %s\n"), cli->cmd,

@@ -143,7 +143,8 @@ static void
 s_answers_table(const msgpack_object *a, uint32_t n)
 {
     char when[32];
-    static const char *const h[] = {N_("ID"), N_("OP"), N_("AT"), N_("CODE"), N_("MESSAGE")};
+    static const char *const h[] = {N_("ID"), N_("OP"), N_("AT"), N_("CODE"),
+                                    N_("MESSAGE")};
     cli_table_t *t = cli_table_new(h, 5);
     cli_table_limit(t, 4, 60, true);
     for (uint32_t i = 0; i < n; i++) {
@@ -167,9 +168,10 @@ s_view_outbox(const msgpack_object *body)
     char when[32];
     const msgpack_object *kr = nmirf_mp_get(body, "key_refused");
     if (kr && kr->type == MSGPACK_OBJECT_BOOLEAN && kr->via.boolean)
-        printf(_("KEY REFUSED: the broker refuses this agent's key (not enrolled, revoked, "
-               "or rotated): nothing pending can be sent until it is enrolled; the agent "
-               "connects again on its own (30 s, then up to every 5 min)\n"));
+        printf(
+            _("KEY REFUSED: the broker refuses this agent's key (not enrolled, revoked, "
+              "or rotated): nothing pending can be sent until it is enrolled; the agent "
+              "connects again on its own (30 s, then up to every 5 min)\n"));
     const msgpack_object *f = nmirf_mp_get(body, "refused");
     uint32_t nf = f && f->type == MSGPACK_OBJECT_ARRAY ? f->via.array.size : 0;
     const msgpack_object *p = nmirf_mp_get(body, "pending");
@@ -198,17 +200,18 @@ s_view_outbox(const msgpack_object *body)
     if (nf)
         s_answers_table(f, nf);
     printf(_("answered: %u (the latest answers, kept across agent restarts, latest "
-           "last)\n"),
+             "last)\n"),
            nr);
     if (nr)
         s_answers_table(r, nr);
     if (nu) {
         printf(_("unreadable: %u (entries the agent cannot decode, left in its outbox "
-               "db; never sent)\n"),
+                 "db; never sent)\n"),
                nu);
         for (uint32_t i = 0; i < nu; i++)
             if (u->via.array.ptr[i].type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-                printf(_("  key %llu\n"), (unsigned long long)u->via.array.ptr[i].via.u64);
+                printf(_("  key %llu\n"),
+                       (unsigned long long)u->via.array.ptr[i].via.u64);
     }
 }
 

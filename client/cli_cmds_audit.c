@@ -102,7 +102,7 @@ s_print_summary(cli_t *cli, nmirf_audit_rc_t rc, const nmirf_audit_summary_t *su
            (unsigned long long)sum->requests, (unsigned long long)sum->authors);
     if (sum->checkpoints)
         printf(_("  checkpoints  %llu, the last at seq %llu (%llu later events not yet "
-               "signed by the broker)\n"),
+                 "signed by the broker)\n"),
                (unsigned long long)sum->checkpoints,
                (unsigned long long)sum->last_checkpoint,
                (unsigned long long)(sum->events - sum->last_checkpoint));
@@ -155,8 +155,8 @@ s_verify(cli_t *cli, const cli_args_t *a)
     if (sum.key_from_file)
         fprintf(stderr,
                 _("nmirf: audit verify: warning: no -S given; checkpoints were checked "
-                "against the key named in the file itself, which proves the file "
-                "consistent, not that the broker made it\n"));
+                  "against the key named in the file itself, which proves the file "
+                  "consistent, not that the broker made it\n"));
     s_print_summary(cli, arc, &sum, seconds);
     if (arc == NMIRF_AUDIT_FAILED) {
         fprintf(stderr, _("nmirf: audit verify: FAILED: %s\n"), sum.why);

@@ -242,8 +242,9 @@ s_backup(cli_t *cli, const cli_args_t *a)
         fputc('\n', stdout);
         json_decref(j);
     } else
-        printf(_("backup in %s: store at seq %llu (%llu bytes, compacted), %d key files\n"),
-               out, (unsigned long long)b.seq, (unsigned long long)b.store_size, b.keys);
+        printf(
+            _("backup in %s: store at seq %llu (%llu bytes, compacted), %d key files\n"),
+            out, (unsigned long long)b.seq, (unsigned long long)b.store_size, b.keys);
     return CLI_EXIT_OK;
 }
 

@@ -48,7 +48,7 @@ cli_store_damaged(cli_t *cli, const char *datadir, const char *cmd, const char *
         return 0; /* whole, or not readable: the command's own open says why */
     fprintf(stderr,
             _("nmirf: %s: %s is damaged%s%s: restore the last backup "
-            "(docs/OPERATIONS.md, A damaged store)\n"),
+              "(docs/OPERATIONS.md, A damaged store)\n"),
             cmd, file, then ? "; " : "", then ? then : "");
     return 1;
 }
@@ -89,7 +89,7 @@ s_check(cli_t *cli, const cli_args_t *a)
         json_decref(j);
     } else if (ok)
         printf(_("ok: %s: %u databases, %llu entries, %llu events chained; %llu pages of "
-               "%llu bytes, txn %llu\n"),
+                 "%llu bytes, txn %llu\n"),
                file, sum.dbs, (unsigned long long)sum.entries,
                (unsigned long long)sum.events, (unsigned long long)sum.meta.last_pg + 1,
                (unsigned long long)sum.meta.page_size,
@@ -98,7 +98,7 @@ s_check(cli_t *cli, const cli_args_t *a)
         fflush(stdout);
         fprintf(stderr,
                 _("nmirf: check: %s is damaged: restore the last backup "
-                "(docs/OPERATIONS.md, A damaged store)\n"),
+                  "(docs/OPERATIONS.md, A damaged store)\n"),
                 file);
         return 1;
     }

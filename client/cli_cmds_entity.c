@@ -142,7 +142,8 @@ s_enroll(cli_t *cli, const cli_args_t *a)
 static void
 s_view_entities(const msgpack_object *body)
 {
-    static const char *const headers[] = {N_("ID"), N_("ROLE"), N_("STATE"), N_("ENROLLED"), N_("NAME")};
+    static const char *const headers[] = {N_("ID"), N_("ROLE"), N_("STATE"),
+                                          N_("ENROLLED"), N_("NAME")};
     const msgpack_object *list = nmirf_mp_get(body, "entities");
     cli_table_t *table = cli_table_new(headers, 5);
     if (!table)

@@ -286,7 +286,8 @@ s_show(cli_t *cli, const cli_args_t *a)
     }
 
 static const cli_opt_spec_t s_add_opts[] = {
-    MEASURE_OPTS(N_("--rec is required (repeat it for several)"), N_("--title is required")),
+    MEASURE_OPTS(N_("--rec is required (repeat it for several)"),
+                 N_("--title is required")),
     {0},
 };
 static const cli_opt_spec_t s_update_opts[] = {

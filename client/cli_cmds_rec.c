@@ -58,8 +58,8 @@ s_import_send(const msgpack_sbuffer *body, size_t count, void *arg)
         if (totals->requests > 0 || total > count)
             fprintf(stderr,
                     _("nmirf: %s: stopped at recommendations %zu to %zu of %zu; the %zu "
-                    "before them were imported (%llu added, %llu updated, "
-                    "%llu unchanged)\n"),
+                      "before them were imported (%llu added, %llu updated, "
+                      "%llu unchanged)\n"),
                     cli->cmd, totals->sent + 1, totals->sent + count, total, totals->sent,
                     (unsigned long long)totals->added,
                     (unsigned long long)totals->updated,
@@ -67,7 +67,7 @@ s_import_send(const msgpack_sbuffer *body, size_t count, void *arg)
         if (totals->requests > 0)
             fprintf(stderr,
                     _("nmirf: %s: those stay imported; running the same import "
-                    "again is safe (they count as unchanged)\n"),
+                      "again is safe (they count as unchanged)\n"),
                     cli->cmd);
         return rc;
     }
@@ -133,7 +133,7 @@ s_import(cli_t *cli, const cli_args_t *a)
     if (bad > 0 && !skip_bad) {
         fprintf(stderr,
                 _("nmirf: %s: %zu of %zu recommendations in %s are bad; nothing imported "
-                "(--skip-bad imports the others)\n"),
+                  "(--skip-bad imports the others)\n"),
                 cli->cmd, bad, count, path);
         nmirf_recreader_destroy(&rd);
         return CLI_EXIT_REFUSED;
@@ -189,7 +189,7 @@ s_import(cli_t *cli, const cli_args_t *a)
         json_decref(out);
     } else {
         printf(_("imported %zu recommendations from %s (%s): %llu added, %llu updated, "
-               "%llu unchanged"),
+                 "%llu unchanged"),
                total, path, fmt, (unsigned long long)totals.added,
                (unsigned long long)totals.updated, (unsigned long long)totals.unchanged);
         if (bad)
@@ -296,7 +296,7 @@ s_export(cli_t *cli, const cli_args_t *a)
         if (lossy)
             fprintf(stderr,
                     _("nmirf: %s: %zu list items held line breaks, written as spaces: "
-                    "this CSV will not import back exactly (JSON would)\n"),
+                      "this CSV will not import back exactly (JSON would)\n"),
                     cli->cmd, lossy);
         if (out_path)
             fprintf(stderr, _("exported %zu recommendations to %s (%s)\n"),
@@ -315,8 +315,9 @@ s_export(cli_t *cli, const cli_args_t *a)
 static void
 s_view_list(const msgpack_object *body, char **texts)
 {
-    static const char *const headers[] = {N_("ID"),   N_("MECH"),     N_("SYMBOL"), N_("PARA"),
-                                          N_("LEAD"), N_("DEADLINE"), N_("STATUS"), N_("TEXT")};
+    static const char *const headers[] = {N_("ID"),     N_("MECH"), N_("SYMBOL"),
+                                          N_("PARA"),   N_("LEAD"), N_("DEADLINE"),
+                                          N_("STATUS"), N_("TEXT")};
     const msgpack_object *recs = nmirf_mp_get(body, "recs");
     cli_table_t *table = cli_table_new(headers, 8);
     if (!table)
@@ -513,7 +514,7 @@ s_assign(cli_t *cli, const cli_args_t *a)
         CLI_OPT("lang", 'L', "L", CLI_ENUM, NULL,                                        \
                 "the language of the texts shown (default: that of\n"                    \
                 "LC_MESSAGES, else en; a text missing in L is shown\n"                   \
-                "in French, else English)"),                                            \
+                "in French, else English)"),                                             \
             .set = &nmirf_langs                                                          \
     }
 

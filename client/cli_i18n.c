@@ -26,9 +26,8 @@ s_lang_of(const char *locale)
     if (!locale)
         return NULL;
     for (size_t i = 0; i < sizeof langs / sizeof langs[0]; i++)
-        if (strncmp(locale, langs[i], 2) == 0 &&
-            (locale[2] == '\0' || locale[2] == '_' || locale[2] == '.' ||
-             locale[2] == '@'))
+        if (strncmp(locale, langs[i], 2) == 0 && (locale[2] == '\0' || locale[2] == '_' ||
+                                                  locale[2] == '.' || locale[2] == '@'))
             return langs[i];
     return NULL;
 }

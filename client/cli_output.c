@@ -320,7 +320,8 @@ cli_kv(const char *label, const char *value)
        and cli_kv_field:1) and padded in columns, not bytes. */
     label = label ? cli_tr(label) : ""; /* NULL: a value's further lines */
     size_t width = cli_utf8_width(label);
-    printf("%s%*s  ", label, (int)(width < KV_LABEL_WIDTH ? KV_LABEL_WIDTH - width : 0), "");
+    printf("%s%*s  ", label, (int)(width < KV_LABEL_WIDTH ? KV_LABEL_WIDTH - width : 0),
+           "");
     for (char *line = text;;) {
         char *nl = strchr(line, '\n');
         if (nl)

@@ -102,10 +102,12 @@ cli_print_reports(const msgpack_object *reports)
 {
     /* BY only when a report has one: a list of reports without it prints
        as it did before reports named who wrote them. */
-    static const char *const headers[] = {N_("ID"),   N_("REC"),    N_("ENTITY"), N_("BY"),
-                                          N_("DATE"), N_("STATUS"), N_("STATE"),  N_("NARRATIVE")};
-    static const char *const headers_no_by[] = {N_("ID"),     N_("REC"),   N_("ENTITY"),   N_("DATE"),
-                                                N_("STATUS"), N_("STATE"), N_("NARRATIVE")};
+    static const char *const headers[] = {N_("ID"),    N_("REC"),      N_("ENTITY"),
+                                          N_("BY"),    N_("DATE"),     N_("STATUS"),
+                                          N_("STATE"), N_("NARRATIVE")};
+    static const char *const headers_no_by[] = {
+        N_("ID"),     N_("REC"),   N_("ENTITY"),   N_("DATE"),
+        N_("STATUS"), N_("STATE"), N_("NARRATIVE")};
     bool by = s_any_by(reports);
     size_t ncols = by ? 8 : 7;
     cli_table_t *table = cli_table_new(by ? headers : headers_no_by, ncols);
