@@ -238,7 +238,7 @@ s_view_status(const msgpack_object *body)
     cli_kv_field("heard (ms ago)", body, "heard_ms_ago");
     uint64_t at = cli_mp_uint(body, "outbox_reported", 0);
     char when[32];
-    cli_kv("outbox reported", at ? cli_time_text(at, true, when) : "not yet");
+    cli_kv("outbox reported", at ? cli_time_text(at, true, when) : _("not yet"));
     cli_kv_field("checkpoint seq", body, "checkpoint_seq");
     const msgpack_object *refused = nmirf_mp_get(body, "broker_refused");
     if (refused && refused->type == MSGPACK_OBJECT_STR) {

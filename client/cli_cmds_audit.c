@@ -145,8 +145,8 @@ s_verify(cli_t *cli, const cli_args_t *a)
         arc = nmirf_audit_check_witness(datadir, witnesses[i], pk, &sum);
         if (arc == NMIRF_AUDIT_OK && !cli->json)
             printf(_("witness %s: %s%llu\n"), witnesses[i],
-                   sum.witness_seq ? "the log holds the checkpoint it kept, at seq "
-                                   : "kept no checkpoint: it proves nothing; seq ",
+                   sum.witness_seq ? _("the log holds the checkpoint it kept, at seq ")
+                                   : _("kept no checkpoint: it proves nothing; seq "),
                    (unsigned long long)sum.witness_seq);
     }
     double seconds = (double)(nmirf_mono_us() - t0) / 1e6;

@@ -269,7 +269,7 @@ s_follow_send(cli_t *cli, zsock_t *d, const char *op, uint8_t id[NMIRF_ID_LEN], 
     nmirf_random_id(id, NMIRF_ID_LEN);
     if (nmirf_request_encode(op, id, cli->key.entity, nmirf_now_ms(), &body, 1,
                              cli->key.sign_sk, &env, &env_len, sig)) {
-        snprintf(why, whylen, "cannot encode %s", op);
+        snprintf(why, whylen, _("cannot encode %s"), op);
         return -1;
     }
     int rc = zmq_send(zsock_resolve(d), env, env_len, ZMQ_SNDMORE) < 0 ||
@@ -278,7 +278,7 @@ s_follow_send(cli_t *cli, zsock_t *d, const char *op, uint8_t id[NMIRF_ID_LEN], 
                  : 0;
     free(env);
     if (rc)
-        snprintf(why, whylen, "cannot send %s: %s", op, zmq_strerror(zmq_errno()));
+        snprintf(why, whylen, _("cannot send %s: %s"), op, zmq_strerror(zmq_errno()));
     return rc;
 }
 
