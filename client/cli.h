@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cli_i18n.h"
 #include "cli_spec.h"
 #include "nmirf_client.h"
 #include "nmirf_keys.h"
@@ -122,10 +123,12 @@ int cli_getopt(cli_t *cli, int argc, char **argv, const char *shortopts,
                const struct option *longopts);
 
 /* Reports a usage error ("nmirf: CMD: ...", then where to find help) and
-   returns CLI_EXIT_USAGE. */
+   returns CLI_EXIT_USAGE. fmt is translated here (cli_i18n.h): pass it in
+   English, not through _(). */
 int cli_usage(cli_t *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Reports a local file or key error and returns CLI_EXIT_LOCAL. */
+/* Reports a local file or key error and returns CLI_EXIT_LOCAL; fmt is
+   translated as cli_usage's. */
 int cli_local_error(cli_t *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -167,6 +170,11 @@ int cli_load_keys(cli_t *cli);
 
 int cli_call(cli_t *cli, const char *op, const msgpack_sbuffer *body,
              nmirf_reply_t **reply_p);
+
+/* cli_call, but a refusal is not said (the caller has a fallback); no
+   reply still is. */
+int cli_call_quiet(cli_t *cli, const char *op, const msgpack_sbuffer *body,
+                   nmirf_reply_t **reply_p);
 
 /* The exit status a decoded reply (the broker's or the agent's) means;
    takes reply. On ok=true hands it to *reply_p (caller destroys) and

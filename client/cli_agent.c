@@ -18,6 +18,9 @@
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 
+/* How long a local agent may take to accept the connection (ms). */
+#define AGENT_CONNECT_MS 2000
+
 char *
 cli_agent_dir(const cli_t *cli)
 {
@@ -66,13 +69,21 @@ cli_agent_call(cli_t *cli, const nmirf_ctl_request_t *req, int wait_ms,
     msgpack_sbuffer_init(&out);
     if (nmirf_ctl_request_encode(&out, req) != 0) {
         msgpack_sbuffer_destroy(&out);
-        fprintf(stderr, "nmirf: %s: cannot encode the control request\n", cli->cmd);
+        fprintf(stderr, _("nmirf: %s: cannot encode the control request\n"), cli->cmd);
         return CLI_EXIT_USAGE;
     }
     char *ep = s_agent_endpoint(cli);
     zsock_t *sock = ep ? zsock_new(ZMQ_DEALER) : NULL;
+    if (sock) {
+        /* The request is only handed to a connection made: a send with no
+           agent behind the endpoint fails within the timeout instead of
+           waiting in this process, and "may still be queued" is then only
+           said when the agent did receive it. */
+        zsock_set_immediate(sock, 1);
+        zsock_set_sndtimeo(sock, wait_ms < AGENT_CONNECT_MS ? wait_ms : AGENT_CONNECT_MS);
+    }
     if (!sock || zsock_connect(sock, "%s", ep) != 0) {
-        fprintf(stderr, "nmirf: %s: cannot connect to the agent at %s\n", cli->cmd,
+        fprintf(stderr, _("nmirf: %s: cannot connect to the agent at %s\n"), cli->cmd,
                 ep ? ep : cli->agent);
         zsock_destroy(&sock);
         free(ep);
@@ -85,7 +96,15 @@ cli_agent_call(cli_t *cli, const nmirf_ctl_request_t *req, int wait_ms,
     int rc = CLI_EXIT_NO_REPLY;
     nmirf_reply_t *reply = NULL;
     char why[256] = "";
-    if (zframe_send(&f, sock, 0) == 0) {
+    if (zframe_send(&f, sock, 0) != 0) {
+        /* No agent took the connection (ZMQ_IMMEDIATE, below): nothing
+           left this process, so nothing can be queued. */
+        fprintf(stderr,
+                _("nmirf: %s: cannot reach the agent at %s (is nmirf-agent running?); "
+                  "nothing was sent\n"),
+                cli->cmd, ep);
+        zframe_destroy(&f);
+    } else {
         zpoller_t *poller = zpoller_new(sock, NULL);
         if (zpoller_wait(poller, wait_ms)) {
             zframe_t *rf = zframe_recv(sock);
@@ -94,7 +113,8 @@ cli_agent_call(cli_t *cli, const nmirf_ctl_request_t *req, int wait_ms,
                     nmirf_reply_decode(zframe_data(rf), zframe_size(rf), why, sizeof why);
             zframe_destroy(&rf);
             if (!reply)
-                fprintf(stderr, "nmirf: %s: unreadable reply from the agent at %s: %s\n",
+                fprintf(stderr,
+                        _("nmirf: %s: unreadable reply from the agent at %s: %s\n"),
                         cli->cmd, ep, why);
         } else if (submit_id) {
             /* The agent may have queued it and been too busy to say so: a
@@ -102,18 +122,17 @@ cli_agent_call(cli_t *cli, const nmirf_ctl_request_t *req, int wait_ms,
             char hex[2 * NMIRF_ID_LEN + 1];
             nmirf_hex(submit_id, NMIRF_ID_LEN, hex);
             fprintf(stderr,
-                    "nmirf: %s: no answer from the agent within %d ms; the submission "
-                    "may still be queued: check `nmirf outbox` for id %s before "
-                    "retrying\n",
+                    _("nmirf: %s: no answer from the agent within %d ms; the submission "
+                      "may still be queued: check `nmirf outbox` for id %s before "
+                      "retrying\n"),
                     cli->cmd, wait_ms, hex);
         } else
             fprintf(stderr,
-                    "nmirf: %s: no reply from the agent at %s within %d ms "
-                    "(is nmirf-agent running?)\n",
+                    _("nmirf: %s: no reply from the agent at %s within %d ms "
+                      "(is nmirf-agent running?)\n"),
                     cli->cmd, ep, wait_ms);
         zpoller_destroy(&poller);
-    } else
-        zframe_destroy(&f);
+    }
     zsock_destroy(&sock);
     free(ep);
     if (!reply)
@@ -144,10 +163,11 @@ cli_agent_submit(cli_t *cli, const char *op, const msgpack_sbuffer *body,
         nmirf_ctl_queued_t q;
         *queued = nmirf_ctl_queued_decode(&(*reply_p)->body, &q, NULL, 0) == NMIRF_OK;
         if (*queued && q.key_refused)
-            fprintf(stderr,
-                    "nmirf: warning: the broker refuses this agent's key (not enrolled, "
-                    "revoked, or rotated): nothing is sent until it is enrolled; the "
-                    "agent connects again on its own (30 s, then up to every 5 min)\n");
+            fprintf(
+                stderr,
+                _("nmirf: warning: the broker refuses this agent's key (not enrolled, "
+                  "revoked, or rotated): nothing is sent until it is enrolled; the "
+                  "agent connects again on its own (30 s, then up to every 5 min)\n"));
     }
     return rc;
 }

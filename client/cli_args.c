@@ -65,7 +65,10 @@ s_vreport(cli_t *cli, const char *fmt, va_list ap)
         fprintf(stderr, "nmirf: %s: ", cli->cmd);
     else
         fprintf(stderr, "nmirf: ");
-    vfprintf(stderr, fmt, ap);
+    /* The format is the message: translated here, so that callers write
+       it once in English (xgettext's keywords cli_usage:2 and
+       cli_local_error:2, po/update.sh). */
+    vfprintf(stderr, cli_tr(fmt), ap);
     fputc('\n', stderr);
 }
 
@@ -76,7 +79,7 @@ cli_usage(cli_t *cli, const char *fmt, ...)
     va_start(ap, fmt);
     s_vreport(cli, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "try 'nmirf help%s%s'\n", cli->topic ? " " : "",
+    fprintf(stderr, _("try 'nmirf help%s%s'\n"), cli->topic ? " " : "",
             cli->topic ? cli->topic : "");
     return CLI_EXIT_USAGE;
 }

@@ -61,8 +61,10 @@ cli_load_keys(cli_t *cli)
     return 0;
 }
 
-int
-cli_call(cli_t *cli, const char *op, const msgpack_sbuffer *body, nmirf_reply_t **reply_p)
+/* cli_call; a refusal said on stderr unless quiet. */
+static int
+s_call(cli_t *cli, const char *op, const msgpack_sbuffer *body, nmirf_reply_t **reply_p,
+       bool quiet)
 {
     char why[256] = "";
     *reply_p = NULL;
@@ -73,7 +75,8 @@ cli_call(cli_t *cli, const char *op, const msgpack_sbuffer *body, nmirf_reply_t 
         cli->client =
             nmirf_client_new(cli->broker, &cli->key, cli->server_key, cli->timeout_ms);
         if (!cli->client) {
-            fprintf(stderr, "nmirf: %s: cannot connect to %s\n", cli->cmd, cli->broker);
+            fprintf(stderr, _("nmirf: %s: cannot connect to %s\n"), cli->cmd,
+                    cli->broker);
             return CLI_EXIT_NO_REPLY;
         }
     }
@@ -89,15 +92,32 @@ cli_call(cli_t *cli, const char *op, const msgpack_sbuffer *body, nmirf_reply_t 
            it: a key it does not know looks like a silent broker. */
         if (waited_ms + 50 >= (uint64_t)cli->timeout_ms)
             fprintf(stderr,
-                    "nmirf: %s: no reply from %s within %d ms (is the broker up, "
-                    "is %s enrolled and active, is -S the broker's key?)\n",
+                    _("nmirf: %s: no reply from %s within %d ms (is the broker up, "
+                      "is %s enrolled and active, is -S the broker's key?)\n"),
                     cli->cmd, cli->broker, cli->timeout_ms, cli->key.entity);
         else
-            fprintf(stderr, "nmirf: %s: unreadable reply from %s: %s\n", cli->cmd,
-                    cli->broker, why[0] ? why : "unknown reason");
+            fprintf(stderr, _("nmirf: %s: unreadable reply from %s: %s\n"), cli->cmd,
+                    cli->broker, why[0] ? why : _("unknown reason"));
         return CLI_EXIT_NO_REPLY;
     }
+    if (quiet && !reply->ok) {
+        nmirf_reply_destroy(&reply);
+        return CLI_EXIT_REFUSED;
+    }
     return cli_reply_status(reply, reply_p);
+}
+
+int
+cli_call(cli_t *cli, const char *op, const msgpack_sbuffer *body, nmirf_reply_t **reply_p)
+{
+    return s_call(cli, op, body, reply_p, false);
+}
+
+int
+cli_call_quiet(cli_t *cli, const char *op, const msgpack_sbuffer *body,
+               nmirf_reply_t **reply_p)
+{
+    return s_call(cli, op, body, reply_p, true);
 }
 
 /* The broker's and the agent's refusals read the same: the code, then
@@ -106,8 +126,8 @@ int
 cli_reply_status(nmirf_reply_t *reply, nmirf_reply_t **reply_p)
 {
     if (!reply->ok) {
-        fprintf(stderr, "nmirf: %s: %s\n", reply->code_name,
-                reply->message[0] ? reply->message : "refused");
+        fprintf(stderr, _("nmirf: %s: %s\n"), reply->code_name,
+                reply->message[0] ? reply->message : _("refused"));
         nmirf_reply_destroy(&reply);
         return CLI_EXIT_REFUSED;
     }

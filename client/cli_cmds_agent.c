@@ -48,11 +48,11 @@ s_due_cell(cli_table_t *t, const msgpack_object *it)
                        ? (int64_t)left->via.u64
                        : 0;
     if (nmirf_mp_str_is(due, "overdue"))
-        cli_table_cellf(t, "OVERDUE %lldd", (long long)-days);
+        cli_table_cellf(t, _("OVERDUE %lldd"), (long long)-days);
     else if (nmirf_mp_str_is(due, "due_soon") && days == 0)
-        cli_table_cell(t, "due today");
+        cli_table_cell(t, _("due today"));
     else if (nmirf_mp_str_is(due, "due_soon"))
-        cli_table_cellf(t, "due in %lldd", (long long)days);
+        cli_table_cellf(t, _("due in %lldd"), (long long)days);
     else
         cli_table_cell(t, "");
 }
@@ -65,17 +65,16 @@ s_view_mine(const msgpack_object *body)
     const msgpack_object *stale = nmirf_mp_get(body, "stale");
     char *entity = cli_mp_field(body, "entity");
     char *today = cli_mp_field(body, "today");
-    printf("%s: replica at seq %llu, broker at %llu%s\n", entity,
+    printf(_("%s: replica at seq %llu, broker at %llu%s\n"), entity,
            (unsigned long long)cli_mp_uint(body, "seq", 0),
            (unsigned long long)cli_mp_uint(body, "broker_seq", 0),
            stale && stale->type == MSGPACK_OBJECT_BOOLEAN && stale->via.boolean
-               ? "  STALE: broker unreachable"
+               ? _("  STALE: broker unreachable")
                : "");
-    static const char *const headers[] = {"REC", "ROLE",   "DEADLINE",
-                                          "DUE", "STATUS", "TEXT"};
+    static const char *const headers[] = {N_("REC"), N_("ROLE"),   N_("DEADLINE"),
+                                          N_("DUE"), N_("STATUS"), N_("TEXT")};
     cli_table_t *t = cli_table_new(headers, 6);
-    cli_table_limit(t, 0, 32, false);
-    cli_table_limit(t, 5, 60, true);
+    cli_table_limit(t, 5, 60, true); /* ids whole: they are copied */
     size_t overdue = 0, soon = 0;
     const msgpack_object *a = nmirf_mp_get(body, "assignments");
     for (uint32_t i = 0; a && a->type == MSGPACK_OBJECT_ARRAY && i < a->via.array.size;
@@ -85,15 +84,19 @@ s_view_mine(const msgpack_object *body)
         soon += nmirf_mp_str_is(nmirf_mp_get(it, "due"), "due_soon");
         cli_table_row(t);
         cli_table_cell_field(t, it, "rec");
-        cli_table_cell_field(t, it, "role");
+        cli_cell_role(t, it, "role");
         cli_table_cell_field(t, it, "deadline");
         s_due_cell(t, it);
-        cli_table_cell_field(t, it, "status");
-        cli_table_cell_field(t, it, "text");
+        cli_cell_status(t, it, "status");
+        const msgpack_object *text = cli_lang_text(nmirf_mp_get(it, "texts"));
+        if (text)
+            cli_table_cell_mp(t, text);
+        else
+            cli_table_cell_field(t, it, "text");
     }
     cli_table_print(t);
     cli_table_destroy(&t);
-    printf("%zu overdue, %zu due within %llu days of %s\n", overdue, soon,
+    printf(_("%zu overdue, %zu due within %llu days of %s\n"), overdue, soon,
            (unsigned long long)cli_mp_uint(body, "due_soon_days", 0), today);
     free(entity);
     free(today);
@@ -122,6 +125,8 @@ s_mine(cli_t *cli, const cli_args_t *a)
 {
     nmirf_ctl_request_t req = {.op = NMIRF_CTL_MINE};
     const char *today = cli_arg_str(a, "today");
+    if (cli_arg_has(a, "lang"))
+        cli_set_lang(cli_arg_str(a, "lang"));
     if (today) {
         req.mine.has_today = true;
         snprintf(req.mine.today, sizeof req.mine.today, "%s", today);
@@ -138,7 +143,8 @@ static void
 s_answers_table(const msgpack_object *a, uint32_t n)
 {
     char when[32];
-    static const char *const h[] = {"ID", "OP", "AT", "CODE", "MESSAGE"};
+    static const char *const h[] = {N_("ID"), N_("OP"), N_("AT"), N_("CODE"),
+                                    N_("MESSAGE")};
     cli_table_t *t = cli_table_new(h, 5);
     cli_table_limit(t, 4, 60, true);
     for (uint32_t i = 0; i < n; i++) {
@@ -162,9 +168,10 @@ s_view_outbox(const msgpack_object *body)
     char when[32];
     const msgpack_object *kr = nmirf_mp_get(body, "key_refused");
     if (kr && kr->type == MSGPACK_OBJECT_BOOLEAN && kr->via.boolean)
-        printf("KEY REFUSED: the broker refuses this agent's key (not enrolled, revoked, "
-               "or rotated): nothing pending can be sent until it is enrolled; the agent "
-               "connects again on its own (30 s, then up to every 5 min)\n");
+        printf(
+            _("KEY REFUSED: the broker refuses this agent's key (not enrolled, revoked, "
+              "or rotated): nothing pending can be sent until it is enrolled; the agent "
+              "connects again on its own (30 s, then up to every 5 min)\n"));
     const msgpack_object *f = nmirf_mp_get(body, "refused");
     uint32_t nf = f && f->type == MSGPACK_OBJECT_ARRAY ? f->via.array.size : 0;
     const msgpack_object *p = nmirf_mp_get(body, "pending");
@@ -173,9 +180,9 @@ s_view_outbox(const msgpack_object *body)
     uint32_t nr = r && r->type == MSGPACK_OBJECT_ARRAY ? r->via.array.size : 0;
     const msgpack_object *u = nmirf_mp_get(body, "unreadable");
     uint32_t nu = u && u->type == MSGPACK_OBJECT_ARRAY ? u->via.array.size : 0;
-    printf("pending: %u (sent and resent until the broker answers)\n", np);
+    printf(_("pending: %u (sent and resent until the broker answers)\n"), np);
     if (np) {
-        static const char *const h[] = {"ID", "OP", "QUEUED", "ATTEMPTS"};
+        static const char *const h[] = {N_("ID"), N_("OP"), N_("QUEUED"), N_("ATTEMPTS")};
         cli_table_t *t = cli_table_new(h, 4);
         cli_table_right(t, 3);
         for (uint32_t i = 0; i < np; i++) {
@@ -189,21 +196,22 @@ s_view_outbox(const msgpack_object *body)
         cli_table_print(t);
         cli_table_destroy(&t);
     }
-    printf("refused: %u (final: the broker will not take these; never resent)\n", nf);
+    printf(_("refused: %u (final: the broker will not take these; never resent)\n"), nf);
     if (nf)
         s_answers_table(f, nf);
-    printf("answered: %u (the latest answers, kept across agent restarts, latest "
-           "last)\n",
+    printf(_("answered: %u (the latest answers, kept across agent restarts, latest "
+             "last)\n"),
            nr);
     if (nr)
         s_answers_table(r, nr);
     if (nu) {
-        printf("unreadable: %u (entries the agent cannot decode, left in its outbox "
-               "db; never sent)\n",
+        printf(_("unreadable: %u (entries the agent cannot decode, left in its outbox "
+                 "db; never sent)\n"),
                nu);
         for (uint32_t i = 0; i < nu; i++)
             if (u->via.array.ptr[i].type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-                printf("  key %llu\n", (unsigned long long)u->via.array.ptr[i].via.u64);
+                printf(_("  key %llu\n"),
+                       (unsigned long long)u->via.array.ptr[i].via.u64);
     }
 }
 
@@ -230,7 +238,7 @@ s_view_status(const msgpack_object *body)
     cli_kv_field("heard (ms ago)", body, "heard_ms_ago");
     uint64_t at = cli_mp_uint(body, "outbox_reported", 0);
     char when[32];
-    cli_kv("outbox reported", at ? cli_time_text(at, true, when) : "not yet");
+    cli_kv("outbox reported", at ? cli_time_text(at, true, when) : _("not yet"));
     cli_kv_field("checkpoint seq", body, "checkpoint_seq");
     const msgpack_object *refused = nmirf_mp_get(body, "broker_refused");
     if (refused && refused->type == MSGPACK_OBJECT_STR) {
@@ -260,10 +268,10 @@ s_print_notification(const char *text)
     char *rs = n.reason ? cli_cell_text(n.reason, 120) : NULL;
     printf("%-12s %s", k, r);
     if (n.deadline)
-        printf("  deadline %s", n.deadline);
+        printf(_("  deadline %s"), n.deadline);
     if (rs)
-        printf("  reason: %s", rs);
-    printf("  (%s, seq %lld)\n", n.event, (long long)n.seq);
+        printf(_("  reason: %s"), rs);
+    printf(_("  (%s, seq %lld)\n"), n.event, (long long)n.seq);
     free(k);
     free(r);
     free(rs);
@@ -283,7 +291,7 @@ s_watch(cli_t *cli, const cli_args_t *a)
                          cli->agent);
     zsock_t *sub = zsock_new(ZMQ_SUB);
     if (!sub || zsock_connect(sub, "ipc://%s/notify.sock", dir) != 0) {
-        fprintf(stderr, "nmirf: watch: cannot connect to ipc://%s/notify.sock\n", dir);
+        fprintf(stderr, _("nmirf: watch: cannot connect to ipc://%s/notify.sock\n"), dir);
         zsock_destroy(&sub);
         free(dir);
         return CLI_EXIT_NO_REPLY;
@@ -323,6 +331,11 @@ static const cli_opt_spec_t s_mine_opts[] = {
     {CLI_OPT("due-soon", 'd', "DAYS", CLI_UINT, "due_soon_days",
              "the horizon of \"due in Nd\" (default 14)"),
      .max = NMIRF_DUE_SOON_MAX, .unit = "days"},
+    {CLI_OPT("lang", 'L', "L", CLI_ENUM, NULL,
+             "the language of the texts shown (default: that of\n"
+             "LC_MESSAGES, else en; a text missing in L is shown\n"
+             "in French, else English)"),
+     .set = &nmirf_langs},
     {CLI_JSON(NULL)},
     {0},
 };

@@ -59,7 +59,7 @@ s_export(cli_t *cli, const cli_args_t *a)
         fputc('\n', stdout);
         json_decref(j);
     } else
-        printf("wrote %s: %llu events, %llu requests, %llu checkpoints\n", out,
+        printf(_("wrote %s: %llu events, %llu requests, %llu checkpoints\n"), out,
                (unsigned long long)sum.events, (unsigned long long)sum.requests,
                (unsigned long long)sum.checkpoints);
     return CLI_EXIT_OK;
@@ -95,22 +95,22 @@ s_print_summary(cli_t *cli, nmirf_audit_rc_t rc, const nmirf_audit_summary_t *su
     if (rc != NMIRF_AUDIT_OK)
         return;
     char from[32], to[32];
-    printf("ok: the event log verifies\n");
-    printf("  events       %llu (seq 1 to %llu)\n", (unsigned long long)sum->events,
+    printf(_("ok: the event log verifies\n"));
+    printf(_("  events       %llu (seq 1 to %llu)\n"), (unsigned long long)sum->events,
            (unsigned long long)sum->events);
-    printf("  requests     %llu signed requests, by %llu authors\n",
+    printf(_("  requests     %llu signed requests, by %llu authors\n"),
            (unsigned long long)sum->requests, (unsigned long long)sum->authors);
     if (sum->checkpoints)
-        printf("  checkpoints  %llu, the last at seq %llu (%llu later events not yet "
-               "signed by the broker)\n",
+        printf(_("  checkpoints  %llu, the last at seq %llu (%llu later events not yet "
+                 "signed by the broker)\n"),
                (unsigned long long)sum->checkpoints,
                (unsigned long long)sum->last_checkpoint,
                (unsigned long long)(sum->events - sum->last_checkpoint));
     else
-        printf("  checkpoints  none: nothing binds the broker to this log's end\n");
-    printf("  time         %s to %s\n", cli_time_text(sum->first_ts, true, from),
+        printf(_("  checkpoints  none: nothing binds the broker to this log's end\n"));
+    printf(_("  time         %s to %s\n"), cli_time_text(sum->first_ts, true, from),
            cli_time_text(sum->last_ts, true, to));
-    printf("  verified in  %.2f s\n", seconds);
+    printf(_("  verified in  %.2f s\n"), seconds);
 }
 
 /* audit verify (--data DIR [--witness AGENT_DIR]... | FILE) [-S NMIRFD.pub] */
@@ -144,9 +144,9 @@ s_verify(cli_t *cli, const cli_args_t *a)
     for (size_t i = 0; arc == NMIRF_AUDIT_OK && i < nwitness; i++) {
         arc = nmirf_audit_check_witness(datadir, witnesses[i], pk, &sum);
         if (arc == NMIRF_AUDIT_OK && !cli->json)
-            printf("witness %s: %s%llu\n", witnesses[i],
-                   sum.witness_seq ? "the log holds the checkpoint it kept, at seq "
-                                   : "kept no checkpoint: it proves nothing; seq ",
+            printf(_("witness %s: %s%llu\n"), witnesses[i],
+                   sum.witness_seq ? _("the log holds the checkpoint it kept, at seq ")
+                                   : _("kept no checkpoint: it proves nothing; seq "),
                    (unsigned long long)sum.witness_seq);
     }
     double seconds = (double)(nmirf_mono_us() - t0) / 1e6;
@@ -154,12 +154,12 @@ s_verify(cli_t *cli, const cli_args_t *a)
         return cli_local_error(cli, "%s", sum.why);
     if (sum.key_from_file)
         fprintf(stderr,
-                "nmirf: audit verify: warning: no -S given; checkpoints were checked "
-                "against the key named in the file itself, which proves the file "
-                "consistent, not that the broker made it\n");
+                _("nmirf: audit verify: warning: no -S given; checkpoints were checked "
+                  "against the key named in the file itself, which proves the file "
+                  "consistent, not that the broker made it\n"));
     s_print_summary(cli, arc, &sum, seconds);
     if (arc == NMIRF_AUDIT_FAILED) {
-        fprintf(stderr, "nmirf: audit verify: FAILED: %s\n", sum.why);
+        fprintf(stderr, _("nmirf: audit verify: FAILED: %s\n"), sum.why);
         return 1;
     }
     return CLI_EXIT_OK;
@@ -177,7 +177,7 @@ s_verify_validate(cli_t *cli, const cli_args_t *a)
     return 0;
 }
 
-#define EXPORT_MISSING "--data DIR and --out FILE are required"
+#define EXPORT_MISSING N_("--data DIR and --out FILE are required")
 
 static const cli_opt_spec_t s_export_opts[] = {
     {CLI_OPT("data", 'd', "DIR", CLI_STR, NULL, "the broker's data directory"),

@@ -242,8 +242,9 @@ s_backup(cli_t *cli, const cli_args_t *a)
         fputc('\n', stdout);
         json_decref(j);
     } else
-        printf("backup in %s: store at seq %llu (%llu bytes, compacted), %d key files\n",
-               out, (unsigned long long)b.seq, (unsigned long long)b.store_size, b.keys);
+        printf(
+            _("backup in %s: store at seq %llu (%llu bytes, compacted), %d key files\n"),
+            out, (unsigned long long)b.seq, (unsigned long long)b.store_size, b.keys);
     return CLI_EXIT_OK;
 }
 
@@ -254,7 +255,7 @@ static const cli_opt_spec_t s_backup_args[] = {
 static const cli_opt_spec_t s_backup_opts[] = {
     {CLI_OPT("data", 'd', "DIR", CLI_STR, NULL,
              "the broker's data directory (e.g. /var/lib/nmirf)"),
-     .missing = "--data DIR (the broker's data directory) is required"},
+     .missing = N_("--data DIR (the broker's data directory) is required")},
     {CLI_JSON(NULL)},
     {0},
 };

@@ -120,7 +120,7 @@ s_view_status(const msgpack_object *body)
     cli_kv("uptime", line);
     cli_kv_field("seq", body, "seq");
     uint64_t last = cli_mp_uint(body, "last_commit", 0);
-    cli_kv("last commit", last ? cli_time_text(last, true, a) : "none since start");
+    cli_kv("last commit", last ? cli_time_text(last, true, a) : _("none since start"));
     snprintf(line, sizeof line, "%llu requests, %llu writes in %llu commits",
              (unsigned long long)cli_mp_uint(body, "requests", 0),
              (unsigned long long)cli_mp_uint(body, "writes", 0),
@@ -146,11 +146,11 @@ s_view_status(const msgpack_object *body)
     cli_kv("store map", line);
     const msgpack_object *agents = nmirf_mp_get(body, "agents");
     if (!agents || agents->type != MSGPACK_OBJECT_ARRAY || agents->via.array.size == 0) {
-        cli_kv("agents", "none reported since start");
+        cli_kv("agents", _("none reported since start"));
         return;
     }
     fputc('\n', stdout);
-    static const char *const headers[] = {"AGENT", "OUTBOX", "REPORTED"};
+    static const char *const headers[] = {N_("AGENT"), N_("OUTBOX"), N_("REPORTED")};
     cli_table_t *table = cli_table_new(headers, 3);
     if (!table)
         return;
@@ -161,7 +161,7 @@ s_view_status(const msgpack_object *body)
         cli_table_row(table);
         cli_table_cell_field(table, ag, "entity");
         cli_table_cell_field(table, ag, "outbox");
-        cli_table_cellf(table, "%s (%llu s ago)", cli_time_text(at, true, a),
+        cli_table_cellf(table, _("%s (%llu s ago)"), cli_time_text(at, true, a),
                         (unsigned long long)(now > at ? (now - at) / 1000 : 0));
     }
     cli_table_print(table);

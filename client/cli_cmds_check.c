@@ -47,8 +47,8 @@ cli_store_damaged(cli_t *cli, const char *datadir, const char *cmd, const char *
     if (rc != NMIRF_STORE_DAMAGED)
         return 0; /* whole, or not readable: the command's own open says why */
     fprintf(stderr,
-            "nmirf: %s: %s is damaged%s%s: restore the last backup "
-            "(docs/OPERATIONS.md, A damaged store)\n",
+            _("nmirf: %s: %s is damaged%s%s: restore the last backup "
+              "(docs/OPERATIONS.md, A damaged store)\n"),
             cmd, file, then ? "; " : "", then ? then : "");
     return 1;
 }
@@ -88,8 +88,8 @@ s_check(cli_t *cli, const cli_args_t *a)
         fputc('\n', stdout);
         json_decref(j);
     } else if (ok)
-        printf("ok: %s: %u databases, %llu entries, %llu events chained; %llu pages of "
-               "%llu bytes, txn %llu\n",
+        printf(_("ok: %s: %u databases, %llu entries, %llu events chained; %llu pages of "
+                 "%llu bytes, txn %llu\n"),
                file, sum.dbs, (unsigned long long)sum.entries,
                (unsigned long long)sum.events, (unsigned long long)sum.meta.last_pg + 1,
                (unsigned long long)sum.meta.page_size,
@@ -97,8 +97,8 @@ s_check(cli_t *cli, const cli_args_t *a)
     if (!ok) {
         fflush(stdout);
         fprintf(stderr,
-                "nmirf: check: %s is damaged: restore the last backup "
-                "(docs/OPERATIONS.md, A damaged store)\n",
+                _("nmirf: check: %s is damaged: restore the last backup "
+                  "(docs/OPERATIONS.md, A damaged store)\n"),
                 file);
         return 1;
     }
@@ -108,7 +108,7 @@ s_check(cli_t *cli, const cli_args_t *a)
 static const cli_opt_spec_t s_check_opts[] = {
     {CLI_OPT("data", 'd', "DIR", CLI_STR, NULL,
              "the broker's data directory (e.g. /var/lib/nmirf)"),
-     .missing = "--data DIR (the broker's data directory) is required"},
+     .missing = N_("--data DIR (the broker's data directory) is required")},
     {CLI_JSON(NULL)},
     {0},
 };

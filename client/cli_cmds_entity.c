@@ -34,11 +34,15 @@ s_keygen(cli_t *cli, const cli_args_t *a)
     rc = nmirf_key_save(&key, dir, why, sizeof why);
     nmirf_key_wipe(&key);
     if (rc != 0)
-        return cli_local_error(cli, "%s", why[0] ? why : "cannot write the key files");
+        return cli_local_error(cli, "%s", why[0] ? why : _("cannot write the key files"));
 
+    /* "keys/" names the same directory as "keys": one slash between. */
+    size_t dirlen = strlen(dir);
+    while (dirlen > 1 && dir[dirlen - 1] == '/')
+        dirlen--;
     char secret[4096], public[4096];
-    snprintf(secret, sizeof secret, "%s/%s.key", dir, id);
-    snprintf(public, sizeof public, "%s/%s.pub", dir, id);
+    snprintf(secret, sizeof secret, "%.*s/%s.key", (int)dirlen, dir, id);
+    snprintf(public, sizeof public, "%.*s/%s.pub", (int)dirlen, dir, id);
     if (cli->json) {
         json_t *out =
             json_pack("{s:s, s:s, s:s}", "entity", id, "key", secret, "pub", public);
@@ -46,8 +50,8 @@ s_keygen(cli_t *cli, const cli_args_t *a)
         fputc('\n', stdout);
         json_decref(out);
     } else {
-        printf("secret key  %s  (keep it; mode 0600)\n", secret);
-        printf("public key  %s  (give it to the coordinator)\n", public);
+        printf(_("secret key  %s  (keep it; mode 0600)\n"), secret);
+        printf(_("public key  %s  (give it to the coordinator)\n"), public);
     }
     return CLI_EXIT_OK;
 }
@@ -133,11 +137,13 @@ s_enroll(cli_t *cli, const cli_args_t *a)
     return s_send_keys(cli, a, cli_arg_str(a, "PUBFILE"), "entity.enroll");
 }
 
-/* entity list: a row per entity, named in the first of en, fr, ar. */
+/* entity list: a row per entity, named in the language of the texts
+   (cli_lang_text). */
 static void
 s_view_entities(const msgpack_object *body)
 {
-    static const char *const headers[] = {"ID", "ROLE", "STATE", "ENROLLED", "NAME"};
+    static const char *const headers[] = {N_("ID"), N_("ROLE"), N_("STATE"),
+                                          N_("ENROLLED"), N_("NAME")};
     const msgpack_object *list = nmirf_mp_get(body, "entities");
     cli_table_t *table = cli_table_new(headers, 5);
     if (!table)
@@ -147,11 +153,11 @@ s_view_entities(const msgpack_object *body)
         for (uint32_t i = 0; i < list->via.array.size; i++) {
             const msgpack_object *e = &list->via.array.ptr[i];
             char when[32];
-            char *name = cli_mp_text(cli_mp_any_lang(nmirf_mp_get(e, "names")));
+            char *name = cli_mp_text(cli_lang_text(nmirf_mp_get(e, "names")));
             cli_table_row(table);
             cli_table_cell_field(table, e, "id");
-            cli_table_cell_field(table, e, "role");
-            cli_table_cell_field(table, e, "state");
+            cli_cell_role(table, e, "role");
+            cli_cell_entity_state(table, e, "state");
             cli_table_cell(table,
                            cli_time_text(cli_mp_uint(e, "enrolled", 0), false, when));
             cli_table_cell(table, name);
@@ -208,7 +214,7 @@ static const cli_opt_spec_t s_enroll_args[] = {
 /* Checked after PUBFILE and --role's presence (late_checks), as always. */
 static const cli_opt_spec_t s_enroll_opts[] = {
     {CLI_OPT("role", 'r', "ROLE", CLI_ENUM, NULL, "the entity's role"), .field = "role",
-     .missing = "--role is required (coordinator, ministry or observer)"},
+     .missing = N_("--role is required (coordinator, ministry or observer)")},
     {CLI_OPT("name-fr", 0, "S", CLI_TEXT, NULL, "the entity's name in French"),
      .field = "names"},
     {CLI_OPT("name-ar", 0, "S", CLI_TEXT, NULL, "the entity's name in Arabic"),

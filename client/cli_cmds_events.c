@@ -108,13 +108,13 @@ s_decode_item(cli_t *cli, const msgpack_object *item)
 {
     char why[256] = "";
     if (item->type != MSGPACK_OBJECT_BIN) {
-        fprintf(stderr, "nmirf: %s: an event is not a bin; skipped\n", cli->cmd);
+        fprintf(stderr, _("nmirf: %s: an event is not a bin; skipped\n"), cli->cmd);
         return NULL;
     }
     nmirf_event_t *ev = nmirf_event_decode((const uint8_t *)item->via.bin.ptr,
                                            item->via.bin.size, why, sizeof why);
     if (!ev)
-        fprintf(stderr, "nmirf: %s: unreadable event skipped: %s\n", cli->cmd, why);
+        fprintf(stderr, _("nmirf: %s: unreadable event skipped: %s\n"), cli->cmd, why);
     return ev;
 }
 
@@ -123,8 +123,8 @@ s_decode_item(cli_t *cli, const msgpack_object *item)
 static int
 s_list(cli_t *cli, uint64_t since, uint64_t limit, bool has_limit)
 {
-    static const char *const headers[] = {"SEQ",     "TIME",   "KIND",
-                                          "SUBJECT", "AUTHOR", "ENTITIES"};
+    static const char *const headers[] = {N_("SEQ"),     N_("TIME"),   N_("KIND"),
+                                          N_("SUBJECT"), N_("AUTHOR"), N_("ENTITIES")};
     int rc;
     nmirf_reply_t *reply = s_fetch(cli, since, limit, has_limit, &rc);
     if (!reply)
@@ -175,7 +175,7 @@ s_list(cli_t *cli, uint64_t since, uint64_t limit, bool has_limit)
         cli_table_print(table);
         cli_table_destroy(&table);
         if (last > last_seen)
-            printf("(more events up to %llu: nmirf events --since %llu)\n",
+            printf(_("(more events up to %llu: nmirf events --since %llu)\n"),
                    (unsigned long long)last, (unsigned long long)last_seen);
     }
     nmirf_reply_destroy(&reply);
@@ -246,7 +246,7 @@ s_on_message(follow_t *f, zmsg_t *msg)
     nmirf_event_t *ev =
         nmirf_event_decode(zframe_data(body), zframe_size(body), why, sizeof why);
     if (!ev) {
-        fprintf(stderr, "nmirf: %s: unreadable event skipped: %s\n", f->cli->cmd, why);
+        fprintf(stderr, _("nmirf: %s: unreadable event skipped: %s\n"), f->cli->cmd, why);
         return;
     }
     if (ev->seq == f->last + 1) {
@@ -269,7 +269,7 @@ s_follow_send(cli_t *cli, zsock_t *d, const char *op, uint8_t id[NMIRF_ID_LEN], 
     nmirf_random_id(id, NMIRF_ID_LEN);
     if (nmirf_request_encode(op, id, cli->key.entity, nmirf_now_ms(), &body, 1,
                              cli->key.sign_sk, &env, &env_len, sig)) {
-        snprintf(why, whylen, "cannot encode %s", op);
+        snprintf(why, whylen, _("cannot encode %s"), op);
         return -1;
     }
     int rc = zmq_send(zsock_resolve(d), env, env_len, ZMQ_SNDMORE) < 0 ||
@@ -278,7 +278,7 @@ s_follow_send(cli_t *cli, zsock_t *d, const char *op, uint8_t id[NMIRF_ID_LEN], 
                  : 0;
     free(env);
     if (rc)
-        snprintf(why, whylen, "cannot send %s: %s", op, zmq_strerror(zmq_errno()));
+        snprintf(why, whylen, _("cannot send %s: %s"), op, zmq_strerror(zmq_errno()));
     return rc;
 }
 
@@ -321,20 +321,20 @@ s_follow_subscribe(follow_t *f, zsock_t *d)
     uint8_t id[NMIRF_ID_LEN];
     char why[256];
     if (s_follow_send(f->cli, d, "subscribe", id, why, sizeof why)) {
-        fprintf(stderr, "nmirf: %s: %s\n", f->cli->cmd, why);
+        fprintf(stderr, _("nmirf: %s: %s\n"), f->cli->cmd, why);
         return CLI_EXIT_NO_REPLY;
     }
     nmirf_reply_t *r = s_follow_reply(f, d, id);
     if (!r) {
         if (cli_follow_stopped())
             return 0;
-        fprintf(stderr, "nmirf: %s: no reply to subscribe within %d ms\n", f->cli->cmd,
+        fprintf(stderr, _("nmirf: %s: no reply to subscribe within %d ms\n"), f->cli->cmd,
                 f->cli->timeout_ms);
         return CLI_EXIT_NO_REPLY;
     }
     int rc = 0;
     if (!r->ok) {
-        fprintf(stderr, "nmirf: %s: subscribe refused: %s: %s\n", f->cli->cmd,
+        fprintf(stderr, _("nmirf: %s: subscribe refused: %s: %s\n"), f->cli->cmd,
                 r->code_name, r->message);
         rc = CLI_EXIT_REFUSED;
     }
@@ -359,7 +359,7 @@ s_follow(cli_t *cli, uint64_t since, bool has_since)
     if (d && nmirf_client_curve(d, &cli->key, cli->server_key) != 0)
         zsock_destroy(&d);
     if (!d) {
-        fprintf(stderr, "nmirf: %s: cannot make a socket\n", cli->cmd);
+        fprintf(stderr, _("nmirf: %s: cannot make a socket\n"), cli->cmd);
         return CLI_EXIT_NO_REPLY;
     }
     zsock_set_linger(d, 0);
@@ -367,7 +367,7 @@ s_follow(cli_t *cli, uint64_t since, bool has_since)
     zsock_set_rcvhwm(d, 100000);
     if (zsock_connect(d, "%s", cli->broker) != 0) {
         zsock_destroy(&d);
-        fprintf(stderr, "nmirf: %s: cannot connect to %s\n", cli->cmd, cli->broker);
+        fprintf(stderr, _("nmirf: %s: cannot connect to %s\n"), cli->cmd, cli->broker);
         return CLI_EXIT_NO_REPLY;
     }
     cli_follow_signals(); /* after the socket, see cli.h */
@@ -406,7 +406,7 @@ s_follow(cli_t *cli, uint64_t since, bool has_since)
         int w = cli_follow_wait(d, POLL_MS, &rc);
         if (w < 0) {
             if (rc == CLI_EXIT_NO_REPLY) /* the poll failed */
-                fprintf(stderr, "nmirf: %s: %s\n", cli->cmd, zmq_strerror(errno));
+                fprintf(stderr, _("nmirf: %s: %s\n"), cli->cmd, zmq_strerror(errno));
             break;
         }
         if (w == 0)
@@ -426,7 +426,7 @@ s_follow(cli_t *cli, uint64_t since, bool has_since)
             if (r && r->has_id && memcmp(r->id, ping_id, NMIRF_ID_LEN) == 0) {
                 ping_out = false;
                 if (!r->ok) {
-                    fprintf(stderr, "nmirf: %s: refused: %s: %s\n", cli->cmd,
+                    fprintf(stderr, _("nmirf: %s: refused: %s: %s\n"), cli->cmd,
                             r->code_name, r->message);
                     rc = CLI_EXIT_REFUSED;
                     nmirf_reply_destroy(&r);

@@ -51,7 +51,7 @@ s_kv_points(const char *label, const msgpack_object *points)
             snprintf(line, sizeof line, "%s  %s  (report %s)", d, v, r);
         else
             snprintf(line, sizeof line, "%s  %s", d, v);
-        cli_kv(i == 0 ? label : "", line);
+        cli_kv(i == 0 ? label : NULL, line);
         free(d);
         free(v);
         free(r);
@@ -91,7 +91,7 @@ s_view_body(const msgpack_object *body)
     s_view_measure(nmirf_mp_get(body, "measure"));
     const msgpack_object *ch = nmirf_mp_get(body, "changed");
     if (ch && ch->type == MSGPACK_OBJECT_BOOLEAN && !ch->via.boolean)
-        printf("(unchanged)\n");
+        printf(_("(unchanged)\n"));
 }
 
 /* measure show: the measure, then the reports that name it. */
@@ -199,8 +199,8 @@ s_update(cli_t *cli, const cli_args_t *a)
 static void
 s_view_list(const msgpack_object *body)
 {
-    static const char *const headers[] = {"ID",     "RECS",     "TITLE",
-                                          "TARGET", "PROGRESS", "AUTHOR"};
+    static const char *const headers[] = {N_("ID"),     N_("RECS"),     N_("TITLE"),
+                                          N_("TARGET"), N_("PROGRESS"), N_("AUTHOR")};
     cli_table_t *table = cli_table_new(headers, 6);
     if (!table)
         return;
@@ -237,7 +237,7 @@ s_view_list(const msgpack_object *body)
     cli_table_destroy(&table);
     uint64_t total = cli_mp_uint(body, "total", 0);
     if (ms && ms->type == MSGPACK_OBJECT_ARRAY && total > ms->via.array.size)
-        printf("(%u of %llu shown)\n", ms->via.array.size, (unsigned long long)total);
+        printf(_("(%u of %llu shown)\n"), ms->via.array.size, (unsigned long long)total);
 }
 
 /* measure list [--rec ID] [--limit N] */
@@ -286,7 +286,8 @@ s_show(cli_t *cli, const cli_args_t *a)
     }
 
 static const cli_opt_spec_t s_add_opts[] = {
-    MEASURE_OPTS("--rec is required (repeat it for several)", "--title is required"),
+    MEASURE_OPTS(N_("--rec is required (repeat it for several)"),
+                 N_("--title is required")),
     {0},
 };
 static const cli_opt_spec_t s_update_opts[] = {

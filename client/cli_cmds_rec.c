@@ -57,17 +57,17 @@ s_import_send(const msgpack_sbuffer *body, size_t count, void *arg)
     if (rc) {
         if (totals->requests > 0 || total > count)
             fprintf(stderr,
-                    "nmirf: %s: stopped at recommendations %zu to %zu of %zu; the %zu "
-                    "before them were imported (%llu added, %llu updated, "
-                    "%llu unchanged)\n",
+                    _("nmirf: %s: stopped at recommendations %zu to %zu of %zu; the %zu "
+                      "before them were imported (%llu added, %llu updated, "
+                      "%llu unchanged)\n"),
                     cli->cmd, totals->sent + 1, totals->sent + count, total, totals->sent,
                     (unsigned long long)totals->added,
                     (unsigned long long)totals->updated,
                     (unsigned long long)totals->unchanged);
         if (totals->requests > 0)
             fprintf(stderr,
-                    "nmirf: %s: those stay imported; running the same import "
-                    "again is safe (they count as unchanged)\n",
+                    _("nmirf: %s: those stay imported; running the same import "
+                      "again is safe (they count as unchanged)\n"),
                     cli->cmd);
         return rc;
     }
@@ -87,7 +87,7 @@ s_report_bad(const char *path, const nmirf_recreader_t *rd, const nmirf_recrow_t
              const char *prefix)
 {
     if (nmirf_recreader_by_item(rd))
-        fprintf(stderr, "%s%s: recommendation %zu: %s\n", prefix, path, row->line,
+        fprintf(stderr, _("%s%s: recommendation %zu: %s\n"), prefix, path, row->line,
                 row->why);
     else
         fprintf(stderr, "%s%s:%zu: %s\n", prefix, path, row->line, row->why);
@@ -132,8 +132,8 @@ s_import(cli_t *cli, const cli_args_t *a)
     }
     if (bad > 0 && !skip_bad) {
         fprintf(stderr,
-                "nmirf: %s: %zu of %zu recommendations in %s are bad; nothing imported "
-                "(--skip-bad imports the others)\n",
+                _("nmirf: %s: %zu of %zu recommendations in %s are bad; nothing imported "
+                  "(--skip-bad imports the others)\n"),
                 cli->cmd, bad, count, path);
         nmirf_recreader_destroy(&rd);
         return CLI_EXIT_REFUSED;
@@ -188,12 +188,12 @@ s_import(cli_t *cli, const cli_args_t *a)
         fputc('\n', stdout);
         json_decref(out);
     } else {
-        printf("imported %zu recommendations from %s (%s): %llu added, %llu updated, "
-               "%llu unchanged",
+        printf(_("imported %zu recommendations from %s (%s): %llu added, %llu updated, "
+                 "%llu unchanged"),
                total, path, fmt, (unsigned long long)totals.added,
                (unsigned long long)totals.updated, (unsigned long long)totals.unchanged);
         if (bad)
-            printf("; %zu bad rows skipped", bad);
+            printf(_("; %zu bad rows skipped"), bad);
         printf("\n");
     }
     return CLI_EXIT_OK;
@@ -295,11 +295,11 @@ s_export(cli_t *cli, const cli_args_t *a)
     else {
         if (lossy)
             fprintf(stderr,
-                    "nmirf: %s: %zu list items held line breaks, written as spaces: "
-                    "this CSV will not import back exactly (JSON would)\n",
+                    _("nmirf: %s: %zu list items held line breaks, written as spaces: "
+                      "this CSV will not import back exactly (JSON would)\n"),
                     cli->cmd, lossy);
         if (out_path)
-            fprintf(stderr, "exported %zu recommendations to %s (%s)\n",
+            fprintf(stderr, _("exported %zu recommendations to %s (%s)\n"),
                     json_array_size(recs), out_path, format);
     }
     free(tmp);
@@ -309,17 +309,21 @@ s_export(cli_t *cli, const cli_args_t *a)
     return rc;
 }
 
-/* rec list: a row per summary, and a note when the limit cut the list. */
+/* rec list: a row per summary, and a note when the limit cut the list.
+   texts, when not NULL, holds each row's text in the reader's language
+   (NULL where the summary's will do). */
 static void
-s_view_list(const msgpack_object *body)
+s_view_list(const msgpack_object *body, char **texts)
 {
-    static const char *const headers[] = {"ID",   "MECH",     "SYMBOL", "PARA",
-                                          "LEAD", "DEADLINE", "STATUS", "TEXT"};
+    static const char *const headers[] = {N_("ID"),     N_("MECH"), N_("SYMBOL"),
+                                          N_("PARA"),   N_("LEAD"), N_("DEADLINE"),
+                                          N_("STATUS"), N_("TEXT")};
     const msgpack_object *recs = nmirf_mp_get(body, "recs");
     cli_table_t *table = cli_table_new(headers, 8);
     if (!table)
         return;
-    cli_table_limit(table, 0, 32, false);
+    /* Ids whole, since they are copied into other commands; only the
+       text, last, is cut to fit. */
     cli_table_limit(table, 2, 24, false);
     cli_table_limit(table, 7, 60, true);
     size_t shown = 0;
@@ -333,35 +337,108 @@ s_view_list(const msgpack_object *body)
             cli_table_cell_field(table, r, "paragraph");
             cli_table_cell_field(table, r, "lead");
             cli_table_cell_field(table, r, "deadline");
-            cli_table_cell_field(table, r, "status");
-            cli_table_cell_field(table, r, "text");
+            cli_cell_status(table, r, "status");
+            if (texts && texts[i])
+                cli_table_cell(table, texts[i]);
+            else
+                cli_table_cell_field(table, r, "text");
             shown++;
         }
     cli_table_print(table);
     cli_table_destroy(&table);
     uint64_t total = cli_mp_uint(body, "total", shown);
     if (total > shown)
-        printf("(%zu of %llu shown; use --limit or a filter)\n", shown,
+        printf(_("(%zu of %llu shown; use --limit or a filter)\n"), shown,
                (unsigned long long)total);
 }
 
-/* rec list [--mechanism M] [--entity ID] [--status S] [--text T] [--limit N] */
+/* The text of recommendation id in the reader's language (cli_lang_text),
+   read with rec.show; NULL if it cannot be read, *rc saying why (0, or
+   an exit status). Caller frees. */
+static char *
+s_text_in_lang(cli_t *cli, const msgpack_object *id, int *rc)
+{
+    msgpack_sbuffer body;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_str(&pk, "id");
+    msgpack_pack_object(&pk, *id);
+    nmirf_reply_t *reply = NULL;
+    char *text = NULL;
+    /* Quietly: a row that cannot be read keeps the summary's text. */
+    if ((*rc = cli_call_quiet(cli, "rec.show", &body, &reply)) == 0) {
+        const msgpack_object *rec = nmirf_mp_get(&reply->body, "rec");
+        const msgpack_object *t = cli_lang_text(nmirf_mp_get(rec, "text"));
+        text = t ? cli_mp_text(t) : NULL;
+        nmirf_reply_destroy(&reply);
+    }
+    msgpack_sbuffer_destroy(&body);
+    return text;
+}
+
+/* rec list [--mechanism M] [--entity ID] [--status S] [--text T] [--limit N]
+   [--lang L]. A summary's text is the broker's first of en, fr, ar: a
+   reader of another language gets each row's text from rec.show, a
+   request a row (bounded by --limit). --json prints the reply as is. */
 static int
 s_list(cli_t *cli, const cli_args_t *a)
 {
-    return cli_args_call_show(cli, a, "rec.list", s_view_list);
+    if (cli_arg_has(a, "lang"))
+        cli_set_lang(cli_arg_str(a, "lang"));
+    msgpack_sbuffer body;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    cli_args_pack(a, &pk, 0);
+    nmirf_reply_t *reply;
+    int rc = cli_call(cli, "rec.list", &body, &reply);
+    msgpack_sbuffer_destroy(&body);
+    if (rc)
+        return rc;
+    if (cli->json) {
+        rc = cli_print_json(&reply->body, false);
+        nmirf_reply_destroy(&reply);
+        return rc;
+    }
+    const msgpack_object *recs = nmirf_mp_get(&reply->body, "recs");
+    uint32_t n = recs && recs->type == MSGPACK_OBJECT_ARRAY ? recs->via.array.size : 0;
+    char **texts = NULL;
+    int brc = 0;
+    if (strcmp(cli_lang(), "en") != 0 && n > 0 && (texts = calloc(n, sizeof *texts)))
+        for (uint32_t i = 0; i < n && brc != CLI_EXIT_NO_REPLY; i++) {
+            /* A broker gone silent is not asked again for each row. */
+            const msgpack_object *id = nmirf_mp_get(&recs->via.array.ptr[i], "id");
+            if (id && id->type == MSGPACK_OBJECT_STR)
+                texts[i] = s_text_in_lang(cli, id, &brc);
+        }
+    s_view_list(&reply->body, texts);
+    for (uint32_t i = 0; texts && i < n; i++)
+        free(texts[i]);
+    free(texts);
+    nmirf_reply_destroy(&reply);
+    return CLI_EXIT_OK;
 }
 
-/* The texts of a recommendation in every language it has. */
+/* The texts of a recommendation in every language it has, the one the
+   reader reads (cli_lang_text) first. */
 static void
-s_view_texts(const char *what, const msgpack_object *texts)
+s_view_texts(const msgpack_object *texts)
 {
+    const msgpack_object *first = cli_lang_text(texts);
     const char *const *langs = nmirf_langs.names;
-    for (size_t i = 0; i < (size_t)nmirf_langs.count; i++) {
-        char label[32];
-        snprintf(label, sizeof label, "%s (%s)", what, langs[i]);
-        cli_kv_field(label, texts, langs[i]);
-    }
+    for (size_t pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < (size_t)nmirf_langs.count; i++) {
+            const msgpack_object *t = nmirf_mp_get(texts, langs[i]);
+            if (!t || (pass == 0) != (t == first))
+                continue;
+            char label[64];
+            snprintf(label, sizeof label, _("text (%s)"), langs[i]);
+            char *text = cli_mp_text(t);
+            cli_kv(label, text);
+            free(text);
+        }
 }
 
 /* rec show: the recommendation, its assignment, its reports. */
@@ -383,13 +460,13 @@ s_view_show(const msgpack_object *body)
     cli_kv_field("themes", rec, "themes");
     cli_kv_field("persons", rec, "persons");
     cli_kv_field("sdgs", rec, "sdgs");
-    cli_kv_field("response", rec, "response");
+    cli_kv_word(N_("response"), CLI_WORD_POSITION, rec, "response");
     cli_kv_field("response text", rec, "response_text");
-    cli_kv_field("status", body, "status");
+    cli_kv_word(N_("status"), CLI_WORD_STATUS, body, "status");
     cli_kv("updated", cli_time_text(cli_mp_uint(rec, "updated", 0), true, when));
-    s_view_texts("text", nmirf_mp_get(rec, "text"));
+    s_view_texts(nmirf_mp_get(rec, "text"));
 
-    printf("\nassignment\n");
+    printf(_("\nassignment\n"));
     if (assignment && assignment->type == MSGPACK_OBJECT_MAP) {
         cli_kv_field("  lead", assignment, "lead");
         cli_kv_field("  contributors", assignment, "contributors");
@@ -398,20 +475,22 @@ s_view_show(const msgpack_object *body)
         cli_kv("  assigned",
                cli_time_text(cli_mp_uint(assignment, "assigned", 0), true, when));
     } else {
-        printf("  (not assigned)\n");
+        printf(_("  (not assigned)\n"));
     }
 
-    printf("\nreports\n");
+    printf(_("\nreports\n"));
     if (reports && reports->type == MSGPACK_OBJECT_ARRAY && reports->via.array.size > 0)
         cli_print_reports(reports);
     else
-        printf("  (none)\n");
+        printf(_("  (none)\n"));
 }
 
-/* rec show ID */
+/* rec show ID [--lang L] */
 static int
 s_show(cli_t *cli, const cli_args_t *a)
 {
+    if (cli_arg_has(a, "lang"))
+        cli_set_lang(cli_arg_str(a, "lang"));
     return cli_args_call_show(cli, a, "rec.show", s_view_show);
 }
 
@@ -428,6 +507,16 @@ s_assign(cli_t *cli, const cli_args_t *a)
 {
     return cli_args_call_show(cli, a, "rec.assign", s_view_assignment_body);
 }
+
+/* --lang of list and show: the language of the texts shown. */
+#define CLI_LANG_OPT                                                                     \
+    {                                                                                    \
+        CLI_OPT("lang", 'L', "L", CLI_ENUM, NULL,                                        \
+                "the language of the texts shown (default: that of\n"                    \
+                "LC_MESSAGES, else en; a text missing in L is shown\n"                   \
+                "in French, else English)"),                                             \
+            .set = &nmirf_langs                                                          \
+    }
 
 static const nmirf_valueset_t s_formats_in = CLI_SET("format", "json", "csv", "uhri");
 static const nmirf_valueset_t s_formats_out = CLI_SET("format", "json", "csv");
@@ -469,6 +558,12 @@ static const cli_opt_spec_t s_list_opts[] = {
     {CLI_OPT("text", 'T', "T", CLI_TEXT, "text",
              "a case-sensitive substring of any language's text")},
     {CLI_OPT("limit", 'n', "N", CLI_UINT, "limit", "at most N rows (default 1000)")},
+    CLI_LANG_OPT,
+    {0},
+};
+
+static const cli_opt_spec_t s_show_opts[] = {
+    CLI_LANG_OPT,
     {0},
 };
 
@@ -483,7 +578,7 @@ static const cli_opt_spec_t s_assign_args[] = {
 };
 static const cli_opt_spec_t s_assign_opts[] = {
     {CLI_OPT("lead", 'l', "ID", CLI_ENTITY, "lead", "the ministry answerable for it"),
-     .missing = "--lead is required"},
+     .missing = N_("--lead is required")},
     {CLI_OPT("contributor", 'c', "ID", CLI_ENTITY, "contributors",
              "a ministry that helps (repeat the flag)"),
      .flags = CLI_REPEAT, .max_times = NMIRF_LIST_MAX},
@@ -500,7 +595,7 @@ const cli_cmd_spec_t cli_rec_cmds[] = {
      .fields = &nmirf_fields_rec_list},
     {CLI_CMD("rec list", "rec", s_list), .opts = s_list_opts,
      .fields = &nmirf_fields_rec_list},
-    {CLI_CMD("rec show", "rec", s_show), .args = s_id_args},
+    {CLI_CMD("rec show", "rec", s_show), .args = s_id_args, .opts = s_show_opts},
     {CLI_CMD("rec assign", "rec", s_assign), .args = s_assign_args, .opts = s_assign_opts,
      .fields = &nmirf_fields_rec_assign},
     {0},

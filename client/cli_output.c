@@ -291,7 +291,7 @@ cli_print_json(const msgpack_object *obj, bool compact)
     msgpack_object nil = {.type = MSGPACK_OBJECT_NIL};
     json_t *json = nmirf_json_from_mp(obj ? obj : &nil);
     if (!json) {
-        fprintf(stderr, "nmirf: cannot convert the reply to JSON\n");
+        fprintf(stderr, _("nmirf: cannot convert the reply to JSON\n"));
         return CLI_EXIT_LOCAL;
     }
     /* Texts stay UTF-8: escaping Arabic as \uXXXX would make the output
@@ -302,7 +302,7 @@ cli_print_json(const msgpack_object *obj, bool compact)
     if (compact)
         fflush(stdout);
     if (rc != 0 || ferror(stdout)) {
-        fprintf(stderr, "nmirf: cannot write to stdout\n");
+        fprintf(stderr, _("nmirf: cannot write to stdout\n"));
         return CLI_EXIT_LOCAL;
     }
     return CLI_EXIT_OK;
@@ -316,7 +316,12 @@ cli_kv(const char *label, const char *value)
     char *text = cli_safe_text(value);
     if (!text)
         return;
-    printf("%-*s  ", KV_LABEL_WIDTH, label);
+    /* Labels are translated here (marked by xgettext's keywords cli_kv:1
+       and cli_kv_field:1) and padded in columns, not bytes. */
+    label = label ? cli_tr(label) : ""; /* NULL: a value's further lines */
+    size_t width = cli_utf8_width(label);
+    printf("%s%*s  ", label, (int)(width < KV_LABEL_WIDTH ? KV_LABEL_WIDTH - width : 0),
+           "");
     for (char *line = text;;) {
         char *nl = strchr(line, '\n');
         if (nl)
@@ -369,7 +374,7 @@ cli_table_new(const char *const *headers, size_t ncols)
         return NULL;
     }
     for (size_t c = 0; c < ncols; c++)
-        self->headers[c] = strdup(headers[c]);
+        self->headers[c] = strdup(cli_tr(headers[c]));
     return self;
 }
 
@@ -450,6 +455,59 @@ cli_table_cell_field(cli_table_t *self, const msgpack_object *obj, const char *k
     char *text = cli_mp_field(obj, key);
     cli_table_cell(self, text);
     free(text);
+}
+
+void
+cli_table_cell_mp(cli_table_t *self, const msgpack_object *obj)
+{
+    char *text = cli_mp_text(obj);
+    cli_table_cell(self, text);
+    free(text);
+}
+
+/* Adds the value of obj's key as a word of kind. */
+static void
+s_cell_word(cli_table_t *self, cli_word_t kind, const msgpack_object *obj,
+            const char *key)
+{
+    char *value = cli_mp_field(obj, key);
+    char buf[256];
+    cli_table_cell(self, value ? cli_word(kind, value, buf, sizeof buf) : NULL);
+    free(value);
+}
+
+void
+cli_cell_status(cli_table_t *self, const msgpack_object *obj, const char *key)
+{
+    s_cell_word(self, CLI_WORD_STATUS, obj, key);
+}
+
+void
+cli_cell_role(cli_table_t *self, const msgpack_object *obj, const char *key)
+{
+    s_cell_word(self, CLI_WORD_ROLE, obj, key);
+}
+
+void
+cli_cell_report_state(cli_table_t *self, const msgpack_object *obj, const char *key)
+{
+    s_cell_word(self, CLI_WORD_REPORT_STATE, obj, key);
+}
+
+void
+cli_cell_entity_state(cli_table_t *self, const msgpack_object *obj, const char *key)
+{
+    s_cell_word(self, CLI_WORD_ENTITY_STATE, obj, key);
+}
+
+void
+cli_kv_word(const char *label, cli_word_t kind, const msgpack_object *obj,
+            const char *key)
+{
+    char *value = cli_mp_field(obj, key);
+    char buf[256];
+    cli_kv(label, value ? cli_word(kind, value, buf, sizeof buf) : NULL);
+    free(value);
 }
 
 /* Width of the terminal on stdout, 0 if stdout is not one. */

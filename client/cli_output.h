@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cli_i18n.h"
+
 /* --- cli_output.c ----------------------------------------------------- */
 
 /* Display columns of UTF-8 text (combining marks 0, East Asian wide 2). */
@@ -48,8 +50,9 @@ const char *cli_time_text(uint64_t ms, bool longform, char buf[32]);
    Returns 0, or CLI_EXIT_LOCAL if stdout failed. */
 int cli_print_json(const msgpack_object *obj, bool compact);
 
-/* A label/value line of a record view; a multi-line value continues under
-   the value column. An empty or NULL value prints nothing. */
+/* A label/value line of a record view, the label translated (cli_tr); a
+   multi-line value continues under the value column; a NULL label is an
+   empty one. An empty or NULL value prints nothing. */
 void cli_kv(const char *label, const char *value);
 
 /* cli_kv of cli_mp_field(obj, key). */
@@ -58,7 +61,8 @@ void cli_kv_field(const char *label, const msgpack_object *obj, const char *key)
 /* A text table: rows of cells, aligned on display width. */
 typedef struct _cli_table_t cli_table_t;
 
-/* A table with ncols columns named by headers (copied). */
+/* A table with ncols columns named by headers (translated with cli_tr,
+   so mark them N_(), and copied). */
 cli_table_t *cli_table_new(const char *const *headers, size_t ncols);
 void cli_table_destroy(cli_table_t **self_p);
 
@@ -79,6 +83,20 @@ void cli_table_cellf(cli_table_t *self, const char *fmt, ...)
 
 /* Adds cli_mp_field(obj, key) as the next cell. */
 void cli_table_cell_field(cli_table_t *self, const msgpack_object *obj, const char *key);
+
+/* Adds the text of a msgpack scalar as the next cell. */
+void cli_table_cell_mp(cli_table_t *self, const msgpack_object *obj);
+
+/* Adds the stored value of obj's key as the reader reads it (cli_word):
+   a status, a role. */
+void cli_cell_status(cli_table_t *self, const msgpack_object *obj, const char *key);
+void cli_cell_role(cli_table_t *self, const msgpack_object *obj, const char *key);
+void cli_cell_report_state(cli_table_t *self, const msgpack_object *obj, const char *key);
+void cli_cell_entity_state(cli_table_t *self, const msgpack_object *obj, const char *key);
+
+/* cli_kv_field of a stored value as the reader reads it (cli_word). */
+void cli_kv_word(const char *label, cli_word_t kind, const msgpack_object *obj,
+                 const char *key);
 
 /* Prints the header and the rows on stdout. */
 void cli_table_print(const cli_table_t *self);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_output.h"
 #include "nmirf_mp.h"
 #include "unit.h"
 
@@ -223,7 +224,7 @@ s_parse(cli_t *cli, const cli_cmd_spec_t *spec, int argc, char **argv, cli_args_
     }
     for (size_t i = 0; i < nopts; i++)
         if (opts[i].missing && a->opt[i].n == 0)
-            return cli_usage(cli, "%s", opts[i].missing);
+            return cli_usage(cli, "%s", cli_tr(opts[i].missing));
     if (spec->late_checks)
         for (size_t i = 0; i < nopts; i++) {
             assert(!(opts[i].flags & CLI_REPEAT));
@@ -610,10 +611,12 @@ s_entries(const cli_cmd_spec_t *spec, bool man, const char *prefix, bool wrap, F
                 s_roff(out, path);
                 fputc('\n', out);
             } else {
-                fprintf(out, "%*s%snmirf %s%s%s", first ? 0 : (int)strlen(prefix), "",
+                /* prefix may be translated: columns, not bytes. */
+                size_t pw = cli_utf8_width(prefix);
+                fprintf(out, "%*s%snmirf %s%s%s", first ? 0 : (int)pw, "",
                         first ? prefix : "", spec->global ? spec->global : "",
                         spec->global ? " " : "", path);
-                w.col = strlen(prefix) + strlen("nmirf ") + strlen(path) +
+                w.col = pw + strlen("nmirf ") + strlen(path) +
                         (spec->global ? strlen(spec->global) + 1 : 0);
                 w.indent = w.col + 1;
             }
@@ -678,7 +681,7 @@ cli_spec_options(const cli_cmd_spec_t *spec, FILE *out)
             snprintf(left, sizeof left, "      --%s%s%s", o->name, o->arg ? " " : "",
                      o->arg ? o->arg : "");
         fputs(left, out);
-        s_help_text(out, o->help ? o->help : "", strlen(left));
+        s_help_text(out, o->help ? cli_tr(o->help) : "", strlen(left));
         if (o->kind != CLI_ENUM || (o->flags & CLI_SET_IN_HELP))
             continue;
         /* The values come from the set the check uses: they cannot drift. */

@@ -39,14 +39,14 @@ cli_view_entity(const msgpack_object *entity)
 {
     const msgpack_object *names = nmirf_mp_get(entity, "names");
     cli_kv_field("id", entity, "id");
-    cli_kv_field("role", entity, "role");
-    cli_kv_field("state", entity, "state");
+    cli_kv_word(N_("role"), CLI_WORD_ROLE, entity, "role");
+    cli_kv_word(N_("state"), CLI_WORD_ENTITY_STATE, entity, "state");
     cli_kv_field("name (fr)", names, "fr");
     cli_kv_field("name (ar)", names, "ar");
     cli_kv_field("name (en)", names, "en");
     cli_kv_field("sign key", entity, "sign_key");
-    s_kv_z85("curve key", nmirf_mp_get(entity, "curve_key"));
-    s_kv_time("enrolled", entity, "enrolled");
+    s_kv_z85(N_("curve key"), nmirf_mp_get(entity, "curve_key"));
+    s_kv_time(N_("enrolled"), entity, "enrolled");
 }
 
 void
@@ -67,8 +67,8 @@ cli_view_report(const msgpack_object *report)
     cli_kv_field("rec", report, "rec");
     cli_kv_field("entity", report, "entity");
     cli_kv_field("by", report, "by");
-    cli_kv_field("status", report, "status");
-    cli_kv_field("state", report, "state");
+    cli_kv_word(N_("status"), CLI_WORD_STATUS, report, "status");
+    cli_kv_word(N_("state"), CLI_WORD_REPORT_STATE, report, "state");
     cli_kv_field("date", report, "date");
     cli_kv_field("narrative", report, "narrative");
     cli_kv_field("measure", report, "measure");
@@ -77,12 +77,12 @@ cli_view_report(const msgpack_object *report)
     if (evidence && evidence->type == MSGPACK_OBJECT_ARRAY)
         for (uint32_t i = 0; i < evidence->via.array.size; i++) {
             char *url = cli_mp_text(&evidence->via.array.ptr[i]);
-            cli_kv(i == 0 ? "evidence" : "", url);
+            cli_kv(i == 0 ? N_("evidence") : NULL, url);
             free(url);
         }
     cli_kv_field("reason", report, "reason");
-    s_kv_time("submitted", report, "submitted");
-    s_kv_time("decided", report, "decided");
+    s_kv_time(N_("submitted"), report, "submitted");
+    s_kv_time(N_("decided"), report, "decided");
 }
 
 /* True if a report of the list names who wrote it. */
@@ -102,16 +102,17 @@ cli_print_reports(const msgpack_object *reports)
 {
     /* BY only when a report has one: a list of reports without it prints
        as it did before reports named who wrote them. */
-    static const char *const headers[] = {"ID",   "REC",    "ENTITY", "BY",
-                                          "DATE", "STATUS", "STATE",  "NARRATIVE"};
-    static const char *const headers_no_by[] = {"ID",     "REC",   "ENTITY",   "DATE",
-                                                "STATUS", "STATE", "NARRATIVE"};
+    static const char *const headers[] = {N_("ID"),    N_("REC"),      N_("ENTITY"),
+                                          N_("BY"),    N_("DATE"),     N_("STATUS"),
+                                          N_("STATE"), N_("NARRATIVE")};
+    static const char *const headers_no_by[] = {
+        N_("ID"),     N_("REC"),   N_("ENTITY"),   N_("DATE"),
+        N_("STATUS"), N_("STATE"), N_("NARRATIVE")};
     bool by = s_any_by(reports);
     size_t ncols = by ? 8 : 7;
     cli_table_t *table = cli_table_new(by ? headers : headers_no_by, ncols);
     if (!table)
         return;
-    cli_table_limit(table, 1, 32, false);
     if (by)
         cli_table_limit(table, 3, 24, false);
     cli_table_limit(table, ncols - 1, 50, true);
@@ -126,8 +127,8 @@ cli_print_reports(const msgpack_object *reports)
             if (by)
                 cli_table_cell_field(table, r, "by");
             cli_table_cell_field(table, r, "date");
-            cli_table_cell_field(table, r, "status");
-            cli_table_cell_field(table, r, "state");
+            cli_cell_status(table, r, "status");
+            cli_cell_report_state(table, r, "state");
             cli_table_cell_field(table, r, "narrative");
         }
     cli_table_print(table);

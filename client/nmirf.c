@@ -1,6 +1,8 @@
 /*  nmirf - the command line of the nmirf broker.
 
-    main() reads the global options and the environment, then hands the
+    main() sets the locale and the catalogs up (cli_i18n.h: messages in the
+    language of LANG / LC_MESSAGES, catalogs under $NMIRF_LOCALEDIR when
+    set), reads the global options and the environment, then hands the
     rest of the line to one command. Global options come before the
     command; --json is also taken after it, where people tend to type it.
 */
@@ -28,7 +30,7 @@ s_help(cli_t *cli, int argc, char **argv)
 {
     const char *topic = argc > 1 ? argv[1] : NULL;
     if (cli_help(topic, stdout) != 0) {
-        fprintf(stderr, "nmirf: help: no command '%s'\n", topic);
+        fprintf(stderr, _("nmirf: help: no command '%s'\n"), topic);
         cli_help(NULL, stderr);
         return CLI_EXIT_USAGE;
     }
@@ -64,6 +66,8 @@ main(int argc, char **argv)
     };
     uint64_t timeout;
     int c;
+
+    cli_i18n_init();
 
     /* '+' stops at the command, whose own options come after it. */
     cli_begin(&cli, NULL, "");
@@ -107,7 +111,7 @@ main(int argc, char **argv)
         }
     }
     if (optind >= argc) {
-        fprintf(stderr, "nmirf: no command given\n\n");
+        fputs(_("nmirf: no command given\n\n"), stderr);
         cli_help(NULL, stderr);
         return CLI_EXIT_USAGE;
     }
@@ -118,7 +122,7 @@ main(int argc, char **argv)
     int rc = cli_spec_dispatch(&cli, cargc, cargv);
     if (rc >= 0) {
         if (fflush(stdout) != 0 && rc == CLI_EXIT_OK) {
-            fprintf(stderr, "nmirf: cannot write to stdout\n");
+            fputs(_("nmirf: cannot write to stdout\n"), stderr);
             rc = CLI_EXIT_LOCAL;
         }
         cli_close(&cli);

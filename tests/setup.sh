@@ -23,18 +23,27 @@ packages=(
     libmicrohttpd-dev                       # nmirf-web: HTTP and TLS (GnuTLS)
     gettext                                 # msgfmt: the message catalogs
     chromium-driver python3-selenium        # nmirf-web's browser tests
+    locales                                 # localedef: the CLI's French and Arabic
 )
 
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-    exit 0
-fi
-echo "setup: installing ${missing[*]}"
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The locales the command line's tests run it in (tests/cli/cli_i18n_test.sh):
+# gettext only translates in a locale the system has. Made once; `locale -a`
+# writes them as fr_FR.utf8.
+for loc in fr_FR ar_MA; do
+    locale -a 2>/dev/null | grep -qx "$loc.utf8" && continue
+    echo "setup: making the locale $loc.UTF-8"
+    $sudo localedef -i "$loc" -f UTF-8 "$loc.UTF-8"
+done

@@ -56,6 +56,9 @@ typedef struct {
     char *body;               /* malloc'd, or NULL for none */
     size_t len;
     char *filename; /* malloc'd: sent as an attachment of this name; NULL: inline */
+    /* static: a 200 the browser may keep and revalidate (Cache-Control:
+       no-cache, ETag; 304 to an If-None-Match of it); NULL: no-store */
+    const char *etag;
 } web_response_t;
 
 /* --- the API (web_api.c) ---------------------------------------------- */

@@ -37,6 +37,7 @@ static const s_route_t s_routes[] = {
     {"POST", "/reports", true, WEB_ROLE_EDITOR, web_api_reports_post},
     {"GET", "/entities", false, WEB_ROLE_VIEWER, web_api_entities},
     {"GET", "/schema", false, WEB_ROLE_VIEWER, web_api_schema},
+    {"GET", "/vocab", false, WEB_ROLE_VIEWER, web_api_vocab},
     {"POST", "/assign", false, WEB_ROLE_COORDINATOR, web_api_assign},
     {"POST", "/import/preview", false, WEB_ROLE_COORDINATOR, web_api_import_preview},
     {"POST", "/import", false, WEB_ROLE_COORDINATOR, web_api_import},

@@ -94,6 +94,7 @@ web_api_fn web_api_reports_post, web_api_assign,
     web_api_measures_write;                        /* web_api_writes.c */
 web_api_fn web_api_import_preview, web_api_import; /* web_api_import.c */
 web_api_fn web_api_stats, web_api_report_html;     /* web_api_stats.c */
+web_api_fn web_api_vocab;                          /* web_api_vocab.c */
 
 /* Sends a write: submit op with the packed body, the request id (16
    bytes), waiting WEB_SUBMIT_WAIT_MS, and answers 200 delivered, 202

@@ -196,6 +196,36 @@ s_send_full(struct MHD_Connection *conn, unsigned status, const char *type, char
     return rc;
 }
 
+/* Queues a 200 of the API that the browser may keep (resp->etag): 304
+   without a body when the request's If-None-Match is that tag. Takes
+   body. */
+static enum MHD_Result
+s_send_tagged(struct MHD_Connection *conn, const char *type, char *body, size_t len,
+              const char *etag)
+{
+    const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-None-Match");
+    bool same = inm && !strcmp(inm, etag);
+    if (same) {
+        free(body);
+        body = NULL, len = 0;
+    }
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        len, body ? body : (char *)"",
+        body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(body);
+        return MHD_NO;
+    }
+    s_headers(resp);
+    if (type)
+        MHD_add_response_header(resp, "Content-Type", type);
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    MHD_add_response_header(resp, "ETag", etag);
+    enum MHD_Result rc = MHD_queue_response(conn, same ? 304 : 200, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
 /* Sends a JSON value (taken). */
 static enum MHD_Result
 s_send_json(struct MHD_Connection *conn, unsigned status, json_t *v, const char *cookie)
@@ -546,7 +576,7 @@ s_api(web_http_t *self, struct MHD_Connection *conn, const char *method, req_t *
                          .body = r->body,
                          .body_len = r->len};
     if (!live) {
-        if (get && !strcmp(rest, "/schema")) {
+        if (get && (!strcmp(rest, "/schema") || !strcmp(rest, "/vocab"))) {
             static const web_who_t nobody = {
                 .user = "", .role = WEB_ROLE_VIEWER, .lang = "fr"};
             req.who = &nobody;
@@ -594,6 +624,8 @@ s_api(web_http_t *self, struct MHD_Connection *conn, const char *method, req_t *
     req.who = &s.who;
 api:
     web_api_handle(self->api, &req, &resp);
+    if (resp.etag && resp.status == 200 && !resp.filename)
+        return s_send_tagged(conn, resp.content_type, resp.body, resp.len, resp.etag);
     /* s_send_full takes the body and copies the filename into a header. */
     enum MHD_Result rc =
         s_send_full(conn, resp.status ? resp.status : 500,

@@ -236,6 +236,28 @@ check(st == 200 and cat["dir"] == "ltr" and len(cat["messages"]) > 0, "/api/i18n
 st, h, data = s.req("GET", "/api/i18n/de")
 check(st == 404, "/api/i18n/de")
 
+# /api/vocab: the names of stored values (data/vocab) in the three
+# languages, without a session, revalidated by its ETag.
+st, h, data = s.req("GET", "/api/vocab")
+voc = js(data) if st == 200 else {}
+check(st == 200 and voc.get("langs") == ["fr", "ar", "en"], f"/api/vocab {st} {data[:200]!r}")
+for kind in ("statuses", "positions", "mechanisms", "report_states", "roles", "themes", "sdgs"):
+    check(isinstance(voc.get(kind), dict) and voc[kind], f"/api/vocab has {kind}")
+    for key, names in (voc.get(kind) or {}).items():
+        check(all(names.get(l) for l in ("fr", "ar", "en")), f"/api/vocab {kind} {key} in fr, ar, en")
+check(voc.get("statuses", {}).get("in_progress", {}).get("fr") == "En cours", "/api/vocab fr status")
+check(voc.get("positions", {}).get("not_applicable", {}).get("ar") == "لا ينطبق", "/api/vocab ar position")
+check(list(voc.get("sdgs", {})) == [str(g) for g in range(1, 18)], "/api/vocab the 17 goals in order")
+check(list(voc.get("statuses", {}))[0] == "not_started", "/api/vocab statuses in file order")
+etag = h.get("ETag")
+check(etag and h.get("Cache-Control") == "no-cache", f"/api/vocab cacheable: {dict(h)}")
+st, h, data = s.req("GET", "/api/vocab", headers={"If-None-Match": etag})
+check(st == 304 and data == b"" and h.get("ETag") == etag, f"/api/vocab If-None-Match: {st}")
+st, h, data = s.req("GET", "/api/vocab", headers={"If-None-Match": '"v0"'})
+check(st == 200 and js(data) == voc, "/api/vocab another tag: 200")
+st, h, data = s.req("POST", "/api/vocab", body={})
+check(st in (401, 403, 405), f"POST /api/vocab: {st}")
+
 st, h, data = s.req("GET", "/api/status")
 check(st == 401 and js(data)["code"] == "no_session", "no session: 401")
 st, h, data = s.req("GET", "/api/session", headers={"Cookie": s.cookie + "=" + "0" * 64})

@@ -87,7 +87,7 @@ def run(build):
         agents = world(c)
         mj, ms, co = agents["MJ"].url, agents["MS"].url, agents["COORD"].url
 
-        step("without a session: /api/schema and /api/i18n/LANG answer, the rest 401 no_session")
+        step("without a session: /api/schema, /api/vocab and /api/i18n/LANG answer, the rest 401 no_session")
         anon = Client(mj)
         for path in ("/api/status", "/api/mine", "/api/recs", rec_path(R_MJ), "/api/measures?rec=" + R_MJ,
                      "/api/outbox", "/api/reports", "/api/entities", "/api/stats", "/api/session"):
@@ -97,6 +97,9 @@ def run(build):
         for k in ("statuses", "mechanisms", "responses", "report_states", "limits", "fields"):
             check(k in sch, "schema has " + k, sorted(sch))
         check("in_progress" in sch["statuses"], "schema statuses", sch["statuses"])
+        voc = ok(anon.get("/api/vocab"))
+        check(voc["mechanisms"]["CAT"]["fr"] == "Comité contre la torture" and
+              voc["themes"]["Death penalty"]["ar"] == "عقوبة الإعدام", "vocab names", voc.get("mechanisms"))
         ar = ok(anon.get("/api/i18n/ar"))
         check(ar.get("dir") == "rtl" and ar.get("lang") == "ar" and ar.get("messages"), "i18n ar rtl", ar.get("dir"))
         check(ok(anon.get("/api/i18n/fr")).get("dir") == "ltr", "i18n fr ltr")
