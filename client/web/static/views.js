@@ -252,9 +252,10 @@
             const r = b.rec || {};
             const as = b.assignment;
             const themes = (r.themes || []).map((x) => h('li', { 'data-test': 'theme', text: tc('theme', x) }));
-            /* The target's number as imported, then its goal's name. */
+            /* The target's number as imported (as nmirf_vocab_label keeps
+               it: digits, letters, dots), then its goal's name. */
             const sdgs = (r.sdgs || []).map((x) => {
-                const num = String(x).trim().split(/\s/)[0];
+                const num = (/^\s*([0-9A-Za-z.]+)/.exec(String(x)) || ['', String(x)])[1];
                 const known = NM.i18n.sdgGoal(x) !== null;
                 return h('li', { 'data-test': 'sdg', 'data-sdg': x },
                          h('span', { class: 'sdg-num', text: known ? num : String(x) }),
