@@ -215,6 +215,14 @@ s_isblank(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* A byte of an SDG target's number: "16.3", "16.a", "16.10". */
+static bool
+s_is_target_char(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           c == '.';
+}
+
 static void
 s_trim(const char **key, size_t *keylen)
 {
@@ -371,7 +379,7 @@ nmirf_vocab_label(nmirf_vocab_kind_t kind, const char *key, size_t keylen,
         const char *k = key;
         size_t kl = keylen, numlen = 0;
         s_trim(&k, &kl);
-        while (numlen < kl && !s_isblank(k[numlen]))
+        while (numlen < kl && s_is_target_char(k[numlen]))
             numlen++;
         s_put(&b, k, numlen);
         s_puts(&b, " \xE2\x80\x93 "); /* U+2013 EN DASH */

@@ -62,8 +62,9 @@ const char *nmirf_vocab_find(nmirf_vocab_kind_t kind, const char *key, size_t ke
 /* What a person reads for key: its name in lang, else in French, else in
    English, else key itself copied into out. Always NUL-terminated in out
    (truncated at outlen - 1 bytes on a UTF-8 boundary); returns out. For
-   NMIRF_VOCAB_SDG the result keeps the target's number: "16.3 – Paix,
-   justice et institutions efficaces" for "16.3 Promote the rule of law". */
+   NMIRF_VOCAB_SDG the result keeps the target's number (its leading run
+   of ASCII digits, letters and dots): "16.3 – Paix, justice et
+   institutions efficaces" for "16.3 Promote the rule of law". */
 char *nmirf_vocab_label(nmirf_vocab_kind_t kind, const char *key, size_t keylen,
                         const char *lang, char *out, size_t outlen);
 

@@ -261,6 +261,10 @@ test_label(void)
               "16 \xE2\x80\x93 Peace, justice and strong institutions");
     CHECK_STR(s_label(NMIRF_VOCAB_SDG, " 4.a ", "ar"), "4.a \xE2\x80\x93 التعليم الجيد");
     CHECK_STR(s_label(NMIRF_VOCAB_SDG, "99.1 Unknown", "fr"), "99.1 Unknown");
+    CHECK_STR(s_label(NMIRF_VOCAB_SDG, "16.10\tAccess to information", "en"),
+              "16.10 \xE2\x80\x93 Peace, justice and strong institutions");
+    CHECK_STR(nmirf_vocab_label(NMIRF_VOCAB_SDG, "16.\0\0x", 6, "en", (char[64]){0}, 64),
+              "16. \xE2\x80\x93 Peace, justice and strong institutions");
     CHECK_STR(s_label(NMIRF_VOCAB_STATUS, "implemented", "ar"), "نُفِّذت");
     CHECK_STR(s_label(NMIRF_VOCAB_STATUS, "implemented", "xx"), "Mise en œuvre");
     CHECK_STR(s_label(NMIRF_VOCAB_STATUS, "implemented", NULL), "Mise en œuvre");

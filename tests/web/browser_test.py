@@ -18,6 +18,7 @@ python3-selenium or nmirf-web are absent.
 
 import json
 import os
+import re
 import sys
 import time
 import urllib.parse
@@ -191,6 +192,15 @@ class Page:
             return "(no console log: %s)" % e
 
 
+def check_vocab_status(p, vocab, lang):
+    """The recommendation page's status badge shows the status's name in
+    lang as data/vocab/statuses.tsv gives it (GET /api/vocab)."""
+    b = p.read(sel("rec_status"), "the status badge")
+    m = re.search(r'data-status="([a-z_]+)"', b["html"])
+    want = vocab["statuses"][m.group(1)][lang] if m else None
+    check(want and b["text"].strip() == want, "the status named in %s (data/vocab)" % lang, (b, want))
+
+
 def has_arabic(text):
     return any("\u0600" <= ch <= "\u06ff" for ch in text)
 
@@ -206,10 +216,11 @@ def run(build):
         agents = world(c, extra_recs=1)
         mj_url, ms_url, co_url = agents["MJ"].url, agents["MS"].url, agents["COORD"].url
         ar_catalog = Client(mj_url).get("/api/i18n/ar").json()["messages"]
+        vocab = Client(mj_url).get("/api/vocab").json()
         d = browser("fr-FR")
         p = Page(d, mj_url, shots)
         try:
-            ministry_steps(c, p, ar_catalog, mj_url, ms_url)
+            ministry_steps(c, p, ar_catalog, vocab, mj_url, ms_url)
             coordinator_steps(c, Page(d, co_url, shots), ar_catalog)
             rate_limit_steps(Page(d, ms_url, shots))
         except BaseException:
@@ -224,7 +235,7 @@ def run(build):
         d.quit()
 
 
-def ministry_steps(c, p, ar_catalog, mj_url, ms_url):
+def ministry_steps(c, p, ar_catalog, vocab, mj_url, ms_url):
     step("login: a wrong password refused, the page stays on the login form (fr)")
     p.go(hooks.LOGIN, reload=True)
     p.wait("login_user")
@@ -259,6 +270,7 @@ def ministry_steps(c, p, ar_catalog, mj_url, ms_url):
     p.go(hooks.REC(R_MJ))
     t = p.read(sel("rec_text"), "the recommendation's text")["text"]
     check("Recommandation de test" in t, "the French text shown", t)
+    check_vocab_status(p, vocab, "fr")
     p.shot("rec-fr")
 
     step("the report form: an empty narrative is refused beside its field, nothing sent")
@@ -354,8 +366,11 @@ def ministry_steps(c, p, ar_catalog, mj_url, ms_url):
     # A treaty body's recommendation imported without a position: not
     # applicable (no answer is asked), not "pending", in Arabic.
     pos = p.read(sel("rec_response"), "the State's position")
-    want = ar_catalog.get("response\u0004not_applicable")
+    want = vocab["positions"]["not_applicable"]["ar"]
     check(want and pos["text"].strip() == want.strip(), "not_applicable in Arabic (%r)" % want, pos)
+    shown = p.read(sel("rec_mechanism"), "the mechanism")["text"].strip()
+    check(shown == vocab["mechanisms"]["CAT"]["ar"], "the mechanism named in Arabic (data/vocab)", shown)
+    check_vocab_status(p, vocab, "ar")
     p.go(hooks.REPORT_FORM(R_AR))
     p.wait("form_narrative")
     p.shot("report-ar")

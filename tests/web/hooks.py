@@ -79,6 +79,8 @@ SEL = {
     # the recommendation page
     "rec_text": "[data-test=rec-text]",  # the text; lang= on a fallback
     "rec_response": "[data-test=rec-response]",  # the State's position, in words
+    "rec_status": "[data-test=rec-status] .badge",  # data-status; its name from /api/vocab
+    "rec_mechanism": "[data-test=rec-mechanism]",  # the mechanism's name from /api/vocab
     "report_item": "[data-test=report][data-report=\"{n}\"]",
     "report_state": "[data-test=report-state]",  # inside a report; data-state
     "report_narrative": "[data-test=report-narrative]",

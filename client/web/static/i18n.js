@@ -2,10 +2,18 @@
     dates (docs/WEB.md section 4).
 
     The catalog is GET /api/i18n/LANG: {lang, dir, messages: {KEY: TEXT}},
-    built by nmirf-web from po/LANG.po. KEY is the English text (t), or
-    CONTEXT + "\u0004" + WORD for a vocabulary word (tc: status, mechanism,
-    response, report_state, role, due, error, field, theme, sdg). A text
-    the catalog lacks is shown in English, never as nothing.
+    built by nmirf-web from po/LANG.po: the interface's words. KEY is the
+    English text (t), or CONTEXT + "\u0004" + WORD for a word of the
+    interface's own (tc: due, error, field, entity_state, outbox_state,
+    op). A text the catalog lacks is shown in English, never as nothing.
+
+    The names of stored values (tc: status, response, mechanism,
+    report_state, role, theme, sdg) are not in the catalogs but in the
+    vocabularies, data/vocab/*.tsv, which the report and the command line
+    read too: GET /api/vocab, all three languages at once, fetched once
+    per page (the browser revalidates it by its ETag). A name is shown in
+    the page's language, else French, else English, else the value as
+    stored (a theme as the UHRI export wrote it).
 
     Texts hold named places, "{name}", filled by t's second argument; the
     catalogs keep the same names. No plurals: the texts are worded so one
@@ -19,6 +27,12 @@ NM.i18n = (function () {
     let lang = 'fr';
     let dir = 'ltr';
     let messages = {};
+    let vocab = null;     /* GET /api/vocab: {KIND: {KEY: {fr, ar, en}}} */
+    let themeIndex = {};  /* a theme's key in lower case, trimmed -> its key */
+    /* tc's contexts that name stored values, and their vocabulary. */
+    const VOCAB = { status: 'statuses', response: 'positions', position: 'positions',
+                    mechanism: 'mechanisms', report_state: 'report_states', role: 'roles',
+                    theme: 'themes', sdg: 'sdgs' };
 
     function fill(text, vars) {
         if (!vars) return text;
@@ -32,16 +46,66 @@ NM.i18n = (function () {
         return fill(s ? s : msgid, vars);
     }
 
-    /* A vocabulary word: the catalog's, else the word itself, readable. */
+    /* An SDG target as imported ("16.3 Promote the rule of law", "16.a",
+       "16") -> its goal "16", or null (as nmirf_vocab_sdg_goal). */
+    function sdgGoal(target) {
+        const m = /^\s*(\d{1,2})(?=$|[.\s])/.exec(String(target));
+        const g = m ? Number(m[1]) : 0;
+        return g >= 1 && g <= 17 ? String(g) : null;
+    }
+
+    /* The vocabulary's entry {fr, ar, en} of a stored value, or null. */
+    function entry(kind, key) {
+        const v = vocab && vocab[kind];
+        if (!v || key === undefined || key === null) return null;
+        let k = String(key);
+        if (kind === 'themes') k = themeIndex[k.trim().toLowerCase()];
+        else if (kind === 'sdgs') k = sdgGoal(k);
+        return k !== undefined && k !== null && Object.prototype.hasOwnProperty.call(v, k) ? v[k] : null;
+    }
+
+    /* A word: a stored value's name from the vocabularies, or the
+       interface's word from the catalog; else the word itself, readable. */
     function tc(ctx, word) {
         if (word === undefined || word === null) return '';
+        if (VOCAB[ctx]) {
+            const e = entry(VOCAB[ctx], word);
+            const s = e && (e[lang] || e.fr || e.en);
+            if (s) return s;
+            return ctx === 'theme' || ctx === 'sdg' ? String(word) : String(word).replace(/_/g, ' ');
+        }
         const s = messages[ctx + '\u0004' + word];
         if (s) return s;
         return String(word).replace(/_/g, ' ');
     }
 
     function has(ctx, word) {
+        if (VOCAB[ctx]) return entry(VOCAB[ctx], word) !== null;
         return Object.prototype.hasOwnProperty.call(messages, ctx + '\u0004' + word);
+    }
+
+    /* The keys of a vocabulary in file order ("statuses": not_started ...),
+       or fallback if it could not be had. */
+    function keys(kind, fallback) {
+        return vocab && vocab[kind] ? Object.keys(vocab[kind]) : (fallback || []);
+    }
+
+    /* GET /api/vocab, once a page; a vocabulary that cannot be had leaves
+       the values as stored (the page still works) and is asked again at
+       the next load. */
+    async function loadVocab() {
+        if (vocab) return;
+        try {
+            const r = await fetch('/api/vocab', { credentials: 'same-origin',
+                                                  headers: { Accept: 'application/json' } });
+            if (r.ok) {
+                vocab = await r.json();
+                themeIndex = {};
+                for (const k of Object.keys(vocab.themes || {})) themeIndex[k.trim().toLowerCase()] = k;
+            }
+        } catch (e) {
+            /* offline: the values as stored */
+        }
     }
 
     /* Loads LANG's catalog; a catalog that cannot be had leaves the
@@ -51,6 +115,7 @@ NM.i18n = (function () {
         lang = l;
         dir = l === 'ar' ? 'rtl' : 'ltr';
         messages = {};
+        await loadVocab();
         try {
             const r = await fetch('/api/i18n/' + l, { credentials: 'same-origin',
                                                        headers: { Accept: 'application/json' } });
@@ -144,7 +209,8 @@ NM.i18n = (function () {
     }
 
     return {
-        LANGS, load, initial, t, tc, has, iso, list, sep, num, date, dateTime, time, pick, locale,
+        LANGS, load, initial, t, tc, has, keys, sdgGoal, iso, list, sep, num, date, dateTime, time, pick,
+        locale,
         get lang() { return lang; },
         get dir() { return dir; },
     };

@@ -67,9 +67,9 @@
     function anyOf(ctx, values, labelAny) {
         return [['', labelAny || t('Any')]].concat((values || []).map((v) => [v, tc(ctx, v)]));
     }
-    const schemaSet = (key, fallback) => (A.state.schema && A.state.schema[key]) || fallback;
-    const STATUSES = ['not_started', 'in_progress', 'partially_implemented', 'implemented', 'not_implemented'];
-    const MECHANISMS = ['UPR', 'CAT', 'CCPR', 'CESCR', 'CEDAW', 'CERD', 'CRC', 'CRPD', 'CMW', 'CED', 'SP'];
+    /* A value set: the schema's (what the broker takes), else the
+       vocabulary's keys (data/vocab, in the same order). */
+    const schemaSet = (key, kind) => (A.state.schema && A.state.schema[key]) || NM.i18n.keys(kind);
 
     function staleNote(body) {
         if (!body || !body.stale) return null;
@@ -107,7 +107,7 @@
                   count(tc('due', 'overdue'), counts.overdue, 'overdue'),
                   count(tc('due', 'due_soon'), counts.due_soon, 'due_soon')),
                 filterForm('mine-filters', 'mine', q, [
-                    A.field('status', tc('field', 'status'), A.select('status', anyOf('status', schemaSet('statuses', STATUSES)), q.status, { 'data-test': 'filter-status' })),
+                    A.field('status', tc('field', 'status'), A.select('status', anyOf('status', schemaSet('statuses', 'statuses')), q.status, { 'data-test': 'filter-status' })),
                     A.field('due', tc('field', 'due'), A.select('due', anyOf('due', ['overdue', 'due_soon']), q.due, { 'data-test': 'filter-due' })),
                 ]),
                 items.length
@@ -147,8 +147,8 @@
                     A.field('q', t('Search'), h('input', { type: 'search', value: q.q || '', maxlength: 256, 'data-test': 'filter-q' })),
                     A.field('scope', tc('field', 'scope'), A.select('scope', [['all', t('All')], ['ours', t('Ours')],
                         ['lead', tc('role', 'lead')], ['contributor', tc('role', 'contributor')]], q.scope, { 'data-test': 'filter-scope' })),
-                    A.field('status', tc('field', 'status'), A.select('status', anyOf('status', schemaSet('statuses', STATUSES)), q.status, { 'data-test': 'filter-status' })),
-                    A.field('mechanism', tc('field', 'mechanism'), A.select('mechanism', anyOf('mechanism', schemaSet('mechanisms', MECHANISMS)), q.mechanism, { 'data-test': 'filter-mechanism' })),
+                    A.field('status', tc('field', 'status'), A.select('status', anyOf('status', schemaSet('statuses', 'statuses')), q.status, { 'data-test': 'filter-status' })),
+                    A.field('mechanism', tc('field', 'mechanism'), A.select('mechanism', anyOf('mechanism', schemaSet('mechanisms', 'mechanisms')), q.mechanism, { 'data-test': 'filter-mechanism' })),
                     A.field('due', tc('field', 'due'), A.select('due', anyOf('due', ['overdue', 'due_soon']), q.due, { 'data-test': 'filter-due' })),
                 ]),
                 h('p', { 'data-test': 'recs-total', text: t('Found: {n}', { n: NM.i18n.num(total) }) }),
@@ -252,10 +252,14 @@
             const r = b.rec || {};
             const as = b.assignment;
             const themes = (r.themes || []).map((x) => h('li', { 'data-test': 'theme', text: tc('theme', x) }));
+            /* The target's number as imported (as nmirf_vocab_label keeps
+               it: digits, letters, dots), then its goal's name. */
             const sdgs = (r.sdgs || []).map((x) => {
-                const goal = String(x).split('.')[0];
+                const num = (/^\s*([0-9A-Za-z.]+)/.exec(String(x)) || ['', String(x)])[1];
+                const known = NM.i18n.sdgGoal(x) !== null;
                 return h('li', { 'data-test': 'sdg', 'data-sdg': x },
-                         h('span', { class: 'sdg-num', text: x }), ' ', tc('sdg', goal));
+                         h('span', { class: 'sdg-num', text: known ? num : String(x) }),
+                         known ? [' ', tc('sdg', x)] : null);
             });
             const actions = [];
             if (A.isEditor() && b.role) {
@@ -275,7 +279,7 @@
                 dl([[tc('field', 'status'), A.statusBadge(b.status), 'rec-status'],
                     [tc('field', 'symbol'), r.symbol],
                     [tc('field', 'paragraph'), r.paragraph],
-                    [tc('field', 'mechanism'), tc('mechanism', r.mechanism)],
+                    [tc('field', 'mechanism'), tc('mechanism', r.mechanism), 'rec-mechanism'],
                     [tc('field', 'cycle'), r.cycle],
                     [tc('field', 'date'), NM.i18n.date(r.date)],
                     [tc('field', 'session'), r.session],
@@ -408,7 +412,7 @@
                                                       text: t('Only an editor of an entity this recommendation is assigned to can write a report on it.') }));
             }
             const OP = 'report.submit';
-            const statuses = (fieldSpec(OP, 'status').set) || (A.state.schema && A.state.schema.statuses) || STATUSES;
+            const statuses = (fieldSpec(OP, 'status').set) || (A.state.schema && A.state.schema.statuses) || NM.i18n.keys('statuses');
             const narrMax = limit(OP, 'narrative', 32768);
             const evMax = limit(OP, 'evidence', 2048);
             const status = A.select('status', [['', t('Choose…')]].concat(statuses.map((s) => [s, tc('status', s)])), b.status === 'not_started' ? '' : b.status,
