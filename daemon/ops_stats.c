@@ -559,10 +559,9 @@ s_pack_months(op_ctx_t *ctx, const s_stats_t *st, uint64_t now_ms)
 int
 op_stats(op_ctx_t *ctx)
 {
-    static const char *const allowed[] = {"today",    "due_soon_days", "limit",
-                                          "mechanism", "cycle",        "theme",
-                                          "entity",    "position",     "withdrawn",
-                                          NULL};
+    static const char *const allowed[] = {
+        "today", "due_soon_days", "limit",    "mechanism", "cycle",
+        "theme", "entity",        "position", "withdrawn", NULL};
     const msgpack_object *body = &ctx->env->body;
     strv_t today_s;
     /* The horizon the broker's reminders use (SIGHUP may change it). */
