@@ -35,6 +35,7 @@ static const s_view_t s_views[] = {
     {"cycle", "by_cycle", "UPR CYCLE"},
     {"theme", "by_theme", "THEME"},
     {"sdg", "by_sdg", "SDG"},
+    {"position", "by_position", "POSITION"},
     {"month", "by_month", "MONTH"},
     {"overdue", "overdue", "REC"},
     {"due-soon", "due_soon", "REC"},
@@ -437,7 +438,7 @@ s_stats(cli_t *cli, const cli_args_t *a)
 /* The values of --by, in the order of s_views (cli_check_enum's set). */
 static const nmirf_valueset_t s_view_names =
     CLI_SET("view", "status", "entity", "contributor", "mechanism", "treaty", "cycle",
-            "theme", "sdg", "month", "overdue", "due-soon");
+            "theme", "sdg", "position", "month", "overdue", "due-soon");
 
 static const cli_opt_spec_t s_stats_opts[] = {
     {CLI_OPT("by", 'B', "VIEW", CLI_ENUM, NULL,
@@ -451,6 +452,8 @@ static const cli_opt_spec_t s_stats_opts[] = {
              "  theme, sdg   by theme, by SDG target (a\n"
              "               recommendation counts under each of\n"
              "               its own; none under -)\n"
+             "  position     by the State's position (supported,\n"
+             "               noted, pending, not_applicable)\n"
              "  month        at each month's end, how many stood\n"
              "               in each status; CHANGED: how many\n"
              "               changed status that month\n"

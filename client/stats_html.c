@@ -72,6 +72,7 @@ typedef enum {
     S_KEY_MECHANISM, /* mechanisms: the full name */
     S_KEY_THEME,     /* UHRI themes */
     S_KEY_SDG,       /* SDG targets: the goal's name */
+    S_KEY_POSITION,  /* the State's positions */
 } s_key_t;
 
 /* One row of a chart or table: a label and counts per status. */
@@ -337,6 +338,9 @@ s_key_label(s_page_t *p, const char *id, s_key_t kind)
     case S_KEY_SDG:
         return strdup(nmirf_vocab_label(NMIRF_VOCAB_SDG, id, strlen(id), p->lang, name,
                                         sizeof name));
+    case S_KEY_POSITION:
+        return strdup(nmirf_vocab_label(NMIRF_VOCAB_POSITION, id, strlen(id), p->lang,
+                                        name, sizeof name));
     default:
         return strdup(id);
     }
@@ -1011,6 +1015,8 @@ stats_html_render(const msgpack_object *stats, const msgpack_object *entities,
                   S_KEY_PLAIN);
     s_group_table(p, "by_theme", "col_theme", nmirf_mp_get(stats, "by_theme"),
                   S_KEY_THEME);
+    s_group_table(p, "by_position", "col_position", nmirf_mp_get(stats, "by_position"),
+                  S_KEY_POSITION);
     s_group_table(p, "by_sdg", "col_sdg", nmirf_mp_get(stats, "by_sdg"), S_KEY_SDG);
     fprintf(p->f, "</section>\n");
     if (opts->annex)

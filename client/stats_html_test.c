@@ -63,6 +63,10 @@ s_stats(msgpack_zone *zone, const char *months, char **buf)
             "'partially_implemented':0,'implemented':1,'not_implemented':0}},"
             "'by_sdg':{'16.3':{'not_started':10,'in_progress':0,"
             "'partially_implemented':0,'implemented':1,'not_implemented':0}},"
+            "'by_position':{'supported':{'not_started':10,'in_progress':0,"
+            "'partially_implemented':0,'implemented':1,'not_implemented':0},"
+            "'not_applicable':{'not_started':10,'in_progress':0,"
+            "'partially_implemented':0,'implemented':1,'not_implemented':0}},"
             "'overdue':[{'rec':'UPR-4-1','lead':'MEN','deadline':'2026-01-31','days':35,"
             "'status':'in_progress','mechanism':'UPR','text':{'fr':'Texte en français "
             "%s','en':'Text in English'}},"
@@ -216,6 +220,8 @@ main(int argc, char **argv)
     HAS(fr, "Examen périodique universel (EPU)<");
     HAS(fr, "Accès à la justice");                      /* themes */
     HAS(fr, "Paix, justice et institutions efficaces"); /* SDG goals */
+    HAS(fr, "Non applicable");                          /* positions */
+    HAS(fr, "Par position de l&#39;État");
     HASNT(fr, "Not started");
     HASNT(fr, ">in_progress<");
 
@@ -228,7 +234,7 @@ main(int argc, char **argv)
     HAS(fr, "Délégation interministérielle aux droits de l&#39;homme, chargée de la "
             "coordination du suivi</tspan>");
     HAS(fr, ">des recommandations des mécanismes onusiens (DIDH)</tspan>");
-    CHECK(s_count(fr, "<tr><th scope=\"row\">") == 4 + 2 + 1 + 1 + 1 + 1,
+    CHECK(s_count(fr, "<tr><th scope=\"row\">") == 4 + 2 + 1 + 1 + 1 + 2 + 1,
           "every row of every table (%zu)", s_count(fr, "<tr><th scope=\"row\">"));
 
     unit_case = "fr: patterns, and a short history as bars";

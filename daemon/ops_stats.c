@@ -66,7 +66,7 @@ typedef struct {
 
 /* Everything one stats call counts. */
 typedef struct {
-    s_group_t lead, contributor, mechanism, treaty, cycle, theme, sdg;
+    s_group_t lead, contributor, mechanism, treaty, cycle, theme, sdg, position;
     uint64_t by_status[NMIRF_STATUS_COUNT]; /* over every recommendation */
     uint64_t total;              /* recommendations */
     s_dues_t overdue, due_soon;  /* recommendations with a deadline */
@@ -384,6 +384,7 @@ s_scan_recs(op_ctx_t *ctx, s_stats_t *st, int64_t today, uint64_t horizon)
             s_group_add(st, &st->cycle, record_field(&rec, "cycle"), si);
         s_group_add_list(st, &st->theme, nmirf_mp_get(&rec, "themes"), si);
         s_group_add_list(st, &st->sdg, nmirf_mp_get(&rec, "sdgs"), si);
+        s_group_add(st, &st->position, record_field(&rec, "response"), si);
         if (assigned) {
             lead = record_field(&asg, "lead");
             const msgpack_object *contribs = nmirf_mp_get(&asg, "contributors");
@@ -599,12 +600,12 @@ op_stats(op_ctx_t *ctx)
 
     s_stats_t st = {.filter = &filter, .ids_pass = !nmirf_recfilter_is_all(&filter)};
     s_group_t *groups[] = {&st.lead,  &st.contributor, &st.mechanism, &st.treaty,
-                           &st.cycle, &st.theme,       &st.sdg};
+                           &st.cycle, &st.theme,       &st.sdg,       &st.position};
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
         s_group_init(groups[i]);
     int rc = s_scan_recs(ctx, &st, day, horizon);
     if (!rc) {
-        msgpack_pack_map(&ctx->pk, 16);
+        msgpack_pack_map(&ctx->pk, 17);
         s_pack_group(&ctx->pk, "by_entity", &st.lead);
         s_pack_group(&ctx->pk, "by_mechanism", &st.mechanism);
         nmirf_mp_pack_kv_uint(&ctx->pk, "total", st.total);
@@ -615,6 +616,7 @@ op_stats(op_ctx_t *ctx)
         s_pack_group(&ctx->pk, "by_cycle", &st.cycle);
         s_pack_group(&ctx->pk, "by_theme", &st.theme);
         s_pack_group(&ctx->pk, "by_sdg", &st.sdg);
+        s_pack_group(&ctx->pk, "by_position", &st.position);
         nmirf_mp_pack_kv_str(&ctx->pk, "today", today);
         nmirf_mp_pack_kv_uint(&ctx->pk, "due_soon_days", horizon);
         s_pack_dues(ctx, "overdue", &st.overdue, true, limit);

@@ -147,7 +147,7 @@ def days(d):
 def expect(keep=lambda r: True):
     """The counts stats must give over the recommendations keep passes."""
     exp = {k: {} for k in ["by_entity", "by_contributor", "by_mechanism", "by_treaty",
-                           "by_cycle", "by_theme", "by_sdg"]}
+                           "by_cycle", "by_theme", "by_sdg", "by_position"]}
     by_status = zero()
     def add(group, key, st):
         exp[group].setdefault(key, zero())[st] += 1
@@ -166,6 +166,7 @@ def expect(keep=lambda r: True):
             add("by_theme", t, st)
         for s in r.get("sdgs") or ["-"]:
             add("by_sdg", s, st)
+        add("by_position", r["response"], st)
         a = assign.get(r["id"])
         add("by_entity", a[0] if a else "-", st)
         if a:
@@ -283,7 +284,7 @@ out = nmirf("COORD", "stats", "--by", "overdue", "--today", TODAY)
 if "DAYS LATE" not in out or max(overdue, key=lambda k: (overdue[k], k)) not in out:
     fail("--by overdue table:\n" + out)
 for view in ["status", "entity", "contributor", "mechanism", "treaty", "cycle", "theme",
-             "sdg", "month", "due-soon"]:
+             "sdg", "position", "month", "due-soon"]:
     nmirf("COORD", "stats", "--by", view)
 
 step("CSV parses and matches")
@@ -367,6 +368,7 @@ for lang, page in pages.items():
     if 'style="background:' in page:
         fail("%s page tells a status by colour alone" % lang)
 want = {"fr": [share.replace(".", ",") + NNBSP + "%", "15 mars 2026", "Non commencée",
+               "Non applicable",
                "Partiellement mise en œuvre", "Comité contre la torture (CAT)",
                html_esc(LONG) + " (MS)", "Recommandations par statut"],
         "ar": [share.replace(".", ",") + NNBSP + "%", "15 مارس 2026", "لم يبدأ تنفيذها",
