@@ -924,6 +924,51 @@ static const char s_css[] =
     ".figure{background:none}thead th{background:none;border-bottom:2px solid #1d2733}"
     "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
 
+char *
+stats_html_scope(const nmirf_recfilter_t *f, const msgpack_object *entities,
+                 const char *lang, const char *fallback)
+{
+    if (nmirf_recfilter_is_all(f) && !f->withdrawn)
+        return NULL;
+    s_page_t page = {.lang = lang, .entities = entities};
+    s_page_t *p = &page;
+    p->norder = nmirf_lang_order(lang, fallback, p->order);
+    char *out = NULL;
+    size_t len = 0;
+    if (!(p->f = open_memstream(&out, &len)))
+        return NULL;
+    /* Each part: its label and its value's name, separated as the
+       language separates a list. */
+    const char *sep = "";
+    fputs(s_t(p, "scope"), p->f);
+    const struct {
+        const char *label, *value;
+        s_key_t kind;
+    } parts[] = {
+        {"scope_mechanism", f->mechanism, S_KEY_MECHANISM},
+        {"scope_cycle", f->cycle, S_KEY_PLAIN},
+        {"scope_theme", f->theme, S_KEY_THEME},
+        {"scope_entity", f->entity, S_KEY_ENTITY},
+        {"scope_position", f->position, S_KEY_POSITION},
+    };
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        if (!parts[i].value[0])
+            continue;
+        char *name = s_key_label(p, parts[i].value, parts[i].kind);
+        fprintf(p->f, "%s%s %s", sep, s_t(p, parts[i].label),
+                name ? name : parts[i].value);
+        free(name);
+        sep = s_t(p, "scope_sep");
+    }
+    if (f->withdrawn)
+        fprintf(p->f, "%s%s", sep, s_t(p, "scope_withdrawn"));
+    if (fclose(p->f) != 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
 int
 stats_html_render(const msgpack_object *stats, const msgpack_object *entities,
                   const stats_html_opts_t *opts, char **html, size_t *len)

@@ -301,6 +301,32 @@ main(int argc, char **argv)
           s_count(fr, "<rect class=\"bar s-not_started\""));
     free(fr);
 
+    unit_case = "the scope line of a filter";
+    nmirf_recfilter_t flt;
+    nmirf_recfilter_init(&flt);
+    CHECK(stats_html_scope(&flt, &ents, "fr", NULL) == NULL, "everything: no scope");
+    strcpy(flt.mechanism, "CAT");
+    strcpy(flt.entity, "MJ");
+    strcpy(flt.position, "supported");
+    char *scope = stats_html_scope(&flt, &ents, "fr", NULL);
+    CHECK(scope &&
+              strcmp(scope, "Recommandations retenues\xc2\xa0: mécanisme Comité contre "
+                            "la torture (CAT), entité Ministère de la Justice (MJ), "
+                            "position de l'État Acceptée") == 0,
+          "fr scope: %s", scope ? scope : "(null)");
+    free(scope);
+    flt.withdrawn = true;
+    scope = stats_html_scope(&flt, &ents, "ar", NULL);
+    CHECK(scope && strstr(scope, "لجنة مناهضة التعذيب (CAT)") &&
+              strstr(scope, "وزارة العدل (MJ)") && strstr(scope, "مقبولة") &&
+              strstr(scope, "المسحوبة"),
+          "ar scope: %s", scope ? scope : "(null)");
+    fr = s_render(&one, &ents, (stats_html_opts_t){.lang = "ar", .scope = scope}, NULL,
+                  "stats-scope");
+    HAS(fr, "<p class=\"scope\">التوصيات المشمولة: ");
+    free(fr);
+    free(scope);
+
     unit_case = "the annex hook writes before the footer";
     fr = s_render(&one, &ents, (stats_html_opts_t){.lang = "fr", .annex = s_annex}, NULL,
                   "stats-annex");

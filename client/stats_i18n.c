@@ -71,6 +71,18 @@ static const s_label_t s_labels[] = {
     {"by_position", "Par position de l'État", "حسب موقف الدولة",
      "By the State's position"},
     {"col_position", "Position", "الموقف", "Position"},
+    /* The scope line (stats_html_scope): the lead, then "LABEL VALUE"
+       parts separated by scope_sep. */
+    {"scope", "Recommandations retenues\u00a0: ", "التوصيات المشمولة: ",
+     "Recommendations covered: "},
+    {"scope_sep", ", ", "، ", ", "},
+    {"scope_mechanism", "mécanisme", "الآلية", "mechanism"},
+    {"scope_cycle", "cycle", "الدورة", "cycle"},
+    {"scope_theme", "thème", "الموضوع", "theme"},
+    {"scope_entity", "entité", "الجهة", "entity"},
+    {"scope_position", "position de l'État", "موقف الدولة", "the State's position"},
+    {"scope_withdrawn", "y compris les recommandations retirées",
+     "بما في ذلك التوصيات المسحوبة", "withdrawn recommendations included"},
     {"col_mechanism", "Mécanisme", "الآلية", "Mechanism"},
     {"col_cycle", "Cycle", "الدورة", "Cycle"},
     {"col_theme", "Thème", "الموضوع", "Theme"},
