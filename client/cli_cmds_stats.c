@@ -35,6 +35,7 @@ static const s_view_t s_views[] = {
     {"cycle", "by_cycle", "UPR CYCLE"},
     {"theme", "by_theme", "THEME"},
     {"sdg", "by_sdg", "SDG"},
+    {"position", "by_position", "POSITION"},
     {"month", "by_month", "MONTH"},
     {"overdue", "overdue", "REC"},
     {"due-soon", "due_soon", "REC"},
@@ -52,6 +53,29 @@ cli_call_stats(cli_t *cli, const cli_args_t *a, nmirf_reply_t **reply_p)
     if (cli->timeout_ms < STATS_TIMEOUT)
         cli->timeout_ms = STATS_TIMEOUT;
     int rc = cli_call(cli, "stats", &body, reply_p);
+    msgpack_sbuffer_destroy(&body);
+    return rc;
+}
+
+int
+cli_recfilter_from_args(const cli_args_t *a, nmirf_recfilter_t *f)
+{
+    /* Read back from the body stats gets, by the broker's own reader: the
+       annex and the counts cannot drift apart. */
+    msgpack_sbuffer body;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    cli_args_pack(a, &pk, 0);
+    msgpack_zone *zone = msgpack_zone_new(1024);
+    msgpack_object obj;
+    char why[128];
+    int rc = -1;
+    if (zone && nmirf_mp_unpack((const uint8_t *)body.data, body.size, zone, &obj, NULL,
+                                0) == NMIRF_OK)
+        rc = nmirf_recfilter_read(f, &obj, why, sizeof why);
+    if (zone)
+        msgpack_zone_free(zone);
     msgpack_sbuffer_destroy(&body);
     return rc;
 }
@@ -414,7 +438,7 @@ s_stats(cli_t *cli, const cli_args_t *a)
 /* The values of --by, in the order of s_views (cli_check_enum's set). */
 static const nmirf_valueset_t s_view_names =
     CLI_SET("view", "status", "entity", "contributor", "mechanism", "treaty", "cycle",
-            "theme", "sdg", "month", "overdue", "due-soon");
+            "theme", "sdg", "position", "month", "overdue", "due-soon");
 
 static const cli_opt_spec_t s_stats_opts[] = {
     {CLI_OPT("by", 'B', "VIEW", CLI_ENUM, NULL,
@@ -428,6 +452,8 @@ static const cli_opt_spec_t s_stats_opts[] = {
              "  theme, sdg   by theme, by SDG target (a\n"
              "               recommendation counts under each of\n"
              "               its own; none under -)\n"
+             "  position     by the State's position (supported,\n"
+             "               noted, pending, not_applicable)\n"
              "  month        at each month's end, how many stood\n"
              "               in each status; CHANGED: how many\n"
              "               changed status that month\n"

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "nmirf_recfilter.h"
+
 /* How the page is laid out. Zero is the default for every field but
    lang. Borrowed for the call. */
 typedef struct {
@@ -33,6 +35,16 @@ typedef struct {
    page in *html (caller frees), *len its bytes; -1 when out of memory. */
 int stats_html_render(const msgpack_object *stats, const msgpack_object *entities,
                       const stats_html_opts_t *opts, char **html, size_t *len);
+
+/* The line saying what a page filtered by f covers, for opts->scope, in
+   lang: "Recommandations retenues : mécanisme Comité contre la torture
+   (CAT), cycle 4, entité Ministère de la Justice (MJ)", names from the
+   vocabularies and, if not NULL, an entity.list body (in the order of
+   fallback, as the page). NULL when f selects everything not withdrawn
+   (a page about everything says nothing), or when out of memory. Caller
+   frees. */
+char *stats_html_scope(const nmirf_recfilter_t *f, const msgpack_object *entities,
+                       const char *lang, const char *fallback);
 
 /* The label key in lang (fr, ar, en), falling back to English, then to
    the key itself. Borrowed, static. Some labels are printf formats (their

@@ -1,6 +1,9 @@
 /*  stats_i18n - the labels of the HTML report in French, Arabic and
     English. One table, so a translator finds every string in one place;
-    a missing translation falls back to English, then to the key.
+    a missing translation falls back to English, then to the key. The
+    names of stored values (statuses, mechanisms, themes, SDGs) are not
+    here: they come from the vocabularies (common/vocab, data/vocab), one
+    name everywhere.
 */
 #include <string.h>
 
@@ -40,7 +43,9 @@ static const s_label_t s_labels[] = {
      "Overdue recommendations"},
     {"no_overdue", "Aucune recommandation en retard.", "لا توجد توصيات متأخرة.",
      "No overdue recommendations."},
-    {"shown", "%zu affichées sur %llu.", "معروض %zu من أصل %llu.", "%zu shown of %llu."},
+    /* Arguments: shown, in all (counts already written in the language). */
+    {"shown", "%s affichées sur %s (--limit pour davantage).",
+     "معروض %s من أصل %s (--limit لعرض المزيد).", "%s shown of %s (--limit for more)."},
     {"col_rec", "Recommandation", "التوصية", "Recommendation"},
     {"col_lead", "Entité responsable", "الجهة المسؤولة", "Lead entity"},
     {"col_deadline", "Échéance", "الأجل", "Deadline"},
@@ -57,13 +62,32 @@ static const s_label_t s_labels[] = {
      "By UPR cycle"},
     {"by_theme", "Par thème", "حسب الموضوع", "By theme"},
     {"by_sdg", "Par cible des ODD", "حسب غايات أهداف التنمية المستدامة", "By SDG target"},
-    {"more_rows", "et %zu autres", "و%zu أخرى", "and %zu more"},
-    {"not_started", "Non commencée", "لم يبدأ تنفيذها", "Not started"},
-    {"in_progress", "En cours", "قيد التنفيذ", "In progress"},
-    {"partially_implemented", "Partiellement mise en œuvre", "منفَّذة جزئياً",
-     "Partially implemented"},
-    {"implemented", "Mise en œuvre", "منفَّذة", "Implemented"},
-    {"not_implemented", "Non mise en œuvre", "غير منفَّذة", "Not implemented"},
+    /* Arguments: how many rows were left out, how many are shown (both
+       counts already written in the language). */
+    {"more_rows",
+     "%s autres lignes non affichées (au plus %s par tableau, à la demande).",
+     "%s صفوف أخرى غير معروضة (%s صفاً على الأكثر في كل جدول، بطلب).",
+     "%s more rows not shown (at most %s a table, as asked)."},
+    {"by_position", "Par position de l'État", "حسب موقف الدولة",
+     "By the State's position"},
+    {"col_position", "Position", "الموقف", "Position"},
+    /* The scope line (stats_html_scope): the lead, then "LABEL VALUE"
+       parts separated by scope_sep. */
+    {"scope", "Recommandations retenues\u00a0: ", "التوصيات المشمولة: ",
+     "Recommendations covered: "},
+    {"scope_sep", ", ", "، ", ", "},
+    {"scope_mechanism", "mécanisme", "الآلية", "mechanism"},
+    {"scope_cycle", "cycle", "الدورة", "cycle"},
+    {"scope_theme", "thème", "الموضوع", "theme"},
+    {"scope_entity", "entité", "الجهة", "entity"},
+    {"scope_position", "position de l'État", "موقف الدولة", "the State's position"},
+    {"scope_withdrawn", "y compris les recommandations retirées",
+     "بما في ذلك التوصيات المسحوبة", "withdrawn recommendations included"},
+    {"col_mechanism", "Mécanisme", "الآلية", "Mechanism"},
+    {"col_cycle", "Cycle", "الدورة", "Cycle"},
+    {"col_theme", "Thème", "الموضوع", "Theme"},
+    {"col_sdg", "Objectif de développement durable", "هدف التنمية المستدامة",
+     "Sustainable Development Goal"},
 };
 
 const char *
