@@ -1,4 +1,5 @@
-/*  cli_cmds_rec - recommendations: rec import, export, list, show, assign.
+/*  cli_cmds_rec - recommendations: rec import, export, list, show, assign,
+    withdraw, merge.
 
     import reads a JSON, CSV or UHRI file (nmirf_recreader) twice: a first
     pass checks every row before anything is sent, a second turns the good
@@ -333,7 +334,10 @@ s_view_list(const msgpack_object *body)
             cli_table_cell_field(table, r, "paragraph");
             cli_table_cell_field(table, r, "lead");
             cli_table_cell_field(table, r, "deadline");
-            cli_table_cell_field(table, r, "status");
+            if (nmirf_mp_get(r, "withdrawn"))
+                cli_table_cell(table, "withdrawn");
+            else
+                cli_table_cell_field(table, r, "status");
             cli_table_cell_field(table, r, "text");
             shown++;
         }
@@ -345,7 +349,8 @@ s_view_list(const msgpack_object *body)
                (unsigned long long)total);
 }
 
-/* rec list [--mechanism M] [--entity ID] [--status S] [--text T] [--limit N] */
+/* rec list [--mechanism M] [--entity ID] [--status S] [--text T] [--limit N]
+   [--withdrawn] */
 static int
 s_list(cli_t *cli, const cli_args_t *a)
 {
@@ -387,6 +392,7 @@ s_view_show(const msgpack_object *body)
     cli_kv_field("response text", rec, "response_text");
     cli_kv_field("status", body, "status");
     cli_kv("updated", cli_time_text(cli_mp_uint(rec, "updated", 0), true, when));
+    cli_view_withdrawal(nmirf_mp_get(rec, "withdrawn"));
     s_view_texts("text", nmirf_mp_get(rec, "text"));
 
     printf("\nassignment\n");
@@ -429,6 +435,42 @@ s_assign(cli_t *cli, const cli_args_t *a)
     return cli_args_call_show(cli, a, "rec.assign", s_view_assignment_body);
 }
 
+/* The view of a reply body {rec}: a recommendation just withdrawn. */
+static void
+s_view_withdrawn(const msgpack_object *body)
+{
+    const msgpack_object *rec = nmirf_mp_get(body, "rec");
+    cli_kv_field("id", rec, "id");
+    cli_view_withdrawal(nmirf_mp_get(rec, "withdrawn"));
+}
+
+/* rec withdraw ID --reason TEXT */
+static int
+s_withdraw(cli_t *cli, const cli_args_t *a)
+{
+    return cli_args_call_show(cli, a, "rec.withdraw", s_view_withdrawn);
+}
+
+/* The view of a reply body {rec, moved}: INTO and what moved to it. */
+static void
+s_view_merged(const msgpack_object *body)
+{
+    const msgpack_object *moved = nmirf_mp_get(body, "moved");
+    const msgpack_object *asg = nmirf_mp_get(moved, "assignment");
+    cli_kv_field("into", nmirf_mp_get(body, "rec"), "id");
+    cli_kv_field("reports moved", moved, "reports");
+    cli_kv_field("measures moved", moved, "measures");
+    cli_kv("assignment moved",
+           asg && asg->type == MSGPACK_OBJECT_BOOLEAN && asg->via.boolean ? "yes" : "no");
+}
+
+/* rec merge FROM INTO [--reason TEXT] */
+static int
+s_merge(cli_t *cli, const cli_args_t *a)
+{
+    return cli_args_call_show(cli, a, "rec.merge", s_view_merged);
+}
+
 static const nmirf_valueset_t s_formats_in = CLI_SET("format", "json", "csv", "uhri");
 static const nmirf_valueset_t s_formats_out = CLI_SET("format", "json", "csv");
 
@@ -469,6 +511,8 @@ static const cli_opt_spec_t s_list_opts[] = {
     {CLI_OPT("text", 'T', "T", CLI_TEXT, "text",
              "a case-sensitive substring of any language's text")},
     {CLI_OPT("limit", 'n', "N", CLI_UINT, "limit", "at most N rows (default 1000)")},
+    {CLI_OPT("withdrawn", 'W', NULL, CLI_FLAG, "withdrawn",
+             "list withdrawn recommendations too")},
     {0},
 };
 
@@ -492,6 +536,28 @@ static const cli_opt_spec_t s_assign_opts[] = {
     {0},
 };
 
+static const cli_opt_spec_t s_withdraw_args[] = {
+    {.name = "ID", .kind = CLI_REC, .key = "rec"},
+    {0},
+};
+static const cli_opt_spec_t s_withdraw_opts[] = {
+    {CLI_OPT("reason", 'R', "TEXT", CLI_TEXT, "reason",
+             "why it leaves the list (kept in the log)"),
+     .missing = "--reason is required"},
+    {0},
+};
+
+static const cli_opt_spec_t s_merge_args[] = {
+    {.name = "FROM", .kind = CLI_REC, .key = "from"},
+    {.name = "INTO", .kind = CLI_REC, .key = "into"},
+    {0},
+};
+static const cli_opt_spec_t s_merge_opts[] = {
+    {CLI_OPT("reason", 'R', "TEXT", CLI_TEXT, "reason",
+             "why (default: merged into INTO)")},
+    {0},
+};
+
 const cli_cmd_spec_t cli_rec_cmds[] = {
     {CLI_CMD("rec import", "rec", s_import), .args = s_import_args, .opts = s_import_opts,
      .expect = "FILE"},
@@ -503,5 +569,9 @@ const cli_cmd_spec_t cli_rec_cmds[] = {
     {CLI_CMD("rec show", "rec", s_show), .args = s_id_args},
     {CLI_CMD("rec assign", "rec", s_assign), .args = s_assign_args, .opts = s_assign_opts,
      .fields = &nmirf_fields_rec_assign},
+    {CLI_CMD("rec withdraw", "rec", s_withdraw), .args = s_withdraw_args,
+     .opts = s_withdraw_opts, .fields = &nmirf_fields_rec_withdraw},
+    {CLI_CMD("rec merge", "rec", s_merge), .args = s_merge_args, .opts = s_merge_opts,
+     .fields = &nmirf_fields_rec_merge},
     {0},
 };

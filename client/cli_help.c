@@ -85,14 +85,17 @@ static const char s_entity_intro[] =
     "the ministry makes the new pair with `nmirf keygen ID --dir NEWDIR` and\n"
     "hands over NEWDIR/ID.pub; from then on only the new key signs. The old\n"
     "keys stay in the record (previous_keys), so reports signed before still\n"
-    "verify. A ministry cannot rotate its own keys in this version.\n";
+    "verify. A ministry cannot rotate its own keys in this version.\n"
+    "update (coordinator) renames an entity or gives its contact: a name given\n"
+    "replaces that language's name, the others stay.\n";
 
 static const char s_entity_after[] =
     "examples:\n"
     "  nmirf entity enroll MJ.pub --role ministry --name-fr 'Ministère de la Justice'\n"
     "  nmirf entity list\n"
     "  nmirf entity revoke OBS1\n"
-    "  nmirf entity rotate /media/usb/MJ.pub\n";
+    "  nmirf entity rotate /media/usb/MJ.pub\n"
+    "  nmirf entity update MJ --name-ar 'وزارة العدل' --contact dajg@justice.gov.ma\n";
 
 static const char s_audit_intro[] =
     "Offline tools: no broker, no key of yours. export copies the broker's\n"
@@ -143,7 +146,15 @@ static const char s_rec_intro[] =
     "(= + - @ tab CR first) gets a leading ', which import removes again.\n"
     "\n"
     "assign (coordinator) gives a recommendation to a lead ministry and its\n"
-    "contributors; assigning again replaces the assignment.\n";
+    "contributors; assigning again replaces the assignment.\n"
+    "\n"
+    "withdraw (coordinator) takes a recommendation off the list (a duplicate,\n"
+    "one not addressed to the country): its record, assignment and reports\n"
+    "stay, in the log and the audit; lists and statistics leave it out\n"
+    "(list --withdrawn shows it), and it takes no more reports.\n"
+    "merge (coordinator) folds FROM into INTO: FROM's reports (same ids),\n"
+    "measures and assignment go to INTO, INTO's status is recomputed, and\n"
+    "FROM is withdrawn.\n";
 
 static const char s_rec_after[] =
     "examples:\n"
@@ -152,7 +163,9 @@ static const char s_rec_after[] =
     "  nmirf rec export --format csv --out recs.csv\n"
     "  nmirf rec list --mechanism CAT --text torture\n"
     "  nmirf rec show UPR-4-128.12\n"
-    "  nmirf rec assign UPR-4-128.12 --lead MJ --contributor MI --deadline 2025-06-30\n";
+    "  nmirf rec assign UPR-4-128.12 --lead MJ --contributor MI --deadline 2025-06-30\n"
+    "  nmirf rec withdraw UPR-4-128.12 --reason 'imported twice'\n"
+    "  nmirf rec merge UPR-4-128.12 UPR-4-128.13\n";
 
 static const char s_report_intro[] =
     "A ministry assigned to a recommendation (lead or contributor) submits\n"
