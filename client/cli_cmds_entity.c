@@ -201,7 +201,8 @@ s_update(cli_t *cli, const cli_args_t *a)
     for (size_t i = 0; i < NAME_OPTS; i++)
         nnames += cli_arg_has(a, s_name_opts[i]);
     if (nnames == 0 && !cli_arg_has(a, "contact"))
-        return cli_usage(cli, "give a name (--name-fr, --name-ar, --name-en) or --contact");
+        return cli_usage(cli,
+                         "give a name (--name-fr, --name-ar, --name-en) or --contact");
     msgpack_sbuffer body;
     msgpack_packer pk;
     msgpack_sbuffer_init(&body);
@@ -252,14 +253,17 @@ static const cli_opt_spec_t s_id_args[] = {
 };
 
 static const cli_opt_spec_t s_update_opts[] = {
-    {CLI_OPT("name-fr", 0, "S", CLI_TEXT, NULL, "its name in French, replacing the one before"),
+    {CLI_OPT("name-fr", 0, "S", CLI_TEXT, NULL,
+             "its name in French, replacing the one before"),
      .field = "names"},
-    {CLI_OPT("name-ar", 0, "S", CLI_TEXT, NULL, "its name in Arabic, replacing the one before"),
+    {CLI_OPT("name-ar", 0, "S", CLI_TEXT, NULL,
+             "its name in Arabic, replacing the one before"),
      .field = "names"},
     {CLI_OPT("name-en", 0, "S", CLI_TEXT, NULL,
              "its name in English, replacing the one before"),
      .field = "names"},
-    {CLI_OPT("contact", 0, "C", CLI_LINE, "contact", "an e-mail or a postal address line")},
+    {CLI_OPT("contact", 0, "C", CLI_LINE, "contact",
+             "an e-mail or a postal address line")},
     {0},
 };
 
@@ -276,7 +280,7 @@ const cli_cmd_spec_t cli_entity_cmds[] = {
     {CLI_CMD("entity show", "entity", s_show), .args = s_id_args},
     {CLI_CMD("entity revoke", "entity", s_revoke), .args = s_id_args},
     {CLI_CMD("entity rotate", "entity", s_rotate), .args = s_rotate_args},
-    {CLI_CMD("entity update", "entity", s_update), .args = s_id_args, .opts = s_update_opts,
-     .fields = &nmirf_fields_entity_update},
+    {CLI_CMD("entity update", "entity", s_update), .args = s_id_args,
+     .opts = s_update_opts, .fields = &nmirf_fields_entity_update},
     {0},
 };

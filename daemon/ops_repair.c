@@ -83,7 +83,8 @@ s_load_live(op_ctx_t *ctx, strv_t id, msgpack_object *rec)
 static int
 s_load_assignment(op_ctx_t *ctx, strv_t rec, msgpack_object *asg)
 {
-    int rc = store_get(ctx->store, ctx->txn, DB_ASSIGNMENTS, rec.p, rec.n, ctx->zone, asg);
+    int rc =
+        store_get(ctx->store, ctx->txn, DB_ASSIGNMENTS, rec.p, rec.n, ctx->zone, asg);
     if (rc == MDB_NOTFOUND)
         return 0;
     if (rc)
@@ -118,8 +119,7 @@ op_rec_withdraw(op_ctx_t *ctx)
     if (had)
         record_assignees(ctx, &asg, who, &nwho, NMIRF_LIST_MAX + 1);
     if (!result) {
-        int rc =
-            store_put(ctx->store, ctx->txn, DB_RECS, id.p, id.n, out.data, out.size);
+        int rc = store_put(ctx->store, ctx->txn, DB_RECS, id.p, id.n, out.data, out.size);
         if (rc)
             result = op_store_error(ctx, rc, "withdrawing a recommendation");
     }
@@ -238,7 +238,8 @@ s_recompute_status(op_ctx_t *ctx, strv_t rec, msgpack_packer *pk)
     uint64_t best_decided = 0, best_id = 0;
     for (size_t i = 0; i < n; i++) {
         msgpack_object r;
-        int rc = store_get(ctx->store, ctx->txn, DB_REPORTS, keys + 8 * i, 8, ctx->zone, &r);
+        int rc =
+            store_get(ctx->store, ctx->txn, DB_REPORTS, keys + 8 * i, 8, ctx->zone, &r);
         if (rc)
             return op_store_error(ctx, rc, "reading a report");
         strv_t state = record_field(&r, "state");
@@ -356,10 +357,10 @@ s_merge_assignment(op_ctx_t *ctx, strv_t into, const msgpack_object *from_asg,
 
 /* A measure relinked by a merge, to emit after rec.merged. */
 typedef struct {
-    uint64_t id;          /* measure id */
-    const void *data;     /* its new record (zone) */
-    size_t len;           /* its size */
-    msgpack_object recs;  /* its new recs (zone) */
+    uint64_t id;         /* measure id */
+    const void *data;    /* its new record (zone) */
+    size_t len;          /* its size */
+    msgpack_object recs; /* its new recs (zone) */
 } s_relinked_t;
 
 /* Links every measure linking FROM to INTO instead (once), with `updated`

@@ -85,10 +85,9 @@ const nmirf_valueset_t nmirf_event_kinds = S_SET("event kind", s_event_kinds);
    (internal follow-up). A withdrawal and a merge change the country's list
    of recommendations: public like rec.added (a merge names the moved
    reports by id only, never their content). */
-static const char *const s_public_kinds[] = {"rec.added",        "rec.updated",
-                                             "assignment.set",   "report.validated",
-                                             "rec.withdrawn",    "rec.merged",
-                                             NULL};
+static const char *const s_public_kinds[] = {
+    "rec.added",  "rec.updated", "assignment.set", "report.validated", "rec.withdrawn",
+    "rec.merged", NULL};
 const nmirf_valueset_t nmirf_public_kinds = S_SET("public event kind", s_public_kinds);
 
 static const char *const s_langs[NMIRF_LANG_COUNT + 1] = {

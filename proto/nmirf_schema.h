@@ -153,8 +153,8 @@ typedef enum {
     NMIRF_EV_MEASURE_UPDATED,
     NMIRF_EV_DEADLINE_DUE_SOON,
     NMIRF_EV_DEADLINE_OVERDUE,
-    NMIRF_EV_REC_WITHDRAWN, /* a recommendation withdrawn from the list */
-    NMIRF_EV_REC_MERGED,    /* one merged into another, and withdrawn */
+    NMIRF_EV_REC_WITHDRAWN,  /* a recommendation withdrawn from the list */
+    NMIRF_EV_REC_MERGED,     /* one merged into another, and withdrawn */
     NMIRF_EV_ENTITY_UPDATED, /* an entity's names or contact changed */
     NMIRF_EV_KIND_COUNT
 } nmirf_event_kind_t;

@@ -383,7 +383,8 @@ s_reply_event(s_verifier_t *v, const nmirf_event_t *ev)
         const msgpack_object *into = nmirf_mp_get(&ev->data, "into"),
                              *moved = nmirf_mp_get(&ev->data, "moved");
         if (strcmp(ev->kind, "rec.merged") != 0 || !into || !moved)
-            return s_fail(v, ev->seq, "event %llu: rec.merge's first event is no rec.merged",
+            return s_fail(v, ev->seq,
+                          "event %llu: rec.merge's first event is no rec.merged",
                           (unsigned long long)ev->seq);
         msgpack_pack_map(&pk, 2);
         nmirf_mp_pack_str(&pk, "rec");

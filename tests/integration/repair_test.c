@@ -45,10 +45,9 @@ s_listed(const nmirf_reply_t *r, const char *rec)
 static uint64_t
 s_report(h_broker_t *b, h_entity_t *m, const char *rec, const char *status, bool validate)
 {
-    nmirf_reply_t *r =
-        H_CALL_EXPECT("ok", m, "report.submit",
-                      "{'rec': '%s', 'status': '%s', 'narrative': 'work on %s'}", rec,
-                      status, rec);
+    nmirf_reply_t *r = H_CALL_EXPECT(
+        "ok", m, "report.submit",
+        "{'rec': '%s', 'status': '%s', 'narrative': 'work on %s'}", rec, status, rec);
     uint64_t id = h_u(&r->body, "report.id");
     nmirf_reply_destroy(&r);
     if (validate)
@@ -157,7 +156,8 @@ main(int argc, char **argv)
     uint64_t r2a = s_report(b, mk, "R2", "implemented", true);
     uint64_t r1a = s_report(b, mj, "R1", "partially_implemented", true);
     uint64_t r1b = s_report(b, mj, "R1", "implemented", false);
-    H_CALL_CHECK("ok", coord, "measure.add", "{'recs': ['R1'], 'title': 'Draft the law'}");
+    H_CALL_CHECK("ok", coord, "measure.add",
+                 "{'recs': ['R1'], 'title': 'Draft the law'}");
     H_CALL_CHECK("ok", coord, "measure.add",
                  "{'recs': ['R1', 'R2'], 'title': 'Train the judges'}");
     h_note("five recommendations, four assigned, three reports, two measures");
@@ -171,8 +171,9 @@ main(int argc, char **argv)
     H_CALL_CHECK("bad_request", coord, "rec.withdraw", "{'rec': 'R3', 'reason': ''}");
     H_CALL_CHECK("bad_request", coord, "rec.withdraw",
                  "{'rec': 'R3', 'reason': 'x', 'into': 'R2'}");
-    H_CALL_CHECK("bad_request", coord, "rec.withdraw", "{'rec': 'no such id!', "
-                                                       "'reason': 'x'}");
+    H_CALL_CHECK("bad_request", coord, "rec.withdraw",
+                 "{'rec': 'no such id!', "
+                 "'reason': 'x'}");
     H_CALL_CHECK("not_found", coord, "rec.withdraw", "{'rec': 'R9', 'reason': 'x'}");
     H_CALL_CHECK("bad_request", coord, "rec.merge", "{'from': 'R1', 'into': 'R1'}");
     H_CALL_CHECK("bad_request", coord, "rec.merge", "{'from': 'R1'}");
@@ -183,11 +184,14 @@ main(int argc, char **argv)
                  "{'id': 'MJ', 'contact': 'line\\nbreak'}");
     H_CALL_CHECK("bad_request", coord, "entity.update",
                  "{'id': 'MJ', 'names': {'de': 'Justiz'}}");
-    H_CALL_CHECK("bad_request", coord, "entity.update", "{'id': 'MJ', 'names': {'ar': ''}}");
-    H_CALL_CHECK("bad_request", coord, "entity.update", "{'id': 'MJ', 'role': 'observer'}");
+    H_CALL_CHECK("bad_request", coord, "entity.update",
+                 "{'id': 'MJ', 'names': {'ar': ''}}");
+    H_CALL_CHECK("bad_request", coord, "entity.update",
+                 "{'id': 'MJ', 'role': 'observer'}");
     H_CALL_CHECK("not_found", coord, "entity.update", "{'id': 'MX', 'contact': 'x@y'}");
     H_CALL_CHECK("bad_request", coord, "rec.list", "{'withdrawn': 'yes'}");
-    nmirf_reply_t *r = H_CALL_EXPECT("bad_request", coord, "rec.withdraw", "{'rec': 'R3'}");
+    nmirf_reply_t *r =
+        H_CALL_EXPECT("bad_request", coord, "rec.withdraw", "{'rec': 'R3'}");
     H_ASSERTF(strstr(r->message, "reason"), "message: %s", r->message);
     nmirf_reply_destroy(&r);
     H_ASSERT(h_seq(b) == seq);
@@ -324,8 +328,8 @@ main(int argc, char **argv)
     H_ASSERTF(nmirf_audit_verify_dir(b->dir, broker.sign_pk, &sum) == NMIRF_AUDIT_OK,
               "audit verify: %s", sum.why);
     H_ASSERT(sum.events == last);
-    h_note("audit verify passes: %llu events, %llu requests", (unsigned long long)sum.events,
-           (unsigned long long)sum.requests);
+    h_note("audit verify passes: %llu events, %llu requests",
+           (unsigned long long)sum.events, (unsigned long long)sum.requests);
 
     h_broker_restart(b);
     s_check_state(b, r1a, r1b, r2a);
