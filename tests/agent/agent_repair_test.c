@@ -60,9 +60,9 @@ main(int argc, char **argv)
         H_CALL_CHECK("ok", coord, "rec.assign",
                      "{'rec': 'RP-%d', 'lead': '%s', 'deadline': '2030-01-31'}", i,
                      i == 2 ? "MK" : "MJ");
-    nmirf_reply_t *r = H_CALL_EXPECT(
-        "ok", mj, "report.submit",
-        "{'rec': 'RP-1', 'status': 'implemented', 'narrative': 'done'}");
+    nmirf_reply_t *r =
+        H_CALL_EXPECT("ok", mj, "report.submit",
+                      "{'rec': 'RP-1', 'status': 'implemented', 'narrative': 'done'}");
     H_CALL_CHECK("ok", coord, "report.validate", "{'report': %llu}",
                  (unsigned long long)h_u(&r->body, "report.id"));
     nmirf_reply_destroy(&r);
@@ -78,7 +78,8 @@ main(int argc, char **argv)
     /* Live: withdraw, merge, rename. */
     H_CALL_CHECK("ok", coord, "rec.withdraw", "{'rec': 'RP-0', 'reason': 'duplicate'}");
     r = H_CALL_EXPECT("ok", coord, "rec.merge", "{'from': 'RP-1', 'into': 'RP-2'}");
-    HA_ASSERT(h_u(&r->body, "moved.reports") == 2 && h_u(&r->body, "moved.measures") == 1);
+    HA_ASSERT(h_u(&r->body, "moved.reports") == 2 &&
+              h_u(&r->body, "moved.measures") == 1);
     nmirf_reply_destroy(&r);
     H_CALL_CHECK("ok", coord, "entity.update",
                  "{'id': 'MJ', 'names': {'ar': 'وزارة العدل'}, 'contact': 'mj@gov.ma'}");

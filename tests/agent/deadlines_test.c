@@ -6,7 +6,8 @@
     20 days before D (horizon 14): nothing; 10 days before: exactly one
     due_soon, and no more after more scans and a broker restart; the day
     after D: exactly one overdue. B, validated as implemented before its
-    deadline, never gets one, nor does W, withdrawn. Reassigning A with a new deadline re-arms.
+    deadline, never gets one, nor does W, withdrawn. Reassigning A with a new deadline
+   re-arms.
 
     A scan leaves no trace when it finds nothing, so the test knows a scan
     at the new clock ran through a marker: recommendation MARK, led by MI,
