@@ -935,6 +935,21 @@ s_control(const char *path)
                 "an ask the broker did not answer within its wait", NMIRF_E_UNAVAILABLE,
                 "the broker did not answer within wait_ms", 42, NULL, "none");
 
+    /* Added with withdrawn recommendations (appended: earlier cases stay
+       byte for byte). */
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_REC_LIST};
+    req.rec_list = (nmirf_ctl_rec_list_t){.withdrawn = true};
+    s_ctl_request("ctl-rec-list-withdrawn",
+                  "every recommendation, the withdrawn ones too (hidden by default)",
+                  &req);
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_kv_uint(&pk, "withdrawn", 1);
+    s_ctl_invalid_body("ctl-rec-list-withdrawn-type", "withdrawn 1: a bool is needed",
+                       "rec.list", &body, "bad_request");
+    msgpack_sbuffer_destroy(&body);
+
     json_t *root = json_pack("{s:s, s:i, s:o}", "about",
                              "nmirf-agent control protocol v1 golden vectors; see "
                              "proto/vectors/README.md and proto/CONTROL.md",
