@@ -256,7 +256,10 @@ s_export(cli_t *cli, const cli_args_t *a)
         const char *id = json_string_value(json_object_get(v, "id"));
         const char *mech = json_string_value(json_object_get(v, "mechanism"));
         const char *st = id ? json_string_value(json_object_get(statuses, id)) : NULL;
-        if (!id || (mechanism && (!mech || strcmp(mech, mechanism))) ||
+        /* Withdrawn ones are off the list, as in rec.list; exported they
+           would come back as live ones where the file is imported. */
+        if (!id || json_object_get(v, "withdrawn") ||
+            (mechanism && (!mech || strcmp(mech, mechanism))) ||
             (entity && !s_assigned_to(json_object_get(asgs, id), entity)) ||
             (status && strcmp(st ? st : "not_started", status)))
             continue;

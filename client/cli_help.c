@@ -151,7 +151,7 @@ static const char s_rec_intro[] =
     "withdraw (coordinator) takes a recommendation off the list (a duplicate,\n"
     "one not addressed to the country): its record, assignment and reports\n"
     "stay, in the log and the audit; lists and statistics leave it out\n"
-    "(list --withdrawn shows it), and it takes no more reports.\n"
+    "(list --withdrawn shows it), export too, and it takes no more reports.\n"
     "merge (coordinator) folds FROM into INTO: FROM's reports (same ids),\n"
     "measures and assignment go to INTO, INTO's status is recomputed, and\n"
     "FROM is withdrawn.\n";
