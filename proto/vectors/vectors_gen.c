@@ -1347,6 +1347,26 @@ s_notifications(const char *path)
                     NMIRF_E_TOO_LARGE);
     S_EVENT_INVALID("event-duplicate-key", "seq twice",
                     "{\"seq\":3,\"seq\":4,\"kind\":\"snapshot\"}", NMIRF_E_BAD_REQUEST);
+    /* Added with rec.withdraw, rec.merge and entity.update (appended). */
+    static const char *const three[] = {"MSP", "MJ", "MI"};
+    ev = (nmirf_notify_event_t){.seq = 41,
+                                .kind = "rec.merged",
+                                .subject = "A/HRC/52/7/148.12-bis",
+                                .author = "COORD",
+                                .rec = "A/HRC/52/7/148.12-bis",
+                                .entities = three,
+                                .entity_count = 3};
+    s_ev_case("event-rec-merged",
+              "a merge applied: rec is FROM (the subject), the people of both "
+              "assignments",
+              &ev);
+    ev = (nmirf_notify_event_t){.seq = 42,
+                                .kind = "entity.updated",
+                                .subject = "MJ",
+                                .author = "COORD",
+                                .entities = one,
+                                .entity_count = 1};
+    s_ev_case("event-entity-updated", "an entity renamed: no rec", &ev);
 
     json_t *root = json_pack("{s:s, s:i, s:o}", "about",
                              "nmirf-agent notifications golden vectors; see "
