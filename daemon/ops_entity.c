@@ -339,7 +339,7 @@ op_entity_update(op_ctx_t *ctx)
         return -1;
     strv_t id = body_sv(body, "id"), contact = body_sv(body, "contact");
     const msgpack_object *names = body_get(body, "names");
-    if (!names && !contact.p)
+    if ((!names || names->via.map.size == 0) && !contact.p)
         return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
                          "give field 'names' or field 'contact': nothing to update");
     if (op_need_coordinator(ctx))

@@ -471,11 +471,12 @@ op_rec_merge(op_ctx_t *ctx)
         return -1;
     strv_t from = body_sv(body, "from"), into = body_sv(body, "into"),
            reason = body_sv(body, "reason");
-    if (op_need_coordinator(ctx))
-        return -1;
+    /* A body fault: checked before the author's role (PROTOCOL.md 3). */
     if (from.n == into.n && memcmp(from.p, into.p, from.n) == 0)
         return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
                          "a recommendation cannot be merged into itself");
+    if (op_need_coordinator(ctx))
+        return -1;
     msgpack_object from_rec, into_rec, from_asg, into_asg;
     if (s_load_live(ctx, from, &from_rec) || s_load_live(ctx, into, &into_rec))
         return -1;

@@ -180,6 +180,8 @@ main(int argc, char **argv)
     H_CALL_CHECK("not_found", coord, "rec.merge", "{'from': 'R1', 'into': 'R9'}");
     H_CALL_CHECK("not_found", coord, "rec.merge", "{'from': 'R9', 'into': 'R1'}");
     H_CALL_CHECK("bad_request", coord, "entity.update", "{'id': 'MJ'}");
+    H_CALL_CHECK("bad_request", coord, "entity.update", "{'id': 'MJ', 'names': {}}");
+    H_CALL_CHECK("bad_request", mj, "rec.merge", "{'from': 'R1', 'into': 'R1'}");
     H_CALL_CHECK("bad_request", coord, "entity.update",
                  "{'id': 'MJ', 'contact': 'line\\nbreak'}");
     H_CALL_CHECK("bad_request", coord, "entity.update",
