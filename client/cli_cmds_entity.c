@@ -1,5 +1,5 @@
 /*  cli_cmds_entity - entities and their keys: keygen, and entity enroll,
-    list, show, revoke, rotate.
+    list, show, revoke, rotate, update.
 
     keygen is the only command that never talks to the broker: a ministry
     makes its keys on its own machine and hands over only ID.pub.
@@ -198,6 +198,35 @@ s_rotate(cli_t *cli, const cli_args_t *a)
     return s_send_keys(cli, a, cli_arg_str(a, "NEWPUBFILE"), "entity.rotate");
 }
 
+/* entity update ID [--name-fr N] [--name-ar N] [--name-en N] [--contact C]:
+   the names given replace those languages' names; the others stay. */
+static int
+s_update(cli_t *cli, const cli_args_t *a)
+{
+    size_t nnames = 0;
+    for (size_t i = 0; i < NAME_OPTS; i++)
+        nnames += cli_arg_has(a, s_name_opts[i]);
+    if (nnames == 0 && !cli_arg_has(a, "contact"))
+        return cli_usage(cli,
+                         "give a name (--name-fr, --name-ar, --name-en) or --contact");
+    msgpack_sbuffer body;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    cli_args_pack(a, &pk, nnames ? 1 : 0);
+    if (nnames) {
+        nmirf_mp_pack_str(&pk, "names");
+        msgpack_pack_map(&pk, nnames);
+        for (size_t i = 0; i < NAME_OPTS; i++)
+            if (cli_arg_has(a, s_name_opts[i]))
+                nmirf_mp_pack_kv_str(&pk, nmirf_langs.names[i],
+                                     cli_arg_str(a, s_name_opts[i]));
+    }
+    int rc = cli_call_show(cli, "entity.update", &body, s_view_entity_body);
+    msgpack_sbuffer_destroy(&body);
+    return rc;
+}
+
 static const cli_opt_spec_t s_keygen_args[] = {
     {.name = "ID", .kind = CLI_ENTITY},
     {0},
@@ -229,6 +258,21 @@ static const cli_opt_spec_t s_id_args[] = {
     {0},
 };
 
+static const cli_opt_spec_t s_update_opts[] = {
+    {CLI_OPT("name-fr", 0, "S", CLI_TEXT, NULL,
+             "its name in French, replacing the one before"),
+     .field = "names"},
+    {CLI_OPT("name-ar", 0, "S", CLI_TEXT, NULL,
+             "its name in Arabic, replacing the one before"),
+     .field = "names"},
+    {CLI_OPT("name-en", 0, "S", CLI_TEXT, NULL,
+             "its name in English, replacing the one before"),
+     .field = "names"},
+    {CLI_OPT("contact", 0, "C", CLI_LINE, "contact",
+             "an e-mail or a postal address line")},
+    {0},
+};
+
 static const cli_opt_spec_t s_rotate_args[] = {
     {.name = "NEWPUBFILE", .kind = CLI_STR},
     {0},
@@ -242,5 +286,7 @@ const cli_cmd_spec_t cli_entity_cmds[] = {
     {CLI_CMD("entity show", "entity", s_show), .args = s_id_args},
     {CLI_CMD("entity revoke", "entity", s_revoke), .args = s_id_args},
     {CLI_CMD("entity rotate", "entity", s_rotate), .args = s_rotate_args},
+    {CLI_CMD("entity update", "entity", s_update), .args = s_id_args,
+     .opts = s_update_opts, .fields = &nmirf_fields_entity_update},
     {0},
 };

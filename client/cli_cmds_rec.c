@@ -1,4 +1,5 @@
-/*  cli_cmds_rec - recommendations: rec import, export, list, show, assign.
+/*  cli_cmds_rec - recommendations: rec import, export, list, show, assign,
+    withdraw, merge.
 
     import reads a JSON, CSV or UHRI file (nmirf_recreader) twice: a first
     pass checks every row before anything is sent, a second turns the good
@@ -255,7 +256,10 @@ s_export(cli_t *cli, const cli_args_t *a)
         const char *id = json_string_value(json_object_get(v, "id"));
         const char *mech = json_string_value(json_object_get(v, "mechanism"));
         const char *st = id ? json_string_value(json_object_get(statuses, id)) : NULL;
-        if (!id || (mechanism && (!mech || strcmp(mech, mechanism))) ||
+        /* Withdrawn ones are off the list, as in rec.list; exported they
+           would come back as live ones where the file is imported. */
+        if (!id || json_object_get(v, "withdrawn") ||
+            (mechanism && (!mech || strcmp(mech, mechanism))) ||
             (entity && !s_assigned_to(json_object_get(asgs, id), entity)) ||
             (status && strcmp(st ? st : "not_started", status)))
             continue;
@@ -337,7 +341,10 @@ s_view_list(const msgpack_object *body, char **texts)
             cli_table_cell_field(table, r, "paragraph");
             cli_table_cell_field(table, r, "lead");
             cli_table_cell_field(table, r, "deadline");
-            cli_cell_status(table, r, "status");
+            if (nmirf_mp_get(r, "withdrawn"))
+                cli_table_cell(table, _("withdrawn"));
+            else
+                cli_cell_status(table, r, "status");
             if (texts && texts[i])
                 cli_table_cell(table, texts[i]);
             else
@@ -379,7 +386,7 @@ s_text_in_lang(cli_t *cli, const msgpack_object *id, int *rc)
 }
 
 /* rec list [--mechanism M] [--entity ID] [--status S] [--text T] [--limit N]
-   [--lang L]. A summary's text is the broker's first of en, fr, ar: a
+   [--lang L] [--withdrawn]. A summary's text is the broker's first of en, fr, ar: a
    reader of another language gets each row's text from rec.show, a
    request a row (bounded by --limit). --json prints the reply as is. */
 static int
@@ -464,6 +471,7 @@ s_view_show(const msgpack_object *body)
     cli_kv_field("response text", rec, "response_text");
     cli_kv_word(N_("status"), CLI_WORD_STATUS, body, "status");
     cli_kv("updated", cli_time_text(cli_mp_uint(rec, "updated", 0), true, when));
+    cli_view_withdrawal(nmirf_mp_get(rec, "withdrawn"));
     s_view_texts(nmirf_mp_get(rec, "text"));
 
     printf(_("\nassignment\n"));
@@ -518,6 +526,42 @@ s_assign(cli_t *cli, const cli_args_t *a)
             .set = &nmirf_langs                                                          \
     }
 
+/* The view of a reply body {rec}: a recommendation just withdrawn. */
+static void
+s_view_withdrawn(const msgpack_object *body)
+{
+    const msgpack_object *rec = nmirf_mp_get(body, "rec");
+    cli_kv_field("id", rec, "id");
+    cli_view_withdrawal(nmirf_mp_get(rec, "withdrawn"));
+}
+
+/* rec withdraw ID --reason TEXT */
+static int
+s_withdraw(cli_t *cli, const cli_args_t *a)
+{
+    return cli_args_call_show(cli, a, "rec.withdraw", s_view_withdrawn);
+}
+
+/* The view of a reply body {rec, moved}: INTO and what moved to it. */
+static void
+s_view_merged(const msgpack_object *body)
+{
+    const msgpack_object *moved = nmirf_mp_get(body, "moved");
+    const msgpack_object *asg = nmirf_mp_get(moved, "assignment");
+    cli_kv_field("into", nmirf_mp_get(body, "rec"), "id");
+    cli_kv_field("reports moved", moved, "reports");
+    cli_kv_field("measures moved", moved, "measures");
+    cli_kv("assignment moved",
+           asg && asg->type == MSGPACK_OBJECT_BOOLEAN && asg->via.boolean ? "yes" : "no");
+}
+
+/* rec merge FROM INTO [--reason TEXT] */
+static int
+s_merge(cli_t *cli, const cli_args_t *a)
+{
+    return cli_args_call_show(cli, a, "rec.merge", s_view_merged);
+}
+
 static const nmirf_valueset_t s_formats_in = CLI_SET("format", "json", "csv", "uhri");
 static const nmirf_valueset_t s_formats_out = CLI_SET("format", "json", "csv");
 
@@ -559,6 +603,8 @@ static const cli_opt_spec_t s_list_opts[] = {
              "a case-sensitive substring of any language's text")},
     {CLI_OPT("limit", 'n', "N", CLI_UINT, "limit", "at most N rows (default 1000)")},
     CLI_LANG_OPT,
+    {CLI_OPT("withdrawn", 'W', NULL, CLI_FLAG, "withdrawn",
+             "list withdrawn recommendations too")},
     {0},
 };
 
@@ -587,6 +633,28 @@ static const cli_opt_spec_t s_assign_opts[] = {
     {0},
 };
 
+static const cli_opt_spec_t s_withdraw_args[] = {
+    {.name = "ID", .kind = CLI_REC, .key = "rec"},
+    {0},
+};
+static const cli_opt_spec_t s_withdraw_opts[] = {
+    {CLI_OPT("reason", 'R', "TEXT", CLI_TEXT, "reason",
+             "why it leaves the list (kept in the log)"),
+     .missing = "--reason is required"},
+    {0},
+};
+
+static const cli_opt_spec_t s_merge_args[] = {
+    {.name = "FROM", .kind = CLI_REC, .key = "from"},
+    {.name = "INTO", .kind = CLI_REC, .key = "into"},
+    {0},
+};
+static const cli_opt_spec_t s_merge_opts[] = {
+    {CLI_OPT("reason", 'R', "TEXT", CLI_TEXT, "reason",
+             "why (default: merged into INTO)")},
+    {0},
+};
+
 const cli_cmd_spec_t cli_rec_cmds[] = {
     {CLI_CMD("rec import", "rec", s_import), .args = s_import_args, .opts = s_import_opts,
      .expect = "FILE"},
@@ -598,5 +666,9 @@ const cli_cmd_spec_t cli_rec_cmds[] = {
     {CLI_CMD("rec show", "rec", s_show), .args = s_id_args, .opts = s_show_opts},
     {CLI_CMD("rec assign", "rec", s_assign), .args = s_assign_args, .opts = s_assign_opts,
      .fields = &nmirf_fields_rec_assign},
+    {CLI_CMD("rec withdraw", "rec", s_withdraw), .args = s_withdraw_args,
+     .opts = s_withdraw_opts, .fields = &nmirf_fields_rec_withdraw},
+    {CLI_CMD("rec merge", "rec", s_merge), .args = s_merge_args, .opts = s_merge_opts,
+     .fields = &nmirf_fields_rec_merge},
     {0},
 };

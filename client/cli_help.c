@@ -87,14 +87,17 @@ static const char s_entity_intro[] =
        "the ministry makes the new pair with `nmirf keygen ID --dir NEWDIR` and\n"
        "hands over NEWDIR/ID.pub; from then on only the new key signs. The old\n"
        "keys stay in the record (previous_keys), so reports signed before still\n"
-       "verify. A ministry cannot rotate its own keys in this version.\n");
+       "verify. A ministry cannot rotate its own keys in this version.\n"
+       "update (coordinator) renames an entity or gives its contact: a name given\n"
+       "replaces that language's name, the others stay.\n");
 
 static const char s_entity_after[] = N_(
     "examples:\n"
     "  nmirf entity enroll MJ.pub --role ministry --name-fr 'Ministère de la Justice'\n"
     "  nmirf entity list\n"
     "  nmirf entity revoke OBS1\n"
-    "  nmirf entity rotate /media/usb/MJ.pub\n");
+    "  nmirf entity rotate /media/usb/MJ.pub\n"
+    "  nmirf entity update MJ --name-ar 'وزارة العدل' --contact dajg@justice.gov.ma\n");
 
 static const char s_audit_intro[] =
     N_("Offline tools: no broker, no key of yours. export copies the broker's\n"
@@ -145,7 +148,15 @@ static const char s_rec_intro[] =
        "(= + - @ tab CR first) gets a leading ', which import removes again.\n"
        "\n"
        "assign (coordinator) gives a recommendation to a lead ministry and its\n"
-       "contributors; assigning again replaces the assignment.\n");
+       "contributors; assigning again replaces the assignment.\n"
+       "\n"
+       "withdraw (coordinator) takes a recommendation off the list (a duplicate,\n"
+       "one not addressed to the country): its record, assignment and reports\n"
+       "stay, in the log and the audit; lists and statistics leave it out\n"
+       "(list --withdrawn shows it), export too, and it takes no more reports.\n"
+       "merge (coordinator) folds FROM into INTO: FROM's reports (same ids),\n"
+       "measures and assignment go to INTO, INTO's status is recomputed, and\n"
+       "FROM is withdrawn.\n");
 
 static const char s_rec_after[] =
     N_("examples:\n"
@@ -155,7 +166,9 @@ static const char s_rec_after[] =
        "  nmirf rec list --mechanism CAT --text torture\n"
        "  nmirf rec show A/HRC/52/7:125.48\n"
        "  nmirf rec assign A/HRC/52/7:125.48 --lead MJ --contributor MI \\\n"
-       "        --deadline 2025-06-30\n");
+       "        --deadline 2025-06-30\n"
+       "  nmirf rec withdraw A/HRC/52/7:125.48 --reason 'imported twice'\n"
+       "  nmirf rec merge CAT/C/MAR/CO/5:3f9a0c2d51e4b778 UHRI-118432\n");
 
 static const char s_report_intro[] =
     N_("A ministry assigned to a recommendation (lead or contributor) submits\n"

@@ -107,6 +107,9 @@ void cli_table_print(const cli_table_t *self);
 void cli_view_entity(const msgpack_object *entity);
 void cli_view_assignment(const msgpack_object *assignment);
 void cli_view_report(const msgpack_object *report);
+/* The lines of a recommendation's `withdrawn` {reason, at, into?}; prints
+   nothing if withdrawn is NULL (a recommendation on the list). */
+void cli_view_withdrawal(const msgpack_object *withdrawn);
 
 /* Prints a table of reports (the report.list columns; BY, who wrote
    each, only when one of them says). */

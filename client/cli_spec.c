@@ -769,6 +769,8 @@ s_fits(const cli_opt_spec_t *o, nmirf_field_type_t type)
         return repeat && o->kind == CLI_POINT;
     case NMIRF_FIELD_BIN: /* keys come from files, never from a value */
         return false;
+    case NMIRF_FIELD_BOOL: /* a flag sends true */
+        return o->kind == CLI_FLAG && !repeat;
     }
     return false;
 }

@@ -44,9 +44,20 @@ cli_view_entity(const msgpack_object *entity)
     cli_kv_field("name (fr)", names, "fr");
     cli_kv_field("name (ar)", names, "ar");
     cli_kv_field("name (en)", names, "en");
+    cli_kv_field("contact", entity, "contact");
     cli_kv_field("sign key", entity, "sign_key");
     s_kv_z85(N_("curve key"), nmirf_mp_get(entity, "curve_key"));
     s_kv_time(N_("enrolled"), entity, "enrolled");
+}
+
+void
+cli_view_withdrawal(const msgpack_object *withdrawn)
+{
+    if (!withdrawn || withdrawn->type != MSGPACK_OBJECT_MAP)
+        return;
+    s_kv_time("withdrawn", withdrawn, "at");
+    cli_kv_field("merged into", withdrawn, "into");
+    cli_kv_field("reason", withdrawn, "reason");
 }
 
 void

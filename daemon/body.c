@@ -45,6 +45,8 @@ s_refuse(op_ctx_t *ctx, const nmirf_fail_t *fail, const char *what)
         case NMIRF_FIELD_BIN:
             return op_refuse(ctx, bad, "field '%s' must be %zu bytes of bin", key,
                              fail->limit);
+        case NMIRF_FIELD_BOOL:
+            return op_refuse(ctx, bad, "field '%s' must be true or false", key);
         default:
             return op_refuse(ctx, bad, "field '%s' must be a string", key);
         }

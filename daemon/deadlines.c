@@ -208,6 +208,14 @@ deadlines_scan(store_t *store, event_batch_t *events, unsigned due_soon_days,
                                                             : NULL;
         if (!kind)
             continue;
+        /* A withdrawn recommendation keeps its assignment as history, and
+           has no deadline any more (rec.withdraw, rec.merge). */
+        MDB_val rk = {k.mv_size, rec}, rv;
+        msgpack_object recobj;
+        if (mdb_get(txn, store_dbi(store, DB_RECS), &rk, &rv) == 0 &&
+            nmirf_mp_unpack(rv.mv_data, rv.mv_size, zone, &recobj, NULL, 0) == NMIRF_OK &&
+            nmirf_mp_get(&recobj, "withdrawn"))
+            continue;
         /* Only `implemented` settles a deadline: `not_implemented` is an
            assessment that the work is not done, so it is still overdue. */
         MDB_val sk = {k.mv_size, rec}, sv;

@@ -130,10 +130,13 @@ int op_entity_revoke(op_ctx_t *ctx);
 int op_entity_rotate(op_ctx_t *ctx);
 int op_entity_list(op_ctx_t *ctx);
 int op_entity_show(op_ctx_t *ctx);
+int op_entity_update(op_ctx_t *ctx);
 int op_rec_import(op_ctx_t *ctx);
 int op_rec_assign(op_ctx_t *ctx);
 int op_rec_list(op_ctx_t *ctx);
 int op_rec_show(op_ctx_t *ctx);
+int op_rec_withdraw(op_ctx_t *ctx); /* ops_repair.c */
+int op_rec_merge(op_ctx_t *ctx);    /* ops_repair.c */
 int op_report_submit(op_ctx_t *ctx);
 int op_report_validate(op_ctx_t *ctx);
 int op_report_return(op_ctx_t *ctx);

@@ -1,4 +1,4 @@
-/*  ops_entity - enroll, revoke, list and show entities. */
+/*  ops_entity - enroll, revoke, rotate, update, list and show entities. */
 #include "body.h"
 #include "nmirf_log.h"
 #include "nmirf_mp.h"
@@ -302,4 +302,79 @@ op_entity_show(op_ctx_t *ctx)
     nmirf_mp_pack_str(&ctx->pk, "entity");
     msgpack_pack_object(&ctx->pk, ent);
     return 0;
+}
+
+/* Packs the names map: each language of nmirf_langs in its order, the
+   name given in names (may be NULL) or else the one old holds. */
+static void
+s_pack_names(msgpack_packer *pk, const msgpack_object *old, const msgpack_object *names)
+{
+    const msgpack_object *v[NMIRF_LANG_COUNT];
+    uint32_t n = 0;
+    for (int i = 0; i < NMIRF_LANG_COUNT; i++) {
+        const char *lang = nmirf_langs.names[i];
+        v[i] = names ? nmirf_mp_get(names, lang) : NULL;
+        if (!v[i])
+            v[i] = old ? nmirf_mp_get(old, lang) : NULL;
+        n += v[i] != NULL;
+    }
+    msgpack_pack_map(pk, n);
+    for (int i = 0; i < NMIRF_LANG_COUNT; i++)
+        if (v[i]) {
+            nmirf_mp_pack_str(pk, nmirf_langs.names[i]);
+            msgpack_pack_object(pk, *v[i]);
+        }
+}
+
+/* entity.update: new names (a language given replaces that language's
+   name; the others stay) and a contact line, for a ministry renamed or
+   named in another language later. Keys, role and state are not touched:
+   those have their own operations. Every update makes an event, even one
+   that gives the names the entity has: the coordinator asked for it. */
+int
+op_entity_update(op_ctx_t *ctx)
+{
+    const msgpack_object *body = &ctx->env->body;
+    if (body_fields(ctx, body, &nmirf_fields_entity_update, "body"))
+        return -1;
+    strv_t id = body_sv(body, "id"), contact = body_sv(body, "contact");
+    const msgpack_object *names = body_get(body, "names");
+    if ((!names || names->via.map.size == 0) && !contact.p)
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
+                         "give field 'names' or field 'contact': nothing to update");
+    if (op_need_coordinator(ctx))
+        return -1;
+    msgpack_object ent;
+    if (op_load(ctx, DB_ENTITIES, id, "entity", &ent))
+        return -1;
+
+    /* A copy with names merged and contact set; contact goes right after
+       names when the record had none (PROTOCOL.md section 6, Records). */
+    bool had_contact = nmirf_mp_get(&ent, "contact") != NULL;
+    msgpack_sbuffer rec;
+    msgpack_sbuffer_init(&rec);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &rec, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, ent.via.map.size + (contact.p && !had_contact ? 1 : 0));
+    for (uint32_t i = 0; i < ent.via.map.size; i++) {
+        const msgpack_object_kv *kv = &ent.via.map.ptr[i];
+        msgpack_pack_object(&pk, kv->key);
+        if (nmirf_mp_str_is(&kv->key, "names")) {
+            s_pack_names(&pk, &kv->val, names);
+            if (contact.p && !had_contact) {
+                nmirf_mp_pack_str(&pk, "contact");
+                nmirf_mp_pack_strn(&pk, contact.p, contact.n);
+            }
+        } else if (nmirf_mp_str_is(&kv->key, "contact") && contact.p)
+            nmirf_mp_pack_strn(&pk, contact.p, contact.n);
+        else
+            msgpack_pack_object(&pk, kv->val);
+    }
+
+    int result = s_commit_entity(ctx, id, &rec, "entity.updated");
+    if (!result)
+        log_info("updated the names or contact of %.*s (by %s)", (int)id.n, id.p,
+                 ctx->env->author);
+    msgpack_sbuffer_destroy(&rec);
+    return result;
 }

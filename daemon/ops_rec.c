@@ -1,4 +1,5 @@
-/*  ops_rec - import, assign, list and show recommendations. */
+/*  ops_rec - import, assign, list and show recommendations (withdraw and
+    merge: ops_repair.c). */
 #include "body.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
@@ -108,10 +109,25 @@ s_import_one(op_ctx_t *ctx, const msgpack_object *rec, strv_t id)
     int result = 1;
     msgpack_object old;
     int rc = store_get(ctx->store, ctx->txn, DB_RECS, id.p, id.n, ctx->zone, &old);
+    const msgpack_object *withdrawn = NULL;
     if (rc == 0) {
+        /* A withdrawn recommendation stays withdrawn: its content is
+           compared without the withdrawal, and kept with a new one
+           (rec.restore does not exist; PROTOCOL.md section 6). */
+        msgpack_object nil = {.type = MSGPACK_OBJECT_NIL}, bare = old;
+        withdrawn = nmirf_mp_get(&old, "withdrawn");
+        if (withdrawn) {
+            msgpack_packer_init(&pk, &stored, msgpack_sbuffer_write);
+            record_pack_edit(&pk, &old, "withdrawn", &nil);
+            if (record_unpack(ctx, stored.data, stored.size, &bare)) {
+                msgpack_sbuffer_destroy(&content);
+                msgpack_sbuffer_destroy(&stored);
+                return -1;
+            }
+            msgpack_sbuffer_clear(&stored);
+        }
         msgpack_packer_init(&pk, &stored, msgpack_sbuffer_write);
-        msgpack_object nil = {.type = MSGPACK_OBJECT_NIL};
-        record_pack_edit(&pk, &old, "updated", &nil);
+        record_pack_edit(&pk, &bare, "updated", &nil);
         result = stored.size == content.size &&
                          memcmp(stored.data, content.data, content.size) == 0
                      ? 0
@@ -123,6 +139,17 @@ s_import_one(op_ctx_t *ctx, const msgpack_object *rec, strv_t id)
         msgpack_sbuffer_clear(&stored);
         msgpack_packer_init(&pk, &stored, msgpack_sbuffer_write);
         s_pack_rec(&pk, rec, ctx->now);
+        msgpack_object fresh;
+        if (withdrawn && record_unpack(ctx, stored.data, stored.size, &fresh)) {
+            msgpack_sbuffer_destroy(&content);
+            msgpack_sbuffer_destroy(&stored);
+            return -1;
+        }
+        if (withdrawn) {
+            msgpack_sbuffer_clear(&stored);
+            msgpack_packer_init(&pk, &stored, msgpack_sbuffer_write);
+            record_pack_edit(&pk, &fresh, "withdrawn", withdrawn);
+        }
         const char *rid = op_strdup(ctx, id);
         const char *who[NMIRF_LIST_MAX + 1];
         size_t nwho = 0;
@@ -241,8 +268,13 @@ op_rec_assign(op_ctx_t *ctx)
     if (op_need_coordinator(ctx))
         return -1;
     msgpack_object recobj, previous;
-    if (op_load(ctx, DB_RECS, rec, "recommendation", &recobj) ||
-        s_check_ministry(ctx, lead))
+    if (op_load(ctx, DB_RECS, rec, "recommendation", &recobj))
+        return -1;
+    if (record_withdrawn(&recobj))
+        return op_refuse(ctx, NMIRF_E_CONFLICT,
+                         "recommendation '%.*s' was withdrawn: it takes no assignment",
+                         (int)rec.n, rec.p);
+    if (s_check_ministry(ctx, lead))
         return -1;
     for (uint32_t i = 0; i < nc; i++) {
         const msgpack_object *c = &contributors->via.array.ptr[i];
@@ -359,7 +391,8 @@ s_pack_summary(msgpack_packer *pk, const msgpack_object *rec, const msgpack_obje
         first = nmirf_mp_get(text, langs[i]);
     const msgpack_object *lead = asg ? nmirf_mp_get(asg, "lead") : NULL;
     const msgpack_object *deadline = asg ? nmirf_mp_get(asg, "deadline") : NULL;
-    uint32_t n = 2 + (lead ? 1 : 0) + (deadline ? 1 : 0);
+    bool withdrawn = record_withdrawn(rec);
+    uint32_t n = 2 + (lead ? 1 : 0) + (deadline ? 1 : 0) + (withdrawn ? 1 : 0);
     for (int i = 0; i < 4; i++)
         n += nmirf_mp_get(rec, copied[i]) != NULL;
     msgpack_pack_map(pk, n);
@@ -385,6 +418,11 @@ s_pack_summary(msgpack_packer *pk, const msgpack_object *rec, const msgpack_obje
         msgpack_pack_object(pk, *first);
     else
         nmirf_mp_pack_str(pk, "");
+    /* Only listed when asked (rec.list withdrawn: true). */
+    if (withdrawn) {
+        nmirf_mp_pack_str(pk, "withdrawn");
+        msgpack_pack_true(pk);
+    }
 }
 
 int
@@ -400,6 +438,8 @@ op_rec_list(op_ctx_t *ctx)
     if (limit > NMIRF_LIST_LIMIT_MAX)
         return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "limit %llu is over %d",
                          (unsigned long long)limit, NMIRF_LIST_LIMIT_MAX);
+    const msgpack_object *w = body_get(body, "withdrawn");
+    bool with_withdrawn = w && w->via.boolean;
 
     MDB_cursor *cur;
     int rc = mdb_cursor_open(ctx->txn, store_dbi(ctx->store, DB_RECS), &cur);
@@ -418,6 +458,8 @@ op_rec_list(op_ctx_t *ctx)
         msgpack_zone_clear(zone);
         msgpack_object rec, asg;
         if (nmirf_mp_unpack(v.mv_data, v.mv_size, zone, &rec, NULL, 0) != NMIRF_OK)
+            continue;
+        if (!with_withdrawn && record_withdrawn(&rec))
             continue;
         if (mech_s && !nmirf_mp_str_is(nmirf_mp_get(&rec, "mechanism"), mech_s))
             continue;

@@ -111,3 +111,21 @@ record_assignees(op_ctx_t *ctx, const msgpack_object *assignment, const char **l
             }
         }
 }
+
+bool
+record_withdrawn(const msgpack_object *rec)
+{
+    return nmirf_mp_get(rec, "withdrawn") != NULL;
+}
+
+int
+record_unpack(op_ctx_t *ctx, const void *data, size_t n, msgpack_object *obj)
+{
+    void *copy = msgpack_zone_malloc(ctx->zone, n ? n : 1);
+    if (!copy)
+        return op_refuse(ctx, NMIRF_E_INTERNAL, "out of memory");
+    memcpy(copy, data, n);
+    if (nmirf_mp_unpack(copy, n, ctx->zone, obj, NULL, 0) != NMIRF_OK)
+        return op_refuse(ctx, NMIRF_E_INTERNAL, "a record just packed does not unpack");
+    return 0;
+}

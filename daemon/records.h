@@ -33,6 +33,15 @@ bool record_assigned_to(const msgpack_object *assignment, strv_t entity);
 void record_assignees(op_ctx_t *ctx, const msgpack_object *assignment, const char **list,
                       size_t *count, size_t max);
 
+/* True if the recommendation record has been withdrawn (it holds a
+   `withdrawn` key: rec.withdraw, rec.merge). */
+bool record_withdrawn(const msgpack_object *rec);
+
+/* Unpacks the n packed bytes at data into *obj, copying them into ctx's
+   zone first, so that obj outlives the buffer. Returns 0, or -1 with the
+   refusal (internal) set. */
+int record_unpack(op_ctx_t *ctx, const void *data, size_t n, msgpack_object *obj);
+
 /* Adds s to list unless present. */
 void record_add_unique(const char **list, size_t *count, size_t max, const char *s);
 

@@ -169,6 +169,8 @@ s_body_pack(nmirf_mp_map_t *m, const nmirf_ctl_request_t *req)
             nmirf_mp_map_uint(m, "offset", l->offset);
         if (l->has_limit)
             nmirf_mp_map_uint(m, "limit", l->limit);
+        if (l->withdrawn)
+            nmirf_mp_map_bool(m, "withdrawn", true);
         return 0;
     }
     case NMIRF_CTL_REC_SHOW:
@@ -456,7 +458,7 @@ s_enum(const char *op, const char *key, const msgpack_object *v,
 }
 
 /* rec.list {scope?, status?, mechanism?, due?, q?, today?, due_soon_days?,
-   offset?, limit?}. */
+   offset?, limit?, withdrawn?}. */
 static nmirf_code_t
 s_rec_list(const msgpack_object *body, nmirf_ctl_rec_list_t *l, char *why, size_t whylen)
 {
@@ -518,9 +520,15 @@ s_rec_list(const msgpack_object *body, nmirf_ctl_rec_list_t *l, char *why, size_
             }
             l->has_limit = true;
             l->limit = v->via.u64;
+        } else if (nmirf_mp_str_is(k, "withdrawn")) {
+            if (v->type != MSGPACK_OBJECT_BOOLEAN) {
+                WHY("rec.list: withdrawn must be true or false");
+                return NMIRF_E_BAD_REQUEST;
+            }
+            l->withdrawn = v->via.boolean;
         } else {
             WHY("rec.list: unknown field in body (scope, status, mechanism, due, q, "
-                "today, due_soon_days, offset, limit)");
+                "today, due_soon_days, offset, limit, withdrawn)");
             return NMIRF_E_BAD_REQUEST;
         }
         if (code != NMIRF_OK)

@@ -128,6 +128,8 @@ typedef struct {
     uint64_t offset;                     /* items skipped, default 0 */
     bool has_limit;                      /* limit given */
     uint64_t limit;                      /* 1..NMIRF_CONTROL_LIMIT_MAX */
+    bool withdrawn;                      /* list withdrawn ones too (default
+                                            false: hidden) */
 } nmirf_ctl_rec_list_t;
 
 /* rec.show: one recommendation. */

@@ -318,6 +318,9 @@ nmirf_field_check(const nmirf_field_t *f, const msgpack_object *v, unsigned flag
             return NMIRF_FAIL_NONE;
         fail->limit = f->max;
         return s_fail(fail, NMIRF_FAIL_TYPE, f, NULL);
+    case NMIRF_FIELD_BOOL:
+        return v->type == MSGPACK_OBJECT_BOOLEAN ? NMIRF_FAIL_NONE
+                                                 : s_fail(fail, NMIRF_FAIL_TYPE, f, NULL);
     }
     return s_fail(fail, NMIRF_FAIL_TYPE, f, NULL);
 }

@@ -72,6 +72,9 @@ static const char *const s_event_kinds[NMIRF_EV_KIND_COUNT + 1] = {
     [NMIRF_EV_MEASURE_UPDATED] = "measure.updated",
     [NMIRF_EV_DEADLINE_DUE_SOON] = "deadline.due_soon",
     [NMIRF_EV_DEADLINE_OVERDUE] = "deadline.overdue",
+    [NMIRF_EV_REC_WITHDRAWN] = "rec.withdrawn",
+    [NMIRF_EV_REC_MERGED] = "rec.merged",
+    [NMIRF_EV_ENTITY_UPDATED] = "entity.updated",
 };
 const nmirf_valueset_t nmirf_event_kinds = S_SET("event kind", s_event_kinds);
 
@@ -79,9 +82,12 @@ const nmirf_valueset_t nmirf_event_kinds = S_SET("event kind", s_event_kinds);
    publishes anyway. Not entities (keys, names, revocations), not submitted
    or returned reports (a ministry's draft and the coordinator's reasons),
    not measures (planned, not yet progress), not deadline reminders
-   (internal follow-up). */
-static const char *const s_public_kinds[] = {"rec.added", "rec.updated", "assignment.set",
-                                             "report.validated", NULL};
+   (internal follow-up). A withdrawal and a merge change the country's list
+   of recommendations: public like rec.added (a merge names the moved
+   reports by id only, never their content). */
+static const char *const s_public_kinds[] = {
+    "rec.added",  "rec.updated", "assignment.set", "report.validated", "rec.withdrawn",
+    "rec.merged", NULL};
 const nmirf_valueset_t nmirf_public_kinds = S_SET("public event kind", s_public_kinds);
 
 static const char *const s_langs[NMIRF_LANG_COUNT + 1] = {
@@ -266,8 +272,32 @@ static const nmirf_field_t s_rec_list[] = {
     {"status", NMIRF_FIELD_ENUM, false, NMIRF_ENUM_MAX, &nmirf_statuses},
     {"text", NMIRF_FIELD_STR, false, NMIRF_SHORT_MAX, NULL},
     {"limit", NMIRF_FIELD_UINT, false, 0, NULL},
+    /* true: withdrawn recommendations are listed too (hidden by default). */
+    {"withdrawn", NMIRF_FIELD_BOOL, false, 0, NULL},
 };
 const nmirf_fields_t nmirf_fields_rec_list = S_FIELDS("rec.list", s_rec_list);
+
+static const nmirf_field_t s_rec_withdraw[] = {
+    {"rec", NMIRF_FIELD_REC_ID, true, NMIRF_REC_ID_MAX, NULL},
+    {"reason", NMIRF_FIELD_STR, true, NMIRF_TEXT_MAX, NULL},
+};
+const nmirf_fields_t nmirf_fields_rec_withdraw = S_FIELDS("rec.withdraw", s_rec_withdraw);
+
+static const nmirf_field_t s_rec_merge[] = {
+    {"from", NMIRF_FIELD_REC_ID, true, NMIRF_REC_ID_MAX, NULL},
+    {"into", NMIRF_FIELD_REC_ID, true, NMIRF_REC_ID_MAX, NULL},
+    {"reason", NMIRF_FIELD_STR, false, NMIRF_TEXT_MAX, NULL},
+};
+const nmirf_fields_t nmirf_fields_rec_merge = S_FIELDS("rec.merge", s_rec_merge);
+
+/* A contact is an e-mail or a postal address on one line. */
+static const nmirf_field_t s_entity_update[] = {
+    {"id", NMIRF_FIELD_ENTITY_ID, true, NMIRF_ENTITY_ID_MAX, NULL},
+    {"names", NMIRF_FIELD_LANGS, false, NMIRF_SHORT_MAX, NULL},
+    {"contact", NMIRF_FIELD_LINE, false, NMIRF_SHORT_MAX, NULL},
+};
+const nmirf_fields_t nmirf_fields_entity_update =
+    S_FIELDS("entity.update", s_entity_update);
 
 static const nmirf_field_t s_report_list[] = {
     {"rec", NMIRF_FIELD_REC_ID, false, NMIRF_REC_ID_MAX, NULL},

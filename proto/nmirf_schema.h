@@ -153,6 +153,9 @@ typedef enum {
     NMIRF_EV_MEASURE_UPDATED,
     NMIRF_EV_DEADLINE_DUE_SOON,
     NMIRF_EV_DEADLINE_OVERDUE,
+    NMIRF_EV_REC_WITHDRAWN,  /* a recommendation withdrawn from the list */
+    NMIRF_EV_REC_MERGED,     /* one merged into another, and withdrawn */
+    NMIRF_EV_ENTITY_UPDATED, /* an entity's names or contact changed */
     NMIRF_EV_KIND_COUNT
 } nmirf_event_kind_t;
 
@@ -224,6 +227,7 @@ typedef enum {
     NMIRF_FIELD_NUMBER,    /* int or float, finite, |v| <= NMIRF_NUMBER_MAX */
     NMIRF_FIELD_POINTS,    /* at most NMIRF_LIST_MAX {date, value}, dates unique */
     NMIRF_FIELD_BIN,       /* bin of exactly max bytes, always required */
+    NMIRF_FIELD_BOOL,      /* true or false */
 } nmirf_field_type_t;
 
 /* One key of a body. */
@@ -257,6 +261,11 @@ extern const nmirf_fields_t nmirf_fields_report_return;
 extern const nmirf_fields_t nmirf_fields_rec_assign;
 extern const nmirf_fields_t nmirf_fields_rec_list;
 extern const nmirf_fields_t nmirf_fields_report_list;
+/* Repairing the list (section 6): withdraw one recommendation, merge one
+   into another; and an entity's names and contact. */
+extern const nmirf_fields_t nmirf_fields_rec_withdraw;
+extern const nmirf_fields_t nmirf_fields_rec_merge;
+extern const nmirf_fields_t nmirf_fields_entity_update;
 /* A measure's indicator {name, unit?, baseline?, target, schedule?} as
    measure.add and measure.update take it. */
 extern const nmirf_fields_t nmirf_fields_indicator;

@@ -184,7 +184,7 @@ main(int argc, char **argv)
     s_set(&nmirf_statuses, NMIRF_STATUS_COUNT);
     s_set(&nmirf_report_states, NMIRF_REPORT_STATE_COUNT);
     s_set(&nmirf_event_kinds, NMIRF_EV_KIND_COUNT);
-    s_set(&nmirf_public_kinds, 4);
+    s_set(&nmirf_public_kinds, 6);
     s_set(&nmirf_langs, NMIRF_LANG_COUNT);
     s_set(&nmirf_code_names, NMIRF_CODE_COUNT);
 
@@ -200,8 +200,8 @@ main(int argc, char **argv)
     for (int i = 0; i < nmirf_public_kinds.count; i++)
         CHECK(nmirf_valueset_has(&nmirf_event_kinds, nmirf_public_kinds.names[i]),
               "'%s' is no event kind", nmirf_public_kinds.names[i]);
-    CHECK(strstr(s_spec, "the kinds `rec.added`, `rec.updated`, `assignment.set` and "
-                         "`report.validated`") != NULL,
+    CHECK(strstr(s_spec, "the kinds `rec.added`, `rec.updated`, `rec.withdrawn`, "
+                         "`rec.merged`, `assignment.set` and `report.validated`") != NULL,
           "section 7 names other public kinds");
 
     /* Section 5: every code but ok has its row, in the enum's order; the
@@ -258,13 +258,17 @@ main(int argc, char **argv)
     s_fields(&nmirf_fields_rec_assign, true);
     s_fields(&nmirf_fields_rec_list, true);
     s_fields(&nmirf_fields_report_list, true);
+    s_fields(&nmirf_fields_rec_withdraw, true);
+    s_fields(&nmirf_fields_rec_merge, true);
+    s_fields(&nmirf_fields_entity_update, true);
     s_fields(&nmirf_fields_indicator, false);
     unit_case = "recommendation";
     CHECK(strstr(s_spec,
                  "**recommendation**: `{id, mechanism, symbol?, paragraph?, cycle?, "
                  "date?, states?: [str], text: {fr?, ar?, en?}, response, "
                  "response_text?, themes?: [str], persons?: [str], sdgs?: [str], "
-                 "mandate?, session?, source_updated?: date, updated: uint ms}`") != NULL,
+                 "mandate?, session?, source_updated?: date, updated: uint ms, withdrawn?: "
+                 "{reason: str, at: uint ms, into?: str}}`") != NULL,
           "the record's keys in PROTOCOL.md differ");
     CHECK(nmirf_fields_max(&nmirf_fields_report_submit, "evidence") == NMIRF_EVIDENCE_MAX,
           "evidence");

@@ -180,6 +180,92 @@ s_put_status(replica_t *self, MDB_txn *txn, const msgpack_object *rec,
     return mdb_put(txn, self->dbi[AG_DB_STATUS], &k, &v, 0);
 }
 
+/* Deletes key from db; absent is fine. */
+static int
+s_del(replica_t *self, MDB_txn *txn, agent_db_t db, const void *key, size_t klen)
+{
+    MDB_val k = {klen, (void *)key};
+    int rc = mdb_del(txn, self->dbi[db], &k, NULL);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Points report key at recommendation into: the broker's move of a
+   report in a merge (the record with its `rec` replaced, in place). */
+static int
+s_move_report(replica_t *self, MDB_txn *txn, const uint8_t key[8],
+              const msgpack_object *into)
+{
+    MDB_val k = {8, (void *)key}, v;
+    int rc = mdb_get(txn, self->dbi[AG_DB_REPORTS], &k, &v);
+    if (rc)
+        return rc;
+    msgpack_zone *zone = msgpack_zone_new(4096);
+    if (!zone)
+        return ENOMEM;
+    msgpack_object r;
+    /* Copied: LMDB's pointer dies at our first write. */
+    void *copy = msgpack_zone_malloc(zone, v.mv_size ? v.mv_size : 1);
+    rc = copy ? 0 : ENOMEM;
+    if (copy) {
+        memcpy(copy, v.mv_data, v.mv_size);
+        if (nmirf_mp_unpack(copy, v.mv_size, zone, &r, NULL, 0) != NMIRF_OK ||
+            r.type != MSGPACK_OBJECT_MAP)
+            rc = EINVAL;
+    }
+    if (!rc) {
+        for (uint32_t i = 0; i < r.via.map.size; i++)
+            if (nmirf_mp_str_is(&r.via.map.ptr[i].key, "rec"))
+                r.via.map.ptr[i].val = *into;
+        rc = s_put_obj(self, txn, AG_DB_REPORTS, key, 8, &r);
+    }
+    msgpack_zone_free(zone);
+    return rc;
+}
+
+/* rec.merged {rec, into, moved, assignment, reports, status}
+   (PROTOCOL.md section 7): FROM (subject) withdrawn and without its
+   assignment or status; INTO's new assignment if it changed; the moved
+   reports pointing at INTO; INTO's status as given (nil: none). The
+   measures relinked follow as measure.updated events. */
+static int
+s_apply_merged(replica_t *self, MDB_txn *txn, const char *from,
+               const msgpack_object *data)
+{
+    const msgpack_object *rec = nmirf_mp_get(data, "rec"),
+                         *into_rec = nmirf_mp_get(data, "into"),
+                         *asg = nmirf_mp_get(data, "assignment"),
+                         *reports = nmirf_mp_get(data, "reports"),
+                         *status = nmirf_mp_get(data, "status");
+    const msgpack_object *into = into_rec ? nmirf_mp_get(into_rec, "id") : NULL;
+    if (!rec || rec->type != MSGPACK_OBJECT_MAP || !into ||
+        into->type != MSGPACK_OBJECT_STR || into->via.str.size == 0 ||
+        into->via.str.size >= 512 || !asg || !reports ||
+        reports->type != MSGPACK_OBJECT_ARRAY || !status)
+        return EINVAL;
+    size_t flen = strlen(from);
+    int rc = s_put_obj(self, txn, AG_DB_RECS, from, flen, rec);
+    if (!rc)
+        rc = s_del(self, txn, AG_DB_ASSIGNMENTS, from, flen);
+    if (!rc && asg->type == MSGPACK_OBJECT_MAP)
+        rc = s_put_obj(self, txn, AG_DB_ASSIGNMENTS, into->via.str.ptr,
+                       into->via.str.size, asg);
+    for (uint32_t i = 0; !rc && i < reports->via.array.size; i++) {
+        const msgpack_object *id = &reports->via.array.ptr[i];
+        if (id->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+            return EINVAL;
+        uint8_t key[8];
+        nmirf_be64_encode(id->via.u64, key);
+        rc = s_move_report(self, txn, key, into);
+    }
+    if (!rc)
+        rc = s_del(self, txn, AG_DB_STATUS, from, flen);
+    if (!rc && status->type == MSGPACK_OBJECT_STR)
+        rc = s_put_status(self, txn, into, status);
+    else if (!rc)
+        rc = s_del(self, txn, AG_DB_STATUS, into->via.str.ptr, into->via.str.size);
+    return rc;
+}
+
 /* Applies one event's change (not its sequence) in txn. Unknown kinds
    change nothing: a newer broker's events still advance the sequence. */
 static int
@@ -188,8 +274,11 @@ s_apply(replica_t *self, MDB_txn *txn, const nmirf_event_t *ev)
     const char *k = ev->kind, *subj = ev->subject;
     if (strncmp(k, "entity.", 7) == 0)
         return s_put_obj(self, txn, AG_DB_ENTITIES, subj, strlen(subj), &ev->data);
-    if (strcmp(k, "rec.added") == 0 || strcmp(k, "rec.updated") == 0)
+    if (strcmp(k, "rec.added") == 0 || strcmp(k, "rec.updated") == 0 ||
+        strcmp(k, "rec.withdrawn") == 0)
         return s_put_obj(self, txn, AG_DB_RECS, subj, strlen(subj), &ev->data);
+    if (strcmp(k, "rec.merged") == 0)
+        return s_apply_merged(self, txn, subj, &ev->data);
     if (strcmp(k, "assignment.set") == 0)
         return s_put_assignment(self, txn, subj, &ev->data);
     uint8_t key[8];

@@ -64,6 +64,15 @@ s_item(MDB_txn *txn, const MDB_dbi *dbi, const msgpack_object *a, const void *ar
     const char *role = replica_query_role(a, mine->entity);
     if (!role)
         return false;
+    /* A withdrawn recommendation keeps its assignment as history: it is
+       nothing more to do (rec.withdraw, rec.merge). */
+    char recid[80] = "";
+    msgpack_object recobj;
+    if (nmirf_mp_strcpy(nmirf_mp_get(a, "rec"), recid, sizeof recid) == 0 &&
+        replica_query_get(txn, dbi[AG_DB_RECS], recid, strlen(recid), zone, &recobj) ==
+            0 &&
+        nmirf_mp_get(&recobj, "withdrawn"))
+        return false;
     s_pack_item(txn, dbi, a, role, mine->today, mine->due_soon_days, pk, zone);
     return true;
 }

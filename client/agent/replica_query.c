@@ -202,6 +202,9 @@ s_pack_item(msgpack_packer *pk, const msgpack_object *r, const msgpack_object *a
     replica_query_marks_pack(&m, has_left, left, due);
     nmirf_mp_map_str_or_nil(&m, "role", role);
     nmirf_mp_map_obj(&m, "updated", nmirf_mp_get(r, "updated"));
+    const msgpack_object *w = nmirf_mp_get(r, "withdrawn");
+    if (w)
+        nmirf_mp_map_obj(&m, "withdrawn", w);
     nmirf_mp_map_finish(&m, pk);
 }
 
@@ -248,6 +251,9 @@ replica_query_rec_list(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT],
         msgpack_object r, aobj;
         if (nmirf_mp_unpack(v.mv_data, v.mv_size, &zone, &r, NULL, 0) != NMIRF_OK ||
             r.type != MSGPACK_OBJECT_MAP)
+            continue;
+        /* Withdrawn ones (rec.withdraw, rec.merge) only when asked. */
+        if (!q->withdrawn && nmirf_mp_get(&r, "withdrawn"))
             continue;
         const msgpack_object *a =
             replica_query_get(txn, dbi[AG_DB_ASSIGNMENTS], k.mv_data, k.mv_size, &zone,

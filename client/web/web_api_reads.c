@@ -181,6 +181,8 @@ s_kind(nmirf_field_type_t t)
         return "points";
     case NMIRF_FIELD_BIN:
         return "bin";
+    case NMIRF_FIELD_BOOL:
+        return "bool";
     }
     return "?";
 }

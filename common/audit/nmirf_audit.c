@@ -328,8 +328,9 @@ s_reply_begin(s_verifier_t *v, const nmirf_event_t *ev, const nmirf_envelope_t *
 
 /* Takes the next event of the request being read. The first one fixes the
    reply's body: {entity}, {report}, {assignment} (the event's record
-   without `previous`), {measure} or {measure, changed: true}, each the
-   event's data; rec.import counts its events. Returns 0 or -1. */
+   without `previous`), {measure} or {measure, changed: true}, {rec}
+   (rec.withdraw), each the event's data; {rec: into, moved} from a
+   rec.merged; rec.import counts its events. Returns 0 or -1. */
 static int
 s_reply_event(s_verifier_t *v, const nmirf_event_t *ev)
 {
@@ -373,6 +374,23 @@ s_reply_event(s_verifier_t *v, const nmirf_event_t *ev)
             msgpack_pack_object(&pk, d->via.map.ptr[i].key);
             msgpack_pack_object(&pk, d->via.map.ptr[i].val);
         }
+    } else if (strcmp(op, "rec.withdraw") == 0) {
+        msgpack_pack_map(&pk, 1);
+        nmirf_mp_pack_str(&pk, "rec");
+        msgpack_pack_object(&pk, ev->data);
+    } else if (strcmp(op, "rec.merge") == 0) {
+        /* {rec: INTO's record, moved}: both in its rec.merged event. */
+        const msgpack_object *into = nmirf_mp_get(&ev->data, "into"),
+                             *moved = nmirf_mp_get(&ev->data, "moved");
+        if (strcmp(ev->kind, "rec.merged") != 0 || !into || !moved)
+            return s_fail(v, ev->seq,
+                          "event %llu: rec.merge's first event is no rec.merged",
+                          (unsigned long long)ev->seq);
+        msgpack_pack_map(&pk, 2);
+        nmirf_mp_pack_str(&pk, "rec");
+        msgpack_pack_object(&pk, *into);
+        nmirf_mp_pack_str(&pk, "moved");
+        msgpack_pack_object(&pk, *moved);
     } else if (strcmp(op, "rec.import") != 0)
         return s_fail(v, ev->seq,
                       "event %llu: operation %s is no write this verifier knows the "

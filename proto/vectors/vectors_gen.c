@@ -935,6 +935,21 @@ s_control(const char *path)
                 "an ask the broker did not answer within its wait", NMIRF_E_UNAVAILABLE,
                 "the broker did not answer within wait_ms", 42, NULL, "none");
 
+    /* Added with withdrawn recommendations (appended: earlier cases stay
+       byte for byte). */
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_REC_LIST};
+    req.rec_list = (nmirf_ctl_rec_list_t){.withdrawn = true};
+    s_ctl_request("ctl-rec-list-withdrawn",
+                  "every recommendation, the withdrawn ones too (hidden by default)",
+                  &req);
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_kv_uint(&pk, "withdrawn", 1);
+    s_ctl_invalid_body("ctl-rec-list-withdrawn-type", "withdrawn 1: a bool is needed",
+                       "rec.list", &body, "bad_request");
+    msgpack_sbuffer_destroy(&body);
+
     json_t *root = json_pack("{s:s, s:i, s:o}", "about",
                              "nmirf-agent control protocol v1 golden vectors; see "
                              "proto/vectors/README.md and proto/CONTROL.md",
@@ -1332,6 +1347,26 @@ s_notifications(const char *path)
                     NMIRF_E_TOO_LARGE);
     S_EVENT_INVALID("event-duplicate-key", "seq twice",
                     "{\"seq\":3,\"seq\":4,\"kind\":\"snapshot\"}", NMIRF_E_BAD_REQUEST);
+    /* Added with rec.withdraw, rec.merge and entity.update (appended). */
+    static const char *const three[] = {"MSP", "MJ", "MI"};
+    ev = (nmirf_notify_event_t){.seq = 41,
+                                .kind = "rec.merged",
+                                .subject = "A/HRC/52/7/148.12-bis",
+                                .author = "COORD",
+                                .rec = "A/HRC/52/7/148.12-bis",
+                                .entities = three,
+                                .entity_count = 3};
+    s_ev_case("event-rec-merged",
+              "a merge applied: rec is FROM (the subject), the people of both "
+              "assignments",
+              &ev);
+    ev = (nmirf_notify_event_t){.seq = 42,
+                                .kind = "entity.updated",
+                                .subject = "MJ",
+                                .author = "COORD",
+                                .entities = one,
+                                .entity_count = 1};
+    s_ev_case("event-entity-updated", "an entity renamed: no rec", &ev);
 
     json_t *root = json_pack("{s:s, s:i, s:o}", "about",
                              "nmirf-agent notifications golden vectors; see "
@@ -1512,6 +1547,206 @@ s_rec_import(const uint8_t prev[NMIRF_HASH_LEN])
             &ev, "event-report-submitted-by", "request-rec-import", hash);
     msgpack_sbuffer_destroy(&body);
     free(req);
+}
+
+/* Packs a recommendation record {id, mechanism, symbol, paragraph, text,
+   response, updated} with `withdrawn` last ({reason, at, into?}). */
+static void
+s_pack_withdrawn_rec(msgpack_packer *pk, const char *id, const char *para,
+                     const char *reason, const char *into)
+{
+    msgpack_pack_map(pk, reason ? 8 : 7);
+    nmirf_mp_pack_kv_str(pk, "id", id);
+    nmirf_mp_pack_kv_str(pk, "mechanism", "UPR");
+    nmirf_mp_pack_kv_str(pk, "symbol", "A/HRC/52/7");
+    nmirf_mp_pack_kv_str(pk, "paragraph", para);
+    nmirf_mp_pack_str(pk, "text");
+    msgpack_pack_map(pk, 1);
+    nmirf_mp_pack_kv_str(pk, "fr", "Ratifier le Protocole facultatif.");
+    nmirf_mp_pack_kv_str(pk, "response", "supported");
+    nmirf_mp_pack_kv_uint(pk, "updated", TS - 30000);
+    if (reason) {
+        nmirf_mp_pack_str(pk, "withdrawn");
+        msgpack_pack_map(pk, into ? 3 : 2);
+        nmirf_mp_pack_kv_str(pk, "reason", reason);
+        nmirf_mp_pack_kv_uint(pk, "at", TS + 86400000ull * 20);
+        if (into)
+            nmirf_mp_pack_kv_str(pk, "into", into);
+    }
+}
+
+/* Repairing the list (PROTOCOL.md sections 6 and 7): rec.withdraw,
+   rec.merge and entity.update requests, and the events they make,
+   chained after event 4 (prev4, its hash). Added after every earlier
+   case, so those stay byte for byte. */
+static void
+s_repair_cases(const char *rec, const uint8_t prev4[NMIRF_HASH_LEN])
+{
+    const char *dup = "A/HRC/52/7/148.12-bis";
+    msgpack_sbuffer body;
+    msgpack_packer pk;
+    uint8_t *wd, wd_sig[NMIRF_SIG_LEN], *mg, mg_sig[NMIRF_SIG_LEN], *up,
+        up_sig[NMIRF_SIG_LEN];
+    size_t wd_len, mg_len, up_len;
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "rec", "A/HRC/52/7/148.99");
+    nmirf_mp_pack_kv_str(&pk, "reason", "Hors mandat : non adressée au pays.");
+    s_request("request-rec-withdraw",
+              "the coordinator withdraws a recommendation (reason: a text)",
+              "rec.withdraw", 0x60, "COORD", &body, &wd, &wd_len, wd_sig);
+    msgpack_sbuffer_destroy(&body);
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "from", dup);
+    nmirf_mp_pack_kv_str(&pk, "into", rec);
+    s_request("request-rec-merge",
+              "the coordinator merges a duplicate into the recommendation it repeats "
+              "(no reason: \"merged into INTO\")",
+              "rec.merge", 0x61, "COORD", &body, &mg, &mg_len, mg_sig);
+    msgpack_sbuffer_destroy(&body);
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    nmirf_mp_pack_kv_str(&pk, "id", "MJ");
+    nmirf_mp_pack_str(&pk, "names");
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_kv_str(&pk, "ar", "وزارة العدل");
+    nmirf_mp_pack_kv_str(&pk, "contact", "dajg@justice.gov.ma");
+    s_request("request-entity-update",
+              "the coordinator gives MJ its Arabic name and a contact line",
+              "entity.update", 0x62, "COORD", &body, &up, &up_len, up_sig);
+    msgpack_sbuffer_destroy(&body);
+
+    /* Event 5: rec.withdrawn, data the record with withdrawn last. */
+    uint8_t id[NMIRF_ID_LEN], req_hash[NMIRF_HASH_LEN], h5[NMIRF_HASH_LEN],
+        h6[NMIRF_HASH_LEN], h7[NMIRF_HASH_LEN];
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    s_pack_withdrawn_rec(&pk, "A/HRC/52/7/148.99", "148.99",
+                         "Hors mandat : non adressée au pays.", NULL);
+    const char *mj[] = {"MJ"};
+    nmirf_hash2(req_hash, wd, wd_len, wd_sig, NMIRF_SIG_LEN);
+    s_id(id, 0x60);
+    nmirf_event_fields_t ev = {.seq = 5,
+                               .ts = TS + 86400000ull * 20,
+                               .kind = "rec.withdrawn",
+                               .subject = "A/HRC/52/7/148.99",
+                               .entities = mj,
+                               .entity_count = 1,
+                               .author = "COORD",
+                               .req = id,
+                               .req_hash = req_hash,
+                               .prev = prev4,
+                               .data = (const uint8_t *)body.data,
+                               .data_len = body.size};
+    s_event("event-rec-withdrawn",
+            "event 5: made by request-rec-withdraw; the record keeps every key and "
+            "gains withdrawn {reason, at} last; entities: its assignment's people",
+            &ev, "event-report-submitted-by", "request-rec-withdraw", h5);
+    msgpack_sbuffer_destroy(&body);
+
+    /* Event 6: rec.merged {rec, into, moved, assignment, reports, status}. */
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 6);
+    nmirf_mp_pack_str(&pk, "rec");
+    char reason[96];
+    snprintf(reason, sizeof reason, "merged into %s", rec);
+    s_pack_withdrawn_rec(&pk, dup, "148.12-bis", reason, rec);
+    nmirf_mp_pack_str(&pk, "into");
+    s_pack_withdrawn_rec(&pk, rec, "148.12", NULL, NULL);
+    nmirf_mp_pack_str(&pk, "moved");
+    msgpack_pack_map(&pk, 3);
+    nmirf_mp_pack_kv_uint(&pk, "reports", 2);
+    nmirf_mp_pack_kv_uint(&pk, "measures", 0);
+    nmirf_mp_pack_str(&pk, "assignment");
+    msgpack_pack_false(&pk);
+    nmirf_mp_pack_str(&pk, "assignment");
+    msgpack_pack_map(&pk, 5);
+    nmirf_mp_pack_kv_str(&pk, "rec", rec);
+    nmirf_mp_pack_kv_str(&pk, "lead", "MJ");
+    nmirf_mp_pack_str(&pk, "contributors");
+    msgpack_pack_array(&pk, 2);
+    nmirf_mp_pack_str(&pk, "MI");
+    nmirf_mp_pack_str(&pk, "MSP");
+    nmirf_mp_pack_kv_str(&pk, "deadline", "2026-06-30");
+    nmirf_mp_pack_kv_uint(&pk, "assigned", TS);
+    nmirf_mp_pack_str(&pk, "reports");
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_uint64(&pk, 7);
+    msgpack_pack_uint64(&pk, 9);
+    nmirf_mp_pack_kv_str(&pk, "status", "in_progress");
+    const char *who[] = {"MSP", "MJ", "MI"};
+    nmirf_hash2(req_hash, mg, mg_len, mg_sig, NMIRF_SIG_LEN);
+    s_id(id, 0x61);
+    ev = (nmirf_event_fields_t){.seq = 6,
+                                .ts = TS + 86400000ull * 20,
+                                .kind = "rec.merged",
+                                .subject = dup,
+                                .entities = who,
+                                .entity_count = 3,
+                                .author = "COORD",
+                                .req = id,
+                                .req_hash = req_hash,
+                                .prev = h5,
+                                .data = (const uint8_t *)body.data,
+                                .data_len = body.size};
+    s_event("event-rec-merged",
+            "event 6: made by request-rec-merge; data {rec: FROM withdrawn with into, "
+            "into: INTO's record, moved (the reply's), assignment: INTO's after (MSP, "
+            "FROM's lead, joined its contributors; nil if unchanged), reports: the "
+            "moved report ids, status: INTO's status (nil: none)}",
+            &ev, "event-rec-withdrawn", "request-rec-merge", h6);
+    msgpack_sbuffer_destroy(&body);
+
+    /* Event 7: entity.updated, data the entity record with contact after
+       names. */
+    uint8_t curve[32];
+    memset(curve, 0xdd, sizeof curve);
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 8);
+    nmirf_mp_pack_kv_str(&pk, "id", "MJ");
+    nmirf_mp_pack_kv_str(&pk, "role", "ministry");
+    nmirf_mp_pack_str(&pk, "names");
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "fr", "Ministère de la Justice");
+    nmirf_mp_pack_kv_str(&pk, "ar", "وزارة العدل");
+    nmirf_mp_pack_kv_str(&pk, "contact", "dajg@justice.gov.ma");
+    nmirf_mp_pack_str(&pk, "sign_key");
+    nmirf_mp_pack_bin(&pk, s_pk, sizeof s_pk);
+    nmirf_mp_pack_str(&pk, "curve_key");
+    nmirf_mp_pack_bin(&pk, curve, sizeof curve);
+    nmirf_mp_pack_kv_str(&pk, "state", "active");
+    nmirf_mp_pack_kv_uint(&pk, "enrolled", TS - 50000);
+    nmirf_hash2(req_hash, up, up_len, up_sig, NMIRF_SIG_LEN);
+    s_id(id, 0x62);
+    ev = (nmirf_event_fields_t){.seq = 7,
+                                .ts = TS + 86400000ull * 20,
+                                .kind = "entity.updated",
+                                .subject = "MJ",
+                                .entities = mj,
+                                .entity_count = 1,
+                                .author = "COORD",
+                                .req = id,
+                                .req_hash = req_hash,
+                                .prev = h6,
+                                .data = (const uint8_t *)body.data,
+                                .data_len = body.size};
+    s_event("event-entity-updated",
+            "event 7: made by request-entity-update; names merged by language "
+            "(fr, ar, en order), contact right after names",
+            &ev, "event-rec-merged", "request-entity-update", h7);
+    msgpack_sbuffer_destroy(&body);
+    free(wd);
+    free(mg);
+    free(up);
 }
 
 int
@@ -1782,6 +2017,7 @@ main(int argc, char **argv)
     s_envelopes(ping, ping_len);
     s_msgpack_checks();
     s_rec_import(h4);
+    s_repair_cases(rec, h4);
 
     json_t *root =
         json_pack("{s:s, s:i, s:o, s:o, s:o}", "about",

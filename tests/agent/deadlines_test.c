@@ -6,7 +6,8 @@
     20 days before D (horizon 14): nothing; 10 days before: exactly one
     due_soon, and no more after more scans and a broker restart; the day
     after D: exactly one overdue. B, validated as implemented before its
-    deadline, never gets one. Reassigning A with a new deadline re-arms.
+    deadline, never gets one, nor does W, withdrawn. Reassigning A with a new deadline
+   re-arms.
 
     A scan leaves no trace when it finds nothing, so the test knows a scan
     at the new clock ran through a marker: recommendation MARK, led by MI,
@@ -136,13 +137,19 @@ main(int argc, char **argv)
                  "{'recs': [{'id': 'A', 'mechanism': 'UPR', 'text': {'en': 'a'}},"
                  "{'id': 'B', 'mechanism': 'CAT', 'text': {'en': 'b'}},"
                  "{'id': 'C', 'mechanism': 'CRC', 'text': {'en': 'c'}},"
-                 "{'id': 'MARK', 'mechanism': 'SP', 'text': {'en': 'marker'}}]}");
+                 "{'id': 'MARK', 'mechanism': 'SP', 'text': {'en': 'marker'}},"
+                 "{'id': 'W', 'mechanism': 'CRC', 'text': {'en': 'withdrawn'}}]}");
     H_CALL_CHECK("ok", coord, "rec.assign",
                  "{'rec': 'A', 'lead': 'MJ', 'contributors': ['MI'], "
                  "'deadline': '2030-06-30'}");
     H_CALL_CHECK("ok", coord, "rec.assign",
                  "{'rec': 'B', 'lead': 'MJ', 'deadline': '2030-06-30'}");
     H_CALL_CHECK("ok", coord, "rec.assign", "{'rec': 'C', 'lead': 'MJ'}"); /* none */
+    /* W is due with A, but withdrawn: its assignment stays, as history,
+       and it never gets a deadline event. */
+    H_CALL_CHECK("ok", coord, "rec.assign",
+                 "{'rec': 'W', 'lead': 'MJ', 'deadline': '2030-06-30'}");
+    H_CALL_CHECK("ok", coord, "rec.withdraw", "{'rec': 'W', 'reason': 'duplicate'}");
     nmirf_reply_t *r =
         H_CALL_EXPECT("ok", mj, "report.submit",
                       "{'rec': 'B', 'status': 'implemented', 'narrative': 'done early'}");
@@ -208,7 +215,8 @@ main(int argc, char **argv)
     H_ASSERT(count("deadline.overdue", "A") == 1);
     H_ASSERT(count("deadline.overdue", "B") == 0 && count("deadline.due_soon", "B") == 0);
     H_ASSERT(count("deadline.overdue", "C") == 0);
-    h_note("the day after D: exactly one overdue; implemented B: none");
+    H_ASSERT(count("deadline.overdue", "W") == 0 && count("deadline.due_soon", "W") == 0);
+    h_note("the day after D: exactly one overdue; implemented B, withdrawn W: none");
 
     /* Reassigned with a new deadline 40 days after D: a new version. */
     H_CALL_CHECK("ok", coord, "rec.assign",

@@ -565,6 +565,39 @@ run MJ 2 report submit UPR-4-125.12 --status in_progress --narrative x \
     --by "$(printf 'x%.0s' $(seq 129))"
 err_has "--by: the text is 129 bytes, over the limit of 128"
 
+step "repairing the list: rec withdraw, rec merge, entity update"
+run MJ 1 rec withdraw CAT-CO4-21b --reason duplicate
+err_has "forbidden"
+run COORD 2 rec withdraw CAT-CO4-21b
+err_has "--reason is required"
+run COORD 0 rec withdraw SP-EDU-2024-87 --reason "not addressed to the country"
+out_has "not addressed to the country"
+run COORD 0 rec list
+out_lacks "SP-EDU-2024-87"
+run COORD 0 rec list --withdrawn
+out_has "SP-EDU-2024-87"
+out_has "withdrawn"
+run COORD 0 rec show SP-EDU-2024-87
+out_has "not addressed to the country"
+run COORD 0 rec export
+out_lacks "SP-EDU-2024-87"
+run COORD 1 rec withdraw SP-EDU-2024-87 --reason again
+err_has "conflict"
+run COORD 0 rec merge CRC-CO5-33a UPR-4-125.48
+out_has "reports moved"
+run COORD 0 rec show CRC-CO5-33a
+out_has "merged into"
+out_has "UPR-4-125.48"
+run COORD 2 entity update MJ
+err_has "give a name"
+run COORD 2 entity update MJ --contact $'two\nlines'
+err_has "control character"
+run COORD 0 entity update MJ --name-ar 'وزارة العدل' --contact dajg@justice.gov.ma
+out_has "dajg@justice.gov.ma"
+out_has "وزارة العدل"
+run COORD 0 entity show MJ
+out_has "dajg@justice.gov.ma"
+
 step "stop the broker"
 broker_stop
 

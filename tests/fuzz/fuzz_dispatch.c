@@ -58,7 +58,8 @@ static const char *const s_ops[] = {
     "report.validate", "report.return", "ping",          "entity.list",  "entity.show",
     "rec.list",        "rec.show",      "report.list",   "events.since", "snapshot",
     "stats",           "no.such.op",    "entity.rotate", "measure.add",  "measure.update",
-    "measure.list",    "measure.show",  "status",        "subscribe"};
+    "measure.list",    "measure.show",  "status",        "subscribe",    "rec.withdraw",
+    "rec.merge",       "entity.update"};
 #define OP_ROTATE 17 /* index of entity.rotate, a write */
 #define OP_MEASURE_ADD                                                                   \
     18 /* index of measure.add, a write (measure.update may                              \

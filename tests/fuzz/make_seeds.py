@@ -115,7 +115,8 @@ OPS = ["entity.enroll", "entity.revoke", "rec.import", "rec.assign", "report.sub
        "report.validate", "report.return", "ping", "entity.list", "entity.show",
        "rec.list", "rec.show", "report.list", "events.since", "snapshot", "stats",
        "no.such.op", "entity.rotate", "measure.add", "measure.update", "measure.list",
-       "measure.show", "status", "subscribe"]  # the order of s_ops in fuzz_dispatch.c
+       "measure.show", "status", "subscribe", "rec.withdraw", "rec.merge",
+       "entity.update"]  # the order of s_ops in fuzz_dispatch.c
 AUTHORS = ["COORD", "MJ", "MS", "OBS", "GONE"]  # ditto, s_ids
 
 REC_FULL = {"id": "UPR-9", "mechanism": "UPR", "symbol": "A/HRC/52/9",
@@ -244,6 +245,25 @@ BODIES = [
                           "by": "two\nlines"}),
     ("report.submit", 1, {"rec": "UPR-1", "status": "in_progress", "narrative": "n",
                           "by": "csi \u009b"}),
+    # added with rec.withdraw, rec.merge, entity.update and rec.list's
+    # withdrawn (appended likewise)
+    ("rec.withdraw", 0, {"rec": "SP:1", "reason": "Not addressed to the country."}),
+    ("rec.withdraw", 0, {"rec": "SP:1", "reason": "Twice."}),
+    ("rec.withdraw", 1, {"rec": "UPR-1", "reason": "x"}),
+    ("rec.withdraw", 0, {"rec": "UPR-1", "reason": ""}),
+    ("rec.merge", 0, {"from": "CAT:3", "into": "UPR-1"}),
+    ("rec.merge", 0, {"from": "CRC/C/2", "into": "UPR-1", "reason": "Same paragraph."}),
+    ("rec.merge", 0, {"from": "UPR-1", "into": "UPR-1"}),
+    ("rec.merge", 0, {"from": "UPR-1", "into": "SP:1"}),
+    ("rec.merge", 2, {"from": "CAT:3", "into": "UPR-1"}),
+    ("entity.update", 0, {"id": "MJ", "names": {"ar": "\u0648\u0632\u0627\u0631\u0629"},
+                          "contact": "dajg@justice.gov.ma"}),
+    ("entity.update", 0, {"id": "MS", "names": {"fr": "Sant\u00e9", "en": "Health"}}),
+    ("entity.update", 0, {"id": "MJ"}),
+    ("entity.update", 0, {"id": "MJ", "contact": "two\nlines"}),
+    ("entity.update", 1, {"id": "MJ", "contact": "x@y"}),
+    ("rec.list", 3, {"withdrawn": True}),
+    ("rec.list", 3, {"withdrawn": 1}),
 ]
 
 
@@ -470,6 +490,27 @@ def replica_seeds():
             "last": 6})) +
         replica_record(1, event(7, "deadline.overdue", "UPR-1", ["MJ", "MS"],
                                 dict(DEADLINE, days_left=-1), False)))
+    # withdraw, merge (reports moved by id, an assignment, a status) and
+    # entity.update, live on the SUB after a snapshot
+    cat3 = dict(REC_FULL, id="CAT:3", updated=TS)
+    yield "replica", "withdraw-merge-update", (
+        replica_record(0, snapshot_reply(
+            3, [ENTITY_REC], [rec1, cat3], [ASSIGNMENT], [REPORT], {"UPR-1": "in_progress"},
+            [MEASURE])) +
+        replica_record(1, event(4, "rec.withdrawn", "CAT:3", [],
+                                dict(cat3, withdrawn={"reason": "dup", "at": TS}))) +
+        replica_record(1, event(5, "rec.merged", "UPR-1", ["MJ", "MS"], {
+            "rec": dict(rec1, withdrawn={"reason": "merged into CAT:3", "at": TS,
+                                         "into": "CAT:3"}),
+            "into": cat3,
+            "moved": {"reports": 1, "measures": 1, "assignment": True},
+            "assignment": dict(ASSIGNMENT, rec="CAT:3"),
+            "reports": [1], "status": "in_progress"})) +
+        replica_record(1, event(6, "measure.updated", "1", ["MJ", "MS"],
+                                dict(MEASURE, recs=["CAT:3"]))) +
+        replica_record(1, event(7, "entity.updated", "MJ", ["MJ"],
+                                dict(ENTITY_REC, contact="mj@gov.ma"))) +
+        replica_record(1, event(8, "rec.merged", "UPR-1", [], {"rec": None})))
 
 
 def json_author(env):
