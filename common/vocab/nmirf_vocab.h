@@ -19,7 +19,15 @@
 
     Every string returned is borrowed and static (the embedded tables),
     valid for the life of the program. Nothing here allocates; nothing is
-    thread-unsafe.
+    thread-unsafe. The files are embedded verbatim and parsed once, at the
+    first call (pthread_once), in place: the build step stays a byte copy
+    and the format's rules live in C, where nmirf_vocab_check and the unit
+    test (vocab_unit) reach them.
+
+    Language codes are "fr", "ar", "en", in any ASCII case. Functions
+    writing into out (label, fmt_*) always NUL-terminate it when outlen >
+    0, cutting what does not fit on a UTF-8 character boundary; with
+    outlen 0 they write nothing.
 */
 #ifndef NMIRF_VOCAB_H
 #define NMIRF_VOCAB_H
@@ -67,6 +75,21 @@ void nmirf_vocab_each(nmirf_vocab_kind_t kind,
                                  const char *en, void *arg),
                       void *arg);
 
+/* How many keys kind has (0 if out of range). */
+size_t nmirf_vocab_count(nmirf_vocab_kind_t kind);
+
+/* The SDG goal (1..17) of a target as imported: its leading number, when
+   followed by nothing, '.' or a blank ("16.3 Promote the rule of law",
+   "16.a", "16" -> 16); 0 for anything else ("18", "5,5", "SDG 5", ""). */
+int nmirf_vocab_sdg_goal(const char *key, size_t keylen);
+
+/* 0 if every built-in file is well formed: a header, four cells a row,
+   no key twice, no empty cell (a translation missing). Else -1 with the
+   first fault in why ("themes.tsv line 12: Asylum has no ar name").
+   Rows with a fault in their shape are left out of the lookups; an empty
+   cell is NULL to nmirf_vocab_find and skipped by nmirf_vocab_label. */
+int nmirf_vocab_check(char *why, size_t whylen);
+
 /* --- which text to show ------------------------------------------------ */
 
 /* The order in which the languages of a text map {fr?, ar?, en?} are tried
@@ -86,13 +109,16 @@ char *nmirf_fmt_count(uint64_t n, const char *lang, char *out, size_t outlen);
 
 /* A share (0..1) as a percentage with one decimal: "6,1 %" in French
    (decimal comma, U+202F before the sign), "6,1 %" in Arabic as written in
-   Morocco (Latin digits), "6.1%" in English. Returns out. */
+   Morocco (Latin digits), "6.1%" in English; rounded half away from zero,
+   "100,0 %" for 1. Not finite: an en dash. Unknown lang: French. Returns
+   out. */
 char *nmirf_fmt_percent(double share, const char *lang, char *out, size_t outlen);
 
 /* A calendar date YYYY-MM-DD (keylen bytes at iso) written out: "7 mars
    2026", "7 مارس 2026" (the month names used in Morocco), "7 March 2026";
-   a month YYYY-MM likewise ("mars 2026"). Anything else is copied as it
-   is. Returns out. */
+   the first of the month "1er mars 2026" in French; a month YYYY-MM
+   likewise ("mars 2026"). Anything else (a day that does not exist
+   included) is copied as it is. Unknown lang: French. Returns out. */
 char *nmirf_fmt_date(const char *iso, size_t isolen, const char *lang, char *out,
                      size_t outlen);
 
