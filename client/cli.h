@@ -18,6 +18,7 @@
 #include "cli_spec.h"
 #include "nmirf_client.h"
 #include "nmirf_keys.h"
+#include "nmirf_recfilter.h"
 #include "nmirf_schema.h"
 #include "nmirf_wire.h"
 
@@ -67,18 +68,44 @@ extern const cli_cmd_spec_t cli_check_cmds[];   /* check */
 int cli_call_stats(cli_t *cli, const cli_args_t *a, nmirf_reply_t **reply_p);
 
 /* The options of the stats request that stats and report html share, with
-   the broker's limits on them (due_soon_days 3650, the lists 10000). */
+   the broker's limits on them (due_soon_days 3650, the lists 10000), and
+   the recommendation filter (proto/nmirf_recfilter.h: the body keys
+   mechanism, cycle, theme, entity, position, withdrawn), long options
+   only so that a command's own short ones stay free. */
 #define CLI_STATS_QUERY_OPTS                                                             \
     {CLI_OPT("today", 'T', "DATE", CLI_DATE, "today",                                    \
              "deadlines as of DATE (default: the broker's date)")},                      \
         {CLI_OPT("due-soon", 'd', "DAYS", CLI_UINT, "due_soon_days",                     \
                  "horizon of \"due soon\" (default 14)"),                                \
          .max = NMIRF_DUE_SOON_MAX, .unit = "days"},                                     \
+        {CLI_OPT("limit", 'n', "N", CLI_UINT, "limit",                                   \
+                 "at most N rows in the lists (default 1000)"),                          \
+         .max = NMIRF_STATS_LIST_MAX},                                                   \
+        {CLI_OPT("mechanism", 0, "M", CLI_ENUM, "mechanism",                             \
+                 "only recommendations of mechanism M (UPR, CAT, ..., SP)"),             \
+         .set = &nmirf_mechanisms},                                                      \
+        {CLI_OPT("cycle", 0, "C", CLI_LINE, "cycle",                                     \
+                 "only those of cycle or session C"),                                    \
+         .max = NMIRF_SHORT_MAX},                                                        \
+        {CLI_OPT("theme", 0, "T", CLI_LINE, "theme",                                     \
+                 "only those with theme T (case ignored)"),                              \
+         .max = NMIRF_SHORT_MAX},                                                        \
+        {CLI_OPT("entity", 0, "E", CLI_ENTITY, "entity",                                 \
+                 "only those entity E leads or contributes to")},                        \
+        {CLI_OPT("position", 0, "P", CLI_ENUM, "position",                               \
+                 "only those with the State's position P"),                              \
+         .set = &nmirf_responses},                                                       \
     {                                                                                    \
-        CLI_OPT("limit", 'n', "N", CLI_UINT, "limit",                                    \
-                "at most N rows in the lists (default 1000)"),                           \
-            .max = NMIRF_STATS_LIST_MAX                                                  \
+        CLI_OPT("withdrawn", 0, NULL, CLI_FLAG, "withdrawn",                             \
+                "count withdrawn recommendations too")                                   \
     }
+
+/* Fills f (nmirf_recfilter_init first) from the filter options of
+   CLI_STATS_QUERY_OPTS in a, already checked by the table: the same
+   recommendations the stats request of a counts, for a report's annex.
+   Returns 0, or -1 if a value does not fit f (the table's limits make
+   that a programmer's error). cli_cmds_stats.c. */
+int cli_recfilter_from_args(const cli_args_t *a, nmirf_recfilter_t *f);
 
 /* A dated value, DATE=VALUE on the command line (cli_cmds_measure.c). */
 typedef struct cli_point_s {

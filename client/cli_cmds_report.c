@@ -234,8 +234,12 @@ s_report(cli_t *cli, const cli_args_t *a, bool odt)
         for (int i = 0; report_by_names[i]; i++)
             if (strcmp(report_by_names[i], cli_arg_str(a, "group")) == 0)
                 mo.by = (report_by_t)i;
+    /* The filter stats counts with, so that the figures and the annex's
+       rows are about the same recommendations. */
     nmirf_recfilter_t filter;
     nmirf_recfilter_init(&filter);
+    if (cli_recfilter_from_args(a, &filter))
+        return cli_usage(cli, "a filter value is too long");
     mo.filter = &filter;
     if (cli_arg_has(a, "limit"))
         mo.limit = cli_arg(a, "limit")->u ? cli_arg(a, "limit")->u : 0;

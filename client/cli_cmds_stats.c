@@ -56,6 +56,29 @@ cli_call_stats(cli_t *cli, const cli_args_t *a, nmirf_reply_t **reply_p)
     return rc;
 }
 
+int
+cli_recfilter_from_args(const cli_args_t *a, nmirf_recfilter_t *f)
+{
+    /* Read back from the body stats gets, by the broker's own reader: the
+       annex and the counts cannot drift apart. */
+    msgpack_sbuffer body;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    cli_args_pack(a, &pk, 0);
+    msgpack_zone *zone = msgpack_zone_new(1024);
+    msgpack_object obj;
+    char why[128];
+    int rc = -1;
+    if (zone && nmirf_mp_unpack((const uint8_t *)body.data, body.size, zone, &obj, NULL,
+                                0) == NMIRF_OK)
+        rc = nmirf_recfilter_read(f, &obj, why, sizeof why);
+    if (zone)
+        msgpack_zone_free(zone);
+    msgpack_sbuffer_destroy(&body);
+    return rc;
+}
+
 /* --- CSV (RFC 4180) --------------------------------------------------- */
 
 /* Writes one CSV field for a spreadsheet: quoted as RFC 4180 asks, and a

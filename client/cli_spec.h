@@ -175,7 +175,7 @@ typedef struct cli_cmd_spec_s {
 #define CLI_CMD(PATH, TOPIC, RUN) .path = (PATH), .topic = (TOPIC), .run = (RUN)
 
 #define CLI_MAX_ARGS 2  /* positional arguments of one command, at most */
-#define CLI_MAX_OPTS 16 /* options of one command, at most */
+#define CLI_MAX_OPTS 24 /* options of one command, at most */
 
 /* What was given for one option or argument. */
 typedef struct {

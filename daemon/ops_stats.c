@@ -1,5 +1,7 @@
 /*  ops_stats - the stats operation: implementation status aggregated over
-    every recommendation, the overdue and due-soon lists, progress by month.
+    the recommendations a filter selects (proto/nmirf_recfilter: every one
+    not withdrawn by default), the overdue and due-soon lists, progress by
+    month.
 
     One read-only pass over recs (with the assignment and status of each,
     looked up by the same key) and one over reports (the validated ones give
@@ -17,6 +19,7 @@
 #include "body.h"
 #include "deadlines.h"
 #include "nmirf_mp.h"
+#include "nmirf_recfilter.h"
 #include "nmirf_util.h"
 #include "ops.h"
 #include "records.h"
@@ -67,6 +70,13 @@ typedef struct {
     uint64_t by_status[NMIRF_STATUS_COUNT]; /* over every recommendation */
     uint64_t total;              /* recommendations */
     s_dues_t overdue, due_soon;  /* recommendations with a deadline */
+    const nmirf_recfilter_t *filter; /* which recommendations count */
+    /* The ids by_month must tell apart, so that it counts the reports of
+       the recommendations counted: those left out when the filter selects
+       everything (withdrawn ones only: usually none, and no cost to the
+       unfiltered pass), those that pass otherwise (usually few). */
+    zhashx_t *ids;               /* id -> non-NULL; NULL if none to tell */
+    bool ids_pass;               /* ids holds those that pass, not those left out */
     bool oom;                    /* an allocation failed: refuse */
 } s_stats_t;
 
@@ -299,7 +309,32 @@ s_is_treaty_body(strv_t mech)
            !(mech.n == 2 && memcmp(mech.p, "SP", 2) == 0);
 }
 
-/* The pass over recommendations: every grouping and the deadline lists. */
+/* Notes id (not NUL-terminated) in st->ids, made on first use. */
+static void
+s_ids_add(s_stats_t *st, strv_t id)
+{
+    char key[NMIRF_REC_ID_MAX + 1];
+    s_copy(key, sizeof key, id);
+    if (!st->ids && !(st->ids = zhashx_new())) {
+        st->oom = true;
+        return;
+    }
+    /* zhashx_insert copies the key (its default duplicator). */
+    if (zhashx_insert(st->ids, key, (void *)1) == -1 && !zhashx_lookup(st->ids, key))
+        st->oom = true;
+}
+
+/* True if the validated reports of recommendation rec (a NUL-terminated
+   id) count in by_month: it passed the filter in s_scan_recs. */
+static bool
+s_id_counts(const s_stats_t *st, const char *rec)
+{
+    bool noted = st->ids && zhashx_lookup(st->ids, rec);
+    return st->ids_pass ? noted : !noted;
+}
+
+/* The pass over recommendations: every grouping and the deadline lists,
+   over the recommendations that pass st->filter. */
 static int
 s_scan_recs(op_ctx_t *ctx, s_stats_t *st, int64_t today, uint64_t horizon)
 {
@@ -329,6 +364,13 @@ s_scan_recs(op_ctx_t *ctx, s_stats_t *st, int64_t today, uint64_t horizon)
         bool assigned =
             mdb_get(ctx->txn, asg_db, &ak, &av) == 0 &&
             nmirf_mp_unpack(av.mv_data, av.mv_size, zone, &asg, NULL, 0) == NMIRF_OK;
+        if (!nmirf_recfilter_match(st->filter, &rec, assigned ? &asg : NULL)) {
+            if (!st->ids_pass)
+                s_ids_add(st, id);
+            continue;
+        }
+        if (st->ids_pass)
+            s_ids_add(st, id);
         if (mdb_get(ctx->txn, status_db, &sk, &sv) == 0)
             status = (strv_t){sv.mv_data, sv.mv_size};
         int si = s_status_index(status);
@@ -415,6 +457,10 @@ s_pack_months(op_ctx_t *ctx, const s_stats_t *st, uint64_t now_ms)
         const msgpack_object *decided = nmirf_mp_get(&r, "decided");
         if (!decided || decided->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
             continue;
+        char rec[NMIRF_REC_ID_MAX + 1];
+        s_copy(rec, sizeof rec, record_field(&r, "rec"));
+        if (!s_id_counts(st, rec))
+            continue;
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 256;
             s_change_t *more = realloc(ch, ncap * sizeof *more);
@@ -425,7 +471,7 @@ s_pack_months(op_ctx_t *ctx, const s_stats_t *st, uint64_t now_ms)
             ch = more;
             cap = ncap;
         }
-        s_copy(ch[n].rec, sizeof ch[n].rec, record_field(&r, "rec"));
+        memcpy(ch[n].rec, rec, sizeof rec);
         ch[n].decided = decided->via.u64;
         ch[n].id = k.mv_size == 8 ? nmirf_be64_decode(k.mv_data) : 0;
         ch[n].status = s_status_index(record_field(&r, "status"));
@@ -513,7 +559,9 @@ s_pack_months(op_ctx_t *ctx, const s_stats_t *st, uint64_t now_ms)
 int
 op_stats(op_ctx_t *ctx)
 {
-    static const char *const allowed[] = {"today", "due_soon_days", "limit", NULL};
+    static const char *const allowed[] = {
+        "today", "due_soon_days", "limit",    "mechanism", "cycle",
+        "theme", "entity",        "position", "withdrawn", NULL};
     const msgpack_object *body = &ctx->env->body;
     strv_t today_s;
     /* The horizon the broker's reminders use (SIGHUP may change it). */
@@ -532,6 +580,11 @@ op_stats(op_ctx_t *ctx)
     if (limit > NMIRF_STATS_LIST_MAX)
         return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "limit %llu is over %d",
                          (unsigned long long)limit, NMIRF_STATS_LIST_MAX);
+    nmirf_recfilter_t filter;
+    char why[128];
+    nmirf_recfilter_init(&filter);
+    if (nmirf_recfilter_read(&filter, body, why, sizeof why))
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "%s", why);
     /* "today" is the broker's date unless the request names one (reports
        as of a day, and deterministic tests); the broker's date is the one
        its deadline reminders use (deadlines_now_ms: the test clock too). */
@@ -544,7 +597,7 @@ op_stats(op_ctx_t *ctx)
     int64_t day = nmirf_date_days(today);
     uint64_t now_ms = today_s.p ? (uint64_t)(day > 0 ? day : 0) * MS_PER_DAY : broker_now;
 
-    s_stats_t st = {0};
+    s_stats_t st = {.filter = &filter, .ids_pass = !nmirf_recfilter_is_all(&filter)};
     s_group_t *groups[] = {&st.lead,  &st.contributor, &st.mechanism, &st.treaty,
                            &st.cycle, &st.theme,       &st.sdg};
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
@@ -572,5 +625,6 @@ op_stats(op_ctx_t *ctx)
         s_group_free(groups[i]);
     free(st.overdue.items);
     free(st.due_soon.items);
+    zhashx_destroy(&st.ids);
     return rc;
 }

@@ -81,6 +81,9 @@ for i in range(240):
          "paragraph": str(i), "text": {"en": "Recommendation %d" % i}}
     if mech == "UPR":
         r["cycle"] = str(1 + i % 4)
+        r["response"] = ["supported", "noted", "supported", "pending"][i % 4]
+    else:
+        r["response"] = "not_applicable"
     if i % 9:
         r["themes"] = rng.sample(THEMES, 1 + i % 3)
     if i % 4:
@@ -133,38 +136,44 @@ for n, rid in enumerate(assigned[:90]):
 step("expected counts, computed here")
 def zero():
     return {s: 0 for s in STATUSES}
-exp = {k: {} for k in ["by_entity", "by_contributor", "by_mechanism", "by_treaty",
-                       "by_cycle", "by_theme", "by_sdg"]}
-by_status = zero()
-def add(group, key, st):
-    exp[group].setdefault(key, zero())[st] += 1
-overdue, due_soon = {}, {}
 def days(d):
     import datetime
     return datetime.date.fromisoformat(d).toordinal()
-for r in recs:
-    st = status.get(r["id"], "not_started")
-    by_status[st] += 1
-    add("by_mechanism", r["mechanism"], st)
-    if r["mechanism"] not in ("UPR", "SP"):
-        add("by_treaty", r["mechanism"], st)
-    if r["mechanism"] == "UPR":
-        add("by_cycle", r.get("cycle", "-"), st)
-    for t in r.get("themes") or ["-"]:
-        add("by_theme", t, st)
-    for s in r.get("sdgs") or ["-"]:
-        add("by_sdg", s, st)
-    a = assign.get(r["id"])
-    add("by_entity", a[0] if a else "-", st)
-    if a:
-        for c in a[1]:
-            add("by_contributor", c, st)
-        if a[2] and st != "implemented":
-            d = days(a[2]) - days(TODAY)
-            if d < 0:
-                overdue[r["id"]] = -d
-            elif d <= HORIZON:
-                due_soon[r["id"]] = d
+def expect(keep=lambda r: True):
+    """The counts stats must give over the recommendations keep passes."""
+    exp = {k: {} for k in ["by_entity", "by_contributor", "by_mechanism", "by_treaty",
+                           "by_cycle", "by_theme", "by_sdg"]}
+    by_status = zero()
+    def add(group, key, st):
+        exp[group].setdefault(key, zero())[st] += 1
+    overdue, due_soon = {}, {}
+    for r in recs:
+        if not keep(r):
+            continue
+        st = status.get(r["id"], "not_started")
+        by_status[st] += 1
+        add("by_mechanism", r["mechanism"], st)
+        if r["mechanism"] not in ("UPR", "SP"):
+            add("by_treaty", r["mechanism"], st)
+        if r["mechanism"] == "UPR":
+            add("by_cycle", r.get("cycle", "-"), st)
+        for t in r.get("themes") or ["-"]:
+            add("by_theme", t, st)
+        for s in r.get("sdgs") or ["-"]:
+            add("by_sdg", s, st)
+        a = assign.get(r["id"])
+        add("by_entity", a[0] if a else "-", st)
+        if a:
+            for c in a[1]:
+                add("by_contributor", c, st)
+            if a[2] and st != "implemented":
+                d = days(a[2]) - days(TODAY)
+                if d < 0:
+                    overdue[r["id"]] = -d
+                elif d <= HORIZON:
+                    due_soon[r["id"]] = d
+    return exp, by_status, overdue, due_soon
+exp, by_status, overdue, due_soon = expect()
 
 step("stats --json against them")
 got = json.loads(nmirf("COORD", "--json", "stats", "--today", TODAY, "--due-soon",
@@ -202,6 +211,56 @@ if sum(months[-1]["reached"].values()) != changed:
     fail("by_month reached %s, expected %d changes" % (months[-1]["reached"], changed))
 print("   %d recommendations, %d validated statuses, %d overdue, %d due soon"
       % (len(recs), len(status), len(overdue), len(due_soon)))
+
+step("filters: each one's counts against counts computed here")
+def involved(r, e):
+    a = assign.get(r["id"])
+    return bool(a) and (a[0] == e or e in a[1])
+FILTERS = [
+    (["--mechanism", "CAT"], lambda r: r["mechanism"] == "CAT"),
+    (["--mechanism", "UPR"], lambda r: r["mechanism"] == "UPR"),
+    (["--cycle", "2"], lambda r: r.get("cycle") == "2"),
+    (["--theme", "Women"], lambda r: "women" in (r.get("themes") or [])),
+    (["--entity", "MS"], lambda r: involved(r, "MS")),
+    (["--entity", "ME"], lambda r: involved(r, "ME")),
+    (["--position", "noted"], lambda r: r["response"] == "noted"),
+    (["--position", "not_applicable"], lambda r: r["response"] == "not_applicable"),
+    (["--mechanism", "UPR", "--entity", "MJ", "--position", "supported"],
+     lambda r: r["mechanism"] == "UPR" and involved(r, "MJ") and
+     r["response"] == "supported"),
+    (["--theme", "no-such-theme"], lambda r: False),
+]
+for flags, keep in FILTERS:
+    fexp, fstatus, fover, fsoon = expect(keep)
+    n = sum(1 for r in recs if keep(r))
+    g = json.loads(nmirf("COORD", "--json", "stats", "--today", TODAY, "--due-soon",
+                         str(HORIZON), *flags))
+    what = " ".join(flags)
+    if g["total"] != n or g["by_status"] != fstatus:
+        fail("%s: total %s by_status %s, expected %d %s"
+             % (what, g["total"], g["by_status"], n, fstatus))
+    for k, want in fexp.items():
+        if g[k] != want:
+            fail("%s: %s\n got %s\nwant %s" % (what, k, g[k], want))
+    for k, want in [("overdue", fover), ("due_soon", fsoon)]:
+        if {it["rec"]: it["days"] for it in g[k]} != want or g[k + "_total"] != len(want):
+            fail("%s: %s %s, expected %s" % (what, k, g[k], want))
+    # by_month: only the validated reports of the recommendations kept.
+    fchanged = sum(1 for r in recs
+                   if keep(r) and status.get(r["id"], "not_started") != "not_started")
+    validated = any(keep(r) and r["id"] in status for r in recs)
+    m = g["by_month"]
+    if not validated:
+        if m:
+            fail("%s: by_month %s, expected none" % (what, m))
+    elif m[-1]["at_end"] != fstatus or sum(m[-1]["reached"].values()) != fchanged:
+        fail("%s: by_month last %s, expected at_end %s and %d changes"
+             % (what, m[-1], fstatus, fchanged))
+    print("   %-50s %3d recommendations, %2d overdue" % (what, n, len(fover)))
+# The filter options are checked by their value sets before anything is sent.
+nmirf("COORD", "stats", "--mechanism", "XYZ", want=2)
+nmirf("COORD", "stats", "--position", "maybe", want=2)
+nmirf("COORD", "stats", "--entity", "not an id", want=2)
 
 step("stats --by VIEW --json gives that part; a limit cuts the lists")
 if json.loads(nmirf("COORD", "--json", "stats", "--by", "theme")) != exp["by_theme"]:

@@ -582,6 +582,13 @@ test_order(void)
     REFUSE("too_large", coord, "measure.add", "{'recs': ['" REC "'], 'title': '%s'}",
            title);
     REFUSE("bad_request", coord, "stats", "{'due_soon_days': 3651}");
+    /* The recommendation filter of stats (nmirf_recfilter_read). */
+    REFUSE("bad_request", coord, "stats", "{'mechanism': 'XYZ'}");
+    REFUSE("bad_request", coord, "stats", "{'position': 'maybe'}");
+    REFUSE("bad_request", coord, "stats", "{'theme': 5}");
+    REFUSE("bad_request", coord, "stats", "{'cycle': ''}");
+    REFUSE("bad_request", coord, "stats", "{'withdrawn': 'yes'}");
+    REFUSE("bad_request", coord, "stats", "{'colour': 'red'}");
 
     nmirf_reply_t *r = H_CALL_EXPECT("ok", obs, "rec.list", "{'limit': 0}");
     H_ASSERT(h_len(&r->body, "recs") == 0 && h_u(&r->body, "total") > 0 &&

@@ -235,8 +235,13 @@ def report(fmt, path, *args):
 
 
 def read_html(path):
+    raw = open(path, "rb").read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        fail("%s is not UTF-8 at byte %d: %r" % (path, e.start, raw[e.start - 120:e.start + 40]))
     a = Annex()
-    a.feed(open(path, encoding="utf-8").read())
+    a.feed(text)
     return a
 
 
