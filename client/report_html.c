@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nmirf_mp.h"
+#include "nmirf_schema.h"
 #include "nmirf_vocab.h"
 #include "report_html.h"
 #include "report_i18n.h"
@@ -70,7 +71,7 @@ s_date(FILE *f, const msgpack_object *d, const char *lang)
 static void
 s_vocab(FILE *f, nmirf_vocab_kind_t kind, const char *key, size_t len, const char *lang)
 {
-    char buf[512];
+    char buf[2 * NMIRF_SHORT_MAX + 64]; /* a short string's label, uncut */
     s_esc_c(f, nmirf_vocab_label(kind, key, len, lang, buf, sizeof buf));
 }
 

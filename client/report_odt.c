@@ -22,6 +22,11 @@
 #include "report_odt.h"
 #include "stats_html.h"
 
+/* Room for an entity's name and id, "NAME (ID)", or a value's label:
+   a short string (NMIRF_SHORT_MAX bytes) and then some, so that nothing
+   is cut in the middle of a character. */
+#define NAME_MAX_BYTES (2 * NMIRF_SHORT_MAX + 64)
+
 #define NS_OFFICE "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 
 /* The namespaces every part declares. */
@@ -137,6 +142,20 @@ s_p(s_doc_t *d, const char *style, const char *text)
     fprintf(d->f, "</text:p>\n");
 }
 
+/* How many bytes of the string object o fit in max without cutting a
+   UTF-8 sequence. */
+static size_t
+s_utf8_fit(const msgpack_object *o, size_t max)
+{
+    size_t n = o->via.str.size;
+    if (n <= max)
+        return n;
+    n = max;
+    while (n > 0 && ((unsigned char)o->via.str.ptr[n] & 0xc0) == 0x80)
+        n--;
+    return n;
+}
+
 /* The name of an entity in the document's language, "NAME (ID)", into
    buf; the id alone when it has no name. */
 static const char *
@@ -147,11 +166,14 @@ s_entity_name(s_doc_t *d, const msgpack_object *id, char *buf, size_t len)
     const msgpack_object *name =
         e ? report_text_pick(nmirf_mp_get(e, "names"), d->lang, d->o->fallback, &shown)
           : NULL;
-    int idn = id && id->type == MSGPACK_OBJECT_STR ? (int)id->via.str.size : 0;
+    /* Each part cut on a character's boundary to fit (the broker's limits
+       make them fit; a snapshot is still input). */
+    size_t room = len > 8 ? (len - 8) / 2 : 0;
+    int idn = id && id->type == MSGPACK_OBJECT_STR ? (int)s_utf8_fit(id, room) : 0;
     const char *ids = idn ? id->via.str.ptr : "";
     if (name)
-        snprintf(buf, len, "%.*s (%.*s)", (int)name->via.str.size, name->via.str.ptr, idn,
-                 ids);
+        snprintf(buf, len, "%.*s (%.*s)", (int)s_utf8_fit(name, room), name->via.str.ptr,
+                 idn, ids);
     else
         snprintf(buf, len, "%.*s", idn, ids);
     return buf;
@@ -270,7 +292,7 @@ s_group_table(s_doc_t *d, const char *heading, const char *key, nmirf_vocab_kind
     s_table_open(d, nmirf_statuses.count + 2);
     fprintf(d->f, "<table:table-header-rows><table:table-row>");
     s_cell_str(d, "Table_20_Heading", "", 0);
-    char buf[512];
+    char buf[NAME_MAX_BYTES];
     for (int s = 0; s < nmirf_statuses.count; s++) {
         const char *l =
             nmirf_vocab_label(NMIRF_VOCAB_STATUS, nmirf_statuses.names[s],
@@ -351,7 +373,7 @@ s_summary(s_doc_t *d)
 static void
 s_group_heading(s_doc_t *d, const report_group_t *g, bool first)
 {
-    char buf[768], name[512];
+    char buf[NAME_MAX_BYTES + 64], name[NAME_MAX_BYTES];
     bool none = strcmp(g->key, "-") == 0;
     const char *lang = d->lang;
     switch (d->o->model->by) {
@@ -390,7 +412,7 @@ s_group_heading(s_doc_t *d, const report_group_t *g, bool first)
 static void
 s_report(s_doc_t *d, const msgpack_object *r)
 {
-    char date[64], name[512];
+    char date[64], name[NAME_MAX_BYTES];
     const char *lang = d->lang;
     const msgpack_object *dt = nmirf_mp_get(r, "date");
     fprintf(d->f, "<text:p text:style-name=\"Report_20_Head\">");
@@ -402,7 +424,9 @@ s_report(s_doc_t *d, const msgpack_object *r)
     const msgpack_object *by = nmirf_mp_get(r, "by");
     if (by && by->type == MSGPACK_OBJECT_STR) {
         char who[256], line[512];
-        nmirf_mp_strcpy(by, who, sizeof who);
+        size_t n = s_utf8_fit(by, sizeof who - 1);
+        memcpy(who, by->via.str.ptr, n);
+        who[n] = '\0';
         snprintf(line, sizeof line, report_i18n(lang, "by_fmt"), who);
         fputs(", ", d->f);
         s_x(d->f, line);
@@ -525,7 +549,7 @@ s_rec(s_doc_t *d, const report_rec_t *r)
     const char *lang = d->lang;
     const msgpack_object *rec = r->rec, *sym = nmirf_mp_get(rec, "symbol"),
                          *par = nmirf_mp_get(rec, "paragraph");
-    char buf[512];
+    char buf[NAME_MAX_BYTES];
     fprintf(d->f, "<text:h text:style-name=\"Heading_20_3\" text:outline-level=\"3\">");
     s_xo(d->f, nmirf_mp_get(rec, "id"));
     if (sym) {
