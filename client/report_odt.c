@@ -45,41 +45,50 @@ void
 report_odt_escape(FILE *f, const char *s, size_t len, int in_text)
 {
     const unsigned char *p = (const unsigned char *)s;
+    size_t run = 0; /* start of the bytes that go out as they are */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = p[i];
+        const char *rep = NULL;
+        size_t skip = 1;
         switch (c) {
         case '&':
-            fputs("&amp;", f);
-            continue;
-        case '<':
-            fputs("&lt;", f);
-            continue;
-        case '>':
-            fputs("&gt;", f);
-            continue;
-        case '"':
-            fputs("&quot;", f);
-            continue;
-        case '\'':
-            fputs("&apos;", f);
-            continue;
-        case '\t':
-            fputs(in_text ? "<text:tab/>" : " ", f);
-            continue;
-        case '\n':
-            fputs(in_text ? "<text:line-break/>" : " ", f);
-            continue;
-        default:
+            rep = "&amp;";
             break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\'':
+            rep = "&apos;";
+            break;
+        case '\t':
+            rep = in_text ? "<text:tab/>" : " ";
+            break;
+        case '\n':
+            rep = in_text ? "<text:line-break/>" : " ";
+            break;
+        default:
+            if (c < 0x20 || c == 0x7f)
+                rep = ""; /* C0 controls (CR too) and DEL: not in XML 1.0 text */
+            else if (c == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f) {
+                rep = ""; /* C1 controls, U+0080..U+009F */
+                skip = 2;
+            }
         }
-        if (c < 0x20 || c == 0x7f)
-            continue; /* C0 controls (CR too) and DEL: not in XML 1.0 text */
-        if (c == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f) {
-            i++; /* C1 controls, U+0080..U+009F */
+        if (!rep)
             continue;
-        }
-        fputc(c, f);
+        /* Plain bytes in runs: a byte at a time costs a locked call each. */
+        fwrite(p + run, 1, i - run, f);
+        fputs(rep, f);
+        i += skip - 1;
+        run = i + 1;
     }
+    fwrite(p + run, 1, len - run, f);
 }
 
 static void
@@ -889,7 +898,7 @@ s_add(zip_t *z, const char *name, const void *buf, size_t len, bool freep, bool 
     }
     if (zip_set_file_compression(z, (zip_uint64_t)idx,
                                  store ? ZIP_CM_STORE : ZIP_CM_DEFLATE,
-                                 store ? 0 : 6) < 0) {
+                                 store ? 0 : 1) < 0) {
         snprintf(why, whylen, "%s: %s", name, zip_strerror(z));
         return -1;
     }

@@ -18,6 +18,7 @@
     docs/REPORTS.md.
 */
 #include "harness.h"
+#include "nmirf_client.h"
 #include "nmirf_util.h"
 
 #include <stdio.h>
@@ -195,9 +196,40 @@ main(int argc, char **argv)
         "%zu narratives submitted and validated (%zu measures with a value) in %.1f s\n",
         m, import_s, assigned, assign_s, n, measures, report_s);
 
-    char base[3 * PATH_MAX + 256], cmd[sizeof base + 2 * PATH_MAX], file[PATH_MAX + 32];
-    snprintf(base, sizeof base, "%s -b %s -k %s/keys/COORD.key -S %s/keys/NMIRFD.pub",
-             nmirf, b->request_ep, b->dir, b->dir);
+    /* The snapshot op alone, signed round trip and decode: the part of
+       the command's time that is the broker's and the wire's. */
+    double t[RUNS];
+    size_t bytes = 0;
+    /* A client of its own: the harness's waits 5 s at most. */
+    nmirf_client_t *c =
+        nmirf_client_new(b->request_ep, &h_coord(b)->key, b->server_key, 120000);
+    H_ASSERT(c);
+    for (int i = 0; i < RUNS; i++) {
+        uint64_t s0 = nmirf_mono_us();
+        char why[256] = "";
+        nmirf_reply_t *r = nmirf_client_call(c, "snapshot", NULL, 0, why, sizeof why);
+        t[i] = (nmirf_mono_us() - s0) / 1e3;
+        H_ASSERTF(r && r->ok, "snapshot: %s", r ? r->message : why);
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        msgpack_pack_object(&pk, r->body);
+        bytes = sb.size;
+        msgpack_sbuffer_destroy(&sb);
+        nmirf_reply_destroy(&r);
+    }
+    nmirf_client_destroy(&c);
+    qsort(t, RUNS, sizeof t[0], s_cmp_double);
+    printf("%-22s median %8.1f ms   fastest %8.1f ms   reply %8.1f MB\n", "snapshot op",
+           t[RUNS / 2], t[0], bytes / 1e6);
+
+    /* BENCH_REPORT_WRAP: a command put before each nmirf run (perf record
+       -g -o FILE, /usr/bin/time -v) to see where its time goes. */
+    const char *wrap = getenv("BENCH_REPORT_WRAP");
+    char base[3 * PATH_MAX + 512], cmd[sizeof base + 2 * PATH_MAX], file[PATH_MAX + 32];
+    snprintf(base, sizeof base, "%s%s%s -b %s -k %s/keys/COORD.key -S %s/keys/NMIRFD.pub",
+             wrap ? wrap : "", wrap ? " " : "", nmirf, b->request_ep, b->dir, b->dir);
     snprintf(file, sizeof file, "%s/report.html", b->dir);
     snprintf(cmd, sizeof cmd, "%s -t 120000 report --html %s >/dev/null", base, file);
     s_time_cmd("nmirf report --html", cmd, file);
