@@ -41,18 +41,40 @@ s_colon(const char *lang)
     return strcmp(lang, "fr") == 0 ? "\u00a0: " : ": ";
 }
 
+/* s escaped, and its control characters dropped but line feed and tab
+   (HTML has no use for them, and some are parse errors): C0, DEL, C1. */
+static void
+s_esc_n(FILE *f, const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        size_t skip = 0;
+        if ((p[i] < 0x20 && p[i] != '\n' && p[i] != '\t') || p[i] == 0x7f)
+            skip = 1;
+        else if (p[i] == 0xc2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
+            skip = 2;
+        if (!skip)
+            continue;
+        stats_html_escape(f, s + run, i - run);
+        i += skip - 1;
+        run = i + 1;
+    }
+    stats_html_escape(f, s + run, len - run);
+}
+
 /* A msgpack string, escaped; nothing for anything else. */
 static void
 s_esc(FILE *f, const msgpack_object *o)
 {
-    if (o && o->type == MSGPACK_OBJECT_STR)
-        stats_html_escape(f, o->via.str.ptr, o->via.str.size);
+    if (o && o->type == MSGPACK_OBJECT_STR && o->via.str.size)
+        s_esc_n(f, o->via.str.ptr, o->via.str.size);
 }
 
 static void
 s_esc_c(FILE *f, const char *s)
 {
-    stats_html_escape(f, s, strlen(s));
+    s_esc_n(f, s, strlen(s));
 }
 
 /* A date written for lang, in <bdi>. */

@@ -15,6 +15,14 @@
 
 const char *const report_by_names[] = {"mechanism", "cycle", "theme", "entity", NULL};
 
+/* qsort, but for an empty array (a NULL base is undefined to qsort). */
+static void
+s_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
+
 /* A string object's bytes compared as memcmp then length; a missing or
    non-string object sorts first. */
 static int
@@ -238,7 +246,7 @@ s_group(report_model_t *self, size_t limit)
             free(rows);
             return -1;
         }
-    qsort(rows, n, sizeof *rows, s_row_cmp);
+    s_sort(rows, n, sizeof *rows, s_row_cmp);
     self->rows_total = n;
     self->rows = limit && limit < n ? limit : n;
     /* Every row shown points into one array, sliced by group. */
@@ -326,8 +334,8 @@ report_model_new(const msgpack_object *snap, const report_model_opts_t *opts, ch
         s_list(snap, "reports", &w.reports, &w.nreports, why, whylen) ||
         s_list(snap, "measures", &measures, &nmeasures, why, whylen))
         goto fail;
-    qsort(w.recs, w.nrecs, sizeof *w.recs, s_by_id);
-    qsort(w.assigns, w.nassigns, sizeof *w.assigns, s_by_rec);
+    s_sort(w.recs, w.nrecs, sizeof *w.recs, s_by_id);
+    s_sort(w.assigns, w.nassigns, sizeof *w.assigns, s_by_rec);
 
     /* The reports the annex tells: validated, and on or after since. */
     size_t nshown = 0;
@@ -336,7 +344,7 @@ report_model_new(const msgpack_object *snap, const report_model_opts_t *opts, ch
             report_model_dated_in(self, nmirf_mp_get(w.reports[i], "date")))
             w.reports[nshown++] = w.reports[i];
     w.nreports = nshown;
-    qsort(w.reports, w.nreports, sizeof *w.reports, s_by_rec_date);
+    s_sort(w.reports, w.nreports, sizeof *w.reports, s_by_rec_date);
 
     /* One link per (measure, recommendation). */
     for (size_t i = 0; i < nmeasures; i++) {
@@ -353,7 +361,7 @@ report_model_new(const msgpack_object *snap, const report_model_opts_t *opts, ch
             for (uint32_t k = 0; k < r->via.array.size; k++)
                 w.links[w.nlinks++] = (s_link_t){&r->via.array.ptr[k], measures[i]};
     }
-    qsort(w.links, w.nlinks, sizeof *w.links, s_link_cmp);
+    s_sort(w.links, w.nlinks, sizeof *w.links, s_link_cmp);
     if (w.nlinks && !(shown_measures = malloc(w.nlinks * sizeof *shown_measures)))
         goto oom;
     for (size_t i = 0; i < w.nlinks; i++)
@@ -409,7 +417,7 @@ report_model_new(const msgpack_object *snap, const report_model_opts_t *opts, ch
         for (size_t k = 0; k < ns; k++)
             kvs[k] = &status->via.map.ptr[k];
         /* Sort by key: the kv's key is its first member. */
-        qsort(kvs, ns, sizeof *kvs, s_by_kv_key);
+        s_sort(kvs, ns, sizeof *kvs, s_by_kv_key);
         size_t k = 0;
         for (size_t i = 0; i < self->nrecs; i++) {
             const msgpack_object *id = nmirf_mp_get(self->recs[i].rec, "id");

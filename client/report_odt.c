@@ -295,7 +295,8 @@ s_group_table(s_doc_t *d, const char *heading, const char *key, nmirf_vocab_kind
             rows[k].total += s_count(&kv->val, nmirf_statuses.names[s]);
         k++;
     }
-    qsort(rows, k, sizeof *rows, s_grow_cmp);
+    if (k > 1)
+        qsort(rows, k, sizeof *rows, s_grow_cmp);
     size_t shown = d->o->rows_max && d->o->rows_max < k ? d->o->rows_max : k;
     s_h(d, 2, "Heading_20_2", heading);
     s_table_open(d, nmirf_statuses.count + 2);

@@ -25,6 +25,14 @@
 static char s_dir[] = "/tmp/fuzz_report.XXXXXX";
 static char s_path[sizeof s_dir + 16];
 
+/* The scratch directory goes with the process. */
+static void
+s_cleanup(void)
+{
+    unlink(s_path);
+    rmdir(s_dir);
+}
+
 static void
 s_broken(const char *what)
 {
@@ -40,8 +48,12 @@ s_check_text(const char *what, const char *s, size_t len, const char *allowed)
         s_broken(what);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        if ((c < 0x20 || c == 0x7f) && !strchr(allowed, c))
+        if ((c < 0x20 || c == 0x7f) && !strchr(allowed, c)) {
+            size_t from = i > 60 ? i - 60 : 0;
+            fprintf(stderr, "fuzz_report: byte %#x at %zu after \"%.*s\"\n", c, i,
+                    (int)(i - from), s + from);
             s_broken(what);
+        }
     }
 }
 
@@ -54,6 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!mkdtemp(s_dir))
             s_broken("mkdtemp");
         snprintf(s_path, sizeof s_path, "%s/r.odt", s_dir);
+        atexit(s_cleanup);
     }
     uint8_t opt = data[0];
     data++, size--;
