@@ -1,6 +1,8 @@
 /*  cli_cmds_report - reports: report submit, validate, return, list, and
-    report html (also spelled report --html): the broker's statistics as
-    one readable page.
+    the follow-up report a State sends: report html (also spelled report
+    --html), one readable page, and report odt (report --odt), the same
+    as an editable document; the broker's statistics with the annex of
+    every recommendation (docs/REPORTS.md).
 
     A ministry submits; the coordinator validates or returns. Every one of
     these answers with the report as it now stands.
@@ -15,6 +17,10 @@
 #include "cli_output.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
+#include "report_html.h"
+#include "report_i18n.h"
+#include "report_model.h"
+#include "report_odt.h"
 #include "stats_html.h"
 
 /* An evidence link, checked here at a short string's limit: stricter
@@ -143,15 +149,74 @@ s_list(cli_t *cli, const cli_args_t *a)
     return cli_args_call_show(cli, a, "report.list", s_view_list);
 }
 
-/* report html FILE | report --html FILE, [--lang fr|ar|en] [--title T]
-   [--today DATE] [--due-soon DAYS] [--limit N]: the broker's stats as one
-   page (stats_html.c). */
+/* --- the follow-up report: report html FILE, report odt FILE ----------- */
+
+#define SNAPSHOT_TIMEOUT 120000 /* ms: every record of a large store */
+
+/* The --group values (report_model.h's report_by_names, the same order). */
+static const nmirf_valueset_t s_group_set =
+    CLI_SET("group", "mechanism", "cycle", "theme", "entity");
+
+/* --fallback: a comma-separated list of fr, ar, en. Returns 0 or the
+   usage error's status. */
 static int
-s_html(cli_t *cli, const cli_args_t *a)
+s_check_fallback(cli_t *cli, const char *s)
 {
-    const char *path = cli_arg_str(a, "html");
+    if (!*s)
+        return cli_usage(cli, "--fallback is empty");
+    for (const char *p = s; *p;) {
+        size_t n = strcspn(p, ",");
+        if (!(n == 2 && (memcmp(p, "fr", 2) == 0 || memcmp(p, "ar", 2) == 0 ||
+                         memcmp(p, "en", 2) == 0)))
+            return cli_usage(cli, "--fallback: '%.*s' is not fr, ar or en", (int)n, p);
+        p += n;
+        if (*p == ',' && !*++p)
+            return cli_usage(cli, "--fallback ends with a comma");
+    }
+    return 0;
+}
+
+/* The records and the figures the report is made of: a snapshot (the
+   annex) and stats (the summary and tables). Both are reads, answered
+   at the broker's sequence of the moment; if writes came between them,
+   stats is asked once more, and if the sequences still differ the
+   report says which each reflects. On success both replies are the
+   caller's. */
+static int
+s_fetch(cli_t *cli, const cli_args_t *a, nmirf_reply_t **snap, nmirf_reply_t **stats)
+{
+    int rc;
+    if (cli->timeout_ms < SNAPSHOT_TIMEOUT)
+        cli->timeout_ms = SNAPSHOT_TIMEOUT;
+    if ((rc = cli_call(cli, "snapshot", NULL, snap)))
+        return rc;
+    if ((rc = cli_call_stats(cli, a, stats))) {
+        nmirf_reply_destroy(snap);
+        return rc;
+    }
+    if ((*stats)->seq != (*snap)->seq) {
+        nmirf_reply_destroy(stats);
+        if ((rc = cli_call_stats(cli, a, stats))) {
+            nmirf_reply_destroy(snap);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* report html FILE | report --html FILE, report odt FILE | report --odt
+   FILE: the follow-up report. The summary and the status tables are the
+   broker's stats; the annex is built here from a snapshot (report_model)
+   and written by report_html (through stats_html's annex hook) or
+   report_odt. */
+static int
+s_report(cli_t *cli, const cli_args_t *a, bool odt)
+{
+    const char *flag = odt ? "odt" : "html";
+    const char *path = cli_arg_str(a, flag);
     const char *lang = cli_arg_has(a, "lang") ? cli_arg_str(a, "lang") : "fr";
-    const char *title = cli_arg_str(a, "title");
+    const char *fallback = cli_arg_str(a, "fallback");
+    const char *since = cli_arg_str(a, "since");
     int rc;
 
     if (!path) {
@@ -162,54 +227,144 @@ s_html(cli_t *cli, const cli_args_t *a)
         return rc;
     if (!*path)
         return cli_usage(cli, "FILE is empty");
-
-    nmirf_reply_t *reply;
-    if ((rc = cli_call_stats(cli, a, &reply)))
+    if (fallback && (rc = s_check_fallback(cli, fallback)))
         return rc;
-    /* Entity names make the page readable; without them it shows ids. */
-    nmirf_reply_t *entities = NULL;
-    if (cli_call(cli, "entity.list", NULL, &entities))
-        entities = NULL;
-    char *page = NULL;
+    report_model_opts_t mo = {.by = REPORT_BY_MECHANISM, .since = since};
+    if (cli_arg_has(a, "group"))
+        for (int i = 0; report_by_names[i]; i++)
+            if (strcmp(report_by_names[i], cli_arg_str(a, "group")) == 0)
+                mo.by = (report_by_t)i;
+    /* The filter stats counts with, so that the figures and the annex's
+       rows are about the same recommendations. */
+    nmirf_recfilter_t filter;
+    nmirf_recfilter_init(&filter);
+    if (cli_recfilter_from_args(a, &filter))
+        return cli_usage(cli, "a filter value is too long");
+    mo.filter = &filter;
+    if (cli_arg_has(a, "limit"))
+        mo.limit = cli_arg(a, "limit")->u ? cli_arg(a, "limit")->u : 0;
+
+    nmirf_reply_t *snap = NULL, *stats = NULL;
+    if ((rc = s_fetch(cli, a, &snap, &stats)))
+        return rc;
+    char why[256];
+    report_model_t *model = report_model_new(&snap->body, &mo, why, sizeof why);
+    if (!model) {
+        nmirf_reply_destroy(&snap);
+        nmirf_reply_destroy(&stats);
+        return cli_local_error(cli, "cannot read the broker's snapshot: %s", why);
+    }
+    char *scope = report_i18n_scope(lang, fallback, &filter, &snap->body, since);
+    uint64_t stats_seq = stats->seq;
     size_t len = 0;
-    stats_html_opts_t opts = {.lang = lang, .title = title};
-    rc = stats_html_render(&reply->body, entities ? &entities->body : NULL, &opts, &page,
-                           &len);
-    nmirf_reply_destroy(&reply);
-    nmirf_reply_destroy(&entities);
+    if (odt) {
+        report_odt_opts_t oo = {.lang = lang,
+                                .fallback = fallback,
+                                .title = cli_arg_str(a, "title"),
+                                .scope = scope,
+                                .stats = &stats->body,
+                                .stats_seq = stats_seq,
+                                .model = model,
+                                .rows_max = mo.limit};
+        rc = report_odt_write(path, &oo, &len, why, sizeof why);
+        if (rc)
+            rc = cli_local_error(cli, "cannot write %s: %s", path, why);
+    } else {
+        report_html_annex_t ann = {.model = model,
+                                   .lang = lang,
+                                   .fallback = fallback,
+                                   .scope = NULL, /* the page says it under its title */
+                                   .stats_seq = stats_seq};
+        /* Entity names: the snapshot holds every entity, as entity.list
+           would answer them ({entities: [...]}). */
+        stats_html_opts_t opts = {.lang = lang,
+                                  .fallback = fallback,
+                                  .title = cli_arg_str(a, "title"),
+                                  .scope = scope,
+                                  .rows_max = mo.limit,
+                                  .annex = report_html_annex,
+                                  .annex_arg = &ann};
+        char *page = NULL;
+        if (stats_html_render(&stats->body, &snap->body, &opts, &page, &len))
+            rc = cli_local_error(cli, "cannot lay out the report (out of memory)");
+        else if (nmirf_write_file(path, page, len, 0644))
+            rc = cli_local_error(cli, "cannot write %s: %s", path, strerror(errno));
+        free(page);
+    }
+    size_t rows = model->rows, total = model->rows_total;
+    size_t narratives = model->narratives, values = model->values;
+    free(scope);
+    report_model_destroy(&model);
+    nmirf_reply_destroy(&snap);
+    nmirf_reply_destroy(&stats);
     if (rc)
-        return cli_local_error(cli, "cannot lay out the report (out of memory)");
-    rc = nmirf_write_file(path, page, len, 0644);
-    free(page);
-    if (rc)
-        return cli_local_error(cli, "cannot write %s: %s", path, strerror(errno));
+        return rc;
     if (cli->json) {
-        json_t *j = json_pack("{s:s, s:I, s:s}", "file", path, "bytes", (json_int_t)len,
-                              "lang", lang);
+        json_t *j = json_pack(
+            "{s:s, s:I, s:s, s:I, s:I, s:I, s:I}", "file", path, "bytes", (json_int_t)len,
+            "lang", lang, "rows", (json_int_t)rows, "rows_total", (json_int_t)total,
+            "narratives", (json_int_t)narratives, "values", (json_int_t)values);
         char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
         if (text)
             printf("%s\n", text);
         free(text);
         json_decref(j);
-    } else
-        printf("wrote %s (%zu bytes, %s)\n", path, len, lang);
+    } else if (rows < total)
+        printf("wrote %s (%zu bytes, %s): %zu of %zu recommendations (--limit), %zu "
+               "narratives, %zu indicator values\n",
+               path, len, lang, rows, total, narratives, values);
+    else
+        printf("wrote %s (%zu bytes, %s): %zu recommendations, %zu narratives, %zu "
+               "indicator values\n",
+               path, len, lang, rows, narratives, values);
     return CLI_EXIT_OK;
+}
+
+static int
+s_html(cli_t *cli, const cli_args_t *a)
+{
+    return s_report(cli, a, false);
+}
+
+static int
+s_odt(cli_t *cli, const cli_args_t *a)
+{
+    return s_report(cli, a, true);
 }
 
 static const cli_opt_spec_t s_html_args[] = {
     {.name = "FILE", .kind = CLI_STR},
     {0},
 };
+
+/* The options both forms of the report share, after the form's own. */
+#define S_REPORT_OPTS                                                                    \
+    {CLI_OPT("lang", 'L', "L", CLI_ENUM, NULL,                                           \
+             "the report's language (default fr; ar is right to left)"),                 \
+     .set = &nmirf_langs},                                                               \
+        {CLI_OPT("title", 'I', "TEXT", CLI_TEXT, NULL,                                   \
+                 "the report's title (default: a title in the language)"),               \
+         .max = TITLE_MAX},                                                              \
+        {CLI_OPT("group", 'g', "G", CLI_ENUM, NULL,                                      \
+                 "the annex by mechanism (default), cycle, theme or entity (lead)"),     \
+         .set = &s_group_set, .flags = CLI_SET_IN_HELP},                                 \
+        {CLI_OPT("fallback", 'F', "LANGS", CLI_STR, NULL,                                \
+                 "languages tried for a text missing in --lang (default fr,en)")},       \
+        {CLI_OPT("since", 'c', "DATE", CLI_DATE, NULL,                                   \
+                 "only narratives and indicator values dated DATE or later")},           \
+        CLI_STATS_QUERY_OPTS
+
 static const cli_opt_spec_t s_html_opts[] = {
     {CLI_OPT("html", 'H', "FILE", CLI_STR, NULL, "the page to write: report --html FILE"),
      .flags = CLI_HIDDEN},
-    {CLI_OPT("lang", 'L', "L", CLI_ENUM, NULL,
-             "the page's language (default fr; ar is right to left)"),
-     .set = &nmirf_langs},
-    {CLI_OPT("title", 'I', "TEXT", CLI_TEXT, NULL,
-             "the page's title (default: a title in the language)"),
-     .max = TITLE_MAX},
-    CLI_STATS_QUERY_OPTS,
+    S_REPORT_OPTS,
+    {0},
+};
+static const cli_opt_spec_t s_odt_opts[] = {
+    {CLI_OPT("odt", 'O', "FILE", CLI_STR, NULL,
+             "the document to write: report --odt FILE"),
+     .flags = CLI_HIDDEN},
+    S_REPORT_OPTS,
     {0},
 };
 
@@ -270,5 +425,7 @@ const cli_cmd_spec_t cli_report_cmds[] = {
      .fields = &nmirf_fields_report_list},
     {CLI_CMD("report html", "report", s_html), .flag_alias = "--html",
      .args = s_html_args, .opts = s_html_opts, .own_count = true},
+    {CLI_CMD("report odt", "report", s_odt), .flag_alias = "--odt", .args = s_html_args,
+     .opts = s_odt_opts, .own_count = true},
     {0},
 };

@@ -179,8 +179,14 @@ static const char s_report_intro[] =
        "html FILE (also spelled --html FILE) writes one self-contained HTML page\n"
        "from the broker's stats: summary figures, status by lead entity and by\n"
        "mechanism (SVG bars), progress by month (SVG areas), the overdue list,\n"
-       "tables by treaty body, UPR cycle, theme and SDG. No script, no network:\n"
-       "it opens and prints anywhere.\n");
+       "tables by treaty body, UPR cycle, theme and SDG, then the annex: each\n"
+       "recommendation with its text, position, lead and contributing entities,\n"
+       "status, validated narratives (date, author, evidence) and measures with\n"
+       "their indicator values, grouped by --group. No script, no network: it\n"
+       "opens and prints anywhere. odt FILE (--odt FILE) writes the same as an\n"
+       "OpenDocument text a coordinator edits (LibreOffice, Word). --limit N\n"
+       "cuts the annex and the tables at N rows and says so; by default every\n"
+       "row is there.\n");
 
 static const char s_report_after[] =
     N_("examples:\n"
@@ -192,6 +198,7 @@ static const char s_report_after[] =
        "  nmirf report return 4 --reason 'Evidence link is broken'\n"
        "  nmirf report --html etat.html --lang fr\n"
        "  nmirf report --html status-ar.html --lang ar --title 'تقرير المتابعة'\n"
+       "  nmirf report --odt suivi-epu.odt --group cycle --since 2025-01-01\n"
        "\n"
        "With -a DIR (or $NMIRF_AGENT), submit hands the report to the ministry's\n"
        "nmirf-agent, which signs it, keeps it on disk and sends it until the broker\n"

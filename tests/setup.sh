@@ -12,6 +12,7 @@ packages=(
     libjansson-dev                          # JSON import and --json output
     libsystemd-dev                          # sd_notify: readiness, watchdog
     libmicrohttpd-dev                       # nmirf-web's HTTP (with GnuTLS)
+    libzip-dev                              # the report's ODT document (ZIP container)
     gettext                                 # msgfmt: the catalogs (po/)
     openssl                                 # web_core's self-signed certificate
     systemd                                 # systemd-analyze, for the unit tests

@@ -415,6 +415,7 @@ def seeds():
     yield from control_seeds()
     yield from notify_seeds()
     yield from fields_seeds()
+    yield from report_seeds()
 
 
 def replica_record(kind, data):
@@ -597,6 +598,39 @@ def fields_seeds():
         yield "fields", "%02d-%s" % (i, op), pack(body)
     # Found by fuzz_fields: an empty key (msgpack-c gives it no bytes).
     yield "fields", "empty-key", pack({"": 1})
+
+
+def report_seeds():
+    """fuzz_report inputs: an option byte (bits 0-1 the grouping, 2
+    --since, 3 --limit 2, 4-5 the language, 6 --fallback ar) and a
+    snapshot body: recommendations over mechanisms, cycles and themes, an
+    assignment, validated, returned and submitted reports, a measure with
+    an indicator and progress."""
+    recs = [dict(REC_FULL, id="UPR-1", updated=TS),
+            {"id": "CAT-2", "mechanism": "CAT", "symbol": "CAT/C/MAR/CO/5", "paragraph": "12",
+             "text": {"ar": "نص", "en": "Text\twith a tab"}, "response": "not_applicable",
+             "themes": ["Torture and other CID treatment", "Women's rights"], "updated": TS},
+            {"id": "SP-3", "mechanism": "SP", "text": {}, "response": "not_applicable",
+             "updated": TS}]
+    entities = [dict(ENTITY_REC, names={"fr": "Justice", "ar": "العدل"}),
+                dict(ENTITY_REC, id="MS", names={"fr": "Santé"})]
+    reports = [dict(REPORT, state="validated", decided=TS, by="Fatima <b>"),
+               dict(REPORT, id=2, date="2025-03-01", state="validated", decided=TS,
+                    narrative="ligne\nsuivante & <x>", measure=1,
+                    indicator_values=[{"date": "2025-03-01", "value": 12.5}]),
+               dict(REPORT, id=3, state="returned", reason="r", decided=TS),
+               dict(REPORT, id=4, rec="CAT-2", state="submitted")]
+    measure = dict(MEASURE, progress=[{"date": "2024-01-01", "value": 3, "report": 1},
+                                      {"date": "2025-03-01", "value": 12.5, "report": 2}])
+    body = {"seq": 12, "entities": entities, "recs": recs, "assignments": [ASSIGNMENT],
+            "reports": reports, "status": {"UPR-1": "in_progress"}, "measures": [measure]}
+    for opt, name in [(0x00, "by-mechanism-fr"), (0x11, "by-cycle-ar"),
+                      (0x26, "by-theme-en-since"), (0x4b, "by-entity-fr-limit-fallback")]:
+        yield "report", name, bytes([opt]) + pack(body)
+    yield "report", "empty", b"\x00" + pack({"seq": 0, "entities": [], "recs": [],
+                                             "assignments": [], "reports": [], "status": {},
+                                             "measures": []})
+    yield "report", "no-status", b"\x00" + pack({"recs": []})
 
 
 def main():

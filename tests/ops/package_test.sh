@@ -45,7 +45,7 @@ top=$(sed -n '1s/^nmirf (\([^)]*\)).*/\1/p' "$src/packaging/changelog")
 depends=$(field Depends)
 web=no
 [ -x "$build/client/web/nmirf-web" ] && web=yes
-libs=(libzmq5 libczmq4 liblmdb0 libsodium23 libjansson4 libc6)
+libs=(libzmq5 libczmq4 liblmdb0 libsodium23 libjansson4 libzip4 libc6)
 [ "$web" = yes ] && libs+=(libmicrohttpd)
 for lib in "${libs[@]}"; do
     grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib: $depends"

@@ -1,0 +1,44 @@
+/*  report_i18n - the words of the follow-up report's annex and document
+    (report_html.c, report_odt.c) in French, Arabic and English, and the
+    scope line that says what the report covers.
+
+    The summary's and charts' labels are stats_html's (stats_i18n.c);
+    these are the annex's and the document's own. Values as stored
+    (statuses, positions, mechanisms, themes) are named by the shared
+    vocabularies (nmirf_vocab.h), not here.
+*/
+#ifndef REPORT_I18N_H
+#define REPORT_I18N_H
+
+#include <msgpack.h>
+#include <stddef.h>
+
+#include "nmirf_recfilter.h"
+
+/* The label key in lang (fr, ar, en), falling back to English, then to
+   the key itself. Borrowed, static. Labels ending in "_fmt" are printf
+   formats; their arguments are given beside them in report_i18n.c. */
+const char *report_i18n(const char *lang, const char *key);
+
+/* The name of a language code ("fr", "ar", "en") in lang: "arabe",
+   "العربية", "Arabic". Borrowed, static; the code itself if unknown. */
+const char *report_i18n_lang_name(const char *lang, const char *code);
+
+/* The scope line in lang: what the filter f (NULL: every
+   recommendation; its wording is stats_html_scope's, entity names from
+   entities, an entity.list body or a snapshot, in the order of
+   fallback) and since (NULL or "": none) select, e.g. "Recommandations
+   retenues : mécanisme Examen périodique universel (EPU) · narratifs et
+   valeurs depuis le 1er janvier 2026 ...". NULL when there is nothing to
+   say (no filter, no since). Caller frees. */
+char *report_i18n_scope(const char *lang, const char *fallback, const nmirf_recfilter_t *f,
+                        const msgpack_object *entities, const char *since);
+
+/* A number as a reader of lang writes it: an integer as it is, a
+   fraction with up to 15 significant digits and a decimal comma in
+   French and Arabic. v is a msgpack int or float object; anything else
+   writes "". Returns out. */
+char *report_i18n_number(const msgpack_object *v, const char *lang, char *out,
+                         size_t outlen);
+
+#endif
