@@ -45,6 +45,9 @@ export NMIRF_EVENTS=$(sed -n 's/^events = //p' "$work/data/endpoints")
 # Every connection is CurveZMQ: clients need the broker's public key.
 export NMIRF_SERVER_KEY="$work/data/keys/NMIRFD.pub"
 nmirf() { "$repo/build/client/nmirf" "$@"; }
+# The command line's catalogs, from the build tree (installed, they are
+# found in share/locale): LANG=fr_FR.UTF-8 or ar_MA.UTF-8 picks one.
+export NMIRF_LOCALEDIR="$repo/build/po/locale"
 COORD="$work/data/keys/COORD.key"
 
 say "Follow every event as it is published (in the background)"
@@ -176,10 +179,15 @@ run nmirf -k "$COORD" rec show A/HRC/52/7:125.48
 run nmirf -k "$COORD" stats
 run nmirf -k "$COORD" stats --by overdue
 
-say "A report a coordinator can hand to a minister: one HTML file, charts inline (fr, ar)"
+say "The command line speaks the reader's language (here French, then Arabic)"
+run env LANG=fr_FR.UTF-8 "$repo/build/client/nmirf" -k "$COORD" rec list --entity MJ
+run env LANG=ar_MA.UTF-8 "$repo/build/client/nmirf" -k "$COORD" stats --by mechanism
+
+say "The follow-up report to send with a mid-term report: figures, charts, and each recommendation with its narratives and measures; as a page (fr, ar) and as a document to edit (ODT)"
 run nmirf -k "$COORD" report --html "$work/report-fr.html" --lang fr
 run nmirf -k "$COORD" report --html "$work/report-ar.html" --lang ar
-ls -l "$work"/report-*.html
+run nmirf -k "$COORD" report --odt "$work/suivi-epu-fr.odt" --lang fr --mechanism UPR --group cycle
+ls -l "$work"/report-*.html "$work"/*.odt
 
 say "The event log: every change, numbered without gaps"
 run nmirf -k "$COORD" events
