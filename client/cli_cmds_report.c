@@ -273,7 +273,6 @@ s_report(cli_t *cli, const cli_args_t *a, bool odt)
         report_html_annex_t ann = {.model = model,
                                    .lang = lang,
                                    .fallback = fallback,
-                                   .scope = NULL, /* the page says it under its title */
                                    .stats_seq = stats_seq};
         /* Entity names: the snapshot holds every entity, as entity.list
            would answer them ({entities: [...]}). */

@@ -34,13 +34,6 @@ static const char s_css[] =
     "text-align:start}"
     "</style>\n";
 
-/* A label's colon: French puts a (no-break) space before it. */
-static const char *
-s_colon(const char *lang)
-{
-    return strcmp(lang, "fr") == 0 ? "\u00a0: " : ": ";
-}
-
 /* s escaped, and its control characters dropped but line feed and tab
    (HTML has no use for them, and some are parse errors): C0, DEL, C1. */
 static void
@@ -127,7 +120,7 @@ s_group_heading(FILE *f, const report_html_annex_t *a, const report_group_t *g)
         s_vocab(f, NMIRF_VOCAB_MECHANISM, g->key, strlen(g->key), lang);
         break;
     case REPORT_BY_CYCLE:
-        fprintf(f, "%s%s", report_i18n(lang, "cycle"), s_colon(lang));
+        fprintf(f, "%s%s", report_i18n(lang, "cycle"), report_i18n_colon(lang));
         if (none)
             s_esc_c(f, report_i18n(lang, "group_none"));
         else {
@@ -138,7 +131,7 @@ s_group_heading(FILE *f, const report_html_annex_t *a, const report_group_t *g)
         break;
     case REPORT_BY_THEME:
         if (none)
-            fprintf(f, "%s%s%s", report_i18n(lang, "theme"), s_colon(lang),
+            fprintf(f, "%s%s%s", report_i18n(lang, "theme"), report_i18n_colon(lang),
                     report_i18n(lang, "group_none"));
         else {
             fprintf(f, "<bdi>");
@@ -167,7 +160,7 @@ s_evidence(FILE *f, const char *lang, const msgpack_object *ev)
     if (!ev || ev->type != MSGPACK_OBJECT_ARRAY || !ev->via.array.size)
         return;
     fprintf(f, "<div class=\"note\">%s%s<ul>", report_i18n(lang, "evidence"),
-            s_colon(lang));
+            report_i18n_colon(lang));
     for (uint32_t i = 0; i < ev->via.array.size; i++) {
         const msgpack_object *u = &ev->via.array.ptr[i];
         if (u->type != MSGPACK_OBJECT_STR)
@@ -373,12 +366,6 @@ report_html_annex(FILE *f, void *arg)
     fputs(s_css, f);
     fprintf(f, "<section class=\"annex\" id=\"annex\"><h2>%s</h2>\n",
             report_i18n(lang, "annex"));
-    if (a->scope) {
-        fprintf(f, "<p class=\"scope\">%s%s<span dir=\"auto\">",
-                report_i18n(lang, "scope"), s_colon(lang));
-        s_esc_c(f, a->scope);
-        fprintf(f, "</span></p>\n");
-    }
     fprintf(f, "<p class=\"counts\">");
     fprintf(f, report_i18n(lang, "annex_counts_fmt"), m->rows, m->narratives, m->values);
     fprintf(f, "</p>\n");

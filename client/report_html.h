@@ -25,7 +25,6 @@ typedef struct {
     const report_model_t *model; /* the annex */
     const char *lang;            /* "fr", "ar", "en" */
     const char *fallback;        /* nmirf_lang_order's fallback, NULL for "fr,en" */
-    const char *scope;           /* the scope line (report_i18n_scope), or NULL */
     uint64_t stats_seq;          /* the sequence the figures reflect: said beside
                                     the annex's when they differ; 0 says nothing */
 } report_html_annex_t;

@@ -36,7 +36,6 @@ static const s_label_t s_labels[] = {
      "%zu of %zu recommendations left out here (--limit)."},
     {"no_recs", "Aucune recommandation ne correspond.", "لا توجد توصية مطابقة.",
      "No recommendation matches."},
-    {"scope", "Champ", "النطاق", "Scope"},
     {"mechanism", "Mécanisme", "الآلية", "Mechanism"},
     {"cycle", "Cycle de l'EPU", "دورة الاستعراض الدوري الشامل", "UPR cycle"},
     {"theme", "Thème", "الموضوع", "Theme"},
@@ -127,6 +126,12 @@ report_i18n_lang_name(const char *lang, const char *code)
                    : strcmp(lang, "ar") == 0 ? names[i].ar
                                              : names[i].en;
     return code;
+}
+
+const char *
+report_i18n_colon(const char *lang)
+{
+    return strcmp(lang, "fr") == 0 ? "\u00a0: " : ": ";
 }
 
 char *

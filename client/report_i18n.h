@@ -24,6 +24,10 @@ const char *report_i18n(const char *lang, const char *key);
    "العربية", "Arabic". Borrowed, static; the code itself if unknown. */
 const char *report_i18n_lang_name(const char *lang, const char *code);
 
+/* What follows a label in lang: ": ", with a no-break space before the
+   colon in French. Static. */
+const char *report_i18n_colon(const char *lang);
+
 /* The scope line in lang: what the filter f (NULL: every
    recommendation; its wording is stats_html_scope's, entity names from
    entities, an entity.list body or a snapshot, in the order of

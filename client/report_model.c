@@ -4,6 +4,7 @@
     of 100,000 recommendations and 25,000 reports is sorted in a few tens
     of milliseconds, and nothing is copied but the group keys.
 */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,10 +146,47 @@ typedef struct {
     const msgpack_object *key; /* the group key (a str), NULL for "-" */
     const char *lit;           /* or a literal key (the lead id when unassigned: "-") */
     size_t rec;                /* index in the model's recs */
+    const msgpack_object *id;  /* its id (a str), for the natural order */
 } s_row_t;
 
-/* Rows by group (mechanism order, then key, "-" last), then by rec
-   (already in id order, so the index). */
+/* Two ids in the order a reader expects paragraphs in: runs of digits
+   compared as numbers ("125.12" before "125.104"), the rest bytewise;
+   equal by that, bytewise (a leading zero). */
+static int
+s_cmp_natural(const msgpack_object *a, const msgpack_object *b)
+{
+    if (!a || !b || a->type != MSGPACK_OBJECT_STR || b->type != MSGPACK_OBJECT_STR)
+        return s_cmp_str(a, b); /* a record without an id: only a fuzzer's */
+    const char *p = a->via.str.ptr, *q = b->via.str.ptr;
+    const char *pe = p + a->via.str.size, *qe = q + b->via.str.size;
+    while (p < pe && q < qe) {
+        if (isdigit((unsigned char)*p) && isdigit((unsigned char)*q)) {
+            while (p < pe && *p == '0')
+                p++;
+            while (q < qe && *q == '0')
+                q++;
+            const char *ps = p, *qs = q;
+            while (p < pe && isdigit((unsigned char)*p))
+                p++;
+            while (q < qe && isdigit((unsigned char)*q))
+                q++;
+            if (p - ps != q - qs)
+                return p - ps < q - qs ? -1 : 1;
+            int c = memcmp(ps, qs, (size_t)(p - ps));
+            if (c)
+                return c;
+        } else if (*p != *q)
+            return (unsigned char)*p < (unsigned char)*q ? -1 : 1;
+        else
+            p++, q++;
+    }
+    if ((p < pe) != (q < qe))
+        return p < pe ? 1 : -1;
+    return s_cmp_str(a, b);
+}
+
+/* Rows by group (mechanism order, then key, "-" last), then by id in
+   the natural order. */
 static int
 s_row_cmp(const void *a, const void *b)
 {
@@ -160,7 +198,7 @@ s_row_cmp(const void *a, const void *b)
     int c = x->key ? s_cmp_str(x->key, y->key) : 0;
     if (c)
         return c;
-    return (x->rec > y->rec) - (x->rec < y->rec);
+    return s_cmp_natural(x->id, y->id);
 }
 
 static bool
@@ -202,7 +240,7 @@ static int
 s_rows_of(const report_model_t *self, size_t i, s_row_t **rows, size_t *n, size_t *cap)
 {
     const report_rec_t *r = &self->recs[i];
-    s_row_t row = {.rec = i};
+    s_row_t row = {.rec = i, .id = nmirf_mp_get(r->rec, "id")};
     switch (self->by) {
     case REPORT_BY_MECHANISM:
         row.key = nmirf_mp_get(r->rec, "mechanism");

@@ -112,12 +112,6 @@ typedef struct {
     int tables;                 /* tables written, for their names */
 } s_doc_t;
 
-static const char *
-s_colon(const char *lang)
-{
-    return strcmp(lang, "fr") == 0 ? "\u00a0: " : ": ";
-}
-
 static void
 s_h(s_doc_t *d, int level, const char *style, const char *text)
 {
@@ -134,7 +128,7 @@ s_p_kv(s_doc_t *d, const char *label, const msgpack_object *v, const char *lit)
     fprintf(d->f, "<text:p text:style-name=\"Text_20_body\"><text:span "
                   "text:style-name=\"Strong\">");
     s_x(d->f, label);
-    s_x(d->f, s_colon(d->lang));
+    s_x(d->f, report_i18n_colon(d->lang));
     fprintf(d->f, "</text:span>");
     if (v)
         s_xo(d->f, v);
@@ -190,13 +184,23 @@ s_entity_name(s_doc_t *d, const msgpack_object *id, char *buf, size_t len)
 
 /* --- tables ------------------------------------------------------------ */
 
+/* Opens a table of cols columns. A table of counts (counts) gives its
+   first column, the names, the room of two and a half numbers, so that
+   "Ministère de la Justice" and "Partiellement mise en œuvre" break
+   between words, not inside them. */
 static void
-s_table_open(s_doc_t *d, int cols)
+s_table_open(s_doc_t *d, int cols, bool counts)
 {
-    fprintf(d->f,
-            "<table:table table:name=\"Table%d\" table:style-name=\"Tbl\">"
-            "<table:table-column table:number-columns-repeated=\"%d\"/>\n",
-            ++d->tables, cols);
+    fprintf(d->f, "<table:table table:name=\"Table%d\" table:style-name=\"Tbl\">",
+            ++d->tables);
+    if (counts && cols > 1)
+        fprintf(d->f,
+                "<table:table-column table:style-name=\"ColName\"/>"
+                "<table:table-column table:style-name=\"ColNum\" "
+                "table:number-columns-repeated=\"%d\"/>\n",
+                cols - 1);
+    else
+        fprintf(d->f, "<table:table-column table:number-columns-repeated=\"%d\"/>\n", cols);
 }
 
 static void
@@ -299,7 +303,7 @@ s_group_table(s_doc_t *d, const char *heading, const char *key, nmirf_vocab_kind
         qsort(rows, k, sizeof *rows, s_grow_cmp);
     size_t shown = d->o->rows_max && d->o->rows_max < k ? d->o->rows_max : k;
     s_h(d, 2, "Heading_20_2", heading);
-    s_table_open(d, nmirf_statuses.count + 2);
+    s_table_open(d, nmirf_statuses.count + 2, true);
     fprintf(d->f, "<table:table-header-rows><table:table-row>");
     s_cell_str(d, "Table_20_Heading", "", 0);
     char buf[NAME_MAX_BYTES];
@@ -352,7 +356,7 @@ s_summary(s_doc_t *d)
     const msgpack_object *by = nmirf_mp_get(st, "by_status");
     uint64_t impl = s_count(by, "implemented");
     s_h(d, 2, "Heading_20_2", report_i18n(d->lang, "summary"));
-    s_table_open(d, 2);
+    s_table_open(d, 2, false);
     struct {
         const char *label;
         const char *value;
@@ -392,12 +396,12 @@ s_group_heading(s_doc_t *d, const report_group_t *g, bool first)
                           sizeof buf);
         break;
     case REPORT_BY_CYCLE:
-        snprintf(buf, sizeof buf, "%s%s%s", report_i18n(lang, "cycle"), s_colon(lang),
+        snprintf(buf, sizeof buf, "%s%s%s", report_i18n(lang, "cycle"), report_i18n_colon(lang),
                  none ? report_i18n(lang, "group_none") : g->key);
         break;
     case REPORT_BY_THEME:
         if (none)
-            snprintf(buf, sizeof buf, "%s%s%s", report_i18n(lang, "theme"), s_colon(lang),
+            snprintf(buf, sizeof buf, "%s%s%s", report_i18n(lang, "theme"), report_i18n_colon(lang),
                      report_i18n(lang, "group_none"));
         else
             nmirf_vocab_label(NMIRF_VOCAB_THEME, g->key, strlen(g->key), lang, buf,
@@ -461,7 +465,7 @@ s_report(s_doc_t *d, const msgpack_object *r)
                 (u->via.str.size > 8 && memcmp(u->via.str.ptr, "https://", 8) == 0);
             fprintf(d->f, "<text:p text:style-name=\"Evidence\">");
             s_x(d->f, report_i18n(lang, "evidence"));
-            s_x(d->f, s_colon(lang));
+            s_x(d->f, report_i18n_colon(lang));
             if (link) {
                 fprintf(d->f, "<text:a xlink:type=\"simple\" xlink:href=\"");
                 report_odt_escape(d->f, u->via.str.ptr, u->via.str.size, 0);
@@ -495,7 +499,7 @@ s_measure(s_doc_t *d, const msgpack_object *m)
     }
     const msgpack_object *ind = nmirf_mp_get(m, "indicator");
     if (ind && ind->type == MSGPACK_OBJECT_MAP) {
-        s_table_open(d, 4);
+        s_table_open(d, 4, false);
         fprintf(d->f, "<table:table-header-rows><table:table-row>");
         const char *h[] = {"indicator", "unit", "baseline", "target"};
         for (int i = 0; i < 4; i++) {
@@ -524,7 +528,7 @@ s_measure(s_doc_t *d, const msgpack_object *m)
             if (!report_model_dated_in(d->o->model, dt))
                 continue;
             if (!shown++) {
-                s_table_open(d, 2);
+                s_table_open(d, 2, false);
                 fprintf(d->f, "<table:table-header-rows><table:table-row>");
                 const char *l = report_i18n(lang, "date");
                 s_cell_str(d, "Table_20_Heading", l, strlen(l));
@@ -602,7 +606,7 @@ s_rec(s_doc_t *d, const report_rec_t *r)
         fprintf(d->f, "<text:p text:style-name=\"Text_20_body\"><text:span "
                       "text:style-name=\"Strong\">");
         s_x(d->f, report_i18n(lang, "contributors"));
-        s_x(d->f, s_colon(lang));
+        s_x(d->f, report_i18n_colon(lang));
         fprintf(d->f, "</text:span>");
         for (uint32_t i = 0; i < c->via.array.size; i++) {
             if (i)
@@ -676,6 +680,12 @@ s_content(const report_odt_opts_t *o, char **xml, size_t *len)
             "<style:style style:name=\"Tbl\" style:family=\"table\">"
             "<style:table-properties style:width=\"17cm\" table:align=\"margins\" "
             "style:writing-mode=\"%s\"/></style:style>"
+            "<style:style style:name=\"ColName\" style:family=\"table-column\">"
+            "<style:table-column-properties style:rel-column-width=\"2500*\"/>"
+            "</style:style>"
+            "<style:style style:name=\"ColNum\" style:family=\"table-column\">"
+            "<style:table-column-properties style:rel-column-width=\"1000*\"/>"
+            "</style:style>"
             "</office:automatic-styles>\n<office:body><office:text>\n",
             rtl ? "rl-tb" : "lr-tb");
     s_doc_t d = {.f = f, .o = o, .lang = o->lang};
@@ -689,13 +699,9 @@ s_content(const report_odt_opts_t *o, char **xml, size_t *len)
         s_p(&d, "Subtitle", line);
     }
     if (o->scope) {
-        fprintf(f, "<text:p text:style-name=\"Text_20_body\"><text:span "
-                   "text:style-name=\"Strong\">");
-        s_x(f, report_i18n(o->lang, "scope"));
-        s_x(f, s_colon(o->lang));
-        fprintf(f, "</text:span>");
-        s_x(f, o->scope);
-        fprintf(f, "</text:p>\n");
+        /* The line names what it covers itself (stats_html_scope), as on
+           the page. */
+        s_p(&d, "Text_20_body", o->scope);
     }
     if (o->stats_seq && o->model && o->stats_seq != o->model->seq) {
         char line[512];
@@ -819,7 +825,9 @@ s_styles(const char *lang, char **xml, size_t *len)
         "fo:color=\"#555555\" fo:font-size=\"9pt\" style:font-size-complex=\"10pt\"/>"
         "</style:style>\n"
         "<style:style style:name=\"Table_20_Contents\" style:display-name=\"Table "
-        "Contents\" style:family=\"paragraph\" style:parent-style-name=\"Standard\"/>\n"
+        "Contents\" style:family=\"paragraph\" style:parent-style-name=\"Standard\">"
+        "<style:text-properties fo:font-size=\"9pt\" style:font-size-complex=\"10pt\"/>"
+        "</style:style>\n"
         "<style:style style:name=\"Table_20_Heading\" style:display-name=\"Table "
         "Heading\" style:family=\"paragraph\" "
         "style:parent-style-name=\"Table_20_Contents\">"

@@ -5,6 +5,7 @@ fixture alone, never from the program's output.
 
 usage: report_check.py NMIRF DATA T SHOTS
 """
+import functools
 import html.parser
 import json
 import os
@@ -56,7 +57,11 @@ THEMES = ["Administration of justice & fair trial", "Women's rights", "Rights of
 recs = []
 for i in range(30):
     mech = ["UPR", "UPR", "CAT", "CRC", "SP"][i % 5]
-    r = {"id": "RT-%02d" % i, "mechanism": mech, "symbol": "DOC/%s/%d" % (mech, i % 3),
+    # The last ten ids are paragraphs whose natural order ("RT-20.9"
+    # before "RT-20.10") is not their bytes' order: the annex sorts them
+    # as a reader expects.
+    rid = "RT-%02d" % i if i < 20 else "RT-20.%d" % [5, 12, 100, 9, 41, 7, 300, 10, 2, 55][i - 20]
+    r = {"id": rid, "mechanism": mech, "symbol": "DOC/%s/%d" % (mech, i % 3),
          "paragraph": str(100 + i), "text": {}}
     if mech == "UPR":
         r["cycle"] = "3" if i % 2 else "4"
@@ -249,6 +254,40 @@ def rows_of(a):
     return [(g, r) for g, rs in a.groups for r in rs]
 
 
+def natural_cmp(a, b):
+    """The annex's order of two ids (report_model.c, s_cmp_natural): runs
+    of digits compared as numbers ("125.12" before "125.104"), other
+    bytes as bytes; equal so, the bytes decide."""
+    p, q = a.encode(), b.encode()
+    i = j = 0
+    while i < len(p) and j < len(q):
+        if chr(p[i]).isdigit() and chr(q[j]).isdigit():
+            while i < len(p) and p[i] == 0x30:
+                i += 1
+            while j < len(q) and q[j] == 0x30:
+                j += 1
+            si, sj = i, j
+            while i < len(p) and chr(p[i]).isdigit():
+                i += 1
+            while j < len(q) and chr(q[j]).isdigit():
+                j += 1
+            if i - si != j - sj:
+                return -1 if i - si < j - sj else 1
+            if p[si:i] != q[sj:j]:
+                return -1 if p[si:i] < q[sj:j] else 1
+        elif p[i] != q[j]:
+            return -1 if p[i] < q[j] else 1
+        else:
+            i += 1
+            j += 1
+    if (i < len(p)) != (j < len(q)):
+        return 1 if i < len(p) else -1
+    return (p > q) - (p < q)
+
+
+natural = functools.cmp_to_key(natural_cmp)
+
+
 def expected_groups(sel, by):
     """[(key, [rec ids])] in the annex's order, from the fixture."""
     rows = []
@@ -267,7 +306,7 @@ def expected_groups(sel, by):
     def order(row):
         k = row[0]
         place = MECH_ORDER.index(k) if by == "mechanism" else 0
-        return (place, k is None, k.encode() if k else b"", row[1].encode())
+        return (place, k is None, k.encode() if k else b"", natural(row[1]))
     rows.sort(key=order)
     out = []
     for k, rid in rows:
