@@ -9,6 +9,7 @@ import functools
 import html.parser
 import json
 import os
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -519,6 +520,23 @@ if modes != {"rl-tb"}:
 if "سردية RT-04: صدر القانون ونُشرت المراسيم." not in [odt_text(p) for p in
                                                      root.iter("{%s}p" % NS["text"])]:
     fail("odt ar: the Arabic narrative")
+
+step("ODT opened by LibreOffice, where it is installed")
+soffice = shutil.which("soffice")
+if not soffice:
+    print("  skipped: no LibreOffice here (apt-get install libreoffice-writer-nogui to run it)")
+else:
+    # Its own profile, so that a user's LibreOffice does not interfere.
+    for lang, narrative in (("fr", "Formation : deux sessions tenues."),
+                            ("ar", "سردية RT-04: صدر القانون ونُشرت المراسيم.")):
+        r = subprocess.run([soffice, "-env:UserInstallation=file://" + T + "/lo", "--headless",
+                            "--convert-to", "txt:Text (encoded):UTF8", "--outdir", T + "/lo-out",
+                            "%s/%s.odt" % (T, lang)], capture_output=True, text=True, timeout=180)
+        txt = T + "/lo-out/%s.txt" % lang
+        if r.returncode != 0 or not os.path.exists(txt):
+            fail("LibreOffice could not open %s.odt: %s %s" % (lang, r.stdout, r.stderr))
+        if narrative not in open(txt, encoding="utf-8").read():
+            fail("LibreOffice's text of %s.odt lacks the narrative %r" % (lang, narrative))
 
 step("ODT --limit 2 and --group theme")
 out = report("odt", T + "/limit.odt", "--limit", "2")
