@@ -21,10 +21,9 @@ packages=(
     dpkg-dev                                # dpkg-shlibdeps: the package's Depends (cpack)
     man-db groff-base                       # man -l: the man pages checked by package_test
     chromium                                # renders the HTML report in stats_test
-    libmicrohttpd-dev                       # nmirf-web: HTTP and TLS (GnuTLS)
-    gettext                                 # msgfmt: the message catalogs
     chromium-driver python3-selenium        # nmirf-web's browser tests
     locales                                 # localedef: the CLI's French and Arabic
+    libreoffice-writer-nogui                # report_files: LibreOffice opens the ODT
 )
 
 missing=()
