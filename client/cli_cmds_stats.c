@@ -124,7 +124,9 @@ s_status_headers(char upper[NMIRF_STATUS_COUNT][96])
 }
 
 /* The text of a group's key as a reader reads it: the vocabulary's name
-   when word says which (cli_word), else the key. Caller frees. */
+   when word says which (cli_word), else the key. A mechanism keeps its key
+   first ("CERD — Comité pour ..."): two committees' names cut to fit the
+   column would read the same. Caller frees. */
 static char *
 s_key_text(const msgpack_object *key, int word)
 {
@@ -135,8 +137,14 @@ s_key_text(const msgpack_object *key, int word)
     const char *w = cli_word((cli_word_t)word, name, buf, sizeof buf);
     if (w == name)
         return name;
+    char *text = NULL;
+    if (word == CLI_WORD_MECHANISM) {
+        if (asprintf(&text, "%s — %s", name, w) < 0)
+            text = NULL;
+    } else
+        text = strdup(w);
     free(name);
-    return strdup(w);
+    return text;
 }
 
 /* The sum of every uint in a {STATUS: n} map (statuses this client does
