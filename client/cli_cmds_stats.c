@@ -160,9 +160,10 @@ s_sum(const msgpack_object *counts)
     return total;
 }
 
-/* One group ({KEY: {STATUS: n}}): a row per key, a column per status, a
-   total and a last row of sums; as CSV, the group's name in a first
-   column and no sums. */
+/* One group ({KEY: {STATUS: n}}): a row per key (named as s_key_text
+   reads it in word's vocabulary), a column per status, a total and a last
+   row of sums; as CSV, the group's name in a first column, the keys as
+   stored and no sums. */
 static void
 s_group_table(const char *first, const msgpack_object *counts, bool csv,
               const char *group, int word)
