@@ -122,9 +122,9 @@ void cli_pack_points(msgpack_packer *pk, const cli_point_t *points, size_t n);
 
 /* Walks the store in DATADIR/store read-only (nmirf_store_check_walk) and,
    if it is damaged, prints each damage and "nmirf: CMD: FILE is damaged;
-   THEN: restore the last backup" to stderr (then may be NULL) and returns
-   1; returns 0 if it is whole or could not be read (the command's own
-   open then says why). */
+   THEN: restore the last backup" to stderr (then may be NULL; mark it
+   N_(): it is translated here) and returns 1; returns 0 if it is whole or
+   could not be read (the command's own open then says why). */
 int cli_store_damaged(cli_t *cli, const char *datadir, const char *cmd, const char *then);
 
 /* --- cli_help.c ------------------------------------------------------- */

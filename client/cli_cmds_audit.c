@@ -125,7 +125,7 @@ s_verify(cli_t *cli, const cli_args_t *a)
     int rc;
 
     if ((rc = cli_positional(cli, (int)a->npos, datadir ? 0 : 1, datadir ? 0 : 1,
-                             "FILE (or --data DIR)")))
+                             _("FILE (or --data DIR)"))))
         return rc;
     uint8_t pk[NMIRF_SIGN_PK_LEN];
     if ((datadir || key_path) && (rc = s_broker_key(cli, key_path, datadir, pk)))

@@ -76,31 +76,32 @@ s_copy_store(const char *src, const char *dst, char *why, size_t whylen)
        transaction. */
     int rc = nmirf_store_ro_open(src, &env, NULL);
     if (rc) {
-        snprintf(why, whylen, "cannot open the store %.300s: %s", src, mdb_strerror(rc));
+        snprintf(why, whylen, _("cannot open the store %.300s: %s"), src,
+                 mdb_strerror(rc));
         mdb_env_close(env);
         return -1;
     }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-        snprintf(why, whylen, "cannot create %.300s: %s", tmp, strerror(errno));
+        snprintf(why, whylen, _("cannot create %.300s: %s"), tmp, strerror(errno));
         mdb_env_close(env);
         return -1;
     }
     rc = mdb_env_copyfd2(env, fd, MDB_CP_COMPACT);
     mdb_env_close(env);
     if (rc) {
-        snprintf(why, whylen, "copy of the store failed: %s", mdb_strerror(rc));
+        snprintf(why, whylen, _("copy of the store failed: %s"), mdb_strerror(rc));
         close(fd);
         unlink(tmp);
         return -1;
     }
     if (fsync(fd) != 0 || close(fd) != 0) {
-        snprintf(why, whylen, "cannot sync %.300s: %s", tmp, strerror(errno));
+        snprintf(why, whylen, _("cannot sync %.300s: %s"), tmp, strerror(errno));
         unlink(tmp);
         return -1;
     }
     if (rename(tmp, final) != 0 || s_sync_dir(dst) != 0) {
-        snprintf(why, whylen, "cannot rename %.300s: %s", tmp, strerror(errno));
+        snprintf(why, whylen, _("cannot rename %.300s: %s"), tmp, strerror(errno));
         return -1;
     }
     return 0;
@@ -136,7 +137,7 @@ s_check_copy(const char *dir, s_backup_t *out, char *why, size_t whylen)
     snprintf(path, sizeof path, "%.4000s/lock.mdb", dir);
     unlink(path);
     if (rc) {
-        snprintf(why, whylen, "the copy does not open: %s", mdb_strerror(rc));
+        snprintf(why, whylen, _("the copy does not open: %s"), mdb_strerror(rc));
         return -1;
     }
     return 0;
@@ -150,7 +151,7 @@ s_copy_keys(const char *src, const char *dst, char *why, size_t whylen)
 {
     DIR *d = opendir(src);
     if (!d) {
-        snprintf(why, whylen, "cannot read %.300s: %s", src, strerror(errno));
+        snprintf(why, whylen, _("cannot read %.300s: %s"), src, strerror(errno));
         return -1;
     }
     int count = 0;
@@ -165,7 +166,7 @@ s_copy_keys(const char *src, const char *dst, char *why, size_t whylen)
         char *data = nmirf_read_file(from, &len);
         snprintf(to, sizeof to, "%.3800s/%.255s", dst, e->d_name);
         if (!data || nmirf_write_file(to, data, len, (int)(st.st_mode & 07777)) != 0) {
-            snprintf(why, whylen, "cannot copy %.300s: %s", from, strerror(errno));
+            snprintf(why, whylen, _("cannot copy %.300s: %s"), from, strerror(errno));
             free(data);
             count = -1;
             break;
@@ -184,19 +185,19 @@ s_make_dirs(const char *out, char *why, size_t whylen)
 {
     char path[4096];
     if (s_dir_nonempty(out)) {
-        snprintf(why, whylen, "%.300s is not empty; a backup goes into a new directory",
-                 out);
+        snprintf(why, whylen,
+                 _("%.300s is not empty; a backup goes into a new directory"), out);
         return -1;
     }
     if (mkdir(out, 0700) != 0 && errno != EEXIST) {
-        snprintf(why, whylen, "cannot make %.300s: %s", out, strerror(errno));
+        snprintf(why, whylen, _("cannot make %.300s: %s"), out, strerror(errno));
         return -1;
     }
     const char *subs[] = {"store", "keys"};
     for (int i = 0; i < 2; i++) {
         snprintf(path, sizeof path, "%.3000s/%s", out, subs[i]);
         if (mkdir(path, 0700) != 0) {
-            snprintf(why, whylen, "cannot make %.300s: %s", path, strerror(errno));
+            snprintf(why, whylen, _("cannot make %.300s: %s"), path, strerror(errno));
             return -1;
         }
     }
@@ -218,7 +219,7 @@ s_backup(cli_t *cli, const cli_args_t *a)
                                datadir, strerror(errno));
     /* A copy of a damaged store is not a backup, and LMDB's copy would
        follow its damaged pages: the same walk as nmirf check, first. */
-    if (cli_store_damaged(cli, datadir, "backup", "no backup was written"))
+    if (cli_store_damaged(cli, datadir, "backup", N_("no backup was written")))
         return 1;
     if (s_make_dirs(out, why, sizeof why) != 0)
         return cli_local_error(cli, "%s", why);

@@ -36,8 +36,8 @@ s_kv_mean_commit(const msgpack_object *body)
     uint64_t commits = cli_mp_uint(body, "commits", 0);
     if (!commits || !nmirf_mp_get(body, "commit_us"))
         return;
-    char line[64];
-    snprintf(line, sizeof line, "%.2f ms (page writes and syncs)",
+    char line[128];
+    snprintf(line, sizeof line, _("%.2f ms (page writes and syncs)"),
              (double)cli_mp_uint(body, "commit_us", 0) / (double)commits / 1000.0);
     cli_kv("mean commit", line);
 }
@@ -108,31 +108,31 @@ s_duration_text(uint64_t ms, char buf[32])
 static void
 s_view_status(const msgpack_object *body)
 {
-    char a[32], b[32], line[128];
+    char a[32], b[32], line[256];
     uint64_t now = cli_mp_uint(body, "now", 0);
     uint64_t started = cli_mp_uint(body, "started", 0);
     cli_kv("broker", s_ping_broker);
     cli_kv_field("version", body, "version");
     cli_kv_field("pid", body, "pid");
-    snprintf(line, sizeof line, "%s (since %s)",
+    snprintf(line, sizeof line, _("%s (since %s)"),
              s_duration_text(now > started ? now - started : 0, a),
              cli_time_text(started, true, b));
     cli_kv("uptime", line);
     cli_kv_field("seq", body, "seq");
     uint64_t last = cli_mp_uint(body, "last_commit", 0);
     cli_kv("last commit", last ? cli_time_text(last, true, a) : _("none since start"));
-    snprintf(line, sizeof line, "%llu requests, %llu writes in %llu commits",
+    snprintf(line, sizeof line, _("%llu requests, %llu writes in %llu commits"),
              (unsigned long long)cli_mp_uint(body, "requests", 0),
              (unsigned long long)cli_mp_uint(body, "writes", 0),
              (unsigned long long)cli_mp_uint(body, "commits", 0));
     cli_kv("counters", line);
     s_kv_mean_commit(body);
     const msgpack_object *conn = nmirf_mp_get(body, "connections");
-    snprintf(line, sizeof line, "%llu on requests, %llu on events",
+    snprintf(line, sizeof line, _("%llu on requests, %llu on events"),
              (unsigned long long)cli_mp_uint(conn, "requests", 0),
              (unsigned long long)cli_mp_uint(conn, "events", 0));
     cli_kv("connections", line);
-    snprintf(line, sizeof line, "%llu accepted, %llu refused since start",
+    snprintf(line, sizeof line, _("%llu accepted, %llu refused since start"),
              (unsigned long long)cli_mp_uint(conn, "handshakes_ok", 0),
              (unsigned long long)cli_mp_uint(conn, "handshakes_refused", 0));
     cli_kv("handshakes", line);
@@ -140,8 +140,9 @@ s_view_status(const msgpack_object *body)
     uint64_t map = cli_mp_uint(store, "map_size", 0),
              used = cli_mp_uint(store, "map_used", 0);
     char c[32];
-    snprintf(line, sizeof line, "%s used of %s (%.1f%%), file %s", s_bytes_text(used, a),
-             s_bytes_text(map, b), map ? 100.0 * (double)used / (double)map : 0.0,
+    snprintf(line, sizeof line, _("%s used of %s (%.1f%%), file %s"),
+             s_bytes_text(used, a), s_bytes_text(map, b),
+             map ? 100.0 * (double)used / (double)map : 0.0,
              s_bytes_text(cli_mp_uint(store, "file_bytes", 0), c));
     cli_kv("store map", line);
     const msgpack_object *agents = nmirf_mp_get(body, "agents");

@@ -49,7 +49,7 @@ cli_store_damaged(cli_t *cli, const char *datadir, const char *cmd, const char *
     fprintf(stderr,
             _("nmirf: %s: %s is damaged%s%s: restore the last backup "
               "(docs/OPERATIONS.md, A damaged store)\n"),
-            cmd, file, then ? "; " : "", then ? then : "");
+            cmd, file, then ? "; " : "", then ? cli_tr(then) : "");
     return 1;
 }
 

@@ -48,7 +48,7 @@ s_kv_points(const char *label, const msgpack_object *points)
         char *d = cli_mp_field(p, "date"), *v = cli_mp_field(p, "value"),
              *r = cli_mp_field(p, "report"), line[256];
         if (r && *r)
-            snprintf(line, sizeof line, "%s  %s  (report %s)", d, v, r);
+            snprintf(line, sizeof line, _("%s  %s  (report %s)"), d, v, r);
         else
             snprintf(line, sizeof line, "%s  %s", d, v);
         cli_kv(i == 0 ? label : NULL, line);
@@ -78,8 +78,8 @@ s_view_measure(const msgpack_object *m)
         cli_kv_field("unit", ind, "unit");
         cli_kv_field("baseline", ind, "baseline");
         cli_kv_field("target", ind, "target");
-        s_kv_points("schedule", nmirf_mp_get(ind, "schedule"));
-        s_kv_points("progress", nmirf_mp_get(m, "progress"));
+        s_kv_points(N_("schedule"), nmirf_mp_get(ind, "schedule"));
+        s_kv_points(N_("progress"), nmirf_mp_get(m, "progress"));
     }
     cli_kv_field("author", m, "author");
 }
@@ -310,10 +310,10 @@ const cli_cmd_spec_t cli_measure_cmds[] = {
     {CLI_CMD("measure add", "measure", s_add), .opts = s_add_opts,
      .validate = s_validate_indicator},
     {CLI_CMD("measure update", "measure", s_update), .args = s_id_args,
-     .opts = s_update_opts, .expect = "the measure number ID",
+     .opts = s_update_opts, .expect = N_("the measure number ID"),
      .validate = s_validate_indicator},
     {CLI_CMD("measure list", "measure", s_list), .opts = s_list_opts},
     {CLI_CMD("measure show", "measure", s_show), .args = s_id_args,
-     .expect = "the measure number ID"},
+     .expect = N_("the measure number ID")},
     {0},
 };

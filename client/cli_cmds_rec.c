@@ -158,7 +158,7 @@ s_import(cli_t *cli, const cli_args_t *a)
         if (!row.rec) {
             skipped++;
             if (skip_bad)
-                s_report_bad(path, rd, &row, "skipped ");
+                s_report_bad(path, rd, &row, _("skipped "));
             continue;
         }
         rc = nmirf_import_batch_add(&batch, row.rec);
@@ -169,7 +169,7 @@ s_import(cli_t *cli, const cli_args_t *a)
     if (rc == 0 && (next < 0 || seen != count || skipped != bad))
         rc = cli_local_error(cli, "%s: %s; sent %zu recommendations", path,
                              next < 0 ? nmirf_recreader_error(rd)
-                                      : "the file changed while being imported",
+                                      : _("the file changed while being imported"),
                              totals.sent);
     else if (rc == 0)
         rc = nmirf_import_batch_flush(&batch);
@@ -313,11 +313,11 @@ s_export(cli_t *cli, const cli_args_t *a)
     return rc;
 }
 
-/* rec list: a row per summary, and a note when the limit cut the list.
-   texts, when not NULL, holds each row's text in the reader's language
-   (NULL where the summary's will do). */
+/* rec list: a row per summary, its text in the reader's language (the
+   summary's texts, cli_lang_text; else its text), and a note when the
+   limit cut the list. */
 static void
-s_view_list(const msgpack_object *body, char **texts)
+s_view_list(const msgpack_object *body)
 {
     static const char *const headers[] = {N_("ID"),     N_("MECH"), N_("SYMBOL"),
                                           N_("PARA"),   N_("LEAD"), N_("DEADLINE"),
@@ -345,8 +345,9 @@ s_view_list(const msgpack_object *body, char **texts)
                 cli_table_cell(table, _("withdrawn"));
             else
                 cli_cell_status(table, r, "status");
-            if (texts && texts[i])
-                cli_table_cell(table, texts[i]);
+            const msgpack_object *t = cli_lang_text(nmirf_mp_get(r, "texts"));
+            if (t)
+                cli_table_cell_mp(table, t);
             else
                 cli_table_cell_field(table, r, "text");
             shown++;
@@ -359,36 +360,9 @@ s_view_list(const msgpack_object *body, char **texts)
                (unsigned long long)total);
 }
 
-/* The text of recommendation id in the reader's language (cli_lang_text),
-   read with rec.show; NULL if it cannot be read, *rc saying why (0, or
-   an exit status). Caller frees. */
-static char *
-s_text_in_lang(cli_t *cli, const msgpack_object *id, int *rc)
-{
-    msgpack_sbuffer body;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&body);
-    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 1);
-    nmirf_mp_pack_str(&pk, "id");
-    msgpack_pack_object(&pk, *id);
-    nmirf_reply_t *reply = NULL;
-    char *text = NULL;
-    /* Quietly: a row that cannot be read keeps the summary's text. */
-    if ((*rc = cli_call_quiet(cli, "rec.show", &body, &reply)) == 0) {
-        const msgpack_object *rec = nmirf_mp_get(&reply->body, "rec");
-        const msgpack_object *t = cli_lang_text(nmirf_mp_get(rec, "text"));
-        text = t ? cli_mp_text(t) : NULL;
-        nmirf_reply_destroy(&reply);
-    }
-    msgpack_sbuffer_destroy(&body);
-    return text;
-}
-
 /* rec list [--mechanism M] [--entity ID] [--status S] [--text T] [--limit N]
-   [--lang L] [--withdrawn]. A summary's text is the broker's first of en, fr, ar: a
-   reader of another language gets each row's text from rec.show, a
-   request a row (bounded by --limit). --json prints the reply as is. */
+   [--lang L] [--withdrawn]: one request, whatever the language (each
+   summary carries all its texts). --json prints the reply as is. */
 static int
 s_list(cli_t *cli, const cli_args_t *a)
 {
@@ -409,21 +383,7 @@ s_list(cli_t *cli, const cli_args_t *a)
         nmirf_reply_destroy(&reply);
         return rc;
     }
-    const msgpack_object *recs = nmirf_mp_get(&reply->body, "recs");
-    uint32_t n = recs && recs->type == MSGPACK_OBJECT_ARRAY ? recs->via.array.size : 0;
-    char **texts = NULL;
-    int brc = 0;
-    if (strcmp(cli_lang(), "en") != 0 && n > 0 && (texts = calloc(n, sizeof *texts)))
-        for (uint32_t i = 0; i < n && brc != CLI_EXIT_NO_REPLY; i++) {
-            /* A broker gone silent is not asked again for each row. */
-            const msgpack_object *id = nmirf_mp_get(&recs->via.array.ptr[i], "id");
-            if (id && id->type == MSGPACK_OBJECT_STR)
-                texts[i] = s_text_in_lang(cli, id, &brc);
-        }
-    s_view_list(&reply->body, texts);
-    for (uint32_t i = 0; texts && i < n; i++)
-        free(texts[i]);
-    free(texts);
+    s_view_list(&reply->body);
     nmirf_reply_destroy(&reply);
     return CLI_EXIT_OK;
 }
@@ -462,6 +422,9 @@ s_view_show(const msgpack_object *body)
     cli_kv_field("symbol", rec, "symbol");
     cli_kv_field("paragraph", rec, "paragraph");
     cli_kv_field("cycle", rec, "cycle");
+    cli_kv_field("session", rec, "session");
+    cli_kv_field("mandate", rec, "mandate");
+    cli_kv_field("source updated", rec, "source_updated");
     cli_kv_field("date", rec, "date");
     cli_kv_field("states", rec, "states");
     cli_kv_field("themes", rec, "themes");
@@ -552,7 +515,8 @@ s_view_merged(const msgpack_object *body)
     cli_kv_field("reports moved", moved, "reports");
     cli_kv_field("measures moved", moved, "measures");
     cli_kv("assignment moved",
-           asg && asg->type == MSGPACK_OBJECT_BOOLEAN && asg->via.boolean ? "yes" : "no");
+           asg && asg->type == MSGPACK_OBJECT_BOOLEAN && asg->via.boolean ? _("yes")
+                                                                          : _("no"));
 }
 
 /* rec merge FROM INTO [--reason TEXT] */
@@ -640,7 +604,7 @@ static const cli_opt_spec_t s_withdraw_args[] = {
 static const cli_opt_spec_t s_withdraw_opts[] = {
     {CLI_OPT("reason", 'R', "TEXT", CLI_TEXT, "reason",
              "why it leaves the list (kept in the log)"),
-     .missing = "--reason is required"},
+     .missing = N_("--reason is required")},
     {0},
 };
 

@@ -56,8 +56,10 @@ s_call_report(cli_t *cli, const char *op, msgpack_sbuffer *body)
         if (cli->json)
             rc = cli_print_json(&reply->body, false);
         else
-            printf("queued: the agent will resend it until the broker acknowledges it "
-                   "(nmirf outbox)\n");
+            /* "queued:" stays English: scripts read it. */
+            printf("queued: %s\n",
+                   _("the agent will resend it until the broker acknowledges it "
+                     "(nmirf outbox)"));
         nmirf_reply_destroy(&reply);
         return rc;
     }
@@ -309,12 +311,12 @@ s_report(cli_t *cli, const cli_args_t *a, bool odt)
         free(text);
         json_decref(j);
     } else if (rows < total)
-        printf("wrote %s (%zu bytes, %s): %zu of %zu recommendations (--limit), %zu "
-               "narratives, %zu indicator values\n",
+        printf(_("wrote %s (%zu bytes, %s): %zu of %zu recommendations (--limit), %zu "
+                 "narratives, %zu indicator values\n"),
                path, len, lang, rows, total, narratives, values);
     else
-        printf("wrote %s (%zu bytes, %s): %zu recommendations, %zu narratives, %zu "
-               "indicator values\n",
+        printf(_("wrote %s (%zu bytes, %s): %zu recommendations, %zu narratives, %zu "
+                 "indicator values\n"),
                path, len, lang, rows, narratives, values);
     return CLI_EXIT_OK;
 }
@@ -373,9 +375,9 @@ static const cli_opt_spec_t s_submit_args[] = {
 };
 static const cli_opt_spec_t s_submit_opts[] = {
     {CLI_OPT("status", 's', "S", CLI_ENUM, "status", "the implementation status"),
-     .missing = "--status is required"},
+     .missing = N_("--status is required")},
     {CLI_OPT("narrative", 'n', "TEXT", CLI_TEXT, "narrative", "what was done"),
-     .missing = "--narrative is required"},
+     .missing = N_("--narrative is required")},
     {CLI_OPT("evidence", 'e', "URL", CLI_TEXT, "evidence",
              "a link to evidence (repeat the flag)"),
      .max = EVIDENCE_MAX, .flags = CLI_REPEAT, .max_times = MAX_EVIDENCE},
@@ -417,9 +419,9 @@ const cli_cmd_spec_t cli_report_cmds[] = {
      .opts = s_submit_opts, .validate = s_submit_validate,
      .fields = &nmirf_fields_report_submit},
     {CLI_CMD("report validate", "report", s_validate), .args = s_number_args,
-     .expect = "the report number N"},
+     .expect = N_("the report number N")},
     {CLI_CMD("report return", "report", s_return), .args = s_number_args,
-     .opts = s_return_opts, .expect = "the report number N"},
+     .opts = s_return_opts, .expect = N_("the report number N")},
     {CLI_CMD("report list", "report", s_list), .opts = s_list_opts,
      .fields = &nmirf_fields_report_list},
     {CLI_CMD("report html", "report", s_html), .flag_alias = "--html",

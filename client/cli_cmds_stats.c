@@ -19,26 +19,31 @@
 
 #define STATS_TIMEOUT 60000 /* ms: a scan of a large store takes a while */
 
-/* What --by can show: the reply key, the first column's header. */
+/* No vocabulary names a group's keys (entity ids, cycles, themes). */
+#define S_WORD_NONE (-1)
+
+/* What --by can show: the reply key, the first column's header, and the
+   vocabulary its keys are values of. */
 typedef struct {
     const char *name;   /* --by value */
     const char *key;    /* reply key */
-    const char *header; /* first column */
+    const char *header; /* first column, N_() (cli_table_new translates) */
+    int word;           /* cli_word_t of the keys, or S_WORD_NONE */
 } s_view_t;
 
 static const s_view_t s_views[] = {
-    {"status", "by_status", "STATUS"},
-    {"entity", "by_entity", "ENTITY"},
-    {"contributor", "by_contributor", "CONTRIBUTOR"},
-    {"mechanism", "by_mechanism", "MECHANISM"},
-    {"treaty", "by_treaty", "TREATY BODY"},
-    {"cycle", "by_cycle", "UPR CYCLE"},
-    {"theme", "by_theme", "THEME"},
-    {"sdg", "by_sdg", "SDG"},
-    {"position", "by_position", "POSITION"},
-    {"month", "by_month", "MONTH"},
-    {"overdue", "overdue", "REC"},
-    {"due-soon", "due_soon", "REC"},
+    {"status", "by_status", N_("STATUS"), CLI_WORD_STATUS},
+    {"entity", "by_entity", N_("ENTITY"), S_WORD_NONE},
+    {"contributor", "by_contributor", N_("CONTRIBUTOR"), S_WORD_NONE},
+    {"mechanism", "by_mechanism", N_("MECHANISM"), CLI_WORD_MECHANISM},
+    {"treaty", "by_treaty", N_("TREATY BODY"), CLI_WORD_MECHANISM},
+    {"cycle", "by_cycle", N_("UPR CYCLE"), S_WORD_NONE},
+    {"theme", "by_theme", N_("THEME"), S_WORD_NONE},
+    {"sdg", "by_sdg", N_("SDG"), S_WORD_NONE},
+    {"position", "by_position", N_("POSITION"), CLI_WORD_POSITION},
+    {"month", "by_month", N_("MONTH"), S_WORD_NONE},
+    {"overdue", "overdue", N_("REC"), S_WORD_NONE},
+    {"due-soon", "due_soon", N_("REC"), S_WORD_NONE},
 };
 
 int
@@ -100,16 +105,46 @@ s_csv_uint(uint64_t n, bool last)
 
 /* --- tables ----------------------------------------------------------- */
 
-/* Status names as column headers: upper case. */
+/* Status names as column headers: in English the stored value in upper
+   case (NOT_STARTED), in French and Arabic its name in the vocabulary
+   (cli_word). */
 static void
-s_status_headers(char upper[NMIRF_STATUS_COUNT][32])
+s_status_headers(char upper[NMIRF_STATUS_COUNT][96])
 {
     for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++) {
+        const char *name = nmirf_statuses.names[s];
+        const char *w = cli_word(CLI_WORD_STATUS, name, upper[s], sizeof upper[s]);
+        if (w != name) /* the vocabulary's, already in upper[s] */
+            continue;
         size_t i = 0;
-        for (; nmirf_statuses.names[s][i] && i + 1 < sizeof upper[s]; i++)
-            upper[s][i] = (char)toupper((unsigned char)nmirf_statuses.names[s][i]);
+        for (; name[i] && i + 1 < sizeof upper[s]; i++)
+            upper[s][i] = (char)toupper((unsigned char)name[i]);
         upper[s][i] = '\0';
     }
+}
+
+/* The text of a group's key as a reader reads it: the vocabulary's name
+   when word says which (cli_word), else the key. A mechanism keeps its key
+   first ("CERD — Comité pour ..."): two committees' names cut to fit the
+   column would read the same. Caller frees. */
+static char *
+s_key_text(const msgpack_object *key, int word)
+{
+    char *name = cli_mp_text(key);
+    if (!name || word == S_WORD_NONE)
+        return name;
+    char buf[256];
+    const char *w = cli_word((cli_word_t)word, name, buf, sizeof buf);
+    if (w == name)
+        return name;
+    char *text = NULL;
+    if (word == CLI_WORD_MECHANISM) {
+        if (asprintf(&text, "%s — %s", name, w) < 0)
+            text = NULL;
+    } else
+        text = strdup(w);
+    free(name);
+    return text;
 }
 
 /* The sum of every uint in a {STATUS: n} map (statuses this client does
@@ -125,12 +160,13 @@ s_sum(const msgpack_object *counts)
     return total;
 }
 
-/* One group ({KEY: {STATUS: n}}): a row per key, a column per status, a
-   total and a last row of sums; as CSV, the group's name in a first
-   column and no sums. */
+/* One group ({KEY: {STATUS: n}}): a row per key (named as s_key_text
+   reads it in word's vocabulary), a column per status, a total and a last
+   row of sums; as CSV, the group's name in a first column, the keys as
+   stored and no sums. */
 static void
 s_group_table(const char *first, const msgpack_object *counts, bool csv,
-              const char *group)
+              const char *group, int word)
 {
     if (csv) {
         if (counts && counts->type == MSGPACK_OBJECT_MAP)
@@ -147,12 +183,12 @@ s_group_table(const char *first, const msgpack_object *counts, bool csv,
         return;
     }
     const char *headers[NMIRF_STATUS_COUNT + 2] = {first};
-    char upper[NMIRF_STATUS_COUNT][32];
+    char upper[NMIRF_STATUS_COUNT][96];
     uint64_t sums[NMIRF_STATUS_COUNT + 1] = {0};
     s_status_headers(upper);
     for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
         headers[s + 1] = upper[s];
-    headers[NMIRF_STATUS_COUNT + 1] = "TOTAL";
+    headers[NMIRF_STATUS_COUNT + 1] = N_("TOTAL");
     cli_table_t *table = cli_table_new(headers, NMIRF_STATUS_COUNT + 2);
     if (!table)
         return;
@@ -162,7 +198,7 @@ s_group_table(const char *first, const msgpack_object *counts, bool csv,
     if (counts && counts->type == MSGPACK_OBJECT_MAP)
         for (uint32_t i = 0; i < counts->via.map.size; i++) {
             const msgpack_object_kv *kv = &counts->via.map.ptr[i];
-            char *name = cli_mp_text(&kv->key);
+            char *name = s_key_text(&kv->key, word);
             cli_table_row(table);
             cli_table_cell(table, name);
             free(name);
@@ -176,7 +212,7 @@ s_group_table(const char *first, const msgpack_object *counts, bool csv,
             cli_table_cellf(table, "%llu", (unsigned long long)total);
         }
     cli_table_row(table);
-    cli_table_cell(table, "all");
+    cli_table_cell(table, _("all"));
     for (size_t s = 0; s <= NMIRF_STATUS_COUNT; s++)
         cli_table_cellf(table, "%llu", (unsigned long long)sums[s]);
     cli_table_print(table);
@@ -198,7 +234,7 @@ s_status_table(const msgpack_object *body, bool csv)
         }
         return;
     }
-    static const char *const headers[] = {"STATUS", "COUNT", "SHARE"};
+    static const char *const headers[] = {N_("STATUS"), N_("COUNT"), N_("SHARE")};
     cli_table_t *table = cli_table_new(headers, 3);
     if (!table)
         return;
@@ -206,13 +242,15 @@ s_status_table(const msgpack_object *body, bool csv)
     cli_table_right(table, 2);
     for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++) {
         uint64_t n = cli_mp_uint(counts, nmirf_statuses.names[s], 0);
+        char word[96];
         cli_table_row(table);
-        cli_table_cell(table, nmirf_statuses.names[s]);
+        cli_table_cell(
+            table, cli_word(CLI_WORD_STATUS, nmirf_statuses.names[s], word, sizeof word));
         cli_table_cellf(table, "%llu", (unsigned long long)n);
         cli_table_cellf(table, "%.1f%%", total ? 100.0 * (double)n / (double)total : 0.0);
     }
     cli_table_row(table);
-    cli_table_cell(table, "all");
+    cli_table_cell(table, _("all"));
     cli_table_cellf(table, "%llu", (unsigned long long)total);
     cli_table_cell(table, total ? "100.0%" : "0.0%");
     cli_table_print(table);
@@ -224,12 +262,12 @@ s_status_table(const msgpack_object *body, bool csv)
 static void
 s_month_table(const msgpack_object *months, bool csv)
 {
-    char upper[NMIRF_STATUS_COUNT][32];
-    const char *headers[NMIRF_STATUS_COUNT + 2] = {"MONTH"};
+    char upper[NMIRF_STATUS_COUNT][96];
+    const char *headers[NMIRF_STATUS_COUNT + 2] = {N_("MONTH")};
     s_status_headers(upper);
     for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
         headers[s + 1] = upper[s];
-    headers[NMIRF_STATUS_COUNT + 1] = "CHANGED";
+    headers[NMIRF_STATUS_COUNT + 1] = N_("CHANGED");
     cli_table_t *table = NULL;
     if (csv) {
         printf("month");
@@ -277,10 +315,10 @@ s_month_table(const msgpack_object *months, bool csv)
 static void
 s_due_table(const msgpack_object *items, bool late, bool csv)
 {
-    static const char *const late_h[] = {"REC",       "LEAD",   "DEADLINE",
-                                         "DAYS LATE", "STATUS", "TEXT"};
-    static const char *const soon_h[] = {"REC",       "LEAD",   "DEADLINE",
-                                         "DAYS LEFT", "STATUS", "TEXT"};
+    static const char *const late_h[] = {N_("REC"),       N_("LEAD"),   N_("DEADLINE"),
+                                         N_("DAYS LATE"), N_("STATUS"), N_("TEXT")};
+    static const char *const soon_h[] = {N_("REC"),       N_("LEAD"),   N_("DEADLINE"),
+                                         N_("DAYS LEFT"), N_("STATUS"), N_("TEXT")};
     static const char *const keys[] = {"rec", "lead", "deadline", "days", "status"};
     cli_table_t *table = NULL;
     if (csv)
@@ -294,11 +332,19 @@ s_due_table(const msgpack_object *items, bool late, bool csv)
     if (items && items->type == MSGPACK_OBJECT_ARRAY)
         for (uint32_t i = 0; i < items->via.array.size; i++) {
             const msgpack_object *it = &items->via.array.ptr[i];
-            const msgpack_object *text = cli_mp_any_lang(nmirf_mp_get(it, "text"));
+            /* The CSV keeps the first of en, fr, ar; a table shows the
+               reader's language. */
+            const msgpack_object *texts = nmirf_mp_get(it, "text");
+            const msgpack_object *text =
+                csv ? cli_mp_any_lang(texts) : cli_lang_text(texts);
             char *t = text ? cli_mp_text(text) : NULL;
             if (table)
                 cli_table_row(table);
             for (size_t k = 0; k < 5; k++) {
+                if (table && strcmp(keys[k], "status") == 0) {
+                    cli_cell_status(table, it, "status");
+                    continue;
+                }
                 char *v = cli_mp_field(it, keys[k]);
                 if (csv)
                     s_csv_field(v ? v : "", false);
@@ -321,7 +367,8 @@ s_due_table(const msgpack_object *items, bool late, bool csv)
     }
 }
 
-/* "(N of M shown)" under a list cut by the broker's limit. */
+/* "WHAT: M (N shown)" under a list cut by the broker's limit; what is
+   N_()-marked. */
 static void
 s_list_note(const msgpack_object *body, const char *key, const char *what)
 {
@@ -331,9 +378,9 @@ s_list_note(const msgpack_object *body, const char *key, const char *what)
     uint64_t total = cli_mp_uint(body, total_key, 0);
     size_t shown =
         items && items->type == MSGPACK_OBJECT_ARRAY ? items->via.array.size : 0;
-    printf("%s: %llu", what, (unsigned long long)total);
+    printf(_("%s: %llu"), cli_tr(what), (unsigned long long)total);
     if (shown < total)
-        printf(" (%zu shown; --limit N for more)", shown);
+        printf(_(" (%zu shown; --limit N for more)"), shown);
     printf("\n");
 }
 
@@ -342,19 +389,21 @@ s_list_note(const msgpack_object *body, const char *key, const char *what)
 static void
 s_summary(const msgpack_object *body)
 {
-    char today[16] = "", due[64] = "";
+    char today[16] = "", due[128] = "";
     nmirf_mp_strcpy(nmirf_mp_get(body, "today"), today, sizeof today);
-    snprintf(due, sizeof due, "due within %llu days",
+    snprintf(due, sizeof due, _("due within %llu days"),
              (unsigned long long)cli_mp_uint(body, "due_soon_days", 0));
     s_status_table(body, false);
     fputc('\n', stdout);
-    s_group_table("ENTITY", nmirf_mp_get(body, "by_entity"), false, NULL);
+    s_group_table(N_("ENTITY"), nmirf_mp_get(body, "by_entity"), false, NULL,
+                  S_WORD_NONE);
     fputc('\n', stdout);
-    s_group_table("MECHANISM", nmirf_mp_get(body, "by_mechanism"), false, NULL);
+    s_group_table(N_("MECHANISM"), nmirf_mp_get(body, "by_mechanism"), false, NULL,
+                  CLI_WORD_MECHANISM);
     fputc('\n', stdout);
     cli_kv_field("total", body, "total");
     cli_kv("today", today);
-    printf("overdue: %llu, %s: %llu (nmirf stats --by overdue | --by due-soon)\n",
+    printf(_("overdue: %llu, %s: %llu (nmirf stats --by overdue | --by due-soon)\n"),
            (unsigned long long)cli_mp_uint(body, "overdue_total", 0), due,
            (unsigned long long)cli_mp_uint(body, "due_soon_total", 0));
 }
@@ -375,8 +424,8 @@ s_summary_csv(const msgpack_object *body)
     s_csv_uint(cli_mp_uint(body, "total", 0), true);
     for (size_t v = 1; v < sizeof s_views / sizeof s_views[0]; v++)
         if (strncmp(s_views[v].key, "by_", 3) == 0 && strcmp(s_views[v].name, "month"))
-            s_group_table(NULL, nmirf_mp_get(body, s_views[v].key), true,
-                          s_views[v].name);
+            s_group_table(NULL, nmirf_mp_get(body, s_views[v].key), true, s_views[v].name,
+                          S_WORD_NONE);
 }
 
 /* stats [--by VIEW] [--today DATE] [--due-soon DAYS] [--limit N] [--csv] */
@@ -411,7 +460,7 @@ s_stats(cli_t *cli, const cli_args_t *a)
         bool late = strcmp(view->key, "overdue") == 0;
         s_due_table(part, late, csv);
         if (!csv)
-            s_list_note(body, view->key, late ? "overdue" : "due soon");
+            s_list_note(body, view->key, late ? N_("overdue") : N_("due soon"));
     } else if (csv) {
         printf("%s", view->name);
         for (size_t s = 0; s < NMIRF_STATUS_COUNT; s++)
@@ -430,7 +479,7 @@ s_stats(cli_t *cli, const cli_args_t *a)
                 s_csv_uint(s_sum(&counts->via.map.ptr[i].val), true);
             }
     } else
-        s_group_table(view->header, part, false, NULL);
+        s_group_table(view->header, part, false, NULL, view->word);
     nmirf_reply_destroy(&reply);
     return rc;
 }

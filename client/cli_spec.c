@@ -211,7 +211,9 @@ s_parse(cli_t *cli, const cli_cmd_spec_t *spec, int argc, char **argv, cli_args_
             strncat(names, i ? " " : "", sizeof names - strlen(names) - 1);
             strncat(names, spec->args[i].name, sizeof names - strlen(names) - 1);
         }
-        const char *expect = spec->expect ? spec->expect : nargs ? names : "no argument";
+        const char *expect = spec->expect ? cli_tr(spec->expect)
+                             : nargs      ? names
+                                          : _("no argument");
         if ((rc = cli_positional(cli, (int)a->npos, (int)min, (int)nargs, expect)))
             return rc;
     }

@@ -157,8 +157,9 @@ typedef struct cli_cmd_spec_s {
        its own, so the CLI refuses what the broker would. cli_spec_test
        checks that every such key has a row of a kind that fits. */
     const nmirf_fields_t *fields;
-    const char *expect; /* the arguments in count messages, or NULL
-                           for their names ("no argument" for none) */
+    const char *expect; /* the arguments in count messages, N_()
+                           (translated there), or NULL for their
+                           names ("no argument" for none) */
     bool own_count;     /* the command checks the count itself (it
                            depends on the options) */
     bool late_checks;   /* values checked after the arguments and

@@ -55,7 +55,7 @@ cli_view_withdrawal(const msgpack_object *withdrawn)
 {
     if (!withdrawn || withdrawn->type != MSGPACK_OBJECT_MAP)
         return;
-    s_kv_time("withdrawn", withdrawn, "at");
+    s_kv_time(N_("withdrawn"), withdrawn, "at");
     cli_kv_field("merged into", withdrawn, "into");
     cli_kv_field("reason", withdrawn, "reason");
 }
@@ -68,7 +68,7 @@ cli_view_assignment(const msgpack_object *assignment)
     cli_kv_field("contributors", assignment, "contributors");
     cli_kv_field("deadline", assignment, "deadline");
     cli_kv_field("note", assignment, "note");
-    s_kv_time("assigned", assignment, "assigned");
+    s_kv_time(N_("assigned"), assignment, "assigned");
 }
 
 void

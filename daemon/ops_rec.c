@@ -378,7 +378,10 @@ s_text_has(const msgpack_object *rec, strv_t needle)
     return false;
 }
 
-/* Packs a one-line summary of a recommendation. */
+/* Packs a one-line summary of a recommendation: `text` its first present
+   of en, fr, ar (what clients before `texts` show), `texts` the record's
+   whole {fr?, ar?, en?} map, so that a client shows its reader's language
+   without asking rec.show for each row (absent if the record has none). */
 static void
 s_pack_summary(msgpack_packer *pk, const msgpack_object *rec, const msgpack_object *asg,
                strv_t status)
@@ -392,7 +395,9 @@ s_pack_summary(msgpack_packer *pk, const msgpack_object *rec, const msgpack_obje
     const msgpack_object *lead = asg ? nmirf_mp_get(asg, "lead") : NULL;
     const msgpack_object *deadline = asg ? nmirf_mp_get(asg, "deadline") : NULL;
     bool withdrawn = record_withdrawn(rec);
-    uint32_t n = 2 + (lead ? 1 : 0) + (deadline ? 1 : 0) + (withdrawn ? 1 : 0);
+    bool has_texts = text && text->type == MSGPACK_OBJECT_MAP;
+    uint32_t n = 2 + (lead ? 1 : 0) + (deadline ? 1 : 0) + (withdrawn ? 1 : 0) +
+                 (has_texts ? 1 : 0);
     for (int i = 0; i < 4; i++)
         n += nmirf_mp_get(rec, copied[i]) != NULL;
     msgpack_pack_map(pk, n);
@@ -418,6 +423,10 @@ s_pack_summary(msgpack_packer *pk, const msgpack_object *rec, const msgpack_obje
         msgpack_pack_object(pk, *first);
     else
         nmirf_mp_pack_str(pk, "");
+    if (has_texts) {
+        nmirf_mp_pack_str(pk, "texts");
+        msgpack_pack_object(pk, *text);
+    }
     /* Only listed when asked (rec.list withdrawn: true). */
     if (withdrawn) {
         nmirf_mp_pack_str(pk, "withdrawn");

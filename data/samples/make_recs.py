@@ -189,13 +189,15 @@ for para, states, resp, rtext, themes, persons, sdgs, text in upr:
          "cycle": cycle, "date": date, "states": states, "text": text,
          "response": resp, "response_text": rtext, "themes": themes,
          "persons": persons, "sdgs": sdgs})
+# Treaty bodies and special procedures take no position from the State:
+# no "response", so the broker stores not_applicable (PROTOCOL.md).
 for mech, sym, para, date, rtext, themes, persons, sdgs, text in tb:
     add({"id": f"{sym}:{para}", "mechanism": mech, "symbol": sym, "paragraph": para,
-         "date": date, "text": text, "response": "pending", "themes": themes,
+         "date": date, "text": text, "themes": themes,
          "persons": persons, "sdgs": sdgs})
 for sym, para, date, themes, persons, sdgs, text in sp:
     add({"id": f"{sym}:{para}", "mechanism": "SP", "symbol": sym, "paragraph": para,
-         "date": date, "text": text, "response": "pending", "themes": themes,
+         "date": date, "text": text, "themes": themes,
          "persons": persons, "sdgs": sdgs})
 for r in recs:  # the broker's canonical language order
     r["text"] = {l: r["text"][l] for l in ("fr", "ar", "en") if l in r["text"]}

@@ -5,7 +5,11 @@
 # does not change with the language; --lang picks the text shown, with
 # French then English when a text is missing; entity names per language;
 # a long id printed whole; keygen --dir with a trailing slash; a submit
-# through an agent that is not there says nothing was sent.
+# through an agent that is not there says nothing was sent; rec list in
+# Arabic is one request (the summaries carry every text); stats names
+# statuses, mechanisms and positions in the reader's language, its CSV
+# unchanged; withdraw, merge, entity update and report speak French and
+# Arabic.
 #
 # The catalogs are the build tree's ($NMIRF_LOCALEDIR, set by ctest); the
 # locales must exist on the machine (tests/setup.sh makes them).
@@ -80,7 +84,8 @@ LONG_ID=CRPD/C/MAR/CO/1:Add.1/recommendation-45-subparagraph-b-and-c.123
 [ ${#LONG_ID} = 64 ] || fail "the long id is ${#LONG_ID} bytes"
 cat >"$T/recs.json" <<JSON
 [
- {"id": "$LONG_ID", "mechanism": "CRPD",
+ {"id": "$LONG_ID", "mechanism": "CRPD", "session": "27",
+  "source_updated": "2024-05-02",
   "text": {"fr": "Garantir l'accessibilité des bureaux de vote",
            "ar": "ضمان إمكانية الوصول إلى مكاتب التصويت",
            "en": "Ensure that polling stations are accessible"}},
@@ -168,6 +173,61 @@ run $AR COORD 0 rec list --lang en
 out_has "Ensure that polling stations are accessible"
 out_has "الحالة"
 
+step "rec list in Arabic: one request, the summaries carry every text"
+# requests COUNTER: the broker's count of requests, from ping.
+requests() {
+    run C COORD 0 --json ping
+    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["requests"])' "$T/out"
+}
+r0=$(requests)
+run $AR COORD 0 rec list
+out_has "ضمان إمكانية الوصول إلى مكاتب التصويت"
+r1=$(requests)
+# The list, then the second ping: no rec.show a row.
+[ $((r1 - r0)) = 2 ] || fail "rec list in Arabic took $((r1 - r0 - 1)) requests, not 1"
+run C COORD 0 --json rec list
+python3 - "$T/out" "$LONG_ID" <<'PY' || fail "rec.list summaries lack texts"
+import json, sys
+recs = {r["id"]: r for r in json.load(open(sys.argv[1]))["recs"]}
+t = recs[sys.argv[2]]
+assert set(t["texts"]) == {"fr", "ar", "en"}, t
+assert t["text"] == t["texts"]["en"], t
+assert recs["A/HRC/52/7:125.48"]["texts"] == {"fr": "Renforcer l'indépendance du pouvoir judiciaire"}
+PY
+
+step "stats: statuses, mechanisms and positions named in the language; CSV unchanged"
+run C COORD 0 stats
+out_has "NOT_STARTED"
+out_has "CRPD"
+run $FR COORD 0 stats
+out_has "Non commencée"
+out_has "Examen périodique universel (EPU)"
+out_has "toutes"
+out_lacks "NOT_STARTED"
+run $AR COORD 0 stats --by position
+out_has "الموقف"
+out_has "لا ينطبق"
+out_has "قيد الدراسة"
+out_lacks "not_applicable"
+run $FR COORD 0 stats --by overdue --today 2031-01-01
+out_has "JOURS DE RETARD"
+out_has "Garantir l'accessibilité des bureaux de vote"
+out_has "en retard : 1"
+for view in "" "--by position" "--by mechanism" "--by overdue"; do
+    # shellcheck disable=SC2086
+    run C COORD 0 stats --csv --today 2031-01-01 $view
+    cp "$T/out" "$T/csv.C"
+    for lang in $FR $AR; do
+        # shellcheck disable=SC2086
+        run "$lang" COORD 0 stats --csv --today 2031-01-01 $view
+        cmp -s "$T/out" "$T/csv.C" || fail "stats --csv $view differs under LANG=$lang"
+    done
+done
+run $FR - 0 stats --help
+out_has "seulement celles du cycle ou de la session C"
+run $AR - 0 stats --help
+out_has "احتساب التوصيات المسحوبة أيضًا"
+
 step "--json is the same in every language"
 # json_same ARGS...: nmirf --json ARGS prints the same bytes in every locale.
 json_same() {
@@ -189,6 +249,12 @@ out_has "statut"
 out_has "Non commencée"
 head -n 30 "$T/out" | grep -n "texte (" | head -1 | grep -qF "texte (ar)" ||
     fail "the Arabic text is not the first shown"
+out_has "mise à jour de la source"
+out_has "2024-05-02"
+run $AR COORD 0 rec show "$LONG_ID"
+out_has "الدورة"
+out_has "27"
+out_has "تحديث المصدر"
 run C COORD 0 rec show "$LONG_ID"
 out_has "not_started"
 grep "text (" "$T/out" | head -1 | grep -qF "text (en)" || fail "English is not first"
@@ -207,6 +273,34 @@ out_has "الاسم"
 out_has "نشطة"
 # No Arabic name: the French one.
 out_has "Ministère de l'Éducation nationale"
+
+step "withdraw, merge, entity update and report in French and Arabic"
+run $FR - 0 rec --help
+out_has "pourquoi elle quitte la liste"
+out_has "fond FROM dans INTO"
+run $AR - 0 entity --help
+out_has "اسمها بالعربية، يحل محل الاسم السابق"
+run $FR - 0 report --help
+out_has "l'annexe par mécanisme (par défaut)"
+run $FR COORD 2 rec withdraw A/HRC/52/7:125.90
+err_has "--reason est obligatoire"
+run $AR COORD 2 rec withdraw A/HRC/52/7:125.90
+err_has "الخيار --reason إلزامي"
+run $FR COORD 2 entity update MJ
+err_has "donnez un nom (--name-fr, --name-ar, --name-en) ou --contact"
+run $AR COORD 0 entity update MEN --name-ar 'وزارة التربية الوطنية' --contact dajg@men.gov.ma
+out_has "عنوان الاتصال"
+out_has "وزارة التربية الوطنية"
+run $FR COORD 0 rec merge A/HRC/52/7:125.90 A/HRC/52/7:125.48
+out_has "vers"
+out_has "rapports déplacés"
+out_has "assignation déplacée"
+out_has "non"
+run $AR COORD 0 rec show A/HRC/52/7:125.90
+out_has "مسحوبة"
+out_has "دُمجت في"
+run $FR COORD 0 rec list --withdrawn
+out_has "retirée"
 
 step "a submit through an agent that is not there: nothing was sent"
 rc=0

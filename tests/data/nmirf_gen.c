@@ -165,9 +165,11 @@ s_rec(size_t i)
     if (langs & 4)
         json_object_set_new(text, "en", s_text(s_en, N_OF(s_en), len));
     json_object_set_new(rec, "text", text);
-    const char *resp =
-        !strcmp(mech, "UPR") ? (s_pick(4) ? "supported" : "noted") : "pending";
-    json_object_set_new(rec, "response", json_string(resp));
+    /* Treaty bodies and special procedures take no position: no response,
+       stored as not_applicable. */
+    if (!strcmp(mech, "UPR"))
+        json_object_set_new(rec, "response",
+                            json_string(s_pick(4) ? "supported" : "noted"));
     json_object_set_new(rec, "themes", s_some(s_themes, N_OF(s_themes), 3));
     json_object_set_new(rec, "persons", s_some(s_persons, N_OF(s_persons), 2));
     json_object_set_new(rec, "sdgs", s_some(s_sdgs, N_OF(s_sdgs), 3));
