@@ -138,6 +138,7 @@ main(int argc, char **argv)
     h_entity_t *mj = h_enroll(b, "MJ", "ministry");
     h_entity_t *mk = h_enroll(b, "MK", "ministry");
     h_enroll(b, "MI", "ministry");
+    h_entity_t *obs = h_enroll(b, "OBS", "observer");
     H_CALL_CHECK("ok", coord, "rec.import",
                  "{'recs': [{'id': 'R1', 'mechanism': 'UPR', 'text': {'en': 'Ratify "
                  "OP-CAT.'}}, {'id': 'R2', 'mechanism': 'UPR', 'text': {'en': 'Ratify "
@@ -169,6 +170,12 @@ main(int argc, char **argv)
     H_CALL_CHECK("forbidden", mj, "rec.withdraw", "{'rec': 'R3', 'reason': 'dup'}");
     H_CALL_CHECK("forbidden", mj, "rec.merge", "{'from': 'R1', 'into': 'R2'}");
     H_CALL_CHECK("forbidden", mj, "entity.update", "{'id': 'MJ', 'contact': 'x@y'}");
+    H_CALL_CHECK("forbidden", obs, "rec.withdraw", "{'rec': 'R3', 'reason': 'dup'}");
+    H_CALL_CHECK("forbidden", obs, "rec.merge", "{'from': 'R1', 'into': 'R2'}");
+    H_CALL_CHECK("forbidden", obs, "entity.update", "{'id': 'OBS', 'contact': 'x@y'}");
+    H_CALL_CHECK("bad_request", coord, "rec.withdraw", "{}");
+    H_CALL_CHECK("bad_request", coord, "rec.merge", "{}");
+    H_CALL_CHECK("bad_request", coord, "entity.update", "{}");
     H_CALL_CHECK("bad_request", coord, "rec.withdraw", "{'rec': 'R3'}");
     H_CALL_CHECK("bad_request", coord, "rec.withdraw", "{'rec': 'R3', 'reason': ''}");
     H_CALL_CHECK("bad_request", coord, "rec.withdraw",
@@ -370,6 +377,14 @@ main(int argc, char **argv)
     nmirf_reply_destroy(&r);
     H_CALL_CHECK("ok", coord, "entity.update",
                  "{'id': 'MJ', 'names': {'fr': 'Ministère de la Justice'}}");
+    /* A revoked entity may be renamed (PROTOCOL.md: its name stays in
+       the history); its state stays revoked. */
+    H_CALL_CHECK("ok", coord, "entity.revoke", "{'id': 'OBS'}");
+    r = H_CALL_EXPECT("ok", coord, "entity.update",
+                      "{'id': 'OBS', 'names': {'en': 'Former observer'}}");
+    H_ASSERT(h_is(&r->body, "entity.state", "revoked") &&
+             h_is(&r->body, "entity.names.en", "Former observer"));
+    nmirf_reply_destroy(&r);
     /* MJ's keys did not change: it still signs. */
     H_CALL_CHECK("ok", mj, "rec.list", "{}");
     h_note("entity.update: names by language, contact kept");
