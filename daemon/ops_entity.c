@@ -71,6 +71,24 @@ s_keys_unused(op_ctx_t *ctx, strv_t self, const uint8_t *sign_key,
     return result;
 }
 
+/* Refuses (bad_request) a name of names (a map of language -> str, may
+   be NULL) that is not one line: a name is printed in tables, logs and
+   terminals, where a line break or an escape sequence would forge what
+   follows it. */
+static int
+s_names_lines(op_ctx_t *ctx, const msgpack_object *names)
+{
+    for (uint32_t i = 0; names && i < names->via.map.size; i++) {
+        const msgpack_object_kv *kv = &names->via.map.ptr[i];
+        if (kv->val.type == MSGPACK_OBJECT_STR &&
+            !nmirf_line_valid(kv->val.via.str.ptr, kv->val.via.str.size))
+            return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
+                             "field 'names.%.*s' contains a control character",
+                             (int)kv->key.via.str.size, kv->key.via.str.ptr);
+    }
+    return 0;
+}
+
 /* Writes entity record rec under id, emits event kind carrying it, and
    answers {entity: rec}: the common end of enroll, revoke and rotate.
    Returns 0, or -1 with the refusal set. */
@@ -100,7 +118,7 @@ op_entity_enroll(op_ctx_t *ctx)
     const msgpack_object *names = body_get(body, "names");
     const uint8_t *sign_key = (const uint8_t *)body_get(body, "sign_key")->via.bin.ptr;
     const uint8_t *curve_key = (const uint8_t *)body_get(body, "curve_key")->via.bin.ptr;
-    if (op_need_coordinator(ctx))
+    if (s_names_lines(ctx, names) || op_need_coordinator(ctx))
         return -1;
     /* The broker's key files are DATADIR/keys/NMIRFD.*; an entity of that
        name would be confused with the broker in logs and key directories. */
@@ -342,7 +360,7 @@ op_entity_update(op_ctx_t *ctx)
     if ((!names || names->via.map.size == 0) && !contact.p)
         return op_refuse(ctx, NMIRF_E_BAD_REQUEST,
                          "give field 'names' or field 'contact': nothing to update");
-    if (op_need_coordinator(ctx))
+    if (s_names_lines(ctx, names) || op_need_coordinator(ctx))
         return -1;
     msgpack_object ent;
     if (op_load(ctx, DB_ENTITIES, id, "entity", &ent))

@@ -169,6 +169,50 @@ s_recs_exist(op_ctx_t *ctx, const msgpack_object *recs)
     return 0;
 }
 
+/* True if the array list (may be NULL) holds the string o. */
+static bool
+s_list_has(const msgpack_object *list, const msgpack_object *o)
+{
+    for (uint32_t i = 0; list && i < list->via.array.size; i++) {
+        const msgpack_object *x = &list->via.array.ptr[i];
+        if (x->type == MSGPACK_OBJECT_STR && x->via.str.size == o->via.str.size &&
+            memcmp(x->via.str.ptr, o->via.str.ptr, o->via.str.size) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Refuses with conflict if recs links a withdrawn recommendation that
+   linked (the measure's recs before an update; may be NULL) does not
+   already hold: no new work is planned on a recommendation that left the
+   list, while a measure that linked it before its withdrawal can still be
+   edited without dropping it (PROTOCOL.md section 6, measure.add). */
+static int
+s_recs_live(op_ctx_t *ctx, const msgpack_object *recs, const msgpack_object *linked)
+{
+    for (uint32_t i = 0; i < recs->via.array.size; i++) {
+        const msgpack_object *r = &recs->via.array.ptr[i];
+        if (s_list_has(linked, r))
+            continue;
+        msgpack_object rec;
+        if (op_load(ctx, DB_RECS, (strv_t){r->via.str.ptr, r->via.str.size},
+                    "recommendation", &rec))
+            return -1;
+        if (!record_withdrawn(&rec))
+            continue;
+        strv_t into = record_field(nmirf_mp_get(&rec, "withdrawn"), "into");
+        if (into.p)
+            return op_refuse(ctx, NMIRF_E_CONFLICT,
+                             "recommendation '%.*s' was withdrawn (merged into '%.*s'): "
+                             "link '%.*s'",
+                             (int)r->via.str.size, r->via.str.ptr, (int)into.n, into.p,
+                             (int)into.n, into.p);
+        return op_refuse(ctx, NMIRF_E_CONFLICT, "recommendation '%.*s' was withdrawn",
+                         (int)r->via.str.size, r->via.str.ptr);
+    }
+    return 0;
+}
+
 /* Refuses unless the author is the coordinator, or a ministry that leads
    every recommendation in recs (may be NULL). */
 static int
@@ -352,7 +396,8 @@ op_measure_add(op_ctx_t *ctx)
     if ((m.indicator && s_read_indicator(ctx, m.indicator)) ||
         s_check_rec_ids(ctx, m.recs))
         return -1;
-    if (s_may_write(ctx, NULL) || s_recs_exist(ctx, m.recs) || s_may_write(ctx, m.recs))
+    if (s_may_write(ctx, NULL) || s_recs_exist(ctx, m.recs) || s_may_write(ctx, m.recs) ||
+        s_recs_live(ctx, m.recs, NULL))
         return -1;
     int rc;
     m.id = store_next_measure_id(ctx->store, ctx->txn, &rc);
@@ -418,7 +463,8 @@ op_measure_update(op_ctx_t *ctx)
     s_measure_of(ctx, &stored, &old);
     /* A ministry must lead what the measure covers now and what it would
        cover: it cannot take another lead's measure, nor give its own away. */
-    if (s_may_write(ctx, old.recs) || (recs && s_may_write(ctx, recs)))
+    if (s_may_write(ctx, old.recs) || (recs && s_may_write(ctx, recs)) ||
+        (recs && s_recs_live(ctx, recs, old.recs)))
         return -1;
     m = old;
     if (recs)

@@ -581,6 +581,16 @@ op_stats(op_ctx_t *ctx)
     if (limit > NMIRF_STATS_LIST_MAX)
         return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "limit %llu is over %d",
                          (unsigned long long)limit, NMIRF_STATS_LIST_MAX);
+    /* The filter's lengths first, by the rule every body follows
+       (PROTOCOL.md section 5): a string over its limit is too_large;
+       nmirf_recfilter_read then checks the values (bad_request). */
+    strv_t unused;
+    if (body_str(ctx, body, "mechanism", false, NMIRF_ENUM_MAX, &unused) ||
+        body_str(ctx, body, "cycle", false, NMIRF_SHORT_MAX, &unused) ||
+        body_str(ctx, body, "theme", false, NMIRF_SHORT_MAX, &unused) ||
+        body_str(ctx, body, "entity", false, NMIRF_ENTITY_ID_MAX, &unused) ||
+        body_str(ctx, body, "position", false, NMIRF_ENUM_MAX, &unused))
+        return -1;
     nmirf_recfilter_t filter;
     char why[128];
     nmirf_recfilter_init(&filter);

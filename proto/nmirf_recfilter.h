@@ -32,7 +32,9 @@ void nmirf_recfilter_init(nmirf_recfilter_t *f);
    entity?, position?: str; withdrawn?: bool) into f, after
    nmirf_recfilter_init. Other keys are left to the caller's field table.
    Returns 0, or -1 with why set when a field has the wrong type, is
-   longer than its limit, or mechanism/position is not in its value set. */
+   longer than its limit, or mechanism/position is not in its value set.
+   The broker checks the lengths first (ops_stats.c), so that a string
+   over its limit is refused too_large there, as in every body. */
 int nmirf_recfilter_read(nmirf_recfilter_t *f, const msgpack_object *body, char *why,
                          size_t whylen);
 

@@ -272,9 +272,14 @@ s_outbox_refused(const char *op, const uint8_t id[NMIRF_ID_LEN], const uint8_t *
    sockets) and those of its parents that are missing (0700: only this
    user goes through them), as `mkdir -p` would, but each directory made
    here is entered without following a symbolic link, so one swapped in
-   for it meanwhile is refused rather than followed. Parents that exist
-   are the operator's and are taken as they are (a symbolic link among
-   them included). Returns 0, or -1 with why. */
+   for it meanwhile is refused rather than followed, and must be this
+   user's (another user's directory renamed in its place is refused).
+   Parents that exist are the operator's and are taken as they are (a
+   symbolic link among them included). The data directory itself, made or
+   found, must belong to this user and not be writable by every user: it
+   holds the outbox and the control socket. `..` after a name is refused
+   before anything is made (`a/../b` would leave `a` behind); leading
+   ones (`../data`) are kept. Returns 0, or -1 with why. */
 static int
 s_make_dir(const char *dir, char *why, size_t whylen)
 {
@@ -282,6 +287,20 @@ s_make_dir(const char *dir, char *why, size_t whylen)
     if (!*dir || snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
         snprintf(why, whylen, "'%s': empty or too long", dir);
         return -1;
+    }
+    bool named = false;
+    for (const char *c = path; *c;) {
+        size_t n = strcspn(c, "/");
+        bool up = n == 2 && c[0] == '.' && c[1] == '.';
+        if (up && named) {
+            snprintf(why, whylen,
+                     "%.2048s: '..' after a directory name: give the path without it",
+                     path);
+            return -1;
+        }
+        named = named || (n && !up && !(n == 1 && c[0] == '.'));
+        c += n;
+        c += strspn(c, "/");
     }
     int fd = open(path[0] == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
@@ -313,6 +332,21 @@ s_make_dir(const char *dir, char *why, size_t whylen)
         if (sub < 0) {
             snprintf(why, whylen, "%.2048s: %s: %s", path, stage,
                      err == ENOTDIR ? "not a directory" : strerror(err));
+            close(fd);
+            return -1;
+        }
+        struct stat st;
+        const char *bad = NULL;
+        if (fstat(sub, &st) != 0)
+            bad = strerror(errno);
+        else if ((made || last) && st.st_uid != geteuid())
+            bad = made ? "made, then replaced by another user's directory"
+                       : "owned by another user";
+        else if (last && (st.st_mode & S_IWOTH))
+            bad = "writable by every user (chmod o-w it)";
+        if (bad) {
+            snprintf(why, whylen, "%.2048s: %s", path, bad);
+            close(sub);
             close(fd);
             return -1;
         }

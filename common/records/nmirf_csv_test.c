@@ -20,6 +20,63 @@ s_str(const json_t *rec, const char *key)
     return v ? v : "";
 }
 
+/* Hostile UHRI rows: an annotation id given twice (two texts: the second
+   row is refused, naming the first, never an overwrite), two annotation
+   ids that the id charset makes one (the same), one too long, and the
+   dates the export writes against look-alikes. */
+static void
+s_hostile_uhri(void)
+{
+    unit_case = "hostile uhri";
+    char longid[200];
+    memset(longid, 'a', 70);
+    longid[70] = 0;
+    char uhri[2048];
+    snprintf(uhri, sizeof uhri,
+             "Reccomending Body,Document Symbol,Text,Annotation Id,Last Updated\n"
+             /* 2, 3: one annotation id, two texts */
+             "- Committee against Torture,CAT/C/MAR/CO/5,Ensure access,u-1,2024-02-15\n"
+             "- Committee against Torture,CAT/C/MAR/CO/5,Ensure access now,u-1,\n"
+             /* 4, 5: 'x y' and 'x.y' are both UHRI-x.y */
+             "- Committee against Torture,CAT/C/MAR/CO/5,First,x y,\n"
+             "- Committee against Torture,CAT/C/MAR/CO/5,Second,x.y,\n"
+             /* 6: too long for an id */
+             "- Committee against Torture,CAT/C/MAR/CO/5,Long,%s,\n"
+             /* 7-9: dates the export writes */
+             "- Committee against Torture,CAT/C/MAR/CO/5,D1,d-1,04/01/2023\n"
+             "- Committee against Torture,CAT/C/MAR/CO/5,D2,d-2,2023-03-30T09:12:44\n"
+             "- Committee against Torture,CAT/C/MAR/CO/5,D3,d-3,4 January 2023\n"
+             /* 10-15: look-alikes, refused */
+             "- Committee against Torture,CAT/C/MAR/CO/5,E1,e-1,+4/01/2023\n"
+             "- Committee against Torture,CAT/C/MAR/CO/5,E2,e-2, 4/ 1/2023\n"
+             "- Committee against Torture,CAT/C/MAR/CO/5,E3,e-3,12/31/2023\n"
+             "- Committee against Torture,CAT/C/MAR/CO/5,E4,e-4,31/02/2023\n"
+             "- Committee against Torture,CAT/C/MAR/CO/5,E5,e-5,2023/01/04\n"
+             "- Committee against Torture,CAT/C/MAR/CO/5,E6,e-6,04/01/23\n",
+             longid);
+    char why[256];
+    nmirf_recfile_t *f =
+        nmirf_recfile_read(uhri, strlen(uhri), "h.csv", NULL, "en", why, sizeof why);
+    CHECK(f && f->count == 14);
+    if (!f || f->count != 14)
+        goto done;
+    CHECK(f->rows[0].rec && !strcmp(s_str(f->rows[0].rec, "id"), "UHRI-u-1"));
+    CHECK(!f->rows[1].rec &&
+          strstr(f->rows[1].why, "'UHRI-u-1' already given by line 2"));
+    CHECK(f->rows[2].rec && !strcmp(s_str(f->rows[2].rec, "id"), "UHRI-x.y"));
+    CHECK(!f->rows[3].rec && strstr(f->rows[3].why, "already given by line 4"));
+    CHECK(!f->rows[4].rec && strstr(f->rows[4].why, "over 64 characters"));
+    const char *good[] = {"2023-01-04", "2023-03-30", "2023-01-04"};
+    for (size_t i = 0; i < 3; i++)
+        CHECK(f->rows[5 + i].rec &&
+              !strcmp(s_str(f->rows[5 + i].rec, "source_updated"), good[i]));
+    for (size_t i = 8; i < 14; i++)
+        CHECK(!f->rows[i].rec && strstr(f->rows[i].why, "is not a date"));
+    CHECK(f->bad == 9);
+done:
+    nmirf_recfile_destroy(&f);
+}
+
 /* A UHRI export as the real one has it: Annotation Id, Session, Mandate
    and Last Updated, rows with and without a paragraph. */
 static void
@@ -191,6 +248,7 @@ main(int argc, char **argv)
           strstr(why, "recommendation 1 is not a JSON object"));
 
     s_annotated();
+    s_hostile_uhri();
     s_session_only();
     s_new_columns_round_trip();
     return unit_done("csv_test");

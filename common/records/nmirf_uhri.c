@@ -344,7 +344,10 @@ s_date(const char *s, size_t n, char out[11])
         out[10] = 0;
         return 0;
     }
-    if (sscanf(buf, "%2d/%2d/%4d%n", &d, &m, &y, &used) == 3 && (size_t)used == n) {
+    /* Day first: digits and slashes only (sscanf alone would take
+       " 4/+1/2023"). */
+    if (strspn(buf, "0123456789/") == n &&
+        sscanf(buf, "%2d/%2d/%4d%n", &d, &m, &y, &used) == 3 && (size_t)used == n) {
     } else if (sscanf(buf, "%2d %15[A-Za-z] %4d%n", &d, mon, &y, &used) == 3 &&
                (size_t)used == n) {
         m = 0;

@@ -12,7 +12,8 @@
     gone, the reports pointing at INTO, INTO's assignment and status) and
     the measure.updated after it. Then the agent is stopped, another merge
     (the assignment moving whole) is made, and it catches up through
-    events.since.
+    events.since. Last, a fresh agent of MK loads all of it from a
+    snapshot, and applies one more merge on top.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +131,22 @@ main(int argc, char **argv)
     H_CALL_CHECK("ok", coord, "entity.update", "{'id': 'MK', 'contact': 'mk@gov.ma'}");
     ha_agent_restart(a);
     s_converged(b, a, "after a merge and a withdrawal caught up with events.since");
+
+    /* A fresh agent (MK's) loads the repaired state from a snapshot, not
+       from events: withdrawn records, moved reports and assignments,
+       recomputed statuses and new names come whole in the snapshot. Then
+       a merge applied on top of it. */
+    ha_agent_t *fresh = ha_agent_start(b, mk, NULL);
+    s_converged(b, fresh, "a fresh agent loaded from a snapshot after the repairs");
+    r = ha_ctl(fresh, 5000, "rec.list", "{'withdrawn': true}");
+    H_EXPECT(r, "ok");
+    w = h_find(&r->body, "recs", "id", "RP-3");
+    HA_ASSERT(h_u(&r->body, "total") == 7 && w && h_is(w, "withdrawn.into", "RP-9"));
+    nmirf_reply_destroy(&r);
+    H_CALL_CHECK("ok", coord, "rec.merge", "{'from': 'RP-5', 'into': 'RP-2'}");
+    s_converged(b, fresh, "then a merge applied on the snapshot's replica");
+    s_converged(b, a, "and on the first agent's");
+    ha_agent_destroy(&fresh);
 
     ha_agent_destroy(&a);
     h_broker_destroy(&b);

@@ -264,6 +264,16 @@ BODIES = [
     ("entity.update", 1, {"id": "MJ", "contact": "x@y"}),
     ("rec.list", 3, {"withdrawn": True}),
     ("rec.list", 3, {"withdrawn": 1}),
+    # added with the stats filters (appended likewise): every filter, a
+    # value out of its set, the wrong type, empty, and over its limit
+    # (too_large)
+    ("stats", 3, {"mechanism": "UPR", "cycle": "4", "theme": "torture", "entity": "MJ",
+                  "position": "supported", "withdrawn": True, "today": "2030-12-20"}),
+    ("stats", 0, {"mechanism": "XYZ", "position": "maybe"}),
+    ("stats", 0, {"theme": 5, "withdrawn": "yes"}),
+    ("stats", 0, {"cycle": "", "entity": None}),
+    ("stats", 0, {"cycle": "c" * 513, "entity": "E" * 17}),
+    ("stats", 1, {"entity": "MS", "position": "not_applicable", "limit": 0}),
 ]
 
 

@@ -324,6 +324,11 @@ main(int argc, char **argv)
        connected. */
     h_broker_stop(b);
     h_broker_restart(b);
+    /* A merge and a rename among them: the verifier knows their replies,
+       and a byte changed in rec.merged breaks the chain like any other. */
+    H_CALL_CHECK("ok", coord, "rec.merge", "{'from': 'R3', 'into': 'R2'}");
+    uint64_t merged = h_seq(b); /* R3 links no measure: rec.merged alone */
+    H_CALL_CHECK("ok", coord, "entity.update", "{'id': 'MJ', 'contact': 'dajg@x.ma'}");
     H_CALL_CHECK("ok", mj2, "report.submit",
                  "{'rec': 'R2', 'status': 'implemented', 'narrative': 'New key'}");
     h_note("rotation: old key refused, new key accepted, ministry may not rotate");
@@ -405,6 +410,24 @@ main(int argc, char **argv)
     snprintf(msg, sizeof msg, "prev is not the hash of event %llu",
              (unsigned long long)old_report);
     expect_failure("tampered event", &m, bad, broker.sign_pk, old_report + 1, msg);
+    export_free(&m);
+
+    /* A changed byte in a rec.merged (FROM's reason, in its data alone). */
+    export_dup(&m, &x);
+    {
+        msgpack_object obj;
+        nmirf_event_t *e = record_event(&m.recs[record_of(&m, merged)], zone, &obj);
+        H_ASSERTF(e && strcmp(e->kind, "rec.merged") == 0, "event %llu is no rec.merged",
+                  (unsigned long long)merged);
+        nmirf_event_destroy(&e);
+    }
+    rec = &m.recs[record_of(&m, merged)];
+    hit = memmem(rec->p, rec->n, "merged into R2", 14);
+    H_ASSERT(hit);
+    hit[0] = 'M';
+    snprintf(msg, sizeof msg, "prev is not the hash of event %llu",
+             (unsigned long long)merged);
+    expect_failure("tampered rec.merged", &m, bad, broker.sign_pk, merged + 1, msg);
     export_free(&m);
 
     /* A removed event. */
@@ -513,7 +536,14 @@ main(int argc, char **argv)
     for (size_t cut = 1; cut < flen; cut += flen / 97 + 1) {
         nmirf_write_file(bad, whole, cut, 0600);
         nmirf_audit_rc_t rc = nmirf_audit_verify_file(bad, broker.sign_pk, &sum);
-        H_ASSERTF(rc != NMIRF_AUDIT_OK || cut == flen, "a file cut at %zu verified", cut);
+        /* A cut that falls between two records leaves a prefix of the log
+           (fewer events, or the last checkpoint gone), which is a valid
+           log: only a witness tells it is short (nmirf_audit_check_witness).
+           It never verifies as the whole log under its last checkpoint. */
+        H_ASSERTF(rc != NMIRF_AUDIT_OK || sum.events < last || sum.last_checkpoint < last,
+                  "a file cut at %zu verified with %llu events, checkpoint at %llu", cut,
+                  (unsigned long long)sum.events,
+                  (unsigned long long)sum.last_checkpoint);
     }
     for (size_t at = 0; at < flen; at += flen / 211 + 1) {
         whole[at] ^= 0x5a;

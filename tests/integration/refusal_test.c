@@ -589,6 +589,9 @@ test_order(void)
     REFUSE("bad_request", coord, "stats", "{'cycle': ''}");
     REFUSE("bad_request", coord, "stats", "{'withdrawn': 'yes'}");
     REFUSE("bad_request", coord, "stats", "{'colour': 'red'}");
+    /* Over its limit: too_large, as any string of a body (section 5). */
+    REFUSE("too_large", coord, "stats", "{'cycle': '%s'}", title);
+    REFUSE("too_large", coord, "stats", "{'mechanism': '%s'}", title);
 
     nmirf_reply_t *r = H_CALL_EXPECT("ok", obs, "rec.list", "{'limit': 0}");
     H_ASSERT(h_len(&r->body, "recs") == 0 && h_u(&r->body, "total") > 0 &&

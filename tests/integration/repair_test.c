@@ -23,6 +23,7 @@
 
 #include "harness.h"
 #include "nmirf_audit.h"
+#include "nmirf_mp.h"
 
 /* The summary of rec in a rec.list reply, or NULL. */
 static const msgpack_object *
@@ -137,6 +138,7 @@ main(int argc, char **argv)
     h_entity_t *mj = h_enroll(b, "MJ", "ministry");
     h_entity_t *mk = h_enroll(b, "MK", "ministry");
     h_enroll(b, "MI", "ministry");
+    h_entity_t *obs = h_enroll(b, "OBS", "observer");
     H_CALL_CHECK("ok", coord, "rec.import",
                  "{'recs': [{'id': 'R1', 'mechanism': 'UPR', 'text': {'en': 'Ratify "
                  "OP-CAT.'}}, {'id': 'R2', 'mechanism': 'UPR', 'text': {'en': 'Ratify "
@@ -160,13 +162,20 @@ main(int argc, char **argv)
                  "{'recs': ['R1'], 'title': 'Draft the law'}");
     H_CALL_CHECK("ok", coord, "measure.add",
                  "{'recs': ['R1', 'R2'], 'title': 'Train the judges'}");
-    h_note("five recommendations, four assigned, three reports, two measures");
+    H_CALL_CHECK("ok", coord, "measure.add", "{'recs': ['R3'], 'title': 'Check it'}");
+    h_note("five recommendations, four assigned, three reports, three measures");
 
     /* Refusals: each by name, none changes anything. */
     uint64_t seq = h_seq(b);
     H_CALL_CHECK("forbidden", mj, "rec.withdraw", "{'rec': 'R3', 'reason': 'dup'}");
     H_CALL_CHECK("forbidden", mj, "rec.merge", "{'from': 'R1', 'into': 'R2'}");
     H_CALL_CHECK("forbidden", mj, "entity.update", "{'id': 'MJ', 'contact': 'x@y'}");
+    H_CALL_CHECK("forbidden", obs, "rec.withdraw", "{'rec': 'R3', 'reason': 'dup'}");
+    H_CALL_CHECK("forbidden", obs, "rec.merge", "{'from': 'R1', 'into': 'R2'}");
+    H_CALL_CHECK("forbidden", obs, "entity.update", "{'id': 'OBS', 'contact': 'x@y'}");
+    H_CALL_CHECK("bad_request", coord, "rec.withdraw", "{}");
+    H_CALL_CHECK("bad_request", coord, "rec.merge", "{}");
+    H_CALL_CHECK("bad_request", coord, "entity.update", "{}");
     H_CALL_CHECK("bad_request", coord, "rec.withdraw", "{'rec': 'R3'}");
     H_CALL_CHECK("bad_request", coord, "rec.withdraw", "{'rec': 'R3', 'reason': ''}");
     H_CALL_CHECK("bad_request", coord, "rec.withdraw",
@@ -192,6 +201,44 @@ main(int argc, char **argv)
                  "{'id': 'MJ', 'role': 'observer'}");
     H_CALL_CHECK("not_found", coord, "entity.update", "{'id': 'MX', 'contact': 'x@y'}");
     H_CALL_CHECK("bad_request", coord, "rec.list", "{'withdrawn': 'yes'}");
+    /* A name is one line (in tables and terminals), at enrollment too; a
+       contact over 512 bytes is too_large. */
+    H_CALL_CHECK("bad_request", coord, "entity.update",
+                 "{'id': 'MJ', 'names': {'fr': 'Justice\\nCOORD ok'}}");
+    H_CALL_CHECK("bad_request", coord, "entity.update",
+                 "{'id': 'MJ', 'names': {'ar': 'x\\ty'}}");
+    {
+        char contact[600];
+        memset(contact, 'c', 513);
+        contact[513] = '\0';
+        H_CALL_CHECK("too_large", coord, "entity.update", "{'id': 'MJ', 'contact': '%s'}",
+                     contact);
+        nmirf_key_t k;
+        uint8_t curve[32];
+        H_ASSERT(nmirf_key_generate(&k, "MX") == 0 &&
+                 nmirf_key_curve_raw(&k, curve) == 0);
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        msgpack_pack_map(&pk, 5);
+        nmirf_mp_pack_kv_str(&pk, "id", "MX");
+        nmirf_mp_pack_kv_str(&pk, "role", "ministry");
+        nmirf_mp_pack_str(&pk, "names");
+        msgpack_pack_map(&pk, 1);
+        nmirf_mp_pack_kv_str(&pk, "fr", "Ministère\r\nX");
+        nmirf_mp_pack_str(&pk, "sign_key");
+        nmirf_mp_pack_bin(&pk, k.sign_pk, 32);
+        nmirf_mp_pack_str(&pk, "curve_key");
+        nmirf_mp_pack_bin(&pk, curve, 32);
+        nmirf_reply_t *e =
+            h_call_packed(coord, NULL, "entity.enroll", (uint8_t *)sb.data, sb.size);
+        H_EXPECT(e, "bad_request");
+        H_ASSERTF(strstr(e->message, "names.fr"), "message: %s", e->message);
+        nmirf_reply_destroy(&e);
+        msgpack_sbuffer_destroy(&sb);
+        nmirf_key_wipe(&k);
+    }
     nmirf_reply_t *r =
         H_CALL_EXPECT("bad_request", coord, "rec.withdraw", "{'rec': 'R3'}");
     H_ASSERTF(strstr(r->message, "reason"), "message: %s", r->message);
@@ -234,7 +281,21 @@ main(int argc, char **argv)
     H_CALL_CHECK("conflict", coord, "rec.withdraw", "{'rec': 'R3', 'reason': 'again'}");
     H_CALL_CHECK("conflict", coord, "rec.merge", "{'from': 'R3', 'into': 'R2'}");
     H_CALL_CHECK("conflict", coord, "rec.merge", "{'from': 'R2', 'into': 'R3'}");
+    /* No new measure on it, and no measure newly linked to it; one that
+       linked it before stays editable (below). */
+    r = H_CALL_EXPECT("conflict", coord, "measure.add",
+                      "{'recs': ['R2', 'R3'], 'title': 'Late plan'}");
+    H_ASSERTF(strstr(r->message, "R3") && strstr(r->message, "withdrawn"), "message: %s",
+              r->message);
+    nmirf_reply_destroy(&r);
+    H_CALL_CHECK("conflict", coord, "measure.update",
+                 "{'id': 2, 'recs': ['R1', 'R2', 'R3']}");
     H_ASSERT(h_seq(b) == seq);
+    r = H_CALL_EXPECT("ok", coord, "measure.update",
+                      "{'id': 3, 'recs': ['R3'], 'title': 'Checked: not ours'}");
+    H_ASSERT(r->seq == seq + 1 && h_is(&r->body, "measure.recs.0", "R3"));
+    nmirf_reply_destroy(&r);
+    seq = h_seq(b);
     /* Importing it again keeps it withdrawn: unchanged, then updated. */
     r = H_CALL_EXPECT("ok", coord, "rec.import",
                       "{'recs': [{'id': 'R3', 'mechanism': 'CAT', 'text': {'fr': 'Hors "
@@ -270,6 +331,9 @@ main(int argc, char **argv)
     }
     r = H_CALL_EXPECT("ok", coord, "measure.list", "{'rec': 'R1'}");
     H_ASSERT(h_u(&r->body, "total") == 0);
+    nmirf_reply_destroy(&r);
+    r = H_CALL_EXPECT("conflict", coord, "measure.add", "{'recs': ['R1'], 'title': 'x'}");
+    H_ASSERTF(strstr(r->message, "merged into 'R2'"), "message: %s", r->message);
     nmirf_reply_destroy(&r);
     r = H_CALL_EXPECT("conflict", mj, "report.submit",
                       "{'rec': 'R1', 'status': 'in_progress', 'narrative': 'n'}");
@@ -313,6 +377,14 @@ main(int argc, char **argv)
     nmirf_reply_destroy(&r);
     H_CALL_CHECK("ok", coord, "entity.update",
                  "{'id': 'MJ', 'names': {'fr': 'Ministère de la Justice'}}");
+    /* A revoked entity may be renamed (PROTOCOL.md: its name stays in
+       the history); its state stays revoked. */
+    H_CALL_CHECK("ok", coord, "entity.revoke", "{'id': 'OBS'}");
+    r = H_CALL_EXPECT("ok", coord, "entity.update",
+                      "{'id': 'OBS', 'names': {'en': 'Former observer'}}");
+    H_ASSERT(h_is(&r->body, "entity.state", "revoked") &&
+             h_is(&r->body, "entity.names.en", "Former observer"));
+    nmirf_reply_destroy(&r);
     /* MJ's keys did not change: it still signs. */
     H_CALL_CHECK("ok", mj, "rec.list", "{}");
     h_note("entity.update: names by language, contact kept");
@@ -337,6 +409,33 @@ main(int argc, char **argv)
     s_check_state(b, r1a, r1b, r2a);
     H_ASSERT(h_seq(b) == last);
     h_note("a restart keeps the withdrawals, the merges and the names");
+
+    /* A chain: R1 went into R2, now R2 into R5. R1's reports (R2's since)
+       are R5's; R1 keeps into R2, what its merge did, and R2 says R5. */
+    r = H_CALL_EXPECT("ok", coord, "rec.merge", "{'from': 'R2', 'into': 'R5'}");
+    H_ASSERT(h_u(&r->body, "moved.reports") == 5 && h_u(&r->body, "moved.measures") == 2);
+    nmirf_reply_destroy(&r);
+    r = H_CALL_EXPECT("ok", coord, "report.list", "{'rec': 'R5'}");
+    H_ASSERT(h_len(&r->body, "reports") == 5);
+    nmirf_reply_destroy(&r);
+    r = H_CALL_EXPECT("ok", coord, "rec.show", "{'id': 'R1'}");
+    H_ASSERT(h_is(&r->body, "rec.withdrawn.into", "R2"));
+    nmirf_reply_destroy(&r);
+    r = H_CALL_EXPECT("ok", coord, "rec.show", "{'id': 'R2'}");
+    H_ASSERT(h_is(&r->body, "rec.withdrawn.into", "R5") &&
+             h_len(&r->body, "reports") == 0);
+    nmirf_reply_destroy(&r);
+    r = H_CALL_EXPECT("ok", coord, "rec.show", "{'id': 'R5'}");
+    H_ASSERT(h_is(&r->body, "status", "partially_implemented") &&
+             h_is(&r->body, "assignment.lead", "MJ") &&
+             h_has_str(&r->body, "assignment.contributors", "MK"));
+    nmirf_reply_destroy(&r);
+    seq = h_seq(b);
+    H_CALL_CHECK("conflict", coord, "rec.merge", "{'from': 'R5', 'into': 'R1'}");
+    H_CALL_CHECK("conflict", coord, "rec.merge", "{'from': 'R1', 'into': 'R5'}");
+    H_ASSERT(h_seq(b) == seq);
+    h_note("a chain R1 -> R2 -> R5: R1's reports end at R5, each record names its own "
+           "merge");
     h_broker_destroy(&b);
     return 0;
 }
