@@ -120,9 +120,9 @@ s_group_heading(FILE *f, const report_html_annex_t *a, const report_group_t *g)
         s_vocab(f, NMIRF_VOCAB_MECHANISM, g->key, strlen(g->key), lang);
         break;
     case REPORT_BY_CYCLE:
-        fprintf(f, "%s%s", report_i18n(lang, "cycle"), report_i18n_colon(lang));
+        fprintf(f, "%s%s", stats_i18n(lang, "cycle"), report_i18n_colon(lang));
         if (none)
-            s_esc_c(f, report_i18n(lang, "group_none"));
+            s_esc_c(f, stats_i18n(lang, "group_none"));
         else {
             fprintf(f, "<bdi>");
             s_esc_c(f, g->key);
@@ -131,8 +131,8 @@ s_group_heading(FILE *f, const report_html_annex_t *a, const report_group_t *g)
         break;
     case REPORT_BY_THEME:
         if (none)
-            fprintf(f, "%s%s%s", report_i18n(lang, "theme"), report_i18n_colon(lang),
-                    report_i18n(lang, "group_none"));
+            fprintf(f, "%s%s%s", stats_i18n(lang, "theme"), report_i18n_colon(lang),
+                    stats_i18n(lang, "group_none"));
         else {
             fprintf(f, "<bdi>");
             s_vocab(f, NMIRF_VOCAB_THEME, g->key, strlen(g->key), lang);
@@ -141,7 +141,7 @@ s_group_heading(FILE *f, const report_html_annex_t *a, const report_group_t *g)
         break;
     case REPORT_BY_ENTITY:
         if (none)
-            s_esc_c(f, report_i18n(lang, "unassigned"));
+            s_esc_c(f, stats_i18n(lang, "unassigned_one"));
         else {
             msgpack_object id = {.type = MSGPACK_OBJECT_STR,
                                  .via.str = {(uint32_t)strlen(g->key), g->key}};
@@ -159,7 +159,7 @@ s_evidence(FILE *f, const char *lang, const msgpack_object *ev)
 {
     if (!ev || ev->type != MSGPACK_OBJECT_ARRAY || !ev->via.array.size)
         return;
-    fprintf(f, "<div class=\"note\">%s%s<ul>", report_i18n(lang, "evidence"),
+    fprintf(f, "<div class=\"note\">%s%s<ul>", stats_i18n(lang, "evidence"),
             report_i18n_colon(lang));
     for (uint32_t i = 0; i < ev->via.array.size; i++) {
         const msgpack_object *u = &ev->via.array.ptr[i];
@@ -192,7 +192,7 @@ s_report(FILE *f, const report_html_annex_t *a, const msgpack_object *r)
         char *name = nmirf_mp_strdup(by);
         fprintf(f, ", ");
         /* The format is a label; the name goes in escaped. */
-        const char *fmt = report_i18n(a->lang, "by_fmt");
+        const char *fmt = stats_i18n(a->lang, "by_fmt");
         const char *at = strstr(fmt, "%s");
         fwrite(fmt, 1, at ? (size_t)(at - fmt) : strlen(fmt), f);
         if (at) {
@@ -223,7 +223,7 @@ s_measure(FILE *f, const report_html_annex_t *a, const msgpack_object *m)
     char num[64];
     fprintf(f, "<div class=\"measure\"><p><b>");
     fprintf(
-        f, report_i18n(lang, "measure_fmt"),
+        f, stats_i18n(lang, "measure_fmt"),
         (unsigned long long)(nmirf_mp_get(m, "id") ? nmirf_mp_get(m, "id")->via.u64 : 0));
     fprintf(f, "</b> — <bdi>");
     s_esc(f, nmirf_mp_get(m, "title"));
@@ -240,8 +240,8 @@ s_measure(FILE *f, const report_html_annex_t *a, const msgpack_object *m)
             f,
             "<table class=\"ind\"><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>"
             "<tr><td dir=\"auto\">",
-            report_i18n(lang, "indicator"), report_i18n(lang, "unit"),
-            report_i18n(lang, "baseline"), report_i18n(lang, "target"));
+            stats_i18n(lang, "indicator"), stats_i18n(lang, "unit"),
+            stats_i18n(lang, "baseline"), stats_i18n(lang, "target"));
         s_esc(f, nmirf_mp_get(ind, "name"));
         fprintf(f, "</td><td dir=\"auto\">");
         s_esc(f, nmirf_mp_get(ind, "unit"));
@@ -259,7 +259,7 @@ s_measure(FILE *f, const report_html_annex_t *a, const msgpack_object *m)
                 continue;
             if (!shown++)
                 fprintf(f, "<table class=\"ind values\"><tr><th>%s</th><th>%s</th></tr>",
-                        report_i18n(lang, "date"), report_i18n(lang, "value"));
+                        stats_i18n(lang, "date"), stats_i18n(lang, "value"));
             fprintf(f, "<tr><td>");
             s_date(f, nmirf_mp_get(pt, "date"), lang);
             fprintf(f, "</td><td class=\"value\">%s</td></tr>",
@@ -268,7 +268,7 @@ s_measure(FILE *f, const report_html_annex_t *a, const msgpack_object *m)
     if (shown)
         fprintf(f, "</table>");
     else if (ind)
-        fprintf(f, "<p class=\"note\">%s</p>", report_i18n(lang, "no_values"));
+        fprintf(f, "<p class=\"note\">%s</p>", stats_i18n(lang, "no_values"));
     fprintf(f, "</div>\n");
 }
 
@@ -288,7 +288,7 @@ s_rec(FILE *f, const report_html_annex_t *a, const report_rec_t *r)
         fprintf(f, "</bdi>");
     }
     if (par) {
-        fprintf(f, ", %s <bdi>", report_i18n(lang, "paragraph"));
+        fprintf(f, ", %s <bdi>", stats_i18n(lang, "paragraph"));
         s_esc(f, par);
         fprintf(f, "</bdi>");
     }
@@ -302,27 +302,27 @@ s_rec(FILE *f, const report_html_annex_t *a, const report_rec_t *r)
         fprintf(f, "</p>");
         if (strcmp(shown, lang) != 0) {
             fprintf(f, "<p class=\"note text-lang\">");
-            fprintf(f, report_i18n(lang, "text_in_fmt"),
+            fprintf(f, stats_i18n(lang, "text_in_fmt"),
                     report_i18n_lang_name(lang, shown));
             fprintf(f, "</p>");
         }
     } else
-        fprintf(f, "<p class=\"note\">%s</p>", report_i18n(lang, "no_text"));
+        fprintf(f, "<p class=\"note\">%s</p>", stats_i18n(lang, "no_text"));
 
-    fprintf(f, "<dl><dt>%s</dt><dd>", report_i18n(lang, "position"));
+    fprintf(f, "<dl><dt>%s</dt><dd>", stats_i18n(lang, "position"));
     const msgpack_object *resp = nmirf_mp_get(rec, "response");
     if (resp && resp->type == MSGPACK_OBJECT_STR)
         s_vocab(f, NMIRF_VOCAB_POSITION, resp->via.str.ptr, resp->via.str.size, lang);
-    fprintf(f, "</dd><dt>%s</dt><dd>", report_i18n(lang, "lead"));
+    fprintf(f, "</dd><dt>%s</dt><dd>", stats_i18n(lang, "lead"));
     if (r->assignment)
         s_entity(f, a, nmirf_mp_get(r->assignment, "lead"));
     else
-        s_esc_c(f, report_i18n(lang, "unassigned"));
+        s_esc_c(f, stats_i18n(lang, "unassigned_one"));
     fprintf(f, "</dd>");
     const msgpack_object *c =
         r->assignment ? nmirf_mp_get(r->assignment, "contributors") : NULL;
     if (c && c->type == MSGPACK_OBJECT_ARRAY && c->via.array.size) {
-        fprintf(f, "<dt>%s</dt><dd>", report_i18n(lang, "contributors"));
+        fprintf(f, "<dt>%s</dt><dd>", stats_i18n(lang, "contributors"));
         for (uint32_t i = 0; i < c->via.array.size; i++) {
             fprintf(f, i ? ", " : "");
             s_entity(f, a, &c->via.array.ptr[i]);
@@ -332,25 +332,25 @@ s_rec(FILE *f, const report_html_annex_t *a, const report_rec_t *r)
     const msgpack_object *dl =
         r->assignment ? nmirf_mp_get(r->assignment, "deadline") : NULL;
     if (dl) {
-        fprintf(f, "<dt>%s</dt><dd>", report_i18n(lang, "deadline"));
+        fprintf(f, "<dt>%s</dt><dd>", stats_i18n(lang, "deadline"));
         s_date(f, dl, lang);
         fprintf(f, "</dd>");
     }
-    fprintf(f, "<dt>%s</dt><dd class=\"status st-%s\">", report_i18n(lang, "status"),
+    fprintf(f, "<dt>%s</dt><dd class=\"status st-%s\">", stats_i18n(lang, "status"),
             r->status);
     s_vocab(f, NMIRF_VOCAB_STATUS, r->status, strlen(r->status), lang);
     fprintf(f, "</dd></dl>\n");
 
-    fprintf(f, "<h5>%s</h5>", report_i18n(lang, "reports"));
+    fprintf(f, "<h5>%s</h5>", stats_i18n(lang, "reports"));
     if (r->nreports) {
         fprintf(f, "<ol class=\"narr\">");
         for (size_t i = 0; i < r->nreports; i++)
             s_report(f, a, r->reports[i]);
         fprintf(f, "</ol>");
     } else
-        fprintf(f, "<p class=\"note\">%s</p>", report_i18n(lang, "no_reports"));
+        fprintf(f, "<p class=\"note\">%s</p>", stats_i18n(lang, "no_reports"));
     if (r->nmeasures) {
-        fprintf(f, "<h5>%s</h5>", report_i18n(lang, "measures"));
+        fprintf(f, "<h5>%s</h5>", stats_i18n(lang, "measures"));
         for (size_t i = 0; i < r->nmeasures; i++)
             s_measure(f, a, r->measures[i]);
     }
@@ -365,24 +365,24 @@ report_html_annex(FILE *f, void *arg)
     const char *lang = a->lang;
     fputs(s_css, f);
     fprintf(f, "<section class=\"annex\" id=\"annex\"><h2>%s</h2>\n",
-            report_i18n(lang, "annex"));
+            stats_i18n(lang, "annex"));
     fprintf(f, "<p class=\"counts\">");
-    fprintf(f, report_i18n(lang, "annex_counts_fmt"), m->rows, m->narratives, m->values);
+    fprintf(f, stats_i18n(lang, "annex_counts_fmt"), m->rows, m->narratives, m->values);
     fprintf(f, "</p>\n");
     if (a->stats_seq && a->stats_seq != m->seq) {
         fprintf(f, "<p class=\"note seq\">");
-        fprintf(f, report_i18n(lang, "seq_fmt"), (unsigned long long)a->stats_seq,
+        fprintf(f, stats_i18n(lang, "seq_fmt"), (unsigned long long)a->stats_seq,
                 (unsigned long long)m->seq);
         fprintf(f, "</p>\n");
     }
     if (m->rows < m->rows_total) {
         fprintf(f, "<p class=\"left-out\"><b>");
-        fprintf(f, report_i18n(lang, "left_out_fmt"), m->rows_total - m->rows,
+        fprintf(f, stats_i18n(lang, "left_out_fmt"), m->rows_total - m->rows,
                 m->rows_total);
         fprintf(f, "</b></p>\n");
     }
     if (!m->rows_total)
-        fprintf(f, "<p>%s</p>\n", report_i18n(lang, "no_recs"));
+        fprintf(f, "<p>%s</p>\n", stats_i18n(lang, "no_recs"));
     for (size_t g = 0; g < m->ngroups; g++) {
         fprintf(f, "<section class=\"group\">");
         s_group_heading(f, a, &m->groups[g]);

@@ -1,11 +1,12 @@
-/*  report_i18n - the words of the follow-up report's annex and document
-    (report_html.c, report_odt.c) in French, Arabic and English, and the
-    scope line that says what the report covers.
+/*  report_i18n - what the follow-up report's annex and document
+    (report_html.c, report_odt.c) write in the reader's language beyond
+    labels: the names of languages, the colon, the scope line that says
+    what the report covers, numbers.
 
-    The summary's and charts' labels are stats_html's (stats_i18n.c);
-    these are the annex's and the document's own. Values as stored
-    (statuses, positions, mechanisms, themes) are named by the shared
-    vocabularies (nmirf_vocab.h), not here.
+    Their labels are in the one table of the report's words, stats_i18n
+    (stats_i18n.c, the page's too); values as stored (statuses,
+    positions, mechanisms, themes) are named by the shared vocabularies
+    (nmirf_vocab.h).
 */
 #ifndef REPORT_I18N_H
 #define REPORT_I18N_H
@@ -15,10 +16,6 @@
 
 #include "nmirf_recfilter.h"
 
-/* The label key in lang (fr, ar, en), falling back to English, then to
-   the key itself. Borrowed, static. Labels ending in "_fmt" are printf
-   formats; their arguments are given beside them in report_i18n.c. */
-const char *report_i18n(const char *lang, const char *key);
 
 /* The name of a language code ("fr", "ar", "en") in lang: "arabe",
    "العربية", "Arabic". Borrowed, static; the code itself if unknown. */

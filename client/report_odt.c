@@ -313,7 +313,7 @@ s_group_table(s_doc_t *d, const char *heading, const char *key, nmirf_vocab_kind
                               strlen(nmirf_statuses.names[s]), d->lang, buf, sizeof buf);
         s_cell_str(d, "Table_20_Heading", l, strlen(l));
     }
-    const char *tl = report_i18n(d->lang, "total");
+    const char *tl = stats_i18n(d->lang, "total");
     s_cell_str(d, "Table_20_Heading", tl, strlen(tl));
     fprintf(d->f, "</table:table-row></table:table-header-rows>\n");
     for (size_t i = 0; i < shown; i++) {
@@ -321,7 +321,7 @@ s_group_table(s_doc_t *d, const char *heading, const char *key, nmirf_vocab_kind
         const msgpack_object *kk = rows[i].key;
         const char *name;
         if (kk->via.str.size == 1 && kk->via.str.ptr[0] == '-')
-            name = report_i18n(d->lang, entities ? "unassigned" : "group_none");
+            name = stats_i18n(d->lang, entities ? "unassigned" : "group_none");
         else if (entities)
             name = s_entity_name(d, kk, buf, sizeof buf);
         else
@@ -336,7 +336,7 @@ s_group_table(s_doc_t *d, const char *heading, const char *key, nmirf_vocab_kind
     fprintf(d->f, "</table:table>\n");
     if (shown < k) {
         char line[256];
-        snprintf(line, sizeof line, report_i18n(d->lang, "left_out_fmt"), k - shown, k);
+        snprintf(line, sizeof line, stats_i18n(d->lang, "left_out_fmt"), k - shown, k);
         s_p(d, "Note", line);
     }
     free(rows);
@@ -355,22 +355,22 @@ s_summary(s_doc_t *d)
     uint64_t total = s_count(st, "total");
     const msgpack_object *by = nmirf_mp_get(st, "by_status");
     uint64_t impl = s_count(by, "implemented");
-    s_h(d, 2, "Heading_20_2", report_i18n(d->lang, "summary"));
+    s_h(d, 2, "Heading_20_2", stats_i18n(d->lang, "summary"));
     s_table_open(d, 2, false);
     struct {
         const char *label;
         const char *value;
     } rows[4];
     char due[64], over[64];
-    rows[0].label = report_i18n(d->lang, "recs");
+    rows[0].label = stats_i18n(d->lang, "recs");
     rows[0].value = nmirf_fmt_count(total, d->lang, a, sizeof a);
-    rows[1].label = report_i18n(d->lang, "implemented_share");
+    rows[1].label = stats_i18n(d->lang, "implemented_share");
     rows[1].value =
         nmirf_fmt_percent(total ? (double)impl / (double)total : 0, d->lang, b, sizeof b);
-    rows[2].label = report_i18n(d->lang, "overdue");
+    rows[2].label = stats_i18n(d->lang, "overdue");
     rows[2].value =
         nmirf_fmt_count(s_count(st, "overdue_total"), d->lang, over, sizeof over);
-    rows[3].label = report_i18n(d->lang, "due_soon");
+    rows[3].label = stats_i18n(d->lang, "due_soon_short");
     rows[3].value =
         nmirf_fmt_count(s_count(st, "due_soon_total"), d->lang, due, sizeof due);
     for (int i = 0; i < 4; i++) {
@@ -396,20 +396,20 @@ s_group_heading(s_doc_t *d, const report_group_t *g, bool first)
                           sizeof buf);
         break;
     case REPORT_BY_CYCLE:
-        snprintf(buf, sizeof buf, "%s%s%s", report_i18n(lang, "cycle"), report_i18n_colon(lang),
-                 none ? report_i18n(lang, "group_none") : g->key);
+        snprintf(buf, sizeof buf, "%s%s%s", stats_i18n(lang, "cycle"), report_i18n_colon(lang),
+                 none ? stats_i18n(lang, "group_none") : g->key);
         break;
     case REPORT_BY_THEME:
         if (none)
-            snprintf(buf, sizeof buf, "%s%s%s", report_i18n(lang, "theme"), report_i18n_colon(lang),
-                     report_i18n(lang, "group_none"));
+            snprintf(buf, sizeof buf, "%s%s%s", stats_i18n(lang, "theme"), report_i18n_colon(lang),
+                     stats_i18n(lang, "group_none"));
         else
             nmirf_vocab_label(NMIRF_VOCAB_THEME, g->key, strlen(g->key), lang, buf,
                               sizeof buf);
         break;
     case REPORT_BY_ENTITY:
         if (none)
-            snprintf(buf, sizeof buf, "%s", report_i18n(lang, "unassigned"));
+            snprintf(buf, sizeof buf, "%s", stats_i18n(lang, "unassigned_one"));
         else {
             msgpack_object id = {.type = MSGPACK_OBJECT_STR,
                                  .via.str = {(uint32_t)strlen(g->key), g->key}};
@@ -441,7 +441,7 @@ s_report(s_doc_t *d, const msgpack_object *r)
         size_t n = s_utf8_fit(by, sizeof who - 1);
         memcpy(who, by->via.str.ptr, n);
         who[n] = '\0';
-        snprintf(line, sizeof line, report_i18n(lang, "by_fmt"), who);
+        snprintf(line, sizeof line, stats_i18n(lang, "by_fmt"), who);
         fputs(", ", d->f);
         s_x(d->f, line);
     }
@@ -464,7 +464,7 @@ s_report(s_doc_t *d, const msgpack_object *r)
                 (u->via.str.size > 7 && memcmp(u->via.str.ptr, "http://", 7) == 0) ||
                 (u->via.str.size > 8 && memcmp(u->via.str.ptr, "https://", 8) == 0);
             fprintf(d->f, "<text:p text:style-name=\"Evidence\">");
-            s_x(d->f, report_i18n(lang, "evidence"));
+            s_x(d->f, stats_i18n(lang, "evidence"));
             s_x(d->f, report_i18n_colon(lang));
             if (link) {
                 fprintf(d->f, "<text:a xlink:type=\"simple\" xlink:href=\"");
@@ -482,7 +482,7 @@ s_measure(s_doc_t *d, const msgpack_object *m)
     const char *lang = d->lang;
     char line[256];
     const msgpack_object *id = nmirf_mp_get(m, "id");
-    snprintf(line, sizeof line, report_i18n(lang, "measure_fmt"),
+    snprintf(line, sizeof line, stats_i18n(lang, "measure_fmt"),
              (unsigned long long)(id && id->type == MSGPACK_OBJECT_POSITIVE_INTEGER
                                       ? id->via.u64
                                       : 0));
@@ -503,7 +503,7 @@ s_measure(s_doc_t *d, const msgpack_object *m)
         fprintf(d->f, "<table:table-header-rows><table:table-row>");
         const char *h[] = {"indicator", "unit", "baseline", "target"};
         for (int i = 0; i < 4; i++) {
-            const char *l = report_i18n(lang, h[i]);
+            const char *l = stats_i18n(lang, h[i]);
             s_cell_str(d, "Table_20_Heading", l, strlen(l));
         }
         fprintf(d->f, "</table:table-row></table:table-header-rows><table:table-row>");
@@ -530,9 +530,9 @@ s_measure(s_doc_t *d, const msgpack_object *m)
             if (!shown++) {
                 s_table_open(d, 2, false);
                 fprintf(d->f, "<table:table-header-rows><table:table-row>");
-                const char *l = report_i18n(lang, "date");
+                const char *l = stats_i18n(lang, "date");
                 s_cell_str(d, "Table_20_Heading", l, strlen(l));
-                l = report_i18n(lang, "value");
+                l = stats_i18n(lang, "value");
                 s_cell_str(d, "Table_20_Heading", l, strlen(l));
                 fprintf(d->f, "</table:table-row></table:table-header-rows>\n");
             }
@@ -554,7 +554,7 @@ s_measure(s_doc_t *d, const msgpack_object *m)
     if (shown)
         fprintf(d->f, "</table:table>\n");
     else if (ind)
-        s_p(d, "Note", report_i18n(lang, "no_values"));
+        s_p(d, "Note", stats_i18n(lang, "no_values"));
 }
 
 static void
@@ -572,7 +572,7 @@ s_rec(s_doc_t *d, const report_rec_t *r)
     }
     if (par) {
         fprintf(d->f, ", ");
-        s_x(d->f, report_i18n(lang, "paragraph"));
+        s_x(d->f, stats_i18n(lang, "paragraph"));
         fputs(" ", d->f);
         s_xo(d->f, par);
     }
@@ -585,27 +585,27 @@ s_rec(s_doc_t *d, const report_rec_t *r)
         s_xo(d->f, text);
         fprintf(d->f, "</text:p>\n");
         if (strcmp(shown, lang) != 0) {
-            snprintf(buf, sizeof buf, report_i18n(lang, "text_in_fmt"),
+            snprintf(buf, sizeof buf, stats_i18n(lang, "text_in_fmt"),
                      report_i18n_lang_name(lang, shown));
             s_p(d, "Note", buf);
         }
     } else
-        s_p(d, "Note", report_i18n(lang, "no_text"));
+        s_p(d, "Note", stats_i18n(lang, "no_text"));
     const msgpack_object *resp = nmirf_mp_get(rec, "response");
     if (resp && resp->type == MSGPACK_OBJECT_STR)
-        s_p_kv(d, report_i18n(lang, "position"), NULL,
+        s_p_kv(d, stats_i18n(lang, "position"), NULL,
                nmirf_vocab_label(NMIRF_VOCAB_POSITION, resp->via.str.ptr,
                                  resp->via.str.size, lang, buf, sizeof buf));
-    s_p_kv(d, report_i18n(lang, "lead"), NULL,
+    s_p_kv(d, stats_i18n(lang, "lead"), NULL,
            r->assignment
                ? s_entity_name(d, nmirf_mp_get(r->assignment, "lead"), buf, sizeof buf)
-               : report_i18n(lang, "unassigned"));
+               : stats_i18n(lang, "unassigned_one"));
     const msgpack_object *c =
         r->assignment ? nmirf_mp_get(r->assignment, "contributors") : NULL;
     if (c && c->type == MSGPACK_OBJECT_ARRAY && c->via.array.size) {
         fprintf(d->f, "<text:p text:style-name=\"Text_20_body\"><text:span "
                       "text:style-name=\"Strong\">");
-        s_x(d->f, report_i18n(lang, "contributors"));
+        s_x(d->f, stats_i18n(lang, "contributors"));
         s_x(d->f, report_i18n_colon(lang));
         fprintf(d->f, "</text:span>");
         for (uint32_t i = 0; i < c->via.array.size; i++) {
@@ -618,18 +618,18 @@ s_rec(s_doc_t *d, const report_rec_t *r)
     const msgpack_object *dl =
         r->assignment ? nmirf_mp_get(r->assignment, "deadline") : NULL;
     if (dl && dl->type == MSGPACK_OBJECT_STR)
-        s_p_kv(d, report_i18n(lang, "deadline"), NULL,
+        s_p_kv(d, stats_i18n(lang, "deadline"), NULL,
                nmirf_fmt_date(dl->via.str.ptr, dl->via.str.size, lang, buf, sizeof buf));
-    s_p_kv(d, report_i18n(lang, "status"), NULL,
+    s_p_kv(d, stats_i18n(lang, "status"), NULL,
            nmirf_vocab_label(NMIRF_VOCAB_STATUS, r->status, strlen(r->status), lang, buf,
                              sizeof buf));
-    s_h(d, 4, "Heading_20_4", report_i18n(lang, "reports"));
+    s_h(d, 4, "Heading_20_4", stats_i18n(lang, "reports"));
     if (!r->nreports)
-        s_p(d, "Note", report_i18n(lang, "no_reports"));
+        s_p(d, "Note", stats_i18n(lang, "no_reports"));
     for (size_t i = 0; i < r->nreports; i++)
         s_report(d, r->reports[i]);
     if (r->nmeasures) {
-        s_h(d, 4, "Heading_20_4", report_i18n(lang, "measures"));
+        s_h(d, 4, "Heading_20_4", stats_i18n(lang, "measures"));
         for (size_t i = 0; i < r->nmeasures; i++)
             s_measure(d, r->measures[i]);
     }
@@ -643,18 +643,18 @@ s_annex(s_doc_t *d)
     char line[512];
     fprintf(d->f, "<text:h text:style-name=\"Heading_20_1_20_Page\" "
                   "text:outline-level=\"1\">");
-    s_x(d->f, report_i18n(lang, "annex"));
+    s_x(d->f, stats_i18n(lang, "annex"));
     fprintf(d->f, "</text:h>\n");
-    snprintf(line, sizeof line, report_i18n(lang, "annex_counts_fmt"), m->rows,
+    snprintf(line, sizeof line, stats_i18n(lang, "annex_counts_fmt"), m->rows,
              m->narratives, m->values);
     s_p(d, "Text_20_body", line);
     if (m->rows < m->rows_total) {
-        snprintf(line, sizeof line, report_i18n(lang, "left_out_fmt"),
+        snprintf(line, sizeof line, stats_i18n(lang, "left_out_fmt"),
                  m->rows_total - m->rows, m->rows_total);
         s_p(d, "Note", line);
     }
     if (!m->rows_total)
-        s_p(d, "Text_20_body", report_i18n(lang, "no_recs"));
+        s_p(d, "Text_20_body", stats_i18n(lang, "no_recs"));
     for (size_t g = 0; g < m->ngroups; g++) {
         s_group_heading(d, &m->groups[g], g == 0);
         for (size_t i = 0; i < m->groups[g].n; i++)
@@ -689,11 +689,11 @@ s_content(const report_odt_opts_t *o, char **xml, size_t *len)
             "</office:automatic-styles>\n<office:body><office:text>\n",
             rtl ? "rl-tb" : "lr-tb");
     s_doc_t d = {.f = f, .o = o, .lang = o->lang};
-    s_h(&d, 1, "Title", o->title ? o->title : report_i18n(o->lang, "doc_title"));
+    s_h(&d, 1, "Title", o->title ? o->title : stats_i18n(o->lang, "doc_title"));
     const msgpack_object *today = o->stats ? nmirf_mp_get(o->stats, "today") : NULL;
     if (today && today->type == MSGPACK_OBJECT_STR) {
         char date[64], line[128];
-        snprintf(line, sizeof line, report_i18n(o->lang, "as_of_fmt"),
+        snprintf(line, sizeof line, stats_i18n(o->lang, "as_of_fmt"),
                  nmirf_fmt_date(today->via.str.ptr, today->via.str.size, o->lang, date,
                                 sizeof date));
         s_p(&d, "Subtitle", line);
@@ -705,16 +705,16 @@ s_content(const report_odt_opts_t *o, char **xml, size_t *len)
     }
     if (o->stats_seq && o->model && o->stats_seq != o->model->seq) {
         char line[512];
-        snprintf(line, sizeof line, report_i18n(o->lang, "seq_fmt"),
+        snprintf(line, sizeof line, stats_i18n(o->lang, "seq_fmt"),
                  (unsigned long long)o->stats_seq, (unsigned long long)o->model->seq);
         s_p(&d, "Note", line);
     }
     s_summary(&d);
-    int rc = s_group_table(&d, report_i18n(o->lang, "by_entity"), "by_entity",
+    int rc = s_group_table(&d, stats_i18n(o->lang, "by_entity"), "by_entity",
                            NMIRF_VOCAB_STATUS, true) ||
-             s_group_table(&d, report_i18n(o->lang, "by_mechanism"), "by_mechanism",
+             s_group_table(&d, stats_i18n(o->lang, "by_mechanism"), "by_mechanism",
                            NMIRF_VOCAB_MECHANISM, false) ||
-             s_group_table(&d, report_i18n(o->lang, "by_theme"), "by_theme",
+             s_group_table(&d, stats_i18n(o->lang, "status_by_theme"), "by_theme",
                            NMIRF_VOCAB_THEME, false);
     if (o->model)
         s_annex(&d);
@@ -861,7 +861,7 @@ s_meta(const report_odt_opts_t *o, char **xml, size_t *len)
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<office:document-meta%s>"
             "<office:meta><meta:generator>nmirf</meta:generator><dc:title>",
             s_ns);
-    s_x(f, o->title ? o->title : report_i18n(o->lang, "doc_title"));
+    s_x(f, o->title ? o->title : stats_i18n(o->lang, "doc_title"));
     fprintf(f,
             "</dc:title><dc:language>%s</dc:language></office:meta>"
             "</office:document-meta>\n",

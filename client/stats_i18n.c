@@ -1,5 +1,6 @@
-/*  stats_i18n - the labels of the HTML report in French, Arabic and
-    English. One table, so a translator finds every string in one place;
+/*  stats_i18n - the labels of the report in French, Arabic and English:
+    the page (stats_html.c), its annex and the document (report_html.c,
+    report_odt.c). One table, so a translator finds every string in one place;
     a missing translation falls back to English, then to the key. The
     names of stored values (statuses, mechanisms, themes, SDGs) are not
     here: they come from the vocabularies (common/vocab, data/vocab), one
@@ -88,6 +89,76 @@ static const s_label_t s_labels[] = {
     {"col_theme", "Thème", "الموضوع", "Theme"},
     {"col_sdg", "Objectif de développement durable", "هدف التنمية المستدامة",
      "Sustainable Development Goal"},
+    /* --- the annex and the document (report_html.c, report_odt.c) --- */
+    {"doc_title", "Rapport de suivi des recommandations", "تقرير متابعة التوصيات",
+     "Follow-up report on the recommendations"},
+    {"annex", "Annexe : les recommandations une à une", "الملحق: التوصيات واحدة واحدة",
+     "Annex: the recommendations one by one"},
+    /* %zu rows shown, %zu narratives, %zu indicator values */
+    {"annex_counts_fmt",
+     "%zu recommandations, %zu rapports d'avancement validés, %zu valeurs d'indicateurs.",
+     "%zu توصية، %zu تقرير تقدم مصادق عليه، %zu قيمة مؤشر.",
+     "%zu recommendations, %zu validated progress reports, %zu indicator values."},
+    /* %zu rows left out, %zu rows in all */
+    {"left_out_fmt", "%zu recommandations non reproduites ici sur %zu (option --limit).",
+     "لم تُدرج هنا %zu توصية من أصل %zu (الخيار "
+     "‎--limit‎).",
+     "%zu of %zu recommendations left out here (--limit)."},
+    {"no_recs", "Aucune recommandation ne correspond.", "لا توجد توصية مطابقة.",
+     "No recommendation matches."},
+    {"mechanism", "Mécanisme", "الآلية", "Mechanism"},
+    {"cycle", "Cycle de l'EPU", "دورة الاستعراض الدوري الشامل", "UPR cycle"},
+    {"theme", "Thème", "الموضوع", "Theme"},
+    {"entity", "Entité", "الجهة", "Entity"},
+    {"position", "Position de l'État", "موقف الدولة", "State's position"},
+    /* %s a date */
+    {"since_fmt",
+     "narratifs et valeurs datés du %s ou après (toutes les recommandations retenues "
+     "sont listées)",
+     "السرديات والقيم المؤرخة في %s أو بعده (تُدرج كل التوصيات المختارة)",
+     "narratives and values dated %s or later (every selected recommendation is listed)"},
+    {"group_none", "(aucun)", "(بدون)", "(none)"},
+    {"unassigned_one", "Non attribuée", "غير مسندة", "Unassigned"},
+    {"lead", "Entité responsable", "الجهة المسؤولة", "Lead entity"},
+    {"contributors", "Entités contributrices", "الجهات المساهمة",
+     "Contributing entities"},
+    {"status", "Statut de mise en œuvre", "حالة التنفيذ", "Implementation status"},
+    {"deadline", "Échéance", "الأجل", "Deadline"},
+    {"paragraph", "paragraphe", "الفقرة", "paragraph"},
+    {"reports", "Rapports d'avancement validés", "تقارير التقدم المصادق عليها",
+     "Validated progress reports"},
+    {"no_reports", "Aucun rapport validé.", "لا يوجد تقرير مصادق عليه.",
+     "No validated report."},
+    /* %s a person's name */
+    {"by_fmt", "rédigé par %s", "حرّره %s", "written by %s"},
+    {"evidence", "Justificatifs", "الأدلة", "Evidence"},
+    {"measures", "Mesures", "التدابير", "Measures"},
+    /* %llu the measure's number */
+    {"measure_fmt", "Mesure n° %llu", "التدبير رقم %llu", "Measure %llu"},
+    {"indicator", "Indicateur", "المؤشر", "Indicator"},
+    {"unit", "Unité", "الوحدة", "Unit"},
+    {"baseline", "Valeur de référence", "القيمة المرجعية", "Baseline"},
+    {"target", "Cible", "الهدف", "Target"},
+    {"date", "Date", "التاريخ", "Date"},
+    {"value", "Valeur", "القيمة", "Value"},
+    {"no_values", "Aucune valeur rapportée.", "لم تُبلَّغ أي قيمة.", "No value reported."},
+    /* %s the language's name */
+    {"text_in_fmt", "Texte en %s : aucun texte dans la langue du rapport.",
+     "النص ب%s: لا يوجد نص بلغة التقرير.", "Text in %s: none in the report's language."},
+    {"no_text", "Aucun texte.", "لا يوجد نص.", "No text."},
+    /* %llu the stats' sequence, %llu the annex's */
+    {"seq_fmt",
+     "Les chiffres reflètent le registre à l'événement %llu, l'annexe à l'événement "
+     "%llu.",
+     "تعكس الأرقام السجل عند الحدث %llu، والملحق عند الحدث %llu.",
+     "The figures reflect the register at event %llu, the annex at event %llu."},
+    {"summary", "Synthèse", "الملخص", "Summary"},
+    {"due_soon_short", "Échéance proche", "يحل أجلها قريباً", "Due soon"},
+    {"status_by_theme", "Statut par thème", "الحالة حسب الموضوع", "Status by theme"},
+    {"total", "Total", "المجموع", "Total"},
+    {"all", "Ensemble", "المجموع", "All"},
+    /* %s the date of the register */
+    {"as_of_fmt", "Situation au %s", "الوضع في %s", "As of %s"},
 };
 
 const char *
