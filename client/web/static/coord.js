@@ -167,6 +167,11 @@
     /* What moves from `from` (its rec.show body) into INTO: the counts a
        coordinator checks before merging. */
     function movesEl(from, into) {
+        /* "Lead entity: X" as the language punctuates it, X an element */
+        const lead = (el) => {
+            const [before, after] = t('Lead entity: {name}').split('{name}');
+            return [before, el, after || ''];
+        };
         const as = from.assignment;
         return h('div', { class: 'preview', 'data-test': 'merge-preview' },
             h('h2', { text: t('What moves into {id}', { id: into.rec.id }) }),
@@ -174,10 +179,12 @@
             h('ul', {},
               h('li', { 'data-test': 'merge-reports', text: t('Reports: {n}', { n: NM.i18n.num((from.reports || []).length) }) }),
               h('li', { 'data-test': 'merge-measures', text: t('Measures: {n}', { n: NM.i18n.num((from.measures || []).length) }) }),
-              h('li', { 'data-test': 'merge-assignment' }, tc('field', 'lead'), ': ',
-                as && as.lead ? A.entityEl(as.lead) : t('Not assigned'),
-                into.assignment && into.assignment.lead
-                    ? [' — ', t('{id} keeps its own assignment', { id: into.rec.id })] : null)));
+              h('li', { 'data-test': 'merge-assignment' }, lead(as && as.lead ? A.entityEl(as.lead) : t('Not assigned')),
+                /* PROTOCOL.md section 6, rec.merge: an assigned INTO keeps
+                   its lead; FROM's entities join its contributors */
+                as && into.assignment && into.assignment.lead
+                    ? [' — ', t('{id} keeps its lead and deadline; the entities of this one join its contributors',
+                                { id: into.rec.id })] : null)));
     }
 
     NM.views.repair = {
@@ -237,7 +244,7 @@
                 if (why && F.utf8len(why) > max) errors.push({ field: 'reason', code: 'too_long', max });
                 if (A.showFieldErrors(form, errors).length || errors.length || (merge && !target)) return;
                 send.hidden = true;
-                const question = merge ? t('Merge {from} into {into}? {from} is withdrawn and its reports, measures and assignment move.',
+                const question = merge ? t('Merge {from} into {into}? {from} is withdrawn; its reports, measures and entities go to {into}.',
                                            { from: r.id, into: target.rec.id })
                                        : t('Withdraw {id}? It leaves the lists and the statistics; the log keeps it.', { id: r.id });
                 out.appendChild(confirmBox(question, merge ? t('Merge') : t('Withdraw'), async () => {
@@ -607,7 +614,14 @@
             try {
                 const res = await NM.api.updateEntity(e.id, body);
                 out.appendChild(outcomeEl(res, 'entity-result'));
+                /* saved: the form no longer holds typing, so the live
+                   refresh (the replica's entity.updated) may redraw the page */
+                A.state.dirty = false;
                 await A.reloadEntities();
+                if (res.status === 200) { /* the form closes; a notice says it is done */
+                    A.notice(F.outcomeText({ state: 'delivered' }), 'entity-saved');
+                    A.render({ live: true });
+                }
             } catch (err) {
                 /* the broker's names.LANG is the form's names_LANG */
                 out.appendChild(failEl(err, 'entity-result', form,
