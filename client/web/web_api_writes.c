@@ -243,8 +243,9 @@ void
 web_api_entity_update(web_api_t *api, const web_request_t *req, const char *rest,
                       web_response_t *resp)
 {
-    const char *ent = rest + 1; /* the route takes /entities/ID only */
-    if (strlen(ent) > NMIRF_ENTITY_ID_MAX || strchr(ent, '/')) {
+    /* PUT /entities alone matches the route with rest "": no entity */
+    const char *ent = *rest ? rest + 1 : "";
+    if (!*ent || strlen(ent) > NMIRF_ENTITY_ID_MAX || strchr(ent, '/')) {
         web_api_error(resp, 404, "not_found", "no such API path: /api%s", req->path);
         return;
     }

@@ -364,6 +364,9 @@ def run(build):
         f = fields_of(coord.put("/api/entities/MS", {}))
         check(f == ["names"], "entity update with nothing to change: 422", f)
         err(coord.put("/api/entities/MS/x", {"contact": "x@y"}), 404)
+        err(coord.put("/api/entities", {"contact": "x@y"}), 404)
+        f = fields_of(coord.put("/api/entities/ms", {"contact": "x@y"}))
+        check(f == ["id"], "a path that is not an entity id: 422 naming id", f)
         check(ok(coord.get(rec_path("T/REP:1")))["rec"].get("withdrawn") is None, "nothing withdrawn by refusals")
         # The writes, delivered.
         r = coord.post("/api/withdraw", {"rec": "T/REP:1", "reason": "Doublon de T/REP:3"})
