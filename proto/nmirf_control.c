@@ -21,11 +21,21 @@ static const char *const s_ops[NMIRF_CTL_OP_COUNT] = {
 /* Names before the NULL of a NULL-terminated array. */
 #define NAMES(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
 
-/* The writes of PROTOCOL.md section 6 an agent's entity may send: the
-   ministry's (report.submit, measure.*) and the coordinator's. */
-static const char *const s_write_names[] = {
-    "report.submit", "report.validate", "report.return",  "rec.assign",
-    "rec.import",    "measure.add",     "measure.update", NULL};
+/* The writes of PROTOCOL.md sections 6-7 an agent's entity may send:
+   the ministry's (report.submit, measure.*) and the coordinator's
+   (validating, assigning, importing, and repairing the list: withdraw,
+   merge, entity.update). New names go at the end: CONTROL.md's order. */
+static const char *const s_write_names[] = {"report.submit",
+                                            "report.validate",
+                                            "report.return",
+                                            "rec.assign",
+                                            "rec.import",
+                                            "measure.add",
+                                            "measure.update",
+                                            "rec.withdraw",
+                                            "rec.merge",
+                                            "entity.update",
+                                            NULL};
 const nmirf_valueset_t nmirf_ctl_writes = {"write", s_write_names, NAMES(s_write_names)};
 
 /* The read-only operations an `ask` forwards to the broker. */
@@ -37,11 +47,14 @@ const nmirf_valueset_t nmirf_ctl_asks = {"ask", s_ask_names, NAMES(s_ask_names)}
 bool
 nmirf_ctl_write_coordinator(const char *op)
 {
-    /* PROTOCOL.md section 6: a ministry reports and keeps its measures;
-       validating, returning, assigning and importing are the
+    /* PROTOCOL.md sections 6-7: a ministry reports and keeps its
+       measures; validating, returning, assigning, importing and
+       repairing the list (withdraw, merge, entity.update) are the
        coordinator's. */
     return strcmp(op, "report.validate") == 0 || strcmp(op, "report.return") == 0 ||
-           strcmp(op, "rec.assign") == 0 || strcmp(op, "rec.import") == 0;
+           strcmp(op, "rec.assign") == 0 || strcmp(op, "rec.import") == 0 ||
+           strcmp(op, "rec.withdraw") == 0 || strcmp(op, "rec.merge") == 0 ||
+           strcmp(op, "entity.update") == 0;
 }
 
 /* The field table a submit's body is checked with, or NULL: only a map. */
@@ -52,6 +65,12 @@ s_write_fields(const char *op)
         return &nmirf_fields_report_submit;
     if (strcmp(op, "rec.assign") == 0)
         return &nmirf_fields_rec_assign;
+    if (strcmp(op, "rec.withdraw") == 0)
+        return &nmirf_fields_rec_withdraw;
+    if (strcmp(op, "rec.merge") == 0)
+        return &nmirf_fields_rec_merge;
+    if (strcmp(op, "entity.update") == 0)
+        return &nmirf_fields_entity_update;
     return NULL;
 }
 
@@ -355,7 +374,8 @@ s_submit(const msgpack_object *body, nmirf_ctl_submit_t *s, char *why, size_t wh
             : -1;
     if (w < 0) {
         WHY("submit: op must be a write: report.submit, report.validate, "
-            "report.return, rec.assign, rec.import, measure.add, measure.update");
+            "report.return, rec.assign, rec.import, measure.add, measure.update, "
+            "rec.withdraw, rec.merge, entity.update");
         return NMIRF_E_BAD_REQUEST;
     }
     if (!req || req->type != MSGPACK_OBJECT_MAP) {

@@ -391,6 +391,30 @@ s_body_assign(msgpack_packer *pk)
     nmirf_mp_pack_kv_str(pk, "lead", "MJ");
 }
 
+static void
+s_body_withdraw(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 2);
+    nmirf_mp_pack_kv_str(pk, "rec", "R-1");
+    nmirf_mp_pack_kv_str(pk, "reason", "duplicate");
+}
+
+static void
+s_body_merge(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 2);
+    nmirf_mp_pack_kv_str(pk, "from", "R-1");
+    nmirf_mp_pack_kv_str(pk, "into", "R-2");
+}
+
+static void
+s_body_entity_update(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 2);
+    nmirf_mp_pack_kv_str(pk, "id", "MJ");
+    nmirf_mp_pack_kv_str(pk, "contact", "mj@justice.gov.ma");
+}
+
 /* report.submit with a narrative of s_len bytes. */
 static size_t s_len;
 static void
@@ -445,21 +469,38 @@ s_console_ops(void)
             body = s_body_narrative;
         } else if (strcmp(w, "rec.assign") == 0)
             body = s_body_assign;
+        else if (strcmp(w, "rec.withdraw") == 0)
+            body = s_body_withdraw;
+        else if (strcmp(w, "rec.merge") == 0)
+            body = s_body_merge;
+        else if (strcmp(w, "entity.update") == 0)
+            body = s_body_entity_update;
         else if (strncmp(w, "report.", 7) == 0)
             body = s_body_report;
         CHECK(s_op_code("submit", w, body) == NMIRF_OK, "submit %s refused", w);
         CHECK(s_op_code("submit", w, s_body_array) == NMIRF_E_BAD_REQUEST,
               "submit %s with a body that is not a map", w);
     }
-    CHECK(nmirf_ctl_writes.count == 7, "seven writes");
+    CHECK(nmirf_ctl_writes.count == 10, "ten writes");
     CHECK(!nmirf_ctl_write_coordinator("report.submit") &&
               !nmirf_ctl_write_coordinator("measure.add") &&
               !nmirf_ctl_write_coordinator("measure.update") &&
               nmirf_ctl_write_coordinator("report.validate") &&
               nmirf_ctl_write_coordinator("report.return") &&
               nmirf_ctl_write_coordinator("rec.assign") &&
-              nmirf_ctl_write_coordinator("rec.import"),
+              nmirf_ctl_write_coordinator("rec.import") &&
+              nmirf_ctl_write_coordinator("rec.withdraw") &&
+              nmirf_ctl_write_coordinator("rec.merge") &&
+              nmirf_ctl_write_coordinator("entity.update"),
           "the coordinator's writes");
+    /* The repairs' field tables: a withdrawal needs its reason, a merge
+       its into, an entity.update its id. */
+    CHECK(s_op_code("submit", "rec.withdraw", s_body_assign) == NMIRF_E_BAD_REQUEST,
+          "rec.withdraw without reason");
+    CHECK(s_op_code("submit", "rec.merge", s_body_empty) == NMIRF_E_BAD_REQUEST,
+          "rec.merge {}");
+    CHECK(s_op_code("submit", "entity.update", s_body_withdraw) == NMIRF_E_BAD_REQUEST,
+          "entity.update without id");
     CHECK(s_op_code("submit", "entity.enroll", s_body_empty) == NMIRF_E_BAD_REQUEST,
           "submit entity.enroll");
     CHECK(s_op_code("submit", "stats", s_body_empty) == NMIRF_E_BAD_REQUEST,

@@ -39,6 +39,9 @@ static const s_route_t s_routes[] = {
     {"GET", "/schema", false, WEB_ROLE_VIEWER, web_api_schema},
     {"GET", "/vocab", false, WEB_ROLE_VIEWER, web_api_vocab},
     {"POST", "/assign", false, WEB_ROLE_COORDINATOR, web_api_assign},
+    {"POST", "/withdraw", false, WEB_ROLE_COORDINATOR, web_api_withdraw},
+    {"POST", "/merge", false, WEB_ROLE_COORDINATOR, web_api_merge},
+    {"PUT", "/entities", true, WEB_ROLE_COORDINATOR, web_api_entity_update},
     {"POST", "/import/preview", false, WEB_ROLE_COORDINATOR, web_api_import_preview},
     {"POST", "/import", false, WEB_ROLE_COORDINATOR, web_api_import},
     {"GET", "/stats", false, WEB_ROLE_VIEWER, web_api_stats},
@@ -235,6 +238,10 @@ web_api_args(const web_request_t *req, const web_arg_t *specs, size_t n, json_t 
                  strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == len;
             val = json_string(v);
             break;
+        case WEB_ARG_BOOL:
+            ok = strcmp(v, "true") == 0 || strcmp(v, "false") == 0;
+            val = json_boolean(v[0] == 't');
+            break;
         }
         if (!ok || !val) {
             json_decref(val);
@@ -242,6 +249,7 @@ web_api_args(const web_request_t *req, const web_arg_t *specs, size_t n, json_t 
                           s->kind == WEB_ARG_DATE     ? "date YYYY-MM-DD"
                           : s->kind == WEB_ARG_REC    ? "recommendation id"
                           : s->kind == WEB_ARG_ENTITY ? "entity id"
+                          : s->kind == WEB_ARG_BOOL   ? "true or false"
                                                       : "text of the right length");
             return -1;
         }

@@ -55,6 +55,7 @@ typedef enum {
     WEB_ARG_STR,    /* 1..max bytes */
     WEB_ARG_REC,    /* a recommendation id */
     WEB_ARG_ENTITY, /* an entity id */
+    WEB_ARG_BOOL,   /* "true" or "false" */
 } web_arg_kind_t;
 typedef struct {
     const char *key;
@@ -90,8 +91,8 @@ bool web_api_coordinator(web_api_t *api, const web_request_t *req, web_response_
 /* The endpoints, by group. */
 web_api_fn web_api_status, web_api_mine, web_api_recs, web_api_measures, web_api_outbox,
     web_api_reports_get, web_api_entities, web_api_schema; /* web_api_reads.c */
-web_api_fn web_api_reports_post, web_api_assign,
-    web_api_measures_write;                        /* web_api_writes.c */
+web_api_fn web_api_reports_post, web_api_assign, web_api_measures_write, web_api_withdraw,
+    web_api_merge, web_api_entity_update;          /* web_api_writes.c */
 web_api_fn web_api_import_preview, web_api_import; /* web_api_import.c */
 web_api_fn web_api_stats, web_api_report_html;     /* web_api_stats.c */
 web_api_fn web_api_vocab;                          /* web_api_vocab.c */

@@ -97,6 +97,7 @@ web_api_recs(web_api_t *api, const web_request_t *req, const char *rest,
         {"mechanism", WEB_ARG_ENUM, &nmirf_mechanisms, 0, 0},
         {"due", WEB_ARG_ENUM, &s_dues, 0, 0},
         {"q", WEB_ARG_STR, NULL, 0, NMIRF_CONTROL_QUERY_MAX},
+        {"withdrawn", WEB_ARG_BOOL, NULL, 0, 0},
         S_CLOCK_ARGS,
         S_PAGE_ARGS,
     };
@@ -214,9 +215,10 @@ web_api_schema(web_api_t *api, const web_request_t *req, const char *rest,
 {
     (void)api, (void)req, (void)rest;
     static const web_form_t *const forms[] = {
-        &web_form_report_submit, &web_form_report_validate, &web_form_report_return,
-        &web_form_rec_assign,    &web_form_measure_add,     &web_form_measure_update,
-        &web_form_recommendation};
+        &web_form_report_submit,  &web_form_report_validate, &web_form_report_return,
+        &web_form_rec_assign,     &web_form_measure_add,     &web_form_measure_update,
+        &web_form_recommendation, &web_form_rec_withdraw,    &web_form_rec_merge,
+        &web_form_entity_update};
     json_t *fields = json_object();
     for (size_t i = 0; i < N(forms); i++)
         json_object_set_new(fields, forms[i]->op,

@@ -1,7 +1,10 @@
 /*  web_api_stats - the broker's statistics (docs/WEB.md section 2):
     GET /api/stats through control `ask stats`, and the HTML report
     (stats_html, the page `nmirf report --html` writes) from the same
-    stats and the replica's entity.list, as an attachment.
+    stats and the replica's entity.list, as an attachment. Both take the
+    same filters (mechanism, cycle, theme, entity, position: stats'
+    nmirf_recfilter), so the page downloaded is the page seen; the
+    report's line under its title says what it covers.
 
     Stats need the broker (the replica has no totals of its own): when the
     agent says it is not connected, or the ask does not come back, the
@@ -14,8 +17,19 @@
 
 #include "nmirf_json.h"
 #include "nmirf_mp.h"
+#include "nmirf_recfilter.h"
 #include "stats_html.h"
 #include "web_api_int.h"
+
+/* The filter args stats takes (PROTOCOL.md section 6, stats). */
+#define S_FILTER_ARGS                                                                    \
+    {"mechanism", WEB_ARG_ENUM, &nmirf_mechanisms, 0, 0},                                \
+        {"cycle", WEB_ARG_STR, NULL, 0, NMIRF_SHORT_MAX},                                \
+        {"theme", WEB_ARG_STR, NULL, 0, NMIRF_SHORT_MAX},                                \
+        {"entity", WEB_ARG_ENTITY, NULL, 0, 0},                                          \
+    {                                                                                    \
+        "position", WEB_ARG_ENUM, &nmirf_responses, 0, 0                                 \
+    }
 
 /* Asks the broker for stats with body (JSON, borrowed); 0 with *reply,
    or -1 answered (agent_down, broker_down, or the broker's refusal). */
@@ -69,10 +83,11 @@ web_api_stats(web_api_t *api, const web_request_t *req, const char *rest,
     static const web_arg_t args[] = {
         {"today", WEB_ARG_DATE, NULL, 0, 0},
         {"due_soon_days", WEB_ARG_UINT, NULL, 0, NMIRF_DUE_SOON_MAX},
+        S_FILTER_ARGS,
     };
     json_t *body = json_object();
     nmirf_reply_t *r;
-    if (web_api_args(req, args, 2, body, resp) == 0 &&
+    if (web_api_args(req, args, sizeof args / sizeof args[0], body, resp) == 0 &&
         s_stats(api, resp, body, &r) == 0) {
         web_api_reply(resp, r);
         nmirf_reply_destroy(&r);
@@ -85,18 +100,32 @@ web_api_report_html(web_api_t *api, const web_request_t *req, const char *rest,
                     web_response_t *resp)
 {
     (void)rest;
-    static const web_arg_t args[] = {{"lang", WEB_ARG_ENUM, &nmirf_langs, 0, 0}};
-    json_t *a = json_object();
-    if (web_api_args(req, args, 1, a, resp)) {
-        json_decref(a);
+    static const web_arg_t args[] = {{"lang", WEB_ARG_ENUM, &nmirf_langs, 0, 0},
+                                     S_FILTER_ARGS};
+    json_t *body = json_object();
+    if (web_api_args(req, args, sizeof args / sizeof args[0], body, resp)) {
+        json_decref(body);
         return;
     }
     char lang[3];
-    const char *l = json_string_value(json_object_get(a, "lang"));
+    const char *l = json_string_value(json_object_get(body, "lang"));
     snprintf(lang, sizeof lang, "%s", l ? l : req->who->lang);
-    json_decref(a);
+    json_object_del(body, "lang"); /* the rest is stats' filter */
 
-    json_t *body = json_object();
+    /* The filter as stats reads it, for the line saying what it covers. */
+    nmirf_recfilter_t f;
+    nmirf_recfilter_init(&f);
+    msgpack_sbuffer fb;
+    msgpack_sbuffer_init(&fb);
+    web_api_pack(body, &fb);
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 1024);
+    msgpack_object fo;
+    if (msgpack_unpack(fb.data, fb.size, NULL, &zone, &fo) == MSGPACK_UNPACK_SUCCESS)
+        (void)nmirf_recfilter_read(&f, &fo, NULL, 0); /* args checked above */
+    msgpack_zone_destroy(&zone);
+    msgpack_sbuffer_destroy(&fb);
+
     nmirf_reply_t *stats = NULL, *entities = NULL;
     int rc = s_stats(api, resp, body, &stats);
     json_decref(body);
@@ -104,9 +133,11 @@ web_api_report_html(web_api_t *api, const web_request_t *req, const char *rest,
         nmirf_reply_destroy(&stats);
         return;
     }
+    char *scope = stats_html_scope(&f, &entities->body, lang, NULL);
     char *html = NULL;
     size_t len = 0;
-    if (stats_html_render(&stats->body, &entities->body, &(stats_html_opts_t){.lang = lang}, &html,
+    if (stats_html_render(&stats->body, &entities->body,
+                          &(stats_html_opts_t){.lang = lang, .scope = scope}, &html,
                           &len) != 0) {
         web_api_error(resp, 500, "internal", "out of memory");
     } else {
@@ -126,6 +157,7 @@ web_api_report_html(web_api_t *api, const web_request_t *req, const char *rest,
         if (asprintf(&resp->filename, "nmirf-report-%s-%s.html", day, lang) < 0)
             resp->filename = NULL;
     }
+    free(scope);
     nmirf_reply_destroy(&stats);
     nmirf_reply_destroy(&entities);
 }

@@ -1,6 +1,7 @@
 /*  web_api_writes - the writes (docs/WEB.md section 2, Writes): a report
     by an editor or a coordinator, the coordinator's validate, return,
-    assign and measures. Each form is checked field by field
+    assign, measures, and repairs of the list (withdraw, merge, an
+    entity's names and contact). Each form is checked field by field
     (web_form.c: 422 bad_field, nothing sent), packed into its op's body
     and sent with control `submit`, waiting WEB_SUBMIT_WAIT_MS for the
     broker: 200 delivered, 202 queued, 502 refused.
@@ -206,4 +207,66 @@ web_api_measures_write(web_api_t *api, const web_request_t *req, const char *res
     if (put) /* the measure's id, from the path (the form's `id` is the request's) */
         json_object_set_new(in, "id", json_integer((json_int_t)n));
     s_write(api, resp, put ? &web_form_measure_update : &web_form_measure_add, in, id);
+}
+
+void
+web_api_withdraw(web_api_t *api, const web_request_t *req, const char *rest,
+                 web_response_t *resp)
+{
+    (void)rest;
+    if (!web_api_coordinator(api, req, resp))
+        return;
+    uint8_t id[NMIRF_ID_LEN];
+    json_t *in = s_body(req, resp, id);
+    if (!in)
+        return;
+    s_write(api, resp, &web_form_rec_withdraw, in, id);
+}
+
+void
+web_api_merge(web_api_t *api, const web_request_t *req, const char *rest,
+              web_response_t *resp)
+{
+    (void)rest;
+    if (!web_api_coordinator(api, req, resp))
+        return;
+    uint8_t id[NMIRF_ID_LEN];
+    json_t *in = s_body(req, resp, id);
+    if (!in)
+        return;
+    s_write(api, resp, &web_form_rec_merge, in, id);
+}
+
+/* PUT /entities/ID {names?, contact?}: the entity's id is the path's (the
+   body's `id` is the request's, as everywhere). */
+void
+web_api_entity_update(web_api_t *api, const web_request_t *req, const char *rest,
+                      web_response_t *resp)
+{
+    /* PUT /entities alone matches the route with rest "": no entity */
+    const char *ent = *rest ? rest + 1 : "";
+    if (!*ent || strlen(ent) > NMIRF_ENTITY_ID_MAX || strchr(ent, '/')) {
+        web_api_error(resp, 404, "not_found", "no such API path: /api%s", req->path);
+        return;
+    }
+    if (!web_api_coordinator(api, req, resp))
+        return;
+    uint8_t id[NMIRF_ID_LEN];
+    json_t *in = s_body(req, resp, id);
+    if (!in)
+        return;
+    /* Nothing to change is the broker's bad_request: said here as the
+       form's, naming the field a person fills. */
+    const json_t *names = json_object_get(in, "names");
+    const json_t *contact = json_object_get(in, "contact");
+    if ((!names || json_is_null(names) ||
+         (json_is_object(names) && !json_object_size(names))) &&
+        (!contact || json_is_null(contact))) {
+        web_api_bad_field(
+            resp, json_pack("[{s:s, s:s}]", "field", "names", "code", "required"));
+        json_decref(in);
+        return;
+    }
+    json_object_set_new(in, "id", json_string(ent));
+    s_write(api, resp, &web_form_entity_update, in, id);
 }

@@ -45,6 +45,11 @@ const web_form_t web_form_report_validate =
 const web_form_t web_form_report_return =
     S_FORM("report.return", nmirf_fields_report_return);
 const web_form_t web_form_rec_assign = S_FORM("rec.assign", nmirf_fields_rec_assign);
+const web_form_t web_form_rec_withdraw =
+    S_FORM("rec.withdraw", nmirf_fields_rec_withdraw);
+const web_form_t web_form_rec_merge = S_FORM("rec.merge", nmirf_fields_rec_merge);
+const web_form_t web_form_entity_update =
+    S_FORM("entity.update", nmirf_fields_entity_update);
 const web_form_t web_form_measure_add = {"measure.add", &s_fields_measure_add,
                                          "indicator", &nmirf_fields_indicator};
 const web_form_t web_form_measure_update = {"measure.update", &s_fields_measure_update,

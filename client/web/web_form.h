@@ -37,6 +37,9 @@ extern const web_form_t web_form_report_submit;
 extern const web_form_t web_form_report_validate;
 extern const web_form_t web_form_report_return;
 extern const web_form_t web_form_rec_assign;
+extern const web_form_t web_form_rec_withdraw;
+extern const web_form_t web_form_rec_merge;
+extern const web_form_t web_form_entity_update;
 extern const web_form_t web_form_measure_add;
 extern const web_form_t web_form_measure_update;
 /* A recommendation as rec.import takes it (for the import preview). */

@@ -950,6 +950,85 @@ s_control(const char *path)
                        "rec.list", &body, "bad_request");
     msgpack_sbuffer_destroy(&body);
 
+    /* Added with the console's repairs of the list (appended): the
+       coordinator's rec.withdraw, rec.merge and entity.update through
+       submit, checked with their field tables. */
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "rec", "A/HRC/52/7/148.12");
+    nmirf_mp_pack_kv_str(&pk, "reason", "doublon de 148.13 — مكررة");
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_SUBMIT};
+    snprintf(req.submit.op, sizeof req.submit.op, "rec.withdraw");
+    req.submit.body = (const uint8_t *)body.data;
+    req.submit.body_len = body.size;
+    req.submit.has_id = true;
+    s_id(req.submit.id, 0x90);
+    req.submit.has_wait = true;
+    req.submit.wait_ms = 10000;
+    s_ctl_request("ctl-submit-withdraw",
+                  "a coordinator's withdrawal with its reason (French and Arabic), "
+                  "waiting 10 s",
+                  &req);
+    msgpack_sbuffer_destroy(&body);
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    nmirf_mp_pack_kv_str(&pk, "from", "A/HRC/52/7/148.12");
+    nmirf_mp_pack_kv_str(&pk, "into", "A/HRC/52/7/148.13");
+    nmirf_mp_pack_kv_str(&pk, "reason", "même recommandation");
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_SUBMIT};
+    snprintf(req.submit.op, sizeof req.submit.op, "rec.merge");
+    req.submit.body = (const uint8_t *)body.data;
+    req.submit.body_len = body.size;
+    s_ctl_request("ctl-submit-merge", "a merge of one recommendation into another, no id",
+                  &req);
+    msgpack_sbuffer_destroy(&body);
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    nmirf_mp_pack_kv_str(&pk, "id", "MJ");
+    nmirf_mp_pack_str(&pk, "names");
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_kv_str(&pk, "ar", "وزارة العدل");
+    nmirf_mp_pack_kv_str(&pk, "contact", "dpo@justice.gov.ma");
+    req = (nmirf_ctl_request_t){.op = NMIRF_CTL_SUBMIT};
+    snprintf(req.submit.op, sizeof req.submit.op, "entity.update");
+    req.submit.body = (const uint8_t *)body.data;
+    req.submit.body_len = body.size;
+    s_ctl_request("ctl-submit-entity-update",
+                  "an entity given its Arabic name and a contact", &req);
+    msgpack_sbuffer_destroy(&body);
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "op", "rec.withdraw");
+    nmirf_mp_pack_str(&pk, "body");
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_kv_str(&pk, "rec", "A/HRC/52/7/148.12");
+    s_ctl_invalid_body("ctl-submit-withdraw-no-reason",
+                       "rec.withdraw without its reason (required)", "submit", &body,
+                       "bad_request");
+    msgpack_sbuffer_destroy(&body);
+
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "op", "entity.update");
+    nmirf_mp_pack_str(&pk, "body");
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_str(&pk, "id", "MJ");
+    nmirf_mp_pack_str(&pk, "names");
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_kv_str(&pk, "de", "Justizministerium");
+    s_ctl_invalid_body("ctl-submit-entity-update-lang",
+                       "entity.update naming a language that is not fr, ar, en", "submit",
+                       &body, "bad_request");
+    msgpack_sbuffer_destroy(&body);
+
     json_t *root = json_pack("{s:s, s:i, s:o}", "about",
                              "nmirf-agent control protocol v1 golden vectors; see "
                              "proto/vectors/README.md and proto/CONTROL.md",

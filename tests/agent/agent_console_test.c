@@ -8,10 +8,13 @@
     with the coordinator's key). Checked, in order:
     1. topic `e`: a SUB on MJ's agent gets the coordinator's assignment of
        C-0 as {seq, kind, subject, author, rec, entities}, in seq order;
-    2. MJ's agent refuses a coordinator's write (rec.assign) `forbidden`
-       at once, and queues nothing;
+    2. MJ's agent refuses a coordinator's write (rec.assign,
+       report.validate, rec.withdraw, entity.update) `forbidden` at once,
+       and queues nothing;
     3. MJ reports through its agent; the coordinator's agent validates it
-       and assigns C-1 through `submit` (the broker's answers);
+       and assigns C-1, withdraws C-3 and names MS in Arabic through
+       `submit` (the broker's answers); MJ's replica hides C-3 from
+       rec.list and holds MS's new name;
     4. report.list (every filter, paging) and entity.list on MJ's replica;
     5. `ask stats` answered by the broker through the agent; an ask of a
        write refused bad_request;
@@ -254,11 +257,20 @@ main(int argc, char **argv)
     r = ha_ctl(a, 5000, "submit", "{'op':'report.validate','body':{'report':1}}");
     HA_ASSERT(!r->ok && strcmp(r->code_name, "forbidden") == 0);
     nmirf_reply_destroy(&r);
+    r = ha_ctl(a, 5000, "submit",
+               "{'op':'rec.withdraw','wait_ms':10000,'body':{'rec':'C-3','reason':'x'}}");
+    HA_ASSERTF(!r->ok && strcmp(r->code_name, "forbidden") == 0, "rec.withdraw by MJ: %s",
+               r->code_name);
+    nmirf_reply_destroy(&r);
+    r = ha_ctl(a, 5000, "submit",
+               "{'op':'entity.update','body':{'id':'MJ','contact':'x'}}");
+    HA_ASSERT(!r->ok && strcmp(r->code_name, "forbidden") == 0);
+    nmirf_reply_destroy(&r);
     r = ha_ctl(a, 5000, "outbox", NULL);
     HA_ASSERT(h_len(&r->body, "pending") == 0 && h_len(&r->body, "results") == 0);
     nmirf_reply_destroy(&r);
-    h_note("a ministry's agent refuses rec.assign and report.validate: forbidden, "
-           "nothing queued");
+    h_note("a ministry's agent refuses rec.assign, report.validate, rec.withdraw and "
+           "entity.update: forbidden, nothing queued");
 
     /* 3. MJ reports; the coordinator's agent validates and assigns. */
     ha_agent_t *c = ha_agent_start(b, co, NULL);
@@ -293,6 +305,47 @@ main(int argc, char **argv)
     h_note("the coordinator's agent validated report %llu and assigned C-1 through "
            "submit",
            (unsigned long long)r1);
+
+    /* The coordinator repairs the list through its agent: a withdrawal
+       (its reason checked by the field table first), then MS given its
+       Arabic name; MJ's replica hides C-3 and holds the new name. */
+    r = ha_ctl(c, 5000, "submit", "{'op':'rec.withdraw','body':{'rec':'C-3'}}");
+    HA_ASSERTF(!r->ok && strcmp(r->code_name, "bad_request") == 0 && r->message &&
+                   strstr(r->message, "reason"),
+               "rec.withdraw without reason: %s %s", r->code_name,
+               r->message ? r->message : "");
+    nmirf_reply_destroy(&r);
+    r = ha_ctl(c, 15000, "submit",
+               "{'op':'rec.withdraw','wait_ms':10000,'body':{'rec':'C-3',"
+               "'reason':'doublon de C-2'}}");
+    H_EXPECT(r, "ok");
+    nmirf_reply_destroy(&r);
+    r = ha_ctl(c, 15000, "submit",
+               "{'op':'entity.update','wait_ms':10000,'body':{'id':'MS',"
+               "'names':{'ar':'وزارة الصحة'},'contact':'ms@sante.gov.ma'}}");
+    H_EXPECT(r, "ok");
+    nmirf_reply_destroy(&r);
+    ag_wait_seq(a, h_seq(b));
+    r = ha_ctl(a, 5000, "rec.list", "{'scope':'all'}");
+    H_EXPECT(r, "ok");
+    for (size_t i = 0; i < h_len(&r->body, "recs"); i++) {
+        char k[32];
+        snprintf(k, sizeof k, "recs.%zu.id", i);
+        HA_ASSERTF(!h_is(&r->body, k, "C-3"), "C-3 withdrawn but listed at %zu", i);
+    }
+    nmirf_reply_destroy(&r);
+    r = ha_ctl(a, 5000, "rec.show", "{'rec':'C-3'}");
+    H_EXPECT(r, "ok");
+    HA_ASSERT(h_is(&r->body, "rec.withdrawn.reason", "doublon de C-2"));
+    nmirf_reply_destroy(&r);
+    r = ha_ctl(a, 5000, "entity.list", NULL);
+    H_EXPECT(r, "ok");
+    HA_ASSERTF(h_is(&r->body, "entities.2.names.ar", "وزارة الصحة") &&
+                   h_is(&r->body, "entities.2.contact", "ms@sante.gov.ma"),
+               "MS's Arabic name and contact on MJ's replica");
+    nmirf_reply_destroy(&r);
+    h_note("the coordinator's agent withdrew C-3 and renamed MS through submit; MJ's "
+           "replica hides C-3 and names MS in Arabic");
 
     /* The coordinator follows every measure: its measure.list without a
        rec lists them all, though no recommendation is assigned to it. */

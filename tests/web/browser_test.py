@@ -474,8 +474,111 @@ def coordinator_steps(c, p, ar_catalog):
     p.wait_view("review")
     p.shot("queue-ar")
     p.set_lang("fr")
+    repair_steps(c, p)
+    p.set_lang("fr")
     p.q("logout")[0].click()
     p.wait("login_user")
+
+
+def select_value(p, hook, value, **kw):
+    """Chooses value in a <select> (a change event, as a person's click)."""
+    from selenium.webdriver.support.ui import Select
+    p.act(sel(hook, **kw), lambda e: Select(e).select_by_value(value), "choose %s in %s" % (value, sel(hook, **kw)))
+
+
+def repair_steps(c, p):
+    step("the coordinator withdraws T/BR:2 (fr): reason required, confirm; it leaves the list, its page says why")
+    p.go(hooks.RECS)
+    p.wait("rec_row_rec", rec="T/BR:2")
+    p.go(hooks.REC("T/BR:2"))
+    p.wait("withdraw_rec").click()
+    p.wait_view("repair")
+    p.wait("repair_send").click()
+    p.wait("field_error", name="reason", visible=True)
+    check(not p.q("repair_confirm"), "no confirmation without a reason")
+    p.wait("repair_reason").send_keys("Doublon de T/BR:1 (test du navigateur)")
+    p.wait("repair_send").click()
+    p.wait("repair_confirm", visible=True)
+    p.shot("withdraw-confirm-fr")
+    check(c.coord("rec", "show", "T/BR:2", json_out=True)["rec"].get("withdrawn") is None,
+          "nothing withdrawn before the confirmation")
+    p.wait("repair_confirm").click()
+    p.wait_view("rec")
+    p.wait("rec_withdrawn", visible=True)
+    check("Doublon de T/BR:1" in p.read(sel("withdrawn_reason"), "the reason")["text"], "the reason shown")
+    check(not p.q("write_report") and not p.q("withdraw_rec"), "no report form, no withdraw on a withdrawn one")
+    w = c.coord("rec", "show", "T/BR:2", json_out=True)["rec"].get("withdrawn") or {}
+    check(w.get("reason") == "Doublon de T/BR:1 (test du navigateur)", "withdrawn at the broker", w)
+    p.shot("rec-withdrawn-fr")
+    p.go(hooks.RECS)
+    p.wait("rec_row_rec", rec="T/BR:1")
+    check(not p.q("rec_row_rec", rec="T/BR:2"), "T/BR:2 gone from the list")
+    p.act(sel("filter_withdrawn"), lambda e: e.click(), "tick show withdrawn")
+    p.act("#recs-filters [data-test=filter-apply]", lambda e: e.click(), "click apply")
+    row = p.wait("rec_row_rec", rec="T/BR:2")
+    check(row.find_elements("css selector", sel("withdrawn_badge")), "listed with its badge when asked")
+    p.shot("recs-withdrawn-fr")
+    p.set_lang("ar")
+    p.go(hooks.REC("T/BR:2"))
+    p.wait("rec_withdrawn")
+    p.shot("rec-withdrawn-ar")
+    p.set_lang("fr")
+
+    step("merge into…: the target's preview (what moves), then cancel: nothing merged")
+    p.go(hooks.REPAIR("T/BR:1", "merge"))
+    p.wait("merge_into").send_keys(R_AR)
+    p.wait("repair_reason").click()  # leaves the id's field: the preview
+    p.wait("merge_preview")
+    check("1" in p.read(sel("merge_reports"), "the reports that move")["text"], "T/BR:1's one report moves")
+    p.wait("repair_send").click()
+    p.wait("repair_confirm", visible=True)
+    p.shot("merge-preview-fr")
+    p.wait("repair_cancel").click()
+    check(c.coord("rec", "show", "T/BR:1", json_out=True)["rec"].get("withdrawn") is None, "nothing merged")
+
+    step("entities: the coordinator gives MS a new Arabic name; the Arabic pages show it")
+    new_ar = "وزارة الصحة والحماية الاجتماعية"
+    p.go(hooks.ENTITIES)
+    p.wait("entity_edit", name="MS").click()
+    inp = p.wait("entity_name_input", name="ar")
+    inp.clear()
+    inp.send_keys(new_ar)
+    p.wait("entity_contact_input").send_keys("contact@sante.gov.ma")
+    p.shot("entity-edit-fr")
+    p.wait("entity_save").click()
+    wait_for(lambda: p.read(sel("entity_name_cell", rec="MS", name="ar"), "MS's Arabic name")["text"] == new_ar,
+             "the table shows the new Arabic name")
+    ent = [e for e in c.coord("entity", "list", json_out=True)["entities"] if e["id"] == "MS"][0]
+    check(ent["names"]["ar"] == new_ar and ent.get("contact") == "contact@sante.gov.ma", "at the broker", ent)
+    p.set_lang("ar")
+    p.go(hooks.REC(R_AR))  # MS contributes to R_AR
+    wait_for(lambda: new_ar in p.read("[data-test=rec]", "the recommendation page")["text"],
+             "MS's new Arabic name on the Arabic page")
+    p.shot("rec-entity-ar")
+    p.go(hooks.ENTITIES)
+    p.wait("entity_edit", name="MS")
+    p.shot("entities-ar")
+    p.set_lang("fr")
+
+    step("statistics filtered in two clicks: CAT, then the Ministry of Justice; the report link carries them")
+    p.go(hooks.STATS)
+    p.wait_attr("stats_scope", "data-filtered", ("false",))
+    select_value(p, "stats_filter", "CAT", name="mechanism")
+    p.wait_attr("stats_scope", "data-filtered", ("true",))
+    select_value(p, "stats_filter", "MJ", name="entity")
+    wait_for(lambda: "entity=MJ" in p.d.current_url and "mechanism=CAT" in p.d.current_url, "both in the route")
+    p.wait_attr("stats_scope", "data-filtered", ("true",))
+    want = c.coord("stats", "--mechanism", "CAT", "--entity", "MJ", json_out=True)["total"]
+    wait_for(lambda: p.read(sel("stats_total"), "the total")["text"].strip() == str(want),
+             "the filtered total (%d, as the CLI's)" % want)
+    href = p.wait("report_html").get_attribute("href")
+    check("mechanism=CAT" in href and "entity=MJ" in href, "the report link has the filters", href)
+    scope = p.read(sel("stats_scope"), "what is filtered")["text"]
+    check("Ministère de la Justice" in scope, "the page says what is filtered", scope)
+    p.shot("stats-filtered-fr")
+    p.set_lang("ar")
+    p.wait_attr("stats_scope", "data-filtered", ("true",))
+    p.shot("stats-filtered-ar")
 
 
 def rate_limit_steps(p):

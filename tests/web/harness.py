@@ -353,7 +353,7 @@ class Cluster:
             a = Agent(entity, os.path.join(self.t, "agent-" + entity), key)
             self.agents[entity] = a
         a.proc = self.spawn("agent-" + entity, [self.agent_bin, "-k", a.key, "-S", self.server_key, "-d", a.dir,
-                                                "-b", self.req, "-e", self.evt, "-v"])
+                                                "-b", self.req, "-v"])
         sock = os.path.join(a.dir, "agent.sock")
         wait_for(lambda: check(a.proc.alive(), "nmirf-agent %s exited" % entity) or os.path.exists(sock),
                  "agent %s's control socket" % entity)

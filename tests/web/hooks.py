@@ -43,6 +43,15 @@ def ASSIGN(rec_id):
     return route("assign", rec=rec_id)
 
 
+def REPAIR(rec_id, action):
+    """The coordinator's withdraw or merge page of a recommendation."""
+    return route("repair", rec=rec_id, action=action)
+
+
+def STATS_FILTERED(**filters):
+    return route("stats", **filters)
+
+
 def view_of(r):
     """The view a route renders (main's data-view once it is there): the
     route's name, except #/rec/ID/report, the report form ("report")."""
@@ -104,6 +113,35 @@ SEL = {
     "review_reason": "[data-test=return-reason]",
     "review_result": "[data-test=review-result]",  # data-state
     "stats_summary": "[data-test=stats-summary]",
+    "stats_total": "[data-test=stats-total] .count",
+    "stats_filter": "[data-test=stats-filter-{name}]",  # mechanism, entity, position, theme, cycle
+    "stats_scope": "[data-test=stats-scope]",  # data-filtered="true"|"false"
+    "report_html": "[data-test=report-html]",  # its href carries the page's filters
+    # repairs of the list (the coordinator)
+    "withdraw_rec": "[data-test=withdraw-rec]",
+    "merge_rec": "[data-test=merge-rec]",
+    "repair_reason": "[data-test=repair-reason]",
+    "merge_into": "[data-test=merge-into]",
+    "merge_preview": "[data-test=merge-preview]",
+    "merge_reports": "[data-test=merge-reports]",
+    "repair_send": "[data-test=repair-send]",
+    "repair_confirm": "[data-test=repair-confirm]",
+    "repair_cancel": "[data-test=repair-cancel]",
+    "repair_result": "[data-test=repair-result]",  # data-state
+    "rec_withdrawn": "[data-test=rec-withdrawn]",  # a withdrawn recommendation's box
+    "withdrawn_reason": "[data-test=withdrawn-reason]",
+    "withdrawn_into": "[data-test=withdrawn-into]",
+    "filter_withdrawn": "[data-test=filter-withdrawn]",
+    "rec_row_rec": "[data-test=rec-row][data-rec=\"{rec}\"]",
+    "withdrawn_badge": "[data-test=withdrawn-badge]",
+    # entities
+    "entity_edit": "[data-test=entity-edit][data-entity=\"{name}\"]",
+    "entity_name_input": "[data-test=entity-name-input-{name}]",  # fr, ar, en
+    "entity_contact_input": "[data-test=entity-contact-input]",
+    "entity_save": "[data-test=entity-save]",
+    "entity_result": "[data-test=entity-result]",  # data-state
+    "entity_name_cell": "[data-test=entity-row][data-entity=\"{rec}\"] [data-test=entity-name-{name}]",
+    "assign_contributors_text": "[data-test=rec] dd",
 }
 
 

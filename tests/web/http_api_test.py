@@ -338,6 +338,69 @@ def run(build):
         check("attachment" in r.headers.get("content-disposition", ""), "as an attachment", r.headers)
         check(b'dir="rtl"' in r.body, "the Arabic report is rtl")
 
+        step("the coordinator's repairs: withdraw, merge, entity update (editor 403, CSRF 403, "
+             "bad body 422 naming the field); /api/recs?withdrawn; stats and the report filtered")
+        rep = json.dumps([{"id": "T/REP:%d" % i, "mechanism": "UPR", "text": {"fr": "Réparation %d." % i}}
+                          for i in (1, 2, 3)]).encode()
+        r = coord.post("/api/import?format=json&name=rep.json", raw_body=rep,
+                       headers={"Content-Type": "application/json"})
+        check(r.status in (200, 202), "import of T/REP:1..3", r)
+        wait_for(lambda: coord.get(rec_path("T/REP:3")).status == 200, "T/REP:3 in the coordinator's replica")
+        err(alice.post("/api/withdraw", {"rec": "T/REP:1", "reason": "x"}), 403, "forbidden")
+        err(alice.post("/api/merge", {"from": "T/REP:2", "into": "T/REP:3"}), 403, "forbidden")
+        err(alice.put("/api/entities/MJ", {"contact": "x@y"}), 403, "forbidden")
+        err(coord.post("/api/withdraw", {"rec": "T/REP:1", "reason": "x"}, csrf=False), 403, "bad_csrf")
+        err(coord.post("/api/merge", {"from": "T/REP:2", "into": "T/REP:3"}, csrf="0" * 64), 403, "bad_csrf")
+        err(coord.put("/api/entities/MS", {"contact": "x@y"}, csrf=False), 403, "bad_csrf")
+
+        def fields_of(r):
+            return sorted(e.get("field") for e in (err(r, 422, "bad_field") or {}).get("errors", []))
+        f = fields_of(coord.post("/api/withdraw", {"rec": "T/REP:1"}))
+        check(f == ["reason"], "withdraw without reason: 422 naming reason", f)
+        f = fields_of(coord.post("/api/merge", {"from": "T/REP:2"}))
+        check(f == ["into"], "merge without into: 422 naming into", f)
+        f = fields_of(coord.put("/api/entities/MS", {"names": {"de": "Gesundheit"}}))
+        check(f and f[0].startswith("names"), "entity names in German: 422 naming names", f)
+        f = fields_of(coord.put("/api/entities/MS", {}))
+        check(f == ["names"], "entity update with nothing to change: 422", f)
+        err(coord.put("/api/entities/MS/x", {"contact": "x@y"}), 404)
+        err(coord.put("/api/entities", {"contact": "x@y"}), 404)
+        f = fields_of(coord.put("/api/entities/ms", {"contact": "x@y"}))
+        check(f == ["id"], "a path that is not an entity id: 422 naming id", f)
+        check(ok(coord.get(rec_path("T/REP:1")))["rec"].get("withdrawn") is None, "nothing withdrawn by refusals")
+        # The writes, delivered.
+        r = coord.post("/api/withdraw", {"rec": "T/REP:1", "reason": "Doublon de T/REP:3"})
+        check(r.status in (200, 202), "withdraw", r)
+        r = coord.post("/api/merge", {"from": "T/REP:2", "into": "T/REP:3", "reason": "Même texte"})
+        check(r.status in (200, 202), "merge", r)
+        r = coord.put("/api/entities/MS", {"names": {"en": "Ministry of Public Health"}, "contact": "ms@sante.gov.ma"})
+        check(r.status in (200, 202), "entity update", r)
+        w = wait_for(lambda: ok(coord.get(rec_path("T/REP:2")))["rec"].get("withdrawn"), "T/REP:2 merged")
+        check(w.get("into") == "T/REP:3" and w.get("reason") == "Même texte", "merged into T/REP:3", w)
+        w = wait_for(lambda: ok(coord.get(rec_path("T/REP:1")))["rec"].get("withdrawn"), "T/REP:1 withdrawn")
+        check(w.get("reason") == "Doublon de T/REP:3" and not w.get("into"), "withdrawn with its reason", w)
+        listed = [x["id"] for x in ok(coord.get("/api/recs?q=R%C3%A9paration&limit=500"))["recs"]]
+        check(listed == ["T/REP:3"], "withdrawn ones left out of /api/recs", listed)
+        listed = [x["id"] for x in ok(coord.get("/api/recs?q=R%C3%A9paration&withdrawn=true&limit=500"))["recs"]]
+        check(sorted(listed) == ["T/REP:1", "T/REP:2", "T/REP:3"], "?withdrawn=true lists them", listed)
+        err(coord.get("/api/recs?withdrawn=maybe"), 400, "bad_request")
+        ent = wait_for(lambda: [e for e in ok(coord.get("/api/entities"))["entities"]
+                                if e["id"] == "MS" and e.get("contact") == "ms@sante.gov.ma"], "MS updated")[0]
+        check(ent["names"]["en"] == "Ministry of Public Health" and ent["names"]["fr"] == "Ministère de la Santé",
+              "MS's English name changed, its French name kept", ent)
+        # Stats filtered: the counts of CAT's recommendations, the report saying so.
+        all_st = ok(coord.get("/api/stats"))
+        cat = ok(coord.get("/api/stats?mechanism=CAT&entity=MJ"))
+        check(cat["total"] == 1 and all_st["total"] > cat["total"], "stats CAT of MJ: 1 (R_AR)",
+              (cat["total"], all_st["total"]))
+        check(ok(coord.get("/api/stats?position=not_applicable"))["total"] >= 1, "stats by position")
+        err(coord.get("/api/stats?mechanism=NOPE"), 400, "bad_request")
+        err(coord.get("/api/stats?entity=mj"), 400, "bad_request")
+        r = coord.get("/api/report.html?lang=fr&mechanism=CAT&entity=MJ")
+        check(r.status == 200 and "Recommandations retenues".encode() in r.body, "the report says what it covers", r)
+        r = coord.get("/api/report.html?lang=fr")
+        check(r.status == 200 and "Recommandations retenues".encode() not in r.body, "unfiltered: no scope line")
+
         step("the event stream: text/event-stream, an `applied` event after an assignment")
         got = {}
         th = threading.Thread(target=lambda: got.update(zip(("head", "text"), sse_first(mj, alice.cookie, "applied"))))

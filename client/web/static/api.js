@@ -111,6 +111,9 @@ NM.api = (function () {
             call('POST', '/api/import' + query({ format: 'auto', name }), bytes),
         addMeasure: (body) => call('POST', '/api/measures', body),
         updateMeasure: (n, body) => call('PUT', '/api/measures/' + encodeURIComponent(n), body),
+        withdraw: (rec, reason) => call('POST', '/api/withdraw', { rec, reason }),
+        merge: (body) => call('POST', '/api/merge', body),
+        updateEntity: (id, body) => call('PUT', '/api/entities/' + encodeURIComponent(id), body),
     });
     return self;
 })();

@@ -313,11 +313,21 @@ NM.app = (function () {
         nav.appendChild(h('ul', {}, MENU.filter(([, , who]) => who !== 'coord' || isCoordinator())
             .map(([name, label]) => h('li', {}, h('a', {
                 href: '#/' + name, 'data-test': 'nav-' + name,
-                'aria-current': name === cur || (name === 'recs' && cur === 'rec') ? 'page' : null,
+                'aria-current': name === cur || (name === 'recs' && (cur === 'rec' || cur === 'repair')) ? 'page' : null,
                 text: t(label) })))));
     }
 
     /* --- session ----------------------------------------------------------- */
+
+    /* The entities again (an entity.updated event, an edit): every name
+       shown after it is the new one. */
+    async function reloadEntities() {
+        try {
+            const b = await NM.api.entities();
+            state.entities = {};
+            for (const e of b.entities || []) state.entities[e.id] = e;
+        } catch (e) { /* the names known stay */ }
+    }
 
     async function loadContext() {
         const [ents, schema, status] = await Promise.allSettled([NM.api.entities(), NM.api.schema(),
@@ -511,7 +521,12 @@ NM.app = (function () {
         state.source = src;
         const seen = new Set();
         const data = (ev) => { try { return JSON.parse(ev.data); } catch (e) { return null; } };
-        src.addEventListener('applied', () => refreshSoon());
+        src.addEventListener('applied', async (ev) => {
+            /* an entity's new names are the whole page's: fetched first */
+            const e = data(ev);
+            if (e && e.kind === 'entity.updated') await reloadEntities();
+            refreshSoon();
+        });
         src.addEventListener('notify', (ev) => {
             /* a message seen before (a resumed stream) is not told twice */
             if (ev.lastEventId) {
@@ -577,7 +592,7 @@ NM.app = (function () {
     return {
         h, state, isCoordinator, isEditor, entityName, entityEl, textEl, statusBadge, dueBadge,
         daysLeft, copyable, recLink, errorText, errorBox, fieldErrorText, field, showFieldErrors, restText,
-        table, select, notice, go, render, started, start, defaultRoute, badge,
+        table, select, notice, go, render, started, start, defaultRoute, badge, reloadEntities,
     };
 })();
 document.addEventListener('DOMContentLoaded', () => NM.app.start());

@@ -1,6 +1,7 @@
 /*  coord.js - the coordinator's pages (shown when the account's role and
     the console's entity's role are both coordinator): Reports to validate,
-    Assign, Import, Measures, Statistics, Entities (docs/WEB.md section 5).
+    Assign, Withdraw / Merge (a recommendation's repair), Import, Measures,
+    Statistics, Entities (docs/WEB.md section 5).
 */
 'use strict';
 (function () {
@@ -145,6 +146,121 @@
                 send.disabled = false;
             });
             return h('section', {}, h('h1', { text: t('Assign a recommendation') }), form);
+        },
+    };
+
+    /* --- Withdraw / Merge into… ---------------------------------------------- */
+
+    /* A step that asks before it acts: the question, and Confirm / Cancel.
+       onConfirm is awaited with the buttons disabled. */
+    function confirmBox(question, confirmLabel, onConfirm, onCancel) {
+        const yes = h('button', { type: 'button', class: 'primary danger', 'data-test': 'repair-confirm', text: confirmLabel });
+        const no = h('button', { type: 'button', 'data-test': 'repair-cancel', text: t('Cancel') });
+        const box = h('div', { class: 'confirm', role: 'alertdialog', 'aria-label': question, 'data-test': 'repair-confirm-box' },
+                      h('p', { text: question }), yes, ' ', no);
+        yes.addEventListener('click', async () => { yes.disabled = no.disabled = true; await onConfirm(); box.remove(); });
+        no.addEventListener('click', () => { box.remove(); onCancel(); });
+        setTimeout(() => yes.focus(), 0);
+        return box;
+    }
+
+    /* What moves from `from` (its rec.show body) into INTO: the counts a
+       coordinator checks before merging. */
+    function movesEl(from, into) {
+        /* "Lead entity: X" as the language punctuates it, X an element */
+        const lead = (el) => {
+            const [before, after] = t('Lead entity: {name}').split('{name}');
+            return [before, el, after || ''];
+        };
+        const as = from.assignment;
+        return h('div', { class: 'preview', 'data-test': 'merge-preview' },
+            h('h2', { text: t('What moves into {id}', { id: into.rec.id }) }),
+            A.textEl('blockquote', into.rec.text, { class: 'rec-full', 'data-test': 'merge-into-text' }),
+            h('ul', {},
+              h('li', { 'data-test': 'merge-reports', text: t('Reports: {n}', { n: NM.i18n.num((from.reports || []).length) }) }),
+              h('li', { 'data-test': 'merge-measures', text: t('Measures: {n}', { n: NM.i18n.num((from.measures || []).length) }) }),
+              h('li', { 'data-test': 'merge-assignment' }, lead(as && as.lead ? A.entityEl(as.lead) : t('Not assigned')),
+                /* PROTOCOL.md section 6, rec.merge: an assigned INTO keeps
+                   its lead; FROM's entities join its contributors */
+                as && into.assignment && into.assignment.lead
+                    ? [' — ', t('{id} keeps its lead and deadline; the entities of this one join its contributors',
+                                { id: into.rec.id })] : null)));
+    }
+
+    NM.views.repair = {
+        title: 'Repair a recommendation',
+        coord: true,
+        async render(ctx) {
+            const id = ctx.query.rec || '';
+            const merge = ctx.query.action === 'merge';
+            const b = await NM.api.rec(id);
+            const r = b.rec || {};
+            const head = [h('h1', { text: merge ? t('Merge into another recommendation') : t('Withdraw a recommendation') }),
+                          h('p', {}, A.recLink(r.id || id)), A.textEl('blockquote', r.text, { class: 'rec-full' })];
+            if (r.withdrawn)
+                return h('section', {}, head, NM.views.rec.withdrawnEl(r.withdrawn));
+            const OP = merge ? 'rec.merge' : 'rec.withdraw';
+            const reason = h('textarea', { rows: 3, dir: 'auto', required: !merge, 'data-test': 'repair-reason' });
+            const into = h('input', { type: 'text', dir: 'ltr', spellcheck: 'false', required: true,
+                                      maxlength: F.limit(OP, 'into', 64), 'data-test': 'merge-into' });
+            const preview = h('div', { 'aria-live': 'polite', 'data-test': 'merge-preview-box' });
+            const out = h('div', { 'aria-live': 'polite', 'data-test': 'repair-outcome' });
+            const send = h('button', { type: 'submit', class: 'primary danger', 'data-test': 'repair-send',
+                                       text: merge ? t('Merge…') : t('Withdraw…') });
+            const form = h('form', { id: 'repair-form', novalidate: true },
+                merge ? A.field('into', t('Merge into (recommendation id)'), into) : null,
+                merge ? preview : null,
+                A.field('reason', tc('field', 'reason'), reason,
+                        merge ? null : t('Say why: the reason stays in the log and the audit.')),
+                send, out);
+            let target = null;
+            const check = async () => {
+                preview.textContent = '';
+                target = null;
+                const v = into.value.trim();
+                if (!v) return [{ field: 'into', code: 'required' }];
+                if (v === r.id) return [{ field: 'into', code: 'bad_value' }];
+                try { target = await NM.api.rec(v); } catch (e) {
+                    preview.appendChild(h('p', { class: 'error', 'data-test': 'merge-not-found',
+                                                 text: e.status === 404 ? t('No recommendation has this id.') : A.errorText(e) }));
+                    return [];
+                }
+                if (target.rec && target.rec.withdrawn) {
+                    preview.appendChild(h('p', { class: 'error', text: t('That recommendation is withdrawn.') }));
+                    target = null;
+                    return [];
+                }
+                preview.appendChild(movesEl(b, target));
+                return [];
+            };
+            if (merge) into.addEventListener('change', check);
+            form.addEventListener('submit', async (ev) => {
+                ev.preventDefault();
+                out.textContent = '';
+                const errors = merge ? await check() : [];
+                const why = reason.value.trim();
+                if (!merge && !why) errors.push({ field: 'reason', code: 'required' });
+                const max = F.limit(OP, 'reason', 32768);
+                if (why && F.utf8len(why) > max) errors.push({ field: 'reason', code: 'too_long', max });
+                if (A.showFieldErrors(form, errors).length || errors.length || (merge && !target)) return;
+                send.hidden = true;
+                const question = merge ? t('Merge {from} into {into}? {from} is withdrawn; its reports, measures and entities go to {into}.',
+                                           { from: r.id, into: target.rec.id })
+                                       : t('Withdraw {id}? It leaves the lists and the statistics; the log keeps it.', { id: r.id });
+                out.appendChild(confirmBox(question, merge ? t('Merge') : t('Withdraw'), async () => {
+                    try {
+                        const res = merge ? await NM.api.merge(Object.assign({ from: r.id, into: target.rec.id }, why ? { reason: why } : {}))
+                                          : await NM.api.withdraw(r.id, why);
+                        out.appendChild(outcomeEl(res, 'repair-result'));
+                        /* delivered: the page of the one withdrawn, which says so */
+                        if (res.status === 200) A.go('rec', [r.id]);
+                    } catch (err) {
+                        out.appendChild(failEl(err, 'repair-result', form));
+                        send.hidden = false;
+                    }
+                }, () => { send.hidden = false; }));
+            });
+            return h('section', {}, head, form);
         },
     };
 
@@ -367,22 +483,69 @@
             h('li', {}, h('span', { class: 'swatch st-' + s }), ' ', tc('status', s))));
     }
 
+    /* The filters stats takes (PROTOCOL.md section 6, stats), as the
+       page's query and /api/report.html's. */
+    const STATS_FILTERS = ['mechanism', 'entity', 'position', 'theme', 'cycle'];
+
     NM.views.stats = {
         title: 'Statistics',
         coord: true,
         live: true,
-        async render() {
-            const s = await NM.api.stats({});
+        async render(ctx) {
+            const q = ctx.query || {};
+            const f = {};
+            for (const k of STATS_FILTERS) if (q[k]) f[k] = q[k];
+            const filtered = Object.keys(f).length > 0;
+            /* The choices of cycle and theme are those of everything (the
+               filtered page's own would hide the others). */
+            const [s, all] = await Promise.all([NM.api.stats(f), filtered ? NM.api.stats({}) : null]);
+            const every = all || s;
             const bs = s.by_status || {};
             const dueList = (title, items, test) => items && items.length ? A.table(title,
                 [t('Recommendation'), tc('field', 'lead'), tc('field', 'deadline'), t('Days'), tc('field', 'status')],
                 items.map((i) => h('tr', { 'data-test': test, 'data-rec': i.rec }, h('td', {}, A.recLink(i.rec)), h('td', {}, A.entityEl(i.lead)),
                                    h('td', { text: NM.i18n.date(i.deadline) }), h('td', { class: 'num', text: NM.i18n.num(i.days) }),
                                    h('td', {}, A.statusBadge(i.status))))) : null;
+            const ents = Object.values(A.state.entities).filter((e) => e.role !== 'coordinator')
+                .sort((a, b) => A.entityName(a.id).localeCompare(A.entityName(b.id), NM.i18n.locale()));
+            const sorted = (o) => Object.keys(o || {}).sort((a, b) => a.localeCompare(b, NM.i18n.locale(), { numeric: true }));
+            const withCur = (list, cur) => (cur && list.indexOf(cur) < 0 ? list.concat([cur]) : list);
+            const anyOf = (values, label) => [['', t('Any')]].concat(values.map((v) => [v, label(v)]));
+            const mechs = (A.state.schema && A.state.schema.mechanisms) || NM.i18n.keys('mechanisms');
+            const positions = (A.state.schema && A.state.schema.responses) || NM.i18n.keys('positions');
+            const themes = withCur(sorted(every.by_theme), q.theme);
+            const cycles = withCur(sorted(every.by_cycle), q.cycle);
+            const filters = h('form', { id: 'stats-filters', class: 'filters', role: 'search', 'aria-label': t('Filters') },
+                A.field('mechanism', tc('field', 'mechanism'), A.select('mechanism', anyOf(mechs, (v) => tc('mechanism', v)), q.mechanism, { 'data-test': 'stats-filter-mechanism' })),
+                A.field('entity', tc('field', 'entity'), A.select('entity', anyOf(ents.map((e) => e.id), (v) => A.entityName(v)), q.entity, { 'data-test': 'stats-filter-entity' })),
+                A.field('position', tc('field', 'response'), A.select('position', anyOf(positions, (v) => tc('response', v)), q.position, { 'data-test': 'stats-filter-position' })),
+                A.field('theme', t('Theme'), A.select('theme', anyOf(themes, (v) => tc('theme', v)), q.theme, { 'data-test': 'stats-filter-theme' })),
+                A.field('cycle', tc('field', 'cycle'), A.select('cycle', anyOf(cycles, (v) => v), q.cycle, { 'data-test': 'stats-filter-cycle' })),
+                h('button', { type: 'submit', 'data-test': 'filter-apply', text: t('Apply') }),
+                h('button', { type: 'button', class: 'link', 'data-test': 'filter-reset', text: t('Reset'), onclick: () => A.go('stats', [], {}) }));
+            /* A choice applies at once: "CAT" then "Ministry of Justice" is two clicks. */
+            const apply = () => {
+                const nq = {};
+                for (const [k, v] of new FormData(filters)) if (v) nq[k] = v;
+                A.go('stats', [], nq);
+            };
+            filters.addEventListener('submit', (ev) => { ev.preventDefault(); apply(); });
+            filters.addEventListener('change', apply);
+            const scope = [];
+            if (f.mechanism) scope.push(tc('field', 'mechanism') + ' ' + tc('mechanism', f.mechanism));
+            if (f.entity) scope.push(tc('field', 'entity') + ' ' + A.entityName(f.entity));
+            if (f.position) scope.push(tc('field', 'response') + ' ' + tc('response', f.position));
+            if (f.theme) scope.push(t('Theme') + ' ' + tc('theme', f.theme));
+            if (f.cycle) scope.push(tc('field', 'cycle') + ' ' + f.cycle);
+            const reportHref = '/api/report.html' + NM.api.query(Object.assign({ lang: NM.i18n.lang }, f));
             return h('section', { class: 'stats' },
                 h('h1', { text: t('Statistics') }),
+                filters,
+                h('p', { 'data-test': 'stats-scope', 'data-filtered': filtered ? 'true' : 'false' },
+                  filtered ? t('Only the recommendations of: {filters}', { filters: NM.i18n.list(scope) })
+                           : t('All recommendations (withdrawn ones left out)')),
                 h('p', {}, t('On {date}', { date: NM.i18n.date(s.today) }), ' — ',
-                  h('a', { href: '/api/report.html?lang=' + NM.i18n.lang, 'data-test': 'report-html', download: '', text: t('Download the HTML report') })),
+                  h('a', { href: reportHref, 'data-test': 'report-html', download: '', text: t('Download the HTML report') })),
                 h('ul', { class: 'counts', 'data-test': 'stats-summary' },
                   h('li', { 'data-test': 'stats-total' }, h('span', { class: 'count', text: NM.i18n.num(s.total || 0) }), ' ', t('recommendations')),
                   STATUS_ORDER.map((k) => h('li', { 'data-test': 'stats-' + k }, h('span', { class: 'count', text: NM.i18n.num(bs[k] || 0) }), ' ', tc('status', k))),
@@ -399,18 +562,101 @@
 
     /* --- Entities ------------------------------------------------------------ */
 
+    /* An entity's names in fr/ar/en and its contact, saved with
+       entity.update (only what changed is sent; a name cannot be
+       emptied, the broker keeps it). */
+    function entityForm(e, holder) {
+        const OP = 'entity.update';
+        const max = F.limit(OP, 'names', 256);
+        const names = e.names || {};
+        const inputs = {};
+        for (const l of ['fr', 'ar', 'en']) {
+            inputs[l] = h('input', { type: 'text', lang: l, dir: l === 'ar' ? 'rtl' : 'ltr', value: names[l] || '', maxlength: max,
+                                     'data-test': 'entity-name-input-' + l });
+        }
+        const contact = h('input', { type: 'text', dir: 'ltr', value: e.contact || '', maxlength: F.limit(OP, 'contact', 256),
+                                     'data-test': 'entity-contact-input' });
+        const out = h('div', { 'aria-live': 'polite', 'data-test': 'entity-outcome' });
+        const send = h('button', { type: 'submit', class: 'primary', 'data-test': 'entity-save', text: t('Save') });
+        const form = h('form', { id: 'entity-form', novalidate: true, 'data-entity': e.id },
+            h('h2', { text: t('Edit {name}', { name: A.entityName(e.id) + ' (' + e.id + ')' }) }),
+            A.field('names_fr', t('Name (French)'), inputs.fr),
+            A.field('names_ar', t('Name (Arabic)'), inputs.ar),
+            A.field('names_en', t('Name (English)'), inputs.en),
+            A.field('contact', t('Contact'), contact, t('An e-mail or a postal address, on one line.')),
+            send, ' ', h('button', { type: 'button', 'data-test': 'entity-cancel', text: t('Cancel'), onclick: () => { holder.textContent = ''; } }),
+            out);
+        form.addEventListener('submit', async (ev) => {
+            ev.preventDefault();
+            out.textContent = '';
+            const body = {};
+            const changed = {};
+            const errors = [];
+            for (const l of ['fr', 'ar', 'en']) {
+                const v = inputs[l].value.trim();
+                if (v === (names[l] || '')) continue;
+                if (!v) errors.push({ field: 'names_' + l, code: 'required' });
+                else if (F.utf8len(v) > max) errors.push({ field: 'names_' + l, code: 'too_long', max });
+                else changed[l] = v;
+            }
+            if (Object.keys(changed).length) body.names = changed;
+            const c = contact.value.trim();
+            if (c !== (e.contact || '')) {
+                if (!c) errors.push({ field: 'contact', code: 'required' });
+                else body.contact = c;
+            }
+            if (A.showFieldErrors(form, errors).length || errors.length) return;
+            if (!body.names && body.contact === undefined) {
+                out.appendChild(h('p', { class: 'muted', 'data-test': 'entity-result', text: t('Nothing changed.') }));
+                return;
+            }
+            send.disabled = true;
+            try {
+                const res = await NM.api.updateEntity(e.id, body);
+                out.appendChild(outcomeEl(res, 'entity-result'));
+                /* saved: the form no longer holds typing, so the live
+                   refresh (the replica's entity.updated) may redraw the page */
+                A.state.dirty = false;
+                await A.reloadEntities();
+                if (res.status === 200) { /* the form closes; a notice says it is done */
+                    A.notice(F.outcomeText({ state: 'delivered' }), 'entity-saved');
+                    A.render({ live: true });
+                }
+            } catch (err) {
+                /* the broker's names.LANG is the form's names_LANG */
+                out.appendChild(failEl(err, 'entity-result', form,
+                                       (f) => (/^names/.test(f) ? 'names_' + (String(f).split('.')[1] || 'fr') : f)));
+            }
+            send.disabled = false;
+        });
+        return form;
+    }
+
     NM.views.entities = {
         title: 'Entities',
         coord: true,
         live: true,
         async render() {
             const b = await NM.api.entities();
+            const holder = h('div', { id: 'entity-editor', 'data-test': 'entity-editor' });
+            const edit = (e) => {
+                holder.textContent = '';
+                holder.appendChild(entityForm(e, holder));
+                const first = holder.querySelector('input');
+                if (first) first.focus();
+            };
             const rows = (b.entities || []).map((e) => h('tr', { 'data-test': 'entity-row', 'data-entity': e.id, 'data-key': 'e-' + e.id },
                 h('td', {}, h('code', { text: e.id })), h('td', { text: tc('role', e.role) }),
                 h('td', {}, h('span', { class: 'badge ent-' + e.state, text: tc('entity_state', e.state) })),
-                ['fr', 'ar', 'en'].map((l) => h('td', { lang: l, dir: l === 'ar' ? 'rtl' : 'ltr', text: (e.names || {})[l] || '' }))));
-            return h('section', {}, h('h1', { text: t('Entities') }),
-                     A.table(null, [t('Id'), tc('field', 'role'), tc('field', 'state'), t('Name (French)'), t('Name (Arabic)'), t('Name (English)')],
+                ['fr', 'ar', 'en'].map((l) => h('td', { lang: l, dir: l === 'ar' ? 'rtl' : 'ltr', 'data-test': 'entity-name-' + l,
+                                                        text: (e.names || {})[l] || '' })),
+                h('td', { dir: 'ltr', 'data-test': 'entity-contact', text: e.contact || '' }),
+                h('td', { class: 'noprint' }, h('button', { type: 'button', 'data-test': 'entity-edit', 'data-entity': e.id,
+                                                             text: t('Edit'), 'aria-label': t('Edit {name}', { name: A.entityName(e.id) }),
+                                                             onclick: () => edit(e) }))));
+            return h('section', {}, h('h1', { text: t('Entities') }), holder,
+                     A.table(null, [t('Id'), tc('field', 'role'), tc('field', 'state'), t('Name (French)'), t('Name (Arabic)'), t('Name (English)'),
+                                    t('Contact'), ''],
                              rows, { 'data-test': 'entities-table' }));
         },
     };

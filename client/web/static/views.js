@@ -127,12 +127,18 @@
         async render(ctx) {
             const q = ctx.query;
             const page = Math.max(1, parseInt(q.page, 10) || 1);
+            /* Withdrawn recommendations are left out unless the coordinator
+               asks for them (the agent's rec.list hides them). */
+            const withdrawn = A.isCoordinator() && q.withdrawn === 'true';
             const body = await NM.api.recs({ scope: q.scope, status: q.status, mechanism: q.mechanism, due: q.due,
-                                             q: q.q, offset: (page - 1) * PAGE, limit: PAGE });
+                                             q: q.q, withdrawn: withdrawn ? 'true' : undefined,
+                                             offset: (page - 1) * PAGE, limit: PAGE });
             const total = body.total || 0;
             const pages = Math.max(1, Math.ceil(total / PAGE));
-            const rows = (body.recs || []).map((r) => h('tr', { 'data-test': 'rec-row', 'data-rec': r.id, 'data-key': r.id },
-                h('td', {}, A.recLink(r.id)),
+            const rows = (body.recs || []).map((r) => h('tr', { 'data-test': 'rec-row', 'data-rec': r.id, 'data-key': r.id,
+                                                                class: r.withdrawn ? 'row-withdrawn' : null },
+                h('td', {}, A.recLink(r.id), r.withdrawn ? [' ', h('span', { class: 'badge withdrawn', 'data-test': 'withdrawn-badge',
+                                                                              text: t('Withdrawn') })] : null),
                 h('td', { text: tc('mechanism', r.mechanism) }),
                 h('td', {}, A.textEl('span', r.texts || r.text, { class: 'rec-text' })),
                 h('td', {}, A.statusBadge(r.status)),
@@ -150,6 +156,10 @@
                     A.field('status', tc('field', 'status'), A.select('status', anyOf('status', schemaSet('statuses', 'statuses')), q.status, { 'data-test': 'filter-status' })),
                     A.field('mechanism', tc('field', 'mechanism'), A.select('mechanism', anyOf('mechanism', schemaSet('mechanisms', 'mechanisms')), q.mechanism, { 'data-test': 'filter-mechanism' })),
                     A.field('due', tc('field', 'due'), A.select('due', anyOf('due', ['overdue', 'due_soon']), q.due, { 'data-test': 'filter-due' })),
+                    A.isCoordinator()
+                        ? h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'withdrawn', value: 'true', checked: withdrawn,
+                                                                      'data-test': 'filter-withdrawn' }), ' ', t('Show withdrawn'))
+                        : null,
                 ]),
                 h('p', { 'data-test': 'recs-total', text: t('Found: {n}', { n: NM.i18n.num(total) }) }),
                 rows.length
@@ -243,6 +253,17 @@
                 : null);
     }
 
+    /* What a withdrawn recommendation shows instead of its actions and
+       report form: when, why, and the recommendation it was merged into. */
+    function withdrawnEl(w) {
+        if (!w) return null;
+        return h('div', { class: 'warning withdrawn', role: 'note', 'data-test': 'rec-withdrawn' },
+            h('p', {}, h('strong', { text: w.into ? t('Merged into another recommendation') : t('Withdrawn from the list') }),
+              w.at ? [' — ', NM.i18n.dateTime(w.at)] : null),
+            dl([[tc('field', 'reason'), w.reason ? h('span', { dir: 'auto', text: w.reason }) : null, 'withdrawn-reason'],
+                [t('Merged into'), w.into ? A.recLink(w.into) : null, 'withdrawn-into']]));
+    }
+
     NM.views.rec = {
         title: 'Recommendation',
         live: true,
@@ -262,19 +283,25 @@
                          known ? [' ', tc('sdg', x)] : null);
             });
             const actions = [];
-            if (A.isEditor() && b.role) {
+            const gone = r.withdrawn;
+            if (A.isEditor() && b.role && !gone) {
                 actions.push(h('a', { class: 'button primary', href: '#/rec/' + encodeURIComponent(r.id) + '/report',
                                       'data-test': 'write-report', text: t('Write a report') }));
             }
-            if (A.isCoordinator()) {
+            if (A.isCoordinator() && !gone) {
                 actions.push(h('a', { class: 'button', href: '#/assign' + NM.api.query({ rec: r.id }), 'data-test': 'assign-rec',
                                       text: t('Assign / reassign') }));
                 actions.push(h('a', { class: 'button', href: '#/measures' + NM.api.query({ rec: r.id }), 'data-test': 'measures-rec',
                                       text: t('Measures') }));
+                actions.push(h('a', { class: 'button', href: '#/repair' + NM.api.query({ rec: r.id, action: 'withdraw' }),
+                                      'data-test': 'withdraw-rec', text: t('Withdraw') }));
+                actions.push(h('a', { class: 'button', href: '#/repair' + NM.api.query({ rec: r.id, action: 'merge' }),
+                                      'data-test': 'merge-rec', text: t('Merge into…') }));
             }
             return h('section', { class: 'rec', 'data-test': 'rec', 'data-rec': r.id },
                 h('h1', {}, t('Recommendation'), ' ', A.copyable(r.id)),
                 staleNote(b),
+                withdrawnEl(r.withdrawn),
                 A.textEl('blockquote', r.text, { class: 'rec-full', 'data-test': 'rec-text' }),
                 dl([[tc('field', 'status'), A.statusBadge(b.status), 'rec-status'],
                     [tc('field', 'symbol'), r.symbol],
@@ -309,6 +336,7 @@
         },
     };
     NM.views.rec.measureEl = measureEl;
+    NM.views.rec.withdrawnEl = withdrawnEl;
     NM.views.rec.reportEl = reportEl;
     NM.views.rec.evidenceList = evidenceList;
 
@@ -407,6 +435,8 @@
             const r = b.rec || {};
             const head = [h('h1', { text: t('Write a report') }),
                           h('p', {}, A.recLink(r.id || recId)), A.textEl('blockquote', r.text, { class: 'rec-full' })];
+            if (r.withdrawn) /* no report on a withdrawn one: say why instead */
+                return h('section', {}, head, withdrawnEl(r.withdrawn));
             if (!A.isEditor() || !b.role) {
                 return h('section', {}, head, h('p', { class: 'error', role: 'alert', 'data-test': 'error',
                                                       text: t('Only an editor of an entity this recommendation is assigned to can write a report on it.') }));
