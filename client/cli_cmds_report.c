@@ -272,10 +272,8 @@ s_report(cli_t *cli, const cli_args_t *a, bool odt)
         if (rc)
             rc = cli_local_error(cli, "cannot write %s: %s", path, why);
     } else {
-        report_html_annex_t ann = {.model = model,
-                                   .lang = lang,
-                                   .fallback = fallback,
-                                   .stats_seq = stats_seq};
+        report_html_annex_t ann = {
+            .model = model, .lang = lang, .fallback = fallback, .stats_seq = stats_seq};
         /* Entity names: the snapshot holds every entity, as entity.list
            would answer them ({entities: [...]}). */
         stats_html_opts_t opts = {.lang = lang,

@@ -20,8 +20,6 @@ typedef struct {
     const char *en;  /* English */
 } s_label_t;
 
-
-
 const char *
 report_i18n_lang_name(const char *lang, const char *code)
 {

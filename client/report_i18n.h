@@ -16,7 +16,6 @@
 
 #include "nmirf_recfilter.h"
 
-
 /* The name of a language code ("fr", "ar", "en") in lang: "arabe",
    "العربية", "Arabic". Borrowed, static; the code itself if unknown. */
 const char *report_i18n_lang_name(const char *lang, const char *code);
@@ -32,8 +31,9 @@ const char *report_i18n_colon(const char *lang);
    retenues : mécanisme Examen périodique universel (EPU) · narratifs et
    valeurs depuis le 1er janvier 2026 ...". NULL when there is nothing to
    say (no filter, no since). Caller frees. */
-char *report_i18n_scope(const char *lang, const char *fallback, const nmirf_recfilter_t *f,
-                        const msgpack_object *entities, const char *since);
+char *report_i18n_scope(const char *lang, const char *fallback,
+                        const nmirf_recfilter_t *f, const msgpack_object *entities,
+                        const char *since);
 
 /* A number as a reader of lang writes it: an integer as it is, a
    fraction with up to 15 significant digits and a decimal comma in

@@ -200,7 +200,8 @@ s_table_open(s_doc_t *d, int cols, bool counts)
                 "table:number-columns-repeated=\"%d\"/>\n",
                 cols - 1);
     else
-        fprintf(d->f, "<table:table-column table:number-columns-repeated=\"%d\"/>\n", cols);
+        fprintf(d->f, "<table:table-column table:number-columns-repeated=\"%d\"/>\n",
+                cols);
 }
 
 static void
@@ -396,13 +397,13 @@ s_group_heading(s_doc_t *d, const report_group_t *g, bool first)
                           sizeof buf);
         break;
     case REPORT_BY_CYCLE:
-        snprintf(buf, sizeof buf, "%s%s%s", stats_i18n(lang, "cycle"), report_i18n_colon(lang),
-                 none ? stats_i18n(lang, "group_none") : g->key);
+        snprintf(buf, sizeof buf, "%s%s%s", stats_i18n(lang, "cycle"),
+                 report_i18n_colon(lang), none ? stats_i18n(lang, "group_none") : g->key);
         break;
     case REPORT_BY_THEME:
         if (none)
-            snprintf(buf, sizeof buf, "%s%s%s", stats_i18n(lang, "theme"), report_i18n_colon(lang),
-                     stats_i18n(lang, "group_none"));
+            snprintf(buf, sizeof buf, "%s%s%s", stats_i18n(lang, "theme"),
+                     report_i18n_colon(lang), stats_i18n(lang, "group_none"));
         else
             nmirf_vocab_label(NMIRF_VOCAB_THEME, g->key, strlen(g->key), lang, buf,
                               sizeof buf);

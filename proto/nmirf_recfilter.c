@@ -26,8 +26,7 @@ s_read_str(const msgpack_object *body, const char *key, char *dst, size_t size,
         return -1;
     }
     if (v->via.str.size == 0 || v->via.str.size >= size) {
-        snprintf(why, whylen, "%s: %s", key,
-                 v->via.str.size ? "too long" : "empty");
+        snprintf(why, whylen, "%s: %s", key, v->via.str.size ? "too long" : "empty");
         return -1;
     }
     if (set && nmirf_valueset_find(set, v->via.str.ptr, v->via.str.size) < 0) {

@@ -17,12 +17,12 @@
 #include "nmirf_schema.h"
 
 typedef struct {
-    char mechanism[NMIRF_ENUM_MAX + 1];  /* exact: UPR, CAT, ..., SP; "" any */
-    char cycle[NMIRF_SHORT_MAX + 1];     /* exact `cycle`; "" any */
-    char theme[NMIRF_SHORT_MAX + 1];     /* one of `themes`, ASCII case ignored; "" any */
+    char mechanism[NMIRF_ENUM_MAX + 1]; /* exact: UPR, CAT, ..., SP; "" any */
+    char cycle[NMIRF_SHORT_MAX + 1];    /* exact `cycle`; "" any */
+    char theme[NMIRF_SHORT_MAX + 1];    /* one of `themes`, ASCII case ignored; "" any */
     char entity[NMIRF_ENTITY_ID_MAX + 1]; /* the lead or a contributor; "" any */
-    char position[NMIRF_ENUM_MAX + 1];   /* exact `response`; "" any */
-    bool withdrawn;                      /* also withdrawn recommendations */
+    char position[NMIRF_ENUM_MAX + 1];    /* exact `response`; "" any */
+    bool withdrawn;                       /* also withdrawn recommendations */
 } nmirf_recfilter_t;
 
 /* The filter that selects every recommendation not withdrawn. */

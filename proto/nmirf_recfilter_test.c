@@ -78,13 +78,16 @@ int
 main(void)
 {
     msgpack_zone_init(&s_zone, 4096);
-    msgpack_object upr = s_mp("{'id':'A/HRC/52/7:125.48','mechanism':'UPR','cycle':'4',"
-                              "'response':'supported','themes':['Judiciary','Death penalty']}");
+    msgpack_object upr =
+        s_mp("{'id':'A/HRC/52/7:125.48','mechanism':'UPR','cycle':'4',"
+             "'response':'supported','themes':['Judiciary','Death penalty']}");
     msgpack_object cat = s_mp("{'id':'CAT/C/MAR/CO/5:21','mechanism':'CAT',"
                               "'response':'not_applicable'}");
-    msgpack_object gone = s_mp("{'id':'X:1','mechanism':'UPR','cycle':'4',"
-                               "'response':'noted','withdrawn':{'reason':'duplicate','at':1}}");
-    msgpack_object mj = s_mp("{'rec':'A/HRC/52/7:125.48','lead':'MJ','contributors':['MS']}");
+    msgpack_object gone =
+        s_mp("{'id':'X:1','mechanism':'UPR','cycle':'4',"
+             "'response':'noted','withdrawn':{'reason':'duplicate','at':1}}");
+    msgpack_object mj =
+        s_mp("{'rec':'A/HRC/52/7:125.48','lead':'MJ','contributors':['MS']}");
     msgpack_object nil = s_mp("null");
 
     unit_case = "all";
@@ -100,16 +103,19 @@ main(void)
     unit_case = "fields";
     nmirf_recfilter_t f = s_filter("{'mechanism':'UPR'}");
     CHECK(!nmirf_recfilter_is_all(&f));
-    CHECK(nmirf_recfilter_match(&f, &upr, NULL) && !nmirf_recfilter_match(&f, &cat, NULL));
+    CHECK(nmirf_recfilter_match(&f, &upr, NULL) &&
+          !nmirf_recfilter_match(&f, &cat, NULL));
     f = s_filter("{'cycle':'4'}");
-    CHECK(nmirf_recfilter_match(&f, &upr, NULL) && !nmirf_recfilter_match(&f, &cat, NULL));
+    CHECK(nmirf_recfilter_match(&f, &upr, NULL) &&
+          !nmirf_recfilter_match(&f, &cat, NULL));
     f = s_filter("{'theme':'death PENALTY'}");
     CHECK(nmirf_recfilter_match(&f, &upr, NULL), "theme ignores ASCII case");
     CHECK(!nmirf_recfilter_match(&f, &cat, NULL), "no themes, no match");
     f = s_filter("{'theme':'Death'}");
     CHECK(!nmirf_recfilter_match(&f, &upr, NULL), "a theme is matched whole");
     f = s_filter("{'position':'not_applicable'}");
-    CHECK(!nmirf_recfilter_match(&f, &upr, NULL) && nmirf_recfilter_match(&f, &cat, NULL));
+    CHECK(!nmirf_recfilter_match(&f, &upr, NULL) &&
+          nmirf_recfilter_match(&f, &cat, NULL));
     f = s_filter("{'entity':'MJ'}");
     CHECK(nmirf_recfilter_match(&f, &upr, &mj), "lead");
     CHECK(!nmirf_recfilter_match(&f, &cat, NULL), "unassigned");
@@ -122,7 +128,8 @@ main(void)
     f = s_filter("{'withdrawn':true,'cycle':'4'}");
     nmirf_recfilter_t w = s_filter("{'withdrawn':true}");
     CHECK(nmirf_recfilter_is_all(&w));
-    CHECK(nmirf_recfilter_match(&f, &gone, NULL) && nmirf_recfilter_match(&f, &upr, NULL));
+    CHECK(nmirf_recfilter_match(&f, &gone, NULL) &&
+          nmirf_recfilter_match(&f, &upr, NULL));
 
     unit_case = "refused";
     CHECK(s_refused("{'mechanism':'upr'}", "mechanism"));

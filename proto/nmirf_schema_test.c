@@ -263,13 +263,14 @@ main(int argc, char **argv)
     s_fields(&nmirf_fields_entity_update, true);
     s_fields(&nmirf_fields_indicator, false);
     unit_case = "recommendation";
-    CHECK(strstr(s_spec,
-                 "**recommendation**: `{id, mechanism, symbol?, paragraph?, cycle?, "
-                 "date?, states?: [str], text: {fr?, ar?, en?}, response, "
-                 "response_text?, themes?: [str], persons?: [str], sdgs?: [str], "
-                 "mandate?, session?, source_updated?: date, updated: uint ms, withdrawn?: "
-                 "{reason: str, at: uint ms, into?: str}}`") != NULL,
-          "the record's keys in PROTOCOL.md differ");
+    CHECK(
+        strstr(s_spec,
+               "**recommendation**: `{id, mechanism, symbol?, paragraph?, cycle?, "
+               "date?, states?: [str], text: {fr?, ar?, en?}, response, "
+               "response_text?, themes?: [str], persons?: [str], sdgs?: [str], "
+               "mandate?, session?, source_updated?: date, updated: uint ms, withdrawn?: "
+               "{reason: str, at: uint ms, into?: str}}`") != NULL,
+        "the record's keys in PROTOCOL.md differ");
     CHECK(nmirf_fields_max(&nmirf_fields_report_submit, "evidence") == NMIRF_EVIDENCE_MAX,
           "evidence");
     unit_case = "by";

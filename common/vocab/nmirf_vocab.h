@@ -38,7 +38,8 @@
 
 typedef enum {
     NMIRF_VOCAB_STATUS,       /* implementation status */
-    NMIRF_VOCAB_POSITION,     /* the State's response: supported, noted, pending, not_applicable */
+    NMIRF_VOCAB_POSITION,     /* the State's response: supported, noted, pending,
+                                 not_applicable */
     NMIRF_VOCAB_MECHANISM,    /* UPR, CAT, ..., SP: the body's full name */
     NMIRF_VOCAB_REPORT_STATE, /* submitted, validated, returned */
     NMIRF_VOCAB_ROLE,         /* coordinator, ministry, observer */
