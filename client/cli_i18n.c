@@ -1,9 +1,12 @@
 /*  cli_i18n - the locale, the catalogs and the language of the texts
     shown (cli_i18n.h).
 */
+#include <limits.h>
 #include <locale.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli_i18n.h"
 #include "nmirf_mp.h"
@@ -32,6 +35,36 @@ s_lang_of(const char *locale)
     return NULL;
 }
 
+/* The catalogs beside this program: PREFIX/share/locale for
+   PREFIX/bin/nmirf, wherever PREFIX is (/usr for the package, /usr/local
+   for `cmake --install`), when they are there; else the prefix the build
+   was configured with. The package is built with one prefix and
+   installed under another (CPACK_PACKAGING_INSTALL_PREFIX), so the
+   configured one alone would miss its own catalogs. */
+static const char *
+s_localedir(char *buf, size_t len)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash && slash > exe) {
+            *slash = '\0'; /* PREFIX/bin */
+            slash = strrchr(exe, '/');
+            if (slash) {
+                *slash = '\0'; /* PREFIX */
+                char probe[PATH_MAX + 64];
+                snprintf(probe, sizeof probe, "%s/share/locale/fr/LC_MESSAGES/nmirf.mo", exe);
+                if (access(probe, R_OK) == 0 &&
+                    (size_t)snprintf(buf, len, "%s/share/locale", exe) < len)
+                    return buf;
+            }
+        }
+    }
+    return NMIRF_LOCALEDIR;
+}
+
 void
 cli_i18n_init(void)
 {
@@ -41,7 +74,8 @@ cli_i18n_init(void)
        tables and JSON are parsed by scripts. */
     setlocale(LC_NUMERIC, "C");
     const char *dir = getenv("NMIRF_LOCALEDIR");
-    bindtextdomain("nmirf", dir && *dir ? dir : NMIRF_LOCALEDIR);
+    char here[PATH_MAX];
+    bindtextdomain("nmirf", dir && *dir ? dir : s_localedir(here, sizeof here));
     bind_textdomain_codeset("nmirf", "UTF-8");
     textdomain("nmirf");
     const char *lang = s_lang_of(setlocale(LC_MESSAGES, NULL));

@@ -128,6 +128,20 @@ for b in "${bins[@]}"; do
 done
 ok "${bins[*]} run --help"
 
+# The command line finds the package's own catalogs beside it (usr/bin ->
+# usr/share/locale), wherever the package is unpacked, although the build
+# was configured for another prefix; where the system has the French
+# locale (tests/setup.sh makes it), it speaks French.
+if locale -a 2>/dev/null | grep -qi '^fr_FR\.utf-\?8$'; then
+    LC_ALL=fr_FR.UTF-8 NMIRF_LOCALEDIR= "$root/usr/bin/nmirf" rec --help >"$tmp/help-fr" 2>&1 ||
+        fail "nmirf rec --help in French exits $?"
+    grep -q '^utilisation : ' "$tmp/help-fr" ||
+        fail "the packaged nmirf does not find its French catalog: $(head -3 "$tmp/help-fr")"
+    ok "the packaged nmirf speaks French from usr/share/locale"
+else
+    echo "skipped: no fr_FR.UTF-8 locale here (tests/setup.sh makes it)"
+fi
+
 # 5. The man pages render, without warnings.
 for page in "$root"/usr/share/man/man*/*.gz; do
     out=$(MANWIDTH=80 man -l "$page" 2>"$tmp/man.err") || fail "man -l $page failed: $(cat "$tmp/man.err")"
