@@ -55,7 +55,8 @@ s_localedir(char *buf, size_t len)
             if (slash) {
                 *slash = '\0'; /* PREFIX */
                 char probe[PATH_MAX + 64];
-                snprintf(probe, sizeof probe, "%s/share/locale/fr/LC_MESSAGES/nmirf.mo", exe);
+                snprintf(probe, sizeof probe, "%s/share/locale/fr/LC_MESSAGES/nmirf.mo",
+                         exe);
                 if (access(probe, R_OK) == 0 &&
                     (size_t)snprintf(buf, len, "%s/share/locale", exe) < len)
                     return buf;
