@@ -304,8 +304,8 @@ test_both_sockets(void)
         zsock_destroy(&alone);
         wait_open_at_most(open_requests, 30000);
         for (unsigned waited = 0; conn("events") > open_events; waited += 50) {
-            H_ASSERTF(waited < 30000, "round %d: still %llu event connections open", round,
-                      (unsigned long long)conn("events"));
+            H_ASSERTF(waited < 30000, "round %d: still %llu event connections open",
+                      round, (unsigned long long)conn("events"));
             h_sleep_ms(50);
         }
     }
