@@ -2,6 +2,7 @@
 #include "ops.h"
 #include "nmirf_log.h"
 #include "nmirf_mp.h"
+#include "records.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -122,6 +123,36 @@ op_load(op_ctx_t *ctx, store_db_t db, strv_t id, const char *what, msgpack_objec
     if (rc)
         return op_store_error(ctx, rc, what);
     return 0;
+}
+
+#define MERGE_CHAIN_MAX 64 /* hops followed to a live recommendation */
+
+int
+op_refuse_withdrawn(op_ctx_t *ctx, strv_t id, const msgpack_object *rec, const char *what)
+{
+    if (!record_withdrawn(rec))
+        return 0;
+    strv_t into = record_field(nmirf_mp_get(rec, "withdrawn"), "into");
+    if (!into.p)
+        return op_refuse(ctx, NMIRF_E_CONFLICT, "recommendation '%.*s' was withdrawn",
+                         (int)id.n, id.p);
+    /* A merged recommendation's target may have been merged since: the
+       chain cannot loop (nothing withdrawn is merged into or from), and
+       is followed a bounded number of hops all the same. */
+    for (int hop = 0; hop < MERGE_CHAIN_MAX; hop++) {
+        msgpack_object next;
+        if (store_get(ctx->store, ctx->txn, DB_RECS, into.p, into.n, ctx->zone, &next) ||
+            !record_withdrawn(&next))
+            break;
+        strv_t further = record_field(nmirf_mp_get(&next, "withdrawn"), "into");
+        if (!further.p)
+            break;
+        into = further;
+    }
+    return op_refuse(ctx, NMIRF_E_CONFLICT,
+                     "recommendation '%.*s' was withdrawn (merged into '%.*s')%s%s",
+                     (int)id.n, id.p, (int)into.n, into.p, what ? ": " : "",
+                     what ? what : "");
 }
 
 int

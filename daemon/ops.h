@@ -76,6 +76,15 @@ int op_need_coordinator(op_ctx_t *ctx);
 int op_load(op_ctx_t *ctx, store_db_t db, strv_t id, const char *what,
             msgpack_object *obj);
 
+/* If recommendation rec (its record, id) is withdrawn, refuses with
+   conflict: "recommendation 'ID' was withdrawn" and, when it was merged,
+   where it lives now (`into` followed through a chain of merges to the
+   recommendation that is not withdrawn; PROTOCOL.md section 6), then
+   what, if not NULL, says what to do instead ("report on that one").
+   Returns 0 when rec is live, -1 when refused. */
+int op_refuse_withdrawn(op_ctx_t *ctx, strv_t id, const msgpack_object *rec,
+                        const char *what);
+
 /* Opens *cur on the whole of db in ctx's transaction and counts its
    entries into *count (walk at most that many: the count is the reply's
    array or map header). Returns 0 (the caller closes *cur), or -1 with a

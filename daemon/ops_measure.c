@@ -198,17 +198,9 @@ s_recs_live(op_ctx_t *ctx, const msgpack_object *recs, const msgpack_object *lin
         if (op_load(ctx, DB_RECS, (strv_t){r->via.str.ptr, r->via.str.size},
                     "recommendation", &rec))
             return -1;
-        if (!record_withdrawn(&rec))
-            continue;
-        strv_t into = record_field(nmirf_mp_get(&rec, "withdrawn"), "into");
-        if (into.p)
-            return op_refuse(ctx, NMIRF_E_CONFLICT,
-                             "recommendation '%.*s' was withdrawn (merged into '%.*s'): "
-                             "link '%.*s'",
-                             (int)r->via.str.size, r->via.str.ptr, (int)into.n, into.p,
-                             (int)into.n, into.p);
-        return op_refuse(ctx, NMIRF_E_CONFLICT, "recommendation '%.*s' was withdrawn",
-                         (int)r->via.str.size, r->via.str.ptr);
+        if (op_refuse_withdrawn(ctx, (strv_t){r->via.str.ptr, r->via.str.size}, &rec,
+                                "link the one it was merged into"))
+            return -1;
     }
     return 0;
 }

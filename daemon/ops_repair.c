@@ -66,16 +66,7 @@ s_load_live(op_ctx_t *ctx, strv_t id, msgpack_object *rec)
 {
     if (op_load(ctx, DB_RECS, id, "recommendation", rec))
         return -1;
-    if (record_withdrawn(rec)) {
-        strv_t into = record_field(nmirf_mp_get(rec, "withdrawn"), "into");
-        if (into.p)
-            return op_refuse(ctx, NMIRF_E_CONFLICT,
-                             "recommendation '%.*s' was withdrawn (merged into '%.*s')",
-                             (int)id.n, id.p, (int)into.n, into.p);
-        return op_refuse(ctx, NMIRF_E_CONFLICT, "recommendation '%.*s' was withdrawn",
-                         (int)id.n, id.p);
-    }
-    return 0;
+    return op_refuse_withdrawn(ctx, id, rec, NULL);
 }
 
 /* Reads the assignment of rec into *asg: 1 if there is one, 0 if none,

@@ -102,17 +102,8 @@ op_report_submit(op_ctx_t *ctx)
         return -1;
     /* Checked before the assignment: a merge takes FROM's away, and the
        ministry should hear where its work went, not that it has none. */
-    if (record_withdrawn(&recobj)) {
-        strv_t into = record_field(nmirf_mp_get(&recobj, "withdrawn"), "into");
-        if (into.p)
-            return op_refuse(ctx, NMIRF_E_CONFLICT,
-                             "recommendation '%.*s' was merged into '%.*s': report on "
-                             "that one",
-                             (int)rec.n, rec.p, (int)into.n, into.p);
-        return op_refuse(ctx, NMIRF_E_CONFLICT,
-                         "recommendation '%.*s' was withdrawn: it takes no report",
-                         (int)rec.n, rec.p);
-    }
+    if (op_refuse_withdrawn(ctx, rec, &recobj, "report on that one"))
+        return -1;
     strv_t author = {ctx->env->author, strlen(ctx->env->author)};
     int rc =
         store_get(ctx->store, ctx->txn, DB_ASSIGNMENTS, rec.p, rec.n, ctx->zone, &asg);

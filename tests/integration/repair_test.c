@@ -433,9 +433,17 @@ main(int argc, char **argv)
     seq = h_seq(b);
     H_CALL_CHECK("conflict", coord, "rec.merge", "{'from': 'R5', 'into': 'R1'}");
     H_CALL_CHECK("conflict", coord, "rec.merge", "{'from': 'R1', 'into': 'R5'}");
+    /* A refusal names where the chain ends: R1 lives on as R5. */
+    r = H_CALL_EXPECT("conflict", mj, "report.submit",
+                      "{'rec': 'R1', 'status': 'in_progress', 'narrative': 'n'}");
+    H_ASSERTF(strstr(r->message, "merged into 'R5'"), "message: %s", r->message);
+    nmirf_reply_destroy(&r);
+    r = H_CALL_EXPECT("conflict", coord, "measure.add", "{'recs': ['R1'], 'title': 'x'}");
+    H_ASSERTF(strstr(r->message, "merged into 'R5'"), "message: %s", r->message);
+    nmirf_reply_destroy(&r);
     H_ASSERT(h_seq(b) == seq);
     h_note("a chain R1 -> R2 -> R5: R1's reports end at R5, each record names its own "
-           "merge");
+           "merge, a refusal on R1 names R5");
     h_broker_destroy(&b);
     return 0;
 }
