@@ -309,12 +309,14 @@ s_report(cli_t *cli, const cli_args_t *a, bool odt)
         free(text);
         json_decref(j);
     } else if (rows < total)
-        printf(_("wrote %s (%zu bytes, %s): %zu of %zu recommendations (--limit), %zu "
-                 "narratives, %zu indicator values\n"),
+        printf(_("wrote %s (%zu bytes, %s): recommendations %zu of %zu (--limit), "
+                 "narratives %zu, indicator values %zu\n"),
                path, len, lang, rows, total, narratives, values);
     else
-        printf(_("wrote %s (%zu bytes, %s): %zu recommendations, %zu narratives, %zu "
-                 "indicator values\n"),
+        /* "label count" rather than "count label": no plural to agree
+           with 1 (nor Arabic's six forms). */
+        printf(_("wrote %s (%zu bytes, %s): recommendations %zu, narratives %zu, "
+                 "indicator values %zu\n"),
                path, len, lang, rows, narratives, values);
     return CLI_EXIT_OK;
 }

@@ -96,9 +96,10 @@ static const s_label_t s_labels[] = {
      "Annex: the recommendations one by one"},
     /* %zu rows shown, %zu narratives, %zu indicator values */
     {"annex_counts_fmt",
-     "%zu recommandations, %zu rapports d'avancement validés, %zu valeurs d'indicateurs.",
-     "%zu توصية، %zu تقرير تقدم مصادق عليه، %zu قيمة مؤشر.",
-     "%zu recommendations, %zu validated progress reports, %zu indicator values."},
+     "Recommandations : %zu · rapports d'avancement validés : %zu · valeurs "
+     "d'indicateurs : %zu.",
+     "التوصيات: %zu · تقارير التقدم المصادق عليها: %zu · قيم المؤشرات: %zu.",
+     "Recommendations: %zu · validated progress reports: %zu · indicator values: %zu."},
     /* %zu rows left out, %zu rows in all */
     {"left_out_fmt", "%zu recommandations non reproduites ici sur %zu (option --limit).",
      "لم تُدرج هنا %zu توصية من أصل %zu (الخيار "
