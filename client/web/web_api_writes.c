@@ -173,18 +173,27 @@ web_api_reports_post(web_api_t *api, const web_request_t *req, const char *rest,
     s_write(api, resp, form, in, id);
 }
 
-void
-web_api_assign(web_api_t *api, const web_request_t *req, const char *rest,
-               web_response_t *resp)
+/* A coordinator's write whose body is the form as it is: the role, the
+   body, then the signed submission. */
+static void
+s_coordinator_write(web_api_t *api, const web_request_t *req, web_response_t *resp,
+                    const web_form_t *form)
 {
-    (void)rest;
     if (!web_api_coordinator(api, req, resp))
         return;
     uint8_t id[NMIRF_ID_LEN];
     json_t *in = s_body(req, resp, id);
     if (!in)
         return;
-    s_write(api, resp, &web_form_rec_assign, in, id);
+    s_write(api, resp, form, in, id);
+}
+
+void
+web_api_assign(web_api_t *api, const web_request_t *req, const char *rest,
+               web_response_t *resp)
+{
+    (void)rest;
+    s_coordinator_write(api, req, resp, &web_form_rec_assign);
 }
 
 void
@@ -214,13 +223,7 @@ web_api_withdraw(web_api_t *api, const web_request_t *req, const char *rest,
                  web_response_t *resp)
 {
     (void)rest;
-    if (!web_api_coordinator(api, req, resp))
-        return;
-    uint8_t id[NMIRF_ID_LEN];
-    json_t *in = s_body(req, resp, id);
-    if (!in)
-        return;
-    s_write(api, resp, &web_form_rec_withdraw, in, id);
+    s_coordinator_write(api, req, resp, &web_form_rec_withdraw);
 }
 
 void
@@ -228,13 +231,7 @@ web_api_merge(web_api_t *api, const web_request_t *req, const char *rest,
               web_response_t *resp)
 {
     (void)rest;
-    if (!web_api_coordinator(api, req, resp))
-        return;
-    uint8_t id[NMIRF_ID_LEN];
-    json_t *in = s_body(req, resp, id);
-    if (!in)
-        return;
-    s_write(api, resp, &web_form_rec_merge, in, id);
+    s_coordinator_write(api, req, resp, &web_form_rec_merge);
 }
 
 /* PUT /entities/ID {names?, contact?}: the entity's id is the path's (the
