@@ -537,7 +537,8 @@ s_throughput(h_broker_t *b, h_entity_t **ms, const opts_t *o, json_t *out)
     pthread_t kt[MAX_SUBSCRIBERS];
     memset(ks, 0, sizeof ks);
     s_subs_start(b, ks, kt, o->subscribers, &stop);
-    stats_probe_t probe = {.broker = b, .every_ms = o->stats_every, .stop = &stop};
+    volatile int probe_stop = 0;
+    stats_probe_t probe = {.broker = b, .every_ms = o->stats_every, .stop = &probe_stop};
     pthread_t probe_thread;
     if (o->stats_every) {
         probe.took_us = calloc(STATS_MAX, sizeof *probe.took_us);
@@ -564,9 +565,8 @@ s_throughput(h_broker_t *b, h_entity_t **ms, const opts_t *o, json_t *out)
     }
     double took = (double)(nmirf_mono_us() - t0) / 1e6;
     if (o->stats_every) {
-        stop = 1; /* the subscribers are stopped below anyway */
+        probe_stop = 1;
         pthread_join(probe_thread, NULL);
-        stop = 0;
         zsock_destroy(&probe.dealer);
     }
     uint64_t wchar1 = s_proc_wchar(b->pid);
