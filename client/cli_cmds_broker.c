@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "cli_output.h"
+#include "nmirf_hist.h"
 #include "nmirf_mp.h"
 
 /* Runs op without a body and prints its reply through view (or as JSON
@@ -40,6 +41,40 @@ s_kv_mean_commit(const msgpack_object *body)
     snprintf(line, sizeof line, _("%.2f ms (page writes and syncs)"),
              (double)cli_mp_uint(body, "commit_us", 0) / (double)commits / 1000.0);
     cli_kv("mean commit", line);
+}
+
+/* The q-quantile of status's latency histogram stage (nmirf_hist.h
+   buckets), ms; 0 if absent. */
+static double
+s_latency_ms(const msgpack_object *latency, const char *stage, double q)
+{
+    const msgpack_object *a = latency ? nmirf_mp_get(latency, stage) : NULL;
+    if (!a || a->type != MSGPACK_OBJECT_ARRAY)
+        return 0;
+    uint64_t counts[NMIRF_HIST_BUCKETS] = {0};
+    uint32_t n =
+        a->via.array.size < NMIRF_HIST_BUCKETS ? a->via.array.size : NMIRF_HIST_BUCKETS;
+    for (uint32_t i = 0; i < n; i++)
+        if (a->via.array.ptr[i].type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+            counts[i] = a->via.array.ptr[i].via.u64;
+    return nmirf_hist_quantile(counts, n, q) / 1000.0;
+}
+
+/* "write latency": where writes spent their time since start, p50/p99 of
+   each stage, when the broker says (older brokers do not). */
+static void
+s_kv_latency(const msgpack_object *body)
+{
+    const msgpack_object *lat = nmirf_mp_get(body, "latency");
+    if (!lat || lat->type != MSGPACK_OBJECT_MAP)
+        return;
+    char line[256];
+    snprintf(line, sizeof line,
+             _("p50/p99: queue %.2f/%.2f ms, commit %.2f/%.2f ms, reply %.2f/%.2f ms"),
+             s_latency_ms(lat, "queue", 0.5), s_latency_ms(lat, "queue", 0.99),
+             s_latency_ms(lat, "commit", 0.5), s_latency_ms(lat, "commit", 0.99),
+             s_latency_ms(lat, "reply", 0.5), s_latency_ms(lat, "reply", 0.99));
+    cli_kv("write latency", line);
 }
 
 /* ping: the endpoint asked, the version, the sequence, the counters. */
@@ -127,6 +162,7 @@ s_view_status(const msgpack_object *body)
              (unsigned long long)cli_mp_uint(body, "commits", 0));
     cli_kv("counters", line);
     s_kv_mean_commit(body);
+    s_kv_latency(body);
     const msgpack_object *conn = nmirf_mp_get(body, "connections");
     snprintf(line, sizeof line, _("%llu on requests, %llu on events"),
              (unsigned long long)cli_mp_uint(conn, "requests", 0),

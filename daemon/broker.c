@@ -75,6 +75,7 @@ s_send_reply(broker_t *self, request_t **req_p)
                           NULL) == 0 &&
         zmq_msg_send(&msg, router, 0) < 0)
         zmq_msg_close(&msg);
+    request_sent(req, &self->stats); /* the latency split (stats.h) */
     request_destroy(req_p);
 }
 

@@ -1,6 +1,7 @@
 /*  ops_status - status: the broker's health for the coordinator (uptime,
-    counters, the store's size and map use, open connections, agents'
-    outboxes as last reported). PROTOCOL.md section 6 gives the reply. */
+    counters, the latency split of writes, the store's size and map use,
+    open connections, agents' outboxes as last reported). PROTOCOL.md
+    section 6 gives the reply. */
 #include "body.h"
 #include "health.h"
 #include "nmirf_mp.h"
@@ -43,6 +44,36 @@ s_pack_store(op_ctx_t *ctx)
     return 0;
 }
 
+/* Packs one latency histogram as its counts up to the last non-zero one
+   (nmirf_hist.h buckets). */
+static void
+s_pack_hist(op_ctx_t *ctx, const char *name, const stats_hist_t *h)
+{
+    uint64_t counts[NMIRF_HIST_BUCKETS];
+    size_t n = 0;
+    for (size_t i = 0; i < NMIRF_HIST_BUCKETS; i++) {
+        counts[i] = atomic_load_explicit(&h->counts[i], memory_order_relaxed);
+        if (counts[i])
+            n = i + 1;
+    }
+    nmirf_mp_pack_str(&ctx->pk, name);
+    msgpack_pack_array(&ctx->pk, (uint32_t)n);
+    for (size_t i = 0; i < n; i++)
+        msgpack_pack_uint64(&ctx->pk, counts[i]);
+}
+
+/* Packs "latency": where acknowledged writes spent their time since start
+   (stats.h), three histograms of microseconds. */
+static void
+s_pack_latency(op_ctx_t *ctx, const broker_stats_t *st)
+{
+    nmirf_mp_pack_str(&ctx->pk, "latency");
+    msgpack_pack_map(&ctx->pk, 3);
+    s_pack_hist(ctx, "queue", &st->lat_queue);
+    s_pack_hist(ctx, "commit", &st->lat_commit);
+    s_pack_hist(ctx, "reply", &st->lat_reply);
+}
+
 int
 op_status(op_ctx_t *ctx)
 {
@@ -51,7 +82,7 @@ op_status(op_ctx_t *ctx)
         return -1;
     static const broker_stats_t none;
     const broker_stats_t *st = ctx->stats ? ctx->stats : &none;
-    msgpack_pack_map(&ctx->pk, 13);
+    msgpack_pack_map(&ctx->pk, 14);
     nmirf_mp_pack_kv_str(&ctx->pk, "version", NMIRF_VERSION);
     nmirf_mp_pack_kv_uint(&ctx->pk, "now", ctx->now);
     nmirf_mp_pack_kv_uint(&ctx->pk, "started", st->started);
@@ -64,6 +95,7 @@ op_status(op_ctx_t *ctx)
     nmirf_mp_pack_kv_uint(&ctx->pk, "pid", (uint64_t)getpid());
     if (s_pack_store(ctx))
         return -1;
+    s_pack_latency(ctx, st);
     health_pack(st->health, &ctx->pk); /* connections, agents */
     return 0;
 }

@@ -1,6 +1,7 @@
 /*  request - one request on its way through the broker. */
 #include "request.h"
 #include "nmirf_log.h"
+#include "nmirf_util.h"
 #include "zap.h"
 
 #include <stdlib.h>
@@ -29,6 +30,7 @@ request_recv(void *router)
         zmq_msg_close(&part);
         return NULL;
     }
+    uint64_t now = nmirf_mono_us();
     request_t *req = calloc(1, sizeof *req);
     if (!req) {
         bool more = zmq_msg_more(&part);
@@ -37,6 +39,7 @@ request_recv(void *router)
         log_warnx("out of memory: a request was dropped");
         return NULL;
     }
+    req->recv_us = now;
     zmq_msg_init(&req->identity);
     zmq_msg_move(&req->identity, &part);
     zmq_msg_close(&part);
@@ -74,6 +77,31 @@ request_recv(void *router)
     req->peer_key = req->kept ? zmq_msg_gets(&req->parts[0], ZAP_KEY_PROPERTY) : NULL;
     msgpack_sbuffer_init(&req->reply);
     return req;
+}
+
+/* Adds one to the bucket of us. The broker's thread is the only one to
+   add: a load and a store, no read-modify-write. */
+static void
+s_hist_add(stats_hist_t *h, uint64_t us)
+{
+    atomic_uint_least64_t *c = &h->counts[nmirf_hist_bucket(us)];
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+
+void
+request_sent(const request_t *req, broker_stats_t *stats)
+{
+    if (!req->synced_us)
+        return;
+    uint64_t now = nmirf_mono_us();
+    /* Monotonic stamps from three threads: never backwards, but clamp
+       anyway rather than count a wrapped difference. */
+    uint64_t taken = req->writer_us > req->recv_us ? req->writer_us : req->recv_us;
+    uint64_t synced = req->synced_us > taken ? req->synced_us : taken;
+    s_hist_add(&stats->lat_queue, taken - req->recv_us);
+    s_hist_add(&stats->lat_commit, synced - taken);
+    s_hist_add(&stats->lat_reply, now > synced ? now - synced : 0);
 }
 
 void

@@ -15,7 +15,12 @@
        or writer_run on its own thread), which fills reply and returns it
        in a writer_batch_t (the batch owns it).
     4. The broker sends the reply (the reply's buffer goes to ZeroMQ as it
-       is) and destroys the request (request_destroy).
+       is), counts its times (request_sent) and destroys the request
+       (request_destroy).
+    Four stamps (monotonic microseconds) follow a write through these
+    stages, for the latency split `status` gives (stats.h): received
+    (request_recv), taken by the writer and synced (writer.c), sent
+    (request_sent).
     Whoever holds it may destroy it: a request dropped on the way (out of
     memory, a stopping writer) is never answered, and its client resends.
 */
@@ -26,6 +31,7 @@
 #include <stdbool.h>
 
 #include "dispatch.h"
+#include "stats.h"
 
 typedef struct _request_t {
     zmq_msg_t identity;         /* ROUTER routing id */
@@ -41,6 +47,9 @@ typedef struct _request_t {
     int check_rc;               /* dispatch_check's return (-1: no memory) */
     bool done;                  /* checked (broker thread's view) */
     msgpack_sbuffer reply;      /* the reply frame, once applied (the writer's) */
+    uint64_t recv_us;           /* stamps, monotonic us: received (request_recv) */
+    uint64_t writer_us;         /* taken into a batch by the writer */
+    uint64_t synced_us;         /* its commit synced (0: not a write, or refused) */
     struct _request_t *next;    /* next in arrival order (the verifier's queue) */
 } request_t;
 
@@ -49,6 +58,11 @@ typedef struct _request_t {
    Never blocks. Returns the request (caller owns it), or NULL if nothing
    waits (or no memory: then the message is dropped, and logged). */
 request_t *request_recv(void *router);
+
+/* Counts a request whose reply was just handed to ZeroMQ in stats's
+   latency histograms, if it is a write that committed (synced_us set).
+   The broker's thread only. */
+void request_sent(const request_t *req, broker_stats_t *stats);
 
 /* Frees the request, its frames, its check's result and its reply (if not
    released to ZeroMQ), and sets *self_p to NULL. Safe on NULL. */

@@ -1,12 +1,23 @@
 /*  stats - the broker's running counters, read by `ping` and `status` (and so
     by the benchmark, which derives the mean number of writes per commit),
     and the few settings that the writer thread and the operations read
-    while SIGHUP may change them on the broker's thread (atomics). */
+    while SIGHUP may change them on the broker's thread (atomics), and the
+    latency split of acknowledged writes (`status`, "latency"). */
 #ifndef STATS_H
 #define STATS_H
 
 #include <stdatomic.h>
 #include <stdint.h>
+
+#include "nmirf_hist.h"
+
+/* A histogram of durations (nmirf_hist.h buckets). Only the broker's
+   thread adds to it (request_sent); `status`, on whichever thread runs
+   it, reads it: relaxed atomics, no lock, a count at most a request
+   behind. */
+typedef struct {
+    atomic_uint_least64_t counts[NMIRF_HIST_BUCKETS];
+} stats_hist_t;
 
 typedef struct {
     uint64_t started;           /* start time, ms */
@@ -19,6 +30,13 @@ typedef struct {
     uint64_t last_batch;        /* writes committed by the latest commit */
     struct _health_t *health;   /* connections and agents' outboxes (health.h), for
                                    status; NULL outside the broker */
+    /* Where an acknowledged write's time goes (request.h's stamps), since
+       start: queue (receipt to the writer taking it, verification
+       included), commit (the writer taking it to its commit synced: the
+       rest of its batch and the sync) and reply (synced to the reply
+       handed to ZeroMQ). A sum of the three per write is its ack time in
+       the broker. */
+    stats_hist_t lat_queue, lat_commit, lat_reply;
     atomic_uint slow_commit_ms; /* log a commit slower than this (0: never) */
     atomic_uint due_soon_days;  /* the deadline horizon, for stats (0: default) */
 } broker_stats_t;

@@ -132,10 +132,16 @@ s_batch(writer_t *self, request_t *first, s_next_fn *next, void *source)
        memory a burst of large reads can pin. */
     size_t bytes = 0;
     request_t *req = first;
+    unsigned writes = 0;
     while (req) {
-        if (req->check_rc == 0)
+        req->writer_us = nmirf_mono_us(); /* the latency split: queue ends */
+        if (req->check_rc == 0) {
             dispatch_apply(&batch, &req->checked, &req->reply);
-        else
+            /* A write is marked (1), and stamped once its commit synced;
+               a read or a refusal stays 0 and is not in the split. */
+            req->synced_us = batch.writes > writes;
+            writes = batch.writes;
+        } else
             nmirf_reply_encode(&req->reply, NULL, NMIRF_E_INTERNAL, "out of memory",
                                store_seq(self->store, batch.txn), NULL, 0);
         bytes += req->reply.size;
@@ -167,7 +173,11 @@ s_batch(writer_t *self, request_t *first, s_next_fn *next, void *source)
             mdb_txn_abort(rtxn);
         }
         s_fail_all(wb, rc, seq);
-    } else {
+    }
+    for (size_t i = 0; i < wb->count; i++) /* refused all: not in the split */
+        if (reqs[i]->synced_us)
+            reqs[i]->synced_us = rc ? 0 : t0 + took;
+    if (!rc) {
         self->stats->commits++;
         self->stats->commit_us += took;
         self->stats->writes += batch.writes;

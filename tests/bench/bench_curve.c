@@ -11,6 +11,7 @@
        600-byte messages from a bare PUB to 10 SUBs, each without and with
        CURVE (no ZAP handler here: the crypto alone).
 */
+#include "bench_pair.h"
 #include "harness.h"
 
 #include <stdio.h>
@@ -23,72 +24,6 @@
 #define EVENTS 2000
 #define SUBSCRIBERS 10
 #define ECHO_BYTES 200
-
-/* Echo actor: a ROUTER that sends every message back. args[0] is "1" for
-   CURVE (args[1] the server secret key), it binds and reports its port. */
-static void
-s_echo(zsock_t *pipe, void *arg)
-{
-    const char *const *args = arg;
-    zsock_t *router = zsock_new(ZMQ_ROUTER);
-    if (args[0][0] == '1') {
-        zsock_set_curve_server(router, 1);
-        zsock_set_curve_secretkey(router, args[1]);
-    }
-    int port = zsock_bind(router, "tcp://127.0.0.1:*");
-    zsock_signal(pipe, 0);
-    zsock_send(pipe, "i", port);
-    zpoller_t *poller = zpoller_new(pipe, router, NULL);
-    while (true) {
-        void *which = zpoller_wait(poller, -1);
-        if (which != router)
-            break; /* $TERM or interrupted */
-        zmsg_t *msg = zmsg_recv(router);
-        if (msg)
-            zmsg_send(&msg, router);
-    }
-    zpoller_destroy(&poller);
-    zsock_destroy(&router);
-}
-
-/* Mean round trip, µs, of ROUND_TRIPS messages over a bare pair. */
-static double
-s_bare(bool curve)
-{
-    nmirf_key_t server, client;
-    H_ASSERT(nmirf_key_generate(&server, "SRV") == 0);
-    H_ASSERT(nmirf_key_generate(&client, "CLI") == 0);
-    const char *args[2] = {curve ? "1" : "0", server.curve_sk};
-    zactor_t *echo = zactor_new(s_echo, (void *)args);
-    int port = 0;
-    zsock_recv(echo, "i", &port);
-    zsock_t *dealer = zsock_new(ZMQ_DEALER);
-    if (curve)
-        H_ASSERT(nmirf_client_curve(dealer, &client, server.curve_pk) == 0);
-    zsock_set_rcvtimeo(dealer, 5000);
-    H_ASSERT(zsock_connect(dealer, "tcp://127.0.0.1:%d", port) == 0);
-    char payload[ECHO_BYTES];
-    memset(payload, 'x', sizeof payload);
-    zframe_t *f = zframe_new(payload, sizeof payload); /* warm up: handshake */
-    zframe_send(&f, dealer, 0);
-    f = zframe_recv(dealer);
-    H_ASSERT(f);
-    zframe_destroy(&f);
-    uint64_t t0 = nmirf_mono_us();
-    for (int i = 0; i < ROUND_TRIPS; i++) {
-        f = zframe_new(payload, sizeof payload);
-        zframe_send(&f, dealer, 0);
-        f = zframe_recv(dealer);
-        H_ASSERT(f);
-        zframe_destroy(&f);
-    }
-    double us = (double)(nmirf_mono_us() - t0) / ROUND_TRIPS;
-    zsock_destroy(&dealer);
-    zactor_destroy(&echo);
-    nmirf_key_wipe(&server);
-    nmirf_key_wipe(&client);
-    return us;
-}
 
 #define EVENT_BYTES 600 /* about an assignment.set event */
 
@@ -239,7 +174,8 @@ int
 main(int argc, char **argv)
 {
     h_init(argc, argv, 600);
-    double plain = s_bare(false), curve = s_bare(true);
+    double plain = bench_pair_round_trips(false, ECHO_BYTES, ROUND_TRIPS, NULL),
+           curve = bench_pair_round_trips(true, ECHO_BYTES, ROUND_TRIPS, NULL);
     printf("bare DEALER/ROUTER echo, %d B, %d round trips:\n", ECHO_BYTES, ROUND_TRIPS);
     printf("  plaintext  %8.1f us per round trip\n", plain);
     printf("  CURVE      %8.1f us per round trip (+%.1f us, %+.0f%%)\n", curve,

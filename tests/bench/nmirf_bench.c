@@ -21,9 +21,19 @@
        events published then, checked to reach every client; the broker's
        RSS before and with them, and its peak (VmHWM), read from /proc.
 
-    First it measures the two floors every figure rests on, where the
-    broker keeps its store: one Ed25519 verification and one 4 KiB O_DSYNC
-    write (p50 and p99), and prints the ceilings they imply.
+    First it measures the floors every figure rests on, where the broker
+    keeps its store: one Ed25519 verification, one 4 KiB O_DSYNC write,
+    one synced LMDB commit of a report.submit's few puts in an environment
+    of its own, and one round trip on a bare CurveZMQ DEALER/ROUTER pair
+    (p50 and p99); their sum is the floor of one submitter with one request
+    in flight, which the 1 x 1 run is compared with ("ratio to floor").
+
+    The throughput phase also reports, from the broker itself: where the
+    writes' ack time went (`status` latency histograms before and after:
+    queue / commit / reply p99 of this run), and the bytes it wrote
+    (/proc/PID/io wchar before and after: pages per commit, and the disk
+    time per write). With --stats-every MS a thread sends `stats` every MS
+    meanwhile (over the -M recommendations imported first) and times it.
 
     Prints readable lines and one `BENCH {json}` line. Fails (exit 1, the
     broker's log printed) if a write is refused or an event is missing;
@@ -32,17 +42,22 @@
     usage: nmirf-bench NMIRFD NMIRF-AGENT [options]   (--help)
 */
 #include "agent_harness.h"
+#include "bench_pair.h"
+#include "nmirf_hist.h"
+#include "nmirf_mp.h"
 #include "nmirf_util.h"
 
 #include <czmq.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <lmdb.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,6 +69,9 @@
 #define MAX_INFLIGHT 64       /* the broker queues 64 messages per client */
 #define MACHINE_VERIFIES 2000 /* Ed25519 verifications timed */
 #define MACHINE_SYNCS 300     /* 4 KiB O_DSYNC writes timed */
+#define MACHINE_COMMITS 200   /* synced LMDB commits timed (after as many untimed) */
+#define MACHINE_TRIPS 2000    /* CurveZMQ round trips timed */
+#define REQUEST_BYTES 400     /* about a signed report.submit on the wire */
 
 typedef struct {
     int submitters;                   /* N */
@@ -63,6 +81,8 @@ typedef struct {
     int rate;                         /* paced updates/s, 0: no paced phase */
     size_t replicate;                 /* M, 0: no replication phase */
     int clients;                      /* C, 0: no clients phase */
+    int stats_every;                  /* ms between `stats` during throughput, 0: none */
+    size_t stats_recs;                /* -M: recommendations imported first */
     const char *args[H_MAX_ARGS + 1]; /* more nmirfd flags */
     int nargs;                        /* how many */
 } opts_t;
@@ -135,6 +155,56 @@ s_proc_kib(pid_t pid, const char *field)
     if (f)
         fclose(f);
     return kib;
+}
+
+/* The bytes process pid has written (/proc/PID/io wchar: write and
+   pwrite calls, page writes and syncs of its store included; not its
+   socket sends), or 0. */
+static uint64_t
+s_proc_wchar(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
+    FILE *f = fopen(path, "r");
+    uint64_t bytes = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "wchar:", 6) == 0)
+            bytes = strtoull(line + 6, NULL, 10);
+    if (f)
+        fclose(f);
+    return bytes;
+}
+
+/* The broker's latency split of writes since it started (`status`,
+   "latency": queue, commit, reply; nmirf_hist.h buckets). */
+typedef struct {
+    uint64_t counts[3][NMIRF_HIST_BUCKETS];
+} split_t;
+
+static const char *const s_stages[3] = {"queue", "commit", "reply"};
+
+/* Fills out from `status`; returns false (all zero) if the broker gives
+   no latency (an older nmirfd, measured A/B against a newer one). */
+static bool
+s_split(h_broker_t *b, split_t *out)
+{
+    memset(out, 0, sizeof *out);
+    nmirf_reply_t *r = H_CALL_EXPECT("ok", h_coord(b), "status", "{}");
+    const msgpack_object *lat = nmirf_mp_get(&r->body, "latency");
+    if (!lat) {
+        nmirf_reply_destroy(&r);
+        return false;
+    }
+    for (int k = 0; k < 3; k++) {
+        const msgpack_object *a = nmirf_mp_get(lat, s_stages[k]);
+        H_ASSERTF(a && a->type == MSGPACK_OBJECT_ARRAY &&
+                      a->via.array.size <= NMIRF_HIST_BUCKETS,
+                  "status: latency.%s is not an array of buckets", s_stages[k]);
+        for (uint32_t i = 0; i < a->via.array.size; i++)
+            out->counts[k][i] = a->via.array.ptr[i].via.u64;
+    }
+    nmirf_reply_destroy(&r);
+    return true;
 }
 
 /* An entity of our own (the harness keeps at most H_MAX_ENTITIES):
@@ -307,6 +377,45 @@ s_subscribe(void *arg)
     return NULL;
 }
 
+/* --- stats under load ------------------------------------------------------ */
+
+#define STATS_MAX 100000 /* `stats` requests timed in one phase */
+
+typedef struct {
+    h_broker_t *broker; /* where (as the coordinator) */
+    int every_ms;       /* one `stats` this often */
+    volatile int *stop; /* set by the main thread */
+    uint64_t *took_us;  /* each one's round trip */
+    size_t count;       /* how many, out */
+    zsock_t *dealer;    /* connected before the phase */
+} stats_probe_t;
+
+/* Sends `stats` every every_ms (or right after the last answer, if that
+   took longer), until stop: each a fresh signed request, timed from its
+   send to its reply. */
+static void *
+s_stats_probe(void *arg)
+{
+    stats_probe_t *p = arg;
+    h_entity_t *coord = h_coord(p->broker);
+    while (!*p->stop && p->count < STATS_MAX) {
+        uint64_t t0 = nmirf_mono_us();
+        uint8_t id[NMIRF_ID_LEN];
+        s_make_id(id, 0x7374, 0);
+        h_request_t *r = h_request_make_packed(coord, id, "stats", NULL, 0);
+        uint64_t sent, lat = 0;
+        size_t failed = 0;
+        H_ASSERTF(s_drive(p->dealer, &r, 1, 1, 0, &sent, &lat, &failed) == 1,
+                  "stats under load: refused");
+        h_request_free(&r);
+        p->took_us[p->count++] = lat;
+        uint64_t next = t0 + (uint64_t)p->every_ms * 1000;
+        while (!*p->stop && nmirf_mono_us() < next)
+            h_sleep_ms(1);
+    }
+    return NULL;
+}
+
 /* --- phase 1: throughput ---------------------------------------------------- */
 
 typedef struct {
@@ -434,12 +543,26 @@ s_throughput(h_broker_t *b, h_entity_t **ms, const opts_t *o, json_t *out)
     pthread_t kt[MAX_SUBSCRIBERS];
     memset(ks, 0, sizeof ks);
     s_subs_start(b, ks, kt, o->subscribers, &stop);
+    volatile int probe_stop = 0;
+    stats_probe_t probe = {.broker = b, .every_ms = o->stats_every, .stop = &probe_stop};
+    pthread_t probe_thread;
+    if (o->stats_every) {
+        probe.took_us = calloc(STATS_MAX, sizeof *probe.took_us);
+        probe.dealer = s_dealer(b, h_coord(b));
+        H_ASSERT(probe.took_us);
+        s_ping(probe.dealer, h_coord(b)); /* the handshake, outside the window */
+    }
     uint64_t seq0 = h_seq(b);
     counters_t c0 = s_counters(b);
+    static split_t split0, split1; /* 4 KiB each: not on the stack */
+    s_split(b, &split0);
+    uint64_t wchar0 = s_proc_wchar(b->pid);
     for (int i = 0; i < n; i++)
         pthread_create(&threads[i], NULL, s_submit, &subs[i]);
     pthread_barrier_wait(&start);
     uint64_t t0 = nmirf_mono_us();
+    if (o->stats_every)
+        pthread_create(&probe_thread, NULL, s_stats_probe, &probe);
     size_t done = 0, failed = 0;
     for (int i = 0; i < n; i++) {
         pthread_join(threads[i], NULL);
@@ -447,7 +570,14 @@ s_throughput(h_broker_t *b, h_entity_t **ms, const opts_t *o, json_t *out)
         failed += subs[i].failed;
     }
     double took = (double)(nmirf_mono_us() - t0) / 1e6;
+    if (o->stats_every) {
+        probe_stop = 1;
+        pthread_join(probe_thread, NULL);
+        zsock_destroy(&probe.dealer);
+    }
+    uint64_t wchar1 = s_proc_wchar(b->pid);
     counters_t c1 = s_counters(b);
+    bool has_split = s_split(b, &split1);
     uint64_t events = h_seq(b) - seq0;
     /* Every event reaches every subscriber: wait for the stragglers. */
     for (int tries = 0; tries < 100; tries++) {
@@ -483,6 +613,62 @@ s_throughput(h_broker_t *b, h_entity_t **ms, const opts_t *o, json_t *out)
            "%.2f ms p99 %.2f ms p99.9 %.2f ms\n",
            n, o->inflight, rate, done, took, failed, per_commit, commit_ms,
            s_pct(all, a, 0.5), s_pct(all, a, 0.99), s_pct(all, a, 0.999));
+    /* The broker's own split of this run's writes: after minus before. */
+    double split_p50[3], split_p99[3];
+    for (int k = 0; k < 3; k++) {
+        for (int i = 0; i < NMIRF_HIST_BUCKETS; i++)
+            split1.counts[k][i] -= split0.counts[k][i];
+        split_p50[k] =
+            nmirf_hist_quantile(split1.counts[k], NMIRF_HIST_BUCKETS, 0.5) / 1e3;
+        split_p99[k] =
+            nmirf_hist_quantile(split1.counts[k], NMIRF_HIST_BUCKETS, 0.99) / 1e3;
+    }
+    if (has_split)
+        printf(
+            "throughput: ack p99 %.2f ms = queue p99 %.2f / commit p99 %.2f / reply p99 "
+            "%.2f ms (p50 %.2f / %.2f / %.2f ms; the broker's stamps)\n",
+            s_pct(all, a, 0.99), split_p99[0], split_p99[1], split_p99[2], split_p50[0],
+            split_p50[1], split_p50[2]);
+    else
+        printf("throughput: no p99 split (this nmirfd's status has no latency)\n");
+    /* What the broker wrote per commit, and the disk time per write. */
+    double pages = commits ? (double)(wchar1 - wchar0) / 4096.0 / (double)commits : 0;
+    double disk_us = per_commit > 0 ? commit_ms * 1000.0 / per_commit : 0;
+    printf(
+        "throughput: %.1f pages written per commit (wchar), disk time per write %.1f us "
+        "(commit %.2f ms / %.1f writes)\n",
+        pages, disk_us, commit_ms, per_commit);
+    json_t *floor_rate = json_object_get(out, "floor_per_s");
+    if (n == 1 && o->inflight == 1 && floor_rate && json_real_value(floor_rate) > 0) {
+        double ratio = rate / json_real_value(floor_rate);
+        printf("throughput: ratio to floor %.2f (%.0f/s of %.0f/s)\n", ratio, rate,
+               json_real_value(floor_rate));
+        json_object_set_new(out, "ratio_to_floor", json_real(ratio));
+    }
+    for (int k = 0; k < 3 && has_split; k++) {
+        char key[32];
+        snprintf(key, sizeof key, "%s_p50_ms", s_stages[k]);
+        json_object_set_new(out, key, json_real(split_p50[k]));
+        snprintf(key, sizeof key, "%s_p99_ms", s_stages[k]);
+        json_object_set_new(out, key, json_real(split_p99[k]));
+    }
+    json_object_set_new(out, "pages_per_commit", json_real(pages));
+    json_object_set_new(out, "disk_us_per_write", json_real(disk_us));
+    if (o->stats_every) {
+        qsort(probe.took_us, probe.count, sizeof *probe.took_us, s_cmp);
+        double sp50 = s_pct(probe.took_us, probe.count, 0.5),
+               smax = probe.count ? probe.took_us[probe.count - 1] / 1000.0 : 0;
+        printf(
+            "throughput: with `stats` every %d ms over %zu recommendations: writers' ack "
+            "p99 %.2f ms; stats p50 %.2f ms max %.2f ms (%zu of them)\n",
+            o->stats_every, o->stats_recs, s_pct(all, a, 0.99), sp50, smax, probe.count);
+        json_object_set_new(out, "stats_every_ms", json_integer(o->stats_every));
+        json_object_set_new(out, "stats_recs", json_integer((json_int_t)o->stats_recs));
+        json_object_set_new(out, "stats_count", json_integer((json_int_t)probe.count));
+        json_object_set_new(out, "stats_p50_ms", json_real(sp50));
+        json_object_set_new(out, "stats_max_ms", json_real(smax));
+        free(probe.took_us);
+    }
     if (o->subscribers)
         printf("throughput: %d subscribers each got %zu of %llu events\n", o->subscribers,
                min_seen, (unsigned long long)events);
@@ -510,10 +696,82 @@ s_throughput(h_broker_t *b, h_entity_t **ms, const opts_t *o, json_t *out)
 
 /* --- the machine: what every figure rests on ----------------------------- */
 
-/* Measures this machine's two floors, where the broker keeps its store:
-   one Ed25519 verification (libsodium, what the broker runs per request)
-   and one 4 KiB O_DSYNC write (an LMDB commit syncs twice). Prints them
-   with the ceilings they imply, and records them in out. */
+/* p50 and p99 of took[0..n) (sorted here), ms. */
+static void
+s_p50_p99(uint64_t *took, size_t n, double *p50, double *p99)
+{
+    qsort(took, n, sizeof *took, s_cmp);
+    *p50 = s_pct(took, n, 0.50);
+    *p99 = s_pct(took, n, 0.99);
+}
+
+/* One synced LMDB commit as the broker's writer makes for one
+   report.submit: an environment of its own in dir (the broker's
+   filesystem, LMDB's default synced mode), four puts per transaction of
+   about a request's sizes (the signed request in the log, its id in an
+   index at a random place, the report's record, its event), begin to
+   commit. MACHINE_COMMITS untimed first, so the trees have some depth.
+   Fills *p50 and *p99, ms. */
+static void
+s_machine_commit(const char *dir, double *p50, double *p99)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/commit-probe", dir);
+    H_ASSERTF(mkdir(path, 0700) == 0 || errno == EEXIST, "mkdir %s: %s", path,
+              strerror(errno));
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi[4];
+    static const char *const names[4] = {"log", "requests", "records", "events"};
+    H_ASSERT(mdb_env_create(&env) == 0);
+    H_ASSERT(mdb_env_set_mapsize(env, 64u << 20) == 0);
+    H_ASSERT(mdb_env_set_maxdbs(env, 4) == 0);
+    int rc = mdb_env_open(env, path, 0, 0600); /* synced: no NOSYNC flag */
+    H_ASSERTF(rc == 0, "mdb_env_open %s: %s", path, mdb_strerror(rc));
+    H_ASSERT(mdb_txn_begin(env, NULL, 0, &txn) == 0);
+    for (int i = 0; i < 4; i++)
+        H_ASSERT(mdb_dbi_open(txn, names[i], MDB_CREATE, &dbi[i]) == 0);
+    H_ASSERT(mdb_txn_commit(txn) == 0);
+    static const size_t sizes[4] = {REQUEST_BYTES, 8, 200, 300};
+    uint8_t value[REQUEST_BYTES];
+    memset(value, 'v', sizeof value);
+    uint64_t *took = calloc(MACHINE_COMMITS, sizeof *took);
+    H_ASSERT(took);
+    for (int i = 0; i < 2 * MACHINE_COMMITS; i++) {
+        uint64_t t0 = nmirf_mono_us();
+        H_ASSERT(mdb_txn_begin(env, NULL, 0, &txn) == 0);
+        uint8_t seq[8], id[32];
+        for (int b = 0; b < 8; b++)
+            seq[b] = (uint8_t)((uint64_t)i >> (56 - 8 * b)); /* appends */
+        randombytes_buf(id, sizeof id);
+        MDB_val keys[4] = {{8, seq}, {sizeof id, id}, {7, "BENCH-0"}, {8, seq}};
+        for (int k = 0; k < 4; k++) {
+            MDB_val v = {sizes[k], value};
+            H_ASSERT(mdb_put(txn, dbi[k], &keys[k], &v, 0) == 0);
+        }
+        rc = mdb_txn_commit(txn);
+        H_ASSERTF(rc == 0, "mdb_txn_commit: %s", mdb_strerror(rc));
+        if (i >= MACHINE_COMMITS)
+            took[i - MACHINE_COMMITS] = nmirf_mono_us() - t0;
+    }
+    mdb_env_close(env);
+    char file[PATH_MAX + 64];
+    snprintf(file, sizeof file, "%s/data.mdb", path);
+    unlink(file);
+    snprintf(file, sizeof file, "%s/lock.mdb", path);
+    unlink(file);
+    rmdir(path);
+    s_p50_p99(took, MACHINE_COMMITS, p50, p99);
+    free(took);
+}
+
+/* Measures this machine's floors, where the broker keeps its store: one
+   Ed25519 verification (libsodium, what the broker runs per request), one
+   4 KiB O_DSYNC write, one synced LMDB commit of a report.submit's puts
+   (s_machine_commit) and one round trip of a request's size on a bare
+   CurveZMQ pair (bench_pair.h). Prints them with the ceilings they imply
+   and the floor of one submitter with one request in flight (commit +
+   round trip + verification, medians), and records them in out. */
 static void
 s_machine(const char *dir, json_t *out)
 {
@@ -535,7 +793,7 @@ s_machine(const char *dir, json_t *out)
     H_ASSERTF(fd >= 0, "open %s: %s", path, strerror(errno));
     char page[4096];
     memset(page, 'x', sizeof page);
-    uint64_t *took = calloc(MACHINE_SYNCS, sizeof *took);
+    uint64_t *took = calloc(MACHINE_TRIPS, sizeof *took);
     H_ASSERTF(took, "out of memory");
     for (int i = 0; i < MACHINE_SYNCS; i++) {
         t0 = nmirf_mono_us();
@@ -546,9 +804,11 @@ s_machine(const char *dir, json_t *out)
     }
     close(fd);
     unlink(path);
-    qsort(took, MACHINE_SYNCS, sizeof *took, s_cmp);
-    double sync_p50 = s_pct(took, MACHINE_SYNCS, 0.50),
-           sync_p99 = s_pct(took, MACHINE_SYNCS, 0.99);
+    double sync_p50, sync_p99, commit_p50, commit_p99, trip_p50, trip_p99;
+    s_p50_p99(took, MACHINE_SYNCS, &sync_p50, &sync_p99);
+    s_machine_commit(dir, &commit_p50, &commit_p99);
+    bench_pair_round_trips(true, REQUEST_BYTES, MACHINE_TRIPS, took);
+    s_p50_p99(took, MACHINE_TRIPS, &trip_p50, &trip_p99);
     free(took);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     printf("machine: %ld cores; Ed25519 verify %.1f us: at most %.0f verified requests/s "
@@ -557,10 +817,23 @@ s_machine(const char *dir, json_t *out)
     printf("machine: 4 KiB O_DSYNC write p50 %.2f ms p99 %.2f ms: an LMDB commit syncs "
            "twice, so one request in flight is at most %.0f/s before any other work\n",
            sync_p50, sync_p99, 1000.0 / (2 * sync_p50));
+    printf("machine: synced LMDB commit of a report.submit's 4 puts p50 %.2f ms p99 %.2f "
+           "ms; CurveZMQ round trip of %d B p50 %.3f ms p99 %.3f ms\n",
+           commit_p50, commit_p99, REQUEST_BYTES, trip_p50, trip_p99);
+    double floor_ms = commit_p50 + trip_p50 + verify_us / 1000.0;
+    printf("floor: commit %.3f ms + round trip %.3f ms + verify %.3f ms = %.3f ms -> "
+           "%.0f/s (one submitter, one in flight)\n",
+           commit_p50, trip_p50, verify_us / 1000.0, floor_ms, 1000.0 / floor_ms);
     json_object_set_new(out, "machine_cores", json_integer(cores));
     json_object_set_new(out, "machine_verify_us", json_real(verify_us));
     json_object_set_new(out, "machine_dsync_p50_ms", json_real(sync_p50));
     json_object_set_new(out, "machine_dsync_p99_ms", json_real(sync_p99));
+    json_object_set_new(out, "machine_commit_p50_ms", json_real(commit_p50));
+    json_object_set_new(out, "machine_commit_p99_ms", json_real(commit_p99));
+    json_object_set_new(out, "machine_trip_p50_ms", json_real(trip_p50));
+    json_object_set_new(out, "machine_trip_p99_ms", json_real(trip_p99));
+    json_object_set_new(out, "floor_ms", json_real(floor_ms));
+    json_object_set_new(out, "floor_per_s", json_real(1000.0 / floor_ms));
 }
 
 /* --- phase 2: submit -> event at a paced rate -------------------------------- */
@@ -675,10 +948,10 @@ s_paced(h_broker_t *b, h_entity_t *m, const opts_t *o, json_t *out)
 
 /* --- phase 3: a new agent replicates M recommendations ------------------------ */
 
-/* Imports recs BR-0..m-1 with realistic texts (fr/en, about 400 bytes
-   each), in chunks. */
+/* Imports recs PREFIX-0..m-1 with realistic texts (fr/en, about 400
+   bytes each), in chunks. */
 static void
-s_import(h_broker_t *b, size_t m)
+s_import(h_broker_t *b, const char *prefix, size_t m)
 {
     for (size_t i = 0; i < m; i += IMPORT_CHUNK) {
         size_t end = i + IMPORT_CHUNK < m ? i + IMPORT_CHUNK : m;
@@ -689,14 +962,14 @@ s_import(h_broker_t *b, size_t m)
         for (size_t j = i; j < end; j++)
             fprintf(
                 f,
-                "%s{'id':'BR-%zu','mechanism':'UPR','symbol':'A/HRC/55/12',"
+                "%s{'id':'%s-%zu','mechanism':'UPR','symbol':'A/HRC/55/12',"
                 "'paragraph':'%zu','cycle':'4','themes':['justice'],"
                 "'text':{'fr':'Renforcer les garanties procedurales des personnes "
                 "privees de liberte, notamment l acces a un avocat des le debut de la "
                 "garde a vue (%zu).','en':'Strengthen procedural safeguards for persons "
                 "deprived of liberty, including access to a lawyer from the outset of "
                 "police custody (%zu).'}}",
-                j > i ? "," : "", j, j, j, j);
+                j > i ? "," : "", prefix, j, j, j, j);
         fprintf(f, "]}");
         fclose(f);
         H_CALL_CHECK("ok", h_coord(b), "rec.import", "%s", json);
@@ -708,7 +981,7 @@ static void
 s_replicate(h_broker_t *b, h_entity_t *m, size_t count, json_t *out)
 {
     uint64_t t0 = nmirf_mono_us();
-    s_import(b, count);
+    s_import(b, "BR", count);
     for (size_t j = 0; j < count; j += 10)
         H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec':'BR-%zu','lead':'%s'}", j,
                      m->id);
@@ -876,6 +1149,9 @@ s_usage(FILE *f)
             "  -c, --clients C      C clients, one subscribed DEALER each, broker RSS "
             "(default "
             "0: skip)\n"
+            "  -M, --recs M         import M more recommendations first (for stats)\n"
+            "  -S, --stats-every MS during throughput, a `stats` every MS ms, timed\n"
+            "                       (default 0: none)\n"
             "  -b, --broker-arg A   one more nmirfd argument (e.g. --verifiers=1); the\n"
             "                       broker logs at info unless -b --log-level=debug\n");
 }
@@ -925,6 +1201,10 @@ main(int argc, char **argv)
             o.replicate = (size_t)s_num(f, v, 0, 10000000);
         else if (!strcmp(f, "-c") || !strcmp(f, "--clients"))
             o.clients = (int)s_num(f, v, 0, 10000);
+        else if (!strcmp(f, "-M") || !strcmp(f, "--recs"))
+            o.stats_recs = (size_t)s_num(f, v, 0, 10000000);
+        else if (!strcmp(f, "-S") || !strcmp(f, "--stats-every"))
+            o.stats_every = (int)s_num(f, v, 0, 3600000);
         else if ((!strcmp(f, "-b") || !strcmp(f, "--broker-arg")) && v &&
                  o.nargs < H_MAX_ARGS)
             o.args[o.nargs++] = v;
@@ -956,6 +1236,12 @@ main(int argc, char **argv)
             "{'recs':[{'id':'BENCH-%d','mechanism':'UPR','text':{'en':'bench'}}]}", i);
         H_CALL_CHECK("ok", h_coord(b), "rec.assign", "{'rec':'BENCH-%d','lead':'%s'}", i,
                      ms[i]->id);
+    }
+    if (o.stats_recs) {
+        uint64_t t0 = nmirf_mono_us();
+        s_import(b, "ST", o.stats_recs);
+        printf("nmirf-bench: %zu more recommendations imported in %.1f s\n", o.stats_recs,
+               (nmirf_mono_us() - t0) / 1e6);
     }
     printf("nmirf-bench: broker pid %d in %s; %d submitters, %d in flight, %d "
            "subscribers\n",

@@ -3,7 +3,8 @@
 
     1. The coordinator's status: version, the sequence ping gives, the
        store's map use within its size, a commit time once a write
-       committed; a ministry is refused (forbidden), a body field refused.
+       committed, the latency split counting each write (and no read); a ministry is
+   refused (forbidden), a body field refused.
     2. Connections: extra DEALERs and a SUB are counted while open and
        leave the count when closed; a key ZAP refuses is counted as a
        refused handshake and does not stay among the connections.
@@ -22,6 +23,8 @@
 #include <unistd.h>
 
 #include "agent_common.h"
+#include "nmirf_hist.h"
+#include "nmirf_mp.h"
 #include "nmirf_util.h"
 
 #define WAIT_MS 10000 /* a count must settle within this */
@@ -75,6 +78,25 @@ test_fields(void)
     H_ASSERT(h_u(&r->body, "store.file_bytes") >= used);
     H_ASSERT(h_u(&r->body, "store.page_size") >= 512);
     H_ASSERT(h_len(&r->body, "agents") == 0);
+    /* The latency split counts every write answered before (each stage
+       once), and no read (the pings and status itself). */
+    uint64_t writes = h_u(&r->body, "writes");
+    static const char *const stages[] = {"queue", "commit", "reply"};
+    for (int k = 0; k < 3; k++) {
+        const msgpack_object *lat = nmirf_mp_get(&r->body, "latency");
+        const msgpack_object *a = lat ? nmirf_mp_get(lat, stages[k]) : NULL;
+        H_ASSERTF(a && a->type == MSGPACK_OBJECT_ARRAY &&
+                      a->via.array.size <= NMIRF_HIST_BUCKETS,
+                  "latency.%s", stages[k]);
+        uint64_t sum = 0;
+        for (uint32_t i = 0; i < a->via.array.size; i++)
+            sum += a->via.array.ptr[i].via.u64;
+        H_ASSERTF(sum == writes, "latency.%s counts %llu writes of %llu", stages[k],
+                  (unsigned long long)sum, (unsigned long long)writes);
+        /* Trimmed after the last non-zero bucket. */
+        H_ASSERT(a->via.array.size > 0 &&
+                 a->via.array.ptr[a->via.array.size - 1].via.u64 > 0);
+    }
     nmirf_reply_destroy(&r);
     H_CALL_CHECK("forbidden", mj, "status", "{}");
     H_CALL_CHECK("bad_request", h_coord(b), "status", "{'verbose': true}");
@@ -204,7 +226,8 @@ test_cli(void)
     char *out;
     int rc = s_cli(h_coord(b), "status", &out);
     H_ASSERTF(rc == 0 && strstr(out, "store map") && strstr(out, "connections") &&
-                  strstr(out, "MI"),
+                  strstr(out, "MI") && strstr(out, "write latency") &&
+                  strstr(out, "p50/p99: queue "),
               "nmirf status exit %d:\n%s", rc, out);
     free(out);
     rc = s_cli(h_coord(b), "status --json", &out);
