@@ -21,6 +21,8 @@ typedef struct {
                                    status; NULL outside the broker */
     atomic_uint slow_commit_ms; /* log a commit slower than this (0: never) */
     atomic_uint due_soon_days;  /* the deadline horizon, for stats (0: default) */
+    atomic_uint_least64_t reads; /* requests answered by the reader threads
+                                    (readers.c), beside requests */
 } broker_stats_t;
 
 #endif
