@@ -9,6 +9,7 @@
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 #include "nmirf_wire.h"
+#include "readers.h"
 #include "subscribers.h"
 #include "verifier.h"
 #include "writer.h"
@@ -30,6 +31,7 @@ struct _broker_t {
     zloop_t *loop;           /* reactor */
     verifier_t *verifier;    /* signature checks on other threads */
     writer_t *writer;        /* the store's writer thread: group commit */
+    readers_t *readers;      /* read-only operations on threads of their own */
     uint64_t published;      /* sequence of the last event published */
     size_t in_flight;        /* requests read and not yet answered */
     bool reading;            /* the ROUTER is in the loop (not paused) */
@@ -140,6 +142,18 @@ s_sockets_open(broker_t *self, const char *req, const char *ev, char *why, size_
     return 0;
 }
 
+/* count requests were answered (or dropped): once few enough are in
+   flight, the ROUTER is read again. */
+static void
+s_answered(broker_t *self, size_t count)
+{
+    self->in_flight -= count;
+    if (!self->reading && self->in_flight < BROKER_QUEUE_MAX / 2) {
+        zloop_reader(self->loop, self->router, s_on_requests, self);
+        self->reading = true;
+    }
+}
+
 /* A batch is back: its replies, then its events. Guarantee 5 needs no
    step of its own here, and no session is dropped: from the revoking
    (or rotating) commit on, dispatch refuses every request of the revoked
@@ -156,18 +170,38 @@ s_finish(broker_t *self, writer_batch_t **wb_p)
     subscribers_push_events(self->subs, zsock_resolve(self->router), &wb->events);
     if (wb->events.count)
         self->published = wb->events.items[wb->events.count - 1].seq;
-    self->in_flight -= wb->count;
+    size_t count = wb->count;
     writer_batch_destroy(wb_p);
-    if (!self->reading && self->in_flight < BROKER_QUEUE_MAX / 2) {
-        zloop_reader(self->loop, self->router, s_on_requests, self);
-        self->reading = true;
-    }
+    s_answered(self, count);
 }
 
-/* Hands a checked request to the writer thread. */
+/* Reads answered by the reader threads: their replies. A request that
+   comes back unanswered (a stop, readers_stop) is dropped: its client
+   resends. */
+static void
+s_finish_reads(broker_t *self)
+{
+    request_t *req;
+    size_t count = 0;
+    while ((req = readers_next(self->readers)) != NULL) {
+        if (req->reply.size)
+            s_send_reply(self, &req);
+        else
+            request_destroy(&req);
+        count++;
+    }
+    s_answered(self, count);
+}
+
+/* Hands a checked request to a reader thread if it is a reader-safe read,
+   else to the writer thread. */
 static void
 s_hand_on(broker_t *self, request_t *req)
 {
+    if (readers_wants(self->readers, req)) {
+        readers_submit(self->readers, req);
+        return;
+    }
     if (writer_submit(self->writer, req)) {
         log_warnx("cannot hand a request to the writer: dropped");
         request_destroy(&req);
@@ -184,9 +218,11 @@ s_quiet(broker_t *self)
            !(self->reading && (zsock_events(self->router) & ZMQ_POLLIN));
 }
 
-/* Hands every checked request, in arrival order, to the writer; a few
-   lone ones, when nothing else is on its way, are run here at once (a
-   hand-off would only add two thread wake-ups to their latency). */
+/* Hands every checked request, in arrival order, to the writer, or a read
+   to the readers; a few lone writes, when nothing else is on its way, are
+   run here at once (a hand-off would only add two thread wake-ups to
+   their latency). Reads never run here when there are reader threads: a
+   long one would stop this thread reading, and so the writes behind it. */
 static void s_run_deadlines(broker_t *self);
 
 static void
@@ -209,8 +245,13 @@ s_forward_ready(broker_t *self)
         }
     }
     if (s_quiet(self)) {
-        while (n < BROKER_INLINE_MAX && verifier_ready(self->verifier))
-            reqs[n++] = verifier_next(self->verifier);
+        while (n < BROKER_INLINE_MAX && verifier_ready(self->verifier)) {
+            req = verifier_next(self->verifier);
+            if (readers_wants(self->readers, req))
+                readers_submit(self->readers, req);
+            else
+                reqs[n++] = req;
+        }
         if (n && !verifier_ready(self->verifier)) {
             writer_batch_t *wb = writer_run(self->writer, reqs, n);
             s_finish(self, &wb);
@@ -266,6 +307,14 @@ s_on_verified(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     broker_t *self = arg;
     verifier_collect(self->verifier);
     s_forward_ready(self);
+    return 0;
+}
+
+/* Poller: reads came back from the reader threads. */
+static int
+s_on_read(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    s_finish_reads(arg);
     return 0;
 }
 
@@ -407,9 +456,11 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
     }
     self->verifier = verifier_new(store, opts->verifiers);
     self->writer = writer_new(store, &self->stats, self->opts.key);
-    if (!self->verifier || !self->writer) {
-        snprintf(why, whylen, "cannot start the writer and %d verifier threads",
-                 opts->verifiers);
+    self->readers = readers_new(store, &self->stats, opts->readers);
+    if (!self->verifier || !self->writer || !self->readers) {
+        snprintf(why, whylen,
+                 "cannot start the writer, %d verifier threads and %d reader threads",
+                 opts->verifiers, opts->readers);
         goto fail;
     }
     self->loop = zloop_new();
@@ -420,6 +471,9 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
     zmq_pollitem_t committed = {NULL, writer_done(self->writer), ZMQ_POLLIN, 0};
     if (verified.fd >= 0)
         zloop_poller(self->loop, &verified, s_on_verified, self);
+    zmq_pollitem_t read = {NULL, readers_done(self->readers), ZMQ_POLLIN, 0};
+    if (read.fd >= 0)
+        zloop_poller(self->loop, &read, s_on_read, self);
     zloop_poller(self->loop, &committed, s_on_committed, self);
     if (self->stats.health)
         health_watch(self->stats.health, self->loop, self->router, self->pub);
@@ -447,19 +501,24 @@ broker_run(broker_t *self)
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     /* Stop: batches the writer holds commit; answer and publish them
-       before closing. Requests not yet handed to it get no answer (their
-       clients resend the same bytes: idempotent). */
+       before closing. The reads the reader threads are running are
+       answered too; the reads waiting for them, and requests not yet
+       handed to a thread, get no answer (their clients resend the same
+       bytes: idempotent). */
     size_t answered = 0;
-    int done = writer_done(self->writer);
+    readers_stop(self->readers);
+    zmq_pollitem_t items[2] = {{NULL, writer_done(self->writer), ZMQ_POLLIN, 0},
+                               {NULL, readers_done(self->readers), ZMQ_POLLIN, 0}};
+    int nitems = items[1].fd >= 0 ? 2 : 1;
     int64_t deadline = zclock_mono() + BROKER_STOP_WAIT_MS;
-    while (!writer_idle(self->writer)) {
-        zmq_pollitem_t item = {NULL, done, ZMQ_POLLIN, 0};
+    while (!writer_idle(self->writer) || !readers_idle(self->readers)) {
         int64_t left = deadline - zclock_mono();
-        int rc = left > 0 ? zmq_poll(&item, 1, (long)left) : 0;
+        int rc = left > 0 ? zmq_poll(items, nitems, (long)left) : 0;
         if (rc < 0 && zmq_errno() == EINTR)
             continue;
         if (rc <= 0) {
-            log_warnx("stopping: the writer did not hand back its batch within %d ms",
+            log_warnx("stopping: the writer or a reader did not hand back its "
+                      "requests within %d ms",
                       BROKER_STOP_WAIT_MS);
             break;
         }
@@ -468,6 +527,7 @@ broker_run(broker_t *self)
             answered += wb->count;
             s_finish(self, &wb);
         }
+        s_finish_reads(self);
     }
     self->stopped_answered = answered;
     if (writer_idle(self->writer)) /* else the writer still counts */
@@ -527,6 +587,7 @@ broker_destroy(broker_t **self_p)
     broker_t *self = *self_p;
     zloop_destroy(&self->loop);
     writer_destroy(&self->writer); /* first: it may be using the verifier's requests */
+    readers_destroy(&self->readers);
     verifier_destroy(&self->verifier);
     zsock_destroy(&self->router);
     zsock_destroy(&self->pub);

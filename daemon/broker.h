@@ -10,7 +10,10 @@
     batch comes back here: every reply is sent, then every event is
     published. So no reply leaves before its write is on disk, and no event
     is published that the store does not hold. A lone request, when no
-    thread is busy, is checked and committed here at once.
+    thread is busy, is checked and committed here at once. A reader-safe
+    read (ops.c) goes instead to a reader thread (readers.c), which answers
+    it in a read transaction of its own and hands it back here to be sent:
+    no read holds a commit back.
 
     Both sockets are CurveZMQ servers with the key of DATADIR/keys/
     NMIRFD.key; zap.c decides who connects. After a batch that committed a
@@ -58,6 +61,8 @@ typedef struct {
                                         SESSIONS_CAP_DEFAULT) */
     int verifiers;                   /* signature-checking threads (0: none, the
                                         broker's thread checks everything) */
+    int readers;                     /* read-only operations' threads (0: none,
+                                        reads run in the writer's batches) */
 } broker_opts_t;
 
 typedef struct _broker_t broker_t;

@@ -351,6 +351,28 @@ done:
 }
 
 void
+dispatch_read(store_t *store, MDB_txn *rtxn, const broker_stats_t *stats,
+              dispatch_checked_t *c, msgpack_sbuffer *reply)
+{
+    /* A batch of one over the read transaction: dispatch_apply's checks
+       read through batch->txn, and a read operation runs in it directly
+       (s_run). Nothing can be written: no events, no writes to count. */
+    event_batch_t none = {0};
+    batch_t batch = {.store = store,
+                     .txn = rtxn,
+                     .events = &none,
+                     .now = nmirf_now_ms(),
+                     .stats = stats};
+    const op_def_t *op = c->code == NMIRF_OK ? ops_find(c->env.op) : NULL;
+    if (op && !op->reader)
+        s_refuse(&batch, reply, c->has_id ? c->env.id : NULL, c->env.author, c->env.op,
+                 NMIRF_E_INTERNAL, "not a read: cannot run on a reader thread");
+    else
+        dispatch_apply(&batch, c, reply);
+    event_batch_free(&none);
+}
+
+void
 dispatch_request(batch_t *batch, const char *peer, const char *peer_key,
                  const uint8_t *const *frames, const size_t *sizes, size_t count,
                  msgpack_sbuffer *reply)

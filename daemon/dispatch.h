@@ -74,6 +74,15 @@ int dispatch_check(store_t *store, MDB_txn *rtxn, const char *peer, const char *
    operation. The reply is appended to reply. */
 void dispatch_apply(batch_t *batch, dispatch_checked_t *c, msgpack_sbuffer *reply);
 
+/* dispatch_apply for a read (an operation marked .reader, ops.h) on a
+   reader thread (readers.c): the same checks in the same order, then the
+   operation, all in rtxn, a read transaction the caller begun after the
+   request arrived and aborts afterwards; the reply's seq is rtxn's. stats
+   is borrowed (a reader-safe operation reads only its atomics). A write
+   operation is refused (internal): it never reaches here. */
+void dispatch_read(store_t *store, MDB_txn *rtxn, const broker_stats_t *stats,
+                   dispatch_checked_t *c, msgpack_sbuffer *reply);
+
 void dispatch_checked_free(dispatch_checked_t *c);
 
 /* Answers one request: dispatch_check without a read transaction, then

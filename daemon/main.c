@@ -45,6 +45,7 @@ static nmirf_conf_spec_t s_spec[] = {
     {"slow_commit_ms", NMIRF_CONF_UINT, 1, 600000, "100", "--slow-commit-ms"},
     {"due_soon_days", NMIRF_CONF_UINT, 1, NMIRF_DUE_SOON_MAX, "14", "--due-soon-days"},
     {"verifiers", NMIRF_CONF_UINT, 0, 16, "2", "--verifiers"},
+    {"readers", NMIRF_CONF_UINT, 0, 16, "2", "--readers"},
     {"max_sessions_per_entity", NMIRF_CONF_UINT, 1, 100000, "64",
      "--max-sessions-per-entity"},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -73,7 +74,7 @@ s_usage(FILE *out)
             "usage: nmirfd [-nv] [-c FILE] [-d DIR] [-r ENDPOINT] [-e ENDPOINT]\n"
             "              [--coordinator ID] [--map-size MIB] [--log-level LEVEL]\n"
             "              [--checkpoint-interval S] [--slow-commit-ms MS]\n"
-            "              [--due-soon-days DAYS] [--verifiers N]\n"
+            "              [--due-soon-days DAYS] [--verifiers N] [--readers N]\n"
             "              [--max-sessions-per-entity N]\n"
             "\n"
             "The nmirf broker: keeps recommendation state in LMDB, answers signed\n"
@@ -99,6 +100,8 @@ s_usage(FILE *out)
             "      --due-soon-days DAYS  deadline horizon (default 14)\n"
             "      --verifiers N       threads checking signatures ahead of the writer\n"
             "                          (default 2; 0: the writer checks them)\n"
+            "      --readers N         threads answering reads beside the writer\n"
+            "                          (default 2; 0: the writer runs them)\n"
             "      --max-sessions-per-entity N  CURVE sessions one entity may hold\n"
             "                          at once; ZAP refuses more (default 64)\n"
             "  -h, --help              this help\n"
@@ -158,6 +161,7 @@ main(int argc, char **argv)
         {"slow-commit-ms", required_argument, NULL, 'W'},
         {"due-soon-days", required_argument, NULL, 'D'},
         {"verifiers", required_argument, NULL, 'V'},
+        {"readers", required_argument, NULL, 'R'},
         {"max-sessions-per-entity", required_argument, NULL, 'S'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -197,6 +201,9 @@ main(int argc, char **argv)
             break;
         case 'V':
             nmirf_conf_flag(&s.src, "verifiers", optarg);
+            break;
+        case 'R':
+            nmirf_conf_flag(&s.src, "readers", optarg);
             break;
         case 'S':
             nmirf_conf_flag(&s.src, "max_sessions_per_entity", optarg);
@@ -288,6 +295,7 @@ main(int argc, char **argv)
     opts.datadir = datadir;
     opts.key = &broker_key;
     opts.verifiers = (int)nmirf_conf_uint(s.conf, "verifiers");
+    opts.readers = (int)nmirf_conf_uint(s.conf, "readers");
     broker_t *broker = broker_new(store, &opts, why, sizeof why);
     if (!broker)
         fatalx("%s", why);

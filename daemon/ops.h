@@ -48,6 +48,10 @@ typedef struct {
     const char *name; /* wire name */
     bool write;       /* changes state: runs in a nested write transaction */
     op_fn_t fn;       /* the handler */
+    bool reader;      /* a read that may run on a reader thread (readers.c),
+                         in a read transaction of its own: it touches only
+                         the store and the atomics of ctx->stats, nothing of
+                         the broker's thread or the writer's */
 } op_def_t;
 
 /* The operation named name, or NULL. */

@@ -37,7 +37,7 @@ op_ping(op_ctx_t *ctx)
     nmirf_mp_pack_kv_str(&ctx->pk, "version", NMIRF_VERSION);
     nmirf_mp_pack_kv_uint(&ctx->pk, "seq", store_seq(ctx->store, ctx->txn));
     nmirf_mp_pack_kv_uint(&ctx->pk, "started", st->started);
-    nmirf_mp_pack_kv_uint(&ctx->pk, "requests", st->requests);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "requests", st->requests + atomic_load(&st->reads));
     nmirf_mp_pack_kv_uint(&ctx->pk, "writes", st->writes);
     nmirf_mp_pack_kv_uint(&ctx->pk, "commits", st->commits);
     nmirf_mp_pack_kv_uint(&ctx->pk, "commit_us", st->commit_us);

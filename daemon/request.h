@@ -13,7 +13,9 @@
     3. verifier_next gives it back to the broker, checked, strictly in
        arrival order; the broker hands it on to the writer (writer_submit,
        or writer_run on its own thread), which fills reply and returns it
-       in a writer_batch_t (the batch owns it).
+       in a writer_batch_t (the batch owns it); or, a reader-safe read, to
+       a reader thread (readers_submit), which fills reply in a read
+       transaction of its own and hands it back (readers_next).
     4. The broker sends the reply (the reply's buffer goes to ZeroMQ as it
        is), counts its times (request_sent) and destroys the request
        (request_destroy).
