@@ -21,6 +21,8 @@ typedef struct {
                                    status; NULL outside the broker */
     atomic_uint slow_commit_ms; /* log a commit slower than this (0: never) */
     atomic_uint due_soon_days;  /* the deadline horizon, for stats (0: default) */
+    atomic_uint request_window_s; /* a write whose ts is older is `stale` (0: no
+                                     bound in the past; dispatch.c) */
 } broker_stats_t;
 
 #endif
