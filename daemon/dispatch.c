@@ -123,8 +123,10 @@ s_stale(batch_t *batch, const nmirf_envelope_t *env, char *why, size_t whylen)
 /* Keeps a committed write's bytes and reply under (ts, id), for replays
    and for the audit trail. Entries are never removed: the audit verifies
    each event's request from them (common/audit/nmirf_audit.c). Keyed by
-   time, they land at the tree's right edge: a commit dirties the last
-   leaf or two instead of a random leaf per write. */
+   time, they land near the tree's right edge: a commit dirties about a
+   leaf per client that sent in it (clients' clocks differ by more than
+   the few milliseconds a leaf spans under load) instead of a random leaf
+   per write (docs/PERFORMANCE.md has the figures). */
 static int
 s_keep_request(batch_t *batch, MDB_txn *txn, const nmirf_envelope_t *env,
                const uint8_t *req_hash, const uint8_t *env_bytes, size_t env_len,
