@@ -43,8 +43,11 @@ s_call(store_t *st, broker_stats_t *stats, const nmirf_key_t *key, const uint8_t
     CHECK(store_begin(st, NULL, true, &txn) == 0, "write txn");
     event_batch_t events;
     memset(&events, 0, sizeof events);
-    batch_t batch = {
-        .store = st, .txn = txn, .events = &events, .now = nmirf_now_ms(), .stats = stats};
+    batch_t batch = {.store = st,
+                     .txn = txn,
+                     .events = &events,
+                     .now = nmirf_now_ms(),
+                     .stats = stats};
     const uint8_t *frames[2] = {env, sig};
     size_t sizes[2] = {env_len, NMIRF_SIG_LEN};
     msgpack_sbuffer out;
@@ -56,7 +59,8 @@ s_call(store_t *st, broker_stats_t *stats, const nmirf_key_t *key, const uint8_t
         mdb_txn_abort(txn);
     event_batch_free(&events);
     char why[256] = "";
-    nmirf_reply_t *r = nmirf_reply_decode((const uint8_t *)out.data, out.size, why, sizeof why);
+    nmirf_reply_t *r =
+        nmirf_reply_decode((const uint8_t *)out.data, out.size, why, sizeof why);
     CHECK(r, "reply: %s", why);
     msgpack_sbuffer_destroy(&out);
     return r;
@@ -75,7 +79,8 @@ main(void)
     CHECK(st, "open: %s", why);
     if (!st)
         return unit_done("dispatch_unit");
-    CHECK(bootstrap_if_empty(st, tmp, "COORD", why, sizeof why) == 0, "bootstrap: %s", why);
+    CHECK(bootstrap_if_empty(st, tmp, "COORD", why, sizeof why) == 0, "bootstrap: %s",
+          why);
     nmirf_key_t key;
     char path[700];
     snprintf(path, sizeof path, "%s/keys/COORD.key", tmp);
