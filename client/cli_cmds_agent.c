@@ -234,6 +234,10 @@ s_view_status(const msgpack_object *body)
     cli_kv_field("stale", body, "stale");
     cli_kv_field("outbox", body, "outbox");
     cli_kv_field("refused", body, "refused");
+    /* Absent when none were (an older agent never sends it). */
+    char n[24];
+    snprintf(n, sizeof n, "%llu", (unsigned long long)cli_mp_uint(body, "resigned", 0));
+    cli_kv("re-signed (stale)", n);
     cli_kv_field("key refused", body, "key_refused");
     cli_kv_field("heard (ms ago)", body, "heard_ms_ago");
     uint64_t at = cli_mp_uint(body, "outbox_reported", 0);

@@ -424,6 +424,7 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
         self->opts.due_soon_days = DEADLINES_DUE_SOON_DAYS;
     atomic_init(&self->stats.slow_commit_ms, self->opts.slow_commit_ms);
     atomic_init(&self->stats.due_soon_days, self->opts.due_soon_days);
+    atomic_init(&self->stats.request_window_s, self->opts.request_window_s);
     char path[4096], text[600];
     memcpy(self->curve_sk, opts->key->curve_sk, sizeof self->curve_sk);
     /* The handler first: a CURVE server with no ZAP handler bound would
@@ -561,6 +562,8 @@ broker_configure(broker_t *self, const broker_opts_t *opts)
         self->opts.due_soon_days = opts->due_soon_days;
         atomic_store(&self->stats.due_soon_days, opts->due_soon_days);
     }
+    self->opts.request_window_s = opts->request_window_s;
+    atomic_store(&self->stats.request_window_s, opts->request_window_s);
     if (opts->max_sessions)
         sessions_set_cap(zap_sessions(self->zap), opts->max_sessions);
     if (opts->checkpoint_interval_ms &&

@@ -59,6 +59,8 @@ typedef struct {
     unsigned max_sessions;           /* CURVE sessions one entity may hold at once
                                         (max_sessions_per_entity;
                                         SESSIONS_CAP_DEFAULT) */
+    unsigned request_window_s;       /* writes older than this are refused `stale`;
+                                        0 is no bound (always applied, even 0) */
     int verifiers;                   /* signature-checking threads (0: none, the
                                         broker's thread checks everything) */
     int readers;                     /* read-only operations' threads (0: none,
@@ -84,7 +86,7 @@ size_t broker_stop_answered(const broker_t *self);
 zloop_t *broker_loop(broker_t *self);
 
 /* Applies opts' reloadable settings (slow_commit_ms,
-   checkpoint_interval_ms, due_soon_days, max_sessions); the
+   checkpoint_interval_ms, due_soon_days, max_sessions, request_window_s); the
    others are ignored. */
 void broker_configure(broker_t *self, const broker_opts_t *opts);
 

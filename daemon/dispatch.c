@@ -7,15 +7,16 @@
 #include "records.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <zmq.h>
 
 /* How far ahead of the broker's clock an envelope's ts may be: clock skew
-   between hosts, generously. There is no bound in the past: an agent's
-   outbox resends the very bytes it signed, days later if the broker was
-   out of reach, and idempotency needs those bytes unchanged (PROTOCOL.md
-   section 3). */
+   between hosts, generously. The bound in the past is the request window
+   (request_window, s_stale): older writes are refused `stale`, after the
+   replay lookup, so a resend of an applied request still gets its stored
+   reply however old it is (PROTOCOL.md section 3). */
 #define TS_AHEAD_MAX_MS (10 * 60 * 1000)
 
 /* Answers with a refusal and logs it. */
@@ -29,21 +30,15 @@ s_refuse(batch_t *batch, msgpack_sbuffer *reply, const uint8_t *id, const char *
                        0);
 }
 
-/* Checks the stored request under env->id: 0 if new, 1 if the same bytes
-   came before (the stored reply is appended to reply), -1 on a refusal
-   (why set). */
+/* Judges the stored record of a request: 1 if it holds the same bytes
+   (its reply appended to reply), -1 on a refusal (id_reused, or internal
+   for an unreadable record; why set). */
 static int
-s_replayed(batch_t *batch, const nmirf_envelope_t *env, const uint8_t *req_hash,
-           msgpack_zone *zone, msgpack_sbuffer *reply, nmirf_code_t *code, char *why,
-           size_t whylen)
+s_judge_stored(const msgpack_object *stored, int rc, const uint8_t *req_hash,
+               msgpack_sbuffer *reply, nmirf_code_t *code, char *why, size_t whylen)
 {
-    msgpack_object stored;
-    int rc = store_get(batch->store, batch->txn, DB_REQUESTS, env->id, NMIRF_ID_LEN, zone,
-                       &stored);
-    if (rc == MDB_NOTFOUND)
-        return 0;
-    const msgpack_object *hash = nmirf_mp_get(&stored, "hash");
-    const msgpack_object *prior = nmirf_mp_get(&stored, "reply");
+    const msgpack_object *hash = rc ? NULL : nmirf_mp_get(stored, "hash");
+    const msgpack_object *prior = rc ? NULL : nmirf_mp_get(stored, "reply");
     if (rc || !hash || hash->type != MSGPACK_OBJECT_BIN || !prior ||
         prior->type != MSGPACK_OBJECT_BIN) {
         *code = NMIRF_E_INTERNAL;
@@ -60,8 +55,78 @@ s_replayed(batch_t *batch, const nmirf_envelope_t *env, const uint8_t *req_hash,
     return 1;
 }
 
-/* Keeps a committed write's bytes and reply under its request id, for
-   replays and for the audit trail. */
+/* Checks the stored request under (env->ts, env->id): 0 if new, 1 if the
+   same bytes came before (the stored reply is appended to reply), -1 on a
+   refusal (why set). The same id under another ts is another request
+   (the agent signs a `stale` entry again with a fresh ts, and that one
+   never applied). A store from before the time-keyed index (store.h,
+   store_reqkey_t) also holds requests under their id alone: only an
+   envelope whose ts could be theirs (before the first time-keyed start,
+   plus the skew TS_AHEAD_MAX_MS allowed then) is looked up there, so a
+   new store, and every recent request, costs one lookup. */
+static int
+s_replayed(batch_t *batch, const nmirf_envelope_t *env, const uint8_t *req_hash,
+           msgpack_zone *zone, msgpack_sbuffer *reply, nmirf_code_t *code, char *why,
+           size_t whylen)
+{
+    msgpack_object stored;
+    uint8_t key[STORE_REQKEY_LEN];
+    store_request_key(env->ts, env->id, key);
+    int rc =
+        store_get(batch->store, batch->txn, DB_REQUESTS, key, sizeof key, zone, &stored);
+    const store_reqkey_t *rk = store_reqkey(batch->store);
+    if (rc == MDB_NOTFOUND && rk->legacy && env->ts < rk->since + TS_AHEAD_MAX_MS)
+        rc = store_get(batch->store, batch->txn, DB_REQUESTS, env->id, NMIRF_ID_LEN, zone,
+                       &stored);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    return s_judge_stored(&stored, rc, req_hash, reply, code, why, whylen);
+}
+
+/* The broker's clock for the request window: the batch's time, or the
+   latest event's if that is later (a clock stepped back must not take
+   a request the window refused before). Read once per batch. */
+static uint64_t
+s_window_clock(batch_t *batch)
+{
+    if (!batch->clock) {
+        uint64_t last = 0;
+        if (store_last_event_ts(batch->store, batch->txn, &last) != 0)
+            last = 0; /* an unreadable head is the store check's to name */
+        batch->clock = last > batch->now ? last : batch->now;
+    }
+    return batch->clock;
+}
+
+/* True if a write's ts is older than the request window: refused `stale`
+   (why set). Checked after the replay lookup, so `stale` means that these
+   bytes were never applied, and never will be (their ts only gets older):
+   the agent signs the entry again (PROTOCOL.md section 3). Reads are not
+   bounded: they change nothing and are not stored. */
+static bool
+s_stale(batch_t *batch, const nmirf_envelope_t *env, char *why, size_t whylen)
+{
+    unsigned window_s = batch->stats ? atomic_load(&batch->stats->request_window_s) : 0;
+    if (!window_s)
+        return false;
+    uint64_t window_ms = (uint64_t)window_s * 1000;
+    uint64_t clock = s_window_clock(batch);
+    if (env->ts >= clock || clock - env->ts <= window_ms)
+        return false;
+    snprintf(why, whylen,
+             "ts is %llu s behind the broker's clock, past its request window of %u s: "
+             "this request was not applied; sign it again with the current time",
+             (unsigned long long)((clock - env->ts) / 1000), window_s);
+    return true;
+}
+
+/* Keeps a committed write's bytes and reply under (ts, id), for replays
+   and for the audit trail. Entries are never removed: the audit verifies
+   each event's request from them (common/audit/nmirf_audit.c). Keyed by
+   time, they land near the tree's right edge: a commit dirties about a
+   leaf per client that sent in it (clients' clocks differ by more than
+   the few milliseconds a leaf spans under load) instead of a random leaf
+   per write (docs/PERFORMANCE.md has the figures). */
 static int
 s_keep_request(batch_t *batch, MDB_txn *txn, const nmirf_envelope_t *env,
                const uint8_t *req_hash, const uint8_t *env_bytes, size_t env_len,
@@ -80,8 +145,10 @@ s_keep_request(batch_t *batch, MDB_txn *txn, const nmirf_envelope_t *env,
     nmirf_mp_pack_bin(&pk, sig, NMIRF_SIG_LEN);
     nmirf_mp_pack_str(&pk, "reply");
     nmirf_mp_pack_bin(&pk, reply->data, reply->size);
-    int rc = store_put(batch->store, txn, DB_REQUESTS, env->id, NMIRF_ID_LEN, rec.data,
-                       rec.size);
+    uint8_t key[STORE_REQKEY_LEN];
+    store_request_key(env->ts, env->id, key);
+    int rc =
+        store_put(batch->store, txn, DB_REQUESTS, key, sizeof key, rec.data, rec.size);
     msgpack_sbuffer_destroy(&rec);
     return rc;
 }
@@ -326,6 +393,10 @@ dispatch_apply(batch_t *batch, dispatch_checked_t *c, msgpack_sbuffer *reply)
     if (!op) {
         code = NMIRF_E_UNKNOWN_OP;
         snprintf(c->why, sizeof c->why, "unknown operation '%s'", env->op);
+        goto refuse;
+    }
+    if (op->write && s_stale(batch, env, c->why, sizeof c->why)) {
+        code = NMIRF_E_STALE;
         goto refuse;
     }
     op_ctx_t ctx = {

@@ -28,6 +28,8 @@ typedef struct {
     MDB_txn *txn;                /* the batch's write transaction */
     event_batch_t *events;       /* events the batch made */
     uint64_t now;                /* batch time, ms */
+    uint64_t clock;              /* the request window's clock: max(now, the
+                                    latest event's ts); 0 until dispatch needs it */
     unsigned writes;             /* writes applied to txn: commit it if any */
     const broker_stats_t *stats; /* the broker's counters, for ping */
 } batch_t;
@@ -71,7 +73,8 @@ int dispatch_check(store_t *store, MDB_txn *rtxn, const char *peer, const char *
    connection's key (the author's current curve_key: else key_retired, a
    session opened before the key was rotated), the signature (unless
    verified with the author's current key), the request id, the
-   operation. The reply is appended to reply. */
+   operation, a write's ts against the request window (else stale). The reply is appended
+   to reply. */
 void dispatch_apply(batch_t *batch, dispatch_checked_t *c, msgpack_sbuffer *reply);
 
 /* dispatch_apply for a read (an operation marked .reader, ops.h) on a

@@ -48,13 +48,19 @@ static nmirf_conf_spec_t s_spec[] = {
     {"readers", NMIRF_CONF_UINT, 0, 16, "2", "--readers"},
     {"max_sessions_per_entity", NMIRF_CONF_UINT, 1, 100000, "64",
      "--max-sessions-per-entity"},
+    {"request_window", NMIRF_CONF_UINT, 0, 10 * 366 * 86400UL, "86400",
+     "--request-window"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
 /* Settings SIGHUP applies; the others need a restart. */
-static const char *const s_reloadable[] = {
-    "log_level",     "checkpoint_interval_s",   "slow_commit_ms",
-    "due_soon_days", "max_sessions_per_entity", NULL};
+static const char *const s_reloadable[] = {"log_level",
+                                           "checkpoint_interval_s",
+                                           "slow_commit_ms",
+                                           "due_soon_days",
+                                           "max_sessions_per_entity",
+                                           "request_window",
+                                           NULL};
 
 /* What main and the SIGHUP handler share. */
 static struct {
@@ -75,7 +81,7 @@ s_usage(FILE *out)
             "              [--coordinator ID] [--map-size MIB] [--log-level LEVEL]\n"
             "              [--checkpoint-interval S] [--slow-commit-ms MS]\n"
             "              [--due-soon-days DAYS] [--verifiers N] [--readers N]\n"
-            "              [--max-sessions-per-entity N]\n"
+            "              [--max-sessions-per-entity N] [--request-window S]\n"
             "\n"
             "The nmirf broker: keeps recommendation state in LMDB, answers signed\n"
             "requests, and publishes every change as an event.\n"
@@ -104,6 +110,8 @@ s_usage(FILE *out)
             "                          (default 2; 0: the writer runs them)\n"
             "      --max-sessions-per-entity N  CURVE sessions one entity may hold\n"
             "                          at once; ZAP refuses more (default 64)\n"
+            "      --request-window S  refuse a write signed more than S seconds\n"
+            "                          ago (stale; default 86400; 0: no bound)\n"
             "  -h, --help              this help\n"
             "\n"
             "On first start nmirfd writes DIR/keys/ID.key, the coordinator's key file;\n"
@@ -121,6 +129,7 @@ s_broker_opts(const nmirf_conf_t *conf, broker_opts_t *opts)
         (unsigned)nmirf_conf_uint(conf, "checkpoint_interval_s") * 1000;
     opts->due_soon_days = (unsigned)nmirf_conf_uint(conf, "due_soon_days");
     opts->max_sessions = (unsigned)nmirf_conf_uint(conf, "max_sessions_per_entity");
+    opts->request_window_s = (unsigned)nmirf_conf_uint(conf, "request_window");
 }
 
 /* Applies next's reloadable settings to the broker (nmirf_conf_reload). */
@@ -163,6 +172,7 @@ main(int argc, char **argv)
         {"verifiers", required_argument, NULL, 'V'},
         {"readers", required_argument, NULL, 'R'},
         {"max-sessions-per-entity", required_argument, NULL, 'S'},
+        {"request-window", required_argument, NULL, 'w'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -207,6 +217,9 @@ main(int argc, char **argv)
             break;
         case 'S':
             nmirf_conf_flag(&s.src, "max_sessions_per_entity", optarg);
+            break;
+        case 'w':
+            nmirf_conf_flag(&s.src, "request_window", optarg);
             break;
         case 'L':
             nmirf_conf_flag(&s.src, "log_level", optarg);

@@ -15,6 +15,7 @@ struct _store_t {
     MDB_env *env;          /* the environment */
     MDB_dbi dbi[DB_COUNT]; /* named databases */
     size_t map_size;       /* bytes */
+    store_reqkey_t reqkey; /* how `requests` is keyed (meta "reqkey") */
 };
 
 /* Refuses a damaged store before LMDB maps it (DESIGN.md: a damaged store
@@ -63,6 +64,42 @@ static const char *const s_db_names[DB_COUNT] = {
     "measures",    "rec_measures", "deadlines",
 };
 
+/* Reads meta "reqkey" in txn, writing it first if the store has none: a
+   store opened for the first time by a broker that keys requests by time.
+   Whatever `requests` holds then was keyed by the id alone (legacy). Not
+   migrated: rewriting every request of a large store would hold the
+   first start for minutes, and the lookup by id costs nothing once the
+   window has passed (dispatch.c). Returns an LMDB error code. */
+static int
+s_reqkey(store_t *self, MDB_txn *txn)
+{
+    MDB_val k = {6, "reqkey"}, v;
+    int rc = mdb_get(txn, self->dbi[DB_META], &k, &v);
+    if (rc == 0) {
+        const uint8_t *p = v.mv_data;
+        if (v.mv_size != 10 || p[0] != STORE_REQKEY_VERSION || p[1] > 1)
+            return MDB_CORRUPTED;
+        self->reqkey.legacy = p[1] == 1;
+        self->reqkey.since = nmirf_be64_decode(p + 2);
+        return 0;
+    }
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    MDB_stat st;
+    if ((rc = mdb_stat(txn, self->dbi[DB_REQUESTS], &st)) != 0)
+        return rc;
+    self->reqkey.legacy = st.ms_entries > 0;
+    self->reqkey.since = nmirf_now_ms();
+    uint8_t buf[10] = {STORE_REQKEY_VERSION, self->reqkey.legacy ? 1 : 0};
+    nmirf_be64_encode(self->reqkey.since, buf + 2);
+    v = (MDB_val){sizeof buf, buf};
+    rc = mdb_put(txn, self->dbi[DB_META], &k, &v, 0);
+    if (!rc && self->reqkey.legacy)
+        log_info("store: %llu requests keyed by id from before; new ones keyed by time",
+                 (unsigned long long)st.ms_entries);
+    return rc;
+}
+
 store_t *
 store_open(const char *dir, size_t map_mb, char *why, size_t whylen)
 {
@@ -95,6 +132,8 @@ store_open(const char *dir, size_t map_mb, char *why, size_t whylen)
             flags |= MDB_DUPSORT | MDB_DUPFIXED;
         rc = mdb_dbi_open(txn, s_db_names[i], flags, &self->dbi[i]);
     }
+    if (!rc)
+        rc = s_reqkey(self, txn);
     if (!rc) {
         rc = mdb_txn_commit(txn);
         txn = NULL;
@@ -256,6 +295,50 @@ store_next_measure_id(store_t *self, MDB_txn *txn, int *err)
     uint64_t id = s_meta_u64(self, txn, "measure") + 1;
     *err = s_meta_put_u64(self, txn, "measure", id);
     return *err ? 0 : id;
+}
+
+const store_reqkey_t *
+store_reqkey(const store_t *self)
+{
+    return &self->reqkey;
+}
+
+void
+store_request_key(uint64_t ts, const uint8_t id[NMIRF_ID_LEN],
+                  uint8_t key[STORE_REQKEY_LEN])
+{
+    nmirf_be64_encode(ts, key);
+    memcpy(key + 8, id, NMIRF_ID_LEN);
+}
+
+int
+store_last_event_ts(store_t *self, MDB_txn *txn, uint64_t *ts)
+{
+    *ts = 0;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, self->dbi[DB_EVENTS], &cur);
+    if (rc)
+        return rc;
+    MDB_val k, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    else if (!rc) {
+        /* The event's own bytes, read in place: nothing is kept. */
+        msgpack_zone zone;
+        msgpack_object ev;
+        msgpack_zone_init(&zone, 512);
+        const msgpack_object *t = NULL;
+        if (nmirf_mp_unpack(v.mv_data, v.mv_size, &zone, &ev, NULL, 0) == NMIRF_OK)
+            t = nmirf_mp_get(&ev, "ts");
+        if (t && t->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+            *ts = t->via.u64;
+        else
+            rc = MDB_CORRUPTED;
+        msgpack_zone_destroy(&zone);
+    }
+    mdb_cursor_close(cur);
+    return rc;
 }
 
 const char *

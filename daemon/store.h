@@ -22,7 +22,8 @@
 
 typedef enum {
     DB_META,         /* "seq" -> u64 BE; "head" -> hash of the last event; "report",
-                        "measure" -> u64 BE: the last ids given */
+                        "measure" -> u64 BE: the last ids given; "reqkey" -> how
+                        `requests` is keyed (store_reqkey_t) */
     DB_ENTITIES,     /* entity id -> entity record */
     DB_RECS,         /* recommendation id -> recommendation record */
     DB_ASSIGNMENTS,  /* recommendation id -> assignment record */
@@ -30,7 +31,9 @@ typedef enum {
     DB_REC_REPORTS,  /* recommendation id -> report ids (u64 BE, dupsort) */
     DB_STATUS,       /* recommendation id -> implementation status (str) */
     DB_EVENTS,       /* seq (u64 BE) -> event bytes */
-    DB_REQUESTS,     /* request id (16 bytes) -> {hash, envelope, sig, reply} */
+    DB_REQUESTS,     /* ts (u64 BE) || request id (24 bytes), or a request id alone
+                        (16 bytes) in a store from before meta "reqkey" ->
+                        {hash, envelope, sig, reply} */
     DB_CHECKPOINTS,  /* seq (u64 BE) -> signed checkpoint {seq, head, ts, sig} */
     DB_MEASURES,     /* measure id (u64 BE) -> measure record */
     DB_REC_MEASURES, /* recommendation id -> measure ids (u64 BE, dupsort) */
@@ -88,6 +91,33 @@ uint64_t store_next_report_id(store_t *self, MDB_txn *txn, int *err);
 
 /* Takes the next measure id (meta "measure"). Returns 0 on error. */
 uint64_t store_next_measure_id(store_t *self, MDB_txn *txn, int *err);
+
+/* How `requests` is keyed (meta "reqkey", written at the first open by a
+   broker that keys by time): entries made since are keyed by the
+   envelope's ts (u64 BE) then the request id, so new entries land at the
+   tree's right edge instead of a random leaf. A store that held requests
+   before (keyed by the id alone) keeps them as they are: both forms live
+   in one database, and only a request whose ts could be that old needs
+   the lookup by id (dispatch.c). Its meta value is 10 bytes: the version
+   (2), legacy (0 or 1), since (u64 BE). */
+typedef struct {
+    uint64_t since; /* ms: when this broker first keyed by time */
+    bool legacy;    /* requests keyed by the id alone exist (made before since) */
+} store_reqkey_t;
+
+#define STORE_REQKEY_VERSION 2 /* meta "reqkey"'s first byte */
+#define STORE_REQKEY_LEN 24    /* ts (8, big-endian) || request id (16) */
+
+/* The store's request keying, read at store_open (constant afterwards). */
+const store_reqkey_t *store_reqkey(const store_t *self);
+
+/* The key of a request in `requests`: ts (big-endian) then id, into key. */
+void store_request_key(uint64_t ts, const uint8_t id[NMIRF_ID_LEN],
+                       uint8_t key[STORE_REQKEY_LEN]);
+
+/* The ts of the latest event into *ts (0 before the first event). Returns 0
+   or an LMDB error code (an unreadable event is MDB_CORRUPTED). */
+int store_last_event_ts(store_t *self, MDB_txn *txn, uint64_t *ts);
 
 /* Human-readable text for an LMDB error, for log lines and replies. */
 const char *store_strerror(int rc);

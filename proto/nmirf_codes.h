@@ -30,6 +30,7 @@ typedef enum {
     NMIRF_E_KEY_RETIRED,     /* the connection's CURVE key is no longer its entity's */
     NMIRF_E_KEY_IN_USE,      /* a key another entity holds or held */
     NMIRF_E_UNAVAILABLE,     /* the broker could not be reached (an agent's `ask`) */
+    NMIRF_E_STALE,           /* a write's ts older than the broker's request window */
     NMIRF_CODE_COUNT
 } nmirf_code_t;
 

@@ -866,6 +866,10 @@ nmirf_ctl_status_pack(msgpack_packer *pk, const nmirf_ctl_status_t *st)
     nmirf_mp_map_uint(&m, "checkpoint_seq", st->checkpoint_seq);
     nmirf_mp_map_str_or_nil(&m, "broker_refused",
                             st->broker_refused[0] ? st->broker_refused : NULL);
+    /* Only when some were: the body stays as it was for an agent that
+       never had to (and for an older client). */
+    if (st->resigned)
+        nmirf_mp_map_uint(&m, "resigned", st->resigned);
     nmirf_mp_map_finish(&m, pk);
 }
 
@@ -912,6 +916,9 @@ nmirf_ctl_status_decode(const msgpack_object *body, nmirf_ctl_status_t *st, char
         WHY("broker_refused must be a str or nil");
         return NMIRF_E_BAD_REQUEST;
     }
+    if (nmirf_mp_get(body, "resigned") &&
+        !s_get_uint(body, "resigned", &st->resigned, why, whylen))
+        return NMIRF_E_BAD_REQUEST;
     return NMIRF_OK;
 }
 

@@ -255,6 +255,9 @@ typedef struct {
                                              report, 0 not yet */
     uint64_t checkpoint_seq;              /* the kept checkpoint's seq, 0 none */
     char broker_refused[384];             /* why the broker is refused, "" not */
+    uint64_t resigned;                    /* outbox entries signed again after a
+                                             `stale` since the agent started
+                                             (packed only when not 0) */
 } nmirf_ctl_status_t;
 
 /* Packs the status body map. */

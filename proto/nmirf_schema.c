@@ -121,6 +121,7 @@ static const char *const s_codes[NMIRF_CODE_COUNT + 1] = {
     [NMIRF_E_KEY_RETIRED] = "key_retired",
     [NMIRF_E_KEY_IN_USE] = "key_in_use",
     [NMIRF_E_UNAVAILABLE] = "unavailable",
+    [NMIRF_E_STALE] = "stale",
 };
 const nmirf_valueset_t nmirf_code_names = S_SET("error code", s_codes);
 

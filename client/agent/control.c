@@ -442,6 +442,7 @@ s_status(control_t *self, zmsg_t **route_p, const nmirf_ctl_request_t *rq)
         /* Entries the broker refused for good, and whether it refuses our
            key (link_monitor.c): then nothing pending can be sent. */
         .refused = outbox_refused(self->outbox),
+        .resigned = outbox_resigned(self->outbox),
         .key_refused = ls.key_refused,
         /* How long since the broker was heard (ms; absent if never), and
            when the outbox length was last reported to it (0: not yet). */

@@ -17,7 +17,14 @@
     been answered before the signature was checked). A reply names only
     its request id, so the `bad_signature` replies to copies of the old
     bytes still unanswered then are counted (the entry's stale count) and
-    dropped, not taken for the answer to the new bytes (s_on_reply).
+    dropped, not taken for the answer to the new bytes (s_on_reply). The
+    same happens on `stale` (the entry waited longer than the broker's
+    request window; the broker looks for a replay before the window, so
+    those bytes were never applied): signed again with the current time,
+    logged and counted (outbox_resigned). Every ts an id was signed with
+    is kept in `outbox_ids` (id -> ts), so a control submit repeating an
+    id whose answer is no longer kept is signed with that ts: the broker
+    knows a write by (ts, id), and a new ts would make it a second write.
     Entries are sent at once and resent after 500 ms, 1 s, 2 s... up to 5 s
     between tries while unanswered, in queue order: an entry whose last
     send failed goes before any later one, an entry answered with a
@@ -29,7 +36,8 @@
     AGENT_RESULTS_MAX are kept, so a control submit repeating its id after
     a restart gets that answer, nothing sent again). So does a final
     refusal (s_final: every code but `storage`, `internal`, `bad_ts` and
-    `key_retired`, docs/AGENT.md has the table): the broker has judged
+    `key_retired`, and `stale` unless it cannot be signed again;
+    docs/AGENT.md has the table): the broker has judged
     those exact bytes and would judge a resend the same way. `id_reused`
     is one of them: the broker answers a resend of a committed request
     with its stored reply, so `id_reused` means the id holds another
@@ -89,6 +97,7 @@ typedef struct {
     uint64_t answered;          /* ...and when it came, ms */
     bool acked;                 /* ended by an acknowledgement (kept on disk
                                    for a repeated control submit) */
+    bool resigned;              /* signed again after a `stale` (this run) */
     uint8_t *reply;             /* ...its answer, encoded (owned) */
     size_t reply_len;           /* ...its size */
 } s_entry_t;
@@ -121,6 +130,9 @@ struct _outbox_t {
     zlist_t *acked;      /* uint64_t keys (owned) of acknowledged entries kept
                             on disk, oldest first, at most AGENT_RESULTS_MAX */
     int64_t last_reply;  /* zclock_mono of the last broker answer */
+    MDB_dbi ids;         /* `outbox_ids`: request id -> the ts (u64 BE) it was last
+                            signed with, for every request this outbox signed */
+    uint64_t resigned;   /* entries signed again after a `stale` (this run) */
 };
 
 static void
@@ -189,12 +201,13 @@ s_pack_entry(const s_entry_t *e, msgpack_sbuffer *buf)
 }
 
 /* Stores e under its key, with put_flags for mdb_put, and deletes the
-   entry keyed *drop (if drop; gone already is fine), in one synced
-   commit: the one way an entry reaches the disk. Returns 0 or an LMDB
-   error, with nothing written. */
+   entry keyed *drop (if drop; gone already is fine), and, if ts is not 0,
+   records ts as the one e's id was signed with (`outbox_ids`), in one
+   synced commit: the one way an entry reaches the disk. Returns 0 or an
+   LMDB error, with nothing written. */
 static int
 s_store_entry(outbox_t *self, const s_entry_t *e, unsigned put_flags,
-              const uint64_t *drop)
+              const uint64_t *drop, uint64_t ts)
 {
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
@@ -206,6 +219,11 @@ s_store_entry(outbox_t *self, const s_entry_t *e, unsigned put_flags,
     int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
     if (!rc) {
         rc = mdb_put(txn, self->db, &k, &v, put_flags);
+        uint8_t tsb[8];
+        nmirf_be64_encode(ts, tsb);
+        MDB_val ik = {NMIRF_ID_LEN, (void *)e->id}, iv = {8, tsb};
+        if (!rc && ts)
+            rc = mdb_put(txn, self->ids, &ik, &iv, 0);
         if (!rc && drop) {
             nmirf_be64_encode(*drop, drop_key);
             MDB_val dk = {8, drop_key};
@@ -362,15 +380,15 @@ s_resign(outbox_t *self, s_entry_t *e)
     msgpack_packer pk;
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
     nmirf_mp_pack_object(&pk, &env.body);
-    if (nmirf_request_encode(e->op, e->id, key->entity, nmirf_now_ms(),
-                             (const uint8_t *)body.data, body.size, key->sign_sk, &nenv,
-                             &nlen, nsig))
+    uint64_t ts = nmirf_now_ms();
+    if (nmirf_request_encode(e->op, e->id, key->entity, ts, (const uint8_t *)body.data,
+                             body.size, key->sign_sk, &nenv, &nlen, nsig))
         goto out;
     s_entry_t signed_again = *e;
     signed_again.env = nenv;
     signed_again.env_len = nlen;
     memcpy(signed_again.sig, nsig, NMIRF_SIG_LEN);
-    int mrc = s_store_entry(self, &signed_again, 0, NULL);
+    int mrc = s_store_entry(self, &signed_again, 0, NULL, ts);
     if (mrc) {
         snprintf(why, sizeof why, "%s", mdb_strerror(mrc));
         goto out;
@@ -422,6 +440,16 @@ outbox_new(const agent_conf_t *conf, MDB_env *env, MDB_dbi db, link_t *link,
     }
     MDB_txn *txn;
     MDB_cursor *cur;
+    int orc = mdb_txn_begin(env, NULL, 0, &txn);
+    if (!orc && (orc = mdb_dbi_open(txn, "outbox_ids", MDB_CREATE, &self->ids)) != 0)
+        mdb_txn_abort(txn);
+    else if (!orc)
+        orc = mdb_txn_commit(txn);
+    if (orc) {
+        log_warnx("outbox: cannot open outbox_ids: %s", mdb_strerror(orc));
+        outbox_destroy(&self);
+        return NULL;
+    }
     if (mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) {
         outbox_destroy(&self);
         return NULL;
@@ -516,7 +544,20 @@ outbox_enqueue(outbox_t *self, const char *op, const uint8_t *body, size_t len,
     e->key = self->next_key;
     e->backoff_ms = BACKOFF_FIRST_MS;
     snprintf(e->op, sizeof e->op, "%s", op);
-    if (nmirf_request_encode(op, e->id, self->conf->key.entity, e->queued, body, len,
+    /* An id this outbox signed before (a control submit repeating an id
+       whose answer is no longer kept) is signed with the same ts: the
+       broker knows a write by (ts, id), so the same body makes the same
+       bytes (its stored reply), another body `id_reused` (PROTOCOL.md
+       section 3). A new ts would make it a second write. */
+    uint64_t ts = e->queued;
+    MDB_txn *rtxn;
+    if (mdb_txn_begin(self->env, NULL, MDB_RDONLY, &rtxn) == 0) {
+        MDB_val ik = {NMIRF_ID_LEN, e->id}, iv;
+        if (mdb_get(rtxn, self->ids, &ik, &iv) == 0 && iv.mv_size == 8)
+            ts = nmirf_be64_decode(iv.mv_data);
+        mdb_txn_abort(rtxn);
+    }
+    if (nmirf_request_encode(op, e->id, self->conf->key.entity, ts, body, len,
                              self->conf->key.sign_sk, &e->env, &e->env_len, e->sig)) {
         snprintf(why, whylen, "cannot sign the request");
         s_entry_free(&e);
@@ -531,7 +572,7 @@ outbox_enqueue(outbox_t *self, const char *op, const uint8_t *body, size_t len,
     /* NOOVERWRITE: a key in use (another writer, a bad counter) is an
        error, never a silent loss of a queued entry. Synced: the entry
        survives a crash from here on. */
-    int rc = s_store_entry(self, e, MDB_NOOVERWRITE, NULL);
+    int rc = s_store_entry(self, e, MDB_NOOVERWRITE, NULL, ts);
     if (rc) {
         snprintf(why, whylen, "cannot store the request: %s", mdb_strerror(rc));
         log_warnx("outbox: %s", why);
@@ -604,7 +645,7 @@ s_store_acked(outbox_t *self, s_entry_t *e, const nmirf_reply_t *reply)
     done.reply_len = out.size;
     uint64_t *oldest =
         zlist_size(self->acked) >= AGENT_RESULTS_MAX ? zlist_first(self->acked) : NULL;
-    int rc = s_store_entry(self, &done, 0, oldest);
+    int rc = s_store_entry(self, &done, 0, oldest, 0);
     msgpack_sbuffer_destroy(&out);
     if (rc)
         return rc;
@@ -689,7 +730,7 @@ s_store_refused(outbox_t *self, s_entry_t *e, const nmirf_reply_t *reply)
     s_entry_t *oldest = zlist_size(self->refused) >= AGENT_REFUSED_MAX
                             ? zlist_first(self->refused)
                             : NULL;
-    int rc = s_store_entry(self, &done, 0, oldest ? &oldest->key : NULL);
+    int rc = s_store_entry(self, &done, 0, oldest ? &oldest->key : NULL, 0);
     if (rc)
         return rc;
     e->refused = true;
@@ -750,13 +791,15 @@ s_on_reply(outbox_t *self, nmirf_reply_t **reply_p)
        with its connection, a real `bad_signature` for the new bytes is
        dropped in its place: the entry is resent and the next one ends it,
        one try later, never a loss. */
-    if (!reply->ok && reply->code == NMIRF_E_BAD_SIGNATURE && e->stale > 0) {
+    if (!reply->ok &&
+        (reply->code == NMIRF_E_BAD_SIGNATURE || reply->code == NMIRF_E_STALE) &&
+        e->stale > 0) {
         e->stale--;
         char hex[2 * NMIRF_ID_LEN + 1];
         nmirf_hex(e->id, NMIRF_ID_LEN, hex);
-        log_info("outbox: %s %s: bad_signature for a copy of its bytes from before "
+        log_info("outbox: %s %s: %s for a copy of its bytes from before "
                  "the new signature, not for the current ones: ignored",
-                 e->op, hex);
+                 e->op, hex, reply->code_name);
         nmirf_reply_destroy(&reply);
         return;
     }
@@ -783,6 +826,33 @@ s_on_reply(outbox_t *self, nmirf_reply_t **reply_p)
         e->inflight = 0;
         e->next_send = 0;
         e->backoff_ms = BACKOFF_FIRST_MS;
+        nmirf_reply_destroy(&reply);
+        return;
+    }
+    /* `stale`: these bytes waited longer than the broker's request window.
+       The broker looks for a replay before it checks the window, so they
+       were never applied, and never will be: signed again with the current
+       time (same op, body and id), stored in place of the old bytes in one
+       synced commit (a crash leaves the one or the other, never neither),
+       and sent. Old copies still unanswered get `stale` too (above). Sent
+       at once the first time; should the new bytes be stale as well (this
+       host's clock far behind the broker's), on the entry's backoff, not in
+       a loop. If it cannot be signed again (another entity's bytes), the
+       refusal is final. */
+    if (!reply->ok && reply->code == NMIRF_E_STALE && s_resign(self, e) == 0) {
+        char hex[2 * NMIRF_ID_LEN + 1];
+        nmirf_hex(e->id, NMIRF_ID_LEN, hex);
+        log_info("outbox: re-signed request %s (%s): it waited longer than the broker's "
+                 "window",
+                 hex, e->op);
+        self->resigned++;
+        e->stale += e->inflight;
+        e->inflight = 0;
+        if (!e->resigned) {
+            e->next_send = 0;
+            e->backoff_ms = BACKOFF_FIRST_MS;
+        }
+        e->resigned = true;
         nmirf_reply_destroy(&reply);
         return;
     }
@@ -907,6 +977,12 @@ size_t
 outbox_refused(const outbox_t *self)
 {
     return zlist_size(self->refused);
+}
+
+uint64_t
+outbox_resigned(const outbox_t *self)
+{
+    return self->resigned;
 }
 
 void

@@ -77,6 +77,10 @@ size_t outbox_pending(const outbox_t *self);
 /* How many entries ended refused (kept, at most AGENT_REFUSED_MAX). */
 size_t outbox_refused(const outbox_t *self);
 
+/* How many entries were signed again since the agent started because the
+   broker answered `stale` (they waited longer than its request window). */
+uint64_t outbox_resigned(const outbox_t *self);
+
 /* Packs the `outbox` control body {key_refused, pending, refused, results,
    unreadable}; key_refused: the broker refuses our key (link_status). */
 void outbox_pack(const outbox_t *self, bool key_refused, msgpack_packer *pk);

@@ -74,8 +74,9 @@ typedef struct {
     bool check_replies;                /* the source holds the stored replies (a data
                                           directory; the export has none) */
     s_reply_t pend;                    /* the request whose events are being read */
-    uint8_t *reqs;                     /* ids of the requests events name (16 bytes
-                                          each; sorted before the request walk) */
+    uint8_t *reqs;                     /* hashes of the requests events name (32
+                                          bytes each, the events' req_hash; sorted
+                                          before the request walk) */
     size_t req_count;                  /* used */
     size_t req_cap;                    /* allocated */
     s_measure_t *measures;             /* measure records, in event order */
@@ -233,19 +234,20 @@ s_keep_measure(s_verifier_t *v, const nmirf_event_t *ev)
     return 0;
 }
 
-/* Remembers that an event names request id. Returns 0 or -1. */
+/* Remembers that an event names the request hashing to hash. Returns 0
+   or -1. */
 static int
-s_note_request(s_verifier_t *v, uint64_t seq, const uint8_t id[NMIRF_ID_LEN])
+s_note_request(s_verifier_t *v, uint64_t seq, const uint8_t hash[NMIRF_HASH_LEN])
 {
     if (v->req_count == v->req_cap) {
         size_t cap = v->req_cap ? v->req_cap * 2 : 1024;
-        uint8_t *r = realloc(v->reqs, cap * NMIRF_ID_LEN);
+        uint8_t *r = realloc(v->reqs, cap * NMIRF_HASH_LEN);
         if (!r)
             return s_fail(v, seq, "out of memory");
         v->reqs = r;
         v->req_cap = cap;
     }
-    memcpy(v->reqs + v->req_count++ * NMIRF_ID_LEN, id, NMIRF_ID_LEN);
+    memcpy(v->reqs + v->req_count++ * NMIRF_HASH_LEN, hash, NMIRF_HASH_LEN);
     return 0;
 }
 
@@ -471,7 +473,7 @@ s_check_request(s_verifier_t *v, const nmirf_event_t *ev, const uint8_t *env,
         v->sum->authors++;
     }
     v->sum->requests++;
-    if (v->check_replies && s_note_request(v, ev->seq, ev->req))
+    if (v->check_replies && s_note_request(v, ev->seq, ev->req_hash))
         return -1;
     v->have_req = true;
     memcpy(v->req, ev->req, NMIRF_ID_LEN);
@@ -629,6 +631,82 @@ typedef struct {
     void *arg;
 } s_walker_t;
 
+/* The stored requests by the hash of their bytes (the events' req_hash):
+   the index is keyed by time (daemon/store.h), which an event does not
+   carry, so the walk reads `requests` once into this table. Open
+   addressing; the hashes are BLAKE2b, so their first bytes are the slot.
+   The pointers are into the read transaction's map: valid while it is. */
+typedef struct {
+    const uint8_t *hash; /* the stored hash (NULL: an empty slot) */
+    const uint8_t *rec;  /* the stored record */
+    size_t rec_len;      /* its size */
+} s_req_slot_t;
+
+typedef struct {
+    s_req_slot_t *slots; /* a power of two of them */
+    size_t mask;         /* their count - 1 */
+} s_req_table_t;
+
+/* Fills t from every stored request in txn. Returns 0, or an LMDB error
+   (ENOMEM: out of memory). An unreadable record is left out: its event
+   then finds no request, and says so. */
+static int
+s_req_table_fill(s_req_table_t *t, MDB_txn *txn, MDB_dbi requests)
+{
+    MDB_stat st;
+    int rc = mdb_stat(txn, requests, &st);
+    if (rc)
+        return rc;
+    size_t n = 64;
+    while (n < 2 * st.ms_entries)
+        n *= 2;
+    t->slots = calloc(n, sizeof *t->slots);
+    if (!t->slots)
+        return ENOMEM;
+    t->mask = n - 1;
+    MDB_cursor *cur;
+    if ((rc = mdb_cursor_open(txn, requests, &cur)) != 0)
+        return rc;
+    msgpack_zone *zone = msgpack_zone_new(1024);
+    if (!zone) {
+        mdb_cursor_close(cur);
+        return ENOMEM;
+    }
+    MDB_val k, v;
+    size_t filled = 0;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && filled < t->mask;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        msgpack_object obj;
+        msgpack_zone_clear(zone);
+        if (nmirf_mp_unpack(v.mv_data, v.mv_size, zone, &obj, NULL, 0) != NMIRF_OK)
+            continue;
+        const uint8_t *h = s_bin(&obj, "hash", NMIRF_HASH_LEN);
+        if (!h)
+            continue;
+        size_t i = nmirf_be64_decode(h) & t->mask;
+        while (t->slots[i].hash && memcmp(t->slots[i].hash, h, NMIRF_HASH_LEN) != 0)
+            i = (i + 1) & t->mask;
+        if (t->slots[i].hash)
+            continue; /* the same bytes twice: either serves */
+        t->slots[i] = (s_req_slot_t){h, v.mv_data, v.mv_size};
+        filled++;
+    }
+    msgpack_zone_free(zone);
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The stored request hashing to hash, or NULL. */
+static const s_req_slot_t *
+s_req_table_find(const s_req_table_t *t, const uint8_t *hash)
+{
+    for (size_t i = nmirf_be64_decode(hash) & t->mask; t->slots[i].hash;
+         i = (i + 1) & t->mask)
+        if (memcmp(t->slots[i].hash, hash, NMIRF_HASH_LEN) == 0)
+            return &t->slots[i];
+    return NULL;
+}
+
 /* Walks DATADIR/store in one read-only transaction. Returns OK, FAILED (a
    callback stopped) or ERROR (why set). */
 static nmirf_audit_rc_t
@@ -640,6 +718,7 @@ s_walk_store(const char *datadir, s_walker_t *w, char *why, size_t whylen)
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
     MDB_dbi events, requests, checkpoints;
+    s_req_table_t reqs = {NULL, 0};
     bool have_cps = true;
     nmirf_audit_rc_t result = NMIRF_AUDIT_ERROR;
     /* RDONLY: this never writes the store; LMDB's reader table lets it run
@@ -656,6 +735,10 @@ s_walk_store(const char *datadir, s_walker_t *w, char *why, size_t whylen)
     /* A store from before checkpoints has no such database. */
     if (mdb_dbi_open(txn, "checkpoints", 0, &checkpoints) != 0)
         have_cps = false;
+    if ((rc = s_req_table_fill(&reqs, txn, requests)) != 0) {
+        snprintf(why, whylen, "cannot read the requests: %s", mdb_strerror(rc));
+        goto done;
+    }
 
     msgpack_zone *zone = msgpack_zone_new(4096);
     if (!zone || (rc = mdb_cursor_open(txn, events, &cur)) != 0) {
@@ -665,7 +748,7 @@ s_walk_store(const char *datadir, s_walker_t *w, char *why, size_t whylen)
             msgpack_zone_free(zone);
         goto done;
     }
-    uint8_t last_req[NMIRF_ID_LEN];
+    uint8_t last_req[NMIRF_HASH_LEN];
     bool have_last = false;
     MDB_val k, v;
     result = NMIRF_AUDIT_OK;
@@ -677,14 +760,13 @@ s_walk_store(const char *datadir, s_walker_t *w, char *why, size_t whylen)
         msgpack_zone_clear(zone);
         /* The event's req, read loosely: the verifier judges the event. */
         if (nmirf_mp_unpack(v.mv_data, v.mv_size, zone, &ev, NULL, 0) == NMIRF_OK) {
-            const uint8_t *req = s_bin(&ev, "req", NMIRF_ID_LEN);
-            if (req && !(have_last && memcmp(req, last_req, NMIRF_ID_LEN) == 0)) {
-                memcpy(last_req, req, NMIRF_ID_LEN);
+            const uint8_t *req = s_bin(&ev, "req_hash", NMIRF_HASH_LEN);
+            if (req && !(have_last && memcmp(req, last_req, NMIRF_HASH_LEN) == 0)) {
+                memcpy(last_req, req, NMIRF_HASH_LEN);
                 have_last = true;
-                MDB_val rk = {NMIRF_ID_LEN, (void *)req}, rv;
-                if (mdb_get(txn, requests, &rk, &rv) == 0 &&
-                    nmirf_mp_unpack(rv.mv_data, rv.mv_size, zone, &stored, NULL, 0) ==
-                        NMIRF_OK) {
+                const s_req_slot_t *rv = s_req_table_find(&reqs, req);
+                if (rv && nmirf_mp_unpack(rv->rec, rv->rec_len, zone, &stored, NULL, 0) ==
+                              NMIRF_OK) {
                     const msgpack_object *e = nmirf_mp_get(&stored, "envelope");
                     const msgpack_object *s = nmirf_mp_get(&stored, "sig");
                     const msgpack_object *r = nmirf_mp_get(&stored, "reply");
@@ -740,6 +822,7 @@ s_walk_store(const char *datadir, s_walker_t *w, char *why, size_t whylen)
         }
     }
 done:
+    free(reqs.slots);
     if (txn)
         mdb_txn_abort(txn);
     if (env)
@@ -768,9 +851,9 @@ s_dir_checkpoint(void *arg, const uint8_t *cp, size_t len)
 }
 
 static int
-s_id_cmp(const void *a, const void *b)
+s_hash_cmp(const void *a, const void *b)
 {
-    return memcmp(a, b, NMIRF_ID_LEN);
+    return memcmp(a, b, NMIRF_HASH_LEN);
 }
 
 /* The key entity a signed with at seq (after event seq, before seq + 1),
@@ -847,16 +930,17 @@ s_dir_request(void *arg, const uint8_t *key, size_t key_len, const uint8_t *rec,
     s_verifier_t *v = arg;
     if (!v->reqs_sorted) {
         if (v->req_count)
-            qsort(v->reqs, v->req_count, NMIRF_ID_LEN, s_id_cmp);
+            qsort(v->reqs, v->req_count, NMIRF_HASH_LEN, s_hash_cmp);
         v->reqs_sorted = true;
     }
-    if (key_len != NMIRF_ID_LEN)
-        return s_fail(v, 0, "a stored request under a key of %zu bytes, not %d", key_len,
-                      NMIRF_ID_LEN);
-    if (v->req_count && bsearch(key, v->reqs, v->req_count, NMIRF_ID_LEN, s_id_cmp))
-        return 0;
+    /* ts (u64 BE) || id since the index is keyed by time, the id alone
+       before (a store from then keeps both: daemon/store.h). */
+    if (key_len != NMIRF_ID_LEN && key_len != 8 + NMIRF_ID_LEN)
+        return s_fail(v, 0, "a stored request under a key of %zu bytes, not %d or %d",
+                      key_len, NMIRF_ID_LEN, 8 + NMIRF_ID_LEN);
+    const uint8_t *key_id = key_len == NMIRF_ID_LEN ? key : key + 8;
     char hex[2 * NMIRF_ID_LEN + 1], why[256] = "";
-    sodium_bin2hex(hex, sizeof hex, key, NMIRF_ID_LEN);
+    sodium_bin2hex(hex, sizeof hex, key_id, NMIRF_ID_LEN);
     msgpack_zone zone;
     msgpack_object obj;
     msgpack_zone_init(&zone, 1024);
@@ -872,6 +956,13 @@ s_dir_request(void *arg, const uint8_t *key, size_t key_len, const uint8_t *rec,
         env = nmirf_mp_get(&obj, "envelope");
         sig = nmirf_mp_get(&obj, "sig");
         reply = nmirf_mp_get(&obj, "reply");
+    }
+    /* Named by an event: checked with its events. */
+    if (h && h->type == MSGPACK_OBJECT_BIN && h->via.bin.size == NMIRF_HASH_LEN &&
+        v->req_count &&
+        bsearch(h->via.bin.ptr, v->reqs, v->req_count, NMIRF_HASH_LEN, s_hash_cmp)) {
+        rc = 0;
+        goto done;
     }
     if (!h || h->type != MSGPACK_OBJECT_BIN || h->via.bin.size != NMIRF_HASH_LEN ||
         !env || env->type != MSGPACK_OBJECT_BIN || !sig ||
@@ -899,9 +990,11 @@ s_dir_request(void *arg, const uint8_t *key, size_t key_len, const uint8_t *rec,
     msgpack_zone_clear(v->zone);
     if (nmirf_envelope_decode(env_p, env->via.bin.size, v->zone, &e, &has_id, why,
                               sizeof why) != NMIRF_OK ||
-        memcmp(e.id, key, NMIRF_ID_LEN) != 0) {
+        memcmp(e.id, key_id, NMIRF_ID_LEN) != 0 ||
+        (key_len > NMIRF_ID_LEN && e.ts != nmirf_be64_decode(key))) {
         s_fail(v, 0,
-               "request %s (no event): its envelope is not a valid one with its id%s%s",
+               "request %s (no event): its envelope is not a valid one with its key's id "
+               "and ts%s%s",
                hex, why[0] ? ": " : "", why);
         goto done;
     }

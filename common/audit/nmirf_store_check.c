@@ -308,7 +308,7 @@ s_check_request(s_walk_t *w, const MDB_val *k, const MDB_val *v)
         sig = s_bin(&obj, "sig");
         reply = s_bin(&obj, "reply");
     }
-    const uint8_t *id = k->mv_data;
+    const uint8_t *id = (const uint8_t *)k->mv_data + (k->mv_size > NMIRF_ID_LEN ? 8 : 0);
     if (!zone)
         ;
     else if (!hash || !env || !sig || !reply || hash->via.bin.size != NMIRF_HASH_LEN)
@@ -344,6 +344,7 @@ s_check_entry(s_walk_t *w, const MDB_val *k, const MDB_val *v)
     } else if (strcmp(db, "meta") == 0) {
         bool is_seq = k->mv_size == 3 && memcmp(k->mv_data, "seq", 3) == 0;
         bool is_head = k->mv_size == 4 && memcmp(k->mv_data, "head", 4) == 0;
+        bool is_reqkey = k->mv_size == 6 && memcmp(k->mv_data, "reqkey", 6) == 0;
         bool is_u64 = is_seq ||
                       (k->mv_size == 6 && memcmp(k->mv_data, "report", 6) == 0) ||
                       (k->mv_size == 7 && memcmp(k->mv_data, "measure", 7) == 0);
@@ -352,6 +353,8 @@ s_check_entry(s_walk_t *w, const MDB_val *k, const MDB_val *v)
                      (const char *)k->mv_data, v->mv_size);
         else if (is_head && v->mv_size != NMIRF_HASH_LEN)
             s_damage(w, "head holds %zu bytes, not %d", v->mv_size, NMIRF_HASH_LEN);
+        else if (is_reqkey && v->mv_size != 10)
+            s_damage(w, "reqkey holds %zu bytes, not 10", v->mv_size);
         else if (is_seq) {
             w->meta_seq = nmirf_be64_decode(v->mv_data);
             w->meta_seq_seen = true;
@@ -374,12 +377,17 @@ s_check_entry(s_walk_t *w, const MDB_val *k, const MDB_val *v)
                strcmp(db, "assignments") == 0 || strcmp(db, "reports") == 0 ||
                strcmp(db, "requests") == 0 || strcmp(db, "checkpoints") == 0 ||
                strcmp(db, "measures") == 0 || strcmp(db, "deadlines") == 0) {
-        size_t klen = strcmp(db, "requests") == 0 ? NMIRF_ID_LEN
-                      : (strcmp(db, "reports") == 0 || strcmp(db, "checkpoints") == 0 ||
-                         strcmp(db, "measures") == 0)
+        size_t klen = (strcmp(db, "reports") == 0 || strcmp(db, "checkpoints") == 0 ||
+                       strcmp(db, "measures") == 0)
                           ? 8
                           : 0;
-        if (klen && k->mv_size != klen)
+        /* requests: ts (u64 BE) || id, or the id alone in a store from
+           before the index was keyed by time (daemon/store.h). */
+        if (strcmp(db, "requests") == 0 && k->mv_size != NMIRF_ID_LEN &&
+            k->mv_size != 8 + NMIRF_ID_LEN)
+            s_damage(w, "a key of %zu bytes, not %d or %d", k->mv_size, NMIRF_ID_LEN,
+                     8 + NMIRF_ID_LEN);
+        else if (klen && k->mv_size != klen)
             s_damage(w, "a key of %zu bytes, not %zu", k->mv_size, klen);
         else if (nmirf_mp_check(v->mv_data, v->mv_size, why, sizeof why) != NMIRF_OK)
             s_damage(w, "the value under a %zu-byte key is not msgpack: %s", k->mv_size,

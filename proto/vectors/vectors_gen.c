@@ -752,6 +752,15 @@ s_control(const char *path)
                 NMIRF_OK, NULL, 42, &body, "status");
     msgpack_sbuffer_destroy(&body);
 
+    st.resigned = 1;
+    msgpack_sbuffer_init(&body);
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    nmirf_ctl_status_pack(&pk, &st);
+    s_ctl_reply("ctl-reply-status-resigned",
+                "status of an agent that signed one entry again after a `stale`",
+                NMIRF_OK, NULL, 42, &body, "status");
+    msgpack_sbuffer_destroy(&body);
+
     nmirf_ctl_digest_t dg = {.seq = 42};
     for (int i = 0; i < NMIRF_HASH_LEN; i++)
         dg.digest[i] = (uint8_t)(0xa0 + i);

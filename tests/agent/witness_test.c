@@ -85,6 +85,26 @@ s_open_copy(const char *dir, MDB_txn **txn)
     return env;
 }
 
+/* The key of request id in `requests` (ts || id, or the id alone in a
+   store from before the time key; daemon/store.h) into *k, pointing into
+   txn's map. Returns 0 or MDB_NOTFOUND. */
+static int
+s_request_key(MDB_txn *txn, MDB_dbi dbi, const uint8_t id[NMIRF_ID_LEN], MDB_val *k)
+{
+    MDB_cursor *cur;
+    MDB_val v;
+    HA_ASSERT(mdb_cursor_open(txn, dbi, &cur) == 0);
+    int rc;
+    for (rc = mdb_cursor_get(cur, k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, k, &v, MDB_NEXT))
+        if (k->mv_size >= NMIRF_ID_LEN &&
+            memcmp((const uint8_t *)k->mv_data + k->mv_size - NMIRF_ID_LEN, id,
+                   NMIRF_ID_LEN) == 0)
+            break;
+    mdb_cursor_close(cur);
+    return rc;
+}
+
 /* Flips the last byte of the stored reply of request id in the copy
    DIR. */
 static void
@@ -94,7 +114,11 @@ s_flip_reply(const char *dir, const uint8_t id[NMIRF_ID_LEN])
     MDB_env *env = s_open_copy(dir, &txn);
     MDB_dbi dbi;
     HA_ASSERT(mdb_dbi_open(txn, "requests", 0, &dbi) == 0);
-    MDB_val k = {NMIRF_ID_LEN, (void *)id}, v;
+    MDB_val k, v;
+    uint8_t key[8 + NMIRF_ID_LEN]; /* the key found points into the map */
+    HA_ASSERT(s_request_key(txn, dbi, id, &k) == 0 && k.mv_size <= sizeof key);
+    memcpy(key, k.mv_data, k.mv_size);
+    k.mv_data = key;
     HA_ASSERT(mdb_get(txn, dbi, &k, &v) == 0);
     uint8_t *rec = malloc(v.mv_size);
     HA_ASSERT(rec);
@@ -142,10 +166,12 @@ s_cut_tail(const char *dir, uint64_t keep)
                 break;
             nmirf_event_t *ev =
                 d == 0 ? nmirf_event_decode(v.mv_data, v.mv_size, NULL, 0) : NULL;
-            if (ev && ev->has_req) {
-                MDB_val rk = {NMIRF_ID_LEN, ev->req};
-                int drc = mdb_del(txn, reqs, &rk, NULL);
-                HA_ASSERT(drc == 0 || drc == MDB_NOTFOUND);
+            MDB_val rk;
+            if (ev && ev->has_req && s_request_key(txn, reqs, ev->req, &rk) == 0) {
+                uint8_t copy[8 + NMIRF_ID_LEN]; /* rk points into the map */
+                memcpy(copy, rk.mv_data, rk.mv_size);
+                rk.mv_data = copy;
+                HA_ASSERT(mdb_del(txn, reqs, &rk, NULL) == 0);
             }
             nmirf_event_destroy(&ev);
             HA_ASSERT(mdb_cursor_del(cur, 0) == 0);

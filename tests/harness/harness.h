@@ -64,6 +64,7 @@ typedef struct {
     uint8_t *env;               /* envelope bytes (owned) */
     size_t env_len;             /* their size */
     uint8_t sig[NMIRF_SIG_LEN]; /* signature over env */
+    uint64_t ts;                /* the envelope's ts, ms */
 } h_request_t;
 
 /* --- assertions ------------------------------------------------------- */
@@ -222,6 +223,11 @@ h_request_t *h_request_make(h_entity_t *e, const char *op, const char *fmt, ...)
 /* As h_request_make with a given id and packed body. */
 h_request_t *h_request_make_packed(h_entity_t *e, const uint8_t id[NMIRF_ID_LEN],
                                    const char *op, const uint8_t *body, size_t body_len);
+
+/* As h_request_make_packed with the envelope's ts given (ms since the
+   epoch): an old one, or another request's. */
+h_request_t *h_request_make_at(h_entity_t *e, const uint8_t id[NMIRF_ID_LEN], uint64_t ts,
+                               const char *op, const uint8_t *body, size_t body_len);
 
 /* Sends req's two frames as given through e's client and waits for the
    reply (fails the test on timeout). */

@@ -134,17 +134,25 @@ h_seq(h_broker_t *b)
 /* --- raw requests ----------------------------------------------------- */
 
 h_request_t *
-h_request_make_packed(h_entity_t *e, const uint8_t id[NMIRF_ID_LEN], const char *op,
-                      const uint8_t *body, size_t body_len)
+h_request_make_at(h_entity_t *e, const uint8_t id[NMIRF_ID_LEN], uint64_t ts,
+                  const char *op, const uint8_t *body, size_t body_len)
 {
     h_request_t *req = calloc(1, sizeof *req);
     H_ASSERT(req);
     memcpy(req->id, id, NMIRF_ID_LEN);
-    H_ASSERTF(nmirf_request_encode(op, req->id, e->key.entity, nmirf_now_ms(), body,
-                                   body_len, e->key.sign_sk, &req->env, &req->env_len,
+    req->ts = ts;
+    H_ASSERTF(nmirf_request_encode(op, req->id, e->key.entity, ts, body, body_len,
+                                   e->key.sign_sk, &req->env, &req->env_len,
                                    req->sig) == 0,
               "nmirf_request_encode(%s) failed", op);
     return req;
+}
+
+h_request_t *
+h_request_make_packed(h_entity_t *e, const uint8_t id[NMIRF_ID_LEN], const char *op,
+                      const uint8_t *body, size_t body_len)
+{
+    return h_request_make_at(e, id, nmirf_now_ms(), op, body, body_len);
 }
 
 h_request_t *

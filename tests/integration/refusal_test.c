@@ -29,6 +29,7 @@ static h_entity_t *coord, *mj, *ms, *obs, *gone; /* gone is revoked */
 static uint64_t seq;                             /* the seq no refusal may move */
 static uint64_t report;                          /* a validated report */
 static uint8_t assign_id[NMIRF_ID_LEN];          /* id of a committed rec.assign */
+static uint64_t assign_ts;                       /* and its envelope's ts */
 
 /* Fails unless r has code; then fails if the broker's seq moved. */
 #define REFUSED(r, code) refused_at(__FILE__, __LINE__, r, code)
@@ -170,8 +171,11 @@ setup(void)
                  "', 'mechanism': 'UPR', 'text': {'en': 'x'}}]}");
     msgpack_sbuffer *body = h_pack_json("{'rec': '" REC "', 'lead': 'MJ'}");
     nmirf_random_id(assign_id, sizeof assign_id);
-    nmirf_reply_t *r =
-        h_call_packed(coord, assign_id, "rec.assign", (uint8_t *)body->data, body->size);
+    assign_ts = nmirf_now_ms();
+    h_request_t *first = h_request_make_at(coord, assign_id, assign_ts, "rec.assign",
+                                           (uint8_t *)body->data, body->size);
+    nmirf_reply_t *r = h_request_send(coord, first);
+    h_request_free(&first);
     H_EXPECT(r, "ok");
     nmirf_reply_destroy(&r);
     msgpack_sbuffer_free(body);
@@ -432,16 +436,15 @@ test_author(void)
            "(flipped bit, other key)");
 }
 
-/* Request ids: id_reused; a bad signature on a reused id is bad_signature. */
+/* Request ids: the id and ts of a committed write with other bytes are
+   id_reused; a bad signature on them is bad_signature. */
 static void
 test_id_reused(void)
 {
     msgpack_sbuffer *other = h_pack_json("{'rec': '" REC "', 'lead': 'MS'}");
-    REFUSED(h_call_packed(coord, assign_id, "rec.assign", (uint8_t *)other->data,
-                          other->size),
-            "id_reused");
-    h_request_t *req = h_request_make_packed(coord, assign_id, "rec.assign",
-                                             (uint8_t *)other->data, other->size);
+    h_request_t *req = h_request_make_at(coord, assign_id, assign_ts, "rec.assign",
+                                         (uint8_t *)other->data, other->size);
+    REFUSED(h_request_send(coord, req), "id_reused");
     req->sig[5] ^= 0x80;
     REFUSED(h_request_send(coord, req), "bad_signature");
     h_request_free(&req);
