@@ -446,22 +446,34 @@ s_submit(void *arg)
     return NULL;
 }
 
-/* Signs count report.submit requests as e on rec BENCH-i, ids (who, k). */
-static h_request_t **
-s_sign_reports(h_entity_t *e, size_t i, uint32_t who, size_t count)
+/* Signs count report.submit requests for each of the n submitters ms[i]
+   (on rec BENCH-i, ids (who + i, k)) into reqs[i], round-robin: request k
+   of every submitter before request k + 1 of any. An agent signs when its
+   user submits and sends at once, so the ts of the requests that reach
+   the broker together are close (and the request index, keyed by ts,
+   takes them at one place); signing each submitter's in one block would
+   give each its own range of ts instead. */
+static void
+s_sign_reports(h_entity_t **ms, size_t n, uint32_t who, size_t count, h_request_t ***reqs)
 {
-    h_request_t **reqs = calloc(count, sizeof *reqs);
-    H_ASSERT(reqs);
-    msgpack_sbuffer *sb = h_pack_json(
-        "{'rec':'BENCH-%zu','status':'in_progress','narrative':'benchmark report'}", i);
-    for (size_t k = 0; k < count; k++) {
-        uint8_t id[NMIRF_ID_LEN];
-        s_make_id(id, who, (uint32_t)k);
-        reqs[k] =
-            h_request_make_packed(e, id, "report.submit", (uint8_t *)sb->data, sb->size);
+    msgpack_sbuffer **bodies = calloc(n, sizeof *bodies);
+    H_ASSERT(bodies);
+    for (size_t i = 0; i < n; i++) {
+        reqs[i] = calloc(count, sizeof *reqs[i]);
+        H_ASSERT(reqs[i]);
+        bodies[i] = h_pack_json(
+            "{'rec':'BENCH-%zu','status':'in_progress','narrative':'benchmark report'}", i);
     }
-    msgpack_sbuffer_free(sb);
-    return reqs;
+    for (size_t k = 0; k < count; k++)
+        for (size_t i = 0; i < n; i++) {
+            uint8_t id[NMIRF_ID_LEN];
+            s_make_id(id, who + (uint32_t)i, (uint32_t)k);
+            reqs[i][k] = h_request_make_packed(ms[i], id, "report.submit",
+                                               (uint8_t *)bodies[i]->data, bodies[i]->size);
+        }
+    for (size_t i = 0; i < n; i++)
+        msgpack_sbuffer_free(bodies[i]);
+    free(bodies);
 }
 
 static void
@@ -526,6 +538,9 @@ s_throughput(h_broker_t *b, h_entity_t **ms, const opts_t *o, json_t *out)
     pthread_t *threads = calloc((size_t)n, sizeof *threads);
     pthread_barrier_t start;
     pthread_barrier_init(&start, NULL, (unsigned)n + 1);
+    h_request_t ***reqs = calloc((size_t)n, sizeof *reqs);
+    H_ASSERT(subs && threads && reqs);
+    s_sign_reports(ms, (size_t)n, 1, per, reqs);
     for (int i = 0; i < n; i++) {
         submitter_t *s = &subs[i];
         s->broker = b;
@@ -534,7 +549,7 @@ s_throughput(h_broker_t *b, h_entity_t **ms, const opts_t *o, json_t *out)
         s->window = o->inflight;
         s->seconds = o->seconds;
         s->start = &start;
-        s->reqs = s_sign_reports(ms[i], (size_t)i, (uint32_t)i + 1, per);
+        s->reqs = reqs[i];
         s->sent_us = calloc(per, sizeof *s->sent_us);
         s->lat_us = calloc(per, sizeof *s->lat_us);
     }
@@ -687,6 +702,7 @@ s_throughput(h_broker_t *b, h_entity_t **ms, const opts_t *o, json_t *out)
     free(all);
     free(subs);
     free(threads);
+    free(reqs);
     pthread_barrier_destroy(&start);
     H_ASSERTF(failed == 0, "%zu writes failed", failed);
     H_ASSERTF(o->subscribers == 0 || min_seen >= events,
@@ -846,7 +862,8 @@ s_paced(h_broker_t *b, h_entity_t *m, const opts_t *o, json_t *out)
         count = 10;
     int k = o->subscribers > 0 ? o->subscribers : 1;
     uint32_t who = 0x7061; /* any tag the throughput phase did not use */
-    h_request_t **reqs = s_sign_reports(m, 0, who, count);
+    h_request_t **reqs;
+    s_sign_reports(&m, 1, who, count, &reqs);
     uint64_t *sent = calloc(count, sizeof *sent), *ack = calloc(count, sizeof *ack);
     volatile int stop = 0;
     subscriber_t ks[MAX_SUBSCRIBERS];
