@@ -462,14 +462,15 @@ s_sign_reports(h_entity_t **ms, size_t n, uint32_t who, size_t count, h_request_
         reqs[i] = calloc(count, sizeof *reqs[i]);
         H_ASSERT(reqs[i]);
         bodies[i] = h_pack_json(
-            "{'rec':'BENCH-%zu','status':'in_progress','narrative':'benchmark report'}", i);
+            "{'rec':'BENCH-%zu','status':'in_progress','narrative':'benchmark report'}",
+            i);
     }
     for (size_t k = 0; k < count; k++)
         for (size_t i = 0; i < n; i++) {
             uint8_t id[NMIRF_ID_LEN];
             s_make_id(id, who + (uint32_t)i, (uint32_t)k);
-            reqs[i][k] = h_request_make_packed(ms[i], id, "report.submit",
-                                               (uint8_t *)bodies[i]->data, bodies[i]->size);
+            reqs[i][k] = h_request_make_packed(
+                ms[i], id, "report.submit", (uint8_t *)bodies[i]->data, bodies[i]->size);
         }
     for (size_t i = 0; i < n; i++)
         msgpack_sbuffer_free(bodies[i]);
