@@ -160,6 +160,32 @@ main(int argc, char **argv)
     qsort(t, RUNS, sizeof t[0], s_cmp_double);
     printf("%-28s median %8.1f ms   fastest %8.1f ms   (reply %zu bytes)\n",
            "stats op (signed round trip)", t[RUNS / 2], t[0], bytes);
+    /* Without the lists (limit 0: counts only), and, where the broker has
+       them, the pass the figures replace (scan: true, the reference),
+       alternated in the same seconds. A broker without the figures
+       refuses the key: then only the first. */
+    nmirf_reply_t *probe = h_call(h_coord(b), "stats", "{'scan':true,'limit':0}");
+    bool has_scan = probe && probe->ok;
+    nmirf_reply_destroy(&probe);
+    double t0l[RUNS], tsc[RUNS];
+    for (int i = 0; i < RUNS; i++) {
+        uint64_t s0 = nmirf_mono_us();
+        H_CALL_CHECK("ok", h_coord(b), "stats", "{'limit':0}");
+        t0l[i] = (nmirf_mono_us() - s0) / 1e3;
+        if (!has_scan)
+            continue;
+        s0 = nmirf_mono_us();
+        H_CALL_CHECK("ok", h_coord(b), "stats", "{'scan':true}");
+        tsc[i] = (nmirf_mono_us() - s0) / 1e3;
+    }
+    qsort(t0l, RUNS, sizeof t0l[0], s_cmp_double);
+    printf("%-28s median %8.1f ms   fastest %8.1f ms\n", "stats op, limit 0",
+           t0l[RUNS / 2], t0l[0]);
+    if (has_scan) {
+        qsort(tsc, RUNS, sizeof tsc[0], s_cmp_double);
+        printf("%-28s median %8.1f ms   fastest %8.1f ms\n", "stats op, scan: true",
+               tsc[RUNS / 2], tsc[0]);
+    }
     /* Filtered: the same pass, fewer recommendations counted. */
     static const char *const filters[][2] = {
         {"stats op, mechanism CAT", "{'mechanism':'CAT'}"},
