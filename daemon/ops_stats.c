@@ -3,11 +3,16 @@
     not withdrawn by default), the overdue and due-soon lists, progress by
     month.
 
-    One read-only pass over recs (with the assignment and status of each,
-    looked up by the same key) and one over reports (the validated ones give
-    the dates statuses changed). Nothing is kept between calls: with 100,000
-    recommendations the pass costs what docs/REPORTS.md measures, and it
-    always reflects the latest commit.
+    Without a filter (and without `scan: true`), the answer is read from
+    the figures kept in the write transaction (stats_agg.h): a few
+    thousand entries, whatever the number of recommendations, as of the
+    reader's transaction. With a filter: one read-only pass over recs
+    (with the assignment and status of each, looked up by the same key)
+    and one over reports (the validated ones give the dates statuses
+    changed), which costs what docs/REPORTS.md measures. The pass is the
+    reference: the figures must answer its bytes (stats_agg_test), so both
+    pack the names of a group in the byte order of their keys in the
+    figures.
 
     Progress over time is derived from the reports, not stored: a validated
     report's `decided` time is when its recommendation took the report's
