@@ -9,6 +9,7 @@
     running.
 */
 #include "bootstrap.h"
+#include "stats_agg.h"
 #include "broker.h"
 #include "checkpoint.h"
 #include "nmirf_conf.h"
@@ -291,6 +292,9 @@ main(int argc, char **argv)
     if (!store)
         fatalx("%s", why);
     if (bootstrap_if_empty(store, datadir, coordinator, why, sizeof why))
+        fatalx("%s", why);
+    /* A store from before the figures `stats` keeps gets them now. */
+    if (stats_agg_ensure(store, why, sizeof why))
         fatalx("%s", why);
     /* The broker's own keys: the CURVE server key every client checks, and
        the signing key of its checkpoints (PROTOCOL.md sections 1, 10). */

@@ -5,6 +5,7 @@
 #include "nmirf_util.h"
 #include "ops.h"
 #include "records.h"
+#include "stats_agg.h"
 
 #include <czmq.h>
 #include <stdio.h>
@@ -157,10 +158,14 @@ s_import_one(op_ctx_t *ctx, const msgpack_object *rec, strv_t id)
         if (store_get(ctx->store, ctx->txn, DB_ASSIGNMENTS, id.p, id.n, ctx->zone,
                       &asg) == 0)
             record_assignees(ctx, &asg, who, &nwho, NMIRF_LIST_MAX + 1);
-        rc = store_put(ctx->store, ctx->txn, DB_RECS, id.p, id.n, stored.data,
-                       stored.size);
-        if (rc)
+        agg_view_t before;
+        if (op_agg_before(ctx, id, &before))
+            result = -1;
+        else if ((rc = store_put(ctx->store, ctx->txn, DB_RECS, id.p, id.n, stored.data,
+                                 stored.size)))
             result = op_store_error(ctx, rc, "writing a recommendation");
+        else if (op_agg_after(ctx, id, &before))
+            result = -1;
         else if (op_emit(ctx, result == 1 ? "rec.added" : "rec.updated", rid, who, nwho,
                          stored.data, stored.size))
             result = -1;
@@ -331,10 +336,14 @@ op_rec_assign(op_ctx_t *ctx)
     if (had)
         record_assignees(ctx, &previous, who, &nwho, 2 * (NMIRF_LIST_MAX + 1));
     int result;
-    rc =
-        store_put(ctx->store, ctx->txn, DB_ASSIGNMENTS, rec.p, rec.n, asg.data, asg.size);
-    if (rc)
+    agg_view_t before;
+    if (op_agg_before(ctx, rec, &before))
+        result = -1;
+    else if ((rc = store_put(ctx->store, ctx->txn, DB_ASSIGNMENTS, rec.p, rec.n, asg.data,
+                             asg.size)))
         result = op_store_error(ctx, rc, "writing an assignment");
+    else if (op_agg_after(ctx, rec, &before))
+        result = -1;
     else
         result = op_emit(ctx, "assignment.set", op_strdup(ctx, rec), who, nwho, data.data,
                          data.size);

@@ -23,6 +23,7 @@
 #include "nmirf_util.h"
 #include "ops.h"
 #include "records.h"
+#include "stats_agg.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -109,11 +110,16 @@ op_rec_withdraw(op_ctx_t *ctx)
     size_t nwho = 0;
     if (had)
         record_assignees(ctx, &asg, who, &nwho, NMIRF_LIST_MAX + 1);
+    agg_view_t before;
+    if (!result && op_agg_before(ctx, id, &before))
+        result = -1;
     if (!result) {
         int rc = store_put(ctx->store, ctx->txn, DB_RECS, id.p, id.n, out.data, out.size);
         if (rc)
             result = op_store_error(ctx, rc, "withdrawing a recommendation");
     }
+    if (!result)
+        result = op_agg_after(ctx, id, &before);
     if (!result)
         result = op_emit(ctx, "rec.withdrawn", op_strdup(ctx, id), who, nwho, out.data,
                          out.size);
@@ -502,7 +508,11 @@ op_rec_merge(op_ctx_t *ctx)
     size_t nrelinked = 0;
     bool moved_asg = false;
     int result = 0, rc;
-    int64_t nreports = s_move_reports(ctx, from, into, &ipk);
+    /* Both recommendations' figures move: FROM's leave, INTO's change. */
+    agg_view_t from_before, into_before;
+    if (op_agg_before(ctx, from, &from_before) || op_agg_before(ctx, into, &into_before))
+        result = -1;
+    int64_t nreports = result ? -1 : s_move_reports(ctx, from, into, &ipk);
     if (nreports < 0)
         result = -1;
     if (!result)
@@ -534,6 +544,10 @@ op_rec_merge(op_ctx_t *ctx)
     if (!result && (rc = store_put(ctx->store, ctx->txn, DB_RECS, from.p, from.n,
                                    from_new.data, from_new.size)))
         result = op_store_error(ctx, rc, "withdrawing a recommendation");
+    if (!result)
+        result = op_agg_after(ctx, from, &from_before);
+    if (!result)
+        result = op_agg_after(ctx, into, &into_before);
 
     /* {rec, into, moved, assignment, reports, status} (PROTOCOL.md 7). */
     msgpack_packer_init(&pk, &data, msgpack_sbuffer_write);

@@ -4,6 +4,7 @@
 #include "nmirf_util.h"
 #include "ops.h"
 #include "records.h"
+#include "stats_agg.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -234,10 +235,15 @@ s_decide(op_ctx_t *ctx, bool validate)
     msgpack_sbuffer *final = validate ? &b : &a;
 
     int result = 0;
-    if (validate) {
+    /* A validation moves the figures of `stats` (the status and by_month);
+       a return does not (only validated reports count). */
+    strv_t rec = record_field(&report, "rec");
+    agg_view_t before;
+    if (validate && op_agg_before(ctx, rec, &before))
+        result = -1;
+    if (validate && !result) {
         /* The recommendation's status is its latest validated report's. */
-        strv_t rec = record_field(&report, "rec"),
-               status = record_field(&report, "status");
+        strv_t status = record_field(&report, "status");
         rc = store_put(ctx->store, ctx->txn, DB_STATUS, rec.p, rec.n, status.p, status.n);
         if (rc)
             result = op_store_error(ctx, rc, "setting a status");
@@ -249,6 +255,8 @@ s_decide(op_ctx_t *ctx, bool validate)
             s_write_report(ctx, id, final->data, final->size,
                            validate ? "report.validated" : "report.returned", who, nwho);
     }
+    if (!result && validate)
+        result = op_agg_after(ctx, rec, &before);
     /* Validated indicator values become the measure's progress. */
     if (!result && validate)
         result = ops_measure_progress(ctx, &report);

@@ -3,11 +3,16 @@
     not withdrawn by default), the overdue and due-soon lists, progress by
     month.
 
-    One read-only pass over recs (with the assignment and status of each,
-    looked up by the same key) and one over reports (the validated ones give
-    the dates statuses changed). Nothing is kept between calls: with 100,000
-    recommendations the pass costs what docs/REPORTS.md measures, and it
-    always reflects the latest commit.
+    Without a filter (and without `scan: true`), the answer is read from
+    the figures kept in the write transaction (stats_agg.h): a few
+    thousand entries, whatever the number of recommendations, as of the
+    reader's transaction. With a filter: one read-only pass over recs
+    (with the assignment and status of each, looked up by the same key)
+    and one over reports (the validated ones give the dates statuses
+    changed), which costs what docs/REPORTS.md measures. The pass is the
+    reference: the figures must answer its bytes (stats_agg_test), so both
+    pack the names of a group in the byte order of their keys in the
+    figures.
 
     Progress over time is derived from the reports, not stored: a validated
     report's `decided` time is when its recommendation took the report's
@@ -23,8 +28,10 @@
 #include "nmirf_util.h"
 #include "ops.h"
 #include "records.h"
+#include "stats_agg.h"
 
 #include <czmq.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +47,7 @@ typedef struct {
     char **names;      /* in first-seen order, owned */
     uint64_t *counts;  /* NMIRF_STATUS_COUNT per name */
     size_t count, cap; /* names used and allocated */
+    bool sorted;       /* names already in key order (read from the figures) */
 } s_group_t;
 
 /* A recommendation with a deadline, for the overdue and due-soon lists. */
@@ -54,6 +62,7 @@ typedef struct {
 typedef struct {
     s_due_t *items;    /* unsorted until packed */
     size_t count, cap; /* used and allocated */
+    uint64_t total;    /* items in all (the figures list only the first) */
 } s_dues_t;
 
 /* One validated report: when its recommendation took its status. */
@@ -81,15 +90,7 @@ typedef struct {
 } s_stats_t;
 
 /* Months since 1970-01 of a ms time (UTC). */
-static int64_t
-s_month_of(uint64_t ms)
-{
-    char d[11];
-    nmirf_date_of(ms, d);
-    int64_t y =
-        (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + (d[3] - '0');
-    return (y - 1970) * 12 + (d[5] - '0') * 10 + (d[6] - '0') - 1;
-}
+#define s_month_of stats_agg_month_of
 
 static int
 s_status_index(strv_t s)
@@ -115,9 +116,9 @@ s_group_free(s_group_t *g)
     free(g->counts);
 }
 
-/* Counts one recommendation of status under name ("-" when empty). */
+/* Counts count recommendations of status under name ("-" when empty). */
 static void
-s_group_add(s_stats_t *st, s_group_t *g, strv_t name, int status)
+s_group_count(s_stats_t *st, s_group_t *g, strv_t name, int status, uint64_t count)
 {
     char key[NMIRF_SHORT_MAX + 1];
     if (!name.p || name.n == 0)
@@ -155,7 +156,14 @@ s_group_add(s_stats_t *st, s_group_t *g, strv_t name, int status)
         at = ++g->count;
         zhashx_insert(g->index, key, (void *)(uintptr_t)at);
     }
-    g->counts[(at - 1) * NMIRF_STATUS_COUNT + (size_t)status]++;
+    g->counts[(at - 1) * NMIRF_STATUS_COUNT + (size_t)status] += count;
+}
+
+/* Counts one recommendation of status under name ("-" when empty). */
+static void
+s_group_add(s_stats_t *st, s_group_t *g, strv_t name, int status)
+{
+    s_group_count(st, g, name, status, 1);
 }
 
 /* Counts the recommendation under each string of list (or "-" if none). */
@@ -184,15 +192,42 @@ s_pack_counts(msgpack_packer *pk, const uint64_t *counts)
         nmirf_mp_pack_kv_uint(pk, nmirf_statuses.names[s], counts[s]);
 }
 
+/* A name of a group and where its counts are, in key order. */
+typedef struct {
+    uint8_t key[AGG_NAME_KEY_MAX]; /* stats_agg_name_key */
+    size_t n;                      /* its bytes */
+    size_t at;                     /* index in names/counts */
+} s_order_t;
+
+static int
+s_order_cmp(const void *a, const void *b)
+{
+    const s_order_t *x = a, *y = b;
+    int c = memcmp(x->key, y->key, x->n < y->n ? x->n : y->n);
+    return c ? c : x->n < y->n ? -1 : x->n > y->n;
+}
+
+/* Packs the group's names in the order of their keys in the figures
+   (stats_agg_name_key: byte order), so that the scan and the figures
+   answer the same bytes. */
 static void
 s_pack_group(msgpack_packer *pk, const char *key, const s_group_t *g)
 {
+    s_order_t *order = g->sorted || !g->count ? NULL : malloc(g->count * sizeof *order);
+    for (size_t i = 0; order && i < g->count; i++) {
+        order[i].n = stats_agg_name_key(g->names[i], strlen(g->names[i]), order[i].key);
+        order[i].at = i;
+    }
+    if (order)
+        qsort(order, g->count, sizeof *order, s_order_cmp);
     nmirf_mp_pack_str(pk, key);
     msgpack_pack_map(pk, g->count);
     for (size_t i = 0; i < g->count; i++) {
-        nmirf_mp_pack_str(pk, g->names[i]);
-        s_pack_counts(pk, &g->counts[i * NMIRF_STATUS_COUNT]);
+        size_t at = order ? order[i].at : i;
+        nmirf_mp_pack_str(pk, g->names[at]);
+        s_pack_counts(pk, &g->counts[at * NMIRF_STATUS_COUNT]);
     }
+    free(order);
 }
 
 static void
@@ -224,6 +259,7 @@ s_dues_add(s_stats_t *st, s_dues_t *d, strv_t rec, strv_t lead, strv_t deadline,
     s_copy(it->deadline, sizeof it->deadline, deadline);
     it->days = days;
     it->status = status;
+    d->total++;
 }
 
 /* Overdue: the latest first; due soon: the nearest first; then by id. */
@@ -299,7 +335,7 @@ s_pack_dues(op_ctx_t *ctx, const char *key, s_dues_t *d, bool late, uint64_t lim
     msgpack_sbuffer_destroy(&items);
     char total[32];
     snprintf(total, sizeof total, "%s_total", key);
-    nmirf_mp_pack_kv_uint(&ctx->pk, total, d->count);
+    nmirf_mp_pack_kv_uint(&ctx->pk, total, d->total);
 }
 
 static bool
@@ -430,6 +466,35 @@ s_change_cmp(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* Packs by_month's months from first: delta[m][s] the recommendations
+   entering (+) and leaving (-) status s in month m, reached[m][s] those
+   entering; every one of total stood not_started before the first. */
+static void
+s_pack_month_table(op_ctx_t *ctx, uint64_t total, int64_t first, size_t months,
+                   const int64_t *delta, const uint64_t *reached)
+{
+    nmirf_mp_pack_str(&ctx->pk, "by_month");
+    msgpack_pack_array(&ctx->pk, months);
+    int64_t level[NMIRF_STATUS_COUNT] = {(int64_t)total};
+    for (size_t m = 0; m < months; m++) {
+        char label[16];
+        int64_t mm = first + (int64_t)m;
+        snprintf(label, sizeof label, "%04d-%02d", (int)(1970 + mm / 12),
+                 (int)(mm % 12 + 1));
+        uint64_t at_end[NMIRF_STATUS_COUNT];
+        for (int s = 0; s < NMIRF_STATUS_COUNT; s++) {
+            level[s] += delta[m * NMIRF_STATUS_COUNT + (size_t)s];
+            at_end[s] = level[s] > 0 ? (uint64_t)level[s] : 0;
+        }
+        msgpack_pack_map(&ctx->pk, 3);
+        nmirf_mp_pack_kv_str(&ctx->pk, "month", label);
+        nmirf_mp_pack_str(&ctx->pk, "reached");
+        s_pack_counts(&ctx->pk, &reached[m * NMIRF_STATUS_COUNT]);
+        nmirf_mp_pack_str(&ctx->pk, "at_end");
+        s_pack_counts(&ctx->pk, at_end);
+    }
+}
+
 /* Packs by_month: [{month: "YYYY-MM", reached: {S: n}, at_end: {S: n}}]
    from the first month a report was validated to the month of today.
    reached counts the recommendations whose status became S that month
@@ -531,27 +596,269 @@ s_pack_months(op_ctx_t *ctx, const s_stats_t *st, uint64_t now_ms)
         }
         i = j;
     }
-    nmirf_mp_pack_str(&ctx->pk, "by_month");
-    msgpack_pack_array(&ctx->pk, months);
-    int64_t level[NMIRF_STATUS_COUNT] = {(int64_t)st->total};
-    for (size_t m = 0; m < months; m++) {
-        char label[16];
-        int64_t mm = first + (int64_t)m;
-        snprintf(label, sizeof label, "%04d-%02d", (int)(1970 + mm / 12),
-                 (int)(mm % 12 + 1));
-        uint64_t at_end[NMIRF_STATUS_COUNT];
-        for (int s = 0; s < NMIRF_STATUS_COUNT; s++) {
-            level[s] += delta[m * NMIRF_STATUS_COUNT + (size_t)s];
-            at_end[s] = level[s] > 0 ? (uint64_t)level[s] : 0;
-        }
-        msgpack_pack_map(&ctx->pk, 3);
-        nmirf_mp_pack_kv_str(&ctx->pk, "month", label);
-        nmirf_mp_pack_str(&ctx->pk, "reached");
-        s_pack_counts(&ctx->pk, &reached[m * NMIRF_STATUS_COUNT]);
-        nmirf_mp_pack_str(&ctx->pk, "at_end");
-        s_pack_counts(&ctx->pk, at_end);
-    }
+    s_pack_month_table(ctx, st->total, first, months, delta, reached);
     free(ch);
+    free(delta);
+    free(reached);
+    return 0;
+}
+
+/* The answer from the figures (stats_agg.h) ------------------------------ */
+
+/* A count in the figures (0 if the value is not one). */
+static uint64_t
+s_agg_count(const MDB_val *v)
+{
+    int64_t c = v->mv_size >= 8 ? (int64_t)nmirf_be64_decode(v->mv_data) : 0;
+    return c > 0 ? (uint64_t)c : 0;
+}
+
+static bool
+s_agg_at(const MDB_val *k, uint8_t first, size_t min)
+{
+    return k->mv_size >= min && ((const uint8_t *)k->mv_data)[0] == first;
+}
+
+/* Reads group g (its key byte) into grp: each key "G" g NAME 0 ST. */
+static int
+s_agg_group(s_stats_t *st, MDB_cursor *cur, char g, s_group_t *grp)
+{
+    uint8_t seek[2] = {'G', (uint8_t)g};
+    MDB_val k = {2, seek}, v;
+    int rc;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         rc == 0 && s_agg_at(&k, 'G', 4) && ((const uint8_t *)k.mv_data)[1] == (uint8_t)g;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const uint8_t *key = k.mv_data;
+        int si = key[k.mv_size - 1] - 'a';
+        if (si < 0 || si >= NMIRF_STATUS_COUNT)
+            continue;
+        /* A long name is whole in the value, after its count. */
+        strv_t name = v.mv_size > 8 ? (strv_t){(const char *)v.mv_data + 8, v.mv_size - 8}
+                                    : (strv_t){(const char *)key + 2, k.mv_size - 4};
+        if (name.n == 0) /* a name cut to nothing at a NUL: not "-" */
+            name = (strv_t){"", 1};
+        s_group_count(st, grp, name, si, s_agg_count(&v));
+    }
+    grp->sorted = true;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Adds the recommendation of the index key "D" DEADLINE REC to d. */
+static void
+s_agg_due(op_ctx_t *ctx, s_stats_t *st, s_dues_t *d, const MDB_val *k, int64_t days,
+          msgpack_zone *zone)
+{
+    strv_t rec = {(const char *)k->mv_data + 11, k->mv_size - 11},
+           deadline = {(const char *)k->mv_data + 1, 10}, lead = {NULL, 0};
+    MDB_val rk = {rec.n, (void *)rec.p}, v;
+    msgpack_object asg;
+    msgpack_zone_clear(zone);
+    if (mdb_get(ctx->txn, store_dbi(ctx->store, DB_ASSIGNMENTS), &rk, &v) == 0 &&
+        nmirf_mp_unpack(v.mv_data, v.mv_size, zone, &asg, NULL, 0) == NMIRF_OK)
+        lead = record_field(&asg, "lead");
+    strv_t status = {"not_started", 11};
+    if (mdb_get(ctx->txn, store_dbi(ctx->store, DB_STATUS), &rk, &v) == 0)
+        status = (strv_t){v.mv_data, v.mv_size};
+    s_dues_add(st, d, rec, lead, deadline, days, s_status_index(status));
+}
+
+/* Days from 1970-01-01 of the date at p (10 bytes). */
+static int64_t
+s_agg_days(const void *p)
+{
+    char date[11];
+    memcpy(date, p, 10);
+    date[10] = '\0';
+    return nmirf_date_days(date);
+}
+
+/* The overdue and due-soon lists: their totals from the counts per
+   deadline, their first limit items from the index in the lists' order. */
+static int
+s_agg_dues(op_ctx_t *ctx, s_stats_t *st, MDB_cursor *cur, const char *today, int64_t day,
+           uint64_t horizon, uint64_t limit)
+{
+    uint64_t overdue = 0, soon = 0;
+    MDB_val k = {1, "d"}, v;
+    int rc;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         rc == 0 && s_agg_at(&k, 'd', 11); rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        int64_t due = s_agg_days((const char *)k.mv_data + 1);
+        if (due < day)
+            overdue += s_agg_count(&v);
+        else if ((uint64_t)(due - day) <= horizon)
+            soon += s_agg_count(&v);
+        else
+            break;
+    }
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    msgpack_zone *zone = msgpack_zone_new(2048);
+    if (!zone)
+        return ENOMEM;
+    k = (MDB_val){1, "D"};
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         rc == 0 && s_agg_at(&k, 'D', 12) && st->overdue.count < limit && !st->oom;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        int64_t due = s_agg_days((const char *)k.mv_data + 1);
+        if (due >= day)
+            break;
+        s_agg_due(ctx, st, &st->overdue, &k, day - due, zone);
+    }
+    uint8_t seek[11] = {'D'};
+    memcpy(seek + 1, today, 10);
+    k = (MDB_val){sizeof seek, seek};
+    if (!rc || rc == MDB_NOTFOUND)
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+             rc == 0 && s_agg_at(&k, 'D', 12) && st->due_soon.count < limit && !st->oom;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            int64_t due = s_agg_days((const char *)k.mv_data + 1);
+            if (due < day)
+                continue;
+            if ((uint64_t)(due - day) > horizon)
+                break;
+            s_agg_due(ctx, st, &st->due_soon, &k, due - day, zone);
+        }
+    msgpack_zone_free(zone);
+    st->overdue.total = overdue;
+    st->due_soon.total = soon;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Everything s_scan_recs counts, from the figures: in proportion to the
+   number of names, deadlines and listed items, not of recommendations. */
+static int
+s_agg_recs(op_ctx_t *ctx, s_stats_t *st, const char *today, int64_t day, uint64_t horizon,
+           uint64_t limit)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(ctx->txn, store_dbi(ctx->store, DB_AGG), &cur);
+    if (rc)
+        return op_store_error(ctx, rc, "reading the figures");
+    MDB_val k = {1, "S"}, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && s_agg_at(&k, 'S', 2);
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        int si = ((const uint8_t *)k.mv_data)[1] - 'a';
+        if (k.mv_size != 2 || si < 0 || si >= NMIRF_STATUS_COUNT)
+            continue;
+        st->by_status[si] += s_agg_count(&v);
+        st->total += s_agg_count(&v);
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    const struct {
+        char g;
+        s_group_t *grp;
+    } groups[] = {{AGG_GROUP_LEAD, &st->lead},
+                  {AGG_GROUP_CONTRIBUTOR, &st->contributor},
+                  {AGG_GROUP_MECHANISM, &st->mechanism},
+                  {AGG_GROUP_TREATY, &st->treaty},
+                  {AGG_GROUP_CYCLE, &st->cycle},
+                  {AGG_GROUP_THEME, &st->theme},
+                  {AGG_GROUP_SDG, &st->sdg},
+                  {AGG_GROUP_POSITION, &st->position}};
+    for (size_t i = 0; !rc && i < sizeof groups / sizeof groups[0]; i++)
+        rc = s_agg_group(st, cur, groups[i].g, groups[i].grp);
+    if (!rc)
+        rc = s_agg_dues(ctx, st, cur, today, day, horizon, limit);
+    mdb_cursor_close(cur);
+    if (rc)
+        return op_store_error(ctx, rc, "reading the figures");
+    if (st->oom)
+        return op_refuse(ctx, NMIRF_E_INTERNAL, "out of memory counting");
+    return 0;
+}
+
+/* One month of the figures' by_month rows. */
+typedef struct {
+    int64_t month;
+    uint64_t reports;                     /* validated that month */
+    uint64_t reached[NMIRF_STATUS_COUNT]; /* entering each status */
+    int64_t delta[NMIRF_STATUS_COUNT];    /* entering minus leaving */
+} s_agg_month_t;
+
+/* by_month from the figures' rows per month, folded as s_pack_months
+   folds the reports: from the first month (or today's) to today's (or the
+   last), at most MONTHS_MAX, older ones counting in the first. */
+static int
+s_agg_months(op_ctx_t *ctx, const s_stats_t *st, uint64_t now_ms)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(ctx->txn, store_dbi(ctx->store, DB_AGG), &cur);
+    if (rc)
+        return op_store_error(ctx, rc, "reading the figures");
+    s_agg_month_t *rows = NULL;
+    size_t n = 0, cap = 0;
+    uint64_t reports = 0;
+    MDB_val k = {1, "M"}, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && s_agg_at(&k, 'M', 6);
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const uint8_t *key = k.mv_data;
+        int64_t month = (int64_t)((uint32_t)key[1] << 24 | (uint32_t)key[2] << 16 |
+                                  (uint32_t)key[3] << 8 | key[4]);
+        if (!n || rows[n - 1].month != month) {
+            if (n == cap) {
+                size_t ncap = cap ? cap * 2 : 64;
+                s_agg_month_t *more = realloc(rows, ncap * sizeof *more);
+                if (!more) {
+                    rc = ENOMEM;
+                    break;
+                }
+                rows = more;
+                cap = ncap;
+            }
+            rows[n++] = (s_agg_month_t){.month = month};
+        }
+        s_agg_month_t *r = &rows[n - 1];
+        int si = k.mv_size == 7 ? key[6] - 'a' : -1;
+        int64_t c = v.mv_size >= 8 ? (int64_t)nmirf_be64_decode(v.mv_data) : 0;
+        if (key[5] == 'n' && k.mv_size == 6) {
+            r->reports += (uint64_t)c;
+            reports += (uint64_t)c;
+        } else if (si >= 0 && si < NMIRF_STATUS_COUNT && key[5] == 'r')
+            r->reached[si] += (uint64_t)c;
+        else if (si >= 0 && si < NMIRF_STATUS_COUNT && key[5] == 'x')
+            r->delta[si] += c;
+    }
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND) {
+        free(rows);
+        return rc == ENOMEM ? op_refuse(ctx, NMIRF_E_INTERNAL, "out of memory")
+                            : op_store_error(ctx, rc, "reading the figures");
+    }
+    int64_t last = s_month_of(now_ms), first = last;
+    for (size_t i = 0; i < n; i++) {
+        if (!rows[i].reports)
+            continue;
+        if (rows[i].month < first)
+            first = rows[i].month;
+        if (rows[i].month > last)
+            last = rows[i].month;
+    }
+    if (last - first + 1 > MONTHS_MAX)
+        first = last - MONTHS_MAX + 1;
+    size_t months = reports ? (size_t)(last - first + 1) : 0;
+    int64_t *delta = calloc(months * NMIRF_STATUS_COUNT + 1, sizeof *delta);
+    uint64_t *reached = calloc(months * NMIRF_STATUS_COUNT + 1, sizeof *reached);
+    if (!delta || !reached) {
+        free(rows);
+        free(delta);
+        free(reached);
+        return op_refuse(ctx, NMIRF_E_INTERNAL, "out of memory counting months");
+    }
+    for (size_t i = 0; i < n && months; i++) {
+        int64_t m = rows[i].month < first ? first : rows[i].month;
+        if (m > last)
+            continue;
+        size_t at = (size_t)(m - first) * NMIRF_STATUS_COUNT;
+        for (int s = 0; s < NMIRF_STATUS_COUNT; s++) {
+            delta[at + (size_t)s] += rows[i].delta[s];
+            reached[at + (size_t)s] += rows[i].reached[s];
+        }
+    }
+    s_pack_month_table(ctx, st->total, first, months, delta, reached);
+    free(rows);
     free(delta);
     free(reached);
     return 0;
@@ -561,8 +868,8 @@ int
 op_stats(op_ctx_t *ctx)
 {
     static const char *const allowed[] = {
-        "today", "due_soon_days", "limit",    "mechanism", "cycle",
-        "theme", "entity",        "position", "withdrawn", NULL};
+        "today",  "due_soon_days", "limit",     "mechanism", "cycle", "theme",
+        "entity", "position",      "withdrawn", "scan",      NULL};
     const msgpack_object *body = &ctx->env->body;
     strv_t today_s;
     /* The horizon the broker's reminders use (SIGHUP may change it). */
@@ -591,6 +898,12 @@ op_stats(op_ctx_t *ctx)
         body_str(ctx, body, "entity", false, NMIRF_ENTITY_ID_MAX, &unused) ||
         body_str(ctx, body, "position", false, NMIRF_ENUM_MAX, &unused))
         return -1;
+    /* `scan: true` counts over every recommendation even without a
+       filter: the reference the figures are checked against (stats_test,
+       docs/REPORTS.md). */
+    const msgpack_object *scan = body_get(body, "scan");
+    if (scan && scan->type != MSGPACK_OBJECT_BOOLEAN)
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "scan must be true or false");
     nmirf_recfilter_t filter;
     char why[128];
     nmirf_recfilter_init(&filter);
@@ -613,7 +926,12 @@ op_stats(op_ctx_t *ctx)
                            &st.cycle, &st.theme,       &st.sdg,       &st.position};
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
         s_group_init(groups[i]);
-    int rc = s_scan_recs(ctx, &st, day, horizon);
+    /* Without a filter, the figures kept in every write answer (the
+       dashboard's and the report's case); a filter counts in one pass. */
+    bool figures = !(scan && scan->via.boolean) && nmirf_recfilter_is_all(&filter) &&
+                   !filter.withdrawn && stats_agg_ready(ctx->store, ctx->txn);
+    int rc = figures ? s_agg_recs(ctx, &st, today, day, horizon, limit)
+                     : s_scan_recs(ctx, &st, day, horizon);
     if (!rc) {
         msgpack_pack_map(&ctx->pk, 17);
         s_pack_group(&ctx->pk, "by_entity", &st.lead);
@@ -631,7 +949,7 @@ op_stats(op_ctx_t *ctx)
         nmirf_mp_pack_kv_uint(&ctx->pk, "due_soon_days", horizon);
         s_pack_dues(ctx, "overdue", &st.overdue, true, limit);
         s_pack_dues(ctx, "due_soon", &st.due_soon, false, limit);
-        rc = s_pack_months(ctx, &st, now_ms);
+        rc = figures ? s_agg_months(ctx, &st, now_ms) : s_pack_months(ctx, &st, now_ms);
     }
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
         s_group_free(groups[i]);

@@ -61,7 +61,7 @@ s_check(const char *dir, char *why, size_t whylen)
 static const char *const s_db_names[DB_COUNT] = {
     "meta",        "entities",     "recs",      "assignments", "reports",
     "rec_reports", "status",       "events",    "requests",    "checkpoints",
-    "measures",    "rec_measures", "deadlines",
+    "measures",    "rec_measures", "deadlines", "agg",
 };
 
 /* Reads meta "reqkey" in txn, writing it first if the store has none: a

@@ -39,6 +39,7 @@ typedef enum {
     DB_REC_MEASURES, /* recommendation id -> measure ids (u64 BE, dupsort) */
     DB_DEADLINES,    /* "REC\0KIND" -> {assigned, deadline} of the assignment a
                         deadline event was emitted for (deadlines.c) */
+    DB_AGG,          /* the figures of an unfiltered `stats` (stats_agg.h) */
     DB_COUNT
 } store_db_t;
 

@@ -362,6 +362,10 @@ s_check_entry(s_walk_t *w, const MDB_val *k, const MDB_val *v)
             memcpy(w->meta_head, v->mv_data, NMIRF_HASH_LEN);
             w->meta_head_seen = true;
         }
+    } else if (strcmp(db, "agg") == 0) {
+        /* stats' figures (daemon/stats_agg.h): a count, a long name after it. */
+        if (v->mv_size < 8)
+            s_damage(w, "a count of %zu bytes, not 8", v->mv_size);
     } else if (strcmp(db, "rec_reports") == 0 || strcmp(db, "rec_measures") == 0) {
         if (v->mv_size != 8)
             s_damage(w, "an index value of %zu bytes, not 8", v->mv_size);

@@ -39,6 +39,7 @@
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 #include "nmirf_wire.h"
+#include "stats_agg.h"
 
 #include <ftw.h>
 #include <sodium.h>
@@ -399,6 +400,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
         s_broken("store_open", why);
     if (bootstrap_if_empty(s_store, s_dir, s_ids[COORD], why, sizeof why))
         s_broken("bootstrap_if_empty", why);
+    /* As nmirfd does: the writes fuzzed move stats' figures too. */
+    if (stats_agg_ensure(s_store, why, sizeof why))
+        s_broken("stats_agg_ensure", why);
     snprintf(path, sizeof path, "%s/keys/%s.key", s_dir, s_ids[COORD]);
     if (nmirf_key_load(&s_keys[COORD], path, why, sizeof why) ||
         !s_keys[COORD].has_secret)
