@@ -362,6 +362,22 @@ s_on_dealer(zloop_t *loop, zsock_t *dealer, void *arg)
     return 0;
 }
 
+/* Sends `subscribe` (again under the same id while one is unanswered:
+   any of its replies, however late, is the answer; a fresh id each time
+   would throw away every reply that came after the next resend). Returns
+   0, or -1 if it could not be sent (no connection yet). */
+static int
+s_subscribe_send(link_t *self)
+{
+    if (!self->sub_pending)
+        nmirf_random_id(self->sub_id, NMIRF_ID_LEN);
+    if (s_send_as(self, "subscribe", NULL, 0, self->sub_id, NULL) != 0)
+        return -1;
+    self->sub_pending = true;
+    self->sub_next = zclock_mono() + AGENT_STALE_MS; /* unanswered: again after this */
+    return 0;
+}
+
 void
 link_subscribe(link_t *self)
 {
@@ -381,17 +397,18 @@ link_subscribe(link_t *self)
         self->sub_next = now + AGENT_STALE_MS; /* its reply may be among them */
         return;
     }
-    /* An unanswered subscribe is sent again under the same id: any of its
-       replies, however late, is the answer (a fresh id each time would
-       throw away every reply that came after the next resend). */
-    if (!self->sub_pending)
-        nmirf_random_id(self->sub_id, NMIRF_ID_LEN);
-    if (s_send_as(self, "subscribe", NULL, 0, self->sub_id, NULL) != 0) {
+    if (s_subscribe_send(self) != 0)
         self->sub_next = now + SUBSCRIBE_RETRY_MS; /* no connection yet */
-        return;
-    }
-    self->sub_pending = true;
-    self->sub_next = now + AGENT_STALE_MS; /* unanswered: again after this */
+}
+
+void
+link_on_handshake(link_t *self)
+{
+    /* A new connection: the first subscribe goes now rather than at the
+       next tick (up to AGENT_TICK_MS later, on a new agent's path to its
+       snapshot). A failure leaves it to the tick, with no retry delay. */
+    if (!self->subscribed && !self->sub_pending)
+        s_subscribe_send(self);
 }
 
 /* Keeps a pushed message that came while a read waited, for the replica

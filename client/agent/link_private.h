@@ -68,4 +68,9 @@ int link_reopen(link_t *self);
 int link_monitor_open(link_t *self);
 void link_monitor_close(link_t *self);
 
+/* A handshake succeeded (link_monitor.c): sends the first `subscribe` at
+   once when none is on its way (link_subscribe, from the tick, stays the
+   fallback). */
+void link_on_handshake(link_t *self);
+
 #endif

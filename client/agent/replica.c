@@ -1075,6 +1075,13 @@ replica_on_subscribed(replica_t *self, uint64_t seq)
 {
     if (self->loaded && seq > self->seq)
         self->catchup = true;
+    /* Started now rather than at the next tick (up to AGENT_TICK_MS
+       later: a new agent waits for nothing else before its snapshot).
+       No transaction is open here (link.c delivers replies outside
+       them). */
+    if ((!self->loaded || self->catchup || self->resync) && self->reading == RD_NONE &&
+        self->link && !s_refused(self) && link_may_read(self->link))
+        s_catch_up(self);
 }
 
 int
