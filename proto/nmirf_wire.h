@@ -77,12 +77,27 @@ typedef struct {
     msgpack_object body;      /* body map, or nil */
     uint8_t *bytes;           /* owned copy of the frame */
     msgpack_zone *zone;       /* owns body's memory */
+    const uint8_t *body_raw;  /* the body's packed bytes, in bytes (lazy decode
+                                 only; NULL otherwise or if there is none) */
+    size_t body_len;          /* their size */
 } nmirf_reply_t;
 
 /* Decodes an untrusted reply frame. Returns NULL with a reason in why if it
    is not a valid reply. Unknown keys are ignored. Caller destroys. */
 nmirf_reply_t *nmirf_reply_decode(const uint8_t *buf, size_t len, char *why,
                                   size_t whylen);
+
+/* As nmirf_reply_decode, every byte checked the same, but the body is
+   left packed: body is nil and body_raw/body_len give its bytes, for a
+   reader that walks them in place (nmirf_mp_reader_t) instead of building
+   a tree (a snapshot of 100,000 records is tens of MiB). */
+nmirf_reply_t *nmirf_reply_decode_lazy(const uint8_t *buf, size_t len, char *why,
+                                       size_t whylen);
+
+/* Unpacks a lazily decoded reply's body into body (its zone), as
+   nmirf_reply_decode would have; nothing to do for one decoded in full.
+   Returns 0, or -1 (body stays nil). */
+int nmirf_reply_unpack_body(nmirf_reply_t *self);
 void nmirf_reply_destroy(nmirf_reply_t **self_p);
 
 /* The fields of an event, for encoding. */
