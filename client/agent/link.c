@@ -244,7 +244,16 @@ static void
 s_deliver(link_t *self, nmirf_reply_t **r_p)
 {
     nmirf_reply_t *r = *r_p;
-    if (self->reading && r->has_id && memcmp(r->id, self->read_id, NMIRF_ID_LEN) == 0) {
+    bool ours =
+        self->reading && r->has_id && memcmp(r->id, self->read_id, NMIRF_ID_LEN) == 0;
+    /* Every reply was decoded with its body packed (s_reply_of); all but
+       a lazy read's get it unpacked here. */
+    if (!(ours && self->read_lazy) && nmirf_reply_unpack_body(r) != 0) {
+        log_warnx("unreadable reply body from the broker");
+        nmirf_reply_destroy(r_p);
+        return;
+    }
+    if (ours) {
         *r_p = NULL;
         s_read_end(self, r, NULL);
         return;
@@ -259,14 +268,16 @@ s_deliver(link_t *self, nmirf_reply_t **r_p)
         self->events.reply(r_p, self->events.arg);
 }
 
-/* Decodes a one-frame message as a reply (NULL, logged, if it is not). */
+/* Decodes a one-frame message as a reply (NULL, logged, if it is not),
+   its body left packed until s_deliver knows whose it is: a snapshot's
+   tens of MiB are never made a tree. */
 static nmirf_reply_t *
 s_reply_of(zmsg_t **msg_p)
 {
     zframe_t *frame = zmsg_first(*msg_p);
     char why[128] = "";
     nmirf_reply_t *r =
-        nmirf_reply_decode(zframe_data(frame), zframe_size(frame), why, sizeof why);
+        nmirf_reply_decode_lazy(zframe_data(frame), zframe_size(frame), why, sizeof why);
     zmsg_destroy(msg_p);
     if (!r)
         log_warnx("unreadable reply from the broker: %s", why);
@@ -475,7 +486,7 @@ s_on_read_timeout(zloop_t *loop, int timer_id, void *arg)
 
 int
 link_read_start(link_t *self, const char *op, const uint8_t *body, size_t len,
-                int timeout_ms, link_read_fn *done, void *arg)
+                int timeout_ms, bool lazy_body, link_read_fn *done, void *arg)
 {
     if (self->reading) {
         log_warnx("%s: a read is already in flight", op);
@@ -497,6 +508,7 @@ link_read_start(link_t *self, const char *op, const uint8_t *body, size_t len,
         return -1;
     }
     self->reading = true;
+    self->read_lazy = lazy_body;
     self->read_done = done;
     self->read_arg = arg;
     return 0;

@@ -29,6 +29,7 @@ struct _link_t {
     char read_op[32];              /* its operation, for the log */
     int read_timeout_ms;           /* its timeout */
     int read_timer;                /* its zloop timer id, -1 if none */
+    bool read_lazy;                /* its reply's body stays packed */
     link_read_fn *read_done;       /* told its end (once) */
     void *read_arg;                /* given back to read_done */
     bool contact_hold;    /* draining after a failed read: messages are not contact */
