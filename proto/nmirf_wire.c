@@ -253,23 +253,31 @@ nmirf_reply_decode(const uint8_t *buf, size_t len, char *why, size_t whylen)
 }
 
 nmirf_reply_t *
-nmirf_reply_decode_lazy(const uint8_t *buf, size_t len, char *why, size_t whylen)
+nmirf_reply_decode_lazy(const uint8_t *buf, size_t len, void *owner,
+                        void (*owner_free)(void *owner), char *why, size_t whylen)
 {
     nmirf_reply_t *self = calloc(1, sizeof *self);
-    if (!self)
+    if (!self) {
+        if (owner)
+            owner_free(owner);
         return NULL;
-    self->bytes = malloc(len ? len : 1);
+    }
+    self->owner = owner;
+    self->owner_free = owner_free;
     self->zone = msgpack_zone_new(MSGPACK_ZONE_CHUNK_SIZE);
-    if (!self->bytes || !self->zone) {
+    if (!owner && (self->bytes = malloc(len ? len : 1)) != NULL) {
+        memcpy(self->bytes, buf, len);
+        buf = self->bytes;
+    }
+    if ((!owner && !self->bytes) || !self->zone) {
         WHY("out of memory");
         goto fail;
     }
-    memcpy(self->bytes, buf, len);
     /* Every byte checked, as nmirf_reply_decode does; then the map is
        walked in place and each value but the body unpacked on its own. */
-    if (nmirf_mp_check(self->bytes, len, why, whylen) != NMIRF_OK)
+    if (nmirf_mp_check(buf, len, why, whylen) != NMIRF_OK)
         goto fail;
-    nmirf_mp_reader_t r = {self->bytes, self->bytes + len};
+    nmirf_mp_reader_t r = {buf, buf + len};
     uint32_t n;
     if (nmirf_mp_read_map(&r, &n)) {
         WHY("not a map");
@@ -285,12 +293,12 @@ nmirf_reply_decode_lazy(const uint8_t *buf, size_t len, char *why, size_t whylen
     }
     for (uint32_t i = 0; i < n; i++) {
         msgpack_object_kv *kv = &root.via.map.ptr[i];
-        size_t off = (size_t)(r.p - self->bytes);
+        size_t off = (size_t)(r.p - buf);
         msgpack_unpack_return ur =
-            msgpack_unpack((const char *)self->bytes, len, &off, self->zone, &kv->key);
+            msgpack_unpack((const char *)buf, len, &off, self->zone, &kv->key);
         if (ur != MSGPACK_UNPACK_SUCCESS && ur != MSGPACK_UNPACK_EXTRA_BYTES)
             goto bad;
-        r.p = self->bytes + off;
+        r.p = buf + off;
         if (!self->body_raw && nmirf_mp_str_is(&kv->key, "body")) {
             self->body_raw = r.p;
             if (nmirf_mp_skip(&r))
@@ -299,10 +307,10 @@ nmirf_reply_decode_lazy(const uint8_t *buf, size_t len, char *why, size_t whylen
             kv->val.type = MSGPACK_OBJECT_NIL; /* nmirf_reply_unpack_body */
             continue;
         }
-        ur = msgpack_unpack((const char *)self->bytes, len, &off, self->zone, &kv->val);
+        ur = msgpack_unpack((const char *)buf, len, &off, self->zone, &kv->val);
         if (ur != MSGPACK_UNPACK_SUCCESS && ur != MSGPACK_UNPACK_EXTRA_BYTES)
             goto bad;
-        r.p = self->bytes + off;
+        r.p = buf + off;
     }
     if (s_reply_fields(self, &root, why, whylen) == 0)
         return self;
@@ -338,6 +346,8 @@ nmirf_reply_destroy(nmirf_reply_t **self_p)
     if (self->zone)
         msgpack_zone_free(self->zone);
     free(self->bytes);
+    if (self->owner)
+        self->owner_free(self->owner);
     free(self->message);
     free(self);
     *self_p = NULL;

@@ -662,7 +662,15 @@ s_decode(bool lazy, const uint8_t *buf, size_t len, char *why, size_t whylen)
 {
     if (!lazy)
         return nmirf_reply_decode(buf, len, why, whylen);
-    nmirf_reply_t *r = nmirf_reply_decode_lazy(buf, len, why, whylen);
+    /* The frame kept rather than copied, as the agent's link does: the
+       reply frees it, also when it refuses it (the sanitizers see a leak
+       or a double free). */
+    uint8_t *frame = malloc(len ? len : 1);
+    if (!frame)
+        return NULL;
+    if (len)
+        memcpy(frame, buf, len);
+    nmirf_reply_t *r = nmirf_reply_decode_lazy(frame, len, frame, free, why, whylen);
     if (r && r->body.type != MSGPACK_OBJECT_NIL)
         CHECK(0, "lazy: body unpacked already");
     if (r && nmirf_reply_unpack_body(r) != 0)

@@ -271,14 +271,22 @@ s_deliver(link_t *self, nmirf_reply_t **r_p)
 /* Decodes a one-frame message as a reply (NULL, logged, if it is not),
    its body left packed until s_deliver knows whose it is: a snapshot's
    tens of MiB are never made a tree. */
+static void
+s_frame_free(void *frame)
+{
+    zframe_t *f = frame;
+    zframe_destroy(&f);
+}
+
 static nmirf_reply_t *
 s_reply_of(zmsg_t **msg_p)
 {
-    zframe_t *frame = zmsg_first(*msg_p);
-    char why[128] = "";
-    nmirf_reply_t *r =
-        nmirf_reply_decode_lazy(zframe_data(frame), zframe_size(frame), why, sizeof why);
+    /* The reply keeps the frame (no copy of tens of MiB). */
+    zframe_t *frame = zmsg_pop(*msg_p);
     zmsg_destroy(msg_p);
+    char why[128] = "";
+    nmirf_reply_t *r = nmirf_reply_decode_lazy(zframe_data(frame), zframe_size(frame),
+                                               frame, s_frame_free, why, sizeof why);
     if (!r)
         log_warnx("unreadable reply from the broker: %s", why);
     return r;

@@ -138,8 +138,8 @@ s_answer(void)
     char why[128];
     /* As the real link: decoded with the body packed, unpacked unless the
        read asked for it packed (the snapshot: replica_snapshot.c walks it). */
-    nmirf_reply_t *r =
-        nmirf_reply_decode_lazy(s_replies[i], s_reply_len[i], why, sizeof why);
+    nmirf_reply_t *r = nmirf_reply_decode_lazy(s_replies[i], s_reply_len[i], NULL, NULL,
+                                               why, sizeof why);
     if (r && !s_read_lazy && nmirf_reply_unpack_body(r) != 0)
         nmirf_reply_destroy(&r);
     if (r && !r->ok)

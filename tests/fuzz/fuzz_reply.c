@@ -23,7 +23,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char why[512] = "";
     nmirf_reply_t *reply = nmirf_reply_decode(data, size, why, sizeof why);
-    nmirf_reply_t *lazy = nmirf_reply_decode_lazy(data, size, why, sizeof why);
+    nmirf_reply_t *lazy =
+        nmirf_reply_decode_lazy(data, size, NULL, NULL, why, sizeof why);
     if (!reply != !lazy)
         s_broken("the lazy and the full decoder disagree");
     if (lazy && lazy->body_raw) {
