@@ -143,9 +143,11 @@ s_put_status(MDB_txn *txn, MDB_dbi dbi, nmirf_mp_reader_t *r, size_t *records)
 int
 replica_snapshot_seq(const uint8_t *body, size_t len, uint64_t *seq)
 {
+    if (!body) /* a reply with no body */
+        return -1;
     nmirf_mp_reader_t r = {body, body + len};
     uint32_t n;
-    if (!body || nmirf_mp_read_map(&r, &n))
+    if (nmirf_mp_read_map(&r, &n))
         return -1;
     for (uint32_t i = 0; i < n; i++) {
         const char *name;
@@ -164,11 +166,13 @@ int
 replica_snapshot_put(MDB_txn *txn, const MDB_dbi dbi[AG_DB_COUNT], const uint8_t *body,
                      size_t len, size_t *records)
 {
+    *records = 0;
+    if (!body)
+        return EINVAL;
     nmirf_mp_reader_t r = {body, body + len};
     uint32_t n;
     bool seen[SECTIONS] = {false};
-    *records = 0;
-    if (!body || nmirf_mp_read_map(&r, &n))
+    if (nmirf_mp_read_map(&r, &n))
         return EINVAL;
     for (uint32_t i = 0; i < n; i++) {
         const char *name;

@@ -363,6 +363,10 @@ s_snapshot_put(void)
     uint64_t seq;
     static const uint8_t nil = 0xc0;
     CHECK(replica_snapshot_seq(&nil, 1, &seq) == -1, "no seq in nil");
+    size_t records;
+    CHECK(replica_snapshot_seq(NULL, 0, &seq) == -1 &&
+              replica_snapshot_put(NULL, replica_dbis(r), NULL, 0, &records) == EINVAL,
+          "a reply with no body");
     replica_destroy(&r);
 }
 
