@@ -268,9 +268,7 @@ s_deliver(link_t *self, nmirf_reply_t **r_p)
         self->events.reply(r_p, self->events.arg);
 }
 
-/* Decodes a one-frame message as a reply (NULL, logged, if it is not),
-   its body left packed until s_deliver knows whose it is: a snapshot's
-   tens of MiB are never made a tree. */
+/* Frees the frame a reply was decoded from (nmirf_reply_destroy). */
 static void
 s_frame_free(void *frame)
 {
@@ -278,6 +276,9 @@ s_frame_free(void *frame)
     zframe_destroy(&f);
 }
 
+/* Decodes a one-frame message as a reply (NULL, logged, if it is not),
+   its body left packed until s_deliver knows whose it is: a snapshot's
+   tens of MiB are never made a tree. */
 static nmirf_reply_t *
 s_reply_of(zmsg_t **msg_p)
 {
