@@ -39,6 +39,16 @@ nmirf_utf8_valid(const uint8_t *s, size_t len)
 {
     size_t i = 0;
     while (i < len) {
+        /* Eight ASCII bytes at a time: texts are mostly ASCII, and every
+           byte of a snapshot's tens of MiB passes here. */
+        if (len - i >= 8) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (!(w & 0x8080808080808080ull)) {
+                i += 8;
+                continue;
+            }
+        }
         uint8_t b = s[i];
         if (b < 0x80) {
             i++;
@@ -210,6 +220,173 @@ nmirf_mp_check_prefix(const uint8_t *buf, size_t len, size_t *used, char *why,
     if (rc == NMIRF_OK)
         *used = (size_t)(c.p - buf);
     return rc;
+}
+
+/* The header at r->p: its size in bytes (*hdr), the payload bytes after
+   it (*skip) and the objects it holds (*items; pairs count twice).
+   Returns 0, or -1 if truncated or an ext type (never accepted). */
+static int
+s_header(const nmirf_mp_reader_t *r, size_t *hdr, uint64_t *skip, uint64_t *items)
+{
+    if (r->p >= r->end)
+        return -1;
+    uint8_t t = r->p[0];
+    size_t w = 0; /* bytes of the length or value after the type byte */
+    *skip = *items = 0;
+    if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 || t == 0xc3)
+        w = 0;
+    else if ((t & 0xf0) == 0x80)
+        *items = (uint64_t)(t & 0x0f) * 2;
+    else if ((t & 0xf0) == 0x90)
+        *items = t & 0x0f;
+    else if ((t & 0xe0) == 0xa0)
+        *skip = t & 0x1f;
+    else
+        switch (t) {
+        case 0xcc:
+        case 0xd0:
+            *skip = 1;
+            break;
+        case 0xcd:
+        case 0xd1:
+            *skip = 2;
+            break;
+        case 0xce:
+        case 0xd2:
+        case 0xca:
+            *skip = 4;
+            break;
+        case 0xcf:
+        case 0xd3:
+        case 0xcb:
+            *skip = 8;
+            break;
+        case 0xc4:
+        case 0xd9:
+            w = 1;
+            break;
+        case 0xc5:
+        case 0xda:
+        case 0xdc:
+        case 0xde:
+            w = 2;
+            break;
+        case 0xc6:
+        case 0xdb:
+        case 0xdd:
+        case 0xdf:
+            w = 4;
+            break;
+        default:
+            return -1;
+        }
+    if ((size_t)(r->end - r->p) - 1 < w)
+        return -1;
+    uint64_t n = 0;
+    for (size_t i = 1; i <= w; i++)
+        n = (n << 8) | r->p[i];
+    if (w && (t == 0xdc || t == 0xdd))
+        *items = n;
+    else if (w && (t == 0xde || t == 0xdf))
+        *items = n * 2;
+    else if (w)
+        *skip = n;
+    *hdr = 1 + w;
+    if (*skip > (uint64_t)(r->end - r->p - *hdr))
+        return -1;
+    return 0;
+}
+
+/* Reads a container header whose type bytes are fix (mask/fix), 16 and
+   32; *n its count (pairs for a map). */
+static int
+s_read_count(nmirf_mp_reader_t *r, uint8_t fix, uint8_t t16, uint8_t t32, uint32_t *n)
+{
+    size_t hdr;
+    uint64_t skip, items;
+    if (r->p >= r->end)
+        return -1;
+    uint8_t t = r->p[0];
+    if ((t & 0xf0) != fix && t != t16 && t != t32)
+        return -1;
+    if (s_header(r, &hdr, &skip, &items))
+        return -1;
+    *n = (uint32_t)(fix == 0x80 ? items / 2 : items);
+    r->p += hdr;
+    return 0;
+}
+
+int
+nmirf_mp_read_map(nmirf_mp_reader_t *r, uint32_t *n)
+{
+    return s_read_count(r, 0x80, 0xde, 0xdf, n);
+}
+
+int
+nmirf_mp_read_array(nmirf_mp_reader_t *r, uint32_t *n)
+{
+    return s_read_count(r, 0x90, 0xdc, 0xdd, n);
+}
+
+int
+nmirf_mp_read_str(nmirf_mp_reader_t *r, const char **s, uint32_t *n)
+{
+    size_t hdr;
+    uint64_t skip, items;
+    if (r->p >= r->end)
+        return -1;
+    uint8_t t = r->p[0];
+    if ((t & 0xe0) != 0xa0 && t != 0xd9 && t != 0xda && t != 0xdb)
+        return -1;
+    if (s_header(r, &hdr, &skip, &items))
+        return -1;
+    *s = (const char *)r->p + hdr;
+    *n = (uint32_t)skip;
+    r->p += hdr + skip;
+    return 0;
+}
+
+int
+nmirf_mp_read_uint(nmirf_mp_reader_t *r, uint64_t *v)
+{
+    size_t hdr;
+    uint64_t skip, items;
+    if (r->p >= r->end)
+        return -1;
+    uint8_t t = r->p[0];
+    if (t <= 0x7f) {
+        *v = t;
+        r->p++;
+        return 0;
+    }
+    if (t < 0xcc || t > 0xcf || s_header(r, &hdr, &skip, &items))
+        return -1;
+    uint64_t x = 0;
+    for (size_t i = 1; i <= skip; i++)
+        x = (x << 8) | r->p[i];
+    *v = x;
+    r->p += 1 + skip;
+    return 0;
+}
+
+int
+nmirf_mp_skip(nmirf_mp_reader_t *r)
+{
+    /* Objects left to step over: each container adds what it holds. */
+    const uint8_t *p0 = r->p;
+    uint64_t left = 1;
+    while (left > 0) {
+        size_t hdr;
+        uint64_t skip, items;
+        if (s_header(r, &hdr, &skip, &items) ||
+            items > (uint64_t)(r->end - r->p - hdr - skip)) {
+            r->p = p0;
+            return -1;
+        }
+        r->p += hdr + skip;
+        left = left - 1 + items;
+    }
+    return 0;
 }
 
 nmirf_code_t

@@ -37,6 +37,32 @@ nmirf_code_t nmirf_mp_check_prefix(const uint8_t *buf, size_t len, size_t *used,
 nmirf_code_t nmirf_mp_unpack(const uint8_t *buf, size_t len, msgpack_zone *zone,
                              msgpack_object *obj, char *why, size_t whylen);
 
+/* A reader that walks packed msgpack in place, with no tree and no
+   allocation: for large messages whose parts are used as their bytes
+   (the agent stores a snapshot's records as the broker sent them). Meant
+   for bytes nmirf_mp_check already passed; still, no call reads past
+   end: each returns -1, the cursor unmoved, on a truncated object or one
+   of another type. */
+typedef struct {
+    const uint8_t *p;   /* the next object */
+    const uint8_t *end; /* one past the last byte */
+} nmirf_mp_reader_t;
+
+/* Reads a map or array header: *n its pairs or elements. */
+int nmirf_mp_read_map(nmirf_mp_reader_t *r, uint32_t *n);
+int nmirf_mp_read_array(nmirf_mp_reader_t *r, uint32_t *n);
+
+/* Reads a str: *s points into the bytes (not NUL-terminated), *n its
+   size. */
+int nmirf_mp_read_str(nmirf_mp_reader_t *r, const char **s, uint32_t *n);
+
+/* Reads a non-negative integer (any width). */
+int nmirf_mp_read_uint(nmirf_mp_reader_t *r, uint64_t *v);
+
+/* Steps over one whole object, containers with all they hold
+   (iteratively: no recursion whatever the nesting). */
+int nmirf_mp_skip(nmirf_mp_reader_t *r);
+
 /* True if s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
 bool nmirf_utf8_valid(const uint8_t *s, size_t len);
 

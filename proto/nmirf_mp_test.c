@@ -144,6 +144,71 @@ s_test_utf8(void)
             wrong += nmirf_utf8_valid(s, 2) != want;
         }
     CHECK(wrong == 0, "%d inputs judged wrong", wrong);
+
+    /* The eight-bytes-at-a-time ASCII path: a bad byte, a good two-byte
+       sequence and one cut short, at every offset of a longer text. */
+    unit_case = "utf8 within ASCII runs";
+    wrong = 0;
+    for (size_t len = 1; len <= 40; len++)
+        for (size_t at = 0; at < len; at++) {
+            uint8_t txt[48];
+            memset(txt, 'a', sizeof txt);
+            txt[at] = 0xFF;
+            wrong += nmirf_utf8_valid(txt, len);
+            txt[at] = 0xC3;
+            txt[at + 1] = 0xA9; /* é, complete when it fits */
+            wrong += nmirf_utf8_valid(txt, len) != (at + 1 < len);
+        }
+    CHECK(wrong == 0, "%d texts judged wrong", wrong);
+}
+
+/* The in-place reader: each kind read back, a container stepped over
+   whole, truncation and a wrong type refused with the cursor unmoved. */
+static void
+s_test_reader(void)
+{
+    unit_case = "reader";
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    nmirf_mp_pack_kv_uint(&pk, "n", 70000);
+    nmirf_mp_pack_str(&pk, "nested");
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_kv_str(&pk, "k", "v");
+    nmirf_mp_pack_bin(&pk, "\0\1", 2);
+    nmirf_mp_pack_str(&pk, "big");
+    msgpack_pack_uint64(&pk, UINT64_C(1) << 40);
+    const uint8_t *b = (const uint8_t *)sb.data;
+    nmirf_mp_reader_t r = {b, b + sb.size};
+    uint32_t n, sl;
+    const char *str;
+    uint64_t u;
+    CHECK(nmirf_mp_read_array(&r, &n) == -1 && r.p == b, "a map is not an array");
+    CHECK(nmirf_mp_read_map(&r, &n) == 0 && n == 3, "map of 3");
+    CHECK(nmirf_mp_read_str(&r, &str, &sl) == 0 && sl == 1 && str[0] == 'n', "key n");
+    CHECK(nmirf_mp_read_str(&r, &str, &sl) == -1, "a uint is not a str");
+    CHECK(nmirf_mp_read_uint(&r, &u) == 0 && u == 70000, "70000");
+    CHECK(nmirf_mp_read_str(&r, &str, &sl) == 0 && sl == 6, "key nested");
+    const uint8_t *nested = r.p;
+    CHECK(nmirf_mp_skip(&r) == 0, "skip the array");
+    CHECK(nmirf_mp_read_str(&r, &str, &sl) == 0 && sl == 3, "key big, after it");
+    CHECK(nmirf_mp_read_uint(&r, &u) == 0 && u == UINT64_C(1) << 40, "2^40");
+    CHECK(r.p == r.end, "all read");
+    nmirf_mp_reader_t cut = {nested, r.p - 4}; /* the key "big" cut off, and more */
+    CHECK(nmirf_mp_skip(&cut) == 0, "the array ends before the cut");
+    nmirf_mp_reader_t cut2 = {nested, nested + 5};
+    CHECK(nmirf_mp_skip(&cut2) == -1 && cut2.p == nested, "a cut array is refused");
+    uint8_t ext[] = {0xd4, 0x01, 0x00};
+    nmirf_mp_reader_t e = {ext, ext + sizeof ext};
+    CHECK(nmirf_mp_skip(&e) == -1, "ext refused");
+    uint8_t longstr[] = {0xda, 0x00, 0x05, 'a'};
+    nmirf_mp_reader_t ls = {longstr, longstr + sizeof longstr};
+    CHECK(nmirf_mp_read_str(&ls, &str, &sl) == -1 && ls.p == longstr,
+          "a str longer than the bytes is refused");
+    msgpack_sbuffer_destroy(&sb);
 }
 
 /* Packs into a fresh buffer with f(pk, n). */
@@ -616,6 +681,7 @@ int
 main(void)
 {
     s_test_utf8();
+    s_test_reader();
     s_test_lengths();
     s_test_depth();
     s_test_accessors();

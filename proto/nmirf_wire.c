@@ -206,26 +206,21 @@ s_unpack_owned(const uint8_t *buf, size_t len, uint8_t **bytes, msgpack_zone **z
     return 0;
 }
 
-nmirf_reply_t *
-nmirf_reply_decode(const uint8_t *buf, size_t len, char *why, size_t whylen)
+/* Fills self from the reply map root. Returns 0, or -1 with a reason. */
+static int
+s_reply_fields(nmirf_reply_t *self, const msgpack_object *root, char *why, size_t whylen)
 {
-    nmirf_reply_t *self = calloc(1, sizeof *self);
-    if (!self)
-        return NULL;
-    msgpack_object root;
-    if (s_unpack_owned(buf, len, &self->bytes, &self->zone, &root, why, whylen))
-        goto fail;
-    const msgpack_object *id = nmirf_mp_get(&root, "id");
-    const msgpack_object *ok = nmirf_mp_get(&root, "ok");
-    const msgpack_object *code = nmirf_mp_get(&root, "code");
-    const msgpack_object *msg = nmirf_mp_get(&root, "message");
-    const msgpack_object *seq = nmirf_mp_get(&root, "seq");
-    const msgpack_object *body = nmirf_mp_get(&root, "body");
+    const msgpack_object *id = nmirf_mp_get(root, "id");
+    const msgpack_object *ok = nmirf_mp_get(root, "ok");
+    const msgpack_object *code = nmirf_mp_get(root, "code");
+    const msgpack_object *msg = nmirf_mp_get(root, "message");
+    const msgpack_object *seq = nmirf_mp_get(root, "seq");
+    const msgpack_object *body = nmirf_mp_get(root, "body");
     if (!ok || ok->type != MSGPACK_OBJECT_BOOLEAN ||
         nmirf_mp_strcpy(code, self->code_name, sizeof self->code_name) || !seq ||
         seq->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
         WHY("reply lacks ok, code or seq");
-        goto fail;
+        return -1;
     }
     if (id && id->type == MSGPACK_OBJECT_BIN && id->via.bin.size == NMIRF_ID_LEN) {
         self->has_id = true;
@@ -241,10 +236,105 @@ nmirf_reply_decode(const uint8_t *buf, size_t len, char *why, size_t whylen)
         self->body = *body;
     else
         self->body.type = MSGPACK_OBJECT_NIL;
+    return 0;
+}
+
+nmirf_reply_t *
+nmirf_reply_decode(const uint8_t *buf, size_t len, char *why, size_t whylen)
+{
+    nmirf_reply_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    msgpack_object root;
+    if (s_unpack_owned(buf, len, &self->bytes, &self->zone, &root, why, whylen) ||
+        s_reply_fields(self, &root, why, whylen))
+        nmirf_reply_destroy(&self);
     return self;
+}
+
+nmirf_reply_t *
+nmirf_reply_decode_lazy(const uint8_t *buf, size_t len, void *owner,
+                        void (*owner_free)(void *owner), char *why, size_t whylen)
+{
+    nmirf_reply_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        if (owner)
+            owner_free(owner);
+        return NULL;
+    }
+    self->owner = owner;
+    self->owner_free = owner_free;
+    self->zone = msgpack_zone_new(MSGPACK_ZONE_CHUNK_SIZE);
+    if (!owner && (self->bytes = malloc(len ? len : 1)) != NULL) {
+        memcpy(self->bytes, buf, len);
+        buf = self->bytes;
+    }
+    if ((!owner && !self->bytes) || !self->zone) {
+        WHY("out of memory");
+        goto fail;
+    }
+    /* Every byte checked, as nmirf_reply_decode does; then the map is
+       walked in place and each value but the body unpacked on its own. */
+    if (nmirf_mp_check(buf, len, why, whylen) != NMIRF_OK)
+        goto fail;
+    nmirf_mp_reader_t r = {buf, buf + len};
+    uint32_t n;
+    if (nmirf_mp_read_map(&r, &n)) {
+        WHY("not a map");
+        goto fail;
+    }
+    msgpack_object root = {.type = MSGPACK_OBJECT_MAP};
+    root.via.map.size = n;
+    root.via.map.ptr =
+        msgpack_zone_malloc(self->zone, (n ? n : 1) * sizeof(msgpack_object_kv));
+    if (!root.via.map.ptr) {
+        WHY("out of memory");
+        goto fail;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        msgpack_object_kv *kv = &root.via.map.ptr[i];
+        size_t off = (size_t)(r.p - buf);
+        msgpack_unpack_return ur =
+            msgpack_unpack((const char *)buf, len, &off, self->zone, &kv->key);
+        if (ur != MSGPACK_UNPACK_SUCCESS && ur != MSGPACK_UNPACK_EXTRA_BYTES)
+            goto bad;
+        r.p = buf + off;
+        if (!self->body_raw && nmirf_mp_str_is(&kv->key, "body")) {
+            self->body_raw = r.p;
+            if (nmirf_mp_skip(&r))
+                goto bad;
+            self->body_len = (size_t)(r.p - self->body_raw);
+            kv->val.type = MSGPACK_OBJECT_NIL; /* nmirf_reply_unpack_body */
+            continue;
+        }
+        ur = msgpack_unpack((const char *)buf, len, &off, self->zone, &kv->val);
+        if (ur != MSGPACK_UNPACK_SUCCESS && ur != MSGPACK_UNPACK_EXTRA_BYTES)
+            goto bad;
+        r.p = buf + off;
+    }
+    if (s_reply_fields(self, &root, why, whylen) == 0)
+        return self;
+    goto fail;
+bad:
+    WHY("msgpack could not be unpacked");
 fail:
     nmirf_reply_destroy(&self);
     return NULL;
+}
+
+int
+nmirf_reply_unpack_body(nmirf_reply_t *self)
+{
+    if (self->body.type != MSGPACK_OBJECT_NIL || !self->body_raw)
+        return 0;
+    size_t off = 0;
+    msgpack_unpack_return ur = msgpack_unpack(
+        (const char *)self->body_raw, self->body_len, &off, self->zone, &self->body);
+    if (ur != MSGPACK_UNPACK_SUCCESS || off != self->body_len) {
+        self->body.type = MSGPACK_OBJECT_NIL;
+        return -1;
+    }
+    return 0;
 }
 
 void
@@ -256,6 +346,8 @@ nmirf_reply_destroy(nmirf_reply_t **self_p)
     if (self->zone)
         msgpack_zone_free(self->zone);
     free(self->bytes);
+    if (self->owner)
+        self->owner_free(self->owner);
     free(self->message);
     free(self);
     *self_p = NULL;

@@ -77,12 +77,34 @@ typedef struct {
     msgpack_object body;      /* body map, or nil */
     uint8_t *bytes;           /* owned copy of the frame */
     msgpack_zone *zone;       /* owns body's memory */
+    const uint8_t *body_raw;  /* the body's packed bytes, in the frame (lazy
+                                 decode only; NULL otherwise or if none) */
+    size_t body_len;          /* their size */
+    void *owner;              /* what holds the frame when it was not copied
+                                 (lazy decode), NULL otherwise */
+    void (*owner_free)(void *owner); /* frees it, at destroy */
 } nmirf_reply_t;
 
 /* Decodes an untrusted reply frame. Returns NULL with a reason in why if it
    is not a valid reply. Unknown keys are ignored. Caller destroys. */
 nmirf_reply_t *nmirf_reply_decode(const uint8_t *buf, size_t len, char *why,
                                   size_t whylen);
+
+/* As nmirf_reply_decode, every byte checked the same, but the body is
+   left packed: body is nil and body_raw/body_len give its bytes, for a
+   reader that walks them in place (nmirf_mp_reader_t) instead of building
+   a tree (a snapshot of 100,000 records is tens of MiB). With an owner
+   (e.g. the ZeroMQ frame buf lies in), buf is not copied: the reply takes
+   owner, keeps it while it lives, and frees it with owner_free (also when
+   decoding fails); without one (NULL), buf is copied. */
+nmirf_reply_t *nmirf_reply_decode_lazy(const uint8_t *buf, size_t len, void *owner,
+                                       void (*owner_free)(void *owner), char *why,
+                                       size_t whylen);
+
+/* Unpacks a lazily decoded reply's body into body (its zone), as
+   nmirf_reply_decode would have; nothing to do for one decoded in full.
+   Returns 0, or -1 (body stays nil). */
+int nmirf_reply_unpack_body(nmirf_reply_t *self);
 void nmirf_reply_destroy(nmirf_reply_t **self_p);
 
 /* The fields of an event, for encoding. */

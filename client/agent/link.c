@@ -244,7 +244,16 @@ static void
 s_deliver(link_t *self, nmirf_reply_t **r_p)
 {
     nmirf_reply_t *r = *r_p;
-    if (self->reading && r->has_id && memcmp(r->id, self->read_id, NMIRF_ID_LEN) == 0) {
+    bool ours =
+        self->reading && r->has_id && memcmp(r->id, self->read_id, NMIRF_ID_LEN) == 0;
+    /* Every reply was decoded with its body packed (s_reply_of); all but
+       a lazy read's get it unpacked here. */
+    if (!(ours && self->read_lazy) && nmirf_reply_unpack_body(r) != 0) {
+        log_warnx("unreadable reply body from the broker");
+        nmirf_reply_destroy(r_p);
+        return;
+    }
+    if (ours) {
         *r_p = NULL;
         s_read_end(self, r, NULL);
         return;
@@ -259,15 +268,26 @@ s_deliver(link_t *self, nmirf_reply_t **r_p)
         self->events.reply(r_p, self->events.arg);
 }
 
-/* Decodes a one-frame message as a reply (NULL, logged, if it is not). */
+/* Frees the frame a reply was decoded from (nmirf_reply_destroy). */
+static void
+s_frame_free(void *frame)
+{
+    zframe_t *f = frame;
+    zframe_destroy(&f);
+}
+
+/* Decodes a one-frame message as a reply (NULL, logged, if it is not),
+   its body left packed until s_deliver knows whose it is: a snapshot's
+   tens of MiB are never made a tree. */
 static nmirf_reply_t *
 s_reply_of(zmsg_t **msg_p)
 {
-    zframe_t *frame = zmsg_first(*msg_p);
-    char why[128] = "";
-    nmirf_reply_t *r =
-        nmirf_reply_decode(zframe_data(frame), zframe_size(frame), why, sizeof why);
+    /* The reply keeps the frame (no copy of tens of MiB). */
+    zframe_t *frame = zmsg_pop(*msg_p);
     zmsg_destroy(msg_p);
+    char why[128] = "";
+    nmirf_reply_t *r = nmirf_reply_decode_lazy(zframe_data(frame), zframe_size(frame),
+                                               frame, s_frame_free, why, sizeof why);
     if (!r)
         log_warnx("unreadable reply from the broker: %s", why);
     return r;
@@ -362,6 +382,22 @@ s_on_dealer(zloop_t *loop, zsock_t *dealer, void *arg)
     return 0;
 }
 
+/* Sends `subscribe` (again under the same id while one is unanswered:
+   any of its replies, however late, is the answer; a fresh id each time
+   would throw away every reply that came after the next resend). Returns
+   0, or -1 if it could not be sent (no connection yet). */
+static int
+s_subscribe_send(link_t *self)
+{
+    if (!self->sub_pending)
+        nmirf_random_id(self->sub_id, NMIRF_ID_LEN);
+    if (s_send_as(self, "subscribe", NULL, 0, self->sub_id, NULL) != 0)
+        return -1;
+    self->sub_pending = true;
+    self->sub_next = zclock_mono() + AGENT_STALE_MS; /* unanswered: again after this */
+    return 0;
+}
+
 void
 link_subscribe(link_t *self)
 {
@@ -381,17 +417,18 @@ link_subscribe(link_t *self)
         self->sub_next = now + AGENT_STALE_MS; /* its reply may be among them */
         return;
     }
-    /* An unanswered subscribe is sent again under the same id: any of its
-       replies, however late, is the answer (a fresh id each time would
-       throw away every reply that came after the next resend). */
-    if (!self->sub_pending)
-        nmirf_random_id(self->sub_id, NMIRF_ID_LEN);
-    if (s_send_as(self, "subscribe", NULL, 0, self->sub_id, NULL) != 0) {
+    if (s_subscribe_send(self) != 0)
         self->sub_next = now + SUBSCRIBE_RETRY_MS; /* no connection yet */
-        return;
-    }
-    self->sub_pending = true;
-    self->sub_next = now + AGENT_STALE_MS; /* unanswered: again after this */
+}
+
+void
+link_on_handshake(link_t *self)
+{
+    /* A new connection: the first subscribe goes now rather than at the
+       next tick (up to AGENT_TICK_MS later, on a new agent's path to its
+       snapshot). A failure leaves it to the tick, with no retry delay. */
+    if (!self->subscribed && !self->sub_pending)
+        s_subscribe_send(self);
 }
 
 /* Keeps a pushed message that came while a read waited, for the replica
@@ -458,7 +495,7 @@ s_on_read_timeout(zloop_t *loop, int timer_id, void *arg)
 
 int
 link_read_start(link_t *self, const char *op, const uint8_t *body, size_t len,
-                int timeout_ms, link_read_fn *done, void *arg)
+                int timeout_ms, bool lazy_body, link_read_fn *done, void *arg)
 {
     if (self->reading) {
         log_warnx("%s: a read is already in flight", op);
@@ -480,6 +517,7 @@ link_read_start(link_t *self, const char *op, const uint8_t *body, size_t len,
         return -1;
     }
     self->reading = true;
+    self->read_lazy = lazy_body;
     self->read_done = done;
     self->read_arg = arg;
     return 0;

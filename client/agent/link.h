@@ -128,9 +128,11 @@ typedef void(link_read_fn)(nmirf_reply_t *reply, void *arg);
    replies are delivered (the reply callback). One read at a time.
    Returns 0 (done will be called), or -1 if it could not be sent (no
    connection, or a read already in flight: logged, the failure applied
-   as for a timeout; done is not called). */
+   as for a timeout; done is not called). With lazy_body the reply comes
+   with its body left packed (nmirf_reply_decode_lazy: body_raw), for a
+   reader that walks it in place (the replica's snapshot). */
 int link_read_start(link_t *self, const char *op, const uint8_t *body, size_t len,
-                    int timeout_ms, link_read_fn *done, void *arg);
+                    int timeout_ms, bool lazy_body, link_read_fn *done, void *arg);
 
 /* True while a read is in flight. */
 bool link_reading(const link_t *self);

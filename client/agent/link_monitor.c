@@ -181,6 +181,7 @@ s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg)
                 zloop_timer_end(self->loop, self->key_retry_timer);
                 self->key_retry_timer = -1;
             }
+            link_on_handshake(self);
             self->events.connected(self->events.arg);
         }
     }

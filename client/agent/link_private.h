@@ -29,6 +29,7 @@ struct _link_t {
     char read_op[32];              /* its operation, for the log */
     int read_timeout_ms;           /* its timeout */
     int read_timer;                /* its zloop timer id, -1 if none */
+    bool read_lazy;                /* its reply's body stays packed */
     link_read_fn *read_done;       /* told its end (once) */
     void *read_arg;                /* given back to read_done */
     bool contact_hold;    /* draining after a failed read: messages are not contact */
@@ -67,5 +68,10 @@ int link_reopen(link_t *self);
    (logged; the agent runs without it). */
 int link_monitor_open(link_t *self);
 void link_monitor_close(link_t *self);
+
+/* A handshake succeeded (link_monitor.c): sends the first `subscribe` at
+   once when none is on its way (link_subscribe, from the tick, stays the
+   fallback). */
+void link_on_handshake(link_t *self);
 
 #endif

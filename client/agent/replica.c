@@ -30,6 +30,7 @@
 #include "nmirf_mp.h"
 #include "nmirf_store_check.h"
 #include "nmirf_util.h"
+#include "replica_snapshot.h"
 #include "witness.h"
 
 #define MAP_SIZE ((size_t)4 << 30) /* sparse: only what is used takes disk */
@@ -70,7 +71,8 @@ struct _replica_t {
     uint8_t head[NMIRF_HASH_LEN]; /* the hash of the event at the snapshot's seq,
                                      judged by the witness before it is stored */
     nmirf_reply_t *snap;          /* a snapshot waiting for the judgment of its
-                                     event (RD_SNAP_EVENT; owned) */
+                                     event (RD_SNAP_EVENT; owned, its body packed) */
+    uint64_t snap_seq;            /* its seq */
 };
 
 static const char *const s_db_names[AG_DB_COUNT] = {
@@ -445,7 +447,9 @@ s_read(replica_t *self, read_t what, const char *op, const uint8_t *body, size_t
        int timeout_ms)
 {
     self->reading = what;
-    if (link_read_start(self->link, op, body, len, timeout_ms, s_on_read, self) == 0)
+    /* A snapshot's body stays packed: replica_snapshot.c walks it. */
+    if (link_read_start(self->link, op, body, len, timeout_ms, what == RD_SNAPSHOT,
+                        s_on_read, self) == 0)
         return 0;
     self->reading = RD_NONE;
     return -1;
@@ -535,21 +539,22 @@ s_judge_event(replica_t *self, nmirf_reply_t *r, uint64_t seq,
     return witness_judge_event(self->witness, seq, got ? NULL : hash, last);
 }
 
-/* Replaces the replica with the snapshot r (taken; its seq was checked
-   by s_on_snapshot), in one transaction (no notifications: a snapshot
-   says what is, not what happened). The witness (witness.c) came first:
+/* Replaces the replica with the snapshot r (taken; lazily decoded, its
+   seq checked by s_on_snapshot), in one transaction, one sync at its
+   commit (no notifications: a snapshot says what is, not what happened);
+   its records go in as the broker sent them (replica_snapshot.c). A
+   crash before the commit leaves the replica as it was, and the next
+   start loads a snapshot again. The witness (witness.c) came first:
    the broker's event at the kept checkpoint's seq hashed to its head, and
    the snapshot is not older; meta "head" becomes the hash of the event at
    the snapshot's seq (self->head, judged), so the hash chain goes on from
    it. Returns 0 or -1. */
 static int
-s_store_snapshot(replica_t *self, nmirf_reply_t *r)
+s_store_snapshot(replica_t *self, nmirf_reply_t *r, uint64_t snap_seq)
 {
-    static const agent_db_t dbs[4] = {AG_DB_ENTITIES, AG_DB_RECS, AG_DB_ASSIGNMENTS,
-                                      AG_DB_REPORTS};
-    static const char *const keys[4] = {"id", "id", "rec", "id"};
     uint8_t *head = self->head;
-    uint64_t snap_seq = nmirf_mp_get(&r->body, "seq")->via.u64;
+    size_t records = 0;
+    int64_t t0 = zclock_mono();
     MDB_txn *txn;
     int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
     if (rc) {
@@ -564,66 +569,8 @@ s_store_snapshot(replica_t *self, nmirf_reply_t *r)
         rc = mdb_drop(txn, self->dbi[AG_DB_STATUS], 0);
     if (!rc)
         rc = mdb_drop(txn, self->dbi[AG_DB_MEASURES], 0);
-    /* Measures: absent from an older broker's snapshot. */
-    const msgpack_object *measures = nmirf_mp_get(&r->body, "measures");
-    if (!rc && measures && measures->type == MSGPACK_OBJECT_ARRAY)
-        for (uint32_t i = 0; !rc && i < measures->via.array.size; i++) {
-            const msgpack_object *m = &measures->via.array.ptr[i],
-                                 *id = nmirf_mp_get(m, "id");
-            uint8_t k8[8];
-            if (!id || id->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
-                rc = EINVAL;
-                break;
-            }
-            nmirf_be64_encode(id->via.u64, k8);
-            rc = s_put_obj(self, txn, AG_DB_MEASURES, k8, 8, m);
-        }
-    const msgpack_object *status = nmirf_mp_get(&r->body, "status");
-    if (!rc && status && status->type == MSGPACK_OBJECT_MAP)
-        for (uint32_t i = 0; !rc && i < status->via.map.size; i++)
-            rc = s_put_status(self, txn, &status->via.map.ptr[i].key,
-                              &status->via.map.ptr[i].val);
-    msgpack_sbuffer buf; /* one buffer for every record: no malloc each */
-    msgpack_sbuffer_init(&buf);
-    for (int s = 0; !rc && s < 4; s++) {
-        const msgpack_object *arr = nmirf_mp_get(&r->body, nmirf_digest_sections[s]);
-        if (!arr || arr->type != MSGPACK_OBJECT_ARRAY) {
-            rc = EINVAL;
-            break;
-        }
-        /* The broker sends each section in its LMDB key order, and the
-           database was just emptied: MDB_APPEND writes each page once
-           instead of splitting it. Should a key come out of order
-           (MDB_KEYEXIST), the rest of the section goes in normally. */
-        unsigned flags = MDB_APPEND;
-        for (uint32_t i = 0; !rc && i < arr->via.array.size; i++) {
-            const msgpack_object *rec = &arr->via.array.ptr[i];
-            const msgpack_object *key = nmirf_mp_get(rec, keys[s]);
-            uint8_t k8[8];
-            MDB_val k;
-            if (s == 3 && key && key->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-                nmirf_be64_encode(key->via.u64, k8);
-                k = (MDB_val){8, k8};
-            } else if (s < 3 && key && key->type == MSGPACK_OBJECT_STR &&
-                       key->via.str.size > 0 && key->via.str.size < 512) {
-                k = (MDB_val){key->via.str.size, (void *)key->via.str.ptr};
-            } else {
-                rc = EINVAL;
-                break;
-            }
-            msgpack_sbuffer_clear(&buf);
-            msgpack_packer pk;
-            msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
-            nmirf_mp_pack_object(&pk, rec);
-            MDB_val v = {buf.size, buf.data};
-            rc = mdb_put(txn, self->dbi[dbs[s]], &k, &v, flags);
-            if (rc == MDB_KEYEXIST && flags) {
-                flags = 0;
-                rc = mdb_put(txn, self->dbi[dbs[s]], &k, &v, 0);
-            }
-        }
-    }
-    msgpack_sbuffer_destroy(&buf);
+    if (!rc)
+        rc = replica_snapshot_put(txn, self->dbi, r->body_raw, r->body_len, &records);
     if (!rc)
         rc = s_put_seq(self, txn, snap_seq);
     if (!rc && snap_seq) { /* the chain goes on from the snapshot's event */
@@ -636,18 +583,21 @@ s_store_snapshot(replica_t *self, nmirf_reply_t *r)
         rc = mdb_txn_commit(txn);
     else
         mdb_txn_abort(txn);
+    size_t bytes = r->body_len;
+    nmirf_reply_destroy(&r);
     if (rc) {
-        log_warnx("snapshot: cannot store it: %s", mdb_strerror(rc));
-        nmirf_reply_destroy(&r);
+        log_warnx("snapshot: cannot store it: %s",
+                  rc == EINVAL ? "a section or record is malformed" : mdb_strerror(rc));
         link_read_failed(self->link); /* it would fail again at once */
         return -1;
     }
     self->seq = snap_seq;
     self->loaded = true;
     self->resync = false;
-    log_info("replica loaded from a snapshot at sequence %llu",
-             (unsigned long long)self->seq);
-    nmirf_reply_destroy(&r);
+    log_info("replica loaded from a snapshot at sequence %llu (%zu records, %.1f MiB, "
+             "stored in %lld ms)",
+             (unsigned long long)self->seq, records, bytes / 1048576.0,
+             (long long)(zclock_mono() - t0));
     if (self->events.loaded) /* committed: a reader reloads what it shows */
         self->events.loaded(self->seq, self->events.arg);
     return 0;
@@ -703,11 +653,12 @@ s_catch_up(replica_t *self)
         s_end(self, true);
 }
 
-/* The snapshot r is judged: stored, then the pages after it are read. */
+/* The snapshot r at snap_seq is judged: stored, then the pages after it
+   are read. */
 static void
-s_snapshot_judged(replica_t *self, nmirf_reply_t *r)
+s_snapshot_judged(replica_t *self, nmirf_reply_t *r, uint64_t snap_seq)
 {
-    if (s_store_snapshot(self, r) || s_read_page(self))
+    if (s_store_snapshot(self, r, snap_seq) || s_read_page(self))
         s_end(self, true);
 }
 
@@ -720,14 +671,13 @@ s_on_snapshot(replica_t *self, nmirf_reply_t *r)
 {
     if (!r)
         return s_end(self, true);
-    const msgpack_object *seqo = nmirf_mp_get(&r->body, "seq");
-    if (!seqo || seqo->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+    uint64_t snap_seq;
+    if (replica_snapshot_seq(r->body_raw, r->body_len, &snap_seq)) {
         log_warnx("snapshot: unusable reply (no seq)");
         nmirf_reply_destroy(&r);
         link_read_failed(self->link);
         return s_end(self, true);
     }
-    uint64_t snap_seq = seqo->via.u64;
     if (snap_seq <
         witness_seq(self->witness)) { /* an older snapshot: the log went back */
         witness_judge_event(self->witness, witness_seq(self->witness), NULL, snap_seq);
@@ -736,13 +686,14 @@ s_on_snapshot(replica_t *self, nmirf_reply_t *r)
     }
     if (snap_seq && snap_seq != witness_seq(self->witness)) {
         self->snap = r; /* until its event is judged */
+        self->snap_seq = snap_seq;
         if (s_read_event(self, RD_SNAP_EVENT, snap_seq)) {
             nmirf_reply_destroy(&self->snap);
             s_end(self, true);
         }
         return;
     }
-    s_snapshot_judged(self, r);
+    s_snapshot_judged(self, r, snap_seq);
 }
 
 /* Applies the events.since page r (NULL: the read failed) in one
@@ -852,7 +803,7 @@ s_on_read(nmirf_reply_t *r, void *arg)
             nmirf_reply_destroy(&snap);
             s_end(self, true);
         } else
-            s_snapshot_judged(self, snap);
+            s_snapshot_judged(self, snap, self->snap_seq);
         break;
     }
     case RD_PAGE:
@@ -1075,6 +1026,13 @@ replica_on_subscribed(replica_t *self, uint64_t seq)
 {
     if (self->loaded && seq > self->seq)
         self->catchup = true;
+    /* Started now rather than at the next tick (up to AGENT_TICK_MS
+       later: a new agent waits for nothing else before its snapshot).
+       No transaction is open here (link.c delivers replies outside
+       them). */
+    if ((!self->loaded || self->catchup || self->resync) && self->reading == RD_NONE &&
+        self->link && !s_refused(self) && link_may_read(self->link))
+        s_catch_up(self);
 }
 
 int

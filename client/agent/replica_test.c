@@ -8,16 +8,19 @@
     (replica_read_begin, replica_dbis) with the `mine` query over it
     (replica_pack_mine: roles, statuses, deadlines), the sequence read
     back on reopening, --forget-checkpoint (replica_new's
-    forget_checkpoint), and an unreadable kept checkpoint refused at
-    start. Prints "file:line: case: what" per failed check, one summary
-    line at the end.
+    forget_checkpoint), an unreadable kept checkpoint refused at
+    start, and a snapshot body stored as its bytes (replica_snapshot_put:
+    keys out of order, sections of the wrong shape refused). Prints "file:line: case:
+   what" per failed check, one summary line at the end.
 */
 #include "replica.h"
+#include "replica_snapshot.h"
 #include "unit.h"
 
 #include "nmirf_log.h"
 #include "nmirf_mp.h"
 
+#include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,6 +259,117 @@ s_reopen_and_forget(void)
     replica_destroy(&r);
 }
 
+/* Packs a record {key: id, text: t} (a string key) into pk. */
+static void
+s_pack_rec(msgpack_packer *pk, const char *key, const char *id, const char *t)
+{
+    msgpack_pack_map(pk, 2);
+    nmirf_mp_pack_kv_str(pk, key, id);
+    nmirf_mp_pack_kv_str(pk, "text", t);
+}
+
+/* A snapshot body; bad: 0 well formed, 1 a rec without its id, 2 recs
+   not an array, 3 no assignments section. */
+static void
+s_pack_snapshot(msgpack_sbuffer *sb, int bad)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, bad == 3 ? 7 : 8);
+    nmirf_mp_pack_kv_uint(&pk, "seq", 42);
+    nmirf_mp_pack_str(&pk, "entities");
+    msgpack_pack_array(&pk, 1);
+    s_pack_rec(&pk, "id", "MJ", "justice");
+    nmirf_mp_pack_str(&pk, "recs");
+    if (bad == 2)
+        msgpack_pack_map(&pk, 0);
+    else {
+        msgpack_pack_array(&pk, 3); /* R3 out of order: appended, then put */
+        s_pack_rec(&pk, "id", "R1", "one");
+        s_pack_rec(&pk, "id", "R3", "three");
+        s_pack_rec(&pk, bad == 1 ? "nid" : "id", "R2", "two");
+    }
+    if (bad != 3) {
+        nmirf_mp_pack_str(&pk, "assignments");
+        msgpack_pack_array(&pk, 1);
+        s_pack_rec(&pk, "rec", "R1", "MJ leads");
+    }
+    nmirf_mp_pack_str(&pk, "reports");
+    msgpack_pack_array(&pk, 1);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_kv_uint(&pk, "id", 300);
+    nmirf_mp_pack_kv_str(&pk, "rec", "R1");
+    nmirf_mp_pack_str(&pk, "status");
+    msgpack_pack_map(&pk, 1);
+    nmirf_mp_pack_kv_str(&pk, "R1", "implemented");
+    nmirf_mp_pack_str(&pk, "measures");
+    msgpack_pack_array(&pk, 0);
+    nmirf_mp_pack_kv_str(&pk, "later", "an unknown key is skipped");
+}
+
+static void
+s_snapshot_put(void)
+{
+    unit_case = "snapshot put";
+    replica_t *r = replica_new(&s_conf, NULL, false, &s_events);
+    CHECK(r != NULL, "replica_new");
+    if (!r)
+        return;
+    for (int bad = 0; bad <= 3; bad++) {
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        s_pack_snapshot(&sb, bad);
+        const uint8_t *body = (const uint8_t *)sb.data;
+        CHECK(nmirf_mp_check(body, sb.size, NULL, 0) == NMIRF_OK, "%d: valid msgpack",
+              bad);
+        uint64_t seq = 0;
+        CHECK(replica_snapshot_seq(body, sb.size, &seq) == 0 && seq == 42, "%d: seq 42",
+              bad);
+        MDB_txn *txn;
+        size_t records = 0;
+        CHECK(mdb_txn_begin(replica_env(r), NULL, 0, &txn) == 0, "begin");
+        int rc = replica_snapshot_put(txn, replica_dbis(r), body, sb.size, &records);
+        if (bad) {
+            CHECK(rc == EINVAL, "%d: refused (%d)", bad, rc);
+            mdb_txn_abort(txn);
+            msgpack_sbuffer_destroy(&sb);
+            continue;
+        }
+        CHECK(rc == 0 && records == 7, "stored (%d), %zu records", rc, records);
+        /* R2 is stored as the bytes it was sent as. */
+        msgpack_sbuffer want;
+        msgpack_sbuffer_init(&want);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &want, msgpack_sbuffer_write);
+        s_pack_rec(&pk, "id", "R2", "two");
+        MDB_val k = {2, "R2"}, v;
+        CHECK(mdb_get(txn, replica_dbis(r)[AG_DB_RECS], &k, &v) == 0 &&
+                  v.mv_size == want.size && !memcmp(v.mv_data, want.data, want.size),
+              "R2's bytes");
+        uint8_t k8[8] = {0, 0, 0, 0, 0, 0, 1, 44}; /* report 300 */
+        k = (MDB_val){8, k8};
+        CHECK(mdb_get(txn, replica_dbis(r)[AG_DB_REPORTS], &k, &v) == 0, "report 300");
+        k = (MDB_val){2, "R1"};
+        CHECK(mdb_get(txn, replica_dbis(r)[AG_DB_STATUS], &k, &v) == 0 &&
+                  v.mv_size == 11 && !memcmp(v.mv_data, "implemented", 11),
+              "R1 implemented");
+        MDB_stat st;
+        CHECK(mdb_stat(txn, replica_dbis(r)[AG_DB_RECS], &st) == 0 && st.ms_entries == 3,
+              "three recs");
+        mdb_txn_abort(txn);
+        msgpack_sbuffer_destroy(&want);
+        msgpack_sbuffer_destroy(&sb);
+    }
+    uint64_t seq;
+    static const uint8_t nil = 0xc0;
+    CHECK(replica_snapshot_seq(&nil, 1, &seq) == -1, "no seq in nil");
+    size_t records;
+    CHECK(replica_snapshot_seq(NULL, 0, &seq) == -1 &&
+              replica_snapshot_put(NULL, replica_dbis(r), NULL, 0, &records) == EINVAL,
+          "a reply with no body");
+    replica_destroy(&r);
+}
+
 int
 main(void)
 {
@@ -270,6 +384,7 @@ main(void)
     s_new_replica(dir);
     s_mine();
     s_reopen_and_forget();
+    s_snapshot_put();
     nftw(dir, s_rm, 8, FTW_DEPTH | FTW_PHYS);
     return unit_done("replica_unit");
 }

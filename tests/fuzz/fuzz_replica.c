@@ -58,6 +58,7 @@ static size_t s_reply_len[REPLIES_MAX];       /* ...their sizes */
 static size_t s_reply_count, s_reply_next;    /* how many, the next one */
 static link_read_fn *s_read_done;             /* the read in flight's, NULL if none */
 static void *s_read_arg;                      /* ...given back to it */
+static bool s_read_lazy;                      /* its reply's body stays packed */
 
 static void
 s_broken(const char *what, const char *detail)
@@ -104,7 +105,7 @@ link_read_failed(link_t *link)
 
 int
 link_read_start(link_t *link, const char *op, const uint8_t *body, size_t len,
-                int timeout_ms, link_read_fn *done, void *arg)
+                int timeout_ms, bool lazy_body, link_read_fn *done, void *arg)
 {
     (void)link;
     (void)op;
@@ -113,6 +114,7 @@ link_read_start(link_t *link, const char *op, const uint8_t *body, size_t len,
     (void)timeout_ms;
     if (s_read_done || s_reply_next >= s_reply_count)
         return -1; /* as the real one with no connection */
+    s_read_lazy = lazy_body;
     s_read_done = done;
     s_read_arg = arg;
     return 0;
@@ -134,7 +136,12 @@ s_answer(void)
     s_read_done = NULL;
     size_t i = s_reply_next++;
     char why[128];
-    nmirf_reply_t *r = nmirf_reply_decode(s_replies[i], s_reply_len[i], why, sizeof why);
+    /* As the real link: decoded with the body packed, unpacked unless the
+       read asked for it packed (the snapshot: replica_snapshot.c walks it). */
+    nmirf_reply_t *r = nmirf_reply_decode_lazy(s_replies[i], s_reply_len[i], NULL, NULL,
+                                               why, sizeof why);
+    if (r && !s_read_lazy && nmirf_reply_unpack_body(r) != 0)
+        nmirf_reply_destroy(&r);
     if (r && !r->ok)
         nmirf_reply_destroy(&r); /* the real link ends a read with ok replies only */
     done(r, s_read_arg);

@@ -1,5 +1,8 @@
 /*  fuzz_reply - nmirf_reply_decode() on any bytes: what a client does with
-    every frame a broker (or anything posing as one) sends back.
+    every frame a broker (or anything posing as one) sends back; and
+    nmirf_reply_decode_lazy(), as the agent's link decodes every reply,
+    which must accept exactly what the full decoder accepts, with a body
+    the in-place reader steps over whole and that unpacks.
 */
 #include "nmirf_mp.h"
 #include "nmirf_wire.h"
@@ -20,6 +23,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char why[512] = "";
     nmirf_reply_t *reply = nmirf_reply_decode(data, size, why, sizeof why);
+    nmirf_reply_t *lazy =
+        nmirf_reply_decode_lazy(data, size, NULL, NULL, why, sizeof why);
+    if (!reply != !lazy)
+        s_broken("the lazy and the full decoder disagree");
+    if (lazy && lazy->body_raw) {
+        nmirf_mp_reader_t r = {lazy->body_raw, lazy->body_raw + lazy->body_len};
+        if (nmirf_mp_skip(&r) != 0 || r.p != r.end)
+            s_broken("body_raw is not one whole object");
+    }
+    if (lazy && nmirf_reply_unpack_body(lazy) != 0)
+        s_broken("a lazy body does not unpack");
+    if (lazy && (lazy->seq != reply->seq || lazy->ok != reply->ok ||
+                 lazy->body.type != reply->body.type))
+        s_broken("the lazy and the full decoder read different replies");
+    nmirf_reply_destroy(&lazy);
     if (!reply)
         return 0;
     if (!reply->message)
