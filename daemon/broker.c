@@ -120,6 +120,15 @@ s_sockets_open(broker_t *self, const char *req, const char *ev, char *why, size_
         zsock_set_curve_server(servers[i], 1);
         zsock_set_curve_secretkey(servers[i], self->curve_sk);
         zsock_set_zap_domain(servers[i], ZAP_DOMAIN);
+        /* With no ZAP handler bound, refuse rather than let in (libzmq's
+           default): zap_renew rebinds it while the broker serves. */
+        int enforce = 1;
+        if (zmq_setsockopt(zsock_resolve(servers[i]), ZMQ_ZAP_ENFORCE_DOMAIN, &enforce,
+                           sizeof enforce) != 0) {
+            snprintf(why, whylen, "cannot enforce the ZAP domain: %s",
+                     zmq_strerror(zmq_errno()));
+            return -1;
+        }
         zsock_set_linger(servers[i], 1000);
     }
     /* Bigger messages than any valid request are dropped by ZeroMQ before
@@ -310,6 +319,7 @@ s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
     subscribers_push(self->subs, zsock_resolve(self->router), "hb", sb.data, sb.size);
     subscribers_expire(self->subs, nmirf_now_ms());
     msgpack_sbuffer_destroy(&sb);
+    zap_renew(self->zap, loop);
     if (sessions_trim(zap_sessions(self->zap)))
         log_debug("many connections closed: freed memory returned to the system");
     return 0;
