@@ -92,10 +92,12 @@ bool sessions_admit(sessions_t *self, const char *entity, const char *address);
 size_t sessions_count(sessions_t *self, const char *entity);
 
 /* Gives freed memory back to the system (malloc_trim) if many
-   connections closed since the last time; returns true if it did. Call
-   from a timer: each connection's buffers are freed by libzmq's I/O
-   thread when it closes, but glibc keeps freed heap below its top, so
-   without this the broker's RSS stays at its peak. Costs a walk of the
+   connections opened or closed since the last time; returns true if it
+   did. Call from a timer: each connection's buffers are freed by libzmq's
+   I/O thread when it closes, and each handshake leaves freed blocks
+   behind (its messages, the ZAP request and reply), but glibc keeps freed
+   heap below its top, so without this the broker's RSS stays at its
+   peak (1,000 agents connecting: about 3 MiB less). Costs a walk of the
    heaps (milliseconds), at most once per call. */
 bool sessions_trim(sessions_t *self);
 
