@@ -23,7 +23,6 @@
 #include <czmq.h>
 #include <errno.h>
 #include <getopt.h>
-#include <malloc.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,29 +142,6 @@ s_on_hup(void *arg)
         nmirf_service_ready("serving; configuration reloaded");
 }
 
-/* Before any thread starts. Every CurveZMQ connection holds, for as long
-   as it lives, four libzmq queue chunks of 256 messages (16,400 bytes
-   each: its pipes to the ROUTER and to the ZAP handler) and an 18 KiB
-   receive buffer, of which an idle agent's connection touches the first
-   page or two. From the heap each costs the pages it touches plus the
-   page the next block's header lands on; mapped on its own (mmap) it
-   costs only the pages touched, and is given back to the system as soon
-   as it is freed. So blocks of 16 KiB and more are mapped: 1,000 agents'
-   connections cost the broker about 7 MiB less (docs/PERFORMANCE.md,
-   issue 16). Setting the threshold also stops glibc from raising it
-   after a big block is freed. What else the broker allocates at that size
-   is rare (a large request or reply; LMDB's page buffers are 4 KiB and
-   reused): each such block now costs a mmap and a munmap. */
-#define S_MMAP_THRESHOLD (16 * 1024)
-
-static void
-s_malloc_setup(void)
-{
-    if (mallopt(M_MMAP_THRESHOLD, S_MMAP_THRESHOLD) != 1)
-        log_warnx("mallopt(M_MMAP_THRESHOLD, %d) refused; going on with glibc's default",
-                  S_MMAP_THRESHOLD);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -276,7 +252,6 @@ main(int argc, char **argv)
 
     log_init("nmirfd", false);
     log_set_level(log_level_from_name(nmirf_conf_get(s.conf, "log_level")));
-    s_malloc_setup();
     if (sodium_init() < 0)
         fatalx("libsodium cannot start");
     zsys_init();
