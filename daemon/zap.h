@@ -46,7 +46,7 @@
 
 /* zmq.h 4.3.4 lists it among the draft options, but the stable library
    takes it (Debian's libzmq 4.3.4: setsockopt returns 0, and a handshake
-   with no handler bound is refused; sessions_test checks the refusal). */
+   with no handler bound is refused; zap_renew_test checks the refusal). */
 #ifndef ZMQ_ZAP_ENFORCE_DOMAIN
 #define ZMQ_ZAP_ENFORCE_DOMAIN 93
 #endif
