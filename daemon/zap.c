@@ -269,10 +269,10 @@ zap_renew(zap_t *self, zloop_t *loop)
     zsock_t *fresh = zsock_new(ZMQ_REP);
     if (!fresh)
         return false;
-    /* Unbind then bind: both take the context's endpoint lock at once,
-       and a handshake that looks for the handler in between finds none
-       and is refused (the servers enforce the domain, broker.c), then
-       retried by its client. Never let in. */
+    /* Unbind, then bind at once (each under the context's endpoint
+       lock): a handshake that looks for the handler in between finds
+       none and is refused (the servers enforce the domain, broker.c),
+       and its client connects again. Never let in. */
     if (zsock_unbind(self->rep, "%s", ZAP_ENDPOINT) != 0) {
         log_warnx("ZAP: cannot unbind the handler to renew it: %s",
                   zmq_strerror(zmq_errno()));
