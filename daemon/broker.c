@@ -141,6 +141,11 @@ s_sockets_open(broker_t *self, const char *req, const char *ev, char *why, size_
     zsock_set_sndhwm(self->pub, 100000);
     /* Events pushed to subscribed connections queue here (replies too). */
     zsock_set_sndhwm(self->router, BROKER_PUSH_HWM);
+    /* Watched before they bind: a connection accepted before its monitor
+       would not count against max_sessions_per_entity (sessions.h), and
+       after a restart the agents connect again at once. */
+    if (self->stats.health)
+        health_watch(self->stats.health, self->loop, self->router, self->pub);
     if (s_bind(self->router, "request", req, self->req_ep, sizeof self->req_ep, why,
                whylen) ||
         s_bind(self->pub, "events", ev, self->ev_ep, sizeof self->ev_ep, why, whylen))
@@ -398,6 +403,7 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
         health_set_sessions(self->stats.health, zap_sessions(self->zap));
         sessions_set_drain(zap_sessions(self->zap), health_drain, self->stats.health);
     }
+    self->loop = zloop_new();
     if (s_sockets_open(self, opts->request_ep, opts->events_ep, why, whylen))
         goto fail;
     snprintf(path, sizeof path, "%s/endpoints", opts->datadir);
@@ -421,7 +427,6 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
                  opts->verifiers);
         goto fail;
     }
-    self->loop = zloop_new();
     zloop_reader(self->loop, zap_sock(self->zap), zap_on_request, self->zap);
     zloop_reader(self->loop, self->router, s_on_requests, self);
     self->reading = true;
@@ -430,8 +435,6 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
     if (verified.fd >= 0)
         zloop_poller(self->loop, &verified, s_on_verified, self);
     zloop_poller(self->loop, &committed, s_on_committed, self);
-    if (self->stats.health)
-        health_watch(self->stats.health, self->loop, self->router, self->pub);
     zloop_timer(self->loop, BROKER_HEARTBEAT_MS, 0, s_on_heartbeat, self);
     self->checkpoint_timer = zloop_timer(self->loop, self->opts.checkpoint_interval_ms, 0,
                                          s_on_checkpoint, self);
