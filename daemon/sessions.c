@@ -276,7 +276,7 @@ sessions_seen(sessions_t *self, int sock, int fd, const char *entity)
         return;
     s_addr_t *a = s_addr(self, c->addr, false);
     if (!a || !zhashx_lookup(a->by_entity, entity))
-        return; /* not charged here (accepted before the monitors) */
+        return; /* not charged here */
     /* One of entity's charges at this address is this connection's. */
     s_add(a->by_entity, entity, -1);
     a->charges--;

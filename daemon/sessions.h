@@ -38,8 +38,9 @@
     handler drains the monitors first (sessions_set_drain), and libzmq
     emits a connection's ACCEPTED before its handshake starts on the same
     I/O thread (the broker keeps ZeroMQ's default of one), so a connection
-    in ZAP is already noted. A connection accepted before the monitors
-    started is not counted.
+    in ZAP is already noted. The monitors start before the sockets bind
+    (broker.c): a connection accepted before them would not be counted,
+    and after a restart the clients connect again at once.
 
     All calls on the broker's thread (the monitors and ZAP are read by its
     zloop). Cost: O(1) per event, plus a scan of the noted connections when
