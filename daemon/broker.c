@@ -123,6 +123,15 @@ s_sockets_open(broker_t *self, const char *req, const char *ev, char *why, size_
         zsock_set_curve_server(servers[i], 1);
         zsock_set_curve_secretkey(servers[i], self->curve_sk);
         zsock_set_zap_domain(servers[i], ZAP_DOMAIN);
+        /* With no ZAP handler bound, refuse rather than let in (libzmq's
+           default): zap_renew rebinds it while the broker serves. */
+        int enforce = 1;
+        if (zmq_setsockopt(zsock_resolve(servers[i]), ZMQ_ZAP_ENFORCE_DOMAIN, &enforce,
+                           sizeof enforce) != 0) {
+            snprintf(why, whylen, "cannot enforce the ZAP domain: %s",
+                     zmq_strerror(zmq_errno()));
+            return -1;
+        }
         zsock_set_linger(servers[i], 1000);
     }
     /* Bigger messages than any valid request are dropped by ZeroMQ before
@@ -135,6 +144,11 @@ s_sockets_open(broker_t *self, const char *req, const char *ev, char *why, size_
     zsock_set_sndhwm(self->pub, 100000);
     /* Events pushed to subscribed connections queue here (replies too). */
     zsock_set_sndhwm(self->router, BROKER_PUSH_HWM);
+    /* Watched before they bind: a connection accepted before its monitor
+       would not count against max_sessions_per_entity (sessions.h), and
+       after a restart the agents connect again at once. */
+    if (self->stats.health)
+        health_watch(self->stats.health, self->loop, self->router, self->pub);
     if (s_bind(self->router, "request", req, self->req_ep, sizeof self->req_ep, why,
                whylen) ||
         s_bind(self->pub, "events", ev, self->ev_ep, sizeof self->ev_ep, why, whylen))
@@ -360,6 +374,7 @@ s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
     subscribers_push(self->subs, zsock_resolve(self->router), "hb", sb.data, sb.size);
     subscribers_expire(self->subs, nmirf_now_ms());
     msgpack_sbuffer_destroy(&sb);
+    zap_renew(self->zap, loop);
     if (sessions_trim(zap_sessions(self->zap)))
         log_debug("many connections closed: freed memory returned to the system");
     return 0;
@@ -439,6 +454,7 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
         health_set_sessions(self->stats.health, zap_sessions(self->zap));
         sessions_set_drain(zap_sessions(self->zap), health_drain, self->stats.health);
     }
+    self->loop = zloop_new();
     if (s_sockets_open(self, opts->request_ep, opts->events_ep, why, whylen))
         goto fail;
     snprintf(path, sizeof path, "%s/endpoints", opts->datadir);
@@ -464,7 +480,6 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
                  opts->verifiers, opts->readers);
         goto fail;
     }
-    self->loop = zloop_new();
     zloop_reader(self->loop, zap_sock(self->zap), zap_on_request, self->zap);
     zloop_reader(self->loop, self->router, s_on_requests, self);
     self->reading = true;
@@ -476,8 +491,6 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
     if (read.fd >= 0)
         zloop_poller(self->loop, &read, s_on_read, self);
     zloop_poller(self->loop, &committed, s_on_committed, self);
-    if (self->stats.health)
-        health_watch(self->stats.health, self->loop, self->router, self->pub);
     zloop_timer(self->loop, BROKER_HEARTBEAT_MS, 0, s_on_heartbeat, self);
     self->checkpoint_timer = zloop_timer(self->loop, self->opts.checkpoint_interval_ms, 0,
                                          s_on_checkpoint, self);

@@ -12,7 +12,7 @@
 
 #define S_ADDR_MAX 64      /* a numeric IPv6 address with a scope fits */
 #define S_FD_MAX (1 << 20) /* fds above this are not followed (none are) */
-#define S_TRIM_AFTER 32    /* closed connections that make a trim worth it */
+#define S_TRIM_AFTER 32    /* connections opened or closed that make a trim worth it */
 
 /* One monitored connection, by fd. */
 typedef struct {
@@ -36,7 +36,7 @@ struct _sessions_t {
     zhashx_t *addrs;                   /* address -> s_addr_t */
     void (*drain)(void *arg);          /* reads waiting monitor events, or NULL */
     void *drain_arg;                   /* its argument */
-    size_t closed;                     /* connections closed since the last trim */
+    size_t churn;                      /* opened or closed since the last trim */
 };
 
 static void
@@ -217,6 +217,7 @@ sessions_accepted(sessions_t *self, int sock, int fd)
 {
     if (sock < 0 || sock >= SESSIONS_SOCKETS || fd < 0 || fd >= S_FD_MAX)
         return;
+    self->churn++;
     size_t have = self->nconns[sock];
     if ((size_t)fd >= have) {
         size_t n = (size_t)fd + 1 > have * 2 ? (size_t)fd + 1 : have * 2;
@@ -252,7 +253,7 @@ sessions_accepted(sessions_t *self, int sock, int fd)
 void
 sessions_closed(sessions_t *self, int sock, int fd)
 {
-    self->closed++;
+    self->churn++;
     s_conn_t *c = s_conn(self, sock, fd);
     if (!c || !c->live)
         return;
@@ -275,7 +276,7 @@ sessions_seen(sessions_t *self, int sock, int fd, const char *entity)
         return;
     s_addr_t *a = s_addr(self, c->addr, false);
     if (!a || !zhashx_lookup(a->by_entity, entity))
-        return; /* not charged here (accepted before the monitors) */
+        return; /* not charged here */
     /* One of entity's charges at this address is this connection's. */
     s_add(a->by_entity, entity, -1);
     a->charges--;
@@ -321,9 +322,9 @@ sessions_admit(sessions_t *self, const char *entity, const char *address)
 bool
 sessions_trim(sessions_t *self)
 {
-    if (self->closed < S_TRIM_AFTER)
+    if (self->churn < S_TRIM_AFTER)
         return false;
-    self->closed = 0;
+    self->churn = 0;
     /* Every arena, the I/O thread's included (glibc 2.8 and later). */
     malloc_trim(0);
     return true;

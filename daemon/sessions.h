@@ -38,8 +38,9 @@
     handler drains the monitors first (sessions_set_drain), and libzmq
     emits a connection's ACCEPTED before its handshake starts on the same
     I/O thread (the broker keeps ZeroMQ's default of one), so a connection
-    in ZAP is already noted. A connection accepted before the monitors
-    started is not counted.
+    in ZAP is already noted. The monitors start before the sockets bind
+    (broker.c): a connection accepted before them would not be counted,
+    and after a restart the clients connect again at once.
 
     All calls on the broker's thread (the monitors and ZAP are read by its
     zloop). Cost: O(1) per event, plus a scan of the noted connections when
@@ -92,10 +93,12 @@ bool sessions_admit(sessions_t *self, const char *entity, const char *address);
 size_t sessions_count(sessions_t *self, const char *entity);
 
 /* Gives freed memory back to the system (malloc_trim) if many
-   connections closed since the last time; returns true if it did. Call
-   from a timer: each connection's buffers are freed by libzmq's I/O
-   thread when it closes, but glibc keeps freed heap below its top, so
-   without this the broker's RSS stays at its peak. Costs a walk of the
+   connections opened or closed since the last time; returns true if it
+   did. Call from a timer: each connection's buffers are freed by libzmq's
+   I/O thread when it closes, and each handshake leaves freed blocks
+   behind (its messages, the ZAP request and reply), but glibc keeps freed
+   heap below its top, so without this the broker's RSS stays at its
+   peak (1,000 agents connecting: about 3 MiB less). Costs a walk of the
    heaps (milliseconds), at most once per call. */
 bool sessions_trim(sessions_t *self);
 

@@ -8,10 +8,14 @@
 #include <string.h>
 
 #define S_LOG_QUIET_MS 60000 /* a refused key is logged again after this */
+#define S_RENEW_AFTER 32     /* answers that make renewing the socket worth it */
 
 struct _zap_t {
     store_t *store;        /* borrowed */
     zsock_t *rep;          /* bound to ZAP_ENDPOINT */
+    zsock_t *retired;      /* the previous rep, unbound, until closed, or NULL */
+    unsigned long answers; /* requests answered on rep since it was bound */
+    unsigned long gen;     /* rep's number: 1 for the first, then each renewal's */
     uint8_t last_key[32];  /* the last refused key, to not log it in a loop */
     int64_t last_log;      /* when it was logged (zclock_mono) */
     unsigned long refused; /* refusals since start */
@@ -23,6 +27,7 @@ zap_new(store_t *store, char *why, size_t whylen)
 {
     zap_t *self = zmalloc(sizeof *self);
     self->store = store;
+    self->gen = 1;
     self->sessions = sessions_new();
     self->rep = zsock_new(ZMQ_REP);
     if (!self->sessions || !self->rep || zsock_bind(self->rep, "%s", ZAP_ENDPOINT) != 0) {
@@ -53,6 +58,7 @@ zap_destroy(zap_t **self_p)
         return;
     zap_t *self = *self_p;
     zsock_destroy(&self->rep);
+    zsock_destroy(&self->retired);
     sessions_destroy(&self->sessions);
     free(self);
     *self_p = NULL;
@@ -130,7 +136,7 @@ s_log_now(zap_t *self, const uint8_t *key)
    dispatch can tell a session of a rotated-out key from one of the
    entity's current key. */
 static void
-s_reply(zap_t *self, zframe_t *request_id, const char *status, const char *text,
+s_reply(zsock_t *sock, zframe_t *request_id, const char *status, const char *text,
         const char *user, const uint8_t *key)
 {
     zmsg_t *out = zmsg_new();
@@ -157,7 +163,7 @@ s_reply(zap_t *self, zframe_t *request_id, const char *status, const char *text,
         zmsg_addmem(out, meta, sizeof meta);
     } else
         zmsg_addmem(out, "", 0); /* no metadata */
-    zmsg_send(&out, self->rep);
+    zmsg_send(&out, sock);
 }
 
 /* True if frame f holds exactly the string s. */
@@ -194,18 +200,18 @@ zap_on_request(zloop_t *loop, zsock_t *sock, void *arg)
     int found = 1;
     if (!s_is(version, "1.0") || !request_id || zmsg_size(msg) != 7) {
         log_warnx("ZAP: malformed request (%zu frames); refused", zmsg_size(msg));
-        s_reply(self, s_is(version, "1.0") ? request_id : NULL, "500",
+        s_reply(sock, s_is(version, "1.0") ? request_id : NULL, "500",
                 "malformed ZAP request", "", NULL);
     } else if (!s_is(domain, ZAP_DOMAIN) || !s_is(mechanism, "CURVE") ||
                zframe_size(key) != 32) {
         log_warnx("ZAP: refused %s: not a CURVE connection to domain %s", addr,
                   ZAP_DOMAIN);
-        s_reply(self, request_id, "400", "CURVE required", "", NULL);
+        s_reply(sock, request_id, "400", "CURVE required", "", NULL);
     } else if ((found = zap_lookup(self->store, zframe_data(key), id, sizeof id)) < 0) {
         /* Not a judgement of the key: 300 (temporary), and the agent
            connects again later (link_monitor.c). */
         log_warnx("ZAP: cannot read the entities to admit %s; answered 300", addr);
-        s_reply(self, request_id, "300", "the broker cannot read its store", "", NULL);
+        s_reply(sock, request_id, "300", "the broker cannot read its store", "", NULL);
     } else if (found != 0) {
         /* A refused client does not retry (libzmq ends the session on a ZAP
            error), but several may share a key: log a key once a minute. */
@@ -216,7 +222,7 @@ zap_on_request(zloop_t *loop, zsock_t *sock, void *arg)
             log_info("ZAP: refused %s: CURVE key %s is not an enrolled active entity's",
                      addr, z85);
         }
-        s_reply(self, request_id, "400", "not an enrolled active entity", "", NULL);
+        s_reply(sock, request_id, "400", "not an enrolled active entity", "", NULL);
     } else if (!sessions_admit(self->sessions, id, addr)) {
         /* 400, not 300: libzmq does not retry either way, and a client
            that retried at once would only spin. */
@@ -225,11 +231,71 @@ zap_on_request(zloop_t *loop, zsock_t *sock, void *arg)
             log_warnx("ZAP: refused %s from %s: it holds %u sessions already "
                       "(max_sessions_per_entity)",
                       id, addr, sessions_cap(self->sessions));
-        s_reply(self, request_id, "400", "too many sessions", "", NULL);
+        s_reply(sock, request_id, "400", "too many sessions", "", NULL);
     } else {
         log_debug("ZAP: %s connected from %s", id, addr);
-        s_reply(self, request_id, "200", "OK", id, zframe_data(key));
+        s_reply(sock, request_id, "200", "OK", id, zframe_data(key));
     }
+    if (sock == self->rep)
+        self->answers++;
     zmsg_destroy(&msg);
     return 0;
+}
+
+/* Answers every request waiting on sock (bounded: a REP holds one at a
+   time, and the handshakes that could still queue one are few). */
+static void
+s_answer_waiting(zap_t *self, zsock_t *sock)
+{
+    for (int n = 0; n < 10000 && (zsock_events(sock) & ZMQ_POLLIN); n++)
+        zap_on_request(NULL, sock, self);
+}
+
+bool
+zap_renew(zap_t *self, zloop_t *loop)
+{
+    if (self->retired) {
+        /* Unbound a tick ago: every handshake that found it has long
+           sent its request, and had it answered here. */
+        zloop_reader_end(loop, self->retired);
+        s_answer_waiting(self, self->retired);
+        zsock_destroy(&self->retired);
+        log_debug("ZAP: handler %lu closed: its connections' handshake pipes freed",
+                  self->gen - 1);
+        return true;
+    }
+    if (self->answers < S_RENEW_AFTER)
+        return false;
+    zsock_t *fresh = zsock_new(ZMQ_REP);
+    if (!fresh)
+        return false;
+    /* Unbind, then bind at once (each under the context's endpoint
+       lock): a handshake that looks for the handler in between finds
+       none and is refused (the servers enforce the domain, broker.c),
+       and its client connects again. Never let in. */
+    if (zsock_unbind(self->rep, "%s", ZAP_ENDPOINT) != 0) {
+        log_warnx("ZAP: cannot unbind the handler to renew it: %s",
+                  zmq_strerror(zmq_errno()));
+        zsock_destroy(&fresh);
+        self->answers = 0; /* try again after as many answers */
+        return false;
+    }
+    if (zsock_bind(fresh, "%s", ZAP_ENDPOINT) != 0) {
+        /* Nothing else binds it in this process: the old socket again. */
+        zsock_destroy(&fresh);
+        if (zsock_bind(self->rep, "%s", ZAP_ENDPOINT) != 0)
+            fatalx("ZAP: cannot bind the handler %s again: %s", ZAP_ENDPOINT,
+                   zmq_strerror(zmq_errno()));
+        self->answers = 0;
+        return false;
+    }
+    if (zloop_reader(loop, fresh, zap_on_request, self) != 0)
+        fatalx("ZAP: cannot read the renewed handler");
+    self->retired = self->rep;
+    self->rep = fresh;
+    self->answers = 0;
+    self->gen++;
+    log_debug("ZAP: handler %lu bound; the previous one closes at the next tick",
+              self->gen);
+    return true;
 }

@@ -16,7 +16,15 @@
     that commits enrolments and revocations is the one that answers, so a
     connection made right after a commit sees it. The socket must be bound
     before any CURVE server socket accepts: with no handler bound, libzmq
-    lets every CURVE client in.
+    lets every CURVE client in unless the server socket enforces its ZAP
+    domain (ZMQ_ZAP_ENFORCE_DOMAIN, which the broker's servers set).
+
+    Memory. libzmq gives each connection's session a pipe to this socket
+    for its handshake and keeps it until the connection closes: two queue
+    chunks of 256 messages (32 KiB allocated, about 8 KiB touched) per
+    connected agent, for nothing after the handshake. The only way to free
+    them is to close this end, so zap_renew binds a fresh socket and
+    closes the old one a tick later, once enough handshakes were answered.
 
     Cost: each handshake scans the entities database in a read transaction
     (O(entities), a few hundred at most for one government). Handshakes
@@ -26,6 +34,7 @@
 #define ZAP_H
 
 #include <czmq.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sessions.h"
@@ -34,6 +43,13 @@
 #define ZAP_DOMAIN "nmirf"                    /* zsock_set_zap_domain of our servers */
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01" /* fixed by RFC 27 */
 #define ZAP_KEY_PROPERTY "X-Curve-Key"        /* metadata: the client's key, Z85 */
+
+/* zmq.h 4.3.4 lists it among the draft options, but the stable library
+   takes it (Debian's libzmq 4.3.4: setsockopt returns 0, and a handshake
+   with no handler bound is refused; zap_renew_test checks the refusal). */
+#ifndef ZMQ_ZAP_ENFORCE_DOMAIN
+#define ZMQ_ZAP_ENFORCE_DOMAIN 93
+#endif
 
 typedef struct _zap_t zap_t;
 
@@ -51,6 +67,17 @@ sessions_t *zap_sessions(zap_t *self);
 /* zloop reader: answers one waiting ZAP request. arg is the zap_t.
    Always returns 0 (a bad request is refused, never fatal). */
 int zap_on_request(zloop_t *loop, zsock_t *sock, void *arg);
+
+/* Call from a timer (the heartbeat, every second). Once S_RENEW_AFTER
+   requests were answered, unbinds the socket and binds a fresh one, read
+   on loop; on the next call closes the old one (answering what it still
+   holds), which frees the ZAP pipes of every connection that finished its
+   handshake. Established connections are not touched: libzmq's session
+   only forgets its pipe. A handshake that looks for the handler in the
+   instant between the unbind and the bind is refused and retried by its
+   client. Returns true if it renewed or closed a socket. fatalx if the
+   endpoint can be bound by neither socket again (it is ours alone). */
+bool zap_renew(zap_t *self, zloop_t *loop);
 
 /* The entity whose active curve_key is key (32 raw bytes), into id.
    Returns 0, 1 if none (or two active entities share it), or -1 if the
