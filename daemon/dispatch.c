@@ -75,7 +75,7 @@ s_replayed(batch_t *batch, const nmirf_envelope_t *env, const uint8_t *req_hash,
     int rc =
         store_get(batch->store, batch->txn, DB_REQUESTS, key, sizeof key, zone, &stored);
     const store_reqkey_t *rk = store_reqkey(batch->store);
-    if (rc == MDB_NOTFOUND && rk->legacy && env->ts < rk->since + TS_AHEAD_MAX_MS)
+    if (rc == MDB_NOTFOUND && rk->legacy && env->ts <= rk->since + TS_AHEAD_MAX_MS)
         rc = store_get(batch->store, batch->txn, DB_REQUESTS, env->id, NMIRF_ID_LEN, zone,
                        &stored);
     if (rc == MDB_NOTFOUND)
@@ -83,41 +83,52 @@ s_replayed(batch_t *batch, const nmirf_envelope_t *env, const uint8_t *req_hash,
     return s_judge_stored(&stored, rc, req_hash, reply, code, why, whylen);
 }
 
-/* The broker's clock for the request window: the batch's time, or the
-   latest event's if that is later (a clock stepped back must not take
-   a request the window refused before). Read once per batch. */
-static uint64_t
-s_window_clock(batch_t *batch)
-{
-    if (!batch->clock) {
-        uint64_t last = 0;
-        if (store_last_event_ts(batch->store, batch->txn, &last) != 0)
-            last = 0; /* an unreadable head is the store check's to name */
-        batch->clock = last > batch->now ? last : batch->now;
-    }
-    return batch->clock;
-}
-
-/* True if a write's ts is older than the request window: refused `stale`
-   (why set). Checked after the replay lookup, so `stale` means that these
-   bytes were never applied, and never will be (their ts only gets older):
-   the agent signs the entry again (PROTOCOL.md section 3). Reads are not
-   bounded: they change nothing and are not stored. */
-static bool
+/* Judges a write's ts against the request window: NMIRF_OK if inside,
+   NMIRF_E_STALE if older (why set), NMIRF_E_STORAGE if the refusal could
+   not be recorded (why set; the sender resends the same bytes). Checked
+   after the replay lookup, so `stale` means that these bytes were never
+   applied; the agent then signs the entry again, and the old bytes must
+   never apply afterwards, though a copy may still be on its way. Neither
+   the window (SIGHUP, a restart) nor the wall clock (stepped back) stays
+   put, so each refusal raises the stale floor (store_stale_floor) in the
+   batch's transaction, committed before the refusal is sent: a ts below
+   it is refused whatever the window and the clock say then. The wall
+   clock alone is the window's clock: a broker whose clock ran ahead
+   leaves events dated ahead, and were they the clock, every write would
+   be refused until the real time caught up. Reads are not bounded: they
+   change nothing and are not stored. */
+static nmirf_code_t
 s_stale(batch_t *batch, const nmirf_envelope_t *env, char *why, size_t whylen)
 {
     unsigned window_s = batch->stats ? atomic_load(&batch->stats->request_window_s) : 0;
-    if (!window_s)
-        return false;
     uint64_t window_ms = (uint64_t)window_s * 1000;
-    uint64_t clock = s_window_clock(batch);
-    if (env->ts >= clock || clock - env->ts <= window_ms)
-        return false;
-    snprintf(why, whylen,
-             "ts is %llu s behind the broker's clock, past its request window of %u s: "
-             "this request was not applied; sign it again with the current time",
-             (unsigned long long)((clock - env->ts) / 1000), window_s);
-    return true;
+    bool past = window_s && env->ts < batch->now && batch->now - env->ts > window_ms;
+    if (!batch->floor_read) {
+        batch->floor = store_stale_floor(batch->store, batch->txn);
+        batch->floor_read = true;
+    }
+    if (!past && env->ts >= batch->floor)
+        return NMIRF_OK;
+    if (env->ts >= batch->floor) {
+        int rc = store_raise_stale_floor(batch->store, batch->txn, env->ts + 1);
+        if (rc) {
+            snprintf(why, whylen, "cannot record the refusal: %s", store_strerror(rc));
+            return NMIRF_E_STORAGE;
+        }
+        batch->floor = env->ts + 1;
+        batch->floor_moved = true;
+    }
+    if (past)
+        snprintf(why, whylen,
+                 "ts is %llu s behind the broker's clock, past its request window of "
+                 "%u s: this request was not applied; sign it again with the current time",
+                 (unsigned long long)((batch->now - env->ts) / 1000), window_s);
+    else
+        snprintf(why, whylen,
+                 "ts is not later than that of a write refused stale before (the "
+                 "window or the clock has changed since): this request was not "
+                 "applied; sign it again with the current time");
+    return NMIRF_E_STALE;
 }
 
 /* Keeps a committed write's bytes and reply under (ts, id), for replays
@@ -395,10 +406,8 @@ dispatch_apply(batch_t *batch, dispatch_checked_t *c, msgpack_sbuffer *reply)
         snprintf(c->why, sizeof c->why, "unknown operation '%s'", env->op);
         goto refuse;
     }
-    if (op->write && s_stale(batch, env, c->why, sizeof c->why)) {
-        code = NMIRF_E_STALE;
+    if (op->write && (code = s_stale(batch, env, c->why, sizeof c->why)) != NMIRF_OK)
         goto refuse;
-    }
     op_ctx_t ctx = {
         .store = batch->store,
         .env = env,

@@ -28,8 +28,10 @@ typedef struct {
     MDB_txn *txn;                /* the batch's write transaction */
     event_batch_t *events;       /* events the batch made */
     uint64_t now;                /* batch time, ms */
-    uint64_t clock;              /* the request window's clock: max(now, the
-                                    latest event's ts); 0 until dispatch needs it */
+    uint64_t floor;              /* the stale floor (store_stale_floor)... */
+    bool floor_read;             /* ...once read from txn */
+    bool floor_moved;            /* a `stale` refusal raised it in txn: commit
+                                    it before any reply goes (dispatch.c) */
     unsigned writes;             /* writes applied to txn: commit it if any */
     const broker_stats_t *stats; /* the broker's counters, for ping */
 } batch_t;

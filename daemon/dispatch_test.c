@@ -1,16 +1,18 @@
-/*  dispatch_test - the request window's clock against a real store.
+/*  dispatch_test - the request window and its stale floor against a
+    real store.
 
     Usage: dispatch_unit
 
     A store bootstrapped as nmirfd's first start does (coordinator COORD),
     then an event whose ts is an hour ahead of the wall clock, as a broker
     whose clock was ahead leaves it, committed. With a window of 60 s, a
-    write signed 30 s ago by the wall clock is `stale` (the window's clock
-    is the latest event's ts, so a clock stepped back does not take what
-    the window refused before), with nothing written; with the window at
-    0 (no bound) the same bytes are applied, and a resend of them then
-    gets their stored reply even with the window back at 60 s. Prints
-    "file:line: case: what" per failed check, one summary line at the end.
+    write signed 90 s ago is `stale`, with no event written; with the
+    window at 0 (no bound) the same bytes are still `stale` (the refusal
+    raised the stale floor: the sender has signed them again, and they
+    must never apply). The same write signed again 30 s ago is applied
+    (the event dated ahead is not the window's clock), and a resend of it
+    gets its stored reply even past a window of 1 s. Prints "file:line:
+    case: what" per failed check, one summary line at the end.
 */
 #include "bootstrap.h"
 #include "dispatch.h"
@@ -53,7 +55,7 @@ s_call(store_t *st, broker_stats_t *stats, const nmirf_key_t *key, const uint8_t
     msgpack_sbuffer out;
     msgpack_sbuffer_init(&out);
     dispatch_request(&batch, "COORD", key->curve_pk, frames, sizes, 2, &out);
-    if (batch.writes)
+    if (batch.writes || batch.floor_moved)
         CHECK(store_commit(txn) == 0, "commit");
     else
         mdb_txn_abort(txn);
@@ -120,7 +122,7 @@ main(void)
     uint8_t id[NMIRF_ID_LEN], sig[NMIRF_SIG_LEN], *env = NULL;
     size_t env_len = 0;
     nmirf_random_id(id, sizeof id);
-    CHECK(nmirf_request_encode("rec.import", id, "COORD", now - 30 * 1000,
+    CHECK(nmirf_request_encode("rec.import", id, "COORD", now - 90 * 1000,
                                (const uint8_t *)body.data, body.size, key.sign_sk, &env,
                                &env_len, sig) == 0,
           "encode");
@@ -128,19 +130,34 @@ main(void)
     memset(&stats, 0, sizeof stats);
     atomic_init(&stats.request_window_s, 60);
     nmirf_reply_t *r = s_call(st, &stats, &key, env, env_len, sig);
-    CHECK(r && r->code == NMIRF_E_STALE, "30 s old, the last event 1 h ahead: %s",
+    CHECK(r && r->code == NMIRF_E_STALE, "90 s old, window 60 s: %s",
           r ? r->code_name : "no reply");
     CHECK(r && r->seq == 2, "seq %llu", r ? (unsigned long long)r->seq : 0ULL);
     nmirf_reply_destroy(&r);
 
-    unit_case = "no bound";
+    unit_case = "no bound after a refusal";
     atomic_store(&stats.request_window_s, 0);
     r = s_call(st, &stats, &key, env, env_len, sig);
-    CHECK(r && r->ok && r->seq == 3, "window 0: %s seq %llu", r ? r->code_name : "-",
-          r ? (unsigned long long)r->seq : 0ULL);
+    CHECK(r && r->code == NMIRF_E_STALE && r->seq == 2, "window 0: %s seq %llu",
+          r ? r->code_name : "-", r ? (unsigned long long)r->seq : 0ULL);
+    CHECK(r && strstr(r->message, "refused stale before"), "message: %s",
+          r ? r->message : "-");
+    nmirf_reply_destroy(&r);
+
+    unit_case = "signed again";
+    free(env);
+    env = NULL;
+    CHECK(nmirf_request_encode("rec.import", id, "COORD", now - 30 * 1000,
+                               (const uint8_t *)body.data, body.size, key.sign_sk, &env,
+                               &env_len, sig) == 0,
+          "encode");
+    atomic_store(&stats.request_window_s, 60);
+    r = s_call(st, &stats, &key, env, env_len, sig);
+    CHECK(r && r->ok && r->seq == 3, "30 s old, the last event 1 h ahead: %s seq %llu",
+          r ? r->code_name : "-", r ? (unsigned long long)r->seq : 0ULL);
     nmirf_reply_destroy(&r);
     unit_case = "replay after the window";
-    atomic_store(&stats.request_window_s, 60);
+    atomic_store(&stats.request_window_s, 1);
     r = s_call(st, &stats, &key, env, env_len, sig);
     CHECK(r && r->ok && r->seq == 3, "the resend: %s seq %llu", r ? r->code_name : "-",
           r ? (unsigned long long)r->seq : 0ULL);

@@ -89,7 +89,16 @@ s_reqkey(store_t *self, MDB_txn *txn)
     if ((rc = mdb_stat(txn, self->dbi[DB_REQUESTS], &st)) != 0)
         return rc;
     self->reqkey.legacy = st.ms_entries > 0;
+    /* The old requests' ts were at most the skew ahead of their broker's
+       clock then; the latest event's ts stands for that clock if this
+       host's was stepped back since (else the bound would fall short of
+       them and their resends would apply again). */
+    uint64_t last = 0;
+    if (self->reqkey.legacy && store_last_event_ts(self, txn, &last) != 0)
+        last = 0; /* an unreadable event is the store check's to name */
     self->reqkey.since = nmirf_now_ms();
+    if (last > self->reqkey.since)
+        self->reqkey.since = last;
     uint8_t buf[10] = {STORE_REQKEY_VERSION, self->reqkey.legacy ? 1 : 0};
     nmirf_be64_encode(self->reqkey.since, buf + 2);
     v = (MDB_val){sizeof buf, buf};
@@ -295,6 +304,20 @@ store_next_measure_id(store_t *self, MDB_txn *txn, int *err)
     uint64_t id = s_meta_u64(self, txn, "measure") + 1;
     *err = s_meta_put_u64(self, txn, "measure", id);
     return *err ? 0 : id;
+}
+
+uint64_t
+store_stale_floor(store_t *self, MDB_txn *txn)
+{
+    return s_meta_u64(self, txn, "stale");
+}
+
+int
+store_raise_stale_floor(store_t *self, MDB_txn *txn, uint64_t floor)
+{
+    if (floor <= s_meta_u64(self, txn, "stale"))
+        return 0;
+    return s_meta_put_u64(self, txn, "stale", floor);
 }
 
 const store_reqkey_t *

@@ -23,7 +23,8 @@
 typedef enum {
     DB_META,         /* "seq" -> u64 BE; "head" -> hash of the last event; "report",
                         "measure" -> u64 BE: the last ids given; "reqkey" -> how
-                        `requests` is keyed (store_reqkey_t) */
+                        `requests` is keyed (store_reqkey_t); "stale" -> u64 BE:
+                        the stale floor (store_stale_floor) */
     DB_ENTITIES,     /* entity id -> entity record */
     DB_RECS,         /* recommendation id -> recommendation record */
     DB_ASSIGNMENTS,  /* recommendation id -> assignment record */
@@ -119,6 +120,17 @@ void store_request_key(uint64_t ts, const uint8_t id[NMIRF_ID_LEN],
 /* The ts of the latest event into *ts (0 before the first event). Returns 0
    or an LMDB error code (an unreadable event is MDB_CORRUPTED). */
 int store_last_event_ts(store_t *self, MDB_txn *txn, uint64_t *ts);
+
+/* The stale floor (meta "stale"): one more than the greatest ts of a
+   write ever refused `stale`, 0 before the first. A write whose ts is
+   below it stays `stale` whatever the window or the clock says later
+   (dispatch.c s_stale): the sender has signed that write again, so its
+   old bytes must never apply. */
+uint64_t store_stale_floor(store_t *self, MDB_txn *txn);
+
+/* Raises the stale floor to floor in txn (never lowers it). Returns an
+   LMDB error code. */
+int store_raise_stale_floor(store_t *self, MDB_txn *txn, uint64_t floor);
 
 /* Human-readable text for an LMDB error, for log lines and replies. */
 const char *store_strerror(int rc);

@@ -149,7 +149,7 @@ s_batch(writer_t *self, request_t *first, s_next_fn *next, void *source)
         req = wb->count < BROKER_BATCH_MAX && bytes < BROKER_BATCH_BYTES ? next(source)
                                                                          : NULL;
     }
-    if (!batch.writes) {
+    if (!batch.writes && !batch.floor_moved) {
         mdb_txn_abort(batch.txn); /* reads only: nothing to sync */
         self->stats->requests += wb->count;
         return wb;

@@ -14,6 +14,9 @@
       broker is stopped) is marked legacy at the restart, and a resend of
       that request gets its stored reply from the old key (with the window
       at 0, no bound: without the legacy lookup it would be applied again);
+    - with the window at 0, the write refused `stale` before is still
+      refused (the stale floor survives a restart and a window change),
+      and an old write above the floor is applied;
     - the log, with entries under both keys, verifies offline.
 */
 #include "harness.h"
@@ -117,6 +120,17 @@ main(int argc, char **argv)
         H_ASSERT(h_seq(b) == seq);
     }
     H_ASSERT(log_has("refused report.submit from MJ: stale"));
+    /* Another write as old, with an id of its own (so that after the
+       legacy move below it is judged by the stale floor alone). */
+    uint8_t id3[NMIRF_ID_LEN];
+    nmirf_random_id(id3, sizeof id3);
+    h_request_t *old2 = h_request_make_at(mj, id3, old->ts, "report.submit",
+                                          (uint8_t *)body->data, body->size);
+    {
+        nmirf_reply_t *r2 = h_request_send(mj, old2);
+        H_EXPECT(r2, "stale");
+        nmirf_reply_destroy(&r2);
+    }
     /* A read as old is answered. */
     msgpack_sbuffer *empty = h_pack_json("{}");
     uint8_t rid[NMIRF_ID_LEN];
@@ -166,19 +180,27 @@ main(int argc, char **argv)
     same_reply(first, r);
     nmirf_reply_destroy(&r);
     H_ASSERT(h_seq(b) == seq + 1);
-    /* Window 0: no bound, the old write is taken (another id, so that
-       the legacy entry is not its judge). */
+    /* Window 0: no bound, yet the write refused `stale` before stays
+       refused (the stale floor: its sender has signed it again). */
+    r = h_request_send(mj, old2);
+    H_EXPECT(r, "stale");
+    H_ASSERTF(strstr(r->message, "refused stale before"), "message: %s", r->message);
+    nmirf_reply_destroy(&r);
+    /* A write older than the old window of 3 s but above the floor is
+       taken (another id, so that the legacy entry is not its judge):
+       the floor is the refused write's ts + 1, at least 5.5 s ago. */
     uint8_t id2[NMIRF_ID_LEN];
     nmirf_random_id(id2, sizeof id2);
     h_request_t *older =
-        h_request_make_at(mj, id2, nmirf_now_ms() - 60000, "report.submit",
+        h_request_make_at(mj, id2, old->ts + 1, "report.submit",
                           (uint8_t *)body->data, body->size);
+    H_ASSERT(nmirf_now_ms() > older->ts + 5000);
     r = h_request_send(mj, older);
     H_EXPECT(r, "ok");
     nmirf_reply_destroy(&r);
     H_ASSERT(h_seq(b) == seq + 2);
     h_note("an old store's request under its id: the stored reply after a restart; "
-           "window 0 takes a write a minute old");
+           "window 0 takes an old write above the stale floor, not the one refused");
 
     /* The log, with requests under both keys, verifies offline. */
     h_broker_stop(b);
@@ -194,6 +216,7 @@ main(int argc, char **argv)
 
     nmirf_reply_destroy(&first);
     h_request_free(&old);
+    h_request_free(&old2);
     h_request_free(&fresh);
     h_request_free(&older);
     msgpack_sbuffer_free(body);
