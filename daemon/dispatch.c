@@ -119,10 +119,11 @@ s_stale(batch_t *batch, const nmirf_envelope_t *env, char *why, size_t whylen)
         batch->floor_moved = true;
     }
     if (past)
-        snprintf(why, whylen,
-                 "ts is %llu s behind the broker's clock, past its request window of "
-                 "%u s: this request was not applied; sign it again with the current time",
-                 (unsigned long long)((batch->now - env->ts) / 1000), window_s);
+        snprintf(
+            why, whylen,
+            "ts is %llu s behind the broker's clock, past its request window of "
+            "%u s: this request was not applied; sign it again with the current time",
+            (unsigned long long)((batch->now - env->ts) / 1000), window_s);
     else
         snprintf(why, whylen,
                  "ts is not later than that of a write refused stale before (the "

@@ -39,8 +39,8 @@ typedef struct {
     stats_hist_t lat_queue, lat_commit, lat_reply;
     atomic_uint slow_commit_ms; /* log a commit slower than this (0: never) */
     atomic_uint due_soon_days;  /* the deadline horizon, for stats (0: default) */
-    atomic_uint_least64_t reads; /* requests answered by the reader threads
-                                    (readers.c), beside requests */
+    atomic_uint_least64_t reads;  /* requests answered by the reader threads
+                                     (readers.c), beside requests */
     atomic_uint request_window_s; /* a write whose ts is older is `stale` (0: no
                                      bound in the past; dispatch.c) */
 } broker_stats_t;

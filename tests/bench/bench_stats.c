@@ -131,7 +131,8 @@ main(int argc, char **argv)
            m, import_s, m / import_s, assigned, validated);
     printf("bench_stats: one at a time, rec.assign %.2f ms, report.submit %.2f ms, "
            "report.validate %.2f ms (means)\n",
-           assigned ? assign_s * 1e3 / assigned : 0, validated ? submit_s * 1e3 / validated : 0,
+           assigned ? assign_s * 1e3 / assigned : 0,
+           validated ? submit_s * 1e3 / validated : 0,
            validated ? validate_s * 1e3 / validated : 0);
 
     double t[RUNS];

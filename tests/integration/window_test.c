@@ -191,9 +191,8 @@ main(int argc, char **argv)
        the floor is the refused write's ts + 1, at least 5.5 s ago. */
     uint8_t id2[NMIRF_ID_LEN];
     nmirf_random_id(id2, sizeof id2);
-    h_request_t *older =
-        h_request_make_at(mj, id2, old->ts + 1, "report.submit",
-                          (uint8_t *)body->data, body->size);
+    h_request_t *older = h_request_make_at(mj, id2, old->ts + 1, "report.submit",
+                                           (uint8_t *)body->data, body->size);
     H_ASSERT(nmirf_now_ms() > older->ts + 5000);
     r = h_request_send(mj, older);
     H_EXPECT(r, "ok");
