@@ -26,10 +26,8 @@
 struct _readers_t {
     store_t *store;        /* read by the threads, one read transaction each */
     broker_stats_t *stats; /* the broker's counters: reads counted (an atomic) */
-    int threads;           /* reader threads started (0: none) */
-    pthread_t *tids;       /* the threads */
-    jobq_t *jobs;          /* checked requests out to the threads */
-    jobq_t *results;       /* answered requests back */
+    worker_pool_t pool;    /* the threads (none: reads go to the writer);
+                              checked requests out, answered ones back */
     atomic_bool stopping;  /* readers_stop: answer nothing more */
     size_t at_threads;     /* requests sent to the threads, not back (broker's) */
     size_t limit;          /* at most this many at the threads */
@@ -73,8 +71,8 @@ s_thread(void *arg)
     int nice = getpriority(PRIO_PROCESS, (id_t)tid);
     if (errno == 0 && setpriority(PRIO_PROCESS, (id_t)tid, nice + READERS_NICE) != 0)
         log_debug("reader thread: cannot lower its priority: %s", strerror(errno));
-    while (jobq_wait(self->jobs)) {
-        request_t *req = jobq_take_one(self->jobs);
+    while (jobq_wait(self->pool.jobs)) {
+        request_t *req = jobq_take_one(self->pool.jobs);
         if (!req)
             continue; /* another thread took it */
         if (!atomic_load(&self->stopping))
@@ -82,7 +80,7 @@ s_thread(void *arg)
         /* Back to the broker, answered or (stopping) not. It cannot be
            dropped here (the broker counts it in flight): out of memory
            waits for memory. */
-        while (jobq_push(self->results, req)) {
+        while (jobq_push(self->pool.results, req)) {
             log_warnx("out of memory handing a read back; retrying");
             usleep(10000);
         }
@@ -101,16 +99,8 @@ readers_new(store_t *store, broker_stats_t *stats, int threads)
     if (threads <= 0)
         return self;
     self->limit = (size_t)threads * READERS_QUEUE_PER_THREAD;
-    self->jobs = jobq_new();
-    self->results = jobq_new();
-    self->tids = calloc((size_t)threads, sizeof *self->tids);
-    if (!self->jobs || !self->results || !self->tids)
+    if (worker_pool_start(&self->pool, threads, s_thread, self))
         goto fail;
-    for (int i = 0; i < threads; i++) {
-        if (worker_start(&self->tids[i], s_thread, self))
-            goto fail;
-        self->threads++;
-    }
     return self;
 fail:
     readers_destroy(&self);
@@ -136,20 +126,15 @@ readers_destroy(readers_t **self_p)
         return;
     readers_t *self = *self_p;
     atomic_store(&self->stopping, true);
-    if (self->jobs)
-        jobq_close(self->jobs); /* the threads finish the one they run, then end */
-    for (int i = 0; i < self->threads; i++)
-        pthread_join(self->tids[i], NULL);
-    free(self->tids);
+    worker_pool_stop(&self->pool); /* the threads finish the one they run, then end */
     /* The threads are gone: what the queues hold is ours alone. */
     request_t *req;
-    while (self->jobs && (req = jobq_take_one(self->jobs)) != NULL)
+    while (self->pool.jobs && (req = jobq_take_one(self->pool.jobs)) != NULL)
         request_destroy(&req);
-    while (self->results && (req = jobq_take_one(self->results)) != NULL)
+    while (self->pool.results && (req = jobq_take_one(self->pool.results)) != NULL)
         request_destroy(&req);
     s_drop_waiting(self);
-    jobq_destroy(&self->jobs);
-    jobq_destroy(&self->results);
+    worker_pool_free(&self->pool);
     free(self);
     *self_p = NULL;
 }
@@ -157,7 +142,7 @@ readers_destroy(readers_t **self_p)
 bool
 readers_wants(const readers_t *self, const request_t *req)
 {
-    if (self->threads == 0 || req->check_rc != 0 || req->checked.code != NMIRF_OK)
+    if (self->pool.threads == 0 || req->check_rc != 0 || req->checked.code != NMIRF_OK)
         return false;
     const op_def_t *op = ops_find(req->checked.env.op);
     return op && op->reader;
@@ -181,7 +166,7 @@ readers_submit(readers_t *self, request_t *req)
     /* Behind others waiting, it waits too: reads keep their arrival order
        to the threads. */
     if (self->wait_head || self->at_threads >= self->limit ||
-        jobq_push(self->jobs, req) != 0) {
+        jobq_push(self->pool.jobs, req) != 0) {
         s_wait(self, req);
         return;
     }
@@ -194,7 +179,7 @@ s_refill(readers_t *self)
 {
     while (self->wait_head && self->at_threads < self->limit) {
         request_t *req = self->wait_head;
-        if (jobq_push(self->jobs, req) != 0)
+        if (jobq_push(self->pool.jobs, req) != 0)
             return; /* out of memory: stays waiting, tried at the next answer */
         self->wait_head = req->next;
         if (!self->wait_head)
@@ -207,13 +192,13 @@ s_refill(readers_t *self)
 int
 readers_done(const readers_t *self)
 {
-    return self->results ? jobq_fd(self->results) : -1;
+    return self->pool.results ? jobq_fd(self->pool.results) : -1;
 }
 
 request_t *
 readers_next(readers_t *self)
 {
-    request_t *req = self->results ? jobq_take_one(self->results) : NULL;
+    request_t *req = self->pool.results ? jobq_take_one(self->pool.results) : NULL;
     if (req) {
         self->at_threads--;
         if (!atomic_load(&self->stopping))

@@ -14,10 +14,8 @@
 
 struct _verifier_t {
     store_t *store;       /* read by the threads (MDB_NOTLS: any thread) */
-    int threads;          /* verifier threads started, 0: inline */
-    pthread_t *tids;      /* the threads */
-    jobq_t *jobs;         /* request pointers out to the threads */
-    jobq_t *results;      /* checked request pointers back */
+    worker_pool_t pool;   /* the threads (none: inline); request pointers
+                             out to them, checked ones back */
     request_t *head;      /* oldest queued request */
     request_t *tail;      /* newest */
     size_t at_threads;    /* of which sent to the threads, not back */
@@ -51,8 +49,8 @@ s_thread(void *arg)
 {
     verifier_t *self = arg;
     request_t *reqs[VERIFIER_TAKE];
-    while (jobq_wait(self->jobs)) {
-        size_t n = jobq_take(self->jobs, (void **)reqs, VERIFIER_TAKE);
+    while (jobq_wait(self->pool.jobs)) {
+        size_t n = jobq_take(self->pool.jobs, (void **)reqs, VERIFIER_TAKE);
         if (!n)
             continue; /* another thread took them */
         MDB_txn *rtxn = NULL;
@@ -63,7 +61,7 @@ s_thread(void *arg)
         if (rtxn)
             mdb_txn_abort(rtxn);
         for (size_t i = 0; i < n; i++)
-            s_push(self->results, reqs[i]);
+            s_push(self->pool.results, reqs[i]);
     }
     return NULL;
 }
@@ -77,16 +75,8 @@ verifier_new(store_t *store, int threads)
     self->store = store;
     if (threads <= 0)
         return self;
-    self->jobs = jobq_new();
-    self->results = jobq_new();
-    self->tids = calloc((size_t)threads, sizeof *self->tids);
-    if (!self->jobs || !self->results || !self->tids)
+    if (worker_pool_start(&self->pool, threads, s_thread, self))
         goto fail;
-    for (int i = 0; i < threads; i++) {
-        if (worker_start(&self->tids[i], s_thread, self))
-            goto fail;
-        self->threads++;
-    }
     return self;
 fail:
     verifier_destroy(&self);
@@ -99,13 +89,8 @@ verifier_destroy(verifier_t **self_p)
     if (!self_p || !*self_p)
         return;
     verifier_t *self = *self_p;
-    if (self->jobs)
-        jobq_close(self->jobs); /* the threads finish what they hold, then end */
-    for (int i = 0; i < self->threads; i++)
-        pthread_join(self->tids[i], NULL);
-    free(self->tids);
-    jobq_destroy(&self->jobs);
-    jobq_destroy(&self->results);
+    worker_pool_stop(&self->pool); /* the threads finish what they hold, then end */
+    worker_pool_free(&self->pool);
     /* The threads are gone: whatever is queued is ours alone. */
     while (self->head) {
         request_t *req = self->head;
@@ -126,8 +111,8 @@ verifier_submit(verifier_t *self, request_t **req_p, bool alone)
     else
         self->head = req;
     self->tail = req;
-    bool here = self->threads == 0 || (alone && self->at_threads == 0);
-    if (!here && jobq_push(self->jobs, req) == 0)
+    bool here = self->pool.threads == 0 || (alone && self->at_threads == 0);
+    if (!here && jobq_push(self->pool.jobs, req) == 0)
         self->at_threads++;
     else {
         MDB_txn *rtxn = NULL;
@@ -143,7 +128,7 @@ verifier_submit(verifier_t *self, request_t **req_p, bool alone)
 int
 verifier_results(verifier_t *self)
 {
-    return self->results ? jobq_fd(self->results) : -1;
+    return self->pool.results ? jobq_fd(self->pool.results) : -1;
 }
 
 void
@@ -151,7 +136,7 @@ verifier_collect(verifier_t *self)
 {
     request_t *reqs[256];
     size_t n;
-    while (self->results && (n = jobq_take(self->results, (void **)reqs, 256)) > 0)
+    while (self->pool.results && (n = jobq_take(self->pool.results, (void **)reqs, 256)) > 0)
         for (size_t i = 0; i < n; i++) {
             reqs[i]->done = true;
             self->at_threads--;
