@@ -504,6 +504,16 @@ main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/changelog.mp", b->dir);
     s_split(path, copied_to);
     H_ASSERT(s_count > 5);
+    /* NMIRF_REPL_SEEDS=DIR: the records also into DIR/record-N, the seed
+       corpus of fuzz_repl (tests/fuzz/README.md). */
+    const char *seeds = getenv("NMIRF_REPL_SEEDS");
+    for (size_t i = 0; seeds && i < s_count; i++) {
+        snprintf(path, sizeof path, "%s/record-%zu", seeds, i);
+        FILE *f = fopen(path, "wb");
+        H_ASSERTF(f && fwrite(s_file + s_off[i], 1, s_len[i], f) == s_len[i] &&
+                      fclose(f) == 0,
+                  "cannot write %s", path);
+    }
     snprintf(path, sizeof path, "%s/standby/store", b->dir);
     store_t *standby = store_open(path, 64, why, sizeof why);
     H_ASSERTF(standby, "%s", why);
