@@ -41,11 +41,11 @@ bootstrap_if_empty(store_t *store, const char *datadir, const char *coordinator,
     if (rc) {
         snprintf(why, whylen, "cannot read the store: %s", store_strerror(rc));
         if (txn)
-            mdb_txn_abort(txn);
+            store_abort(txn);
         return -1;
     }
     if (st.ms_entries > 0) {
-        mdb_txn_abort(txn);
+        store_abort(txn);
         return 0;
     }
     char keydir[4096];
@@ -53,12 +53,12 @@ bootstrap_if_empty(store_t *store, const char *datadir, const char *coordinator,
     nmirf_key_t broker, coord;
     if (mkdir(keydir, 0700) != 0 && errno != EEXIST) {
         snprintf(why, whylen, "cannot create %s: %s", keydir, strerror(errno));
-        mdb_txn_abort(txn);
+        store_abort(txn);
         return -1;
     }
     if (s_key(&broker, keydir, "NMIRFD", why, whylen) ||
         s_key(&coord, keydir, coordinator, why, whylen)) {
-        mdb_txn_abort(txn);
+        store_abort(txn);
         return -1;
     }
     nmirf_key_wipe(&broker);
@@ -101,7 +101,7 @@ bootstrap_if_empty(store_t *store, const char *datadir, const char *coordinator,
     if (!rc)
         rc = store_commit(txn);
     else
-        mdb_txn_abort(txn);
+        store_abort(txn);
     msgpack_sbuffer_destroy(&rec);
     msgpack_sbuffer_destroy(&ev_bytes);
     if (rc) {

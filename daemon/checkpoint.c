@@ -53,14 +53,14 @@ checkpoint_write(store_t *store, const nmirf_key_t *broker_key)
     }
     uint64_t seq = store_seq(store, txn);
     if (seq == 0 || seq <= s_last_checkpoint(store, txn)) {
-        mdb_txn_abort(txn);
+        store_abort(txn);
         return 0;
     }
     rc = s_put(store, txn, seq, broker_key);
     if (!rc)
         rc = store_commit(txn); /* synced, like every top-level commit */
     else
-        mdb_txn_abort(txn);
+        store_abort(txn);
     if (rc) {
         log_warnx("checkpoint at %llu not written: %s", (unsigned long long)seq,
                   store_strerror(rc));
@@ -85,7 +85,7 @@ checkpoint_put(store_t *store, MDB_txn *txn, const nmirf_key_t *broker_key)
     if (!rc && !(rc = s_put(store, child, seq, broker_key)))
         rc = store_commit(child);
     else if (child)
-        mdb_txn_abort(child);
+        store_abort(child);
     if (rc) {
         log_warnx("checkpoint at %llu not written: %s", (unsigned long long)seq,
                   store_strerror(rc));

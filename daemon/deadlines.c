@@ -247,10 +247,10 @@ deadlines_scan(store_t *store, event_batch_t *events, unsigned due_soon_days,
     if (zone)
         msgpack_zone_free(zone);
     if (!rc && made == 0) {
-        mdb_txn_abort(txn);
+        store_abort(txn);
         return 0;
     }
-    rc = rc ? (mdb_txn_abort(txn), rc) : store_commit(txn); /* synced */
+    rc = rc ? (store_abort(txn), rc) : store_commit(txn); /* synced */
     if (rc) {
         log_warnx("deadline scan: %s; no deadline event this time", store_strerror(rc));
         event_batch_truncate(events, first);

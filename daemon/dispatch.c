@@ -191,7 +191,7 @@ s_run(batch_t *batch, const op_def_t *op, op_ctx_t *ctx, const uint8_t *env_byte
         if (!rc)
             rc = store_commit(child);
         else
-            mdb_txn_abort(child);
+            store_abort(child);
         if (!rc) {
             batch->writes++;
             log_debug("%s by %s applied", env->op, env->author);
@@ -200,7 +200,7 @@ s_run(batch_t *batch, const op_def_t *op, op_ctx_t *ctx, const uint8_t *env_byte
         msgpack_sbuffer_clear(reply);
         op_store_error(ctx, rc, "committing a request");
     } else if (child)
-        mdb_txn_abort(child);
+        store_abort(child);
     /* Refused: nothing of it stays, events included. */
     event_batch_truncate(batch->events, events_before);
     s_refuse(batch, reply, env->id, env->author, env->op, ctx->code, ctx->why);

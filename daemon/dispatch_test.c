@@ -58,7 +58,7 @@ s_call(store_t *st, broker_stats_t *stats, const nmirf_key_t *key, const uint8_t
     if (batch.writes || batch.floor_moved)
         CHECK(store_commit(txn) == 0, "commit");
     else
-        mdb_txn_abort(txn);
+        store_abort(txn);
     event_batch_free(&events);
     char why[256] = "";
     nmirf_reply_t *r =

@@ -11,6 +11,7 @@
 #include "bootstrap.h"
 #include "stats_agg.h"
 #include "broker.h"
+#include "changelog_file.h"
 #include "checkpoint.h"
 #include "nmirf_conf.h"
 #include "nmirf_dirlock.h"
@@ -305,6 +306,8 @@ main(int argc, char **argv)
         fatalx("cannot load the broker's key: %s", why);
     if (!broker_key.has_secret)
         fatalx("%s: not a secret key file", keypath);
+    if (changelog_file_open(store, datadir, broker_key.sign_sk, why, sizeof why))
+        fatalx("%s", why);
     /* Whatever LMDB recovered at open is the log from here on: sign its
        head now, so a run that dies before its first batch (a crash loop)
        still leaves the head it started from signed. */
@@ -333,6 +336,7 @@ main(int argc, char **argv)
     broker_destroy(&broker);
     /* The last checkpoint covers every event this run wrote. */
     checkpoint_write(store, &broker_key);
+    changelog_file_close(store);
     nmirf_key_wipe(&broker_key);
     store_close(&store);
     close(lock_fd);

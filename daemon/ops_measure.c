@@ -254,10 +254,10 @@ s_index(op_ctx_t *ctx, const msgpack_object *recs, uint64_t id, bool del)
     nmirf_be64_encode(id, key);
     for (uint32_t i = 0; recs && i < recs->via.array.size; i++) {
         const msgpack_object *r = &recs->via.array.ptr[i];
-        MDB_val k = {r->via.str.size, (void *)r->via.str.ptr}, v = {8, key};
-        int rc =
-            del ? mdb_del(ctx->txn, store_dbi(ctx->store, DB_REC_MEASURES), &k, &v)
-                : mdb_put(ctx->txn, store_dbi(ctx->store, DB_REC_MEASURES), &k, &v, 0);
+        int rc = del ? store_del_dup(ctx->store, ctx->txn, DB_REC_MEASURES,
+                                     r->via.str.ptr, r->via.str.size, key, sizeof key)
+                     : store_put(ctx->store, ctx->txn, DB_REC_MEASURES, r->via.str.ptr,
+                                 r->via.str.size, key, sizeof key);
         if (rc && !(del && rc == MDB_NOTFOUND))
             return op_store_error(ctx, rc, "indexing a measure");
     }

@@ -171,14 +171,10 @@ s_index_keys(op_ctx_t *ctx, store_db_t db, strv_t rec, uint8_t **keys, size_t *c
 static int
 s_index_move(op_ctx_t *ctx, store_db_t db, strv_t from, strv_t into, const uint8_t *key)
 {
-    MDB_dbi dbi = store_dbi(ctx->store, db);
-    MDB_val fk = {from.n, (void *)from.p}, ik = {into.n, (void *)into.p},
-            v = {8, (void *)key};
-    int rc = mdb_del(ctx->txn, dbi, &fk, &v);
+    int rc = store_del_dup(ctx->store, ctx->txn, db, from.p, from.n, key, 8);
     if (rc && rc != MDB_NOTFOUND)
         return op_store_error(ctx, rc, "moving an index entry");
-    v = (MDB_val){8, (void *)key};
-    rc = mdb_put(ctx->txn, dbi, &ik, &v, MDB_NODUPDATA);
+    rc = store_put_flags(ctx->store, ctx->txn, db, into.p, into.n, key, 8, MDB_NODUPDATA);
     if (rc && rc != MDB_KEYEXIST)
         return op_store_error(ctx, rc, "moving an index entry");
     return 0;
@@ -252,15 +248,12 @@ s_recompute_status(op_ctx_t *ctx, strv_t rec, msgpack_packer *pk)
             best_id = id;
         }
     }
-    MDB_dbi dbi = store_dbi(ctx->store, DB_STATUS);
-    MDB_val k = {rec.n, (void *)rec.p};
     int rc;
     if (best.p) {
-        MDB_val v = {best.n, (void *)best.p};
-        rc = mdb_put(ctx->txn, dbi, &k, &v, 0);
+        rc = store_put(ctx->store, ctx->txn, DB_STATUS, rec.p, rec.n, best.p, best.n);
         nmirf_mp_pack_strn(pk, best.p, best.n);
     } else {
-        rc = mdb_del(ctx->txn, dbi, &k, NULL);
+        rc = store_del(ctx->store, ctx->txn, DB_STATUS, rec.p, rec.n);
         if (rc == MDB_NOTFOUND)
             rc = 0;
         msgpack_pack_nil(pk);
@@ -525,15 +518,13 @@ op_rec_merge(op_ctx_t *ctx)
                         asg.size)))
         result = op_store_error(ctx, rc, "writing an assignment");
     if (!result && has_from) {
-        MDB_val k = {from.n, (void *)from.p};
-        rc = mdb_del(ctx->txn, store_dbi(ctx->store, DB_ASSIGNMENTS), &k, NULL);
+        rc = store_del(ctx->store, ctx->txn, DB_ASSIGNMENTS, from.p, from.n);
         if (rc)
             result = op_store_error(ctx, rc, "removing an assignment");
     }
     /* FROM has no report left: no status; INTO's comes from the union. */
     if (!result) {
-        MDB_val k = {from.n, (void *)from.p};
-        rc = mdb_del(ctx->txn, store_dbi(ctx->store, DB_STATUS), &k, NULL);
+        rc = store_del(ctx->store, ctx->txn, DB_STATUS, from.p, from.n);
         if (rc && rc != MDB_NOTFOUND)
             result = op_store_error(ctx, rc, "removing a status");
     }

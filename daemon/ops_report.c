@@ -166,8 +166,7 @@ op_report_submit(op_ctx_t *ctx)
 
     uint8_t key[8];
     nmirf_be64_encode(id, key);
-    MDB_val k = {rec.n, (void *)rec.p}, v = {8, key};
-    rc = mdb_put(ctx->txn, store_dbi(ctx->store, DB_REC_REPORTS), &k, &v, 0);
+    rc = store_put(ctx->store, ctx->txn, DB_REC_REPORTS, rec.p, rec.n, key, sizeof key);
     int result;
     if (rc)
         result = op_store_error(ctx, rc, "indexing a report");

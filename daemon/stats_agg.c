@@ -353,7 +353,7 @@ s_put(store_t *store, MDB_txn *txn, const agg_entry_t *e, int64_t delta)
         return rc;
     count += delta;
     if (count == 0) {
-        rc = mdb_del(txn, dbi, &k, NULL);
+        rc = store_del(store, txn, DB_AGG, e->key, e->klen);
         return rc == MDB_NOTFOUND ? 0 : rc;
     }
     uint8_t buf[8 + NMIRF_SHORT_MAX];
@@ -361,8 +361,7 @@ s_put(store_t *store, MDB_txn *txn, const agg_entry_t *e, int64_t delta)
     nmirf_be64_encode((uint64_t)count, buf);
     if (tail)
         memcpy(buf + 8, e->name, tail);
-    v = (MDB_val){8 + tail, buf};
-    return mdb_put(txn, dbi, &k, &v, 0);
+    return store_put(store, txn, DB_AGG, e->key, e->klen, buf, 8 + tail);
 }
 
 int
@@ -407,7 +406,7 @@ stats_agg_update(store_t *store, MDB_txn *txn, const agg_view_t *before,
 static int
 s_build(store_t *store, MDB_txn *txn, size_t *recs)
 {
-    int rc = mdb_drop(txn, store_dbi(store, DB_AGG), 0);
+    int rc = store_drop(store, txn, DB_AGG);
     MDB_cursor *cur = NULL;
     if (!rc)
         rc = mdb_cursor_open(txn, store_dbi(store, DB_RECS), &cur);
@@ -454,7 +453,7 @@ stats_agg_ensure(store_t *store, char *why, size_t whylen)
         return -1;
     }
     if (stats_agg_ready(store, txn)) {
-        mdb_txn_abort(txn);
+        store_abort(txn);
         return 0;
     }
     uint64_t t0 = nmirf_mono_us();
@@ -463,7 +462,7 @@ stats_agg_ensure(store_t *store, char *why, size_t whylen)
     if (!rc)
         rc = store_commit(txn);
     else
-        mdb_txn_abort(txn);
+        store_abort(txn);
     if (rc) {
         snprintf(why, whylen, "cannot build the stats figures: %s", store_strerror(rc));
         return -1;

@@ -2,20 +2,49 @@
 #include "store.h"
 #include "nmirf_log.h"
 #include "nmirf_mp.h"
+#include "nmirf_repl.h"
 #include "nmirf_store_check.h"
 #include "nmirf_util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+_Static_assert(DB_COUNT == NMIRF_REPL_DBS, "a commit record names every database");
+
+/* Where a nested write transaction began in the changelog. */
+typedef struct {
+    MDB_txn *txn; /* the nested transaction */
+    size_t size;  /* the changelog's bytes when it began */
+    size_t count; /* and its changes */
+} s_mark_t;
 
 struct _store_t {
     MDB_env *env;          /* the environment */
     MDB_dbi dbi[DB_COUNT]; /* named databases */
     size_t map_size;       /* bytes */
     store_reqkey_t reqkey; /* how `requests` is keyed (meta "reqkey") */
+    /* The changelog. Only the holder of LMDB's write lock touches what
+       follows (the thread inside the one write transaction), so it needs
+       no lock of its own. */
+    bool changelog_on;          /* set before any transaction */
+    const uint8_t *sign_sk;     /* signs each record (borrowed), or NULL */
+    MDB_txn *wtxn;              /* the open top-level write txn, or NULL */
+    uint64_t seq0;              /* its seq when it began */
+    msgpack_sbuffer log;        /* its changes, packed (nmirf_repl_pack_change) */
+    msgpack_packer logpk;       /* packs into log */
+    size_t log_count;           /* how many */
+    size_t cp_off, cp_len;      /* the last checkpoint put: its value in log */
+    bool log_lost;              /* out of memory logging a change: no record */
+    s_mark_t *marks;            /* nested transactions open, innermost last */
+    size_t nmarks, marks_cap;   /* how many, room */
+    store_commit_hook_fn *hook; /* called with each commit record, or NULL */
+    pthread_mutex_t hook_lock;  /* held from a commit to its hook's return, so
+                                   hooks see records in commit order */
+    void *hook_arg;             /* its argument */
 };
 
 /* Refuses a damaged store before LMDB maps it (DESIGN.md: a damaged store
@@ -102,6 +131,8 @@ s_reqkey(store_t *self, MDB_txn *txn)
     uint8_t buf[10] = {STORE_REQKEY_VERSION, self->reqkey.legacy ? 1 : 0};
     nmirf_be64_encode(self->reqkey.since, buf + 2);
     v = (MDB_val){sizeof buf, buf};
+    /* Not in a changelog: this is the open's own transaction, before
+       store_set_changelog can be called (a standby gets it in its copy). */
     rc = mdb_put(txn, self->dbi[DB_META], &k, &v, 0);
     if (!rc && self->reqkey.legacy)
         log_info("store: %llu requests keyed by id from before; new ones keyed by time",
@@ -133,6 +164,11 @@ store_open(const char *dir, size_t map_mb, char *why, size_t whylen)
        group commit). NOTLS lets read transactions move between threads. */
     if (!rc)
         rc = mdb_env_open(self->env, dir, MDB_NOTLS, 0600);
+    if (!rc)
+        rc = mdb_env_set_userctx(self->env, self); /* store_commit(txn) finds us */
+    msgpack_sbuffer_init(&self->log);
+    pthread_mutex_init(&self->hook_lock, NULL);
+    msgpack_packer_init(&self->logpk, &self->log, msgpack_sbuffer_write);
     if (!rc)
         rc = mdb_txn_begin(self->env, NULL, 0, &txn);
     for (int i = 0; !rc && i < DB_COUNT; i++) {
@@ -170,20 +206,223 @@ store_close(store_t **self_p)
     store_t *self = *self_p;
     if (self->env)
         mdb_env_close(self->env);
+    msgpack_sbuffer_destroy(&self->log);
+    pthread_mutex_destroy(&self->hook_lock);
+    free(self->marks);
     free(self);
     *self_p = NULL;
+}
+
+/* The store a transaction belongs to. */
+static store_t *
+s_of(MDB_txn *txn)
+{
+    return mdb_env_get_userctx(mdb_txn_env(txn));
+}
+
+/* Cuts the changelog back to what it held at mark i, and forgets the
+   marks from i on: nested transaction i ended without its changes. */
+static void
+s_truncate(store_t *self, size_t i)
+{
+    self->log.size = self->marks[i].size;
+    self->log_count = self->marks[i].count;
+    if (self->cp_off + self->cp_len > self->log.size)
+        self->cp_off = self->cp_len = 0;
+    self->nmarks = i;
+}
+
+/* The index of txn's mark, or -1 if txn is no open nested write
+   transaction of ours. */
+static long
+s_mark_of(store_t *self, MDB_txn *txn)
+{
+    for (size_t i = self->nmarks; i-- > 0;)
+        if (self->marks[i].txn == txn)
+            return (long)i;
+    return -1;
 }
 
 int
 store_begin(store_t *self, MDB_txn *parent, bool write, MDB_txn **txn)
 {
-    return mdb_txn_begin(self->env, parent, write ? 0 : MDB_RDONLY, txn);
+    int rc = mdb_txn_begin(self->env, parent, write ? 0 : MDB_RDONLY, txn);
+    if (rc || !write)
+        return rc;
+    if (!parent) {
+        /* We hold the write lock from here to the commit or abort. */
+        self->wtxn = *txn;
+        self->log.size = 0;
+        self->log_count = 0;
+        self->cp_off = self->cp_len = 0;
+        self->log_lost = false;
+        self->nmarks = 0;
+        self->seq0 = self->changelog_on ? store_seq(self, *txn) : 0;
+        return 0;
+    }
+    if (self->nmarks == self->marks_cap) {
+        size_t cap = self->marks_cap ? self->marks_cap * 2 : 8;
+        s_mark_t *m = realloc(self->marks, cap * sizeof *m);
+        if (!m) {
+            mdb_txn_abort(*txn);
+            *txn = NULL;
+            return ENOMEM;
+        }
+        self->marks = m;
+        self->marks_cap = cap;
+    }
+    self->marks[self->nmarks++] = (s_mark_t){*txn, self->log.size, self->log_count};
+    return 0;
+}
+
+/* The meta u64 under name, 0 if absent (defined below). */
+static uint64_t s_meta_u64(store_t *self, MDB_txn *txn, const char *name);
+
+/* Packs the commit record of the top-level write transaction txn (still
+   open) into out. Returns 0 or an LMDB error code. */
+static int
+s_record(store_t *self, MDB_txn *txn, msgpack_sbuffer *out)
+{
+    uint8_t head[NMIRF_HASH_LEN];
+    int rc = store_head(self, txn, head);
+    if (rc)
+        return rc;
+    nmirf_repl_encode(
+        out, store_epoch(self, txn), self->seq0 + 1, store_seq(self, txn), head,
+        self->cp_len ? (const uint8_t *)self->log.data + self->cp_off : NULL,
+        self->cp_len, self->log.data, self->log.size, self->log_count, self->sign_sk);
+    return 0;
+}
+
+int
+store_commit_record(MDB_txn *txn, msgpack_sbuffer *record)
+{
+    store_t *self = s_of(txn);
+    if (txn != self->wtxn) {
+        long i = s_mark_of(self, txn);
+        int rc = mdb_txn_commit(txn);
+        if (i >= 0) {
+            if (rc)
+                s_truncate(self, (size_t)i); /* LMDB ended it unapplied */
+            else
+                self->nmarks = (size_t)i; /* its changes are its parent's */
+        }
+        return rc;
+    }
+    self->wtxn = NULL;
+    self->nmarks = 0;
+    if (!self->changelog_on || (self->log_count == 0 && !self->log_lost))
+        return mdb_txn_commit(txn);
+    if (self->log_lost) {
+        /* Committing would leave a change no standby hears of. */
+        mdb_txn_abort(txn);
+        return ENOMEM;
+    }
+    /* Framed before the commit, while we still hold the write lock: the
+       next writer clears the changelog as soon as it begins. */
+    msgpack_sbuffer local;
+    msgpack_sbuffer_init(&local);
+    msgpack_sbuffer *out = record ? record : &local;
+    size_t at = out->size;
+    int rc = s_record(self, txn, out);
+    if (rc) {
+        mdb_txn_abort(txn);
+        msgpack_sbuffer_destroy(&local);
+        return rc;
+    }
+    /* Taken while we hold LMDB's write lock, so the next commit's hook
+       waits for this one's: no deadlock (only the write lock's holder
+       takes it), and the hook sees records in commit order. */
+    pthread_mutex_lock(&self->hook_lock);
+    rc = mdb_txn_commit(txn);
+    if (!rc && self->hook)
+        self->hook(self->hook_arg, (const uint8_t *)out->data + at, out->size - at);
+    pthread_mutex_unlock(&self->hook_lock);
+    if (rc)
+        out->size = at;
+    msgpack_sbuffer_destroy(&local);
+    return rc;
 }
 
 int
 store_commit(MDB_txn *txn)
 {
-    return mdb_txn_commit(txn);
+    return store_commit_record(txn, NULL);
+}
+
+void
+store_abort(MDB_txn *txn)
+{
+    store_t *self = s_of(txn);
+    if (txn == self->wtxn) {
+        self->wtxn = NULL;
+        self->nmarks = 0;
+    } else {
+        long i = s_mark_of(self, txn);
+        if (i >= 0)
+            s_truncate(self, (size_t)i);
+    }
+    mdb_txn_abort(txn);
+}
+
+void
+store_set_changelog(store_t *self, bool on, const uint8_t *sign_sk)
+{
+    self->changelog_on = on;
+    self->sign_sk = sign_sk;
+}
+
+bool
+store_changelog_on(const store_t *self)
+{
+    return self->changelog_on;
+}
+
+void
+store_set_commit_hook(store_t *self, store_commit_hook_fn *fn, void *arg)
+{
+    self->hook = fn;
+    self->hook_arg = arg;
+}
+
+size_t
+store_changelog(const store_t *self, const uint8_t **data, size_t *len)
+{
+    *data = (const uint8_t *)self->log.data;
+    *len = self->log.size;
+    return self->log_count;
+}
+
+/* Logs a change the transaction made (it succeeded). Room is made
+   first: a change that could not be logged fails the top-level commit
+   (log_lost), so a record is exact or none is made. */
+static void
+s_log(store_t *self, nmirf_repl_op_t op, store_db_t db, const MDB_val *k,
+      const MDB_val *v)
+{
+    if (!self->changelog_on)
+        return;
+    /* An array, two small uints and two bin headers take at most 16. */
+    size_t need = self->log.size + (k ? k->mv_size : 0) + (v ? v->mv_size : 0) + 16;
+    if (need > self->log.alloc) {
+        size_t cap = self->log.alloc ? self->log.alloc : 8192;
+        while (cap < need)
+            cap *= 2;
+        char *p = realloc(self->log.data, cap);
+        if (!p) {
+            self->log_lost = true;
+            return;
+        }
+        self->log.data = p;
+        self->log.alloc = cap;
+    }
+    nmirf_repl_pack_change(&self->logpk, op, (unsigned)db, k ? k->mv_data : NULL,
+                           k ? k->mv_size : 0, v ? v->mv_data : NULL, v ? v->mv_size : 0);
+    self->log_count++;
+    if (op == NMIRF_REPL_PUT && db == DB_CHECKPOINTS) {
+        self->cp_len = v->mv_size; /* the value's bytes end the change */
+        self->cp_off = self->log.size - v->mv_size;
+    }
 }
 
 MDB_dbi
@@ -210,11 +449,51 @@ store_get(store_t *self, MDB_txn *txn, store_db_t db, const void *key, size_t kl
 }
 
 int
+store_put_flags(store_t *self, MDB_txn *txn, store_db_t db, const void *key, size_t klen,
+                const void *val, size_t vlen, unsigned flags)
+{
+    MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+    int rc = mdb_put(txn, self->dbi[db], &k, &v, flags);
+    if (!rc)
+        s_log(self, NMIRF_REPL_PUT, db, &k, &v);
+    return rc;
+}
+
+int
 store_put(store_t *self, MDB_txn *txn, store_db_t db, const void *key, size_t klen,
           const void *val, size_t vlen)
 {
+    return store_put_flags(self, txn, db, key, klen, val, vlen, 0);
+}
+
+int
+store_del(store_t *self, MDB_txn *txn, store_db_t db, const void *key, size_t klen)
+{
+    MDB_val k = {klen, (void *)key};
+    int rc = mdb_del(txn, self->dbi[db], &k, NULL);
+    if (!rc)
+        s_log(self, NMIRF_REPL_DEL, db, &k, NULL);
+    return rc;
+}
+
+int
+store_del_dup(store_t *self, MDB_txn *txn, store_db_t db, const void *key, size_t klen,
+              const void *val, size_t vlen)
+{
     MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
-    return mdb_put(txn, self->dbi[db], &k, &v, 0);
+    int rc = mdb_del(txn, self->dbi[db], &k, &v);
+    if (!rc)
+        s_log(self, NMIRF_REPL_DEL_DUP, db, &k, &v);
+    return rc;
+}
+
+int
+store_drop(store_t *self, MDB_txn *txn, store_db_t db)
+{
+    int rc = mdb_drop(txn, self->dbi[db], 0);
+    if (!rc)
+        s_log(self, NMIRF_REPL_DROP, db, NULL, NULL);
+    return rc;
 }
 
 bool
@@ -265,8 +544,8 @@ store_append_event(store_t *self, MDB_txn *txn, nmirf_event_fields_t *ev,
     nmirf_be64_encode(ev->seq, key);
     nmirf_hash2(head, (const uint8_t *)out->data, out->size, NULL, 0);
     /* APPEND: keys only grow, so LMDB can skip the search. */
-    MDB_val ek = {8, key}, evv = {out->size, out->data};
-    int rc = mdb_put(txn, self->dbi[DB_EVENTS], &ek, &evv, MDB_APPEND);
+    int rc = store_put_flags(self, txn, DB_EVENTS, key, sizeof key, out->data, out->size,
+                             MDB_APPEND);
     if (!rc)
         rc = s_meta_put_u64(self, txn, "seq", ev->seq);
     if (!rc)
@@ -288,6 +567,41 @@ store_head(store_t *self, MDB_txn *txn, uint8_t head[NMIRF_HASH_LEN])
     if (!rc)
         memcpy(head, v.mv_data, NMIRF_HASH_LEN);
     return rc;
+}
+
+uint64_t
+store_epoch(store_t *self, MDB_txn *txn)
+{
+    uint64_t epoch = s_meta_u64(self, txn, "epoch");
+    return epoch ? epoch : 1;
+}
+
+int
+store_copy_fd(store_t *self, int fd, uint64_t *seq, uint8_t head[NMIRF_HASH_LEN],
+              char *why, size_t whylen)
+{
+    /* mdb_env_copyfd2 reads in a read transaction of its own, which we
+       cannot name. Holding the write lock across it (a write transaction
+       that writes nothing) makes that snapshot the one we read seq and
+       head in: no commit can fall between them. A compacting copy takes
+       no lock of LMDB's own, so this does not deadlock; the writer waits
+       for the copy (docs/REPLICATION.md, Initial sync). */
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
+    if (rc) {
+        snprintf(why, whylen, "cannot begin the copy: %s", store_strerror(rc));
+        return -1;
+    }
+    *seq = store_seq(self, txn);
+    rc = store_head(self, txn, head);
+    if (!rc)
+        rc = mdb_env_copyfd2(self->env, fd, MDB_CP_COMPACT);
+    mdb_txn_abort(txn);
+    if (rc) {
+        snprintf(why, whylen, "cannot copy the store: %s", store_strerror(rc));
+        return -1;
+    }
+    return 0;
 }
 
 uint64_t

@@ -56,8 +56,21 @@ void store_close(store_t **self_p);
 int store_begin(store_t *self, MDB_txn *parent, bool write, MDB_txn **txn);
 
 /* Commits txn; for a top-level write transaction this syncs it to disk.
-   Returns an LMDB error code. */
+   Returns an LMDB error code. With the changelog on, a top-level commit
+   that changed anything makes a commit record, handed to the commit
+   hook once the commit synced. */
 int store_commit(MDB_txn *txn);
+
+/* As store_commit; with the changelog on, the commit record of a
+   top-level commit that changed anything is also appended to record
+   (nothing appended if the commit fails, or changed nothing). */
+int store_commit_record(MDB_txn *txn, msgpack_sbuffer *record);
+
+/* Aborts a write transaction from store_begin (top-level or nested): its
+   changes leave the changelog with it. Every write transaction ends
+   through store_commit or store_abort; a read transaction may end with
+   mdb_txn_abort. */
+void store_abort(MDB_txn *txn);
 
 /* The handle of a named database. */
 MDB_dbi store_dbi(store_t *self, store_db_t db);
@@ -71,6 +84,22 @@ int store_get(store_t *self, MDB_txn *txn, store_db_t db, const void *key, size_
 /* Writes key -> value into db. Returns an LMDB error code. */
 int store_put(store_t *self, MDB_txn *txn, store_db_t db, const void *key, size_t klen,
               const void *val, size_t vlen);
+
+/* As store_put with LMDB's put flags (MDB_APPEND, MDB_NODUPDATA...). */
+int store_put_flags(store_t *self, MDB_txn *txn, store_db_t db, const void *key,
+                    size_t klen, const void *val, size_t vlen, unsigned flags);
+
+/* Deletes key from db (every value of a dupsort key). Returns an LMDB
+   error code (MDB_NOTFOUND if db has no key). */
+int store_del(store_t *self, MDB_txn *txn, store_db_t db, const void *key, size_t klen);
+
+/* Deletes the one value val of key from the dupsort db. Returns an LMDB
+   error code (MDB_NOTFOUND if it has no such pair). */
+int store_del_dup(store_t *self, MDB_txn *txn, store_db_t db, const void *key,
+                  size_t klen, const void *val, size_t vlen);
+
+/* Empties db (it stays open). Returns an LMDB error code. */
+int store_drop(store_t *self, MDB_txn *txn, store_db_t db);
 
 /* True if db holds key (an LMDB error reads as absent). */
 bool store_has(store_t *self, MDB_txn *txn, store_db_t db, const void *key, size_t klen);
@@ -131,6 +160,48 @@ uint64_t store_stale_floor(store_t *self, MDB_txn *txn);
 /* Raises the stale floor to floor in txn (never lowers it). Returns an
    LMDB error code. */
 int store_raise_stale_floor(store_t *self, MDB_txn *txn, uint64_t floor);
+
+/* The epoch (meta "epoch", u64 BE; 1 for a store that never saw a
+   promotion). */
+uint64_t store_epoch(store_t *self, MDB_txn *txn);
+
+/* --- the changelog (docs/REPLICATION.md, What is shipped) ---
+
+   Every change to the store goes through the functions above; with the
+   changelog on, each successful put, delete and drop of the open write
+   transaction is packed, in order, as a change of a commit record
+   (proto/nmirf_repl.h). A nested transaction marks where it began: its
+   abort (or its failed commit) cuts the changelog back to its mark. The
+   top-level commit frames the changes into one commit record {epoch,
+   from_seq, to_seq, head, checkpoint, changes, sig} before it commits (still
+   holding LMDB's write lock), and, once synced, hands it to the hook.
+   Off (the default), nothing is packed: the write path pays one test per
+   change. */
+
+/* Turns the changelog on or off; each record is signed with the Ed25519
+   secret key sign_sk (borrowed: it must outlive the store; NULL: records
+   go unsigned, which a standby refuses). Call before any transaction
+   begins (no lock: the writer thread reads it). */
+void store_set_changelog(store_t *self, bool on, const uint8_t *sign_sk);
+bool store_changelog_on(const store_t *self);
+
+/* Called on the committing thread with each commit record once its
+   commit synced; the bytes are borrowed for the call. */
+typedef void(store_commit_hook_fn)(void *arg, const uint8_t *record, size_t len);
+
+/* Sets (fn NULL: clears) the hook. Call before any transaction begins. */
+void store_set_commit_hook(store_t *self, store_commit_hook_fn *fn, void *arg);
+
+/* The changes logged so far in the open write transaction, packed
+   (*data borrowed until the next change), and returns how many: for the
+   holder of the write transaction (tests). */
+size_t store_changelog(const store_t *self, const uint8_t **data, size_t *len);
+
+/* Writes a compacted copy of the store (LMDB's data.mdb) to fd, and the
+   seq and head that copy holds into *seq and head. Blocks writers for the
+   copy's time (the writer waits; reads go on). Returns 0, or -1 with why. */
+int store_copy_fd(store_t *self, int fd, uint64_t *seq, uint8_t head[NMIRF_HASH_LEN],
+                  char *why, size_t whylen);
 
 /* Human-readable text for an LMDB error, for log lines and replies. */
 const char *store_strerror(int rc);

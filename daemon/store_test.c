@@ -11,6 +11,7 @@
 #include "store.h"
 #include "unit.h"
 #include "nmirf_mp.h"
+#include "nmirf_repl.h"
 #include "nmirf_util.h"
 
 #include <ftw.h>
@@ -172,15 +173,14 @@ s_test_records(store_t *st)
     /* A store holding it is damaged: store_open's walk would refuse the
        reopen below. */
     CHECK(store_begin(st, NULL, true, &txn) == 0, "write txn");
-    MDB_val bad = {3, "bad"};
-    CHECK(mdb_del(txn, store_dbi(st, DB_RECS), &bad, NULL) == 0, "del recs/bad");
+    CHECK(store_del(st, txn, DB_RECS, "bad", 3) == 0, "del recs/bad");
     CHECK(store_commit(txn) == 0, "commit");
 
     /* An aborted write changes nothing. */
     CHECK(store_begin(st, NULL, true, &txn) == 0, "write txn");
     s_record(&sb, "ZZ", 1);
     CHECK(store_put(st, txn, DB_ENTITIES, "ZZ", 2, sb.data, sb.size) == 0, "put ZZ");
-    mdb_txn_abort(txn);
+    store_abort(txn);
     CHECK(store_begin(st, NULL, false, &txn) == 0, "read txn");
     CHECK(!store_has(st, txn, DB_ENTITIES, "ZZ", 2), "aborted put is visible");
     mdb_txn_abort(txn);
@@ -213,7 +213,7 @@ s_test_chain(store_t *st)
     CHECK(store_begin(st, parent, true, &child) == 0, "child txn");
     CHECK(s_append(st, child, &seq) == 0 && seq == EVENTS + 1, "append in child");
     CHECK(s_append(st, child, &seq) == 0 && seq == EVENTS + 2, "append in child");
-    mdb_txn_abort(child);
+    store_abort(child);
     CHECK(store_seq(st, parent) == EVENTS, "child abort left seq at %llu",
           (unsigned long long)store_seq(st, parent));
     /* A second child commits into the parent; the chain goes on from the
@@ -229,7 +229,7 @@ s_test_chain(store_t *st)
     /* An aborted top-level transaction leaves seq too. */
     CHECK(store_begin(st, NULL, true, &parent) == 0, "write txn");
     CHECK(s_append(st, parent, &seq) == 0 && seq == EVENTS + 3, "append");
-    mdb_txn_abort(parent);
+    store_abort(parent);
     s_check_log(st, EVENTS + 2);
 }
 
@@ -249,7 +249,7 @@ s_test_report_ids(store_t *st, uint64_t first)
     /* An aborted transaction gives its id back. */
     CHECK(store_begin(st, NULL, true, &txn) == 0, "write txn");
     CHECK(store_next_report_id(st, txn, &err) == first + 3 && err == 0, "next id");
-    mdb_txn_abort(txn);
+    store_abort(txn);
 }
 
 /* meta "reqkey": a new store keys requests by time and has no legacy
@@ -297,8 +297,7 @@ s_test_reqkey(const char *dir)
     nmirf_mp_pack_bin(&pk, env, sizeof env);
     CHECK(store_put(st, txn, DB_REQUESTS, id, sizeof id, rec.data, rec.size) == 0, "put");
     msgpack_sbuffer_destroy(&rec);
-    MDB_val mk = {6, "reqkey"};
-    CHECK(mdb_del(txn, store_dbi(st, DB_META), &mk, NULL) == 0, "del reqkey");
+    CHECK(store_del(st, txn, DB_META, "reqkey", 6) == 0, "del reqkey");
     CHECK(store_commit(txn) == 0, "commit");
     store_close(&st);
     st = store_open(dir, 8, why, sizeof why);
@@ -318,7 +317,7 @@ s_test_reqkey(const char *dir)
         CHECK(s_append(st, txn, &seq) == 0, "append");
         CHECK(store_last_event_ts(st, txn, &ts) == 0 && ts == 1767225600000ULL,
               "last event ts %llu", (unsigned long long)ts);
-        mdb_txn_abort(txn);
+        store_abort(txn);
     }
     store_close(&st);
 }
@@ -360,7 +359,7 @@ s_test_map_full(const char *dir)
             CHECK(rc == MDB_MAP_FULL, "put fails with %s, not MDB_MAP_FULL",
                   store_strerror(rc));
             put_full = rc == MDB_MAP_FULL;
-            mdb_txn_abort(txn);
+            store_abort(txn);
         }
     }
     CHECK(rc == MDB_MAP_FULL, "filling 1 MiB ends with %d (%s)", rc, store_strerror(rc));
@@ -376,7 +375,7 @@ s_test_map_full(const char *dir)
             rc = store_put(st, txn, DB_RECS, key, strlen(key), val, sizeof val);
         }
         put_full = rc == MDB_MAP_FULL;
-        mdb_txn_abort(txn);
+        store_abort(txn);
     }
     CHECK(put_full, "store_put never said MDB_MAP_FULL");
     CHECK(committed > 8 && committed < 1024 * 1024 / (int)sizeof val,
@@ -422,10 +421,154 @@ s_test_map_full(const char *dir)
     if (rc == 0)
         rc = store_commit(txn);
     else
-        mdb_txn_abort(txn);
+        store_abort(txn);
     CHECK(rc == 0 || rc == MDB_MAP_FULL, "small commit: %s", store_strerror(rc));
     store_close(&st);
     store_close(&st); /* twice is safe */
+}
+
+/* The commit hook's last record, copied. */
+static msgpack_sbuffer s_hooked;
+static int s_hook_calls;
+
+static void
+s_hook(void *arg, const uint8_t *record, size_t len)
+{
+    (void)arg;
+    s_hook_calls++;
+    msgpack_sbuffer_clear(&s_hooked);
+    msgpack_sbuffer_write(&s_hooked, (const char *)record, len);
+}
+
+/* True if change i of rec is op on db, key k, val v (NULL: none). */
+static bool
+s_change_is(const nmirf_repl_record_t *rec, size_t i, nmirf_repl_op_t op, store_db_t db,
+            const char *k, const char *v)
+{
+    if (i >= rec->count)
+        return false;
+    const nmirf_repl_change_t *c = &rec->changes[i];
+    return c->op == op && c->db == (unsigned)db && c->klen == strlen(k) &&
+           memcmp(c->key, k, c->klen) == 0 &&
+           (v ? c->val && c->vlen == strlen(v) && memcmp(c->val, v, c->vlen) == 0
+              : c->val == NULL);
+}
+
+/* The changelog: every change in order, a nested abort cut out at its
+   mark (however deep), a nested commit kept, a top-level abort leaving
+   nothing for the next transaction, and the record the commit hook gets
+   (seq range, head, checkpoint, changes). */
+static void
+s_test_changelog(const char *dir)
+{
+    unit_case = "changelog";
+    char why[256] = "";
+    store_t *st = store_open(dir, 16, why, sizeof why);
+    CHECK(st, "open %s: %s", dir, why);
+    if (!st)
+        return;
+    msgpack_sbuffer_init(&s_hooked);
+    store_set_changelog(st, true, NULL);
+    store_set_commit_hook(st, s_hook, NULL);
+    MDB_txn *txn, *child, *grand;
+    const uint8_t *data;
+    size_t len;
+
+    /* A top-level abort: the next transaction starts empty, no record. */
+    CHECK(store_begin(st, NULL, true, &txn) == 0, "write txn");
+    CHECK(store_put(st, txn, DB_RECS, "gone", 4, "x", 1) == 0, "put");
+    CHECK(store_changelog(st, &data, &len) == 1 && len > 0, "one change logged");
+    store_abort(txn);
+    CHECK(store_begin(st, NULL, true, &txn) == 0, "write txn");
+    CHECK(store_changelog(st, &data, &len) == 0 && len == 0,
+          "a new transaction starts with the aborted one's changes");
+
+    CHECK(store_put(st, txn, DB_RECS, "a", 1, "1", 1) == 0, "put a");
+    size_t after_a;
+    store_changelog(st, &data, &after_a);
+    /* A nested abort two levels deep: both levels go. */
+    CHECK(store_begin(st, txn, true, &child) == 0, "child");
+    CHECK(store_put(st, child, DB_RECS, "b", 1, "2", 1) == 0, "put b");
+    CHECK(store_begin(st, child, true, &grand) == 0, "grandchild");
+    CHECK(store_put(st, grand, DB_RECS, "c", 1, "3", 1) == 0, "put c");
+    CHECK(store_changelog(st, &data, &len) == 3, "three changes");
+    CHECK(store_commit(grand) == 0, "grandchild commit");
+    CHECK(store_changelog(st, &data, &len) == 3, "a nested commit keeps its changes");
+    store_abort(child);
+    CHECK(store_changelog(st, &data, &len) == 1 && len == after_a,
+          "the child's abort cut the log to its mark (%zu changes, %zu bytes, want 1, "
+          "%zu)",
+          store_changelog(st, &data, &len), len, after_a);
+    /* Kept: a nested commit, a dupsort put and delete of one value, a
+       delete, a drop, an event, a checkpoint; cut: a grandchild's abort. */
+    CHECK(store_begin(st, txn, true, &child) == 0, "child");
+    CHECK(store_put(st, child, DB_REC_REPORTS, "r", 1, "12345678", 8) == 0, "dup put");
+    CHECK(store_put(st, child, DB_REC_REPORTS, "r", 1, "87654321", 8) == 0, "dup put");
+    CHECK(store_begin(st, child, true, &grand) == 0, "grandchild");
+    CHECK(store_del(st, grand, DB_RECS, "a", 1) == 0, "del a");
+    store_abort(grand);
+    CHECK(store_del_dup(st, child, DB_REC_REPORTS, "r", 1, "12345678", 8) == 0,
+          "del dup");
+    CHECK(store_commit(child) == 0, "child commit");
+    CHECK(store_del(st, txn, DB_RECS, "a", 1) == 0, "del a");
+    CHECK(store_del(st, txn, DB_RECS, "a", 1) == MDB_NOTFOUND, "del a again");
+    CHECK(store_drop(st, txn, DB_AGG) == 0, "drop agg");
+    uint64_t seq = 0;
+    CHECK(s_append(st, txn, &seq) == 0 && seq == 1, "append");
+    CHECK(store_put(st, txn, DB_CHECKPOINTS, "\0\0\0\0\0\0\0\1", 8, "cp", 2) == 0,
+          "checkpoint");
+    uint8_t head[NMIRF_HASH_LEN];
+    CHECK(store_head(st, txn, head) == 0, "head");
+    msgpack_sbuffer rec;
+    msgpack_sbuffer_init(&rec);
+    CHECK(store_commit_record(txn, &rec) == 0, "commit");
+    CHECK(s_hook_calls == 1, "the hook ran %d times, want 1", s_hook_calls);
+    CHECK(rec.size > 0 && rec.size == s_hooked.size &&
+              memcmp(rec.data, s_hooked.data, rec.size) == 0,
+          "the hook and the caller got other records");
+    nmirf_repl_record_t r;
+    CHECK(nmirf_repl_decode((const uint8_t *)rec.data, rec.size, &r, why, sizeof why) ==
+              0,
+          "record refused: %s", why);
+    /* put a, dup put, dup put, del dup, del a, drop, event, seq, head, cp */
+    CHECK(r.count == 10, "%zu changes, want 10", r.count);
+    CHECK(s_change_is(&r, 0, NMIRF_REPL_PUT, DB_RECS, "a", "1"), "change 0");
+    CHECK(s_change_is(&r, 1, NMIRF_REPL_PUT, DB_REC_REPORTS, "r", "12345678"),
+          "change 1");
+    CHECK(s_change_is(&r, 2, NMIRF_REPL_PUT, DB_REC_REPORTS, "r", "87654321"),
+          "change 2");
+    CHECK(s_change_is(&r, 3, NMIRF_REPL_DEL_DUP, DB_REC_REPORTS, "r", "12345678"),
+          "change 3");
+    CHECK(s_change_is(&r, 4, NMIRF_REPL_DEL, DB_RECS, "a", NULL), "change 4");
+    CHECK(s_change_is(&r, 5, NMIRF_REPL_DROP, DB_AGG, "", NULL), "change 5");
+    CHECK(r.count > 6 && r.changes[6].db == DB_EVENTS && r.changes[6].klen == 8,
+          "change 6 is the event");
+    CHECK(s_change_is(&r, 9, NMIRF_REPL_PUT, DB_CHECKPOINTS, "\0\0\0\0\0\0\0\1", "cp") ||
+              (r.count > 9 && r.changes[9].db == DB_CHECKPOINTS),
+          "change 9 is the checkpoint");
+    CHECK(r.epoch == 1 && r.from_seq == 1 && r.to_seq == 1, "epoch %llu, seq %llu..%llu",
+          (unsigned long long)r.epoch, (unsigned long long)r.from_seq,
+          (unsigned long long)r.to_seq);
+    CHECK(memcmp(r.head, head, sizeof head) == 0, "the record's head is not the store's");
+    CHECK(r.checkpoint && r.checkpoint_len == 2 && memcmp(r.checkpoint, "cp", 2) == 0,
+          "the record's checkpoint is not the one written");
+    nmirf_repl_record_free(&r);
+
+    /* A transaction that changed nothing makes no record. */
+    CHECK(store_begin(st, NULL, true, &txn) == 0, "write txn");
+    msgpack_sbuffer_clear(&rec);
+    CHECK(store_commit_record(txn, &rec) == 0 && rec.size == 0 && s_hook_calls == 1,
+          "an empty commit made a record");
+    /* Off: nothing is logged. */
+    store_set_changelog(st, false, NULL);
+    CHECK(store_begin(st, NULL, true, &txn) == 0, "write txn");
+    CHECK(store_put(st, txn, DB_RECS, "z", 1, "9", 1) == 0, "put z");
+    CHECK(store_changelog(st, &data, &len) == 0, "logged while off");
+    CHECK(store_commit_record(txn, &rec) == 0 && rec.size == 0 && s_hook_calls == 1,
+          "a record while off");
+    msgpack_sbuffer_destroy(&rec);
+    msgpack_sbuffer_destroy(&s_hooked);
+    store_close(&st);
 }
 
 int
@@ -489,6 +632,9 @@ main(void)
     char rkdir[600];
     snprintf(rkdir, sizeof rkdir, "%s/reqkey", tmp);
     s_test_reqkey(rkdir);
+    char cldir[600];
+    snprintf(cldir, sizeof cldir, "%s/changelog", tmp);
+    s_test_changelog(cldir);
 
     for (size_t i = 0; i < sizeof s_events / sizeof s_events[0]; i++)
         msgpack_sbuffer_destroy(&s_events[i]);

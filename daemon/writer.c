@@ -150,7 +150,7 @@ s_batch(writer_t *self, request_t *first, s_next_fn *next, void *source)
                                                                          : NULL;
     }
     if (!batch.writes && !batch.floor_moved) {
-        mdb_txn_abort(batch.txn); /* reads only: nothing to sync */
+        store_abort(batch.txn); /* reads only: nothing to sync */
         self->stats->requests += wb->count;
         return wb;
     }
@@ -160,7 +160,8 @@ s_batch(writer_t *self, request_t *first, s_next_fn *next, void *source)
     if (wb->events.count)
         checkpoint_put(self->store, batch.txn, self->key);
     uint64_t t0 = nmirf_mono_us();
-    int rc = store_commit(batch.txn); /* synced: the durability point */
+    /* synced: the durability point */
+    int rc = store_commit_record(batch.txn, &wb->record);
     uint64_t took = nmirf_mono_us() - t0;
     if (rc) {
         log_warnx("commit of %zu requests failed: %s; all refused", wb->count,
@@ -327,6 +328,7 @@ writer_batch_destroy(writer_batch_t **batch_p)
         request_destroy(&wb->requests[i]);
     free(wb->requests);
     event_batch_free(&wb->events);
+    msgpack_sbuffer_destroy(&wb->record);
     free(wb);
     *batch_p = NULL;
 }

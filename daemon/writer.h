@@ -33,6 +33,9 @@ typedef struct {
     request_t **requests;  /* the requests, replies filled in (owned) */
     size_t count;          /* how many */
     event_batch_t events;  /* what the commit holds, to publish */
+    msgpack_sbuffer record; /* its commit record (store.h, the changelog), empty
+                               if the changelog is off or nothing committed;
+                               for the replication sender (a later task) */
 } writer_batch_t;
 
 typedef struct _writer_t writer_t;

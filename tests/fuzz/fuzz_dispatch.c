@@ -491,7 +491,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         !(data[1] & 0x80))
         s_broken("a write succeeded but left nothing to commit", s_ops[data[0] % N_OPS]);
     nmirf_reply_destroy(&reply);
-    mdb_txn_abort(txn);
+    store_abort(txn);
     free(env);
     return 0;
 }

@@ -1,0 +1,52 @@
+/*  standby_apply - what a standby does with what its primary sends: a
+    commit record applied only if it checks out, and a full copy of the
+    primary's store checked before it is used (docs/REPLICATION.md, "How
+    the standby checks it" and "Initial sync").
+
+    A commit record (proto/nmirf_repl.h) is applied in one write
+    transaction of the standby's store, after these checks, and committed
+    (synced) only if every one passes:
+    - the record is signed by the primary's key (its sig), so no change
+      in it, event or not, was made by anyone else;
+    - its epoch is not below the store's, and from_seq is the store's seq
+      + 1: no gap, no replay, no reordering;
+    - its events (db `events`) are puts at the next keys in order, each
+      decoding with the seq of its key and the hash of the one before as
+      its prev (computed here, from the store's head on, not trusted),
+      the last one's hash the record's head; after the changes, meta seq
+      and head are to_seq and head;
+    - each request it keeps (db `requests`, never deleted) hashes to its
+      hash, sits under its own key, and is signed with its author's key
+      as the store had it before the record, or after (a rotation in the
+      same commit); each event's req_hash is a request of the record;
+    - each checkpoint it writes is at to_seq, over head, signed with the
+      primary's key, and is the record's checkpoint.
+    On any failure the transaction is aborted: the store is as it was,
+    and why says what failed.
+*/
+#ifndef STANDBY_APPLY_H
+#define STANDBY_APPLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nmirf_wire.h"
+#include "store.h"
+
+/* Checks then applies the commit record buf[0..len) to store, the
+   primary's Ed25519 public key being primary_pk. Returns 0 (applied,
+   synced), or -1 with why (nothing changed). */
+int standby_apply(store_t *store, const uint8_t *buf, size_t len,
+                  const uint8_t primary_pk[NMIRF_SIGN_PK_LEN], char *why, size_t whylen);
+
+/* Checks a full copy received into datadir/store (datadir a staging
+   directory, not the live one): the store check (meta pages, the walk of
+   every database), the audit verification of the whole log with
+   primary_pk (the chain, each request's signature, every checkpoint),
+   and that it holds seq and head, as the primary said. Opens it
+   read-only. Returns 0, or -1 with why. */
+int standby_check_copy(const char *datadir, const uint8_t primary_pk[NMIRF_SIGN_PK_LEN],
+                       uint64_t seq, const uint8_t head[NMIRF_HASH_LEN], char *why,
+                       size_t whylen);
+
+#endif
