@@ -320,6 +320,19 @@ store_raise_stale_floor(store_t *self, MDB_txn *txn, uint64_t floor)
     return s_meta_put_u64(self, txn, "stale", floor);
 }
 
+uint64_t
+store_epoch(store_t *self, MDB_txn *txn)
+{
+    uint64_t epoch = s_meta_u64(self, txn, "epoch");
+    return epoch ? epoch : 1;
+}
+
+int
+store_set_epoch(store_t *self, MDB_txn *txn, uint64_t epoch)
+{
+    return s_meta_put_u64(self, txn, "epoch", epoch);
+}
+
 const store_reqkey_t *
 store_reqkey(const store_t *self)
 {
