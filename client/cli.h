@@ -17,6 +17,7 @@
 
 #include "cli_i18n.h"
 #include "cli_spec.h"
+#include "nmirf_brokers.h"
 #include "nmirf_client.h"
 #include "nmirf_keys.h"
 #include "nmirf_recfilter.h"
@@ -47,6 +48,13 @@ typedef struct cli_s {
     nmirf_key_t key;             /* the author's key, loaded by the first call */
     bool key_loaded;             /* key holds a loaded secret key */
     nmirf_client_t *client;      /* broker connection, made by the first call */
+    /* -b EP,EP,...: a primary and its standbys (nmirf_brokers.h), each with
+       its key (-S FILE,FILE,...); broker and server_key are then the one
+       in use, found by cli_load_keys (the primary: its ping's role and
+       the highest epoch) and moved on `not_primary` or no reply. */
+    nmirf_brokers_t brokers; /* the list (n 0: one broker, as before) */
+    size_t cur;              /* the one in use */
+    uint64_t epoch_seen;     /* the highest epoch a primary's ping gave */
 } cli_t;
 
 /* The tables of the commands (cli_spec.h), one list a file, NULL-path
@@ -191,8 +199,11 @@ int cli_parse_point(cli_t *cli, const char *option, const char *s, cli_point_t *
    and returns the exit status: REFUSED, NO_REPLY, USAGE (no key given) or
    LOCAL (key unreadable). */
 /* Loads the secret key (-k) and the broker's public key (-S) once, for
-   anything that connects to the broker (calls and events --follow).
-   Returns 0 or an exit status, with the message printed. */
+   anything that connects to the broker (calls and events --follow). With
+   several brokers (-b EP,EP -S FILE,FILE) it also finds the one to use
+   (pings each: the primary at the highest epoch, fencing an old one) and
+   points cli->broker and cli->server_key at it. Returns 0 or an exit
+   status, with the message printed. */
 int cli_load_keys(cli_t *cli);
 
 int cli_call(cli_t *cli, const char *op, const msgpack_sbuffer *body,

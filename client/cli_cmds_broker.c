@@ -1,5 +1,6 @@
-/*  cli_cmds_broker - questions about the broker as a whole: ping,
-    snapshot, status. None takes arguments (stats is cli_cmds_stats.c).
+/*  cli_cmds_broker - the broker as a whole: ping, snapshot, status (none
+    takes arguments; stats is cli_cmds_stats.c), and promote, which makes
+    a standby the primary (docs/REPLICATION.md).
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,12 +78,37 @@ s_kv_latency(const msgpack_object *body)
     cli_kv("write latency", line);
 }
 
+/* "role": primary or standby, with the epoch, the primary a standby
+   follows, and whether a higher epoch fenced it; older brokers say none. */
+static void
+s_kv_role(const msgpack_object *body)
+{
+    const msgpack_object *role = nmirf_mp_get(body, "role");
+    if (!role || role->type != MSGPACK_OBJECT_STR)
+        return;
+    char line[512];
+    unsigned long long epoch = (unsigned long long)cli_mp_uint(body, "epoch", 1);
+    const msgpack_object *fenced = nmirf_mp_get(body, "fenced");
+    if (fenced && fenced->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        snprintf(line, sizeof line,
+                 _("fenced at epoch %llu: epoch %llu is known elsewhere, no write is "
+                   "taken"),
+                 epoch, (unsigned long long)fenced->via.u64);
+    else if (nmirf_mp_str_is(role, "standby"))
+        snprintf(line, sizeof line, _("standby at epoch %llu: reads only"), epoch);
+    else
+        snprintf(line, sizeof line, _("primary at epoch %llu"), epoch);
+    cli_kv("role", line);
+    cli_kv_field("primary", body, "primary");
+}
+
 /* ping: the endpoint asked, the version, the sequence, the counters. */
 static void
 s_view_ping(const msgpack_object *body)
 {
     cli_kv("broker", s_ping_broker);
     cli_kv_field("version", body, "version");
+    s_kv_role(body);
     cli_kv_field("seq", body, "seq");
     /* Counters since the broker started; older brokers leave them out. */
     if (nmirf_mp_get(body, "started")) {
@@ -99,6 +125,11 @@ static int
 s_ping(cli_t *cli, const cli_args_t *a)
 {
     (void)a;
+    /* With several brokers (-b EP,EP) the one in use is known once the
+       keys are loaded (cli_load_keys finds the primary). */
+    int rc = cli_load_keys(cli);
+    if (rc)
+        return rc;
     s_ping_broker = cli->broker;
     return s_simple(cli, "ping", s_view_ping, false);
 }
@@ -153,6 +184,7 @@ s_view_status(const msgpack_object *body)
              s_duration_text(now > started ? now - started : 0, a),
              cli_time_text(started, true, b));
     cli_kv("uptime", line);
+    s_kv_role(body);
     cli_kv_field("seq", body, "seq");
     uint64_t last = cli_mp_uint(body, "last_commit", 0);
     cli_kv("last commit", last ? cli_time_text(last, true, a) : _("none since start"));
@@ -209,9 +241,40 @@ static int
 s_status(cli_t *cli, const cli_args_t *a)
 {
     (void)a;
+    int rc = cli_load_keys(cli);
+    if (rc)
+        return rc;
     s_ping_broker = cli->broker;
     return s_simple(cli, "status", s_view_status, false);
 }
+
+/* promote: the standby it is sent to becomes the primary. */
+static void
+s_view_promote(const msgpack_object *body)
+{
+    char line[128];
+    snprintf(line, sizeof line, _("%s is the primary at epoch %llu"), s_ping_broker,
+             (unsigned long long)cli_mp_uint(body, "epoch", 0));
+    cli_kv("promoted", line);
+}
+
+static int
+s_promote(cli_t *cli, const cli_args_t *a)
+{
+    /* The endpoint is known once the call has found its broker. */
+    int rc = cli_load_keys(cli);
+    if (rc)
+        return rc;
+    s_ping_broker = cli->broker;
+    return cli_args_call_show(cli, a, "broker.promote", s_view_promote);
+}
+
+static const cli_opt_spec_t s_promote_opts[] = {
+    {CLI_OPT("epoch", 0, "N", CLI_UINT, "epoch",
+             "the new epoch (default: one above the highest this broker knows of)")},
+    {CLI_JSON(NULL)},
+    {0},
+};
 
 /* status takes no option but the global --json. */
 static const cli_opt_spec_t s_json_opts[] = {
@@ -223,5 +286,6 @@ const cli_cmd_spec_t cli_broker_cmds[] = {
     {CLI_CMD("ping", "ping", s_ping)},
     {CLI_CMD("snapshot", "snapshot", s_snapshot)},
     {CLI_CMD("status", "status", s_status), .opts = s_json_opts},
+    {CLI_CMD("promote", "promote", s_promote), .opts = s_promote_opts},
     {0},
 };

@@ -15,13 +15,16 @@ static const char s_overview[] = N_(
     "Follow up human-rights recommendations through an nmirfd broker.\n"
     "\n"
     "options:\n"
-    "  -b, --broker EP     request endpoint ($NMIRF_BROKER, else tcp://127.0.0.1:7710)\n"
+    "  -b, --broker EP     request endpoint ($NMIRF_BROKER, else tcp://127.0.0.1:7710);\n"
+    "                      a primary and its standbys: EP,EP,... (the primary is\n"
+    "                      found, and a write follows a promotion)\n"
     "  -e, --events EP     events endpoint ($NMIRF_EVENTS, else tcp://127.0.0.1:7711)\n"
     "  -k, --key FILE      your secret key file, ID.key ($NMIRF_KEY); every request\n"
     "                      is signed with it, reads included\n"
     "  -S, --server-key FILE\n"
     "                      the broker's public key, its DATA/keys/NMIRFD.pub\n"
-    "                      ($NMIRF_SERVER_KEY): connections are CurveZMQ\n"
+    "                      ($NMIRF_SERVER_KEY): connections are CurveZMQ; with\n"
+    "                      several brokers, one file per endpoint: FILE,FILE,...\n"
     "  -a, --agent DIR     your ministry's nmirf-agent ($NMIRF_AGENT): its data\n"
     "                      directory or control endpoint; report submit then goes\n"
     "                      through it (no key needed)\n"
@@ -47,6 +50,7 @@ static const char s_overview[] = N_(
     "  agent-status        the agent's replica, broker link and outbox (-a)\n"
     "  audit ...           export the signed event log, verify it offline\n"
     "  status              the broker's health: store, map use, sessions, agents\n"
+    "  promote             make the standby broker (-b) the primary\n"
     "  backup              copy a running broker's store and keys (--data DIR)\n"
     "  check               read a broker's whole store, report damage (--data DIR)\n"
     "  help [COMMAND]      help on a command (also: nmirf COMMAND --help)\n"
@@ -294,6 +298,18 @@ static const char s_status_intro[] =
 static const char s_status_after[] = N_("example:\n"
                                         "  nmirf -k COORD.key -S NMIRFD.pub status\n");
 
+static const char s_promote_intro[] =
+    N_("Makes the standby broker it is sent to the primary (coordinator only):\n"
+       "the standby raises its epoch, records a broker.promoted event naming its\n"
+       "own key (its checkpoints are signed with it from then on) and takes\n"
+       "writes. Every other broker that hears of the new epoch, from an agent's\n"
+       "or the command line's ping, refuses writes from then on (fenced).\n"
+       "Promote only once the primary is gone: docs/OPERATIONS.md.\n");
+
+static const char s_promote_after[] =
+    N_("example:\n"
+       "  nmirf -k COORD.key -S standby/keys/NMIRFD.pub -b tcp://standby:7710 promote\n");
+
 static const char s_backup_intro[] =
     N_("Copies a broker's data directory into OUTDIR, which must not exist or be\n"
        "empty: the LMDB store, compacted and consistent (one read transaction,\n"
@@ -340,6 +356,7 @@ static const struct {
     {"audit", s_audit_intro, s_audit_after},
     {"measure", s_measure_intro, s_measure_after},
     {"status", s_status_intro, s_status_after},
+    {"promote", s_promote_intro, s_promote_after},
     {"backup", s_backup_intro, s_backup_after},
     {"check", s_check_intro, s_check_after},
 };

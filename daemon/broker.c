@@ -10,6 +10,7 @@
 #include "nmirf_util.h"
 #include "nmirf_wire.h"
 #include "readers.h"
+#include "role.h"
 #include "subscribers.h"
 #include "verifier.h"
 #include "writer.h"
@@ -402,11 +403,29 @@ s_run_deadlines(broker_t *self)
     event_batch_free(&events);
 }
 
+/* True while the broker is a standby (role.h): it writes nothing of its
+   own, no checkpoint and no deadline event, since its store is to stay
+   the primary's; a promotion ends it. */
+static bool
+s_standby(broker_t *self)
+{
+    MDB_txn *txn;
+    if (!self->opts.role)
+        return false;
+    if (store_begin(self->store, NULL, false, &txn) != 0)
+        return true; /* unreadable now: write nothing */
+    bool standby = role_standby(self->opts.role, store_epoch(self->store, txn));
+    mdb_txn_abort(txn);
+    return standby;
+}
+
 /* Timer: asks for a checkpoint, at once if the writer is idle. */
 static int
 s_on_checkpoint(zloop_t *loop, int timer_id, void *arg)
 {
     broker_t *self = arg;
+    if (s_standby(self))
+        return 0;
     self->checkpoint_due = true;
     s_forward_ready(self);
     return 0;
@@ -417,6 +436,8 @@ static int
 s_on_deadlines(zloop_t *loop, int timer_id, void *arg)
 {
     broker_t *self = arg;
+    if (s_standby(self))
+        return 0;
     self->deadlines_due = true;
     s_forward_ready(self);
     return 0;
@@ -429,6 +450,7 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
     self->store = store;
     self->stats.started = nmirf_now_ms();
     self->stats.health = health_new();
+    self->stats.role = opts->role;
     self->subs = subscribers_new(subscribers_ttl_ms());
     self->opts = *opts;
     if (!self->opts.slow_commit_ms)

@@ -49,6 +49,10 @@ typedef struct {
     const char *datadir;    /* where the endpoints file goes */
     const nmirf_key_t *key; /* the broker's own keys, NMIRFD (borrowed): CURVE
                                server, checkpoint signatures */
+    struct _role_t *role;   /* primary or standby (role.h; borrowed, NULL: a
+                               primary): a standby signs no checkpoint and
+                               runs no deadline scan, its store is the
+                               primary's */
     /* Settings SIGHUP may change (broker_configure); 0 takes the default. */
     unsigned slow_commit_ms;         /* log a commit slower than this (default
                                         BROKER_SLOW_COMMIT_MS) */

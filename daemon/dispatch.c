@@ -5,6 +5,7 @@
 #include "nmirf_util.h"
 #include "ops.h"
 #include "records.h"
+#include "role.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -130,6 +131,37 @@ s_stale(batch_t *batch, const nmirf_envelope_t *env, char *why, size_t whylen)
                  "window or the clock has changed since): this request was not "
                  "applied; sign it again with the current time");
     return NMIRF_E_STALE;
+}
+
+/* Refuses a write with not_primary if this broker takes none (a standby,
+   or fenced: role.h), judged at the store's epoch in the batch's
+   transaction, so writes behind a `broker.promote` in its batch apply.
+   The reply's body names the primary when the broker knows it
+   (PROTOCOL.md section 5). Checked before the request window, which a
+   refusal here must not move (the primary judges these bytes). Returns
+   true after appending the refusal to reply. */
+static bool
+s_not_primary(batch_t *batch, const nmirf_envelope_t *env, msgpack_sbuffer *reply,
+              char *why, size_t whylen)
+{
+    char primary[ROLE_ENDPOINT_MAX];
+    if (role_may_write(batch->stats->role, store_epoch(batch->store, batch->txn), primary,
+                       sizeof primary, why, whylen))
+        return false;
+    log_info("refused %s from %s: not_primary: %s", env->op, env->author, why);
+    msgpack_sbuffer body;
+    msgpack_sbuffer_init(&body);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
+    if (primary[0]) {
+        msgpack_pack_map(&pk, 1);
+        nmirf_mp_pack_kv_str(&pk, "primary", primary);
+    }
+    nmirf_reply_encode(reply, env->id, NMIRF_E_NOT_PRIMARY, why,
+                       store_seq(batch->store, batch->txn), (const uint8_t *)body.data,
+                       body.size);
+    msgpack_sbuffer_destroy(&body);
+    return true;
 }
 
 /* Keeps a committed write's bytes and reply under (ts, id), for replays
@@ -407,6 +439,9 @@ dispatch_apply(batch_t *batch, dispatch_checked_t *c, msgpack_sbuffer *reply)
         snprintf(c->why, sizeof c->why, "unknown operation '%s'", env->op);
         goto refuse;
     }
+    if (op->write && !op->standby && batch->stats &&
+        s_not_primary(batch, env, reply, c->why, sizeof c->why))
+        goto done;
     if (op->write && (code = s_stale(batch, env, c->why, sizeof c->why)) != NMIRF_OK)
         goto refuse;
     op_ctx_t ctx = {

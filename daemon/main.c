@@ -20,6 +20,7 @@
 #include "nmirf_schema.h"
 #include "nmirf_service.h"
 #include "nmirf_util.h"
+#include "role.h"
 #include "store.h"
 
 #include <czmq.h>
@@ -52,6 +53,8 @@ static nmirf_conf_spec_t s_spec[] = {
      "--max-sessions-per-entity"},
     {"request_window", NMIRF_CONF_UINT, 0, 10 * 366 * 86400UL, "86400",
      "--request-window"},
+    {"standby_of", NMIRF_CONF_ENDPOINT, 0, 0, NULL, "--standby-of"},
+    {"primary_key_file", NMIRF_CONF_PATH, 0, 0, NULL, "--primary-key"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -84,6 +87,7 @@ s_usage(FILE *out)
             "              [--checkpoint-interval S] [--slow-commit-ms MS]\n"
             "              [--due-soon-days DAYS] [--verifiers N] [--readers N]\n"
             "              [--max-sessions-per-entity N] [--request-window S]\n"
+            "              [--standby-of ENDPOINT -S PRIMARY.pub]\n"
             "\n"
             "The nmirf broker: keeps recommendation state in LMDB, answers signed\n"
             "requests, and publishes every change as an event.\n"
@@ -114,6 +118,11 @@ s_usage(FILE *out)
             "                          at once; ZAP refuses more (default 64)\n"
             "      --request-window S  refuse a write signed more than S seconds\n"
             "                          ago (stale; default 86400; 0: no bound)\n"
+            "      --standby-of ENDPOINT  a standby of the primary at ENDPOINT:\n"
+            "                          reads served, writes refused not_primary until\n"
+            "                          `nmirf promote` (docs/REPLICATION.md)\n"
+            "  -S, --primary-key FILE  the primary's public key file (its NMIRFD.pub);\n"
+            "                          needed with --standby-of\n"
             "  -h, --help              this help\n"
             "\n"
             "On first start nmirfd writes DIR/keys/ID.key, the coordinator's key file;\n"
@@ -173,7 +182,9 @@ main(int argc, char **argv)
         {"due-soon-days", required_argument, NULL, 'D'},
         {"verifiers", required_argument, NULL, 'V'},
         {"readers", required_argument, NULL, 'R'},
-        {"max-sessions-per-entity", required_argument, NULL, 'S'},
+        {"max-sessions-per-entity", required_argument, NULL, 'X'},
+        {"standby-of", required_argument, NULL, 'B'},
+        {"primary-key", required_argument, NULL, 'S'},
         {"request-window", required_argument, NULL, 'w'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -188,7 +199,7 @@ main(int argc, char **argv)
         s_spec[0].dflt = getenv("STATE_DIRECTORY");
     bool check_only = false;
     int ch;
-    while ((ch = getopt_long(argc, argv, "c:nd:r:e:vh", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:nd:r:e:S:vh", longopts, NULL)) != -1) {
         switch (ch) {
         case 'c':
             s.src.path = optarg;
@@ -217,8 +228,14 @@ main(int argc, char **argv)
         case 'R':
             nmirf_conf_flag(&s.src, "readers", optarg);
             break;
-        case 'S':
+        case 'X':
             nmirf_conf_flag(&s.src, "max_sessions_per_entity", optarg);
+            break;
+        case 'B':
+            nmirf_conf_flag(&s.src, "standby_of", optarg);
+            break;
+        case 'S':
+            nmirf_conf_flag(&s.src, "primary_key_file", optarg);
             break;
         case 'w':
             nmirf_conf_flag(&s.src, "request_window", optarg);
@@ -259,6 +276,14 @@ main(int argc, char **argv)
         return rc;
     }
     s.boot = s.conf;
+    const char *standby_of = nmirf_conf_get(s.conf, "standby_of");
+    const char *primary_key = nmirf_conf_get(s.conf, "primary_key_file");
+    if (standby_of && !primary_key) {
+        fprintf(stderr, "nmirfd: --standby-of (standby_of) needs the primary's public "
+                        "key: -S PRIMARY.pub (primary_key_file)\n");
+        nmirf_conf_destroy(&s.conf);
+        return 2;
+    }
     if (check_only) {
         printf("%s: configuration ok\n",
                s.src.path ? s.src.path : "(defaults and flags)");
@@ -292,10 +317,28 @@ main(int argc, char **argv)
     store_t *store = store_open(storedir, map_mb, why, sizeof why);
     if (!store)
         fatalx("%s", why);
-    if (bootstrap_if_empty(store, datadir, coordinator, why, sizeof why))
+    /* A standby's store is the primary's: it makes nothing of its own, no
+       first start, no figures, no checkpoint, until it is promoted (role.h).
+       The primary's key, for the stream that will follow its log
+       (docs/REPLICATION.md), is checked now. */
+    static nmirf_key_t primary_pub;
+    uint64_t epoch = 1;
+    MDB_txn *txn;
+    if (store_begin(store, NULL, false, &txn) == 0) {
+        epoch = store_epoch(store, txn);
+        if (standby_of && store_seq(store, txn) == 0)
+            fatalx(
+                "a standby needs a copy of its primary's store in %s (stop the "
+                "primary and copy its DIR/store; docs/OPERATIONS.md): this one is empty",
+                storedir);
+        mdb_txn_abort(txn);
+    }
+    if (standby_of && nmirf_key_load(&primary_pub, primary_key, why, sizeof why))
+        fatalx("cannot load the primary's key: %s", why);
+    if (!standby_of && bootstrap_if_empty(store, datadir, coordinator, why, sizeof why))
         fatalx("%s", why);
     /* A store from before the figures `stats` keeps gets them now. */
-    if (stats_agg_ensure(store, why, sizeof why))
+    if (!standby_of && stats_agg_ensure(store, why, sizeof why))
         fatalx("%s", why);
     /* The broker's own keys: the CURVE server key every client checks, and
        the signing key of its checkpoints (PROTOCOL.md sections 1, 10). */
@@ -308,10 +351,19 @@ main(int argc, char **argv)
         fatalx("%s: not a secret key file", keypath);
     if (changelog_file_open(store, datadir, broker_key.sign_sk, why, sizeof why))
         fatalx("%s", why);
+    role_t *role = role_new(standby_of, epoch, broker_key.sign_pk);
+    if (!role)
+        fatalx("out of memory, or the --standby-of endpoint is too long");
     /* Whatever LMDB recovered at open is the log from here on: sign its
        head now, so a run that dies before its first batch (a crash loop)
        still leaves the head it started from signed. */
-    checkpoint_write(store, &broker_key);
+    if (!standby_of)
+        checkpoint_write(store, &broker_key);
+    else
+        log_info("standby of %s at epoch %llu (primary key %s): reads served, writes "
+                 "refused not_primary until promoted",
+                 standby_of, (unsigned long long)epoch, primary_key);
+    opts.role = role;
     opts.datadir = datadir;
     opts.key = &broker_key;
     opts.verifiers = (int)nmirf_conf_uint(s.conf, "verifiers");
@@ -334,9 +386,18 @@ main(int argc, char **argv)
     nmirf_service_stopping();
     size_t answered = broker_stop_answered(broker);
     broker_destroy(&broker);
-    /* The last checkpoint covers every event this run wrote. */
-    checkpoint_write(store, &broker_key);
+    /* The last checkpoint covers every event this run wrote (a standby's
+       are the primary's: it signs none). */
+    MDB_txn *last;
+    bool standby = true;
+    if (store_begin(store, NULL, false, &last) == 0) {
+        standby = role_standby(role, store_epoch(store, last));
+        mdb_txn_abort(last);
+    }
+    if (!standby)
+        checkpoint_write(store, &broker_key);
     changelog_file_close(store);
+    role_destroy(&role);
     nmirf_key_wipe(&broker_key);
     store_close(&store);
     close(lock_fd);

@@ -9,39 +9,40 @@
 #include <stdio.h>
 #include <string.h>
 
-/* { name, write, handler, reader }. A read is marked reader-safe (runs on
+/* { name, write, handler, reader, standby }. A read is marked reader-safe (runs on
    a reader thread, readers.c) unless it touches what only the broker's or
    the writer's thread may: `ping` and `status` read the writer's plain
    counters (and `ping` notes an agent's outbox), and `subscribe` must
    answer in order with the writer's batches (its reply's seq bounds the
    events the connection gets pushed). */
 static const op_def_t s_ops[] = {
-    {"ping", false, op_ping, false},
-    {"subscribe", false, op_subscribe, false},
-    {"entity.enroll", true, op_entity_enroll, false},
-    {"entity.revoke", true, op_entity_revoke, false},
-    {"entity.rotate", true, op_entity_rotate, false},
-    {"entity.list", false, op_entity_list, true},
-    {"entity.show", false, op_entity_show, true},
-    {"entity.update", true, op_entity_update, false},
-    {"rec.import", true, op_rec_import, false},
-    {"rec.assign", true, op_rec_assign, false},
-    {"rec.list", false, op_rec_list, true},
-    {"rec.show", false, op_rec_show, true},
-    {"rec.withdraw", true, op_rec_withdraw, false},
-    {"rec.merge", true, op_rec_merge, false},
-    {"report.submit", true, op_report_submit, false},
-    {"report.validate", true, op_report_validate, false},
-    {"report.return", true, op_report_return, false},
-    {"report.list", false, op_report_list, true},
-    {"measure.add", true, op_measure_add, false},
-    {"measure.update", true, op_measure_update, false},
-    {"measure.list", false, op_measure_list, true},
-    {"measure.show", false, op_measure_show, true},
-    {"events.since", false, op_events_since, true},
-    {"snapshot", false, op_snapshot, true},
-    {"stats", false, op_stats, true},
-    {"status", false, op_status, false},
+    {"ping", false, op_ping, false, false},
+    {"subscribe", false, op_subscribe, false, false},
+    {"entity.enroll", true, op_entity_enroll, false, false},
+    {"entity.revoke", true, op_entity_revoke, false, false},
+    {"entity.rotate", true, op_entity_rotate, false, false},
+    {"entity.list", false, op_entity_list, true, false},
+    {"entity.show", false, op_entity_show, true, false},
+    {"entity.update", true, op_entity_update, false, false},
+    {"rec.import", true, op_rec_import, false, false},
+    {"rec.assign", true, op_rec_assign, false, false},
+    {"rec.list", false, op_rec_list, true, false},
+    {"rec.show", false, op_rec_show, true, false},
+    {"rec.withdraw", true, op_rec_withdraw, false, false},
+    {"rec.merge", true, op_rec_merge, false, false},
+    {"report.submit", true, op_report_submit, false, false},
+    {"report.validate", true, op_report_validate, false, false},
+    {"report.return", true, op_report_return, false, false},
+    {"report.list", false, op_report_list, true, false},
+    {"measure.add", true, op_measure_add, false, false},
+    {"measure.update", true, op_measure_update, false, false},
+    {"measure.list", false, op_measure_list, true, false},
+    {"measure.show", false, op_measure_show, true, false},
+    {"events.since", false, op_events_since, true, false},
+    {"snapshot", false, op_snapshot, true, false},
+    {"stats", false, op_stats, true, false},
+    {"status", false, op_status, false, false},
+    {"broker.promote", true, op_broker_promote, false, true},
 };
 
 const op_def_t *

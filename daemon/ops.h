@@ -52,6 +52,8 @@ typedef struct {
                          in a read transaction of its own: it touches only
                          the store and the atomics of ctx->stats, nothing of
                          the broker's thread or the writer's */
+    bool standby;     /* a write a standby takes: `broker.promote` alone
+                         (role.h; every other write is `not_primary` there) */
 } op_def_t;
 
 /* The operation named name, or NULL. */
@@ -166,5 +168,6 @@ int op_events_since(op_ctx_t *ctx);
 int op_snapshot(op_ctx_t *ctx);
 int op_stats(op_ctx_t *ctx);
 int op_status(op_ctx_t *ctx);
+int op_broker_promote(op_ctx_t *ctx); /* ops_broker.c */
 
 #endif

@@ -6,6 +6,7 @@
 #include "nmirf_util.h"
 #include "ops.h"
 #include "records.h"
+#include "role.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,21 +20,32 @@
 int
 op_ping(op_ctx_t *ctx)
 {
-    /* An agent's periodic ping carries its outbox length (status shows it). */
-    static const char *const allowed[] = {"outbox", NULL};
-    uint64_t outbox;
-    bool present;
+    /* An agent's periodic ping carries its outbox length (status shows it),
+       and clients with several brokers the highest epoch they have seen
+       with the endpoint they saw it at: a broker below it is fenced
+       (role.h). */
+    static const char *const allowed[] = {"outbox", "epoch", "primary", NULL};
+    uint64_t outbox, epoch_seen;
+    bool present, seen;
+    strv_t primary = {0};
     if (body_only(ctx, &ctx->env->body, allowed, "body") ||
+        body_uint(ctx, &ctx->env->body, "epoch", false, &epoch_seen, &seen) ||
+        body_line(ctx, &ctx->env->body, "primary", false, ROLE_ENDPOINT_MAX - 1,
+                  &primary) ||
         body_uint(ctx, &ctx->env->body, "outbox", false, &outbox, &present))
         return -1;
     if (present && outbox > OUTBOX_MAX)
         return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "field 'outbox' is %llu, more than %d",
                          (unsigned long long)outbox, OUTBOX_MAX);
+    role_t *role = ctx->stats ? ctx->stats->role : NULL;
+    uint64_t epoch = store_epoch(ctx->store, ctx->txn);
+    if (seen)
+        role_hear(role, epoch_seen, op_strdup(ctx, primary), epoch, ctx->env->author);
     if (present && ctx->stats)
         health_agent_report(ctx->stats->health, ctx->env->author, outbox, ctx->now);
     static const broker_stats_t none;
     const broker_stats_t *st = ctx->stats ? ctx->stats : &none;
-    msgpack_pack_map(&ctx->pk, 7);
+    msgpack_pack_map(&ctx->pk, 7 + ROLE_PACK_ENTRIES);
     nmirf_mp_pack_kv_str(&ctx->pk, "version", NMIRF_VERSION);
     nmirf_mp_pack_kv_uint(&ctx->pk, "seq", store_seq(ctx->store, ctx->txn));
     nmirf_mp_pack_kv_uint(&ctx->pk, "started", st->started);
@@ -41,6 +53,7 @@ op_ping(op_ctx_t *ctx)
     nmirf_mp_pack_kv_uint(&ctx->pk, "writes", st->writes);
     nmirf_mp_pack_kv_uint(&ctx->pk, "commits", st->commits);
     nmirf_mp_pack_kv_uint(&ctx->pk, "commit_us", st->commit_us);
+    role_pack(role, epoch, &ctx->pk);
     return 0;
 }
 

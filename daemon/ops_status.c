@@ -7,6 +7,7 @@
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 #include "ops.h"
+#include "role.h"
 
 #include <stdio.h>
 #include <sys/stat.h>
@@ -82,7 +83,7 @@ op_status(op_ctx_t *ctx)
         return -1;
     static const broker_stats_t none;
     const broker_stats_t *st = ctx->stats ? ctx->stats : &none;
-    msgpack_pack_map(&ctx->pk, 14);
+    msgpack_pack_map(&ctx->pk, 14 + ROLE_PACK_ENTRIES);
     nmirf_mp_pack_kv_str(&ctx->pk, "version", NMIRF_VERSION);
     nmirf_mp_pack_kv_uint(&ctx->pk, "now", ctx->now);
     nmirf_mp_pack_kv_uint(&ctx->pk, "started", st->started);
@@ -97,5 +98,6 @@ op_status(op_ctx_t *ctx)
         return -1;
     s_pack_latency(ctx, st);
     health_pack(st->health, &ctx->pk); /* connections, agents */
+    role_pack(st->role, store_epoch(ctx->store, ctx->txn), &ctx->pk);
     return 0;
 }

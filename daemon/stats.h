@@ -30,6 +30,8 @@ typedef struct {
     uint64_t last_batch;        /* writes committed by the latest commit */
     struct _health_t *health;   /* connections and agents' outboxes (health.h), for
                                    status; NULL outside the broker */
+    struct _role_t *role;       /* primary or standby, the epoch heard (role.h);
+                                   NULL outside the broker: a primary */
     /* Where an acknowledged write's time goes (request.h's stamps), since
        start: queue (receipt to the writer taking it, verification
        included), commit (the writer taking it to its commit synced: the

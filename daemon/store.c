@@ -569,13 +569,6 @@ store_head(store_t *self, MDB_txn *txn, uint8_t head[NMIRF_HASH_LEN])
     return rc;
 }
 
-uint64_t
-store_epoch(store_t *self, MDB_txn *txn)
-{
-    uint64_t epoch = s_meta_u64(self, txn, "epoch");
-    return epoch ? epoch : 1;
-}
-
 int
 store_copy_fd(store_t *self, int fd, uint64_t *seq, uint8_t head[NMIRF_HASH_LEN],
               char *why, size_t whylen)
@@ -632,6 +625,19 @@ store_raise_stale_floor(store_t *self, MDB_txn *txn, uint64_t floor)
     if (floor <= s_meta_u64(self, txn, "stale"))
         return 0;
     return s_meta_put_u64(self, txn, "stale", floor);
+}
+
+uint64_t
+store_epoch(store_t *self, MDB_txn *txn)
+{
+    uint64_t epoch = s_meta_u64(self, txn, "epoch");
+    return epoch ? epoch : 1;
+}
+
+int
+store_set_epoch(store_t *self, MDB_txn *txn, uint64_t epoch)
+{
+    return s_meta_put_u64(self, txn, "epoch", epoch);
 }
 
 const store_reqkey_t *

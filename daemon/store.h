@@ -24,7 +24,8 @@ typedef enum {
     DB_META,         /* "seq" -> u64 BE; "head" -> hash of the last event; "report",
                         "measure" -> u64 BE: the last ids given; "reqkey" -> how
                         `requests` is keyed (store_reqkey_t); "stale" -> u64 BE:
-                        the stale floor (store_stale_floor) */
+                        the stale floor (store_stale_floor); "epoch" -> u64 BE
+                        (store_epoch) */
     DB_ENTITIES,     /* entity id -> entity record */
     DB_RECS,         /* recommendation id -> recommendation record */
     DB_ASSIGNMENTS,  /* recommendation id -> assignment record */
@@ -161,9 +162,14 @@ uint64_t store_stale_floor(store_t *self, MDB_txn *txn);
    LMDB error code. */
 int store_raise_stale_floor(store_t *self, MDB_txn *txn, uint64_t floor);
 
-/* The epoch (meta "epoch", u64 BE; 1 for a store that never saw a
-   promotion). */
+/* The store's epoch (meta "epoch", u64 BE): 1 for a store that never saw
+   a promotion (the key absent), then the epoch of its latest
+   `broker.promoted` event (docs/REPLICATION.md). */
 uint64_t store_epoch(store_t *self, MDB_txn *txn);
+
+/* Sets the epoch in txn (a promotion: never lower). Returns an LMDB error
+   code. */
+int store_set_epoch(store_t *self, MDB_txn *txn, uint64_t epoch);
 
 /* --- the changelog (docs/REPLICATION.md, What is shipped) ---
 

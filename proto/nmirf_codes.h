@@ -31,6 +31,7 @@ typedef enum {
     NMIRF_E_KEY_IN_USE,      /* a key another entity holds or held */
     NMIRF_E_UNAVAILABLE,     /* the broker could not be reached (an agent's `ask`) */
     NMIRF_E_STALE,           /* a write's ts older than the broker's request window */
+    NMIRF_E_NOT_PRIMARY,     /* a write sent to a standby, or to a fenced old primary */
     NMIRF_CODE_COUNT
 } nmirf_code_t;
 

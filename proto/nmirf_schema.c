@@ -122,6 +122,7 @@ static const char *const s_codes[NMIRF_CODE_COUNT + 1] = {
     [NMIRF_E_KEY_IN_USE] = "key_in_use",
     [NMIRF_E_UNAVAILABLE] = "unavailable",
     [NMIRF_E_STALE] = "stale",
+    [NMIRF_E_NOT_PRIMARY] = "not_primary",
 };
 const nmirf_valueset_t nmirf_code_names = S_SET("error code", s_codes);
 

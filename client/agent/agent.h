@@ -19,6 +19,7 @@
 
 #include <stdint.h>
 
+#include "nmirf_brokers.h"
 #include "nmirf_keys.h"
 #include "nmirf_wire.h"
 
@@ -39,6 +40,7 @@
 #define AGENT_KEY_RETRY_MAX_MS 300000   /* ...doubled each refusal up to this */
 #define AGENT_ZAP_RETRY_FIRST_MS 1000   /* ZAP 300 (store unreadable): again after... */
 #define AGENT_ZAP_RETRY_MAX_MS 8000     /* ...doubled each time up to this */
+#define AGENT_FAILOVER_MS 6000          /* several brokers: the next after this silence */
 
 /* The agent's configuration, filled by agent_main.c before any part is
    made and owned by it; every part borrows it for its whole life. The
@@ -47,14 +49,17 @@
    rest needs a restart. */
 typedef struct {
     const char *dir;        /* data directory */
-    const char *request_ep; /* broker's request endpoint */
+    const char *request_ep; /* the brokers' request endpoints as given (-b: one,
+                               or a primary and its standbys, comma-separated;
+                               for the log) */
     const char *events_ep;  /* broker's events endpoint (unused: events come on the
                                request connection; kept for the flag and logs) */
     const char *hook;       /* --hook command, or NULL */
     const char *notify_log; /* --notify-log file, or NULL */
     nmirf_key_t key;        /* our entity's keys (with secret) */
-    char server_key[41];    /* the broker's CURVE public key, Z85 (-S) */
-    uint8_t broker_sign_pk[NMIRF_SIGN_PK_LEN]; /* its checkpoint key (-S) */
+    nmirf_brokers_t brokers; /* each broker's endpoint, CURVE key and checkpoint
+                                key (-b, -S); the link talks to one at a time
+                                (link.h) */
 } agent_conf_t;
 
 #endif

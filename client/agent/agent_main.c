@@ -46,7 +46,7 @@
    keep both in step. */
 static const nmirf_conf_spec_t s_spec[] = {
     {"data_dir", NMIRF_CONF_PATH, 0, 0, DEFAULT_DIR, "--dir"},
-    {"request_endpoint", NMIRF_CONF_ENDPOINT, 0, 0, DEFAULT_REQUEST, "--broker"},
+    {"request_endpoint", NMIRF_CONF_ENDPOINTS, 0, 0, DEFAULT_REQUEST, "--broker"},
     /* Ignored (events come on the request connection), still accepted so
        that an older config or unit keeps starting; a warning says so. */
     {"events_endpoint", NMIRF_CONF_ENDPOINT, 0, 0, NULL, "--events"},
@@ -94,13 +94,18 @@ s_usage(FILE *out)
         "  -n, --check            check the config and flags, then exit\n"
         "  -k, --key FILE         the entity's secret key file (ID.key)\n"
         "  -S, --server-key FILE  the broker's public key file (its NMIRFD.pub);\n"
-        "                         the broker connection is CurveZMQ\n"
+        "                         the broker connection is CurveZMQ. With several\n"
+        "                         brokers (-b), one file per endpoint, in the same\n"
+        "                         order, comma-separated: FILE,FILE\n"
         "  -d, --dir DIR          data directory (default %s), made with its\n"
         "                         missing parents (0700) if needed\n"
         "  -b, --broker EP        broker request endpoint (default %s); events\n"
         "                         come on the same connection. If no CurveZMQ\n"
         "                         handshake completes within 5 s the log says why\n"
-        "                         (no broker there, or -S is not its key)\n"
+        "                         (no broker there, or -S is not its key).\n"
+        "                         A primary and its standbys: EP,EP,... (up to 8);\n"
+        "                         the agent finds the primary and follows a\n"
+        "                         promotion (docs/AGENT.md)\n"
         "      --hook CMD         run /bin/sh -c CMD per notification, JSON on stdin\n"
         "      --notify-log FILE  append each notification to FILE as a JSON line\n"
         "      --log-level LEVEL  error, warning, info (default) or debug\n"
@@ -150,6 +155,7 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     (void)arg;
+    link_failover(s.link);
     link_subscribe(s.link);
     replica_tick(s.replica);
     outbox_tick(s.outbox);
@@ -530,14 +536,11 @@ main(int argc, char **argv)
         fatalx("key: %s", why);
     if (!ag->key.has_secret)
         fatalx("key %s holds no secret key (use ID.key, not ID.pub)", key_path);
-    if (nmirf_client_server_key_load(server_key_path, ag->server_key, why, sizeof why) !=
-        0)
-        fatalx("server key: %s", why);
-    nmirf_key_t broker_key; /* its signing half checks the broker's checkpoints */
-    if (nmirf_key_load(&broker_key, server_key_path, why, sizeof why) != 0)
-        fatalx("server key: %s", why);
-    memcpy(ag->broker_sign_pk, broker_key.sign_pk, sizeof ag->broker_sign_pk);
-    nmirf_key_wipe(&broker_key);
+    /* Each broker's CURVE key and the signing half that checks its
+       checkpoints (nmirf_brokers.h: -S one file per -b endpoint). */
+    if (nmirf_brokers_load(&ag->brokers, ag->request_ep, server_key_path, why,
+                           sizeof why) != 0)
+        fatalx("brokers (-b, -S): %s", why);
     if (s_make_dir(ag->dir, why, sizeof why) != 0)
         fatalx("data directory: %s", why);
     if (ag->events_ep)

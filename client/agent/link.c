@@ -61,9 +61,11 @@
 static int
 s_dealer_open(link_t *self)
 {
+    const nmirf_broker_t *b = &self->conf->brokers.at[self->cur];
+    self->opened_at = zclock_mono();
     self->dealer = zsock_new(ZMQ_DEALER);
     if (!self->dealer ||
-        nmirf_client_curve(self->dealer, &self->conf->key, self->conf->server_key) != 0)
+        nmirf_client_curve(self->dealer, &self->conf->key, b->curve_pk) != 0)
         return -1;
     zsock_set_rcvhwm(self->dealer, PUSH_HWM);
     /* immediate: a send with no live connection fails at once instead of
@@ -72,11 +74,17 @@ s_dealer_open(link_t *self)
     zsock_set_sndtimeo(self->dealer, 0);
     zsock_set_linger(self->dealer, 0);
     link_monitor_open(self); /* before connecting: no handshake missed (only reports) */
-    if (zsock_connect(self->dealer, "%s", self->conf->request_ep) != 0) {
-        log_warnx("cannot connect to request endpoint %s", self->conf->request_ep);
+    if (zsock_connect(self->dealer, "%s", b->endpoint) != 0) {
+        log_warnx("cannot connect to request endpoint %s", b->endpoint);
         return -1;
     }
     return 0;
+}
+
+const char *
+link_endpoint(const link_t *self)
+{
+    return self->conf->brokers.at[self->cur].endpoint;
 }
 
 static int s_on_dealer(zloop_t *loop, zsock_t *dealer, void *arg);
@@ -236,6 +244,60 @@ s_on_subscribed(link_t *self, const nmirf_reply_t *r)
 
 static void s_read_end(link_t *self, nmirf_reply_t *r, const char *why);
 
+/* Decides to move to another broker (link_failover does it, from the
+   tick): the one named by primary (a string: an endpoint the broker gave)
+   if it is in our list and not this one, else the next in the list. */
+static void
+s_want_broker(link_t *self, const msgpack_object *primary, const char *why)
+{
+    size_t n = self->conf->brokers.n;
+    if (n < 2 || self->switch_pending)
+        return;
+    char ep[NMIRF_BROKER_ENDPOINT_MAX] = "";
+    if (primary && primary->type == MSGPACK_OBJECT_STR)
+        nmirf_mp_strcpy(primary, ep, sizeof ep);
+    int i = nmirf_brokers_find(&self->conf->brokers, ep);
+    size_t to = i >= 0 && (size_t)i != self->cur ? (size_t)i : (self->cur + 1) % n;
+    log_info("the broker at %s: %s; moving to %s", link_endpoint(self), why,
+             self->conf->brokers.at[to].endpoint);
+    self->switch_to = to;
+    self->switch_pending = true;
+}
+
+/* Our ping's reply (link_report): which broker this is. A standby, a
+   fenced broker or one at an epoch below one seen elsewhere takes no
+   write: move on. The highest epoch seen goes in the next pings, which
+   fence an old primary that has not heard of it (docs/REPLICATION.md). */
+static void
+s_on_ping(link_t *self, const nmirf_reply_t *r)
+{
+    if (!r->ok || r->body.type != MSGPACK_OBJECT_MAP)
+        return;
+    const msgpack_object *role = nmirf_mp_get(&r->body, "role");
+    const msgpack_object *epoch = nmirf_mp_get(&r->body, "epoch");
+    if (!role || !epoch || epoch->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return; /* a broker from before roles: a primary alone */
+    bool primary = nmirf_mp_str_is(role, "primary");
+    bool fenced = nmirf_mp_get(&r->body, "fenced") &&
+                  nmirf_mp_get(&r->body, "fenced")->type != MSGPACK_OBJECT_NIL;
+    if (primary && !fenced && epoch->via.u64 > self->epoch_seen) {
+        if (self->epoch_seen)
+            log_info("the broker at %s is the primary at epoch %llu", link_endpoint(self),
+                     (unsigned long long)epoch->via.u64);
+        self->epoch_seen = epoch->via.u64;
+        snprintf(self->epoch_at, sizeof self->epoch_at, "%s", link_endpoint(self));
+    }
+    if (!primary || fenced)
+        s_want_broker(self, nmirf_mp_get(&r->body, "primary"),
+                      primary ? "it is fenced" : "it is a standby");
+    else if (epoch->via.u64 < self->epoch_seen) {
+        msgpack_object at = {
+            .type = MSGPACK_OBJECT_STR,
+            .via.str = {(uint32_t)strlen(self->epoch_at), self->epoch_at}};
+        s_want_broker(self, &at, "its epoch is below one seen");
+    }
+}
+
 /* A reply: the one the read in flight waits for (it ends the read), ours
    to `subscribe`, or one for the reply callback (the outbox's, a control
    `ask`'s; a ping's reply matches none and is dropped there). Takes
@@ -260,6 +322,10 @@ s_deliver(link_t *self, nmirf_reply_t **r_p)
     }
     link_contact(self);
     self->events.seq(r->seq, self->events.arg);
+    if (self->ping_sent && r->has_id && memcmp(r->id, self->ping_id, NMIRF_ID_LEN) == 0)
+        s_on_ping(self, r);
+    else if (!r->ok && r->code == NMIRF_E_NOT_PRIMARY)
+        s_want_broker(self, nmirf_mp_get(&r->body, "primary"), "it is not the primary");
     if (self->sub_pending && r->has_id &&
         memcmp(r->id, self->sub_id, NMIRF_ID_LEN) == 0) {
         s_on_subscribed(self, r);
@@ -429,6 +495,45 @@ link_on_handshake(link_t *self)
        snapshot). A failure leaves it to the tick, with no retry delay. */
     if (!self->subscribed && !self->sub_pending)
         s_subscribe_send(self);
+    /* Several brokers: which one is this? Its ping's reply says (the
+       next tick sends it). */
+    if (self->conf->brokers.n > 1)
+        self->report_next = 0;
+}
+
+void
+link_failover(link_t *self)
+{
+    size_t n = self->conf->brokers.n;
+    if (n < 2)
+        return;
+    /* Any sign counts: a reply, or a push (stashed during a read, which
+       counts no contact); a read in flight ends by its own timeout. */
+    int64_t now = zclock_mono();
+    int64_t since =
+        self->last_heard > self->opened_at ? self->last_heard : self->opened_at;
+    if (self->last_push > since)
+        since = self->last_push;
+    if (!self->switch_pending && !self->reading && now - since >= AGENT_FAILOVER_MS) {
+        log_info("no sign of the broker at %s for %d ms; moving to %s",
+                 link_endpoint(self), (int)(now - since),
+                 self->conf->brokers.at[(self->cur + 1) % n].endpoint);
+        self->switch_to = (self->cur + 1) % n;
+        self->switch_pending = true;
+    }
+    if (!self->switch_pending)
+        return;
+    self->switch_pending = false;
+    /* A read in flight went to the old broker: it ends now, failed (the
+       replica asks again, of the new one, after its backoff). */
+    if (self->reading)
+        s_read_end(self, NULL, "moved to another broker");
+    self->cur = self->switch_to;
+    self->sub_pending = false;
+    self->ping_sent = false;
+    self->last_contact = 0;
+    if (link_reopen(self) != 0)
+        log_warnx("cannot connect to %s; trying again", link_endpoint(self));
 }
 
 /* Keeps a pushed message that came while a read waited, for the replica
@@ -544,16 +649,21 @@ link_report(link_t *self, size_t pending)
     msgpack_sbuffer_init(&body);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 1);
+    /* With the highest epoch seen, where: a broker below it is fenced. */
+    msgpack_pack_map(&pk, self->epoch_seen ? 3 : 1);
     nmirf_mp_pack_kv_uint(&pk, "outbox", pending);
-    uint8_t id[NMIRF_ID_LEN];
+    if (self->epoch_seen) {
+        nmirf_mp_pack_kv_uint(&pk, "epoch", self->epoch_seen);
+        nmirf_mp_pack_kv_str(&pk, "primary", self->epoch_at);
+    }
     uint64_t ts = 0;
-    int rc = s_send(self, "ping", (uint8_t *)body.data, body.size, id, &ts);
+    int rc = s_send(self, "ping", (uint8_t *)body.data, body.size, self->ping_id, &ts);
     msgpack_sbuffer_destroy(&body);
     /* No connection: dropped, and tried again in a second. */
     if (rc != 0)
         self->report_next = now + 1000;
     else {
+        self->ping_sent = true;
         self->reported_at = (int64_t)ts;
         self->reported_outbox = pending;
     }

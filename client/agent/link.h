@@ -150,6 +150,18 @@ int link_send(link_t *self, const uint8_t *env, size_t env_len,
    subscription alive (the broker drops one silent for 30 s). */
 void link_report(link_t *self, size_t pending);
 
+/* With several brokers (conf->brokers, -b EP,EP): moves the connection
+   to another broker when one said it is not the primary (a `not_primary`
+   reply, a ping's reply with role standby, fenced, or an epoch below one
+   seen) or when the one it talks to has given no sign for
+   AGENT_FAILOVER_MS: to the primary it named if that is in the list,
+   else the next. The DEALER is made anew (link_reopen); the outbox
+   resends its pending entries there (the connected callback), the same
+   signed bytes. Called by the housekeeping timer: a move decided while
+   a reply was being delivered waits for it, never inside the DEALER's
+   own reader. With one broker, nothing. */
+void link_failover(link_t *self);
+
 /* Fills st with the link's state, for `status`. */
 void link_status(const link_t *self, link_status_t *st);
 

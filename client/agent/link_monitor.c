@@ -109,7 +109,7 @@ s_zap_retry(link_t *self)
         self->zap_retry_ms = AGENT_ZAP_RETRY_FIRST_MS;
         log_warnx("the broker at %s could not read its store to admit this agent's key "
                   "(ZAP status 300): not a refusal; connecting again in %d ms",
-                  self->conf->request_ep, self->zap_retry_ms);
+                  link_endpoint(self), self->zap_retry_ms);
     }
     self->zap_retry_timer =
         zloop_timer(self->loop, (size_t)self->zap_retry_ms, 1, s_on_zap_retry, self);
@@ -133,12 +133,12 @@ s_on_handshake_late(zloop_t *loop, int timer_id, void *arg)
                   "the connection but not this agent's greeting. Is -S "
                   "(server_key_file) the broker's public key, its NMIRFD.pub? The "
                   "agent keeps trying",
-                  self->conf->request_ep, LINK_HANDSHAKE_WARN_MS / 1000);
+                  link_endpoint(self), LINK_HANDSHAKE_WARN_MS / 1000);
     else
         log_warnx("no connection to the broker at %s within %d s: is nmirfd running "
                   "there, is -b its request endpoint, and does the network let it "
                   "through? The agent keeps trying",
-                  self->conf->request_ep, LINK_HANDSHAKE_WARN_MS / 1000);
+                  link_endpoint(self), LINK_HANDSHAKE_WARN_MS / 1000);
     return 0;
 }
 
@@ -168,7 +168,7 @@ s_on_monitor(zloop_t *loop, zsock_t *mon, void *arg)
             if (self->key_refused)
                 log_info("the broker accepts this agent's key again");
             else if (!self->hs_done && self->hs_timer < 0)
-                log_info("handshake with the broker at %s done", self->conf->request_ep);
+                log_info("handshake with the broker at %s done", link_endpoint(self));
             self->hs_done = true;
             if (self->hs_timer >= 0) {
                 zloop_timer_end(self->loop, self->hs_timer);

@@ -48,7 +48,19 @@ struct _link_t {
                                -1 once fired, ended or not started */
     bool hs_tcp;            /* this DEALER's TCP connection was made */
     bool hs_done;           /* a handshake succeeded on this DEALER */
+    /* Several brokers (a primary and its standbys, conf->brokers): */
+    size_t cur;          /* the one the DEALER goes to */
+    int64_t opened_at;   /* monotonic ms this DEALER was made */
+    bool switch_pending; /* move to switch_to at the next link_failover */
+    size_t switch_to;    /* ...this one */
+    uint64_t epoch_seen; /* the highest epoch a broker's ping reply gave */
+    char epoch_at[NMIRF_BROKER_ENDPOINT_MAX]; /* the primary that gave it */
+    uint8_t ping_id[NMIRF_ID_LEN];            /* the last ping's request id */
+    bool ping_sent;                           /* ...one was sent */
 };
+
+/* The endpoint the DEALER goes to now. */
+const char *link_endpoint(const link_t *self);
 
 /* How long after making a connection the agent waits for a CurveZMQ
    handshake before it logs why none came (link_monitor.c). */

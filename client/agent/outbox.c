@@ -709,6 +709,8 @@ s_final(nmirf_code_t code)
     case NMIRF_E_BAD_TS:      /* our clock ahead: taken once the broker's catches up */
     case NMIRF_E_KEY_RETIRED: /* sent on the old key's session: the agent's
                                  restart with its new keys sends it */
+    case NMIRF_E_NOT_PRIMARY: /* a standby's or a fenced broker's: the link moves
+                                 to the primary, where it is sent again */
     case NMIRF_CODE_COUNT:
         return false;
     default:

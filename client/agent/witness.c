@@ -247,6 +247,19 @@ s_head(witness_t *self, uint8_t head[NMIRF_HASH_LEN])
     return ok;
 }
 
+/* True if cp is signed by one of the brokers of the list (-S): a
+   promotion moves the log to a standby, which signs with its own key
+   (docs/REPLICATION.md); every broker given is trusted alike, and the
+   chain of heads is what ties one broker's checkpoints to another's. */
+static bool
+s_signed(const witness_t *self, const agent_checkpoint_t *cp)
+{
+    for (size_t i = 0; i < self->conf->brokers.n; i++)
+        if (nmirf_checkpoint_verify(cp, self->conf->brokers.at[i].sign_pk))
+            return true;
+    return false;
+}
+
 void
 witness_check(witness_t *self, uint64_t replica_seq, bool loaded)
 {
@@ -255,9 +268,9 @@ witness_check(witness_t *self, uint64_t replica_seq, bool loaded)
     if (self->witness_pending) {
         self->witness_pending = false;
         agent_checkpoint_t *cp = &self->witness_next;
-        if (!nmirf_checkpoint_verify(cp, self->conf->broker_sign_pk))
+        if (!s_signed(self, cp))
             s_refuse(self,
-                     "its checkpoint at seq %llu is not signed by the broker key this "
+                     "its checkpoint at seq %llu is not signed by a broker key this "
                      "agent was given (-S)",
                      (unsigned long long)cp->seq);
         else if (s_behind(self, cp, &self->witness) ||

@@ -57,7 +57,14 @@ typedef struct {
 
 /* A verification in progress: the state of the replay. */
 typedef struct {
-    const uint8_t *broker_pk;          /* checkpoints verify with this (32 bytes) */
+    const uint8_t *broker_pk;          /* checkpoints verify with this (32 bytes)... */
+    uint64_t *promo_seqs;              /* ...up to the first broker.promoted event:
+                                          the seq of each, in log order */
+    uint8_t *promo_keys;               /* and the broker key each names (32 bytes
+                                          each): the checkpoints from its seq on
+                                          verify with it */
+    uint64_t promo_epoch;              /* the epoch of the last one (1 before) */
+    size_t promo_count;                /* how many */
     nmirf_audit_summary_t *sum;        /* counts and the failure */
     uint64_t last_seq;                 /* seq of the last event read */
     uint8_t last_hash[NMIRF_HASH_LEN]; /* its hash (zeros before event 1) */
@@ -117,6 +124,8 @@ s_verifier_free(s_verifier_t *v)
     msgpack_sbuffer_destroy(&v->pend.body);
     msgpack_sbuffer_destroy(&v->pend.stored);
     free(v->hashes);
+    free(v->promo_seqs);
+    free(v->promo_keys);
     for (size_t i = 0; i < v->ent_count; i++) {
         free(v->ents[i].key_seqs);
         free(v->ents[i].keys);
@@ -232,6 +241,57 @@ s_keep_measure(s_verifier_t *v, const nmirf_event_t *ev)
     m->data_len = sb.size;
     m->data = (uint8_t *)msgpack_sbuffer_release(&sb);
     return 0;
+}
+
+/* A promotion (broker.promoted {epoch, broker}, docs/REPLICATION.md): from
+   its seq on, the broker's checkpoints are signed by the key it names. The
+   event is a signed request's like any write (s_check_request), so the
+   key changes only by the coordinator's signature; its epoch must be
+   above the last one. Other kinds: nothing. Returns 0 or -1. */
+static int
+s_apply_promotion(s_verifier_t *v, const nmirf_event_t *ev)
+{
+    if (strcmp(ev->kind, "broker.promoted") != 0)
+        return 0;
+    const msgpack_object *key = nmirf_mp_get(&ev->data, "broker");
+    const msgpack_object *epoch = nmirf_mp_get(&ev->data, "epoch");
+    uint64_t last = v->promo_epoch ? v->promo_epoch : 1;
+    if (!key || key->type != MSGPACK_OBJECT_BIN ||
+        key->via.bin.size != NMIRF_SIGN_PK_LEN || !epoch ||
+        epoch->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return s_fail(v, ev->seq, "event %llu (broker.promoted): no epoch or broker key",
+                      (unsigned long long)ev->seq);
+    if (epoch->via.u64 <= last)
+        return s_fail(v, ev->seq,
+                      "event %llu (broker.promoted): epoch %llu is not above %llu, the "
+                      "epoch before it",
+                      (unsigned long long)ev->seq, (unsigned long long)epoch->via.u64,
+                      (unsigned long long)last);
+    uint64_t *seqs = realloc(v->promo_seqs, (v->promo_count + 1) * sizeof *seqs);
+    if (seqs)
+        v->promo_seqs = seqs;
+    uint8_t *keys =
+        seqs ? realloc(v->promo_keys, (v->promo_count + 1) * NMIRF_SIGN_PK_LEN) : NULL;
+    if (!keys)
+        return s_fail(v, ev->seq, "out of memory");
+    v->promo_keys = keys;
+    v->promo_seqs[v->promo_count] = ev->seq;
+    memcpy(keys + v->promo_count * NMIRF_SIGN_PK_LEN, key->via.bin.ptr,
+           NMIRF_SIGN_PK_LEN);
+    v->promo_count++;
+    v->promo_epoch = epoch->via.u64;
+    return 0;
+}
+
+/* The broker key a checkpoint at seq verifies with: the key of the last
+   promotion at or before seq, else the one given. */
+static const uint8_t *
+s_broker_key_at(const s_verifier_t *v, uint64_t seq)
+{
+    const uint8_t *key = v->broker_pk;
+    for (size_t i = 0; i < v->promo_count && v->promo_seqs[i] <= seq; i++)
+        key = v->promo_keys + i * NMIRF_SIGN_PK_LEN;
+    return key;
 }
 
 /* Remembers that an event names the request hashing to hash. Returns 0
@@ -376,6 +436,9 @@ s_reply_event(s_verifier_t *v, const nmirf_event_t *ev)
             msgpack_pack_object(&pk, d->via.map.ptr[i].key);
             msgpack_pack_object(&pk, d->via.map.ptr[i].val);
         }
+    } else if (strcmp(op, "broker.promote") == 0) {
+        /* {epoch, broker}: its broker.promoted event's data. */
+        msgpack_pack_object(&pk, ev->data);
     } else if (strcmp(op, "rec.withdraw") == 0) {
         msgpack_pack_map(&pk, 1);
         nmirf_mp_pack_str(&pk, "rec");
@@ -526,7 +589,7 @@ s_verify_event(s_verifier_t *v, const uint8_t *bytes, size_t len, const uint8_t 
         goto done;
     }
     if (s_check_request(v, ev, env, env_len, sig, sig_len, reply, reply_len) ||
-        s_apply_entity(v, ev))
+        s_apply_entity(v, ev) || s_apply_promotion(v, ev))
         goto done;
     if (v->check_replies && ev->has_req && v->pend.open && s_reply_event(v, ev))
         goto done;
@@ -584,11 +647,14 @@ s_verify_checkpoint(s_verifier_t *v, const msgpack_object *cp)
         return s_fail(
             v, seq, "checkpoint at %llu follows checkpoint at %llu (out of order)",
             (unsigned long long)seq, (unsigned long long)v->sum->last_checkpoint);
-    if (!nmirf_checkpoint_verify(&c, v->broker_pk))
+    if (!nmirf_checkpoint_verify(&c, s_broker_key_at(v, seq)))
         return s_fail(v, seq,
                       "checkpoint at %llu: the signature does not verify with the broker "
-                      "key",
-                      (unsigned long long)seq);
+                      "key%s",
+                      (unsigned long long)seq,
+                      s_broker_key_at(v, seq) != v->broker_pk
+                          ? " its last broker.promoted event names"
+                          : "");
     if (seq > v->last_seq)
         return s_fail(v, v->last_seq + 1,
                       "log truncated: checkpoint at %llu but the log ends at %llu",

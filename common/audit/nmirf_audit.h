@@ -7,8 +7,11 @@
     event's req_hash, names the event's author and carries that author's
     signature with the key the author had at that point of the log, and
     that every checkpoint is signed by the broker's key over the hash of
-    the event it names. It reads either an export file or a data directory
-    (its LMDB store opened read-only, so it works while the broker runs).
+    the event it names: the key given, up to the first `broker.promoted`
+    event, then the key the last such event before the checkpoint names
+    (a standby promoted signs with its own key; docs/REPLICATION.md). It
+    reads either an export file or a data directory (its LMDB store
+    opened read-only, so it works while the broker runs).
 
     The same code writes the export, so the file and the store are checked
     by the same rules. Everything read here is untrusted: a corrupt file or

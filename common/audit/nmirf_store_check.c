@@ -347,7 +347,8 @@ s_check_entry(s_walk_t *w, const MDB_val *k, const MDB_val *v)
         bool is_reqkey = k->mv_size == 6 && memcmp(k->mv_data, "reqkey", 6) == 0;
         bool is_u64 = is_seq ||
                       (k->mv_size == 6 && memcmp(k->mv_data, "report", 6) == 0) ||
-                      (k->mv_size == 7 && memcmp(k->mv_data, "measure", 7) == 0);
+                      (k->mv_size == 7 && memcmp(k->mv_data, "measure", 7) == 0) ||
+                      (k->mv_size == 5 && memcmp(k->mv_data, "epoch", 5) == 0);
         if (is_u64 && v->mv_size != 8)
             s_damage(w, "%.*s holds %zu bytes, not 8", (int)k->mv_size,
                      (const char *)k->mv_data, v->mv_size);

@@ -118,6 +118,22 @@ nmirf_client_call_id(nmirf_client_t *self, const uint8_t id[NMIRF_ID_LEN], const
 }
 
 nmirf_reply_t *
+nmirf_client_call_signed(nmirf_client_t *self, const uint8_t id[NMIRF_ID_LEN],
+                         const uint8_t *env, size_t env_len,
+                         const uint8_t sig[NMIRF_SIG_LEN], char *why, size_t whylen)
+{
+    zmsg_t *msg = zmsg_new();
+    zmsg_addmem(msg, env, env_len);
+    zmsg_addmem(msg, sig, NMIRF_SIG_LEN);
+    if (zmsg_send(&msg, self->dealer)) {
+        zmsg_destroy(&msg);
+        snprintf(why, whylen, "cannot send: %s", zmq_strerror(zmq_errno()));
+        return NULL;
+    }
+    return s_wait_reply(self, id, why, whylen);
+}
+
+nmirf_reply_t *
 nmirf_client_call(nmirf_client_t *self, const char *op, const uint8_t *body,
                   size_t body_len, char *why, size_t whylen)
 {

@@ -53,6 +53,17 @@ nmirf_reply_t *nmirf_client_call_id(nmirf_client_t *self, const uint8_t id[NMIRF
                                     const char *op, const uint8_t *body, size_t body_len,
                                     char *why, size_t whylen);
 
+/* Sends an already signed request (envelope and signature, borrowed) and
+   waits for the reply that carries its id: the same bytes again, to
+   another broker after a `not_primary` or a silence (a client with
+   several brokers, nmirf_brokers.h), answered once whoever applies them.
+   NULL on timeout or an unreadable reply, with why. */
+nmirf_reply_t *nmirf_client_call_signed(nmirf_client_t *self,
+                                        const uint8_t id[NMIRF_ID_LEN],
+                                        const uint8_t *env, size_t env_len,
+                                        const uint8_t sig[NMIRF_SIG_LEN], char *why,
+                                        size_t whylen);
+
 /* Sends the frames as given (for tests: bad frames, replays) and waits for
    one reply. frames/sizes hold count frames. NULL on timeout. */
 nmirf_reply_t *nmirf_client_call_raw(nmirf_client_t *self, const uint8_t *const *frames,

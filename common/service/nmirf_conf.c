@@ -210,6 +210,32 @@ nmirf_conf_check(const nmirf_conf_spec_t *spec, const char *value, char *why,
         snprintf(why, whylen, "'%s' is not an endpoint (tcp://HOST:PORT or ipc://PATH)",
                  value);
         return -1;
+    case NMIRF_CONF_ENDPOINTS: {
+        /* Each item as an endpoint, in place: the items' own messages. */
+        static const nmirf_conf_spec_t one = {.type = NMIRF_CONF_ENDPOINT};
+        char item[NMIRF_CONF_LINE_MAX];
+        size_t count = 0;
+        for (const char *p = value;; count++) {
+            const char *comma = strchr(p, ',');
+            size_t n = comma ? (size_t)(comma - p) : strlen(p);
+            if (count == NMIRF_CONF_ENDPOINTS_MAX) {
+                snprintf(why, whylen, "more than %d endpoints in '%s'",
+                         NMIRF_CONF_ENDPOINTS_MAX, value);
+                return -1;
+            }
+            if (n == 0 || n >= sizeof item) {
+                snprintf(why, whylen, "an empty or overlong endpoint in '%s'", value);
+                return -1;
+            }
+            memcpy(item, p, n);
+            item[n] = 0;
+            if (nmirf_conf_check(&one, item, why, whylen))
+                return -1;
+            if (!comma)
+                return 0;
+            p = comma + 1;
+        }
+    }
     case NMIRF_CONF_UINT: {
         char *end;
         errno = 0;

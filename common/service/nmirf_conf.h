@@ -22,15 +22,18 @@
 #define NMIRF_CONF_LINE_MAX 1024       /* bytes of one line, newline included */
 #define NMIRF_CONF_FILE_MAX (1u << 20) /* a bigger file is refused */
 #define NMIRF_CONF_FLAGS_MAX 32        /* settings a daemon takes as flags */
+#define NMIRF_CONF_ENDPOINTS_MAX 8     /* endpoints in one NMIRF_CONF_ENDPOINTS */
 
 /* What a value must be. */
 typedef enum {
-    NMIRF_CONF_STRING,   /* any text (a command line, for a hook) */
-    NMIRF_CONF_PATH,     /* a file or directory name */
-    NMIRF_CONF_ENDPOINT, /* a ZeroMQ endpoint: tcp://HOST:PORT or ipc://PATH */
-    NMIRF_CONF_UINT,     /* a decimal number within [min, max] */
-    NMIRF_CONF_LEVEL,    /* a log level: error, warning, info, debug */
-    NMIRF_CONF_ENTITY,   /* an entity id, [A-Z0-9_-]{1,16} */
+    NMIRF_CONF_STRING,    /* any text (a command line, for a hook) */
+    NMIRF_CONF_PATH,      /* a file or directory name */
+    NMIRF_CONF_ENDPOINT,  /* a ZeroMQ endpoint: tcp://HOST:PORT or ipc://PATH */
+    NMIRF_CONF_ENDPOINTS, /* one to NMIRF_CONF_ENDPOINTS_MAX of them, comma-
+                             separated: a primary broker and its standbys */
+    NMIRF_CONF_UINT,      /* a decimal number within [min, max] */
+    NMIRF_CONF_LEVEL,     /* a log level: error, warning, info, debug */
+    NMIRF_CONF_ENTITY,    /* an entity id, [A-Z0-9_-]{1,16} */
 } nmirf_conf_type_t;
 
 /* One setting. A table of them ends with a NULL key. */

@@ -102,6 +102,22 @@ s_test_values(void)
     const char *levels[] = {"error", "warning", "info", "debug"};
     for (size_t i = 0; i < 4; i++)
         CHECK(nmirf_conf_check(&s_spec[4], levels[i], why, sizeof why) == 0);
+
+    /* A list of endpoints (a primary and its standbys): each one checked. */
+    static const nmirf_conf_spec_t list = {"eps", NMIRF_CONF_ENDPOINTS, 0, 0, NULL, "-b"};
+    CHECK(nmirf_conf_check(&list, "tcp://127.0.0.1:1", why, sizeof why) == 0);
+    CHECK(nmirf_conf_check(&list, "tcp://127.0.0.1:1,tcp://[::1]:2,ipc://x", why,
+                           sizeof why) == 0);
+    CHECK(nmirf_conf_check(&list, "tcp://127.0.0.1:1,", why, sizeof why) == -1);
+    CHECK(strstr(why, "an empty or overlong endpoint") != NULL);
+    CHECK(nmirf_conf_check(&list, "tcp://127.0.0.1:1,tcp//x", why, sizeof why) == -1);
+    CHECK(strcmp(why, "'tcp//x' is not an endpoint (tcp://HOST:PORT or ipc://PATH)") ==
+          0);
+    CHECK(nmirf_conf_check(&list,
+                           "ipc://a,ipc://b,ipc://c,ipc://d,ipc://e,ipc://f,"
+                           "ipc://g,ipc://h,ipc://i",
+                           why, sizeof why) == -1);
+    CHECK(strstr(why, "more than 8 endpoints") != NULL);
 }
 
 static void

@@ -30,7 +30,7 @@ run() {
 # setting uncommented.
 run 0 "configuration ok" "$nmirfd" -n -c "$src/conf/nmirfd.conf"
 sed 's/^#\([a-z_]* =\)/\1/' "$src/conf/nmirfd.conf" >"$tmp/full.conf"
-[ "$(grep -c '^[a-z_]* =' "$tmp/full.conf")" -eq 13 ] || fail "nmirfd.conf sample: not 13 settings"
+[ "$(grep -c '^[a-z_]* =' "$tmp/full.conf")" -eq 15 ] || fail "nmirfd.conf sample: not 15 settings"
 run 0 "configuration ok" "$nmirfd" -n -c "$tmp/full.conf"
 run 0 "configuration ok" "$agent" -n -c "$src/conf/nmirf-agent.conf" -k k -S s
 sed 's/^#\([a-z_]* =\)/\1/' "$src/conf/nmirf-agent.conf" >"$tmp/afull.conf"
@@ -104,6 +104,16 @@ run 0 "configuration ok" "$nmirfd" -n -d "$tmp/d" -r tcp://127.0.0.1:1 -e tcp://
     --coordinator C1 --map-size 5 --log-level debug --checkpoint-interval 5 \
     --slow-commit-ms 10 --due-soon-days 30 -v
 [ ! -e "$tmp/d" ] || fail "nmirfd -n made the data directory"
+# A standby (docs/REPLICATION.md): its primary's endpoint and key go
+# together; clients take a list of brokers.
+run 2 "needs the primary's public key" "$nmirfd" -n --standby-of tcp://127.0.0.1:7710
+run 0 "configuration ok" "$nmirfd" -n --standby-of tcp://127.0.0.1:7710 -S p.pub
+printf 'standby_of = tcp://127.0.0.1:1,tcp://127.0.0.1:2\nprimary_key_file = p\n' >"$c"
+run 1 "$c:1: standby_of: 'tcp://127.0.0.1:1,tcp://127.0.0.1:2' is not an endpoint" \
+    "$nmirfd" -n -c "$c"
+run 0 "configuration ok" "$agent" -n -k k -S a,b -b tcp://127.0.0.1:1,tcp://127.0.0.1:2
+run 2 "--broker: an empty or overlong endpoint" "$agent" -n -k k -S s -b tcp://127.0.0.1:1,
+run 2 "--broker: 'x' is not an endpoint" "$agent" -n -k k -S s -b tcp://127.0.0.1:1,x
 
 echo "$fails failure(s)"
 [ "$fails" -eq 0 ]
