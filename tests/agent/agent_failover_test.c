@@ -29,25 +29,6 @@ s_log_has(const char *path, const char *text)
     return has;
 }
 
-/* Fails unless the agent's digest equals b's at the same seq (as e). */
-static void
-s_converged(h_entity_t *e, ha_agent_t *a, const char *when)
-{
-    uint8_t bd[NMIRF_HASH_LEN], ad[NMIRF_HASH_LEN];
-    uint64_t bseq, aseq;
-    ha_broker_digest(e, bd, &bseq);
-    ag_wait_seq(a, bseq);
-    ha_agent_digest(a, ad, &aseq);
-    char bh[2 * NMIRF_HASH_LEN + 1], ah[2 * NMIRF_HASH_LEN + 1];
-    nmirf_hex(bd, sizeof bd, bh);
-    nmirf_hex(ad, sizeof ad, ah);
-    HA_ASSERTF(aseq == bseq && memcmp(bd, ad, sizeof bd) == 0,
-               "%s: broker seq %llu digest %s, agent seq %llu digest %s", when,
-               (unsigned long long)bseq, bh, (unsigned long long)aseq, ah);
-    h_note("%s: agent digest == broker digest at seq %llu", when,
-           (unsigned long long)bseq);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -88,7 +69,7 @@ main(int argc, char **argv)
     snprintf(keys, sizeof keys, "%s,%s", a_pub, b_pub);
     const char *extra[] = {"-b", eps, "-S", keys, NULL};
     ha_agent_t *ag = ha_agent_start(a, mj, extra);
-    s_converged(h_coord(a), ag, "on the primary");
+    ag_converged(h_coord(a), ag, "on the primary");
 
     /* A goes; a submission waits; B is promoted; it lands there once. */
     h_broker_stop(a);
@@ -118,7 +99,7 @@ main(int argc, char **argv)
     h_events_free(&evs, n);
     HA_ASSERT(s_log_has(ag->log_path, "moving to"));
     h_note("the promoted standby took the outbox's submission exactly once");
-    s_converged(h_coord(b), ag, "after the promotion");
+    ag_converged(h_coord(b), ag, "after the promotion");
     r = ha_ctl(ag, 5000, "status", NULL);
     H_ASSERT(h_u(&r->body, "seq") == seq + 2);
     nmirf_reply_destroy(&r);

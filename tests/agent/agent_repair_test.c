@@ -22,25 +22,6 @@
 #include "agent_common.h"
 #include "nmirf_util.h"
 
-/* Fails unless the agent's digest equals the broker's at the same seq. */
-static void
-s_converged(h_broker_t *b, ha_agent_t *a, const char *when)
-{
-    uint8_t bd[NMIRF_HASH_LEN], ad[NMIRF_HASH_LEN];
-    uint64_t bseq, aseq;
-    ha_broker_digest(h_coord(b), bd, &bseq);
-    ag_wait_seq(a, bseq);
-    ha_agent_digest(a, ad, &aseq);
-    char bh[2 * NMIRF_HASH_LEN + 1], ah[2 * NMIRF_HASH_LEN + 1];
-    nmirf_hex(bd, sizeof bd, bh);
-    nmirf_hex(ad, sizeof ad, ah);
-    HA_ASSERTF(aseq == bseq && memcmp(bd, ad, sizeof bd) == 0,
-               "%s: broker seq %llu digest %s, agent seq %llu digest %s", when,
-               (unsigned long long)bseq, bh, (unsigned long long)aseq, ah);
-    h_note("%s: agent digest == broker digest at seq %llu", when,
-           (unsigned long long)bseq);
-}
-
 /* True if the control reply lists rec under key (an array of maps with
    `rec` or `id`). */
 static bool
@@ -74,7 +55,7 @@ main(int argc, char **argv)
     H_CALL_CHECK("ok", coord, "measure.add", "{'recs': ['RP-1'], 'title': 'A law'}");
 
     ha_agent_t *a = ha_agent_start(b, mj, NULL);
-    s_converged(b, a, "before");
+    ag_converged(h_coord(b), a, "before");
 
     /* Live: withdraw, merge, rename. */
     H_CALL_CHECK("ok", coord, "rec.withdraw", "{'rec': 'RP-0', 'reason': 'duplicate'}");
@@ -84,7 +65,7 @@ main(int argc, char **argv)
     nmirf_reply_destroy(&r);
     H_CALL_CHECK("ok", coord, "entity.update",
                  "{'id': 'MJ', 'names': {'ar': 'وزارة العدل'}, 'contact': 'mj@gov.ma'}");
-    s_converged(b, a, "after withdraw, merge and entity.update, live");
+    ag_converged(h_coord(b), a, "after withdraw, merge and entity.update, live");
 
     /* The agent's reads. */
     r = ha_ctl(a, 5000, "rec.list", NULL);
@@ -130,22 +111,22 @@ main(int argc, char **argv)
     H_CALL_CHECK("ok", coord, "rec.withdraw", "{'rec': 'RP-4', 'reason': 'not ours'}");
     H_CALL_CHECK("ok", coord, "entity.update", "{'id': 'MK', 'contact': 'mk@gov.ma'}");
     ha_agent_restart(a);
-    s_converged(b, a, "after a merge and a withdrawal caught up with events.since");
+    ag_converged(h_coord(b), a, "after a merge and a withdrawal caught up with events.since");
 
     /* A fresh agent (MK's) loads the repaired state from a snapshot, not
        from events: withdrawn records, moved reports and assignments,
        recomputed statuses and new names come whole in the snapshot. Then
        a merge applied on top of it. */
     ha_agent_t *fresh = ha_agent_start(b, mk, NULL);
-    s_converged(b, fresh, "a fresh agent loaded from a snapshot after the repairs");
+    ag_converged(h_coord(b), fresh, "a fresh agent loaded from a snapshot after the repairs");
     r = ha_ctl(fresh, 5000, "rec.list", "{'withdrawn': true}");
     H_EXPECT(r, "ok");
     w = h_find(&r->body, "recs", "id", "RP-3");
     HA_ASSERT(h_u(&r->body, "total") == 7 && w && h_is(w, "withdrawn.into", "RP-9"));
     nmirf_reply_destroy(&r);
     H_CALL_CHECK("ok", coord, "rec.merge", "{'from': 'RP-5', 'into': 'RP-2'}");
-    s_converged(b, fresh, "then a merge applied on the snapshot's replica");
-    s_converged(b, a, "and on the first agent's");
+    ag_converged(h_coord(b), fresh, "then a merge applied on the snapshot's replica");
+    ag_converged(h_coord(b), a, "and on the first agent's");
     ha_agent_destroy(&fresh);
 
     ha_agent_destroy(&a);

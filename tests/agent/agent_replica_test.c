@@ -22,25 +22,6 @@
 #include "agent_common.h"
 #include "nmirf_util.h"
 
-/* Fails unless the agent's digest equals the broker's at the same seq. */
-static void
-s_converged(h_broker_t *b, ha_agent_t *a, const char *when)
-{
-    uint8_t bd[NMIRF_HASH_LEN], ad[NMIRF_HASH_LEN];
-    uint64_t bseq, aseq;
-    ha_broker_digest(h_coord(b), bd, &bseq);
-    ag_wait_seq(a, bseq);
-    ha_agent_digest(a, ad, &aseq);
-    char bh[2 * NMIRF_HASH_LEN + 1], ah[2 * NMIRF_HASH_LEN + 1];
-    nmirf_hex(bd, sizeof bd, bh);
-    nmirf_hex(ad, sizeof ad, ah);
-    HA_ASSERTF(aseq == bseq && memcmp(bd, ad, sizeof bd) == 0,
-               "%s: broker seq %llu digest %s, agent seq %llu digest %s", when,
-               (unsigned long long)bseq, bh, (unsigned long long)aseq, ah);
-    h_note("%s: agent digest == broker digest at seq %llu (%.16s...)", when,
-           (unsigned long long)bseq, bh);
-}
-
 /* Makes about n events of every kind as the coordinator and ministry m:
    rounds of import, reimport with changed text, assign, submit, and
    validate or return; every fourth round a measure with an indicator,
@@ -135,7 +116,7 @@ main(int argc, char **argv)
     h_entity_t *m = ha_setup_ministry(b, "MR", "RP", 50);
     s_churn(b, m, "PRE", 50);
     ha_agent_t *a = ha_agent_start(b, m, NULL);
-    s_converged(b, a, "fresh agent from a snapshot");
+    ag_converged(h_coord(b), a, "fresh agent from a snapshot");
 
     ha_agent_stop(a);
     uint64_t before = h_seq(b);
@@ -143,20 +124,20 @@ main(int argc, char **argv)
     HA_ASSERTF(h_seq(b) >= before + 1000, "only %llu events",
                (unsigned long long)(h_seq(b) - before));
     ha_agent_restart(a);
-    s_converged(b, a, "restarted after 1000 events offline");
+    ag_converged(h_coord(b), a, "restarted after 1000 events offline");
     HA_ASSERT(!s_log_has(a, "resync from a snapshot"));
 
     s_churn(b, m, "LIVE", 500);
-    s_converged(b, a, "after a live burst of 500 events");
+    ag_converged(h_coord(b), a, "after a live burst of 500 events");
 
     /* Far behind: one import of 256 recommendations is 256 events. */
     ha_agent_stop(a);
     s_far_behind(b, "BIG");
     ha_agent_restart(a);
-    s_converged(b, a, "restarted more than 10,000 events behind");
+    ag_converged(h_coord(b), a, "restarted more than 10,000 events behind");
     HA_ASSERT(s_log_has(a, "resync from a snapshot"));
     s_churn(b, m, "AFTER", 100);
-    s_converged(b, a, "live after the resync");
+    ag_converged(h_coord(b), a, "live after the resync");
 
     /* Another entity's revocation ends only that entity's sessions'
        subscriptions: the agent's stays, nothing is missed. */
@@ -164,7 +145,7 @@ main(int argc, char **argv)
     h_enroll(b, "GONE", "ministry");
     H_CALL_CHECK("ok", h_coord(b), "entity.revoke", "{'id': 'GONE'}");
     s_churn(b, m, "REVOKED", 100);
-    s_converged(b, a, "live after another entity's revocation");
+    ag_converged(h_coord(b), a, "live after another entity's revocation");
     HA_ASSERTF(stale_before || !s_log_has(a, "subscribing again"),
                "another entity's revocation ended the agent's subscription");
 
@@ -174,7 +155,7 @@ main(int argc, char **argv)
     s_far_behind(b, "BIG2");
     ha_agent_restart(a);
     s_churn(b, m, "DURING", 200);
-    s_converged(b, a, "events made while it loaded a snapshot");
+    ag_converged(h_coord(b), a, "events made while it loaded a snapshot");
 
     ha_agent_stop(a);
     ha_agent_destroy(&a);

@@ -38,6 +38,27 @@ ag_wait_seq(ha_agent_t *a, uint64_t seq)
     }
 }
 
+/* Fails unless the agent's replica digest equals the broker's at the
+   same seq (the broker's read through e's connection), once the agent
+   has reached that seq; notes it otherwise. */
+static inline void
+ag_converged(h_entity_t *e, ha_agent_t *a, const char *when)
+{
+    uint8_t bd[NMIRF_HASH_LEN], ad[NMIRF_HASH_LEN];
+    uint64_t bseq, aseq;
+    ha_broker_digest(e, bd, &bseq);
+    ag_wait_seq(a, bseq);
+    ha_agent_digest(a, ad, &aseq);
+    char bh[2 * NMIRF_HASH_LEN + 1], ah[2 * NMIRF_HASH_LEN + 1];
+    nmirf_hex(bd, sizeof bd, bh);
+    nmirf_hex(ad, sizeof ad, ah);
+    HA_ASSERTF(aseq == bseq && memcmp(bd, ad, sizeof bd) == 0,
+               "%s: broker seq %llu digest %s, agent seq %llu digest %s", when,
+               (unsigned long long)bseq, bh, (unsigned long long)aseq, ah);
+    h_note("%s: agent digest == broker digest at seq %llu (%.16s...)", when,
+           (unsigned long long)bseq, bh);
+}
+
 /* Waits until the agent's outbox is empty. */
 static inline void
 ag_wait_outbox_empty(ha_agent_t *a)
