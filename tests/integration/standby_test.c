@@ -373,6 +373,51 @@ s_forgeries(store_t *st, size_t i, const uint8_t *mj_sk)
     nmirf_repl_record_free(&rec);
 }
 
+/* The write paths the first workload lacks, each a commit the standby
+   must copy exactly: the deadline scan's events (no request, no
+   checkpoint in their commit), a measure update, a withdrawal, an
+   enrolment and its revocation, and a `stale` refusal, whose only change
+   is the stale floor it raises. */
+static void
+s_more_paths(h_broker_t *b, h_entity_t *coord, h_entity_t *mj, uint64_t measure)
+{
+    uint64_t seq = h_seq(b);
+    H_CALL_CHECK("ok", coord, "rec.assign",
+                 "{'rec': 'R1', 'lead': 'MJ', 'contributors': ['MI'], "
+                 "'deadline': '2000-01-05'}");
+    size_t overdue = 0;
+    for (int i = 0; i < 200 && !overdue; i++) {
+        h_sleep_ms(50);
+        nmirf_event_t **evs;
+        size_t n = h_events(coord, seq, &evs);
+        overdue = h_count_kind(evs, n, "deadline.overdue");
+        h_events_free(&evs, n);
+    }
+    H_ASSERTF(overdue > 0, "the deadline scan made no deadline.overdue event");
+    H_CALL_CHECK("ok", coord, "measure.update", "{'id': %llu, 'title': 'Train all'}",
+                 (unsigned long long)measure);
+    H_CALL_CHECK("ok", coord, "rec.import",
+                 "{'recs': [{'id': 'R4', 'mechanism': 'UPR', 'text': {'en': 'Four'}}]}");
+    H_CALL_CHECK("ok", coord, "rec.withdraw", "{'rec': 'R4', 'reason': 'duplicate'}");
+    h_enroll(b, "X1", "ministry");
+    H_CALL_CHECK("ok", coord, "entity.revoke", "{'id': 'X1'}");
+    /* Two days old: past the default window of one day. */
+    msgpack_sbuffer *body =
+        h_pack_json("{'rec': 'R2', 'status': 'in_progress', 'narrative': 'late'}");
+    uint8_t id[NMIRF_ID_LEN];
+    nmirf_random_id(id, sizeof id);
+    h_request_t *old =
+        h_request_make_at(mj, id, nmirf_now_ms() - 2 * 86400000ULL, "report.submit",
+                          (uint8_t *)body->data, body->size);
+    nmirf_reply_t *r = h_request_send(mj, old);
+    H_EXPECT(r, "stale");
+    nmirf_reply_destroy(&r);
+    h_request_free(&old);
+    msgpack_sbuffer_free(body);
+    h_note("more paths: %zu deadline event(s), events %llu to %llu", overdue,
+           (unsigned long long)seq + 1, (unsigned long long)h_seq(b));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -397,9 +442,11 @@ main(int argc, char **argv)
     nmirf_reply_destroy(&r);
     H_CALL_CHECK("ok", coord, "report.validate", "{'report': %llu}",
                  (unsigned long long)report1);
-    H_CALL_CHECK(
+    r = H_CALL_EXPECT(
         "ok", coord, "measure.add",
         "{'recs': ['R1', 'R3'], 'title': 'Train staff', 'description': 'Yearly'}");
+    uint64_t measure = h_u(&r->body, "measure.id");
+    nmirf_reply_destroy(&r);
     h_broker_stop(b);
 
     /* The full copy at seq k, taken while the broker is stopped, so the
@@ -435,10 +482,13 @@ main(int argc, char **argv)
              strstr(why, "not the seq"));
     h_note("full copy at seq %llu checked", (unsigned long long)k);
 
-    /* The second run. */
+    /* The second run, with the deadline scan every 100 ms: its commits
+       are the broker's own, with events and no request. */
+    setenv("NMIRFD_DEADLINE_SCAN_MS", "100", 1);
     h_broker_restart(b);
     mj = &b->ents[1];
     h_entity_t *mi = &b->ents[2];
+    s_more_paths(b, coord, mj, measure);
     r = H_CALL_EXPECT("ok", mj, "report.submit",
                       "{'rec': 'R2', 'status': 'implemented', 'narrative': 'done'}");
     uint64_t report2 = h_u(&r->body, "report.id");
