@@ -206,7 +206,7 @@ s_forge_event(store_t *st, const uint8_t *mj_sk, bool with_request, msgpack_sbuf
     uint64_t seq = store_seq(st, txn);
     uint8_t prev[NMIRF_HASH_LEN], head[NMIRF_HASH_LEN];
     H_ASSERT(store_head(st, txn, prev) == 0);
-    uint64_t epoch = store_epoch(st, txn);
+    uint64_t epoch = store_epoch(st, txn), commits = store_commits(st, txn);
     mdb_txn_abort(txn);
 
     uint8_t id[NMIRF_ID_LEN], sig[NMIRF_SIG_LEN], req_hash[NMIRF_HASH_LEN];
@@ -254,7 +254,8 @@ s_forge_event(store_t *st, const uint8_t *mj_sk, bool with_request, msgpack_sbuf
     nmirf_mp_pack_str(&pk, "reply");
     nmirf_mp_pack_bin(&pk, "", 0);
     nmirf_checkpoint_encode(&cp, seq + 1, head, ts, s_broker.sign_sk);
-    uint8_t ekey[8], rkey[STORE_REQKEY_LEN], seqv[8];
+    uint8_t ekey[8], rkey[STORE_REQKEY_LEN], seqv[8], commitv[8];
+    nmirf_be64_encode(commits + 1, commitv);
     nmirf_be64_encode(seq + 1, ekey);
     nmirf_be64_encode(seq + 1, seqv);
     store_request_key(ts, id, rkey);
@@ -271,7 +272,8 @@ s_forge_event(store_t *st, const uint8_t *mj_sk, bool with_request, msgpack_sbuf
     }
     nmirf_repl_pack_change(&pk, NMIRF_REPL_PUT, DB_CHECKPOINTS, ekey, 8, cp.data,
                            cp.size);
-    n++;
+    nmirf_repl_pack_change(&pk, NMIRF_REPL_PUT, DB_META, "commit", 6, commitv, 8);
+    n += 2;
     msgpack_sbuffer_clear(out);
     nmirf_repl_encode(out, epoch, seq + 1, seq + 1, head, (const uint8_t *)cp.data,
                       cp.size, cs.data, cs.size, n, s_broker.sign_sk);
@@ -568,6 +570,7 @@ main(int argc, char **argv)
     store_t *standby = store_open(path, 64, why, sizeof why);
     H_ASSERTF(standby, "%s", why);
     bool forged = false;
+    size_t eventless_seen = 0;
     size_t events = 0, most = 0;
     for (size_t i = 0; i < s_count; i++) {
         nmirf_repl_record_t rec;
@@ -576,6 +579,7 @@ main(int argc, char **argv)
                   "record %zu: %s", i, why);
         bool candidate = !forged && rec.to_seq >= rec.from_seq && rec.checkpoint &&
                          s_first(&rec, DB_REQUESTS) >= 0 && i + 1 < s_count;
+        bool eventless = rec.to_seq < rec.from_seq;
         events += rec.to_seq + 1 - rec.from_seq;
         if (rec.to_seq + 1 - rec.from_seq > most)
             most = rec.to_seq + 1 - rec.from_seq;
@@ -585,11 +589,22 @@ main(int argc, char **argv)
             forged = true;
             continue;
         }
+        /* A record without events follows the same seq as the next one:
+           its commit's number alone says it comes first, and once. */
+        if (eventless && i + 1 < s_count)
+            s_refused(standby, "the record after one without events, first",
+                      s_file + s_off[i + 1], s_len[i + 1], "(a gap)");
         H_ASSERTF(standby_apply(standby, s_file + s_off[i], s_len[i], s_broker.sign_pk,
                                 why, sizeof why) == 0,
                   "record %zu refused: %s", i, why);
+        if (eventless) {
+            s_refused(standby, "a record without events, again", s_file + s_off[i],
+                      s_len[i], "a replay or a reordering");
+            eventless_seen++;
+        }
     }
     H_ASSERT(forged);
+    H_ASSERTF(eventless_seen > 0, "no record without events in the workload");
     H_ASSERTF(k + events == last, "the records hold %zu events after %llu, not to %llu",
               events, (unsigned long long)k, (unsigned long long)last);
     /* Not asserted: whether the three pipelined submits shared a batch
