@@ -279,6 +279,14 @@ main(int argc, char **argv)
     H_ASSERTF(st == 0 && strstr(out, b->request_ep) && strstr(out, "primary at epoch 2"),
               "nmirf -b A,B ping: %d\n%s", st, out);
     free(out);
+    /* One endpoint with two key files: told so, before any connection. */
+    st = h_sh(&out,
+              "NMIRF_LOCALEDIR=/nonexistent LANG=C '%s' -k '%s' -S '%s,%s' -b '%s' "
+              "ping 2>&1",
+              s_nmirf, akey, a_pub, b_pub, b->request_ep);
+    H_ASSERTF(st != 0 && strstr(out, "1 endpoints but 2 key files"),
+              "nmirf -b B -S A.pub,B.pub: %d\n%s", st, out);
+    free(out);
     h_note("nmirf -b A,B found the primary at epoch 2 and fenced the old one");
 
     /* The old primary started --standby-of the new one. */
