@@ -302,6 +302,24 @@ main(int argc, char **argv)
     H_CALL_CHECK("not_primary", coord, "rec.assign", "{'rec': 'S-2', 'lead': 'MJ'}");
     h_note("the old primary started --standby-of the new one is a standby");
 
+    /* Promoted in its turn (as if B were lost), and the same bytes sent
+       again: the stored reply, no second promotion. */
+    uint64_t a_seq = h_seq(a);
+    h_request_t *promote = h_request_make(coord, "broker.promote", "{}");
+    nmirf_reply_t *p1 = h_request_send(coord, promote);
+    H_EXPECT(p1, "ok");
+    H_ASSERT(p1->seq == a_seq + 1);
+    nmirf_reply_t *p2 = h_request_send(coord, promote);
+    H_ASSERTF(p2->ok && p2->seq == p1->seq && h_same(&p2->body, &p1->body),
+              "a resent broker.promote gets its stored reply");
+    nmirf_reply_destroy(&p1);
+    nmirf_reply_destroy(&p2);
+    h_request_free(&promote);
+    r = s_ping_is(coord, NULL, "primary", 2);
+    H_ASSERT(r->seq == a_seq + 1);
+    nmirf_reply_destroy(&r);
+    h_note("a resent broker.promote: its stored reply, one promotion");
+
     /* The promoted log verifies, rooted at the first primary's key. */
     h_broker_stop(b);
     nmirf_audit_summary_t sum;
