@@ -143,8 +143,9 @@ cli_load_keys(cli_t *cli)
     if (!cli->server_key_path || !*cli->server_key_path)
         return cli_usage(cli, "the broker's public key is needed: "
                               "-S DATA/keys/NMIRFD.pub or NMIRF_SERVER_KEY");
-    if (strchr(cli->broker, ',')) {
-        /* A primary and its standbys: each with its key, in order. */
+    if (strchr(cli->broker, ',') || strchr(cli->server_key_path, ',')) {
+        /* A primary and its standbys: each with its key, in order. A list
+           of keys for one endpoint comes here too, to be told so. */
         if (nmirf_brokers_load(&cli->brokers, cli->broker, cli->server_key_path, why,
                                sizeof why))
             return cli_local_error(cli, "brokers (-b, -S): %s", why);

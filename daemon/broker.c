@@ -403,9 +403,10 @@ s_run_deadlines(broker_t *self)
     event_batch_free(&events);
 }
 
-/* True while the broker is a standby (role.h): it writes nothing of its
-   own, no checkpoint and no deadline event, since its store is to stay
-   the primary's; a promotion ends it. */
+/* True while the broker takes no writes (role.h): a standby, whose
+   store is to stay the primary's (a promotion ends it), or an old primary
+   fenced by a higher epoch, whose log a new primary continues. It writes
+   nothing of its own then: no checkpoint, no deadline event. */
 static bool
 s_standby(broker_t *self)
 {
@@ -414,7 +415,9 @@ s_standby(broker_t *self)
         return false;
     if (store_begin(self->store, NULL, false, &txn) != 0)
         return true; /* unreadable now: write nothing */
-    bool standby = role_standby(self->opts.role, store_epoch(self->store, txn));
+    char primary[ROLE_ENDPOINT_MAX], why[256];
+    bool standby = !role_may_write(self->opts.role, store_epoch(self->store, txn),
+                                   primary, sizeof primary, why, sizeof why);
     mdb_txn_abort(txn);
     return standby;
 }

@@ -110,7 +110,14 @@ s_stale(batch_t *batch, const nmirf_envelope_t *env, char *why, size_t whylen)
     }
     if (!past && env->ts >= batch->floor)
         return NMIRF_OK;
-    if (env->ts >= batch->floor) {
+    /* A broker that takes no writes (a standby: only `broker.promote`
+       gets here; a fenced primary) records nothing: its store is to stay
+       its primary's, and the refusal changes nothing then. */
+    char primary[ROLE_ENDPOINT_MAX], no[256];
+    bool writes = !batch->stats || role_may_write(batch->stats->role,
+                                                  store_epoch(batch->store, batch->txn),
+                                                  primary, sizeof primary, no, sizeof no);
+    if (writes && env->ts >= batch->floor) {
         int rc = store_raise_stale_floor(batch->store, batch->txn, env->ts + 1);
         if (rc) {
             snprintf(why, whylen, "cannot record the refusal: %s", store_strerror(rc));

@@ -337,9 +337,6 @@ main(int argc, char **argv)
         fatalx("cannot load the primary's key: %s", why);
     if (!standby_of && bootstrap_if_empty(store, datadir, coordinator, why, sizeof why))
         fatalx("%s", why);
-    /* A store from before the figures `stats` keeps gets them now. */
-    if (!standby_of && stats_agg_ensure(store, why, sizeof why))
-        fatalx("%s", why);
     /* The broker's own keys: the CURVE server key every client checks, and
        the signing key of its checkpoints (PROTOCOL.md sections 1, 10). */
     static nmirf_key_t broker_key;
@@ -350,6 +347,10 @@ main(int argc, char **argv)
     if (!broker_key.has_secret)
         fatalx("%s: not a secret key file", keypath);
     if (changelog_file_open(store, datadir, broker_key.sign_sk, why, sizeof why))
+        fatalx("%s", why);
+    /* A store from before the figures `stats` keeps gets them now, once
+       the changelog is on: the rebuild is a commit a standby must have. */
+    if (!standby_of && stats_agg_ensure(store, why, sizeof why))
         fatalx("%s", why);
     role_t *role = role_new(standby_of, epoch, broker_key.sign_pk);
     if (!role)

@@ -232,6 +232,26 @@ s_apply(s_apply_t *a)
                       "(%s)",
                       (unsigned long long)rec->from_seq - 1, (unsigned long long)seq0,
                       rec->from_seq <= seq0 ? "a replay or a reordering" : "a gap");
+    /* The commit's number (store_commits): the seq cannot tell the order
+       of records without events (a checkpoint, a stale floor). */
+    uint64_t commits0 = store_commits(a->store, a->txn), number = 0;
+    size_t numbers = 0;
+    for (size_t i = 0; i < rec->count; i++) {
+        const nmirf_repl_change_t *c = &rec->changes[i];
+        if (c->db == DB_META && c->klen == 6 && memcmp(c->key, "commit", 6) == 0) {
+            numbers++;
+            number =
+                c->op == NMIRF_REPL_PUT && c->vlen == 8 ? nmirf_be64_decode(c->val) : 0;
+        }
+    }
+    if (numbers != 1 || number == 0)
+        return s_fail(a, "the record does not number its commit once (%zu changes of it)",
+                      numbers);
+    if (number != commits0 + 1)
+        return s_fail(a,
+                      "the record is commit %llu, this store holds commits to %llu (%s)",
+                      (unsigned long long)number, (unsigned long long)commits0,
+                      number <= commits0 ? "a replay or a reordering" : "a gap");
     /* The requests first: an event names its request, which the commit
        keeps after it. */
     for (size_t i = 0; i < rec->count; i++)

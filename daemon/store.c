@@ -39,6 +39,7 @@ struct _store_t {
     size_t log_count;           /* how many */
     size_t cp_off, cp_len;      /* the last checkpoint put: its value in log */
     bool log_lost;              /* out of memory logging a change: no record */
+    bool commit_put;            /* it puts meta "commit" (store_commits) */
     s_mark_t *marks;            /* nested transactions open, innermost last */
     size_t nmarks, marks_cap;   /* how many, room */
     store_commit_hook_fn *hook; /* called with each commit record, or NULL */
@@ -256,6 +257,7 @@ store_begin(store_t *self, MDB_txn *parent, bool write, MDB_txn **txn)
         self->log_count = 0;
         self->cp_off = self->cp_len = 0;
         self->log_lost = false;
+        self->commit_put = false;
         self->nmarks = 0;
         self->seq0 = self->changelog_on ? store_seq(self, *txn) : 0;
         return 0;
@@ -275,8 +277,9 @@ store_begin(store_t *self, MDB_txn *parent, bool write, MDB_txn **txn)
     return 0;
 }
 
-/* The meta u64 under name, 0 if absent (defined below). */
+/* The meta u64 under name, 0 if absent, and its put (defined below). */
 static uint64_t s_meta_u64(store_t *self, MDB_txn *txn, const char *name);
+static int s_meta_put_u64(store_t *self, MDB_txn *txn, const char *name, uint64_t value);
 
 /* Packs the commit record of the top-level write transaction txn (still
    open) into out. Returns 0 or an LMDB error code. */
@@ -313,10 +316,17 @@ store_commit_record(MDB_txn *txn, msgpack_sbuffer *record)
     self->nmarks = 0;
     if (!self->changelog_on || (self->log_count == 0 && !self->log_lost))
         return mdb_txn_commit(txn);
-    if (self->log_lost) {
+    /* The commit's number, the last change of its record, unless the
+       record already sets it (a standby applying its primary's record):
+       event-less records follow the same seq, and this is what tells a
+       standby that one was replayed, reordered or left out. */
+    int rc = 0;
+    if (!self->commit_put)
+        rc = s_meta_put_u64(self, txn, "commit", s_meta_u64(self, txn, "commit") + 1);
+    if (rc || self->log_lost) {
         /* Committing would leave a change no standby hears of. */
         mdb_txn_abort(txn);
-        return ENOMEM;
+        return rc ? rc : ENOMEM;
     }
     /* Framed before the commit, while we still hold the write lock: the
        next writer clears the changelog as soon as it begins. */
@@ -324,7 +334,7 @@ store_commit_record(MDB_txn *txn, msgpack_sbuffer *record)
     msgpack_sbuffer_init(&local);
     msgpack_sbuffer *out = record ? record : &local;
     size_t at = out->size;
-    int rc = s_record(self, txn, out);
+    rc = s_record(self, txn, out);
     if (rc) {
         mdb_txn_abort(txn);
         msgpack_sbuffer_destroy(&local);
@@ -419,6 +429,9 @@ s_log(store_t *self, nmirf_repl_op_t op, store_db_t db, const MDB_val *k,
     nmirf_repl_pack_change(&self->logpk, op, (unsigned)db, k ? k->mv_data : NULL,
                            k ? k->mv_size : 0, v ? v->mv_data : NULL, v ? v->mv_size : 0);
     self->log_count++;
+    if (op == NMIRF_REPL_PUT && db == DB_META && k->mv_size == 6 &&
+        memcmp(k->mv_data, "commit", 6) == 0)
+        self->commit_put = true;
     if (op == NMIRF_REPL_PUT && db == DB_CHECKPOINTS) {
         self->cp_len = v->mv_size; /* the value's bytes end the change */
         self->cp_off = self->log.size - v->mv_size;
@@ -625,6 +638,12 @@ store_raise_stale_floor(store_t *self, MDB_txn *txn, uint64_t floor)
     if (floor <= s_meta_u64(self, txn, "stale"))
         return 0;
     return s_meta_put_u64(self, txn, "stale", floor);
+}
+
+uint64_t
+store_commits(store_t *self, MDB_txn *txn)
+{
+    return s_meta_u64(self, txn, "commit");
 }
 
 uint64_t

@@ -25,7 +25,7 @@ typedef enum {
                         "measure" -> u64 BE: the last ids given; "reqkey" -> how
                         `requests` is keyed (store_reqkey_t); "stale" -> u64 BE:
                         the stale floor (store_stale_floor); "epoch" -> u64 BE
-                        (store_epoch) */
+                        (store_epoch); "commit" -> u64 BE (store_commits) */
     DB_ENTITIES,     /* entity id -> entity record */
     DB_RECS,         /* recommendation id -> recommendation record */
     DB_ASSIGNMENTS,  /* recommendation id -> assignment record */
@@ -161,6 +161,14 @@ uint64_t store_stale_floor(store_t *self, MDB_txn *txn);
 /* Raises the stale floor to floor in txn (never lowers it). Returns an
    LMDB error code. */
 int store_raise_stale_floor(store_t *self, MDB_txn *txn, uint64_t floor);
+
+/* How many commits the changelog numbered (meta "commit", u64 BE; 0 if
+   none): with the changelog on, each top-level commit that changed
+   anything puts the next number as the last change of its record, so a
+   standby applies the records in one order only, event-less ones too
+   (a checkpoint, a stale floor), which share their seq with the commits
+   around them (docs/REPLICATION.md). */
+uint64_t store_commits(store_t *self, MDB_txn *txn);
 
 /* The store's epoch (meta "epoch", u64 BE): 1 for a store that never saw
    a promotion (the key absent), then the epoch of its latest

@@ -530,8 +530,9 @@ s_test_changelog(const char *dir)
     CHECK(nmirf_repl_decode((const uint8_t *)rec.data, rec.size, &r, why, sizeof why) ==
               0,
           "record refused: %s", why);
-    /* put a, dup put, dup put, del dup, del a, drop, event, seq, head, cp */
-    CHECK(r.count == 10, "%zu changes, want 10", r.count);
+    /* put a, dup put, dup put, del dup, del a, drop, event, seq, head, cp,
+       the commit's number */
+    CHECK(r.count == 11, "%zu changes, want 11", r.count);
     CHECK(s_change_is(&r, 0, NMIRF_REPL_PUT, DB_RECS, "a", "1"), "change 0");
     CHECK(s_change_is(&r, 1, NMIRF_REPL_PUT, DB_REC_REPORTS, "r", "12345678"),
           "change 1");
@@ -546,6 +547,10 @@ s_test_changelog(const char *dir)
     CHECK(s_change_is(&r, 9, NMIRF_REPL_PUT, DB_CHECKPOINTS, "\0\0\0\0\0\0\0\1", "cp") ||
               (r.count > 9 && r.changes[9].db == DB_CHECKPOINTS),
           "change 9 is the checkpoint");
+    CHECK(r.count > 10 && r.changes[10].db == DB_META && r.changes[10].klen == 6 &&
+              memcmp(r.changes[10].key, "commit", 6) == 0 && r.changes[10].vlen == 8 &&
+              nmirf_be64_decode(r.changes[10].val) == 1,
+          "change 10 numbers the commit (1)");
     CHECK(r.epoch == 1 && r.from_seq == 1 && r.to_seq == 1, "epoch %llu, seq %llu..%llu",
           (unsigned long long)r.epoch, (unsigned long long)r.from_seq,
           (unsigned long long)r.to_seq);

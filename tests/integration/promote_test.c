@@ -31,6 +31,7 @@
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 
+#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,31 @@ s_ping_is(h_entity_t *e, const char *body, const char *role, uint64_t epoch)
     H_ASSERTF(h_u(&r->body, "epoch") == epoch, "epoch %llu, not %llu",
               (unsigned long long)h_u(&r->body, "epoch"), (unsigned long long)epoch);
     return r;
+}
+
+/* True if the meta database of the store in dir/store holds key: read
+   with LMDB beside the running broker (a reader of its own). */
+static bool
+s_meta_has(const char *dir, const char *key)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/store", dir);
+    MDB_env *env;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    MDB_val k = {strlen(key), (void *)key}, v;
+    H_ASSERT(mdb_env_create(&env) == 0 && mdb_env_set_maxdbs(env, 32) == 0);
+    int rc = mdb_env_open(env, path, MDB_RDONLY, 0600);
+    if (!rc)
+        rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+    if (!rc)
+        rc = mdb_dbi_open(txn, "meta", 0, &dbi);
+    H_ASSERTF(rc == 0, "cannot read %s: %s", path, mdb_strerror(rc));
+    rc = mdb_get(txn, dbi, &k, &v);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    H_ASSERTF(rc == 0 || rc == MDB_NOTFOUND, "meta %s: %s", key, mdb_strerror(rc));
+    return rc == 0;
 }
 
 /* The signing public key in a key file. */
@@ -157,6 +183,22 @@ main(int argc, char **argv)
     H_CALL_CHECK("bad_request", bcoord, "broker.promote", "{'epoch': 1}");
     H_CALL_CHECK("bad_request", bcoord, "broker.promote", "{'nope': 1}");
     H_ASSERT(h_seq(b) == seq);
+    /* A promote two days old (past the window): refused `stale`, and the
+       standby, which writes nothing of its own, raises no stale floor. */
+    H_ASSERT(!s_meta_has(b->dir, "stale"));
+    {
+        uint8_t id[NMIRF_ID_LEN];
+        nmirf_random_id(id, sizeof id);
+        h_request_t *old =
+            h_request_make_at(bcoord, id, nmirf_now_ms() - 2 * 86400000ULL,
+                              "broker.promote", (const uint8_t *)"\x80", 1);
+        r = h_request_send(bcoord, old);
+        H_EXPECT(r, "stale");
+        nmirf_reply_destroy(&r);
+        h_request_free(&old);
+    }
+    H_ASSERTF(!s_meta_has(b->dir, "stale"), "a stale promote raised the standby's floor");
+    H_ASSERT(h_seq(b) == seq);
     char akey[PATH_MAX + 32];
     snprintf(akey, sizeof akey, "%s/keys/COORD.key", a->dir);
     int st = h_sh(&out,
@@ -237,6 +279,14 @@ main(int argc, char **argv)
     H_ASSERTF(st == 0 && strstr(out, b->request_ep) && strstr(out, "primary at epoch 2"),
               "nmirf -b A,B ping: %d\n%s", st, out);
     free(out);
+    /* One endpoint with two key files: told so, before any connection. */
+    st = h_sh(&out,
+              "NMIRF_LOCALEDIR=/nonexistent LANG=C '%s' -k '%s' -S '%s,%s' -b '%s' "
+              "ping 2>&1",
+              s_nmirf, akey, a_pub, b_pub, b->request_ep);
+    H_ASSERTF(st != 0 && strstr(out, "1 endpoints but 2 key files"),
+              "nmirf -b B -S A.pub,B.pub: %d\n%s", st, out);
+    free(out);
     h_note("nmirf -b A,B found the primary at epoch 2 and fenced the old one");
 
     /* The old primary started --standby-of the new one. */
@@ -251,6 +301,24 @@ main(int argc, char **argv)
     nmirf_reply_destroy(&r);
     H_CALL_CHECK("not_primary", coord, "rec.assign", "{'rec': 'S-2', 'lead': 'MJ'}");
     h_note("the old primary started --standby-of the new one is a standby");
+
+    /* Promoted in its turn (as if B were lost), and the same bytes sent
+       again: the stored reply, no second promotion. */
+    uint64_t a_seq = h_seq(a);
+    h_request_t *promote = h_request_make(coord, "broker.promote", "{}");
+    nmirf_reply_t *p1 = h_request_send(coord, promote);
+    H_EXPECT(p1, "ok");
+    H_ASSERT(p1->seq == a_seq + 1);
+    nmirf_reply_t *p2 = h_request_send(coord, promote);
+    H_ASSERTF(p2->ok && p2->seq == p1->seq && h_same(&p2->body, &p1->body),
+              "a resent broker.promote gets its stored reply");
+    nmirf_reply_destroy(&p1);
+    nmirf_reply_destroy(&p2);
+    h_request_free(&promote);
+    r = s_ping_is(coord, NULL, "primary", 2);
+    H_ASSERT(r->seq == a_seq + 1);
+    nmirf_reply_destroy(&r);
+    h_note("a resent broker.promote: its stored reply, one promotion");
 
     /* The promoted log verifies, rooted at the first primary's key. */
     h_broker_stop(b);

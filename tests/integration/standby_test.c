@@ -206,7 +206,7 @@ s_forge_event(store_t *st, const uint8_t *mj_sk, bool with_request, msgpack_sbuf
     uint64_t seq = store_seq(st, txn);
     uint8_t prev[NMIRF_HASH_LEN], head[NMIRF_HASH_LEN];
     H_ASSERT(store_head(st, txn, prev) == 0);
-    uint64_t epoch = store_epoch(st, txn);
+    uint64_t epoch = store_epoch(st, txn), commits = store_commits(st, txn);
     mdb_txn_abort(txn);
 
     uint8_t id[NMIRF_ID_LEN], sig[NMIRF_SIG_LEN], req_hash[NMIRF_HASH_LEN];
@@ -254,7 +254,8 @@ s_forge_event(store_t *st, const uint8_t *mj_sk, bool with_request, msgpack_sbuf
     nmirf_mp_pack_str(&pk, "reply");
     nmirf_mp_pack_bin(&pk, "", 0);
     nmirf_checkpoint_encode(&cp, seq + 1, head, ts, s_broker.sign_sk);
-    uint8_t ekey[8], rkey[STORE_REQKEY_LEN], seqv[8];
+    uint8_t ekey[8], rkey[STORE_REQKEY_LEN], seqv[8], commitv[8];
+    nmirf_be64_encode(commits + 1, commitv);
     nmirf_be64_encode(seq + 1, ekey);
     nmirf_be64_encode(seq + 1, seqv);
     store_request_key(ts, id, rkey);
@@ -271,7 +272,8 @@ s_forge_event(store_t *st, const uint8_t *mj_sk, bool with_request, msgpack_sbuf
     }
     nmirf_repl_pack_change(&pk, NMIRF_REPL_PUT, DB_CHECKPOINTS, ekey, 8, cp.data,
                            cp.size);
-    n++;
+    nmirf_repl_pack_change(&pk, NMIRF_REPL_PUT, DB_META, "commit", 6, commitv, 8);
+    n += 2;
     msgpack_sbuffer_clear(out);
     nmirf_repl_encode(out, epoch, seq + 1, seq + 1, head, (const uint8_t *)cp.data,
                       cp.size, cs.data, cs.size, n, s_broker.sign_sk);
@@ -373,6 +375,51 @@ s_forgeries(store_t *st, size_t i, const uint8_t *mj_sk)
     nmirf_repl_record_free(&rec);
 }
 
+/* The write paths the first workload lacks, each a commit the standby
+   must copy exactly: the deadline scan's events (no request, no
+   checkpoint in their commit), a measure update, a withdrawal, an
+   enrolment and its revocation, and a `stale` refusal, whose only change
+   is the stale floor it raises. */
+static void
+s_more_paths(h_broker_t *b, h_entity_t *coord, h_entity_t *mj, uint64_t measure)
+{
+    uint64_t seq = h_seq(b);
+    H_CALL_CHECK("ok", coord, "rec.assign",
+                 "{'rec': 'R1', 'lead': 'MJ', 'contributors': ['MI'], "
+                 "'deadline': '2000-01-05'}");
+    size_t overdue = 0;
+    for (int i = 0; i < 200 && !overdue; i++) {
+        h_sleep_ms(50);
+        nmirf_event_t **evs;
+        size_t n = h_events(coord, seq, &evs);
+        overdue = h_count_kind(evs, n, "deadline.overdue");
+        h_events_free(&evs, n);
+    }
+    H_ASSERTF(overdue > 0, "the deadline scan made no deadline.overdue event");
+    H_CALL_CHECK("ok", coord, "measure.update", "{'id': %llu, 'title': 'Train all'}",
+                 (unsigned long long)measure);
+    H_CALL_CHECK("ok", coord, "rec.import",
+                 "{'recs': [{'id': 'R4', 'mechanism': 'UPR', 'text': {'en': 'Four'}}]}");
+    H_CALL_CHECK("ok", coord, "rec.withdraw", "{'rec': 'R4', 'reason': 'duplicate'}");
+    h_enroll(b, "X1", "ministry");
+    H_CALL_CHECK("ok", coord, "entity.revoke", "{'id': 'X1'}");
+    /* Two days old: past the default window of one day. */
+    msgpack_sbuffer *body =
+        h_pack_json("{'rec': 'R2', 'status': 'in_progress', 'narrative': 'late'}");
+    uint8_t id[NMIRF_ID_LEN];
+    nmirf_random_id(id, sizeof id);
+    h_request_t *old =
+        h_request_make_at(mj, id, nmirf_now_ms() - 2 * 86400000ULL, "report.submit",
+                          (uint8_t *)body->data, body->size);
+    nmirf_reply_t *r = h_request_send(mj, old);
+    H_EXPECT(r, "stale");
+    nmirf_reply_destroy(&r);
+    h_request_free(&old);
+    msgpack_sbuffer_free(body);
+    h_note("more paths: %zu deadline event(s), events %llu to %llu", overdue,
+           (unsigned long long)seq + 1, (unsigned long long)h_seq(b));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -397,9 +444,11 @@ main(int argc, char **argv)
     nmirf_reply_destroy(&r);
     H_CALL_CHECK("ok", coord, "report.validate", "{'report': %llu}",
                  (unsigned long long)report1);
-    H_CALL_CHECK(
+    r = H_CALL_EXPECT(
         "ok", coord, "measure.add",
         "{'recs': ['R1', 'R3'], 'title': 'Train staff', 'description': 'Yearly'}");
+    uint64_t measure = h_u(&r->body, "measure.id");
+    nmirf_reply_destroy(&r);
     h_broker_stop(b);
 
     /* The full copy at seq k, taken while the broker is stopped, so the
@@ -434,11 +483,28 @@ main(int argc, char **argv)
                                 sizeof why) != 0 &&
              strstr(why, "not the seq"));
     h_note("full copy at seq %llu checked", (unsigned long long)k);
+    /* The figures of `stats` emptied in both stores (a store from before
+       them): the second run's start rebuilds them in a commit of its own,
+       which the standby must get too. */
+    const char *dirs[] = {"store", "standby/store"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", b->dir, dirs[i]);
+        store_t *st = store_open(path, 64, why, sizeof why);
+        H_ASSERTF(st, "%s", why);
+        MDB_txn *txn;
+        H_ASSERT(store_begin(st, NULL, true, &txn) == 0);
+        H_ASSERT(store_drop(st, txn, DB_AGG) == 0);
+        H_ASSERT(store_commit(txn) == 0);
+        store_close(&st);
+    }
 
-    /* The second run. */
+    /* The second run, with the deadline scan every 100 ms: its commits
+       are the broker's own, with events and no request. */
+    setenv("NMIRFD_DEADLINE_SCAN_MS", "100", 1);
     h_broker_restart(b);
     mj = &b->ents[1];
     h_entity_t *mi = &b->ents[2];
+    s_more_paths(b, coord, mj, measure);
     r = H_CALL_EXPECT("ok", mj, "report.submit",
                       "{'rec': 'R2', 'status': 'implemented', 'narrative': 'done'}");
     uint64_t report2 = h_u(&r->body, "report.id");
@@ -518,6 +584,7 @@ main(int argc, char **argv)
     store_t *standby = store_open(path, 64, why, sizeof why);
     H_ASSERTF(standby, "%s", why);
     bool forged = false;
+    size_t eventless_seen = 0;
     size_t events = 0, most = 0;
     for (size_t i = 0; i < s_count; i++) {
         nmirf_repl_record_t rec;
@@ -526,6 +593,7 @@ main(int argc, char **argv)
                   "record %zu: %s", i, why);
         bool candidate = !forged && rec.to_seq >= rec.from_seq && rec.checkpoint &&
                          s_first(&rec, DB_REQUESTS) >= 0 && i + 1 < s_count;
+        bool eventless = rec.to_seq < rec.from_seq;
         events += rec.to_seq + 1 - rec.from_seq;
         if (rec.to_seq + 1 - rec.from_seq > most)
             most = rec.to_seq + 1 - rec.from_seq;
@@ -535,11 +603,22 @@ main(int argc, char **argv)
             forged = true;
             continue;
         }
+        /* A record without events follows the same seq as the next one:
+           its commit's number alone says it comes first, and once. */
+        if (eventless && i + 1 < s_count)
+            s_refused(standby, "the record after one without events, first",
+                      s_file + s_off[i + 1], s_len[i + 1], "(a gap)");
         H_ASSERTF(standby_apply(standby, s_file + s_off[i], s_len[i], s_broker.sign_pk,
                                 why, sizeof why) == 0,
                   "record %zu refused: %s", i, why);
+        if (eventless) {
+            s_refused(standby, "a record without events, again", s_file + s_off[i],
+                      s_len[i], "a replay or a reordering");
+            eventless_seen++;
+        }
     }
     H_ASSERT(forged);
+    H_ASSERTF(eventless_seen > 0, "no record without events in the workload");
     H_ASSERTF(k + events == last, "the records hold %zu events after %llu, not to %llu",
               events, (unsigned long long)k, (unsigned long long)last);
     /* Not asserted: whether the three pipelined submits shared a batch
