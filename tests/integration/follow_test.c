@@ -11,6 +11,8 @@
       its log verifies offline with A's key (nmirf_audit_verify_dir);
     - restarted after A took more writes, it catches up from A's ring
       (no second full copy) and is equal again;
+    - A restarted (its ring anew): the standby's position is refused, it
+      stops with exit code 75, and started again takes a new full copy;
     - A killed -9, the standby promoted: writes go on, the seq
       continuing after the broker.promoted event.
 */
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* How many times b's log holds text. */
@@ -194,8 +197,31 @@ main(int argc, char **argv)
     snprintf(b->ents[1].id, sizeof b->ents[1].id, "%s", mj->id);
     b->ent_count = 2;
     h_entity_t *bmj = &b->ents[1];
+
+    /* A restarted (a new ring): B's position is unknown to it; B stops
+       with 75 and its next start takes a full copy. */
+    h_broker_stop(a);
+    h_broker_restart(a);
+    s_workload(coord, mj, 30, 2);
+    snprintf(a_ep, sizeof a_ep, "%s", a->request_ep); /* new ports (b->args borrows it) */
     h_broker_restart(b);
-    (void)s_wait_equal(a, b);
+    int status = 0;
+    pid_t got = 0;
+    for (int i = 0; i < 400 && got == 0; i++) {
+        got = waitpid(b->pid, &status, WNOHANG);
+        if (got == 0)
+            usleep(50 * 1000);
+    }
+    H_ASSERTF(got == b->pid && WIFEXITED(status) && WEXITSTATUS(status) == 75,
+              "the standby stops with 75 when the primary refuses its position");
+    b->pid = 0;
+    H_ASSERT(s_log_count(b, "restart for a full copy") == 1);
+    h_broker_restart(b);
+    seq = s_wait_equal(a, b);
+    H_ASSERT(s_log_count(b, "full copy in place") == 2);
+    h_note("the primary restarted: the standby stopped (75), took a new full copy and "
+           "is equal again at seq %llu",
+           (unsigned long long)seq);
     h_broker_kill(a);
     H_CALL_CHECK("ok", bcoord, "broker.promote", "{}");
     r = H_CALL_EXPECT("ok", bmj, "report.submit",
