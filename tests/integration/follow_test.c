@@ -214,7 +214,9 @@ main(int argc, char **argv)
     }
     H_ASSERTF(got == b->pid && WIFEXITED(status) && WEXITSTATUS(status) == 75,
               "the standby stops with 75 when the primary refuses its position");
-    b->pid = 0;
+    b->pid = 0; /* reaped here: its clients go as h_broker_stop's would */
+    for (size_t i = 0; i < b->ent_count; i++)
+        nmirf_client_destroy(&b->ents[i].client);
     H_ASSERT(s_log_count(b, "restart for a full copy") == 1);
     h_broker_restart(b);
     seq = s_wait_equal(a, b);
