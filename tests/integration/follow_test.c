@@ -192,22 +192,29 @@ main(int argc, char **argv)
               "verify the standby's store: %s", sum.why);
     h_note("the standby's store verifies with the primary's key");
 
-    /* A dies; B promoted; writes go on, the seq continuing. */
+    /* MJ on B too, for the write after the promotion below. */
     b->ents[1] = (h_entity_t){.key = mj->key};
     snprintf(b->ents[1].id, sizeof b->ents[1].id, "%s", mj->id);
     b->ent_count = 2;
     h_entity_t *bmj = &b->ents[1];
 
-    /* A restarted (a new ring): B's position is unknown to it; B stops
-       with 75 and its next start takes a full copy. */
+    /* A restarted on the same endpoints (a new ring): B, following,
+       hears nothing for 3 s, follows again, its position is unknown to
+       A's new run; B stops with 75 and its next start takes a full
+       copy. */
+    h_broker_restart(b);
+    (void)s_wait_equal(a, b);
+    static char a_ev[H_ENDPOINT_MAX];
+    snprintf(a_ev, sizeof a_ev, "%s", a->events_ep);
+    const char *same_ports[] = {"-r", a_ep, "-e", a_ev, NULL};
+    memcpy(a->args, same_ports, sizeof same_ports);
     h_broker_stop(a);
     h_broker_restart(a);
+    H_ASSERT(strcmp(a->request_ep, a_ep) == 0);
     s_workload(coord, mj, 30, 2);
-    snprintf(a_ep, sizeof a_ep, "%s", a->request_ep); /* new ports (b->args borrows it) */
-    h_broker_restart(b);
     int status = 0;
     pid_t got = 0;
-    for (int i = 0; i < 400 && got == 0; i++) {
+    for (int i = 0; i < 600 && got == 0; i++) {
         got = waitpid(b->pid, &status, WNOHANG);
         if (got == 0)
             usleep(50 * 1000);
@@ -224,6 +231,8 @@ main(int argc, char **argv)
     h_note("the primary restarted: the standby stopped (75), took a new full copy and "
            "is equal again at seq %llu",
            (unsigned long long)seq);
+
+    /* A dies; B promoted; writes go on, the seq continuing. */
     h_broker_kill(a);
     H_CALL_CHECK("ok", bcoord, "broker.promote", "{}");
     r = H_CALL_EXPECT("ok", bmj, "report.submit",
