@@ -243,7 +243,7 @@ static const cli_opt_spec_t s_enroll_args[] = {
 /* Checked after PUBFILE and --role's presence (late_checks), as always. */
 static const cli_opt_spec_t s_enroll_opts[] = {
     {CLI_OPT("role", 'r', "ROLE", CLI_ENUM, NULL, "the entity's role"), .field = "role",
-     .missing = N_("--role is required (coordinator, ministry or observer)")},
+     .missing = N_("--role is required (coordinator, ministry, observer or standby)")},
     {CLI_OPT("name-fr", 0, "S", CLI_TEXT, NULL, "the entity's name in French"),
      .field = "names"},
     {CLI_OPT("name-ar", 0, "S", CLI_TEXT, NULL, "the entity's name in Arabic"),

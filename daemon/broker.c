@@ -10,6 +10,7 @@
 #include "nmirf_util.h"
 #include "nmirf_wire.h"
 #include "readers.h"
+#include "repl_sender.h"
 #include "role.h"
 #include "subscribers.h"
 #include "verifier.h"
@@ -72,6 +73,11 @@ s_send_reply(broker_t *self, request_t **req_p)
                          zmq_msg_size(&req->identity), req->checked.env.op,
                          req->checked.env.author, (const uint8_t *)req->reply.data,
                          req->reply.size, nmirf_now_ms());
+    /* An OK `repl.follow` makes it a follower of the stream, likewise. */
+    if (repl_sender_global())
+        repl_sender_on_reply(repl_sender_global(), zmq_msg_data(&req->identity),
+                             zmq_msg_size(&req->identity), req->checked.env.op,
+                             (const uint8_t *)req->reply.data, req->reply.size);
     size_t size = req->reply.size;
     zmq_msg_t msg;
     if (zmq_msg_init_data(&msg, msgpack_sbuffer_release(&req->reply), size, s_free_reply,
@@ -185,6 +191,10 @@ s_finish(broker_t *self, writer_batch_t **wb_p)
     subscribers_push_events(self->subs, zsock_resolve(self->router), &wb->events);
     if (wb->events.count)
         self->published = wb->events.items[wb->events.count - 1].seq;
+    /* The batch's commit record, after its replies (docs/REPLICATION.md,
+       The stream: asynchronous). */
+    if (repl_sender_global())
+        repl_sender_drain(repl_sender_global(), zsock_resolve(self->router));
     size_t count = wb->count;
     writer_batch_destroy(wb_p);
     s_answered(self, count);
@@ -345,14 +355,35 @@ s_on_committed(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return 0;
 }
 
+/* On a standby, the store's seq (what the follower applied) into *seq.
+   True if it is still a standby. */
+static bool
+s_standby_seq(broker_t *self, uint64_t *seq)
+{
+    MDB_txn *txn;
+    if (store_begin(self->store, NULL, false, &txn) != 0)
+        return false;
+    bool standby = role_standby(self->opts.role, store_epoch(self->store, txn));
+    *seq = store_seq(self->store, txn);
+    mdb_txn_abort(txn);
+    return standby;
+}
+
 /* Timer: a heartbeat with the latest sequence number and checkpoint. */
 static int
 s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
 {
     broker_t *self = arg;
-    /* The last event published, not the store's last: the writer may have
+    uint64_t seq_applied = 0;
+    /* A standby's events come from its follower's commits (follower.c),
+       which the broker does not see: the heartbeat names the store's seq,
+       and its subscribers fetch them with events.since.
+       The last event published, not the store's last: the writer may have
        committed events whose batch is not back yet, and a heartbeat ahead
        of them would send every subscriber to events.since for nothing. */
+    if (self->opts.role && s_standby_seq(self, &seq_applied) &&
+        seq_applied > self->published)
+        self->published = seq_applied;
     uint64_t seq = self->published;
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
@@ -374,6 +405,12 @@ s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
     zmq_send(zsock_resolve(self->pub), sb.data, sb.size, ZMQ_DONTWAIT);
     subscribers_push(self->subs, zsock_resolve(self->router), "hb", sb.data, sb.size);
     subscribers_expire(self->subs, nmirf_now_ms());
+    /* Records of the broker's own commits (checkpoints, the deadline
+       scan), and the stream's heartbeat. */
+    if (repl_sender_global()) {
+        repl_sender_drain(repl_sender_global(), zsock_resolve(self->router));
+        repl_sender_heartbeat(repl_sender_global(), zsock_resolve(self->router), seq);
+    }
     msgpack_sbuffer_destroy(&sb);
     zap_renew(self->zap, loop);
     if (sessions_trim(zap_sessions(self->zap)))

@@ -446,6 +446,13 @@ dispatch_apply(batch_t *batch, dispatch_checked_t *c, msgpack_sbuffer *reply)
         snprintf(c->why, sizeof c->why, "unknown operation '%s'", env->op);
         goto refuse;
     }
+    /* A standby's entity reads and follows the stream; it writes nothing
+       (docs/REPLICATION.md, "The stream"). */
+    if (op->write && role.n == 7 && memcmp(role.p, "standby", 7) == 0) {
+        code = NMIRF_E_FORBIDDEN;
+        snprintf(c->why, sizeof c->why, "an entity of role standby writes nothing");
+        goto refuse;
+    }
     if (op->write && !op->standby && batch->stats &&
         s_not_primary(batch, env, reply, c->why, sizeof c->why))
         goto done;
@@ -461,6 +468,7 @@ dispatch_apply(batch_t *batch, dispatch_checked_t *c, msgpack_sbuffer *reply)
         .reply = &body,
         .events = batch->events,
         .stats = batch->stats,
+        .reader = batch->reader,
     };
     msgpack_packer_init(&ctx.pk, &body, msgpack_sbuffer_write);
     if (!ctx.role)
@@ -485,7 +493,8 @@ dispatch_read(store_t *store, MDB_txn *rtxn, const broker_stats_t *stats,
                      .txn = rtxn,
                      .events = &none,
                      .now = nmirf_now_ms(),
-                     .stats = stats};
+                     .stats = stats,
+                     .reader = true};
     const op_def_t *op = c->code == NMIRF_OK ? ops_find(c->env.op) : NULL;
     if (op && !op->reader)
         s_refuse(&batch, reply, c->has_id ? c->env.id : NULL, c->env.author, c->env.op,

@@ -34,6 +34,7 @@ typedef struct {
                                     it before any reply goes (dispatch.c) */
     unsigned writes;             /* writes applied to txn: commit it if any */
     const broker_stats_t *stats; /* the broker's counters, for ping */
+    bool reader;                 /* a reader thread's read (dispatch_read) */
 } batch_t;
 
 /* A request after the checks that need no write transaction (dispatch_

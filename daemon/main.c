@@ -12,6 +12,9 @@
 #include "stats_agg.h"
 #include "broker.h"
 #include "changelog_file.h"
+#include "follower.h"
+#include "nmirf_client.h"
+#include "repl_sender.h"
 #include "checkpoint.h"
 #include "nmirf_conf.h"
 #include "nmirf_dirlock.h"
@@ -55,6 +58,7 @@ static nmirf_conf_spec_t s_spec[] = {
      "--request-window"},
     {"standby_of", NMIRF_CONF_ENDPOINT, 0, 0, NULL, "--standby-of"},
     {"primary_key_file", NMIRF_CONF_PATH, 0, 0, NULL, "--primary-key"},
+    {"standby_key_file", NMIRF_CONF_PATH, 0, 0, NULL, "--standby-key"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -123,6 +127,9 @@ s_usage(FILE *out)
             "                          `nmirf promote` (docs/REPLICATION.md)\n"
             "  -S, --primary-key FILE  the primary's public key file (its NMIRFD.pub);\n"
             "                          needed with --standby-of\n"
+            "      --standby-key FILE  the standby entity's key file (role standby,\n"
+            "                          enrolled on the primary): with it a standby\n"
+            "                          follows the primary's log (docs/REPLICATION.md)\n"
             "  -h, --help              this help\n"
             "\n"
             "On first start nmirfd writes DIR/keys/ID.key, the coordinator's key file;\n"
@@ -185,6 +192,7 @@ main(int argc, char **argv)
         {"max-sessions-per-entity", required_argument, NULL, 'X'},
         {"standby-of", required_argument, NULL, 'B'},
         {"primary-key", required_argument, NULL, 'S'},
+        {"standby-key", required_argument, NULL, 'K'},
         {"request-window", required_argument, NULL, 'w'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -236,6 +244,9 @@ main(int argc, char **argv)
             break;
         case 'S':
             nmirf_conf_flag(&s.src, "primary_key_file", optarg);
+            break;
+        case 'K':
+            nmirf_conf_flag(&s.src, "standby_key_file", optarg);
             break;
         case 'w':
             nmirf_conf_flag(&s.src, "request_window", optarg);
@@ -314,26 +325,60 @@ main(int argc, char **argv)
 
     char storedir[4096];
     snprintf(storedir, sizeof storedir, "%s/store", datadir);
+    /* A standby with its own key follows the primary's log (follower.h):
+       its store comes from a full copy, taken now, before it opens, when
+       it has none or no position in the primary's stream. */
+    static nmirf_key_t primary_pub, standby_ent;
+    static char primary_curve[41];
+    const char *standby_key = nmirf_conf_get(s.conf, "standby_key_file");
+    follower_opts_t fo = {0};
+    if (standby_of && standby_key) {
+        if (nmirf_key_load(&primary_pub, primary_key, why, sizeof why) ||
+            nmirf_client_server_key_load(primary_key, primary_curve, why, sizeof why))
+            fatalx("cannot load the primary's key: %s", why);
+        if (nmirf_key_load(&standby_ent, standby_key, why, sizeof why))
+            fatalx("cannot load the standby's key: %s", why);
+        if (!standby_ent.has_secret)
+            fatalx("%s: not a secret key file", standby_key);
+        fo = (follower_opts_t){.endpoint = standby_of,
+                               .datadir = datadir,
+                               .key = &standby_ent,
+                               .server_pk = primary_curve,
+                               .primary_pk = primary_pub.sign_pk};
+        if (follower_prepare(&fo, why, sizeof why))
+            fatalx("%s", why);
+    }
     store_t *store = store_open(storedir, map_mb, why, sizeof why);
     if (!store)
         fatalx("%s", why);
+    if (fo.endpoint && !follower_position_ok(&fo, store)) {
+        log_warnx("standby: DATADIR/follow.pos does not name the store's seq: a full "
+                  "copy replaces the store");
+        store_close(&store);
+        follower_forget(&fo);
+        if (follower_prepare(&fo, why, sizeof why))
+            fatalx("%s", why);
+        if (!(store = store_open(storedir, map_mb, why, sizeof why)))
+            fatalx("%s", why);
+    }
     /* A standby's store is the primary's: it makes nothing of its own, no
        first start, no figures, no checkpoint, until it is promoted (role.h).
        The primary's key, for the stream that will follow its log
        (docs/REPLICATION.md), is checked now. */
-    static nmirf_key_t primary_pub;
     uint64_t epoch = 1;
     MDB_txn *txn;
     if (store_begin(store, NULL, false, &txn) == 0) {
         epoch = store_epoch(store, txn);
         if (standby_of && store_seq(store, txn) == 0)
             fatalx(
-                "a standby needs a copy of its primary's store in %s (stop the "
-                "primary and copy its DIR/store; docs/OPERATIONS.md): this one is empty",
+                "a standby needs a copy of its primary's store in %s (--standby-key "
+                "takes one, or stop the primary and copy its DIR/store; "
+                "docs/OPERATIONS.md): this one is empty",
                 storedir);
         mdb_txn_abort(txn);
     }
-    if (standby_of && nmirf_key_load(&primary_pub, primary_key, why, sizeof why))
+    if (standby_of && !fo.endpoint &&
+        nmirf_key_load(&primary_pub, primary_key, why, sizeof why))
         fatalx("cannot load the primary's key: %s", why);
     if (!standby_of && bootstrap_if_empty(store, datadir, coordinator, why, sizeof why))
         fatalx("%s", why);
@@ -355,6 +400,19 @@ main(int argc, char **argv)
     role_t *role = role_new(standby_of, epoch, broker_key.sign_pk);
     if (!role)
         fatalx("out of memory, or the --standby-of endpoint is too long");
+    /* A primary sends its log to its standbys (repl_sender.h): the
+       changelog is on, each commit's record into the ring. Not with the
+       test hook, which takes the records itself. A standby makes no
+       record of its own: its store is the primary's. */
+    repl_sender_t *repl = NULL;
+    if (!standby_of && !store_changelog_on(store)) {
+        store_set_changelog(store, true, broker_key.sign_sk);
+        if (!(repl = repl_sender_new(store, 0)))
+            fatalx("out of memory");
+    }
+    follower_t *follower = NULL;
+    if (fo.endpoint && !(follower = follower_start(store, role, &fo)))
+        fatalx("cannot start following %s", standby_of);
     /* Whatever LMDB recovered at open is the log from here on: sign its
        head now, so a run that dies before its first batch (a crash loop)
        still leaves the head it started from signed. */
@@ -386,6 +444,7 @@ main(int argc, char **argv)
     broker_run(broker);
     nmirf_service_stopping();
     size_t answered = broker_stop_answered(broker);
+    follower_stop(&follower);
     broker_destroy(&broker);
     /* The last checkpoint covers every event this run wrote (a standby's
        are the primary's: it signs none). */
@@ -398,6 +457,7 @@ main(int argc, char **argv)
     if (!standby)
         checkpoint_write(store, &broker_key);
     changelog_file_close(store);
+    repl_sender_destroy(&repl);
     role_destroy(&role);
     nmirf_key_wipe(&broker_key);
     store_close(&store);
@@ -407,5 +467,7 @@ main(int argc, char **argv)
     if (s.conf != s.boot)
         nmirf_conf_destroy(&s.conf);
     nmirf_conf_destroy(&s.boot);
-    return 0;
+    /* A standby whose position the primary no longer has: 75 (EX_TEMPFAIL)
+       so its service restarts it, and the start takes a full copy. */
+    return follower_wants_copy() ? 75 : 0;
 }

@@ -43,6 +43,8 @@ static const op_def_t s_ops[] = {
     {"stats", false, op_stats, true, false},
     {"status", false, op_status, false, false},
     {"broker.promote", true, op_broker_promote, false, true},
+    {"repl.copy", false, op_repl_copy, true, false},
+    {"repl.follow", false, op_repl_follow, false, false},
 };
 
 const op_def_t *

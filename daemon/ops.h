@@ -38,6 +38,8 @@ typedef struct {
     msgpack_packer pk;           /* packs into reply */
     event_batch_t *events;       /* where emitted events go */
     const broker_stats_t *stats; /* the broker's counters (may be NULL) */
+    bool reader;                 /* on a reader thread (dispatch_read), in a read
+                                    transaction of its own */
     nmirf_code_t code;           /* the refusal's code */
     char why[512];               /* and its reason */
 } op_ctx_t;
@@ -169,5 +171,7 @@ int op_snapshot(op_ctx_t *ctx);
 int op_stats(op_ctx_t *ctx);
 int op_status(op_ctx_t *ctx);
 int op_broker_promote(op_ctx_t *ctx); /* ops_broker.c */
+int op_repl_copy(op_ctx_t *ctx);      /* ops_repl.c */
+int op_repl_follow(op_ctx_t *ctx);
 
 #endif

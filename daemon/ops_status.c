@@ -2,6 +2,7 @@
     counters, the latency split of writes, the store's size and map use,
     open connections, agents' outboxes as last reported). PROTOCOL.md
     section 6 gives the reply. */
+#include "follower.h"
 #include "body.h"
 #include "health.h"
 #include "nmirf_mp.h"
@@ -83,7 +84,7 @@ op_status(op_ctx_t *ctx)
         return -1;
     static const broker_stats_t none;
     const broker_stats_t *st = ctx->stats ? ctx->stats : &none;
-    msgpack_pack_map(&ctx->pk, 14 + ROLE_PACK_ENTRIES);
+    msgpack_pack_map(&ctx->pk, 14 + ROLE_PACK_ENTRIES + follower_pack_entries());
     nmirf_mp_pack_kv_str(&ctx->pk, "version", NMIRF_VERSION);
     nmirf_mp_pack_kv_uint(&ctx->pk, "now", ctx->now);
     nmirf_mp_pack_kv_uint(&ctx->pk, "started", st->started);
@@ -99,5 +100,6 @@ op_status(op_ctx_t *ctx)
     s_pack_latency(ctx, st);
     health_pack(st->health, &ctx->pk); /* connections, agents */
     role_pack(st->role, store_epoch(ctx->store, ctx->txn), &ctx->pk);
+    follower_pack(&ctx->pk); /* a standby's lag (follower.h) */
     return 0;
 }

@@ -586,6 +586,13 @@ int
 store_copy_fd(store_t *self, int fd, uint64_t *seq, uint8_t head[NMIRF_HASH_LEN],
               char *why, size_t whylen)
 {
+    return store_copy_fd_at(self, fd, seq, head, NULL, NULL, NULL, why, whylen);
+}
+
+int
+store_copy_fd_at(store_t *self, int fd, uint64_t *seq, uint8_t head[NMIRF_HASH_LEN],
+                 store_copy_at_fn *at, void *arg, uint64_t *pos, char *why, size_t whylen)
+{
     /* mdb_env_copyfd2 reads in a read transaction of its own, which we
        cannot name. Holding the write lock across it (a write transaction
        that writes nothing) makes that snapshot the one we read seq and
@@ -600,6 +607,14 @@ store_copy_fd(store_t *self, int fd, uint64_t *seq, uint8_t head[NMIRF_HASH_LEN]
     }
     *seq = store_seq(self, txn);
     rc = store_head(self, txn, head);
+    if (at) {
+        /* The last commit's hook may still run (its commit released the
+           write lock first): its lock waits for it, so at sees every
+           record the copy holds. */
+        pthread_mutex_lock(&self->hook_lock);
+        at(arg, pos);
+        pthread_mutex_unlock(&self->hook_lock);
+    }
     if (!rc)
         rc = mdb_env_copyfd2(self->env, fd, MDB_CP_COMPACT);
     mdb_txn_abort(txn);

@@ -217,6 +217,15 @@ size_t store_changelog(const store_t *self, const uint8_t **data, size_t *len);
 int store_copy_fd(store_t *self, int fd, uint64_t *seq, uint8_t head[NMIRF_HASH_LEN],
                   char *why, size_t whylen);
 
+/* As store_copy_fd, and calls at(arg, pos) once no commit is on its way
+   (under the write lock, after the last commit's hook returned): what it
+   reads of the records handed to the hook is exactly what the copy holds
+   (repl_sender.c). */
+typedef void(store_copy_at_fn)(void *arg, uint64_t *pos);
+int store_copy_fd_at(store_t *self, int fd, uint64_t *seq, uint8_t head[NMIRF_HASH_LEN],
+                     store_copy_at_fn *at, void *arg, uint64_t *pos, char *why,
+                     size_t whylen);
+
 /* Human-readable text for an LMDB error, for log lines and replies. */
 const char *store_strerror(int rc);
 

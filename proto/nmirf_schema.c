@@ -15,6 +15,7 @@ static const char *const s_roles[NMIRF_ROLE_COUNT + 1] = {
     [NMIRF_ROLE_COORDINATOR] = "coordinator",
     [NMIRF_ROLE_MINISTRY] = "ministry",
     [NMIRF_ROLE_OBSERVER] = "observer",
+    [NMIRF_ROLE_STANDBY] = "standby",
 };
 const nmirf_valueset_t nmirf_roles = S_SET("role", s_roles);
 

@@ -86,6 +86,7 @@ typedef enum {
     NMIRF_ROLE_COORDINATOR,
     NMIRF_ROLE_MINISTRY,
     NMIRF_ROLE_OBSERVER,
+    NMIRF_ROLE_STANDBY, /* a standby broker: follows the stream, writes nothing */
     NMIRF_ROLE_COUNT
 } nmirf_role_t;
 

@@ -42,7 +42,7 @@ typedef enum {
                                  not_applicable */
     NMIRF_VOCAB_MECHANISM,    /* UPR, CAT, ..., SP: the body's full name */
     NMIRF_VOCAB_REPORT_STATE, /* submitted, validated, returned */
-    NMIRF_VOCAB_ROLE,         /* coordinator, ministry, observer */
+    NMIRF_VOCAB_ROLE,         /* coordinator, ministry, observer, standby */
     NMIRF_VOCAB_THEME,        /* UHRI themes */
     NMIRF_VOCAB_SDG,          /* the 17 goals */
     NMIRF_VOCAB_KIND_COUNT

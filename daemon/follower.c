@@ -1,0 +1,512 @@
+/*  follower - the standby's side of the replication stream. */
+#include "follower.h"
+#include "nmirf_client.h"
+#include "nmirf_log.h"
+#include "nmirf_mp.h"
+#include "nmirf_util.h"
+#include "nmirf_wire.h"
+#include "repl_sender.h"
+#include "standby_apply.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Where the standby is in its primary's stream (follow.pos). */
+typedef struct {
+    uint8_t ring[REPL_RING_ID_LEN]; /* the primary's ring */
+    uint64_t n;                     /* the last record applied */
+    uint64_t seq;                   /* the store's seq after it */
+} s_pos_t;
+
+struct _follower_t {
+    store_t *store;    /* borrowed */
+    role_t *role;      /* borrowed */
+    follower_opts_t o; /* borrowed strings */
+    pthread_t thread;  /* the follower's */
+    atomic_bool stop;  /* follower_stop asks it to end */
+    s_pos_t pos;       /* the thread's */
+};
+
+/* For status and main (one follower per process). */
+static atomic_bool s_running, s_wants_copy, s_following;
+static _Atomic uint64_t s_applied, s_primary_seq, s_last_ts;
+
+static void
+s_pos_path(const follower_opts_t *o, char *out, size_t len, const char *suffix)
+{
+    snprintf(out, len, "%s/follow.pos%s", o->datadir, suffix);
+}
+
+static int
+s_pos_read(const follower_opts_t *o, s_pos_t *pos)
+{
+    char path[4096];
+    s_pos_path(o, path, sizeof path, "");
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    uint8_t buf[REPL_RING_ID_LEN + 16];
+    size_t got = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    if (got != sizeof buf)
+        return -1;
+    memcpy(pos->ring, buf, REPL_RING_ID_LEN);
+    pos->n = nmirf_be64_decode(buf + REPL_RING_ID_LEN);
+    pos->seq = nmirf_be64_decode(buf + REPL_RING_ID_LEN + 8);
+    return 0;
+}
+
+/* Written to a new file, then renamed: follow.pos is the old position or
+   the new one, never half of each. Not synced: after a power loss an old
+   position asks again for a record the store holds, which standby_apply
+   refuses (or, one without events, applies again to the same values). */
+static int
+s_pos_write(const follower_opts_t *o, const s_pos_t *pos)
+{
+    char path[4096], tmp[4096];
+    s_pos_path(o, path, sizeof path, "");
+    s_pos_path(o, tmp, sizeof tmp, ".new");
+    uint8_t buf[REPL_RING_ID_LEN + 16];
+    memcpy(buf, pos->ring, REPL_RING_ID_LEN);
+    nmirf_be64_encode(pos->n, buf + REPL_RING_ID_LEN);
+    nmirf_be64_encode(pos->seq, buf + REPL_RING_ID_LEN + 8);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    bool ok = write(fd, buf, sizeof buf) == (ssize_t)sizeof buf;
+    close(fd);
+    return ok && rename(tmp, path) == 0 ? 0 : -1;
+}
+
+void
+follower_forget(const follower_opts_t *o)
+{
+    char path[4096];
+    s_pos_path(o, path, sizeof path, "");
+    unlink(path);
+}
+
+bool
+follower_position_ok(const follower_opts_t *o, store_t *store)
+{
+    s_pos_t pos;
+    MDB_txn *txn;
+    if (s_pos_read(o, &pos) || store_begin(store, NULL, false, &txn))
+        return false;
+    uint64_t seq = store_seq(store, txn);
+    mdb_txn_abort(txn);
+    return seq > 0 && seq == pos.seq;
+}
+
+/* Writes len bytes to path, synced. */
+static int
+s_write_file(const char *path, const uint8_t *data, size_t len, char *why, size_t whylen)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(why, whylen, "cannot create %s: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, data + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            snprintf(why, whylen, "cannot write %s: %s", path, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    if (fsync(fd)) {
+        snprintf(why, whylen, "cannot sync %s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+/* A bin field of exactly len bytes (len 0: any), or NULL. */
+static const msgpack_object *
+s_bin(const msgpack_object *body, const char *key, size_t len)
+{
+    const msgpack_object *v = nmirf_mp_get(body, key);
+    if (!v || v->type != MSGPACK_OBJECT_BIN || (len && v->via.bin.size != len))
+        return NULL;
+    return v;
+}
+
+static const msgpack_object *
+s_uint(const msgpack_object *body, const char *key)
+{
+    const msgpack_object *v = nmirf_mp_get(body, key);
+    return v && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? v : NULL;
+}
+
+int
+follower_prepare(const follower_opts_t *o, char *why, size_t whylen)
+{
+    char storefile[4096], path[4200];
+    snprintf(storefile, sizeof storefile, "%s/store/data.mdb", o->datadir);
+    s_pos_t pos;
+    struct stat st;
+    if (stat(storefile, &st) == 0 && st.st_size > 0 && s_pos_read(o, &pos) == 0)
+        return 0; /* follows from follow.pos */
+    log_info("standby: taking a full copy of the primary's store from %s", o->endpoint);
+    nmirf_client_t *client =
+        nmirf_client_new(o->endpoint, o->key, o->server_pk, FOLLOWER_COPY_TIMEOUT_MS);
+    if (!client) {
+        snprintf(why, whylen, "cannot connect to %s", o->endpoint);
+        return -1;
+    }
+    char cwhy[512];
+    nmirf_reply_t *reply =
+        nmirf_client_call(client, "repl.copy", NULL, 0, cwhy, sizeof cwhy);
+    nmirf_client_destroy(&client);
+    if (!reply) {
+        snprintf(why, whylen, "no full copy from %s: %s", o->endpoint, cwhy);
+        return -1;
+    }
+    int rc = -1;
+    if (reply->code != NMIRF_OK) {
+        snprintf(why, whylen, "the primary refused repl.copy: %s: %s",
+                 nmirf_code_name(reply->code), reply->message ? reply->message : "");
+        goto done;
+    }
+    const msgpack_object *seq = s_uint(&reply->body, "seq"),
+                         *n = s_uint(&reply->body, "n");
+    const msgpack_object *head = s_bin(&reply->body, "head", NMIRF_HASH_LEN);
+    const msgpack_object *ring = s_bin(&reply->body, "ring", REPL_RING_ID_LEN);
+    const msgpack_object *store = s_bin(&reply->body, "store", 0);
+    if (!seq || !n || !head || !ring || !store) {
+        snprintf(why, whylen, "repl.copy's reply lacks seq, n, head, ring or store");
+        goto done;
+    }
+    /* Staged beside the store, checked, then renamed in place. */
+    char staging[4120];
+    snprintf(staging, sizeof staging, "%s/standby.new", o->datadir);
+    snprintf(path, sizeof path, "%s/store", staging);
+    if ((mkdir(staging, 0700) && errno != EEXIST) ||
+        (mkdir(path, 0700) && errno != EEXIST)) {
+        snprintf(why, whylen, "cannot create %s: %s", path, strerror(errno));
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/store/data.mdb", staging);
+    if (s_write_file(path, (const uint8_t *)store->via.bin.ptr, store->via.bin.size, why,
+                     whylen))
+        goto done;
+    if (standby_check_copy(staging, o->primary_pk, seq->via.u64,
+                           (const uint8_t *)head->via.bin.ptr, cwhy, sizeof cwhy)) {
+        snprintf(why, whylen, "the primary's full copy does not check: %s", cwhy);
+        goto done;
+    }
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/store", o->datadir);
+    if (mkdir(dir, 0700) && errno != EEXIST) {
+        snprintf(why, whylen, "cannot create %s: %s", dir, strerror(errno));
+        goto done;
+    }
+    snprintf(dir, sizeof dir, "%s/store/lock.mdb", o->datadir);
+    unlink(dir);
+    if (rename(path, storefile)) {
+        snprintf(why, whylen, "cannot rename %s to %s: %s", path, storefile,
+                 strerror(errno));
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/store/lock.mdb", staging);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/store", staging);
+    rmdir(path);
+    rmdir(staging);
+    memcpy(pos.ring, ring->via.bin.ptr, REPL_RING_ID_LEN);
+    pos.n = n->via.u64;
+    pos.seq = seq->via.u64;
+    if (s_pos_write(o, &pos)) {
+        snprintf(why, whylen, "cannot write %s/follow.pos", o->datadir);
+        goto done;
+    }
+    log_info("standby: full copy in place at seq %llu (%zu bytes), record %llu",
+             (unsigned long long)pos.seq, (size_t)store->via.bin.size,
+             (unsigned long long)pos.n);
+    rc = 0;
+done:
+    nmirf_reply_destroy(&reply);
+    return rc;
+}
+
+/* Sends repl.follow from pos on dealer. Returns 0, or -1. */
+static int
+s_send_follow(follower_t *self, zsock_t *dealer, uint8_t id[NMIRF_ID_LEN])
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 2);
+    nmirf_mp_pack_str(&pk, "ring");
+    nmirf_mp_pack_bin(&pk, self->pos.ring, REPL_RING_ID_LEN);
+    nmirf_mp_pack_kv_uint(&pk, "n", self->pos.n);
+    randombytes_buf(id, NMIRF_ID_LEN);
+    uint8_t *env;
+    size_t env_len;
+    uint8_t sig[NMIRF_SIG_LEN];
+    int rc = nmirf_request_encode("repl.follow", id, self->o.key->entity, nmirf_now_ms(),
+                                  (const uint8_t *)sb.data, sb.size, self->o.key->sign_sk,
+                                  &env, &env_len, sig);
+    msgpack_sbuffer_destroy(&sb);
+    if (rc)
+        return -1;
+    zmsg_t *msg = zmsg_new();
+    zmsg_addmem(msg, env, env_len);
+    zmsg_addmem(msg, sig, sizeof sig);
+    free(env);
+    return zmsg_send(&msg, dealer);
+}
+
+/* True while the store's epoch says the broker is still a standby. */
+static bool
+s_still_standby(follower_t *self)
+{
+    MDB_txn *txn;
+    if (store_begin(self->store, NULL, false, &txn))
+        return true;
+    bool standby = role_standby(self->role, store_epoch(self->store, txn));
+    uint64_t seq = store_seq(self->store, txn);
+    mdb_txn_abort(txn);
+    atomic_store(&s_applied, seq);
+    return standby;
+}
+
+/* One pushed record: [n, ts][record]. Returns 0 (applied), 1 (to
+   connect again), 2 (stop: promoted). */
+static int
+s_on_record(follower_t *self, zframe_t *hdr, zframe_t *rec)
+{
+    if (zframe_size(hdr) != 16)
+        return 1;
+    uint64_t n = nmirf_be64_decode(zframe_data(hdr));
+    uint64_t ts = nmirf_be64_decode(zframe_data(hdr) + 8);
+    if (n != self->pos.n + 1) {
+        log_warnx("standby: record %llu after %llu: a gap in the stream; following "
+                  "again",
+                  (unsigned long long)n, (unsigned long long)self->pos.n);
+        return 1;
+    }
+    if (!s_still_standby(self))
+        return 2;
+    char why[512];
+    if (standby_apply(self->store, zframe_data(rec), zframe_size(rec), self->o.primary_pk,
+                      why, sizeof why)) {
+        log_warnx("standby: record %llu refused: %s", (unsigned long long)n, why);
+        return 1;
+    }
+    MDB_txn *txn;
+    uint64_t seq = self->pos.seq;
+    if (store_begin(self->store, NULL, false, &txn) == 0) {
+        seq = store_seq(self->store, txn);
+        mdb_txn_abort(txn);
+    }
+    self->pos.n = n;
+    self->pos.seq = seq;
+    if (s_pos_write(&self->o, &self->pos))
+        log_warnx("standby: cannot write %s/follow.pos: %s", self->o.datadir,
+                  strerror(errno));
+    atomic_store(&s_applied, seq);
+    atomic_store(&s_last_ts, ts);
+    if (seq > atomic_load(&s_primary_seq))
+        atomic_store(&s_primary_seq, seq);
+    return 0;
+}
+
+/* One connection: follow until silence, a refusal, a bad record, a stop
+   or a promotion. Returns 0 (connect again), 1 (stop following). */
+static int
+s_follow_once(follower_t *self)
+{
+    zsock_t *dealer = zsock_new(ZMQ_DEALER);
+    if (!dealer)
+        return 0;
+    zsock_set_linger(dealer, 0);
+    zsock_set_rcvhwm(dealer, 0); /* records are not dropped on our side */
+    if (nmirf_client_curve(dealer, self->o.key, self->o.server_pk) ||
+        zsock_connect(dealer, "%s", self->o.endpoint)) {
+        zsock_destroy(&dealer);
+        return 1;
+    }
+    uint8_t id[NMIRF_ID_LEN];
+    int result = 0;
+    if (s_send_follow(self, dealer, id)) {
+        zsock_destroy(&dealer);
+        return 0;
+    }
+    zpoller_t *poller = zpoller_new(dealer, NULL);
+    int64_t heard = zclock_mono();
+    while (!atomic_load(&self->stop)) {
+        if (zclock_mono() - heard > FOLLOWER_SILENCE_MS) {
+            log_info("standby: nothing from %s for %d ms: connecting again",
+                     self->o.endpoint, FOLLOWER_SILENCE_MS);
+            break;
+        }
+        if (!zpoller_wait(poller, 200))
+            continue;
+        zmsg_t *msg = zmsg_recv(dealer);
+        if (!msg)
+            break;
+        heard = zclock_mono();
+        zframe_t *first = zmsg_first(msg);
+        int step = 0;
+        if (zmsg_size(msg) == 3 && zframe_streq(first, "repl")) {
+            zframe_t *hdr = zmsg_next(msg);
+            step = s_on_record(self, hdr, zmsg_next(msg));
+        } else if (zmsg_size(msg) == 2 && zframe_streq(first, "rhb")) {
+            msgpack_zone zone;
+            msgpack_zone_init(&zone, 256);
+            msgpack_object obj;
+            zframe_t *f = zmsg_next(msg);
+            if (msgpack_unpack((const char *)zframe_data(f), zframe_size(f), NULL, &zone,
+                               &obj) == MSGPACK_UNPACK_SUCCESS) {
+                const msgpack_object *seq = s_uint(&obj, "seq");
+                if (seq)
+                    atomic_store(&s_primary_seq, seq->via.u64);
+            }
+            msgpack_zone_destroy(&zone);
+            if (!s_still_standby(self))
+                step = 2;
+        } else if (zmsg_size(msg) == 1) {
+            char why[256];
+            nmirf_reply_t *r = nmirf_reply_decode(zframe_data(first), zframe_size(first),
+                                                  why, sizeof why);
+            if (r && r->has_id && memcmp(r->id, id, NMIRF_ID_LEN) == 0) {
+                if (r->code == NMIRF_OK) {
+                    atomic_store(&s_following, true);
+                    log_info("standby: following %s after record %llu (seq %llu)",
+                             self->o.endpoint, (unsigned long long)self->pos.n,
+                             (unsigned long long)self->pos.seq);
+                } else if (r->code == NMIRF_E_NOT_FOUND) {
+                    log_warnx("standby: %s: restart for a full copy",
+                              r->message ? r->message : "position unknown");
+                    follower_forget(&self->o);
+                    atomic_store(&s_wants_copy, true);
+                    kill(getpid(), SIGTERM);
+                    step = 2;
+                } else {
+                    log_warnx("standby: the primary refused repl.follow: %s: %s",
+                              nmirf_code_name(r->code), r->message ? r->message : "");
+                    step = 1;
+                }
+            }
+            nmirf_reply_destroy(&r);
+        }
+        zmsg_destroy(&msg);
+        if (step == 2) {
+            result = 1;
+            break;
+        }
+        if (step == 1) {
+            zclock_sleep(1000);
+            break;
+        }
+    }
+    atomic_store(&s_following, false);
+    zpoller_destroy(&poller);
+    zsock_destroy(&dealer);
+    return result;
+}
+
+static void *
+s_run(void *arg)
+{
+    follower_t *self = arg;
+    while (!atomic_load(&self->stop)) {
+        if (!s_still_standby(self)) {
+            log_info("standby: promoted: no longer following %s", self->o.endpoint);
+            break;
+        }
+        if (s_follow_once(self))
+            break;
+    }
+    return NULL;
+}
+
+follower_t *
+follower_start(store_t *store, role_t *role, const follower_opts_t *o)
+{
+    follower_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->store = store;
+    self->role = role;
+    self->o = *o;
+    if (s_pos_read(o, &self->pos)) {
+        free(self);
+        return NULL;
+    }
+    atomic_store(&s_applied, self->pos.seq);
+    atomic_store(&s_primary_seq, self->pos.seq);
+    if (pthread_create(&self->thread, NULL, s_run, self)) {
+        free(self);
+        return NULL;
+    }
+    atomic_store(&s_running, true);
+    return self;
+}
+
+void
+follower_stop(follower_t **self_p)
+{
+    follower_t *self = *self_p;
+    if (!self)
+        return;
+    atomic_store(&self->stop, true);
+    pthread_join(self->thread, NULL);
+    atomic_store(&s_running, false);
+    free(self);
+    *self_p = NULL;
+}
+
+bool
+follower_wants_copy(void)
+{
+    return atomic_load(&s_wants_copy);
+}
+
+int
+follower_pack_entries(void)
+{
+    return atomic_load(&s_running) ? 1 : 0;
+}
+
+void
+follower_pack(msgpack_packer *pk)
+{
+    if (!atomic_load(&s_running))
+        return;
+    uint64_t applied = atomic_load(&s_applied), primary = atomic_load(&s_primary_seq);
+    uint64_t lag = primary > applied ? primary - applied : 0;
+    uint64_t ts = atomic_load(&s_last_ts), now = nmirf_now_ms();
+    nmirf_mp_pack_str(pk, "standby");
+    msgpack_pack_map(pk, 5);
+    nmirf_mp_pack_kv_uint(pk, "applied_seq", applied);
+    nmirf_mp_pack_kv_uint(pk, "primary_seq", primary);
+    nmirf_mp_pack_kv_uint(pk, "lag_events", lag);
+    /* ms since the commit of the last record applied, while behind; 0
+       when caught up with what the primary last said. */
+    nmirf_mp_pack_kv_uint(pk, "lag_ms", lag && ts && now > ts ? now - ts : 0);
+    nmirf_mp_pack_str(pk, "following");
+    if (atomic_load(&s_following))
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+}

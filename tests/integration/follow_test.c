@@ -1,0 +1,253 @@
+/*  follow_test - the replication stream with real brokers
+    (docs/REPLICATION.md, "The stream"):
+
+    - only an entity of role standby may call repl.copy and repl.follow
+      (forbidden to the coordinator and a ministry), and a standby entity
+      writes nothing (forbidden);
+    - a standby started empty (nmirfd --standby-of A -S A.pub
+      --standby-key SB.key) takes a full copy, then follows A while a
+      workload runs: every database of its store ends equal to A's, entry
+      for entry, byte for byte; its status says it follows, at A's seq;
+      its log verifies offline with A's key (nmirf_audit_verify_dir);
+    - restarted after A took more writes, it catches up from A's ring
+      (no second full copy) and is equal again;
+    - A restarted (its ring anew): the standby's position is refused, it
+      stops with exit code 75, and started again takes a new full copy;
+    - A killed -9, the standby promoted: writes go on, the seq
+      continuing after the broker.promoted event.
+*/
+#include "harness.h"
+#include "nmirf_audit.h"
+#include "nmirf_mp.h"
+#include "nmirf_util.h"
+#include "store.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* How many times b's log holds text. */
+static int
+s_log_count(const h_broker_t *b, const char *text)
+{
+    size_t len;
+    char *log = nmirf_read_file(b->log_path, &len);
+    int count = 0;
+    for (const char *p = log; p && (p = strstr(p, text)) != NULL; p += strlen(text))
+        count++;
+    free(log);
+    return count;
+}
+
+/* A digest of every database of the store in dir (opened beside its
+   running broker: LMDB serves several processes), and its seq. */
+static void
+s_digest(const char *dir, uint8_t out[32], uint64_t *seq)
+{
+    char path[PATH_MAX + 16], why[256];
+    snprintf(path, sizeof path, "%s/store", dir);
+    store_t *st = store_open(path, 64, why, sizeof why);
+    H_ASSERTF(st, "open %s: %s", path, why);
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 32);
+    MDB_txn *txn;
+    H_ASSERT(store_begin(st, NULL, false, &txn) == 0);
+    *seq = store_seq(st, txn);
+    for (int db = 0; db < DB_COUNT; db++) {
+        MDB_cursor *cur;
+        MDB_val k, v;
+        H_ASSERT(mdb_cursor_open(txn, store_dbi(st, db), &cur) == 0);
+        for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            uint8_t sizes[17] = {(uint8_t)db};
+            nmirf_be64_encode(k.mv_size, sizes + 1);
+            nmirf_be64_encode(v.mv_size, sizes + 9);
+            crypto_generichash_update(&h, sizes, sizeof sizes);
+            crypto_generichash_update(&h, k.mv_data, k.mv_size);
+            crypto_generichash_update(&h, v.mv_data, v.mv_size);
+        }
+        mdb_cursor_close(cur);
+    }
+    mdb_txn_abort(txn);
+    store_close(&st);
+    crypto_generichash_final(&h, out, 32);
+}
+
+/* Waits (at most 20 s) until the stores of a and b are equal, database
+   by database; fails if they never are. Returns their seq. */
+static uint64_t
+s_wait_equal(const h_broker_t *a, const h_broker_t *b)
+{
+    uint8_t da[32], db[32];
+    uint64_t sa = 0, sb = 0;
+    for (int i = 0; i < 400; i++) {
+        s_digest(a->dir, da, &sa);
+        s_digest(b->dir, db, &sb);
+        if (sa == sb && memcmp(da, db, 32) == 0)
+            return sa;
+        usleep(50 * 1000);
+    }
+    h_fail(__FILE__, __LINE__,
+           "the standby's store never equals the primary's (seq %llu "
+           "and %llu)",
+           (unsigned long long)sa, (unsigned long long)sb);
+    return 0;
+}
+
+/* A few writes on a as coord and mj, from index i. */
+static void
+s_workload(h_entity_t *coord, h_entity_t *mj, int from, int count)
+{
+    for (int i = from; i < from + count; i++) {
+        H_CALL_CHECK(
+            "ok", coord, "rec.import",
+            "{'recs': [{'id': 'F-%d', 'mechanism': 'UPR', 'text': {'en': 'r%d'}}]}", i,
+            i);
+        H_CALL_CHECK("ok", coord, "rec.assign", "{'rec': 'F-%d', 'lead': 'MJ'}", i);
+        H_CALL_CHECK("ok", mj, "report.submit",
+                     "{'rec': 'F-%d', 'status': 'in_progress', 'narrative': 'n%d'}", i,
+                     i);
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    h_init(argc, argv, 170);
+
+    /* A, the primary, with a ministry and a standby entity. */
+    h_broker_t *a = h_broker_start(NULL);
+    h_entity_t *coord = h_coord(a);
+    h_entity_t *mj = h_enroll(a, "MJ", "ministry");
+    h_entity_t *sb = h_enroll(a, "SB", "standby");
+    s_workload(coord, mj, 0, 5);
+
+    /* Who may follow. */
+    H_CALL_CHECK("forbidden", coord, "repl.copy", "{}");
+    H_CALL_CHECK("forbidden", mj, "repl.follow", "{'ring': '', 'n': 0}");
+    H_CALL_CHECK("forbidden", sb, "rec.assign", "{'rec': 'F-0', 'lead': 'MJ'}");
+    H_CALL_CHECK("forbidden", sb, "report.submit",
+                 "{'rec': 'F-0', 'status': 'in_progress', 'narrative': 'x'}");
+    h_note("repl.copy and repl.follow are forbidden but to role standby, which writes "
+           "nothing");
+
+    /* B: its own keys from a first start, its store removed, SB's key. */
+    h_broker_t *b = h_broker_start(NULL);
+    h_broker_stop(b);
+    char *out = NULL;
+    H_ASSERTF(h_sh(&out, "rm -rf '%s/store' 2>&1", b->dir) == 0, "rm: %s", out);
+    free(out);
+    char why[256], keydir[PATH_MAX + 16], sbkey[PATH_MAX + 32];
+    snprintf(keydir, sizeof keydir, "%s/keys", b->dir);
+    H_ASSERTF(nmirf_key_save(&sb->key, keydir, why, sizeof why) == 0, "%s", why);
+    snprintf(sbkey, sizeof sbkey, "%s/SB.key", keydir);
+    b->ents[0].key = coord->key;
+    snprintf(b->ents[0].id, sizeof b->ents[0].id, "%s", coord->id);
+    b->ent_count = 1;
+    h_entity_t *bcoord = &b->ents[0];
+    char a_ep[H_ENDPOINT_MAX], a_pub[PATH_MAX + 32];
+    snprintf(a_ep, sizeof a_ep, "%s", a->request_ep);
+    snprintf(a_pub, sizeof a_pub, "%s/keys/NMIRFD.pub", a->dir);
+    const char *standby_args[] = {"--standby-of",  a_ep,  "-S", a_pub,
+                                  "--standby-key", sbkey, NULL};
+    memcpy(b->args, standby_args, sizeof standby_args);
+    h_broker_restart(b);
+    H_ASSERT(s_log_count(b, "full copy in place") == 1);
+    h_note("the standby started empty took a full copy");
+
+    /* Following while A takes writes. */
+    s_workload(coord, mj, 5, 20);
+    uint64_t seq = s_wait_equal(a, b);
+    H_ASSERT(seq == h_seq(a));
+    nmirf_reply_t *r = H_CALL_EXPECT("ok", bcoord, "status", "{}");
+    const msgpack_object *st = nmirf_mp_get(&r->body, "standby");
+    H_ASSERTF(st && h_u(st, "applied_seq") == seq, "status: standby.applied_seq");
+    nmirf_reply_destroy(&r);
+    r = H_CALL_EXPECT("ok", bcoord, "rec.show", "{'id': 'F-24'}");
+    H_ASSERT(h_is(&r->body, "assignment.lead", "MJ"));
+    nmirf_reply_destroy(&r);
+    h_note("the standby followed a live workload: its store equals the primary's at "
+           "seq %llu, status says so",
+           (unsigned long long)seq);
+
+    /* Restarted, it catches up from the ring. */
+    h_broker_stop(b);
+    s_workload(coord, mj, 25, 5);
+    h_broker_restart(b);
+    seq = s_wait_equal(a, b);
+    H_ASSERT(seq == h_seq(a));
+    H_ASSERTF(s_log_count(b, "full copy in place") == 1, "no second full copy");
+    h_note("restarted, the standby caught up from the primary's ring (seq %llu)",
+           (unsigned long long)seq);
+
+    /* Its log verifies offline with A's key. */
+    h_broker_stop(b);
+    nmirf_key_t akey;
+    H_ASSERTF(nmirf_key_load(&akey, a_pub, why, sizeof why) == 0, "%s", why);
+    nmirf_audit_summary_t sum;
+    H_ASSERTF(nmirf_audit_verify_dir(b->dir, akey.sign_pk, &sum) == NMIRF_AUDIT_OK,
+              "verify the standby's store: %s", sum.why);
+    h_note("the standby's store verifies with the primary's key");
+
+    /* MJ on B too, for the write after the promotion below. */
+    b->ents[1] = (h_entity_t){.key = mj->key};
+    snprintf(b->ents[1].id, sizeof b->ents[1].id, "%s", mj->id);
+    b->ent_count = 2;
+    h_entity_t *bmj = &b->ents[1];
+
+    /* A restarted on the same endpoints (a new ring): B, following,
+       hears nothing for 3 s, follows again, its position is unknown to
+       A's new run; B stops with 75 and its next start takes a full
+       copy. */
+    h_broker_restart(b);
+    (void)s_wait_equal(a, b);
+    static char a_ev[H_ENDPOINT_MAX];
+    snprintf(a_ev, sizeof a_ev, "%s", a->events_ep);
+    const char *same_ports[] = {"-r", a_ep, "-e", a_ev, NULL};
+    memcpy(a->args, same_ports, sizeof same_ports);
+    h_broker_stop(a);
+    h_broker_restart(a);
+    H_ASSERT(strcmp(a->request_ep, a_ep) == 0);
+    s_workload(coord, mj, 30, 2);
+    int status = 0;
+    pid_t got = 0;
+    for (int i = 0; i < 600 && got == 0; i++) {
+        got = waitpid(b->pid, &status, WNOHANG);
+        if (got == 0)
+            usleep(50 * 1000);
+    }
+    H_ASSERTF(got == b->pid && WIFEXITED(status) && WEXITSTATUS(status) == 75,
+              "the standby stops with 75 when the primary refuses its position");
+    b->pid = 0; /* reaped here: its clients go as h_broker_stop's would */
+    for (size_t i = 0; i < b->ent_count; i++)
+        nmirf_client_destroy(&b->ents[i].client);
+    H_ASSERT(s_log_count(b, "restart for a full copy") == 1);
+    h_broker_restart(b);
+    seq = s_wait_equal(a, b);
+    H_ASSERT(s_log_count(b, "full copy in place") == 2);
+    h_note("the primary restarted: the standby stopped (75), took a new full copy and "
+           "is equal again at seq %llu",
+           (unsigned long long)seq);
+
+    /* A dies; B promoted; writes go on, the seq continuing. */
+    h_broker_kill(a);
+    H_CALL_CHECK("ok", bcoord, "broker.promote", "{}");
+    r = H_CALL_EXPECT("ok", bmj, "report.submit",
+                      "{'rec': 'F-1', 'status': 'implemented', 'narrative': 'on B'}");
+    H_ASSERTF(r->seq == seq + 2, "seq %llu after %llu and the promotion",
+              (unsigned long long)r->seq, (unsigned long long)seq);
+    nmirf_reply_destroy(&r);
+    h_note("the primary killed, the standby promoted: writes continue at seq %llu",
+           (unsigned long long)seq + 2);
+
+    nmirf_key_wipe(&akey);
+    h_broker_destroy(&a);
+    b->ents[0].key = (nmirf_key_t){0}; /* A's, wiped with A */
+    b->ents[1].key = (nmirf_key_t){0};
+    h_broker_destroy(&b);
+    printf("follow_test: all passed\n");
+    return 0;
+}
