@@ -400,13 +400,14 @@ main(int argc, char **argv)
     role_t *role = role_new(standby_of, epoch, broker_key.sign_pk);
     if (!role)
         fatalx("out of memory, or the --standby-of endpoint is too long");
-    /* A primary sends its log to its standbys (repl_sender.h): the
-       changelog is on, each commit's record into the ring. Not with the
-       test hook, which takes the records itself. A standby makes no
-       record of its own: its store is the primary's. */
+    /* A primary sends its log to its standbys (repl_sender.h): from the
+       first full copy a standby takes, the changelog is on, each commit's
+       record into the ring. Not with the test hook, which takes the
+       records itself. A standby makes no record of its own: its store is
+       the primary's. */
     repl_sender_t *repl = NULL;
     if (!standby_of && !store_changelog_on(store)) {
-        store_set_changelog(store, true, broker_key.sign_sk);
+        store_set_changelog(store, false, broker_key.sign_sk);
         if (!(repl = repl_sender_new(store, 0)))
             fatalx("out of memory");
     }

@@ -161,11 +161,15 @@ repl_sender_check_position(repl_sender_t *self, const uint8_t ring[REPL_RING_ID_
 }
 
 /* Under the write lock and the hook's lock (store_copy_fd_at): no record
-   is on its way into the ring, none can follow until the copy ends. */
+   is on its way into the ring, none can follow until the copy ends. The
+   first copy turns the changelog on: a primary no standby ever copied
+   makes no records (their packing and signing cost the write path; see
+   docs/PERFORMANCE.md), and every commit after the copy is in one. */
 static void
 s_at_copy(void *arg, uint64_t *n)
 {
     repl_sender_t *self = arg;
+    store_changelog_start(self->store);
     pthread_mutex_lock(&self->lock);
     *n = self->n;
     pthread_mutex_unlock(&self->lock);

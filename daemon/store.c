@@ -30,7 +30,8 @@ struct _store_t {
     /* The changelog. Only the holder of LMDB's write lock touches what
        follows (the thread inside the one write transaction), so it needs
        no lock of its own. */
-    bool changelog_on;          /* set before any transaction */
+    bool changelog_on;          /* set before any transaction, or under
+                                   the write lock (store_changelog_start) */
     const uint8_t *sign_sk;     /* signs each record (borrowed), or NULL */
     MDB_txn *wtxn;              /* the open top-level write txn, or NULL */
     uint64_t seq0;              /* its seq when it began */
@@ -380,6 +381,12 @@ store_set_changelog(store_t *self, bool on, const uint8_t *sign_sk)
 {
     self->changelog_on = on;
     self->sign_sk = sign_sk;
+}
+
+void
+store_changelog_start(store_t *self)
+{
+    self->changelog_on = true;
 }
 
 bool

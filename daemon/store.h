@@ -199,6 +199,12 @@ int store_set_epoch(store_t *self, MDB_txn *txn, uint64_t epoch);
 void store_set_changelog(store_t *self, bool on, const uint8_t *sign_sk);
 bool store_changelog_on(const store_t *self);
 
+/* Turns the changelog on, with the key store_set_changelog gave, from the
+   next write transaction. Call only while holding the write lock outside
+   any logged transaction: from store_copy_fd_at's at, so that the copy
+   holds every commit before the first record and none after. */
+void store_changelog_start(store_t *self);
+
 /* Called on the committing thread with each commit record once its
    commit synced; the bytes are borrowed for the call. */
 typedef void(store_commit_hook_fn)(void *arg, const uint8_t *record, size_t len);
