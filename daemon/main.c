@@ -370,11 +370,10 @@ main(int argc, char **argv)
     if (store_begin(store, NULL, false, &txn) == 0) {
         epoch = store_epoch(store, txn);
         if (standby_of && store_seq(store, txn) == 0)
-            fatalx(
-                "a standby needs a copy of its primary's store in %s (--standby-key "
-                "takes one, or stop the primary and copy its DIR/store; "
-                "docs/OPERATIONS.md): this one is empty",
-                storedir);
+            fatalx("a standby needs a copy of its primary's store in %s (--standby-key "
+                   "takes one, or stop the primary and copy its DIR/store; "
+                   "docs/OPERATIONS.md): this one is empty",
+                   storedir);
         mdb_txn_abort(txn);
     }
     if (standby_of && !fo.endpoint &&

@@ -136,7 +136,8 @@ verifier_collect(verifier_t *self)
 {
     request_t *reqs[256];
     size_t n;
-    while (self->pool.results && (n = jobq_take(self->pool.results, (void **)reqs, 256)) > 0)
+    while (self->pool.results &&
+           (n = jobq_take(self->pool.results, (void **)reqs, 256)) > 0)
         for (size_t i = 0; i < n; i++) {
             reqs[i]->done = true;
             self->at_threads--;

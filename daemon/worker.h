@@ -24,10 +24,10 @@ int worker_start(pthread_t *thread, void *(*fn)(void *), void *arg);
    (the verifiers, the readers). The pool owns the threads; its owner
    owns the queues' contents. */
 typedef struct {
-    int threads;      /* threads started */
-    pthread_t *tids;  /* the threads */
-    jobq_t *jobs;     /* out to the threads */
-    jobq_t *results;  /* back from them */
+    int threads;     /* threads started */
+    pthread_t *tids; /* the threads */
+    jobq_t *jobs;    /* out to the threads */
+    jobq_t *results; /* back from them */
 } worker_pool_t;
 
 /* Makes both queues and starts n threads running fn(arg) (worker_start).

@@ -111,14 +111,16 @@ main(int argc, char **argv)
     H_CALL_CHECK("ok", coord, "rec.withdraw", "{'rec': 'RP-4', 'reason': 'not ours'}");
     H_CALL_CHECK("ok", coord, "entity.update", "{'id': 'MK', 'contact': 'mk@gov.ma'}");
     ha_agent_restart(a);
-    ag_converged(h_coord(b), a, "after a merge and a withdrawal caught up with events.since");
+    ag_converged(h_coord(b), a,
+                 "after a merge and a withdrawal caught up with events.since");
 
     /* A fresh agent (MK's) loads the repaired state from a snapshot, not
        from events: withdrawn records, moved reports and assignments,
        recomputed statuses and new names come whole in the snapshot. Then
        a merge applied on top of it. */
     ha_agent_t *fresh = ha_agent_start(b, mk, NULL);
-    ag_converged(h_coord(b), fresh, "a fresh agent loaded from a snapshot after the repairs");
+    ag_converged(h_coord(b), fresh,
+                 "a fresh agent loaded from a snapshot after the repairs");
     r = ha_ctl(fresh, 5000, "rec.list", "{'withdrawn': true}");
     H_EXPECT(r, "ok");
     w = h_find(&r->body, "recs", "id", "RP-3");
