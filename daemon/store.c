@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -629,6 +630,34 @@ store_copy_fd_at(store_t *self, int fd, uint64_t *seq, uint8_t head[NMIRF_HASH_L
         snprintf(why, whylen, "cannot copy the store: %s", store_strerror(rc));
         return -1;
     }
+    return 0;
+}
+
+int
+store_digest(store_t *self, MDB_txn *txn, uint8_t out[NMIRF_HASH_LEN])
+{
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, NMIRF_HASH_LEN);
+    for (int db = 0; db < DB_COUNT; db++) {
+        MDB_cursor *cur;
+        MDB_val k, v;
+        int rc = mdb_cursor_open(txn, self->dbi[db], &cur);
+        if (rc)
+            return rc;
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            uint8_t sizes[17] = {(uint8_t)db};
+            nmirf_be64_encode(k.mv_size, sizes + 1);
+            nmirf_be64_encode(v.mv_size, sizes + 9);
+            crypto_generichash_update(&h, sizes, sizeof sizes);
+            crypto_generichash_update(&h, k.mv_data, k.mv_size);
+            crypto_generichash_update(&h, v.mv_data, v.mv_size);
+        }
+        mdb_cursor_close(cur);
+        if (rc != MDB_NOTFOUND)
+            return rc;
+    }
+    crypto_generichash_final(&h, out, NMIRF_HASH_LEN);
     return 0;
 }
 

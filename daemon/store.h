@@ -118,6 +118,12 @@ int store_append_event(store_t *self, MDB_txn *txn, nmirf_event_fields_t *ev,
    head. Returns 0 or an LMDB error code. */
 int store_head(store_t *self, MDB_txn *txn, uint8_t head[NMIRF_HASH_LEN]);
 
+/* BLAKE2b-256 over every database's entries in key order, each framed
+   by its database's index and its key's and value's sizes: two stores
+   with one digest hold the same keys and values in every database (a
+   standby and its primary). Returns an LMDB error code. */
+int store_digest(store_t *self, MDB_txn *txn, uint8_t out[NMIRF_HASH_LEN]);
+
 /* Takes the next report id. Returns 0 on error. */
 uint64_t store_next_report_id(store_t *self, MDB_txn *txn, int *err);
 

@@ -309,6 +309,10 @@ size_t h_count_kind(nmirf_event_t *const *evs, size_t n, const char *kind);
 /* Sleeps ms milliseconds. */
 void h_sleep_ms(unsigned ms);
 
+/* True if the meta database of the store in dir/store holds key (read
+   only, with LMDB, beside the running broker); fails on any error. */
+bool h_store_meta_has(const char *dir, const char *key);
+
 /* --- commands ------------------------------------------------------------ */
 
 /* Runs a shell command line (printf-style; add "2>&1" to capture stderr

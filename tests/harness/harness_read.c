@@ -3,6 +3,9 @@
 */
 #include "harness.h"
 
+#include <limits.h>
+#include <lmdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -224,4 +227,29 @@ h_count_kind(nmirf_event_t *const *evs, size_t n, const char *kind)
         if (strcmp(evs[i]->kind, kind) == 0)
             count++;
     return count;
+}
+
+/* True if the meta database of the store in dir/store holds key: read
+   with LMDB beside the running broker (a reader of its own). */
+bool
+h_store_meta_has(const char *dir, const char *key)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/store", dir);
+    MDB_env *env;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    MDB_val k = {strlen(key), (void *)key}, v;
+    H_ASSERT(mdb_env_create(&env) == 0 && mdb_env_set_maxdbs(env, 32) == 0);
+    int rc = mdb_env_open(env, path, MDB_RDONLY, 0600);
+    if (!rc)
+        rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+    if (!rc)
+        rc = mdb_dbi_open(txn, "meta", 0, &dbi);
+    H_ASSERTF(rc == 0, "cannot read %s: %s", path, mdb_strerror(rc));
+    rc = mdb_get(txn, dbi, &k, &v);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    H_ASSERTF(rc == 0 || rc == MDB_NOTFOUND, "meta %s: %s", key, mdb_strerror(rc));
+    return rc == 0;
 }

@@ -19,7 +19,6 @@
 #include "nmirf_util.h"
 
 #include <limits.h>
-#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,31 +38,6 @@ s_set_clock(int days)
         text, sizeof text, "%llu\n",
         (unsigned long long)(D_MS + (int64_t)days * (int64_t)DAY_MS + DAY_MS / 2));
     H_ASSERT(nmirf_write_file(s_clock, text, (size_t)n, 0644) == 0);
-}
-
-/* True if the meta database of the store in dir/store holds key: read
-   with LMDB beside the running broker (a reader of its own). */
-static bool
-s_meta_has(const char *dir, const char *key)
-{
-    char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/store", dir);
-    MDB_env *env;
-    MDB_txn *txn = NULL;
-    MDB_dbi dbi;
-    MDB_val k = {strlen(key), (void *)key}, v;
-    H_ASSERT(mdb_env_create(&env) == 0 && mdb_env_set_maxdbs(env, 32) == 0);
-    int rc = mdb_env_open(env, path, MDB_RDONLY, 0600);
-    if (!rc)
-        rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
-    if (!rc)
-        rc = mdb_dbi_open(txn, "meta", 0, &dbi);
-    H_ASSERTF(rc == 0, "cannot read %s: %s", path, mdb_strerror(rc));
-    rc = mdb_get(txn, dbi, &k, &v);
-    mdb_txn_abort(txn);
-    mdb_env_close(env);
-    H_ASSERTF(rc == 0 || rc == MDB_NOTFOUND, "meta %s: %s", key, mdb_strerror(rc));
-    return rc == 0;
 }
 
 /* How many events of kind b's log holds after seq since. */
@@ -107,7 +81,7 @@ main(int argc, char **argv)
     H_ASSERT(h_u(&r->body, "fenced") == 2);
     nmirf_reply_destroy(&r);
     uint64_t seq = h_seq(b);
-    H_ASSERT(!s_meta_has(b->dir, "stale"));
+    H_ASSERT(!h_store_meta_has(b->dir, "stale"));
 
     s_set_clock(5);
     for (int i = 0; i < 20; i++) {
@@ -136,7 +110,7 @@ main(int argc, char **argv)
     h_request_free(&old);
     msgpack_sbuffer_free(body);
     H_ASSERT(h_seq(b) == seq);
-    H_ASSERTF(!s_meta_has(b->dir, "stale"), "a fenced broker raised its stale floor");
+    H_ASSERTF(!h_store_meta_has(b->dir, "stale"), "a fenced broker raised its stale floor");
     h_note("fenced: writes refused not_primary, a resend answered from its stored "
            "reply, nothing of a refusal recorded");
 

@@ -31,7 +31,6 @@
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 
-#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,31 +58,6 @@ s_ping_is(h_entity_t *e, const char *body, const char *role, uint64_t epoch)
     H_ASSERTF(h_u(&r->body, "epoch") == epoch, "epoch %llu, not %llu",
               (unsigned long long)h_u(&r->body, "epoch"), (unsigned long long)epoch);
     return r;
-}
-
-/* True if the meta database of the store in dir/store holds key: read
-   with LMDB beside the running broker (a reader of its own). */
-static bool
-s_meta_has(const char *dir, const char *key)
-{
-    char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/store", dir);
-    MDB_env *env;
-    MDB_txn *txn = NULL;
-    MDB_dbi dbi;
-    MDB_val k = {strlen(key), (void *)key}, v;
-    H_ASSERT(mdb_env_create(&env) == 0 && mdb_env_set_maxdbs(env, 32) == 0);
-    int rc = mdb_env_open(env, path, MDB_RDONLY, 0600);
-    if (!rc)
-        rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
-    if (!rc)
-        rc = mdb_dbi_open(txn, "meta", 0, &dbi);
-    H_ASSERTF(rc == 0, "cannot read %s: %s", path, mdb_strerror(rc));
-    rc = mdb_get(txn, dbi, &k, &v);
-    mdb_txn_abort(txn);
-    mdb_env_close(env);
-    H_ASSERTF(rc == 0 || rc == MDB_NOTFOUND, "meta %s: %s", key, mdb_strerror(rc));
-    return rc == 0;
 }
 
 /* The signing public key in a key file. */
@@ -185,7 +159,7 @@ main(int argc, char **argv)
     H_ASSERT(h_seq(b) == seq);
     /* A promote two days old (past the window): refused `stale`, and the
        standby, which writes nothing of its own, raises no stale floor. */
-    H_ASSERT(!s_meta_has(b->dir, "stale"));
+    H_ASSERT(!h_store_meta_has(b->dir, "stale"));
     {
         uint8_t id[NMIRF_ID_LEN];
         nmirf_random_id(id, sizeof id);
@@ -197,7 +171,7 @@ main(int argc, char **argv)
         nmirf_reply_destroy(&r);
         h_request_free(&old);
     }
-    H_ASSERTF(!s_meta_has(b->dir, "stale"), "a stale promote raised the standby's floor");
+    H_ASSERTF(!h_store_meta_has(b->dir, "stale"), "a stale promote raised the standby's floor");
     H_ASSERT(h_seq(b) == seq);
     char akey[PATH_MAX + 32];
     snprintf(akey, sizeof akey, "%s/keys/COORD.key", a->dir);
