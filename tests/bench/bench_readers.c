@@ -18,6 +18,7 @@
     usage: bench_readers NMIRFD [-m M] [-n N] [-s S] [-p PERIOD] [-b ARG]...
            (defaults: M 100000, N 50, S 10, PERIOD 1000)
 */
+#include "bench_common.h"
 #include "harness.h"
 #include "nmirf_util.h"
 
@@ -27,49 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define IMPORT_CHUNK 1000    /* recommendations per rec.import request */
 #define WRITERS_MAX 60       /* connections: the coordinator may hold 64 sessions */
 #define PER_WRITER_MAX 20000 /* requests signed ahead per writer */
 #define STATS_MAX 3600       /* stats calls kept per window */
 #define REPLY_WAIT_MS 30000
-
-static const char *const s_mechs[] = {"UPR", "CAT",  "CCPR", "CESCR", "CEDAW", "CERD",
-                                      "CRC", "CRPD", "CMW",  "CED",   "SP"};
-static const char *const s_themes[] = {
-    "justice",    "detention",  "torture",     "women",      "children",
-    "disability", "migrants",   "education",   "health",     "housing",
-    "water",      "expression", "assembly",    "religion",   "elections",
-    "poverty",    "labour",     "trafficking", "minorities", "environment"};
-
-/* Imports recs BR-0..m-1 in chunks. */
-static void
-s_import(h_broker_t *b, size_t m)
-{
-    for (size_t i = 0; i < m; i += IMPORT_CHUNK) {
-        size_t end = i + IMPORT_CHUNK < m ? i + IMPORT_CHUNK : m;
-        char *json = NULL;
-        size_t cap = 0;
-        FILE *f = open_memstream(&json, &cap);
-        fprintf(f, "{'recs':[");
-        for (size_t j = i; j < end; j++)
-            fprintf(f,
-                    "%s{'id':'BR-%zu','mechanism':'%s','symbol':'A/HRC/55/12',"
-                    "'paragraph':'%zu','cycle':'%zu','themes':['%s','%s'],"
-                    "'sdgs':['%zu.%zu'%s],"
-                    "'text':{'fr':'Renforcer les garanties procedurales des personnes "
-                    "privees de liberte, notamment l acces a un avocat des le debut de "
-                    "la garde a vue (%zu).','en':'Strengthen procedural safeguards for "
-                    "persons deprived of liberty, including access to a lawyer from the "
-                    "outset of police custody (%zu).'}}",
-                    j > i ? "," : "", j, s_mechs[j % 11], j, 1 + j % 4, s_themes[j % 20],
-                    s_themes[(j / 20) % 20], 1 + j % 17, 1 + j % 7,
-                    j % 3 ? "" : ",'16.3'", j, j);
-        fprintf(f, "]}");
-        fclose(f);
-        H_CALL_CHECK("ok", h_coord(b), "rec.import", "%s", json);
-        free(json);
-    }
-}
 
 typedef struct {
     zsock_t *d;         /* its connection (made on the main thread) */
@@ -228,19 +190,6 @@ s_window(h_broker_t *b, zsock_t **ds, zsock_t *sd, int n, unsigned seconds,
     free(r);
 }
 
-static long
-s_num(const char *flag, const char *v, long lo, long hi)
-{
-    char *end;
-    long n = strtol(v ? v : "", &end, 10);
-    if (!v || *end || end == v || n < lo || n > hi) {
-        fprintf(stderr, "bench_readers: %s: '%s' is not a number from %ld to %ld\n", flag,
-                v ? v : "", lo, hi);
-        exit(2);
-    }
-    return n;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -257,13 +206,13 @@ main(int argc, char **argv)
     for (int i = 2; i < argc; i += 2) {
         const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(f, "-m"))
-            m = (size_t)s_num(f, v, 1, 10000000);
+            m = (size_t)bench_num("bench_readers", f, v, 1, 10000000);
         else if (!strcmp(f, "-n"))
-            n = (int)s_num(f, v, 1, WRITERS_MAX);
+            n = (int)bench_num("bench_readers", f, v, 1, WRITERS_MAX);
         else if (!strcmp(f, "-s"))
-            seconds = (unsigned)s_num(f, v, 1, 600);
+            seconds = (unsigned)bench_num("bench_readers", f, v, 1, 600);
         else if (!strcmp(f, "-p"))
-            period = (unsigned)s_num(f, v, 1, 600000);
+            period = (unsigned)bench_num("bench_readers", f, v, 1, 600000);
         else if (!strcmp(f, "-b") && v && nargs < H_MAX_ARGS)
             args[nargs++] = v;
         else {
@@ -274,7 +223,7 @@ main(int argc, char **argv)
     h_init(2, argv, 3600);
     h_broker_t *b = h_broker_start_with(NULL, args);
     uint64_t t0 = nmirf_mono_us();
-    s_import(b, m);
+    bench_import_recs(b, "BR", m);
     printf("bench_readers: %zu recommendations imported in %.1f s; %d writers, %u s "
            "windows, stats every %u ms\n",
            m, (nmirf_mono_us() - t0) / 1e6, n, seconds, period);

@@ -13,6 +13,7 @@
 
     usage: bench_stats NMIRFD [NMIRF] [M]     (default M = 100000)
 */
+#include "bench_common.h"
 #include "harness.h"
 #include "nmirf_util.h"
 
@@ -20,48 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define IMPORT_CHUNK 1000 /* recommendations per rec.import request */
 #define RUNS 5            /* timed runs of each (the median is printed) */
-
-static const char *const s_mechs[] = {"UPR", "CAT",  "CCPR", "CESCR", "CEDAW", "CERD",
-                                      "CRC", "CRPD", "CMW",  "CED",   "SP"};
-static const char *const s_themes[] = {
-    "justice",    "detention",  "torture",     "women",      "children",
-    "disability", "migrants",   "education",   "health",     "housing",
-    "water",      "expression", "assembly",    "religion",   "elections",
-    "poverty",    "labour",     "trafficking", "minorities", "environment"};
-
-/* Imports recs BS-0..m-1 in chunks. */
-static void
-s_import(h_broker_t *b, size_t m)
-{
-    for (size_t i = 0; i < m; i += IMPORT_CHUNK) {
-        size_t end = i + IMPORT_CHUNK < m ? i + IMPORT_CHUNK : m;
-        char *json = NULL;
-        size_t cap = 0;
-        FILE *f = open_memstream(&json, &cap);
-        fprintf(f, "{'recs':[");
-        for (size_t j = i; j < end; j++) {
-            const char *mech = s_mechs[j % 11];
-            fprintf(f,
-                    "%s{'id':'BS-%zu','mechanism':'%s','symbol':'A/HRC/55/12',"
-                    "'paragraph':'%zu','cycle':'%zu','themes':['%s','%s'],"
-                    "'sdgs':['%zu.%zu'%s],"
-                    "'text':{'fr':'Renforcer les garanties procedurales des personnes "
-                    "privees de liberte, notamment l acces a un avocat des le debut de "
-                    "la garde a vue (%zu).','en':'Strengthen procedural safeguards for "
-                    "persons deprived of liberty, including access to a lawyer from the "
-                    "outset of police custody (%zu).'}}",
-                    j > i ? "," : "", j, mech, j, 1 + j % 4, s_themes[j % 20],
-                    s_themes[(j / 20) % 20], 1 + j % 17, 1 + j % 7,
-                    j % 3 ? "" : ",'16.3'", j, j);
-        }
-        fprintf(f, "]}");
-        fclose(f);
-        H_CALL_CHECK("ok", h_coord(b), "rec.import", "%s", json);
-        free(json);
-    }
-}
 
 static int
 s_cmp_double(const void *a, const void *b)
@@ -99,7 +59,7 @@ main(int argc, char **argv)
     h_entity_t *mj = h_enroll(b, "MJ", "ministry");
     h_enroll(b, "MS", "ministry");
     uint64_t t0 = nmirf_mono_us();
-    s_import(b, m);
+    bench_import_recs(b, "BS", m);
     double import_s = (nmirf_mono_us() - t0) / 1e6;
     size_t assigned = 0, validated = 0;
     /* One request at a time: each its own commit, so the phases' means

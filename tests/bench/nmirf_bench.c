@@ -42,6 +42,7 @@
     usage: nmirf-bench NMIRFD NMIRF-AGENT [options]   (--help)
 */
 #include "agent_harness.h"
+#include "bench_common.h"
 #include "bench_pair.h"
 #include "nmirf_hist.h"
 #include "nmirf_mp.h"
@@ -1174,19 +1175,6 @@ s_usage(FILE *f)
             "                       broker logs at info unless -b --log-level=debug\n");
 }
 
-static long
-s_num(const char *flag, const char *v, long lo, long hi)
-{
-    char *end;
-    long n = strtol(v ? v : "", &end, 10);
-    if (!v || *end || end == v || n < lo || n > hi) {
-        fprintf(stderr, "nmirf-bench: %s: '%s' is not a number from %ld to %ld\n", flag,
-                v ? v : "", lo, hi);
-        exit(2);
-    }
-    return n;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -1206,23 +1194,23 @@ main(int argc, char **argv)
     for (int i = 3; i < argc; i++) {
         const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(f, "-n") || !strcmp(f, "--submitters"))
-            o.submitters = (int)s_num(f, v, 1, MAX_SUBMITTERS);
+            o.submitters = (int)bench_num("nmirf-bench", f, v, 1, MAX_SUBMITTERS);
         else if (!strcmp(f, "-w") || !strcmp(f, "--inflight"))
-            o.inflight = (int)s_num(f, v, 1, MAX_INFLIGHT);
+            o.inflight = (int)bench_num("nmirf-bench", f, v, 1, MAX_INFLIGHT);
         else if (!strcmp(f, "-s") || !strcmp(f, "--seconds"))
-            o.seconds = (double)s_num(f, v, 1, 3600);
+            o.seconds = (double)bench_num("nmirf-bench", f, v, 1, 3600);
         else if (!strcmp(f, "-k") || !strcmp(f, "--subscribers"))
-            o.subscribers = (int)s_num(f, v, 0, MAX_SUBSCRIBERS);
+            o.subscribers = (int)bench_num("nmirf-bench", f, v, 0, MAX_SUBSCRIBERS);
         else if (!strcmp(f, "-r") || !strcmp(f, "--rate"))
-            o.rate = (int)s_num(f, v, 0, 100000);
+            o.rate = (int)bench_num("nmirf-bench", f, v, 0, 100000);
         else if (!strcmp(f, "-m") || !strcmp(f, "--replicate"))
-            o.replicate = (size_t)s_num(f, v, 0, 10000000);
+            o.replicate = (size_t)bench_num("nmirf-bench", f, v, 0, 10000000);
         else if (!strcmp(f, "-c") || !strcmp(f, "--clients"))
-            o.clients = (int)s_num(f, v, 0, 10000);
+            o.clients = (int)bench_num("nmirf-bench", f, v, 0, 10000);
         else if (!strcmp(f, "-M") || !strcmp(f, "--recs"))
-            o.stats_recs = (size_t)s_num(f, v, 0, 10000000);
+            o.stats_recs = (size_t)bench_num("nmirf-bench", f, v, 0, 10000000);
         else if (!strcmp(f, "-S") || !strcmp(f, "--stats-every"))
-            o.stats_every = (int)s_num(f, v, 0, 3600000);
+            o.stats_every = (int)bench_num("nmirf-bench", f, v, 0, 3600000);
         else if ((!strcmp(f, "-b") || !strcmp(f, "--broker-arg")) && v &&
                  o.nargs < H_MAX_ARGS)
             o.args[o.nargs++] = v;
