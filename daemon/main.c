@@ -295,6 +295,14 @@ main(int argc, char **argv)
         nmirf_conf_destroy(&s.conf);
         return 2;
     }
+    const char *standby_key = nmirf_conf_get(s.conf, "standby_key_file");
+    if (!standby_of && (primary_key || standby_key)) {
+        fprintf(stderr, "nmirfd: %s is for a standby: give --standby-of ENDPOINT (standby_of) "
+                        "too, or leave it out\n",
+                primary_key ? "-S (primary_key_file)" : "--standby-key (standby_key_file)");
+        nmirf_conf_destroy(&s.conf);
+        return 2;
+    }
     if (check_only) {
         printf("%s: configuration ok\n",
                s.src.path ? s.src.path : "(defaults and flags)");
@@ -330,7 +338,6 @@ main(int argc, char **argv)
        it has none or no position in the primary's stream. */
     static nmirf_key_t primary_pub, standby_ent;
     static char primary_curve[41];
-    const char *standby_key = nmirf_conf_get(s.conf, "standby_key_file");
     follower_opts_t fo = {0};
     if (standby_of && standby_key) {
         if (nmirf_key_load(&primary_pub, primary_key, why, sizeof why) ||

@@ -107,6 +107,7 @@ run 0 "configuration ok" "$nmirfd" -n -d "$tmp/d" -r tcp://127.0.0.1:1 -e tcp://
 # A standby (docs/REPLICATION.md): its primary's endpoint and key go
 # together; clients take a list of brokers.
 run 2 "needs the primary's public key" "$nmirfd" -n --standby-of tcp://127.0.0.1:7710
+run 2 "is for a standby" "$nmirfd" -n -S /nonexistent.pub
 run 0 "configuration ok" "$nmirfd" -n --standby-of tcp://127.0.0.1:7710 -S p.pub
 printf 'standby_of = tcp://127.0.0.1:1,tcp://127.0.0.1:2\nprimary_key_file = p\n' >"$c"
 run 1 "$c:1: standby_of: 'tcp://127.0.0.1:1,tcp://127.0.0.1:2' is not an endpoint" \
