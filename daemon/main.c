@@ -336,7 +336,7 @@ main(int argc, char **argv)
     /* A standby with its own key follows the primary's log (follower.h):
        its store comes from a full copy, taken now, before it opens, when
        it has none or no position in the primary's stream. */
-    static nmirf_key_t primary_pub, standby_ent;
+    static nmirf_key_t primary_pub, standby_ent, own_pub;
     static char primary_curve[41];
     follower_opts_t fo = {0};
     if (standby_of && standby_key) {
@@ -352,6 +352,15 @@ main(int argc, char **argv)
                                .key = &standby_ent,
                                .server_pk = primary_curve,
                                .primary_pk = primary_pub.sign_pk};
+        /* Its own key, from a run as a primary before: the log of a copy
+           of the broker promoted in its place begins with it. */
+        char ownpath[4200];
+        snprintf(ownpath, sizeof ownpath, "%s/keys/NMIRFD.pub", datadir);
+        if (access(ownpath, F_OK) == 0) {
+            if (nmirf_key_load(&own_pub, ownpath, why, sizeof why))
+                fatalx("cannot load the broker's own key: %s", why);
+            fo.own_pk = own_pub.sign_pk;
+        }
         if (follower_prepare(&fo, why, sizeof why))
             fatalx("%s", why);
     }
@@ -409,10 +418,12 @@ main(int argc, char **argv)
     /* A primary sends its log to its standbys (repl_sender.h): from the
        first full copy a standby takes, the changelog is on, each commit's
        record into the ring. Not with the test hook, which takes the
-       records itself. A standby makes no record of its own: its store is
-       the primary's. */
+       records itself. A standby has a sender too, idle: it makes no
+       record of its own (its store is the primary's, and ops_repl refuses
+       a standby of it), but once promoted it is a primary that the old
+       one, restarted --standby-of it, follows without a restart here. */
     repl_sender_t *repl = NULL;
-    if (!standby_of && !store_changelog_on(store)) {
+    if (!store_changelog_on(store)) {
         store_set_changelog(store, false, broker_key.sign_sk);
         if (!(repl = repl_sender_new(store, 0)))
             fatalx("out of memory");

@@ -675,6 +675,7 @@ s_verify_checkpoint(s_verifier_t *v, const msgpack_object *cp)
 static int
 s_verify_end(s_verifier_t *v)
 {
+    memcpy(v->sum->last_key, s_broker_key_at(v, UINT64_MAX), NMIRF_SIGN_PK_LEN);
     if (v->sum->events == 0)
         return s_fail(v, 1, "the log holds no event");
     return s_reply_finish(v);

@@ -51,6 +51,9 @@ typedef struct {
                                  kept a checkpoint of, 0 if none */
     bool key_from_file;       /* checkpoints were checked against the key the
                                  export itself names (no -S given) */
+    uint8_t last_key[NMIRF_SIGN_PK_LEN]; /* the broker key in force at the log's
+                                            end: the one its last broker.promoted
+                                            event names, else the one given */
     char why[512];            /* the failure or error, "" on success */
 } nmirf_audit_summary_t;
 
