@@ -172,6 +172,15 @@ main(int argc, char **argv)
     r = s_status(c);
     H_ASSERTF(h_u(&r->body, "failover_after") == 0, "status: C's failover_after is 0");
     nmirf_reply_destroy(&r);
+    /* nmirf status on B says it too. */
+    char *sout = NULL;
+    int sst = h_sh(&sout,
+                   "NMIRF_LOCALEDIR=/nonexistent LANG=C '%s' -k '%s/keys/COORD.key' -S "
+                   "'%s/keys/NMIRFD.pub' -b '%s' status 2>&1",
+                   nmirf, a->dir, b->dir, b->request_ep);
+    H_ASSERTF(sst == 0 && strstr(sout, "automatic after 1500 ms of silence"),
+              "nmirf status on B: %d\n%s", sst, sout);
+    free(sout);
     h_request_t *live = h_request_make(bmj, "report.submit",
                                        "{'rec': 'F-0', 'status': 'in_progress', "
                                        "'narrative': 'to B while A lives'}");
