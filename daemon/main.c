@@ -330,9 +330,10 @@ main(int argc, char **argv)
         return 2;
     }
     if (failover_ms && failover_ms < S_FAILOVER_MIN_MS) {
-        fprintf(stderr, "nmirfd: --failover-after (failover_after) is %lu ms: give at "
-                        "least %d (the primary's heartbeat period), or 0 for `nmirf "
-                        "promote` only\n",
+        fprintf(stderr,
+                "nmirfd: --failover-after (failover_after) is %lu ms: give at "
+                "least %d (the primary's heartbeat period), or 0 for `nmirf "
+                "promote` only\n",
                 failover_ms, S_FAILOVER_MIN_MS);
         nmirf_conf_destroy(&s.conf);
         return 2;

@@ -88,8 +88,8 @@ op_status(op_ctx_t *ctx)
        and after how long a write would promote it (0: never, manual). */
     uint64_t epoch = store_epoch(ctx->store, ctx->txn);
     bool failover = follower_pack_entries() && role_standby(st->role, epoch);
-    msgpack_pack_map(&ctx->pk,
-                     14 + ROLE_PACK_ENTRIES + follower_pack_entries() + (failover ? 2 : 0));
+    msgpack_pack_map(&ctx->pk, 14 + ROLE_PACK_ENTRIES + follower_pack_entries() +
+                                   (failover ? 2 : 0));
     nmirf_mp_pack_kv_str(&ctx->pk, "version", NMIRF_VERSION);
     nmirf_mp_pack_kv_uint(&ctx->pk, "now", ctx->now);
     nmirf_mp_pack_kv_uint(&ctx->pk, "started", st->started);

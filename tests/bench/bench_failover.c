@@ -73,8 +73,9 @@ s_standby_start(h_broker_t *a, h_entity_t *sb, unsigned failover_ms, s_standby_a
     snprintf(sa->primary_ep, sizeof sa->primary_ep, "%s", a->request_ep);
     snprintf(sa->primary_pub, sizeof sa->primary_pub, "%s/keys/NMIRFD.pub", a->dir);
     snprintf(sa->failover, sizeof sa->failover, "%u", failover_ms);
-    const char *args[] = {"--standby-of",  sa->primary_ep, "-S", sa->primary_pub,
-                          "--standby-key", sa->key,        NULL, NULL, NULL};
+    const char *args[] = {
+        "--standby-of", sa->primary_ep, "-S", sa->primary_pub, "--standby-key", sa->key,
+        NULL,           NULL,           NULL};
     if (failover_ms) {
         args[6] = "--failover-after";
         args[7] = sa->failover;
@@ -138,8 +139,8 @@ s_summary(double *v, int n, double *median, double *max)
 
 /* One round. */
 static s_round_t
-s_round(const char *nmirf, bool manual, unsigned failover_ms, int retry_ms, int timeout_ms,
-        int round)
+s_round(const char *nmirf, bool manual, unsigned failover_ms, int retry_ms,
+        int timeout_ms, int round)
 {
     h_broker_t *a = h_broker_start(NULL);
     h_entity_t *mj = h_enroll(a, "MJ", "ministry");

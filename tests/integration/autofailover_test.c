@@ -74,8 +74,9 @@ s_standby_start(h_broker_t *a, h_entity_t *sb, h_entity_t *mj, const char *failo
     snprintf(sa->key, sizeof sa->key, "%s/%s.key", keydir, sb->id);
     snprintf(sa->primary_ep, sizeof sa->primary_ep, "%s", a->request_ep);
     snprintf(sa->primary_pub, sizeof sa->primary_pub, "%s/keys/NMIRFD.pub", a->dir);
-    const char *args[] = {"--standby-of",  sa->primary_ep, "-S", sa->primary_pub,
-                          "--standby-key", sa->key,        NULL, NULL, NULL};
+    const char *args[] = {
+        "--standby-of", sa->primary_ep, "-S", sa->primary_pub, "--standby-key", sa->key,
+        NULL,           NULL,           NULL};
     if (failover) {
         args[6] = "--failover-after";
         args[7] = failover;
@@ -309,7 +310,8 @@ main(int argc, char **argv)
                (unsigned long long)seq2);
     HA_ASSERT(h_count_kind(evs, n, "broker.promoted") == 1);
     HA_ASSERTF(h_count_kind(evs, n, "report.submitted") == 1,
-               "the submission landed %zu times", h_count_kind(evs, n, "report.submitted"));
+               "the submission landed %zu times",
+               h_count_kind(evs, n, "report.submitted"));
     h_events_free(&evs, n);
     h_note("(d) the agent's pending submission promoted B2 and landed there exactly "
            "once, no human promote");
