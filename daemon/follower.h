@@ -71,6 +71,13 @@ void follower_stop(follower_t **self_p);
    again from a full copy. */
 bool follower_wants_copy(void);
 
+/* ms since the standby last heard its primary (a record, a heartbeat or
+   a reply on the follower's connection), or since the follower started
+   if never: what automatic failover waits on (role.h). 0 when no
+   follower runs, so a broker that cannot hear its primary never counts
+   it silent. */
+uint64_t follower_silent_ms(void);
+
 /* Number of map entries follower_pack packs (0 with no follower). */
 int follower_pack_entries(void);
 

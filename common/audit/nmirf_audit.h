@@ -9,7 +9,9 @@
     that every checkpoint is signed by the broker's key over the hash of
     the event it names: the key given, up to the first `broker.promoted`
     event, then the key the last such event before the checkpoint names
-    (a standby promoted signs with its own key; docs/REPLICATION.md). It
+    (a standby promoted signs with its own key; docs/REPLICATION.md), an
+    event counted only if the coordinator signed its request, or, for an
+    automatic promotion (`auto: true`), an entity of role standby. It
     reads either an export file or a data directory (its LMDB store
     opened read-only, so it works while the broker runs).
 
