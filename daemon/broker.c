@@ -428,14 +428,15 @@ s_on_requests(zloop_t *loop, zsock_t *reader, void *arg)
     size_t n = 0, acks = 0;
     void *router = zsock_resolve(reader);
     int64_t now = nmirf_now_ms();
+    /* Read only for a standby's acknowledgements (s_flow). */
+    bool acks_only = self->in_flight >= BROKER_QUEUE_MAX;
     while (n < BROKER_BATCH_MAX && (reqs[n] = request_recv(router)) != NULL) {
         if (s_on_ack(reqs[n])) {
             request_destroy(&reqs[n]);
             acks++;
             continue;
         }
-        if (self->in_flight + n >= BROKER_QUEUE_MAX) {
-            /* Read only for a standby's acknowledgements (s_flow). */
+        if (acks_only) {
             request_destroy(&reqs[n]);
             self->shed++;
             continue;

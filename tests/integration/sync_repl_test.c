@@ -14,7 +14,10 @@
       the same with B stopped for good and started again: it catches up
       from A's ring and the reply arrives;
     - (c) B stopped, a write waiting: `synchronous = off` in A's config
-      and SIGHUP, and the reply arrives without B.
+      and SIGHUP, and the reply arrives without B;
+    - (d) A restarted with the flag --synchronous on and no standby: a
+      write waits until B, started again without a position, has taken a
+      full copy and follows.
 */
 #include "harness.h"
 #include "nmirf_mp.h"
@@ -267,6 +270,36 @@ main(int argc, char **argv)
     zsock_destroy(&sock);
     h_note("synchronous = off by SIGHUP: the waiting write was answered, and the next "
            "without the standby");
+
+    /* (d) The flag: A started --synchronous on (over its file's off),
+       no standby: a write waits; B started again without a position
+       takes a full copy, follows, and the write is answered. */
+    h_broker_stop(b);
+    static char a_ev[H_ENDPOINT_MAX];
+    snprintf(a_ev, sizeof a_ev, "%s", a->events_ep);
+    const char *a_sync[] = {"-c", s_conf, "-r",           a_ep, "-e",
+                            a_ev, "--synchronous", "on", NULL};
+    memcpy(a->args, a_sync, sizeof a_sync);
+    h_broker_stop(a);
+    h_broker_restart(a);
+    H_ASSERT(strcmp(a->request_ep, a_ep) == 0);
+    req = s_post_held(a, "S-FLAG", &sock);
+    char pos[PATH_MAX + 32];
+    snprintf(pos, sizeof pos, "%s/follow.pos", b->dir);
+    H_ASSERT(unlink(pos) == 0);
+    h_broker_restart(b);
+    r = s_reply_within(sock, 20000);
+    H_ASSERTF(r, "no reply after the standby took a copy and followed");
+    H_EXPECT(r, "ok");
+    seq = r->seq;
+    nmirf_reply_destroy(&r);
+    H_ASSERT(s_status_u(bcoord, "standby.applied_seq") >= seq);
+    H_CALL_CHECK("ok", coord, "rec.import",
+                 "{'recs': [{'id': 'S-LAST', 'mechanism': 'UPR', 'text': {'en': 'r'}}]}");
+    h_request_free(&req);
+    zsock_destroy(&sock);
+    h_note("started --synchronous on with no standby, a write waited until one took a "
+           "copy and followed");
 
     h_broker_destroy(&b);
     h_broker_destroy(&a);
