@@ -5,6 +5,8 @@
     - A, a primary, with a standby B following it (--standby-of A -S
       A.pub --standby-key SB.key), switched to `synchronous = on` by its
       config file and SIGHUP (status says replication.synchronous);
+    - an acknowledgement (["rack"][n]) from a connection that does not
+      follow is refused (bad_msgpack) and acknowledges nothing;
     - (a) each write is answered, and when its reply arrives B's store
       already holds its event (B's status applied_seq >= the reply's seq);
     - (b) B stopped (SIGSTOP): a write gets no reply within 1.5 s, A's
@@ -196,6 +198,19 @@ main(int argc, char **argv)
     s_set_sync(a, "on");
     H_ASSERT(s_status_u(coord, "replication.followers") == 1);
     h_note("A switched to synchronous by SIGHUP, B following");
+
+    /* An acknowledgement from a connection that does not follow is a bad
+       request, and acknowledges nothing. */
+    uint64_t acked = s_status_u(coord, "replication.acked_record");
+    const uint8_t forged_n[] = {0xcd, 0x27, 0x10}; /* msgpack uint 10000 */
+    const uint8_t *frames[] = {(const uint8_t *)"rack", forged_n};
+    const size_t sizes[] = {4, sizeof forged_n};
+    nmirf_reply_t *forged = h_send_frames(coord, frames, sizes, 2);
+    H_EXPECT(forged, "bad_msgpack");
+    nmirf_reply_destroy(&forged);
+    H_ASSERT(s_status_u(coord, "replication.acked_record") == acked);
+    h_note(
+        "rack from a connection that does not follow: bad_msgpack, nothing acknowledged");
 
     /* (a) Each acknowledged write is in B's store when its reply comes. */
     for (int i = 1; i <= 10; i++) {
