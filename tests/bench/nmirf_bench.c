@@ -15,6 +15,13 @@
     3. replication (--replicate M): M recommendations imported, a tenth
        assigned; a fresh nmirf-agent timed from launch until its replica
        holds the broker's sequence, its digest checked;
+    With --standby async|sync a second nmirfd follows the broker as its
+    standby (docs/REPLICATION.md: an entity of role standby, --standby-of,
+    -S, --standby-key), in synchronous mode or not; during the throughput
+    window a thread samples the standby's lag (`status` standby.lag_events
+    and lag_ms every LAG_EVERY_MS: max and p50), and after it the standby
+    is waited for until its seq is the broker's.
+
     4. connected clients (--clients C): C more enrolled entities, each
        modelled on a real nmirf-agent: ONE CurveZMQ DEALER that sends
        `subscribe` and then receives the events the broker pushes on it;
@@ -58,6 +65,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,6 +81,12 @@
 #define MACHINE_COMMITS 200   /* synced LMDB commits timed (after as many untimed) */
 #define MACHINE_TRIPS 2000    /* CurveZMQ round trips timed */
 #define REQUEST_BYTES 400     /* about a signed report.submit on the wire */
+#define LAG_EVERY_MS 100      /* the standby's lag sampled this often */
+#define LAG_MAX 100000        /* lag samples kept */
+#define CATCH_UP_MS 60000     /* the standby must catch up within this */
+
+/* --standby: none, one following asynchronously, or synchronously. */
+typedef enum { STANDBY_OFF, STANDBY_ASYNC, STANDBY_SYNC } standby_mode_t;
 
 typedef struct {
     int submitters;                   /* N */
@@ -86,6 +100,8 @@ typedef struct {
     size_t stats_recs;                /* -M: recommendations imported first */
     const char *args[H_MAX_ARGS + 1]; /* more nmirfd flags */
     int nargs;                        /* how many */
+    standby_mode_t standby;           /* --standby */
+    h_entity_t *standby_coord;        /* the coordinator on the standby, or NULL */
 } opts_t;
 
 /* --- helpers ------------------------------------------------------------ */
@@ -417,6 +433,153 @@ s_stats_probe(void *arg)
     return NULL;
 }
 
+/* --- a standby beside the broker ------------------------------------------- */
+
+static char s_conf[PATH_MAX + 32]; /* the broker's config file (--standby sync) */
+
+/* The broker's config file saying synchronous = value. */
+static void
+s_write_conf(const char *value)
+{
+    char text[64];
+    int n = snprintf(text, sizeof text, "synchronous = %s\n", value);
+    H_ASSERT(nmirf_write_file(s_conf, text, (size_t)n, 0600) == 0);
+}
+
+/* A bool under path in e's `status`. */
+static bool
+s_status_bool(h_entity_t *e, const char *path)
+{
+    nmirf_reply_t *r = H_CALL_EXPECT("ok", e, "status", "{}");
+    const msgpack_object *v = h_get(&r->body, path);
+    bool on = v && v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean;
+    nmirf_reply_destroy(&r);
+    return on;
+}
+
+/* Starts a standby of a (docs/REPLICATION.md, The stream): an entity of
+   role standby enrolled on a, a second nmirfd with its own keys from a
+   first start, its store removed, started --standby-of a -S a's key
+   --standby-key; waits until it follows; with STANDBY_SYNC switches a to
+   synchronous = on (its config file, SIGHUP) and waits until its status
+   says so. Returns the standby; *coord is a's coordinator on it. */
+static h_broker_t *
+s_standby_start(h_broker_t *a, standby_mode_t mode, h_entity_t **coord)
+{
+    h_entity_t *sb = h_enroll(a, "SB", "standby");
+    h_broker_t *b = h_broker_start(NULL);
+    h_broker_stop(b);
+    char *out = NULL;
+    H_ASSERTF(h_sh(&out, "rm -rf '%s/store' 2>&1", b->dir) == 0, "rm: %s", out);
+    free(out);
+    static char keydir[PATH_MAX + 16], sbkey[PATH_MAX + 32], a_ep[H_ENDPOINT_MAX],
+        a_pub[PATH_MAX + 32];
+    char why[256];
+    snprintf(keydir, sizeof keydir, "%s/keys", b->dir);
+    H_ASSERTF(nmirf_key_save(&sb->key, keydir, why, sizeof why) == 0, "%s", why);
+    snprintf(sbkey, sizeof sbkey, "%s/SB.key", keydir);
+    b->ents[0].key = h_coord(a)->key;
+    snprintf(b->ents[0].id, sizeof b->ents[0].id, "%s", h_coord(a)->id);
+    b->ent_count = 1;
+    snprintf(a_ep, sizeof a_ep, "%s", a->request_ep);
+    snprintf(a_pub, sizeof a_pub, "%s/keys/NMIRFD.pub", a->dir);
+    const char *args[] = {"--log-level=info", "--standby-of", a_ep, "-S", a_pub,
+                          "--standby-key",    sbkey,          NULL};
+    memcpy(b->args, args, sizeof args);
+    h_broker_restart(b);
+    *coord = &b->ents[0];
+    bool following = false;
+    for (int i = 0; i < 400 && !following; i++) {
+        following = s_status_bool(*coord, "standby.following");
+        if (!following)
+            h_sleep_ms(50);
+    }
+    H_ASSERTF(following, "the standby never follows");
+    if (mode == STANDBY_SYNC) {
+        s_write_conf("on");
+        H_ASSERT(kill(a->pid, SIGHUP) == 0);
+        bool on = false;
+        for (int i = 0; i < 200 && !on; i++) {
+            on = s_status_bool(h_coord(a), "replication.synchronous");
+            if (!on)
+                h_sleep_ms(50);
+        }
+        H_ASSERTF(on, "the broker never says synchronous after SIGHUP");
+    }
+    printf("nmirf-bench: standby pid %d in %s follows %s%s\n", (int)b->pid, b->dir, a_ep,
+           mode == STANDBY_SYNC ? ", synchronous" : ", asynchronous");
+    return b;
+}
+
+typedef struct {
+    h_entity_t *as;     /* the coordinator on the standby */
+    volatile int *stop; /* set by the main thread */
+    uint64_t *events;   /* lag_events per sample */
+    uint64_t *ms;       /* lag_ms per sample */
+    size_t count;       /* samples, out */
+} lag_probe_t;
+
+/* Samples the standby's `status` lag every LAG_EVERY_MS until stop. */
+static void *
+s_lag_probe(void *arg)
+{
+    lag_probe_t *p = arg;
+    while (!*p->stop && p->count < LAG_MAX) {
+        uint64_t next = nmirf_mono_us() + LAG_EVERY_MS * 1000;
+        nmirf_reply_t *r = H_CALL_EXPECT("ok", p->as, "status", "{}");
+        p->events[p->count] = h_u(&r->body, "standby.lag_events");
+        p->ms[p->count] = h_u(&r->body, "standby.lag_ms");
+        p->count++;
+        nmirf_reply_destroy(&r);
+        while (!*p->stop && nmirf_mono_us() < next)
+            h_sleep_ms(1);
+    }
+    return NULL;
+}
+
+/* Prints the lag samples' max and p50 (events, ms) into out. */
+static void
+s_lag_report(lag_probe_t *p, json_t *out)
+{
+    qsort(p->events, p->count, sizeof *p->events, s_cmp);
+    qsort(p->ms, p->count, sizeof *p->ms, s_cmp);
+    size_t n = p->count;
+    uint64_t ev_max = n ? p->events[n - 1] : 0, ev_p50 = n ? p->events[n / 2] : 0;
+    uint64_t ms_max = n ? p->ms[n - 1] : 0, ms_p50 = n ? p->ms[n / 2] : 0;
+    printf("standby: lag during the window (%zu samples every %d ms): events max %llu "
+           "p50 %llu, ms max %llu p50 %llu\n",
+           n, LAG_EVERY_MS, (unsigned long long)ev_max, (unsigned long long)ev_p50,
+           (unsigned long long)ms_max, (unsigned long long)ms_p50);
+    json_object_set_new(out, "standby_lag_samples", json_integer((json_int_t)n));
+    json_object_set_new(out, "standby_lag_events_max", json_integer((json_int_t)ev_max));
+    json_object_set_new(out, "standby_lag_events_p50", json_integer((json_int_t)ev_p50));
+    json_object_set_new(out, "standby_lag_ms_max", json_integer((json_int_t)ms_max));
+    json_object_set_new(out, "standby_lag_ms_p50", json_integer((json_int_t)ms_p50));
+}
+
+/* Waits (at most CATCH_UP_MS) until the standby's seq is a's; fails the
+   run if it never is. */
+static void
+s_standby_caught_up(h_broker_t *a, h_entity_t *bcoord, json_t *out)
+{
+    uint64_t seq = h_seq(a), applied = 0, t0 = nmirf_mono_us();
+    for (int i = 0; i < CATCH_UP_MS / 10; i++) {
+        nmirf_reply_t *r = H_CALL_EXPECT("ok", bcoord, "status", "{}");
+        applied = h_u(&r->body, "standby.applied_seq");
+        nmirf_reply_destroy(&r);
+        if (applied >= seq)
+            break;
+        h_sleep_ms(10);
+    }
+    H_ASSERTF(applied >= seq, "the standby is at seq %llu, the broker at %llu",
+              (unsigned long long)applied, (unsigned long long)seq);
+    double took = (nmirf_mono_us() - t0) / 1e3;
+    printf("standby: caught up: seq %llu, the broker's, %.0f ms after the last ack\n",
+           (unsigned long long)applied, took);
+    json_object_set_new(out, "standby_seq", json_integer((json_int_t)applied));
+    json_object_set_new(out, "standby_catch_up_ms", json_real(took));
+}
+
 /* --- phase 1: throughput ---------------------------------------------------- */
 
 typedef struct {
@@ -580,6 +743,15 @@ s_throughput(h_broker_t *b, h_entity_t **ms, const opts_t *o, json_t *out)
     uint64_t t0 = nmirf_mono_us();
     if (o->stats_every)
         pthread_create(&probe_thread, NULL, s_stats_probe, &probe);
+    volatile int lag_stop = 0;
+    lag_probe_t lag = {.as = o->standby_coord, .stop = &lag_stop};
+    pthread_t lag_thread;
+    if (o->standby_coord) {
+        lag.events = calloc(LAG_MAX, sizeof *lag.events);
+        lag.ms = calloc(LAG_MAX, sizeof *lag.ms);
+        H_ASSERT(lag.events && lag.ms);
+        pthread_create(&lag_thread, NULL, s_lag_probe, &lag);
+    }
     size_t done = 0, failed = 0;
     for (int i = 0; i < n; i++) {
         pthread_join(threads[i], NULL);
@@ -587,6 +759,10 @@ s_throughput(h_broker_t *b, h_entity_t **ms, const opts_t *o, json_t *out)
         failed += subs[i].failed;
     }
     double took = (double)(nmirf_mono_us() - t0) / 1e6;
+    if (o->standby_coord) {
+        lag_stop = 1;
+        pthread_join(lag_thread, NULL);
+    }
     if (o->stats_every) {
         probe_stop = 1;
         pthread_join(probe_thread, NULL);
@@ -701,6 +877,11 @@ s_throughput(h_broker_t *b, h_entity_t **ms, const opts_t *o, json_t *out)
     json_object_set_new(out, "ack_p999_ms", json_real(s_pct(all, a, 0.999)));
     json_object_set_new(out, "failed", json_integer((json_int_t)failed));
     json_object_set_new(out, "subscribers", json_integer(o->subscribers));
+    if (o->standby_coord) {
+        s_lag_report(&lag, out);
+        free(lag.events);
+        free(lag.ms);
+    }
     free(all);
     free(subs);
     free(threads);
@@ -1172,7 +1353,10 @@ s_usage(FILE *f)
             "  -S, --stats-every MS during throughput, a `stats` every MS ms, timed\n"
             "                       (default 0: none)\n"
             "  -b, --broker-arg A   one more nmirfd argument (e.g. --verifiers=1); the\n"
-            "                       broker logs at info unless -b --log-level=debug\n");
+            "                       broker logs at info unless -b --log-level=debug\n"
+            "      --standby MODE   off (default), async or sync: a second nmirfd\n"
+            "                       follows the broker as its standby, synchronously\n"
+            "                       or not; its lag is sampled during the window\n");
 }
 
 int
@@ -1214,7 +1398,17 @@ main(int argc, char **argv)
         else if ((!strcmp(f, "-b") || !strcmp(f, "--broker-arg")) && v &&
                  o.nargs < H_MAX_ARGS)
             o.args[o.nargs++] = v;
-        else if (!strcmp(f, "-h") || !strcmp(f, "--help")) {
+        else if (!strcmp(f, "--standby") && v && !strcmp(v, "off"))
+            o.standby = STANDBY_OFF;
+        else if (!strcmp(f, "--standby") && v && !strcmp(v, "async"))
+            o.standby = STANDBY_ASYNC;
+        else if (!strcmp(f, "--standby") && v && !strcmp(v, "sync"))
+            o.standby = STANDBY_SYNC;
+        else if (!strcmp(f, "--standby")) {
+            fprintf(stderr, "nmirf-bench: --standby takes off, async or sync, not '%s'\n",
+                    v ? v : "");
+            return 2;
+        } else if (!strcmp(f, "-h") || !strcmp(f, "--help")) {
             s_usage(stdout);
             return 0;
         } else {
@@ -1228,6 +1422,20 @@ main(int argc, char **argv)
     /* C clients need C sockets here and C descriptors in the broker (one
        DEALER each); twice that leaves room. */
     zsys_set_max_sockets(2 * (size_t)o.clients + 256);
+    /* Synchronous from a config file switched by SIGHUP once the standby
+       follows: on from the start, the enrolments would wait for it. */
+    char confdir[PATH_MAX] = "";
+    if (o.standby == STANDBY_SYNC) {
+        H_ASSERTF(o.nargs + 2 <= H_MAX_ARGS, "too many -b arguments with --standby sync");
+        const char *tmp = getenv("TMPDIR");
+        snprintf(confdir, sizeof confdir, "%s/nmirf-bench-XXXXXX",
+                 tmp && *tmp ? tmp : "/tmp");
+        H_ASSERT(mkdtemp(confdir));
+        snprintf(s_conf, sizeof s_conf, "%s/nmirfd.conf", confdir);
+        s_write_conf("off");
+        o.args[o.nargs++] = "-c";
+        o.args[o.nargs++] = s_conf;
+    }
     h_broker_t *b = h_broker_start_with(NULL, o.args);
     h_entity_t **ms = calloc((size_t)o.submitters, sizeof *ms);
     for (int i = 0; i < o.submitters; i++) {
@@ -1249,6 +1457,9 @@ main(int argc, char **argv)
         printf("nmirf-bench: %zu more recommendations imported in %.1f s\n", o.stats_recs,
                (nmirf_mono_us() - t0) / 1e6);
     }
+    h_broker_t *standby = NULL;
+    if (o.standby != STANDBY_OFF)
+        standby = s_standby_start(b, o.standby, &o.standby_coord);
     printf("nmirf-bench: broker pid %d in %s; %d submitters, %d in flight, %d "
            "subscribers\n",
            (int)b->pid, b->dir, o.submitters, o.inflight, o.subscribers);
@@ -1258,6 +1469,12 @@ main(int argc, char **argv)
     if (o.clients)
         s_clients(b, o.clients, out); /* first: VmHWM is the peak since start */
     s_throughput(b, ms, &o, out);
+    if (standby)
+        s_standby_caught_up(b, o.standby_coord, out);
+    json_object_set_new(out, "standby",
+                        json_string(o.standby == STANDBY_SYNC    ? "sync"
+                                    : o.standby == STANDBY_ASYNC ? "async"
+                                                                 : "off"));
     fflush(stdout);
     if (o.rate)
         s_paced(b, ms[0], &o, out);
@@ -1272,7 +1489,15 @@ main(int argc, char **argv)
     fflush(stdout);
     free(line);
     json_decref(out);
+    if (standby) {
+        standby->ents[0].key = (nmirf_key_t){0}; /* the broker's coordinator's */
+        h_broker_destroy(&standby);
+    }
     h_broker_destroy(&b);
+    if (confdir[0]) {
+        unlink(s_conf);
+        rmdir(confdir);
+    }
     for (int i = 0; i < o.submitters; i++) {
         nmirf_key_wipe(&ms[i]->key);
         free(ms[i]);
