@@ -127,8 +127,9 @@ s_kv_replication(const msgpack_object *body)
         else
             snprintf(line, sizeof line,
                      _("asynchronous: %llu standbys following, record %llu of %llu on a "
-                       "standby's disk"),
-                     followers, acked, last);
+                       "standby's disk (the oldest record not there for %llu ms)"),
+                     followers, acked, last,
+                     (unsigned long long)cli_mp_uint(repl, "lag_ms", 0));
         cli_kv("replication", line);
     }
     const msgpack_object *sb = nmirf_mp_get(body, "standby");

@@ -79,8 +79,9 @@ s_pack_latency(op_ctx_t *ctx, const broker_stats_t *st)
 
 /* Packs "replication", on a primary that sends a stream (repl_sender.h):
    whether it answers writes only once a standby holds them, how many
-   standbys follow, its last record and the highest a standby holds, and
-   the replies held for one with how long the oldest has waited
+   standbys follow, its last record and the highest a standby holds, the
+   lag those make (records, ms), and the replies held for one with how
+   long the oldest has waited
    (docs/REPLICATION.md, "Synchronous mode"). */
 static void
 s_pack_replication(op_ctx_t *ctx, const broker_stats_t *st)
@@ -88,15 +89,21 @@ s_pack_replication(op_ctx_t *ctx, const broker_stats_t *st)
     repl_sender_t *repl = repl_sender_global();
     uint64_t oldest = atomic_load(&st->sync_oldest_ms);
     nmirf_mp_pack_str(&ctx->pk, "replication");
-    msgpack_pack_map(&ctx->pk, 6);
+    uint64_t last = repl_sender_last(repl), acked = atomic_load(&st->sync_acked);
+    msgpack_pack_map(&ctx->pk, 8);
     nmirf_mp_pack_str(&ctx->pk, "synchronous");
     if (atomic_load(&st->sync_on))
         msgpack_pack_true(&ctx->pk);
     else
         msgpack_pack_false(&ctx->pk);
     nmirf_mp_pack_kv_uint(&ctx->pk, "followers", atomic_load(&st->sync_followers));
-    nmirf_mp_pack_kv_uint(&ctx->pk, "last_record", repl_sender_last(repl));
-    nmirf_mp_pack_kv_uint(&ctx->pk, "acked_record", atomic_load(&st->sync_acked));
+    nmirf_mp_pack_kv_uint(&ctx->pk, "last_record", last);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "acked_record", acked);
+    /* The standby's lag as the primary sees it: records made and not
+       acknowledged, and the age of the oldest of them. */
+    nmirf_mp_pack_kv_uint(&ctx->pk, "lag_records", last > acked ? last - acked : 0);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "lag_ms",
+                          last > acked ? repl_sender_lag_ms(repl, acked, ctx->now) : 0);
     nmirf_mp_pack_kv_uint(&ctx->pk, "waiting", atomic_load(&st->sync_waiting));
     nmirf_mp_pack_kv_uint(&ctx->pk, "oldest_wait_ms",
                           oldest && ctx->now > oldest ? ctx->now - oldest : 0);

@@ -260,6 +260,18 @@ repl_sender_on_ack(repl_sender_t *self, const uint8_t *id, size_t id_len,
 }
 
 uint64_t
+repl_sender_lag_ms(repl_sender_t *self, uint64_t acked, uint64_t now_ms)
+{
+    uint64_t ts = 0;
+    pthread_mutex_lock(&self->lock);
+    for (const s_entry_t *e = self->first; e && e->n <= acked + 1; e = e->next)
+        if (e->n == acked + 1)
+            ts = e->ts;
+    pthread_mutex_unlock(&self->lock);
+    return ts && now_ms > ts ? now_ms - ts : 0;
+}
+
+uint64_t
 repl_sender_acked(const repl_sender_t *self)
 {
     return self->acked;

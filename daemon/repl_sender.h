@@ -110,6 +110,13 @@ uint64_t repl_sender_last(repl_sender_t *self);
 bool repl_sender_on_ack(repl_sender_t *self, const uint8_t *id, size_t id_len,
                         const uint8_t *frame, size_t len);
 
+/* The ms since the commit of record acked + 1, the oldest that no
+   standby has acknowledged, at now_ms; 0 if there is none (every record
+   acknowledged) or it left the ring. The primary's view of the standby's
+   lag: a standby's own (follower.c) cannot see records still on their
+   way to it. Any thread. */
+uint64_t repl_sender_lag_ms(repl_sender_t *self, uint64_t acked, uint64_t now_ms);
+
 /* The highest record a standby has said it holds on disk in this run
    (an acknowledgement, or the position of an OK `repl.follow`): what
    synchronous mode waits for (broker.c). Broker's thread. */

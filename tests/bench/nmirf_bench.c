@@ -18,9 +18,11 @@
     With --standby async|sync a second nmirfd follows the broker as its
     standby (docs/REPLICATION.md: an entity of role standby, --standby-of,
     -S, --standby-key), in synchronous mode or not; during the throughput
-    window a thread samples the standby's lag (`status` standby.lag_events
-    and lag_ms every LAG_EVERY_MS: max and p50), and after it the standby
-    is waited for until its seq is the broker's.
+    window a thread samples the standby's lag every LAG_EVERY_MS (its own
+    `status` standby.lag_events and lag_ms, the primary's
+    replication.lag_records and lag_ms, and the primary's seq less the
+    standby's: max and p50 of each), and after it the standby is waited
+    for until its seq is the broker's.
 
     4. connected clients (--clients C): C more enrolled entities, each
        modelled on a real nmirf-agent: ONE CurveZMQ DEALER that sends
@@ -511,50 +513,79 @@ s_standby_start(h_broker_t *a, standby_mode_t mode, h_entity_t **coord)
     return b;
 }
 
+/* What the lag probe samples: the standby's own `status` (standby.
+   lag_events, lag_ms), the primary's view of it (replication.lag_records,
+   lag_ms: records made and not acknowledged, the age of the oldest), and
+   the events between the two stores (the primary's seq, then the
+   standby's applied_seq, asked one after the other). */
+enum {
+    LAG_OWN_EVENTS,
+    LAG_OWN_MS,
+    LAG_PRIMARY_RECORDS,
+    LAG_PRIMARY_MS,
+    LAG_EVENTS,
+    LAGS
+};
+static const char *const s_lag_names[LAGS] = {"standby_lag_events", "standby_lag_ms",
+                                              "primary_lag_records", "primary_lag_ms",
+                                              "seq_lag_events"};
+
 typedef struct {
-    h_entity_t *as;     /* the coordinator on the standby */
-    volatile int *stop; /* set by the main thread */
-    uint64_t *events;   /* lag_events per sample */
-    uint64_t *ms;       /* lag_ms per sample */
-    size_t count;       /* samples, out */
+    h_entity_t *standby; /* the coordinator on the standby */
+    h_entity_t *primary; /* the coordinator on the primary */
+    volatile int *stop;  /* set by the main thread */
+    uint64_t *v[LAGS];   /* each figure per sample */
+    size_t count;        /* samples, out */
 } lag_probe_t;
 
-/* Samples the standby's `status` lag every LAG_EVERY_MS until stop. */
+/* Samples the lag every LAG_EVERY_MS until stop. */
 static void *
 s_lag_probe(void *arg)
 {
     lag_probe_t *p = arg;
     while (!*p->stop && p->count < LAG_MAX) {
         uint64_t next = nmirf_mono_us() + LAG_EVERY_MS * 1000;
-        nmirf_reply_t *r = H_CALL_EXPECT("ok", p->as, "status", "{}");
-        p->events[p->count] = h_u(&r->body, "standby.lag_events");
-        p->ms[p->count] = h_u(&r->body, "standby.lag_ms");
+        nmirf_reply_t *a = H_CALL_EXPECT("ok", p->primary, "status", "{}");
+        nmirf_reply_t *b = H_CALL_EXPECT("ok", p->standby, "status", "{}");
+        uint64_t seq = h_u(&a->body, "seq"),
+                 applied = h_u(&b->body, "standby.applied_seq");
+        p->v[LAG_OWN_EVENTS][p->count] = h_u(&b->body, "standby.lag_events");
+        p->v[LAG_OWN_MS][p->count] = h_u(&b->body, "standby.lag_ms");
+        p->v[LAG_PRIMARY_RECORDS][p->count] = h_u(&a->body, "replication.lag_records");
+        p->v[LAG_PRIMARY_MS][p->count] = h_u(&a->body, "replication.lag_ms");
+        p->v[LAG_EVENTS][p->count] = seq > applied ? seq - applied : 0;
         p->count++;
-        nmirf_reply_destroy(&r);
+        nmirf_reply_destroy(&a);
+        nmirf_reply_destroy(&b);
         while (!*p->stop && nmirf_mono_us() < next)
             h_sleep_ms(1);
     }
     return NULL;
 }
 
-/* Prints the lag samples' max and p50 (events, ms) into out. */
+/* Prints each lag figure's max and p50, into out too. */
 static void
 s_lag_report(lag_probe_t *p, json_t *out)
 {
-    qsort(p->events, p->count, sizeof *p->events, s_cmp);
-    qsort(p->ms, p->count, sizeof *p->ms, s_cmp);
     size_t n = p->count;
-    uint64_t ev_max = n ? p->events[n - 1] : 0, ev_p50 = n ? p->events[n / 2] : 0;
-    uint64_t ms_max = n ? p->ms[n - 1] : 0, ms_p50 = n ? p->ms[n / 2] : 0;
-    printf("standby: lag during the window (%zu samples every %d ms): events max %llu "
-           "p50 %llu, ms max %llu p50 %llu\n",
-           n, LAG_EVERY_MS, (unsigned long long)ev_max, (unsigned long long)ev_p50,
-           (unsigned long long)ms_max, (unsigned long long)ms_p50);
-    json_object_set_new(out, "standby_lag_samples", json_integer((json_int_t)n));
-    json_object_set_new(out, "standby_lag_events_max", json_integer((json_int_t)ev_max));
-    json_object_set_new(out, "standby_lag_events_p50", json_integer((json_int_t)ev_p50));
-    json_object_set_new(out, "standby_lag_ms_max", json_integer((json_int_t)ms_max));
-    json_object_set_new(out, "standby_lag_ms_p50", json_integer((json_int_t)ms_p50));
+    unsigned long long max[LAGS], p50[LAGS];
+    for (int k = 0; k < LAGS; k++) {
+        qsort(p->v[k], n, sizeof *p->v[k], s_cmp);
+        max[k] = n ? p->v[k][n - 1] : 0;
+        p50[k] = n ? p->v[k][n / 2] : 0;
+        char key[64];
+        snprintf(key, sizeof key, "%s_max", s_lag_names[k]);
+        json_object_set_new(out, key, json_integer((json_int_t)max[k]));
+        snprintf(key, sizeof key, "%s_p50", s_lag_names[k]);
+        json_object_set_new(out, key, json_integer((json_int_t)p50[k]));
+    }
+    json_object_set_new(out, "lag_samples", json_integer((json_int_t)n));
+    printf("standby: lag during the window (%zu samples every %d ms, max/p50): its "
+           "status %llu/%llu events, %llu/%llu ms; the primary's view %llu/%llu records, "
+           "%llu/%llu ms; seq difference %llu/%llu events\n",
+           n, LAG_EVERY_MS, max[LAG_OWN_EVENTS], p50[LAG_OWN_EVENTS], max[LAG_OWN_MS],
+           p50[LAG_OWN_MS], max[LAG_PRIMARY_RECORDS], p50[LAG_PRIMARY_RECORDS],
+           max[LAG_PRIMARY_MS], p50[LAG_PRIMARY_MS], max[LAG_EVENTS], p50[LAG_EVENTS]);
 }
 
 /* Waits (at most CATCH_UP_MS) until the standby's seq is a's; fails the
@@ -744,12 +775,14 @@ s_throughput(h_broker_t *b, h_entity_t **ms, const opts_t *o, json_t *out)
     if (o->stats_every)
         pthread_create(&probe_thread, NULL, s_stats_probe, &probe);
     volatile int lag_stop = 0;
-    lag_probe_t lag = {.as = o->standby_coord, .stop = &lag_stop};
+    lag_probe_t lag = {
+        .standby = o->standby_coord, .primary = h_coord(b), .stop = &lag_stop};
     pthread_t lag_thread;
     if (o->standby_coord) {
-        lag.events = calloc(LAG_MAX, sizeof *lag.events);
-        lag.ms = calloc(LAG_MAX, sizeof *lag.ms);
-        H_ASSERT(lag.events && lag.ms);
+        for (int k = 0; k < LAGS; k++) {
+            lag.v[k] = calloc(LAG_MAX, sizeof *lag.v[k]);
+            H_ASSERT(lag.v[k]);
+        }
         pthread_create(&lag_thread, NULL, s_lag_probe, &lag);
     }
     size_t done = 0, failed = 0;
@@ -879,8 +912,8 @@ s_throughput(h_broker_t *b, h_entity_t **ms, const opts_t *o, json_t *out)
     json_object_set_new(out, "subscribers", json_integer(o->subscribers));
     if (o->standby_coord) {
         s_lag_report(&lag, out);
-        free(lag.events);
-        free(lag.ms);
+        for (int k = 0; k < LAGS; k++)
+            free(lag.v[k]);
     }
     free(all);
     free(subs);

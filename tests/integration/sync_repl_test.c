@@ -136,6 +136,8 @@ s_post_held(h_broker_t *a, const char *id, zsock_t **sock_p)
     H_ASSERTF(!r, "a write was answered while no standby could hold it");
     H_ASSERTF(s_status_u(coord, "replication.waiting") >= 1,
               "status says no reply waits for a standby");
+    H_ASSERTF(s_status_u(coord, "replication.lag_records") >= 1,
+              "status says the standby has every record");
     (void)h_seq(a); /* a read is answered meanwhile */
     return req;
 }
@@ -227,6 +229,8 @@ main(int argc, char **argv)
     H_ASSERT(s_status_u(coord, "replication.waiting") == 0);
     H_ASSERT(s_status_u(coord, "replication.acked_record") ==
              s_status_u(coord, "replication.last_record"));
+    H_ASSERT(s_status_u(coord, "replication.lag_records") == 0);
+    H_ASSERT(s_status_u(coord, "replication.lag_ms") == 0);
     h_note("10 writes answered, each one in the standby's store when its reply came");
 
     /* (b) B stopped: the write waits; B continued: it is answered once. */
