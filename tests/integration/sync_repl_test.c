@@ -19,7 +19,10 @@
       and SIGHUP, and the reply arrives without B;
     - (d) A restarted with the flag --synchronous on and no standby: a
       write waits until B, started again without a position, has taken a
-      full copy and follows.
+      full copy and follows;
+    - (e) A restarted asynchronous, so making no record (its changelog
+      waits for a standby's copy): synchronous = on by SIGHUP turns the
+      changelog on, and a write waits until B takes a copy and follows.
 */
 #include "harness.h"
 #include "nmirf_mp.h"
@@ -319,6 +322,32 @@ main(int argc, char **argv)
     zsock_destroy(&sock);
     h_note("started --synchronous on with no standby, a write waited until one took a "
            "copy and followed");
+
+    /* (e) A restarted asynchronous (no record made: its changelog starts
+       with a standby's copy), B stopped; synchronous = on by SIGHUP turns
+       the changelog on, and a write waits for B's copy. */
+    h_broker_stop(b);
+    const char *a_async[] = {"-c", s_conf, "-r", a_ep, "-e", a_ev, NULL};
+    memcpy(a->args, a_async, sizeof a_async);
+    h_broker_stop(a);
+    s_set_sync(NULL, "off");
+    h_broker_restart(a);
+    H_ASSERT(s_status_u(coord, "replication.last_record") == 0);
+    s_set_sync(a, "on");
+    req = s_post_held(a, "S-HUP", &sock);
+    H_ASSERT(s_status_u(coord, "replication.last_record") >= 1);
+    H_ASSERT(unlink(pos) == 0);
+    h_broker_restart(b);
+    r = s_reply_within(sock, 20000);
+    H_ASSERTF(r, "no reply after the standby took a copy and followed");
+    H_EXPECT(r, "ok");
+    seq = r->seq;
+    nmirf_reply_destroy(&r);
+    H_ASSERT(s_status_u(bcoord, "standby.applied_seq") >= seq);
+    h_request_free(&req);
+    zsock_destroy(&sock);
+    h_note("switched on by SIGHUP with no record made yet: the changelog went on, a "
+           "write waited for the standby's copy");
 
     h_broker_destroy(&b);
     h_broker_destroy(&a);
