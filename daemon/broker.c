@@ -741,6 +741,33 @@ fail:
     return NULL;
 }
 
+/* At a stop, in synchronous mode, for at most BROKER_STOP_ACK_MS while
+   replies are held: reads the ROUTER for a standby's acknowledgements
+   (the records went to it as their batches came back) and sends what
+   they release. Every other message read is dropped, as at any stop
+   (its client resends). */
+static void
+s_stop_acks(broker_t *self)
+{
+    void *router = zsock_resolve(self->router);
+    zmq_pollitem_t item = {router, 0, ZMQ_POLLIN, 0};
+    int64_t deadline = zclock_mono() + BROKER_STOP_ACK_MS;
+    while (self->opts.synchronous && sync_wait_count(self->held)) {
+        int64_t left = deadline - zclock_mono();
+        int rc = left > 0 ? zmq_poll(&item, 1, (long)left) : 0;
+        if (rc < 0 && zmq_errno() == EINTR)
+            continue;
+        if (rc <= 0)
+            break;
+        request_t *req;
+        while ((req = request_recv(router)) != NULL) {
+            s_on_ack(req);
+            request_destroy(&req);
+        }
+        s_sync_release(self);
+    }
+}
+
 /* sync_wait's free function: a held batch, unanswered. */
 static void
 s_batch_free(void *item)
@@ -791,6 +818,7 @@ broker_run(broker_t *self)
         }
         s_finish_reads(self);
     }
+    s_stop_acks(self);
     /* Replies no standby acknowledged are not given: their writes may be
        lost with this machine; their clients resend (idempotent). */
     size_t dropped = sync_wait_replies(self->held);

@@ -33,7 +33,9 @@
     (["rack"][n], PROTOCOL.md section 11), so the ROUTER is read while
     anything is held, even past BROKER_QUEUE_MAX requests in flight: then
     every message but an acknowledgement is dropped unanswered (its client
-    resends). At a stop, held replies are dropped unanswered.
+    resends). At a stop, the acknowledgements that come within
+    BROKER_STOP_ACK_MS release what they cover; the replies still held
+    then are dropped unanswered.
 */
 #ifndef BROKER_H
 #define BROKER_H
@@ -56,6 +58,7 @@
 #define BROKER_INLINE_MAX 4                  /* lone requests run without hand-off */
 #define BROKER_STOP_WAIT_MS 10000            /* at a stop, for the writer's last batch */
 #define BROKER_SYNC_WARN_MS 10000            /* log held replies this often */
+#define BROKER_STOP_ACK_MS 1000              /* at a stop, for a standby's last acks */
 
 typedef struct {
     const char *request_ep; /* ROUTER bind endpoint */

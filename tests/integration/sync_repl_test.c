@@ -22,7 +22,9 @@
       full copy and follows;
     - (e) A restarted asynchronous, so making no record (its changelog
       waits for a standby's copy): synchronous = on by SIGHUP turns the
-      changelog on, and a write waits until B takes a copy and follows.
+      changelog on, and a write waits until B takes a copy and follows;
+    - (f) A stopped while a write waits (B stopped): its reply is not
+      sent, and the log says so.
 */
 #include "harness.h"
 #include "nmirf_mp.h"
@@ -348,6 +350,23 @@ main(int argc, char **argv)
     zsock_destroy(&sock);
     h_note("switched on by SIGHUP with no record made yet: the changelog went on, a "
            "write waited for the standby's copy");
+
+    /* (f) A stopped while a write waits (B stopped): the reply is not
+       sent, and the log says so. */
+    H_ASSERT(kill(b->pid, SIGSTOP) == 0);
+    req = s_post_held(a, "S-STOP", &sock);
+    h_broker_stop(a);
+    r = s_reply_within(sock, WAIT_NONE_MS);
+    H_ASSERTF(!r, "a stopping primary sent a reply no standby acknowledged");
+    size_t len;
+    char *log = nmirf_read_file(a->log_path, &len);
+    H_ASSERTF(log && strstr(log, "replies no standby acknowledged are not sent"),
+              "the log does not say that a held reply was dropped");
+    free(log);
+    H_ASSERT(kill(b->pid, SIGCONT) == 0);
+    h_request_free(&req);
+    zsock_destroy(&sock);
+    h_note("stopped while a write waited for the standby: its reply was not sent");
 
     h_broker_destroy(&b);
     h_broker_destroy(&a);
