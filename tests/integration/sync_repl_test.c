@@ -301,7 +301,7 @@ main(int argc, char **argv)
     h_broker_stop(b);
     static char a_ev[H_ENDPOINT_MAX];
     snprintf(a_ev, sizeof a_ev, "%s", a->events_ep);
-    const char *a_sync[] = {"-c", s_conf, "-r",           a_ep, "-e",
+    const char *a_sync[] = {"-c", s_conf,          "-r", a_ep, "-e",
                             a_ev, "--synchronous", "on", NULL};
     memcpy(a->args, a_sync, sizeof a_sync);
     h_broker_stop(a);
