@@ -102,6 +102,53 @@ s_kv_role(const msgpack_object *body)
     cli_kv_field("primary", body, "primary");
 }
 
+/* "replication" on a primary that sends a stream: synchronous or not,
+   the standbys following, the last record and the highest a standby
+   holds, and the replies waiting for one; "standby" on a standby: its
+   seq, the primary's, and how far behind. Older brokers say neither. */
+static void
+s_kv_replication(const msgpack_object *body)
+{
+    char line[512];
+    const msgpack_object *repl = nmirf_mp_get(body, "replication");
+    if (repl && repl->type == MSGPACK_OBJECT_MAP) {
+        const msgpack_object *sync = nmirf_mp_get(repl, "synchronous");
+        unsigned long long followers = cli_mp_uint(repl, "followers", 0),
+                           acked = cli_mp_uint(repl, "acked_record", 0),
+                           last = cli_mp_uint(repl, "last_record", 0);
+        if (sync && sync->type == MSGPACK_OBJECT_BOOLEAN && sync->via.boolean)
+            snprintf(line, sizeof line,
+                     _("synchronous: %llu standbys following, record %llu of %llu on a "
+                       "standby's disk; %llu replies wait for a standby (the oldest "
+                       "for %llu ms)"),
+                     followers, acked, last,
+                     (unsigned long long)cli_mp_uint(repl, "waiting", 0),
+                     (unsigned long long)cli_mp_uint(repl, "oldest_wait_ms", 0));
+        else
+            snprintf(line, sizeof line,
+                     _("asynchronous: %llu standbys following, record %llu of %llu on a "
+                       "standby's disk"),
+                     followers, acked, last);
+        cli_kv("replication", line);
+    }
+    const msgpack_object *sb = nmirf_mp_get(body, "standby");
+    if (sb && sb->type == MSGPACK_OBJECT_MAP) {
+        const msgpack_object *following = nmirf_mp_get(sb, "following");
+        bool on = following && following->type == MSGPACK_OBJECT_BOOLEAN &&
+                  following->via.boolean;
+        snprintf(line, sizeof line,
+                 on ? _("following: seq %llu of the primary's %llu, %llu events and %llu "
+                        "ms behind")
+                    : _("not following: seq %llu of the primary's %llu, %llu events and "
+                        "%llu ms behind"),
+                 (unsigned long long)cli_mp_uint(sb, "applied_seq", 0),
+                 (unsigned long long)cli_mp_uint(sb, "primary_seq", 0),
+                 (unsigned long long)cli_mp_uint(sb, "lag_events", 0),
+                 (unsigned long long)cli_mp_uint(sb, "lag_ms", 0));
+        cli_kv("standby", line);
+    }
+}
+
 /* ping: the endpoint asked, the version, the sequence, the counters. */
 static void
 s_view_ping(const msgpack_object *body)
@@ -185,6 +232,7 @@ s_view_status(const msgpack_object *body)
              cli_time_text(started, true, b));
     cli_kv("uptime", line);
     s_kv_role(body);
+    s_kv_replication(body);
     cli_kv_field("seq", body, "seq");
     uint64_t last = cli_mp_uint(body, "last_commit", 0);
     cli_kv("last commit", last ? cli_time_text(last, true, a) : _("none since start"));

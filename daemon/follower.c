@@ -275,6 +275,25 @@ s_send_follow(follower_t *self, zsock_t *dealer, uint8_t id[NMIRF_ID_LEN])
     return zmsg_send(&msg, dealer);
 }
 
+/* Acknowledges record n, applied and synced (standby_apply commits
+   synced): ["rack"][n], which a primary in synchronous mode waits for
+   before it answers the writes of that commit (PROTOCOL.md section 11).
+   Best effort: a lost one is covered by the next, or by the position of
+   the next repl.follow. */
+static void
+s_send_ack(zsock_t *dealer, uint64_t n)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_uint64(&pk, n);
+    void *sock = zsock_resolve(dealer);
+    if (zmq_send(sock, "rack", 4, ZMQ_SNDMORE | ZMQ_DONTWAIT) == 4)
+        zmq_send(sock, sb.data, sb.size, 0);
+    msgpack_sbuffer_destroy(&sb);
+}
+
 /* True while the store's epoch says the broker is still a standby. */
 static bool
 s_still_standby(follower_t *self)
@@ -370,6 +389,8 @@ s_follow_once(follower_t *self)
         if (zmsg_size(msg) == 3 && zframe_streq(first, "repl")) {
             zframe_t *hdr = zmsg_next(msg);
             step = s_on_record(self, hdr, zmsg_next(msg));
+            if (step == 0)
+                s_send_ack(dealer, self->pos.n);
         } else if (zmsg_size(msg) == 2 && zframe_streq(first, "rhb")) {
             msgpack_zone zone;
             msgpack_zone_init(&zone, 256);

@@ -59,6 +59,7 @@ static nmirf_conf_spec_t s_spec[] = {
     {"standby_of", NMIRF_CONF_ENDPOINT, 0, 0, NULL, "--standby-of"},
     {"primary_key_file", NMIRF_CONF_PATH, 0, 0, NULL, "--primary-key"},
     {"standby_key_file", NMIRF_CONF_PATH, 0, 0, NULL, "--standby-key"},
+    {"synchronous", NMIRF_CONF_ONOFF, 0, 0, "off", "--synchronous"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -69,6 +70,7 @@ static const char *const s_reloadable[] = {"log_level",
                                            "due_soon_days",
                                            "max_sessions_per_entity",
                                            "request_window",
+                                           "synchronous",
                                            NULL};
 
 /* What main and the SIGHUP handler share. */
@@ -91,6 +93,7 @@ s_usage(FILE *out)
             "              [--checkpoint-interval S] [--slow-commit-ms MS]\n"
             "              [--due-soon-days DAYS] [--verifiers N] [--readers N]\n"
             "              [--max-sessions-per-entity N] [--request-window S]\n"
+            "              [--synchronous on|off]\n"
             "              [--standby-of ENDPOINT -S PRIMARY.pub]\n"
             "\n"
             "The nmirf broker: keeps recommendation state in LMDB, answers signed\n"
@@ -125,6 +128,9 @@ s_usage(FILE *out)
             "      --standby-of ENDPOINT  a standby of the primary at ENDPOINT:\n"
             "                          reads served, writes refused not_primary until\n"
             "                          `nmirf promote` (docs/REPLICATION.md)\n"
+            "      --synchronous on|off  on: answer a write only once a standby\n"
+            "                          holds it on disk; with none following, writes\n"
+            "                          wait (default off; docs/REPLICATION.md)\n"
             "  -S, --primary-key FILE  the primary's public key file (its NMIRFD.pub);\n"
             "                          needed with --standby-of\n"
             "      --standby-key FILE  the standby entity's key file (role standby,\n"
@@ -148,6 +154,7 @@ s_broker_opts(const nmirf_conf_t *conf, broker_opts_t *opts)
     opts->due_soon_days = (unsigned)nmirf_conf_uint(conf, "due_soon_days");
     opts->max_sessions = (unsigned)nmirf_conf_uint(conf, "max_sessions_per_entity");
     opts->request_window_s = (unsigned)nmirf_conf_uint(conf, "request_window");
+    opts->synchronous = nmirf_conf_on(conf, "synchronous");
 }
 
 /* Applies next's reloadable settings to the broker (nmirf_conf_reload). */
@@ -194,6 +201,7 @@ main(int argc, char **argv)
         {"primary-key", required_argument, NULL, 'S'},
         {"standby-key", required_argument, NULL, 'K'},
         {"request-window", required_argument, NULL, 'w'},
+        {"synchronous", required_argument, NULL, 'Y'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -250,6 +258,9 @@ main(int argc, char **argv)
             break;
         case 'w':
             nmirf_conf_flag(&s.src, "request_window", optarg);
+            break;
+        case 'Y':
+            nmirf_conf_flag(&s.src, "synchronous", optarg);
             break;
         case 'L':
             nmirf_conf_flag(&s.src, "log_level", optarg);
@@ -427,6 +438,10 @@ main(int argc, char **argv)
         store_set_changelog(store, false, broker_key.sign_sk);
         if (!(repl = repl_sender_new(store, 0)))
             fatalx("out of memory");
+        /* Synchronous mode waits for records: from the first commit on,
+           not from a standby's first copy. */
+        if (opts.synchronous)
+            store_changelog_start(store);
     }
     follower_t *follower = NULL;
     if (fo.endpoint && !(follower = follower_start(store, role, &fo)))

@@ -8,6 +8,7 @@
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 #include "ops.h"
+#include "repl_sender.h"
 #include "role.h"
 
 #include <stdio.h>
@@ -76,6 +77,31 @@ s_pack_latency(op_ctx_t *ctx, const broker_stats_t *st)
     s_pack_hist(ctx, "reply", &st->lat_reply);
 }
 
+/* Packs "replication", on a primary that sends a stream (repl_sender.h):
+   whether it answers writes only once a standby holds them, how many
+   standbys follow, its last record and the highest a standby holds, and
+   the replies held for one with how long the oldest has waited
+   (docs/REPLICATION.md, "Synchronous mode"). */
+static void
+s_pack_replication(op_ctx_t *ctx, const broker_stats_t *st)
+{
+    repl_sender_t *repl = repl_sender_global();
+    uint64_t oldest = atomic_load(&st->sync_oldest_ms);
+    nmirf_mp_pack_str(&ctx->pk, "replication");
+    msgpack_pack_map(&ctx->pk, 6);
+    nmirf_mp_pack_str(&ctx->pk, "synchronous");
+    if (atomic_load(&st->sync_on))
+        msgpack_pack_true(&ctx->pk);
+    else
+        msgpack_pack_false(&ctx->pk);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "followers", atomic_load(&st->sync_followers));
+    nmirf_mp_pack_kv_uint(&ctx->pk, "last_record", repl_sender_last(repl));
+    nmirf_mp_pack_kv_uint(&ctx->pk, "acked_record", atomic_load(&st->sync_acked));
+    nmirf_mp_pack_kv_uint(&ctx->pk, "waiting", atomic_load(&st->sync_waiting));
+    nmirf_mp_pack_kv_uint(&ctx->pk, "oldest_wait_ms",
+                          oldest && ctx->now > oldest ? ctx->now - oldest : 0);
+}
+
 int
 op_status(op_ctx_t *ctx)
 {
@@ -84,7 +110,9 @@ op_status(op_ctx_t *ctx)
         return -1;
     static const broker_stats_t none;
     const broker_stats_t *st = ctx->stats ? ctx->stats : &none;
-    msgpack_pack_map(&ctx->pk, 14 + ROLE_PACK_ENTRIES + follower_pack_entries());
+    bool sender = repl_sender_global() != NULL && ctx->stats;
+    msgpack_pack_map(&ctx->pk,
+                     14 + ROLE_PACK_ENTRIES + follower_pack_entries() + (sender ? 1 : 0));
     nmirf_mp_pack_kv_str(&ctx->pk, "version", NMIRF_VERSION);
     nmirf_mp_pack_kv_uint(&ctx->pk, "now", ctx->now);
     nmirf_mp_pack_kv_uint(&ctx->pk, "started", st->started);
@@ -101,5 +129,7 @@ op_status(op_ctx_t *ctx)
     health_pack(st->health, &ctx->pk); /* connections, agents */
     role_pack(st->role, store_epoch(ctx->store, ctx->txn), &ctx->pk);
     follower_pack(&ctx->pk); /* a standby's lag (follower.h) */
+    if (sender)
+        s_pack_replication(ctx, st);
     return 0;
 }

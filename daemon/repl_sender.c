@@ -38,6 +38,7 @@ struct _repl_sender_t {
     uint8_t ring[REPL_RING_ID_LEN];
     s_follower_t followers[REPL_FOLLOWERS_MAX]; /* the broker's thread's */
     uint64_t began;                             /* follow order counter */
+    uint64_t acked; /* the highest record a standby holds (broker's thread) */
 };
 
 static repl_sender_t *s_global;
@@ -216,7 +217,52 @@ repl_sender_on_reply(repl_sender_t *self, const uint8_t *id, size_t id_len,
     slot->id_len = id_len;
     slot->next = from + 1;
     slot->since = ++self->began;
+    /* Its position is what its store holds: an acknowledgement of it
+       (check_position refused any n past the last record). */
+    if (from > self->acked)
+        self->acked = from;
     return true;
+}
+
+/* The follower whose routing id is id, or NULL. */
+static s_follower_t *
+s_follower(repl_sender_t *self, const uint8_t *id, size_t id_len)
+{
+    for (size_t i = 0; i < REPL_FOLLOWERS_MAX; i++) {
+        s_follower_t *f = &self->followers[i];
+        if (f->id_len && f->id_len == id_len && memcmp(f->id, id, id_len) == 0)
+            return f;
+    }
+    return NULL;
+}
+
+bool
+repl_sender_on_ack(repl_sender_t *self, const uint8_t *id, size_t id_len,
+                   const uint8_t *frame, size_t len)
+{
+    if (!s_follower(self, id, id_len))
+        return false;
+    nmirf_mp_reader_t r = {frame, frame + len};
+    uint64_t n;
+    if (nmirf_mp_read_uint(&r, &n) || r.p != r.end)
+        return false;
+    uint64_t last = repl_sender_last(self);
+    if (n > last) {
+        /* A standby cannot hold a record not made yet. */
+        log_warnx("replication: a follower acknowledged record %llu, past the last "
+                  "(%llu): ignored",
+                  (unsigned long long)n, (unsigned long long)last);
+        return true;
+    }
+    if (n > self->acked)
+        self->acked = n;
+    return true;
+}
+
+uint64_t
+repl_sender_acked(const repl_sender_t *self)
+{
+    return self->acked;
 }
 
 /* Sends one multipart message to a follower without blocking; false if
