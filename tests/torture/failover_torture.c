@@ -16,11 +16,11 @@
 
     Each round: the submitters run a seeded 0.5-2 s; the primary is
     SIGKILLed; the standby is promoted with `nmirf promote` (the
-    coordinator's key); the submitters get acknowledgements from it; the
-    old primary is started again `--standby-of NEW -S NEW.pub
-    --standby-key ITS-STANDBY.key` (it takes a full copy of the new
-    primary's store: its own holds writes the new one may never have had)
-    and the test waits until it follows at the new primary's seq. The
+    coordinator's key); the old primary is started again `--standby-of
+    NEW -S NEW.pub --standby-key ITS-STANDBY.key` (it takes a full copy of
+    the new primary's store: its own holds writes the new one may never
+    have had), the test waits until it follows at the new primary's seq
+    and the submitters get acknowledgements from the new primary. The
     roles swap every round.
 
     At the end, on the last primary: every acknowledged write is in the
@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "agent_common.h"
 #include "nmirf_mp.h"
@@ -88,6 +89,7 @@ static atomic_bool s_stop;      /* submitters: finish and return */
 static bool s_sync;             /* --synchronous on */
 static const char *s_nmirf;     /* the CLI */
 static unsigned s_seed;         /* the run's seed */
+static char s_conf[PATH_MAX];   /* A's config file at its first start */
 static pthread_mutex_t s_acks_lock = PTHREAD_MUTEX_INITIALIZER; /* acks moves */
 
 /* Sends req to the brokers until one answers other than not_primary: the
@@ -170,9 +172,10 @@ s_wait_acks(f_submitter_t *ts, int n, size_t from, size_t more, const char *when
 }
 
 /* Sets br's arguments: its fixed endpoints, then, if of is not NULL, a
-   standby of `of`; and --synchronous on with --synchronous on. */
+   standby of `of`; and --synchronous on with --synchronous on, unless
+   conf (a config file, for A's first start) is given instead. */
 static void
-s_set_args(f_broker_t *br, const f_broker_t *of)
+s_set_args(f_broker_t *br, const f_broker_t *of, const char *conf)
 {
     size_t n = 0;
     br->args[n++] = "-r";
@@ -187,7 +190,10 @@ s_set_args(f_broker_t *br, const f_broker_t *of)
         br->args[n++] = "--standby-key";
         br->args[n++] = br->standby_key;
     }
-    if (s_sync) {
+    if (conf) {
+        br->args[n++] = "-c";
+        br->args[n++] = conf;
+    } else if (s_sync) {
         br->args[n++] = "--synchronous";
         br->args[n++] = "on";
     }
@@ -230,6 +236,24 @@ s_wait_following(f_broker_t *sb, f_broker_t *p)
                    "seed %u: %c does not follow %c: applied %llu of %llu, following %d",
                    s_seed, sb->name, p->name, (unsigned long long)applied,
                    (unsigned long long)want, following);
+        h_sleep_ms(20);
+    }
+}
+
+/* Waits until br's status says replication.synchronous (a SIGHUP
+   reloaded its config). */
+static void
+s_wait_synchronous(f_broker_t *br)
+{
+    for (int waited = 0;; waited += 20) {
+        nmirf_reply_t *r = H_CALL_EXPECT("ok", h_coord(br->b), "status", "{}");
+        const msgpack_object *on = h_get(&r->body, "replication.synchronous");
+        bool sync = on && on->type == MSGPACK_OBJECT_BOOLEAN && on->via.boolean;
+        nmirf_reply_destroy(&r);
+        if (sync)
+            return;
+        HA_ASSERTF(waited < F_FOLLOW_WAIT_MS, "%c never says synchronous after SIGHUP",
+                   br->name);
         h_sleep_ms(20);
     }
 }
@@ -427,7 +451,17 @@ main(int argc, char **argv)
         snprintf(s_br[i].ev, sizeof s_br[i].ev, "tcp://127.0.0.1:%d", ha_free_port());
     }
     f_broker_t *a = &s_br[0], *b = &s_br[1];
-    s_set_args(a, NULL);
+    /* A starts asynchronous (config synchronous = off): in synchronous
+       mode the setup's writes would wait for a standby, and the standby
+       needs its entity enrolled first. Once B follows, the config says
+       on and SIGHUP reloads it; every later start has the flag. */
+    const char *tmp = getenv("TMPDIR");
+    snprintf(s_conf, sizeof s_conf, "%s/nmirf-ft-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int conf_fd = mkstemp(s_conf);
+    HA_ASSERTF(conf_fd >= 0 && dprintf(conf_fd, "synchronous = off\n") > 0 &&
+                   close(conf_fd) == 0,
+               "config file %s", s_conf);
+    s_set_args(a, NULL, s_conf);
     a->b = h_broker_start_with(NULL, a->args);
     h_entity_t *coord = h_coord(a->b);
     h_entity_t *sby[2] = {h_enroll(a->b, "SA", "standby"), h_enroll(a->b, "SB", "standby")};
@@ -454,7 +488,7 @@ main(int argc, char **argv)
     /* B: its own keys from a first start, its store removed (it takes
        A's), A's coordinator as its client; each broker's standby key in
        its keys directory. */
-    s_set_args(b, NULL);
+    s_set_args(b, NULL, NULL);
     b->b = h_broker_start_with(NULL, b->args);
     h_broker_stop(b->b);
     char *out = NULL;
@@ -471,10 +505,17 @@ main(int argc, char **argv)
                  sby[i]->id);
         snprintf(s_br[i].pub, sizeof s_br[i].pub, "%s/keys/NMIRFD.pub", s_br[i].b->dir);
     }
-    s_set_args(b, a);
+    s_set_args(b, a, NULL);
     h_broker_restart(b->b);
     s_wait_following(b, a);
-    h_note("B took a full copy of A and follows it");
+    if (s_sync) {
+        FILE *f = fopen(s_conf, "w");
+        HA_ASSERTF(f && fputs("synchronous = on\n", f) >= 0 && fclose(f) == 0,
+                   "rewrite %s", s_conf);
+        HA_ASSERT(kill(a->b->pid, SIGHUP) == 0);
+        s_wait_synchronous(a);
+    }
+    h_note("B took a full copy of A and follows it%s", s_sync ? ", synchronously" : "");
 
     /* The agents, on A first, and the submitters. */
     char eps[2 * 64 + 2], keys[2 * (PATH_MAX + 32) + 2];
@@ -509,11 +550,13 @@ main(int argc, char **argv)
         h_broker_kill(p->b);
         size_t at_kill = s_total_acked(ts, submitters);
         s_promote(s);
-        s_wait_acks(ts, submitters, s_total_acked(ts, submitters), 1,
-                    "after the promotion");
-        s_set_args(p, s);
+        /* The old primary back as the new one's standby before the writes
+           are waited for: in synchronous mode they wait for a standby. */
+        s_set_args(p, s, NULL);
         h_broker_restart(p->b);
         s_wait_following(p, s);
+        s_wait_acks(ts, submitters, s_total_acked(ts, submitters), 1,
+                    "after the promotion");
         printf("round %ld/%ld: %c killed at seq %llu with %zu writes acknowledged (just "
                "before, %c was at seq %llu and said %llu events behind), %c promoted, %c "
                "follows it\n",
@@ -555,6 +598,7 @@ main(int argc, char **argv)
         free(ts[i].acks);
     h_broker_destroy(&b->b);
     h_broker_destroy(&a->b);
+    unlink(s_conf);
     printf("failover_torture: all passed (seed %u)\n", s_seed);
     return 0;
 }
