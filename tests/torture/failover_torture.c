@@ -52,23 +52,23 @@
 #include "store.h"
 #include "torture_check.h"
 
-#define F_SUBMITTERS_MAX 8    /* submitter threads at most */
-#define F_AGENTS 2            /* nmirf-agent processes following the log */
-#define F_CALL_MS 1000        /* one try of a request at one broker */
-#define F_RESEND_MAX_MS 90000 /* a request unanswered this long fails the test */
-#define F_ACK_WAIT_MS 60000   /* writes must resume within this after a failover */
-#define F_RUN_MIN_MS 500      /* the submitters run 0.5 ... */
-#define F_RUN_SPAN_MS 1500    /* ... to 2 s before each kill */
+#define F_SUBMITTERS_MAX 8     /* submitter threads at most */
+#define F_AGENTS 2             /* nmirf-agent processes following the log */
+#define F_CALL_MS 1000         /* one try of a request at one broker */
+#define F_RESEND_MAX_MS 90000  /* a request unanswered this long fails the test */
+#define F_ACK_WAIT_MS 60000    /* writes must resume within this after a failover */
+#define F_RUN_MIN_MS 500       /* the submitters run 0.5 ... */
+#define F_RUN_SPAN_MS 1500     /* ... to 2 s before each kill */
 #define F_FOLLOW_WAIT_MS 60000 /* a restarted standby must follow within this */
 
 /* One broker of the pair, with what it needs to start either way. */
 typedef struct {
-    h_broker_t *b;                       /* the process and its directory */
-    char name;                           /* 'A' or 'B' */
-    char req[64], ev[64];                /* its fixed endpoints */
-    char pub[PATH_MAX + 32];             /* DIR/keys/NMIRFD.pub */
-    char standby_key[PATH_MAX + 64];     /* its standby entity's key file */
-    const char *args[H_MAX_ARGS + 1];    /* its nmirfd arguments (b->args) */
+    h_broker_t *b;                    /* the process and its directory */
+    char name;                        /* 'A' or 'B' */
+    char req[64], ev[64];             /* its fixed endpoints */
+    char pub[PATH_MAX + 32];          /* DIR/keys/NMIRFD.pub */
+    char standby_key[PATH_MAX + 64];  /* its standby entity's key file */
+    const char *args[H_MAX_ARGS + 1]; /* its nmirfd arguments (b->args) */
 } f_broker_t;
 
 /* A submitter thread: one ministry, a client per broker. */
@@ -84,12 +84,12 @@ typedef struct {
     size_t moves;                  /* sends moved to the other broker */
 } f_submitter_t;
 
-static f_broker_t s_br[2];      /* A and B */
-static atomic_bool s_stop;      /* submitters: finish and return */
-static bool s_sync;             /* --synchronous on */
-static const char *s_nmirf;     /* the CLI */
-static unsigned s_seed;         /* the run's seed */
-static char s_conf[PATH_MAX];   /* A's config file at its first start */
+static f_broker_t s_br[2];    /* A and B */
+static atomic_bool s_stop;    /* submitters: finish and return */
+static bool s_sync;           /* --synchronous on */
+static const char *s_nmirf;   /* the CLI */
+static unsigned s_seed;       /* the run's seed */
+static char s_conf[PATH_MAX]; /* A's config file at its first start */
 static pthread_mutex_t s_acks_lock = PTHREAD_MUTEX_INITIALIZER; /* acks moves */
 
 /* Sends req to the brokers until one answers other than not_primary: the
@@ -100,9 +100,9 @@ s_send_until_answered(f_submitter_t *t, const h_request_t *req)
 {
     for (int waited = 0; waited < F_RESEND_MAX_MS; waited += F_CALL_MS) {
         char why[256];
-        nmirf_reply_t *r = nmirf_client_call_signed(t->clients[t->at], req->id, req->env,
-                                                    req->env_len, req->sig, why,
-                                                    sizeof why);
+        nmirf_reply_t *r =
+            nmirf_client_call_signed(t->clients[t->at], req->id, req->env, req->env_len,
+                                     req->sig, why, sizeof why);
         if (r && !(r->code == NMIRF_E_NOT_PRIMARY))
             return r;
         nmirf_reply_destroy(&r);
@@ -264,10 +264,11 @@ static void
 s_promote(f_broker_t *br)
 {
     char *out = NULL;
-    int st = h_sh(&out,
-                  "NMIRF_LOCALEDIR=/nonexistent LANG=C '%s' -k '%s/keys/COORD.key' -S '%s' "
-                  "-b '%s' promote 2>&1",
-                  s_nmirf, s_br[0].b->dir, br->pub, br->req);
+    int st =
+        h_sh(&out,
+             "NMIRF_LOCALEDIR=/nonexistent LANG=C '%s' -k '%s/keys/COORD.key' -S '%s' "
+             "-b '%s' promote 2>&1",
+             s_nmirf, s_br[0].b->dir, br->pub, br->req);
     HA_ASSERTF(st == 0 && strstr(out, "epoch"), "seed %u: nmirf promote %c: %d\n%s",
                s_seed, br->name, st, out);
     free(out);
@@ -381,13 +382,14 @@ s_agent_equal(ha_agent_t *a, f_broker_t *p)
     HA_ASSERTF(same || !s_sync,
                "seed %u: agent %s: replica at seq %llu differs from the primary %c (seq "
                "%llu)",
-               s_seed, a->id, (unsigned long long)aseq, p->name, (unsigned long long)bseq);
+               s_seed, a->id, (unsigned long long)aseq, p->name,
+               (unsigned long long)bseq);
     if (!same)
         printf("agent %s: replica at seq %llu differs from the primary %c at seq %llu "
                "(asynchronous: it saw a tail a failover lost%s)\n",
                a->id, (unsigned long long)aseq, p->name, (unsigned long long)bseq,
                ag_file_has(a->log_path, "REFUSING") ? "; its witness refuses the broker"
-                                                     : "");
+                                                    : "");
     return same;
 }
 
@@ -464,7 +466,8 @@ main(int argc, char **argv)
     s_set_args(a, NULL, s_conf);
     a->b = h_broker_start_with(NULL, a->args);
     h_entity_t *coord = h_coord(a->b);
-    h_entity_t *sby[2] = {h_enroll(a->b, "SA", "standby"), h_enroll(a->b, "SB", "standby")};
+    h_entity_t *sby[2] = {h_enroll(a->b, "SA", "standby"),
+                          h_enroll(a->b, "SB", "standby")};
     static f_submitter_t ts[F_SUBMITTERS_MAX];
     for (int i = 0; i < submitters; i++) {
         char id[16];
