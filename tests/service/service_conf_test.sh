@@ -30,7 +30,7 @@ run() {
 # setting uncommented.
 run 0 "configuration ok" "$nmirfd" -n -c "$src/conf/nmirfd.conf"
 sed 's/^#\([a-z_]* =\)/\1/' "$src/conf/nmirfd.conf" >"$tmp/full.conf"
-[ "$(grep -c '^[a-z_]* =' "$tmp/full.conf")" -eq 15 ] || fail "nmirfd.conf sample: not 15 settings"
+[ "$(grep -c '^[a-z_]* =' "$tmp/full.conf")" -eq 16 ] || fail "nmirfd.conf sample: not 16 settings"
 run 0 "configuration ok" "$nmirfd" -n -c "$tmp/full.conf"
 run 0 "configuration ok" "$agent" -n -c "$src/conf/nmirf-agent.conf" -k k -S s
 sed 's/^#\([a-z_]* =\)/\1/' "$src/conf/nmirf-agent.conf" >"$tmp/afull.conf"
