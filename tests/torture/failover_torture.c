@@ -71,6 +71,13 @@ typedef struct {
     const char *args[H_MAX_ARGS + 1]; /* its nmirfd arguments (b->args) */
 } f_broker_t;
 
+/* One acknowledged write: what a failure names. */
+typedef struct {
+    uint8_t id[NMIRF_ID_LEN]; /* its request id */
+    char by;                  /* the broker that answered OK: 'A' or 'B' */
+    long kills;               /* the primaries killed before its reply was read */
+} f_ack_t;
+
 /* A submitter thread: one ministry, a client per broker. */
 typedef struct {
     h_entity_t *e;                 /* the ministry (borrowed) */
@@ -78,7 +85,7 @@ typedef struct {
     int index;                     /* thread number */
     nmirf_client_t *clients[2];    /* to A and to B */
     int at;                        /* the broker it sends to first (0 A, 1 B) */
-    uint8_t (*acks)[NMIRF_ID_LEN]; /* acknowledged request ids, in order */
+    f_ack_t *acks;                 /* acknowledged writes, in order */
     size_t cap;                    /* room in acks */
     atomic_size_t acked;           /* how many; published after the entry */
     size_t moves;                  /* sends moved to the other broker */
@@ -91,6 +98,7 @@ static const char *s_nmirf;   /* the CLI */
 static unsigned s_seed;       /* the run's seed */
 static char s_conf[PATH_MAX]; /* A's config file at its first start */
 static pthread_mutex_t s_acks_lock = PTHREAD_MUTEX_INITIALIZER; /* acks moves */
+static atomic_long s_kills; /* primaries killed so far */
 
 /* Sends req to the brokers until one answers other than not_primary: the
    same bytes each time, to t->at first, moving to the other broker on
@@ -144,7 +152,9 @@ s_submitter_run(void *arg)
             pthread_mutex_unlock(&s_acks_lock);
             H_ASSERT(t->acks);
         }
-        memcpy(t->acks[k], id, NMIRF_ID_LEN);
+        memcpy(t->acks[k].id, id, NMIRF_ID_LEN);
+        t->acks[k].by = (char)('A' + t->at);
+        t->acks[k].kills = atomic_load(&s_kills);
         atomic_store(&t->acked, k + 1);
     }
     return NULL;
@@ -326,15 +336,16 @@ s_check_log(f_broker_t *p, f_submitter_t *ts, int n, size_t *lost)
     *lost = 0;
     for (int i = 0; i < n; i++)
         for (size_t k = 0; k < atomic_load(&ts[i].acked); k++) {
-            size_t found = tc_log_req_count(log, ts[i].acks[k]);
+            size_t found = tc_log_req_count(log, ts[i].acks[k].id);
             if (found == 0 && !s_sync) {
                 (*lost)++;
                 continue;
             }
             HA_ASSERTF(found == 1,
-                       "seed %u: submitter %d's acknowledged write %zu is in %c's log "
-                       "%zu times",
-                       s_seed, i, k, p->name, found);
+                       "seed %u: submitter %d's write %zu, acknowledged by %c after %ld "
+                       "kills, is in %c's log %zu times",
+                       s_seed, i, k, ts[i].acks[k].by, ts[i].acks[k].kills, p->name,
+                       found);
         }
     /* No request applied twice, acknowledged or not. */
     for (void *count = zhashx_first(log->reqs); count; count = zhashx_next(log->reqs))
@@ -436,8 +447,10 @@ main(int argc, char **argv)
         fprintf(stderr, "failover_torture: give NMIRFD NMIRF-AGENT NMIRF\n");
         return 2;
     }
-    /* The watchdog: a generous bound per round, never a timing assertion. */
-    ha_init(nbins, bins, (unsigned)(120 + 60 * rounds));
+    /* The watchdog: a generous bound per round, never a timing assertion;
+       below ctest's TIMEOUT (300 s) for the rounds CI runs, so that it,
+       not ctest, ends a stuck run and prints the logs. */
+    ha_init(nbins, bins, (unsigned)(60 + 45 * rounds));
     s_nmirf = ha_nmirf();
     s_seed = h_seed("failover_torture");
     unsigned rng = s_seed;
@@ -551,6 +564,7 @@ main(int argc, char **argv)
         nmirf_reply_destroy(&r);
         uint64_t primary_seq = h_seq(p->b);
         h_broker_kill(p->b);
+        atomic_store(&s_kills, k);
         size_t at_kill = s_total_acked(ts, submitters);
         s_promote(s);
         /* The old primary back as the new one's standby before the writes
