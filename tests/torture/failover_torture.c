@@ -80,15 +80,15 @@ typedef struct {
 
 /* A submitter thread: one ministry, a client per broker. */
 typedef struct {
-    h_entity_t *e;                 /* the ministry (borrowed) */
-    char rec[32];                  /* the recommendation it reports on */
-    int index;                     /* thread number */
-    nmirf_client_t *clients[2];    /* to A and to B */
-    int at;                        /* the broker it sends to first (0 A, 1 B) */
-    f_ack_t *acks;                 /* acknowledged writes, in order */
-    size_t cap;                    /* room in acks */
-    atomic_size_t acked;           /* how many; published after the entry */
-    size_t moves;                  /* sends moved to the other broker */
+    h_entity_t *e;              /* the ministry (borrowed) */
+    char rec[32];               /* the recommendation it reports on */
+    int index;                  /* thread number */
+    nmirf_client_t *clients[2]; /* to A and to B */
+    int at;                     /* the broker it sends to first (0 A, 1 B) */
+    f_ack_t *acks;              /* acknowledged writes, in order */
+    size_t cap;                 /* room in acks */
+    atomic_size_t acked;        /* how many; published after the entry */
+    size_t moves;               /* sends moved to the other broker */
 } f_submitter_t;
 
 static f_broker_t s_br[2];    /* A and B */
