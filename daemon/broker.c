@@ -260,6 +260,32 @@ s_reply_is_read(const request_t *req)
     return op && !op->write;
 }
 
+/* True if req's reply goes out at once in synchronous mode: a read's, or
+   `broker.promote`'s. A standby promoted has no standby of its own yet
+   (the one that could follow it is the old primary, gone, which the
+   operator starts --standby-of it once told of the promotion): held, the
+   promotion's reply would wait for ever. The writes after it wait. */
+static bool
+s_reply_at_once(const request_t *req)
+{
+    return s_reply_is_read(req) ||
+           (req->check_rc == 0 && strcmp(req->checked.env.op, "broker.promote") == 0);
+}
+
+/* True if this broker is a standby now (not promoted): its replies are
+   refusals and stored replies of writes its store holds, and nothing
+   follows it, so synchronous mode holds none of them. */
+static bool
+s_is_standby(broker_t *self)
+{
+    MDB_txn *txn;
+    if (!self->opts.role || store_begin(self->store, NULL, false, &txn) != 0)
+        return false;
+    bool standby = role_standby(self->opts.role, store_epoch(self->store, txn));
+    mdb_txn_abort(txn);
+    return standby;
+}
+
 /* Synchronous mode: the batch's records go to the standbys now; its
    reads are answered now; its writes' replies and its events wait for a
    standby's acknowledgement of the last record made by now (which holds
@@ -273,7 +299,7 @@ s_hold(broker_t *self, writer_batch_t **wb_p)
     repl_sender_drain(repl, router);
     size_t kept = 0, sent = 0;
     for (size_t i = 0; i < wb->count; i++) {
-        if (s_reply_is_read(wb->requests[i])) {
+        if (s_reply_at_once(wb->requests[i])) {
             s_send_reply(self, &wb->requests[i]);
             sent++;
         } else
@@ -298,7 +324,7 @@ s_hold(broker_t *self, writer_batch_t **wb_p)
 static void
 s_finish(broker_t *self, writer_batch_t **wb_p)
 {
-    if (self->opts.synchronous && repl_sender_global())
+    if (self->opts.synchronous && repl_sender_global() && !s_is_standby(self))
         s_hold(self, wb_p);
     else
         s_release(self, wb_p);
