@@ -40,6 +40,10 @@ struct _follower_t {
 /* For status and main (one follower per process). */
 static atomic_bool s_running, s_wants_copy, s_following;
 static _Atomic uint64_t s_applied, s_primary_seq, s_last_ts;
+/* ms from the primary's commit of the last record applied to its commit
+   here: what the standby trails by when records arrive faster than the
+   heartbeat that names the primary's seq can overtake them. */
+static _Atomic uint64_t s_replay_ms;
 /* When the primary was last heard (zclock_mono ms): any message on the
    follower's connection, or the follower's start if none since. */
 static _Atomic int64_t s_heard_mono;
@@ -347,6 +351,8 @@ s_on_record(follower_t *self, zframe_t *hdr, zframe_t *rec)
                   strerror(errno));
     atomic_store(&s_applied, seq);
     atomic_store(&s_last_ts, ts);
+    uint64_t now = (uint64_t)nmirf_now_ms();
+    atomic_store(&s_replay_ms, now > ts ? now - ts : 0);
     if (seq > atomic_load(&s_primary_seq))
         atomic_store(&s_primary_seq, seq);
     return 0;
@@ -532,13 +538,14 @@ follower_pack(msgpack_packer *pk)
     uint64_t lag = primary > applied ? primary - applied : 0;
     uint64_t ts = atomic_load(&s_last_ts), now = nmirf_now_ms();
     nmirf_mp_pack_str(pk, "standby");
-    msgpack_pack_map(pk, 5);
+    msgpack_pack_map(pk, 6);
     nmirf_mp_pack_kv_uint(pk, "applied_seq", applied);
     nmirf_mp_pack_kv_uint(pk, "primary_seq", primary);
     nmirf_mp_pack_kv_uint(pk, "lag_events", lag);
     /* ms since the commit of the last record applied, while behind; 0
        when caught up with what the primary last said. */
     nmirf_mp_pack_kv_uint(pk, "lag_ms", lag && ts && now > ts ? now - ts : 0);
+    nmirf_mp_pack_kv_uint(pk, "replay_ms", atomic_load(&s_replay_ms));
     nmirf_mp_pack_str(pk, "following");
     if (atomic_load(&s_following))
         msgpack_pack_true(pk);

@@ -90,7 +90,10 @@ s_pack_replication(op_ctx_t *ctx, const broker_stats_t *st)
     uint64_t oldest = atomic_load(&st->sync_oldest_ms);
     nmirf_mp_pack_str(&ctx->pk, "replication");
     uint64_t last = repl_sender_last(repl), acked = atomic_load(&st->sync_acked);
-    msgpack_pack_map(&ctx->pk, 8);
+    uint64_t lag_ms = 0, lag_events = 0;
+    if (last > acked)
+        repl_sender_lag(repl, acked, ctx->now, &lag_ms, &lag_events);
+    msgpack_pack_map(&ctx->pk, 9);
     nmirf_mp_pack_str(&ctx->pk, "synchronous");
     if (atomic_load(&st->sync_on))
         msgpack_pack_true(&ctx->pk);
@@ -102,8 +105,8 @@ s_pack_replication(op_ctx_t *ctx, const broker_stats_t *st)
     /* The standby's lag as the primary sees it: records made and not
        acknowledged, and the age of the oldest of them. */
     nmirf_mp_pack_kv_uint(&ctx->pk, "lag_records", last > acked ? last - acked : 0);
-    nmirf_mp_pack_kv_uint(&ctx->pk, "lag_ms",
-                          last > acked ? repl_sender_lag_ms(repl, acked, ctx->now) : 0);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "lag_events", lag_events);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "lag_ms", lag_ms);
     nmirf_mp_pack_kv_uint(&ctx->pk, "waiting", atomic_load(&st->sync_waiting));
     nmirf_mp_pack_kv_uint(&ctx->pk, "oldest_wait_ms",
                           oldest && ctx->now > oldest ? ctx->now - oldest : 0);

@@ -16,6 +16,8 @@ typedef struct s_entry {
     struct s_entry *next; /* the next record, NULL for the last */
     uint64_t n;           /* its number */
     uint64_t ts;          /* wall-clock ms of its commit */
+    uint64_t seq_before;  /* the store's seq before the commit */
+    uint64_t seq_after;   /* and after it */
     size_t len;           /* record bytes */
     uint8_t data[];       /* the record */
 } s_entry_t;
@@ -45,7 +47,8 @@ static repl_sender_t *s_global;
 
 /* The store's commit hook: the committing thread, in commit order. */
 static void
-s_on_commit(void *arg, const uint8_t *record, size_t len)
+s_on_commit(void *arg, const uint8_t *record, size_t len, uint64_t seq_before,
+            uint64_t seq_after)
 {
     repl_sender_t *self = arg;
     s_entry_t *e = malloc(sizeof *e + len);
@@ -71,6 +74,8 @@ s_on_commit(void *arg, const uint8_t *record, size_t len)
     e->next = NULL;
     e->n = self->n;
     e->ts = (uint64_t)nmirf_now_ms();
+    e->seq_before = seq_before;
+    e->seq_after = seq_after;
     e->len = len;
     memcpy(e->data, record, len);
     if (self->last)
@@ -259,16 +264,21 @@ repl_sender_on_ack(repl_sender_t *self, const uint8_t *id, size_t id_len,
     return true;
 }
 
-uint64_t
-repl_sender_lag_ms(repl_sender_t *self, uint64_t acked, uint64_t now_ms)
+void
+repl_sender_lag(repl_sender_t *self, uint64_t acked, uint64_t now_ms, uint64_t *lag_ms,
+                uint64_t *lag_events)
 {
-    uint64_t ts = 0;
+    *lag_ms = *lag_events = 0;
     pthread_mutex_lock(&self->lock);
-    for (const s_entry_t *e = self->first; e && e->n <= acked + 1; e = e->next)
-        if (e->n == acked + 1)
-            ts = e->ts;
+    const s_entry_t *oldest = NULL; /* the oldest record not acknowledged */
+    for (const s_entry_t *e = self->first; e && !oldest; e = e->next)
+        if (e->n > acked)
+            oldest = e;
+    if (oldest) {
+        *lag_ms = now_ms > oldest->ts ? now_ms - oldest->ts : 0;
+        *lag_events = self->last->seq_after - oldest->seq_before;
+    }
     pthread_mutex_unlock(&self->lock);
-    return ts && now_ms > ts ? now_ms - ts : 0;
 }
 
 uint64_t

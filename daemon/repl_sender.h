@@ -110,12 +110,16 @@ uint64_t repl_sender_last(repl_sender_t *self);
 bool repl_sender_on_ack(repl_sender_t *self, const uint8_t *id, size_t id_len,
                         const uint8_t *frame, size_t len);
 
-/* The ms since the commit of record acked + 1, the oldest that no
-   standby has acknowledged, at now_ms; 0 if there is none (every record
-   acknowledged) or it left the ring. The primary's view of the standby's
-   lag: a standby's own (follower.c) cannot see records still on their
+/* The standby's lag as the primary sees it, acked being the highest
+   record a standby holds: *lag_ms, the ms since the commit of the oldest
+   record after acked, at now_ms, and *lag_events, the events the records
+   after acked appended (what a failover now would lose in asynchronous
+   mode); both 0 if every record is acknowledged. Records that left the
+   ring are not counted (the standby then needs a full copy anyway). A
+   standby's own figures (follower.c) cannot see records still on their
    way to it. Any thread. */
-uint64_t repl_sender_lag_ms(repl_sender_t *self, uint64_t acked, uint64_t now_ms);
+void repl_sender_lag(repl_sender_t *self, uint64_t acked, uint64_t now_ms,
+                     uint64_t *lag_ms, uint64_t *lag_events);
 
 /* The highest record a standby has said it holds on disk in this run
    (an acknowledgement, or the position of an OK `repl.follow`): what

@@ -132,6 +132,7 @@ static h_request_t *
 s_post_held(h_broker_t *a, const char *id, zsock_t **sock_p)
 {
     h_entity_t *coord = h_coord(a);
+    uint64_t seq_before = h_seq(a);
     *sock_p = h_dealer_new(a, coord);
     h_request_t *req = h_request_make(
         coord, "rec.import",
@@ -143,7 +144,12 @@ s_post_held(h_broker_t *a, const char *id, zsock_t **sock_p)
               "status says no reply waits for a standby");
     H_ASSERTF(s_status_u(coord, "replication.lag_records") >= 1,
               "status says the standby has every record");
-    (void)h_seq(a); /* a read is answered meanwhile */
+    /* A read is answered meanwhile; the events the standby lacks are the
+       write's, all of them. */
+    uint64_t seq = h_seq(a), lag = s_status_u(coord, "replication.lag_events");
+    H_ASSERTF(seq > seq_before && lag == seq - seq_before,
+              "status says the standby lacks %llu events, the write made %llu",
+              (unsigned long long)lag, (unsigned long long)(seq - seq_before));
     return req;
 }
 
@@ -235,6 +241,7 @@ main(int argc, char **argv)
     H_ASSERT(s_status_u(coord, "replication.acked_record") ==
              s_status_u(coord, "replication.last_record"));
     H_ASSERT(s_status_u(coord, "replication.lag_records") == 0);
+    H_ASSERT(s_status_u(coord, "replication.lag_events") == 0);
     H_ASSERT(s_status_u(coord, "replication.lag_ms") == 0);
     h_note("10 writes answered, each one in the standby's store when its reply came");
 
