@@ -40,14 +40,6 @@
 #define ROUNDS_MAX 100
 #define ACK_WAIT_MS 60000 /* a round whose write is not acknowledged by then fails */
 
-/* The strings a standby's arguments point to (h_broker_t.args borrows). */
-typedef struct {
-    char primary_ep[H_ENDPOINT_MAX];
-    char primary_pub[PATH_MAX + 32];
-    char key[PATH_MAX + 16 + NMIRF_ENTITY_ID_MAX + 8];
-    char failover[24];
-} s_standby_args_t;
-
 /* What one round measured, ms from the kill. */
 typedef struct {
     double promoted; /* manual: `nmirf promote` returned */
@@ -55,42 +47,16 @@ typedef struct {
     int sends;       /* writes sent after the kill, resends included */
 } s_round_t;
 
-/* A standby of a following it as sb, with --failover-after failover_ms
-   unless 0; its ents[0] is a's coordinator. Returns once it holds a's
-   seq. */
+/* A standby of a following it as sb (h_standby_start), with
+   --failover-after failover_ms unless 0; its ents[0] is a's coordinator.
+   Returns once it holds a's seq. */
 static h_broker_t *
-s_standby_start(h_broker_t *a, h_entity_t *sb, unsigned failover_ms, s_standby_args_t *sa)
+s_standby_start(h_broker_t *a, h_entity_t *sb, unsigned failover_ms)
 {
-    h_broker_t *b = h_broker_start(NULL);
-    h_broker_stop(b);
-    char *out = NULL;
-    H_ASSERTF(h_sh(&out, "rm -rf '%s/store' 2>&1", b->dir) == 0, "rm: %s", out);
-    free(out);
-    char why[256], keydir[PATH_MAX + 16];
-    snprintf(keydir, sizeof keydir, "%s/keys", b->dir);
-    H_ASSERTF(nmirf_key_save(&sb->key, keydir, why, sizeof why) == 0, "%s", why);
-    snprintf(sa->key, sizeof sa->key, "%s/%s.key", keydir, sb->id);
-    snprintf(sa->primary_ep, sizeof sa->primary_ep, "%s", a->request_ep);
-    snprintf(sa->primary_pub, sizeof sa->primary_pub, "%s/keys/NMIRFD.pub", a->dir);
-    snprintf(sa->failover, sizeof sa->failover, "%u", failover_ms);
-    const char *args[] = {
-        "--standby-of", sa->primary_ep, "-S", sa->primary_pub, "--standby-key", sa->key,
-        NULL,           NULL,           NULL};
-    if (failover_ms) {
-        args[6] = "--failover-after";
-        args[7] = sa->failover;
-    }
-    memcpy(b->args, args, sizeof args);
-    b->ents[0] = (h_entity_t){.key = h_coord(a)->key};
-    snprintf(b->ents[0].id, sizeof b->ents[0].id, "%s", h_coord(a)->id);
-    b->ent_count = 1;
-    h_broker_restart(b);
-    uint64_t want = h_seq(a);
-    for (int i = 0; h_seq(b) != want; i++) {
-        H_ASSERTF(i < 400, "the standby never reaches the primary's seq");
-        h_sleep_ms(50);
-    }
-    return b;
+    char failover[24];
+    snprintf(failover, sizeof failover, "%u", failover_ms);
+    const char *args[] = {"--failover-after", failover, NULL};
+    return h_standby_start(a, sb, failover_ms ? args : NULL);
 }
 
 /* Sends req on d and waits at most timeout_ms: the reply's code name, or
@@ -148,8 +114,7 @@ s_round(const char *nmirf, bool manual, unsigned failover_ms, int retry_ms,
                  "{'recs': [{'id': 'FO-1', 'mechanism': 'UPR', 'text': {'en': 'r'}}]}");
     H_CALL_CHECK("ok", h_coord(a), "rec.assign", "{'rec': 'FO-1', 'lead': 'MJ'}");
     h_entity_t *sb = h_enroll(a, "SB", "standby");
-    s_standby_args_t sa;
-    h_broker_t *b = s_standby_start(a, sb, manual ? 0 : failover_ms, &sa);
+    h_broker_t *b = s_standby_start(a, sb, manual ? 0 : failover_ms);
     /* The client: MJ, one connection to each broker, in list order. */
     zsock_t *to[2] = {h_dealer_new(a, mj), h_dealer_new(b, mj)};
     for (int i = 0; i < 2; i++)

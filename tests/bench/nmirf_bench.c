@@ -460,43 +460,17 @@ s_status_bool(h_entity_t *e, const char *path)
 }
 
 /* Starts a standby of a (docs/REPLICATION.md, The stream): an entity of
-   role standby enrolled on a, a second nmirfd with its own keys from a
-   first start, its store removed, started --standby-of a -S a's key
-   --standby-key; waits until it follows; with STANDBY_SYNC switches a to
+   role standby enrolled on a, a second nmirfd following a as it
+   (h_standby_start, its log at info); with STANDBY_SYNC switches a to
    synchronous = on (its config file, SIGHUP) and waits until its status
    says so. Returns the standby; *coord is a's coordinator on it. */
 static h_broker_t *
 s_standby_start(h_broker_t *a, standby_mode_t mode, h_entity_t **coord)
 {
     h_entity_t *sb = h_enroll(a, "SB", "standby");
-    h_broker_t *b = h_broker_start(NULL);
-    h_broker_stop(b);
-    char *out = NULL;
-    H_ASSERTF(h_sh(&out, "rm -rf '%s/store' 2>&1", b->dir) == 0, "rm: %s", out);
-    free(out);
-    static char keydir[PATH_MAX + 16], sbkey[PATH_MAX + 32], a_ep[H_ENDPOINT_MAX],
-        a_pub[PATH_MAX + 32];
-    char why[256];
-    snprintf(keydir, sizeof keydir, "%s/keys", b->dir);
-    H_ASSERTF(nmirf_key_save(&sb->key, keydir, why, sizeof why) == 0, "%s", why);
-    snprintf(sbkey, sizeof sbkey, "%s/SB.key", keydir);
-    b->ents[0].key = h_coord(a)->key;
-    snprintf(b->ents[0].id, sizeof b->ents[0].id, "%s", h_coord(a)->id);
-    b->ent_count = 1;
-    snprintf(a_ep, sizeof a_ep, "%s", a->request_ep);
-    snprintf(a_pub, sizeof a_pub, "%s/keys/NMIRFD.pub", a->dir);
-    const char *args[] = {"--log-level=info", "--standby-of", a_ep, "-S", a_pub,
-                          "--standby-key",    sbkey,          NULL};
-    memcpy(b->args, args, sizeof args);
-    h_broker_restart(b);
+    const char *more[] = {"--log-level=info", NULL};
+    h_broker_t *b = h_standby_start(a, sb, more);
     *coord = &b->ents[0];
-    bool following = false;
-    for (int i = 0; i < 400 && !following; i++) {
-        following = s_status_bool(*coord, "standby.following");
-        if (!following)
-            h_sleep_ms(50);
-    }
-    H_ASSERTF(following, "the standby never follows");
     if (mode == STANDBY_SYNC) {
         s_write_conf("on");
         H_ASSERT(kill(a->pid, SIGHUP) == 0);
@@ -508,8 +482,8 @@ s_standby_start(h_broker_t *a, standby_mode_t mode, h_entity_t **coord)
         }
         H_ASSERTF(on, "the broker never says synchronous after SIGHUP");
     }
-    printf("nmirf-bench: standby pid %d in %s follows %s%s\n", (int)b->pid, b->dir, a_ep,
-           mode == STANDBY_SYNC ? ", synchronous" : ", asynchronous");
+    printf("nmirf-bench: standby pid %d in %s follows %s%s\n", (int)b->pid, b->dir,
+           a->request_ep, mode == STANDBY_SYNC ? ", synchronous" : ", asynchronous");
     return b;
 }
 

@@ -533,6 +533,8 @@ h_broker_destroy(h_broker_t **b_p)
     s_disconnect_all(b);
     for (size_t i = 0; i < b->ent_count; i++)
         nmirf_key_wipe(&b->ents[i].key);
+    for (size_t i = 0; i < H_MAX_ARGS; i++)
+        free(b->owned_args[i]);
     for (size_t i = 0; i < S_MAX_BROKERS; i++)
         if (s_brokers[i] == b)
             s_brokers[i] = NULL;
@@ -561,6 +563,18 @@ s_entity_make(h_broker_t *b, const char *id)
     snprintf(e->id, sizeof e->id, "%s", id);
     b->ent_count++;
     return e;
+}
+
+h_entity_t *
+h_entity_add(h_broker_t *b, const h_entity_t *e)
+{
+    H_ASSERTF(b->ent_count < H_MAX_ENTITIES, "more than %d entities", H_MAX_ENTITIES);
+    h_entity_t *added = &b->ents[b->ent_count++];
+    *added = (h_entity_t){.key = e->key};
+    snprintf(added->id, sizeof added->id, "%s", e->id);
+    if (b->pid > 0)
+        s_connect(b, added);
+    return added;
 }
 
 h_entity_t *

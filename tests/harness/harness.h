@@ -48,6 +48,8 @@ typedef struct {
     char coordinator[NMIRF_ENTITY_ID_MAX + 1]; /* first coordinator's id */
     const char *args[H_MAX_ARGS + 1];          /* more nmirfd arguments, NULL-ended
                                                   (borrowed; change between runs) */
+    char *owned_args[H_MAX_ARGS];              /* copies args may point to (unused:
+                                                  NULL), freed by h_broker_destroy */
     pid_t pid;                                 /* running process, 0 if none */
     int starts;                                /* how many times it was started */
     char request_ep[H_ENDPOINT_MAX];           /* bound request endpoint */
@@ -145,6 +147,11 @@ void h_broker_destroy(h_broker_t **b_p);
 
 /* The broker's first coordinator. */
 h_entity_t *h_coord(h_broker_t *b);
+
+/* Adds entity e of another broker (its id and key, already enrolled
+   there) as b's next entity, connected if b runs: the same client on a
+   standby that holds the other broker's store. */
+h_entity_t *h_entity_add(h_broker_t *b, const h_entity_t *e);
 
 /* Makes a fresh key for id and connects a client as id, without enrolling
    it (for refusal tests: the broker's ZAP handler refuses the connection,
@@ -312,6 +319,26 @@ void h_sleep_ms(unsigned ms);
 /* True if the meta database of the store in dir/store holds key (read
    only, with LMDB, beside the running broker); fails on any error. */
 bool h_store_meta_has(const char *dir, const char *key);
+
+/* How many times the log at log_path (a broker's or an agent's) holds
+   text; fails the test if the log cannot be read. */
+int h_log_count(const char *log_path, const char *text);
+
+/* --- standby ---------------------------------------------------------- */
+
+/* Starts a standby of primary (docs/REPLICATION.md, The stream): a new
+   broker B started once for its own keys, stopped, its store removed,
+   standby_entity's key (an entity of role standby enrolled on primary)
+   saved in B/keys, then started again with `--standby-of PRIMARY_EP -S
+   PRIMARY/keys/NMIRFD.pub --standby-key B/keys/ID.key` and more_args
+   (NULL-ended, or NULL; at most H_MAX_ARGS - 6). The arguments are copied
+   into B (b->owned_args), so they live as long as B and survive its
+   restarts. B's ents[0] is primary's coordinator (h_entity_add for more).
+   Waits (at most 20 s each) until B's status says standby.following, then
+   until B holds primary's seq as read then; fails with B's log otherwise.
+   Returns B, running and following. */
+h_broker_t *h_standby_start(h_broker_t *primary, const h_entity_t *standby_entity,
+                            const char *const *more_args);
 
 /* --- commands ------------------------------------------------------------ */
 

@@ -25,7 +25,7 @@
 #include "nmirf_audit.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
-#include "store.h"
+#include "harness_store.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -38,30 +38,7 @@
 static int
 s_log_count(const h_broker_t *b, const char *text)
 {
-    size_t len;
-    char *log = nmirf_read_file(b->log_path, &len);
-    int count = 0;
-    for (const char *p = log; p && (p = strstr(p, text)) != NULL; p += strlen(text))
-        count++;
-    free(log);
-    return count;
-}
-
-/* A digest of every database of the store in dir (opened beside its
-   running broker: LMDB serves several processes), and its seq. */
-static void
-s_digest(const char *dir, uint8_t out[32], uint64_t *seq)
-{
-    char path[PATH_MAX + 16], why[256];
-    snprintf(path, sizeof path, "%s/store", dir);
-    store_t *st = store_open(path, 64, why, sizeof why);
-    H_ASSERTF(st, "open %s: %s", path, why);
-    MDB_txn *txn;
-    H_ASSERT(store_begin(st, NULL, false, &txn) == 0);
-    *seq = store_seq(st, txn);
-    H_ASSERT(store_digest(st, txn, out) == 0);
-    mdb_txn_abort(txn);
-    store_close(&st);
+    return h_log_count(b->log_path, text);
 }
 
 /* Waits (at most 20 s) until the stores of a and b are equal, database
@@ -72,8 +49,8 @@ s_wait_equal(const h_broker_t *a, const h_broker_t *b)
     uint8_t da[32], db[32];
     uint64_t sa = 0, sb = 0;
     for (int i = 0; i < 400; i++) {
-        s_digest(a->dir, da, &sa);
-        s_digest(b->dir, db, &sb);
+        h_store_digest(a->dir, da, &sa);
+        h_store_digest(b->dir, db, &sb);
         if (sa == sb && memcmp(da, db, 32) == 0)
             return sa;
         usleep(50 * 1000);
@@ -122,27 +99,13 @@ main(int argc, char **argv)
     h_note("repl.copy and repl.follow are forbidden but to role standby, which writes "
            "nothing");
 
-    /* B: its own keys from a first start, its store removed, SB's key. */
-    h_broker_t *b = h_broker_start(NULL);
-    h_broker_stop(b);
-    char *out = NULL;
-    H_ASSERTF(h_sh(&out, "rm -rf '%s/store' 2>&1", b->dir) == 0, "rm: %s", out);
-    free(out);
-    char why[256], keydir[PATH_MAX + 16], sbkey[PATH_MAX + 32];
-    snprintf(keydir, sizeof keydir, "%s/keys", b->dir);
-    H_ASSERTF(nmirf_key_save(&sb->key, keydir, why, sizeof why) == 0, "%s", why);
-    snprintf(sbkey, sizeof sbkey, "%s/SB.key", keydir);
-    b->ents[0].key = coord->key;
-    snprintf(b->ents[0].id, sizeof b->ents[0].id, "%s", coord->id);
-    b->ent_count = 1;
+    /* B, a standby of A following as SB, started empty. */
+    h_broker_t *b = h_standby_start(a, sb, NULL);
     h_entity_t *bcoord = &b->ents[0];
+    char why[256], keydir[PATH_MAX + 16];
     char a_ep[H_ENDPOINT_MAX], a_pub[PATH_MAX + 32];
     snprintf(a_ep, sizeof a_ep, "%s", a->request_ep);
     snprintf(a_pub, sizeof a_pub, "%s/keys/NMIRFD.pub", a->dir);
-    const char *standby_args[] = {"--standby-of",  a_ep,  "-S", a_pub,
-                                  "--standby-key", sbkey, NULL};
-    memcpy(b->args, standby_args, sizeof standby_args);
-    h_broker_restart(b);
     H_ASSERT(s_log_count(b, "full copy in place") == 1);
     h_note("the standby started empty took a full copy");
 

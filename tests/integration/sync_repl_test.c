@@ -76,22 +76,6 @@ s_status_u(h_entity_t *e, const char *path)
     return u;
 }
 
-/* Waits (at most 20 s) until the standby's status says it follows. */
-static void
-s_wait_following(h_entity_t *bcoord)
-{
-    for (int i = 0; i < 400; i++) {
-        nmirf_reply_t *r = H_CALL_EXPECT("ok", bcoord, "status", "{}");
-        const msgpack_object *v = h_get(&r->body, "standby.following");
-        bool following = v && v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean;
-        nmirf_reply_destroy(&r);
-        if (following)
-            return;
-        h_sleep_ms(50);
-    }
-    h_fail(__FILE__, __LINE__, "the standby never says it follows");
-}
-
 /* The next reply on sock within ms, or NULL. */
 static nmirf_reply_t *
 s_reply_within(zsock_t *sock, int ms)
@@ -186,28 +170,11 @@ main(int argc, char **argv)
     H_CALL_CHECK("ok", coord, "rec.import",
                  "{'recs': [{'id': 'S-0', 'mechanism': 'UPR', 'text': {'en': 'r'}}]}");
 
-    /* B: its own keys from a first start, its store removed, SB's key
-       (as follow_test). */
-    h_broker_t *b = h_broker_start(NULL);
-    h_broker_stop(b);
-    H_ASSERTF(h_sh(&out, "rm -rf '%s/store' 2>&1", b->dir) == 0, "rm: %s", out);
-    free(out);
-    char why[256], keydir[PATH_MAX + 16], sbkey[PATH_MAX + 32];
-    snprintf(keydir, sizeof keydir, "%s/keys", b->dir);
-    H_ASSERTF(nmirf_key_save(&sb->key, keydir, why, sizeof why) == 0, "%s", why);
-    snprintf(sbkey, sizeof sbkey, "%s/SB.key", keydir);
-    b->ents[0].key = coord->key;
-    snprintf(b->ents[0].id, sizeof b->ents[0].id, "%s", coord->id);
-    b->ent_count = 1;
+    /* B, a standby of A following as SB. */
+    h_broker_t *b = h_standby_start(a, sb, NULL);
     h_entity_t *bcoord = &b->ents[0];
-    char a_ep[H_ENDPOINT_MAX], a_pub[PATH_MAX + 32];
+    char a_ep[H_ENDPOINT_MAX];
     snprintf(a_ep, sizeof a_ep, "%s", a->request_ep);
-    snprintf(a_pub, sizeof a_pub, "%s/keys/NMIRFD.pub", a->dir);
-    const char *standby_args[] = {"--standby-of",  a_ep,  "-S", a_pub,
-                                  "--standby-key", sbkey, NULL};
-    memcpy(b->args, standby_args, sizeof standby_args);
-    h_broker_restart(b);
-    s_wait_following(bcoord);
     s_set_sync(a, "on");
     H_ASSERT(s_status_u(coord, "replication.followers") == 1);
     h_note("A switched to synchronous by SIGHUP, B following");

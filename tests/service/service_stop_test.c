@@ -187,19 +187,6 @@ s_setup(void)
     }
 }
 
-/* How many times text occurs in the broker's log. */
-static int
-s_log_count(const char *text)
-{
-    size_t len;
-    char *log = nmirf_read_file(b->log_path, &len);
-    int n = 0;
-    for (const char *p = log; p && (p = strstr(p, text)); p += strlen(text))
-        n++;
-    free(log);
-    return n;
-}
-
 /* N of the broker's last line, "stopping: N requests in flight committed
    and answered, store closed", or -1 if its last "stopping: " line is not
    that one. */
@@ -306,7 +293,7 @@ s_round(int round)
     }
     H_ASSERTF(acked >= S_MIN_ACKS, "%zu acks within %d ms", acked, S_ACK_WAIT_MS);
     h_sleep_ms((unsigned)(rand() % 150));
-    int closed_before = s_log_count("store closed");
+    int closed_before = h_log_count(b->log_path, "store closed");
     h_broker_stop(b); /* fails unless nmirfd exits 0 */
     atomic_store(&s_stopped, true);
     size_t sent = 0, unanswered = 0;
@@ -323,7 +310,7 @@ s_round(int round)
     }
     long last_batch = s_last_batch();
     H_ASSERTF(
-        last_batch >= 0 && s_log_count("store closed") == closed_before + 1,
+        last_batch >= 0 && h_log_count(b->log_path, "store closed") == closed_before + 1,
         "no 'stopping: N requests in flight committed and answered, store closed' for "
         "this SIGTERM");
     char *out = NULL;

@@ -47,9 +47,9 @@
 #include <unistd.h>
 
 #include "agent_common.h"
+#include "harness_store.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
-#include "store.h"
 #include "torture_check.h"
 
 #define F_SUBMITTERS_MAX 8     /* submitter threads at most */
@@ -284,23 +284,6 @@ s_promote(f_broker_t *br)
     free(out);
 }
 
-/* A digest of every database of the store in dir (opened beside its
-   running broker) and its seq. */
-static void
-s_store_digest(const char *dir, uint8_t out[NMIRF_HASH_LEN], uint64_t *seq)
-{
-    char path[PATH_MAX + 16], why[256];
-    snprintf(path, sizeof path, "%s/store", dir);
-    store_t *st = store_open(path, 64, why, sizeof why);
-    HA_ASSERTF(st, "open %s: %s", path, why);
-    MDB_txn *txn;
-    HA_ASSERT(store_begin(st, NULL, false, &txn) == 0);
-    *seq = store_seq(st, txn);
-    HA_ASSERT(store_digest(st, txn, out) == 0);
-    mdb_txn_abort(txn);
-    store_close(&st);
-}
-
 /* Waits until standby sb's store equals primary p's, database by
    database (no writes run now). */
 static void
@@ -309,8 +292,8 @@ s_wait_stores_equal(f_broker_t *sb, f_broker_t *p)
     uint8_t dp[NMIRF_HASH_LEN], ds[NMIRF_HASH_LEN];
     uint64_t sp = 0, ss = 0;
     for (int waited = 0;; waited += 50) {
-        s_store_digest(p->b->dir, dp, &sp);
-        s_store_digest(sb->b->dir, ds, &ss);
+        h_store_digest(p->b->dir, dp, &sp);
+        h_store_digest(sb->b->dir, ds, &ss);
         if (sp == ss && memcmp(dp, ds, sizeof dp) == 0)
             return;
         HA_ASSERTF(waited < F_FOLLOW_WAIT_MS,
