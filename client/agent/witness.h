@@ -72,6 +72,25 @@ void witness_take(witness_t *self, const msgpack_object *cp);
    (witness_judge_event). Call with no replica transaction open. */
 void witness_check(witness_t *self, uint64_t replica_seq, bool loaded);
 
+/* True, with its checkpoint's seq, while a claim waits for judgment: a
+   checkpoint behind the kept one (or forked at its seq) signed by another
+   broker key of the list than the kept one, maybe a standby promoted
+   after an asynchronous failover lost the old primary's tail. Nothing is
+   applied meanwhile; replica.c fetches the broker's events up to seq
+   for witness_judge_claim. */
+bool witness_claim(const witness_t *self, uint64_t *seq);
+
+/* Judges the claim against events (the array of events.since's reply
+   after since, which must reach the claim's seq): they chain to its
+   head, and hold the broker.promoted event of the key that signed it at
+   an epoch above any this agent's log showed. Taken: the claim becomes
+   the kept checkpoint, the loss is logged (FAILOVER: the events from the
+   promotion's seq to replica_seq of the old epoch), *lost_from is the
+   promotion's seq, and the replica is to reload from a snapshot; returns
+   0. Otherwise the broker is refused (logged) and -1 returned. */
+int witness_judge_claim(witness_t *self, const msgpack_object *events, uint64_t since,
+                        uint64_t replica_seq, uint64_t *lost_from);
+
 /* The seq of the kept checkpoint, 0 if none. */
 uint64_t witness_seq(const witness_t *self);
 

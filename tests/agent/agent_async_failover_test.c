@@ -1,0 +1,209 @@
+/*  agent_async_failover_test - an agent across an asynchronous failover
+    that lost the old primary's tail (docs/REPLICATION.md, "Clients and
+    several brokers"; docs/AGENT.md).
+
+    A is the primary; B a standby following it asynchronously (an entity
+    of role standby on A, --standby-key), held behind with the test hook
+    NMIRFD_TEST_FOLLOW_PAUSE_FILE (follower.c). The agent, given -b A,B
+    -S A.pub,B.pub, submits through A; some of its submissions are
+    acknowledged by A after B's last applied seq S_b, and the agent keeps
+    A's checkpoint at A's seq, above S_b. A is killed -9, B promoted
+    (epoch 2, broker.promoted at S_b + 1): B's log is behind the
+    agent's checkpoint. The agent does not refuse B: its log names the
+    events lost (S_b + 1 .. A's seq of epoch 1) and each of its
+    submissions among them ("lost at failover: request ID"), and none of
+    the others; its replica reloads and ends with B's digest; its status
+    shows B not refused and B's checkpoint kept; a new submission lands
+    on B.
+
+    (A broker going back under the key that signed the kept checkpoint,
+    a restored older copy, is still refused: witness_test.)
+*/
+#include "agent_common.h"
+#include "nmirf_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define S_BEFORE 3 /* submissions B applies */
+#define S_LOST 4   /* submissions A acknowledges while B is behind */
+
+/* How many times the log at path holds text. */
+static int
+s_log_count(const char *path, const char *text)
+{
+    size_t len;
+    char *log = nmirf_read_file(path, &len);
+    int count = 0;
+    for (const char *p = log; p && (p = strstr(p, text)) != NULL; p += strlen(text))
+        count++;
+    free(log);
+    return count;
+}
+
+/* Prints the line of the log at path that holds text (the first). */
+static void
+s_note_line(const char *path, const char *text)
+{
+    size_t len;
+    char *log = nmirf_read_file(path, &len);
+    const char *at = log ? strstr(log, text) : NULL;
+    if (at) {
+        const char *start = at, *end = strchr(at, '\n');
+        while (start > log && start[-1] != '\n')
+            start--;
+        h_note("the agent's log: %.*s", (int)(end ? end - start : (long)strlen(start)),
+               start);
+    }
+    free(log);
+}
+
+/* A submission through the agent on F-i under a fresh id (kept in id),
+   acknowledged by the broker. */
+static void
+s_submit(ha_agent_t *ag, int i, uint8_t id[NMIRF_ID_LEN])
+{
+    char rec[16], narrative[32];
+    snprintf(rec, sizeof rec, "F-%d", i);
+    snprintf(narrative, sizeof narrative, "async-%d", i);
+    nmirf_random_id(id, NMIRF_ID_LEN);
+    nmirf_reply_t *r = ag_submit_id(ag, id, rec, narrative, 5000);
+    H_EXPECT(r, "ok");
+    nmirf_reply_destroy(&r);
+    ag_wait_outbox_empty(ag);
+}
+
+int
+main(int argc, char **argv)
+{
+    ha_init(argc, argv, 170);
+
+    /* A with a ministry, its assignments and a standby entity. */
+    h_broker_t *a = h_broker_start(NULL);
+    h_entity_t *coord = h_coord(a);
+    h_entity_t *mj = ha_setup_ministry(a, "MJ", "F", S_BEFORE + S_LOST + 1);
+    for (int i = 0; i < S_BEFORE + S_LOST + 1; i++)
+        H_CALL_CHECK("ok", coord, "rec.assign", "{'rec': 'F-%d', 'lead': 'MJ'}", i);
+    h_entity_t *sb = h_enroll(a, "SB", "standby");
+
+    /* B follows A (a full copy first), the pause hook in its
+       environment. */
+    h_broker_t *b = h_broker_start(NULL);
+    h_broker_stop(b);
+    char *out = NULL;
+    HA_ASSERTF(h_sh(&out, "rm -rf '%s/store' 2>&1", b->dir) == 0, "rm: %s", out);
+    free(out);
+    char why[256], keydir[PATH_MAX + 16], sbkey[PATH_MAX + 32], pause[PATH_MAX + 16];
+    snprintf(keydir, sizeof keydir, "%s/keys", b->dir);
+    HA_ASSERTF(nmirf_key_save(&sb->key, keydir, why, sizeof why) == 0, "%s", why);
+    snprintf(sbkey, sizeof sbkey, "%s/SB.key", keydir);
+    snprintf(pause, sizeof pause, "%s/pause", b->dir);
+    setenv("NMIRFD_TEST_FOLLOW_PAUSE_FILE", pause, 1);
+    b->ents[0].key = coord->key;
+    snprintf(b->ents[0].id, sizeof b->ents[0].id, "%s", coord->id);
+    b->ent_count = 1;
+    h_entity_t *bcoord = &b->ents[0];
+    char a_ep[H_ENDPOINT_MAX], a_pub[PATH_MAX + 32], b_pub[PATH_MAX + 32];
+    snprintf(a_ep, sizeof a_ep, "%s", a->request_ep);
+    snprintf(a_pub, sizeof a_pub, "%s/keys/NMIRFD.pub", a->dir);
+    snprintf(b_pub, sizeof b_pub, "%s/keys/NMIRFD.pub", b->dir);
+    const char *standby_args[] = {"--standby-of",  a_ep,  "-S", a_pub,
+                                  "--standby-key", sbkey, NULL};
+    memcpy(b->args, standby_args, sizeof standby_args);
+    h_broker_restart(b);
+
+    /* The agent, on A first. */
+    char eps[2 * H_ENDPOINT_MAX + 2], keys[2 * PATH_MAX + 80];
+    snprintf(eps, sizeof eps, "%s,%s", a->request_ep, b->request_ep);
+    snprintf(keys, sizeof keys, "%s,%s", a_pub, b_pub);
+    const char *extra[] = {"-b", eps, "-S", keys, NULL};
+    ha_agent_t *ag = ha_agent_start(a, mj, extra);
+    ag_converged(coord, ag, "on the primary");
+
+    /* Submissions B gets, then B held behind and submissions it does
+       not get. */
+    uint8_t ids[S_BEFORE + S_LOST][NMIRF_ID_LEN];
+    for (int i = 0; i < S_BEFORE; i++)
+        s_submit(ag, i, ids[i]);
+    uint64_t s_b = h_seq(a);
+    for (int waited = 0; h_seq(b) != s_b; waited += 50) {
+        HA_ASSERTF(waited < HA_WAIT_MS, "B never reached A's seq %llu",
+                   (unsigned long long)s_b);
+        h_sleep_ms(50);
+    }
+    int fd = open(pause, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    HA_ASSERTF(fd >= 0, "create %s: %s", pause, strerror(errno));
+    close(fd);
+    for (int i = S_BEFORE; i < S_BEFORE + S_LOST; i++)
+        s_submit(ag, i, ids[i]);
+    uint64_t seq_a = h_seq(a);
+    HA_ASSERT(seq_a == s_b + S_LOST);
+    ag_converged(coord, ag, "ahead of the standby");
+    /* The agent keeps A's checkpoint at A's seq (the next heartbeat's). */
+    for (int waited = 0;; waited += 50) {
+        nmirf_reply_t *r = ha_ctl(ag, 5000, "status", NULL);
+        uint64_t cp = h_u(&r->body, "checkpoint_seq");
+        nmirf_reply_destroy(&r);
+        if (cp == seq_a)
+            break;
+        HA_ASSERTF(waited < HA_WAIT_MS, "the agent keeps checkpoint %llu, not %llu",
+                   (unsigned long long)cp, (unsigned long long)seq_a);
+        h_sleep_ms(50);
+    }
+    HA_ASSERT(h_seq(b) == s_b);
+    h_note("the agent keeps A's checkpoint at seq %llu; B applied up to %llu",
+           (unsigned long long)seq_a, (unsigned long long)s_b);
+
+    /* A dies; B promoted: its log behind the agent's checkpoint. */
+    h_broker_kill(a);
+    H_CALL_CHECK("ok", bcoord, "broker.promote", "{}");
+    unlink(pause);
+    HA_ASSERT(h_seq(b) == s_b + 1);
+    for (int waited = 0; s_log_count(ag->log_path, "FAILOVER") == 0; waited += 100) {
+        HA_ASSERTF(waited < HA_WAIT_MS, "the agent never judged the failover");
+        h_sleep_ms(100);
+    }
+    char text[256];
+    snprintf(text, sizeof text, "the events %llu..%llu of epoch 1 this agent had are lost",
+             (unsigned long long)s_b + 1, (unsigned long long)seq_a);
+    HA_ASSERTF(s_log_count(ag->log_path, text) == 1, "the agent's log does not say \"%s\"",
+               text);
+    s_note_line(ag->log_path, "checking its log for a failover");
+    s_note_line(ag->log_path, "FAILOVER");
+    s_note_line(ag->log_path, "lost at failover");
+    ag_converged(bcoord, ag, "after the failover");
+    for (int i = 0; i < S_BEFORE + S_LOST; i++) {
+        char hex[2 * NMIRF_ID_LEN + 1];
+        nmirf_hex(ids[i], NMIRF_ID_LEN, hex);
+        snprintf(text, sizeof text, "lost at failover: request %s", hex);
+        HA_ASSERTF(s_log_count(ag->log_path, text) == (i >= S_BEFORE ? 1 : 0),
+                   "submission %d: \"%s\" %d times", i, text,
+                   s_log_count(ag->log_path, text));
+    }
+    nmirf_reply_t *r = ha_ctl(ag, 5000, "status", NULL);
+    HA_ASSERTF(h_nil(&r->body, "broker_refused"), "the agent refuses B");
+    HA_ASSERT(h_u(&r->body, "checkpoint_seq") >= s_b + 1);
+    nmirf_reply_destroy(&r);
+    HA_ASSERT(s_log_count(ag->log_path, "REFUSING") == 0);
+    h_note("the agent named the events %llu..%llu and its %d submissions lost, did not "
+           "refuse B, and its replica equals B's",
+           (unsigned long long)s_b + 1, (unsigned long long)seq_a, S_LOST);
+
+    /* It goes on: a new submission lands on B. */
+    uint8_t id[NMIRF_ID_LEN];
+    s_submit(ag, S_BEFORE + S_LOST, id);
+    HA_ASSERT(h_seq(b) == s_b + 2);
+    ag_converged(bcoord, ag, "a submission after the failover");
+
+    ha_agent_stop(ag);
+    ha_agent_destroy(&ag);
+    h_broker_destroy(&a);
+    b->ents[0].key = (nmirf_key_t){0}; /* A's, wiped with A */
+    h_broker_destroy(&b);
+    printf("agent_async_failover_test: all passed\n");
+    return 0;
+}
