@@ -634,6 +634,13 @@ link_reading(const link_t *self)
     return self->reading;
 }
 
+const uint8_t *
+link_sign_pk(const link_t *self)
+{
+    return self && self->conf->brokers.n > 1 ? self->conf->brokers.at[self->cur].sign_pk
+                                             : NULL;
+}
+
 void
 link_report(link_t *self, size_t pending)
 {

@@ -882,7 +882,7 @@ s_on_heartbeat(replica_t *self, zframe_t *frame)
         const msgpack_object *seq = nmirf_mp_get(&obj, "seq");
         const msgpack_object *cp = nmirf_mp_get(&obj, "checkpoint");
         if (cp)
-            witness_take(self->witness, cp);
+            witness_take(self->witness, cp, link_sign_pk(self->link));
         if (seq && seq->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
             link_contact(self->link);
             self->broker_seq = seq->via.u64;

@@ -213,15 +213,32 @@ witness_put(witness_t *self, MDB_txn *txn)
     return rc;
 }
 
+/* The broker of the list (-b, -S) whose key verifies cp, or NULL. */
+static const nmirf_broker_t *
+s_signer(const witness_t *self, const agent_checkpoint_t *cp)
+{
+    for (size_t i = 0; i < self->conf->brokers.n; i++)
+        if (nmirf_checkpoint_verify(cp, self->conf->brokers.at[i].sign_pk))
+            return &self->conf->brokers.at[i];
+    return NULL;
+}
+
 void
-witness_take(witness_t *self, const msgpack_object *cp)
+witness_take(witness_t *self, const msgpack_object *cp, const uint8_t *own)
 {
     if (cp->type == MSGPACK_OBJECT_NIL)
         return; /* a broker with no checkpoint yet */
-    if (nmirf_checkpoint_from_obj(cp, &self->witness_next)) {
+    agent_checkpoint_t next;
+    if (nmirf_checkpoint_from_obj(cp, &next)) {
         log_debug("heartbeat: unreadable checkpoint ignored");
         return;
     }
+    if (own && !nmirf_checkpoint_verify(&next, own) && s_signer(self, &next)) {
+        log_debug("heartbeat: checkpoint %llu relayed from another broker ignored",
+                  (unsigned long long)next.seq);
+        return;
+    }
+    self->witness_next = next;
     self->witness_pending = true;
 }
 
@@ -296,15 +313,6 @@ s_signed(const witness_t *self, const agent_checkpoint_t *cp)
     return false;
 }
 
-/* The broker of the list (-b, -S) whose key verifies cp, or NULL. */
-static const nmirf_broker_t *
-s_signer(const witness_t *self, const agent_checkpoint_t *cp)
-{
-    for (size_t i = 0; i < self->conf->brokers.n; i++)
-        if (nmirf_checkpoint_verify(cp, self->conf->brokers.at[i].sign_pk))
-            return &self->conf->brokers.at[i];
-    return NULL;
-}
 
 /* True if cp, behind the kept checkpoint or forked at its seq, is signed
    by another key than the kept one: maybe a standby promoted after the

@@ -61,8 +61,14 @@ bool witness_unseen(const witness_t *self, uint64_t replica_seq, bool loaded,
                     uint64_t *seq);
 
 /* Notes the checkpoint a heartbeat carried (a map or nil), to be judged
-   by witness_check; safe while a replica transaction is open. */
-void witness_take(witness_t *self, const msgpack_object *cp);
+   by witness_check; safe while a replica transaction is open. own: the
+   signing key of the broker that sent it when there are several (NULL:
+   one); a checkpoint another broker of the list signed is only relayed
+   (a standby's copy of its primary's, or a promoted standby's before it
+   signs its own) and is not judged: a standby behind the old primary
+   would otherwise be refused for good, though its promotion makes it
+   the broker to follow. */
+void witness_take(witness_t *self, const msgpack_object *cp, const uint8_t *own);
 
 /* Judges the noted checkpoint: a bad signature, a lower seq than the kept
    one (or the candidate), or the same seq with another head refuses the

@@ -7,8 +7,10 @@
     NMIRFD_TEST_FOLLOW_PAUSE_FILE (follower.c). The agent, given -b A,B
     -S A.pub,B.pub, submits through A; some of its submissions are
     acknowledged by A after B's last applied seq S_b, and the agent keeps
-    A's checkpoint at A's seq, above S_b. A is killed -9, B promoted
-    (epoch 2, broker.promoted at S_b + 1): B's log is behind the
+    A's checkpoint at A's seq, above S_b. A is killed -9; the agent moves
+    to B while it is still a standby (whose heartbeats carry A's
+    checkpoint at S_b, below the kept one) and does not refuse it; B is
+    promoted (epoch 2, broker.promoted at S_b + 1): B's log is behind the
     agent's checkpoint. The agent does not refuse B: its log names the
     events lost (S_b + 1 .. A's seq of epoch 1) and each of its
     submissions among them ("lost at failover: request ID"), and none of
@@ -158,13 +160,21 @@ main(int argc, char **argv)
     h_note("the agent keeps A's checkpoint at seq %llu; B applied up to %llu",
            (unsigned long long)seq_a, (unsigned long long)s_b);
 
-    /* A dies; B promoted: its log behind the agent's checkpoint. */
+    /* A dies. The agent finds B still a standby first (its heartbeats
+       carry A's checkpoint at S_b: not judged, B is no primary); then B
+       is promoted, its log behind the agent's checkpoint. */
     h_broker_kill(a);
+    for (int waited = 0; s_log_count(ag->log_path, "it is a standby") == 0;
+         waited += 100) {
+        HA_ASSERTF(waited < HA_WAIT_MS, "the agent never went to the standby");
+        h_sleep_ms(100);
+    }
+    h_sleep_ms(1500); /* a heartbeat or two of B's as a standby */
     H_CALL_CHECK("ok", bcoord, "broker.promote", "{}");
     unlink(pause);
     HA_ASSERT(h_seq(b) == s_b + 1);
     for (int waited = 0; s_log_count(ag->log_path, "FAILOVER") == 0; waited += 100) {
-        HA_ASSERTF(waited < HA_WAIT_MS, "the agent never judged the failover");
+        HA_ASSERTF(waited < 2 * HA_WAIT_MS, "the agent never judged the failover");
         h_sleep_ms(100);
     }
     char text[256];
