@@ -789,7 +789,7 @@ s_claim_read(replica_t *self)
     uint64_t seq;
     if (!witness_claim(self->witness, &seq))
         return false;
-    if (self->reading == RD_NONE && link_may_read(self->link)) {
+    if (seq && self->reading == RD_NONE && link_may_read(self->link)) {
         self->read_seq = seq > AGENT_PAGE ? seq - AGENT_PAGE : 0;
         s_read_since(self, RD_CLAIM, self->read_seq, seq - self->read_seq);
     }

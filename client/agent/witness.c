@@ -75,6 +75,11 @@ struct _witness_t {
     agent_checkpoint_t claim;        /* a checkpoint behind the kept one, signed
                                         by another key: a failover to judge */
     bool has_claim;                  /* claim is set, not judged yet */
+    bool fork_pending;               /* the log parted from the kept checkpoint's
+                                        before the broker's own checkpoint came:
+                                        judged by it (witness_check) */
+    char fork_why[384];              /* the refusal if that is signed by the
+                                        kept checkpoint's key */
     char refused_why[384];           /* why, for the log and `status` */
 };
 
@@ -322,10 +327,19 @@ static bool
 s_claim(witness_t *self, const agent_checkpoint_t *cp)
 {
     const agent_checkpoint_t *kept = &self->witness;
+    const nmirf_broker_t *now = s_signer(self, cp);
+    /* A candidate that another broker signed and this one is not past:
+       the old primary's, never confirmed; what this broker's own log says
+       is judged instead. */
+    if (self->witness_has_cand && now && cp->seq <= self->witness_cand.seq) {
+        const nmirf_broker_t *cand = s_signer(self, &self->witness_cand);
+        if (cand && memcmp(cand->sign_pk, now->sign_pk, NMIRF_SIGN_PK_LEN) != 0)
+            self->witness_has_cand = false;
+    }
     if (!kept->seq || cp->seq > kept->seq ||
         (cp->seq == kept->seq && memcmp(cp->head, kept->head, NMIRF_HASH_LEN) == 0))
         return false;
-    const nmirf_broker_t *now = s_signer(self, cp), *before = s_signer(self, kept);
+    const nmirf_broker_t *before = s_signer(self, kept);
     if (!now || !before || memcmp(now->sign_pk, before->sign_pk, NMIRF_SIGN_PK_LEN) == 0)
         return false;
     self->claim = *cp;
@@ -338,11 +352,78 @@ s_claim(witness_t *self, const agent_checkpoint_t *cp)
     return true;
 }
 
+/* The broker's log parts from the kept checkpoint's (an event that does
+   not follow the one applied, another event at the kept seq) while its
+   own later checkpoint, the candidate, is signed by another key than the
+   kept one: a standby promoted after a failover lost the old primary's
+   tail has since written past it. The candidate becomes the claim, judged
+   as one behind (witness_judge_claim) instead of a refusal. Returns true
+   if it did. */
+static bool
+s_fork_claim(witness_t *self)
+{
+    if (!self->witness.seq || !self->witness_has_cand)
+        return false;
+    const nmirf_broker_t *now = s_signer(self, &self->witness_cand),
+                         *before = s_signer(self, &self->witness);
+    if (!now || !before || memcmp(now->sign_pk, before->sign_pk, NMIRF_SIGN_PK_LEN) == 0)
+        return false;
+    self->claim = self->witness_cand;
+    self->has_claim = true;
+    self->witness_has_cand = false;
+    log_warnx("the log signed by %s's key up to seq %llu parts from the one %s's key "
+              "signed at seq %llu: checking its log for a failover",
+              now->endpoint, (unsigned long long)self->claim.seq, before->endpoint,
+              (unsigned long long)self->witness.seq);
+    return true;
+}
+
+/* The broker's log parts from the kept checkpoint's (why: the refusal):
+   a claim if its own later checkpoint came (s_fork_claim); with several
+   brokers, before it came, a wait for it (a promoted standby's events can
+   come before its heartbeat); otherwise a refusal. */
+static void s_fork(witness_t *self, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void
+s_fork(witness_t *self, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(self->fork_why, sizeof self->fork_why, fmt, ap);
+    va_end(ap);
+    if (s_fork_claim(self))
+        return;
+    if (self->conf->brokers.n > 1 && self->witness.seq) {
+        if (!self->fork_pending)
+            log_info("%s; the broker's own checkpoint tells a failover from a fork: "
+                     "nothing is applied until it comes",
+                     self->fork_why);
+        self->fork_pending = true;
+        return;
+    }
+    s_refuse(self, "%s", self->fork_why);
+}
+
 void
 witness_check(witness_t *self, uint64_t replica_seq, bool loaded)
 {
     if (self->refused || self->has_claim)
         return;
+    if (self->fork_pending) {
+        if (!self->witness_pending)
+            return;
+        self->witness_pending = false;
+        const nmirf_broker_t *now = s_signer(self, &self->witness_next),
+                             *before = s_signer(self, &self->witness);
+        self->fork_pending = false;
+        if (now && before && memcmp(now->sign_pk, before->sign_pk, NMIRF_SIGN_PK_LEN)) {
+            self->witness_cand = self->witness_next;
+            self->witness_has_cand = true;
+            (void)s_fork_claim(self);
+        } else
+            s_refuse(self, "%s", self->fork_why);
+        return;
+    }
     if (self->witness_pending) {
         self->witness_pending = false;
         agent_checkpoint_t *cp = &self->witness_next;
@@ -413,10 +494,10 @@ witness_judge_event(witness_t *self, uint64_t seq, const uint8_t *hash, uint64_t
         sodium_bin2hex(want, sizeof want, ref->head, 8);
         sodium_bin2hex(got, sizeof got, hash, 8);
         if (ref == &self->witness)
-            s_refuse(self,
-                     "its log forked: its event %llu has hash %s..., but this agent "
-                     "verified head %s... at that seq",
-                     (unsigned long long)seq, got, want);
+            s_fork(self,
+                   "its log forked: its event %llu has hash %s..., but this agent "
+                   "verified head %s... at that seq",
+                   (unsigned long long)seq, got, want);
         else
             s_refuse(self,
                      "its log forked: it signed head %s... at seq %llu but sent an "
@@ -439,11 +520,11 @@ witness_on_event(witness_t *self, MDB_txn *txn, const nmirf_event_t *ev)
         memcmp(v.mv_data, ev->prev, NMIRF_HASH_LEN) != 0) {
         sodium_bin2hex(want, sizeof want, v.mv_data, 8);
         sodium_bin2hex(got, sizeof got, ev->prev, 8);
-        s_refuse(self,
-                 "its log forked: event %llu follows an event %llu with hash %s..., but "
-                 "this agent applied an event %llu with hash %s...",
-                 (unsigned long long)ev->seq, (unsigned long long)ev->seq - 1, got,
-                 (unsigned long long)ev->seq - 1, want);
+        s_fork(self,
+               "its log forked: event %llu follows an event %llu with hash %s..., but "
+               "this agent applied an event %llu with hash %s...",
+               (unsigned long long)ev->seq, (unsigned long long)ev->seq - 1, got,
+               (unsigned long long)ev->seq - 1, want);
         return -1;
     }
     uint8_t head[NMIRF_HASH_LEN];
@@ -468,9 +549,9 @@ witness_on_event(witness_t *self, MDB_txn *txn, const nmirf_event_t *ev)
 bool
 witness_claim(const witness_t *self, uint64_t *seq)
 {
-    if (!self->has_claim || self->refused)
+    if (self->refused || !(self->has_claim || self->fork_pending))
         return false;
-    *seq = self->claim.seq;
+    *seq = self->has_claim ? self->claim.seq : 0;
     return true;
 }
 

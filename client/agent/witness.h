@@ -80,10 +80,13 @@ void witness_check(witness_t *self, uint64_t replica_seq, bool loaded);
 
 /* True, with its checkpoint's seq, while a claim waits for judgment: a
    checkpoint behind the kept one (or forked at its seq) signed by another
-   broker key of the list than the kept one, maybe a standby promoted
-   after an asynchronous failover lost the old primary's tail. Nothing is
-   applied meanwhile; replica.c fetches the broker's events up to seq
-   for witness_judge_claim. */
+   broker key of the list than the kept one, or a later one of that key
+   while the broker's log parts from the kept checkpoint's: maybe a
+   standby promoted after an asynchronous failover lost the old primary's
+   tail. Nothing is applied meanwhile; replica.c fetches the broker's
+   events up to seq for witness_judge_claim. seq 0: the log parted before
+   the broker's own checkpoint came (with several brokers): wait for it
+   (witness_check makes it the claim, or refuses the broker). */
 bool witness_claim(const witness_t *self, uint64_t *seq);
 
 /* Judges the claim against events (the array of events.since's reply

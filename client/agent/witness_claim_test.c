@@ -13,6 +13,12 @@
     - a claim whose events hold no promotion, a promotion of another key,
       one to an epoch not above the agent's, or events that do not reach
       the signed head: refused, with the reason;
+    - B having written past the kept seq (its checkpoint at 7, a
+      candidate): its event 6, which does not follow A's 5 the agent
+      applied, makes the candidate a claim instead of a refusal, taken;
+    - the same, B's event 6 before any checkpoint of B's: nothing refused
+      until one comes; B's makes the claim, one of A's key refuses
+      ("forked");
     - a checkpoint behind the kept one under A's own key: refused ("went
       back") at once, no claim;
     - a checkpoint of A's key relayed by B (witness_take's own = B's key):
@@ -276,6 +282,88 @@ main(void)
                   strstr(why, bad[i].says),
               "%s: %s", bad[i].what, why ? why : "not refused");
         CHECK(witness_seq(w) == 5, "%s: the kept checkpoint moved", bad[i].what);
+        s_close(&w, &env);
+    }
+
+    unit_case = "failover, written past";
+    {
+        /* The agent applied A's 1..5 (meta head: A's event 5); B's log is
+           1..3, its promotion at 4, then 5..7, its checkpoint at 7. */
+        w = s_fresh(dir, &env, &meta);
+        s_log_t a5 = {0}, b = {0};
+        s_plain(&a5, 5);
+        s_plain(&b, 3);
+        s_append(&b, "broker.promoted", 2, bpk);
+        s_plain(&b, 3);
+        msgpack_zone z;
+        msgpack_zone_init(&z, 4096);
+        msgpack_object cp7, evs;
+        s_checkpoint(&b, 7, s_bsk, &z, &cp7);
+        witness_take(w, &cp7, bpk);
+        witness_check(w, 5, true);
+        CHECK(!witness_claim(w, &seq) && !witness_refused(w), "a later one: a candidate");
+        MDB_txn *t;
+        CHECK(mdb_txn_begin(env, NULL, 0, &t) == 0);
+        MDB_val hk = {4, "head"}, hv = {NMIRF_HASH_LEN, a5.hash[4]};
+        CHECK(mdb_put(t, meta, &hk, &hv, 0) == 0);
+        char why[128];
+        nmirf_event_t *ev6 = nmirf_event_decode((const uint8_t *)b.ev[5].data,
+                                                b.ev[5].size, why, sizeof why);
+        CHECK(ev6 && witness_on_event(w, t, ev6) == -1);
+        nmirf_event_destroy(&ev6);
+        mdb_txn_abort(t);
+        CHECK(witness_claim(w, &seq) && seq == 7 && !witness_refused(w),
+              "B's event 6 does not follow A's 5: a claim at 7, not a refusal");
+        s_events(&b, 0, &z, &evs);
+        CHECK(witness_judge_claim(w, &evs, 0, 5, &from) == 0 && from == 4 &&
+              witness_seq(w) == 7 && !witness_refused(w));
+        msgpack_zone_destroy(&z);
+        s_log_free(&a5);
+        s_log_free(&b);
+        s_close(&w, &env);
+    }
+
+    unit_case = "failover, events first";
+    for (int same_key = 0; same_key < 2; same_key++) {
+        /* B's event 6 comes before any checkpoint of B's: nothing refused
+           nor applied until one comes; B's own makes the claim, one of
+           A's key refuses the fork. */
+        w = s_fresh(dir, &env, &meta);
+        s_log_t a5 = {0}, b = {0};
+        s_plain(&a5, 5);
+        s_plain(&b, 3);
+        s_append(&b, "broker.promoted", 2, bpk);
+        s_plain(&b, 3);
+        MDB_txn *t;
+        CHECK(mdb_txn_begin(env, NULL, 0, &t) == 0);
+        MDB_val hk = {4, "head"}, hv = {NMIRF_HASH_LEN, a5.hash[4]};
+        CHECK(mdb_put(t, meta, &hk, &hv, 0) == 0);
+        char why[128];
+        nmirf_event_t *ev6 = nmirf_event_decode((const uint8_t *)b.ev[5].data,
+                                                b.ev[5].size, why, sizeof why);
+        CHECK(ev6 && witness_on_event(w, t, ev6) == -1);
+        nmirf_event_destroy(&ev6);
+        mdb_txn_abort(t);
+        CHECK(witness_claim(w, &seq) && seq == 0 && !witness_refused(w),
+              "waiting for B's checkpoint");
+        msgpack_zone z;
+        msgpack_zone_init(&z, 4096);
+        msgpack_object cp7, evs;
+        s_checkpoint(&b, 7, same_key ? s_ask : s_bsk, &z, &cp7);
+        witness_take(w, &cp7, same_key ? apk : bpk);
+        witness_check(w, 5, true);
+        if (same_key) {
+            CHECK(!witness_claim(w, &seq) && witness_refused(w) &&
+                      strstr(witness_refused(w), "forked"),
+                  "the kept key's log forked: refused");
+        } else {
+            CHECK(witness_claim(w, &seq) && seq == 7, "B's checkpoint: the claim");
+            s_events(&b, 0, &z, &evs);
+            CHECK(witness_judge_claim(w, &evs, 0, 5, &from) == 0 && from == 4);
+        }
+        msgpack_zone_destroy(&z);
+        s_log_free(&a5);
+        s_log_free(&b);
         s_close(&w, &env);
     }
 
