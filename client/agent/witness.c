@@ -26,8 +26,12 @@
 
     An asynchronous failover loses the old primary's tail: the promoted
     standby's log goes back behind the checkpoint kept, or forks at its
-    seq. A checkpoint that does so signed by another key of the list than
-    the kept one is a claim (witness_claim), not yet a refusal: replica.c
+    seq, or, once it has written past it, parts from the agent's chain. A
+    checkpoint that does so signed by another key of the list than the
+    kept one is a claim (witness_claim), not yet a refusal (with several
+    brokers a chain that parts before the broker's own checkpoint came
+    waits for it: s_fork). With several brokers only the checkpoints the
+    broker talked to signed itself are judged (witness_take). replica.c
     fetches the broker's events up to it, and witness_judge_claim takes
     it only if they chain to its head and hold that key's own
     `broker.promoted` at an epoch above the highest this agent's signed
