@@ -591,7 +591,8 @@ outbox_lost(const outbox_t *self, uint64_t from_seq, uint64_t to_seq)
     size_t lost = 0;
     for (s_result_t *r = zlist_first(self->results); r; r = zlist_next(self->results)) {
         char why[128];
-        nmirf_reply_t *reply = nmirf_reply_decode(r->reply, r->reply_len, why, sizeof why);
+        nmirf_reply_t *reply =
+            nmirf_reply_decode(r->reply, r->reply_len, why, sizeof why);
         if (reply && reply->code == NMIRF_OK && reply->seq >= from_seq &&
             reply->seq <= to_seq) {
             log_warnx("lost at failover: request %s (%s, acknowledged at seq %llu) is "

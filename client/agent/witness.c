@@ -322,7 +322,6 @@ s_signed(const witness_t *self, const agent_checkpoint_t *cp)
     return false;
 }
 
-
 /* True if cp, behind the kept checkpoint or forked at its seq, is signed
    by another key than the kept one: maybe a standby promoted after the
    old primary's tail was lost (an asynchronous failover). It becomes the
@@ -658,9 +657,8 @@ witness_judge_claim(witness_t *self, const msgpack_object *events, uint64_t sinc
               "lost (the old primary's tail its standby never had); the replica "
               "reloads from its snapshot",
               signer ? signer->endpoint : "?", (unsigned long long)at,
-              (unsigned long long)epoch,
-              (unsigned long long)at, (unsigned long long)replica_seq,
-              (unsigned long long)old_epoch);
+              (unsigned long long)epoch, (unsigned long long)at,
+              (unsigned long long)replica_seq, (unsigned long long)old_epoch);
     return 0;
 }
 

@@ -232,7 +232,8 @@ main(void)
     snprintf(s_conf.brokers.at[1].endpoint, NMIRF_BROKER_ENDPOINT_MAX, "tcp://b");
     crypto_sign_keypair(s_conf.brokers.at[0].sign_pk, s_ask);
     crypto_sign_keypair(s_conf.brokers.at[1].sign_pk, s_bsk);
-    const uint8_t *apk = s_conf.brokers.at[0].sign_pk, *bpk = s_conf.brokers.at[1].sign_pk;
+    const uint8_t *apk = s_conf.brokers.at[0].sign_pk,
+                  *bpk = s_conf.brokers.at[1].sign_pk;
     MDB_env *env = NULL;
     MDB_dbi meta;
     uint64_t from = 0;
@@ -250,7 +251,8 @@ main(void)
     MDB_txn *txn;
     CHECK(mdb_env_create(&env) == 0 && mdb_env_set_maxdbs(env, 4) == 0 &&
           mdb_env_open(env, path, 0, 0600) == 0);
-    CHECK(mdb_txn_begin(env, NULL, 0, &txn) == 0 && mdb_dbi_open(txn, "meta", 0, &meta) == 0);
+    CHECK(mdb_txn_begin(env, NULL, 0, &txn) == 0 &&
+          mdb_dbi_open(txn, "meta", 0, &meta) == 0);
     MDB_val k = {5, "epoch"}, v;
     CHECK(mdb_get(txn, meta, &k, &v) == 0 && v.mv_size == 8 &&
           nmirf_be64_decode(v.mv_data) == 2);
@@ -268,7 +270,8 @@ main(void)
         const char *says;
     } bad[] = {
         {"no promotion", "rec.imported", 2, 1, false, "no promotion of the key"},
-        {"another key promoted", "broker.promoted", 2, 0, false, "no promotion of the key"},
+        {"another key promoted", "broker.promoted", 2, 0, false,
+         "no promotion of the key"},
         {"epoch not above", "broker.promoted", 1, 1, false, "not above epoch 1"},
         {"events off the head", "broker.promoted", 2, 1, true, "do not reach the head"},
     };

@@ -90,7 +90,7 @@ static void
 s_round(bool past)
 {
     h_note("round: %s", past ? "B writes past the agent's seq before it comes"
-                              : "B behind the agent's checkpoint when it comes");
+                             : "B behind the agent's checkpoint when it comes");
 
     /* A with a ministry, its assignments and a standby entity. */
     h_broker_t *a = h_broker_start(NULL);
@@ -194,13 +194,14 @@ s_round(bool past)
         h_sleep_ms(100);
     }
     char text[256];
-    snprintf(text, sizeof text, "the events %llu..%llu of epoch 1 this agent had are lost",
+    snprintf(text, sizeof text,
+             "the events %llu..%llu of epoch 1 this agent had are lost",
              (unsigned long long)s_b + 1, (unsigned long long)seq_a);
-    HA_ASSERTF(s_log_count(ag->log_path, text) == 1, "the agent's log does not say \"%s\"",
-               text);
-    HA_ASSERTF(s_log_count(ag->log_path, past ? "parts from the one" : "is behind the one") ==
-                   1,
-               "the agent did not see B's log %s", past ? "part from A's" : "behind");
+    HA_ASSERTF(s_log_count(ag->log_path, text) == 1,
+               "the agent's log does not say \"%s\"", text);
+    HA_ASSERTF(
+        s_log_count(ag->log_path, past ? "parts from the one" : "is behind the one") == 1,
+        "the agent did not see B's log %s", past ? "part from A's" : "behind");
     s_note_line(ag->log_path, "checking its log for a failover");
     s_note_line(ag->log_path, "FAILOVER");
     s_note_line(ag->log_path, "lost at failover");

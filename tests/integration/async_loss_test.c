@@ -80,8 +80,8 @@ static void
 s_submit(h_entity_t *e, int i, s_write_t *w)
 {
     nmirf_random_id(w->id, sizeof w->id);
-    msgpack_sbuffer *sb = h_pack_json(
-        "{'rec': 'F-%d', 'status': 'in_progress', 'narrative': 'n%d'}", i, i);
+    msgpack_sbuffer *sb =
+        h_pack_json("{'rec': 'F-%d', 'status': 'in_progress', 'narrative': 'n%d'}", i, i);
     nmirf_reply_t *r =
         h_call_packed(e, w->id, "report.submit", (const uint8_t *)sb->data, sb->size);
     msgpack_sbuffer_free(sb);

@@ -131,8 +131,8 @@ s_capture(zsock_t *dealer, uint64_t n, s_record_t *rec)
             if (nmirf_be64_decode(zframe_data(hdr)) == n) {
                 nmirf_repl_record_t r;
                 char why[256];
-                H_ASSERTF(nmirf_repl_decode(zframe_data(body), zframe_size(body), &r,
-                                            why, sizeof why) == 0,
+                H_ASSERTF(nmirf_repl_decode(zframe_data(body), zframe_size(body), &r, why,
+                                            sizeof why) == 0,
                           "record %llu: %s", (unsigned long long)n, why);
                 rec->from_seq = r.from_seq;
                 rec->to_seq = r.to_seq;
@@ -253,8 +253,8 @@ s_refused(s_fake_t *f, h_broker_t *b, uint64_t n, uint64_t number, const uint8_t
     int status;
     H_ASSERTF(waitpid(b->pid, &status, WNOHANG) == 0, "B stopped after %s", what);
     H_ASSERT(h_seq(b) == seq0);
-    h_note("%s: refused (\"%s\"), B's store unchanged at seq %llu, B answers", what,
-           says, (unsigned long long)seq0);
+    h_note("%s: refused (\"%s\"), B's store unchanged at seq %llu, B answers", what, says,
+           (unsigned long long)seq0);
 }
 
 /* One good record: answers B's follow from n, pushes rec as n + 1, and
