@@ -642,8 +642,8 @@ witness_judge_claim(witness_t *self, const msgpack_object *events, uint64_t sinc
         sodium_bin2hex(ref_hex, sizeof ref_hex, kept.head, 8);
         s_refuse(self,
                  "its log went back or forked: its checkpoint at seq %llu (head %s...) "
-                 "is behind the one this agent verified at seq %llu (head %s...), and "
-                 "it is no failover this agent can tell: %s",
+                 "does not continue the one this agent verified at seq %llu (head "
+                 "%s...), and it is no failover this agent can tell: %s",
                  (unsigned long long)self->claim.seq, now_hex,
                  (unsigned long long)kept.seq, ref_hex, why);
         return -1;

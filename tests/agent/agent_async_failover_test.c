@@ -239,7 +239,7 @@ s_round(bool past)
 int
 main(int argc, char **argv)
 {
-    ha_init(argc, argv, 170);
+    ha_init(argc, argv, 280); /* two rounds */
     s_round(false);
     s_round(true);
     printf("agent_async_failover_test: all passed\n");
