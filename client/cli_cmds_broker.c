@@ -102,6 +102,31 @@ s_kv_role(const msgpack_object *body)
     cli_kv_field("primary", body, "primary");
 }
 
+/* "standby": how far a standby that follows its primary's stream is
+   behind (status's standby map): the seq it applied, the primary's as
+   its last heartbeat said, and the events between, which a failover now
+   would lose. Absent on a primary. */
+static void
+s_kv_standby(const msgpack_object *body)
+{
+    const msgpack_object *st = nmirf_mp_get(body, "standby");
+    if (!st || st->type != MSGPACK_OBJECT_MAP)
+        return;
+    const msgpack_object *following = nmirf_mp_get(st, "following");
+    char line[256];
+    snprintf(line, sizeof line,
+             _("applied %llu of the primary's %llu: %llu events behind (%llu ms), %s"),
+             (unsigned long long)cli_mp_uint(st, "applied_seq", 0),
+             (unsigned long long)cli_mp_uint(st, "primary_seq", 0),
+             (unsigned long long)cli_mp_uint(st, "lag_events", 0),
+             (unsigned long long)cli_mp_uint(st, "lag_ms", 0),
+             following && following->type == MSGPACK_OBJECT_BOOLEAN &&
+                     following->via.boolean
+                 ? _("following")
+                 : _("not following"));
+    cli_kv("standby", line);
+}
+
 /* ping: the endpoint asked, the version, the sequence, the counters. */
 static void
 s_view_ping(const msgpack_object *body)
@@ -186,6 +211,7 @@ s_view_status(const msgpack_object *body)
     cli_kv("uptime", line);
     s_kv_role(body);
     cli_kv_field("seq", body, "seq");
+    s_kv_standby(body);
     uint64_t last = cli_mp_uint(body, "last_commit", 0);
     cli_kv("last commit", last ? cli_time_text(last, true, a) : _("none since start"));
     snprintf(line, sizeof line, _("%llu requests, %llu writes in %llu commits"),

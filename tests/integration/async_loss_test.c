@@ -8,7 +8,8 @@
     purpose: with the test hook NMIRFD_TEST_FOLLOW_PAUSE_FILE (follower.c)
     it drops the records pushed while the file exists, and still hears
     A's heartbeats. K more writes are acknowledged by A. B's status then
-    says applied_seq S_b, primary_seq A's seq, lag_events the difference.
+    says applied_seq S_b, primary_seq A's seq, lag_events the difference
+    (and `nmirf status` says so to a person).
     A is killed -9 and B promoted (`nmirf promote`). Then:
 
     - B's events 1..S_b are A's, byte for byte (A's store read offline);
@@ -190,6 +191,18 @@ main(int argc, char **argv)
     H_ASSERTF(s_standby(r, "lag_events") == seq_a - s_b, "status: lag_events %llu",
               (unsigned long long)s_standby(r, "lag_events"));
     nmirf_reply_destroy(&r);
+    char akey[PATH_MAX + 32], says[128];
+    snprintf(akey, sizeof akey, "%s/keys/COORD.key", a->dir);
+    int st = h_sh(&out,
+                  "NMIRF_LOCALEDIR=/nonexistent LANG=C '%s' -k '%s' -S '%s' -b '%s' "
+                  "status 2>&1",
+                  s_nmirf, akey, b_pub, b->request_ep);
+    snprintf(says, sizeof says, "applied %llu of the primary's %llu: %llu events behind",
+             (unsigned long long)s_b, (unsigned long long)seq_a,
+             (unsigned long long)(seq_a - s_b));
+    H_ASSERTF(st == 0 && strstr(out, says), "nmirf status does not say \"%s\": %d\n%s",
+              says, st, out);
+    free(out);
     h_note("behind on purpose, the standby's status says applied_seq %llu, primary_seq "
            "%llu, lag_events %llu",
            (unsigned long long)s_b, (unsigned long long)seq_a,
@@ -198,9 +211,7 @@ main(int argc, char **argv)
     /* A dies; B promoted by the command line. */
     h_broker_kill(a);
     unlink(pause);
-    char akey[PATH_MAX + 32];
-    snprintf(akey, sizeof akey, "%s/keys/COORD.key", a->dir);
-    int st = h_sh(&out,
+    st = h_sh(&out,
                   "NMIRF_LOCALEDIR=/nonexistent LANG=C '%s' -k '%s' -S '%s' -b '%s' "
                   "promote 2>&1",
                   s_nmirf, akey, b_pub, b->request_ep);
