@@ -127,6 +127,30 @@ s_kv_standby(const msgpack_object *body)
     cli_kv("standby", line);
 }
 
+/* "failover": on a standby that follows its primary, how long the
+   primary has been silent and whether a write then promotes it
+   (failover_after, ms; 0: only `nmirf promote` does). */
+static void
+s_kv_failover(const msgpack_object *body)
+{
+    const msgpack_object *after = nmirf_mp_get(body, "failover_after");
+    if (!after || after->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return;
+    char line[256];
+    unsigned long long silent =
+        (unsigned long long)cli_mp_uint(body, "primary_silent_ms", 0);
+    if (after->via.u64)
+        snprintf(line, sizeof line,
+                 _("automatic after %llu ms of silence; the primary has been silent "
+                   "%llu ms"),
+                 (unsigned long long)after->via.u64, silent);
+    else
+        snprintf(line, sizeof line,
+                 _("manual (nmirf promote); the primary has been silent %llu ms"),
+                 silent);
+    cli_kv("failover", line);
+}
+
 /* ping: the endpoint asked, the version, the sequence, the counters. */
 static void
 s_view_ping(const msgpack_object *body)
@@ -210,6 +234,7 @@ s_view_status(const msgpack_object *body)
              cli_time_text(started, true, b));
     cli_kv("uptime", line);
     s_kv_role(body);
+    s_kv_failover(body);
     cli_kv_field("seq", body, "seq");
     s_kv_standby(body);
     uint64_t last = cli_mp_uint(body, "last_commit", 0);

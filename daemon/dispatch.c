@@ -1,5 +1,6 @@
 /*  dispatch - one request, from its frames to its reply. */
 #include "dispatch.h"
+#include "follower.h"
 #include "nmirf_log.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
@@ -322,6 +323,79 @@ s_key_current(const dispatch_checked_t *c, const msgpack_object *author)
            memcmp(ck->via.bin.ptr, c->peer_key, sizeof c->peer_key) == 0;
 }
 
+/* Automatic failover (role.h; docs/REPLICATION.md, "Automatic
+   failover"): env, a write that would be refused not_primary, reached
+   this standby while its primary has been silent for the failover delay.
+   The broker promotes itself first, in the batch's transaction, with the
+   request `broker.promote {auto: true}` it signs as its standby entity,
+   kept and chained like any write; then env is judged at the new epoch
+   and applies. Nothing happens if it is not due, or if the standby entity
+   is not this store's active entity of role standby with that key (an
+   audit would refuse its promotion): env is refused not_primary then. */
+static void
+s_failover(batch_t *batch, const nmirf_envelope_t *env)
+{
+    role_t *role = batch->stats->role;
+    if (!role_failover_after(role))
+        return; /* off: one test per write */
+    uint64_t epoch = store_epoch(batch->store, batch->txn);
+    uint64_t silent = follower_silent_ms();
+    if (!role_failover_due(role, epoch, silent))
+        return;
+    const nmirf_key_t *key = role_failover_key(role);
+    uint8_t *bytes = NULL, sig[NMIRF_SIG_LEN];
+    size_t len = 0;
+    dispatch_checked_t c = {.zone = msgpack_zone_new(1024)};
+    msgpack_object author;
+    const msgpack_object *pk;
+    msgpack_sbuffer body, reply;
+    msgpack_sbuffer_init(&body);
+    msgpack_sbuffer_init(&reply);
+    if (!c.zone || ops_broker_auto_request(key, batch->now, &bytes, &len, sig) ||
+        nmirf_envelope_decode(bytes, len, c.zone, &c.env, &c.has_id, c.why,
+                              sizeof c.why) != NMIRF_OK) {
+        log_warnx("automatic failover: cannot make the promotion's request");
+        goto done;
+    }
+    strv_t arole = {0};
+    if (s_author(batch->store, batch->txn, &c, &author, &pk) == NMIRF_OK)
+        arole = record_field(&author, "role");
+    if (!arole.p || arole.n != 7 || memcmp(arole.p, "standby", 7) != 0 ||
+        memcmp(pk->via.bin.ptr, key->sign_pk, NMIRF_SIGN_PK_LEN) != 0) {
+        log_warnx("automatic failover: %s is not an active entity of role standby "
+                  "with this key in the store: no promotion (%s)",
+                  key->entity, c.why[0] ? c.why : "role or key differs");
+        goto done;
+    }
+    uint8_t req_hash[NMIRF_HASH_LEN];
+    nmirf_hash2(req_hash, bytes, len, sig, sizeof sig);
+    op_ctx_t ctx = {
+        .store = batch->store,
+        .env = &c.env,
+        .role = "standby",
+        .req_hash = req_hash,
+        .now = batch->now,
+        .zone = c.zone,
+        .reply = &body,
+        .events = batch->events,
+        .stats = batch->stats,
+    };
+    msgpack_packer_init(&ctx.pk, &body, msgpack_sbuffer_write);
+    s_run(batch, ops_find("broker.promote"), &ctx, bytes, len, sig, &reply);
+    uint64_t now_epoch = store_epoch(batch->store, batch->txn);
+    if (now_epoch > epoch)
+        log_warnx("AUTOMATIC FAILOVER: primary silent for %llu ms, a write from %s: "
+                  "promoted to epoch %llu",
+                  (unsigned long long)silent, env->author, (unsigned long long)now_epoch);
+    else
+        log_warnx("automatic failover: the promotion was refused: %s", ctx.why);
+done:
+    free(bytes);
+    msgpack_sbuffer_destroy(&body);
+    msgpack_sbuffer_destroy(&reply);
+    dispatch_checked_free(&c);
+}
+
 int
 dispatch_check(store_t *store, MDB_txn *rtxn, const char *peer, const char *peer_key,
                const uint8_t *const *frames, const size_t *sizes, size_t count,
@@ -453,6 +527,8 @@ dispatch_apply(batch_t *batch, dispatch_checked_t *c, msgpack_sbuffer *reply)
         snprintf(c->why, sizeof c->why, "an entity of role standby writes nothing");
         goto refuse;
     }
+    if (op->write && !op->standby && batch->stats && !batch->reader)
+        s_failover(batch, env);
     if (op->write && !op->standby && batch->stats &&
         s_not_primary(batch, env, reply, c->why, sizeof c->why))
         goto done;

@@ -40,6 +40,9 @@ struct _follower_t {
 /* For status and main (one follower per process). */
 static atomic_bool s_running, s_wants_copy, s_following;
 static _Atomic uint64_t s_applied, s_primary_seq, s_last_ts;
+/* When the primary was last heard (zclock_mono ms): any message on the
+   follower's connection, or the follower's start if none since. */
+static _Atomic int64_t s_heard_mono;
 
 static void
 s_pos_path(const follower_opts_t *o, char *out, size_t len, const char *suffix)
@@ -207,7 +210,7 @@ follower_prepare(const follower_opts_t *o, char *why, size_t whylen)
     if (s_write_file(path, (const uint8_t *)store->via.bin.ptr, store->via.bin.size, why,
                      whylen))
         goto done;
-    if (standby_check_copy(staging, o->primary_pk, seq->via.u64,
+    if (standby_check_copy(staging, o->primary_pk, o->own_pk, seq->via.u64,
                            (const uint8_t *)head->via.bin.ptr, cwhy, sizeof cwhy)) {
         snprintf(why, whylen, "the primary's full copy does not check: %s", cwhy);
         goto done;
@@ -379,6 +382,7 @@ s_follow_once(follower_t *self)
         if (!msg)
             break;
         heard = zclock_mono();
+        atomic_store(&s_heard_mono, heard);
         zframe_t *first = zmsg_first(msg);
         int step = 0;
         if (zmsg_size(msg) == 3 && zframe_streq(first, "repl")) {
@@ -469,6 +473,7 @@ follower_start(store_t *store, role_t *role, const follower_opts_t *o)
     }
     atomic_store(&s_applied, self->pos.seq);
     atomic_store(&s_primary_seq, self->pos.seq);
+    atomic_store(&s_heard_mono, zclock_mono());
     if (pthread_create(&self->thread, NULL, s_run, self)) {
         free(self);
         return NULL;
@@ -494,6 +499,15 @@ bool
 follower_wants_copy(void)
 {
     return atomic_load(&s_wants_copy);
+}
+
+uint64_t
+follower_silent_ms(void)
+{
+    if (!atomic_load(&s_running))
+        return 0;
+    int64_t silent = zclock_mono() - atomic_load(&s_heard_mono);
+    return silent > 0 ? (uint64_t)silent : 0;
 }
 
 int

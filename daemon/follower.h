@@ -44,6 +44,9 @@ typedef struct {
     const nmirf_key_t *key;    /* the standby entity's keys (secret), borrowed */
     const char *server_pk;     /* the primary's CURVE public key, Z85 */
     const uint8_t *primary_pk; /* the primary's Ed25519 key (NMIRF_SIGN_PK_LEN) */
+    const uint8_t *own_pk;     /* this broker's own Ed25519 key, NULL if it has
+                                  none yet: a copy's log may begin with it (an
+                                  old primary, back as a standby) */
 } follower_opts_t;
 
 typedef struct _follower_t follower_t;
@@ -67,6 +70,13 @@ void follower_stop(follower_t **self_p);
 /* True once the primary refused the standby's position: it must start
    again from a full copy. */
 bool follower_wants_copy(void);
+
+/* ms since the standby last heard its primary (a record, a heartbeat or
+   a reply on the follower's connection), or since the follower started
+   if never: what automatic failover waits on (role.h). 0 when no
+   follower runs, so a broker that cannot hear its primary never counts
+   it silent. */
+uint64_t follower_silent_ms(void);
 
 /* Number of map entries follower_pack packs (0 with no follower). */
 int follower_pack_entries(void);

@@ -37,6 +37,12 @@
 #include <unistd.h>
 
 #define S_DEFAULT_CONF "/etc/nmirf/nmirfd.conf" /* read only if it exists */
+/* Automatic failover's delay, ms: at least the period of the primary's
+   heartbeat (BROKER_HEARTBEAT_MS), below which a live primary would look
+   silent between two of them; at most an hour. docs/OPERATIONS.md advises
+   3000 or more, so that a late heartbeat is not taken for a death. */
+#define S_FAILOVER_MIN_MS BROKER_HEARTBEAT_MS
+#define S_FAILOVER_MAX_MS 3600000
 
 /* Every setting: nmirfd.conf(5) documents them; keep both in step. The
    data directory's default is filled in at start ($STATE_DIRECTORY). */
@@ -59,6 +65,7 @@ static nmirf_conf_spec_t s_spec[] = {
     {"standby_of", NMIRF_CONF_ENDPOINT, 0, 0, NULL, "--standby-of"},
     {"primary_key_file", NMIRF_CONF_PATH, 0, 0, NULL, "--primary-key"},
     {"standby_key_file", NMIRF_CONF_PATH, 0, 0, NULL, "--standby-key"},
+    {"failover_after", NMIRF_CONF_UINT, 0, S_FAILOVER_MAX_MS, "0", "--failover-after"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -91,7 +98,8 @@ s_usage(FILE *out)
             "              [--checkpoint-interval S] [--slow-commit-ms MS]\n"
             "              [--due-soon-days DAYS] [--verifiers N] [--readers N]\n"
             "              [--max-sessions-per-entity N] [--request-window S]\n"
-            "              [--standby-of ENDPOINT -S PRIMARY.pub]\n"
+            "              [--standby-of ENDPOINT -S PRIMARY.pub [--standby-key FILE\n"
+            "              [--failover-after MS]]]\n"
             "\n"
             "The nmirf broker: keeps recommendation state in LMDB, answers signed\n"
             "requests, and publishes every change as an event.\n"
@@ -130,6 +138,10 @@ s_usage(FILE *out)
             "      --standby-key FILE  the standby entity's key file (role standby,\n"
             "                          enrolled on the primary): with it a standby\n"
             "                          follows the primary's log (docs/REPLICATION.md)\n"
+            "      --failover-after MS  automatic failover: a write reaching this\n"
+            "                          standby when the primary has been silent MS ms\n"
+            "                          promotes it (at least 1000; default 0: only\n"
+            "                          `nmirf promote`); needs --standby-key\n"
             "  -h, --help              this help\n"
             "\n"
             "On first start nmirfd writes DIR/keys/ID.key, the coordinator's key file;\n"
@@ -193,6 +205,7 @@ main(int argc, char **argv)
         {"standby-of", required_argument, NULL, 'B'},
         {"primary-key", required_argument, NULL, 'S'},
         {"standby-key", required_argument, NULL, 'K'},
+        {"failover-after", required_argument, NULL, 'F'},
         {"request-window", required_argument, NULL, 'w'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -247,6 +260,9 @@ main(int argc, char **argv)
             break;
         case 'K':
             nmirf_conf_flag(&s.src, "standby_key_file", optarg);
+            break;
+        case 'F':
+            nmirf_conf_flag(&s.src, "failover_after", optarg);
             break;
         case 'w':
             nmirf_conf_flag(&s.src, "request_window", optarg);
@@ -303,6 +319,25 @@ main(int argc, char **argv)
         nmirf_conf_destroy(&s.conf);
         return 2;
     }
+    /* Automatic failover needs a standby that hears its primary: the
+       follower, which only --standby-key starts (follower.h). */
+    unsigned long failover_ms = nmirf_conf_uint(s.conf, "failover_after");
+    if (failover_ms && (!standby_of || !standby_key)) {
+        fprintf(stderr, "nmirfd: --failover-after (failover_after) is for a standby that "
+                        "follows its primary: give --standby-of ENDPOINT, -S PRIMARY.pub "
+                        "and --standby-key FILE too, or leave it out\n");
+        nmirf_conf_destroy(&s.conf);
+        return 2;
+    }
+    if (failover_ms && failover_ms < S_FAILOVER_MIN_MS) {
+        fprintf(stderr,
+                "nmirfd: --failover-after (failover_after) is %lu ms: give at "
+                "least %d (the primary's heartbeat period), or 0 for `nmirf "
+                "promote` only\n",
+                failover_ms, S_FAILOVER_MIN_MS);
+        nmirf_conf_destroy(&s.conf);
+        return 2;
+    }
     if (check_only) {
         printf("%s: configuration ok\n",
                s.src.path ? s.src.path : "(defaults and flags)");
@@ -336,7 +371,7 @@ main(int argc, char **argv)
     /* A standby with its own key follows the primary's log (follower.h):
        its store comes from a full copy, taken now, before it opens, when
        it has none or no position in the primary's stream. */
-    static nmirf_key_t primary_pub, standby_ent;
+    static nmirf_key_t primary_pub, standby_ent, own_pub;
     static char primary_curve[41];
     follower_opts_t fo = {0};
     if (standby_of && standby_key) {
@@ -352,6 +387,15 @@ main(int argc, char **argv)
                                .key = &standby_ent,
                                .server_pk = primary_curve,
                                .primary_pk = primary_pub.sign_pk};
+        /* Its own key, from a run as a primary before: the log of a copy
+           of the broker promoted in its place begins with it. */
+        char ownpath[4200];
+        snprintf(ownpath, sizeof ownpath, "%s/keys/NMIRFD.pub", datadir);
+        if (access(ownpath, F_OK) == 0) {
+            if (nmirf_key_load(&own_pub, ownpath, why, sizeof why))
+                fatalx("cannot load the broker's own key: %s", why);
+            fo.own_pk = own_pub.sign_pk;
+        }
         if (follower_prepare(&fo, why, sizeof why))
             fatalx("%s", why);
     }
@@ -406,13 +450,16 @@ main(int argc, char **argv)
     role_t *role = role_new(standby_of, epoch, broker_key.sign_pk);
     if (!role)
         fatalx("out of memory, or the --standby-of endpoint is too long");
+    role_set_failover(role, (unsigned)failover_ms, &standby_ent);
     /* A primary sends its log to its standbys (repl_sender.h): from the
        first full copy a standby takes, the changelog is on, each commit's
        record into the ring. Not with the test hook, which takes the
-       records itself. A standby makes no record of its own: its store is
-       the primary's. */
+       records itself. A standby has a sender too, idle: it makes no
+       record of its own (its store is the primary's, and ops_repl refuses
+       a standby of it), but once promoted it is a primary that the old
+       one, restarted --standby-of it, follows without a restart here. */
     repl_sender_t *repl = NULL;
-    if (!standby_of && !store_changelog_on(store)) {
+    if (!store_changelog_on(store)) {
         store_set_changelog(store, false, broker_key.sign_sk);
         if (!(repl = repl_sender_new(store, 0)))
             fatalx("out of memory");
@@ -427,8 +474,13 @@ main(int argc, char **argv)
         checkpoint_write(store, &broker_key);
     else
         log_info("standby of %s at epoch %llu (primary key %s): reads served, writes "
-                 "refused not_primary until promoted",
-                 standby_of, (unsigned long long)epoch, primary_key);
+                 "refused not_primary until promoted%s",
+                 standby_of, (unsigned long long)epoch, primary_key,
+                 failover_ms ? "; automatic failover on" : "");
+    if (failover_ms)
+        log_info("automatic failover: a write promotes this standby once %s has been "
+                 "silent %lu ms",
+                 standby_of, failover_ms);
     opts.role = role;
     opts.datadir = datadir;
     opts.key = &broker_key;

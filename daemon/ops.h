@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "events.h"
+#include "nmirf_keys.h"
 #include "stats.h"
 #include "nmirf_wire.h"
 #include "store.h"
@@ -171,6 +172,12 @@ int op_snapshot(op_ctx_t *ctx);
 int op_stats(op_ctx_t *ctx);
 int op_status(op_ctx_t *ctx);
 int op_broker_promote(op_ctx_t *ctx); /* ops_broker.c */
+/* The request of an automatic promotion: `broker.promote {auto: true}`
+   by the standby entity of key (its secret half), at ts now, under a
+   fresh id; the envelope into *env (caller frees) and its signature.
+   0, or -1. */
+int ops_broker_auto_request(const nmirf_key_t *key, uint64_t now, uint8_t **env,
+                            size_t *env_len, uint8_t sig[NMIRF_SIG_LEN]);
 int op_repl_copy(op_ctx_t *ctx);      /* ops_repl.c */
 int op_repl_follow(op_ctx_t *ctx);
 

@@ -8,23 +8,45 @@
     replica and every audit that the checkpoints from here on are signed
     by that key, itself signed by the coordinator's request. The role
     follows the store (role.h): from this commit the broker takes writes.
+
+    Automatic failover (role.h) promotes through the same operation: the
+    broker signs `broker.promote {auto: true}` itself, as the standby
+    entity it follows with (ops_broker_auto_request), and runs it ahead of
+    the write that asked for it. Its event says `auto: true`; an audit
+    accepts the key it names because its request is signed by an entity
+    of role standby the coordinator enrolled (common/audit).
 */
 #include "body.h"
 #include "nmirf_mp.h"
 #include "ops.h"
 #include "role.h"
 
+#include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 int
 op_broker_promote(op_ctx_t *ctx)
 {
-    static const char *const allowed[] = {"epoch", NULL};
+    static const char *const allowed[] = {"epoch", "auto", NULL};
     const msgpack_object *body = &ctx->env->body;
     uint64_t want = 0;
     bool present;
     if (body_only(ctx, body, allowed, "body") ||
-        body_uint(ctx, body, "epoch", false, &want, &present) || op_need_coordinator(ctx))
+        body_uint(ctx, body, "epoch", false, &want, &present))
+        return -1;
+    /* auto: the standby's own promotion, signed with the standby entity's
+       key (the only write of that role: dispatch refuses any other, and
+       every request of it from outside). */
+    const msgpack_object *autop = nmirf_mp_get(body, "auto");
+    if (autop && (autop->type != MSGPACK_OBJECT_BOOLEAN || !autop->via.boolean))
+        return op_refuse(ctx, NMIRF_E_BAD_REQUEST, "field 'auto' is true or absent");
+    if (autop && !op_role_is(ctx, "standby"))
+        return op_refuse(ctx, NMIRF_E_FORBIDDEN,
+                         "an automatic promotion is the standby's own (role standby); "
+                         "%s has role %s",
+                         ctx->env->author, ctx->role);
+    if (!autop && op_need_coordinator(ctx))
         return -1;
     role_t *role = ctx->stats ? ctx->stats->role : NULL;
     uint64_t epoch = store_epoch(ctx->store, ctx->txn);
@@ -51,12 +73,28 @@ op_broker_promote(op_ctx_t *ctx)
         return op_store_error(ctx, rc, "storing the epoch");
     /* The event's data is the reply's body too: an audit rebuilds the
        stored reply from the event (common/audit). */
-    msgpack_pack_map(&ctx->pk, 2);
+    msgpack_pack_map(&ctx->pk, autop ? 3 : 2);
     nmirf_mp_pack_kv_uint(&ctx->pk, "epoch", next);
     nmirf_mp_pack_str(&ctx->pk, "broker");
     nmirf_mp_pack_bin(&ctx->pk, role_sign_pk(role), 32);
+    if (autop) {
+        nmirf_mp_pack_str(&ctx->pk, "auto");
+        msgpack_pack_true(&ctx->pk);
+    }
     char subject[24];
     snprintf(subject, sizeof subject, "%llu", (unsigned long long)next);
     return op_emit(ctx, "broker.promoted", subject, NULL, 0, ctx->reply->data,
                    ctx->reply->size);
+}
+
+int
+ops_broker_auto_request(const nmirf_key_t *key, uint64_t now, uint8_t **env,
+                        size_t *env_len, uint8_t sig[NMIRF_SIG_LEN])
+{
+    /* {auto: true}, packed by hand: fixmap of 1, fixstr "auto", true. */
+    static const uint8_t body[] = {0x81, 0xa4, 'a', 'u', 't', 'o', 0xc3};
+    uint8_t id[NMIRF_ID_LEN];
+    randombytes_buf(id, sizeof id);
+    return nmirf_request_encode("broker.promote", id, key->entity, now, body, sizeof body,
+                                key->sign_sk, env, env_len, sig);
 }

@@ -5,6 +5,7 @@
 #include "nmirf_mp.h"
 #include "ops.h"
 #include "repl_sender.h"
+#include "role.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,18 +13,26 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Refuses unless the author is a standby and this broker sends a stream
-   (a primary). Returns 0, or -1 with the refusal set. */
+/* Refuses unless the author is a standby and this broker takes writes
+   (a primary, promoted or not, and not fenced): a standby's store is its
+   primary's, and a standby of it would follow the wrong log (not_primary
+   names the broker to follow instead). Returns 0, or -1 with the refusal
+   set. */
 static int
 s_need_standby(op_ctx_t *ctx, repl_sender_t **sender)
 {
     if (!op_role_is(ctx, "standby"))
         return op_refuse(ctx, NMIRF_E_FORBIDDEN,
                          "%s is for an entity of role standby only", ctx->env->op);
+    char primary[ROLE_ENDPOINT_MAX], why[256];
+    if (ctx->stats && !role_may_write(ctx->stats->role, store_epoch(ctx->store, ctx->txn),
+                                      primary, sizeof primary, why, sizeof why))
+        return op_refuse(ctx, NMIRF_E_NOT_PRIMARY, "%s", why);
     *sender = repl_sender_global();
     if (!*sender)
         return op_refuse(ctx, NMIRF_E_CONFLICT,
-                         "this broker sends no replication stream (a standby)");
+                         "this broker sends no replication stream (its changelog "
+                         "goes to a file: NMIRFD_TEST_CHANGELOG)");
     return 0;
 }
 

@@ -84,7 +84,12 @@ op_status(op_ctx_t *ctx)
         return -1;
     static const broker_stats_t none;
     const broker_stats_t *st = ctx->stats ? ctx->stats : &none;
-    msgpack_pack_map(&ctx->pk, 14 + ROLE_PACK_ENTRIES + follower_pack_entries());
+    /* A standby that follows says how long its primary has been silent,
+       and after how long a write would promote it (0: never, manual). */
+    uint64_t epoch = store_epoch(ctx->store, ctx->txn);
+    bool failover = follower_pack_entries() && role_standby(st->role, epoch);
+    msgpack_pack_map(&ctx->pk, 14 + ROLE_PACK_ENTRIES + follower_pack_entries() +
+                                   (failover ? 2 : 0));
     nmirf_mp_pack_kv_str(&ctx->pk, "version", NMIRF_VERSION);
     nmirf_mp_pack_kv_uint(&ctx->pk, "now", ctx->now);
     nmirf_mp_pack_kv_uint(&ctx->pk, "started", st->started);
@@ -99,7 +104,11 @@ op_status(op_ctx_t *ctx)
         return -1;
     s_pack_latency(ctx, st);
     health_pack(st->health, &ctx->pk); /* connections, agents */
-    role_pack(st->role, store_epoch(ctx->store, ctx->txn), &ctx->pk);
+    role_pack(st->role, epoch, &ctx->pk);
     follower_pack(&ctx->pk); /* a standby's lag (follower.h) */
+    if (failover) {
+        nmirf_mp_pack_kv_uint(&ctx->pk, "failover_after", role_failover_after(st->role));
+        nmirf_mp_pack_kv_uint(&ctx->pk, "primary_silent_ms", follower_silent_ms());
+    }
     return 0;
 }

@@ -19,6 +19,8 @@ struct _role_t {
     char heard_primary[ROLE_ENDPOINT_MAX]; /* the endpoint told with it ("" if
                                               none) */
     uint8_t sign_pk[32];                   /* the broker's signing public key */
+    unsigned failover_ms;                  /* automatic failover's delay (0: off) */
+    const nmirf_key_t *failover_key;       /* the standby entity's keys, borrowed */
 };
 
 role_t *
@@ -135,6 +137,32 @@ role_hear(role_t *self, uint64_t heard, const char *primary, uint64_t store_epoc
                   "this one --standby-of the new primary (docs/OPERATIONS.md)",
                   from, (unsigned long long)heard, primary ? " at " : "",
                   primary ? primary : "", (unsigned long long)store_epoch);
+}
+
+void
+role_set_failover(role_t *self, unsigned after_ms, const nmirf_key_t *key)
+{
+    self->failover_ms = key ? after_ms : 0;
+    self->failover_key = after_ms ? key : NULL;
+}
+
+unsigned
+role_failover_after(const role_t *self)
+{
+    return self ? self->failover_ms : 0;
+}
+
+const nmirf_key_t *
+role_failover_key(const role_t *self)
+{
+    return self ? self->failover_key : NULL;
+}
+
+bool
+role_failover_due(const role_t *self, uint64_t epoch, uint64_t silent_ms)
+{
+    return self && self->failover_ms && role_standby(self, epoch) &&
+           role_heard(self) <= epoch && silent_ms >= self->failover_ms;
 }
 
 void

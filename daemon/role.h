@@ -22,6 +22,16 @@
     the operator restarts such a broker --standby-of the new primary
     (docs/OPERATIONS.md), and until then the next ping fences it again.
 
+    Automatic failover (opt-in, Binary Star: docs/REPLICATION.md,
+    "Automatic failover"): a standby given a failover delay promotes itself
+    when a write reaches it and its primary has been silent that long. The
+    writes are the clients' vote that the primary is gone for them too;
+    the silence, that it is gone for this broker. Its promotion's request
+    is signed with the standby entity's key (the one it follows with),
+    which the coordinator enrolled on the primary with role standby: that
+    is what lets an audit accept the new broker key with no coordinator
+    behind it.
+
     Threads: made by main before the broker, read by the writer (every
     write), the broker's thread (ping, status and lone writes run there,
     the timers) and the readers: the epoch heard is an atomic, the
@@ -34,6 +44,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "nmirf_keys.h"
 
 #define ROLE_ENDPOINT_MAX 256 /* bytes of an endpoint kept, NUL included */
 
@@ -70,6 +82,25 @@ uint64_t role_heard(const role_t *self);
 
 /* The broker's own signing public key (32 bytes; borrowed). */
 const uint8_t *role_sign_pk(const role_t *self);
+
+/* Turns automatic failover on (set by main before the broker starts):
+   after_ms of silence from the primary, then a write promotes this
+   standby. key, the standby entity's secret keys, signs the promotion's
+   request (borrowed until role_destroy). after_ms 0: manual promotion
+   only (the default). */
+void role_set_failover(role_t *self, unsigned after_ms, const nmirf_key_t *key);
+
+/* The failover delay in ms, 0 if off (or self NULL). */
+unsigned role_failover_after(const role_t *self);
+
+/* The standby entity's keys automatic failover signs with (NULL if off). */
+const nmirf_key_t *role_failover_key(const role_t *self);
+
+/* True if a write reaching this broker, with its store at epoch, should
+   promote it now: a standby with failover on, told of no higher epoch (a
+   broker promoted elsewhere is the primary then), whose primary has been
+   silent for silent_ms, at least the delay. */
+bool role_failover_due(const role_t *self, uint64_t epoch, uint64_t silent_ms);
 
 /* The number of map entries role_pack packs. */
 #define ROLE_PACK_ENTRIES 4

@@ -14,7 +14,10 @@
     the store in the batch's transaction. A second promote is `conflict`.
     Then a ping tells of epoch 5 at tcp://new:2: the broker is fenced,
     writes are `not_primary` naming tcp://new:2, ping says fenced 5.
-    Without a role (the unit tests' brokers) writes are taken. Prints
+    Without a role (the unit tests' brokers) writes are taken. The rule of
+    automatic failover (role_failover_due): off by default and without
+    the standby entity's key; due from the delay on, never once promoted
+    or told of a higher epoch. Prints
     "file:line: case: what" per failed check, one summary line at the
     end.
 */
@@ -249,6 +252,23 @@ main(void)
     s_batch(&ping, 1, &r);
     CHECK(r && r->ok, "a broker without roles takes writes: %s", s_code(r));
     nmirf_reply_destroy(&r);
+
+    unit_case = "failover rule";
+    {
+        uint8_t zero_pk[32] = {0};
+        role_t *fo = role_new("tcp://primary:1", 1, zero_pk);
+        CHECK(fo && !role_failover_due(fo, 1, 100000), "off by default");
+        role_set_failover(fo, 1500, NULL);
+        CHECK(role_failover_after(fo) == 0, "no standby key: off");
+        role_set_failover(fo, 1500, &s_key);
+        CHECK(role_failover_after(fo) == 1500 && role_failover_key(fo) == &s_key, "on");
+        CHECK(!role_failover_due(fo, 1, 1499), "not before the delay");
+        CHECK(role_failover_due(fo, 1, 1500), "at the delay");
+        CHECK(!role_failover_due(fo, 2, 100000), "promoted: no longer a standby");
+        role_hear(fo, 3, "tcp://other:3", 1, "MJ");
+        CHECK(!role_failover_due(fo, 1, 100000), "a higher epoch heard: another primary");
+        role_destroy(&fo);
+    }
 
     role_destroy(&role);
     nmirf_key_wipe(&s_key);

@@ -336,8 +336,8 @@ standby_apply(store_t *store, const uint8_t *buf, size_t len,
 
 int
 standby_check_copy(const char *datadir, const uint8_t primary_pk[NMIRF_SIGN_PK_LEN],
-                   uint64_t seq, const uint8_t head[NMIRF_HASH_LEN], char *why,
-                   size_t whylen)
+                   const uint8_t *own_pk, uint64_t seq,
+                   const uint8_t head[NMIRF_HASH_LEN], char *why, size_t whylen)
 {
     char dir[4096], what[512] = "";
     snprintf(dir, sizeof dir, "%s/store", datadir);
@@ -351,8 +351,23 @@ standby_check_copy(const char *datadir, const uint8_t primary_pk[NMIRF_SIGN_PK_L
         return -1;
     }
     nmirf_audit_summary_t as;
-    if (nmirf_audit_verify_dir(datadir, primary_pk, &as) != NMIRF_AUDIT_OK) {
+    nmirf_audit_rc_t arc = nmirf_audit_verify_dir(datadir, primary_pk, &as);
+    if (arc != NMIRF_AUDIT_OK && own_pk &&
+        memcmp(own_pk, primary_pk, NMIRF_SIGN_PK_LEN) != 0) {
+        nmirf_audit_summary_t own;
+        if (nmirf_audit_verify_dir(datadir, own_pk, &own) == NMIRF_AUDIT_OK) {
+            arc = NMIRF_AUDIT_OK;
+            as = own;
+        }
+    }
+    if (arc != NMIRF_AUDIT_OK) {
         snprintf(why, whylen, "the copy's log does not verify: %s", as.why);
+        return -1;
+    }
+    if (memcmp(as.last_key, primary_pk, NMIRF_SIGN_PK_LEN) != 0) {
+        snprintf(why, whylen,
+                 "the copy's log ends signed by another broker than the primary (its "
+                 "last broker.promoted event names another key)");
         return -1;
     }
     MDB_env *env;

@@ -41,12 +41,19 @@ int standby_apply(store_t *store, const uint8_t *buf, size_t len,
 
 /* Checks a full copy received into datadir/store (datadir a staging
    directory, not the live one): the store check (meta pages, the walk of
-   every database), the audit verification of the whole log with
-   primary_pk (the chain, each request's signature, every checkpoint),
-   and that it holds seq and head, as the primary said. Opens it
-   read-only. Returns 0, or -1 with why. */
+   every database), the audit verification of the whole log (the chain,
+   each request's signature, every checkpoint), and that it holds seq and
+   head, as the primary said. Opens it read-only.
+
+   The log's first checkpoints are signed by its first primary, the later
+   ones by each promoted broker in turn (nmirf_audit.h): it must verify
+   from primary_pk or, after a promotion, from own_pk (this broker's key,
+   NULL if it has none yet: an old primary coming back as the standby of
+   the broker that replaced it), and end in primary_pk's hands, whose
+   last checkpoint vouches for the whole chain. Returns 0, or -1 with
+   why. */
 int standby_check_copy(const char *datadir, const uint8_t primary_pk[NMIRF_SIGN_PK_LEN],
-                       uint64_t seq, const uint8_t head[NMIRF_HASH_LEN], char *why,
-                       size_t whylen);
+                       const uint8_t *own_pk, uint64_t seq,
+                       const uint8_t head[NMIRF_HASH_LEN], char *why, size_t whylen);
 
 #endif

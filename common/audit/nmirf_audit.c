@@ -24,6 +24,7 @@
 typedef struct {
     char id[NMIRF_ENTITY_ID_MAX + 1];   /* entity id */
     uint8_t sign_pk[NMIRF_SIGN_PK_LEN]; /* its signing key as of now */
+    char role[16];                      /* its role, as enrolled ("" if unreadable) */
     bool revoked;                       /* revoked by an earlier event */
     bool authored;                      /* signed at least one request */
     uint64_t revoked_seq;               /* the entity.revoked event, 0 if none */
@@ -183,6 +184,10 @@ s_apply_entity(s_verifier_t *v, const nmirf_event_t *ev)
         e = &v->ents[v->ent_count++];
         memset(e, 0, sizeof *e);
         snprintf(e->id, sizeof e->id, "%s", id);
+        /* The role decides who may promote a broker (s_apply_promotion);
+           it never changes after enrolment. */
+        if (nmirf_mp_strcpy(nmirf_mp_get(&ev->data, "role"), e->role, sizeof e->role))
+            e->role[0] = 0;
     } else if (!e)
         return s_fail(v, ev->seq, "event %llu: %s of entity %s, which was never enrolled",
                       (unsigned long long)ev->seq, ev->kind, id);
@@ -243,11 +248,16 @@ s_keep_measure(s_verifier_t *v, const nmirf_event_t *ev)
     return 0;
 }
 
-/* A promotion (broker.promoted {epoch, broker}, docs/REPLICATION.md): from
-   its seq on, the broker's checkpoints are signed by the key it names. The
-   event is a signed request's like any write (s_check_request), so the
-   key changes only by the coordinator's signature; its epoch must be
-   above the last one. Other kinds: nothing. Returns 0 or -1. */
+/* A promotion (broker.promoted {epoch, broker, auto?}, docs/REPLICATION.md):
+   from its seq on, the broker's checkpoints are signed by the key it
+   names. The event is a signed request's like any write (s_check_request),
+   and that request's author says whether the key may change: the
+   coordinator (a promotion by `nmirf promote`), or, for `auto: true` (an
+   automatic failover), an entity of role standby, whose key the
+   coordinator enrolled and which signs its own promotion. Anyone else
+   could otherwise name a key of their own and sign every checkpoint after
+   it. Its epoch must be above the last one. Other kinds: nothing. Returns
+   0 or -1. */
 static int
 s_apply_promotion(s_verifier_t *v, const nmirf_event_t *ev)
 {
@@ -261,6 +271,16 @@ s_apply_promotion(s_verifier_t *v, const nmirf_event_t *ev)
         epoch->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
         return s_fail(v, ev->seq, "event %llu (broker.promoted): no epoch or broker key",
                       (unsigned long long)ev->seq);
+    const msgpack_object *autop = nmirf_mp_get(&ev->data, "auto");
+    bool is_auto = autop && autop->type == MSGPACK_OBJECT_BOOLEAN && autop->via.boolean;
+    const char *need = is_auto ? "standby" : "coordinator";
+    const s_entity_t *by = ev->has_req ? s_entity(v, ev->author) : NULL;
+    if (!by || strcmp(by->role, need) != 0)
+        return s_fail(v, ev->seq,
+                      "event %llu (broker.promoted%s): its request is by %s, not by an "
+                      "entity of role %s: nobody else may name a new broker key",
+                      (unsigned long long)ev->seq, is_auto ? ", auto" : "", ev->author,
+                      need);
     if (epoch->via.u64 <= last)
         return s_fail(v, ev->seq,
                       "event %llu (broker.promoted): epoch %llu is not above %llu, the "
@@ -675,6 +695,7 @@ s_verify_checkpoint(s_verifier_t *v, const msgpack_object *cp)
 static int
 s_verify_end(s_verifier_t *v)
 {
+    memcpy(v->sum->last_key, s_broker_key_at(v, UINT64_MAX), NMIRF_SIGN_PK_LEN);
     if (v->sum->events == 0)
         return s_fail(v, 1, "the log holds no event");
     return s_reply_finish(v);

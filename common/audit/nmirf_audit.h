@@ -9,7 +9,9 @@
     that every checkpoint is signed by the broker's key over the hash of
     the event it names: the key given, up to the first `broker.promoted`
     event, then the key the last such event before the checkpoint names
-    (a standby promoted signs with its own key; docs/REPLICATION.md). It
+    (a standby promoted signs with its own key; docs/REPLICATION.md), an
+    event counted only if the coordinator signed its request, or, for an
+    automatic promotion (`auto: true`), an entity of role standby. It
     reads either an export file or a data directory (its LMDB store
     opened read-only, so it works while the broker runs).
 
@@ -51,6 +53,9 @@ typedef struct {
                                  kept a checkpoint of, 0 if none */
     bool key_from_file;       /* checkpoints were checked against the key the
                                  export itself names (no -S given) */
+    uint8_t last_key[NMIRF_SIGN_PK_LEN]; /* the broker key in force at the log's
+                                            end: the one its last broker.promoted
+                                            event names, else the one given */
     char why[512];            /* the failure or error, "" on success */
 } nmirf_audit_summary_t;
 

@@ -32,7 +32,7 @@
 #define H_MAX_ENTITIES 32      /* entities one broker's test may make */
 #define H_CALL_TIMEOUT_MS 5000 /* a reply slower than this fails the test */
 #define H_ENDPOINT_MAX 256     /* longest endpoint string */
-#define H_MAX_ARGS 8           /* extra nmirfd arguments */
+#define H_MAX_ARGS 16          /* extra nmirfd arguments */
 
 /* One entity's key and its connection to the broker. */
 typedef struct {

@@ -10,8 +10,11 @@
     copies of the export fail at the first event they broke, each with its
     reason: a changed event byte, a removed event, two events swapped, a
     log cut below a checkpoint, a checkpoint signed by another key, a
-    changed request signature, and a request by another author (with the
-    chain rebuilt after it, as a broker operator rewriting history would).
+    changed request signature, a request by another author (with the
+    chain rebuilt after it, as a broker operator rewriting history would),
+    and a broker.promoted appended by a ministry, naming a key of its own
+    that signs the checkpoint after it (manual and auto: only the
+    coordinator, or for auto an entity of role standby, may promote).
     A corrupt file is an error, never a crash. If the nmirf binary sits
     beside nmirfd's build, its exit statuses are checked too.
 */
@@ -522,6 +525,90 @@ main(int argc, char **argv)
              (unsigned long long)old_report);
     expect_failure("request by another author", &m, bad, broker.sign_pk, old_report, msg);
     export_free(&m);
+
+    /* A promotion by someone the log does not allow (docs/REPLICATION.md,
+       "Automatic failover"): a broker.promoted event appended by MI, its
+       request well signed by MI, naming a key of the forger's, and a
+       checkpoint signed by that key: refused at the event, manual (not
+       the coordinator) or auto (not an entity of role standby). */
+    for (int as_auto = 0; as_auto < 2; as_auto++) {
+        export_dup(&m, &x);
+        size_t il = record_of(&m, last);
+        msgpack_object obj;
+        nmirf_event_t *le = record_event(&m.recs[il], zone, &obj);
+        uint8_t prev[NMIRF_HASH_LEN];
+        nmirf_hash2(prev, le->bytes, le->len, NULL, 0);
+        nmirf_event_destroy(&le);
+        msgpack_sbuffer *body = h_pack_json(as_auto ? "{'auto': true}" : "{}");
+        uint8_t id[NMIRF_ID_LEN];
+        nmirf_random_id(id, sizeof id);
+        h_request_t *req = h_request_make_packed(mi, id, "broker.promote",
+                                                 (uint8_t *)body->data, body->size);
+        msgpack_sbuffer_free(body);
+        uint8_t req_hash[NMIRF_HASH_LEN];
+        nmirf_hash2(req_hash, req->env, req->env_len, req->sig, NMIRF_SIG_LEN);
+        msgpack_sbuffer data, ev, sb;
+        msgpack_sbuffer_init(&data);
+        msgpack_sbuffer_init(&ev);
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer_init(&pk, &data, msgpack_sbuffer_write);
+        msgpack_pack_map(&pk, as_auto ? 3 : 2);
+        nmirf_mp_pack_kv_uint(&pk, "epoch", 2);
+        nmirf_mp_pack_str(&pk, "broker");
+        nmirf_mp_pack_bin(&pk, other.sign_pk, NMIRF_SIGN_PK_LEN);
+        if (as_auto) {
+            nmirf_mp_pack_str(&pk, "auto");
+            msgpack_pack_true(&pk);
+        }
+        nmirf_event_fields_t f = {.seq = last + 1,
+                                  .ts = nmirf_now_ms(),
+                                  .kind = "broker.promoted",
+                                  .subject = "2",
+                                  .author = "MI",
+                                  .req = id,
+                                  .req_hash = req_hash,
+                                  .prev = prev,
+                                  .data = (const uint8_t *)data.data,
+                                  .data_len = data.size};
+        nmirf_event_encode(&ev, &f);
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        msgpack_pack_map(&pk, 2);
+        nmirf_mp_pack_str(&pk, "event");
+        nmirf_mp_pack_bin(&pk, ev.data, ev.size);
+        nmirf_mp_pack_str(&pk, "request");
+        msgpack_pack_map(&pk, 2);
+        nmirf_mp_pack_str(&pk, "envelope");
+        nmirf_mp_pack_bin(&pk, req->env, req->env_len);
+        nmirf_mp_pack_str(&pk, "sig");
+        nmirf_mp_pack_bin(&pk, req->sig, NMIRF_SIG_LEN);
+        H_ASSERT(m.count + 2 <= MAX_RECORDS);
+        memmove(&m.recs[il + 2], &m.recs[il + 1], (m.count - il - 1) * sizeof m.recs[0]);
+        m.recs[il + 1] = blob_of(&sb);
+        m.count++;
+        /* The forger's checkpoint of the new head, last. */
+        uint8_t head[NMIRF_HASH_LEN];
+        nmirf_hash2(head, (const uint8_t *)ev.data, ev.size, NULL, 0);
+        msgpack_sbuffer_clear(&sb);
+        msgpack_sbuffer signed_cp;
+        msgpack_sbuffer_init(&signed_cp);
+        nmirf_checkpoint_encode(&signed_cp, last + 1, head, nmirf_now_ms(),
+                                other.sign_sk);
+        msgpack_pack_map(&pk, 1);
+        nmirf_mp_pack_str(&pk, "checkpoint");
+        msgpack_sbuffer_write(&sb, signed_cp.data, signed_cp.size);
+        m.recs[m.count++] = blob_of(&sb);
+        msgpack_sbuffer_destroy(&signed_cp);
+        msgpack_sbuffer_destroy(&sb);
+        msgpack_sbuffer_destroy(&ev);
+        msgpack_sbuffer_destroy(&data);
+        h_request_free(&req);
+        snprintf(msg, sizeof msg, "its request is by MI, not by an entity of role %s",
+                 as_auto ? "standby" : "coordinator");
+        expect_failure(as_auto ? "automatic promotion by a ministry"
+                               : "promotion by a ministry",
+                       &m, bad, broker.sign_pk, last + 1, msg);
+        export_free(&m);
+    }
 
     /* Corrupt files: errors or failures with a reason, never a crash. */
     H_ASSERT(nmirf_audit_verify_file("/nonexistent/audit.nmirf", NULL, &sum) ==

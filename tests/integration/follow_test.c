@@ -13,8 +13,13 @@
       (no second full copy) and is equal again;
     - A restarted (its ring anew): the standby's position is refused, it
       stops with exit code 75, and started again takes a new full copy;
+    - a standby refuses repl.copy `not_primary` (a standby of a standby
+      would follow the wrong log);
     - A killed -9, the standby promoted: writes go on, the seq
-      continuing after the broker.promoted event.
+      continuing after the broker.promoted event;
+    - A back as `--standby-of B`: it takes a full copy of B (its store
+      forked from B's at the promotion) and follows B, promoted in this
+      run, to equal stores.
 */
 #include "harness.h"
 #include "nmirf_audit.h"
@@ -175,10 +180,12 @@ main(int argc, char **argv)
               "verify the standby's store: %s", sum.why);
     h_note("the standby's store verifies with the primary's key");
 
-    /* MJ on B too, for the write after the promotion below. */
+    /* MJ on B too, for the write after the promotion below, and SB. */
     b->ents[1] = (h_entity_t){.key = mj->key};
     snprintf(b->ents[1].id, sizeof b->ents[1].id, "%s", mj->id);
-    b->ent_count = 2;
+    b->ents[2] = (h_entity_t){.key = sb->key};
+    snprintf(b->ents[2].id, sizeof b->ents[2].id, "%s", sb->id);
+    b->ent_count = 3;
     h_entity_t *bmj = &b->ents[1];
 
     /* A restarted on the same endpoints (a new ring): B, following,
@@ -215,6 +222,11 @@ main(int argc, char **argv)
            "is equal again at seq %llu",
            (unsigned long long)seq);
 
+    /* A standby sends no stream: a standby of it would follow a log
+       that is not the primary's. */
+    H_CALL_CHECK("not_primary", &b->ents[2], "repl.copy", "{}");
+    h_note("a standby refuses repl.copy: not_primary");
+
     /* A dies; B promoted; writes go on, the seq continuing. */
     h_broker_kill(a);
     H_CALL_CHECK("ok", bcoord, "broker.promote", "{}");
@@ -226,10 +238,34 @@ main(int argc, char **argv)
     h_note("the primary killed, the standby promoted: writes continue at seq %llu",
            (unsigned long long)seq + 2);
 
+    /* A back as B's standby, SB's key beside its own: its store forked
+       from B's at the promotion, so it takes a full copy, then follows B,
+       which streams from this run on (no restart after its promotion). */
+    snprintf(keydir, sizeof keydir, "%s/keys", a->dir);
+    H_ASSERTF(nmirf_key_save(&sb->key, keydir, why, sizeof why) == 0, "%s", why);
+    static char b_ep[H_ENDPOINT_MAX], b_pub[PATH_MAX + 32], a_sbkey[PATH_MAX + 32];
+    snprintf(b_ep, sizeof b_ep, "%s", b->request_ep);
+    snprintf(b_pub, sizeof b_pub, "%s/keys/NMIRFD.pub", b->dir);
+    snprintf(a_sbkey, sizeof a_sbkey, "%s/SB.key", keydir);
+    const char *a_standby[] = {
+        "-r",    a_ep, "-e", a_ev, "--standby-of", b_ep, "-S", b_pub, "--standby-key",
+        a_sbkey, NULL};
+    _Static_assert(sizeof a_standby <= sizeof a->args, "a->args holds a_standby");
+    memcpy(a->args, a_standby, sizeof a_standby);
+    h_broker_restart(a);
+    H_ASSERT(s_log_count(a, "full copy in place") == 1);
+    s_workload(bcoord, bmj, 40, 3);
+    seq = s_wait_equal(b, a);
+    H_ASSERT(seq == h_seq(b));
+    h_note("the old primary back as the standby of the promoted one: a full copy, "
+           "then equal at seq %llu",
+           (unsigned long long)seq);
+
     nmirf_key_wipe(&akey);
     h_broker_destroy(&a);
     b->ents[0].key = (nmirf_key_t){0}; /* A's, wiped with A */
     b->ents[1].key = (nmirf_key_t){0};
+    b->ents[2].key = (nmirf_key_t){0};
     h_broker_destroy(&b);
     printf("follow_test: all passed\n");
     return 0;

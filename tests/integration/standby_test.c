@@ -459,10 +459,10 @@ main(int argc, char **argv)
     store_close(&primary);
     H_ASSERT(close(fd) == 0);
     H_ASSERT(k > 10);
-    H_ASSERTF(standby_check_copy(staging, s_broker.sign_pk, k, head, why, sizeof why) ==
-                  0,
+    H_ASSERTF(standby_check_copy(staging, s_broker.sign_pk, NULL, k, head, why,
+                                 sizeof why) == 0,
               "the copy: %s", why);
-    H_ASSERT(standby_check_copy(staging, s_broker.sign_pk, k + 1, head, why,
+    H_ASSERT(standby_check_copy(staging, s_broker.sign_pk, NULL, k + 1, head, why,
                                 sizeof why) != 0 &&
              strstr(why, "not the seq"));
     h_note("full copy at seq %llu checked", (unsigned long long)k);

@@ -30,7 +30,7 @@ run() {
 # setting uncommented.
 run 0 "configuration ok" "$nmirfd" -n -c "$src/conf/nmirfd.conf"
 sed 's/^#\([a-z_]* =\)/\1/' "$src/conf/nmirfd.conf" >"$tmp/full.conf"
-[ "$(grep -c '^[a-z_]* =' "$tmp/full.conf")" -eq 15 ] || fail "nmirfd.conf sample: not 15 settings"
+[ "$(grep -c '^[a-z_]* =' "$tmp/full.conf")" -eq 17 ] || fail "nmirfd.conf sample: not 17 settings"
 run 0 "configuration ok" "$nmirfd" -n -c "$tmp/full.conf"
 run 0 "configuration ok" "$agent" -n -c "$src/conf/nmirf-agent.conf" -k k -S s
 sed 's/^#\([a-z_]* =\)/\1/' "$src/conf/nmirf-agent.conf" >"$tmp/afull.conf"
@@ -112,6 +112,18 @@ run 0 "configuration ok" "$nmirfd" -n --standby-of tcp://127.0.0.1:7710 -S p.pub
 printf 'standby_of = tcp://127.0.0.1:1,tcp://127.0.0.1:2\nprimary_key_file = p\n' >"$c"
 run 1 "$c:1: standby_of: 'tcp://127.0.0.1:1,tcp://127.0.0.1:2' is not an endpoint" \
     "$nmirfd" -n -c "$c"
+# Automatic failover: a standby that follows, a delay of 1000 ms or more.
+sb="--standby-of tcp://127.0.0.1:7710 -S p.pub --standby-key sb.key"
+run 0 "configuration ok" "$nmirfd" -n $sb --failover-after 1500
+run 0 "configuration ok" "$nmirfd" -n $sb --failover-after 0
+run 2 "is for a standby that follows its primary" "$nmirfd" -n --failover-after 3000
+run 2 "is for a standby that follows its primary" "$nmirfd" -n --standby-of \
+    tcp://127.0.0.1:7710 -S p.pub --failover-after 3000
+run 2 "give at least 1000" "$nmirfd" -n $sb --failover-after 999
+run 2 "--failover-after" "$nmirfd" -n $sb --failover-after 3600001
+run 2 "--failover-after" "$nmirfd" -n $sb --failover-after soon
+printf 'failover_after = -5\n' >"$c"
+run 1 "$c:1: failover_after" "$nmirfd" -n -c "$c"
 run 0 "configuration ok" "$agent" -n -k k -S a,b -b tcp://127.0.0.1:1,tcp://127.0.0.1:2
 run 2 "--broker: an empty or overlong endpoint" "$agent" -n -k k -S s -b tcp://127.0.0.1:1,
 run 2 "--broker: 'x' is not an endpoint" "$agent" -n -k k -S s -b tcp://127.0.0.1:1,x
