@@ -634,6 +634,12 @@ link_reading(const link_t *self)
     return self->reading;
 }
 
+size_t
+link_broker(const link_t *self)
+{
+    return self ? self->cur : 0;
+}
+
 const uint8_t *
 link_sign_pk(const link_t *self)
 {

@@ -74,6 +74,7 @@ struct _replica_t {
     nmirf_reply_t *snap;          /* a snapshot waiting for the judgment of its
                                      event (RD_SNAP_EVENT; owned, its body packed) */
     uint64_t snap_seq;            /* its seq */
+    size_t broker_at;             /* the broker of the list talked to (link_broker) */
 };
 
 static const char *const s_db_names[AG_DB_COUNT] = {
@@ -100,6 +101,18 @@ s_refused(const replica_t *self)
 {
     uint64_t seq;
     return witness_refused(self->witness) != NULL || witness_claim(self->witness, &seq);
+}
+
+/* If the link moved to another broker of the list since we last looked,
+   the witness judges the new one afresh (witness_moved). */
+static void
+s_moved(replica_t *self)
+{
+    size_t at = link_broker(self->link);
+    if (at != self->broker_at) {
+        self->broker_at = at;
+        witness_moved(self->witness);
+    }
 }
 
 /* A list of notification texts; the list owns copies of what it is
@@ -1005,6 +1018,7 @@ s_witness(replica_t *self)
 void
 replica_on_pushed(replica_t *self)
 {
+    s_moved(self);
     if (self->reading != RD_NONE) /* the link stashes what comes meanwhile */
         return;
     s_read_pushed(self, false);
@@ -1019,6 +1033,7 @@ replica_on_pushed(replica_t *self)
 void
 replica_tick(replica_t *self)
 {
+    s_moved(self);
     if (self->reading != RD_NONE) /* its reply, or its timer, goes on */
         return;
     if (link_stashed(self->link)) /* zloop sees the socket, not the stash */
@@ -1078,6 +1093,7 @@ replica_on_seq(replica_t *self, uint64_t seq)
 void
 replica_on_subscribed(replica_t *self, uint64_t seq)
 {
+    s_moved(self);
     if (self->loaded && seq > self->seq)
         self->catchup = true;
     /* Started now rather than at the next tick (up to AGENT_TICK_MS

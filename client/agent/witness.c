@@ -662,6 +662,20 @@ witness_judge_claim(witness_t *self, const msgpack_object *events, uint64_t sinc
     return 0;
 }
 
+void
+witness_moved(witness_t *self)
+{
+    if (self->refused || self->has_claim || self->fork_pending)
+        log_info("witness: another broker now; it is judged afresh against the "
+                 "checkpoint kept at seq %llu",
+                 (unsigned long long)self->witness.seq);
+    self->refused = false;
+    self->has_claim = false;
+    self->fork_pending = false;
+    self->witness_pending = false;
+    self->witness_has_cand = false;
+}
+
 uint64_t
 witness_seq(const witness_t *self)
 {

@@ -100,6 +100,14 @@ bool witness_claim(const witness_t *self, uint64_t *seq);
 int witness_judge_claim(witness_t *self, const msgpack_object *events, uint64_t since,
                         uint64_t replica_seq, uint64_t *lost_from);
 
+/* The agent talks to another broker of its list now: what the witness
+   held against the one before (a refusal, a claim, a fork waiting for
+   its checkpoint, an unconfirmed candidate) was about that broker's log;
+   the new one is judged afresh against the kept checkpoint. An old
+   primary started again plainly (a fork) is refused while the agent
+   talks to it, no longer the new primary it moves to. */
+void witness_moved(witness_t *self);
+
 /* The seq of the kept checkpoint, 0 if none. */
 uint64_t witness_seq(const witness_t *self);
 

@@ -20,7 +20,8 @@
       until one comes; B's makes the claim, one of A's key refuses
       ("forked");
     - a checkpoint behind the kept one under A's own key: refused ("went
-      back") at once, no claim;
+      back") at once, no claim; the agent moving to the other broker
+      (witness_moved) clears the refusal, the kept checkpoint unchanged;
     - a checkpoint of A's key relayed by B (witness_take's own = B's key):
       not judged, nothing refused.
     Prints "file:line: case: what" per failed check, one summary line.
@@ -382,6 +383,10 @@ main(void)
     witness_check(w, 5, true);
     CHECK(!witness_claim(w, &seq));
     CHECK(witness_refused(w) && strstr(witness_refused(w), "went back"));
+    /* The agent moves to the other broker: judged afresh, the kept
+       checkpoint unchanged. */
+    witness_moved(w);
+    CHECK(!witness_refused(w) && witness_seq(w) == 5);
     s_close(&w, &env);
 
     unit_case = "relayed";

@@ -19,7 +19,10 @@
     submissions among them ("lost at failover: request ID"), and none of
     the others; its replica reloads and ends with B's digest; its status
     shows B not refused and B's checkpoint kept; a new submission lands
-    on B.
+    on B. Then (first round) the old primary is started again plainly, a
+    fork of B's log at epoch 1: the agent, B silent a while (SIGSTOP),
+    visits it, moves back to B, and follows B (A's fork is not held
+    against B), a submission landing there.
 
     (A broker going back under the key that signed the kept checkpoint,
     a restored older copy, is still refused: witness_test.)
@@ -32,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 
 #define S_BEFORE 3 /* submissions B applies */
@@ -93,10 +97,10 @@ s_round(bool past)
                              : "B behind the agent's checkpoint when it comes");
 
     /* A with a ministry, its assignments and a standby entity. */
-    h_broker_t *a = h_broker_start(NULL);
+    h_broker_t *a = ha_broker_start_fixed(NULL); /* where the agent looks, restarted */
     h_entity_t *coord = h_coord(a);
-    h_entity_t *mj = ha_setup_ministry(a, "MJ", "F", S_BEFORE + S_LOST + 1);
-    for (int i = 0; i < S_BEFORE + S_LOST + 1; i++)
+    h_entity_t *mj = ha_setup_ministry(a, "MJ", "F", S_BEFORE + S_LOST + 2);
+    for (int i = 0; i < S_BEFORE + S_LOST + 2; i++)
         H_CALL_CHECK("ok", coord, "rec.assign", "{'rec': 'F-%d', 'lead': 'MJ'}", i);
     h_entity_t *sb = h_enroll(a, "SB", "standby");
 
@@ -228,6 +232,34 @@ s_round(bool past)
     s_submit(ag, S_BEFORE + S_LOST, id);
     HA_ASSERT(h_seq(b) == seq_b + 1);
     ag_converged(bcoord, ag, "a submission after the failover");
+
+    if (!past) {
+        /* The old primary started again plainly, by mistake: its log (its
+           lost tail) is a fork of B's. B silent for a while (SIGSTOP), the
+           agent moves to A, finds its log parting from the kept
+           checkpoint's and its epoch below 2, and moves back: what A's
+           log showed is A's, not held against B (witness_moved). */
+        h_broker_restart(a);
+        /* The agent's ping fences A (epoch 2 seen): it moves away. */
+        const char *away = "it is fenced; moving to";
+        int before = s_log_count(ag->log_path, away);
+        HA_ASSERT(kill(b->pid, SIGSTOP) == 0);
+        for (int waited = 0; s_log_count(ag->log_path, away) == before; waited += 100) {
+            if (waited >= 2 * HA_WAIT_MS)
+                kill(b->pid, SIGCONT);
+            HA_ASSERTF(waited < 2 * HA_WAIT_MS, "the agent never visited the old primary");
+            h_sleep_ms(100);
+        }
+        HA_ASSERT(kill(b->pid, SIGCONT) == 0);
+        s_note_line(ag->log_path, "the broker's own checkpoint tells a failover from a fork");
+        s_note_line(ag->log_path, away);
+        s_submit(ag, S_BEFORE + S_LOST + 1, id);
+        HA_ASSERT(h_seq(b) == seq_b + 2);
+        ag_converged(bcoord, ag, "back on B after visiting the old primary");
+        nmirf_reply_t *st = ha_ctl(ag, 5000, "status", NULL);
+        HA_ASSERTF(h_nil(&st->body, "broker_refused"), "the agent refuses B");
+        nmirf_reply_destroy(&st);
+    }
 
     ha_agent_stop(ag);
     ha_agent_destroy(&ag);
