@@ -247,11 +247,13 @@ s_round(bool past)
         for (int waited = 0; s_log_count(ag->log_path, away) == before; waited += 100) {
             if (waited >= 2 * HA_WAIT_MS)
                 kill(b->pid, SIGCONT);
-            HA_ASSERTF(waited < 2 * HA_WAIT_MS, "the agent never visited the old primary");
+            HA_ASSERTF(waited < 2 * HA_WAIT_MS,
+                       "the agent never visited the old primary");
             h_sleep_ms(100);
         }
         HA_ASSERT(kill(b->pid, SIGCONT) == 0);
-        s_note_line(ag->log_path, "the broker's own checkpoint tells a failover from a fork");
+        s_note_line(ag->log_path,
+                    "the broker's own checkpoint tells a failover from a fork");
         s_note_line(ag->log_path, away);
         s_submit(ag, S_BEFORE + S_LOST + 1, id);
         HA_ASSERT(h_seq(b) == seq_b + 2);

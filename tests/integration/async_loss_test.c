@@ -212,9 +212,9 @@ main(int argc, char **argv)
     h_broker_kill(a);
     unlink(pause);
     st = h_sh(&out,
-                  "NMIRF_LOCALEDIR=/nonexistent LANG=C '%s' -k '%s' -S '%s' -b '%s' "
-                  "promote 2>&1",
-                  s_nmirf, akey, b_pub, b->request_ep);
+              "NMIRF_LOCALEDIR=/nonexistent LANG=C '%s' -k '%s' -S '%s' -b '%s' "
+              "promote 2>&1",
+              s_nmirf, akey, b_pub, b->request_ep);
     H_ASSERTF(st == 0 && strstr(out, "epoch 2"), "nmirf promote: %d\n%s", st, out);
     free(out);
 
