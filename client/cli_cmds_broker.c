@@ -102,31 +102,6 @@ s_kv_role(const msgpack_object *body)
     cli_kv_field("primary", body, "primary");
 }
 
-/* "standby": how far a standby that follows its primary's stream is
-   behind (status's standby map): the seq it applied, the primary's as
-   its last heartbeat said, and the events between, which a failover now
-   would lose. Absent on a primary. */
-static void
-s_kv_standby(const msgpack_object *body)
-{
-    const msgpack_object *st = nmirf_mp_get(body, "standby");
-    if (!st || st->type != MSGPACK_OBJECT_MAP)
-        return;
-    const msgpack_object *following = nmirf_mp_get(st, "following");
-    char line[256];
-    snprintf(line, sizeof line,
-             _("applied %llu of the primary's %llu: %llu events behind (%llu ms), %s"),
-             (unsigned long long)cli_mp_uint(st, "applied_seq", 0),
-             (unsigned long long)cli_mp_uint(st, "primary_seq", 0),
-             (unsigned long long)cli_mp_uint(st, "lag_events", 0),
-             (unsigned long long)cli_mp_uint(st, "lag_ms", 0),
-             following && following->type == MSGPACK_OBJECT_BOOLEAN &&
-                     following->via.boolean
-                 ? _("following")
-                 : _("not following"));
-    cli_kv("standby", line);
-}
-
 /* "failover": on a standby that follows its primary, how long the
    primary has been silent and whether a write then promotes it
    (failover_after, ms; 0: only `nmirf promote` does). */
@@ -149,6 +124,54 @@ s_kv_failover(const msgpack_object *body)
                  _("manual (nmirf promote); the primary has been silent %llu ms"),
                  silent);
     cli_kv("failover", line);
+}
+
+/* "replication" on a primary that sends a stream: synchronous or not,
+   the standbys following, the last record and the highest a standby
+   holds, and the replies waiting for one; "standby" on a standby: its
+   seq, the primary's, and how far behind. Older brokers say neither. */
+static void
+s_kv_replication(const msgpack_object *body)
+{
+    char line[512];
+    const msgpack_object *repl = nmirf_mp_get(body, "replication");
+    if (repl && repl->type == MSGPACK_OBJECT_MAP) {
+        const msgpack_object *sync = nmirf_mp_get(repl, "synchronous");
+        unsigned long long followers = cli_mp_uint(repl, "followers", 0),
+                           acked = cli_mp_uint(repl, "acked_record", 0),
+                           last = cli_mp_uint(repl, "last_record", 0);
+        if (sync && sync->type == MSGPACK_OBJECT_BOOLEAN && sync->via.boolean)
+            snprintf(line, sizeof line,
+                     _("synchronous: %llu standbys following, record %llu of %llu on a "
+                       "standby's disk; %llu replies wait for a standby (the oldest "
+                       "for %llu ms)"),
+                     followers, acked, last,
+                     (unsigned long long)cli_mp_uint(repl, "waiting", 0),
+                     (unsigned long long)cli_mp_uint(repl, "oldest_wait_ms", 0));
+        else
+            snprintf(line, sizeof line,
+                     _("asynchronous: %llu standbys following, record %llu of %llu on a "
+                       "standby's disk (the oldest record not there for %llu ms)"),
+                     followers, acked, last,
+                     (unsigned long long)cli_mp_uint(repl, "lag_ms", 0));
+        cli_kv("replication", line);
+    }
+    const msgpack_object *sb = nmirf_mp_get(body, "standby");
+    if (sb && sb->type == MSGPACK_OBJECT_MAP) {
+        const msgpack_object *following = nmirf_mp_get(sb, "following");
+        bool on = following && following->type == MSGPACK_OBJECT_BOOLEAN &&
+                  following->via.boolean;
+        snprintf(line, sizeof line,
+                 on ? _("following: seq %llu of the primary's %llu, %llu events and %llu "
+                        "ms behind")
+                    : _("not following: seq %llu of the primary's %llu, %llu events and "
+                        "%llu ms behind"),
+                 (unsigned long long)cli_mp_uint(sb, "applied_seq", 0),
+                 (unsigned long long)cli_mp_uint(sb, "primary_seq", 0),
+                 (unsigned long long)cli_mp_uint(sb, "lag_events", 0),
+                 (unsigned long long)cli_mp_uint(sb, "lag_ms", 0));
+        cli_kv("standby", line);
+    }
 }
 
 /* ping: the endpoint asked, the version, the sequence, the counters. */
@@ -235,8 +258,8 @@ s_view_status(const msgpack_object *body)
     cli_kv("uptime", line);
     s_kv_role(body);
     s_kv_failover(body);
+    s_kv_replication(body);
     cli_kv_field("seq", body, "seq");
-    s_kv_standby(body);
     uint64_t last = cli_mp_uint(body, "last_commit", 0);
     cli_kv("last commit", last ? cli_time_text(last, true, a) : _("none since start"));
     snprintf(line, sizeof line, _("%llu requests, %llu writes in %llu commits"),

@@ -293,7 +293,9 @@ static const char s_status_intro[] =
        "commits), open CurveZMQ connections on the request and events endpoints,\n"
        "the store's size on disk, its map size and how much of the map is used,\n"
        "and each agent's pending outbox as it last reported it (agents report\n"
-       "every few seconds).\n");
+       "every few seconds). With a standby: on the primary, whether writes wait\n"
+       "for it (synchronous), how far behind it is and the replies waiting for\n"
+       "it; on the standby, its lag.\n");
 
 static const char s_status_after[] = N_("example:\n"
                                         "  nmirf -k COORD.key -S NMIRFD.pub status\n");

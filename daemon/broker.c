@@ -9,10 +9,12 @@
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 #include "nmirf_wire.h"
+#include "ops.h"
 #include "readers.h"
 #include "repl_sender.h"
 #include "role.h"
 #include "subscribers.h"
+#include "sync_wait.h"
 #include "verifier.h"
 #include "writer.h"
 #include "zap.h"
@@ -47,6 +49,10 @@ struct _broker_t {
     bool checkpoint_due;     /* so does a checkpoint */
     size_t stopped_answered; /* requests in flight at the stop, answered */
     subscribers_t *subs;     /* connections that get events pushed (subscribe) */
+    sync_wait_t *held;       /* synchronous mode: batches waiting for a standby */
+    bool changelog_due;      /* synchronous switched on with the changelog off */
+    int64_t sync_warned;     /* when held replies were last logged (mono ms) */
+    uint64_t shed;           /* messages dropped unread since the last warning */
 };
 
 static void
@@ -163,26 +169,53 @@ s_sockets_open(broker_t *self, const char *req, const char *ev, char *why, size_
     return 0;
 }
 
+/* Reads the ROUTER or stops: past BROKER_QUEUE_MAX requests in flight it
+   stops until half of them are answered, so ZeroMQ's per-peer queues keep
+   bounding what clients can make us hold; but never while replies wait
+   for a standby, whose acknowledgements come on the ROUTER (then
+   s_on_requests drops what is not one). */
+static void
+s_flow(broker_t *self)
+{
+    bool held = sync_wait_count(self->held) > 0;
+    if (self->reading && self->in_flight >= BROKER_QUEUE_MAX && !held) {
+        zloop_reader_end(self->loop, self->router);
+        self->reading = false;
+    } else if (!self->reading && (self->in_flight < BROKER_QUEUE_MAX / 2 || held)) {
+        zloop_reader(self->loop, self->router, s_on_requests, self);
+        self->reading = true;
+    }
+}
+
 /* count requests were answered (or dropped): once few enough are in
    flight, the ROUTER is read again. */
 static void
 s_answered(broker_t *self, size_t count)
 {
     self->in_flight -= count;
-    if (!self->reading && self->in_flight < BROKER_QUEUE_MAX / 2) {
-        zloop_reader(self->loop, self->router, s_on_requests, self);
-        self->reading = true;
-    }
+    s_flow(self);
 }
 
-/* A batch is back: its replies, then its events. Guarantee 5 needs no
+/* The figures of synchronous mode that status shows (stats.h). */
+static void
+s_sync_stats(broker_t *self)
+{
+    repl_sender_t *repl = repl_sender_global();
+    atomic_store(&self->stats.sync_on, self->opts.synchronous);
+    atomic_store(&self->stats.sync_followers, repl ? repl_sender_followers(repl) : 0);
+    atomic_store(&self->stats.sync_acked, repl ? repl_sender_acked(repl) : 0);
+    atomic_store(&self->stats.sync_waiting, sync_wait_replies(self->held));
+    atomic_store(&self->stats.sync_oldest_ms, (uint64_t)sync_wait_oldest_ms(self->held));
+}
+
+/* A batch's replies, then its events. Guarantee 5 needs no
    step of its own here, and no session is dropped: from the revoking
    (or rotating) commit on, dispatch refuses every request of the revoked
    entity or the rotated-out key, subscribers_push_events ends that
    entity's subscriptions at the event itself, ZAP refuses its new
    connections, and the PUB carries only the public feed. */
 static void
-s_finish(broker_t *self, writer_batch_t **wb_p)
+s_release(broker_t *self, writer_batch_t **wb_p)
 {
     writer_batch_t *wb = *wb_p;
     for (size_t i = 0; i < wb->count; i++)
@@ -198,6 +231,103 @@ s_finish(broker_t *self, writer_batch_t **wb_p)
     size_t count = wb->count;
     writer_batch_destroy(wb_p);
     s_answered(self, count);
+}
+
+/* Releases, in order, every held batch a standby's acknowledgement
+   covers; all of them when synchronous mode is off. */
+static void
+s_sync_release(broker_t *self)
+{
+    repl_sender_t *repl = repl_sender_global();
+    uint64_t acked = repl ? repl_sender_acked(repl) : 0;
+    writer_batch_t *wb;
+    while ((wb = self->opts.synchronous ? sync_wait_release(self->held, acked)
+                                        : sync_wait_take(self->held)) != NULL)
+        s_release(self, &wb);
+    s_sync_stats(self);
+}
+
+/* True if req's reply acknowledges nothing the store holds: a read
+   (`ping`, `status`, `repl.follow`...). Every other reply waits in
+   synchronous mode: a write's, a replayed write's (its stored reply
+   names a commit at or before now), a refusal's. */
+static bool
+s_reply_is_read(const request_t *req)
+{
+    if (req->check_rc != 0 || !req->checked.env.op[0])
+        return false;
+    const op_def_t *op = ops_find(req->checked.env.op);
+    return op && !op->write;
+}
+
+/* True if req's reply goes out at once in synchronous mode: a read's, or
+   `broker.promote`'s. A standby promoted has no standby of its own yet
+   (the one that could follow it is the old primary, gone, which the
+   operator starts --standby-of it once told of the promotion): held, the
+   promotion's reply would wait for ever. The writes after it wait. */
+static bool
+s_reply_at_once(const request_t *req)
+{
+    return s_reply_is_read(req) ||
+           (req->check_rc == 0 && strcmp(req->checked.env.op, "broker.promote") == 0);
+}
+
+/* True if this broker is a standby now (not promoted): its replies are
+   refusals and stored replies of writes its store holds, and nothing
+   follows it, so synchronous mode holds none of them. */
+static bool
+s_is_standby(broker_t *self)
+{
+    MDB_txn *txn;
+    if (!self->opts.role || store_begin(self->store, NULL, false, &txn) != 0)
+        return false;
+    bool standby = role_standby(self->opts.role, store_epoch(self->store, txn));
+    mdb_txn_abort(txn);
+    return standby;
+}
+
+/* Synchronous mode: the batch's records go to the standbys now; its
+   reads are answered now; its writes' replies and its events wait for a
+   standby's acknowledgement of the last record made by now (which holds
+   the batch's commit, and any earlier one a replayed write names). */
+static void
+s_hold(broker_t *self, writer_batch_t **wb_p)
+{
+    writer_batch_t *wb = *wb_p;
+    repl_sender_t *repl = repl_sender_global();
+    void *router = zsock_resolve(self->router);
+    repl_sender_drain(repl, router);
+    size_t kept = 0, sent = 0;
+    for (size_t i = 0; i < wb->count; i++) {
+        if (s_reply_at_once(wb->requests[i])) {
+            s_send_reply(self, &wb->requests[i]);
+            sent++;
+        } else
+            wb->requests[kept++] = wb->requests[i];
+    }
+    wb->count = kept;
+    if (sync_wait_push(self->held, repl_sender_last(repl), wb, kept, nmirf_now_ms())) {
+        /* No memory to hold it: not answered, as at a stop (its clients
+           resend, idempotent); its events are fetched with events.since. */
+        log_warnx("synchronous: no memory to hold %zu replies: dropped", kept);
+        writer_batch_destroy(wb_p);
+        s_answered(self, sent + kept);
+        return;
+    }
+    *wb_p = NULL;
+    s_answered(self, sent);
+    s_sync_release(self);
+}
+
+/* A batch is back: its replies, then its events (at once, or in
+   synchronous mode once a standby holds its commit). */
+static void
+s_finish(broker_t *self, writer_batch_t **wb_p)
+{
+    if (self->opts.synchronous && repl_sender_global() && !s_is_standby(self))
+        s_hold(self, wb_p);
+    else
+        s_release(self, wb_p);
 }
 
 /* Reads answered by the reader threads: their replies. A request that
@@ -255,6 +385,12 @@ s_forward_ready(broker_t *self)
 {
     request_t *reqs[BROKER_INLINE_MAX], *req;
     size_t n = 0;
+    if (self->changelog_due && writer_idle(self->writer)) {
+        /* No write transaction is open (the writer idles, and this thread
+           writes only here): every commit from the next on has a record. */
+        self->changelog_due = false;
+        store_changelog_start(self->store);
+    }
     if (self->deadlines_due || self->checkpoint_due) {
         /* Checked requests wait until the writer is idle: then the scan
            runs and its events are out (s_run_deadlines), and a checkpoint
@@ -289,6 +425,21 @@ s_forward_ready(broker_t *self)
         s_hand_on(self, req);
 }
 
+/* True if req is a standby's acknowledgement, ["rack"][n] from a
+   connection that follows (repl_sender_on_ack), taken. Anything else,
+   that shape from another connection too, goes on as a request (and is
+   refused as a bad one). */
+static bool
+s_on_ack(const request_t *req)
+{
+    repl_sender_t *repl = repl_sender_global();
+    return repl && req->count == 2 && req->kept == 2 && !req->delimiter &&
+           req->sizes[0] == 4 && memcmp(req->frames[0], "rack", 4) == 0 &&
+           repl_sender_on_ack(repl, zmq_msg_data((zmq_msg_t *)&req->identity),
+                              zmq_msg_size((zmq_msg_t *)&req->identity), req->frames[1],
+                              req->sizes[1]);
+}
+
 /* Reader: hands every waiting request to the verifiers. Past
    BROKER_QUEUE_MAX requests in flight it stops reading the ROUTER until
    the writer has caught up (s_on_committed), so ZeroMQ's per-peer queues
@@ -300,10 +451,22 @@ s_on_requests(zloop_t *loop, zsock_t *reader, void *arg)
     /* All that waits first (up to a batch): then a request is known to be
        alone, and the ROUTER is asked only once whether more waits. */
     request_t *reqs[BROKER_BATCH_MAX];
-    size_t n = 0;
+    size_t n = 0, acks = 0;
     void *router = zsock_resolve(reader);
     int64_t now = nmirf_now_ms();
+    /* Read only for a standby's acknowledgements (s_flow). */
+    bool acks_only = self->in_flight >= BROKER_QUEUE_MAX;
     while (n < BROKER_BATCH_MAX && (reqs[n] = request_recv(router)) != NULL) {
+        if (s_on_ack(reqs[n])) {
+            request_destroy(&reqs[n]);
+            acks++;
+            continue;
+        }
+        if (acks_only) {
+            request_destroy(&reqs[n]);
+            self->shed++;
+            continue;
+        }
         subscribers_touch(self->subs, zmq_msg_data(&reqs[n]->identity),
                           zmq_msg_size(&reqs[n]->identity), now);
         /* Which connection is whose, for the cap on sessions. */
@@ -317,10 +480,9 @@ s_on_requests(zloop_t *loop, zsock_t *reader, void *arg)
     for (size_t i = 0; i < n; i++)
         verifier_submit(self->verifier, &reqs[i], n == 1);
     self->in_flight += n;
-    if (self->in_flight >= BROKER_QUEUE_MAX) {
-        zloop_reader_end(loop, self->router);
-        self->reading = false;
-    }
+    if (acks)
+        s_sync_release(self);
+    s_flow(self);
     s_forward_ready(self); /* with no verifier threads, all are checked */
     return 0;
 }
@@ -369,6 +531,33 @@ s_standby_seq(broker_t *self, uint64_t *seq)
     return standby;
 }
 
+/* Every BROKER_SYNC_WARN_MS while replies wait for a standby: says so,
+   and how many messages were dropped unread meanwhile (s_flow). */
+static void
+s_sync_warn(broker_t *self)
+{
+    s_sync_stats(self);
+    int64_t now = zclock_mono();
+    size_t waiting = sync_wait_replies(self->held);
+    if ((!waiting && !self->shed) || now - self->sync_warned < BROKER_SYNC_WARN_MS)
+        return;
+    self->sync_warned = now;
+    repl_sender_t *repl = repl_sender_global();
+    log_warnx("synchronous: %zu replies wait for a standby (the oldest for %lld ms; %zu "
+              "following, record %llu acknowledged of %llu)",
+              waiting,
+              waiting ? (long long)(nmirf_now_ms() - sync_wait_oldest_ms(self->held))
+                      : 0LL,
+              repl ? repl_sender_followers(repl) : 0,
+              (unsigned long long)(repl ? repl_sender_acked(repl) : 0),
+              (unsigned long long)(repl ? repl_sender_last(repl) : 0));
+    if (self->shed)
+        log_warnx("synchronous: %llu requests dropped unread: %d in flight, read only "
+                  "for a standby's acknowledgements",
+                  (unsigned long long)self->shed, BROKER_QUEUE_MAX);
+    self->shed = 0;
+}
+
 /* Timer: a heartbeat with the latest sequence number and checkpoint. */
 static int
 s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
@@ -412,6 +601,7 @@ s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
         repl_sender_heartbeat(repl_sender_global(), zsock_resolve(self->router), seq);
     }
     msgpack_sbuffer_destroy(&sb);
+    s_sync_warn(self);
     zap_renew(self->zap, loop);
     if (sessions_trim(zap_sessions(self->zap)))
         log_debug("many connections closed: freed memory returned to the system");
@@ -432,10 +622,18 @@ s_run_deadlines(broker_t *self)
     event_batch_t events = {0};
     if (deadlines_scan(self->store, &events, atomic_load(&self->stats.due_soon_days),
                        deadlines_now_ms()) > 0) {
+        checkpoint_write(self->store, self->opts.key);
+        /* A batch of events and no reply: published now, or in
+           synchronous mode behind the held batches, in seq order. */
+        writer_batch_t *wb = calloc(1, sizeof *wb);
+        if (wb) {
+            wb->events = events;
+            s_finish(self, &wb);
+            return;
+        }
         event_batch_publish(&events, self->pub);
         subscribers_push_events(self->subs, zsock_resolve(self->router), &events);
         self->published = events.items[events.count - 1].seq;
-        checkpoint_write(self->store, self->opts.key);
     }
     event_batch_free(&events);
 }
@@ -492,6 +690,7 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
     self->stats.health = health_new();
     self->stats.role = opts->role;
     self->subs = subscribers_new(subscribers_ttl_ms());
+    self->held = sync_wait_new();
     self->opts = *opts;
     if (!self->opts.slow_commit_ms)
         self->opts.slow_commit_ms = BROKER_SLOW_COMMIT_MS;
@@ -533,6 +732,11 @@ broker_new(store_t *store, const broker_opts_t *opts, char *why, size_t whylen)
         self->published = store_seq(store, txn); /* all of it, before us */
         mdb_txn_abort(txn);
     }
+    if (!self->held) {
+        snprintf(why, whylen, "out of memory");
+        goto fail;
+    }
+    s_sync_stats(self);
     self->verifier = verifier_new(store, opts->verifiers);
     self->writer = writer_new(store, &self->stats, self->opts.key);
     self->readers = readers_new(store, &self->stats, opts->readers);
@@ -563,6 +767,41 @@ fail:
     return NULL;
 }
 
+/* At a stop, in synchronous mode, for at most BROKER_STOP_ACK_MS while
+   replies are held: reads the ROUTER for a standby's acknowledgements
+   (the records went to it as their batches came back) and sends what
+   they release. Every other message read is dropped, as at any stop
+   (its client resends). */
+static void
+s_stop_acks(broker_t *self)
+{
+    void *router = zsock_resolve(self->router);
+    zmq_pollitem_t item = {router, 0, ZMQ_POLLIN, 0};
+    int64_t deadline = zclock_mono() + BROKER_STOP_ACK_MS;
+    while (self->opts.synchronous && sync_wait_count(self->held)) {
+        int64_t left = deadline - zclock_mono();
+        int rc = left > 0 ? zmq_poll(&item, 1, (long)left) : 0;
+        if (rc < 0 && zmq_errno() == EINTR)
+            continue;
+        if (rc <= 0)
+            break;
+        request_t *req;
+        while ((req = request_recv(router)) != NULL) {
+            s_on_ack(req);
+            request_destroy(&req);
+        }
+        s_sync_release(self);
+    }
+}
+
+/* sync_wait's free function: a held batch, unanswered. */
+static void
+s_batch_free(void *item)
+{
+    writer_batch_t *wb = item;
+    writer_batch_destroy(&wb);
+}
+
 int
 broker_run(broker_t *self)
 {
@@ -581,7 +820,7 @@ broker_run(broker_t *self)
        answered too; the reads waiting for them, and requests not yet
        handed to a thread, get no answer (their clients resend the same
        bytes: idempotent). */
-    size_t answered = 0;
+    size_t answered = 0, held_before = sync_wait_replies(self->held);
     readers_stop(self->readers);
     zmq_pollitem_t items[2] = {{NULL, writer_done(self->writer), ZMQ_POLLIN, 0},
                                {NULL, readers_done(self->readers), ZMQ_POLLIN, 0}};
@@ -605,6 +844,16 @@ broker_run(broker_t *self)
         }
         s_finish_reads(self);
     }
+    s_stop_acks(self);
+    /* Replies no standby acknowledged are not given: their writes may be
+       lost with this machine; their clients resend (idempotent). */
+    size_t dropped = sync_wait_replies(self->held);
+    if (dropped) {
+        size_t ours = dropped > held_before ? dropped - held_before : 0;
+        answered -= ours < answered ? ours : answered;
+        log_warnx("stopping: %zu replies no standby acknowledged are not sent", dropped);
+    }
+    sync_wait_destroy(&self->held, s_batch_free);
     self->stopped_answered = answered;
     if (writer_idle(self->writer)) /* else the writer still counts */
         log_info("stopping: %llu requests answered, %llu writes in %llu commits",
@@ -639,6 +888,16 @@ broker_configure(broker_t *self, const broker_opts_t *opts)
     }
     self->opts.request_window_s = opts->request_window_s;
     atomic_store(&self->stats.request_window_s, opts->request_window_s);
+    if (opts->synchronous != self->opts.synchronous) {
+        self->opts.synchronous = opts->synchronous;
+        log_info("synchronous replication %s", opts->synchronous ? "on" : "off");
+        if (opts->synchronous && !store_changelog_on(self->store)) {
+            self->changelog_due = true;
+            s_forward_ready(self);
+        }
+        s_sync_release(self); /* off: everything held goes now */
+        s_flow(self);
+    }
     if (opts->max_sessions)
         sessions_set_cap(zap_sessions(self->zap), opts->max_sessions);
     if (opts->checkpoint_interval_ms &&
@@ -667,6 +926,7 @@ broker_destroy(broker_t **self_p)
     writer_destroy(&self->writer); /* first: it may be using the verifier's requests */
     readers_destroy(&self->readers);
     verifier_destroy(&self->verifier);
+    sync_wait_destroy(&self->held, s_batch_free);
     zsock_destroy(&self->router);
     zsock_destroy(&self->pub);
     subscribers_destroy(&self->subs);

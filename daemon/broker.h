@@ -22,10 +22,25 @@
     batch that grows the log commits a signed checkpoint of its new head
     (writer.c); a timer, every CHECKPOINT_INTERVAL_MS, signs whatever else
     grew it (nothing, today: the deadline scan signs its own).
+
+    Synchronous mode (opts.synchronous; docs/REPLICATION.md): a batch
+    that comes back is not answered at once. Its commit records go to the
+    standbys first (repl_sender_drain), then its writes' replies and its
+    events wait in a queue (sync_wait.h) until a standby acknowledges the
+    last record made by then, and leave in order; its reads' replies go at
+    once (they acknowledge nothing). The writer keeps committing the next
+    batches meanwhile. The acknowledgements come on the ROUTER
+    (["rack"][n], PROTOCOL.md section 11), so the ROUTER is read while
+    anything is held, even past BROKER_QUEUE_MAX requests in flight: then
+    every message but an acknowledgement is dropped unanswered (its client
+    resends). At a stop, the acknowledgements that come within
+    BROKER_STOP_ACK_MS release what they cover; the replies still held
+    then are dropped unanswered.
 */
 #ifndef BROKER_H
 #define BROKER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "checkpoint.h"
@@ -42,6 +57,8 @@
 #define BROKER_QUEUE_MAX 4096                /* requests read, not yet answered */
 #define BROKER_INLINE_MAX 4                  /* lone requests run without hand-off */
 #define BROKER_STOP_WAIT_MS 10000            /* at a stop, for the writer's last batch */
+#define BROKER_SYNC_WARN_MS 10000            /* log held replies this often */
+#define BROKER_STOP_ACK_MS 1000              /* at a stop, for a standby's last acks */
 
 typedef struct {
     const char *request_ep; /* ROUTER bind endpoint */
@@ -65,6 +82,9 @@ typedef struct {
                                         SESSIONS_CAP_DEFAULT) */
     unsigned request_window_s;       /* writes older than this are refused `stale`;
                                         0 is no bound (always applied, even 0) */
+    bool synchronous;                /* answer a write only once a standby holds
+                                        its commit (docs/REPLICATION.md,
+                                        "Synchronous mode"; always applied) */
     int verifiers;                   /* signature-checking threads (0: none, the
                                         broker's thread checks everything) */
     int readers;                     /* read-only operations' threads (0: none,
@@ -90,8 +110,9 @@ size_t broker_stop_answered(const broker_t *self);
 zloop_t *broker_loop(broker_t *self);
 
 /* Applies opts' reloadable settings (slow_commit_ms,
-   checkpoint_interval_ms, due_soon_days, max_sessions, request_window_s); the
-   others are ignored. */
+   checkpoint_interval_ms, due_soon_days, max_sessions, request_window_s,
+   synchronous: off releases every held reply at once); the others are
+   ignored. */
 void broker_configure(broker_t *self, const broker_opts_t *opts);
 
 /* The broker's counters. Borrowed. */

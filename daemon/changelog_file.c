@@ -13,9 +13,12 @@ static int s_fd = -1; /* the file, or -1 */
 
 /* The store's commit hook: appends the record whole. */
 static void
-s_append(void *arg, const uint8_t *record, size_t len)
+s_append(void *arg, const uint8_t *record, size_t len, uint64_t seq_before,
+         uint64_t seq_after)
 {
     (void)arg;
+    (void)seq_before;
+    (void)seq_after;
     size_t done = 0;
     while (done < len) {
         ssize_t n = write(s_fd, record + done, len - done);

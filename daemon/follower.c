@@ -40,6 +40,10 @@ struct _follower_t {
 /* For status and main (one follower per process). */
 static atomic_bool s_running, s_wants_copy, s_following;
 static _Atomic uint64_t s_applied, s_primary_seq, s_last_ts;
+/* ms from the primary's commit of the last record applied to its commit
+   here: what the standby trails by when records arrive faster than the
+   heartbeat that names the primary's seq can overtake them. */
+static _Atomic uint64_t s_replay_ms;
 /* When the primary was last heard (zclock_mono ms): any message on the
    follower's connection, or the follower's start if none since. */
 static _Atomic int64_t s_heard_mono;
@@ -278,6 +282,25 @@ s_send_follow(follower_t *self, zsock_t *dealer, uint8_t id[NMIRF_ID_LEN])
     return zmsg_send(&msg, dealer);
 }
 
+/* Acknowledges record n, applied and synced (standby_apply commits
+   synced): ["rack"][n], which a primary in synchronous mode waits for
+   before it answers the writes of that commit (PROTOCOL.md section 11).
+   Best effort: a lost one is covered by the next, or by the position of
+   the next repl.follow. */
+static void
+s_send_ack(zsock_t *dealer, uint64_t n)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_uint64(&pk, n);
+    void *sock = zsock_resolve(dealer);
+    if (zmq_send(sock, "rack", 4, ZMQ_SNDMORE | ZMQ_DONTWAIT) == 4)
+        zmq_send(sock, sb.data, sb.size, 0);
+    msgpack_sbuffer_destroy(&sb);
+}
+
 /* True while the store's epoch says the broker is still a standby. */
 static bool
 s_still_standby(follower_t *self)
@@ -342,6 +365,8 @@ s_on_record(follower_t *self, zframe_t *hdr, zframe_t *rec)
                   strerror(errno));
     atomic_store(&s_applied, seq);
     atomic_store(&s_last_ts, ts);
+    uint64_t now = (uint64_t)nmirf_now_ms();
+    atomic_store(&s_replay_ms, now > ts ? now - ts : 0);
     if (seq > atomic_load(&s_primary_seq))
         atomic_store(&s_primary_seq, seq);
     return 0;
@@ -388,6 +413,8 @@ s_follow_once(follower_t *self)
         if (zmsg_size(msg) == 3 && zframe_streq(first, "repl")) {
             zframe_t *hdr = zmsg_next(msg);
             step = s_on_record(self, hdr, zmsg_next(msg));
+            if (step == 0)
+                s_send_ack(dealer, self->pos.n);
         } else if (zmsg_size(msg) == 2 && zframe_streq(first, "rhb")) {
             msgpack_zone zone;
             msgpack_zone_init(&zone, 256);
@@ -525,13 +552,14 @@ follower_pack(msgpack_packer *pk)
     uint64_t lag = primary > applied ? primary - applied : 0;
     uint64_t ts = atomic_load(&s_last_ts), now = nmirf_now_ms();
     nmirf_mp_pack_str(pk, "standby");
-    msgpack_pack_map(pk, 5);
+    msgpack_pack_map(pk, 6);
     nmirf_mp_pack_kv_uint(pk, "applied_seq", applied);
     nmirf_mp_pack_kv_uint(pk, "primary_seq", primary);
     nmirf_mp_pack_kv_uint(pk, "lag_events", lag);
     /* ms since the commit of the last record applied, while behind; 0
        when caught up with what the primary last said. */
     nmirf_mp_pack_kv_uint(pk, "lag_ms", lag && ts && now > ts ? now - ts : 0);
+    nmirf_mp_pack_kv_uint(pk, "replay_ms", atomic_load(&s_replay_ms));
     nmirf_mp_pack_str(pk, "following");
     if (atomic_load(&s_following))
         msgpack_pack_true(pk);

@@ -66,6 +66,7 @@ static nmirf_conf_spec_t s_spec[] = {
     {"primary_key_file", NMIRF_CONF_PATH, 0, 0, NULL, "--primary-key"},
     {"standby_key_file", NMIRF_CONF_PATH, 0, 0, NULL, "--standby-key"},
     {"failover_after", NMIRF_CONF_UINT, 0, S_FAILOVER_MAX_MS, "0", "--failover-after"},
+    {"synchronous", NMIRF_CONF_ONOFF, 0, 0, "off", "--synchronous"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -76,6 +77,7 @@ static const char *const s_reloadable[] = {"log_level",
                                            "due_soon_days",
                                            "max_sessions_per_entity",
                                            "request_window",
+                                           "synchronous",
                                            NULL};
 
 /* What main and the SIGHUP handler share. */
@@ -100,6 +102,7 @@ s_usage(FILE *out)
             "              [--max-sessions-per-entity N] [--request-window S]\n"
             "              [--standby-of ENDPOINT -S PRIMARY.pub [--standby-key FILE\n"
             "              [--failover-after MS]]]\n"
+            "              [--synchronous on|off]\n"
             "\n"
             "The nmirf broker: keeps recommendation state in LMDB, answers signed\n"
             "requests, and publishes every change as an event.\n"
@@ -133,6 +136,9 @@ s_usage(FILE *out)
             "      --standby-of ENDPOINT  a standby of the primary at ENDPOINT:\n"
             "                          reads served, writes refused not_primary until\n"
             "                          `nmirf promote` (docs/REPLICATION.md)\n"
+            "      --synchronous on|off  on: answer a write only once a standby\n"
+            "                          holds it on disk; with none following, writes\n"
+            "                          wait (default off; docs/REPLICATION.md)\n"
             "  -S, --primary-key FILE  the primary's public key file (its NMIRFD.pub);\n"
             "                          needed with --standby-of\n"
             "      --standby-key FILE  the standby entity's key file (role standby,\n"
@@ -160,6 +166,7 @@ s_broker_opts(const nmirf_conf_t *conf, broker_opts_t *opts)
     opts->due_soon_days = (unsigned)nmirf_conf_uint(conf, "due_soon_days");
     opts->max_sessions = (unsigned)nmirf_conf_uint(conf, "max_sessions_per_entity");
     opts->request_window_s = (unsigned)nmirf_conf_uint(conf, "request_window");
+    opts->synchronous = nmirf_conf_on(conf, "synchronous");
 }
 
 /* Applies next's reloadable settings to the broker (nmirf_conf_reload). */
@@ -207,6 +214,7 @@ main(int argc, char **argv)
         {"standby-key", required_argument, NULL, 'K'},
         {"failover-after", required_argument, NULL, 'F'},
         {"request-window", required_argument, NULL, 'w'},
+        {"synchronous", required_argument, NULL, 'Y'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -266,6 +274,9 @@ main(int argc, char **argv)
             break;
         case 'w':
             nmirf_conf_flag(&s.src, "request_window", optarg);
+            break;
+        case 'Y':
+            nmirf_conf_flag(&s.src, "synchronous", optarg);
             break;
         case 'L':
             nmirf_conf_flag(&s.src, "log_level", optarg);
@@ -463,6 +474,10 @@ main(int argc, char **argv)
         store_set_changelog(store, false, broker_key.sign_sk);
         if (!(repl = repl_sender_new(store, 0)))
             fatalx("out of memory");
+        /* Synchronous mode waits for records: from the first commit on,
+           not from a standby's first copy. */
+        if (opts.synchronous)
+            store_changelog_start(store);
     }
     follower_t *follower = NULL;
     if (fo.endpoint && !(follower = follower_start(store, role, &fo)))

@@ -8,6 +8,7 @@
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 #include "ops.h"
+#include "repl_sender.h"
 #include "role.h"
 
 #include <stdio.h>
@@ -76,6 +77,41 @@ s_pack_latency(op_ctx_t *ctx, const broker_stats_t *st)
     s_pack_hist(ctx, "reply", &st->lat_reply);
 }
 
+/* Packs "replication", on a primary that sends a stream (repl_sender.h):
+   whether it answers writes only once a standby holds them, how many
+   standbys follow, its last record and the highest a standby holds, the
+   lag those make (records, ms), and the replies held for one with how
+   long the oldest has waited
+   (docs/REPLICATION.md, "Synchronous mode"). */
+static void
+s_pack_replication(op_ctx_t *ctx, const broker_stats_t *st)
+{
+    repl_sender_t *repl = repl_sender_global();
+    uint64_t oldest = atomic_load(&st->sync_oldest_ms);
+    nmirf_mp_pack_str(&ctx->pk, "replication");
+    uint64_t last = repl_sender_last(repl), acked = atomic_load(&st->sync_acked);
+    uint64_t lag_ms = 0, lag_events = 0;
+    if (last > acked)
+        repl_sender_lag(repl, acked, ctx->now, &lag_ms, &lag_events);
+    msgpack_pack_map(&ctx->pk, 9);
+    nmirf_mp_pack_str(&ctx->pk, "synchronous");
+    if (atomic_load(&st->sync_on))
+        msgpack_pack_true(&ctx->pk);
+    else
+        msgpack_pack_false(&ctx->pk);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "followers", atomic_load(&st->sync_followers));
+    nmirf_mp_pack_kv_uint(&ctx->pk, "last_record", last);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "acked_record", acked);
+    /* The standby's lag as the primary sees it: records made and not
+       acknowledged, and the age of the oldest of them. */
+    nmirf_mp_pack_kv_uint(&ctx->pk, "lag_records", last > acked ? last - acked : 0);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "lag_events", lag_events);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "lag_ms", lag_ms);
+    nmirf_mp_pack_kv_uint(&ctx->pk, "waiting", atomic_load(&st->sync_waiting));
+    nmirf_mp_pack_kv_uint(&ctx->pk, "oldest_wait_ms",
+                          oldest && ctx->now > oldest ? ctx->now - oldest : 0);
+}
+
 int
 op_status(op_ctx_t *ctx)
 {
@@ -88,8 +124,9 @@ op_status(op_ctx_t *ctx)
        and after how long a write would promote it (0: never, manual). */
     uint64_t epoch = store_epoch(ctx->store, ctx->txn);
     bool failover = follower_pack_entries() && role_standby(st->role, epoch);
+    bool sender = repl_sender_global() != NULL && ctx->stats;
     msgpack_pack_map(&ctx->pk, 14 + ROLE_PACK_ENTRIES + follower_pack_entries() +
-                                   (failover ? 2 : 0));
+                                   (failover ? 2 : 0) + (sender ? 1 : 0));
     nmirf_mp_pack_kv_str(&ctx->pk, "version", NMIRF_VERSION);
     nmirf_mp_pack_kv_uint(&ctx->pk, "now", ctx->now);
     nmirf_mp_pack_kv_uint(&ctx->pk, "started", st->started);
@@ -110,5 +147,7 @@ op_status(op_ctx_t *ctx)
         nmirf_mp_pack_kv_uint(&ctx->pk, "failover_after", role_failover_after(st->role));
         nmirf_mp_pack_kv_uint(&ctx->pk, "primary_silent_ms", follower_silent_ms());
     }
+    if (sender)
+        s_pack_replication(ctx, st);
     return 0;
 }

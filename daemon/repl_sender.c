@@ -16,6 +16,8 @@ typedef struct s_entry {
     struct s_entry *next; /* the next record, NULL for the last */
     uint64_t n;           /* its number */
     uint64_t ts;          /* wall-clock ms of its commit */
+    uint64_t seq_before;  /* the store's seq before the commit */
+    uint64_t seq_after;   /* and after it */
     size_t len;           /* record bytes */
     uint8_t data[];       /* the record */
 } s_entry_t;
@@ -38,13 +40,15 @@ struct _repl_sender_t {
     uint8_t ring[REPL_RING_ID_LEN];
     s_follower_t followers[REPL_FOLLOWERS_MAX]; /* the broker's thread's */
     uint64_t began;                             /* follow order counter */
+    uint64_t acked; /* the highest record a standby holds (broker's thread) */
 };
 
 static repl_sender_t *s_global;
 
 /* The store's commit hook: the committing thread, in commit order. */
 static void
-s_on_commit(void *arg, const uint8_t *record, size_t len)
+s_on_commit(void *arg, const uint8_t *record, size_t len, uint64_t seq_before,
+            uint64_t seq_after)
 {
     repl_sender_t *self = arg;
     s_entry_t *e = malloc(sizeof *e + len);
@@ -70,6 +74,8 @@ s_on_commit(void *arg, const uint8_t *record, size_t len)
     e->next = NULL;
     e->n = self->n;
     e->ts = (uint64_t)nmirf_now_ms();
+    e->seq_before = seq_before;
+    e->seq_after = seq_after;
     e->len = len;
     memcpy(e->data, record, len);
     if (self->last)
@@ -216,7 +222,69 @@ repl_sender_on_reply(repl_sender_t *self, const uint8_t *id, size_t id_len,
     slot->id_len = id_len;
     slot->next = from + 1;
     slot->since = ++self->began;
+    /* Its position is what its store holds: an acknowledgement of it
+       (check_position refused any n past the last record). */
+    if (from > self->acked)
+        self->acked = from;
     return true;
+}
+
+/* The follower whose routing id is id, or NULL. */
+static s_follower_t *
+s_follower(repl_sender_t *self, const uint8_t *id, size_t id_len)
+{
+    for (size_t i = 0; i < REPL_FOLLOWERS_MAX; i++) {
+        s_follower_t *f = &self->followers[i];
+        if (f->id_len && f->id_len == id_len && memcmp(f->id, id, id_len) == 0)
+            return f;
+    }
+    return NULL;
+}
+
+bool
+repl_sender_on_ack(repl_sender_t *self, const uint8_t *id, size_t id_len,
+                   const uint8_t *frame, size_t len)
+{
+    if (!s_follower(self, id, id_len))
+        return false;
+    nmirf_mp_reader_t r = {frame, frame + len};
+    uint64_t n;
+    if (nmirf_mp_read_uint(&r, &n) || r.p != r.end)
+        return false;
+    uint64_t last = repl_sender_last(self);
+    if (n > last) {
+        /* A standby cannot hold a record not made yet. */
+        log_warnx("replication: a follower acknowledged record %llu, past the last "
+                  "(%llu): ignored",
+                  (unsigned long long)n, (unsigned long long)last);
+        return true;
+    }
+    if (n > self->acked)
+        self->acked = n;
+    return true;
+}
+
+void
+repl_sender_lag(repl_sender_t *self, uint64_t acked, uint64_t now_ms, uint64_t *lag_ms,
+                uint64_t *lag_events)
+{
+    *lag_ms = *lag_events = 0;
+    pthread_mutex_lock(&self->lock);
+    const s_entry_t *oldest = NULL; /* the oldest record not acknowledged */
+    for (const s_entry_t *e = self->first; e && !oldest; e = e->next)
+        if (e->n > acked)
+            oldest = e;
+    if (oldest) {
+        *lag_ms = now_ms > oldest->ts ? now_ms - oldest->ts : 0;
+        *lag_events = self->last->seq_after - oldest->seq_before;
+    }
+    pthread_mutex_unlock(&self->lock);
+}
+
+uint64_t
+repl_sender_acked(const repl_sender_t *self)
+{
+    return self->acked;
 }
 
 /* Sends one multipart message to a follower without blocking; false if

@@ -29,6 +29,12 @@
     again from its position (follower.c). At most REPL_FOLLOWERS_MAX
     followers; a new one past that drops the oldest.
 
+    A follower acknowledges each record once its store holds it, synced
+    (["rack"][n], repl_sender_on_ack); the OK reply to `repl.follow` from
+    n says the same of n. The highest record acknowledged is what a
+    primary in synchronous mode waits for before it answers (broker.c,
+    sync_wait.h).
+
     Threads: the hook appends on the committing thread (the writer's, or
     the broker's), repl_sender_copy runs on a reader thread, the rest on
     the broker's thread; the ring has a mutex. One sender per process
@@ -93,5 +99,31 @@ void repl_sender_heartbeat(repl_sender_t *self, void *router, uint64_t seq);
 /* Followers now, and the last record number. */
 size_t repl_sender_followers(repl_sender_t *self);
 uint64_t repl_sender_last(repl_sender_t *self);
+
+/* A standby's acknowledgement (PROTOCOL.md section 11): the message
+   [routing id]["rack"][n] read on the ROUTER, frame the bytes after
+   "rack". Taken only from a connection that follows (its routing id)
+   with one msgpack uint at most the last record: then the highest record
+   a standby holds on disk (repl_sender_acked) is raised to it and true
+   is returned. False for anything else, which the caller refuses as any
+   other bad request. Broker's thread. */
+bool repl_sender_on_ack(repl_sender_t *self, const uint8_t *id, size_t id_len,
+                        const uint8_t *frame, size_t len);
+
+/* The standby's lag as the primary sees it, acked being the highest
+   record a standby holds: *lag_ms, the ms since the commit of the oldest
+   record after acked, at now_ms, and *lag_events, the events the records
+   after acked appended (what a failover now would lose in asynchronous
+   mode); both 0 if every record is acknowledged. Records that left the
+   ring are not counted (the standby then needs a full copy anyway). A
+   standby's own figures (follower.c) cannot see records still on their
+   way to it. Any thread. */
+void repl_sender_lag(repl_sender_t *self, uint64_t acked, uint64_t now_ms,
+                     uint64_t *lag_ms, uint64_t *lag_events);
+
+/* The highest record a standby has said it holds on disk in this run
+   (an acknowledgement, or the position of an OK `repl.follow`): what
+   synchronous mode waits for (broker.c). Broker's thread. */
+uint64_t repl_sender_acked(const repl_sender_t *self);
 
 #endif

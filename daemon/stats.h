@@ -45,6 +45,14 @@ typedef struct {
                                      (readers.c), beside requests */
     atomic_uint request_window_s; /* a write whose ts is older is `stale` (0: no
                                      bound in the past; dispatch.c) */
+    /* Synchronous replication (broker.c, sync_wait.h), for status: set on
+       the broker's thread, read on any. */
+    atomic_bool sync_on;                  /* synchronous = on */
+    atomic_uint_least64_t sync_followers; /* standbys following now */
+    atomic_uint_least64_t sync_acked;     /* highest record a standby holds */
+    atomic_uint_least64_t sync_waiting;   /* replies held for a standby */
+    atomic_uint_least64_t sync_oldest_ms; /* when the oldest held was queued
+                                             (wall-clock ms; 0: none) */
 } broker_stats_t;
 
 #endif

@@ -345,10 +345,12 @@ store_commit_record(MDB_txn *txn, msgpack_sbuffer *record)
     /* Taken while we hold LMDB's write lock, so the next commit's hook
        waits for this one's: no deadlock (only the write lock's holder
        takes it), and the hook sees records in commit order. */
+    uint64_t seq_after = store_seq(self, txn);
     pthread_mutex_lock(&self->hook_lock);
     rc = mdb_txn_commit(txn);
     if (!rc && self->hook)
-        self->hook(self->hook_arg, (const uint8_t *)out->data + at, out->size - at);
+        self->hook(self->hook_arg, (const uint8_t *)out->data + at, out->size - at,
+                   self->seq0, seq_after);
     pthread_mutex_unlock(&self->hook_lock);
     if (rc)
         out->size = at;

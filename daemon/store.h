@@ -212,8 +212,10 @@ bool store_changelog_on(const store_t *self);
 void store_changelog_start(store_t *self);
 
 /* Called on the committing thread with each commit record once its
-   commit synced; the bytes are borrowed for the call. */
-typedef void(store_commit_hook_fn)(void *arg, const uint8_t *record, size_t len);
+   commit synced, with the store's seq before and after the commit; the
+   bytes are borrowed for the call. */
+typedef void(store_commit_hook_fn)(void *arg, const uint8_t *record, size_t len,
+                                   uint64_t seq_before, uint64_t seq_after);
 
 /* Sets (fn NULL: clears) the hook. Call before any transaction begins. */
 void store_set_commit_hook(store_t *self, store_commit_hook_fn *fn, void *arg);

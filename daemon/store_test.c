@@ -430,12 +430,16 @@ s_test_map_full(const char *dir)
 /* The commit hook's last record, copied. */
 static msgpack_sbuffer s_hooked;
 static int s_hook_calls;
+static uint64_t s_hook_before, s_hook_after; /* the seqs it was given */
 
 static void
-s_hook(void *arg, const uint8_t *record, size_t len)
+s_hook(void *arg, const uint8_t *record, size_t len, uint64_t seq_before,
+       uint64_t seq_after)
 {
     (void)arg;
     s_hook_calls++;
+    s_hook_before = seq_before;
+    s_hook_after = seq_after;
     msgpack_sbuffer_clear(&s_hooked);
     msgpack_sbuffer_write(&s_hooked, (const char *)record, len);
 }
@@ -554,6 +558,9 @@ s_test_changelog(const char *dir)
     CHECK(r.epoch == 1 && r.from_seq == 1 && r.to_seq == 1, "epoch %llu, seq %llu..%llu",
           (unsigned long long)r.epoch, (unsigned long long)r.from_seq,
           (unsigned long long)r.to_seq);
+    CHECK(s_hook_before == r.from_seq - 1 && s_hook_after == r.to_seq,
+          "the hook was given seqs %llu..%llu", (unsigned long long)s_hook_before,
+          (unsigned long long)s_hook_after);
     CHECK(memcmp(r.head, head, sizeof head) == 0, "the record's head is not the store's");
     CHECK(r.checkpoint && r.checkpoint_len == 2 && memcmp(r.checkpoint, "cp", 2) == 0,
           "the record's checkpoint is not the one written");

@@ -259,6 +259,11 @@ nmirf_conf_check(const nmirf_conf_spec_t *spec, const char *value, char *why,
             return 0;
         snprintf(why, whylen, "'%s' is not an entity id ([A-Z0-9_-]{1,16})", value);
         return -1;
+    case NMIRF_CONF_ONOFF:
+        if (strcmp(value, "on") == 0 || strcmp(value, "off") == 0)
+            return 0;
+        snprintf(why, whylen, "'%s' is neither on nor off", value);
+        return -1;
     }
     snprintf(why, whylen, "unknown kind of setting");
     return -1;
@@ -448,6 +453,13 @@ nmirf_conf_uint(const nmirf_conf_t *self, const char *key)
 {
     const char *v = nmirf_conf_get(self, key);
     return v ? strtoul(v, NULL, 10) : 0;
+}
+
+bool
+nmirf_conf_on(const nmirf_conf_t *self, const char *key)
+{
+    const char *v = nmirf_conf_get(self, key);
+    return v && strcmp(v, "on") == 0;
 }
 
 int

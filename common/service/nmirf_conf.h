@@ -34,6 +34,7 @@ typedef enum {
     NMIRF_CONF_UINT,      /* a decimal number within [min, max] */
     NMIRF_CONF_LEVEL,     /* a log level: error, warning, info, debug */
     NMIRF_CONF_ENTITY,    /* an entity id, [A-Z0-9_-]{1,16} */
+    NMIRF_CONF_ONOFF,     /* a switch: on or off */
 } nmirf_conf_type_t;
 
 /* One setting. A table of them ends with a NULL key. */
@@ -83,6 +84,9 @@ const char *nmirf_conf_get(const nmirf_conf_t *self, const char *key);
 
 /* The value of a NMIRF_CONF_UINT key (checked when it was set). */
 unsigned long nmirf_conf_uint(const nmirf_conf_t *self, const char *key);
+
+/* True if a NMIRF_CONF_ONOFF key is on. */
+bool nmirf_conf_on(const nmirf_conf_t *self, const char *key);
 
 /* The line of the file that set key, 0 if the file did not. */
 int nmirf_conf_line(const nmirf_conf_t *self, const char *key);

@@ -103,6 +103,14 @@ s_test_values(void)
     for (size_t i = 0; i < 4; i++)
         CHECK(nmirf_conf_check(&s_spec[4], levels[i], why, sizeof why) == 0);
 
+    /* A switch: on or off, nothing else. */
+    static const nmirf_conf_spec_t onoff = {"sw", NMIRF_CONF_ONOFF, 0, 0, "off", "--sw"};
+    CHECK(nmirf_conf_check(&onoff, "on", why, sizeof why) == 0);
+    CHECK(nmirf_conf_check(&onoff, "off", why, sizeof why) == 0);
+    CHECK(nmirf_conf_check(&onoff, "yes", why, sizeof why) == -1);
+    CHECK(strcmp(why, "'yes' is neither on nor off") == 0);
+    CHECK(nmirf_conf_check(&onoff, "ON", why, sizeof why) == -1);
+
     /* A list of endpoints (a primary and its standbys): each one checked. */
     static const nmirf_conf_spec_t list = {"eps", NMIRF_CONF_ENDPOINTS, 0, 0, NULL, "-b"};
     CHECK(nmirf_conf_check(&list, "tcp://127.0.0.1:1", why, sizeof why) == 0);

@@ -15,6 +15,15 @@
     3. replication (--replicate M): M recommendations imported, a tenth
        assigned; a fresh nmirf-agent timed from launch until its replica
        holds the broker's sequence, its digest checked;
+    With --standby async|sync a second nmirfd follows the broker as its
+    standby (docs/REPLICATION.md: an entity of role standby, --standby-of,
+    -S, --standby-key), in synchronous mode or not; during the throughput
+    window a thread samples the standby's lag every LAG_EVERY_MS (its own
+    `status` standby.lag_events and lag_ms, the primary's
+    replication.lag_records and lag_ms, and the primary's seq less the
+    standby's: max and p50 of each), and after it the standby is waited
+    for until its seq is the broker's.
+
     4. connected clients (--clients C): C more enrolled entities, each
        modelled on a real nmirf-agent: ONE CurveZMQ DEALER that sends
        `subscribe` and then receives the events the broker pushes on it;
@@ -58,6 +67,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,6 +83,12 @@
 #define MACHINE_COMMITS 200   /* synced LMDB commits timed (after as many untimed) */
 #define MACHINE_TRIPS 2000    /* CurveZMQ round trips timed */
 #define REQUEST_BYTES 400     /* about a signed report.submit on the wire */
+#define LAG_EVERY_MS 100      /* the standby's lag sampled this often */
+#define LAG_MAX 100000        /* lag samples kept */
+#define CATCH_UP_MS 60000     /* the standby must catch up within this */
+
+/* --standby: none, one following asynchronously, or synchronously. */
+typedef enum { STANDBY_OFF, STANDBY_ASYNC, STANDBY_SYNC } standby_mode_t;
 
 typedef struct {
     int submitters;                   /* N */
@@ -86,6 +102,8 @@ typedef struct {
     size_t stats_recs;                /* -M: recommendations imported first */
     const char *args[H_MAX_ARGS + 1]; /* more nmirfd flags */
     int nargs;                        /* how many */
+    standby_mode_t standby;           /* --standby */
+    h_entity_t *standby_coord;        /* the coordinator on the standby, or NULL */
 } opts_t;
 
 /* --- helpers ------------------------------------------------------------ */
@@ -417,6 +435,182 @@ s_stats_probe(void *arg)
     return NULL;
 }
 
+/* --- a standby beside the broker ------------------------------------------- */
+
+static char s_conf[PATH_MAX + 32]; /* the broker's config file (--standby sync) */
+
+/* The broker's config file saying synchronous = value. */
+static void
+s_write_conf(const char *value)
+{
+    char text[64];
+    int n = snprintf(text, sizeof text, "synchronous = %s\n", value);
+    H_ASSERT(nmirf_write_file(s_conf, text, (size_t)n, 0600) == 0);
+}
+
+/* A bool under path in e's `status`. */
+static bool
+s_status_bool(h_entity_t *e, const char *path)
+{
+    nmirf_reply_t *r = H_CALL_EXPECT("ok", e, "status", "{}");
+    const msgpack_object *v = h_get(&r->body, path);
+    bool on = v && v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean;
+    nmirf_reply_destroy(&r);
+    return on;
+}
+
+/* Starts a standby of a (docs/REPLICATION.md, The stream): an entity of
+   role standby enrolled on a, a second nmirfd with its own keys from a
+   first start, its store removed, started --standby-of a -S a's key
+   --standby-key; waits until it follows; with STANDBY_SYNC switches a to
+   synchronous = on (its config file, SIGHUP) and waits until its status
+   says so. Returns the standby; *coord is a's coordinator on it. */
+static h_broker_t *
+s_standby_start(h_broker_t *a, standby_mode_t mode, h_entity_t **coord)
+{
+    h_entity_t *sb = h_enroll(a, "SB", "standby");
+    h_broker_t *b = h_broker_start(NULL);
+    h_broker_stop(b);
+    char *out = NULL;
+    H_ASSERTF(h_sh(&out, "rm -rf '%s/store' 2>&1", b->dir) == 0, "rm: %s", out);
+    free(out);
+    static char keydir[PATH_MAX + 16], sbkey[PATH_MAX + 32], a_ep[H_ENDPOINT_MAX],
+        a_pub[PATH_MAX + 32];
+    char why[256];
+    snprintf(keydir, sizeof keydir, "%s/keys", b->dir);
+    H_ASSERTF(nmirf_key_save(&sb->key, keydir, why, sizeof why) == 0, "%s", why);
+    snprintf(sbkey, sizeof sbkey, "%s/SB.key", keydir);
+    b->ents[0].key = h_coord(a)->key;
+    snprintf(b->ents[0].id, sizeof b->ents[0].id, "%s", h_coord(a)->id);
+    b->ent_count = 1;
+    snprintf(a_ep, sizeof a_ep, "%s", a->request_ep);
+    snprintf(a_pub, sizeof a_pub, "%s/keys/NMIRFD.pub", a->dir);
+    const char *args[] = {"--log-level=info", "--standby-of", a_ep, "-S", a_pub,
+                          "--standby-key",    sbkey,          NULL};
+    memcpy(b->args, args, sizeof args);
+    h_broker_restart(b);
+    *coord = &b->ents[0];
+    bool following = false;
+    for (int i = 0; i < 400 && !following; i++) {
+        following = s_status_bool(*coord, "standby.following");
+        if (!following)
+            h_sleep_ms(50);
+    }
+    H_ASSERTF(following, "the standby never follows");
+    if (mode == STANDBY_SYNC) {
+        s_write_conf("on");
+        H_ASSERT(kill(a->pid, SIGHUP) == 0);
+        bool on = false;
+        for (int i = 0; i < 200 && !on; i++) {
+            on = s_status_bool(h_coord(a), "replication.synchronous");
+            if (!on)
+                h_sleep_ms(50);
+        }
+        H_ASSERTF(on, "the broker never says synchronous after SIGHUP");
+    }
+    printf("nmirf-bench: standby pid %d in %s follows %s%s\n", (int)b->pid, b->dir, a_ep,
+           mode == STANDBY_SYNC ? ", synchronous" : ", asynchronous");
+    return b;
+}
+
+/* What the lag probe samples: the standby's own `status` (standby.
+   lag_events, lag_ms), the primary's view of it (replication.lag_records,
+   lag_ms: records made and not acknowledged, the age of the oldest), and
+   the events between the two stores (the primary's seq, then the
+   standby's applied_seq, asked one after the other). */
+enum {
+    LAG_OWN_EVENTS,
+    LAG_OWN_MS,
+    LAG_PRIMARY_RECORDS,
+    LAG_PRIMARY_MS,
+    LAG_EVENTS,
+    LAGS
+};
+static const char *const s_lag_names[LAGS] = {"standby_lag_events", "standby_lag_ms",
+                                              "primary_lag_records", "primary_lag_ms",
+                                              "seq_lag_events"};
+
+typedef struct {
+    h_entity_t *standby; /* the coordinator on the standby */
+    h_entity_t *primary; /* the coordinator on the primary */
+    volatile int *stop;  /* set by the main thread */
+    uint64_t *v[LAGS];   /* each figure per sample */
+    size_t count;        /* samples, out */
+} lag_probe_t;
+
+/* Samples the lag every LAG_EVERY_MS until stop. */
+static void *
+s_lag_probe(void *arg)
+{
+    lag_probe_t *p = arg;
+    while (!*p->stop && p->count < LAG_MAX) {
+        uint64_t next = nmirf_mono_us() + LAG_EVERY_MS * 1000;
+        nmirf_reply_t *a = H_CALL_EXPECT("ok", p->primary, "status", "{}");
+        nmirf_reply_t *b = H_CALL_EXPECT("ok", p->standby, "status", "{}");
+        uint64_t seq = h_u(&a->body, "seq"),
+                 applied = h_u(&b->body, "standby.applied_seq");
+        p->v[LAG_OWN_EVENTS][p->count] = h_u(&b->body, "standby.lag_events");
+        p->v[LAG_OWN_MS][p->count] = h_u(&b->body, "standby.lag_ms");
+        p->v[LAG_PRIMARY_RECORDS][p->count] = h_u(&a->body, "replication.lag_records");
+        p->v[LAG_PRIMARY_MS][p->count] = h_u(&a->body, "replication.lag_ms");
+        p->v[LAG_EVENTS][p->count] = seq > applied ? seq - applied : 0;
+        p->count++;
+        nmirf_reply_destroy(&a);
+        nmirf_reply_destroy(&b);
+        while (!*p->stop && nmirf_mono_us() < next)
+            h_sleep_ms(1);
+    }
+    return NULL;
+}
+
+/* Prints each lag figure's max and p50, into out too. */
+static void
+s_lag_report(lag_probe_t *p, json_t *out)
+{
+    size_t n = p->count;
+    unsigned long long max[LAGS], p50[LAGS];
+    for (int k = 0; k < LAGS; k++) {
+        qsort(p->v[k], n, sizeof *p->v[k], s_cmp);
+        max[k] = n ? p->v[k][n - 1] : 0;
+        p50[k] = n ? p->v[k][n / 2] : 0;
+        char key[64];
+        snprintf(key, sizeof key, "%s_max", s_lag_names[k]);
+        json_object_set_new(out, key, json_integer((json_int_t)max[k]));
+        snprintf(key, sizeof key, "%s_p50", s_lag_names[k]);
+        json_object_set_new(out, key, json_integer((json_int_t)p50[k]));
+    }
+    json_object_set_new(out, "lag_samples", json_integer((json_int_t)n));
+    printf("standby: lag during the window (%zu samples every %d ms, max/p50): its "
+           "status %llu/%llu events, %llu/%llu ms; the primary's view %llu/%llu records, "
+           "%llu/%llu ms; seq difference %llu/%llu events\n",
+           n, LAG_EVERY_MS, max[LAG_OWN_EVENTS], p50[LAG_OWN_EVENTS], max[LAG_OWN_MS],
+           p50[LAG_OWN_MS], max[LAG_PRIMARY_RECORDS], p50[LAG_PRIMARY_RECORDS],
+           max[LAG_PRIMARY_MS], p50[LAG_PRIMARY_MS], max[LAG_EVENTS], p50[LAG_EVENTS]);
+}
+
+/* Waits (at most CATCH_UP_MS) until the standby's seq is a's; fails the
+   run if it never is. */
+static void
+s_standby_caught_up(h_broker_t *a, h_entity_t *bcoord, json_t *out)
+{
+    uint64_t seq = h_seq(a), applied = 0, t0 = nmirf_mono_us();
+    for (int i = 0; i < CATCH_UP_MS / 10; i++) {
+        nmirf_reply_t *r = H_CALL_EXPECT("ok", bcoord, "status", "{}");
+        applied = h_u(&r->body, "standby.applied_seq");
+        nmirf_reply_destroy(&r);
+        if (applied >= seq)
+            break;
+        h_sleep_ms(10);
+    }
+    H_ASSERTF(applied >= seq, "the standby is at seq %llu, the broker at %llu",
+              (unsigned long long)applied, (unsigned long long)seq);
+    double took = (nmirf_mono_us() - t0) / 1e3;
+    printf("standby: caught up: seq %llu, the broker's, %.0f ms after the last ack\n",
+           (unsigned long long)applied, took);
+    json_object_set_new(out, "standby_seq", json_integer((json_int_t)applied));
+    json_object_set_new(out, "standby_catch_up_ms", json_real(took));
+}
+
 /* --- phase 1: throughput ---------------------------------------------------- */
 
 typedef struct {
@@ -580,6 +774,17 @@ s_throughput(h_broker_t *b, h_entity_t **ms, const opts_t *o, json_t *out)
     uint64_t t0 = nmirf_mono_us();
     if (o->stats_every)
         pthread_create(&probe_thread, NULL, s_stats_probe, &probe);
+    volatile int lag_stop = 0;
+    lag_probe_t lag = {
+        .standby = o->standby_coord, .primary = h_coord(b), .stop = &lag_stop};
+    pthread_t lag_thread;
+    if (o->standby_coord) {
+        for (int k = 0; k < LAGS; k++) {
+            lag.v[k] = calloc(LAG_MAX, sizeof *lag.v[k]);
+            H_ASSERT(lag.v[k]);
+        }
+        pthread_create(&lag_thread, NULL, s_lag_probe, &lag);
+    }
     size_t done = 0, failed = 0;
     for (int i = 0; i < n; i++) {
         pthread_join(threads[i], NULL);
@@ -587,6 +792,10 @@ s_throughput(h_broker_t *b, h_entity_t **ms, const opts_t *o, json_t *out)
         failed += subs[i].failed;
     }
     double took = (double)(nmirf_mono_us() - t0) / 1e6;
+    if (o->standby_coord) {
+        lag_stop = 1;
+        pthread_join(lag_thread, NULL);
+    }
     if (o->stats_every) {
         probe_stop = 1;
         pthread_join(probe_thread, NULL);
@@ -701,6 +910,11 @@ s_throughput(h_broker_t *b, h_entity_t **ms, const opts_t *o, json_t *out)
     json_object_set_new(out, "ack_p999_ms", json_real(s_pct(all, a, 0.999)));
     json_object_set_new(out, "failed", json_integer((json_int_t)failed));
     json_object_set_new(out, "subscribers", json_integer(o->subscribers));
+    if (o->standby_coord) {
+        s_lag_report(&lag, out);
+        for (int k = 0; k < LAGS; k++)
+            free(lag.v[k]);
+    }
     free(all);
     free(subs);
     free(threads);
@@ -1172,7 +1386,10 @@ s_usage(FILE *f)
             "  -S, --stats-every MS during throughput, a `stats` every MS ms, timed\n"
             "                       (default 0: none)\n"
             "  -b, --broker-arg A   one more nmirfd argument (e.g. --verifiers=1); the\n"
-            "                       broker logs at info unless -b --log-level=debug\n");
+            "                       broker logs at info unless -b --log-level=debug\n"
+            "      --standby MODE   off (default), async or sync: a second nmirfd\n"
+            "                       follows the broker as its standby, synchronously\n"
+            "                       or not; its lag is sampled during the window\n");
 }
 
 int
@@ -1214,7 +1431,17 @@ main(int argc, char **argv)
         else if ((!strcmp(f, "-b") || !strcmp(f, "--broker-arg")) && v &&
                  o.nargs < H_MAX_ARGS)
             o.args[o.nargs++] = v;
-        else if (!strcmp(f, "-h") || !strcmp(f, "--help")) {
+        else if (!strcmp(f, "--standby") && v && !strcmp(v, "off"))
+            o.standby = STANDBY_OFF;
+        else if (!strcmp(f, "--standby") && v && !strcmp(v, "async"))
+            o.standby = STANDBY_ASYNC;
+        else if (!strcmp(f, "--standby") && v && !strcmp(v, "sync"))
+            o.standby = STANDBY_SYNC;
+        else if (!strcmp(f, "--standby")) {
+            fprintf(stderr, "nmirf-bench: --standby takes off, async or sync, not '%s'\n",
+                    v ? v : "");
+            return 2;
+        } else if (!strcmp(f, "-h") || !strcmp(f, "--help")) {
             s_usage(stdout);
             return 0;
         } else {
@@ -1228,6 +1455,20 @@ main(int argc, char **argv)
     /* C clients need C sockets here and C descriptors in the broker (one
        DEALER each); twice that leaves room. */
     zsys_set_max_sockets(2 * (size_t)o.clients + 256);
+    /* Synchronous from a config file switched by SIGHUP once the standby
+       follows: on from the start, the enrolments would wait for it. */
+    char confdir[PATH_MAX] = "";
+    if (o.standby == STANDBY_SYNC) {
+        H_ASSERTF(o.nargs + 2 <= H_MAX_ARGS, "too many -b arguments with --standby sync");
+        const char *tmp = getenv("TMPDIR");
+        snprintf(confdir, sizeof confdir, "%s/nmirf-bench-XXXXXX",
+                 tmp && *tmp ? tmp : "/tmp");
+        H_ASSERT(mkdtemp(confdir));
+        snprintf(s_conf, sizeof s_conf, "%s/nmirfd.conf", confdir);
+        s_write_conf("off");
+        o.args[o.nargs++] = "-c";
+        o.args[o.nargs++] = s_conf;
+    }
     h_broker_t *b = h_broker_start_with(NULL, o.args);
     h_entity_t **ms = calloc((size_t)o.submitters, sizeof *ms);
     for (int i = 0; i < o.submitters; i++) {
@@ -1249,6 +1490,9 @@ main(int argc, char **argv)
         printf("nmirf-bench: %zu more recommendations imported in %.1f s\n", o.stats_recs,
                (nmirf_mono_us() - t0) / 1e6);
     }
+    h_broker_t *standby = NULL;
+    if (o.standby != STANDBY_OFF)
+        standby = s_standby_start(b, o.standby, &o.standby_coord);
     printf("nmirf-bench: broker pid %d in %s; %d submitters, %d in flight, %d "
            "subscribers\n",
            (int)b->pid, b->dir, o.submitters, o.inflight, o.subscribers);
@@ -1258,6 +1502,12 @@ main(int argc, char **argv)
     if (o.clients)
         s_clients(b, o.clients, out); /* first: VmHWM is the peak since start */
     s_throughput(b, ms, &o, out);
+    if (standby)
+        s_standby_caught_up(b, o.standby_coord, out);
+    json_object_set_new(out, "standby",
+                        json_string(o.standby == STANDBY_SYNC    ? "sync"
+                                    : o.standby == STANDBY_ASYNC ? "async"
+                                                                 : "off"));
     fflush(stdout);
     if (o.rate)
         s_paced(b, ms[0], &o, out);
@@ -1272,7 +1522,15 @@ main(int argc, char **argv)
     fflush(stdout);
     free(line);
     json_decref(out);
+    if (standby) {
+        standby->ents[0].key = (nmirf_key_t){0}; /* the broker's coordinator's */
+        h_broker_destroy(&standby);
+    }
     h_broker_destroy(&b);
+    if (confdir[0]) {
+        unlink(s_conf);
+        rmdir(confdir);
+    }
     for (int i = 0; i < o.submitters; i++) {
         nmirf_key_wipe(&ms[i]->key);
         free(ms[i]);

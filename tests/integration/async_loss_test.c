@@ -9,7 +9,8 @@
     it drops the records pushed while the file exists, and still hears
     A's heartbeats. K more writes are acknowledged by A. B's status then
     says applied_seq S_b, primary_seq A's seq, lag_events the difference
-    (and `nmirf status` says so to a person).
+    (and `nmirf status` says so to a person), and A's status says the same
+    difference in replication.lag_events.
     A is killed -9 and B promoted (`nmirf promote`). Then:
 
     - B's events 1..S_b are A's, byte for byte (A's store read offline);
@@ -191,20 +192,28 @@ main(int argc, char **argv)
     H_ASSERTF(s_standby(r, "lag_events") == seq_a - s_b, "status: lag_events %llu",
               (unsigned long long)s_standby(r, "lag_events"));
     nmirf_reply_destroy(&r);
+    /* The primary's status says it too: the events of its records no
+       standby acknowledged. */
+    r = H_CALL_EXPECT("ok", coord, "status", "{}");
+    H_ASSERTF(h_u(&r->body, "replication.lag_events") == seq_a - s_b,
+              "A's status: replication.lag_events %llu, not %llu",
+              (unsigned long long)h_u(&r->body, "replication.lag_events"),
+              (unsigned long long)(seq_a - s_b));
+    nmirf_reply_destroy(&r);
     char akey[PATH_MAX + 32], says[128];
     snprintf(akey, sizeof akey, "%s/keys/COORD.key", a->dir);
     int st = h_sh(&out,
                   "NMIRF_LOCALEDIR=/nonexistent LANG=C '%s' -k '%s' -S '%s' -b '%s' "
                   "status 2>&1",
                   s_nmirf, akey, b_pub, b->request_ep);
-    snprintf(says, sizeof says, "applied %llu of the primary's %llu: %llu events behind",
+    snprintf(says, sizeof says, "following: seq %llu of the primary's %llu, %llu events",
              (unsigned long long)s_b, (unsigned long long)seq_a,
              (unsigned long long)(seq_a - s_b));
     H_ASSERTF(st == 0 && strstr(out, says), "nmirf status does not say \"%s\": %d\n%s",
               says, st, out);
     free(out);
     h_note("behind on purpose, the standby's status says applied_seq %llu, primary_seq "
-           "%llu, lag_events %llu",
+           "%llu, lag_events %llu (and the primary's replication.lag_events)",
            (unsigned long long)s_b, (unsigned long long)seq_a,
            (unsigned long long)(seq_a - s_b));
 

@@ -153,6 +153,7 @@ main(int argc, char **argv)
     nmirf_reply_t *r = H_CALL_EXPECT("ok", bcoord, "status", "{}");
     const msgpack_object *st = nmirf_mp_get(&r->body, "standby");
     H_ASSERTF(st && h_u(st, "applied_seq") == seq, "status: standby.applied_seq");
+    H_ASSERTF(h_get(st, "replay_ms"), "status: standby.replay_ms");
     nmirf_reply_destroy(&r);
     r = H_CALL_EXPECT("ok", bcoord, "rec.show", "{'id': 'F-24'}");
     H_ASSERT(h_is(&r->body, "assignment.lead", "MJ"));

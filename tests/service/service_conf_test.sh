@@ -30,7 +30,7 @@ run() {
 # setting uncommented.
 run 0 "configuration ok" "$nmirfd" -n -c "$src/conf/nmirfd.conf"
 sed 's/^#\([a-z_]* =\)/\1/' "$src/conf/nmirfd.conf" >"$tmp/full.conf"
-[ "$(grep -c '^[a-z_]* =' "$tmp/full.conf")" -eq 17 ] || fail "nmirfd.conf sample: not 17 settings"
+[ "$(grep -c '^[a-z_]* =' "$tmp/full.conf")" -eq 18 ] || fail "nmirfd.conf sample: not 18 settings"
 run 0 "configuration ok" "$nmirfd" -n -c "$tmp/full.conf"
 run 0 "configuration ok" "$agent" -n -c "$src/conf/nmirf-agent.conf" -k k -S s
 sed 's/^#\([a-z_]* =\)/\1/' "$src/conf/nmirf-agent.conf" >"$tmp/afull.conf"
@@ -109,6 +109,11 @@ run 0 "configuration ok" "$nmirfd" -n -d "$tmp/d" -r tcp://127.0.0.1:1 -e tcp://
 run 2 "needs the primary's public key" "$nmirfd" -n --standby-of tcp://127.0.0.1:7710
 run 2 "is for a standby" "$nmirfd" -n -S /nonexistent.pub
 run 0 "configuration ok" "$nmirfd" -n --standby-of tcp://127.0.0.1:7710 -S p.pub
+# Synchronous replication: on or off, nothing else.
+run 2 "--synchronous: 'yes' is neither on nor off" "$nmirfd" -n --synchronous yes
+run 0 "configuration ok" "$nmirfd" -n --synchronous on
+printf 'synchronous = 1\n' >"$c"
+run 1 "$c:1: synchronous: '1' is neither on nor off" "$nmirfd" -n -c "$c"
 printf 'standby_of = tcp://127.0.0.1:1,tcp://127.0.0.1:2\nprimary_key_file = p\n' >"$c"
 run 1 "$c:1: standby_of: 'tcp://127.0.0.1:1,tcp://127.0.0.1:2' is not an endpoint" \
     "$nmirfd" -n -c "$c"

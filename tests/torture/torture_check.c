@@ -143,8 +143,9 @@ typedef struct {
 #define S_NO_RECORD (-2) /* a kind that changes no record */
 
 /* The section a kind changes (index into nmirf's digest order),
-   S_NO_RECORD for the broker's deadline reminders (they only notify), or
-   -1 for a kind this check does not know. */
+   S_NO_RECORD for the broker's deadline reminders (they only notify) and
+   a promotion (it changes the store's epoch, no record), or -1 for a
+   kind this check does not know. */
 static int
 s_section(const char *kind)
 {
@@ -158,7 +159,8 @@ s_section(const char *kind)
         return 3;
     if (strcmp(kind, "measure.added") == 0 || strcmp(kind, "measure.updated") == 0)
         return 4;
-    if (strcmp(kind, "deadline.due_soon") == 0 || strcmp(kind, "deadline.overdue") == 0)
+    if (strcmp(kind, "deadline.due_soon") == 0 || strcmp(kind, "deadline.overdue") == 0 ||
+        strcmp(kind, "broker.promoted") == 0)
         return S_NO_RECORD;
     return -1;
 }

@@ -60,8 +60,8 @@ uint64_t tc_audit_verify(const h_broker_t *b);
    (measure.added and measure.updated carry the whole record), and each
    recommendation's implementation status as set by its latest
    report.validated event; every record byte for byte, nothing missing or
-   extra. deadline.due_soon and deadline.overdue change no record; any
-   other kind fails. The log must reach the snapshot's seq. */
+   extra. deadline.due_soon, deadline.overdue and broker.promoted change
+   no record; any other kind fails. The log must reach the snapshot's seq. */
 void tc_replay_compare(const msgpack_object *snapshot, const tc_log_t *log);
 
 /* Every check at once, as b's coordinator: a snapshot, then the log
