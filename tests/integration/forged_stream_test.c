@@ -19,6 +19,7 @@
     - the first record as it is: applied;
     - the first record again, numbered as the next (a replay);
     - the second record: applied.
+    B acknowledges (["rack"][n]) the good records and never a forged one.
 
     Each bad one: B's log says "record N refused" with its reason (or "a
     gap in the stream"), B's store is unchanged (its digest, opened beside
@@ -51,7 +52,9 @@ typedef struct {
 /* The fake primary: a ROUTER on A's endpoint with A's CURVE key. */
 typedef struct {
     zsock_t *router;
-    zframe_t *rid; /* the routing id of B's latest repl.follow */
+    zframe_t *rid;  /* the routing id of B's latest repl.follow */
+    uint64_t good;  /* the last record B may acknowledge (it was sent as signed) */
+    uint64_t acked; /* the highest record B acknowledged (["rack"][n]) */
 } s_fake_t;
 
 /* How many times b's log holds text. */
@@ -151,9 +154,28 @@ s_capture(zsock_t *dealer, uint64_t n, s_record_t *rec)
     h_fail(__FILE__, __LINE__, "record %llu never pushed", (unsigned long long)n);
 }
 
+/* Notes B's acknowledgement n (a msgpack uint): never a record it was
+   not sent as signed. */
+static void
+s_on_ack(s_fake_t *f, zframe_t *frame)
+{
+    msgpack_zone zone;
+    msgpack_zone_init(&zone, 64);
+    msgpack_object n;
+    size_t off = 0;
+    H_ASSERT(msgpack_unpack((const char *)zframe_data(frame), zframe_size(frame), &off,
+                            &zone, &n) == MSGPACK_UNPACK_SUCCESS &&
+             n.type == MSGPACK_OBJECT_POSITIVE_INTEGER);
+    H_ASSERTF(n.via.u64 <= f->good, "B acknowledged record %llu; it applied up to %llu",
+              (unsigned long long)n.via.u64, (unsigned long long)f->good);
+    if (n.via.u64 > f->acked)
+        f->acked = n.via.u64;
+    msgpack_zone_destroy(&zone);
+}
+
 /* Waits for B's next repl.follow on the fake (those queued before are
-   answered too), checks it asks from record n, answers it OK {n} and
-   keeps its routing id. */
+   answered too; B's acknowledgements are passed over), checks it asks
+   from record n, answers it OK {n} and keeps its routing id. */
 static void
 s_answer_follow(s_fake_t *f, uint64_t n)
 {
@@ -167,11 +189,16 @@ s_answer_follow(s_fake_t *f, uint64_t n)
         }
         zmsg_t *msg = zmsg_recv(f->router);
         H_ASSERT(msg);
-        if (zmsg_size(msg) != 3) {
+        zframe_t *rid = zmsg_pop(msg), *env = zmsg_first(msg);
+        if (zmsg_size(msg) != 2 || zframe_streq(env, "rack")) {
+            /* not a request: B's acknowledgement of a record applied,
+               ["rack"][n] (PROTOCOL.md section 11), never of a forged one */
+            if (zmsg_size(msg) == 2)
+                s_on_ack(f, zmsg_next(msg));
+            zframe_destroy(&rid);
             zmsg_destroy(&msg);
             continue;
         }
-        zframe_t *rid = zmsg_pop(msg), *env = zmsg_first(msg);
         msgpack_zone zone;
         msgpack_zone_init(&zone, 1024);
         nmirf_envelope_t e;
@@ -263,6 +290,7 @@ static void
 s_applied(s_fake_t *f, h_broker_t *b, uint64_t n, const s_record_t *rec)
 {
     s_answer_follow(f, n);
+    f->good = n + 1;
     s_push(f, n + 1, rec->bytes, rec->len);
     uint8_t d[NMIRF_HASH_LEN];
     for (int waited = 0; s_digest(b->dir, d) != rec->to_seq; waited += 50) {
@@ -362,7 +390,7 @@ main(int argc, char **argv)
     h_broker_stop(a);
     nmirf_key_t akey;
     H_ASSERTF(nmirf_key_load(&akey, a_key, why, sizeof why) == 0, "%s", why);
-    s_fake_t fake = {.router = zsock_new(ZMQ_ROUTER)};
+    s_fake_t fake = {.router = zsock_new(ZMQ_ROUTER), .good = n0};
     H_ASSERT(fake.router);
     zsock_set_linger(fake.router, 0);
     zsock_set_curve_server(fake.router, 1);
@@ -407,6 +435,26 @@ main(int argc, char **argv)
              (unsigned long long)rec1.to_seq);
     s_refused(&fake, b, n0 + 1, n0 + 2, rec1.bytes, rec1.len, says, "a replayed record");
     s_applied(&fake, b, n0 + 1, &rec2);
+    /* B acknowledged the good records, and only them (s_on_ack). */
+    zpoller_t *poller = zpoller_new(fake.router, NULL);
+    for (int waited = 0; fake.acked < n0 + 2; waited += 100) {
+        H_ASSERTF(waited < S_WAIT_MS, "B acknowledged up to %llu, not %llu",
+                  (unsigned long long)fake.acked, (unsigned long long)n0 + 2);
+        if (!zpoller_wait(poller, 100))
+            continue;
+        zmsg_t *msg = zmsg_recv(fake.router);
+        H_ASSERT(msg);
+        if (zmsg_size(msg) == 3) {
+            zmsg_first(msg); /* the routing id */
+            zframe_t *kind = zmsg_next(msg);
+            if (zframe_streq(kind, "rack"))
+                s_on_ack(&fake, zmsg_next(msg));
+        }
+        zmsg_destroy(&msg);
+    }
+    zpoller_destroy(&poller);
+    h_note("B acknowledged records %llu and %llu, none of the forged ones",
+           (unsigned long long)n0 + 1, (unsigned long long)n0 + 2);
 
     /* B's log verifies with A's key. */
     h_broker_stop(b);
