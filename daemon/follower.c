@@ -315,13 +315,27 @@ s_still_standby(follower_t *self)
     return standby;
 }
 
-/* One pushed record: [n, ts][record]. Returns 0 (applied), 1 (to
-   connect again), 2 (stop: promoted). */
+/* A test hook (docs/TESTING.md, async_loss_test): while the file named
+   by NMIRFD_TEST_FOLLOW_PAUSE_FILE exists, pushed records are dropped
+   unapplied (the heartbeats still count), so a test makes the standby
+   fall behind as status shows it. The next record after it is gone is a
+   gap, and the follower asks again from its position. */
+static bool
+s_test_paused(void)
+{
+    const char *path = getenv("NMIRFD_TEST_FOLLOW_PAUSE_FILE");
+    return path && *path && access(path, F_OK) == 0;
+}
+
+/* One pushed record: [n, ts][record]. Returns 0 (applied, or dropped by
+   the test hook), 1 (to connect again), 2 (stop: promoted). */
 static int
 s_on_record(follower_t *self, zframe_t *hdr, zframe_t *rec)
 {
     if (zframe_size(hdr) != 16)
         return 1;
+    if (s_test_paused())
+        return 0;
     uint64_t n = nmirf_be64_decode(zframe_data(hdr));
     uint64_t ts = nmirf_be64_decode(zframe_data(hdr) + 8);
     if (n != self->pos.n + 1) {

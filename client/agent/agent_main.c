@@ -256,6 +256,16 @@ s_replica_loaded(uint64_t seq, void *arg)
         notify_snapshot(s.notify, seq);
 }
 
+/* A failover lost events the replica had: the outbox names this
+   ministry's submissions among them. */
+static void
+s_replica_lost(uint64_t from_seq, uint64_t to_seq, void *arg)
+{
+    (void)arg;
+    if (s.outbox)
+        outbox_lost(s.outbox, from_seq, to_seq);
+}
+
 /* The outbox: an entry answered for good; a waiting submit gets it. */
 static void
 s_outbox_result(const uint8_t id[NMIRF_ID_LEN], const nmirf_reply_t *reply, void *arg)
@@ -384,6 +394,7 @@ s_run(void)
         .collect = s_replica_collect,
         .deliver = s_replica_deliver,
         .loaded = s_replica_loaded,
+        .lost = s_replica_lost,
     };
     static const outbox_events_t outbox_events = {
         .result = s_outbox_result,

@@ -634,6 +634,19 @@ link_reading(const link_t *self)
     return self->reading;
 }
 
+size_t
+link_broker(const link_t *self)
+{
+    return self ? self->cur : 0;
+}
+
+const uint8_t *
+link_sign_pk(const link_t *self)
+{
+    return self && self->conf->brokers.n > 1 ? self->conf->brokers.at[self->cur].sign_pk
+                                             : NULL;
+}
+
 void
 link_report(link_t *self, size_t pending)
 {

@@ -106,6 +106,15 @@ bool link_reachable(const link_t *self);
    read has run out. */
 bool link_may_read(const link_t *self);
 
+/* The index in the list (-b) of the broker talked to: it changes when
+   the link moves (link_failover). */
+size_t link_broker(const link_t *self);
+
+/* With several brokers, the signing key of the one talked to (its -S
+   file), else NULL (self NULL too): the witness judges only the
+   checkpoints a broker signed itself (witness_take). */
+const uint8_t *link_sign_pk(const link_t *self);
+
 /* Notes a failed read (or a reply that could not be used): no
    read is tried for the backoff (1, 2, 4 ... 60 s), whatever heartbeats
    say meanwhile. */

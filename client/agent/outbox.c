@@ -585,6 +585,26 @@ outbox_enqueue(outbox_t *self, const char *op, const uint8_t *body, size_t len,
     return 0;
 }
 
+size_t
+outbox_lost(const outbox_t *self, uint64_t from_seq, uint64_t to_seq)
+{
+    size_t lost = 0;
+    for (s_result_t *r = zlist_first(self->results); r; r = zlist_next(self->results)) {
+        char why[128];
+        nmirf_reply_t *reply =
+            nmirf_reply_decode(r->reply, r->reply_len, why, sizeof why);
+        if (reply && reply->code == NMIRF_OK && reply->seq >= from_seq &&
+            reply->seq <= to_seq) {
+            log_warnx("lost at failover: request %s (%s, acknowledged at seq %llu) is "
+                      "not in the new primary's log",
+                      r->id, r->op, (unsigned long long)reply->seq);
+            lost++;
+        }
+        nmirf_reply_destroy(&reply);
+    }
+    return lost;
+}
+
 /* Encodes the answer to entry e into out (initialised here; the caller
    destroys it or takes its data). */
 static void

@@ -81,6 +81,14 @@ size_t outbox_refused(const outbox_t *self);
    broker answered `stale` (they waited longer than its request window). */
 uint64_t outbox_resigned(const outbox_t *self);
 
+/* A failover lost the broker's events from_seq..to_seq: logs each
+   acknowledged submission among the answers kept (AGENT_RESULTS_MAX)
+   whose event fell there ("lost at failover: request ID ..."), which the
+   new primary never had. Returns how many. Nothing is resent: they were
+   acknowledged, and whether to submit them again is the ministry's
+   call. */
+size_t outbox_lost(const outbox_t *self, uint64_t from_seq, uint64_t to_seq);
+
 /* Packs the `outbox` control body {key_refused, pending, refused, results,
    unreadable}; key_refused: the broker refuses our key (link_status). */
 void outbox_pack(const outbox_t *self, bool key_refused, msgpack_packer *pk);

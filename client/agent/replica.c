@@ -48,7 +48,8 @@ typedef enum {
     RD_SNAPSHOT,   /* a snapshot */
     RD_SNAP_EVENT, /* the broker's event at the snapshot's seq */
     RD_PAGE,       /* a page of events.since */
-    RD_WITNESS     /* the event at the witness's candidate (witness_unseen) */
+    RD_WITNESS,    /* the event at the witness's candidate (witness_unseen) */
+    RD_CLAIM       /* the events up to a failover claim (witness_claim) */
 } read_t;
 
 struct _replica_t {
@@ -67,12 +68,13 @@ struct _replica_t {
                                  NMIRF_AGENT_RESYNC_GAP, read at start, for tests) */
     read_t reading;           /* the read in flight (link_read_start), RD_NONE if none */
     uint64_t read_seq;        /* the event it fetches (RD_CHECKPOINT, RD_SNAP_EVENT,
-                                 RD_WITNESS) */
+                                 RD_WITNESS); RD_CLAIM: the seq it reads after */
     uint8_t head[NMIRF_HASH_LEN]; /* the hash of the event at the snapshot's seq,
                                      judged by the witness before it is stored */
     nmirf_reply_t *snap;          /* a snapshot waiting for the judgment of its
                                      event (RD_SNAP_EVENT; owned, its body packed) */
     uint64_t snap_seq;            /* its seq */
+    size_t broker_at;             /* the broker of the list talked to (link_broker) */
 };
 
 static const char *const s_db_names[AG_DB_COUNT] = {
@@ -92,12 +94,25 @@ s_subject_key(const char *subject, uint8_t key[8])
     return 0;
 }
 
-/* True if the witness refused the broker: nothing more is applied from
-   it. */
+/* True if the witness refused the broker, or judges its failover claim:
+   nothing more is applied from it (meanwhile). */
 static bool
 s_refused(const replica_t *self)
 {
-    return witness_refused(self->witness) != NULL;
+    uint64_t seq;
+    return witness_refused(self->witness) != NULL || witness_claim(self->witness, &seq);
+}
+
+/* If the link moved to another broker of the list since we last looked,
+   the witness judges the new one afresh (witness_moved). */
+static void
+s_moved(replica_t *self)
+{
+    size_t at = link_broker(self->link);
+    if (at != self->broker_at) {
+        self->broker_at = at;
+        witness_moved(self->witness);
+    }
 }
 
 /* A list of notification texts; the list owns copies of what it is
@@ -777,6 +792,51 @@ s_on_page(replica_t *self, nmirf_reply_t *r)
     s_end(self, false);
 }
 
+/* Starts the read of the broker's events up to the witness's failover
+   claim, if one waits and nothing is read (a page back from its seq: a
+   promotion further back is not looked for). Returns true if a claim
+   waits. */
+static bool
+s_claim_read(replica_t *self)
+{
+    uint64_t seq;
+    if (!witness_claim(self->witness, &seq))
+        return false;
+    if (seq && self->reading == RD_NONE && link_may_read(self->link)) {
+        self->read_seq = seq > AGENT_PAGE ? seq - AGENT_PAGE : 0;
+        s_read_since(self, RD_CLAIM, self->read_seq, seq - self->read_seq);
+    }
+    return true;
+}
+
+/* The reply r (taken; NULL: the read failed, tried again after the
+   backoff) of the events up to the claim: judged by the witness; taken,
+   the submissions of this agent acknowledged from the promotion's seq on
+   are named lost (events.lost) and the replica reloads from a snapshot
+   (the outbox stays). */
+static void
+s_on_claim(replica_t *self, nmirf_reply_t *r)
+{
+    if (!r)
+        return;
+    const msgpack_object *evs = nmirf_mp_get(&r->body, "events");
+    uint64_t from = 0;
+    if (!evs || evs->type != MSGPACK_OBJECT_ARRAY) {
+        log_warnx("events.since: unusable reply for a failover claim");
+        link_read_failed(self->link);
+    } else if (witness_judge_claim(self->witness, evs, self->read_seq, self->seq,
+                                   &from) == 0) {
+        if (self->events.lost)
+            self->events.lost(from, self->seq, self->events.arg);
+        self->resync = true;
+        self->catchup = true;
+        self->broker_seq = 0; /* the old primary's, which this broker never had */
+    }
+    nmirf_reply_destroy(&r);
+    if (self->resync && link_may_read(self->link))
+        s_catch_up(self);
+}
+
 /* The end of the read in flight (link.c): its ok reply r (taken), or NULL
    if it failed (logged, the link's backoff applied). Continues what the
    read was for. Called from the zloop, with no transaction open. */
@@ -813,6 +873,9 @@ s_on_read(nmirf_reply_t *r, void *arg)
         if (s_judge_event(self, r, self->read_seq, hash) == 0)
             witness_check(self->witness, self->seq, self->loaded);
         break;
+    case RD_CLAIM:
+        s_on_claim(self, r);
+        break;
     case RD_NONE:
         nmirf_reply_destroy(&r);
         break;
@@ -832,7 +895,7 @@ s_on_heartbeat(replica_t *self, zframe_t *frame)
         const msgpack_object *seq = nmirf_mp_get(&obj, "seq");
         const msgpack_object *cp = nmirf_mp_get(&obj, "checkpoint");
         if (cp)
-            witness_take(self->witness, cp);
+            witness_take(self->witness, cp, link_sign_pk(self->link));
         if (seq && seq->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
             link_contact(self->link);
             self->broker_seq = seq->via.u64;
@@ -955,9 +1018,12 @@ s_witness(replica_t *self)
 void
 replica_on_pushed(replica_t *self)
 {
+    s_moved(self);
     if (self->reading != RD_NONE) /* the link stashes what comes meanwhile */
         return;
     s_read_pushed(self, false);
+    if (s_claim_read(self))
+        return;
     if ((self->catchup || self->resync) && !s_refused(self) && link_may_read(self->link))
         s_catch_up(self);
     else
@@ -967,10 +1033,13 @@ replica_on_pushed(replica_t *self)
 void
 replica_tick(replica_t *self)
 {
+    s_moved(self);
     if (self->reading != RD_NONE) /* its reply, or its timer, goes on */
         return;
     if (link_stashed(self->link)) /* zloop sees the socket, not the stash */
         s_read_pushed(self, false);
+    if (s_claim_read(self))
+        return;
     if (!link_may_read(self->link) || s_refused(self))
         return;
     if (!self->loaded || self->catchup || self->resync)
@@ -1024,6 +1093,7 @@ replica_on_seq(replica_t *self, uint64_t seq)
 void
 replica_on_subscribed(replica_t *self, uint64_t seq)
 {
+    s_moved(self);
     if (self->loaded && seq > self->seq)
         self->catchup = true;
     /* Started now rather than at the next tick (up to AGENT_TICK_MS

@@ -52,6 +52,10 @@ typedef struct {
     /* A snapshot replaced the replica at seq (committed): what a reader
        built from events is to be read again. May be NULL. */
     void (*loaded)(uint64_t seq, void *arg);
+    /* A failover lost the events from_seq..to_seq this replica had (the
+       witness logged it; witness_judge_claim): the replica reloads from a
+       snapshot next. May be NULL. */
+    void (*lost)(uint64_t from_seq, uint64_t to_seq, void *arg);
     void *arg;
 } replica_events_t;
 

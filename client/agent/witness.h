@@ -61,8 +61,14 @@ bool witness_unseen(const witness_t *self, uint64_t replica_seq, bool loaded,
                     uint64_t *seq);
 
 /* Notes the checkpoint a heartbeat carried (a map or nil), to be judged
-   by witness_check; safe while a replica transaction is open. */
-void witness_take(witness_t *self, const msgpack_object *cp);
+   by witness_check; safe while a replica transaction is open. own: the
+   signing key of the broker that sent it when there are several (NULL:
+   one); a checkpoint another broker of the list signed is only relayed
+   (a standby's copy of its primary's, or a promoted standby's before it
+   signs its own) and is not judged: a standby behind the old primary
+   would otherwise be refused for good, though its promotion makes it
+   the broker to follow. */
+void witness_take(witness_t *self, const msgpack_object *cp, const uint8_t *own);
 
 /* Judges the noted checkpoint: a bad signature, a lower seq than the kept
    one (or the candidate), or the same seq with another head refuses the
@@ -71,6 +77,36 @@ void witness_take(witness_t *self, const msgpack_object *cp);
    reached it and the broker's event at its seq hashed to its head
    (witness_judge_event). Call with no replica transaction open. */
 void witness_check(witness_t *self, uint64_t replica_seq, bool loaded);
+
+/* True, with its checkpoint's seq, while a claim waits for judgment: a
+   checkpoint behind the kept one (or forked at its seq) signed by another
+   broker key of the list than the kept one, or a later one of that key
+   while the broker's log parts from the kept checkpoint's: maybe a
+   standby promoted after an asynchronous failover lost the old primary's
+   tail. Nothing is applied meanwhile; replica.c fetches the broker's
+   events up to seq for witness_judge_claim. seq 0: the log parted before
+   the broker's own checkpoint came (with several brokers): wait for it
+   (witness_check makes it the claim, or refuses the broker). */
+bool witness_claim(const witness_t *self, uint64_t *seq);
+
+/* Judges the claim against events (the array of events.since's reply
+   after since, which must reach the claim's seq): they chain to its
+   head, and hold the broker.promoted event of the key that signed it at
+   an epoch above any this agent's log showed. Taken: the claim becomes
+   the kept checkpoint, the loss is logged (FAILOVER: the events from the
+   promotion's seq to replica_seq of the old epoch), *lost_from is the
+   promotion's seq, and the replica is to reload from a snapshot; returns
+   0. Otherwise the broker is refused (logged) and -1 returned. */
+int witness_judge_claim(witness_t *self, const msgpack_object *events, uint64_t since,
+                        uint64_t replica_seq, uint64_t *lost_from);
+
+/* The agent talks to another broker of its list now: what the witness
+   held against the one before (a refusal, a claim, a fork waiting for
+   its checkpoint, an unconfirmed candidate) was about that broker's log;
+   the new one is judged afresh against the kept checkpoint. An old
+   primary started again plainly (a fork) is refused while the agent
+   talks to it, no longer the new primary it moves to. */
+void witness_moved(witness_t *self);
 
 /* The seq of the kept checkpoint, 0 if none. */
 uint64_t witness_seq(const witness_t *self);
