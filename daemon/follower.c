@@ -283,10 +283,10 @@ s_send_follow(follower_t *self, zsock_t *dealer, uint8_t id[NMIRF_ID_LEN])
 }
 
 /* Acknowledges record n, and so every record before it, applied and
-   synced (s_apply_group commits synced): ["rack"][n], which a primary in synchronous mode waits for
-   before it answers the writes of that commit (PROTOCOL.md section 11).
-   Best effort: a lost one is covered by the next, or by the position of
-   the next repl.follow. */
+   synced (s_apply_group commits synced): ["rack"][n], which a primary
+   in synchronous mode waits for before it answers the writes of those
+   commits (PROTOCOL.md section 11). Best effort: a lost one is covered
+   by the next, or by the position of the next repl.follow. */
 static void
 s_send_ack(zsock_t *dealer, uint64_t n)
 {
@@ -317,12 +317,12 @@ s_still_standby(follower_t *self)
 
 /* Records applied in one write transaction, committed once. */
 typedef struct {
-    MDB_txn *txn;    /* the group's top-level write transaction */
-    size_t count;    /* records applied in it */
-    size_t bytes;    /* their sizes */
-    uint64_t first;  /* the first one's n */
-    uint64_t last;   /* the last one's n */
-    uint64_t ts;     /* the last one's commit on the primary (ms) */
+    MDB_txn *txn;   /* the group's top-level write transaction */
+    size_t count;   /* records applied in it */
+    size_t bytes;   /* their sizes */
+    uint64_t first; /* the first one's n */
+    uint64_t last;  /* the last one's n */
+    uint64_t ts;    /* the last one's commit on the primary (ms) */
 } s_group_t;
 
 /* True if msg is a pushed record: ["repl"][n, ts][record]. */
@@ -395,8 +395,8 @@ s_apply_group(follower_t *self, zsock_t *dealer, zmsg_t *msg, zmsg_t **next)
         zframe_t *hdr = zmsg_next(msg);
         step = s_on_record(self, &g, hdr, zmsg_next(msg));
         zmsg_destroy(&msg);
-        if (step || g.count >= FOLLOWER_GROUP_RECORDS || g.bytes >= FOLLOWER_GROUP_BYTES ||
-            !(zsock_events(dealer) & ZMQ_POLLIN))
+        if (step || g.count >= FOLLOWER_GROUP_RECORDS ||
+            g.bytes >= FOLLOWER_GROUP_BYTES || !(zsock_events(dealer) & ZMQ_POLLIN))
             break;
         if ((msg = zmsg_recv(dealer)) != NULL && !s_is_record(msg)) {
             *next = msg;
