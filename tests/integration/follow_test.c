@@ -51,6 +51,21 @@ s_log_count(const h_broker_t *b, const char *text)
     return count;
 }
 
+/* The last line of b's log holding text, into out (empty if none). */
+static void
+s_log_last(const h_broker_t *b, const char *text, char *out, size_t len)
+{
+    size_t n;
+    char *log = nmirf_read_file(b->log_path, &n);
+    const char *last = NULL;
+    for (const char *p = log; p && (p = strstr(p, text)) != NULL; p += strlen(text))
+        last = p;
+    out[0] = '\0';
+    if (last)
+        snprintf(out, len, "%.*s", (int)strcspn(last, "\n"), last);
+    free(log);
+}
+
 /* A digest of every database of the store in dir (opened beside its
    running broker: LMDB serves several processes), and its seq. */
 static void
@@ -177,9 +192,11 @@ main(int argc, char **argv)
     H_ASSERT(seq == h_seq(a));
     H_ASSERTF(s_log_count(b, "in one commit") > groups,
               "no group of records applied in one commit after SIGCONT");
+    char line[256];
+    s_log_last(b, "applied records", line, sizeof line);
     h_note("stopped while the primary committed 30 records, the standby applied them "
-           "in groups (%d groups of several records), equal at seq %llu",
-           s_log_count(b, "in one commit") - groups, (unsigned long long)seq);
+           "in groups (%d of several records, the last: %s), equal at seq %llu",
+           s_log_count(b, "in one commit") - groups, line, (unsigned long long)seq);
 
     /* Restarted, it catches up from the ring. */
     h_broker_stop(b);
