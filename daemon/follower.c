@@ -282,11 +282,11 @@ s_send_follow(follower_t *self, zsock_t *dealer, uint8_t id[NMIRF_ID_LEN])
     return zmsg_send(&msg, dealer);
 }
 
-/* Acknowledges record n, applied and synced (standby_apply commits
-   synced): ["rack"][n], which a primary in synchronous mode waits for
-   before it answers the writes of that commit (PROTOCOL.md section 11).
-   Best effort: a lost one is covered by the next, or by the position of
-   the next repl.follow. */
+/* Acknowledges record n, and so every record before it, applied and
+   synced (s_apply_group commits synced): ["rack"][n], which a primary
+   in synchronous mode waits for before it answers the writes of those
+   commits (PROTOCOL.md section 11). Best effort: a lost one is covered
+   by the next, or by the position of the next repl.follow. */
 static void
 s_send_ack(zsock_t *dealer, uint64_t n)
 {
@@ -327,10 +327,30 @@ s_test_paused(void)
     return path && *path && access(path, F_OK) == 0;
 }
 
-/* One pushed record: [n, ts][record]. Returns 0 (applied, or dropped by
-   the test hook), 1 (to connect again), 2 (stop: promoted). */
+
+/* Records applied in one write transaction, committed once. */
+typedef struct {
+    MDB_txn *txn;   /* the group's top-level write transaction */
+    size_t count;   /* records applied in it */
+    size_t bytes;   /* their sizes */
+    uint64_t first; /* the first one's n */
+    uint64_t last;  /* the last one's n */
+    uint64_t ts;    /* the last one's commit on the primary (ms) */
+} s_group_t;
+
+/* True if msg is a pushed record: ["repl"][n, ts][record]. */
+static bool
+s_is_record(zmsg_t *msg)
+{
+    return zmsg_size(msg) == 3 && zframe_streq(zmsg_first(msg), "repl");
+}
+
+/* One pushed record: [n, ts][record], checked then applied into the
+   group's transaction (standby_apply_in: a refused one changes nothing,
+   the records before it stay). Returns 0 (applied, or dropped by the test
+   hook), 1 (to connect again), 2 (stop: promoted). */
 static int
-s_on_record(follower_t *self, zframe_t *hdr, zframe_t *rec)
+s_on_record(follower_t *self, s_group_t *g, zframe_t *hdr, zframe_t *rec)
 {
     if (zframe_size(hdr) != 16)
         return 1;
@@ -338,38 +358,93 @@ s_on_record(follower_t *self, zframe_t *hdr, zframe_t *rec)
         return 0;
     uint64_t n = nmirf_be64_decode(zframe_data(hdr));
     uint64_t ts = nmirf_be64_decode(zframe_data(hdr) + 8);
-    if (n != self->pos.n + 1) {
+    uint64_t after = g->count ? g->last : self->pos.n;
+    if (n != after + 1) {
         log_warnx("standby: record %llu after %llu: a gap in the stream; following "
                   "again",
-                  (unsigned long long)n, (unsigned long long)self->pos.n);
+                  (unsigned long long)n, (unsigned long long)after);
         return 1;
     }
-    if (!s_still_standby(self))
+    /* Read in the group's transaction, which holds the write lock: no
+       promotion commits between this check and the record's apply. */
+    if (!role_standby(self->role, store_epoch(self->store, g->txn)))
         return 2;
     char why[512];
-    if (standby_apply(self->store, zframe_data(rec), zframe_size(rec), self->o.primary_pk,
-                      why, sizeof why)) {
+    if (standby_apply_in(self->store, g->txn, zframe_data(rec), zframe_size(rec),
+                         self->o.primary_pk, why, sizeof why)) {
         log_warnx("standby: record %llu refused: %s", (unsigned long long)n, why);
         return 1;
     }
-    MDB_txn *txn;
-    uint64_t seq = self->pos.seq;
-    if (store_begin(self->store, NULL, false, &txn) == 0) {
-        seq = store_seq(self->store, txn);
-        mdb_txn_abort(txn);
+    if (!g->count)
+        g->first = n;
+    g->count++;
+    g->last = n;
+    g->bytes += zframe_size(rec);
+    g->ts = ts;
+    return 0;
+}
+
+/* The record msg and those already waiting behind it on dealer, up to
+   FOLLOWER_GROUP_RECORDS records or FOLLOWER_GROUP_BYTES bytes, applied
+   in one write transaction committed once (one sync), then follow.pos
+   written once and the last record acknowledged once: a synchronous
+   primary that sent several records while the standby synced the
+   previous one releases all their replies with one acknowledgement.
+   Never waits for a record: the group is what is there. Takes msg; a
+   message that is not a record ends the group and is left in *next for
+   the caller. A refused record ends it too, the ones before it kept.
+   Returns as s_on_record for the last record taken. */
+static int
+s_apply_group(follower_t *self, zsock_t *dealer, zmsg_t *msg, zmsg_t **next)
+{
+    s_group_t g = {0};
+    int rc = store_begin(self->store, NULL, true, &g.txn);
+    if (rc) {
+        log_warnx("standby: cannot begin a transaction: %s", store_strerror(rc));
+        zmsg_destroy(&msg);
+        return 1;
     }
-    self->pos.n = n;
+    int step = 0;
+    while (msg) {
+        zmsg_first(msg); /* "repl" (s_is_record) */
+        zframe_t *hdr = zmsg_next(msg);
+        step = s_on_record(self, &g, hdr, zmsg_next(msg));
+        zmsg_destroy(&msg);
+        if (step || g.count >= FOLLOWER_GROUP_RECORDS ||
+            g.bytes >= FOLLOWER_GROUP_BYTES || !(zsock_events(dealer) & ZMQ_POLLIN))
+            break;
+        if ((msg = zmsg_recv(dealer)) != NULL && !s_is_record(msg)) {
+            *next = msg;
+            msg = NULL;
+        }
+    }
+    if (!g.count) {
+        store_abort(g.txn);
+        return step;
+    }
+    uint64_t seq = store_seq(self->store, g.txn);
+    if ((rc = store_commit(g.txn)) != 0) {
+        log_warnx("standby: cannot commit records %llu..%llu: %s",
+                  (unsigned long long)g.first, (unsigned long long)g.last,
+                  store_strerror(rc));
+        return 1;
+    }
+    if (g.count > 1)
+        log_debug("standby: applied records %llu..%llu in one commit",
+                  (unsigned long long)g.first, (unsigned long long)g.last);
+    self->pos.n = g.last;
     self->pos.seq = seq;
     if (s_pos_write(&self->o, &self->pos))
         log_warnx("standby: cannot write %s/follow.pos: %s", self->o.datadir,
                   strerror(errno));
+    s_send_ack(dealer, g.last);
     atomic_store(&s_applied, seq);
-    atomic_store(&s_last_ts, ts);
+    atomic_store(&s_last_ts, g.ts);
     uint64_t now = (uint64_t)nmirf_now_ms();
-    atomic_store(&s_replay_ms, now > ts ? now - ts : 0);
+    atomic_store(&s_replay_ms, now > g.ts ? now - g.ts : 0);
     if (seq > atomic_load(&s_primary_seq))
         atomic_store(&s_primary_seq, seq);
-    return 0;
+    return step;
 }
 
 /* One connection: follow until silence, a refusal, a bad record, a stop
@@ -395,26 +470,28 @@ s_follow_once(follower_t *self)
     }
     zpoller_t *poller = zpoller_new(dealer, NULL);
     int64_t heard = zclock_mono();
+    zmsg_t *next = NULL; /* the message a group of records ended at */
     while (!atomic_load(&self->stop)) {
-        if (zclock_mono() - heard > FOLLOWER_SILENCE_MS) {
-            log_info("standby: nothing from %s for %d ms: connecting again",
-                     self->o.endpoint, FOLLOWER_SILENCE_MS);
-            break;
+        zmsg_t *msg = next;
+        next = NULL;
+        if (!msg) {
+            if (zclock_mono() - heard > FOLLOWER_SILENCE_MS) {
+                log_info("standby: nothing from %s for %d ms: connecting again",
+                         self->o.endpoint, FOLLOWER_SILENCE_MS);
+                break;
+            }
+            if (!zpoller_wait(poller, 200))
+                continue;
+            if (!(msg = zmsg_recv(dealer)))
+                break;
         }
-        if (!zpoller_wait(poller, 200))
-            continue;
-        zmsg_t *msg = zmsg_recv(dealer);
-        if (!msg)
-            break;
         heard = zclock_mono();
         atomic_store(&s_heard_mono, heard);
         zframe_t *first = zmsg_first(msg);
         int step = 0;
-        if (zmsg_size(msg) == 3 && zframe_streq(first, "repl")) {
-            zframe_t *hdr = zmsg_next(msg);
-            step = s_on_record(self, hdr, zmsg_next(msg));
-            if (step == 0)
-                s_send_ack(dealer, self->pos.n);
+        if (s_is_record(msg)) {
+            step = s_apply_group(self, dealer, msg, &next);
+            msg = NULL; /* taken */
         } else if (zmsg_size(msg) == 2 && zframe_streq(first, "rhb")) {
             msgpack_zone zone;
             msgpack_zone_init(&zone, 256);
@@ -464,6 +541,7 @@ s_follow_once(follower_t *self)
             break;
         }
     }
+    zmsg_destroy(&next);
     atomic_store(&s_following, false);
     zpoller_destroy(&poller);
     zsock_destroy(&dealer);

@@ -37,6 +37,11 @@
 
 #define FOLLOWER_SILENCE_MS 3000        /* no record nor heartbeat: connect again */
 #define FOLLOWER_COPY_TIMEOUT_MS 300000 /* the full copy's reply */
+/* The records waiting on the socket applied in one commit: at most so
+   many, or so many bytes (past that, the group ends after the record
+   that crossed it), so that a backlog makes no huge transaction. */
+#define FOLLOWER_GROUP_RECORDS 64
+#define FOLLOWER_GROUP_BYTES (8u << 20)
 
 typedef struct {
     const char *endpoint;      /* the primary's request endpoint */

@@ -299,9 +299,13 @@ s_apply(s_apply_t *a)
     return 0;
 }
 
-int
-standby_apply(store_t *store, const uint8_t *buf, size_t len,
-              const uint8_t primary_pk[NMIRF_SIGN_PK_LEN], char *why, size_t whylen)
+/* The record checked then applied in a write transaction of its own:
+   top-level (parent NULL: committed, synced) or nested in parent
+   (committed into it). On any failure it is aborted: the store, or
+   parent, is as it was. */
+static int
+s_apply_record(store_t *store, MDB_txn *parent, const uint8_t *buf, size_t len,
+               const uint8_t primary_pk[NMIRF_SIGN_PK_LEN], char *why, size_t whylen)
 {
     nmirf_repl_record_t rec;
     if (nmirf_repl_decode(buf, len, &rec, why, whylen))
@@ -317,7 +321,7 @@ standby_apply(store_t *store, const uint8_t *buf, size_t len,
                    .zone = msgpack_zone_new(8192),
                    .why = why,
                    .whylen = whylen};
-    int rc = a.zone ? store_begin(store, NULL, true, &a.txn) : ENOMEM;
+    int rc = a.zone ? store_begin(store, parent, true, &a.txn) : ENOMEM;
     int result = -1;
     if (rc)
         snprintf(why, whylen, "cannot begin a transaction: %s", store_strerror(rc));
@@ -332,6 +336,20 @@ standby_apply(store_t *store, const uint8_t *buf, size_t len,
         msgpack_zone_free(a.zone);
     nmirf_repl_record_free(&rec);
     return result;
+}
+
+int
+standby_apply(store_t *store, const uint8_t *buf, size_t len,
+              const uint8_t primary_pk[NMIRF_SIGN_PK_LEN], char *why, size_t whylen)
+{
+    return s_apply_record(store, NULL, buf, len, primary_pk, why, whylen);
+}
+
+int
+standby_apply_in(store_t *store, MDB_txn *parent, const uint8_t *buf, size_t len,
+                 const uint8_t primary_pk[NMIRF_SIGN_PK_LEN], char *why, size_t whylen)
+{
+    return s_apply_record(store, parent, buf, len, primary_pk, why, whylen);
 }
 
 int

@@ -39,6 +39,16 @@
 int standby_apply(store_t *store, const uint8_t *buf, size_t len,
                   const uint8_t primary_pk[NMIRF_SIGN_PK_LEN], char *why, size_t whylen);
 
+/* As standby_apply, in a transaction nested in parent, a top-level write
+   transaction of store (store_begin): every check sees parent's changes,
+   those of the records applied in it before, so several records chain
+   in one commit (the follower's group, docs/REPLICATION.md). Returns 0
+   (applied into parent, which the caller commits), or -1 with why
+   (parent as it was: the nested transaction is aborted alone). */
+int standby_apply_in(store_t *store, MDB_txn *parent, const uint8_t *buf, size_t len,
+                     const uint8_t primary_pk[NMIRF_SIGN_PK_LEN], char *why,
+                     size_t whylen);
+
 /* Checks a full copy received into datadir/store (datadir a staging
    directory, not the live one): the store check (meta pages, the walk of
    every database), the audit verification of the whole log (the chain,

@@ -9,6 +9,9 @@
       workload runs: every database of its store ends equal to A's, entry
       for entry, byte for byte; its status says it follows, at A's seq;
       its log verifies offline with A's key (nmirf_audit_verify_dir);
+    - stopped (SIGSTOP) while A commits, then continued, it applies the
+      records waiting for it in groups, one commit each (its debug log
+      says so), and is equal again;
     - restarted after A took more writes, it catches up from A's ring
       (no second full copy) and is equal again;
     - A restarted (its ring anew): the standby's position is refused, it
@@ -31,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,6 +43,21 @@ static int
 s_log_count(const h_broker_t *b, const char *text)
 {
     return h_log_count(b->log_path, text);
+}
+
+/* The last line of b's log holding text, into out (empty if none). */
+static void
+s_log_last(const h_broker_t *b, const char *text, char *out, size_t len)
+{
+    size_t n;
+    char *log = nmirf_read_file(b->log_path, &n);
+    const char *last = NULL;
+    for (const char *p = log; p && (p = strstr(p, text)) != NULL; p += strlen(text))
+        last = p;
+    out[0] = '\0';
+    if (last)
+        snprintf(out, len, "%.*s", (int)strcspn(last, "\n"), last);
+    free(log);
 }
 
 /* Waits (at most 20 s) until the stores of a and b are equal, database
@@ -124,6 +143,23 @@ main(int argc, char **argv)
     h_note("the standby followed a live workload: its store equals the primary's at "
            "seq %llu, status says so",
            (unsigned long long)seq);
+
+    /* Stopped (SIGSTOP) while A commits, the standby finds the records
+       waiting on its socket when it goes on (SIGCONT), and applies them
+       in groups, one commit each (debug log); the stores end equal. */
+    int groups = s_log_count(b, "in one commit");
+    H_ASSERT(kill(b->pid, SIGSTOP) == 0);
+    s_workload(coord, mj, 100, 10);
+    H_ASSERT(kill(b->pid, SIGCONT) == 0);
+    seq = s_wait_equal(a, b);
+    H_ASSERT(seq == h_seq(a));
+    H_ASSERTF(s_log_count(b, "in one commit") > groups,
+              "no group of records applied in one commit after SIGCONT");
+    char line[256];
+    s_log_last(b, "applied records", line, sizeof line);
+    h_note("stopped while the primary committed 30 records, the standby applied them "
+           "in groups (%d of several records, the last: %s), equal at seq %llu",
+           s_log_count(b, "in one commit") - groups, line, (unsigned long long)seq);
 
     /* Restarted, it catches up from the ring. */
     h_broker_stop(b);

@@ -22,6 +22,13 @@
     checkpoint with a bad signature, a record signed by another key, an
     event whose request has a bad signature, an event whose request is
     not in the record, a lower epoch.
+
+    After them, the records with events are applied in groups of up to 4
+    in one transaction (standby_apply_in, as the follower applies the
+    records waiting on its socket): in the first group, a replay of the
+    record just applied and the record after the next are refused, and
+    the records before them stay in the group, which commits; the stores
+    still end equal byte for byte.
 */
 #include <fcntl.h>
 #include <limits.h>
@@ -165,6 +172,39 @@ s_refused(store_t *st, const char *what, const void *buf, size_t len, const char
               what, why);
     H_ASSERTF(strstr(why, want), "%s: refused with '%s', not '%s'", what, why, want);
     h_note("forged record refused: %s (%s)", what, why);
+}
+
+/* Applies a forged record into the open group grp (standby_apply_in,
+   as the follower applies the records waiting for it): it must be
+   refused with a reason holding want, and leave grp as it was (its seq
+   and its commit number), the records before it in grp kept. */
+static void
+s_refused_in(store_t *st, MDB_txn *grp, const char *what, const void *buf, size_t len,
+             const char *want)
+{
+    uint64_t seq = store_seq(st, grp), commits = store_commits(st, grp);
+    char why[512] = "";
+    H_ASSERTF(standby_apply_in(st, grp, buf, len, s_broker.sign_pk, why, sizeof why) != 0,
+              "%s in a group: applied", what);
+    H_ASSERTF(store_seq(st, grp) == seq && store_commits(st, grp) == commits,
+              "%s in a group: refused (%s) but the group changed", what, why);
+    H_ASSERTF(strstr(why, want), "%s in a group: refused with '%s', not '%s'", what, why,
+              want);
+    h_note("forged record refused in a group: %s (%s)", what, why);
+}
+
+/* Commits the open group *grp, if any: the records applied in it, in one
+   commit. Counts the groups of more than one record in *multi. */
+static void
+s_group_end(MDB_txn **grp, size_t *in_group, size_t *multi)
+{
+    if (!*grp)
+        return;
+    H_ASSERT(store_commit(*grp) == 0);
+    *grp = NULL;
+    if (*in_group > 1)
+        (*multi)++;
+    *in_group = 0;
 }
 
 /* The index of the first change of rec in db, or -1. */
@@ -566,7 +606,9 @@ main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/standby/store", b->dir);
     store_t *standby = store_open(path, 64, why, sizeof why);
     H_ASSERTF(standby, "%s", why);
-    bool forged = false;
+    bool forged = false, forged_in_group = false;
+    MDB_txn *grp = NULL; /* an open group of records (standby_apply_in) */
+    size_t in_group = 0, multi = 0;
     size_t eventless_seen = 0;
     size_t events = 0, most = 0;
     for (size_t i = 0; i < s_count; i++) {
@@ -586,6 +628,30 @@ main(int argc, char **argv)
             forged = true;
             continue;
         }
+        /* After the forgeries, records with events go in groups of up
+           to 4 in one transaction (standby_apply_in, as the follower
+           applies what waits on its socket), each seeing the ones before
+           it: in the first group, a replay of the record just applied
+           and the record after the next are refused, the group kept. */
+        if (forged && !eventless) {
+            if (!grp)
+                H_ASSERT(store_begin(standby, NULL, true, &grp) == 0);
+            H_ASSERTF(standby_apply_in(standby, grp, s_file + s_off[i], s_len[i],
+                                       s_broker.sign_pk, why, sizeof why) == 0,
+                      "record %zu refused in a group: %s", i, why);
+            in_group++;
+            if (!forged_in_group && i + 2 < s_count) {
+                s_refused_in(standby, grp, "a replay", s_file + s_off[i], s_len[i],
+                             "a replay or a reordering");
+                s_refused_in(standby, grp, "the record after the next",
+                             s_file + s_off[i + 2], s_len[i + 2], "(a gap)");
+                forged_in_group = true;
+            }
+            if (in_group == 4)
+                s_group_end(&grp, &in_group, &multi);
+            continue;
+        }
+        s_group_end(&grp, &in_group, &multi);
         /* A record without events follows the same seq as the next one:
            its commit's number alone says it comes first, and once. */
         if (eventless && i + 1 < s_count)
@@ -600,7 +666,10 @@ main(int argc, char **argv)
             eventless_seen++;
         }
     }
+    s_group_end(&grp, &in_group, &multi);
     H_ASSERT(forged);
+    H_ASSERTF(forged_in_group && multi > 0, "no group of records applied in one commit");
+    h_note("%zu groups of several records applied in one commit each", multi);
     H_ASSERTF(eventless_seen > 0, "no record without events in the workload");
     H_ASSERTF(k + events == last, "the records hold %zu events after %llu, not to %llu",
               events, (unsigned long long)k, (unsigned long long)last);
