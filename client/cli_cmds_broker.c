@@ -151,8 +151,10 @@ s_kv_replication(const msgpack_object *body)
         else
             snprintf(line, sizeof line,
                      _("asynchronous: %llu standbys following, record %llu of %llu on a "
-                       "standby's disk (the oldest record not there for %llu ms)"),
+                       "standby's disk; a failover now would lose %llu events (the "
+                       "oldest record not there for %llu ms)"),
                      followers, acked, last,
+                     (unsigned long long)cli_mp_uint(repl, "lag_events", 0),
                      (unsigned long long)cli_mp_uint(repl, "lag_ms", 0));
         cli_kv("replication", line);
     }

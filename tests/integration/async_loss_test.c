@@ -212,6 +212,16 @@ main(int argc, char **argv)
     H_ASSERTF(st == 0 && strstr(out, says), "nmirf status does not say \"%s\": %d\n%s",
               says, st, out);
     free(out);
+    /* And the primary's, to a person: what a failover now would lose. */
+    st = h_sh(&out,
+              "NMIRF_LOCALEDIR=/nonexistent LANG=C '%s' -k '%s' -S '%s' -b '%s' "
+              "status 2>&1",
+              s_nmirf, akey, a_pub, a->request_ep);
+    snprintf(says, sizeof says, "a failover now would lose %llu events",
+             (unsigned long long)(seq_a - s_b));
+    H_ASSERTF(st == 0 && strstr(out, says),
+              "nmirf status on A does not say \"%s\": %d\n%s", says, st, out);
+    free(out);
     h_note("behind on purpose, the standby's status says applied_seq %llu, primary_seq "
            "%llu, lag_events %llu (and the primary's replication.lag_events)",
            (unsigned long long)s_b, (unsigned long long)seq_a,
