@@ -41,19 +41,6 @@
 #define S_BEFORE 3 /* submissions B applies */
 #define S_LOST 4   /* submissions A acknowledges while B is behind */
 
-/* How many times the log at path holds text. */
-static int
-s_log_count(const char *path, const char *text)
-{
-    size_t len;
-    char *log = nmirf_read_file(path, &len);
-    int count = 0;
-    for (const char *p = log; p && (p = strstr(p, text)) != NULL; p += strlen(text))
-        count++;
-    free(log);
-    return count;
-}
-
 /* Prints the line of the log at path that holds text (the first). */
 static void
 s_note_line(const char *path, const char *text)
@@ -104,31 +91,18 @@ s_round(bool past)
         H_CALL_CHECK("ok", coord, "rec.assign", "{'rec': 'F-%d', 'lead': 'MJ'}", i);
     h_entity_t *sb = h_enroll(a, "SB", "standby");
 
-    /* B follows A (a full copy first), the pause hook in its
-       environment. */
-    h_broker_t *b = h_broker_start(NULL);
-    h_broker_stop(b);
-    char *out = NULL;
-    HA_ASSERTF(h_sh(&out, "rm -rf '%s/store' 2>&1", b->dir) == 0, "rm: %s", out);
-    free(out);
-    char why[256], keydir[PATH_MAX + 16], sbkey[PATH_MAX + 32], pause[PATH_MAX + 16];
-    snprintf(keydir, sizeof keydir, "%s/keys", b->dir);
-    HA_ASSERTF(nmirf_key_save(&sb->key, keydir, why, sizeof why) == 0, "%s", why);
-    snprintf(sbkey, sizeof sbkey, "%s/SB.key", keydir);
-    snprintf(pause, sizeof pause, "%s/pause", b->dir);
+    /* B follows A (a full copy first: h_standby_start), the pause hook
+       named in its environment (a file beside A's store: B's directory
+       is made by h_standby_start; the hook is inert in a broker that
+       follows no one, A). */
+    char pause[PATH_MAX + 16];
+    snprintf(pause, sizeof pause, "%s/pause", a->dir);
     setenv("NMIRFD_TEST_FOLLOW_PAUSE_FILE", pause, 1);
-    b->ents[0].key = coord->key;
-    snprintf(b->ents[0].id, sizeof b->ents[0].id, "%s", coord->id);
-    b->ent_count = 1;
+    h_broker_t *b = h_standby_start(a, sb, NULL);
     h_entity_t *bcoord = &b->ents[0];
-    char a_ep[H_ENDPOINT_MAX], a_pub[PATH_MAX + 32], b_pub[PATH_MAX + 32];
-    snprintf(a_ep, sizeof a_ep, "%s", a->request_ep);
+    char a_pub[PATH_MAX + 32], b_pub[PATH_MAX + 32];
     snprintf(a_pub, sizeof a_pub, "%s/keys/NMIRFD.pub", a->dir);
     snprintf(b_pub, sizeof b_pub, "%s/keys/NMIRFD.pub", b->dir);
-    const char *standby_args[] = {"--standby-of",  a_ep,  "-S", a_pub,
-                                  "--standby-key", sbkey, NULL};
-    memcpy(b->args, standby_args, sizeof standby_args);
-    h_broker_restart(b);
 
     /* The agent, on A first. */
     char eps[2 * H_ENDPOINT_MAX + 2], keys[2 * PATH_MAX + 80];
@@ -176,7 +150,7 @@ s_round(bool past)
        carry A's checkpoint at S_b: not judged, B is no primary); then B
        is promoted, its log behind the agent's checkpoint. */
     h_broker_kill(a);
-    for (int waited = 0; s_log_count(ag->log_path, "it is a standby") == 0;
+    for (int waited = 0; h_log_count(ag->log_path, "it is a standby") == 0;
          waited += 100) {
         HA_ASSERTF(waited < HA_WAIT_MS, "the agent never went to the standby");
         h_sleep_ms(100);
@@ -193,7 +167,7 @@ s_round(bool past)
                          i, i);
     uint64_t seq_b = h_seq(b);
     HA_ASSERT(past ? seq_b > seq_a : seq_b < seq_a);
-    for (int waited = 0; s_log_count(ag->log_path, "FAILOVER") == 0; waited += 100) {
+    for (int waited = 0; h_log_count(ag->log_path, "FAILOVER") == 0; waited += 100) {
         HA_ASSERTF(waited < 2 * HA_WAIT_MS, "the agent never judged the failover");
         h_sleep_ms(100);
     }
@@ -201,10 +175,10 @@ s_round(bool past)
     snprintf(text, sizeof text,
              "the events %llu..%llu of epoch 1 this agent had are lost",
              (unsigned long long)s_b + 1, (unsigned long long)seq_a);
-    HA_ASSERTF(s_log_count(ag->log_path, text) == 1,
+    HA_ASSERTF(h_log_count(ag->log_path, text) == 1,
                "the agent's log does not say \"%s\"", text);
     HA_ASSERTF(
-        s_log_count(ag->log_path, past ? "parts from the one" : "is behind the one") == 1,
+        h_log_count(ag->log_path, past ? "parts from the one" : "is behind the one") == 1,
         "the agent did not see B's log %s", past ? "part from A's" : "behind");
     s_note_line(ag->log_path, "checking its log for a failover");
     s_note_line(ag->log_path, "FAILOVER");
@@ -214,15 +188,15 @@ s_round(bool past)
         char hex[2 * NMIRF_ID_LEN + 1];
         nmirf_hex(ids[i], NMIRF_ID_LEN, hex);
         snprintf(text, sizeof text, "lost at failover: request %s", hex);
-        HA_ASSERTF(s_log_count(ag->log_path, text) == (i >= S_BEFORE ? 1 : 0),
+        HA_ASSERTF(h_log_count(ag->log_path, text) == (i >= S_BEFORE ? 1 : 0),
                    "submission %d: \"%s\" %d times", i, text,
-                   s_log_count(ag->log_path, text));
+                   h_log_count(ag->log_path, text));
     }
     nmirf_reply_t *r = ha_ctl(ag, 5000, "status", NULL);
     HA_ASSERTF(h_nil(&r->body, "broker_refused"), "the agent refuses B");
     HA_ASSERT(h_u(&r->body, "checkpoint_seq") >= s_b + 1);
     nmirf_reply_destroy(&r);
-    HA_ASSERT(s_log_count(ag->log_path, "REFUSING") == 0);
+    HA_ASSERT(h_log_count(ag->log_path, "REFUSING") == 0);
     h_note("the agent named the events %llu..%llu and its %d submissions lost, did not "
            "refuse B, and its replica equals B's",
            (unsigned long long)s_b + 1, (unsigned long long)seq_a, S_LOST);
@@ -242,9 +216,9 @@ s_round(bool past)
         h_broker_restart(a);
         /* The agent's ping fences A (epoch 2 seen): it moves away. */
         const char *away = "it is fenced; moving to";
-        int before = s_log_count(ag->log_path, away);
+        int before = h_log_count(ag->log_path, away);
         HA_ASSERT(kill(b->pid, SIGSTOP) == 0);
-        for (int waited = 0; s_log_count(ag->log_path, away) == before; waited += 100) {
+        for (int waited = 0; h_log_count(ag->log_path, away) == before; waited += 100) {
             if (waited >= 2 * HA_WAIT_MS)
                 kill(b->pid, SIGCONT);
             HA_ASSERTF(waited < 2 * HA_WAIT_MS,

@@ -20,6 +20,7 @@
     - B's log verifies with A's key (`nmirf audit verify`).
 */
 #include "harness.h"
+#include "harness_store.h"
 #include "nmirf_mp.h"
 #include "nmirf_util.h"
 #include "store.h"
@@ -41,40 +42,6 @@ typedef struct {
     uint8_t id[NMIRF_ID_LEN];
     uint64_t seq;
 } s_write_t;
-
-/* The seq and digest of the store in dir, opened beside its broker. */
-static uint64_t
-s_digest(const char *dir, uint8_t out[NMIRF_HASH_LEN])
-{
-    char path[PATH_MAX + 16], why[256];
-    snprintf(path, sizeof path, "%s/store", dir);
-    store_t *st = store_open(path, 64, why, sizeof why);
-    H_ASSERTF(st, "open %s: %s", path, why);
-    MDB_txn *txn;
-    H_ASSERT(store_begin(st, NULL, false, &txn) == 0);
-    uint64_t seq = store_seq(st, txn);
-    H_ASSERT(store_digest(st, txn, out) == 0);
-    mdb_txn_abort(txn);
-    store_close(&st);
-    return seq;
-}
-
-/* Waits (at most 20 s) until b's store equals a's; returns their seq. */
-static uint64_t
-s_wait_equal(const h_broker_t *a, const h_broker_t *b)
-{
-    uint8_t da[NMIRF_HASH_LEN], db[NMIRF_HASH_LEN];
-    uint64_t sa = 0, sb = 0;
-    for (int i = 0; i < 400; i++) {
-        sa = s_digest(a->dir, da);
-        sb = s_digest(b->dir, db);
-        if (sa == sb && memcmp(da, db, sizeof da) == 0)
-            return sa;
-        h_sleep_ms(50);
-    }
-    h_fail(__FILE__, __LINE__, "the standby never equals the primary (seq %llu, %llu)",
-           (unsigned long long)sa, (unsigned long long)sb);
-}
 
 /* A report on rec F-i as e under a fresh id, acknowledged by the broker;
    kept in *w. */
@@ -132,37 +99,25 @@ main(int argc, char **argv)
         H_CALL_CHECK("ok", coord, "rec.assign", "{'rec': 'F-%d', 'lead': 'MJ'}", i);
     }
 
-    /* B: its own keys from a first start, no store, SB's key, the pause
-       hook named in its environment. */
-    h_broker_t *b = h_broker_start(NULL);
-    h_broker_stop(b);
-    char *out = NULL;
-    H_ASSERTF(h_sh(&out, "rm -rf '%s/store' 2>&1", b->dir) == 0, "rm: %s", out);
-    free(out);
-    char why[256], keydir[PATH_MAX + 16], sbkey[PATH_MAX + 32], pause[PATH_MAX + 16];
-    snprintf(keydir, sizeof keydir, "%s/keys", b->dir);
-    H_ASSERTF(nmirf_key_save(&sb->key, keydir, why, sizeof why) == 0, "%s", why);
-    snprintf(sbkey, sizeof sbkey, "%s/SB.key", keydir);
-    snprintf(pause, sizeof pause, "%s/pause", b->dir);
+    /* B following A (h_standby_start), the pause hook named in its
+       environment (a file beside A's store: B's directory is made by
+       h_standby_start; the hook is inert in a broker that follows no
+       one, A). */
+    char pause[PATH_MAX + 16];
+    snprintf(pause, sizeof pause, "%s/pause", a->dir);
     setenv("NMIRFD_TEST_FOLLOW_PAUSE_FILE", pause, 1);
-    b->ents[0].key = coord->key;
-    snprintf(b->ents[0].id, sizeof b->ents[0].id, "%s", coord->id);
-    b->ent_count = 1;
+    h_broker_t *b = h_standby_start(a, sb, NULL);
     h_entity_t *bcoord = &b->ents[0];
-    char a_ep[H_ENDPOINT_MAX], a_pub[PATH_MAX + 32], b_pub[PATH_MAX + 32];
-    snprintf(a_ep, sizeof a_ep, "%s", a->request_ep);
+    char *out = NULL;
+    char a_pub[PATH_MAX + 32], b_pub[PATH_MAX + 32];
     snprintf(a_pub, sizeof a_pub, "%s/keys/NMIRFD.pub", a->dir);
     snprintf(b_pub, sizeof b_pub, "%s/keys/NMIRFD.pub", b->dir);
-    const char *standby_args[] = {"--standby-of",  a_ep,  "-S", a_pub,
-                                  "--standby-key", sbkey, NULL};
-    memcpy(b->args, standby_args, sizeof standby_args);
-    h_broker_restart(b);
 
     /* Writes B follows. */
     s_write_t w[S_BEFORE + S_LOST];
     for (int i = 0; i < S_BEFORE; i++)
         s_submit(mj, i, &w[i]);
-    uint64_t s_b = s_wait_equal(a, b);
+    uint64_t s_b = h_wait_stores_equal(a, b);
     H_ASSERT(s_b == w[S_BEFORE - 1].seq);
     h_note("the standby follows the primary: equal at seq %llu", (unsigned long long)s_b);
 
@@ -244,7 +199,7 @@ main(int argc, char **argv)
               (unsigned long long)s_b);
     H_CHECK_CHAIN(evs, n, NULL);
     H_ASSERT(strcmp(evs[n - 1]->kind, "broker.promoted") == 0);
-    char path[PATH_MAX + 16];
+    char path[PATH_MAX + 16], why[256];
     snprintf(path, sizeof path, "%s/store", a->dir);
     store_t *astore = store_open(path, 64, why, sizeof why);
     H_ASSERTF(astore, "open A's store: %s", why);

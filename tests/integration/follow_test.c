@@ -60,27 +60,6 @@ s_log_last(const h_broker_t *b, const char *text, char *out, size_t len)
     free(log);
 }
 
-/* Waits (at most 20 s) until the stores of a and b are equal, database
-   by database; fails if they never are. Returns their seq. */
-static uint64_t
-s_wait_equal(const h_broker_t *a, const h_broker_t *b)
-{
-    uint8_t da[32], db[32];
-    uint64_t sa = 0, sb = 0;
-    for (int i = 0; i < 400; i++) {
-        h_store_digest(a->dir, da, &sa);
-        h_store_digest(b->dir, db, &sb);
-        if (sa == sb && memcmp(da, db, 32) == 0)
-            return sa;
-        usleep(50 * 1000);
-    }
-    h_fail(__FILE__, __LINE__,
-           "the standby's store never equals the primary's (seq %llu "
-           "and %llu)",
-           (unsigned long long)sa, (unsigned long long)sb);
-    return 0;
-}
-
 /* A few writes on a as coord and mj, from index i. */
 static void
 s_workload(h_entity_t *coord, h_entity_t *mj, int from, int count)
@@ -130,7 +109,7 @@ main(int argc, char **argv)
 
     /* Following while A takes writes. */
     s_workload(coord, mj, 5, 20);
-    uint64_t seq = s_wait_equal(a, b);
+    uint64_t seq = h_wait_stores_equal(a, b);
     H_ASSERT(seq == h_seq(a));
     nmirf_reply_t *r = H_CALL_EXPECT("ok", bcoord, "status", "{}");
     const msgpack_object *st = nmirf_mp_get(&r->body, "standby");
@@ -151,7 +130,7 @@ main(int argc, char **argv)
     H_ASSERT(kill(b->pid, SIGSTOP) == 0);
     s_workload(coord, mj, 100, 10);
     H_ASSERT(kill(b->pid, SIGCONT) == 0);
-    seq = s_wait_equal(a, b);
+    seq = h_wait_stores_equal(a, b);
     H_ASSERT(seq == h_seq(a));
     H_ASSERTF(s_log_count(b, "in one commit") > groups,
               "no group of records applied in one commit after SIGCONT");
@@ -165,7 +144,7 @@ main(int argc, char **argv)
     h_broker_stop(b);
     s_workload(coord, mj, 25, 5);
     h_broker_restart(b);
-    seq = s_wait_equal(a, b);
+    seq = h_wait_stores_equal(a, b);
     H_ASSERT(seq == h_seq(a));
     H_ASSERTF(s_log_count(b, "full copy in place") == 1, "no second full copy");
     h_note("restarted, the standby caught up from the primary's ring (seq %llu)",
@@ -193,7 +172,7 @@ main(int argc, char **argv)
        A's new run; B stops with 75 and its next start takes a full
        copy. */
     h_broker_restart(b);
-    (void)s_wait_equal(a, b);
+    (void)h_wait_stores_equal(a, b);
     static char a_ev[H_ENDPOINT_MAX];
     snprintf(a_ev, sizeof a_ev, "%s", a->events_ep);
     const char *same_ports[] = {"-r", a_ep, "-e", a_ev, NULL};
@@ -216,7 +195,7 @@ main(int argc, char **argv)
         nmirf_client_destroy(&b->ents[i].client);
     H_ASSERT(s_log_count(b, "restart for a full copy") == 1);
     h_broker_restart(b);
-    seq = s_wait_equal(a, b);
+    seq = h_wait_stores_equal(a, b);
     H_ASSERT(s_log_count(b, "full copy in place") == 2);
     h_note("the primary restarted: the standby stopped (75), took a new full copy and "
            "is equal again at seq %llu",
@@ -255,7 +234,7 @@ main(int argc, char **argv)
     h_broker_restart(a);
     H_ASSERT(s_log_count(a, "full copy in place") == 1);
     s_workload(bcoord, bmj, 40, 3);
-    seq = s_wait_equal(b, a);
+    seq = h_wait_stores_equal(b, a);
     H_ASSERT(seq == h_seq(b));
     h_note("the old primary back as the standby of the promoted one: a full copy, "
            "then equal at seq %llu",

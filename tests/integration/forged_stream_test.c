@@ -27,12 +27,12 @@
     record's to_seq. At the end B's log verifies with A's key.
 */
 #include "harness.h"
+#include "harness_store.h"
 #include "nmirf_audit.h"
 #include "nmirf_mp.h"
 #include "nmirf_repl.h"
 #include "nmirf_util.h"
 #include "repl_sender.h"
-#include "store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,29 +61,15 @@ typedef struct {
 static int
 s_log_count(const h_broker_t *b, const char *text)
 {
-    size_t len;
-    char *log = nmirf_read_file(b->log_path, &len);
-    int count = 0;
-    for (const char *p = log; p && (p = strstr(p, text)) != NULL; p += strlen(text))
-        count++;
-    free(log);
-    return count;
+    return h_log_count(b->log_path, text);
 }
 
 /* The seq and digest of the store in dir, opened beside its broker. */
 static uint64_t
 s_digest(const char *dir, uint8_t out[NMIRF_HASH_LEN])
 {
-    char path[PATH_MAX + 16], why[256];
-    snprintf(path, sizeof path, "%s/store", dir);
-    store_t *st = store_open(path, 64, why, sizeof why);
-    H_ASSERTF(st, "open %s: %s", path, why);
-    MDB_txn *txn;
-    H_ASSERT(store_begin(st, NULL, false, &txn) == 0);
-    uint64_t seq = store_seq(st, txn);
-    H_ASSERT(store_digest(st, txn, out) == 0);
-    mdb_txn_abort(txn);
-    store_close(&st);
+    uint64_t seq;
+    h_store_digest(dir, out, &seq);
     return seq;
 }
 
@@ -322,26 +308,10 @@ main(int argc, char **argv)
     }
 
     /* B follows A, then stops: a store and its follow.pos. */
-    h_broker_t *b = h_broker_start(NULL);
-    h_broker_stop(b);
-    char *out = NULL;
-    H_ASSERTF(h_sh(&out, "rm -rf '%s/store' 2>&1", b->dir) == 0, "rm: %s", out);
-    free(out);
-    char why[256], keydir[PATH_MAX + 16], sbkey[PATH_MAX + 32];
-    snprintf(keydir, sizeof keydir, "%s/keys", b->dir);
-    H_ASSERTF(nmirf_key_save(&sb->key, keydir, why, sizeof why) == 0, "%s", why);
-    snprintf(sbkey, sizeof sbkey, "%s/SB.key", keydir);
-    b->ents[0].key = coord->key;
-    snprintf(b->ents[0].id, sizeof b->ents[0].id, "%s", coord->id);
-    b->ent_count = 1;
-    char a_ep[H_ENDPOINT_MAX], a_pub[PATH_MAX + 32], a_key[PATH_MAX + 32];
+    h_broker_t *b = h_standby_start(a, sb, NULL);
+    char why[256], a_ep[H_ENDPOINT_MAX], a_key[PATH_MAX + 32];
     snprintf(a_ep, sizeof a_ep, "%s", a->request_ep);
-    snprintf(a_pub, sizeof a_pub, "%s/keys/NMIRFD.pub", a->dir);
     snprintf(a_key, sizeof a_key, "%s/keys/NMIRFD.key", a->dir);
-    const char *standby_args[] = {"--standby-of",  a_ep,  "-S", a_pub,
-                                  "--standby-key", sbkey, NULL};
-    memcpy(b->args, standby_args, sizeof standby_args);
-    h_broker_restart(b);
     H_CALL_CHECK("ok", mj, "report.submit",
                  "{'rec': 'F-0', 'status': 'in_progress', 'narrative': 'before'}");
     uint64_t seq = h_seq(a);
