@@ -214,7 +214,7 @@ follower_prepare(const follower_opts_t *o, char *why, size_t whylen)
     if (s_write_file(path, (const uint8_t *)store->via.bin.ptr, store->via.bin.size, why,
                      whylen))
         goto done;
-    if (standby_check_copy(staging, o->primary_pk, o->own_pk, seq->via.u64,
+    if (standby_check_copy(staging, o->primary_pk, seq->via.u64,
                            (const uint8_t *)head->via.bin.ptr, cwhy, sizeof cwhy)) {
         snprintf(why, whylen, "the primary's full copy does not check: %s", cwhy);
         goto done;

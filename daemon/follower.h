@@ -49,9 +49,6 @@ typedef struct {
     const nmirf_key_t *key;    /* the standby entity's keys (secret), borrowed */
     const char *server_pk;     /* the primary's CURVE public key, Z85 */
     const uint8_t *primary_pk; /* the primary's Ed25519 key (NMIRF_SIGN_PK_LEN) */
-    const uint8_t *own_pk;     /* this broker's own Ed25519 key, NULL if it has
-                                  none yet: a copy's log may begin with it (an
-                                  old primary, back as a standby) */
 } follower_opts_t;
 
 typedef struct _follower_t follower_t;

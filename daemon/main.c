@@ -382,7 +382,7 @@ main(int argc, char **argv)
     /* A standby with its own key follows the primary's log (follower.h):
        its store comes from a full copy, taken now, before it opens, when
        it has none or no position in the primary's stream. */
-    static nmirf_key_t primary_pub, standby_ent, own_pub;
+    static nmirf_key_t primary_pub, standby_ent;
     static char primary_curve[41];
     follower_opts_t fo = {0};
     if (standby_of && standby_key) {
@@ -398,15 +398,6 @@ main(int argc, char **argv)
                                .key = &standby_ent,
                                .server_pk = primary_curve,
                                .primary_pk = primary_pub.sign_pk};
-        /* Its own key, from a run as a primary before: the log of a copy
-           of the broker promoted in its place begins with it. */
-        char ownpath[4200];
-        snprintf(ownpath, sizeof ownpath, "%s/keys/NMIRFD.pub", datadir);
-        if (access(ownpath, F_OK) == 0) {
-            if (nmirf_key_load(&own_pub, ownpath, why, sizeof why))
-                fatalx("cannot load the broker's own key: %s", why);
-            fo.own_pk = own_pub.sign_pk;
-        }
         if (follower_prepare(&fo, why, sizeof why))
             fatalx("%s", why);
     }

@@ -354,8 +354,8 @@ standby_apply_in(store_t *store, MDB_txn *parent, const uint8_t *buf, size_t len
 
 int
 standby_check_copy(const char *datadir, const uint8_t primary_pk[NMIRF_SIGN_PK_LEN],
-                   const uint8_t *own_pk, uint64_t seq,
-                   const uint8_t head[NMIRF_HASH_LEN], char *why, size_t whylen)
+                   uint64_t seq, const uint8_t head[NMIRF_HASH_LEN], char *why,
+                   size_t whylen)
 {
     char dir[4096], what[512] = "";
     snprintf(dir, sizeof dir, "%s/store", datadir);
@@ -368,15 +368,18 @@ standby_check_copy(const char *datadir, const uint8_t primary_pk[NMIRF_SIGN_PK_L
                  src == NMIRF_STORE_DAMAGED ? sum.first : what);
         return -1;
     }
-    nmirf_audit_summary_t as;
+    /* From the primary's key; a log with a promotion may have begun with
+       another broker's (a standby's primary is not always the first):
+       then the checkpoints before the first promotion go unchecked, the
+       later ones with the keys the promotions name, and either way the
+       log must end in the primary's hands, whose last checkpoint signs
+       the head the whole chain leads to. */
+    nmirf_audit_summary_t as, promoted;
     nmirf_audit_rc_t arc = nmirf_audit_verify_dir(datadir, primary_pk, &as);
-    if (arc != NMIRF_AUDIT_OK && own_pk &&
-        memcmp(own_pk, primary_pk, NMIRF_SIGN_PK_LEN) != 0) {
-        nmirf_audit_summary_t own;
-        if (nmirf_audit_verify_dir(datadir, own_pk, &own) == NMIRF_AUDIT_OK) {
-            arc = NMIRF_AUDIT_OK;
-            as = own;
-        }
+    if (arc != NMIRF_AUDIT_OK &&
+        nmirf_audit_verify_dir(datadir, NULL, &promoted) == NMIRF_AUDIT_OK) {
+        arc = NMIRF_AUDIT_OK;
+        as = promoted;
     }
     if (arc != NMIRF_AUDIT_OK) {
         snprintf(why, whylen, "the copy's log does not verify: %s", as.why);

@@ -52,18 +52,17 @@ int standby_apply_in(store_t *store, MDB_txn *parent, const uint8_t *buf, size_t
 /* Checks a full copy received into datadir/store (datadir a staging
    directory, not the live one): the store check (meta pages, the walk of
    every database), the audit verification of the whole log (the chain,
-   each request's signature, every checkpoint), and that it holds seq and
+   each request's signature, the checkpoints), and that it holds seq and
    head, as the primary said. Opens it read-only.
 
    The log's first checkpoints are signed by its first primary, the later
-   ones by each promoted broker in turn (nmirf_audit.h): it must verify
-   from primary_pk or, after a promotion, from own_pk (this broker's key,
-   NULL if it has none yet: an old primary coming back as the standby of
-   the broker that replaced it), and end in primary_pk's hands, whose
-   last checkpoint vouches for the whole chain. Returns 0, or -1 with
-   why. */
+   ones by each promoted broker in turn (nmirf_audit.h). It must verify
+   from primary_pk, or, if a promotion made primary_pk the primary, from
+   the first promotion on (what came before is vouched for by the
+   primary's last checkpoint, over the head the whole chain leads to), and
+   end in primary_pk's hands either way. Returns 0, or -1 with why. */
 int standby_check_copy(const char *datadir, const uint8_t primary_pk[NMIRF_SIGN_PK_LEN],
-                       const uint8_t *own_pk, uint64_t seq,
-                       const uint8_t head[NMIRF_HASH_LEN], char *why, size_t whylen);
+                       uint64_t seq, const uint8_t head[NMIRF_HASH_LEN], char *why,
+                       size_t whylen);
 
 #endif

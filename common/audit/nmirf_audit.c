@@ -667,7 +667,9 @@ s_verify_checkpoint(s_verifier_t *v, const msgpack_object *cp)
         return s_fail(
             v, seq, "checkpoint at %llu follows checkpoint at %llu (out of order)",
             (unsigned long long)seq, (unsigned long long)v->sum->last_checkpoint);
-    if (!nmirf_checkpoint_verify(&c, s_broker_key_at(v, seq)))
+    /* No key before the first promotion (nmirf_audit_verify_dir with
+       none): the caller takes the log's last key's word for that part. */
+    if (s_broker_key_at(v, seq) && !nmirf_checkpoint_verify(&c, s_broker_key_at(v, seq)))
         return s_fail(v, seq,
                       "checkpoint at %llu: the signature does not verify with the broker "
                       "key%s",
@@ -695,7 +697,9 @@ s_verify_checkpoint(s_verifier_t *v, const msgpack_object *cp)
 static int
 s_verify_end(s_verifier_t *v)
 {
-    memcpy(v->sum->last_key, s_broker_key_at(v, UINT64_MAX), NMIRF_SIGN_PK_LEN);
+    const uint8_t *last = s_broker_key_at(v, UINT64_MAX);
+    if (last)
+        memcpy(v->sum->last_key, last, NMIRF_SIGN_PK_LEN);
     if (v->sum->events == 0)
         return s_fail(v, 1, "the log holds no event");
     return s_reply_finish(v);
@@ -1147,7 +1151,7 @@ done:
 }
 
 nmirf_audit_rc_t
-nmirf_audit_verify_dir(const char *datadir, const uint8_t broker_pk[NMIRF_SIGN_PK_LEN],
+nmirf_audit_verify_dir(const char *datadir, const uint8_t *broker_pk,
                        nmirf_audit_summary_t *sum)
 {
     memset(sum, 0, sizeof *sum);

@@ -55,7 +55,8 @@ typedef struct {
                                  export itself names (no -S given) */
     uint8_t last_key[NMIRF_SIGN_PK_LEN]; /* the broker key in force at the log's
                                             end: the one its last broker.promoted
-                                            event names, else the one given */
+                                            event names, else the one given (zero:
+                                            none given) */
     char why[512];            /* the failure or error, "" on success */
 } nmirf_audit_summary_t;
 
@@ -70,11 +71,14 @@ nmirf_audit_rc_t nmirf_audit_export(const char *datadir, const char *out_path,
                                     const uint8_t broker_pk[NMIRF_SIGN_PK_LEN],
                                     nmirf_audit_summary_t *sum);
 
-/* Verifies the log in DATADIR/store, checkpoints against broker_pk.
-   Returns OK, FAILED (sum->why and sum->fail_seq say where) or ERROR (the
-   store cannot be opened). */
-nmirf_audit_rc_t nmirf_audit_verify_dir(const char *datadir,
-                                        const uint8_t broker_pk[NMIRF_SIGN_PK_LEN],
+/* Verifies the log in DATADIR/store, checkpoints against broker_pk (then
+   the keys its broker.promoted events name). broker_pk NULL: the
+   checkpoints before the first promotion are not checked, and sum->
+   last_key says whose word the log ends on (all zero with no promotion):
+   a standby that knows only its promoted primary's key checks a copy so
+   (standby_check_copy). Returns OK, FAILED (sum->why and sum->fail_seq
+   say where) or ERROR (the store cannot be opened). */
+nmirf_audit_rc_t nmirf_audit_verify_dir(const char *datadir, const uint8_t *broker_pk,
                                         nmirf_audit_summary_t *sum);
 
 /* Verifies an export file. broker_pk may be NULL: the header's key is used

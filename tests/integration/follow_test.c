@@ -22,7 +22,8 @@
       continuing after the broker.promoted event;
     - A back as `--standby-of B`: it takes a full copy of B (its store
       forked from B's at the promotion) and follows B, promoted in this
-      run, to equal stores.
+      run, to equal stores; so does a third broker C, a new standby of B
+      given only B's key (the copy's log began under A's).
 */
 #include "harness.h"
 #include "nmirf_audit.h"
@@ -239,6 +240,19 @@ main(int argc, char **argv)
     h_note("the old primary back as the standby of the promoted one: a full copy, "
            "then equal at seq %llu",
            (unsigned long long)seq);
+
+    /* A third machine, a new standby of B given only B's key: the copy's
+       log began under A's key, whose checkpoints it takes on the word of
+       B's last one (standby_check_copy). */
+    h_entity_t *sc = h_enroll(b, "SC", "standby");
+    h_broker_t *c = h_standby_start(b, sc, NULL);
+    H_ASSERT(s_log_count(c, "full copy in place") == 1);
+    s_workload(bcoord, bmj, 50, 2);
+    seq = h_wait_stores_equal(b, c);
+    h_note("a third broker, a new standby of the promoted one, took its copy (the log "
+           "begun under the first primary's key) and follows it: equal at seq %llu",
+           (unsigned long long)seq);
+    h_broker_destroy(&c);
 
     nmirf_key_wipe(&akey);
     h_broker_destroy(&a);

@@ -499,13 +499,21 @@ main(int argc, char **argv)
     store_close(&primary);
     H_ASSERT(close(fd) == 0);
     H_ASSERT(k > 10);
-    H_ASSERTF(standby_check_copy(staging, s_broker.sign_pk, NULL, k, head, why,
-                                 sizeof why) == 0,
+    H_ASSERTF(standby_check_copy(staging, s_broker.sign_pk, k, head, why, sizeof why) ==
+                  0,
               "the copy: %s", why);
-    H_ASSERT(standby_check_copy(staging, s_broker.sign_pk, NULL, k + 1, head, why,
+    H_ASSERT(standby_check_copy(staging, s_broker.sign_pk, k + 1, head, why,
                                 sizeof why) != 0 &&
              strstr(why, "not the seq"));
-    h_note("full copy at seq %llu checked", (unsigned long long)k);
+    /* Another broker's key: the log, with no promotion in it, does not
+       end in that broker's hands, whichever way it is read. */
+    uint8_t other_pk[NMIRF_SIGN_PK_LEN], other_sk[64];
+    crypto_sign_keypair(other_pk, other_sk);
+    H_ASSERTF(standby_check_copy(staging, other_pk, k, head, why, sizeof why) != 0 &&
+                  strstr(why, "another broker"),
+              "a copy checked with another broker's key: %s", why);
+    h_note("full copy at seq %llu checked (and refused to another broker's key)",
+           (unsigned long long)k);
     /* The figures of `stats` emptied in both stores (a store from before
        them): the second run's start rebuilds them in a commit of its own,
        which the standby must get too. */
