@@ -327,7 +327,6 @@ s_test_paused(void)
     return path && *path && access(path, F_OK) == 0;
 }
 
-
 /* Records applied in one write transaction, committed once. */
 typedef struct {
     MDB_txn *txn;   /* the group's top-level write transaction */
