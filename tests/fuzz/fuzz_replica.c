@@ -167,6 +167,20 @@ link_flush_replies(link_t *link)
     (void)link; /* link_next_push meets no replies here */
 }
 
+size_t
+link_broker(const link_t *link)
+{
+    (void)link;
+    return 0; /* one broker: it never moves */
+}
+
+const uint8_t *
+link_sign_pk(const link_t *link)
+{
+    (void)link;
+    return NULL; /* one broker: the witness judges every checkpoint */
+}
+
 /* --- the harness ----------------------------------------------------- */
 
 /* The replica's notifications, to notify.c as agent_main.c wires them. */
