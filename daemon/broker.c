@@ -272,16 +272,22 @@ s_reply_at_once(const request_t *req)
            (req->check_rc == 0 && strcmp(req->checked.env.op, "broker.promote") == 0);
 }
 
-/* True if this broker is a standby now (not promoted): its replies are
-   refusals and stored replies of writes its store holds, and nothing
-   follows it, so synchronous mode holds none of them. */
+/* True if this broker is a standby now: started --standby-of and not
+   promoted since (its store's epoch says, role.h), with the store's seq,
+   what the follower applied, into *seq if seq is not NULL. A broker
+   started as a primary never is one, and reads nothing to say so (this
+   runs for every batch in synchronous mode): epoch 0 is below any, so
+   role_standby tells how it started. */
 static bool
-s_is_standby(broker_t *self)
+s_standby_now(broker_t *self, uint64_t *seq)
 {
     MDB_txn *txn;
-    if (!self->opts.role || store_begin(self->store, NULL, false, &txn) != 0)
+    if (!role_standby(self->opts.role, 0) ||
+        store_begin(self->store, NULL, false, &txn) != 0)
         return false;
     bool standby = role_standby(self->opts.role, store_epoch(self->store, txn));
+    if (seq)
+        *seq = store_seq(self->store, txn);
     mdb_txn_abort(txn);
     return standby;
 }
@@ -324,7 +330,9 @@ s_hold(broker_t *self, writer_batch_t **wb_p)
 static void
 s_finish(broker_t *self, writer_batch_t **wb_p)
 {
-    if (self->opts.synchronous && repl_sender_global() && !s_is_standby(self))
+    /* A standby's replies are refusals and stored replies of writes its
+       store holds, and nothing follows it: synchronous mode holds none. */
+    if (self->opts.synchronous && repl_sender_global() && !s_standby_now(self, NULL))
         s_hold(self, wb_p);
     else
         s_release(self, wb_p);
@@ -517,20 +525,6 @@ s_on_committed(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return 0;
 }
 
-/* On a standby, the store's seq (what the follower applied) into *seq.
-   True if it is still a standby. */
-static bool
-s_standby_seq(broker_t *self, uint64_t *seq)
-{
-    MDB_txn *txn;
-    if (store_begin(self->store, NULL, false, &txn) != 0)
-        return false;
-    bool standby = role_standby(self->opts.role, store_epoch(self->store, txn));
-    *seq = store_seq(self->store, txn);
-    mdb_txn_abort(txn);
-    return standby;
-}
-
 /* Every BROKER_SYNC_WARN_MS while replies wait for a standby: says so,
    and how many messages were dropped unread meanwhile (s_flow). */
 static void
@@ -570,8 +564,7 @@ s_on_heartbeat(zloop_t *loop, int timer_id, void *arg)
        The last event published, not the store's last: the writer may have
        committed events whose batch is not back yet, and a heartbeat ahead
        of them would send every subscriber to events.since for nothing. */
-    if (self->opts.role && s_standby_seq(self, &seq_applied) &&
-        seq_applied > self->published)
+    if (s_standby_now(self, &seq_applied) && seq_applied > self->published)
         self->published = seq_applied;
     uint64_t seq = self->published;
     msgpack_sbuffer sb;

@@ -115,36 +115,6 @@ follower_position_ok(const follower_opts_t *o, store_t *store)
     return seq > 0 && seq == pos.seq;
 }
 
-/* Writes len bytes to path, synced. */
-static int
-s_write_file(const char *path, const uint8_t *data, size_t len, char *why, size_t whylen)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        snprintf(why, whylen, "cannot create %s: %s", path, strerror(errno));
-        return -1;
-    }
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = write(fd, data + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            snprintf(why, whylen, "cannot write %s: %s", path, strerror(errno));
-            close(fd);
-            return -1;
-        }
-        done += (size_t)n;
-    }
-    if (fsync(fd)) {
-        snprintf(why, whylen, "cannot sync %s: %s", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    close(fd);
-    return 0;
-}
-
 /* A bin field of exactly len bytes (len 0: any), or NULL. */
 static const msgpack_object *
 s_bin(const msgpack_object *body, const char *key, size_t len)
@@ -211,9 +181,10 @@ follower_prepare(const follower_opts_t *o, char *why, size_t whylen)
         goto done;
     }
     snprintf(path, sizeof path, "%s/store/data.mdb", staging);
-    if (s_write_file(path, (const uint8_t *)store->via.bin.ptr, store->via.bin.size, why,
-                     whylen))
+    if (nmirf_write_file(path, store->via.bin.ptr, store->via.bin.size, 0600)) {
+        snprintf(why, whylen, "cannot write %s: %s", path, strerror(errno));
         goto done;
+    }
     if (standby_check_copy(staging, o->primary_pk, seq->via.u64,
                            (const uint8_t *)head->via.bin.ptr, cwhy, sizeof cwhy)) {
         snprintf(why, whylen, "the primary's full copy does not check: %s", cwhy);

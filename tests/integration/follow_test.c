@@ -39,13 +39,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* How many times b's log holds text. */
-static int
-s_log_count(const h_broker_t *b, const char *text)
-{
-    return h_log_count(b->log_path, text);
-}
-
 /* The last line of b's log holding text, into out (empty if none). */
 static void
 s_log_last(const h_broker_t *b, const char *text, char *out, size_t len)
@@ -105,7 +98,7 @@ main(int argc, char **argv)
     char a_ep[H_ENDPOINT_MAX], a_pub[PATH_MAX + 32];
     snprintf(a_ep, sizeof a_ep, "%s", a->request_ep);
     snprintf(a_pub, sizeof a_pub, "%s/keys/NMIRFD.pub", a->dir);
-    H_ASSERT(s_log_count(b, "full copy in place") == 1);
+    H_ASSERT(h_log_count(b->log_path, "full copy in place") == 1);
     h_note("the standby started empty took a full copy");
 
     /* Following while A takes writes. */
@@ -127,19 +120,20 @@ main(int argc, char **argv)
     /* Stopped (SIGSTOP) while A commits, the standby finds the records
        waiting on its socket when it goes on (SIGCONT), and applies them
        in groups, one commit each (debug log); the stores end equal. */
-    int groups = s_log_count(b, "in one commit");
+    int groups = h_log_count(b->log_path, "in one commit");
     H_ASSERT(kill(b->pid, SIGSTOP) == 0);
     s_workload(coord, mj, 100, 10);
     H_ASSERT(kill(b->pid, SIGCONT) == 0);
     seq = h_wait_stores_equal(a, b);
     H_ASSERT(seq == h_seq(a));
-    H_ASSERTF(s_log_count(b, "in one commit") > groups,
+    H_ASSERTF(h_log_count(b->log_path, "in one commit") > groups,
               "no group of records applied in one commit after SIGCONT");
     char line[256];
     s_log_last(b, "applied records", line, sizeof line);
     h_note("stopped while the primary committed 30 records, the standby applied them "
            "in groups (%d of several records, the last: %s), equal at seq %llu",
-           s_log_count(b, "in one commit") - groups, line, (unsigned long long)seq);
+           h_log_count(b->log_path, "in one commit") - groups, line,
+           (unsigned long long)seq);
 
     /* Restarted, it catches up from the ring. */
     h_broker_stop(b);
@@ -147,7 +141,7 @@ main(int argc, char **argv)
     h_broker_restart(b);
     seq = h_wait_stores_equal(a, b);
     H_ASSERT(seq == h_seq(a));
-    H_ASSERTF(s_log_count(b, "full copy in place") == 1, "no second full copy");
+    H_ASSERTF(h_log_count(b->log_path, "full copy in place") == 1, "no second full copy");
     h_note("restarted, the standby caught up from the primary's ring (seq %llu)",
            (unsigned long long)seq);
 
@@ -194,10 +188,10 @@ main(int argc, char **argv)
     b->pid = 0; /* reaped here: its clients go as h_broker_stop's would */
     for (size_t i = 0; i < b->ent_count; i++)
         nmirf_client_destroy(&b->ents[i].client);
-    H_ASSERT(s_log_count(b, "restart for a full copy") == 1);
+    H_ASSERT(h_log_count(b->log_path, "restart for a full copy") == 1);
     h_broker_restart(b);
     seq = h_wait_stores_equal(a, b);
-    H_ASSERT(s_log_count(b, "full copy in place") == 2);
+    H_ASSERT(h_log_count(b->log_path, "full copy in place") == 2);
     h_note("the primary restarted: the standby stopped (75), took a new full copy and "
            "is equal again at seq %llu",
            (unsigned long long)seq);
@@ -233,7 +227,7 @@ main(int argc, char **argv)
     _Static_assert(sizeof a_standby <= sizeof a->args, "a->args holds a_standby");
     memcpy(a->args, a_standby, sizeof a_standby);
     h_broker_restart(a);
-    H_ASSERT(s_log_count(a, "full copy in place") == 1);
+    H_ASSERT(h_log_count(a->log_path, "full copy in place") == 1);
     s_workload(bcoord, bmj, 40, 3);
     seq = h_wait_stores_equal(b, a);
     H_ASSERT(seq == h_seq(b));
@@ -246,7 +240,7 @@ main(int argc, char **argv)
        B's last one (standby_check_copy). */
     h_entity_t *sc = h_enroll(b, "SC", "standby");
     h_broker_t *c = h_standby_start(b, sc, NULL);
-    H_ASSERT(s_log_count(c, "full copy in place") == 1);
+    H_ASSERT(h_log_count(c->log_path, "full copy in place") == 1);
     s_workload(bcoord, bmj, 50, 2);
     seq = h_wait_stores_equal(b, c);
     h_note("a third broker, a new standby of the promoted one, took its copy (the log "

@@ -57,13 +57,6 @@ typedef struct {
     uint64_t acked; /* the highest record B acknowledged (["rack"][n]) */
 } s_fake_t;
 
-/* How many times b's log holds text. */
-static int
-s_log_count(const h_broker_t *b, const char *text)
-{
-    return h_log_count(b->log_path, text);
-}
-
 /* The seq and digest of the store in dir, opened beside its broker. */
 static uint64_t
 s_digest(const char *dir, uint8_t out[NMIRF_HASH_LEN])
@@ -240,7 +233,7 @@ s_push(s_fake_t *f, uint64_t n, const uint8_t *bytes, size_t len)
 static void
 s_wait_log(const h_broker_t *b, const char *text, int before)
 {
-    for (int waited = 0; s_log_count(b, text) <= before; waited += 50) {
+    for (int waited = 0; h_log_count(b->log_path, text) <= before; waited += 50) {
         H_ASSERTF(waited < S_WAIT_MS, "B's log never says \"%s\"", text);
         h_sleep_ms(50);
     }
@@ -255,7 +248,7 @@ s_refused(s_fake_t *f, h_broker_t *b, uint64_t n, uint64_t number, const uint8_t
 {
     uint8_t d0[NMIRF_HASH_LEN], d1[NMIRF_HASH_LEN];
     uint64_t seq0 = s_digest(b->dir, d0);
-    int before = s_log_count(b, says);
+    int before = h_log_count(b->log_path, says);
     s_answer_follow(f, n);
     s_push(f, number, bytes, len);
     s_wait_log(b, says, before);

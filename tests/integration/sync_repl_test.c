@@ -137,6 +137,21 @@ s_post_held(h_broker_t *a, const char *id, zsock_t **sock_p)
     return req;
 }
 
+/* Waits (at most wait_ms) for the reply to the write held on sock: ok,
+   and its event already on the standby's disk (bcoord's status) as it
+   came. Returns the event's seq. */
+static uint64_t
+s_released(zsock_t *sock, int wait_ms, h_entity_t *bcoord, const char *after)
+{
+    nmirf_reply_t *r = s_reply_within(sock, wait_ms);
+    H_ASSERTF(r, "no reply after %s", after);
+    H_EXPECT(r, "ok");
+    uint64_t seq = r->seq;
+    nmirf_reply_destroy(&r);
+    H_ASSERT(s_status_u(bcoord, "standby.applied_seq") >= seq);
+    return seq;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -217,14 +232,9 @@ main(int argc, char **argv)
     zsock_t *sock;
     h_request_t *req = s_post_held(a, "S-HELD", &sock);
     H_ASSERT(kill(b->pid, SIGCONT) == 0);
-    nmirf_reply_t *r = s_reply_within(sock, 10000);
-    H_ASSERTF(r, "no reply after the standby came back");
-    H_EXPECT(r, "ok");
-    uint64_t seq = r->seq;
-    nmirf_reply_destroy(&r);
-    H_ASSERT(s_status_u(bcoord, "standby.applied_seq") >= seq);
+    (void)s_released(sock, 10000, bcoord, "the standby came back");
     h_request_post(sock, req); /* a resend: its stored reply, at once */
-    r = s_reply_within(sock, H_CALL_TIMEOUT_MS);
+    nmirf_reply_t *r = s_reply_within(sock, H_CALL_TIMEOUT_MS);
     H_ASSERTF(r, "no reply to a resend");
     H_EXPECT(r, "ok");
     nmirf_reply_destroy(&r);
@@ -240,12 +250,7 @@ main(int argc, char **argv)
     h_broker_stop(b);
     req = s_post_held(a, "S-RESTART", &sock);
     h_broker_restart(b);
-    r = s_reply_within(sock, 20000);
-    H_ASSERTF(r, "no reply after the standby was started again");
-    H_EXPECT(r, "ok");
-    seq = r->seq;
-    nmirf_reply_destroy(&r);
-    H_ASSERT(s_status_u(bcoord, "standby.applied_seq") >= seq);
+    (void)s_released(sock, 20000, bcoord, "the standby was started again");
     H_ASSERT(s_events_for(coord, "S-RESTART") == 1);
     h_request_free(&req);
     zsock_destroy(&sock);
@@ -286,12 +291,7 @@ main(int argc, char **argv)
     snprintf(pos, sizeof pos, "%s/follow.pos", b->dir);
     H_ASSERT(unlink(pos) == 0);
     h_broker_restart(b);
-    r = s_reply_within(sock, 20000);
-    H_ASSERTF(r, "no reply after the standby took a copy and followed");
-    H_EXPECT(r, "ok");
-    seq = r->seq;
-    nmirf_reply_destroy(&r);
-    H_ASSERT(s_status_u(bcoord, "standby.applied_seq") >= seq);
+    (void)s_released(sock, 20000, bcoord, "the standby took a copy and followed");
     H_CALL_CHECK("ok", coord, "rec.import",
                  "{'recs': [{'id': 'S-LAST', 'mechanism': 'UPR', 'text': {'en': 'r'}}]}");
     h_request_free(&req);
@@ -314,12 +314,7 @@ main(int argc, char **argv)
     H_ASSERT(s_status_u(coord, "replication.last_record") >= 1);
     H_ASSERT(unlink(pos) == 0);
     h_broker_restart(b);
-    r = s_reply_within(sock, 20000);
-    H_ASSERTF(r, "no reply after the standby took a copy and followed");
-    H_EXPECT(r, "ok");
-    seq = r->seq;
-    nmirf_reply_destroy(&r);
-    H_ASSERT(s_status_u(bcoord, "standby.applied_seq") >= seq);
+    (void)s_released(sock, 20000, bcoord, "the standby took a copy and followed");
     h_request_free(&req);
     zsock_destroy(&sock);
     h_note("switched on by SIGHUP with no record made yet: the changelog went on, a "
