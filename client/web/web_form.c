@@ -134,6 +134,12 @@ s_on_fail(const nmirf_fail_t *fail, void *arg)
         key[0] = 0;
     snprintf(name, sizeof name, "%s%s%s", c->prefix ? c->prefix : "",
              c->prefix && key[0] ? "." : "", key);
+    /* A long key cut by the buffer may end inside a UTF-8 sequence, which
+       no JSON string holds (the error would be lost, not counted): back
+       to the last whole character. */
+    size_t len = strlen(name);
+    for (int cut = 0; cut < 4 && len && !nmirf_utf8_valid((const uint8_t *)name, len); cut++)
+        name[--len] = '\0';
     if (!c->prefix && !fail->in && fail->field && c->form->object_key &&
         strcmp(fail->field->key, c->form->object_key) == 0) {
         c->bad += s_check(c->form, c->form->object, name, json_object_get(c->in, key),
